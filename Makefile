@@ -1,0 +1,50 @@
+# segedu: two commands do everything.
+#   make lab    set up .venv (first time only) and open the lessons in JupyterLab
+#   make test   set up .venv (first time only) and run unit tests + every notebook (nbval)
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The exact torch/torchvision pair CI uses lives in constraints.txt; pass CONSTRAINTS= to lift it.
+CONSTRAINTS ?= constraints.txt
+STAMP := $(VENV)/.segedu-installed
+KERNEL := segedu
+PYTEST_WORKERS ?= 2
+# Extra JupyterLab flags, e.g. make lab LAB_ARGS="--no-browser --port=8890"
+LAB_ARGS ?=
+# JupyterLab refuses to run as root unless told to (containers, CI).
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout=300
+
+.PHONY: setup lab test unit notebooks doctor clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Re-runs only when pyproject.toml or constraints.txt changed since the last install.
+$(STAMP): $(BIN)/python pyproject.toml $(CONSTRAINTS)
+	$(BIN)/python -m pip install $(if $(CONSTRAINTS),-c $(CONSTRAINTS)) -e ".[test]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (segedu)"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+doctor: setup
+	$(BIN)/segedu doctor
+
+lab: doctor
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG) $(LAB_ARGS)
+
+test: setup
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope tests notebooks $(NBVAL_FLAGS)
+
+unit: setup
+	$(BIN)/python -m pytest tests
+
+# Re-execute every lesson in place (outputs are committed; nbval compares against them).
+notebooks: setup
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.kernel_name=$(KERNEL) \
+		--ExecutePreprocessor.timeout=300 $(or $(NOTEBOOKS),notebooks/*.ipynb)
+
+clean:
+	rm -rf $(VENV) build .pytest_cache

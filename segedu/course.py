@@ -1,0 +1,49 @@
+"""The course at a glance: every lesson, what it teaches and how long it takes to run.
+
+This table is the single source for the lesson list shown in ``00_welcome.ipynb``; a test
+checks that it names exactly the notebooks in ``notebooks/``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Lesson", "LESSONS", "lesson_table_markdown"]
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """One notebook of the course.
+
+    Attributes:
+        notebook: File name in ``notebooks/``.
+        title: Short title.
+        objectives: What the learner can do afterwards.
+        run_seconds: Measured time to execute the whole notebook on a 2-core laptop-class CPU
+            (``make notebooks``), rounded up; ``None`` until measured.
+    """
+
+    notebook: str
+    title: str
+    objectives: str
+    run_seconds: int | None = None
+
+
+LESSONS: tuple[Lesson, ...] = (
+    Lesson(
+        "00_welcome.ipynb",
+        "Welcome",
+        "Find your way around the course, run cells, use a widget, check your set-up.",
+        run_seconds=5,
+    ),
+)
+
+
+def lesson_table_markdown() -> str:
+    """Return the lesson list as a Markdown table (notebook, title, objectives, run time)."""
+    lines = ["| # | Lesson | You will be able to | Run time |", "|---|---|---|---|"]
+    for lesson in LESSONS:
+        number = lesson.notebook[:2]
+        seconds = "not measured" if lesson.run_seconds is None else f"~{lesson.run_seconds} s"
+        lines.append(f"| {number} | [{lesson.title}]({lesson.notebook}) | {lesson.objectives} | {seconds} |")
+    return "\n".join(lines)
