@@ -1,0 +1,103 @@
+"""Paired transforms: change an image and its mask together, never interpolating the mask.
+
+A mask holds class *indices*. Blending two neighbouring labels (say 1 = circle and 3 =
+triangle) would invent label 2 = square at the border, so masks must be resized with
+nearest-neighbour sampling and padded with the ignore index 255. torchvision's
+``transforms.v2`` does this automatically once the mask is wrapped as ``tv_tensors.Mask``;
+:class:`PairedTransform` does the wrapping, so datasets can keep plain tensors.
+
+Example:
+    >>> augment = training_transforms(64)
+    >>> image, mask = augment(torch.rand(3, 64, 64), torch.zeros(64, 64, dtype=torch.long))
+"""
+
+from __future__ import annotations
+
+import torch
+from torchvision import tv_tensors
+from torchvision.transforms import v2
+
+from segedu.datasets._common import IGNORE_INDEX
+
+__all__ = ["PairedTransform", "resize_transforms", "training_transforms"]
+
+
+def _pair_size(size: int | tuple[int, int]) -> tuple[int, int]:
+    """``64 -> (64, 64)``; ``(48, 64)`` stays (height, width)."""
+    height, width = (size, size) if isinstance(size, int) else tuple(size)
+    if height < 1 or width < 1:
+        raise ValueError(f"size must be positive; got {size}")
+    return height, width
+
+
+class PairedTransform:
+    """Apply one torchvision v2 transform to an ``(image, mask)`` pair of plain tensors.
+
+    The same random parameters (scale, crop position, flip) are used for both; the image is
+    interpolated bilinearly, the mask by nearest neighbour, padding fills the mask with 255.
+
+    Args:
+        transform: A ``torchvision.transforms.v2`` transform (often a ``v2.Compose``).
+
+    Shape:
+        image (C, H, W), mask (H, W) -> image (C, H', W'), mask (H', W'); dtypes unchanged.
+    """
+
+    def __init__(self, transform: v2.Transform) -> None:
+        self.transform = transform
+
+    def __call__(self, image: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if image.ndim != 3 or mask.ndim != 2 or image.shape[-2:] != mask.shape:
+            raise ValueError(
+                f"expected image (C, H, W) and mask (H, W) of the same size; "
+                f"got {tuple(image.shape)} and {tuple(mask.shape)}"
+            )
+        image, mask = self.transform(tv_tensors.Image(image), tv_tensors.Mask(mask))
+        # Unwrap: the rest of the course works with plain tensors.
+        return image.as_subclass(torch.Tensor), mask.as_subclass(torch.Tensor)
+
+    def __repr__(self) -> str:
+        return f"PairedTransform({self.transform})"
+
+
+def training_transforms(
+    size: int | tuple[int, int],
+    scale: tuple[float, float] = (0.75, 1.25),
+    flip: bool = True,
+) -> PairedTransform:
+    """Random scale, random crop (or pad) to ``size`` and random horizontal flip.
+
+    Args:
+        size: Output (height, width), or one int for a square.
+        scale: Range of the random zoom, relative to ``size``: the image is resized to fit
+            ``size * s`` with ``s`` uniform in ``scale``. Below 1 the crop needs padding:
+            image pixels become 0 and mask pixels become 255 (ignored by losses/metrics).
+        flip: Mirror left-right with probability 1/2.
+
+    Returns:
+        A paired transform ``(image, mask) -> (image, mask)``.
+    """
+    height, width = _pair_size(size)
+    low, high = scale
+    if not 0 < low <= high:
+        raise ValueError(f"scale must satisfy 0 < low <= high; got {scale}")
+    steps = [
+        v2.ScaleJitter(target_size=(height, width), scale_range=(low, high), antialias=True),
+        v2.RandomCrop(
+            (height, width),
+            pad_if_needed=True,
+            fill={tv_tensors.Image: 0.0, tv_tensors.Mask: IGNORE_INDEX},
+        ),
+    ]
+    if flip:
+        steps.append(v2.RandomHorizontalFlip(p=0.5))
+    return PairedTransform(v2.Compose(steps))
+
+
+def resize_transforms(size: int | tuple[int, int]) -> PairedTransform:
+    """Resize to exactly ``size`` (image bilinear, mask nearest); no randomness.
+
+    Args:
+        size: Output (height, width), or one int for a square.
+    """
+    return PairedTransform(v2.Resize(_pair_size(size), antialias=True))

@@ -1,0 +1,113 @@
+"""Tests for the paired transforms: masks are never interpolated and stay aligned."""
+
+import pytest
+import torch
+
+from segedu.datasets import ShapesScenes
+from segedu.datasets.transforms import PairedTransform, resize_transforms, training_transforms
+
+
+def _block_labels(rows: torch.Tensor, columns: torch.Tensor) -> torch.Tensor:
+    """A blocky label map over pixel coordinates; values {0, 1, 3, 4} so that blending
+    neighbours would invent the missing 2."""
+    labels = (rows // 6 + 2 * (columns // 6)) % 4
+    return torch.where(labels >= 2, labels + 1, labels)
+
+
+def _coordinate_scene(height: int = 48, width: int = 40):
+    """Image whose channels encode each pixel's own (row, column), plus a constant 1."""
+    rows, columns = torch.meshgrid(torch.arange(height), torch.arange(width), indexing="ij")
+    image = torch.stack(
+        [(rows + 0.5) / height, (columns + 0.5) / width, torch.ones(height, width)]
+    ).float()  # (3, H, W)
+    return image, _block_labels(rows, columns)
+
+
+def test_training_masks_are_never_interpolated():
+    image, mask = _coordinate_scene()
+    torch.manual_seed(0)
+    augment = training_transforms(32, scale=(0.5, 1.5))
+    seen = set()
+    for _ in range(30):
+        out_image, out_mask = augment(image, mask)
+        assert out_image.shape == (3, 32, 32) and out_mask.shape == (32, 32)
+        assert out_mask.dtype == torch.int64 and type(out_mask) is torch.Tensor
+        values = set(out_mask.unique().tolist())
+        assert values <= {0, 1, 3, 4, 255}
+        seen |= values
+    assert 255 in seen  # zooming out needed padding at least once
+
+
+def test_image_and_mask_stay_aligned():
+    image, mask = _coordinate_scene()
+    height, width = mask.shape
+    torch.manual_seed(1)
+    augment = training_transforms(40, scale=(0.6, 1.4))
+    for _ in range(20):
+        out_image, out_mask = augment(image, mask)
+        padded = out_mask == 255
+        # Padding is the same region in both: the image's constant channel is 0 there.
+        assert (out_image[2][padded] == 0).all()
+        inside = (out_image[2] > 0.999) & ~padded
+        # Read back where each output pixel came from (bilinear keeps the coordinate ramps).
+        rows = (out_image[0][inside] * height - 0.5).round().long()
+        columns = (out_image[1][inside] * width - 0.5).round().long()
+        labels = out_mask[inside]
+        # Nearest-neighbour sampling may pick a source pixel up to one pixel away (torch's
+        # "nearest" is not centre-aligned), so the label must occur in the 3 x 3 neighbourhood.
+        found = torch.zeros_like(labels, dtype=torch.bool)
+        exact = _block_labels(rows.clamp(0, height - 1), columns.clamp(0, width - 1)) == labels
+        for row_step in (-1, 0, 1):
+            for column_step in (-1, 0, 1):
+                near_rows = (rows + row_step).clamp(0, height - 1)
+                near_columns = (columns + column_step).clamp(0, width - 1)
+                found |= _block_labels(near_rows, near_columns) == labels
+        assert found.all()
+        assert exact.float().mean() > 0.75  # most pixels are not at a block border
+
+
+def test_flip_moves_image_and_mask_together():
+    image, mask = _coordinate_scene(32, 32)
+    torch.manual_seed(2)
+    augment = training_transforms(32, scale=(1.0, 1.0), flip=True)
+    outcomes = set()
+    for _ in range(20):
+        out_image, out_mask = augment(image, mask)
+        if torch.allclose(out_image, image):
+            assert torch.equal(out_mask, mask)
+            outcomes.add("kept")
+        else:
+            torch.testing.assert_close(out_image, image.flip(-1))
+            assert torch.equal(out_mask, mask.flip(-1))
+            outcomes.add("flipped")
+    assert outcomes == {"kept", "flipped"}
+    no_flip = training_transforms(32, scale=(1.0, 1.0), flip=False)
+    assert all(torch.equal(no_flip(image, mask)[1], mask) for _ in range(10))
+
+
+def test_resize_uses_nearest_for_masks():
+    image, mask = _coordinate_scene()
+    out_image, out_mask = resize_transforms((20, 30))(image, mask)
+    assert out_image.shape == (3, 20, 30) and out_mask.shape == (20, 30)
+    assert set(out_mask.unique().tolist()) <= {0, 1, 3, 4}
+    square_image, _ = resize_transforms(16)(image, mask)
+    assert square_image.shape == (3, 16, 16)
+
+
+def test_paired_transform_works_inside_a_dataset():
+    dataset = ShapesScenes("val", length=3, transform=training_transforms(48))
+    image, mask = dataset[0]
+    assert image.shape == (3, 48, 48) and mask.shape == (48, 48)
+    assert set(mask.unique().tolist()) <= {0, 1, 2, 3, 255}
+
+
+def test_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="scale"):
+        training_transforms(32, scale=(1.2, 0.8))
+    with pytest.raises(ValueError, match="scale"):
+        training_transforms(32, scale=(0.0, 1.0))
+    with pytest.raises(ValueError, match="size"):
+        resize_transforms(0)
+    with pytest.raises(ValueError, match="same size"):
+        resize_transforms(8)(torch.rand(3, 10, 10), torch.zeros(10, 12, dtype=torch.long))
+    assert isinstance(training_transforms(8), PairedTransform)
