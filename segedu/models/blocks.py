@@ -1,0 +1,192 @@
+"""Building blocks shared by the models, and the input contract every segmentation model keeps.
+
+Every segmentation model in :mod:`segedu.models` maps a float batch ``(B, C_in, H, W)`` to logits
+``(B, num_classes, H, W)``. Three small functions keep that promise for any ``H, W`` at or above a
+model's documented minimum:
+
+1. :func:`check_input` rejects wrong shapes, dtypes and channel counts with a message that says how
+   to fix them;
+2. :func:`pad_to_multiple` pads the bottom and right edges up to a multiple of ``2**depth`` (so
+   every 2x2 pooling sees an even size and the decoder's sizes line up with the encoder's);
+3. :func:`crop_to` cuts the logits back to the original ``H x W``.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+__all__ = [
+    "VGG16_STAGES",
+    "ConvBNReLU",
+    "DoubleConv",
+    "VGGStage",
+    "check_input",
+    "crop_to",
+    "pad_to_multiple",
+    "vgg16_stages",
+]
+
+# VGG16's convolutional part as data: (output channels, number of 3x3 convs) for each stage.
+# Every stage ends in a 2x2 max-pool, so stage i sees 1/2**(i-1) of the input resolution.
+VGG16_STAGES: tuple[tuple[int, int], ...] = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))
+
+
+def vgg16_stages(base_channels: int, depth: int = 5) -> list[tuple[int, int]]:
+    """The first ``depth`` VGG16 stages with widths scaled so that stage 1 has ``base_channels``.
+
+    Example:
+        >>> vgg16_stages(16)
+        [(16, 2), (32, 2), (64, 3), (128, 3), (128, 3)]
+    """
+    if base_channels < 1:
+        raise ValueError(f"base_channels must be >= 1; got {base_channels}")
+    if not 1 <= depth <= len(VGG16_STAGES):
+        raise ValueError(f"depth must be in [1, {len(VGG16_STAGES)}] (VGG16 has 5 stages); got {depth}")
+    return [(width * base_channels // 64, convs) for width, convs in VGG16_STAGES[:depth]]
+
+
+class ConvBNReLU(nn.Sequential):
+    """conv (3x3 by default) -> BatchNorm -> ReLU.
+
+    With ``batch_norm=False`` this is conv -> ReLU and the conv keeps its bias (as in the original
+    VGG, FCN and U-Net); with BatchNorm the bias is dropped because BN's shift replaces it.
+
+    Shape:
+        (B, in_channels, H, W) -> (B, out_channels, H', W'), H' = H with "same" padding
+        (the default, ``padding=kernel_size // 2``) and H - 2 for a 3x3 conv with ``padding=0``.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        *,
+        kernel_size: int = 3,
+        padding: int | None = None,
+        batch_norm: bool = True,
+    ) -> None:
+        padding = kernel_size // 2 if padding is None else padding
+        layers: OrderedDict[str, nn.Module] = OrderedDict()
+        layers["conv"] = nn.Conv2d(in_channels, out_channels, kernel_size, padding=padding, bias=not batch_norm)
+        if batch_norm:
+            layers["bn"] = nn.BatchNorm2d(out_channels)
+        layers["relu"] = nn.ReLU()
+        super().__init__(layers)
+
+    def __repr__(self) -> str:
+        # One line instead of three nested ones: print(model) then shows the architecture's shape.
+        conv = self.conv
+        batch_norm = "" if "bn" in self._modules else ", batch_norm=False"
+        return (
+            f"ConvBNReLU({conv.in_channels} -> {conv.out_channels}, kernel_size={conv.kernel_size[0]}, "
+            f"padding={conv.padding[0]}{batch_norm})"
+        )
+
+
+class DoubleConv(nn.Sequential):
+    """The U-Net box: (conv3x3 -> [BN] -> ReLU) x 2.
+
+    Shape:
+        (B, in_channels, H, W) -> (B, out_channels, H, W) with ``padding=1``, or
+        (B, out_channels, H - 4, W - 4) with ``padding=0`` (the paper's "valid" convolutions).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, *, padding: int = 1, batch_norm: bool = True) -> None:
+        super().__init__(OrderedDict(
+            conv1=ConvBNReLU(in_channels, out_channels, padding=padding, batch_norm=batch_norm),
+            conv2=ConvBNReLU(out_channels, out_channels, padding=padding, batch_norm=batch_norm),
+        ))
+
+
+class VGGStage(nn.Sequential):
+    """One VGG stage: ``num_convs`` x (conv3x3 -> [BN] -> ReLU), then maxpool 2x2.
+
+    Shape:
+        (B, in_channels, H, W) -> (B, out_channels, H // 2, W // 2)
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, num_convs: int, *, batch_norm: bool = True) -> None:
+        layers: OrderedDict[str, nn.Module] = OrderedDict()
+        for index in range(num_convs):
+            channels = in_channels if index == 0 else out_channels
+            layers[f"conv{index + 1}"] = ConvBNReLU(channels, out_channels, batch_norm=batch_norm)
+        layers["pool"] = nn.MaxPool2d(2)
+        super().__init__(layers)
+
+
+def check_input(x: Tensor, *, in_channels: int, min_size: int, model_name: str, size_rule: str = "") -> None:
+    """Raise a helpful error unless ``x`` is a float batch ``(B, in_channels, H, W)`` with H, W >= min_size.
+
+    Args:
+        x: the model's input.
+        in_channels: channels the model was built for.
+        min_size: smallest allowed height and width.
+        model_name: named in the error messages.
+        size_rule: why ``min_size`` is the minimum, e.g. "it halves the resolution 5 times".
+
+    Raises:
+        TypeError: ``x`` is not a tensor.
+        ValueError: wrong number of dimensions or channels, integer dtype, or too small an image.
+    """
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{model_name} expects a torch.Tensor; got {type(x).__name__}")
+    plural = "s" if in_channels != 1 else ""
+    expected = (
+        f"expected input of shape (B, {in_channels}, H, W) — {in_channels} channel{plural} because the model "
+        f"was built with in_channels={in_channels} — got {tuple(x.shape)}"
+    )
+    if x.dim() != 4:
+        hint = "; add a batch dimension with x.unsqueeze(0)" if x.dim() == 3 else ""
+        raise ValueError(expected + hint)
+    if x.shape[1] != in_channels:
+        raise ValueError(expected)
+    if not x.is_floating_point():
+        raise ValueError(f"expected a floating-point input; got dtype {x.dtype}. Convert images with x.float() / 255")
+    height, width = x.shape[-2:]
+    if min(height, width) < min_size:
+        because = f" because {size_rule}" if size_rule else ""
+        raise ValueError(f"{model_name} needs H and W >= {min_size}{because}; got {height}x{width}")
+
+
+def pad_to_multiple(x: Tensor, multiple: int, *, mode: str = "reflect") -> tuple[Tensor, tuple[int, int]]:
+    """Pad the bottom and right edges of ``x`` so that H and W become multiples of ``multiple``.
+
+    Args:
+        x: batch of images or feature maps.
+        multiple: e.g. ``2**depth`` for a network with ``depth`` 2x2 poolings.
+        mode: "reflect" mirrors the image across its edge (no artificial black border; needs the
+            padding to be smaller than the image) or "zeros".
+
+    Returns:
+        The padded tensor and the original ``(H, W)``, to hand to :func:`crop_to` afterwards.
+
+    Shape:
+        (B, C, H, W) -> (B, C, ceil(H / m) * m, ceil(W / m) * m)
+    """
+    if mode not in ("reflect", "zeros"):
+        raise ValueError(f"mode must be 'reflect' or 'zeros'; got {mode!r}")
+    height, width = x.shape[-2:]
+    pad_bottom = -height % multiple
+    pad_right = -width % multiple
+    if pad_bottom == 0 and pad_right == 0:
+        return x, (height, width)
+    if mode == "reflect" and (pad_bottom >= height or pad_right >= width):
+        raise ValueError(
+            f"reflect padding needs the image to be larger than the padding; a {height}x{width} image needs "
+            f"{pad_bottom}x{pad_right} to reach a multiple of {multiple}. Use mode='zeros' or a larger image"
+        )
+    torch_mode = "constant" if mode == "zeros" else "reflect"
+    return F.pad(x, (0, pad_right, 0, pad_bottom), mode=torch_mode), (height, width)
+
+
+def crop_to(x: Tensor, size: tuple[int, int]) -> Tensor:
+    """Undo :func:`pad_to_multiple`: keep the top-left ``size = (H, W)`` pixels.
+
+    Shape:
+        (B, C, H', W') -> (B, C, H, W)
+    """
+    height, width = size
+    return x[..., :height, :width]

@@ -1,0 +1,67 @@
+"""FullResolutionNet: the naive segmenter that never downsamples.
+
+A stack of stride-1, same-padded 3x3 convolutions keeps every feature map at the full H x W, so
+the output lines up with the input pixel for pixel, but each output pixel sees only a small
+window: ``depth`` 3x3 convs have a receptive field of ``2 * depth + 1`` pixels. Seeing a whole
+object needs either a very deep stack (memory grows with H x W x width x depth) or downsampling,
+which is where FCN, SegNet and U-Net come in.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from torch import Tensor, nn
+
+from segedu.models.blocks import ConvBNReLU, check_input
+
+__all__ = ["FullResolutionNet"]
+
+
+class FullResolutionNet(nn.Module):
+    """``depth`` x (conv3x3 -> BN -> ReLU) at full resolution, then a 1x1 conv to class scores.
+
+    Args:
+        in_channels: 1 (grey) or 3 (RGB) input channels.
+        num_classes: number of classes K.
+        width: channels of every hidden layer.
+        depth: number of 3x3 conv layers; the receptive field is ``2 * depth + 1`` pixels.
+        batch_norm: BatchNorm after each conv.
+
+    Shape:
+        (B, in_channels, H, W) -> (B, num_classes, H, W), any H, W >= 1.
+    """
+
+    min_size = 1
+
+    def __init__(
+        self, in_channels: int, num_classes: int, *, width: int = 32, depth: int = 8, batch_norm: bool = True
+    ) -> None:
+        super().__init__()
+        if depth < 1:
+            raise ValueError(f"depth must be >= 1 (number of 3x3 conv layers); got {depth}")
+        self.in_channels = in_channels
+        self.num_classes = num_classes
+        self.depth = depth
+        layers: OrderedDict[str, nn.Module] = OrderedDict()
+        for index in range(depth):
+            channels = in_channels if index == 0 else width
+            layers[f"conv{index + 1}"] = ConvBNReLU(channels, width, batch_norm=batch_norm)
+        self.features = nn.Sequential(layers)
+        self.classifier = nn.Conv2d(width, num_classes, kernel_size=1)
+
+    @property
+    def receptive_field(self) -> int:
+        """Side of the input window one output pixel depends on: each 3x3 conv adds 2 pixels."""
+        return 2 * self.depth + 1
+
+    def extra_repr(self) -> str:
+        return (
+            f"in_channels={self.in_channels}, num_classes={self.num_classes}, depth={self.depth}, "
+            f"stride=1 everywhere, receptive_field={self.receptive_field}x{self.receptive_field} pixels"
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_input(x, in_channels=self.in_channels, min_size=self.min_size, model_name="FullResolutionNet")
+        x = self.features(x)  # (B, width, H, W)
+        return self.classifier(x)  # (B, num_classes, H, W)
