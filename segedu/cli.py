@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--output", default=None, help="checkpoint path (default: segedu/checkpoints/)")
     train.add_argument("--steps", type=int, default=None, help="optimiser steps (overrides the recipe)")
     train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    train.add_argument("--threads", type=int, default=2, help="CPU threads (default 2)")
+    train.add_argument("--threads", type=int, default=1, help="CPU threads (default 1)")
     train.add_argument("--device", default=None, help="cpu, cuda or mps (default: best available)")
     train.set_defaults(handler=_train)
     return parser

@@ -6,7 +6,9 @@ __all__ = ["LESSON_THREADS", "setup_lesson"]
 
 # Results of some CPU kernels depend on the number of threads; every lesson uses the same count
 # when its stored outputs are made and when they are checked, so a re-run prints the same numbers.
-LESSON_THREADS = 2
+# One thread: the lessons are small, and `make test` runs two notebooks at once on two cores,
+# where more threads per process would fight over the cores and run many times slower.
+LESSON_THREADS = 1
 
 
 def setup_lesson(seed: int = 0, *, threads: int = LESSON_THREADS) -> None:

@@ -16,6 +16,7 @@ import dataclasses
 import hashlib
 import itertools
 import json
+import math
 import os
 import random
 import tempfile
@@ -154,6 +155,7 @@ def fit(
     ignore_index: int | None = IGNORE_INDEX,
     optimizer: str = "adam",
     weight_decay: float = 0.0,
+    lr_schedule: str = "constant",
 ) -> History:
     """Train ``model`` on ``(image, mask)`` pairs, validating after every epoch.
 
@@ -184,6 +186,8 @@ def fit(
         ignore_index: Mask value to skip in the built-in losses and in the metrics.
         optimizer: ``"adam"``, ``"adamw"`` or ``"sgd"`` (momentum 0.9).
         weight_decay: L2 penalty passed to the optimizer.
+        lr_schedule: ``"constant"``, or ``"cosine"``: the learning rate decays from ``lr`` to 0
+            along half a cosine over the run (needs ``max_steps`` or ``epochs`` to know its length).
 
     Returns:
         The :class:`History` of the run.
@@ -211,6 +215,7 @@ def fit(
     loader = DataLoader(
         train_data, batch_size=batch_size, shuffle=True, generator=shuffle_generator, num_workers=0
     )
+    scheduler = _make_scheduler(lr_schedule, optim, epochs, len(loader), max_steps)
 
     history = History()
     start = time.perf_counter()
@@ -229,6 +234,7 @@ def fit(
                 optim.zero_grad(set_to_none=True)
                 batch_loss.backward()
                 optim.step()
+                scheduler.step()
                 total_steps += 1
                 batch_losses.append(batch_loss.item())
                 if not np.isfinite(batch_losses[-1]):
@@ -520,6 +526,23 @@ def _make_optimizer(name: str, model: nn.Module, lr: float, weight_decay: float)
     if name == "sgd":
         return torch.optim.SGD(parameters, lr=lr, momentum=0.9, weight_decay=weight_decay)
     raise ValueError(f"optimizer must be 'adam', 'adamw' or 'sgd'; got {name!r}")
+
+
+def _make_scheduler(
+    name: str, optim: torch.optim.Optimizer, epochs: int | None, steps_per_epoch: int, max_steps: int | None
+) -> torch.optim.lr_scheduler.LRScheduler:
+    """A per-step learning-rate schedule: constant, or cosine decay to 0 over the whole run."""
+    if name == "constant":
+        return torch.optim.lr_scheduler.LambdaLR(optim, lambda step: 1.0)
+    if name != "cosine":
+        raise ValueError(f"lr_schedule must be 'constant' or 'cosine'; got {name!r}")
+    planned = [count for count in (max_steps, None if epochs is None else epochs * steps_per_epoch) if count]
+    if not planned:
+        raise ValueError("lr_schedule='cosine' needs max_steps or epochs to know how long the run is")
+    total = min(planned)
+    return torch.optim.lr_scheduler.LambdaLR(
+        optim, lambda step: 0.5 * (1.0 + math.cos(math.pi * min(step, total) / total))
+    )
 
 
 def _model_device(model: nn.Module) -> torch.device:

@@ -131,6 +131,31 @@ def test_fit_stops_on_budgets():
     assert full.steps == [2, 4] and full.stop_reason == "epochs"
 
 
+def test_cosine_schedule_decays_to_zero(monkeypatch):
+    seen: list[float] = []
+    original_step = torch.optim.Adam.step
+
+    def recording_step(self, *args, **kwargs):
+        seen.append(self.param_groups[0]["lr"])
+        return original_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", recording_step)
+    fit(_tiny_net(), _scenes(8), max_steps=4, lr=0.1, batch_size=2, lr_schedule="cosine", device="cpu", progress=False)
+    # The rate used at step s is lr * (1 + cos(pi * s / 4)) / 2, brute-forced for s = 0..3.
+    expected = [0.1 * (1 + np.cos(np.pi * step / 4)) / 2 for step in range(4)]
+    assert np.allclose(seen, expected)
+    seen.clear()
+    fit(_tiny_net(), _scenes(8), max_steps=3, lr=0.1, batch_size=2, device="cpu", progress=False)
+    assert seen == [0.1, 0.1, 0.1]
+
+
+def test_cosine_schedule_needs_a_known_length():
+    with pytest.raises(ValueError, match="cosine"):
+        fit(_tiny_net(), _scenes(2), time_budget_s=1.0, lr_schedule="cosine", progress=False)
+    with pytest.raises(ValueError, match="lr_schedule"):
+        fit(_tiny_net(), _scenes(2), max_steps=1, lr_schedule="step", progress=False)
+
+
 def test_progress_bars_can_be_turned_off(capsys):
     fit(_tiny_net(), _scenes(2), max_steps=1, batch_size=2, device="cpu", progress=True)
     assert "fit" in capsys.readouterr().err
