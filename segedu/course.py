@@ -36,6 +36,12 @@ LESSONS: tuple[Lesson, ...] = (
         "Find your way around the course, run cells, use a widget, check your set-up.",
         run_seconds=5,
     ),
+    Lesson(
+        "01_what_is_segmentation.ipynb",
+        "What semantic segmentation is",
+        "Say what a segmentation model predicts (a class for every pixel), tell classification, detection, "
+        "semantic and instance segmentation apart, and know the tensor shapes in and out.",
+    ),
 )
 
 
