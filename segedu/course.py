@@ -42,6 +42,12 @@ LESSONS: tuple[Lesson, ...] = (
         "Say what a segmentation model predicts (a class for every pixel), tell classification, detection, "
         "semantic and instance segmentation apart, and know the tensor shapes in and out.",
     ),
+    Lesson(
+        "02_one_hot_and_argmax.ipynb",
+        "One-hot outputs and argmax",
+        "Encode a mask as one channel per class, turn a network's scores into a map with softmax and "
+        "argmax, and compute the per-pixel cross-entropy with ignore_index.",
+    ),
 )
 
 

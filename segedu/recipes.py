@@ -91,18 +91,20 @@ def offline_dataset(name: str, split: str, length: int | None = None) -> Dataset
     raise ValueError(f"dataset must be 'shapes' or 'digits'; got {name!r}")
 
 
-class _InMemory(Dataset):
-    """Render a dataset once and keep its tensors (fast epochs; shapes are drawn on the fly)."""
+def _fresh_training_scenes(name: str, length: int) -> Dataset:
+    """A training split long enough that no scene is shown twice, rendered on the fly.
 
-    def __init__(self, dataset: Dataset) -> None:
-        self.items = [dataset[index] for index in range(len(dataset))]
-        self.num_classes = dataset.num_classes
+    With a few thousand fixed scenes the models memorise them (train mean IoU 0.95, test 0.86 for
+    the U-Net); fresh scenes at every step remove that gap. Shapes are always drawn on the fly;
+    digit scenes skip their disk cache here (only the test and validation splits are cached).
+    """
+    from segedu.datasets import DigitScenes, ShapesScenes
 
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.items[index]
+    if name == "shapes":
+        return ShapesScenes("train", length, size=64, channels=3, seed=0)
+    if name == "digits":
+        return DigitScenes("train", length, size=64, channels=1, seed=0, cache=False)
+    raise ValueError(f"dataset must be 'shapes' or 'digits'; got {name!r}")
 
 
 def read_manifest(directory: Path = CHECKPOINT_DIR) -> dict[str, Any]:
@@ -149,7 +151,7 @@ def train_recipe(
 
     torch.set_num_threads(threads)
     seed_everything(recipe.seed)
-    train_data = _InMemory(offline_dataset(recipe.dataset, "train"))
+    train_data = _fresh_training_scenes(recipe.dataset, recipe.steps * recipe.batch_size)
     val_data = offline_dataset(recipe.dataset, "val")
     test_data = offline_dataset(recipe.dataset, "test")
     channels = val_data.channels

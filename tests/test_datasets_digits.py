@@ -213,3 +213,16 @@ def test_index_out_of_range(data_folder):
     dataset = DigitScenes("val", length=2)
     with pytest.raises(IndexError):
         dataset[2]
+
+
+def test_uncached_scenes_equal_cached_ones(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEGEDU_DATA_DIR", str(tmp_path))
+    for channels in (1, 3):
+        cached = DigitScenes("val", length=5, size=32, channels=channels, seed=3)
+        uncached = DigitScenes("val", length=5, size=32, channels=channels, seed=3, cache=False)
+        assert uncached.cache_status == "off"
+        for index in range(5):
+            first, second = cached.sample(index), uncached.sample(index)
+            for name in ("image", "mask", "instances", "source_ids"):
+                assert torch.equal(first[name], second[name]), (channels, index, name)
+    assert not (tmp_path / "digits" / "train").exists()

@@ -13,16 +13,30 @@ Plus paired transforms (:func:`training_transforms`) and class statistics
 (:func:`class_frequencies`, :func:`summary_table`).
 """
 
+from importlib import import_module
+from typing import Any
+
 from segedu.datasets.digits import DIGIT_CLASS_NAMES, DigitScenes
-from segedu.datasets.photos import (
-    PET_CLASS_NAMES,
-    VOC_CLASS_NAMES,
-    PetsSegmentationPairs,
-    VOCSegmentationPairs,
-)
 from segedu.datasets.shapes import SHAPE_CLASS_NAMES, ShapesScenes
 from segedu.datasets.summary import class_frequencies, data_summary_text, datasets_ready, summary_table
-from segedu.datasets.transforms import PairedTransform, resize_transforms, training_transforms
+
+# The photo adapters and transforms need torchvision (a second or more to import); they are
+# loaded on first use so that lessons using only the offline scenes start faster.
+_LAZY = {
+    "PET_CLASS_NAMES": "segedu.datasets.photos",
+    "VOC_CLASS_NAMES": "segedu.datasets.photos",
+    "PetsSegmentationPairs": "segedu.datasets.photos",
+    "VOCSegmentationPairs": "segedu.datasets.photos",
+    "PairedTransform": "segedu.datasets.transforms",
+    "resize_transforms": "segedu.datasets.transforms",
+    "training_transforms": "segedu.datasets.transforms",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'segedu.datasets' has no attribute {name!r}")
 
 __all__ = [
     "DIGIT_CLASS_NAMES",

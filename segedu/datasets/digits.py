@@ -198,11 +198,13 @@ class DigitScenes(Dataset):
         max_digits: Most digits per scene (at most 8).
         root: Cache folder (default ``data_dir() / "digits"``).
         transform: Optional paired transform ``(image, mask) -> (image, mask)``.
+        cache: Keep the rendered split on disk (default). ``False`` renders each scene when it is
+            asked for (identical content): use it for very long training splits.
 
     Attributes:
         source_indices: Indices (into the 5,000 source digits) this split may use.
         cache_path: The ``.npz`` file holding the rendered scenes.
-        cache_status: "loaded" (valid cache found), "built" (no cache yet) or "rebuilt"
+        cache_status: "loaded" (valid cache found), "built" (no cache yet), "off" (cache=False) or "rebuilt"
             (the cache was partial, corrupted or built with other parameters; a warning
             says why).
 
@@ -225,6 +227,7 @@ class DigitScenes(Dataset):
         max_digits: int = 4,
         root: str | os.PathLike[str] | None = None,
         transform: PairTransform | None = None,
+        cache: bool = True,
     ) -> None:
         self.split_id = check_split(split)
         length = _DEFAULT_LENGTHS[split] if length is None else length
@@ -248,7 +251,8 @@ class DigitScenes(Dataset):
         folder = Path(root).expanduser() if root is not None else data_dir() / "digits"
         name = f"{split}-n{length}-size{size}-c{channels}-seed{seed}-d{min_digits}to{max_digits}.npz"
         self.cache_path = folder / name
-        self._arrays = self._load_or_build()
+        self.cache_status = "off"
+        self._arrays = self._load_or_build() if cache else None
 
     def _parameters(self) -> dict:
         """Everything the cached scenes depend on; a cache built otherwise is rebuilt."""
@@ -319,13 +323,17 @@ class DigitScenes(Dataset):
             int64: ``source_ids[k - 1]`` is the source digit of instance ``k``.
         """
         index = check_index(index, self.length)
-        pixels = self._arrays["images"][index].astype(np.float32) / 255  # (H, W, C)
-        image, mask = to_tensors(pixels, self._arrays["masks"][index])
-        instances = torch.from_numpy(self._arrays["instances"][index].astype(np.int64))
-        source_ids = self._arrays["source_ids"][index]
-        return dict(
-            image=image, mask=mask, instances=instances, source_ids=torch.from_numpy(source_ids[source_ids >= 0])
-        )
+        if self._arrays is None:  # cache=False: render now
+            scene = self.render(index)
+            scene["image"] = scene["image"].reshape(self.size, self.size, self.channels)
+        else:
+            scene = {name: self._arrays[name][index] for name in ("images", "masks", "instances", "source_ids")}
+            scene = dict(image=scene["images"], mask=scene["masks"], instances=scene["instances"],
+                         source_ids=scene["source_ids"][scene["source_ids"] >= 0])
+        pixels = scene["image"].astype(np.float32) / 255  # (H, W, C)
+        image, mask = to_tensors(pixels, scene["mask"])
+        instances = torch.from_numpy(scene["instances"].astype(np.int64))
+        return dict(image=image, mask=mask, instances=instances, source_ids=torch.from_numpy(scene["source_ids"]))
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         scene = self.sample(index)

@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from segedu.widgets._toolkit import WidgetPanel, array_to_png, image_to_hwc
@@ -24,7 +23,7 @@ __all__ = ["LOSS_CEILING", "score_explorer"]
 LOSS_CEILING = 5.0
 """Per-pixel losses at or above this many nats get the brightest colour in the loss map."""
 
-_BOX_COLOR = np.array([255, 255, 0], dtype=np.uint8)  # yellow: no class uses it in the shapes scenes
+_BOX_COLOR = np.array([255, 255, 0], dtype=np.uint8)  # yellow: stands out on the class colours
 _BOOST_RANGE = 10.0
 
 
@@ -54,7 +53,8 @@ def score_explorer(
     Returns:
         A panel with controls ``"row"``, ``"column"``, ``"size"``, ``"temperature"`` and
         ``"boost:<class name>"`` for each class, plus the read-only softmax bars
-        ``"bar:<class name>"``; images ``"scene"``, ``"truth"``, ``"prediction"``, ``"loss"``; and ``state`` with ``predicted_class``, ``true_class``, ``probabilities`` (centre
+        ``"bar:<class name>"``; images ``"scene"``, ``"truth"``, ``"prediction"``, ``"loss"``;
+        and ``state`` with ``predicted_class``, ``true_class``, ``probabilities`` (centre
         pixel), ``pixel_loss`` (centre pixel, ``None`` if it is ignored), ``loss`` (mean over
         labelled pixels), ``accuracy``, ``prediction`` ((H, W) tensor), ``temperature``,
         ``boosts``.
@@ -168,11 +168,14 @@ def score_explorer(
             value.value = f"{probability:.3f}"
         if is_labelled:
             pixel_text = (
-                f"true class <b>{class_names[true_class]}</b>, predicted <b>{class_names[predicted_class]}</b>, "
+                f"true class <b>{class_names[true_class]}</b>, "
+                f"predicted <b>{class_names[predicted_class]}</b>, "
                 f"loss = &minus;log {probabilities[true_class]:.3f} = {pixel_loss:.3f}"
             )
         else:
-            pixel_text = f"ignored (label {IGNORE_INDEX}), predicted <b>{class_names[predicted_class]}</b>, no loss"
+            pixel_text = (
+                f"ignored (label {IGNORE_INDEX}), predicted <b>{class_names[predicted_class]}</b>, no loss"
+            )
         caption.value = (
             f"Centre pixel ({centre_row}, {centre_column}): {pixel_text}<br>"
             f"Whole image: mean loss {loss:.3f}, pixel accuracy {100 * accuracy:.1f}%"
