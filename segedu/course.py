@@ -48,6 +48,12 @@ LESSONS: tuple[Lesson, ...] = (
         "Encode a mask as one channel per class, turn a network's scores into a map with softmax and "
         "argmax, and compute the per-pixel cross-entropy with ignore_index.",
     ),
+    Lesson(
+        "05_downsampling_and_upsampling.ipynb",
+        "Downsampling and upsampling",
+        "Compare strided convolution and pooling, build every upsampling method from scratch (nearest, "
+        "bed of nails, max-unpooling, bilinear, transposed convolution two ways) and avoid checkerboard artifacts.",
+    ),
 )
 
 

@@ -45,7 +45,7 @@ def transposed_conv_stepper(
     *,
     stride: int = 2,
     max_stride: int = 3,
-    scale: int = 20,
+    scale: int = 28,
 ) -> WidgetPanel:
     """A stepper through ``conv_transpose2d(x, kernel, stride)`` (one channel, no padding).
 
@@ -64,7 +64,8 @@ def transposed_conv_stepper(
         ``(H_out, W_out)`` tensor accumulated so far) and ``done`` (whether every pixel stamped).
 
     Shape:
-        x: ``(H, W)``; kernel: ``(kH, kW)``; state output: ``((H - 1) * stride + kH, (W - 1) * stride + kW)``.
+        x: ``(H, W)``; kernel: ``(kH, kW)``; state output:
+        ``((H - 1) * stride + kH, (W - 1) * stride + kW)``.
     """
     import ipywidgets as widgets
 
@@ -94,7 +95,8 @@ def transposed_conv_stepper(
 
     kernel_height, kernel_width = kernel.shape
     kernel_low, kernel_high = min(0.0, float(kernel.min())), float(kernel.max())
-    views["kernel"].value = array_to_png(_grey_picture(kernel.numpy(), kernel_low, kernel_high), scale=scale)
+    kernel_picture = _grey_picture(kernel.numpy(), kernel_low, kernel_high)
+    views["kernel"].value = array_to_png(kernel_picture, scale=scale)
     input_low, input_high = min(0.0, float(x.min())), float(x.max())
 
     def show(change: Any = None) -> None:
@@ -108,13 +110,14 @@ def transposed_conv_stepper(
             slice(max(step.top, 0), step.top + kernel_height),
             slice(max(step.left, 0), step.left + kernel_width),
         )
-        views["input"].value = array_to_png(_grey_picture(x.numpy(), input_low, input_high, pixel), scale=scale)
+        input_picture = _grey_picture(x.numpy(), input_low, input_high, pixel)
+        views["input"].value = array_to_png(input_picture, scale=scale)
         views["output"].value = array_to_png(_grey_picture(output.numpy(), low, high, stamp), scale=scale)
         value = float(x[step.row, step.column])
         caption.value = (
             f"step {step_slider.value + 1} of {len(steps)}: input pixel ({step.row}, {step.column}) = "
-            f"{value:.2f} adds {value:.2f} x kernel at output rows {step.top}-{step.top + kernel_height - 1}, "
-            f"columns {step.left}-{step.left + kernel_width - 1}"
+            f"{value:.2f} adds {value:.2f} x kernel at output rows "
+            f"{step.top}-{step.top + kernel_height - 1}, columns {step.left}-{step.left + kernel_width - 1}"
         )
         panel.state.update(
             step=step_slider.value,
