@@ -49,6 +49,12 @@ LESSONS: tuple[Lesson, ...] = (
         "argmax, and compute the per-pixel cross-entropy with ignore_index.",
     ),
     Lesson(
+        "04_cost_of_full_resolution.ipynb",
+        "The price of keeping full resolution",
+        "Measure parameters, multiply-accumulates and activation memory of a network without downsampling "
+        "against an encoder-decoder, and explain why segmentation networks downsample, then upsample.",
+    ),
+    Lesson(
         "05_downsampling_and_upsampling.ipynb",
         "Downsampling and upsampling",
         "Compare strided convolution and pooling, build every upsampling method from scratch (nearest, "
