@@ -60,6 +60,18 @@ LESSONS: tuple[Lesson, ...] = (
         "Compare strided convolution and pooling, build every upsampling method from scratch (nearest, "
         "bed of nails, max-unpooling, bilinear, transposed convolution two ways) and avoid checkerboard artifacts.",
     ),
+    Lesson(
+        "07_segnet.ipynb",
+        "SegNet",
+        "Keep max-pooling indices and unpool with them, follow SegNet's shapes, measure what the indices "
+        "cost next to U-Net's skips, and look inside a trained decoder.",
+    ),
+    Lesson(
+        "08_unet.ipynb",
+        "U-Net",
+        "Trace the U with its concatenated skips, compute valid-padding sizes (572 to 388) and the "
+        "overlap-tile strategy, and measure what the skips buy in an ablation.",
+    ),
 )
 
 

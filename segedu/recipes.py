@@ -125,6 +125,14 @@ def _write_manifest(manifest: dict[str, Any], directory: Path) -> None:
     os.replace(temporary, directory / MANIFEST)
 
 
+@torch.no_grad()
+def _round_to_half_precision(model: torch.nn.Module) -> None:
+    """Round every floating-point weight and buffer to the nearest float16 value, in place."""
+    for tensor in model.state_dict().values():
+        if tensor.is_floating_point():
+            tensor.copy_(tensor.half().float())
+
+
 def train_recipe(
     recipe: Recipe,
     *,
@@ -165,6 +173,7 @@ def train_recipe(
     )
     seconds = time.perf_counter() - started
     model.cpu().eval()
+    _round_to_half_precision(model)  # score exactly the weights that are shipped (float16 on disk)
     metrics = evaluate(model, test_data)
     rounded = {key: round(float(value), 4) for key, value in metrics.items() if key != "iou_per_class"}
     rounded["iou_per_class"] = [round(float(value), 4) for value in metrics["iou_per_class"]]
@@ -183,7 +192,8 @@ def train_recipe(
     path = CHECKPOINT_DIR / f"{recipe.model}-{recipe.dataset}.pt" if default else Path(output)
     path.parent.mkdir(parents=True, exist_ok=True)
     entry["file"] = path.name
-    entry["sha256"] = save_checkpoint(model, path, metadata={key: entry[key] for key in ("model", "dataset", "model_kwargs", "recipe")})
+    metadata = {key: entry[key] for key in ("model", "dataset", "model_kwargs", "recipe")}
+    entry["sha256"] = save_checkpoint(model, path, metadata=metadata, half_precision=True)
     if default:
         manifest = read_manifest()
         manifest[f"{recipe.model}-{recipe.dataset}"] = entry

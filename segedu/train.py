@@ -365,7 +365,9 @@ def file_sha256(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-def save_checkpoint(model: nn.Module, path: str | os.PathLike, *, metadata: dict[str, Any]) -> str:
+def save_checkpoint(
+    model: nn.Module, path: str | os.PathLike, *, metadata: dict[str, Any], half_precision: bool = False
+) -> str:
     """Save ``{"state_dict", "metadata"}`` to ``path`` atomically and return its SHA-256.
 
     The file is first written to a temporary file in the same folder, flushed to disk, and
@@ -377,6 +379,8 @@ def save_checkpoint(model: nn.Module, path: str | os.PathLike, *, metadata: dict
         path: Target file, conventionally ending in ``.pt``; missing folders are created.
         metadata: JSON-compatible dict (str keys; str, numbers, bools, None, lists, dicts),
             e.g. the model name, its arguments, the dataset and the final metrics.
+        half_precision: Store floating-point tensors as float16 (half the file size);
+            ``load_state_dict`` casts them back to the model's float32.
 
     Returns:
         The SHA-256 hex digest of the written file.
@@ -392,6 +396,10 @@ def save_checkpoint(model: nn.Module, path: str | os.PathLike, *, metadata: dict
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state_dict = {name: tensor.detach().cpu() for name, tensor in model.state_dict().items()}
+    if half_precision:
+        state_dict = {
+            name: tensor.half() if tensor.is_floating_point() else tensor for name, tensor in state_dict.items()
+        }
     payload = {"state_dict": state_dict, "metadata": metadata}
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

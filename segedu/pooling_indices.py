@@ -1,0 +1,232 @@
+"""What SegNet's max-pooling indices remember, what they cost, and what unpooling makes of them.
+
+A 2x2 max-pool with ``return_indices=True`` returns, next to every maximum, the flat position
+``row * W + column`` it came from in the ``(H, W)`` map before pooling. SegNet's decoder puts each
+value back there (``nn.MaxUnpool2d``), zeros elsewhere, and convolutions fill the holes in.
+
+- :func:`window_position` turns flat indices into the "switch" of each 2x2 window (which corner);
+- :func:`trace_segnet` records, stage by stage, the encoder maps before pooling, the indices, the
+  sparse unpooled maps and the dense maps after the decoder convolutions (forward hooks);
+- :func:`index_memory` measures, with forward hooks, the bytes of the indices PyTorch keeps for
+  every encoder stage, next to the bytes a U-Net-style skip (the whole float32 map before
+  pooling) would keep and the 2 bits per window the SegNet paper says suffice;
+  :func:`index_memory_formula` gives the same numbers without running the model;
+- :func:`zero_fraction` measures how sparse a map is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor, nn
+
+__all__ = [
+    "INDEX_BITS_PER_WINDOW",
+    "SegNetTrace",
+    "StageMemory",
+    "index_memory",
+    "index_memory_formula",
+    "trace_segnet",
+    "window_position",
+    "zero_fraction",
+]
+
+# A 2x2 window has 4 pixels, so "which one held the maximum" fits in 2 bits (the paper's figure).
+INDEX_BITS_PER_WINDOW = 2
+
+
+def window_position(indices: Tensor, width: int) -> Tensor:
+    """Which corner of its 2x2 window each maximum came from (the pooling "switch").
+
+    Codes: 0 = top-left, 1 = top-right, 2 = bottom-left, 3 = bottom-right.
+
+    Args:
+        indices: Flat positions ``row * width + column`` returned by a 2x2, stride-2
+            ``F.max_pool2d(..., return_indices=True)``.
+        width: Width ``W`` of the map before pooling.
+
+    Returns:
+        int64 corner codes ``2 * (row % 2) + column % 2``.
+
+    Shape:
+        Any shape; returns the shape of ``indices``.
+    """
+    if not isinstance(indices, Tensor) or indices.is_floating_point():
+        raise ValueError(f"indices must be an integer tensor; got {getattr(indices, 'dtype', type(indices))}")
+    if isinstance(width, bool) or not isinstance(width, int) or width < 1:
+        raise ValueError(f"width must be a positive integer (the width before pooling); got {width!r}")
+    rows, columns = indices // width, indices % width  # where in the (H, W) map
+    return (2 * (rows % 2) + columns % 2).long()
+
+
+def zero_fraction(x: Tensor) -> float:
+    """Fraction of the entries of ``x`` that are exactly zero (0.0 for an empty tensor)."""
+    if not isinstance(x, Tensor):
+        raise ValueError(f"x must be a tensor; got {type(x).__name__}")
+    return float((x == 0).sum()) / x.numel() if x.numel() else 0.0
+
+
+@dataclass
+class SegNetTrace:
+    """What one forward pass of a :class:`~segedu.models.SegNet` computed, stage by stage.
+
+    Every dictionary is keyed by stage name (``"stage1"`` ... ``"stageD"``, stage 1 = full
+    resolution). Decoder stage ``i`` unpools with encoder stage ``i``'s indices.
+
+    Attributes:
+        pre_pool: Encoder map just before pooling (what a U-Net skip would copy),
+            ``(B, C_i, H_i, W_i)``.
+        indices: Flat argmax positions in ``H_i x W_i``, ``(B, C_i, H_i / 2, W_i / 2)``, int64.
+        unpooled: Output of the decoder's ``MaxUnpool2d``, sparse, ``(B, C_i, H_i, W_i)``.
+        decoded: Output of the decoder stage's convolutions, dense, ``(B, C_(i-1), H_i, W_i)``.
+        logits: The model's output, ``(B, K, H, W)``.
+    """
+
+    pre_pool: dict[str, Tensor] = field(default_factory=dict)
+    indices: dict[str, Tensor] = field(default_factory=dict)
+    unpooled: dict[str, Tensor] = field(default_factory=dict)
+    decoded: dict[str, Tensor] = field(default_factory=dict)
+    logits: Tensor | None = None
+
+
+def _check_segnet(model: nn.Module) -> None:
+    from segedu.models.segnet import SegNet
+
+    if not isinstance(model, SegNet):
+        raise ValueError(f"model must be a segedu.models.SegNet; got {type(model).__name__}")
+
+
+@torch.no_grad()
+def trace_segnet(model: nn.Module, images: Tensor) -> SegNetTrace:
+    """Run ``model`` once in eval mode and record every stage's maps with forward hooks.
+
+    Args:
+        model: A :class:`~segedu.models.SegNet`; its train/eval mode is restored afterwards.
+        images: A batch, or one image.
+
+    Returns:
+        The recorded maps (detached, on the model's device).
+
+    Shape:
+        images: ``(B, C_in, H, W)`` or ``(C_in, H, W)`` (then ``B = 1``); see :class:`SegNetTrace`.
+    """
+    _check_segnet(model)
+    if isinstance(images, Tensor) and images.dim() == 3:
+        images = images.unsqueeze(0)  # (1, C_in, H, W)
+    trace = SegNetTrace()
+    handles = []
+
+    def encoder_hook(name: str):
+        def hook(module: nn.Module, inputs: tuple[Tensor, ...], output: tuple[Tensor, Tensor]) -> None:
+            trace.pre_pool[name] = inputs[0].detach()  # (B, C_i, H_i, W_i)
+            trace.indices[name] = output[1].detach()  # (B, C_i, H_i/2, W_i/2)
+        return hook
+
+    def store(target: dict[str, Tensor], name: str):
+        def hook(module: nn.Module, inputs: tuple[Tensor, ...], output: Tensor) -> None:
+            target[name] = output.detach()
+        return hook
+
+    was_training = model.training
+    model.eval()
+    try:
+        for name, stage in model.encoder.items():
+            handles.append(stage.pool.register_forward_hook(encoder_hook(name)))
+        for name, stage in model.decoder.items():
+            handles.append(stage.unpool.register_forward_hook(store(trace.unpooled, name)))
+            handles.append(stage.convs.register_forward_hook(store(trace.decoded, name)))
+        trace.logits = model(images)  # (B, K, H, W)
+    finally:
+        for handle in handles:
+            handle.remove()
+        model.train(was_training)
+    return trace
+
+
+@dataclass(frozen=True)
+class StageMemory:
+    """Bytes one encoder stage hands to the decoder, three ways.
+
+    Attributes:
+        stage: Stage name, ``"stage1"`` = full resolution.
+        feature_shape: ``(B, C, H, W)`` of the map before pooling.
+        index_bytes: int64 indices as PyTorch stores them: ``B * C * H/2 * W/2 * 8``.
+        feature_bytes: A U-Net-style skip, the whole float32 map: ``B * C * H * W * 4``.
+        two_bit_bytes: 2 bits per 2x2 window (the paper's figure): ``B * C * H/2 * W/2 / 4``.
+    """
+
+    stage: str
+    feature_shape: tuple[int, int, int, int]
+    index_bytes: int
+    feature_bytes: int
+    two_bit_bytes: int
+
+
+def _two_bit_bytes(windows: int) -> int:
+    return -(-windows * INDEX_BITS_PER_WINDOW // 8)  # whole bytes, rounded up
+
+
+def index_memory(model: nn.Module, input_shape: Sequence[int]) -> list[StageMemory]:
+    """Measure, with forward hooks on the encoder's pools, what each SegNet stage keeps.
+
+    One forward pass on zeros of ``input_shape`` (no gradients); the bytes are those of the
+    tensors the hooks see (``numel() * element_size()``).
+
+    Args:
+        model: A :class:`~segedu.models.SegNet`; it is left unchanged.
+        input_shape: ``(B, C_in, H, W)``. SegNet pads H and W up to a multiple of ``2**depth``
+            first, so the stages see the padded size.
+
+    Returns:
+        One :class:`StageMemory` per encoder stage, stage 1 first.
+    """
+    _check_segnet(model)
+    parameter = next(model.parameters())
+    images = torch.zeros(tuple(input_shape), dtype=parameter.dtype, device=parameter.device)
+    trace = trace_segnet(model, images)
+    rows = []
+    for name, features in trace.pre_pool.items():
+        indices = trace.indices[name]
+        rows.append(StageMemory(
+            stage=name,
+            feature_shape=tuple(features.shape),
+            index_bytes=indices.numel() * indices.element_size(),
+            feature_bytes=features.numel() * features.element_size(),
+            two_bit_bytes=_two_bit_bytes(indices.numel()),
+        ))
+    return rows
+
+
+def index_memory_formula(channels: Sequence[int], input_shape: Sequence[int]) -> list[StageMemory]:
+    """The numbers of :func:`index_memory`, computed from the shapes alone (no forward pass).
+
+    Args:
+        channels: Width of every encoder stage, stage 1 first, e.g. ``[64, 128, 256, 512, 512]``
+            for the paper's SegNet (see :func:`segedu.models.blocks.vgg16_stages`).
+        input_shape: ``(B, C_in, H, W)``; H and W are padded up to a multiple of
+            ``2**len(channels)`` as SegNet does.
+
+    Returns:
+        One :class:`StageMemory` per stage; int64 indices (8 bytes), float32 maps (4 bytes).
+    """
+    if len(input_shape) != 4:
+        raise ValueError(f"input_shape must be (B, C_in, H, W); got {tuple(input_shape)}")
+    if not channels:
+        raise ValueError("channels must list at least one stage width")
+    batch, _, height, width = (int(value) for value in input_shape)
+    multiple = 2 ** len(channels)
+    height, width = -(-height // multiple) * multiple, -(-width // multiple) * multiple  # padded
+    rows = []
+    for number, stage_channels in enumerate(channels, start=1):
+        windows = batch * stage_channels * (height // 2) * (width // 2)  # one index per pooled value
+        rows.append(StageMemory(
+            stage=f"stage{number}",
+            feature_shape=(batch, stage_channels, height, width),
+            index_bytes=windows * 8,
+            feature_bytes=batch * stage_channels * height * width * 4,
+            two_bit_bytes=_two_bit_bytes(windows),
+        ))
+        height, width = height // 2, width // 2
+    return rows
