@@ -296,6 +296,24 @@ def test_checkpoint_round_trip_preserves_outputs(tmp_path):
     assert torch.equal(restored.eval()(images), model.eval()(images))
 
 
+def test_half_precision_checkpoint_is_smaller_and_rounds_weights(tmp_path):
+    model = _tiny_net()
+    full = save_checkpoint(model, tmp_path / "full.pt", metadata={})
+    half = save_checkpoint(model, tmp_path / "half.pt", metadata={}, half_precision=True)
+    assert full != half
+    assert (tmp_path / "half.pt").stat().st_size < (tmp_path / "full.pt").stat().st_size
+    stored = load_checkpoint(tmp_path / "half.pt", expected_sha256=half)["state_dict"]
+    for name, tensor in model.state_dict().items():
+        if tensor.is_floating_point():
+            assert stored[name].dtype == torch.float16
+            assert torch.equal(stored[name].float(), tensor.half().float())
+        else:
+            assert torch.equal(stored[name], tensor)  # e.g. BatchNorm's step counter stays an integer
+    restored = _tiny_net(seed=1)
+    restored.load_state_dict(stored)
+    assert all(parameter.dtype == torch.float32 for parameter in restored.parameters())
+
+
 def test_truncated_checkpoint_is_refused(tmp_path):
     _, path, _ = _saved(tmp_path)
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
