@@ -61,6 +61,12 @@ LESSONS: tuple[Lesson, ...] = (
         "bed of nails, max-unpooling, bilinear, transposed convolution two ways) and avoid checkerboard artifacts.",
     ),
     Lesson(
+        "06_fcn.ipynb",
+        "FCN: fully convolutional networks",
+        "Turn a classifier's fully connected layers into convolutions, build FCN-32s/16s/8s with their "
+        "skip fusion and bilinear upsampling, and compare them with the FCN paper's four metrics.",
+    ),
+    Lesson(
         "07_segnet.ipynb",
         "SegNet",
         "Keep max-pooling indices and unpool with them, follow SegNet's shapes, measure what the indices "
@@ -71,6 +77,12 @@ LESSONS: tuple[Lesson, ...] = (
         "U-Net",
         "Trace the U with its concatenated skips, compute valid-padding sizes (572 to 388) and the "
         "overlap-tile strategy, and measure what the skips buy in an ablation.",
+    ),
+    Lesson(
+        "09_comparing_shortcuts.ipynb",
+        "Comparing shortcut connections",
+        "Compare FCN, SegNet and U-Net on the same test scenes: metrics overall and at boundaries, costs, "
+        "confusions; pick a model for a job; see where atrous convolution (DeepLab) goes next.",
     ),
 )
 

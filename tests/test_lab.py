@@ -76,9 +76,10 @@ def test_make_lab_serves_the_notebooks(tmp_path: Path) -> None:
         expected = {path.name for path in (ROOT / "notebooks").glob("*.ipynb")}
         assert "00_welcome.ipynb" in expected and expected <= listed
         assert _get(f"{base}/lab?token={token}")[0] == 200
-        # The doctor ran before the server started and the URL with the token was printed.
+        # The doctor ran before the server started, and the URL was printed. (Lab prints a token it
+        # generated itself in full; one given on the command line, as here, shows as "token=...".)
         output = (tmp_path / "lab.log").read_text()
-        assert "All good" in output and f"token={token}" in output
+        assert "All good" in output and f"http://127.0.0.1:{port}/lab?token=" in output
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:

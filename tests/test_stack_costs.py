@@ -67,8 +67,11 @@ def test_receptive_field_formula_by_hand() -> None:
 
 @pytest.mark.parametrize("depth", [1, 4, 9])
 def test_stride1_formula_matches_a_gradient_measurement(depth: int) -> None:
+    # Seeded weights: with only 4 channels an unlucky draw can switch off every ReLU path to a
+    # border pixel of the window, so an unseeded run would fail now and then.
+    torch.manual_seed(depth)
     layers = build_encoder_decoder(1, width=4, depth=depth, stages=0)
-    measured = measured_receptive_field(layers, in_channels=1, input_size=33, samples=4)
+    measured = measured_receptive_field(layers, in_channels=1, input_size=33, samples=16)
     assert measured == receptive_field([(3, 1)] * depth) == 2 * depth + 1
 
 
