@@ -49,6 +49,12 @@ LESSONS: tuple[Lesson, ...] = (
         "argmax, and compute the per-pixel cross-entropy with ignore_index.",
     ),
     Lesson(
+        "03_classifiers_lose_location.ipynb",
+        "Pooling and fully connected layers lose location",
+        "Measure how a classifier's answer ignores where an object is, probe how much position each "
+        "stage keeps, and see why fully connected layers fix the input size and forget the layout.",
+    ),
+    Lesson(
         "04_cost_of_full_resolution.ipynb",
         "The price of keeping full resolution",
         "Measure parameters, multiply-accumulates and activation memory of a network without downsampling "

@@ -90,7 +90,7 @@ def receptive_field_table(model: nn.Module) -> list[ReceptiveFieldRow]:
         jump = jump * stride  # output positions are `stride` input positions apart
         rows.append(ReceptiveFieldRow(name, type(module).__name__, kernel_size, stride, dilation, jump, size))
     if not rows:
-        raise ValueError("the model has no Conv2d, MaxPool2d or AvgPool2d layer; there is no receptive field to compute")
+        raise ValueError("the model has no Conv2d, MaxPool2d or AvgPool2d layer, so no receptive field to compute")
     return rows
 
 

@@ -57,7 +57,8 @@ def test_tiny_classifier_stages_match_measurement() -> None:
 
 def test_one_image_can_show_less_than_the_formula_with_max_pooling() -> None:
     torch.manual_seed(0)
-    chain = nn.Sequential(nn.Conv2d(1, 1, 3, padding=1), nn.MaxPool2d(2), nn.Conv2d(1, 1, 3, padding=1), nn.MaxPool2d(2))
+    conv = [nn.Conv2d(1, 1, 3, padding=1) for _ in range(2)]
+    chain = nn.Sequential(conv[0], nn.MaxPool2d(2), conv[1], nn.MaxPool2d(2))
     formula = receptive_field_table(chain)[-1].size
     assert measured_receptive_field(chain, in_channels=1, input_size=40, samples=32) == formula
     assert measured_receptive_field(chain, in_channels=1, input_size=40, samples=1) <= formula
