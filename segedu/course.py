@@ -34,61 +34,77 @@ LESSONS: tuple[Lesson, ...] = (
         "00_welcome.ipynb",
         "Welcome",
         "Find your way around the course, run cells, use a widget, check your set-up.",
-        run_seconds=5,
+        run_seconds=9,
     ),
     Lesson(
         "01_what_is_segmentation.ipynb",
         "What semantic segmentation is",
         "Say what a segmentation model predicts (a class for every pixel), tell classification, detection, "
         "semantic and instance segmentation apart, and know the tensor shapes in and out.",
+        run_seconds=7,
     ),
     Lesson(
         "02_one_hot_and_argmax.ipynb",
         "One-hot outputs and argmax",
         "Encode a mask as one channel per class, turn a network's scores into a map with softmax and "
         "argmax, and compute the per-pixel cross-entropy with ignore_index.",
+        run_seconds=7,
     ),
     Lesson(
         "03_classifiers_lose_location.ipynb",
         "Pooling and fully connected layers lose location",
         "Measure how a classifier's answer ignores where an object is, probe how much position each "
         "stage keeps, and see why fully connected layers fix the input size and forget the layout.",
+        run_seconds=17,
     ),
     Lesson(
         "04_cost_of_full_resolution.ipynb",
         "The price of keeping full resolution",
         "Measure parameters, multiply-accumulates and activation memory of a network without downsampling "
         "against an encoder-decoder, and explain why segmentation networks downsample, then upsample.",
+        run_seconds=9,
     ),
     Lesson(
         "05_downsampling_and_upsampling.ipynb",
         "Downsampling and upsampling",
         "Compare strided convolution and pooling, build every upsampling method from scratch (nearest, "
         "bed of nails, max-unpooling, bilinear, transposed convolution two ways) and avoid checkerboard artifacts.",
+        run_seconds=6,
     ),
     Lesson(
         "06_fcn.ipynb",
         "FCN: fully convolutional networks",
         "Turn a classifier's fully connected layers into convolutions, build FCN-32s/16s/8s with their "
         "skip fusion and bilinear upsampling, and compare them with the FCN paper's four metrics.",
+        run_seconds=20,
     ),
     Lesson(
         "07_segnet.ipynb",
         "SegNet",
         "Keep max-pooling indices and unpool with them, follow SegNet's shapes, measure what the indices "
         "cost next to U-Net's skips, and look inside a trained decoder.",
+        run_seconds=9,
     ),
     Lesson(
         "08_unet.ipynb",
         "U-Net",
         "Trace the U with its concatenated skips, compute valid-padding sizes (572 to 388) and the "
         "overlap-tile strategy, and measure what the skips buy in an ablation.",
+        run_seconds=14,
     ),
     Lesson(
         "09_comparing_shortcuts.ipynb",
         "Comparing shortcut connections",
         "Compare FCN, SegNet and U-Net on the same test scenes: metrics overall and at boundaries, costs, "
         "confusions; pick a model for a job; see where atrous convolution (DeepLab) goes next.",
+        run_seconds=16,
+    ),
+    Lesson(
+        "10_feature_map_explorer.ipynb",
+        "Feature-map explorer",
+        "Look inside any trained model layer by layer, probe a pixel's class scores and receptive field, "
+        "and record activations yourself with forward hooks.",
+        run_seconds=10,
     ),
 )
 

@@ -2,11 +2,25 @@
 
 Every widget is built by one function that returns a :class:`WidgetPanel`: the container to
 display plus its controls, images and last computed state by name, so tests (and curious
-learners) can drive it from code without a browser. Import each widget from its module, e.g.
-``from segedu.widgets.scene_browser import scene_browser``.
+learners) can drive it from code without a browser. Images are PNG bytes updated in place.
+
+Import each widget from its module (importing one does not load the others):
+
+- ``scene_browser``: browse a dataset (lesson 00)
+- ``task_views.task_views``: classification, detection, semantic, instance (lesson 01)
+- ``score_explorer.score_explorer``: scores, softmax, argmax and loss at a pixel (lesson 02)
+- ``shift_explorer.shift_explorer``: move a shape, watch each stage (lesson 03)
+- ``cost_explorer.cost_explorer``: compute and memory of full resolution (lesson 04)
+- ``transposed_conv_stepper`` and ``checkerboard_explorer``: upsampling (lesson 05)
+- ``fcn_explorer.fcn_explorer``: FCN's fused score maps (lesson 06)
+- ``unpooling_explorer.unpooling_explorer``: SegNet's switches and sparse maps (lesson 07)
+- ``skip_explorer.skip_explorer``: switch U-Net skips off (lesson 08)
+- ``model_comparison.model_comparison``: all models side by side (lesson 09)
+- ``feature_maps.feature_map_explorer``: any layer of any model, pixel probe (lesson 10)
 """
 
 from segedu.widgets._toolkit import WidgetPanel, array_to_png, image_to_hwc
+from segedu.widgets.feature_maps import feature_map_explorer
 from segedu.widgets.scene_browser import scene_browser
 
-__all__ = ["WidgetPanel", "array_to_png", "image_to_hwc", "scene_browser"]
+__all__ = ["WidgetPanel", "array_to_png", "feature_map_explorer", "image_to_hwc", "scene_browser"]
