@@ -14,9 +14,12 @@ PYTEST_WORKERS ?= 2
 LAB_ARGS ?=
 # JupyterLab refuses to run as root unless told to (containers, CI).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+# Where `make student` and `make slides` write.
+STUDENT_DIR ?= build/student
+SLIDES_DIR ?= build/slides
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout=300
 
-.PHONY: setup lab test unit notebooks doctor clean
+.PHONY: setup lab test unit notebooks doctor clean student slides
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +48,14 @@ unit: setup
 notebooks: setup
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.kernel_name=$(KERNEL) \
 		--ExecutePreprocessor.timeout=300 $(or $(NOTEBOOKS),notebooks/*.ipynb)
+
+# The student edition: every lesson with its solution cells replaced by stubs and no outputs.
+student: setup
+	$(BIN)/python -m segedu.student notebooks $(STUDENT_DIR)
+
+# reveal.js slides of every lesson (one HTML deck each; reveal.js itself loads from a CDN when opened).
+slides: setup
+	$(BIN)/jupyter nbconvert --to slides --output-dir $(SLIDES_DIR) notebooks/*.ipynb
 
 clean:
 	rm -rf $(VENV) build .pytest_cache
