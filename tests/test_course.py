@@ -38,3 +38,15 @@ def test_notebooks_use_the_course_kernel_and_store_outputs() -> None:
         assert not unexecuted, f"{name}: code cells {unexecuted} were never run; run `make notebooks`"
         errors = [out for cell in code for out in cell["outputs"] if out["output_type"] == "error"]
         assert not errors, f"{name}: stored error output"
+
+
+def test_welcome_notebook_shows_the_current_lesson_table() -> None:
+    # nbval compares text/plain only, so a stale Markdown table would slip through it.
+    notebook = json.loads((ROOT / "notebooks" / "00_welcome.ipynb").read_text())
+    tables = [
+        "".join(output["data"]["text/markdown"])
+        for cell in notebook["cells"]
+        for output in cell.get("outputs", [])
+        if "text/markdown" in output.get("data", {})
+    ]
+    assert tables == [lesson_table_markdown()], "re-run `make notebooks NOTEBOOKS=notebooks/00_welcome.ipynb`"
