@@ -283,7 +283,14 @@ def activation_memory(
     if not backward:
         layers = activation_memory_by_layer(model, input_shape, dtype=dtype)
         return sum(size for _, _, size in layers)
-    return _saved_for_backward_bytes(model, _example_input(model, input_shape, dtype))
+    example = _example_input(model, input_shape, dtype)
+    if example.device.type == "meta":
+        # Meta tensors have no storage addresses, so saved tensors cannot be told apart.
+        raise ValueError(
+            "activation_memory(..., backward=True) needs a model on a real device, not 'meta'; "
+            "build it on the CPU, or use backward=False, which works on the meta device"
+        )
+    return _saved_for_backward_bytes(model, example)
 
 
 def cost_report(model: nn.Module, input_shape: Sequence[int]) -> dict[str, int]:

@@ -212,3 +212,11 @@ def test_bad_arguments_are_refused():
         count_macs(model, (1, 0, 4))
     with pytest.raises(ValueError, match=r"dtype=torch.float64 must match .*torch.float32"):
         activation_memory(model, (1, 1, 4, 4), dtype=torch.float64)
+
+
+def test_saved_for_backward_refuses_the_meta_device():
+    with torch.device("meta"):
+        model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU())
+    assert activation_memory(model, (1, 1, 8, 8)) == 2 * 4 * 8 * 8 * 4  # forward works on meta
+    with pytest.raises(ValueError, match="meta"):
+        activation_memory(model, (1, 1, 8, 8), backward=True)
