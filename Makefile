@@ -19,7 +19,7 @@ STUDENT_DIR ?= build/student
 SLIDES_DIR ?= build/slides
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout=300
 
-.PHONY: setup lab test unit notebooks doctor clean student slides
+.PHONY: setup lab test unit notebooks doctor clean student slides bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,12 @@ student: setup
 # reveal.js slides of every lesson (one HTML deck each; reveal.js itself loads from a CDN when opened).
 slides: setup
 	$(BIN)/jupyter nbconvert --to slides --output-dir $(SLIDES_DIR) notebooks/*.ipynb
+
+# Measure this machine (about a quarter of an hour; not part of `make test`): writes docs/benchmarks.md,
+# .png and .json and the README's headline numbers. Options: make bench BENCH_ARGS="--help".
+BENCH_ARGS ?=
+bench: setup
+	$(BIN)/python -m segedu.benchmarks $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build .pytest_cache

@@ -25,10 +25,12 @@ __all__ = [
     "CHECKPOINT_DIR",
     "Recipe",
     "RECIPES",
+    "checkpoint_table_markdown",
     "offline_dataset",
     "read_manifest",
     "train_recipe",
     "train_from_command_line",
+    "training_scenes",
 ]
 
 CHECKPOINT_DIR = Path(__file__).resolve().parent / "checkpoints"
@@ -70,8 +72,12 @@ class Recipe:
 
 
 _STEPS = {"shapes": 4000, "digits": 4000}
+# Runs that were still improving at 4000 steps get longer schedules (validation curves in the manifest).
+_LONGER_STEPS: dict[tuple[str, str], int] = {("fcn8s", "shapes"): 12000, ("segnet", "shapes"): 16000}
 RECIPES: dict[tuple[str, str], Recipe] = {
-    (model, dataset): Recipe(model, dataset, steps=_STEPS[dataset], model_kwargs=kwargs)
+    (model, dataset): Recipe(
+        model, dataset, steps=_LONGER_STEPS.get((model, dataset), _STEPS[dataset]), model_kwargs=kwargs
+    )
     for model, kwargs in _MODEL_KWARGS.items()
     for dataset in ("shapes", "digits")
 }
@@ -91,7 +97,7 @@ def offline_dataset(name: str, split: str, length: int | None = None) -> Dataset
     raise ValueError(f"dataset must be 'shapes' or 'digits'; got {name!r}")
 
 
-def _fresh_training_scenes(name: str, length: int) -> Dataset:
+def training_scenes(name: str, length: int) -> Dataset:
     """A training split long enough that no scene is shown twice, rendered on the fly.
 
     With a few thousand fixed scenes the models memorise them (train mean IoU 0.95, test 0.86 for
@@ -111,6 +117,36 @@ def read_manifest(directory: Path = CHECKPOINT_DIR) -> dict[str, Any]:
     """Return the manifest of shipped checkpoints (an empty dict if there is none)."""
     path = directory / MANIFEST
     return json.loads(path.read_text()) if path.exists() else {}
+
+
+_DISPLAY_NAMES = {"fcn32s": "FCN-32s", "fcn16s": "FCN-16s", "fcn8s": "FCN-8s", "segnet": "SegNet", "unet": "U-Net"}
+
+
+def checkpoint_table_markdown(manifest: dict[str, Any] | None = None) -> str:
+    """The README's table of shipped checkpoints: test-split scores, training steps, parameters."""
+    from segedu.costs import count_parameters
+    from segedu.models import get_model
+
+    manifest = read_manifest() if manifest is None else manifest
+    lines = [
+        "| model | shapes mean IoU | shapes pixel acc. | digits mean IoU | digits pixel acc. "
+        "| steps (shapes / digits) | parameters (shapes) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for model, name in _DISPLAY_NAMES.items():
+        entries = [manifest.get(f"{model}-{dataset}") for dataset in ("shapes", "digits")]
+        if None in entries:
+            continue
+        shapes, digits = entries
+        parameters = count_parameters(get_model(model, **shapes["model_kwargs"])) / 1e6
+        scores = " | ".join(
+            f"{entry['test_metrics']['mean_iou']:.3f} | {entry['test_metrics']['pixel_accuracy']:.3f}"
+            for entry in entries
+        )
+        lines.append(
+            f"| {name} | {scores} | {shapes['recipe']['steps']} / {digits['recipe']['steps']} | {parameters:.2f} M |"
+        )
+    return "\n".join(lines)
 
 
 def _write_manifest(manifest: dict[str, Any], directory: Path) -> None:
@@ -159,7 +195,7 @@ def train_recipe(
 
     torch.set_num_threads(threads)
     seed_everything(recipe.seed)
-    train_data = _fresh_training_scenes(recipe.dataset, recipe.steps * recipe.batch_size)
+    train_data = training_scenes(recipe.dataset, recipe.steps * recipe.batch_size)
     val_data = offline_dataset(recipe.dataset, "val")
     test_data = offline_dataset(recipe.dataset, "test")
     channels = val_data.channels

@@ -81,3 +81,18 @@ def test_data_summary_command_lists_every_class(capsys: pytest.CaptureFixture[st
     printed = capsys.readouterr().out
     for class_name in ["background", "circle", "square", "triangle", "9"]:
         assert class_name in printed
+
+
+def test_readme_checkpoint_table_matches_the_manifest() -> None:
+    from segedu.recipes import checkpoint_table_markdown, read_manifest
+
+    table = checkpoint_table_markdown()
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert table in readme, "update the README's checkpoint table from segedu.recipes.checkpoint_table_markdown()"
+    manifest = read_manifest()
+    for line in table.splitlines()[2:]:
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        key = {"FCN-32s": "fcn32s", "FCN-16s": "fcn16s", "FCN-8s": "fcn8s", "SegNet": "segnet", "U-Net": "unet"}[cells[0]]
+        shapes = manifest[f"{key}-shapes"]["test_metrics"]
+        assert float(cells[1]) == pytest.approx(shapes["mean_iou"], abs=5e-4)
+        assert float(cells[2]) == pytest.approx(shapes["pixel_accuracy"], abs=5e-4)
