@@ -19,8 +19,10 @@ from segedu.benchmarks.report import report_markdown, save_plot, update_readme, 
 __all__ = ["DEFAULT_TARGETS", "PARTS", "build_parser", "main", "run_benchmarks"]
 
 PARTS = ("notebooks", "training", "inference", "widgets")
-# Validation mean IoU each model should reach within the training budget.
-DEFAULT_TARGETS = {"shapes": 0.6, "digits": 0.3}
+# Validation mean IoU to reach within the 400-step budget (the first half-minute to two minutes of
+# training on 2 cores): clear progress beyond labelling everything background, which scores about
+# 0.21 on the shapes and 0.09 on the digits. Longer comparisons: --steps 2000 (about an hour).
+DEFAULT_TARGETS = {"shapes": 0.33, "digits": 0.12}
 ROOT = Path(__file__).resolve().parents[2]
 
 
