@@ -76,7 +76,7 @@ LESSONS: tuple[Lesson, ...] = (
         "FCN: fully convolutional networks",
         "Turn a classifier's fully connected layers into convolutions, build FCN-32s/16s/8s with their "
         "skip fusion and bilinear upsampling, and compare them with the FCN paper's four metrics.",
-        run_seconds=20,
+        run_seconds=24,
     ),
     Lesson(
         "07_segnet.ipynb",
