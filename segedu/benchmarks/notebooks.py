@@ -18,7 +18,7 @@ from pathlib import Path
 
 from segedu.benchmarks.timing import Timing, summarize
 
-__all__ = ["NotebookRun", "measure_notebook", "benchmark_notebooks"]
+__all__ = ["NotebookRun", "benchmark_notebooks", "execute_notebook", "measure_notebook"]
 
 
 @dataclass(frozen=True)
