@@ -5,14 +5,16 @@ from __future__ import annotations
 import pytest
 import torch
 
-from segedu.benchmarks.training import REFERENCE, benchmark_training, build_benchmark_model
+from segedu.benchmarks.training import REFERENCE, TrainingRun, benchmark_training, build_benchmark_model
 from segedu.costs import count_parameters
 from segedu.models import get_model
 from segedu.recipes import RECIPES
 
 
-def _run(name: str = "unet", target: float = 0.5, seed: int = 0):
-    return benchmark_training(name, "shapes", steps=6, eval_every=2, target=target, batch_size=4, val_scenes=8, seed=seed)
+def _run(name: str = "unet", target: float = 0.5, seed: int = 0) -> TrainingRun:
+    return benchmark_training(
+        name, "shapes", steps=6, eval_every=2, target=target, batch_size=4, val_scenes=8, seed=seed
+    )
 
 
 def test_curve_speed_samples_and_time_to_target() -> None:

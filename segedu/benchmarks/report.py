@@ -108,6 +108,15 @@ def _notebook_section(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _recipe_steps_range(steps: int) -> str:
+    """How many times ``steps`` the shipped checkpoints' recipes trained, e.g. ``"10 to 40"``."""
+    from segedu.recipes import RECIPES
+
+    recipe_steps = [recipe.steps for recipe in RECIPES.values()]
+    low, high = min(recipe_steps) / steps, max(recipe_steps) / steps
+    return f"{low:g}" if low == high else f"{low:g} to {high:g}"
+
+
 def _training_section(results: dict[str, Any]) -> list[str]:
     settings = results["settings"]["training"]
     reference = settings["reference"]
@@ -120,8 +129,8 @@ def _training_section(results: dict[str, Any]) -> list[str]:
         f"are timed. The reference is segmentation_models_pytorch's `Unet` with a ResNet-18 encoder, randomly "
         "initialised (nothing downloaded). Steps/s is the median over the timed chunks. Ratios divide "
         "segedu's number by the reference's: above 1× is faster for steps/s, below 1× is faster for time to target. "
-        "The budget is short (a laptop's first minutes), so the targets mark early progress, not finished models; "
-        "the shipped checkpoints trained 10 to 40 times longer.",
+        f"The budget is short (a laptop's first minutes), so the targets mark early progress, not finished models; "
+        f"the shipped checkpoints trained {_recipe_steps_range(settings['steps'])} times longer.",
         "",
     ]
     for dataset in settings["datasets"]:
@@ -248,7 +257,10 @@ def headline_markdown(results: dict[str, Any]) -> str:
                 f"{ref['seconds_to_target']:.0f} s"
             )
         else:
-            quality = f"mean IoU after {settings['steps']} steps {unet['curve'][-1][2]:.3f} against {ref['curve'][-1][2]:.3f}"
+            quality = (
+                f"mean IoU after {settings['steps']} steps {unet['curve'][-1][2]:.3f} "
+                f"against {ref['curve'][-1][2]:.3f}"
+            )
         lines.append(
             f"- **U-Net vs {REFERENCE_LABEL}, {dataset}:** {speed:.1f}× the training steps per second; {quality}."
         )

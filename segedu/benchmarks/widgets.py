@@ -135,7 +135,8 @@ def _transposed_conv_stepper() -> Any:
     from segedu.upsampling import bilinear_kernel
     from segedu.widgets.transposed_conv_stepper import transposed_conv_stepper
 
-    return transposed_conv_stepper(torch.rand(3, 3, generator=torch.Generator().manual_seed(0)), bilinear_kernel(3), stride=2)
+    small_input = torch.rand(3, 3, generator=torch.Generator().manual_seed(0))  # as in lesson 05
+    return transposed_conv_stepper(small_input, bilinear_kernel(3), stride=2)
 
 
 def _checkerboard_explorer() -> Any:
