@@ -42,7 +42,7 @@ test: setup
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope tests notebooks $(NBVAL_FLAGS)
 
 unit: setup
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "not system" tests
 
 # Re-execute every lesson in place (outputs are committed; nbval compares against them).
 notebooks: setup
@@ -51,7 +51,7 @@ notebooks: setup
 
 # The student edition: every lesson with its solution cells replaced by stubs and no outputs.
 student: setup
-	$(BIN)/python -m segedu.student notebooks $(STUDENT_DIR)
+	$(BIN)/python -m segedu.course.student notebooks $(STUDENT_DIR)
 
 # reveal.js slides of every lesson (one HTML deck each; reveal.js itself loads from a CDN when opened).
 slides: setup
@@ -61,7 +61,7 @@ slides: setup
 # .png and .json and the README's headline numbers. Options: make bench BENCH_ARGS="--help".
 BENCH_ARGS ?=
 bench: setup
-	$(BIN)/python -m segedu.benchmarks $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build .pytest_cache

@@ -1,7 +1,7 @@
 """segedu: semantic segmentation from first principles.
 
 The package behind the course notebooks. Importing it does nothing but define names;
-the sub-modules (``segedu.datasets``, ``segedu.models``, ``segedu.metrics``, ...) are
+the sub-modules (``segedu.datasets``, ``segedu.models``, ``segedu.training.metrics``, ...) are
 imported on demand so that ``import segedu`` stays instant.
 """
 

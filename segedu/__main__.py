@@ -1,5 +1,5 @@
 """Allow ``python -m segedu <command>``."""
 
-from segedu.cli import main
+from segedu.course.cli import main
 
 raise SystemExit(main())

@@ -1,5 +1,7 @@
 """Datasets of the course, all returning ``(image (C, H, W) float32, mask (H, W) int64)``.
 
+Layer 2: may import only ``segedu.core``.
+
 Offline (nothing to download):
 
 * :class:`ShapesScenes`: procedural circles, squares and triangles on cluttered backgrounds.

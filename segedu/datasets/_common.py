@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from segedu.encoding import IGNORE_INDEX
+from segedu.core.encoding import IGNORE_INDEX
 
 __all__ = [
     "IGNORE_INDEX",

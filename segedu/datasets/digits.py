@@ -11,7 +11,7 @@ allowed; later digits cover earlier ones). A pixel gets class ``d + 1`` when the
 digit ``d`` covers it (intensity above half the digit's peak), otherwise background 0.
 
 Scenes are rendered once, on first use, into ``data_dir()/digits/`` (see
-:mod:`segedu.paths`) and loaded from there afterwards. Like ShapesScenes, scene ``i`` is a
+:mod:`segedu.core.paths`) and loaded from there afterwards. Like ShapesScenes, scene ``i`` is a
 pure function of ``(seed, split, i)``; the cache only saves time.
 
 Example:
@@ -34,7 +34,7 @@ from torch.utils.data import Dataset
 
 from segedu.datasets._cache import read_cache, write_cache
 from segedu.datasets._common import PairTransform, check_index, check_split, contrasting_color, to_tensors
-from segedu.paths import data_dir, ensure_writable
+from segedu.core.paths import data_dir, ensure_writable
 
 __all__ = [
     "DIGIT_CLASS_NAMES",

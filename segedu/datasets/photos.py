@@ -24,7 +24,7 @@ from torchvision.transforms.v2 import functional as TF
 
 from segedu.datasets._common import IGNORE_INDEX, PairTransform, check_index
 from segedu.datasets.transforms import resize_transforms
-from segedu.paths import ensure_writable
+from segedu.core.paths import ensure_writable
 
 __all__ = ["PET_CLASS_NAMES", "VOC_CLASS_NAMES", "PetsSegmentationPairs", "VOCSegmentationPairs"]
 

@@ -107,7 +107,7 @@ def datasets_ready() -> tuple[bool, str]:
         ``(ready, message)``; when not ready the message says what to fix.
     """
     from segedu.datasets.digits import load_source_digits, source_file
-    from segedu.paths import data_dir, ensure_writable
+    from segedu.core.paths import data_dir, ensure_writable
 
     try:
         images, labels = load_source_digits()

@@ -1,5 +1,7 @@
 """Segmentation models built from first principles, from a classifier to FCN, SegNet and U-Net.
 
+Layer 3: torch only; a model file imports nothing of segedu but ``segedu.models`` blocks.
+
 Every segmentation model maps a float batch ``(B, C_in, H, W)`` (C_in = 1 or 3) to logits
 ``(B, num_classes, H, W)`` for any H, W at or above its documented minimum; no softmax inside.
 """
@@ -7,7 +9,6 @@ Every segmentation model maps a float batch ``(B, C_in, H, W)`` (C_in = 1 or 3) 
 from segedu.models.convolutionalized import ConvolutionalizedClassifier, convolutionalize
 from segedu.models.fcn import FCN, BilinearUpsample
 from segedu.models.full_resolution import FullResolutionNet
-from segedu.models.pretrained import available_pretrained, pretrained, pretrained_info
 from segedu.models.registry import get_model, list_models
 from segedu.models.segnet import SegNet
 from segedu.models.tiny_classifier import TinyClassifier
@@ -21,10 +22,7 @@ __all__ = [
     "SegNet",
     "TinyClassifier",
     "UNet",
-    "available_pretrained",
     "convolutionalize",
     "get_model",
     "list_models",
-    "pretrained",
-    "pretrained_info",
 ]

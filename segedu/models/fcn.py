@@ -19,7 +19,7 @@ from torch import Tensor, nn
 
 from segedu.models.blocks import ConvBNReLU, VGGStage, check_input, crop_to, pad_to_multiple, vgg16_stages
 from segedu.models.convolutionalized import convolutionalize
-from segedu.upsampling import bilinear_upsample_weight
+from segedu.analysis.upsampling import bilinear_upsample_weight
 
 __all__ = ["FCN", "BilinearUpsample", "FullyConnectedConv", "convolutionalize"]
 

@@ -1,5 +1,7 @@
 """Interactive widgets for the lessons (ipywidgets 8).
 
+Layer 7: ipywidgets panels only; may import every layer below, never ``segedu.course``.
+
 Every widget is built by one function that returns a :class:`WidgetPanel`: the container to
 display plus its controls, images and last computed state by name, so tests (and curious
 learners) can drive it from code without a browser. Images are PNG bytes updated in place.

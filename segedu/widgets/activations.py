@@ -10,7 +10,7 @@ The receptive field of an output pixel is measured, not derived: the gradient of
 logit with respect to the input is nonzero exactly on the input pixels that can change it, for
 this image (a ReLU that is off or a max-pool passes no gradient, so the field can be smaller than
 the architecture allows). For the architecture's field, by formula or over many random images,
-see :mod:`segedu.receptive_field`.
+see :mod:`segedu.analysis.receptive_field`.
 """
 
 from __future__ import annotations

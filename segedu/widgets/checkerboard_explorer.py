@@ -1,7 +1,7 @@
 """Explore checkerboard artefacts: how unevenly the stamps of a transposed convolution overlap.
 
 Sliders pick the kernel size and the stride. The panel shows how many stamps land on each
-output pixel (:func:`segedu.upsampling.checkerboard_pattern`), what that transposed convolution
+output pixel (:func:`segedu.analysis.upsampling.checkerboard_pattern`), what that transposed convolution
 makes of a flat image, and what the fix "resize, then convolve" makes of the same image.
 """
 
@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from segedu.upsampling import checkerboard_pattern, nearest_upsample, transposed_conv_stamp
+from segedu.analysis.upsampling import checkerboard_pattern, nearest_upsample, transposed_conv_stamp
 from segedu.widgets._toolkit import WidgetPanel, array_to_png
 
 __all__ = ["checkerboard_explorer", "flat_image_outputs"]

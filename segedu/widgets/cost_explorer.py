@@ -3,7 +3,7 @@
 Sliders pick the image size, the width and number of 3x3 conv layers, and how many times the
 encoder-decoder halves the resolution; a readout and a bar chart compare the full-resolution
 stack (no downsampling) with the encoder-decoder of the same layers, using the formulas of
-:func:`segedu.stack_costs.encoder_decoder_costs`.
+:func:`segedu.analysis.stack_costs.encoder_decoder_costs`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from segedu.stack_costs import encoder_decoder_costs
+from segedu.analysis.stack_costs import encoder_decoder_costs
 from segedu.widgets._toolkit import WidgetPanel
 
 __all__ = ["IMAGE_SIZES", "cost_explorer", "format_bytes"]
@@ -69,7 +69,7 @@ def cost_explorer(
         A panel with the controls ``"image_size"``, ``"width"``, ``"depth"``, ``"stages"``,
         ``"double_channels"``, the image ``"chart"`` and the state: the settings,
         ``"full_resolution"`` and ``"encoder_decoder"`` (dicts of
-        :func:`~segedu.stack_costs.encoder_decoder_costs`), ``"macs_ratio"`` and
+        :func:`~segedu.analysis.stack_costs.encoder_decoder_costs`), ``"macs_ratio"`` and
         ``"memory_ratio"`` (full resolution / encoder-decoder).
     """
     import ipywidgets as widgets

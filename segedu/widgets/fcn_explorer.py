@@ -88,7 +88,7 @@ def fcn_explorer(models: Mapping[str, FCN], dataset: Any, *, index: int = 0, sca
     """
     import ipywidgets as widgets
 
-    from segedu.visualize import colorize
+    from segedu.plots.masks import colorize
 
     if not models:
         raise ValueError("models must name at least one FCN, e.g. {'FCN-8s': model}")

@@ -210,7 +210,7 @@ def render_class_scores(
     """
     from PIL import Image, ImageDraw
 
-    from segedu.visualize import PALETTE
+    from segedu.plots.masks import PALETTE
 
     if len(probabilities) != len(class_names):
         raise ValueError(f"need one name per class: {len(probabilities)} scores, {len(class_names)} names")

@@ -148,7 +148,7 @@ def feature_map_explorer(
 
     Args:
         model: Any segmentation model mapping ``(B, C_in, H, W)`` to logits ``(B, K, H, W)``,
-            e.g. ``segedu.models.get_model("unet", ...)`` or ``segedu.models.pretrained(...)``.
+            e.g. ``segedu.models.get_model("unet", ...)`` or ``segedu.training.pretrained(...)``.
         samples: A dataset of ``(image, mask)`` pairs (or of bare images), e.g. ShapesScenes.
             Layer labels give the feature-map sizes of the first sample.
         layer: Layer shown first (see ``panel.state["layers"]``); default: the first one run.
@@ -179,7 +179,7 @@ def feature_map_explorer(
     """
     import ipywidgets as widgets
 
-    from segedu.visualize import colorize
+    from segedu.plots.masks import colorize
 
     explorable_layers(model)  # raises for a model without convolutions
     if len(samples) == 0:

@@ -2,7 +2,7 @@
 
 :func:`model_comparison`: a slider picks a scene; every model's prediction is shown next to the image and the true mask.
 The *errors* view paints each model's wrong pixels red over the dimmed image and tints the
-boundary band (pixels within ``band_width`` of a class boundary, :func:`segedu.metrics.boundary_band`)
+boundary band (pixels within ``band_width`` of a class boundary, :func:`segedu.training.metrics.boundary_band`)
 blue, so you can see whether a model's mistakes sit on the edges or inside objects. Each
 model's accuracy on the scene is given overall, in the band and in the interior.
 
@@ -110,9 +110,9 @@ def model_comparison(
     """
     import ipywidgets as widgets
 
-    from segedu.metrics import boundary_band
-    from segedu.train import predict
-    from segedu.visualize import colorize
+    from segedu.training.metrics import boundary_band
+    from segedu.training.train import predict
+    from segedu.plots.masks import colorize
 
     if not models:
         raise ValueError("models must name at least one model, e.g. {'unet': pretrained('unet', 'shapes')}")

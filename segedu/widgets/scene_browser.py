@@ -24,7 +24,7 @@ def scene_browser(dataset: Any, *, index: int = 0, scale: int = 4) -> WidgetPane
     """
     import ipywidgets as widgets
 
-    from segedu.visualize import colorize, overlay
+    from segedu.plots.masks import colorize, overlay
 
     if not 0 <= index < len(dataset):
         raise ValueError(f"index must be in [0, {len(dataset)}), got {index}")

@@ -66,9 +66,9 @@ def score_explorer(
     """
     import ipywidgets as widgets
 
-    from segedu.encoding import IGNORE_INDEX, check_labels
-    from segedu.losses import pixel_cross_entropy
-    from segedu.visualize import PALETTE, colorize
+    from segedu.core.encoding import IGNORE_INDEX, check_labels
+    from segedu.training.losses import pixel_cross_entropy
+    from segedu.plots.masks import PALETTE, colorize
 
     if not isinstance(scores, Tensor) or scores.ndim != 3 or not scores.is_floating_point():
         shape = tuple(scores.shape) if isinstance(scores, Tensor) else type(scores).__name__
@@ -210,7 +210,7 @@ def _loss_colors(pixel_losses: Tensor, labelled: Tensor) -> np.ndarray:
     """Per-pixel loss (H, W) -> (H, W, 3) uint8 with the magma colour map; ignored pixels white."""
     from matplotlib import colormaps
 
-    from segedu.visualize import IGNORE_COLOR
+    from segedu.plots.masks import IGNORE_COLOR
 
     levels = (pixel_losses / LOSS_CEILING).clamp(0.0, 1.0).numpy()  # (H, W)
     colors = (colormaps["magma"](levels)[..., :3] * 255).round().astype(np.uint8)  # (H, W, 3)

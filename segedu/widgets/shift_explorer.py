@@ -1,6 +1,6 @@
 """Move one shape around and watch a classifier: its feature maps follow, its class scores do not.
 
-Two sliders place a shape (drawn with :func:`segedu.probes.place_shape` on a fixed background);
+Two sliders place a shape (drawn with :func:`segedu.analysis.probes.place_shape` on a fixed background);
 the panel shows the image, the feature map after each of TinyClassifier's three pooling stages
 and the classifier's probability for each class. The maps are either the mean over channels or
 the *change caused by the shape*: the mean absolute difference from the features of the empty
@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from segedu.models import TinyClassifier
-from segedu.probes import classifier_activations, place_shape
+from segedu.analysis.probes import classifier_activations, place_shape
 from segedu.widgets._toolkit import WidgetPanel, array_to_png, image_to_hwc
 
 __all__ = ["VIEWS", "shift_explorer"]
@@ -83,7 +83,7 @@ def shift_explorer(
         model: A trained TinyClassifier for multi-label presence (sigmoid of each score); it is
             switched to evaluation mode.
         class_names: Names of the model's outputs; output ``k`` is shape class ``k + 1``
-            (circle, square, triangle), as with :func:`segedu.probes.presence_targets`.
+            (circle, square, triangle), as with :func:`segedu.analysis.probes.presence_targets`.
         class_index: The shape drawn first (1 circle, 2 square, 3 triangle).
         center: ``(row, column)`` of the shape at the start.
         seed: Chooses the background and colour (fixed while the shape moves).

@@ -2,7 +2,7 @@
 
 Controls pick a test scene, a decoder block (or all of them) and whether its skip is kept. With
 the skip off, the decoder block receives zeros instead of the encoder's map (a forward pre-hook,
-:func:`segedu.unet_anatomy.zero_skips`): same weights, same shapes, no fine detail from that
+:func:`segedu.analysis.unet_anatomy.zero_skips`): same weights, same shapes, no fine detail from that
 level. The panel shows the scene, the true mask, the prediction and the pixels whose label changed
 compared with the intact network.
 """
@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from segedu.encoding import to_labels
+from segedu.core.encoding import to_labels
 from segedu.models.unet import UNet
-from segedu.unet_anatomy import skip_sources, zero_skips
-from segedu.visualize import colorize
+from segedu.analysis.unet_anatomy import skip_sources, zero_skips
+from segedu.plots.masks import colorize
 from segedu.widgets._toolkit import WidgetPanel, array_to_png, image_to_hwc
 
 __all__ = ["skip_explorer"]

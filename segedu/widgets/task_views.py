@@ -72,8 +72,8 @@ def task_views(
     """
     import ipywidgets as widgets
 
-    from segedu.tasks import bounding_boxes, colorize_instances, image_labels, instances_per_class
-    from segedu.visualize import PALETTE, colorize
+    from segedu.datasets.tasks import bounding_boxes, colorize_instances, image_labels, instances_per_class
+    from segedu.plots.masks import PALETTE, colorize
 
     if not datasets:
         raise ValueError("datasets must name at least one dataset; got an empty mapping")

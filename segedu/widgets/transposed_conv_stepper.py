@@ -2,7 +2,7 @@
 
 A slider picks how many input pixels have stamped so far. The panel shows the input with the
 current pixel highlighted, the kernel, and the output accumulated up to that step with the
-area of the current stamp highlighted. Built on :func:`segedu.upsampling.stamp_steps`.
+area of the current stamp highlighted. Built on :func:`segedu.analysis.upsampling.stamp_steps`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from torch import Tensor
 
-from segedu.upsampling import StampStep, stamp_steps
+from segedu.analysis.upsampling import StampStep, stamp_steps
 from segedu.widgets._toolkit import WidgetPanel, array_to_png
 
 __all__ = ["transposed_conv_stepper"]

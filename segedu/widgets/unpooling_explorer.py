@@ -3,7 +3,7 @@
 Controls pick a scene, a decoder stage and a channel. The panel shows the scene, the encoder's
 "switches" (which corner of each 2x2 window held the maximum, one colour per corner), the sparse
 map ``MaxUnpool2d`` builds from them, and the dense map after the stage's convolutions. Built on
-:func:`segedu.pooling_indices.trace_segnet`.
+:func:`segedu.analysis.pooling_indices.trace_segnet`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from torch import nn
 
-from segedu.pooling_indices import SegNetTrace, trace_segnet, window_position, zero_fraction
+from segedu.analysis.pooling_indices import SegNetTrace, trace_segnet, window_position, zero_fraction
 from segedu.widgets._toolkit import WidgetPanel, array_to_png, image_to_hwc
 
 __all__ = ["CORNER_COLORS", "unpooling_explorer"]

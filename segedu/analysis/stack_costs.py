@@ -1,0 +1,178 @@
+"""Receptive fields and pencil-and-paper costs of stacks of 3x3 convolutions.
+
+Lesson 04 asks what it costs to keep every feature map at the input's full resolution. Two tools
+answer it without running a big network:
+
+- :func:`receptive_field`: the side of the input window one output pixel depends on, by the
+  classic recurrence over ``(kernel_size, stride)`` layers: every layer widens the window by
+  ``(kernel_size - 1) * jump`` input pixels, where ``jump`` (the distance in input pixels between
+  neighbouring positions of the layer's input) is the product of the strides before it. A 2x
+  upsampling is a layer with kernel 1 and stride 1/2 (each output pixel copies one input pixel).
+  (:func:`segedu.analysis.receptive_field.measured_receptive_field` checks it on a real model.)
+- :func:`encoder_decoder_costs`: multiply-accumulates, parameters, activation memory and
+  receptive field of a plain stack of ``depth`` 3x3 conv layers spread over ``2 * stages + 1``
+  resolution levels (down ``stages`` times by 2x2 max-pooling, back up by 2x nearest
+  upsampling, no skips). ``stages=0`` is a full-resolution stack. :func:`build_encoder_decoder`
+  builds exactly the network the formulas describe, so they can be checked with
+  :mod:`segedu.analysis.costs`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from fractions import Fraction
+
+from torch import nn
+
+__all__ = [
+    "build_encoder_decoder",
+    "encoder_decoder_costs",
+    "encoder_decoder_levels",
+    "encoder_decoder_rf_layers",
+    "receptive_field",
+]
+
+
+def receptive_field(layers: Sequence[tuple[int, float | Fraction]]) -> int:
+    """Side of the input window that one output pixel of a stack of layers depends on.
+
+    Args:
+        layers: ``(kernel_size, stride)`` per layer, input first: ``(3, 1)`` for a same-padded
+            3x3 conv, ``(2, 2)`` for a 2x2 max-pool, ``(1, 0.5)`` for a 2x upsampling.
+
+    Returns:
+        ``1 + sum((kernel_size - 1) * jump)`` with ``jump`` the product of the earlier strides,
+        rounded up to a whole number of pixels. Exact for convolutions and poolings; after an
+        upsampling the true window varies a little with the pixel's position in the 2x2 grid
+        (a few pixels either way) and the formula gives a typical size.
+
+    Example:
+        >>> receptive_field([(3, 1)] * 4), receptive_field([(3, 1), (3, 1), (2, 2), (3, 1)])
+        (9, 10)
+    """
+    size, jump = Fraction(1), Fraction(1)
+    for kernel_size, stride in layers:
+        if kernel_size < 1 or stride <= 0:
+            raise ValueError(
+                f"each layer needs kernel_size >= 1 and stride > 0; got ({kernel_size}, {stride})"
+            )
+        size += (kernel_size - 1) * jump
+        jump *= Fraction(stride).limit_denominator(1024)
+    return math.ceil(size)
+
+
+def encoder_decoder_levels(depth: int, stages: int) -> list[int]:
+    """Resolution level of each 3x3 conv layer (0 = full resolution, ``s`` = 1/2**s).
+
+    The ``depth`` layers fill the levels ``0, 1, ..., stages, ..., 1, 0`` (encoder, bottleneck,
+    decoder) as evenly as possible; leftover layers go to the earliest levels.
+
+    Example:
+        >>> encoder_decoder_levels(7, 1)
+        [0, 0, 0, 1, 1, 0, 0]
+    """
+    if stages < 0:
+        raise ValueError(f"stages must be >= 0 (number of 2x downsamplings); got {stages}")
+    groups = 2 * stages + 1
+    if depth < groups:
+        raise ValueError(
+            f"depth={depth} is too small for stages={stages}: every one of the {groups} levels "
+            f"(down {stages} times and back up) needs a conv layer, so depth must be >= {groups}"
+        )
+    order = list(range(stages + 1)) + list(range(stages - 1, -1, -1))
+    per_group = [depth // groups + (1 if index < depth % groups else 0) for index in range(groups)]
+    return [level for level, count in zip(order, per_group) for _ in range(count)]
+
+
+def _level_widths(width: int, levels: list[int], double_channels: bool) -> list[int]:
+    return [width * 2**level if double_channels else width for level in levels]
+
+
+def encoder_decoder_rf_layers(depth: int, stages: int) -> list[tuple[int, Fraction]]:
+    """The ``(kernel_size, stride)`` list of :func:`build_encoder_decoder`, for :func:`receptive_field`."""
+    layers: list[tuple[int, Fraction]] = []
+    previous = 0
+    for level in encoder_decoder_levels(depth, stages):
+        if level > previous:
+            layers.append((2, Fraction(2)))  # 2x2 max-pool
+        elif level < previous:
+            layers.append((1, Fraction(1, 2)))  # 2x nearest upsampling
+        layers.append((3, Fraction(1)))
+        previous = level
+    return layers
+
+
+def encoder_decoder_costs(
+    image_size: int | tuple[int, int],
+    *,
+    width: int,
+    depth: int,
+    stages: int,
+    in_channels: int = 3,
+    double_channels: bool = True,
+    batch_size: int = 1,
+    bytes_per_value: int = 4,
+) -> dict[str, int]:
+    """Costs of ``depth`` 3x3 conv layers (+ bias, ReLU) spread over ``2 * stages + 1`` levels.
+
+    Level ``s`` works at ``1/2**s`` of the image side with ``width * 2**s`` channels (or
+    ``width`` everywhere with ``double_channels=False``). Only the conv layers are counted.
+
+    Args:
+        image_size: Side ``S`` or ``(H, W)``; both must be multiples of ``2**stages``.
+        width: Channels of the full-resolution layers.
+        depth: Number of 3x3 conv layers.
+        stages: Number of 2x downsamplings (0 = full resolution everywhere).
+        in_channels: Image channels.
+        double_channels: Double the channels at each downsampling, as U-Net and VGG do.
+        batch_size: Images per batch.
+        bytes_per_value: 4 for float32.
+
+    Returns:
+        ``macs`` (as :func:`segedu.analysis.costs.count_macs` counts them), ``parameters``,
+        ``activation_bytes`` (one conv output per layer, the least a forward pass must produce)
+        and ``receptive_field`` (pixels, see :func:`receptive_field`).
+    """
+    height, width_pixels = (image_size, image_size) if isinstance(image_size, int) else image_size
+    if min(height, width_pixels) < 2**stages or height % 2**stages or width_pixels % 2**stages:
+        raise ValueError(
+            f"image size {height}x{width_pixels} must be a multiple of 2**stages = {2**stages}"
+        )
+    levels = encoder_decoder_levels(depth, stages)
+    outputs = _level_widths(width, levels, double_channels)
+    inputs = [in_channels] + outputs[:-1]
+    macs = parameters = values = 0
+    for level, channels_in, channels_out in zip(levels, inputs, outputs):
+        pixels = batch_size * (height // 2**level) * (width_pixels // 2**level)
+        macs += pixels * channels_out * channels_in * 9
+        parameters += channels_out * channels_in * 9 + channels_out
+        values += pixels * channels_out
+    return {
+        "macs": macs,
+        "parameters": parameters,
+        "activation_bytes": values * bytes_per_value,
+        "receptive_field": receptive_field(encoder_decoder_rf_layers(depth, stages)),
+    }
+
+
+def build_encoder_decoder(
+    in_channels: int, *, width: int, depth: int, stages: int, double_channels: bool = True
+) -> nn.Sequential:
+    """The network :func:`encoder_decoder_costs` describes: (conv3x3 -> ReLU) x depth, pools, upsamplings.
+
+    Shape:
+        (B, in_channels, H, W) -> (B, width, H, W) for H, W multiples of ``2**stages``.
+    """
+    levels = encoder_decoder_levels(depth, stages)
+    outputs = _level_widths(width, levels, double_channels)
+    layers: list[nn.Module] = []
+    channels, previous = in_channels, 0
+    for level, channels_out in zip(levels, outputs):
+        if level > previous:
+            layers.append(nn.MaxPool2d(2))
+        elif level < previous:
+            layers.append(nn.Upsample(scale_factor=2, mode="nearest"))
+        layers += [nn.Conv2d(channels, channels_out, kernel_size=3, padding=1), nn.ReLU()]
+        channels, previous = channels_out, level
+    return nn.Sequential(*layers)

@@ -1,0 +1,163 @@
+"""Checks for lesson 03 (pooling and fully connected layers lose location).
+
+Each check compares the learner's answer with a measurement on real PyTorch layers: the output
+size of real max-pools, the receptive field of a real layer stack
+(:func:`segedu.analysis.receptive_field.receptive_field_table`), the parameters of real models, and the
+feature count of a real TinyClassifier's stage 3.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from segedu.course.exercises._verdict import call_answer, verdict
+from segedu.models import TinyClassifier
+from segedu.analysis.receptive_field import receptive_field_table
+
+__all__ = [
+    "check_fc_fraction",
+    "check_flattened_features",
+    "check_receptive_field",
+    "check_size_after_pools",
+]
+
+
+def _measured_size_after_pools(size: int, pools: int) -> int:
+    x = torch.zeros(1, 1, size, size)
+    for _ in range(pools):
+        x = F.max_pool2d(x, 2)
+    return x.shape[-1]
+
+
+def check_size_after_pools(size_after_pools: Callable[[int, int], int]) -> bool:
+    """``size_after_pools(size, pools)``: side of a ``size x size`` map after ``pools`` 2x2 max-pools."""
+    for size, pools in ((224, 5), (64, 3), (100, 3), (7, 1), (1000, 4), (33, 2)):
+        expected = _measured_size_after_pools(size, pools)
+        answer, error = call_answer(size_after_pools, size, pools)
+        if error:
+            return verdict(False, success="", hint=error)
+        if answer == expected and isinstance(answer, int):
+            continue
+        case = f"{size} after {pools} pool(s)"
+        if answer == size / 2**pools:
+            hint = f"for {case} you returned {answer!r}: a map has whole rows; use integer division //."
+        elif answer == math.ceil(size / 2**pools):
+            hint = f"for {case} you rounded up; a 2x2 pool drops an odd last row or column (it rounds down)."
+        else:
+            hint = f"for {case} you returned {answer!r}; real max-pools give {expected}. Each pool halves the side."
+        return verdict(False, success="", hint=hint)
+    return verdict(True, success="VGG-16's five pools take 224 down to 7; a 100x100 input ends at 3x3.", hint="")
+
+
+def _stack(layers: Sequence[tuple[int, int]]) -> nn.Sequential:
+    return nn.Sequential(*(nn.Conv2d(1, 1, kernel_size, stride=stride) for kernel_size, stride in layers))
+
+
+_RF_CASES: tuple[tuple[str, tuple[tuple[int, int], ...]], ...] = (
+    ("three 3x3 convs", ((3, 1), (3, 1), (3, 1))),
+    ("conv, conv, 2x2 pool, conv", ((3, 1), (3, 1), (2, 2), (3, 1))),
+    ("TinyClassifier", ((3, 1), (3, 1), (2, 2)) * 3),
+    ("AlexNet's features", ((11, 4), (3, 2), (5, 1), (3, 2), (3, 1), (3, 1), (3, 1), (3, 2))),
+)
+
+
+def check_receptive_field(receptive_field: Callable[[list[tuple[int, int]]], int]) -> bool:
+    """``receptive_field(layers)``: receptive field of ``[(kernel_size, stride), ...]``, input first."""
+    for name, layers in _RF_CASES:
+        expected = receptive_field_table(_stack(layers))[-1].size
+        answer, error = call_answer(receptive_field, list(layers))
+        if error:
+            return verdict(False, success="", hint=error)
+        if answer == expected:
+            continue
+        no_jump = 1 + sum(kernel_size - 1 for kernel_size, _ in layers)
+        late_jump, size_late = 1, 1  # the mistake of updating the jump before using it
+        for kernel_size, stride in layers:
+            late_jump *= stride
+            size_late += (kernel_size - 1) * late_jump
+        if answer == no_jump:
+            hint = (
+                f"for {name} you added (k - 1) per layer; multiply it by the jump, "
+                "the product of the EARLIER strides."
+            )
+        elif answer == size_late:
+            hint = (
+                f"for {name} you multiplied by the layer's own stride too early: "
+                "add (k - 1) * jump, THEN update jump."
+            )
+        else:
+            hint = f"for {name} you returned {answer!r}; the formula r = r + (k - 1) * jump gives {expected}."
+        return verdict(False, success="", hint=hint)
+    return verdict(True, success="AlexNet's last pool sees 195 x 195 input pixels, almost all of a 224 image.", hint="")
+
+
+def _fc_fraction(model: nn.Module) -> float:
+    linear = sum(p.numel() for m in model.modules() if isinstance(m, nn.Linear) for p in m.parameters())
+    return linear / sum(p.numel() for p in model.parameters())
+
+
+def _fraction_models() -> list[tuple[str, nn.Module]]:
+    from torchvision.models import alexnet
+
+    with torch.device("meta"):  # shapes only: nothing to allocate or initialise
+        alex = alexnet(weights=None)
+    small = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 5))
+    return [("TinyClassifier(3, 3)", TinyClassifier(3, 3)), ("a small conv + linear model", small), ("AlexNet", alex)]
+
+
+def check_fc_fraction(fc_fraction: Callable[[nn.Module], float]) -> bool:
+    """``fc_fraction(model)``: fraction (0..1) of the parameters that sit in ``nn.Linear`` layers."""
+    for name, model in _fraction_models():
+        expected = _fc_fraction(model)
+        answer, error = call_answer(fc_fraction, model)
+        if error:
+            return verdict(False, success="", hint=error)
+        if isinstance(answer, (int, float)) and math.isclose(answer, expected, rel_tol=1e-9):
+            continue
+        linear_weights = sum(m.weight.numel() for m in model.modules() if isinstance(m, nn.Linear))
+        weights_only = linear_weights / sum(p.numel() for p in model.parameters())
+        if isinstance(answer, (int, float)) and math.isclose(answer, 100 * expected, rel_tol=1e-9):
+            hint = f"for {name} you returned a percentage; return a fraction between 0 and 1."
+        elif isinstance(answer, (int, float)) and math.isclose(answer, weights_only, rel_tol=1e-9):
+            hint = f"for {name} you counted the weights of the Linear layers only; count their biases too."
+        else:
+            hint = (
+                f"for {name} you returned {answer!r}, expected {expected:.4f}: sum p.numel() over the "
+                "parameters of the nn.Linear modules, divided by the sum over all parameters."
+            )
+        return verdict(False, success="", hint=hint)
+    return verdict(True, success="AlexNet keeps 96% of its parameters in its three fully connected layers.", hint="")
+
+
+def check_flattened_features(answer: tuple[int, int], model: TinyClassifier, size: int) -> bool:
+    """``answer = (flattened, expected)``: what flatten gives for a ``size x size`` input; what fc1 takes."""
+    with torch.no_grad():
+        x = torch.zeros(1, model.in_channels, size, size)
+        features = model.stage3(model.stage2(model.stage1(x)))  # the conv stages accept any size
+    flattened, expected = features[0].numel(), model.fc1.in_features
+    if not isinstance(answer, tuple) or len(answer) != 2 or answer == (..., ...):
+        return verdict(False, success="", hint="give a pair of numbers: (what flatten produces, what fc1 expects).")
+    if answer == (flattened, expected):
+        return verdict(
+            True,
+            success=(
+                f"stage 3 gives {tuple(features.shape[1:])} = {flattened} numbers, but fc1 has exactly "
+                f"{expected} inputs: the weights of fc1 fix the input size."
+            ),
+            hint="",
+        )
+    if answer[1] != expected:
+        hint = f"fc1 expects {model.fc1.in_features}: it is model.fc1.in_features (channels x 8 x 8 at 64x64)."
+    elif answer[0] == model.feature_channels * size * size:
+        hint = "the three pools divide the side by 8 before flatten; use the side of stage 3's map."
+    else:
+        hint = (
+            f"flatten gives channels x side x side of stage 3: the side is {size} // 8 and there are "
+            f"{model.feature_channels} channels."
+        )
+    return verdict(False, success="", hint=hint)

@@ -1,0 +1,126 @@
+"""Checks for lesson 04 (the price of keeping full resolution).
+
+Each check calls the learner's function on a few cases and compares it with a measurement:
+:func:`segedu.analysis.costs.count_macs` on a real layer, the bytes of a real tensor, or the receptive
+field of a real :class:`~segedu.models.FullResolutionNet`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from segedu.analysis.costs import count_macs
+from segedu.course.exercises._verdict import call_answer, verdict
+from segedu.models import FullResolutionNet
+
+__all__ = [
+    "check_conv_macs",
+    "check_feature_map_megabytes",
+    "check_layers_for_receptive_field",
+    "check_macs_saved_by_downsampling",
+]
+
+# (height, width, in_channels, out_channels): small, so the reference layers run in milliseconds.
+_CONV_CASES = ((8, 8, 3, 16), (12, 20, 16, 16), (5, 7, 32, 4))
+
+
+def _conv_macs_measured(height: int, width: int, in_channels: int, out_channels: int) -> int:
+    conv = nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1)
+    return count_macs(conv, (1, in_channels, height, width))
+
+
+def check_conv_macs(conv_macs: Callable[[int, int, int, int], int]) -> bool:
+    """``conv_macs(height, width, in_channels, out_channels)``: MACs of one same-padded 3x3 conv."""
+    for height, width, in_channels, out_channels in _CONV_CASES:
+        expected = _conv_macs_measured(height, width, in_channels, out_channels)
+        answer, error = call_answer(conv_macs, height, width, in_channels, out_channels)
+        if error:
+            return verdict(False, success="", hint=error)
+        case = f"a {height}x{width} map, {in_channels} -> {out_channels} channels"
+        if answer == expected:
+            continue
+        if answer == expected // 9:
+            hint = f"for {case} you forgot the 3x3 = 9 weights each output value multiplies."
+        elif answer == 2 * expected:
+            hint = f"for {case} you counted FLOPs (2 per multiply-accumulate); count MACs."
+        else:
+            hint = (
+                f"for {case} you returned {answer}, count_macs measures {expected}. Each of the "
+                "out_channels x height x width outputs is a dot product over in_channels x 3 x 3 weights."
+            )
+        return verdict(False, success="", hint=hint)
+    return verdict(
+        True,
+        success="a 3x3 conv costs H * W * C_in * C_out * 9 MACs: proportional to the number of pixels.",
+        hint="",
+    )
+
+
+def check_feature_map_megabytes(feature_map_megabytes: Callable[[int, int, int], float]) -> bool:
+    """``feature_map_megabytes(channels, height, width)``: MB (10**6 bytes) of one float32 map."""
+    for channels, height, width in ((64, 1024, 2048), (16, 64, 64), (3, 7, 5)):
+        expected = torch.finfo(torch.float32).bits // 8 * channels * height * width / 1e6
+        answer, error = call_answer(feature_map_megabytes, channels, height, width)
+        if error:
+            return verdict(False, success="", hint=error)
+        case = f"{channels} channels of {height}x{width}"
+        if isinstance(answer, (int, float)) and math.isclose(answer, expected, rel_tol=1e-6):
+            continue
+        if isinstance(answer, (int, float)) and math.isclose(answer * 4, expected, rel_tol=1e-6):
+            hint = f"for {case}: each float32 value takes 4 bytes."
+        elif isinstance(answer, (int, float)) and math.isclose(answer, expected * 1e6, rel_tol=1e-6):
+            hint = f"for {case} you returned bytes; divide by 10**6 for MB."
+        elif isinstance(answer, (int, float)) and math.isclose(answer, expected * 1e6 / 2**20, rel_tol=1e-6):
+            hint = f"for {case} you used MiB (2**20 bytes); this course's MB is 10**6 bytes."
+        else:
+            hint = f"for {case} you returned {answer!r}, expected {expected:.4f} MB = C * H * W * 4 bytes / 10**6."
+        return verdict(False, success="", hint=hint)
+    return verdict(True, success="64 channels of a 1024x2048 image take 536.9 MB, for ONE layer.", hint="")
+
+
+def check_layers_for_receptive_field(layers_for_receptive_field: Callable[[int], int]) -> bool:
+    """``layers_for_receptive_field(size)``: fewest stride-1 3x3 layers whose window is >= size."""
+    for size in (1, 2, 3, 10, 37, 100, 1024):
+        answer, error = call_answer(layers_for_receptive_field, size)
+        if error:
+            return verdict(False, success="", hint=error)
+        expected = next(depth for depth in range(size + 1) if 2 * depth + 1 >= size)
+        if answer == expected:
+            continue
+        if isinstance(answer, int) and answer >= 1:
+            window = FullResolutionNet(1, 2, width=1, depth=answer).receptive_field
+            detail = f"{answer} layers see {window} pixels"
+        else:
+            detail = f"you returned {answer!r}"
+        return verdict(
+            False,
+            success="",
+            hint=f"for a {size}-pixel window: {detail}; the fewest layers with 1 + 2 * L >= {size} is {expected}.",
+        )
+    return verdict(True, success="a 100-pixel object needs 50 stride-1 3x3 layers; 1024 pixels need 512.", hint="")
+
+
+def check_macs_saved_by_downsampling(macs_saved: Callable[[int, int, int, int], int]) -> bool:
+    """``macs_saved(height, width, channels, num_layers)``: MACs saved by running the layers at half size."""
+    for height, width, channels, num_layers in ((16, 16, 8, 2), (32, 64, 4, 3), (8, 12, 16, 1)):
+        full = _conv_macs_measured(height, width, channels, channels) * num_layers
+        half = _conv_macs_measured(height // 2, width // 2, channels, channels) * num_layers
+        expected = full - half
+        answer, error = call_answer(macs_saved, height, width, channels, num_layers)
+        if error:
+            return verdict(False, success="", hint=error)
+        case = f"{num_layers} layer(s) of {channels} -> {channels} channels at {height}x{width}"
+        if answer == expected:
+            continue
+        if answer == full - full // 2:
+            hint = f"for {case}: halving the side divides the pixels by 4, not 2."
+        elif answer == half:
+            hint = f"for {case} you returned the MACs that remain; return full minus half-resolution MACs."
+        else:
+            hint = f"for {case} you returned {answer!r}; count_macs measures {full} at full and {half} at half size."
+        return verdict(False, success="", hint=hint)
+    return verdict(True, success="one 2x downsampling saves 3/4 of the MACs of every layer after it.", hint="")

@@ -1,0 +1,162 @@
+"""Checks for the exercises of lesson 06 (FCN).
+
+Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``.
+The expected answers are computed from segedu itself (models, upsampling kernels, metrics).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import torch
+
+from segedu.course.exercises._verdict import call_answer, verdict
+from segedu.training.metrics import mean_accuracy, mean_iou, pixel_accuracy
+from segedu.models import TinyClassifier, convolutionalize, get_model
+from segedu.analysis.upsampling import bilinear_kernel
+
+__all__ = ["check_bilinear_kernel", "check_fused_pools", "check_mean_iou", "check_score_map_size"]
+
+
+@torch.no_grad()
+def _real_score_map_side(input_size: int, train_size: int) -> int:
+    """Run a minimal convolutionalized classifier and measure its score map."""
+    classifier = TinyClassifier(1, 1, base_channels=1, image_size=train_size, hidden_features=1)
+    return convolutionalize(classifier)(torch.zeros(1, 1, input_size, input_size)).shape[-1]
+
+
+def check_score_map_size(function: Callable[[int, int], int]) -> bool:
+    """Check ``function(input_size, train_size)``: the side of a convolutionalized TinyClassifier's score map."""
+    cases = [(64, 64), (128, 64), (200, 64), (96, 24), (100, 32), (24, 24)]
+    for input_size, train_size in cases:
+        expected = _real_score_map_side(input_size, train_size)
+        found, problem = call_answer(function, input_size, train_size)
+        if problem:
+            return verdict(False, success="", hint=problem)
+        if found == expected:
+            continue
+        if found == input_size // 8:
+            hint = ("that is the size of the last feature map. fc1 is now a "
+                    f"{train_size // 8}x{train_size // 8} convolution without padding, which shrinks it further.")
+        elif found == input_size // 8 - train_size // 8:
+            hint = "off by one: a kernel of side k fits n - k + 1 times along a row of n cells."
+        elif found == input_size // train_size:
+            hint = ("the windows overlap: neighbouring score cells are 8 pixels apart (three 2x2 poolings), "
+                    "not a whole window apart.")
+        else:
+            hint = (f"for input_size={input_size}, train_size={train_size} the model gives {expected}; "
+                    f"you gave {found!r}.")
+        return verdict(False, success="", hint=hint)
+    return verdict(True, success="side = input // 8 - train // 8 + 1: one score per window, windows 8 pixels apart.",
+                   hint="")
+
+
+def check_bilinear_kernel(function: Callable[[int], Any]) -> bool:
+    """Check ``function(factor)`` against :func:`segedu.analysis.upsampling.bilinear_kernel` for factors 2, 3 and 4."""
+    for factor in (2, 3, 4):
+        side = 2 * factor - factor % 2
+        expected = bilinear_kernel(side)
+        found, problem = call_answer(function, factor)
+        if problem:
+            return verdict(False, success="", hint=problem)
+        if not isinstance(found, torch.Tensor):
+            return verdict(False, success="", hint=f"return a tensor; got {type(found).__name__}.")
+        found = found.detach().float()
+        if found.ndim == 1 and found.shape[0] == side:
+            return verdict(False, success="", hint="that is the 1-D tent; the 2-D kernel is its outer product "
+                                                   "with itself: tent[:, None] * tent[None, :].")
+        if tuple(found.shape) != (side, side):
+            return verdict(False, success="", hint=f"for factor {factor} the kernel is {side}x{side} "
+                                                   f"(side 2 * factor - factor % 2); got shape {tuple(found.shape)}.")
+        if torch.allclose(found, expected, atol=1e-5):
+            continue
+        if math.isclose(float(found.sum()), 1.0, rel_tol=1e-4) and torch.allclose(found, expected / expected.sum()):
+            hint = ("do not normalise the kernel to sum 1: its peak must be 1, so that stamps 'factor' pixels "
+                    "apart add up to exactly one copy of the input.")
+        else:
+            hint = (f"for factor {factor} compare with tent = 1 - |i - centre| / factor, centre = factor - 1 for "
+                    f"odd sides and factor - 0.5 for even ones; first row expected {expected[0].tolist()}.")
+        return verdict(False, success="", hint=hint)
+    return verdict(True, success="your kernel equals segedu.analysis.upsampling.bilinear_kernel for factors 2, 3 and 4.",
+                   hint="")
+
+
+def _matrices() -> list[torch.Tensor]:
+    generator = torch.Generator().manual_seed(6)
+    random = torch.randint(0, 50, (4, 4), generator=generator)
+    absent = random.clone()
+    absent[2, :] = 0  # class 2 is neither in the target ...
+    absent[:, 2] = 0  # ... nor predicted: its IoU is 0/0
+    return [torch.tensor([[50, 10], [5, 35]]), random, absent]
+
+
+def check_mean_iou(function: Callable[[torch.Tensor], Any]) -> bool:
+    """Check ``function(matrix) -> float`` against :func:`segedu.training.metrics.mean_iou` (rows = true class)."""
+    for matrix in _matrices():
+        expected = mean_iou(matrix)
+        found, problem = call_answer(function, matrix.clone())
+        if problem:
+            return verdict(False, success="", hint=problem)
+        try:
+            found = float(found)
+        except (TypeError, ValueError):
+            return verdict(False, success="", hint=f"return one number; got {type(found).__name__}.")
+        if math.isclose(found, expected, rel_tol=1e-6):
+            continue
+        float_matrix = matrix.double()
+        if math.isnan(found):
+            hint = ("a class absent from both target and prediction has an empty union, 0/0 = NaN: average the "
+                    "classes with torch.nanmean (or skip NaN) instead of mean.")
+        elif math.isclose(found, mean_accuracy(matrix), rel_tol=1e-6):
+            hint = ("that is mean accuracy, n_ii / t_i. The union also counts the pixels predicted as class i "
+                    "(its column sum): IoU_i = n_ii / (t_i + sum_j n_ji - n_ii).")
+        elif math.isclose(found, pixel_accuracy(matrix), rel_tol=1e-6):
+            hint = "that is pixel accuracy; mean IoU averages a per-class ratio n_ii / union_i over the classes."
+        elif math.isclose(found, float(torch.nan_to_num(_iou(float_matrix)).mean()), rel_tol=1e-6):
+            hint = "a class with an empty union has no IoU: leave it out of the mean instead of counting it as 0."
+        else:
+            hint = (f"for the matrix {matrix.tolist()} segedu.training.metrics.mean_iou gives {expected:.4f}; "
+                    f"you gave {found:.4f}.")
+        return verdict(False, success="", hint=hint)
+    return verdict(True, success="your mean IoU equals segedu.training.metrics.mean_iou, absent classes included.", hint="")
+
+
+def _iou(matrix: torch.Tensor) -> torch.Tensor:
+    intersection = matrix.diagonal()
+    return intersection / (matrix.sum(1) + matrix.sum(0) - intersection)
+
+
+def _real_skips(name: str) -> set[str]:
+    model = get_model(name, in_channels=1, num_classes=2, base_channels=4, fc_channels=4)
+    return {pool for pool in ("pool3", "pool4") if hasattr(model, f"score_{pool}")}
+
+
+def check_fused_pools(answer: Mapping[str, Iterable[str]]) -> bool:
+    """Check ``{"fcn32s": [...], "fcn16s": [...], "fcn8s": [...]}``: the pools each variant adds to conv7's scores."""
+    if not isinstance(answer, Mapping):
+        return verdict(False, success="",
+                       hint=f"answer with a dict from model name to pool names; got {type(answer).__name__}.")
+    for name in ("fcn32s", "fcn16s", "fcn8s"):
+        if name not in answer:
+            return verdict(False, success="", hint=f"the dict has no entry for {name!r}.")
+        value = answer[name]
+        if value is ...:
+            return verdict(False, success="", hint=f"replace the ... of {name!r} with a list of pool names, e.g. []")
+        given = {value} if isinstance(value, str) else set(value)
+        expected = _real_skips(name)
+        if given == expected:
+            continue
+        if "pool5" in given:
+            hint = "pool5 is not a skip: it feeds conv7 (fc6, fc7), whose scores every variant starts from."
+        elif name == "fcn8s" and given == {"pool3"}:
+            hint = "FCN-8s builds on FCN-16s: it keeps the pool4 skip and adds pool3 on top."
+        elif given - {"pool1", "pool2", "pool3", "pool4", "pool5"}:
+            hint = f"use the names pool1 ... pool5; got {sorted(given)} for {name!r}."
+        else:
+            hint = (f"look at print(get_model({name!r}, ...)): a fused pool has its own 1x1 'score_poolN' layer. "
+                    f"Your answer for {name!r} was {sorted(given)}.")
+        return verdict(False, success="", hint=hint)
+    return verdict(True, success="32s: none, 16s: pool4, 8s: pool4 and pool3 — each halves the final upsampling.",
+                   hint="")

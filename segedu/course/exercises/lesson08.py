@@ -1,0 +1,163 @@
+"""Checks for the exercises of lesson 08 (U-Net: skips, valid padding and sizes).
+
+Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+from segedu.course.exercises._verdict import call_answer, verdict
+from segedu.models.unet import UNet
+
+__all__ = ["check_center_crop", "check_smallest_valid_input", "check_valid_output_size"]
+
+_NOTHING = "your function returns nothing yet: replace the `...` with code that returns the answer."
+
+
+def _valid_unet(depth: int) -> UNet:
+    """A tiny valid-padding U-Net: only its size rules are used, never its weights."""
+    return UNet(1, 2, base_channels=1, depth=depth, padding="valid")
+
+
+def _as_int(found: Any) -> int | None:
+    """``found`` as an int if it is a whole number (int, integral float, 0-d tensor), else None."""
+    if isinstance(found, (str, bytes)):
+        return None
+    try:
+        value = float(found)
+    except (TypeError, ValueError):
+        return None
+    return int(value) if value.is_integer() else None
+
+
+# --- exercise 1: centre crop ------------------------------------------------------------------
+
+
+def check_center_crop(function: Callable[[torch.Tensor, tuple[int, int]], Any]) -> bool:
+    """Check ``function(skip, size) -> skip[..., centre (h, w) window]`` as U-Net's "copy and crop".
+
+    When the margin ``H - h`` is odd, the extra row goes to the bottom (top = ``(H - h) // 2``),
+    and likewise for columns, as :class:`segedu.models.unet.Up` does.
+    """
+    generator = torch.Generator().manual_seed(8)
+    cases = [((1, 2, 8, 8), (4, 4)), ((2, 3, 64, 64), (56, 56)), ((1, 1, 9, 12), (4, 7)), ((1, 4, 6, 6), (6, 6))]
+    for shape, size in cases:
+        skip = torch.randn(*shape, generator=generator)
+        top, left = (shape[2] - size[0]) // 2, (shape[3] - size[1]) // 2
+        expected = skip[..., top : top + size[0], left : left + size[1]]
+        found, problem = call_answer(function, skip.clone(), size)
+        if problem:
+            return verdict(False, success="", hint=problem)
+        if found is None or found is ...:
+            return verdict(False, success="", hint=_NOTHING)
+        if not isinstance(found, torch.Tensor):
+            return verdict(False, success="", hint=f"return a tensor; got {type(found).__name__}.")
+        if found.shape != expected.shape:
+            hint = (
+                f"cropping a skip of shape {shape} to {size} should give shape {tuple(expected.shape)}: keep the "
+                f"batch and channel dimensions, crop only the last two (x[..., rows, columns]); "
+                f"got {tuple(found.shape)}."
+            )
+        elif torch.equal(found, expected):
+            continue
+        elif torch.equal(found, skip[..., : size[0], : size[1]]):
+            hint = "that is the top-left corner: start at the margin, top = (H - h) // 2 and left = (W - w) // 2."
+        elif torch.equal(found, skip[..., shape[2] - size[0] :, shape[3] - size[1] :]):
+            hint = "that is the bottom-right corner: the crop should be centred, top = (H - h) // 2."
+        else:
+            hint = (
+                f"for a {shape[2]}x{shape[3]} skip and size {size}, keep rows {top} .. {top + size[0] - 1} and "
+                f"columns {left} .. {left + size[1] - 1}: when H - h is odd, round the top margin down."
+            )
+        return verdict(False, success="", hint=hint)
+    return verdict(True, success="the skip now lines up with the upsampled map, pixel for pixel.", hint="")
+
+
+# --- exercise 2: output size of a valid U-Net -------------------------------------------------
+
+_SIZE_CASES = [(572, 4), (188, 3), (92, 2), (1020, 5), (236, 4), (44, 1)]
+
+
+def check_valid_output_size(function: Callable[[int, int], Any]) -> bool:
+    """Check ``function(input_size, depth) -> output side`` of a valid U-Net (vs UNet.output_size).
+
+    Every input in the checks fits (all max-pools see even sizes).
+    """
+    for input_size, depth in _SIZE_CASES:
+        expected = _valid_unet(depth).output_size(input_size)
+        found, problem = call_answer(function, input_size, depth)
+        if problem:
+            return verdict(False, success="", hint=problem)
+        if found is None or found is ...:
+            return verdict(False, success="", hint=_NOTHING)
+        value = _as_int(found)
+        if value is None:
+            return verdict(False, success="", hint=f"return a whole number of pixels; got {found!r}.")
+        if value == expected:
+            continue
+        bottleneck = input_size - 4
+        for _ in range(depth):
+            bottleneck = bottleneck // 2 - 4
+        case = f"input {input_size}, depth {depth}"
+        if value == input_size:
+            hint = "that is 'same' padding; with valid 3x3 convs every DoubleConv trims 2 pixels per side."
+        elif value == bottleneck * 2**depth:
+            hint = f"for {case} the bottleneck is right ({bottleneck}), but each Up's DoubleConv also trims 4 pixels."
+        elif value == input_size - 4 * (2 * depth + 1):
+            hint = "the pools halve the size (and the up-convs double it): a trim deep in the U costs more pixels."
+        else:
+            hint = (
+                f"for {case} the output is {expected}; you gave {value}. Walk down the U: inc trims 4, each Down "
+                f"halves then trims 4; then up: each Up doubles then trims 4."
+            )
+        return verdict(False, success="", hint=hint)
+    return verdict(True, success="572 -> 388, as in the paper's figure.", hint="")
+
+
+# --- exercise 3: smallest valid input ---------------------------------------------------------
+
+_SMALLEST_CASES = [(500, 4), (572, 4), (64, 2), (1, 3), (300, 3), (1000, 5), (93, 2)]
+
+
+def _fits(model: UNet, size: int) -> bool:
+    try:
+        model.output_size(size)
+    except ValueError:
+        return False
+    return True
+
+
+def check_smallest_valid_input(function: Callable[[int, int], Any]) -> bool:
+    """Check ``function(n, depth) -> the smallest input side >= n a valid U-Net of that depth accepts``.
+
+    The reference tries ``n, n + 1, ...`` with :meth:`UNet.output_size` until one fits.
+    """
+    for n, depth in _SMALLEST_CASES:
+        model = _valid_unet(depth)
+        expected = next(size for size in range(max(n, 1), n + 100 * 2**depth) if _fits(model, size))
+        found, problem = call_answer(function, n, depth)
+        if problem:
+            return verdict(False, success="", hint=problem)
+        if found is None or found is ...:
+            return verdict(False, success="", hint=_NOTHING)
+        value = _as_int(found)
+        if value is None:
+            return verdict(False, success="", hint=f"return a whole number of pixels; got {found!r}.")
+        if value == expected:
+            continue
+        case = f"n = {n}, depth {depth}"
+        if value < n:
+            hint = f"for {case} you returned {value}, which is smaller than n: the answer must be >= n."
+        elif not _fits(model, value):
+            hint = (
+                f"for {case}, {value} does not fit a valid U-Net of depth {depth} (some max-pool sees an odd size "
+                f"or the output vanishes). Valid inputs are 2**depth * (b + 8) - 4 for a bottleneck side b >= 4."
+            )
+        else:
+            hint = f"for {case}, {value} fits, but {expected} is smaller and fits too: search upward from n."
+        return verdict(False, success="", hint=hint)
+    return verdict(True, success="every pool sees an even size and the output is positive.", hint="")

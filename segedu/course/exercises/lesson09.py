@@ -1,0 +1,245 @@
+"""Checks for the exercises of lesson 09 (comparing shortcut connections).
+
+Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import torch
+from torch import nn
+
+from segedu.course.exercises._verdict import call_answer, verdict
+from segedu.training.metrics import ConfusionMeter, boundary_band, confusion_matrix, iou_per_class
+from segedu.analysis.receptive_field import receptive_field_table
+
+__all__ = ["check_band_mean_iou", "check_dilated_receptive_field", "check_pick_model", "check_score_layer_parameters"]
+
+_NOTHING = "your function returns nothing yet: replace the `...` with code that returns the answer."
+_IGNORE = 255
+
+
+def _as_number(found: Any) -> float | None:
+    try:
+        return float(found)
+    except (TypeError, ValueError):
+        return None
+
+
+# --- 1 · mean IoU inside the boundary band ----------------------------------------------------
+
+
+def _band_cases() -> list[tuple[torch.Tensor, torch.Tensor, int, int]]:
+    """(pred, target, width, num_classes): blocky scenes with noisy predictions and ignored pixels."""
+    generator = torch.Generator().manual_seed(9)
+    cases = []
+    for batch, size, num_classes, width in ((2, 16, 4, 1), (3, 24, 5, 2), (1, 20, 6, 3)):
+        coarse = torch.randint(0, num_classes - 2, (batch, size // 4, size // 4), generator=generator)
+        target = coarse.repeat_interleave(4, dim=1).repeat_interleave(4, dim=2)  # (B, S, S) blocks
+        flip = torch.rand(target.shape, generator=generator) < 0.2
+        noise = torch.randint(0, num_classes - 1, target.shape, generator=generator)
+        pred = torch.where(flip, noise, target)  # class K - 2 is only predicted (IoU 0), class K - 1 absent (NaN)
+        target[:, 0, : size // 2] = _IGNORE
+        cases.append((pred, target, width, num_classes))
+    return cases
+
+
+def _band_reference(pred: torch.Tensor, target: torch.Tensor, width: int, num_classes: int) -> float:
+    meter = ConfusionMeter(num_classes, ignore_index=_IGNORE)
+    meter.update(pred, target, boundary_band(target, width))
+    return float(meter.compute()["mean_iou"])
+
+
+def _mean_iou(pred: torch.Tensor, target: torch.Tensor, num_classes: int, where: torch.Tensor) -> float:
+    matrix = confusion_matrix(pred, target, num_classes, _IGNORE, where)
+    return float(torch.nanmean(iou_per_class(matrix)))
+
+
+def _absent_as_zero(pred: torch.Tensor, target: torch.Tensor, width: int, num_classes: int) -> float:
+    matrix = confusion_matrix(pred, target, num_classes, _IGNORE, boundary_band(target, width))
+    return float(iou_per_class(matrix).nan_to_num(0.0).mean())
+
+
+def _ignored_in_union(pred: torch.Tensor, target: torch.Tensor, width: int, num_classes: int) -> float:
+    band = boundary_band(target, width)
+    values = []
+    for label in range(num_classes):
+        hit, true = (pred == label) & band, (target == label) & band
+        union = int((hit | true).sum())
+        if union:
+            values.append(int((hit & true).sum()) / union)
+    return sum(values) / len(values)
+
+
+def check_band_mean_iou(function: Callable[[torch.Tensor, torch.Tensor, int, int], Any]) -> bool:
+    """Check ``function(pred, target, width, num_classes) -> float``: mean IoU of the band pixels.
+
+    The band is :func:`segedu.training.metrics.boundary_band` ``(target, width)``; target pixels equal to 255
+    are not scored; classes with no pixel in the band's target or prediction are left out (NaN).
+    """
+    for pred, target, width, num_classes in _band_cases():
+        expected = _band_reference(pred, target, width, num_classes)
+        found, problem = call_answer(function, pred.clone(), target.clone(), width, num_classes)
+        if problem:
+            return verdict(False, success="", hint=problem)
+        if found is None or found is ...:
+            return verdict(False, success="", hint=_NOTHING)
+        value = _as_number(found)
+        if value is None:
+            return verdict(False, success="", hint=f"return one number (the mean IoU); got {type(found).__name__}.")
+        if abs(value - expected) < 1e-6:
+            continue
+        band = boundary_band(target, width)
+        everywhere = torch.ones_like(band)
+        if abs(value - _mean_iou(pred, target, num_classes, everywhere)) < 1e-6:
+            hint = "that is the mean IoU of all pixels: count only the band, valid_mask=boundary_band(target, width)."
+        elif abs(value - _mean_iou(pred, target, num_classes, ~band)) < 1e-6:
+            hint = "that is the interior (~band): keep the pixels where boundary_band(...) is True."
+        elif abs(value - _absent_as_zero(pred, target, width, num_classes)) < 1e-6:
+            hint = "a class absent from the band has no IoU (NaN): average with torch.nanmean, not as a 0."
+        elif abs(value - _ignored_in_union(pred, target, width, num_classes)) < 1e-6:
+            hint = "pixels whose target is 255 are not scored: leave them out of every union (ignore_index=255)."
+        else:
+            hint = (
+                f"for a (B, H, W) = {tuple(target.shape)} batch with width {width} the band's mean IoU is "
+                f"{expected:.4f}; you gave {value:.4f}. Build the confusion matrix of the band pixels, then mean_iou."
+            )
+        return verdict(False, success="", hint=hint)
+    return verdict(True, success="your band mean IoU equals segedu's (evaluate with valid_mask_fn).", hint="")
+
+
+# --- 2 · receptive field of a dilated stack ---------------------------------------------------
+
+_DILATION_CASES = ([1], [2], [1, 1, 1], [2, 2], [1, 2, 4], [1, 2, 4, 8], [3, 1])
+
+
+def _formula_field(dilations: list[int]) -> int:
+    """Receptive field by segedu's layer-by-layer formula, on a real stack of 3x3 convs."""
+    stack = nn.Sequential(*(nn.Conv2d(1, 1, 3, padding=d, dilation=d) for d in dilations))
+    return receptive_field_table(stack)[-1].size
+
+
+def check_dilated_receptive_field(function: Callable[[list[int]], Any]) -> bool:
+    """Check ``function(dilations) -> int``: receptive field side of stacked 3x3 stride-1 convs."""
+    for dilations in _DILATION_CASES:
+        expected = _formula_field(dilations)
+        found, problem = call_answer(function, list(dilations))
+        if problem:
+            return verdict(False, success="", hint=problem)
+        if found is None or found is ...:
+            return verdict(False, success="", hint=_NOTHING)
+        value = _as_number(found)
+        if value is None:
+            return verdict(False, success="", hint=f"return one whole number of pixels; got {type(found).__name__}.")
+        if value == expected:
+            continue
+        if value == 2 * len(dilations) + 1:
+            hint = "that ignores the dilation: a 3x3 kernel with dilation d spans 2 * d + 1 pixels."
+        elif value == sum(2 * d + 1 for d in dilations):
+            hint = "neighbouring layers overlap: each layer widens the field by (3 - 1) * d, start from 1 pixel."
+        elif value == 2 * sum(dilations):
+            hint = "almost: start from the 1 pixel the output sees, then add (3 - 1) * d per layer."
+        elif value == 1 + 2 * math.prod(dilations) * len(dilations) or value == 2 * math.prod(dilations) + 1:
+            hint = "dilation is not a stride: it does not multiply later layers' steps; just add (3 - 1) * d per layer."
+        else:
+            hint = f"for dilations {dilations} the field is {expected} pixels wide; you gave {value:g}."
+        return verdict(False, success="", hint=hint)
+    return verdict(True, success="1 + 2 * sum(dilations): exponential dilations give exponential fields.", hint="")
+
+
+# --- 3 · pick a model under a memory budget ---------------------------------------------------
+
+_PICK_TABLES: list[dict[str, dict[str, float]]] = [
+    {
+        "small": {"band_miou": 0.60, "activation_bytes": 1_000},
+        "medium": {"band_miou": 0.70, "activation_bytes": 2_000},
+        "large": {"band_miou": 0.80, "activation_bytes": 3_000},
+    },
+    {
+        "lean": {"band_miou": 0.75, "activation_bytes": 500},
+        "heavy": {"band_miou": 0.65, "activation_bytes": 4_000},
+        "middle": {"band_miou": 0.70, "activation_bytes": 1_500},
+    },
+]
+_PICK_CASES = [(0, 2_500, "medium"), (0, 3_000, "large"), (0, 10_000, "large"), (0, 999, None),
+               (1, 5_000, "lean"), (1, 1_000, "lean"), (1, 100, None), (0, 1_000, "small")]
+
+
+def _pick_reference(table: Mapping[str, Mapping[str, float]], budget: float) -> str | None:
+    fitting = {name: row["band_miou"] for name, row in table.items() if row["activation_bytes"] <= budget}
+    return max(fitting, key=fitting.__getitem__) if fitting else None
+
+
+def check_pick_model(function: Callable[[dict[str, dict[str, float]], float], Any]) -> bool:
+    """Check ``function(table, memory_budget) -> name or None``.
+
+    ``table`` maps a model name to its measured ``band_miou`` and ``activation_bytes``; the
+    answer is the model with the highest band mean IoU among those whose activation memory is at
+    most the budget, or ``None`` when none fits.
+    """
+    for index, budget, expected in _PICK_CASES:
+        table = {name: dict(row) for name, row in _PICK_TABLES[index].items()}
+        found, problem = call_answer(function, table, budget)
+        if problem:
+            return verdict(False, success="", hint=problem)
+        if found is ...:
+            return verdict(False, success="", hint=_NOTHING)
+        if found == expected:
+            continue
+        best = max(table, key=lambda name: table[name]["band_miou"])
+        smallest = min(table, key=lambda name: table[name]["activation_bytes"])
+        strict = _pick_reference({n: r for n, r in table.items() if r["activation_bytes"] != budget}, budget)
+        if found is None and (index, budget) == _PICK_CASES[0][:2]:
+            hint = (f"your function returned None, but with a budget of {budget} bytes {expected!r} fits: replace "
+                    "the `...` with code that returns the best model that fits.")
+        elif expected is None:
+            hint = (f"with a budget of {budget} bytes no model fits (the smallest needs "
+                    f"{table[smallest]['activation_bytes']:g}): return None.")
+        elif found is None and budget == 10_000:
+            hint = "every model fits a budget of 10,000 bytes: pick the one with the highest band_miou."
+        elif found == best:
+            hint = f"{best} has the best band IoU but needs more than {budget} bytes: keep only the models that fit."
+        elif found == smallest:
+            hint = "the smallest model fits, but so may better ones: among those that fit, take the highest band_miou."
+        elif found == strict:
+            hint = f"a model needing exactly {budget} bytes fits a budget of {budget}: compare with <=, not <."
+        elif found not in table and found is not None:
+            hint = f"return a model name from the table ({', '.join(table)}) or None; got {found!r}."
+        else:
+            hint = f"with a budget of {budget} bytes the answer is {expected!r}; you gave {found!r}."
+        return verdict(False, success="", hint=hint)
+    return verdict(True, success="filter by the budget first, then take the best boundary score.", hint="")
+
+
+# --- 4 · parameters of a 1x1 score layer ------------------------------------------------------
+
+_SCORE_CASES = ((64, 4), (128, 11), (3, 2), (512, 21), (32, 1))
+
+
+def check_score_layer_parameters(function: Callable[[int, int], Any]) -> bool:
+    """Check ``function(in_channels, num_classes) -> int``: parameters of a 1x1 conv with bias."""
+    for in_channels, num_classes in _SCORE_CASES:
+        expected = sum(p.numel() for p in nn.Conv2d(in_channels, num_classes, kernel_size=1).parameters())
+        found, problem = call_answer(function, in_channels, num_classes)
+        if problem:
+            return verdict(False, success="", hint=problem)
+        if found is None or found is ...:
+            return verdict(False, success="", hint=_NOTHING)
+        value = _as_number(found)
+        if value is None:
+            return verdict(False, success="", hint=f"return one whole number; got {type(found).__name__}.")
+        if value == expected:
+            continue
+        if value == in_channels * num_classes:
+            hint = "each of the K output channels also has a bias: add num_classes."
+        elif value == 9 * in_channels * num_classes + num_classes:
+            hint = "that is a 3x3 conv; a 1x1 kernel has one weight per (input channel, class) pair."
+        elif value == in_channels + num_classes:
+            hint = "every class score mixes every input channel: multiply, in_channels * num_classes weights."
+        else:
+            hint = f"nn.Conv2d({in_channels}, {num_classes}, 1) has {expected} parameters; you gave {value:g}."
+        return verdict(False, success="", hint=hint)
+    return verdict(True, success="in_channels * K weights + K biases: a skip that adds scores is cheap.", hint="")

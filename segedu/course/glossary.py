@@ -1,0 +1,205 @@
+"""English–Korean glossary of the course's technical terms.
+
+The course follows a Korean study note, so every term a lesson uses is listed here with the
+words Korean practitioners actually say. Where both a loanword (``컨볼루션``) and a native term
+(``합성곱``) are in use, both are given, separated by `` / ``; the first is the one the Korean
+summaries of the lessons use. ``docs/glossary.md`` is generated from this table::
+
+    python -m segedu.course.glossary > docs/glossary.md
+
+Example:
+    >>> from segedu.course.glossary import GLOSSARY, lookup
+    >>> lookup("transposed convolution").korean
+    '전치 합성곱 / 트랜스포즈드 컨볼루션'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["Term", "GLOSSARY", "lookup", "glossary_markdown"]
+
+
+@dataclass(frozen=True)
+class Term:
+    """One glossary entry.
+
+    Attributes:
+        english: The term as the English lessons write it (lower case unless a name).
+        korean: The Korean term(s), alternatives separated by `` / ``; a parenthesis adds the
+            abbreviation or spelling people also use.
+        note: A short explanation in Korean, or where the course meets the term.
+    """
+
+    english: str
+    korean: str
+    note: str = ""
+
+    @property
+    def korean_forms(self) -> tuple[str, ...]:
+        """The Korean alternatives without their parentheses, e.g. ``("합성곱", "컨볼루션")``."""
+        forms = (re.sub(r"\s*\(.*?\)", "", form).strip() for form in self.korean.split(" / "))
+        return tuple(form for form in forms if form)
+
+
+GLOSSARY: tuple[Term, ...] = (
+    # --- The task -------------------------------------------------------------------------
+    Term("semantic segmentation", "시맨틱 세그멘테이션 / 의미론적 분할",
+         "이미지의 모든 픽셀을 클래스로 분류하는 작업. 같은 클래스의 인스턴스는 구별하지 않는다."),
+    Term("segmentation", "세그멘테이션 / 분할", "이미지를 영역으로 나누는 작업 전반."),
+    Term("dense prediction", "밀집 예측 (dense prediction)",
+         "모든 픽셀에 대해 예측한다는 뜻. 현업에서는 영어 그대로 부르는 경우가 많다."),
+    Term("pixel", "픽셀 / 화소"),
+    Term("class", "클래스 / 범주", "예측할 범주. 이 과정에서는 배경, 원, 사각형, 삼각형 또는 숫자 0–9."),
+    Term("background", "배경", "어느 물체에도 속하지 않는 픽셀의 클래스(0번)."),
+    Term("instance", "인스턴스 / 개체", "같은 클래스에 속하는 물체 하나하나."),
+    Term("instance segmentation", "인스턴스 세그멘테이션 / 인스턴스 분할",
+         "픽셀마다 클래스를 정하고 같은 클래스의 물체끼리도 구별한다."),
+    Term("object detection", "객체 탐지 / 물체 검출", "물체마다 바운딩 박스와 클래스를 찾는다."),
+    Term("bounding box", "바운딩 박스 / 경계 상자"),
+    Term("classification", "분류 / 이미지 분류", "이미지 전체에 클래스 이름 하나(또는 여러 개)를 붙인다."),
+    Term("multi-label", "다중 레이블 (멀티 레이블)", "한 이미지에 여러 클래스가 동시에 있을 수 있는 분류."),
+    Term("label", "레이블 / 라벨", "정답 클래스 번호."),
+    Term("mask", "마스크", "픽셀마다 클래스 번호를 담은 (H, W) 배열. segmentation map과 같은 뜻."),
+    Term("segmentation map", "세그멘테이션 맵 / 분할 맵", "마스크와 같은 뜻."),
+    Term("grayscale", "그레이스케일 / 흑백", "채널이 하나인 이미지 (1, H, W)."),
+    Term("class imbalance", "클래스 불균형", "배경 픽셀이 대부분이라 픽셀 정확도가 쉽게 높아 보인다."),
+    # --- Outputs and losses -------------------------------------------------------------------
+    Term("one-hot encoding", "원-핫 인코딩", "마스크를 클래스마다 0/1 채널 하나로 바꾼다: (H, W) → (K, H, W)."),
+    Term("argmax", "아그맥스 (argmax)", "가장 큰 값의 인덱스. 클래스 축에 적용하면 점수 맵이 마스크가 된다."),
+    Term("softmax", "소프트맥스", "점수를 픽셀별 확률로 바꾼다. 순서를 보존하므로 argmax 결과는 그대로다."),
+    Term("logits", "로짓", "소프트맥스 전의 원시 점수 (B, K, H, W)."),
+    Term("score", "점수 / 스코어", "로짓과 같은 뜻으로 쓴다."),
+    Term("probability", "확률"),
+    Term("temperature", "온도 (temperature)", "점수를 나누는 값. 확신도는 바뀌지만 예측은 바뀌지 않는다."),
+    Term("cross-entropy", "교차 엔트로피 / 크로스 엔트로피", "정답 클래스 확률 p에 대해 −log p."),
+    Term("loss", "손실 / 로스", "학습이 줄이려는 값. 세그멘테이션에서는 픽셀별 손실의 평균."),
+    Term("loss map", "손실 맵", "픽셀마다의 손실을 그림으로 그린 것."),
+    Term("ignore index", "무시 인덱스 (ignore_index)",
+         "레이블이 없는 픽셀(이 과정에서는 255). 손실과 지표 계산에서 빠진다."),
+    # --- Building blocks ----------------------------------------------------------------------
+    Term("tensor", "텐서"),
+    Term("channel", "채널"),
+    Term("feature map", "특징 맵 / 피처 맵", "합성곱 층이 출력하는 채널별 2차원 배열."),
+    Term("feature", "특징 / 피처"),
+    Term("convolution", "합성곱 / 컨볼루션"),
+    Term("kernel", "커널 / 필터", "합성곱의 가중치 창."),
+    Term("weight", "가중치 / 웨이트"),
+    Term("stride", "스트라이드 / 보폭", "커널이 한 번에 움직이는 칸 수. 2 이상이면 다운샘플링이 된다."),
+    Term("strided convolution", "스트라이드 합성곱 (strided convolution)", "스트라이드 2 이상의 합성곱."),
+    Term("padding", "패딩", "입력 가장자리에 값을 덧대어 출력 크기를 맞춘다."),
+    Term("zero padding", "제로 패딩"),
+    Term("same padding", "same 패딩", "출력 크기를 입력과 같게 하는 패딩."),
+    Term("valid convolution", "valid 합성곱 (패딩 없는 합성곱)", "U-Net 논문의 방식. 3×3마다 가장자리가 1픽셀씩 줄어든다."),
+    Term("1x1 convolution", "1×1 합성곱", "위치마다 채널만 섞는다. FCN의 점수 층."),
+    Term("receptive field", "수용 영역 / 수용장", "출력 한 픽셀이 볼 수 있는 입력 영역."),
+    Term("pooling", "풀링"),
+    Term("max pooling", "최대 풀링 / 맥스 풀링"),
+    Term("average pooling", "평균 풀링"),
+    Term("pooling indices", "풀링 인덱스 / 스위치", "최대 풀링에서 최댓값이 있던 위치. SegNet이 디코더로 넘긴다."),
+    Term("fully connected layer", "완전 연결 층 / 전결합층 (FC 층)",
+         "입력 크기를 고정하고 위치 정보를 섞어 버린다."),
+    Term("activation function", "활성화 함수"),
+    Term("ReLU", "렐루 (ReLU)"),
+    Term("batch", "배치 / 미니배치"),
+    Term("batch normalization", "배치 정규화 (BatchNorm)"),
+    Term("linear probe", "선형 프로브", "층의 특징에 선형 모델만 얹어 어떤 정보가 남았는지 재는 방법."),
+    Term("forward hook", "포워드 훅", "모델을 고치지 않고 층의 출력을 기록하는 PyTorch 기능."),
+    Term("gradient", "기울기 / 그래디언트"),
+    Term("backpropagation", "역전파"),
+    # --- Shrinking and growing ----------------------------------------------------------------
+    Term("downsampling", "다운샘플링", "특징 맵의 크기를 줄인다. 스트라이드 합성곱이나 풀링을 쓴다."),
+    Term("upsampling", "업샘플링", "특징 맵을 입력 크기로 되돌린다."),
+    Term("encoder", "인코더", "다운샘플링하는 부분. 이미지 정보를 압축한다."),
+    Term("decoder", "디코더", "업샘플링하는 부분. 원하는 출력 크기로 되돌린다."),
+    Term("encoder-decoder", "인코더-디코더 구조", "FCN, SegNet, U-Net 모두 이 구조다."),
+    Term("bottleneck", "병목 / 보틀넥", "인코더의 가장 작은 특징 맵."),
+    Term("aliasing", "에일리어싱", "간격을 두고 샘플링할 때 세밀한 무늬가 엉뚱한 굵은 무늬로 보이는 현상."),
+    Term("transposed convolution", "전치 합성곱 / 트랜스포즈드 컨볼루션",
+         "학습 가능한 업샘플링. 입력 픽셀마다 커널을 찍는다. '디컨볼루션'이라고 잘못 부르기도 한다."),
+    Term("deconvolution", "디컨볼루션 / 역합성곱", "전치 합성곱의 옛 이름. 합성곱의 역연산은 아니다."),
+    Term("bilinear interpolation", "쌍선형 보간 / 바이리니어 보간", "이웃 네 값을 거리에 따라 섞는다."),
+    Term("nearest neighbour", "최근접 이웃 보간 / 니어리스트 네이버", "가장 가까운 값을 복사한다."),
+    Term("bed of nails", "베드 오브 네일스 (bed of nails)", "값을 창의 한 칸(왼쪽 위)에 두고 나머지는 0으로 채운다."),
+    Term("unpooling", "언풀링"),
+    Term("max unpooling", "맥스 언풀링 / 최대 언풀링", "풀링 인덱스가 가리키는 자리에 값을 되돌려 놓는다."),
+    Term("checkerboard artefact", "체커보드 아티팩트 / 바둑판 무늬",
+         "artifact라고도 쓴다. 커널 크기가 스트라이드로 나누어떨어지지 않을 때 전치 합성곱이 남기는 격자 무늬."),
+    # --- Architectures ------------------------------------------------------------------------
+    Term("skip connection", "스킵 연결 / 스킵 커넥션",
+         "인코더의 정보를 디코더로 바로 건네는 연결. shortcut connection과 같은 뜻."),
+    Term("shortcut connection", "숏컷 연결 / 지름길 연결", "skip connection과 같은 뜻. 연구 노트가 쓰는 말."),
+    Term("concatenation", "연결 / 이어 붙이기 (concat)", "U-Net이 인코더 특징 맵을 채널 방향으로 이어 붙이는 방식."),
+    Term("crop", "크롭 / 잘라내기"),
+    Term("FCN", "완전 합성곱 신경망 (FCN)", "fully convolutional network. 분류기의 FC 층을 합성곱으로 바꾼다."),
+    Term("convolutionalization", "합성곱화 / 컨볼루션화",
+         "FC 층을 같은 일을 하는 합성곱으로 바꿔 어떤 크기의 입력에도 쓸 수 있게 하는 것."),
+    Term("SegNet", "세그넷 (SegNet)", "풀링 인덱스로 업샘플링하는 인코더-디코더."),
+    Term("U-Net", "유넷 (U-Net)", "인코더 특징 맵을 복사해 이어 붙이는 U자 모양 네트워크."),
+    Term("overlap-tile", "오버랩 타일 / 겹침 타일 전략", "큰 이미지를 여백이 겹치는 타일로 나눠 분할한다."),
+    Term("VGG", "VGG넷 / 브이지지 (VGG)", "3×3 합성곱을 쌓은 분류 신경망. FCN과 SegNet의 인코더."),
+    Term("AlexNet", "알렉스넷 (AlexNet)"),
+    Term("atrous convolution", "아트러스 합성곱 / 팽창 합성곱", "dilated convolution과 같은 뜻."),
+    Term("dilated convolution", "팽창 합성곱 / 확장 합성곱 / 딜레이티드 컨볼루션",
+         "커널 사이에 간격을 두어 다운샘플링 없이 수용 영역을 넓힌다."),
+    Term("DeepLab", "딥랩 (DeepLab)", "팽창 합성곱을 쓰는 세그멘테이션 모델 계열."),
+    # --- Measuring ----------------------------------------------------------------------------
+    Term("confusion matrix", "혼동 행렬 / 오차 행렬", "모든 지표는 이 행렬 하나에서 나온다."),
+    Term("IoU", "교집합 대 합집합 비 (IoU)", "intersection over union. 자카드 지수라고도 한다."),
+    Term("mean IoU", "평균 IoU (mIoU)", "클래스별 IoU의 평균. 없는 클래스는 NaN으로 빼고 평균한다."),
+    Term("pixel accuracy", "픽셀 정확도", "맞힌 픽셀의 비율. 배경이 많으면 쉽게 높아진다."),
+    Term("mean accuracy", "평균 정확도 (클래스별 정확도의 평균)"),
+    Term("frequency-weighted IoU", "빈도 가중 IoU", "클래스별 IoU를 픽셀 빈도로 가중 평균한 값."),
+    Term("boundary", "경계 / 경계선", "물체의 가장자리. 오류는 대부분 여기에 몰린다."),
+    Term("boundary band", "경계 띠 / 경계 영역", "경계에서 몇 픽셀 이내의 픽셀."),
+    Term("parameter", "파라미터 / 매개변수", "학습되는 가중치의 수."),
+    Term("multiply-accumulate", "곱셈-누산 (MAC)", "곱셈 한 번과 덧셈 한 번. 계산량을 세는 단위."),
+    Term("activation memory", "활성화 메모리", "순전파 중 층의 출력을 저장하는 데 드는 메모리. 픽셀 수에 비례한다."),
+    # --- Training -----------------------------------------------------------------------------
+    Term("training", "학습 / 훈련"),
+    Term("checkpoint", "체크포인트", "학습된 가중치를 저장한 파일."),
+    Term("overfitting", "과적합 / 오버피팅", "학습 데이터에만 잘 맞고 새 데이터에서는 성능이 떨어지는 현상."),
+    Term("learning rate", "학습률 / 러닝 레이트"),
+    Term("optimizer", "옵티마이저 / 최적화 기법", "이 과정의 학습은 Adam을 쓴다."),
+    Term("seed", "시드", "난수 생성을 고정해 같은 결과를 재현한다."),
+)
+
+_BY_ENGLISH = {term.english.lower(): term for term in GLOSSARY}
+
+
+def lookup(english: str) -> Term:
+    """Return the entry for an English term (case-insensitive).
+
+    Raises:
+        KeyError: if the term is not in the glossary; the message says where to add it.
+    """
+    try:
+        return _BY_ENGLISH[english.lower()]
+    except KeyError:
+        raise KeyError(f"{english!r} is not in the glossary; add a Term to segedu/course/glossary.py") from None
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def glossary_markdown() -> str:
+    """The glossary as a Markdown page (the contents of ``docs/glossary.md``)."""
+    lines = [
+        "# Glossary · 용어집",
+        "",
+        "Every technical term of the course, with the words Korean practitioners use. Where a",
+        "loanword and a native term are both common, both are listed (`/`). Generated from",
+        "`segedu/course/glossary.py`: `python -m segedu.course.glossary > docs/glossary.md`.",
+        "",
+        "| English | 한국어 | 설명 |",
+        "|---|---|---|",
+    ]
+    for term in GLOSSARY:
+        lines.append(f"| {_cell(term.english)} | {_cell(term.korean)} | {_cell(term.note)} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(glossary_markdown(), end="")

@@ -1,0 +1,126 @@
+"""Build the student edition of the course: the lessons without their solutions or outputs.
+
+Each lesson's exercises come in three cells: an *exercise* cell (tagged ``exercise``) holding a
+stub to fill in, a check cell calling ``segedu.course.exercises.lessonNN.check_*``, and a hidden
+*solution* cell (tagged ``solution``). The student edition keeps the first two and replaces
+every solution cell with a short ``# YOUR CODE HERE`` stub that names its exercise, so that the
+notebook keeps its cell count and layout. It also clears every output, execution count and the
+stored widget state: a solution's printout or a widget snapshot would otherwise give it away.
+
+Example:
+    ``python -m segedu.course.student notebooks build/student`` (or ``make student``) writes one
+    student copy of every ``notebooks/*.ipynb`` to ``build/student/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+__all__ = ["SOLUTION_TAG", "STUB_TAG", "make_student_notebook", "build_student_edition", "main"]
+
+SOLUTION_TAG = "solution"
+STUB_TAG = "solution-removed"
+
+_EXERCISE_NAME = re.compile(r"Exercise\s+(\d+)")
+
+
+def make_student_notebook(notebook: NotebookNode) -> NotebookNode:
+    """Return a student copy of ``notebook``: solutions replaced by stubs, all outputs cleared.
+
+    Args:
+        notebook: An nbformat v4 notebook; it is not modified.
+
+    Returns:
+        A new notebook with the same number of cells. Each code cell tagged ``solution`` becomes
+        a visible code cell tagged ``solution-removed`` whose source is a ``# YOUR CODE HERE``
+        comment pointing to its exercise; every code cell loses its outputs and execution count;
+        cell execution timings and the notebook's widget state are dropped.
+
+    Example:
+        >>> student = make_student_notebook(nbformat.read("notebooks/02_one_hot_and_argmax.ipynb", 4))
+    """
+    if notebook.get("nbformat") != 4:
+        raise ValueError(f"expected an nbformat 4 notebook, got nbformat {notebook.get('nbformat')!r}")
+    student = copy.deepcopy(notebook)
+    student.metadata.pop("widgets", None)
+    exercise = "the exercise above"
+    for cell in student.cells:
+        if cell.cell_type == "markdown":
+            exercise = _exercise_name(cell.source) or exercise
+        if SOLUTION_TAG in cell.metadata.get("tags", []):
+            _replace_with_stub(cell, exercise)
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+            cell.metadata.pop("execution", None)
+    return student
+
+
+def build_student_edition(source_dir: Path | str, output_dir: Path | str) -> list[Path]:
+    """Write a student copy of every ``*.ipynb`` in ``source_dir`` to ``output_dir``.
+
+    Args:
+        source_dir: Folder holding the lesson notebooks (e.g. ``notebooks``).
+        output_dir: Folder for the student copies; created if missing, same file names.
+
+    Returns:
+        The paths written, in file-name order.
+    """
+    source_dir, output_dir = Path(source_dir), Path(output_dir)
+    notebooks = sorted(source_dir.glob("*.ipynb"))
+    if not notebooks:
+        raise ValueError(f"no *.ipynb notebooks found in {source_dir}: pass the folder holding the lessons")
+    output_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in notebooks:
+        student = make_student_notebook(nbformat.read(path, as_version=4))
+        target = output_dir / path.name
+        nbformat.write(student, target)
+        written.append(target)
+    return written
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: ``python -m segedu.course.student SRC_DIR OUT_DIR``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m segedu.course.student",
+        description="Write the student edition of the lessons: solutions replaced by stubs, outputs cleared.",
+    )
+    parser.add_argument("source_dir", type=Path, help="folder with the lesson notebooks, e.g. notebooks")
+    parser.add_argument("output_dir", type=Path, help="folder for the student copies, e.g. build/student")
+    arguments = parser.parse_args(argv)
+    written = build_student_edition(arguments.source_dir, arguments.output_dir)
+    print(f"wrote {len(written)} student notebooks to {arguments.output_dir}")
+    return 0
+
+
+def _exercise_name(markdown: str) -> str | None:
+    """``"Exercise 3"`` if a markdown cell introduces an exercise, else ``None``."""
+    match = _EXERCISE_NAME.search(markdown)
+    return f"Exercise {match.group(1)}" if match else None
+
+
+def _replace_with_stub(cell: NotebookNode, exercise: str) -> None:
+    """Turn a solution cell, in place, into a visible code cell that holds only a stub comment."""
+    cell.cell_type = "code"
+    cell.source = (
+        f"# YOUR CODE HERE: {exercise}. The solution is not part of the student edition;\n"
+        "# write your answer in the exercise cell above and run its check."
+    )
+    cell.metadata.pop("jupyter", None)  # the stub is not hidden
+    cell.metadata["tags"] = [STUB_TAG if tag == SOLUTION_TAG else tag for tag in cell.metadata["tags"]]
+    cell.setdefault("outputs", [])
+    cell.setdefault("execution_count", None)
+    cell.pop("attachments", None)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

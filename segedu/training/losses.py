@@ -1,0 +1,174 @@
+"""Loss functions for dense prediction: per-pixel cross-entropy and soft Dice.
+
+Both take raw logits ``(B, K, H, W)`` (no softmax inside the model) and an integer mask
+``(B, H, W)``, skip pixels equal to ``ignore_index``, and check their inputs first so that a
+wrong shape or a stray label value fails with a message that says what to fix.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from segedu.core.encoding import IGNORE_INDEX, check_labels, one_hot
+
+__all__ = ["pixel_cross_entropy", "soft_dice_loss", "CrossEntropyLoss2d", "DiceLoss"]
+
+
+def pixel_cross_entropy(
+    logits: Tensor,
+    target: Tensor,
+    *,
+    ignore_index: int | None = IGNORE_INDEX,
+    class_weights: Tensor | None = None,
+) -> Tensor:
+    """Cross-entropy averaged over labelled pixels: mean of ``-log softmax(logits)[target]``.
+
+    The same number as ``torch.nn.functional.cross_entropy``: with ``class_weights`` ``w``,
+    each pixel's term is multiplied by ``w[target]`` and the sum is divided by the sum of those
+    weights. One difference: if no pixel is labelled, the result is 0 (still differentiable)
+    rather than NaN, so one fully ignored batch cannot poison a training run.
+
+    Args:
+        logits: Unnormalised class scores.
+        target: Class indices, or ``ignore_index`` for pixels to skip.
+        ignore_index: Value marking unlabelled pixels, or ``None``.
+        class_weights: Optional non-negative weight per class, e.g. to up-weight rare classes.
+
+    Returns:
+        Scalar loss.
+
+    Shape:
+        - logits: ``(B, K, H, W)``.
+        - target: ``(B, H, W)``.
+        - class_weights: ``(K,)``.
+    """
+    _check_logits_and_target(logits, target, ignore_index)
+    num_classes = logits.shape[1]
+    weight = None
+    if class_weights is not None:
+        if class_weights.shape != (num_classes,) or bool((class_weights < 0).any()):
+            raise ValueError(
+                f"class_weights must be {num_classes} non-negative numbers, one per class; "
+                f"got shape {tuple(class_weights.shape)}"
+            )
+        weight = class_weights.to(device=logits.device, dtype=logits.dtype)
+    if ignore_index is not None and not bool((target != ignore_index).any()):
+        return logits.sum() * 0.0  # nothing labelled: zero loss, zero gradient
+    return F.cross_entropy(
+        logits,
+        target.long(),
+        weight=weight,
+        ignore_index=ignore_index if ignore_index is not None else -100,  # -100: torch's "none"
+    )
+
+
+def soft_dice_loss(
+    logits: Tensor,
+    target: Tensor,
+    *,
+    ignore_index: int | None = IGNORE_INDEX,
+    eps: float = 1.0,
+) -> Tensor:
+    """One minus the mean soft Dice coefficient over classes.
+
+    Dice compares two sets, ``2 |A and B| / (|A| + |B|)``. Its soft version uses softmax
+    probabilities ``p`` instead of a hard prediction and the one-hot target ``g``:
+    ``dice_k = (2 sum p_k g_k + eps) / (sum p_k + sum g_k + eps)``, where each sum runs over all
+    labelled pixels of the whole batch. ``eps`` keeps a class absent from both target and
+    prediction at dice ~ 1 instead of 0/0. Ignored pixels are left out of every sum.
+    Unlike cross-entropy, every class counts equally however few pixels it has.
+
+    Args:
+        logits: Unnormalised class scores.
+        target: Class indices, or ``ignore_index`` for pixels to skip.
+        ignore_index: Value marking unlabelled pixels, or ``None``.
+        eps: Smoothing added to numerator and denominator, > 0.
+
+    Returns:
+        Scalar loss in ``[0, 1]``; near 0 for a confident, correct prediction.
+
+    Shape:
+        - logits: ``(B, K, H, W)``.
+        - target: ``(B, H, W)``.
+    """
+    _check_logits_and_target(logits, target, ignore_index)
+    if not eps > 0:
+        raise ValueError(f"eps must be > 0 (it keeps classes absent everywhere from giving 0/0); got {eps}")
+    num_classes = logits.shape[1]
+    probabilities = logits.softmax(dim=1)  # (B, K, H, W)
+    truth = one_hot(target, num_classes, ignore_index).to(probabilities.dtype)  # (B, K, H, W)
+    if ignore_index is not None:
+        labelled = (target != ignore_index).unsqueeze(1)  # (B, 1, H, W)
+        probabilities = probabilities * labelled  # ignored pixels predict nothing
+    sum_axes = (0, 2, 3)  # batch and space: one Dice per class
+    intersection = (probabilities * truth).sum(dim=sum_axes)  # (K,)
+    cardinality = probabilities.sum(dim=sum_axes) + truth.sum(dim=sum_axes)  # (K,)
+    dice = (2.0 * intersection + eps) / (cardinality + eps)  # (K,)
+    return 1.0 - dice.mean()
+
+
+class CrossEntropyLoss2d(nn.Module):
+    """:func:`pixel_cross_entropy` as a module, ``loss_fn(logits, target)``.
+
+    Args:
+        ignore_index: Value marking unlabelled pixels, or ``None``.
+        class_weights: Optional ``(K,)`` weights, stored as a buffer (moves with ``.to()``).
+    """
+
+    def __init__(self, ignore_index: int | None = IGNORE_INDEX, class_weights: Tensor | None = None) -> None:
+        super().__init__()
+        self.ignore_index = ignore_index
+        weights = None if class_weights is None else torch.as_tensor(class_weights)
+        self.register_buffer("class_weights", weights)
+
+    def forward(self, logits: Tensor, target: Tensor) -> Tensor:
+        return pixel_cross_entropy(
+            logits, target, ignore_index=self.ignore_index, class_weights=self.class_weights
+        )
+
+    def extra_repr(self) -> str:
+        weighted = "none" if self.class_weights is None else f"{len(self.class_weights)} classes"
+        return f"ignore_index={self.ignore_index}, class_weights={weighted}"
+
+
+class DiceLoss(nn.Module):
+    """:func:`soft_dice_loss` as a module, ``loss_fn(logits, target)``.
+
+    Args:
+        ignore_index: Value marking unlabelled pixels, or ``None``.
+        eps: Smoothing term, > 0.
+    """
+
+    def __init__(self, ignore_index: int | None = IGNORE_INDEX, eps: float = 1.0) -> None:
+        super().__init__()
+        self.ignore_index = ignore_index
+        self.eps = eps
+
+    def forward(self, logits: Tensor, target: Tensor) -> Tensor:
+        return soft_dice_loss(logits, target, ignore_index=self.ignore_index, eps=self.eps)
+
+    def extra_repr(self) -> str:
+        return f"ignore_index={self.ignore_index}, eps={self.eps}"
+
+
+def _check_logits_and_target(logits: Tensor, target: Tensor, ignore_index: int | None) -> None:
+    """Shapes and values a dense loss needs, with messages that say how to fix them."""
+    if not isinstance(logits, Tensor) or logits.ndim != 4 or not logits.is_floating_point():
+        shape = tuple(logits.shape) if isinstance(logits, Tensor) else type(logits).__name__
+        raise ValueError(f"logits must be a float tensor of shape (B, K, H, W); got {shape}")
+    if not isinstance(target, Tensor):
+        raise ValueError(f"target must be a torch.Tensor; got {type(target).__name__}")
+    batch, num_classes, height, width = logits.shape
+    if target.ndim == 4 and target.shape[1] == 1:
+        raise ValueError(
+            f"target has shape {tuple(target.shape)}; masks carry no channel axis, "
+            "use target.squeeze(1) to get (B, H, W)"
+        )
+    if target.shape != (batch, height, width):
+        raise ValueError(
+            f"target must have shape (B, H, W) = {(batch, height, width)} to match logits "
+            f"{tuple(logits.shape)}; got {tuple(target.shape)}"
+        )
+    check_labels(target, num_classes, ignore_index, name="target")

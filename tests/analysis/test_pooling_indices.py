@@ -1,0 +1,105 @@
+"""Pooling switches, SegNet traces and index memory, checked against loops and torch built-ins."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from segedu.models import SegNet, UNet
+from segedu.analysis.pooling_indices import (
+    index_memory,
+    index_memory_formula,
+    trace_segnet,
+    window_position,
+    zero_fraction,
+)
+
+
+def test_window_position_matches_a_loop_over_windows() -> None:
+    x = torch.randn(2, 3, 6, 8, generator=torch.Generator().manual_seed(0))
+    _, indices = F.max_pool2d(x, 2, return_indices=True)  # (2, 3, 3, 4)
+    corners = window_position(indices, width=8)
+    for b in range(2):
+        for c in range(3):
+            for i in range(3):
+                for j in range(4):
+                    window = x[b, c, 2 * i : 2 * i + 2, 2 * j : 2 * j + 2].flatten()  # TL, TR, BL, BR
+                    assert corners[b, c, i, j] == int(window.argmax())
+
+
+def test_window_position_rejects_float_indices_and_bad_width() -> None:
+    with pytest.raises(ValueError, match="integer tensor"):
+        window_position(torch.zeros(2, 2), 4)
+    with pytest.raises(ValueError, match="width must be a positive integer"):
+        window_position(torch.zeros(2, 2, dtype=torch.long), 0)
+
+
+def test_zero_fraction_counts_exact_zeros() -> None:
+    x = torch.tensor([[0.0, 1.0, -2.0, 0.0], [0.0, 1e-9, 3.0, 0.0]])
+    assert zero_fraction(x) == 4 / 8
+    assert zero_fraction(torch.zeros(0)) == 0.0
+    with pytest.raises(ValueError, match="must be a tensor"):
+        zero_fraction([0.0, 1.0])  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def small_segnet() -> SegNet:
+    torch.manual_seed(0)
+    return SegNet(3, 4, base_channels=8, depth=3)
+
+
+def test_trace_records_every_stage_and_the_same_logits(small_segnet: SegNet) -> None:
+    images = torch.rand(2, 3, 32, 40, generator=torch.Generator().manual_seed(1))
+    small_segnet.train()
+    trace = trace_segnet(small_segnet, images)
+    assert small_segnet.training  # mode restored
+    assert all(not module._forward_hooks for module in small_segnet.modules())  # hooks removed
+    small_segnet.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(trace.logits, small_segnet(images))
+    for number, width in enumerate((8, 16, 32), start=1):
+        name = f"stage{number}"
+        height_i, width_i = 32 // 2 ** (number - 1), 40 // 2 ** (number - 1)
+        assert trace.pre_pool[name].shape == (2, width, height_i, width_i)
+        assert trace.indices[name].shape == (2, width, height_i // 2, width_i // 2)
+        assert trace.indices[name].dtype == torch.int64
+        assert trace.unpooled[name].shape == (2, width, height_i, width_i)
+    assert trace.decoded["stage3"].shape == (2, 16, 8, 10)
+    assert trace.decoded["stage1"].shape == (2, 8, 32, 40)
+
+
+def test_deepest_unpooling_puts_the_pooled_maxima_back(small_segnet: SegNet) -> None:
+    trace = trace_segnet(small_segnet, torch.rand(3, 32, 32, generator=torch.Generator().manual_seed(2)))
+    pooled, indices = F.max_pool2d(trace.pre_pool["stage3"], 2, return_indices=True)
+    torch.testing.assert_close(indices, trace.indices["stage3"])
+    torch.testing.assert_close(trace.unpooled["stage3"], F.max_unpool2d(pooled, indices, 2))
+    # Every 2x2 window of every unpooled map holds at most one nonzero value: >= 75 % zeros.
+    for name, unpooled in trace.unpooled.items():
+        nonzero_per_window = F.avg_pool2d((unpooled != 0).float(), 2) * 4
+        assert nonzero_per_window.max() <= 1, name
+        assert zero_fraction(unpooled) >= 0.75
+
+
+@pytest.mark.parametrize("input_shape", [(1, 3, 32, 32), (2, 3, 30, 44), (1, 3, 8, 9)])
+def test_index_memory_measured_equals_formula(small_segnet: SegNet, input_shape: tuple[int, ...]) -> None:
+    measured = index_memory(small_segnet, input_shape)
+    assert measured == index_memory_formula([8, 16, 32], input_shape)
+    for row in measured:
+        batch, channels, height, width = row.feature_shape
+        assert height % 2 == 0 and width % 2 == 0  # padded to a multiple of 2**depth
+        assert row.index_bytes * 2 == row.feature_bytes  # 8 bytes per window vs 4 x 4 bytes
+        assert row.two_bit_bytes * 64 == row.feature_bytes  # 2 bits per window vs 4 x 32 bits
+
+
+def test_index_memory_follows_the_model_dtype(small_segnet: SegNet) -> None:
+    rows = index_memory(small_segnet.double(), (1, 3, 16, 16))
+    assert rows[0].feature_bytes == 8 * 16 * 16 * 8  # float64 maps, 8 bytes each
+    assert rows[0].index_bytes == 8 * 8 * 8 * 8  # indices stay int64
+
+
+def test_other_models_and_bad_shapes_are_refused() -> None:
+    with pytest.raises(ValueError, match="must be a segedu.models.SegNet; got UNet"):
+        index_memory(UNet(3, 2, base_channels=4), (1, 3, 32, 32))
+    with pytest.raises(ValueError, match=r"input_shape must be \(B, C_in, H, W\)"):
+        index_memory_formula([8], (3, 32, 32))

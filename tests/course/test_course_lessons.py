@@ -1,0 +1,52 @@
+"""The lesson table, the notebooks folder and the README agree."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from segedu.course.lessons import LESSONS, lesson_table_markdown
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = sorted(path.name for path in (ROOT / "notebooks").glob("*.ipynb"))
+
+
+def test_lesson_table_names_exactly_the_notebooks() -> None:
+    assert [lesson.notebook for lesson in LESSONS] == NOTEBOOKS
+
+
+def test_every_lesson_has_a_measured_run_time_under_a_minute() -> None:
+    for lesson in LESSONS:
+        assert lesson.run_seconds is not None, f"{lesson.notebook}: run time not measured"
+        assert lesson.run_seconds < 60, f"{lesson.notebook}: {lesson.run_seconds} s is too slow"
+
+
+def test_readme_lists_the_same_lessons_and_times() -> None:
+    readme = (ROOT / "README.md").read_text()
+    table = lesson_table_markdown()
+    for line in table.splitlines()[2:]:
+        # README links point into notebooks/; otherwise the rows are identical.
+        assert line.replace("](", "](notebooks/") in readme, f"README lacks the row: {line}"
+
+
+def test_notebooks_use_the_course_kernel_and_store_outputs() -> None:
+    for name in NOTEBOOKS:
+        notebook = json.loads((ROOT / "notebooks" / name).read_text())
+        assert notebook["metadata"]["kernelspec"]["name"] == "segedu", name
+        code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+        unexecuted = [index for index, cell in enumerate(code) if cell["execution_count"] is None]
+        assert not unexecuted, f"{name}: code cells {unexecuted} were never run; run `make notebooks`"
+        errors = [out for cell in code for out in cell["outputs"] if out["output_type"] == "error"]
+        assert not errors, f"{name}: stored error output"
+
+
+def test_welcome_notebook_shows_the_current_lesson_table() -> None:
+    # nbval compares text/plain only, so a stale Markdown table would slip through it.
+    notebook = json.loads((ROOT / "notebooks" / "00_welcome.ipynb").read_text())
+    tables = [
+        "".join(output["data"]["text/markdown"])
+        for cell in notebook["cells"]
+        for output in cell.get("outputs", [])
+        if "text/markdown" in output.get("data", {})
+    ]
+    assert tables == [lesson_table_markdown()], "re-run `make notebooks NOTEBOOKS=notebooks/00_welcome.ipynb`"

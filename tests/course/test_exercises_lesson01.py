@@ -1,0 +1,137 @@
+"""Each lesson-01 check accepts right answers and prints a specific hint for wrong ones."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+import torch
+
+from segedu.course.exercises.lesson01 import (
+    check_classes_present,
+    check_pixel_counts,
+    check_semantic_from_instances,
+)
+
+
+def _run(check: Callable, answer: Callable, capsys: pytest.CaptureFixture[str]) -> tuple[bool, str]:
+    result = check(answer)
+    return result, capsys.readouterr().out
+
+
+def _stub(*arguments: object) -> object:
+    raise NotImplementedError
+
+
+def _placeholder(*arguments: object) -> object:
+    return ...
+
+
+# --- classes present ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        lambda mask: [int(v) for v in torch.unique(mask) if v not in (0, 255)],
+        lambda mask: set(np.unique(mask.numpy()).tolist()) - {0, 255},
+        lambda mask: torch.tensor([v for v in torch.unique(mask).tolist() if 0 < v < 255], dtype=torch.int64),
+    ],
+)
+def test_classes_present_accepts_right_answers(answer: Callable, capsys: pytest.CaptureFixture[str]) -> None:
+    correct, printed = _run(check_classes_present, answer, capsys)
+    assert correct and printed.startswith("Correct!")
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (_stub, "NotImplementedError"),
+        (_placeholder, "replace the `...`"),
+        (lambda mask: torch.unique(mask).tolist(), "leave out background 0"),
+        (lambda mask: [v for v in torch.unique(mask).tolist() if v != 0], "255 marks unlabelled"),
+        (lambda mask: [v for v in torch.unique(mask).tolist() if 0 < v < 3], "look at every distinct value"),
+        (lambda mask: "circle", "return class numbers"),
+    ],
+)
+def test_classes_present_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    correct, printed = _run(check_classes_present, answer, capsys)
+    assert not correct and printed.startswith("Not yet:") and hint in printed
+
+
+# --- pixel counts ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        lambda mask, k: torch.bincount(mask.flatten(), minlength=k),
+        lambda mask, k: [int((mask == c).sum()) for c in range(k)],
+        lambda mask, k: np.bincount(mask.numpy().ravel(), minlength=k),
+    ],
+)
+def test_pixel_counts_accepts_right_answers(answer: Callable, capsys: pytest.CaptureFixture[str]) -> None:
+    correct, printed = _run(check_pixel_counts, answer, capsys)
+    assert correct and printed.startswith("Correct!")
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (_stub, "NotImplementedError"),
+        (_placeholder, "replace the `...`"),
+        (lambda mask, k: torch.unique(mask, return_counts=True)[1], "return exactly num_classes = 4"),
+        (lambda mask, k: torch.bincount(mask[1:].flatten(), minlength=k), "add up to the number of pixels"),
+        (lambda mask, k: torch.bincount(mask.flatten(), minlength=k).flip(0), "expected ["),
+        (lambda mask, k: 7, "one count per class"),
+    ],
+)
+def test_pixel_counts_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    correct, printed = _run(check_pixel_counts, answer, capsys)
+    assert not correct and printed.startswith("Not yet:") and hint in printed
+
+
+# --- semantic mask from instances -----------------------------------------------------------
+
+
+def _right_semantic(instances: torch.Tensor, classes: dict[int, int]) -> torch.Tensor:
+    mask = torch.zeros_like(instances)
+    for instance_id, class_index in classes.items():
+        mask[instances == instance_id] = class_index
+    return mask
+
+
+def _lookup_semantic(instances: torch.Tensor, classes: dict[int, int]) -> torch.Tensor:
+    table = torch.zeros(int(instances.max()) + 1, dtype=torch.int64)
+    for instance_id, class_index in classes.items():
+        table[instance_id] = class_index
+    return table[instances]
+
+
+@pytest.mark.parametrize("answer", [_right_semantic, _lookup_semantic])
+def test_semantic_accepts_right_answers(answer: Callable, capsys: pytest.CaptureFixture[str]) -> None:
+    correct, printed = _run(check_semantic_from_instances, answer, capsys)
+    assert correct and printed.startswith("Correct!")
+
+
+def _first_class_everywhere(instances: torch.Tensor, classes: dict[int, int]) -> torch.Tensor:
+    return torch.where(instances > 0, next(iter(classes.values())), 0)
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (_stub, "NotImplementedError"),
+        (_placeholder, "replace the `...`"),
+        (lambda ids, classes: ids, "got the wrong class"),
+        (lambda ids, classes: _right_semantic(ids, classes) + 1, "background pixels"),
+        (lambda ids, classes: _right_semantic(ids, classes).float(), "dtype int64"),
+        (lambda ids, classes: _right_semantic(ids, classes)[:-1], "shape of the instance map"),
+        (lambda ids, classes: _right_semantic(ids, classes).tolist(), "return a tensor"),
+        (_first_class_everywhere, "got the wrong class"),
+    ],
+)
+def test_semantic_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    correct, printed = _run(check_semantic_from_instances, answer, capsys)
+    assert not correct and printed.startswith("Not yet:") and hint in printed

@@ -1,0 +1,123 @@
+"""Lesson 05's exercise checks accept right answers and give a specific hint for wrong ones."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from segedu.course.exercises import lesson05
+from segedu.analysis.upsampling import bed_of_nails, nearest_upsample
+
+
+def _transposed_size(size: int, kernel_size: int, stride: int, padding: int) -> int:
+    return (size - 1) * stride - 2 * padding + kernel_size
+
+
+def _not_written(*arguments: object) -> None:
+    raise NotImplementedError
+
+
+def test_output_size_formula_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson05.check_transposed_output_size(_transposed_size) is True
+    assert capsys.readouterr().out.startswith("Correct!")
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (lambda n, k, s, p: (n - 1) * s + k, "padding is missing"),
+        (lambda n, k, s, p: (n + 2 * p - k) // s + 1, "ordinary convolution"),
+        (lambda n, k, s, p: n * s, "PyTorch gives"),
+        (_not_written, "NotImplementedError"),
+    ],
+)
+def test_wrong_output_size_gets_a_hint(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson05.check_transposed_output_size(answer) is False
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and hint in out
+
+
+def test_bed_of_nails_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
+    def sliced(x: torch.Tensor, scale: int) -> torch.Tensor:
+        out = torch.zeros(*x.shape[:2], x.shape[2] * scale, x.shape[3] * scale)
+        out[..., ::scale, ::scale] = x
+        return out
+
+    assert lesson05.check_bed_of_nails(sliced) is True
+    assert lesson05.check_bed_of_nails(bed_of_nails) is True
+    assert capsys.readouterr().out.count("Correct!") == 2
+
+
+def _centred_nails(x: torch.Tensor, scale: int) -> torch.Tensor:
+    out = torch.zeros(*x.shape[:2], x.shape[2] * scale, x.shape[3] * scale)
+    out[..., scale // 2 :: scale, scale // 2 :: scale] = x
+    return out
+
+
+def _doubled_nails(x: torch.Tensor, scale: int) -> torch.Tensor:
+    return 2 * bed_of_nails(x, scale)
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (nearest_upsample, "nearest upsampling"),
+        (_centred_nails, "top-left corner"),
+        (_doubled_nails, "wrong values"),
+        (lambda x, scale: x, "should have shape"),
+        (lambda x, scale: x.numpy(), "return a tensor"),
+        (_not_written, "NotImplementedError"),
+    ],
+)
+def test_wrong_bed_of_nails_gets_a_hint(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson05.check_bed_of_nails(answer) is False
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and hint in out
+
+
+def test_checkerboard_free_sizes_are_the_multiples_of_the_stride(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson05.check_checkerboard_free_kernel_sizes([8, 6, 4, 2]) is True
+    assert "Correct!" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        ({1, 2, 4, 6, 8}, "leaves holes"),
+        ({2, 3, 4, 6, 8}, "kernel size 3 overlaps unevenly"),
+        ({2, 4}, "you missed [6, 8]"),
+        ({2, 4, 6, 8, 10}, "remove [10]"),
+        (..., "replace the `...`"),
+        (["two"], "whole numbers"),
+    ],
+)
+def test_wrong_kernel_sizes_get_a_hint(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson05.check_checkerboard_free_kernel_sizes(answer) is False
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and hint in out
+
+
+@pytest.mark.parametrize(("kernel_size", "padding"), [(2, 0), (4, 1), (6, 2)])
+def test_doubling_layers_are_accepted(
+    kernel_size: int, padding: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert lesson05.check_doubling_layer(kernel_size, padding) is True
+    layer = torch.nn.ConvTranspose2d(1, 1, kernel_size, stride=2, padding=padding)
+    assert layer(torch.zeros(1, 1, 7, 7)).shape[-1] == 14  # the check's claim, verified directly
+    assert "Correct!" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("settings", "hint"),
+    [
+        ((3, 1, 1), "overlaps unevenly"),  # doubles, but checkerboard-prone
+        ((3, 1, 0), "becomes 1, not 2"),
+        ((4, 0, 0), "not 2"),
+        ((2, 0, 2), "PyTorch refuses"),
+        ((..., ..., ...), "whole numbers"),
+    ],
+)
+def test_wrong_doubling_layers_get_a_hint(settings, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson05.check_doubling_layer(*settings) is False
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and hint in out

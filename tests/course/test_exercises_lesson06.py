@@ -1,0 +1,126 @@
+"""Lesson 06's exercise checks accept right answers and give a specific hint for wrong ones."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from segedu.course.exercises import lesson06
+from segedu.training.metrics import mean_iou
+from segedu.analysis.upsampling import bilinear_kernel
+
+
+def _not_written(*arguments: object) -> None:
+    raise NotImplementedError
+
+
+def _verdict(capsys: pytest.CaptureFixture[str]) -> str:
+    return capsys.readouterr().out
+
+
+def test_score_map_size_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson06.check_score_map_size(lambda size, train: size // 8 - train // 8 + 1) is True
+    assert _verdict(capsys).startswith("Correct!")
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (lambda size, train: size // 8, "size of the last feature map"),
+        (lambda size, train: size // 8 - train // 8, "off by one"),
+        (lambda size, train: size // train, "windows overlap"),
+        (lambda size, train: 7, "the model gives"),
+        (_not_written, "NotImplementedError"),
+    ],
+)
+def test_wrong_score_map_size_gets_a_hint(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson06.check_score_map_size(answer) is False
+    out = _verdict(capsys)
+    assert out.startswith("Not yet:") and hint in out
+
+
+def test_bilinear_kernel_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
+    def tent_kernel(factor: int) -> torch.Tensor:
+        side = 2 * factor - factor % 2
+        centre = factor - 1 if side % 2 else factor - 0.5
+        tent = 1 - (torch.arange(side) - centre).abs() / factor
+        return tent[:, None] * tent[None, :]
+
+    assert lesson06.check_bilinear_kernel(tent_kernel) is True
+    assert _verdict(capsys).startswith("Correct!")
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (lambda f: bilinear_kernel(2 * f - f % 2)[0], "1-D tent"),
+        (lambda f: torch.ones(2 * f, 2 * f), "first row expected"),
+        (lambda f: torch.ones(3, 3), "kernel is"),
+        (lambda f: bilinear_kernel(2 * f - f % 2) / bilinear_kernel(2 * f - f % 2).sum(), "do not normalise"),
+        (lambda f: [[1.0]], "return a tensor"),
+        (_not_written, "NotImplementedError"),
+    ],
+)
+def test_wrong_bilinear_kernel_gets_a_hint(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson06.check_bilinear_kernel(answer) is False
+    out = _verdict(capsys)
+    assert out.startswith("Not yet:") and hint in out
+
+
+def test_mean_iou_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
+    def by_hand(matrix: torch.Tensor) -> float:
+        matrix = matrix.double()
+        intersection = matrix.diagonal()
+        union = matrix.sum(1) + matrix.sum(0) - intersection
+        return float((intersection / union).nanmean())
+
+    assert lesson06.check_mean_iou(by_hand) is True
+    assert lesson06.check_mean_iou(mean_iou) is True
+    assert _verdict(capsys).count("Correct!") == 2
+
+
+def _iou(matrix: torch.Tensor) -> torch.Tensor:
+    matrix = matrix.double()
+    return matrix.diagonal() / (matrix.sum(1) + matrix.sum(0) - matrix.diagonal())
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (lambda m: float(_iou(m).mean()), "nanmean"),
+        (lambda m: float((m.double().diagonal() / m.double().sum(1)).nanmean()), "mean accuracy"),
+        (lambda m: float(m.diagonal().sum() / m.sum()), "pixel accuracy"),
+        (lambda m: float(torch.nan_to_num(_iou(m)).mean()), "empty union"),
+        (lambda m: 0.5, "segedu.training.metrics.mean_iou gives"),
+        (lambda m: "high", "return one number"),
+        (_not_written, "NotImplementedError"),
+    ],
+)
+def test_wrong_mean_iou_gets_a_hint(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson06.check_mean_iou(answer) is False
+    out = _verdict(capsys)
+    assert out.startswith("Not yet:") and hint in out
+
+
+def test_fused_pools_are_accepted(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson06.check_fused_pools({"fcn32s": [], "fcn16s": ["pool4"], "fcn8s": ("pool3", "pool4")}) is True
+    assert lesson06.check_fused_pools({"fcn32s": set(), "fcn16s": "pool4", "fcn8s": {"pool4", "pool3"}}) is True
+    assert _verdict(capsys).count("Correct!") == 2
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        ({"fcn32s": ..., "fcn16s": ..., "fcn8s": ...}, "replace the ..."),
+        ({"fcn32s": ["pool5"], "fcn16s": ["pool4"], "fcn8s": ["pool4", "pool3"]}, "pool5 is not a skip"),
+        ({"fcn32s": [], "fcn16s": ["pool4"], "fcn8s": ["pool3"]}, "keeps the pool4 skip"),
+        ({"fcn32s": [], "fcn16s": ["conv4"], "fcn8s": ["pool4", "pool3"]}, "use the names"),
+        ({"fcn32s": [], "fcn16s": ["pool3"], "fcn8s": ["pool4", "pool3"]}, "score_poolN"),
+        ({"fcn32s": [], "fcn8s": ["pool4", "pool3"]}, "no entry for 'fcn16s'"),
+        (["pool4"], "answer with a dict"),
+    ],
+)
+def test_wrong_fused_pools_get_a_hint(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson06.check_fused_pools(answer) is False
+    out = _verdict(capsys)
+    assert out.startswith("Not yet:") and hint in out

@@ -1,0 +1,155 @@
+"""Each lesson-07 check accepts right answers and prints a specific hint for wrong ones."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from segedu.course.exercises.lesson07 import check_index_memory, check_max_unpool, check_zero_fraction
+from segedu.analysis.upsampling import bed_of_nails, max_unpool, nearest_upsample
+
+
+def _run(check: Callable, answer: Callable, capsys: pytest.CaptureFixture[str]) -> tuple[bool, str]:
+    result = check(answer)
+    return result, capsys.readouterr().out
+
+
+def _stub(*arguments: object) -> object:
+    raise NotImplementedError
+
+
+def _placeholder(*arguments: object) -> object:
+    return ...
+
+
+def _empty(*arguments: object) -> None:
+    ...  # the notebook's stub: its body is `...`, so it returns None
+
+
+# --- zero fraction ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        lambda x: (x == 0).float().mean().item(),
+        lambda x: float((x == 0).sum()) / x.numel(),
+        lambda x: (x == 0).double().mean(),  # a 0-d tensor is fine too
+    ],
+)
+def test_zero_fraction_accepts_right_answers(answer: Callable, capsys: pytest.CaptureFixture[str]) -> None:
+    correct, printed = _run(check_zero_fraction, answer, capsys)
+    assert correct and printed.startswith("Correct!")
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (_stub, "NotImplementedError"),
+        (_placeholder, "replace the `...`"),
+        (_empty, "returns nothing yet"),
+        (lambda x: (x != 0).float().mean().item(), "fraction of nonzero entries"),
+        (lambda x: int((x == 0).sum()), "divide by the number of entries"),
+        (lambda x: (x <= 0).float().mean().item(), "negative values are not zeros"),
+        (lambda x: 0.75, "the fraction of zeros is"),
+        (lambda x: "many", "return one number"),
+    ],
+)
+def test_zero_fraction_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    correct, printed = _run(check_zero_fraction, answer, capsys)
+    assert not correct and printed.startswith("Not yet:") and hint in printed
+
+
+# --- index memory -----------------------------------------------------------------------------
+
+
+def _right_memory(channels: int, height: int, width: int) -> tuple[int, int, int]:
+    windows = channels * (height // 2) * (width // 2)
+    return windows * 8, channels * height * width * 4, windows * 2 // 8 + (windows * 2 % 8 > 0)
+
+
+def test_index_memory_accepts_the_right_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    correct, printed = _run(check_index_memory, _right_memory, capsys)
+    assert correct and printed.startswith("Correct!")
+
+
+def _replace(position: int, value: Callable[[int, int, int], int]) -> Callable:
+    def answer(channels: int, height: int, width: int) -> list[int]:
+        numbers = list(_right_memory(channels, height, width))
+        numbers[position] = value(channels, height, width)
+        return numbers
+    return answer
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (_stub, "NotImplementedError"),
+        (_placeholder, "replace the `...`"),
+        (_empty, "returns nothing yet"),
+        (lambda c, h, w: c * h * w, "three whole numbers"),
+        (_replace(0, lambda c, h, w: c * (h // 2) * (w // 2) * 4), "int64: 8 bytes per index"),
+        (_replace(0, lambda c, h, w: c * h * w * 8), "one index per pooled value"),
+        (_replace(0, lambda c, h, w: 12345), "the int64 indices take"),
+        (_replace(1, lambda c, h, w: c * (h // 2) * (w // 2) * 4), "whole float32 map"),
+        (_replace(2, lambda c, h, w: c * (h // 2) * (w // 2) * 2), "8 bits make a byte"),
+    ],
+)
+def test_index_memory_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    correct, printed = _run(check_index_memory, answer, capsys)
+    assert not correct and printed.startswith("Not yet:") and hint in printed
+
+
+# --- max unpool -------------------------------------------------------------------------------
+
+
+def _scatter_unpool(x: torch.Tensor, indices: torch.Tensor, output_size: tuple[int, int]) -> torch.Tensor:
+    batch, channels = x.shape[:2]
+    out = x.new_zeros(batch, channels, output_size[0] * output_size[1])
+    out.scatter_(2, indices.flatten(2), x.flatten(2))
+    return out.view(batch, channels, *output_size)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        _scatter_unpool,
+        lambda x, indices, size: max_unpool(x, indices, size),
+        lambda x, indices, size: F.max_unpool2d(x, indices, 2, output_size=size),
+    ],
+)
+def test_max_unpool_accepts_right_answers(answer: Callable, capsys: pytest.CaptureFixture[str]) -> None:
+    correct, printed = _run(check_max_unpool, answer, capsys)
+    assert correct and printed.startswith("Correct!")
+
+
+def _transposed_positions(x: torch.Tensor, indices: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    # Reads the flat index as column * H + row: the right values, misplaced.
+    height, width = size
+    swapped = (indices % width) * height + indices // width
+    batch, channels = x.shape[:2]
+    out = x.new_zeros(batch, channels, height * width)
+    out.scatter_(2, swapped.flatten(2), x.flatten(2))
+    return out.view(batch, channels, height, width)
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (_stub, "NotImplementedError"),
+        (_placeholder, "replace the `...`"),
+        (_empty, "returns nothing yet"),
+        (lambda x, indices, size: x.tolist(), "return a tensor"),
+        (lambda x, indices, size: x, "should have shape"),
+        (lambda x, indices, size: bed_of_nails(x, 2), "bed of nails"),
+        (lambda x, indices, size: nearest_upsample(x, 2), "nearest upsampling"),
+        (_transposed_positions, "in the wrong places"),
+        (lambda x, indices, size: torch.zeros(*x.shape[:2], *size), "start from zeros"),
+    ],
+)
+def test_max_unpool_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    correct, printed = _run(check_max_unpool, answer, capsys)
+    assert not correct and printed.startswith("Not yet:") and hint in printed

@@ -1,0 +1,130 @@
+"""Each lesson-10 check accepts right answers and prints a specific hint for wrong ones."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import torch
+from torch import Tensor, nn
+
+from segedu.course.exercises.lesson10 import (
+    SHAPE_QUESTION,
+    check_class_selectivity,
+    check_conv_output_shapes,
+    check_feature_map_shape,
+)
+from segedu.models import get_model
+
+
+def _stub(*arguments: object) -> object:
+    raise NotImplementedError
+
+
+def _expect(check: Callable, answer: object, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check(answer) is False
+    output = capsys.readouterr().out
+    assert output.startswith("Not yet:") and hint in output, output
+
+
+def _right_shape() -> tuple[int, int, int]:
+    """The U-Net's own bookkeeping: level i has base * 2**i channels at size / 2**i."""
+    level = int(SHAPE_QUESTION["layer"][-1])
+    size = SHAPE_QUESTION["input_size"] // 2**level
+    return SHAPE_QUESTION["base_channels"] * 2**level, size, size
+
+
+def test_shape_question_matches_a_forward_pass() -> None:
+    model = get_model("unet", in_channels=3, num_classes=4, base_channels=16, depth=4).eval()
+    x = model.inc(torch.zeros(1, 3, 64, 64))
+    for name, block in model.encoder.items():
+        x = block(x)
+        if f"encoder.{name}" == SHAPE_QUESTION["layer"]:
+            break
+    assert tuple(x.shape[1:]) == _right_shape()
+
+
+def test_feature_map_shape(capsys: pytest.CaptureFixture[str]) -> None:
+    channels, height, width = _right_shape()
+    assert check_feature_map_shape((channels, height, width)) is True
+    assert check_feature_map_shape([channels, height, width]) is True  # any sequence of three integers
+    assert capsys.readouterr().out.startswith("Correct!")
+    for answer, hint in [
+        ((height, width, channels), "channels first"),
+        ((channels, 2 * height, 2 * width), "the channels are right"),
+        ((channels // 2, height, width), "the size is right"),
+        ((1, 2, 3), "count the blocks"),
+        ((channels, height), "got 2 of them"),
+        ("abc", "three integers"),
+        (..., "replace the `...`"),
+    ]:
+        _expect(check_feature_map_shape, answer, hint, capsys)
+
+
+def _hooking(*, default_name: bool = True, batch: bool = False, remove: bool = True,
+             keep: Callable[[nn.Module], bool] = lambda module: isinstance(module, nn.Conv2d)) -> Callable:
+    """Build a learner's answer, right by default, with one mistake switched on."""
+
+    def conv_output_shapes(model: nn.Module, image: Tensor) -> dict[str, tuple[int, ...]]:
+        shapes: dict[str, tuple[int, ...]] = {}
+        handles = []
+        for name, module in model.named_modules():
+            if name and keep(module):
+                def hook(module: nn.Module, inputs: object, output: Tensor, name: str = name) -> None:
+                    shapes[name] = tuple(output.shape if batch else output.shape[1:])
+
+                def late_hook(module: nn.Module, inputs: object, output: Tensor) -> None:
+                    shapes[name] = tuple(output.shape[1:])  # noqa: B023  (the mistake under test)
+
+                handles.append(module.register_forward_hook(hook if default_name else late_hook))
+        with torch.no_grad():
+            model.eval()(image[None])
+        if remove:
+            for handle in handles:
+                handle.remove()
+        return shapes
+
+    return conv_output_shapes
+
+
+def test_conv_output_shapes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_conv_output_shapes(_hooking()) is True
+    assert capsys.readouterr().out.startswith("Correct!")
+    for answer, hint in [
+        (_hooking(default_name=False), "name=name"),
+        (_hooking(batch=True), "drop the batch dimension"),
+        (_hooking(remove=False), "handle.remove()"),
+        (_hooking(keep=lambda module: isinstance(module, (nn.Conv2d, nn.ConvTranspose2d))), "only nn.Conv2d"),
+        (_hooking(keep=lambda module: type(module) is nn.Conv2d and module.kernel_size == (3, 3)), "missing"),
+        (lambda model, image: {}, "empty dict"),
+        (_stub, "NotImplementedError"),
+        (lambda model, image: [], "return a dict"),
+    ]:
+        _expect(check_conv_output_shapes, answer, hint, capsys)
+
+
+def _selectivity(activation: Tensor, mask: Tensor, class_index: int) -> Tensor:
+    inside = mask == class_index
+    return activation[:, inside].mean(dim=1) - activation[:, ~inside].mean(dim=1)
+
+
+def test_class_selectivity(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_class_selectivity(_selectivity) is True
+    assert capsys.readouterr().out.startswith("Correct!")
+    for answer, hint in [
+        (lambda activation, mask, k: -_selectivity(activation, mask, k), "sign is flipped"),
+        (lambda activation, mask, k: activation[:, mask == k].mean(dim=1), "mean inside the class only"),
+        (lambda activation, mask, k: _selectivity(activation, mask, k)[:3], "one number per channel"),
+        (lambda activation, mask, k: activation[:, mask == k].mean(dim=1) - activation.mean(dim=(1, 2)), "expected"),
+        (_stub, "NotImplementedError"),
+    ]:
+        _expect(check_class_selectivity, answer, hint, capsys)
+
+
+def test_checks_leave_the_global_generator_alone() -> None:
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    check_conv_output_shapes(_hooking())
+    check_class_selectivity(_selectivity)
+    assert torch.equal(torch.rand(3), expected)

@@ -1,0 +1,152 @@
+"""The student edition (``python -m segedu.course.student``): no solution leaks, the checks still grade.
+
+The edition is built once per module with the real command line, into a temporary folder.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import io
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from nbformat import NotebookNode
+
+from segedu.course.lessons import LESSONS
+from segedu.course.student import STUB_TAG, make_student_notebook
+
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+
+
+def _tagged(cell: NotebookNode, tag: str) -> bool:
+    return tag in cell.metadata.get("tags", [])
+
+
+def _read(path: Path) -> NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+@pytest.fixture(scope="module")
+def student_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    output = tmp_path_factory.mktemp("student")
+    command = [sys.executable, "-m", "segedu.course.student", str(NOTEBOOKS), str(output)]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert completed.returncode == 0, completed.stderr
+    return output
+
+
+def test_every_lesson_with_solutions_gets_a_copy_with_the_same_cells(student_dir: Path) -> None:
+    with_solutions = 0
+    for lesson in LESSONS:
+        original = _read(NOTEBOOKS / lesson.notebook)
+        if not any(_tagged(cell, "solution") for cell in original.cells):
+            continue
+        with_solutions += 1
+        student = _read(student_dir / lesson.notebook)
+        assert len(student.cells) == len(original.cells), lesson.notebook
+        nbformat.validate(student)
+        for before, after in zip(original.cells, student.cells):
+            if _tagged(before, "solution"):
+                assert after.cell_type == "code" and _tagged(after, STUB_TAG)
+                assert after.source.startswith("# YOUR CODE HERE")
+                assert "source_hidden" not in str(after.metadata)
+            else:
+                assert after.source == before.source  # everything else is kept as it was
+    assert with_solutions >= 10
+
+
+def test_no_solution_line_appears_in_the_student_edition(student_dir: Path) -> None:
+    checked = 0
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        original = _read(path)
+        given = "\n".join(cell.source for cell in original.cells if not _tagged(cell, "solution"))
+        student_text = "\n".join(cell.source for cell in _read(student_dir / path.name).cells)
+        for cell in original.cells:
+            if not _tagged(cell, "solution"):
+                continue
+            for line in cell.source.splitlines():
+                line = line.strip()
+                if len(line) < 12 or line.startswith("#") or line in given:
+                    continue  # trivial, a comment, or printed in the lesson already (a check call)
+                checked += 1
+                assert line not in student_text, f"{path.name}: solution line leaked: {line!r}"
+    assert checked > 50  # the test looked at real solution code
+
+
+def test_student_copies_have_no_outputs_and_no_widget_state(student_dir: Path) -> None:
+    for path in sorted(student_dir.glob("*.ipynb")):
+        student = _read(path)
+        assert "widgets" not in student.metadata, path.name
+        for cell in student.cells:
+            if cell.cell_type == "code":
+                assert cell.outputs == [] and cell.execution_count is None, path.name
+                assert "execution" not in cell.metadata
+
+
+def test_make_student_notebook_leaves_its_input_alone() -> None:
+    original = _read(NOTEBOOKS / "02_one_hot_and_argmax.ipynb")
+    before = nbformat.writes(original)
+    student = make_student_notebook(original)
+    assert nbformat.writes(original) == before
+    stubs = [cell.source for cell in student.cells if _tagged(cell, STUB_TAG)]
+    assert [stub.split(".")[0] for stub in stubs] == [f"# YOUR CODE HERE: Exercise {n}" for n in (1, 2, 3, 4)]
+
+
+def test_make_student_notebook_rejects_an_old_format() -> None:
+    with pytest.raises(ValueError, match="nbformat 4"):
+        make_student_notebook(NotebookNode(nbformat=3, metadata={}, worksheets=[]))
+
+
+# --- The checks grade: False on the student's stubs, True once the solution is in. ---------------
+
+
+def _imports_before(cells: list[NotebookNode], index: int) -> str:
+    """Every import statement of the code cells before ``index``: what an exercise may rely on."""
+    statements = []
+    for cell in cells[:index]:
+        if cell.cell_type == "code":
+            tree = ast.parse(cell.source)
+            statements += [ast.unparse(node) for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+    return "\n".join(statements)
+
+
+def _run(source: str, namespace: dict[str, Any]) -> None:
+    """Execute a cell's source in ``namespace``, keeping its printout out of the test log."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(compile(source, "<cell>", "exec"), namespace)
+
+
+def _check(source: str, namespace: dict[str, Any]) -> Any:
+    """Run a check cell; return its last expression's value, or the value its last line assigns."""
+    tree = ast.parse(source)
+    last = tree.body[-1]
+    if isinstance(last, ast.Expr):
+        _run(ast.unparse(ast.Module(tree.body[:-1], type_ignores=[])), namespace)
+        with contextlib.redirect_stdout(io.StringIO()):
+            return eval(compile(ast.Expression(last.value), "<check>", "eval"), namespace)
+    assert isinstance(last, ast.Assign) and isinstance(last.targets[0], ast.Name), f"unexpected check cell {source!r}"
+    _run(source, namespace)
+    return namespace[last.targets[0].id]
+
+
+@pytest.mark.parametrize("notebook", ["02_one_hot_and_argmax.ipynb", "05_downsampling_and_upsampling.ipynb"])
+def test_checks_fail_on_the_stubs_and_pass_on_the_solutions(student_dir: Path, notebook: str) -> None:
+    original = _read(NOTEBOOKS / notebook)
+    student = _read(student_dir / notebook)
+    exercises = [index for index, cell in enumerate(student.cells) if _tagged(cell, "exercise")]
+    assert len(exercises) >= 3
+    for index in exercises:
+        exercise, check, stub = student.cells[index : index + 3]
+        assert "check_" in check.source and _tagged(stub, STUB_TAG), f"{notebook} cell {index}"
+        namespace: dict[str, Any] = {}
+        _run(_imports_before(student.cells, index), namespace)
+        _run(exercise.source, namespace)
+        assert _check(check.source, namespace) is False, f"{notebook}: the stub of cell {index} passed its check"
+        _run(stub.source, namespace)  # the student's stub runs (and does nothing)
+        _run(original.cells[index + 2].source, namespace)  # the instructor's solution
+        assert _check(check.source, namespace) is True, f"{notebook}: the solution of cell {index} failed"

@@ -1,0 +1,130 @@
+"""segedu.training.losses against per-pixel loops and torch's own cross-entropy."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from segedu.core.encoding import IGNORE_INDEX
+from segedu.training.losses import CrossEntropyLoss2d, DiceLoss, pixel_cross_entropy, soft_dice_loss
+
+
+def _logits_and_target(seed: int, num_classes: int = 4, shape=(2, 5, 6)) -> tuple[torch.Tensor, torch.Tensor]:
+    generator = torch.Generator().manual_seed(seed)
+    logits = torch.randn(shape[0], num_classes, *shape[1:], generator=generator, dtype=torch.float64)
+    target = torch.randint(0, num_classes, shape, generator=generator)
+    target = target.masked_fill(torch.rand(shape, generator=generator) < 0.25, IGNORE_INDEX)
+    return logits, target
+
+
+def _loop_cross_entropy(logits, target, weights=None) -> float:
+    total, weight_sum = 0.0, 0.0
+    batch, num_classes, height, width = logits.shape
+    for b in range(batch):
+        for i in range(height):
+            for j in range(width):
+                label = int(target[b, i, j])
+                if label == IGNORE_INDEX:
+                    continue
+                scores = [float(logits[b, k, i, j]) for k in range(num_classes)]
+                log_softmax = scores[label] - math.log(sum(math.exp(score) for score in scores))
+                weight = 1.0 if weights is None else float(weights[label])
+                total += -log_softmax * weight
+                weight_sum += weight
+    return total / weight_sum
+
+
+def _loop_dice(logits, target, eps) -> float:
+    batch, num_classes, height, width = logits.shape
+    dices = []
+    for k in range(num_classes):
+        intersection, cardinality = 0.0, 0.0
+        for b in range(batch):
+            for i in range(height):
+                for j in range(width):
+                    label = int(target[b, i, j])
+                    if label == IGNORE_INDEX:
+                        continue
+                    scores = [math.exp(float(logits[b, c, i, j])) for c in range(num_classes)]
+                    probability = scores[k] / sum(scores)
+                    truth = 1.0 if label == k else 0.0
+                    intersection += probability * truth
+                    cardinality += probability + truth
+        dices.append((2 * intersection + eps) / (cardinality + eps))
+    return 1.0 - sum(dices) / num_classes
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_cross_entropy_matches_loop_and_torch(seed):
+    logits, target = _logits_and_target(seed)
+    loss = pixel_cross_entropy(logits, target)
+    assert loss.item() == pytest.approx(_loop_cross_entropy(logits, target), rel=1e-10)
+    torch.testing.assert_close(loss, F.cross_entropy(logits, target, ignore_index=IGNORE_INDEX))
+
+
+def test_cross_entropy_class_weights_match_loop():
+    logits, target = _logits_and_target(2)
+    weights = torch.tensor([0.5, 2.0, 1.0, 3.0], dtype=torch.float64)
+    loss = pixel_cross_entropy(logits, target, class_weights=weights)
+    assert loss.item() == pytest.approx(_loop_cross_entropy(logits, target, weights), rel=1e-10)
+    assert torch.allclose(loss, CrossEntropyLoss2d(class_weights=weights)(logits, target))
+
+
+def test_cross_entropy_all_ignored_is_zero_with_zero_gradient():
+    logits = torch.randn(1, 3, 4, 4, requires_grad=True)
+    target = torch.full((1, 4, 4), IGNORE_INDEX)
+    loss = pixel_cross_entropy(logits, target)
+    loss.backward()
+    assert loss.item() == 0.0
+    assert torch.equal(logits.grad, torch.zeros_like(logits))
+
+
+def test_cross_entropy_errors_say_what_to_fix():
+    logits, target = _logits_and_target(3)
+    with pytest.raises(ValueError, match="squeeze"):
+        pixel_cross_entropy(logits, target.unsqueeze(1))
+    with pytest.raises(ValueError, match=r"\(B, H, W\)"):
+        pixel_cross_entropy(logits, target[:, :-1])
+    with pytest.raises(ValueError, match=r"found 7 \(1 pixel\)"):
+        pixel_cross_entropy(logits, target.index_put((torch.tensor([0]),) * 3, torch.tensor(7)))
+    with pytest.raises(ValueError, match="class_weights"):
+        pixel_cross_entropy(logits, target, class_weights=torch.ones(3))
+    with pytest.raises(ValueError, match="logits"):
+        pixel_cross_entropy(logits[0], target)
+
+
+@pytest.mark.parametrize("eps", [1.0, 1e-3])
+def test_dice_matches_loop(eps):
+    logits, target = _logits_and_target(4, num_classes=3, shape=(2, 4, 5))
+    loss = soft_dice_loss(logits, target, eps=eps)
+    assert loss.item() == pytest.approx(_loop_dice(logits, target, eps), rel=1e-10)
+    assert torch.allclose(loss, DiceLoss(eps=eps)(logits, target))
+
+
+def test_dice_perfect_prediction_is_near_zero_and_wrong_is_near_one():
+    _, target = _logits_and_target(5)
+    labelled_target = target.masked_fill(target == IGNORE_INDEX, 0)
+    confident = 30.0 * F.one_hot(labelled_target, 4).permute(0, 3, 1, 2).double()  # (B, K, H, W)
+    assert soft_dice_loss(confident, target).item() < 1e-3
+    wrong = 30.0 * F.one_hot((labelled_target + 1) % 4, 4).permute(0, 3, 1, 2).double()
+    assert soft_dice_loss(wrong, target).item() > 0.9
+
+
+def test_dice_ignored_pixels_do_not_matter():
+    logits, target = _logits_and_target(6)
+    scrambled = logits.clone()
+    ignored = (target == IGNORE_INDEX).unsqueeze(1).expand_as(logits)
+    scrambled[ignored] = torch.randn(int(ignored.sum()), dtype=logits.dtype) * 10
+    assert soft_dice_loss(scrambled, target).item() == pytest.approx(soft_dice_loss(logits, target).item())
+
+
+def test_dice_gradient_flows_and_eps_validated():
+    logits, target = _logits_and_target(7)
+    logits.requires_grad_(True)
+    soft_dice_loss(logits, target).backward()
+    assert logits.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="eps"):
+        soft_dice_loss(logits, target, eps=0.0)

@@ -1,0 +1,98 @@
+"""`segedu train` is reproducible, and shipped checkpoints load only when their hash matches."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+import segedu.training.recipes as recipes
+from segedu.course.cli import main
+from segedu.training.pretrained import available_pretrained, pretrained, pretrained_info
+from segedu.training.recipes import RECIPES, Recipe, read_manifest, train_recipe
+from segedu.training.train import file_sha256
+
+
+@pytest.fixture(autouse=True)
+def _private_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SEGEDU_DATA_DIR", str(tmp_path / "data"))
+
+
+def test_same_recipe_same_weights(tmp_path: Path) -> None:
+    recipe = Recipe("unet", "shapes", steps=3, batch_size=2, model_kwargs={"base_channels": 4})
+    first = train_recipe(recipe, output=tmp_path / "a.pt", threads=1, progress=False)
+    second = train_recipe(recipe, output=tmp_path / "b.pt", threads=1, progress=False)
+    weights_a = torch.load(tmp_path / "a.pt", weights_only=True)["state_dict"]
+    weights_b = torch.load(tmp_path / "b.pt", weights_only=True)["state_dict"]
+    assert weights_a.keys() == weights_b.keys()
+    assert all(torch.equal(weights_a[name], weights_b[name]) for name in weights_a)
+    assert first["test_metrics"] == second["test_metrics"]
+    assert first["sha256"] == file_sha256(tmp_path / "a.pt")
+    assert first["model_kwargs"] == {"in_channels": 3, "num_classes": 4, "base_channels": 4}
+
+
+def test_train_command_writes_a_loadable_checkpoint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    output = tmp_path / "fcn.pt"
+    assert main(["train", "fcn8s", "digits", "--steps", "2", "--threads", "1", "--output", str(output)]) == 0
+    printed = capsys.readouterr().out
+    assert '"dataset": "digits"' in printed and file_sha256(output) in printed
+
+
+def test_every_shipped_checkpoint_matches_its_recipe_and_loads() -> None:
+    names = available_pretrained()
+    assert names, "no checkpoints shipped; run `segedu train MODEL DATASET`"
+    manifest = read_manifest()
+    for name in names:
+        entry = manifest[name]
+        path = recipes.CHECKPOINT_DIR / entry["file"]
+        assert path.stat().st_size < 5 * 2**20, f"{name} is over 5 MB"
+        assert file_sha256(path) == entry["sha256"]
+        recipe = RECIPES[(entry["model"], entry["dataset"])]
+        assert entry["recipe"]["steps"] == recipe.steps and entry["recipe"]["seed"] == recipe.seed
+        model = pretrained(entry["model"], entry["dataset"])
+        channels, classes = entry["model_kwargs"]["in_channels"], entry["model_kwargs"]["num_classes"]
+        assert not model.training
+        assert model(torch.zeros(1, channels, 64, 64)).shape == (1, classes, 64, 64)
+
+
+def test_corrupted_checkpoint_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    name = available_pretrained()[0]
+    model_name, dataset = name.split("-")
+    copy = tmp_path / "checkpoints"
+    shutil.copytree(recipes.CHECKPOINT_DIR, copy)
+    target = copy / pretrained_info(model_name, dataset)["file"]
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one flipped byte deep inside the weights
+    target.write_bytes(bytes(data))
+    monkeypatch.setattr(recipes, "CHECKPOINT_DIR", copy)
+    with pytest.raises(ValueError, match="sha256"):
+        pretrained(model_name, dataset)
+
+
+def test_unknown_checkpoint_names_the_available_ones() -> None:
+    with pytest.raises(ValueError, match="segedu train unet moon"):
+        pretrained_info("unet", "moon")
+
+
+def test_data_summary_command_lists_every_class(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["data", "summary", "--length", "4"]) == 0
+    printed = capsys.readouterr().out
+    for class_name in ["background", "circle", "square", "triangle", "9"]:
+        assert class_name in printed
+
+
+def test_readme_checkpoint_table_matches_the_manifest() -> None:
+    from segedu.training.recipes import checkpoint_table_markdown, read_manifest
+
+    table = checkpoint_table_markdown()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert table in readme, "update the README's checkpoint table from segedu.training.recipes.checkpoint_table_markdown()"
+    manifest = read_manifest()
+    for line in table.splitlines()[2:]:
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        key = {"FCN-32s": "fcn32s", "FCN-16s": "fcn16s", "FCN-8s": "fcn8s", "SegNet": "segnet", "U-Net": "unet"}[cells[0]]
+        shapes = manifest[f"{key}-shapes"]["test_metrics"]
+        assert float(cells[1]) == pytest.approx(shapes["mean_iou"], abs=5e-4)
+        assert float(cells[2]) == pytest.approx(shapes["pixel_accuracy"], abs=5e-4)

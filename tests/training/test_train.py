@@ -1,0 +1,368 @@
+"""segedu.training.train: the training loop, evaluation, devices, seeding and checkpoints."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import TensorDataset
+
+import segedu.training.train as train
+from segedu.core.device import select_device
+from segedu.core.seeding import seed_everything
+from segedu.datasets import ShapesScenes
+from segedu.training.metrics import ConfusionMeter, boundary_band
+from segedu.training.train import (
+    History,
+    evaluate,
+    file_sha256,
+    fit,
+    load_checkpoint,
+    predict,
+    save_checkpoint,
+)
+
+NUM_CLASSES = ShapesScenes.num_classes
+
+
+@pytest.fixture(autouse=True)
+def _restore_global_state():
+    """Undo the global changes these tests make: fit() and seed_everything() reseed global
+    generators, and training runs on one thread (several threads per test process
+    oversubscribe the CPU under pytest-xdist and make these tiny runs many times slower)."""
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    with torch.random.fork_rng():
+        yield
+    torch.set_num_threads(threads)
+    random.setstate(python_state)
+    np.random.set_state(numpy_state)
+    torch.use_deterministic_algorithms(deterministic, warn_only=warn_only)
+
+
+def _tiny_net(in_channels: int = 3, num_classes: int = NUM_CLASSES, seed: int = 0) -> nn.Sequential:
+    """A few 3x3 convolutions; dilations 1, 2, 4, 8 give a 31-pixel receptive field."""
+    with torch.random.fork_rng():  # seeded weights without touching the global generator
+        torch.manual_seed(seed)
+        layers: list[nn.Module] = []
+        channels = in_channels
+        for dilation in (1, 2, 4, 8):
+            layers += [
+                nn.Conv2d(channels, 16, kernel_size=3, padding=dilation, dilation=dilation),
+                nn.BatchNorm2d(16),
+                nn.ReLU(),
+            ]
+            channels = 16
+        layers.append(nn.Conv2d(channels, num_classes, kernel_size=1))
+        return nn.Sequential(*layers)
+
+
+def _scenes(length: int) -> ShapesScenes:
+    return ShapesScenes("train", length, size=32, channels=3, seed=0)
+
+
+def _squares(length: int = 4, size: int = 16) -> TensorDataset:
+    """Bright squares (class 1) on a dark background (class 0); has no .num_classes."""
+    generator = torch.Generator().manual_seed(0)
+    masks = torch.zeros(length, size, size, dtype=torch.long)
+    for index in range(length):
+        top, left = torch.randint(0, size // 2, (2,), generator=generator).tolist()
+        masks[index, top : top + size // 3, left : left + size // 3] = 1
+    images = masks.unsqueeze(1).float() * 0.6 + 0.2 * torch.rand(length, 1, size, size, generator=generator)
+    return TensorDataset(images, masks)
+
+
+# --------------------------------------------------------------------------- fit
+
+
+def test_fit_overfits_one_small_batch():
+    data = _scenes(4)
+    model = _tiny_net()
+    history = fit(model, data, data, max_steps=100, batch_size=4, lr=1e-2, device="cpu", progress=False)
+    assert history.steps[-1] == 100 and history.stop_reason == "max_steps"
+    assert history.train_loss[-1] < history.train_loss[0] / 10
+    final = history.val_metrics[-1]
+    assert final["pixel_accuracy"] > 0.95
+    assert final["mean_iou"] > 0.8  # not just "everything is background"
+    assert json.dumps(evaluate(model, data)) == json.dumps(final)  # fit validates with evaluate
+
+
+def test_same_seed_same_history():
+    data, val = _scenes(8), ShapesScenes("val", 4, size=32, channels=3, seed=0)
+
+    def run(seed: int) -> str:
+        history = fit(_tiny_net(), data, val, epochs=3, batch_size=4, seed=seed, device="cpu", progress=False)
+        record = history.to_dict()
+        assert len(record.pop("seconds")) == 3
+        return json.dumps(record)  # NaN-safe comparison of every loss and metric
+
+    first = run(seed=0)
+    assert run(seed=0) == first
+    assert run(seed=1) != first  # the seed really drives the shuffling
+
+
+def test_history_to_dict_is_json_ready():
+    history = fit(
+        _tiny_net(), _scenes(4), _scenes(2), max_steps=2, batch_size=2, device="cpu", progress=False
+    )
+    record = json.loads(json.dumps(history.to_dict()))
+    assert set(record) == {"train_loss", "val_metrics", "seconds", "steps", "stop_reason"}
+    assert history.epochs == 1 and record["steps"] == [2]
+    measures = {"pixel_accuracy", "mean_accuracy", "mean_iou", "frequency_weighted_iou", "iou_per_class"}
+    assert set(record["val_metrics"][0]) == measures
+    assert isinstance(History(), History) and History().to_dict()["train_loss"] == []
+
+
+def test_fit_stops_on_budgets():
+    data = _scenes(8)
+    capped = fit(_tiny_net(), data, epochs=5, max_steps=3, batch_size=4, device="cpu", progress=False)
+    assert capped.steps == [2, 3] and capped.stop_reason == "max_steps"
+    timed = fit(_tiny_net(), data, time_budget_s=1e-9, batch_size=4, device="cpu", progress=False)
+    assert timed.steps == [1] and timed.stop_reason == "time_budget"
+    full = fit(_tiny_net(), data, epochs=2, batch_size=4, device="cpu", progress=False)
+    assert full.steps == [2, 4] and full.stop_reason == "epochs"
+
+
+def test_cosine_schedule_decays_to_zero(monkeypatch):
+    seen: list[float] = []
+    original_step = torch.optim.Adam.step
+
+    def recording_step(self, *args, **kwargs):
+        seen.append(self.param_groups[0]["lr"])
+        return original_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", recording_step)
+    fit(_tiny_net(), _scenes(8), max_steps=4, lr=0.1, batch_size=2, lr_schedule="cosine", device="cpu", progress=False)
+    # The rate used at step s is lr * (1 + cos(pi * s / 4)) / 2, brute-forced for s = 0..3.
+    expected = [0.1 * (1 + np.cos(np.pi * step / 4)) / 2 for step in range(4)]
+    assert np.allclose(seen, expected)
+    seen.clear()
+    fit(_tiny_net(), _scenes(8), max_steps=3, lr=0.1, batch_size=2, device="cpu", progress=False)
+    assert seen == [0.1, 0.1, 0.1]
+
+
+def test_cosine_schedule_needs_a_known_length():
+    with pytest.raises(ValueError, match="cosine"):
+        fit(_tiny_net(), _scenes(2), time_budget_s=1.0, lr_schedule="cosine", progress=False)
+    with pytest.raises(ValueError, match="lr_schedule"):
+        fit(_tiny_net(), _scenes(2), max_steps=1, lr_schedule="step", progress=False)
+
+
+def test_progress_bars_can_be_turned_off(capsys):
+    fit(_tiny_net(), _scenes(2), max_steps=1, batch_size=2, device="cpu", progress=True)
+    assert "fit" in capsys.readouterr().err
+    fit(_tiny_net(), _scenes(2), max_steps=1, batch_size=2, device="cpu", progress=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_fit_accepts_dice_and_custom_losses():
+    calls = []
+
+    def loss(logits, masks):
+        calls.append(logits.shape)
+        return nn.functional.cross_entropy(logits, masks)
+
+    fit(_tiny_net(), _scenes(4), max_steps=2, batch_size=2, loss=loss, device="cpu", progress=False)
+    assert calls == [(2, NUM_CLASSES, 32, 32)] * 2
+    dice = fit(_tiny_net(), _scenes(4), max_steps=2, batch_size=2, loss="dice", device="cpu", progress=False)
+    assert 0.0 < dice.train_loss[0] < 1.0
+
+
+def test_fit_argument_errors():
+    data = _scenes(2)
+    with pytest.raises(ValueError, match="not both"):
+        fit(_tiny_net(), data, epochs=1, time_budget_s=5.0, progress=False)
+    with pytest.raises(ValueError, match="how long"):
+        fit(_tiny_net(), data, progress=False)
+    with pytest.raises(ValueError, match="num_classes"):
+        fit(_tiny_net(1, 2), _squares(), epochs=1, progress=False)  # TensorDataset: no .num_classes
+    with pytest.raises(ValueError, match=f"outputs 3 channels but num_classes={NUM_CLASSES}"):
+        fit(_tiny_net(num_classes=3), data, epochs=1, device="cpu", progress=False)
+    with pytest.raises(ValueError, match="loss"):
+        fit(_tiny_net(), data, epochs=1, loss="hinge", progress=False)
+    with pytest.raises(ValueError, match="optimizer"):
+        fit(_tiny_net(), data, epochs=1, optimizer="lbfgs", progress=False)
+
+
+def test_num_classes_found_inside_subsets():
+    subset = torch.utils.data.Subset(_scenes(4), [0, 2])
+    history = fit(_tiny_net(), subset, subset, max_steps=1, batch_size=2, device="cpu", progress=False)
+    assert len(history.val_metrics[0]["iou_per_class"]) == NUM_CLASSES
+    with pytest.raises(ValueError, match="num_classes=3 but the dataset says num_classes=4"):
+        evaluate(_tiny_net(), subset, num_classes=3)
+
+
+def test_fit_on_plain_tensor_dataset_with_num_classes():
+    history = fit(
+        _tiny_net(1, 2), _squares(), max_steps=3, num_classes=2, batch_size=2, device="cpu", progress=False
+    )
+    assert history.steps == [2, 3]
+
+
+# --------------------------------------------------------------------------- evaluate / predict
+
+
+def test_evaluate_matches_meter_on_predictions():
+    data, model = _scenes(5), _tiny_net()
+    images = torch.stack([data[i][0] for i in range(len(data))])
+    masks = torch.stack([data[i][1] for i in range(len(data))])
+    labels = predict(model, images)
+    assert labels.shape == masks.shape and torch.equal(predict(model, images[2]), labels[2])
+
+    meter = ConfusionMeter(NUM_CLASSES, ignore_index=255)
+    meter.update(labels, masks)
+    assert json.dumps(evaluate(model, data, batch_size=2)) == json.dumps(meter.compute())
+
+    meter.reset()
+    meter.update(labels, masks, boundary_band(masks, 2))
+    near = evaluate(model, data, batch_size=3, valid_mask_fn=lambda batch: boundary_band(batch, 2))
+    assert json.dumps(near) == json.dumps(meter.compute())
+    assert near["pixel_accuracy"] != evaluate(model, data)["pixel_accuracy"]  # the band mattered
+
+
+def test_evaluate_and_predict_restore_training_mode():
+    data, model = _scenes(2), _tiny_net()
+    model.train()
+    evaluate(model, data)
+    predict(model, data[0][0])
+    assert model.training
+    model.eval()
+    evaluate(model, data)
+    assert not model.training
+
+
+# --------------------------------------------------------------------------- set-up helpers
+
+
+def test_seed_everything_repeats_every_generator(monkeypatch):
+    monkeypatch.setenv("CUBLAS_WORKSPACE_CONFIG", ":16:8")
+
+    def draw():
+        return random.random(), float(np.random.rand()), torch.rand(3).tolist()
+
+    seed_everything(123)
+    first = draw()
+    seed_everything(123, deterministic=True)
+    assert draw() == first
+    assert torch.are_deterministic_algorithms_enabled()
+    seed_everything(124)
+    assert draw() != first
+    with pytest.raises(ValueError, match="seed"):
+        seed_everything(1.5)
+
+
+def test_select_device(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert select_device() == torch.device("cpu")
+    with pytest.raises(ValueError, match="not available"):
+        select_device("cuda")
+    with pytest.raises(ValueError, match="device"):
+        select_device("gpu-please")
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert select_device() == torch.device("mps")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert select_device() == torch.device("cuda")
+    assert select_device("cpu") == torch.device("cpu")  # an explicit choice wins
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+
+def _saved(tmp_path, seed: int = 0):
+    model = _tiny_net(seed=seed)
+    path = tmp_path / "model.pt"
+    digest = save_checkpoint(model, path, metadata={"name": "tiny", "seed": seed, "metrics": [0.5, None]})
+    return model, path, digest
+
+
+def test_checkpoint_round_trip_preserves_outputs(tmp_path):
+    model, path, digest = _saved(tmp_path)
+    assert digest == file_sha256(path) == hashlib.sha256(path.read_bytes()).hexdigest()
+    checkpoint = load_checkpoint(path, expected_sha256=digest)
+    assert checkpoint["metadata"] == {"name": "tiny", "seed": 0, "metrics": [0.5, None]}
+    restored = _tiny_net(seed=1)
+    images = _scenes(2)[0][0].unsqueeze(0)
+    assert not torch.equal(restored.eval()(images), model.eval()(images))
+    restored.load_state_dict(checkpoint["state_dict"])
+    assert torch.equal(restored.eval()(images), model.eval()(images))
+
+
+def test_half_precision_checkpoint_is_smaller_and_rounds_weights(tmp_path):
+    model = _tiny_net()
+    full = save_checkpoint(model, tmp_path / "full.pt", metadata={})
+    half = save_checkpoint(model, tmp_path / "half.pt", metadata={}, half_precision=True)
+    assert full != half
+    assert (tmp_path / "half.pt").stat().st_size < (tmp_path / "full.pt").stat().st_size
+    stored = load_checkpoint(tmp_path / "half.pt", expected_sha256=half)["state_dict"]
+    for name, tensor in model.state_dict().items():
+        if tensor.is_floating_point():
+            assert stored[name].dtype == torch.float16
+            assert torch.equal(stored[name].float(), tensor.half().float())
+        else:
+            assert torch.equal(stored[name], tensor)  # e.g. BatchNorm's step counter stays an integer
+    restored = _tiny_net(seed=1)
+    restored.load_state_dict(stored)
+    assert all(parameter.dtype == torch.float32 for parameter in restored.parameters())
+
+
+def test_truncated_checkpoint_is_refused(tmp_path):
+    _, path, _ = _saved(tmp_path)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(ValueError, match="truncated or corrupt") as raised:
+        load_checkpoint(path)
+    assert str(path) in str(raised.value)
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
+
+
+def test_flipped_bytes_and_hash_mismatch_are_refused(tmp_path):
+    _, path, digest = _saved(tmp_path)
+    content = bytearray(path.read_bytes())
+    content[len(content) // 2] ^= 0xFF
+    path.write_bytes(bytes(content))
+    found = hashlib.sha256(content).hexdigest()
+    with pytest.raises(ValueError) as raised:
+        load_checkpoint(path, expected_sha256=digest)
+    message = str(raised.value)
+    assert str(path) in message and digest in message and found in message and "delete" in message
+
+    _, intact, _ = _saved(tmp_path / "other")
+    with pytest.raises(ValueError, match="0{64} was expected"):
+        load_checkpoint(intact, expected_sha256="0" * 64)
+
+
+def test_foreign_files_are_refused(tmp_path):
+    path = tmp_path / "weights.pt"
+    torch.save({"weights": torch.zeros(2)}, path)
+    with pytest.raises(ValueError, match="not a segedu checkpoint"):
+        load_checkpoint(path)
+    with pytest.raises(FileNotFoundError):
+        load_checkpoint(tmp_path / "missing.pt")
+    with pytest.raises(ValueError, match="JSON"):
+        save_checkpoint(_tiny_net(), path, metadata={"when": object()})
+
+
+def test_save_is_atomic(tmp_path, monkeypatch):
+    _, path, digest = _saved(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.pt"]  # no temporary file left
+
+    def crash_half_way(payload, file):
+        file.write(b"half a checkpoint")
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(train.torch, "save", crash_half_way)
+    with pytest.raises(RuntimeError, match="disk full"):
+        save_checkpoint(_tiny_net(seed=2), path, metadata={})
+    assert file_sha256(path) == digest  # the previous checkpoint is untouched
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.pt"]
+    with pytest.raises(RuntimeError, match="disk full"):
+        save_checkpoint(_tiny_net(), tmp_path / "new.pt", metadata={})
+    assert not (tmp_path / "new.pt").exists()  # never a partial target

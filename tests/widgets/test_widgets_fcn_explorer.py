@@ -1,0 +1,91 @@
+"""The FCN explorer: score maps of every decoder stage, and a panel that redraws them in place."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from segedu.datasets import ShapesScenes
+from segedu.models import FCN
+from segedu.plots.masks import colorize
+from segedu.widgets.fcn_explorer import fcn_explorer, fcn_score_maps
+
+
+def _decode(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+
+def _small_fcn(variant: str, seed: int = 0) -> FCN:
+    torch.manual_seed(seed)
+    model = FCN(3, 4, variant=variant, base_channels=4, fc_channels=8)
+    with torch.no_grad():  # the skip scores start at zero; give them weights so every stage matters
+        for name in ("score_fr", "score_pool4", "score_pool3"):
+            if hasattr(model, name):
+                getattr(model, name).weight.normal_(std=3.0)
+        for module in model.modules():  # BatchNorm statistics of a few scenes, so features vary in space
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.momentum = None  # a plain average over the batches seen
+        model.train()(torch.stack([image for image, _ in ShapesScenes("train", length=8, size=64)]))
+    return model.eval()
+
+
+@pytest.mark.parametrize("variant", ["32s", "16s", "8s"])
+def test_score_maps_end_in_the_models_output(variant: str) -> None:
+    model = _small_fcn(variant)
+    images = torch.rand(2, 3, 40, 50)  # padded to 64 x 64 inside
+    maps = fcn_score_maps(model, images)
+    expected = {"32s": ["conv7", "final"], "16s": ["conv7", "fused_pool4", "final"],
+                "8s": ["conv7", "fused_pool4", "fused_pool3", "final"]}[variant]
+    assert list(maps) == expected
+    strides = {"conv7": 32, "fused_pool4": 16, "fused_pool3": 8}
+    for name, stride in strides.items():
+        if name in maps:
+            assert maps[name].shape == (2, 4, 64 // stride, 64 // stride)
+    torch.testing.assert_close(maps["final"], model(images))
+
+
+def test_score_maps_refuse_other_models() -> None:
+    with pytest.raises(TypeError, match="expects a segedu.models.FCN"):
+        fcn_score_maps(torch.nn.Identity(), torch.zeros(1, 3, 32, 32))
+
+
+def test_controls_change_state_and_images() -> None:
+    scenes = ShapesScenes("val", length=3, size=64, seed=2)
+    models = {"32s": _small_fcn("32s"), "8s": _small_fcn("8s", seed=1)}
+    panel = fcn_explorer(models, scenes, scale=1)
+    assert panel.state["variant"] == "32s" and panel.state["stage"] == "final"
+    assert panel.state["stages_available"] == ["conv7", "final"]
+
+    panel.controls["variant"].value = "8s"
+    assert panel.state["stages_available"] == ["conv7", "fused_pool4", "fused_pool3", "final"]
+    assert panel.state["stage"] == "final"
+    final_image = panel.images["stage"].value
+    prediction = fcn_score_maps(models["8s"], scenes[0][0][None])["final"][0].argmax(0)
+    assert np.array_equal(_decode(panel.images["prediction"].value), colorize(prediction))
+    assert panel.state["pixel_accuracy"] == pytest.approx(float((prediction == scenes[0][1]).float().mean()))
+
+    panel.controls["stage"].value = "fused_pool3"
+    assert panel.state["stage_shape"] == (8, 8)
+    coarse = fcn_score_maps(models["8s"], scenes[0][0][None])["fused_pool3"][0].argmax(0).numpy()
+    assert np.array_equal(_decode(panel.images["stage"].value), colorize(coarse.repeat(8, 0).repeat(8, 1)))
+    assert len(np.unique(coarse)) > 1  # the blocks show several classes ...
+    assert bytes(panel.images["stage"].value) != bytes(final_image)  # ... and differ from the final map
+
+    panel.controls["index"].value = 2
+    assert panel.state["index"] == 2 and panel.state["stage"] == "fused_pool3"
+    assert np.array_equal(_decode(panel.images["truth"].value), colorize(scenes[2][1]))
+
+    panel.controls["variant"].value = "32s"  # 32s has no pool3 skip: fall back to the final scores
+    assert panel.state["stage"] == "final" and panel.state["stage_shape"] == (64, 64)
+
+
+def test_bad_arguments_are_refused() -> None:
+    scenes = ShapesScenes("val", length=2, size=32)
+    with pytest.raises(ValueError, match="at least one FCN"):
+        fcn_explorer({}, scenes)
+    with pytest.raises(ValueError, match=r"index must be in \[0, 2\)"):
+        fcn_explorer({"8s": _small_fcn("8s")}, scenes, index=2)
