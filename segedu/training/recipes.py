@@ -124,7 +124,6 @@ _DISPLAY_NAMES = {"fcn32s": "FCN-32s", "fcn16s": "FCN-16s", "fcn8s": "FCN-8s", "
 
 def checkpoint_table_markdown(manifest: dict[str, Any] | None = None) -> str:
     """The README's table of shipped checkpoints: test-split scores, training steps, parameters."""
-    from segedu.analysis.costs import count_parameters
     from segedu.models import get_model
 
     manifest = read_manifest() if manifest is None else manifest
@@ -138,7 +137,7 @@ def checkpoint_table_markdown(manifest: dict[str, Any] | None = None) -> str:
         if None in entries:
             continue
         shapes, digits = entries
-        parameters = count_parameters(get_model(model, **shapes["model_kwargs"])) / 1e6
+        parameters = sum(weight.numel() for weight in get_model(model, **shapes["model_kwargs"]).parameters()) / 1e6
         scores = " | ".join(
             f"{entry['test_metrics']['mean_iou']:.3f} | {entry['test_metrics']['pixel_accuracy']:.3f}"
             for entry in entries
