@@ -1,6 +1,9 @@
 # segedu: two commands do everything.
 #   make lab    set up .venv (first time only) and open the lessons in JupyterLab
-#   make test   set up .venv (first time only) and run unit tests + every notebook (nbval)
+#   make test   set up .venv (first time only) and run unit tests, system tests, the layer contract
+#               and every notebook (nbval)
+# For developers: make unit (the fast loop: every test not marked `system`, about a minute),
+# make layers (import-linter's report and the README's layer picture, redrawn).
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -19,7 +22,7 @@ STUDENT_DIR ?= build/student
 SLIDES_DIR ?= build/slides
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout=300
 
-.PHONY: setup lab test unit notebooks doctor clean student slides bench
+.PHONY: setup lab test unit layers notebooks doctor clean student slides bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,8 +44,14 @@ lab: doctor
 test: setup
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope tests notebooks $(NBVAL_FLAGS)
 
+# The fast loop: everything but tests/system/ (make, browser, subprocesses, benchmarks) and the notebooks.
 unit: setup
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "not system" tests
+
+# The layer contract in pyproject.toml, reported in full; then redraw the README's layer picture.
+layers: setup
+	$(BIN)/lint-imports
+	$(BIN)/python -m tools.layer_picture --write
 
 # Re-execute every lesson in place (outputs are committed; nbval compares against them).
 notebooks: setup

@@ -119,7 +119,7 @@ def benchmark_training(
     from segedu.training.losses import pixel_cross_entropy
     from segedu.training.recipes import offline_dataset, training_scenes
     from segedu.core.seeding import seed_everything
-    from segedu.training.train import evaluate
+    from segedu.training.evaluation import evaluate
 
     if eval_every < 1 or steps % eval_every or steps // eval_every < 3:
         raise ValueError(

@@ -102,7 +102,7 @@ def _score_explorer() -> Any:
 
 
 def _shift_explorer() -> Any:
-    from segedu.training.pretrained import pretrained
+    from segedu.training.shipped import pretrained
     from segedu.analysis.probes import classifier_from_fcn
     from segedu.widgets.shift_explorer import shift_explorer
 
@@ -146,7 +146,7 @@ def _checkerboard_explorer() -> Any:
 
 
 def _fcn_explorer() -> Any:
-    from segedu.training.pretrained import pretrained
+    from segedu.training.shipped import pretrained
     from segedu.widgets.fcn_explorer import fcn_explorer
 
     models = {f"FCN-{variant}": pretrained(f"fcn{variant}", "shapes") for variant in ("32s", "8s")}
@@ -154,21 +154,21 @@ def _fcn_explorer() -> Any:
 
 
 def _unpooling_explorer() -> Any:
-    from segedu.training.pretrained import pretrained
+    from segedu.training.shipped import pretrained
     from segedu.widgets.unpooling_explorer import unpooling_explorer
 
     return unpooling_explorer(pretrained("segnet", "shapes"), _shapes(), index=3, stage="stage2")
 
 
 def _skip_explorer() -> Any:
-    from segedu.training.pretrained import pretrained
+    from segedu.training.shipped import pretrained
     from segedu.widgets.skip_explorer import skip_explorer
 
     return skip_explorer(pretrained("unet", "shapes"), _shapes(), index=3, block="up4")
 
 
 def _shipped_shapes_models() -> dict[str, Any]:
-    from segedu.training.pretrained import pretrained
+    from segedu.training.shipped import pretrained
 
     return {name: pretrained(name, "shapes") for name in ("fcn32s", "fcn8s", "segnet", "unet")}
 
@@ -180,10 +180,10 @@ def _model_comparison() -> Any:
 
 
 def _feature_map_explorer() -> Any:
-    from segedu.training.pretrained import pretrained
+    from segedu.training.shipped import pretrained
     from segedu.widgets.feature_maps import feature_map_explorer
 
-    return feature_map_explorer(pretrained("unet", "shapes"), _shapes(), layer="decoder.up4", row=32, column=28)
+    return feature_map_explorer(pretrained("unet", "shapes"), _shapes(), layer="up4", row=32, column=28)
 
 
 # (widget, lesson, builder): each built as its lesson builds it, on the shipped checkpoints.

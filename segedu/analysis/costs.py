@@ -5,39 +5,43 @@ Lessons compare architectures (a full-resolution network, FCN, SegNet, U-Net) by
 - **parameters**: how many numbers the model learns (``count_parameters``);
 - **MACs**: multiply-accumulate operations in one forward pass, counted for the layers that do
   almost all the work: ``nn.Conv2d``, ``nn.ConvTranspose2d`` and ``nn.Linear``
-  (``count_macs``, ``macs_by_layer``). One MAC is one ``a * b`` added to a running sum, so
+  (``count_macs``, ``macs_by_layer``; ``conv_macs`` is the formula for one convolution).
+  One MAC is one ``a * b`` added to a running sum, so
   FLOPs are roughly ``2 * MACs``. Biases, normalisation, activations and pooling are not
   counted: they cost one operation per element, tiny next to a convolution;
 - **activation memory**: bytes of intermediate results (``activation_memory``,
   ``activation_memory_by_layer``), either produced during a forward pass or kept by autograd
   for the backward pass.
 
-Every measurement runs one forward pass on an all-zeros input of the given shape, attaches its
-hooks only to the model it was given, removes them afterwards, and restores the model's buffers
-(for example BatchNorm running statistics), so the model is left exactly as it was.
+Every measurement runs one forward pass on an all-zeros input of the given shape, watching each
+leaf module with :func:`segedu.analysis.hooks.recording` (nothing is left attached afterwards),
+and restores the model's buffers (for example BatchNorm running statistics), so the model is
+left exactly as it was. The pencil-and-paper costs of plain conv stacks, computed without a
+model, are in :mod:`segedu.analysis.stack_costs` and use the same :func:`conv_macs`.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
+from segedu.analysis.hooks import recording
+
 __all__ = [
     "activation_memory",
     "activation_memory_by_layer",
+    "conv_macs",
     "cost_report",
     "count_macs",
     "count_parameters",
     "macs_by_layer",
 ]
-
-_MAC_LAYERS = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)
 
 
 def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
@@ -99,10 +103,6 @@ def _leave_model_unchanged(model: nn.Module) -> Iterator[None]:
                 buffer.copy_(snapshot)
 
 
-def _layer_names(model: nn.Module) -> dict[nn.Module, str]:
-    return {module: name or "(model)" for name, module in model.named_modules()}
-
-
 def _tensors_in(value: Any) -> Iterator[Tensor]:
     """Every tensor inside a module output (a tensor, or tuples/lists/dicts of them)."""
     if isinstance(value, Tensor):
@@ -115,15 +115,24 @@ def _tensors_in(value: Any) -> Iterator[Tensor]:
             yield from _tensors_in(item)
 
 
-def _run_with_hooks(model: nn.Module, modules: list[nn.Module], hook: Any, example: Tensor) -> None:
-    """One forward pass without autograd, with ``hook`` attached to ``modules`` only meanwhile."""
-    handles = [module.register_forward_hook(hook) for module in modules]
-    try:
-        with torch.no_grad(), _leave_model_unchanged(model):
-            model(example)
-    finally:
-        for handle in handles:
-            handle.remove()
+def _each_leaf_call(
+    model: nn.Module, example: Tensor, measure: Callable[[nn.Module, tuple[Any, ...], Any], int | None]
+) -> list[tuple[str, str, int]]:
+    """``(name, layer type, measure(module, inputs, output))`` for every leaf module call of one
+    forward pass without autograd, in call order, leaving out calls measured as ``None``.
+
+    The model itself is named ``"(model)"`` (when it has no sub-modules).
+    """
+    records: list[tuple[str, str, int]] = []
+
+    def keep(name: str, module: nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
+        value = measure(module, inputs, output)
+        if value is not None:
+            records.append((name or "(model)", type(module).__name__, value))
+
+    with torch.no_grad(), _leave_model_unchanged(model), recording(model, None, callback=keep):
+        model(example)
+    return records
 
 
 # ----------------------------------------------------------------------------------------------
@@ -131,21 +140,46 @@ def _run_with_hooks(model: nn.Module, modules: list[nn.Module], hook: Any, examp
 # ----------------------------------------------------------------------------------------------
 
 
-def _layer_macs(module: nn.Module, inputs: tuple[Any, ...], output: Tensor) -> int:
-    """MACs of one call of a Conv2d, ConvTranspose2d or Linear layer (biases not counted)."""
+def conv_macs(
+    output_values: int, in_channels: int, kernel_size: int | Sequence[int], *, groups: int = 1
+) -> int:
+    """Multiply-accumulates of a convolution, by the formula (bias not counted).
+
+    Every output value is a dot product over a ``(in_channels / groups, kH, kW)`` window
+    (window positions over zero padding count too).
+
+    Args:
+        output_values: Number of output elements, ``B * C_out * H_out * W_out``.
+        in_channels: Input channels of the convolution.
+        kernel_size: ``k`` or ``(kH, kW)``.
+        groups: Groups of a grouped convolution.
+
+    Returns:
+        ``output_values * (in_channels / groups) * kH * kW``.
+
+    Example:
+        >>> conv_macs(1 * 8 * 16 * 16, 3, 3)  # nn.Conv2d(3, 8, 3, padding=1) on (1, 3, 16, 16)
+        55296
+    """
+    sides = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)
+    if groups < 1 or in_channels % groups:
+        raise ValueError(f"groups must divide in_channels={in_channels}; got groups={groups}")
+    return output_values * (in_channels // groups) * math.prod(sides)
+
+
+def _layer_macs(module: nn.Module, inputs: tuple[Any, ...], output: Any) -> int | None:
+    """MACs of one call of a Conv2d, ConvTranspose2d or Linear layer (biases not counted); None for others."""
     if isinstance(module, nn.ConvTranspose2d):
-        # weight is (C_in, C_out/groups, kH, kW): every INPUT element stamps a scaled copy of its
-        # (C_out/groups, kH, kW) block onto the output, one MAC per stamped weight. Stamps that
-        # padding later crops away are counted too.
-        return inputs[0].numel() * math.prod(module.weight.shape[1:])
+        # The transpose of a convolution from C_out to C_in channels: every INPUT element is
+        # connected to a (C_out/groups, kH, kW) block of the output, one MAC per weight. Stamps
+        # that padding later crops away are counted too.
+        return conv_macs(inputs[0].numel(), module.out_channels, module.kernel_size, groups=module.groups)
     if isinstance(module, nn.Conv2d):
-        # weight is (C_out, C_in/groups, kH, kW): every OUTPUT element is a dot product over a
-        # (C_in/groups, kH, kW) window. Window positions over zero padding are counted too.
-        return output.numel() * math.prod(module.weight.shape[1:])
+        return conv_macs(output.numel(), module.in_channels, module.kernel_size, groups=module.groups)
     if isinstance(module, nn.Linear):
         # every output element is a dot product of length in_features.
         return output.numel() * module.in_features
-    return 0
+    return None
 
 
 def macs_by_layer(model: nn.Module, input_shape: Sequence[int]) -> list[tuple[str, str, int]]:
@@ -165,15 +199,7 @@ def macs_by_layer(model: nn.Module, input_shape: Sequence[int]) -> list[tuple[st
         model itself is named ``"(model)"``.
     """
     example = _example_input(model, input_shape, dtype=None)
-    names = _layer_names(model)
-    records: list[tuple[str, str, int]] = []
-
-    def record(module: nn.Module, inputs: tuple[Any, ...], output: Tensor) -> None:
-        records.append((names[module], type(module).__name__, _layer_macs(module, inputs, output)))
-
-    counted = [module for module in model.modules() if isinstance(module, _MAC_LAYERS)]
-    _run_with_hooks(model, counted, record, example)
-    return records
+    return _each_leaf_call(model, example, _layer_macs)
 
 
 def count_macs(model: nn.Module, input_shape: Sequence[int]) -> int:
@@ -210,16 +236,11 @@ def activation_memory_by_layer(
         ``(name, layer type, bytes)`` in call order.
     """
     example = _example_input(model, input_shape, dtype)
-    names = _layer_names(model)
-    records: list[tuple[str, str, int]] = []
 
-    def record(module: nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
-        size = sum(t.numel() * t.element_size() for t in _tensors_in(output))
-        records.append((names[module], type(module).__name__, size))
+    def output_bytes(module: nn.Module, inputs: tuple[Any, ...], output: Any) -> int:
+        return sum(t.numel() * t.element_size() for t in _tensors_in(output))
 
-    leaves = [module for module in model.modules() if next(module.children(), None) is None]
-    _run_with_hooks(model, leaves, record, example)
-    return records
+    return _each_leaf_call(model, example, output_bytes)
 
 
 def _saved_for_backward_bytes(model: nn.Module, example: Tensor) -> int:

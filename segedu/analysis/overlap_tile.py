@@ -5,17 +5,17 @@ With valid convolutions the output is smaller than the input by the same margin 
 the input window that adds that margin of context around it, run the network and put the result
 in place. Where the window leaves the image, the context is mirrored (reflect padding), and
 neighbouring windows overlap by twice the margin. When the tiles start at multiples of
-``2**depth`` (so every max-pool sees the same 2x2 grid), the stitched result equals one pass over
+16 (so every max-pool sees the same 2x2 grid), the stitched result equals one pass over
 the whole mirror-padded image: tiling changes the memory needed, not the answer.
 
 Example:
     >>> import torch
     >>> from segedu.models import UNet
-    >>> model = UNet(3, 4, base_channels=4, depth=2, padding="valid").eval()
-    >>> tile_margin(model, 32)
-    20
-    >>> overlap_tile_predict(model, torch.rand(3, 96, 96), 32).shape
-    torch.Size([1, 4, 96, 96])
+    >>> model = UNet(3, 4, base_channels=2, padding="valid").eval()
+    >>> tile_margin(model, 36)
+    92
+    >>> overlap_tile_predict(model, torch.rand(3, 100, 100), 36).shape
+    torch.Size([1, 4, 100, 100])
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from segedu.analysis.unet_sizes import valid_input_size, valid_output_size
 from segedu.models.unet import UNet
 
 __all__ = ["mirror_pad_predict", "overlap_tile_predict", "tile_grid", "tile_margin"]
@@ -41,12 +42,12 @@ def tile_margin(model: UNet, tile_size: int) -> int:
         ValueError: If ``tile_size`` is not an output side the network can produce exactly.
     """
     _check_valid(model)
-    input_size = model.input_size_for(tile_size)
-    if model.output_size(input_size) != tile_size:
-        lower = model.output_size(model.input_size_for(max(1, tile_size - 2**model.depth)))
-        upper = model.output_size(input_size)
+    input_size = valid_input_size(tile_size, model.depth)
+    if valid_output_size(input_size, model.depth) != tile_size:
+        lower = valid_output_size(valid_input_size(max(1, tile_size - 2**model.depth), model.depth), model.depth)
+        upper = valid_output_size(input_size, model.depth)
         raise ValueError(
-            f"tile_size {tile_size} is not an output size of this valid U-Net (depth {model.depth}); "
+            f"tile_size {tile_size} is not an output size of this valid U-Net (16 * k + 4 for k >= 0); "
             f"the nearest are {sorted({lower, upper})}"
         )
     return (input_size - tile_size) // 2
@@ -114,7 +115,7 @@ def overlap_tile_predict(model: UNet, image: Tensor, tile_size: int) -> Tensor:
 def mirror_pad_predict(model: UNet, image: Tensor) -> Tensor:
     """Logits from one pass over the whole image, mirror-padded by the network's margin.
 
-    Needs ``H`` and ``W`` to be output sizes of ``model`` (e.g. multiples of 4 for depth 2).
+    Needs ``H`` and ``W`` to be output sizes of ``model`` (``16 * k + 4``, e.g. 36 or 388).
 
     Shape:
         image ``(C, H, W)`` or ``(B, C, H, W)`` -> ``(B, K, H, W)``.

@@ -6,8 +6,9 @@ value back there (``nn.MaxUnpool2d``), zeros elsewhere, and convolutions fill th
 
 - :func:`window_position` turns flat indices into the "switch" of each 2x2 window (which corner);
 - :func:`trace_segnet` records, stage by stage, the encoder maps before pooling, the indices, the
-  sparse unpooled maps and the dense maps after the decoder convolutions (forward hooks);
-- :func:`index_memory` measures, with forward hooks, the bytes of the indices PyTorch keeps for
+  sparse unpooled maps and the dense maps after the decoder convolutions
+  (:func:`segedu.analysis.hooks.recording`);
+- :func:`index_memory` measures, from that trace, the bytes of the indices PyTorch keeps for
   every encoder stage, next to the bytes a U-Net-style skip (the whole float32 map before
   pooling) would keep and the 2 bits per window the SegNet paper says suffice;
   :func:`index_memory_formula` gives the same numbers without running the model;
@@ -21,6 +22,9 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor, nn
+
+from segedu.analysis.hooks import recording
+from segedu.models.segnet import SegNet
 
 __all__ = [
     "INDEX_BITS_PER_WINDOW",
@@ -92,15 +96,13 @@ class SegNetTrace:
 
 
 def _check_segnet(model: nn.Module) -> None:
-    from segedu.models.segnet import SegNet
-
     if not isinstance(model, SegNet):
         raise ValueError(f"model must be a segedu.models.SegNet; got {type(model).__name__}")
 
 
 @torch.no_grad()
 def trace_segnet(model: nn.Module, images: Tensor) -> SegNetTrace:
-    """Run ``model`` once in eval mode and record every stage's maps with forward hooks.
+    """Run ``model`` once in eval mode and record every stage's maps with the hook recorder.
 
     Args:
         model: A :class:`~segedu.models.SegNet`; its train/eval mode is restored afterwards.
@@ -115,34 +117,24 @@ def trace_segnet(model: nn.Module, images: Tensor) -> SegNetTrace:
     _check_segnet(model)
     if isinstance(images, Tensor) and images.dim() == 3:
         images = images.unsqueeze(0)  # (1, C_in, H, W)
-    trace = SegNetTrace()
-    handles = []
-
-    def encoder_hook(name: str):
-        def hook(module: nn.Module, inputs: tuple[Tensor, ...], output: tuple[Tensor, Tensor]) -> None:
-            trace.pre_pool[name] = inputs[0].detach()  # (B, C_i, H_i, W_i)
-            trace.indices[name] = output[1].detach()  # (B, C_i, H_i/2, W_i/2)
-        return hook
-
-    def store(target: dict[str, Tensor], name: str):
-        def hook(module: nn.Module, inputs: tuple[Tensor, ...], output: Tensor) -> None:
-            target[name] = output.detach()
-        return hook
-
+    pools = {f"encoder.{name}.pool": name for name in model.encoder}
+    unpools = {f"decoder.{name}.unpool": name for name in model.decoder}
+    decoded = {f"decoder.{name}.convs": name for name in model.decoder}
     was_training = model.training
     model.eval()
     try:
-        for name, stage in model.encoder.items():
-            handles.append(stage.pool.register_forward_hook(encoder_hook(name)))
-        for name, stage in model.decoder.items():
-            handles.append(stage.unpool.register_forward_hook(store(trace.unpooled, name)))
-            handles.append(stage.convs.register_forward_hook(store(trace.decoded, name)))
-        trace.logits = model(images)  # (B, K, H, W)
+        with recording(model, list(pools), inputs=True) as received, \
+                recording(model, [*pools, *unpools, *decoded]) as produced:
+            logits = model(images)  # (B, K, H, W)
     finally:
-        for handle in handles:
-            handle.remove()
         model.train(was_training)
-    return trace
+    return SegNetTrace(
+        pre_pool={stage: received[layer] for layer, stage in pools.items()},  # (B, C_i, H_i, W_i)
+        indices={stage: produced[layer][1] for layer, stage in pools.items()},  # (B, C_i, H_i/2, W_i/2)
+        unpooled={stage: produced[layer] for layer, stage in unpools.items()},  # (B, C_i, H_i, W_i)
+        decoded={stage: produced[layer] for layer, stage in decoded.items()},  # (B, C_(i-1), H_i, W_i)
+        logits=logits,
+    )
 
 
 @dataclass(frozen=True)
@@ -169,10 +161,10 @@ def _two_bit_bytes(windows: int) -> int:
 
 
 def index_memory(model: nn.Module, input_shape: Sequence[int]) -> list[StageMemory]:
-    """Measure, with forward hooks on the encoder's pools, what each SegNet stage keeps.
+    """Measure, from :func:`trace_segnet` (the encoder's pools), what each SegNet stage keeps.
 
     One forward pass on zeros of ``input_shape`` (no gradients); the bytes are those of the
-    tensors the hooks see (``numel() * element_size()``).
+    recorded tensors (``numel() * element_size()``).
 
     Args:
         model: A :class:`~segedu.models.SegNet`; it is left unchanged.

@@ -18,7 +18,6 @@ asks where, inside the network, the *position* of a shape is lost. The tools:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -27,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from segedu.analysis.hooks import recording
 from segedu.datasets._common import contrasting_color, luminance, to_tensors
 from segedu.datasets.shapes import SHAPE_CLASS_NAMES, _draw_background, _shape_pixels
 from segedu.models import FCN, TinyClassifier
@@ -171,7 +171,10 @@ def classifier_from_fcn(
 
 @torch.no_grad()
 def classifier_activations(model: TinyClassifier, images: Tensor) -> dict[str, Tensor]:
-    """Every intermediate result of a TinyClassifier, in the order the forward pass makes them.
+    """Every intermediate result of a TinyClassifier, recorded during one forward pass.
+
+    The layers' outputs are kept with :func:`~segedu.analysis.hooks.recording`, in the order the
+    forward pass makes them.
 
     The model is used as it is (call ``model.eval()`` first for BatchNorm's running statistics).
 
@@ -183,13 +186,15 @@ def classifier_activations(model: TinyClassifier, images: Tensor) -> dict[str, T
         ``(B, C, S, S)`` -> ``{"input": (B, C, S, S), "stage1": (B, c, S/2, S/2), ...,
         "fc1": (B, hidden), "fc2": (B, hidden), "scores": (B, num_classes)}``
     """
-    pool1, pool2, pool3 = model.stage_outputs(images)
-    flat = model.flatten(pool3)  # (B, 4c * S/8 * S/8): the grid becomes one long list
-    fc1 = F.relu(model.fc1(flat))  # (B, hidden)
-    fc2 = F.relu(model.fc2(fc1))  # (B, hidden)
-    scores = model.classifier(fc2)  # (B, num_classes)
+    layers = ["stage1", "stage2", "stage3", "fc1", "fc2"]
+    with recording(model, layers) as outputs:
+        scores = model(images)  # (B, num_classes)
     return {
-        "input": images, "stage1": pool1, "stage2": pool2, "stage3": pool3, "fc1": fc1, "fc2": fc2, "scores": scores
+        "input": images,
+        **{name: outputs[name] for name in ("stage1", "stage2", "stage3")},  # (B, c, S/2, S/2) ... (B, 4c, S/8, S/8)
+        "fc1": F.relu(outputs["fc1"]),  # (B, hidden): the forward pass applies F.relu to fc1's output
+        "fc2": F.relu(outputs["fc2"]),  # (B, hidden)
+        "scores": scores,
     }
 
 

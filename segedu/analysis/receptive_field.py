@@ -1,4 +1,4 @@
-"""Receptive fields layer by layer: the formula, and a measurement with gradients to check it.
+"""Receptive fields: by the formula, for a layer stack or a model, and measured with gradients.
 
 The *receptive field* of a unit is the window of input pixels it can depend on. Walking through
 a chain of convolutions and poolings, two numbers change at every layer:
@@ -9,23 +9,73 @@ a chain of convolutions and poolings, two numbers change at every layer:
   its input, which are ``jump_in`` input pixels apart, so ``size_out = size_in + (k - 1) * jump_in``
   (a dilated kernel spans ``dilation * (k - 1) + 1`` positions instead of ``k``).
 
-:func:`receptive_field_table` applies the formula to the layers of a model;
-:func:`measured_receptive_field` measures the window with autograd: the input pixels that get a
-nonzero gradient from one output unit. A max-pool passes the gradient to one pixel of each window
-only, so a single image can show a smaller window than the formula; the union over a batch of
-random images shows all of it.
+The one module for receptive fields; every function is named ``<how>_receptive_field``:
+
+- :func:`stack_receptive_field`: the formula for a list of ``(kernel_size, stride)`` layers,
+  pencil-and-paper style (a 2x upsampling is a layer with kernel 1 and stride 1/2);
+- :func:`receptive_field_table`: the formula after every convolution and pooling of a model;
+- :func:`measured_receptive_field`: the architecture's window, measured with autograd: the input
+  pixels that get a nonzero gradient from the centre output unit, united over random images (a
+  max-pool passes the gradient to one pixel of each window only, so a single image can show a
+  smaller window than the formula);
+- :func:`pixel_receptive_field`: the window of one output pixel of a segmentation model for one
+  image (:class:`PixelReceptiveField`), from the gradient of that pixel's logit; a ReLU that is
+  off or a max-pool passes no gradient, so it can be smaller than the architecture allows.
+  :func:`pixel_receptive_field_from_recording` reuses the graph of a recording
+  (:func:`segedu.analysis.activations.record_activations` with ``keep_graph=True``).
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 
 import torch
 from torch import Tensor, nn
 
-__all__ = ["ReceptiveFieldRow", "measured_receptive_field", "receptive_field_table"]
+from segedu.analysis.activations import ActivationRecording, record_activations
+
+__all__ = [
+    "PixelReceptiveField",
+    "ReceptiveFieldRow",
+    "measured_receptive_field",
+    "pixel_receptive_field",
+    "pixel_receptive_field_from_recording",
+    "receptive_field_table",
+    "stack_receptive_field",
+]
 
 _SPATIAL_LAYERS = (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)
+
+
+def stack_receptive_field(layers: Sequence[tuple[int, float | Fraction]]) -> int:
+    """Side of the input window that one output pixel of a stack of layers depends on, by the formula.
+
+    Args:
+        layers: ``(kernel_size, stride)`` per layer, input first: ``(3, 1)`` for a same-padded
+            3x3 conv, ``(2, 2)`` for a 2x2 max-pool, ``(1, 0.5)`` for a 2x upsampling.
+
+    Returns:
+        ``1 + sum((kernel_size - 1) * jump)`` with ``jump`` the product of the earlier strides,
+        rounded up to a whole number of pixels. Exact for convolutions and poolings; after an
+        upsampling the true window varies a little with the pixel's position in the 2x2 grid
+        (a few pixels either way) and the formula gives a typical size.
+
+    Example:
+        >>> stack_receptive_field([(3, 1)] * 4), stack_receptive_field([(3, 1), (3, 1), (2, 2), (3, 1)])
+        (9, 10)
+    """
+    size, jump = Fraction(1), Fraction(1)
+    for kernel_size, stride in layers:
+        if kernel_size < 1 or stride <= 0:
+            raise ValueError(
+                f"each layer needs kernel_size >= 1 and stride > 0; got ({kernel_size}, {stride})"
+            )
+        size += (kernel_size - 1) * jump
+        jump *= Fraction(stride).limit_denominator(1024)
+    return math.ceil(size)
 
 
 @dataclass(frozen=True)
@@ -127,8 +177,95 @@ def measured_receptive_field(
     finally:
         layers.train(was_training)
     touched = gradient.abs().sum(dim=(0, 1)) > 0  # (S, S): pixels that influence the centre unit
-    rows = torch.nonzero(touched.any(dim=1)).flatten()
-    columns = torch.nonzero(touched.any(dim=0)).flatten()
-    if rows.numel() == 0:
+    box = _bounding_box(touched)
+    if box is None:
         raise ValueError("no input pixel reaches the centre unit (all paths switched off); try more samples")
-    return int(max(rows[-1] - rows[0] + 1, columns[-1] - columns[0] + 1))
+    top, left, bottom, right = box
+    return max(bottom - top, right - left)
+
+
+def _bounding_box(region: Tensor) -> tuple[int, int, int, int] | None:
+    """``(top, left, bottom, right)`` of the True pixels of ``region`` (bottom, right exclusive), or None."""
+    rows = region.any(dim=1).nonzero().flatten()
+    columns = region.any(dim=0).nonzero().flatten()
+    if rows.numel() == 0:
+        return None
+    return int(rows[0]), int(columns[0]), int(rows[-1]) + 1, int(columns[-1]) + 1
+
+
+@dataclass(frozen=True)
+class PixelReceptiveField:
+    """The input pixels one output pixel depends on, measured with a gradient.
+
+    Attributes:
+        gradient: ``|d logit / d input|`` summed over input channels.
+        region: Where the gradient is nonzero.
+        box: ``(top, left, bottom, right)`` of the smallest rectangle holding the region (bottom
+            and right exclusive, as in slicing), or None if the gradient is zero everywhere.
+        class_index: The class whose logit was differentiated.
+
+    Shape:
+        gradient and region: ``(H, W)``.
+    """
+
+    gradient: Tensor
+    region: Tensor
+    box: tuple[int, int, int, int] | None
+    class_index: int
+
+    @property
+    def height(self) -> int:
+        """Rows of the bounding box (0 if the region is empty)."""
+        return 0 if self.box is None else self.box[2] - self.box[0]
+
+    @property
+    def width(self) -> int:
+        """Columns of the bounding box (0 if the region is empty)."""
+        return 0 if self.box is None else self.box[3] - self.box[1]
+
+
+def pixel_receptive_field_from_recording(
+    recording: ActivationRecording, row: int, column: int, *, class_index: int | None = None
+) -> PixelReceptiveField:
+    """Measure the receptive field of output pixel ``(row, column)`` from a recording's kept graph.
+
+    Args:
+        recording: Made by :func:`~segedu.analysis.activations.record_activations` with
+            ``keep_graph=True``; reusable for any number of pixels.
+        row: Output row.
+        column: Output column.
+        class_index: Whose logit to differentiate; default: the class predicted at that pixel.
+
+    Returns:
+        The receptive field.
+    """
+    logits = recording.logits  # (1, K, H, W)
+    if not recording.input.requires_grad or logits.grad_fn is None:
+        raise ValueError("this recording has no autograd graph; record it with keep_graph=True")
+    height, width = logits.shape[-2:]
+    if not (0 <= row < height and 0 <= column < width):
+        raise ValueError(f"(row, column) must lie in the {height}x{width} output; got ({row}, {column})")
+    if class_index is None:
+        class_index = int(logits[0, :, row, column].argmax())
+    (gradient,) = torch.autograd.grad(logits[0, class_index, row, column], recording.input, retain_graph=True)
+    magnitude = gradient[0].abs().sum(dim=0).cpu()  # (H, W)
+    region = magnitude > 0  # (H, W)
+    return PixelReceptiveField(magnitude, region, _bounding_box(region), class_index)
+
+
+def pixel_receptive_field(
+    model: nn.Module, image: Tensor, row: int, column: int, *, class_index: int | None = None
+) -> PixelReceptiveField:
+    """Measure which input pixels output pixel ``(row, column)`` of ``model`` depends on, for ``image``.
+
+    Example:
+        >>> from segedu.models import FullResolutionNet
+        >>> field = pixel_receptive_field(FullResolutionNet(1, 2, depth=3), torch.rand(1, 32, 32), 16, 16)
+        >>> field.height, field.width  # 3 stacked 3x3 convs see 7 x 7 pixels
+        (7, 7)
+
+    Shape:
+        image ``(C_in, H, W)``.
+    """
+    recording = record_activations(model, image, keep_graph=True)
+    return pixel_receptive_field_from_recording(recording, row, column, class_index=class_index)

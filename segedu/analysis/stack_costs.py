@@ -1,65 +1,32 @@
-"""Receptive fields and pencil-and-paper costs of stacks of 3x3 convolutions.
+"""Pencil-and-paper costs of stacks of 3x3 convolutions, computed without building a network.
 
-Lesson 04 asks what it costs to keep every feature map at the input's full resolution. Two tools
-answer it without running a big network:
+Lesson 04 asks what it costs to keep every feature map at the input's full resolution.
+:func:`encoder_decoder_costs` answers it by formula: multiply-accumulates, parameters, activation
+memory and receptive field of a plain stack of ``depth`` 3x3 conv layers spread over
+``2 * stages + 1`` resolution levels (down ``stages`` times by 2x2 max-pooling, back up by 2x
+nearest upsampling, no skips). ``stages=0`` is a full-resolution stack.
 
-- :func:`receptive_field`: the side of the input window one output pixel depends on, by the
-  classic recurrence over ``(kernel_size, stride)`` layers: every layer widens the window by
-  ``(kernel_size - 1) * jump`` input pixels, where ``jump`` (the distance in input pixels between
-  neighbouring positions of the layer's input) is the product of the strides before it. A 2x
-  upsampling is a layer with kernel 1 and stride 1/2 (each output pixel copies one input pixel).
-  (:func:`segedu.analysis.receptive_field.measured_receptive_field` checks it on a real model.)
-- :func:`encoder_decoder_costs`: multiply-accumulates, parameters, activation memory and
-  receptive field of a plain stack of ``depth`` 3x3 conv layers spread over ``2 * stages + 1``
-  resolution levels (down ``stages`` times by 2x2 max-pooling, back up by 2x nearest
-  upsampling, no skips). ``stages=0`` is a full-resolution stack. :func:`build_encoder_decoder`
-  builds exactly the network the formulas describe, so they can be checked with
-  :mod:`segedu.analysis.costs`.
+The formulas are the package's own: :func:`segedu.analysis.costs.conv_macs` for the MACs and
+:func:`segedu.analysis.receptive_field.stack_receptive_field` for the window.
+:func:`build_encoder_decoder` builds exactly the network the formulas describe, so the tests
+check them against the measurements of :mod:`segedu.analysis.costs`.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
 from fractions import Fraction
 
 from torch import nn
+
+from segedu.analysis.costs import conv_macs
+from segedu.analysis.receptive_field import stack_receptive_field
 
 __all__ = [
     "build_encoder_decoder",
     "encoder_decoder_costs",
     "encoder_decoder_levels",
-    "encoder_decoder_rf_layers",
-    "receptive_field",
+    "encoder_decoder_receptive_field_layers",
 ]
-
-
-def receptive_field(layers: Sequence[tuple[int, float | Fraction]]) -> int:
-    """Side of the input window that one output pixel of a stack of layers depends on.
-
-    Args:
-        layers: ``(kernel_size, stride)`` per layer, input first: ``(3, 1)`` for a same-padded
-            3x3 conv, ``(2, 2)`` for a 2x2 max-pool, ``(1, 0.5)`` for a 2x upsampling.
-
-    Returns:
-        ``1 + sum((kernel_size - 1) * jump)`` with ``jump`` the product of the earlier strides,
-        rounded up to a whole number of pixels. Exact for convolutions and poolings; after an
-        upsampling the true window varies a little with the pixel's position in the 2x2 grid
-        (a few pixels either way) and the formula gives a typical size.
-
-    Example:
-        >>> receptive_field([(3, 1)] * 4), receptive_field([(3, 1), (3, 1), (2, 2), (3, 1)])
-        (9, 10)
-    """
-    size, jump = Fraction(1), Fraction(1)
-    for kernel_size, stride in layers:
-        if kernel_size < 1 or stride <= 0:
-            raise ValueError(
-                f"each layer needs kernel_size >= 1 and stride > 0; got ({kernel_size}, {stride})"
-            )
-        size += (kernel_size - 1) * jump
-        jump *= Fraction(stride).limit_denominator(1024)
-    return math.ceil(size)
 
 
 def encoder_decoder_levels(depth: int, stages: int) -> list[int]:
@@ -89,8 +56,9 @@ def _level_widths(width: int, levels: list[int], double_channels: bool) -> list[
     return [width * 2**level if double_channels else width for level in levels]
 
 
-def encoder_decoder_rf_layers(depth: int, stages: int) -> list[tuple[int, Fraction]]:
-    """The ``(kernel_size, stride)`` list of :func:`build_encoder_decoder`, for :func:`receptive_field`."""
+def encoder_decoder_receptive_field_layers(depth: int, stages: int) -> list[tuple[int, Fraction]]:
+    """The ``(kernel_size, stride)`` list of :func:`build_encoder_decoder`, for
+    :func:`~segedu.analysis.receptive_field.stack_receptive_field`."""
     layers: list[tuple[int, Fraction]] = []
     previous = 0
     for level in encoder_decoder_levels(depth, stages):
@@ -132,7 +100,8 @@ def encoder_decoder_costs(
     Returns:
         ``macs`` (as :func:`segedu.analysis.costs.count_macs` counts them), ``parameters``,
         ``activation_bytes`` (one conv output per layer, the least a forward pass must produce)
-        and ``receptive_field`` (pixels, see :func:`receptive_field`).
+        and ``receptive_field`` (pixels, see
+        :func:`~segedu.analysis.receptive_field.stack_receptive_field`).
     """
     height, width_pixels = (image_size, image_size) if isinstance(image_size, int) else image_size
     if min(height, width_pixels) < 2**stages or height % 2**stages or width_pixels % 2**stages:
@@ -145,14 +114,14 @@ def encoder_decoder_costs(
     macs = parameters = values = 0
     for level, channels_in, channels_out in zip(levels, inputs, outputs):
         pixels = batch_size * (height // 2**level) * (width_pixels // 2**level)
-        macs += pixels * channels_out * channels_in * 9
+        macs += conv_macs(pixels * channels_out, channels_in, 3)
         parameters += channels_out * channels_in * 9 + channels_out
         values += pixels * channels_out
     return {
         "macs": macs,
         "parameters": parameters,
         "activation_bytes": values * bytes_per_value,
-        "receptive_field": receptive_field(encoder_decoder_rf_layers(depth, stages)),
+        "receptive_field": stack_receptive_field(encoder_decoder_receptive_field_layers(depth, stages)),
     }
 
 

@@ -9,7 +9,8 @@ to full resolution to say *where*. This module builds every common way of growin
   pixel stamp a scaled copy of the kernel onto the output; ``transposed_conv_matrix`` writes the
   ordinary convolution as a matrix C and multiplies by its transpose. Both give the same numbers
   as ``torch.nn.functional.conv_transpose2d``;
-- ``bilinear_upsample_weight`` initialises a transposed convolution to bilinear interpolation (FCN);
+- ``bilinear_upsample_weight`` initialises a transposed convolution to bilinear interpolation (FCN
+  keeps its own copy in :mod:`segedu.models.bilinear`, and a test checks that the two agree);
 - ``checkerboard_pattern`` counts how many stamps land on each output pixel, which explains the
   checkerboard artefacts of transposed convolutions whose kernel size is not a multiple of the
   stride.

@@ -33,12 +33,14 @@ def check_labels(
     """Raise ``ValueError`` unless every label is a class index or ``ignore_index``.
 
     Args:
-        labels: Integer tensor of class indices, any shape.
+        labels: Integer tensor of class indices, any shape (numpy arrays and nested lists are
+            converted with ``torch.as_tensor``).
         num_classes: Number of classes ``K``; valid labels are ``0 .. K-1``.
         ignore_index: One extra allowed value for unlabelled pixels, or ``None`` to allow none.
         name: What to call ``labels`` in error messages, e.g. ``"target"`` or ``"pred"``.
 
     Raises:
+        TypeError: If ``labels`` cannot be converted to a tensor.
         ValueError: If ``labels`` is not an integer tensor, or holds values outside
             ``[0, num_classes)`` other than ``ignore_index``. The message lists the bad
             values with their pixel counts, most frequent first.
@@ -46,8 +48,7 @@ def check_labels(
     Shape:
         - labels: any, typically ``(B, H, W)`` or ``(H, W)``.
     """
-    if not isinstance(labels, Tensor):
-        raise ValueError(f"{name} must be a torch.Tensor; got {type(labels).__name__}")
+    labels = _as_tensor(labels, name, "integer class indices")
     if labels.dtype == torch.bool or labels.is_floating_point() or labels.is_complex():
         raise ValueError(
             f"{name} must be an integer tensor (e.g. torch.int64); got dtype {labels.dtype}. "
@@ -88,7 +89,7 @@ def one_hot(labels: Tensor, num_classes: int, ignore_index: int | None = IGNORE_
     Pixels equal to ``ignore_index`` become all-zero vectors (they belong to no class).
 
     Args:
-        labels: Integer mask, checked with :func:`check_labels`.
+        labels: Integer mask, checked with :func:`check_labels` (array-likes are converted).
         num_classes: Number of classes ``K``.
         ignore_index: Value marking unlabelled pixels, or ``None``.
 
@@ -99,6 +100,7 @@ def one_hot(labels: Tensor, num_classes: int, ignore_index: int | None = IGNORE_
         - labels: ``(B, H, W)`` or ``(H, W)``.
         - output: ``(B, K, H, W)`` or ``(K, H, W)``.
     """
+    labels = _as_tensor(labels, "labels", "integer class indices")
     if labels.ndim not in (2, 3):
         raise ValueError(f"labels must have shape (B, H, W) or (H, W); got {tuple(labels.shape)}")
     check_labels(labels, num_classes, ignore_index)
@@ -119,17 +121,20 @@ def to_labels(scores: Tensor) -> Tensor:
     index, so an all-zero vector (an ignored pixel after :func:`one_hot`) becomes class 0.
 
     Args:
-        scores: Floating-point per-class scores.
+        scores: Floating-point per-class scores (array-likes are converted); NaN is refused.
 
     Returns:
         int64 class indices.
+
+    Raises:
+        TypeError: If ``scores`` cannot be converted to a tensor.
+        ValueError: Integer scores, a wrong number of axes, no classes, or NaN values.
 
     Shape:
         - scores: ``(B, K, H, W)`` or ``(K, H, W)``.
         - output: ``(B, H, W)`` or ``(H, W)``.
     """
-    if not isinstance(scores, Tensor):
-        raise ValueError(f"scores must be a torch.Tensor; got {type(scores).__name__}")
+    scores = _as_tensor(scores, "scores", "floating-point per-class scores")
     if not scores.is_floating_point():
         raise ValueError(
             f"scores must be a floating-point tensor of per-class scores; got dtype {scores.dtype}"
@@ -137,9 +142,30 @@ def to_labels(scores: Tensor) -> Tensor:
         )
     if scores.ndim not in (3, 4):
         raise ValueError(f"scores must have shape (B, K, H, W) or (K, H, W); got {tuple(scores.shape)}")
+    if scores.shape[-3] == 0:
+        raise ValueError(f"scores must hold at least one class (K >= 1); got shape {tuple(scores.shape)}")
+    not_a_number = int(torch.isnan(scores).sum())
+    if not_a_number:
+        raise ValueError(
+            f"scores hold {not_a_number} NaN value{'' if not_a_number == 1 else 's'}, so no class wins there; "
+            "a model that outputs NaN has usually diverged: lower the learning rate or check the inputs"
+        )
     return scores.argmax(dim=-3)  # (..., H, W) int64
 
 
 def _check_num_classes(num_classes: int) -> None:
     if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
         raise ValueError(f"num_classes must be a positive int; got {num_classes!r}")
+
+
+def _as_tensor(values: object, name: str, what: str) -> Tensor:
+    """Return ``values`` as a tensor: tensors pass through, numpy arrays and nested lists are converted."""
+    if isinstance(values, Tensor):
+        return values
+    try:
+        return torch.as_tensor(values)
+    except (TypeError, ValueError, RuntimeError) as error:
+        raise TypeError(
+            f"{name} must be a torch.Tensor (or a numpy array / nested list of equal-length rows) of {what}; "
+            f"got {type(values).__name__} that torch.as_tensor cannot convert ({error})"
+        ) from error

@@ -52,9 +52,14 @@ def ensure_writable(directory: str | os.PathLike[str]) -> Path:
         The folder as a :class:`~pathlib.Path`.
 
     Raises:
-        PermissionError: One line naming the folder, the reason and the fix.
+        PermissionError: One line naming the folder, the reason and the fix. When a regular
+            file stands where the folder (or one of its parents) should be, the message says
+            so and suggests another folder, since no permission change can help then.
     """
     folder = Path(directory).expanduser()
+    blocker = _file_in_the_way(folder)
+    if blocker is not None:
+        raise PermissionError(_file_in_the_way_message(folder, blocker))
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=folder):
@@ -66,3 +71,25 @@ def ensure_writable(directory: str | os.PathLike[str]) -> Path:
             f"set {DATA_DIR_VARIABLE} to a writable folder or run `chmod u+w {folder}`"
         ) from error
     return folder
+
+
+def _file_in_the_way(folder: Path) -> Path | None:
+    """The path of ``folder`` or of its nearest existing parent when that is not a folder, else ``None``."""
+    for candidate in (folder, *folder.parents):
+        if candidate.exists():
+            return None if candidate.is_dir() else candidate
+    return None
+
+
+def _file_in_the_way_message(folder: Path, blocker: Path) -> str:
+    """One line: which file blocks ``folder``, and which folder to use instead."""
+    where = "is a file" if blocker == folder else f"cannot be created: {blocker} is a file"
+    from_environment = os.environ.get(DATA_DIR_VARIABLE, "").strip()
+    cause = ""
+    if from_environment and Path(from_environment).expanduser() == blocker:
+        cause = f" ({DATA_DIR_VARIABLE}={from_environment} points at that file)"
+    suggestion = blocker.parent / "segedu-data"
+    return (
+        f"the data folder {folder} {where}, not a folder{cause}; set {DATA_DIR_VARIABLE} to a folder "
+        f"such as {suggestion}, or move the file {blocker} out of the way"
+    )

@@ -33,7 +33,15 @@ import torch
 from torch.utils.data import Dataset
 
 from segedu.datasets._cache import read_cache, write_cache
-from segedu.datasets._common import PairTransform, check_index, check_split, contrasting_color, to_tensors
+from segedu.datasets._common import (
+    PairTransform,
+    check_index,
+    check_int,
+    check_split,
+    check_transform,
+    contrasting_color,
+    to_tensors,
+)
 from segedu.core.paths import data_dir, ensure_writable
 
 __all__ = [
@@ -230,20 +238,22 @@ class DigitScenes(Dataset):
         cache: bool = True,
     ) -> None:
         self.split_id = check_split(split)
-        length = _DEFAULT_LENGTHS[split] if length is None else length
-        if length < 1:
-            raise ValueError(f"length must be >= 1; got {length}")
-        if size < 32:
-            raise ValueError(f"size must be >= 32 pixels so digits stay legible; got {size}")
+        length = _DEFAULT_LENGTHS[split] if length is None else check_int(length, "length", minimum=1)
+        size = check_int(size, "size", minimum=32, rule="pixels so digits stay legible")
+        channels = check_int(channels, "channels", minimum=1, rule="(1 grayscale, 3 RGB)")
         if channels not in (1, 3):
             raise ValueError(f"channels must be 1 (grayscale) or 3 (RGB); got {channels}")
-        if not 1 <= min_digits <= max_digits <= 8:
+        min_digits = check_int(min_digits, "min_digits", minimum=1)
+        max_digits = check_int(max_digits, "max_digits", minimum=1)
+        if not min_digits <= max_digits <= 8:
             raise ValueError(
                 f"need 1 <= min_digits <= max_digits <= 8; got min_digits={min_digits}, "
                 f"max_digits={max_digits}"
             )
-        if seed < 0:
-            raise ValueError(f"seed must be >= 0; got {seed}")
+        seed = check_int(seed, "seed", minimum=0)
+        check_transform(transform)
+        if root is not None and not isinstance(root, (str, os.PathLike)):
+            raise TypeError(f"root must be a folder path (str or pathlib.Path) or None; got {type(root).__name__}")
         self.split, self.length, self.size, self.channels, self.seed = split, length, size, channels, seed
         self.min_digits, self.max_digits = min_digits, max_digits
         self.transform = transform

@@ -22,7 +22,7 @@ from PIL import Image
 from torch.utils.data import Dataset
 from torchvision.transforms.v2 import functional as TF
 
-from segedu.datasets._common import IGNORE_INDEX, PairTransform, check_index
+from segedu.datasets._common import IGNORE_INDEX, PairTransform, check_index, check_transform
 from segedu.datasets.transforms import resize_transforms
 from segedu.core.paths import ensure_writable
 
@@ -66,6 +66,7 @@ class _PhotoPairs(Dataset):
     channels = 3
 
     def __init__(self, size: int | tuple[int, int] | None, transform: PairTransform | None) -> None:
+        check_transform(transform)
         self.resize = resize_transforms(size) if size is not None else None
         self.transform = transform
 
@@ -92,7 +93,7 @@ class VOCSegmentationPairs(_PhotoPairs):
 
     Args:
         root: Folder that holds (or will hold) ``VOCdevkit/VOC2012``.
-        year: "2007" to "2012".
+        year: "2007" to "2012" (an int such as 2012 is accepted too).
         image_set: "train", "val" or "trainval".
         download: Fetch the archive if missing (opt-in; needs internet, about 2 GB).
         size: Resize every pair to (height, width) or a square; None keeps the photo's size.
@@ -105,7 +106,7 @@ class VOCSegmentationPairs(_PhotoPairs):
     def __init__(
         self,
         root: str | os.PathLike[str],
-        year: str = "2012",
+        year: str | int = "2012",
         image_set: str = "train",
         *,
         download: bool = False,
@@ -116,6 +117,7 @@ class VOCSegmentationPairs(_PhotoPairs):
 
         super().__init__(size, transform)
         root = Path(root).expanduser()
+        year = str(year) if isinstance(year, int) and not isinstance(year, bool) else year  # 2012 means "2012"
         self.photos = _open(
             lambda: VOCSegmentation(root, year=year, image_set=image_set, download=download),
             root,

@@ -29,7 +29,9 @@ from torch.utils.data import Dataset
 from segedu.datasets._common import (
     PairTransform,
     check_index,
+    check_int,
     check_split,
+    check_transform,
     contrasting_color,
     luminance,
     to_tensors,
@@ -166,20 +168,20 @@ class ShapesScenes(Dataset):
         transform: PairTransform | None = None,
     ) -> None:
         self.split_id = check_split(split)
-        length = _DEFAULT_LENGTHS[split] if length is None else length
-        if length < 1:
-            raise ValueError(f"length must be >= 1; got {length}")
-        if size < 16:
-            raise ValueError(f"size must be >= 16 pixels; got {size}")
+        length = _DEFAULT_LENGTHS[split] if length is None else check_int(length, "length", minimum=1)
+        size = check_int(size, "size", minimum=16, rule="pixels")
+        channels = check_int(channels, "channels", minimum=1, rule="(1 grayscale, 3 RGB)")
         if channels not in (1, 3):
             raise ValueError(f"channels must be 1 (grayscale) or 3 (RGB); got {channels}")
-        if not 1 <= min_objects <= max_objects:
+        min_objects = check_int(min_objects, "min_objects", minimum=1)
+        max_objects = check_int(max_objects, "max_objects", minimum=1)
+        if min_objects > max_objects:
             raise ValueError(
                 f"need 1 <= min_objects <= max_objects; got min_objects={min_objects}, "
                 f"max_objects={max_objects}"
             )
-        if seed < 0:
-            raise ValueError(f"seed must be >= 0; got {seed}")
+        seed = check_int(seed, "seed", minimum=0)
+        check_transform(transform)
         self.split, self.length, self.size, self.channels, self.seed = split, length, size, channels, seed
         self.min_objects, self.max_objects = min_objects, max_objects
         self.transform = transform

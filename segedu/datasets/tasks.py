@@ -9,7 +9,8 @@ from the finer ones, so a lesson can show them side by side:
 * detection: one box and class per object (:func:`bounding_boxes`);
 * semantic segmentation: the mask itself, which :func:`semantic_from_instances` rebuilds from
   the instance map and a table of classes;
-* instance segmentation: the instance map (pictured by :func:`colorize_instances`).
+* instance segmentation: the instance map (pictured by
+  :func:`segedu.plots.masks.colorize_instances`).
 
 Example:
     >>> from segedu.datasets import ShapesScenes
@@ -31,35 +32,13 @@ from torch import Tensor
 from segedu.core.encoding import IGNORE_INDEX
 
 __all__ = [
-    "INSTANCE_COLORS",
     "Box",
     "bounding_boxes",
-    "colorize_instances",
     "image_labels",
     "instance_classes",
     "instances_per_class",
     "semantic_from_instances",
 ]
-
-# Colours for instance ids 1, 2, ... (cycled), chosen to differ from each other; they are not
-# the class colours of segedu.plots.masks, so an instance picture is never mistaken for a mask.
-INSTANCE_COLORS: np.ndarray = np.array(
-    [
-        (255, 127, 14),  # orange
-        (31, 119, 180),  # blue
-        (44, 160, 44),  # green
-        (214, 39, 40),  # red
-        (148, 103, 189),  # purple
-        (23, 190, 207),  # teal
-        (227, 119, 194),  # pink
-        (188, 189, 34),  # olive
-        (140, 86, 75),  # brown
-        (174, 199, 232),  # light blue
-    ],
-    dtype=np.uint8,
-)
-INSTANCE_COLORS.flags.writeable = False
-_INSTANCE_BACKGROUND = np.array((20, 20, 20), dtype=np.uint8)
 
 
 @dataclass(frozen=True)
@@ -258,23 +237,3 @@ def semantic_from_instances(
     for instance_id, class_index in classes.items():
         mask[ids == instance_id] = class_index
     return mask
-
-
-def colorize_instances(instances: Tensor | np.ndarray) -> np.ndarray:
-    """Paint each object in its own colour (ids cycle through :data:`INSTANCE_COLORS`).
-
-    Args:
-        instances: Object id per pixel, 0 = background (near-black).
-
-    Returns:
-        The colour picture, uint8.
-
-    Shape:
-        instances (H, W) -> (H, W, 3).
-    """
-    ids = _as_label_map(instances, "instances").numpy()
-    if ids.size and ids.min() < 0:
-        raise ValueError(f"instance ids must be >= 0; found {ids.min()}")
-    colors = INSTANCE_COLORS[(ids - 1) % len(INSTANCE_COLORS)]  # (H, W, 3)
-    colors[ids == 0] = _INSTANCE_BACKGROUND
-    return colors

@@ -13,6 +13,8 @@ Example:
 
 from __future__ import annotations
 
+import operator
+
 import torch
 from torchvision import tv_tensors
 from torchvision.transforms import v2
@@ -23,11 +25,39 @@ __all__ = ["PairedTransform", "resize_transforms", "training_transforms"]
 
 
 def _pair_size(size: int | tuple[int, int]) -> tuple[int, int]:
-    """``64 -> (64, 64)``; ``(48, 64)`` stays (height, width)."""
-    height, width = (size, size) if isinstance(size, int) else tuple(size)
-    if height < 1 or width < 1:
-        raise ValueError(f"size must be positive; got {size}")
+    """``64 -> (64, 64)``; ``(48, 64)`` stays (height, width).
+
+    Raises:
+        ValueError: ``size`` is not one positive int or a (height, width) pair of positive ints.
+    """
+    rule = "size must be a positive int or a (height, width) pair of positive ints, e.g. 64 or (48, 64)"
+    if isinstance(size, (list, tuple)):
+        if len(size) != 2:
+            raise ValueError(f"{rule}; got {size!r} with {len(size)} value{'' if len(size) == 1 else 's'}")
+        sides = tuple(size)
+    else:
+        sides = (size, size)
+    try:
+        height, width = (operator.index(side) for side in sides)  # rejects floats and strings
+    except TypeError:
+        raise ValueError(f"{rule}; got {size!r}") from None
+    if any(isinstance(side, bool) for side in sides) or height < 1 or width < 1:
+        raise ValueError(f"{rule}; got {size!r}")
     return height, width
+
+
+def _check_scale(scale: tuple[float, float]) -> tuple[float, float]:
+    """Return ``scale`` as ``(low, high)`` floats with ``0 < low <= high``."""
+    rule = "scale must be a (low, high) pair of numbers with 0 < low <= high, e.g. (0.75, 1.25)"
+    if not isinstance(scale, (list, tuple)) or len(scale) != 2:
+        raise ValueError(f"{rule}; got {scale!r}")
+    try:
+        low, high = (float(value) for value in scale)
+    except (TypeError, ValueError):
+        raise ValueError(f"{rule}; got {scale!r}") from None
+    if not 0 < low <= high or high == float("inf"):
+        raise ValueError(f"{rule}; got {scale!r}")
+    return low, high
 
 
 class PairedTransform:
@@ -44,9 +74,20 @@ class PairedTransform:
     """
 
     def __init__(self, transform: v2.Transform) -> None:
+        if not callable(transform):
+            raise TypeError(
+                f"transform must be a callable torchvision.transforms.v2 transform, e.g. v2.RandomHorizontalFlip(); "
+                f"got {type(transform).__name__}"
+            )
         self.transform = transform
 
     def __call__(self, image: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        for name, value in (("image", image), ("mask", mask)):
+            if not isinstance(value, torch.Tensor):
+                raise TypeError(
+                    f"{name} must be a torch.Tensor; got {type(value).__name__}. Convert it first, "
+                    "e.g. torch.as_tensor(array) (images as (C, H, W) float, masks as (H, W) int64)"
+                )
         if image.ndim != 3 or mask.ndim != 2 or image.shape[-2:] != mask.shape:
             raise ValueError(
                 f"expected image (C, H, W) and mask (H, W) of the same size; "
@@ -78,9 +119,7 @@ def training_transforms(
         A paired transform ``(image, mask) -> (image, mask)``.
     """
     height, width = _pair_size(size)
-    low, high = scale
-    if not 0 < low <= high:
-        raise ValueError(f"scale must satisfy 0 < low <= high; got {scale}")
+    low, high = _check_scale(scale)
     steps = [
         v2.ScaleJitter(target_size=(height, width), scale_range=(low, high), antialias=True),
         v2.RandomCrop(

@@ -1,29 +1,23 @@
-"""Building blocks shared by the models, and the input contract every segmentation model keeps.
+"""Building blocks shared by the models: VGG16's stages as data, conv-BN-ReLU, and padding to a multiple.
 
-Every segmentation model in :mod:`segedu.models` maps a float batch ``(B, C_in, H, W)`` to logits
-``(B, num_classes, H, W)``. Three small functions keep that promise for any ``H, W`` at or above a
-model's documented minimum:
-
-1. :func:`check_input` rejects wrong shapes, dtypes and channel counts with a message that says how
-   to fix them;
-2. :func:`pad_to_multiple` pads the bottom and right edges up to a multiple of ``2**depth`` (so
-   every 2x2 pooling sees an even size and the decoder's sizes line up with the encoder's);
-3. :func:`crop_to` cuts the logits back to the original ``H x W``.
+:func:`pad_to_multiple` pads the bottom and right edges up to a multiple of ``2**depth`` (so every
+2x2 pooling sees an even size and the decoder's sizes line up with the encoder's), and
+:func:`crop_to` cuts the logits back to the original ``H x W``. The input checks every model runs
+first live in :mod:`segedu.models.contract`.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 __all__ = [
     "VGG16_STAGES",
     "ConvBNReLU",
-    "DoubleConv",
     "VGGStage",
-    "check_input",
     "crop_to",
     "pad_to_multiple",
     "vgg16_stages",
@@ -86,21 +80,6 @@ class ConvBNReLU(nn.Sequential):
         )
 
 
-class DoubleConv(nn.Sequential):
-    """The U-Net box: (conv3x3 -> [BN] -> ReLU) x 2.
-
-    Shape:
-        (B, in_channels, H, W) -> (B, out_channels, H, W) with ``padding=1``, or
-        (B, out_channels, H - 4, W - 4) with ``padding=0`` (the paper's "valid" convolutions).
-    """
-
-    def __init__(self, in_channels: int, out_channels: int, *, padding: int = 1, batch_norm: bool = True) -> None:
-        super().__init__(OrderedDict(
-            conv1=ConvBNReLU(in_channels, out_channels, padding=padding, batch_norm=batch_norm),
-            conv2=ConvBNReLU(out_channels, out_channels, padding=padding, batch_norm=batch_norm),
-        ))
-
-
 class VGGStage(nn.Sequential):
     """One VGG stage: ``num_convs`` x (conv3x3 -> [BN] -> ReLU), then maxpool 2x2.
 
@@ -115,40 +94,6 @@ class VGGStage(nn.Sequential):
             layers[f"conv{index + 1}"] = ConvBNReLU(channels, out_channels, batch_norm=batch_norm)
         layers["pool"] = nn.MaxPool2d(2)
         super().__init__(layers)
-
-
-def check_input(x: Tensor, *, in_channels: int, min_size: int, model_name: str, size_rule: str = "") -> None:
-    """Raise a helpful error unless ``x`` is a float batch ``(B, in_channels, H, W)`` with H, W >= min_size.
-
-    Args:
-        x: the model's input.
-        in_channels: channels the model was built for.
-        min_size: smallest allowed height and width.
-        model_name: named in the error messages.
-        size_rule: why ``min_size`` is the minimum, e.g. "it halves the resolution 5 times".
-
-    Raises:
-        TypeError: ``x`` is not a tensor.
-        ValueError: wrong number of dimensions or channels, integer dtype, or too small an image.
-    """
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{model_name} expects a torch.Tensor; got {type(x).__name__}")
-    plural = "s" if in_channels != 1 else ""
-    expected = (
-        f"expected input of shape (B, {in_channels}, H, W) — {in_channels} channel{plural} because the model "
-        f"was built with in_channels={in_channels} — got {tuple(x.shape)}"
-    )
-    if x.dim() != 4:
-        hint = "; add a batch dimension with x.unsqueeze(0)" if x.dim() == 3 else ""
-        raise ValueError(expected + hint)
-    if x.shape[1] != in_channels:
-        raise ValueError(expected)
-    if not x.is_floating_point():
-        raise ValueError(f"expected a floating-point input; got dtype {x.dtype}. Convert images with x.float() / 255")
-    height, width = x.shape[-2:]
-    if min(height, width) < min_size:
-        because = f" because {size_rule}" if size_rule else ""
-        raise ValueError(f"{model_name} needs H and W >= {min_size}{because}; got {height}x{width}")
 
 
 def pad_to_multiple(x: Tensor, multiple: int, *, mode: str = "reflect") -> tuple[Tensor, tuple[int, int]]:

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from segedu.models.blocks import check_input
+from segedu.models.contract import check_input, parameter_dtype
 from segedu.models.tiny_classifier import TinyClassifier
 
 __all__ = ["ConvolutionalizedClassifier", "convolutionalize"]
@@ -54,7 +54,7 @@ class ConvolutionalizedClassifier(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         check_input(x, in_channels=self.in_channels, min_size=self.image_size, model_name="ConvolutionalizedClassifier",
-                    size_rule="fc1's kernel covers a whole training-size image")
+                    size_rule="fc1's kernel covers a whole training-size image", weight_dtype=parameter_dtype(self))
         x = self.stage1(x)  # (B, c, H/2, W/2)
         x = self.stage2(x)  # (B, 2c, H/4, W/4)
         x = self.stage3(x)  # (B, 4c, H/8, W/8)

@@ -7,49 +7,22 @@ Three ideas, in the paper's order:
    images and returns a coarse map of class scores (:func:`convolutionalize`, re-exported here
    from :mod:`segedu.models.convolutionalized`; FCN's fc6/fc7 below are built this way).
 2. *Upsample in-network*: a transposed convolution initialised to bilinear interpolation
-   (:class:`BilinearUpsample`) brings the 1/32 score map back to full resolution (FCN-32s).
+   (:class:`BilinearUpsample`, from :mod:`segedu.models.bilinear`) brings the 1/32 score map
+   back to full resolution (FCN-32s).
 3. *Skip*: score maps from pool4 (1/16) and pool3 (1/8) are added to the upsampled coarse scores
    to recover detail (FCN-16s, FCN-8s).
 """
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor, nn
 
-from segedu.models.blocks import ConvBNReLU, VGGStage, check_input, crop_to, pad_to_multiple, vgg16_stages
+from segedu.models.bilinear import BilinearUpsample
+from segedu.models.blocks import ConvBNReLU, VGGStage, crop_to, pad_to_multiple, vgg16_stages
+from segedu.models.contract import check_input, check_model_arguments, parameter_dtype
 from segedu.models.convolutionalized import convolutionalize
-from segedu.analysis.upsampling import bilinear_upsample_weight
 
 __all__ = ["FCN", "BilinearUpsample", "FullyConnectedConv", "convolutionalize"]
-
-
-class BilinearUpsample(nn.ConvTranspose2d):
-    """Transposed conv (no bias) upsampling by ``scale``, initialised to bilinear interpolation.
-
-    Kernel ``2 * scale - scale % 2``, stride ``scale``, padding chosen so the output is exactly
-    ``scale`` times larger and, away from the border, equals
-    ``F.interpolate(x, scale_factor=scale, mode="bilinear", align_corners=False)``.
-    With ``learnable=False`` the weight has ``requires_grad=False`` (a fixed interpolation).
-
-    Shape:
-        (B, channels, h, w) -> (B, channels, scale * h, scale * w)
-    """
-
-    def __init__(self, channels: int, scale: int, *, learnable: bool = True) -> None:
-        kernel_size = 2 * scale - scale % 2
-        padding = (kernel_size - scale) // 2
-        super().__init__(channels, channels, kernel_size, stride=scale, padding=padding, bias=False)
-        self.scale = scale
-        with torch.no_grad():
-            self.weight.copy_(bilinear_upsample_weight(channels, scale))
-        self.weight.requires_grad_(learnable)
-
-    def extra_repr(self) -> str:
-        return (
-            f"channels={self.in_channels}, scale={self.scale}, kernel_size={self.kernel_size[0]}, "
-            f"stride={self.stride[0]}, padding={self.padding[0]}, init=bilinear, learnable={self.weight.requires_grad}"
-        )
 
 
 class FullyConnectedConv(nn.Sequential):
@@ -96,21 +69,15 @@ class FCN(nn.Module):
     min_size = 32
 
     def __init__(
-        self,
-        in_channels: int,
-        num_classes: int,
-        *,
-        variant: str = "8s",
-        base_channels: int = 16,
-        fc_channels: int = 256,
-        fc_kernel_size: int = 3,
-        batch_norm: bool = True,
-        dropout: float = 0.0,
+        self, in_channels: int, num_classes: int, *, variant: str = "8s", base_channels: int = 16,
+        fc_channels: int = 256, fc_kernel_size: int = 3, batch_norm: bool = True, dropout: float = 0.0,
         learnable_upsampling: bool = True,
     ) -> None:
         super().__init__()
         if variant not in ("32s", "16s", "8s"):
             raise ValueError(f"variant must be '32s', '16s' or '8s'; got {variant!r}")
+        check_model_arguments(f"FCN-{variant}", in_channels=in_channels, num_classes=num_classes,
+                              base_channels=base_channels, fc_channels=fc_channels, fc_kernel_size=fc_kernel_size)
         self.in_channels, self.num_classes, self.variant = in_channels, num_classes, variant
         stages = vgg16_stages(base_channels)  # [(c, 2), (2c, 2), (4c, 3), (8c, 3), (8c, 3)], c = base_channels
         (width1, convs1), (width2, convs2), (width3, convs3), (width4, convs4), (width5, convs5) = stages
@@ -148,7 +115,7 @@ class FCN(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         check_input(x, in_channels=self.in_channels, min_size=self.min_size, model_name=f"FCN-{self.variant}",
-                    size_rule="it halves the resolution 5 times")
+                    size_rule="it halves the resolution 5 times", weight_dtype=parameter_dtype(self))
         x, size = pad_to_multiple(x, 32)  # (B, C_in, H', W'), H' and W' multiples of 32
         pool1 = self.stage1(x)  # (B, c, H'/2, W'/2)
         pool2 = self.stage2(pool1)  # (B, 2c, H'/4, W'/4)
@@ -176,5 +143,3 @@ def _zero_init(conv: nn.Conv2d) -> nn.Conv2d:
     nn.init.zeros_(conv.weight)
     nn.init.zeros_(conv.bias)
     return conv
-
-

@@ -13,7 +13,8 @@ from collections import OrderedDict
 
 from torch import Tensor, nn
 
-from segedu.models.blocks import ConvBNReLU, check_input
+from segedu.models.blocks import ConvBNReLU
+from segedu.models.contract import check_input, check_model_arguments, parameter_dtype
 
 __all__ = ["FullResolutionNet"]
 
@@ -38,8 +39,8 @@ class FullResolutionNet(nn.Module):
         self, in_channels: int, num_classes: int, *, width: int = 32, depth: int = 8, batch_norm: bool = True
     ) -> None:
         super().__init__()
-        if depth < 1:
-            raise ValueError(f"depth must be >= 1 (number of 3x3 conv layers); got {depth}")
+        check_model_arguments("FullResolutionNet", in_channels=in_channels, num_classes=num_classes, width=width,
+                              depth=depth)
         self.in_channels = in_channels
         self.num_classes = num_classes
         self.depth = depth
@@ -62,6 +63,7 @@ class FullResolutionNet(nn.Module):
         )
 
     def forward(self, x: Tensor) -> Tensor:
-        check_input(x, in_channels=self.in_channels, min_size=self.min_size, model_name="FullResolutionNet")
+        check_input(x, in_channels=self.in_channels, min_size=self.min_size, model_name="FullResolutionNet",
+                    weight_dtype=parameter_dtype(self))
         x = self.features(x)  # (B, width, H, W)
         return self.classifier(x)  # (B, num_classes, H, W)

@@ -12,7 +12,8 @@ from collections import OrderedDict
 
 from torch import Tensor, nn
 
-from segedu.models.blocks import ConvBNReLU, check_input, crop_to, pad_to_multiple, vgg16_stages
+from segedu.models.blocks import ConvBNReLU, crop_to, pad_to_multiple, vgg16_stages
+from segedu.models.contract import check_input, check_model_arguments, parameter_dtype
 
 __all__ = ["DecoderStage", "EncoderStage", "SegNet"]
 
@@ -79,6 +80,8 @@ class SegNet(nn.Module):
 
     def __init__(self, in_channels: int, num_classes: int, *, base_channels: int = 16, depth: int = 4) -> None:
         super().__init__()
+        check_model_arguments("SegNet", in_channels=in_channels, num_classes=num_classes, base_channels=base_channels,
+                              depth=depth)
         self.in_channels, self.num_classes, self.depth = in_channels, num_classes, depth
         stages = vgg16_stages(base_channels, depth)
         widths = [in_channels] + [width for width, _ in stages]
@@ -113,13 +116,12 @@ class SegNet(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         check_input(x, in_channels=self.in_channels, min_size=self.min_size, model_name="SegNet",
-                    size_rule=f"it halves the resolution {self.depth} times")
-        x, size = pad_to_multiple(x, 2**self.depth)  # (B, C_in, H', W'), multiples of 2**depth
-        all_indices = []
-        for stage in self.encoder.values():
-            x, indices = stage(x)  # (B, c_i, H'/2**i, W'/2**i), i = 1 .. depth
-            all_indices.append(indices)  # where each max came from
-        for stage, indices in zip(self.decoder.values(), reversed(all_indices)):
-            x = stage(x, indices)  # (B, c_(i-1), H'/2**(i-1), W'/2**(i-1)), i = depth .. 1
-        x = self.classifier(x)  # (B, K, H', W')
-        return crop_to(x, size)  # (B, K, H, W)
+                    size_rule=f"it halves the resolution {self.depth} times", weight_dtype=parameter_dtype(self))
+        x, size = pad_to_multiple(x, 2**self.depth)  # (B, C_in, H, W), H and W now multiples of 2**depth
+        switches: dict[str, Tensor] = {}  # "stage{i}" -> where each 2x2 max of encoder stage i came from
+        for name, stage in self.encoder.items():  # stage1 ... stage{depth}
+            x, switches[name] = stage(x)  # (B, c_i, H/2**i, W/2**i) values; indices of the same shape
+        for name, stage in self.decoder.items():  # stage{depth} ... stage1, the mirror
+            x = stage(x, switches[name])  # (B, c_(i-1), H/2**(i-1), W/2**(i-1)): unpooled to stage i's maxima
+        x = self.classifier(x)  # (B, K, H, W)
+        return crop_to(x, size)  # (B, K, H, W) of the input before padding

@@ -12,7 +12,8 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from segedu.models.blocks import VGGStage, check_input
+from segedu.models.blocks import VGGStage
+from segedu.models.contract import check_input, check_model_arguments, parameter_dtype
 
 __all__ = ["TinyClassifier"]
 
@@ -49,6 +50,8 @@ class TinyClassifier(nn.Module):
         hidden_features: int = 128,
     ) -> None:
         super().__init__()
+        check_model_arguments("TinyClassifier", in_channels=in_channels, num_classes=num_classes,
+                              base_channels=base_channels, image_size=image_size, hidden_features=hidden_features)
         if image_size < 8 or image_size % 8:
             raise ValueError(f"image_size must be a positive multiple of 8 (three 2x2 poolings); got {image_size}")
         self.in_channels = in_channels
@@ -71,7 +74,8 @@ class TinyClassifier(nn.Module):
         )
 
     def _check(self, x: Tensor) -> None:
-        check_input(x, in_channels=self.in_channels, min_size=1, model_name="TinyClassifier")
+        check_input(x, in_channels=self.in_channels, min_size=1, model_name="TinyClassifier",
+                    weight_dtype=parameter_dtype(self))
         height, width = x.shape[-2:]
         if (height, width) != (self.image_size, self.image_size):
             size, fs = self.image_size, self.feature_size

@@ -1,4 +1,4 @@
-"""Small schematic drawings for the lessons, made with matplotlib boxes and arrows.
+"""Small schematic drawings for the lessons, made of the boxes and arrows of :mod:`segedu.plots.primitives`.
 
 Example:
     >>> figure = encoder_decoder_diagram((64, 32, 16, 8))
@@ -11,13 +11,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from segedu.plots.primitives import (
+    DECODER_COLOR,
+    DECODER_TEXT_COLOR,
+    ENCODER_COLOR,
+    ENCODER_TEXT_COLOR,
+    arrow,
+    box,
+    diagram_figure,
+    finish_axis,
+)
+
 if TYPE_CHECKING:  # matplotlib is imported only when a figure is drawn
     from matplotlib.figure import Figure
 
 __all__ = ["encoder_decoder_diagram"]
-
-_ENCODER_COLOR = "#9ecae1"  # blue-ish: downsampling
-_DECODER_COLOR = "#fdae6b"  # orange-ish: upsampling
 
 
 def encoder_decoder_diagram(
@@ -40,36 +48,29 @@ def encoder_decoder_diagram(
     Returns:
         The figure (close it with ``matplotlib.pyplot.close(figure)``).
     """
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Rectangle
-
     sizes = list(sizes)
     if len(sizes) < 2 or any(b >= a for a, b in zip(sizes, sizes[1:])) or sizes[-1] < 1:
         raise ValueError(f"sizes must be at least two decreasing positive sides; got {sizes}")
     sides = sizes + sizes[-2::-1]  # encoder down to the bottleneck, decoder back up
     box_width, gap, largest = 0.6, 1.0, sizes[0]
-    figure, axis = plt.subplots(figsize=(1.0 + 0.95 * len(sides), 2.8))
+    figure, (axis,) = diagram_figure(1, 1, (1.0 + 0.95 * len(sides), 2.8))
+    notes = {0: "\nimage", len(sizes) - 1: "\nbottleneck", len(sides) - 1: "\nscores"}
     for position, side in enumerate(sides):
         height = 2.0 * side / largest  # box height in axis units
         left = position * (box_width + gap)
-        color = _ENCODER_COLOR if position < len(sizes) else _DECODER_COLOR
-        box = Rectangle((left, -height / 2), box_width, height, facecolor=color, edgecolor="black")
-        axis.add_patch(box)
-        notes = {0: "\nimage", len(sizes) - 1: "\nbottleneck", len(sides) - 1: "\nscores"}
+        color = ENCODER_COLOR if position < len(sizes) else DECODER_COLOR
+        box(axis, (left + box_width / 2, 0.0), box_width, height, color)
         note = notes.get(position, "")
         axis.text(left + box_width / 2, -1.1, f"{side}x{side}{note}", ha="center", va="top", fontsize=8)
         if position + 1 < len(sides):
             going_down = position + 1 < len(sizes)
             start, end = left + box_width + 0.08, left + box_width + gap - 0.08
-            axis.annotate("", xy=(end, 0), xytext=(start, 0), arrowprops={"arrowstyle": "->"})
             label = down_label if going_down else up_label
-            axis.text((start + end) / 2, 0.1, label, ha="center", va="bottom", fontsize=9)
+            arrow(axis, (start, 0.0), (end, 0.0), label=label, label_gap=0.1, font_size=9)
     encoder_middle = (len(sizes) - 1) * (box_width + gap) / 2 + box_width / 2
     decoder_middle = (len(sizes) - 1 + (len(sides) - 1)) * (box_width + gap) / 2 + box_width / 2
-    axis.text(encoder_middle, 1.25, "encoder (downsampling)", ha="center", color="#08519c")
-    axis.text(decoder_middle, 1.25, "decoder (upsampling)", ha="center", color="#a63603")
-    axis.set_xlim(-0.3, len(sides) * (box_width + gap) - gap + 0.3)
-    axis.set_ylim(-1.7, 1.5)
-    axis.axis("off")
+    axis.text(encoder_middle, 1.25, "encoder (downsampling)", ha="center", color=ENCODER_TEXT_COLOR)
+    axis.text(decoder_middle, 1.25, "decoder (upsampling)", ha="center", color=DECODER_TEXT_COLOR)
+    finish_axis(axis, (-0.3, len(sides) * (box_width + gap) - gap + 0.3), (-1.7, 1.5), equal_aspect=False)
     figure.tight_layout()
     return figure

@@ -17,6 +17,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from segedu.plots.primitives import (
+    DECODER_COLOR,
+    ENCODER_COLOR,
+    NOTE_COLOR,
+    PREDICTION_COLOR,
+    arrow,
+    box,
+    diagram_figure,
+    finish_axis,
+    sum_node,
+)
+
 if TYPE_CHECKING:  # matplotlib is imported only when a figure is drawn
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
@@ -30,63 +42,46 @@ FCN_SKIPS: dict[str, tuple[str, ...]] = {"32s": (), "16s": ("pool4",), "8s": ("p
 _ENCODER = (("image", 1), ("pool1", 2), ("pool2", 4), ("pool3", 8), ("pool4", 16), ("pool5", 32), ("conv7", 32))
 _COLUMN = {name: index * 1.9 for index, (name, _) in enumerate(_ENCODER)}  # x position of each layer
 _ENCODER_Y, _DECODER_Y = 1.6, -1.4
-_ENCODER_COLOR, _SCORE_COLOR, _OUTPUT_COLOR = "#9ecae1", "#fdae6b", "#a1d99b"
+_BOX_WIDTH = 0.6
 
 
 def _box_height(stride: int) -> float:
     return 1.8 / stride**0.5  # square-root scale keeps the 1/32 maps visible
 
 
-def _box(axis: Axes, x: float, y: float, height: float, color: str, label: str, note: str) -> None:
-    from matplotlib.patches import Rectangle
-
-    axis.add_patch(Rectangle((x - 0.3, y - height / 2), 0.6, height, facecolor=color, edgecolor="black"))
-    axis.text(x, y + height / 2 + 0.12, label, ha="center", va="bottom", fontsize=8)
-    axis.text(x, y - height / 2 - 0.12, note, ha="center", va="top", fontsize=7, color="dimgray")
-
-
-def _arrow(axis: Axes, start: tuple[float, float], end: tuple[float, float], label: str = "", **text: object) -> None:
-    axis.annotate("", xy=end, xytext=start, arrowprops=dict(arrowstyle="->", color="black", lw=1.2))
-    if label:
-        middle = ((start[0] + end[0]) / 2, (start[1] + end[1]) / 2)
-        axis.text(*middle, label, fontsize=8, **{"ha": "center", "va": "bottom", **text})
+def _arrow(axis: Axes, start: tuple[float, float], end: tuple[float, float], label: str = "",
+           side: str = "above") -> None:
+    arrow(axis, start, end, width=1.2, label=label, label_side=side)
 
 
 def _draw_variant(axis: Axes, variant: str) -> None:
-    from matplotlib.patches import Circle
-
     for index, (name, stride) in enumerate(_ENCODER):
         x = _COLUMN[name]
         note = "input" if stride == 1 else f"1/{stride}"
-        _box(axis, x, _ENCODER_Y, _box_height(stride), _ENCODER_COLOR, name, note)
+        box(axis, (x, _ENCODER_Y), _BOX_WIDTH, _box_height(stride), ENCODER_COLOR, above=name, below=note)
         if index:
             previous = _COLUMN[_ENCODER[index - 1][0]]
             _arrow(axis, (previous + 0.32, _ENCODER_Y), (x - 0.32, _ENCODER_Y))
     # conv7 -> class scores at 1/32 (score_fr, a 1x1 conv)
     x_score = _COLUMN["conv7"]
-    _box(axis, x_score, _DECODER_Y, _box_height(32), _SCORE_COLOR, "", "scores 1/32")
-    _arrow(axis, (x_score, _ENCODER_Y - 0.4), (x_score, _DECODER_Y + 0.4), " 1x1 conv", ha="left", va="center")
+    box(axis, (x_score, _DECODER_Y), _BOX_WIDTH, _box_height(32), DECODER_COLOR, below="scores 1/32")
+    _arrow(axis, (x_score, _ENCODER_Y - 0.4), (x_score, _DECODER_Y + 0.4), " 1x1 conv", side="right")
     current_x, current_stride = x_score, 32
     for pool in FCN_SKIPS[variant]:  # each skip: 2x upsampling, then add that pool's 1x1-conv scores
         x_sum, stride = _COLUMN[pool], current_stride // 2
-        axis.add_patch(Circle((x_sum, _DECODER_Y), 0.22, facecolor="white", edgecolor="black"))
-        axis.text(x_sum, _DECODER_Y, "+", ha="center", va="center", fontsize=11)
-        axis.text(x_sum, _DECODER_Y - 0.35, f"1/{stride}", ha="center", va="top", fontsize=7, color="dimgray")
+        sum_node(axis, (x_sum, _DECODER_Y), 0.22)
+        axis.text(x_sum, _DECODER_Y - 0.35, f"1/{stride}", ha="center", va="top", fontsize=7, color=NOTE_COLOR)
         _arrow(axis, (current_x - 0.32, _DECODER_Y), (x_sum + 0.25, _DECODER_Y), "2x up")
         pool_bottom = _ENCODER_Y - _box_height(stride) / 2
-        _arrow(axis, (x_sum, pool_bottom - 0.35), (x_sum, _DECODER_Y + 0.25), " 1x1\n conv",
-               ha="left", va="center")
+        _arrow(axis, (x_sum, pool_bottom - 0.35), (x_sum, _DECODER_Y + 0.25), " 1x1\n conv", side="right")
         current_x, current_stride = x_sum, stride
     x_out = _COLUMN["image"]
-    _box(axis, x_out, _DECODER_Y, _box_height(1), _OUTPUT_COLOR, "", "prediction\nH x W")
+    box(axis, (x_out, _DECODER_Y), _BOX_WIDTH, _box_height(1), PREDICTION_COLOR, below="prediction\nH x W")
     start = current_x - (0.32 if current_stride == 32 else 0.25)
     _arrow(axis, (start, _DECODER_Y), (x_out + 0.32, _DECODER_Y), f"{current_stride}x up (bilinear init.)")
     used = " + ".join(("conv7",) + FCN_SKIPS[variant])
     axis.set_title(f"FCN-{variant}: prediction from {used}, final upsampling {current_stride}x", fontsize=10)
-    axis.set_xlim(-0.8, _COLUMN["conv7"] + 1.4)
-    axis.set_ylim(_DECODER_Y - 1.4, _ENCODER_Y + 1.5)
-    axis.set_aspect("equal")
-    axis.axis("off")
+    finish_axis(axis, (-0.8, _COLUMN["conv7"] + 1.4), (_DECODER_Y - 1.4, _ENCODER_Y + 1.5))
 
 
 def fcn_skip_diagram(variants: Sequence[str] = ("32s", "16s", "8s")) -> Figure:
@@ -98,14 +93,12 @@ def fcn_skip_diagram(variants: Sequence[str] = ("32s", "16s", "8s")) -> Figure:
     Returns:
         The figure (close it with ``matplotlib.pyplot.close(figure)``).
     """
-    import matplotlib.pyplot as plt
-
     variants = list(variants)
     unknown = [variant for variant in variants if variant not in FCN_SKIPS]
     if not variants or unknown:
         raise ValueError(f"variants must be a non-empty list of '32s', '16s', '8s'; got {variants}")
-    figure, axes = plt.subplots(len(variants), 1, figsize=(9.0, 2.9 * len(variants)), squeeze=False)
-    for axis, variant in zip(axes[:, 0], variants):
+    figure, axes = diagram_figure(len(variants), 1, (9.0, 2.9 * len(variants)))
+    for axis, variant in zip(axes, variants):
         _draw_variant(axis, variant)
     figure.tight_layout()
     return figure

@@ -1,8 +1,9 @@
-"""Turn label masks into pictures: a fixed colour palette, colour masks and overlays.
+"""Turn label masks into pictures: a fixed colour palette, colour masks, instance maps and overlays.
 
 Every class index gets the same colour everywhere in the course, so a "square" is always the
 same orange in every lesson. Index 0 (background) is near-black and index 255 (the ignore
-index) is white.
+index) is white. Instance maps (one id per object) get their own colours,
+:data:`INSTANCE_COLORS`, so they are never mistaken for class masks.
 
 Example:
     >>> from segedu.datasets import ShapesScenes
@@ -19,10 +20,20 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from segedu.plots.pictures import as_numpy, to_picture
+
 if TYPE_CHECKING:  # matplotlib is imported only when a figure is drawn
     from matplotlib.figure import Figure
 
-__all__ = ["IGNORE_COLOR", "PALETTE", "colorize", "overlay", "show_samples"]
+__all__ = [
+    "IGNORE_COLOR",
+    "INSTANCE_COLORS",
+    "PALETTE",
+    "colorize",
+    "colorize_instances",
+    "overlay",
+    "show_samples",
+]
 
 IGNORE_COLOR = (255, 255, 255)
 
@@ -55,15 +66,6 @@ PALETTE: np.ndarray = _build_palette()
 PALETTE.flags.writeable = False  # a shared constant: refuse accidental edits
 
 
-def _to_numpy(array: Any, name: str) -> np.ndarray:
-    """Accept a tensor or an array-like and return a numpy array on the CPU."""
-    if isinstance(array, torch.Tensor):
-        return array.detach().cpu().numpy()
-    if isinstance(array, np.ndarray):
-        return array
-    raise ValueError(f"{name} must be a torch.Tensor or numpy.ndarray; got {type(array).__name__}")
-
-
 def colorize(mask: torch.Tensor | np.ndarray) -> np.ndarray:
     """Paint each pixel of a label mask with its class colour from :data:`PALETTE`.
 
@@ -76,7 +78,7 @@ def colorize(mask: torch.Tensor | np.ndarray) -> np.ndarray:
     Shape:
         mask (H, W) -> (H, W, 3) uint8.
     """
-    labels = _to_numpy(mask, "mask")
+    labels = as_numpy(mask, "mask")
     if labels.ndim != 2:
         raise ValueError(f"mask must have shape (H, W); got shape {tuple(labels.shape)}")
     if not (np.issubdtype(labels.dtype, np.integer) or labels.dtype == np.bool_):
@@ -89,30 +91,50 @@ def colorize(mask: torch.Tensor | np.ndarray) -> np.ndarray:
     return PALETTE[labels]
 
 
-def _image_to_hwc(image: torch.Tensor | np.ndarray) -> np.ndarray:
-    """Return an (H, W, 3) float image in [0, 1] from (C, H, W) tensors or HWC arrays."""
-    if isinstance(image, torch.Tensor):
-        if image.ndim != 3 or image.shape[0] not in (1, 3):
-            raise ValueError(
-                f"image tensor must have shape (C, H, W) with C = 1 or 3; got {tuple(image.shape)}"
-            )
-        pixels = image.detach().cpu().permute(1, 2, 0).numpy()  # (H, W, C)
-    else:
-        pixels = _to_numpy(image, "image")
-        if pixels.ndim == 2:
-            pixels = pixels[:, :, None]  # (H, W, 1)
-        if pixels.ndim != 3 or pixels.shape[2] not in (1, 3):
-            raise ValueError(
-                f"image array must have shape (H, W), (H, W, 1) or (H, W, 3); got {pixels.shape}"
-            )
-    if pixels.dtype == np.uint8:
-        pixels = pixels / 255.0
-    pixels = pixels.astype(np.float64)
-    if pixels.size and (pixels.min() < 0.0 or pixels.max() > 1.0):
-        raise ValueError(
-            f"float image values must be in [0, 1]; found [{pixels.min():.3g}, {pixels.max():.3g}]"
-        )
-    return np.broadcast_to(pixels, pixels.shape[:2] + (3,))  # grey -> RGB
+# Colours for instance ids 1, 2, ... (cycled), chosen to differ from each other; they are not
+# the class colours of PALETTE, so an instance picture is never mistaken for a mask.
+INSTANCE_COLORS: np.ndarray = np.array(
+    [
+        (255, 127, 14),  # orange
+        (31, 119, 180),  # blue
+        (44, 160, 44),  # green
+        (214, 39, 40),  # red
+        (148, 103, 189),  # purple
+        (23, 190, 207),  # teal
+        (227, 119, 194),  # pink
+        (188, 189, 34),  # olive
+        (140, 86, 75),  # brown
+        (174, 199, 232),  # light blue
+    ],
+    dtype=np.uint8,
+)
+INSTANCE_COLORS.flags.writeable = False
+_INSTANCE_BACKGROUND = np.array((20, 20, 20), dtype=np.uint8)
+
+
+def colorize_instances(instances: torch.Tensor | np.ndarray) -> np.ndarray:
+    """Paint each object in its own colour (ids cycle through :data:`INSTANCE_COLORS`).
+
+    Args:
+        instances: Object id per pixel, 0 = background (near-black).
+
+    Returns:
+        The colour picture, uint8.
+
+    Shape:
+        instances (H, W) -> (H, W, 3).
+    """
+    ids = as_numpy(instances, "instances")
+    if ids.ndim != 2:
+        raise ValueError(f"instances must have shape (H, W); got shape {tuple(ids.shape)}")
+    if not np.issubdtype(ids.dtype, np.integer):
+        raise ValueError(f"instances must hold integer object ids; got dtype {ids.dtype}")
+    ids = ids.astype(np.int64)
+    if ids.size and ids.min() < 0:
+        raise ValueError(f"instance ids must be >= 0; found {ids.min()}")
+    colors = INSTANCE_COLORS[(ids - 1) % len(INSTANCE_COLORS)]  # (H, W, 3)
+    colors[ids == 0] = _INSTANCE_BACKGROUND
+    return colors
 
 
 def overlay(
@@ -139,7 +161,7 @@ def overlay(
     """
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f"alpha must be in [0, 1]; got {alpha}")
-    pixels = _image_to_hwc(image)  # (H, W, 3)
+    pixels = to_picture(image).astype(np.float64, copy=False)  # (H, W, 3)
     colors = colorize(mask) / 255.0  # (H, W, 3)
     if pixels.shape != colors.shape:
         raise ValueError(
@@ -147,7 +169,7 @@ def overlay(
         )
     blended = (1.0 - alpha) * pixels + alpha * colors
     if skip_background:
-        background = _to_numpy(mask, "mask") == 0  # (H, W)
+        background = as_numpy(mask, "mask") == 0  # (H, W)
         blended[background] = pixels[background]
     return blended
 
@@ -177,7 +199,7 @@ def show_samples(
     figure, axes = plt.subplots(len(indices), 3, figsize=(7.5, 2.5 * len(indices)), squeeze=False)
     for row, index in enumerate(indices):
         image, mask = dataset[index]
-        axes[row, 0].imshow(_image_to_hwc(image))
+        axes[row, 0].imshow(to_picture(image).astype(np.float64, copy=False))
         axes[row, 1].imshow(colorize(mask))
         axes[row, 2].imshow(overlay(image, mask, alpha))
         axes[row, 0].set_ylabel(f"item {index}")

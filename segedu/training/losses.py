@@ -7,6 +7,8 @@ wrong shape or a stray label value fails with a message that says what to fix.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -21,7 +23,7 @@ def pixel_cross_entropy(
     target: Tensor,
     *,
     ignore_index: int | None = IGNORE_INDEX,
-    class_weights: Tensor | None = None,
+    class_weights: Tensor | Sequence[float] | None = None,
 ) -> Tensor:
     """Cross-entropy averaged over labelled pixels: mean of ``-log softmax(logits)[target]``.
 
@@ -34,7 +36,9 @@ def pixel_cross_entropy(
         logits: Unnormalised class scores.
         target: Class indices, or ``ignore_index`` for pixels to skip.
         ignore_index: Value marking unlabelled pixels, or ``None``.
-        class_weights: Optional non-negative weight per class, e.g. to up-weight rare classes.
+        class_weights: Optional non-negative, finite weight per class (a tensor, list or array),
+            e.g. to up-weight rare classes; at least one class present in ``target`` needs a
+            positive weight.
 
     Returns:
         Scalar loss.
@@ -46,16 +50,18 @@ def pixel_cross_entropy(
     """
     _check_logits_and_target(logits, target, ignore_index)
     num_classes = logits.shape[1]
+    labelled = target != ignore_index if ignore_index is not None else torch.ones_like(target, dtype=torch.bool)
+    if not bool(labelled.any()):
+        return logits.sum() * 0.0  # nothing labelled: zero loss, zero gradient
     weight = None
     if class_weights is not None:
-        if class_weights.shape != (num_classes,) or bool((class_weights < 0).any()):
+        weight = _check_class_weights(class_weights, num_classes).to(device=logits.device, dtype=logits.dtype)
+        present = target[labelled].long().unique()  # (P,) classes in this batch
+        if not bool((weight[present] > 0).any()):
             raise ValueError(
-                f"class_weights must be {num_classes} non-negative numbers, one per class; "
-                f"got shape {tuple(class_weights.shape)}"
+                f"class_weights are 0 for every class present in target ({present.tolist()}), so the "
+                "weighted mean is 0/0; give at least one present class a positive weight"
             )
-        weight = class_weights.to(device=logits.device, dtype=logits.dtype)
-    if ignore_index is not None and not bool((target != ignore_index).any()):
-        return logits.sum() * 0.0  # nothing labelled: zero loss, zero gradient
     return F.cross_entropy(
         logits,
         target.long(),
@@ -117,10 +123,12 @@ class CrossEntropyLoss2d(nn.Module):
         class_weights: Optional ``(K,)`` weights, stored as a buffer (moves with ``.to()``).
     """
 
-    def __init__(self, ignore_index: int | None = IGNORE_INDEX, class_weights: Tensor | None = None) -> None:
+    def __init__(
+        self, ignore_index: int | None = IGNORE_INDEX, class_weights: Tensor | Sequence[float] | None = None
+    ) -> None:
         super().__init__()
         self.ignore_index = ignore_index
-        weights = None if class_weights is None else torch.as_tensor(class_weights)
+        weights = None if class_weights is None else _check_class_weights(class_weights, None)
         self.register_buffer("class_weights", weights)
 
     def forward(self, logits: Tensor, target: Tensor) -> Tensor:
@@ -172,3 +180,27 @@ def _check_logits_and_target(logits: Tensor, target: Tensor, ignore_index: int |
             f"{tuple(logits.shape)}; got {tuple(target.shape)}"
         )
     check_labels(target, num_classes, ignore_index, name="target")
+
+
+def _check_class_weights(class_weights: Tensor | Sequence[float], num_classes: int | None) -> Tensor:
+    """``class_weights`` as a float tensor ``(K,)`` of finite, non-negative numbers, not all zero."""
+    try:
+        weights = torch.as_tensor(class_weights, dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError):
+        raise TypeError(
+            f"class_weights must be a tensor, list or array of numbers, one per class; "
+            f"got {type(class_weights).__name__}"
+        ) from None
+    expected = "K" if num_classes is None else num_classes
+    if weights.ndim != 1 or (num_classes is not None and weights.shape[0] != num_classes):
+        raise ValueError(
+            f"class_weights must be {expected} non-negative numbers, one per class; got shape {tuple(weights.shape)}"
+        )
+    if not bool(torch.isfinite(weights).all()):
+        raise ValueError(f"class_weights must be finite; got {weights.tolist()} (replace NaN/inf, e.g. with 1.0)")
+    if bool((weights < 0).any()):
+        raise ValueError(f"class_weights must be non-negative; got {weights.tolist()}")
+    if not bool((weights > 0).any()):
+        raise ValueError(f"class_weights are all 0 ({weights.tolist()}); give at least one class a positive weight")
+    keep_dtype = isinstance(class_weights, Tensor) and class_weights.is_floating_point()
+    return weights.to(class_weights.dtype) if keep_dtype else weights.float()  # (K,)

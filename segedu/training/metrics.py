@@ -60,6 +60,8 @@ def confusion_matrix(
         target: True class indices, or ``ignore_index`` for unlabelled pixels.
         num_classes: Number of classes ``K``.
         ignore_index: Target value to skip, or ``None`` (then every target pixel must be a class).
+            ``pred`` is checked only where the target is labelled; at ignored pixels it may hold
+            anything, e.g. ``ignore_index`` itself.
         valid_mask: Optional bool mask; only pixels where it is ``True`` are counted, e.g. a
             :func:`boundary_band` to score the pixels near object boundaries.
 
@@ -77,7 +79,8 @@ def confusion_matrix(
             "it looks like per-class scores. Convert them with segedu.core.encoding.to_labels(pred) first."
         )
     check_labels(target, num_classes, ignore_index, name="target")
-    check_labels(pred, num_classes, ignore_index=None, name="pred")
+    if not isinstance(pred, Tensor):
+        raise ValueError(f"pred must be a torch.Tensor; got {type(pred).__name__}")
     if pred.shape != target.shape:
         raise ValueError(
             f"pred and target must have the same shape; got {tuple(pred.shape)} and {tuple(target.shape)}"
@@ -85,6 +88,8 @@ def confusion_matrix(
     counted = torch.ones_like(target, dtype=torch.bool)  # (B, H, W)
     if ignore_index is not None:
         counted = target != ignore_index
+    # Only labelled pixels are checked: any prediction at an ignored pixel is never counted.
+    check_labels(pred.to(target.device)[counted], num_classes, ignore_index=None, name="pred")
     if valid_mask is not None:
         if valid_mask.dtype != torch.bool or valid_mask.shape != target.shape:
             raise ValueError(

@@ -2,18 +2,20 @@
 
 A recipe fixes everything about a run: the model and its size, the dataset, the number of
 optimiser steps, batch size, learning rate and seed. ``segedu train MODEL DATASET`` runs one and
-writes ``segedu/training/checkpoints/MODEL-DATASET.pt`` plus its entry in ``manifest.json`` (sha256,
-settings, test-split metrics), which :func:`segedu.training.pretrained` checks when loading.
+writes a new file ``runs/MODEL-DATASET-<time>.pt``; ``--ship --force`` instead replaces the shipped
+``segedu/training/checkpoints/MODEL-DATASET.pt`` and its entry in ``manifest.json`` (sha256, the full
+command, settings, test-split metrics), which :func:`segedu.training.shipped.pretrained` checks when loading.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-import os
 import platform
-import tempfile
+import sys
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,20 +23,21 @@ from typing import Any
 import torch
 from torch.utils.data import Dataset
 
+from segedu.training import shipped
+from segedu.training.checkpoints import check_output_path, save_checkpoint
+from segedu.training.evaluation import evaluate
+from segedu.training.loop import fit
+
 __all__ = [
-    "CHECKPOINT_DIR",
     "Recipe",
     "RECIPES",
     "checkpoint_table_markdown",
     "offline_dataset",
-    "read_manifest",
     "train_recipe",
     "train_from_command_line",
     "training_scenes",
 ]
 
-CHECKPOINT_DIR = Path(__file__).resolve().parent / "checkpoints"
-MANIFEST = "manifest.json"
 
 # Model sizes are chosen so that every checkpoint stays well under 5 MB.
 _MODEL_KWARGS: dict[str, dict[str, Any]] = {
@@ -56,7 +59,7 @@ class Recipe:
         steps: Optimiser steps.
         batch_size: Images per step.
         lr: Adam's initial learning rate.
-        lr_schedule: See :func:`segedu.training.train.fit` (cosine decay to 0 by default).
+        lr_schedule: See :func:`segedu.training.loop.fit` (cosine decay to 0 by default).
         seed: Seed for initialisation and shuffling.
         model_kwargs: Extra constructor arguments (sizes).
     """
@@ -113,12 +116,6 @@ def training_scenes(name: str, length: int) -> Dataset:
     raise ValueError(f"dataset must be 'shapes' or 'digits'; got {name!r}")
 
 
-def read_manifest(directory: Path = CHECKPOINT_DIR) -> dict[str, Any]:
-    """Return the manifest of shipped checkpoints (an empty dict if there is none)."""
-    path = directory / MANIFEST
-    return json.loads(path.read_text()) if path.exists() else {}
-
-
 _DISPLAY_NAMES = {"fcn32s": "FCN-32s", "fcn16s": "FCN-16s", "fcn8s": "FCN-8s", "segnet": "SegNet", "unet": "U-Net"}
 
 
@@ -126,7 +123,7 @@ def checkpoint_table_markdown(manifest: dict[str, Any] | None = None) -> str:
     """The README's table of shipped checkpoints: test-split scores, training steps, parameters."""
     from segedu.models import get_model
 
-    manifest = read_manifest() if manifest is None else manifest
+    manifest = shipped.read_manifest() if manifest is None else manifest
     lines = [
         "| model | shapes mean IoU | shapes pixel acc. | digits mean IoU | digits pixel acc. "
         "| steps (shapes / digits) | parameters (shapes) |",
@@ -148,18 +145,6 @@ def checkpoint_table_markdown(manifest: dict[str, Any] | None = None) -> str:
     return "\n".join(lines)
 
 
-def _write_manifest(manifest: dict[str, Any], directory: Path) -> None:
-    """Write the manifest atomically (temporary file + rename)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".manifest-", suffix=".tmp")
-    with os.fdopen(handle, "w") as file:
-        json.dump(manifest, file, indent=2, sort_keys=True)
-        file.write("\n")
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(temporary, directory / MANIFEST)
-
-
 @torch.no_grad()
 def _round_to_half_precision(model: torch.nn.Module) -> None:
     """Round every floating-point weight and buffer to the nearest float16 value, in place."""
@@ -172,41 +157,61 @@ def train_recipe(
     recipe: Recipe,
     *,
     output: Path | None = None,
+    ship: bool = False,
+    force: bool = False,
     device: str | None = None,
     threads: int = 1,
     progress: bool = True,
 ) -> dict[str, Any]:
     """Run ``recipe``, score the model on the test split and save the checkpoint.
 
+    The output is checked before the first step (a folder, an existing file or an unwritable
+    place fails at once) and written atomically. If the run is interrupted (Ctrl-C) or crashes,
+    the weights learned so far are saved next to the output as ``NAME.partial.pt`` and the
+    interruption or error is raised again.
+
     Args:
         recipe: What to train.
-        output: Checkpoint path; default ``CHECKPOINT_DIR / f"{model}-{dataset}.pt"``, which
-            also updates the manifest.
+        output: Checkpoint path; default ``runs/MODEL-DATASET-YYYYmmdd-HHMMSS.pt`` in the
+            current folder. Must be ``None`` with ``ship``.
+        ship: Replace the shipped checkpoint ``CHECKPOINT_DIR / "MODEL-DATASET.pt"`` and its
+            manifest entry (with ``force``, since that file exists).
+        force: Allow replacing an existing file.
         device: Where to train (default: best available).
-        threads: CPU threads for PyTorch.
+        threads: CPU threads for PyTorch, at least 1.
         progress: Show a progress bar.
 
     Returns:
-        The manifest entry: file, sha256, settings and test metrics.
-    """
-    from segedu.models import get_model
-    from segedu.core.seeding import seed_everything
-    from segedu.training.train import evaluate, fit, save_checkpoint
+        The manifest entry: file, sha256, settings, the full command and test metrics.
 
+    Raises:
+        ValueError: If the output cannot be written, or the arguments do not fit together.
+    """
+    from segedu.core.seeding import seed_everything
+    from segedu.models import get_model
+
+    path = _output_path(recipe, output, ship=ship, force=force)
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"threads must be a positive int; got {threads!r}")
     torch.set_num_threads(threads)
     seed_everything(recipe.seed)
     train_data = training_scenes(recipe.dataset, recipe.steps * recipe.batch_size)
     val_data = offline_dataset(recipe.dataset, "val")
     test_data = offline_dataset(recipe.dataset, "test")
     channels = val_data.channels
-    model = get_model(
-        recipe.model, in_channels=channels, num_classes=val_data.num_classes, **recipe.model_kwargs
-    )
+    model_kwargs = {"in_channels": channels, "num_classes": val_data.num_classes, **recipe.model_kwargs}
+    model = get_model(recipe.model, **model_kwargs)
+    metadata = {
+        "model": recipe.model, "dataset": recipe.dataset, "model_kwargs": model_kwargs, "recipe": asdict(recipe)
+    }
     started = time.perf_counter()
-    history = fit(
-        model, train_data, val_data, max_steps=recipe.steps, lr=recipe.lr, lr_schedule=recipe.lr_schedule,
-        batch_size=recipe.batch_size, seed=recipe.seed, device=device, progress=progress,
-    )
+    with _partial_checkpoint_on_failure(model, path, metadata):
+        history = fit(
+            model, train_data, val_data, max_steps=recipe.steps, lr=recipe.lr, lr_schedule=recipe.lr_schedule,
+            batch_size=recipe.batch_size, seed=recipe.seed, device=device, progress=progress,
+        )
+        if history.stop_reason == "interrupted":
+            raise KeyboardInterrupt
     seconds = time.perf_counter() - started
     model.cpu().eval()
     _round_to_half_precision(model)  # score exactly the weights that are shipped (float16 on disk)
@@ -214,45 +219,94 @@ def train_recipe(
     rounded = {key: round(float(value), 4) for key, value in metrics.items() if key != "iou_per_class"}
     rounded["iou_per_class"] = [round(float(value), 4) for value in metrics["iou_per_class"]]
     entry: dict[str, Any] = {
-        "model": recipe.model,
-        "dataset": recipe.dataset,
-        "model_kwargs": {"in_channels": channels, "num_classes": val_data.num_classes, **recipe.model_kwargs},
-        "recipe": asdict(recipe),
-        "command": f"segedu train {recipe.model} {recipe.dataset} --seed {recipe.seed} --threads {threads}",
+        **metadata,
+        "command": _command_line(recipe, threads=threads, device=device, ship=ship, force=force),
         "test_metrics": rounded,
         "final_val_mean_iou": round(float(history.val_metrics[-1]["mean_iou"]), 4) if history.val_metrics else None,
         "train_seconds": round(seconds, 1),
         "trained_on": f"{platform.machine()}, torch {torch.__version__}, {threads} threads, {device or 'auto'}",
+        "file": path.name,
     }
-    default = output is None
-    path = CHECKPOINT_DIR / f"{recipe.model}-{recipe.dataset}.pt" if default else Path(output)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    entry["file"] = path.name
-    metadata = {key: entry[key] for key in ("model", "dataset", "model_kwargs", "recipe")}
     entry["sha256"] = save_checkpoint(model, path, metadata=metadata, half_precision=True)
-    if default:
-        manifest = read_manifest()
-        manifest[f"{recipe.model}-{recipe.dataset}"] = entry
-        _write_manifest(manifest, CHECKPOINT_DIR)
+    if ship:
+        shipped.update_manifest(f"{recipe.model}-{recipe.dataset}", entry)
+    else:
+        entry["path"] = str(path)
     return entry
 
 
 def train_from_command_line(arguments: argparse.Namespace) -> int:
-    """Handle ``segedu train MODEL DATASET [--steps N] [--seed S] ...``."""
+    """Handle ``segedu train MODEL DATASET [--steps N] [--seed S] [--output PATH | --ship] [--force] ...``.
+
+    Raises:
+        ValueError: On an unknown model or an output that cannot be written (before training).
+    """
     key = (arguments.model, arguments.dataset)
     if key in RECIPES:
         recipe = RECIPES[key]
     else:
         from segedu.models import list_models
 
-        if arguments.model not in list_models(segmentation_only=True):
-            raise SystemExit(f"unknown model {arguments.model!r}; choose from {list_models(segmentation_only=True)}")
+        choices = list_models(segmentation_only=True)
+        if arguments.model not in choices:
+            raise ValueError(f"unknown model {arguments.model!r}; choose one of {choices}")
         recipe = Recipe(arguments.model, arguments.dataset, steps=_STEPS[arguments.dataset])
     overrides: dict[str, Any] = {"seed": arguments.seed}
     if arguments.steps is not None:
         overrides["steps"] = arguments.steps
     recipe = Recipe(**{**asdict(recipe), **overrides})
-    output = Path(arguments.output) if arguments.output else None
-    entry = train_recipe(recipe, output=output, device=arguments.device, threads=arguments.threads)
+    entry = train_recipe(
+        recipe, output=Path(arguments.output) if arguments.output else None, ship=arguments.ship,
+        force=arguments.force, device=arguments.device, threads=arguments.threads,
+    )
     print(json.dumps(entry, indent=2))
     return 0
+
+
+def _output_path(recipe: Recipe, output: Path | None, *, ship: bool, force: bool) -> Path:
+    """Where the checkpoint goes, checked for writability before any training."""
+    if ship and output is not None:
+        raise ValueError("pass either --ship (replace the shipped checkpoint) or --output PATH, not both")
+    if ship:
+        path = shipped.CHECKPOINT_DIR / f"{recipe.model}-{recipe.dataset}.pt"
+        if path.exists() and not force:
+            raise ValueError(
+                f"{path} is a shipped checkpoint; add --force to replace it (and its manifest entry), "
+                "or drop --ship to write a new file under runs/"
+            )
+    elif output is None:
+        path = Path("runs") / f"{recipe.model}-{recipe.dataset}-{time.strftime('%Y%m%d-%H%M%S')}.pt"
+    else:
+        path = Path(output)
+    return check_output_path(path, overwrite=force)
+
+
+def _command_line(recipe: Recipe, *, threads: int, device: str | None, ship: bool, force: bool) -> str:
+    """The full ``segedu train`` command that reproduces this run."""
+    words = ["segedu train", recipe.model, recipe.dataset, f"--steps {recipe.steps}", f"--seed {recipe.seed}"]
+    words.append(f"--threads {threads}")
+    if device is not None:
+        words.append(f"--device {device}")
+    words += ["--ship"] * ship + ["--force"] * force
+    return " ".join(words)
+
+
+@contextlib.contextmanager
+def _partial_checkpoint_on_failure(model: torch.nn.Module, path: Path, metadata: dict[str, Any]) -> Iterator[None]:
+    """On Ctrl-C or an error, save the model's weights as ``NAME.partial.pt`` before re-raising."""
+    try:
+        yield
+    except BaseException as error:
+        partial = path.with_name(f"{path.stem}.partial.pt")
+        counter = 1
+        while partial.exists():
+            counter += 1
+            partial = path.with_name(f"{path.stem}.partial-{counter}.pt")
+        try:
+            save_checkpoint(model, partial, metadata={**metadata, "partial": True})
+        except Exception as save_error:  # the original error matters more
+            error.add_note(f"the weights learned so far could not be saved: {save_error}")
+        else:
+            error.add_note(f"the weights learned so far are saved in {partial} (load_checkpoint reads it)")
+            print(f"segedu train: stopped early; the weights learned so far are saved in {partial}", file=sys.stderr)
+        raise

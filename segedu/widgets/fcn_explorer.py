@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from segedu.models.blocks import crop_to, pad_to_multiple
+from segedu.analysis.hooks import recording
 from segedu.models.fcn import FCN
 from segedu.widgets._toolkit import WidgetPanel, array_to_png, image_to_hwc
 
@@ -24,9 +24,20 @@ STAGE_LABELS: dict[str, str] = {
 }
 
 
+# Fused score maps are the inputs of the upsampler that follows each sum in FCN.forward.
+_FUSED_INPUT_OF: dict[str, dict[str, str]] = {
+    "32s": {},
+    "16s": {"fused_pool4": "upscore16"},
+    "8s": {"fused_pool4": "upscore_pool4", "fused_pool3": "upscore8"},
+}
+
+
 @torch.no_grad()
 def fcn_score_maps(model: FCN, images: Tensor) -> dict[str, Tensor]:
-    """Run an FCN step by step and keep the class scores of every decoder stage.
+    """Run an FCN once and keep the class scores of every decoder stage.
+
+    The scores are recorded from the model's own layers (:func:`segedu.analysis.hooks.recording`):
+    the output of ``score_fr`` and the inputs of the upsamplers that follow each skip sum.
 
     Args:
         model: An :class:`~segedu.models.FCN` of any variant (its train/eval mode is used as is).
@@ -35,7 +46,7 @@ def fcn_score_maps(model: FCN, images: Tensor) -> dict[str, Tensor]:
     Returns:
         ``"conv7"`` (scores of conv7, 1/32), ``"fused_pool4"`` (16s and 8s: upsampled conv7
         scores + pool4 scores, 1/16), ``"fused_pool3"`` (8s only, 1/8) and ``"final"``, which
-        equals ``model(images)``.
+        is ``model(images)``.
 
     Shape:
         images ``(B, C, H, W)`` -> maps ``(B, K, H' / s, W' / s)`` for stride ``s`` (H' = H padded to
@@ -43,22 +54,13 @@ def fcn_score_maps(model: FCN, images: Tensor) -> dict[str, Tensor]:
     """
     if not isinstance(model, FCN):
         raise TypeError(f"fcn_score_maps expects a segedu.models.FCN; got {type(model).__name__}")
-    x, size = pad_to_multiple(images, 32)  # (B, C, H', W')
-    pool3 = model.stage3(model.stage2(model.stage1(x)))  # (B, 4c, H'/8, W'/8)
-    pool4 = model.stage4(pool3)  # (B, 8c, H'/16, W'/16)
-    score = model.score_fr(model.fc7(model.fc6(model.stage5(pool4))))  # (B, K, H'/32, W'/32)
-    maps = {"conv7": score}
-    if model.variant == "32s":
-        maps["final"] = crop_to(model.upscore32(score), size)  # (B, K, H, W)
-        return maps
-    score = model.upscore2(score) + model.score_pool4(pool4)  # (B, K, H'/16, W'/16)
-    maps["fused_pool4"] = score
-    if model.variant == "16s":
-        maps["final"] = crop_to(model.upscore16(score), size)  # (B, K, H, W)
-        return maps
-    score = model.upscore_pool4(score) + model.score_pool3(pool3)  # (B, K, H'/8, W'/8)
-    maps["fused_pool3"] = score
-    maps["final"] = crop_to(model.upscore8(score), size)  # (B, K, H, W)
+    fused_inputs = _FUSED_INPUT_OF[model.variant]
+    upsamplers = list(fused_inputs.values())
+    with recording(model, ["score_fr"]) as outputs, recording(model, upsamplers, inputs=True) as inputs:
+        final = model(images)  # (B, K, H, W)
+    maps = {"conv7": outputs["score_fr"]}  # (B, K, H'/32, W'/32)
+    maps.update({stage: inputs[upsampler] for stage, upsampler in fused_inputs.items()})  # 1/16, 1/8
+    maps["final"] = final
     return maps
 
 
@@ -151,4 +153,4 @@ def fcn_explorer(models: Mapping[str, FCN], dataset: Any, *, index: int = 0, sca
 
 
 def _fused_stages(model: FCN) -> tuple[str, ...]:
-    return {"32s": (), "16s": ("fused_pool4",), "8s": ("fused_pool4", "fused_pool3")}[model.variant]
+    return tuple(_FUSED_INPUT_OF[model.variant])

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from torch import Tensor
 
-from segedu.widgets.activations import ReceptiveField
+from segedu.analysis.receptive_field import PixelReceptiveField
 
 __all__ = [
     "GRID_CHANNELS",
@@ -256,7 +256,7 @@ def mark_pixel(picture: np.ndarray, row: int, column: int, scale: int) -> np.nda
 
 
 def input_with_receptive_field(
-    image_rgb: np.ndarray, field: ReceptiveField, row: int, column: int, scale: int
+    image_rgb: np.ndarray, field: PixelReceptiveField, row: int, column: int, scale: int
 ) -> np.ndarray:
     """Draw the receptive field of output pixel (row, column) on the enlarged input.
 

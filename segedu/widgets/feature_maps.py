@@ -7,7 +7,7 @@ bar next to the input, the prediction and the true mask. A pixel probe shows the
 of that pixel's logit.
 
 Each sample is run through the model once, with hooks that keep every feature map and the
-autograd graph (:func:`segedu.widgets.activations.record_activations`); changing the layer,
+autograd graph (:func:`segedu.analysis.activations.record_activations`); changing the layer,
 channel, grid or probe reuses that recording and never runs the model again. The model and
 the gradients run on one CPU thread (restored afterwards): for one small image that is fastest.
 """
@@ -23,14 +23,15 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from segedu.widgets._toolkit import WidgetPanel, array_to_png
-from segedu.widgets.activations import (
+from segedu.analysis.activations import (
     ActivationRecording,
     expected_in_channels,
     explorable_layers,
-    receptive_field_from_recording,
     record_activations,
 )
+from segedu.analysis.receptive_field import pixel_receptive_field_from_recording
+from segedu.plots.pictures import to_picture, to_uint8
+from segedu.widgets._toolkit import WidgetPanel, array_to_png
 from segedu.widgets.feature_map_pictures import (
     GRID_CHANNELS,
     enlarge,
@@ -44,6 +45,7 @@ from segedu.widgets.feature_map_pictures import (
 )
 
 __all__ = ["feature_map_explorer"]
+
 
 @contextlib.contextmanager
 def _one_thread() -> Iterator[None]:
@@ -71,10 +73,7 @@ def _split_item(item: Any) -> tuple[Any, Any]:
 
 def _rgb(image: Tensor) -> np.ndarray:
     """(C, H, W) float in [0, 1], C = 1 or 3 -> (H, W, 3) uint8."""
-    array = image.detach().cpu().float().clamp(0, 1).permute(1, 2, 0).numpy()  # (H, W, C)
-    if array.shape[2] != 3:
-        array = array[:, :, :1].repeat(3, axis=2)
-    return (array * 255).round().astype(np.uint8)
+    return to_uint8(to_picture(image.detach().cpu().float(), clip=True))
 
 
 class _Recorder:
@@ -148,7 +147,7 @@ def feature_map_explorer(
 
     Args:
         model: Any segmentation model mapping ``(B, C_in, H, W)`` to logits ``(B, K, H, W)``,
-            e.g. ``segedu.models.get_model("unet", ...)`` or ``segedu.training.pretrained(...)``.
+            e.g. ``segedu.models.get_model("unet", ...)`` or ``segedu.training.shipped.pretrained(...)``.
         samples: A dataset of ``(image, mask)`` pairs (or of bare images), e.g. ShapesScenes.
             Layer labels give the feature-map sizes of the first sample.
         layer: Layer shown first (see ``panel.state["layers"]``); default: the first one run.
@@ -169,7 +168,7 @@ def feature_map_explorer(
         ``layers`` (names in the order the forward pass reaches them), ``channel``, ``grid``,
         ``channels_shown``, ``activation_shape``, ``value_range``, ``row``, ``column``,
         ``probabilities``, ``predicted_class``, ``true_class``, ``receptive_field``
-        (:class:`~segedu.widgets.activations.ReceptiveField`), ``receptive_field_box`` and
+        (:class:`~segedu.analysis.receptive_field.PixelReceptiveField`), ``receptive_field_box`` and
         ``forward_passes`` (how many times the model has run).
 
     Raises:
@@ -288,7 +287,7 @@ def feature_map_explorer(
         recording, image, mask = current()
         row, column = controls["row"].value, controls["column"].value
         with _one_thread():
-            field = receptive_field_from_recording(recording, row, column)
+            field = pixel_receptive_field_from_recording(recording, row, column)
         probabilities = recording.logits[0, :, row, column].detach().softmax(dim=0).cpu()  # (K,)
         prediction = recording.logits[0].detach().argmax(dim=0).cpu()  # (H, W)
         predicted = int(prediction[row, column])

@@ -111,7 +111,7 @@ def model_comparison(
     import ipywidgets as widgets
 
     from segedu.training.metrics import boundary_band
-    from segedu.training.train import predict
+    from segedu.training.evaluation import predict
     from segedu.plots.masks import colorize
 
     if not models:

@@ -16,7 +16,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from segedu.widgets._toolkit import WidgetPanel, array_to_png, image_to_hwc
+from segedu.plots.pictures import to_picture, to_uint8
+from segedu.widgets._toolkit import WidgetPanel, array_to_png
 
 __all__ = ["LOSS_CEILING", "score_explorer"]
 
@@ -92,9 +93,7 @@ def score_explorer(
     truth = mask.detach().cpu().long()  # (H, W)
     labelled = truth != IGNORE_INDEX  # (H, W)
     safe_truth = torch.where(labelled, truth, 0)  # (H, W), ignored -> any valid class
-    scene_rgb = (np.clip(image_to_hwc(image.detach().cpu()), 0, 1) * 255).round().astype(np.uint8)
-    if scene_rgb.shape[2] == 1:
-        scene_rgb = scene_rgb.repeat(3, axis=2)  # (H, W, 3)
+    scene_rgb = to_uint8(to_picture(image.detach().cpu().float(), clip=True))  # (H, W, 3)
     truth_rgb = colorize(truth)  # (H, W, 3)
 
     controls: dict[str, Any] = {

@@ -16,6 +16,7 @@ import torch
 
 from segedu.core.encoding import to_labels
 from segedu.models.unet import UNet
+from segedu.analysis.hooks import recording
 from segedu.analysis.unet_anatomy import skip_sources, zero_skips
 from segedu.plots.masks import colorize
 from segedu.widgets._toolkit import WidgetPanel, array_to_png, image_to_hwc
@@ -53,7 +54,7 @@ def skip_explorer(
     """
     import ipywidgets as widgets
 
-    if not isinstance(model, UNet) or not all(up.skip_connection for up in model.decoder.values()):
+    if not isinstance(model, UNet) or not all(getattr(model, name).skip_connection for name in skip_sources(model)):
         raise ValueError("model must be a segedu.models.UNet built with skip_connections=True")
     if not 0 <= index < len(dataset):
         raise ValueError(f"index must be in [0, {len(dataset)}); got {index}")
@@ -83,15 +84,9 @@ def skip_explorer(
     intact: dict[int, torch.Tensor] = {}  # the unchanged prediction of the scene shown
 
     def record_skip_shapes(image: torch.Tensor) -> None:
-        def keep(name: str) -> Any:
-            return lambda module, inputs: skip_shapes.__setitem__(name, tuple(inputs[1].shape[1:]))
-
-        handles = [model.decoder[name].register_forward_pre_hook(keep(name)) for name in sources]
-        try:
+        with recording(model, list(sources), inputs=True) as received:  # upK receives (x, skip)
             intact[scene_slider.value] = _predict(model, image, [])
-        finally:
-            for handle in handles:
-                handle.remove()
+        skip_shapes.update({name: tuple(received[name][1].shape[1:]) for name in sources})
 
     def show() -> None:
         image, mask = dataset[scene_slider.value]

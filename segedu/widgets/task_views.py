@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from segedu.plots.pictures import to_uint8
 from segedu.widgets._toolkit import WidgetPanel, array_to_png, image_to_hwc
 
 __all__ = ["TASKS", "task_views"]
@@ -72,8 +73,8 @@ def task_views(
     """
     import ipywidgets as widgets
 
-    from segedu.datasets.tasks import bounding_boxes, colorize_instances, image_labels, instances_per_class
-    from segedu.plots.masks import PALETTE, colorize
+    from segedu.datasets.tasks import bounding_boxes, image_labels, instances_per_class
+    from segedu.plots.masks import PALETTE, colorize, colorize_instances
 
     if not datasets:
         raise ValueError("datasets must name at least one dataset; got an empty mapping")
@@ -104,7 +105,7 @@ def task_views(
             height, width = picture.shape[0] * scale, picture.shape[1] * scale
             return _label_card(names, [PALETTE[value] for value in present], height, width)
         if toggle.value == "detection":
-            rgb = (np.broadcast_to(picture, picture.shape[:2] + (3,)) * 255).round().astype(np.uint8)
+            rgb = to_uint8(np.broadcast_to(picture, picture.shape[:2] + (3,)))
             return _draw_boxes(rgb, bounding_boxes(instances, mask), PALETTE)
         if toggle.value == "semantic":
             return colorize(mask)

@@ -66,6 +66,13 @@ def test_classifier_activations_end_in_the_model_output() -> None:
     assert activations["stage3"].shape == (2, 16, 4, 4) and activations["fc2"].shape == (2, 16)
     with torch.no_grad():
         torch.testing.assert_close(activations["scores"], model(images))
+        # Every intermediate result, recomputed layer by layer as TinyClassifier.forward writes it.
+        pool1, pool2, pool3 = model.stage_outputs(images)
+        fc1 = torch.relu(model.fc1(model.flatten(pool3)))
+        fc2 = torch.relu(model.fc2(fc1))
+    for name, expected in {"stage1": pool1, "stage2": pool2, "stage3": pool3, "fc1": fc1, "fc2": fc2}.items():
+        torch.testing.assert_close(activations[name], expected)
+    assert (activations["fc1"] >= 0).all()  # after the ReLU
 
 
 def test_classifier_head_is_the_rest_of_the_forward_pass() -> None:

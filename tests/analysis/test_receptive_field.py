@@ -1,13 +1,22 @@
-"""The receptive-field formula agrees with what autograd measures."""
+"""The receptive-field formulas (for a stack, for a model) agree with what autograd measures."""
 
 from __future__ import annotations
+
+from fractions import Fraction
 
 import pytest
 import torch
 from torch import nn
 
-from segedu.models import TinyClassifier
-from segedu.analysis.receptive_field import measured_receptive_field, receptive_field_table
+from segedu.analysis.activations import record_activations
+from segedu.analysis.receptive_field import (
+    measured_receptive_field,
+    pixel_receptive_field,
+    pixel_receptive_field_from_recording,
+    receptive_field_table,
+    stack_receptive_field,
+)
+from segedu.models import FullResolutionNet, TinyClassifier
 
 
 def _brute_force_size(layers: list[tuple[int, int, int]]) -> int:
@@ -81,3 +90,95 @@ def test_bad_models_are_refused() -> None:
         receptive_field_table(nn.Sequential(nn.ReLU()))
     with pytest.raises(ValueError, match="non-square kernel_size"):
         receptive_field_table(nn.Conv2d(1, 1, (3, 5)))
+
+
+# ----------------------------------------------------------------------------------------------
+# The formula for a list of (kernel_size, stride) layers
+# ----------------------------------------------------------------------------------------------
+
+
+def test_stack_formula_by_hand() -> None:
+    assert stack_receptive_field([]) == 1
+    assert stack_receptive_field([(3, 1)] * 10) == 21
+    # conv, conv (5 pixels), pool (+1 = 6, jump 2), conv (+4 = 10)
+    assert stack_receptive_field([(3, 1), (3, 1), (2, 2), (3, 1)]) == 10
+    # pool (2 pixels, jump 2), upsample (jump 1), conv: 3 upsampled pixels span 2 pooled ones = 4
+    assert stack_receptive_field([(2, 2), (1, Fraction(1, 2)), (3, 1)]) == 4
+    with pytest.raises(ValueError, match="kernel_size >= 1 and stride > 0"):
+        stack_receptive_field([(3, 0)])
+
+
+@pytest.mark.parametrize(
+    "layers",
+    [[(3, 1)] * 4, [(3, 1), (3, 1), (2, 2), (3, 1), (3, 1), (2, 2)], [(11, 4), (3, 2), (5, 1), (3, 2), (3, 1)]],
+)
+def test_stack_formula_equals_the_table_and_brute_force(layers: list[tuple[int, int]]) -> None:
+    modules = [nn.MaxPool2d(2) if layer == (2, 2) else nn.Conv2d(1, 1, layer[0], stride=layer[1]) for layer in layers]
+    assert stack_receptive_field(layers) == receptive_field_table(nn.Sequential(*modules))[-1].size
+    assert stack_receptive_field(layers) == _brute_force_size([(kernel, stride, 1) for kernel, stride in layers])
+
+
+def test_stack_formula_matches_a_gradient_measurement_with_pooling() -> None:
+    # conv, conv, avg-pool, conv, conv, avg-pool, conv: no upsampling, so the formula is exact.
+    layers = [(3, 1), (3, 1), (2, 2), (3, 1), (3, 1), (2, 2), (3, 1)]
+    torch.manual_seed(0)
+    modules: list[nn.Module] = []
+    channels = 1
+    for kernel_size, _ in layers:
+        if kernel_size == 2:
+            modules.append(nn.AvgPool2d(2))
+        else:
+            modules += [nn.Conv2d(channels, 4, 3, padding=1), nn.Tanh()]
+            channels = 4
+    measured = measured_receptive_field(nn.Sequential(*modules), in_channels=1, input_size=64, samples=2)
+    assert measured == stack_receptive_field(layers)
+
+
+# ----------------------------------------------------------------------------------------------
+# One output pixel of one image, by the gradient of its logit
+# ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("depth", [1, 3])
+def test_pixel_field_of_a_stride1_stack_is_the_formula(depth: int) -> None:
+    torch.manual_seed(depth)
+    model = FullResolutionNet(3, 4, width=8, depth=depth)
+    field = pixel_receptive_field(model, torch.rand(3, 32, 32), 16, 10)
+    side = stack_receptive_field([(3, 1)] * depth)  # the 1x1 classifier adds nothing
+    assert (field.height, field.width) == (side, side) == (model.receptive_field,) * 2
+    assert field.box == (16 - depth, 10 - depth, 17 + depth, 11 + depth)
+    assert int(field.region.sum()) == side**2 and field.gradient.shape == (32, 32)
+
+
+def test_pixel_field_follows_strides_of_a_pooling_network() -> None:
+    # conv3 -> 2x2 average pool -> conv3 -> 2x upsample: 3 pixels, +1 for the pool, +2 steps of 2 = 8.
+    model = nn.Sequential(
+        nn.Conv2d(1, 1, 3, padding=1), nn.AvgPool2d(2), nn.Conv2d(1, 1, 3, padding=1), nn.Upsample(scale_factor=2)
+    )
+    for layer in (model[0], model[2]):
+        nn.init.constant_(layer.weight, 1.0)  # positive weights: no cancellation inside the field
+    field = pixel_receptive_field(model, torch.rand(1, 32, 32), 16, 16)
+    assert (field.height, field.width) == (8, 8)
+    assert (field.height, field.width) == (stack_receptive_field([(3, 1), (2, 2), (3, 1), (1, Fraction(1, 2))]),) * 2
+
+
+def test_pixel_field_is_the_gradient_autograd_computes() -> None:
+    torch.manual_seed(0)
+    model = FullResolutionNet(1, 3, width=4, depth=2).eval()
+    image = torch.rand(1, 16, 16)
+    recording = record_activations(model, image, keep_graph=True)
+    field = pixel_receptive_field_from_recording(recording, 5, 7, class_index=2)
+    reference = image[None].clone().requires_grad_(True)
+    model(reference)[0, 2, 5, 7].backward()
+    torch.testing.assert_close(field.gradient, reference.grad[0].abs().sum(dim=0))
+    assert field.class_index == 2
+    again = pixel_receptive_field_from_recording(recording, 5, 7)  # the graph is kept for more pixels
+    assert again.class_index == int(recording.logits[0, :, 5, 7].argmax())
+
+
+def test_pixel_field_refuses_a_recording_without_graph_and_pixels_outside() -> None:
+    model = FullResolutionNet(1, 3, width=4, depth=2)
+    with pytest.raises(ValueError, match="keep_graph=True"):
+        pixel_receptive_field_from_recording(record_activations(model, torch.rand(1, 16, 16)), 0, 0)
+    with pytest.raises(ValueError, match=r"must lie in the 16x16 output; got \(16, 0\)"):
+        pixel_receptive_field(model, torch.rand(1, 16, 16), 16, 0)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from segedu.training.losses import pixel_cross_entropy
-from segedu.training.pretrained import pretrained
+from segedu.training.shipped import pretrained
 from segedu.models.fcn import BilinearUpsample
 from segedu.training.recipes import offline_dataset
 from segedu.analysis.score_map_ceiling import score_map_ceiling

@@ -1,14 +1,13 @@
-"""shortcut_tensors measures what each family hands from encoder to decoder; the diagram draws all three."""
+"""shortcut_tensors measures what each family hands from encoder to decoder."""
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import pytest
 import torch
 import torch.nn.functional as F
 
 from segedu.models import FullResolutionNet, get_model
-from segedu.analysis.shortcuts import SHORTCUT_STYLES, shortcut_styles_diagram, shortcut_tensors
+from segedu.analysis.shortcuts import shortcut_tensors
 
 
 def test_fcn_adds_class_scores_from_pool4_and_pool3() -> None:
@@ -39,31 +38,30 @@ def test_segnet_passes_int64_indices_like_max_pool2d() -> None:
 
 
 def test_unet_concatenates_whole_feature_maps() -> None:
-    model = get_model("unet", in_channels=3, num_classes=2, base_channels=4, depth=3)
+    model = get_model("unet", in_channels=3, num_classes=2, base_channels=4)
     rows = shortcut_tensors(model, (1, 3, 32, 32))
     assert [(row.source, row.target, row.shape) for row in rows] == [
-        ("down2", "decoder.up1", (1, 16, 8, 8)),
-        ("down1", "decoder.up2", (1, 8, 16, 16)),
-        ("inc", "decoder.up3", (1, 4, 32, 32)),
+        ("down3", "up1", (1, 32, 4, 4)),
+        ("down2", "up2", (1, 16, 8, 8)),
+        ("down1", "up3", (1, 8, 16, 16)),
+        ("inc", "up4", (1, 4, 32, 32)),
     ]
+    # The same tensors, recomputed block by block as U-Net's forward pass writes them.
+    with torch.no_grad():
+        skip1 = model.eval().inc(torch.zeros(1, 3, 32, 32))
+        skip2 = model.down1(skip1)
+        skip3 = model.down2(skip2)
+        skip4 = model.down3(skip3)
+    assert [row.shape for row in rows] == [tuple(skip.shape) for skip in (skip4, skip3, skip2, skip1)]
+    assert [row.values for row in rows] == [skip.numel() for skip in (skip4, skip3, skip2, skip1)]
     assert all(row.how == "concatenate" and row.bytes == row.values * 4 for row in rows)
 
 
 def test_model_mode_is_restored_and_other_models_are_refused() -> None:
-    model = get_model("unet", in_channels=3, num_classes=2, base_channels=4, depth=2).train()
+    model = get_model("unet", in_channels=3, num_classes=2, base_channels=4).train()
     shortcut_tensors(model, (1, 3, 16, 16))
     assert model.training
     with pytest.raises(ValueError, match="FCN, SegNet or UNet"):
         shortcut_tensors(FullResolutionNet(3, 2), (1, 3, 16, 16))
     with pytest.raises(ValueError, match="input_shape"):
         shortcut_tensors(model, (3, 16, 16))
-
-
-def test_diagram_has_one_panel_per_family() -> None:
-    figure = shortcut_styles_diagram()
-    assert len(figure.axes) == 3 == len(SHORTCUT_STYLES)
-    titles = [axis.get_title() for axis in figure.axes]
-    assert [title.split(":")[0] for title in titles] == ["FCN-8s", "SegNet", "U-Net"]
-    texts = [{text.get_text() for text in axis.texts} for axis in figure.axes]
-    assert "+" in texts[0] and "indices" in texts[1] and "copy,\nconcat" in texts[2]
-    plt.close(figure)

@@ -1,4 +1,4 @@
-"""The pencil-and-paper costs and receptive fields agree with measurements on real networks."""
+"""The pencil-and-paper costs of conv stacks agree with measurements on the networks they describe."""
 
 from __future__ import annotations
 
@@ -9,15 +9,14 @@ import torch
 from torch import nn
 
 from segedu.analysis.costs import activation_memory_by_layer, count_macs, count_parameters
-from segedu.models import FullResolutionNet
-from segedu.analysis.receptive_field import measured_receptive_field
+from segedu.analysis.receptive_field import measured_receptive_field, receptive_field_table, stack_receptive_field
 from segedu.analysis.stack_costs import (
     build_encoder_decoder,
     encoder_decoder_costs,
     encoder_decoder_levels,
-    encoder_decoder_rf_layers,
-    receptive_field,
+    encoder_decoder_receptive_field_layers,
 )
+from segedu.models import FullResolutionNet
 
 
 @pytest.mark.parametrize(
@@ -54,17 +53,6 @@ def test_levels_fill_the_u_evenly() -> None:
         encoder_decoder_levels(4, -1)
 
 
-def test_receptive_field_formula_by_hand() -> None:
-    assert receptive_field([]) == 1
-    assert receptive_field([(3, 1)] * 10) == 21
-    # conv, conv (5 pixels), pool (+1 = 6, jump 2), conv (+4 = 10)
-    assert receptive_field([(3, 1), (3, 1), (2, 2), (3, 1)]) == 10
-    # pool (2 pixels, jump 2), upsample (jump 1), conv: 3 upsampled pixels span 2 pooled ones = 4
-    assert receptive_field([(2, 2), (1, Fraction(1, 2)), (3, 1)]) == 4
-    with pytest.raises(ValueError, match="kernel_size >= 1 and stride > 0"):
-        receptive_field([(3, 0)])
-
-
 @pytest.mark.parametrize("depth", [1, 4, 9])
 def test_stride1_formula_matches_a_gradient_measurement(depth: int) -> None:
     # Seeded weights: with only 4 channels an unlucky draw can switch off every ReLU path to a
@@ -72,29 +60,23 @@ def test_stride1_formula_matches_a_gradient_measurement(depth: int) -> None:
     torch.manual_seed(depth)
     layers = build_encoder_decoder(1, width=4, depth=depth, stages=0)
     measured = measured_receptive_field(layers, in_channels=1, input_size=33, samples=16)
-    assert measured == receptive_field([(3, 1)] * depth) == 2 * depth + 1
+    assert measured == stack_receptive_field(encoder_decoder_receptive_field_layers(depth, 0)) == 2 * depth + 1
 
 
-def test_encoder_formula_matches_a_gradient_measurement() -> None:
-    # conv, conv, avg-pool, conv, conv, avg-pool, conv: no upsampling, so the formula is exact.
-    layers = [(3, 1), (3, 1), (2, 2), (3, 1), (3, 1), (2, 2), (3, 1)]
-    modules: list[nn.Module] = []
-    channels = 1
-    for kernel_size, _ in layers:
-        if kernel_size == 2:
-            modules.append(nn.AvgPool2d(2))
-        else:
-            modules += [nn.Conv2d(channels, 4, 3, padding=1), nn.Tanh()]
-            channels = 4
-    measured = measured_receptive_field(nn.Sequential(*modules), in_channels=1, input_size=64, samples=2)
-    assert measured == receptive_field(layers)
+def test_encoder_layers_give_the_table_of_the_built_network() -> None:
+    # Without upsampling, the (kernel, stride) list and the model's own layers must agree.
+    model = build_encoder_decoder(1, width=4, depth=5, stages=2)
+    encoder = nn.Sequential(*list(model)[: 2 * 3 + 1])  # conv, relu, pool, conv, relu, pool, conv
+    layers = encoder_decoder_receptive_field_layers(5, 2)[:5]
+    assert [(row.kernel_size, row.stride) for row in receptive_field_table(encoder)] == layers
+    assert receptive_field_table(encoder)[-1].size == stack_receptive_field(layers)
 
 
 def test_decoder_formula_is_close_to_a_gradient_measurement() -> None:
     built = build_encoder_decoder(1, width=4, depth=9, stages=2)
     # average pooling passes gradient to all 4 pixels of a window (max-pooling to one only)
     model = nn.Sequential(*[nn.AvgPool2d(2) if isinstance(layer, nn.MaxPool2d) else layer for layer in built])
-    formula = receptive_field(encoder_decoder_rf_layers(9, 2))
+    formula = stack_receptive_field(encoder_decoder_receptive_field_layers(9, 2))
     for input_size in (128, 132):  # the window depends a little on the pixel's place in the 2x2 grid
         measured = measured_receptive_field(model, in_channels=1, input_size=input_size, samples=2)
         assert abs(measured - formula) <= 4

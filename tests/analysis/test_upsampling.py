@@ -19,6 +19,7 @@ from segedu.analysis.upsampling import (
     transposed_conv_matrix,
     transposed_conv_stamp,
 )
+from segedu.models.bilinear import bilinear_upsample_weight as models_bilinear_weight
 
 ATOL = 1e-5
 
@@ -97,6 +98,15 @@ def test_bilinear_kernel_is_a_tent():
         kernel = bilinear_kernel(kernel_size)
         assert kernel.shape == (kernel_size, kernel_size)
         torch.testing.assert_close(kernel, torch.outer(tent, tent))
+
+
+@pytest.mark.parametrize("scale", [1, 2, 3, 4, 8, 32])
+def test_from_scratch_weight_equals_the_one_fcn_is_built_with(scale):
+    # Lesson 05 builds the tent here; segedu.models.bilinear keeps its own copy so models import no analysis.
+    for channels in (1, 3):
+        torch.testing.assert_close(
+            bilinear_upsample_weight(channels, scale), models_bilinear_weight(channels, scale), rtol=0, atol=0
+        )
 
 
 @pytest.mark.parametrize("scale", [1, 2, 3, 4])

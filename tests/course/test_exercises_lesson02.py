@@ -79,7 +79,7 @@ def test_to_labels_accepts_argmax_over_classes(capsys) -> None:
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [
-        (lambda scores: ..., "still returns `...`"),
+        (lambda scores: ..., "returns nothing yet"),
         (lambda scores: scores.argmax(dim=1), "class axis, dim=0"),
         (lambda scores: scores.max(dim=0).values, "not its value"),
         (lambda scores: scores.argmin(dim=0), "first difference at pixel"),
@@ -107,7 +107,7 @@ def test_pixel_cross_entropy_accepts_stable_formulas(answer, capsys) -> None:
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [
-        (lambda scores, y: ..., "still returns `...`"),
+        (lambda scores, y: ..., "returns nothing yet"),
         (lambda scores, y: scores.softmax(0)[y].log(), "check the sign"),
         (lambda scores, y: -scores.softmax(0)[y], "take the logarithm"),
         (lambda scores, y: -scores[y], "probabilities first"),

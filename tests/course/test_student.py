@@ -1,6 +1,7 @@
 """The student edition (``python -m segedu.course.student``): no solution leaks, the checks still grade.
 
-The edition is built once per module with the real command line, into a temporary folder.
+The edition is built once per module through the command line's ``main``, in this process, into a
+temporary folder; tests/system/test_student_command.py runs the real command in a subprocess.
 """
 
 from __future__ import annotations
@@ -8,8 +9,6 @@ from __future__ import annotations
 import ast
 import contextlib
 import io
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from nbformat import NotebookNode
 
 from segedu.course.lessons import LESSONS
 from segedu.course.student import STUB_TAG, make_student_notebook
+from segedu.course.student import main as student_main
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
@@ -34,9 +34,9 @@ def _read(path: Path) -> NotebookNode:
 @pytest.fixture(scope="module")
 def student_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     output = tmp_path_factory.mktemp("student")
-    command = [sys.executable, "-m", "segedu.course.student", str(NOTEBOOKS), str(output)]
-    completed = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
-    assert completed.returncode == 0, completed.stderr
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        assert student_main([str(NOTEBOOKS), str(output)]) == 0
+    assert f"to {output}" in printed.getvalue()
     return output
 
 

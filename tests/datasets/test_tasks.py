@@ -8,10 +8,8 @@ import torch
 
 from segedu.datasets import ShapesScenes
 from segedu.datasets.tasks import (
-    INSTANCE_COLORS,
     Box,
     bounding_boxes,
-    colorize_instances,
     image_labels,
     instance_classes,
     instances_per_class,
@@ -101,19 +99,3 @@ def test_semantic_from_instances_rebuilds_the_mask(scenes: list[dict]) -> None:
 def test_semantic_from_instances_names_missing_ids() -> None:
     with pytest.raises(ValueError, match=r"instance ids \[2\]"):
         semantic_from_instances(torch.tensor([[0, 1, 2]]), {1: 3})
-
-
-def test_colorize_instances_matches_a_pixel_loop() -> None:
-    ids = np.random.default_rng(0).integers(0, 25, size=(5, 6))
-    colors = colorize_instances(ids)
-    assert colors.shape == (5, 6, 3) and colors.dtype == np.uint8
-    for row in range(5):
-        for column in range(6):
-            value = ids[row, column]
-            if value:
-                assert tuple(colors[row, column]) == tuple(INSTANCE_COLORS[(value - 1) % len(INSTANCE_COLORS)])
-            else:
-                assert colors[row, column].astype(int).sum() < 100
-    assert len({tuple(color) for color in INSTANCE_COLORS.tolist()}) == len(INSTANCE_COLORS)
-    with pytest.raises(ValueError, match=">= 0"):
-        colorize_instances(np.array([[-1, 0]]))

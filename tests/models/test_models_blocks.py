@@ -8,13 +8,12 @@ import torchvision
 from segedu.models.blocks import (
     VGG16_STAGES,
     ConvBNReLU,
-    DoubleConv,
     VGGStage,
-    check_input,
     crop_to,
     pad_to_multiple,
     vgg16_stages,
 )
+from segedu.models.contract import check_input
 
 
 @pytest.fixture
@@ -82,12 +81,6 @@ def test_conv_bn_relu_keeps_a_bias_only_without_batch_norm(batch_norm, generator
     y = block(torch.randn(2, 3, 10, 12, generator=generator))
     assert y.shape == (2, 8, 10, 12) and y.min() >= 0
     assert "ConvBNReLU(3 -> 8, kernel_size=3, padding=1" in repr(block)
-
-
-def test_double_conv_trims_four_pixels_with_valid_padding() -> None:
-    x = torch.rand(1, 2, 20, 21)
-    assert DoubleConv(2, 4, padding=1)(x).shape == (1, 4, 20, 21)
-    assert DoubleConv(2, 4, padding=0)(x).shape == (1, 4, 16, 17)
 
 
 def test_vgg_stage_halves_the_resolution() -> None:

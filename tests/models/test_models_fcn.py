@@ -6,9 +6,7 @@ import torch.nn.functional as F
 import torchvision
 
 from segedu.models import FCN, BilinearUpsample
-from segedu.models.fcn import convolutionalize as reexported_convolutionalize
-from segedu.models.convolutionalized import convolutionalize
-from segedu.analysis.upsampling import bilinear_upsample_weight
+from segedu.models.bilinear import bilinear_upsample_weight
 
 
 @pytest.fixture
@@ -134,7 +132,3 @@ def test_paper_variants_differ_by_their_skip_and_upsampling_layers() -> None:
     shared = 14_714_688 + 102_764_544 + 16_781_312 + 86_037  # encoder + fc6 + fc7 + score_fr
     assert counts["32s"] == shared + 21 * 21 * 64 * 64  # upscore32: kernel 64
     assert counts["16s"] == shared + (512 * 21 + 21) + 21 * 21 * 4 * 4 + 21 * 21 * 32 * 32
-
-
-def test_convolutionalize_is_reexported_from_fcn() -> None:
-    assert reexported_convolutionalize is convolutionalize

@@ -128,8 +128,11 @@ def test_fcn_names_fix_the_variant() -> None:
 
 
 def test_unknown_name_lists_the_valid_names() -> None:
-    with pytest.raises(ValueError, match="unknown model 'unet3d'; valid names: tiny_classifier, .*, unet$"):
+    suggestion = r"unknown model 'unet3d' \(did you mean 'unet'\?\); "
+    with pytest.raises(ValueError, match=suggestion + "valid names: tiny_classifier, .*, unet$"):
         get_model("unet3d")
+    with pytest.raises(ValueError, match="unknown model 'deeplabv3'; valid names: tiny_classifier, .*, unet$"):
+        get_model("deeplabv3")
 
 
 def test_misspelled_argument_lists_the_accepted_ones() -> None:
@@ -138,8 +141,8 @@ def test_misspelled_argument_lists_the_accepted_ones() -> None:
 
 
 def test_registry_passes_arguments_through() -> None:
-    model = get_model("unet", in_channels=1, num_classes=7, base_channels=4, depth=2)
-    assert model(torch.rand(1, 1, 20, 24)).shape == (1, 7, 20, 24)
-    assert model.depth == 2
+    model = get_model("unet", in_channels=1, num_classes=7, base_channels=4, padding="valid")
+    assert model(torch.rand(1, 1, 188, 204)).shape == (1, 7, 4, 20)
+    assert model.outc.in_channels == 4 and model.padding == "valid"
     classifier = get_model("tiny_classifier", num_classes=6, image_size=32)
     assert classifier(torch.rand(3, 3, 32, 32)).shape == (3, 6)

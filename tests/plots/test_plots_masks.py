@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from segedu.plots.masks import PALETTE, colorize, overlay, show_samples
+from segedu.plots.masks import INSTANCE_COLORS, PALETTE, colorize, colorize_instances, overlay, show_samples
 
 
 def test_palette_layout():
@@ -115,3 +115,29 @@ def test_show_samples_builds_one_row_per_item():
         pyplot.close(figure)
     with pytest.raises(ValueError, match="at least one"):
         show_samples(_TinyDataset(), [])
+
+
+def test_colorize_instances_matches_a_pixel_loop():
+    ids = np.random.default_rng(0).integers(0, 25, size=(5, 6))
+    colors = colorize_instances(ids)
+    assert colors.shape == (5, 6, 3) and colors.dtype == np.uint8
+    for row in range(5):
+        for column in range(6):
+            value = ids[row, column]
+            if value:
+                assert tuple(colors[row, column]) == tuple(INSTANCE_COLORS[(value - 1) % len(INSTANCE_COLORS)])
+            else:
+                assert colors[row, column].astype(int).sum() < 100
+    assert len({tuple(color) for color in INSTANCE_COLORS.tolist()}) == len(INSTANCE_COLORS)
+    np.testing.assert_array_equal(colorize_instances(torch.from_numpy(ids)), colors)
+    with pytest.raises(ValueError, match=">= 0"):
+        colorize_instances(np.array([[-1, 0]]))
+
+
+@pytest.mark.parametrize(
+    "bad_ids, words",
+    [(np.zeros((2, 2, 2), dtype=np.int64), "shape"), (np.zeros((2, 2)), "integer"), ([[1, 2]], "numpy.ndarray")],
+)
+def test_colorize_instances_rejects_bad_maps(bad_ids, words):
+    with pytest.raises(ValueError, match=words):
+        colorize_instances(bad_ids)

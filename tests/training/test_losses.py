@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -128,3 +129,21 @@ def test_dice_gradient_flows_and_eps_validated():
     assert logits.grad.abs().sum() > 0
     with pytest.raises(ValueError, match="eps"):
         soft_dice_loss(logits, target, eps=0.0)
+
+
+def test_class_weights_may_be_a_list_or_an_array():
+    logits, target = _logits_and_target(seed=7)
+    weights = [1.0, 2.0, 0.5, 3.0]
+    expected = F.cross_entropy(logits, target, weight=torch.tensor(weights, dtype=logits.dtype), ignore_index=IGNORE_INDEX)
+    for given in (weights, np.array(weights), torch.tensor(weights), (1, 2, 0.5, 3)):
+        assert torch.allclose(pixel_cross_entropy(logits, target, class_weights=given), expected)
+    assert torch.allclose(CrossEntropyLoss2d(class_weights=weights)(logits, target), expected)
+
+
+def test_class_weights_zero_for_absent_classes_are_fine_but_not_for_every_present_one():
+    logits, target = _logits_and_target(seed=8)
+    target = target.masked_fill((target != IGNORE_INDEX) & (target >= 2), 1)  # classes 0 and 1 only
+    loss = pixel_cross_entropy(logits, target, class_weights=[1.0, 1.0, 0.0, 0.0])
+    assert torch.isfinite(loss) and math.isclose(float(loss), _loop_cross_entropy(logits, target, [1, 1, 0, 0]))
+    with pytest.raises(ValueError, match="every class present"):
+        pixel_cross_entropy(logits, target, class_weights=[0.0, 0.0, 1.0, 1.0])

@@ -200,3 +200,20 @@ def test_boundary_band_restricts_confusion_matrix():
 def test_boundary_band_rejects_bad_width():
     with pytest.raises(ValueError, match="width"):
         boundary_band(torch.zeros(2, 4, 4, dtype=torch.long), 0)
+
+
+def test_predictions_at_ignored_pixels_are_not_checked_or_counted():
+    generator = torch.Generator().manual_seed(3)
+    target = torch.randint(0, 3, (2, 5, 5), generator=generator)
+    target[:, 0, :] = IGNORE_INDEX
+    pred = torch.randint(0, 3, (2, 5, 5), generator=generator)
+    pred[:, 0, :] = IGNORE_INDEX  # e.g. a prediction copied from the target's void pixels
+    matrix = confusion_matrix(pred, target, 3, IGNORE_INDEX)
+    expected = torch.zeros(3, 3, dtype=torch.long)
+    for true_class, predicted in zip(target.flatten().tolist(), pred.flatten().tolist()):
+        if true_class != IGNORE_INDEX:
+            expected[true_class, predicted] += 1
+    assert torch.equal(matrix, expected)
+    pred[1, 2, 2] = 7  # a bad prediction at a labelled pixel is still refused
+    with pytest.raises(ValueError, match=r"pred must be in \[0, 3\); found 7"):
+        confusion_matrix(pred, target, 3, IGNORE_INDEX)

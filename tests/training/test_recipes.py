@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import torch
 
-import segedu.training.recipes as recipes
+import segedu.training.shipped as shipped
 from segedu.course.cli import main
-from segedu.training.pretrained import available_pretrained, pretrained, pretrained_info
-from segedu.training.recipes import RECIPES, Recipe, read_manifest, train_recipe
-from segedu.training.train import file_sha256
+from segedu.training.checkpoints import file_sha256
+from segedu.training.recipes import RECIPES, Recipe, train_recipe
+from segedu.training.shipped import available_pretrained, pretrained, pretrained_info, read_manifest
 
 
 @pytest.fixture(autouse=True)
@@ -46,7 +46,7 @@ def test_every_shipped_checkpoint_matches_its_recipe_and_loads() -> None:
     manifest = read_manifest()
     for name in names:
         entry = manifest[name]
-        path = recipes.CHECKPOINT_DIR / entry["file"]
+        path = shipped.CHECKPOINT_DIR / entry["file"]
         assert path.stat().st_size < 5 * 2**20, f"{name} is over 5 MB"
         assert file_sha256(path) == entry["sha256"]
         recipe = RECIPES[(entry["model"], entry["dataset"])]
@@ -61,14 +61,16 @@ def test_corrupted_checkpoint_is_refused(tmp_path: Path, monkeypatch: pytest.Mon
     name = available_pretrained()[0]
     model_name, dataset = name.split("-")
     copy = tmp_path / "checkpoints"
-    shutil.copytree(recipes.CHECKPOINT_DIR, copy)
+    shutil.copytree(shipped.CHECKPOINT_DIR, copy)
     target = copy / pretrained_info(model_name, dataset)["file"]
     data = bytearray(target.read_bytes())
     data[len(data) // 2] ^= 0xFF  # one flipped byte deep inside the weights
     target.write_bytes(bytes(data))
-    monkeypatch.setattr(recipes, "CHECKPOINT_DIR", copy)
-    with pytest.raises(ValueError, match="sha256"):
+    monkeypatch.setattr(shipped, "CHECKPOINT_DIR", copy)
+    with pytest.raises(ValueError, match="sha256") as raised:
         pretrained(model_name, dataset)
+    message = str(raised.value)
+    assert "git checkout" in message and "reinstall" in message and "download" not in message
 
 
 def test_unknown_checkpoint_names_the_available_ones() -> None:
@@ -84,7 +86,7 @@ def test_data_summary_command_lists_every_class(capsys: pytest.CaptureFixture[st
 
 
 def test_readme_checkpoint_table_matches_the_manifest() -> None:
-    from segedu.training.recipes import checkpoint_table_markdown, read_manifest
+    from segedu.training.recipes import checkpoint_table_markdown
 
     table = checkpoint_table_markdown()
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()

@@ -1,4 +1,4 @@
-"""segedu.training.train: the training loop, evaluation, devices, seeding and checkpoints."""
+"""segedu.training.loop, .evaluation and .checkpoints: the training loop, evaluation, devices, seeding and checkpoints."""
 
 from __future__ import annotations
 
@@ -12,20 +12,14 @@ import torch
 from torch import nn
 from torch.utils.data import TensorDataset
 
-import segedu.training.train as train
+import segedu.training.checkpoints as checkpoints
 from segedu.core.device import select_device
 from segedu.core.seeding import seed_everything
 from segedu.datasets import ShapesScenes
 from segedu.training.metrics import ConfusionMeter, boundary_band
-from segedu.training.train import (
-    History,
-    evaluate,
-    file_sha256,
-    fit,
-    load_checkpoint,
-    predict,
-    save_checkpoint,
-)
+from segedu.training.checkpoints import file_sha256, load_checkpoint, save_checkpoint
+from segedu.training.evaluation import evaluate, predict
+from segedu.training.loop import History, fit, train_one_epoch
 
 NUM_CLASSES = ShapesScenes.num_classes
 
@@ -332,7 +326,7 @@ def test_flipped_bytes_and_hash_mismatch_are_refused(tmp_path):
     with pytest.raises(ValueError) as raised:
         load_checkpoint(path, expected_sha256=digest)
     message = str(raised.value)
-    assert str(path) in message and digest in message and found in message and "delete" in message
+    assert str(path) in message and digest in message and found in message and "restore" in message
 
     _, intact, _ = _saved(tmp_path / "other")
     with pytest.raises(ValueError, match="0{64} was expected"):
@@ -358,7 +352,7 @@ def test_save_is_atomic(tmp_path, monkeypatch):
         file.write(b"half a checkpoint")
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(train.torch, "save", crash_half_way)
+    monkeypatch.setattr(checkpoints.torch, "save", crash_half_way)
     with pytest.raises(RuntimeError, match="disk full"):
         save_checkpoint(_tiny_net(seed=2), path, metadata={})
     assert file_sha256(path) == digest  # the previous checkpoint is untouched
@@ -366,3 +360,113 @@ def test_save_is_atomic(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="disk full"):
         save_checkpoint(_tiny_net(), tmp_path / "new.pt", metadata={})
     assert not (tmp_path / "new.pt").exists()  # never a partial target
+
+
+# --------------------------------------------------------------------------- the visible loop, interruptions, dtypes
+
+
+def test_train_one_epoch_equals_a_hand_written_loop():
+    data = _squares(length=6)
+    loader = torch.utils.data.DataLoader(data, batch_size=2, shuffle=False)
+    model, reference = _tiny_net(1, 2), _tiny_net(1, 2)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    reference_optimizer = torch.optim.SGD(reference.parameters(), lr=0.1)
+    losses = train_one_epoch(model, loader, optimizer, nn.functional.cross_entropy)
+    expected = []
+    for images, masks in loader:  # the textbook loop, written out
+        reference_optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(reference(images), masks)
+        loss.backward()
+        reference_optimizer.step()
+        expected.append(loss.item())
+    assert losses == pytest.approx(expected)
+    for name, weight in model.state_dict().items():
+        assert torch.allclose(weight.float(), reference.state_dict()[name].float()), name
+
+
+def test_train_one_epoch_stops_when_after_step_says_so():
+    loader = torch.utils.data.DataLoader(_squares(length=6), batch_size=2)
+    model = _tiny_net(1, 2)
+    seen: list[float] = []
+    losses = train_one_epoch(
+        model, loader, torch.optim.SGD(model.parameters(), lr=0.1), nn.functional.cross_entropy,
+        after_step=lambda loss: seen.append(loss) or len(seen) == 2,
+    )
+    assert len(losses) == 2 and losses == seen
+
+
+def test_ctrl_c_returns_the_partial_history_and_keeps_the_weights():
+    model = _tiny_net()
+    before = {name: weight.clone() for name, weight in model.state_dict().items()}
+    calls = []
+
+    def loss(logits, masks):
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return nn.functional.cross_entropy(logits, masks)
+
+    with pytest.warns(UserWarning, match="interrupted after 3 steps"):
+        history = fit(model, _scenes(4), _scenes(2), epochs=5, batch_size=2, loss=loss, device="cpu", progress=False)
+    assert history.stop_reason == "interrupted"
+    assert history.steps == [2, 3] and len(history.train_loss) == 2
+    assert len(history.val_metrics) == 1  # the interrupted epoch is not validated
+    changed = [not torch.equal(before[name], weight) for name, weight in model.state_dict().items()]
+    assert any(changed)
+
+
+class _OneByOneBottleneck(nn.Module):
+    """Pool everything to 1x1, batch-normalise there, and paint the result back: BN sees B values."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.encode = nn.Conv2d(3, 4, 3, padding=1)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.norm = nn.BatchNorm2d(4)
+        self.classify = nn.Conv2d(4, NUM_CLASSES, 1)
+
+    def forward(self, images):
+        features = self.norm(self.pool(self.encode(images)))  # (B, 4, 1, 1)
+        return self.classify(features).expand(-1, -1, *images.shape[-2:])  # (B, K, H, W)
+
+
+def test_a_lone_last_image_is_dropped_for_batch_norm():
+    history = fit(_OneByOneBottleneck(), _scenes(5), epochs=2, batch_size=4, device="cpu", progress=False)
+    assert history.steps == [1, 2]  # 5 images: one batch of 4 per epoch, the lone fifth dropped
+    plain = nn.Sequential(nn.Conv2d(3, NUM_CLASSES, 1))  # no batch norm: every image is used
+    assert fit(plain, _scenes(5), epochs=1, batch_size=4, device="cpu", progress=False).steps == [2]
+
+
+def test_batch_size_one_at_a_1x1_batch_norm_names_the_fix():
+    with pytest.raises(ValueError, match="use batch_size >= 2"):
+        fit(_OneByOneBottleneck(), _scenes(2), epochs=1, batch_size=1, device="cpu", progress=False)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float16])
+def test_float64_and_float16_images_are_converted(dtype):
+    images = _scenes(4)[0][0].unsqueeze(0)  # (1, 3, 32, 32)
+    model = _tiny_net().eval()
+    assert torch.equal(predict(model, images.to(dtype)), predict(model, images.to(dtype).float()))
+    data = TensorDataset(
+        torch.stack([image for image, _ in _scenes(4)]).to(dtype), torch.stack([mask for _, mask in _scenes(4)])
+    )
+    converted = TensorDataset(data.tensors[0].float(), data.tensors[1])
+    scores = evaluate(model, data, num_classes=NUM_CLASSES)
+    assert json.dumps(scores) == json.dumps(evaluate(model, converted, num_classes=NUM_CLASSES))
+    history = fit(_tiny_net(), data, max_steps=2, batch_size=2, num_classes=NUM_CLASSES, device="cpu", progress=False)
+    reference = fit(
+        _tiny_net(), converted, max_steps=2, batch_size=2, num_classes=NUM_CLASSES, device="cpu", progress=False
+    )
+    assert history.train_loss == reference.train_loss
+
+
+def test_saved_checkpoints_are_readable_by_everyone_under_the_usual_umask(tmp_path):
+    import os
+
+    previous = os.umask(0o022)
+    try:
+        path = tmp_path / "model.pt"
+        save_checkpoint(_tiny_net(), path, metadata={})
+    finally:
+        os.umask(previous)
+    assert path.stat().st_mode & 0o777 == 0o644

@@ -48,6 +48,23 @@ def test_score_maps_end_in_the_models_output(variant: str) -> None:
     torch.testing.assert_close(maps["final"], model(images))
 
 
+def test_fused_maps_are_the_sums_written_in_the_paper() -> None:
+    # Reference: FCN-8s's decoder by hand, from the encoder's pool3 and pool4 (64 x 64: no padding).
+    model = _small_fcn("8s")
+    images = torch.rand(2, 3, 64, 64)
+    maps = fcn_score_maps(model, images)
+    with torch.no_grad():
+        pool3 = model.stage3(model.stage2(model.stage1(images)))  # (B, 4c, 8, 8)
+        pool4 = model.stage4(pool3)  # (B, 8c, 4, 4)
+        conv7 = model.score_fr(model.fc7(model.fc6(model.stage5(pool4))))  # (B, K, 2, 2)
+        fused_pool4 = model.upscore2(conv7) + model.score_pool4(pool4)  # (B, K, 4, 4)
+        fused_pool3 = model.upscore_pool4(fused_pool4) + model.score_pool3(pool3)  # (B, K, 8, 8)
+    torch.testing.assert_close(maps["conv7"], conv7)
+    torch.testing.assert_close(maps["fused_pool4"], fused_pool4)
+    torch.testing.assert_close(maps["fused_pool3"], fused_pool3)
+    torch.testing.assert_close(maps["final"], model.upscore8(fused_pool3))
+
+
 def test_score_maps_refuse_other_models() -> None:
     with pytest.raises(TypeError, match="expects a segedu.models.FCN"):
         fcn_score_maps(torch.nn.Identity(), torch.zeros(1, 3, 32, 32))

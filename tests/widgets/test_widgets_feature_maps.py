@@ -12,15 +12,10 @@ import torch
 from PIL import Image
 from torch import nn
 
+from segedu.analysis.activations import LAYER_TYPES, explorable_layers, record_activations
 from segedu.datasets import ShapesScenes
 from segedu.models import FullResolutionNet, get_model, list_models
 from segedu.plots.masks import colorize
-from segedu.widgets.activations import (
-    LAYER_TYPES,
-    explorable_layers,
-    receptive_field,
-    record_activations,
-)
 from segedu.widgets.feature_map_pictures import (
     GRID_CHANNELS,
     grid_channels,
@@ -36,7 +31,7 @@ SMALL = {
     "fcn16s": {"base_channels": 4, "fc_channels": 16},
     "fcn8s": {"base_channels": 4, "fc_channels": 16},
     "segnet": {"base_channels": 4, "depth": 3},
-    "unet": {"base_channels": 4, "depth": 3},
+    "unet": {"base_channels": 4},
 }
 FUSION = {
     "full_resolution": [],
@@ -44,7 +39,7 @@ FUSION = {
     "fcn16s": ["upscore2 + score_pool4"],
     "fcn8s": ["upscore2 + score_pool4", "upscore_pool4 + score_pool3"],
     "segnet": ["decoder.stage3", "decoder.stage2", "decoder.stage1"],
-    "unet": ["decoder.up1", "decoder.up2", "decoder.up3"],
+    "unet": ["up1", "up2", "up3", "up4"],
 }
 
 
@@ -127,9 +122,9 @@ def test_layers_are_every_conv_pool_upsampling_and_fusion_point(name: str, scene
 
 def test_activation_image_is_the_hooked_feature_map(scenes: ShapesScenes) -> None:
     model = _small_model("unet")
-    panel = feature_map_explorer(model, scenes, layer="encoder.down2.convs.conv1.conv", channel=3, scale=2)
+    panel = feature_map_explorer(model, scenes, layer="down2.convs.conv1.conv", channel=3, scale=2)
     seen: dict[str, torch.Tensor] = {}
-    module = dict(model.named_modules())["encoder.down2.convs.conv1.conv"]
+    module = dict(model.named_modules())["down2.convs.conv1.conv"]
     handle = module.register_forward_hook(lambda _m, _i, output: seen.update(map=output[0].detach()))
     with torch.no_grad():
         model.eval()(scenes[0][0][None])
@@ -164,8 +159,8 @@ def test_channel_layer_grid_and_probe_changes_never_rerun_the_model(scenes: Shap
     before = panel.images["activation"].value
     panel.controls["channel"].value = 1
     assert panel.state["channel"] == 1 and panel.images["activation"].value != before
-    panel.controls["layer"].value = "decoder.up2"
-    assert panel.state["layer"] == "decoder.up2"
+    panel.controls["layer"].value = "up2"
+    assert panel.state["layer"] == "up2"
     panel.controls["grid"].value = True
     panel.controls["row"].value = 3
     panel.controls["column"].value = 30
@@ -179,7 +174,7 @@ def test_channel_layer_grid_and_probe_changes_never_rerun_the_model(scenes: Shap
 
 def test_layer_change_clamps_the_channel_and_shows_the_new_layer(scenes: ShapesScenes) -> None:
     model = _small_model("unet")
-    panel = feature_map_explorer(model, scenes, layer="decoder.up1", channel=15, scale=1)  # 16 channels
+    panel = feature_map_explorer(model, scenes, layer="up2", channel=15, scale=1)  # 16 channels
     assert panel.state["channel"] == 15
     panel.controls["layer"].value = "outc"  # 4 channels: the class scores
     assert panel.controls["channel"].max == 3
@@ -191,7 +186,7 @@ def test_layer_change_clamps_the_channel_and_shows_the_new_layer(scenes: ShapesS
 
 def test_grid_shows_the_page_holding_the_selected_channel(scenes: ShapesScenes) -> None:
     model = _small_model("unet")
-    layer = "encoder.down3.convs.conv2.conv"  # 32 channels
+    layer = "down3.convs.conv2.conv"  # 32 channels
     panel = feature_map_explorer(model, scenes, layer=layer, channel=20, scale=1)
     single = panel.images["activation"].value
     panel.controls["grid"].value = True
@@ -243,17 +238,6 @@ def test_full_resolution_net_has_a_2d_plus_1_receptive_field(depth: int, scenes:
     assert np.all(picture[20:, 20:] <= scene[20:, 20:] * 0.35 + 1)
 
 
-def test_receptive_field_follows_strides_of_a_pooling_network() -> None:
-    # conv3 -> 2x2 average pool -> conv3 -> 2x upsample: 3 pixels, +1 for the pool, +2 steps of 2 = 8.
-    model = nn.Sequential(
-        nn.Conv2d(1, 1, 3, padding=1), nn.AvgPool2d(2), nn.Conv2d(1, 1, 3, padding=1), nn.Upsample(scale_factor=2)
-    )
-    for layer in (model[0], model[2]):
-        nn.init.constant_(layer.weight, 1.0)  # positive weights: no cancellation inside the field
-    field = receptive_field(model, torch.rand(1, 32, 32), 16, 16)
-    assert (field.height, field.width) == (8, 8)
-
-
 def test_model_mode_and_thread_count_are_restored(scenes: ShapesScenes) -> None:
     model = _small_model("segnet").train()
     torch.set_num_threads(2)  # the autouse fixture restores the count after the test
@@ -264,8 +248,8 @@ def test_model_mode_and_thread_count_are_restored(scenes: ShapesScenes) -> None:
 
 
 def test_unknown_layer_lists_the_valid_ones(scenes: ShapesScenes) -> None:
-    with pytest.raises(ValueError, match=r"unknown layer 'decoder\.up9'.*valid layers.*inc\.conv1\.conv.*decoder\.up1"):
-        feature_map_explorer(_small_model("unet"), scenes, layer="decoder.up9")
+    with pytest.raises(ValueError, match=r"unknown layer 'up9'.*valid layers.*inc\.conv1\.conv.*up1"):
+        feature_map_explorer(_small_model("unet"), scenes, layer="up9")
 
 
 def test_model_without_convolutions_is_refused(scenes: ShapesScenes) -> None:
@@ -309,7 +293,7 @@ def test_channel_changes_are_fast() -> None:
     # A default-size U-Net on a 64x64 scene; the goal in a notebook is a median under 150 ms.
     scenes = ShapesScenes("val", length=2, size=64, seed=0)
     torch.manual_seed(0)
-    panel = feature_map_explorer(get_model("unet", in_channels=3, num_classes=4), scenes, layer="decoder.up3")
+    panel = feature_map_explorer(get_model("unet", in_channels=3, num_classes=4), scenes, layer="up3")
     slider = panel.controls["channel"]
     times = []
     for step in range(15):

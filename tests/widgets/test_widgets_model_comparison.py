@@ -135,7 +135,7 @@ def _tiny(name: str) -> nn.Module:
     from segedu.models import get_model
 
     torch.manual_seed(0)
-    sizes = {"fcn8s": {"base_channels": 4, "fc_channels": 8}, "unet": {"base_channels": 4, "depth": 2}}
+    sizes = {"fcn8s": {"base_channels": 4, "fc_channels": 8}, "unet": {"base_channels": 4}}
     return get_model(name, in_channels=3, num_classes=4, **sizes[name])
 
 
@@ -143,15 +143,15 @@ def test_feature_maps_per_model_builds_each_explorer_once_when_picked(scenes: Sh
     from segedu.widgets.feature_maps import feature_map_explorer
 
     models = {"fcn8s": _tiny("fcn8s"), "unet": _tiny("unet")}
-    panel = feature_maps_per_model(models, scenes, layers={"unet": "decoder.up2"}, scale=1)
+    panel = feature_maps_per_model(models, scenes, layers={"unet": "up2"}, scale=1)
     assert panel.state["model"] == "fcn8s" and panel.state["built"] == ["fcn8s"]
     first = panel.state["explorer"]
     assert panel.widget.children[1] is first.widget
     panel.controls["model"].value = "unet"
     explorer = panel.state["explorer"]
     assert explorer is not first and panel.widget.children[1] is explorer.widget
-    assert explorer.state["layer"] == "decoder.up2" and panel.state["built"] == ["fcn8s", "unet"]
-    reference = feature_map_explorer(models["unet"], scenes, layer="decoder.up2", scale=1)
+    assert explorer.state["layer"] == "up2" and panel.state["built"] == ["fcn8s", "unet"]
+    reference = feature_map_explorer(models["unet"], scenes, layer="up2", scale=1)
     assert explorer.images["activation"].value == reference.images["activation"].value
     panel.controls["model"].value = "fcn8s"
     assert panel.state["explorer"] is first and panel.state["built"] == ["fcn8s", "unet"]  # reused, not rebuilt

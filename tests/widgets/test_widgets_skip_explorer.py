@@ -22,7 +22,7 @@ def _decode(png: bytes) -> np.ndarray:
 @pytest.fixture
 def model() -> UNet:
     torch.manual_seed(1)
-    model = UNet(3, 4, base_channels=4, depth=2).eval()
+    model = UNet(3, 4, base_channels=4).eval()
     with torch.no_grad():  # class k = feature channel k: an untrained net then predicts varied labels
         model.outc.weight.copy_(torch.eye(4)[:, :, None, None])
         model.outc.bias.zero_()
@@ -36,7 +36,7 @@ def scenes() -> ShapesScenes:
 
 def test_first_view_is_the_intact_network(model: UNet, scenes: ShapesScenes) -> None:
     panel = skip_explorer(model, scenes, size=64)
-    assert panel.state["block"] == "up2" and panel.state["source"] == "inc"
+    assert panel.state["block"] == "up4" and panel.state["source"] == "inc"
     assert panel.state["skip_shape"] == (4, 32, 32)
     assert panel.state["skip_kept"] and panel.state["changed_fraction"] == 0.0
     assert panel.state["accuracy"] == panel.state["accuracy_intact"]
@@ -45,18 +45,18 @@ def test_first_view_is_the_intact_network(model: UNet, scenes: ShapesScenes) -> 
 
 
 def test_dropping_a_skip_matches_zero_skips(model: UNet, scenes: ShapesScenes) -> None:
-    panel = skip_explorer(model, scenes, index=1, block="up2", size=32)
+    panel = skip_explorer(model, scenes, index=1, block="up4", size=32)
     before = {name: view.value for name, view in panel.images.items()}
     panel.controls["skip"].value = False
     image, mask = scenes[1]
-    with torch.no_grad(), zero_skips(model, "up2"):
+    with torch.no_grad(), zero_skips(model, "up4"):
         expected = model(image[None]).argmax(dim=1)[0]
     intact = model(image[None]).argmax(dim=1)[0]
     assert panel.state["skip_shape"] == (4, 32, 32) and panel.state["source"] == "inc"
     assert panel.state["accuracy"] == pytest.approx(float((expected == mask).float().mean()))
     assert panel.state["changed_fraction"] == pytest.approx(float((expected != intact).float().mean()))
     assert panel.state["changed_fraction"] > 0.05
-    panel.controls["block"].value = "up1"
+    panel.controls["block"].value = "up3"
     assert panel.state["skip_shape"] == (8, 16, 16) and panel.state["source"] == "down1"
     assert panel.images["prediction"].value != before["prediction"]
     assert panel.images["image"].value == before["image"]
@@ -83,8 +83,8 @@ def test_all_skips_and_scene_changes(model: UNet, scenes: ShapesScenes) -> None:
 
 def test_bad_arguments_are_refused(model: UNet, scenes: ShapesScenes) -> None:
     with pytest.raises(ValueError, match="skip_connections=True"):
-        skip_explorer(UNet(3, 4, base_channels=4, depth=2, skip_connections=False), scenes)
+        skip_explorer(UNet(3, 4, base_channels=4, skip_connections=False), scenes)
     with pytest.raises(ValueError, match=r"index must be in \[0, 3\)"):
         skip_explorer(model, scenes, index=3)
     with pytest.raises(ValueError, match="block must be one of"):
-        skip_explorer(model, scenes, block="up3")
+        skip_explorer(model, scenes, block="up5")

@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 
 from segedu.datasets import ShapesScenes
-from segedu.datasets.tasks import bounding_boxes, colorize_instances, instances_per_class
-from segedu.plots.masks import PALETTE, colorize
+from segedu.datasets.tasks import bounding_boxes, instances_per_class
+from segedu.plots.masks import PALETTE, colorize, colorize_instances
 from segedu.widgets.task_views import TASKS, task_views
 
 

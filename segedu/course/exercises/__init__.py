@@ -1,10 +1,14 @@
 """Automatic checks for the lessons' exercises, one module per lesson (``lesson01``, ...).
 
-Every check prints a short verdict — what is right, or a specific hint about what is wrong —
-and returns ``True`` or ``False``; it never raises on a wrong answer, so a notebook keeps
-running. Solutions live in hidden cells tagged ``solution`` right after each exercise.
+Part of layer 8 (``segedu.course``): may import every other layer.
+
+Every check prints a short verdict — ``Correct! <what it means>`` or ``Not yet: <a specific
+hint>`` — and returns ``True`` or ``False``; it never raises on a wrong answer, so a notebook keeps
+running. Most checks are one call of :func:`check_cases` (run the learner's function on each case,
+stop at the first hint; unfinished stubs get the same words in every lesson). Solutions live in
+hidden cells tagged ``solution`` right after each exercise.
 """
 
-from segedu.course.exercises._verdict import verdict
+from segedu.course.exercises._verdict import check_cases, right, verdict, wrong
 
-__all__ = ["verdict"]
+__all__ = ["check_cases", "right", "verdict", "wrong"]

@@ -1,11 +1,50 @@
-"""The one way every exercise check reports its result."""
+"""The one way every exercise check runs the learner's answer and reports its result.
+
+A check prints ``Correct! <what it means>`` or ``Not yet: <one specific hint>`` and returns
+``True`` or ``False``; it never raises on a wrong answer, so a notebook keeps running.
+
+Most checks call the learner's function on a few cases and stop at the first case it gets
+wrong; :func:`check_cases` is that loop, so a checker only writes the part that differs: a
+``judge(found, *arguments)`` that returns a hint, or ``None`` when ``found`` is right. It also
+handles the two ways an answer is not written yet (the stub still raises ``NotImplementedError``;
+the function returns ``...`` or ``None``) with the same words in every lesson.
+
+Example:
+    >>> def judge(found, size, pools):
+    ...     return None if found == size // 2**pools else f"for {size} after {pools} pools, halve the side."
+    >>> check_cases(lambda size, pools: size >> pools, [(224, 5), (7, 1)], judge, success="right!")
+    Correct! right!
+    True
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import copy
+from collections.abc import Callable, Iterable
 from typing import Any
 
-__all__ = ["verdict", "call_answer"]
+from torch import Tensor
+
+__all__ = [
+    "NOT_WRITTEN",
+    "RETURNS_NOTHING",
+    "call_answer",
+    "check_cases",
+    "returns_nothing",
+    "right",
+    "verdict",
+    "wrong",
+]
+
+NOT_WRITTEN = "the function still raises NotImplementedError: replace the `...` with your code."
+
+
+def returns_nothing(what: str = "the answer") -> str:
+    """The hint for a function that returns ``...`` or ``None``: what it should return instead."""
+    return f"your function returns nothing yet: replace the `...` with code that returns {what}."
+
+
+RETURNS_NOTHING = returns_nothing()
 
 
 def verdict(correct: bool, *, success: str, hint: str) -> bool:
@@ -14,11 +53,67 @@ def verdict(correct: bool, *, success: str, hint: str) -> bool:
     return correct
 
 
+def right(success: str) -> bool:
+    """Print ``Correct! <success>`` and return ``True``."""
+    return verdict(True, success=success, hint="")
+
+
+def wrong(hint: str) -> bool:
+    """Print ``Not yet: <hint>`` and return ``False``."""
+    return verdict(False, success="", hint=hint)
+
+
 def call_answer(function: Callable[..., Any], *arguments: Any) -> tuple[Any, str | None]:
     """Call a learner's function; return ``(result, None)`` or ``(None, hint)`` if it raised."""
     try:
         return function(*arguments), None
     except NotImplementedError:
-        return None, "the function still raises NotImplementedError: replace the `...` with your code."
+        return None, NOT_WRITTEN
     except Exception as error:  # the learner's code may raise anything
         return None, f"your function raised {type(error).__name__}: {error}"
+
+
+def check_cases(
+    function: Callable[..., Any],
+    cases: Iterable[tuple[Any, ...]],
+    judge: Callable[..., str | None],
+    *,
+    success: str,
+    returns: str = "the answer",
+    none_is_an_answer: bool = False,
+) -> bool:
+    """Call ``function`` on every case; the first hint ends the check with ``Not yet``.
+
+    Args:
+        function: The learner's function.
+        cases: Argument tuples, one per call. Tensors are cloned and lists, dicts and sets
+            copied before each call, so a function that changes its inputs cannot change what
+            ``judge`` sees.
+        judge: ``judge(found, *arguments)``: a hint naming the likely mistake, or ``None``
+            when ``found`` is right for these arguments.
+        success: What a right answer means, printed after ``Correct!``.
+        returns: What the function should return, named in the hint when it returns nothing.
+        none_is_an_answer: Whether ``None`` is a possible right answer (otherwise it means
+            the function returns nothing yet).
+
+    Returns:
+        Whether every case was right.
+    """
+    for arguments in cases:
+        found, hint = call_answer(function, *(_fresh(argument) for argument in arguments))
+        if hint is None and (found is ... or (found is None and not none_is_an_answer)):
+            hint = returns_nothing(returns)
+        if hint is None:
+            hint = judge(found, *arguments)
+        if hint is not None:
+            return wrong(hint)
+    return right(success)
+
+
+def _fresh(argument: Any) -> Any:
+    """A copy of ``argument`` that the learner's function may change freely."""
+    if isinstance(argument, Tensor):
+        return argument.clone()
+    if isinstance(argument, (list, dict, set)):
+        return copy.deepcopy(argument)
+    return argument

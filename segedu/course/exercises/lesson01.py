@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from segedu.course.exercises._verdict import call_answer, verdict
+from segedu.course.exercises._verdict import check_cases
 
 __all__ = ["check_classes_present", "check_pixel_counts", "check_semantic_from_instances"]
 
@@ -23,17 +23,6 @@ def _scenes(count: int = 4) -> list[dict]:
 
     dataset = ShapesScenes("val", length=count, size=32, seed=11)
     return [dataset.sample(index) for index in range(count)]
-
-
-def _unfinished(result: Any) -> str | None:
-    """A hint when the learner left the ``...`` placeholder in."""
-    if result is Ellipsis or result is None:
-        return f"your function returned {result!r}: replace the `...` with your code (and return the result)."
-    return None
-
-
-def _fail(hint: str) -> bool:
-    return verdict(False, success="", hint=hint)
 
 
 def _as_int_set(values: Any) -> set[int] | None:
@@ -54,29 +43,30 @@ def check_classes_present(function: Callable[[Tensor], Iterable[int]]) -> bool:
     with_ignore = masks[0].clone()
     with_ignore[:2] = 255  # unlabelled pixels
     masks.append(with_ignore)
-    for mask in masks:
-        result, hint = call_answer(function, mask.clone())
-        hint = hint or _unfinished(result)
-        if hint:
-            return _fail(hint)
-        answer = _as_int_set(result)
-        if answer is None:
-            return _fail(f"return class numbers (a list or set of ints); got {result!r}")
-        expected = {int(value) for value in torch.unique(mask)} - {0, 255}
-        if 0 in answer:
-            return _fail("leave out background 0: the answer names the objects in the image.")
-        if 255 in answer:
-            return _fail("255 marks unlabelled (ignored) pixels; it is not a class.")
-        if answer != expected:
-            return _fail(
-                f"for a mask with classes {sorted(expected)} (plus background) you "
-                f"returned {sorted(answer)}; look at every distinct value in the mask."
-            )
-    return verdict(
-        True,
+    return check_cases(
+        function,
+        [(mask,) for mask in masks],
+        _classes_present_mistake,
         success="a whole image reduced to a set of labels: this is all an image classifier answers.",
-        hint="",
     )
+
+
+def _classes_present_mistake(found: Any, mask: Tensor) -> str | None:
+    """A hint for a wrong set of classes present, or ``None`` when it is right."""
+    answer = _as_int_set(found)
+    if answer is None:
+        return f"return class numbers (a list or set of ints); got {found!r}"
+    expected = {int(value) for value in torch.unique(mask)} - {0, 255}
+    if 0 in answer:
+        return "leave out background 0: the answer names the objects in the image."
+    if 255 in answer:
+        return "255 marks unlabelled (ignored) pixels; it is not a class."
+    if answer != expected:
+        return (
+            f"for a mask with classes {sorted(expected)} (plus background) you "
+            f"returned {sorted(answer)}; look at every distinct value in the mask."
+        )
+    return None
 
 
 def _pixel_loop_counts(mask: Tensor, num_classes: int) -> list[int]:
@@ -92,36 +82,33 @@ def check_pixel_counts(function: Callable[[Tensor, int], Any]) -> bool:
     The reference counts with a plain Python loop over the pixels; classes that do not appear
     must count 0.
     """
-    num_classes = 4
     masks = [scene["mask"] for scene in _scenes()]
     masks.append(torch.tensor([[0, 0, 1], [1, 1, 0]]))  # classes 2 and 3 absent
-    for mask in masks:
-        result, hint = call_answer(function, mask.clone(), num_classes)
-        hint = hint or _unfinished(result)
-        if hint:
-            return _fail(hint)
-        try:
-            answer = [int(value) for value in (result.tolist() if isinstance(result, Tensor) else result)]
-        except (TypeError, ValueError):
-            return _fail(f"return one count per class (a list or tensor); got {result!r}")
-        expected = _pixel_loop_counts(mask, num_classes)
-        if len(answer) != num_classes:
-            return _fail(
-                f"return exactly num_classes = {num_classes} counts, one per class, with 0 "
-                f"for classes that do not appear; you returned {len(answer)} (try minlength=num_classes)."
-            )
-        if sum(answer) != mask.numel():
-            return _fail(
-                f"the counts should add up to the number of pixels, {mask.numel()}; "
-                f"yours add up to {sum(answer)}."
-            )
-        if answer != expected:
-            return _fail(f"expected {expected}, got {answer}; add 1 to counts[c] for every pixel of class c.")
-    return verdict(
-        True,
+    return check_cases(
+        function,
+        [(mask, 4) for mask in masks],
+        _pixel_counts_mistake,
         success="these counts, summed over a dataset, are the class frequencies (background dominates).",
-        hint="",
     )
+
+
+def _pixel_counts_mistake(found: Any, mask: Tensor, num_classes: int) -> str | None:
+    """A hint for wrong per-class pixel counts, or ``None`` when they are right."""
+    try:
+        answer = [int(value) for value in (found.tolist() if isinstance(found, Tensor) else found)]
+    except (TypeError, ValueError):
+        return f"return one count per class (a list or tensor); got {found!r}"
+    expected = _pixel_loop_counts(mask, num_classes)
+    if len(answer) != num_classes:
+        return (
+            f"return exactly num_classes = {num_classes} counts, one per class, with 0 "
+            f"for classes that do not appear; you returned {len(answer)} (try minlength=num_classes)."
+        )
+    if sum(answer) != mask.numel():
+        return f"the counts should add up to the number of pixels, {mask.numel()}; yours add up to {sum(answer)}."
+    if answer != expected:
+        return f"expected {expected}, got {answer}; add 1 to counts[c] for every pixel of class c."
+    return None
 
 
 def check_semantic_from_instances(function: Callable[[Tensor, dict[int, int]], Tensor]) -> bool:
@@ -129,33 +116,33 @@ def check_semantic_from_instances(function: Callable[[Tensor, dict[int, int]], T
 
     ``classes`` maps each object id to its class; the result must equal the dataset's mask.
     """
+    cases = []
     for scene in _scenes():
-        instances, mask = scene["instances"], scene["mask"]
         table = {item["instance_id"]: item["class_index"] for item in scene["objects"] if item["instance_id"]}
-        result, hint = call_answer(function, instances.clone(), dict(table))
-        hint = hint or _unfinished(result)
-        if hint:
-            return _fail(hint)
-        if not isinstance(result, Tensor):
-            return _fail(f"return a tensor (H, W); got {type(result).__name__}")
-        if result.shape != mask.shape:
-            return _fail(
-                f"the mask must have the shape of the instance map, {tuple(mask.shape)}; "
-                f"got {tuple(result.shape)}"
-            )
-        if result.is_floating_point():
-            return _fail(f"class indices are integers: return dtype int64, not {result.dtype}")
-        if not torch.equal(result[instances == 0], mask[instances == 0]):
-            return _fail("background pixels (instance id 0) must get class 0.")
-        if not torch.equal(result.long(), mask):
-            wrong = sorted({int(value) for value in instances[result.long() != mask]})
-            return _fail(
-                f"the pixels of instance ids {wrong} got the wrong class; "
-                "every pixel with id k gets class classes[k]."
-            )
-    return verdict(
-        True,
+        cases.append((scene["instances"], table, scene["mask"]))
+    return check_cases(
+        lambda instances, classes, _mask: function(instances, classes),  # the mask is for the judge
+        cases,
+        _semantic_mistake,
         success="the ids are gone: objects of one class now share one label, and the mask alone "
         "no longer says which pixel belongs to which object.",
-        hint="",
     )
+
+
+def _semantic_mistake(found: Any, instances: Tensor, classes: dict[int, int], mask: Tensor) -> str | None:
+    """A hint for a wrong semantic mask, or ``None`` when it equals the dataset's ``mask``."""
+    if not isinstance(found, Tensor):
+        return f"return a tensor (H, W); got {type(found).__name__}"
+    if found.shape != mask.shape:
+        return f"the mask must have the shape of the instance map, {tuple(mask.shape)}; got {tuple(found.shape)}"
+    if found.is_floating_point():
+        return f"class indices are integers: return dtype int64, not {found.dtype}"
+    if not torch.equal(found[instances == 0], mask[instances == 0]):
+        return "background pixels (instance id 0) must get class 0."
+    if not torch.equal(found.long(), mask):
+        wrong_ids = sorted({int(value) for value in instances[found.long() != mask]})
+        return (
+            f"the pixels of instance ids {wrong_ids} got the wrong class; "
+            "every pixel with id k gets class classes[k]."
+        )
+    return None

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from segedu.core.encoding import IGNORE_INDEX, one_hot, to_labels
-from segedu.course.exercises._verdict import call_answer, verdict
+from segedu.course.exercises._verdict import call_answer, check_cases, returns_nothing, right, wrong
 from segedu.training.losses import pixel_cross_entropy
 
 __all__ = ["check_one_hot", "check_to_labels", "check_pixel_cross_entropy", "check_mean_loss"]
@@ -49,12 +49,8 @@ def check_one_hot(function: Callable[[Tensor, int], Tensor]) -> bool:
         if hint is None:
             hint = _one_hot_mistake(result, expected, labels)
         if hint is not None:
-            return verdict(False, success="", hint=f"on {description}: {hint}")
-    return verdict(
-        True,
-        success="Your one-hot encoding matches segedu.core.encoding.one_hot, ignored pixels included.",
-        hint="",
-    )
+            return wrong(f"on {description}: {hint}")
+    return right("Your one-hot encoding matches segedu.core.encoding.one_hot, ignored pixels included.")
 
 
 def check_to_labels(function: Callable[[Tensor], Tensor]) -> bool:
@@ -69,22 +65,29 @@ def check_to_labels(function: Callable[[Tensor], Tensor]) -> bool:
     generator = torch.Generator().manual_seed(3)
     scores = torch.randn(4, 6, 5, generator=generator)
     labels = torch.randint(0, 4, (6, 5), generator=generator)
-    cases = [("random scores", scores), ("a one-hot stack", one_hot(labels, 4))]
-    for description, case in cases:
-        expected = to_labels(case)  # (H, W)
-        result, hint = call_answer(function, case.clone())
-        hint = hint or _not_a_tensor(result, "an (H, W) tensor of class indices")
-        if hint is None and tuple(result.shape) != tuple(expected.shape):
-            hint = f"expected shape (H, W) = {tuple(expected.shape)}, got {tuple(result.shape)}"
-            if result.ndim == 2:
-                hint += "; take the argmax over the class axis, dim=0"
-        if hint is None and result.is_floating_point():
-            hint = "your result holds floats: return the index of the largest score (argmax), not its value"
-        if hint is None and not torch.equal(result.long(), expected):
-            hint = _first_difference(result.long(), expected)
-        if hint is not None:
-            return verdict(False, success="", hint=f"on {description}: {hint}")
-    return verdict(True, success="Argmax over the class axis turns scores back into a label map.", hint="")
+    return check_cases(
+        function,
+        [(scores,), (one_hot(labels, 4),)],
+        _to_labels_mistake,
+        success="Argmax over the class axis turns scores back into a label map.",
+        returns="an (H, W) tensor of class indices",
+    )
+
+
+def _to_labels_mistake(found: Any, scores: Tensor) -> str | None:
+    """A hint for wrong labels from ``(K, H, W)`` scores, or ``None`` when they are the argmax."""
+    expected = to_labels(scores)  # (H, W)
+    description = "a one-hot stack" if bool(((scores == 0) | (scores == 1)).all()) else "random scores"
+    hint = _not_a_tensor(found, "an (H, W) tensor of class indices")
+    if hint is None and tuple(found.shape) != tuple(expected.shape):
+        hint = f"expected shape (H, W) = {tuple(expected.shape)}, got {tuple(found.shape)}"
+        if found.ndim == 2:
+            hint += "; take the argmax over the class axis, dim=0"
+    if hint is None and found.is_floating_point():
+        hint = "your result holds floats: return the index of the largest score (argmax), not its value"
+    if hint is None and not torch.equal(found.long(), expected):
+        hint = _first_difference(found.long(), expected)
+    return None if hint is None else f"on {description}: {hint}"
 
 
 def check_pixel_cross_entropy(function: Callable[[Tensor, int], Any]) -> bool:
@@ -102,21 +105,23 @@ def check_pixel_cross_entropy(function: Callable[[Tensor, int], Any]) -> bool:
         (torch.tensor([0.1, 3.0, 0.2, -2.0]), 3),
         (torch.tensor([1000.0, 0.0, -1000.0]), 1),
     ]
-    for number, (scores, true_class) in enumerate(cases):
-        expected = float(F.cross_entropy(scores[None], torch.tensor([true_class])))
-        result, hint = call_answer(function, scores.clone(), true_class)
-        value = None
-        if hint is None:
-            value, hint = _as_number(result)
-        if hint is None:
-            hint = _cross_entropy_mistake(value, expected, scores, true_class, huge=number == 2)
-        if hint is not None:
-            return verdict(False, success="", hint=hint)
-    return verdict(
-        True,
+    return check_cases(
+        function,
+        cases,
+        _pixel_cross_entropy_mistake,
         success="-log softmax(scores)[true class] matches F.cross_entropy, even for huge scores.",
-        hint="",
+        returns="one number",
     )
+
+
+def _pixel_cross_entropy_mistake(found: Any, scores: Tensor, true_class: int) -> str | None:
+    """A hint for a wrong one-pixel cross-entropy, or ``None`` when it matches ``F.cross_entropy``."""
+    expected = float(F.cross_entropy(scores[None], torch.tensor([true_class])))
+    value, hint = _as_number(found)
+    if hint is not None:
+        return hint
+    huge = float(scores.abs().max()) > 100  # exp() of these overflows in float32
+    return _cross_entropy_mistake(value, expected, scores, true_class, huge=huge)
 
 
 def check_mean_loss(function: Callable[[Tensor, Tensor], Any]) -> bool:
@@ -133,37 +138,40 @@ def check_mean_loss(function: Callable[[Tensor, Tensor], Any]) -> bool:
     logits = 2.0 * torch.randn(2, 3, 5, 6, generator=generator)
     target = torch.randint(0, 3, (2, 5, 6), generator=generator)
     target[torch.rand(2, 5, 6, generator=generator) < 0.3] = IGNORE_INDEX
-    labelled = target != IGNORE_INDEX  # (B, H, W)
-    expected = float(pixel_cross_entropy(logits, target))
-    result, hint = call_answer(function, logits.clone(), target.clone())
-    value = None
-    if hint is None:
-        value, hint = _as_number(result)
-    if hint is None and not math.isclose(value, expected, rel_tol=1e-4, abs_tol=1e-5):
-        per_pixel = F.cross_entropy(logits, torch.where(labelled, target, 0), reduction="none")  # (B, H, W)
-        all_pixels_mean = float(per_pixel.mean())
-        zeros_counted_mean = float((per_pixel * labelled).sum() / per_pixel.numel())
-        if math.isclose(value, all_pixels_mean, rel_tol=1e-4):
-            hint = "the ignored pixels are still in your mean: average per_pixel[labelled] only."
-        elif math.isclose(value, zeros_counted_mean, rel_tol=1e-4):
-            hint = (
-                "you divided by all B*H*W pixels; ignored pixels must not count in the denominator "
-                "either: divide by the number of labelled pixels."
-            )
-        else:
-            count = int(labelled.sum())
-            hint = f"expected {expected:.4f} (mean over {count} labelled pixels), got {value:.4f}."
-    return verdict(
-        hint is None,
+    return check_cases(
+        function,
+        [(logits, target)],
+        _mean_loss_mistake,
         success="Your mean skips the 255 pixels exactly like pixel_cross_entropy.",
-        hint=hint or "",
+        returns="one number",
     )
+
+
+def _mean_loss_mistake(found: Any, logits: Tensor, target: Tensor) -> str | None:
+    """A hint for a wrong mean loss over the labelled pixels, or ``None`` when it is right."""
+    value, hint = _as_number(found)
+    if hint is not None:
+        return hint
+    expected = float(pixel_cross_entropy(logits, target))
+    if math.isclose(value, expected, rel_tol=1e-4, abs_tol=1e-5):
+        return None
+    labelled = target != IGNORE_INDEX  # (B, H, W)
+    per_pixel = F.cross_entropy(logits, torch.where(labelled, target, 0), reduction="none")  # (B, H, W)
+    if math.isclose(value, float(per_pixel.mean()), rel_tol=1e-4):
+        return "the ignored pixels are still in your mean: average per_pixel[labelled] only."
+    if math.isclose(value, float((per_pixel * labelled).sum() / per_pixel.numel()), rel_tol=1e-4):
+        return (
+            "you divided by all B*H*W pixels; ignored pixels must not count in the denominator "
+            "either: divide by the number of labelled pixels."
+        )
+    count = int(labelled.sum())
+    return f"expected {expected:.4f} (mean over {count} labelled pixels), got {value:.4f}."
 
 
 def _not_a_tensor(result: Any, wanted: str) -> str | None:
     """A hint if ``result`` is not a tensor (e.g. the stub's ``...``), else ``None``."""
-    if result is Ellipsis:
-        return f"your function still returns `...`: replace it with code that returns {wanted}."
+    if result is Ellipsis or result is None:
+        return returns_nothing(wanted)
     if not isinstance(result, Tensor):
         return f"your function returned {type(result).__name__}; return {wanted}."
     return None
@@ -171,8 +179,6 @@ def _not_a_tensor(result: Any, wanted: str) -> str | None:
 
 def _as_number(result: Any) -> tuple[float | None, str | None]:
     """Turn a float, int or one-element tensor into a float, or explain why not."""
-    if result is Ellipsis:
-        return None, "your function still returns `...`: replace it with your code."
     if isinstance(result, Tensor) and result.numel() == 1:
         return float(result), None
     if isinstance(result, (int, float)) and not isinstance(result, bool):

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from segedu.course.exercises._verdict import call_answer, verdict
-from segedu.models import TinyClassifier
 from segedu.analysis.receptive_field import receptive_field_table
+from segedu.course.exercises._verdict import check_cases, right, wrong
+from segedu.models import TinyClassifier
 
 __all__ = [
     "check_fc_fraction",
@@ -36,22 +37,25 @@ def _measured_size_after_pools(size: int, pools: int) -> int:
 
 def check_size_after_pools(size_after_pools: Callable[[int, int], int]) -> bool:
     """``size_after_pools(size, pools)``: side of a ``size x size`` map after ``pools`` 2x2 max-pools."""
-    for size, pools in ((224, 5), (64, 3), (100, 3), (7, 1), (1000, 4), (33, 2)):
-        expected = _measured_size_after_pools(size, pools)
-        answer, error = call_answer(size_after_pools, size, pools)
-        if error:
-            return verdict(False, success="", hint=error)
-        if answer == expected and isinstance(answer, int):
-            continue
-        case = f"{size} after {pools} pool(s)"
-        if answer == size / 2**pools:
-            hint = f"for {case} you returned {answer!r}: a map has whole rows; use integer division //."
-        elif answer == math.ceil(size / 2**pools):
-            hint = f"for {case} you rounded up; a 2x2 pool drops an odd last row or column (it rounds down)."
-        else:
-            hint = f"for {case} you returned {answer!r}; real max-pools give {expected}. Each pool halves the side."
-        return verdict(False, success="", hint=hint)
-    return verdict(True, success="VGG-16's five pools take 224 down to 7; a 100x100 input ends at 3x3.", hint="")
+    return check_cases(
+        size_after_pools,
+        [(224, 5), (64, 3), (100, 3), (7, 1), (1000, 4), (33, 2)],
+        _size_after_pools_mistake,
+        success="VGG-16's five pools take 224 down to 7; a 100x100 input ends at 3x3.",
+        returns="a whole number",
+    )
+
+
+def _size_after_pools_mistake(answer: Any, size: int, pools: int) -> str | None:
+    expected = _measured_size_after_pools(size, pools)
+    if answer == expected and isinstance(answer, int):
+        return None
+    case = f"{size} after {pools} pool(s)"
+    if answer == size / 2**pools:
+        return f"for {case} you returned {answer!r}: a map has whole rows; use integer division //."
+    if answer == math.ceil(size / 2**pools):
+        return f"for {case} you rounded up; a 2x2 pool drops an odd last row or column (it rounds down)."
+    return f"for {case} you returned {answer!r}; real max-pools give {expected}. Each pool halves the side."
 
 
 def _stack(layers: Sequence[tuple[int, int]]) -> nn.Sequential:
@@ -68,32 +72,33 @@ _RF_CASES: tuple[tuple[str, tuple[tuple[int, int], ...]], ...] = (
 
 def check_receptive_field(receptive_field: Callable[[list[tuple[int, int]]], int]) -> bool:
     """``receptive_field(layers)``: receptive field of ``[(kernel_size, stride), ...]``, input first."""
-    for name, layers in _RF_CASES:
-        expected = receptive_field_table(_stack(layers))[-1].size
-        answer, error = call_answer(receptive_field, list(layers))
-        if error:
-            return verdict(False, success="", hint=error)
-        if answer == expected:
-            continue
-        no_jump = 1 + sum(kernel_size - 1 for kernel_size, _ in layers)
-        late_jump, size_late = 1, 1  # the mistake of updating the jump before using it
-        for kernel_size, stride in layers:
-            late_jump *= stride
-            size_late += (kernel_size - 1) * late_jump
-        if answer == no_jump:
-            hint = (
-                f"for {name} you added (k - 1) per layer; multiply it by the jump, "
-                "the product of the EARLIER strides."
-            )
-        elif answer == size_late:
-            hint = (
-                f"for {name} you multiplied by the layer's own stride too early: "
-                "add (k - 1) * jump, THEN update jump."
-            )
-        else:
-            hint = f"for {name} you returned {answer!r}; the formula r = r + (k - 1) * jump gives {expected}."
-        return verdict(False, success="", hint=hint)
-    return verdict(True, success="AlexNet's last pool sees 195 x 195 input pixels, almost all of a 224 image.", hint="")
+    names = {layers: name for name, layers in _RF_CASES}
+    return check_cases(
+        receptive_field,
+        [(list(layers),) for _, layers in _RF_CASES],
+        lambda answer, layers: _receptive_field_mistake(answer, names[tuple(layers)], layers),
+        success="AlexNet's last pool sees 195 x 195 input pixels, almost all of a 224 image.",
+        returns="a whole number",
+    )
+
+
+def _receptive_field_mistake(answer: Any, name: str, layers: Sequence[tuple[int, int]]) -> str | None:
+    expected = receptive_field_table(_stack(layers))[-1].size
+    if answer == expected:
+        return None
+    no_jump = 1 + sum(kernel_size - 1 for kernel_size, _ in layers)
+    late_jump, size_late = 1, 1  # the mistake of updating the jump before using it
+    for kernel_size, stride in layers:
+        late_jump *= stride
+        size_late += (kernel_size - 1) * late_jump
+    if answer == no_jump:
+        return f"for {name} you added (k - 1) per layer; multiply it by the jump, the product of the EARLIER strides."
+    if answer == size_late:
+        return (
+            f"for {name} you multiplied by the layer's own stride too early: "
+            "add (k - 1) * jump, THEN update jump."
+        )
+    return f"for {name} you returned {answer!r}; the formula r = r + (k - 1) * jump gives {expected}."
 
 
 def _fc_fraction(model: nn.Module) -> float:
@@ -112,26 +117,32 @@ def _fraction_models() -> list[tuple[str, nn.Module]]:
 
 def check_fc_fraction(fc_fraction: Callable[[nn.Module], float]) -> bool:
     """``fc_fraction(model)``: fraction (0..1) of the parameters that sit in ``nn.Linear`` layers."""
-    for name, model in _fraction_models():
-        expected = _fc_fraction(model)
-        answer, error = call_answer(fc_fraction, model)
-        if error:
-            return verdict(False, success="", hint=error)
-        if isinstance(answer, (int, float)) and math.isclose(answer, expected, rel_tol=1e-9):
-            continue
-        linear_weights = sum(m.weight.numel() for m in model.modules() if isinstance(m, nn.Linear))
-        weights_only = linear_weights / sum(p.numel() for p in model.parameters())
-        if isinstance(answer, (int, float)) and math.isclose(answer, 100 * expected, rel_tol=1e-9):
-            hint = f"for {name} you returned a percentage; return a fraction between 0 and 1."
-        elif isinstance(answer, (int, float)) and math.isclose(answer, weights_only, rel_tol=1e-9):
-            hint = f"for {name} you counted the weights of the Linear layers only; count their biases too."
-        else:
-            hint = (
-                f"for {name} you returned {answer!r}, expected {expected:.4f}: sum p.numel() over the "
-                "parameters of the nn.Linear modules, divided by the sum over all parameters."
-            )
-        return verdict(False, success="", hint=hint)
-    return verdict(True, success="AlexNet keeps 96% of its parameters in its three fully connected layers.", hint="")
+    models = _fraction_models()
+    names = {id(model): name for name, model in models}
+    return check_cases(
+        fc_fraction,
+        [(model,) for _, model in models],
+        lambda answer, model: _fc_fraction_mistake(answer, names[id(model)], model),
+        success="AlexNet keeps 96% of its parameters in its three fully connected layers.",
+        returns="a fraction between 0 and 1",
+    )
+
+
+def _fc_fraction_mistake(answer: Any, name: str, model: nn.Module) -> str | None:
+    expected = _fc_fraction(model)
+    is_number = isinstance(answer, (int, float))
+    if is_number and math.isclose(answer, expected, rel_tol=1e-9):
+        return None
+    linear_weights = sum(m.weight.numel() for m in model.modules() if isinstance(m, nn.Linear))
+    weights_only = linear_weights / sum(p.numel() for p in model.parameters())
+    if is_number and math.isclose(answer, 100 * expected, rel_tol=1e-9):
+        return f"for {name} you returned a percentage; return a fraction between 0 and 1."
+    if is_number and math.isclose(answer, weights_only, rel_tol=1e-9):
+        return f"for {name} you counted the weights of the Linear layers only; count their biases too."
+    return (
+        f"for {name} you returned {answer!r}, expected {expected:.4f}: sum p.numel() over the "
+        "parameters of the nn.Linear modules, divided by the sum over all parameters."
+    )
 
 
 def check_flattened_features(answer: tuple[int, int], model: TinyClassifier, size: int) -> bool:
@@ -141,15 +152,11 @@ def check_flattened_features(answer: tuple[int, int], model: TinyClassifier, siz
         features = model.stage3(model.stage2(model.stage1(x)))  # the conv stages accept any size
     flattened, expected = features[0].numel(), model.fc1.in_features
     if not isinstance(answer, tuple) or len(answer) != 2 or answer == (..., ...):
-        return verdict(False, success="", hint="give a pair of numbers: (what flatten produces, what fc1 expects).")
+        return wrong("give a pair of numbers: (what flatten produces, what fc1 expects).")
     if answer == (flattened, expected):
-        return verdict(
-            True,
-            success=(
-                f"stage 3 gives {tuple(features.shape[1:])} = {flattened} numbers, but fc1 has exactly "
-                f"{expected} inputs: the weights of fc1 fix the input size."
-            ),
-            hint="",
+        return right(
+            f"stage 3 gives {tuple(features.shape[1:])} = {flattened} numbers, but fc1 has exactly "
+            f"{expected} inputs: the weights of fc1 fix the input size."
         )
     if answer[1] != expected:
         hint = f"fc1 expects {model.fc1.in_features}: it is model.fc1.in_features (channels x 8 x 8 at 64x64)."
@@ -160,4 +167,4 @@ def check_flattened_features(answer: tuple[int, int], model: TinyClassifier, siz
             f"flatten gives channels x side x side of stage 3: the side is {size} // 8 and there are "
             f"{model.feature_channels} channels."
         )
-    return verdict(False, success="", hint=hint)
+    return wrong(hint)

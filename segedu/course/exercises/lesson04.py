@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
 
 from segedu.analysis.costs import count_macs
-from segedu.course.exercises._verdict import call_answer, verdict
+from segedu.course.exercises._verdict import check_cases
 from segedu.models import FullResolutionNet
 
 __all__ = [
@@ -35,92 +36,99 @@ def _conv_macs_measured(height: int, width: int, in_channels: int, out_channels:
 
 def check_conv_macs(conv_macs: Callable[[int, int, int, int], int]) -> bool:
     """``conv_macs(height, width, in_channels, out_channels)``: MACs of one same-padded 3x3 conv."""
-    for height, width, in_channels, out_channels in _CONV_CASES:
-        expected = _conv_macs_measured(height, width, in_channels, out_channels)
-        answer, error = call_answer(conv_macs, height, width, in_channels, out_channels)
-        if error:
-            return verdict(False, success="", hint=error)
-        case = f"a {height}x{width} map, {in_channels} -> {out_channels} channels"
-        if answer == expected:
-            continue
-        if answer == expected // 9:
-            hint = f"for {case} you forgot the 3x3 = 9 weights each output value multiplies."
-        elif answer == 2 * expected:
-            hint = f"for {case} you counted FLOPs (2 per multiply-accumulate); count MACs."
-        else:
-            hint = (
-                f"for {case} you returned {answer}, count_macs measures {expected}. Each of the "
-                "out_channels x height x width outputs is a dot product over in_channels x 3 x 3 weights."
-            )
-        return verdict(False, success="", hint=hint)
-    return verdict(
-        True,
+    return check_cases(
+        conv_macs,
+        _CONV_CASES,
+        _conv_macs_mistake,
         success="a 3x3 conv costs H * W * C_in * C_out * 9 MACs: proportional to the number of pixels.",
-        hint="",
+        returns="a whole number of MACs",
+    )
+
+
+def _conv_macs_mistake(answer: Any, height: int, width: int, in_channels: int, out_channels: int) -> str | None:
+    expected = _conv_macs_measured(height, width, in_channels, out_channels)
+    if answer == expected:
+        return None
+    case = f"a {height}x{width} map, {in_channels} -> {out_channels} channels"
+    if answer == expected // 9:
+        return f"for {case} you forgot the 3x3 = 9 weights each output value multiplies."
+    if answer == 2 * expected:
+        return f"for {case} you counted FLOPs (2 per multiply-accumulate); count MACs."
+    return (
+        f"for {case} you returned {answer}, count_macs measures {expected}. Each of the "
+        "out_channels x height x width outputs is a dot product over in_channels x 3 x 3 weights."
     )
 
 
 def check_feature_map_megabytes(feature_map_megabytes: Callable[[int, int, int], float]) -> bool:
     """``feature_map_megabytes(channels, height, width)``: MB (10**6 bytes) of one float32 map."""
-    for channels, height, width in ((64, 1024, 2048), (16, 64, 64), (3, 7, 5)):
-        expected = torch.finfo(torch.float32).bits // 8 * channels * height * width / 1e6
-        answer, error = call_answer(feature_map_megabytes, channels, height, width)
-        if error:
-            return verdict(False, success="", hint=error)
-        case = f"{channels} channels of {height}x{width}"
-        if isinstance(answer, (int, float)) and math.isclose(answer, expected, rel_tol=1e-6):
-            continue
-        if isinstance(answer, (int, float)) and math.isclose(answer * 4, expected, rel_tol=1e-6):
-            hint = f"for {case}: each float32 value takes 4 bytes."
-        elif isinstance(answer, (int, float)) and math.isclose(answer, expected * 1e6, rel_tol=1e-6):
-            hint = f"for {case} you returned bytes; divide by 10**6 for MB."
-        elif isinstance(answer, (int, float)) and math.isclose(answer, expected * 1e6 / 2**20, rel_tol=1e-6):
-            hint = f"for {case} you used MiB (2**20 bytes); this course's MB is 10**6 bytes."
-        else:
-            hint = f"for {case} you returned {answer!r}, expected {expected:.4f} MB = C * H * W * 4 bytes / 10**6."
-        return verdict(False, success="", hint=hint)
-    return verdict(True, success="64 channels of a 1024x2048 image take 536.9 MB, for ONE layer.", hint="")
+    return check_cases(
+        feature_map_megabytes,
+        [(64, 1024, 2048), (16, 64, 64), (3, 7, 5)],
+        _megabytes_mistake,
+        success="64 channels of a 1024x2048 image take 536.9 MB, for ONE layer.",
+        returns="a number of MB",
+    )
+
+
+def _megabytes_mistake(answer: Any, channels: int, height: int, width: int) -> str | None:
+    expected = torch.finfo(torch.float32).bits // 8 * channels * height * width / 1e6
+    case = f"{channels} channels of {height}x{width}"
+    if not isinstance(answer, (int, float)):
+        return f"for {case} you returned {answer!r}, expected {expected:.4f} MB = C * H * W * 4 bytes / 10**6."
+    if math.isclose(answer, expected, rel_tol=1e-6):
+        return None
+    if math.isclose(answer * 4, expected, rel_tol=1e-6):
+        return f"for {case}: each float32 value takes 4 bytes."
+    if math.isclose(answer, expected * 1e6, rel_tol=1e-6):
+        return f"for {case} you returned bytes; divide by 10**6 for MB."
+    if math.isclose(answer, expected * 1e6 / 2**20, rel_tol=1e-6):
+        return f"for {case} you used MiB (2**20 bytes); this course's MB is 10**6 bytes."
+    return f"for {case} you returned {answer!r}, expected {expected:.4f} MB = C * H * W * 4 bytes / 10**6."
 
 
 def check_layers_for_receptive_field(layers_for_receptive_field: Callable[[int], int]) -> bool:
     """``layers_for_receptive_field(size)``: fewest stride-1 3x3 layers whose window is >= size."""
-    for size in (1, 2, 3, 10, 37, 100, 1024):
-        answer, error = call_answer(layers_for_receptive_field, size)
-        if error:
-            return verdict(False, success="", hint=error)
-        expected = next(depth for depth in range(size + 1) if 2 * depth + 1 >= size)
-        if answer == expected:
-            continue
-        if isinstance(answer, int) and answer >= 1:
-            window = FullResolutionNet(1, 2, width=1, depth=answer).receptive_field
-            detail = f"{answer} layers see {window} pixels"
-        else:
-            detail = f"you returned {answer!r}"
-        return verdict(
-            False,
-            success="",
-            hint=f"for a {size}-pixel window: {detail}; the fewest layers with 1 + 2 * L >= {size} is {expected}.",
-        )
-    return verdict(True, success="a 100-pixel object needs 50 stride-1 3x3 layers; 1024 pixels need 512.", hint="")
+    return check_cases(
+        layers_for_receptive_field,
+        [(size,) for size in (1, 2, 3, 10, 37, 100, 1024)],
+        _layers_mistake,
+        success="a 100-pixel object needs 50 stride-1 3x3 layers; 1024 pixels need 512.",
+        returns="a whole number of layers",
+    )
+
+
+def _layers_mistake(answer: Any, size: int) -> str | None:
+    expected = next(depth for depth in range(size + 1) if 2 * depth + 1 >= size)
+    if answer == expected:
+        return None
+    if isinstance(answer, int) and answer >= 1:
+        window = FullResolutionNet(1, 2, width=1, depth=answer).receptive_field
+        detail = f"{answer} layers see {window} pixels"
+    else:
+        detail = f"you returned {answer!r}"
+    return f"for a {size}-pixel window: {detail}; the fewest layers with 1 + 2 * L >= {size} is {expected}."
 
 
 def check_macs_saved_by_downsampling(macs_saved: Callable[[int, int, int, int], int]) -> bool:
     """``macs_saved(height, width, channels, num_layers)``: MACs saved by running the layers at half size."""
-    for height, width, channels, num_layers in ((16, 16, 8, 2), (32, 64, 4, 3), (8, 12, 16, 1)):
-        full = _conv_macs_measured(height, width, channels, channels) * num_layers
-        half = _conv_macs_measured(height // 2, width // 2, channels, channels) * num_layers
-        expected = full - half
-        answer, error = call_answer(macs_saved, height, width, channels, num_layers)
-        if error:
-            return verdict(False, success="", hint=error)
-        case = f"{num_layers} layer(s) of {channels} -> {channels} channels at {height}x{width}"
-        if answer == expected:
-            continue
-        if answer == full - full // 2:
-            hint = f"for {case}: halving the side divides the pixels by 4, not 2."
-        elif answer == half:
-            hint = f"for {case} you returned the MACs that remain; return full minus half-resolution MACs."
-        else:
-            hint = f"for {case} you returned {answer!r}; count_macs measures {full} at full and {half} at half size."
-        return verdict(False, success="", hint=hint)
-    return verdict(True, success="one 2x downsampling saves 3/4 of the MACs of every layer after it.", hint="")
+    return check_cases(
+        macs_saved,
+        [(16, 16, 8, 2), (32, 64, 4, 3), (8, 12, 16, 1)],
+        _macs_saved_mistake,
+        success="one 2x downsampling saves 3/4 of the MACs of every layer after it.",
+        returns="a whole number of MACs",
+    )
+
+
+def _macs_saved_mistake(answer: Any, height: int, width: int, channels: int, num_layers: int) -> str | None:
+    full = _conv_macs_measured(height, width, channels, channels) * num_layers
+    half = _conv_macs_measured(height // 2, width // 2, channels, channels) * num_layers
+    if answer == full - half:
+        return None
+    case = f"{num_layers} layer(s) of {channels} -> {channels} channels at {height}x{width}"
+    if answer == full - full // 2:
+        return f"for {case}: halving the side divides the pixels by 4, not 2."
+    if answer == half:
+        return f"for {case} you returned the MACs that remain; return full minus half-resolution MACs."
+    return f"for {case} you returned {answer!r}; count_macs measures {full} at full and {half} at half size."

@@ -11,8 +11,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from segedu.course.exercises._verdict import call_answer, verdict
 from segedu.analysis.upsampling import bed_of_nails, checkerboard_pattern, nearest_upsample
+from segedu.course.exercises._verdict import check_cases, right, wrong
 
 __all__ = [
     "check_bed_of_nails",
@@ -42,60 +42,63 @@ _SIZE_CASES = [
 
 def check_transposed_output_size(function: Callable[[int, int, int, int], int]) -> bool:
     """Check ``function(size, kernel_size, stride, padding)`` against PyTorch's output sizes."""
-    for size, kernel_size, stride, padding in _SIZE_CASES:
-        expected = _torch_output_size(size, kernel_size, stride, padding)
-        found, problem = call_answer(function, size, kernel_size, stride, padding)
-        if problem:
-            return verdict(False, success="", hint=problem)
-        if found == expected:
-            continue
-        case = f"size={size}, kernel_size={kernel_size}, stride={stride}, padding={padding}"
-        if found == (size - 1) * stride + kernel_size:
-            hint = "padding is missing: a transposed convolution crops `padding` rows from both sides."
-        elif found == (size + 2 * padding - kernel_size) // stride + 1:
-            hint = (
-                "that is the size formula of an ordinary convolution, which shrinks; the transposed "
-                "one goes the other way: stamps land `stride` apart and each is `kernel_size` wide."
-            )
-        else:
-            hint = f"for {case} PyTorch gives {expected}, your function gives {found!r}."
-        return verdict(False, success="", hint=hint)
-    return verdict(
-        True,
+    return check_cases(
+        function,
+        _SIZE_CASES,
+        _output_size_mistake,
         success="output = (size - 1) * stride - 2 * padding + kernel_size, as PyTorch computes it.",
-        hint="",
+        returns="a whole number",
     )
+
+
+def _output_size_mistake(found: Any, size: int, kernel_size: int, stride: int, padding: int) -> str | None:
+    expected = _torch_output_size(size, kernel_size, stride, padding)
+    if found == expected:
+        return None
+    if found == (size - 1) * stride + kernel_size:
+        return "padding is missing: a transposed convolution crops `padding` rows from both sides."
+    if found == (size + 2 * padding - kernel_size) // stride + 1:
+        return (
+            "that is the size formula of an ordinary convolution, which shrinks; the transposed "
+            "one goes the other way: stamps land `stride` apart and each is `kernel_size` wide."
+        )
+    case = f"size={size}, kernel_size={kernel_size}, stride={stride}, padding={padding}"
+    return f"for {case} PyTorch gives {expected}, your function gives {found!r}."
 
 
 def check_bed_of_nails(function: Callable[[torch.Tensor, int], Any]) -> bool:
     """Check ``function(x, scale)`` against :func:`segedu.analysis.upsampling.bed_of_nails`."""
     generator = torch.Generator().manual_seed(5)
-    for shape, scale in (((1, 1, 3, 3), 2), ((2, 3, 4, 5), 3), ((1, 2, 2, 3), 1)):
-        x = torch.rand(*shape, generator=generator) + 0.5  # no zeros, so nails are visible
-        expected = bed_of_nails(x, scale)
-        found, problem = call_answer(function, x, scale)
-        if problem:
-            return verdict(False, success="", hint=problem)
-        if not isinstance(found, torch.Tensor):
-            hint = f"return a tensor; got {type(found).__name__}."
-        elif found.shape != expected.shape:
-            hint = (
-                f"for x of shape {tuple(shape)} and scale={scale} the result should have shape "
-                f"{tuple(expected.shape)} (B, C, H * scale, W * scale); got {tuple(found.shape)}."
-            )
-        elif torch.allclose(found, expected):
-            continue
-        elif torch.allclose(found, nearest_upsample(x, scale)):
-            hint = "that is nearest upsampling: a bed of nails keeps one pixel per block, the rest zero."
-        elif torch.equal((found != 0), (expected != 0)):
-            hint = "the nails are in the right places but hold wrong values: copy x there unchanged."
-        else:
-            hint = (
-                "put input pixel (i, j) at output pixel (i * scale, j * scale), the top-left corner "
-                "of its block, and zeros everywhere else (try slicing with ::scale)."
-            )
-        return verdict(False, success="", hint=hint)
-    return verdict(True, success="every pixel is a nail at the top-left of a block of zeros.", hint="")
+    shapes_and_scales = (((1, 1, 3, 3), 2), ((2, 3, 4, 5), 3), ((1, 2, 2, 3), 1))
+    cases = [(torch.rand(*shape, generator=generator) + 0.5, scale) for shape, scale in shapes_and_scales]  # no zeros
+    return check_cases(
+        function,
+        cases,
+        _bed_of_nails_mistake,
+        success="every pixel is a nail at the top-left of a block of zeros.",
+        returns="a tensor",
+    )
+
+
+def _bed_of_nails_mistake(found: Any, x: torch.Tensor, scale: int) -> str | None:
+    expected = bed_of_nails(x, scale)
+    if not isinstance(found, torch.Tensor):
+        return f"return a tensor; got {type(found).__name__}."
+    if found.shape != expected.shape:
+        return (
+            f"for x of shape {tuple(x.shape)} and scale={scale} the result should have shape "
+            f"{tuple(expected.shape)} (B, C, H * scale, W * scale); got {tuple(found.shape)}."
+        )
+    if torch.allclose(found, expected):
+        return None
+    if torch.allclose(found, nearest_upsample(x, scale)):
+        return "that is nearest upsampling: a bed of nails keeps one pixel per block, the rest zero."
+    if torch.equal((found != 0), (expected != 0)):
+        return "the nails are in the right places but hold wrong values: copy x there unchanged."
+    return (
+        "put input pixel (i, j) at output pixel (i * scale, j * scale), the top-left corner "
+        "of its block, and zeros everywhere else (try slicing with ::scale)."
+    )
 
 
 def _even_overlap(kernel_size: int, stride: int) -> bool:
@@ -107,21 +110,14 @@ def _even_overlap(kernel_size: int, stride: int) -> bool:
 def check_checkerboard_free_kernel_sizes(sizes: Iterable[int] | None) -> bool:
     """Check which kernel sizes 1..8 give every interior pixel the same number of stride-2 stamps."""
     if sizes is None or sizes is ...:
-        hint = "replace the `...` with the kernel sizes you chose, e.g. {1, 5}."
-        return verdict(False, success="", hint=hint)
+        return wrong("replace the `...` with the kernel sizes you chose, e.g. {1, 5}.")
     try:
         chosen = {int(size) for size in sizes}
     except (TypeError, ValueError):
-        hint = "give a set of whole numbers between 1 and 8, e.g. {1, 5}."
-        return verdict(False, success="", hint=hint)
+        return wrong("give a set of whole numbers between 1 and 8, e.g. {1, 5}.")
     expected = {size for size in range(1, 9) if _even_overlap(size, 2)}
     if chosen == expected:
-        return verdict(
-            True,
-            success=f"{sorted(expected)}: the kernel size is a multiple of the stride, so stamps "
-            "overlap evenly.",
-            hint="",
-        )
+        return right(f"{sorted(expected)}: the kernel size is a multiple of the stride, so stamps overlap evenly.")
     outside = sorted(size for size in chosen if not 1 <= size <= 8)
     uneven = sorted(chosen - expected - set(outside))
     missing = sorted(expected - chosen)
@@ -140,7 +136,7 @@ def check_checkerboard_free_kernel_sizes(sizes: Iterable[int] | None) -> bool:
         )
     else:
         hint = f"you missed {missing}: they overlap evenly too (check with checkerboard_pattern)."
-    return verdict(False, success="", hint=hint)
+    return wrong(hint)
 
 
 def check_doubling_layer(kernel_size: int, padding: int, output_padding: int = 0) -> bool:
@@ -150,8 +146,7 @@ def check_doubling_layer(kernel_size: int, padding: int, output_padding: int = 0
     """
     values = (kernel_size, padding, output_padding)
     if not all(isinstance(value, int) and not isinstance(value, bool) for value in values):
-        hint = "set kernel_size, padding and output_padding to whole numbers."
-        return verdict(False, success="", hint=hint)
+        return wrong("set kernel_size, padding and output_padding to whole numbers.")
     for size in (1, 2, 5, 8, 13):
         try:
             found = F.conv_transpose2d(
@@ -163,25 +158,18 @@ def check_doubling_layer(kernel_size: int, padding: int, output_padding: int = 0
             ).shape[-1]
         except RuntimeError as error:
             message = str(error).splitlines()[0]
-            return verdict(False, success="", hint=f"PyTorch refuses these settings: {message}")
+            return wrong(f"PyTorch refuses these settings: {message}")
         if found != 2 * size:
-            return verdict(
-                False,
-                success="",
-                hint=f"an input of side {size} becomes {found}, not {2 * size}: solve "
-                "(size - 1) * 2 - 2 * padding + kernel_size + output_padding = 2 * size.",
+            return wrong(
+                f"an input of side {size} becomes {found}, not {2 * size}: solve "
+                "(size - 1) * 2 - 2 * padding + kernel_size + output_padding = 2 * size."
             )
     if not _even_overlap(kernel_size, 2):
-        return verdict(
-            False,
-            success="",
-            hint=f"the size doubles, but kernel size {kernel_size} overlaps unevenly with stride 2, "
-            "which invites checkerboard artefacts; pick a kernel size that is a multiple of the "
-            "stride.",
+        return wrong(
+            f"the size doubles, but kernel size {kernel_size} overlaps unevenly with stride 2, "
+            "which invites checkerboard artefacts; pick a kernel size that is a multiple of the stride."
         )
-    return verdict(
-        True,
-        success=f"kernel_size={kernel_size}, padding={padding}, output_padding={output_padding} "
-        "doubles every size, and the stamps overlap evenly.",
-        hint="",
+    return right(
+        f"kernel_size={kernel_size}, padding={padding}, output_padding={output_padding} "
+        "doubles every size, and the stamps overlap evenly."
     )

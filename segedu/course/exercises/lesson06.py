@@ -12,10 +12,10 @@ from typing import Any
 
 import torch
 
-from segedu.course.exercises._verdict import call_answer, verdict
-from segedu.training.metrics import mean_accuracy, mean_iou, pixel_accuracy
-from segedu.models import TinyClassifier, convolutionalize, get_model
 from segedu.analysis.upsampling import bilinear_kernel
+from segedu.course.exercises._verdict import check_cases, right, wrong
+from segedu.models import TinyClassifier, convolutionalize, get_model
+from segedu.training.metrics import mean_accuracy, mean_iou, pixel_accuracy
 
 __all__ = ["check_bilinear_kernel", "check_fused_pools", "check_mean_iou", "check_score_map_size"]
 
@@ -29,58 +29,69 @@ def _real_score_map_side(input_size: int, train_size: int) -> int:
 
 def check_score_map_size(function: Callable[[int, int], int]) -> bool:
     """Check ``function(input_size, train_size)``: the side of a convolutionalized TinyClassifier's score map."""
-    cases = [(64, 64), (128, 64), (200, 64), (96, 24), (100, 32), (24, 24)]
-    for input_size, train_size in cases:
-        expected = _real_score_map_side(input_size, train_size)
-        found, problem = call_answer(function, input_size, train_size)
-        if problem:
-            return verdict(False, success="", hint=problem)
-        if found == expected:
-            continue
-        if found == input_size // 8:
-            hint = ("that is the size of the last feature map. fc1 is now a "
-                    f"{train_size // 8}x{train_size // 8} convolution without padding, which shrinks it further.")
-        elif found == input_size // 8 - train_size // 8:
-            hint = "off by one: a kernel of side k fits n - k + 1 times along a row of n cells."
-        elif found == input_size // train_size:
-            hint = ("the windows overlap: neighbouring score cells are 8 pixels apart (three 2x2 poolings), "
-                    "not a whole window apart.")
-        else:
-            hint = (f"for input_size={input_size}, train_size={train_size} the model gives {expected}; "
-                    f"you gave {found!r}.")
-        return verdict(False, success="", hint=hint)
-    return verdict(True, success="side = input // 8 - train // 8 + 1: one score per window, windows 8 pixels apart.",
-                   hint="")
+    return check_cases(
+        function,
+        [(64, 64), (128, 64), (200, 64), (96, 24), (100, 32), (24, 24)],
+        _score_map_size_mistake,
+        success="side = input // 8 - train // 8 + 1: one score per window, windows 8 pixels apart.",
+        returns="a whole number",
+    )
+
+
+def _score_map_size_mistake(found: Any, input_size: int, train_size: int) -> str | None:
+    expected = _real_score_map_side(input_size, train_size)
+    if found == expected:
+        return None
+    if found == input_size // 8:
+        return (
+            "that is the size of the last feature map. fc1 is now a "
+            f"{train_size // 8}x{train_size // 8} convolution without padding, which shrinks it further."
+        )
+    if found == input_size // 8 - train_size // 8:
+        return "off by one: a kernel of side k fits n - k + 1 times along a row of n cells."
+    if found == input_size // train_size:
+        return (
+            "the windows overlap: neighbouring score cells are 8 pixels apart (three 2x2 poolings), "
+            "not a whole window apart."
+        )
+    return f"for input_size={input_size}, train_size={train_size} the model gives {expected}; you gave {found!r}."
 
 
 def check_bilinear_kernel(function: Callable[[int], Any]) -> bool:
     """Check ``function(factor)`` against :func:`segedu.analysis.upsampling.bilinear_kernel` for factors 2, 3 and 4."""
-    for factor in (2, 3, 4):
-        side = 2 * factor - factor % 2
-        expected = bilinear_kernel(side)
-        found, problem = call_answer(function, factor)
-        if problem:
-            return verdict(False, success="", hint=problem)
-        if not isinstance(found, torch.Tensor):
-            return verdict(False, success="", hint=f"return a tensor; got {type(found).__name__}.")
-        found = found.detach().float()
-        if found.ndim == 1 and found.shape[0] == side:
-            return verdict(False, success="", hint="that is the 1-D tent; the 2-D kernel is its outer product "
-                                                   "with itself: tent[:, None] * tent[None, :].")
-        if tuple(found.shape) != (side, side):
-            return verdict(False, success="", hint=f"for factor {factor} the kernel is {side}x{side} "
-                                                   f"(side 2 * factor - factor % 2); got shape {tuple(found.shape)}.")
-        if torch.allclose(found, expected, atol=1e-5):
-            continue
-        if math.isclose(float(found.sum()), 1.0, rel_tol=1e-4) and torch.allclose(found, expected / expected.sum()):
-            hint = ("do not normalise the kernel to sum 1: its peak must be 1, so that stamps 'factor' pixels "
-                    "apart add up to exactly one copy of the input.")
-        else:
-            hint = (f"for factor {factor} compare with tent = 1 - |i - centre| / factor, centre = factor - 1 for "
-                    f"odd sides and factor - 0.5 for even ones; first row expected {expected[0].tolist()}.")
-        return verdict(False, success="", hint=hint)
-    return verdict(True, success="your kernel equals segedu.analysis.upsampling.bilinear_kernel for factors 2, 3 and 4.",
-                   hint="")
+    return check_cases(
+        function,
+        [(2,), (3,), (4,)],
+        _bilinear_kernel_mistake,
+        success="your kernel equals segedu.analysis.upsampling.bilinear_kernel for factors 2, 3 and 4.",
+        returns="a tensor",
+    )
+
+
+def _bilinear_kernel_mistake(found: Any, factor: int) -> str | None:
+    side = 2 * factor - factor % 2
+    expected = bilinear_kernel(side)
+    if not isinstance(found, torch.Tensor):
+        return f"return a tensor; got {type(found).__name__}."
+    found = found.detach().float()
+    if found.ndim == 1 and found.shape[0] == side:
+        return "that is the 1-D tent; the 2-D kernel is its outer product with itself: tent[:, None] * tent[None, :]."
+    if tuple(found.shape) != (side, side):
+        return (
+            f"for factor {factor} the kernel is {side}x{side} (side 2 * factor - factor % 2); "
+            f"got shape {tuple(found.shape)}."
+        )
+    if torch.allclose(found, expected, atol=1e-5):
+        return None
+    if math.isclose(float(found.sum()), 1.0, rel_tol=1e-4) and torch.allclose(found, expected / expected.sum()):
+        return (
+            "do not normalise the kernel to sum 1: its peak must be 1, so that stamps 'factor' pixels "
+            "apart add up to exactly one copy of the input."
+        )
+    return (
+        f"for factor {factor} compare with tent = 1 - |i - centre| / factor, centre = factor - 1 for "
+        f"odd sides and factor - 0.5 for even ones; first row expected {expected[0].tolist()}."
+    )
 
 
 def _matrices() -> list[torch.Tensor]:
@@ -94,33 +105,41 @@ def _matrices() -> list[torch.Tensor]:
 
 def check_mean_iou(function: Callable[[torch.Tensor], Any]) -> bool:
     """Check ``function(matrix) -> float`` against :func:`segedu.training.metrics.mean_iou` (rows = true class)."""
-    for matrix in _matrices():
-        expected = mean_iou(matrix)
-        found, problem = call_answer(function, matrix.clone())
-        if problem:
-            return verdict(False, success="", hint=problem)
-        try:
-            found = float(found)
-        except (TypeError, ValueError):
-            return verdict(False, success="", hint=f"return one number; got {type(found).__name__}.")
-        if math.isclose(found, expected, rel_tol=1e-6):
-            continue
-        float_matrix = matrix.double()
-        if math.isnan(found):
-            hint = ("a class absent from both target and prediction has an empty union, 0/0 = NaN: average the "
-                    "classes with torch.nanmean (or skip NaN) instead of mean.")
-        elif math.isclose(found, mean_accuracy(matrix), rel_tol=1e-6):
-            hint = ("that is mean accuracy, n_ii / t_i. The union also counts the pixels predicted as class i "
-                    "(its column sum): IoU_i = n_ii / (t_i + sum_j n_ji - n_ii).")
-        elif math.isclose(found, pixel_accuracy(matrix), rel_tol=1e-6):
-            hint = "that is pixel accuracy; mean IoU averages a per-class ratio n_ii / union_i over the classes."
-        elif math.isclose(found, float(torch.nan_to_num(_iou(float_matrix)).mean()), rel_tol=1e-6):
-            hint = "a class with an empty union has no IoU: leave it out of the mean instead of counting it as 0."
-        else:
-            hint = (f"for the matrix {matrix.tolist()} segedu.training.metrics.mean_iou gives {expected:.4f}; "
-                    f"you gave {found:.4f}.")
-        return verdict(False, success="", hint=hint)
-    return verdict(True, success="your mean IoU equals segedu.training.metrics.mean_iou, absent classes included.", hint="")
+    return check_cases(
+        function,
+        [(matrix,) for matrix in _matrices()],
+        _mean_iou_mistake,
+        success="your mean IoU equals segedu.training.metrics.mean_iou, absent classes included.",
+        returns="one number",
+    )
+
+
+def _mean_iou_mistake(found: Any, matrix: torch.Tensor) -> str | None:
+    expected = mean_iou(matrix)
+    try:
+        found = float(found)
+    except (TypeError, ValueError):
+        return f"return one number; got {type(found).__name__}."
+    if math.isclose(found, expected, rel_tol=1e-6):
+        return None
+    if math.isnan(found):
+        return (
+            "a class absent from both target and prediction has an empty union, 0/0 = NaN: average the "
+            "classes with torch.nanmean (or skip NaN) instead of mean."
+        )
+    if math.isclose(found, mean_accuracy(matrix), rel_tol=1e-6):
+        return (
+            "that is mean accuracy, n_ii / t_i. The union also counts the pixels predicted as class i "
+            "(its column sum): IoU_i = n_ii / (t_i + sum_j n_ji - n_ii)."
+        )
+    if math.isclose(found, pixel_accuracy(matrix), rel_tol=1e-6):
+        return "that is pixel accuracy; mean IoU averages a per-class ratio n_ii / union_i over the classes."
+    if math.isclose(found, float(torch.nan_to_num(_iou(matrix.double())).mean()), rel_tol=1e-6):
+        return "a class with an empty union has no IoU: leave it out of the mean instead of counting it as 0."
+    return (
+        f"for the matrix {matrix.tolist()} segedu.training.metrics.mean_iou gives {expected:.4f}; "
+        f"you gave {found:.4f}."
+    )
 
 
 def _iou(matrix: torch.Tensor) -> torch.Tensor:
@@ -136,14 +155,13 @@ def _real_skips(name: str) -> set[str]:
 def check_fused_pools(answer: Mapping[str, Iterable[str]]) -> bool:
     """Check ``{"fcn32s": [...], "fcn16s": [...], "fcn8s": [...]}``: the pools each variant adds to conv7's scores."""
     if not isinstance(answer, Mapping):
-        return verdict(False, success="",
-                       hint=f"answer with a dict from model name to pool names; got {type(answer).__name__}.")
+        return wrong(f"answer with a dict from model name to pool names; got {type(answer).__name__}.")
     for name in ("fcn32s", "fcn16s", "fcn8s"):
         if name not in answer:
-            return verdict(False, success="", hint=f"the dict has no entry for {name!r}.")
+            return wrong(f"the dict has no entry for {name!r}.")
         value = answer[name]
         if value is ...:
-            return verdict(False, success="", hint=f"replace the ... of {name!r} with a list of pool names, e.g. []")
+            return wrong(f"replace the ... of {name!r} with a list of pool names, e.g. []")
         given = {value} if isinstance(value, str) else set(value)
         expected = _real_skips(name)
         if given == expected:
@@ -157,6 +175,5 @@ def check_fused_pools(answer: Mapping[str, Iterable[str]]) -> bool:
         else:
             hint = (f"look at print(get_model({name!r}, ...)): a fused pool has its own 1x1 'score_poolN' layer. "
                     f"Your answer for {name!r} was {sorted(given)}.")
-        return verdict(False, success="", hint=hint)
-    return verdict(True, success="32s: none, 16s: pool4, 8s: pool4 and pool3 — each halves the final upsampling.",
-                   hint="")
+        return wrong(hint)
+    return right("32s: none, 16s: pool4, 8s: pool4 and pool3 — each halves the final upsampling.")

@@ -11,12 +11,10 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from segedu.course.exercises._verdict import call_answer, verdict
 from segedu.analysis.upsampling import bed_of_nails, nearest_upsample
+from segedu.course.exercises._verdict import check_cases
 
 __all__ = ["check_index_memory", "check_max_unpool", "check_zero_fraction"]
-
-_NOTHING = "your function returns nothing yet: replace the `...` with code that returns the answer."
 
 
 def _zero_fraction_cases() -> list[torch.Tensor]:
@@ -31,33 +29,29 @@ def _zero_fraction_cases() -> list[torch.Tensor]:
 
 def check_zero_fraction(function: Callable[[torch.Tensor], Any]) -> bool:
     """Check ``function(x) -> float``: the fraction of entries of ``x`` that are exactly zero."""
-    for x in _zero_fraction_cases():
-        expected = float((x == 0).sum()) / x.numel()
-        found, problem = call_answer(function, x)
-        if problem:
-            return verdict(False, success="", hint=problem)
-        if found is None or found is ...:
-            return verdict(False, success="", hint=_NOTHING)
-        try:
-            value = float(found)
-        except (TypeError, ValueError):
-            hint = f"return one number between 0 and 1; got {type(found).__name__}."
-            return verdict(False, success="", hint=hint)
-        if abs(value - expected) < 1e-6:
-            continue
-        if abs(value - (1 - expected)) < 1e-6:
-            hint = "that is the fraction of nonzero entries: count the entries equal to 0 instead."
-        elif abs(value - float((x == 0).sum())) < 1e-6:
-            hint = "that is the number of zeros; divide by the number of entries, x.numel()."
-        elif abs(value - float((x <= 0).sum()) / x.numel()) < 1e-6:
-            hint = "negative values are not zeros: compare with == 0, not <= 0."
-        else:
-            hint = (
-                f"for a tensor of shape {tuple(x.shape)} the fraction of zeros is {expected:.3f}; "
-                f"you gave {value:.3f}."
-            )
-        return verdict(False, success="", hint=hint)
-    return verdict(True, success="(x == 0) counted and divided by x.numel().", hint="")
+    return check_cases(
+        function,
+        [(x,) for x in _zero_fraction_cases()],
+        _zero_fraction_mistake,
+        success="(x == 0) counted and divided by x.numel().",
+    )
+
+
+def _zero_fraction_mistake(found: Any, x: torch.Tensor) -> str | None:
+    expected = float((x == 0).sum()) / x.numel()
+    try:
+        value = float(found)
+    except (TypeError, ValueError):
+        return f"return one number between 0 and 1; got {type(found).__name__}."
+    if abs(value - expected) < 1e-6:
+        return None
+    if abs(value - (1 - expected)) < 1e-6:
+        return "that is the fraction of nonzero entries: count the entries equal to 0 instead."
+    if abs(value - float((x == 0).sum())) < 1e-6:
+        return "that is the number of zeros; divide by the number of entries, x.numel()."
+    if abs(value - float((x <= 0).sum()) / x.numel()) < 1e-6:
+        return "negative values are not zeros: compare with == 0, not <= 0."
+    return f"for a tensor of shape {tuple(x.shape)} the fraction of zeros is {expected:.3f}; you gave {value:.3f}."
 
 
 _MEMORY_CASES = [(64, 64, 64), (512, 24, 30), (3, 2, 2), (128, 96, 120)]
@@ -81,80 +75,75 @@ def check_index_memory(function: Callable[[int, int, int], Any]) -> bool:
     For one ``(channels, height, width)`` float32 map (H, W even) pooled 2x2: the bytes of the
     int64 indices PyTorch returns, of the whole map (a U-Net skip), and of 2 bits per window.
     """
-    for channels, height, width in _MEMORY_CASES:
-        expected = _measured_memory(channels, height, width)
-        found, problem = call_answer(function, channels, height, width)
-        if problem:
-            return verdict(False, success="", hint=problem)
-        if found is None or found is ...:
-            return verdict(False, success="", hint=_NOTHING)
-        try:
-            index_bytes, feature_bytes, two_bit_bytes = (int(value) for value in found)
-        except (TypeError, ValueError):
-            hint = "return three whole numbers: (index_bytes, feature_bytes, two_bit_bytes)."
-            return verdict(False, success="", hint=hint)
-        case = f"a map of {channels} x {height} x {width}"
-        windows = channels * (height // 2) * (width // 2)
-        if index_bytes != expected[0]:
-            if index_bytes == windows * 4:
-                hint = "PyTorch stores the indices as int64: 8 bytes per index, not 4."
-            elif index_bytes in (channels * height * width * 8, channels * height * width * 4):
-                hint = "there is one index per pooled value, i.e. per 2x2 window: channels * (H/2) * (W/2) of them."
-            else:
-                hint = f"for {case} the int64 indices take {expected[0]} bytes; you gave {index_bytes}."
-        elif feature_bytes != expected[1]:
-            hint = (
-                "a U-Net skip keeps the whole float32 map before pooling: channels * H * W values "
-                "of 4 bytes each."
-            )
-        elif two_bit_bytes != expected[2]:
-            hint = "2 bits per 2x2 window: channels * (H/2) * (W/2) * 2 bits, and 8 bits make a byte."
-        else:
-            continue
-        return verdict(False, success="", hint=hint)
-    return verdict(
-        True,
+    return check_cases(
+        function,
+        _MEMORY_CASES,
+        _index_memory_mistake,
         success="int64 indices take half the bytes of the float32 map, 2 bits per window 1/64 of them.",
-        hint="",
     )
+
+
+def _index_memory_mistake(found: Any, channels: int, height: int, width: int) -> str | None:
+    expected = _measured_memory(channels, height, width)
+    try:
+        index_bytes, feature_bytes, two_bit_bytes = (int(value) for value in found)
+    except (TypeError, ValueError):
+        return "return three whole numbers: (index_bytes, feature_bytes, two_bit_bytes)."
+    windows = channels * (height // 2) * (width // 2)
+    if index_bytes != expected[0]:
+        if index_bytes == windows * 4:
+            return "PyTorch stores the indices as int64: 8 bytes per index, not 4."
+        if index_bytes in (channels * height * width * 8, channels * height * width * 4):
+            return "there is one index per pooled value, i.e. per 2x2 window: channels * (H/2) * (W/2) of them."
+        case = f"a map of {channels} x {height} x {width}"
+        return f"for {case} the int64 indices take {expected[0]} bytes; you gave {index_bytes}."
+    if feature_bytes != expected[1]:
+        return "a U-Net skip keeps the whole float32 map before pooling: channels * H * W values of 4 bytes each."
+    if two_bit_bytes != expected[2]:
+        return "2 bits per 2x2 window: channels * (H/2) * (W/2) * 2 bits, and 8 bits make a byte."
+    return None
+
+
+def _unpool_cases() -> list[tuple[torch.Tensor, torch.Tensor, tuple[int, int]]]:
+    """(x, indices, output_size): pooled maps with values that are not the maxima (any x works)."""
+    generator = torch.Generator().manual_seed(3)
+    cases = []
+    for shape in ((1, 1, 4, 4), (2, 3, 6, 8), (1, 2, 2, 10)):
+        before = torch.randn(*shape, generator=generator)
+        pooled, indices = F.max_pool2d(before, 2, return_indices=True)
+        values = pooled + torch.rand(pooled.shape, generator=generator) + 0.1
+        cases.append((values, indices, tuple(shape[-2:])))
+    return cases
 
 
 def check_max_unpool(function: Callable[[torch.Tensor, torch.Tensor, tuple[int, int]], Any]) -> bool:
     """Check ``function(x, indices, output_size)`` against ``F.max_unpool2d``."""
-    generator = torch.Generator().manual_seed(3)
-    for shape in ((1, 1, 4, 4), (2, 3, 6, 8), (1, 2, 2, 10)):
-        before = torch.randn(*shape, generator=generator)
-        pooled, indices = F.max_pool2d(before, 2, return_indices=True)
-        values = pooled + torch.rand(pooled.shape, generator=generator) + 0.1  # not the maxima: any x works
-        output_size = tuple(shape[-2:])
-        expected = F.max_unpool2d(values, indices, 2, output_size=output_size)
-        found, problem = call_answer(function, values.clone(), indices.clone(), output_size)
-        if problem:
-            return verdict(False, success="", hint=problem)
-        if found is None or found is ...:
-            return verdict(False, success="", hint=_NOTHING)
-        if not isinstance(found, torch.Tensor):
-            hint = f"return a tensor; got {type(found).__name__}."
-        elif found.shape != expected.shape:
-            hint = (
-                f"for x of shape {tuple(values.shape)} and output_size {output_size} the result should "
-                f"have shape {tuple(expected.shape)} (B, C, H_out, W_out); got {tuple(found.shape)}."
-            )
-        elif torch.allclose(found, expected):
-            continue
-        elif torch.allclose(found, bed_of_nails(values, 2)):
-            hint = "every value went to the top-left corner of its window (bed of nails): use the indices."
-        elif torch.allclose(found, nearest_upsample(values, 2)):
-            hint = "that is nearest upsampling: only the remembered position gets the value, the rest stays 0."
-        elif torch.allclose(found.flatten(2).sort(dim=2).values, expected.flatten(2).sort(dim=2).values):
-            hint = (
-                "the right values, in the wrong places: each index is a flat position row * W_out + "
-                "column inside the (H_out, W_out) plane of the same batch item and channel."
-            )
-        else:
-            hint = (
-                "start from zeros of shape (B, C, H_out * W_out), scatter x.flatten(2) into dim 2 at "
-                "indices.flatten(2), then reshape to (B, C, H_out, W_out)."
-            )
-        return verdict(False, success="", hint=hint)
-    return verdict(True, success="your unpooling equals F.max_unpool2d.", hint="")
+    return check_cases(function, _unpool_cases(), _max_unpool_mistake, success="your unpooling equals F.max_unpool2d.")
+
+
+def _max_unpool_mistake(
+    found: Any, values: torch.Tensor, indices: torch.Tensor, output_size: tuple[int, int]
+) -> str | None:
+    expected = F.max_unpool2d(values, indices, 2, output_size=output_size)
+    if not isinstance(found, torch.Tensor):
+        return f"return a tensor; got {type(found).__name__}."
+    if found.shape != expected.shape:
+        return (
+            f"for x of shape {tuple(values.shape)} and output_size {output_size} the result should "
+            f"have shape {tuple(expected.shape)} (B, C, H_out, W_out); got {tuple(found.shape)}."
+        )
+    if torch.allclose(found, expected):
+        return None
+    if torch.allclose(found, bed_of_nails(values, 2)):
+        return "every value went to the top-left corner of its window (bed of nails): use the indices."
+    if torch.allclose(found, nearest_upsample(values, 2)):
+        return "that is nearest upsampling: only the remembered position gets the value, the rest stays 0."
+    if torch.allclose(found.flatten(2).sort(dim=2).values, expected.flatten(2).sort(dim=2).values):
+        return (
+            "the right values, in the wrong places: each index is a flat position row * W_out + "
+            "column inside the (H_out, W_out) plane of the same batch item and channel."
+        )
+    return (
+        "start from zeros of shape (B, C, H_out * W_out), scatter x.flatten(2) into dim 2 at "
+        "indices.flatten(2), then reshape to (B, C, H_out, W_out)."
+    )

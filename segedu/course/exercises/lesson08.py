@@ -10,17 +10,12 @@ from typing import Any
 
 import torch
 
+from segedu.analysis.unet_sizes import valid_output_size
 from segedu.course.exercises._verdict import call_answer, verdict
-from segedu.models.unet import UNet
 
 __all__ = ["check_center_crop", "check_smallest_valid_input", "check_valid_output_size"]
 
 _NOTHING = "your function returns nothing yet: replace the `...` with code that returns the answer."
-
-
-def _valid_unet(depth: int) -> UNet:
-    """A tiny valid-padding U-Net: only its size rules are used, never its weights."""
-    return UNet(1, 2, base_channels=1, depth=depth, padding="valid")
 
 
 def _as_int(found: Any) -> int | None:
@@ -83,12 +78,12 @@ _SIZE_CASES = [(572, 4), (188, 3), (92, 2), (1020, 5), (236, 4), (44, 1)]
 
 
 def check_valid_output_size(function: Callable[[int, int], Any]) -> bool:
-    """Check ``function(input_size, depth) -> output side`` of a valid U-Net (vs UNet.output_size).
+    """Check ``function(input_size, depth) -> output side`` of a valid U-Net (vs ``valid_output_size``).
 
     Every input in the checks fits (all max-pools see even sizes).
     """
     for input_size, depth in _SIZE_CASES:
-        expected = _valid_unet(depth).output_size(input_size)
+        expected = valid_output_size(input_size, depth)
         found, problem = call_answer(function, input_size, depth)
         if problem:
             return verdict(False, success="", hint=problem)
@@ -123,9 +118,9 @@ def check_valid_output_size(function: Callable[[int, int], Any]) -> bool:
 _SMALLEST_CASES = [(500, 4), (572, 4), (64, 2), (1, 3), (300, 3), (1000, 5), (93, 2)]
 
 
-def _fits(model: UNet, size: int) -> bool:
+def _fits(size: int, depth: int) -> bool:
     try:
-        model.output_size(size)
+        valid_output_size(size, depth)
     except ValueError:
         return False
     return True
@@ -134,11 +129,11 @@ def _fits(model: UNet, size: int) -> bool:
 def check_smallest_valid_input(function: Callable[[int, int], Any]) -> bool:
     """Check ``function(n, depth) -> the smallest input side >= n a valid U-Net of that depth accepts``.
 
-    The reference tries ``n, n + 1, ...`` with :meth:`UNet.output_size` until one fits.
+    The reference tries ``n, n + 1, ...`` with
+    :func:`segedu.analysis.unet_sizes.valid_output_size` until one fits.
     """
     for n, depth in _SMALLEST_CASES:
-        model = _valid_unet(depth)
-        expected = next(size for size in range(max(n, 1), n + 100 * 2**depth) if _fits(model, size))
+        expected = next(size for size in range(max(n, 1), n + 100 * 2**depth) if _fits(size, depth))
         found, problem = call_answer(function, n, depth)
         if problem:
             return verdict(False, success="", hint=problem)
@@ -152,7 +147,7 @@ def check_smallest_valid_input(function: Callable[[int, int], Any]) -> bool:
         case = f"n = {n}, depth {depth}"
         if value < n:
             hint = f"for {case} you returned {value}, which is smaller than n: the answer must be >= n."
-        elif not _fits(model, value):
+        elif not _fits(value, depth):
             hint = (
                 f"for {case}, {value} does not fit a valid U-Net of depth {depth} (some max-pool sees an odd size "
                 f"or the output vanishes). Valid inputs are 2**depth * (b + 8) - 4 for a bottleneck side b >= 4."

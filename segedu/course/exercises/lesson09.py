@@ -12,13 +12,12 @@ from typing import Any
 import torch
 from torch import nn
 
-from segedu.course.exercises._verdict import call_answer, verdict
-from segedu.training.metrics import ConfusionMeter, boundary_band, confusion_matrix, iou_per_class
 from segedu.analysis.receptive_field import receptive_field_table
+from segedu.course.exercises._verdict import check_cases
+from segedu.training.metrics import ConfusionMeter, boundary_band, confusion_matrix, iou_per_class
 
 __all__ = ["check_band_mean_iou", "check_dilated_receptive_field", "check_pick_model", "check_score_layer_parameters"]
 
-_NOTHING = "your function returns nothing yet: replace the `...` with code that returns the answer."
 _IGNORE = 255
 
 
@@ -80,35 +79,37 @@ def check_band_mean_iou(function: Callable[[torch.Tensor, torch.Tensor, int, int
     The band is :func:`segedu.training.metrics.boundary_band` ``(target, width)``; target pixels equal to 255
     are not scored; classes with no pixel in the band's target or prediction are left out (NaN).
     """
-    for pred, target, width, num_classes in _band_cases():
-        expected = _band_reference(pred, target, width, num_classes)
-        found, problem = call_answer(function, pred.clone(), target.clone(), width, num_classes)
-        if problem:
-            return verdict(False, success="", hint=problem)
-        if found is None or found is ...:
-            return verdict(False, success="", hint=_NOTHING)
-        value = _as_number(found)
-        if value is None:
-            return verdict(False, success="", hint=f"return one number (the mean IoU); got {type(found).__name__}.")
-        if abs(value - expected) < 1e-6:
-            continue
-        band = boundary_band(target, width)
-        everywhere = torch.ones_like(band)
-        if abs(value - _mean_iou(pred, target, num_classes, everywhere)) < 1e-6:
-            hint = "that is the mean IoU of all pixels: count only the band, valid_mask=boundary_band(target, width)."
-        elif abs(value - _mean_iou(pred, target, num_classes, ~band)) < 1e-6:
-            hint = "that is the interior (~band): keep the pixels where boundary_band(...) is True."
-        elif abs(value - _absent_as_zero(pred, target, width, num_classes)) < 1e-6:
-            hint = "a class absent from the band has no IoU (NaN): average with torch.nanmean, not as a 0."
-        elif abs(value - _ignored_in_union(pred, target, width, num_classes)) < 1e-6:
-            hint = "pixels whose target is 255 are not scored: leave them out of every union (ignore_index=255)."
-        else:
-            hint = (
-                f"for a (B, H, W) = {tuple(target.shape)} batch with width {width} the band's mean IoU is "
-                f"{expected:.4f}; you gave {value:.4f}. Build the confusion matrix of the band pixels, then mean_iou."
-            )
-        return verdict(False, success="", hint=hint)
-    return verdict(True, success="your band mean IoU equals segedu's (evaluate with valid_mask_fn).", hint="")
+    return check_cases(
+        function,
+        _band_cases(),
+        _band_mean_iou_mistake,
+        success="your band mean IoU equals segedu's (evaluate with valid_mask_fn).",
+    )
+
+
+def _band_mean_iou_mistake(
+    found: Any, pred: torch.Tensor, target: torch.Tensor, width: int, num_classes: int
+) -> str | None:
+    value = _as_number(found)
+    if value is None:
+        return f"return one number (the mean IoU); got {type(found).__name__}."
+    expected = _band_reference(pred, target, width, num_classes)
+    if abs(value - expected) < 1e-6:
+        return None
+    band = boundary_band(target, width)
+    everywhere = torch.ones_like(band)
+    if abs(value - _mean_iou(pred, target, num_classes, everywhere)) < 1e-6:
+        return "that is the mean IoU of all pixels: count only the band, valid_mask=boundary_band(target, width)."
+    if abs(value - _mean_iou(pred, target, num_classes, ~band)) < 1e-6:
+        return "that is the interior (~band): keep the pixels where boundary_band(...) is True."
+    if abs(value - _absent_as_zero(pred, target, width, num_classes)) < 1e-6:
+        return "a class absent from the band has no IoU (NaN): average with torch.nanmean, not as a 0."
+    if abs(value - _ignored_in_union(pred, target, width, num_classes)) < 1e-6:
+        return "pixels whose target is 255 are not scored: leave them out of every union (ignore_index=255)."
+    return (
+        f"for a (B, H, W) = {tuple(target.shape)} batch with width {width} the band's mean IoU is "
+        f"{expected:.4f}; you gave {value:.4f}. Build the confusion matrix of the band pixels, then mean_iou."
+    )
 
 
 # --- 2 · receptive field of a dilated stack ---------------------------------------------------
@@ -124,30 +125,30 @@ def _formula_field(dilations: list[int]) -> int:
 
 def check_dilated_receptive_field(function: Callable[[list[int]], Any]) -> bool:
     """Check ``function(dilations) -> int``: receptive field side of stacked 3x3 stride-1 convs."""
-    for dilations in _DILATION_CASES:
-        expected = _formula_field(dilations)
-        found, problem = call_answer(function, list(dilations))
-        if problem:
-            return verdict(False, success="", hint=problem)
-        if found is None or found is ...:
-            return verdict(False, success="", hint=_NOTHING)
-        value = _as_number(found)
-        if value is None:
-            return verdict(False, success="", hint=f"return one whole number of pixels; got {type(found).__name__}.")
-        if value == expected:
-            continue
-        if value == 2 * len(dilations) + 1:
-            hint = "that ignores the dilation: a 3x3 kernel with dilation d spans 2 * d + 1 pixels."
-        elif value == sum(2 * d + 1 for d in dilations):
-            hint = "neighbouring layers overlap: each layer widens the field by (3 - 1) * d, start from 1 pixel."
-        elif value == 2 * sum(dilations):
-            hint = "almost: start from the 1 pixel the output sees, then add (3 - 1) * d per layer."
-        elif value == 1 + 2 * math.prod(dilations) * len(dilations) or value == 2 * math.prod(dilations) + 1:
-            hint = "dilation is not a stride: it does not multiply later layers' steps; just add (3 - 1) * d per layer."
-        else:
-            hint = f"for dilations {dilations} the field is {expected} pixels wide; you gave {value:g}."
-        return verdict(False, success="", hint=hint)
-    return verdict(True, success="1 + 2 * sum(dilations): exponential dilations give exponential fields.", hint="")
+    return check_cases(
+        function,
+        [(list(dilations),) for dilations in _DILATION_CASES],
+        _dilated_field_mistake,
+        success="1 + 2 * sum(dilations): exponential dilations give exponential fields.",
+    )
+
+
+def _dilated_field_mistake(found: Any, dilations: list[int]) -> str | None:
+    value = _as_number(found)
+    if value is None:
+        return f"return one whole number of pixels; got {type(found).__name__}."
+    expected = _formula_field(dilations)
+    if value == expected:
+        return None
+    if value == 2 * len(dilations) + 1:
+        return "that ignores the dilation: a 3x3 kernel with dilation d spans 2 * d + 1 pixels."
+    if value == sum(2 * d + 1 for d in dilations):
+        return "neighbouring layers overlap: each layer widens the field by (3 - 1) * d, start from 1 pixel."
+    if value == 2 * sum(dilations):
+        return "almost: start from the 1 pixel the output sees, then add (3 - 1) * d per layer."
+    if value == 1 + 2 * math.prod(dilations) * len(dilations) or value == 2 * math.prod(dilations) + 1:
+        return "dilation is not a stride: it does not multiply later layers' steps; just add (3 - 1) * d per layer."
+    return f"for dilations {dilations} the field is {expected} pixels wide; you gave {value:g}."
 
 
 # --- 3 · pick a model under a memory budget ---------------------------------------------------
@@ -180,38 +181,44 @@ def check_pick_model(function: Callable[[dict[str, dict[str, float]], float], An
     answer is the model with the highest band mean IoU among those whose activation memory is at
     most the budget, or ``None`` when none fits.
     """
-    for index, budget, expected in _PICK_CASES:
-        table = {name: dict(row) for name, row in _PICK_TABLES[index].items()}
-        found, problem = call_answer(function, table, budget)
-        if problem:
-            return verdict(False, success="", hint=problem)
-        if found is ...:
-            return verdict(False, success="", hint=_NOTHING)
-        if found == expected:
-            continue
-        best = max(table, key=lambda name: table[name]["band_miou"])
-        smallest = min(table, key=lambda name: table[name]["activation_bytes"])
-        strict = _pick_reference({n: r for n, r in table.items() if r["activation_bytes"] != budget}, budget)
-        if found is None and (index, budget) == _PICK_CASES[0][:2]:
-            hint = (f"your function returned None, but with a budget of {budget} bytes {expected!r} fits: replace "
-                    "the `...` with code that returns the best model that fits.")
-        elif expected is None:
-            hint = (f"with a budget of {budget} bytes no model fits (the smallest needs "
-                    f"{table[smallest]['activation_bytes']:g}): return None.")
-        elif found is None and budget == 10_000:
-            hint = "every model fits a budget of 10,000 bytes: pick the one with the highest band_miou."
-        elif found == best:
-            hint = f"{best} has the best band IoU but needs more than {budget} bytes: keep only the models that fit."
-        elif found == smallest:
-            hint = "the smallest model fits, but so may better ones: among those that fit, take the highest band_miou."
-        elif found == strict:
-            hint = f"a model needing exactly {budget} bytes fits a budget of {budget}: compare with <=, not <."
-        elif found not in table and found is not None:
-            hint = f"return a model name from the table ({', '.join(table)}) or None; got {found!r}."
-        else:
-            hint = f"with a budget of {budget} bytes the answer is {expected!r}; you gave {found!r}."
-        return verdict(False, success="", hint=hint)
-    return verdict(True, success="filter by the budget first, then take the best boundary score.", hint="")
+    cases = [(_PICK_TABLES[index], budget) for index, budget, _ in _PICK_CASES]  # check_cases copies the table
+    return check_cases(
+        function,
+        cases,
+        _pick_model_mistake,
+        success="filter by the budget first, then take the best boundary score.",
+        none_is_an_answer=True,
+    )
+
+
+def _pick_model_mistake(found: Any, table: dict[str, dict[str, float]], budget: float) -> str | None:
+    expected = _pick_reference(table, budget)
+    if found == expected:
+        return None
+    best = max(table, key=lambda name: table[name]["band_miou"])
+    smallest = min(table, key=lambda name: table[name]["activation_bytes"])
+    strict = _pick_reference({n: r for n, r in table.items() if r["activation_bytes"] != budget}, budget)
+    if found is None and budget == _PICK_CASES[0][1]:  # the first case: most likely the untouched stub
+        return (
+            f"your function returned None, but with a budget of {budget} bytes {expected!r} fits: replace "
+            "the `...` with code that returns the best model that fits."
+        )
+    if expected is None:
+        return (
+            f"with a budget of {budget} bytes no model fits (the smallest needs "
+            f"{table[smallest]['activation_bytes']:g}): return None."
+        )
+    if found is None:
+        return "every model fits a budget of 10,000 bytes: pick the one with the highest band_miou."
+    if found == best:
+        return f"{best} has the best band IoU but needs more than {budget} bytes: keep only the models that fit."
+    if found == smallest:
+        return "the smallest model fits, but so may better ones: among those that fit, take the highest band_miou."
+    if found == strict:
+        return f"a model needing exactly {budget} bytes fits a budget of {budget}: compare with <=, not <."
+    if found not in table:
+        return f"return a model name from the table ({', '.join(table)}) or None; got {found!r}."
+    return f"with a budget of {budget} bytes the answer is {expected!r}; you gave {found!r}."
 
 
 # --- 4 · parameters of a 1x1 score layer ------------------------------------------------------
@@ -221,25 +228,25 @@ _SCORE_CASES = ((64, 4), (128, 11), (3, 2), (512, 21), (32, 1))
 
 def check_score_layer_parameters(function: Callable[[int, int], Any]) -> bool:
     """Check ``function(in_channels, num_classes) -> int``: parameters of a 1x1 conv with bias."""
-    for in_channels, num_classes in _SCORE_CASES:
-        expected = sum(p.numel() for p in nn.Conv2d(in_channels, num_classes, kernel_size=1).parameters())
-        found, problem = call_answer(function, in_channels, num_classes)
-        if problem:
-            return verdict(False, success="", hint=problem)
-        if found is None or found is ...:
-            return verdict(False, success="", hint=_NOTHING)
-        value = _as_number(found)
-        if value is None:
-            return verdict(False, success="", hint=f"return one whole number; got {type(found).__name__}.")
-        if value == expected:
-            continue
-        if value == in_channels * num_classes:
-            hint = "each of the K output channels also has a bias: add num_classes."
-        elif value == 9 * in_channels * num_classes + num_classes:
-            hint = "that is a 3x3 conv; a 1x1 kernel has one weight per (input channel, class) pair."
-        elif value == in_channels + num_classes:
-            hint = "every class score mixes every input channel: multiply, in_channels * num_classes weights."
-        else:
-            hint = f"nn.Conv2d({in_channels}, {num_classes}, 1) has {expected} parameters; you gave {value:g}."
-        return verdict(False, success="", hint=hint)
-    return verdict(True, success="in_channels * K weights + K biases: a skip that adds scores is cheap.", hint="")
+    return check_cases(
+        function,
+        _SCORE_CASES,
+        _score_layer_mistake,
+        success="in_channels * K weights + K biases: a skip that adds scores is cheap.",
+    )
+
+
+def _score_layer_mistake(found: Any, in_channels: int, num_classes: int) -> str | None:
+    value = _as_number(found)
+    if value is None:
+        return f"return one whole number; got {type(found).__name__}."
+    expected = sum(p.numel() for p in nn.Conv2d(in_channels, num_classes, kernel_size=1).parameters())
+    if value == expected:
+        return None
+    if value == in_channels * num_classes:
+        return "each of the K output channels also has a bias: add num_classes."
+    if value == 9 * in_channels * num_classes + num_classes:
+        return "that is a 3x3 conv; a 1x1 kernel has one weight per (input channel, class) pair."
+    if value == in_channels + num_classes:
+        return "every class score mixes every input channel: multiply, in_channels * num_classes weights."
+    return f"nn.Conv2d({in_channels}, {num_classes}, 1) has {expected} parameters; you gave {value:g}."

@@ -1,7 +1,7 @@
 """Checks for lesson 10 (exploring feature maps).
 
-The references are measurements or brute-force loops: feature-map shapes come from forward hooks
-(:func:`segedu.widgets.activations.record_activations`) and channel selectivity from a loop over
+The references are measurements or brute-force loops: feature-map shapes come from the package's
+hook recorder (:func:`segedu.analysis.hooks.record`) and channel selectivity from a loop over
 channels.
 """
 
@@ -13,11 +13,12 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from segedu.analysis.hooks import record
 from segedu.course.exercises._verdict import call_answer, verdict
 
 __all__ = ["SHAPE_QUESTION", "check_class_selectivity", "check_conv_output_shapes", "check_feature_map_shape"]
 
-SHAPE_QUESTION = {"model": "unet", "base_channels": 16, "depth": 4, "layer": "encoder.down3", "input_size": 64}
+SHAPE_QUESTION = {"model": "unet", "base_channels": 16, "layer": "down3", "input_size": 64}
 """Exercise 1 asks for the shape of this U-Net block's output for an RGB input of this size."""
 
 
@@ -32,25 +33,13 @@ def _unfinished(result: Any) -> str | None:
 
 
 def _hooked_shapes(model: nn.Module, image: Tensor, names: Sequence[str]) -> dict[str, tuple[int, ...]]:
-    """Output shapes ``(C, h, w)`` of the named modules for one image, by forward hooks."""
-    from segedu.widgets.activations import record_activations
-
-    modules = dict(model.named_modules())
-    shapes: dict[str, tuple[int, ...]] = {}
-
-    def keep_shape(name: str, output: Tensor) -> None:  # a hook that returns a value would replace the output
-        shapes.setdefault(name, tuple(output.shape[1:]))
-
-    handles = [
-        modules[name].register_forward_hook(lambda _module, _inputs, output, name=name: keep_shape(name, output))
-        for name in names
-    ]
+    """Output shapes ``(C, h, w)`` of the named modules for one image (eval mode), by forward hooks."""
+    was_training = model.training
     try:
-        record_activations(model, image)
+        outputs = record(model.eval(), image[None], names)  # name -> (1, C, h, w)
     finally:
-        for handle in handles:
-            handle.remove()
-    return shapes
+        model.train(was_training)
+    return {name: tuple(output.shape[1:]) for name, output in outputs.items()}
 
 
 def check_feature_map_shape(answer: Sequence[int]) -> bool:
@@ -74,8 +63,7 @@ def check_feature_map_shape(answer: Sequence[int]) -> bool:
     if len(shape) != 3:
         return _fail(f"give three integers (channels, height, width); got {len(shape)} of them")
     question = SHAPE_QUESTION
-    model = get_model(question["model"], in_channels=3, num_classes=4, base_channels=question["base_channels"],
-                      depth=question["depth"])
+    model = get_model(question["model"], in_channels=3, num_classes=4, base_channels=question["base_channels"])
     size = question["input_size"]
     expected = _hooked_shapes(model, torch.zeros(3, size, size), [question["layer"]])[question["layer"]]
     channels, height, width = expected
@@ -99,7 +87,7 @@ def _shape_cases() -> list[tuple[str, nn.Module, Tensor]]:
     generator = torch.Generator().manual_seed(10)
     with torch.random.fork_rng():  # random weights without touching the learner's generator
         torch.manual_seed(10)
-        unet = get_model("unet", in_channels=3, num_classes=4, base_channels=4, depth=2)
+        unet = get_model("unet", in_channels=3, num_classes=4, base_channels=4)
         fcn = get_model("fcn8s", in_channels=1, num_classes=3, base_channels=4, fc_channels=8)
     return [
         ("a small U-Net on a 32 x 32 image", unet, torch.rand(3, 32, 32, generator=generator)),

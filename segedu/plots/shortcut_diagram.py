@@ -1,0 +1,143 @@
+"""The three shortcut styles of FCN, SegNet and U-Net, drawn side by side.
+
+Each panel is an encoder row (top) and a decoder row (bottom); the red arrows between them are
+what the encoder hands to the decoder: class scores added into a ``+`` (FCN), max-pooling indices
+(SegNet) or whole copied feature maps (U-Net). :func:`segedu.analysis.shortcuts.shortcut_tensors`
+measures the same tensors on real models.
+
+Example:
+    >>> figure = shortcut_styles_diagram()
+    >>> [axis.get_title().split(":")[0] for axis in figure.axes]
+    ['FCN-8s', 'SegNet', 'U-Net']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from segedu.plots.primitives import (
+    DECODER_COLOR,
+    ENCODER_COLOR,
+    PREDICTION_COLOR,
+    SHORTCUT_COLOR,
+    arrow,
+    box,
+    diagram_figure,
+    finish_axis,
+    sum_node,
+)
+
+if TYPE_CHECKING:  # matplotlib is imported only when a figure is drawn
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = ["shortcut_styles_diagram"]
+
+_STEP, _ENCODER_Y, _DECODER_Y = 1.3, 2.2, -0.9  # column spacing, y of the encoder and decoder rows
+
+
+def _side(stride: int) -> float:
+    return 1.4 / stride**0.5  # square-root scale keeps the 1/32 maps visible
+
+
+def _box(axis: Axes, column: int, y: float, stride: int, color: str, label: str = "") -> None:
+    side = _side(stride)
+    box(axis, (column * _STEP, y), 0.5, side, color, above=label, font_size=7, gap=0.08)
+
+
+def _arrow(axis: Axes, start: tuple[float, float], end: tuple[float, float], *, color: str = "black",
+           style: str = "-", width: float = 1.0, label: str = "", side: str = "above") -> None:
+    arrow(axis, start, end, color=color, width=width, line_style=style, shrink=0.0, label=label, label_side=side,
+          label_gap=0.05 if side == "above" else 0.06, font_size=7)
+
+
+def _prediction_note(axis: Axes) -> None:
+    axis.text(0, _DECODER_Y - _side(1) / 2 - 0.08, "prediction", ha="center", va="top", fontsize=7)
+
+
+def _encoder(axis: Axes, strides: Sequence[int], names: dict[int, str] | None = None) -> None:
+    """The encoder row, left to right; arrows are the 2x2 max-poolings."""
+    names = names or {}
+    for column, stride in enumerate(strides):
+        label = "input res." if stride == 1 else f"1/{stride}"
+        label = f"{label}\n{names[column]}" if column in names else label
+        _box(axis, column, _ENCODER_Y, stride, ENCODER_COLOR, label)
+        if column:
+            _arrow(axis, ((column - 1) * _STEP + 0.27, _ENCODER_Y), (column * _STEP - 0.27, _ENCODER_Y), label="pool")
+
+
+def _decoder(axis: Axes, strides: Sequence[int], step_label: str) -> None:
+    """Decoder row: the bottleneck comes down, then each step goes one column left, one level finer."""
+    last = len(strides) - 1
+    bottleneck = _side(strides[last])
+    _arrow(axis, (last * _STEP, _ENCODER_Y - bottleneck / 2 - 0.05), (last * _STEP, _DECODER_Y + bottleneck / 2 + 0.02))
+    _box(axis, last, _DECODER_Y, strides[last], DECODER_COLOR)
+    for column in range(last - 1, -1, -1):
+        _box(axis, column, _DECODER_Y, strides[column], PREDICTION_COLOR if column == 0 else DECODER_COLOR)
+        _arrow(axis, ((column + 1) * _STEP - 0.27, _DECODER_Y), (column * _STEP + 0.27, _DECODER_Y))
+        axis.text((column + 0.5) * _STEP, _DECODER_Y - 0.12, step_label, ha="center", va="top", fontsize=7)
+    _prediction_note(axis)
+
+
+def _draw_fcn(axis: Axes) -> None:
+    strides = (1, 2, 4, 8, 16, 32)
+    _encoder(axis, strides, {3: "pool3", 4: "pool4", 5: "pool5"})
+    _box(axis, 5, _DECODER_Y, 32, DECODER_COLOR)  # conv7's class scores at 1/32
+    _arrow(axis, (5 * _STEP, _ENCODER_Y - _side(32) / 2 - 0.05), (5 * _STEP, _DECODER_Y + _side(32) / 2 + 0.02),
+           label="fc6, fc7,\nscores", side="right")
+    for column in (4, 3):  # pool4 (1/16), then pool3 (1/8): a 1x1 conv to K scores, added
+        x = column * _STEP
+        sum_node(axis, (x, _DECODER_Y), 0.2, color=SHORTCUT_COLOR, line_width=1.3)
+        _arrow(axis, ((column + 1) * _STEP - 0.25, _DECODER_Y), (x + 0.22, _DECODER_Y))
+        axis.text((column + 0.5) * _STEP, _DECODER_Y - 0.12, "2x up", ha="center", va="top", fontsize=7)
+        _arrow(axis, (x, _ENCODER_Y - _side(strides[column]) / 2 - 0.05), (x, _DECODER_Y + 0.22),
+               color=SHORTCUT_COLOR, width=1.2, label="1x1 conv:\nK scores", side="right")
+    _box(axis, 0, _DECODER_Y, 1, PREDICTION_COLOR)
+    _arrow(axis, (3 * _STEP - 0.22, _DECODER_Y), (0.27, _DECODER_Y), label="8x up (bilinear init.)")
+    _prediction_note(axis)
+    axis.set_title("FCN-8s: ADD class scores made from pool4 and pool3\n(K numbers per pixel of a 1/16 and a 1/8 map)",
+                   fontsize=9)
+
+
+def _draw_segnet(axis: Axes) -> None:
+    strides = (1, 2, 4, 8, 16)
+    _encoder(axis, strides)
+    _decoder(axis, strides, "unpool")
+    for column in range(len(strides) - 1):  # each pool's indices reach the unpooling that mirrors it
+        x = (column + 0.5) * _STEP
+        _arrow(axis, (x, _ENCODER_Y - 0.12), (x, _DECODER_Y + 0.05), color=SHORTCUT_COLOR, style="--",
+               label="indices", side="right")
+    axis.set_title("SegNet: pass only max-pooling INDICES\n(where each maximum was; no feature values)", fontsize=9)
+
+
+def _draw_unet(axis: Axes) -> None:
+    strides = (1, 2, 4, 8, 16)
+    _encoder(axis, strides)
+    _decoder(axis, strides, "up-conv")
+    for column in range(len(strides) - 1):  # every level above the bottleneck: copy the whole map
+        x = column * _STEP
+        _arrow(axis, (x, _ENCODER_Y - _side(strides[column]) / 2 - 0.05),
+               (x, _DECODER_Y + _side(strides[column]) / 2 + 0.02), color=SHORTCUT_COLOR, width=3.0,
+               label="copy,\nconcat", side="right")
+    axis.set_title("U-Net: CONCATENATE whole encoder feature maps\n(every channel of every pixel)", fontsize=9)
+
+
+def shortcut_styles_diagram() -> Figure:
+    """Draw FCN-8s, SegNet and U-Net as encoder rows (top) and decoder rows (bottom) with their shortcuts.
+
+    Encoder maps are blue boxes whose height shrinks with the resolution, decoder maps orange,
+    the prediction green; shortcuts are red: thin arrows into a ``+`` for FCN's score sums,
+    dashed arrows for SegNet's pooling indices, thick arrows for U-Net's copied feature maps
+    (the thickness hints at how much each one carries). Depths are those of segedu's models:
+    FCN goes down to 1/32, SegNet and U-Net to 1/16.
+
+    Returns:
+        The figure with three panels (close it with ``matplotlib.pyplot.close(figure)``).
+    """
+    figure, axes = diagram_figure(1, 3, (15.0, 4.4))
+    for axis, draw in zip(axes, (_draw_fcn, _draw_segnet, _draw_unet)):
+        draw(axis)
+        finish_axis(axis, (-0.5, 5 * _STEP + 0.9), (_DECODER_Y - 1.2, _ENCODER_Y + 1.6))
+    figure.tight_layout()
+    return figure
