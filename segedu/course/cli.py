@@ -44,6 +44,17 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _positive_float(text: str) -> float:
+    """argparse type: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number; got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number; got {text}")
+    return value
+
+
 def _non_negative_int(text: str) -> int:
     """argparse type: an int >= 0."""
     value = _int(text)
@@ -94,7 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--force", action="store_true", help="allow replacing an existing checkpoint file")
     train.add_argument("--steps", type=_positive_int, default=None, help="optimiser steps (overrides the recipe)")
     train.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default 0)")
-    train.add_argument("--threads", type=_positive_int, default=1, help="CPU threads (default 1)")
+    train.add_argument("--minutes", type=_positive_float, default=None,
+                       help="train from scratch for this many minutes on the CPU instead (e.g. 3)")
+    train.add_argument("--threads", type=_positive_int, default=None,
+                       help="CPU threads (default 1 for the recipes, every core with --minutes)")
     train.add_argument("--device", default=None, help="cpu, cuda or mps (default: best available)")
     train.set_defaults(handler=_train)
     return parser

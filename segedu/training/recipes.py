@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import platform
 import sys
 import time
@@ -24,6 +25,7 @@ import torch
 from torch.utils.data import Dataset
 
 from segedu.training import shipped
+from segedu.training._checks import check_positive
 from segedu.training.checkpoints import check_output_path, save_checkpoint
 from segedu.training.evaluation import evaluate
 from segedu.training.loop import fit
@@ -235,12 +237,83 @@ def train_recipe(
     return entry
 
 
+def train_for_minutes(
+    model_name: str,
+    dataset: str,
+    minutes: float,
+    *,
+    output: Path | None = None,
+    force: bool = False,
+    seed: int = 0,
+    threads: int | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Train a model from scratch for ``minutes`` on the CPU (:mod:`segedu.training.quick`) and score it.
+
+    Args:
+        model_name: Registry name, e.g. ``"unet"``; sizes as in the shipped recipes.
+        dataset: ``"shapes"`` or ``"digits"``.
+        minutes: Wall-clock budget for training (rendering the scenes included, scoring not).
+        output: Checkpoint path; default ``runs/MODEL-DATASET-<time>.pt``, checked before training.
+        force: Allow replacing an existing file.
+        seed: Seed for initialisation and sampling.
+        threads: CPU threads (default: every core).
+        progress: Show a progress bar.
+
+    Returns:
+        A summary: path, sha256, steps, seconds, bfloat16, the loss curve and the test metrics.
+    """
+    from segedu.core.seeding import seed_everything
+    from segedu.models import get_model
+    from segedu.training.quick import QuickRecipe, train_within
+
+    check_positive("minutes", minutes)
+    recipe = RECIPES.get((model_name, dataset)) or Recipe(model_name, dataset, steps=_STEPS[dataset])
+    path = _output_path(recipe, output, ship=False, force=force)
+    threads = threads or os.cpu_count() or 1
+    torch.set_num_threads(threads)
+    seed_everything(seed)
+    test_data = offline_dataset(dataset, "test")
+    model_kwargs = {"in_channels": test_data.channels, "num_classes": test_data.num_classes, **recipe.model_kwargs}
+    model = get_model(model_name, **model_kwargs)
+    quick = QuickRecipe()
+    metadata = {"model": model_name, "dataset": dataset, "model_kwargs": model_kwargs,
+                "quick_recipe": asdict(quick), "minutes": minutes, "seed": seed}
+    with _partial_checkpoint_on_failure(model, path, metadata):
+        run = train_within(model, training_scenes(dataset, quick.pool_size), 60 * minutes, recipe=quick, seed=seed,
+                           progress=progress)
+    model.eval()
+    metrics = evaluate(model, test_data)
+    return {
+        "path": str(path),
+        "sha256": save_checkpoint(model, path, metadata=metadata),
+        "command": f"segedu train {model_name} {dataset} --minutes {minutes:g} --seed {seed} --threads {threads}",
+        "steps": run.steps, "train_seconds": round(run.seconds, 1), "bfloat16": run.bfloat16,
+        "curve": run.curve,
+        "test_mean_iou": round(float(metrics["mean_iou"]), 4),
+        "test_pixel_accuracy": round(float(metrics["pixel_accuracy"]), 4),
+        "trained_on": f"{platform.machine()}, torch {torch.__version__}, {threads} threads",
+    }
+
+
 def train_from_command_line(arguments: argparse.Namespace) -> int:
     """Handle ``segedu train MODEL DATASET [--steps N] [--seed S] [--output PATH | --ship] [--force] ...``.
 
     Raises:
         ValueError: On an unknown model or an output that cannot be written (before training).
     """
+    if arguments.minutes is not None:
+        if arguments.ship or arguments.steps is not None or arguments.device not in (None, "cpu"):
+            raise ValueError("--minutes trains on the CPU into a new file; it cannot be combined with --ship, "
+                             "--steps or --device")
+        summary = train_for_minutes(
+            arguments.model, arguments.dataset, arguments.minutes,
+            output=Path(arguments.output) if arguments.output else None, force=arguments.force,
+            seed=arguments.seed, threads=arguments.threads,
+        )
+        print(json.dumps(summary, indent=2))
+        print(f"test mean IoU after {summary['train_seconds']:.0f} s: {summary['test_mean_iou']:.3f}")
+        return 0
     key = (arguments.model, arguments.dataset)
     if key in RECIPES:
         recipe = RECIPES[key]
@@ -257,7 +330,7 @@ def train_from_command_line(arguments: argparse.Namespace) -> int:
     recipe = Recipe(**{**asdict(recipe), **overrides})
     entry = train_recipe(
         recipe, output=Path(arguments.output) if arguments.output else None, ship=arguments.ship,
-        force=arguments.force, device=arguments.device, threads=arguments.threads,
+        force=arguments.force, device=arguments.device, threads=arguments.threads or 1,
     )
     print(json.dumps(entry, indent=2))
     return 0
@@ -305,8 +378,15 @@ def _partial_checkpoint_on_failure(model: torch.nn.Module, path: Path, metadata:
         try:
             save_checkpoint(model, partial, metadata={**metadata, "partial": True})
         except Exception as save_error:  # the original error matters more
-            error.add_note(f"the weights learned so far could not be saved: {save_error}")
+            _add_note(error, f"the weights learned so far could not be saved: {save_error}")
         else:
-            error.add_note(f"the weights learned so far are saved in {partial} (load_checkpoint reads it)")
+            _add_note(error, f"the weights learned so far are saved in {partial} (load_checkpoint reads it)")
             print(f"segedu train: stopped early; the weights learned so far are saved in {partial}", file=sys.stderr)
         raise
+
+
+def _add_note(error: BaseException, note: str) -> None:
+    """``error.add_note(note)`` where Python has it (3.11+); older versions keep the error as it is."""
+    add_note = getattr(error, "add_note", None)
+    if add_note is not None:
+        add_note(note)

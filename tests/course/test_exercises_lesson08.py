@@ -113,7 +113,9 @@ def test_valid_output_size_hints(answer: Callable, hint: str, capsys: pytest.Cap
 
 
 def _by_formula(n: int, depth: int) -> int:
-    bottleneck = max(4, -(-(n + 4) // 2**depth) - 8)  # smallest b with 2**depth * (b + 8) - 4 >= n
+    # The output 2**depth * (b - 4) + 4 must be positive: b >= 3 for depth 1, b >= 4 for deeper U-Nets.
+    smallest = 3 if depth == 1 else 4
+    bottleneck = max(smallest, -(-(n + 4) // 2**depth) - 8)  # smallest such b with 2**depth * (b + 8) - 4 >= n
     return 2**depth * (bottleneck + 8) - 4
 
 

@@ -115,7 +115,7 @@ def check_valid_output_size(function: Callable[[int, int], Any]) -> bool:
 
 # --- exercise 3: smallest valid input ---------------------------------------------------------
 
-_SMALLEST_CASES = [(500, 4), (572, 4), (64, 2), (1, 3), (300, 3), (1000, 5), (93, 2)]
+_SMALLEST_CASES = [(500, 4), (572, 4), (64, 2), (1, 3), (300, 3), (1000, 5), (93, 2), (1, 1), (19, 1)]
 
 
 def _fits(size: int, depth: int) -> bool:
@@ -150,7 +150,7 @@ def check_smallest_valid_input(function: Callable[[int, int], Any]) -> bool:
         elif not _fits(value, depth):
             hint = (
                 f"for {case}, {value} does not fit a valid U-Net of depth {depth} (some max-pool sees an odd size "
-                f"or the output vanishes). Valid inputs are 2**depth * (b + 8) - 4 for a bottleneck side b >= 4."
+                f"or the output vanishes). Walk the sizes down and up the U for {value} to see where it fails."
             )
         else:
             hint = f"for {case}, {value} fits, but {expected} is smaller and fits too: search upward from n."

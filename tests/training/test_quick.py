@@ -1,0 +1,161 @@
+"""The time-budgeted recipe: schedule shape, budget, bfloat16 fallback, scene pool, command line.
+
+No test here measures speed: a fake clock drives the budget, so the tests are exact on any machine.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+import torch
+from torch.utils.data import TensorDataset
+
+import segedu.training.quick as quick
+from segedu.course.cli import main
+from segedu.models import UNet
+from segedu.training.checkpoints import load_checkpoint
+from segedu.training.quick import QuickRecipe, one_cycle_lr, render_pool, train_within
+
+
+class FakeClock:
+    """``time.perf_counter`` that advances ``tick`` seconds at every call."""
+
+    def __init__(self, tick: float) -> None:
+        self.now, self.tick = 0.0, tick
+
+    def __call__(self) -> float:
+        self.now += self.tick
+        return self.now
+
+
+def _scenes(count: int = 8) -> TensorDataset:
+    generator = torch.Generator().manual_seed(0)
+    images = torch.rand(count, 3, 16, 16, generator=generator)
+    masks = torch.randint(0, 4, (count, 16, 16), generator=generator)
+    return TensorDataset(images, masks)
+
+
+def test_one_cycle_warms_up_then_decays_to_zero() -> None:
+    rates = [one_cycle_lr(step / 100, peak_lr=1.0, warmup_fraction=0.1) for step in range(101)]
+    assert rates[0] == pytest.approx(0.04)
+    assert rates[10] == pytest.approx(1.0)  # the peak, at the end of the warm-up
+    assert all(a < b for a, b in zip(rates[:10], rates[1:11]))  # rising during the warm-up
+    assert all(a > b for a, b in zip(rates[10:100], rates[11:]))  # falling afterwards
+    assert rates[100] == pytest.approx(0.0, abs=1e-12)
+    middle = 0.1 + 0.9 / 2  # halfway through the decay: half the peak, as half a cosine gives
+    assert one_cycle_lr(middle, peak_lr=1.0, warmup_fraction=0.1) == pytest.approx(0.5)
+    assert one_cycle_lr(1.7, peak_lr=1.0) == one_cycle_lr(1.0, peak_lr=1.0)  # clamped past the end
+
+
+def test_the_budget_ends_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = FakeClock(tick=1.0)  # one call per step (plus the start): one second per step
+    monkeypatch.setattr(quick, "perf_counter", clock)
+    model = UNet(3, 4, base_channels=2)
+    run = train_within(model, _scenes(), 10, recipe=QuickRecipe(batch_size=2, pool_size=8, bfloat16="off"),
+                       progress=False)
+    assert run.steps == 9  # elapsed 1 at the first step, then 2 ... 9; at 10 the budget is spent
+    assert 10 <= run.seconds <= 11
+
+
+def test_learning_rate_follows_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(quick, "perf_counter", FakeClock(tick=1.0))
+    seen: list[float] = []
+    original_step = torch.optim.AdamW.step
+
+    def record_lr(self: torch.optim.AdamW, *arguments: object, **options: object) -> object:
+        seen.append(self.param_groups[0]["lr"])
+        return original_step(self, *arguments, **options)
+
+    monkeypatch.setattr(torch.optim.AdamW, "step", record_lr)
+    recipe = QuickRecipe(batch_size=2, pool_size=8, peak_lr=0.01, warmup_fraction=0.2, bfloat16="off")
+    train_within(UNet(3, 4, base_channels=2), _scenes(), 10, recipe=recipe, progress=False)
+    expected = [one_cycle_lr(elapsed / 10, peak_lr=0.01, warmup_fraction=0.2) for elapsed in range(1, 10)]
+    assert seen == pytest.approx(expected)
+
+
+def test_training_lowers_the_loss_on_a_fixed_pool() -> None:
+    torch.manual_seed(0)
+    model = UNet(3, 4, base_channels=4)
+    scenes = _scenes(4)
+    images, masks = render_pool(scenes, 4)
+
+    def loss() -> float:
+        model.eval()
+        with torch.no_grad():
+            return float(torch.nn.functional.cross_entropy(model(images), masks))
+
+    before = loss()
+    run = train_within(model, scenes, 2.0, recipe=QuickRecipe(batch_size=4, pool_size=4, peak_lr=1e-2), seed=0,
+                       progress=False)
+    assert run.steps >= 1
+    assert loss() < before
+
+
+@pytest.mark.parametrize("setting, available, expected", [
+    ("auto", True, True), ("auto", False, False), ("off", True, False), ("on", False, True),
+])
+def test_bfloat16_setting_and_fallback(monkeypatch, setting, available, expected) -> None:
+    monkeypatch.setattr(quick, "bfloat16_available", lambda: available)
+    monkeypatch.setattr(quick, "perf_counter", FakeClock(tick=1.0))
+    used: list[bool] = []
+    original = quick._autocast
+    monkeypatch.setattr(quick, "_autocast", lambda enabled: used.append(enabled) or original(enabled))
+    run = train_within(UNet(3, 4, base_channels=2), _scenes(), 3,
+                       recipe=QuickRecipe(batch_size=2, pool_size=8, bfloat16=setting), progress=False)
+    assert run.bfloat16 is expected
+    assert used and set(used) == {expected}
+
+
+def test_bfloat16_available_answers_a_bool() -> None:
+    assert isinstance(quick.bfloat16_available(), bool)
+
+
+def test_bad_settings_are_refused() -> None:
+    model, scenes = UNet(3, 4, base_channels=2), _scenes()
+    with pytest.raises(ValueError, match="bfloat16 must be 'auto', 'on' or 'off'; got 'yes'"):
+        train_within(model, scenes, 1, recipe=QuickRecipe(pool_size=8, bfloat16="yes"), progress=False)
+    with pytest.raises(ValueError, match="seconds must be a positive number; got 0"):
+        train_within(model, scenes, 0, progress=False)
+    with pytest.raises(ValueError, match="fewer than pool_size=12000; lower pool_size"):
+        train_within(model, scenes, 1, progress=False)
+    with pytest.raises(ValueError, match="pool_size must be a positive int; got 0"):
+        render_pool(scenes, 0)
+
+
+def test_render_pool_keeps_the_scenes_in_order() -> None:
+    scenes = _scenes(5)
+    images, masks = render_pool(scenes, 3)
+    assert images.dtype == torch.float32 and masks.dtype == torch.int64
+    for index in range(3):
+        assert torch.equal(images[index], scenes[index][0]) and torch.equal(masks[index], scenes[index][1])
+
+
+def test_minutes_on_the_command_line(monkeypatch, tmp_path: Path, capsys) -> None:
+    monkeypatch.setattr(quick, "perf_counter", FakeClock(tick=20.0))  # 3 steps in a minute
+    monkeypatch.setattr(quick, "QuickRecipe", lambda: QuickRecipe(batch_size=2, pool_size=4, bfloat16="off"))
+    output = tmp_path / "mine.pt"
+    assert main(["train", "unet", "shapes", "--minutes", "1", "--output", str(output), "--threads", "1"]) == 0
+    printed = capsys.readouterr().out
+    summary = json.loads(printed[: printed.rindex("}") + 1])
+    assert summary["steps"] == 2 and summary["command"].startswith("segedu train unet shapes --minutes 1 ")
+    assert 0.0 <= summary["test_mean_iou"] <= 1.0 and not math.isnan(summary["test_mean_iou"])
+    assert f"test mean IoU after {summary['train_seconds']:.0f} s" in printed
+    checkpoint = load_checkpoint(output, expected_sha256=summary["sha256"])
+    assert checkpoint["metadata"]["minutes"] == 1.0
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--minutes", "0"], "--minutes: must be a positive number; got 0"),
+    (["--minutes", "three"], "--minutes: must be a number; got 'three'"),
+    (["--minutes", "3", "--ship", "--force"], "cannot be combined with --ship"),
+    (["--minutes", "3", "--steps", "10"], "cannot be combined with --ship, --steps or --device"),
+])
+def test_bad_minutes_exit_2_with_one_line(arguments, message, capsys) -> None:
+    with pytest.raises(SystemExit) as raised:
+        main(["train", "unet", "digits", *arguments])
+    assert raised.value.code == 2
+    error = capsys.readouterr().err
+    assert message in error and error.count("\n") == 1
