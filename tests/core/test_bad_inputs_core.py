@@ -72,8 +72,13 @@ def test_array_likes_give_the_tensor_result(
     assert torch.equal(call(), reference())
 
 
-def test_check_labels_accepts_a_valid_list() -> None:
+def test_check_labels_treats_a_list_like_the_tensor() -> None:
     check_labels(LABELS, 3)  # no error: the list means the same as the tensor
+    with pytest.raises(ValueError) as from_list:
+        check_labels(LABELS, 2)  # a label 2 is out of range for 2 classes, list or tensor
+    with pytest.raises(ValueError) as from_tensor:
+        check_labels(torch.as_tensor(LABELS), 2)
+    assert str(from_list.value) == str(from_tensor.value)
 
 
 def test_data_dir_variable_pointing_at_a_file_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
