@@ -11,12 +11,9 @@ from typing import Any
 import torch
 
 from segedu.analysis.unet_sizes import valid_output_size
-from segedu.course.exercises._verdict import call_answer, verdict
+from segedu.course.exercises._verdict import check_cases
 
 __all__ = ["check_center_crop", "check_smallest_valid_input", "check_valid_output_size"]
-
-_NOTHING = "your function returns nothing yet: replace the `...` with code that returns the answer."
-
 
 def _as_int(found: Any) -> int | None:
     """``found`` as an int if it is a whole number (int, integral float, 0-d tensor), else None."""
@@ -39,37 +36,34 @@ def check_center_crop(function: Callable[[torch.Tensor, tuple[int, int]], Any]) 
     and likewise for columns, as :class:`segedu.models.unet.Up` does.
     """
     generator = torch.Generator().manual_seed(8)
-    cases = [((1, 2, 8, 8), (4, 4)), ((2, 3, 64, 64), (56, 56)), ((1, 1, 9, 12), (4, 7)), ((1, 4, 6, 6), (6, 6))]
-    for shape, size in cases:
-        skip = torch.randn(*shape, generator=generator)
-        top, left = (shape[2] - size[0]) // 2, (shape[3] - size[1]) // 2
+    shapes = [((1, 2, 8, 8), (4, 4)), ((2, 3, 64, 64), (56, 56)), ((1, 1, 9, 12), (4, 7)), ((1, 4, 6, 6), (6, 6))]
+    cases = [(torch.randn(*shape, generator=generator), size) for shape, size in shapes]
+
+    def judge(found: Any, skip: torch.Tensor, size: tuple[int, int]) -> str | None:
+        height, width = skip.shape[-2:]
+        top, left = (height - size[0]) // 2, (width - size[1]) // 2
         expected = skip[..., top : top + size[0], left : left + size[1]]
-        found, problem = call_answer(function, skip.clone(), size)
-        if problem:
-            return verdict(False, success="", hint=problem)
-        if found is None or found is ...:
-            return verdict(False, success="", hint=_NOTHING)
         if not isinstance(found, torch.Tensor):
-            return verdict(False, success="", hint=f"return a tensor; got {type(found).__name__}.")
+            return f"return a tensor; got {type(found).__name__}."
         if found.shape != expected.shape:
-            hint = (
-                f"cropping a skip of shape {shape} to {size} should give shape {tuple(expected.shape)}: keep the "
-                f"batch and channel dimensions, crop only the last two (x[..., rows, columns]); "
+            return (
+                f"cropping a skip of shape {tuple(skip.shape)} to {size} should give shape {tuple(expected.shape)}: "
+                f"keep the batch and channel dimensions, crop only the last two (x[..., rows, columns]); "
                 f"got {tuple(found.shape)}."
             )
-        elif torch.equal(found, expected):
-            continue
-        elif torch.equal(found, skip[..., : size[0], : size[1]]):
-            hint = "that is the top-left corner: start at the margin, top = (H - h) // 2 and left = (W - w) // 2."
-        elif torch.equal(found, skip[..., shape[2] - size[0] :, shape[3] - size[1] :]):
-            hint = "that is the bottom-right corner: the crop should be centred, top = (H - h) // 2."
-        else:
-            hint = (
-                f"for a {shape[2]}x{shape[3]} skip and size {size}, keep rows {top} .. {top + size[0] - 1} and "
-                f"columns {left} .. {left + size[1] - 1}: when H - h is odd, round the top margin down."
-            )
-        return verdict(False, success="", hint=hint)
-    return verdict(True, success="the skip now lines up with the upsampled map, pixel for pixel.", hint="")
+        if torch.equal(found, expected):
+            return None
+        if torch.equal(found, skip[..., : size[0], : size[1]]):
+            return "that is the top-left corner: start at the margin, top = (H - h) // 2 and left = (W - w) // 2."
+        if torch.equal(found, skip[..., height - size[0] :, width - size[1] :]):
+            return "that is the bottom-right corner: the crop should be centred, top = (H - h) // 2."
+        return (
+            f"for a {height}x{width} skip and size {size}, keep rows {top} .. {top + size[0] - 1} and "
+            f"columns {left} .. {left + size[1] - 1}: when H - h is odd, round the top margin down."
+        )
+
+    return check_cases(function, cases, judge, returns="the cropped tensor",
+                       success="the skip now lines up with the upsampled map, pixel for pixel.")
 
 
 # --- exercise 2: output size of a valid U-Net -------------------------------------------------
@@ -82,35 +76,31 @@ def check_valid_output_size(function: Callable[[int, int], Any]) -> bool:
 
     Every input in the checks fits (all max-pools see even sizes).
     """
-    for input_size, depth in _SIZE_CASES:
+
+    def judge(found: Any, input_size: int, depth: int) -> str | None:
         expected = valid_output_size(input_size, depth)
-        found, problem = call_answer(function, input_size, depth)
-        if problem:
-            return verdict(False, success="", hint=problem)
-        if found is None or found is ...:
-            return verdict(False, success="", hint=_NOTHING)
         value = _as_int(found)
         if value is None:
-            return verdict(False, success="", hint=f"return a whole number of pixels; got {found!r}.")
+            return f"return a whole number of pixels; got {found!r}."
         if value == expected:
-            continue
+            return None
         bottleneck = input_size - 4
         for _ in range(depth):
             bottleneck = bottleneck // 2 - 4
         case = f"input {input_size}, depth {depth}"
         if value == input_size:
-            hint = "that is 'same' padding; with valid 3x3 convs every DoubleConv trims 2 pixels per side."
-        elif value == bottleneck * 2**depth:
-            hint = f"for {case} the bottleneck is right ({bottleneck}), but each Up's DoubleConv also trims 4 pixels."
-        elif value == input_size - 4 * (2 * depth + 1):
-            hint = "the pools halve the size (and the up-convs double it): a trim deep in the U costs more pixels."
-        else:
-            hint = (
-                f"for {case} the output is {expected}; you gave {value}. Walk down the U: inc trims 4, each Down "
-                f"halves then trims 4; then up: each Up doubles then trims 4."
-            )
-        return verdict(False, success="", hint=hint)
-    return verdict(True, success="572 -> 388, as in the paper's figure.", hint="")
+            return "that is 'same' padding; with valid 3x3 convs every DoubleConv trims 2 pixels per side."
+        if value == bottleneck * 2**depth:
+            return f"for {case} the bottleneck is right ({bottleneck}), but each Up's DoubleConv also trims 4 pixels."
+        if value == input_size - 4 * (2 * depth + 1):
+            return "the pools halve the size (and the up-convs double it): a trim deep in the U costs more pixels."
+        return (
+            f"for {case} the output is {expected}; you gave {value}. Walk down the U: inc trims 4, each Down "
+            f"halves then trims 4; then up: each Up doubles then trims 4."
+        )
+
+    return check_cases(function, _SIZE_CASES, judge, returns="a whole number of pixels",
+                       success="572 -> 388, as in the paper's figure.")
 
 
 # --- exercise 3: smallest valid input ---------------------------------------------------------
@@ -132,27 +122,23 @@ def check_smallest_valid_input(function: Callable[[int, int], Any]) -> bool:
     The reference tries ``n, n + 1, ...`` with
     :func:`segedu.analysis.unet_sizes.valid_output_size` until one fits.
     """
-    for n, depth in _SMALLEST_CASES:
+
+    def judge(found: Any, n: int, depth: int) -> str | None:
         expected = next(size for size in range(max(n, 1), n + 100 * 2**depth) if _fits(size, depth))
-        found, problem = call_answer(function, n, depth)
-        if problem:
-            return verdict(False, success="", hint=problem)
-        if found is None or found is ...:
-            return verdict(False, success="", hint=_NOTHING)
         value = _as_int(found)
         if value is None:
-            return verdict(False, success="", hint=f"return a whole number of pixels; got {found!r}.")
+            return f"return a whole number of pixels; got {found!r}."
         if value == expected:
-            continue
+            return None
         case = f"n = {n}, depth {depth}"
         if value < n:
-            hint = f"for {case} you returned {value}, which is smaller than n: the answer must be >= n."
-        elif not _fits(value, depth):
-            hint = (
+            return f"for {case} you returned {value}, which is smaller than n: the answer must be >= n."
+        if not _fits(value, depth):
+            return (
                 f"for {case}, {value} does not fit a valid U-Net of depth {depth} (some max-pool sees an odd size "
                 f"or the output vanishes). Walk the sizes down and up the U for {value} to see where it fails."
             )
-        else:
-            hint = f"for {case}, {value} fits, but {expected} is smaller and fits too: search upward from n."
-        return verdict(False, success="", hint=hint)
-    return verdict(True, success="every pool sees an even size and the output is positive.", hint="")
+        return f"for {case}, {value} fits, but {expected} is smaller and fits too: search upward from n."
+
+    return check_cases(function, _SMALLEST_CASES, judge, returns="a whole number of pixels",
+                       success="every pool sees an even size and the output is positive.")
