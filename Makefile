@@ -57,6 +57,7 @@ layers: setup
 notebooks: setup
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.kernel_name=$(KERNEL) \
 		--ExecutePreprocessor.timeout=300 $(or $(NOTEBOOKS),notebooks/*.ipynb)
+	$(BIN)/python -m segedu.course.student --hide-solution-outputs $(or $(NOTEBOOKS),notebooks/*.ipynb)
 
 # The student edition: every lesson with its solution cells replaced by stubs and no outputs.
 student: setup

@@ -24,7 +24,9 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-__all__ = ["SOLUTION_TAG", "STUB_TAG", "make_student_notebook", "build_student_edition", "main"]
+__all__ = [
+    "SOLUTION_TAG", "STUB_TAG", "build_student_edition", "hide_solution_outputs", "main", "make_student_notebook",
+]
 
 SOLUTION_TAG = "solution"
 STUB_TAG = "solution-removed"
@@ -64,6 +66,32 @@ def make_student_notebook(notebook: NotebookNode) -> NotebookNode:
     return student
 
 
+def hide_solution_outputs(path: Path | str) -> int:
+    """Clear, in place, the outputs and execution counts of the solution cells of one lesson.
+
+    The committed lessons keep every other output (nbval compares them), but a solution's printout
+    would show the answer to anyone reading the notebook on GitHub. A cell without an execution
+    count is still run by nbval, so the exercise's check cell after it is still compared.
+
+    Args:
+        path: A lesson notebook.
+
+    Returns:
+        How many solution cells were cleared.
+    """
+    path = Path(path)
+    notebook = nbformat.read(path, as_version=4)
+    cleared = 0
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and SOLUTION_TAG in cell.metadata.get("tags", []):
+            cleared += bool(cell.outputs) or cell.execution_count is not None
+            cell.outputs = []
+            cell.execution_count = None
+    if cleared:
+        nbformat.write(notebook, path)
+    return cleared
+
+
 def build_student_edition(source_dir: Path | str, output_dir: Path | str) -> list[Path]:
     """Write a student copy of every ``*.ipynb`` in ``source_dir`` to ``output_dir``.
 
@@ -89,14 +117,25 @@ def build_student_edition(source_dir: Path | str, output_dir: Path | str) -> lis
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``python -m segedu.course.student SRC_DIR OUT_DIR``."""
+    """Command line: ``python -m segedu.course.student SRC_DIR OUT_DIR``, or
+    ``python -m segedu.course.student --hide-solution-outputs NOTEBOOK ...`` (used by ``make notebooks``)."""
     parser = argparse.ArgumentParser(
         prog="python -m segedu.course.student",
         description="Write the student edition of the lessons: solutions replaced by stubs, outputs cleared.",
     )
-    parser.add_argument("source_dir", type=Path, help="folder with the lesson notebooks, e.g. notebooks")
-    parser.add_argument("output_dir", type=Path, help="folder for the student copies, e.g. build/student")
+    parser.add_argument("source_dir", type=Path, nargs="?", help="folder with the lesson notebooks, e.g. notebooks")
+    parser.add_argument("output_dir", type=Path, nargs="?", help="folder for the student copies, e.g. build/student")
+    parser.add_argument("--hide-solution-outputs", type=Path, nargs="+", metavar="NOTEBOOK",
+                        help="instead: clear the solution cells' outputs of these lessons in place")
     arguments = parser.parse_args(argv)
+    if arguments.hide_solution_outputs:
+        if arguments.source_dir is not None:
+            parser.error("--hide-solution-outputs takes notebooks, not SRC_DIR OUT_DIR")
+        cleared = sum(hide_solution_outputs(path) for path in arguments.hide_solution_outputs)
+        print(f"cleared the outputs of {cleared} solution cells")
+        return 0
+    if arguments.output_dir is None:
+        parser.error("give SRC_DIR and OUT_DIR, e.g. `notebooks build/student`")
     written = build_student_edition(arguments.source_dir, arguments.output_dir)
     print(f"wrote {len(written)} student notebooks to {arguments.output_dir}")
     return 0

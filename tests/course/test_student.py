@@ -17,7 +17,7 @@ import pytest
 from nbformat import NotebookNode
 
 from segedu.course.lessons import LESSONS
-from segedu.course.student import STUB_TAG, make_student_notebook
+from segedu.course.student import STUB_TAG, hide_solution_outputs, make_student_notebook
 from segedu.course.student import main as student_main
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
@@ -150,3 +150,30 @@ def test_checks_fail_on_the_stubs_and_pass_on_the_solutions(student_dir: Path, n
         _run(stub.source, namespace)  # the student's stub runs (and does nothing)
         _run(original.cells[index + 2].source, namespace)  # the instructor's solution
         assert _check(check.source, namespace) is True, f"{notebook}: the solution of cell {index} failed"
+
+
+def test_committed_lessons_show_no_solution_output():
+    """A learner reading a lesson on GitHub must not see a solution's printout (make notebooks clears them)."""
+    notebooks = sorted(Path(__file__).resolve().parents[2].joinpath("notebooks").glob("*.ipynb"))
+    assert len(notebooks) >= 11
+    for path in notebooks:
+        for cell in nbformat.read(path, as_version=4).cells:
+            if "solution" in cell.metadata.get("tags", []):
+                assert not cell.get("outputs") and cell.get("execution_count") is None, path.name
+
+
+def test_hide_solution_outputs_clears_only_solutions(tmp_path):
+    notebook = nbformat.v4.new_notebook()
+    shown = nbformat.v4.new_code_cell("print(1)", execution_count=1,
+                                      outputs=[nbformat.v4.new_output("stream", text="1\n")])
+    solution = nbformat.v4.new_code_cell("print(2)", execution_count=2,
+                                         outputs=[nbformat.v4.new_output("stream", text="2\n")])
+    solution.metadata["tags"] = ["solution"]
+    notebook.cells = [shown, solution]
+    path = tmp_path / "lesson.ipynb"
+    nbformat.write(notebook, path)
+    assert hide_solution_outputs(path) == 1
+    cells = nbformat.read(path, as_version=4).cells
+    assert cells[0].outputs[0].text == "1\n" and cells[0].execution_count == 1
+    assert cells[1].outputs == [] and cells[1].execution_count is None
+    assert hide_solution_outputs(path) == 0

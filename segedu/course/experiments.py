@@ -1,0 +1,106 @@
+"""Stored results of the experiments too long to run inside a lesson.
+
+A lesson must stay well under a minute on a laptop CPU, so a study that trains several models over
+several seeds runs once from a script in the repository's ``experiments/`` folder
+(``python -m experiments.NAME``). The script saves one JSON file here with everything needed to
+check and repeat it: the command, the settings, the seeds, the per-seed results and curves, and the
+machine it ran on. The lesson loads that file, prints the numbers it quotes, and re-runs a short
+piece live where it can.
+
+Example:
+    >>> record = load_experiment("fcn32s_ceiling")                     # doctest: +SKIP
+    >>> record["command"]                                                 # doctest: +SKIP
+    'python -m experiments.fcn32s_ceiling'
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+__all__ = ["RESULTS_DIR", "available_experiments", "load_experiment", "save_experiment"]
+
+RESULTS_DIR = Path(__file__).resolve().parent / "experiment_results"
+_NAME = re.compile(r"[a-z0-9_]+")
+
+
+def _path(name: str) -> Path:
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ValueError(f"experiment name must be lower-case letters, digits and '_'; got {name!r}")
+    return RESULTS_DIR / f"{name}.json"
+
+
+def available_experiments() -> list[str]:
+    """Names of the stored experiments, sorted."""
+    return sorted(path.stem for path in RESULTS_DIR.glob("*.json"))
+
+
+def load_experiment(name: str) -> dict[str, Any]:
+    """Read the stored record of experiment ``name``.
+
+    Returns:
+        A dict with at least ``command``, ``settings``, ``seeds`` and ``results``.
+
+    Raises:
+        FileNotFoundError: Naming the script that produces the file.
+    """
+    path = _path(name)
+    if not path.is_file():
+        known = ", ".join(available_experiments()) or "none"
+        raise FileNotFoundError(
+            f"no stored experiment {name!r} (known: {known}); produce it with `python -m experiments.{name}`"
+        )
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def save_experiment(
+    name: str,
+    *,
+    command: str,
+    settings: dict[str, Any],
+    seeds: list[int],
+    results: Any,
+    directory: Path | None = None,
+) -> Path:
+    """Write the record of experiment ``name`` atomically (a crash never leaves half a file).
+
+    Args:
+        name: File stem, e.g. ``"fcn32s_ceiling"``.
+        command: The command that reproduces the record.
+        settings: Every setting that is not a seed (steps, batch, sizes, learning rate, ...).
+        seeds: The seeds that were run.
+        results: JSON-serialisable numbers and curves, per seed where there are several.
+        directory: Where to write (default :data:`RESULTS_DIR`).
+
+    Returns:
+        The path written.
+    """
+    import torch
+
+    path = (directory or RESULTS_DIR) / _path(name).name
+    record = {
+        "name": name,
+        "command": command,
+        "settings": settings,
+        "seeds": list(seeds),
+        "results": results,
+        "ran_on": f"{platform.machine()}, torch {torch.__version__}, {torch.get_num_threads()} threads",
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
+    }
+    text = json.dumps(record, indent=1, sort_keys=False) + "\n"  # fails here, before any file is touched
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,45 @@
+import json
+
+import pytest
+
+from segedu.course import experiments
+from segedu.course.experiments import available_experiments, load_experiment, save_experiment
+
+
+def test_save_then_load_round_trips(tmp_path, monkeypatch):
+    monkeypatch.setattr(experiments, "RESULTS_DIR", tmp_path)
+    path = save_experiment("toy_run", command="python -m experiments.toy_run", settings={"steps": 3},
+                           seeds=[0, 1], results={"0": [0.5], "1": [0.25]})
+    assert path == tmp_path / "toy_run.json"
+    record = load_experiment("toy_run")
+    assert record["settings"] == {"steps": 3} and record["seeds"] == [0, 1]
+    assert record["results"]["1"] == [0.25]
+    assert available_experiments() == ["toy_run"]
+
+
+def test_unserialisable_results_leave_the_old_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(experiments, "RESULTS_DIR", tmp_path)
+    save_experiment("toy_run", command="c", settings={}, seeds=[0], results=[1])
+    with pytest.raises(TypeError):
+        save_experiment("toy_run", command="c", settings={}, seeds=[0], results=[object()])
+    assert json.loads((tmp_path / "toy_run.json").read_text())["results"] == [1]
+    assert [path.name for path in tmp_path.iterdir()] == ["toy_run.json"]
+
+
+@pytest.mark.parametrize("name", ["../escape", "Bad Name", "", 3])
+def test_bad_names_are_refused(name):
+    with pytest.raises(ValueError, match="experiment name"):
+        load_experiment(name)
+
+
+def test_a_missing_experiment_names_its_script(tmp_path, monkeypatch):
+    monkeypatch.setattr(experiments, "RESULTS_DIR", tmp_path)
+    with pytest.raises(FileNotFoundError, match="python -m experiments.nothing_here"):
+        load_experiment("nothing_here")
+
+
+def test_every_stored_record_names_its_command_settings_and_seeds():
+    for name in available_experiments():
+        record = load_experiment(name)
+        assert record["command"].startswith(f"python -m experiments.{name}"), name
+        assert isinstance(record["settings"], dict) and record["seeds"], name
