@@ -15,6 +15,8 @@ KERNEL := segedu
 PYTEST_WORKERS ?= 2
 # Extra JupyterLab flags, e.g. make lab LAB_ARGS="--no-browser --port=8890"
 LAB_ARGS ?=
+# The folder JupyterLab opens: the lessons, or the student edition (make student; make lab LAB_DIR=build/student).
+LAB_DIR ?= notebooks
 # JupyterLab refuses to run as root unless told to (containers, CI).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 # Where `make student` and `make slides` write.
@@ -39,7 +41,7 @@ doctor: setup
 	$(BIN)/segedu doctor
 
 lab: doctor
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG) $(LAB_ARGS)
+	$(BIN)/jupyter lab --notebook-dir=$(LAB_DIR) $(ROOT_FLAG) $(LAB_ARGS)
 
 test: setup
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope tests notebooks $(NBVAL_FLAGS)

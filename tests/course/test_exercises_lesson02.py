@@ -6,13 +6,15 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from segedu.core.encoding import IGNORE_INDEX
+from segedu.core.encoding import IGNORE_INDEX, one_hot
 from segedu.course.exercises.lesson02 import (
-    check_mean_loss,
+    SCORE_EDITS,
+    check_argmax_prediction,
+    check_logit_gradient,
     check_one_hot,
     check_pixel_cross_entropy,
-    check_to_labels,
 )
+from segedu.training.losses import pixel_cross_entropy
 
 
 def _one_hot_loop(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
@@ -71,24 +73,31 @@ def test_one_hot_names_the_mistake(answer, hint, capsys) -> None:
     assert hint in out
 
 
-def test_to_labels_accepts_argmax_over_classes(capsys) -> None:
-    assert check_to_labels(lambda scores: scores.argmax(dim=0)) is True
-    assert capsys.readouterr().out.startswith("Correct!")
+@pytest.mark.parametrize("prediction", [{"c", "e", "f"}, ["f", "e", "c"], "c, e, f", {"C", "E", "F"}])
+def test_argmax_prediction_accepts_the_order_changing_edits(prediction, capsys) -> None:
+    assert check_argmax_prediction(prediction) is True
+    out = capsys.readouterr().out
+    assert "Correct!" in out
+    assert all(f"{letter})" in out for letter in SCORE_EDITS)  # the measured table is shown
 
 
 @pytest.mark.parametrize(
-    ("answer", "hint"),
+    ("prediction", "hint"),
     [
-        (lambda scores: ..., "returns nothing yet"),
-        (lambda scores: scores.argmax(dim=1), "class axis, dim=0"),
-        (lambda scores: scores.max(dim=0).values, "not its value"),
-        (lambda scores: scores.argmin(dim=0), "first difference at pixel"),
+        (..., "record your prediction first"),
+        (None, "record your prediction first"),
+        ({"a", "c", "e", "f"}, "a does not change it: dividing by a positive number"),
+        ({"c", "e"}, "f does change it: squaring is not monotone"),
+        (set(), "c does change it"),
+        ({"c", "d", "e", "f"}, "d does not change it: log-softmax"),
+        ({"z"}, "are not edits"),
+        (3, "record a set of letters"),
     ],
 )
-def test_to_labels_names_the_mistake(answer, hint, capsys) -> None:
-    assert check_to_labels(answer) is False
+def test_argmax_prediction_explains_each_miss(prediction, hint, capsys) -> None:
+    assert check_argmax_prediction(prediction) is False
     out = capsys.readouterr().out
-    assert out.startswith("Not yet:")
+    assert "Not yet:" in out
     assert hint in out
 
 
@@ -122,34 +131,52 @@ def test_pixel_cross_entropy_names_the_mistake(answer, hint, capsys) -> None:
     assert hint in out
 
 
-def _per_pixel(logits: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    labelled = target != IGNORE_INDEX
-    return F.cross_entropy(logits, torch.where(labelled, target, 0), reduction="none"), labelled
+def _gradient(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    labelled = (target != IGNORE_INDEX)[:, None]  # (B, 1, H, W)
+    return (logits.softmax(dim=1) - one_hot(target, logits.shape[1])) * labelled / labelled.sum()
 
 
-def test_mean_loss_accepts_labelled_mean(capsys) -> None:
-    def answer(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        per_pixel, labelled = _per_pixel(logits, target)
-        return per_pixel[labelled].mean()
+def _autograd(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    logits = logits.clone().requires_grad_(True)
+    pixel_cross_entropy(logits, target).backward()
+    return logits.grad
 
-    assert check_mean_loss(answer) is True
+
+@pytest.mark.parametrize("answer", [_gradient, _autograd])
+def test_logit_gradient_accepts_the_formula_and_autograd(answer, capsys) -> None:
+    assert check_logit_gradient(answer) is True
     assert capsys.readouterr().out.startswith("Correct!")
+
+
+def _labelled(target: torch.Tensor) -> torch.Tensor:
+    return (target != IGNORE_INDEX)[:, None]
 
 
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [
-        (lambda logits, target: _per_pixel(logits, target)[0].mean(), "still in your mean"),
+        (lambda logits, target: ..., "returns nothing yet"),
+        (lambda logits, target: -_gradient(logits, target), "check the sign"),
         (
-            lambda logits, target: (_per_pixel(logits, target)[0] * _per_pixel(logits, target)[1]).mean(),
-            "denominator",
+            lambda logits, target: (logits.softmax(1) - one_hot(target, logits.shape[1])) / _labelled(target).sum(),
+            "their gradient must be 0",
         ),
-        (lambda logits, target: F.cross_entropy(logits, target), "your function raised"),
-        (lambda logits, target: 0.0, "expected"),
+        (lambda logits, target: _gradient(logits, target) * _labelled(target).sum(), "gradient of the SUM"),
+        (
+            lambda logits, target: _gradient(logits, target) * _labelled(target).sum() / target.numel(),
+            "divided by all",
+        ),
+        (
+            lambda logits, target: (logits - one_hot(target, logits.shape[1])) * _labelled(target)
+            / _labelled(target).sum(),
+            "take the softmax",
+        ),
+        (lambda logits, target: _gradient(logits, target)[:, :, 0], "shape of the logits"),
+        (lambda logits, target: torch.zeros_like(logits), "largest difference"),
     ],
 )
-def test_mean_loss_names_the_mistake(answer, hint, capsys) -> None:
-    assert check_mean_loss(answer) is False
+def test_logit_gradient_names_the_mistake(answer, hint, capsys) -> None:
+    assert check_logit_gradient(answer) is False
     out = capsys.readouterr().out
     assert out.startswith("Not yet:")
     assert hint in out

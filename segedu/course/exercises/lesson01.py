@@ -33,7 +33,7 @@ def _as_int_set(values: Any) -> set[int] | None:
 
 
 def check_classes_present(function: Callable[[Tensor], Iterable[int]]) -> bool:
-    """Check ``function(mask)``: the object classes present, i.e. the classification answer.
+    """Check ``function(mask)``: the object classes present, i.e. the multi-label classification answer.
 
     Background (0) and the ignore value (255) must not be listed; any iterable of class
     indices (list, set, tensor) is accepted.
@@ -47,7 +47,8 @@ def check_classes_present(function: Callable[[Tensor], Iterable[int]]) -> bool:
         function,
         [(mask,) for mask in masks],
         _classes_present_mistake,
-        success="a whole image reduced to a set of labels: this is all an image classifier answers.",
+        success="a whole image reduced to a set of labels with no location: the answer of multi-label "
+        "classification.",
     )
 
 

@@ -1,8 +1,10 @@
 """Checks for lesson 02 (one-hot outputs and argmax).
 
 Each check calls the learner's function on small inputs, compares the result with segedu's or
-torch's own version and prints ``Correct! ...`` or ``Not yet: <hint>``, naming the most likely
-mistake (class axis last, argmax over the wrong axis, a flipped sign, ignored pixels counted).
+torch's own version (autograd for the gradient) and prints ``Correct! ...`` or ``Not yet: <hint>``,
+naming the most likely mistake (class axis last, a flipped sign, ignored pixels counted, a sum
+instead of a mean). The argmax exercise is predict-then-run: the learner records which edits of
+the scores change the predicted mask, and the check measures it and explains every miss.
 """
 
 from __future__ import annotations
@@ -19,7 +21,13 @@ from segedu.core.encoding import IGNORE_INDEX, one_hot, to_labels
 from segedu.course.exercises._verdict import call_answer, check_cases, returns_nothing, right, wrong
 from segedu.training.losses import pixel_cross_entropy
 
-__all__ = ["check_one_hot", "check_to_labels", "check_pixel_cross_entropy", "check_mean_loss"]
+__all__ = [
+    "SCORE_EDITS",
+    "check_argmax_prediction",
+    "check_logit_gradient",
+    "check_one_hot",
+    "check_pixel_cross_entropy",
+]
 
 
 def check_one_hot(function: Callable[[Tensor, int], Tensor]) -> bool:
@@ -53,41 +61,112 @@ def check_one_hot(function: Callable[[Tensor, int], Tensor]) -> bool:
     return right("Your one-hot encoding matches segedu.core.encoding.one_hot, ignored pixels included.")
 
 
-def check_to_labels(function: Callable[[Tensor], Tensor]) -> bool:
-    """Check ``function(scores)`` against :func:`segedu.core.encoding.to_labels`.
+def _raise_circle(scores: Tensor) -> Tensor:
+    """Add 5 to the circle channel (class 1) of ``(K, H, W)`` scores, leave the others alone."""
+    raised = scores.clone()
+    raised[1] += 5.0
+    return raised
+
+
+# letter -> (what the edit does to the (K, H, W) scores, the edit, why argmax does or does not move)
+_EDITS: dict[str, tuple[str, Callable[[Tensor], Tensor], str]] = {
+    "a": (
+        "divide every score by 3 (temperature T = 3)",
+        lambda scores: scores / 3.0,
+        "dividing by a positive number keeps the order of a pixel's scores",
+    ),
+    "b": (
+        "add 5 to every score of every class",
+        lambda scores: scores + 5.0,
+        "adding the same number to every class of a pixel keeps their order (softmax does not even see it)",
+    ),
+    "c": (
+        "add 5 to the circle scores only",
+        _raise_circle,
+        "raising one class only overtakes the winner wherever that class was less than 5 behind",
+    ),
+    "d": (
+        "replace the scores by log-softmax, z - logsumexp(z)",
+        lambda scores: scores.log_softmax(dim=0),
+        "log-softmax subtracts one number (the pixel's logsumexp) from every class of the pixel: order kept",
+    ),
+    "e": (
+        "multiply every score by -1",
+        lambda scores: -scores,
+        "multiplying by -1 reverses the order: the old argmax becomes the argmin",
+    ),
+    "f": (
+        "square every score",
+        lambda scores: scores**2,
+        "squaring is not monotone: a score of -3 becomes 9 and overtakes a 2",
+    ),
+}
+
+SCORE_EDITS: dict[str, str] = {letter: description for letter, (description, _, _) in _EDITS.items()}
+"""The edits of exercise 2, by letter: which of them change the predicted mask?"""
+
+
+def _made_up_scores() -> Tensor:
+    """``(4, 32, 32)`` made-up logits like the lesson's: 3 x one-hot target plus noise (fixed seed)."""
+    generator = torch.Generator().manual_seed(5)
+    labels = torch.randint(0, 4, (32, 32), generator=generator)
+    return 3.0 * one_hot(labels, 4) + 1.25 * torch.randn(4, 32, 32, generator=generator)  # (K, H, W)
+
+
+def _as_letters(prediction: Any) -> tuple[set[str] | None, str | None]:
+    """Read a prediction (a set, list or string of letters) into a set, or explain why not."""
+    if isinstance(prediction, str):
+        items = [character for character in prediction if character.isalnum()]
+    elif isinstance(prediction, (set, frozenset, list, tuple)):
+        items = list(prediction)
+    else:
+        return None, f"record a set of letters such as {{'a', 'b'}}; got {type(prediction).__name__}."
+    if not all(isinstance(item, str) for item in items):
+        return None, f"record letters (strings) such as {{'a', 'b'}}; got {prediction!r}."
+    letters = {item.strip().lower() for item in items}
+    unknown = sorted(letters - set(_EDITS))
+    if unknown:
+        return None, f"{unknown} are not edits; choose among {sorted(_EDITS)}."
+    return letters, None
+
+
+def check_argmax_prediction(prediction: Any) -> bool:
+    """Check a prediction of which score edits change the predicted mask, by running the edits.
 
     Args:
-        function: Maps ``(K, H, W)`` float scores to ``(H, W)`` int64 class indices (argmax).
+        prediction: The letters (keys of :data:`SCORE_EDITS`) of the edits the learner expects
+            to change the argmax of at least one pixel, as a set, list or string; an empty set
+            means "none of them".
 
     Returns:
-        Whether random scores and a one-hot stack both gave the right labels.
+        Whether the predicted letters are exactly the edits that change at least one pixel of
+        the argmax of made-up ``(4, 32, 32)`` scores. The measured counts are printed first.
     """
-    generator = torch.Generator().manual_seed(3)
-    scores = torch.randn(4, 6, 5, generator=generator)
-    labels = torch.randint(0, 4, (6, 5), generator=generator)
-    return check_cases(
-        function,
-        [(scores,), (one_hot(labels, 4),)],
-        _to_labels_mistake,
-        success="Argmax over the class axis turns scores back into a label map.",
-        returns="an (H, W) tensor of class indices",
-    )
-
-
-def _to_labels_mistake(found: Any, scores: Tensor) -> str | None:
-    """A hint for wrong labels from ``(K, H, W)`` scores, or ``None`` when they are the argmax."""
-    expected = to_labels(scores)  # (H, W)
-    description = "a one-hot stack" if bool(((scores == 0) | (scores == 1)).all()) else "random scores"
-    hint = _not_a_tensor(found, "an (H, W) tensor of class indices")
-    if hint is None and tuple(found.shape) != tuple(expected.shape):
-        hint = f"expected shape (H, W) = {tuple(expected.shape)}, got {tuple(found.shape)}"
-        if found.ndim == 2:
-            hint += "; take the argmax over the class axis, dim=0"
-    if hint is None and found.is_floating_point():
-        hint = "your result holds floats: return the index of the largest score (argmax), not its value"
-    if hint is None and not torch.equal(found.long(), expected):
-        hint = _first_difference(found.long(), expected)
-    return None if hint is None else f"on {description}: {hint}"
+    if prediction is ... or prediction is None:
+        return wrong(
+            "record your prediction first: replace the `...` with the set of letters whose edit "
+            "changes the predicted mask, e.g. {'a', 'b'} (or set() for none)."
+        )
+    letters, hint = _as_letters(prediction)
+    if hint is not None:
+        return wrong(hint)
+    scores = _made_up_scores()  # (K, H, W)
+    before = to_labels(scores)  # (H, W)
+    changed = {letter: int((to_labels(edit(scores)) != before).sum()) for letter, (_, edit, _) in _EDITS.items()}
+    print(f"{'edit':<56} pixels whose class changes (of {before.numel()})")
+    for letter, (description, _, _) in _EDITS.items():
+        print(f"{letter}) {description:<53} {changed[letter]}")
+    actual = {letter for letter, count in changed.items() if count > 0}
+    if letters == actual:
+        return right(
+            "argmax only cares about the order of a pixel's scores: edits that keep it (a positive "
+            "scale, a shift shared by all classes, log-softmax) leave the mask alone; the others move it."
+        )
+    misses = [
+        f"{letter} {'does' if letter in actual else 'does not'} change it: {_EDITS[letter][2]}"
+        for letter in sorted(letters ^ actual)
+    ]
+    return wrong("; ".join(misses) + ".")
 
 
 def check_pixel_cross_entropy(function: Callable[[Tensor, int], Any]) -> bool:
@@ -124,48 +203,88 @@ def _pixel_cross_entropy_mistake(found: Any, scores: Tensor, true_class: int) ->
     return _cross_entropy_mistake(value, expected, scores, true_class, huge=huge)
 
 
-def check_mean_loss(function: Callable[[Tensor, Tensor], Any]) -> bool:
-    """Check ``function(logits, target)``: mean cross-entropy over the labelled pixels only.
+def _gradient_cases() -> list[tuple[Tensor, Tensor]]:
+    """(logits, target) pairs: one with about 30% ignored pixels, one with none."""
+    generator = torch.Generator().manual_seed(4)
+    logits = 2.0 * torch.randn(2, 3, 5, 6, generator=generator)  # (B, K, H, W)
+    target = torch.randint(0, 3, (2, 5, 6), generator=generator)  # (B, H, W)
+    with_ignore = target.clone()
+    with_ignore[torch.rand(2, 5, 6, generator=generator) < 0.3] = IGNORE_INDEX
+    return [(logits, with_ignore), (logits[:1, :, :4], target[:1, :4])]
+
+
+def _autograd_gradient(logits: Tensor, target: Tensor) -> Tensor:
+    """d pixel_cross_entropy(logits, target) / d logits, by autograd; ``(B, K, H, W)``."""
+    logits = logits.detach().clone().requires_grad_(True)
+    pixel_cross_entropy(logits, target).backward()
+    return logits.grad
+
+
+def check_logit_gradient(function: Callable[[Tensor, Tensor], Tensor]) -> bool:
+    """Check ``function(logits, target)``: the gradient of the mean pixel loss with respect to the logits.
 
     Args:
-        function: Maps ``(B, K, H, W)`` logits and a ``(B, H, W)`` target holding class indices
-            or ``IGNORE_INDEX`` to a number; compared with :func:`segedu.training.losses.pixel_cross_entropy`.
+        function: Maps ``(B, K, H, W)`` logits and a ``(B, H, W)`` target (class indices or
+            ``IGNORE_INDEX``) to a ``(B, K, H, W)`` tensor, computed without autograd; compared with
+            autograd's gradient of :func:`segedu.training.losses.pixel_cross_entropy`.
 
     Returns:
-        Whether the learner's mean loss ignores exactly the ``IGNORE_INDEX`` pixels.
+        Whether it matched autograd to 1e-6, with and without ignored pixels.
     """
-    generator = torch.Generator().manual_seed(4)
-    logits = 2.0 * torch.randn(2, 3, 5, 6, generator=generator)
-    target = torch.randint(0, 3, (2, 5, 6), generator=generator)
-    target[torch.rand(2, 5, 6, generator=generator) < 0.3] = IGNORE_INDEX
     return check_cases(
         function,
-        [(logits, target)],
-        _mean_loss_mistake,
-        success="Your mean skips the 255 pixels exactly like pixel_cross_entropy.",
-        returns="one number",
+        _gradient_cases(),
+        _gradient_mistake,
+        success="your formula matches autograd: each labelled pixel's logits get (p - onehot(y)) / N, with N "
+        "the number of labelled pixels, and ignored pixels get 0.",
+        returns="a (B, K, H, W) tensor",
     )
 
 
-def _mean_loss_mistake(found: Any, logits: Tensor, target: Tensor) -> str | None:
-    """A hint for a wrong mean loss over the labelled pixels, or ``None`` when it is right."""
-    value, hint = _as_number(found)
+def _gradient_mistake(found: Any, logits: Tensor, target: Tensor) -> str | None:
+    """A hint for a wrong gradient of the mean pixel loss, or ``None`` when it matches autograd."""
+    expected = _autograd_gradient(logits, target)  # (B, K, H, W)
+    hint = _not_a_tensor(found, "a (B, K, H, W) tensor")
+    if hint is None and tuple(found.shape) != tuple(expected.shape):
+        hint = (
+            f"the gradient has the shape of the logits, (B, K, H, W) = {tuple(expected.shape)}; "
+            f"got {tuple(found.shape)}"
+        )
     if hint is not None:
         return hint
-    expected = float(pixel_cross_entropy(logits, target))
-    if math.isclose(value, expected, rel_tol=1e-4, abs_tol=1e-5):
+    found = found.detach().double()
+    expected = expected.double()
+
+    def matches(candidate: Tensor) -> bool:
+        return bool(torch.allclose(found, candidate, rtol=0.0, atol=1e-6))
+
+    if matches(expected):
         return None
-    labelled = target != IGNORE_INDEX  # (B, H, W)
-    per_pixel = F.cross_entropy(logits, torch.where(labelled, target, 0), reduction="none")  # (B, H, W)
-    if math.isclose(value, float(per_pixel.mean()), rel_tol=1e-4):
-        return "the ignored pixels are still in your mean: average per_pixel[labelled] only."
-    if math.isclose(value, float((per_pixel * labelled).sum() / per_pixel.numel()), rel_tol=1e-4):
-        return (
-            "you divided by all B*H*W pixels; ignored pixels must not count in the denominator "
-            "either: divide by the number of labelled pixels."
-        )
+    labelled = (target != IGNORE_INDEX)[:, None]  # (B, 1, H, W)
     count = int(labelled.sum())
-    return f"expected {expected:.4f} (mean over {count} labelled pixels), got {value:.4f}."
+    if matches(-expected):
+        return "check the sign: the loss goes DOWN when the true class's score goes up."
+    if not labelled.all() and bool(torch.allclose(found * labelled, expected, rtol=0.0, atol=1e-6)):
+        return "right on labelled pixels, but ignored pixels (255) are not in the loss: their gradient must be 0."
+    if matches(expected * count):
+        return (
+            f"this is the gradient of the SUM of the {count} labelled pixels' losses; "
+            "pixel_cross_entropy returns their mean."
+        )
+    if matches(expected * count / target.numel()):
+        return (
+            f"you divided by all {target.numel()} pixels; the mean of pixel_cross_entropy counts only the "
+            f"{count} labelled ones."
+        )
+    targets = one_hot(target, logits.shape[1]).double()  # (B, K, H, W), zeros at ignored pixels
+    if matches((logits.double() - targets) * labelled / count):
+        return "the derivative involves the probabilities: take the softmax over the class axis (dim=1) first."
+    difference = (found - expected).abs()
+    position = tuple(int(index) for index in (difference == difference.max()).nonzero()[0])
+    return (
+        f"largest difference {float(difference.max()):.3g} at (b, k, i, j) = {position}: expected "
+        f"{float(expected[position]):.6f}, got {float(found[position]):.6f}."
+    )
 
 
 def _not_a_tensor(result: Any, wanted: str) -> str | None:
