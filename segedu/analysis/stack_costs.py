@@ -2,9 +2,19 @@
 
 Lesson 04 asks what it costs to keep every feature map at the input's full resolution.
 :func:`encoder_decoder_costs` answers it by formula: multiply-accumulates, parameters, activation
-memory and receptive field of a plain stack of ``depth`` 3x3 conv layers spread over
-``2 * stages + 1`` resolution levels (down ``stages`` times by 2x2 max-pooling, back up by 2x
-nearest upsampling, no skips). ``stages=0`` is a full-resolution stack.
+memory and receptive field of a plain stack of ``depth`` (3x3 conv -> BatchNorm -> ReLU) layers
+spread over ``2 * stages + 1`` resolution levels (down ``stages`` times by 2x2 max-pooling, back up
+by 2x nearest upsampling, no skips). ``stages=0`` is a full-resolution stack: the body of
+:class:`~segedu.models.FullResolutionNet`, without its 1x1 classifier.
+
+Activation memory has one definition here and in :func:`segedu.analysis.costs.activation_memory`
+(forward): the bytes of **every layer's output** in one forward pass, i.e. of the conv, the
+BatchNorm and the ReLU output of each conv layer (three tensors of the same size) and of every
+pooling and upsampling output.
+
+A second family reaches far without downsampling: :func:`build_dilated_stack` stacks 3x3 convs
+whose taps are ``dilation`` pixels apart (same weights and MACs per pixel as an ordinary 3x3
+conv); :func:`dilated_receptive_field_layers` lists them for the receptive-field formula.
 
 The formulas are the package's own: :func:`segedu.analysis.costs.conv_macs` for the MACs and
 :func:`segedu.analysis.receptive_field.stack_receptive_field` for the window.
@@ -20,9 +30,12 @@ from torch import nn
 
 from segedu.analysis.costs import conv_macs
 from segedu.analysis.receptive_field import stack_receptive_field
+from segedu.models.blocks import ConvBNReLU
 
 __all__ = [
+    "build_dilated_stack",
     "build_encoder_decoder",
+    "dilated_receptive_field_layers",
     "encoder_decoder_costs",
     "encoder_decoder_levels",
     "encoder_decoder_receptive_field_layers",
@@ -79,13 +92,14 @@ def encoder_decoder_costs(
     stages: int,
     in_channels: int = 3,
     double_channels: bool = True,
+    batch_norm: bool = True,
     batch_size: int = 1,
     bytes_per_value: int = 4,
 ) -> dict[str, int]:
-    """Costs of ``depth`` 3x3 conv layers (+ bias, ReLU) spread over ``2 * stages + 1`` levels.
+    """Costs of ``depth`` (3x3 conv -> BatchNorm -> ReLU) layers spread over ``2 * stages + 1`` levels.
 
     Level ``s`` works at ``1/2**s`` of the image side with ``width * 2**s`` channels (or
-    ``width`` everywhere with ``double_channels=False``). Only the conv layers are counted.
+    ``width`` everywhere with ``double_channels=False``).
 
     Args:
         image_size: Side ``S`` or ``(H, W)``; both must be multiples of ``2**stages``.
@@ -94,13 +108,16 @@ def encoder_decoder_costs(
         stages: Number of 2x downsamplings (0 = full resolution everywhere).
         in_channels: Image channels.
         double_channels: Double the channels at each downsampling, as U-Net and VGG do.
+        batch_norm: BatchNorm after every conv (whose bias is then dropped), as in
+            :class:`~segedu.models.FullResolutionNet`; without it, conv (with bias) -> ReLU.
         batch_size: Images per batch.
         bytes_per_value: 4 for float32.
 
     Returns:
         ``macs`` (as :func:`segedu.analysis.costs.count_macs` counts them), ``parameters``,
-        ``activation_bytes`` (one conv output per layer, the least a forward pass must produce)
-        and ``receptive_field`` (pixels, see
+        ``activation_bytes`` (every layer's output: conv, BatchNorm, ReLU, pooling and upsampling,
+        as :func:`segedu.analysis.costs.activation_memory` counts them), ``tensors_per_layer``
+        (outputs per conv layer: 3 with BatchNorm, 2 without) and ``receptive_field`` (pixels, see
         :func:`~segedu.analysis.receptive_field.stack_receptive_field`).
     """
     height, width_pixels = (image_size, image_size) if isinstance(image_size, int) else image_size
@@ -111,24 +128,36 @@ def encoder_decoder_costs(
     levels = encoder_decoder_levels(depth, stages)
     outputs = _level_widths(width, levels, double_channels)
     inputs = [in_channels] + outputs[:-1]
+    tensors_per_layer = 3 if batch_norm else 2  # conv, (BatchNorm,) ReLU outputs, all the same size
     macs = parameters = values = 0
+    previous = 0
     for level, channels_in, channels_out in zip(levels, inputs, outputs):
         pixels = batch_size * (height // 2**level) * (width_pixels // 2**level)
+        if level != previous:  # a max-pool or an upsampling produces the layer's input at this level
+            values += pixels * channels_in
         macs += conv_macs(pixels * channels_out, channels_in, 3)
-        parameters += channels_out * channels_in * 9 + channels_out
-        values += pixels * channels_out
+        parameters += channels_out * channels_in * 9 + (2 * channels_out if batch_norm else channels_out)
+        values += tensors_per_layer * pixels * channels_out
+        previous = level
     return {
         "macs": macs,
         "parameters": parameters,
         "activation_bytes": values * bytes_per_value,
+        "tensors_per_layer": tensors_per_layer,
         "receptive_field": stack_receptive_field(encoder_decoder_receptive_field_layers(depth, stages)),
     }
 
 
 def build_encoder_decoder(
-    in_channels: int, *, width: int, depth: int, stages: int, double_channels: bool = True
+    in_channels: int,
+    *,
+    width: int,
+    depth: int,
+    stages: int,
+    double_channels: bool = True,
+    batch_norm: bool = True,
 ) -> nn.Sequential:
-    """The network :func:`encoder_decoder_costs` describes: (conv3x3 -> ReLU) x depth, pools, upsamplings.
+    """The network :func:`encoder_decoder_costs` describes: (conv3x3 -> BN -> ReLU) x depth, pools, upsamplings.
 
     Shape:
         (B, in_channels, H, W) -> (B, width, H, W) for H, W multiples of ``2**stages``.
@@ -142,6 +171,47 @@ def build_encoder_decoder(
             layers.append(nn.MaxPool2d(2))
         elif level < previous:
             layers.append(nn.Upsample(scale_factor=2, mode="nearest"))
-        layers += [nn.Conv2d(channels, channels_out, kernel_size=3, padding=1), nn.ReLU()]
+        layers.append(ConvBNReLU(channels, channels_out, batch_norm=batch_norm))
         channels, previous = channels_out, level
+    return nn.Sequential(*layers)
+
+
+def dilated_receptive_field_layers(dilations: list[int]) -> list[tuple[int, int]]:
+    """The ``(kernel_size, stride)`` list of 3x3 convs with these dilations, for
+    :func:`~segedu.analysis.receptive_field.stack_receptive_field`.
+
+    A 3x3 kernel with dilation ``d`` has its taps ``d`` pixels apart, so it spans ``2 * d + 1``
+    pixels: for the window it acts like a ``(2d + 1) x (2d + 1)`` kernel with stride 1.
+
+    Example:
+        >>> dilated_receptive_field_layers([1, 2, 4])
+        [(3, 1), (5, 1), (9, 1)]
+    """
+    if not dilations or any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in dilations):
+        raise ValueError(f"dilations must be a non-empty list of integers >= 1; got {dilations!r}")
+    return [(2 * dilation + 1, 1) for dilation in dilations]
+
+
+def build_dilated_stack(
+    in_channels: int, *, width: int, dilations: list[int], batch_norm: bool = True
+) -> nn.Sequential:
+    """(3x3 conv with dilation d, padding d -> BN -> ReLU) for each ``d`` of ``dilations``, at full resolution.
+
+    Every layer has the 9 taps (and MACs per output pixel) of an ordinary 3x3 conv, but they are
+    ``d`` pixels apart; with dilations 1, 2, 4, ... the window doubles with every layer.
+
+    Shape:
+        (B, in_channels, H, W) -> (B, width, H, W).
+    """
+    dilated_receptive_field_layers(dilations)  # validates
+    layers: list[nn.Module] = []
+    channels = in_channels
+    for dilation in dilations:
+        layers.append(
+            nn.Conv2d(channels, width, kernel_size=3, padding=dilation, dilation=dilation, bias=not batch_norm)
+        )
+        if batch_norm:
+            layers.append(nn.BatchNorm2d(width))
+        layers.append(nn.ReLU())
+        channels = width
     return nn.Sequential(*layers)

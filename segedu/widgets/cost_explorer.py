@@ -3,7 +3,9 @@
 Sliders pick the image size, the width and number of 3x3 conv layers, and how many times the
 encoder-decoder halves the resolution; a readout and a bar chart compare the full-resolution
 stack (no downsampling) with the encoder-decoder of the same layers, using the formulas of
-:func:`segedu.analysis.stack_costs.encoder_decoder_costs`.
+:func:`segedu.analysis.stack_costs.encoder_decoder_costs`. Every layer is conv -> BatchNorm ->
+ReLU, and "activations" means what :func:`segedu.analysis.costs.activation_memory` counts in a
+forward pass: every layer's output (conv, BatchNorm, ReLU, pooling, upsampling).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ def _chart_png(full: dict[str, int], encoder_decoder: dict[str, int], stages: in
     labels = ("full res.", f"enc-dec\n({stages} down)")
     panels = (
         ("multiply-accumulates (G)", "macs", 1e9, "{:.2f}"),
-        ("activations (MB)", "activation_bytes", 1e6, "{:.0f}"),
+        ("all layer outputs (MB)", "activation_bytes", 1e6, "{:.0f}"),
         ("receptive field (px)", "receptive_field", 1, "{:.0f}"),
     )
     for ax, (title, key, scale, pattern) in zip(axes, panels):
@@ -123,7 +125,7 @@ def cost_explorer(
             for name, costs in (("full resolution", full), ("encoder-decoder", encoder_decoder))
         )
         readout.value = (
-            "<table><tr><th></th><th>MACs</th><th>activations</th><th>parameters</th>"
+            "<table><tr><th></th><th>MACs</th><th>activations (all layer outputs)</th><th>parameters</th>"
             f"<th>receptive field</th></tr>{rows}</table>"
             f"Full resolution needs <b>{macs_ratio:.1f}x</b> the MACs and <b>{memory_ratio:.1f}x</b> "
             "the activation memory of the encoder-decoder."

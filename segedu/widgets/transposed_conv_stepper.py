@@ -2,7 +2,9 @@
 
 A slider picks how many input pixels have stamped so far. The panel shows the input with the
 current pixel highlighted, the kernel, and the output accumulated up to that step with the
-area of the current stamp highlighted. Built on :func:`segedu.analysis.upsampling.stamp_steps`.
+area of the current stamp highlighted. Steps are numbered from 0, like rows and columns; the
+caption under the pictures uses the slider's number. Built on
+:func:`segedu.analysis.upsampling.stamp_steps`.
 """
 
 from __future__ import annotations
@@ -61,7 +63,8 @@ def transposed_conv_stepper(
         images ``"input"``, ``"kernel"`` and ``"output"``, and the state ``step``, ``stride``,
         ``row``, ``column`` (the input pixel of this step), ``top``, ``left`` (where its stamp's
         top-left corner lands), ``steps`` (how many there are), ``output`` (the
-        ``(H_out, W_out)`` tensor accumulated so far) and ``done`` (whether every pixel stamped).
+        ``(H_out, W_out)`` tensor accumulated so far), ``done`` (whether every pixel stamped) and
+        ``caption`` (the text under the pictures, numbering the step as the slider does).
 
     Shape:
         x: ``(H, W)``; kernel: ``(kH, kW)``; state output:
@@ -115,7 +118,7 @@ def transposed_conv_stepper(
         views["output"].value = array_to_png(_grey_picture(output.numpy(), low, high, stamp), scale=scale)
         value = float(x[step.row, step.column])
         caption.value = (
-            f"step {step_slider.value + 1} of {len(steps)}: input pixel ({step.row}, {step.column}) = "
+            f"step {step_slider.value} (of steps 0 to {len(steps) - 1}): input pixel ({step.row}, {step.column}) = "
             f"{value:.2f} adds {value:.2f} x kernel at output rows "
             f"{step.top}-{step.top + kernel_height - 1}, columns {step.left}-{step.left + kernel_width - 1}"
         )
@@ -129,6 +132,7 @@ def transposed_conv_stepper(
             steps=len(steps),
             output=output.clone(),
             done=step_slider.value == len(steps) - 1,
+            caption=caption.value,
         )
 
     step_slider.observe(show, names="value")

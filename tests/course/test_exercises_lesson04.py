@@ -84,3 +84,20 @@ def test_macs_saved_by_downsampling(capsys: pytest.CaptureFixture[str]) -> None:
         assert lesson04.check_macs_saved_by_downsampling(answer) is False
         output = capsys.readouterr().out
         assert output.startswith("Not yet:") and hint in output
+
+
+def test_dilated_layers_for_receptive_field(capsys: pytest.CaptureFixture[str]) -> None:
+    def right(size: int) -> int:
+        return max(0, math.ceil(math.log2(size + 1)) - 1)
+
+    assert lesson04.check_dilated_layers_for_receptive_field(right) is True
+    assert "2**(L + 1) - 1" in capsys.readouterr().out
+    cases = [
+        (lambda size: math.ceil((size - 1) / 2), "you gave the stride-1 answer"),
+        (lambda size: math.ceil(math.log2(size)), "layers with dilations 1, 2, 4, ... see"),
+        (lambda size: "seven", "return a whole number"),
+    ]
+    for answer, hint in cases:
+        assert lesson04.check_dilated_layers_for_receptive_field(answer) is False
+        output = capsys.readouterr().out
+        assert output.startswith("Not yet:") and hint in output

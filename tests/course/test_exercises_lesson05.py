@@ -77,7 +77,23 @@ def test_wrong_bed_of_nails_gets_a_hint(answer, hint: str, capsys: pytest.Captur
 
 def test_checkerboard_free_sizes_are_the_multiples_of_the_stride(capsys: pytest.CaptureFixture[str]) -> None:
     assert lesson05.check_checkerboard_free_kernel_sizes([8, 6, 4, 2]) is True
-    assert "Correct!" in capsys.readouterr().out
+    assert lesson05.check_checkerboard_free_kernel_sizes({3, 6, 9}, stride=3, largest=9) is True
+    assert capsys.readouterr().out.count("Correct!") == 2
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        ({2, 4, 6, 8}, "kernel size 2 with stride 3 leaves holes"),
+        ({3, 5, 6, 9}, "kernel size 5 overlaps unevenly"),
+        ({3, 6}, "you missed [9]"),
+        ({3, 6, 9, 12}, "from 1 to 9"),
+    ],
+)
+def test_wrong_kernel_sizes_for_stride_three_get_a_hint(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson05.check_checkerboard_free_kernel_sizes(answer, stride=3, largest=9) is False
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and hint in out
 
 
 @pytest.mark.parametrize(

@@ -50,6 +50,7 @@ def test_moving_the_step_slider_moves_the_stamp(inputs: tuple[torch.Tensor, torc
     state = panel.state
     assert (state["row"], state["column"], state["top"], state["left"]) == (1, 2, 2, 4)
     assert not state["done"]
+    assert state["caption"].startswith("step 6 (of steps 0 to 11): input pixel (1, 2)")  # the slider's number
     assert panel.images["input"].value != before_input
     assert panel.images["output"].value != before_output
     assert _red_pixels(panel.images["input"].value) == {(1, 2)}

@@ -2,7 +2,7 @@
 
 Each check calls the learner's function on a few cases and compares it with a measurement:
 :func:`segedu.analysis.costs.count_macs` on a real layer, the bytes of a real tensor, or the receptive
-field of a real :class:`~segedu.models.FullResolutionNet`.
+field of a real :class:`~segedu.models.FullResolutionNet` or of a stack of dilated convolutions.
 """
 
 from __future__ import annotations
@@ -15,11 +15,14 @@ import torch
 from torch import nn
 
 from segedu.analysis.costs import count_macs
+from segedu.analysis.receptive_field import stack_receptive_field
+from segedu.analysis.stack_costs import dilated_receptive_field_layers
 from segedu.course.exercises._verdict import check_cases
 from segedu.models import FullResolutionNet
 
 __all__ = [
     "check_conv_macs",
+    "check_dilated_layers_for_receptive_field",
     "check_feature_map_megabytes",
     "check_layers_for_receptive_field",
     "check_macs_saved_by_downsampling",
@@ -66,7 +69,10 @@ def check_feature_map_megabytes(feature_map_megabytes: Callable[[int, int, int],
         feature_map_megabytes,
         [(64, 1024, 2048), (16, 64, 64), (3, 7, 5)],
         _megabytes_mistake,
-        success="64 channels of a 1024x2048 image take 536.9 MB, for ONE layer.",
+        success=(
+            "64 channels of a 1024x2048 image take 536.9 MB, for ONE tensor. A conv -> BatchNorm -> "
+            "ReLU layer outputs three such tensors, which is how the forward column adds up."
+        ),
         returns="a number of MB",
     )
 
@@ -132,3 +138,42 @@ def _macs_saved_mistake(answer: Any, height: int, width: int, channels: int, num
     if answer == half:
         return f"for {case} you returned the MACs that remain; return full minus half-resolution MACs."
     return f"for {case} you returned {answer!r}; count_macs measures {full} at full and {half} at half size."
+
+
+def _dilated_window(num_layers: int) -> int:
+    """Receptive field of ``num_layers`` 3x3 convs with dilations 1, 2, 4, ... (1 for no layer)."""
+    if num_layers == 0:
+        return 1
+    return stack_receptive_field(dilated_receptive_field_layers([2**index for index in range(num_layers)]))
+
+
+def check_dilated_layers_for_receptive_field(dilated_layers_for_receptive_field: Callable[[int], int]) -> bool:
+    """``dilated_layers_for_receptive_field(size)``: fewest 3x3 layers with dilations 1, 2, 4, ... seeing >= size."""
+    return check_cases(
+        dilated_layers_for_receptive_field,
+        [(size,) for size in (3, 7, 8, 100, 255, 256, 2048)],
+        _dilated_layers_mistake,
+        success=(
+            "the window of L doubling dilations is 2**(L + 1) - 1: 7 layers see 255 pixels, which "
+            "would take 127 stride-1 3x3 layers, at the same cost per layer."
+        ),
+        returns="a whole number of layers",
+    )
+
+
+def _dilated_layers_mistake(answer: Any, size: int) -> str | None:
+    expected = next(layers for layers in range(size + 1) if _dilated_window(layers) >= size)
+    if answer == expected:
+        return None
+    plain = next(layers for layers in range(size + 1) if 2 * layers + 1 >= size)
+    if answer == plain and plain != expected:
+        return (
+            f"for a {size}-pixel window you gave the stride-1 answer ({plain}); layer k (from 0) has "
+            "dilation 2**k, so it adds 2 * 2**k pixels, not 2."
+        )
+    if isinstance(answer, int) and not isinstance(answer, bool) and 0 <= answer <= 64:
+        return (
+            f"for a {size}-pixel window: {answer} layers with dilations 1, 2, 4, ... see "
+            f"{_dilated_window(answer)} pixels; the fewest that see at least {size} is {expected}."
+        )
+    return f"for a {size}-pixel window you returned {answer!r}; return a whole number of layers."

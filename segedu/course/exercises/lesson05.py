@@ -107,31 +107,42 @@ def _even_overlap(kernel_size: int, stride: int) -> bool:
     return bool((inner == inner[0, 0]).all())
 
 
-def check_checkerboard_free_kernel_sizes(sizes: Iterable[int] | None) -> bool:
-    """Check which kernel sizes 1..8 give every interior pixel the same number of stride-2 stamps."""
+def check_checkerboard_free_kernel_sizes(
+    sizes: Iterable[int] | None, stride: int = 2, largest: int = 8
+) -> bool:
+    """Check which kernel sizes 1..``largest`` give every interior pixel the same number of stamps.
+
+    Args:
+        sizes: The learner's set of kernel sizes.
+        stride: Stride of the transposed convolution (the lesson asks about 2, then 3).
+        largest: Largest kernel size asked about.
+    """
     if sizes is None or sizes is ...:
         return wrong("replace the `...` with the kernel sizes you chose, e.g. {1, 5}.")
     try:
         chosen = {int(size) for size in sizes}
     except (TypeError, ValueError):
-        return wrong("give a set of whole numbers between 1 and 8, e.g. {1, 5}.")
-    expected = {size for size in range(1, 9) if _even_overlap(size, 2)}
+        return wrong(f"give a set of whole numbers between 1 and {largest}, e.g. {{1, 5}}.")
+    expected = {size for size in range(1, largest + 1) if _even_overlap(size, stride)}
     if chosen == expected:
-        return right(f"{sorted(expected)}: the kernel size is a multiple of the stride, so stamps overlap evenly.")
-    outside = sorted(size for size in chosen if not 1 <= size <= 8)
+        return right(
+            f"{sorted(expected)}: the kernel size is a multiple of the stride {stride}, so stamps overlap evenly."
+        )
+    outside = sorted(size for size in chosen if not 1 <= size <= largest)
     uneven = sorted(chosen - expected - set(outside))
     missing = sorted(expected - chosen)
     if outside:
-        hint = f"only kernel sizes from 1 to 8 are asked for; remove {outside}."
-    elif 1 in uneven:
+        hint = f"only kernel sizes from 1 to {largest} are asked for; remove {outside}."
+    elif any(size < stride for size in uneven):
+        size = min(uneven)
         hint = (
-            "kernel size 1 with stride 2 leaves holes: some output pixels get no stamp at all "
-            "(look at checkerboard_pattern(1, 2, 4))."
+            f"kernel size {size} with stride {stride} leaves holes: some output pixels get no stamp at all "
+            f"(look at checkerboard_pattern({size}, {stride}, 4))."
         )
     elif uneven:
         size = uneven[0]
         hint = (
-            f"kernel size {size} overlaps unevenly: look at checkerboard_pattern({size}, 2, 6) away "
+            f"kernel size {size} overlaps unevenly: look at checkerboard_pattern({size}, {stride}, 6) away "
             "from the border."
         )
     else:
