@@ -76,13 +76,10 @@ class Recipe:
     model_kwargs: dict[str, Any] = field(default_factory=dict)
 
 
+# Every model of one dataset gets the same budget (steps, batch, scenes), so the lessons compare like with like.
 _STEPS = {"shapes": 4000, "digits": 4000}
-# Runs that were still improving at 4000 steps get longer schedules (validation curves in the manifest).
-_LONGER_STEPS: dict[tuple[str, str], int] = {("fcn8s", "shapes"): 12000, ("segnet", "shapes"): 16000}
 RECIPES: dict[tuple[str, str], Recipe] = {
-    (model, dataset): Recipe(
-        model, dataset, steps=_LONGER_STEPS.get((model, dataset), _STEPS[dataset]), model_kwargs=kwargs
-    )
+    (model, dataset): Recipe(model, dataset, steps=_STEPS[dataset], model_kwargs=kwargs)
     for model, kwargs in _MODEL_KWARGS.items()
     for dataset in ("shapes", "digits")
 }
