@@ -69,7 +69,7 @@ student: setup
 slides: setup
 	$(BIN)/jupyter nbconvert --to slides --output-dir $(SLIDES_DIR) notebooks/*.ipynb
 
-# Measure this machine (about a quarter of an hour; not part of `make test`): writes docs/benchmarks.md,
+# Measure this machine (about two and a half hours; not part of `make test`): writes docs/benchmarks.md,
 # .png and .json and the README's headline numbers. Options: make bench BENCH_ARGS="--help".
 BENCH_ARGS ?=
 bench: setup

@@ -6,8 +6,9 @@ turns them into ``docs/benchmarks.md``, ``docs/benchmarks.png`` and ``docs/bench
 - :mod:`~benchmarks.machine`: which machine the numbers come from;
 - :mod:`~benchmarks.timing`: repeated timings, medians and 95th percentiles;
 - :mod:`~benchmarks.notebooks`: each lesson's run time and peak memory;
-- :mod:`~benchmarks.training`: steps per second and time to a target mean IoU, against a
-  reference library's U-Net trained with the same loop, data, budget and seed;
+- :mod:`~benchmarks.levers`: what each speed lever of the three-minute recipe buys, with and without it;
+- :mod:`~benchmarks.training`: the three-minute recipe for every model and a reference library's U-Net:
+  quality reached in the budget and time to a target mean IoU, over several seeds;
 - :mod:`~benchmarks.inference`: time per image and activation memory at several sizes;
 - :mod:`~benchmarks.widgets`: how long each lesson widget takes to update.
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -16,11 +17,14 @@ __all__ = [
     "GOALS",
     "README_END",
     "README_START",
+    "check_training_results",
     "course_totals",
     "headline_markdown",
     "load_results",
+    "median_curve",
     "report_markdown",
     "save_plot",
+    "training_summary",
     "update_readme",
     "write_atomically",
 ]
@@ -30,6 +34,7 @@ GOALS = {"notebook_seconds": 60.0, "course_seconds": 300.0, "peak_rss_bytes": 2 
 README_START = "<!-- benchmarks:start (written by make bench) -->"
 README_END = "<!-- benchmarks:end -->"
 REFERENCE_LABEL = "reference U-Net (smp, ResNet-18)"
+LIGHT_REFERENCE_LABEL = "smp U-Net (MobileNet-V2)"
 
 
 def write_atomically(path: Path, content: str | bytes) -> None:
@@ -108,58 +113,152 @@ def _notebook_section(results: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _recipe_steps_range(steps: int) -> str:
-    """How many times ``steps`` the shipped checkpoints' recipes trained, e.g. ``"10 to 40"``."""
-    from segedu.training.recipes import RECIPES
+def check_training_results(results: dict[str, Any]) -> None:
+    """Refuse a training part measured by the older fixed-step benchmark (its numbers mean something else).
 
-    recipe_steps = [recipe.steps for recipe in RECIPES.values()]
-    low, high = min(recipe_steps) / steps, max(recipe_steps) / steps
-    return f"{low:g}" if low == high else f"{low:g} to {high:g}"
+    Raises:
+        ValueError: If ``results["settings"]["training"]`` lacks the time budget's settings.
+    """
+    settings = results.get("settings", {}).get("training", {})
+    if results.get("training") and settings.get("measure") != "time budget":
+        raise ValueError(
+            "the saved training part comes from the older fixed-step benchmark (--steps), not the time-budgeted "
+            "one; measure it again: python -m benchmarks --parts training --update"
+        )
+
+
+def _training_label(model: str, reference: str) -> str:
+    from benchmarks.training import LIGHT_REFERENCE
+
+    return LIGHT_REFERENCE_LABEL if model == LIGHT_REFERENCE else _label(model, reference)
+
+
+def training_summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One model on one dataset over its seeds: medians, spreads and how many seeds reached the target.
+
+    Args:
+        runs: The saved :class:`benchmarks.training.TrainingRun` dicts of one model and dataset, one per seed.
+
+    Returns:
+        ``seeds``, ``parameters``, ``steps_per_second`` (median), ``test_mean_iou`` (median, ``min``, ``max``),
+        ``reached`` (how many seeds reached the target) and ``seconds_to_target`` (median over those seeds,
+        None if none did).
+    """
+    scores = [run["test_mean_iou"] for run in runs]
+    times = [run["seconds_to_target"] for run in runs if run["seconds_to_target"] is not None]
+    return {
+        "seeds": len(runs),
+        "parameters": runs[0]["parameters"],
+        "steps_per_second": statistics.median([run["steps_per_second"] for run in runs]),
+        "test_mean_iou": statistics.median(scores),
+        "test_mean_iou_min": min(scores),
+        "test_mean_iou_max": max(scores),
+        "reached": len(times),
+        "seconds_to_target": statistics.median(times) if times else None,
+    }
+
+
+def _summaries(results: dict[str, Any], dataset: str) -> dict[str, dict[str, Any]]:
+    """Model name -> :func:`training_summary` on ``dataset``, in the order the runs were measured."""
+    by_model: dict[str, list[dict[str, Any]]] = {}
+    for run in results["training"]:
+        if run["dataset"] == dataset:
+            by_model.setdefault(run["model"], []).append(run)
+    return {model: training_summary(runs) for model, runs in by_model.items()}
+
+
+def _quality(summary: dict[str, Any]) -> str:
+    """``"0.912 (0.880–0.930)"``: the median test mean IoU and its range over the seeds."""
+    return (
+        f"{summary['test_mean_iou']:.3f} ({summary['test_mean_iou_min']:.3f}–{summary['test_mean_iou_max']:.3f})"
+    )
+
+
+def _time_to_target(summary: dict[str, Any], seconds: float) -> str:
+    """``"95 s (2 of 3 seeds)"``, or ``"not reached in 180 s"`` when no seed got there."""
+    if summary["seconds_to_target"] is None:
+        return f"not reached in {seconds:g} s"
+    return f"{summary['seconds_to_target']:.0f} s ({summary['reached']} of {summary['seeds']} seeds)"
+
+
+def _training_settings_line(results: dict[str, Any]) -> str:
+    settings = results["settings"]["training"]
+    recipe = settings["recipe"]
+    bfloat16 = {run["bfloat16"] for run in results["training"]}
+    precision = "bfloat16 autocast" if bfloat16 == {True} else "float32" if bfloat16 == {False} else "mixed"
+    return (
+        f"**Settings:** {settings['seconds']:g} s of training per run (rendering the pool of "
+        f"{recipe['pool_size']:,} scenes included), recipe `segedu.training.quick.train_within` (AdamW, batch "
+        f"{recipe['batch_size']}, peak learning rate {recipe['peak_lr']:g}, one-cycle schedule by the clock), "
+        f"seeds {', '.join(str(seed) for seed in settings['seeds'])}; validation mean IoU on "
+        f"{settings['val_scenes']} scenes every {settings['observe_every']:g} s (clock stopped) and at the end; "
+        f"{settings['threads']} torch thread(s); {precision}."
+    )
 
 
 def _training_section(results: dict[str, Any]) -> list[str]:
+    check_training_results(results)
     settings = results["settings"]["training"]
     reference = settings["reference"]
+    seconds = settings["seconds"]
     lines = [
-        "## Training: speed and time to quality against a reference library",
+        "## Training: quality within a time budget against a reference library",
         "",
-        f"Every model is trained by the same loop on the same fresh scenes (batch {settings['batch_size']}, "
-        f"Adam {settings['lr']:g}, seed {settings['seed']}) for {settings['steps']} steps and scored on "
-        f"{settings['val_scenes']} validation scenes every {settings['eval_every']} steps; only training steps "
-        f"are timed. The reference is segmentation_models_pytorch's `Unet` with a ResNet-18 encoder, randomly "
-        "initialised (nothing downloaded). Steps/s is the median over the timed chunks. Ratios divide "
-        "segedu's number by the reference's: above 1× is faster for steps/s, below 1× is faster for time to target. "
-        f"The budget is short (a laptop's first minutes), so the targets mark early progress, not finished models; "
-        f"the shipped checkpoints trained {_recipe_steps_range(settings['steps'])} times longer.",
+        "Every model is trained by the package's own time-budgeted recipe (what `segedu train MODEL DATASET "
+        "--minutes 3` runs) with the same scenes, budget and seeds, then scored on the whole test split. The "
+        "reference is segmentation_models_pytorch's `Unet` with a ResNet-18 encoder, randomly initialised (nothing "
+        "downloaded); its MobileNet-V2 variant is the lighter library model. Test mean IoU is the median over the "
+        "seeds with their range; time to target is the first validation score at or above the target, median over "
+        "the seeds that reached it. Steps/s (median over seeds) leaves out rendering the scene pool. Ratios divide "
+        "a model's number by the reference's: above 1× is faster for steps/s, below 1× is faster for time to target.",
+        "",
+        _training_settings_line(results),
         "",
     ]
     for dataset in settings["datasets"]:
-        runs = [run for run in results["training"] if run["dataset"] == dataset]
-        by_model = {run["model"]: run for run in runs}
-        ref = by_model.get(reference)
+        summaries = _summaries(results, dataset)
+        if not summaries:
+            continue
+        ref = summaries.get(reference)
         target = settings["targets"][dataset]
         lines += [
-            f"### {dataset} (target: validation mean IoU ≥ {target})",
+            f"### {dataset} (target: validation mean IoU ≥ {target:g})",
             "",
-            "| model | parameters | steps/s | steps/s vs reference | steps to target | seconds to target "
-            "| time vs reference | mean IoU at the end |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|",
+            f"| model | parameters | steps/s | steps/s vs reference | test mean IoU after {seconds:g} s "
+            f"| time to {target:g} | time vs reference |",
+            "|---|---:|---:|---:|---:|---:|---:|",
         ]
-        reference_speed = None if ref is None else 1.0 / ref["seconds_per_step"]["median"]
-        reference_time = None if ref is None else ref["seconds_to_target"]
-        for run in runs:
-            speed = 1.0 / run["seconds_per_step"]["median"]
-            reached = run["seconds_to_target"] is not None
-            seconds = f"{run['seconds_to_target']:.1f}" if reached else "–"
+        for model, summary in summaries.items():
             lines.append(
-                f"| {_label(run['model'], reference)} | {run['parameters']:,} | {speed:.1f} "
-                f"| {_ratio(speed, reference_speed)} "
-                f"| {run['steps_to_target'] if reached else 'not reached'} "
-                f"| {seconds} "
-                f"| {_ratio(run['seconds_to_target'], reference_time)} | {run['curve'][-1][2]:.3f} |"
+                f"| {_training_label(model, reference)} | {summary['parameters']:,} "
+                f"| {summary['steps_per_second']:.1f} "
+                f"| {_ratio(summary['steps_per_second'], None if ref is None else ref['steps_per_second'])} "
+                f"| {_quality(summary)} | {_time_to_target(summary, seconds)} "
+                f"| {_ratio(summary['seconds_to_target'], None if ref is None else ref['seconds_to_target'])} |"
             )
         lines.append("")
     return lines
+
+
+def _levers_section(results: dict[str, Any]) -> list[str]:
+    settings = results["settings"]["levers"]
+    lines = [
+        "## The three-minute recipe: what each speed lever buys",
+        "",
+        f"The recipe's training step (`segedu/training/quick.py`: {settings['model']} on {settings['dataset']}, batch "
+        f"{settings['batch_size']}, AdamW) timed with and without each lever, all else equal: {settings['steps']} "
+        f"steps per variant, {settings['rounds']} interleaved rounds, ratio of the medians. Above 1× the lever "
+        "buys steps per second.",
+        "",
+        "| lever | ms per step with | ms per step without | speed-up | in the recipe |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for item in results["levers"]:
+        lines.append(
+            f"| {item['lever']} | {1000 * item['with_lever']['median']:.0f} | "
+            f"{1000 * item['without_lever']['median']:.0f} | {item['speedup']:.2f}× | {'yes' if item['kept'] else 'no'} |"
+        )
+    return lines + [""]
 
 
 def _inference_section(results: dict[str, Any]) -> list[str]:
@@ -225,6 +324,7 @@ def report_markdown(results: dict[str, Any]) -> str:
     ]
     sections = {
         "notebooks": _notebook_section,
+        "levers": _levers_section,
         "training": _training_section,
         "inference": _inference_section,
         "widgets": _widget_section,
@@ -237,6 +337,7 @@ def report_markdown(results: dict[str, Any]) -> str:
 
 def headline_markdown(results: dict[str, Any]) -> str:
     """The few numbers the README quotes, with the machine they come from."""
+    check_training_results(results)
     totals = course_totals(results)
     settings = results["settings"]["training"]
     reference = settings["reference"]
@@ -246,23 +347,17 @@ def headline_markdown(results: dict[str, Any]) -> str:
         f"slowest lesson {totals['slowest_seconds']:.0f} s; peak memory {_megabytes(totals['peak_rss_bytes'])}."
     )
     for dataset in settings["datasets"]:
-        by_model = {run["model"]: run for run in results["training"] if run["dataset"] == dataset}
-        unet, ref = by_model.get("unet"), by_model.get(reference)
+        summaries = _summaries(results, dataset)
+        unet, ref = summaries.get("unet"), summaries.get(reference)
         if unet is None or ref is None:
             continue
-        speed = ref["seconds_per_step"]["median"] / unet["seconds_per_step"]["median"]
-        if unet["seconds_to_target"] is not None and ref["seconds_to_target"] is not None:
-            quality = (
-                f"reaches mean IoU {settings['targets'][dataset]} in {unet['seconds_to_target']:.0f} s against "
-                f"{ref['seconds_to_target']:.0f} s"
-            )
-        else:
-            quality = (
-                f"mean IoU after {settings['steps']} steps {unet['curve'][-1][2]:.3f} "
-                f"against {ref['curve'][-1][2]:.3f}"
-            )
+        target = settings["targets"][dataset]
         lines.append(
-            f"- **U-Net vs {REFERENCE_LABEL}, {dataset}:** {speed:.1f}× the training steps per second; {quality}."
+            f"- **U-Net vs {REFERENCE_LABEL}, {dataset}:** test mean IoU after {settings['seconds']:g} s of training "
+            f"{_quality(unet)} against {_quality(ref)} (median and range over {unet['seeds']} seeds); time to "
+            f"validation mean IoU {target:g}: {_time_to_target(unet, settings['seconds'])} against "
+            f"{_time_to_target(ref, settings['seconds'])}; "
+            f"{unet['steps_per_second'] / ref['steps_per_second']:.1f}× the training steps per second."
         )
     widget_medians = [widget["overall"]["median"] * 1000 for widget in results["widgets"]]
     widget_p95 = max(widget["overall"]["p95"] * 1000 for widget in results["widgets"])
@@ -288,6 +383,42 @@ def update_readme(readme: Path, results: dict[str, Any]) -> None:
     write_atomically(readme, f"{before}{README_START}\n{headline_markdown(results)}\n{README_END}{after}")
 
 
+def median_curve(curves: list[list[list[float]]]) -> tuple[list[float], list[float]]:
+    """The seeds' ``(seconds, steps, mean IoU)`` curves point by point: median seconds, median mean IoU.
+
+    Observations fall at nearly the same seconds in every run, so the ``i``-th points are taken together, up to
+    the shortest curve; the last point of every curve (the end of the budget) is taken together too.
+    """
+    length = min(len(curve) for curve in curves)
+    points = [[curve[index] for curve in curves] for index in range(length - 1)] + [[curve[-1] for curve in curves]]
+    seconds = [statistics.median(point[0] for point in group) for group in points]
+    mean_iou = [statistics.median(point[2] for point in group) for group in points]
+    return seconds, mean_iou
+
+
+def _plot_training_curves(axis: Any, results: dict[str, Any], dataset: str, reference: str) -> None:
+    """Validation mean IoU against training seconds: every seed thin, the median over seeds bold."""
+    settings = results["settings"]["training"]
+    by_model: dict[str, list[list[list[float]]]] = {}
+    for run in results["training"]:
+        if run["dataset"] == dataset:
+            by_model.setdefault(run["model"], []).append(run["curve"])
+    for index, (model, curves) in enumerate(by_model.items()):
+        color = "black" if model == reference else f"C{index}"
+        linestyle = "--" if model == reference else "-"
+        for curve in curves:
+            axis.plot([point[0] for point in curve], [point[2] for point in curve], color=color, linestyle=linestyle,
+                      linewidth=0.6, alpha=0.35)
+        seconds, mean_iou = median_curve(curves)
+        axis.plot(seconds, mean_iou, color=color, linestyle=linestyle, linewidth=2, marker="o", markersize=3,
+                  label=_training_label(model, reference))
+    target = settings["targets"][dataset]
+    axis.axhline(target, color="grey", linewidth=0.8, linestyle=":", label=f"target {target:g}")
+    axis.set(title=f"Training on {dataset}: validation mean IoU (median over seeds)", xlabel="training seconds",
+             ylabel="mean IoU", ylim=(0, 1))
+    axis.legend(fontsize=7)
+
+
 def save_plot(results: dict[str, Any], path: Path) -> None:
     """Draw the report's figure: lessons, training curves, inference and widgets."""
     import matplotlib
@@ -296,6 +427,8 @@ def save_plot(results: dict[str, Any], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     reference = _reference(results)
+    if results.get("training"):
+        check_training_results(results)
     datasets = results["settings"]["training"]["datasets"] if results.get("training") else []
     figure, axes = plt.subplots(2, 3, figsize=(16, 9))
     lessons, peaks, curves_a, curves_b, inference, widgets = axes.flat
@@ -311,14 +444,7 @@ def save_plot(results: dict[str, Any], path: Path) -> None:
         peaks.set(title="Lesson peak memory (RSS)", xlabel="lesson", ylabel="MB")
         peaks.legend()
     for axis, dataset in zip((curves_a, curves_b), datasets):
-        for run in (run for run in results["training"] if run["dataset"] == dataset):
-            seconds = [point[1] for point in run["curve"]]
-            mean_iou = [point[2] for point in run["curve"]]
-            style = {"color": "black", "linestyle": "--"} if run["model"] == reference else {}
-            axis.plot(seconds, mean_iou, marker="o", markersize=3, label=_label(run["model"], reference), **style)
-        axis.axhline(results["settings"]["training"]["targets"][dataset], color="grey", linewidth=0.8)
-        axis.set(title=f"Training on {dataset}: validation mean IoU", xlabel="training seconds", ylabel="mean IoU")
-        axis.legend(fontsize=8)
+        _plot_training_curves(axis, results, dataset, reference)
     if results.get("inference"):
         models = dict.fromkeys(item["model"] for item in results["inference"])
         for model in models:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from time import perf_counter
 
 import torch
@@ -121,10 +121,13 @@ def train_within(
     recipe: QuickRecipe = QuickRecipe(),
     seed: int = 0,
     progress: bool = True,
+    observe: Callable[[float, int, nn.Module], None] | None = None,
+    observe_every: float = 15.0,
 ) -> QuickRun:
     """Train ``model`` on ``train_data`` for ``seconds`` of wall-clock time on the CPU.
 
-    Rendering the scene pool counts against the budget; evaluation afterwards does not.
+    Rendering the scene pool counts against the budget; evaluation afterwards does not, and neither
+    does the time spent in ``observe`` (the clock stops while it runs).
 
     Args:
         model: A segmentation model on the CPU, logits ``(B, K, H, W)``.
@@ -133,23 +136,34 @@ def train_within(
         recipe: Batch size, learning rate, pool size and precision.
         seed: Seeds the sampling order and PyTorch's generator.
         progress: Show a progress bar counting seconds.
+        observe: Called as ``observe(elapsed_seconds, steps, model)`` with the model in ``eval()`` mode
+            every ``observe_every`` seconds of training (e.g. to score it on validation scenes).
+        observe_every: Seconds of training between two observations, > 0.
 
     Returns:
         The :class:`QuickRun` (the model is trained in place and left in ``train()`` mode).
     """
     check_positive("seconds", seconds)
+    check_positive("observe_every", observe_every)
     if recipe.bfloat16 not in ("auto", "on", "off"):
         raise ValueError(f"bfloat16 must be 'auto', 'on' or 'off'; got {recipe.bfloat16!r}")
     use_bfloat16 = recipe.bfloat16 == "on" or (recipe.bfloat16 == "auto" and bfloat16_available())
     run = QuickRun(bfloat16=use_bfloat16)
-    started = perf_counter()
+    clock = _Clock(seconds)
     torch.manual_seed(seed)
     images, masks = render_pool(train_data, recipe.pool_size)  # (N, C, H, W), (N, H, W)
     optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.peak_lr, weight_decay=recipe.weight_decay)
     sampler = torch.Generator().manual_seed(seed)
     model.train()
+    next_observation = observe_every
     with tqdm(total=round(seconds), desc="train", unit="s", disable=not progress) as bar:
-        for elapsed in _clock(started, seconds, bar):
+        for elapsed in clock.ticks(bar):
+            if observe is not None and elapsed >= next_observation:
+                with clock.paused():
+                    model.eval()
+                    observe(elapsed, run.steps, model)
+                    model.train()
+                next_observation += observe_every * math.ceil((elapsed - next_observation + 1e-9) / observe_every)
             for group in optimizer.param_groups:
                 group["lr"] = one_cycle_lr(elapsed / seconds, peak_lr=recipe.peak_lr,
                                            warmup_fraction=recipe.warmup_fraction)
@@ -163,20 +177,38 @@ def train_within(
             run.steps += 1
             if run.steps % 50 == 0:
                 run.curve.append((round(elapsed, 1), run.steps, round(loss.item(), 4)))
-    run.seconds = perf_counter() - started
+    run.seconds = clock.elapsed()
     return run
 
 
-def _clock(started: float, seconds: float, bar: tqdm) -> Iterator[float]:
-    """Yield the elapsed seconds before every step until the budget is spent (at least one step)."""
-    elapsed = perf_counter() - started
-    while True:
-        yield elapsed
-        now = perf_counter() - started
-        bar.update(min(round(now), round(seconds)) - bar.n)
-        elapsed = now
-        if elapsed >= seconds:
-            return
+class _Clock:
+    """Seconds of training since it was made, not counting the time spent inside :meth:`paused`."""
+
+    def __init__(self, budget: float) -> None:
+        self.budget = budget
+        self.started = perf_counter()
+        self.paused_for = 0.0
+
+    def elapsed(self) -> float:
+        return perf_counter() - self.started - self.paused_for
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        stopped = perf_counter()
+        try:
+            yield
+        finally:
+            self.paused_for += perf_counter() - stopped
+
+    def ticks(self, bar: tqdm) -> Iterator[float]:
+        """Yield the elapsed seconds before every step until the budget is spent (at least one step)."""
+        elapsed = self.elapsed()
+        while True:
+            yield elapsed
+            elapsed = self.elapsed()
+            bar.update(min(round(elapsed), round(self.budget)) - bar.n)
+            if elapsed >= self.budget:
+                return
 
 
 def _autocast(enabled: bool) -> contextlib.AbstractContextManager:

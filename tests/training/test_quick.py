@@ -159,3 +159,29 @@ def test_bad_minutes_exit_2_with_one_line(arguments, message, capsys) -> None:
     assert raised.value.code == 2
     error = capsys.readouterr().err
     assert message in error and error.count("\n") == 1
+
+
+def test_observations_come_on_schedule_in_eval_mode_and_off_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = FakeClock(tick=1.0)
+    monkeypatch.setattr(quick, "perf_counter", clock)
+    seen: list[tuple[float, int, bool]] = []
+
+    def observe(elapsed: float, steps: int, model: torch.nn.Module) -> None:
+        seen.append((elapsed, steps, model.training))
+        clock.now += 100.0  # a slow validation: must not eat the training budget
+
+    model = UNet(3, 4, base_channels=2)
+    run = train_within(model, _scenes(), 20, recipe=QuickRecipe(batch_size=2, pool_size=8, bfloat16="off"),
+                       progress=False, observe=observe, observe_every=5)
+    assert [training for _, _, training in seen] == [False] * len(seen)
+    assert model.training  # back in train mode afterwards
+    assert len(seen) == 3  # at 5, 10 and 15 seconds of training (20 ends the run)
+    times = [elapsed for elapsed, _, _ in seen]
+    assert all(5 * (index + 1) <= time < 5 * (index + 1) + 3 for index, time in enumerate(times))
+    assert run.seconds < 25  # the 300 s spent observing are not training time
+    assert run.steps >= 14
+
+
+def test_observe_every_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="observe_every"):
+        train_within(UNet(3, 4, base_channels=2), _scenes(), 1, observe=print, observe_every=0)
