@@ -7,7 +7,13 @@ from collections.abc import Callable
 import pytest
 import torch
 
-from segedu.course.exercises.lesson08 import check_center_crop, check_smallest_valid_input, check_valid_output_size
+from segedu.course.exercises.lesson08 import (
+    PREDICTION_QUESTION,
+    check_center_crop,
+    check_predicted_output_side,
+    check_smallest_valid_input,
+    check_valid_output_size,
+)
 from segedu.analysis.unet_sizes import valid_output_size
 
 
@@ -107,6 +113,44 @@ def _no_decoder_trim(input_size: int, depth: int) -> int:
 def test_valid_output_size_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
     correct, printed = _run(check_valid_output_size, answer, capsys)
     assert not correct and printed.startswith("Not yet:") and hint in printed
+
+
+# --- predicted output side -------------------------------------------------------------------
+
+
+def _predicted_right() -> int:
+    return _walk(PREDICTION_QUESTION["input_size"], PREDICTION_QUESTION["depth"])
+
+
+def test_the_question_is_not_the_papers_depth_and_fits() -> None:
+    assert PREDICTION_QUESTION["depth"] != 4
+    assert valid_output_size(PREDICTION_QUESTION["input_size"], PREDICTION_QUESTION["depth"]) == _predicted_right()
+
+
+@pytest.mark.parametrize("answer", [_predicted_right(), float(_predicted_right()), torch.tensor(_predicted_right())])
+def test_predicted_output_side_accepts_the_right_number(answer: object, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_predicted_output_side(answer) is True
+    printed = capsys.readouterr().out
+    assert printed.startswith("measured:") and "Correct!" in printed
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (..., "record your prediction first"),
+        ("36", "whole number"),
+        (PREDICTION_QUESTION["input_size"], "same padding"),
+        (PREDICTION_QUESTION["input_size"] - 184, "depth-4"),
+        (64, "each Up's DoubleConv trims 4"),
+        (92, "each Down's DoubleConv trims 4"),
+        (PREDICTION_QUESTION["input_size"] - 28, "do not simply add up"),
+        (_predicted_right() + 4, "walk the side around the U"),
+    ],
+)
+def test_predicted_output_side_names_the_slip(answer: object, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_predicted_output_side(answer) is False
+    printed = capsys.readouterr().out
+    assert "Not yet:" in printed and hint in printed
 
 
 # --- smallest valid input ---------------------------------------------------------------------

@@ -10,7 +10,7 @@ from torch import Tensor, nn
 
 from segedu.course.exercises.lesson10 import (
     SHAPE_QUESTION,
-    check_class_selectivity,
+    check_class_iou,
     check_conv_output_shapes,
     check_feature_map_shape,
 )
@@ -103,22 +103,42 @@ def test_conv_output_shapes(capsys: pytest.CaptureFixture[str]) -> None:
         _expect(check_conv_output_shapes, answer, hint, capsys)
 
 
-def _selectivity(activation: Tensor, mask: Tensor, class_index: int) -> Tensor:
-    inside = mask == class_index
-    return activation[:, inside].mean(dim=1) - activation[:, ~inside].mean(dim=1)
+def _class_iou(channel_maps: Tensor, class_masks: Tensor) -> Tensor:
+    count = int(class_masks.sum())
+    on = torch.zeros(channel_maps.numel(), dtype=torch.bool)
+    on[channel_maps.flatten().topk(count).indices] = True  # the channel's n largest values, n = class pixels
+    inside = class_masks.flatten()
+    return (on & inside).sum() / (on | inside).sum()
 
 
-def test_class_selectivity(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_class_selectivity(_selectivity) is True
+def _overlap_over_class_pixels(channel_maps: Tensor, class_masks: Tensor) -> Tensor:
+    """The mistake of dividing by the class's pixel count instead of the union."""
+    count = int(class_masks.sum())
+    on = torch.zeros(channel_maps.numel(), dtype=torch.bool)
+    on[channel_maps.flatten().topk(count).indices] = True
+    return (on & class_masks.flatten()).sum() / count
+
+
+def _per_scene(channel_maps: Tensor, class_masks: Tensor) -> float:
+    """The mistake of thresholding each scene on its own and averaging."""
+    return sum(float(_class_iou(maps[None], masks[None])) for maps, masks in zip(channel_maps, class_masks)) / len(
+        channel_maps)
+
+
+def test_class_iou(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_class_iou(_class_iou) is True
+    assert check_class_iou(lambda maps, masks: float(_class_iou(maps, masks))) is True
     assert capsys.readouterr().out.startswith("Correct!")
     for answer, hint in [
-        (lambda activation, mask, k: -_selectivity(activation, mask, k), "sign is flipped"),
-        (lambda activation, mask, k: activation[:, mask == k].mean(dim=1), "mean inside the class only"),
-        (lambda activation, mask, k: _selectivity(activation, mask, k)[:3], "one number per channel"),
-        (lambda activation, mask, k: activation[:, mask == k].mean(dim=1) - activation.mean(dim=(1, 2)), "expected"),
+        (lambda maps, masks: ((maps > 0.5) & masks).sum() / ((maps > 0.5) | masks).sum(), "above 0.5"),
+        (lambda maps, masks: ((maps > maps.mean()) & masks).sum() / ((maps > maps.mean()) | masks).sum(), "mean"),
+        (_overlap_over_class_pixels, "divided the overlap"),
+        (_per_scene, "over all N scenes at once"),
+        (lambda maps, masks: torch.ones(2), "one number"),
         (_stub, "NotImplementedError"),
+        (lambda maps, masks: ..., "replace the `...`"),
     ]:
-        _expect(check_class_selectivity, answer, hint, capsys)
+        _expect(check_class_iou, answer, hint, capsys)
 
 
 def test_checks_leave_the_global_generator_alone() -> None:
@@ -126,5 +146,5 @@ def test_checks_leave_the_global_generator_alone() -> None:
     expected = torch.rand(3)
     torch.manual_seed(123)
     check_conv_output_shapes(_hooking())
-    check_class_selectivity(_selectivity)
+    check_class_iou(_class_iou)
     assert torch.equal(torch.rand(3), expected)

@@ -11,9 +11,18 @@ from typing import Any
 import torch
 
 from segedu.analysis.unet_sizes import valid_output_size
-from segedu.course.exercises._verdict import check_cases
+from segedu.course.exercises._verdict import check_cases, right, wrong
 
-__all__ = ["check_center_crop", "check_smallest_valid_input", "check_valid_output_size"]
+__all__ = [
+    "PREDICTION_QUESTION",
+    "check_center_crop",
+    "check_predicted_output_side",
+    "check_smallest_valid_input",
+    "check_valid_output_size",
+]
+
+PREDICTION_QUESTION = {"input_size": 124, "depth": 3}
+"""Exercise 2 asks for the output side of a valid U-Net of this depth for this input side."""
 
 def _as_int(found: Any) -> int | None:
     """``found`` as an int if it is a whole number (int, integral float, 0-d tensor), else None."""
@@ -67,6 +76,51 @@ def check_center_crop(function: Callable[[torch.Tensor, tuple[int, int]], Any]) 
 
 
 # --- exercise 2: output size of a valid U-Net -------------------------------------------------
+
+
+def _walk(input_size: int, depth: int, *, encoder_trims: bool = True, decoder_trims: bool = True) -> int:
+    """The side around a valid U-Net, with some trims left out (to name a learner's slip)."""
+    size = input_size - 4
+    for _ in range(depth):
+        size = size // 2 - (4 if encoder_trims else 0)
+    for _ in range(depth):
+        size = 2 * size - (4 if decoder_trims else 0)
+    return size
+
+
+def check_predicted_output_side(predicted_side: Any) -> bool:
+    """Check a predicted output side for :data:`PREDICTION_QUESTION` against the measured one.
+
+    The reference is :func:`segedu.analysis.unet_sizes.valid_output_size`; a miss is explained by
+    the slip it matches (same padding, the depth-4 margin of 184, a forgotten trim).
+    """
+    input_size, depth = PREDICTION_QUESTION["input_size"], PREDICTION_QUESTION["depth"]
+    if predicted_side is ... or predicted_side is None:
+        return wrong(f"record your prediction first: replace the `...` with the output side you expect for a "
+                     f"{input_size}x{input_size} input to a valid U-Net of depth {depth}.")
+    value = _as_int(predicted_side)
+    if value is None:
+        return wrong(f"record a whole number of pixels; got {predicted_side!r}.")
+    expected = valid_output_size(input_size, depth)
+    print(f"measured: a valid U-Net of depth {depth} turns {input_size} into {expected} "
+          f"({input_size - expected} pixels less); you predicted {value}.")
+    if value == expected:
+        return right("every DoubleConv trims 4 pixels, and a trim costs more the deeper it sits in the U.")
+    slips = [
+        (input_size, "that is what same padding gives; valid 3x3 convs trim 2 pixels per side in every DoubleConv."),
+        (input_size - 184, "184 is the margin of the depth-4 U-Net of the paper; with one level less, fewer and "
+                           "cheaper trims happen."),
+        (_walk(input_size, depth, decoder_trims=False), "the way down is right, but each Up's DoubleConv trims 4 "
+                                                        "pixels too."),
+        (_walk(input_size, depth, encoder_trims=False), "each Down's DoubleConv trims 4 pixels after the pool."),
+        (input_size - 4 * (2 * depth + 1), "the trims do not simply add up: a trim at 1/2 resolution costs 2 input "
+                                           "pixels, at 1/4 it costs 4, and so on."),
+    ]
+    for slip, hint in slips:
+        if value == slip:
+            return wrong(hint)
+    return wrong("walk the side around the U, block by block: inc, then each Down (pool, DoubleConv), then each Up "
+                 "(up-conv, DoubleConv).")
 
 _SIZE_CASES = [(572, 4), (188, 3), (92, 2), (1020, 5), (236, 4), (44, 1)]
 

@@ -1,8 +1,8 @@
 """Checks for lesson 10 (exploring feature maps).
 
 The references are measurements or brute-force loops: feature-map shapes come from the package's
-hook recorder (:func:`segedu.analysis.hooks.record`) and channel selectivity from a loop over
-channels.
+hook recorder (:func:`segedu.analysis.hooks.record`) and a channel's class IoU from
+:func:`segedu.analysis.dissection.channel_class_iou`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from torch import Tensor, nn
 from segedu.analysis.hooks import record
 from segedu.course.exercises._verdict import call_answer, verdict
 
-__all__ = ["SHAPE_QUESTION", "check_class_selectivity", "check_conv_output_shapes", "check_feature_map_shape"]
+__all__ = ["SHAPE_QUESTION", "check_class_iou", "check_conv_output_shapes", "check_feature_map_shape"]
 
 SHAPE_QUESTION = {"model": "unet", "base_channels": 16, "layer": "down3", "input_size": 64}
 """Exercise 1 asks for the shape of this U-Net block's output for an RGB input of this size."""
@@ -137,43 +137,66 @@ def check_conv_output_shapes(function: Callable[[nn.Module, Tensor], dict[str, t
                    hint="")
 
 
-def _selectivity_reference(activation: Tensor, mask: Tensor, class_index: int) -> Tensor:
-    """Brute force: for each channel, mean over the class's pixels minus mean over the others."""
-    inside = mask == class_index
-    values = []
-    for channel in activation:
-        values.append(channel[inside].mean() - channel[~inside].mean())
-    return torch.stack(values)  # (C,)
-
-
-def check_class_selectivity(function: Callable[[Tensor, Tensor, int], Tensor]) -> bool:
-    """Exercise 3: ``function(activation, mask, class_index)`` = per-channel selectivity for the class.
-
-    Selectivity of channel c: mean of ``activation[c]`` over the pixels of ``class_index`` minus
-    its mean over all other pixels; shape ``(C,)``. Compared with a loop over channels.
-    """
+def _iou_cases() -> list[tuple[str, Tensor, Tensor]]:
+    """Tie-free channel maps ``(N, H, W)`` and class masks ``(N, H, W)`` bool, with one planted detector."""
     generator = torch.Generator().manual_seed(11)
-    mask = torch.zeros(16, 20, dtype=torch.int64)
-    mask[3:9, 4:12] = 1
-    mask[10:15, 2:7] = 2
-    activation = torch.rand(6, 16, 20, generator=generator)
-    activation[4] += 2.0 * (mask == 2)  # channel 4 lights up on class 2
-    for class_index in (1, 2):
-        expected = _selectivity_reference(activation, mask, class_index)
-        result, hint = call_answer(function, activation.clone(), mask.clone(), class_index)
+    masks = torch.zeros(3, 16, 20, dtype=torch.bool)
+    masks[0, 3:9, 4:12] = True
+    masks[1, 10:15, 2:7] = True
+    masks[2, 1:4, 14:19] = True
+    noise = torch.rand(3, 16, 20, generator=generator)
+    return [
+        ("a channel that leans towards the class", noise + 0.6 * masks, masks),
+        ("a channel unrelated to the class", torch.rand(3, 16, 20, generator=generator), masks),
+        ("a channel that avoids the class", noise - 0.6 * masks, masks),
+    ]
+
+
+def _reference_iou(channel_maps: Tensor, class_masks: Tensor) -> float:
+    """segedu's dissection IoU for one channel and one class (the package is the reference)."""
+    from segedu.analysis.dissection import channel_class_iou
+
+    return float(channel_class_iou(channel_maps[:, None], class_masks.long(), num_classes=2)[0, 1])
+
+
+def check_class_iou(function: Callable[[Tensor, Tensor], Any]) -> bool:
+    """Exercise 3: ``function(channel_maps, class_masks)`` = the dissection IoU of one channel with one class.
+
+    The channel is on at its n largest values over all pixels (n = number of class pixels); the
+    result is the IoU of that on-region with the class pixels, compared with
+    :func:`segedu.analysis.dissection.channel_class_iou` on tie-free maps.
+    """
+    for description, channel_maps, class_masks in _iou_cases():
+        expected = _reference_iou(channel_maps, class_masks)
+        result, hint = call_answer(function, channel_maps.clone(), class_masks.clone())
         hint = hint or _unfinished(result)
         if hint:
             return _fail(hint)
-        result = torch.as_tensor(result, dtype=expected.dtype)
-        if tuple(result.shape) != tuple(expected.shape):
-            return _fail(f"return one number per channel, shape ({len(expected)},); got {tuple(result.shape)}")
-        if torch.allclose(result, -expected, atol=1e-5):
-            return _fail("the sign is flipped: inside the class minus outside it.")
-        inside_only = activation[:, mask == class_index].mean(dim=1)
-        if torch.allclose(result, inside_only, atol=1e-5):
-            return _fail("that is the mean inside the class only; subtract the mean over the other pixels.")
-        if not torch.allclose(result, expected, atol=1e-5):
-            return _fail(f"for class {class_index} expected {[round(v, 3) for v in expected.tolist()]}, got "
-                         f"{[round(v, 3) for v in result.tolist()]}. Use activation[:, mask == class_index].")
-    return verdict(True, success="Your selectivity matches a loop over channels; channel 4 of the test map "
-                   "is the one planted to respond to class 2.", hint="")
+        try:
+            value = float(result)
+        except (TypeError, ValueError, RuntimeError):
+            return _fail(f"return one number (a float or a one-element tensor); got {type(result).__name__} "
+                         f"{tuple(getattr(result, 'shape', ()))}")
+        if abs(value - expected) < 1e-6:
+            continue
+        count = int(class_masks.sum())
+        on = torch.zeros(channel_maps.numel(), dtype=torch.bool)
+        on[channel_maps.flatten().topk(count).indices] = True
+        inside = class_masks.flatten()
+        intersection = float((on & inside).sum())
+        if abs(value - intersection / count) < 1e-6:
+            return _fail("you divided the overlap by the number of class pixels (with as many pixels on as the class "
+                         "has, that is also the Dice coefficient); IoU divides it by the union, "
+                         "|A ∪ B| = |A| + |B| - |A ∩ B|.")
+        for threshold_name, on_guess in (("0.5", channel_maps.flatten() > 0.5),
+                                         ("the channel's mean", channel_maps.flatten() > channel_maps.mean())):
+            guess = float((on_guess & inside).sum()) / float((on_guess | inside).sum())
+            if abs(value - guess) < 1e-6:
+                return _fail(f"you switched the channel on above {threshold_name}; switch it on at exactly as many "
+                             f"pixels as the class has (its n = {count} largest values, e.g. with topk).")
+        return _fail(f"for {description} the IoU is {expected:.4f}; you returned {value:.4f}. Switch the channel on "
+                     f"at its {count} largest values over all N scenes at once (not scene by scene), then divide "
+                     "the overlap with the class pixels by their union.")
+    return verdict(True, success="your IoU matches segedu.analysis.dissection.channel_class_iou; the channel that "
+                   "leans towards the class scores high, the unrelated one near chance, the one that avoids it 0.",
+                   hint="")
