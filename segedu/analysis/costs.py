@@ -210,7 +210,9 @@ def count_macs(model: nn.Module, input_shape: Sequence[int]) -> int:
         input_shape: Shape of one input batch, e.g. ``(1, 3, 64, 64)``.
 
     Returns:
-        MACs of all Conv2d, ConvTranspose2d and Linear calls (biases not counted).
+        MACs of all Conv2d, ConvTranspose2d and Linear calls (biases not counted). Other layers
+        (BatchNorm, activations, pooling, upsampling) are not counted, and a window position over
+        zero padding counts all its taps.
     """
     return sum(macs for _, _, macs in macs_by_layer(model, input_shape))
 

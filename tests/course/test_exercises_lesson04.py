@@ -23,7 +23,7 @@ def test_conv_macs_right_answer(capsys: pytest.CaptureFixture[str]) -> None:
     [
         (lambda h, w, i, o: h * w * i * o, "forgot the 3x3 = 9 weights"),
         (lambda h, w, i, o: 2 * h * w * i * o * 9, "counted FLOPs"),
-        (lambda h, w, i, o: h * w * o * 9, "dot product over in_channels x 3 x 3"),
+        (lambda h, w, i, o: h * w * o * 9, "how many multiply-accumulates"),
     ],
 )
 def test_conv_macs_wrong_answers(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -40,28 +40,45 @@ def test_conv_macs_stub_says_not_implemented(capsys: pytest.CaptureFixture[str])
     assert "NotImplementedError" in capsys.readouterr().out
 
 
-def test_feature_map_megabytes(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson04.check_feature_map_megabytes(lambda c, h, w: c * h * w * 4 / 1e6) is True
-    assert "536.9 MB" in capsys.readouterr().out
+def _right_saved_bytes(in_channels: int, width: int, depth: int, batch_norm: bool) -> int:
+    # the image, then per layer: the ReLU's output (also the next conv's input) and, with
+    # BatchNorm, the conv's output (BatchNorm's input); float32 = 4 bytes.
+    return 4 * in_channels + depth * 4 * width * (2 if batch_norm else 1)
+
+
+def test_saved_bytes_per_pixel(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson04.check_saved_bytes_per_pixel(_right_saved_bytes) is True
+    assert capsys.readouterr().out.startswith("Correct!")
     cases = [
-        (lambda c, h, w: c * h * w / 1e6, "4 bytes"),
-        (lambda c, h, w: c * h * w * 4, "divide by 10**6"),
-        (lambda c, h, w: c * h * w * 4 / 2**20, "MiB"),
-        (lambda c, h, w: c * h * w * 4 / 1e9, "expected"),
+        (lambda c, w, d, bn: _right_saved_bytes(c, w, d, bn) / 4, "4 bytes"),
+        (lambda c, w, d, bn: _right_saved_bytes(c, w, d, bn) - 4 * c, "the first conv needs its input"),
+        (lambda c, w, d, bn: 4 * c + d * 4 * w * (3 if bn else 2), "too many feature maps"),
+        (lambda c, w, d, bn: 4 * c + d * 4 * w * 2, "too many feature maps"),  # ignores batch_norm=False
+        (lambda c, w, d, bn: 7, "conv: its input"),
+        (lambda c, w, d, bn: "2316", "return a number"),
     ]
     for answer, hint in cases:
-        assert lesson04.check_feature_map_megabytes(answer) is False
+        assert lesson04.check_saved_bytes_per_pixel(answer) is False
         output = capsys.readouterr().out
         assert output.startswith("Not yet:") and hint in output
 
 
-def test_layers_for_receptive_field(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson04.check_layers_for_receptive_field(lambda size: math.ceil((size - 1) / 2)) is True
+def _right_layers_after_pooling(size: int, pools: int) -> int:
+    return max(0, math.ceil((size / 2**pools - 1) / 2))
+
+
+def test_layers_after_pooling(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson04.check_layers_after_pooling(_right_layers_after_pooling) is True
     assert capsys.readouterr().out.startswith("Correct!")
-    assert lesson04.check_layers_for_receptive_field(lambda size: size // 2 + 1) is False
-    assert "for a 1-pixel window: 1 layers see 3 pixels" in capsys.readouterr().out
-    assert lesson04.check_layers_for_receptive_field(lambda size: (size - 1) // 2) is False
-    assert "the fewest layers with 1 + 2 * L >= 2 is 1" in capsys.readouterr().out
+    cases = [
+        (lambda size, pools: math.ceil((size - 1) / 2), "fewer layers already see"),  # ignores the pooling
+        (lambda size, pools: max(0, math.ceil((size / 2**pools - 1) / 2)) - 1, "see only"),
+        (lambda size, pools: -1, "a whole number >= 0"),
+    ]
+    for answer, hint in cases:
+        assert lesson04.check_layers_after_pooling(answer) is False
+        output = capsys.readouterr().out
+        assert output.startswith("Not yet:") and hint in output
 
 
 def test_macs_saved_by_downsampling(capsys: pytest.CaptureFixture[str]) -> None:
@@ -79,7 +96,7 @@ def test_macs_saved_by_downsampling(capsys: pytest.CaptureFixture[str]) -> None:
     def remaining(height: int, width: int, channels: int, num_layers: int) -> int:
         return height * width * channels * channels * 9 * num_layers // 4
 
-    cases = [(halved, "divides the pixels by 4"), (remaining, "MACs that remain"), (lambda *a: 0, "count_macs measures")]
+    cases = [(halved, "divides the pixels by 4"), (remaining, "MACs that remain"), (lambda *a: 0, "Compute both with your conv_macs")]
     for answer, hint in cases:
         assert lesson04.check_macs_saved_by_downsampling(answer) is False
         output = capsys.readouterr().out
@@ -88,16 +105,30 @@ def test_macs_saved_by_downsampling(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_dilated_layers_for_receptive_field(capsys: pytest.CaptureFixture[str]) -> None:
     def right(size: int) -> int:
-        return max(0, math.ceil(math.log2(size + 1)) - 1)
+        layers = 0
+        while 3**layers < size:
+            layers += 1
+        return layers
 
     assert lesson04.check_dilated_layers_for_receptive_field(right) is True
-    assert "2**(L + 1) - 1" in capsys.readouterr().out
+    assert "3**L" in capsys.readouterr().out
     cases = [
         (lambda size: math.ceil((size - 1) / 2), "you gave the stride-1 answer"),
-        (lambda size: math.ceil(math.log2(size)), "layers with dilations 1, 2, 4, ... see"),
+        (lambda size: max(0, math.ceil(math.log2(size + 1)) - 1), "fewer layers already see"),  # dilations 1, 2, 4
+        (lambda size: max(0, right(size) - 1), "see only"),
         (lambda size: "seven", "return a whole number"),
     ]
     for answer, hint in cases:
         assert lesson04.check_dilated_layers_for_receptive_field(answer) is False
         output = capsys.readouterr().out
         assert output.startswith("Not yet:") and hint in output
+
+
+def test_hints_never_print_the_expected_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    lesson04.check_conv_macs(lambda h, w, i, o: 1)
+    assert str(8 * 8 * 3 * 16 * 9) not in capsys.readouterr().out
+    lesson04.check_saved_bytes_per_pixel(lambda c, w, d, bn: 1)
+    assert "2316" not in capsys.readouterr().out
+    lesson04.check_macs_saved_by_downsampling(lambda *a: 1)
+    full = 16 * 16 * 8 * 8 * 9 * 2
+    assert str(full - full // 4) not in capsys.readouterr().out

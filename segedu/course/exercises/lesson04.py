@@ -1,20 +1,21 @@
 """Checks for lesson 04 (the price of keeping full resolution).
 
 Each check calls the learner's function on a few cases and compares it with a measurement:
-:func:`segedu.analysis.costs.count_macs` on a real layer, the bytes of a real tensor, or the receptive
-field of a real :class:`~segedu.models.FullResolutionNet` or of a stack of dilated convolutions.
+:func:`segedu.analysis.costs.count_macs` on real layers, the bytes autograd saves for a real
+:class:`~segedu.models.FullResolutionNet`, or the receptive field of a stack of layers by the
+recurrence of :func:`segedu.analysis.receptive_field.stack_receptive_field`. Hints name the likely
+mistake; they never print the expected answer.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
+from fractions import Fraction
 from typing import Any
 
-import torch
 from torch import nn
 
-from segedu.analysis.costs import count_macs
+from segedu.analysis.costs import activation_memory, count_macs
 from segedu.analysis.receptive_field import stack_receptive_field
 from segedu.analysis.stack_costs import dilated_receptive_field_layers
 from segedu.course.exercises._verdict import check_cases
@@ -23,13 +24,17 @@ from segedu.models import FullResolutionNet
 __all__ = [
     "check_conv_macs",
     "check_dilated_layers_for_receptive_field",
-    "check_feature_map_megabytes",
-    "check_layers_for_receptive_field",
+    "check_layers_after_pooling",
     "check_macs_saved_by_downsampling",
+    "check_saved_bytes_per_pixel",
 ]
 
 # (height, width, in_channels, out_channels): small, so the reference layers run in milliseconds.
 _CONV_CASES = ((8, 8, 3, 16), (12, 20, 16, 16), (5, 7, 32, 4))
+
+
+def _is_whole_number(answer: Any) -> bool:
+    return isinstance(answer, int) and not isinstance(answer, bool)
 
 
 def _conv_macs_measured(height: int, width: int, in_channels: int, out_channels: int) -> int:
@@ -58,62 +63,98 @@ def _conv_macs_mistake(answer: Any, height: int, width: int, in_channels: int, o
     if answer == 2 * expected:
         return f"for {case} you counted FLOPs (2 per multiply-accumulate); count MACs."
     return (
-        f"for {case} you returned {answer}, count_macs measures {expected}. Each of the "
-        "out_channels x height x width outputs is a dot product over in_channels x 3 x 3 weights."
+        f"for {case} you returned {answer!r}, which is not what count_macs measures. How many output "
+        "values are there, and how many multiply-accumulates does each one need?"
     )
 
 
-def check_feature_map_megabytes(feature_map_megabytes: Callable[[int, int, int], float]) -> bool:
-    """``feature_map_megabytes(channels, height, width)``: MB (10**6 bytes) of one float32 map."""
+# (in_channels, width, depth, batch_norm); in_channels is 1 or 3, as FullResolutionNet requires.
+_SAVED_CASES = ((3, 16, 18, True), (1, 8, 3, True), (3, 8, 3, False), (1, 4, 1, False))
+
+
+def _saved_bytes_per_pixel_measured(in_channels: int, width: int, depth: int, batch_norm: bool) -> Fraction:
+    """Bytes per input pixel that autograd saves for a FullResolutionNet in training mode (float32)."""
+    model = FullResolutionNet(in_channels, 2, width=width, depth=depth, batch_norm=batch_norm)
+    small, large = (
+        activation_memory(model, (1, in_channels, side, side), backward=True) for side in (8, 16)
+    )
+    return Fraction(large - small, 16 * 16 - 8 * 8)  # the slope: fixed BatchNorm statistics drop out
+
+
+def check_saved_bytes_per_pixel(saved_bytes_per_pixel: Callable[[int, int, int, bool], float]) -> bool:
+    """``saved_bytes_per_pixel(in_channels, width, depth, batch_norm)``: autograd's bytes per pixel.
+
+    The network is ``FullResolutionNet(in_channels, num_classes, width=width, depth=depth,
+    batch_norm=batch_norm)`` in training mode, float32, one image; the answer is compared with the
+    slope of :func:`segedu.analysis.costs.activation_memory` (``backward=True``) between two sizes.
+    """
     return check_cases(
-        feature_map_megabytes,
-        [(64, 1024, 2048), (16, 64, 64), (3, 7, 5)],
-        _megabytes_mistake,
+        saved_bytes_per_pixel,
+        _SAVED_CASES,
+        _saved_bytes_mistake,
         success=(
-            "64 channels of a 1024x2048 image take 536.9 MB, for ONE tensor. A conv -> BatchNorm -> "
-            "ReLU layer outputs three such tensors, which is how the forward column adds up."
+            "per pixel autograd keeps the input image, and per layer the conv's output (BatchNorm's "
+            "input) and the ReLU's output (which the next conv also needs, stored once). BatchNorm's "
+            "output is never kept: ReLU's gradient needs only where its own output is positive."
         ),
-        returns="a number of MB",
+        returns="a number of bytes per pixel",
     )
 
 
-def _megabytes_mistake(answer: Any, channels: int, height: int, width: int) -> str | None:
-    expected = torch.finfo(torch.float32).bits // 8 * channels * height * width / 1e6
-    case = f"{channels} channels of {height}x{width}"
-    if not isinstance(answer, (int, float)):
-        return f"for {case} you returned {answer!r}, expected {expected:.4f} MB = C * H * W * 4 bytes / 10**6."
-    if math.isclose(answer, expected, rel_tol=1e-6):
+def _saved_bytes_mistake(answer: Any, in_channels: int, width: int, depth: int, batch_norm: bool) -> str | None:
+    if isinstance(answer, bool) or not isinstance(answer, (int, float, Fraction)):
+        return f"you returned {answer!r}; return a number of bytes per pixel."
+    expected = _saved_bytes_per_pixel_measured(in_channels, width, depth, batch_norm)
+    if answer == expected:
         return None
-    if math.isclose(answer * 4, expected, rel_tol=1e-6):
-        return f"for {case}: each float32 value takes 4 bytes."
-    if math.isclose(answer, expected * 1e6, rel_tol=1e-6):
-        return f"for {case} you returned bytes; divide by 10**6 for MB."
-    if math.isclose(answer, expected * 1e6 / 2**20, rel_tol=1e-6):
-        return f"for {case} you used MiB (2**20 bytes); this course's MB is 10**6 bytes."
-    return f"for {case} you returned {answer!r}, expected {expected:.4f} MB = C * H * W * 4 bytes / 10**6."
+    case = f"for in_channels={in_channels}, width={width}, depth={depth}, batch_norm={batch_norm}"
+    if answer * 4 == expected:
+        return f"{case}: each float32 value takes 4 bytes."
+    if answer == expected - 4 * in_channels:
+        return f"{case}: the first conv needs its input (the image) for its weight gradient, so it is saved too."
+    if answer > expected and (answer - expected) % (4 * width) == 0:
+        return (
+            f"{case} you counted too many feature maps: a tensor that two layers save (a ReLU's output is "
+            "also the next conv's input) is stored once, and an output that no rule names is not saved."
+        )
+    return (
+        f"{case} you returned {answer!r} bytes per pixel; autograd saves a different amount. For one layer, "
+        "list what each module saves (conv: its input; BatchNorm: its input; ReLU: its output), count a "
+        "tensor that two modules save once, then add the layers up."
+    )
 
 
-def check_layers_for_receptive_field(layers_for_receptive_field: Callable[[int], int]) -> bool:
-    """``layers_for_receptive_field(size)``: fewest stride-1 3x3 layers whose window is >= size."""
+def check_layers_after_pooling(layers_after_pooling: Callable[[int, int], int]) -> bool:
+    """``layers_after_pooling(size, pools)``: fewest stride-1 3x3 layers after ``pools`` 2x2 poolings seeing >= size."""
     return check_cases(
-        layers_for_receptive_field,
-        [(size,) for size in (1, 2, 3, 10, 37, 100, 1024)],
-        _layers_mistake,
-        success="a 100-pixel object needs 50 stride-1 3x3 layers; 1024 pixels need 512.",
+        layers_after_pooling,
+        [(3, 0), (37, 0), (2, 1), (16, 2), (100, 2), (200, 3), (1024, 4), (1000, 5)],
+        _layers_after_pooling_mistake,
+        success=(
+            "after p poolings the window is 2**p (1 + 2L): every 3x3 layer adds 2 * 2**p pixels, so each "
+            "pooling roughly halves the number of layers needed to see an object."
+        ),
         returns="a whole number of layers",
     )
 
 
-def _layers_mistake(answer: Any, size: int) -> str | None:
-    expected = next(depth for depth in range(size + 1) if 2 * depth + 1 >= size)
-    if answer == expected:
-        return None
-    if isinstance(answer, int) and answer >= 1:
-        window = FullResolutionNet(1, 2, width=1, depth=answer).receptive_field
-        detail = f"{answer} layers see {window} pixels"
-    else:
-        detail = f"you returned {answer!r}"
-    return f"for a {size}-pixel window: {detail}; the fewest layers with 1 + 2 * L >= {size} is {expected}."
+def _window_after_pooling(pools: int, layers: int) -> int:
+    return stack_receptive_field([(2, 2)] * pools + [(3, 1)] * layers) if pools + layers else 1
+
+
+def _layers_after_pooling_mistake(answer: Any, size: int, pools: int) -> str | None:
+    if not _is_whole_number(answer) or answer < 0:
+        return f"for a {size}-pixel window after {pools} pooling(s) you returned {answer!r}; return a whole number >= 0."
+    window = _window_after_pooling(pools, answer)
+    case = f"for a {size}-pixel window after {pools} pooling(s)"
+    if window < size:
+        return (
+            f"{case}: {answer} layers see only {window} pixels. After a 2x2 pooling neighbouring inputs "
+            "are 2 pixels apart, so each later 3x3 layer adds more than 2 pixels."
+        )
+    if answer > 0 and _window_after_pooling(pools, answer - 1) >= size:
+        return f"{case}: {answer} layers see {window} pixels, but fewer layers already see {size}."
+    return None
 
 
 def check_macs_saved_by_downsampling(macs_saved: Callable[[int, int, int, int], int]) -> bool:
@@ -137,43 +178,48 @@ def _macs_saved_mistake(answer: Any, height: int, width: int, channels: int, num
         return f"for {case}: halving the side divides the pixels by 4, not 2."
     if answer == half:
         return f"for {case} you returned the MACs that remain; return full minus half-resolution MACs."
-    return f"for {case} you returned {answer!r}; count_macs measures {full} at full and {half} at half size."
+    return (
+        f"for {case} you returned {answer!r}, which is not the difference count_macs measures between "
+        "full and half size. Compute both with your conv_macs and subtract."
+    )
+
+
+_DILATION_FACTOR = 3  # layer k has dilation 3**k
 
 
 def _dilated_window(num_layers: int) -> int:
-    """Receptive field of ``num_layers`` 3x3 convs with dilations 1, 2, 4, ... (1 for no layer)."""
+    """Receptive field of ``num_layers`` 3x3 convs with dilations 1, 3, 9, ... (1 for no layer)."""
     if num_layers == 0:
         return 1
-    return stack_receptive_field(dilated_receptive_field_layers([2**index for index in range(num_layers)]))
+    dilations = [_DILATION_FACTOR**index for index in range(num_layers)]
+    return stack_receptive_field(dilated_receptive_field_layers(dilations))
 
 
 def check_dilated_layers_for_receptive_field(dilated_layers_for_receptive_field: Callable[[int], int]) -> bool:
-    """``dilated_layers_for_receptive_field(size)``: fewest 3x3 layers with dilations 1, 2, 4, ... seeing >= size."""
+    """``dilated_layers_for_receptive_field(size)``: fewest 3x3 layers with dilations 1, 3, 9, ... seeing >= size."""
     return check_cases(
         dilated_layers_for_receptive_field,
-        [(size,) for size in (3, 7, 8, 100, 255, 256, 2048)],
+        [(size,) for size in (1, 3, 4, 9, 10, 100, 243, 244, 2048)],
         _dilated_layers_mistake,
         success=(
-            "the window of L doubling dilations is 2**(L + 1) - 1: 7 layers see 255 pixels, which "
-            "would take 127 stride-1 3x3 layers, at the same cost per layer."
+            "with dilations 1, 3, 9, ... the window of L layers is 3**L: each layer triples it, and its 9 "
+            "taps, 3**k apart, land exactly on the 3**k-wide windows below, so no pixel is skipped."
         ),
         returns="a whole number of layers",
     )
 
 
 def _dilated_layers_mistake(answer: Any, size: int) -> str | None:
-    expected = next(layers for layers in range(size + 1) if _dilated_window(layers) >= size)
-    if answer == expected:
-        return None
+    if not _is_whole_number(answer) or not 0 <= answer <= 64:
+        return f"for a {size}-pixel window you returned {answer!r}; return a whole number of layers."
+    window = _dilated_window(answer)
     plain = next(layers for layers in range(size + 1) if 2 * layers + 1 >= size)
-    if answer == plain and plain != expected:
-        return (
-            f"for a {size}-pixel window you gave the stride-1 answer ({plain}); layer k (from 0) has "
-            "dilation 2**k, so it adds 2 * 2**k pixels, not 2."
-        )
-    if isinstance(answer, int) and not isinstance(answer, bool) and 0 <= answer <= 64:
-        return (
-            f"for a {size}-pixel window: {answer} layers with dilations 1, 2, 4, ... see "
-            f"{_dilated_window(answer)} pixels; the fewest that see at least {size} is {expected}."
-        )
-    return f"for a {size}-pixel window you returned {answer!r}; return a whole number of layers."
+    case = f"for a {size}-pixel window"
+    too_many = answer > 0 and _dilated_window(answer - 1) >= size
+    if answer == plain and (window < size or too_many):
+        return f"{case} you gave the stride-1 answer; layer k (from 0) has dilation 3**k, so it adds 2 * 3**k pixels."
+    if window < size:
+        return f"{case}: {answer} layers with dilations 1, 3, 9, ... see only {window} pixels."
+    if too_many:
+        return f"{case}: {answer} layers see {window} pixels, but fewer layers already see {size}."
+    return None
