@@ -132,9 +132,12 @@ def stripes(size: int, frequency: float, *, phase: float = 0.0) -> Tensor:
 def zone_plate(size: int = 128, *, scale: float = 256.0) -> Tensor:
     """Rings ``0.5 + 0.5 * cos(pi r**2 / scale)`` around the centre, finer and finer outwards.
 
-    The local frequency at radius ``r`` is ``r / scale`` cycles per pixel, so every frequency up to
-    ``size / (2 * scale)`` (along the axes) appears once. After downsampling by ``factor`` the rings
-    can be shown only inside the radius ``scale / (2 * factor)``, the Nyquist circle.
+    At the point ``(x, y)`` from the centre the rings change with ``x / scale`` cycles per pixel
+    along a row and ``y / scale`` along a column, so every frequency up to ``size / (2 * scale)``
+    (along the axes) appears once. A square grid limits each direction separately: after
+    downsampling by ``factor`` the rings can be shown only where both ``|x|`` and ``|y|`` are below
+    ``scale / (2 * factor)``, a square (the corners of that square hold diagonal rings finer than
+    the limit along the radius, which the grid can still show).
 
     Returns:
         A ``(1, 1, size, size)`` image, centred at ``(size / 2, size / 2)``.

@@ -9,12 +9,45 @@ from segedu.course.exercises import lesson05
 from segedu.analysis.upsampling import bed_of_nails, nearest_upsample
 
 
-def _transposed_size(size: int, kernel_size: int, stride: int, padding: int) -> int:
-    return (size - 1) * stride - 2 * padding + kernel_size
+def _transposed_size(size: int, kernel_size: int, stride: int, padding: int, output_padding: int) -> int:
+    return (size - 1) * stride - 2 * padding + kernel_size + output_padding
 
 
 def _not_written(*arguments: object) -> None:
     raise NotImplementedError
+
+
+@pytest.mark.parametrize("answer", [20, 20.0, 19.8])
+def test_aliased_period_is_accepted(answer: float, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson05.check_aliased_period(answer) is True
+    assert capsys.readouterr().out.startswith("Correct! 20 pixels")
+
+
+def test_aliased_period_of_other_stripes() -> None:
+    # period-3 stripes sampled every 4th pixel show period 12, as lesson 05 measures
+    assert lesson05.check_aliased_period(12, period=3) is True
+    assert lesson05.check_aliased_period(20, period=3) is False
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (5, "the input's period"),
+        (12, "period-3 stripes became"),
+        (8, "Nyquist limit"),
+        (3, "no pattern on the coarse grid repeats faster"),
+        (40, "Write down the brightness"),
+        (..., "replace the `...`"),
+        ("twenty", "give a number"),
+    ],
+)
+def test_wrong_aliased_period_gets_a_hint_without_the_answer(
+    answer: object, hint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert lesson05.check_aliased_period(answer) is False
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and hint in out
+    assert "20" not in out  # the hint explains, it does not give the value
 
 
 def test_output_size_formula_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
@@ -25,9 +58,13 @@ def test_output_size_formula_is_accepted(capsys: pytest.CaptureFixture[str]) -> 
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [
-        (lambda n, k, s, p: (n - 1) * s + k, "padding is missing"),
-        (lambda n, k, s, p: (n + 2 * p - k) // s + 1, "ordinary convolution"),
-        (lambda n, k, s, p: n * s, "PyTorch gives"),
+        (lambda n, k, s, p, o: (n - 1) * s + k, "ignores padding and output_padding"),
+        (lambda n, k, s, p, o: (n - 1) * s + k + o, "ignores padding."),
+        (lambda n, k, s, p, o: (n - 1) * s - 2 * p + k, "ignores output_padding"),
+        (lambda n, k, s, p, o: (n - 1) * s + 2 * p + k + o, "smaller, not larger"),
+        (lambda n, k, s, p, o: (n - 1) * s - p + k + o, "both ends"),
+        (lambda n, k, s, p, o: (n + 2 * p - k) // s + 1, "ordinary convolution"),
+        (lambda n, k, s, p, o: n * s, "PyTorch gives"),
         (_not_written, "NotImplementedError"),
     ],
 )
@@ -35,6 +72,7 @@ def test_wrong_output_size_gets_a_hint(answer, hint: str, capsys: pytest.Capture
     assert lesson05.check_transposed_output_size(answer) is False
     out = capsys.readouterr().out
     assert out.startswith("Not yet:") and hint in out
+    assert "- 2 * padding" not in out  # the formula is not handed over
 
 
 def test_bed_of_nails_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
@@ -63,6 +101,7 @@ def _doubled_nails(x: torch.Tensor, scale: int) -> torch.Tensor:
     [
         (nearest_upsample, "nearest upsampling"),
         (_centred_nails, "top-left corner"),
+        (lambda x, scale: torch.flip(bed_of_nails(x, scale), dims=(-1,)), "Compare your output"),
         (_doubled_nails, "wrong values"),
         (lambda x, scale: x, "should have shape"),
         (lambda x, scale: x.numpy(), "return a tensor"),
@@ -126,7 +165,7 @@ def test_doubling_layers_are_accepted(
 @pytest.mark.parametrize(
     ("settings", "hint"),
     [
-        ((3, 1, 1), "overlaps unevenly"),  # doubles, but checkerboard-prone
+        ((3, 1, 1), "overlap unevenly"),  # doubles, but checkerboard-prone
         ((3, 1, 0), "becomes 1, not 2"),
         ((4, 0, 0), "not 2"),
         ((2, 0, 2), "PyTorch refuses"),
@@ -137,3 +176,4 @@ def test_wrong_doubling_layers_get_a_hint(settings, hint: str, capsys: pytest.Ca
     assert lesson05.check_doubling_layer(*settings) is False
     out = capsys.readouterr().out
     assert out.startswith("Not yet:") and hint in out
+    assert "multiple" not in out  # the rule is for the learner to find (exercise 4)

@@ -8,13 +8,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import math
+
 import torch
 import torch.nn.functional as F
 
 from segedu.analysis.upsampling import bed_of_nails, checkerboard_pattern, nearest_upsample
-from segedu.course.exercises._verdict import check_cases, right, wrong
+from segedu.course.exercises._verdict import call_answer, check_cases, right, wrong
 
 __all__ = [
+    "check_aliased_period",
     "check_bed_of_nails",
     "check_checkerboard_free_kernel_sizes",
     "check_doubling_layer",
@@ -22,47 +25,163 @@ __all__ = [
 ]
 
 
-def _torch_output_size(size: int, kernel_size: int, stride: int, padding: int) -> int:
+def _aliased_period(period: float, step: int) -> float:
+    """Period, in original pixels, that stripes of ``period`` pixels show after keeping every ``step``-th pixel.
+
+    The kept samples see ``step / period`` cycles each; a pixel grid cannot tell that from the
+    nearest whole number of cycles, so what remains is the distance to it. Returns ``inf`` when
+    the stripes come out flat (the kept samples all fall on the same phase).
+    """
+    cycles_per_sample = step / period
+    remaining = abs(cycles_per_sample - round(cycles_per_sample))
+    return math.inf if remaining < 1e-9 else step / remaining
+
+
+def check_aliased_period(answer: Any, *, period: int = 5, step: int = 4) -> bool:
+    """Check a prediction of the period that ``period``-pixel stripes show after keeping every ``step``-th pixel.
+
+    Args:
+        answer: The learner's period, in original pixels.
+        period: Period of the input stripes, in pixels.
+        step: Every ``step``-th pixel is kept.
+    """
+    if answer is None or answer is ...:
+        return wrong("replace the `...` with your prediction: a period in original pixels.")
+    if isinstance(answer, bool) or not isinstance(answer, (int, float)):
+        return wrong(f"give a number of original pixels; got {answer!r}.")
+    expected = _aliased_period(period, step)
+    shortest = 2 * step
+    if abs(answer - expected) < 0.5:
+        return right(
+            f"{expected:g} pixels: the kept columns see {step}/{period} of a cycle each, which the coarse "
+            f"grid cannot tell from {round(step / period)} cycle minus {abs(step / period - round(step / period)):g}, "
+            "so the stripes come out wider and just as strong."
+        )
+    walk = (
+        f"write down the brightness cos(2 pi column / {period}) at the kept columns 0, {step}, "
+        f"{2 * step}, {3 * step}, ... and count how many original pixels pass before it repeats."
+    )
+    if abs(answer - period) < 0.5:
+        return wrong(
+            f"that is the input's period. Stripes of period {period} are finer than the {shortest}-pixel "
+            f"limit of a grid that keeps every {step}th pixel, so they cannot come out unchanged: {walk}"
+        )
+    if abs(answer - _aliased_period(3, step)) < 0.5 and period != 3:
+        return wrong(f"that is what period-3 stripes became in section 3; these are period {period}: {walk}")
+    if abs(answer - shortest) < 0.5:
+        return wrong(
+            f"{shortest} pixels is the Nyquist limit of the coarse grid, not the period these stripes "
+            f"turn into: {walk}"
+        )
+    if answer < shortest:
+        return wrong(
+            f"no pattern on the coarse grid repeats faster than every {shortest} original pixels "
+            f"(2 kept pixels), so the alias is coarser than that: {walk}"
+        )
+    return wrong(walk[0].upper() + walk[1:])
+
+
+def _torch_output_size(size: int, kernel_size: int, stride: int, padding: int, output_padding: int) -> int:
     """The output side PyTorch's transposed convolution really produces."""
     weight = torch.zeros(1, 1, kernel_size, kernel_size)
-    output = F.conv_transpose2d(torch.zeros(1, 1, size, size), weight, stride=stride, padding=padding)
+    output = F.conv_transpose2d(
+        torch.zeros(1, 1, size, size), weight, stride=stride, padding=padding, output_padding=output_padding
+    )
     return output.shape[-1]
 
 
-# Cases where the output has at least one pixel: (size, kernel_size, stride, padding).
+# Cases where the output has at least one pixel: (size, kernel_size, stride, padding, output_padding).
+# PyTorch allows output_padding only below the stride.
 _SIZE_CASES = [
-    (size, kernel_size, stride, padding)
+    (size, kernel_size, stride, padding, output_padding)
     for size in (1, 3, 4, 7)
     for kernel_size in (1, 2, 3, 4, 5)
     for stride in (1, 2, 3)
     for padding in (0, 1, 2)
-    if (size - 1) * stride + kernel_size - 2 * padding >= 1
+    for output_padding in range(stride)
+    if (size - 1) * stride + kernel_size - 2 * padding + output_padding >= 1
 ]
 
 
-def check_transposed_output_size(function: Callable[[int, int, int, int], int]) -> bool:
-    """Check ``function(size, kernel_size, stride, padding)`` against PyTorch's output sizes."""
+_MEASURE = (
+    "run F.conv_transpose2d on a zero image with the other settings fixed and this one at 0, 1 and 2 "
+    "(output_padding must stay below the stride, so use stride 3), and see how the output side changes."
+)
+
+# Formulas learners often write, each with the hint it deserves; the hints explain, they do not give the formula.
+_KNOWN_SIZE_MISTAKES: list[tuple[Callable[[int, int, int, int, int], int], str]] = [
+    (
+        lambda size, kernel_size, stride, padding, output_padding: (size - 1) * stride + kernel_size,
+        f"your function ignores padding and output_padding: {_MEASURE}",
+    ),
+    (
+        lambda size, kernel_size, stride, padding, output_padding: (size - 1) * stride + kernel_size + output_padding,
+        f"your function ignores padding. In a transposed convolution padding does not add rows: {_MEASURE}",
+    ),
+    (
+        lambda size, kernel_size, stride, padding, output_padding: (size - 1) * stride - 2 * padding + kernel_size,
+        f"your function ignores output_padding: {_MEASURE}",
+    ),
+    (
+        lambda size, kernel_size, stride, padding, output_padding: (
+            (size - 1) * stride + 2 * padding + kernel_size + output_padding
+        ),
+        f"padding makes a transposed convolution's output smaller, not larger: {_MEASURE}",
+    ),
+    (
+        lambda size, kernel_size, stride, padding, output_padding: (
+            (size - 1) * stride - padding + kernel_size + output_padding
+        ),
+        f"padding changes the side, but not by `padding`: it acts at both ends of the side ({_MEASURE})",
+    ),
+    (
+        lambda size, kernel_size, stride, padding, output_padding: (size + 2 * padding - kernel_size) // stride + 1,
+        "that is the size formula of an ordinary convolution, which shrinks; the transposed one goes the "
+        "other way: stamps land `stride` apart and each is `kernel_size` wide.",
+    ),
+]
+
+
+def check_transposed_output_size(function: Callable[[int, int, int, int, int], int]) -> bool:
+    """Check ``function(size, kernel_size, stride, padding, output_padding)`` against PyTorch's output sizes.
+
+    A function that agrees everywhere with a common wrong formula (padding ignored, an ordinary
+    convolution's formula, ...) gets that mistake's hint; any other wrong function gets the first
+    case where it differs from PyTorch.
+    """
+    answers = []
+    for case in _SIZE_CASES:
+        found, problem = call_answer(function, *case)
+        if problem is not None:
+            break  # check_cases reports it
+        answers.append(found)
+    else:
+        for formula, hint in _KNOWN_SIZE_MISTAKES:
+            if answers != [_torch_output_size(*case) for case in _SIZE_CASES] and all(
+                found == formula(*case) for found, case in zip(answers, _SIZE_CASES)
+            ):
+                return wrong(hint)
     return check_cases(
         function,
         _SIZE_CASES,
         _output_size_mistake,
-        success="output = (size - 1) * stride - 2 * padding + kernel_size, as PyTorch computes it.",
+        success=(
+            "output = (size - 1) * stride - 2 * padding + kernel_size + output_padding, as PyTorch computes it."
+        ),
         returns="a whole number",
     )
 
 
-def _output_size_mistake(found: Any, size: int, kernel_size: int, stride: int, padding: int) -> str | None:
-    expected = _torch_output_size(size, kernel_size, stride, padding)
+def _output_size_mistake(
+    found: Any, size: int, kernel_size: int, stride: int, padding: int, output_padding: int
+) -> str | None:
+    expected = _torch_output_size(size, kernel_size, stride, padding, output_padding)
     if found == expected:
         return None
-    if found == (size - 1) * stride + kernel_size:
-        return "padding is missing: a transposed convolution crops `padding` rows from both sides."
-    if found == (size + 2 * padding - kernel_size) // stride + 1:
-        return (
-            "that is the size formula of an ordinary convolution, which shrinks; the transposed "
-            "one goes the other way: stamps land `stride` apart and each is `kernel_size` wide."
-        )
-    case = f"size={size}, kernel_size={kernel_size}, stride={stride}, padding={padding}"
+    case = (
+        f"size={size}, kernel_size={kernel_size}, stride={stride}, padding={padding}, "
+        f"output_padding={output_padding}"
+    )
     return f"for {case} PyTorch gives {expected}, your function gives {found!r}."
 
 
@@ -96,8 +215,9 @@ def _bed_of_nails_mistake(found: Any, x: torch.Tensor, scale: int) -> str | None
     if torch.equal((found != 0), (expected != 0)):
         return "the nails are in the right places but hold wrong values: copy x there unchanged."
     return (
-        "put input pixel (i, j) at output pixel (i * scale, j * scale), the top-left corner "
-        "of its block, and zeros everywhere else (try slicing with ::scale)."
+        "the nails are not where bed_of_nails puts them: each belongs at the top-left corner of its "
+        "scale x scale block, with zeros everywhere else. Compare your output with bed_of_nails on a "
+        "small x to see which pixels differ."
     )
 
 
@@ -177,8 +297,9 @@ def check_doubling_layer(kernel_size: int, padding: int, output_padding: int = 0
             )
     if not _even_overlap(kernel_size, 2):
         return wrong(
-            f"the size doubles, but kernel size {kernel_size} overlaps unevenly with stride 2, "
-            "which invites checkerboard artefacts; pick a kernel size that is a multiple of the stride."
+            f"the size doubles, but with kernel size {kernel_size} and stride 2 the stamps overlap unevenly "
+            "(section 7), which invites checkerboard artefacts; choose a kernel size whose stamps overlap "
+            "evenly, then solve for padding and output_padding."
         )
     return right(
         f"kernel_size={kernel_size}, padding={padding}, output_padding={output_padding} "
