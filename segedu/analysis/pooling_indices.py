@@ -12,7 +12,10 @@ value back there (``nn.MaxUnpool2d``), zeros elsewhere, and convolutions fill th
   every encoder stage, next to the bytes a U-Net-style skip (the whole float32 map before
   pooling) would keep and the 2 bits per window the SegNet paper says suffice;
   :func:`index_memory_formula` gives the same numbers without running the model;
-- :func:`zero_fraction` measures how sparse a map is.
+- :func:`zero_fraction` measures how sparse a map is;
+- :func:`with_unpooling` copies a SegNet and swaps its max-unpooling for a rule that ignores the
+  indices (``"top_left"``: the same sparse map, every value at its window's top-left corner;
+  ``"nearest"``: every value copied into its whole window), to measure what the positions are worth.
 """
 
 from __future__ import annotations
@@ -20,20 +23,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import copy
+
 import torch
 from torch import Tensor, nn
 
 from segedu.analysis.hooks import recording
+from segedu.analysis.upsampling import bed_of_nails, nearest_upsample
 from segedu.models.segnet import SegNet
 
 __all__ = [
     "INDEX_BITS_PER_WINDOW",
+    "UNPOOLING_RULES",
+    "IndexFreeUnpool",
     "SegNetTrace",
     "StageMemory",
     "index_memory",
     "index_memory_formula",
     "trace_segnet",
     "window_position",
+    "with_unpooling",
     "zero_fraction",
 ]
 
@@ -191,14 +200,23 @@ def index_memory(model: nn.Module, input_shape: Sequence[int]) -> list[StageMemo
     return rows
 
 
-def index_memory_formula(channels: Sequence[int], input_shape: Sequence[int]) -> list[StageMemory]:
+def index_memory_formula(
+    channels: Sequence[int], input_shape: Sequence[int], *, ceil_mode: bool = False
+) -> list[StageMemory]:
     """The numbers of :func:`index_memory`, computed from the shapes alone (no forward pass).
+
+    Two ways to pool a side that is not a multiple of 2 at every stage:
+
+    - ``ceil_mode=False`` (segedu's :class:`~segedu.models.SegNet`): H and W are first padded up
+      to a multiple of ``2**len(channels)``, so every pool halves an even side;
+    - ``ceil_mode=True`` (the paper's Caffe model): no padding; a pool of an odd side keeps a
+      last, partial window (``nn.MaxPool2d(2, ceil_mode=True)``: 45 rows pool to 23).
 
     Args:
         channels: Width of every encoder stage, stage 1 first, e.g. ``[64, 128, 256, 512, 512]``
             for the paper's SegNet (see :func:`segedu.models.blocks.vgg16_stages`).
-        input_shape: ``(B, C_in, H, W)``; H and W are padded up to a multiple of
-            ``2**len(channels)`` as SegNet does.
+        input_shape: ``(B, C_in, H, W)``.
+        ceil_mode: Pool with partial windows instead of padding first (see above).
 
     Returns:
         One :class:`StageMemory` per stage; int64 indices (8 bytes), float32 maps (4 bytes).
@@ -208,11 +226,13 @@ def index_memory_formula(channels: Sequence[int], input_shape: Sequence[int]) ->
     if not channels:
         raise ValueError("channels must list at least one stage width")
     batch, _, height, width = (int(value) for value in input_shape)
-    multiple = 2 ** len(channels)
-    height, width = -(-height // multiple) * multiple, -(-width // multiple) * multiple  # padded
+    if not ceil_mode:
+        multiple = 2 ** len(channels)
+        height, width = -(-height // multiple) * multiple, -(-width // multiple) * multiple  # padded
     rows = []
     for number, stage_channels in enumerate(channels, start=1):
-        windows = batch * stage_channels * (height // 2) * (width // 2)  # one index per pooled value
+        pooled_height, pooled_width = -(-height // 2), -(-width // 2)  # exact halves once padded
+        windows = batch * stage_channels * pooled_height * pooled_width  # one index per pooled value
         rows.append(StageMemory(
             stage=f"stage{number}",
             feature_shape=(batch, stage_channels, height, width),
@@ -220,5 +240,65 @@ def index_memory_formula(channels: Sequence[int], input_shape: Sequence[int]) ->
             feature_bytes=batch * stage_channels * height * width * 4,
             two_bit_bytes=_two_bit_bytes(windows),
         ))
-        height, width = height // 2, width // 2
+        height, width = pooled_height, pooled_width
     return rows
+
+
+# ----------------------------------------------------------------------------------------------
+# Unpooling without the indices: what are the positions worth?
+# ----------------------------------------------------------------------------------------------
+
+UNPOOLING_RULES = ("indices", "top_left", "nearest")
+
+
+class IndexFreeUnpool(nn.Module):
+    """A drop-in for ``nn.MaxUnpool2d(2)`` that receives the indices and ignores them.
+
+    ``"top_left"`` puts every value at the top-left corner of its 2x2 window (a bed of nails: as
+    sparse as max-unpooling, but at the wrong place wherever the maximum was elsewhere);
+    ``"nearest"`` copies every value into its whole window (dense, no position at all).
+
+    Shape:
+        (B, C, H, W) values and indices -> (B, C, 2H, 2W)
+    """
+
+    def __init__(self, rule: str) -> None:
+        super().__init__()
+        if rule not in UNPOOLING_RULES[1:]:
+            raise ValueError(f"rule must be one of {UNPOOLING_RULES[1:]}; got {rule!r}")
+        self.rule = rule
+
+    def extra_repr(self) -> str:
+        return f"rule={self.rule!r}"
+
+    def forward(self, x: Tensor, indices: Tensor) -> Tensor:
+        if self.rule == "top_left":
+            return bed_of_nails(x, 2)  # (B, C, 2H, 2W), one value per window, always top-left
+        return nearest_upsample(x, 2)  # (B, C, 2H, 2W), every value four times
+
+
+def with_unpooling(model: nn.Module, rule: str, *, stages: Sequence[str] | None = None) -> SegNet:
+    """A copy of a SegNet whose decoder unpools by ``rule``; ``model`` itself is left unchanged.
+
+    Args:
+        model: A :class:`~segedu.models.SegNet` (trained or not).
+        rule: ``"indices"`` (max-unpooling, SegNet itself), ``"top_left"`` or ``"nearest"``
+            (see :class:`IndexFreeUnpool`).
+        stages: Decoder stages to change, e.g. ``["stage1"]``; ``None`` changes all of them.
+
+    Returns:
+        A deep copy with those decoder stages' ``unpool`` replaced (the same weights, so a trained
+        model can be scored with the wrong positions; or train the copy from scratch).
+    """
+    _check_segnet(model)
+    if rule not in UNPOOLING_RULES:
+        raise ValueError(f"rule must be one of {UNPOOLING_RULES}; got {rule!r}")
+    names = list(model.decoder) if stages is None else list(stages)
+    unknown = [name for name in names if name not in model.decoder]
+    if unknown:
+        raise ValueError(f"stages must be among {sorted(model.decoder)}; got {unknown}")
+    copied = copy.deepcopy(model)
+    if rule != "indices":
+        for name in names:
+            copied.decoder[name].unpool = IndexFreeUnpool(rule)
+    return copied

@@ -8,12 +8,15 @@ import torch.nn.functional as F
 
 from segedu.models import SegNet, UNet
 from segedu.analysis.pooling_indices import (
+    IndexFreeUnpool,
     index_memory,
     index_memory_formula,
     trace_segnet,
     window_position,
+    with_unpooling,
     zero_fraction,
 )
+from segedu.analysis.upsampling import bed_of_nails, nearest_upsample
 
 
 def test_window_position_matches_a_loop_over_windows() -> None:
@@ -103,3 +106,54 @@ def test_other_models_and_bad_shapes_are_refused() -> None:
         index_memory(UNet(3, 2, base_channels=4), (1, 3, 32, 32))
     with pytest.raises(ValueError, match=r"input_shape must be \(B, C_in, H, W\)"):
         index_memory_formula([8], (3, 32, 32))
+
+
+@pytest.mark.parametrize("input_shape", [(1, 3, 360, 480), (2, 3, 45, 61), (1, 3, 8, 8)])
+def test_ceil_mode_formula_follows_max_pool_with_partial_windows(input_shape: tuple[int, ...]) -> None:
+    widths = [2, 3, 4]
+    rows = index_memory_formula(widths, input_shape, ceil_mode=True)
+    features = torch.zeros(input_shape[0], 1, *input_shape[2:])
+    for row, width in zip(rows, widths):
+        assert row.feature_shape == (input_shape[0], width, *features.shape[2:])
+        features, indices = F.max_pool2d(features, 2, ceil_mode=True, return_indices=True)
+        assert row.index_bytes == indices.numel() * width * 8
+        assert row.feature_bytes == input_shape[0] * width * row.feature_shape[2] * row.feature_shape[3] * 4
+    padded = index_memory_formula(widths, input_shape)
+    assert sum(row.index_bytes for row in rows) <= sum(row.index_bytes for row in padded)
+
+
+def test_with_unpooling_swaps_only_the_unpooling(small_segnet: SegNet) -> None:
+    images = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(3))
+    small_segnet.eval()
+    same = with_unpooling(small_segnet, "indices")
+    assert same is not small_segnet
+    with torch.no_grad():
+        torch.testing.assert_close(same(images), small_segnet(images))
+    for rule, reference in (("top_left", bed_of_nails), ("nearest", nearest_upsample)):
+        changed = with_unpooling(small_segnet, rule)
+        assert isinstance(small_segnet.decoder["stage1"].unpool, torch.nn.MaxUnpool2d)  # original untouched
+        unpool = changed.decoder["stage2"].unpool
+        assert isinstance(unpool, IndexFreeUnpool) and rule in repr(unpool)
+        x = torch.randn(2, 4, 3, 5)
+        _, indices = F.max_pool2d(torch.randn(2, 4, 6, 10), 2, return_indices=True)
+        torch.testing.assert_close(unpool(x, indices), reference(x, 2))
+        with torch.no_grad():
+            assert not torch.allclose(changed(images), small_segnet(images))
+    assert zero_fraction(IndexFreeUnpool("top_left")(torch.ones(1, 1, 2, 2), None)) == 0.75
+
+
+def test_with_unpooling_rejects_unknown_rules_and_models(small_segnet: SegNet) -> None:
+    with pytest.raises(ValueError, match="rule must be one of"):
+        with_unpooling(small_segnet, "bilinear")
+    with pytest.raises(ValueError, match="rule must be one of"):
+        IndexFreeUnpool("indices")
+    with pytest.raises(ValueError, match="must be a segedu.models.SegNet"):
+        with_unpooling(UNet(3, 2, base_channels=4), "top_left")
+
+
+def test_with_unpooling_can_change_one_stage(small_segnet: SegNet) -> None:
+    changed = with_unpooling(small_segnet, "top_left", stages=["stage1"])
+    assert isinstance(changed.decoder["stage1"].unpool, IndexFreeUnpool)
+    assert isinstance(changed.decoder["stage2"].unpool, torch.nn.MaxUnpool2d)
+    with pytest.raises(ValueError, match="stages must be among"):
+        with_unpooling(small_segnet, "top_left", stages=["stage9"])

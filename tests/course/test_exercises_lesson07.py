@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from segedu.course.exercises.lesson07 import check_index_memory, check_max_unpool, check_zero_fraction
+from segedu.course.exercises.lesson07 import check_index_memory, check_max_unpool, check_unpooled_zero_fraction
 from segedu.analysis.upsampling import bed_of_nails, max_unpool, nearest_upsample
 
 
@@ -29,19 +29,19 @@ def _empty(*arguments: object) -> None:
     ...  # the notebook's stub: its body is `...`, so it returns None
 
 
-# --- zero fraction ----------------------------------------------------------------------------
+# --- zero fraction after unpooling -------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     "answer",
     [
-        lambda x: (x == 0).float().mean().item(),
-        lambda x: float((x == 0).sum()) / x.numel(),
-        lambda x: (x == 0).double().mean(),  # a 0-d tensor is fine too
+        lambda r: 0.75 + r / 4,
+        lambda r: 1 - (1 - r) / 4,
+        lambda r: torch.tensor(3 + r) / 4,  # a 0-d tensor is fine too
     ],
 )
-def test_zero_fraction_accepts_right_answers(answer: Callable, capsys: pytest.CaptureFixture[str]) -> None:
-    correct, printed = _run(check_zero_fraction, answer, capsys)
+def test_unpooled_zero_fraction_accepts_right_answers(answer: Callable, capsys: pytest.CaptureFixture[str]) -> None:
+    correct, printed = _run(check_unpooled_zero_fraction, answer, capsys)
     assert correct and printed.startswith("Correct!")
 
 
@@ -51,15 +51,16 @@ def test_zero_fraction_accepts_right_answers(answer: Callable, capsys: pytest.Ca
         (_stub, "NotImplementedError"),
         (_placeholder, "replace the `...`"),
         (_empty, "returns nothing yet"),
-        (lambda x: (x != 0).float().mean().item(), "fraction of nonzero entries"),
-        (lambda x: int((x == 0).sum()), "divide by the number of entries"),
-        (lambda x: (x <= 0).float().mean().item(), "negative values are not zeros"),
-        (lambda x: 0.75, "the fraction of zeros is"),
-        (lambda x: "many", "return one number"),
+        (lambda r: 0.75, "already 0 before unpooling"),
+        (lambda r: r, "4 times larger"),
+        (lambda r: (1 - r) / 4, "nonzero entries"),
+        (lambda r: 0.75 * r + 0.25, "one position in four"),
+        (lambda r: 0.5, "the measured fraction of zeros"),
+        (lambda r: "most", "return one number"),
     ],
 )
-def test_zero_fraction_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    correct, printed = _run(check_zero_fraction, answer, capsys)
+def test_unpooled_zero_fraction_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    correct, printed = _run(check_unpooled_zero_fraction, answer, capsys)
     assert not correct and printed.startswith("Not yet:") and hint in printed
 
 

@@ -14,44 +14,58 @@ import torch.nn.functional as F
 from segedu.analysis.upsampling import bed_of_nails, nearest_upsample
 from segedu.course.exercises._verdict import check_cases
 
-__all__ = ["check_index_memory", "check_max_unpool", "check_zero_fraction"]
+__all__ = ["check_index_memory", "check_max_unpool", "check_unpooled_zero_fraction"]
 
 
-def _zero_fraction_cases() -> list[torch.Tensor]:
-    """Dense, sparse, all-zero and signed tensors of different shapes."""
-    generator = torch.Generator().manual_seed(7)
-    dense = torch.rand(2, 3, 4, 4, generator=generator) + 0.1  # no zeros
-    pooled, indices = F.max_pool2d(torch.randn(1, 4, 6, 8, generator=generator), 2, return_indices=True)
-    sparse = F.max_unpool2d(pooled, indices, 2)  # at least 3/4 zeros, negatives too
-    relu = torch.relu(torch.randn(5, 7, generator=generator))
-    return [dense, sparse, relu, torch.zeros(3, 3)]
+_INPUT_ZERO_FRACTIONS = (0.3, 0.0, 0.5, 0.8, 1.0)
 
 
-def check_zero_fraction(function: Callable[[torch.Tensor], Any]) -> bool:
-    """Check ``function(x) -> float``: the fraction of entries of ``x`` that are exactly zero."""
+def _unpooled_zero_fraction_measured(input_zero_fraction: float) -> float:
+    """Unpool a real 2x2-pooled map whose values are 0 in the given fraction; count its zeros."""
+    generator = torch.Generator().manual_seed(11)
+    before = torch.randn(2, 5, 8, 8, generator=generator)  # (B, C, H, W) before pooling
+    _, indices = F.max_pool2d(before, 2, return_indices=True)  # (2, 5, 4, 4): 160 windows
+    values = torch.rand(indices.shape, generator=generator) + 0.5  # positive: no accidental zeros
+    zeroed = torch.randperm(values.numel(), generator=generator)[: round(input_zero_fraction * values.numel())]
+    values.view(-1)[zeroed] = 0.0  # ReLU zeros in the map that gets unpooled
+    unpooled = F.max_unpool2d(values, indices, 2)  # (2, 5, 8, 8)
+    return float((unpooled == 0).sum()) / unpooled.numel()
+
+
+def check_unpooled_zero_fraction(function: Callable[[float], Any]) -> bool:
+    """Check ``function(r) -> float``: the zero fraction after 2x2 max-unpooling a map with ``r`` zeros.
+
+    The reference is measured: real maps with a known fraction of zeros are unpooled with
+    ``F.max_unpool2d`` and their zeros counted.
+    """
     return check_cases(
         function,
-        [(x,) for x in _zero_fraction_cases()],
-        _zero_fraction_mistake,
-        success="(x == 0) counted and divided by x.numel().",
+        [(fraction,) for fraction in _INPUT_ZERO_FRACTIONS],
+        _unpooled_zero_fraction_mistake,
+        success="three of every four positions are empty, and the fourth is 0 whenever the value itself was.",
     )
 
 
-def _zero_fraction_mistake(found: Any, x: torch.Tensor) -> str | None:
-    expected = float((x == 0).sum()) / x.numel()
+def _unpooled_zero_fraction_mistake(found: Any, input_zero_fraction: float) -> str | None:
+    expected = _unpooled_zero_fraction_measured(input_zero_fraction)
     try:
         value = float(found)
     except (TypeError, ValueError):
         return f"return one number between 0 and 1; got {type(found).__name__}."
     if abs(value - expected) < 1e-6:
         return None
+    r = input_zero_fraction
+    if abs(value - 0.75) < 1e-6:
+        return (f"with r = {r} you still say 0.75: a value that was already 0 before unpooling is also 0 "
+                "after it, at its remembered position.")
+    if abs(value - r) < 1e-6:
+        return "the unpooled map is 4 times larger than the pooled one: where do the other 3 positions of a window go?"
     if abs(value - (1 - expected)) < 1e-6:
-        return "that is the fraction of nonzero entries: count the entries equal to 0 instead."
-    if abs(value - float((x == 0).sum())) < 1e-6:
-        return "that is the number of zeros; divide by the number of entries, x.numel()."
-    if abs(value - float((x <= 0).sum()) / x.numel()) < 1e-6:
-        return "negative values are not zeros: compare with == 0, not <= 0."
-    return f"for a tensor of shape {tuple(x.shape)} the fraction of zeros is {expected:.3f}; you gave {value:.3f}."
+        return "that is the fraction of nonzero entries: the question asks for the zeros."
+    if abs(value - (0.75 * r + 0.25)) < 1e-6 or abs(value - 0.75 * r) < 1e-6:
+        return "only one position in four receives a value: which share of the map does r apply to?"
+    return (f"when a fraction r = {r} of the unpooled values are 0, the measured fraction of zeros after "
+            f"unpooling is {expected:.3f}; you gave {value:.3f}. Count per 2x2 window.")
 
 
 _MEMORY_CASES = [(64, 64, 64), (512, 24, 30), (3, 2, 2), (128, 96, 120)]

@@ -77,7 +77,9 @@ def check_band_mean_iou(function: Callable[[torch.Tensor, torch.Tensor, int, int
     """Check ``function(pred, target, width, num_classes) -> float``: mean IoU of the band pixels.
 
     The band is :func:`segedu.training.metrics.boundary_band` ``(target, width)``; target pixels equal to 255
-    are not scored; classes with no pixel in the band's target or prediction are left out (NaN).
+    are not scored. A class with no pixel in the band's target *and* none in its prediction has no IoU
+    (0 / 0, NaN) and is left out of the mean; a class predicted in the band but absent from its target
+    scores 0 and counts.
     """
     return check_cases(
         function,
@@ -103,7 +105,8 @@ def _band_mean_iou_mistake(
     if abs(value - _mean_iou(pred, target, num_classes, ~band)) < 1e-6:
         return "that is the interior (~band): keep the pixels where boundary_band(...) is True."
     if abs(value - _absent_as_zero(pred, target, width, num_classes)) < 1e-6:
-        return "a class absent from the band has no IoU (NaN): average with torch.nanmean, not as a 0."
+        return ("a class with no pixel in the band's truth and none in its prediction has no IoU (NaN): leave it "
+                "out of the mean (torch.nanmean), do not count it as a 0.")
     if abs(value - _ignored_in_union(pred, target, width, num_classes)) < 1e-6:
         return "pixels whose target is 255 are not scored: leave them out of every union (ignore_index=255)."
     return (
