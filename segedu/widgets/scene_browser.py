@@ -20,7 +20,9 @@ def scene_browser(dataset: Any, *, index: int = 0, scale: int = 4) -> WidgetPane
         scale: Display enlargement of each pixel.
 
     Returns:
-        A panel with the control ``"index"`` and the images ``"image"``, ``"mask"``, ``"overlay"``.
+        A panel with the control ``"index"``, the images ``"image"``, ``"mask"``, ``"overlay"``, and
+        ``state`` with ``index`` and ``mask_classes``: the sorted class numbers found in the mask,
+        background (0) included (unlike the "classes present" of multi-label classification).
     """
     import ipywidgets as widgets
 
@@ -42,8 +44,8 @@ def scene_browser(dataset: Any, *, index: int = 0, scale: int = 4) -> WidgetPane
         views["overlay"].value = array_to_png(overlay(image, mask), scale=scale)
         present = sorted({int(value) for value in np.unique(np.asarray(mask))})
         names = [dataset.class_names[value] for value in present if value < len(dataset.class_names)]
-        caption.value = f"scene {slider.value}: classes present = {', '.join(names)}"
-        panel.state.update(index=slider.value, classes_present=present)
+        caption.value = f"scene {slider.value}: classes in the mask (background included) = {', '.join(names)}"
+        panel.state.update(index=slider.value, mask_classes=present)
 
     slider.observe(show, names="value")
     show()

@@ -57,7 +57,8 @@ def score_explorer(
         ``"bar:<class name>"``; images ``"scene"``, ``"truth"``, ``"prediction"``, ``"loss"``;
         and ``state`` with ``predicted_class``, ``true_class``, ``probabilities`` (centre
         pixel), ``pixel_loss`` (centre pixel, ``None`` if it is ignored), ``loss`` (mean over
-        labelled pixels), ``accuracy``, ``prediction`` ((H, W) tensor), ``temperature``,
+        labelled pixels), ``labelled_accuracy`` (share of the labelled pixels predicted right;
+        ignored pixels are not counted), ``prediction`` ((H, W) tensor), ``temperature``,
         ``boosts``.
 
     Shape:
@@ -149,7 +150,7 @@ def score_explorer(
         prediction = tempered.argmax(dim=0)  # (H, W)
         loss = float(pixel_cross_entropy(tempered[None], truth[None]))
         correct = (prediction == truth) & labelled
-        accuracy = float(correct.sum()) / max(int(labelled.sum()), 1)
+        labelled_accuracy = float(correct.sum()) / max(int(labelled.sum()), 1)  # ignored pixels not counted
 
         probabilities = log_probabilities[:, centre_row, centre_column].exp()  # (K,)
         true_class = int(truth[centre_row, centre_column])
@@ -177,7 +178,7 @@ def score_explorer(
             )
         caption.value = (
             f"Centre pixel ({centre_row}, {centre_column}): {pixel_text}<br>"
-            f"Whole image: mean loss {loss:.3f}, pixel accuracy {100 * accuracy:.1f}%"
+            f"Whole image: mean loss {loss:.3f}, accuracy on labelled pixels {100 * labelled_accuracy:.1f}%"
         )
         panel.state.update(
             row=centre_row,
@@ -189,7 +190,7 @@ def score_explorer(
             probabilities=probabilities.tolist(),
             pixel_loss=pixel_loss,
             loss=loss,
-            accuracy=accuracy,
+            labelled_accuracy=labelled_accuracy,
             prediction=prediction,
         )
 

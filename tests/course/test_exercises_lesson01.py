@@ -8,7 +8,10 @@ import numpy as np
 import pytest
 import torch
 
+from segedu.datasets import ShapesScenes
 from segedu.course.exercises.lesson01 import (
+    background_everywhere_accuracy,
+    check_background_accuracy_prediction,
     check_classes_present,
     check_pixel_counts,
     check_semantic_from_instances,
@@ -26,6 +29,55 @@ def _stub(*arguments: object) -> object:
 
 def _placeholder(*arguments: object) -> object:
     return ...
+
+
+# --- predict, then run: the accuracy of "background everywhere" --------------------------------
+
+
+def _scenes_with_ignored_pixels() -> list[tuple[torch.Tensor, torch.Tensor]]:
+    scenes = ShapesScenes("val", length=5, size=32, seed=3)
+    items = [scenes[index] for index in range(len(scenes))]
+    image, mask = items[0]
+    mask = mask.clone()
+    mask[:4] = 255  # unlabelled rows are not counted
+    items[0] = (image, mask)
+    return items
+
+
+def test_background_accuracy_is_the_background_share_of_labelled_pixels() -> None:
+    items = _scenes_with_ignored_pixels()
+    masks = torch.stack([mask for _, mask in items])
+    expected = 100 * int((masks == 0).sum()) / int((masks != 255).sum())
+    assert background_everywhere_accuracy(items) == pytest.approx(expected)
+
+
+def test_background_prediction_accepts_a_close_guess(capsys: pytest.CaptureFixture[str]) -> None:
+    items = _scenes_with_ignored_pixels()
+    measured = background_everywhere_accuracy(items)
+    assert check_background_accuracy_prediction(round(measured) + 1, items) is True
+    out = capsys.readouterr().out
+    assert f"{measured:.1f}% of the pixels right" in out and "Correct!" in out
+
+
+@pytest.mark.parametrize(
+    ("guess", "hint"),
+    [
+        (..., "record your prediction first"),
+        (None, "record your prediction first"),
+        ("most", "record one number"),
+        (50, "is below the measurement"),
+        (100, "is above the measurement"),
+        ("fraction", "looks like a fraction"),
+    ],
+)
+def test_background_prediction_explains_a_miss(guess: object, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    items = _scenes_with_ignored_pixels()
+    measured = background_everywhere_accuracy(items)
+    if guess == "fraction":
+        guess = measured / 100
+    assert check_background_accuracy_prediction(guess, items) is False
+    out = capsys.readouterr().out
+    assert "Not yet:" in out and hint in out
 
 
 # --- classes present ------------------------------------------------------------------------
@@ -51,7 +103,7 @@ def test_classes_present_accepts_right_answers(answer: Callable, capsys: pytest.
         (_placeholder, "replace the `...`"),
         (lambda mask: torch.unique(mask).tolist(), "leave out background 0"),
         (lambda mask: [v for v in torch.unique(mask).tolist() if v != 0], "255 marks unlabelled"),
-        (lambda mask: [v for v in torch.unique(mask).tolist() if 0 < v < 3], "look at every distinct value"),
+        (lambda mask: [v for v in torch.unique(mask).tolist() if 0 < v < 3], "which values of the mask"),
         (lambda mask: "circle", "return class numbers"),
     ],
 )

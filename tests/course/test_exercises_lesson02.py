@@ -180,3 +180,11 @@ def test_logit_gradient_names_the_mistake(answer, hint, capsys) -> None:
     out = capsys.readouterr().out
     assert out.startswith("Not yet:")
     assert hint in out
+
+
+def test_hints_do_not_print_the_answer(capsys) -> None:
+    assert check_one_hot(_one_hot_stub) is False
+    assert check_pixel_cross_entropy(lambda scores, y: -torch.log(scores.exp()[y] / scores.exp().sum())) is False
+    out = capsys.readouterr().out
+    assert "labels == k" not in out
+    assert "logsumexp" not in out and "scores[true_class]" not in out

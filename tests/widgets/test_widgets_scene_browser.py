@@ -38,7 +38,8 @@ def test_slider_changes_state_and_images() -> None:
     assert panel.state["index"] == 4
     assert np.array_equal(_decode(panel.images["mask"].value), colorize(scenes[4][1]))
     expected = sorted(int(value) for value in np.unique(scenes[4][1].numpy()))
-    assert panel.state["classes_present"] == expected
+    assert panel.state["mask_classes"] == expected
+    assert expected[0] == 0  # background is listed too
 
 
 def test_bad_start_index_is_refused() -> None:

@@ -52,6 +52,19 @@ def test_initial_state_matches_torch(scene) -> None:
     assert np.array_equal(truth[20:, 16:], colorize(mask).repeat(2, 0).repeat(2, 1)[20:, 16:])
 
 
+def test_accuracy_counts_labelled_pixels_only(scene) -> None:
+    image, mask, scores = scene
+    labelled = mask != IGNORE_INDEX
+    scores = scores.clone()
+    scores[:, ~labelled] = 0.0
+    scores[1, ~labelled] = 5.0  # ignored pixels all predicted "circle": wrong against any class
+    panel = score_explorer(image, mask, scores, class_names=NAMES, row=2, column=3, size=1)
+    prediction = scores.argmax(0)
+    expected = float((prediction == mask)[labelled].float().mean())
+    assert panel.state["labelled_accuracy"] == pytest.approx(expected)
+    assert panel.state["labelled_accuracy"] > float((prediction == mask).float().mean())  # all-pixel accuracy is lower
+
+
 def test_boost_flips_the_square_and_raises_the_loss(scene) -> None:
     image, mask, scores = scene
     panel = score_explorer(image, mask, scores, class_names=NAMES, row=2, column=3, size=3, scale=2)

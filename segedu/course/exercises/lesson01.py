@@ -1,7 +1,9 @@
 """Checks for the exercises of lesson 01 (what semantic segmentation is).
 
 Each check calls the learner's function on a few scenes and edge cases, compares with a
-reference (a pixel loop or the dataset's own labels), prints a verdict and returns a bool.
+reference (a pixel loop or the dataset's own labels), prints a verdict and returns a bool. The
+first exercise is predict-then-run: the learner records a guess, the check measures the answer,
+prints it and explains a miss without giving the number away.
 """
 
 from __future__ import annotations
@@ -12,9 +14,15 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from segedu.course.exercises._verdict import check_cases
+from segedu.core.encoding import IGNORE_INDEX
+from segedu.course.exercises._verdict import check_cases, right, wrong
 
-__all__ = ["check_classes_present", "check_pixel_counts", "check_semantic_from_instances"]
+__all__ = [
+    "check_background_accuracy_prediction",
+    "check_classes_present",
+    "check_pixel_counts",
+    "check_semantic_from_instances",
+]
 
 
 def _scenes(count: int = 4) -> list[dict]:
@@ -30,6 +38,60 @@ def _as_int_set(values: Any) -> set[int] | None:
         return {int(value) for value in (values.flatten() if isinstance(values, Tensor) else values)}
     except (TypeError, ValueError):
         return None
+
+
+def background_everywhere_accuracy(dataset: Any) -> float:
+    """Pixel accuracy, in percent, of answering background (class 0) at every pixel of ``dataset``.
+
+    Args:
+        dataset: Any segedu dataset returning ``(image (C, H, W), mask (H, W))``; pixels labelled
+            ``IGNORE_INDEX`` are not counted.
+
+    Returns:
+        The percentage of labelled pixels whose true class is background.
+    """
+    masks = torch.stack([dataset[index][1] for index in range(len(dataset))])  # (N, H, W)
+    labelled = masks != IGNORE_INDEX  # (N, H, W) bool
+    return 100.0 * float((masks[labelled] == 0).float().mean())
+
+
+def check_background_accuracy_prediction(guess: Any, dataset: Any, *, tolerance: float = 2.0) -> bool:
+    """Check a prediction of the pixel accuracy of "background everywhere" on ``dataset``.
+
+    The check measures the accuracy, prints it, and accepts a guess within ``tolerance``
+    percentage points.
+
+    Args:
+        guess: The learner's prediction, a percentage (a number from 0 to 100).
+        dataset: The scenes to measure on, returning ``(image, mask)`` pairs.
+        tolerance: Largest accepted distance from the measured percentage, in points.
+
+    Returns:
+        Whether the guess was close enough.
+    """
+    if guess is ... or guess is None:
+        return wrong("record your prediction first: replace the `...` with a percentage, e.g. 50.")
+    try:
+        value = float(guess)
+    except (TypeError, ValueError):
+        return wrong(f"record one number, a percentage from 0 to 100; got {guess!r}.")
+    measured = background_everywhere_accuracy(dataset)
+    print(
+        f"'background everywhere' on these {len(dataset)} scenes: {measured:.1f}% of the pixels right, no object found"
+    )
+    if abs(value - measured) <= tolerance:
+        return right(
+            "it is right on every background pixel and wrong on every object pixel, so its accuracy is the "
+            "background's share of the pixels: a model that finds nothing still scores high."
+        )
+    if 0.0 <= value <= 1.0 and abs(100.0 * value - measured) <= tolerance:
+        return wrong(f"{value:g} looks like a fraction; record a percentage (from 0 to 100).")
+    direction = "below" if value < measured else "above"
+    return wrong(
+        f"your guess, {value:g}%, is {direction} the measurement. Which pixels does this model get right, "
+        "which does it get wrong, and what share of all pixels is each? The class shares printed earlier "
+        "in the lesson are enough to predict it."
+    )
 
 
 def check_classes_present(function: Callable[[Tensor], Iterable[int]]) -> bool:
@@ -65,7 +127,7 @@ def _classes_present_mistake(found: Any, mask: Tensor) -> str | None:
     if answer != expected:
         return (
             f"for a mask with classes {sorted(expected)} (plus background) you "
-            f"returned {sorted(answer)}; look at every distinct value in the mask."
+            f"returned {sorted(answer)}; which values of the mask did you miss or add?"
         )
     return None
 
@@ -103,12 +165,12 @@ def _pixel_counts_mistake(found: Any, mask: Tensor, num_classes: int) -> str | N
     if len(answer) != num_classes:
         return (
             f"return exactly num_classes = {num_classes} counts, one per class, with 0 "
-            f"for classes that do not appear; you returned {len(answer)} (try minlength=num_classes)."
+            f"for classes that do not appear; you returned {len(answer)}."
         )
     if sum(answer) != mask.numel():
         return f"the counts should add up to the number of pixels, {mask.numel()}; yours add up to {sum(answer)}."
     if answer != expected:
-        return f"expected {expected}, got {answer}; add 1 to counts[c] for every pixel of class c."
+        return f"expected {expected}, got {answer}: which classes differ, and by how much?"
     return None
 
 
@@ -144,6 +206,6 @@ def _semantic_mistake(found: Any, instances: Tensor, classes: dict[int, int], ma
         wrong_ids = sorted({int(value) for value in instances[found.long() != mask]})
         return (
             f"the pixels of instance ids {wrong_ids} got the wrong class; "
-            "every pixel with id k gets class classes[k]."
+            "compare what they got with the class that `classes` gives each id."
         )
     return None

@@ -1,4 +1,4 @@
-"""Checks for lesson 02 (one-hot outputs and argmax).
+"""Checks for lesson 02 (scores, argmax and the per-pixel loss).
 
 Each check calls the learner's function on small inputs, compares the result with segedu's or
 torch's own version (autograd for the gradient) and prints ``Correct! ...`` or ``Not yet: <hint>``,
@@ -320,7 +320,7 @@ def _one_hot_mistake(result: Tensor, expected: Tensor, labels: Tensor) -> str | 
     if torch.equal(result, expected):
         return None
     if not bool(result.any()):
-        return "your output is all zeros: make channel k equal to 1.0 where labels == k."
+        return "your output is all zeros: a labelled pixel's vector needs a 1 somewhere; does your loop write into it?"
     ignored = labels == IGNORE_INDEX  # (H, W)
     if bool(ignored.any()) and bool(result[:, ignored].any()):
         return "pixels labelled 255 (ignore) must be all-zero vectors: they belong to no class."
@@ -347,8 +347,10 @@ def _cross_entropy_mistake(
     shown = [round(score, 2) for score in scores.tolist()]
     if huge and not math.isfinite(value):
         return (
-            f"right for small scores, but for scores {shown} you got {value}: exp(1000) overflows. "
-            "Use torch.logsumexp(scores, 0) - scores[true_class] (it subtracts the maximum first)."
+            f"right for small scores, but for scores {shown} you got {value}: exp(1000) overflows "
+            "float32 (it becomes inf), so the probabilities come out as 0 or nan. The loss itself is an "
+            "ordinary number here; rewrite it so that no exp() ever sees a large positive score (what "
+            "can you subtract from every score without changing the softmax?)."
         )
     probability = float(scores.softmax(0)[true_class])
     if math.isclose(value, -expected, rel_tol=1e-4, abs_tol=1e-5):
