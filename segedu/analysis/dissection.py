@@ -6,13 +6,16 @@ replace the impression:
 - **Class IoU** (after *network dissection*, Bau et al., CVPR 2017): threshold channel k so that
   it is "on" on as many test pixels as class c occupies, and compute the IoU of that on-region
   with the class mask, over all test pixels at once (:func:`channel_class_iou`). A channel that
-  *is* the class mask scores 1; a channel that fires on two classes scores at most about half
-  for each. Bau et al. use one fixed threshold per channel (its top 0.5 % of values) and a
-  dataset of labelled concepts; segedu matches the threshold to each class's pixel share,
-  so that a perfect detector of any class can reach 1 on these small scenes.
-- **Silencing** (:func:`silence_channels`): set chosen channels of a layer's output to zero while
-  the model runs, and score the model per class. A channel whose loss hurts one class's IoU
-  much more than the others' carries that class's evidence.
+  *is* the class mask scores 1. A channel that fires evenly on two classes of n pixels each is on
+  at n of their 2n pixels, about n/2 in each class, so it scores about (n/2) / (3n/2) = 1/3 for
+  either (and 0 if its values there tie exactly, since tied values are off). Bau et al. use one
+  fixed threshold per channel (its top 0.5 % of values) and a dataset of labelled concepts;
+  segedu matches the threshold to each class's pixel share, so that a perfect detector of any
+  class can reach 1 on these small scenes.
+- **Silencing** (:func:`silence_channels`): set chosen channels of a layer's output to zero (or to
+  another fixed value, such as the channel's mean over a test set) while the model runs, and score
+  the model per class. A channel whose loss hurts one class's IoU much more than the others'
+  carries that class's evidence.
 
 Maps smaller than the masks are upsampled bilinearly to the mask size first, as in network dissection.
 
@@ -113,26 +116,35 @@ def channel_class_iou(activations: Tensor, masks: Tensor, num_classes: int) -> T
 
 
 @contextmanager
-def silence_channels(model: nn.Module, layer: str, channels: int | Sequence[int]) -> Iterator[None]:
-    """Inside the ``with`` block, the given channels of ``layer``'s output are zero.
+def silence_channels(
+    model: nn.Module, layer: str, channels: int | Sequence[int], *, value: float | Tensor = 0.0
+) -> Iterator[None]:
+    """Inside the ``with`` block, the given channels of ``layer``'s output are constant (zero by default).
 
     A forward hook replaces the output (the model's weights are untouched); it is removed on exit.
+    Zero is the usual choice ("zero ablation"); passing each channel's mean over a test set
+    ("mean ablation") removes only the channel's variation and keeps its average contribution.
 
     Args:
         model: Any model.
         layer: A qualified module name whose output is a ``(B, C, h, w)`` tensor.
         channels: One channel index or several.
+        value: The constant written into the chosen channels: one number for all of them, or a
+            ``(len(channels),)`` tensor with one value per chosen channel, in the same order.
     """
     modules = dict(model.named_modules())
     if layer not in modules or not layer:
         raise ValueError(f"model has no layer named {layer!r}")
     chosen = [channels] if isinstance(channels, int) else list(channels)
+    fill = torch.as_tensor(value, dtype=torch.float32).reshape(-1)  # (1,) or (len(chosen),)
+    if fill.numel() not in (1, len(chosen)):
+        raise ValueError(f"value must be one number or one per channel ({len(chosen)}); got {fill.numel()} values")
 
     def silence(module: Any, inputs: Any, output: Tensor) -> Tensor:
         if any(not 0 <= channel < output.shape[1] for channel in chosen):
             raise ValueError(f"channels {chosen} out of range for {layer!r} with {output.shape[1]} channels")
         output = output.clone()
-        output[:, chosen] = 0.0
+        output[:, chosen] = fill.to(output)[:, None, None].expand(len(chosen), *output.shape[-2:])
         return output
 
     handle = modules[layer].register_forward_hook(silence)

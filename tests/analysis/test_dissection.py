@@ -81,3 +81,33 @@ def test_silence_channels_zeroes_exactly_those_channels_and_then_lets_go() -> No
     with pytest.raises(ValueError, match="no layer"):
         with silence_channels(model, "9", 0):
             pass
+
+
+def test_a_channel_firing_evenly_on_two_classes_of_equal_size_scores_a_third_for_each() -> None:
+    masks = torch.zeros(1, 4, 8, dtype=torch.long)
+    masks[0, :, 4:6] = 1  # class 1: 8 pixels
+    masks[0, :, 6:] = 2  # class 2: 8 pixels
+    graded = torch.zeros(1, 4, 8)
+    graded[0, :, 4:] = torch.arange(16, 0, -1, dtype=torch.float32).reshape(4, 4)  # fires on both, no ties
+    flat = (masks > 0).float()  # fires on both with one value: every value ties
+    iou = channel_class_iou(torch.stack([graded, flat], dim=1), masks, num_classes=3)  # (2, 3)
+    # graded is on at its 8 largest values, the top two rows: 4 pixels of each class -> 4 / (8 + 8 - 4)
+    assert math.isclose(float(iou[0, 1]), 1 / 3, abs_tol=1e-6)
+    assert math.isclose(float(iou[0, 2]), 1 / 3, abs_tol=1e-6)
+    assert iou[1, 1] == 0.0 and iou[1, 2] == 0.0  # values tied at the threshold are off: on nowhere
+
+
+def test_silence_channels_can_write_each_channel_its_own_value() -> None:
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.Conv2d(4, 3, 1)).eval()
+    x = torch.rand(2, 2, 8, 8)
+    seen = {}
+    handle = model[1].register_forward_pre_hook(lambda module, args: seen.update(x=args[0]))
+    with torch.no_grad(), silence_channels(model, "0", [3, 1], value=torch.tensor([0.5, -2.0])):
+        model(x)
+    handle.remove()
+    assert bool((seen["x"][:, 3] == 0.5).all()) and bool((seen["x"][:, 1] == -2.0).all())
+    torch.testing.assert_close(seen["x"][:, [0, 2]], model[0](x)[:, [0, 2]])
+    with pytest.raises(ValueError, match="one per channel"):
+        with silence_channels(model, "0", [1, 3], value=torch.ones(3)):
+            pass

@@ -13,6 +13,7 @@ from segedu.course.exercises.lesson10 import (
     check_class_iou,
     check_conv_output_shapes,
     check_feature_map_shape,
+    check_silencing_prediction,
 )
 from segedu.models import get_model
 
@@ -135,10 +136,57 @@ def test_class_iou(capsys: pytest.CaptureFixture[str]) -> None:
         (_overlap_over_class_pixels, "divided the overlap"),
         (_per_scene, "over all N scenes at once"),
         (lambda maps, masks: torch.ones(2), "one number"),
-        (_stub, "NotImplementedError"),
+        (_stub, "raises NotImplementedError: replace that line"),
         (lambda maps, masks: ..., "replace the `...`"),
     ]:
         _expect(check_class_iou, answer, hint, capsys)
+
+
+class _LooksVersusNeeded(nn.Module):
+    """A two-class model whose up4 channel 0 looks exactly like class 1 but only channel 1 carries it.
+
+    Input channel 0 is the class-1 indicator, input channel 1 noise in [0, 1). up4 makes
+    channel 0 = indicator (IoU 1), channel 1 = indicator + noise (IoU below 1), channel 2 = noise;
+    outc scores class 1 as 10 * (channel 1 - channel 2) - 5 = 10 * indicator - 5.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.up4 = nn.Conv2d(2, 3, 1, bias=False)
+        self.outc = nn.Conv2d(3, 2, 1)
+        with torch.no_grad():
+            self.up4.weight.copy_(torch.tensor([[1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])[:, :, None, None])
+            self.outc.weight.zero_()
+            self.outc.weight[1, 1], self.outc.weight[1, 2] = 10.0, -10.0
+            self.outc.bias.copy_(torch.tensor([0.0, -5.0]))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.outc(self.up4(x))
+
+
+def _silencing_scenes() -> tuple[Tensor, Tensor]:
+    generator = torch.Generator().manual_seed(3)
+    masks = torch.zeros(4, 12, 12, dtype=torch.long)
+    masks[:, 3:8, 2:9] = 1
+    images = torch.stack([masks.float(), torch.rand(4, 12, 12, generator=generator)], dim=1)  # (4, 2, 12, 12)
+    return images, masks
+
+
+def test_silencing_prediction(capsys: pytest.CaptureFixture[str]) -> None:
+    model, (images, masks) = _LooksVersusNeeded().train(), _silencing_scenes()
+    assert check_silencing_prediction(1, model, images, masks) is True
+    output = capsys.readouterr().out
+    assert output.startswith("Correct! silencing channel 1 costs circles 1.000")
+    assert "channel 0, the one that looks" in output
+    assert model.training  # mode restored
+    for answer, hint in [
+        (0, "does look most like the circle mask"),
+        (2, "another channel costs them more"),
+        (3, "channels 0 to 2"),
+        ("1", "one channel number"),
+        (..., "replace the `...`"),
+    ]:
+        _expect(lambda value: check_silencing_prediction(value, model, images, masks), answer, hint, capsys)
 
 
 def test_checks_leave_the_global_generator_alone() -> None:

@@ -1,8 +1,9 @@
 """Checks for lesson 10 (exploring feature maps).
 
 The references are measurements or brute-force loops: feature-map shapes come from the package's
-hook recorder (:func:`segedu.analysis.hooks.record`) and a channel's class IoU from
-:func:`segedu.analysis.dissection.channel_class_iou`.
+hook recorder (:func:`segedu.analysis.hooks.record`), a channel's class IoU from
+:func:`segedu.analysis.dissection.channel_class_iou`, and the channel a class needs from silenced
+forward passes (:func:`segedu.analysis.dissection.silence_channels`).
 """
 
 from __future__ import annotations
@@ -14,9 +15,15 @@ import torch
 from torch import Tensor, nn
 
 from segedu.analysis.hooks import record
-from segedu.course.exercises._verdict import call_answer, verdict
+from segedu.course.exercises._verdict import NOT_WRITTEN, call_answer, verdict
 
-__all__ = ["SHAPE_QUESTION", "check_class_iou", "check_conv_output_shapes", "check_feature_map_shape"]
+__all__ = [
+    "SHAPE_QUESTION",
+    "check_class_iou",
+    "check_conv_output_shapes",
+    "check_feature_map_shape",
+    "check_silencing_prediction",
+]
 
 SHAPE_QUESTION = {"model": "unet", "base_channels": 16, "layer": "down3", "input_size": 64}
 """Exercise 1 asks for the shape of this U-Net block's output for an RGB input of this size."""
@@ -169,6 +176,8 @@ def check_class_iou(function: Callable[[Tensor, Tensor], Any]) -> bool:
     for description, channel_maps, class_masks in _iou_cases():
         expected = _reference_iou(channel_maps, class_masks)
         result, hint = call_answer(function, channel_maps.clone(), class_masks.clone())
+        if hint == NOT_WRITTEN:  # the stub is a `raise` line, not a `...`
+            hint = "the function still raises NotImplementedError: replace that line with your code."
         hint = hint or _unfinished(result)
         if hint:
             return _fail(hint)
@@ -200,3 +209,75 @@ def check_class_iou(function: Callable[[Tensor, Tensor], Any]) -> bool:
     return verdict(True, success="your IoU matches segedu.analysis.dissection.channel_class_iou; the channel that "
                    "leans towards the class scores high, the unrelated one near chance, the one that avoids it 0.",
                    hint="")
+
+
+def _class_iou_of_logits(logits: Tensor, masks: Tensor, class_index: int) -> float:
+    """IoU of the predicted class ``class_index`` with the true one, over all pixels."""
+    predicted, truth = logits.argmax(dim=1) == class_index, masks == class_index  # (N, H, W) each
+    union = int((predicted | truth).sum())
+    return float((predicted & truth).sum()) / union if union else float("nan")
+
+
+def check_silencing_prediction(
+    answer: int, model: nn.Module, images: Tensor, masks: Tensor, *, layer: str = "up4", class_index: int = 1,
+    class_name: str = "circle",
+) -> bool:
+    """The predict-then-run exercise: which channel of ``layer``, silenced, costs class ``class_index`` most?
+
+    The reference is measured here: one forward pass per channel with that channel set to zero
+    (:func:`segedu.analysis.dissection.silence_channels`), scored by the class's IoU over all
+    ``images``. The feedback compares the answer with the channel that looks most like the class
+    (highest :func:`~segedu.analysis.dissection.channel_class_iou`).
+
+    Args:
+        answer: A channel index of ``layer``.
+        model: The segmentation model (its mode is restored).
+        images: ``(N, C, H, W)``.
+        masks: ``(N, H, W)`` labels.
+        layer: The layer whose channels are silenced.
+        class_index: The class whose IoU is watched.
+        class_name: Its name, for the feedback.
+
+    Returns:
+        Whether ``answer`` is the channel whose silencing lowers the class's IoU most.
+    """
+    from segedu.analysis.dissection import channel_class_iou, layer_maps, silence_channels
+
+    hint = _unfinished(answer)
+    if hint:
+        return _fail(hint.replace("(and return the result)", "(one channel number)"))
+    if isinstance(answer, (bool, str)) or not hasattr(answer, "__index__"):
+        return _fail(f"give one channel number (an int); got {answer!r}")
+    answer = answer.__index__()
+    maps = layer_maps(model, images, [layer])[layer]  # (N, C, H, W)
+    channels = maps.shape[1]
+    if not 0 <= answer < channels:
+        return _fail(f"{layer} has channels 0 to {channels - 1}; got {answer}")
+    looks_like = channel_class_iou(maps, masks, class_index + 1)[:, class_index]  # (C,)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            intact = _class_iou_of_logits(model(images), masks, class_index)
+            lost = []
+            for channel in range(channels):
+                with silence_channels(model, layer, channel):
+                    lost.append(intact - _class_iou_of_logits(model(images), masks, class_index))
+    finally:
+        model.train(was_training)
+    needed, most_like = max(range(channels), key=lambda channel: lost[channel]), int(looks_like.argmax())
+    cost = f"silencing channel {answer} costs {class_name}s {lost[answer]:.3f} of their {intact:.3f} IoU"
+    if answer == needed:
+        if needed == most_like:
+            why = f"it is also the channel that looks most like the {class_name} mask (IoU {looks_like[answer]:.2f})."
+        else:
+            why = (f"yet channel {most_like}, the one that looks most like the {class_name} mask "
+                   f"(IoU {looks_like[most_like]:.2f} against {looks_like[answer]:.2f}), costs only "
+                   f"{lost[most_like]:.3f}: looking like a class and being needed for it are different things.")
+        return verdict(True, success=f"{cost}, more than any other channel; {why}", hint="")
+    if answer == most_like:
+        return _fail(f"channel {answer} does look most like the {class_name} mask (IoU {looks_like[answer]:.2f}), "
+                     f"but {cost}. A channel can coincide with a class while the next layer takes its "
+                     "evidence from elsewhere; which other channels are on where the class is?")
+    return _fail(f"{cost}; another channel costs them more. Look again at the class IoU of each channel: "
+                 "which ones are on where the class is?")
