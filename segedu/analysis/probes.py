@@ -5,15 +5,22 @@ asks where, inside the network, the *position* of a shape is lost. The tools:
 
 - :func:`presence_targets`: multi-label targets ("is there a circle? a square? a triangle?")
   read off segmentation masks;
+- :func:`presence_scenes`: small scenes with one or two shapes anywhere, to train such a
+  classifier end to end in a few hundred steps;
 - :func:`place_shape`: one shape drawn exactly where you want it on a fixed background, so that
   moving it changes nothing but its position;
 - :func:`classifier_from_fcn`: a TinyClassifier whose convolution stages come from a trained FCN,
   so that only its fully connected layers need training (seconds instead of minutes), and
   :func:`classifier_head`, those layers on their own;
-- :func:`classifier_activations`: every intermediate result of a TinyClassifier, by name;
+- :func:`classifier_activations`: every intermediate result of a TinyClassifier (or of a
+  :class:`~segedu.models.gap_classifier.GAPClassifier`), by name;
+- :func:`single_shape_images`: images with one random shape at a random place, and its centre,
+  the data the position probes are fitted on;
 - :func:`ridge_regression` and :func:`linear_probe`: a closed-form linear regression from
   features to a target (here the shape's centre), with the regularisation picked on held-out
-  data, so that a small error means "the position can be read linearly from these features".
+  data, so that a small error means "the position can be read linearly from these features";
+- :func:`position_probe_errors`: one linear probe per layer, on the whole feature maps or on
+  their means over the grid, and :func:`chance_error`, what always guessing the mean scores.
 """
 
 from __future__ import annotations
@@ -30,16 +37,22 @@ from segedu.analysis.hooks import recording
 from segedu.datasets._common import contrasting_color, luminance, to_tensors
 from segedu.datasets.shapes import SHAPE_CLASS_NAMES, _draw_background, _shape_pixels
 from segedu.models import FCN, TinyClassifier
+from segedu.models.gap_classifier import GAPClassifier
 
 __all__ = [
     "ProbeResult",
+    "chance_error",
     "classifier_activations",
     "classifier_from_fcn",
     "classifier_head",
+    "grid_means",
     "linear_probe",
     "place_shape",
+    "position_probe_errors",
+    "presence_scenes",
     "presence_targets",
     "ridge_regression",
+    "single_shape_images",
 ]
 
 
@@ -170,32 +183,144 @@ def classifier_from_fcn(
 
 
 @torch.no_grad()
-def classifier_activations(model: TinyClassifier, images: Tensor) -> dict[str, Tensor]:
-    """Every intermediate result of a TinyClassifier, recorded during one forward pass.
+def classifier_activations(model: TinyClassifier | GAPClassifier, images: Tensor) -> dict[str, Tensor]:
+    """Every intermediate result of a TinyClassifier or GAPClassifier, recorded in one forward pass.
 
     The layers' outputs are kept with :func:`~segedu.analysis.hooks.recording`, in the order the
-    forward pass makes them.
-
-    The model is used as it is (call ``model.eval()`` first for BatchNorm's running statistics).
+    forward pass makes them. The model is used as it is (call ``model.eval()`` first for
+    BatchNorm's running statistics).
 
     Returns:
-        ``input``, ``stage1``, ``stage2``, ``stage3`` (feature maps), ``fc1``, ``fc2`` (after
-        their ReLU) and ``scores`` (the logits, equal to ``model(images)``).
+        ``input``, ``stage1``, ``stage2``, ``stage3`` (feature maps), then for a TinyClassifier
+        ``fc1``, ``fc2`` (after their ReLU), for a GAPClassifier ``gap`` (the channel means), and
+        ``scores`` (the logits, equal to ``model(images)``).
 
     Shape:
         ``(B, C, S, S)`` -> ``{"input": (B, C, S, S), "stage1": (B, c, S/2, S/2), ...,
-        "fc1": (B, hidden), "fc2": (B, hidden), "scores": (B, num_classes)}``
+        "fc1": (B, hidden), "fc2": (B, hidden), "scores": (B, num_classes)}``; ``"gap": (B, 4c)``
+        in place of fc1 and fc2 for a GAPClassifier.
     """
-    layers = ["stage1", "stage2", "stage3", "fc1", "fc2"]
-    with recording(model, layers) as outputs:
-        scores = model(images)  # (B, num_classes)
+    stages = ("stage1", "stage2", "stage3")
+    if isinstance(model, GAPClassifier):
+        with recording(model, [*stages, "flatten"]) as outputs:
+            scores = model(images)  # (B, num_classes)
+        head = {"gap": outputs["flatten"]}  # (B, 4c): the mean of each channel over the grid
+    else:
+        with recording(model, [*stages, "fc1", "fc2"]) as outputs:
+            scores = model(images)  # (B, num_classes)
+        head = {
+            "fc1": F.relu(outputs["fc1"]),  # (B, hidden): the forward pass applies F.relu to fc1's output
+            "fc2": F.relu(outputs["fc2"]),  # (B, hidden)
+        }
     return {
         "input": images,
-        **{name: outputs[name] for name in ("stage1", "stage2", "stage3")},  # (B, c, S/2, S/2) ... (B, 4c, S/8, S/8)
-        "fc1": F.relu(outputs["fc1"]),  # (B, hidden): the forward pass applies F.relu to fc1's output
-        "fc2": F.relu(outputs["fc2"]),  # (B, hidden)
+        **{name: outputs[name] for name in stages},  # (B, c, S/2, S/2) ... (B, 4c, S/8, S/8)
+        **head,
         "scores": scores,
     }
+
+
+def _gradient(rng: np.random.Generator, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """A smooth colour gradient: ShapesScenes' background without its lines. (H, W) -> (H, W, 3)"""
+    size = ys.shape[0]
+    base = rng.uniform(0.2, 0.8, size=3).astype(np.float32)
+    direction = rng.uniform(0.0, 2 * np.pi)
+    ramp = (np.cos(direction) * xs + np.sin(direction) * ys) / size - 0.5  # (H, W)
+    slope = rng.uniform(-0.4, 0.4, size=3).astype(np.float32)
+    return (base + ramp[:, :, None] * slope).astype(np.float32)  # (H, W, 3)
+
+
+def presence_scenes(
+    count: int,
+    *,
+    size: int = 32,
+    min_shapes: int = 0,
+    max_shapes: int = 2,
+    radius_range: tuple[float, float] = (0.2, 0.28),
+    clutter: bool = True,
+    seed: int = 0,
+) -> tuple[Tensor, Tensor]:
+    """Small scenes with ``min_shapes`` to ``max_shapes`` shapes anywhere, for a "which shapes are present?" classifier.
+
+    Drawn like :class:`~segedu.datasets.ShapesScenes` (gradient and lines in the background, a
+    contrasting colour per shape, noise), but with larger shapes relative to the image, so that a
+    small classifier learns them in a few hundred steps. Shapes may overlap; a later shape covers
+    an earlier one, and a class counts as present only if some of its pixels are visible.
+
+    Args:
+        count: Number of scenes.
+        size: Height and width.
+        min_shapes: Fewest shapes per scene (0 allows empty scenes).
+        max_shapes: Most shapes per scene (the number is uniform in ``min_shapes .. max_shapes``).
+        radius_range: Radii as fractions of ``size`` (radius of the circle with the shape's area).
+        clutter: Draw ShapesScenes' thin lines in the background; without them it is a smooth
+            colour gradient.
+        seed: Seeds everything drawn here.
+
+    Returns:
+        ``images`` (count, 3, size, size) in [0, 1] and ``masks`` (count, size, size) int64 with
+        0 background, 1 circle, 2 square, 3 triangle (use :func:`presence_targets` on them).
+    """
+    if not 0 <= min_shapes <= max_shapes or max_shapes < 1:
+        raise ValueError(f"need 0 <= min_shapes <= max_shapes and max_shapes >= 1; got {min_shapes} and {max_shapes}")
+    rng = np.random.default_rng(seed)
+    ys, xs = np.mgrid[0:size, 0:size].astype(np.float32) + 0.5  # pixel centres, (H, W) each
+    images, masks = [], []
+    for _ in range(count):
+        canvas = _draw_background(rng, ys, xs) if clutter else _gradient(rng, ys, xs)  # (H, W, 3)
+        mask = np.zeros((size, size), dtype=np.int64)
+        for _ in range(int(rng.integers(min_shapes, max_shapes + 1))):
+            class_index = int(rng.integers(1, len(SHAPE_CLASS_NAMES)))
+            radius = float(rng.uniform(*radius_range) * size)
+            centre_y, centre_x = rng.uniform(0.1, 0.9, size=2) * size
+            inside = _shape_pixels(class_index, xs - centre_x, ys - centre_y, radius, float(rng.uniform(0, 2 * np.pi)))
+            canvas[inside] = contrasting_color(rng, canvas.mean(axis=(0, 1)))
+            mask[inside] = class_index
+        canvas = np.clip(canvas + rng.normal(0.0, 0.03, size=canvas.shape).astype(np.float32), 0.0, 1.0)
+        image, mask_tensor = to_tensors(canvas, mask)
+        images.append(image)
+        masks.append(mask_tensor)
+    return torch.stack(images), torch.stack(masks)
+
+
+def single_shape_images(
+    count: int,
+    *,
+    size: int = 64,
+    radius_range: tuple[float, float] = (0.1, 0.16),
+    clutter: bool = True,
+    seed: int = 0,
+) -> tuple[Tensor, Tensor]:
+    """``count`` images, each with one shape of random class, size and rotation at a random place.
+
+    Drawn like :func:`presence_scenes` (each image its own background and colour). Centres are
+    uniform in ``[size / 8, 7 size / 8]`` along both axes.
+
+    Args:
+        count: Number of images.
+        size: Height and width.
+        radius_range: Radii as fractions of ``size``.
+        clutter: Thin lines in the background (as in ShapesScenes) or a smooth gradient only.
+        seed: Seeds everything drawn here.
+
+    Returns:
+        ``images`` (count, 3, size, size) and ``centres`` (count, 2), the (row, column) of each
+        shape's centre in pixels.
+    """
+    rng = np.random.default_rng(seed)
+    ys, xs = np.mgrid[0:size, 0:size].astype(np.float32) + 0.5  # pixel centres, (H, W) each
+    images, centres = [], []
+    for _ in range(count):
+        centre = rng.uniform(size / 8, 7 * size / 8, size=2)  # (row, column)
+        canvas = _draw_background(rng, ys, xs) if clutter else _gradient(rng, ys, xs)  # (H, W, 3)
+        class_index = int(rng.integers(1, len(SHAPE_CLASS_NAMES)))
+        radius = float(rng.uniform(*radius_range) * size)
+        inside = _shape_pixels(class_index, xs - centre[1], ys - centre[0], radius, float(rng.uniform(0, 2 * np.pi)))
+        canvas[inside] = contrasting_color(rng, canvas.mean(axis=(0, 1)))
+        canvas = np.clip(canvas + rng.normal(0.0, 0.03, size=canvas.shape).astype(np.float32), 0.0, 1.0)
+        images.append(to_tensors(canvas, inside.astype(np.int64))[0])
+        centres.append(centre)
+    return torch.stack(images), torch.tensor(np.array(centres), dtype=torch.float32)
 
 
 def ridge_regression(features: Tensor, targets: Tensor, ridge: float) -> tuple[Tensor, Tensor]:
@@ -309,3 +434,56 @@ def linear_probe(
     ridge, validation_error, dual = best
     predictions = gram_test @ dual + y_mean  # (N_test, T)
     return ProbeResult(ridge, validation_error, _mean_distance(predictions, y_test), predictions.float())
+
+
+def grid_means(features: Tensor) -> Tensor:
+    """Each channel's mean over the grid: the same numbers with their arrangement thrown away.
+
+    Feature maps lose their grid; vectors are returned as they are.
+
+    Shape:
+        ``(N, C, h, w)`` -> ``(N, C)``; ``(N, D)`` -> ``(N, D)``
+    """
+    return features.mean(dim=(2, 3)) if features.dim() == 4 else features
+
+
+def chance_error(train_targets: Tensor, test_targets: Tensor) -> float:
+    """Mean distance of the test targets from the mean training target: the error of always guessing it.
+
+    Shape:
+        ``(N_train, T)``, ``(N_test, T)`` -> float
+    """
+    return _mean_distance(train_targets.double().mean(dim=0), test_targets.double())
+
+
+def position_probe_errors(
+    activations: dict[str, dict[str, Tensor]],
+    targets: dict[str, Tensor],
+    *,
+    layers: Sequence[str] | None = None,
+    average_grid: bool = False,
+) -> dict[str, float]:
+    """Test error of one :func:`linear_probe` per layer.
+
+    Args:
+        activations: For each split ``"train"``, ``"validation"``, ``"test"``, a dict of layer
+            name -> activations ``(N, ...)`` (e.g. from :func:`classifier_activations`).
+        targets: For each split, the targets ``(N, T)`` (e.g. the shapes' centres).
+        layers: Layers to probe (default: all of the training split's, in order).
+        average_grid: Probe each channel's mean over the grid (:func:`grid_means`) instead of
+            the whole map. Vectors (fc1, scores, ...) are probed as they are either way.
+
+    Returns:
+        Layer name -> mean test distance between predicted and true target.
+    """
+    splits = ("train", "validation", "test")
+    missing = [split for split in splits if split not in activations or split not in targets]
+    if missing:
+        raise ValueError(f"activations and targets need the splits {splits}; missing {missing}")
+    layers = list(activations["train"]) if layers is None else list(layers)
+    transform = grid_means if average_grid else (lambda features: features)
+    errors = {}
+    for layer in layers:
+        data = [(transform(activations[split][layer]), targets[split]) for split in splits]
+        errors[layer] = linear_probe(*data).test_error
+    return errors

@@ -7,14 +7,20 @@ import torch
 
 from segedu.datasets import ShapesScenes
 from segedu.models import FCN, TinyClassifier
+from segedu.models.gap_classifier import GAPClassifier
 from segedu.analysis.probes import (
+    chance_error,
     classifier_activations,
     classifier_from_fcn,
     classifier_head,
+    grid_means,
     linear_probe,
     place_shape,
+    position_probe_errors,
+    presence_scenes,
     presence_targets,
     ridge_regression,
+    single_shape_images,
 )
 
 
@@ -154,3 +160,61 @@ def test_linear_probe_predictions_equal_ridge_regression() -> None:
     expected = (x_test.flatten(1) - mean) / std @ weight + bias
     assert found.ridge == 0.5 * 30
     torch.testing.assert_close(found.test_predictions, expected, atol=1e-4, rtol=1e-4)
+
+
+def test_classifier_activations_of_a_gap_classifier() -> None:
+    torch.manual_seed(0)
+    model = GAPClassifier(3, 3, base_channels=4).eval()
+    images = torch.rand(2, 3, 32, 32)
+    activations = classifier_activations(model, images)
+    assert list(activations) == ["input", "stage1", "stage2", "stage3", "gap", "scores"]
+    torch.testing.assert_close(activations["gap"], activations["stage3"].mean(dim=(2, 3)))
+    with torch.no_grad():
+        torch.testing.assert_close(activations["scores"], model(images))
+
+
+def test_presence_scenes_count_shapes_and_repeat() -> None:
+    images, masks = presence_scenes(20, size=32, min_shapes=1, max_shapes=2, clutter=False, seed=4)
+    assert images.shape == (20, 3, 32, 32) and masks.shape == (20, 32, 32)
+    assert 0.0 <= float(images.min()) and float(images.max()) <= 1.0
+    present = presence_targets(masks, 4).sum(dim=1)
+    assert (present >= 1).all() and (present <= 2).all()  # at least one shape; overlaps may hide one
+    again, _ = presence_scenes(20, size=32, min_shapes=1, max_shapes=2, clutter=False, seed=4)
+    assert torch.equal(images, again)
+    with pytest.raises(ValueError, match="min_shapes"):
+        presence_scenes(1, min_shapes=3, max_shapes=2)
+
+
+def test_single_shape_images_put_the_shape_at_its_centre() -> None:
+    images, centres = single_shape_images(6, size=32, radius_range=(0.2, 0.28), clutter=False, seed=2)
+    assert images.shape == (6, 3, 32, 32) and centres.shape == (6, 2)
+    assert ((centres >= 4) & (centres <= 28)).all()
+    # The shape (one flat colour plus noise, radius >= 6.4 px) covers every pixel within 2 px of its
+    # centre, and its colour stands out from the background.
+    for image, (row, column) in zip(images, centres):
+        r, c = int(row), int(column)
+        patch = image[:, r - 2:r + 3, c - 2:c + 3]  # (3, 5, 5) around the centre
+        assert (patch - patch.mean(dim=(1, 2), keepdim=True)).abs().max() < 0.15
+        assert (image - patch.mean(dim=(1, 2), keepdim=True)).abs().amax(dim=0).max() > 0.3
+
+
+def test_position_probes_find_a_grid_position_and_lose_it_when_averaged() -> None:
+    # A one-hot "feature map" marking the cell of each target: the whole map holds the position
+    # linearly, its mean over the grid (always 1/16) holds nothing.
+    generator = torch.Generator().manual_seed(0)
+
+    def split(count: int) -> tuple[torch.Tensor, torch.Tensor]:
+        cells = torch.randint(0, 4, (count, 2), generator=generator)
+        maps = torch.zeros(count, 1, 4, 4)
+        maps[torch.arange(count), 0, cells[:, 0], cells[:, 1]] = 1.0
+        return maps, cells.float() * 8 + 4
+
+    data = {name: split(n) for name, n in (("train", 200), ("validation", 60), ("test", 100))}
+    activations = {name: {"grid": maps} for name, (maps, _) in data.items()}
+    targets = {name: centres for name, (_, centres) in data.items()}
+    chance = chance_error(targets["train"], targets["test"])
+    assert position_probe_errors(activations, targets)["grid"] < 0.05 * chance
+    assert position_probe_errors(activations, targets, average_grid=True)["grid"] > 0.95 * chance
+    assert grid_means(torch.ones(2, 3, 4, 4)).shape == (2, 3) and grid_means(torch.ones(2, 5)).shape == (2, 5)
+    with pytest.raises(ValueError, match="splits"):
+        position_probe_errors({"train": {}}, {"train": torch.zeros(1, 2)})

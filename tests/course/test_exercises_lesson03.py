@@ -104,3 +104,18 @@ def test_flattened_features(capsys: pytest.CaptureFixture[str]) -> None:
         assert lesson03.check_flattened_features(answer, model, 80) is False
         output = _verdict(capsys)
         assert output.startswith("Not yet:") and hint in output
+
+
+def test_vanishing_pools(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson03.check_vanishing_pools((4, 3)) is True
+    assert "vanishes earlier" in _verdict(capsys)
+    cases = [
+        ((..., ...), "pair of whole numbers"),
+        ((3, 3), "different answers"),
+        ((4, 2), "square at 13-18 you said 2"),
+        ((5, 3), "square at 8-13 you said 5"),
+    ]
+    for answer, hint in cases:
+        assert lesson03.check_vanishing_pools(answer) is False
+        output = _verdict(capsys)
+        assert output.startswith("Not yet:") and hint in output

@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from segedu.analysis.grid_ceiling import best_mask_from_grid
 from segedu.analysis.receptive_field import receptive_field_table
 from segedu.course.exercises._verdict import check_cases, right, wrong
 from segedu.models import TinyClassifier
@@ -25,6 +26,7 @@ __all__ = [
     "check_flattened_features",
     "check_receptive_field",
     "check_size_after_pools",
+    "check_vanishing_pools",
 ]
 
 
@@ -168,3 +170,48 @@ def check_flattened_features(answer: tuple[int, int], model: TinyClassifier, siz
             f"{model.feature_channels} channels."
         )
     return wrong(hint)
+
+
+_SQUARE_STARTS = (8, 13)  # the 6x6 square covers rows and columns start .. start + 5
+
+
+def _square_mask(start: int, side: int = 6, size: int = 64) -> torch.Tensor:
+    mask = torch.zeros(1, size, size, dtype=torch.long)  # (1, H, W)
+    mask[0, start:start + side, start:start + side] = 1
+    return mask
+
+
+def _vanishing_pools(start: int) -> int:
+    """The first number of 2x2 pools after which the nearest redrawing has no square pixel left."""
+    mask = _square_mask(start)
+    pools = 1
+    while (best_mask_from_grid(mask, 2, factor=2**pools) == 1).any():
+        pools += 1
+    return pools
+
+
+def check_vanishing_pools(answer: tuple[int, int]) -> bool:
+    """``answer = (pools at 8-13, pools at 13-18)``: when a 6x6 square disappears from the pooled grid."""
+    expected = tuple(_vanishing_pools(start) for start in _SQUARE_STARTS)
+    if not isinstance(answer, tuple) or len(answer) != 2 or not all(isinstance(a, int) for a in answer):
+        return wrong("give a pair of whole numbers: (pools for the square at 8-13, pools for the square at 13-18).")
+    if answer == expected:
+        first, second = expected
+        return right(
+            f"at 8-13 the square fills 36 of the 64 pixels of one 8x8 cell and survives {first - 1} pools; "
+            f"at 13-18 it is cut across cells, no cell has a majority after {second} pools, and it vanishes "
+            "earlier. What a pooled grid keeps depends on where an object sits relative to the cells."
+        )
+    if answer[0] == answer[1]:
+        return wrong(
+            "the two positions give different answers. At 13-18 the square straddles the cell boundaries "
+            "at 16 (and at 12): count its pixels inside each cell of 4x4 and of 8x8 pixels."
+        )
+    hints = []
+    for start, given, right_value in zip(_SQUARE_STARTS, answer, expected):
+        if given != right_value:
+            hints.append(
+                f"for the square at {start}-{start + 5} you said {given}: a cell keeps the square only while "
+                "more than half of its pixels are square; find the first grid where no cell does"
+            )
+    return wrong("; ".join(hints) + ".")
