@@ -26,12 +26,11 @@ from collections.abc import Callable, Iterator
 from time import perf_counter
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
-from segedu.core.encoding import IGNORE_INDEX
+from segedu.training.losses import pixel_cross_entropy, soft_dice_loss
 from segedu.training._checks import check_positive
 
 __all__ = ["QuickRecipe", "QuickRun", "bfloat16_available", "one_cycle_lr", "render_pool", "train_within"]
@@ -48,6 +47,8 @@ class QuickRecipe:
         weight_decay: AdamW's decoupled weight decay.
         pool_size: Training scenes rendered before the first step and sampled with replacement.
         bfloat16: ``"auto"`` (use it where the CPU supports it), ``"on"`` or ``"off"``.
+        loss: ``"cross_entropy+dice"`` (per-pixel cross-entropy plus soft Dice, which weighs every class
+            equally however few pixels it has) or ``"cross_entropy"``.
     """
 
     batch_size: int = 32
@@ -56,6 +57,7 @@ class QuickRecipe:
     weight_decay: float = 1e-4
     pool_size: int = 12000
     bfloat16: str = "auto"
+    loss: str = "cross_entropy+dice"
 
 
 @dataclasses.dataclass
@@ -147,6 +149,8 @@ def train_within(
     check_positive("observe_every", observe_every)
     if recipe.bfloat16 not in ("auto", "on", "off"):
         raise ValueError(f"bfloat16 must be 'auto', 'on' or 'off'; got {recipe.bfloat16!r}")
+    if recipe.loss not in _LOSSES:
+        raise ValueError(f"loss must be one of {sorted(_LOSSES)}; got {recipe.loss!r}")
     use_bfloat16 = recipe.bfloat16 == "on" or (recipe.bfloat16 == "auto" and bfloat16_available())
     run = QuickRun(bfloat16=use_bfloat16)
     clock = _Clock(seconds)
@@ -171,7 +175,7 @@ def train_within(
             optimizer.zero_grad(set_to_none=True)
             with _autocast(use_bfloat16):
                 logits = model(images[batch])  # (B, K, H, W), bfloat16 under autocast
-            loss = F.cross_entropy(logits.float(), masks[batch], ignore_index=IGNORE_INDEX)  # float32
+            loss = _LOSSES[recipe.loss](logits.float(), masks[batch])  # float32
             loss.backward()
             optimizer.step()
             run.steps += 1
@@ -209,6 +213,14 @@ class _Clock:
             bar.update(min(round(elapsed), round(self.budget)) - bar.n)
             if elapsed >= self.budget:
                 return
+
+
+def _cross_entropy_and_dice(logits: Tensor, masks: Tensor) -> Tensor:
+    """Per-pixel cross-entropy plus soft Dice: logits ``(B, K, H, W)`` float32, masks ``(B, H, W)``."""
+    return pixel_cross_entropy(logits, masks) + soft_dice_loss(logits, masks)
+
+
+_LOSSES = {"cross_entropy": pixel_cross_entropy, "cross_entropy+dice": _cross_entropy_and_dice}
 
 
 def _autocast(enabled: bool) -> contextlib.AbstractContextManager:

@@ -185,3 +185,20 @@ def test_observations_come_on_schedule_in_eval_mode_and_off_the_clock(monkeypatc
 def test_observe_every_must_be_positive() -> None:
     with pytest.raises(ValueError, match="observe_every"):
         train_within(UNet(3, 4, base_channels=2), _scenes(), 1, observe=print, observe_every=0)
+
+
+def test_an_unknown_loss_is_refused_before_training() -> None:
+    with pytest.raises(ValueError, match="loss must be one of .*'dice'"):
+        train_within(UNet(3, 4, base_channels=2), _scenes(), 1, recipe=QuickRecipe(loss="dice", pool_size=8))
+
+
+def test_the_dice_term_changes_the_updates(monkeypatch: pytest.MonkeyPatch) -> None:
+    weights = []
+    for loss in ("cross_entropy", "cross_entropy+dice"):
+        monkeypatch.setattr(quick, "perf_counter", FakeClock(tick=1.0))
+        torch.manual_seed(0)
+        model = UNet(3, 4, base_channels=2)
+        train_within(model, _scenes(), 4, recipe=QuickRecipe(batch_size=2, pool_size=8, bfloat16="off", loss=loss),
+                     progress=False)
+        weights.append(model.outc.weight.detach().clone())
+    assert not torch.allclose(weights[0], weights[1])
