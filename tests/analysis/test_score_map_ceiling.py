@@ -4,22 +4,72 @@ from __future__ import annotations
 
 import pytest
 import torch
+from torch import nn
 
-from segedu.training.losses import pixel_cross_entropy
-from segedu.training.shipped import pretrained
+from segedu.analysis.score_map_ceiling import (
+    _linear_upsampler,
+    enclosed_runs,
+    impulse_responses,
+    kinks,
+    score_map_ceiling,
+)
 from segedu.models.fcn import BilinearUpsample
+from segedu.training.losses import pixel_cross_entropy
 from segedu.training.recipes import offline_dataset
-from segedu.analysis.score_map_ceiling import score_map_ceiling
+from segedu.training.shipped import pretrained
+
+
+def _shape_masks(count: int) -> torch.Tensor:
+    return torch.stack([offline_dataset("shapes", "test")[index][1] for index in range(count)])
 
 
 def test_masks_an_upsampled_map_can_draw_are_reproduced_exactly() -> None:
     masks = torch.zeros(3, 16, 16, dtype=torch.long)
     masks[1] = 2  # one class everywhere
     masks[2, :, 8:] = 1  # left half 0, right half 1: the edge falls between coarse cells
-    ceiling = score_map_ceiling(BilinearUpsample(3, 4), masks, 3, stride=4)
-    assert torch.equal(ceiling.predictions, masks)
-    assert ceiling.mean_iou == 1.0
-    assert ceiling.coarse_scores.shape == (3, 3, 4, 4)
+    for method in ("adam", "lbfgs"):
+        ceiling = score_map_ceiling(BilinearUpsample(3, 4), masks, 3, stride=4, method=method)
+        assert torch.equal(ceiling.predictions, masks)
+        assert ceiling.mean_iou == 1.0
+        assert ceiling.coarse_scores.shape == (3, 3, 4, 4)
+
+
+@pytest.mark.parametrize("mixing", [False, True])
+def test_the_stamps_reproduce_the_layer(mixing: bool) -> None:
+    torch.manual_seed(0)
+    layer = BilinearUpsample(3, 4)
+    if mixing:  # a learned kernel may mix classes: the full-matrix path
+        with torch.no_grad():
+            layer.weight.normal_()
+    stamps = impulse_responses(layer, 3, (3, 3), (10, 11))
+    assert stamps.shape == (3, 3, 3, 3, 10, 11)
+    scores = torch.randn(5, 3, 3, 3)
+    with torch.no_grad():
+        expected = layer(scores)[..., :10, :11]  # (5, 3, 10, 11), cropped like FCN
+        by_hand = torch.einsum("nchw,chwkyx->nkyx", scores, stamps)
+    torch.testing.assert_close(by_hand, expected, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(_linear_upsampler(stamps)(scores), expected, atol=1e-5, rtol=1e-5)
+
+
+def test_a_layer_with_a_bias_is_refused() -> None:
+    layer = nn.ConvTranspose2d(2, 2, 4, stride=2, padding=1, bias=True)
+    with torch.no_grad():
+        layer.bias.fill_(1.0)
+    with pytest.raises(ValueError, match="linear without bias"):
+        score_map_ceiling(layer, torch.zeros(1, 8, 8, dtype=torch.long), 2, stride=2)
+
+
+def test_lbfgs_converges_where_adam_is_still_on_its_way() -> None:
+    masks = _shape_masks(6)
+    layer = pretrained("fcn32s", "shapes").upscore32
+    adam = score_map_ceiling(layer, masks, 4, stride=32, method="adam", steps=200)
+    lbfgs = score_map_ceiling(layer, masks, 4, stride=32, method="lbfgs", steps=300, record_at=(10, 50, 100))
+    assert lbfgs.loss < adam.loss
+    steps = [point.step for point in lbfgs.curve]
+    assert steps[:3] == [10, 50, 100] and steps == sorted(steps)
+    losses = [point.loss for point in lbfgs.curve]
+    assert all(later <= earlier + 1e-6 for earlier, later in zip(losses, losses[1:]))  # L-BFGS never goes uphill
+    assert lbfgs.curve[-1].loss == pytest.approx(lbfgs.loss)
 
 
 def test_the_fit_is_never_worse_than_the_trained_models_own_scores() -> None:
@@ -32,18 +82,19 @@ def test_the_fit_is_never_worse_than_the_trained_models_own_scores() -> None:
         model_loss = float(pixel_cross_entropy(model(images), masks))
     assert captured["scores"].shape == (8, 4, 2, 2)  # FCN-32s sees a 64 x 64 scene as 2 x 2 scores
     before = model.upscore32.weight.detach().clone()
-    fixed = score_map_ceiling(model.upscore32, masks, 4, stride=32)
-    learned = score_map_ceiling(model.upscore32, masks, 4, stride=32, learn_upsampling=True)
+    fixed = score_map_ceiling(model.upscore32, masks, 4, stride=32, method="lbfgs")
+    learned = score_map_ceiling(model.upscore32, masks, 4, stride=32, learn_upsampling=True, steps=100)
     assert fixed.loss <= model_loss
-    assert learned.loss <= fixed.loss
     assert torch.equal(model.upscore32.weight, before)  # the model's own kernel is left alone
+    assert not torch.equal(learned.upsample.weight, before)  # the fitted copy comes back
     assert fixed.mean_iou < 0.8  # through the shipped kernel, 2 x 2 numbers per class cannot draw these shapes
+    assert learned.mean_iou > fixed.mean_iou  # fitting 65,536 kernel weights to 8 masks draws them better
 
 
 def test_finer_strides_reach_higher() -> None:
-    masks = torch.stack([offline_dataset("shapes", "test")[index][1] for index in range(6)])
-    coarse = score_map_ceiling(BilinearUpsample(4, 32), masks, 4, stride=32)
-    fine = score_map_ceiling(BilinearUpsample(4, 8), masks, 4, stride=8)
+    masks = _shape_masks(6)
+    coarse = score_map_ceiling(BilinearUpsample(4, 32), masks, 4, stride=32, method="lbfgs")
+    fine = score_map_ceiling(BilinearUpsample(4, 8), masks, 4, stride=8, method="lbfgs")
     assert fine.mean_iou > coarse.mean_iou
     assert fine.loss < coarse.loss
 
@@ -59,3 +110,40 @@ def test_finer_strides_reach_higher() -> None:
 def test_bad_masks_are_refused(masks: torch.Tensor, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         score_map_ceiling(BilinearUpsample(3, 4), masks, 3, stride=4)
+
+
+def test_bad_methods_are_refused() -> None:
+    masks = torch.zeros(1, 16, 16, dtype=torch.long)
+    with pytest.raises(ValueError, match="method must be"):
+        score_map_ceiling(BilinearUpsample(3, 4), masks, 3, stride=4, method="sgd")
+    with pytest.raises(ValueError, match="fixed layer"):
+        score_map_ceiling(BilinearUpsample(3, 4), masks, 3, stride=4, method="lbfgs", learn_upsampling=True)
+
+
+def test_the_bilinear_32x_layer_bends_only_at_two_places_per_axis() -> None:
+    stamps = impulse_responses(BilinearUpsample(4, 32), 4, (2, 2), (64, 64))
+    row_kinks, column_kinks = kinks(stamps)
+    assert torch.equal(row_kinks, column_kinks)
+    assert 2 <= int(column_kinks.sum()) <= 4  # near pixels 16 and 48, between the coarse cells' centres
+    learned = impulse_responses(pretrained("fcn32s", "shapes").upscore32, 4, (2, 2), (64, 64))
+    assert int(kinks(learned)[1].sum()) > 20  # a learned kernel can bend almost anywhere
+
+
+def test_enclosed_runs_are_never_drawn_by_the_layer() -> None:
+    masks = _shape_masks(6)
+    layer = BilinearUpsample(4, 32)
+    row_kinks, column_kinks = kinks(impulse_responses(layer, 4, (2, 2), (64, 64)))
+    truth = enclosed_runs(masks, row_kinks, column_kinks)
+    assert truth.any()  # the true masks hold such runs ...
+    drawn = score_map_ceiling(layer, masks, 4, stride=32, method="lbfgs").predictions
+    assert not enclosed_runs(drawn, row_kinks, column_kinks).any()  # ... the layer's drawings never do
+
+
+def test_enclosed_runs_by_hand() -> None:
+    labels = torch.tensor([[[0, 1, 1, 0, 2, 2], [0, 0, 0, 0, 0, 0]]])  # (1, 2, 6)
+    rows, columns = torch.zeros(2, dtype=torch.bool), torch.zeros(6, dtype=torch.bool)
+    marked = enclosed_runs(labels, rows, columns)
+    assert marked[0, 0].tolist() == [False, True, True, False, False, False]  # 1-run between two 0s
+    assert not marked[0, 1].any()  # runs that touch the border are not enclosed
+    columns[2] = True  # the layer may bend inside the 1-run: then it can be drawn
+    assert not enclosed_runs(labels, rows, columns).any()

@@ -6,7 +6,6 @@ import pytest
 import torch
 
 from segedu.course.exercises import lesson06
-from segedu.training.metrics import mean_iou
 from segedu.analysis.upsampling import bilinear_kernel
 
 
@@ -67,39 +66,35 @@ def test_wrong_bilinear_kernel_gets_a_hint(answer, hint: str, capsys: pytest.Cap
     assert out.startswith("Not yet:") and hint in out
 
 
-def test_mean_iou_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
-    def by_hand(matrix: torch.Tensor) -> float:
-        matrix = matrix.double()
-        intersection = matrix.diagonal()
-        union = matrix.sum(1) + matrix.sum(0) - intersection
-        return float((intersection / union).nanmean())
-
-    assert lesson06.check_mean_iou(by_hand) is True
-    assert lesson06.check_mean_iou(mean_iou) is True
-    assert _verdict(capsys).count("Correct!") == 2
-
-
-def _iou(matrix: torch.Tensor) -> torch.Tensor:
-    matrix = matrix.double()
-    return matrix.diagonal() / (matrix.sum(1) + matrix.sum(0) - matrix.diagonal())
+def test_forgotten_class_prediction_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson06.check_forgotten_class({"falls_most": "mean_iou", "falls_least": "pixel_accuracy"}) is True
+    out = _verdict(capsys)
+    assert "how far each metric falls" in out and "Correct!" in out
 
 
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [
-        (lambda m: float(_iou(m).mean()), "nanmean"),
-        (lambda m: float((m.double().diagonal() / m.double().sum(1)).nanmean()), "mean accuracy"),
-        (lambda m: float(m.diagonal().sum() / m.sum()), "pixel accuracy"),
-        (lambda m: float(torch.nan_to_num(_iou(m)).mean()), "empty union"),
-        (lambda m: 0.5, "segedu.training.metrics.mean_iou gives"),
-        (lambda m: "high", "return one number"),
-        (_not_written, "NotImplementedError"),
+        ({"falls_most": "mean_accuracy", "falls_least": "pixel_accuracy"}, "mean IoU loses more"),
+        ({"falls_most": "pixel_accuracy", "falls_least": "mean_iou"}, "a full quarter of the weight"),
+        ({"falls_most": "mean_iou", "falls_least": "frequency_weighted_iou"}, "about twice as far"),
+        ({"falls_most": "mean_iou", "falls_least": "mean_accuracy"}, "share of triangle pixels"),
+        ({"falls_most": ..., "falls_least": ...}, "replace the ..."),
+        ({"falls_most": "IoU", "falls_least": "pixel_accuracy"}, "must be one of"),
+        (["mean_iou"], "answer with a dict"),
     ],
 )
-def test_wrong_mean_iou_gets_a_hint(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson06.check_mean_iou(answer) is False
+def test_wrong_forgotten_class_prediction_gets_a_hint(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson06.check_forgotten_class(answer) is False
     out = _verdict(capsys)
-    assert out.startswith("Not yet:") and hint in out
+    assert "Not yet:" in out and hint in out
+
+
+def test_the_forgotten_class_drops_are_what_the_metrics_say() -> None:
+    drops = lesson06._metric_drops()
+    assert max(drops, key=drops.get) == "mean_iou"
+    assert min(drops, key=drops.get) == "pixel_accuracy"
+    assert drops["mean_accuracy"] == pytest.approx(0.25)  # one class of four at accuracy 0
 
 
 def test_fused_pools_are_accepted(capsys: pytest.CaptureFixture[str]) -> None:

@@ -15,9 +15,22 @@ import torch
 from segedu.analysis.upsampling import bilinear_kernel
 from segedu.course.exercises._verdict import check_cases, right, wrong
 from segedu.models import TinyClassifier, convolutionalize, get_model
-from segedu.training.metrics import mean_accuracy, mean_iou, pixel_accuracy
+from segedu.training.metrics import (
+    confusion_matrix,
+    frequency_weighted_iou,
+    mean_accuracy,
+    mean_iou,
+    pixel_accuracy,
+)
+from segedu.training.recipes import offline_dataset
 
-__all__ = ["check_bilinear_kernel", "check_fused_pools", "check_mean_iou", "check_score_map_size"]
+__all__ = [
+    "METRIC_NAMES",
+    "check_bilinear_kernel",
+    "check_forgotten_class",
+    "check_fused_pools",
+    "check_score_map_size",
+]
 
 
 @torch.no_grad()
@@ -94,57 +107,68 @@ def _bilinear_kernel_mistake(found: Any, factor: int) -> str | None:
     )
 
 
-def _matrices() -> list[torch.Tensor]:
-    generator = torch.Generator().manual_seed(6)
-    random = torch.randint(0, 50, (4, 4), generator=generator)
-    absent = random.clone()
-    absent[2, :] = 0  # class 2 is neither in the target ...
-    absent[:, 2] = 0  # ... nor predicted: its IoU is 0/0
-    return [torch.tensor([[50, 10], [5, 35]]), random, absent]
+METRIC_NAMES = ("pixel_accuracy", "mean_accuracy", "mean_iou", "frequency_weighted_iou")
 
 
-def check_mean_iou(function: Callable[[torch.Tensor], Any]) -> bool:
-    """Check ``function(matrix) -> float`` against :func:`segedu.training.metrics.mean_iou` (rows = true class)."""
-    return check_cases(
-        function,
-        [(matrix,) for matrix in _matrices()],
-        _mean_iou_mistake,
-        success="your mean IoU equals segedu.training.metrics.mean_iou, absent classes included.",
-        returns="one number",
-    )
+def _metric_drops() -> dict[str, float]:
+    """How much each metric falls when a perfect model calls every triangle pixel background."""
+    scenes = offline_dataset("shapes", "test")
+    masks = torch.stack([scenes[index][1] for index in range(len(scenes))])  # (200, 64, 64)
+    forgetful = masks.clone()
+    forgetful[forgetful == 3] = 0  # triangles (class 3) become background (class 0)
+    perfect_matrix = confusion_matrix(masks, masks, 4)
+    forgetful_matrix = confusion_matrix(forgetful, masks, 4)
+    measures = {"pixel_accuracy": pixel_accuracy, "mean_accuracy": mean_accuracy, "mean_iou": mean_iou,
+                "frequency_weighted_iou": frequency_weighted_iou}
+    return {name: measure(perfect_matrix) - measure(forgetful_matrix) for name, measure in measures.items()}
 
 
-def _mean_iou_mistake(found: Any, matrix: torch.Tensor) -> str | None:
-    expected = mean_iou(matrix)
-    try:
-        found = float(found)
-    except (TypeError, ValueError):
-        return f"return one number; got {type(found).__name__}."
-    if math.isclose(found, expected, rel_tol=1e-6):
-        return None
-    if math.isnan(found):
-        return (
-            "a class absent from both target and prediction has an empty union, 0/0 = NaN: average the "
-            "classes with torch.nanmean (or skip NaN) instead of mean."
+def check_forgotten_class(prediction: Mapping[str, Any]) -> bool:
+    """Check a prediction ``{"falls_most": metric, "falls_least": metric}`` for the forgotten-triangle model.
+
+    The model labels every pixel of the shapes test masks correctly, except that it calls every
+    triangle pixel background. The check computes the four metrics, prints how far each falls,
+    and compares with the prediction.
+    """
+    if not isinstance(prediction, Mapping):
+        return wrong(f"answer with a dict with keys 'falls_most' and 'falls_least'; got {type(prediction).__name__}.")
+    for key in ("falls_most", "falls_least"):
+        value = prediction.get(key, ...)
+        if value is ...:
+            return wrong(f"replace the ... of {key!r} with one of {', '.join(repr(n) for n in METRIC_NAMES)}.")
+        if value not in METRIC_NAMES:
+            return wrong(f"{key!r} must be one of {', '.join(repr(n) for n in METRIC_NAMES)}; got {value!r}.")
+    drops = _metric_drops()
+    print("how far each metric falls from 1.0:", {name: round(drop, 3) for name, drop in drops.items()})
+    most, least = max(drops, key=drops.get), min(drops, key=drops.get)
+    triangle_share = drops["pixel_accuracy"]  # exactly the share of pixels that are triangles
+    if prediction["falls_most"] != most:
+        if prediction["falls_most"] == "mean_accuracy":
+            return wrong(
+                "mean accuracy loses a quarter (the triangle's accuracy is 0 of 4 classes), but mean IoU loses "
+                "more: the triangle's IoU is 0 and the background's IoU falls too, because its union now "
+                "includes every triangle pixel predicted as background."
+            )
+        return wrong(
+            f"{prediction['falls_most']} falls by {drops[prediction['falls_most']]:.3f}. Metrics that average over "
+            "classes give the forgotten class a full quarter of the weight, whatever its size."
         )
-    if math.isclose(found, mean_accuracy(matrix), rel_tol=1e-6):
-        return (
-            "that is mean accuracy, n_ii / t_i. The union also counts the pixels predicted as class i "
-            "(its column sum): IoU_i = n_ii / (t_i + sum_j n_ji - n_ii)."
+    if prediction["falls_least"] != least:
+        if prediction["falls_least"] == "frequency_weighted_iou":
+            return wrong(
+                "frequency-weighted IoU loses the triangles' weight and also lowers the background's IoU "
+                f"(false positives in its union), so it falls about twice as far as pixel accuracy, which "
+                f"loses only the triangle pixels ({triangle_share:.1%} of all pixels)."
+            )
+        return wrong(
+            f"{prediction['falls_least']} falls by {drops[prediction['falls_least']]:.3f}; one metric falls only "
+            f"by the share of triangle pixels ({triangle_share:.1%})."
         )
-    if math.isclose(found, pixel_accuracy(matrix), rel_tol=1e-6):
-        return "that is pixel accuracy; mean IoU averages a per-class ratio n_ii / union_i over the classes."
-    if math.isclose(found, float(torch.nan_to_num(_iou(matrix.double())).mean()), rel_tol=1e-6):
-        return "a class with an empty union has no IoU: leave it out of the mean instead of counting it as 0."
-    return (
-        f"for the matrix {matrix.tolist()} segedu.training.metrics.mean_iou gives {expected:.4f}; "
-        f"you gave {found:.4f}."
+    return right(
+        f"pixel accuracy loses only the {triangle_share:.1%} of pixels that are triangles; mean IoU loses more than "
+        "a quarter: a class the model never finds costs 1/n_cl of the mean, and its pixels also dilute the "
+        "IoU of the class they were given to."
     )
-
-
-def _iou(matrix: torch.Tensor) -> torch.Tensor:
-    intersection = matrix.diagonal()
-    return intersection / (matrix.sum(1) + matrix.sum(0) - intersection)
 
 
 def _real_skips(name: str) -> set[str]:
