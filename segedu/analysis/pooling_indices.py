@@ -15,7 +15,9 @@ value back there (``nn.MaxUnpool2d``), zeros elsewhere, and convolutions fill th
 - :func:`zero_fraction` measures how sparse a map is;
 - :func:`with_unpooling` copies a SegNet and swaps its max-unpooling for a rule that ignores the
   indices (``"top_left"``: the same sparse map, every value at its window's top-left corner;
-  ``"nearest"``: every value copied into its whole window), to measure what the positions are worth.
+  ``"nearest"``: every value copied into its whole window; ``"random_corner"``: every value at a
+  random corner of its window, the same corner for a given seed), to measure what the positions
+  are worth.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ __all__ = [
     "StageMemory",
     "index_memory",
     "index_memory_formula",
+    "random_corner_unpool",
     "trace_segnet",
     "window_position",
     "with_unpooling",
@@ -248,7 +251,7 @@ def index_memory_formula(
 # Unpooling without the indices: what are the positions worth?
 # ----------------------------------------------------------------------------------------------
 
-UNPOOLING_RULES = ("indices", "top_left", "nearest")
+UNPOOLING_RULES = ("indices", "top_left", "nearest", "random_corner")
 
 
 class IndexFreeUnpool(nn.Module):
@@ -256,35 +259,75 @@ class IndexFreeUnpool(nn.Module):
 
     ``"top_left"`` puts every value at the top-left corner of its 2x2 window (a bed of nails: as
     sparse as max-unpooling, but at the wrong place wherever the maximum was elsewhere);
-    ``"nearest"`` copies every value into its whole window (dense, no position at all).
+    ``"nearest"`` copies every value into its whole window (dense, no position at all);
+    ``"random_corner"`` puts every value at a corner drawn at random, uniformly and independently
+    for every window (as sparse as max-unpooling and without top-left's systematic half-pixel
+    shift, but at the encoder's position only one time in four). The draw depends only on
+    ``seed`` and the map's shape, so repeated calls give the same map.
+
+    Args:
+        rule: ``"top_left"``, ``"nearest"`` or ``"random_corner"``.
+        seed: Seed of the random corners (used by ``"random_corner"`` only).
 
     Shape:
         (B, C, H, W) values and indices -> (B, C, 2H, 2W)
     """
 
-    def __init__(self, rule: str) -> None:
+    def __init__(self, rule: str, seed: int = 0) -> None:
         super().__init__()
         if rule not in UNPOOLING_RULES[1:]:
             raise ValueError(f"rule must be one of {UNPOOLING_RULES[1:]}; got {rule!r}")
         self.rule = rule
+        self.seed = int(seed)
 
     def extra_repr(self) -> str:
-        return f"rule={self.rule!r}"
+        return f"rule={self.rule!r}" + (f", seed={self.seed}" if self.rule == "random_corner" else "")
 
     def forward(self, x: Tensor, indices: Tensor) -> Tensor:
         if self.rule == "top_left":
             return bed_of_nails(x, 2)  # (B, C, 2H, 2W), one value per window, always top-left
-        return nearest_upsample(x, 2)  # (B, C, 2H, 2W), every value four times
+        if self.rule == "nearest":
+            return nearest_upsample(x, 2)  # (B, C, 2H, 2W), every value four times
+        return random_corner_unpool(x, seed=self.seed)
 
 
-def with_unpooling(model: nn.Module, rule: str, *, stages: Sequence[str] | None = None) -> SegNet:
+def random_corner_unpool(x: Tensor, *, seed: int = 0) -> Tensor:
+    """Unpool 2x2 by putting every value at a random corner of its window, zeros elsewhere.
+
+    Args:
+        x: Values to unpool.
+        seed: Seed of the corner draw; the same seed and shape give the same corners.
+
+    Returns:
+        The sparse map, one value per 2x2 window.
+
+    Shape:
+        - x: ``(B, C, H, W)``.
+        - output: ``(B, C, 2H, 2W)``.
+    """
+    batch, channels, height, width = x.shape
+    generator = torch.Generator().manual_seed(int(seed))
+    corners = torch.randint(0, 4, (batch, channels, height, width), generator=generator).to(x.device)
+    rows = 2 * torch.arange(height, device=x.device).view(-1, 1) + corners // 2  # (B, C, H, W)
+    columns = 2 * torch.arange(width, device=x.device).view(1, -1) + corners % 2  # (B, C, H, W)
+    flat = (rows * (2 * width) + columns).flatten(2)  # (B, C, H*W) positions in the 2H x 2W plane
+    out = x.new_zeros(batch, channels, 4 * height * width)
+    out.scatter_(2, flat, x.flatten(2))
+    return out.view(batch, channels, 2 * height, 2 * width)
+
+
+def with_unpooling(
+    model: nn.Module, rule: str, *, stages: Sequence[str] | None = None, seed: int = 0
+) -> SegNet:
     """A copy of a SegNet whose decoder unpools by ``rule``; ``model`` itself is left unchanged.
 
     Args:
         model: A :class:`~segedu.models.SegNet` (trained or not).
-        rule: ``"indices"`` (max-unpooling, SegNet itself), ``"top_left"`` or ``"nearest"``
-            (see :class:`IndexFreeUnpool`).
+        rule: ``"indices"`` (max-unpooling, SegNet itself), ``"top_left"``, ``"nearest"`` or
+            ``"random_corner"`` (see :class:`IndexFreeUnpool`).
         stages: Decoder stages to change, e.g. ``["stage1"]``; ``None`` changes all of them.
+        seed: Seed of the ``"random_corner"`` draw (each changed stage gets ``seed`` plus its
+            position in the decoder, so stages do not share corners).
 
     Returns:
         A deep copy with those decoder stages' ``unpool`` replaced (the same weights, so a trained
@@ -299,6 +342,7 @@ def with_unpooling(model: nn.Module, rule: str, *, stages: Sequence[str] | None 
         raise ValueError(f"stages must be among {sorted(model.decoder)}; got {unknown}")
     copied = copy.deepcopy(model)
     if rule != "indices":
+        order = list(model.decoder)
         for name in names:
-            copied.decoder[name].unpool = IndexFreeUnpool(rule)
+            copied.decoder[name].unpool = IndexFreeUnpool(rule, seed=seed + order.index(name))
     return copied

@@ -11,6 +11,7 @@ from segedu.analysis.pooling_indices import (
     IndexFreeUnpool,
     index_memory,
     index_memory_formula,
+    random_corner_unpool,
     trace_segnet,
     window_position,
     with_unpooling,
@@ -157,3 +158,35 @@ def test_with_unpooling_can_change_one_stage(small_segnet: SegNet) -> None:
     assert isinstance(changed.decoder["stage2"].unpool, torch.nn.MaxUnpool2d)
     with pytest.raises(ValueError, match="stages must be among"):
         with_unpooling(small_segnet, "top_left", stages=["stage9"])
+
+
+def test_random_corner_unpool_keeps_every_value_once_in_its_own_window() -> None:
+    x = torch.randn(2, 3, 4, 5, generator=torch.Generator().manual_seed(0))
+    out = random_corner_unpool(x, seed=7)  # (2, 3, 8, 10)
+    assert out.shape == (2, 3, 8, 10)
+    windows = out.unfold(2, 2, 2).unfold(3, 2, 2).flatten(-2)  # (2, 3, 4, 5, 4): the four pixels of each window
+    assert bool(((windows != 0).sum(dim=-1) == 1).all())  # one value per window (x has no exact zeros)
+    torch.testing.assert_close(windows.sum(dim=-1), x)  # and it is the window's own value
+    torch.testing.assert_close(random_corner_unpool(x, seed=7), out)  # the same seed, the same corners
+    assert not torch.equal(random_corner_unpool(x, seed=8), out)
+
+
+def test_random_corner_unpool_uses_every_corner() -> None:
+    x = torch.ones(1, 1, 40, 40)
+    _, indices = F.max_pool2d(random_corner_unpool(x, seed=0), 2, return_indices=True)
+    counts = torch.bincount(window_position(indices, width=80).flatten(), minlength=4)  # (4,)
+    assert int(counts.sum()) == 1600 and int(counts.min()) > 300  # about 400 each, not all top-left
+
+
+def test_with_unpooling_random_corner_is_seeded_per_model(small_segnet: SegNet) -> None:
+    images = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(3))
+    small_segnet.eval()
+    first = with_unpooling(small_segnet, "random_corner", seed=0)
+    again = with_unpooling(small_segnet, "random_corner", seed=0)
+    other = with_unpooling(small_segnet, "random_corner", seed=1)
+    unpool = first.decoder["stage1"].unpool
+    assert isinstance(unpool, IndexFreeUnpool) and "random_corner" in repr(unpool)
+    with torch.no_grad():
+        torch.testing.assert_close(first(images), again(images))
+        assert not torch.allclose(first(images), other(images))
+        assert not torch.allclose(first(images), small_segnet(images))
