@@ -10,6 +10,9 @@
   all-zero skip: the drop then also measures a shift of the input distribution. The control is
   the **mean** skip (:func:`mean_skips`), per channel over a set of images: it keeps each
   channel's average and removes only what varies from image to image, the detail.
+- :func:`encode_map` and :func:`decode_map` store a map (a probability or feature map) compactly
+  in a JSON record, 256 levels between its minimum and maximum, so that a lesson can draw what a
+  script's models produced without retraining them.
 
 Example:
     >>> import torch
@@ -24,6 +27,7 @@ Example:
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -42,6 +46,8 @@ __all__ = [
     "BAND_WIDTH",
     "SCORE_NAMES",
     "band_scores",
+    "decode_map",
+    "encode_map",
     "mean_skips",
     "object_or_background",
     "object_scenes",
@@ -179,3 +185,35 @@ def replace_skips(model: UNet, replacements: Mapping[str, Tensor | float]) -> It
     finally:
         for handle in handles:
             handle.remove()
+
+
+def encode_map(values: Tensor, *, low: float | None = None, high: float | None = None) -> dict[str, Any]:
+    """A map as JSON-ready data: 256 evenly spaced levels from ``low`` to ``high``.
+
+    The error is at most ``(high - low) / 510``. A probability map encoded with ``low=0.0`` and
+    ``high=1.0`` keeps the side of 0.5 of every value (level 127 is below 0.5, 128 above).
+
+    Args:
+        values: Any shape, e.g. ``(H, W)`` or ``(C, H, W)``; float.
+        low: The value of level 0; the map's minimum by default.
+        high: The value of level 255; the map's maximum by default.
+
+    Returns:
+        ``{"shape": [...], "low": float, "high": float, "levels": base64 string of uint8}``.
+    """
+    values = values.detach().float().cpu()
+    low = float(values.min()) if low is None else float(low)
+    high = float(values.max()) if high is None else float(high)
+    scale = high - low if high > low else 1.0
+    levels = ((values - low) / scale * 255).round().clamp(0, 255).to(torch.uint8)  # same shape
+    return {"shape": list(values.shape), "low": low, "high": high,
+            "levels": base64.b64encode(levels.numpy().tobytes()).decode("ascii")}
+
+
+def decode_map(stored: Mapping[str, Any]) -> Tensor:
+    """The map :func:`encode_map` stored, as float32 of the stored shape (within one level)."""
+    raw = bytearray(base64.b64decode(stored["levels"]))
+    levels = torch.frombuffer(raw, dtype=torch.uint8).float()  # (N,)
+    low, high = float(stored["low"]), float(stored["high"])
+    scale = high - low if high > low else 1.0
+    return (low + levels / 255 * scale).reshape(stored["shape"])

@@ -44,6 +44,7 @@ __all__ = ["unet_diagram"]
 
 _LEVEL_STEP = 1.15  # vertical distance between two levels of the U
 _LEFT, _RIGHT = 1.0, 7.4  # x of the top encoder box and of the top decoder box
+_BOX_FONT, _ARROW_FONT, _NOTE_FONT = 10, 9.5, 11  # points; readable when a notebook shows the figure at 80 dpi
 
 
 def _side(tensor: Tensor) -> str:
@@ -54,14 +55,14 @@ def _side(tensor: Tensor) -> str:
 def _map_box(axis: Axes, tensor: Tensor, center_x: float, level: int, color: str, label: str, *,
              base_channels: int, largest_side: int) -> Box:
     """A map's box: wider with more channels (log scale), taller with a larger side."""
-    width = 0.75 + 0.1 * math.log2(tensor.shape[1] / base_channels)
-    height = 0.35 + 0.55 * tensor.shape[-2] / largest_side
-    return box(axis, (center_x, -_LEVEL_STEP * level), width, height, color, inside=label, font_size=7.5)
+    width = 0.9 + 0.1 * math.log2(tensor.shape[1] / base_channels)
+    height = 0.5 + 0.45 * tensor.shape[-2] / largest_side
+    return box(axis, (center_x, -_LEVEL_STEP * level), width, height, color, inside=label, font_size=_BOX_FONT)
 
 
 def _arrow(axis: Axes, start: tuple[float, float], end: tuple[float, float], color: str, label: str = "") -> None:
-    arrow(axis, start, end, color=color, width=1.5, head="-|>", head_size=12, label=label, label_gap=0.06,
-          font_size=7, label_color=NOTE_COLOR)
+    arrow(axis, start, end, color=color, width=1.5, head="-|>", head_size=14, label=label, label_gap=0.07,
+          font_size=_ARROW_FONT, label_color=NOTE_COLOR)
 
 
 def unet_diagram(trace: UNetTrace, *, title: str = "") -> Figure:
@@ -91,7 +92,7 @@ def unet_diagram(trace: UNetTrace, *, title: str = "") -> Figure:
         )
     depth = len(encoder) - 1
     sizes = {"base_channels": encoder[0].shape[1], "largest_side": encoder[0].shape[-2]}
-    figure, (axis,) = diagram_figure(1, 1, (10, 1.3 + 1.15 * depth))
+    figure, (axis,) = diagram_figure(1, 1, (13, 1.8 + 1.5 * depth))
 
     encoder_boxes, decoder_boxes = [], []
     for level, tensor in enumerate(encoder):
@@ -116,10 +117,10 @@ def unet_diagram(trace: UNetTrace, *, title: str = "") -> Figure:
             text = f"copy and crop {_side(skip)} → {_side(target)}" if crop else f"copy ({skip.shape[1]} ch)"
             _arrow(axis, encoder_boxes[level].right, decoder_boxes[level].left, COPY_COLOR, text)
     channels, height, width = trace.input_shape[1:]
-    axis.text(_LEFT, 0.75, f"input {channels} x {height}x{width}", ha="center", fontsize=8)
+    axis.text(_LEFT, 0.75, f"input {channels} x {height}x{width}", ha="center", fontsize=_NOTE_FONT)
     logits = trace.logits
-    axis.text(_RIGHT, 0.75, f"1x1 conv → {logits.shape[1]} class scores, {_side(logits)}", ha="center", fontsize=8)
+    axis.text(_RIGHT, 0.75, f"1x1 conv → {logits.shape[1]} class scores, {_side(logits)}", ha="center", fontsize=_NOTE_FONT)
     finish_axis(axis, (0.3, 8.1), (-_LEVEL_STEP * depth - 0.8, 1.0))
-    axis.set_title(title or f"U-Net, depth {depth}")
+    axis.set_title(title or f"U-Net, depth {depth}", fontsize=13)
     figure.tight_layout()
     return figure

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
 from segedu.analysis.skip_ablation import (
     SCORE_NAMES,
     band_scores,
+    decode_map,
+    encode_map,
     mean_skips,
     object_scenes,
     replace_skips,
@@ -76,3 +80,23 @@ def test_the_pair_differs_only_in_the_skips_and_is_scored_six_ways() -> None:
     assert models["with skips"].inc.conv1.conv.weight.shape == models["without skips"].inc.conv1.conv.weight.shape
     scores = band_scores(models["with skips"], scenes)
     assert len(scores) == len(SCORE_NAMES) and all(0.0 <= value <= 1.0 for value in scores)
+
+
+def test_encode_map_round_trips_within_one_level() -> None:
+    values = torch.randn(4, 9, 7) * 3
+    stored = encode_map(values)
+    json.dumps(stored)  # JSON-ready
+    decoded = decode_map(stored)
+    assert decoded.shape == values.shape and decoded.dtype == torch.float32
+    assert (decoded - values).abs().max() <= (values.max() - values.min()) / 510 + 1e-5
+
+
+def test_encoded_probabilities_keep_their_side_of_one_half() -> None:
+    probabilities = torch.tensor([[0.0, 0.4999, 0.5001, 1.0], [0.2, 0.49, 0.51, 0.9]])
+    decoded = decode_map(encode_map(probabilities, low=0.0, high=1.0))
+    assert torch.equal(decoded > 0.5, probabilities > 0.5)
+
+
+def test_a_constant_map_survives() -> None:
+    decoded = decode_map(encode_map(torch.full((3, 3), 2.5)))
+    torch.testing.assert_close(decoded, torch.full((3, 3), 2.5))

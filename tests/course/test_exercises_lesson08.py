@@ -9,9 +9,11 @@ import torch
 
 from segedu.course.exercises.lesson08 import (
     PREDICTION_QUESTION,
-    check_center_crop,
+    TILE_QUESTION,
+    check_crop_margins,
     check_predicted_output_side,
     check_smallest_valid_input,
+    check_tile_prediction,
     check_valid_output_size,
 )
 from segedu.analysis.unet_sizes import valid_output_size
@@ -30,22 +32,23 @@ def _empty(*arguments: object) -> None:
     ...  # the notebook's stub: its body is `...`, so it returns None
 
 
-# --- centre crop ------------------------------------------------------------------------------
+# --- crop margins -----------------------------------------------------------------------------
 
 
-def _crop(skip: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    top, left = (skip.shape[-2] - size[0]) // 2, (skip.shape[-1] - size[1]) // 2
-    return skip[..., top : top + size[0], left : left + size[1]]
+def _margins(skip_shape: tuple[int, ...], size: tuple[int, int]) -> tuple[int, int, int, int]:
+    top, left = (skip_shape[-2] - size[0]) // 2, (skip_shape[-1] - size[1]) // 2
+    return left, skip_shape[-1] - size[1] - left, top, skip_shape[-2] - size[0] - top
 
 
-def _crop_rounding_up(skip: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    top, left = -(-(skip.shape[-2] - size[0]) // 2), -(-(skip.shape[-1] - size[1]) // 2)
-    return skip[..., top : top + size[0], left : left + size[1]]
+def _margins_rounding_up(skip_shape: tuple[int, ...], size: tuple[int, int]) -> tuple[int, int, int, int]:
+    left, right, top, bottom = _margins(skip_shape, size)
+    return right, left, bottom, top
 
 
-@pytest.mark.parametrize("answer", [_crop, lambda skip, size: _crop(skip, size).clone()])
-def test_center_crop_accepts_right_answers(answer: Callable, capsys: pytest.CaptureFixture[str]) -> None:
-    correct, printed = _run(check_center_crop, answer, capsys)
+@pytest.mark.parametrize("answer", [_margins, lambda shape, size: list(_margins(shape, size)),
+                                    lambda shape, size: torch.tensor(_margins(shape, size))])
+def test_crop_margins_accepts_right_answers(answer: Callable, capsys: pytest.CaptureFixture[str]) -> None:
+    correct, printed = _run(check_crop_margins, answer, capsys)
     assert correct and printed.startswith("Correct!")
 
 
@@ -54,15 +57,16 @@ def test_center_crop_accepts_right_answers(answer: Callable, capsys: pytest.Capt
     [
         (_stub, "NotImplementedError"),
         (_empty, "returns nothing yet"),
-        (lambda skip, size: skip.tolist(), "return a tensor"),
-        (lambda skip, size: skip[0, 0, : size[0], : size[1]], "keep the batch and channel dimensions"),
-        (lambda skip, size: skip[..., : size[0], : size[1]], "top-left corner"),
-        (lambda skip, size: skip[..., skip.shape[-2] - size[0] :, skip.shape[-1] - size[1] :], "bottom-right"),
-        (_crop_rounding_up, "round the top margin down"),
+        (lambda shape, size: "0 0 0 0", "four whole numbers"),
+        (lambda shape, size: _margins(shape, size)[:2], "four whole numbers"),
+        (lambda shape, size: (*_margins(shape, size)[2:], *_margins(shape, size)[:2]), "columns before rows"),
+        (_margins_rounding_up, "the extra row or column goes to one side only"),
+        (lambda shape, size: (0, shape[-1] - size[1], 0, shape[-2] - size[0]), "differ by at most one pixel"),
+        (lambda shape, size: (1, 1, 1, 1), "must remove"),
     ],
 )
-def test_center_crop_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    correct, printed = _run(check_center_crop, answer, capsys)
+def test_crop_margins_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    correct, printed = _run(check_crop_margins, answer, capsys)
     assert not correct and printed.startswith("Not yet:") and hint in printed
 
 
@@ -194,3 +198,31 @@ def test_smallest_valid_input_accepts_right_answers(answer: Callable, capsys: py
 def test_smallest_valid_input_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
     correct, printed = _run(check_smallest_valid_input, answer, capsys)
     assert not correct and printed.startswith("Not yet:") and hint in printed
+
+
+# --- tile prediction --------------------------------------------------------------------------
+
+
+def test_the_tile_question_is_a_trap_that_matches() -> None:
+    from segedu.analysis.overlap_tile import tile_grid
+
+    size, tile = TILE_QUESTION["image_size"], TILE_QUESTION["tile_size"]
+    starts = sorted({left for _, left in tile_grid(size, size, tile)})
+    assert tile % 16 != 0 and all(start % 16 == 0 for start in starts)
+
+
+def test_tile_prediction_accepts_the_right_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_tile_prediction(True) is True
+    printed = capsys.readouterr().out
+    assert printed.startswith("tile_grid(") and "Correct!" in printed
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [(..., "record your prediction first"), ("yes", "True or False"), (1, "True or False"),
+     (False, "the last tile is moved inward")],
+)
+def test_tile_prediction_hints(answer: object, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_tile_prediction(answer) is False
+    printed = capsys.readouterr().out
+    assert "Not yet:" in printed and hint in printed

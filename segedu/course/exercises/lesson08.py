@@ -15,14 +15,19 @@ from segedu.course.exercises._verdict import check_cases, right, wrong
 
 __all__ = [
     "PREDICTION_QUESTION",
-    "check_center_crop",
+    "TILE_QUESTION",
+    "check_crop_margins",
     "check_predicted_output_side",
     "check_smallest_valid_input",
+    "check_tile_prediction",
     "check_valid_output_size",
 ]
 
 PREDICTION_QUESTION = {"input_size": 124, "depth": 3}
 """Exercise 2 asks for the output side of a valid U-Net of this depth for this input side."""
+
+TILE_QUESTION = {"image_size": 100, "tile_size": 68, "depth": 4}
+"""Exercise 4 asks whether tiles of this size reproduce the whole-image pass on this image."""
 
 def _as_int(found: Any) -> int | None:
     """``found`` as an int if it is a whole number (int, integral float, 0-d tensor), else None."""
@@ -35,44 +40,59 @@ def _as_int(found: Any) -> int | None:
     return int(value) if value.is_integer() else None
 
 
-# --- exercise 1: centre crop ------------------------------------------------------------------
+# --- exercise 1: the crop's margins ----------------------------------------------------------
 
 
-def check_center_crop(function: Callable[[torch.Tensor, tuple[int, int]], Any]) -> bool:
-    """Check ``function(skip, size) -> skip[..., centre (h, w) window]`` as U-Net's "copy and crop".
+def _margins(skip_shape: tuple[int, ...], size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """(left, right, top, bottom) that Up's centre crop removes, in ``F.pad``'s order."""
+    extra_rows, extra_columns = skip_shape[-2] - size[0], skip_shape[-1] - size[1]
+    top, left = extra_rows // 2, extra_columns // 2
+    return left, extra_columns - left, top, extra_rows - top
 
-    When the margin ``H - h`` is odd, the extra row goes to the bottom (top = ``(H - h) // 2``),
-    and likewise for columns, as :class:`segedu.models.unet.Up` does.
+
+_MARGIN_CASES = [((1, 2, 8, 8), (4, 4)), ((2, 3, 64, 64), (56, 56)), ((1, 1, 9, 12), (4, 7)),
+                 ((1, 4, 6, 6), (6, 6)), ((1, 64, 568, 568), (392, 392)), ((1, 1, 13, 10), (8, 9))]
+
+
+def check_crop_margins(function: Callable[[tuple[int, ...], tuple[int, int]], Any]) -> bool:
+    """Check ``function(skip_shape, size) -> (left, right, top, bottom)``: what "copy and crop" removes.
+
+    The reference is the crop of :class:`segedu.models.unet.Up` (top = ``(H - h) // 2``, left =
+    ``(W - w) // 2``, the rest at the bottom and right); the margins are in the order of
+    ``torch.nn.functional.pad``, so ``F.pad(skip, [-m for m in margins])`` must equal that crop (a
+    negative pad removes pixels). Cases include odd differences and non-square maps.
     """
     generator = torch.Generator().manual_seed(8)
-    shapes = [((1, 2, 8, 8), (4, 4)), ((2, 3, 64, 64), (56, 56)), ((1, 1, 9, 12), (4, 7)), ((1, 4, 6, 6), (6, 6))]
-    cases = [(torch.randn(*shape, generator=generator), size) for shape, size in shapes]
+    cases = list(_MARGIN_CASES)
 
-    def judge(found: Any, skip: torch.Tensor, size: tuple[int, int]) -> str | None:
-        height, width = skip.shape[-2:]
-        top, left = (height - size[0]) // 2, (width - size[1]) // 2
-        expected = skip[..., top : top + size[0], left : left + size[1]]
-        if not isinstance(found, torch.Tensor):
-            return f"return a tensor; got {type(found).__name__}."
-        if found.shape != expected.shape:
-            return (
-                f"cropping a skip of shape {tuple(skip.shape)} to {size} should give shape {tuple(expected.shape)}: "
-                f"keep the batch and channel dimensions, crop only the last two (x[..., rows, columns]); "
-                f"got {tuple(found.shape)}."
-            )
-        if torch.equal(found, expected):
-            return None
-        if torch.equal(found, skip[..., : size[0], : size[1]]):
-            return "that is the top-left corner: start at the margin, top = (H - h) // 2 and left = (W - w) // 2."
-        if torch.equal(found, skip[..., height - size[0] :, width - size[1] :]):
-            return "that is the bottom-right corner: the crop should be centred, top = (H - h) // 2."
-        return (
-            f"for a {height}x{width} skip and size {size}, keep rows {top} .. {top + size[0] - 1} and "
-            f"columns {left} .. {left + size[1] - 1}: when H - h is odd, round the top margin down."
-        )
+    def judge(found: Any, skip_shape: tuple[int, ...], size: tuple[int, int]) -> str | None:
+        expected = _margins(skip_shape, size)
+        try:
+            values = tuple(_as_int(value) for value in found)
+        except TypeError:
+            return f"return four whole numbers (left, right, top, bottom); got {found!r}."
+        if len(values) != 4 or None in values:
+            return f"return four whole numbers (left, right, top, bottom); got {found!r}."
+        skip = torch.randn(*skip_shape, generator=generator)
+        left, right, top, bottom = expected
+        reference = skip[..., top : top + size[0], left : left + size[1]]  # what Up concatenates
+        if all(value >= 0 for value in values):
+            cropped = torch.nn.functional.pad(skip, [-value for value in values])
+            if cropped.shape == reference.shape and torch.equal(cropped, reference):
+                return None
+        case = f"a {skip_shape[-2]}x{skip_shape[-1]} skip cropped to {size[0]}x{size[1]}"
+        if values == (top, bottom, left, right):
+            return f"for {case}: F.pad lists the last dimension first: (left, right, top, bottom), columns before rows."
+        if values == (right, left, bottom, top):
+            return (f"for {case}: when the difference is odd, the extra row or column goes to one side only; "
+                    f"you put it on the other side from Up. Try the model's crop on a small tensor and see.")
+        if sum(values[:2]) != skip_shape[-1] - size[1] or sum(values[2:]) != skip_shape[-2] - size[0]:
+            return (f"for {case}: left + right must remove {skip_shape[-1] - size[1]} columns and top + bottom "
+                    f"{skip_shape[-2] - size[0]} rows; got {values}.")
+        return f"for {case}: the crop is centred, so the two sides of a dimension differ by at most one pixel."
 
-    return check_cases(function, cases, judge, returns="the cropped tensor",
-                       success="the skip now lines up with the upsampled map, pixel for pixel.")
+    return check_cases(function, cases, judge, returns="four whole numbers (left, right, top, bottom)",
+                       success="F.pad with these margins, negated, is exactly the crop Up makes.")
 
 
 # --- exercise 2: output size of a valid U-Net -------------------------------------------------
@@ -196,3 +216,37 @@ def check_smallest_valid_input(function: Callable[[int, int], Any]) -> bool:
 
     return check_cases(function, _SMALLEST_CASES, judge, returns="a whole number of pixels",
                        success="every pool sees an even size and the output is positive.")
+
+
+# --- exercise 4: will these tiles match? ------------------------------------------------------
+
+
+def check_tile_prediction(prediction: Any) -> bool:
+    """Check a predicted yes/no: do tiles of :data:`TILE_QUESTION` reproduce the whole-image pass?
+
+    The reference is arithmetic on :func:`segedu.analysis.overlap_tile.tile_grid`: overlap-tile
+    with a valid U-Net of depth ``d`` reproduces the whole-image pass when every tile starts at a
+    multiple of ``2**d`` (the max-pools then see the same 2x2 grid); the lesson measures it after.
+    """
+    from segedu.analysis.overlap_tile import tile_grid
+
+    image_size, tile_size, depth = TILE_QUESTION["image_size"], TILE_QUESTION["tile_size"], TILE_QUESTION["depth"]
+    if prediction is ... or prediction is None:
+        return wrong("record your prediction first: replace the `...` with True (the tiles reproduce the "
+                     "whole-image pass) or False.")
+    if not isinstance(prediction, bool):
+        return wrong(f"record True or False; got {prediction!r}.")
+    starts = sorted({left for _, left in tile_grid(image_size, image_size, tile_size)})
+    grid = 2**depth
+    expected = all(start % grid == 0 for start in starts)
+    print(f"tile_grid({image_size}, {image_size}, {tile_size}) starts the tiles at {starts} (in rows and in "
+          f"columns); you predicted {'a match' if prediction else 'a mismatch'}.")
+    if prediction == expected:
+        return right("what matters is where the tiles start, not the tile size: "
+                     + ("every start is a multiple of 16." if expected else "a start off the 16-pixel grid breaks it."))
+    if expected:
+        return wrong(f"{tile_size} is not a multiple of {grid}, but no tile starts at {tile_size}: the last tile is "
+                     f"moved inward to end at the border, so the starts are {starts}. Check them against the "
+                     f"{grid}-pixel grid of the max-pools.")
+    return wrong(f"the starts {starts} include one that is not a multiple of {grid}: its max-pools see a "
+                 f"different 2x2 grid than the whole image's.")
