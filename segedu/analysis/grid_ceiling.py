@@ -3,10 +3,11 @@
 After ``n`` 2x2 poolings a map has one cell per ``2**n x 2**n`` patch of the image. If a cell can
 say only *which class* (or *how much of each class*) covers its patch, the finest mask that can be
 drawn from the grid is the true mask pooled to that grid and upsampled back. Scoring that
-against the truth gives a ceiling for every network whose output is an upsampled coarse map of
-class scores (FCN-32s is one; lesson 06 fits such maps). It is not a ceiling for decoders that read
-more than a class per cell: a cell with many channels can also say where inside the patch an
-edge runs.
+against the truth measures what a grid costs when each cell keeps only one label or the class
+shares. It is not a ceiling for a network that outputs free class scores per cell (FCN-32s is
+one): scores upsampled bilinearly can put a boundary between two cell centres, wherever they
+cross. Nor is it one for decoders that read more than a class per cell: a cell with many channels
+can also say where inside the patch an edge runs.
 
 Example:
     >>> masks = torch.zeros(1, 8, 8, dtype=torch.long); masks[0, 2:5, 3:6] = 1
