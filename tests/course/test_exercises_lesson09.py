@@ -10,9 +10,10 @@ import torch
 from segedu.course.exercises.lesson09 import (
     _PICK_CASES,
     _PICK_TABLES,
+    ERROR_KINDS,
     _pick_reference,
     check_band_mean_iou,
-    check_dilated_receptive_field,
+    check_far_error_prediction,
     check_pick_model,
     check_score_layer_parameters,
 )
@@ -102,29 +103,40 @@ def test_band_mean_iou_hints(answer: Callable, hint: str, capsys: pytest.Capture
     assert not correct and printed.startswith("Not yet:") and hint in printed
 
 
-# --- dilated receptive field ------------------------------------------------------------------
+# --- far-from-boundary error prediction ------------------------------------------------------
+
+_COUNTS = {"wrong": 1030, "bg -> object": 26, "object -> bg": 259, "object -> other shape": 745}
 
 
-def test_dilated_receptive_field_accepts_the_formula(capsys: pytest.CaptureFixture[str]) -> None:
-    correct, printed = _run(check_dilated_receptive_field, lambda dilations: 1 + 2 * sum(dilations), capsys)
-    assert correct and printed.startswith("Correct!")
+def test_far_error_prediction_accepts_the_largest_kind(capsys: pytest.CaptureFixture[str]) -> None:
+    correct = check_far_error_prediction("object -> other shape", _COUNTS)
+    printed = capsys.readouterr().out
+    assert correct and printed.startswith("Correct!") and "72%" in printed
+
+
+def test_far_error_prediction_follows_the_counts(capsys: pytest.CaptureFixture[str]) -> None:
+    counts = {"bg -> object": 1750, "object -> bg": 7017, "object -> other shape": 6924}
+    assert check_far_error_prediction("object -> bg", counts)
+    assert not check_far_error_prediction("object -> other shape", counts)
+    assert "'object -> bg'" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
-    ("answer", "hint"),
+    ("prediction", "counts", "hint"),
     [
-        (_stub, "NotImplementedError"),
-        (_empty, "returns nothing yet"),
-        (lambda dilations: 2 * len(dilations) + 1, "ignores the dilation"),
-        (lambda dilations: sum(2 * d + 1 for d in dilations), "overlap"),
-        (lambda dilations: 2 * sum(dilations), "start from the 1 pixel"),
-        (lambda dilations: 7, "the field is"),
-        (lambda dilations: [3], "whole number"),
+        (..., _COUNTS, "record your prediction first"),
+        (None, _COUNTS, "record your prediction first"),
+        ("clutter", _COUNTS, "must be one of"),
+        ("bg -> object", _COUNTS, "the largest kind is 'object -> other shape'"),
+        ("object -> bg", _COUNTS, "you predicted 'object -> bg' (25%"),
+        ("object -> bg", {"wrong": 3}, "pass the counts"),
+        ("object -> bg", dict.fromkeys(ERROR_KINDS, 0), "no wrong pixel"),
     ],
 )
-def test_dilated_receptive_field_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    correct, printed = _run(check_dilated_receptive_field, answer, capsys)
-    assert not correct and printed.startswith("Not yet:") and hint in printed
+def test_far_error_prediction_hints(prediction, counts, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_far_error_prediction(prediction, counts)
+    printed = capsys.readouterr().out
+    assert printed.startswith("Not yet:") and hint in printed
 
 
 # --- pick a model -----------------------------------------------------------------------------

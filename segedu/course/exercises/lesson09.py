@@ -5,18 +5,22 @@ Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
 from torch import nn
 
-from segedu.analysis.receptive_field import receptive_field_table
-from segedu.course.exercises._verdict import check_cases
+from segedu.course.exercises._verdict import check_cases, right, wrong
 from segedu.training.metrics import ConfusionMeter, boundary_band, confusion_matrix, iou_per_class
 
-__all__ = ["check_band_mean_iou", "check_dilated_receptive_field", "check_pick_model", "check_score_layer_parameters"]
+__all__ = [
+    "ERROR_KINDS",
+    "check_band_mean_iou",
+    "check_far_error_prediction",
+    "check_pick_model",
+    "check_score_layer_parameters",
+]
 
 _IGNORE = 255
 
@@ -115,43 +119,48 @@ def _band_mean_iou_mistake(
     )
 
 
-# --- 2 · receptive field of a dilated stack ---------------------------------------------------
+# --- far-from-boundary errors: predict, then count -------------------------------------------
 
-_DILATION_CASES = ([1], [2], [1, 1, 1], [2, 2], [1, 2, 4], [1, 2, 4, 8], [3, 1])
+ERROR_KINDS = ("bg -> object", "object -> bg", "object -> other shape")
+
+_KIND_MEANINGS = {
+    "bg -> object": "background called an object: the clutter fooled the model",
+    "object -> bg": "object pixels called background: part of an object (or a whole one) missed",
+    "object -> other shape": "object pixels given another shape's class: the outline is found, the class is not",
+}
 
 
-def _formula_field(dilations: list[int]) -> int:
-    """Receptive field by segedu's layer-by-layer formula, on a real stack of 3x3 convs."""
-    stack = nn.Sequential(*(nn.Conv2d(1, 1, 3, padding=d, dilation=d) for d in dilations))
-    return receptive_field_table(stack)[-1].size
+def check_far_error_prediction(prediction: Any, counts: Mapping[str, int]) -> bool:
+    """Compare a recorded prediction with the kind of far-from-boundary error that dominates.
 
+    Args:
+        prediction: The learner's guess, one of :data:`ERROR_KINDS`, recorded before ``counts`` was measured.
+        counts: Wrong pixels per kind for one model, a mapping with every key of :data:`ERROR_KINDS`
+            (extra keys such as ``"wrong"`` are ignored).
 
-def check_dilated_receptive_field(function: Callable[[list[int]], Any]) -> bool:
-    """Check ``function(dilations) -> int``: receptive field side of stacked 3x3 stride-1 convs."""
-    return check_cases(
-        function,
-        [(list(dilations),) for dilations in _DILATION_CASES],
-        _dilated_field_mistake,
-        success="1 + 2 * sum(dilations): exponential dilations give exponential fields.",
+    Returns:
+        ``True`` if the prediction names the kind with the most wrong pixels.
+    """
+    if prediction is ... or prediction is None:
+        return wrong("record your prediction first: replace the `...` with one of "
+                     + ", ".join(repr(kind) for kind in ERROR_KINDS) + ".")
+    if prediction not in ERROR_KINDS:
+        return wrong("your prediction must be one of " + ", ".join(repr(kind) for kind in ERROR_KINDS)
+                     + f"; got {prediction!r}.")
+    missing = [kind for kind in ERROR_KINDS if kind not in counts]
+    if missing:
+        return wrong(f"pass the counts of one model (a dict with the keys {', '.join(map(repr, ERROR_KINDS))}).")
+    total = sum(int(counts[kind]) for kind in ERROR_KINDS)
+    if total == 0:
+        return wrong("these counts hold no wrong pixel at all: pass the counts of a model that makes errors.")
+    largest = max(ERROR_KINDS, key=lambda kind: int(counts[kind]))
+    shares = ", ".join(f"{kind} {int(counts[kind]) / total:.0%}" for kind in ERROR_KINDS)
+    if prediction == largest:
+        return right(f"{largest!r} is the largest kind ({shares}): {_KIND_MEANINGS[largest]}.")
+    return wrong(
+        f"you predicted {prediction!r} ({int(counts[prediction]) / total:.0%} of these errors), but the largest "
+        f"kind is {largest!r} ({shares}): {_KIND_MEANINGS[largest]}."
     )
-
-
-def _dilated_field_mistake(found: Any, dilations: list[int]) -> str | None:
-    value = _as_number(found)
-    if value is None:
-        return f"return one whole number of pixels; got {type(found).__name__}."
-    expected = _formula_field(dilations)
-    if value == expected:
-        return None
-    if value == 2 * len(dilations) + 1:
-        return "that ignores the dilation: a 3x3 kernel with dilation d spans 2 * d + 1 pixels."
-    if value == sum(2 * d + 1 for d in dilations):
-        return "neighbouring layers overlap: each layer widens the field by (3 - 1) * d, start from 1 pixel."
-    if value == 2 * sum(dilations):
-        return "almost: start from the 1 pixel the output sees, then add (3 - 1) * d per layer."
-    if value == 1 + 2 * math.prod(dilations) * len(dilations) or value == 2 * math.prod(dilations) + 1:
-        return "dilation is not a stride: it does not multiply later layers' steps; just add (3 - 1) * d per layer."
-    return f"for dilations {dilations} the field is {expected} pixels wide; you gave {value:g}."
 
 
 # --- 3 · pick a model under a memory budget ---------------------------------------------------
