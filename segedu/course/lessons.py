@@ -1,7 +1,9 @@
-"""The course at a glance: every lesson, what it teaches and how long it takes to run.
+"""The course at a glance: every lesson, what it teaches and how long it takes to study and to run.
 
-This table is the single source for the lesson list shown in ``00_welcome.ipynb``; a test
-checks that it names exactly the notebooks in ``notebooks/``.
+This table is the single source for the lesson list shown in ``00_welcome.ipynb``, the README and
+``docs/teaching.md``; tests check that it names exactly the notebooks in ``notebooks/`` and that the
+README and the guide quote it. The study time is the one each lesson states in its header; the run
+time is measured by ``make notebooks``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ class Lesson:
         notebook: File name in ``notebooks/``.
         title: Short title.
         objectives: What the learner can do afterwards.
+        study_time: Time to read the lesson, run it and do its exercises, as its header states it
+            (e.g. ``"about 45 min"``).
         run_seconds: Measured time to execute the whole notebook on a 2-core laptop-class CPU
             (``make notebooks``), rounded up; ``None`` until measured.
     """
@@ -26,6 +30,7 @@ class Lesson:
     notebook: str
     title: str
     objectives: str
+    study_time: str
     run_seconds: int | None = None
 
 
@@ -34,27 +39,34 @@ LESSONS: tuple[Lesson, ...] = (
         "00_welcome.ipynb",
         "Welcome",
         "Find your way around the course, run cells, use a widget, check your set-up.",
+        study_time="about 20 min",
         run_seconds=9,
     ),
     Lesson(
         "01_what_is_segmentation.ipynb",
         "What semantic segmentation is",
-        "Say what a segmentation model predicts (a class for every pixel), tell classification, detection, "
-        "semantic and instance segmentation apart, and know the tensor shapes in and out.",
+        "Say what a segmentation model predicts (a class for every pixel), tell classification (and "
+        "multi-label classification), detection, semantic and instance segmentation apart, and know the "
+        "tensor shapes in and out.",
+        study_time="about 50 min",
         run_seconds=7,
     ),
     Lesson(
         "02_one_hot_and_argmax.ipynb",
-        "One-hot outputs and argmax",
+        "Scores, argmax and the per-pixel loss",
         "Encode a mask as one channel per class, turn a network's scores into a map with softmax and "
-        "argmax, and compute the per-pixel cross-entropy with ignore_index.",
+        "argmax, compute the per-pixel cross-entropy with ignore_index, and derive its gradient with respect "
+        "to the scores, p − onehot(y).",
+        study_time="about 75 min",
         run_seconds=7,
     ),
     Lesson(
         "03_classifiers_lose_location.ipynb",
         "Pooling and fully connected layers lose location",
-        "Measure how a classifier's answer ignores where an object is, probe how much position each "
-        "stage keeps, and see why fully connected layers fix the input size and forget the layout.",
+        "Show what pooling forgets and how good a mask can be drawn back from a pooled grid of labels, "
+        "train a small classifier end to end on which shapes are present, and probe how much position each "
+        "layer keeps with FC and global-average-pooling heads.",
+        study_time="about 75–90 min",
         run_seconds=17,
     ),
     Lesson(
@@ -62,6 +74,7 @@ LESSONS: tuple[Lesson, ...] = (
         "The price of keeping full resolution",
         "Measure parameters, multiply-accumulates and activation memory of a network without downsampling "
         "against an encoder-decoder, and explain why segmentation networks downsample, then upsample.",
+        study_time="about 45–60 min",
         run_seconds=9,
     ),
     Lesson(
@@ -69,6 +82,7 @@ LESSONS: tuple[Lesson, ...] = (
         "Downsampling and upsampling",
         "Compare strided convolution and pooling, build every upsampling method from scratch (nearest, "
         "bed of nails, max-unpooling, bilinear, transposed convolution two ways) and avoid checkerboard artifacts.",
+        study_time="60–90 min",
         run_seconds=6,
     ),
     Lesson(
@@ -76,6 +90,7 @@ LESSONS: tuple[Lesson, ...] = (
         "FCN: fully convolutional networks",
         "Turn a classifier's fully connected layers into convolutions, build FCN-32s/16s/8s with their "
         "skip fusion and bilinear upsampling, and compare them with the FCN paper's four metrics.",
+        study_time="about 90 min",
         run_seconds=24,
     ),
     Lesson(
@@ -83,6 +98,7 @@ LESSONS: tuple[Lesson, ...] = (
         "SegNet",
         "Keep max-pooling indices and unpool with them, follow SegNet's shapes, measure what the indices "
         "cost next to U-Net's skips, and look inside a trained decoder.",
+        study_time="about 75 min",
         run_seconds=9,
     ),
     Lesson(
@@ -90,6 +106,7 @@ LESSONS: tuple[Lesson, ...] = (
         "U-Net",
         "Trace the U with its concatenated skips, compute valid-padding sizes (572 to 388) and the "
         "overlap-tile strategy, and measure what the skips buy in an ablation.",
+        study_time="about 95 min",
         run_seconds=14,
     ),
     Lesson(
@@ -97,23 +114,27 @@ LESSONS: tuple[Lesson, ...] = (
         "Comparing shortcut connections",
         "Compare FCN, SegNet and U-Net on the same test scenes: metrics overall and at boundaries, costs, "
         "confusions; pick a model for a job; see where atrous convolution (DeepLab) goes next.",
+        study_time="about 90 min",
         run_seconds=16,
     ),
     Lesson(
         "10_feature_map_explorer.ipynb",
         "Feature-map explorer",
-        "Look inside any trained model layer by layer, probe a pixel's class scores and receptive field, "
-        "and record activations yourself with forward hooks.",
+        "Look inside trained models layer by layer, probe a pixel's class scores and receptive field, record "
+        "activations with forward hooks, and measure which channels mark a class (class IoU) and which the "
+        "network needs (silencing).",
+        study_time="about 85 min",
         run_seconds=10,
     ),
 )
 
 
 def lesson_table_markdown() -> str:
-    """Return the lesson list as a Markdown table (notebook, title, objectives, run time)."""
-    lines = ["| # | Lesson | You will be able to | Run time |", "|---|---|---|---|"]
+    """Return the lesson list as a Markdown table (number, linked title, objectives, study time, run time)."""
+    lines = ["| # | Lesson | You will be able to | Study time | Run time |", "|---|---|---|---|---|"]
     for lesson in LESSONS:
         number = lesson.notebook[:2]
         seconds = "not measured" if lesson.run_seconds is None else f"~{lesson.run_seconds} s"
-        lines.append(f"| {number} | [{lesson.title}]({lesson.notebook}) | {lesson.objectives} | {seconds} |")
+        link = f"[{lesson.title}]({lesson.notebook})"
+        lines.append(f"| {number} | {link} | {lesson.objectives} | {lesson.study_time} | {seconds} |")
     return "\n".join(lines)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from segedu.course.lessons import LESSONS, lesson_table_markdown
@@ -19,6 +20,23 @@ def test_every_lesson_has_a_measured_run_time_under_a_minute() -> None:
     for lesson in LESSONS:
         assert lesson.run_seconds is not None, f"{lesson.notebook}: run time not measured"
         assert lesson.run_seconds < 60, f"{lesson.notebook}: {lesson.run_seconds} s is too slow"
+
+
+def test_every_lesson_has_a_study_time() -> None:
+    for lesson in LESSONS:
+        assert lesson.study_time.strip(), f"{lesson.notebook}: no study time"
+
+
+def test_study_times_are_the_ones_the_lessons_state() -> None:
+    for lesson in LESSONS:
+        notebook = json.loads((ROOT / "notebooks" / lesson.notebook).read_text())
+        header = "".join(notebook["cells"][0]["source"])
+        stated = re.search(r"Study time.*?(\d+(?:–\d+)?) minutes", header, flags=re.DOTALL)
+        assert stated, f"{lesson.notebook}: its header states no study time ('Study time ... N minutes')"
+        minutes = stated.group(1)
+        assert re.search(rf"(?<![\d–]){minutes} min\b", lesson.study_time), (
+            f"{lesson.notebook}: the header says {minutes} minutes, lessons.py says {lesson.study_time!r}"
+        )
 
 
 def test_readme_lists_the_same_lessons_and_times() -> None:
