@@ -11,6 +11,9 @@ which also says how much the result still varies from seed to seed):
   batches are sampled from it, so no Python drawing code runs inside the loop.
 * **A one-cycle learning rate driven by the clock**: a linear warm-up over the first 10% of the
   budget, then half a cosine down to zero at the end, whatever the machine's speed.
+* **Cross-entropy plus soft Dice, with the last layer's bias started at the log class frequencies**: with
+  cross-entropy alone some seeds stalled on the digit scenes, answering "background" everywhere for the
+  whole budget (the README's table: three seeds at 0.225 to 0.857 test mean IoU depending on these two choices).
 * AdamW, batch 32, all CPU cores. (Channels-last memory was slower here, so it is not used.)
 
 Example:
@@ -30,10 +33,14 @@ from torch import Tensor, nn
 from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
+from segedu.core.encoding import IGNORE_INDEX
 from segedu.training.losses import pixel_cross_entropy, soft_dice_loss
 from segedu.training._checks import check_positive
 
-__all__ = ["QuickRecipe", "QuickRun", "bfloat16_available", "one_cycle_lr", "render_pool", "train_within"]
+__all__ = [
+    "QuickRecipe", "QuickRun", "bfloat16_available", "one_cycle_lr", "render_pool", "start_at_class_frequencies",
+    "train_within",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,6 +56,8 @@ class QuickRecipe:
         bfloat16: ``"auto"`` (use it where the CPU supports it), ``"on"`` or ``"off"``.
         loss: ``"cross_entropy+dice"`` (per-pixel cross-entropy plus soft Dice, which weighs every class
             equally however few pixels it has) or ``"cross_entropy"``.
+        prior_bias: Start the bias of the model's last class-score layer at the log class frequencies of
+            the pool (see :func:`start_at_class_frequencies`).
     """
 
     batch_size: int = 32
@@ -58,6 +67,7 @@ class QuickRecipe:
     pool_size: int = 12000
     bfloat16: str = "auto"
     loss: str = "cross_entropy+dice"
+    prior_bias: bool = True
 
 
 @dataclasses.dataclass
@@ -115,6 +125,37 @@ def render_pool(dataset: Dataset, size: int) -> tuple[Tensor, Tensor]:
     return images, masks
 
 
+def start_at_class_frequencies(model: nn.Module, masks: Tensor) -> bool:
+    """Set the bias of ``model``'s last class-score layer so that its first answer is the class frequencies.
+
+    Before any training the logits are then ``log(frequency)`` plus small terms, so softmax gives each
+    class its share of the pixels. Without it the network's quickest way down from its first, uniform
+    answer is to switch its features off and answer "background" everywhere; on the digit scenes some
+    seeds never came back from there within a three-minute budget.
+
+    Args:
+        model: A segmentation model whose last convolution with a bias outputs one channel per class.
+        masks: Training masks ``(N, H, W)`` with class indices (``IGNORE_INDEX`` pixels are skipped).
+
+    Returns:
+        Whether a layer was found and changed.
+    """
+    layers = [module for module in model.modules()
+              if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)) and module.bias is not None]
+    if not layers:
+        return False
+    layer = layers[-1]
+    labelled = masks[masks != IGNORE_INDEX]
+    classes = layer.out_channels
+    if labelled.numel() == 0 or int(labelled.max()) >= classes:
+        return False
+    counts = torch.bincount(labelled.flatten(), minlength=classes).double()
+    frequencies = (counts / counts.sum()).clamp_min(1e-4)  # a class absent from the pool: rare, not impossible
+    with torch.no_grad():
+        layer.bias.copy_(frequencies.log().to(layer.bias.dtype))
+    return True
+
+
 def train_within(
     model: nn.Module,
     train_data: Dataset,
@@ -156,6 +197,8 @@ def train_within(
     clock = _Clock(seconds)
     torch.manual_seed(seed)
     images, masks = render_pool(train_data, recipe.pool_size)  # (N, C, H, W), (N, H, W)
+    if recipe.prior_bias:
+        start_at_class_frequencies(model, masks)
     optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.peak_lr, weight_decay=recipe.weight_decay)
     sampler = torch.Generator().manual_seed(seed)
     model.train()

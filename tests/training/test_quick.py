@@ -202,3 +202,30 @@ def test_the_dice_term_changes_the_updates(monkeypatch: pytest.MonkeyPatch) -> N
                      progress=False)
         weights.append(model.outc.weight.detach().clone())
     assert not torch.allclose(weights[0], weights[1])
+
+
+def test_the_first_answer_is_the_class_frequencies() -> None:
+    from segedu.training.quick import start_at_class_frequencies
+
+    model = UNet(3, 4, base_channels=2)
+    masks = torch.zeros(2, 16, 16, dtype=torch.int64)
+    masks[:, :4] = 1  # class 1 on a quarter of the pixels, class 2 on an eighth, class 3 absent
+    masks[:, 4:6] = 2
+    masks[0, 0, 0] = 255  # ignored
+    assert start_at_class_frequencies(model, masks)
+    counts = torch.bincount(masks[masks != 255], minlength=4).double()
+    expected = (counts / counts.sum()).clamp_min(1e-4)
+    for name, parameter in model.named_parameters():  # silence everything but the bias under test
+        if name != "outc.bias":
+            parameter.data.zero_()
+    probabilities = model.eval()(torch.rand(1, 3, 16, 16)).softmax(dim=1)[0, :, 5, 5]
+    assert torch.allclose(probabilities.double(), expected / expected.sum(), atol=1e-6)
+
+
+def test_class_frequencies_leave_a_model_without_a_fitting_layer_alone() -> None:
+    from segedu.training.quick import start_at_class_frequencies
+
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 1, bias=False))
+    assert not start_at_class_frequencies(model, torch.zeros(1, 4, 4, dtype=torch.int64))
+    labels_too_large = torch.full((1, 4, 4), 7)
+    assert not start_at_class_frequencies(UNet(3, 4, base_channels=2), labels_too_large)
