@@ -12,8 +12,10 @@ Both trained networks get the same steps, batches and learning rate (the seed se
 weights and the batch order; the scenes are the same for every seed). Then a linear probe
 (closed-form ridge regression, penalty chosen on a validation split) tries to read the centre of
 a single shape from every layer, on images it was not fitted on; the error is the mean distance
-in pixels. One CPU thread, as in the lesson; the lesson's live run is seed 0 of the FC head, stopped
-after a third of the steps. Each seed is independent of the others, so seeds can run in separate
+in pixels. One CPU thread, as in the lesson. The lesson's live run trains the FC head with seed 0 for 400
+steps: a separate run whose cosine schedule brings the learning rate to zero at step 400 (here, at
+step 400 it is still about three quarters of its peak), so it is not this run stopped early, and
+comparing the two does not isolate the effect of training length. Each seed is independent of the others, so seeds can run in separate
 processes (``--seeds 1 --directory DIR``) and their records be merged.
 
     python -m experiments.lesson03_classifier_probes       # about 3 minutes per seed on one quiet CPU thread

@@ -1,13 +1,15 @@
-"""The best mask that can be drawn back from a pooled grid of labels.
+"""The mask drawn back from a pooled grid of labels.
 
 After ``n`` 2x2 poolings a map has one cell per ``2**n x 2**n`` patch of the image. If a cell can
-say only *which class* (or *how much of each class*) covers its patch, the finest mask that can be
-drawn from the grid is the true mask pooled to that grid and upsampled back. Scoring that
-against the truth measures what a grid costs when each cell keeps only one label or the class
-shares. It is not a ceiling for a network that outputs free class scores per cell (FCN-32s is
-one): scores upsampled bilinearly can put a boundary between two cell centres, wherever they
-cross. Nor is it one for decoders that read more than a class per cell: a cell with many channels
-can also say where inside the patch an edge runs.
+say only *which class* (or *how much of each class*) covers its patch, the straightforward mask
+to draw from the grid is the true mask pooled to that grid and upsampled back. Scoring that
+against the truth measures what that redrawing reaches when each cell keeps only one label or the
+class shares; it is not a proven optimum (the majority per cell maximises the correct pixels, not
+the mean IoU, and bilinear redrawing loses to nearest on coarse grids). Nor is it a ceiling for
+a network that outputs free class scores per cell (FCN-32s is one): scores upsampled bilinearly
+can put a boundary between two cell centres, wherever they cross. Nor is it one for decoders that
+read more than a class per cell: a cell with many channels can also say where inside the patch an
+edge runs.
 
 Example:
     >>> masks = torch.zeros(1, 8, 8, dtype=torch.long); masks[0, 2:5, 3:6] = 1
@@ -35,7 +37,8 @@ def best_mask_from_grid(masks: Tensor, num_classes: int, *, factor: int, mode: s
     Each cell keeps the share of its ``factor x factor`` patch that every class covers.
 
     - ``"nearest"``: every pixel of a patch gets the cell's most common class (ties go to the
-      lower class index). For one label per cell this is the mask with the most correct pixels.
+      lower class index). For one label per cell this is the mask with the most correct pixels
+      (which need not be the one with the best mean IoU).
     - ``"bilinear"``: the class shares are interpolated bilinearly between cell centres and
       every pixel takes the largest: a smooth outline drawn from the same coarse grid.
 
