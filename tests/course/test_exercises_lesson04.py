@@ -103,6 +103,17 @@ def test_macs_saved_by_downsampling(capsys: pytest.CaptureFixture[str]) -> None:
         assert output.startswith("Not yet:") and hint in output
 
 
+def test_fraction_saved_prediction(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson04.check_fraction_saved_prediction(0.75) is True
+    assert capsys.readouterr().out.startswith("Correct!")
+    cases = [(0.5, "how many pixels are left"), (0.9, "count the pixels left"), (..., "write your prediction first"),
+             ("3/4", "a number between 0 and 1"), (True, "a number between 0 and 1")]
+    for answer, hint in cases:
+        assert lesson04.check_fraction_saved_prediction(answer) is False
+        output = capsys.readouterr().out
+        assert output.startswith("Not yet:") and hint in output
+
+
 def test_dilated_layers_for_receptive_field(capsys: pytest.CaptureFixture[str]) -> None:
     def right(size: int) -> int:
         layers = 0

@@ -18,12 +18,13 @@ from torch import nn
 from segedu.analysis.costs import activation_memory, count_macs
 from segedu.analysis.receptive_field import stack_receptive_field
 from segedu.analysis.stack_costs import dilated_receptive_field_layers
-from segedu.course.exercises._verdict import check_cases
+from segedu.course.exercises._verdict import check_cases, right, wrong
 from segedu.models import FullResolutionNet
 
 __all__ = [
     "check_conv_macs",
     "check_dilated_layers_for_receptive_field",
+    "check_fraction_saved_prediction",
     "check_layers_after_pooling",
     "check_macs_saved_by_downsampling",
     "check_saved_bytes_per_pixel",
@@ -155,6 +156,29 @@ def _layers_after_pooling_mistake(answer: Any, size: int, pools: int) -> str | N
     if answer > 0 and _window_after_pooling(pools, answer - 1) >= size:
         return f"{case}: {answer} layers see {window} pixels, but fewer layers already see {size}."
     return None
+
+
+def _fraction_saved_measured() -> Fraction:
+    """Share of a 3x3 layer's MACs saved by running it on a map with half the side (measured)."""
+    full = _conv_macs_measured(16, 16, 8, 8)
+    return Fraction(full - _conv_macs_measured(8, 8, 8, 8), full)
+
+
+def check_fraction_saved_prediction(prediction: Any) -> bool:
+    """``prediction``: the share (0 to 1) of a layer's MACs saved by one 2x downsampling, predicted first."""
+    if prediction is ... or prediction is None:
+        return wrong("write your prediction first: replace the `...` with a number between 0 and 1.")
+    if isinstance(prediction, bool) or not isinstance(prediction, (int, float, Fraction)) or not 0 <= prediction <= 1:
+        return wrong(f"you wrote {prediction!r}; write a share of the MACs, a number between 0 and 1.")
+    measured = _fraction_saved_measured()
+    if abs(prediction - measured) <= 0.01:
+        return right("halving the side divides the pixels, and so each layer's MACs, by 4: 3/4 are saved.")
+    if abs(prediction - Fraction(1, 2)) <= 0.01:
+        return wrong("halving the side halves each side, so how many pixels are left?")
+    return wrong(
+        f"your prediction {prediction!r} is not what count_macs measures; "
+        "count the pixels left after halving both sides."
+    )
 
 
 def check_macs_saved_by_downsampling(macs_saved: Callable[[int, int, int, int], int]) -> bool:
