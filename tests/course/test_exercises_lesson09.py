@@ -8,14 +8,11 @@ import pytest
 import torch
 
 from segedu.course.exercises.lesson09 import (
-    _PICK_CASES,
-    _PICK_TABLES,
     ERROR_KINDS,
-    _pick_reference,
+    check_band_lead_prediction,
     check_band_mean_iou,
     check_far_error_prediction,
-    check_pick_model,
-    check_score_layer_parameters,
+    check_width_scaling_prediction,
 )
 from segedu.training.metrics import boundary_band, confusion_matrix, iou_per_class, mean_iou
 
@@ -139,71 +136,64 @@ def test_far_error_prediction_hints(prediction, counts, hint: str, capsys: pytes
     assert printed.startswith("Not yet:") and hint in printed
 
 
-# --- pick a model -----------------------------------------------------------------------------
+# --- width scaling prediction ---------------------------------------------------------------
+
+_RATIOS = {"parameters": 3.996, "kept for backward": 1.991}  # U-Net width 32 against width 16
 
 
-def test_pick_cases_are_consistent() -> None:
-    for index, budget, expected in _PICK_CASES:
-        assert _pick_reference(_PICK_TABLES[index], budget) == expected
-
-
-def _right_pick(table, budget):
-    fitting = [name for name, row in table.items() if row["activation_bytes"] <= budget]
-    return max(fitting, key=lambda name: table[name]["band_miou"]) if fitting else None
-
-
-def test_pick_model_accepts_the_right_answer(capsys: pytest.CaptureFixture[str]) -> None:
-    correct, printed = _run(check_pick_model, _right_pick, capsys)
-    assert correct and printed.startswith("Correct!")
-
-
-def _strict(table, budget):
-    fitting = [name for name, row in table.items() if row["activation_bytes"] < budget]
-    return max(fitting, key=lambda name: table[name]["band_miou"]) if fitting else None
-
-
-def _no_none(table, budget):
-    return _right_pick(table, budget) or min(table, key=lambda name: table[name]["activation_bytes"])
+def test_width_scaling_prediction_accepts_the_nearest_factors(capsys: pytest.CaptureFixture[str]) -> None:
+    correct = check_width_scaling_prediction({"parameters": 4, "kept for backward": 2}, _RATIOS)
+    printed = capsys.readouterr().out
+    assert correct and printed.startswith("Correct!") and "4x" in printed and "channels" in printed
 
 
 @pytest.mark.parametrize(
-    ("answer", "hint"),
+    ("prediction", "measured", "hint"),
     [
-        (_stub, "NotImplementedError"),
-        (_placeholder, "returns nothing yet"),
-        (_empty, "returned None, but"),
-        (lambda table, budget: max(table, key=lambda name: table[name]["band_miou"]), "keep only the models that fit"),
-        (lambda table, budget: min(table, key=lambda name: table[name]["activation_bytes"]), "among those that fit"),
-        (_strict, "<=, not <"),
-        (_no_none, "return None"),
-        (lambda table, budget: "unet", "return a model name from the table"),
+        (..., _RATIOS, "record your prediction first"),
+        (4, _RATIOS, "record a dict"),
+        ({"parameters": 4}, _RATIOS, "record a dict"),
+        ({"parameters": 3, "kept for backward": 2}, _RATIOS, "must be one of"),
+        ({"parameters": 2, "kept for backward": 2}, _RATIOS, "you said 2x"),
+        ({"parameters": 4, "kept for backward": 4}, _RATIOS, "same resolution"),
+        ({"parameters": 4, "kept for backward": 2}, {"parameters": 4.0}, "pass the measured ratios"),
     ],
 )
-def test_pick_model_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    correct, printed = _run(check_pick_model, answer, capsys)
-    assert not correct and printed.startswith("Not yet:") and hint in printed
+def test_width_scaling_prediction_hints(prediction, measured, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_width_scaling_prediction(prediction, measured)
+    printed = capsys.readouterr().out
+    assert printed.startswith("Not yet:") and hint in printed
 
 
-# --- score layer parameters -------------------------------------------------------------------
+# --- band lead prediction ---------------------------------------------------------------------
+
+_LEADS = {1: 0.151, 2: 0.087, 3: 0.061, 4: 0.048, 6: 0.038}  # U-Net minus FCN-8s on the shapes
 
 
-def test_score_layer_parameters_accepts_the_formula(capsys: pytest.CaptureFixture[str]) -> None:
-    correct, printed = _run(check_score_layer_parameters, lambda c, k: c * k + k, capsys)
-    assert correct and printed.startswith("Correct!")
+def test_band_lead_prediction_accepts_what_happened(capsys: pytest.CaptureFixture[str]) -> None:
+    correct = check_band_lead_prediction("shrinks", _LEADS)
+    printed = capsys.readouterr().out
+    assert correct and printed.startswith("Correct!") and "+0.151" in printed and "edge" in printed
+
+
+def test_band_lead_prediction_follows_the_leads(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_band_lead_prediction("grows", {1: 0.01, 4: 0.05})
+    assert check_band_lead_prediction("changes sign", {1: 0.05, 4: -0.02})
+    assert not check_band_lead_prediction("shrinks", {1: 0.05, 4: -0.02})
+    assert "it changes sign" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
-    ("answer", "hint"),
+    ("prediction", "leads", "hint"),
     [
-        (_stub, "NotImplementedError"),
-        (_empty, "returns nothing yet"),
-        (lambda c, k: c * k, "bias"),
-        (lambda c, k: 9 * c * k + k, "3x3 conv"),
-        (lambda c, k: c + k, "multiply"),
-        (lambda c, k: 1000, "has"),
-        (lambda c, k: None or "many", "whole number"),
+        (..., _LEADS, "record your prediction first"),
+        ("smaller", _LEADS, "must be one of"),
+        ("grows", _LEADS, "but it shrinks"),
+        ("changes sign", _LEADS, "but it shrinks"),
+        ("shrinks", {2: 0.1}, "two band widths"),
     ],
 )
-def test_score_layer_parameters_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    correct, printed = _run(check_score_layer_parameters, answer, capsys)
-    assert not correct and printed.startswith("Not yet:") and hint in printed
+def test_band_lead_prediction_hints(prediction, leads, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_band_lead_prediction(prediction, leads)
+    printed = capsys.readouterr().out
+    assert printed.startswith("Not yet:") and hint in printed

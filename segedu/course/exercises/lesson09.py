@@ -5,21 +5,23 @@ Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
-from torch import nn
 
 from segedu.course.exercises._verdict import check_cases, right, wrong
 from segedu.training.metrics import ConfusionMeter, boundary_band, confusion_matrix, iou_per_class
 
 __all__ = [
     "ERROR_KINDS",
+    "LEAD_CHANGES",
+    "WIDTH_FACTORS",
+    "check_band_lead_prediction",
     "check_band_mean_iou",
     "check_far_error_prediction",
-    "check_pick_model",
-    "check_score_layer_parameters",
+    "check_width_scaling_prediction",
 ]
 
 _IGNORE = 255
@@ -163,102 +165,104 @@ def check_far_error_prediction(prediction: Any, counts: Mapping[str, int]) -> bo
     )
 
 
-# --- 3 · pick a model under a memory budget ---------------------------------------------------
+# --- 3 · predict how the costs grow with the width --------------------------------------------
 
-_PICK_TABLES: list[dict[str, dict[str, float]]] = [
-    {
-        "small": {"band_miou": 0.60, "activation_bytes": 1_000},
-        "medium": {"band_miou": 0.70, "activation_bytes": 2_000},
-        "large": {"band_miou": 0.80, "activation_bytes": 3_000},
-    },
-    {
-        "lean": {"band_miou": 0.75, "activation_bytes": 500},
-        "heavy": {"band_miou": 0.65, "activation_bytes": 4_000},
-        "middle": {"band_miou": 0.70, "activation_bytes": 1_500},
-    },
-]
-_PICK_CASES = [(0, 2_500, "medium"), (0, 3_000, "large"), (0, 10_000, "large"), (0, 999, None),
-               (1, 5_000, "lean"), (1, 1_000, "lean"), (1, 100, None), (0, 1_000, "small")]
+WIDTH_FACTORS = (1, 2, 4, 8)
+_COST_NAMES = ("parameters", "kept for backward")
+_WHY_FACTOR = {
+    "parameters": (
+        "a convolution has in_channels x out_channels x k x k weights, and doubling the width doubles both "
+        "channel counts, so the weights grow about 4x"
+    ),
+    "kept for backward": (
+        "a saved activation holds channels x height x width values; doubling the width doubles the channels "
+        "at the same resolution, so the memory grows about 2x"
+    ),
+}
 
 
-def _pick_reference(table: Mapping[str, Mapping[str, float]], budget: float) -> str | None:
-    fitting = {name: row["band_miou"] for name, row in table.items() if row["activation_bytes"] <= budget}
-    return max(fitting, key=fitting.__getitem__) if fitting else None
+def _nearest_factor(ratio: float) -> int:
+    """The factor of :data:`WIDTH_FACTORS` closest to ``ratio`` on a logarithmic scale."""
+    return min(WIDTH_FACTORS, key=lambda factor: abs(math.log(ratio / factor)))
 
 
-def check_pick_model(function: Callable[[dict[str, dict[str, float]], float], Any]) -> bool:
-    """Check ``function(table, memory_budget) -> name or None``.
+def check_width_scaling_prediction(prediction: Any, measured: Mapping[str, float]) -> bool:
+    """Compare a recorded prediction of how a U-Net's costs grow when its width doubles with the measurement.
 
-    ``table`` maps a model name to its measured ``band_miou`` and ``activation_bytes``; the
-    answer is the model with the highest band mean IoU among those whose activation memory is at
-    most the budget, or ``None`` when none fits.
+    Args:
+        prediction: The learner's guess, recorded before ``measured`` was printed: a mapping from
+            ``"parameters"`` and ``"kept for backward"`` to one of :data:`WIDTH_FACTORS`.
+        measured: The measured ratios (wide model / narrow model) under the same two keys.
+
+    Returns:
+        ``True`` if each predicted factor is the one of :data:`WIDTH_FACTORS` closest to its measured ratio.
     """
-    cases = [(_PICK_TABLES[index], budget) for index, budget, _ in _PICK_CASES]  # check_cases copies the table
-    return check_cases(
-        function,
-        cases,
-        _pick_model_mistake,
-        success="filter by the budget first, then take the best boundary score.",
-        none_is_an_answer=True,
-    )
+    choices = ", ".join(map(str, WIDTH_FACTORS))
+    if prediction is ... or prediction is None:
+        return wrong(f"record your prediction first: replace the `...` with a dict giving a factor ({choices}) "
+                     f"for {' and '.join(map(repr, _COST_NAMES))}.")
+    if not isinstance(prediction, Mapping) or any(name not in prediction for name in _COST_NAMES):
+        return wrong(f"record a dict with the keys {' and '.join(map(repr, _COST_NAMES))}; got {prediction!r}.")
+    unknown = [name for name in _COST_NAMES if prediction[name] not in WIDTH_FACTORS]
+    if unknown:
+        return wrong(f"each factor must be one of {choices}; got {prediction[unknown[0]]!r} for {unknown[0]!r}.")
+    if any(name not in measured or not float(measured[name]) > 0 for name in _COST_NAMES):
+        return wrong(f"pass the measured ratios, a dict with the keys {' and '.join(map(repr, _COST_NAMES))}.")
+    notes, all_right = [], True
+    for name in _COST_NAMES:
+        ratio = float(measured[name])
+        nearest = _nearest_factor(ratio)
+        verdict = "right" if prediction[name] == nearest else f"you said {prediction[name]}x"
+        all_right &= prediction[name] == nearest
+        notes.append(f"{name} grew {ratio:.2f}x, about {nearest}x ({verdict}): {_WHY_FACTOR[name]}")
+    if all_right:
+        return right("; ".join(notes) + ".")
+    return wrong("; ".join(notes) + ".")
 
 
-def _pick_model_mistake(found: Any, table: dict[str, dict[str, float]], budget: float) -> str | None:
-    expected = _pick_reference(table, budget)
-    if found == expected:
-        return None
-    best = max(table, key=lambda name: table[name]["band_miou"])
-    smallest = min(table, key=lambda name: table[name]["activation_bytes"])
-    strict = _pick_reference({n: r for n, r in table.items() if r["activation_bytes"] != budget}, budget)
-    if found is None and budget == _PICK_CASES[0][1]:  # the first case: most likely the untouched stub
-        return (
-            f"your function returned None, but with a budget of {budget} bytes {expected!r} fits: replace "
-            "the `...` with code that returns the best model that fits."
-        )
-    if expected is None:
-        return (
-            f"with a budget of {budget} bytes no model fits (the smallest needs "
-            f"{table[smallest]['activation_bytes']:g}): return None."
-        )
-    if found is None:
-        return "every model fits a budget of 10,000 bytes: pick the one with the highest band_miou."
-    if found == best:
-        return f"{best} has the best band IoU but needs more than {budget} bytes: keep only the models that fit."
-    if found == smallest:
-        return "the smallest model fits, but so may better ones: among those that fit, take the highest band_miou."
-    if found == strict:
-        return f"a model needing exactly {budget} bytes fits a budget of {budget}: compare with <=, not <."
-    if found not in table:
-        return f"return a model name from the table ({', '.join(table)}) or None; got {found!r}."
-    return f"with a budget of {budget} bytes the answer is {expected!r}; you gave {found!r}."
+# --- 4 · predict how U-Net's band lead changes with the band width -----------------------------
+
+LEAD_CHANGES = ("grows", "shrinks", "changes sign")
+
+_LEAD_MEANINGS = {
+    "grows": "the wider band adds pixels where the leader does even better",
+    "shrinks": (
+        "the lead is made at the edge itself; a wider band adds pixels farther in, where the other model "
+        "is as good or better, and they dilute it"
+    ),
+    "changes sign": "the pixels farther in favour the other model so much that they outweigh the edge",
+}
 
 
-# --- 4 · parameters of a 1x1 score layer ------------------------------------------------------
-
-_SCORE_CASES = ((64, 4), (128, 11), (3, 2), (512, 21), (32, 1))
-
-
-def check_score_layer_parameters(function: Callable[[int, int], Any]) -> bool:
-    """Check ``function(in_channels, num_classes) -> int``: parameters of a 1x1 conv with bias."""
-    return check_cases(
-        function,
-        _SCORE_CASES,
-        _score_layer_mistake,
-        success="in_channels * K weights + K biases: a skip that adds scores is cheap.",
-    )
+def _lead_change(leads: Mapping[int, float]) -> str:
+    widths = sorted(leads)
+    first, last = float(leads[widths[0]]), float(leads[widths[-1]])
+    if first * last < 0:
+        return "changes sign"
+    return "shrinks" if abs(last) < abs(first) else "grows"
 
 
-def _score_layer_mistake(found: Any, in_channels: int, num_classes: int) -> str | None:
-    value = _as_number(found)
-    if value is None:
-        return f"return one whole number; got {type(found).__name__}."
-    expected = sum(p.numel() for p in nn.Conv2d(in_channels, num_classes, kernel_size=1).parameters())
-    if value == expected:
-        return None
-    if value == in_channels * num_classes:
-        return "each of the K output channels also has a bias: add num_classes."
-    if value == 9 * in_channels * num_classes + num_classes:
-        return "that is a 3x3 conv; a 1x1 kernel has one weight per (input channel, class) pair."
-    if value == in_channels + num_classes:
-        return "every class score mixes every input channel: multiply, in_channels * num_classes weights."
-    return f"nn.Conv2d({in_channels}, {num_classes}, 1) has {expected} parameters; you gave {value:g}."
+def check_band_lead_prediction(prediction: Any, leads: Mapping[int, float]) -> bool:
+    """Compare a recorded prediction of how a band mean IoU lead changes as the band widens.
+
+    Args:
+        prediction: The learner's guess, one of :data:`LEAD_CHANGES`, recorded before ``leads`` was measured.
+        leads: Band width in pixels -> one model's band mean IoU minus another's (at least two widths).
+
+    Returns:
+        ``True`` if the prediction names what happens between the narrowest and the widest band.
+    """
+    if prediction is ... or prediction is None:
+        return wrong("record your prediction first: replace the `...` with one of "
+                     + ", ".join(repr(change) for change in LEAD_CHANGES) + ".")
+    if prediction not in LEAD_CHANGES:
+        return wrong("your prediction must be one of " + ", ".join(repr(change) for change in LEAD_CHANGES)
+                     + f"; got {prediction!r}.")
+    if len(leads) < 2:
+        return wrong("pass the leads at two band widths at least (a dict width -> lead).")
+    widths = sorted(leads)
+    happened = _lead_change(leads)
+    trend = ", ".join(f"{width} px {float(leads[width]):+.3f}" for width in widths)
+    if prediction == happened:
+        return right(f"the lead {happened} ({trend}): {_LEAD_MEANINGS[happened]}.")
+    return wrong(f"you predicted that the lead {prediction}, but it {happened} ({trend}): {_LEAD_MEANINGS[happened]}.")
