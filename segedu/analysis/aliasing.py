@@ -14,8 +14,10 @@ new resolution, so the right result is flat grey; whatever pattern the output sh
 - :func:`alias_response`: for stripes of one frequency, the variation of a method's output over
   positions and over shifts of the stripes, relative to the input's. Above the Nyquist limit every
   bit of it is alias (the right answer is flat); below it, it is the contrast the method keeps.
-  It works for any method, linear or not (max pooling is not linear); a constant brightening,
-  which max pooling adds, is not counted because it does not vary.
+  It works for any method, linear or not (max pooling is not linear). It pools the variation
+  inside each output with the variation of the output's level from shift to shift, so a
+  brightening that is the same for every shift is not counted, but one that depends on where the
+  stripes sit (as max pooling's does) is.
 
 Every image function takes and returns ``(B, C, H, W)`` tensors.
 """

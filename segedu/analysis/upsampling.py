@@ -11,9 +11,11 @@ to full resolution to say *where*. This module builds every common way of growin
   as ``torch.nn.functional.conv_transpose2d``;
 - ``bilinear_upsample_weight`` initialises a transposed convolution to bilinear interpolation (FCN
   keeps its own copy in :mod:`segedu.models.bilinear`, and a test checks that the two agree);
-- ``checkerboard_pattern`` counts how many stamps land on each output pixel, which explains the
-  checkerboard artefacts of transposed convolutions whose kernel size is not a multiple of the
-  stride.
+- ``checkerboard_pattern`` counts how many stamps land on each output pixel. A flat image stays
+  flat only if every stride phase of the output receives the same total kernel weight (Odena,
+  Dumoulin & Olah, "Deconvolution and Checkerboard Artifacts", Distill 2016); a kernel size that
+  is not a multiple of the stride gives the phases different counts and so invites checkerboard
+  artefacts.
 
 Every function takes and returns ``(B, C, H, W)`` tensors and is checked against PyTorch's own
 operators in ``tests/test_upsampling.py``.
@@ -386,8 +388,9 @@ def checkerboard_pattern(kernel_size: int, stride: int, size: int | Sequence[int
     This is the transposed convolution of an all-ones input with an all-ones kernel (no
     padding). Along one axis each output pixel is covered by ``kernel_size // stride`` or
     ``kernel_size // stride + 1`` stamps; away from the border the count is the same everywhere
-    exactly when ``kernel_size % stride == 0``. Otherwise it alternates, and a learned kernel
-    tends to print that uneven pattern as checkerboard artefacts.
+    exactly when ``kernel_size % stride == 0``. Otherwise it alternates, and a kernel prints it as
+    checkerboard artefacts unless its weights give every stride phase the same total (as the
+    tent ``bilinear_kernel(3)`` does for stride 2).
 
     Args:
         kernel_size: Side of the square kernel, at least 1.

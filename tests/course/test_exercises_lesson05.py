@@ -114,44 +114,6 @@ def test_wrong_bed_of_nails_gets_a_hint(answer, hint: str, capsys: pytest.Captur
     assert out.startswith("Not yet:") and hint in out
 
 
-def test_checkerboard_free_sizes_are_the_multiples_of_the_stride(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson05.check_checkerboard_free_kernel_sizes([8, 6, 4, 2]) is True
-    assert lesson05.check_checkerboard_free_kernel_sizes({3, 6, 9}, stride=3, largest=9) is True
-    assert capsys.readouterr().out.count("Correct!") == 2
-
-
-@pytest.mark.parametrize(
-    ("answer", "hint"),
-    [
-        ({2, 4, 6, 8}, "kernel size 2 with stride 3 leaves holes"),
-        ({3, 5, 6, 9}, "kernel size 5 overlaps unevenly"),
-        ({3, 6}, "you missed [9]"),
-        ({3, 6, 9, 12}, "from 1 to 9"),
-    ],
-)
-def test_wrong_kernel_sizes_for_stride_three_get_a_hint(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson05.check_checkerboard_free_kernel_sizes(answer, stride=3, largest=9) is False
-    out = capsys.readouterr().out
-    assert out.startswith("Not yet:") and hint in out
-
-
-@pytest.mark.parametrize(
-    ("answer", "hint"),
-    [
-        ({1, 2, 4, 6, 8}, "leaves holes"),
-        ({2, 3, 4, 6, 8}, "kernel size 3 overlaps unevenly"),
-        ({2, 4}, "you missed [6, 8]"),
-        ({2, 4, 6, 8, 10}, "remove [10]"),
-        (..., "replace the `...`"),
-        (["two"], "whole numbers"),
-    ],
-)
-def test_wrong_kernel_sizes_get_a_hint(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson05.check_checkerboard_free_kernel_sizes(answer) is False
-    out = capsys.readouterr().out
-    assert out.startswith("Not yet:") and hint in out
-
-
 @pytest.mark.parametrize(("kernel_size", "padding"), [(2, 0), (4, 1), (6, 2)])
 def test_doubling_layers_are_accepted(
     kernel_size: int, padding: int, capsys: pytest.CaptureFixture[str]
@@ -177,3 +139,24 @@ def test_wrong_doubling_layers_get_a_hint(settings, hint: str, capsys: pytest.Ca
     out = capsys.readouterr().out
     assert out.startswith("Not yet:") and hint in out
     assert "multiple" not in out  # the rule is for the learner to find (exercise 4)
+
+
+def test_flat_kernel_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson05.check_flat_kernel([[1.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 0.0]]) is True
+    assert lesson05.check_flat_kernel(torch.tensor([[0.0, 0.0, 0.0], [0.5, 1.0, 0.5], [0.5, 1.0, 0.5]])) is True
+    assert "Correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (..., "replace the `...`"),
+        (torch.ones(2, 2), "must be 3x3"),
+        (torch.tensor([[0.25, 0.5, 0.25], [0.5, 1.0, 0.5], [0.25, 0.5, 0.25]]), "tent of section 7"),
+        (torch.ones(3, 3), "different total weights"),
+        ([[0.5, 0.5, 0.0], [0.5, 0.5, 0.0], [0.0, 0.0, 0.0]], "instead of 1"),
+    ],
+)
+def test_wrong_flat_kernel_gets_a_hint(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson05.check_flat_kernel(answer) is False
+    assert hint in capsys.readouterr().out

@@ -5,7 +5,7 @@ Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import math
@@ -19,8 +19,8 @@ from segedu.course.exercises._verdict import call_answer, check_cases, right, wr
 __all__ = [
     "check_aliased_period",
     "check_bed_of_nails",
-    "check_checkerboard_free_kernel_sizes",
     "check_doubling_layer",
+    "check_flat_kernel",
     "check_transposed_output_size",
 ]
 
@@ -227,49 +227,6 @@ def _even_overlap(kernel_size: int, stride: int) -> bool:
     return bool((inner == inner[0, 0]).all())
 
 
-def check_checkerboard_free_kernel_sizes(
-    sizes: Iterable[int] | None, stride: int = 2, largest: int = 8
-) -> bool:
-    """Check which kernel sizes 1..``largest`` give every interior pixel the same number of stamps.
-
-    Args:
-        sizes: The learner's set of kernel sizes.
-        stride: Stride of the transposed convolution (the lesson asks about 2, then 3).
-        largest: Largest kernel size asked about.
-    """
-    if sizes is None or sizes is ...:
-        return wrong("replace the `...` with the kernel sizes you chose, e.g. {1, 5}.")
-    try:
-        chosen = {int(size) for size in sizes}
-    except (TypeError, ValueError):
-        return wrong(f"give a set of whole numbers between 1 and {largest}, e.g. {{1, 5}}.")
-    expected = {size for size in range(1, largest + 1) if _even_overlap(size, stride)}
-    if chosen == expected:
-        return right(
-            f"{sorted(expected)}: the kernel size is a multiple of the stride {stride}, so stamps overlap evenly."
-        )
-    outside = sorted(size for size in chosen if not 1 <= size <= largest)
-    uneven = sorted(chosen - expected - set(outside))
-    missing = sorted(expected - chosen)
-    if outside:
-        hint = f"only kernel sizes from 1 to {largest} are asked for; remove {outside}."
-    elif any(size < stride for size in uneven):
-        size = min(uneven)
-        hint = (
-            f"kernel size {size} with stride {stride} leaves holes: some output pixels get no stamp at all "
-            f"(look at checkerboard_pattern({size}, {stride}, 4))."
-        )
-    elif uneven:
-        size = uneven[0]
-        hint = (
-            f"kernel size {size} overlaps unevenly: look at checkerboard_pattern({size}, {stride}, 6) away "
-            "from the border."
-        )
-    else:
-        hint = f"you missed {missing}: they overlap evenly too (check with checkerboard_pattern)."
-    return wrong(hint)
-
-
 def check_doubling_layer(kernel_size: int, padding: int, output_padding: int = 0) -> bool:
     """Check a stride-2 transposed convolution that exactly doubles every size, checkerboard-free.
 
@@ -304,4 +261,45 @@ def check_doubling_layer(kernel_size: int, padding: int, output_padding: int = 0
     return right(
         f"kernel_size={kernel_size}, padding={padding}, output_padding={output_padding} "
         "doubles every size, and the stamps overlap evenly."
+    )
+
+
+def check_flat_kernel(kernel: Any, *, stride: int = 2) -> bool:
+    """Check a 3x3 kernel that, stamped with ``stride`` 2, keeps a flat image of ones flat at 1.
+
+    The kernel must differ from the tent ``bilinear_kernel(3)`` that section 7 showed.
+
+    Args:
+        kernel: The learner's kernel, anything ``torch.as_tensor`` turns into a ``(3, 3)`` tensor.
+        stride: Stride of the transposed convolution.
+    """
+    if kernel is None or kernel is ...:
+        return wrong("replace the `...` with a 3x3 tensor of kernel weights.")
+    try:
+        weights = torch.as_tensor(kernel, dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError):
+        return wrong("give the kernel as a 3x3 tensor (or a list of three rows of three numbers).")
+    if weights.shape != (3, 3):
+        return wrong(f"the kernel must be 3x3; yours has shape {tuple(weights.shape)}.")
+    if not torch.isfinite(weights).all():
+        return wrong("the kernel has a NaN or an infinite weight.")
+    tent = torch.tensor([0.5, 1.0, 0.5], dtype=torch.float64)
+    if torch.allclose(weights, tent[:, None] * tent[None, :], atol=1e-6):
+        return wrong("that is the tent of section 7; find a different kernel that is flat too.")
+    flat = torch.ones(1, 1, 8, 8, dtype=torch.float64)
+    output = F.conv_transpose2d(flat, weights[None, None], stride=stride)[0, 0]  # (17, 17)
+    interior = output[2:-2, 2:-2]  # every pixel here is reached by all the stamps it can get
+    if torch.allclose(interior, torch.ones_like(interior), atol=1e-5):
+        return right(
+            "every stride phase receives a total weight of 1, so a flat image stays flat at 1 "
+            "although the stamps overlap unevenly."
+        )
+    values = sorted({round(value, 3) for value in interior.flatten().tolist()})
+    if interior.max() - interior.min() < 1e-5:
+        return wrong(
+            f"the output is flat, but at {values[0]} instead of 1: scale the kernel so that each phase's weights sum to 1."
+        )
+    return wrong(
+        f"the flat image comes out with values {values[:6]}: output pixels in different stride phases receive "
+        "different total weights. Add up the weights that land on each of the four phases."
     )
