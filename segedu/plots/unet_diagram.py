@@ -108,9 +108,15 @@ def unet_diagram(trace: UNetTrace, *, title: str = "") -> Figure:
         decoder_boxes.append(_map_box(axis, tensor, _RIGHT - 0.5 * level, level, DECODER_COLOR, label, **sizes))
     decoder_boxes.append(encoder_boxes[depth])  # the decoder starts from the bottleneck
     for level in range(depth):
-        _arrow(axis, encoder_boxes[level].bottom, encoder_boxes[level + 1].top, POOL_COLOR, "pool")
-        _arrow(axis, decoder_boxes[level + 1].top, decoder_boxes[level].bottom, UPSAMPLE_COLOR,
-               f"up-conv → {_side(upsampled[level])}")
+        # The short diagonal arrows are labelled beside their midpoint, outside the U, clear of the boxes.
+        start, end = encoder_boxes[level].bottom, encoder_boxes[level + 1].top
+        _arrow(axis, start, end, POOL_COLOR)
+        axis.text((start[0] + end[0]) / 2 - 0.02, (start[1] + end[1]) / 2, "pool", ha="right", va="center",
+                  fontsize=_ARROW_FONT, color=NOTE_COLOR)
+        start, end = decoder_boxes[level + 1].top, decoder_boxes[level].bottom
+        _arrow(axis, start, end, UPSAMPLE_COLOR)
+        axis.text((start[0] + end[0]) / 2 + 0.02, (start[1] + end[1]) / 2, f"up-conv → {_side(upsampled[level])}",
+                  ha="left", va="center", fontsize=_ARROW_FONT, color=NOTE_COLOR)
         if trace.skip_connections:
             skip, target = encoder[level], upsampled[level]
             crop = skip.shape[-2:] != target.shape[-2:]
