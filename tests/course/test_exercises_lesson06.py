@@ -119,3 +119,25 @@ def test_wrong_fused_pools_get_a_hint(answer, hint: str, capsys: pytest.CaptureF
     assert lesson06.check_fused_pools(answer) is False
     out = _verdict(capsys)
     assert out.startswith("Not yet:") and hint in out
+
+
+def test_skip_start_prediction_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson06.check_skip_start({"zero_start": "identical", "random_start": "different"}) is True
+    out = _verdict(capsys)
+    assert "zero start 0.0000" in out and "Correct!" in out
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        ({"zero_start": ..., "random_start": ...}, "replace the ..."),
+        ({"zero_start": "different", "random_start": "different"}, "outputs zeros"),
+        ({"zero_start": "identical", "random_start": "identical"}, "random class scores"),
+        ({"zero_start": "same", "random_start": "different"}, "must be"),
+        ("identical", "answer with a dict"),
+    ],
+)
+def test_wrong_skip_start_gets_a_hint(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson06.check_skip_start(answer) is False
+    out = _verdict(capsys)
+    assert "Not yet:" in out and hint in out  # the measurement is printed first

@@ -30,7 +30,10 @@ __all__ = [
     "check_forgotten_class",
     "check_fused_pools",
     "check_score_map_size",
+    "check_skip_start",
 ]
+
+SKIP_START_CHOICES = ("identical", "different")
 
 
 @torch.no_grad()
@@ -42,6 +45,13 @@ def _real_score_map_side(input_size: int, train_size: int) -> int:
 
 def check_score_map_size(function: Callable[[int, int], int]) -> bool:
     """Check ``function(input_size, train_size)``: the side of a convolutionalized TinyClassifier's score map."""
+    try:
+        function(64, 64)
+    except NotImplementedError:
+        return wrong("the function still raises NotImplementedError: replace the line "
+                     "`raise NotImplementedError` with a line that returns the side.")
+    except Exception:  # noqa: BLE001 - check_cases reports other errors with the failing case
+        pass
     return check_cases(
         function,
         [(64, 64), (128, 64), (200, 64), (96, 24), (100, 32), (24, 24)],
@@ -201,3 +211,66 @@ def check_fused_pools(answer: Mapping[str, Iterable[str]]) -> bool:
                     f"Your answer for {name!r} was {sorted(given)}.")
         return wrong(hint)
     return right("32s: none, 16s: pool4, 8s: pool4 and pool3 — each halves the final upsampling.")
+
+
+@torch.no_grad()
+def _skip_effects(seed: int = 0) -> dict[str, float]:
+    """How much an untrained FCN-16s's output moves when its pool4 branch is switched off.
+
+    Returns the largest absolute difference of the output logits, with ``score_pool4`` as built
+    (started at zero) and after PyTorch's default random initialisation of that layer.
+    """
+    torch.manual_seed(seed)
+    model = get_model("fcn16s", in_channels=3, num_classes=4, base_channels=4, fc_channels=16).eval()
+    image = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(seed))  # (1, 3, 64, 64)
+
+    def silenced(_module: torch.nn.Module, _inputs: Any, output: torch.Tensor) -> torch.Tensor:
+        return torch.zeros_like(output)
+
+    effects = {}
+    for start in ("zero_start", "random_start"):
+        if start == "random_start":
+            model.score_pool4.reset_parameters()  # PyTorch's default random start
+        with_pool4 = model(image)  # (1, 4, 64, 64)
+        handle = model.score_pool4.register_forward_hook(silenced)
+        without_pool4 = model(image)
+        handle.remove()
+        effects[start] = float((with_pool4 - without_pool4).abs().max())
+    return effects
+
+
+def check_skip_start(prediction: Mapping[str, Any]) -> bool:
+    """Check a prediction ``{"zero_start": choice, "random_start": choice}`` about FCN-16s's first output.
+
+    The question: before any training, is FCN-16s's output ``"identical"`` to what its conv7
+    scores alone give (the pool4 branch switched off), or ``"different"``? Once with
+    ``score_pool4`` started at zero as segedu (and the paper) does, once with a random start.
+    The check measures both on an untrained model and explains the result.
+    """
+    if not isinstance(prediction, Mapping):
+        return wrong(f"answer with a dict with keys 'zero_start' and 'random_start'; got {type(prediction).__name__}.")
+    for key in ("zero_start", "random_start"):
+        value = prediction.get(key, ...)
+        if value is ...:
+            return wrong(f"replace the ... of {key!r} with \"identical\" or \"different\".")
+        if value not in SKIP_START_CHOICES:
+            return wrong(f"{key!r} must be \"identical\" or \"different\"; got {value!r}.")
+    effects = _skip_effects()
+    print(f"largest change of the untrained output when the pool4 branch is switched off: "
+          f"zero start {effects['zero_start']:.4f}, random start {effects['random_start']:.4f}")
+    expected = {key: "identical" if effect == 0 else "different" for key, effect in effects.items()}
+    if prediction["zero_start"] != expected["zero_start"]:
+        return wrong(
+            "a 1 x 1 convolution whose weights and bias are all zero outputs zeros, whatever pool4 holds; "
+            "adding zeros to the upsampled conv7 scores changes nothing."
+        )
+    if prediction["random_start"] != expected["random_start"]:
+        return wrong(
+            "random weights turn pool4's features into random class scores, one per 16-pixel cell, and "
+            "those are added to the upsampled conv7 scores before the last upsampling."
+        )
+    return right(
+        "started at zero, the skip adds nothing: the untrained FCN-16s predicts from conv7 alone, like an "
+        "FCN-32s, and training grows the pool4 scores only as far as they lower the loss. A random start "
+        "would add random scores at every 16-pixel cell: noise the network must first unlearn."
+    )
