@@ -9,9 +9,12 @@ import pytest
 import torch
 
 from segedu.datasets import ShapesScenes
+from segedu.training.metrics import confusion_matrix, mean_iou
 from segedu.course.exercises.lesson01 import (
     background_everywhere_accuracy,
+    background_everywhere_mean_iou,
     check_background_accuracy_prediction,
+    check_background_iou_prediction,
     check_classes_present,
     check_pixel_counts,
     check_semantic_from_instances,
@@ -187,3 +190,32 @@ def _first_class_everywhere(instances: torch.Tensor, classes: dict[int, int]) ->
 def test_semantic_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
     correct, printed = _run(check_semantic_from_instances, answer, capsys)
     assert not correct and printed.startswith("Not yet:") and hint in printed
+
+
+# --- predict, then run: the mean IoU of "background everywhere" --------------------------------
+
+
+def test_background_mean_iou_matches_the_course_metric() -> None:
+    items = _scenes_with_ignored_pixels()
+    masks = torch.stack([mask for _, mask in items])  # (N, H, W)
+    matrix = confusion_matrix(torch.zeros_like(masks), masks, 4, ignore_index=255)
+    assert background_everywhere_mean_iou(items) == pytest.approx(100 * mean_iou(matrix))
+
+
+def test_background_iou_prediction_accepts_a_close_guess(capsys: pytest.CaptureFixture[str]) -> None:
+    items = _scenes_with_ignored_pixels()
+    measured = background_everywhere_mean_iou(items)
+    assert check_background_iou_prediction(measured + 1.5, items) is True
+    out = capsys.readouterr().out
+    assert f"mean IoU {measured:.1f}%" in out and "Correct!" in out
+
+
+@pytest.mark.parametrize(
+    ("guess", "hint"),
+    [(..., "record your prediction first"), ("many", "record one number"), (90, "above the measurement")],
+)
+def test_background_iou_prediction_explains_a_miss(
+    guess: object, hint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert check_background_iou_prediction(guess, _scenes_with_ignored_pixels()) is False
+    assert hint in capsys.readouterr().out

@@ -133,7 +133,7 @@ def test_pixel_cross_entropy_names_the_mistake(answer, hint, capsys) -> None:
 
 def _gradient(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     labelled = (target != IGNORE_INDEX)[:, None]  # (B, 1, H, W)
-    return (logits.softmax(dim=1) - one_hot(target, logits.shape[1])) * labelled / labelled.sum()
+    return (logits.softmax(dim=1) - one_hot(target, logits.shape[1])) * labelled / labelled.sum().clamp(min=1)
 
 
 def _autograd(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -173,6 +173,11 @@ def _labelled(target: torch.Tensor) -> torch.Tensor:
         ),
         (lambda logits, target: _gradient(logits, target)[:, :, 0], "shape of the logits"),
         (lambda logits, target: torch.zeros_like(logits), "largest difference"),
+        (
+            lambda logits, target: (logits.softmax(1) - one_hot(target, logits.shape[1])) * _labelled(target)
+            / _labelled(target).sum(),
+            "N = 0 labelled pixels",
+        ),
     ],
 )
 def test_logit_gradient_names_the_mistake(answer, hint, capsys) -> None:

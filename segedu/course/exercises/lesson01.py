@@ -18,7 +18,9 @@ from segedu.core.encoding import IGNORE_INDEX
 from segedu.course.exercises._verdict import check_cases, right, wrong
 
 __all__ = [
+    "background_everywhere_mean_iou",
     "check_background_accuracy_prediction",
+    "check_background_iou_prediction",
     "check_classes_present",
     "check_pixel_counts",
     "check_semantic_from_instances",
@@ -91,6 +93,62 @@ def check_background_accuracy_prediction(guess: Any, dataset: Any, *, tolerance:
         f"your guess, {value:g}%, is {direction} the measurement. Which pixels does this model get right, "
         "which does it get wrong, and what share of all pixels is each? The class shares printed earlier "
         "in the lesson are enough to predict it."
+    )
+
+
+def background_everywhere_mean_iou(dataset: Any) -> float:
+    """Mean IoU, in percent, of answering background (class 0) at every pixel of ``dataset``.
+
+    Background's IoU is its share of the labelled pixels; every class present in the masks but
+    never predicted has IoU 0; classes absent from the masks are left out of the mean.
+
+    Args:
+        dataset: Any segedu dataset returning ``(image (C, H, W), mask (H, W))``; pixels
+            labelled ``IGNORE_INDEX`` are not counted.
+
+    Returns:
+        The mean over the classes present of each class's IoU, as a percentage.
+    """
+    masks = torch.stack([dataset[index][1] for index in range(len(dataset))])  # (N, H, W)
+    labels = masks[masks != IGNORE_INDEX]  # (P,) labelled pixels only
+    present = int(torch.unique(labels).numel())  # classes found in the masks
+    background_iou = float((labels == 0).sum()) / labels.numel()  # intersection: background pixels; union: all
+    return 100.0 * background_iou / present
+
+
+def check_background_iou_prediction(guess: Any, dataset: Any, *, tolerance: float = 2.0) -> bool:
+    """Check a prediction of the mean IoU of "background everywhere" on ``dataset``.
+
+    The check measures it, prints it, and accepts a guess within ``tolerance`` percentage points.
+
+    Args:
+        guess: The learner's prediction, a percentage (a number from 0 to 100).
+        dataset: The scenes to measure on, returning ``(image, mask)`` pairs.
+        tolerance: Largest accepted distance from the measured percentage, in points.
+
+    Returns:
+        Whether the guess was close enough.
+    """
+    if guess is ... or guess is None:
+        return wrong("record your prediction first: replace the `...` with a percentage, e.g. 50.")
+    try:
+        value = float(guess)
+    except (TypeError, ValueError):
+        return wrong(f"record one number, a percentage from 0 to 100; got {guess!r}.")
+    measured = background_everywhere_mean_iou(dataset)
+    print(f"'background everywhere' on these {len(dataset)} scenes: mean IoU {measured:.1f}%")
+    if abs(value - measured) <= tolerance:
+        return right(
+            "background's IoU is its share of the pixels, every object class gets IoU 0 (no pixel of it is "
+            "predicted), and the mean over the classes is low: per-class scores expose the lazy model."
+        )
+    if 0.0 <= value <= 1.0 and abs(100.0 * value - measured) <= tolerance:
+        return wrong(f"{value:g} looks like a fraction; record a percentage (from 0 to 100).")
+    direction = "below" if value < measured else "above"
+    return wrong(
+        f"your guess, {value:g}%, is {direction} the measurement. Work out the IoU of each class first: "
+        "background (predicted everywhere), then a digit class (never predicted); then average over "
+        "all the classes."
     )
 
 

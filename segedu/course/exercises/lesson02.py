@@ -204,13 +204,14 @@ def _pixel_cross_entropy_mistake(found: Any, scores: Tensor, true_class: int) ->
 
 
 def _gradient_cases() -> list[tuple[Tensor, Tensor]]:
-    """(logits, target) pairs: one with about 30% ignored pixels, one with none."""
+    """(logits, target) pairs: one with about 30% ignored pixels, one with none, one with all ignored."""
     generator = torch.Generator().manual_seed(4)
     logits = 2.0 * torch.randn(2, 3, 5, 6, generator=generator)  # (B, K, H, W)
     target = torch.randint(0, 3, (2, 5, 6), generator=generator)  # (B, H, W)
     with_ignore = target.clone()
     with_ignore[torch.rand(2, 5, 6, generator=generator) < 0.3] = IGNORE_INDEX
-    return [(logits, with_ignore), (logits[:1, :, :4], target[:1, :4])]
+    all_ignored = torch.full((1, 2, 3), IGNORE_INDEX)  # (B, H, W): no labelled pixel, loss 0
+    return [(logits, with_ignore), (logits[:1, :, :4], target[:1, :4]), (logits[:1, :, :2, :3], all_ignored)]
 
 
 def _autograd_gradient(logits: Tensor, target: Tensor) -> Tensor:
@@ -229,7 +230,8 @@ def check_logit_gradient(function: Callable[[Tensor, Tensor], Tensor]) -> bool:
             autograd's gradient of :func:`segedu.training.losses.pixel_cross_entropy`.
 
     Returns:
-        Whether it matched autograd to 1e-6, with and without ignored pixels.
+        Whether it matched autograd to 1e-6, with some, no and only ignored pixels (when every
+        pixel is ignored the loss is 0 and so is its gradient).
     """
     return check_cases(
         function,
@@ -262,6 +264,13 @@ def _gradient_mistake(found: Any, logits: Tensor, target: Tensor) -> str | None:
         return None
     labelled = (target != IGNORE_INDEX)[:, None]  # (B, 1, H, W)
     count = int(labelled.sum())
+    if not bool(torch.isfinite(found).all()):
+        if count == 0:
+            return (
+                "when every pixel is ignored there are N = 0 labelled pixels: the loss is 0 and its gradient "
+                "must be 0 everywhere, not 0 / 0 (NaN)."
+            )
+        return "your gradient holds NaN or inf values; check what you divide by."
     if matches(-expected):
         return "check the sign: the loss goes DOWN when the true class's score goes up."
     if not labelled.all() and bool(torch.allclose(found * labelled, expected, rtol=0.0, atol=1e-6)):
