@@ -57,6 +57,18 @@ def background_everywhere_accuracy(dataset: Any) -> float:
     return 100.0 * float((masks[labelled] == 0).float().mean())
 
 
+def _recorded_percentage(guess: Any) -> float | None:
+    """The learner's guess as a number, or ``None`` after saying what is wrong with it."""
+    if guess is ... or guess is None:
+        wrong("record your prediction first: replace the `...` with a percentage, e.g. 50.")
+        return None
+    try:
+        return float(guess)
+    except (TypeError, ValueError):
+        wrong(f"record one number, a percentage from 0 to 100; got {guess!r}.")
+        return None
+
+
 def check_background_accuracy_prediction(guess: Any, dataset: Any, *, tolerance: float = 2.0) -> bool:
     """Check a prediction of the pixel accuracy of "background everywhere" on ``dataset``.
 
@@ -71,12 +83,9 @@ def check_background_accuracy_prediction(guess: Any, dataset: Any, *, tolerance:
     Returns:
         Whether the guess was close enough.
     """
-    if guess is ... or guess is None:
-        return wrong("record your prediction first: replace the `...` with a percentage, e.g. 50.")
-    try:
-        value = float(guess)
-    except (TypeError, ValueError):
-        return wrong(f"record one number, a percentage from 0 to 100; got {guess!r}.")
+    value = _recorded_percentage(guess)
+    if value is None:
+        return False
     measured = background_everywhere_accuracy(dataset)
     print(
         f"'background everywhere' on these {len(dataset)} scenes: {measured:.1f}% of the pixels right, no object found"
@@ -129,12 +138,9 @@ def check_background_iou_prediction(guess: Any, dataset: Any, *, tolerance: floa
     Returns:
         Whether the guess was close enough.
     """
-    if guess is ... or guess is None:
-        return wrong("record your prediction first: replace the `...` with a percentage, e.g. 50.")
-    try:
-        value = float(guess)
-    except (TypeError, ValueError):
-        return wrong(f"record one number, a percentage from 0 to 100; got {guess!r}.")
+    value = _recorded_percentage(guess)
+    if value is None:
+        return False
     measured = background_everywhere_mean_iou(dataset)
     print(f"'background everywhere' on these {len(dataset)} scenes: mean IoU {measured:.1f}%")
     if abs(value - measured) <= tolerance:
