@@ -180,8 +180,8 @@ def test_silencing_prediction(capsys: pytest.CaptureFixture[str]) -> None:
     assert "channel 0, the one that looks" in output
     assert model.training  # mode restored
     for answer, hint in [
-        (0, "does look most like the circle mask"),
-        (2, "another channel costs them more"),
+        (0, "largest weight into the circle score"),
+        (2, "pushes pixels most strongly towards circle"),
         (3, "channels 0 to 2"),
         ("1", "one channel number"),
         (..., "replace the `...`"),

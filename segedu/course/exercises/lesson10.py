@@ -277,7 +277,7 @@ def check_silencing_prediction(
         return verdict(True, success=f"{cost}, more than any other channel; {why}", hint="")
     if answer == most_like:
         return _fail(f"channel {answer} does look most like the {class_name} mask (IoU {looks_like[answer]:.2f}), "
-                     f"but {cost}. A channel can coincide with a class while the next layer takes its "
-                     "evidence from elsewhere; which other channels are on where the class is?")
-    return _fail(f"{cost}; another channel costs them more. Look again at the class IoU of each channel: "
-                 "which ones are on where the class is?")
+                     f"but {cost}. A channel can coincide with a class while the next layer gives it little "
+                     f"weight; which channel has the largest weight into the {class_name} score?")
+    return _fail(f"{cost}; another channel costs them more. Look again at the next layer's weights: "
+                 f"which channel pushes pixels most strongly towards {class_name}?")
