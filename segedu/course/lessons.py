@@ -23,8 +23,10 @@ class Lesson:
         objectives: What the learner can do afterwards.
         study_time: Time to read the lesson, run it and do its exercises, as its header states it
             (e.g. ``"about 45 min"``).
-        run_seconds: Measured time to execute the whole notebook on a 2-core laptop-class CPU
-            (``make notebooks``), rounded up; ``None`` until measured.
+        run_seconds: CPU seconds (user + system, kernel start included) that executing the whole notebook
+            with ``jupyter nbconvert --execute`` took on a 2-core AMD EPYC virtual machine, rounded up; the
+            lessons use one thread, so a quiet laptop needs about as many wall-clock seconds. ``None`` until
+            measured.
     """
 
     notebook: str
@@ -40,7 +42,7 @@ LESSONS: tuple[Lesson, ...] = (
         "Welcome",
         "Find your way around the course, run cells, use a widget, check your set-up.",
         study_time="about 20 min",
-        run_seconds=9,
+        run_seconds=12,
     ),
     Lesson(
         "01_what_is_segmentation.ipynb",
@@ -48,8 +50,8 @@ LESSONS: tuple[Lesson, ...] = (
         "Say what a segmentation model predicts (a class for every pixel), tell classification (and "
         "multi-label classification), detection, semantic and instance segmentation apart, and know the "
         "tensor shapes in and out.",
-        study_time="about 50 min",
-        run_seconds=7,
+        study_time="about 55 min",
+        run_seconds=13,
     ),
     Lesson(
         "02_one_hot_and_argmax.ipynb",
@@ -58,7 +60,7 @@ LESSONS: tuple[Lesson, ...] = (
         "argmax, compute the per-pixel cross-entropy with ignore_index, and derive its gradient with respect "
         "to the scores, p − onehot(y).",
         study_time="about 75 min",
-        run_seconds=7,
+        run_seconds=14,
     ),
     Lesson(
         "03_classifiers_lose_location.ipynb",
@@ -67,23 +69,23 @@ LESSONS: tuple[Lesson, ...] = (
         "train a small classifier end to end on which shapes are present, and probe how much position each "
         "layer keeps with FC and global-average-pooling heads.",
         study_time="about 75–90 min",
-        run_seconds=17,
+        run_seconds=32,
     ),
     Lesson(
         "04_cost_of_full_resolution.ipynb",
         "The price of keeping full resolution",
         "Measure parameters, multiply-accumulates and activation memory of a network without downsampling "
         "against an encoder-decoder, and explain why segmentation networks downsample, then upsample.",
-        study_time="about 45–60 min",
-        run_seconds=9,
+        study_time="about 75–90 min",
+        run_seconds=23,
     ),
     Lesson(
         "05_downsampling_and_upsampling.ipynb",
         "Downsampling and upsampling",
         "Compare strided convolution and pooling, build every upsampling method from scratch (nearest, "
         "bed of nails, max-unpooling, bilinear, transposed convolution two ways) and avoid checkerboard artifacts.",
-        study_time="60–90 min",
-        run_seconds=6,
+        study_time="about 60–90 min",
+        run_seconds=16,
     ),
     Lesson(
         "06_fcn.ipynb",
@@ -91,7 +93,7 @@ LESSONS: tuple[Lesson, ...] = (
         "Turn a classifier's fully connected layers into convolutions, build FCN-32s/16s/8s with their "
         "skip fusion and bilinear upsampling, and compare them with the FCN paper's four metrics.",
         study_time="about 90 min",
-        run_seconds=24,
+        run_seconds=41,
     ),
     Lesson(
         "07_segnet.ipynb",
@@ -99,7 +101,7 @@ LESSONS: tuple[Lesson, ...] = (
         "Keep max-pooling indices and unpool with them, follow SegNet's shapes, measure what the indices "
         "cost next to U-Net's skips, and look inside a trained decoder.",
         study_time="about 75 min",
-        run_seconds=9,
+        run_seconds=30,
     ),
     Lesson(
         "08_unet.ipynb",
@@ -107,15 +109,15 @@ LESSONS: tuple[Lesson, ...] = (
         "Trace the U with its concatenated skips, compute valid-padding sizes (572 to 388) and the "
         "overlap-tile strategy, and measure what the skips buy in an ablation.",
         study_time="about 95 min",
-        run_seconds=14,
+        run_seconds=32,
     ),
     Lesson(
         "09_comparing_shortcuts.ipynb",
         "Comparing shortcut connections",
         "Compare FCN, SegNet and U-Net on the same test scenes: metrics overall and at boundaries, costs, "
-        "confusions; pick a model for a job; see where atrous convolution (DeepLab) goes next.",
+        "confusions; pick a model for a job; tell which differences one training run supports; see where DeepLab goes next.",
         study_time="about 90 min",
-        run_seconds=16,
+        run_seconds=44,
     ),
     Lesson(
         "10_feature_map_explorer.ipynb",
@@ -124,7 +126,7 @@ LESSONS: tuple[Lesson, ...] = (
         "activations with forward hooks, and measure which channels mark a class (class IoU) and which the "
         "network needs (silencing).",
         study_time="about 85 min",
-        run_seconds=10,
+        run_seconds=18,
     ),
 )
 

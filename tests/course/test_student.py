@@ -177,3 +177,12 @@ def test_hide_solution_outputs_clears_only_solutions(tmp_path):
     assert cells[0].outputs[0].text == "1\n" and cells[0].execution_count == 1
     assert cells[1].outputs == [] and cells[1].execution_count is None
     assert hide_solution_outputs(path) == 0
+
+
+def test_every_solution_cell_is_collapsed() -> None:
+    """A learner opening a lesson sees the exercise, not its solution, until they expand it."""
+    notebooks = sorted(Path(__file__).resolve().parents[2].joinpath("notebooks").glob("*.ipynb"))
+    for path in notebooks:
+        for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+            if "solution" in cell.metadata.get("tags", []):
+                assert cell.metadata.get("jupyter", {}).get("source_hidden") is True, f"{path.name} cell {index}"
