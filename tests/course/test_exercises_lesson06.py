@@ -97,30 +97,6 @@ def test_the_forgotten_class_drops_are_what_the_metrics_say() -> None:
     assert drops["mean_accuracy"] == pytest.approx(0.25)  # one class of four at accuracy 0
 
 
-def test_fused_pools_are_accepted(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson06.check_fused_pools({"fcn32s": [], "fcn16s": ["pool4"], "fcn8s": ("pool3", "pool4")}) is True
-    assert lesson06.check_fused_pools({"fcn32s": set(), "fcn16s": "pool4", "fcn8s": {"pool4", "pool3"}}) is True
-    assert _verdict(capsys).count("Correct!") == 2
-
-
-@pytest.mark.parametrize(
-    ("answer", "hint"),
-    [
-        ({"fcn32s": ..., "fcn16s": ..., "fcn8s": ...}, "replace the ..."),
-        ({"fcn32s": ["pool5"], "fcn16s": ["pool4"], "fcn8s": ["pool4", "pool3"]}, "pool5 is not a skip"),
-        ({"fcn32s": [], "fcn16s": ["pool4"], "fcn8s": ["pool3"]}, "keeps the pool4 skip"),
-        ({"fcn32s": [], "fcn16s": ["conv4"], "fcn8s": ["pool4", "pool3"]}, "use the names"),
-        ({"fcn32s": [], "fcn16s": ["pool3"], "fcn8s": ["pool4", "pool3"]}, "score_poolN"),
-        ({"fcn32s": [], "fcn8s": ["pool4", "pool3"]}, "no entry for 'fcn16s'"),
-        (["pool4"], "answer with a dict"),
-    ],
-)
-def test_wrong_fused_pools_get_a_hint(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson06.check_fused_pools(answer) is False
-    out = _verdict(capsys)
-    assert out.startswith("Not yet:") and hint in out
-
-
 def test_skip_start_prediction_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
     assert lesson06.check_skip_start({"zero_start": "identical", "random_start": "different"}) is True
     out = _verdict(capsys)

@@ -7,7 +7,7 @@ The expected answers are computed from segedu itself (models, upsampling kernels
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
@@ -28,7 +28,6 @@ __all__ = [
     "METRIC_NAMES",
     "check_bilinear_kernel",
     "check_forgotten_class",
-    "check_fused_pools",
     "check_score_map_size",
     "check_skip_start",
 ]
@@ -179,38 +178,6 @@ def check_forgotten_class(prediction: Mapping[str, Any]) -> bool:
         "a quarter: a class the model never finds costs 1/n_cl of the mean, and its pixels also dilute the "
         "IoU of the class they were given to."
     )
-
-
-def _real_skips(name: str) -> set[str]:
-    model = get_model(name, in_channels=1, num_classes=2, base_channels=4, fc_channels=4)
-    return {pool for pool in ("pool3", "pool4") if hasattr(model, f"score_{pool}")}
-
-
-def check_fused_pools(answer: Mapping[str, Iterable[str]]) -> bool:
-    """Check ``{"fcn32s": [...], "fcn16s": [...], "fcn8s": [...]}``: the pools each variant adds to conv7's scores."""
-    if not isinstance(answer, Mapping):
-        return wrong(f"answer with a dict from model name to pool names; got {type(answer).__name__}.")
-    for name in ("fcn32s", "fcn16s", "fcn8s"):
-        if name not in answer:
-            return wrong(f"the dict has no entry for {name!r}.")
-        value = answer[name]
-        if value is ...:
-            return wrong(f"replace the ... of {name!r} with a list of pool names, e.g. []")
-        given = {value} if isinstance(value, str) else set(value)
-        expected = _real_skips(name)
-        if given == expected:
-            continue
-        if "pool5" in given:
-            hint = "pool5 is not a skip: it feeds conv7 (fc6, fc7), whose scores every variant starts from."
-        elif name == "fcn8s" and given == {"pool3"}:
-            hint = "FCN-8s builds on FCN-16s: it keeps the pool4 skip and adds pool3 on top."
-        elif given - {"pool1", "pool2", "pool3", "pool4", "pool5"}:
-            hint = f"use the names pool1 ... pool5; got {sorted(given)} for {name!r}."
-        else:
-            hint = (f"look at print(get_model({name!r}, ...)): a fused pool has its own 1x1 'score_poolN' layer. "
-                    f"Your answer for {name!r} was {sorted(given)}.")
-        return wrong(hint)
-    return right("32s: none, 16s: pool4, 8s: pool4 and pool3 — each halves the final upsampling.")
 
 
 @torch.no_grad()
