@@ -16,12 +16,14 @@ import torch
 
 from benchmarks.machine import describe_machine
 from benchmarks.report import check_training_results, report_markdown, save_plot, update_readme, write_atomically
+from benchmarks.training import REFERENCE, TRAINING_MODELS
 
 __all__ = ["DEFAULT_TARGETS", "PARTS", "build_parser", "main", "run_benchmarks"]
 
 PARTS = ("notebooks", "levers", "training", "inference", "widgets")
-# The README's headline quotes these parts; it is rewritten only when all of them are measured.
-HEADLINE_PARTS = ("notebooks", "training", "inference", "widgets")
+# The README's headline quotes the training part (and the lessons' and widgets' times when they are measured too);
+# a run without it leaves the README alone.
+HEADLINE_PART = "training"
 # Validation mean IoU of a usable model, about what the shipped U-Net reached after its 4,000-step recipe (test mean
 # IoU 0.91 on the shapes, 0.85 on the digits): the report says whether, and how soon, each model gets there
 # within the budget.
@@ -32,13 +34,14 @@ ROOT = Path(__file__).resolve().parents[1]
 def build_parser() -> argparse.ArgumentParser:
     """Command-line options.
 
-    With the defaults, the training part alone is 6 models x 2 datasets x 3 seeds x 180 s, about two hours.
+    With the defaults, the training part alone is 6 models x 2 datasets x 3 seeds x 180 s, about two hours
+    (``--models`` trains fewer).
     """
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated subset of {','.join(PARTS)}")
     parser.add_argument("--output-dir", type=Path, default=ROOT / "docs", help="where benchmarks.md/.png/.json go")
     parser.add_argument("--readme", type=Path, default=ROOT / "README.md",
-                        help="README whose headline numbers are updated (once every part is measured)")
+                        help="README whose headline numbers are updated (when the training part is measured)")
     parser.add_argument("--update", action="store_true",
                         help="keep the other parts of the saved benchmarks.json and re-measure only --parts")
     parser.add_argument("--notebooks", type=Path, nargs="*", default=None, help="notebooks (default: all lessons)")
@@ -48,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--repeats", type=int, default=3, help="runs per notebook and timed passes (>= 3)")
     parser.add_argument("--seconds", type=float, default=180.0, help="training budget per run, in seconds")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="training seeds per model and dataset")
+    parser.add_argument("--models", nargs="+", default=list(TRAINING_MODELS), choices=TRAINING_MODELS,
+                        help="models the training part trains (default: all; each adds 2 datasets x seeds x --seconds)")
     parser.add_argument("--observe-every", type=float, default=15.0,
                         help="training seconds between validation scores (not counted in the budget)")
     parser.add_argument("--val-scenes", type=int, default=64, help="validation scenes scored at each observation")
@@ -66,42 +71,61 @@ def _measure_notebooks(arguments: argparse.Namespace, progress: bool) -> tuple[d
 def _measure_training(arguments: argparse.Namespace, progress: bool) -> tuple[dict[str, Any], list[Any]]:
     from tqdm.auto import tqdm
 
-    from benchmarks.training import REFERENCE, TRAINING_MODELS, benchmark_training
+    from benchmarks.training import TrainingRun, benchmark_training
     from segedu.training.quick import QuickRecipe
 
     recipe = QuickRecipe()
     threads = arguments.training_threads or os.cpu_count() or 1
     settings = {
         "measure": "time budget",
-        "models": list(TRAINING_MODELS), "reference": REFERENCE, "datasets": ["shapes", "digits"],
+        "models": list(arguments.models), "reference": REFERENCE, "datasets": ["shapes", "digits"],
         "seconds": arguments.seconds, "seeds": list(arguments.seeds), "observe_every": arguments.observe_every,
         "val_scenes": arguments.val_scenes, "threads": threads, "recipe": dataclasses.asdict(recipe),
         "targets": DEFAULT_TARGETS,
     }
     cases = [
         (model, dataset, seed)
-        for dataset in settings["datasets"] for model in TRAINING_MODELS for seed in settings["seeds"]
+        for dataset in settings["datasets"] for model in settings["models"] for seed in settings["seeds"]
     ]
+    # Each finished run is appended to a journal, so an interrupted part resumes where it stopped (same settings).
+    journal = arguments.output_dir / "benchmarks.training-runs.jsonl"
+    done = _journal_runs(journal, settings)
     inference_threads = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
-        runs = [
-            benchmark_training(
-                model, dataset, seconds=settings["seconds"], target=settings["targets"][dataset], seed=seed,
-                observe_every=settings["observe_every"], val_scenes=settings["val_scenes"], recipe=recipe,
-            )
-            for model, dataset, seed in tqdm(cases, desc="training", unit="run", disable=not progress)
-        ]
+        runs = []
+        for model, dataset, seed in tqdm(cases, desc="training", unit="run", disable=not progress):
+            if (model, dataset, seed) not in done:
+                run = benchmark_training(
+                    model, dataset, seconds=settings["seconds"], target=settings["targets"][dataset], seed=seed,
+                    observe_every=settings["observe_every"], val_scenes=settings["val_scenes"], recipe=recipe,
+                )
+                done[(model, dataset, seed)] = dataclasses.asdict(run)
+                with journal.open("a") as file:
+                    file.write(json.dumps({"settings": settings, "run": done[(model, dataset, seed)]}) + "\n")
+            runs.append(done[(model, dataset, seed)])
     finally:
         torch.set_num_threads(inference_threads)
-    return settings, runs
+    journal.unlink()  # the part is complete: its runs go into benchmarks.json
+    return settings, [TrainingRun(**run) for run in runs]
+
+
+def _journal_runs(journal: Path, settings: dict[str, Any]) -> dict[tuple[str, str, int], dict[str, Any]]:
+    """The runs an interrupted training part finished with the same settings, keyed by (model, dataset, seed)."""
+    if not journal.exists():
+        return {}
+    entries = [json.loads(line) for line in journal.read_text().splitlines() if line.strip()]
+    same = [entry["run"] for entry in entries if entry["settings"] == json.loads(json.dumps(settings))]
+    if same:
+        print(f"Resuming the training part: {len(same)} run(s) from {journal}", flush=True)
+    return {(run["model"], run["dataset"], run["seed"]): run for run in same}
 
 
 def _measure_inference(arguments: argparse.Namespace, progress: bool) -> tuple[dict[str, Any], list[Any]]:
     from tqdm.auto import tqdm
 
     from benchmarks.inference import benchmark_inference
-    from benchmarks.training import REFERENCE, SEGEDU_MODELS
+    from benchmarks.training import SEGEDU_MODELS
 
     sizes = (64, 256, 512)
     models = tqdm([*SEGEDU_MODELS, REFERENCE], desc="inference", unit="model", disable=not progress)
@@ -142,6 +166,8 @@ def _check_arguments(arguments: argparse.Namespace) -> None:
     for option, value in (("--seconds", arguments.seconds), ("--observe-every", arguments.observe_every)):
         if not value > 0:
             raise SystemExit(f"{option} must be positive; got {value}")
+    if REFERENCE not in arguments.models:
+        raise SystemExit(f"--models must include the reference {REFERENCE!r}: every ratio is taken against it")
     if len(set(arguments.seeds)) != len(arguments.seeds):
         raise SystemExit(f"--seeds must differ from each other; got {arguments.seeds}")
 
@@ -162,6 +188,9 @@ def run_benchmarks(arguments: argparse.Namespace, previous: dict[str, Any] | Non
     machine = describe_machine(arguments.threads)
     print("Machine:", machine.line(), flush=True)
     results: dict[str, Any] = {"settings": {}, "part_seconds": {}, **(previous or {})}
+    # Parts kept from an older run keep the date they were measured on.
+    results["part_dates"] = {part: results.get("part_dates", {}).get(part, results.get("date"))
+                             for part in results["part_seconds"]}
     if previous is not None and previous["machine"]["line"] != machine.line():
         raise SystemExit(
             f"--update mixes machines: the saved results come from {previous['machine']['line']!r}; "
@@ -180,6 +209,7 @@ def run_benchmarks(arguments: argparse.Namespace, previous: dict[str, Any] | Non
         results["settings"][part] = settings
         results[part] = [dataclasses.asdict(item) for item in items]
         results["part_seconds"][part] = time.perf_counter() - started
+        results["part_dates"][part] = results["date"]
     return results
 
 
@@ -193,7 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     write_atomically(saved, json.dumps(results, indent=1) + "\n")
     save_plot(results, output / "benchmarks.png")
     write_atomically(output / "benchmarks.md", report_markdown(results))
-    if all(results.get(part) for part in HEADLINE_PARTS):
+    if results.get(HEADLINE_PART):
         update_readme(arguments.readme, results)
         print(f"Updated the headline numbers in {arguments.readme}")
     minutes = sum(results["part_seconds"].values()) / 60

@@ -21,6 +21,7 @@ __all__ = [
     "course_totals",
     "headline_markdown",
     "load_results",
+    "measured_on",
     "median_curve",
     "report_markdown",
     "save_plot",
@@ -308,6 +309,14 @@ def _widget_section(results: dict[str, Any]) -> list[str]:
     return lines + [""]
 
 
+def measured_on(results: dict[str, Any]) -> str:
+    """``"2026-12-01"``, or ``"notebooks 2026-11-25, training 2026-12-01"`` when the parts were measured on different days."""
+    dates = results.get("part_dates") or {part: results["date"] for part in results["part_seconds"]}
+    if len(set(dates.values())) <= 1:
+        return results["date"]
+    return ", ".join(f"{part} {date}" for part, date in dates.items())
+
+
 def report_markdown(results: dict[str, Any]) -> str:
     """The whole ``docs/benchmarks.md``: machine first, then one section per measurement."""
     lines = [
@@ -316,7 +325,7 @@ def report_markdown(results: dict[str, Any]) -> str:
         "Written by `make bench` (`python -m benchmarks`); rerun it to measure your own machine.",
         "",
         f"**Machine:** {results['machine']['line']}  ",
-        f"**Measured:** {results['date']}; measuring took {sum(results['part_seconds'].values()) / 60:.1f} min "
+        f"**Measured:** {measured_on(results)}; measuring took {sum(results['part_seconds'].values()) / 60:.1f} min "
         f"({', '.join(f'{part} {seconds / 60:.1f}' for part, seconds in results['part_seconds'].items())}).",
         "",
         "![Benchmark plots](benchmarks.png)",
@@ -338,14 +347,15 @@ def report_markdown(results: dict[str, Any]) -> str:
 def headline_markdown(results: dict[str, Any]) -> str:
     """The few numbers the README quotes, with the machine they come from."""
     check_training_results(results)
-    totals = course_totals(results)
     settings = results["settings"]["training"]
     reference = settings["reference"]
-    lines = [f"Measured by `make bench` on {results['machine']['line']} ({results['date']}):", ""]
-    lines.append(
-        f"- **Whole course:** {totals['seconds']:.0f} s for all {len(results['notebooks'])} lessons; "
-        f"slowest lesson {totals['slowest_seconds']:.0f} s; peak memory {_megabytes(totals['peak_rss_bytes'])}."
-    )
+    lines = [f"Measured by `make bench` on {results['machine']['line']} ({measured_on(results)}):", ""]
+    if results.get("notebooks"):
+        totals = course_totals(results)
+        lines.append(
+            f"- **Whole course:** {totals['seconds']:.0f} s for all {len(results['notebooks'])} lessons; "
+            f"slowest lesson {totals['slowest_seconds']:.0f} s; peak memory {_megabytes(totals['peak_rss_bytes'])}."
+        )
     for dataset in settings["datasets"]:
         summaries = _summaries(results, dataset)
         unet, ref = summaries.get("unet"), summaries.get(reference)
@@ -359,12 +369,13 @@ def headline_markdown(results: dict[str, Any]) -> str:
             f"{_time_to_target(ref, settings['seconds'])}; "
             f"{unet['steps_per_second'] / ref['steps_per_second']:.1f}× the training steps per second."
         )
-    widget_medians = [widget["overall"]["median"] * 1000 for widget in results["widgets"]]
-    widget_p95 = max(widget["overall"]["p95"] * 1000 for widget in results["widgets"])
-    lines.append(
-        f"- **Widgets:** median update {min(widget_medians):.0f}–{max(widget_medians):.0f} ms, "
-        f"95th percentile at most {widget_p95:.0f} ms."
-    )
+    if results.get("widgets"):
+        widget_medians = [widget["overall"]["median"] * 1000 for widget in results["widgets"]]
+        widget_p95 = max(widget["overall"]["p95"] * 1000 for widget in results["widgets"])
+        lines.append(
+            f"- **Widgets:** median update {min(widget_medians):.0f}–{max(widget_medians):.0f} ms, "
+            f"95th percentile at most {widget_p95:.0f} ms."
+        )
     lines += ["", "Full tables and plots: [docs/benchmarks.md](docs/benchmarks.md)."]
     return "\n".join(lines)
 

@@ -218,7 +218,10 @@ def test_update_keeps_the_other_parts_of_the_same_machine(tmp_path: Path, result
     assert updated["notebooks"] == results["notebooks"] and updated["training"] == results["training"]
     assert len(updated["widgets"]) > 2  # measured anew: every lesson widget, not the fixture's two
     assert set(updated["part_seconds"]) == {"notebooks", "training", "widgets"}
+    today = updated["date"]
+    assert updated["part_dates"] == {"notebooks": "2026-01-01", "training": "2026-01-01", "widgets": today}
     assert "4.0× the training steps per second" in readme.read_text()  # every part present: README rewritten
+    assert f"notebooks 2026-01-01, training 2026-01-01, widgets {today}" in readme.read_text()
     # A saved training part from the older fixed-step benchmark cannot be kept: it is refused before measuring.
     results["settings"]["training"] = {"steps": 400, "eval_every": 50, "reference": "ref"}
     (tmp_path / "benchmarks.json").write_text(json.dumps(results))
@@ -263,6 +266,9 @@ def test_training_part_runs_every_model_dataset_and_seed_on_the_training_threads
     assert {(dataset, target) for _, dataset, _, target, _, _ in calls} == {("shapes", 0.9), ("digits", 0.8)}
     assert {(seconds, threads) for *_, seconds, threads in calls} == {(5.0, 2)}
     assert torch.get_num_threads() == 3  # back to the inference setting (--threads 3) afterwards
+    headline = readme.read_text()  # the training part alone rewrites the README, without the parts it lacks
+    assert "U-Net vs" in headline and "Whole course" not in headline and "Widgets" not in headline
+    assert not (tmp_path / "benchmarks.training-runs.jsonl").exists()  # the journal goes once the part is complete
     text = (tmp_path / "benchmarks.md").read_text()
     # Seeds 4 and 6 score 0.7 and 0.8: the median of two is their mean; half the reference's speed.
     assert "| smp U-Net (MobileNet-V2) | 10 | 4.0 | 0.50× | 0.750 (0.700–0.800) | not reached in 5 s | – |" in text
@@ -270,3 +276,23 @@ def test_training_part_runs_every_model_dataset_and_seed_on_the_training_threads
         main(["--parts", "training", "--seeds", "1", "1", "--output-dir", str(tmp_path)])
     with pytest.raises(SystemExit, match="--seconds must be positive"):
         main(["--parts", "training", "--seconds", "0", "--output-dir", str(tmp_path)])
+    with pytest.raises(SystemExit, match="must include the reference"):
+        main(["--parts", "training", "--models", "unet", "--output-dir", str(tmp_path)])
+    # An interrupted part resumes: runs in the journal with the same settings are not trained again.
+    arguments = ["--parts", "training", "--models", "unet", "smp_unet_resnet18", "--seeds", "4", "--seconds", "5",
+                 "--output-dir", str(tmp_path), "--readme", str(readme), "--no-progress"]
+    calls.clear()
+    assert main(arguments) == 0
+    first = json.loads((tmp_path / "benchmarks.json").read_text())
+    assert {(name, dataset) for name, dataset, *_ in calls} == {
+        (name, dataset) for name in ("unet", "smp_unet_resnet18") for dataset in ("shapes", "digits")
+    }
+    journal = tmp_path / "benchmarks.training-runs.jsonl"
+    kept = first["training"][0]
+    journal.write_text(json.dumps({"settings": first["settings"]["training"], "run": kept}) + "\n"
+                       + json.dumps({"settings": {"seconds": 1.0}, "run": first["training"][1]}) + "\n")
+    calls.clear()
+    assert main(arguments) == 0
+    assert len(calls) == 3 and (kept["model"], kept["dataset"], kept["seed"]) not in {tuple(call[:3]) for call in calls}
+    assert json.loads((tmp_path / "benchmarks.json").read_text())["training"][0] == kept
+    assert not journal.exists()
