@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from torch import nn
+import torch
 
 from segedu.course.exercises import lesson03
 from segedu.models import TinyClassifier
@@ -56,7 +56,7 @@ def test_receptive_field(capsys: pytest.CaptureFixture[str]) -> None:
     cases = [
         (lambda layers: 1 + sum(k - 1 for k, _ in layers), "EARLIER strides"),
         (jump_too_early, "THEN update jump"),
-        (lambda layers: 7, "r = r + (k - 1) * jump"),
+        (lambda layers: 7, "Trace a small case by hand"),
         (_not_implemented, "NotImplementedError"),
     ]
     for answer, hint in cases:
@@ -65,27 +65,33 @@ def test_receptive_field(capsys: pytest.CaptureFixture[str]) -> None:
         assert output.startswith("Not yet:") and hint in output
 
 
-def _right_fc_fraction(model: nn.Module) -> float:
-    linear = sum(p.numel() for m in model.modules() if isinstance(m, nn.Linear) for p in m.parameters())
-    return linear / sum(p.numel() for p in model.parameters())
+def _probe_data(count: int, seed: int) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    """Features from which the centre can be read linearly: a 4x4 grid of bumps around it, plus noise."""
+    generator = torch.Generator().manual_seed(seed)
+    centres = torch.rand(count, 2, generator=generator) * 24 + 4  # (N, 2) in [4, 28]
+    cells = (torch.arange(4) + 0.5) * 8  # (4,) cell centres
+    rows = torch.exp(-((centres[:, :1] - cells) ** 2) / 50)  # (N, 4)
+    columns = torch.exp(-((centres[:, 1:] - cells) ** 2) / 50)  # (N, 4)
+    grid = rows[:, :, None] * columns[:, None, :]  # (N, 4, 4)
+    features = torch.cat([grid[:, None], grid[:, None] ** 2], dim=1)  # (N, 2, 4, 4)
+    features = features + 0.01 * torch.randn(features.shape, generator=generator)
+    return {"stage3": features}, centres
 
 
-def test_fc_fraction(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson03.check_fc_fraction(_right_fc_fraction) is True
-    assert "96%" in _verdict(capsys)
-
-    def weights_only(model: nn.Module) -> float:
-        linear = sum(m.weight.numel() for m in model.modules() if isinstance(m, nn.Linear))
-        return linear / sum(p.numel() for p in model.parameters())
-
+def test_shuffled_probe(capsys: pytest.CaptureFixture[str]) -> None:
+    activations, centres = {}, {}
+    for split, count, seed in (("train", 200, 0), ("validation", 80, 1), ("test", 120, 2)):
+        activations[split], centres[split] = _probe_data(count, seed)
+    assert lesson03.check_shuffled_probe(("same", "larger"), activations, centres) is True
+    assert "renames the numbers" in _verdict(capsys)
     cases = [
-        (lambda model: 100 * _right_fc_fraction(model), "percentage"),
-        (weights_only, "biases too"),
-        (lambda model: 0.5, "nn.Linear modules"),
-        (_not_implemented, "NotImplementedError"),
+        ((..., ...), "pair of words"),
+        (("same", "bigger"), "pair of words"),
+        (("larger", "larger"), "one fixed shuffle you said \"larger\""),
+        (("same", "same"), "new shuffle per image you said \"same\""),
     ]
     for answer, hint in cases:
-        assert lesson03.check_fc_fraction(answer) is False
+        assert lesson03.check_shuffled_probe(answer, activations, centres) is False
         output = _verdict(capsys)
         assert output.startswith("Not yet:") and hint in output
 
@@ -97,13 +103,19 @@ def test_flattened_features(capsys: pytest.CaptureFixture[str]) -> None:
     cases = [
         ((..., ...), "pair of numbers"),
         ((1600, 999), "fc1 expects 1024"),
-        ((16 * 80 * 80, 1024), "divide the side by 8"),
-        ((1700, 1024), "80 // 8"),
+        ((16 * 80 * 80, 1024), "shrink the side"),
+        ((1700, 1024), "halving 80 three times"),
     ]
     for answer, hint in cases:
         assert lesson03.check_flattened_features(answer, model, 80) is False
         output = _verdict(capsys)
         assert output.startswith("Not yet:") and hint in output
+    # 60 -> 30 -> 15 -> 7: an odd side loses its last row
+    assert lesson03.check_flattened_features((16 * 7 * 7, 1024), model, 60) is True
+    assert "(16, 7, 7)" in _verdict(capsys)
+    for answer in ((16 * 8 * 8, 1024), (16 * 7.5 * 7.5, 1024)):
+        assert lesson03.check_flattened_features(answer, model, 60) is False
+        assert "rounding down" in _verdict(capsys)
 
 
 def test_vanishing_pools(capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,8 +2,9 @@
 
 Each check compares the learner's answer with a measurement on real PyTorch layers: the output
 size of real max-pools, the receptive field of a real layer stack
-(:func:`segedu.analysis.receptive_field.receptive_field_table`), the parameters of real models, and the
-feature count of a real TinyClassifier's stage 3.
+(:func:`segedu.analysis.receptive_field.receptive_field_table`), linear probes on shuffled features
+(:func:`segedu.analysis.probes.linear_probe`), the feature count of a real TinyClassifier's stage 3,
+and the nearest redrawing of a pooled mask.
 """
 
 from __future__ import annotations
@@ -14,17 +15,18 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from torch import nn
+from torch import Tensor, nn
 
 from segedu.analysis.grid_ceiling import best_mask_from_grid
+from segedu.analysis.probes import chance_error, linear_probe
 from segedu.analysis.receptive_field import receptive_field_table
 from segedu.course.exercises._verdict import check_cases, right, wrong
 from segedu.models import TinyClassifier
 
 __all__ = [
-    "check_fc_fraction",
     "check_flattened_features",
     "check_receptive_field",
+    "check_shuffled_probe",
     "check_size_after_pools",
     "check_vanishing_pools",
 ]
@@ -100,51 +102,101 @@ def _receptive_field_mistake(answer: Any, name: str, layers: Sequence[tuple[int,
             f"for {name} you multiplied by the layer's own stride too early: "
             "add (k - 1) * jump, THEN update jump."
         )
-    return f"for {name} you returned {answer!r}; the formula r = r + (k - 1) * jump gives {expected}."
-
-
-def _fc_fraction(model: nn.Module) -> float:
-    linear = sum(p.numel() for m in model.modules() if isinstance(m, nn.Linear) for p in m.parameters())
-    return linear / sum(p.numel() for p in model.parameters())
-
-
-def _fraction_models() -> list[tuple[str, nn.Module]]:
-    from torchvision.models import alexnet
-
-    with torch.device("meta"):  # shapes only: nothing to allocate or initialise
-        alex = alexnet(weights=None)
-    small = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 5))
-    return [("TinyClassifier(3, 3)", TinyClassifier(3, 3)), ("a small conv + linear model", small), ("AlexNet", alex)]
-
-
-def check_fc_fraction(fc_fraction: Callable[[nn.Module], float]) -> bool:
-    """``fc_fraction(model)``: fraction (0..1) of the parameters that sit in ``nn.Linear`` layers."""
-    models = _fraction_models()
-    names = {id(model): name for name, model in models}
-    return check_cases(
-        fc_fraction,
-        [(model,) for _, model in models],
-        lambda answer, model: _fc_fraction_mistake(answer, names[id(model)], model),
-        success="AlexNet keeps 96% of its parameters in its three fully connected layers.",
-        returns="a fraction between 0 and 1",
-    )
-
-
-def _fc_fraction_mistake(answer: Any, name: str, model: nn.Module) -> str | None:
-    expected = _fc_fraction(model)
-    is_number = isinstance(answer, (int, float))
-    if is_number and math.isclose(answer, expected, rel_tol=1e-9):
-        return None
-    linear_weights = sum(m.weight.numel() for m in model.modules() if isinstance(m, nn.Linear))
-    weights_only = linear_weights / sum(p.numel() for p in model.parameters())
-    if is_number and math.isclose(answer, 100 * expected, rel_tol=1e-9):
-        return f"for {name} you returned a percentage; return a fraction between 0 and 1."
-    if is_number and math.isclose(answer, weights_only, rel_tol=1e-9):
-        return f"for {name} you counted the weights of the Linear layers only; count their biases too."
     return (
-        f"for {name} you returned {answer!r}, expected {expected:.4f}: sum p.numel() over the "
-        "parameters of the nn.Linear modules, divided by the sum over all parameters."
+        f"for {name} you returned {answer!r}, but the real layers see {expected} x {expected} input pixels. "
+        "Trace a small case by hand: how much wider does each layer make the window, and how far apart, "
+        "in input pixels, are the positions of the next layer's input?"
     )
+
+
+_SPLITS = ("train", "validation", "test")
+_WORDS = ("smaller", "same", "larger")
+
+
+def _compare(error: float, reference: float, tolerance: float = 0.01) -> str:
+    """'smaller', 'same' or 'larger': ``error`` against ``reference``, in pixels."""
+    if abs(error - reference) <= tolerance:
+        return "same"
+    return "smaller" if error < reference else "larger"
+
+
+def _shuffled_probe_errors(features: dict[str, Tensor], centres: dict[str, Tensor]) -> tuple[float, float, float]:
+    """Probe errors (px): the features as they are, under one fixed permutation, under one per image.
+
+    Shape:
+        features ``{split: (N, ...)}``, centres ``{split: (N, 2)}`` -> three floats
+    """
+    generator = torch.Generator().manual_seed(0)
+    flat = {split: features[split].flatten(1) for split in _SPLITS}  # (N, D) each
+    width = flat["train"].shape[1]
+    fixed = torch.randperm(width, generator=generator)  # (D,): the same for every image
+    one_shuffle = {split: values[:, fixed] for split, values in flat.items()}
+    own_shuffle = {
+        split: torch.stack([row[torch.randperm(width, generator=generator)] for row in values])  # (N, D)
+        for split, values in flat.items()
+    }
+
+    def probe(data: dict[str, Tensor]) -> float:
+        return linear_probe(*[(data[split], centres[split]) for split in _SPLITS]).test_error
+
+    return probe(flat), probe(one_shuffle), probe(own_shuffle)
+
+
+def check_shuffled_probe(
+    answer: tuple[str, str],
+    activations: dict[str, dict[str, Tensor]],
+    centres: dict[str, Tensor],
+    layer: str = "stage3",
+) -> bool:
+    """``answer = (one fixed shuffle, a new shuffle per image)``, each "smaller", "same" or "larger".
+
+    The prediction is how a linear probe's error on ``layer`` changes when the flattened numbers are
+    shuffled. The check measures both with :func:`~segedu.analysis.probes.linear_probe`.
+
+    Args:
+        answer: The learner's pair of words.
+        activations: ``{split: {layer: (N, ...)}}`` for the splits train, validation, test.
+        centres: ``{split: (N, 2)}``, the shapes' centres.
+        layer: The layer whose numbers are shuffled.
+    """
+    if (
+        not isinstance(answer, tuple)
+        or len(answer) != 2
+        or not all(isinstance(word, str) and word.strip().lower() in _WORDS for word in answer)
+    ):
+        return wrong(
+            'give a pair of words, each "smaller", "same" or "larger": '
+            "(one fixed shuffle for all images, a new shuffle for every image)."
+        )
+    fixed_word, own_word = (word.strip().lower() for word in answer)
+    plain, one_shuffle, own_shuffle = _shuffled_probe_errors({split: activations[split][layer] for split in _SPLITS},
+                                                             centres)
+    measured = (_compare(one_shuffle, plain), _compare(own_shuffle, plain))
+    chance = chance_error(centres["train"], centres["test"])
+    errors = (
+        f"measured on {layer}: {plain:.2f} px as it is, {one_shuffle:.2f} px with one fixed shuffle, "
+        f"{own_shuffle:.2f} px with a new shuffle per image (chance {chance:.2f} px)"
+    )
+    if (fixed_word, own_word) == measured:
+        return right(
+            f"{errors}. A linear probe gives every input number its own weight and never uses the grid's "
+            "geometry: a fixed shuffle only renames the numbers, and the weights are renamed with them. "
+            "What it relies on is that number k comes from the same cell and channel in every image; a "
+            "new shuffle per image breaks exactly that. fc1 is in the same situation: nothing in it says "
+            "which cells are neighbours."
+        )
+    hints = []
+    if fixed_word != measured[0]:
+        hints.append(
+            f'with one fixed shuffle you said "{fixed_word}": the probe learns one weight per number; '
+            "does it matter to it in which order the numbers are listed, if the order is the same for every image?"
+        )
+    if own_word != measured[1]:
+        hints.append(
+            f'with a new shuffle per image you said "{own_word}": after it, what does number k of one image '
+            "have in common with number k of another?"
+        )
+    return wrong("; ".join(hints) + ".")
 
 
 def check_flattened_features(answer: tuple[int, int], model: TinyClassifier, size: int) -> bool:
@@ -160,14 +212,23 @@ def check_flattened_features(answer: tuple[int, int], model: TinyClassifier, siz
             f"stage 3 gives {tuple(features.shape[1:])} = {flattened} numbers, but fc1 has exactly "
             f"{expected} inputs: the weights of fc1 fix the input size."
         )
+    channels, built_side = model.feature_channels, model.feature_size
+    rounded_up = size
+    for _ in range(3):
+        rounded_up = -(-rounded_up // 2)  # the mistake of rounding an odd side up
     if answer[1] != expected:
-        hint = f"fc1 expects {model.fc1.in_features}: it is model.fc1.in_features (channels x 8 x 8 at 64x64)."
-    elif answer[0] == model.feature_channels * size * size:
-        hint = "the three pools divide the side by 8 before flatten; use the side of stage 3's map."
+        hint = (
+            f"fc1 expects {expected}: it is model.fc1.in_features, fixed when the model was built for "
+            f"{model.image_size}x{model.image_size} images ({channels} x {built_side} x {built_side})."
+        )
+    elif answer[0] == channels * size * size:
+        hint = "the three pools shrink the side before flatten; use the side of stage 3's map."
+    elif answer[0] in (channels * rounded_up**2, channels * (size / 8) ** 2):
+        hint = "a 2x2 pool drops an odd last row and column: follow the side pool by pool, rounding down each time."
     else:
         hint = (
-            f"flatten gives channels x side x side of stage 3: the side is {size} // 8 and there are "
-            f"{model.feature_channels} channels."
+            f"flatten gives channels x side x side of stage 3: {channels} channels, and the side you get by "
+            f"halving {size} three times."
         )
     return wrong(hint)
 
