@@ -202,13 +202,17 @@ def _training_section(results: dict[str, Any]) -> list[str]:
     settings = results["settings"]["training"]
     reference = settings["reference"]
     seconds = settings["seconds"]
+    from benchmarks.training import LIGHT_REFERENCE
+
+    light = ("; its MobileNet-V2 variant is the lighter library model" if LIGHT_REFERENCE in settings.get("models", [])
+             else "; the lighter MobileNet-V2 variant was not trained in this run (`--models`)")
     lines = [
         "## Training: quality within a time budget against a reference library",
         "",
         "Every model is trained by the package's own time-budgeted recipe (what `segedu train MODEL DATASET "
         "--minutes 3` runs) with the same scenes, budget and seeds, then scored on the whole test split. The "
         "reference is segmentation_models_pytorch's `Unet` with a ResNet-18 encoder, randomly initialised (nothing "
-        "downloaded); its MobileNet-V2 variant is the lighter library model. Test mean IoU is the median over the "
+        f"downloaded){light}. Test mean IoU is the median over the "
         "seeds with their range; time to target is the first validation score at or above the target, median over "
         "the seeds that reached it. Steps/s (median over seeds) leaves out rendering the scene pool. Ratios divide "
         "a model's number by the reference's: above 1× is faster for steps/s, below 1× is faster for time to target.",
