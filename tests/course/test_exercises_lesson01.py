@@ -11,12 +11,14 @@ import torch
 from segedu.datasets import ShapesScenes
 from segedu.training.metrics import confusion_matrix, mean_iou
 from segedu.course.exercises.lesson01 import (
+    answers_recovered_from_masks,
     background_everywhere_accuracy,
     background_everywhere_mean_iou,
     check_background_accuracy_prediction,
     check_background_iou_prediction,
     check_classes_present,
     check_pixel_counts,
+    check_recoverable_prediction,
     check_semantic_from_instances,
 )
 
@@ -219,3 +221,53 @@ def test_background_iou_prediction_explains_a_miss(
 ) -> None:
     assert check_background_iou_prediction(guess, _scenes_with_ignored_pixels()) is False
     assert hint in capsys.readouterr().out
+
+
+# --- predict, then run: what the semantic mask alone still tells ------------------------------
+
+
+def _scene(instances: list[list[int]], classes: dict[int, int]) -> dict:
+    """A hand-made scene: its instance map, the mask its classes give, and its object list."""
+    instance_map = torch.tensor(instances)
+    mask = torch.zeros_like(instance_map)
+    for instance_id, class_index in classes.items():
+        mask[instance_map == instance_id] = class_index
+    objects = [{"instance_id": instance_id, "class_index": class_index} for instance_id, class_index in classes.items()]
+    return {"mask": mask, "instances": instance_map, "objects": objects}
+
+
+def test_mask_only_answers_fail_exactly_where_objects_merge_or_split() -> None:
+    apart = _scene([[1, 1, 0, 2], [1, 1, 0, 2], [0, 0, 0, 0]], {1: 1, 2: 1})  # two circles, apart
+    touching = _scene([[1, 1, 2, 2], [1, 1, 2, 2]], {1: 1, 2: 1})  # two circles sharing an edge: one region
+    split = _scene([[1, 2, 1], [1, 2, 1]], {1: 1, 2: 3})  # a circle cut in two by a triangle: two regions
+    assert answers_recovered_from_masks([apart], 4) == {"a": 1, "b": 1, "c": 1, "d": 1}
+    assert answers_recovered_from_masks([touching], 4) == {"a": 1, "b": 0, "c": 0, "d": 1}
+    assert answers_recovered_from_masks([split], 4) == {"a": 1, "b": 0, "c": 0, "d": 1}
+
+
+@pytest.mark.parametrize("prediction", [{"a", "d"}, ["d", "a"], "a, d", {"A", "D"}])
+def test_recoverable_prediction_accepts_the_class_level_answers(
+    prediction: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert check_recoverable_prediction(prediction, count=5) is True
+    out = capsys.readouterr().out
+    assert "right in how many of 5 scenes" in out and "Correct!" in out
+
+
+@pytest.mark.parametrize(
+    ("prediction", "hint"),
+    [
+        (..., "record your prediction first"),
+        (42, "record a set of letters"),
+        ({"a", "z"}, "not among the answers"),
+        ({"a", "b", "d"}, "b is not always right"),
+        ({"a"}, "d is always right"),
+        (set(), "a is always right"),
+    ],
+)
+def test_recoverable_prediction_explains_a_miss(
+    prediction: object, hint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert check_recoverable_prediction(prediction, count=5) is False
+    out = capsys.readouterr().out
+    assert "Not yet:" in out and hint in out

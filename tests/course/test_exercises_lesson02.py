@@ -73,6 +73,35 @@ def test_one_hot_names_the_mistake(answer, hint, capsys) -> None:
     assert hint in out
 
 
+@pytest.mark.parametrize("prediction", [[0, 0, 0, 0], (0.0, 0.0, 0.0, 0.0), torch.zeros(4)])
+def test_one_hot_accepts_a_right_prediction_for_255(prediction, capsys) -> None:
+    assert check_one_hot(_one_hot_loop, prediction) is True
+    out = capsys.readouterr().out
+    assert "a pixel labelled 255 gets [0, 0, 0, 0]" in out and "Correct!" in out
+
+
+@pytest.mark.parametrize(
+    ("prediction", "hint"),
+    [
+        (..., "record your prediction first"),
+        ([1, 0, 0, 0], "your prediction was not"),
+        ([0, 0, 0], "record 4 numbers"),
+        ([0, 0, 0, 255], "each 0 or 1"),
+        ("zeros", "record your prediction as 4 numbers"),
+    ],
+)
+def test_one_hot_explains_a_wrong_prediction_for_255(prediction, hint, capsys) -> None:
+    assert check_one_hot(_one_hot_loop, prediction) is False
+    out = capsys.readouterr().out
+    assert "Not yet:" in out and hint in out
+
+
+def test_one_hot_judges_the_function_before_the_prediction(capsys) -> None:
+    assert check_one_hot(_one_hot_stub, [0, 0, 0, 0]) is False
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and "all zeros" in out
+
+
 @pytest.mark.parametrize("prediction", [{"c", "e", "f"}, ["f", "e", "c"], "c, e, f", {"C", "E", "F"}])
 def test_argmax_prediction_accepts_the_order_changing_edits(prediction, capsys) -> None:
     assert check_argmax_prediction(prediction) is True

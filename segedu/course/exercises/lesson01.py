@@ -2,8 +2,8 @@
 
 Each check calls the learner's function on a few scenes and edge cases, compares with a
 reference (a pixel loop or the dataset's own labels), prints a verdict and returns a bool. The
-first exercise is predict-then-run: the learner records a guess, the check measures the answer,
-prints it and explains a miss without giving the number away.
+first exercise, and the second part of the fourth, are predict-then-run: the learner records a
+guess, the check measures the answer, prints it and explains a miss without giving the number away.
 """
 
 from __future__ import annotations
@@ -14,15 +14,20 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from segedu.analysis.connected_regions import label_connected_regions
 from segedu.core.encoding import IGNORE_INDEX
 from segedu.course.exercises._verdict import check_cases, right, wrong
+from segedu.datasets.tasks import bounding_boxes, image_labels
 
 __all__ = [
+    "RECOVERABLE_ANSWERS",
+    "answers_recovered_from_masks",
     "background_everywhere_mean_iou",
     "check_background_accuracy_prediction",
     "check_background_iou_prediction",
     "check_classes_present",
     "check_pixel_counts",
+    "check_recoverable_prediction",
     "check_semantic_from_instances",
 ]
 
@@ -273,3 +278,126 @@ def _semantic_mistake(found: Any, instances: Tensor, classes: dict[int, int], ma
             "compare what they got with the class that `classes` gives each id."
         )
     return None
+
+
+RECOVERABLE_ANSWERS: dict[str, str] = {
+    "a": "the classes present (the multi-label classification answer)",
+    "b": "the number of objects in the scene",
+    "c": "one box per object (the detection answer)",
+    "d": "the number of pixels of each class",
+}
+"""The answers of exercise 4's prediction, by letter: which can be computed from the semantic mask alone?"""
+
+_RECOVERABLE_REASONS = {
+    "a": "each object class present has pixels carrying its label, so the mask's values name the classes",
+    "b": "counting connected regions of each class miscounts whenever objects of one class share an edge or "
+    "overlap (one region for two objects) or one object is cut in two by another (two regions for one)",
+    "c": "a box needs the pixels of one object; where objects of one class merge into one region, the mask "
+    "gives one box around them all",
+    "d": "every pixel keeps its class in the mask, so counting its values counts the pixels of each class",
+}
+
+
+def _region_boxes(mask: Tensor, num_classes: int) -> list[tuple[int, int, int, int, int]]:
+    """``(class, top, left, bottom, right)`` of every connected region of each object class in ``mask``."""
+    boxes = []
+    for class_index in range(1, num_classes):
+        regions = label_connected_regions(mask == class_index)  # (H, W), 0 outside the class
+        for region_id in torch.unique(regions[regions > 0]).tolist():
+            rows, columns = torch.nonzero(regions == region_id, as_tuple=True)
+            box = (int(rows.min()), int(columns.min()), int(rows.max()) + 1, int(columns.max()) + 1)  # t, l, b, r
+            boxes.append((class_index, *box))
+    return sorted(boxes)
+
+
+def answers_recovered_from_masks(scenes: list[dict], num_classes: int) -> dict[str, int]:
+    """In how many ``scenes`` each answer of :data:`RECOVERABLE_ANSWERS`, computed from the mask alone, is right.
+
+    The mask-only answers are: the mask's object classes (a), its connected regions counted (b),
+    one box per connected region of a class (c) and the count of each mask value (d). Each is
+    compared with the truth from the instance map and the scene's object list.
+
+    Args:
+        scenes: Scenes as returned by ``ShapesScenes.sample``: ``mask`` and ``instances`` (H, W),
+            ``objects`` (dicts with ``instance_id`` and ``class_index``; id 0 = hidden).
+        num_classes: Number of classes, background included.
+
+    Returns:
+        Letter -> number of scenes in which the mask-only answer equals the truth.
+    """
+    right_in = dict.fromkeys(RECOVERABLE_ANSWERS, 0)
+    for scene in scenes:
+        mask, instances = scene["mask"], scene["instances"]  # (H, W) each
+        visible = {item["instance_id"]: item["class_index"] for item in scene["objects"] if item["instance_id"]}
+        true_counts = [int((instances == 0).sum())] + [0] * (num_classes - 1)  # pixels per class, from the objects
+        for instance_id, class_index in visible.items():
+            true_counts[class_index] += int((instances == instance_id).sum())
+        true_boxes = sorted(
+            (box.class_index, box.top, box.left, box.bottom, box.right) for box in bounding_boxes(instances, mask)
+        )
+        region_boxes = _region_boxes(mask, num_classes)  # one box per connected region of a class
+        right_in["a"] += image_labels(mask) == sorted(set(visible.values()))
+        right_in["b"] += len(region_boxes) == len(visible)
+        right_in["c"] += region_boxes == true_boxes
+        right_in["d"] += torch.bincount(mask.flatten(), minlength=num_classes).tolist() == true_counts
+    return right_in
+
+
+def _as_letters(prediction: Any) -> tuple[set[str] | None, str | None]:
+    """Read a prediction (a set, list or string of letters) into a set, or explain why not."""
+    if isinstance(prediction, str):
+        items = [character for character in prediction if character.isalnum()]
+    elif isinstance(prediction, (set, frozenset, list, tuple)):
+        items = list(prediction)
+    else:
+        return None, f"record a set of letters such as {{'a', 'b'}}; got {type(prediction).__name__}."
+    if not all(isinstance(item, str) for item in items):
+        return None, f"record letters (strings) such as {{'a', 'b'}}; got {prediction!r}."
+    letters = {item.strip().lower() for item in items}
+    unknown = sorted(letters - set(RECOVERABLE_ANSWERS))
+    if unknown:
+        return None, f"{unknown} are not among the answers; choose among {sorted(RECOVERABLE_ANSWERS)}."
+    return letters, None
+
+
+def check_recoverable_prediction(prediction: Any, *, count: int = 40) -> bool:
+    """Check a prediction of which answers can be computed from the semantic mask alone, for every scene.
+
+    The check computes each answer from the masks of ``count`` shapes scenes (those of the lesson:
+    train split, seed 0, 64 x 64), compares it with the truth, prints in how many scenes it was
+    right, and explains every letter the learner got wrong.
+
+    Args:
+        prediction: The letters (keys of :data:`RECOVERABLE_ANSWERS`) the learner expects to be right
+            in every scene, as a set, list or string; ``...`` means not recorded yet.
+        count: How many scenes to try.
+
+    Returns:
+        Whether the predicted letters are exactly the answers right in every scene tried.
+    """
+    from segedu.datasets import ShapesScenes
+
+    if prediction is ... or prediction is None:
+        return wrong(
+            "record your prediction first: replace the `...` with the set of letters of the answers that the "
+            "mask alone gives right for every scene, e.g. {'a', 'b'} (or set() for none)."
+        )
+    letters, hint = _as_letters(prediction)
+    if hint is not None:
+        return wrong(hint)
+    dataset = ShapesScenes("train", length=count, size=64, seed=0)
+    right_in = answers_recovered_from_masks([dataset.sample(index) for index in range(count)], dataset.num_classes)
+    print(f"computed from the semantic mask alone, right in how many of {count} scenes:")
+    for letter, description in RECOVERABLE_ANSWERS.items():
+        print(f"  {letter}) {description:<62} {right_in[letter]}")
+    actual = {letter for letter, scenes in right_in.items() if scenes == count}
+    if letters == actual:
+        return right(
+            "the semantic mask keeps which class every pixel has, so class-level answers survive; it forgets "
+            "which object a pixel belongs to, so object-level answers do not."
+        )
+    misses = [
+        f"{letter} is {'always' if letter in actual else 'not always'} right: {_RECOVERABLE_REASONS[letter]}"
+        for letter in sorted(letters ^ actual)
+    ]
+    return wrong("; ".join(misses) + ".")

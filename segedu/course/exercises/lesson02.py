@@ -30,16 +30,29 @@ __all__ = [
 ]
 
 
-def check_one_hot(function: Callable[[Tensor, int], Tensor]) -> bool:
+_PREDICTION_CLASSES = 4  # K of the lesson's scenes: the length of the predicted vector
+
+
+def check_one_hot(function: Callable[[Tensor, int], Tensor], prediction: Any = None) -> bool:
     """Check ``function(labels, num_classes)`` against :func:`segedu.core.encoding.one_hot`.
 
     Args:
         function: Maps an ``(H, W)`` int64 mask to a ``(K, H, W)`` 0/1 tensor; pixels equal to
             ``IGNORE_INDEX`` (255) must become all-zero vectors.
+        prediction: Optional: the learner's prediction, made before running, of the vector a pixel
+            labelled 255 gets for K = 4 classes (four numbers, e.g. ``[1, 0, 0, 0]``); ``...``
+            means not recorded yet. When given, it is checked first for its form and, once the
+            function is right, compared with what such a pixel really gets.
 
     Returns:
-        Whether every test mask (one with ignored pixels) was encoded correctly.
+        Whether every test mask (one with ignored pixels) was encoded correctly and, when a
+        prediction is given, whether it was right.
     """
+    guess = None
+    if prediction is not None:
+        guess, hint = _vector_guess(prediction, _PREDICTION_CLASSES)
+        if hint is not None:
+            return wrong(hint)
     generator = torch.Generator().manual_seed(2)
     plain = torch.tensor([[0, 0, 1, 2], [0, 1, 1, 2], [2, 2, 0, 0]])
     with_ignore = torch.randint(0, 5, (12, 10), generator=generator)
@@ -58,7 +71,37 @@ def check_one_hot(function: Callable[[Tensor, int], Tensor]) -> bool:
             hint = _one_hot_mistake(result, expected, labels)
         if hint is not None:
             return wrong(f"on {description}: {hint}")
-    return right("Your one-hot encoding matches segedu.core.encoding.one_hot, ignored pixels included.")
+    if guess is None:
+        return right("Your one-hot encoding matches segedu.core.encoding.one_hot, ignored pixels included.")
+    ignored_pixel = one_hot(torch.tensor([[IGNORE_INDEX]]), _PREDICTION_CLASSES)[:, 0, 0]  # (K,)
+    measured = [int(value) for value in ignored_pixel.tolist()]
+    print(f"a pixel labelled 255 gets {measured} (K = {_PREDICTION_CLASSES}); you predicted {guess}")
+    if guess == measured:
+        return right(
+            "your one-hot encoding matches segedu.core.encoding.one_hot, and your prediction was right: 255 is "
+            "no class index, so no channel gets a 1. The pixel belongs to no class: a loss written as "
+            "-sum_k t_k log p_k gets nothing from it, and the mean must still leave it out of the count, as "
+            "pixel_cross_entropy does."
+        )
+    return wrong(
+        "your one-hot encoding is right, but your prediction was not: 255 equals none of the class "
+        f"indices 0..{_PREDICTION_CLASSES - 1}, so none of the channels gets a 1."
+    )
+
+
+def _vector_guess(prediction: Any, length: int) -> tuple[list[int] | None, str | None]:
+    """The learner's predicted vector as ``length`` ints, or ``(None, hint)`` saying what is wrong."""
+    example = [1] + [0] * (length - 1)
+    if prediction is ...:
+        return None, f"record your prediction first: replace the `...` with {length} numbers, e.g. {example}."
+    try:
+        values = prediction.tolist() if isinstance(prediction, Tensor) else list(prediction)
+        numbers = [float(value) for value in values]
+    except (TypeError, ValueError):
+        return None, f"record your prediction as {length} numbers, one per channel, e.g. {example}; got {prediction!r}."
+    if len(numbers) != length or any(value not in (0.0, 1.0) for value in numbers):
+        return None, f"record {length} numbers, each 0 or 1 (one per channel), e.g. {example}; got {prediction!r}."
+    return [int(value) for value in numbers], None
 
 
 def _raise_circle(scores: Tensor) -> Tensor:
