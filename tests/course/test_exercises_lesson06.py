@@ -56,6 +56,7 @@ def test_bilinear_kernel_is_accepted(capsys: pytest.CaptureFixture[str]) -> None
         (lambda f: torch.ones(2 * f, 2 * f), "first row expected"),
         (lambda f: torch.ones(3, 3), "kernel is"),
         (lambda f: bilinear_kernel(2 * f - f % 2) / bilinear_kernel(2 * f - f % 2).sum(), "do not normalise"),
+        (lambda f: bilinear_kernel(2 * f - f % 2) / bilinear_kernel(2 * f - f % 2).max(), "centre falls between"),
         (lambda f: [[1.0]], "return a tensor"),
         (_not_written, "NotImplementedError"),
     ],

@@ -107,8 +107,14 @@ def _bilinear_kernel_mistake(found: Any, factor: int) -> str | None:
         return None
     if math.isclose(float(found.sum()), 1.0, rel_tol=1e-4) and torch.allclose(found, expected / expected.sum()):
         return (
-            "do not normalise the kernel to sum 1: its peak must be 1, so that stamps 'factor' pixels "
-            "apart add up to exactly one copy of the input."
+            "do not normalise the kernel to sum 1: stamps 'factor' pixels apart must add up to exactly one "
+            "copy of the input, so the weights that overlapping stamps put on one output pixel sum to 1, "
+            f"and the whole kernel sums to factor * factor = {factor * factor}."
+        )
+    if side % 2 == 0 and torch.allclose(found, expected / expected.max(), atol=1e-5):
+        return (
+            f"for factor {factor} the kernel has an even side ({side}), so its centre falls between two pixels "
+            "and no weight sits on the tent's peak: the largest weight is below 1. Do not scale it up to 1."
         )
     return (
         f"for factor {factor} compare with tent = 1 - |i - centre| / factor, centre = factor - 1 for "
