@@ -8,7 +8,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from segedu.course.exercises.lesson07 import check_index_memory, check_max_unpool, check_unpooled_zero_fraction
+from segedu.course.exercises.lesson07 import (
+    check_collision_prediction,
+    check_index_memory,
+    check_max_unpool,
+    check_unpooled_zero_fraction,
+)
 from segedu.analysis.upsampling import bed_of_nails, max_unpool, nearest_upsample
 
 
@@ -154,3 +159,29 @@ def _transposed_positions(x: torch.Tensor, indices: torch.Tensor, size: tuple[in
 def test_max_unpool_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
     correct, printed = _run(check_max_unpool, answer, capsys)
     assert not correct and printed.startswith("Not yet:") and hint in printed
+
+
+# --- can two indices collide? -----------------------------------------------------------------
+
+
+def test_collision_prediction_accepts_the_right_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_collision_prediction(False) is True
+    printed = capsys.readouterr().out
+    assert printed.startswith("measured on random maps: 2x2 windows, stride 2: 0 of") and "Correct!" in printed
+
+
+def test_collision_prediction_measures_collisions_of_overlapping_windows(capsys: pytest.CaptureFixture[str]) -> None:
+    check_collision_prediction(False)
+    overlapping = capsys.readouterr().out.split("3x3 windows, stride 2: ")[1]
+    assert int(overlapping.split(" of ")[0]) > 0  # the contrast the feedback names really occurs
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [(..., "record your prediction first"), (None, "record your prediction first"), ("no", "True or False"),
+     (0, "True or False"), (True, "exactly one window")],
+)
+def test_collision_prediction_hints(answer: object, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_collision_prediction(answer) is False
+    printed = capsys.readouterr().out
+    assert "Not yet:" in printed and hint in printed

@@ -12,9 +12,9 @@ import torch
 import torch.nn.functional as F
 
 from segedu.analysis.upsampling import bed_of_nails, nearest_upsample
-from segedu.course.exercises._verdict import check_cases
+from segedu.course.exercises._verdict import check_cases, right, wrong
 
-__all__ = ["check_index_memory", "check_max_unpool", "check_unpooled_zero_fraction"]
+__all__ = ["check_collision_prediction", "check_index_memory", "check_max_unpool", "check_unpooled_zero_fraction"]
 
 
 _INPUT_ZERO_FRACTIONS = (0.3, 0.0, 0.5, 0.8, 1.0)
@@ -161,3 +161,43 @@ def _max_unpool_mistake(
         "start from zeros of shape (B, C, H_out * W_out), scatter x.flatten(2) into dim 2 at "
         "indices.flatten(2), then reshape to (B, C, H_out, W_out)."
     )
+
+
+def _repeated_indices(kernel_size: int, stride: int) -> tuple[int, int]:
+    """Pool random maps with return_indices=True; count indices that repeat one of their own plane.
+
+    Returns:
+        ``(repeated, total)``: indices that equal an earlier index of the same (batch item, channel)
+        plane, and all indices.
+    """
+    generator = torch.Generator().manual_seed(5)
+    before = torch.randn(2, 8, 17, 17, generator=generator)  # (B, C, H, W): 16 planes
+    _, indices = F.max_pool2d(before, kernel_size, stride=stride, return_indices=True)  # (2, 8, h, w)
+    planes = indices.flatten(2)  # (2, 8, h * w)
+    repeated = sum(plane.numel() - plane.unique().numel() for plane in planes.flatten(0, 1))
+    return int(repeated), planes.numel()
+
+
+def check_collision_prediction(prediction: Any) -> bool:
+    """Check a predicted yes/no: can two indices of one plane be equal after SegNet's 2x2, stride-2 pool?
+
+    The reference is measured: random maps are pooled with ``F.max_pool2d(..., return_indices=True)``
+    and the repeated indices of each (batch item, channel) plane are counted, for 2x2 windows of
+    stride 2 (none can repeat: the windows tile the map) and, for contrast, for overlapping 3x3
+    windows of stride 2.
+    """
+    if prediction is ... or prediction is None:
+        return wrong("record your prediction first: replace the `...` with True (two values can be sent to the "
+                     "same position) or False.")
+    if not isinstance(prediction, bool):
+        return wrong(f"record True or False; got {prediction!r}.")
+    repeated, total = _repeated_indices(2, 2)
+    overlapping, overlapping_total = _repeated_indices(3, 2)
+    print(f"measured on random maps: 2x2 windows, stride 2: {repeated} of {total} indices repeat one of their "
+          f"plane; 3x3 windows, stride 2: {overlapping} of {overlapping_total}.")
+    if prediction == (repeated > 0):
+        return right("2x2 windows of stride 2 do not overlap: every pixel belongs to exactly one window, so no two "
+                     "maxima share a position and unpooling never overwrites a value. Overlapping windows "
+                     "(3x3, stride 2) can send two values to one position, and only one of them survives.")
+    return wrong("with 2x2 windows of stride 2 every pixel belongs to exactly one window, so a position can be "
+                 "the maximum of one window only. Collisions need overlapping windows, such as 3x3 with stride 2.")
