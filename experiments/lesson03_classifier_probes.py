@@ -80,6 +80,15 @@ def probe_data() -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
     return images, centres
 
 
+def presence_data() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Training and validation scenes with their presence targets: images ``(N, 3, 32, 32)``, targets ``(N, 3)``."""
+    train_images, train_masks = presence_scenes(SETTINGS["train_scenes"], size=32, clutter=False,
+                                                seed=SETTINGS["train_scenes_seed"])
+    val_images, val_masks = presence_scenes(SETTINGS["val_scenes"], size=32, clutter=False,
+                                            seed=SETTINGS["val_scenes_seed"])
+    return train_images, presence_targets(train_masks, 4), val_images, presence_targets(val_masks, 4)
+
+
 def build(kind: str, seed: int) -> torch.nn.Module:
     """The network ``kind`` with the initial weights of ``seed``."""
     torch.manual_seed(seed)
@@ -106,12 +115,7 @@ def main() -> None:
     parser.add_argument("--directory", type=Path, default=None, help="where to write (default: the package's results)")
     arguments = parser.parse_args()
     torch.set_num_threads(SETTINGS["threads"])
-    train_images, train_masks = presence_scenes(SETTINGS["train_scenes"], size=32, clutter=False,
-                                                seed=SETTINGS["train_scenes_seed"])
-    val_images, val_masks = presence_scenes(SETTINGS["val_scenes"], size=32, clutter=False,
-                                            seed=SETTINGS["val_scenes_seed"])
-    train_targets = presence_targets(train_masks, 4)  # (N, 3)
-    val_targets = presence_targets(val_masks, 4)
+    train_images, train_targets, val_images, val_targets = presence_data()
     images, centres = probe_data()
     results: dict[str, dict] = {}
     parameters: dict[str, int] = {}

@@ -26,8 +26,8 @@ import torch
 from tqdm.auto import tqdm
 
 from experiments.lesson03_classifier_probes import SETTINGS as PROBE_SETTINGS
-from experiments.lesson03_classifier_probes import build, probe_all, probe_data
-from segedu.analysis.probes import chance_error, presence_scenes, presence_targets
+from experiments.lesson03_classifier_probes import build, presence_data, probe_all, probe_data
+from segedu.analysis.probes import chance_error
 from segedu.course.experiments import save_experiment
 from segedu.training.presence import presence_accuracy, train_presence_classifier
 
@@ -57,12 +57,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     arguments = parser.parse_args()
     torch.set_num_threads(SETTINGS["threads"])
-    train_images, train_masks = presence_scenes(SETTINGS["train_scenes"], size=32, clutter=False,
-                                                seed=SETTINGS["train_scenes_seed"])
-    val_images, val_masks = presence_scenes(SETTINGS["val_scenes"], size=32, clutter=False,
-                                            seed=SETTINGS["val_scenes_seed"])
-    train_targets = presence_targets(train_masks, 4)  # (N, 3)
-    val_targets = presence_targets(val_masks, 4)
+    train_images, train_targets, val_images, val_targets = presence_data()
     images, centres = probe_data()
     results: dict[str, dict] = {}
     for seed in tqdm(arguments.seeds, desc="seeds"):

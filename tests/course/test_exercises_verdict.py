@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from segedu.course.exercises._verdict import NOT_WRITTEN, check_cases, returns_nothing, right, wrong
+from segedu.course.exercises._verdict import NOT_WRITTEN, check_cases, read_letters, returns_nothing, right, wrong
 
 CASES = [(2, 3), (5, 7), (0, 4)]
 
@@ -88,3 +88,18 @@ def test_the_learner_cannot_change_what_the_judge_sees(capsys) -> None:
     assert check_cases(vandal, [(original_tensor, original_list)], judge, success="ok")
     assert torch.equal(seen[0][0], torch.arange(4)) and seen[0][1] == [1, 2]
     assert torch.equal(original_tensor, torch.arange(4)) and original_list == [1, 2]
+
+
+@pytest.mark.parametrize("prediction", [{"a", "c"}, ["A", "c"], ("c", "a"), "a, c", " ac "])
+def test_read_letters_accepts_sets_lists_and_strings(prediction) -> None:
+    assert read_letters(prediction, "abcd", "are not answers") == ({"a", "c"}, None)
+
+
+@pytest.mark.parametrize(("prediction", "expected"), [
+    (3, "got int"),
+    ([1, "a"], "record letters (strings)"),
+    ({"a", "z"}, "['z'] are not answers; choose among ['a', 'b', 'c', 'd']"),
+])
+def test_read_letters_explains_what_it_cannot_read(prediction, expected) -> None:
+    letters, hint = read_letters(prediction, "abcd", "are not answers")
+    assert letters is None and expected in hint

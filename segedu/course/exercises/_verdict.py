@@ -30,6 +30,7 @@ __all__ = [
     "RETURNS_NOTHING",
     "call_answer",
     "check_cases",
+    "read_letters",
     "returns_nothing",
     "right",
     "verdict",
@@ -45,6 +46,32 @@ def returns_nothing(what: str = "the answer") -> str:
 
 
 RETURNS_NOTHING = returns_nothing()
+
+
+def read_letters(prediction: Any, choices: Iterable[str], unknown_hint: str) -> tuple[set[str] | None, str | None]:
+    """Read a prediction of letters (a set, list or string such as ``"ab"``) into a set, or explain why not.
+
+    Args:
+        prediction: What the learner recorded.
+        choices: The letters there are to choose from.
+        unknown_hint: Ends the hint for letters outside ``choices``, e.g. ``"are not edits"``.
+
+    Returns:
+        ``(letters, None)``, or ``(None, hint)`` when the prediction cannot be read.
+    """
+    if isinstance(prediction, str):
+        items = [character for character in prediction if character.isalnum()]
+    elif isinstance(prediction, (set, frozenset, list, tuple)):
+        items = list(prediction)
+    else:
+        return None, f"record a set of letters such as {{'a', 'b'}}; got {type(prediction).__name__}."
+    if not all(isinstance(item, str) for item in items):
+        return None, f"record letters (strings) such as {{'a', 'b'}}; got {prediction!r}."
+    letters = {item.strip().lower() for item in items}
+    unknown = sorted(letters - set(choices))
+    if unknown:
+        return None, f"{unknown} {unknown_hint}; choose among {sorted(choices)}."
+    return letters, None
 
 
 def verdict(correct: bool, *, success: str, hint: str) -> bool:

@@ -16,7 +16,7 @@ from torch import Tensor
 
 from segedu.analysis.connected_regions import label_connected_regions
 from segedu.core.encoding import IGNORE_INDEX
-from segedu.course.exercises._verdict import check_cases, right, wrong
+from segedu.course.exercises._verdict import check_cases, read_letters, right, wrong
 from segedu.datasets.tasks import bounding_boxes, image_labels
 
 __all__ = [
@@ -343,23 +343,6 @@ def answers_recovered_from_masks(scenes: list[dict], num_classes: int) -> dict[s
     return right_in
 
 
-def _as_letters(prediction: Any) -> tuple[set[str] | None, str | None]:
-    """Read a prediction (a set, list or string of letters) into a set, or explain why not."""
-    if isinstance(prediction, str):
-        items = [character for character in prediction if character.isalnum()]
-    elif isinstance(prediction, (set, frozenset, list, tuple)):
-        items = list(prediction)
-    else:
-        return None, f"record a set of letters such as {{'a', 'b'}}; got {type(prediction).__name__}."
-    if not all(isinstance(item, str) for item in items):
-        return None, f"record letters (strings) such as {{'a', 'b'}}; got {prediction!r}."
-    letters = {item.strip().lower() for item in items}
-    unknown = sorted(letters - set(RECOVERABLE_ANSWERS))
-    if unknown:
-        return None, f"{unknown} are not among the answers; choose among {sorted(RECOVERABLE_ANSWERS)}."
-    return letters, None
-
-
 def check_recoverable_prediction(prediction: Any, *, count: int = 40) -> bool:
     """Check a prediction of which answers can be computed from the semantic mask alone, for every scene.
 
@@ -382,7 +365,7 @@ def check_recoverable_prediction(prediction: Any, *, count: int = 40) -> bool:
             "record your prediction first: replace the `...` with the set of letters of the answers that the "
             "mask alone gives right for every scene, e.g. {'a', 'b'} (or set() for none)."
         )
-    letters, hint = _as_letters(prediction)
+    letters, hint = read_letters(prediction, RECOVERABLE_ANSWERS, "are not among the answers")
     if hint is not None:
         return wrong(hint)
     dataset = ShapesScenes("train", length=count, size=64, seed=0)

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from segedu.core.encoding import IGNORE_INDEX, one_hot, to_labels
-from segedu.course.exercises._verdict import call_answer, check_cases, returns_nothing, right, wrong
+from segedu.course.exercises._verdict import call_answer, check_cases, read_letters, returns_nothing, right, wrong
 from segedu.training.losses import pixel_cross_entropy
 
 __all__ = [
@@ -156,23 +156,6 @@ def _made_up_scores() -> Tensor:
     return 3.0 * one_hot(labels, 4) + 1.25 * torch.randn(4, 32, 32, generator=generator)  # (K, H, W)
 
 
-def _as_letters(prediction: Any) -> tuple[set[str] | None, str | None]:
-    """Read a prediction (a set, list or string of letters) into a set, or explain why not."""
-    if isinstance(prediction, str):
-        items = [character for character in prediction if character.isalnum()]
-    elif isinstance(prediction, (set, frozenset, list, tuple)):
-        items = list(prediction)
-    else:
-        return None, f"record a set of letters such as {{'a', 'b'}}; got {type(prediction).__name__}."
-    if not all(isinstance(item, str) for item in items):
-        return None, f"record letters (strings) such as {{'a', 'b'}}; got {prediction!r}."
-    letters = {item.strip().lower() for item in items}
-    unknown = sorted(letters - set(_EDITS))
-    if unknown:
-        return None, f"{unknown} are not edits; choose among {sorted(_EDITS)}."
-    return letters, None
-
-
 def check_argmax_prediction(prediction: Any) -> bool:
     """Check a prediction of which score edits change the predicted mask, by running the edits.
 
@@ -190,7 +173,7 @@ def check_argmax_prediction(prediction: Any) -> bool:
             "record your prediction first: replace the `...` with the set of letters whose edit "
             "changes the predicted mask, e.g. {'a', 'b'} (or set() for none)."
         )
-    letters, hint = _as_letters(prediction)
+    letters, hint = read_letters(prediction, _EDITS, "are not edits")
     if hint is not None:
         return wrong(hint)
     scores = _made_up_scores()  # (K, H, W)
