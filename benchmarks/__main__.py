@@ -89,6 +89,7 @@ def _measure_training(arguments: argparse.Namespace, progress: bool) -> tuple[di
     ]
     # Each finished run is appended to a journal, so an interrupted part resumes where it stopped (same settings).
     journal = arguments.output_dir / "benchmarks.training-runs.jsonl"
+    journal.parent.mkdir(parents=True, exist_ok=True)
     done = _journal_runs(journal, settings)
     inference_threads = torch.get_num_threads()
     torch.set_num_threads(threads)
@@ -106,7 +107,7 @@ def _measure_training(arguments: argparse.Namespace, progress: bool) -> tuple[di
             runs.append(done[(model, dataset, seed)])
     finally:
         torch.set_num_threads(inference_threads)
-    journal.unlink()  # the part is complete: its runs go into benchmarks.json
+    journal.unlink(missing_ok=True)  # the part is complete: its runs go into benchmarks.json
     return settings, [TrainingRun(**run) for run in runs]
 
 
