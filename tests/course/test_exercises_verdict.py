@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from segedu.course.exercises._verdict import NOT_WRITTEN, check_cases, read_letters, returns_nothing, right, wrong
+from segedu.course.exercises._verdict import NOT_WRITTEN, check_cases, choice_hint, read_letters, returns_nothing, right, wrong
 
 CASES = [(2, 3), (5, 7), (0, 4)]
 
@@ -103,3 +103,9 @@ def test_read_letters_accepts_sets_lists_and_strings(prediction) -> None:
 def test_read_letters_explains_what_it_cannot_read(prediction, expected) -> None:
     letters, hint = read_letters(prediction, "abcd", "are not answers")
     assert letters is None and expected in hint
+
+
+def test_choice_hint_names_the_choices() -> None:
+    assert choice_hint("b", ("a", "b")) is None
+    assert choice_hint(..., ("a", "b")) == "record your prediction first: replace the `...` with one of 'a', 'b'."
+    assert choice_hint("c", ("a", "b")) == "your prediction must be one of 'a', 'b'; got 'c'."

@@ -30,6 +30,7 @@ __all__ = [
     "RETURNS_NOTHING",
     "call_answer",
     "check_cases",
+    "choice_hint",
     "read_letters",
     "returns_nothing",
     "right",
@@ -46,6 +47,16 @@ def returns_nothing(what: str = "the answer") -> str:
 
 
 RETURNS_NOTHING = returns_nothing()
+
+
+def choice_hint(prediction: Any, choices: Iterable[str]) -> str | None:
+    """The hint for a prediction that is not yet one of ``choices`` (``...``, ``None`` or another value), else None."""
+    listed = ", ".join(repr(choice) for choice in choices)
+    if prediction is ... or prediction is None:
+        return f"record your prediction first: replace the `...` with one of {listed}."
+    if prediction not in choices:
+        return f"your prediction must be one of {listed}; got {prediction!r}."
+    return None
 
 
 def read_letters(prediction: Any, choices: Iterable[str], unknown_hint: str) -> tuple[set[str] | None, str | None]:

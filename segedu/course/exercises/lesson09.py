@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from segedu.course.exercises._verdict import check_cases, right, wrong
+from segedu.course.exercises._verdict import check_cases, choice_hint, right, wrong
 from segedu.training.metrics import ConfusionMeter, boundary_band, confusion_matrix, iou_per_class
 
 __all__ = [
@@ -143,12 +143,9 @@ def check_far_error_prediction(prediction: Any, counts: Mapping[str, int]) -> bo
     Returns:
         ``True`` if the prediction names the kind with the most wrong pixels.
     """
-    if prediction is ... or prediction is None:
-        return wrong("record your prediction first: replace the `...` with one of "
-                     + ", ".join(repr(kind) for kind in ERROR_KINDS) + ".")
-    if prediction not in ERROR_KINDS:
-        return wrong("your prediction must be one of " + ", ".join(repr(kind) for kind in ERROR_KINDS)
-                     + f"; got {prediction!r}.")
+    hint = choice_hint(prediction, ERROR_KINDS)
+    if hint is not None:
+        return wrong(hint)
     missing = [kind for kind in ERROR_KINDS if kind not in counts]
     if missing:
         return wrong(f"pass the counts of one model (a dict with the keys {', '.join(map(repr, ERROR_KINDS))}).")
@@ -252,12 +249,9 @@ def check_band_lead_prediction(prediction: Any, leads: Mapping[int, float]) -> b
     Returns:
         ``True`` if the prediction names what happens between the narrowest and the widest band.
     """
-    if prediction is ... or prediction is None:
-        return wrong("record your prediction first: replace the `...` with one of "
-                     + ", ".join(repr(change) for change in LEAD_CHANGES) + ".")
-    if prediction not in LEAD_CHANGES:
-        return wrong("your prediction must be one of " + ", ".join(repr(change) for change in LEAD_CHANGES)
-                     + f"; got {prediction!r}.")
+    hint = choice_hint(prediction, LEAD_CHANGES)
+    if hint is not None:
+        return wrong(hint)
     if len(leads) < 2:
         return wrong("pass the leads at two band widths at least (a dict width -> lead).")
     widths = sorted(leads)
