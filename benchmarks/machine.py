@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import platform
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
+
+from segedu.core.device import cpu_name
 
 __all__ = ["Machine", "describe_machine"]
 
@@ -32,15 +33,6 @@ class Machine:
         )
 
 
-def _cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
-    """The CPU's marketing name (Linux's /proc/cpuinfo), else what the platform module knows."""
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text(errors="replace").splitlines():
-            if line.lower().startswith("model name") and ":" in line:
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine() or "unknown CPU"
-
-
 def _memory_gib() -> float:
     """Total physical memory in GiB (0 where the platform does not say)."""
     try:
@@ -52,7 +44,7 @@ def _memory_gib() -> float:
 def describe_machine(threads: int) -> Machine:
     """Describe this machine; ``threads`` is the torch thread count the benchmarks use."""
     return Machine(
-        cpu=_cpu_model(),
+        cpu=cpu_name(),
         cores=os.cpu_count() or 1,
         memory_gib=round(_memory_gib(), 1),
         threads=threads,

@@ -1,10 +1,26 @@
-"""Choose the device (CPU, CUDA or Apple's MPS) that a model trains and predicts on."""
+"""Choose the device (CPU, CUDA or Apple's MPS) that a model trains and predicts on, and name the CPU."""
 
 from __future__ import annotations
 
+import platform
+from pathlib import Path
+
 import torch
 
-__all__ = ["select_device"]
+__all__ = ["cpu_name", "select_device"]
+
+
+def cpu_name(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The CPU's marketing name (Linux's /proc/cpuinfo), else what the platform module knows.
+
+    Training records carry it: a CPU run is repeatable bit for bit on the same kind of CPU and library
+    build, and only up to small differences elsewhere.
+    """
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text(errors="replace").splitlines():
+            if line.lower().startswith("model name") and ":" in line:
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine() or "unknown CPU"
 
 
 def select_device(device: str | torch.device | None = None) -> torch.device:

@@ -3,7 +3,8 @@
 :func:`train_one_epoch` is the whole idea in a dozen lines: for every batch, clear the old
 gradients, predict, measure the loss, backpropagate and take a step. :func:`fit` orchestrates
 it for the lessons: it checks the arguments, builds the optimiser, shuffles with a seed, stops on
-an epoch, time or step budget, validates after every epoch and shows progress bars.
+an epoch, time or step budget, validates after every epoch (and, if asked, every few steps) and
+shows progress bars.
 
 Example:
     >>> history = fit(model, train_set, val_set, epochs=5)          # doctest: +SKIP
@@ -53,6 +54,8 @@ class History:
         val_metrics: :func:`evaluate`'s dict for each epoch (empty without validation data).
         seconds: Wall-clock seconds each epoch took, validation included.
         steps: Total optimizer steps taken by the end of each epoch.
+        val_curve: ``(step, metrics)`` pairs from validating every ``val_every`` steps (empty unless
+            :func:`fit` was given ``val_every``); ``metrics`` is :func:`evaluate`'s dict.
         stop_reason: ``"epochs"``, ``"time_budget"``, ``"max_steps"`` or ``"interrupted"``
             (Ctrl-C: the partial epoch is recorded, without validation).
     """
@@ -61,6 +64,7 @@ class History:
     val_metrics: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     seconds: list[float] = dataclasses.field(default_factory=list)
     steps: list[int] = dataclasses.field(default_factory=list)
+    val_curve: list[tuple[int, dict[str, Any]]] = dataclasses.field(default_factory=list)
     stop_reason: str = ""
 
     @property
@@ -129,6 +133,7 @@ def fit(
     optimizer: str = "adam",
     weight_decay: float = 0.0,
     lr_schedule: str = "constant",
+    val_every: int | None = None,
 ) -> History:
     """Train ``model`` on ``(image, mask)`` pairs with :func:`train_one_epoch`, validating after every epoch.
 
@@ -166,6 +171,9 @@ def fit(
         weight_decay: L2 penalty passed to the optimizer.
         lr_schedule: ``"constant"``, or ``"cosine"``: the learning rate decays from ``lr`` to 0
             along half a cosine over the run (needs ``max_steps`` or ``epochs`` to know its length).
+        val_every: Also score ``val_data`` after every this many optimizer steps, inside epochs too, into
+            ``History.val_curve`` (a validation curve for runs of one long epoch). Validating does not
+            change the training: the same seed gives the same weights with or without it.
 
     Returns:
         The :class:`History` of the run.
@@ -180,6 +188,10 @@ def fit(
     _check_stopping(epochs, time_budget_s, max_steps)
     check_positive("lr", lr)
     check_positive_int("batch_size", batch_size)
+    if val_every is not None:
+        check_positive_int("val_every", val_every)
+        if val_data is None:
+            raise ValueError(f"val_every={val_every} needs val_data to score; pass val_data or drop val_every")
     num_classes = resolve_num_classes(num_classes, train_data, val_data)
     loss_function = _checked_loss(_resolve_loss(loss, ignore_index), num_classes)
     if len(train_data) == 0:
@@ -190,8 +202,13 @@ def fit(
     loader = _make_loader(train_data, batch_size, seed, model)
     schedule = _make_scheduler(lr_schedule, gradient_descent, epochs, len(loader), max_steps)
     run = _Run(schedule, lr=lr, max_steps=max_steps, time_budget_s=time_budget_s)
-
     history = History()
+    if val_every is not None:
+        run.every_steps = val_every
+        run.on_every_steps = lambda step: history.val_curve.append(
+            (step, evaluate(model, val_data, num_classes=num_classes, batch_size=batch_size, ignore_index=ignore_index))
+        )
+
     with tqdm(total=epochs, desc="fit", unit="epoch", disable=not progress) as epoch_bar:
         while not history.stop_reason:
             run.start_epoch()
@@ -232,6 +249,8 @@ class _Run:
         self.epoch_started = self.started
         self.epoch_losses: list[float] = []
         self.postfix: dict[str, str] = {}
+        self.every_steps: int | None = None
+        self.on_every_steps: Callable[[int], None] | None = None
 
     def start_epoch(self) -> None:
         self.epoch_started = time.perf_counter()
@@ -247,6 +266,8 @@ class _Run:
                 f"the training loss became {loss} at step {self.steps}; "
                 f"try a smaller learning rate than lr={self.lr}"
             )
+        if self.on_every_steps is not None and self.every_steps and self.steps % self.every_steps == 0:
+            self.on_every_steps(self.steps)
         if self.max_steps is not None and self.steps >= self.max_steps:
             self.stop_reason = "max_steps"
         elif self.time_budget_s is not None and time.perf_counter() - self.started >= self.time_budget_s:

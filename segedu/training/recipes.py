@@ -4,7 +4,8 @@ A recipe fixes everything about a run: the model and its size, the dataset, the 
 optimiser steps, batch size, learning rate and seed. ``segedu train MODEL DATASET`` runs one and
 writes a new file ``runs/MODEL-DATASET-<time>.pt``; ``--ship --force`` instead replaces the shipped
 ``segedu/training/checkpoints/MODEL-DATASET.pt`` and its entry in ``manifest.json`` (sha256, the full
-command, settings, test-split metrics), which :func:`segedu.training.shipped.pretrained` checks when loading.
+command, settings, test-split metrics and the validation curve), which
+:func:`segedu.training.shipped.pretrained` checks when loading.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from segedu.training.loop import fit
 __all__ = [
     "Recipe",
     "RECIPES",
+    "VALIDATE_EVERY",
     "checkpoint_table_markdown",
     "offline_dataset",
     "train_recipe",
@@ -78,6 +80,8 @@ class Recipe:
 
 # Every model of one dataset gets the same budget (steps, batch, scenes), so the lessons compare like with like.
 _STEPS = {"shapes": 4000, "digits": 4000}
+# A recipe scores the validation split every this many steps; the manifest keeps the curve.
+VALIDATE_EVERY = 250
 RECIPES: dict[tuple[str, str], Recipe] = {
     (model, dataset): Recipe(model, dataset, steps=_STEPS[dataset], model_kwargs=kwargs)
     for model, kwargs in _MODEL_KWARGS.items()
@@ -181,11 +185,13 @@ def train_recipe(
         progress: Show a progress bar.
 
     Returns:
-        The manifest entry: file, sha256, settings, the full command and test metrics.
+        The manifest entry: file, sha256, settings, the full command, test metrics and the validation
+        curve (``[step, validation mean IoU]`` every :data:`VALIDATE_EVERY` steps).
 
     Raises:
         ValueError: If the output cannot be written, or the arguments do not fit together.
     """
+    from segedu.core.device import cpu_name
     from segedu.core.seeding import seed_everything
     from segedu.models import get_model
 
@@ -208,6 +214,7 @@ def train_recipe(
         history = fit(
             model, train_data, val_data, max_steps=recipe.steps, lr=recipe.lr, lr_schedule=recipe.lr_schedule,
             batch_size=recipe.batch_size, seed=recipe.seed, device=device, progress=progress,
+            val_every=min(VALIDATE_EVERY, recipe.steps),
         )
         if history.stop_reason == "interrupted":
             raise KeyboardInterrupt
@@ -222,8 +229,9 @@ def train_recipe(
         "command": _command_line(recipe, threads=threads, device=device, ship=ship, force=force),
         "test_metrics": rounded,
         "final_val_mean_iou": round(float(history.val_metrics[-1]["mean_iou"]), 4) if history.val_metrics else None,
+        "val_curve": [[step, round(float(metrics["mean_iou"]), 4)] for step, metrics in history.val_curve],
         "train_seconds": round(seconds, 1),
-        "trained_on": f"{platform.machine()}, torch {torch.__version__}, {threads} threads, {device or 'auto'}",
+        "trained_on": f"{cpu_name()}, torch {torch.__version__}, {threads} threads, {device or 'auto'}",
         "file": path.name,
     }
     entry["sha256"] = save_checkpoint(model, path, metadata=metadata, half_precision=True)

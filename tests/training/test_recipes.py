@@ -11,7 +11,7 @@ import torch
 import segedu.training.shipped as shipped
 from segedu.course.cli import main
 from segedu.training.checkpoints import file_sha256
-from segedu.training.recipes import RECIPES, Recipe, train_recipe
+from segedu.training.recipes import RECIPES, VALIDATE_EVERY, Recipe, train_recipe
 from segedu.training.shipped import available_pretrained, pretrained, pretrained_info, read_manifest
 
 
@@ -31,6 +31,8 @@ def test_same_recipe_same_weights(tmp_path: Path) -> None:
     assert first["test_metrics"] == second["test_metrics"]
     assert first["sha256"] == file_sha256(tmp_path / "a.pt")
     assert first["model_kwargs"] == {"in_channels": 3, "num_classes": 4, "base_channels": 4}
+    assert [step for step, _ in first["val_curve"]] == [3]  # a curve point every 250 steps, or at the end
+    assert first["val_curve"][-1][1] == first["final_val_mean_iou"]
 
 
 def test_train_command_writes_a_loadable_checkpoint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -51,6 +53,9 @@ def test_every_shipped_checkpoint_matches_its_recipe_and_loads() -> None:
         assert file_sha256(path) == entry["sha256"]
         recipe = RECIPES[(entry["model"], entry["dataset"])]
         assert entry["recipe"]["steps"] == recipe.steps and entry["recipe"]["seed"] == recipe.seed
+        curve_steps = [step for step, _ in entry["val_curve"]]
+        assert curve_steps == list(range(VALIDATE_EVERY, recipe.steps + 1, VALIDATE_EVERY)), name
+        assert entry["val_curve"][-1][1] == entry["final_val_mean_iou"], name
         model = pretrained(entry["model"], entry["dataset"])
         channels, classes = entry["model_kwargs"]["in_channels"], entry["model_kwargs"]["num_classes"]
         assert not model.training

@@ -108,11 +108,35 @@ def test_history_to_dict_is_json_ready():
         _tiny_net(), _scenes(4), _scenes(2), max_steps=2, batch_size=2, device="cpu", progress=False
     )
     record = json.loads(json.dumps(history.to_dict()))
-    assert set(record) == {"train_loss", "val_metrics", "seconds", "steps", "stop_reason"}
+    assert set(record) == {"train_loss", "val_metrics", "seconds", "steps", "val_curve", "stop_reason"}
     assert history.epochs == 1 and record["steps"] == [2]
     measures = {"pixel_accuracy", "mean_accuracy", "mean_iou", "frequency_weighted_iou", "iou_per_class"}
     assert set(record["val_metrics"][0]) == measures
     assert isinstance(History(), History) and History().to_dict()["train_loss"] == []
+
+
+def test_val_every_scores_inside_the_epoch_without_changing_the_training():
+    data, val = _scenes(8), ShapesScenes("val", 4, size=32, channels=3, seed=0)
+    plain_model, curved_model = _tiny_net(), _tiny_net()
+    settings = {"max_steps": 4, "batch_size": 2, "lr": 0.05, "device": "cpu", "progress": False}
+    plain = fit(plain_model, data, val, **settings)
+    curved = fit(curved_model, data, val, **settings, val_every=2)
+    assert plain.epochs == curved.epochs == 1  # one epoch of 4 steps, so the epoch-end score is the only other one
+    assert [step for step, _ in curved.val_curve] == [2, 4]
+    assert plain.train_loss == curved.train_loss
+    for name, weight in plain_model.state_dict().items():
+        assert torch.equal(weight, curved_model.state_dict()[name]), name
+    assert json.dumps(curved.val_curve[-1][1]) == json.dumps(curved.val_metrics[-1])  # step 4 is the end
+    assert json.dumps(curved.val_curve[0][1]) != json.dumps(curved.val_curve[1][1])  # scored at two moments
+    assert plain.val_curve == []
+
+
+def test_val_every_needs_validation_data_and_a_positive_count():
+    with pytest.raises(ValueError, match="val_every=2 needs val_data"):
+        fit(_tiny_net(), _scenes(4), max_steps=2, batch_size=2, device="cpu", progress=False, val_every=2)
+    with pytest.raises(ValueError, match="val_every"):
+        fit(_tiny_net(), _scenes(4), _scenes(2), max_steps=2, batch_size=2, device="cpu", progress=False,
+            val_every=0)
 
 
 def test_fit_stops_on_budgets():
