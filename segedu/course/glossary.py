@@ -163,6 +163,14 @@ GLOSSARY: tuple[Term, ...] = (
     Term("learning rate", "학습률 / 러닝 레이트"),
     Term("optimizer", "옵티마이저 / 최적화 기법", "이 과정의 학습은 Adam을 쓴다."),
     Term("seed", "시드", "난수 생성을 고정해 같은 결과를 재현한다."),
+    Term("training loop", "학습 루프 / 훈련 루프", "순전파, 손실, 역전파, 가중치 갱신을 배치마다 되풀이한다."),
+    Term("epoch", "에폭 / 에포크", "학습 데이터를 한 번 다 도는 것."),
+    Term("validation set", "검증 세트 / 검증 데이터", "학습에 쓰지 않고 학습 중 성능을 재는 데이터."),
+    Term("learning curve", "학습 곡선", "학습 스텝에 따른 손실이나 점수의 변화를 그린 그래프."),
+    Term("learning-rate schedule", "학습률 스케줄", "학습 중에 학습률을 바꾸는 규칙(워밍업, 코사인 감소 등)."),
+    Term("data augmentation", "데이터 증강", "이미지를 무작위로 바꿔 학습 데이터를 늘린다. 마스크도 똑같이 바꿔야 한다."),
+    Term("elastic deformation", "탄성 변형", "부드러운 무작위 변위 필드로 이미지를 휘게 하는 증강. U-Net 논문이 강조했다."),
+    Term("hash", "해시 (SHA-256)", "파일 내용에서 계산한 지문. 한 바이트만 바뀌어도 달라진다."),
 )
 
 _BY_ENGLISH = {term.english.lower(): term for term in GLOSSARY}

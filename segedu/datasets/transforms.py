@@ -60,6 +60,20 @@ def _check_scale(scale: tuple[float, float]) -> tuple[float, float]:
     return low, high
 
 
+def _check_elastic(elastic: tuple[float, float]) -> tuple[float, float]:
+    """Return ``elastic`` as ``(alpha, sigma)`` floats with ``alpha >= 0`` and ``sigma > 0``."""
+    rule = "elastic must be None or an (alpha, sigma) pair with alpha >= 0 and sigma > 0, e.g. (20.0, 4.0)"
+    if not isinstance(elastic, (list, tuple)) or len(elastic) != 2 or any(isinstance(v, bool) for v in elastic):
+        raise ValueError(f"{rule}; got {elastic!r}")
+    try:
+        alpha, sigma = (float(value) for value in elastic)
+    except (TypeError, ValueError):
+        raise ValueError(f"{rule}; got {elastic!r}") from None
+    if not (0 <= alpha < float("inf") and 0 < sigma < float("inf")):
+        raise ValueError(f"{rule}; got {elastic!r}")
+    return alpha, sigma
+
+
 class PairedTransform:
     """Apply one torchvision v2 transform to an ``(image, mask)`` pair of plain tensors.
 
@@ -105,8 +119,10 @@ def training_transforms(
     size: int | tuple[int, int],
     scale: tuple[float, float] = (0.75, 1.25),
     flip: bool = True,
+    *,
+    elastic: tuple[float, float] | None = None,
 ) -> PairedTransform:
-    """Random scale, random crop (or pad) to ``size`` and random horizontal flip.
+    """Random scale, random crop (or pad) to ``size``, random horizontal flip, optional elastic warp.
 
     Args:
         size: Output (height, width), or one int for a square.
@@ -114,12 +130,22 @@ def training_transforms(
             ``size * s`` with ``s`` uniform in ``scale``. Below 1 the crop needs padding:
             image pixels become 0 and mask pixels become 255 (ignored by losses/metrics).
         flip: Mirror left-right with probability 1/2.
+        elastic: ``(alpha, sigma)`` to add torchvision's ``v2.ElasticTransform`` last: every pixel is
+            moved by a random field (uniform in [-1, 1] per pixel, smoothed by a Gaussian of standard
+            deviation ``sigma`` pixels, scaled by ``alpha``); the mask follows by nearest neighbour and
+            pixels pulled in from outside the image become 255. ``None`` (default): no warp. This is
+            Simard et al.'s (2003) recipe; the U-Net paper instead draws displacements on a coarse 3x3
+            grid (10 pixels standard deviation) and interpolates them bicubically.
 
     Returns:
         A paired transform ``(image, mask) -> (image, mask)``.
+
+    Raises:
+        ValueError: If ``elastic`` is not a pair of numbers ``alpha >= 0``, ``sigma > 0``.
     """
     height, width = _pair_size(size)
     low, high = _check_scale(scale)
+    warp = None if elastic is None else _check_elastic(elastic)
     steps = [
         v2.ScaleJitter(target_size=(height, width), scale_range=(low, high), antialias=True),
         v2.RandomCrop(
@@ -130,6 +156,10 @@ def training_transforms(
     ]
     if flip:
         steps.append(v2.RandomHorizontalFlip(p=0.5))
+    if warp is not None:
+        alpha, sigma = warp
+        steps.append(v2.ElasticTransform(alpha=alpha, sigma=sigma,
+                                         fill={tv_tensors.Image: 0.0, tv_tensors.Mask: IGNORE_INDEX}))
     return PairedTransform(v2.Compose(steps))
 
 

@@ -19,6 +19,7 @@ Import each widget from its module (importing one does not load the others):
 - ``skip_explorer.skip_explorer``: switch U-Net skips off (lesson 08)
 - ``model_comparison.model_comparison``: all models side by side (lesson 09)
 - ``feature_maps.feature_map_explorer``: any layer of any model, pixel probe (lesson 10)
+- ``augmentation_explorer.augmentation_explorer``: paired augmentation of image and mask (lesson 11)
 """
 
 from segedu.widgets._toolkit import WidgetPanel, array_to_png, image_to_hwc

@@ -111,3 +111,30 @@ def test_rejects_bad_arguments():
     with pytest.raises(ValueError, match="same size"):
         resize_transforms(8)(torch.rand(3, 10, 10), torch.zeros(10, 12, dtype=torch.long))
     assert isinstance(training_transforms(8), PairedTransform)
+
+
+def test_elastic_warp_keeps_mask_labels_and_moves_image_and_mask_together():
+    image, mask = _coordinate_scene(40, 40)
+    torch.manual_seed(0)
+    augment = training_transforms(40, scale=(1.0, 1.0), flip=False, elastic=(30.0, 4.0))
+    moved = 0
+    for _ in range(10):
+        out_image, out_mask = augment(image, mask)
+        assert out_image.shape == (3, 40, 40) and out_mask.shape == (40, 40)
+        assert set(out_mask.unique().tolist()) <= {0, 1, 3, 4, 255}  # nearest neighbour: no invented 2
+        inside = (out_mask != 255) & (out_image[2] > 0.999)  # pixels drawn from inside the image
+        rows = (out_image[0] * 40 - 0.5).round().long().clamp(0, 39)
+        columns = (out_image[1] * 40 - 0.5).round().long().clamp(0, 39)
+        expected = mask[rows, columns]  # the label of the source pixel the image says it came from
+        agree = (expected == out_mask)[inside].float().mean()
+        assert agree > 0.9  # image and mask moved together (bilinear vs nearest differ at block edges)
+        moved += int((out_mask != mask).sum())
+    assert moved > 0
+
+
+def test_elastic_is_off_by_default_and_checked():
+    assert "ElasticTransform" not in repr(training_transforms(32))
+    assert "ElasticTransform" in repr(training_transforms(32, elastic=(10, 3)))
+    for bad in [(10.0,), (-1.0, 3.0), (10.0, 0.0), ("a", 3.0), 5.0, (True, 3.0)]:
+        with pytest.raises(ValueError, match="elastic must be"):
+            training_transforms(32, elastic=bad)
