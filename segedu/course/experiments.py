@@ -16,10 +16,7 @@ Example:
 from __future__ import annotations
 
 import json
-import os
-import platform
 import re
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -83,6 +80,9 @@ def save_experiment(
     """
     import torch
 
+    from segedu.core.device import cpu_name
+    from segedu.training.checkpoints import write_file_atomically
+
     path = (directory or RESULTS_DIR) / _path(name).name
     record = {
         "name": name,
@@ -90,17 +90,9 @@ def save_experiment(
         "settings": settings,
         "seeds": list(seeds),
         "results": results,
-        "ran_on": f"{platform.machine()}, torch {torch.__version__}, {torch.get_num_threads()} threads",
+        "ran_on": f"{cpu_name()}, torch {torch.__version__}, {torch.get_num_threads()} threads",
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
     }
     text = json.dumps(record, indent=1, sort_keys=False) + "\n"  # fails here, before any file is touched
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_file_atomically(path, lambda stream: stream.write(text.encode("utf-8")))
     return path

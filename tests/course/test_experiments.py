@@ -1,4 +1,5 @@
 import json
+import os
 
 import pytest
 
@@ -24,6 +25,16 @@ def test_unserialisable_results_leave_the_old_file(tmp_path, monkeypatch):
         save_experiment("toy_run", command="c", settings={}, seeds=[0], results=[object()])
     assert json.loads((tmp_path / "toy_run.json").read_text())["results"] == [1]
     assert [path.name for path in tmp_path.iterdir()] == ["toy_run.json"]
+
+
+def test_records_are_readable_by_everyone_under_the_usual_umask(tmp_path, monkeypatch):
+    monkeypatch.setattr(experiments, "RESULTS_DIR", tmp_path)
+    previous = os.umask(0o022)
+    try:
+        path = save_experiment("toy_run", command="c", settings={}, seeds=[0], results=[1])
+    finally:
+        os.umask(previous)
+    assert path.stat().st_mode & 0o777 == 0o644  # not the temporary file's owner-only 0o600
 
 
 @pytest.mark.parametrize("name", ["../escape", "Bad Name", "", 3])
