@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 SHAPE_QUESTION = {"model": "unet", "base_channels": 16, "layer": "down3", "input_size": 64}
-"""Exercise 1 asks for the shape of this U-Net block's output for an RGB input of this size."""
+"""Exercise 2 asks for the shape of this U-Net block's output for an RGB input of this size."""
 
 
 def _fail(hint: str) -> bool:
@@ -50,7 +50,7 @@ def _hooked_shapes(model: nn.Module, image: Tensor, names: Sequence[str]) -> dic
 
 
 def check_feature_map_shape(answer: Sequence[int]) -> bool:
-    """Exercise 1: the shape ``(channels, height, width)`` of the feature map in :data:`SHAPE_QUESTION`.
+    """Exercise 2: the shape ``(channels, height, width)`` of the feature map in :data:`SHAPE_QUESTION`.
 
     Args:
         answer: Three integers.
@@ -103,7 +103,7 @@ def _shape_cases() -> list[tuple[str, nn.Module, Tensor]]:
 
 
 def check_conv_output_shapes(function: Callable[[nn.Module, Tensor], dict[str, tuple[int, ...]]]) -> bool:
-    """Exercise 2: ``function(model, image)`` = ``{name: (C, h, w)}`` for every ``nn.Conv2d``, using hooks.
+    """Exercise 3: ``function(model, image)`` = ``{name: (C, h, w)}`` for every ``nn.Conv2d``, using hooks.
 
     Also checks that the function removed its hooks.
     """
@@ -167,7 +167,7 @@ def _reference_iou(channel_maps: Tensor, class_masks: Tensor) -> float:
 
 
 def check_class_iou(function: Callable[[Tensor, Tensor], Any]) -> bool:
-    """Exercise 3: ``function(channel_maps, class_masks)`` = the dissection IoU of one channel with one class.
+    """Exercise 4: ``function(channel_maps, class_masks)`` = the dissection IoU of one channel with one class.
 
     The channel is on at its n largest values over all pixels (n = number of class pixels); the
     result is the IoU of that on-region with the class pixels, compared with
@@ -219,10 +219,10 @@ def _class_iou_of_logits(logits: Tensor, masks: Tensor, class_index: int) -> flo
 
 
 def check_silencing_prediction(
-    answer: int, model: nn.Module, images: Tensor, masks: Tensor, *, layer: str = "up4", class_index: int = 1,
-    class_name: str = "circle",
+    answer: int, model: nn.Module, images: Tensor, masks: Tensor, *, layer: str = "up4", class_index: int = 3,
+    class_name: str = "triangle",
 ) -> bool:
-    """The predict-then-run exercise: which channel of ``layer``, silenced, costs class ``class_index`` most?
+    """Exercise 1, predict then run: which channel of ``layer``, silenced, costs class ``class_index`` most?
 
     The reference is measured here: one forward pass per channel with that channel set to zero
     (:func:`segedu.analysis.dissection.silence_channels`), scored by the class's IoU over all
@@ -277,7 +277,7 @@ def check_silencing_prediction(
         return verdict(True, success=f"{cost}, more than any other channel; {why}", hint="")
     if answer == most_like:
         return _fail(f"channel {answer} does look most like the {class_name} mask (IoU {looks_like[answer]:.2f}), "
-                     f"but {cost}. A channel can coincide with a class while the next layer gives it little "
-                     f"weight; which channel has the largest weight into the {class_name} score?")
+                     f"but {cost}. A channel can coincide with a class while another channel has a larger "
+                     f"weight into its score; which channel has the largest weight into the {class_name} score?")
     return _fail(f"{cost}; another channel costs them more. Look again at the next layer's weights: "
                  f"which channel pushes pixels most strongly towards {class_name}?")
