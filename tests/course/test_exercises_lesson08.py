@@ -9,7 +9,9 @@ import torch
 
 from segedu.course.exercises.lesson08 import (
     PREDICTION_QUESTION,
+    SKIP_CHOICES,
     TILE_QUESTION,
+    check_costliest_skip,
     check_crop_margins,
     check_predicted_output_side,
     check_smallest_valid_input,
@@ -226,3 +228,37 @@ def test_tile_prediction_hints(answer: object, hint: str, capsys: pytest.Capture
     assert check_tile_prediction(answer) is False
     printed = capsys.readouterr().out
     assert "Not yet:" in printed and hint in printed
+
+
+# --- costliest skip ---------------------------------------------------------------------------
+
+_DROPS = {"up1": 0.088, "up2": 0.540, "up3": 0.152, "up4": 0.063}  # shaped like section 7's measurement
+
+
+def test_costliest_skip_accepts_the_measured_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_costliest_skip("up2", _DROPS) is True
+    printed = capsys.readouterr().out
+    assert printed.startswith("measured mean-IoU drop") and "up2 0.540, up3 0.152" in printed and "Correct!" in printed
+
+
+def test_costliest_skip_follows_the_measurement_not_a_fixed_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    drops = {**_DROPS, "up4": 0.9}
+    assert check_costliest_skip("up4", drops) is True
+    assert check_costliest_skip("up2", drops) is False
+    assert "less than up4's 0.900" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [(..., "record your prediction first"), ("down2", "must be one of"), (2, "must be one of"),
+     ("up4", "finest detail"), ("up1", "coarsest"), ("up3", "less than up2's 0.540")],
+)
+def test_costliest_skip_explains_a_miss(answer: object, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_costliest_skip(answer, _DROPS) is False
+    printed = capsys.readouterr().out
+    assert "Not yet:" in printed and hint in printed
+
+
+def test_costliest_skip_names_missing_measurements(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_costliest_skip("up2", {"up2": 0.5}) is False
+    assert "missing" in capsys.readouterr().out and len(SKIP_CHOICES) == 4

@@ -1,21 +1,23 @@
-"""Checks for the exercises of lesson 08 (U-Net: skips, valid padding and sizes).
+"""Checks for the exercises of lesson 08 (U-Net: skips, valid padding and sizes, which skip matters).
 
 Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
 
 from segedu.analysis.unet_sizes import valid_output_size
-from segedu.course.exercises._verdict import check_cases, right, wrong
+from segedu.course.exercises._verdict import check_cases, choice_hint, right, wrong
 
 __all__ = [
     "PREDICTION_QUESTION",
+    "SKIP_CHOICES",
     "TILE_QUESTION",
+    "check_costliest_skip",
     "check_crop_margins",
     "check_predicted_output_side",
     "check_smallest_valid_input",
@@ -28,6 +30,10 @@ PREDICTION_QUESTION = {"input_size": 124, "depth": 3}
 
 TILE_QUESTION = {"image_size": 100, "tile_size": 68, "depth": 4}
 """Exercise 4 asks whether tiles of this size reproduce the whole-image pass on this image."""
+
+SKIP_CHOICES = ("up1", "up2", "up3", "up4")
+"""Exercise 5 asks which decoder block's skip, zeroed alone, costs the trained U-Net the most mean IoU."""
+
 
 def _as_int(found: Any) -> int | None:
     """``found`` as an int if it is a whole number (int, integral float, 0-d tensor), else None."""
@@ -250,3 +256,44 @@ def check_tile_prediction(prediction: Any) -> bool:
                      f"{grid}-pixel grid of the max-pools.")
     return wrong(f"the starts {starts} include one that is not a multiple of {grid}: its max-pools see a "
                  f"different 2x2 grid than the whole image's.")
+
+
+# --- exercise 5: which skip does the trained U-Net need most? ---------------------------------
+
+_SKIP_SOURCES = {"up1": "down3, 1/8 resolution", "up2": "down2, 1/4 resolution", "up3": "down1, 1/2 resolution",
+                 "up4": "inc, full resolution"}
+
+
+def check_costliest_skip(prediction: Any, mean_iou_drops: Mapping[str, float]) -> bool:
+    """Check a prediction, made before the measurement: which one skip, zeroed, costs the most mean IoU?
+
+    Args:
+        prediction: One of :data:`SKIP_CHOICES`, recorded before section 7 of the lesson runs.
+        mean_iou_drops: The measured drop in mean IoU when the skip into each decoder block alone is
+            replaced by zeros (``{"up1": 0.09, ...}``), as section 7 computes it.
+
+    Returns:
+        True when ``prediction`` names the block with the largest measured drop.
+    """
+    hint = choice_hint(prediction, SKIP_CHOICES)
+    if hint:
+        return wrong(hint)
+    missing = [name for name in SKIP_CHOICES if name not in mean_iou_drops]
+    if missing:
+        return wrong(f"pass the measured drop of every decoder block; {missing} are missing.")
+    ranking = sorted(SKIP_CHOICES, key=lambda name: float(mean_iou_drops[name]), reverse=True)
+    expected = ranking[0]
+    print("measured mean-IoU drop with one skip zeroed, largest first: "
+          + ", ".join(f"{name} {float(mean_iou_drops[name]):.3f}" for name in ranking) + f"; you predicted {prediction}.")
+    if prediction == expected:
+        return right(f"the skip into {expected} (from {_SKIP_SOURCES[expected]}) is the one this trained network "
+                     f"leans on most; how much a skip matters is learned, not fixed by its resolution.")
+    lost = float(mean_iou_drops[prediction])
+    reason = {
+        "up4": "the full-resolution skip carries the finest detail, but a skip's worth is what the trained decoder "
+               "learned to take from it, not its resolution alone",
+        "up1": "the deepest skip is the coarsest, and its block also gets the bottleneck's map of nearly the same "
+               "resolution",
+    }.get(prediction, "the middle levels do not all matter alike")
+    return wrong(f"zeroing the skip into {prediction} (from {_SKIP_SOURCES[prediction]}) cost {lost:.3f} mean IoU, "
+                 f"less than {expected}'s {float(mean_iou_drops[expected]):.3f}: {reason}.")
