@@ -99,22 +99,29 @@ def test_the_forgotten_class_drops_are_what_the_metrics_say() -> None:
 
 
 def test_skip_start_prediction_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson06.check_skip_start({"zero_start": "identical", "random_start": "different"}) is True
+    assert lesson06.check_skip_start({"a", "c"}) is True
     out = _verdict(capsys)
     assert "zero start 0.0000" in out and "Correct!" in out
+
+
+def test_skip_start_gradient_is_not_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    lesson06.check_skip_start("ac")
+    out = _verdict(capsys)
+    assert "norm 0.0000" not in out and "gradient reaching" in out
 
 
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [
-        ({"zero_start": ..., "random_start": ...}, "replace the ..."),
-        ({"zero_start": "different", "random_start": "different"}, "outputs zeros"),
-        ({"zero_start": "identical", "random_start": "identical"}, "random class scores"),
-        ({"zero_start": "same", "random_start": "different"}, "must be"),
-        ("identical", "answer with a dict"),
+        (..., "record your answer"),
+        ({"a"}, "c is true"),
+        ({"a", "b", "c"}, "b is false"),
+        ({"c", "d"}, "a is true"),
+        ({"identical"}, "are not among the statements"),
+        (3, "record a set of letters"),
     ],
 )
 def test_wrong_skip_start_gets_a_hint(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert lesson06.check_skip_start(answer) is False
     out = _verdict(capsys)
-    assert "Not yet:" in out and hint in out  # the measurement is printed first
+    assert "Not yet:" in out and hint in out

@@ -13,7 +13,7 @@ from typing import Any
 import torch
 
 from segedu.analysis.upsampling import bilinear_kernel
-from segedu.course.exercises._verdict import check_cases, right, wrong
+from segedu.course.exercises._verdict import check_cases, read_letters, right, wrong
 from segedu.models import TinyClassifier, convolutionalize, get_model
 from segedu.training.metrics import (
     confusion_matrix,
@@ -26,13 +26,34 @@ from segedu.training.recipes import offline_dataset
 
 __all__ = [
     "METRIC_NAMES",
+    "SKIP_START_STATEMENTS",
     "check_bilinear_kernel",
     "check_forgotten_class",
     "check_score_map_size",
     "check_skip_start",
 ]
 
-SKIP_START_CHOICES = ("identical", "different")
+SKIP_START_STATEMENTS = {
+    "a": "in the paper's staged training, a zero-start score_pool4 lets the new FCN-16s begin from the "
+         "trained FCN-32s's scores untouched: the new branch adds nothing until training finds scores "
+         "that lower the loss",
+    "b": "a 1 x 1 convolution that starts at zero can never learn: its gradient is zero too",
+    "c": "in segedu's all-at-once training the zero start preserves no trained model: at the first step "
+         "conv7's scores are random anyway (score_fr starts random)",
+    "d": "in segedu the zero start makes the untrained FCN-16s predict like the shipped, trained FCN-32s",
+}
+_SKIP_START_TRUE = frozenset({"a", "c"})
+_SKIP_START_REASONS = {
+    "a": "a 1 x 1 convolution with zero weights and bias outputs zeros whatever pool4 holds (the zero-start "
+         "change printed above is 0), so in staged training the network starts from what FCN-32s already "
+         "learned, and the skip grows only as far as it lowers the loss",
+    "b": "the gradient of its weights is the upstream gradient times pool4's features, which are not zero "
+         "(printed above): only the gradient it passes *down* to pool4 is zero at the first step",
+    "c": "segedu builds every variant from scratch with a random score_fr, so there is no trained FCN-32s "
+         "to preserve; the zero start only keeps the pool4 branch silent at the first step",
+    "d": "with score_pool4 at zero the untrained FCN-16s predicts from its own conv7 scores, which come from "
+         "random weights; nothing of a trained FCN-32s is in it",
+}
 
 
 @torch.no_grad()
@@ -212,38 +233,51 @@ def _skip_effects(seed: int = 0) -> dict[str, float]:
     return effects
 
 
-def check_skip_start(prediction: Mapping[str, Any]) -> bool:
-    """Check a prediction ``{"zero_start": choice, "random_start": choice}`` about FCN-16s's first output.
+def _skip_gradient(seed: int = 0) -> float:
+    """Norm of the gradient reaching a zero-start ``score_pool4``'s weights at an untrained FCN-16s's first step."""
+    torch.manual_seed(seed)
+    model = get_model("fcn16s", in_channels=3, num_classes=4, base_channels=4, fc_channels=16).train()
+    generator = torch.Generator().manual_seed(seed)
+    image = torch.rand(2, 3, 64, 64, generator=generator)  # (2, 3, 64, 64)
+    mask = torch.randint(0, 4, (2, 64, 64), generator=generator)  # (2, 64, 64)
+    torch.nn.functional.cross_entropy(model(image), mask).backward()
+    return float(model.score_pool4.weight.grad.norm())
 
-    The question: before any training, is FCN-16s's output ``"identical"`` to what its conv7
-    scores alone give (the pool4 branch switched off), or ``"different"``? Once with
-    ``score_pool4`` started at zero as segedu (and the paper) does, once with a random start.
-    The check measures both on an untrained model and explains the result.
+
+def check_skip_start(prediction: Any) -> bool:
+    """Check which statements of :data:`SKIP_START_STATEMENTS` about the zero-start skip layers are true.
+
+    The check measures, on an untrained FCN-16s, how much the output moves when the pool4 branch is
+    switched off (``score_pool4`` started at zero, then given PyTorch's random start) and the gradient
+    that reaches the zero-start ``score_pool4`` at the first step; then it explains every letter the
+    learner got wrong.
+
+    Args:
+        prediction: The letters of the true statements, as a set, list or string; ``...`` means not
+            recorded yet.
+
+    Returns:
+        Whether the letters are exactly the true statements.
     """
-    if not isinstance(prediction, Mapping):
-        return wrong(f"answer with a dict with keys 'zero_start' and 'random_start'; got {type(prediction).__name__}.")
-    for key in ("zero_start", "random_start"):
-        value = prediction.get(key, ...)
-        if value is ...:
-            return wrong(f"replace the ... of {key!r} with \"identical\" or \"different\".")
-        if value not in SKIP_START_CHOICES:
-            return wrong(f"{key!r} must be \"identical\" or \"different\"; got {value!r}.")
+    if prediction is ... or prediction is None:
+        return wrong("record your answer first: replace the `...` with the set of letters of the true "
+                     "statements, e.g. {'a', 'b'} (or set() for none).")
+    letters, hint = read_letters(prediction, SKIP_START_STATEMENTS, "are not among the statements")
+    if hint is not None:
+        return wrong(hint)
     effects = _skip_effects()
-    print(f"largest change of the untrained output when the pool4 branch is switched off: "
+    print(f"untrained FCN-16s, largest change of the output when the pool4 branch is switched off: "
           f"zero start {effects['zero_start']:.4f}, random start {effects['random_start']:.4f}")
-    expected = {key: "identical" if effect == 0 else "different" for key, effect in effects.items()}
-    if prediction["zero_start"] != expected["zero_start"]:
-        return wrong(
-            "a 1 x 1 convolution whose weights and bias are all zero outputs zeros, whatever pool4 holds; "
-            "adding zeros to the upsampled conv7 scores changes nothing."
+    print(f"gradient reaching the zero-start score_pool4's weights at the first step: norm {_skip_gradient():.4f}")
+    if letters == _SKIP_START_TRUE:
+        return right(
+            "the zero start matters in the paper's staged training, where each new variant starts from a "
+            "trained coarser one and must not spoil it. In segedu's all-at-once training from scratch there "
+            "is nothing to preserve: the zero start only keeps the pool4 branch silent at the first step "
+            "(whether it changes the trained result here is not measured in this course)."
         )
-    if prediction["random_start"] != expected["random_start"]:
-        return wrong(
-            "random weights turn pool4's features into random class scores, one per 16-pixel cell, and "
-            "those are added to the upsampled conv7 scores before the last upsampling."
-        )
-    return right(
-        "started at zero, the skip adds nothing: the untrained FCN-16s predicts from conv7 alone, like an "
-        "FCN-32s, and training grows the pool4 scores only as far as they lower the loss. A random start "
-        "would add random scores at every 16-pixel cell: noise the network must first unlearn."
-    )
+    misses = [
+        f"{letter} is {'true' if letter in _SKIP_START_TRUE else 'false'}: {_SKIP_START_REASONS[letter]}"
+        for letter in sorted(letters ^ _SKIP_START_TRUE)
+    ]
+    return wrong("; ".join(misses) + ".")
