@@ -23,9 +23,10 @@ TAMPER_OUTCOMES = ("refused", "loads with changed weights", "loads unchanged")
 _TAMPER_MEANINGS = {
     "refused": "the unpickler noticed the damage and the file was refused",
     "loads with changed weights": (
-        "the byte sits inside a tensor's raw numbers, which the file format stores without any check; "
-        "the unpickler reads structure (names, shapes, types), not the values, so one weight silently "
-        "changed. Only a hash of the whole file, compared before loading (expected_sha256), catches it"
+        "the byte sits inside a tensor's raw numbers. torch.save writes a CRC-32 checksum for every "
+        "record of its zip file, but torch.load does not verify it, and the unpickler reads structure "
+        "(names, shapes, types), not the values, so one weight silently changed. Only a hash of the whole "
+        "file, compared before loading (expected_sha256), catches it"
     ),
     "loads unchanged": "the changed byte did not reach any weight",
 }
@@ -51,7 +52,7 @@ def check_tamper_prediction(prediction: Any, outcome: str) -> bool:
     return wrong(f"you predicted {prediction!r}, but it {outcome}: {_TAMPER_MEANINGS[outcome]}.")
 
 
-# --- 2 · which augmentations keep the labels of a digit scene true ----------------------------
+# --- 2 · which augmentations keep a digit scene plausible and correctly labelled ----------------
 
 AUGMENTATIONS = {
     "a": "mirror left-right",
@@ -62,7 +63,8 @@ AUGMENTATIONS = {
 }
 _SAFE = {"b", "c", "e"}
 _WHY = {
-    "a": "a mirrored 2, 3, 4, 5, 6, 7 or 9 is not a digit anyone writes, so the network would learn "
+    "a": "the mask is mirrored with the image, so no label becomes wrong, but a mirrored 2, 3, 4, 5, 6, 7 "
+         "or 9 is not a digit anyone writes: the scene is no longer plausible and the network would learn "
          "strokes no test scene holds (flips suit shapes, cells or street scenes, not text)",
     "b": "a digit written a little larger or smaller is still the same digit, and the mask is zoomed "
          "with it (nearest neighbour), so every label stays true",
@@ -75,13 +77,13 @@ _WHY = {
 
 
 def check_safe_augmentations(answer: Any) -> bool:
-    """Check the set of letters of :data:`AUGMENTATIONS` that keep every label of a digit scene true.
+    """Check the letters of :data:`AUGMENTATIONS` that keep every scene a plausible, correctly labelled digit scene.
 
     Args:
         answer: A set (or list, or string such as ``"ab"``) of letters.
 
     Returns:
-        ``True`` for exactly the label-preserving augmentations.
+        ``True`` for exactly the augmentations that keep scenes plausible and their labels correct.
     """
     if answer is ... or answer is None:
         return wrong("record your answer first: replace the `...` with a set of letters, e.g. {'a', 'b'}.")
@@ -89,8 +91,9 @@ def check_safe_augmentations(answer: Any) -> bool:
     if hint is not None:
         return wrong(hint)
     if letters == _SAFE:
-        return right("zoom, gentle warps and brightness keep a digit a digit; a mirror makes strokes no one "
-                     "writes, and a half-turn turns a 6 into a 9 under a mask that still says 6.")
+        return right("zoom, gentle warps and brightness keep a plausible, correctly labelled digit scene; a "
+                     "mirror keeps the labels but makes strokes no one writes (implausible scenes), and a "
+                     "half-turn turns a 6 into a 9 under a mask that still says 6 (a wrong label).")
     misses = [f"{letter} is {'safe' if letter in _SAFE else 'not safe'}: {_WHY[letter]}"
               for letter in sorted(letters ^ _SAFE)]
     return wrong("; ".join(misses) + ".")
