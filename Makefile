@@ -19,12 +19,16 @@ LAB_ARGS ?=
 LAB_DIR ?= notebooks
 # JupyterLab refuses to run as root unless told to (containers, CI).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
-# Where `make student` and `make slides` write.
+# Where `make student`, `make slides` and `make book` write (the book's generated Sphinx sources: BOOK_SOURCES).
 STUDENT_DIR ?= build/student
 SLIDES_DIR ?= build/slides
+BOOK_DIR ?= build/book
+BOOK_SOURCES ?= build/book-sources
+# Where the npm tarballs of reveal.js, MathJax and the widgets renderer are kept once fetched.
+WEB_ASSETS ?= build/web-assets
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout=300
 
-.PHONY: setup lab test unit layers notebooks doctor clean student slides bench
+.PHONY: setup lab test unit layers notebooks doctor clean student slides book bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +39,14 @@ $(STAMP): $(BIN)/python pyproject.toml $(CONSTRAINTS)
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (segedu)"
 	touch $(STAMP)
 
-setup: $(STAMP)
+# JupyterLab's defaults for this venv: no "get notified about Jupyter news?" prompt or update check
+# over the first lesson. A learner's own settings (Settings menu) still win over these.
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.d/segedu.json
+$(LAB_OVERRIDES): | $(BIN)/python
+	mkdir -p $(dir $@)
+	echo '{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}}' > $@
+
+setup: $(STAMP) $(LAB_OVERRIDES)
 
 doctor: setup
 	$(BIN)/segedu doctor
@@ -65,9 +76,16 @@ notebooks: setup
 student: setup
 	$(BIN)/python -m segedu.course.student notebooks $(STUDENT_DIR)
 
-# reveal.js slides of every lesson (one HTML deck each; reveal.js itself loads from a CDN when opened).
+# reveal.js slides of every lesson (one HTML deck each) that open offline: reveal.js, MathJax and the widgets
+# renderer are copied into $(SLIDES_DIR)/assets from npm tarballs fetched once into $(WEB_ASSETS) (needs npm).
 slides: setup
-	$(BIN)/jupyter nbconvert --to slides --output-dir $(SLIDES_DIR) notebooks/*.ipynb
+	$(BIN)/python -m segedu.course.slides notebooks $(SLIDES_DIR) --cache $(WEB_ASSETS)
+
+# The course website: a static site of every lesson with its stored outputs (nothing is run), the teaching guide
+# and the glossary, built by Sphinx + MyST-NB into $(BOOK_DIR); open $(BOOK_DIR)/index.html or copy the folder to
+# any static web host. Like the slides it needs no network once built (MathJax etc. from $(WEB_ASSETS)).
+book: setup
+	$(BIN)/python -m segedu.course.book notebooks $(BOOK_DIR) --sources $(BOOK_SOURCES) --cache $(WEB_ASSETS)
 
 # Measure this machine (about two and a half hours; not part of `make test`): writes docs/benchmarks.md,
 # .png and .json and the README's headline numbers. Options: make bench BENCH_ARGS="--help".

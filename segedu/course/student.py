@@ -2,10 +2,13 @@
 
 Each lesson's exercises come in three cells: an *exercise* cell (tagged ``exercise``) holding a
 stub to fill in, a check cell calling ``segedu.course.exercises.lessonNN.check_*``, and a hidden
-*solution* cell (tagged ``solution``). The student edition keeps the first two and replaces
-every solution cell with a short ``# YOUR CODE HERE`` stub that names its exercise, so that the
-notebook keeps its cell count and layout. It also clears every output, execution count and the
-stored widget state: a solution's printout or a widget snapshot would otherwise give it away.
+*solution* cell (tagged ``solution``), followed by the *graded* cell that nbgrader scores (see
+:mod:`segedu.course.grading`). The student edition keeps the cells and their layout but does what
+``nbgrader generate_assignment`` does: each solution's ``### BEGIN SOLUTION`` … ``### END SOLUTION``
+region (the whole cell in a lesson without markers) becomes ``# YOUR CODE HERE`` +
+``raise NotImplementedError()``, and the cells nbgrader locks become read-only. It also clears
+every output, execution count and the stored widget state: a solution's printout or a widget
+snapshot would otherwise give it away.
 
 Example:
     ``python -m segedu.course.student notebooks build/student`` (or ``make student``) writes one
@@ -16,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,14 +26,13 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
+from segedu.course.grading import SOLUTION_TAG, is_graded, is_locked, replace_solution_regions
+
 __all__ = [
     "SOLUTION_TAG", "STUB_TAG", "build_student_edition", "hide_solution_outputs", "main", "make_student_notebook",
 ]
 
-SOLUTION_TAG = "solution"
 STUB_TAG = "solution-removed"
-
-_EXERCISE_NAME = re.compile(r"Exercise\s+(\d+)")
 
 
 def make_student_notebook(notebook: NotebookNode) -> NotebookNode:
@@ -42,9 +43,10 @@ def make_student_notebook(notebook: NotebookNode) -> NotebookNode:
 
     Returns:
         A new notebook with the same number of cells. Each code cell tagged ``solution`` becomes
-        a visible code cell tagged ``solution-removed`` whose source is a ``# YOUR CODE HERE``
-        comment pointing to its exercise; every code cell loses its outputs and execution count;
-        cell execution timings and the notebook's widget state are dropped.
+        a visible code cell tagged ``solution-removed`` whose solution region is replaced by
+        ``# YOUR CODE HERE`` + ``raise NotImplementedError()``; cells that nbgrader locks (checks,
+        graded cells) are marked not editable and not deletable; every code cell loses its outputs
+        and execution count; cell execution timings and the notebook's widget state are dropped.
 
     Example:
         >>> student = make_student_notebook(nbformat.read("notebooks/02_one_hot_and_argmax.ipynb", 4))
@@ -53,12 +55,12 @@ def make_student_notebook(notebook: NotebookNode) -> NotebookNode:
         raise ValueError(f"expected an nbformat 4 notebook, got nbformat {notebook.get('nbformat')!r}")
     student = copy.deepcopy(notebook)
     student.metadata.pop("widgets", None)
-    exercise = "the exercise above"
     for cell in student.cells:
-        if cell.cell_type == "markdown":
-            exercise = _exercise_name(cell.source) or exercise
         if SOLUTION_TAG in cell.metadata.get("tags", []):
-            _replace_with_stub(cell, exercise)
+            _replace_with_stub(cell)
+        elif is_locked(cell):
+            cell.metadata["editable"] = False
+            cell.metadata["deletable"] = False
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
@@ -67,23 +69,23 @@ def make_student_notebook(notebook: NotebookNode) -> NotebookNode:
 
 
 def hide_solution_outputs(path: Path | str) -> int:
-    """Clear, in place, the outputs and execution counts of the solution cells of one lesson.
+    """Clear, in place, the outputs and execution counts of the solution and graded cells of one lesson.
 
-    The committed lessons keep every other output (nbval compares them), but a solution's printout
-    would show the answer to anyone reading the notebook on GitHub. A cell without an execution
-    count is still run by nbval, so the exercise's check cell after it is still compared.
+    The committed lessons keep every other output (nbval compares them), but a solution's printout,
+    or the ``Correct! <why>`` of the graded check after it, would show the answer to anyone reading
+    the notebook on GitHub. A cell without an execution count is still run by nbval.
 
     Args:
         path: A lesson notebook.
 
     Returns:
-        How many solution cells were cleared.
+        How many cells were cleared.
     """
     path = Path(path)
     notebook = nbformat.read(path, as_version=4)
     cleared = 0
     for cell in notebook.cells:
-        if cell.cell_type == "code" and SOLUTION_TAG in cell.metadata.get("tags", []):
+        if cell.cell_type == "code" and (SOLUTION_TAG in cell.metadata.get("tags", []) or is_graded(cell)):
             cleared += bool(cell.outputs) or cell.execution_count is not None
             cell.outputs = []
             cell.execution_count = None
@@ -132,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if arguments.source_dir is not None:
             parser.error("--hide-solution-outputs takes notebooks, not SRC_DIR OUT_DIR")
         cleared = sum(hide_solution_outputs(path) for path in arguments.hide_solution_outputs)
-        print(f"cleared the outputs of {cleared} solution cells")
+        print(f"cleared the outputs of {cleared} solution and graded cells")
         return 0
     if arguments.output_dir is None:
         parser.error("give SRC_DIR and OUT_DIR, e.g. `notebooks build/student`")
@@ -141,19 +143,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _exercise_name(markdown: str) -> str | None:
-    """``"Exercise 3"`` if a markdown cell introduces an exercise, else ``None``."""
-    match = _EXERCISE_NAME.search(markdown)
-    return f"Exercise {match.group(1)}" if match else None
-
-
-def _replace_with_stub(cell: NotebookNode, exercise: str) -> None:
-    """Turn a solution cell, in place, into a visible code cell that holds only a stub comment."""
+def _replace_with_stub(cell: NotebookNode) -> None:
+    """Turn a solution cell, in place, into a visible code cell whose solution region is a stub."""
     cell.cell_type = "code"
-    cell.source = (
-        f"# YOUR CODE HERE: {exercise}. The solution is not part of the student edition;\n"
-        "# write your answer in the exercise cell above and run its check."
-    )
+    cell.source = replace_solution_regions(cell.source)
     cell.metadata.pop("jupyter", None)  # the stub is not hidden
     cell.metadata["tags"] = [STUB_TAG if tag == SOLUTION_TAG else tag for tag in cell.metadata["tags"]]
     cell.setdefault("outputs", [])

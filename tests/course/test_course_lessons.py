@@ -52,9 +52,11 @@ def test_notebooks_use_the_course_kernel_and_store_outputs() -> None:
         notebook = json.loads((ROOT / "notebooks" / name).read_text())
         assert notebook["metadata"]["kernelspec"]["name"] == "segedu", name
         code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
-        # Solution cells keep no output or count (a reader must not see the answer); nbval still runs them.
+        # Solution cells, and the graded checks after them, keep no output or count (a reader must not
+        # see the answer or its verdict); nbval still runs them.
+        hidden = {"solution", "graded"}
         unexecuted = [index for index, cell in enumerate(code)
-                      if cell["execution_count"] is None and "solution" not in cell["metadata"].get("tags", [])]
+                      if cell["execution_count"] is None and not hidden & set(cell["metadata"].get("tags", []))]
         assert not unexecuted, f"{name}: code cells {unexecuted} were never run; run `make notebooks`"
         errors = [out for cell in code for out in cell["outputs"] if out["output_type"] == "error"]
         assert not errors, f"{name}: stored error output"

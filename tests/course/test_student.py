@@ -16,6 +16,7 @@ import nbformat
 import pytest
 from nbformat import NotebookNode
 
+from segedu.course.grading import CODE_STUB
 from segedu.course.lessons import LESSONS
 from segedu.course.student import STUB_TAG, hide_solution_outputs, make_student_notebook
 from segedu.course.student import main as student_main
@@ -94,7 +95,7 @@ def test_make_student_notebook_leaves_its_input_alone() -> None:
     student = make_student_notebook(original)
     assert nbformat.writes(original) == before
     stubs = [cell.source for cell in student.cells if _tagged(cell, STUB_TAG)]
-    assert [stub.split(".")[0] for stub in stubs] == [f"# YOUR CODE HERE: Exercise {n}" for n in (1, 2, 3, 4)]
+    assert stubs == [CODE_STUB] * 4  # what nbgrader's generate_assignment writes: # YOUR CODE HERE + raise
 
 
 def test_make_student_notebook_rejects_an_old_format() -> None:
@@ -147,7 +148,8 @@ def test_checks_fail_on_the_stubs_and_pass_on_the_solutions(student_dir: Path, n
         _run(_imports_before(student.cells, index), namespace)
         _run(exercise.source, namespace)
         assert _check(check.source, namespace) is False, f"{notebook}: the stub of cell {index} passed its check"
-        _run(stub.source, namespace)  # the student's stub runs (and does nothing)
+        with pytest.raises(NotImplementedError):
+            _run(stub.source, namespace)  # the student's stub, as nbgrader writes it
         _run(original.cells[index + 2].source, namespace)  # the instructor's solution
         assert _check(check.source, namespace) is True, f"{notebook}: the solution of cell {index} failed"
 

@@ -36,9 +36,7 @@ def _get(url: str) -> tuple[int, bytes]:
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 def test_make_lab_serves_the_notebooks(tmp_path: Path) -> None:
     port, token = _free_port(), secrets.token_hex(16)
-    settings = tmp_path / "settings" / "@jupyterlab" / "apputils-extension"
-    settings.mkdir(parents=True)
-    (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
+    (tmp_path / "settings").mkdir()  # no user settings: what the learner sees comes from `make lab` alone
     lab_args = (
         f"--no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port={port} --ServerApp.port_retries=0 "
         f"--IdentityProvider.token={token} --LabApp.workspaces_dir={tmp_path / 'workspaces'}"
@@ -76,6 +74,11 @@ def test_make_lab_serves_the_notebooks(tmp_path: Path) -> None:
         expected = {path.name for path in (ROOT / "notebooks").glob("*.ipynb")}
         assert "00_welcome.ipynb" in expected and expected <= listed
         assert _get(f"{base}/lab?token={token}")[0] == 200
+        # make's setup installed the venv's settings overrides: no "get notified about Jupyter news?" prompt.
+        status, body = _get(f"{base}/lab/api/settings/@jupyterlab/apputils-extension:notification?token={token}")
+        assert status == 200
+        defaults = {key: value.get("default") for key, value in json.loads(body)["schema"]["properties"].items()}
+        assert defaults["fetchNews"] == "false" and defaults["checkForUpdates"] is False, defaults
         # The doctor ran before the server started, and the URL was printed. (Lab prints a token it
         # generated itself in full; one given on the command line, as here, shows as "token=...".)
         output = (tmp_path / "lab.log").read_text()
