@@ -186,6 +186,14 @@ def _feature_map_explorer() -> Any:
     return feature_map_explorer(pretrained("unet", "shapes"), _shapes(), layer="up4", row=32, column=28)
 
 
+def _augmentation_explorer() -> Any:
+    from segedu.training.recipes import offline_dataset
+    from segedu.widgets.augmentation_explorer import augmentation_explorer
+
+    return augmentation_explorer(offline_dataset("digits", "val", 16), index=3, zoom=0.2, alpha=40.0, sigma=4.0,
+                                 scale=3)
+
+
 # (widget, lesson, builder): each built as its lesson builds it, on the shipped checkpoints.
 WIDGET_CASES: tuple[tuple[str, str, Callable[[], Any]], ...] = (
     ("scene_browser", "00", _scene_browser),
@@ -200,6 +208,7 @@ WIDGET_CASES: tuple[tuple[str, str, Callable[[], Any]], ...] = (
     ("skip_explorer", "08", _skip_explorer),
     ("model_comparison", "09", _model_comparison),
     ("feature_map_explorer", "10", _feature_map_explorer),
+    ("augmentation_explorer", "11", _augmentation_explorer),
 )
 
 

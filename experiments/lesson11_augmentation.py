@@ -14,7 +14,7 @@ Dice, the last layer's bias started at the log class frequencies of the training
 (:func:`segedu.training.quick.start_at_class_frequencies`). One CPU thread per process, as in the
 lessons; the seeds run in parallel processes (``--workers``), each seed's runs are independent of the others.
 
-    python -m experiments.lesson11_augmentation            # about 5 minutes of CPU per seed on one thread
+    python -m experiments.lesson11_augmentation            # about 2 minutes of CPU per seed on one thread (both parts)
 """
 
 from __future__ import annotations
