@@ -66,10 +66,12 @@ layers: setup
 	$(BIN)/lint-imports
 	$(BIN)/python -m tools.layer_picture --write
 
-# Re-execute every lesson in place (outputs are committed; nbval compares against them).
+# Re-execute every lesson in place (outputs are committed; nbval compares against them), then mark its exercises
+# for nbgrader and clear the outputs that would show an answer.
 notebooks: setup
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.kernel_name=$(KERNEL) \
 		--ExecutePreprocessor.timeout=300 $(or $(NOTEBOOKS),notebooks/*.ipynb)
+	$(BIN)/python -m segedu.course.grading --apply $(or $(NOTEBOOKS),notebooks/*.ipynb)
 	$(BIN)/python -m segedu.course.student --hide-solution-outputs $(or $(NOTEBOOKS),notebooks/*.ipynb)
 
 # The student edition: every lesson with its solution cells replaced by stubs and no outputs.

@@ -42,7 +42,7 @@ LESSONS: tuple[Lesson, ...] = (
         "Welcome",
         "Find your way around the course, run cells, use a widget, check your set-up.",
         study_time="about 20 min",
-        run_seconds=11,
+        run_seconds=13,
     ),
     Lesson(
         "01_what_is_segmentation.ipynb",
@@ -51,7 +51,7 @@ LESSONS: tuple[Lesson, ...] = (
         "multi-label classification), detection, semantic and instance segmentation apart, and know the "
         "tensor shapes in and out.",
         study_time="about 55 min",
-        run_seconds=10,
+        run_seconds=12,
     ),
     Lesson(
         "02_one_hot_and_argmax.ipynb",
@@ -60,7 +60,7 @@ LESSONS: tuple[Lesson, ...] = (
         "argmax, compute the per-pixel cross-entropy with ignore_index, and derive its gradient with respect "
         "to the scores, p − onehot(y).",
         study_time="about 75 min",
-        run_seconds=9,
+        run_seconds=11,
     ),
     Lesson(
         "03_classifiers_lose_location.ipynb",
@@ -69,7 +69,7 @@ LESSONS: tuple[Lesson, ...] = (
         "train a small classifier end to end on which shapes are present, and measure how well a linear probe "
         "reads position from each layer with FC and global-average-pooling heads.",
         study_time="about 75–90 min",
-        run_seconds=26,
+        run_seconds=30,
     ),
     Lesson(
         "04_cost_of_full_resolution.ipynb",
@@ -77,7 +77,7 @@ LESSONS: tuple[Lesson, ...] = (
         "Measure parameters, multiply-accumulates and activation memory of a network without downsampling "
         "against an encoder-decoder, and explain why segmentation networks downsample, then upsample.",
         study_time="about 75–90 min",
-        run_seconds=17,
+        run_seconds=19,
     ),
     Lesson(
         "05_downsampling_and_upsampling.ipynb",
@@ -85,7 +85,7 @@ LESSONS: tuple[Lesson, ...] = (
         "Compare strided convolution and pooling, build every upsampling method from scratch (nearest, "
         "bed of nails, max-unpooling, bilinear, transposed convolution two ways) and avoid checkerboard artifacts.",
         study_time="about 60–90 min",
-        run_seconds=12,
+        run_seconds=15,
     ),
     Lesson(
         "06_fcn.ipynb",
@@ -93,7 +93,7 @@ LESSONS: tuple[Lesson, ...] = (
         "Turn a classifier's fully connected layers into convolutions, build FCN-32s/16s/8s with their "
         "skip fusion and bilinear upsampling, and compare them with the FCN paper's four metrics.",
         study_time="about 120 min",
-        run_seconds=25,
+        run_seconds=37,
     ),
     Lesson(
         "07_segnet.ipynb",
@@ -101,7 +101,7 @@ LESSONS: tuple[Lesson, ...] = (
         "Keep max-pooling indices and unpool with them, follow SegNet's shapes, measure what the indices "
         "cost next to U-Net's skips, and look inside a trained decoder.",
         study_time="about 75 min",
-        run_seconds=22,
+        run_seconds=27,
     ),
     Lesson(
         "08_unet.ipynb",
@@ -109,7 +109,7 @@ LESSONS: tuple[Lesson, ...] = (
         "Trace the U with its concatenated skips, compute valid-padding sizes (572 to 388) and the "
         "overlap-tile strategy, and measure what the skips buy in an ablation.",
         study_time="about 120 min",
-        run_seconds=22,
+        run_seconds=32,
     ),
     Lesson(
         "09_comparing_shortcuts.ipynb",
@@ -117,7 +117,7 @@ LESSONS: tuple[Lesson, ...] = (
         "Compare FCN, SegNet and U-Net on the same test scenes: metrics overall and at boundaries, costs, "
         "confusions; pick a model for a job; tell which differences one training run supports; see where DeepLab goes next.",
         study_time="about 150 min",
-        run_seconds=28,
+        run_seconds=42,
     ),
     Lesson(
         "10_feature_map_explorer.ipynb",
@@ -126,7 +126,7 @@ LESSONS: tuple[Lesson, ...] = (
         "activations with forward hooks, and measure which channels mark a class (class IoU) and which the "
         "network needs (silencing).",
         study_time="about 110 min",
-        run_seconds=14,
+        run_seconds=18,
     ),
     Lesson(
         "11_train_your_own.ipynb",
@@ -135,7 +135,7 @@ LESSONS: tuple[Lesson, ...] = (
         "deformation), read training and validation curves for overfitting over three seeds, choose a "
         "learning rate, train a U-Net from scratch live, and save, load and verify a checkpoint.",
         study_time="about 75 min",
-        run_seconds=45,  # 41 and 43 s of CPU measured on a busy 2-core machine (see the lesson's header)
+        run_seconds=38,
     ),
 )
 
