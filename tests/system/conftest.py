@@ -6,14 +6,39 @@ Everything in this folder is marked ``system``: ``make unit`` skips it for a fas
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 _HERE = Path(__file__).resolve().parent
+_CHROMIUM = Path("/usr/bin/chromium")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if _HERE in Path(item.path).resolve().parents:
             item.add_marker(pytest.mark.system)
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip a test that needs something missing; fail instead when SEGEDU_REQUIRE_BROWSER=1 (CI)."""
+    if os.environ.get("SEGEDU_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"{reason}, and SEGEDU_REQUIRE_BROWSER=1 requires the browser test to run")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def chromium() -> Path:
+    """Debian's Chromium for Playwright to drive, once it and the playwright package are known to be there.
+
+    Without them the test is skipped (Debian: `apt-get install chromium`; `pip install playwright`), or fails
+    when SEGEDU_REQUIRE_BROWSER=1.
+    """
+    if not _CHROMIUM.exists():
+        skip_or_fail(f"{_CHROMIUM} not found (install it with `apt-get install chromium`)")
+    try:
+        import playwright.sync_api  # noqa: F401  (only its driver; no browser is downloaded)
+    except ImportError:
+        skip_or_fail("the playwright package is not installed (pip install playwright)")
+    return _CHROMIUM

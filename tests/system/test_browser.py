@@ -28,7 +28,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = "10_feature_map_explorer.ipynb"
-CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
     "--no-sandbox",  # CI runs as root
     "--disable-dev-shm-usage",
@@ -63,12 +62,6 @@ KERNEL_IDLE = """() => {
 }"""
 
 
-def _skip_or_fail(reason: str) -> None:
-    if os.environ.get("SEGEDU_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"{reason}, and SEGEDU_REQUIRE_BROWSER=1 requires the browser test to run")
-    pytest.skip(reason)
-
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -94,13 +87,11 @@ def _wait_until(condition: Callable[[], Any], what: str, timeout_s: float = TIME
 
 
 @pytest.fixture
-def lab(tmp_path: Path) -> Iterator[str]:
+def lab(tmp_path: Path, chromium: Path) -> Iterator[str]:
     """JupyterLab on a free localhost port, serving a copy of the lesson; yields its base URL with the token."""
-    if not CHROMIUM.exists():
-        _skip_or_fail(f"{CHROMIUM} not found (install it with `apt-get install chromium`)")
     jupyter = Path(sys.executable).parent / "jupyter"
     if not jupyter.exists():
-        _skip_or_fail(f"jupyter not found next to {sys.executable}")
+        pytest.fail(f"jupyter not found next to {sys.executable}; `make setup` installs it with the test extra")
     root = tmp_path / "notebooks"
     root.mkdir()
     shutil.copy(ROOT / "notebooks" / NOTEBOOK, root / NOTEBOOK)
@@ -157,14 +148,12 @@ def _move_slider_and_wait_for_new_image(page: Any, explorer: Any, slider: str) -
     return value_before, readout.inner_text()
 
 
-def test_explorer_updates_in_jupyterlab(lab: str, tmp_path: Path) -> None:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _skip_or_fail("the playwright package is not installed (pip install playwright)")
+def test_explorer_updates_in_jupyterlab(lab: str, tmp_path: Path, chromium: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
     start = time.monotonic()
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
+        browser = playwright.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_FLAGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 1000})
             page.set_default_timeout(TIMEOUT_S * 1000)
