@@ -7,7 +7,9 @@ Everything in this folder is marked ``system``: ``make unit`` skips it for a fas
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,3 +44,27 @@ def chromium() -> Path:
     except ImportError:
         skip_or_fail("the playwright package is not installed (pip install playwright)")
     return _CHROMIUM
+
+
+@pytest.fixture
+def cut_the_network() -> Callable[[Any], list[str]]:
+    """``cut(context)`` makes a Playwright browser context abort every request that would leave the machine.
+
+    Local files, ``data:`` and ``blob:`` URLs still load. ``cut`` returns the list that it fills with the
+    URLs it blocked, for the test to assert on.
+    """
+
+    def cut(context: Any) -> list[str]:
+        blocked: list[str] = []
+
+        def route(request_route: Any) -> None:
+            if request_route.request.url.startswith(("file:", "data:", "blob:")):
+                request_route.continue_()
+            else:
+                blocked.append(request_route.request.url)
+                request_route.abort()
+
+        context.route("**/*", route)
+        return blocked
+
+    return cut

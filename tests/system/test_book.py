@@ -17,7 +17,9 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -88,25 +90,18 @@ def _stored_figures(path: Path) -> int:
     )
 
 
-def test_the_site_works_in_a_browser_with_the_network_cut(site: Path, tmp_path: Path, chromium: Path) -> None:
+def test_the_site_works_in_a_browser_with_the_network_cut(
+    site: Path, tmp_path: Path, chromium: Path, cut_the_network: Callable[[Any], list[str]]
+) -> None:
     from playwright.sync_api import sync_playwright
 
     start = time.monotonic()
-    blocked: list[str] = []
     missing: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_FLAGS)
         try:
             context = browser.new_context(viewport={"width": 1280, "height": 900})
-
-            def cut_the_network(route) -> None:
-                if route.request.url.startswith(("file:", "data:", "blob:")):
-                    route.continue_()
-                else:
-                    blocked.append(route.request.url)
-                    route.abort()
-
-            context.route("**/*", cut_the_network)
+            blocked = cut_the_network(context)
             page = context.new_page()
             page.on("requestfailed", lambda request: missing.append(request.url))
             page.set_default_timeout(60_000)

@@ -12,7 +12,9 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -65,25 +67,18 @@ def test_no_deck_loads_anything_from_the_network(slides_dir: Path) -> None:
     assert (slides_dir / "assets" / "mathjax2" / "MathJax.js").is_file()
 
 
-def test_a_deck_runs_as_slides_with_the_network_cut(slides_dir: Path, tmp_path: Path, chromium: Path) -> None:
+def test_a_deck_runs_as_slides_with_the_network_cut(
+    slides_dir: Path, tmp_path: Path, chromium: Path, cut_the_network: Callable[[Any], list[str]]
+) -> None:
     from playwright.sync_api import sync_playwright
 
     deck = slides_dir / "02_one_hot_and_argmax.slides.html"  # the lesson with the most formulas
-    blocked: list[str] = []
     missing: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_FLAGS)
         try:
             context = browser.new_context(viewport={"width": 1280, "height": 800})
-
-            def cut_the_network(route) -> None:
-                if route.request.url.startswith(("file:", "data:")):
-                    route.continue_()
-                else:
-                    blocked.append(route.request.url)
-                    route.abort()
-
-            context.route("**/*", cut_the_network)
+            blocked = cut_the_network(context)
             page = context.new_page()
             page.on("requestfailed", lambda request: missing.append(request.url))
             page.set_default_timeout(60_000)
