@@ -28,7 +28,7 @@ import ast
 import copy
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -125,27 +125,18 @@ def prepare_for_nbgrader(notebook: NotebookNode) -> NotebookNode:
         raise ValueError(f"expected an nbformat 4 notebook, got nbformat {notebook.get('nbformat')!r}")
     prepared = copy.deepcopy(notebook)
     used = {cell.metadata["nbgrader"].get("grade_id") for cell in prepared.cells if "nbgrader" in cell.metadata}
-    cells: list[NotebookNode] = []
-    solutions = 0  # the cells of the k-th solution's exercise: exercise-k-check, -solution, -graded
-    after_exercise = False  # between an exercise cell and its solution: check cells are locked there
-    for index, cell in enumerate(prepared.cells):
-        cells.append(cell)
-        tags = cell.metadata.get("tags", [])
-        exercise = f"exercise-{solutions + 1}"
-        if cell.cell_type != "code":
-            continue
-        if EXERCISE_TAG in tags:
-            after_exercise = True
-        elif SOLUTION_TAG in tags:
-            after_exercise = False
-            solutions += 1
-            checks = _prepare_solution(cell, _new_id(f"{exercise}-solution", used))
+    graded_after: dict[int, NotebookNode] = {}
+    for index, cell, role, exercise in _exercise_cells(prepared.cells):
+        if role == "solution":
+            checks = _prepare_solution(cell, _new_id(f"exercise-{exercise}-solution", used))
             following = prepared.cells[index + 1] if index + 1 < len(prepared.cells) else None
             if checks and not (following is not None and is_graded(following)):
-                cells.append(_graded_cell(checks, cell, _new_id(f"{exercise}-graded", used)))
-        elif after_exercise and _check_calls(cell.source) and "nbgrader" not in cell.metadata:
-            cell.metadata["nbgrader"] = _metadata(_new_id(f"{exercise}-check", used), locked=True)
-    prepared.cells = cells
+                graded_after[index] = _graded_cell(checks, cell, _new_id(f"exercise-{exercise}-graded", used))
+        elif role == "check" and "nbgrader" not in cell.metadata:
+            cell.metadata["nbgrader"] = _metadata(_new_id(f"exercise-{exercise}-check", used), locked=True)
+    prepared.cells = [
+        added for index, cell in enumerate(prepared.cells) for added in (cell, graded_after.get(index)) if added
+    ]
     return prepared
 
 
@@ -159,20 +150,15 @@ def problems(notebook: NotebookNode) -> list[str]:
         One line per problem, naming the cell by its index.
     """
     found, grade_ids = [], set()
-    after_exercise = False
     for index, cell in enumerate(notebook.cells):
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id:
+            if grade_id in grade_ids:
+                found.append(f"cell {index}: grade_id {grade_id!r} is used twice")
+            grade_ids.add(grade_id)
+    for index, cell, role, _ in _exercise_cells(notebook.cells):
         grading = cell.metadata.get("nbgrader", {})
-        if grading.get("grade_id"):
-            if grading["grade_id"] in grade_ids:
-                found.append(f"cell {index}: grade_id {grading['grade_id']!r} is used twice")
-            grade_ids.add(grading["grade_id"])
-        tags = cell.metadata.get("tags", [])
-        if cell.cell_type != "code":
-            continue
-        if EXERCISE_TAG in tags:
-            after_exercise = True
-        elif SOLUTION_TAG in tags:
-            after_exercise = False
+        if role == "solution":
             if not grading.get("solution"):
                 found.append(f"cell {index}: solution cell without nbgrader's solution metadata")
             if BEGIN_SOLUTION not in cell.source or END_SOLUTION not in cell.source:
@@ -182,7 +168,7 @@ def problems(notebook: NotebookNode) -> list[str]:
                 found.append(f"cell {index}: solution cell not followed by a graded cell with points")
             elif "assert" not in following.source or not _check_calls(following.source):
                 found.append(f"cell {index + 1}: graded cell that asserts no check_* call")
-        elif after_exercise and _check_calls(cell.source) and not is_locked(cell) and not is_graded(cell):
+        elif role == "check" and not is_locked(cell) and not is_graded(cell):
             found.append(f"cell {index}: check cell not read-only (nbgrader locked)")
     return found
 
@@ -221,6 +207,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             missing += 1
     print(f"{missing} problems in {len(arguments.notebooks)} notebooks")
     return 1 if missing else 0
+
+
+def _exercise_cells(cells: list[NotebookNode]) -> Iterator[tuple[int, NotebookNode, str, int]]:
+    """The code cells that grading touches, as ``(index, cell, role, exercise number)``.
+
+    ``role`` is ``"solution"`` for a cell tagged ``solution``, or ``"check"`` for a cell that calls a
+    ``check_*`` function between an exercise cell and its solution (those are locked). The exercise
+    number counts solutions from 1: a check cell belongs to the solution that follows it.
+    """
+    solutions = 0
+    after_exercise = False
+    for index, cell in enumerate(cells):
+        if cell.cell_type != "code":
+            continue
+        tags = cell.metadata.get("tags", [])
+        if EXERCISE_TAG in tags:
+            after_exercise = True
+        elif SOLUTION_TAG in tags:
+            after_exercise = False
+            solutions += 1
+            yield index, cell, "solution", solutions
+        elif after_exercise and _check_calls(cell.source):
+            yield index, cell, "check", solutions + 1
 
 
 def _metadata(
