@@ -3,7 +3,7 @@
 - :func:`train_skip_pair` trains the same small U twice, with and without "copy and crop", with
   the same seed, data, steps and batch, on *object or background?* scenes; :func:`band_scores`
   scores a model on all pixels and on the pixels near boundaries. Run over several seeds (the
-  script ``experiments/lesson08_skip_ablation.py``), the pair says whether the skips help and
+  script ``experiments/unet_skip_ablation.py``), the pair says whether the skips help and
   by how much more than the seed-to-seed spread.
 - :func:`replace_skips` hands chosen decoder blocks of a *trained* U-Net a replacement instead of
   the encoder's map. Zeros are the usual choice, but a network with batch norm never saw an

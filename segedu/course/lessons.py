@@ -88,7 +88,7 @@ LESSONS: tuple[Lesson, ...] = (
         run_seconds=15,
     ),
     Lesson(
-        "06_fcn.ipynb",
+        "07_fcn.ipynb",
         "FCN: fully convolutional networks",
         "Turn a classifier's fully connected layers into convolutions, build FCN-32s/16s/8s with their "
         "skip fusion and bilinear upsampling, and compare them with the FCN paper's four metrics.",
@@ -96,7 +96,7 @@ LESSONS: tuple[Lesson, ...] = (
         run_seconds=37,
     ),
     Lesson(
-        "07_segnet.ipynb",
+        "08_segnet.ipynb",
         "SegNet",
         "Keep max-pooling indices and unpool with them, follow SegNet's shapes, measure what the indices "
         "cost next to U-Net's skips, and look inside a trained decoder.",
@@ -104,7 +104,7 @@ LESSONS: tuple[Lesson, ...] = (
         run_seconds=27,
     ),
     Lesson(
-        "08_unet.ipynb",
+        "09_unet.ipynb",
         "U-Net",
         "Trace the U with its concatenated skips, compute valid-padding sizes (572 to 388) and the "
         "overlap-tile strategy, and measure what the skips buy in an ablation.",
@@ -112,7 +112,7 @@ LESSONS: tuple[Lesson, ...] = (
         run_seconds=32,
     ),
     Lesson(
-        "09_comparing_shortcuts.ipynb",
+        "10_comparing_shortcuts.ipynb",
         "Comparing shortcut connections",
         "Compare FCN, SegNet and U-Net on the same test scenes: metrics overall and at boundaries, costs, "
         "confusions; pick a model for a job; tell which differences one training run supports; see where DeepLab goes next.",
@@ -120,7 +120,7 @@ LESSONS: tuple[Lesson, ...] = (
         run_seconds=42,
     ),
     Lesson(
-        "10_feature_map_explorer.ipynb",
+        "11_feature_map_explorer.ipynb",
         "Feature-map explorer",
         "Look inside trained models layer by layer, probe a pixel's class scores and receptive field, record "
         "activations with forward hooks, and measure which channels mark a class (class IoU) and which the "
@@ -129,7 +129,7 @@ LESSONS: tuple[Lesson, ...] = (
         run_seconds=18,
     ),
     Lesson(
-        "11_train_your_own.ipynb",
+        "12_train_your_own.ipynb",
         "Train your own segmenter",
         "Write the per-pixel training loop, augment image and mask together (flips, crops, elastic "
         "deformation), read training and validation curves for overfitting over three seeds, choose a "

@@ -14,12 +14,12 @@ Import each widget from its module (importing one does not load the others):
 - ``shift_explorer.shift_explorer``: move a shape, watch each stage (lesson 03)
 - ``cost_explorer.cost_explorer``: compute and memory of full resolution (lesson 04)
 - ``transposed_conv_stepper`` and ``checkerboard_explorer``: upsampling (lesson 05)
-- ``fcn_explorer.fcn_explorer``: FCN's fused score maps (lesson 06)
-- ``unpooling_explorer.unpooling_explorer``: SegNet's switches and sparse maps (lesson 07)
-- ``skip_explorer.skip_explorer``: switch U-Net skips off (lesson 08)
-- ``model_comparison.model_comparison``: all models side by side (lesson 09)
-- ``feature_maps.feature_map_explorer``: any layer of any model, pixel probe (lesson 10)
-- ``augmentation_explorer.augmentation_explorer``: paired augmentation of image and mask (lesson 11)
+- ``fcn_explorer.fcn_explorer``: FCN's fused score maps (lesson 07)
+- ``unpooling_explorer.unpooling_explorer``: SegNet's switches and sparse maps (lesson 08)
+- ``skip_explorer.skip_explorer``: switch U-Net skips off (lesson 09)
+- ``model_comparison.model_comparison``: all models side by side (lesson 10)
+- ``feature_maps.feature_map_explorer``: any layer of any model, pixel probe (lesson 11)
+- ``augmentation_explorer.augmentation_explorer``: paired augmentation of image and mask (lesson 12)
 """
 
 from segedu.widgets._toolkit import WidgetPanel, array_to_png, image_to_hwc

@@ -1,187 +1,127 @@
-"""Each lesson-07 check accepts right answers and prints a specific hint for wrong ones."""
+"""Lesson 07's exercise checks accept right answers and give a specific hint for wrong ones."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 import torch
-import torch.nn.functional as F
 
-from segedu.course.exercises.lesson07 import (
-    check_collision_prediction,
-    check_index_memory,
-    check_max_unpool,
-    check_unpooled_zero_fraction,
-)
-from segedu.analysis.upsampling import bed_of_nails, max_unpool, nearest_upsample
+from segedu.course.exercises import lesson07
+from segedu.analysis.upsampling import bilinear_kernel
 
 
-def _run(check: Callable, answer: Callable, capsys: pytest.CaptureFixture[str]) -> tuple[bool, str]:
-    result = check(answer)
-    return result, capsys.readouterr().out
-
-
-def _stub(*arguments: object) -> object:
+def _not_written(*arguments: object) -> None:
     raise NotImplementedError
 
 
-def _placeholder(*arguments: object) -> object:
-    return ...
+def _verdict(capsys: pytest.CaptureFixture[str]) -> str:
+    return capsys.readouterr().out
 
 
-def _empty(*arguments: object) -> None:
-    ...  # the notebook's stub: its body is `...`, so it returns None
-
-
-# --- zero fraction after unpooling -------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "answer",
-    [
-        lambda r: 0.75 + r / 4,
-        lambda r: 1 - (1 - r) / 4,
-        lambda r: torch.tensor(3 + r) / 4,  # a 0-d tensor is fine too
-    ],
-)
-def test_unpooled_zero_fraction_accepts_right_answers(answer: Callable, capsys: pytest.CaptureFixture[str]) -> None:
-    correct, printed = _run(check_unpooled_zero_fraction, answer, capsys)
-    assert correct and printed.startswith("Correct!")
+def test_score_map_size_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_score_map_size(lambda size, train: size // 8 - train // 8 + 1) is True
+    assert _verdict(capsys).startswith("Correct!")
 
 
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [
-        (_stub, "NotImplementedError"),
-        (_placeholder, "replace the `...`"),
-        (_empty, "returns nothing yet"),
-        (lambda r: 0.75, "already 0 before unpooling"),
-        (lambda r: r, "4 times larger"),
-        (lambda r: (1 - r) / 4, "nonzero entries"),
-        (lambda r: 0.75 * r + 0.25, "one position in four"),
-        (lambda r: 0.5, "the measured fraction of zeros"),
-        (lambda r: "most", "return one number"),
+        (lambda size, train: size // 8, "size of the last feature map"),
+        (lambda size, train: size // 8 - train // 8, "off by one"),
+        (lambda size, train: size // train, "windows overlap"),
+        (lambda size, train: 7, "the model gives"),
+        (_not_written, "NotImplementedError"),
     ],
 )
-def test_unpooled_zero_fraction_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    correct, printed = _run(check_unpooled_zero_fraction, answer, capsys)
-    assert not correct and printed.startswith("Not yet:") and hint in printed
+def test_wrong_score_map_size_gets_a_hint(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_score_map_size(answer) is False
+    out = _verdict(capsys)
+    assert out.startswith("Not yet:") and hint in out
 
 
-# --- index memory -----------------------------------------------------------------------------
+def test_bilinear_kernel_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
+    def tent_kernel(factor: int) -> torch.Tensor:
+        side = 2 * factor - factor % 2
+        centre = factor - 1 if side % 2 else factor - 0.5
+        tent = 1 - (torch.arange(side) - centre).abs() / factor
+        return tent[:, None] * tent[None, :]
 
-
-def _right_memory(channels: int, height: int, width: int) -> tuple[int, int, int]:
-    windows = channels * (height // 2) * (width // 2)
-    return windows * 8, channels * height * width * 4, windows * 2 // 8 + (windows * 2 % 8 > 0)
-
-
-def test_index_memory_accepts_the_right_answer(capsys: pytest.CaptureFixture[str]) -> None:
-    correct, printed = _run(check_index_memory, _right_memory, capsys)
-    assert correct and printed.startswith("Correct!")
-
-
-def _replace(position: int, value: Callable[[int, int, int], int]) -> Callable:
-    def answer(channels: int, height: int, width: int) -> list[int]:
-        numbers = list(_right_memory(channels, height, width))
-        numbers[position] = value(channels, height, width)
-        return numbers
-    return answer
+    assert lesson07.check_bilinear_kernel(tent_kernel) is True
+    assert _verdict(capsys).startswith("Correct!")
 
 
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [
-        (_stub, "NotImplementedError"),
-        (_placeholder, "replace the `...`"),
-        (_empty, "returns nothing yet"),
-        (lambda c, h, w: c * h * w, "three whole numbers"),
-        (_replace(0, lambda c, h, w: c * (h // 2) * (w // 2) * 4), "int64: 8 bytes per index"),
-        (_replace(0, lambda c, h, w: c * h * w * 8), "one index per pooled value"),
-        (_replace(0, lambda c, h, w: 12345), "the int64 indices take"),
-        (_replace(1, lambda c, h, w: c * (h // 2) * (w // 2) * 4), "whole float32 map"),
-        (_replace(2, lambda c, h, w: c * (h // 2) * (w // 2) * 2), "8 bits make a byte"),
+        (lambda f: bilinear_kernel(2 * f - f % 2)[0], "1-D tent"),
+        (lambda f: torch.ones(2 * f, 2 * f), "first row expected"),
+        (lambda f: torch.ones(3, 3), "kernel is"),
+        (lambda f: bilinear_kernel(2 * f - f % 2) / bilinear_kernel(2 * f - f % 2).sum(), "do not normalise"),
+        (lambda f: bilinear_kernel(2 * f - f % 2) / bilinear_kernel(2 * f - f % 2).max(), "centre falls between"),
+        (lambda f: [[1.0]], "return a tensor"),
+        (_not_written, "NotImplementedError"),
     ],
 )
-def test_index_memory_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    correct, printed = _run(check_index_memory, answer, capsys)
-    assert not correct and printed.startswith("Not yet:") and hint in printed
+def test_wrong_bilinear_kernel_gets_a_hint(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_bilinear_kernel(answer) is False
+    out = _verdict(capsys)
+    assert out.startswith("Not yet:") and hint in out
 
 
-# --- max unpool -------------------------------------------------------------------------------
-
-
-def _scatter_unpool(x: torch.Tensor, indices: torch.Tensor, output_size: tuple[int, int]) -> torch.Tensor:
-    batch, channels = x.shape[:2]
-    out = x.new_zeros(batch, channels, output_size[0] * output_size[1])
-    out.scatter_(2, indices.flatten(2), x.flatten(2))
-    return out.view(batch, channels, *output_size)
-
-
-@pytest.mark.parametrize(
-    "answer",
-    [
-        _scatter_unpool,
-        lambda x, indices, size: max_unpool(x, indices, size),
-        lambda x, indices, size: F.max_unpool2d(x, indices, 2, output_size=size),
-    ],
-)
-def test_max_unpool_accepts_right_answers(answer: Callable, capsys: pytest.CaptureFixture[str]) -> None:
-    correct, printed = _run(check_max_unpool, answer, capsys)
-    assert correct and printed.startswith("Correct!")
-
-
-def _transposed_positions(x: torch.Tensor, indices: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    # Reads the flat index as column * H + row: the right values, misplaced.
-    height, width = size
-    swapped = (indices % width) * height + indices // width
-    batch, channels = x.shape[:2]
-    out = x.new_zeros(batch, channels, height * width)
-    out.scatter_(2, swapped.flatten(2), x.flatten(2))
-    return out.view(batch, channels, height, width)
+def test_forgotten_class_prediction_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_forgotten_class({"falls_most": "mean_iou", "falls_least": "pixel_accuracy"}) is True
+    out = _verdict(capsys)
+    assert "how far each metric falls" in out and "Correct!" in out
 
 
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [
-        (_stub, "NotImplementedError"),
-        (_placeholder, "replace the `...`"),
-        (_empty, "returns nothing yet"),
-        (lambda x, indices, size: x.tolist(), "return a tensor"),
-        (lambda x, indices, size: x, "should have shape"),
-        (lambda x, indices, size: bed_of_nails(x, 2), "bed of nails"),
-        (lambda x, indices, size: nearest_upsample(x, 2), "nearest upsampling"),
-        (_transposed_positions, "in the wrong places"),
-        (lambda x, indices, size: torch.zeros(*x.shape[:2], *size), "start from zeros"),
+        ({"falls_most": "mean_accuracy", "falls_least": "pixel_accuracy"}, "mean IoU loses more"),
+        ({"falls_most": "pixel_accuracy", "falls_least": "mean_iou"}, "a full quarter of the weight"),
+        ({"falls_most": "mean_iou", "falls_least": "frequency_weighted_iou"}, "about twice as far"),
+        ({"falls_most": "mean_iou", "falls_least": "mean_accuracy"}, "share of triangle pixels"),
+        ({"falls_most": ..., "falls_least": ...}, "replace the ..."),
+        ({"falls_most": "IoU", "falls_least": "pixel_accuracy"}, "must be one of"),
+        (["mean_iou"], "answer with a dict"),
     ],
 )
-def test_max_unpool_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    correct, printed = _run(check_max_unpool, answer, capsys)
-    assert not correct and printed.startswith("Not yet:") and hint in printed
+def test_wrong_forgotten_class_prediction_gets_a_hint(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_forgotten_class(answer) is False
+    out = _verdict(capsys)
+    assert "Not yet:" in out and hint in out
 
 
-# --- can two indices collide? -----------------------------------------------------------------
+def test_the_forgotten_class_drops_are_what_the_metrics_say() -> None:
+    drops = lesson07._metric_drops()
+    assert max(drops, key=drops.get) == "mean_iou"
+    assert min(drops, key=drops.get) == "pixel_accuracy"
+    assert drops["mean_accuracy"] == pytest.approx(0.25)  # one class of four at accuracy 0
 
 
-def test_collision_prediction_accepts_the_right_answer(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_collision_prediction(False) is True
-    printed = capsys.readouterr().out
-    assert printed.startswith("measured on random maps: 2x2 windows, stride 2: 0 of") and "Correct!" in printed
+def test_skip_start_prediction_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_skip_start({"a", "c"}) is True
+    out = _verdict(capsys)
+    assert "zero start 0.0000" in out and "Correct!" in out
 
 
-def test_collision_prediction_measures_collisions_of_overlapping_windows(capsys: pytest.CaptureFixture[str]) -> None:
-    check_collision_prediction(False)
-    overlapping = capsys.readouterr().out.split("3x3 windows, stride 2: ")[1]
-    assert int(overlapping.split(" of ")[0]) > 0  # the contrast the feedback names really occurs
+def test_skip_start_gradient_is_not_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    lesson07.check_skip_start("ac")
+    out = _verdict(capsys)
+    assert "norm 0.0000" not in out and "gradient reaching" in out
 
 
 @pytest.mark.parametrize(
     ("answer", "hint"),
-    [(..., "record your prediction first"), (None, "record your prediction first"), ("no", "True or False"),
-     (0, "True or False"), (True, "exactly one window")],
+    [
+        (..., "record your answer"),
+        ({"a"}, "c is true"),
+        ({"a", "b", "c"}, "b is false"),
+        ({"c", "d"}, "a is true"),
+        ({"identical"}, "are not among the statements"),
+        (3, "record a set of letters"),
+    ],
 )
-def test_collision_prediction_hints(answer: object, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_collision_prediction(answer) is False
-    printed = capsys.readouterr().out
-    assert "Not yet:" in printed and hint in printed
+def test_wrong_skip_start_gets_a_hint(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_skip_start(answer) is False
+    out = _verdict(capsys)
+    assert "Not yet:" in out and hint in out

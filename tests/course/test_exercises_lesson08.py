@@ -1,4 +1,4 @@
-"""Each lesson-08 check accepts right answers and prints a specific hint for wrong ones."""
+"""Each lesson-07 check accepts right answers and prints a specific hint for wrong ones."""
 
 from __future__ import annotations
 
@@ -6,19 +6,15 @@ from collections.abc import Callable
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from segedu.course.exercises.lesson08 import (
-    PREDICTION_QUESTION,
-    SKIP_CHOICES,
-    TILE_QUESTION,
-    check_costliest_skip,
-    check_crop_margins,
-    check_predicted_output_side,
-    check_smallest_valid_input,
-    check_tile_prediction,
-    check_valid_output_size,
+    check_collision_prediction,
+    check_index_memory,
+    check_max_unpool,
+    check_unpooled_zero_fraction,
 )
-from segedu.analysis.unet_sizes import valid_output_size
+from segedu.analysis.upsampling import bed_of_nails, max_unpool, nearest_upsample
 
 
 def _run(check: Callable, answer: Callable, capsys: pytest.CaptureFixture[str]) -> tuple[bool, str]:
@@ -30,158 +26,27 @@ def _stub(*arguments: object) -> object:
     raise NotImplementedError
 
 
+def _placeholder(*arguments: object) -> object:
+    return ...
+
+
 def _empty(*arguments: object) -> None:
     ...  # the notebook's stub: its body is `...`, so it returns None
 
 
-# --- crop margins -----------------------------------------------------------------------------
-
-
-def _margins(skip_shape: tuple[int, ...], size: tuple[int, int]) -> tuple[int, int, int, int]:
-    top, left = (skip_shape[-2] - size[0]) // 2, (skip_shape[-1] - size[1]) // 2
-    return left, skip_shape[-1] - size[1] - left, top, skip_shape[-2] - size[0] - top
-
-
-def _margins_rounding_up(skip_shape: tuple[int, ...], size: tuple[int, int]) -> tuple[int, int, int, int]:
-    left, right, top, bottom = _margins(skip_shape, size)
-    return right, left, bottom, top
-
-
-@pytest.mark.parametrize("answer", [_margins, lambda shape, size: list(_margins(shape, size)),
-                                    lambda shape, size: torch.tensor(_margins(shape, size))])
-def test_crop_margins_accepts_right_answers(answer: Callable, capsys: pytest.CaptureFixture[str]) -> None:
-    correct, printed = _run(check_crop_margins, answer, capsys)
-    assert correct and printed.startswith("Correct!")
-
-
-@pytest.mark.parametrize(
-    ("answer", "hint"),
-    [
-        (_stub, "NotImplementedError"),
-        (_empty, "returns nothing yet"),
-        (lambda shape, size: "0 0 0 0", "four whole numbers"),
-        (lambda shape, size: _margins(shape, size)[:2], "four whole numbers"),
-        (lambda shape, size: (*_margins(shape, size)[2:], *_margins(shape, size)[:2]), "columns before rows"),
-        (_margins_rounding_up, "the extra row or column goes to one side only"),
-        (lambda shape, size: (0, shape[-1] - size[1], 0, shape[-2] - size[0]), "differ by at most one pixel"),
-        (lambda shape, size: (1, 1, 1, 1), "must remove"),
-    ],
-)
-def test_crop_margins_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    correct, printed = _run(check_crop_margins, answer, capsys)
-    assert not correct and printed.startswith("Not yet:") and hint in printed
-
-
-# --- valid output size ------------------------------------------------------------------------
-
-
-def _walk(input_size: int, depth: int) -> int:
-    size = input_size - 4
-    for _ in range(depth):
-        size = size // 2 - 4
-    for _ in range(depth):
-        size = 2 * size - 4
-    return size
+# --- zero fraction after unpooling -------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     "answer",
     [
-        _walk,
-        lambda n, depth: float(_walk(n, depth)),
-        valid_output_size,
+        lambda r: 0.75 + r / 4,
+        lambda r: 1 - (1 - r) / 4,
+        lambda r: torch.tensor(3 + r) / 4,  # a 0-d tensor is fine too
     ],
 )
-def test_valid_output_size_accepts_right_answers(answer: Callable, capsys: pytest.CaptureFixture[str]) -> None:
-    correct, printed = _run(check_valid_output_size, answer, capsys)
-    assert correct and printed.startswith("Correct!")
-
-
-def _no_decoder_trim(input_size: int, depth: int) -> int:
-    size = input_size - 4
-    for _ in range(depth):
-        size = size // 2 - 4
-    return size * 2**depth
-
-
-@pytest.mark.parametrize(
-    ("answer", "hint"),
-    [
-        (_stub, "NotImplementedError"),
-        (_empty, "returns nothing yet"),
-        (lambda n, depth: "388", "whole number"),
-        (lambda n, depth: n, "'same' padding"),
-        (_no_decoder_trim, "each Up's DoubleConv also trims 4"),
-        (lambda n, depth: n - 4 * (2 * depth + 1), "pools halve the size"),
-        (lambda n, depth: 388, "Walk down the U"),
-    ],
-)
-def test_valid_output_size_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    correct, printed = _run(check_valid_output_size, answer, capsys)
-    assert not correct and printed.startswith("Not yet:") and hint in printed
-
-
-# --- predicted output side -------------------------------------------------------------------
-
-
-def _predicted_right() -> int:
-    return _walk(PREDICTION_QUESTION["input_size"], PREDICTION_QUESTION["depth"])
-
-
-def test_the_question_is_not_the_papers_depth_and_fits() -> None:
-    assert PREDICTION_QUESTION["depth"] != 4
-    assert valid_output_size(PREDICTION_QUESTION["input_size"], PREDICTION_QUESTION["depth"]) == _predicted_right()
-
-
-@pytest.mark.parametrize("answer", [_predicted_right(), float(_predicted_right()), torch.tensor(_predicted_right())])
-def test_predicted_output_side_accepts_the_right_number(answer: object, capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_predicted_output_side(answer) is True
-    printed = capsys.readouterr().out
-    assert printed.startswith("measured:") and "Correct!" in printed
-
-
-@pytest.mark.parametrize(
-    ("answer", "hint"),
-    [
-        (..., "record your prediction first"),
-        ("36", "whole number"),
-        (PREDICTION_QUESTION["input_size"], "same padding"),
-        (PREDICTION_QUESTION["input_size"] - 184, "depth-4"),
-        (64, "each Up's DoubleConv trims 4"),
-        (92, "each Down's DoubleConv trims 4"),
-        (PREDICTION_QUESTION["input_size"] - 28, "do not simply add up"),
-        (_predicted_right() + 4, "walk the side around the U"),
-    ],
-)
-def test_predicted_output_side_names_the_slip(answer: object, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_predicted_output_side(answer) is False
-    printed = capsys.readouterr().out
-    assert "Not yet:" in printed and hint in printed
-
-
-# --- smallest valid input ---------------------------------------------------------------------
-
-
-def _by_formula(n: int, depth: int) -> int:
-    # The output 2**depth * (b - 4) + 4 must be positive: b >= 3 for depth 1, b >= 4 for deeper U-Nets.
-    smallest = 3 if depth == 1 else 4
-    bottleneck = max(smallest, -(-(n + 4) // 2**depth) - 8)  # smallest such b with 2**depth * (b + 8) - 4 >= n
-    return 2**depth * (bottleneck + 8) - 4
-
-
-def _by_search(n: int, depth: int) -> int:
-    size = n
-    while True:
-        try:
-            valid_output_size(size, depth)
-            return size
-        except ValueError:
-            size += 1
-
-
-@pytest.mark.parametrize("answer", [_by_formula, _by_search])
-def test_smallest_valid_input_accepts_right_answers(answer: Callable, capsys: pytest.CaptureFixture[str]) -> None:
-    correct, printed = _run(check_smallest_valid_input, answer, capsys)
+def test_unpooled_zero_fraction_accepts_right_answers(answer: Callable, capsys: pytest.CaptureFixture[str]) -> None:
+    correct, printed = _run(check_unpooled_zero_fraction, answer, capsys)
     assert correct and printed.startswith("Correct!")
 
 
@@ -189,76 +54,134 @@ def test_smallest_valid_input_accepts_right_answers(answer: Callable, capsys: py
     ("answer", "hint"),
     [
         (_stub, "NotImplementedError"),
+        (_placeholder, "replace the `...`"),
         (_empty, "returns nothing yet"),
-        (lambda n, depth: None if n else 0, "returns nothing yet"),
-        (lambda n, depth: [n], "whole number"),
-        (lambda n, depth: _by_formula(n, depth) - 2**depth, "smaller than n"),
-        (lambda n, depth: n + (n % 2), "does not fit"),
-        (lambda n, depth: _by_formula(n, depth) + 2**depth, "is smaller and fits too"),
+        (lambda r: 0.75, "already 0 before unpooling"),
+        (lambda r: r, "4 times larger"),
+        (lambda r: (1 - r) / 4, "nonzero entries"),
+        (lambda r: 0.75 * r + 0.25, "one position in four"),
+        (lambda r: 0.5, "the measured fraction of zeros"),
+        (lambda r: "most", "return one number"),
     ],
 )
-def test_smallest_valid_input_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    correct, printed = _run(check_smallest_valid_input, answer, capsys)
+def test_unpooled_zero_fraction_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    correct, printed = _run(check_unpooled_zero_fraction, answer, capsys)
     assert not correct and printed.startswith("Not yet:") and hint in printed
 
 
-# --- tile prediction --------------------------------------------------------------------------
+# --- index memory -----------------------------------------------------------------------------
 
 
-def test_the_tile_question_is_a_trap_that_matches() -> None:
-    from segedu.analysis.overlap_tile import tile_grid
-
-    size, tile = TILE_QUESTION["image_size"], TILE_QUESTION["tile_size"]
-    starts = sorted({left for _, left in tile_grid(size, size, tile)})
-    assert tile % 16 != 0 and all(start % 16 == 0 for start in starts)
+def _right_memory(channels: int, height: int, width: int) -> tuple[int, int, int]:
+    windows = channels * (height // 2) * (width // 2)
+    return windows * 8, channels * height * width * 4, windows * 2 // 8 + (windows * 2 % 8 > 0)
 
 
-def test_tile_prediction_accepts_the_right_answer(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_tile_prediction(True) is True
-    printed = capsys.readouterr().out
-    assert printed.startswith("tile_grid(") and "Correct!" in printed
+def test_index_memory_accepts_the_right_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    correct, printed = _run(check_index_memory, _right_memory, capsys)
+    assert correct and printed.startswith("Correct!")
 
 
-@pytest.mark.parametrize(
-    ("answer", "hint"),
-    [(..., "record your prediction first"), ("yes", "True or False"), (1, "True or False"),
-     (False, "the last tile is moved inward")],
-)
-def test_tile_prediction_hints(answer: object, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_tile_prediction(answer) is False
-    printed = capsys.readouterr().out
-    assert "Not yet:" in printed and hint in printed
-
-
-# --- costliest skip ---------------------------------------------------------------------------
-
-_DROPS = {"up1": 0.088, "up2": 0.540, "up3": 0.152, "up4": 0.063}  # shaped like section 7's measurement
-
-
-def test_costliest_skip_accepts_the_measured_answer(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_costliest_skip("up2", _DROPS) is True
-    printed = capsys.readouterr().out
-    assert printed.startswith("measured mean-IoU drop") and "up2 0.540, up3 0.152" in printed and "Correct!" in printed
-
-
-def test_costliest_skip_follows_the_measurement_not_a_fixed_answer(capsys: pytest.CaptureFixture[str]) -> None:
-    drops = {**_DROPS, "up4": 0.9}
-    assert check_costliest_skip("up4", drops) is True
-    assert check_costliest_skip("up2", drops) is False
-    assert "less than up4's 0.900" in capsys.readouterr().out
+def _replace(position: int, value: Callable[[int, int, int], int]) -> Callable:
+    def answer(channels: int, height: int, width: int) -> list[int]:
+        numbers = list(_right_memory(channels, height, width))
+        numbers[position] = value(channels, height, width)
+        return numbers
+    return answer
 
 
 @pytest.mark.parametrize(
     ("answer", "hint"),
-    [(..., "record your prediction first"), ("down2", "must be one of"), (2, "must be one of"),
-     ("up4", "finest detail"), ("up1", "coarsest"), ("up3", "less than up2's 0.540")],
+    [
+        (_stub, "NotImplementedError"),
+        (_placeholder, "replace the `...`"),
+        (_empty, "returns nothing yet"),
+        (lambda c, h, w: c * h * w, "three whole numbers"),
+        (_replace(0, lambda c, h, w: c * (h // 2) * (w // 2) * 4), "int64: 8 bytes per index"),
+        (_replace(0, lambda c, h, w: c * h * w * 8), "one index per pooled value"),
+        (_replace(0, lambda c, h, w: 12345), "the int64 indices take"),
+        (_replace(1, lambda c, h, w: c * (h // 2) * (w // 2) * 4), "whole float32 map"),
+        (_replace(2, lambda c, h, w: c * (h // 2) * (w // 2) * 2), "8 bits make a byte"),
+    ],
 )
-def test_costliest_skip_explains_a_miss(answer: object, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_costliest_skip(answer, _DROPS) is False
+def test_index_memory_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    correct, printed = _run(check_index_memory, answer, capsys)
+    assert not correct and printed.startswith("Not yet:") and hint in printed
+
+
+# --- max unpool -------------------------------------------------------------------------------
+
+
+def _scatter_unpool(x: torch.Tensor, indices: torch.Tensor, output_size: tuple[int, int]) -> torch.Tensor:
+    batch, channels = x.shape[:2]
+    out = x.new_zeros(batch, channels, output_size[0] * output_size[1])
+    out.scatter_(2, indices.flatten(2), x.flatten(2))
+    return out.view(batch, channels, *output_size)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        _scatter_unpool,
+        lambda x, indices, size: max_unpool(x, indices, size),
+        lambda x, indices, size: F.max_unpool2d(x, indices, 2, output_size=size),
+    ],
+)
+def test_max_unpool_accepts_right_answers(answer: Callable, capsys: pytest.CaptureFixture[str]) -> None:
+    correct, printed = _run(check_max_unpool, answer, capsys)
+    assert correct and printed.startswith("Correct!")
+
+
+def _transposed_positions(x: torch.Tensor, indices: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    # Reads the flat index as column * H + row: the right values, misplaced.
+    height, width = size
+    swapped = (indices % width) * height + indices // width
+    batch, channels = x.shape[:2]
+    out = x.new_zeros(batch, channels, height * width)
+    out.scatter_(2, swapped.flatten(2), x.flatten(2))
+    return out.view(batch, channels, height, width)
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (_stub, "NotImplementedError"),
+        (_placeholder, "replace the `...`"),
+        (_empty, "returns nothing yet"),
+        (lambda x, indices, size: x.tolist(), "return a tensor"),
+        (lambda x, indices, size: x, "should have shape"),
+        (lambda x, indices, size: bed_of_nails(x, 2), "bed of nails"),
+        (lambda x, indices, size: nearest_upsample(x, 2), "nearest upsampling"),
+        (_transposed_positions, "in the wrong places"),
+        (lambda x, indices, size: torch.zeros(*x.shape[:2], *size), "start from zeros"),
+    ],
+)
+def test_max_unpool_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    correct, printed = _run(check_max_unpool, answer, capsys)
+    assert not correct and printed.startswith("Not yet:") and hint in printed
+
+
+# --- can two indices collide? -----------------------------------------------------------------
+
+
+def test_collision_prediction_accepts_the_right_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_collision_prediction(False) is True
+    printed = capsys.readouterr().out
+    assert printed.startswith("measured on random maps: 2x2 windows, stride 2: 0 of") and "Correct!" in printed
+
+
+def test_collision_prediction_measures_collisions_of_overlapping_windows(capsys: pytest.CaptureFixture[str]) -> None:
+    check_collision_prediction(False)
+    overlapping = capsys.readouterr().out.split("3x3 windows, stride 2: ")[1]
+    assert int(overlapping.split(" of ")[0]) > 0  # the contrast the feedback names really occurs
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [(..., "record your prediction first"), (None, "record your prediction first"), ("no", "True or False"),
+     (0, "True or False"), (True, "exactly one window")],
+)
+def test_collision_prediction_hints(answer: object, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_collision_prediction(answer) is False
     printed = capsys.readouterr().out
     assert "Not yet:" in printed and hint in printed
-
-
-def test_costliest_skip_names_missing_measurements(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_costliest_skip("up2", {"up2": 0.5}) is False
-    assert "missing" in capsys.readouterr().out and len(SKIP_CHOICES) == 4

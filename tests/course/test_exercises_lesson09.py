@@ -1,4 +1,4 @@
-"""Each lesson-09 check accepts right answers and prints a specific hint for wrong ones."""
+"""Each lesson-08 check accepts right answers and prints a specific hint for wrong ones."""
 
 from __future__ import annotations
 
@@ -8,13 +8,17 @@ import pytest
 import torch
 
 from segedu.course.exercises.lesson09 import (
-    ERROR_KINDS,
-    check_band_lead_prediction,
-    check_band_mean_iou,
-    check_far_error_prediction,
-    check_width_scaling_prediction,
+    PREDICTION_QUESTION,
+    SKIP_CHOICES,
+    TILE_QUESTION,
+    check_costliest_skip,
+    check_crop_margins,
+    check_predicted_output_side,
+    check_smallest_valid_input,
+    check_tile_prediction,
+    check_valid_output_size,
 )
-from segedu.training.metrics import boundary_band, confusion_matrix, iou_per_class, mean_iou
+from segedu.analysis.unet_sizes import valid_output_size
 
 
 def _run(check: Callable, answer: Callable, capsys: pytest.CaptureFixture[str]) -> tuple[bool, str]:
@@ -26,174 +30,235 @@ def _stub(*arguments: object) -> object:
     raise NotImplementedError
 
 
-def _placeholder(*arguments: object) -> object:
-    return ...
-
-
 def _empty(*arguments: object) -> None:
     ...  # the notebook's stub: its body is `...`, so it returns None
 
 
-# --- band mean IoU ----------------------------------------------------------------------------
+# --- crop margins -----------------------------------------------------------------------------
 
 
-def _band_by_matrix(pred: torch.Tensor, target: torch.Tensor, width: int, num_classes: int) -> float:
-    return mean_iou(confusion_matrix(pred, target, num_classes, 255, boundary_band(target, width)))
+def _margins(skip_shape: tuple[int, ...], size: tuple[int, int]) -> tuple[int, int, int, int]:
+    top, left = (skip_shape[-2] - size[0]) // 2, (skip_shape[-1] - size[1]) // 2
+    return left, skip_shape[-1] - size[1] - left, top, skip_shape[-2] - size[0] - top
 
 
-def _band_by_loops(pred: torch.Tensor, target: torch.Tensor, width: int, num_classes: int) -> float:
-    keep = boundary_band(target, width) & (target != 255)
-    values = []
-    for label in range(num_classes):
-        hit, true = (pred == label) & keep, (target == label) & keep
-        union = int((hit | true).sum())
-        if union:
-            values.append(int((hit & true).sum()) / union)
-    return sum(values) / len(values)
+def _margins_rounding_up(skip_shape: tuple[int, ...], size: tuple[int, int]) -> tuple[int, int, int, int]:
+    left, right, top, bottom = _margins(skip_shape, size)
+    return right, left, bottom, top
 
 
-@pytest.mark.parametrize("answer", [_band_by_matrix, _band_by_loops])
-def test_band_mean_iou_accepts_right_answers(answer: Callable, capsys: pytest.CaptureFixture[str]) -> None:
-    correct, printed = _run(check_band_mean_iou, answer, capsys)
+@pytest.mark.parametrize("answer", [_margins, lambda shape, size: list(_margins(shape, size)),
+                                    lambda shape, size: torch.tensor(_margins(shape, size))])
+def test_crop_margins_accepts_right_answers(answer: Callable, capsys: pytest.CaptureFixture[str]) -> None:
+    correct, printed = _run(check_crop_margins, answer, capsys)
     assert correct and printed.startswith("Correct!")
-
-
-def _everywhere(pred, target, width, num_classes):
-    return mean_iou(confusion_matrix(pred, target, num_classes, 255))
-
-
-def _interior(pred, target, width, num_classes):
-    return mean_iou(confusion_matrix(pred, target, num_classes, 255, ~boundary_band(target, width)))
-
-
-def _zeros_for_absent(pred, target, width, num_classes):
-    matrix = confusion_matrix(pred, target, num_classes, 255, boundary_band(target, width))
-    return float(iou_per_class(matrix).nan_to_num(0.0).mean())
-
-
-def _ignored_counted(pred, target, width, num_classes):
-    band = boundary_band(target, width)
-    values = []
-    for label in range(num_classes):
-        hit, true = (pred == label) & band, (target == label) & band
-        if int((hit | true).sum()):
-            values.append(int((hit & true).sum()) / int((hit | true).sum()))
-    return sum(values) / len(values)
 
 
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [
         (_stub, "NotImplementedError"),
-        (_placeholder, "returns nothing yet"),
         (_empty, "returns nothing yet"),
-        (_everywhere, "mean IoU of all pixels"),
-        (_interior, "interior"),
-        (_zeros_for_absent, "nanmean"),
-        (_ignored_counted, "255"),
-        (lambda pred, target, width, num_classes: 0.5, "the band's mean IoU is"),
-        (lambda pred, target, width, num_classes: "high", "return one number"),
+        (lambda shape, size: "0 0 0 0", "four whole numbers"),
+        (lambda shape, size: _margins(shape, size)[:2], "four whole numbers"),
+        (lambda shape, size: (*_margins(shape, size)[2:], *_margins(shape, size)[:2]), "columns before rows"),
+        (_margins_rounding_up, "the extra row or column goes to one side only"),
+        (lambda shape, size: (0, shape[-1] - size[1], 0, shape[-2] - size[0]), "differ by at most one pixel"),
+        (lambda shape, size: (1, 1, 1, 1), "must remove"),
     ],
 )
-def test_band_mean_iou_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    correct, printed = _run(check_band_mean_iou, answer, capsys)
+def test_crop_margins_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    correct, printed = _run(check_crop_margins, answer, capsys)
     assert not correct and printed.startswith("Not yet:") and hint in printed
 
 
-# --- far-from-boundary error prediction ------------------------------------------------------
-
-_COUNTS = {"wrong": 1030, "bg -> object": 26, "object -> bg": 259, "object -> other shape": 745}
+# --- valid output size ------------------------------------------------------------------------
 
 
-def test_far_error_prediction_accepts_the_largest_kind(capsys: pytest.CaptureFixture[str]) -> None:
-    correct = check_far_error_prediction("object -> other shape", _COUNTS)
-    printed = capsys.readouterr().out
-    assert correct and printed.startswith("Correct!") and "72%" in printed
-
-
-def test_far_error_prediction_follows_the_counts(capsys: pytest.CaptureFixture[str]) -> None:
-    counts = {"bg -> object": 1750, "object -> bg": 7017, "object -> other shape": 6924}
-    assert check_far_error_prediction("object -> bg", counts)
-    assert not check_far_error_prediction("object -> other shape", counts)
-    assert "'object -> bg'" in capsys.readouterr().out
+def _walk(input_size: int, depth: int) -> int:
+    size = input_size - 4
+    for _ in range(depth):
+        size = size // 2 - 4
+    for _ in range(depth):
+        size = 2 * size - 4
+    return size
 
 
 @pytest.mark.parametrize(
-    ("prediction", "counts", "hint"),
+    "answer",
     [
-        (..., _COUNTS, "record your prediction first"),
-        (None, _COUNTS, "record your prediction first"),
-        ("clutter", _COUNTS, "must be one of"),
-        ("bg -> object", _COUNTS, "the largest kind is 'object -> other shape'"),
-        ("object -> bg", _COUNTS, "you predicted 'object -> bg' (25%"),
-        ("object -> bg", {"wrong": 3}, "pass the counts"),
-        ("object -> bg", dict.fromkeys(ERROR_KINDS, 0), "no wrong pixel"),
+        _walk,
+        lambda n, depth: float(_walk(n, depth)),
+        valid_output_size,
     ],
 )
-def test_far_error_prediction_hints(prediction, counts, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check_far_error_prediction(prediction, counts)
-    printed = capsys.readouterr().out
-    assert printed.startswith("Not yet:") and hint in printed
+def test_valid_output_size_accepts_right_answers(answer: Callable, capsys: pytest.CaptureFixture[str]) -> None:
+    correct, printed = _run(check_valid_output_size, answer, capsys)
+    assert correct and printed.startswith("Correct!")
 
 
-# --- width scaling prediction ---------------------------------------------------------------
-
-_RATIOS = {"parameters": 3.996, "kept for backward": 1.991}  # U-Net width 32 against width 16
-
-
-def test_width_scaling_prediction_accepts_the_nearest_factors(capsys: pytest.CaptureFixture[str]) -> None:
-    correct = check_width_scaling_prediction({"parameters": 4, "kept for backward": 2}, _RATIOS)
-    printed = capsys.readouterr().out
-    assert correct and printed.startswith("Correct!") and "4x" in printed and "channels" in printed
+def _no_decoder_trim(input_size: int, depth: int) -> int:
+    size = input_size - 4
+    for _ in range(depth):
+        size = size // 2 - 4
+    return size * 2**depth
 
 
 @pytest.mark.parametrize(
-    ("prediction", "measured", "hint"),
+    ("answer", "hint"),
     [
-        (..., _RATIOS, "record your prediction first"),
-        (4, _RATIOS, "record a dict"),
-        ({"parameters": 4}, _RATIOS, "record a dict"),
-        ({"parameters": 3, "kept for backward": 2}, _RATIOS, "must be one of"),
-        ({"parameters": 2, "kept for backward": 2}, _RATIOS, "you said 2x"),
-        ({"parameters": 4, "kept for backward": 4}, _RATIOS, "same resolution"),
-        ({"parameters": 4, "kept for backward": 2}, {"parameters": 4.0}, "pass the measured ratios"),
+        (_stub, "NotImplementedError"),
+        (_empty, "returns nothing yet"),
+        (lambda n, depth: "388", "whole number"),
+        (lambda n, depth: n, "'same' padding"),
+        (_no_decoder_trim, "each Up's DoubleConv also trims 4"),
+        (lambda n, depth: n - 4 * (2 * depth + 1), "pools halve the size"),
+        (lambda n, depth: 388, "Walk down the U"),
     ],
 )
-def test_width_scaling_prediction_hints(prediction, measured, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check_width_scaling_prediction(prediction, measured)
+def test_valid_output_size_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    correct, printed = _run(check_valid_output_size, answer, capsys)
+    assert not correct and printed.startswith("Not yet:") and hint in printed
+
+
+# --- predicted output side -------------------------------------------------------------------
+
+
+def _predicted_right() -> int:
+    return _walk(PREDICTION_QUESTION["input_size"], PREDICTION_QUESTION["depth"])
+
+
+def test_the_question_is_not_the_papers_depth_and_fits() -> None:
+    assert PREDICTION_QUESTION["depth"] != 4
+    assert valid_output_size(PREDICTION_QUESTION["input_size"], PREDICTION_QUESTION["depth"]) == _predicted_right()
+
+
+@pytest.mark.parametrize("answer", [_predicted_right(), float(_predicted_right()), torch.tensor(_predicted_right())])
+def test_predicted_output_side_accepts_the_right_number(answer: object, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_predicted_output_side(answer) is True
     printed = capsys.readouterr().out
-    assert printed.startswith("Not yet:") and hint in printed
-
-
-# --- band lead prediction ---------------------------------------------------------------------
-
-_LEADS = {1: 0.151, 2: 0.087, 3: 0.061, 4: 0.048, 6: 0.038}  # U-Net minus FCN-8s on the shapes
-
-
-def test_band_lead_prediction_accepts_what_happened(capsys: pytest.CaptureFixture[str]) -> None:
-    correct = check_band_lead_prediction("shrinks", _LEADS)
-    printed = capsys.readouterr().out
-    assert correct and printed.startswith("Correct!") and "+0.151" in printed and "edge" in printed
-
-
-def test_band_lead_prediction_follows_the_leads(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_band_lead_prediction("grows", {1: 0.01, 4: 0.05})
-    assert check_band_lead_prediction("changes sign", {1: 0.05, 4: -0.02})
-    assert not check_band_lead_prediction("shrinks", {1: 0.05, 4: -0.02})
-    assert "it changes sign" in capsys.readouterr().out
+    assert printed.startswith("measured:") and "Correct!" in printed
 
 
 @pytest.mark.parametrize(
-    ("prediction", "leads", "hint"),
+    ("answer", "hint"),
     [
-        (..., _LEADS, "record your prediction first"),
-        ("smaller", _LEADS, "must be one of"),
-        ("grows", _LEADS, "but it shrinks"),
-        ("changes sign", _LEADS, "but it shrinks"),
-        ("shrinks", {2: 0.1}, "two band widths"),
+        (..., "record your prediction first"),
+        ("36", "whole number"),
+        (PREDICTION_QUESTION["input_size"], "same padding"),
+        (PREDICTION_QUESTION["input_size"] - 184, "depth-4"),
+        (64, "each Up's DoubleConv trims 4"),
+        (92, "each Down's DoubleConv trims 4"),
+        (PREDICTION_QUESTION["input_size"] - 28, "do not simply add up"),
+        (_predicted_right() + 4, "walk the side around the U"),
     ],
 )
-def test_band_lead_prediction_hints(prediction, leads, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check_band_lead_prediction(prediction, leads)
+def test_predicted_output_side_names_the_slip(answer: object, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_predicted_output_side(answer) is False
     printed = capsys.readouterr().out
-    assert printed.startswith("Not yet:") and hint in printed
+    assert "Not yet:" in printed and hint in printed
+
+
+# --- smallest valid input ---------------------------------------------------------------------
+
+
+def _by_formula(n: int, depth: int) -> int:
+    # The output 2**depth * (b - 4) + 4 must be positive: b >= 3 for depth 1, b >= 4 for deeper U-Nets.
+    smallest = 3 if depth == 1 else 4
+    bottleneck = max(smallest, -(-(n + 4) // 2**depth) - 8)  # smallest such b with 2**depth * (b + 8) - 4 >= n
+    return 2**depth * (bottleneck + 8) - 4
+
+
+def _by_search(n: int, depth: int) -> int:
+    size = n
+    while True:
+        try:
+            valid_output_size(size, depth)
+            return size
+        except ValueError:
+            size += 1
+
+
+@pytest.mark.parametrize("answer", [_by_formula, _by_search])
+def test_smallest_valid_input_accepts_right_answers(answer: Callable, capsys: pytest.CaptureFixture[str]) -> None:
+    correct, printed = _run(check_smallest_valid_input, answer, capsys)
+    assert correct and printed.startswith("Correct!")
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (_stub, "NotImplementedError"),
+        (_empty, "returns nothing yet"),
+        (lambda n, depth: None if n else 0, "returns nothing yet"),
+        (lambda n, depth: [n], "whole number"),
+        (lambda n, depth: _by_formula(n, depth) - 2**depth, "smaller than n"),
+        (lambda n, depth: n + (n % 2), "does not fit"),
+        (lambda n, depth: _by_formula(n, depth) + 2**depth, "is smaller and fits too"),
+    ],
+)
+def test_smallest_valid_input_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    correct, printed = _run(check_smallest_valid_input, answer, capsys)
+    assert not correct and printed.startswith("Not yet:") and hint in printed
+
+
+# --- tile prediction --------------------------------------------------------------------------
+
+
+def test_the_tile_question_is_a_trap_that_matches() -> None:
+    from segedu.analysis.overlap_tile import tile_grid
+
+    size, tile = TILE_QUESTION["image_size"], TILE_QUESTION["tile_size"]
+    starts = sorted({left for _, left in tile_grid(size, size, tile)})
+    assert tile % 16 != 0 and all(start % 16 == 0 for start in starts)
+
+
+def test_tile_prediction_accepts_the_right_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_tile_prediction(True) is True
+    printed = capsys.readouterr().out
+    assert printed.startswith("tile_grid(") and "Correct!" in printed
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [(..., "record your prediction first"), ("yes", "True or False"), (1, "True or False"),
+     (False, "the last tile is moved inward")],
+)
+def test_tile_prediction_hints(answer: object, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_tile_prediction(answer) is False
+    printed = capsys.readouterr().out
+    assert "Not yet:" in printed and hint in printed
+
+
+# --- costliest skip ---------------------------------------------------------------------------
+
+_DROPS = {"up1": 0.088, "up2": 0.540, "up3": 0.152, "up4": 0.063}  # shaped like section 7's measurement
+
+
+def test_costliest_skip_accepts_the_measured_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_costliest_skip("up2", _DROPS) is True
+    printed = capsys.readouterr().out
+    assert printed.startswith("measured mean-IoU drop") and "up2 0.540, up3 0.152" in printed and "Correct!" in printed
+
+
+def test_costliest_skip_follows_the_measurement_not_a_fixed_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    drops = {**_DROPS, "up4": 0.9}
+    assert check_costliest_skip("up4", drops) is True
+    assert check_costliest_skip("up2", drops) is False
+    assert "less than up4's 0.900" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [(..., "record your prediction first"), ("down2", "must be one of"), (2, "must be one of"),
+     ("up4", "finest detail"), ("up1", "coarsest"), ("up3", "less than up2's 0.540")],
+)
+def test_costliest_skip_explains_a_miss(answer: object, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_costliest_skip(answer, _DROPS) is False
+    printed = capsys.readouterr().out
+    assert "Not yet:" in printed and hint in printed
+
+
+def test_costliest_skip_names_missing_measurements(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_costliest_skip("up2", {"up2": 0.5}) is False
+    assert "missing" in capsys.readouterr().out and len(SKIP_CHOICES) == 4

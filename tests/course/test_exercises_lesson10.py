@@ -1,4 +1,4 @@
-"""Each lesson-10 check accepts right answers and prints a specific hint for wrong ones."""
+"""Each lesson-09 check accepts right answers and prints a specific hint for wrong ones."""
 
 from __future__ import annotations
 
@@ -6,194 +6,194 @@ from collections.abc import Callable
 
 import pytest
 import torch
-from torch import Tensor, nn
 
 from segedu.course.exercises.lesson10 import (
-    SHAPE_QUESTION,
-    check_class_iou,
-    check_conv_output_shapes,
-    check_feature_map_shape,
-    check_silencing_prediction,
+    ERROR_KINDS,
+    check_band_lead_prediction,
+    check_band_mean_iou,
+    check_far_error_prediction,
+    check_width_scaling_prediction,
 )
-from segedu.models import get_model
+from segedu.training.metrics import boundary_band, confusion_matrix, iou_per_class, mean_iou
+
+
+def _run(check: Callable, answer: Callable, capsys: pytest.CaptureFixture[str]) -> tuple[bool, str]:
+    result = check(answer)
+    return result, capsys.readouterr().out
 
 
 def _stub(*arguments: object) -> object:
     raise NotImplementedError
 
 
-def _expect(check: Callable, answer: object, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert check(answer) is False
-    output = capsys.readouterr().out
-    assert output.startswith("Not yet:") and hint in output, output
+def _placeholder(*arguments: object) -> object:
+    return ...
 
 
-def _right_shape() -> tuple[int, int, int]:
-    """The U-Net's own bookkeeping: level i has base * 2**i channels at size / 2**i."""
-    level = int(SHAPE_QUESTION["layer"][-1])
-    size = SHAPE_QUESTION["input_size"] // 2**level
-    return SHAPE_QUESTION["base_channels"] * 2**level, size, size
+def _empty(*arguments: object) -> None:
+    ...  # the notebook's stub: its body is `...`, so it returns None
 
 
-def test_shape_question_matches_a_forward_pass() -> None:
-    model = get_model("unet", in_channels=3, num_classes=4, base_channels=16).eval()
-    x = model.inc(torch.zeros(1, 3, 64, 64))
-    for name in ("down1", "down2", "down3", "down4"):  # the Down blocks, top to bottom, by hand
-        x = getattr(model, name)(x)
-        if name == SHAPE_QUESTION["layer"]:
-            break
-    assert tuple(x.shape[1:]) == _right_shape()
+# --- band mean IoU ----------------------------------------------------------------------------
 
 
-def test_feature_map_shape(capsys: pytest.CaptureFixture[str]) -> None:
-    channels, height, width = _right_shape()
-    assert check_feature_map_shape((channels, height, width)) is True
-    assert check_feature_map_shape([channels, height, width]) is True  # any sequence of three integers
-    assert capsys.readouterr().out.startswith("Correct!")
-    for answer, hint in [
-        ((height, width, channels), "channels first"),
-        ((channels, 2 * height, 2 * width), "the channels are right"),
-        ((channels // 2, height, width), "the size is right"),
-        ((1, 2, 3), "count the blocks"),
-        ((channels, height), "got 2 of them"),
-        ("abc", "three integers"),
-        (..., "replace the `...`"),
-    ]:
-        _expect(check_feature_map_shape, answer, hint, capsys)
+def _band_by_matrix(pred: torch.Tensor, target: torch.Tensor, width: int, num_classes: int) -> float:
+    return mean_iou(confusion_matrix(pred, target, num_classes, 255, boundary_band(target, width)))
 
 
-def _hooking(*, default_name: bool = True, batch: bool = False, remove: bool = True,
-             keep: Callable[[nn.Module], bool] = lambda module: isinstance(module, nn.Conv2d)) -> Callable:
-    """Build a learner's answer, right by default, with one mistake switched on."""
-
-    def conv_output_shapes(model: nn.Module, image: Tensor) -> dict[str, tuple[int, ...]]:
-        shapes: dict[str, tuple[int, ...]] = {}
-        handles = []
-        for name, module in model.named_modules():
-            if name and keep(module):
-                def hook(module: nn.Module, inputs: object, output: Tensor, name: str = name) -> None:
-                    shapes[name] = tuple(output.shape if batch else output.shape[1:])
-
-                def late_hook(module: nn.Module, inputs: object, output: Tensor) -> None:
-                    shapes[name] = tuple(output.shape[1:])  # noqa: B023  (the mistake under test)
-
-                handles.append(module.register_forward_hook(hook if default_name else late_hook))
-        with torch.no_grad():
-            model.eval()(image[None])
-        if remove:
-            for handle in handles:
-                handle.remove()
-        return shapes
-
-    return conv_output_shapes
+def _band_by_loops(pred: torch.Tensor, target: torch.Tensor, width: int, num_classes: int) -> float:
+    keep = boundary_band(target, width) & (target != 255)
+    values = []
+    for label in range(num_classes):
+        hit, true = (pred == label) & keep, (target == label) & keep
+        union = int((hit | true).sum())
+        if union:
+            values.append(int((hit & true).sum()) / union)
+    return sum(values) / len(values)
 
 
-def test_conv_output_shapes(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_conv_output_shapes(_hooking()) is True
-    assert capsys.readouterr().out.startswith("Correct!")
-    for answer, hint in [
-        (_hooking(default_name=False), "name=name"),
-        (_hooking(batch=True), "drop the batch dimension"),
-        (_hooking(remove=False), "handle.remove()"),
-        (_hooking(keep=lambda module: isinstance(module, (nn.Conv2d, nn.ConvTranspose2d))), "only nn.Conv2d"),
-        (_hooking(keep=lambda module: type(module) is nn.Conv2d and module.kernel_size == (3, 3)), "missing"),
-        (lambda model, image: {}, "empty dict"),
+@pytest.mark.parametrize("answer", [_band_by_matrix, _band_by_loops])
+def test_band_mean_iou_accepts_right_answers(answer: Callable, capsys: pytest.CaptureFixture[str]) -> None:
+    correct, printed = _run(check_band_mean_iou, answer, capsys)
+    assert correct and printed.startswith("Correct!")
+
+
+def _everywhere(pred, target, width, num_classes):
+    return mean_iou(confusion_matrix(pred, target, num_classes, 255))
+
+
+def _interior(pred, target, width, num_classes):
+    return mean_iou(confusion_matrix(pred, target, num_classes, 255, ~boundary_band(target, width)))
+
+
+def _zeros_for_absent(pred, target, width, num_classes):
+    matrix = confusion_matrix(pred, target, num_classes, 255, boundary_band(target, width))
+    return float(iou_per_class(matrix).nan_to_num(0.0).mean())
+
+
+def _ignored_counted(pred, target, width, num_classes):
+    band = boundary_band(target, width)
+    values = []
+    for label in range(num_classes):
+        hit, true = (pred == label) & band, (target == label) & band
+        if int((hit | true).sum()):
+            values.append(int((hit & true).sum()) / int((hit | true).sum()))
+    return sum(values) / len(values)
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
         (_stub, "NotImplementedError"),
-        (lambda model, image: [], "return a dict"),
-    ]:
-        _expect(check_conv_output_shapes, answer, hint, capsys)
+        (_placeholder, "returns nothing yet"),
+        (_empty, "returns nothing yet"),
+        (_everywhere, "mean IoU of all pixels"),
+        (_interior, "interior"),
+        (_zeros_for_absent, "nanmean"),
+        (_ignored_counted, "255"),
+        (lambda pred, target, width, num_classes: 0.5, "the band's mean IoU is"),
+        (lambda pred, target, width, num_classes: "high", "return one number"),
+    ],
+)
+def test_band_mean_iou_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    correct, printed = _run(check_band_mean_iou, answer, capsys)
+    assert not correct and printed.startswith("Not yet:") and hint in printed
 
 
-def _class_iou(channel_maps: Tensor, class_masks: Tensor) -> Tensor:
-    count = int(class_masks.sum())
-    on = torch.zeros(channel_maps.numel(), dtype=torch.bool)
-    on[channel_maps.flatten().topk(count).indices] = True  # the channel's n largest values, n = class pixels
-    inside = class_masks.flatten()
-    return (on & inside).sum() / (on | inside).sum()
+# --- far-from-boundary error prediction ------------------------------------------------------
+
+_COUNTS = {"wrong": 1030, "bg -> object": 26, "object -> bg": 259, "object -> other shape": 745}
 
 
-def _overlap_over_class_pixels(channel_maps: Tensor, class_masks: Tensor) -> Tensor:
-    """The mistake of dividing by the class's pixel count instead of the union."""
-    count = int(class_masks.sum())
-    on = torch.zeros(channel_maps.numel(), dtype=torch.bool)
-    on[channel_maps.flatten().topk(count).indices] = True
-    return (on & class_masks.flatten()).sum() / count
+def test_far_error_prediction_accepts_the_largest_kind(capsys: pytest.CaptureFixture[str]) -> None:
+    correct = check_far_error_prediction("object -> other shape", _COUNTS)
+    printed = capsys.readouterr().out
+    assert correct and printed.startswith("Correct!") and "72%" in printed
 
 
-def _per_scene(channel_maps: Tensor, class_masks: Tensor) -> float:
-    """The mistake of thresholding each scene on its own and averaging."""
-    return sum(float(_class_iou(maps[None], masks[None])) for maps, masks in zip(channel_maps, class_masks)) / len(
-        channel_maps)
+def test_far_error_prediction_follows_the_counts(capsys: pytest.CaptureFixture[str]) -> None:
+    counts = {"bg -> object": 1750, "object -> bg": 7017, "object -> other shape": 6924}
+    assert check_far_error_prediction("object -> bg", counts)
+    assert not check_far_error_prediction("object -> other shape", counts)
+    assert "'object -> bg'" in capsys.readouterr().out
 
 
-def test_class_iou(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_class_iou(_class_iou) is True
-    assert check_class_iou(lambda maps, masks: float(_class_iou(maps, masks))) is True
-    assert capsys.readouterr().out.startswith("Correct!")
-    for answer, hint in [
-        (lambda maps, masks: ((maps > 0.5) & masks).sum() / ((maps > 0.5) | masks).sum(), "above 0.5"),
-        (lambda maps, masks: ((maps > maps.mean()) & masks).sum() / ((maps > maps.mean()) | masks).sum(), "mean"),
-        (_overlap_over_class_pixels, "divided the overlap"),
-        (_per_scene, "over all N scenes at once"),
-        (lambda maps, masks: torch.ones(2), "one number"),
-        (_stub, "raises NotImplementedError: replace that line"),
-        (lambda maps, masks: ..., "replace the `...`"),
-    ]:
-        _expect(check_class_iou, answer, hint, capsys)
+@pytest.mark.parametrize(
+    ("prediction", "counts", "hint"),
+    [
+        (..., _COUNTS, "record your prediction first"),
+        (None, _COUNTS, "record your prediction first"),
+        ("clutter", _COUNTS, "must be one of"),
+        ("bg -> object", _COUNTS, "the largest kind is 'object -> other shape'"),
+        ("object -> bg", _COUNTS, "you predicted 'object -> bg' (25%"),
+        ("object -> bg", {"wrong": 3}, "pass the counts"),
+        ("object -> bg", dict.fromkeys(ERROR_KINDS, 0), "no wrong pixel"),
+    ],
+)
+def test_far_error_prediction_hints(prediction, counts, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_far_error_prediction(prediction, counts)
+    printed = capsys.readouterr().out
+    assert printed.startswith("Not yet:") and hint in printed
 
 
-class _LooksVersusNeeded(nn.Module):
-    """A two-class model whose up4 channel 0 looks exactly like class 1 but only channel 1 carries it.
+# --- width scaling prediction ---------------------------------------------------------------
 
-    Input channel 0 is the class-1 indicator, input channel 1 noise in [0, 1). up4 makes
-    channel 0 = indicator (IoU 1), channel 1 = indicator + noise (IoU below 1), channel 2 = noise;
-    outc scores class 1 as 10 * (channel 1 - channel 2) - 5 = 10 * indicator - 5.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.up4 = nn.Conv2d(2, 3, 1, bias=False)
-        self.outc = nn.Conv2d(3, 2, 1)
-        with torch.no_grad():
-            self.up4.weight.copy_(torch.tensor([[1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])[:, :, None, None])
-            self.outc.weight.zero_()
-            self.outc.weight[1, 1], self.outc.weight[1, 2] = 10.0, -10.0
-            self.outc.bias.copy_(torch.tensor([0.0, -5.0]))
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.outc(self.up4(x))
+_RATIOS = {"parameters": 3.996, "kept for backward": 1.991}  # U-Net width 32 against width 16
 
 
-def _silencing_scenes() -> tuple[Tensor, Tensor]:
-    generator = torch.Generator().manual_seed(3)
-    masks = torch.zeros(4, 12, 12, dtype=torch.long)
-    masks[:, 3:8, 2:9] = 1
-    images = torch.stack([masks.float(), torch.rand(4, 12, 12, generator=generator)], dim=1)  # (4, 2, 12, 12)
-    return images, masks
+def test_width_scaling_prediction_accepts_the_nearest_factors(capsys: pytest.CaptureFixture[str]) -> None:
+    correct = check_width_scaling_prediction({"parameters": 4, "kept for backward": 2}, _RATIOS)
+    printed = capsys.readouterr().out
+    assert correct and printed.startswith("Correct!") and "4x" in printed and "channels" in printed
 
 
-def test_silencing_prediction(capsys: pytest.CaptureFixture[str]) -> None:
-    model, (images, masks) = _LooksVersusNeeded().train(), _silencing_scenes()
-    circle = {"class_index": 1, "class_name": "circle"}  # the lesson asks about triangles; this model has circles
-    assert check_silencing_prediction(1, model, images, masks, **circle) is True
-    output = capsys.readouterr().out
-    assert output.startswith("Correct! silencing channel 1 costs circles 1.000")
-    assert "channel 0, the one that looks" in output
-    assert model.training  # mode restored
-    for answer, hint in [
-        (0, "largest weight into the circle score"),
-        (2, "pushes pixels most strongly towards circle"),
-        (3, "channels 0 to 2"),
-        ("1", "one channel number"),
-        (..., "replace the `...`"),
-    ]:
-        _expect(lambda value: check_silencing_prediction(value, model, images, masks, **circle), answer, hint, capsys)
+@pytest.mark.parametrize(
+    ("prediction", "measured", "hint"),
+    [
+        (..., _RATIOS, "record your prediction first"),
+        (4, _RATIOS, "record a dict"),
+        ({"parameters": 4}, _RATIOS, "record a dict"),
+        ({"parameters": 3, "kept for backward": 2}, _RATIOS, "must be one of"),
+        ({"parameters": 2, "kept for backward": 2}, _RATIOS, "you said 2x"),
+        ({"parameters": 4, "kept for backward": 4}, _RATIOS, "same resolution"),
+        ({"parameters": 4, "kept for backward": 2}, {"parameters": 4.0}, "pass the measured ratios"),
+    ],
+)
+def test_width_scaling_prediction_hints(prediction, measured, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_width_scaling_prediction(prediction, measured)
+    printed = capsys.readouterr().out
+    assert printed.startswith("Not yet:") and hint in printed
 
 
-def test_checks_leave_the_global_generator_alone() -> None:
-    torch.manual_seed(123)
-    expected = torch.rand(3)
-    torch.manual_seed(123)
-    check_conv_output_shapes(_hooking())
-    check_class_iou(_class_iou)
-    assert torch.equal(torch.rand(3), expected)
+# --- band lead prediction ---------------------------------------------------------------------
+
+_LEADS = {1: 0.151, 2: 0.087, 3: 0.061, 4: 0.048, 6: 0.038}  # U-Net minus FCN-8s on the shapes
+
+
+def test_band_lead_prediction_accepts_what_happened(capsys: pytest.CaptureFixture[str]) -> None:
+    correct = check_band_lead_prediction("shrinks", _LEADS)
+    printed = capsys.readouterr().out
+    assert correct and printed.startswith("Correct!") and "+0.151" in printed and "edge" in printed
+
+
+def test_band_lead_prediction_follows_the_leads(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_band_lead_prediction("grows", {1: 0.01, 4: 0.05})
+    assert check_band_lead_prediction("changes sign", {1: 0.05, 4: -0.02})
+    assert not check_band_lead_prediction("shrinks", {1: 0.05, 4: -0.02})
+    assert "it changes sign" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("prediction", "leads", "hint"),
+    [
+        (..., _LEADS, "record your prediction first"),
+        ("smaller", _LEADS, "must be one of"),
+        ("grows", _LEADS, "but it shrinks"),
+        ("changes sign", _LEADS, "but it shrinks"),
+        ("shrinks", {2: 0.1}, "two band widths"),
+    ],
+)
+def test_band_lead_prediction_hints(prediction, leads, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_band_lead_prediction(prediction, leads)
+    printed = capsys.readouterr().out
+    assert printed.startswith("Not yet:") and hint in printed

@@ -1,57 +1,199 @@
-"""Each lesson-11 check accepts right answers and prints a specific hint for wrong ones."""
+"""Each lesson-10 check accepts right answers and prints a specific hint for wrong ones."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
+import torch
+from torch import Tensor, nn
 
 from segedu.course.exercises.lesson11 import (
-    AUGMENTATIONS,
-    TAMPER_OUTCOMES,
-    check_safe_augmentations,
-    check_tamper_prediction,
+    SHAPE_QUESTION,
+    check_class_iou,
+    check_conv_output_shapes,
+    check_feature_map_shape,
+    check_silencing_prediction,
 )
+from segedu.models import get_model
 
 
-def test_tamper_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_tamper_prediction("loads with changed weights", "loads with changed weights")
-    out = capsys.readouterr().out
-    assert "expected_sha256" in out and "CRC-32" in out and "does not verify" in out
-    assert "without any check" not in out
-    assert not check_tamper_prediction("refused", "loads with changed weights")
-    out = capsys.readouterr().out
-    assert out.startswith("Not yet:") and "you predicted 'refused'" in out and "hash" in out
+def _stub(*arguments: object) -> object:
+    raise NotImplementedError
 
 
-@pytest.mark.parametrize("prediction", [..., None, "crashes"])
-def test_tamper_prediction_must_be_recorded_first(prediction, capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check_tamper_prediction(prediction, "refused")
-    out = capsys.readouterr().out
-    assert out.startswith("Not yet:") and all(repr(choice) in out for choice in TAMPER_OUTCOMES)
+def _expect(check: Callable, answer: object, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check(answer) is False
+    output = capsys.readouterr().out
+    assert output.startswith("Not yet:") and hint in output, output
 
 
-def test_tamper_check_refuses_an_unknown_outcome(capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check_tamper_prediction("refused", "exploded")
-    assert "measured outcome" in capsys.readouterr().out
+def _right_shape() -> tuple[int, int, int]:
+    """The U-Net's own bookkeeping: level i has base * 2**i channels at size / 2**i."""
+    level = int(SHAPE_QUESTION["layer"][-1])
+    size = SHAPE_QUESTION["input_size"] // 2**level
+    return SHAPE_QUESTION["base_channels"] * 2**level, size, size
 
 
-@pytest.mark.parametrize("answer", [{"b", "c", "e"}, "bce", ["e", "B", "c"]])
-def test_safe_augmentations_right(answer, capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_safe_augmentations(answer)
+def test_shape_question_matches_a_forward_pass() -> None:
+    model = get_model("unet", in_channels=3, num_classes=4, base_channels=16).eval()
+    x = model.inc(torch.zeros(1, 3, 64, 64))
+    for name in ("down1", "down2", "down3", "down4"):  # the Down blocks, top to bottom, by hand
+        x = getattr(model, name)(x)
+        if name == SHAPE_QUESTION["layer"]:
+            break
+    assert tuple(x.shape[1:]) == _right_shape()
+
+
+def test_feature_map_shape(capsys: pytest.CaptureFixture[str]) -> None:
+    channels, height, width = _right_shape()
+    assert check_feature_map_shape((channels, height, width)) is True
+    assert check_feature_map_shape([channels, height, width]) is True  # any sequence of three integers
     assert capsys.readouterr().out.startswith("Correct!")
+    for answer, hint in [
+        ((height, width, channels), "channels first"),
+        ((channels, 2 * height, 2 * width), "the channels are right"),
+        ((channels // 2, height, width), "the size is right"),
+        ((1, 2, 3), "count the blocks"),
+        ((channels, height), "got 2 of them"),
+        ("abc", "three integers"),
+        (..., "replace the `...`"),
+    ]:
+        _expect(check_feature_map_shape, answer, hint, capsys)
 
 
-def test_safe_augmentations_wrong_answers_say_why(capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check_safe_augmentations({"a", "b", "c", "d", "e"})
-    out = capsys.readouterr().out
-    assert "a is not safe" in out and "d is not safe" in out and "6 into a 9" in out
-    assert "no longer plausible" in out  # a mirror keeps the labels correct; the scene is what breaks
-    assert not check_safe_augmentations({"b"})
-    out = capsys.readouterr().out
-    assert "c is safe" in out and "e is safe" in out
+def _hooking(*, default_name: bool = True, batch: bool = False, remove: bool = True,
+             keep: Callable[[nn.Module], bool] = lambda module: isinstance(module, nn.Conv2d)) -> Callable:
+    """Build a learner's answer, right by default, with one mistake switched on."""
+
+    def conv_output_shapes(model: nn.Module, image: Tensor) -> dict[str, tuple[int, ...]]:
+        shapes: dict[str, tuple[int, ...]] = {}
+        handles = []
+        for name, module in model.named_modules():
+            if name and keep(module):
+                def hook(module: nn.Module, inputs: object, output: Tensor, name: str = name) -> None:
+                    shapes[name] = tuple(output.shape if batch else output.shape[1:])
+
+                def late_hook(module: nn.Module, inputs: object, output: Tensor) -> None:
+                    shapes[name] = tuple(output.shape[1:])  # noqa: B023  (the mistake under test)
+
+                handles.append(module.register_forward_hook(hook if default_name else late_hook))
+        with torch.no_grad():
+            model.eval()(image[None])
+        if remove:
+            for handle in handles:
+                handle.remove()
+        return shapes
+
+    return conv_output_shapes
 
 
-@pytest.mark.parametrize("answer", [..., None, {"z"}, 3])
-def test_safe_augmentations_unreadable_answers(answer, capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check_safe_augmentations(answer)
-    assert capsys.readouterr().out.startswith("Not yet:")
-    assert set(AUGMENTATIONS) == {"a", "b", "c", "d", "e"}
+def test_conv_output_shapes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_conv_output_shapes(_hooking()) is True
+    assert capsys.readouterr().out.startswith("Correct!")
+    for answer, hint in [
+        (_hooking(default_name=False), "name=name"),
+        (_hooking(batch=True), "drop the batch dimension"),
+        (_hooking(remove=False), "handle.remove()"),
+        (_hooking(keep=lambda module: isinstance(module, (nn.Conv2d, nn.ConvTranspose2d))), "only nn.Conv2d"),
+        (_hooking(keep=lambda module: type(module) is nn.Conv2d and module.kernel_size == (3, 3)), "missing"),
+        (lambda model, image: {}, "empty dict"),
+        (_stub, "NotImplementedError"),
+        (lambda model, image: [], "return a dict"),
+    ]:
+        _expect(check_conv_output_shapes, answer, hint, capsys)
+
+
+def _class_iou(channel_maps: Tensor, class_masks: Tensor) -> Tensor:
+    count = int(class_masks.sum())
+    on = torch.zeros(channel_maps.numel(), dtype=torch.bool)
+    on[channel_maps.flatten().topk(count).indices] = True  # the channel's n largest values, n = class pixels
+    inside = class_masks.flatten()
+    return (on & inside).sum() / (on | inside).sum()
+
+
+def _overlap_over_class_pixels(channel_maps: Tensor, class_masks: Tensor) -> Tensor:
+    """The mistake of dividing by the class's pixel count instead of the union."""
+    count = int(class_masks.sum())
+    on = torch.zeros(channel_maps.numel(), dtype=torch.bool)
+    on[channel_maps.flatten().topk(count).indices] = True
+    return (on & class_masks.flatten()).sum() / count
+
+
+def _per_scene(channel_maps: Tensor, class_masks: Tensor) -> float:
+    """The mistake of thresholding each scene on its own and averaging."""
+    return sum(float(_class_iou(maps[None], masks[None])) for maps, masks in zip(channel_maps, class_masks)) / len(
+        channel_maps)
+
+
+def test_class_iou(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_class_iou(_class_iou) is True
+    assert check_class_iou(lambda maps, masks: float(_class_iou(maps, masks))) is True
+    assert capsys.readouterr().out.startswith("Correct!")
+    for answer, hint in [
+        (lambda maps, masks: ((maps > 0.5) & masks).sum() / ((maps > 0.5) | masks).sum(), "above 0.5"),
+        (lambda maps, masks: ((maps > maps.mean()) & masks).sum() / ((maps > maps.mean()) | masks).sum(), "mean"),
+        (_overlap_over_class_pixels, "divided the overlap"),
+        (_per_scene, "over all N scenes at once"),
+        (lambda maps, masks: torch.ones(2), "one number"),
+        (_stub, "raises NotImplementedError: replace that line"),
+        (lambda maps, masks: ..., "replace the `...`"),
+    ]:
+        _expect(check_class_iou, answer, hint, capsys)
+
+
+class _LooksVersusNeeded(nn.Module):
+    """A two-class model whose up4 channel 0 looks exactly like class 1 but only channel 1 carries it.
+
+    Input channel 0 is the class-1 indicator, input channel 1 noise in [0, 1). up4 makes
+    channel 0 = indicator (IoU 1), channel 1 = indicator + noise (IoU below 1), channel 2 = noise;
+    outc scores class 1 as 10 * (channel 1 - channel 2) - 5 = 10 * indicator - 5.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.up4 = nn.Conv2d(2, 3, 1, bias=False)
+        self.outc = nn.Conv2d(3, 2, 1)
+        with torch.no_grad():
+            self.up4.weight.copy_(torch.tensor([[1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])[:, :, None, None])
+            self.outc.weight.zero_()
+            self.outc.weight[1, 1], self.outc.weight[1, 2] = 10.0, -10.0
+            self.outc.bias.copy_(torch.tensor([0.0, -5.0]))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.outc(self.up4(x))
+
+
+def _silencing_scenes() -> tuple[Tensor, Tensor]:
+    generator = torch.Generator().manual_seed(3)
+    masks = torch.zeros(4, 12, 12, dtype=torch.long)
+    masks[:, 3:8, 2:9] = 1
+    images = torch.stack([masks.float(), torch.rand(4, 12, 12, generator=generator)], dim=1)  # (4, 2, 12, 12)
+    return images, masks
+
+
+def test_silencing_prediction(capsys: pytest.CaptureFixture[str]) -> None:
+    model, (images, masks) = _LooksVersusNeeded().train(), _silencing_scenes()
+    circle = {"class_index": 1, "class_name": "circle"}  # the lesson asks about triangles; this model has circles
+    assert check_silencing_prediction(1, model, images, masks, **circle) is True
+    output = capsys.readouterr().out
+    assert output.startswith("Correct! silencing channel 1 costs circles 1.000")
+    assert "channel 0, the one that looks" in output
+    assert model.training  # mode restored
+    for answer, hint in [
+        (0, "largest weight into the circle score"),
+        (2, "pushes pixels most strongly towards circle"),
+        (3, "channels 0 to 2"),
+        ("1", "one channel number"),
+        (..., "replace the `...`"),
+    ]:
+        _expect(lambda value: check_silencing_prediction(value, model, images, masks, **circle), answer, hint, capsys)
+
+
+def test_checks_leave_the_global_generator_alone() -> None:
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    check_conv_output_shapes(_hooking())
+    check_class_iou(_class_iou)
+    assert torch.equal(torch.rand(3), expected)

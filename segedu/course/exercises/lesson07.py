@@ -1,203 +1,283 @@
-"""Checks for the exercises of lesson 07 (SegNet: max-pooling indices and unpooling).
+"""Checks for the exercises of lesson 07 (FCN).
 
 Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``.
+The expected answers are computed from segedu itself (models, upsampling kernels, metrics).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
-from segedu.analysis.upsampling import bed_of_nails, nearest_upsample
-from segedu.course.exercises._verdict import check_cases, right, wrong
+from segedu.analysis.upsampling import bilinear_kernel
+from segedu.course.exercises._verdict import check_cases, read_letters, right, wrong
+from segedu.models import TinyClassifier, convolutionalize, get_model
+from segedu.training.metrics import (
+    confusion_matrix,
+    frequency_weighted_iou,
+    mean_accuracy,
+    mean_iou,
+    pixel_accuracy,
+)
+from segedu.training.recipes import offline_dataset
 
-__all__ = ["check_collision_prediction", "check_index_memory", "check_max_unpool", "check_unpooled_zero_fraction"]
+__all__ = [
+    "METRIC_NAMES",
+    "SKIP_START_STATEMENTS",
+    "check_bilinear_kernel",
+    "check_forgotten_class",
+    "check_score_map_size",
+    "check_skip_start",
+]
+
+SKIP_START_STATEMENTS = {
+    "a": "in the paper's staged training, a zero-start score_pool4 lets the new FCN-16s begin from the "
+         "trained FCN-32s's scores untouched: the new branch adds nothing until training finds scores "
+         "that lower the loss",
+    "b": "a 1 x 1 convolution that starts at zero can never learn: its gradient is zero too",
+    "c": "in segedu's all-at-once training the zero start preserves no trained model: at the first step "
+         "conv7's scores are random anyway (score_fr starts random)",
+    "d": "in segedu the zero start makes the untrained FCN-16s predict like the shipped, trained FCN-32s",
+}
+_SKIP_START_TRUE = frozenset({"a", "c"})
+_SKIP_START_REASONS = {
+    "a": "a 1 x 1 convolution with zero weights and bias outputs zeros whatever pool4 holds (the zero-start "
+         "change printed above is 0), so in staged training the network starts from what FCN-32s already "
+         "learned, and the skip grows only as far as it lowers the loss",
+    "b": "the gradient of its weights is the upstream gradient times pool4's features, which are not zero "
+         "(printed above): only the gradient it passes *down* to pool4 is zero at the first step",
+    "c": "segedu builds every variant from scratch with a random score_fr, so there is no trained FCN-32s "
+         "to preserve; the zero start only keeps the pool4 branch silent at the first step",
+    "d": "with score_pool4 at zero the untrained FCN-16s predicts from its own conv7 scores, which come from "
+         "random weights; nothing of a trained FCN-32s is in it",
+}
 
 
-_INPUT_ZERO_FRACTIONS = (0.3, 0.0, 0.5, 0.8, 1.0)
+@torch.no_grad()
+def _real_score_map_side(input_size: int, train_size: int) -> int:
+    """Run a minimal convolutionalized classifier and measure its score map."""
+    classifier = TinyClassifier(1, 1, base_channels=1, image_size=train_size, hidden_features=1)
+    return convolutionalize(classifier)(torch.zeros(1, 1, input_size, input_size)).shape[-1]
 
 
-def _unpooled_zero_fraction_measured(input_zero_fraction: float) -> float:
-    """Unpool a real 2x2-pooled map whose values are 0 in the given fraction; count its zeros."""
-    generator = torch.Generator().manual_seed(11)
-    before = torch.randn(2, 5, 8, 8, generator=generator)  # (B, C, H, W) before pooling
-    _, indices = F.max_pool2d(before, 2, return_indices=True)  # (2, 5, 4, 4): 160 windows
-    values = torch.rand(indices.shape, generator=generator) + 0.5  # positive: no accidental zeros
-    zeroed = torch.randperm(values.numel(), generator=generator)[: round(input_zero_fraction * values.numel())]
-    values.view(-1)[zeroed] = 0.0  # ReLU zeros in the map that gets unpooled
-    unpooled = F.max_unpool2d(values, indices, 2)  # (2, 5, 8, 8)
-    return float((unpooled == 0).sum()) / unpooled.numel()
-
-
-def check_unpooled_zero_fraction(function: Callable[[float], Any]) -> bool:
-    """Check ``function(r) -> float``: the zero fraction after 2x2 max-unpooling a map with ``r`` zeros.
-
-    The reference is measured: real maps with a known fraction of zeros are unpooled with
-    ``F.max_unpool2d`` and their zeros counted.
-    """
+def check_score_map_size(function: Callable[[int, int], int]) -> bool:
+    """Check ``function(input_size, train_size)``: the side of a convolutionalized TinyClassifier's score map."""
+    try:
+        function(64, 64)
+    except NotImplementedError:
+        return wrong("the function still raises NotImplementedError: replace the line "
+                     "`raise NotImplementedError` with a line that returns the side.")
+    except Exception:  # noqa: BLE001 - check_cases reports other errors with the failing case
+        pass
     return check_cases(
         function,
-        [(fraction,) for fraction in _INPUT_ZERO_FRACTIONS],
-        _unpooled_zero_fraction_mistake,
-        success="three of every four positions are empty, and the fourth is 0 whenever the value itself was.",
+        [(64, 64), (128, 64), (200, 64), (96, 24), (100, 32), (24, 24)],
+        _score_map_size_mistake,
+        success="side = input // 8 - train // 8 + 1: one score per window, windows 8 pixels apart.",
+        returns="a whole number",
     )
 
 
-def _unpooled_zero_fraction_mistake(found: Any, input_zero_fraction: float) -> str | None:
-    expected = _unpooled_zero_fraction_measured(input_zero_fraction)
-    try:
-        value = float(found)
-    except (TypeError, ValueError):
-        return f"return one number between 0 and 1; got {type(found).__name__}."
-    if abs(value - expected) < 1e-6:
+def _score_map_size_mistake(found: Any, input_size: int, train_size: int) -> str | None:
+    expected = _real_score_map_side(input_size, train_size)
+    if found == expected:
         return None
-    r = input_zero_fraction
-    if abs(value - 0.75) < 1e-6:
-        return (f"with r = {r} you still say 0.75: a value that was already 0 before unpooling is also 0 "
-                "after it, at its remembered position.")
-    if abs(value - r) < 1e-6:
-        return "the unpooled map is 4 times larger than the pooled one: where do the other 3 positions of a window go?"
-    if abs(value - (1 - expected)) < 1e-6:
-        return "that is the fraction of nonzero entries: the question asks for the zeros."
-    if abs(value - (0.75 * r + 0.25)) < 1e-6 or abs(value - 0.75 * r) < 1e-6:
-        return "only one position in four receives a value: which share of the map does r apply to?"
-    return (f"when a fraction r = {r} of the unpooled values are 0, the measured fraction of zeros after "
-            f"unpooling is {expected:.3f}; you gave {value:.3f}. Count per 2x2 window.")
+    if found == input_size // 8:
+        return (
+            "that is the size of the last feature map. fc1 is now a "
+            f"{train_size // 8}x{train_size // 8} convolution without padding, which shrinks it further."
+        )
+    if found == input_size // 8 - train_size // 8:
+        return "off by one: a kernel of side k fits n - k + 1 times along a row of n cells."
+    if found == input_size // train_size:
+        return (
+            "the windows overlap: neighbouring score cells are 8 pixels apart (three 2x2 poolings), "
+            "not a whole window apart."
+        )
+    return f"for input_size={input_size}, train_size={train_size} the model gives {expected}; you gave {found!r}."
 
 
-_MEMORY_CASES = [(64, 64, 64), (512, 24, 30), (3, 2, 2), (128, 96, 120)]
-
-
-def _measured_memory(channels: int, height: int, width: int) -> tuple[int, int, int]:
-    """Bytes of the int64 indices and of the float32 map, measured on real tensors; 2-bit bytes."""
-    features = torch.zeros(1, channels, height, width)  # float32, as a U-Net skip keeps it
-    _, indices = F.max_pool2d(features, 2, return_indices=True)
-    windows = indices.numel()
-    return (
-        indices.numel() * indices.element_size(),
-        features.numel() * features.element_size(),
-        -(-windows * 2 // 8),
-    )
-
-
-def check_index_memory(function: Callable[[int, int, int], Any]) -> bool:
-    """Check ``function(channels, height, width) -> (index_bytes, feature_bytes, two_bit_bytes)``.
-
-    For one ``(channels, height, width)`` float32 map (H, W even) pooled 2x2: the bytes of the
-    int64 indices PyTorch returns, of the whole map (a U-Net skip), and of 2 bits per window.
-    """
+def check_bilinear_kernel(function: Callable[[int], Any]) -> bool:
+    """Check ``function(factor)`` against :func:`segedu.analysis.upsampling.bilinear_kernel` for factors 2, 3 and 4."""
     return check_cases(
         function,
-        _MEMORY_CASES,
-        _index_memory_mistake,
-        success="int64 indices take half the bytes of the float32 map, 2 bits per window 1/64 of them.",
+        [(2,), (3,), (4,)],
+        _bilinear_kernel_mistake,
+        success="your kernel equals segedu.analysis.upsampling.bilinear_kernel for factors 2, 3 and 4.",
+        returns="a tensor",
     )
 
 
-def _index_memory_mistake(found: Any, channels: int, height: int, width: int) -> str | None:
-    expected = _measured_memory(channels, height, width)
-    try:
-        index_bytes, feature_bytes, two_bit_bytes = (int(value) for value in found)
-    except (TypeError, ValueError):
-        return "return three whole numbers: (index_bytes, feature_bytes, two_bit_bytes)."
-    windows = channels * (height // 2) * (width // 2)
-    if index_bytes != expected[0]:
-        if index_bytes == windows * 4:
-            return "PyTorch stores the indices as int64: 8 bytes per index, not 4."
-        if index_bytes in (channels * height * width * 8, channels * height * width * 4):
-            return "there is one index per pooled value, i.e. per 2x2 window: channels * (H/2) * (W/2) of them."
-        case = f"a map of {channels} x {height} x {width}"
-        return f"for {case} the int64 indices take {expected[0]} bytes; you gave {index_bytes}."
-    if feature_bytes != expected[1]:
-        return "a U-Net skip keeps the whole float32 map before pooling: channels * H * W values of 4 bytes each."
-    if two_bit_bytes != expected[2]:
-        return "2 bits per 2x2 window: channels * (H/2) * (W/2) * 2 bits, and 8 bits make a byte."
-    return None
-
-
-def _unpool_cases() -> list[tuple[torch.Tensor, torch.Tensor, tuple[int, int]]]:
-    """(x, indices, output_size): pooled maps with values that are not the maxima (any x works)."""
-    generator = torch.Generator().manual_seed(3)
-    cases = []
-    for shape in ((1, 1, 4, 4), (2, 3, 6, 8), (1, 2, 2, 10)):
-        before = torch.randn(*shape, generator=generator)
-        pooled, indices = F.max_pool2d(before, 2, return_indices=True)
-        values = pooled + torch.rand(pooled.shape, generator=generator) + 0.1
-        cases.append((values, indices, tuple(shape[-2:])))
-    return cases
-
-
-def check_max_unpool(function: Callable[[torch.Tensor, torch.Tensor, tuple[int, int]], Any]) -> bool:
-    """Check ``function(x, indices, output_size)`` against ``F.max_unpool2d``."""
-    return check_cases(function, _unpool_cases(), _max_unpool_mistake, success="your unpooling equals F.max_unpool2d.")
-
-
-def _max_unpool_mistake(
-    found: Any, values: torch.Tensor, indices: torch.Tensor, output_size: tuple[int, int]
-) -> str | None:
-    expected = F.max_unpool2d(values, indices, 2, output_size=output_size)
+def _bilinear_kernel_mistake(found: Any, factor: int) -> str | None:
+    side = 2 * factor - factor % 2
+    expected = bilinear_kernel(side)
     if not isinstance(found, torch.Tensor):
         return f"return a tensor; got {type(found).__name__}."
-    if found.shape != expected.shape:
+    found = found.detach().float()
+    if found.ndim == 1 and found.shape[0] == side:
+        return "that is the 1-D tent; the 2-D kernel is its outer product with itself: tent[:, None] * tent[None, :]."
+    if tuple(found.shape) != (side, side):
         return (
-            f"for x of shape {tuple(values.shape)} and output_size {output_size} the result should "
-            f"have shape {tuple(expected.shape)} (B, C, H_out, W_out); got {tuple(found.shape)}."
+            f"for factor {factor} the kernel is {side}x{side} (side 2 * factor - factor % 2); "
+            f"got shape {tuple(found.shape)}."
         )
-    if torch.allclose(found, expected):
+    if torch.allclose(found, expected, atol=1e-5):
         return None
-    if torch.allclose(found, bed_of_nails(values, 2)):
-        return "every value went to the top-left corner of its window (bed of nails): use the indices."
-    if torch.allclose(found, nearest_upsample(values, 2)):
-        return "that is nearest upsampling: only the remembered position gets the value, the rest stays 0."
-    if torch.allclose(found.flatten(2).sort(dim=2).values, expected.flatten(2).sort(dim=2).values):
+    if math.isclose(float(found.sum()), 1.0, rel_tol=1e-4) and torch.allclose(found, expected / expected.sum()):
         return (
-            "the right values, in the wrong places: each index is a flat position row * W_out + "
-            "column inside the (H_out, W_out) plane of the same batch item and channel."
+            "do not normalise the kernel to sum 1: stamps 'factor' pixels apart must add up to exactly one "
+            "copy of the input, so the weights that overlapping stamps put on one output pixel sum to 1, "
+            f"and the whole kernel sums to factor * factor = {factor * factor}."
+        )
+    if side % 2 == 0 and torch.allclose(found, expected / expected.max(), atol=1e-5):
+        return (
+            f"for factor {factor} the kernel has an even side ({side}), so its centre falls between two pixels "
+            "and no weight sits on the tent's peak: the largest weight is below 1. Do not scale it up to 1."
         )
     return (
-        "start from zeros of shape (B, C, H_out * W_out), scatter x.flatten(2) into dim 2 at "
-        "indices.flatten(2), then reshape to (B, C, H_out, W_out)."
+        f"for factor {factor} compare with tent = 1 - |i - centre| / factor, centre = factor - 1 for "
+        f"odd sides and factor - 0.5 for even ones; first row expected {expected[0].tolist()}."
     )
 
 
-def _repeated_indices(kernel_size: int, stride: int) -> tuple[int, int]:
-    """Pool random maps with return_indices=True; count indices that repeat one of their own plane.
+METRIC_NAMES = ("pixel_accuracy", "mean_accuracy", "mean_iou", "frequency_weighted_iou")
+
+
+def _metric_drops() -> dict[str, float]:
+    """How much each metric falls when a perfect model calls every triangle pixel background."""
+    scenes = offline_dataset("shapes", "test")
+    masks = torch.stack([scenes[index][1] for index in range(len(scenes))])  # (200, 64, 64)
+    forgetful = masks.clone()
+    forgetful[forgetful == 3] = 0  # triangles (class 3) become background (class 0)
+    perfect_matrix = confusion_matrix(masks, masks, 4)
+    forgetful_matrix = confusion_matrix(forgetful, masks, 4)
+    measures = {"pixel_accuracy": pixel_accuracy, "mean_accuracy": mean_accuracy, "mean_iou": mean_iou,
+                "frequency_weighted_iou": frequency_weighted_iou}
+    return {name: measure(perfect_matrix) - measure(forgetful_matrix) for name, measure in measures.items()}
+
+
+def check_forgotten_class(prediction: Mapping[str, Any]) -> bool:
+    """Check a prediction ``{"falls_most": metric, "falls_least": metric}`` for the forgotten-triangle model.
+
+    The model labels every pixel of the shapes test masks correctly, except that it calls every
+    triangle pixel background. The check computes the four metrics, prints how far each falls,
+    and compares with the prediction.
+    """
+    if not isinstance(prediction, Mapping):
+        return wrong(f"answer with a dict with keys 'falls_most' and 'falls_least'; got {type(prediction).__name__}.")
+    for key in ("falls_most", "falls_least"):
+        value = prediction.get(key, ...)
+        if value is ...:
+            return wrong(f"replace the ... of {key!r} with one of {', '.join(repr(n) for n in METRIC_NAMES)}.")
+        if value not in METRIC_NAMES:
+            return wrong(f"{key!r} must be one of {', '.join(repr(n) for n in METRIC_NAMES)}; got {value!r}.")
+    drops = _metric_drops()
+    print("how far each metric falls from 1.0:", {name: round(drop, 3) for name, drop in drops.items()})
+    most, least = max(drops, key=drops.get), min(drops, key=drops.get)
+    triangle_share = drops["pixel_accuracy"]  # exactly the share of pixels that are triangles
+    if prediction["falls_most"] != most:
+        if prediction["falls_most"] == "mean_accuracy":
+            return wrong(
+                "mean accuracy loses a quarter (the triangle's accuracy is 0 of 4 classes), but mean IoU loses "
+                "more: the triangle's IoU is 0 and the background's IoU falls too, because its union now "
+                "includes every triangle pixel predicted as background."
+            )
+        return wrong(
+            f"{prediction['falls_most']} falls by {drops[prediction['falls_most']]:.3f}. Metrics that average over "
+            "classes give the forgotten class a full quarter of the weight, whatever its size."
+        )
+    if prediction["falls_least"] != least:
+        if prediction["falls_least"] == "frequency_weighted_iou":
+            return wrong(
+                "frequency-weighted IoU loses the triangles' weight and also lowers the background's IoU "
+                f"(false positives in its union), so it falls about twice as far as pixel accuracy, which "
+                f"loses only the triangle pixels ({triangle_share:.1%} of all pixels)."
+            )
+        return wrong(
+            f"{prediction['falls_least']} falls by {drops[prediction['falls_least']]:.3f}; one metric falls only "
+            f"by the share of triangle pixels ({triangle_share:.1%})."
+        )
+    return right(
+        f"pixel accuracy loses only the {triangle_share:.1%} of pixels that are triangles; mean IoU loses more than "
+        "a quarter: a class the model never finds costs 1/n_cl of the mean, and its pixels also dilute the "
+        "IoU of the class they were given to."
+    )
+
+
+@torch.no_grad()
+def _skip_effects(seed: int = 0) -> dict[str, float]:
+    """How much an untrained FCN-16s's output moves when its pool4 branch is switched off.
+
+    Returns the largest absolute difference of the output logits, with ``score_pool4`` as built
+    (started at zero) and after PyTorch's default random initialisation of that layer.
+    """
+    torch.manual_seed(seed)
+    model = get_model("fcn16s", in_channels=3, num_classes=4, base_channels=4, fc_channels=16).eval()
+    image = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(seed))  # (1, 3, 64, 64)
+
+    def silenced(_module: torch.nn.Module, _inputs: Any, output: torch.Tensor) -> torch.Tensor:
+        return torch.zeros_like(output)
+
+    effects = {}
+    for start in ("zero_start", "random_start"):
+        if start == "random_start":
+            model.score_pool4.reset_parameters()  # PyTorch's default random start
+        with_pool4 = model(image)  # (1, 4, 64, 64)
+        handle = model.score_pool4.register_forward_hook(silenced)
+        without_pool4 = model(image)
+        handle.remove()
+        effects[start] = float((with_pool4 - without_pool4).abs().max())
+    return effects
+
+
+def _skip_gradient(seed: int = 0) -> float:
+    """Norm of the gradient reaching a zero-start ``score_pool4``'s weights at an untrained FCN-16s's first step."""
+    torch.manual_seed(seed)
+    model = get_model("fcn16s", in_channels=3, num_classes=4, base_channels=4, fc_channels=16).train()
+    generator = torch.Generator().manual_seed(seed)
+    image = torch.rand(2, 3, 64, 64, generator=generator)  # (2, 3, 64, 64)
+    mask = torch.randint(0, 4, (2, 64, 64), generator=generator)  # (2, 64, 64)
+    torch.nn.functional.cross_entropy(model(image), mask).backward()
+    return float(model.score_pool4.weight.grad.norm())
+
+
+def check_skip_start(prediction: Any) -> bool:
+    """Check which statements of :data:`SKIP_START_STATEMENTS` about the zero-start skip layers are true.
+
+    The check measures, on an untrained FCN-16s, how much the output moves when the pool4 branch is
+    switched off (``score_pool4`` started at zero, then given PyTorch's random start) and the gradient
+    that reaches the zero-start ``score_pool4`` at the first step; then it explains every letter the
+    learner got wrong.
+
+    Args:
+        prediction: The letters of the true statements, as a set, list or string; ``...`` means not
+            recorded yet.
 
     Returns:
-        ``(repeated, total)``: indices that equal an earlier index of the same (batch item, channel)
-        plane, and all indices.
-    """
-    generator = torch.Generator().manual_seed(5)
-    before = torch.randn(2, 8, 17, 17, generator=generator)  # (B, C, H, W): 16 planes
-    _, indices = F.max_pool2d(before, kernel_size, stride=stride, return_indices=True)  # (2, 8, h, w)
-    planes = indices.flatten(2)  # (2, 8, h * w)
-    repeated = sum(plane.numel() - plane.unique().numel() for plane in planes.flatten(0, 1))
-    return int(repeated), planes.numel()
-
-
-def check_collision_prediction(prediction: Any) -> bool:
-    """Check a predicted yes/no: can two indices of one plane be equal after SegNet's 2x2, stride-2 pool?
-
-    The reference is measured: random maps are pooled with ``F.max_pool2d(..., return_indices=True)``
-    and the repeated indices of each (batch item, channel) plane are counted, for 2x2 windows of
-    stride 2 (none can repeat: the windows tile the map) and, for contrast, for overlapping 3x3
-    windows of stride 2.
+        Whether the letters are exactly the true statements.
     """
     if prediction is ... or prediction is None:
-        return wrong("record your prediction first: replace the `...` with True (two values can be sent to the "
-                     "same position) or False.")
-    if not isinstance(prediction, bool):
-        return wrong(f"record True or False; got {prediction!r}.")
-    repeated, total = _repeated_indices(2, 2)
-    overlapping, overlapping_total = _repeated_indices(3, 2)
-    print(f"measured on random maps: 2x2 windows, stride 2: {repeated} of {total} indices repeat one of their "
-          f"plane; 3x3 windows, stride 2: {overlapping} of {overlapping_total}.")
-    if prediction == (repeated > 0):
-        return right("2x2 windows of stride 2 do not overlap: every pixel belongs to exactly one window, so no two "
-                     "maxima share a position and unpooling never overwrites a value. Overlapping windows "
-                     "(3x3, stride 2) can send two values to one position, and only one of them survives.")
-    return wrong("with 2x2 windows of stride 2 every pixel belongs to exactly one window, so a position can be "
-                 "the maximum of one window only. Collisions need overlapping windows, such as 3x3 with stride 2.")
+        return wrong("record your answer first: replace the `...` with the set of letters of the true "
+                     "statements, e.g. {'a', 'b'} (or set() for none).")
+    letters, hint = read_letters(prediction, SKIP_START_STATEMENTS, "are not among the statements")
+    if hint is not None:
+        return wrong(hint)
+    effects = _skip_effects()
+    print(f"untrained FCN-16s, largest change of the output when the pool4 branch is switched off: "
+          f"zero start {effects['zero_start']:.4f}, random start {effects['random_start']:.4f}")
+    print(f"gradient reaching the zero-start score_pool4's weights at the first step: norm {_skip_gradient():.4f}")
+    if letters == _SKIP_START_TRUE:
+        return right(
+            "the zero start matters in the paper's staged training, where each new variant starts from a "
+            "trained coarser one and must not spoil it. In segedu's all-at-once training from scratch there "
+            "is nothing to preserve: the zero start only keeps the pool4 branch silent at the first step "
+            "(whether it changes the trained result here is not measured in this course)."
+        )
+    misses = [
+        f"{letter} is {'true' if letter in _SKIP_START_TRUE else 'false'}: {_SKIP_START_REASONS[letter]}"
+        for letter in sorted(letters ^ _SKIP_START_TRUE)
+    ]
+    return wrong("; ".join(misses) + ".")

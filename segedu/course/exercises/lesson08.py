@@ -1,299 +1,203 @@
-"""Checks for the exercises of lesson 08 (U-Net: skips, valid padding and sizes, which skip matters).
+"""Checks for the exercises of lesson 08 (SegNet: max-pooling indices and unpooling).
 
 Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 
-from segedu.analysis.unet_sizes import valid_output_size
-from segedu.course.exercises._verdict import check_cases, choice_hint, right, wrong
+from segedu.analysis.upsampling import bed_of_nails, nearest_upsample
+from segedu.course.exercises._verdict import check_cases, right, wrong
 
-__all__ = [
-    "PREDICTION_QUESTION",
-    "SKIP_CHOICES",
-    "TILE_QUESTION",
-    "check_costliest_skip",
-    "check_crop_margins",
-    "check_predicted_output_side",
-    "check_smallest_valid_input",
-    "check_tile_prediction",
-    "check_valid_output_size",
-]
-
-PREDICTION_QUESTION = {"input_size": 124, "depth": 3}
-"""Exercise 2 asks for the output side of a valid U-Net of this depth for this input side."""
-
-TILE_QUESTION = {"image_size": 100, "tile_size": 68, "depth": 4}
-"""Exercise 4 asks whether tiles of this size reproduce the whole-image pass on this image."""
-
-SKIP_CHOICES = ("up1", "up2", "up3", "up4")
-"""Exercise 5 asks which decoder block's skip, zeroed alone, costs the trained U-Net the most mean IoU."""
+__all__ = ["check_collision_prediction", "check_index_memory", "check_max_unpool", "check_unpooled_zero_fraction"]
 
 
-def _as_int(found: Any) -> int | None:
-    """``found`` as an int if it is a whole number (int, integral float, 0-d tensor), else None."""
-    if isinstance(found, (str, bytes)):
-        return None
+_INPUT_ZERO_FRACTIONS = (0.3, 0.0, 0.5, 0.8, 1.0)
+
+
+def _unpooled_zero_fraction_measured(input_zero_fraction: float) -> float:
+    """Unpool a real 2x2-pooled map whose values are 0 in the given fraction; count its zeros."""
+    generator = torch.Generator().manual_seed(11)
+    before = torch.randn(2, 5, 8, 8, generator=generator)  # (B, C, H, W) before pooling
+    _, indices = F.max_pool2d(before, 2, return_indices=True)  # (2, 5, 4, 4): 160 windows
+    values = torch.rand(indices.shape, generator=generator) + 0.5  # positive: no accidental zeros
+    zeroed = torch.randperm(values.numel(), generator=generator)[: round(input_zero_fraction * values.numel())]
+    values.view(-1)[zeroed] = 0.0  # ReLU zeros in the map that gets unpooled
+    unpooled = F.max_unpool2d(values, indices, 2)  # (2, 5, 8, 8)
+    return float((unpooled == 0).sum()) / unpooled.numel()
+
+
+def check_unpooled_zero_fraction(function: Callable[[float], Any]) -> bool:
+    """Check ``function(r) -> float``: the zero fraction after 2x2 max-unpooling a map with ``r`` zeros.
+
+    The reference is measured: real maps with a known fraction of zeros are unpooled with
+    ``F.max_unpool2d`` and their zeros counted.
+    """
+    return check_cases(
+        function,
+        [(fraction,) for fraction in _INPUT_ZERO_FRACTIONS],
+        _unpooled_zero_fraction_mistake,
+        success="three of every four positions are empty, and the fourth is 0 whenever the value itself was.",
+    )
+
+
+def _unpooled_zero_fraction_mistake(found: Any, input_zero_fraction: float) -> str | None:
+    expected = _unpooled_zero_fraction_measured(input_zero_fraction)
     try:
         value = float(found)
     except (TypeError, ValueError):
+        return f"return one number between 0 and 1; got {type(found).__name__}."
+    if abs(value - expected) < 1e-6:
         return None
-    return int(value) if value.is_integer() else None
+    r = input_zero_fraction
+    if abs(value - 0.75) < 1e-6:
+        return (f"with r = {r} you still say 0.75: a value that was already 0 before unpooling is also 0 "
+                "after it, at its remembered position.")
+    if abs(value - r) < 1e-6:
+        return "the unpooled map is 4 times larger than the pooled one: where do the other 3 positions of a window go?"
+    if abs(value - (1 - expected)) < 1e-6:
+        return "that is the fraction of nonzero entries: the question asks for the zeros."
+    if abs(value - (0.75 * r + 0.25)) < 1e-6 or abs(value - 0.75 * r) < 1e-6:
+        return "only one position in four receives a value: which share of the map does r apply to?"
+    return (f"when a fraction r = {r} of the unpooled values are 0, the measured fraction of zeros after "
+            f"unpooling is {expected:.3f}; you gave {value:.3f}. Count per 2x2 window.")
 
 
-# --- exercise 1: the crop's margins ----------------------------------------------------------
+_MEMORY_CASES = [(64, 64, 64), (512, 24, 30), (3, 2, 2), (128, 96, 120)]
 
 
-def _margins(skip_shape: tuple[int, ...], size: tuple[int, int]) -> tuple[int, int, int, int]:
-    """(left, right, top, bottom) that Up's centre crop removes, in ``F.pad``'s order."""
-    extra_rows, extra_columns = skip_shape[-2] - size[0], skip_shape[-1] - size[1]
-    top, left = extra_rows // 2, extra_columns // 2
-    return left, extra_columns - left, top, extra_rows - top
+def _measured_memory(channels: int, height: int, width: int) -> tuple[int, int, int]:
+    """Bytes of the int64 indices and of the float32 map, measured on real tensors; 2-bit bytes."""
+    features = torch.zeros(1, channels, height, width)  # float32, as a U-Net skip keeps it
+    _, indices = F.max_pool2d(features, 2, return_indices=True)
+    windows = indices.numel()
+    return (
+        indices.numel() * indices.element_size(),
+        features.numel() * features.element_size(),
+        -(-windows * 2 // 8),
+    )
 
 
-_MARGIN_CASES = [((1, 2, 8, 8), (4, 4)), ((2, 3, 64, 64), (56, 56)), ((1, 1, 9, 12), (4, 7)),
-                 ((1, 4, 6, 6), (6, 6)), ((1, 64, 568, 568), (392, 392)), ((1, 1, 13, 10), (8, 9))]
+def check_index_memory(function: Callable[[int, int, int], Any]) -> bool:
+    """Check ``function(channels, height, width) -> (index_bytes, feature_bytes, two_bit_bytes)``.
 
-
-def check_crop_margins(function: Callable[[tuple[int, ...], tuple[int, int]], Any]) -> bool:
-    """Check ``function(skip_shape, size) -> (left, right, top, bottom)``: what "copy and crop" removes.
-
-    The reference is the crop of :class:`segedu.models.unet.Up` (top = ``(H - h) // 2``, left =
-    ``(W - w) // 2``, the rest at the bottom and right); the margins are in the order of
-    ``torch.nn.functional.pad``, so ``F.pad(skip, [-m for m in margins])`` must equal that crop (a
-    negative pad removes pixels). Cases include odd differences and non-square maps.
+    For one ``(channels, height, width)`` float32 map (H, W even) pooled 2x2: the bytes of the
+    int64 indices PyTorch returns, of the whole map (a U-Net skip), and of 2 bits per window.
     """
-    generator = torch.Generator().manual_seed(8)
-    cases = list(_MARGIN_CASES)
-
-    def judge(found: Any, skip_shape: tuple[int, ...], size: tuple[int, int]) -> str | None:
-        expected = _margins(skip_shape, size)
-        try:
-            values = tuple(_as_int(value) for value in found)
-        except TypeError:
-            return f"return four whole numbers (left, right, top, bottom); got {found!r}."
-        if len(values) != 4 or None in values:
-            return f"return four whole numbers (left, right, top, bottom); got {found!r}."
-        skip = torch.randn(*skip_shape, generator=generator)
-        left, right, top, bottom = expected
-        reference = skip[..., top : top + size[0], left : left + size[1]]  # what Up concatenates
-        if all(value >= 0 for value in values):
-            cropped = torch.nn.functional.pad(skip, [-value for value in values])
-            if cropped.shape == reference.shape and torch.equal(cropped, reference):
-                return None
-        case = f"a {skip_shape[-2]}x{skip_shape[-1]} skip cropped to {size[0]}x{size[1]}"
-        if values == (top, bottom, left, right):
-            return f"for {case}: F.pad lists the last dimension first: (left, right, top, bottom), columns before rows."
-        if values == (right, left, bottom, top):
-            return (f"for {case}: when the difference is odd, the extra row or column goes to one side only; "
-                    f"you put it on the other side from Up. Try the model's crop on a small tensor and see.")
-        if sum(values[:2]) != skip_shape[-1] - size[1] or sum(values[2:]) != skip_shape[-2] - size[0]:
-            return (f"for {case}: left + right must remove {skip_shape[-1] - size[1]} columns and top + bottom "
-                    f"{skip_shape[-2] - size[0]} rows; got {values}.")
-        return f"for {case}: the crop is centred, so the two sides of a dimension differ by at most one pixel."
-
-    return check_cases(function, cases, judge, returns="four whole numbers (left, right, top, bottom)",
-                       success="F.pad with these margins, negated, is exactly the crop Up makes.")
+    return check_cases(
+        function,
+        _MEMORY_CASES,
+        _index_memory_mistake,
+        success="int64 indices take half the bytes of the float32 map, 2 bits per window 1/64 of them.",
+    )
 
 
-# --- exercise 2: output size of a valid U-Net -------------------------------------------------
-
-
-def _walk(input_size: int, depth: int, *, encoder_trims: bool = True, decoder_trims: bool = True) -> int:
-    """The side around a valid U-Net, with some trims left out (to name a learner's slip)."""
-    size = input_size - 4
-    for _ in range(depth):
-        size = size // 2 - (4 if encoder_trims else 0)
-    for _ in range(depth):
-        size = 2 * size - (4 if decoder_trims else 0)
-    return size
-
-
-def check_predicted_output_side(predicted_side: Any) -> bool:
-    """Check a predicted output side for :data:`PREDICTION_QUESTION` against the measured one.
-
-    The reference is :func:`segedu.analysis.unet_sizes.valid_output_size`; a miss is explained by
-    the slip it matches (same padding, the depth-4 margin of 184, a forgotten trim).
-    """
-    input_size, depth = PREDICTION_QUESTION["input_size"], PREDICTION_QUESTION["depth"]
-    if predicted_side is ... or predicted_side is None:
-        return wrong(f"record your prediction first: replace the `...` with the output side you expect for a "
-                     f"{input_size}x{input_size} input to a valid U-Net of depth {depth}.")
-    value = _as_int(predicted_side)
-    if value is None:
-        return wrong(f"record a whole number of pixels; got {predicted_side!r}.")
-    expected = valid_output_size(input_size, depth)
-    print(f"measured: a valid U-Net of depth {depth} turns {input_size} into {expected} "
-          f"({input_size - expected} pixels less); you predicted {value}.")
-    if value == expected:
-        return right("every DoubleConv trims 4 pixels, and a trim costs more the deeper it sits in the U.")
-    slips = [
-        (input_size, "that is what same padding gives; valid 3x3 convs trim 2 pixels per side in every DoubleConv."),
-        (input_size - 184, "184 is the margin of the depth-4 U-Net of the paper; with one level less, fewer and "
-                           "cheaper trims happen."),
-        (_walk(input_size, depth, decoder_trims=False), "the way down is right, but each Up's DoubleConv trims 4 "
-                                                        "pixels too."),
-        (_walk(input_size, depth, encoder_trims=False), "each Down's DoubleConv trims 4 pixels after the pool."),
-        (input_size - 4 * (2 * depth + 1), "the trims do not simply add up: a trim at 1/2 resolution costs 2 input "
-                                           "pixels, at 1/4 it costs 4, and so on."),
-    ]
-    for slip, hint in slips:
-        if value == slip:
-            return wrong(hint)
-    return wrong("walk the side around the U, block by block: inc, then each Down (pool, DoubleConv), then each Up "
-                 "(up-conv, DoubleConv).")
-
-_SIZE_CASES = [(572, 4), (188, 3), (92, 2), (1020, 5), (236, 4), (44, 1)]
-
-
-def check_valid_output_size(function: Callable[[int, int], Any]) -> bool:
-    """Check ``function(input_size, depth) -> output side`` of a valid U-Net (vs ``valid_output_size``).
-
-    Every input in the checks fits (all max-pools see even sizes).
-    """
-
-    def judge(found: Any, input_size: int, depth: int) -> str | None:
-        expected = valid_output_size(input_size, depth)
-        value = _as_int(found)
-        if value is None:
-            return f"return a whole number of pixels; got {found!r}."
-        if value == expected:
-            return None
-        bottleneck = input_size - 4
-        for _ in range(depth):
-            bottleneck = bottleneck // 2 - 4
-        case = f"input {input_size}, depth {depth}"
-        if value == input_size:
-            return "that is 'same' padding; with valid 3x3 convs every DoubleConv trims 2 pixels per side."
-        if value == bottleneck * 2**depth:
-            return f"for {case} the bottleneck is right ({bottleneck}), but each Up's DoubleConv also trims 4 pixels."
-        if value == input_size - 4 * (2 * depth + 1):
-            return "the pools halve the size (and the up-convs double it): a trim deep in the U costs more pixels."
-        return (
-            f"for {case} the output is {expected}; you gave {value}. Walk down the U: inc trims 4, each Down "
-            f"halves then trims 4; then up: each Up doubles then trims 4."
-        )
-
-    return check_cases(function, _SIZE_CASES, judge, returns="a whole number of pixels",
-                       success="572 -> 388, as in the paper's figure.")
-
-
-# --- exercise 3: smallest valid input ---------------------------------------------------------
-
-_SMALLEST_CASES = [(500, 4), (572, 4), (64, 2), (1, 3), (300, 3), (1000, 5), (93, 2), (1, 1), (19, 1)]
-
-
-def _fits(size: int, depth: int) -> bool:
+def _index_memory_mistake(found: Any, channels: int, height: int, width: int) -> str | None:
+    expected = _measured_memory(channels, height, width)
     try:
-        valid_output_size(size, depth)
-    except ValueError:
-        return False
-    return True
+        index_bytes, feature_bytes, two_bit_bytes = (int(value) for value in found)
+    except (TypeError, ValueError):
+        return "return three whole numbers: (index_bytes, feature_bytes, two_bit_bytes)."
+    windows = channels * (height // 2) * (width // 2)
+    if index_bytes != expected[0]:
+        if index_bytes == windows * 4:
+            return "PyTorch stores the indices as int64: 8 bytes per index, not 4."
+        if index_bytes in (channels * height * width * 8, channels * height * width * 4):
+            return "there is one index per pooled value, i.e. per 2x2 window: channels * (H/2) * (W/2) of them."
+        case = f"a map of {channels} x {height} x {width}"
+        return f"for {case} the int64 indices take {expected[0]} bytes; you gave {index_bytes}."
+    if feature_bytes != expected[1]:
+        return "a U-Net skip keeps the whole float32 map before pooling: channels * H * W values of 4 bytes each."
+    if two_bit_bytes != expected[2]:
+        return "2 bits per 2x2 window: channels * (H/2) * (W/2) * 2 bits, and 8 bits make a byte."
+    return None
 
 
-def check_smallest_valid_input(function: Callable[[int, int], Any]) -> bool:
-    """Check ``function(n, depth) -> the smallest input side >= n a valid U-Net of that depth accepts``.
-
-    The reference tries ``n, n + 1, ...`` with
-    :func:`segedu.analysis.unet_sizes.valid_output_size` until one fits.
-    """
-
-    def judge(found: Any, n: int, depth: int) -> str | None:
-        expected = next(size for size in range(max(n, 1), n + 100 * 2**depth) if _fits(size, depth))
-        value = _as_int(found)
-        if value is None:
-            return f"return a whole number of pixels; got {found!r}."
-        if value == expected:
-            return None
-        case = f"n = {n}, depth {depth}"
-        if value < n:
-            return f"for {case} you returned {value}, which is smaller than n: the answer must be >= n."
-        if not _fits(value, depth):
-            return (
-                f"for {case}, {value} does not fit a valid U-Net of depth {depth} (some max-pool sees an odd size "
-                f"or the output vanishes). Walk the sizes down and up the U for {value} to see where it fails."
-            )
-        return f"for {case}, {value} fits, but {expected} is smaller and fits too: search upward from n."
-
-    return check_cases(function, _SMALLEST_CASES, judge, returns="a whole number of pixels",
-                       success="every pool sees an even size and the output is positive.")
+def _unpool_cases() -> list[tuple[torch.Tensor, torch.Tensor, tuple[int, int]]]:
+    """(x, indices, output_size): pooled maps with values that are not the maxima (any x works)."""
+    generator = torch.Generator().manual_seed(3)
+    cases = []
+    for shape in ((1, 1, 4, 4), (2, 3, 6, 8), (1, 2, 2, 10)):
+        before = torch.randn(*shape, generator=generator)
+        pooled, indices = F.max_pool2d(before, 2, return_indices=True)
+        values = pooled + torch.rand(pooled.shape, generator=generator) + 0.1
+        cases.append((values, indices, tuple(shape[-2:])))
+    return cases
 
 
-# --- exercise 4: will these tiles match? ------------------------------------------------------
+def check_max_unpool(function: Callable[[torch.Tensor, torch.Tensor, tuple[int, int]], Any]) -> bool:
+    """Check ``function(x, indices, output_size)`` against ``F.max_unpool2d``."""
+    return check_cases(function, _unpool_cases(), _max_unpool_mistake, success="your unpooling equals F.max_unpool2d.")
 
 
-def check_tile_prediction(prediction: Any) -> bool:
-    """Check a predicted yes/no: do tiles of :data:`TILE_QUESTION` reproduce the whole-image pass?
-
-    The reference is arithmetic on :func:`segedu.analysis.overlap_tile.tile_grid`: overlap-tile
-    with a valid U-Net of depth ``d`` reproduces the whole-image pass when every tile starts at a
-    multiple of ``2**d`` (the max-pools then see the same 2x2 grid); the lesson measures it after.
-    """
-    from segedu.analysis.overlap_tile import tile_grid
-
-    image_size, tile_size, depth = TILE_QUESTION["image_size"], TILE_QUESTION["tile_size"], TILE_QUESTION["depth"]
-    if prediction is ... or prediction is None:
-        return wrong("record your prediction first: replace the `...` with True (the tiles reproduce the "
-                     "whole-image pass) or False.")
-    if not isinstance(prediction, bool):
-        return wrong(f"record True or False; got {prediction!r}.")
-    starts = sorted({left for _, left in tile_grid(image_size, image_size, tile_size)})
-    grid = 2**depth
-    expected = all(start % grid == 0 for start in starts)
-    print(f"tile_grid({image_size}, {image_size}, {tile_size}) starts the tiles at {starts} (in rows and in "
-          f"columns); you predicted {'a match' if prediction else 'a mismatch'}.")
-    if prediction == expected:
-        return right("what matters is where the tiles start, not the tile size: "
-                     + ("every start is a multiple of 16." if expected else "a start off the 16-pixel grid breaks it."))
-    if expected:
-        return wrong(f"{tile_size} is not a multiple of {grid}, but no tile starts at {tile_size}: the last tile is "
-                     f"moved inward to end at the border, so the starts are {starts}. Check them against the "
-                     f"{grid}-pixel grid of the max-pools.")
-    return wrong(f"the starts {starts} include one that is not a multiple of {grid}: its max-pools see a "
-                 f"different 2x2 grid than the whole image's.")
+def _max_unpool_mistake(
+    found: Any, values: torch.Tensor, indices: torch.Tensor, output_size: tuple[int, int]
+) -> str | None:
+    expected = F.max_unpool2d(values, indices, 2, output_size=output_size)
+    if not isinstance(found, torch.Tensor):
+        return f"return a tensor; got {type(found).__name__}."
+    if found.shape != expected.shape:
+        return (
+            f"for x of shape {tuple(values.shape)} and output_size {output_size} the result should "
+            f"have shape {tuple(expected.shape)} (B, C, H_out, W_out); got {tuple(found.shape)}."
+        )
+    if torch.allclose(found, expected):
+        return None
+    if torch.allclose(found, bed_of_nails(values, 2)):
+        return "every value went to the top-left corner of its window (bed of nails): use the indices."
+    if torch.allclose(found, nearest_upsample(values, 2)):
+        return "that is nearest upsampling: only the remembered position gets the value, the rest stays 0."
+    if torch.allclose(found.flatten(2).sort(dim=2).values, expected.flatten(2).sort(dim=2).values):
+        return (
+            "the right values, in the wrong places: each index is a flat position row * W_out + "
+            "column inside the (H_out, W_out) plane of the same batch item and channel."
+        )
+    return (
+        "start from zeros of shape (B, C, H_out * W_out), scatter x.flatten(2) into dim 2 at "
+        "indices.flatten(2), then reshape to (B, C, H_out, W_out)."
+    )
 
 
-# --- exercise 5: which skip does the trained U-Net need most? ---------------------------------
-
-_SKIP_SOURCES = {"up1": "down3, 1/8 resolution", "up2": "down2, 1/4 resolution", "up3": "down1, 1/2 resolution",
-                 "up4": "inc, full resolution"}
-
-
-def check_costliest_skip(prediction: Any, mean_iou_drops: Mapping[str, float]) -> bool:
-    """Check a prediction, made before the measurement: which one skip, zeroed, costs the most mean IoU?
-
-    Args:
-        prediction: One of :data:`SKIP_CHOICES`, recorded before section 7 of the lesson runs.
-        mean_iou_drops: The measured drop in mean IoU when the skip into each decoder block alone is
-            replaced by zeros (``{"up1": 0.09, ...}``), as section 7 computes it.
+def _repeated_indices(kernel_size: int, stride: int) -> tuple[int, int]:
+    """Pool random maps with return_indices=True; count indices that repeat one of their own plane.
 
     Returns:
-        True when ``prediction`` names the block with the largest measured drop.
+        ``(repeated, total)``: indices that equal an earlier index of the same (batch item, channel)
+        plane, and all indices.
     """
-    hint = choice_hint(prediction, SKIP_CHOICES)
-    if hint:
-        return wrong(hint)
-    missing = [name for name in SKIP_CHOICES if name not in mean_iou_drops]
-    if missing:
-        return wrong(f"pass the measured drop of every decoder block; {missing} are missing.")
-    ranking = sorted(SKIP_CHOICES, key=lambda name: float(mean_iou_drops[name]), reverse=True)
-    expected = ranking[0]
-    print("measured mean-IoU drop with one skip zeroed, largest first: "
-          + ", ".join(f"{name} {float(mean_iou_drops[name]):.3f}" for name in ranking) + f"; you predicted {prediction}.")
-    if prediction == expected:
-        return right(f"the skip into {expected} (from {_SKIP_SOURCES[expected]}) is the one this trained network "
-                     f"leans on most; how much a skip matters is learned, not fixed by its resolution.")
-    lost = float(mean_iou_drops[prediction])
-    reason = {
-        "up4": "the full-resolution skip carries the finest detail, but a skip's worth is what the trained decoder "
-               "learned to take from it, not its resolution alone",
-        "up1": "the deepest skip is the coarsest, and its block also gets the bottleneck's map of nearly the same "
-               "resolution",
-    }.get(prediction, "the middle levels do not all matter alike")
-    return wrong(f"zeroing the skip into {prediction} (from {_SKIP_SOURCES[prediction]}) cost {lost:.3f} mean IoU, "
-                 f"less than {expected}'s {float(mean_iou_drops[expected]):.3f}: {reason}.")
+    generator = torch.Generator().manual_seed(5)
+    before = torch.randn(2, 8, 17, 17, generator=generator)  # (B, C, H, W): 16 planes
+    _, indices = F.max_pool2d(before, kernel_size, stride=stride, return_indices=True)  # (2, 8, h, w)
+    planes = indices.flatten(2)  # (2, 8, h * w)
+    repeated = sum(plane.numel() - plane.unique().numel() for plane in planes.flatten(0, 1))
+    return int(repeated), planes.numel()
+
+
+def check_collision_prediction(prediction: Any) -> bool:
+    """Check a predicted yes/no: can two indices of one plane be equal after SegNet's 2x2, stride-2 pool?
+
+    The reference is measured: random maps are pooled with ``F.max_pool2d(..., return_indices=True)``
+    and the repeated indices of each (batch item, channel) plane are counted, for 2x2 windows of
+    stride 2 (none can repeat: the windows tile the map) and, for contrast, for overlapping 3x3
+    windows of stride 2.
+    """
+    if prediction is ... or prediction is None:
+        return wrong("record your prediction first: replace the `...` with True (two values can be sent to the "
+                     "same position) or False.")
+    if not isinstance(prediction, bool):
+        return wrong(f"record True or False; got {prediction!r}.")
+    repeated, total = _repeated_indices(2, 2)
+    overlapping, overlapping_total = _repeated_indices(3, 2)
+    print(f"measured on random maps: 2x2 windows, stride 2: {repeated} of {total} indices repeat one of their "
+          f"plane; 3x3 windows, stride 2: {overlapping} of {overlapping_total}.")
+    if prediction == (repeated > 0):
+        return right("2x2 windows of stride 2 do not overlap: every pixel belongs to exactly one window, so no two "
+                     "maxima share a position and unpooling never overwrites a value. Overlapping windows "
+                     "(3x3, stride 2) can send two values to one position, and only one of them survives.")
+    return wrong("with 2x2 windows of stride 2 every pixel belongs to exactly one window, so a position can be "
+                 "the maximum of one window only. Collisions need overlapping windows, such as 3x3 with stride 2.")

@@ -1,262 +1,299 @@
-"""Checks for the exercises of lesson 09 (comparing shortcut connections).
+"""Checks for the exercises of lesson 09 (U-Net: skips, valid padding and sizes, which skip matters).
 
 Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
 
+from segedu.analysis.unet_sizes import valid_output_size
 from segedu.course.exercises._verdict import check_cases, choice_hint, right, wrong
-from segedu.training.metrics import ConfusionMeter, boundary_band, confusion_matrix, iou_per_class
 
 __all__ = [
-    "ERROR_KINDS",
-    "LEAD_CHANGES",
-    "WIDTH_FACTORS",
-    "check_band_lead_prediction",
-    "check_band_mean_iou",
-    "check_far_error_prediction",
-    "check_width_scaling_prediction",
+    "PREDICTION_QUESTION",
+    "SKIP_CHOICES",
+    "TILE_QUESTION",
+    "check_costliest_skip",
+    "check_crop_margins",
+    "check_predicted_output_side",
+    "check_smallest_valid_input",
+    "check_tile_prediction",
+    "check_valid_output_size",
 ]
 
-_IGNORE = 255
+PREDICTION_QUESTION = {"input_size": 124, "depth": 3}
+"""Exercise 2 asks for the output side of a valid U-Net of this depth for this input side."""
+
+TILE_QUESTION = {"image_size": 100, "tile_size": 68, "depth": 4}
+"""Exercise 4 asks whether tiles of this size reproduce the whole-image pass on this image."""
+
+SKIP_CHOICES = ("up1", "up2", "up3", "up4")
+"""Exercise 5 asks which decoder block's skip, zeroed alone, costs the trained U-Net the most mean IoU."""
 
 
-def _as_number(found: Any) -> float | None:
+def _as_int(found: Any) -> int | None:
+    """``found`` as an int if it is a whole number (int, integral float, 0-d tensor), else None."""
+    if isinstance(found, (str, bytes)):
+        return None
     try:
-        return float(found)
+        value = float(found)
     except (TypeError, ValueError):
         return None
+    return int(value) if value.is_integer() else None
 
 
-# --- 1 · mean IoU inside the boundary band ----------------------------------------------------
+# --- exercise 1: the crop's margins ----------------------------------------------------------
 
 
-def _band_cases() -> list[tuple[torch.Tensor, torch.Tensor, int, int]]:
-    """(pred, target, width, num_classes): blocky scenes with noisy predictions and ignored pixels."""
-    generator = torch.Generator().manual_seed(9)
-    cases = []
-    for batch, size, num_classes, width in ((2, 16, 4, 1), (3, 24, 5, 2), (1, 20, 6, 3)):
-        coarse = torch.randint(0, num_classes - 2, (batch, size // 4, size // 4), generator=generator)
-        target = coarse.repeat_interleave(4, dim=1).repeat_interleave(4, dim=2)  # (B, S, S) blocks
-        flip = torch.rand(target.shape, generator=generator) < 0.2
-        noise = torch.randint(0, num_classes - 1, target.shape, generator=generator)
-        pred = torch.where(flip, noise, target)  # class K - 2 is only predicted (IoU 0), class K - 1 absent (NaN)
-        target[:, 0, : size // 2] = _IGNORE
-        cases.append((pred, target, width, num_classes))
-    return cases
+def _margins(skip_shape: tuple[int, ...], size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """(left, right, top, bottom) that Up's centre crop removes, in ``F.pad``'s order."""
+    extra_rows, extra_columns = skip_shape[-2] - size[0], skip_shape[-1] - size[1]
+    top, left = extra_rows // 2, extra_columns // 2
+    return left, extra_columns - left, top, extra_rows - top
 
 
-def _band_reference(pred: torch.Tensor, target: torch.Tensor, width: int, num_classes: int) -> float:
-    meter = ConfusionMeter(num_classes, ignore_index=_IGNORE)
-    meter.update(pred, target, boundary_band(target, width))
-    return float(meter.compute()["mean_iou"])
+_MARGIN_CASES = [((1, 2, 8, 8), (4, 4)), ((2, 3, 64, 64), (56, 56)), ((1, 1, 9, 12), (4, 7)),
+                 ((1, 4, 6, 6), (6, 6)), ((1, 64, 568, 568), (392, 392)), ((1, 1, 13, 10), (8, 9))]
 
 
-def _mean_iou(pred: torch.Tensor, target: torch.Tensor, num_classes: int, where: torch.Tensor) -> float:
-    matrix = confusion_matrix(pred, target, num_classes, _IGNORE, where)
-    return float(torch.nanmean(iou_per_class(matrix)))
+def check_crop_margins(function: Callable[[tuple[int, ...], tuple[int, int]], Any]) -> bool:
+    """Check ``function(skip_shape, size) -> (left, right, top, bottom)``: what "copy and crop" removes.
 
-
-def _absent_as_zero(pred: torch.Tensor, target: torch.Tensor, width: int, num_classes: int) -> float:
-    matrix = confusion_matrix(pred, target, num_classes, _IGNORE, boundary_band(target, width))
-    return float(iou_per_class(matrix).nan_to_num(0.0).mean())
-
-
-def _ignored_in_union(pred: torch.Tensor, target: torch.Tensor, width: int, num_classes: int) -> float:
-    band = boundary_band(target, width)
-    values = []
-    for label in range(num_classes):
-        hit, true = (pred == label) & band, (target == label) & band
-        union = int((hit | true).sum())
-        if union:
-            values.append(int((hit & true).sum()) / union)
-    return sum(values) / len(values)
-
-
-def check_band_mean_iou(function: Callable[[torch.Tensor, torch.Tensor, int, int], Any]) -> bool:
-    """Check ``function(pred, target, width, num_classes) -> float``: mean IoU of the band pixels.
-
-    The band is :func:`segedu.training.metrics.boundary_band` ``(target, width)``; target pixels equal to 255
-    are not scored. A class with no pixel in the band's target *and* none in its prediction has no IoU
-    (0 / 0, NaN) and is left out of the mean; a class predicted in the band but absent from its target
-    scores 0 and counts.
+    The reference is the crop of :class:`segedu.models.unet.Up` (top = ``(H - h) // 2``, left =
+    ``(W - w) // 2``, the rest at the bottom and right); the margins are in the order of
+    ``torch.nn.functional.pad``, so ``F.pad(skip, [-m for m in margins])`` must equal that crop (a
+    negative pad removes pixels). Cases include odd differences and non-square maps.
     """
-    return check_cases(
-        function,
-        _band_cases(),
-        _band_mean_iou_mistake,
-        success="your band mean IoU equals segedu's (evaluate with valid_mask_fn).",
-    )
+    generator = torch.Generator().manual_seed(8)
+    cases = list(_MARGIN_CASES)
+
+    def judge(found: Any, skip_shape: tuple[int, ...], size: tuple[int, int]) -> str | None:
+        expected = _margins(skip_shape, size)
+        try:
+            values = tuple(_as_int(value) for value in found)
+        except TypeError:
+            return f"return four whole numbers (left, right, top, bottom); got {found!r}."
+        if len(values) != 4 or None in values:
+            return f"return four whole numbers (left, right, top, bottom); got {found!r}."
+        skip = torch.randn(*skip_shape, generator=generator)
+        left, right, top, bottom = expected
+        reference = skip[..., top : top + size[0], left : left + size[1]]  # what Up concatenates
+        if all(value >= 0 for value in values):
+            cropped = torch.nn.functional.pad(skip, [-value for value in values])
+            if cropped.shape == reference.shape and torch.equal(cropped, reference):
+                return None
+        case = f"a {skip_shape[-2]}x{skip_shape[-1]} skip cropped to {size[0]}x{size[1]}"
+        if values == (top, bottom, left, right):
+            return f"for {case}: F.pad lists the last dimension first: (left, right, top, bottom), columns before rows."
+        if values == (right, left, bottom, top):
+            return (f"for {case}: when the difference is odd, the extra row or column goes to one side only; "
+                    f"you put it on the other side from Up. Try the model's crop on a small tensor and see.")
+        if sum(values[:2]) != skip_shape[-1] - size[1] or sum(values[2:]) != skip_shape[-2] - size[0]:
+            return (f"for {case}: left + right must remove {skip_shape[-1] - size[1]} columns and top + bottom "
+                    f"{skip_shape[-2] - size[0]} rows; got {values}.")
+        return f"for {case}: the crop is centred, so the two sides of a dimension differ by at most one pixel."
+
+    return check_cases(function, cases, judge, returns="four whole numbers (left, right, top, bottom)",
+                       success="F.pad with these margins, negated, is exactly the crop Up makes.")
 
 
-def _band_mean_iou_mistake(
-    found: Any, pred: torch.Tensor, target: torch.Tensor, width: int, num_classes: int
-) -> str | None:
-    value = _as_number(found)
+# --- exercise 2: output size of a valid U-Net -------------------------------------------------
+
+
+def _walk(input_size: int, depth: int, *, encoder_trims: bool = True, decoder_trims: bool = True) -> int:
+    """The side around a valid U-Net, with some trims left out (to name a learner's slip)."""
+    size = input_size - 4
+    for _ in range(depth):
+        size = size // 2 - (4 if encoder_trims else 0)
+    for _ in range(depth):
+        size = 2 * size - (4 if decoder_trims else 0)
+    return size
+
+
+def check_predicted_output_side(predicted_side: Any) -> bool:
+    """Check a predicted output side for :data:`PREDICTION_QUESTION` against the measured one.
+
+    The reference is :func:`segedu.analysis.unet_sizes.valid_output_size`; a miss is explained by
+    the slip it matches (same padding, the depth-4 margin of 184, a forgotten trim).
+    """
+    input_size, depth = PREDICTION_QUESTION["input_size"], PREDICTION_QUESTION["depth"]
+    if predicted_side is ... or predicted_side is None:
+        return wrong(f"record your prediction first: replace the `...` with the output side you expect for a "
+                     f"{input_size}x{input_size} input to a valid U-Net of depth {depth}.")
+    value = _as_int(predicted_side)
     if value is None:
-        return f"return one number (the mean IoU); got {type(found).__name__}."
-    expected = _band_reference(pred, target, width, num_classes)
-    if abs(value - expected) < 1e-6:
-        return None
-    band = boundary_band(target, width)
-    everywhere = torch.ones_like(band)
-    if abs(value - _mean_iou(pred, target, num_classes, everywhere)) < 1e-6:
-        return "that is the mean IoU of all pixels: count only the band, valid_mask=boundary_band(target, width)."
-    if abs(value - _mean_iou(pred, target, num_classes, ~band)) < 1e-6:
-        return "that is the interior (~band): keep the pixels where boundary_band(...) is True."
-    if abs(value - _absent_as_zero(pred, target, width, num_classes)) < 1e-6:
-        return ("a class with no pixel in the band's truth and none in its prediction has no IoU (NaN): leave it "
-                "out of the mean (torch.nanmean), do not count it as a 0.")
-    if abs(value - _ignored_in_union(pred, target, width, num_classes)) < 1e-6:
-        return "pixels whose target is 255 are not scored: leave them out of every union (ignore_index=255)."
-    return (
-        f"for a (B, H, W) = {tuple(target.shape)} batch with width {width} the band's mean IoU is "
-        f"{expected:.4f}; you gave {value:.4f}. Build the confusion matrix of the band pixels, then mean_iou."
-    )
+        return wrong(f"record a whole number of pixels; got {predicted_side!r}.")
+    expected = valid_output_size(input_size, depth)
+    print(f"measured: a valid U-Net of depth {depth} turns {input_size} into {expected} "
+          f"({input_size - expected} pixels less); you predicted {value}.")
+    if value == expected:
+        return right("every DoubleConv trims 4 pixels, and a trim costs more the deeper it sits in the U.")
+    slips = [
+        (input_size, "that is what same padding gives; valid 3x3 convs trim 2 pixels per side in every DoubleConv."),
+        (input_size - 184, "184 is the margin of the depth-4 U-Net of the paper; with one level less, fewer and "
+                           "cheaper trims happen."),
+        (_walk(input_size, depth, decoder_trims=False), "the way down is right, but each Up's DoubleConv trims 4 "
+                                                        "pixels too."),
+        (_walk(input_size, depth, encoder_trims=False), "each Down's DoubleConv trims 4 pixels after the pool."),
+        (input_size - 4 * (2 * depth + 1), "the trims do not simply add up: a trim at 1/2 resolution costs 2 input "
+                                           "pixels, at 1/4 it costs 4, and so on."),
+    ]
+    for slip, hint in slips:
+        if value == slip:
+            return wrong(hint)
+    return wrong("walk the side around the U, block by block: inc, then each Down (pool, DoubleConv), then each Up "
+                 "(up-conv, DoubleConv).")
+
+_SIZE_CASES = [(572, 4), (188, 3), (92, 2), (1020, 5), (236, 4), (44, 1)]
 
 
-# --- far-from-boundary errors: predict, then count -------------------------------------------
+def check_valid_output_size(function: Callable[[int, int], Any]) -> bool:
+    """Check ``function(input_size, depth) -> output side`` of a valid U-Net (vs ``valid_output_size``).
 
-ERROR_KINDS = ("bg -> object", "object -> bg", "object -> other shape")
-
-_KIND_MEANINGS = {
-    "bg -> object": "background called an object: the clutter fooled the model",
-    "object -> bg": "object pixels called background: part of an object (or a whole one) missed",
-    "object -> other shape": "object pixels given another shape's class: the outline is found, the class is not",
-}
-
-
-def check_far_error_prediction(prediction: Any, counts: Mapping[str, int]) -> bool:
-    """Compare a recorded prediction with the kind of far-from-boundary error that dominates.
-
-    Args:
-        prediction: The learner's guess, one of :data:`ERROR_KINDS`, recorded before ``counts`` was measured.
-        counts: Wrong pixels per kind for one model, a mapping with every key of :data:`ERROR_KINDS`
-            (extra keys such as ``"wrong"`` are ignored).
-
-    Returns:
-        ``True`` if the prediction names the kind with the most wrong pixels.
+    Every input in the checks fits (all max-pools see even sizes).
     """
-    hint = choice_hint(prediction, ERROR_KINDS)
-    if hint is not None:
-        return wrong(hint)
-    missing = [kind for kind in ERROR_KINDS if kind not in counts]
-    if missing:
-        return wrong(f"pass the counts of one model (a dict with the keys {', '.join(map(repr, ERROR_KINDS))}).")
-    total = sum(int(counts[kind]) for kind in ERROR_KINDS)
-    if total == 0:
-        return wrong("these counts hold no wrong pixel at all: pass the counts of a model that makes errors.")
-    largest = max(ERROR_KINDS, key=lambda kind: int(counts[kind]))
-    shares = ", ".join(f"{kind} {int(counts[kind]) / total:.0%}" for kind in ERROR_KINDS)
-    if prediction == largest:
-        return right(f"{largest!r} is the largest kind ({shares}): {_KIND_MEANINGS[largest]}.")
-    return wrong(
-        f"you predicted {prediction!r} ({int(counts[prediction]) / total:.0%} of these errors), but the largest "
-        f"kind is {largest!r} ({shares}): {_KIND_MEANINGS[largest]}."
-    )
+
+    def judge(found: Any, input_size: int, depth: int) -> str | None:
+        expected = valid_output_size(input_size, depth)
+        value = _as_int(found)
+        if value is None:
+            return f"return a whole number of pixels; got {found!r}."
+        if value == expected:
+            return None
+        bottleneck = input_size - 4
+        for _ in range(depth):
+            bottleneck = bottleneck // 2 - 4
+        case = f"input {input_size}, depth {depth}"
+        if value == input_size:
+            return "that is 'same' padding; with valid 3x3 convs every DoubleConv trims 2 pixels per side."
+        if value == bottleneck * 2**depth:
+            return f"for {case} the bottleneck is right ({bottleneck}), but each Up's DoubleConv also trims 4 pixels."
+        if value == input_size - 4 * (2 * depth + 1):
+            return "the pools halve the size (and the up-convs double it): a trim deep in the U costs more pixels."
+        return (
+            f"for {case} the output is {expected}; you gave {value}. Walk down the U: inc trims 4, each Down "
+            f"halves then trims 4; then up: each Up doubles then trims 4."
+        )
+
+    return check_cases(function, _SIZE_CASES, judge, returns="a whole number of pixels",
+                       success="572 -> 388, as in the paper's figure.")
 
 
-# --- 3 · predict how the costs grow with the width --------------------------------------------
+# --- exercise 3: smallest valid input ---------------------------------------------------------
 
-WIDTH_FACTORS = (1, 2, 4, 8)
-_COST_NAMES = ("parameters", "kept for backward")
-_WHY_FACTOR = {
-    "parameters": (
-        "a convolution has in_channels x out_channels x k x k weights, and doubling the width doubles both "
-        "channel counts, so the weights grow about 4x"
-    ),
-    "kept for backward": (
-        "a saved activation holds channels x height x width values; doubling the width doubles the channels "
-        "at the same resolution, so the memory grows about 2x"
-    ),
-}
+_SMALLEST_CASES = [(500, 4), (572, 4), (64, 2), (1, 3), (300, 3), (1000, 5), (93, 2), (1, 1), (19, 1)]
 
 
-def _nearest_factor(ratio: float) -> int:
-    """The factor of :data:`WIDTH_FACTORS` closest to ``ratio`` on a logarithmic scale."""
-    return min(WIDTH_FACTORS, key=lambda factor: abs(math.log(ratio / factor)))
+def _fits(size: int, depth: int) -> bool:
+    try:
+        valid_output_size(size, depth)
+    except ValueError:
+        return False
+    return True
 
 
-def check_width_scaling_prediction(prediction: Any, measured: Mapping[str, float]) -> bool:
-    """Compare a recorded prediction of how a U-Net's costs grow when its width doubles with the measurement.
+def check_smallest_valid_input(function: Callable[[int, int], Any]) -> bool:
+    """Check ``function(n, depth) -> the smallest input side >= n a valid U-Net of that depth accepts``.
 
-    Args:
-        prediction: The learner's guess, recorded before ``measured`` was printed: a mapping from
-            ``"parameters"`` and ``"kept for backward"`` to one of :data:`WIDTH_FACTORS`.
-        measured: The measured ratios (wide model / narrow model) under the same two keys.
-
-    Returns:
-        ``True`` if each predicted factor is the one of :data:`WIDTH_FACTORS` closest to its measured ratio.
+    The reference tries ``n, n + 1, ...`` with
+    :func:`segedu.analysis.unet_sizes.valid_output_size` until one fits.
     """
-    choices = ", ".join(map(str, WIDTH_FACTORS))
+
+    def judge(found: Any, n: int, depth: int) -> str | None:
+        expected = next(size for size in range(max(n, 1), n + 100 * 2**depth) if _fits(size, depth))
+        value = _as_int(found)
+        if value is None:
+            return f"return a whole number of pixels; got {found!r}."
+        if value == expected:
+            return None
+        case = f"n = {n}, depth {depth}"
+        if value < n:
+            return f"for {case} you returned {value}, which is smaller than n: the answer must be >= n."
+        if not _fits(value, depth):
+            return (
+                f"for {case}, {value} does not fit a valid U-Net of depth {depth} (some max-pool sees an odd size "
+                f"or the output vanishes). Walk the sizes down and up the U for {value} to see where it fails."
+            )
+        return f"for {case}, {value} fits, but {expected} is smaller and fits too: search upward from n."
+
+    return check_cases(function, _SMALLEST_CASES, judge, returns="a whole number of pixels",
+                       success="every pool sees an even size and the output is positive.")
+
+
+# --- exercise 4: will these tiles match? ------------------------------------------------------
+
+
+def check_tile_prediction(prediction: Any) -> bool:
+    """Check a predicted yes/no: do tiles of :data:`TILE_QUESTION` reproduce the whole-image pass?
+
+    The reference is arithmetic on :func:`segedu.analysis.overlap_tile.tile_grid`: overlap-tile
+    with a valid U-Net of depth ``d`` reproduces the whole-image pass when every tile starts at a
+    multiple of ``2**d`` (the max-pools then see the same 2x2 grid); the lesson measures it after.
+    """
+    from segedu.analysis.overlap_tile import tile_grid
+
+    image_size, tile_size, depth = TILE_QUESTION["image_size"], TILE_QUESTION["tile_size"], TILE_QUESTION["depth"]
     if prediction is ... or prediction is None:
-        return wrong(f"record your prediction first: replace the `...` with a dict giving a factor ({choices}) "
-                     f"for {' and '.join(map(repr, _COST_NAMES))}.")
-    if not isinstance(prediction, Mapping) or any(name not in prediction for name in _COST_NAMES):
-        return wrong(f"record a dict with the keys {' and '.join(map(repr, _COST_NAMES))}; got {prediction!r}.")
-    unknown = [name for name in _COST_NAMES if prediction[name] not in WIDTH_FACTORS]
-    if unknown:
-        return wrong(f"each factor must be one of {choices}; got {prediction[unknown[0]]!r} for {unknown[0]!r}.")
-    if any(name not in measured or not float(measured[name]) > 0 for name in _COST_NAMES):
-        return wrong(f"pass the measured ratios, a dict with the keys {' and '.join(map(repr, _COST_NAMES))}.")
-    notes, all_right = [], True
-    for name in _COST_NAMES:
-        ratio = float(measured[name])
-        nearest = _nearest_factor(ratio)
-        verdict = "right" if prediction[name] == nearest else f"you said {prediction[name]}x"
-        all_right &= prediction[name] == nearest
-        notes.append(f"{name} grew {ratio:.2f}x, about {nearest}x ({verdict}): {_WHY_FACTOR[name]}")
-    if all_right:
-        return right("; ".join(notes) + ".")
-    return wrong("; ".join(notes) + ".")
+        return wrong("record your prediction first: replace the `...` with True (the tiles reproduce the "
+                     "whole-image pass) or False.")
+    if not isinstance(prediction, bool):
+        return wrong(f"record True or False; got {prediction!r}.")
+    starts = sorted({left for _, left in tile_grid(image_size, image_size, tile_size)})
+    grid = 2**depth
+    expected = all(start % grid == 0 for start in starts)
+    print(f"tile_grid({image_size}, {image_size}, {tile_size}) starts the tiles at {starts} (in rows and in "
+          f"columns); you predicted {'a match' if prediction else 'a mismatch'}.")
+    if prediction == expected:
+        return right("what matters is where the tiles start, not the tile size: "
+                     + ("every start is a multiple of 16." if expected else "a start off the 16-pixel grid breaks it."))
+    if expected:
+        return wrong(f"{tile_size} is not a multiple of {grid}, but no tile starts at {tile_size}: the last tile is "
+                     f"moved inward to end at the border, so the starts are {starts}. Check them against the "
+                     f"{grid}-pixel grid of the max-pools.")
+    return wrong(f"the starts {starts} include one that is not a multiple of {grid}: its max-pools see a "
+                 f"different 2x2 grid than the whole image's.")
 
 
-# --- 4 · predict how U-Net's band lead changes with the band width -----------------------------
+# --- exercise 5: which skip does the trained U-Net need most? ---------------------------------
 
-LEAD_CHANGES = ("grows", "shrinks", "changes sign")
-
-_LEAD_MEANINGS = {
-    "grows": "the wider band adds pixels where the leader does even better",
-    "shrinks": (
-        "the lead is made at the edge itself; a wider band adds pixels farther in, where the other model "
-        "is as good or better, and they dilute it"
-    ),
-    "changes sign": "the pixels farther in favour the other model so much that they outweigh the edge",
-}
+_SKIP_SOURCES = {"up1": "down3, 1/8 resolution", "up2": "down2, 1/4 resolution", "up3": "down1, 1/2 resolution",
+                 "up4": "inc, full resolution"}
 
 
-def _lead_change(leads: Mapping[int, float]) -> str:
-    widths = sorted(leads)
-    first, last = float(leads[widths[0]]), float(leads[widths[-1]])
-    if first * last < 0:
-        return "changes sign"
-    return "shrinks" if abs(last) < abs(first) else "grows"
-
-
-def check_band_lead_prediction(prediction: Any, leads: Mapping[int, float]) -> bool:
-    """Compare a recorded prediction of how a band mean IoU lead changes as the band widens.
+def check_costliest_skip(prediction: Any, mean_iou_drops: Mapping[str, float]) -> bool:
+    """Check a prediction, made before the measurement: which one skip, zeroed, costs the most mean IoU?
 
     Args:
-        prediction: The learner's guess, one of :data:`LEAD_CHANGES`, recorded before ``leads`` was measured.
-        leads: Band width in pixels -> one model's band mean IoU minus another's (at least two widths).
+        prediction: One of :data:`SKIP_CHOICES`, recorded before section 7 of the lesson runs.
+        mean_iou_drops: The measured drop in mean IoU when the skip into each decoder block alone is
+            replaced by zeros (``{"up1": 0.09, ...}``), as section 7 computes it.
 
     Returns:
-        ``True`` if the prediction names what happens between the narrowest and the widest band.
+        True when ``prediction`` names the block with the largest measured drop.
     """
-    hint = choice_hint(prediction, LEAD_CHANGES)
-    if hint is not None:
+    hint = choice_hint(prediction, SKIP_CHOICES)
+    if hint:
         return wrong(hint)
-    if len(leads) < 2:
-        return wrong("pass the leads at two band widths at least (a dict width -> lead).")
-    widths = sorted(leads)
-    happened = _lead_change(leads)
-    trend = ", ".join(f"{width} px {float(leads[width]):+.3f}" for width in widths)
-    if prediction == happened:
-        return right(f"the lead {happened} ({trend}): {_LEAD_MEANINGS[happened]}.")
-    return wrong(f"you predicted that the lead {prediction}, but it {happened} ({trend}): {_LEAD_MEANINGS[happened]}.")
+    missing = [name for name in SKIP_CHOICES if name not in mean_iou_drops]
+    if missing:
+        return wrong(f"pass the measured drop of every decoder block; {missing} are missing.")
+    ranking = sorted(SKIP_CHOICES, key=lambda name: float(mean_iou_drops[name]), reverse=True)
+    expected = ranking[0]
+    print("measured mean-IoU drop with one skip zeroed, largest first: "
+          + ", ".join(f"{name} {float(mean_iou_drops[name]):.3f}" for name in ranking) + f"; you predicted {prediction}.")
+    if prediction == expected:
+        return right(f"the skip into {expected} (from {_SKIP_SOURCES[expected]}) is the one this trained network "
+                     f"leans on most; how much a skip matters is learned, not fixed by its resolution.")
+    lost = float(mean_iou_drops[prediction])
+    reason = {
+        "up4": "the full-resolution skip carries the finest detail, but a skip's worth is what the trained decoder "
+               "learned to take from it, not its resolution alone",
+        "up1": "the deepest skip is the coarsest, and its block also gets the bottleneck's map of nearly the same "
+               "resolution",
+    }.get(prediction, "the middle levels do not all matter alike")
+    return wrong(f"zeroing the skip into {prediction} (from {_SKIP_SOURCES[prediction]}) cost {lost:.3f} mean IoU, "
+                 f"less than {expected}'s {float(mean_iou_drops[expected]):.3f}: {reason}.")

@@ -1,283 +1,262 @@
-"""Checks for lesson 10 (exploring feature maps).
+"""Checks for the exercises of lesson 10 (comparing shortcut connections).
 
-The references are measurements or brute-force loops: feature-map shapes come from the package's
-hook recorder (:func:`segedu.analysis.hooks.record`), a channel's class IoU from
-:func:`segedu.analysis.dissection.channel_class_iou`, and the channel a class needs from silenced
-forward passes (:func:`segedu.analysis.dissection.silence_channels`).
+Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
-from torch import Tensor, nn
 
-from segedu.analysis.hooks import record
-from segedu.course.exercises._verdict import NOT_WRITTEN, call_answer, verdict
+from segedu.course.exercises._verdict import check_cases, choice_hint, right, wrong
+from segedu.training.metrics import ConfusionMeter, boundary_band, confusion_matrix, iou_per_class
 
 __all__ = [
-    "SHAPE_QUESTION",
-    "check_class_iou",
-    "check_conv_output_shapes",
-    "check_feature_map_shape",
-    "check_silencing_prediction",
+    "ERROR_KINDS",
+    "LEAD_CHANGES",
+    "WIDTH_FACTORS",
+    "check_band_lead_prediction",
+    "check_band_mean_iou",
+    "check_far_error_prediction",
+    "check_width_scaling_prediction",
 ]
 
-SHAPE_QUESTION = {"model": "unet", "base_channels": 16, "layer": "down3", "input_size": 64}
-"""Exercise 2 asks for the shape of this U-Net block's output for an RGB input of this size."""
+_IGNORE = 255
 
 
-def _fail(hint: str) -> bool:
-    return verdict(False, success="", hint=hint)
-
-
-def _unfinished(result: Any) -> str | None:
-    if result is Ellipsis or result is None:
-        return f"your answer is {result!r}: replace the `...` with your code (and return the result)."
-    return None
-
-
-def _hooked_shapes(model: nn.Module, image: Tensor, names: Sequence[str]) -> dict[str, tuple[int, ...]]:
-    """Output shapes ``(C, h, w)`` of the named modules for one image (eval mode), by forward hooks."""
-    was_training = model.training
+def _as_number(found: Any) -> float | None:
     try:
-        outputs = record(model.eval(), image[None], names)  # name -> (1, C, h, w)
-    finally:
-        model.train(was_training)
-    return {name: tuple(output.shape[1:]) for name, output in outputs.items()}
-
-
-def check_feature_map_shape(answer: Sequence[int]) -> bool:
-    """Exercise 2: the shape ``(channels, height, width)`` of the feature map in :data:`SHAPE_QUESTION`.
-
-    Args:
-        answer: Three integers.
-
-    Returns:
-        Whether the answer equals the shape measured with a forward hook.
-    """
-    from segedu.models import get_model
-
-    hint = _unfinished(answer)
-    if hint:
-        return _fail(hint)
-    try:
-        shape = tuple(int(value) for value in answer)
+        return float(found)
     except (TypeError, ValueError):
-        return _fail(f"give three integers (channels, height, width); got {answer!r}")
-    if len(shape) != 3:
-        return _fail(f"give three integers (channels, height, width); got {len(shape)} of them")
-    question = SHAPE_QUESTION
-    model = get_model(question["model"], in_channels=3, num_classes=4, base_channels=question["base_channels"])
-    size = question["input_size"]
-    expected = _hooked_shapes(model, torch.zeros(3, size, size), [question["layer"]])[question["layer"]]
-    channels, height, width = expected
-    if shape == expected:
-        return verdict(True, success=f"{question['layer']} gives a {channels} x {height} x {width} "
-                       "feature map, as a forward hook measures.", hint="")
-    if shape == (height, width, channels):
-        return _fail("PyTorch orders a feature map (channels, height, width): channels first.")
-    if shape[0] == channels:
-        return _fail("the channels are right; each Down block halves the height and the width "
-                     f"(64 -> 32 -> ...), and {question['layer']} is the third one.")
-    if shape[1:] == (height, width):
-        return _fail("the size is right; inc has base_channels = 16 channels and every Down block doubles them.")
-    return _fail("count the blocks: inc keeps 64 x 64 with 16 channels, then each Down halves the size and "
-                 "doubles the channels.")
+        return None
 
 
-def _shape_cases() -> list[tuple[str, nn.Module, Tensor]]:
-    from segedu.models import get_model
-
-    generator = torch.Generator().manual_seed(10)
-    with torch.random.fork_rng():  # random weights without touching the learner's generator
-        torch.manual_seed(10)
-        unet = get_model("unet", in_channels=3, num_classes=4, base_channels=4)
-        fcn = get_model("fcn8s", in_channels=1, num_classes=3, base_channels=4, fc_channels=8)
-    return [
-        ("a small U-Net on a 32 x 32 image", unet, torch.rand(3, 32, 32, generator=generator)),
-        ("a small FCN-8s on a 40 x 48 image", fcn, torch.rand(1, 40, 48, generator=generator)),
-    ]
+# --- 1 · mean IoU inside the boundary band ----------------------------------------------------
 
 
-def check_conv_output_shapes(function: Callable[[nn.Module, Tensor], dict[str, tuple[int, ...]]]) -> bool:
-    """Exercise 3: ``function(model, image)`` = ``{name: (C, h, w)}`` for every ``nn.Conv2d``, using hooks.
+def _band_cases() -> list[tuple[torch.Tensor, torch.Tensor, int, int]]:
+    """(pred, target, width, num_classes): blocky scenes with noisy predictions and ignored pixels."""
+    generator = torch.Generator().manual_seed(9)
+    cases = []
+    for batch, size, num_classes, width in ((2, 16, 4, 1), (3, 24, 5, 2), (1, 20, 6, 3)):
+        coarse = torch.randint(0, num_classes - 2, (batch, size // 4, size // 4), generator=generator)
+        target = coarse.repeat_interleave(4, dim=1).repeat_interleave(4, dim=2)  # (B, S, S) blocks
+        flip = torch.rand(target.shape, generator=generator) < 0.2
+        noise = torch.randint(0, num_classes - 1, target.shape, generator=generator)
+        pred = torch.where(flip, noise, target)  # class K - 2 is only predicted (IoU 0), class K - 1 absent (NaN)
+        target[:, 0, : size // 2] = _IGNORE
+        cases.append((pred, target, width, num_classes))
+    return cases
 
-    Also checks that the function removed its hooks.
+
+def _band_reference(pred: torch.Tensor, target: torch.Tensor, width: int, num_classes: int) -> float:
+    meter = ConfusionMeter(num_classes, ignore_index=_IGNORE)
+    meter.update(pred, target, boundary_band(target, width))
+    return float(meter.compute()["mean_iou"])
+
+
+def _mean_iou(pred: torch.Tensor, target: torch.Tensor, num_classes: int, where: torch.Tensor) -> float:
+    matrix = confusion_matrix(pred, target, num_classes, _IGNORE, where)
+    return float(torch.nanmean(iou_per_class(matrix)))
+
+
+def _absent_as_zero(pred: torch.Tensor, target: torch.Tensor, width: int, num_classes: int) -> float:
+    matrix = confusion_matrix(pred, target, num_classes, _IGNORE, boundary_band(target, width))
+    return float(iou_per_class(matrix).nan_to_num(0.0).mean())
+
+
+def _ignored_in_union(pred: torch.Tensor, target: torch.Tensor, width: int, num_classes: int) -> float:
+    band = boundary_band(target, width)
+    values = []
+    for label in range(num_classes):
+        hit, true = (pred == label) & band, (target == label) & band
+        union = int((hit | true).sum())
+        if union:
+            values.append(int((hit & true).sum()) / union)
+    return sum(values) / len(values)
+
+
+def check_band_mean_iou(function: Callable[[torch.Tensor, torch.Tensor, int, int], Any]) -> bool:
+    """Check ``function(pred, target, width, num_classes) -> float``: mean IoU of the band pixels.
+
+    The band is :func:`segedu.training.metrics.boundary_band` ``(target, width)``; target pixels equal to 255
+    are not scored. A class with no pixel in the band's target *and* none in its prediction has no IoU
+    (0 / 0, NaN) and is left out of the mean; a class predicted in the band but absent from its target
+    scores 0 and counts.
     """
-    for description, model, image in _shape_cases():
-        names = [name for name, module in model.named_modules() if isinstance(module, nn.Conv2d)]
-        expected = _hooked_shapes(model, image, names)
-        result, hint = call_answer(function, model, image.clone())
-        hint = hint or _unfinished(result)
-        if hint:
-            return _fail(hint)
-        if not isinstance(result, dict):
-            return _fail(f"return a dict name -> shape; got a {type(result).__name__}")
-        left = [name for name, module in model.named_modules() if module._forward_hooks]
-        if left:
-            return _fail(f"on {description} your hooks are still attached to {left[:3]}: keep each handle that "
-                         "register_forward_hook returns and call handle.remove() after the forward pass.")
-        if not result:
-            return _fail("your function returned an empty dict: no hook stored anything. In the loop, register a "
-                         "hook on each Conv2d that stores tuple(output.shape[1:]) under its name.")
-        got = {name: tuple(shape) for name, shape in result.items()}
-        if len(got) == 1 and len(expected) > 1 and next(iter(got)) == names[-1]:
-            return _fail("every hook wrote under the same name, the last one: a lambda sees the loop variable's "
-                         "final value. Bind it with a default argument: lambda module, inputs, output, name=name: ...")
-        if any(len(shape) == 4 and shape[0] == 1 for shape in got.values()):
-            return _fail("drop the batch dimension: store output.shape[1:], i.e. (channels, height, width).")
-        missing = [name for name in names if name not in got]
-        extra = [name for name in got if name not in expected]
-        if missing:
-            return _fail(f"on {description} {len(missing)} convolution(s) are missing, e.g. {missing[0]!r}: hook "
-                         "every nn.Conv2d found by model.named_modules().")
-        if extra:
-            return _fail(f"on {description} only nn.Conv2d layers were asked for; you also returned {extra[:3]}.")
-        wrong = [name for name in names if got[name] != expected[name]]
-        if wrong:
-            name = wrong[0]
-            return _fail(f"on {description} {name!r} has shape {expected[name]}; you stored {got[name]}.")
-    return verdict(True, success="Your hooks record every convolution's output shape and are removed afterwards.",
-                   hint="")
+    return check_cases(
+        function,
+        _band_cases(),
+        _band_mean_iou_mistake,
+        success="your band mean IoU equals segedu's (evaluate with valid_mask_fn).",
+    )
 
 
-def _iou_cases() -> list[tuple[str, Tensor, Tensor]]:
-    """Tie-free channel maps ``(N, H, W)`` and class masks ``(N, H, W)`` bool, with one planted detector."""
-    generator = torch.Generator().manual_seed(11)
-    masks = torch.zeros(3, 16, 20, dtype=torch.bool)
-    masks[0, 3:9, 4:12] = True
-    masks[1, 10:15, 2:7] = True
-    masks[2, 1:4, 14:19] = True
-    noise = torch.rand(3, 16, 20, generator=generator)
-    return [
-        ("a channel that leans towards the class", noise + 0.6 * masks, masks),
-        ("a channel unrelated to the class", torch.rand(3, 16, 20, generator=generator), masks),
-        ("a channel that avoids the class", noise - 0.6 * masks, masks),
-    ]
+def _band_mean_iou_mistake(
+    found: Any, pred: torch.Tensor, target: torch.Tensor, width: int, num_classes: int
+) -> str | None:
+    value = _as_number(found)
+    if value is None:
+        return f"return one number (the mean IoU); got {type(found).__name__}."
+    expected = _band_reference(pred, target, width, num_classes)
+    if abs(value - expected) < 1e-6:
+        return None
+    band = boundary_band(target, width)
+    everywhere = torch.ones_like(band)
+    if abs(value - _mean_iou(pred, target, num_classes, everywhere)) < 1e-6:
+        return "that is the mean IoU of all pixels: count only the band, valid_mask=boundary_band(target, width)."
+    if abs(value - _mean_iou(pred, target, num_classes, ~band)) < 1e-6:
+        return "that is the interior (~band): keep the pixels where boundary_band(...) is True."
+    if abs(value - _absent_as_zero(pred, target, width, num_classes)) < 1e-6:
+        return ("a class with no pixel in the band's truth and none in its prediction has no IoU (NaN): leave it "
+                "out of the mean (torch.nanmean), do not count it as a 0.")
+    if abs(value - _ignored_in_union(pred, target, width, num_classes)) < 1e-6:
+        return "pixels whose target is 255 are not scored: leave them out of every union (ignore_index=255)."
+    return (
+        f"for a (B, H, W) = {tuple(target.shape)} batch with width {width} the band's mean IoU is "
+        f"{expected:.4f}; you gave {value:.4f}. Build the confusion matrix of the band pixels, then mean_iou."
+    )
 
 
-def _reference_iou(channel_maps: Tensor, class_masks: Tensor) -> float:
-    """segedu's dissection IoU for one channel and one class (the package is the reference)."""
-    from segedu.analysis.dissection import channel_class_iou
+# --- far-from-boundary errors: predict, then count -------------------------------------------
 
-    return float(channel_class_iou(channel_maps[:, None], class_masks.long(), num_classes=2)[0, 1])
+ERROR_KINDS = ("bg -> object", "object -> bg", "object -> other shape")
 
-
-def check_class_iou(function: Callable[[Tensor, Tensor], Any]) -> bool:
-    """Exercise 4: ``function(channel_maps, class_masks)`` = the dissection IoU of one channel with one class.
-
-    The channel is on at its n largest values over all pixels (n = number of class pixels); the
-    result is the IoU of that on-region with the class pixels, compared with
-    :func:`segedu.analysis.dissection.channel_class_iou` on tie-free maps.
-    """
-    for description, channel_maps, class_masks in _iou_cases():
-        expected = _reference_iou(channel_maps, class_masks)
-        result, hint = call_answer(function, channel_maps.clone(), class_masks.clone())
-        if hint == NOT_WRITTEN:  # the stub is a `raise` line, not a `...`
-            hint = "the function still raises NotImplementedError: replace that line with your code."
-        hint = hint or _unfinished(result)
-        if hint:
-            return _fail(hint)
-        try:
-            value = float(result)
-        except (TypeError, ValueError, RuntimeError):
-            return _fail(f"return one number (a float or a one-element tensor); got {type(result).__name__} "
-                         f"{tuple(getattr(result, 'shape', ()))}")
-        if abs(value - expected) < 1e-6:
-            continue
-        count = int(class_masks.sum())
-        on = torch.zeros(channel_maps.numel(), dtype=torch.bool)
-        on[channel_maps.flatten().topk(count).indices] = True
-        inside = class_masks.flatten()
-        intersection = float((on & inside).sum())
-        if abs(value - intersection / count) < 1e-6:
-            return _fail("you divided the overlap by the number of class pixels (with as many pixels on as the class "
-                         "has, that is also the Dice coefficient); IoU divides it by the union, "
-                         "|A ∪ B| = |A| + |B| - |A ∩ B|.")
-        for threshold_name, on_guess in (("0.5", channel_maps.flatten() > 0.5),
-                                         ("the channel's mean", channel_maps.flatten() > channel_maps.mean())):
-            guess = float((on_guess & inside).sum()) / float((on_guess | inside).sum())
-            if abs(value - guess) < 1e-6:
-                return _fail(f"you switched the channel on above {threshold_name}; switch it on at exactly as many "
-                             f"pixels as the class has (its n = {count} largest values, e.g. with topk).")
-        return _fail(f"for {description} the IoU is {expected:.4f}; you returned {value:.4f}. Switch the channel on "
-                     f"at its {count} largest values over all N scenes at once (not scene by scene), then divide "
-                     "the overlap with the class pixels by their union.")
-    return verdict(True, success="your IoU matches segedu.analysis.dissection.channel_class_iou; the channel that "
-                   "leans towards the class scores high, the unrelated one near chance, the one that avoids it 0.",
-                   hint="")
+_KIND_MEANINGS = {
+    "bg -> object": "background called an object: the clutter fooled the model",
+    "object -> bg": "object pixels called background: part of an object (or a whole one) missed",
+    "object -> other shape": "object pixels given another shape's class: the outline is found, the class is not",
+}
 
 
-def _class_iou_of_logits(logits: Tensor, masks: Tensor, class_index: int) -> float:
-    """IoU of the predicted class ``class_index`` with the true one, over all pixels."""
-    predicted, truth = logits.argmax(dim=1) == class_index, masks == class_index  # (N, H, W) each
-    union = int((predicted | truth).sum())
-    return float((predicted & truth).sum()) / union if union else float("nan")
-
-
-def check_silencing_prediction(
-    answer: int, model: nn.Module, images: Tensor, masks: Tensor, *, layer: str = "up4", class_index: int = 3,
-    class_name: str = "triangle",
-) -> bool:
-    """Exercise 1, predict then run: which channel of ``layer``, silenced, costs class ``class_index`` most?
-
-    The reference is measured here: one forward pass per channel with that channel set to zero
-    (:func:`segedu.analysis.dissection.silence_channels`), scored by the class's IoU over all
-    ``images``. The feedback compares the answer with the channel that looks most like the class
-    (highest :func:`~segedu.analysis.dissection.channel_class_iou`).
+def check_far_error_prediction(prediction: Any, counts: Mapping[str, int]) -> bool:
+    """Compare a recorded prediction with the kind of far-from-boundary error that dominates.
 
     Args:
-        answer: A channel index of ``layer``.
-        model: The segmentation model (its mode is restored).
-        images: ``(N, C, H, W)``.
-        masks: ``(N, H, W)`` labels.
-        layer: The layer whose channels are silenced.
-        class_index: The class whose IoU is watched.
-        class_name: Its name, for the feedback.
+        prediction: The learner's guess, one of :data:`ERROR_KINDS`, recorded before ``counts`` was measured.
+        counts: Wrong pixels per kind for one model, a mapping with every key of :data:`ERROR_KINDS`
+            (extra keys such as ``"wrong"`` are ignored).
 
     Returns:
-        Whether ``answer`` is the channel whose silencing lowers the class's IoU most.
+        ``True`` if the prediction names the kind with the most wrong pixels.
     """
-    from segedu.analysis.dissection import channel_class_iou, layer_maps, silence_channels
+    hint = choice_hint(prediction, ERROR_KINDS)
+    if hint is not None:
+        return wrong(hint)
+    missing = [kind for kind in ERROR_KINDS if kind not in counts]
+    if missing:
+        return wrong(f"pass the counts of one model (a dict with the keys {', '.join(map(repr, ERROR_KINDS))}).")
+    total = sum(int(counts[kind]) for kind in ERROR_KINDS)
+    if total == 0:
+        return wrong("these counts hold no wrong pixel at all: pass the counts of a model that makes errors.")
+    largest = max(ERROR_KINDS, key=lambda kind: int(counts[kind]))
+    shares = ", ".join(f"{kind} {int(counts[kind]) / total:.0%}" for kind in ERROR_KINDS)
+    if prediction == largest:
+        return right(f"{largest!r} is the largest kind ({shares}): {_KIND_MEANINGS[largest]}.")
+    return wrong(
+        f"you predicted {prediction!r} ({int(counts[prediction]) / total:.0%} of these errors), but the largest "
+        f"kind is {largest!r} ({shares}): {_KIND_MEANINGS[largest]}."
+    )
 
-    hint = _unfinished(answer)
-    if hint:
-        return _fail(hint.replace("(and return the result)", "(one channel number)"))
-    if isinstance(answer, (bool, str)) or not hasattr(answer, "__index__"):
-        return _fail(f"give one channel number (an int); got {answer!r}")
-    answer = answer.__index__()
-    maps = layer_maps(model, images, [layer])[layer]  # (N, C, H, W)
-    channels = maps.shape[1]
-    if not 0 <= answer < channels:
-        return _fail(f"{layer} has channels 0 to {channels - 1}; got {answer}")
-    looks_like = channel_class_iou(maps, masks, class_index + 1)[:, class_index]  # (C,)
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            intact = _class_iou_of_logits(model(images), masks, class_index)
-            lost = []
-            for channel in range(channels):
-                with silence_channels(model, layer, channel):
-                    lost.append(intact - _class_iou_of_logits(model(images), masks, class_index))
-    finally:
-        model.train(was_training)
-    needed, most_like = max(range(channels), key=lambda channel: lost[channel]), int(looks_like.argmax())
-    cost = f"silencing channel {answer} costs {class_name}s {lost[answer]:.3f} of their {intact:.3f} IoU"
-    if answer == needed:
-        if needed == most_like:
-            why = f"it is also the channel that looks most like the {class_name} mask (IoU {looks_like[answer]:.2f})."
-        else:
-            why = (f"yet channel {most_like}, the one that looks most like the {class_name} mask "
-                   f"(IoU {looks_like[most_like]:.2f} against {looks_like[answer]:.2f}), costs only "
-                   f"{lost[most_like]:.3f}: looking like a class and being needed for it are different things.")
-        return verdict(True, success=f"{cost}, more than any other channel; {why}", hint="")
-    if answer == most_like:
-        return _fail(f"channel {answer} does look most like the {class_name} mask (IoU {looks_like[answer]:.2f}), "
-                     f"but {cost}. A channel can coincide with a class while another channel has a larger "
-                     f"weight into its score; which channel has the largest weight into the {class_name} score?")
-    return _fail(f"{cost}; another channel costs them more. Look again at the next layer's weights: "
-                 f"which channel pushes pixels most strongly towards {class_name}?")
+
+# --- 3 · predict how the costs grow with the width --------------------------------------------
+
+WIDTH_FACTORS = (1, 2, 4, 8)
+_COST_NAMES = ("parameters", "kept for backward")
+_WHY_FACTOR = {
+    "parameters": (
+        "a convolution has in_channels x out_channels x k x k weights, and doubling the width doubles both "
+        "channel counts, so the weights grow about 4x"
+    ),
+    "kept for backward": (
+        "a saved activation holds channels x height x width values; doubling the width doubles the channels "
+        "at the same resolution, so the memory grows about 2x"
+    ),
+}
+
+
+def _nearest_factor(ratio: float) -> int:
+    """The factor of :data:`WIDTH_FACTORS` closest to ``ratio`` on a logarithmic scale."""
+    return min(WIDTH_FACTORS, key=lambda factor: abs(math.log(ratio / factor)))
+
+
+def check_width_scaling_prediction(prediction: Any, measured: Mapping[str, float]) -> bool:
+    """Compare a recorded prediction of how a U-Net's costs grow when its width doubles with the measurement.
+
+    Args:
+        prediction: The learner's guess, recorded before ``measured`` was printed: a mapping from
+            ``"parameters"`` and ``"kept for backward"`` to one of :data:`WIDTH_FACTORS`.
+        measured: The measured ratios (wide model / narrow model) under the same two keys.
+
+    Returns:
+        ``True`` if each predicted factor is the one of :data:`WIDTH_FACTORS` closest to its measured ratio.
+    """
+    choices = ", ".join(map(str, WIDTH_FACTORS))
+    if prediction is ... or prediction is None:
+        return wrong(f"record your prediction first: replace the `...` with a dict giving a factor ({choices}) "
+                     f"for {' and '.join(map(repr, _COST_NAMES))}.")
+    if not isinstance(prediction, Mapping) or any(name not in prediction for name in _COST_NAMES):
+        return wrong(f"record a dict with the keys {' and '.join(map(repr, _COST_NAMES))}; got {prediction!r}.")
+    unknown = [name for name in _COST_NAMES if prediction[name] not in WIDTH_FACTORS]
+    if unknown:
+        return wrong(f"each factor must be one of {choices}; got {prediction[unknown[0]]!r} for {unknown[0]!r}.")
+    if any(name not in measured or not float(measured[name]) > 0 for name in _COST_NAMES):
+        return wrong(f"pass the measured ratios, a dict with the keys {' and '.join(map(repr, _COST_NAMES))}.")
+    notes, all_right = [], True
+    for name in _COST_NAMES:
+        ratio = float(measured[name])
+        nearest = _nearest_factor(ratio)
+        verdict = "right" if prediction[name] == nearest else f"you said {prediction[name]}x"
+        all_right &= prediction[name] == nearest
+        notes.append(f"{name} grew {ratio:.2f}x, about {nearest}x ({verdict}): {_WHY_FACTOR[name]}")
+    if all_right:
+        return right("; ".join(notes) + ".")
+    return wrong("; ".join(notes) + ".")
+
+
+# --- 4 · predict how U-Net's band lead changes with the band width -----------------------------
+
+LEAD_CHANGES = ("grows", "shrinks", "changes sign")
+
+_LEAD_MEANINGS = {
+    "grows": "the wider band adds pixels where the leader does even better",
+    "shrinks": (
+        "the lead is made at the edge itself; a wider band adds pixels farther in, where the other model "
+        "is as good or better, and they dilute it"
+    ),
+    "changes sign": "the pixels farther in favour the other model so much that they outweigh the edge",
+}
+
+
+def _lead_change(leads: Mapping[int, float]) -> str:
+    widths = sorted(leads)
+    first, last = float(leads[widths[0]]), float(leads[widths[-1]])
+    if first * last < 0:
+        return "changes sign"
+    return "shrinks" if abs(last) < abs(first) else "grows"
+
+
+def check_band_lead_prediction(prediction: Any, leads: Mapping[int, float]) -> bool:
+    """Compare a recorded prediction of how a band mean IoU lead changes as the band widens.
+
+    Args:
+        prediction: The learner's guess, one of :data:`LEAD_CHANGES`, recorded before ``leads`` was measured.
+        leads: Band width in pixels -> one model's band mean IoU minus another's (at least two widths).
+
+    Returns:
+        ``True`` if the prediction names what happens between the narrowest and the widest band.
+    """
+    hint = choice_hint(prediction, LEAD_CHANGES)
+    if hint is not None:
+        return wrong(hint)
+    if len(leads) < 2:
+        return wrong("pass the leads at two band widths at least (a dict width -> lead).")
+    widths = sorted(leads)
+    happened = _lead_change(leads)
+    trend = ", ".join(f"{width} px {float(leads[width]):+.3f}" for width in widths)
+    if prediction == happened:
+        return right(f"the lead {happened} ({trend}): {_LEAD_MEANINGS[happened]}.")
+    return wrong(f"you predicted that the lead {prediction}, but it {happened} ({trend}): {_LEAD_MEANINGS[happened]}.")

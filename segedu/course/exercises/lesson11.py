@@ -1,99 +1,283 @@
-"""Checks for the exercises of lesson 11 (train your own segmenter).
+"""Checks for lesson 11 (exploring feature maps).
 
-Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``.
+The references are measurements or brute-force loops: feature-map shapes come from the package's
+hook recorder (:func:`segedu.analysis.hooks.record`), a channel's class IoU from
+:func:`segedu.analysis.dissection.channel_class_iou`, and the channel a class needs from silenced
+forward passes (:func:`segedu.analysis.dissection.silence_channels`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from segedu.course.exercises._verdict import choice_hint, read_letters, right, wrong
+import torch
+from torch import Tensor, nn
+
+from segedu.analysis.hooks import record
+from segedu.course.exercises._verdict import NOT_WRITTEN, call_answer, verdict
 
 __all__ = [
-    "AUGMENTATIONS",
-    "TAMPER_OUTCOMES",
-    "check_safe_augmentations",
-    "check_tamper_prediction",
+    "SHAPE_QUESTION",
+    "check_class_iou",
+    "check_conv_output_shapes",
+    "check_feature_map_shape",
+    "check_silencing_prediction",
 ]
 
-# --- 1 · predict, then run: one changed byte, loaded without a hash ---------------------------
-
-TAMPER_OUTCOMES = ("refused", "loads with changed weights", "loads unchanged")
-
-_TAMPER_MEANINGS = {
-    "refused": "the unpickler noticed the damage and the file was refused",
-    "loads with changed weights": (
-        "the byte sits inside a tensor's raw numbers. torch.save writes a CRC-32 checksum for every "
-        "record of its zip file, but torch.load does not verify it, and the unpickler reads structure "
-        "(names, shapes, types), not the values, so one weight silently changed. Only a hash of the whole "
-        "file, compared before loading (expected_sha256), catches it"
-    ),
-    "loads unchanged": "the changed byte did not reach any weight",
-}
+SHAPE_QUESTION = {"model": "unet", "base_channels": 16, "layer": "down3", "input_size": 64}
+"""Exercise 2 asks for the shape of this U-Net block's output for an RGB input of this size."""
 
 
-def check_tamper_prediction(prediction: Any, outcome: str) -> bool:
-    """Compare a recorded prediction with what loading a checkpoint with one changed byte did.
-
-    Args:
-        prediction: The learner's guess, one of :data:`TAMPER_OUTCOMES`, recorded before the run.
-        outcome: What happened, one of :data:`TAMPER_OUTCOMES` (measured in the lesson).
-
-    Returns:
-        ``True`` if the prediction names the outcome.
-    """
-    hint = choice_hint(prediction, TAMPER_OUTCOMES)
-    if hint is not None:
-        return wrong(hint)
-    if outcome not in TAMPER_OUTCOMES:
-        return wrong(f"pass the measured outcome, one of {', '.join(map(repr, TAMPER_OUTCOMES))}; got {outcome!r}.")
-    if prediction == outcome:
-        return right(f"it {outcome}: {_TAMPER_MEANINGS[outcome]}.")
-    return wrong(f"you predicted {prediction!r}, but it {outcome}: {_TAMPER_MEANINGS[outcome]}.")
+def _fail(hint: str) -> bool:
+    return verdict(False, success="", hint=hint)
 
 
-# --- 2 · which augmentations keep a digit scene plausible and correctly labelled ----------------
-
-AUGMENTATIONS = {
-    "a": "mirror left-right",
-    "b": "zoom by a random factor between 0.8 and 1.2, then crop back to 64 x 64",
-    "c": "a gentle elastic warp (alpha 40, sigma 4)",
-    "d": "rotate by 180 degrees",
-    "e": "make the whole image 20% brighter or darker",
-}
-_SAFE = {"b", "c", "e"}
-_WHY = {
-    "a": "the mask is mirrored with the image, so no label becomes wrong, but a mirrored 2, 3, 4, 5, 6, 7 "
-         "or 9 is not a digit anyone writes: the scene is no longer plausible and the network would learn "
-         "strokes no test scene holds (flips suit shapes, cells or street scenes, not text)",
-    "b": "a digit written a little larger or smaller is still the same digit, and the mask is zoomed "
-         "with it (nearest neighbour), so every label stays true",
-    "c": "a gentle warp imitates another hand's strokes; image and mask move together and the digit "
-         "keeps its identity",
-    "d": "rotating by 180 degrees turns a 6 into a 9 (and a 9 into a 6) while its mask still says 6: "
-         "the transform changes the class, so the label becomes false",
-    "e": "brightness changes no pixel's class; the mask is not touched at all",
-}
+def _unfinished(result: Any) -> str | None:
+    if result is Ellipsis or result is None:
+        return f"your answer is {result!r}: replace the `...` with your code (and return the result)."
+    return None
 
 
-def check_safe_augmentations(answer: Any) -> bool:
-    """Check the letters of :data:`AUGMENTATIONS` that keep every scene a plausible, correctly labelled digit scene.
+def _hooked_shapes(model: nn.Module, image: Tensor, names: Sequence[str]) -> dict[str, tuple[int, ...]]:
+    """Output shapes ``(C, h, w)`` of the named modules for one image (eval mode), by forward hooks."""
+    was_training = model.training
+    try:
+        outputs = record(model.eval(), image[None], names)  # name -> (1, C, h, w)
+    finally:
+        model.train(was_training)
+    return {name: tuple(output.shape[1:]) for name, output in outputs.items()}
+
+
+def check_feature_map_shape(answer: Sequence[int]) -> bool:
+    """Exercise 2: the shape ``(channels, height, width)`` of the feature map in :data:`SHAPE_QUESTION`.
 
     Args:
-        answer: A set (or list, or string such as ``"ab"``) of letters.
+        answer: Three integers.
 
     Returns:
-        ``True`` for exactly the augmentations that keep scenes plausible and their labels correct.
+        Whether the answer equals the shape measured with a forward hook.
     """
-    if answer is ... or answer is None:
-        return wrong("record your answer first: replace the `...` with a set of letters, e.g. {'a', 'b'}.")
-    letters, hint = read_letters(answer, AUGMENTATIONS, "are not among the augmentations")
-    if hint is not None:
-        return wrong(hint)
-    if letters == _SAFE:
-        return right("zoom, gentle warps and brightness keep a plausible, correctly labelled digit scene; a "
-                     "mirror keeps the labels but makes strokes no one writes (implausible scenes), and a "
-                     "half-turn turns a 6 into a 9 under a mask that still says 6 (a wrong label).")
-    misses = [f"{letter} is {'safe' if letter in _SAFE else 'not safe'}: {_WHY[letter]}"
-              for letter in sorted(letters ^ _SAFE)]
-    return wrong("; ".join(misses) + ".")
+    from segedu.models import get_model
+
+    hint = _unfinished(answer)
+    if hint:
+        return _fail(hint)
+    try:
+        shape = tuple(int(value) for value in answer)
+    except (TypeError, ValueError):
+        return _fail(f"give three integers (channels, height, width); got {answer!r}")
+    if len(shape) != 3:
+        return _fail(f"give three integers (channels, height, width); got {len(shape)} of them")
+    question = SHAPE_QUESTION
+    model = get_model(question["model"], in_channels=3, num_classes=4, base_channels=question["base_channels"])
+    size = question["input_size"]
+    expected = _hooked_shapes(model, torch.zeros(3, size, size), [question["layer"]])[question["layer"]]
+    channels, height, width = expected
+    if shape == expected:
+        return verdict(True, success=f"{question['layer']} gives a {channels} x {height} x {width} "
+                       "feature map, as a forward hook measures.", hint="")
+    if shape == (height, width, channels):
+        return _fail("PyTorch orders a feature map (channels, height, width): channels first.")
+    if shape[0] == channels:
+        return _fail("the channels are right; each Down block halves the height and the width "
+                     f"(64 -> 32 -> ...), and {question['layer']} is the third one.")
+    if shape[1:] == (height, width):
+        return _fail("the size is right; inc has base_channels = 16 channels and every Down block doubles them.")
+    return _fail("count the blocks: inc keeps 64 x 64 with 16 channels, then each Down halves the size and "
+                 "doubles the channels.")
+
+
+def _shape_cases() -> list[tuple[str, nn.Module, Tensor]]:
+    from segedu.models import get_model
+
+    generator = torch.Generator().manual_seed(10)
+    with torch.random.fork_rng():  # random weights without touching the learner's generator
+        torch.manual_seed(10)
+        unet = get_model("unet", in_channels=3, num_classes=4, base_channels=4)
+        fcn = get_model("fcn8s", in_channels=1, num_classes=3, base_channels=4, fc_channels=8)
+    return [
+        ("a small U-Net on a 32 x 32 image", unet, torch.rand(3, 32, 32, generator=generator)),
+        ("a small FCN-8s on a 40 x 48 image", fcn, torch.rand(1, 40, 48, generator=generator)),
+    ]
+
+
+def check_conv_output_shapes(function: Callable[[nn.Module, Tensor], dict[str, tuple[int, ...]]]) -> bool:
+    """Exercise 3: ``function(model, image)`` = ``{name: (C, h, w)}`` for every ``nn.Conv2d``, using hooks.
+
+    Also checks that the function removed its hooks.
+    """
+    for description, model, image in _shape_cases():
+        names = [name for name, module in model.named_modules() if isinstance(module, nn.Conv2d)]
+        expected = _hooked_shapes(model, image, names)
+        result, hint = call_answer(function, model, image.clone())
+        hint = hint or _unfinished(result)
+        if hint:
+            return _fail(hint)
+        if not isinstance(result, dict):
+            return _fail(f"return a dict name -> shape; got a {type(result).__name__}")
+        left = [name for name, module in model.named_modules() if module._forward_hooks]
+        if left:
+            return _fail(f"on {description} your hooks are still attached to {left[:3]}: keep each handle that "
+                         "register_forward_hook returns and call handle.remove() after the forward pass.")
+        if not result:
+            return _fail("your function returned an empty dict: no hook stored anything. In the loop, register a "
+                         "hook on each Conv2d that stores tuple(output.shape[1:]) under its name.")
+        got = {name: tuple(shape) for name, shape in result.items()}
+        if len(got) == 1 and len(expected) > 1 and next(iter(got)) == names[-1]:
+            return _fail("every hook wrote under the same name, the last one: a lambda sees the loop variable's "
+                         "final value. Bind it with a default argument: lambda module, inputs, output, name=name: ...")
+        if any(len(shape) == 4 and shape[0] == 1 for shape in got.values()):
+            return _fail("drop the batch dimension: store output.shape[1:], i.e. (channels, height, width).")
+        missing = [name for name in names if name not in got]
+        extra = [name for name in got if name not in expected]
+        if missing:
+            return _fail(f"on {description} {len(missing)} convolution(s) are missing, e.g. {missing[0]!r}: hook "
+                         "every nn.Conv2d found by model.named_modules().")
+        if extra:
+            return _fail(f"on {description} only nn.Conv2d layers were asked for; you also returned {extra[:3]}.")
+        wrong = [name for name in names if got[name] != expected[name]]
+        if wrong:
+            name = wrong[0]
+            return _fail(f"on {description} {name!r} has shape {expected[name]}; you stored {got[name]}.")
+    return verdict(True, success="Your hooks record every convolution's output shape and are removed afterwards.",
+                   hint="")
+
+
+def _iou_cases() -> list[tuple[str, Tensor, Tensor]]:
+    """Tie-free channel maps ``(N, H, W)`` and class masks ``(N, H, W)`` bool, with one planted detector."""
+    generator = torch.Generator().manual_seed(11)
+    masks = torch.zeros(3, 16, 20, dtype=torch.bool)
+    masks[0, 3:9, 4:12] = True
+    masks[1, 10:15, 2:7] = True
+    masks[2, 1:4, 14:19] = True
+    noise = torch.rand(3, 16, 20, generator=generator)
+    return [
+        ("a channel that leans towards the class", noise + 0.6 * masks, masks),
+        ("a channel unrelated to the class", torch.rand(3, 16, 20, generator=generator), masks),
+        ("a channel that avoids the class", noise - 0.6 * masks, masks),
+    ]
+
+
+def _reference_iou(channel_maps: Tensor, class_masks: Tensor) -> float:
+    """segedu's dissection IoU for one channel and one class (the package is the reference)."""
+    from segedu.analysis.dissection import channel_class_iou
+
+    return float(channel_class_iou(channel_maps[:, None], class_masks.long(), num_classes=2)[0, 1])
+
+
+def check_class_iou(function: Callable[[Tensor, Tensor], Any]) -> bool:
+    """Exercise 4: ``function(channel_maps, class_masks)`` = the dissection IoU of one channel with one class.
+
+    The channel is on at its n largest values over all pixels (n = number of class pixels); the
+    result is the IoU of that on-region with the class pixels, compared with
+    :func:`segedu.analysis.dissection.channel_class_iou` on tie-free maps.
+    """
+    for description, channel_maps, class_masks in _iou_cases():
+        expected = _reference_iou(channel_maps, class_masks)
+        result, hint = call_answer(function, channel_maps.clone(), class_masks.clone())
+        if hint == NOT_WRITTEN:  # the stub is a `raise` line, not a `...`
+            hint = "the function still raises NotImplementedError: replace that line with your code."
+        hint = hint or _unfinished(result)
+        if hint:
+            return _fail(hint)
+        try:
+            value = float(result)
+        except (TypeError, ValueError, RuntimeError):
+            return _fail(f"return one number (a float or a one-element tensor); got {type(result).__name__} "
+                         f"{tuple(getattr(result, 'shape', ()))}")
+        if abs(value - expected) < 1e-6:
+            continue
+        count = int(class_masks.sum())
+        on = torch.zeros(channel_maps.numel(), dtype=torch.bool)
+        on[channel_maps.flatten().topk(count).indices] = True
+        inside = class_masks.flatten()
+        intersection = float((on & inside).sum())
+        if abs(value - intersection / count) < 1e-6:
+            return _fail("you divided the overlap by the number of class pixels (with as many pixels on as the class "
+                         "has, that is also the Dice coefficient); IoU divides it by the union, "
+                         "|A ∪ B| = |A| + |B| - |A ∩ B|.")
+        for threshold_name, on_guess in (("0.5", channel_maps.flatten() > 0.5),
+                                         ("the channel's mean", channel_maps.flatten() > channel_maps.mean())):
+            guess = float((on_guess & inside).sum()) / float((on_guess | inside).sum())
+            if abs(value - guess) < 1e-6:
+                return _fail(f"you switched the channel on above {threshold_name}; switch it on at exactly as many "
+                             f"pixels as the class has (its n = {count} largest values, e.g. with topk).")
+        return _fail(f"for {description} the IoU is {expected:.4f}; you returned {value:.4f}. Switch the channel on "
+                     f"at its {count} largest values over all N scenes at once (not scene by scene), then divide "
+                     "the overlap with the class pixels by their union.")
+    return verdict(True, success="your IoU matches segedu.analysis.dissection.channel_class_iou; the channel that "
+                   "leans towards the class scores high, the unrelated one near chance, the one that avoids it 0.",
+                   hint="")
+
+
+def _class_iou_of_logits(logits: Tensor, masks: Tensor, class_index: int) -> float:
+    """IoU of the predicted class ``class_index`` with the true one, over all pixels."""
+    predicted, truth = logits.argmax(dim=1) == class_index, masks == class_index  # (N, H, W) each
+    union = int((predicted | truth).sum())
+    return float((predicted & truth).sum()) / union if union else float("nan")
+
+
+def check_silencing_prediction(
+    answer: int, model: nn.Module, images: Tensor, masks: Tensor, *, layer: str = "up4", class_index: int = 3,
+    class_name: str = "triangle",
+) -> bool:
+    """Exercise 1, predict then run: which channel of ``layer``, silenced, costs class ``class_index`` most?
+
+    The reference is measured here: one forward pass per channel with that channel set to zero
+    (:func:`segedu.analysis.dissection.silence_channels`), scored by the class's IoU over all
+    ``images``. The feedback compares the answer with the channel that looks most like the class
+    (highest :func:`~segedu.analysis.dissection.channel_class_iou`).
+
+    Args:
+        answer: A channel index of ``layer``.
+        model: The segmentation model (its mode is restored).
+        images: ``(N, C, H, W)``.
+        masks: ``(N, H, W)`` labels.
+        layer: The layer whose channels are silenced.
+        class_index: The class whose IoU is watched.
+        class_name: Its name, for the feedback.
+
+    Returns:
+        Whether ``answer`` is the channel whose silencing lowers the class's IoU most.
+    """
+    from segedu.analysis.dissection import channel_class_iou, layer_maps, silence_channels
+
+    hint = _unfinished(answer)
+    if hint:
+        return _fail(hint.replace("(and return the result)", "(one channel number)"))
+    if isinstance(answer, (bool, str)) or not hasattr(answer, "__index__"):
+        return _fail(f"give one channel number (an int); got {answer!r}")
+    answer = answer.__index__()
+    maps = layer_maps(model, images, [layer])[layer]  # (N, C, H, W)
+    channels = maps.shape[1]
+    if not 0 <= answer < channels:
+        return _fail(f"{layer} has channels 0 to {channels - 1}; got {answer}")
+    looks_like = channel_class_iou(maps, masks, class_index + 1)[:, class_index]  # (C,)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            intact = _class_iou_of_logits(model(images), masks, class_index)
+            lost = []
+            for channel in range(channels):
+                with silence_channels(model, layer, channel):
+                    lost.append(intact - _class_iou_of_logits(model(images), masks, class_index))
+    finally:
+        model.train(was_training)
+    needed, most_like = max(range(channels), key=lambda channel: lost[channel]), int(looks_like.argmax())
+    cost = f"silencing channel {answer} costs {class_name}s {lost[answer]:.3f} of their {intact:.3f} IoU"
+    if answer == needed:
+        if needed == most_like:
+            why = f"it is also the channel that looks most like the {class_name} mask (IoU {looks_like[answer]:.2f})."
+        else:
+            why = (f"yet channel {most_like}, the one that looks most like the {class_name} mask "
+                   f"(IoU {looks_like[most_like]:.2f} against {looks_like[answer]:.2f}), costs only "
+                   f"{lost[most_like]:.3f}: looking like a class and being needed for it are different things.")
+        return verdict(True, success=f"{cost}, more than any other channel; {why}", hint="")
+    if answer == most_like:
+        return _fail(f"channel {answer} does look most like the {class_name} mask (IoU {looks_like[answer]:.2f}), "
+                     f"but {cost}. A channel can coincide with a class while another channel has a larger "
+                     f"weight into its score; which channel has the largest weight into the {class_name} score?")
+    return _fail(f"{cost}; another channel costs them more. Look again at the next layer's weights: "
+                 f"which channel pushes pixels most strongly towards {class_name}?")

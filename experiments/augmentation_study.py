@@ -1,4 +1,4 @@
-"""Lesson 11's stored study: overfitting a small training set, what augmentation does to it, and learning rates.
+"""Lesson 12's stored study: overfitting a small training set, what augmentation does to it, and learning rates.
 
 Part 1 (augmentation): a U-Net of base width 8 is trained from scratch on the same 32 digit scenes,
 with and without paired augmentation (random zoom and crop, then an elastic warp; no flips), for
@@ -14,7 +14,7 @@ Dice, the last layer's bias started at the log class frequencies of the training
 (:func:`segedu.training.quick.start_at_class_frequencies`). One CPU thread per process, as in the
 lessons; the seeds run in parallel processes (``--workers``), each seed's runs are independent of the others.
 
-    python -m experiments.lesson11_augmentation            # about 2 minutes of CPU per seed on one thread (both parts)
+    python -m experiments.augmentation_study            # about 2 minutes of CPU per seed on one thread (both parts)
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from segedu.training.curves import train_with_curves
 from segedu.training.losses import pixel_cross_entropy, soft_dice_loss
 from segedu.training.quick import render_pool, start_at_class_frequencies
 
-NAME = "lesson11_augmentation"
+NAME = "augmentation_study"
 SETTINGS = {
     "model": "UNet(1, 11, base_channels=8), same padding, batch norm",
     "task": "DigitScenes 64x64, 1 channel, dataset seed 0",

@@ -1,4 +1,4 @@
-"""Lesson 08's skip ablation over several seeds: a small U-Net trained with and without skips.
+"""Lesson 09's skip ablation over several seeds: a small U-Net trained with and without skips.
 
 Each seed trains both versions (:func:`segedu.analysis.skip_ablation.train_skip_pair`: same
 initial seed, batches, 200 steps of 8 scenes, learning rate 0.01) on the same 400 object/background
@@ -9,7 +9,7 @@ draws: P(object) on the first five validation scenes and the decoder's last feat
 (:func:`segedu.analysis.skip_ablation.encode_map`). One CPU thread, as in the lessons, so the
 lesson's live run reproduces the record's seed-0 row at 50 steps.
 
-    python -m experiments.lesson08_skip_ablation            # about 2-3 minutes of CPU on one thread
+    python -m experiments.unet_skip_ablation            # about 2-3 minutes of CPU on one thread
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from segedu.analysis.skip_ablation import (
 from segedu.analysis.unet_anatomy import trace_unet
 from segedu.course.experiments import save_experiment
 
-NAME = "lesson08_skip_ablation"
+NAME = "unet_skip_ablation"
 SETTINGS = {
     "model": "UNet(3, 2, base_channels=4), skip_connections False / True",
     "task": "object (any shape) vs background, ShapesScenes 64x64, seed 0",

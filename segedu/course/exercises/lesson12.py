@@ -1,0 +1,99 @@
+"""Checks for the exercises of lesson 12 (train your own segmenter).
+
+Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from segedu.course.exercises._verdict import choice_hint, read_letters, right, wrong
+
+__all__ = [
+    "AUGMENTATIONS",
+    "TAMPER_OUTCOMES",
+    "check_safe_augmentations",
+    "check_tamper_prediction",
+]
+
+# --- 1 · predict, then run: one changed byte, loaded without a hash ---------------------------
+
+TAMPER_OUTCOMES = ("refused", "loads with changed weights", "loads unchanged")
+
+_TAMPER_MEANINGS = {
+    "refused": "the unpickler noticed the damage and the file was refused",
+    "loads with changed weights": (
+        "the byte sits inside a tensor's raw numbers. torch.save writes a CRC-32 checksum for every "
+        "record of its zip file, but torch.load does not verify it, and the unpickler reads structure "
+        "(names, shapes, types), not the values, so one weight silently changed. Only a hash of the whole "
+        "file, compared before loading (expected_sha256), catches it"
+    ),
+    "loads unchanged": "the changed byte did not reach any weight",
+}
+
+
+def check_tamper_prediction(prediction: Any, outcome: str) -> bool:
+    """Compare a recorded prediction with what loading a checkpoint with one changed byte did.
+
+    Args:
+        prediction: The learner's guess, one of :data:`TAMPER_OUTCOMES`, recorded before the run.
+        outcome: What happened, one of :data:`TAMPER_OUTCOMES` (measured in the lesson).
+
+    Returns:
+        ``True`` if the prediction names the outcome.
+    """
+    hint = choice_hint(prediction, TAMPER_OUTCOMES)
+    if hint is not None:
+        return wrong(hint)
+    if outcome not in TAMPER_OUTCOMES:
+        return wrong(f"pass the measured outcome, one of {', '.join(map(repr, TAMPER_OUTCOMES))}; got {outcome!r}.")
+    if prediction == outcome:
+        return right(f"it {outcome}: {_TAMPER_MEANINGS[outcome]}.")
+    return wrong(f"you predicted {prediction!r}, but it {outcome}: {_TAMPER_MEANINGS[outcome]}.")
+
+
+# --- 2 · which augmentations keep a digit scene plausible and correctly labelled ----------------
+
+AUGMENTATIONS = {
+    "a": "mirror left-right",
+    "b": "zoom by a random factor between 0.8 and 1.2, then crop back to 64 x 64",
+    "c": "a gentle elastic warp (alpha 40, sigma 4)",
+    "d": "rotate by 180 degrees",
+    "e": "make the whole image 20% brighter or darker",
+}
+_SAFE = {"b", "c", "e"}
+_WHY = {
+    "a": "the mask is mirrored with the image, so no label becomes wrong, but a mirrored 2, 3, 4, 5, 6, 7 "
+         "or 9 is not a digit anyone writes: the scene is no longer plausible and the network would learn "
+         "strokes no test scene holds (flips suit shapes, cells or street scenes, not text)",
+    "b": "a digit written a little larger or smaller is still the same digit, and the mask is zoomed "
+         "with it (nearest neighbour), so every label stays true",
+    "c": "a gentle warp imitates another hand's strokes; image and mask move together and the digit "
+         "keeps its identity",
+    "d": "rotating by 180 degrees turns a 6 into a 9 (and a 9 into a 6) while its mask still says 6: "
+         "the transform changes the class, so the label becomes false",
+    "e": "brightness changes no pixel's class; the mask is not touched at all",
+}
+
+
+def check_safe_augmentations(answer: Any) -> bool:
+    """Check the letters of :data:`AUGMENTATIONS` that keep every scene a plausible, correctly labelled digit scene.
+
+    Args:
+        answer: A set (or list, or string such as ``"ab"``) of letters.
+
+    Returns:
+        ``True`` for exactly the augmentations that keep scenes plausible and their labels correct.
+    """
+    if answer is ... or answer is None:
+        return wrong("record your answer first: replace the `...` with a set of letters, e.g. {'a', 'b'}.")
+    letters, hint = read_letters(answer, AUGMENTATIONS, "are not among the augmentations")
+    if hint is not None:
+        return wrong(hint)
+    if letters == _SAFE:
+        return right("zoom, gentle warps and brightness keep a plausible, correctly labelled digit scene; a "
+                     "mirror keeps the labels but makes strokes no one writes (implausible scenes), and a "
+                     "half-turn turns a 6 into a 9 under a mask that still says 6 (a wrong label).")
+    misses = [f"{letter} is {'safe' if letter in _SAFE else 'not safe'}: {_WHY[letter]}"
+              for letter in sorted(letters ^ _SAFE)]
+    return wrong("; ".join(misses) + ".")
