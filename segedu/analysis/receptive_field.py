@@ -18,6 +18,9 @@ The one module for receptive fields; every function is named ``<how>_receptive_f
   pixels that get a nonzero gradient from the centre output unit, united over random images (a
   max-pool passes the gradient to one pixel of each window only, so a single image can show a
   smaller window than the formula);
+- :func:`effective_receptive_field`: *how much* each pixel of that window matters, the mean size of
+  the same gradient over random images (Luo et al., 2016); :func:`centred_share` measures how much of
+  it lies in a centred square, e.g. one half as wide as the theoretical window;
 - :func:`pixel_receptive_field`: the window of one output pixel of a segmentation model for one
   image (:class:`PixelReceptiveField`), from the gradient of that pixel's logit; a ReLU that is
   off or a max-pool passes no gradient, so it can be smaller than the architecture allows.
@@ -40,6 +43,8 @@ from segedu.analysis.activations import ActivationRecording, record_activations
 __all__ = [
     "PixelReceptiveField",
     "ReceptiveFieldRow",
+    "centred_share",
+    "effective_receptive_field",
     "measured_receptive_field",
     "pixel_receptive_field",
     "pixel_receptive_field_from_recording",
@@ -165,6 +170,17 @@ def measured_receptive_field(
     Returns:
         The larger side of the measured window, in pixels.
     """
+    gradient = _centre_gradient(layers, in_channels=in_channels, input_size=input_size, samples=samples, seed=seed)
+    touched = gradient.abs().sum(dim=(0, 1)) > 0  # (S, S): pixels that influence the centre unit
+    box = _bounding_box(touched)
+    if box is None:
+        raise ValueError("no input pixel reaches the centre unit (all paths switched off); try more samples")
+    top, left, bottom, right = box
+    return max(bottom - top, right - left)
+
+
+def _centre_gradient(layers: nn.Module, *, in_channels: int, input_size: int, samples: int, seed: int) -> Tensor:
+    """Gradient of the centre output unit (summed over channels) w.r.t. random images: (B, C_in, S, S)."""
     generator = torch.Generator().manual_seed(seed)
     images = torch.randn(samples, in_channels, input_size, input_size, generator=generator)
     images.requires_grad_(True)
@@ -176,12 +192,67 @@ def measured_receptive_field(
         (gradient,) = torch.autograd.grad(centre, images)  # (B, C_in, S, S)
     finally:
         layers.train(was_training)
-    touched = gradient.abs().sum(dim=(0, 1)) > 0  # (S, S): pixels that influence the centre unit
-    box = _bounding_box(touched)
-    if box is None:
+    return gradient
+
+
+def effective_receptive_field(
+    layers: nn.Module, *, in_channels: int, input_size: int, samples: int = 16, seed: int = 0
+) -> Tensor:
+    """How much each input pixel moves the centre output unit of ``layers``, on average (Luo et al., 2016).
+
+    The same gradient as :func:`measured_receptive_field` (centre position of the output, summed
+    over channels, evaluation mode, random images), but instead of the set of pixels where it is
+    nonzero this returns its mean size: ``|gradient|`` summed over input channels, averaged over
+    the images and scaled to sum to 1. Its bright part is the *effective* receptive field, usually
+    much smaller than the theoretical window. Luo et al. average over random weights too: call
+    this for models built with several seeds and average the maps.
+
+    Args:
+        layers: Maps ``(B, in_channels, S, S)`` to feature maps ``(B, C, S', S')``.
+        in_channels: Channels of the input.
+        input_size: Side ``S`` of the square random input; larger than the receptive field.
+        samples: Random images averaged.
+        seed: Seed of the local generator that draws the images.
+
+    Returns:
+        The normalised gradient map.
+
+    Shape:
+        ``(S, S)``, summing to 1.
+    """
+    gradient = _centre_gradient(layers, in_channels=in_channels, input_size=input_size, samples=samples, seed=seed)
+    magnitude = gradient.abs().sum(dim=1).mean(dim=0)  # (S, S)
+    total = magnitude.sum()
+    if total == 0:
         raise ValueError("no input pixel reaches the centre unit (all paths switched off); try more samples")
-    top, left, bottom, right = box
-    return max(bottom - top, right - left)
+    return magnitude / total
+
+
+def centred_share(weights: Tensor, side: int) -> float:
+    """Share of ``weights`` that lies in the ``side x side`` square centred on the map's centre pixel.
+
+    The centre pixel is ``(H // 2, W // 2)``, the position :func:`effective_receptive_field`
+    differentiates; the square reaches ``side // 2`` pixels each way (``side`` must be odd).
+
+    Args:
+        weights: Non-negative weights, e.g. an effective receptive field.
+        side: Odd side of the square, in pixels.
+
+    Shape:
+        weights ``(H, W)``.
+
+    Example:
+        >>> round(centred_share(torch.ones(5, 5), 3), 4)  # 9 of 25 pixels
+        0.36
+    """
+    if side < 1 or side % 2 == 0:
+        raise ValueError(f"side must be an odd number >= 1, so the square has a centre pixel; got {side}")
+    if weights.dim() != 2 or (weights < 0).any():
+        raise ValueError(f"weights must be a non-negative (H, W) map; got shape {tuple(weights.shape)}")
+    height, width = weights.shape
+    row, column, reach = height // 2, width // 2, side // 2
+    inside = weights[max(row - reach, 0): row + reach + 1, max(column - reach, 0): column + reach + 1]
+    return float(inside.sum() / weights.sum())
 
 
 def _bounding_box(region: Tensor) -> tuple[int, int, int, int] | None:

@@ -12,9 +12,10 @@ Activation memory has one definition here and in :func:`segedu.analysis.costs.ac
 BatchNorm and the ReLU output of each conv layer (three tensors of the same size) and of every
 pooling and upsampling output.
 
-A second family reaches far without downsampling: :func:`build_dilated_stack` stacks 3x3 convs
-whose taps are ``dilation`` pixels apart (same weights and MACs per pixel as an ordinary 3x3
-conv); :func:`dilated_receptive_field_layers` lists them for the receptive-field formula.
+A second family reaches far without downsampling: 3x3 convs whose taps are ``dilation`` pixels
+apart (same weights and MACs per pixel as an ordinary 3x3 conv; built by
+:class:`~segedu.models.FullResolutionNet` with ``dilations=``); :func:`dilated_receptive_field_layers`
+lists them for the receptive-field formula.
 
 The formulas are the package's own: :func:`segedu.analysis.costs.conv_macs` for the MACs and
 :func:`segedu.analysis.receptive_field.stack_receptive_field` for the window.
@@ -33,7 +34,6 @@ from segedu.analysis.receptive_field import stack_receptive_field
 from segedu.models.blocks import ConvBNReLU
 
 __all__ = [
-    "build_dilated_stack",
     "build_encoder_decoder",
     "dilated_receptive_field_layers",
     "encoder_decoder_costs",
@@ -190,28 +190,3 @@ def dilated_receptive_field_layers(dilations: list[int]) -> list[tuple[int, int]
     if not dilations or any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in dilations):
         raise ValueError(f"dilations must be a non-empty list of integers >= 1; got {dilations!r}")
     return [(2 * dilation + 1, 1) for dilation in dilations]
-
-
-def build_dilated_stack(
-    in_channels: int, *, width: int, dilations: list[int], batch_norm: bool = True
-) -> nn.Sequential:
-    """(3x3 conv with dilation d, padding d -> BN -> ReLU) for each ``d`` of ``dilations``, at full resolution.
-
-    Every layer has the 9 taps (and MACs per output pixel) of an ordinary 3x3 conv, but they are
-    ``d`` pixels apart; with dilations 1, 2, 4, ... the window doubles with every layer.
-
-    Shape:
-        (B, in_channels, H, W) -> (B, width, H, W).
-    """
-    dilated_receptive_field_layers(dilations)  # validates
-    layers: list[nn.Module] = []
-    channels = in_channels
-    for dilation in dilations:
-        layers.append(
-            nn.Conv2d(channels, width, kernel_size=3, padding=dilation, dilation=dilation, bias=not batch_norm)
-        )
-        if batch_norm:
-            layers.append(nn.BatchNorm2d(width))
-        layers.append(nn.ReLU())
-        channels = width
-    return nn.Sequential(*layers)

@@ -47,6 +47,8 @@ class ConvBNReLU(nn.Sequential):
 
     With ``batch_norm=False`` this is conv -> ReLU and the conv keeps its bias (as in the original
     VGG, FCN and U-Net); with BatchNorm the bias is dropped because BN's shift replaces it.
+    With ``dilation=d`` the kernel's taps are ``d`` pixels apart (a dilated or atrous convolution)
+    and the default padding ``d * (kernel_size // 2)`` still keeps the size.
 
     Shape:
         (B, in_channels, H, W) -> (B, out_channels, H', W'), H' = H with "same" padding
@@ -61,10 +63,13 @@ class ConvBNReLU(nn.Sequential):
         kernel_size: int = 3,
         padding: int | None = None,
         batch_norm: bool = True,
+        dilation: int = 1,
     ) -> None:
-        padding = kernel_size // 2 if padding is None else padding
+        padding = dilation * (kernel_size // 2) if padding is None else padding
         layers: OrderedDict[str, nn.Module] = OrderedDict()
-        layers["conv"] = nn.Conv2d(in_channels, out_channels, kernel_size, padding=padding, bias=not batch_norm)
+        layers["conv"] = nn.Conv2d(
+            in_channels, out_channels, kernel_size, padding=padding, dilation=dilation, bias=not batch_norm
+        )
         if batch_norm:
             layers["bn"] = nn.BatchNorm2d(out_channels)
         layers["relu"] = nn.ReLU()
@@ -74,9 +79,10 @@ class ConvBNReLU(nn.Sequential):
         # One line instead of three nested ones: print(model) then shows the architecture's shape.
         conv = self.conv
         batch_norm = "" if "bn" in self._modules else ", batch_norm=False"
+        dilation = "" if conv.dilation[0] == 1 else f", dilation={conv.dilation[0]}"
         return (
             f"ConvBNReLU({conv.in_channels} -> {conv.out_channels}, kernel_size={conv.kernel_size[0]}, "
-            f"padding={conv.padding[0]}{batch_norm})"
+            f"padding={conv.padding[0]}{dilation}{batch_norm})"
         )
 
 

@@ -10,6 +10,8 @@ from torch import nn
 
 from segedu.analysis.activations import record_activations
 from segedu.analysis.receptive_field import (
+    centred_share,
+    effective_receptive_field,
     measured_receptive_field,
     pixel_receptive_field,
     pixel_receptive_field_from_recording,
@@ -182,3 +184,44 @@ def test_pixel_field_refuses_a_recording_without_graph_and_pixels_outside() -> N
         pixel_receptive_field_from_recording(record_activations(model, torch.rand(1, 16, 16)), 0, 0)
     with pytest.raises(ValueError, match=r"must lie in the 16x16 output; got \(16, 0\)"):
         pixel_receptive_field(model, torch.rand(1, 16, 16), 16, 0)
+
+
+def test_effective_field_is_normalised_and_zero_outside_the_theoretical_window() -> None:
+    torch.manual_seed(0)
+    model = FullResolutionNet(3, 2, width=4, depth=3, dilations=[1, 2, 4]).features
+    field = effective_receptive_field(model, in_channels=3, input_size=31, samples=4)
+    assert field.shape == (31, 31)
+    torch.testing.assert_close(field.sum(), torch.tensor(1.0))
+    nonzero = (field > 0).nonzero()
+    assert nonzero.min().item() == 15 - 7 and nonzero.max().item() == 15 + 7  # the 15-pixel window
+
+
+def test_effective_field_of_one_linear_conv_is_its_kernel() -> None:
+    conv = nn.Conv2d(1, 1, 3, padding=1, bias=False)
+    with torch.no_grad():
+        conv.weight.copy_(torch.tensor([[[[1.0, -2.0, 0.0], [0.0, 4.0, 1.0], [0.0, 0.0, 2.0]]]]))
+    field = effective_receptive_field(conv, in_channels=1, input_size=7, samples=2)
+    expected = torch.zeros(7, 7)
+    expected[2:5, 2:5] = conv.weight[0, 0].abs() / 10  # |weights| at the centre, scaled to sum 1
+    torch.testing.assert_close(field, expected)
+
+
+def test_effective_field_is_concentrated_in_a_deep_plain_stack() -> None:
+    torch.manual_seed(0)
+    model = FullResolutionNet(3, 2, width=8, depth=10).features  # theoretical window 21 pixels
+    field = effective_receptive_field(model, in_channels=3, input_size=41, samples=4)
+    half = centred_share(field, 11)
+    assert half > 0.6 > (11 / 21) ** 2  # far more than the square's share of the window
+
+
+def test_centred_share_by_hand_and_refusals() -> None:
+    weights = torch.zeros(5, 5)
+    weights[2, 2], weights[0, 0], weights[1, 3] = 2.0, 1.0, 1.0
+    assert centred_share(weights, 1) == 0.5
+    assert centred_share(weights, 3) == 0.75
+    assert centred_share(weights, 5) == 1.0
+    assert centred_share(weights, 9) == 1.0  # larger than the map: everything
+    with pytest.raises(ValueError, match="odd"):
+        centred_share(weights, 4)
+    with pytest.raises(ValueError, match="non-negative"):
+        centred_share(-weights, 3)

@@ -11,7 +11,6 @@ from torch import nn
 from segedu.analysis.costs import activation_memory, activation_memory_by_layer, count_macs, count_parameters
 from segedu.analysis.receptive_field import measured_receptive_field, receptive_field_table, stack_receptive_field
 from segedu.analysis.stack_costs import (
-    build_dilated_stack,
     build_encoder_decoder,
     dilated_receptive_field_layers,
     encoder_decoder_costs,
@@ -59,8 +58,8 @@ def test_full_resolution_stack_is_full_resolution_net_without_its_classifier(bat
 def test_dilated_stack_costs_an_ordinary_stack_but_sees_exponentially_far() -> None:
     torch.manual_seed(0)
     dilations = [1, 2, 4, 8]
-    dilated = build_dilated_stack(1, width=4, dilations=dilations)
-    plain = build_dilated_stack(1, width=4, dilations=[1] * 4)
+    dilated = FullResolutionNet(1, 2, width=4, depth=4, dilations=dilations).features
+    plain = FullResolutionNet(1, 2, width=4, depth=4).features
     shape = (1, 1, 40, 40)
     assert count_macs(dilated, shape) == count_macs(plain, shape)
     assert count_parameters(dilated) == count_parameters(plain)

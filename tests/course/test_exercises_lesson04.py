@@ -114,25 +114,40 @@ def test_fraction_saved_prediction(capsys: pytest.CaptureFixture[str]) -> None:
         assert output.startswith("Not yet:") and hint in output
 
 
-def test_dilated_layers_for_receptive_field(capsys: pytest.CaptureFixture[str]) -> None:
-    def right(size: int) -> int:
-        layers = 0
-        while 3**layers < size:
-            layers += 1
-        return layers
-
-    assert lesson04.check_dilated_layers_for_receptive_field(right) is True
-    assert "3**L" in capsys.readouterr().out
+def test_dilated_window_prediction(capsys: pytest.CaptureFixture[str]) -> None:
+    expected = 1 + 2 * sum(lesson04.WINDOW_EXERCISE_DILATIONS)
+    assert lesson04.check_dilated_window_prediction(expected) is True
+    output = capsys.readouterr().out
+    assert f"sees a {expected} x {expected} window" in output and "Correct!" in output
     cases = [
-        (lambda size: math.ceil((size - 1) / 2), "you gave the stride-1 answer"),
-        (lambda size: max(0, math.ceil(math.log2(size + 1)) - 1), "fewer layers already see"),  # dilations 1, 2, 4
-        (lambda size: max(0, right(size) - 1), "see only"),
-        (lambda size: "seven", "return a whole number"),
+        (2 ** 7 - 1, "keep doubling"),
+        (13, "six ordinary 3x3 layers"),
+        (1 + sum(lesson04.WINDOW_EXERCISE_DILATIONS), "on *each* side"),
+        (expected - 1, "off by one"),
+        (expected + 2, "Add up what each layer adds"),
+        (..., "write your prediction first"),
+        (29.0, "whole number"),
     ]
     for answer, hint in cases:
-        assert lesson04.check_dilated_layers_for_receptive_field(answer) is False
+        assert lesson04.check_dilated_window_prediction(answer) is False
         output = capsys.readouterr().out
-        assert output.startswith("Not yet:") and hint in output
+        assert "Not yet:" in output and hint in output
+
+
+def test_erf_depth_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson04.check_erf_depth_answer("c") is True
+    output = capsys.readouterr().out
+    assert "Correct!" in output and "square root of L" in output
+    for answer, hint in [("a", "sum of L random steps"), ("b", "sum of L random steps"), (..., "record"),
+                         ("d", "must be one of")]:
+        assert lesson04.check_erf_depth_answer(answer) is False
+        output = capsys.readouterr().out
+        assert "Not yet:" in output and hint in output
+
+
+def test_the_effective_field_really_concentrates_with_depth() -> None:
+    shares = lesson04._half_square_shares()
+    assert shares[16] > shares[8] > 0.5  # what the right answer's feedback says
 
 
 def test_hints_never_print_the_expected_answer(capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,9 +2,10 @@
 
 Each check calls the learner's function on a few cases and compares it with a measurement:
 :func:`segedu.analysis.costs.count_macs` on real layers, the bytes autograd saves for a real
-:class:`~segedu.models.FullResolutionNet`, or the receptive field of a stack of layers by the
-recurrence of :func:`segedu.analysis.receptive_field.stack_receptive_field`. Hints name the likely
-mistake; they never print the expected answer.
+:class:`~segedu.models.FullResolutionNet`, the receptive field of a stack of layers by the
+recurrence of :func:`segedu.analysis.receptive_field.stack_receptive_field` or measured with
+gradients, and the effective receptive field of plain stacks. Hints name the likely mistake; they
+never print the expected answer (a prediction's check prints the measurement it compares with).
 """
 
 from __future__ import annotations
@@ -13,17 +14,25 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
+import torch
 from torch import nn
 
 from segedu.analysis.costs import activation_memory, count_macs
-from segedu.analysis.receptive_field import stack_receptive_field
-from segedu.analysis.stack_costs import dilated_receptive_field_layers
-from segedu.course.exercises._verdict import check_cases, right, wrong
+from segedu.analysis.receptive_field import (
+    centred_share,
+    effective_receptive_field,
+    measured_receptive_field,
+    stack_receptive_field,
+)
+from segedu.course.exercises._verdict import check_cases, choice_hint, right, wrong
 from segedu.models import FullResolutionNet
 
 __all__ = [
+    "ERF_DEPTH_CHOICES",
+    "WINDOW_EXERCISE_DILATIONS",
     "check_conv_macs",
-    "check_dilated_layers_for_receptive_field",
+    "check_dilated_window_prediction",
+    "check_erf_depth_answer",
     "check_fraction_saved_prediction",
     "check_layers_after_pooling",
     "check_macs_saved_by_downsampling",
@@ -208,42 +217,99 @@ def _macs_saved_mistake(answer: Any, height: int, width: int, channels: int, num
     )
 
 
-_DILATION_FACTOR = 3  # layer k has dilation 3**k
+# Exercise 5: a stack whose dilations restart after three layers, as some networks repeat a block of rates.
+WINDOW_EXERCISE_DILATIONS = (1, 2, 4, 1, 2, 4)
 
 
-def _dilated_window(num_layers: int) -> int:
-    """Receptive field of ``num_layers`` 3x3 convs with dilations 1, 3, 9, ... (1 for no layer)."""
-    if num_layers == 0:
-        return 1
-    dilations = [_DILATION_FACTOR**index for index in range(num_layers)]
-    return stack_receptive_field(dilated_receptive_field_layers(dilations))
+def _measured_exercise_window() -> int:
+    with torch.random.fork_rng():  # the learner's random state is left as it was
+        torch.manual_seed(0)
+        model = FullResolutionNet(3, 2, width=16, depth=len(WINDOW_EXERCISE_DILATIONS),
+                                  dilations=WINDOW_EXERCISE_DILATIONS)
+    return measured_receptive_field(model, in_channels=3, input_size=64, samples=4)
 
 
-def check_dilated_layers_for_receptive_field(dilated_layers_for_receptive_field: Callable[[int], int]) -> bool:
-    """``dilated_layers_for_receptive_field(size)``: fewest 3x3 layers with dilations 1, 3, 9, ... seeing >= size."""
-    return check_cases(
-        dilated_layers_for_receptive_field,
-        [(size,) for size in (1, 3, 4, 9, 10, 100, 243, 244, 2048)],
-        _dilated_layers_mistake,
-        success=(
-            "with dilations 1, 3, 9, ... the window of L layers is 3**L: each layer triples it, and its 9 "
-            "taps, 3**k apart, land exactly on the 3**k-wide windows below, so no pixel is skipped."
-        ),
-        returns="a whole number of layers",
+def check_dilated_window_prediction(prediction: Any) -> bool:
+    """``prediction``: the receptive field (pixels) of 3x3 layers with :data:`WINDOW_EXERCISE_DILATIONS`.
+
+    The check builds ``FullResolutionNet(3, 2, depth=6, dilations=WINDOW_EXERCISE_DILATIONS)``,
+    measures its window with gradients (:func:`~segedu.analysis.receptive_field.measured_receptive_field`),
+    prints it and compares.
+    """
+    if prediction is ... or prediction is None:
+        return wrong("write your prediction first: replace the `...` with a whole number of pixels.")
+    if not _is_whole_number(prediction) or prediction < 1:
+        return wrong(f"you wrote {prediction!r}; the window is a whole number of pixels (>= 1).")
+    measured = _measured_exercise_window()
+    print(f"measured with gradients: the centre output pixel sees a {measured} x {measured} window")
+    dilations = WINDOW_EXERCISE_DILATIONS
+    if prediction == measured:
+        return right(
+            "every 3x3 layer with dilation d adds 2d pixels (d on each side), wherever it sits in the stack: "
+            "1 + 2 x (1 + 2 + 4 + 1 + 2 + 4). Repeating a block of rates adds its window once more, so the "
+            "window grows linearly with the number of blocks; only rates that keep doubling make it exponential."
+        )
+    if prediction == 2 ** (len(dilations) + 1) - 1:
+        return wrong("2^(L+1) - 1 holds when the dilations keep doubling (1, 2, 4, 8, 16, 32); these restart at 1.")
+    if prediction == 1 + 2 * len(dilations):
+        return wrong("that is the window of six ordinary 3x3 layers; a layer with dilation d reaches d pixels each way.")
+    if prediction == 1 + sum(dilations):
+        return wrong("a 3x3 layer with dilation d widens the window by d on *each* side.")
+    if prediction == 2 * sum(dilations):
+        return wrong("off by one: before any layer the window is the centre pixel itself.")
+    return wrong(
+        f"your prediction {prediction} is not the measured window. Add up what each layer adds to the window, "
+        "starting from the one centre pixel."
     )
 
 
-def _dilated_layers_mistake(answer: Any, size: int) -> str | None:
-    if not _is_whole_number(answer) or not 0 <= answer <= 64:
-        return f"for a {size}-pixel window you returned {answer!r}; return a whole number of layers."
-    window = _dilated_window(answer)
-    plain = next(layers for layers in range(size + 1) if 2 * layers + 1 >= size)
-    case = f"for a {size}-pixel window"
-    too_many = answer > 0 and _dilated_window(answer - 1) >= size
-    if answer == plain and (window < size or too_many):
-        return f"{case} you gave the stride-1 answer; layer k (from 0) has dilation 3**k, so it adds 2 * 3**k pixels."
-    if window < size:
-        return f"{case}: {answer} layers with dilations 1, 3, 9, ... see only {window} pixels."
-    if too_many:
-        return f"{case}: {answer} layers see {window} pixels, but fewer layers already see {size}."
-    return None
+ERF_DEPTH_CHOICES = {
+    "a": "it falls: the effective field grows as fast as the theoretical window and spreads towards its edges",
+    "b": "it stays about the same: the effective field grows in proportion to the theoretical window",
+    "c": "it grows: the effective field widens more slowly than the theoretical window",
+}
+_ERF_DEPTH_ANSWER = "c"
+
+
+def _half_square_shares(depths: tuple[int, ...] = (8, 16), seeds: tuple[int, ...] = (0, 1, 2)) -> dict[int, float]:
+    """Mean share of the gradient in the centred square of half the window, plain stacks at random initialisation."""
+    shares = {}
+    for depth in depths:
+        values = []
+        for seed in seeds:
+            with torch.random.fork_rng():  # the learner's random state is left as it was
+                torch.manual_seed(seed)
+                model = FullResolutionNet(3, 2, width=16, depth=depth)
+            field = effective_receptive_field(
+                model.features, in_channels=3, input_size=model.receptive_field + 16, samples=4, seed=seed
+            )
+            values.append(centred_share(field, model.receptive_field // 2 | 1))
+        shares[depth] = sum(values) / len(values)
+    return shares
+
+
+def check_erf_depth_answer(answer: Any) -> bool:
+    """``answer``: the letter of :data:`ERF_DEPTH_CHOICES` that says what depth does to the effective field.
+
+    The question: a plain stride-1 3x3 stack at random initialisation goes from 8 to 16 layers (window
+    17 -> 33 pixels); what happens to the share of the gradient in the centred square of half the window's
+    side? The check measures it (3 seeds, 4 random images each) and explains.
+    """
+    hint = choice_hint(answer, ERF_DEPTH_CHOICES)
+    if hint is not None:
+        return wrong(hint)
+    shares = _half_square_shares()
+    print("measured share in the centred half-side square (3 seeds): "
+          + ", ".join(f"{depth} layers {share:.2f}" for depth, share in shares.items()))
+    if answer == _ERF_DEPTH_ANSWER:
+        return right(
+            "a gradient reaching the input adds up paths through L random layers, each shifting it by -1, 0 or +1 "
+            "pixel: like the sum of L random steps it spreads like the square root of L (Luo et al. 2016: close to "
+            "a Gaussian), while the theoretical window grows like L. So the effective field fills an ever smaller "
+            "part of the window, and a square of half the window holds more and more of the gradient."
+        )
+    return wrong(
+        "the theoretical window grows by 2 pixels per layer, but does the gradient spread that fast? It adds up "
+        "paths that each shift by -1, 0 or +1 pixel per layer: how far does a sum of L random steps usually go? "
+        "Compare the measured shares above."
+    )
