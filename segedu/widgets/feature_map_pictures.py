@@ -19,6 +19,7 @@ from segedu.analysis.receptive_field import PixelReceptiveField
 
 __all__ = [
     "GRID_CHANNELS",
+    "TINT_DECADES",
     "enlarge",
     "grid_channels",
     "input_with_receptive_field",
@@ -36,6 +37,8 @@ _COLOUR_BAR_WIDTH = 64  # pixels added to the right of a feature map for its col
 _BOX_COLOUR = (255, 225, 25)  # the receptive field's bounding box
 _PROBE_COLOUR = (255, 0, 255)  # the probed pixel
 _OUTSIDE_BRIGHTNESS = 0.35  # input pixels outside the receptive field are dimmed to this
+TINT_DECADES = 2.0
+"""The yellow tint spans this many decades of the gradient below its maximum (log scale)."""
 
 
 @functools.cache
@@ -93,11 +96,11 @@ def _with_colour_bar(picture: np.ndarray, low: float, high: float) -> np.ndarray
     strip[margin : height - margin, 4:16] = _viridis()[np.rint(steps * 255).astype(np.intp)][:, None, :]
     image = Image.fromarray(np.concatenate([picture, strip], axis=1))
     draw = ImageDraw.Draw(image)
-    font = _font(10)
+    font = _font(12)
     left = picture.shape[1] + 19
     for fraction, value in ((0.0, high), (0.5, (low + high) / 2), (1.0, low)):
         top = margin + fraction * (height - 2 * margin) - 5
-        draw.text((left, min(max(top, 0), height - 11)), f"{value:.3g}", fill=(0, 0, 0), font=font)
+        draw.text((left, min(max(top, 0), height - 13)), f"{value:.3g}", fill=(0, 0, 0), font=font)
     return np.asarray(image)
 
 
@@ -206,7 +209,7 @@ def render_class_scores(
         The picture, uint8.
 
     Shape:
-        ``(K,)`` -> ``(18 K + 8, 360, 3)``.
+        ``(K,)`` -> ``(18 K + 8, 420, 3)``.
     """
     from PIL import Image, ImageDraw
 
@@ -215,13 +218,13 @@ def render_class_scores(
     if len(probabilities) != len(class_names):
         raise ValueError(f"need one name per class: {len(probabilities)} scores, {len(class_names)} names")
     row_height, name_width, bar_width = 18, 100, 130
-    image = Image.new("RGB", (360, row_height * len(class_names) + 8), (255, 255, 255))
+    image = Image.new("RGB", (420, row_height * len(class_names) + 8), (255, 255, 255))
     draw = ImageDraw.Draw(image)
-    font = _font(11)
+    font = _font(13)
     best = int(np.argmax(probabilities))
     for index, (probability, name) in enumerate(zip(probabilities, class_names)):
         top = 4 + index * row_height
-        draw.text((4, top + 2), name[:16], fill=(0, 0, 0), font=font)
+        draw.text((4, top + 1), name[:16], fill=(0, 0, 0), font=font)
         length = int(round(float(probability) * bar_width))
         colour = tuple(int(channel) for channel in PALETTE[index % 256])
         draw.rectangle((name_width, top + 2, name_width + bar_width, top + row_height - 3), outline=(200, 200, 200))
@@ -229,7 +232,7 @@ def render_class_scores(
             draw.rectangle((name_width, top + 2, name_width + length, top + row_height - 3), fill=colour)
         tags = [tag for tag, applies in (("predicted", index == best), ("true", index == true_class)) if applies]
         text = f"{float(probability):.3f}  {', '.join(tags)}"
-        draw.text((name_width + bar_width + 6, top + 2), text, fill=(0, 0, 0), font=font)
+        draw.text((name_width + bar_width + 6, top + 1), text, fill=(0, 0, 0), font=font)
     return np.asarray(image)
 
 
@@ -260,9 +263,10 @@ def input_with_receptive_field(
 ) -> np.ndarray:
     """Draw the receptive field of output pixel (row, column) on the enlarged input.
 
-    Pixels outside the field are dimmed, pixels inside are tinted yellow in proportion to the
-    gradient (the strongest influence most), the field's bounding box is drawn in yellow and the
-    pixel itself framed in magenta.
+    Pixels outside the field are dimmed, pixels inside are tinted yellow on a log scale of the
+    gradient (fully at its maximum, not at all :data:`TINT_DECADES` decades below it), the
+    field's bounding box is drawn in yellow and the pixel itself framed in magenta. A linear tint
+    would show only the few strongest pixels, since a trained network's gradient spreads thinly.
 
     Shape:
         image_rgb ``(H, W, 3)`` uint8 -> ``(scale H, scale W, 3)`` uint8.
@@ -272,7 +276,8 @@ def input_with_receptive_field(
     picture[~region] *= _OUTSIDE_BRIGHTNESS
     gradient = field.gradient.numpy()
     if gradient.max() > 0:
-        strength = 0.6 * (gradient / gradient.max())[:, :, None]  # (H, W, 1): strongest influence tinted most
+        decades_below = np.log10(gradient.max()) - np.log10(np.maximum(gradient, gradient.max() * 1e-12))  # (H, W)
+        strength = 0.7 * np.clip(1 - decades_below / TINT_DECADES, 0, 1)[:, :, None]  # (H, W, 1): strongest most
         picture = (1 - strength) * picture + strength * np.asarray(_BOX_COLOUR, dtype=np.float32)
     enlarged = enlarge(np.clip(np.rint(picture), 0, 255).astype(np.uint8), scale)
     if field.box is not None:

@@ -29,20 +29,31 @@ def _expect(check: Callable, answer: object, hint: str, capsys: pytest.CaptureFi
 
 
 def _right_shape() -> tuple[int, int, int]:
-    """The U-Net's own bookkeeping: level i has base * 2**i channels at size / 2**i."""
-    level = int(SHAPE_QUESTION["layer"][-1])
+    """The U-Net's own bookkeeping: Up block k sits at level 4 - k, with base * 2**level channels at size / 2**level."""
+    assert SHAPE_QUESTION["layer"].startswith("up")
+    level = 4 - int(SHAPE_QUESTION["layer"][-1])
     size = SHAPE_QUESTION["input_size"] // 2**level
     return SHAPE_QUESTION["base_channels"] * 2**level, size, size
 
 
 def test_shape_question_matches_a_forward_pass() -> None:
     model = get_model("unet", in_channels=3, num_classes=4, base_channels=16).eval()
-    x = model.inc(torch.zeros(1, 3, 64, 64))
-    for name in ("down1", "down2", "down3", "down4"):  # the Down blocks, top to bottom, by hand
-        x = getattr(model, name)(x)
-        if name == SHAPE_QUESTION["layer"]:
-            break
-    assert tuple(x.shape[1:]) == _right_shape()
+    size = SHAPE_QUESTION["input_size"]
+    with torch.no_grad():
+        skips = [model.inc(torch.zeros(1, 3, size, size))]
+        for name in ("down1", "down2", "down3", "down4"):  # the Down blocks, top to bottom, by hand
+            skips.append(getattr(model, name)(skips[-1]))
+        x = skips.pop()
+        for name in ("up1", "up2", "up3", "up4"):  # the Up blocks, each fusing the matching skip
+            x = getattr(model, name)(x, skips.pop())
+            if name == SHAPE_QUESTION["layer"]:
+                break
+    assert tuple(x.shape[1:]) == _right_shape() == (64, 24, 24)
+
+
+def test_shape_question_is_not_printed_by_the_lesson() -> None:
+    """The lesson prints a base-8 U-Net on 64 x 64 scenes; the question must differ in width and size."""
+    assert SHAPE_QUESTION["base_channels"] != 8 and SHAPE_QUESTION["input_size"] != 64
 
 
 def test_feature_map_shape(capsys: pytest.CaptureFixture[str]) -> None:
@@ -53,8 +64,9 @@ def test_feature_map_shape(capsys: pytest.CaptureFixture[str]) -> None:
     for answer, hint in [
         ((height, width, channels), "channels first"),
         ((channels, 2 * height, 2 * width), "the channels are right"),
+        ((channels * 2, height, width), "the size is right"),
         ((channels // 2, height, width), "the size is right"),
-        ((1, 2, 3), "count the blocks"),
+        ((1, 2, 3), "each Up doubles the size"),
         ((channels, height), "got 2 of them"),
         ("abc", "three integers"),
         (..., "replace the `...`"),
@@ -178,7 +190,7 @@ def test_silencing_prediction(capsys: pytest.CaptureFixture[str]) -> None:
     assert check_silencing_prediction(1, model, images, masks, **circle) is True
     output = capsys.readouterr().out
     assert output.startswith("Correct! silencing channel 1 costs circles 1.000")
-    assert "channel 0, the one that looks" in output
+    assert "channel 0, the one that looks" in output and "0% of that: looking like a class" in output
     assert model.training  # mode restored
     for answer, hint in [
         (0, "largest weight into the circle score"),
@@ -197,3 +209,14 @@ def test_checks_leave_the_global_generator_alone() -> None:
     check_conv_output_shapes(_hooking())
     check_class_iou(_class_iou)
     assert torch.equal(torch.rand(3), expected)
+
+
+def test_looks_versus_needed_follows_the_measured_margin() -> None:
+    from segedu.course.exercises.lesson11 import _looks_versus_needed
+
+    far = _looks_versus_needed("circle", 3, 5, [0.0, 0.0, 0.0, 0.936, 0.0, 0.156], [0.1] * 3 + [0.65, 0.1, 0.83])
+    assert "channel 5" in far and "17% of that" in far and "different things" in far
+    near = _looks_versus_needed("triangle", 7, 1, [0.0, 0.825] + [0.0] * 5 + [0.885], [0.1, 0.75] + [0.1] * 5 + [0.31])
+    assert "93% of that" in near and "near thing" in near and "different things" not in near
+    same = _looks_versus_needed("square", 2, 2, [0.0, 0.0, 0.5], [0.1, 0.1, 0.9])
+    assert "also the channel that looks most like" in same

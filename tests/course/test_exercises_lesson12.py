@@ -1,4 +1,4 @@
-"""Each lesson-11 check accepts right answers and prints a specific hint for wrong ones."""
+"""Each lesson-12 check accepts right answers and prints a specific hint for wrong ones."""
 
 from __future__ import annotations
 
@@ -37,7 +37,8 @@ def test_tamper_check_refuses_an_unknown_outcome(capsys: pytest.CaptureFixture[s
 @pytest.mark.parametrize("answer", [{"b", "c", "e"}, "bce", ["e", "B", "c"]])
 def test_safe_augmentations_right(answer, capsys: pytest.CaptureFixture[str]) -> None:
     assert check_safe_augmentations(answer)
-    assert capsys.readouterr().out.startswith("Correct!")
+    out = capsys.readouterr().out
+    assert out.startswith("Correct!") and "marks 255" in out
 
 
 def test_safe_augmentations_wrong_answers_say_why(capsys: pytest.CaptureFixture[str]) -> None:
@@ -48,6 +49,7 @@ def test_safe_augmentations_wrong_answers_say_why(capsys: pytest.CaptureFixture[
     assert not check_safe_augmentations({"b"})
     out = capsys.readouterr().out
     assert "c is safe" in out and "e is safe" in out
+    assert "marked 255" in out and "never seen at test time" in out  # the fill is named, not hidden
 
 
 @pytest.mark.parametrize("answer", [..., None, {"z"}, 3])

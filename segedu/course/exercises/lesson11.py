@@ -25,8 +25,12 @@ __all__ = [
     "check_silencing_prediction",
 ]
 
-SHAPE_QUESTION = {"model": "unet", "base_channels": 16, "layer": "down3", "input_size": 64}
-"""Exercise 2 asks for the shape of this U-Net block's output for an RGB input of this size."""
+SHAPE_QUESTION = {"model": "unet", "base_channels": 16, "layer": "up2", "input_size": 96}
+"""Exercise 2 asks for the shape of this U-Net block's output for an RGB input of this size.
+
+The lesson prints every layer of a narrower U-Net (base 8) on 64 x 64 scenes, so neither the width nor the
+size of this question appears in it: the learner has to carry the rule, not copy a line.
+"""
 
 
 def _fail(hint: str) -> bool:
@@ -80,12 +84,13 @@ def check_feature_map_shape(answer: Sequence[int]) -> bool:
     if shape == (height, width, channels):
         return _fail("PyTorch orders a feature map (channels, height, width): channels first.")
     if shape[0] == channels:
-        return _fail("the channels are right; each Down block halves the height and the width "
-                     f"(64 -> 32 -> ...), and {question['layer']} is the third one.")
+        return _fail(f"the channels are right; the four Down blocks halve a {size} x {size} input four times, and "
+                     "each Up block doubles the size again: where is the second Up block?")
     if shape[1:] == (height, width):
-        return _fail("the size is right; inc has base_channels = 16 channels and every Down block doubles them.")
-    return _fail("count the blocks: inc keeps 64 x 64 with 16 channels, then each Down halves the size and "
-                 "doubles the channels.")
+        return _fail(f"the size is right; inc has base_channels = {question['base_channels']} channels, every Down "
+                     "block doubles them and every Up block halves them again.")
+    return _fail(f"count the blocks: inc keeps {size} x {size} with {question['base_channels']} channels, each Down "
+                 "halves the size and doubles the channels, each Up doubles the size and halves the channels.")
 
 
 def _shape_cases() -> list[tuple[str, nn.Module, Tensor]]:
@@ -218,6 +223,26 @@ def _class_iou_of_logits(logits: Tensor, masks: Tensor, class_index: int) -> flo
     return float((predicted & truth).sum()) / union if union else float("nan")
 
 
+def _looks_versus_needed(
+    class_name: str, needed: int, most_like: int, lost: Sequence[float], looks_like: Sequence[float]
+) -> str:
+    """What the measured costs say about the channel that looks most like the class, for a right answer.
+
+    The words follow the measured margin: "looking like is not being needed" only where the
+    most class-like channel costs under half of what the needed one costs.
+    """
+    if needed == most_like:
+        return f"it is also the channel that looks most like the {class_name} mask (IoU {looks_like[needed]:.2f})."
+    ratio = lost[most_like] / lost[needed] if lost[needed] > 0 else 1.0
+    compared = (f"channel {most_like}, the one that looks most like the {class_name} mask "
+                f"(IoU {looks_like[most_like]:.2f} against {looks_like[needed]:.2f}), costs {lost[most_like]:.3f}")
+    if ratio < 0.5:
+        return (f"yet {compared}, {ratio:.0%} of that: looking like a class and being needed for it are "
+                "different things.")
+    return (f"{compared}, {ratio:.0%} of that: a near thing, so here looking like the class and being needed "
+            "for it go together, with the weights tipping the balance.")
+
+
 def check_silencing_prediction(
     answer: int, model: nn.Module, images: Tensor, masks: Tensor, *, layer: str = "up4", class_index: int = 3,
     class_name: str = "triangle",
@@ -268,16 +293,11 @@ def check_silencing_prediction(
     needed, most_like = max(range(channels), key=lambda channel: lost[channel]), int(looks_like.argmax())
     cost = f"silencing channel {answer} costs {class_name}s {lost[answer]:.3f} of their {intact:.3f} IoU"
     if answer == needed:
-        if needed == most_like:
-            why = f"it is also the channel that looks most like the {class_name} mask (IoU {looks_like[answer]:.2f})."
-        else:
-            why = (f"yet channel {most_like}, the one that looks most like the {class_name} mask "
-                   f"(IoU {looks_like[most_like]:.2f} against {looks_like[answer]:.2f}), costs only "
-                   f"{lost[most_like]:.3f}: looking like a class and being needed for it are different things.")
+        why = _looks_versus_needed(class_name, answer, most_like, lost, looks_like.tolist())
         return verdict(True, success=f"{cost}, more than any other channel; {why}", hint="")
     if answer == most_like:
         return _fail(f"channel {answer} does look most like the {class_name} mask (IoU {looks_like[answer]:.2f}), "
                      f"but {cost}. A channel can coincide with a class while another channel has a larger "
                      f"weight into its score; which channel has the largest weight into the {class_name} score?")
     return _fail(f"{cost}; another channel costs them more. Look again at the next layer's weights: "
-                 f"which channel pushes pixels most strongly towards {class_name}?")
+                 f"which channel pushes pixels most strongly towards {class_name}s?")

@@ -67,9 +67,12 @@ _WHY = {
          "or 9 is not a digit anyone writes: the scene is no longer plausible and the network would learn "
          "strokes no test scene holds (flips suit shapes, cells or street scenes, not text)",
     "b": "a digit written a little larger or smaller is still the same digit, and the mask is zoomed "
-         "with it (nearest neighbour), so every label stays true",
+         "with it (nearest neighbour), so every label stays true; a zoom out leaves a border that is "
+         "filled with black and marked 255, which the loss skips but no test scene holds, so keep that "
+         "fill thin (the reason the zoom stays within 0.8-1.2)",
     "c": "a gentle warp imitates another hand's strokes; image and mask move together and the digit "
-         "keeps its identity",
+         "keeps its identity; the thin strip it pulls in at the edges (a few % of the pixels) is filled "
+         "with black and marked 255: skipped by the loss, but never seen at test time",
     "d": "rotating by 180 degrees turns a 6 into a 9 (and a 9 into a 6) while its mask still says 6: "
          "the transform changes the class, so the label becomes false",
     "e": "brightness changes no pixel's class; the mask is not touched at all",
@@ -91,9 +94,11 @@ def check_safe_augmentations(answer: Any) -> bool:
     if hint is not None:
         return wrong(hint)
     if letters == _SAFE:
-        return right("zoom, gentle warps and brightness keep a plausible, correctly labelled digit scene; a "
-                     "mirror keeps the labels but makes strokes no one writes (implausible scenes), and a "
-                     "half-turn turns a 6 into a 9 under a mask that still says 6 (a wrong label).")
+        return right("zoom, gentle warps and brightness keep a plausible, correctly labelled digit scene "
+                     "(apart from the thin black border a zoom out or a warp fills in and marks 255, ignored "
+                     "by the loss but never seen at test time: keep it thin); a mirror keeps the labels but "
+                     "makes strokes no one writes (implausible scenes), and a half-turn turns a 6 into a 9 "
+                     "under a mask that still says 6 (a wrong label).")
     misses = [f"{letter} is {'safe' if letter in _SAFE else 'not safe'}: {_WHY[letter]}"
               for letter in sorted(letters ^ _SAFE)]
     return wrong("; ".join(misses) + ".")
