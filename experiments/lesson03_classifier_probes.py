@@ -12,18 +12,23 @@ Both trained networks get the same steps, batches and learning rate (the seed se
 weights and the batch order; the scenes are the same for every seed). Then a linear probe
 (closed-form ridge regression, penalty chosen on a validation split) tries to read the centre of
 a single shape from every layer, on images it was not fitted on; the error is the mean distance
-in pixels. One CPU thread, as in the lesson. The lesson's live run trains the FC head with seed 0 for 400
-steps: a separate run whose cosine schedule brings the learning rate to zero at step 400 (here, at
-step 400 it is still about three quarters of its peak), so it is not this run stopped early, and
-comparing the two does not isolate the effect of training length. Each seed is independent of the others, so seeds can run in separate
-processes (``--seeds 1 --directory DIR``) and their records be merged.
+in pixels. One CPU thread, as in the lesson. Each seed is independent of the others, so seeds can run
+in separate processes (``--seeds 1 --directory DIR``) and their records be merged.
 
-    python -m experiments.lesson03_classifier_probes       # about 3 minutes per seed on one quiet CPU thread
+For the FC networks the record also counts fc1's *silent* units: those whose output (after the ReLU) is zero
+on every probe image, so that they carry nothing a probe could read; for the trained network also with fc1
+put back to its initial weights on the trained stages (the network of ``lesson03_head_control``).
+Each trained network's record keeps its training-loss curve (the mean loss of every 50 steps). The trained
+FC network of seed 0 is also saved as a checkpoint next to the record (``lesson03_fc_seed0.pt``, its SHA-256
+in the record), so that the lesson probes and explores that very network instead of training one live.
+
+    python -m experiments.lesson03_classifier_probes       # about 1 minute per seed on one quiet CPU thread
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 from pathlib import Path
 
 import torch
@@ -38,9 +43,10 @@ from segedu.analysis.probes import (
     presence_targets,
     single_shape_images,
 )
-from segedu.course.experiments import save_experiment
+from segedu.course.experiments import RESULTS_DIR, save_experiment
 from segedu.models import TinyClassifier
 from segedu.models.gap_classifier import GAPClassifier
+from segedu.training.checkpoints import save_checkpoint
 from segedu.training.presence import presence_accuracy, train_presence_classifier
 
 NAME = "lesson03_classifier_probes"
@@ -68,6 +74,8 @@ SETTINGS = {
     "varies_with_seed": "initial weights and batch order (scenes and probe images are the same for every seed)",
 }
 RADIUS_RANGE = (0.2, 0.28)
+CURVE_EVERY = 50  # steps averaged into one point of the stored loss curve
+CHECKPOINT = "lesson03_fc_seed0.pt"  # the trained FC network of seed 0, next to the record
 
 
 def probe_data() -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
@@ -109,6 +117,14 @@ def probe_all(model: torch.nn.Module, images: dict[str, torch.Tensor], centres: 
     }
 
 
+@torch.no_grad()
+def silent_fc1_units(model: torch.nn.Module, images: dict[str, torch.Tensor]) -> int:
+    """How many of fc1's units are zero (after the ReLU) on every probe image of every split."""
+    model.eval()
+    fc1 = torch.cat([classifier_activations(model, batch)["fc1"] for batch in images.values()])  # (N, hidden)
+    return int((fc1 == 0).all(dim=0).sum())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -119,6 +135,7 @@ def main() -> None:
     images, centres = probe_data()
     results: dict[str, dict] = {}
     parameters: dict[str, int] = {}
+    checkpoint_sha256: str | None = None
     with tqdm(total=3 * len(arguments.seeds), desc="models") as bar:
         for seed in arguments.seeds:
             results[str(seed)] = {}
@@ -131,19 +148,35 @@ def main() -> None:
                         batch_size=SETTINGS["batch_size"], lr=SETTINGS["lr"], seed=seed,
                     )
                     record["final_loss"] = round(sum(losses[-50:]) / 50, 4)
+                    record["loss_curve"] = [round(sum(losses[start:start + CURVE_EVERY]) / CURVE_EVERY, 4)
+                                            for start in range(0, len(losses), CURVE_EVERY)]
                 per_class, all_right = presence_accuracy(model, val_images, val_targets)
                 record["val_accuracy"] = [round(value, 4) for value in per_class.tolist()]
                 record["val_all_right"] = round(all_right, 4)
                 record["probe_error"] = probe_all(model, images, centres)
+                if kind != "gap":
+                    record["silent_fc1_units"] = silent_fc1_units(model, images)
+                if kind == "fc":  # fc1 at its initial weights on the trained stages
+                    mixed = copy.deepcopy(model)
+                    mixed.fc1.load_state_dict(build("fc", seed).fc1.state_dict())
+                    record["silent_fc1_units_initial_fc1"] = silent_fc1_units(mixed, images)
+                if kind == "fc" and seed == 0:
+                    directory = arguments.directory or RESULTS_DIR
+                    checkpoint_sha256 = save_checkpoint(model, directory / CHECKPOINT, metadata={
+                        "model": SETTINGS["models"]["fc"], "seed": 0, "steps": SETTINGS["steps"],
+                        "experiment": NAME})
                 results[str(seed)][kind] = record
                 parameters[kind] = count_parameters(model)
                 bar.update()
     settings = {
         **SETTINGS,
+        "loss_curve_every": CURVE_EVERY,
         "parameters": parameters,
         "chance_error": round(chance_error(centres["train"], centres["test"]), 4),
         "val_share_present": [round(value, 4) for value in val_targets.mean(dim=0).tolist()],
     }
+    if checkpoint_sha256 is not None:
+        settings["checkpoint"] = {"file": CHECKPOINT, "sha256": checkpoint_sha256, "network": "fc", "seed": 0}
     save_experiment(NAME, command=f"python -m experiments.{NAME}", settings=settings, seeds=arguments.seeds,
                     results=results, directory=arguments.directory)
 

@@ -94,6 +94,7 @@ def place_shape(
     angle: float = 0.0,
     seed: int = 0,
     channels: int = 3,
+    clutter: bool = True,
 ) -> tuple[Tensor, Tensor]:
     """Draw one shape of the :class:`~segedu.datasets.ShapesScenes` kind exactly at ``center``.
 
@@ -109,6 +110,8 @@ def place_shape(
         angle: Rotation in radians (squares and triangles).
         seed: Chooses the background, the colour and the noise.
         channels: 3 for RGB, 1 for grey.
+        clutter: ShapesScenes' background (gradient and thin lines); ``False`` draws the smooth
+            gradient alone, like :func:`presence_scenes` with ``clutter=False``.
 
     Returns:
         ``image`` (C, H, W) float32 in [0, 1] and ``mask`` (H, W) int64 with ``class_index`` on
@@ -121,7 +124,7 @@ def place_shape(
     radius = 0.13 * size if radius is None else radius
     rng = np.random.default_rng(seed)
     ys, xs = np.mgrid[0:size, 0:size].astype(np.float32) + 0.5  # pixel centres, (H, W) each
-    canvas = _draw_background(rng, ys, xs)  # (H, W, 3)
+    canvas = _draw_background(rng, ys, xs) if clutter else _gradient(rng, ys, xs)  # (H, W, 3)
     color = contrasting_color(rng, canvas.mean(axis=(0, 1)))  # chosen before the position is known
     noise = rng.normal(0.0, 0.03, size=canvas.shape).astype(np.float32)  # (H, W, 3)
     inside = _shape_pixels(class_index, xs - center[1], ys - center[0], radius, angle)  # (H, W) bool

@@ -1,6 +1,7 @@
-"""Move one shape around and watch a classifier: its feature maps follow, its class scores do not.
+"""Move one shape around and watch a classifier's feature maps and class probabilities respond.
 
-Two sliders place a shape (drawn with :func:`segedu.analysis.probes.place_shape` on a fixed background);
+Two sliders place a shape (drawn with :func:`segedu.analysis.probes.place_shape` on a fixed background;
+pass the ``radius`` and ``clutter`` the classifier was trained with, so that it sees inputs like its training's);
 the panel shows the image, the feature map after each of TinyClassifier's three pooling stages
 and the classifier's probability for each class. The maps are either the mean over channels or
 the *change caused by the shape*: the mean absolute difference from the features of the empty
@@ -76,6 +77,8 @@ def shift_explorer(
     center: tuple[int, int] = (32, 32),
     seed: int = 0,
     scale: int = 3,
+    radius: float | None = None,
+    clutter: bool = True,
 ) -> WidgetPanel:
     """Move a shape with two sliders; see TinyClassifier's feature maps and class probabilities.
 
@@ -88,6 +91,9 @@ def shift_explorer(
         center: ``(row, column)`` of the shape at the start.
         seed: Chooses the background and colour (fixed while the shape moves).
         scale: Display enlargement of the input; feature maps are shown at the same size.
+        radius: Radius in pixels of the circle with the shape's area (default: ``place_shape``'s,
+            ``0.13 * image_size``); use one inside the range the classifier was trained on.
+        clutter: Draw the background's thin lines (``False``: the smooth gradient alone).
 
     Returns:
         A panel with controls ``"row"``, ``"column"``, ``"shape"``, ``"view"``, images
@@ -105,6 +111,10 @@ def shift_explorer(
         raise ValueError(f"class_index must be in [1, {model.num_classes}]; got {class_index}")
     if not all(0 <= value < size for value in center):
         raise ValueError(f"center must lie inside the {size}x{size} image; got {center}")
+    if radius is not None and not 0 < radius < size:
+        raise ValueError(f"radius must be in (0, {size}) pixels; got {radius}")
+    draw = functools.partial(place_shape, size=size, radius=radius, seed=seed, channels=model.in_channels,
+                             clutter=clutter)
     model.eval()
     rows = widgets.IntSlider(value=center[0], min=0, max=size - 1, description="row")
     columns = widgets.IntSlider(value=center[1], min=0, max=size - 1, description="column")
@@ -122,12 +132,12 @@ def shift_explorer(
     )
 
     # The same seed gives the same background and colour whatever the shape and its position.
-    empty, _ = place_shape(class_index, _OUTSIDE, size=size, seed=seed, channels=model.in_channels)
+    empty, _ = draw(class_index, _OUTSIDE)
     background = classifier_activations(model, empty[None])  # features of the background alone
 
     def show(change: Any = None) -> None:
         position = (float(rows.value) + 0.5, float(columns.value) + 0.5)  # the centre of the chosen pixel
-        image, _ = place_shape(shapes.value, position, size=size, seed=seed, channels=model.in_channels)
+        image, _ = draw(shapes.value, position)
         activations = classifier_activations(model, image[None])
         views["image"].value = array_to_png(image_to_hwc(image), scale=scale)
         centres = {}

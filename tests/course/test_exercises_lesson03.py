@@ -15,14 +15,6 @@ def _not_implemented(*arguments: object) -> int:
     raise NotImplementedError
 
 
-def _right_receptive_field(layers: list[tuple[int, int]]) -> int:
-    size, jump = 1, 1
-    for kernel_size, stride in layers:
-        size += (kernel_size - 1) * jump
-        jump *= stride
-    return size
-
-
 def _verdict(capsys: pytest.CaptureFixture[str]) -> str:
     return capsys.readouterr().out
 
@@ -42,27 +34,15 @@ def test_size_after_pools(capsys: pytest.CaptureFixture[str]) -> None:
         assert output.startswith("Not yet:") and hint in output
 
 
-def test_receptive_field(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson03.check_receptive_field(_right_receptive_field) is True
-    assert "195" in _verdict(capsys)
-
-    def jump_too_early(layers: list[tuple[int, int]]) -> int:
-        size, jump = 1, 1
-        for kernel_size, stride in layers:
-            jump *= stride
-            size += (kernel_size - 1) * jump
-        return size
-
-    cases = [
-        (lambda layers: 1 + sum(k - 1 for k, _ in layers), "EARLIER strides"),
-        (jump_too_early, "THEN update jump"),
-        (lambda layers: 7, "Trace a small case by hand"),
-        (_not_implemented, "NotImplementedError"),
-    ]
-    for answer, hint in cases:
-        assert lesson03.check_receptive_field(answer) is False
+def test_conv_placement(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson03.check_conv_placement((6, 8)) is True
+    assert "twice as fast" in _verdict(capsys)
+    for answer, hint in (((6, 6), "not give the same field"), ((6, 10), "input pixels apart are they"),
+                         ((5, 8), "widens the window by 2 pixels"), (("6", 8), "pair of whole numbers"),
+                         ((..., ...), "pair of whole numbers")):
+        assert lesson03.check_conv_placement(answer) is False
         output = _verdict(capsys)
-        assert output.startswith("Not yet:") and hint in output
+        assert output.startswith("Not yet:") and hint in output, (answer, output)
 
 
 def _probe_data(count: int, seed: int) -> tuple[dict[str, torch.Tensor], torch.Tensor]:

@@ -65,8 +65,23 @@ def test_probabilities_are_the_models_and_the_view_changes_only_the_maps(model: 
     assert panel.state["shape"] == "circle"
 
 
+def test_radius_and_background_are_drawn_as_asked(model: TinyClassifier) -> None:
+    panel = shift_explorer(model, NAMES, class_index=1, center=(15, 15), seed=2, scale=1, radius=7.5, clutter=False)
+    image, mask = place_shape(1, (15.5, 15.5), size=32, seed=2, radius=7.5, clutter=False)
+    assert np.array_equal(_decode(panel.images["image"].value), (image.permute(1, 2, 0).numpy() * 255).round())
+    with torch.no_grad():
+        expected = torch.sigmoid(model(image[None]))[0].tolist()
+    assert np.allclose(list(panel.state["probabilities"].values()), expected, atol=1e-4)
+    assert abs(int((mask > 0).sum()) - np.pi * 7.5**2) < 0.1 * np.pi * 7.5**2  # about the circle's area
+    default, default_mask = place_shape(1, (15.5, 15.5), size=32, seed=2)
+    assert int((default_mask > 0).sum()) < int((mask > 0).sum()) / 2  # the default radius is 0.13 * 32 px
+    assert not torch.equal(default, image)  # the lines of ShapesScenes' background are gone
+
+
 def test_bad_arguments_are_refused(model: TinyClassifier) -> None:
     with pytest.raises(ValueError, match="name the model's 3 outputs"):
         shift_explorer(model, ("circle", "square"))
     with pytest.raises(ValueError, match="center must lie inside"):
         shift_explorer(model, NAMES, center=(40, 3))
+    with pytest.raises(ValueError, match="radius must be in"):
+        shift_explorer(model, NAMES, center=(16, 16), radius=0.0)

@@ -1,7 +1,7 @@
-"""Checks for lesson 03 (pooling and fully connected layers lose location).
+"""Checks for lesson 03 (pooling and fully connected layers make location coarse).
 
 Each check compares the learner's answer with a measurement on real PyTorch layers: the output
-size of real max-pools, the receptive field of a real layer stack
+size of real max-pools, the receptive fields of two real layer stacks
 (:func:`segedu.analysis.receptive_field.receptive_field_table`), linear probes on shuffled features
 (:func:`segedu.analysis.probes.linear_probe`), the feature count of a real TinyClassifier's stage 3,
 and the nearest redrawing of a pooled mask.
@@ -24,8 +24,8 @@ from segedu.course.exercises._verdict import check_cases, right, wrong
 from segedu.models import TinyClassifier
 
 __all__ = [
+    "check_conv_placement",
     "check_flattened_features",
-    "check_receptive_field",
     "check_shuffled_probe",
     "check_size_after_pools",
     "check_vanishing_pools",
@@ -66,47 +66,55 @@ def _stack(layers: Sequence[tuple[int, int]]) -> nn.Sequential:
     return nn.Sequential(*(nn.Conv2d(1, 1, kernel_size, stride=stride) for kernel_size, stride in layers))
 
 
-_RF_CASES: tuple[tuple[str, tuple[tuple[int, int], ...]], ...] = (
-    ("three 3x3 convs", ((3, 1), (3, 1), (3, 1))),
-    ("conv, conv, 2x2 pool, conv", ((3, 1), (3, 1), (2, 2), (3, 1))),
-    ("TinyClassifier", ((3, 1), (3, 1), (2, 2)) * 3),
-    ("AlexNet's features", ((11, 4), (3, 2), (5, 1), (3, 2), (3, 1), (3, 1), (3, 1), (3, 2))),
-)
+_CONV_BEFORE_POOL = ((3, 1), (3, 1), (2, 2))  # conv 3x3, conv 3x3, pool 2x2: the second conv before the pool
+_CONV_AFTER_POOL = ((3, 1), (2, 2), (3, 1))  # conv 3x3, pool 2x2, conv 3x3: the second conv after it
 
 
-def check_receptive_field(receptive_field: Callable[[list[tuple[int, int]]], int]) -> bool:
-    """``receptive_field(layers)``: receptive field of ``[(kernel_size, stride), ...]``, input first."""
-    names = {layers: name for name, layers in _RF_CASES}
-    return check_cases(
-        receptive_field,
-        [(list(layers),) for _, layers in _RF_CASES],
-        lambda answer, layers: _receptive_field_mistake(answer, names[tuple(layers)], layers),
-        success="AlexNet's last pool sees 195 x 195 input pixels, almost all of a 224 image.",
-        returns="a whole number",
-    )
+def check_conv_placement(answer: tuple[int, int]) -> bool:
+    """``answer = (field of conv-conv-pool, field of conv-pool-conv)``, in input pixels.
 
-
-def _receptive_field_mistake(answer: Any, name: str, layers: Sequence[tuple[int, int]]) -> str | None:
-    expected = receptive_field_table(_stack(layers))[-1].size
-    if answer == expected:
-        return None
-    no_jump = 1 + sum(kernel_size - 1 for kernel_size, _ in layers)
-    late_jump, size_late = 1, 1  # the mistake of updating the jump before using it
-    for kernel_size, stride in layers:
-        late_jump *= stride
-        size_late += (kernel_size - 1) * late_jump
-    if answer == no_jump:
-        return f"for {name} you added (k - 1) per layer; multiply it by the jump, the product of the EARLIER strides."
-    if answer == size_late:
-        return (
-            f"for {name} you multiplied by the layer's own stride too early: "
-            "add (k - 1) * jump, THEN update jump."
+    Both stacks hold two 3x3 convolutions (stride 1) and one 2x2 pool (stride 2); only the place of
+    the second convolution differs. The check measures both fields on real layers with
+    :func:`~segedu.analysis.receptive_field.receptive_field_table`.
+    """
+    before, after = (receptive_field_table(_stack(layers))[-1].size
+                     for layers in (_CONV_BEFORE_POOL, _CONV_AFTER_POOL))
+    if (
+        not isinstance(answer, tuple)
+        or len(answer) != 2
+        or not all(isinstance(value, int) and not isinstance(value, bool) for value in answer)
+    ):
+        return wrong(
+            "give a pair of whole numbers: (field of stack a: conv, conv, pool; field of stack b: conv, pool, conv)."
         )
-    return (
-        f"for {name} you returned {answer!r}, but the real layers see {expected} x {expected} input pixels. "
-        "Trace a small case by hand: how much wider does each layer make the window, and how far apart, "
-        "in input pixels, are the positions of the next layer's input?"
-    )
+    measured = (f"measured on real layers: stack a (conv, conv, pool) sees {before} x {before} input pixels, "
+                f"stack b (conv, pool, conv) {after} x {after}")
+    if answer == (before, after):
+        return right(
+            f"{measured}. Before the pool, neighbouring positions are 1 input pixel apart, so a 3x3 conv adds "
+            f"(3 - 1) x 1 = 2 pixels; after it they are 2 pixels apart (the jump doubled), so the same conv adds "
+            f"(3 - 1) x 2 = 4, and stack b sees {after - before} pixels more. Every convolution after a pool "
+            "widens the field twice as fast: this is why "
+            "VGG's later stages see so much of the image with only 3x3 kernels."
+        )
+    hints = []
+    if answer[0] != before:
+        hints.append(
+            f"for stack a (conv, conv, pool) you said {answer[0]}: each 3x3 conv at full resolution widens "
+            "the window by 2 pixels, and a 2x2 pool by 1 more (it adds (k - 1) x jump, then doubles the jump "
+            "for what comes next)"
+        )
+    if answer[1] != after:
+        hint = f"for stack b (conv, pool, conv) you said {answer[1]}"
+        if answer[1] == before:
+            hint += (": the same three layers in another order do not give the same field. After the pool, how "
+                     "many input pixels apart are two neighbouring positions the last conv reads?")
+        else:
+            hint += (": the conv after the pool reads 3 neighbouring positions of the pooled map; how many "
+                     "input pixels apart are they, and so how much wider does it make the window?")
+        hints.append(hint)
+    text = "; ".join(hints)
+    return wrong(text if text.endswith("?") else text + ".")
 
 
 _SPLITS = ("train", "validation", "test")
