@@ -135,7 +135,7 @@ def _transposed_conv_stepper() -> Any:
     from segedu.analysis.upsampling import bilinear_kernel
     from segedu.widgets.transposed_conv_stepper import transposed_conv_stepper
 
-    small_input = torch.rand(3, 3, generator=torch.Generator().manual_seed(0))  # as in lesson 05
+    small_input = torch.rand(3, 3, generator=torch.Generator().manual_seed(0))  # as in lesson 06
     return transposed_conv_stepper(small_input, bilinear_kernel(3), stride=2)
 
 
@@ -194,6 +194,12 @@ def _augmentation_explorer() -> Any:
                                  scale=3)
 
 
+def _atrous_explorer() -> Any:
+    from segedu.widgets.atrous_explorer import atrous_explorer
+
+    return atrous_explorer((2, 2, 2), max_layers=4, max_rate=8)
+
+
 # (widget, lesson, builder): each built as its lesson builds it, on the shipped checkpoints.
 WIDGET_CASES: tuple[tuple[str, str, Callable[[], Any]], ...] = (
     ("scene_browser", "00", _scene_browser),
@@ -209,6 +215,7 @@ WIDGET_CASES: tuple[tuple[str, str, Callable[[], Any]], ...] = (
     ("model_comparison", "09", _model_comparison),
     ("feature_map_explorer", "10", _feature_map_explorer),
     ("augmentation_explorer", "11", _augmentation_explorer),
+    ("atrous_explorer", "14", _atrous_explorer),
 )
 
 

@@ -8,6 +8,8 @@ new resolution, so the right result is flat grey; whatever pattern the output sh
 - :func:`blur_downsample`: blur with a binomial kernel, then keep every ``factor``-th pixel (the
   anti-aliasing of "blur pooling", Zhang 2019, "Making Convolutional Networks Shift-Invariant
   Again"); :func:`binomial_kernel` is its blur;
+- :func:`max_blur_pool`: max pooling made anti-aliased the same way (Zhang's "MaxBlurPool"): the max
+  of every window at stride 1, then blur, then keep every ``factor``-th pixel;
 - :func:`ideal_downsample`: the reference: remove every frequency above the new Nyquist limit with
   the Fourier transform, then keep every ``factor``-th pixel;
 - :func:`stripes` and :func:`zone_plate`: test patterns (one frequency; all frequencies at once);
@@ -36,6 +38,7 @@ __all__ = [
     "binomial_kernel",
     "blur_downsample",
     "ideal_downsample",
+    "max_blur_pool",
     "stripes",
     "zone_plate",
 ]
@@ -94,6 +97,30 @@ def blur_downsample(x: Tensor, factor: int, *, taps: int | None = None) -> Tenso
     padded = F.pad(x, (before, after, before, after), mode="reflect")  # (B, C, H + k - 1, W + k - 1)
     blurred = F.conv2d(padded, kernel, groups=channels)  # (B, C, H, W)
     return blurred[:, :, ::factor, ::factor]
+
+
+def max_blur_pool(x: Tensor, factor: int = 2, *, taps: int = 3) -> Tensor:
+    """Anti-aliased max pooling: max over ``factor x factor`` windows at stride 1, blur, then subsample.
+
+    Max pooling with stride ``factor`` is two steps, a dense max and a subsampling; Zhang (2019,
+    "Making Convolutional Networks Shift-Invariant Again") keeps the dense max and puts a
+    :func:`binomial_kernel` blur before the subsampling (:func:`blur_downsample`).
+
+    Args:
+        x: Images or feature maps.
+        factor: Pooling window and stride, at least 1.
+        taps: Side of the binomial blur (3 gives ``[1, 2, 1] / 4`` along each axis).
+
+    Returns:
+        The pooled maps; for even ``H`` and ``W`` the same size as ``F.max_pool2d(x, factor)``.
+
+    Shape:
+        ``(B, C, H, W) -> (B, C, ceil((H - factor + 1) / factor), ceil((W - factor + 1) / factor))``.
+    """
+    _check_batch(x)
+    _check_factor(factor)
+    dense_max = F.max_pool2d(x, factor, stride=1)  # (B, C, H - factor + 1, W - factor + 1)
+    return blur_downsample(dense_max, factor, taps=taps)
 
 
 def ideal_downsample(x: Tensor, factor: int) -> Tensor:

@@ -2,7 +2,7 @@
 
 A transposed convolution with stride ``f`` stamps one copy of its kernel per input pixel. If the
 kernel is a 2-D "tent" of side ``2f - f % 2`` (rising linearly to 1 at its centre and falling back),
-the overlapping stamps add up to bilinear interpolation. Lesson 05 builds the same tent from
+the overlapping stamps add up to bilinear interpolation. Lesson 06 builds the same tent from
 scratch in :mod:`segedu.analysis.upsampling`; a test checks that the two agree.
 """
 

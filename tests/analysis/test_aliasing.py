@@ -13,6 +13,7 @@ from segedu.analysis.aliasing import (
     binomial_kernel,
     blur_downsample,
     ideal_downsample,
+    max_blur_pool,
     stripes,
     zone_plate,
 )
@@ -79,3 +80,31 @@ def test_bad_arguments_are_refused() -> None:
         ideal_downsample(torch.ones(1, 1, 4, 4), 0)
     with pytest.raises(ValueError, match="phases must be >= 2"):
         alias_response(lambda x: x, 0.1, phases=1)
+
+
+def test_max_blur_pool_is_dense_max_then_blur_then_sampling() -> None:
+    x = torch.rand(2, 3, 16, 16, generator=torch.Generator().manual_seed(1))
+    dense = F.max_pool2d(x, 2, stride=1)  # (2, 3, 15, 15)
+    padded = F.pad(dense, (1, 1, 1, 1), mode="reflect")
+    row = torch.tensor([1.0, 2.0, 1.0]) / 4
+    kernel = (row[:, None] * row[None, :]).expand(3, 1, 3, 3)
+    expected = F.conv2d(padded, kernel, groups=3)[:, :, ::2, ::2]
+    found = max_blur_pool(x)
+    assert found.shape == F.max_pool2d(x, 2).shape == (2, 3, 8, 8)
+    torch.testing.assert_close(found, expected)
+
+
+def test_max_blur_pool_aliases_less_than_max_pooling_but_keeps_less() -> None:
+    max_pool = lambda picture: F.max_pool2d(picture, 2)  # noqa: E731
+    above = [0.3, 0.35, 0.4, 0.45]  # finer than the new grid's limit of 1/4 cycle per pixel
+    below = [0.1, 0.15, 0.2]
+    alias = lambda method, frequencies: sum(alias_response(method, f) for f in frequencies)  # noqa: E731
+    assert alias(max_blur_pool, above) < 0.7 * alias(max_pool, above)
+    assert alias(max_blur_pool, below) < alias(max_pool, below)
+
+
+def test_max_blur_pool_refuses_bad_input() -> None:
+    with pytest.raises(ValueError, match="factor must be an integer >= 1"):
+        max_blur_pool(torch.zeros(1, 1, 8, 8), 0)
+    with pytest.raises(ValueError, match="4-D floating-point"):
+        max_blur_pool(torch.zeros(8, 8))

@@ -102,7 +102,7 @@ def test_bilinear_kernel_is_a_tent():
 
 @pytest.mark.parametrize("scale", [1, 2, 3, 4, 8, 32])
 def test_from_scratch_weight_equals_the_one_fcn_is_built_with(scale):
-    # Lesson 05 builds the tent here; segedu.models.bilinear keeps its own copy so models import no analysis.
+    # Lesson 06 builds the tent here; segedu.models.bilinear keeps its own copy so models import no analysis.
     for channels in (1, 3):
         torch.testing.assert_close(
             bilinear_upsample_weight(channels, scale), models_bilinear_weight(channels, scale), rtol=0, atol=0

@@ -6,7 +6,6 @@ import pytest
 import torch
 
 from segedu.course.exercises import lesson05
-from segedu.analysis.upsampling import bed_of_nails, nearest_upsample
 
 
 def _transposed_size(size: int, kernel_size: int, stride: int, padding: int, output_padding: int) -> int:
@@ -50,113 +49,70 @@ def test_wrong_aliased_period_gets_a_hint_without_the_answer(
     assert "20" not in out  # the hint explains, it does not give the value
 
 
-def test_output_size_formula_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson05.check_transposed_output_size(_transposed_size) is True
-    assert capsys.readouterr().out.startswith("Correct!")
-
-
-@pytest.mark.parametrize(
-    ("answer", "hint"),
-    [
-        (lambda n, k, s, p, o: (n - 1) * s + k, "ignores padding and output_padding"),
-        (lambda n, k, s, p, o: (n - 1) * s + k + o, "ignores padding."),
-        (lambda n, k, s, p, o: (n - 1) * s - 2 * p + k, "ignores output_padding"),
-        (lambda n, k, s, p, o: (n - 1) * s + 2 * p + k + o, "smaller, not larger"),
-        (lambda n, k, s, p, o: (n - 1) * s - p + k + o, "both ends"),
-        (lambda n, k, s, p, o: (n + 2 * p - k) // s + 1, "ordinary convolution"),
-        (lambda n, k, s, p, o: n * s, "PyTorch gives"),
-        (_not_written, "NotImplementedError"),
-    ],
-)
-def test_wrong_output_size_gets_a_hint(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson05.check_transposed_output_size(answer) is False
-    out = capsys.readouterr().out
-    assert out.startswith("Not yet:") and hint in out
-    assert "- 2 * padding" not in out  # the formula is not handed over
-
-
-def test_bed_of_nails_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
-    def sliced(x: torch.Tensor, scale: int) -> torch.Tensor:
-        out = torch.zeros(*x.shape[:2], x.shape[2] * scale, x.shape[3] * scale)
-        out[..., ::scale, ::scale] = x
-        return out
-
-    assert lesson05.check_bed_of_nails(sliced) is True
-    assert lesson05.check_bed_of_nails(bed_of_nails) is True
+def test_equivariant_shift_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson05.check_equivariant_shift(4) is True
+    assert lesson05.check_equivariant_shift(8, pool_strides=(2, 2, 2)) is True
     assert capsys.readouterr().out.count("Correct!") == 2
 
 
-def _centred_nails(x: torch.Tensor, scale: int) -> torch.Tensor:
-    out = torch.zeros(*x.shape[:2], x.shape[2] * scale, x.shape[3] * scale)
-    out[..., scale // 2 :: scale, scale // 2 :: scale] = x
-    return out
-
-
-def _doubled_nails(x: torch.Tensor, scale: int) -> torch.Tensor:
-    return 2 * bed_of_nails(x, scale)
-
-
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [
-        (nearest_upsample, "nearest upsampling"),
-        (_centred_nails, "top-left corner"),
-        (lambda x, scale: torch.flip(bed_of_nails(x, scale), dims=(-1,)), "Compare your output"),
-        (_doubled_nails, "wrong values"),
-        (lambda x, scale: x, "should have shape"),
-        (lambda x, scale: x.numpy(), "return a tensor"),
-        (_not_written, "NotImplementedError"),
-    ],
-)
-def test_wrong_bed_of_nails_gets_a_hint(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson05.check_bed_of_nails(answer) is False
-    out = capsys.readouterr().out
-    assert out.startswith("Not yet:") and hint in out
-
-
-@pytest.mark.parametrize(("kernel_size", "padding"), [(2, 0), (4, 1), (6, 2)])
-def test_doubling_layers_are_accepted(
-    kernel_size: int, padding: int, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert lesson05.check_doubling_layer(kernel_size, padding) is True
-    layer = torch.nn.ConvTranspose2d(1, 1, kernel_size, stride=2, padding=padding)
-    assert layer(torch.zeros(1, 1, 7, 7)).shape[-1] == 14  # the check's claim, verified directly
-    assert "Correct!" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize(
-    ("settings", "hint"),
-    [
-        ((3, 1, 1), "overlap unevenly"),  # doubles, but checkerboard-prone
-        ((3, 1, 0), "becomes 1, not 2"),
-        ((4, 0, 0), "not 2"),
-        ((2, 0, 2), "PyTorch refuses"),
-        ((..., ..., ...), "whole numbers"),
-    ],
-)
-def test_wrong_doubling_layers_get_a_hint(settings, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson05.check_doubling_layer(*settings) is False
-    out = capsys.readouterr().out
-    assert out.startswith("Not yet:") and hint in out
-    assert "multiple" not in out  # the rule is for the learner to find (exercise 4)
-
-
-def test_flat_kernel_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson05.check_flat_kernel([[1.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 0.0]]) is True
-    assert lesson05.check_flat_kernel(torch.tensor([[0.0, 0.0, 0.0], [0.5, 1.0, 0.5], [0.5, 1.0, 0.5]])) is True
-    assert "Correct" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize(
-    ("answer", "hint"),
-    [
+        (1, "section 4 measured"),
+        (2, "Follow the shift through both pools"),
+        (8, "not the smallest"),
+        (3, "whole number of output pixels"),
+        (0, "positive shift"),
+        (2.5, "whole number of pixels"),
         (..., "replace the `...`"),
-        (torch.ones(2, 2), "must be 3x3"),
-        (torch.tensor([[0.25, 0.5, 0.25], [0.5, 1.0, 0.5], [0.25, 0.5, 0.25]]), "tent of section 7"),
-        (torch.ones(3, 3), "different total weights"),
-        ([[0.5, 0.5, 0.0], [0.5, 0.5, 0.0], [0.0, 0.0, 0.0]], "instead of 1"),
     ],
 )
-def test_wrong_flat_kernel_gets_a_hint(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson05.check_flat_kernel(answer) is False
+def test_wrong_equivariant_shift_gets_a_hint(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson05.check_equivariant_shift(answer) is False
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and hint in out
+    assert "4 pixels" not in out and "multiples of 4" not in out  # the hint does not give the value
+
+
+def test_equivariant_shift_matches_a_real_encoder() -> None:
+    # The checker's rule, verified: a conv-pool-conv-pool encoder moves exactly under shifts of 4 and 8 pixels,
+    # and under shifts of 1, 2 and 3 its output is not the old output moved by any whole number of pixels.
+    torch.manual_seed(0)
+    encoder = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.MaxPool2d(2), torch.nn.Conv2d(4, 4, 3, padding=1),
+        torch.nn.MaxPool2d(2),
+    )
+    x = torch.rand(1, 1, 32, 48)
+    with torch.no_grad():
+        base = encoder(x[..., :32])  # (1, 4, 8, 8)
+        shifted = {shift: encoder(x[..., shift : shift + 32]) for shift in range(1, 9)}
+    inner = lambda output, moved: output[..., 1:-3] if moved == 0 else output[..., 1 + moved : -3 + moved]  # noqa: E731
+    for shift in (4, 8):
+        torch.testing.assert_close(shifted[shift][..., 1:-3], inner(base, shift // 4))
+    for shift in (1, 2, 3):
+        assert not any(torch.allclose(shifted[shift][..., 1:-3], inner(base, moved)) for moved in (0, 1))
+
+
+@pytest.mark.parametrize(
+    ("measured", "letter"),
+    [
+        ({"shift change": 0.8, "detail kept": 0.85}, "b"),
+        ({"shift change": 0.8, "detail kept": 1.1}, "a"),
+        ({"shift change": 1.2, "detail kept": 0.9}, "d"),
+    ],
+)
+def test_blur_size_prediction_follows_the_measurement(measured, letter: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson05.check_blur_size_prediction(letter, measured) is True
+    assert capsys.readouterr().out.startswith("Correct! measured")
+    wrong_letter = "c" if letter != "c" else "a"
+    assert lesson05.check_blur_size_prediction(wrong_letter, measured) is False
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet: you predicted") and "trade-off" in out
+
+
+@pytest.mark.parametrize(("prediction", "hint"), [(..., "record your prediction first"), ("z", "must be one of")])
+def test_unrecorded_blur_prediction_gets_a_hint(prediction, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson05.check_blur_size_prediction(prediction, {"shift change": 0.8, "detail kept": 0.8}) is False
     assert hint in capsys.readouterr().out
+    assert lesson05.check_blur_size_prediction("b", {"shift change": 0.8}) is False
+    assert "pass the measured ratios" in capsys.readouterr().out

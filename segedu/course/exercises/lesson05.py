@@ -1,27 +1,22 @@
-"""Checks for the exercises of lesson 05 (downsampling and upsampling).
+"""Checks for the exercises of lesson 05 (downsampling).
 
 Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Any
 
 import math
 
-import torch
-import torch.nn.functional as F
-
-from segedu.analysis.upsampling import bed_of_nails, checkerboard_pattern, nearest_upsample
-from segedu.course.exercises._verdict import call_answer, check_cases, right, wrong
+from segedu.course.exercises._verdict import choice_hint, right, wrong
 
 __all__ = [
+    "BLUR_EFFECTS",
     "check_aliased_period",
-    "check_bed_of_nails",
-    "check_doubling_layer",
-    "check_flat_kernel",
-    "check_transposed_output_size",
+    "check_blur_size_prediction",
+    "check_equivariant_shift",
 ]
 
 
@@ -81,225 +76,91 @@ def check_aliased_period(answer: Any, *, period: int = 5, step: int = 4) -> bool
     return wrong(walk[0].upper() + walk[1:])
 
 
-def _torch_output_size(size: int, kernel_size: int, stride: int, padding: int, output_padding: int) -> int:
-    """The output side PyTorch's transposed convolution really produces."""
-    weight = torch.zeros(1, 1, kernel_size, kernel_size)
-    output = F.conv_transpose2d(
-        torch.zeros(1, 1, size, size), weight, stride=stride, padding=padding, output_padding=output_padding
-    )
-    return output.shape[-1]
+# --- 2 · the smallest shift that moves an encoder's output exactly --------------------------------
 
 
-# Cases where the output has at least one pixel: (size, kernel_size, stride, padding, output_padding).
-# PyTorch allows output_padding only below the stride.
-_SIZE_CASES = [
-    (size, kernel_size, stride, padding, output_padding)
-    for size in (1, 3, 4, 7)
-    for kernel_size in (1, 2, 3, 4, 5)
-    for stride in (1, 2, 3)
-    for padding in (0, 1, 2)
-    for output_padding in range(stride)
-    if (size - 1) * stride + kernel_size - 2 * padding + output_padding >= 1
-]
+def check_equivariant_shift(answer: Any, *, pool_strides: tuple[int, ...] = (2, 2)) -> bool:
+    """Check the smallest input shift after which an encoder's output is exactly its old output, shifted.
 
-
-_MEASURE = (
-    "run F.conv_transpose2d on a zero image with the other settings fixed and this one at 0, 1 and 2 "
-    "(output_padding must stay below the stride, so use stride 3), and see how the output side changes."
-)
-
-# Formulas learners often write, each with the hint it deserves; the hints explain, they do not give the formula.
-_KNOWN_SIZE_MISTAKES: list[tuple[Callable[[int, int, int, int, int], int], str]] = [
-    (
-        lambda size, kernel_size, stride, padding, output_padding: (size - 1) * stride + kernel_size,
-        f"your function ignores padding and output_padding: {_MEASURE}",
-    ),
-    (
-        lambda size, kernel_size, stride, padding, output_padding: (size - 1) * stride + kernel_size + output_padding,
-        f"your function ignores padding. In a transposed convolution padding does not add rows: {_MEASURE}",
-    ),
-    (
-        lambda size, kernel_size, stride, padding, output_padding: (size - 1) * stride - 2 * padding + kernel_size,
-        f"your function ignores output_padding: {_MEASURE}",
-    ),
-    (
-        lambda size, kernel_size, stride, padding, output_padding: (
-            (size - 1) * stride + 2 * padding + kernel_size + output_padding
-        ),
-        f"padding makes a transposed convolution's output smaller, not larger: {_MEASURE}",
-    ),
-    (
-        lambda size, kernel_size, stride, padding, output_padding: (
-            (size - 1) * stride - padding + kernel_size + output_padding
-        ),
-        f"padding changes the side, but not by `padding`: it acts at both ends of the side ({_MEASURE})",
-    ),
-    (
-        lambda size, kernel_size, stride, padding, output_padding: (size + 2 * padding - kernel_size) // stride + 1,
-        "that is the size formula of an ordinary convolution, which shrinks; the transposed one goes the "
-        "other way: stamps land `stride` apart and each is `kernel_size` wide.",
-    ),
-]
-
-
-def check_transposed_output_size(function: Callable[[int, int, int, int, int], int]) -> bool:
-    """Check ``function(size, kernel_size, stride, padding, output_padding)`` against PyTorch's output sizes.
-
-    A function that agrees everywhere with a common wrong formula (padding ignored, an ordinary
-    convolution's formula, ...) gets that mistake's hint; any other wrong function gets the first
-    case where it differs from PyTorch.
-    """
-    answers = []
-    for case in _SIZE_CASES:
-        found, problem = call_answer(function, *case)
-        if problem is not None:
-            break  # check_cases reports it
-        answers.append(found)
-    else:
-        for formula, hint in _KNOWN_SIZE_MISTAKES:
-            if answers != [_torch_output_size(*case) for case in _SIZE_CASES] and all(
-                found == formula(*case) for found, case in zip(answers, _SIZE_CASES)
-            ):
-                return wrong(hint)
-    return check_cases(
-        function,
-        _SIZE_CASES,
-        _output_size_mistake,
-        success=(
-            "output = (size - 1) * stride - 2 * padding + kernel_size + output_padding, as PyTorch computes it."
-        ),
-        returns="a whole number",
-    )
-
-
-def _output_size_mistake(
-    found: Any, size: int, kernel_size: int, stride: int, padding: int, output_padding: int
-) -> str | None:
-    expected = _torch_output_size(size, kernel_size, stride, padding, output_padding)
-    if found == expected:
-        return None
-    case = (
-        f"size={size}, kernel_size={kernel_size}, stride={stride}, padding={padding}, "
-        f"output_padding={output_padding}"
-    )
-    return f"for {case} PyTorch gives {expected}, your function gives {found!r}."
-
-
-def check_bed_of_nails(function: Callable[[torch.Tensor, int], Any]) -> bool:
-    """Check ``function(x, scale)`` against :func:`segedu.analysis.upsampling.bed_of_nails`."""
-    generator = torch.Generator().manual_seed(5)
-    shapes_and_scales = (((1, 1, 3, 3), 2), ((2, 3, 4, 5), 3), ((1, 2, 2, 3), 1))
-    cases = [(torch.rand(*shape, generator=generator) + 0.5, scale) for shape, scale in shapes_and_scales]  # no zeros
-    return check_cases(
-        function,
-        cases,
-        _bed_of_nails_mistake,
-        success="every pixel is a nail at the top-left of a block of zeros.",
-        returns="a tensor",
-    )
-
-
-def _bed_of_nails_mistake(found: Any, x: torch.Tensor, scale: int) -> str | None:
-    expected = bed_of_nails(x, scale)
-    if not isinstance(found, torch.Tensor):
-        return f"return a tensor; got {type(found).__name__}."
-    if found.shape != expected.shape:
-        return (
-            f"for x of shape {tuple(x.shape)} and scale={scale} the result should have shape "
-            f"{tuple(expected.shape)} (B, C, H * scale, W * scale); got {tuple(found.shape)}."
-        )
-    if torch.allclose(found, expected):
-        return None
-    if torch.allclose(found, nearest_upsample(x, scale)):
-        return "that is nearest upsampling: a bed of nails keeps one pixel per block, the rest zero."
-    if torch.equal((found != 0), (expected != 0)):
-        return "the nails are in the right places but hold wrong values: copy x there unchanged."
-    return (
-        "the nails are not where bed_of_nails puts them: each belongs at the top-left corner of its "
-        "scale x scale block, with zeros everywhere else. Compare your output with bed_of_nails on a "
-        "small x to see which pixels differ."
-    )
-
-
-def _even_overlap(kernel_size: int, stride: int) -> bool:
-    counts = checkerboard_pattern(kernel_size, stride, 12)  # (H_out, W_out)
-    inner = counts[kernel_size:-kernel_size, kernel_size:-kernel_size]
-    return bool((inner == inner[0, 0]).all())
-
-
-def check_doubling_layer(kernel_size: int, padding: int, output_padding: int = 0) -> bool:
-    """Check a stride-2 transposed convolution that exactly doubles every size, checkerboard-free.
-
-    The layer is ``nn.ConvTranspose2d(..., kernel_size, stride=2, padding, output_padding)``.
-    """
-    values = (kernel_size, padding, output_padding)
-    if not all(isinstance(value, int) and not isinstance(value, bool) for value in values):
-        return wrong("set kernel_size, padding and output_padding to whole numbers.")
-    for size in (1, 2, 5, 8, 13):
-        try:
-            found = F.conv_transpose2d(
-                torch.zeros(1, 1, size, size),
-                torch.zeros(1, 1, kernel_size, kernel_size),
-                stride=2,
-                padding=padding,
-                output_padding=output_padding,
-            ).shape[-1]
-        except RuntimeError as error:
-            message = str(error).splitlines()[0]
-            return wrong(f"PyTorch refuses these settings: {message}")
-        if found != 2 * size:
-            return wrong(
-                f"an input of side {size} becomes {found}, not {2 * size}: solve "
-                "(size - 1) * 2 - 2 * padding + kernel_size + output_padding = 2 * size."
-            )
-    if not _even_overlap(kernel_size, 2):
-        return wrong(
-            f"the size doubles, but with kernel size {kernel_size} and stride 2 the stamps overlap unevenly "
-            "(section 7), which invites checkerboard artefacts; choose a kernel size whose stamps overlap "
-            "evenly, then solve for padding and output_padding."
-        )
-    return right(
-        f"kernel_size={kernel_size}, padding={padding}, output_padding={output_padding} "
-        "doubles every size, and the stamps overlap evenly."
-    )
-
-
-def check_flat_kernel(kernel: Any, *, stride: int = 2) -> bool:
-    """Check a 3x3 kernel that, stamped with ``stride`` 2, keeps a flat image of ones flat at 1.
-
-    The kernel must differ from the tent ``bilinear_kernel(3)`` that section 7 showed.
+    The encoder is 3x3 convolutions (stride 1, padding 1), each followed by a max pool whose stride
+    is one of ``pool_strides``; the comparison leaves out the border.
 
     Args:
-        kernel: The learner's kernel, anything ``torch.as_tensor`` turns into a ``(3, 3)`` tensor.
-        stride: Stride of the transposed convolution.
+        answer: The learner's shift, in input pixels.
+        pool_strides: Strides of the encoder's pooling layers.
     """
-    if kernel is None or kernel is ...:
-        return wrong("replace the `...` with a 3x3 tensor of kernel weights.")
-    try:
-        weights = torch.as_tensor(kernel, dtype=torch.float64)
-    except (TypeError, ValueError, RuntimeError):
-        return wrong("give the kernel as a 3x3 tensor (or a list of three rows of three numbers).")
-    if weights.shape != (3, 3):
-        return wrong(f"the kernel must be 3x3; yours has shape {tuple(weights.shape)}.")
-    if not torch.isfinite(weights).all():
-        return wrong("the kernel has a NaN or an infinite weight.")
-    tent = torch.tensor([0.5, 1.0, 0.5], dtype=torch.float64)
-    if torch.allclose(weights, tent[:, None] * tent[None, :], atol=1e-6):
-        return wrong("that is the tent of section 7; find a different kernel that is flat too.")
-    flat = torch.ones(1, 1, 8, 8, dtype=torch.float64)
-    output = F.conv_transpose2d(flat, weights[None, None], stride=stride)[0, 0]  # (17, 17)
-    interior = output[2:-2, 2:-2]  # every pixel here is reached by all the stamps it can get
-    if torch.allclose(interior, torch.ones_like(interior), atol=1e-5):
+    if answer is None or answer is ...:
+        return wrong("replace the `...` with a shift, a whole number of input pixels.")
+    if isinstance(answer, bool) or not isinstance(answer, (int, float)) or answer != int(answer):
+        return wrong(f"a shift of the input is a whole number of pixels; got {answer!r}.")
+    answer = int(answer)
+    total = math.prod(pool_strides)
+    if answer == total:
         return right(
-            "every stride phase receives a total weight of 1, so a flat image stays flat at 1 "
-            "although the stamps overlap unevenly."
+            f"{total} pixels: after the pools each output pixel stands for {total} input pixels. Convolutions "
+            "move with any shift, but a pooled grid can only move by whole pixels of its own, so only "
+            f"shifts by multiples of {total} input pixels move the output exactly."
         )
-    values = sorted({round(value, 3) for value in interior.flatten().tolist()})
-    if interior.max() - interior.min() < 1e-5:
+    if answer <= 0:
+        return wrong("the question asks for a positive shift: a shift of 0 leaves everything unchanged trivially.")
+    if answer % total == 0:
+        return wrong(f"{answer} pixels works, but it is not the smallest shift that does. Try smaller ones.")
+    if answer == 1:
         return wrong(
-            f"the output is flat, but at {values[0]} instead of 1: scale the kernel so that each phase's weights sum to 1."
+            "a one-pixel shift is what section 4 measured: the pooled features change in ways that are no shift "
+            "at all. Ask what one pixel of the output stands for in input pixels."
+        )
+    if answer in pool_strides:
+        return wrong(
+            f"{answer} pixels moves the map after the first pool by exactly one of its pixels, but the next pool "
+            "sees that as a shift of part of one of *its* pixels. Follow the shift through both pools."
         )
     return wrong(
-        f"the flat image comes out with values {values[:6]}: output pixels in different stride phases receive "
-        "different total weights. Add up the weights that land on each of the four phases."
+        "the output moves exactly only if the shift is a whole number of output pixels. How many input pixels "
+        "does one output pixel stand for after both pools?"
     )
+
+
+# --- 3 · predict what a bigger blur does ----------------------------------------------------------
+
+BLUR_EFFECTS: dict[str, str] = {
+    "a": "the one-pixel shift changes the output less, and the output keeps more detail",
+    "b": "the one-pixel shift changes the output less, but the output keeps less detail",
+    "c": "the one-pixel shift changes the output more, and the output keeps more detail",
+    "d": "the one-pixel shift changes the output more, but the output keeps less detail",
+}
+
+
+def _blur_effect(shift_change_ratio: float, detail_kept_ratio: float) -> str:
+    less_change, more_detail = shift_change_ratio < 1, detail_kept_ratio > 1
+    return {(True, True): "a", (True, False): "b", (False, True): "c", (False, False): "d"}[less_change, more_detail]
+
+
+def check_blur_size_prediction(prediction: Any, measured: Mapping[str, float]) -> bool:
+    """Compare a recorded prediction of what a 5-tap blur does to max-blur pooling with the measurement.
+
+    Args:
+        prediction: One of the letters of :data:`BLUR_EFFECTS`, recorded before ``measured`` was printed.
+        measured: ``"shift change"`` and ``"detail kept"``: each measured with the 5-tap blur divided by
+            the same measure with the 3-tap blur.
+    """
+    hint = choice_hint(prediction, BLUR_EFFECTS)
+    if hint is not None:
+        return wrong(hint)
+    names = ("shift change", "detail kept")
+    if any(name not in measured or not float(measured[name]) > 0 for name in names):
+        return wrong(f"pass the measured ratios, a dict with the keys {names[0]!r} and {names[1]!r}.")
+    change, detail = float(measured["shift change"]), float(measured["detail kept"])
+    found = _blur_effect(change, detail)
+    report = (
+        f"measured: the shift change became {change:.2f} times, the detail kept {detail:.2f} times what it was "
+        f"with 3 taps, so {BLUR_EFFECTS[found]}."
+    )
+    why = (
+        " A wider blur removes more of the fine frequencies before subsampling: fewer of them can fold into "
+        "aliases that move with the shift, but the fine detail the coarse grid could have shown goes too. "
+        "Blur size is a trade-off, not a free win."
+    )
+    if prediction == found:
+        return right(report + why)
+    return wrong(f"you predicted that {BLUR_EFFECTS[prediction]}; {report}{why}")

@@ -1,0 +1,335 @@
+"""Checks for the exercises of lesson 06 (upsampling).
+
+Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from segedu.analysis.upsampling import bed_of_nails, checkerboard_pattern, nearest_upsample
+from segedu.course.exercises._verdict import call_answer, check_cases, read_letters, right, wrong
+
+__all__ = [
+    "CHECKERBOARD_LAYERS",
+    "check_bed_of_nails",
+    "check_checkerboard_layers",
+    "check_conv_matrix_shape_prediction",
+    "check_doubling_layer",
+    "check_flat_kernel",
+    "check_transposed_output_size",
+]
+
+
+def _torch_output_size(size: int, kernel_size: int, stride: int, padding: int, output_padding: int) -> int:
+    """The output side PyTorch's transposed convolution really produces."""
+    weight = torch.zeros(1, 1, kernel_size, kernel_size)
+    output = F.conv_transpose2d(
+        torch.zeros(1, 1, size, size), weight, stride=stride, padding=padding, output_padding=output_padding
+    )
+    return output.shape[-1]
+
+
+# Cases where the output has at least one pixel: (size, kernel_size, stride, padding, output_padding).
+# PyTorch allows output_padding only below the stride.
+_SIZE_CASES = [
+    (size, kernel_size, stride, padding, output_padding)
+    for size in (1, 3, 4, 7)
+    for kernel_size in (1, 2, 3, 4, 5)
+    for stride in (1, 2, 3)
+    for padding in (0, 1, 2)
+    for output_padding in range(stride)
+    if (size - 1) * stride + kernel_size - 2 * padding + output_padding >= 1
+]
+
+
+_MEASURE = (
+    "run F.conv_transpose2d on a zero image with the other settings fixed and this one at 0, 1 and 2 "
+    "(output_padding must stay below the stride, so use stride 3), and see how the output side changes."
+)
+
+# Formulas learners often write, each with the hint it deserves; the hints explain, they do not give the formula.
+_KNOWN_SIZE_MISTAKES: list[tuple[Callable[[int, int, int, int, int], int], str]] = [
+    (
+        lambda size, kernel_size, stride, padding, output_padding: (size - 1) * stride + kernel_size,
+        f"your function ignores padding and output_padding: {_MEASURE}",
+    ),
+    (
+        lambda size, kernel_size, stride, padding, output_padding: (size - 1) * stride + kernel_size + output_padding,
+        f"your function ignores padding. In a transposed convolution padding does not add rows: {_MEASURE}",
+    ),
+    (
+        lambda size, kernel_size, stride, padding, output_padding: (size - 1) * stride - 2 * padding + kernel_size,
+        f"your function ignores output_padding: {_MEASURE}",
+    ),
+    (
+        lambda size, kernel_size, stride, padding, output_padding: (
+            (size - 1) * stride + 2 * padding + kernel_size + output_padding
+        ),
+        f"padding makes a transposed convolution's output smaller, not larger: {_MEASURE}",
+    ),
+    (
+        lambda size, kernel_size, stride, padding, output_padding: (
+            (size - 1) * stride - padding + kernel_size + output_padding
+        ),
+        f"padding changes the side, but not by `padding`: it acts at both ends of the side ({_MEASURE})",
+    ),
+    (
+        lambda size, kernel_size, stride, padding, output_padding: (size + 2 * padding - kernel_size) // stride + 1,
+        "that is the size formula of an ordinary convolution, which shrinks; the transposed one goes the "
+        "other way: stamps land `stride` apart and each is `kernel_size` wide.",
+    ),
+]
+
+
+def check_transposed_output_size(function: Callable[[int, int, int, int, int], int]) -> bool:
+    """Check ``function(size, kernel_size, stride, padding, output_padding)`` against PyTorch's output sizes.
+
+    A function that agrees everywhere with a common wrong formula (padding ignored, an ordinary
+    convolution's formula, ...) gets that mistake's hint; any other wrong function gets the first
+    case where it differs from PyTorch.
+    """
+    answers = []
+    for case in _SIZE_CASES:
+        found, problem = call_answer(function, *case)
+        if problem is not None:
+            break  # check_cases reports it
+        answers.append(found)
+    else:
+        for formula, hint in _KNOWN_SIZE_MISTAKES:
+            if answers != [_torch_output_size(*case) for case in _SIZE_CASES] and all(
+                found == formula(*case) for found, case in zip(answers, _SIZE_CASES)
+            ):
+                return wrong(hint)
+    return check_cases(
+        function,
+        _SIZE_CASES,
+        _output_size_mistake,
+        success=(
+            "output = (size - 1) * stride - 2 * padding + kernel_size + output_padding, as PyTorch computes it."
+        ),
+        returns="a whole number",
+    )
+
+
+def _output_size_mistake(
+    found: Any, size: int, kernel_size: int, stride: int, padding: int, output_padding: int
+) -> str | None:
+    expected = _torch_output_size(size, kernel_size, stride, padding, output_padding)
+    if found == expected:
+        return None
+    case = (
+        f"size={size}, kernel_size={kernel_size}, stride={stride}, padding={padding}, "
+        f"output_padding={output_padding}"
+    )
+    return f"for {case} PyTorch gives {expected}, your function gives {found!r}."
+
+
+def check_bed_of_nails(function: Callable[[torch.Tensor, int], Any]) -> bool:
+    """Check ``function(x, scale)`` against :func:`segedu.analysis.upsampling.bed_of_nails`."""
+    generator = torch.Generator().manual_seed(5)
+    shapes_and_scales = (((1, 1, 3, 3), 2), ((2, 3, 4, 5), 3), ((1, 2, 2, 3), 1))
+    cases = [(torch.rand(*shape, generator=generator) + 0.5, scale) for shape, scale in shapes_and_scales]  # no zeros
+    return check_cases(
+        function,
+        cases,
+        _bed_of_nails_mistake,
+        success="every pixel is a nail at the top-left of a block of zeros.",
+        returns="a tensor",
+    )
+
+
+def _bed_of_nails_mistake(found: Any, x: torch.Tensor, scale: int) -> str | None:
+    expected = bed_of_nails(x, scale)
+    if not isinstance(found, torch.Tensor):
+        return f"return a tensor; got {type(found).__name__}."
+    if found.shape != expected.shape:
+        return (
+            f"for x of shape {tuple(x.shape)} and scale={scale} the result should have shape "
+            f"{tuple(expected.shape)} (B, C, H * scale, W * scale); got {tuple(found.shape)}."
+        )
+    if torch.allclose(found, expected):
+        return None
+    if torch.allclose(found, nearest_upsample(x, scale)):
+        return "that is nearest upsampling: a bed of nails keeps one pixel per block, the rest zero."
+    if torch.equal((found != 0), (expected != 0)):
+        return "the nails are in the right places but hold wrong values: copy x there unchanged."
+    return (
+        "the nails are not where bed_of_nails puts them: each belongs at the top-left corner of its "
+        "scale x scale block, with zeros everywhere else. Compare your output with bed_of_nails on a "
+        "small x to see which pixels differ."
+    )
+
+
+def _even_overlap(kernel_size: int, stride: int) -> bool:
+    counts = checkerboard_pattern(kernel_size, stride, 12)  # (H_out, W_out)
+    inner = counts[kernel_size:-kernel_size, kernel_size:-kernel_size]
+    return bool((inner == inner[0, 0]).all())
+
+
+def check_doubling_layer(kernel_size: int, padding: int, output_padding: int = 0) -> bool:
+    """Check a stride-2 transposed convolution that exactly doubles every size, checkerboard-free.
+
+    The layer is ``nn.ConvTranspose2d(..., kernel_size, stride=2, padding, output_padding)``.
+    """
+    values = (kernel_size, padding, output_padding)
+    if not all(isinstance(value, int) and not isinstance(value, bool) for value in values):
+        return wrong("set kernel_size, padding and output_padding to whole numbers.")
+    for size in (1, 2, 5, 8, 13):
+        try:
+            found = F.conv_transpose2d(
+                torch.zeros(1, 1, size, size),
+                torch.zeros(1, 1, kernel_size, kernel_size),
+                stride=2,
+                padding=padding,
+                output_padding=output_padding,
+            ).shape[-1]
+        except RuntimeError as error:
+            message = str(error).splitlines()[0]
+            return wrong(f"PyTorch refuses these settings: {message}")
+        if found != 2 * size:
+            return wrong(
+                f"an input of side {size} becomes {found}, not {2 * size}: solve "
+                "(size - 1) * 2 - 2 * padding + kernel_size + output_padding = 2 * size."
+            )
+    if not _even_overlap(kernel_size, 2):
+        return wrong(
+            f"the size doubles, but with kernel size {kernel_size} and stride 2 the stamps overlap unevenly "
+            "(section 4), which invites checkerboard artefacts; choose a kernel size whose stamps overlap "
+            "evenly, then solve for padding and output_padding."
+        )
+    return right(
+        f"kernel_size={kernel_size}, padding={padding}, output_padding={output_padding} "
+        "doubles every size, and the stamps overlap evenly."
+    )
+
+
+def check_flat_kernel(kernel: Any, *, stride: int = 2) -> bool:
+    """Check a 3x3 kernel that, stamped with ``stride`` 2, keeps a flat image of ones flat at 1.
+
+    The kernel must differ from the tent ``bilinear_kernel(3)`` that section 4 showed.
+
+    Args:
+        kernel: The learner's kernel, anything ``torch.as_tensor`` turns into a ``(3, 3)`` tensor.
+        stride: Stride of the transposed convolution.
+    """
+    if kernel is None or kernel is ...:
+        return wrong("replace the `...` with a 3x3 tensor of kernel weights.")
+    try:
+        weights = torch.as_tensor(kernel, dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError):
+        return wrong("give the kernel as a 3x3 tensor (or a list of three rows of three numbers).")
+    if weights.shape != (3, 3):
+        return wrong(f"the kernel must be 3x3; yours has shape {tuple(weights.shape)}.")
+    if not torch.isfinite(weights).all():
+        return wrong("the kernel has a NaN or an infinite weight.")
+    tent = torch.tensor([0.5, 1.0, 0.5], dtype=torch.float64)
+    if torch.allclose(weights, tent[:, None] * tent[None, :], atol=1e-6):
+        return wrong("that is the tent of section 4; find a different kernel that is flat too.")
+    flat = torch.ones(1, 1, 8, 8, dtype=torch.float64)
+    output = F.conv_transpose2d(flat, weights[None, None], stride=stride)[0, 0]  # (17, 17)
+    interior = output[2:-2, 2:-2]  # every pixel here is reached by all the stamps it can get
+    if torch.allclose(interior, torch.ones_like(interior), atol=1e-5):
+        return right(
+            "every stride phase receives a total weight of 1, so a flat image stays flat at 1 "
+            "although the stamps overlap unevenly."
+        )
+    values = sorted({round(value, 3) for value in interior.flatten().tolist()})
+    if interior.max() - interior.min() < 1e-5:
+        return wrong(
+            f"the output is flat, but at {values[0]} instead of 1: scale the kernel so that each phase's weights sum to 1."
+        )
+    return wrong(
+        f"the flat image comes out with values {values[:6]}: output pixels in different stride phases receive "
+        "different total weights. Add up the weights that land on each of the four phases."
+    )
+
+
+# --- predict the shape of the convolution matrix ---------------------------------------------------
+
+
+def check_conv_matrix_shape_prediction(
+    prediction: Any, *, input_side: int = 8, kernel_size: int = 3, stride: int = 2, padding: int = 1
+) -> bool:
+    """Check a prediction of the shape ``(rows, columns)`` of the matrix C of a one-channel convolution.
+
+    Args:
+        prediction: The learner's ``(rows, columns)``, recorded before running ``conv_matrix``.
+        input_side: Side of the square one-channel input.
+        kernel_size, stride, padding: Of the convolution.
+    """
+    if prediction is None or prediction is ...:
+        return wrong("record your prediction first: replace the `...` with a pair (rows, columns).")
+    if (
+        not isinstance(prediction, (tuple, list))
+        or len(prediction) != 2
+        or not all(isinstance(value, int) and not isinstance(value, bool) for value in prediction)
+    ):
+        return wrong(f"record a pair of whole numbers (rows, columns); got {prediction!r}.")
+    output_side = (input_side + 2 * padding - kernel_size) // stride + 1
+    rows, columns = output_side**2, input_side**2
+    found = tuple(prediction)
+    if found == (rows, columns):
+        return right(
+            f"({rows}, {columns}): the convolution turns {input_side}x{input_side} into {output_side}x{output_side}, "
+            f"so C has one row per output pixel ({rows}) and one column per input pixel ({columns}); each row holds "
+            f"at most {kernel_size * kernel_size} non-zero weights."
+        )
+    if found == (columns, rows):
+        return wrong("that is the shape of C^T. C maps the flattened input to the flattened output: which is its "
+                     "number of columns, which its number of rows?")
+    if found in ((output_side, input_side), (input_side, output_side)):
+        return wrong("those are sides of the maps. C acts on the *flattened* input: one column per input pixel, "
+                     "one row per output pixel.")
+    if found[1] == columns:
+        return wrong("the columns are right (one per input pixel). For the rows, work out the output's side "
+                     "first: (side + 2 * padding - kernel_size) // stride + 1.")
+    if found[0] == rows:
+        return wrong("the rows are right (one per output pixel). How many pixels does the flattened input have?")
+    return wrong("C has one row per pixel of the output and one column per pixel of the input; work out the "
+                 "output's side first, then count pixels.")
+
+
+# --- which layers can print a checkerboard? --------------------------------------------------------
+
+CHECKERBOARD_LAYERS: dict[str, str] = {
+    "a": "nearest 2x upsampling, then a 3x3 convolution with any (learned) weights",
+    "b": "a transposed convolution with kernel 4 and stride 2, with learned weights",
+    "c": "a transposed convolution with kernel 3 and stride 2, all nine weights equal",
+    "d": "fixed bilinear 2x upsampling",
+    "e": "a transposed convolution with kernel 3 and stride 2, weights of the tent bilinear_kernel(3)",
+}
+_CAN_PRINT = {"b", "c"}
+_WHY_LAYER = {
+    "a": "resize-then-convolve applies the same kernel at every pixel of a flat image, so it stays flat",
+    "b": "kernel 4 evens the stamp counts, but learned weights need not give the four stride phases equal "
+         "totals, so a milder pattern can appear",
+    "c": "with equal weights, pixels that receive 1, 2 or 4 stamps get 1, 2 or 4 times the weight",
+    "d": "bilinear weights always sum to 1 at every output pixel",
+    "e": "the tent gives every stride phase a total weight of 1 although the counts are uneven",
+}
+
+
+def check_checkerboard_layers(prediction: Any) -> bool:
+    """Check the set of layers (letters of :data:`CHECKERBOARD_LAYERS`) that can turn a flat image into a pattern."""
+    if prediction is ... or prediction is None:
+        return wrong("record your answer first: replace the `...` with a set of letters such as {'a', 'd'}.")
+    letters, hint = read_letters(prediction, CHECKERBOARD_LAYERS, "are not layers of the list")
+    if hint is not None:
+        return wrong(hint)
+    if not letters:
+        return wrong("choose at least one letter.")
+    if letters == _CAN_PRINT:
+        return right("; ".join(f"{letter}: {_WHY_LAYER[letter]}" for letter in sorted(CHECKERBOARD_LAYERS)) + ".")
+    missed, extra = sorted(_CAN_PRINT - letters), sorted(letters - _CAN_PRINT)
+    notes = []
+    if extra:
+        notes.append(f"{', '.join(extra)} cannot: ask what total weight each output pixel of a flat image receives")
+    if missed:
+        notes.append(f"you left out {len(missed)} layer(s) that can; for each transposed convolution, add up the "
+                     "weights that land on each stride phase")
+    return wrong("; ".join(notes) + ".")

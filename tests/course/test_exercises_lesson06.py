@@ -1,0 +1,195 @@
+"""Lesson 06's exercise checks accept right answers and give a specific hint for wrong ones."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from segedu.course.exercises import lesson06
+from segedu.analysis.upsampling import bed_of_nails, nearest_upsample
+
+
+def _transposed_size(size: int, kernel_size: int, stride: int, padding: int, output_padding: int) -> int:
+    return (size - 1) * stride - 2 * padding + kernel_size + output_padding
+
+
+def _not_written(*arguments: object) -> None:
+    raise NotImplementedError
+
+
+def test_output_size_formula_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson06.check_transposed_output_size(_transposed_size) is True
+    assert capsys.readouterr().out.startswith("Correct!")
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (lambda n, k, s, p, o: (n - 1) * s + k, "ignores padding and output_padding"),
+        (lambda n, k, s, p, o: (n - 1) * s + k + o, "ignores padding."),
+        (lambda n, k, s, p, o: (n - 1) * s - 2 * p + k, "ignores output_padding"),
+        (lambda n, k, s, p, o: (n - 1) * s + 2 * p + k + o, "smaller, not larger"),
+        (lambda n, k, s, p, o: (n - 1) * s - p + k + o, "both ends"),
+        (lambda n, k, s, p, o: (n + 2 * p - k) // s + 1, "ordinary convolution"),
+        (lambda n, k, s, p, o: n * s, "PyTorch gives"),
+        (_not_written, "NotImplementedError"),
+    ],
+)
+def test_wrong_output_size_gets_a_hint(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson06.check_transposed_output_size(answer) is False
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and hint in out
+    assert "- 2 * padding" not in out  # the formula is not handed over
+
+
+def test_bed_of_nails_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
+    def sliced(x: torch.Tensor, scale: int) -> torch.Tensor:
+        out = torch.zeros(*x.shape[:2], x.shape[2] * scale, x.shape[3] * scale)
+        out[..., ::scale, ::scale] = x
+        return out
+
+    assert lesson06.check_bed_of_nails(sliced) is True
+    assert lesson06.check_bed_of_nails(bed_of_nails) is True
+    assert capsys.readouterr().out.count("Correct!") == 2
+
+
+def _centred_nails(x: torch.Tensor, scale: int) -> torch.Tensor:
+    out = torch.zeros(*x.shape[:2], x.shape[2] * scale, x.shape[3] * scale)
+    out[..., scale // 2 :: scale, scale // 2 :: scale] = x
+    return out
+
+
+def _doubled_nails(x: torch.Tensor, scale: int) -> torch.Tensor:
+    return 2 * bed_of_nails(x, scale)
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (nearest_upsample, "nearest upsampling"),
+        (_centred_nails, "top-left corner"),
+        (lambda x, scale: torch.flip(bed_of_nails(x, scale), dims=(-1,)), "Compare your output"),
+        (_doubled_nails, "wrong values"),
+        (lambda x, scale: x, "should have shape"),
+        (lambda x, scale: x.numpy(), "return a tensor"),
+        (_not_written, "NotImplementedError"),
+    ],
+)
+def test_wrong_bed_of_nails_gets_a_hint(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson06.check_bed_of_nails(answer) is False
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and hint in out
+
+
+@pytest.mark.parametrize(("kernel_size", "padding"), [(2, 0), (4, 1), (6, 2)])
+def test_doubling_layers_are_accepted(
+    kernel_size: int, padding: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert lesson06.check_doubling_layer(kernel_size, padding) is True
+    layer = torch.nn.ConvTranspose2d(1, 1, kernel_size, stride=2, padding=padding)
+    assert layer(torch.zeros(1, 1, 7, 7)).shape[-1] == 14  # the check's claim, verified directly
+    assert "Correct!" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("settings", "hint"),
+    [
+        ((3, 1, 1), "overlap unevenly"),  # doubles, but checkerboard-prone
+        ((3, 1, 0), "becomes 1, not 2"),
+        ((4, 0, 0), "not 2"),
+        ((2, 0, 2), "PyTorch refuses"),
+        ((..., ..., ...), "whole numbers"),
+    ],
+)
+def test_wrong_doubling_layers_get_a_hint(settings, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson06.check_doubling_layer(*settings) is False
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and hint in out
+    assert "multiple" not in out  # the rule is for the learner to find (exercise 4)
+
+
+def test_flat_kernel_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson06.check_flat_kernel([[1.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 0.0]]) is True
+    assert lesson06.check_flat_kernel(torch.tensor([[0.0, 0.0, 0.0], [0.5, 1.0, 0.5], [0.5, 1.0, 0.5]])) is True
+    assert "Correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (..., "replace the `...`"),
+        (torch.ones(2, 2), "must be 3x3"),
+        (torch.tensor([[0.25, 0.5, 0.25], [0.5, 1.0, 0.5], [0.25, 0.5, 0.25]]), "tent of section 4"),
+        (torch.ones(3, 3), "different total weights"),
+        ([[0.5, 0.5, 0.0], [0.5, 0.5, 0.0], [0.0, 0.0, 0.0]], "instead of 1"),
+    ],
+)
+def test_wrong_flat_kernel_gets_a_hint(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson06.check_flat_kernel(answer) is False
+    assert hint in capsys.readouterr().out
+
+
+def test_conv_matrix_shape_prediction_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.analysis.upsampling import conv_matrix
+
+    assert tuple(conv_matrix((8, 8), torch.ones(3, 3), stride=2, padding=1).shape) == (16, 64)
+    assert lesson06.check_conv_matrix_shape_prediction((16, 64)) is True
+    assert lesson06.check_conv_matrix_shape_prediction([16, 64]) is True
+    assert capsys.readouterr().out.count("Correct! (16, 64)") == 2
+
+
+@pytest.mark.parametrize(
+    ("prediction", "hint"),
+    [
+        ((64, 16), "shape of C^T"),
+        ((4, 8), "sides of the maps"),
+        ((9, 64), "the columns are right"),
+        ((16, 8), "the rows are right"),
+        ((3, 3), "one row per pixel of the output"),
+        (..., "record your prediction first"),
+        ("16x64", "pair of whole numbers"),
+    ],
+)
+def test_wrong_conv_matrix_shape_gets_a_hint(prediction, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson06.check_conv_matrix_shape_prediction(prediction) is False
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and hint in out
+    assert "(16, 64)" not in out
+
+
+@pytest.mark.parametrize("prediction", [{"b", "c"}, "bc", ["c", "B"]])
+def test_checkerboard_layers_are_accepted(prediction, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson06.check_checkerboard_layers(prediction) is True
+    assert "tent gives every stride phase" in capsys.readouterr().out
+
+
+def test_checkerboard_answer_matches_measurement() -> None:
+    # The checker's key, measured: which layers print a pattern on a flat image away from the border.
+    from segedu.analysis.upsampling import bilinear_kernel, bilinear_upsample, nearest_upsample
+
+    flat = torch.ones(1, 1, 8, 8)
+    generator = torch.Generator().manual_seed(0)
+    spread = lambda image: float(image[..., 4:-4, 4:-4].max() - image[..., 4:-4, 4:-4].min())  # noqa: E731
+    learned_3x3 = torch.rand(1, 1, 3, 3, generator=generator)
+    assert spread(torch.nn.functional.conv2d(nearest_upsample(flat, 2), learned_3x3, padding=1)) < 1e-6  # a
+    assert spread(torch.nn.functional.conv_transpose2d(flat, torch.rand(1, 1, 4, 4, generator=generator), stride=2)) > 0.01  # b
+    assert spread(torch.nn.functional.conv_transpose2d(flat, torch.ones(1, 1, 3, 3), stride=2)) > 0.5  # c
+    assert spread(bilinear_upsample(flat, 2)) < 1e-6  # d
+    assert spread(torch.nn.functional.conv_transpose2d(flat, bilinear_kernel(3)[None, None], stride=2)) < 1e-6  # e
+
+
+@pytest.mark.parametrize(
+    ("prediction", "hint"),
+    [
+        ({"c"}, "you left out 1"),
+        ({"a", "b", "c"}, "a cannot"),
+        ({"b", "c", "e"}, "e cannot"),
+        ({"z"}, "are not layers"),
+        (set(), "at least one"),
+        (..., "record your answer first"),
+    ],
+)
+def test_wrong_checkerboard_layers_get_a_hint(prediction, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson06.check_checkerboard_layers(prediction) is False
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and hint in out
