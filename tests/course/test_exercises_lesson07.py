@@ -49,22 +49,69 @@ def test_bilinear_kernel_is_accepted(capsys: pytest.CaptureFixture[str]) -> None
     assert _verdict(capsys).startswith("Correct!")
 
 
+def _tent(factor: int) -> torch.Tensor:
+    """The 1-D bilinear profile for ``factor``, written out here so that wrong answers can be built from it."""
+    side = 2 * factor - factor % 2
+    centre = factor - 1 if side % 2 else factor - 0.5
+    return 1 - (torch.arange(side) - centre).abs() / factor
+
+
+def _kernel(factor: int) -> torch.Tensor:
+    return _tent(factor)[:, None] * _tent(factor)[None, :]
+
+
+def _off_centre(factor: int) -> torch.Tensor:
+    side = 2 * factor - factor % 2
+    tent = (1 - (torch.arange(side) - (factor - 1)).abs() / factor).clamp(min=0)  # the odd-side centre, always
+    return tent[:, None] * tent[None, :]
+
+
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [
-        (lambda f: bilinear_kernel(2 * f - f % 2)[0], "1-D tent"),
-        (lambda f: torch.ones(2 * f, 2 * f), "first row expected"),
+        (lambda f: _tent(f), "1-D profile"),
+        (lambda f: torch.ones(2 * f, 2 * f), "do not add up to 1"),
         (lambda f: torch.ones(3, 3), "kernel is"),
-        (lambda f: bilinear_kernel(2 * f - f % 2) / bilinear_kernel(2 * f - f % 2).sum(), "do not normalise"),
-        (lambda f: bilinear_kernel(2 * f - f % 2) / bilinear_kernel(2 * f - f % 2).max(), "centre falls between"),
+        (lambda f: _kernel(f) / _kernel(f).sum(), "do not normalise"),
+        (lambda f: _kernel(f) / _kernel(f).max(), "centre falls between"),
+        (_off_centre, "not symmetric"),
         (lambda f: [[1.0]], "return a tensor"),
-        (_not_written, "NotImplementedError"),
+        (_not_written, "replace the line `raise NotImplementedError`"),
     ],
 )
 def test_wrong_bilinear_kernel_gets_a_hint(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert lesson07.check_bilinear_kernel(answer) is False
     out = _verdict(capsys)
     assert out.startswith("Not yet:") and hint in out
+    assert "centre = factor" not in out  # a nudge, never the formula
+
+
+def test_bilinear_kernel_that_is_not_linear_gets_a_nudge(capsys: pytest.CaptureFixture[str]) -> None:
+    def bumpy(factor: int) -> torch.Tensor:  # the phases still sum to 1, but the profile bends
+        tent = _tent(factor)
+        shift = torch.zeros_like(tent)
+        shift[0], shift[factor] = 0.1, -0.1  # positions 0 and factor share a phase: their sum is unchanged
+        shift[-1], shift[-1 - factor] = 0.1, -0.1  # the mirror image keeps the kernel symmetric
+        bent = tent + shift
+        return bent[:, None] * bent[None, :]
+
+    assert lesson07.check_bilinear_kernel(bumpy) is False
+    assert "change linearly" in _verdict(capsys)
+
+
+def test_bilinear_kernel_borrowed_from_segedu_is_sent_back(capsys: pytest.CaptureFixture[str]) -> None:
+    def borrowed(factor: int) -> torch.Tensor:
+        return bilinear_kernel(2 * factor - factor % 2)
+
+    def from_a_layer(factor: int) -> torch.Tensor:
+        from segedu.models import BilinearUpsample
+
+        return BilinearUpsample(1, factor).weight.detach()[0, 0]
+
+    for answer, name in ((borrowed, "bilinear_kernel"), (from_a_layer, "BilinearUpsample")):
+        assert lesson07.check_bilinear_kernel(answer) is False
+        out = _verdict(capsys)
+        assert out.startswith("Not yet:") and f"`{name}`" in out
 
 
 def test_forgotten_class_prediction_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:

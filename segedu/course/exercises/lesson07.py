@@ -6,7 +6,10 @@ The expected answers are computed from segedu itself (models, upsampling kernels
 
 from __future__ import annotations
 
+import ast
+import inspect
 import math
+import textwrap
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -100,8 +103,43 @@ def _score_map_size_mistake(found: Any, input_size: int, train_size: int) -> str
     return f"for input_size={input_size}, train_size={train_size} the model gives {expected}; you gave {found!r}."
 
 
+_KERNEL_GIVEAWAYS = frozenset({
+    "bilinear_kernel", "bilinear_upsample_weight", "BilinearUpsample", "ConvTranspose2d", "upscore2",
+    "upscore_pool4", "upscore8", "upscore16", "upscore32",
+})
+
+
+def _borrowed_kernel(function: Callable[..., Any]) -> str | None:
+    """The name of a ready-made bilinear kernel (segedu's or a model's) that ``function`` uses, if any."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    except (OSError, TypeError, SyntaxError):  # no source to read (a lambda in a test, a built-in)
+        return None
+    for node in ast.walk(tree):
+        name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
+        if name in _KERNEL_GIVEAWAYS:
+            return name
+    return None
+
+
 def check_bilinear_kernel(function: Callable[[int], Any]) -> bool:
-    """Check ``function(factor)`` against :func:`segedu.analysis.upsampling.bilinear_kernel` for factors 2, 3 and 4."""
+    """Check ``function(factor)`` against :func:`segedu.analysis.upsampling.bilinear_kernel` for factors 2, 3 and 4.
+
+    The learner builds the kernel from what it must do; a function that reads a ready-made kernel
+    (``bilinear_kernel``, ``bilinear_upsample_weight``, a ``BilinearUpsample`` layer's weights) is
+    sent back.
+    """
+    borrowed = _borrowed_kernel(function)
+    if borrowed is not None:
+        return wrong(f"your function uses `{borrowed}`, which holds the answer ready-made. Build the kernel "
+                     "yourself from the two rules of the exercise (flat in, flat out; linear between input pixels).")
+    try:
+        function(2)
+    except NotImplementedError:
+        return wrong("the function still raises NotImplementedError: replace the line "
+                     "`raise NotImplementedError` with code that returns the kernel.")
+    except Exception:  # noqa: BLE001 - check_cases reports other errors with the failing case
+        pass
     return check_cases(
         function,
         [(2,), (3,), (4,)],
@@ -111,6 +149,12 @@ def check_bilinear_kernel(function: Callable[[int], Any]) -> bool:
     )
 
 
+def _stamp_sums(kernel: torch.Tensor, factor: int) -> torch.Tensor:
+    """What stamps ``factor`` pixels apart add up to at each of the ``factor x factor`` output phases."""
+    return torch.stack([torch.stack([kernel[row::factor, column::factor].sum() for column in range(factor)])
+                        for row in range(factor)])  # (factor, factor)
+
+
 def _bilinear_kernel_mistake(found: Any, factor: int) -> str | None:
     side = 2 * factor - factor % 2
     expected = bilinear_kernel(side)
@@ -118,7 +162,8 @@ def _bilinear_kernel_mistake(found: Any, factor: int) -> str | None:
         return f"return a tensor; got {type(found).__name__}."
     found = found.detach().float()
     if found.ndim == 1 and found.shape[0] == side:
-        return "that is the 1-D tent; the 2-D kernel is its outer product with itself: tent[:, None] * tent[None, :]."
+        return ("that is a 1-D profile; the kernel is 2-D: every pixel's weight is the product of a row "
+                "weight and a column weight.")
     if tuple(found.shape) != (side, side):
         return (
             f"for factor {factor} the kernel is {side}x{side} (side 2 * factor - factor % 2); "
@@ -137,9 +182,21 @@ def _bilinear_kernel_mistake(found: Any, factor: int) -> str | None:
             f"for factor {factor} the kernel has an even side ({side}), so its centre falls between two pixels "
             "and no weight sits on the tent's peak: the largest weight is below 1. Do not scale it up to 1."
         )
+    if not (torch.allclose(found, found.flip(0), atol=1e-5) and torch.allclose(found, found.flip(1), atol=1e-5)):
+        return (
+            f"for factor {factor} your kernel is not symmetric: interpolation treats left and right alike. "
+            f"Where is the centre of a kernel of side {side}?"
+        )
+    sums = _stamp_sums(found, factor)
+    if not torch.allclose(sums, torch.ones_like(sums), atol=1e-4):
+        return (
+            f"for factor {factor}, stamps {factor} pixels apart do not add up to 1 at every output pixel "
+            f"(they give {[round(value, 3) for value in sums.flatten().tolist()]}), so a flat input would not "
+            "come out flat."
+        )
     return (
-        f"for factor {factor} compare with tent = 1 - |i - centre| / factor, centre = factor - 1 for "
-        f"odd sides and factor - 0.5 for even ones; first row expected {expected[0].tolist()}."
+        f"for factor {factor} a flat input comes out flat, but the output does not change linearly between two "
+        "input pixels: along a row, the weights must fall by the same step from the centre to the edge."
     )
 
 
