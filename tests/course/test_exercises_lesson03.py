@@ -35,14 +35,20 @@ def test_size_after_pools(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_conv_placement(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson03.check_conv_placement((6, 8)) is True
-    assert "twice as fast" in _verdict(capsys)
-    for answer, hint in (((6, 6), "not give the same field"), ((6, 10), "input pixels apart are they"),
-                         ((5, 8), "widens the window by 2 pixels"), (("6", 8), "pair of whole numbers"),
+    assert lesson03.check_conv_placement((9, 13)) is True
+    output = _verdict(capsys)
+    assert output.startswith("Correct!") and "measured with gradients" in output and "(5 - 1) x 2 = 8" in output
+    for answer, hint in (((9, 9), "not give the same field"), ((9, 11), "input pixels apart are they"),
+                         ((7, 13), "the 3x3 pool by 2 more"), (("9", 13), "pair of whole numbers"),
                          ((..., ...), "pair of whole numbers")):
         assert lesson03.check_conv_placement(answer) is False
         output = _verdict(capsys)
         assert output.startswith("Not yet:") and hint in output, (answer, output)
+
+
+def test_conv_placement_fields_are_measured() -> None:
+    """The two fields come from gradients on real layers and agree with the formula."""
+    assert lesson03._fields() == (9, 13)
 
 
 def _probe_data(count: int, seed: int) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
