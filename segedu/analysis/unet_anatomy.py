@@ -3,7 +3,9 @@
 :func:`trace_unet` runs one forward pass under :func:`segedu.analysis.hooks.recording` and keeps
 every map of the U by name: the encoder outputs (``inc``, ``down1`` ... ``down4``; all but the
 last are the skips), what each up-conv produces, what each decoder block outputs, and the
-features the final 1x1 conv sees.
+features the final 1x1 conv sees. It also keeps what each ``Up`` block actually received (a
+forward pre-hook) and names the encoder block whose output that skip *is* (by identity), so the
+wiring is observed, not assumed.
 It works on the ``meta`` device too, where it computes shapes without any arithmetic, so even
 the paper's 572x572 network can be traced for free. :func:`zero_skips` replaces chosen skips
 by zeros for an experiment, and :func:`segedu.plots.unet_diagram.unet_diagram` draws the traced U
@@ -40,7 +42,9 @@ _UP_PATH = ("up1", "up2", "up3", "up4")  # deepest first, as the decoder runs
 
 
 def skip_sources(model: UNet) -> dict[str, str]:
-    """Which encoder block feeds each decoder block's skip, deepest first.
+    """Which encoder block feeds each decoder block's skip, deepest first, as ``UNet.forward`` wires them.
+
+    This is the expected pairing; :func:`trace_unet` observes the real one (``UNetTrace.sources``).
 
     Example:
         >>> skip_sources(UNet(1, 2))
@@ -61,7 +65,10 @@ class UNetTrace:
         decoded: Output of each decoder block (after concatenation and its DoubleConv).
         features: What the final 1x1 conv (``outc``) sees.
         logits: The model's output.
-        sources: ``skip_sources(model)``: decoder block -> encoder block whose output it receives.
+        received: What each decoder block was called with, ``(from_below, skip)``, recorded by a
+            forward pre-hook.
+        sources: Decoder block -> encoder block whose output *is* (by identity) the skip it
+            received; ``"(replaced)"`` when the skip was no encoder output (e.g. under :func:`zero_skips`).
         skip_connections: Whether the decoder concatenates the skips.
         input_shape: Shape of the traced batch ``(B, C, H, W)``.
     """
@@ -69,6 +76,7 @@ class UNetTrace:
     encoder: dict[str, Tensor] = field(default_factory=dict)
     upsampled: dict[str, Tensor] = field(default_factory=dict)
     decoded: dict[str, Tensor] = field(default_factory=dict)
+    received: dict[str, tuple[Tensor, Tensor]] = field(default_factory=dict)
     features: Tensor | None = None
     logits: Tensor | None = None
     sources: dict[str, str] = field(default_factory=dict)
@@ -78,6 +86,8 @@ class UNetTrace:
     @property
     def skips(self) -> dict[str, Tensor]:
         """The skip tensors by the decoder block that receives them (before any crop)."""
+        if self.received:
+            return {up: inputs[1] for up, inputs in self.received.items()}
         return {up: self.encoder[source] for up, source in self.sources.items()}
 
 
@@ -94,16 +104,16 @@ def trace_unet(model: UNet, image: Tensor) -> UNetTrace:
     Shape:
         image: ``(C, H, W)`` or ``(B, C, H, W)``; every traced map keeps a batch dimension.
     """
-    sources = skip_sources(model)  # also checks that model is a UNet
+    skip_sources(model)  # checks that model is a UNet
     batch = image if image.dim() == 4 else image.unsqueeze(0)  # (B, C, H, W)
     skip_connections = all(getattr(model, name).skip_connection for name in _UP_PATH)
-    trace = UNetTrace(sources=sources, skip_connections=skip_connections, input_shape=tuple(batch.shape))
+    trace = UNetTrace(skip_connections=skip_connections, input_shape=tuple(batch.shape))
     upsamplers = [f"{name}.up" for name in _UP_PATH]
     was_training = model.training
     model.eval()
     try:
         with recording(model, [*_DOWN_PATH, *upsamplers, *_UP_PATH]) as outputs, \
-                recording(model, ["outc"], inputs=True) as seen, torch.no_grad():
+                recording(model, ["outc", *_UP_PATH], inputs=True) as seen, torch.no_grad():
             trace.logits = model(batch)  # (B, K, H', W')
     finally:
         model.train(was_training)
@@ -111,6 +121,11 @@ def trace_unet(model: UNet, image: Tensor) -> UNetTrace:
     trace.upsampled = {name: outputs[f"{name}.up"] for name in _UP_PATH}
     trace.decoded = {name: outputs[name] for name in _UP_PATH}
     trace.features = seen["outc"]
+    trace.received = {name: seen[name] for name in _UP_PATH}  # (from_below, skip) as each Up was called
+    trace.sources = {
+        name: next((source for source, output in trace.encoder.items() if output is skip), "(replaced)")
+        for name, (_, skip) in trace.received.items()
+    }  # observed: the encoder block whose output is the very tensor the Up block received
     return trace
 
 

@@ -88,3 +88,16 @@ def test_zero_skips_all_and_unknown_names(model: UNet) -> None:
     with pytest.raises(ValueError, match="unknown decoder blocks"):
         with zero_skips(model, "up9"):
             pass
+
+
+def test_trace_observes_the_wiring_by_identity(model: UNet) -> None:
+    image = torch.rand(1, 3, 32, 32)
+    trace = trace_unet(model, image)
+    assert trace.sources == skip_sources(model)  # observed, and equal to the expected pairing
+    assert trace.received["up1"][0] is trace.encoder["down4"]  # the bottleneck comes from below
+    assert trace.received["up2"][0] is trace.decoded["up1"]
+    assert all(trace.skips[up] is trace.encoder[source] for up, source in trace.sources.items())
+    with zero_skips(model, "up2"):
+        blanked = trace_unet(model, image)
+    assert blanked.sources["up2"] == "(replaced)" and blanked.sources["up4"] == "inc"
+    assert not blanked.skips["up2"].any()

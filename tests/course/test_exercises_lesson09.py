@@ -239,6 +239,13 @@ def test_costliest_skip_accepts_the_measured_answer(capsys: pytest.CaptureFixtur
     assert check_costliest_skip("up2", _DROPS) is True
     printed = capsys.readouterr().out
     assert printed.startswith("measured mean-IoU drop") and "up2 0.540, up3 0.152" in printed and "Correct!" in printed
+    assert "3.6 times the next (up3, 0.152)" in printed and "(up4) cost 0.063" in printed  # says why, from the numbers
+
+
+def test_costliest_skip_prints_nothing_of_the_answer_before_a_prediction(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_costliest_skip(..., _DROPS) is False
+    printed = capsys.readouterr().out
+    assert "0.540" not in printed and "measured" not in printed and "record your prediction first" in printed
 
 
 def test_costliest_skip_follows_the_measurement_not_a_fixed_answer(capsys: pytest.CaptureFixture[str]) -> None:

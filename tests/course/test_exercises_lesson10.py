@@ -12,7 +12,7 @@ from segedu.course.exercises.lesson10 import (
     check_band_lead_prediction,
     check_band_mean_iou,
     check_far_error_prediction,
-    check_width_scaling_prediction,
+    check_input_scaling_prediction,
 )
 from segedu.training.metrics import boundary_band, confusion_matrix, iou_per_class, mean_iou
 
@@ -108,7 +108,7 @@ _COUNTS = {"wrong": 1030, "bg -> object": 26, "object -> bg": 259, "object -> ot
 def test_far_error_prediction_accepts_the_largest_kind(capsys: pytest.CaptureFixture[str]) -> None:
     correct = check_far_error_prediction("object -> other shape", _COUNTS)
     printed = capsys.readouterr().out
-    assert correct and printed.startswith("Correct!") and "72%" in printed
+    assert correct and printed.startswith("Correct!") and "72%" in printed and "full resolution" in printed
 
 
 def test_far_error_prediction_follows_the_counts(capsys: pytest.CaptureFixture[str]) -> None:
@@ -136,15 +136,16 @@ def test_far_error_prediction_hints(prediction, counts, hint: str, capsys: pytes
     assert printed.startswith("Not yet:") and hint in printed
 
 
-# --- width scaling prediction ---------------------------------------------------------------
+# --- input size scaling prediction ------------------------------------------------------------
 
-_RATIOS = {"parameters": 3.996, "kept for backward": 1.991}  # U-Net width 32 against width 16
+_RATIOS = {"parameters": 1.0, "MACs": 3.998, "kept for backward": 4.0}  # U-Net at 128 x 128 against 64 x 64
 
 
-def test_width_scaling_prediction_accepts_the_nearest_factors(capsys: pytest.CaptureFixture[str]) -> None:
-    correct = check_width_scaling_prediction({"parameters": 4, "kept for backward": 2}, _RATIOS)
+def test_input_scaling_prediction_accepts_the_nearest_factors(capsys: pytest.CaptureFixture[str]) -> None:
+    correct = check_input_scaling_prediction({"parameters": 1, "MACs": 4, "kept for backward": 4}, _RATIOS)
     printed = capsys.readouterr().out
-    assert correct and printed.startswith("Correct!") and "4x" in printed and "channels" in printed
+    assert correct and printed.startswith("Correct!") and "about 1x" in printed and "any input size" in printed
+    assert "every output pixel" in printed  # says why, not only what
 
 
 @pytest.mark.parametrize(
@@ -152,15 +153,16 @@ def test_width_scaling_prediction_accepts_the_nearest_factors(capsys: pytest.Cap
     [
         (..., _RATIOS, "record your prediction first"),
         (4, _RATIOS, "record a dict"),
-        ({"parameters": 4}, _RATIOS, "record a dict"),
-        ({"parameters": 3, "kept for backward": 2}, _RATIOS, "must be one of"),
-        ({"parameters": 2, "kept for backward": 2}, _RATIOS, "you said 2x"),
-        ({"parameters": 4, "kept for backward": 4}, _RATIOS, "same resolution"),
-        ({"parameters": 4, "kept for backward": 2}, {"parameters": 4.0}, "pass the measured ratios"),
+        ({"parameters": 1, "MACs": 4}, _RATIOS, "record a dict"),
+        ({"parameters": 3, "MACs": 4, "kept for backward": 4}, _RATIOS, "must be one of"),
+        ({"parameters": 4, "MACs": 4, "kept for backward": 4}, _RATIOS, "not by the image"),
+        ({"parameters": 1, "MACs": 2, "kept for backward": 4}, _RATIOS, "you said 2x"),
+        ({"parameters": 1, "MACs": 4, "kept for backward": 2}, _RATIOS, "twice the height and twice the width"),
+        ({"parameters": 1, "MACs": 4, "kept for backward": 4}, {"parameters": 1.0}, "pass the measured ratios"),
     ],
 )
-def test_width_scaling_prediction_hints(prediction, measured, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check_width_scaling_prediction(prediction, measured)
+def test_input_scaling_prediction_hints(prediction, measured, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_input_scaling_prediction(prediction, measured)
     printed = capsys.readouterr().out
     assert printed.startswith("Not yet:") and hint in printed
 
@@ -174,6 +176,15 @@ def test_band_lead_prediction_accepts_what_happened(capsys: pytest.CaptureFixtur
     correct = check_band_lead_prediction("shrinks", _LEADS)
     printed = capsys.readouterr().out
     assert correct and printed.startswith("Correct!") and "+0.151" in printed and "edge" in printed
+
+
+def test_band_lead_prediction_says_when_the_trend_is_within_the_noise(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_band_lead_prediction("shrinks", _LEADS, yardstick=0.632)
+    assert "Mind the noise" in capsys.readouterr().out
+    assert not check_band_lead_prediction("changes sign", _LEADS, yardstick=0.632)
+    assert "another seed could change the trend, even the sign" in capsys.readouterr().out
+    assert check_band_lead_prediction("shrinks", _LEADS, yardstick=0.05) is True
+    assert "Mind the noise" not in capsys.readouterr().out  # a lead of 0.151 clears 0.05
 
 
 def test_band_lead_prediction_follows_the_leads(capsys: pytest.CaptureFixture[str]) -> None:

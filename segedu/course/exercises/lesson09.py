@@ -286,8 +286,15 @@ def check_costliest_skip(prediction: Any, mean_iou_drops: Mapping[str, float]) -
     print("measured mean-IoU drop with one skip zeroed, largest first: "
           + ", ".join(f"{name} {float(mean_iou_drops[name]):.3f}" for name in ranking) + f"; you predicted {prediction}.")
     if prediction == expected:
-        return right(f"the skip into {expected} (from {_SKIP_SOURCES[expected]}) is the one this trained network "
-                     f"leans on most; how much a skip matters is learned, not fixed by its resolution.")
+        second = ranking[1]
+        finest = float(mean_iou_drops["up4"])
+        ratio = float(mean_iou_drops[expected]) / max(float(mean_iou_drops[second]), 1e-9)
+        return right(f"zeroing the skip into {expected} (from {_SKIP_SOURCES[expected]}) cost "
+                     f"{float(mean_iou_drops[expected]):.3f} mean IoU, {ratio:.1f} times the next ({second}, "
+                     f"{float(mean_iou_drops[second]):.3f}), although the other three skips and the bottleneck path "
+                     f"were intact: the trained decoder takes something from that level that no other path gives it. "
+                     f"The full-resolution skip (up4) cost {finest:.3f}: how much a skip matters is learned, not "
+                     f"fixed by its resolution.")
     lost = float(mean_iou_drops[prediction])
     reason = {
         "up4": "the full-resolution skip carries the finest detail, but a skip's worth is what the trained decoder "

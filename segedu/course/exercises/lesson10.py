@@ -17,11 +17,11 @@ from segedu.training.metrics import ConfusionMeter, boundary_band, confusion_mat
 __all__ = [
     "ERROR_KINDS",
     "LEAD_CHANGES",
-    "WIDTH_FACTORS",
+    "SCALE_FACTORS",
     "check_band_lead_prediction",
     "check_band_mean_iou",
     "check_far_error_prediction",
-    "check_width_scaling_prediction",
+    "check_input_scaling_prediction",
 ]
 
 _IGNORE = 255
@@ -132,6 +132,23 @@ _KIND_MEANINGS = {
 }
 
 
+_KIND_REASONS = {
+    "bg -> object": (
+        "U-Net's skips do hand the background's thin lines and noise to its decoder, yet the trained model "
+        "almost never turns them into objects: it has learnt that such edges enclose nothing"
+    ),
+    "object -> bg": (
+        "a missed object is mostly a whole-object decision (evidence too weak everywhere in it, as for the square "
+        "of scene 153 that every skip model leaves as background), not a local slip"
+    ),
+    "object -> other shape": (
+        "U-Net's decoder decides every pixel at full resolution from features its skips bring straight from the "
+        "encoder, local evidence (a corner, a straight stretch of edge) that can point to another shape in part "
+        "of an object, while a model that decides classes on a coarse grid tends to give one object one class"
+    ),
+}
+
+
 def check_far_error_prediction(prediction: Any, counts: Mapping[str, int]) -> bool:
     """Compare a recorded prediction with the kind of far-from-boundary error that dominates.
 
@@ -154,57 +171,64 @@ def check_far_error_prediction(prediction: Any, counts: Mapping[str, int]) -> bo
         return wrong("these counts hold no wrong pixel at all: pass the counts of a model that makes errors.")
     largest = max(ERROR_KINDS, key=lambda kind: int(counts[kind]))
     shares = ", ".join(f"{kind} {int(counts[kind]) / total:.0%}" for kind in ERROR_KINDS)
+    why = f"Why, likely (section 6's hypotheses, not measured): {_KIND_REASONS[largest]}"
     if prediction == largest:
-        return right(f"{largest!r} is the largest kind ({shares}): {_KIND_MEANINGS[largest]}.")
+        return right(f"{largest!r} is the largest kind ({shares}): {_KIND_MEANINGS[largest]}. {why}.")
     return wrong(
         f"you predicted {prediction!r} ({int(counts[prediction]) / total:.0%} of these errors), but the largest "
-        f"kind is {largest!r} ({shares}): {_KIND_MEANINGS[largest]}."
+        f"kind is {largest!r} ({shares}): {_KIND_MEANINGS[largest]}. {why}. And {prediction!r} is rarer because "
+        f"{_KIND_REASONS[prediction]}."
     )
 
 
-# --- 3 · predict how the costs grow with the width --------------------------------------------
+# --- 3 · predict how the costs grow with the input size ---------------------------------------
 
-WIDTH_FACTORS = (1, 2, 4, 8)
-_COST_NAMES = ("parameters", "kept for backward")
+SCALE_FACTORS = (1, 2, 4, 8)
+_COST_NAMES = ("parameters", "MACs", "kept for backward")
 _WHY_FACTOR = {
     "parameters": (
-        "a convolution has in_channels x out_channels x k x k weights, and doubling the width doubles both "
-        "channel counts, so the weights grow about 4x"
+        "a convolution's weights are indexed by its channels and kernel (in x out x k x k), not by the image, so "
+        "the same weights serve any input size"
+    ),
+    "MACs": (
+        "every convolution does its in x k x k multiply-accumulates per output value at every output pixel, and "
+        "doubling the side quadruples the pixels of every map"
     ),
     "kept for backward": (
-        "a saved activation holds channels x height x width values; doubling the width doubles the channels "
-        "at the same resolution, so the memory grows about 2x"
+        "a saved activation holds channels x height x width values, and every map has twice the height and "
+        "twice the width"
     ),
 }
 
 
 def _nearest_factor(ratio: float) -> int:
-    """The factor of :data:`WIDTH_FACTORS` closest to ``ratio`` on a logarithmic scale."""
-    return min(WIDTH_FACTORS, key=lambda factor: abs(math.log(ratio / factor)))
+    """The factor of :data:`SCALE_FACTORS` closest to ``ratio`` on a logarithmic scale."""
+    return min(SCALE_FACTORS, key=lambda factor: abs(math.log(ratio / factor)))
 
 
-def check_width_scaling_prediction(prediction: Any, measured: Mapping[str, float]) -> bool:
-    """Compare a recorded prediction of how a U-Net's costs grow when its width doubles with the measurement.
+def check_input_scaling_prediction(prediction: Any, measured: Mapping[str, float]) -> bool:
+    """Compare a recorded prediction of how a model's costs grow when the input side doubles with the measurement.
 
     Args:
         prediction: The learner's guess, recorded before ``measured`` was printed: a mapping from
-            ``"parameters"`` and ``"kept for backward"`` to one of :data:`WIDTH_FACTORS`.
-        measured: The measured ratios (wide model / narrow model) under the same two keys.
+            ``"parameters"``, ``"MACs"`` and ``"kept for backward"`` to one of :data:`SCALE_FACTORS`.
+        measured: The measured ratios (input side 2s / input side s) under the same keys.
 
     Returns:
-        ``True`` if each predicted factor is the one of :data:`WIDTH_FACTORS` closest to its measured ratio.
+        ``True`` if each predicted factor is the one of :data:`SCALE_FACTORS` closest to its measured ratio.
     """
-    choices = ", ".join(map(str, WIDTH_FACTORS))
+    choices = ", ".join(map(str, SCALE_FACTORS))
+    keys = ", ".join(map(repr, _COST_NAMES))
     if prediction is ... or prediction is None:
         return wrong(f"record your prediction first: replace the `...` with a dict giving a factor ({choices}) "
-                     f"for {' and '.join(map(repr, _COST_NAMES))}.")
+                     f"for each of {keys}.")
     if not isinstance(prediction, Mapping) or any(name not in prediction for name in _COST_NAMES):
-        return wrong(f"record a dict with the keys {' and '.join(map(repr, _COST_NAMES))}; got {prediction!r}.")
-    unknown = [name for name in _COST_NAMES if prediction[name] not in WIDTH_FACTORS]
+        return wrong(f"record a dict with the keys {keys}; got {prediction!r}.")
+    unknown = [name for name in _COST_NAMES if prediction[name] not in SCALE_FACTORS]
     if unknown:
         return wrong(f"each factor must be one of {choices}; got {prediction[unknown[0]]!r} for {unknown[0]!r}.")
     if any(name not in measured or not float(measured[name]) > 0 for name in _COST_NAMES):
-        return wrong(f"pass the measured ratios, a dict with the keys {' and '.join(map(repr, _COST_NAMES))}.")
+        return wrong(f"pass the measured ratios, a dict with the keys {keys}.")
     notes, all_right = [], True
     for name in _COST_NAMES:
         ratio = float(measured[name])
@@ -239,12 +263,14 @@ def _lead_change(leads: Mapping[int, float]) -> str:
     return "shrinks" if abs(last) < abs(first) else "grows"
 
 
-def check_band_lead_prediction(prediction: Any, leads: Mapping[int, float]) -> bool:
+def check_band_lead_prediction(prediction: Any, leads: Mapping[int, float], yardstick: float | None = None) -> bool:
     """Compare a recorded prediction of how a band mean IoU lead changes as the band widens.
 
     Args:
         prediction: The learner's guess, one of :data:`LEAD_CHANGES`, recorded before ``leads`` was measured.
         leads: Band width in pixels -> one model's band mean IoU minus another's (at least two widths).
+        yardstick: The smallest difference between the two models that counts as more than seed noise; when
+            every lead is below it, the feedback says that the trend (its sign included) is within the noise.
 
     Returns:
         ``True`` if the prediction names what happens between the narrowest and the widest band.
@@ -257,6 +283,12 @@ def check_band_lead_prediction(prediction: Any, leads: Mapping[int, float]) -> b
     widths = sorted(leads)
     happened = _lead_change(leads)
     trend = ", ".join(f"{width} px {float(leads[width]):+.3f}" for width in widths)
+    noise = ""
+    if yardstick is not None and all(abs(float(lead)) < yardstick for lead in leads.values()):
+        noise = (f" Mind the noise: every one of these leads is below the two models' yardstick ({yardstick:.3f}), "
+                 f"so this is what these two single runs do, not a ranking; another seed could change the trend, "
+                 f"even the sign.")
     if prediction == happened:
-        return right(f"the lead {happened} ({trend}): {_LEAD_MEANINGS[happened]}.")
-    return wrong(f"you predicted that the lead {prediction}, but it {happened} ({trend}): {_LEAD_MEANINGS[happened]}.")
+        return right(f"the lead {happened} ({trend}): {_LEAD_MEANINGS[happened]}.{noise}")
+    return wrong(f"you predicted that the lead {prediction}, but it {happened} ({trend}): "
+                 f"{_LEAD_MEANINGS[happened]}.{noise}")
