@@ -1,0 +1,179 @@
+"""Lesson 13's stored study: five losses for the imbalanced digit scenes, on equal budgets, three seeds.
+
+The same small U-Net (``UNet(1, 11, base_channels=8)``) is trained from scratch on the same pool of
+digit scenes (mostly background) with each of five losses:
+
+* ``cross_entropy``: per-pixel cross-entropy;
+* ``weighted_ce_inverse``: cross-entropy with inverse-frequency class weights;
+* ``weighted_ce_median``: cross-entropy with median-frequency class weights (SegNet's choice);
+* ``dice``: soft Dice alone;
+* ``cross_entropy+dice``: the sum of the two (the course recipe's loss).
+
+Everything else is equal: steps, batch, learning-rate schedule, the scenes, and for each seed the
+initial weights and the order of the batches. The class weights are computed from the training pool
+(:mod:`segedu.training.class_balance`). Every model starts with the bias of its last layer at the log
+class frequencies (:func:`segedu.training.quick.start_at_class_frequencies`, as in lesson 12).
+
+Each run is scored on the 200 test scenes: the confusion matrix over all pixels and over the boundary
+band (pixels within 2 pixels of a class boundary, :func:`segedu.training.metrics.boundary_band`, the
+band of lesson 10), from which the lesson recomputes per-class IoU, mean IoU and pixel accuracy; the
+training-loss curve; and for seed 0 the predicted masks of a few test scenes (one character per pixel,
+class index in base 16). One CPU thread per run; runs go to ``--workers`` processes. Each finished run is
+kept in ``/tmp/loss_comparison_parts`` (named by loss, seed and steps), so an interrupted study resumes;
+delete that folder after changing anything but the steps.
+
+    python -m experiments.loss_comparison          # 15 runs of about 50 CPU-seconds each (one thread)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import time
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from segedu.core.seeding import seed_everything
+from segedu.course.experiments import save_experiment
+from segedu.datasets import DigitScenes
+from segedu.models import get_model
+from segedu.training.class_balance import inverse_frequency_weights, median_frequency_weights
+from segedu.training.evaluation import predict
+from segedu.training.losses import pixel_cross_entropy, soft_dice_loss
+from segedu.training.metrics import boundary_band, confusion_matrix
+from segedu.training.quick import one_cycle_lr, render_pool, start_at_class_frequencies
+
+NAME = "loss_comparison"
+LOSSES = ["cross_entropy", "weighted_ce_inverse", "weighted_ce_median", "dice", "cross_entropy+dice"]
+SETTINGS = {
+    "model": "get_model('unet', in_channels=1, num_classes=11, base_channels=8): same padding, batch norm",
+    "task": "DigitScenes 64x64, 1 channel, dataset seed 0; train pool = the first 2000 train scenes",
+    "train_scenes": 2000,
+    "test_scenes": 200,
+    "steps": 400,
+    "batch_size": 16,
+    "optimizer": "AdamW, weight decay 0",
+    "peak_lr": 0.003,
+    "schedule": "one_cycle_lr (linear warm-up over the first 10%, cosine down to 0)",
+    "warmup_fraction": 0.1,
+    "prior_bias": "last layer's bias at the log class frequencies of the train pool, for every loss",
+    "precision": "float32",
+    "threads": 1,
+    "band_width": 2,
+    "curve_every": 25,
+    "picture_scenes": [0, 1, 2, 3],
+    "varies_with_seed": "initial weights and batch order (the same for every loss within a seed)",
+}
+PARTS_DIR = Path("/tmp/loss_comparison_parts")
+
+
+def loss_function(name: str, weights: dict[str, torch.Tensor]):
+    """The loss ``name`` as ``loss(logits (B, K, H, W), masks (B, H, W)) -> scalar``."""
+    if name == "cross_entropy":
+        return pixel_cross_entropy
+    if name == "weighted_ce_inverse":
+        return lambda logits, masks: pixel_cross_entropy(logits, masks, class_weights=weights["inverse"])
+    if name == "weighted_ce_median":
+        return lambda logits, masks: pixel_cross_entropy(logits, masks, class_weights=weights["median"])
+    if name == "dice":
+        return soft_dice_loss
+    if name == "cross_entropy+dice":
+        return lambda logits, masks: pixel_cross_entropy(logits, masks) + soft_dice_loss(logits, masks)
+    raise ValueError(f"unknown loss {name!r}; choose from {LOSSES}")
+
+
+def _pools() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    train_images, train_masks = render_pool(DigitScenes("train", length=SETTINGS["train_scenes"]),
+                                            SETTINGS["train_scenes"])
+    test_images, test_masks = render_pool(DigitScenes("test", length=SETTINGS["test_scenes"]),
+                                          SETTINGS["test_scenes"])
+    return train_images, train_masks, test_images, test_masks
+
+
+def _mask_text(mask: torch.Tensor) -> list[str]:
+    """A (H, W) mask of classes < 16 as H strings of W base-16 digits."""
+    return ["".join(format(int(value), "x") for value in row) for row in mask]
+
+
+def one_run(job: tuple[str, int]) -> dict:
+    """Train one model with loss ``job[0]`` and seed ``job[1]``; return its scores, curve and timing."""
+    name, seed = job
+    part = PARTS_DIR / f"{name}_{seed}_{SETTINGS['steps']}.json"
+    if part.is_file():
+        return json.loads(part.read_text())
+    torch.set_num_threads(SETTINGS["threads"])
+    started = time.process_time()
+    train_images, train_masks, test_images, test_masks = _pools()
+    weights = {"inverse": inverse_frequency_weights(train_masks, 11),
+               "median": median_frequency_weights(train_masks, 11)}
+    compute_loss = loss_function(name, weights)
+    seed_everything(seed)
+    model = get_model("unet", in_channels=1, num_classes=11, base_channels=8)
+    start_at_class_frequencies(model, train_masks)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=SETTINGS["peak_lr"], weight_decay=0.0)
+    sampler = torch.Generator().manual_seed(seed)
+    steps, every = SETTINGS["steps"], SETTINGS["curve_every"]
+    curve, window = [], []
+    model.train()
+    for step in range(steps):
+        for group in optimizer.param_groups:
+            group["lr"] = one_cycle_lr(step / steps, peak_lr=SETTINGS["peak_lr"],
+                                       warmup_fraction=SETTINGS["warmup_fraction"])
+        batch = torch.randint(0, SETTINGS["train_scenes"], (SETTINGS["batch_size"],), generator=sampler)
+        optimizer.zero_grad(set_to_none=True)
+        loss = compute_loss(model(train_images[batch]), train_masks[batch])
+        loss.backward()
+        optimizer.step()
+        window.append(loss.item())
+        if (step + 1) % every == 0:
+            curve.append([step + 1, round(sum(window) / len(window), 5)])
+            window = []
+    model.eval()
+    predictions = torch.cat([predict(model, test_images[start:start + 50]) for start in range(0, len(test_images), 50)])
+    band = boundary_band(test_masks, SETTINGS["band_width"])  # (N, H, W) bool
+    result = {
+        "confusion": confusion_matrix(predictions, test_masks, 11).tolist(),
+        "band_confusion": confusion_matrix(predictions, test_masks, 11, valid_mask=band).tolist(),
+        "loss_curve": curve,
+        "cpu_seconds": round(time.process_time() - started, 1),
+    }
+    if seed == 0:
+        result["pictures"] = [_mask_text(predictions[index]) for index in SETTINGS["picture_scenes"]]
+    PARTS_DIR.mkdir(exist_ok=True)
+    part.write_text(json.dumps(result))
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--workers", type=int, default=2, help="runs at once, one process and one thread each")
+    parser.add_argument("--steps", type=int, default=SETTINGS["steps"])
+    arguments = parser.parse_args()
+    SETTINGS["steps"] = arguments.steps
+    torch.set_num_threads(SETTINGS["threads"])
+    started_wall = time.perf_counter()
+    train_images, train_masks, _, test_masks = _pools()  # renders the scene caches once
+    jobs = [(name, seed) for seed in arguments.seeds for name in LOSSES]
+    with multiprocessing.get_context("fork").Pool(arguments.workers) as pool:
+        outcomes = list(tqdm(pool.imap(one_run, jobs), total=len(jobs), desc="runs", unit="run"))
+    runs: dict[str, dict[str, dict]] = {name: {} for name in LOSSES}
+    for (name, seed), outcome in zip(jobs, outcomes):
+        runs[name][str(seed)] = outcome
+    results = {
+        "runs": runs,
+        "class_weights": {"inverse": [round(float(w), 5) for w in inverse_frequency_weights(train_masks, 11)],
+                          "median": [round(float(w), 5) for w in median_frequency_weights(train_masks, 11)]},
+        "test_masks_for_pictures": [_mask_text(test_masks[index]) for index in SETTINGS["picture_scenes"]],
+        "cpu_seconds": round(sum(outcome["cpu_seconds"] for outcome in outcomes), 1),
+        "wall_seconds": round(time.perf_counter() - started_wall, 1),
+    }
+    save_experiment(NAME, command=f"python -m experiments.{NAME}", settings=SETTINGS, seeds=arguments.seeds,
+                    results=results)
+
+
+if __name__ == "__main__":
+    main()
