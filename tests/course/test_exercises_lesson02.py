@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -12,6 +14,7 @@ from segedu.course.exercises.lesson02 import (
     check_argmax_prediction,
     check_logit_gradient,
     check_one_hot,
+    check_overflow_prediction,
     check_pixel_cross_entropy,
 )
 from segedu.training.losses import pixel_cross_entropy
@@ -73,21 +76,20 @@ def test_one_hot_names_the_mistake(answer, hint, capsys) -> None:
     assert hint in out
 
 
-@pytest.mark.parametrize("prediction", [[0, 0, 0, 0], (0.0, 0.0, 0.0, 0.0), torch.zeros(4)])
-def test_one_hot_accepts_a_right_prediction_for_255(prediction, capsys) -> None:
-    assert check_one_hot(_one_hot_loop, prediction) is True
+def test_one_hot_accepts_a_right_prediction_for_scatter(capsys) -> None:
+    assert check_one_hot(_one_hot_loop, "d") is True
     out = capsys.readouterr().out
-    assert "a pixel labelled 255 gets [0, 0, 0, 0]" in out and "Correct!" in out
+    assert "the scatter encoder on a mask with a 255: scatter_ stops with an error" in out and "Correct!" in out
 
 
 @pytest.mark.parametrize(
     ("prediction", "hint"),
     [
         (..., "record your prediction first"),
-        ([1, 0, 0, 0], "your prediction was not"),
-        ([0, 0, 0], "record 4 numbers"),
-        ([0, 0, 0, 255], "each 0 or 1"),
-        ("zeros", "record your prediction as 4 numbers"),
+        ("a", "your prediction was not"),
+        ("b", "Does a 4-channel tensor have a channel 255?"),
+        ([0, 0, 0, 0], "must be one of"),
+        ("z", "must be one of"),
     ],
 )
 def test_one_hot_explains_a_wrong_prediction_for_255(prediction, hint, capsys) -> None:
@@ -97,7 +99,7 @@ def test_one_hot_explains_a_wrong_prediction_for_255(prediction, hint, capsys) -
 
 
 def test_one_hot_judges_the_function_before_the_prediction(capsys) -> None:
-    assert check_one_hot(_one_hot_stub, [0, 0, 0, 0]) is False
+    assert check_one_hot(_one_hot_stub, "d") is False
     out = capsys.readouterr().out
     assert out.startswith("Not yet:") and "all zeros" in out
 
@@ -115,7 +117,7 @@ def test_argmax_prediction_accepts_the_order_changing_edits(prediction, capsys) 
     [
         (..., "record your prediction first"),
         (None, "record your prediction first"),
-        ({"a", "c", "e", "f"}, "a does not change it: dividing by a positive number"),
+        ({"a", "c", "e", "f"}, "a does not change it: cubing is monotone"),
         ({"c", "e"}, "f does change it: squaring is not monotone"),
         (set(), "c does change it"),
         ({"c", "d", "e", "f"}, "d does not change it: log-softmax"),
@@ -214,6 +216,24 @@ def test_logit_gradient_names_the_mistake(answer, hint, capsys) -> None:
     out = capsys.readouterr().out
     assert out.startswith("Not yet:")
     assert hint in out
+
+
+def test_overflow_prediction(capsys) -> None:
+    assert check_overflow_prediction((1000, math.inf)) is True
+    out = capsys.readouterr().out
+    assert "the right loss is 1000, the naive float32 formula returns inf" in out and "Correct!" in out
+    for prediction, hint in [((0, math.inf), "right loss:"), ((1000, math.nan), "nan is what class 0"),
+                             ((1000, 1000), "what is exp(1000) in float32"), (..., "record your prediction first"),
+                             ((..., ...), "record your prediction first"), ("big", "record two numbers")]:
+        assert check_overflow_prediction(prediction) is False
+        out = capsys.readouterr().out
+        assert "Not yet:" in out and hint in out
+
+
+def test_a_wrong_loss_hint_does_not_print_the_expected_value(capsys) -> None:
+    assert check_pixel_cross_entropy(lambda scores, y: 0.123) is False
+    out = capsys.readouterr().out
+    assert "0.123" in out and "expected" not in out and "1.3" not in out
 
 
 def test_hints_do_not_print_the_answer(capsys) -> None:

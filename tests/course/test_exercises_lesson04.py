@@ -82,36 +82,44 @@ def test_layers_after_pooling(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_macs_saved_by_downsampling(capsys: pytest.CaptureFixture[str]) -> None:
-    def right(height: int, width: int, channels: int, num_layers: int) -> int:
+    def right(height: int, width: int, channels: int, num_layers: int, double_channels: bool) -> int:
+        later = 2 * channels if double_channels else channels
         full = height * width * channels * channels * 9 * num_layers
-        return full - full // 4
+        return full - (height // 2) * (width // 2) * later * later * 9 * num_layers
 
     assert lesson04.check_macs_saved_by_downsampling(right) is True
     assert "3/4" in capsys.readouterr().out
 
-    def halved(height: int, width: int, channels: int, num_layers: int) -> int:
+    def halved(height: int, width: int, channels: int, num_layers: int, double_channels: bool) -> int:
         full = height * width * channels * channels * 9 * num_layers
         return full - full // 2
 
-    def remaining(height: int, width: int, channels: int, num_layers: int) -> int:
+    def remaining(height: int, width: int, channels: int, num_layers: int, double_channels: bool) -> int:
         return height * width * channels * channels * 9 * num_layers // 4
 
-    cases = [(halved, "divides the pixels by 4"), (remaining, "MACs that remain"), (lambda *a: 0, "Compute both with your conv_macs")]
+    def ignores_doubling(height: int, width: int, channels: int, num_layers: int, double_channels: bool) -> int:
+        return right(height, width, channels, num_layers, False)
+
+    cases = [(halved, "divides the pixels by 4"), (remaining, "MACs that remain"),
+             (ignores_doubling, "2 * channels in and out"), (lambda *a: 1, "Compute both with your conv_macs")]
     for answer, hint in cases:
         assert lesson04.check_macs_saved_by_downsampling(answer) is False
         output = capsys.readouterr().out
         assert output.startswith("Not yet:") and hint in output
 
 
-def test_fraction_saved_prediction(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson04.check_fraction_saved_prediction(0.75) is True
-    assert capsys.readouterr().out.startswith("Correct!")
-    cases = [(0.5, "how many pixels are left"), (0.9, "count the pixels left"), (..., "write your prediction first"),
-             ("3/4", "a number between 0 and 1"), (True, "a number between 0 and 1")]
+def test_saved_shares_prediction(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson04.check_saved_shares_prediction((0, 0.5)) is True
+    output = capsys.readouterr().out
+    assert "saves 0.00 of the MACs and 0.50 of the output bytes" in output and "Correct!" in output
+    cases = [((0.75, 0.75), "3/4 is the saving at the same width"), ((0.5, 0.5), "grow 4 times"),
+             ((0, 0.75), "twice the channels"), ((0, 0), "C_in does not enter"), ((0.3, 0.5), "before and after"),
+             (..., "write your prediction first"), ((..., ...), "write your prediction first"),
+             ("3/4", "two shares"), ((True, 0.5), "two shares"), ((0, 2), "two shares")]
     for answer, hint in cases:
-        assert lesson04.check_fraction_saved_prediction(answer) is False
+        assert lesson04.check_saved_shares_prediction(answer) is False
         output = capsys.readouterr().out
-        assert output.startswith("Not yet:") and hint in output
+        assert "Not yet:" in output and hint in output
 
 
 def test_dilated_window_prediction(capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,8 +3,9 @@
 Each check calls the learner's function on small inputs, compares the result with segedu's or
 torch's own version (autograd for the gradient) and prints ``Correct! ...`` or ``Not yet: <hint>``,
 naming the most likely mistake (class axis last, a flipped sign, ignored pixels counted, a sum
-instead of a mean). The argmax exercise is predict-then-run: the learner records which edits of
-the scores change the predicted mask, and the check measures it and explains every miss.
+instead of a mean). Three checks are predict-then-run: what a ``scatter_`` encoder does with a 255,
+which edits of the scores change the predicted mask, and what the loss formula computed as written
+returns for huge scores; each check measures the answer and explains every miss.
 """
 
 from __future__ import annotations
@@ -18,19 +19,50 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from segedu.core.encoding import IGNORE_INDEX, one_hot, to_labels
-from segedu.course.exercises._verdict import call_answer, check_cases, read_letters, returns_nothing, right, wrong
+from segedu.course.exercises._verdict import (
+    call_answer,
+    check_cases,
+    choice_hint,
+    read_letters,
+    returns_nothing,
+    right,
+    wrong,
+)
 from segedu.training.losses import pixel_cross_entropy
 
 __all__ = [
+    "SCATTER_255_CHOICES",
+    "OVERFLOW_SCORES",
     "SCORE_EDITS",
     "check_argmax_prediction",
     "check_logit_gradient",
     "check_one_hot",
+    "check_overflow_prediction",
     "check_pixel_cross_entropy",
 ]
 
 
-_PREDICTION_CLASSES = 4  # K of the lesson's scenes: the length of the predicted vector
+_PREDICTION_CLASSES = 4  # K of the lesson's scenes
+
+SCATTER_255_CHOICES = {
+    "a": "the pixel gets an all-zero vector, as in the loop",
+    "b": "the pixel gets a 1 in channel 3 (255 mod 4)",
+    "c": "the pixel gets a 1 in channel 0 (background)",
+    "d": "scatter_ stops with an error",
+}
+"""Exercise 1's question: what does ``torch.zeros(4, H, W).scatter_(0, labels[None], 1.0)`` do with a 255?"""
+_SCATTER_255_ANSWER = "d"
+
+
+def _scatter_255_outcome() -> str:
+    """Run the scatter encoder on a 4-class mask with a 255 and report what happens, as a choice letter."""
+    labels = torch.tensor([[0, 1], [2, IGNORE_INDEX]])  # (H, W)
+    try:
+        encoded = torch.zeros(_PREDICTION_CLASSES, 2, 2).scatter_(0, labels[None], 1.0)  # (K, H, W)
+    except (RuntimeError, IndexError):
+        return "d"
+    vector = encoded[:, 1, 1].tolist()
+    return {0: "c", 3: "b"}.get(vector.index(1.0), "?") if 1.0 in vector else "a"
 
 
 def check_one_hot(function: Callable[[Tensor, int], Tensor], prediction: Any = None) -> bool:
@@ -39,18 +71,19 @@ def check_one_hot(function: Callable[[Tensor, int], Tensor], prediction: Any = N
     Args:
         function: Maps an ``(H, W)`` int64 mask to a ``(K, H, W)`` 0/1 tensor; pixels equal to
             ``IGNORE_INDEX`` (255) must become all-zero vectors.
-        prediction: Optional: the learner's prediction, made before running, of the vector a pixel
-            labelled 255 gets for K = 4 classes (four numbers, e.g. ``[1, 0, 0, 0]``); ``...``
-            means not recorded yet. When given, it is checked first for its form and, once the
-            function is right, compared with what such a pixel really gets.
+        prediction: Optional: the learner's prediction, made before running, of what a loop-free
+            encoder, ``torch.zeros(4, H, W).scatter_(0, labels[None], 1.0)``, does with a pixel
+            labelled 255: a letter of :data:`SCATTER_255_CHOICES`; ``...`` means not recorded yet.
+            When given, it is checked first for its form and, once the function is right, compared
+            with what the scatter encoder really does.
 
     Returns:
         Whether every test mask (one with ignored pixels) was encoded correctly and, when a
         prediction is given, whether it was right.
     """
-    guess = None
     if prediction is not None:
-        guess, hint = _vector_guess(prediction, _PREDICTION_CLASSES)
+        hint = choice_hint(prediction if isinstance(prediction, str) or prediction is ... else repr(prediction),
+                           SCATTER_255_CHOICES)
         if hint is not None:
             return wrong(hint)
     generator = torch.Generator().manual_seed(2)
@@ -71,37 +104,23 @@ def check_one_hot(function: Callable[[Tensor, int], Tensor], prediction: Any = N
             hint = _one_hot_mistake(result, expected, labels)
         if hint is not None:
             return wrong(f"on {description}: {hint}")
-    if guess is None:
+    if prediction is None:
         return right("Your one-hot encoding matches segedu.core.encoding.one_hot, ignored pixels included.")
-    ignored_pixel = one_hot(torch.tensor([[IGNORE_INDEX]]), _PREDICTION_CLASSES)[:, 0, 0]  # (K,)
-    measured = [int(value) for value in ignored_pixel.tolist()]
-    print(f"a pixel labelled 255 gets {measured} (K = {_PREDICTION_CLASSES}); you predicted {guess}")
-    if guess == measured:
+    outcome = _scatter_255_outcome()
+    print(f"the scatter encoder on a mask with a 255: {SCATTER_255_CHOICES[outcome]}; you predicted {prediction!r}")
+    if prediction == outcome:
         return right(
-            "your one-hot encoding matches segedu.core.encoding.one_hot, and your prediction was right: 255 is "
-            "no class index, so no channel gets a 1. The pixel belongs to no class: a loss written as "
-            "-sum_k t_k log p_k gets nothing from it, and the mean must still leave it out of the count, as "
-            "pixel_cross_entropy does."
+            "your one-hot encoding matches segedu.core.encoding.one_hot, and your prediction was right: "
+            "scatter_ writes into the channel each label names, and a 4-channel tensor has no channel 255, so "
+            "it refuses (torch.nn.functional.one_hot refuses for the same reason). Your loop only compares "
+            "labels with 0..K-1, so a 255 quietly gets no 1. A scatter encoder must first give ignored pixels a "
+            "valid channel and zero them afterwards."
         )
     return wrong(
-        "your one-hot encoding is right, but your prediction was not: 255 equals none of the class "
-        f"indices 0..{_PREDICTION_CLASSES - 1}, so none of the channels gets a 1."
+        "your one-hot encoding is right, but your prediction was not. scatter_ does not compare labels with "
+        "classes, as your loop does: it uses each label as the index of the channel to write into. Does a "
+        "4-channel tensor have a channel 255?"
     )
-
-
-def _vector_guess(prediction: Any, length: int) -> tuple[list[int] | None, str | None]:
-    """The learner's predicted vector as ``length`` ints, or ``(None, hint)`` saying what is wrong."""
-    example = [1] + [0] * (length - 1)
-    if prediction is ...:
-        return None, f"record your prediction first: replace the `...` with {length} numbers, e.g. {example}."
-    try:
-        values = prediction.tolist() if isinstance(prediction, Tensor) else list(prediction)
-        numbers = [float(value) for value in values]
-    except (TypeError, ValueError):
-        return None, f"record your prediction as {length} numbers, one per channel, e.g. {example}; got {prediction!r}."
-    if len(numbers) != length or any(value not in (0.0, 1.0) for value in numbers):
-        return None, f"record {length} numbers, each 0 or 1 (one per channel), e.g. {example}; got {prediction!r}."
-    return [int(value) for value in numbers], None
 
 
 def _raise_circle(scores: Tensor) -> Tensor:
@@ -114,9 +133,9 @@ def _raise_circle(scores: Tensor) -> Tensor:
 # letter -> (what the edit does to the (K, H, W) scores, the edit, why argmax does or does not move)
 _EDITS: dict[str, tuple[str, Callable[[Tensor], Tensor], str]] = {
     "a": (
-        "divide every score by 3 (temperature T = 3)",
-        lambda scores: scores / 3.0,
-        "dividing by a positive number keeps the order of a pixel's scores",
+        "cube every score, z ** 3",
+        lambda scores: scores**3,
+        "cubing is monotone (a larger score has a larger cube, negative scores included): order kept",
     ),
     "b": (
         "add 5 to every score of every class",
@@ -217,6 +236,53 @@ def check_pixel_cross_entropy(function: Callable[[Tensor, int], Any]) -> bool:
         success="-log softmax(scores)[true class] matches F.cross_entropy, even for huge scores.",
         returns="one number",
     )
+
+
+OVERFLOW_SCORES = (1000.0, 0.0, -1000.0)
+"""Exercise 3's scores z of one pixel (true class 1)."""
+
+
+def _naive_cross_entropy(scores: Tensor, true_class: int) -> float:
+    """-log of the softmax probability, computed as written: exp, divide by the sum, log (float32)."""
+    exponentials = scores.exp()  # (K,): exp(1000) is inf in float32
+    return float(-torch.log(exponentials[true_class] / exponentials.sum()))
+
+
+def check_overflow_prediction(prediction: Any) -> bool:
+    """``prediction``: (the right loss, what the naive float32 formula returns) for :data:`OVERFLOW_SCORES`, y = 1.
+
+    The naive formula is ``-torch.log(z.exp()[y] / z.exp().sum())``. The check computes both
+    numbers (``F.cross_entropy`` for the right one), prints them and compares; ``math.inf`` stands
+    for infinity.
+    """
+    if prediction is ... or prediction is None or (isinstance(prediction, tuple) and ... in prediction):
+        return wrong("record your prediction first: replace the `...` with two numbers, (right loss, naive result).")
+    try:
+        right_guess, naive_guess = (float(value) for value in prediction)
+    except (TypeError, ValueError):
+        return wrong(f"record two numbers, (right loss, naive result), e.g. (1.5, 2.0); got {prediction!r}.")
+    scores = torch.tensor(OVERFLOW_SCORES)
+    right_loss = float(F.cross_entropy(scores[None], torch.tensor([1])))
+    naive = _naive_cross_entropy(scores, 1)
+    print(f"for z = {list(OVERFLOW_SCORES)} and y = 1: the right loss is {right_loss:g}, the naive float32 formula "
+          f"returns {naive}")
+    right_ok = math.isclose(right_guess, right_loss, rel_tol=1e-3)
+    naive_ok = (math.isnan(naive) and math.isnan(naive_guess)) or naive_guess == naive
+    if right_ok and naive_ok:
+        return right(
+            "the loss is log(e^1000 + e^0 + e^-1000) - 0, which is 1000 to float precision: an ordinary number. "
+            "But exp(1000) is inf in float32, so the naive p_1 = 1 / inf = 0 and -log 0 = inf. Subtracting the "
+            "largest score first (the logsumexp trick) keeps every exp() at most 1."
+        )
+    hints = []
+    if not right_ok:
+        hints.append("right loss: it is log(sum_j e^z_j) - z_y; the sum is dominated by e^1000, and z_1 = 0.")
+    if not naive_ok:
+        if math.isnan(naive_guess):
+            hints.append("naive result: nan is what class 0 would get (inf / inf); class 1 gets e^0 / inf.")
+        else:
+            hints.append("naive result: what is exp(1000) in float32, and then e^0 divided by that sum?")
+    return wrong(" ".join(hints))
 
 
 def _pixel_cross_entropy_mistake(found: Any, scores: Tensor, true_class: int) -> str | None:
@@ -395,4 +461,7 @@ def _cross_entropy_mistake(
         return "take the logarithm: the loss is -log p(true class), not p itself."
     if math.isclose(value, -float(scores[true_class]), rel_tol=1e-4, abs_tol=1e-5):
         return "turn the scores into probabilities first: -log softmax(scores)[true_class]."
-    return f"for scores {shown} and true class {true_class} expected {expected:.4f}, got {value:.4f}."
+    return (
+        f"for scores {shown} and true class {true_class} you returned {value:.4f}, which is not what "
+        "F.cross_entropy gives. Compute the softmax probability of the true class, then minus its log."
+    )

@@ -33,10 +33,10 @@ __all__ = [
     "check_conv_macs",
     "check_dilated_window_prediction",
     "check_erf_depth_answer",
-    "check_fraction_saved_prediction",
     "check_layers_after_pooling",
     "check_macs_saved_by_downsampling",
     "check_saved_bytes_per_pixel",
+    "check_saved_shares_prediction",
 ]
 
 # (height, width, in_channels, out_channels): small, so the reference layers run in milliseconds.
@@ -167,46 +167,95 @@ def _layers_after_pooling_mistake(answer: Any, size: int, pools: int) -> str | N
     return None
 
 
-def _fraction_saved_measured() -> Fraction:
-    """Share of a 3x3 layer's MACs saved by running it on a map with half the side (measured)."""
-    full = _conv_macs_measured(16, 16, 8, 8)
-    return Fraction(full - _conv_macs_measured(8, 8, 8, 8), full)
+def _conv_output_bytes(height: int, width: int, in_channels: int, out_channels: int) -> int:
+    conv = nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1)
+    return activation_memory(conv, (1, in_channels, height, width))
 
 
-def check_fraction_saved_prediction(prediction: Any) -> bool:
-    """``prediction``: the share (0 to 1) of a layer's MACs saved by one 2x downsampling, predicted first."""
-    if prediction is ... or prediction is None:
-        return wrong("write your prediction first: replace the `...` with a number between 0 and 1.")
-    if isinstance(prediction, bool) or not isinstance(prediction, (int, float, Fraction)) or not 0 <= prediction <= 1:
-        return wrong(f"you wrote {prediction!r}; write a share of the MACs, a number between 0 and 1.")
-    measured = _fraction_saved_measured()
-    if abs(prediction - measured) <= 0.01:
-        return right("halving the side divides the pixels, and so each layer's MACs, by 4: 3/4 are saved.")
-    if abs(prediction - Fraction(1, 2)) <= 0.01:
-        return wrong("halving the side halves each side, so how many pixels are left?")
-    return wrong(
-        f"your prediction {prediction!r} is not what count_macs measures; "
-        "count the pixels left after halving both sides."
-    )
+def _shares_saved_measured() -> tuple[Fraction, Fraction]:
+    """Shares of a 3x3 layer's MACs and output bytes saved by one 2x downsampling that doubles the channels."""
+    full_macs, half_macs = _conv_macs_measured(16, 16, 8, 8), _conv_macs_measured(8, 8, 16, 16)
+    full_bytes, half_bytes = _conv_output_bytes(16, 16, 8, 8), _conv_output_bytes(8, 8, 16, 16)
+    return Fraction(full_macs - half_macs, full_macs), Fraction(full_bytes - half_bytes, full_bytes)
 
 
-def check_macs_saved_by_downsampling(macs_saved: Callable[[int, int, int, int], int]) -> bool:
-    """``macs_saved(height, width, channels, num_layers)``: MACs saved by running the layers at half size."""
+def _is_share(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float, Fraction)) and -10 <= value <= 1
+
+
+def check_saved_shares_prediction(prediction: Any) -> bool:
+    """``prediction``: (share of MACs, share of output bytes) saved by a 2x downsampling that doubles the channels.
+
+    A layer of ``C -> C`` channels at ``H x W`` is compared with the same layer at ``H/2 x W/2`` with
+    ``2C -> 2C`` channels, as encoders do after each downsampling. The check measures both shares
+    with :func:`~segedu.analysis.costs.count_macs` and :func:`~segedu.analysis.costs.activation_memory`
+    on real convolutions, prints them and compares.
+    """
+    if prediction is ... or prediction is None or (isinstance(prediction, tuple) and ... in prediction):
+        return wrong("write your prediction first: replace the `...` with two numbers, (MACs share, bytes share).")
+    if not isinstance(prediction, (tuple, list)) or len(prediction) != 2 or not all(map(_is_share, prediction)):
+        return wrong(
+            f"you wrote {prediction!r}; write two shares, (MACs saved, output bytes saved), each a number "
+            "at most 1 (0 means nothing saved; negative means it costs more)."
+        )
+    macs_share, bytes_share = _shares_saved_measured()
+    print(f"measured: the step down saves {float(macs_share):.2f} of the MACs and {float(bytes_share):.2f} of the "
+          "output bytes")
+    macs_guess, bytes_guess = prediction
+    macs_right, bytes_right = abs(macs_guess - macs_share) <= 0.01, abs(bytes_guess - bytes_share) <= 0.01
+    if macs_right and bytes_right:
+        return right(
+            "a quarter of the pixels, but each output value now sums over twice the input channels and there are "
+            "twice as many output channels: 1/4 x 2 x 2 = 1, no MACs saved. The output has a quarter of the "
+            "pixels and twice the channels: half the bytes. That is how an encoder keeps its cost per level "
+            "constant while its memory per level halves."
+        )
+    hints = []
+    if not macs_right:
+        if abs(macs_guess - 0.75) <= 0.01:
+            hints.append("MACs: 3/4 is the saving at the same width; here C_in and C_out both double.")
+        elif abs(macs_guess - 0.5) <= 0.01:
+            hints.append("MACs: doubling the channels doubles both C_in and C_out, so the MACs per pixel grow 4 times.")
+        else:
+            hints.append("MACs: write H * W * C_in * C_out * 9 before and after the step and compare.")
+    if not bytes_right:
+        if abs(bytes_guess - 0.75) <= 0.01:
+            hints.append("bytes: a quarter of the pixels, but the output has twice the channels.")
+        elif abs(bytes_guess) <= 0.01:
+            hints.append("bytes: a layer's output has C_out channels only; C_in does not enter its size.")
+        else:
+            hints.append("bytes: a layer's output holds H * W * C_out numbers; compare before and after the step.")
+    return wrong(" ".join(hints))
+
+
+def check_macs_saved_by_downsampling(macs_saved: Callable[[int, int, int, int, bool], int]) -> bool:
+    """``macs_saved(height, width, channels, num_layers, double_channels)``: MACs saved at half size.
+
+    At half size the layers have ``2 * channels`` channels when ``double_channels`` is true.
+    """
     return check_cases(
         macs_saved,
-        [(16, 16, 8, 2), (32, 64, 4, 3), (8, 12, 16, 1)],
+        [(16, 16, 8, 2, False), (32, 64, 4, 3, True), (8, 12, 16, 1, False), (8, 12, 16, 1, True)],
         _macs_saved_mistake,
-        success="one 2x downsampling saves 3/4 of the MACs of every layer after it.",
+        success="one 2x downsampling saves 3/4 of the MACs of every layer after it at the same width, and "
+        "nothing when the channels double.",
         returns="a whole number of MACs",
     )
 
 
-def _macs_saved_mistake(answer: Any, height: int, width: int, channels: int, num_layers: int) -> str | None:
+def _macs_saved_mistake(
+    answer: Any, height: int, width: int, channels: int, num_layers: int, double_channels: bool
+) -> str | None:
+    later = 2 * channels if double_channels else channels
     full = _conv_macs_measured(height, width, channels, channels) * num_layers
-    half = _conv_macs_measured(height // 2, width // 2, channels, channels) * num_layers
+    half = _conv_macs_measured(height // 2, width // 2, later, later) * num_layers
     if answer == full - half:
         return None
-    case = f"{num_layers} layer(s) of {channels} -> {channels} channels at {height}x{width}"
+    case = (f"{num_layers} layer(s) of {channels} -> {channels} channels at {height}x{width}"
+            f"{', channels doubled after the step' if double_channels else ', same width'}")
+    same_width_half = _conv_macs_measured(height // 2, width // 2, channels, channels) * num_layers
+    if double_channels and answer == full - same_width_half:
+        return f"for {case}: at half size the layers have 2 * channels in and out; use them."
     if answer == full - full // 2:
         return f"for {case}: halving the side divides the pixels by 4, not 2."
     if answer == half:
@@ -264,7 +313,7 @@ def check_dilated_window_prediction(prediction: Any) -> bool:
 
 
 ERF_DEPTH_CHOICES = {
-    "a": "it falls: the effective field grows as fast as the theoretical window and spreads towards its edges",
+    "a": "it falls: the effective field grows faster than the theoretical window and spreads towards its edges",
     "b": "it stays about the same: the effective field grows in proportion to the theoretical window",
     "c": "it grows: the effective field widens more slowly than the theoretical window",
 }
