@@ -14,6 +14,7 @@ from segedu.course.exercises.lesson11 import (
     check_conv_output_shapes,
     check_feature_map_shape,
     check_silencing_prediction,
+    check_zero_or_mean,
 )
 from segedu.models import get_model
 
@@ -193,8 +194,8 @@ def test_silencing_prediction(capsys: pytest.CaptureFixture[str]) -> None:
     assert "channel 0, the one that looks" in output and "0% of that: looking like a class" in output
     assert model.training  # mode restored
     for answer, hint in [
-        (0, "largest weight into the circle score"),
-        (2, "pushes pixels most strongly towards circle"),
+        (0, "does look most like the circle mask"),
+        (2, "another channel costs them more"),
         (3, "channels 0 to 2"),
         ("1", "one channel number"),
         (..., "replace the `...`"),
@@ -220,3 +221,28 @@ def test_looks_versus_needed_follows_the_measured_margin() -> None:
     assert "93% of that" in near and "near thing" in near and "different things" not in near
     same = _looks_versus_needed("square", 2, 2, [0.0, 0.0, 0.5], [0.1, 0.1, 0.9])
     assert "also the channel that looks most like" in same
+
+
+def test_zero_or_mean(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_zero_or_mean("b") is True
+    assert check_zero_or_mean({"B"}) is True
+    output = capsys.readouterr().out
+    assert output.startswith("Correct!") and "x_k = 0" in output
+    for answer, hint in [
+        ("a", "setting to the mean does not"),
+        ("c", "other way round"),
+        ("d", "same constant"),
+        ("ab", "exactly one letter"),
+        ("z", "not among the choices"),
+        (..., "replace the `...`"),
+    ]:
+        _expect(check_zero_or_mean, answer, hint, capsys)
+
+
+def test_silencing_hints_do_not_name_the_weights(capsys: pytest.CaptureFixture[str]) -> None:
+    """The wrong-answer hints point to what the lesson shows next; they do not restate the weight rule."""
+    model, (images, masks) = _LooksVersusNeeded().train(), _silencing_scenes()
+    for answer in (0, 2):
+        check_silencing_prediction(answer, model, images, masks, class_index=1, class_name="circle")
+        output = capsys.readouterr().out
+        assert output.startswith("Not yet:") and "weight" not in output, output

@@ -15,14 +15,16 @@ import torch
 from torch import Tensor, nn
 
 from segedu.analysis.hooks import record
-from segedu.course.exercises._verdict import NOT_WRITTEN, call_answer, verdict
+from segedu.course.exercises._verdict import NOT_WRITTEN, call_answer, read_letters, right, verdict, wrong
 
 __all__ = [
+    "ABLATION_CHOICES",
     "SHAPE_QUESTION",
     "check_class_iou",
     "check_conv_output_shapes",
     "check_feature_map_shape",
     "check_silencing_prediction",
+    "check_zero_or_mean",
 ]
 
 SHAPE_QUESTION = {"model": "unet", "base_channels": 16, "layer": "up2", "input_size": 96}
@@ -297,7 +299,56 @@ def check_silencing_prediction(
         return verdict(True, success=f"{cost}, more than any other channel; {why}", hint="")
     if answer == most_like:
         return _fail(f"channel {answer} does look most like the {class_name} mask (IoU {looks_like[answer]:.2f}), "
-                     f"but {cost}. A channel can coincide with a class while another channel has a larger "
-                     f"weight into its score; which channel has the largest weight into the {class_name} score?")
-    return _fail(f"{cost}; another channel costs them more. Look again at the next layer's weights: "
-                 f"which channel pushes pixels most strongly towards {class_name}s?")
+                     f"but {cost}, and another channel costs them more. Where a channel is large is only half of "
+                     f"what silencing it does: what else decides how much the {class_name} score changes? The cells "
+                     "after this exercise show it.")
+    return _fail(f"{cost}; another channel costs them more. Where a channel is large is only half of what silencing "
+                 f"it does: what else decides how much the {class_name} score changes? The cells after this "
+                 "exercise show it.")
+
+
+ABLATION_CHOICES = {
+    "a": "both leave the scores at that pixel unchanged",
+    "b": "setting to zero leaves them unchanged; setting to the mean m moves every class score",
+    "c": "setting to zero moves every class score; setting to the mean m leaves them unchanged",
+    "d": "both move every class score, by the same amount",
+}
+"""Exercise 5: what zeroing and mean-ablating a channel do at a pixel where the channel is already 0."""
+
+_ABLATION_WHY = (
+    "outc is a 1x1 convolution, so setting channel k to a constant v adds W[:, k] (v - x_k) to the logits. "
+    "Where the channel is already 0 (x_k = 0), zeroing adds W[:, k] * 0 = 0: nothing changes there. Setting it "
+    "to its mean adds W[:, k] * m at that pixel, and at every other pixel too: a constant shift of all class "
+    "scores (for channel 3 it lowers the background score, whose weight is negative, and raises the circle "
+    "score). That constant is the whole difference between the two choices"
+)
+_ABLATION_WRONG = {
+    "a": "zeroing does leave that pixel alone, but setting to the mean does not",
+    "c": "this is the other way round",
+    "d": "the two differ at every pixel by the same constant, W[:, k] * m, so they cannot move a pixel by the "
+         "same amount unless m = 0",
+}
+
+
+def check_zero_or_mean(answer: Any) -> bool:
+    """Exercise 5: one letter of :data:`ABLATION_CHOICES`; the right one is ``"b"``.
+
+    Args:
+        answer: A letter (a string such as ``"b"``, or a one-letter set).
+
+    Returns:
+        Whether the letter says that zeroing leaves such a pixel's scores unchanged and setting to
+        the mean moves them.
+    """
+    if answer is ... or answer is None:
+        return wrong("record your answer first: replace the `...` with one letter, e.g. \"a\".")
+    letters, hint = read_letters(answer, ABLATION_CHOICES, "are not among the choices")
+    if hint is not None:
+        return wrong(hint)
+    if len(letters) != 1:
+        return wrong(f"choose exactly one letter; got {sorted(letters)}.")
+    (letter,) = letters
+    if letter == "b":
+        return right(f"{_ABLATION_WHY}.")
+    return wrong(f"{_ABLATION_WRONG[letter]}. Write the change of the logits when channel k is set to a "
+                 "constant v, and put x_k = 0 into it.")
