@@ -96,9 +96,9 @@ def test_equivariant_shift_matches_a_real_encoder() -> None:
 @pytest.mark.parametrize(
     ("measured", "letter"),
     [
-        ({"shift change": 0.8, "detail kept": 0.85}, "b"),
-        ({"shift change": 0.8, "detail kept": 1.1}, "a"),
-        ({"shift change": 1.2, "detail kept": 0.9}, "d"),
+        ({"alias": 0.67, "detail kept": 0.85}, "a"),
+        ({"alias": 0.9, "detail kept": 0.7}, "b"),
+        ({"alias": 0.8, "detail kept": 0.82}, "c"),
     ],
 )
 def test_blur_size_prediction_follows_the_measurement(measured, letter: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -107,12 +107,27 @@ def test_blur_size_prediction_follows_the_measurement(measured, letter: str, cap
     wrong_letter = "c" if letter != "c" else "a"
     assert lesson05.check_blur_size_prediction(wrong_letter, measured) is False
     out = capsys.readouterr().out
-    assert out.startswith("Not yet: you predicted") and "trade-off" in out
+    assert out.startswith("Not yet: you predicted") and "cos²(πf)" in out
+
+
+def test_blur_size_prediction_explains_the_shift_change(capsys: pytest.CaptureFixture[str]) -> None:
+    measured = {"alias": 0.67, "detail kept": 0.85, "shift change": 0.8}
+    assert lesson05.check_blur_size_prediction("b", measured) is False
+    out = capsys.readouterr().out
+    assert "to 0.80" in out and "cannot tell alias from lost detail" in out
 
 
 @pytest.mark.parametrize(("prediction", "hint"), [(..., "record your prediction first"), ("z", "must be one of")])
 def test_unrecorded_blur_prediction_gets_a_hint(prediction, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson05.check_blur_size_prediction(prediction, {"shift change": 0.8, "detail kept": 0.8}) is False
+    assert lesson05.check_blur_size_prediction(prediction, {"alias": 0.8, "detail kept": 0.8}) is False
     assert hint in capsys.readouterr().out
-    assert lesson05.check_blur_size_prediction("b", {"shift change": 0.8}) is False
+    assert lesson05.check_blur_size_prediction("b", {"alias": 0.8}) is False
     assert "pass the measured ratios" in capsys.readouterr().out
+
+
+def test_blur_size_explanation_follows_the_measurement(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson05.check_blur_size_prediction("a", {"alias": 0.67, "detail kept": 0.85}) is True
+    assert "far more alias than detail" in capsys.readouterr().out
+    assert lesson05.check_blur_size_prediction("b", {"alias": 0.9, "detail kept": 0.7}) is True
+    out = capsys.readouterr().out
+    assert "far more alias" not in out and "does not follow that rule" in out

@@ -193,3 +193,40 @@ def test_wrong_checkerboard_layers_get_a_hint(prediction, hint: str, capsys: pyt
     assert lesson06.check_checkerboard_layers(prediction) is False
     out = capsys.readouterr().out
     assert out.startswith("Not yet:") and hint in out
+
+
+def test_doubling_choice_no_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson06.check_doubling_choice("no") is True
+    assert lesson06.check_doubling_choice(" No ") is True
+    assert "1, 2 or 4 stamps" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"), [("yes", "Count the stamps"), (..., "record your answer first"), (True, "answer 'yes' or 'no'")]
+)
+def test_wrong_doubling_choice_gets_a_hint(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson06.check_doubling_choice(answer) is False
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and hint in out
+    assert "kernel 4" not in out and "multiple" not in out  # the better choice is part (b)'s to find
+
+
+def test_unwritten_doubling_layer_gets_a_hint(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson06.check_doubling_layer(..., ..., ...) is False
+    assert "replace each `...`" in capsys.readouterr().out
+
+
+def test_checkerboard_prediction_is_recorded_not_judged(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson06.record_checkerboard_prediction({"a", "e"}) is True  # a wrong prediction is still recorded
+    out = capsys.readouterr().out
+    assert out.startswith("Recorded: ['a', 'e']") and "Correct" not in out and "Not yet" not in out
+
+
+@pytest.mark.parametrize(
+    ("prediction", "hint"), [(..., "record your prediction first"), ({"z"}, "are not layers"), (set(), "at least one")]
+)
+def test_unrecorded_checkerboard_prediction_is_refused(
+    prediction, hint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert lesson06.record_checkerboard_prediction(prediction) is False
+    assert hint in capsys.readouterr().out

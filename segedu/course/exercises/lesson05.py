@@ -14,6 +14,7 @@ from segedu.course.exercises._verdict import choice_hint, right, wrong
 
 __all__ = [
     "BLUR_EFFECTS",
+    "SAME_FRACTION",
     "check_aliased_period",
     "check_blur_size_prediction",
     "check_equivariant_shift",
@@ -124,16 +125,19 @@ def check_equivariant_shift(answer: Any, *, pool_strides: tuple[int, ...] = (2, 
 # --- 3 · predict what a bigger blur does ----------------------------------------------------------
 
 BLUR_EFFECTS: dict[str, str] = {
-    "a": "the one-pixel shift changes the output less, and the output keeps more detail",
-    "b": "the one-pixel shift changes the output less, but the output keeps less detail",
-    "c": "the one-pixel shift changes the output more, and the output keeps more detail",
-    "d": "the one-pixel shift changes the output more, but the output keeps less detail",
+    "a": "the alias falls by a clearly larger fraction than the detail kept",
+    "b": "the detail kept falls by a clearly larger fraction than the alias",
+    "c": "both fall by about the same fraction (within 5 percentage points)",
 }
+SAME_FRACTION = 0.05
+"""Drops closer than this (as fractions of the 3-tap values) count as "about the same"."""
 
 
-def _blur_effect(shift_change_ratio: float, detail_kept_ratio: float) -> str:
-    less_change, more_detail = shift_change_ratio < 1, detail_kept_ratio > 1
-    return {(True, True): "a", (True, False): "b", (False, True): "c", (False, False): "d"}[less_change, more_detail]
+def _blur_effect(alias_ratio: float, detail_ratio: float) -> str:
+    alias_drop, detail_drop = 1 - alias_ratio, 1 - detail_ratio
+    if abs(alias_drop - detail_drop) < SAME_FRACTION:
+        return "c"
+    return "a" if alias_drop > detail_drop else "b"
 
 
 def check_blur_size_prediction(prediction: Any, measured: Mapping[str, float]) -> bool:
@@ -141,26 +145,36 @@ def check_blur_size_prediction(prediction: Any, measured: Mapping[str, float]) -
 
     Args:
         prediction: One of the letters of :data:`BLUR_EFFECTS`, recorded before ``measured`` was printed.
-        measured: ``"shift change"`` and ``"detail kept"``: each measured with the 5-tap blur divided by
-            the same measure with the 3-tap blur.
+        measured: ``"alias"`` and ``"detail kept"`` (the mean alias score above the 2x grid's limit and
+            below it), each measured with the 5-tap blur divided by the same with the 3-tap blur; optionally
+            ``"shift change"``, the one-pixel shift change divided the same way.
     """
     hint = choice_hint(prediction, BLUR_EFFECTS)
     if hint is not None:
         return wrong(hint)
-    names = ("shift change", "detail kept")
+    names = ("alias", "detail kept")
     if any(name not in measured or not float(measured[name]) > 0 for name in names):
         return wrong(f"pass the measured ratios, a dict with the keys {names[0]!r} and {names[1]!r}.")
-    change, detail = float(measured["shift change"]), float(measured["detail kept"])
-    found = _blur_effect(change, detail)
+    alias, detail = float(measured["alias"]), float(measured["detail kept"])
+    found = _blur_effect(alias, detail)
     report = (
-        f"measured: the shift change became {change:.2f} times, the detail kept {detail:.2f} times what it was "
-        f"with 3 taps, so {BLUR_EFFECTS[found]}."
+        f"measured: with 5 taps the alias fell to {alias:.2f} of its 3-tap value (by {1 - alias:.0%}), the detail "
+        f"kept to {detail:.2f} (by {1 - detail:.0%}), so {BLUR_EFFECTS[found]}."
     )
     why = (
-        " A wider blur removes more of the fine frequencies before subsampling: fewer of them can fold into "
-        "aliases that move with the shift, but the fine detail the coarse grid could have shown goes too. "
-        "Blur size is a trade-off, not a free win."
+        " Every extra pair of binomial taps multiplies a linear blur's response at frequency f by cos²(πf): about "
+        "0.85 at 1/8 cycle per pixel, below the 2x grid's limit, but 0.15 at 3/8, above it, where the aliases "
+        "come from."
     )
+    if found == "a":
+        why += " So a wider blur removes far more alias than detail, though it costs some of both."
+    else:
+        why += " This measurement does not follow that rule: the dense maximum before the blur is not linear."
+    if "shift change" in measured:
+        why += (
+            f" The one-pixel shift change fell too (to {float(measured['shift change']):.2f}), but that number falls "
+            "with any blur, even below the alias-free reference, so it cannot tell alias from lost detail."
+        )
     if prediction == found:
         return right(report + why)
     return wrong(f"you predicted that {BLUR_EFFECTS[prediction]}; {report}{why}")

@@ -19,9 +19,11 @@ __all__ = [
     "check_bed_of_nails",
     "check_checkerboard_layers",
     "check_conv_matrix_shape_prediction",
+    "check_doubling_choice",
     "check_doubling_layer",
     "check_flat_kernel",
     "check_transposed_output_size",
+    "record_checkerboard_prediction",
 ]
 
 
@@ -171,12 +173,38 @@ def _even_overlap(kernel_size: int, stride: int) -> bool:
     return bool((inner == inner[0, 0]).all())
 
 
+def check_doubling_choice(answer: Any) -> bool:
+    """Check the answer to: is kernel 3, stride 2, padding 1, output_padding 1 a good learned decoder layer?
+
+    Args:
+        answer: ``"yes"`` or ``"no"``.
+    """
+    if answer is None or answer is ...:
+        return wrong("record your answer first: replace the `...` with 'yes' or 'no'.")
+    if not isinstance(answer, str) or answer.strip().lower() not in ("yes", "no"):
+        return wrong(f"answer 'yes' or 'no'; got {answer!r}.")
+    if answer.strip().lower() == "no":
+        return right(
+            "it doubles every size, but with kernel 3 and stride 2 the output pixels receive 1, 2 or 4 stamps "
+            "(section 4). Only special kernels such as the tent give every stride phase the same total weight, "
+            "and a learned kernel need not stay one, so the layer invites checkerboard artefacts. Part (b) asks "
+            "for a better choice."
+        )
+    return wrong(
+        "it does double every size, but that is not all a decoder layer needs. Count the stamps that each output "
+        "pixel receives with kernel 3 and stride 2 (checkerboard_pattern in section 4), and ask whether a learned "
+        "kernel will keep the total weight of every stride phase equal."
+    )
+
+
 def check_doubling_layer(kernel_size: int, padding: int, output_padding: int = 0) -> bool:
     """Check a stride-2 transposed convolution that exactly doubles every size, checkerboard-free.
 
     The layer is ``nn.ConvTranspose2d(..., kernel_size, stride=2, padding, output_padding)``.
     """
     values = (kernel_size, padding, output_padding)
+    if any(value is ... or value is None for value in values):
+        return wrong("replace each `...`: kernel_size, padding and output_padding are whole numbers.")
     if not all(isinstance(value, int) and not isinstance(value, bool) for value in values):
         return wrong("set kernel_size, padding and output_padding to whole numbers.")
     for size in (1, 2, 5, 8, 13):
@@ -312,6 +340,26 @@ _WHY_LAYER = {
     "d": "bilinear weights always sum to 1 at every output pixel",
     "e": "the tent gives every stride phase a total weight of 1 although the counts are uneven",
 }
+
+
+def record_checkerboard_prediction(prediction: Any) -> bool:
+    """Record the set of layers predicted to print a checkerboard, before section 4 runs its experiments.
+
+    Prints what was recorded (nothing is judged yet: :func:`check_checkerboard_layers` does that after the
+    experiments) or ``Not yet: <hint>`` when the prediction is missing or unreadable.
+
+    Args:
+        prediction: Letters of :data:`CHECKERBOARD_LAYERS`, as a set, list or string.
+    """
+    if prediction is ... or prediction is None:
+        return wrong("record your prediction first: replace the `...` with a set of letters such as {'a', 'd'}.")
+    letters, hint = read_letters(prediction, CHECKERBOARD_LAYERS, "are not layers of the list")
+    if hint is not None:
+        return wrong(hint)
+    if not letters:
+        return wrong("choose at least one letter.")
+    print(f"Recorded: {sorted(letters)}. Now run the rest of section 4; the check after its table compares.")
+    return True
 
 
 def check_checkerboard_layers(prediction: Any) -> bool:
