@@ -38,6 +38,7 @@ def test_conv_placement(capsys: pytest.CaptureFixture[str]) -> None:
     assert lesson03.check_conv_placement((9, 13)) is True
     output = _verdict(capsys)
     assert output.startswith("Correct!") and "measured with gradients" in output and "(5 - 1) x 2 = 8" in output
+    assert "(kernel - 1) times the larger jump" in output and "its kernel times" not in output
     for answer, hint in (((9, 9), "not give the same field"), ((9, 11), "input pixels apart are they"),
                          ((7, 13), "the 3x3 pool by 2 more"), (("9", 13), "pair of whole numbers"),
                          ((..., ...), "pair of whole numbers")):
@@ -82,6 +83,16 @@ def test_shuffled_probe(capsys: pytest.CaptureFixture[str]) -> None:
         assert output.startswith("Not yet:") and hint in output
 
 
+def test_vanishing_pools_hint_names_only_the_boundary_it_crosses(capsys: pytest.CaptureFixture[str]) -> None:
+    """The square at 13-18 crosses 16 (a boundary of the 4- and 8-pixel grids) but not 12."""
+    square = lesson03._square_mask(13)[0]  # (64, 64)
+    rows = square.any(dim=1).nonzero().flatten()
+    assert int(rows.min()) == 13 and int(rows.max()) == 18  # starts after 12, ends after 16
+    assert lesson03.check_vanishing_pools((3, 3)) is False
+    output = _verdict(capsys)
+    assert "16" in output and "12" not in output
+
+
 def test_flattened_features(capsys: pytest.CaptureFixture[str]) -> None:
     model = TinyClassifier(3, 3, base_channels=4, image_size=64)  # 16 channels after stage 3
     assert lesson03.check_flattened_features((16 * 10 * 10, 16 * 8 * 8), model, 80) is True
@@ -109,7 +120,7 @@ def test_vanishing_pools(capsys: pytest.CaptureFixture[str]) -> None:
     assert "vanishes earlier" in _verdict(capsys)
     cases = [
         ((..., ...), "pair of whole numbers"),
-        ((3, 3), "different answers"),
+        ((3, 3), "straddles row and column 16"),
         ((4, 2), "square at 13-18 you said 2"),
         ((5, 3), "square at 8-13 you said 5"),
     ]

@@ -111,8 +111,8 @@ def check_conv_placement(answer: tuple[int, int]) -> bool:
             f"{measured}. Before the pool, neighbouring positions are 1 input pixel apart, so the 5x5 conv adds "
             f"(5 - 1) x 1 = 4 pixels; the pool has stride 2, so after it they are 2 pixels apart and the same conv "
             f"adds (5 - 1) x 2 = 8: stack b sees {after - before} pixels more. Every convolution after a pool "
-            "widens the field by its kernel times the larger jump: this is why VGG's later stages see so much of "
-            "the image with only 3x3 kernels."
+            "widens the field by (kernel - 1) times the larger jump: this is why VGG's later stages see so much "
+            "of the image with only 3x3 kernels."
         )
     hints = []
     if answer[0] != before:
@@ -290,8 +290,9 @@ def check_vanishing_pools(answer: tuple[int, int]) -> bool:
         )
     if answer[0] == answer[1]:
         return wrong(
-            "the two positions give different answers. At 13-18 the square straddles the cell boundaries "
-            "at 16 (and at 12): count its pixels inside each cell of 4x4 and of 8x8 pixels."
+            "the two positions give different answers. At 13-18 the square straddles row and column 16, a cell "
+            "boundary in every grid of 4x4-pixel cells or coarser: count its pixels inside each cell of 4x4 and "
+            "of 8x8 pixels."
         )
     hints = []
     for start, given, right_value in zip(_SQUARE_STARTS, answer, expected):
