@@ -1,4 +1,4 @@
-"""Segmentation models built from first principles, from a classifier to FCN, SegNet and U-Net.
+"""Segmentation models built from first principles, from a classifier to FCN, SegNet, U-Net and DeepLabv3.
 
 Layer 3: torch only; a model file imports nothing of segedu but ``segedu.models`` blocks.
 
@@ -7,6 +7,7 @@ Every segmentation model maps a float batch ``(B, C_in, H, W)`` (C_in = 1 or 3) 
 """
 
 from segedu.models.convolutionalized import ConvolutionalizedClassifier, convolutionalize
+from segedu.models.deeplab import DeepLabV3
 from segedu.models.fcn import FCN, BilinearUpsample
 from segedu.models.full_resolution import FullResolutionNet
 from segedu.models.registry import get_model, list_models
@@ -18,6 +19,7 @@ __all__ = [
     "FCN",
     "BilinearUpsample",
     "ConvolutionalizedClassifier",
+    "DeepLabV3",
     "FullResolutionNet",
     "SegNet",
     "TinyClassifier",

@@ -1,6 +1,6 @@
 """Build models by name: ``get_model("unet", in_channels=3, num_classes=5)``.
 
-Names: tiny_classifier, full_resolution, fcn32s, fcn16s, fcn8s, segnet, unet. The keyword
+Names: tiny_classifier, full_resolution, fcn32s, fcn16s, fcn8s, segnet, unet, deeplabv3. The keyword
 arguments go to the model's constructor; ``fcn32s`` / ``fcn16s`` / ``fcn8s`` are :class:`FCN` with
 ``variant`` fixed.
 """
@@ -13,6 +13,7 @@ import inspect
 from torch import nn
 
 from segedu.models.contract import check_model_arguments
+from segedu.models.deeplab import DeepLabV3
 from segedu.models.fcn import FCN
 from segedu.models.full_resolution import FullResolutionNet
 from segedu.models.segnet import SegNet
@@ -30,6 +31,7 @@ _REGISTRY: dict[str, tuple[type[nn.Module], dict[str, object], bool]] = {
     "fcn8s": (FCN, {"variant": "8s"}, True),
     "segnet": (SegNet, {}, True),
     "unet": (UNet, {}, True),
+    "deeplabv3": (DeepLabV3, {}, True),
 }
 
 

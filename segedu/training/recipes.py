@@ -50,6 +50,7 @@ _MODEL_KWARGS: dict[str, dict[str, Any]] = {
     "fcn8s": {"base_channels": 16, "fc_channels": 128},
     "segnet": {"base_channels": 16},
     "unet": {"base_channels": 8},
+    "deeplabv3": {"base_channels": 16, "output_stride": 8},
 }
 
 
@@ -119,7 +120,8 @@ def training_scenes(name: str, length: int) -> Dataset:
     raise ValueError(f"dataset must be 'shapes' or 'digits'; got {name!r}")
 
 
-_DISPLAY_NAMES = {"fcn32s": "FCN-32s", "fcn16s": "FCN-16s", "fcn8s": "FCN-8s", "segnet": "SegNet", "unet": "U-Net"}
+_DISPLAY_NAMES = {"fcn32s": "FCN-32s", "fcn16s": "FCN-16s", "fcn8s": "FCN-8s", "segnet": "SegNet", "unet": "U-Net",
+                  "deeplabv3": "DeepLabv3"}
 
 
 def checkpoint_table_markdown(manifest: dict[str, Any] | None = None) -> str:

@@ -13,13 +13,16 @@ Import each widget from its module (importing one does not load the others):
 - ``score_explorer.score_explorer``: scores, softmax, argmax and loss at a pixel (lesson 02)
 - ``shift_explorer.shift_explorer``: move a shape, watch each stage (lesson 03)
 - ``cost_explorer.cost_explorer``: compute and memory of full resolution (lesson 04)
-- ``transposed_conv_stepper`` and ``checkerboard_explorer``: upsampling (lesson 05)
+- ``aliasing_explorer.aliasing_explorer``: stripes downsampled five ways (lesson 05)
+- ``transposed_conv_stepper`` and ``checkerboard_explorer``: upsampling (lesson 06)
 - ``fcn_explorer.fcn_explorer``: FCN's fused score maps (lesson 07)
 - ``unpooling_explorer.unpooling_explorer``: SegNet's switches and sparse maps (lesson 08)
 - ``skip_explorer.skip_explorer``: switch U-Net skips off (lesson 09)
 - ``model_comparison.model_comparison``: all models side by side (lesson 10)
 - ``feature_maps.feature_map_explorer``: any layer of any model, pixel probe (lesson 11)
 - ``augmentation_explorer.augmentation_explorer``: paired augmentation of image and mask (lesson 12)
+- ``weight_map_explorer.weight_map_explorer``: U-Net's weight map with w0 and sigma (lesson 13)
+- ``atrous_explorer.atrous_explorer``: which input pixels a stack of atrous convolutions reads (lesson 14)
 """
 
 from segedu.widgets._toolkit import WidgetPanel, array_to_png, image_to_hwc

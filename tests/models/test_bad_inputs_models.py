@@ -24,6 +24,7 @@ SMALL = {
     "fcn8s": dict(base_channels=4, fc_channels=8),
     "segnet": dict(base_channels=4),
     "unet": dict(base_channels=4),
+    "deeplabv3": dict(base_channels=4),
 }
 SIZE = 32  # accepted by every model above
 

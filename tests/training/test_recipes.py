@@ -99,7 +99,8 @@ def test_readme_checkpoint_table_matches_the_manifest() -> None:
     manifest = read_manifest()
     for line in table.splitlines()[2:]:
         cells = [cell.strip() for cell in line.strip("|").split("|")]
-        key = {"FCN-32s": "fcn32s", "FCN-16s": "fcn16s", "FCN-8s": "fcn8s", "SegNet": "segnet", "U-Net": "unet"}[cells[0]]
+        key = {"FCN-32s": "fcn32s", "FCN-16s": "fcn16s", "FCN-8s": "fcn8s", "SegNet": "segnet", "U-Net": "unet",
+               "DeepLabv3": "deeplabv3"}[cells[0]]
         shapes = manifest[f"{key}-shapes"]["test_metrics"]
         assert float(cells[1]) == pytest.approx(shapes["mean_iou"], abs=5e-4)
         assert float(cells[2]) == pytest.approx(shapes["pixel_accuracy"], abs=5e-4)

@@ -32,6 +32,7 @@ SMALL = {
     "fcn8s": {"base_channels": 4, "fc_channels": 16},
     "segnet": {"base_channels": 4, "depth": 3},
     "unet": {"base_channels": 4},
+    "deeplabv3": {"base_channels": 4},
 }
 FUSION = {
     "full_resolution": [],
@@ -40,6 +41,7 @@ FUSION = {
     "fcn8s": ["upscore2 + score_pool4", "upscore_pool4 + score_pool3"],
     "segnet": ["decoder.stage3", "decoder.stage2", "decoder.stage1"],
     "unet": ["up1", "up2", "up3", "up4"],
+    "deeplabv3": [],
 }
 
 
@@ -83,10 +85,26 @@ def test_class_score_bars_are_as_long_as_the_probabilities() -> None:
 
     probabilities = [0.1, 0.6, 0.3]
     picture = render_class_scores(probabilities, ["a", "b", "c"])
+    assert picture.shape == (18 * 3 + 8, 420, 3)  # wide enough for "0.600  predicted, true" in the 13 px font
     for index, probability in enumerate(probabilities):
         row = picture[4 + 18 * index + 9]  # the middle of the bar's row
         coloured = np.all(row == PALETTE[index], axis=1).sum()
         assert abs(coloured - (round(probability * 130) + 1)) <= 1
+
+
+def test_receptive_field_tint_is_a_log_scale_of_the_gradient() -> None:
+    from segedu.analysis.receptive_field import PixelReceptiveField
+    from segedu.widgets.feature_map_pictures import TINT_DECADES, input_with_receptive_field
+
+    gradient = torch.zeros(8, 8)
+    gradient[5, 3:7] = torch.tensor([1.0, 0.1, 10 ** -TINT_DECADES, 1e-4])  # 0, 1, 2 and 4 decades below the top
+    field = PixelReceptiveField(gradient=gradient, region=gradient > 0, box=None, class_index=0)
+    grey = np.full((8, 8, 3), 100, dtype=np.uint8)
+    picture = input_with_receptive_field(grey, field, 0, 0, scale=1).astype(int)  # (8, 8, 3); probe framed far away
+    blue = picture[5, 3:7, 2]  # yellow (255, 225, 25) pulls the blue channel down
+    assert blue[0] < blue[1] < blue[2] == 100 and picture[5, 4, 0] > 100  # one decade down: still clearly tinted
+    assert np.array_equal(picture[5, 6], [100, 100, 100])  # beyond the tinted decades: the scene as it is
+    assert np.all(picture[7, 7] == 35)  # outside the field: dimmed
 
 
 def test_every_segmentation_model_is_covered() -> None:

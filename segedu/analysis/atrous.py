@@ -1,0 +1,103 @@
+"""Which pixels an atrous (dilated) convolution reads: footprints of stacks, gridding, taps inside a map.
+
+A 3x3 convolution with rate (dilation) ``r`` reads the 9 pixels ``r`` apart around each position,
+so it spans ``2r + 1`` pixels at the cost of an ordinary 3x3 convolution. Two consequences that
+DeepLab has to live with are measured here:
+
+- :func:`dilated_stack_footprint`: in a stack of such convolutions the centre output depends on
+  input pixels along every path through the stack; when all rates share a factor (2, 2, 2 or
+  2, 4, 8) only a lattice of pixels is reached and the others are never read ("gridding"),
+  :func:`footprint_coverage` gives the share that is reached;
+- :func:`valid_tap_fraction`: on a small feature map, a tap ``r`` pixels from the centre falls
+  outside the map (into zero padding) near the edges; as ``r`` nears the map's side only the centre
+  tap is left and the 3x3 conv acts like a 1x1 conv (DeepLabv3's argument for image pooling).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+__all__ = ["dilated_stack_footprint", "footprint_coverage", "valid_tap_fraction"]
+
+
+def _check_rates(rates: Sequence[int]) -> tuple[int, ...]:
+    rates = tuple(rates)
+    if not rates or any(isinstance(rate, bool) or not isinstance(rate, int) or rate < 1 for rate in rates):
+        raise ValueError(f"rates must be a non-empty sequence of ints >= 1, e.g. (1, 2, 4); got {rates!r}")
+    return rates
+
+
+def dilated_stack_footprint(rates: Sequence[int]) -> Tensor:
+    """For a stack of 3x3 convs with these rates: how many paths join each input pixel to the centre output.
+
+    Exact integer counts, from a single bright pixel spread by an all-ones 3x3 kernel at every
+    rate (which is the gradient of the centre output of that stack, without nonlinearities, with
+    respect to its input). A pixel with count 0 cannot influence the centre output, whatever the
+    weights; the nonzero pattern is the same for any weights with no zero tap.
+
+    Args:
+        rates: The dilation of each 3x3 conv, first layer first (the order does not change the result).
+
+    Returns:
+        The counts on the whole receptive field: a square of side ``1 + 2 * sum(rates)``.
+
+    Example:
+        >>> dilated_stack_footprint([2]).int()
+        tensor([[1, 0, 1, 0, 1],
+                [0, 0, 0, 0, 0],
+                [1, 0, 1, 0, 1],
+                [0, 0, 0, 0, 0],
+                [1, 0, 1, 0, 1]], dtype=torch.int32)
+    """
+    rates = _check_rates(rates)
+    side = 1 + 2 * sum(rates)
+    counts = torch.zeros(1, 1, side, side, dtype=torch.float64)
+    counts[0, 0, side // 2, side // 2] = 1.0
+    ones = torch.ones(1, 1, 3, 3, dtype=torch.float64)
+    for rate in rates:
+        counts = F.conv2d(counts, ones, padding=rate, dilation=rate)  # (1, 1, side, side)
+    return counts[0, 0]
+
+
+def footprint_coverage(rates: Sequence[int]) -> float:
+    """Share of the receptive-field square (side ``1 + 2 * sum(rates)``) that the centre output reads.
+
+    With every rate even only pixels at even offsets are read: (15 / 29)**2 of a 29 x 29 square.
+
+    Example:
+        >>> footprint_coverage([1, 2, 4]), round(footprint_coverage([2, 4, 8]), 3)
+        (1.0, 0.268)
+    """
+    footprint = dilated_stack_footprint(rates)
+    return float((footprint > 0).double().mean())
+
+
+def valid_tap_fraction(map_side: int, rate: int, kernel_size: int = 3) -> float:
+    """Mean share of a square atrous kernel's taps that land inside an ``map_side x map_side`` map.
+
+    Averaged over every output position of a "same"-padded conv; taps outside the map read zero
+    padding. The 2-D share is the product of two 1-D shares (rows and columns are independent), and
+    the mean over the grid of positions is the square of the 1-D mean.
+
+    Args:
+        map_side: Side of the feature map (e.g. 8 for a 64-pixel scene at output stride 8).
+        rate: The atrous rate.
+        kernel_size: Odd kernel side (3 in DeepLab).
+
+    Example:
+        >>> round(valid_tap_fraction(33, 6), 2), valid_tap_fraction(8, 12)
+        (0.77, 0.1111111111111111)
+    """
+    for name, value in (("map_side", map_side), ("rate", rate), ("kernel_size", kernel_size)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be an int >= 1; got {value!r}")
+    if kernel_size % 2 == 0:
+        raise ValueError(f"kernel_size must be odd (a centre tap); got {kernel_size}")
+    offsets = [rate * (tap - kernel_size // 2) for tap in range(kernel_size)]
+    inside = sum(0 <= position + offset < map_side for position in range(map_side) for offset in offsets)
+    one_dimension = inside / (map_side * kernel_size)
+    return one_dimension**2

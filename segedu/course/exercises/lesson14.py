@@ -1,0 +1,113 @@
+"""Checks for the exercises of lesson 14 (atrous convolution and DeepLab).
+
+Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from segedu.analysis.atrous import footprint_coverage
+from segedu.course.exercises._verdict import choice_hint, read_letters, right, wrong
+
+__all__ = [
+    "IMAGE_POOLING_CHOICES",
+    "STACKS",
+    "check_block4_mac_ratio",
+    "check_coverage_prediction",
+    "check_image_pooling_answer",
+]
+
+# The stacks of exercise 1: letter -> rates of three 3x3 convs.
+STACKS: dict[str, tuple[int, ...]] = {
+    "a": (1, 1, 1),
+    "b": (2, 2, 2),
+    "c": (1, 2, 4),
+    "d": (2, 4, 8),
+    "e": (1, 2, 3),
+    "f": (3, 6, 9),
+}
+
+
+def _reads_everything(rates: tuple[int, ...]) -> bool:
+    return footprint_coverage(rates) == 1.0
+
+
+def check_coverage_prediction(prediction: Any) -> bool:
+    """Exercise 1: the letters of the stacks in :data:`STACKS` whose centre output reads every pixel of its window."""
+    letters, hint = read_letters(prediction, STACKS, "are not stacks")
+    if hint is not None:
+        return wrong(hint)
+    truth = {letter for letter, rates in STACKS.items() if _reads_everything(rates)}
+    if letters == truth:
+        return right(
+            f"{sorted(truth)} read every pixel of their window. A stack whose rates share a factor k > 1 "
+            "(2, 2, 2; 2, 4, 8; 3, 6, 9) only ever moves in steps of k, so it reads one pixel in k along each "
+            "axis: gridding. Starting at rate 1 and letting each rate be at most one more than the window "
+            "so far (1 + 2 x the sum of the rates before it) fills every gap: 1, 2, 3 and 1, 2, 4 do."
+        )
+    missing, extra = sorted(truth - letters), sorted(letters - truth)
+    parts = []
+    if extra:
+        parts.append(f"{extra} leave holes: look at the rates' common factor")
+    if missing:
+        parts.append(f"{missing} do read every pixel: a rate-1 layer first, and each later rate no larger than "
+                     "the window built so far plus one, leaves no gap")
+    return wrong("; ".join(parts) + ". Compare with the footprint pictures of section 3.")
+
+
+def check_block4_mac_ratio(prediction: Any, measured: float | None = None) -> bool:
+    """Exercise 2: block4's multiply-accumulates at output stride 8 over those at output stride 32 (64x64 input)."""
+    if prediction is ... or prediction is None:
+        return wrong("record your prediction first: replace the `...` with a number, e.g. 3.")
+    try:
+        value = float(prediction)
+    except (TypeError, ValueError):
+        return wrong(f"record a number; got {prediction!r}.")
+    truth = 16.0
+    if measured is not None and abs(measured - truth) > 1e-9:
+        return wrong(f"the measured ratio should be {truth:g}; got {measured}. Did you change the models?")
+    if value == truth:
+        return right(
+            "16: block4 has the same weights at every output stride, but at 8 it runs on an 8 x 8 map and at "
+            "32 on a 2 x 2 map, 4 times the side and so 16 times the positions; every position costs the same "
+            "MACs (the rate changes where the taps land, not how many there are)."
+        )
+    if value == 4.0:
+        return wrong("4 is the ratio of the map's sides (8 against 2). MACs grow with the number of positions.")
+    if value == 1.0:
+        return wrong("the weights are the same, but the number of positions they are applied at is not.")
+    if value in (2.0, 8.0):
+        return wrong("the rate (2 or 4) does not change the number of taps: a 3x3 kernel has 9 at any rate. "
+                     "Count the positions of block4's output at each output stride.")
+    return wrong("compare the side of block4's output map at output stride 8 and at 32 (section 4), then think "
+                 "about how the number of positions grows with the side.")
+
+
+IMAGE_POOLING_CHOICES = {
+    "a": "it cuts the ASPP's parameters, which the atrous branches would otherwise make too many",
+    "b": "as a rate nears the feature map's side, a 3x3 atrous conv's off-centre taps fall in the padding, so "
+         "the branch no longer gathers context from far away; a global average brings in the whole image",
+    "c": "bilinear upsampling of the logits needs a global average to be exact",
+    "d": "without it, BatchNorm could not be used in the ASPP",
+}
+
+
+def check_image_pooling_answer(answer: Any) -> bool:
+    """Exercise 3: why DeepLabv3's ASPP has an image-level (global average pooling) branch."""
+    hint = choice_hint(answer, IMAGE_POOLING_CHOICES)
+    if hint is not None:
+        return wrong(hint)
+    if answer == "b":
+        return right(
+            "the paper (its section 3.3 and Fig. 4) counts the valid taps: as the rate grows towards the map "
+            "size, fewer of the 9 weights touch real features, until only the centre one does and the conv is "
+            "a 1x1 conv. Section 5 measured the same on an 8 x 8 map. The pooled branch hands every position a "
+            "summary of the whole image instead."
+        )
+    why = {
+        "a": "it adds parameters (a 1x1 conv) rather than saving any; count them in `print(model.aspp)`.",
+        "c": "bilinear upsampling is exact without any average: it only interpolates between neighbours.",
+        "d": "every other ASPP branch has BatchNorm without it (segedu even drops BN inside the pooled branch).",
+    }[answer]
+    return wrong(why + " Think about what happens to the taps of a rate-12 kernel on an 8 x 8 map.")

@@ -1,0 +1,75 @@
+"""Atrous footprints equal the gradients of real dilated stacks; tap shares equal a brute-force count."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from segedu.analysis.atrous import dilated_stack_footprint, footprint_coverage, valid_tap_fraction
+
+
+def _centre_gradient(rates: tuple[int, ...], seed: int) -> torch.Tensor:
+    """|d centre output / d input| of a linear stack of random dilated 3x3 convs, on the receptive-field square."""
+    generator = torch.Generator().manual_seed(seed)
+    side = 1 + 2 * sum(rates)
+    x = torch.randn(1, 1, side, side, dtype=torch.float64, generator=generator, requires_grad=True)
+    y = x
+    for rate in rates:
+        weight = torch.rand(1, 1, 3, 3, dtype=torch.float64, generator=generator) + 0.5  # no zero tap
+        y = F.conv2d(y, weight, padding=rate, dilation=rate)
+    y[0, 0, side // 2, side // 2].backward()
+    return x.grad[0, 0].abs()
+
+
+@pytest.mark.parametrize("rates", [(1,), (2,), (1, 1, 1), (2, 2, 2), (1, 2, 4), (2, 4, 8), (1, 2, 3), (3, 2)])
+def test_footprint_is_where_a_real_stack_has_a_gradient(rates) -> None:
+    footprint = dilated_stack_footprint(rates)
+    assert footprint.shape == (1 + 2 * sum(rates),) * 2
+    assert torch.equal(footprint > 0, _centre_gradient(rates, seed=0) > 0)
+
+
+def test_all_ones_stack_gradient_counts_the_paths() -> None:
+    rates = (1, 2)
+    side = 1 + 2 * sum(rates)
+    x = torch.zeros(1, 1, side, side, dtype=torch.float64, requires_grad=True)
+    y = x
+    for rate in rates:
+        y = F.conv2d(y, torch.ones(1, 1, 3, 3, dtype=torch.float64), padding=rate, dilation=rate)
+    y[0, 0, side // 2, side // 2].backward()
+    torch.testing.assert_close(dilated_stack_footprint(rates), x.grad[0, 0])
+    assert dilated_stack_footprint(rates).sum() == 9**2  # 9 taps per layer, every path counted once
+
+
+def test_coverage_of_common_stacks() -> None:
+    assert footprint_coverage((1, 2, 4)) == footprint_coverage((1, 2, 3)) == footprint_coverage((1, 1)) == 1.0
+    assert footprint_coverage((2, 2, 2)) == pytest.approx(7**2 / 13**2)  # even offsets only
+    assert footprint_coverage((2, 4, 8)) == pytest.approx(15**2 / 29**2)
+    assert footprint_coverage((3, 3)) == pytest.approx(5**2 / 13**2)  # multiples of 3 only
+
+
+@pytest.mark.parametrize("map_side, rate", [(8, 1), (8, 2), (8, 4), (8, 12), (33, 6), (33, 18), (4, 3), (1, 1)])
+def test_valid_tap_fraction_equals_a_brute_force_count(map_side, rate) -> None:
+    inside = 0
+    for row in range(map_side):
+        for column in range(map_side):
+            for tap_row in (-rate, 0, rate):
+                for tap_column in (-rate, 0, rate):
+                    inside += 0 <= row + tap_row < map_side and 0 <= column + tap_column < map_side
+    assert valid_tap_fraction(map_side, rate) == pytest.approx(inside / (9 * map_side**2))
+
+
+def test_large_rates_leave_only_the_centre_tap() -> None:
+    assert valid_tap_fraction(8, 8) == valid_tap_fraction(8, 100) == pytest.approx(1 / 9)
+    assert valid_tap_fraction(8, 1) > valid_tap_fraction(8, 2) > valid_tap_fraction(8, 4)
+
+
+def test_bad_arguments_are_refused() -> None:
+    with pytest.raises(ValueError, match="rates must be a non-empty sequence"):
+        dilated_stack_footprint([])
+    with pytest.raises(ValueError, match="rates must be"):
+        footprint_coverage([2, 0])
+    with pytest.raises(ValueError, match="kernel_size must be odd"):
+        valid_tap_fraction(8, 2, kernel_size=4)
+    with pytest.raises(ValueError, match="map_side must be an int >= 1"):
+        valid_tap_fraction(0, 2)
