@@ -194,6 +194,18 @@ def _augmentation_explorer() -> Any:
                                  scale=3)
 
 
+def _aliasing_explorer() -> Any:
+    from segedu.widgets.aliasing_explorer import aliasing_explorer
+
+    return aliasing_explorer(period=3.0, method="max pool 4x4")
+
+
+def _weight_map_explorer() -> Any:
+    from segedu.widgets.weight_map_explorer import weight_map_explorer
+
+    return weight_map_explorer(_shapes("val", 40), index=18, w0=10.0, sigma=5.0)
+
+
 def _atrous_explorer() -> Any:
     from segedu.widgets.atrous_explorer import atrous_explorer
 
@@ -207,14 +219,16 @@ WIDGET_CASES: tuple[tuple[str, str, Callable[[], Any]], ...] = (
     ("score_explorer", "02", _score_explorer),
     ("shift_explorer", "03", _shift_explorer),
     ("cost_explorer", "04", _cost_explorer),
-    ("transposed_conv_stepper", "05", _transposed_conv_stepper),
-    ("checkerboard_explorer", "05", _checkerboard_explorer),
-    ("fcn_explorer", "06", _fcn_explorer),
-    ("unpooling_explorer", "07", _unpooling_explorer),
-    ("skip_explorer", "08", _skip_explorer),
-    ("model_comparison", "09", _model_comparison),
-    ("feature_map_explorer", "10", _feature_map_explorer),
-    ("augmentation_explorer", "11", _augmentation_explorer),
+    ("aliasing_explorer", "05", _aliasing_explorer),
+    ("transposed_conv_stepper", "06", _transposed_conv_stepper),
+    ("checkerboard_explorer", "06", _checkerboard_explorer),
+    ("fcn_explorer", "07", _fcn_explorer),
+    ("unpooling_explorer", "08", _unpooling_explorer),
+    ("skip_explorer", "09", _skip_explorer),
+    ("model_comparison", "10", _model_comparison),
+    ("feature_map_explorer", "11", _feature_map_explorer),
+    ("augmentation_explorer", "12", _augmentation_explorer),
+    ("weight_map_explorer", "13", _weight_map_explorer),
     ("atrous_explorer", "14", _atrous_explorer),
 )
 

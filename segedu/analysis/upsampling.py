@@ -235,7 +235,7 @@ def bilinear_upsample_weight(channels: int, scale: int) -> Tensor:
 
     Use it with ``nn.ConvTranspose2d(channels, channels, kernel_size=2 * scale - scale % 2,
     stride=scale, padding=scale // 2, bias=False)``: the output is exactly ``scale`` times larger
-    and, away from a border of about ``scale`` pixels, equals ``bilinear_upsample`` (borders
+    and, away from a border of ``scale // 2`` pixels, equals ``bilinear_upsample`` (borders
     differ because the transposed convolution sees zeros outside the image).
 
     Args:

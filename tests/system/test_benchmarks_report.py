@@ -271,7 +271,7 @@ def test_training_part_runs_every_model_dataset_and_seed_on_the_training_threads
     assert not (tmp_path / "benchmarks.training-runs.jsonl").exists()  # the journal goes once the part is complete
     text = (tmp_path / "benchmarks.md").read_text()
     # Seeds 4 and 6 score 0.7 and 0.8: the median of two is their mean; half the reference's speed.
-    assert "| smp U-Net (MobileNet-V2) | 11 | 4.0 | 0.50× | 0.750 (0.700–0.800) | not reached in 5 s | – |" in text
+    assert "| smp U-Net (MobileNet-V2) | 10 | 4.0 | 0.50× | 0.750 (0.700–0.800) | not reached in 5 s | – |" in text
     with pytest.raises(SystemExit, match="--seeds must differ"):
         main(["--parts", "training", "--seeds", "1", "1", "--output-dir", str(tmp_path)])
     with pytest.raises(SystemExit, match="--seconds must be positive"):
