@@ -19,10 +19,17 @@ band (pixels within 2 pixels of a class boundary, :func:`segedu.training.metrics
 band of lesson 10), from which the lesson recomputes per-class IoU, mean IoU and pixel accuracy; the
 training-loss curve; and for seed 0 the predicted masks of a few test scenes (one character per pixel,
 class index in base 16). One CPU thread per run; runs go to ``--workers`` processes. Each finished run is
-kept in ``/tmp/loss_comparison_parts`` (named by loss, seed and steps), so an interrupted study resumes;
-delete that folder after changing anything but the steps.
+kept in ``/tmp/loss_comparison_parts`` (named by scenes, loss, seed and steps), so an interrupted study
+resumes; delete that folder after changing anything but the scenes or the steps.
 
-    python -m experiments.loss_comparison          # 15 runs of about 50 CPU-seconds each (one thread)
+The record goes to ``--output`` (default ``runs/`` in the current folder), never over the
+lesson's shipped record unless ``--output segedu/course/experiment_results --overwrite`` asks for it.
+``--scenes shapes`` runs the same study on the shape scenes (3 channels, 4 classes; thicker objects with
+an interior, for the boundary question) and names its record ``loss_comparison_shapes``.
+
+    python -m experiments.loss_comparison          # 15 runs of about 65 CPU-seconds each (one thread)
+    python -m experiments.loss_comparison --steps 1600   # about an hour of CPU time
+    python -m experiments.loss_comparison --scenes shapes
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import sys
 import time
 from pathlib import Path
 
@@ -37,8 +45,8 @@ import torch
 from tqdm import tqdm
 
 from segedu.core.seeding import seed_everything
-from segedu.course.experiments import save_experiment
-from segedu.datasets import DigitScenes
+from segedu.course.experiments import RESULTS_DIR, save_experiment
+from segedu.datasets import DigitScenes, ShapesScenes
 from segedu.models import get_model
 from segedu.training.class_balance import inverse_frequency_weights, median_frequency_weights
 from segedu.training.evaluation import predict
@@ -68,6 +76,10 @@ SETTINGS = {
     "varies_with_seed": "initial weights and batch order (the same for every loss within a seed)",
 }
 PARTS_DIR = Path("/tmp/loss_comparison_parts")
+SCENES = {  # name -> (dataset class, input channels, classes, record name)
+    "digits": (DigitScenes, 1, 11, NAME),
+    "shapes": (ShapesScenes, 3, 4, f"{NAME}_shapes"),
+}
 
 
 def loss_function(name: str, weights: dict[str, torch.Tensor]):
@@ -86,9 +98,10 @@ def loss_function(name: str, weights: dict[str, torch.Tensor]):
 
 
 def _pools() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    train_images, train_masks = render_pool(DigitScenes("train", length=SETTINGS["train_scenes"]),
+    scenes = SCENES[SETTINGS.get("scenes", "digits")][0]
+    train_images, train_masks = render_pool(scenes("train", length=SETTINGS["train_scenes"]),
                                             SETTINGS["train_scenes"])
-    test_images, test_masks = render_pool(DigitScenes("test", length=SETTINGS["test_scenes"]),
+    test_images, test_masks = render_pool(scenes("test", length=SETTINGS["test_scenes"]),
                                           SETTINGS["test_scenes"])
     return train_images, train_masks, test_images, test_masks
 
@@ -101,17 +114,20 @@ def _mask_text(mask: torch.Tensor) -> list[str]:
 def one_run(job: tuple[str, int]) -> dict:
     """Train one model with loss ``job[0]`` and seed ``job[1]``; return its scores, curve and timing."""
     name, seed = job
-    part = PARTS_DIR / f"{name}_{seed}_{SETTINGS['steps']}.json"
+    scenes = SETTINGS.get("scenes", "digits")
+    _, channels, classes, _ = SCENES[scenes]
+    prefix = "" if scenes == "digits" else f"{scenes}_"  # the digit study's parts keep their old names
+    part = PARTS_DIR / f"{prefix}{name}_{seed}_{SETTINGS['steps']}.json"
     if part.is_file():
         return json.loads(part.read_text())
     torch.set_num_threads(SETTINGS["threads"])
     started = time.process_time()
     train_images, train_masks, test_images, test_masks = _pools()
-    weights = {"inverse": inverse_frequency_weights(train_masks, 11),
-               "median": median_frequency_weights(train_masks, 11)}
+    weights = {"inverse": inverse_frequency_weights(train_masks, classes),
+               "median": median_frequency_weights(train_masks, classes)}
     compute_loss = loss_function(name, weights)
     seed_everything(seed)
-    model = get_model("unet", in_channels=1, num_classes=11, base_channels=8)
+    model = get_model("unet", in_channels=channels, num_classes=classes, base_channels=8)
     start_at_class_frequencies(model, train_masks)
     optimizer = torch.optim.AdamW(model.parameters(), lr=SETTINGS["peak_lr"], weight_decay=0.0)
     sampler = torch.Generator().manual_seed(seed)
@@ -135,8 +151,8 @@ def one_run(job: tuple[str, int]) -> dict:
     predictions = torch.cat([predict(model, test_images[start:start + 50]) for start in range(0, len(test_images), 50)])
     band = boundary_band(test_masks, SETTINGS["band_width"])  # (N, H, W) bool
     result = {
-        "confusion": confusion_matrix(predictions, test_masks, 11).tolist(),
-        "band_confusion": confusion_matrix(predictions, test_masks, 11, valid_mask=band).tolist(),
+        "confusion": confusion_matrix(predictions, test_masks, classes).tolist(),
+        "band_confusion": confusion_matrix(predictions, test_masks, classes, valid_mask=band).tolist(),
         "loss_curve": curve,
         "cpu_seconds": round(time.process_time() - started, 1),
     }
@@ -147,13 +163,33 @@ def one_run(job: tuple[str, int]) -> dict:
     return result
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line options of the study."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--workers", type=int, default=2, help="runs at once, one process and one thread each")
     parser.add_argument("--steps", type=int, default=SETTINGS["steps"])
+    parser.add_argument("--scenes", choices=list(SCENES), default="digits")
+    parser.add_argument("--output", type=Path, default=Path("runs"),
+                        help="folder for the record (default: runs/ in the current folder)")
+    parser.add_argument("--overwrite", action="store_true", help="allow replacing a record the course ships")
+    return parser
+
+
+def main() -> None:
+    parser = build_parser()
     arguments = parser.parse_args()
+    _, channels, classes, record_name = SCENES[arguments.scenes]
+    target = arguments.output / f"{record_name}.json"
+    if target.resolve().parent == RESULTS_DIR.resolve() and target.is_file() and not arguments.overwrite:
+        parser.error(f"{target} is a record the course ships; pass --overwrite to replace it, "
+                     "or choose another --output folder")
     SETTINGS["steps"] = arguments.steps
+    if arguments.scenes != "digits":
+        SETTINGS["scenes"] = arguments.scenes
+        SETTINGS["model"] = (f"get_model('unet', in_channels={channels}, num_classes={classes}, base_channels=8): "
+                             "same padding, batch norm")
+        SETTINGS["task"] = f"ShapesScenes 64x64, {channels} channels, dataset seed 0; train pool = the first 2000 train scenes"
     torch.set_num_threads(SETTINGS["threads"])
     started_wall = time.perf_counter()
     train_images, train_masks, _, test_masks = _pools()  # renders the scene caches once
@@ -165,14 +201,17 @@ def main() -> None:
         runs[name][str(seed)] = outcome
     results = {
         "runs": runs,
-        "class_weights": {"inverse": [round(float(w), 5) for w in inverse_frequency_weights(train_masks, 11)],
-                          "median": [round(float(w), 5) for w in median_frequency_weights(train_masks, 11)]},
+        "class_weights": {"inverse": [round(float(w), 5) for w in inverse_frequency_weights(train_masks, classes)],
+                          "median": [round(float(w), 5) for w in median_frequency_weights(train_masks, classes)]},
         "test_masks_for_pictures": [_mask_text(test_masks[index]) for index in SETTINGS["picture_scenes"]],
         "cpu_seconds": round(sum(outcome["cpu_seconds"] for outcome in outcomes), 1),
         "wall_seconds": round(time.perf_counter() - started_wall, 1),
     }
-    save_experiment(NAME, command=f"python -m experiments.{NAME}", settings=SETTINGS, seeds=arguments.seeds,
-                    results=results)
+    arguments.output.mkdir(parents=True, exist_ok=True)
+    command = " ".join(["python -m experiments.loss_comparison", *sys.argv[1:]])
+    path = save_experiment(record_name, command=command, settings=SETTINGS, seeds=arguments.seeds, results=results,
+                           directory=arguments.output)
+    print(f"record written to {path}")
 
 
 if __name__ == "__main__":

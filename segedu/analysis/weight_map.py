@@ -13,10 +13,13 @@ sacrifice.
 Here the objects are the labelled instances of an instance map (``0`` = no object, ``1..N`` one id
 per object, e.g. :meth:`segedu.datasets.ShapesScenes.sample`). The distance from a pixel to an
 object is the Euclidean distance between pixel centres to the object's nearest pixel (0 inside the
-object). ``where="background"`` puts the border term on background pixels only, as in the paper's
-figure, where touching cells are separated by a gap of background; ``where="all"`` also gives it to
-object pixels near another object, which matters when objects touch with no gap at all (then
-``d1 = 0`` inside one object and ``d2`` is the distance to the other).
+object). Eq. 2 itself defines ``w(x)`` for every pixel; ``where="all"`` (not the default) follows it
+literally, so object pixels near another object get the border term too (there ``d1 = 0`` and
+``d2`` is the distance to the other object). ``where="background"`` (the default) gives the border
+term to background pixels only: in the paper's labels touching cells never touch, because a thin
+separation border of background is carved between them with morphological operations (its section 3
+and Fig. 3c), so its weight falls on background. segedu carves no such borders: where objects touch
+with no gap, only ``where="all"`` weights the line between them.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ import pytest
 from segedu.course.exercises.lesson13 import (
     METRIC_STATEMENTS,
     SCALE_OUTCOMES,
+    all_eights_scores,
     check_border_weight,
     check_hidden_problem,
     check_scale_prediction,
@@ -76,3 +77,15 @@ def test_hidden_problem_unreadable_answers(answer, capsys: pytest.CaptureFixture
     assert not check_hidden_problem(answer)
     assert capsys.readouterr().out.startswith("Not yet:")
     assert set(METRIC_STATEMENTS) == {"a", "b", "c", "d", "e"}
+
+
+def test_all_eights_scores_follow_from_the_class_shares() -> None:
+    from segedu.datasets import DigitScenes, class_frequencies
+
+    scores = all_eights_scores()
+    shares = class_frequencies(DigitScenes("test"))  # (11,)
+    # background stays right and every digit pixel becomes an 8: right pixels = background + the true 8s
+    assert scores["pixel_accuracy"] == pytest.approx(float(shares[0] + shares[8]), abs=1e-6)
+    assert scores["iou_per_class"][0] == pytest.approx(1.0)
+    assert scores["iou_per_class"][8] == pytest.approx(float(shares[8] / shares[1:].sum()), abs=1e-6)
+    assert scores["mean_accuracy"] == pytest.approx(2 / 11)

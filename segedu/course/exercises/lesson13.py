@@ -6,13 +6,17 @@ Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` 
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any
+
+import torch
 
 from segedu.course.exercises._verdict import choice_hint, read_letters, right, wrong
 
 __all__ = [
     "METRIC_STATEMENTS",
     "SCALE_OUTCOMES",
+    "all_eights_scores",
     "check_border_weight",
     "check_hidden_problem",
     "check_scale_prediction",
@@ -90,27 +94,64 @@ def check_border_weight(answer: Any) -> bool:
     return wrong("put d1 = 3, d2 = 3, w0 = 10 and sigma = 5 into w0 * exp(-(d1 + d2)^2 / (2 * sigma^2)).")
 
 
-# --- 3 · which scores hide a model that never finds the rare classes ------------------------------
+# --- 3 · which scores hide a model that finds every stroke but names every digit 8 -------------------
 
 METRIC_STATEMENTS = {
-    "a": "pixel accuracy stays high, because almost every pixel is background and background is right",
-    "b": "mean IoU stays high, because it averages over all pixels",
-    "c": "frequency-weighted IoU stays high, because each class's IoU is weighted by its share of the pixels",
-    "d": "the IoU of each missed digit class is 0, which a per-class table shows at once",
-    "e": "mean accuracy (per-class recall averaged) stays high, because background recall is 1",
+    "a": "its pixel accuracy is above 0.9, because background and the 8s are right",
+    "b": "its mean IoU is above 0.5, because it finds every digit pixel",
+    "c": "its frequency-weighted IoU is above 0.85, because each class's IoU is weighted by its share of the pixels",
+    "d": "a per-class table shows an IoU of 0 for the nine digits other than 8",
+    "e": "its mean accuracy (per-class recall averaged) is above 0.5, because its recall on background and on 8 is 1",
 }
-_TRUE = {"a", "c", "d"}
 _METRIC_WHY = {
-    "a": "pixel accuracy counts pixels, so 90% background pixels right gives about 0.9 with every digit missed",
-    "b": "mean IoU averages the classes with equal weight, not the pixels: ten digit classes at IoU 0 pull it far down",
-    "c": "frequency-weighted IoU weights each class by its pixel share, so background (about 90%) dominates",
-    "d": "a missed class has no true positives, so its IoU is 0; the per-class table is what reveals it",
-    "e": "mean accuracy averages recall over the classes with equal weight, so missed digits at recall 0 pull it down",
+    "a": "pixel accuracy counts pixels; background alone is about 94% of them",
+    "b": "mean IoU averages the eleven classes with equal weight, and nine of them score 0",
+    "c": "frequency-weighted IoU weights each class by its pixel share, so background dominates",
+    "d": "a class that is never predicted has no true positives, so its IoU is 0",
+    "e": "mean accuracy averages recall over the eleven classes: two recalls of 1 and nine of 0",
 }
+
+
+@lru_cache(maxsize=1)
+def all_eights_scores() -> dict[str, Any]:
+    """Scores, on the 200 digit test scenes, of a model that calls every digit pixel an 8 (background stays).
+
+    Returns:
+        ``pixel_accuracy``, ``mean_iou``, ``frequency_weighted_iou``, ``mean_accuracy`` (floats) and
+        ``iou_per_class`` (list of 11 floats).
+    """
+    from segedu.datasets import DigitScenes
+    from segedu.training.metrics import (
+        confusion_matrix,
+        frequency_weighted_iou,
+        iou_per_class,
+        mean_accuracy,
+        mean_iou,
+        pixel_accuracy,
+    )
+
+    scenes = DigitScenes("test")
+    masks = torch.stack([scenes[index][1] for index in range(len(scenes))])  # (N, H, W)
+    predictions = torch.where(masks > 0, torch.full_like(masks, 8), masks)  # every stroke called an 8
+    matrix = confusion_matrix(predictions, masks, scenes.num_classes)
+    return {"pixel_accuracy": float(pixel_accuracy(matrix)), "mean_iou": float(mean_iou(matrix)),
+            "frequency_weighted_iou": float(frequency_weighted_iou(matrix)),
+            "mean_accuracy": float(mean_accuracy(matrix)),
+            "iou_per_class": [float(value) for value in iou_per_class(matrix)]}
+
+
+def _true_statements(scores: dict[str, Any]) -> set[str]:
+    others = [iou for index, iou in enumerate(scores["iou_per_class"]) if index not in (0, 8)]
+    truth = {"a": scores["pixel_accuracy"] > 0.9, "b": scores["mean_iou"] > 0.5,
+             "c": scores["frequency_weighted_iou"] > 0.85, "d": all(iou == 0 for iou in others),
+             "e": scores["mean_accuracy"] > 0.5}
+    return {letter for letter, holds in truth.items() if holds}
 
 
 def check_hidden_problem(answer: Any) -> bool:
-    """Check the letters of :data:`METRIC_STATEMENTS` that are true of a model that labels everything background.
+    """Check the letters of :data:`METRIC_STATEMENTS` that are true of a model that names every digit 8.
+
+    The scores are computed here, on the digit test scenes (the lesson never prints them).
 
     Args:
         answer: A set (or list, or string such as ``"ab"``) of letters.
@@ -123,10 +164,15 @@ def check_hidden_problem(answer: Any) -> bool:
     letters, hint = read_letters(answer, METRIC_STATEMENTS, "are not among the statements")
     if hint is not None:
         return wrong(hint)
-    if letters == _TRUE:
-        return right("scores that weight classes by their pixels (pixel accuracy, frequency-weighted IoU) stay "
-                     "high when the rare classes are lost; scores that weight classes equally (mean IoU, mean "
-                     "accuracy) and the per-class table show the loss.")
-    misses = [f"{letter} is {'true' if letter in _TRUE else 'false'}: {_METRIC_WHY[letter]}"
-              for letter in sorted(letters ^ _TRUE)]
-    return wrong("; ".join(misses) + ".")
+    scores = all_eights_scores()
+    true_letters = _true_statements(scores)
+    measured = (f"measured: pixel accuracy {scores['pixel_accuracy']:.3f}, frequency-weighted IoU "
+                f"{scores['frequency_weighted_iou']:.3f}, mean IoU {scores['mean_iou']:.3f}, mean accuracy "
+                f"{scores['mean_accuracy']:.3f}, IoU of 8 {scores['iou_per_class'][8]:.3f}")
+    if letters == true_letters:
+        return right(f"{measured}. Scores that weight classes by their pixels (pixel accuracy, frequency-weighted "
+                     "IoU) stay high when nine digits are lost; scores that weight classes equally (mean IoU, mean "
+                     "accuracy) and the per-class table show it.")
+    misses = [f"{letter} is {'true' if letter in true_letters else 'false'}: {_METRIC_WHY[letter]}"
+              for letter in sorted(letters ^ true_letters)]
+    return wrong("; ".join(misses) + f" ({measured}).")
