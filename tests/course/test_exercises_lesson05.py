@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -127,7 +129,30 @@ def test_unrecorded_blur_prediction_gets_a_hint(prediction, hint: str, capsys: p
 
 def test_blur_size_explanation_follows_the_measurement(capsys: pytest.CaptureFixture[str]) -> None:
     assert lesson05.check_blur_size_prediction("a", {"alias": 0.67, "detail kept": 0.85}) is True
-    assert "far more alias than detail" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "predicts the alias to fall by 69% and the detail by 15%" in out
+    assert "2.2 times the detail's fraction, but far less than the rule predicts" in out
+    assert lesson05.check_blur_size_prediction("a", {"alias": 0.3, "detail kept": 0.85}) is True
+    assert "follows that rule" in capsys.readouterr().out
     assert lesson05.check_blur_size_prediction("b", {"alias": 0.9, "detail kept": 0.7}) is True
     out = capsys.readouterr().out
-    assert "far more alias" not in out and "does not follow that rule" in out
+    assert "times the detail's fraction" not in out and "does not follow that rule" in out
+
+
+def test_blur_size_feedback_points_at_the_finest_stripes(capsys: pytest.CaptureFixture[str]) -> None:
+    measured = {"alias": 0.67, "detail kept": 0.85, "finest alias 3 taps": 0.437, "finest alias 5 taps": 0.421}
+    assert lesson05.check_blur_size_prediction("c", measured) is False
+    out = capsys.readouterr().out
+    assert "no blur removes a flat level" in out and "climbs to 0.44 there, and with 5 taps it is 0.42" in out
+    assert lesson05.check_blur_size_prediction("a", {"alias": 0.67, "detail kept": 0.85}) is True
+    assert "flat level" not in capsys.readouterr().out  # only said when the curve's values are given
+
+
+def test_linear_rule_matches_a_linear_blur() -> None:
+    # The rule the feedback quotes, measured: a linear binomial blur, then every 2nd pixel, keeps cos^2(pi f)^(taps//2).
+    from segedu.analysis.aliasing import alias_response, blur_downsample
+
+    for frequency in (0.1, 0.375):
+        three = alias_response(lambda x: blur_downsample(x, 2, taps=3), frequency)
+        five = alias_response(lambda x: blur_downsample(x, 2, taps=5), frequency)
+        assert five / three == pytest.approx(math.cos(math.pi * frequency) ** 2, rel=0.05)

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import torch
 
-from segedu.course.exercises import lesson06
 from segedu.analysis.upsampling import bed_of_nails, nearest_upsample
+from segedu.course.exercises import lesson06
+
+
+@pytest.fixture(autouse=True)
+def _no_recorded_prediction() -> Iterator[None]:
+    """Every test starts, and leaves, with no checkerboard prediction recorded (the checker keeps the first)."""
+    lesson06._RECORDED.clear()
+    yield
+    lesson06._RECORDED.clear()
 
 
 def _transposed_size(size: int, kernel_size: int, stride: int, padding: int, output_padding: int) -> int:
@@ -173,7 +183,8 @@ def test_checkerboard_answer_matches_measurement() -> None:
     learned_3x3 = torch.rand(1, 1, 3, 3, generator=generator)
     assert spread(torch.nn.functional.conv2d(nearest_upsample(flat, 2), learned_3x3, padding=1)) < 1e-6  # a
     assert spread(torch.nn.functional.conv_transpose2d(flat, torch.rand(1, 1, 4, 4, generator=generator), stride=2)) > 0.01  # b
-    assert spread(torch.nn.functional.conv_transpose2d(flat, torch.ones(1, 1, 3, 3), stride=2)) > 0.5  # c
+    assert spread(torch.nn.functional.conv_transpose2d(flat, torch.rand(1, 1, 2, 2, generator=generator), stride=2)) > 0.01  # c
+    assert spread(torch.nn.functional.conv_transpose2d(flat, torch.ones(1, 1, 2, 2), stride=2)) < 1e-6  # c, equal weights
     assert spread(bilinear_upsample(flat, 2)) < 1e-6  # d
     assert spread(torch.nn.functional.conv_transpose2d(flat, bilinear_kernel(3)[None, None], stride=2)) < 1e-6  # e
 
@@ -230,3 +241,27 @@ def test_unrecorded_checkerboard_prediction_is_refused(
 ) -> None:
     assert lesson06.record_checkerboard_prediction(prediction) is False
     assert hint in capsys.readouterr().out
+
+
+def test_the_first_recorded_prediction_is_the_one_judged(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson06.record_checkerboard_prediction({"a", "e"}) is True
+    assert lesson06.record_checkerboard_prediction({"b", "c"}) is True  # too late: the first one stays
+    assert "Already recorded: ['a', 'e']" in capsys.readouterr().out
+    assert lesson06.check_checkerboard_layers({"b", "c"}) is False  # the variable changed after the experiments
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet: your recorded prediction was ['a', 'e']")
+    assert "a, e cannot" in out and "you left out 2" in out
+    assert "why, layer by layer" in out and "kernel 2 stamps do not overlap" in out  # reasons, once committed
+
+
+def test_a_right_recorded_prediction_passes_whatever_the_variable_holds(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson06.record_checkerboard_prediction("bc") is True
+    capsys.readouterr()
+    assert lesson06.check_checkerboard_layers(...) is True
+    assert capsys.readouterr().out.startswith("Correct! your recorded prediction was ['b', 'c']")
+
+
+def test_an_unrecorded_wrong_answer_gets_no_reasons(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson06.check_checkerboard_layers({"a", "c"}) is False
+    out = capsys.readouterr().out
+    assert "a cannot" in out and "why, layer by layer" not in out and "tent gives" not in out

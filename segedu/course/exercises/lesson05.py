@@ -140,6 +140,18 @@ def _blur_effect(alias_ratio: float, detail_ratio: float) -> str:
     return "a" if alias_drop > detail_drop else "b"
 
 
+def _linear_ratio(low: float, high: float, *, samples: int = 1000) -> float:
+    """Mean response of a 5-tap binomial blur over frequencies ``low`` to ``high``, relative to the 3-tap blur's.
+
+    The 3-tap blur ([1, 2, 1] / 4) responds with cos²(πf) at frequency f (cycles per pixel), the 5-tap one
+    with cos⁴(πf); a linear blur followed by subsampling keeps a stripe at exactly that strength.
+    """
+    frequencies = [low + (high - low) * (index + 0.5) / samples for index in range(samples)]
+    three = sum(math.cos(math.pi * frequency) ** 2 for frequency in frequencies)
+    five = sum(math.cos(math.pi * frequency) ** 4 for frequency in frequencies)
+    return five / three
+
+
 def check_blur_size_prediction(prediction: Any, measured: Mapping[str, float]) -> bool:
     """Compare a recorded prediction of what a 5-tap blur does to max-blur pooling with the measurement.
 
@@ -147,7 +159,8 @@ def check_blur_size_prediction(prediction: Any, measured: Mapping[str, float]) -
         prediction: One of the letters of :data:`BLUR_EFFECTS`, recorded before ``measured`` was printed.
         measured: ``"alias"`` and ``"detail kept"`` (the mean alias score above the 2x grid's limit and
             below it), each measured with the 5-tap blur divided by the same with the 3-tap blur; optionally
-            ``"shift change"``, the one-pixel shift change divided the same way.
+            ``"shift change"``, the one-pixel shift change divided the same way, and ``"finest alias 3 taps"``
+            and ``"finest alias 5 taps"``, the alias score of each at the finest stripes measured (near f = 0.5).
     """
     hint = choice_hint(prediction, BLUR_EFFECTS)
     if hint is not None:
@@ -161,15 +174,32 @@ def check_blur_size_prediction(prediction: Any, measured: Mapping[str, float]) -
         f"measured: with 5 taps the alias fell to {alias:.2f} of its 3-tap value (by {1 - alias:.0%}), the detail "
         f"kept to {detail:.2f} (by {1 - detail:.0%}), so {BLUR_EFFECTS[found]}."
     )
+    at = lambda frequency: math.cos(math.pi * frequency) ** 2  # noqa: E731
+    linear_alias, linear_detail = _linear_ratio(0.25, 0.5), _linear_ratio(0.0, 0.25)
     why = (
-        " Every extra pair of binomial taps multiplies a linear blur's response at frequency f by cos²(πf): about "
-        "0.85 at 1/8 cycle per pixel, below the 2x grid's limit, but 0.15 at 3/8, above it, where the aliases "
-        "come from."
+        " Every extra pair of binomial taps multiplies a linear blur's response at frequency f by cos²(πf): "
+        f"{at(1 / 8):.2f} at 1/8 cycle per pixel, below the 2x grid's limit, but {at(3 / 8):.2f} at 3/8, above it, "
+        f"where the aliases come from. Averaged over each side of the limit, that rule predicts the alias to fall by "
+        f"{1 - linear_alias:.0%} and the detail by {1 - linear_detail:.0%}."
     )
-    if found == "a":
-        why += " So a wider blur removes far more alias than detail, though it costs some of both."
+    alias_drop, detail_drop = 1 - alias, 1 - detail
+    if found == "a" and alias_drop < (1 - linear_alias) - 0.1:
+        why += (
+            f" The alias fell by {alias_drop / detail_drop:.1f} times the detail's fraction, but far less than "
+            "the rule predicts: the dense maximum before the blur is not linear."
+        )
+    elif found == "a":
+        why += " The measurement follows that rule: a wider blur removes more alias than detail."
     else:
         why += " This measurement does not follow that rule: the dense maximum before the blur is not linear."
+    finest = ("finest alias 3 taps", "finest alias 5 taps")
+    if all(name in measured for name in finest):
+        three, five = (float(measured[name]) for name in finest)
+        why += (
+            " For the finest stripes (near f = 0.5) the dense 2x2 maximum turns the stripes into a nearly flat "
+            "level that depends on where they sit, and no blur removes a flat level: the red curve (max, blur, "
+            f"every 2nd) in section 4's alias figure climbs to {three:.2f} there, and with 5 taps it is {five:.2f}."
+        )
     if "shift change" in measured:
         why += (
             f" The one-pixel shift change fell too (to {float(measured['shift change']):.2f}), but that number falls "

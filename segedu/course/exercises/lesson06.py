@@ -327,7 +327,7 @@ def check_conv_matrix_shape_prediction(
 CHECKERBOARD_LAYERS: dict[str, str] = {
     "a": "nearest 2x upsampling, then a 3x3 convolution with any (learned) weights",
     "b": "a transposed convolution with kernel 4 and stride 2, with learned weights",
-    "c": "a transposed convolution with kernel 3 and stride 2, all nine weights equal",
+    "c": "a transposed convolution with kernel 2 and stride 2, with learned weights",
     "d": "fixed bilinear 2x upsampling",
     "e": "a transposed convolution with kernel 3 and stride 2, weights of the tent bilinear_kernel(3)",
 }
@@ -336,17 +336,21 @@ _WHY_LAYER = {
     "a": "resize-then-convolve applies the same kernel at every pixel of a flat image, so it stays flat",
     "b": "kernel 4 evens the stamp counts, but learned weights need not give the four stride phases equal "
          "totals, so a milder pattern can appear",
-    "c": "with equal weights, pixels that receive 1, 2 or 4 stamps get 1, 2 or 4 times the weight",
+    "c": "kernel 2 stamps do not overlap, yet each of the four stride phases gets its own weight, so unequal "
+         "learned weights print a pattern that repeats every 2 pixels",
     "d": "bilinear weights always sum to 1 at every output pixel",
     "e": "the tent gives every stride phase a total weight of 1 although the counts are uneven",
 }
+_RECORDED: dict[str, frozenset[str]] = {}
+"""The first prediction that :func:`record_checkerboard_prediction` accepted (key ``"letters"``)."""
 
 
 def record_checkerboard_prediction(prediction: Any) -> bool:
     """Record the set of layers predicted to print a checkerboard, before section 4 runs its experiments.
 
-    Prints what was recorded (nothing is judged yet: :func:`check_checkerboard_layers` does that after the
-    experiments) or ``Not yet: <hint>`` when the prediction is missing or unreadable.
+    The first readable prediction is kept; :func:`check_checkerboard_layers` judges that one after the
+    experiments, whatever the variable holds by then. Prints what was recorded (nothing is judged yet)
+    or ``Not yet: <hint>`` when the prediction is missing or unreadable.
 
     Args:
         prediction: Letters of :data:`CHECKERBOARD_LAYERS`, as a set, list or string.
@@ -358,21 +362,37 @@ def record_checkerboard_prediction(prediction: Any) -> bool:
         return wrong(hint)
     if not letters:
         return wrong("choose at least one letter.")
+    if "letters" in _RECORDED:
+        first = sorted(_RECORDED["letters"])
+        print(f"Already recorded: {first}. The check after section 4's table compares that first prediction "
+              "(restart the kernel to record a new one).")
+        return True
+    _RECORDED["letters"] = frozenset(letters)
     print(f"Recorded: {sorted(letters)}. Now run the rest of section 4; the check after its table compares.")
     return True
 
 
 def check_checkerboard_layers(prediction: Any) -> bool:
-    """Check the set of layers (letters of :data:`CHECKERBOARD_LAYERS`) that can turn a flat image into a pattern."""
-    if prediction is ... or prediction is None:
-        return wrong("record your answer first: replace the `...` with a set of letters such as {'a', 'd'}.")
-    letters, hint = read_letters(prediction, CHECKERBOARD_LAYERS, "are not layers of the list")
-    if hint is not None:
-        return wrong(hint)
-    if not letters:
-        return wrong("choose at least one letter.")
+    """Check the set of layers (letters of :data:`CHECKERBOARD_LAYERS`) that can turn a flat image into a pattern.
+
+    If :func:`record_checkerboard_prediction` recorded a prediction, that prediction is judged and
+    ``prediction`` is ignored; the reasons for every layer are then printed even when it is wrong.
+    """
+    recorded = _RECORDED.get("letters")
+    if recorded is not None:
+        letters = set(recorded)
+    else:
+        if prediction is ... or prediction is None:
+            return wrong("record your answer first: replace the `...` with a set of letters such as {'a', 'd'}.")
+        letters, hint = read_letters(prediction, CHECKERBOARD_LAYERS, "are not layers of the list")
+        if hint is not None:
+            return wrong(hint)
+        if not letters:
+            return wrong("choose at least one letter.")
+    reasons = "; ".join(f"{letter}: {_WHY_LAYER[letter]}" for letter in sorted(CHECKERBOARD_LAYERS)) + "."
+    intro = f"your recorded prediction was {sorted(letters)}. " if recorded is not None else ""
     if letters == _CAN_PRINT:
-        return right("; ".join(f"{letter}: {_WHY_LAYER[letter]}" for letter in sorted(CHECKERBOARD_LAYERS)) + ".")
+        return right(intro + reasons)
     missed, extra = sorted(_CAN_PRINT - letters), sorted(letters - _CAN_PRINT)
     notes = []
     if extra:
@@ -380,4 +400,7 @@ def check_checkerboard_layers(prediction: Any) -> bool:
     if missed:
         notes.append(f"you left out {len(missed)} layer(s) that can; for each transposed convolution, add up the "
                      "weights that land on each stride phase")
-    return wrong("; ".join(notes) + ".")
+    if recorded is None:
+        return wrong("; ".join(notes) + ".")
+    return wrong(f"{intro}{'; '.join(notes)}. The layers that can print a pattern are {', '.join(sorted(_CAN_PRINT))}; "
+                 f"why, layer by layer: {reasons}")
