@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 import torch
 
-from segedu.course.exercises._verdict import NOT_WRITTEN, check_cases, choice_hint, read_letters, returns_nothing, right, wrong
+from segedu.course.exercises._verdict import (
+    NOT_WRITTEN,
+    check_cases,
+    check_outcome_prediction,
+    choice_hint,
+    read_letters,
+    returns_nothing,
+    right,
+    wrong,
+)
 
 CASES = [(2, 3), (5, 7), (0, 4)]
 
@@ -109,3 +118,15 @@ def test_choice_hint_names_the_choices() -> None:
     assert choice_hint("b", ("a", "b")) is None
     assert choice_hint(..., ("a", "b")) == "record your prediction first: replace the `...` with one of 'a', 'b'."
     assert choice_hint("c", ("a", "b")) == "your prediction must be one of 'a', 'b'; got 'c'."
+
+
+def test_check_outcome_prediction_compares_with_the_measured_outcome(capsys) -> None:
+    meanings = {"rises": "more weight, more loss", "stays": "a common factor cancels"}
+    assert check_outcome_prediction("stays", "stays", meanings, happened="the loss") is True
+    assert "Correct! the loss stays: a common factor cancels." in capsys.readouterr().out
+    assert check_outcome_prediction("rises", "stays", meanings, happened="the loss") is False
+    assert "you predicted 'rises', but the loss stays" in capsys.readouterr().out
+    assert check_outcome_prediction(..., "stays", meanings, happened="the loss") is False
+    assert "record your prediction first" in capsys.readouterr().out
+    assert check_outcome_prediction("stays", "falls", meanings, happened="the loss") is False
+    assert "pass the measured outcome" in capsys.readouterr().out

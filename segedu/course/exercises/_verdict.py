@@ -20,7 +20,7 @@ Example:
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from torch import Tensor
@@ -30,6 +30,7 @@ __all__ = [
     "RETURNS_NOTHING",
     "call_answer",
     "check_cases",
+    "check_outcome_prediction",
     "choice_hint",
     "read_letters",
     "returns_nothing",
@@ -57,6 +58,28 @@ def choice_hint(prediction: Any, choices: Iterable[str]) -> str | None:
     if prediction not in choices:
         return f"your prediction must be one of {listed}; got {prediction!r}."
     return None
+
+
+def check_outcome_prediction(prediction: Any, outcome: str, meanings: Mapping[str, str], *, happened: str) -> bool:
+    """Compare a prediction recorded before an experiment with the outcome the lesson measured.
+
+    Args:
+        prediction: The learner's guess, one of the keys of ``meanings``.
+        outcome: What the lesson measured, one of the keys of ``meanings``.
+        meanings: Each possible outcome and what it means, used in the feedback.
+        happened: How the feedback names the outcome, e.g. ``"the loss came out"``.
+
+    Returns:
+        ``True`` if the prediction names the outcome.
+    """
+    hint = choice_hint(prediction, meanings)
+    if hint is not None:
+        return wrong(hint)
+    if outcome not in meanings:
+        return wrong(f"pass the measured outcome, one of {', '.join(map(repr, meanings))}; got {outcome!r}.")
+    if prediction == outcome:
+        return right(f"{happened} {outcome}: {meanings[outcome]}.")
+    return wrong(f"you predicted {prediction!r}, but {happened} {outcome}: {meanings[outcome]}.")
 
 
 def read_letters(prediction: Any, choices: Iterable[str], unknown_hint: str) -> tuple[set[str] | None, str | None]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from segedu.course.exercises._verdict import choice_hint, read_letters, right, wrong
+from segedu.course.exercises._verdict import check_outcome_prediction, read_letters, right, wrong
 
 __all__ = [
     "METRIC_STATEMENTS",
@@ -47,14 +47,7 @@ def check_scale_prediction(prediction: Any, outcome: str) -> bool:
     Returns:
         ``True`` if the prediction names the outcome.
     """
-    hint = choice_hint(prediction, SCALE_OUTCOMES)
-    if hint is not None:
-        return wrong(hint)
-    if outcome not in SCALE_OUTCOMES:
-        return wrong(f"pass the measured outcome, one of {', '.join(map(repr, SCALE_OUTCOMES))}; got {outcome!r}.")
-    if prediction == outcome:
-        return right(f"the loss came out {outcome}: {_SCALE_MEANINGS[outcome]}.")
-    return wrong(f"you predicted {prediction!r}, but the loss came out {outcome}: {_SCALE_MEANINGS[outcome]}.")
+    return check_outcome_prediction(prediction, outcome, _SCALE_MEANINGS, happened="the loss came out")
 
 
 # --- 2 · U-Net's border weight at one pixel ------------------------------------------------------
