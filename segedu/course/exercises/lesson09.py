@@ -17,22 +17,22 @@ __all__ = [
     "PREDICTION_QUESTION",
     "SKIP_CHOICES",
     "TILE_QUESTION",
-    "check_costliest_skip",
     "check_crop_margins",
     "check_predicted_output_side",
+    "check_skip_cost_order",
     "check_smallest_valid_input",
     "check_tile_prediction",
     "check_valid_output_size",
 ]
 
 PREDICTION_QUESTION = {"input_size": 124, "depth": 3}
-"""Exercise 2 asks for the output side of a valid U-Net of this depth for this input side."""
+"""Exercise 3 asks for the output side of a valid U-Net of this depth for this input side."""
 
 TILE_QUESTION = {"image_size": 100, "tile_size": 68, "depth": 4}
-"""Exercise 4 asks whether tiles of this size reproduce the whole-image pass on this image."""
+"""Exercise 5 asks whether tiles of this size reproduce the whole-image pass on this image."""
 
-SKIP_CHOICES = ("up1", "up2", "up3", "up4")
-"""Exercise 5 asks which decoder block's skip, zeroed alone, costs the trained U-Net the most mean IoU."""
+SKIP_CHOICES = ("finer", "coarser", "neither")
+"""Exercise 1 asks whether the cost of zeroing one skip follows the skip's resolution in the trained U-Nets."""
 
 
 def _as_int(found: Any) -> int | None:
@@ -46,7 +46,7 @@ def _as_int(found: Any) -> int | None:
     return int(value) if value.is_integer() else None
 
 
-# --- exercise 1: the crop's margins ----------------------------------------------------------
+# --- exercise 2: the crop's margins ----------------------------------------------------------
 
 
 def _margins(skip_shape: tuple[int, ...], size: tuple[int, int]) -> tuple[int, int, int, int]:
@@ -101,7 +101,7 @@ def check_crop_margins(function: Callable[[tuple[int, ...], tuple[int, int]], An
                        success="F.pad with these margins, negated, is exactly the crop Up makes.")
 
 
-# --- exercise 2: output size of a valid U-Net -------------------------------------------------
+# --- exercise 3: output size of a valid U-Net -------------------------------------------------
 
 
 def _walk(input_size: int, depth: int, *, encoder_trims: bool = True, decoder_trims: bool = True) -> int:
@@ -183,7 +183,7 @@ def check_valid_output_size(function: Callable[[int, int], Any]) -> bool:
                        success="572 -> 388, as in the paper's figure.")
 
 
-# --- exercise 3: smallest valid input ---------------------------------------------------------
+# --- exercise 4: smallest valid input ---------------------------------------------------------
 
 _SMALLEST_CASES = [(500, 4), (572, 4), (64, 2), (1, 3), (300, 3), (1000, 5), (93, 2), (1, 1), (19, 1)]
 
@@ -224,7 +224,7 @@ def check_smallest_valid_input(function: Callable[[int, int], Any]) -> bool:
                        success="every pool sees an even size and the output is positive.")
 
 
-# --- exercise 4: will these tiles match? ------------------------------------------------------
+# --- exercise 5: will these tiles match? ------------------------------------------------------
 
 
 def check_tile_prediction(prediction: Any) -> bool:
@@ -258,49 +258,65 @@ def check_tile_prediction(prediction: Any) -> bool:
                  f"different 2x2 grid than the whole image's.")
 
 
-# --- exercise 5: which skip does the trained U-Net need most? ---------------------------------
+# --- exercise 1: does a skip's cost follow its resolution? -------------------------------------
 
 _SKIP_SOURCES = {"up1": "down3, 1/8 resolution", "up2": "down2, 1/4 resolution", "up3": "down1, 1/2 resolution",
                  "up4": "inc, full resolution"}
+_FINEST_FIRST = ("up4", "up3", "up2", "up1")
 
 
-def check_costliest_skip(prediction: Any, mean_iou_drops: Mapping[str, float]) -> bool:
-    """Check a prediction, made before the measurement: which one skip, zeroed, costs the most mean IoU?
+def _cost_order(drops: Mapping[str, float]) -> str:
+    """"finer" if every finer skip costs more than every coarser one, "coarser" for the reverse, else "neither"."""
+    costs = [float(drops[name]) for name in _FINEST_FIRST]  # finest first
+    if all(a > b for a, b in zip(costs, costs[1:])):
+        return "finer"
+    if all(a < b for a, b in zip(costs, costs[1:])):
+        return "coarser"
+    return "neither"
+
+
+def check_skip_cost_order(prediction: Any, mean_iou_drops: Mapping[str, Mapping[str, float]]) -> bool:
+    """Check a prediction, made before the measurement: does the cost of losing one skip follow its resolution?
 
     Args:
-        prediction: One of :data:`SKIP_CHOICES`, recorded before section 7 of the lesson runs.
-        mean_iou_drops: The measured drop in mean IoU when the skip into each decoder block alone is
-            replaced by zeros (``{"up1": 0.09, ...}``), as section 7 computes it.
+        prediction: One of :data:`SKIP_CHOICES`: ``"finer"`` (the finer the skip, the more zeroing it
+            costs: up4 > up3 > up2 > up1), ``"coarser"`` (the reverse) or ``"neither"``.
+        mean_iou_drops: Per trained U-Net (e.g. ``"shapes"``, ``"digits"``), the measured drop in mean
+            IoU when the skip into each decoder block alone is replaced by zeros (``{"up1": 0.09, ...}``).
 
     Returns:
-        True when ``prediction`` names the block with the largest measured drop.
+        True when ``prediction`` describes the measured order on every U-Net passed.
     """
     hint = choice_hint(prediction, SKIP_CHOICES)
     if hint:
         return wrong(hint)
-    missing = [name for name in SKIP_CHOICES if name not in mean_iou_drops]
-    if missing:
-        return wrong(f"pass the measured drop of every decoder block; {missing} are missing.")
-    ranking = sorted(SKIP_CHOICES, key=lambda name: float(mean_iou_drops[name]), reverse=True)
-    expected = ranking[0]
-    print("measured mean-IoU drop with one skip zeroed, largest first: "
-          + ", ".join(f"{name} {float(mean_iou_drops[name]):.3f}" for name in ranking) + f"; you predicted {prediction}.")
+    missing = [f"{model}: {name}" for model, drops in mean_iou_drops.items() for name in _FINEST_FIRST
+               if name not in drops]
+    if missing or not mean_iou_drops:
+        return wrong(f"pass the measured drop of every decoder block for each U-Net; missing: {missing}.")
+    orders = {model: _cost_order(drops) for model, drops in mean_iou_drops.items()}
+    for model, drops in mean_iou_drops.items():
+        ranking = sorted(_FINEST_FIRST, key=lambda name: float(drops[name]), reverse=True)
+        print(f"{model}: mean-IoU drop with one skip zeroed, largest first: "
+              + ", ".join(f"{name} {float(drops[name]):.3f}" for name in ranking) + f" -> {orders[model]}")
+    print(f"you predicted {prediction!r}.")
+    if len(set(orders.values())) > 1:
+        verdicts = ", ".join(f"{model} {order!r}" for model, order in orders.items())
+        return wrong(f"the U-Nets disagree ({verdicts}), so no single answer holds for all of them.")
+    expected = next(iter(orders.values()))
+    costliest = {model: max(_FINEST_FIRST, key=lambda name: float(drops[name])) for model, drops in mean_iou_drops.items()}
+    cheapest = {model: min(_FINEST_FIRST, key=lambda name: float(drops[name])) for model, drops in mean_iou_drops.items()}
+    detail = "; ".join(f"on {model} the costliest is {costliest[model]} (from {_SKIP_SOURCES[costliest[model]]}), "
+                       f"the cheapest {cheapest[model]}" for model in mean_iou_drops)
     if prediction == expected:
-        second = ranking[1]
-        finest = float(mean_iou_drops["up4"])
-        ratio = float(mean_iou_drops[expected]) / max(float(mean_iou_drops[second]), 1e-9)
-        return right(f"zeroing the skip into {expected} (from {_SKIP_SOURCES[expected]}) cost "
-                     f"{float(mean_iou_drops[expected]):.3f} mean IoU, {ratio:.1f} times the next ({second}, "
-                     f"{float(mean_iou_drops[second]):.3f}), although the other three skips and the bottleneck path "
-                     f"were intact: the trained decoder takes something from that level that no other path gives it. "
-                     f"The full-resolution skip (up4) cost {finest:.3f}: how much a skip matters is learned, not "
-                     f"fixed by its resolution.")
-    lost = float(mean_iou_drops[prediction])
+        if expected == "neither":
+            return right(f"on every U-Net the order breaks the resolution rule in both directions ({detail}). "
+                         f"Resolution alone does not set a skip's worth; it seems to depend on what each trained "
+                         f"decoder came to take from that level, which differs between the two networks.")
+        return right(f"on every U-Net the {expected} skip costs more at each level ({detail}).")
     reason = {
-        "up4": "the full-resolution skip carries the finest detail, but a skip's worth is what the trained decoder "
-               "learned to take from it, not its resolution alone",
-        "up1": "the deepest skip is the coarsest, and its block also gets the bottleneck's map of nearly the same "
-               "resolution",
-    }.get(prediction, "the middle levels do not all matter alike")
-    return wrong(f"zeroing the skip into {prediction} (from {_SKIP_SOURCES[prediction]}) cost {lost:.3f} mean IoU, "
-                 f"less than {expected}'s {float(mean_iou_drops[expected]):.3f}: {reason}.")
+        "finer": "the finest skip carries the most detail, but some coarser skip costs more on at least one U-Net",
+        "coarser": "the coarse skips carry more meaning per pixel, but some finer skip costs more on at least one U-Net",
+        "neither": "here the costs do follow the resolution",
+    }[prediction]
+    return wrong(f"{reason} ({detail}); the measured order is {expected!r}.")

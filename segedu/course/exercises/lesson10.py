@@ -135,7 +135,8 @@ _KIND_MEANINGS = {
 _KIND_REASONS = {
     "bg -> object": (
         "U-Net's skips do hand the background's thin lines and noise to its decoder, yet the trained model "
-        "almost never turns them into objects: it has learnt that such edges enclose nothing"
+        "almost never turns them into objects; perhaps it has learnt that such edges enclose nothing (a guess: "
+        "these counts do not show why)"
     ),
     "object -> bg": (
         "a missed object is mostly a whole-object decision (evidence too weak everywhere in it, as for the square "
