@@ -146,29 +146,35 @@ def test_the_forgotten_class_drops_are_what_the_metrics_say() -> None:
 
 
 def test_skip_start_prediction_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_skip_start({"a", "c"}) is True
+    assert lesson07.check_skip_start(0, {"a", "c"}) is True
     out = _verdict(capsys)
     assert "zero start 0.0000" in out and "Correct!" in out
 
 
-def test_skip_start_gradient_is_not_zero(capsys: pytest.CaptureFixture[str]) -> None:
-    lesson07.check_skip_start("ac")
+def test_skip_start_gradients_are_not_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    lesson07.check_skip_start(0.0, "ac")
     out = _verdict(capsys)
-    assert "norm 0.0000" not in out and "gradient reaching" in out
+    assert "weights 0.0000" not in out and "convolutions 0.0000" not in out and "gradient norms" in out
+    gradients = lesson07._first_step_gradients()
+    assert gradients["score_pool4"] > 0 and gradients["stage4"] > 0
 
 
 @pytest.mark.parametrize(
-    ("answer", "hint"),
+    ("change", "answer", "hint"),
     [
-        (..., "record your answer"),
-        ({"a"}, "c is true"),
-        ({"a", "b", "c"}, "b is false"),
-        ({"c", "d"}, "a is true"),
-        ({"identical"}, "are not among the statements"),
-        (3, "record a set of letters"),
+        (..., {"a", "c"}, "record your prediction first"),
+        ("big", {"a", "c"}, "must be a number"),
+        (0.5, {"a", "c"}, "does not move at all"),
+        (0, ..., "record your answer"),
+        (0, {"a"}, "c is true"),
+        (0, {"a", "b", "c"}, "b is false"),
+        (0, {"a", "c", "d"}, "d is false"),
+        (0, {"c"}, "a is true"),
+        (0, {"identical"}, "are not among the statements"),
+        (0, 3, "record a set of letters"),
     ],
 )
-def test_wrong_skip_start_gets_a_hint(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_skip_start(answer) is False
+def test_wrong_skip_start_gets_a_hint(change, answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_skip_start(change, answer) is False
     out = _verdict(capsys)
     assert "Not yet:" in out and hint in out

@@ -165,21 +165,23 @@ def test_max_unpool_hints(answer: Callable, hint: str, capsys: pytest.CaptureFix
 
 
 def test_collision_prediction_accepts_the_right_answer(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_collision_prediction(False) is True
+    assert check_collision_prediction(True) is True
     printed = capsys.readouterr().out
-    assert printed.startswith("measured on random maps: 2x2 windows, stride 2: 0 of") and "Correct!" in printed
+    assert printed.startswith("measured on random maps: 3x3 windows, stride 2:") and "Correct!" in printed
 
 
-def test_collision_prediction_measures_collisions_of_overlapping_windows(capsys: pytest.CaptureFixture[str]) -> None:
-    check_collision_prediction(False)
-    overlapping = capsys.readouterr().out.split("3x3 windows, stride 2: ")[1]
-    assert int(overlapping.split(" of ")[0]) > 0  # the contrast the feedback names really occurs
+def test_collision_prediction_measures_both_poolings(capsys: pytest.CaptureFixture[str]) -> None:
+    check_collision_prediction(True)
+    printed = capsys.readouterr().out
+    overlapping = printed.split("3x3 windows, stride 2: ")[1]
+    assert int(overlapping.split(" of ")[0]) > 0  # collisions really occur with 3x3 windows of stride 2
+    assert "2x2 windows, stride 2: 0 of" in printed  # and never with SegNet's tiling windows
 
 
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [(..., "record your prediction first"), (None, "record your prediction first"), ("no", "True or False"),
-     (0, "True or False"), (True, "exactly one window")],
+     (0, "True or False"), (False, "share a row or a column")],
 )
 def test_collision_prediction_hints(answer: object, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert check_collision_prediction(answer) is False

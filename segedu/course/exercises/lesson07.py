@@ -43,7 +43,8 @@ SKIP_START_STATEMENTS = {
     "b": "a 1 x 1 convolution that starts at zero can never learn: its gradient is zero too",
     "c": "in segedu's all-at-once training the zero start preserves no trained model: at the first step "
          "conv7's scores are random anyway (score_fr starts random)",
-    "d": "in segedu the zero start makes the untrained FCN-16s predict like the shipped, trained FCN-32s",
+    "d": "because score_pool4 starts at zero, the encoder stages up to pool4 get no gradient at the first step: "
+         "they only start to learn once the pool4 branch has grown",
 }
 _SKIP_START_TRUE = frozenset({"a", "c"})
 _SKIP_START_REASONS = {
@@ -54,8 +55,8 @@ _SKIP_START_REASONS = {
          "(printed above): only the gradient it passes *down* to pool4 is zero at the first step",
     "c": "segedu builds every variant from scratch with a random score_fr, so there is no trained FCN-32s "
          "to preserve; the zero start only keeps the pool4 branch silent at the first step",
-    "d": "with score_pool4 at zero the untrained FCN-16s predicts from its own conv7 scores, which come from "
-         "random weights; nothing of a trained FCN-32s is in it",
+    "d": "stages 1-4 also feed pool5, conv7 and score_fr, and that path carries a gradient from the first step "
+         "(its norm at stage 4 is printed above); only the branch through score_pool4 passes nothing down at first",
 }
 
 
@@ -290,32 +291,46 @@ def _skip_effects(seed: int = 0) -> dict[str, float]:
     return effects
 
 
-def _skip_gradient(seed: int = 0) -> float:
-    """Norm of the gradient reaching a zero-start ``score_pool4``'s weights at an untrained FCN-16s's first step."""
+def _first_step_gradients(seed: int = 0) -> dict[str, float]:
+    """Gradient norms at an untrained FCN-16s's first step (zero-start ``score_pool4``).
+
+    Returns the norm of the gradient reaching ``score_pool4``'s weights and that reaching the
+    convolution weights of encoder stage 4 (whose output is pool4).
+    """
     torch.manual_seed(seed)
     model = get_model("fcn16s", in_channels=3, num_classes=4, base_channels=4, fc_channels=16).train()
     generator = torch.Generator().manual_seed(seed)
     image = torch.rand(2, 3, 64, 64, generator=generator)  # (2, 3, 64, 64)
     mask = torch.randint(0, 4, (2, 64, 64), generator=generator)  # (2, 64, 64)
     torch.nn.functional.cross_entropy(model(image), mask).backward()
-    return float(model.score_pool4.weight.grad.norm())
+    stage4 = [parameter.grad for name, parameter in model.stage4.named_parameters() if name.endswith("conv.weight")]
+    return {"score_pool4": float(model.score_pool4.weight.grad.norm()),
+            "stage4": float(torch.cat([gradient.flatten() for gradient in stage4]).norm())}
 
 
-def check_skip_start(prediction: Any) -> bool:
-    """Check which statements of :data:`SKIP_START_STATEMENTS` about the zero-start skip layers are true.
+def check_skip_start(pool4_change: Any, prediction: Any) -> bool:
+    """Check a predicted output change and which statements of :data:`SKIP_START_STATEMENTS` are true.
 
     The check measures, on an untrained FCN-16s, how much the output moves when the pool4 branch is
-    switched off (``score_pool4`` started at zero, then given PyTorch's random start) and the gradient
-    that reaches the zero-start ``score_pool4`` at the first step; then it explains every letter the
+    switched off (``score_pool4`` started at zero, then given PyTorch's random start) and the gradients
+    that reach the zero-start ``score_pool4`` and encoder stage 4 at the first step; it compares the
+    learner's predicted change (zero start) with the measured one, then explains every letter the
     learner got wrong.
 
     Args:
+        pool4_change: The predicted largest absolute change of the output logits when the zero-start
+            pool4 branch is switched off (a number); ``...`` means not recorded yet.
         prediction: The letters of the true statements, as a set, list or string; ``...`` means not
             recorded yet.
 
     Returns:
-        Whether the letters are exactly the true statements.
+        Whether the predicted change is right (within 0.001) and the letters are exactly the true statements.
     """
+    if pool4_change is ... or pool4_change is None:
+        return wrong("record your prediction first: replace the `...` of pool4_change with a number (the largest "
+                     "change of the output when the zero-start pool4 branch is switched off).")
+    if isinstance(pool4_change, bool) or not isinstance(pool4_change, (int, float)) or not math.isfinite(pool4_change):
+        return wrong(f"pool4_change must be a number, such as 0.5; got {pool4_change!r}.")
     if prediction is ... or prediction is None:
         return wrong("record your answer first: replace the `...` with the set of letters of the true "
                      "statements, e.g. {'a', 'b'} (or set() for none).")
@@ -323,18 +338,29 @@ def check_skip_start(prediction: Any) -> bool:
     if hint is not None:
         return wrong(hint)
     effects = _skip_effects()
+    gradients = _first_step_gradients()
     print(f"untrained FCN-16s, largest change of the output when the pool4 branch is switched off: "
-          f"zero start {effects['zero_start']:.4f}, random start {effects['random_start']:.4f}")
-    print(f"gradient reaching the zero-start score_pool4's weights at the first step: norm {_skip_gradient():.4f}")
-    if letters == _SKIP_START_TRUE:
+          f"zero start {effects['zero_start']:.4f} (you predicted {pool4_change:g}), "
+          f"random start {effects['random_start']:.4f}")
+    print(f"gradient norms at the first step (zero-start score_pool4): score_pool4's weights "
+          f"{gradients['score_pool4']:.4f}, encoder stage 4's convolutions {gradients['stage4']:.4f}")
+    change_right = abs(pool4_change - effects["zero_start"]) < 1e-3
+    problems = []
+    if not change_right:
+        problems.append(f"the output does not move at all (change {effects['zero_start']:.4f}, not {pool4_change:g}): "
+                        "a 1 x 1 convolution whose weights and bias are all zero outputs zeros whatever pool4 holds, "
+                        "so switching the branch off changes nothing; with a random start it does "
+                        f"({effects['random_start']:.4f})")
+    problems += [
+        f"{letter} is {'true' if letter in _SKIP_START_TRUE else 'false'}: {_SKIP_START_REASONS[letter]}"
+        for letter in sorted(letters ^ _SKIP_START_TRUE)
+    ]
+    if not problems:
         return right(
-            "the zero start matters in the paper's staged training, where each new variant starts from a "
+            "a zero-start branch changes nothing at first, yet it learns and the encoder below it learns too. "
+            "That matters in the paper's staged training, where each new variant starts from a "
             "trained coarser one and must not spoil it. In segedu's all-at-once training from scratch there "
             "is nothing to preserve: the zero start only keeps the pool4 branch silent at the first step "
             "(whether it changes the trained result here is not measured in this course)."
         )
-    misses = [
-        f"{letter} is {'true' if letter in _SKIP_START_TRUE else 'false'}: {_SKIP_START_REASONS[letter]}"
-        for letter in sorted(letters ^ _SKIP_START_TRUE)
-    ]
-    return wrong("; ".join(misses) + ".")
+    return wrong("; ".join(problems) + ".")

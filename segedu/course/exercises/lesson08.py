@@ -179,25 +179,28 @@ def _repeated_indices(kernel_size: int, stride: int) -> tuple[int, int]:
 
 
 def check_collision_prediction(prediction: Any) -> bool:
-    """Check a predicted yes/no: can two indices of one plane be equal after SegNet's 2x2, stride-2 pool?
+    """Check a predicted yes/no: can two indices of one plane be equal after a 3x3, stride-2 max-pool?
 
     The reference is measured: random maps are pooled with ``F.max_pool2d(..., return_indices=True)``
-    and the repeated indices of each (batch item, channel) plane are counted, for 2x2 windows of
-    stride 2 (none can repeat: the windows tile the map) and, for contrast, for overlapping 3x3
-    windows of stride 2.
+    and the repeated indices of each (batch item, channel) plane are counted, for 3x3 windows of
+    stride 2 (neighbouring windows share a row or a column, so one pixel can be the maximum of two
+    windows) and, for contrast, for SegNet's 2x2 windows of stride 2 (none can repeat).
     """
     if prediction is ... or prediction is None:
         return wrong("record your prediction first: replace the `...` with True (two values can be sent to the "
                      "same position) or False.")
     if not isinstance(prediction, bool):
         return wrong(f"record True or False; got {prediction!r}.")
-    repeated, total = _repeated_indices(2, 2)
     overlapping, overlapping_total = _repeated_indices(3, 2)
-    print(f"measured on random maps: 2x2 windows, stride 2: {repeated} of {total} indices repeat one of their "
-          f"plane; 3x3 windows, stride 2: {overlapping} of {overlapping_total}.")
-    if prediction == (repeated > 0):
-        return right("2x2 windows of stride 2 do not overlap: every pixel belongs to exactly one window, so no two "
-                     "maxima share a position and unpooling never overwrites a value. Overlapping windows "
-                     "(3x3, stride 2) can send two values to one position, and only one of them survives.")
-    return wrong("with 2x2 windows of stride 2 every pixel belongs to exactly one window, so a position can be "
-                 "the maximum of one window only. Collisions need overlapping windows, such as 3x3 with stride 2.")
+    tiling, tiling_total = _repeated_indices(2, 2)
+    print(f"measured on random maps: 3x3 windows, stride 2: {overlapping} of {overlapping_total} indices repeat one "
+          f"of their plane; SegNet's 2x2 windows, stride 2: {tiling} of {tiling_total}.")
+    if prediction == (overlapping > 0):
+        return right("3x3 windows with stride 2 share their border row or column with the next window, so a large "
+                     "value on that shared line is the maximum of both windows and both indices point to it: "
+                     "unpooling writes two values to one position and only one survives. SegNet's 2x2 windows of "
+                     "stride 2 tile the map, so its indices never collide.")
+    return wrong("a window is 3 pixels wide but the next one starts only 2 pixels further, so neighbouring windows "
+                 "share a row or a column. A large value on that shared line is the maximum of both windows, and "
+                 "both indices point to the same position (counted above). SegNet's 2x2 windows of stride 2 "
+                 "cannot collide: they tile the map.")
