@@ -7,10 +7,13 @@ spread over ``2 * stages + 1`` resolution levels (down ``stages`` times by 2x2 m
 by 2x nearest upsampling, no skips). ``stages=0`` is a full-resolution stack: the body of
 :class:`~segedu.models.FullResolutionNet`, without its 1x1 classifier.
 
-Activation memory has one definition here and in :func:`segedu.analysis.costs.activation_memory`
-(forward): the bytes of **every layer's output** in one forward pass, i.e. of the conv, the
-BatchNorm and the ReLU output of each conv layer (three tensors of the same size) and of every
-pooling and upsampling output.
+Activation memory is given both ways :func:`segedu.analysis.costs.activation_memory` measures it.
+``saved_bytes`` is what autograd saves for the backward pass (``backward=True``): the image, two
+maps per conv layer (the conv's output, which BatchNorm saves, and the ReLU's output, which the
+ReLU and the next conv share), each pooled or upsampled map a conv reads, the max-poolings' int64
+indices and BatchNorm's two statistics per channel. ``activation_bytes`` is the forward sum of
+**every layer's output** (conv, BatchNorm and ReLU output of each conv layer, three tensors of the
+same size, and every pooling and upsampling output): a count, not a footprint.
 
 A second family reaches far without downsampling: 3x3 convs whose taps are ``dilation`` pixels
 apart (same weights and MACs per pixel as an ordinary 3x3 conv; built by
@@ -115,6 +118,8 @@ def encoder_decoder_costs(
 
     Returns:
         ``macs`` (as :func:`segedu.analysis.costs.count_macs` counts them), ``parameters``,
+        ``saved_bytes`` (what autograd saves for the backward pass in training mode, as
+        :func:`segedu.analysis.costs.activation_memory` with ``backward=True`` measures it),
         ``activation_bytes`` (every layer's output: conv, BatchNorm, ReLU, pooling and upsampling,
         as :func:`segedu.analysis.costs.activation_memory` counts them), ``tensors_per_layer``
         (outputs per conv layer: 3 with BatchNorm, 2 without) and ``receptive_field`` (pixels, see
@@ -129,19 +134,29 @@ def encoder_decoder_costs(
     outputs = _level_widths(width, levels, double_channels)
     inputs = [in_channels] + outputs[:-1]
     tensors_per_layer = 3 if batch_norm else 2  # conv, (BatchNorm,) ReLU outputs, all the same size
+    saved_maps_per_layer = 2 if batch_norm else 1  # the conv's output (BatchNorm's input), the ReLU's output
     macs = parameters = values = 0
+    saved_values = batch_size * height * width_pixels * in_channels  # the image, saved by the first conv
+    saved_extra_bytes = 0  # max-pool indices (int64) and BatchNorm's per-channel mean and 1/std
     previous = 0
     for level, channels_in, channels_out in zip(levels, inputs, outputs):
         pixels = batch_size * (height // 2**level) * (width_pixels // 2**level)
         if level != previous:  # a max-pool or an upsampling produces the layer's input at this level
             values += pixels * channels_in
+            saved_values += pixels * channels_in  # the conv saves its (resampled) input
+            if level > previous:
+                saved_extra_bytes += pixels * channels_in * 8
         macs += conv_macs(pixels * channels_out, channels_in, 3)
         parameters += channels_out * channels_in * 9 + (2 * channels_out if batch_norm else channels_out)
         values += tensors_per_layer * pixels * channels_out
+        saved_values += saved_maps_per_layer * pixels * channels_out
+        if batch_norm:
+            saved_extra_bytes += 2 * channels_out * bytes_per_value
         previous = level
     return {
         "macs": macs,
         "parameters": parameters,
+        "saved_bytes": saved_values * bytes_per_value + saved_extra_bytes,
         "activation_bytes": values * bytes_per_value,
         "tensors_per_layer": tensors_per_layer,
         "receptive_field": stack_receptive_field(encoder_decoder_receptive_field_layers(depth, stages)),

@@ -4,8 +4,9 @@ Sliders pick the image size, the width and number of 3x3 conv layers, and how ma
 encoder-decoder halves the resolution; a readout and a bar chart compare the full-resolution
 stack (no downsampling) with the encoder-decoder of the same layers, using the formulas of
 :func:`segedu.analysis.stack_costs.encoder_decoder_costs`. Every layer is conv -> BatchNorm ->
-ReLU, and "activations" means what :func:`segedu.analysis.costs.activation_memory` counts in a
-forward pass: every layer's output (conv, BatchNorm, ReLU, pooling, upsampling).
+ReLU, and "training memory" means what autograd saves for the backward pass
+(:func:`segedu.analysis.costs.activation_memory` with ``backward=True``): two maps per conv layer, the
+resampled maps the convs read, the max-poolings' indices and BatchNorm's statistics.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def format_bytes(size: float) -> str:
 
 
 def _chart_png(full: dict[str, int], encoder_decoder: dict[str, int], stages: int) -> bytes:
-    """Three bar pairs (GMACs, activation MB, receptive field) rendered to PNG bytes."""
+    """Three bar pairs (GMACs, MB saved for backward, receptive field) rendered to PNG bytes."""
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(7.5, 2.3), dpi=80, layout="constrained")
@@ -39,7 +40,7 @@ def _chart_png(full: dict[str, int], encoder_decoder: dict[str, int], stages: in
     labels = ("full res.", f"enc-dec\n({stages} down)")
     panels = (
         ("multiply-accumulates (G)", "macs", 1e9, "{:.2f}"),
-        ("all layer outputs (MB)", "activation_bytes", 1e6, "{:.0f}"),
+        ("saved for backward (MB)", "saved_bytes", 1e6, "{:.0f}"),
         ("receptive field (px)", "receptive_field", 1, "{:.0f}"),
     )
     for ax, (title, key, scale, pattern) in zip(axes, panels):
@@ -72,7 +73,8 @@ def cost_explorer(
         ``"double_channels"``, the image ``"chart"`` and the state: the settings,
         ``"full_resolution"`` and ``"encoder_decoder"`` (dicts of
         :func:`~segedu.analysis.stack_costs.encoder_decoder_costs`), ``"macs_ratio"`` and
-        ``"memory_ratio"`` (full resolution / encoder-decoder).
+        ``"memory_ratio"`` (full resolution / encoder-decoder; memory = ``saved_bytes``, what
+        autograd saves for the backward pass).
     """
     import ipywidgets as widgets
 
@@ -117,18 +119,18 @@ def cost_explorer(
             settings["image_size"], stages=settings["stages"], double_channels=settings["double_channels"], **common
         )
         macs_ratio = full["macs"] / encoder_decoder["macs"]
-        memory_ratio = full["activation_bytes"] / encoder_decoder["activation_bytes"]
+        memory_ratio = full["saved_bytes"] / encoder_decoder["saved_bytes"]
         rows = "".join(
             f"<tr><td>{name}</td><td>{costs['macs'] / 1e9:.2f} G</td>"
-            f"<td>{format_bytes(costs['activation_bytes'])}</td><td>{costs['parameters']:,}</td>"
+            f"<td>{format_bytes(costs['saved_bytes'])}</td><td>{costs['parameters']:,}</td>"
             f"<td>{costs['receptive_field']} px</td></tr>"
             for name, costs in (("full resolution", full), ("encoder-decoder", encoder_decoder))
         )
         readout.value = (
-            "<table><tr><th></th><th>MACs</th><th>activations (all layer outputs)</th><th>parameters</th>"
+            "<table><tr><th></th><th>MACs</th><th>saved for backward</th><th>parameters</th>"
             f"<th>receptive field</th></tr>{rows}</table>"
             f"Full resolution needs <b>{macs_ratio:.1f}x</b> the MACs and <b>{memory_ratio:.1f}x</b> "
-            "the activation memory of the encoder-decoder."
+            "the training memory (saved for backward) of the encoder-decoder."
         )
         chart.value = _chart_png(full, encoder_decoder, settings["stages"])
         panel.state.clear()

@@ -35,6 +35,7 @@ def test_costs_match_segedu_costs_on_the_built_network(
     assert costs["macs"] == count_macs(model, shape)
     assert costs["parameters"] == count_parameters(model)
     assert costs["activation_bytes"] == activation_memory(model, shape)  # every layer's output
+    assert costs["saved_bytes"] == activation_memory(model, shape, backward=True)  # what training keeps
     layers = activation_memory_by_layer(model, shape)
     conv_bytes = sum(size for _, kind, size in layers if kind == "Conv2d")
     resampling_bytes = sum(size for _, kind, size in layers if kind in ("MaxPool2d", "Upsample"))
@@ -52,6 +53,8 @@ def test_full_resolution_stack_is_full_resolution_net_without_its_classifier(bat
     assert costs["macs"] == count_macs(net, (1, 3, 16, 16)) - classifier_macs
     assert costs["parameters"] == count_parameters(net.features)
     assert costs["activation_bytes"] == activation_memory(net, (1, 3, 16, 16)) - classifier_output_bytes
+    # The 1x1 classifier reads the last ReLU output, which is saved already: it saves nothing new.
+    assert costs["saved_bytes"] == activation_memory(net, (1, 3, 16, 16), backward=True)
     assert costs["receptive_field"] == net.receptive_field == 13
 
 

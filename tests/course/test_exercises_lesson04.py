@@ -82,26 +82,25 @@ def test_layers_after_pooling(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_macs_saved_by_downsampling(capsys: pytest.CaptureFixture[str]) -> None:
-    def right(height: int, width: int, channels: int, num_layers: int, double_channels: bool) -> int:
-        later = 2 * channels if double_channels else channels
+    def right(height: int, width: int, channels: int, num_layers: int, later_channels: int) -> int:
         full = height * width * channels * channels * 9 * num_layers
-        return full - (height // 2) * (width // 2) * later * later * 9 * num_layers
+        return full - (height // 2) * (width // 2) * later_channels * later_channels * 9 * num_layers
 
     assert lesson04.check_macs_saved_by_downsampling(right) is True
-    assert "3/4" in capsys.readouterr().out
+    assert "(C_later / C)^2" in capsys.readouterr().out
 
-    def halved(height: int, width: int, channels: int, num_layers: int, double_channels: bool) -> int:
+    def halved(height: int, width: int, channels: int, num_layers: int, later_channels: int) -> int:
         full = height * width * channels * channels * 9 * num_layers
         return full - full // 2
 
-    def remaining(height: int, width: int, channels: int, num_layers: int, double_channels: bool) -> int:
+    def remaining(height: int, width: int, channels: int, num_layers: int, later_channels: int) -> int:
         return height * width * channels * channels * 9 * num_layers // 4
 
-    def ignores_doubling(height: int, width: int, channels: int, num_layers: int, double_channels: bool) -> int:
-        return right(height, width, channels, num_layers, False)
+    def ignores_widening(height: int, width: int, channels: int, num_layers: int, later_channels: int) -> int:
+        return right(height, width, channels, num_layers, channels)
 
     cases = [(halved, "divides the pixels by 4"), (remaining, "MACs that remain"),
-             (ignores_doubling, "2 * channels in and out"), (lambda *a: 1, "Compute both with your conv_macs")]
+             (ignores_widening, "later_channels in and out"), (lambda *a: 1, "Compute both with your conv_macs")]
     for answer, hint in cases:
         assert lesson04.check_macs_saved_by_downsampling(answer) is False
         output = capsys.readouterr().out
@@ -109,11 +108,14 @@ def test_macs_saved_by_downsampling(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_saved_shares_prediction(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson04.check_saved_shares_prediction((0, 0.5)) is True
+    assert lesson04.SHARES_EXERCISE_GROWTH == 1.5
+    assert lesson04.check_saved_shares_prediction((1 - 1.5**2 / 4, 1 - 1.5 / 4)) is True
     output = capsys.readouterr().out
-    assert "saves 0.00 of the MACs and 0.50 of the output bytes" in output and "Correct!" in output
-    cases = [((0.75, 0.75), "3/4 is the saving at the same width"), ((0.5, 0.5), "grow 4 times"),
-             ((0, 0.75), "twice the channels"), ((0, 0), "C_in does not enter"), ((0.3, 0.5), "before and after"),
+    assert "saves 0.4375 of the MACs and 0.6250 of the output bytes" in output and "Correct!" in output
+    cases = [((0.75, 0.75), "3/4 is the saving at the same width"), ((0, 0.5), "nothing is saved when the channels"),
+             ((0.625, 0.625), "the width enters twice"), ((0.4375, 0.75), "1.5 times the channels"),
+             ((0.4375, 0.4375), "C_in does not enter"), ((0.4375, 0.5), "half is saved when the channels double"),
+             ((0.3, 0.625), "before and after"), ((0.4375, 0.1), "before and after"),
              (..., "write your prediction first"), ((..., ...), "write your prediction first"),
              ("3/4", "two shares"), ((True, 0.5), "two shares"), ((0, 2), "two shares")]
     for answer, hint in cases:

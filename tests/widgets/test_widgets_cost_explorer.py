@@ -17,6 +17,8 @@ def test_initial_state_matches_the_formulas() -> None:
     assert panel.state["encoder_decoder"] == encoder_decoder_costs(128, width=16, depth=9, stages=2)
     expected = panel.state["full_resolution"]["macs"] / panel.state["encoder_decoder"]["macs"]
     assert panel.state["macs_ratio"] == pytest.approx(expected)
+    saved = panel.state["full_resolution"]["saved_bytes"] / panel.state["encoder_decoder"]["saved_bytes"]
+    assert panel.state["memory_ratio"] == pytest.approx(saved)  # training memory, not the sum of outputs
     assert Image.open(io.BytesIO(panel.images["chart"].value)).format == "PNG"
 
 

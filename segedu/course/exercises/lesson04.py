@@ -29,6 +29,7 @@ from segedu.models import FullResolutionNet
 
 __all__ = [
     "ERF_DEPTH_CHOICES",
+    "SHARES_EXERCISE_GROWTH",
     "WINDOW_EXERCISE_DILATIONS",
     "check_conv_macs",
     "check_dilated_window_prediction",
@@ -172,10 +173,15 @@ def _conv_output_bytes(height: int, width: int, in_channels: int, out_channels: 
     return activation_memory(conv, (1, in_channels, height, width))
 
 
+# Exercise 4: the layers after the step down have 3/2 of the channels (a gentler growth than VGG's doubling).
+SHARES_EXERCISE_GROWTH = Fraction(3, 2)
+
+
 def _shares_saved_measured() -> tuple[Fraction, Fraction]:
-    """Shares of a 3x3 layer's MACs and output bytes saved by one 2x downsampling that doubles the channels."""
-    full_macs, half_macs = _conv_macs_measured(16, 16, 8, 8), _conv_macs_measured(8, 8, 16, 16)
-    full_bytes, half_bytes = _conv_output_bytes(16, 16, 8, 8), _conv_output_bytes(8, 8, 16, 16)
+    """Shares of a 3x3 layer's MACs and output bytes saved by one 2x downsampling that widens 8 -> 12 channels."""
+    later = int(8 * SHARES_EXERCISE_GROWTH)
+    full_macs, half_macs = _conv_macs_measured(16, 16, 8, 8), _conv_macs_measured(8, 8, later, later)
+    full_bytes, half_bytes = _conv_output_bytes(16, 16, 8, 8), _conv_output_bytes(8, 8, later, later)
     return Fraction(full_macs - half_macs, full_macs), Fraction(full_bytes - half_bytes, full_bytes)
 
 
@@ -183,13 +189,17 @@ def _is_share(value: Any) -> bool:
     return not isinstance(value, bool) and isinstance(value, (int, float, Fraction)) and -10 <= value <= 1
 
 
+def _near(value: float, target: float) -> bool:
+    return abs(value - target) <= 0.01
+
+
 def check_saved_shares_prediction(prediction: Any) -> bool:
-    """``prediction``: (share of MACs, share of output bytes) saved by a 2x downsampling that doubles the channels.
+    """``prediction``: (share of MACs, share of output bytes) saved by a 2x downsampling that widens by 1.5.
 
     A layer of ``C -> C`` channels at ``H x W`` is compared with the same layer at ``H/2 x W/2`` with
-    ``2C -> 2C`` channels, as encoders do after each downsampling. The check measures both shares
-    with :func:`~segedu.analysis.costs.count_macs` and :func:`~segedu.analysis.costs.activation_memory`
-    on real convolutions, prints them and compares.
+    ``1.5C -> 1.5C`` channels (:data:`SHARES_EXERCISE_GROWTH`). The check measures both shares with
+    :func:`~segedu.analysis.costs.count_macs` and :func:`~segedu.analysis.costs.activation_memory` on
+    real convolutions (8 -> 8 channels at 16x16, 12 -> 12 at 8x8), prints them and compares.
     """
     if prediction is ... or prediction is None or (isinstance(prediction, tuple) and ... in prediction):
         return wrong("write your prediction first: replace the `...` with two numbers, (MACs share, bytes share).")
@@ -199,63 +209,69 @@ def check_saved_shares_prediction(prediction: Any) -> bool:
             "at most 1 (0 means nothing saved; negative means it costs more)."
         )
     macs_share, bytes_share = _shares_saved_measured()
-    print(f"measured: the step down saves {float(macs_share):.2f} of the MACs and {float(bytes_share):.2f} of the "
+    print(f"measured: the step down saves {float(macs_share):.4f} of the MACs and {float(bytes_share):.4f} of the "
           "output bytes")
     macs_guess, bytes_guess = prediction
-    macs_right, bytes_right = abs(macs_guess - macs_share) <= 0.01, abs(bytes_guess - bytes_share) <= 0.01
+    macs_right, bytes_right = _near(macs_guess, macs_share), _near(bytes_guess, bytes_share)
     if macs_right and bytes_right:
         return right(
-            "a quarter of the pixels, but each output value now sums over twice the input channels and there are "
-            "twice as many output channels: 1/4 x 2 x 2 = 1, no MACs saved. The output has a quarter of the "
-            "pixels and twice the channels: half the bytes. That is how an encoder keeps its cost per level "
-            "constant while its memory per level halves."
+            "a quarter of the pixels, but each output value now sums over 1.5 times the input channels and there "
+            "are 1.5 times as many output channels: the MACs become 1/4 x 1.5 x 1.5 = 0.5625 of what they were, "
+            "so 1 - 0.5625 = 0.4375 is saved. The output has a quarter of the pixels and 1.5 times the channels: "
+            "1/4 x 1.5 = 0.375 of the bytes remain, 0.625 is saved. Compute grows with the square of the width, "
+            "memory only linearly: with doubling (2 x 2 / 4 = 1) an encoder keeps its MACs per level constant "
+            "while its memory per level halves."
         )
     hints = []
     if not macs_right:
-        if abs(macs_guess - 0.75) <= 0.01:
-            hints.append("MACs: 3/4 is the saving at the same width; here C_in and C_out both double.")
-        elif abs(macs_guess - 0.5) <= 0.01:
-            hints.append("MACs: doubling the channels doubles both C_in and C_out, so the MACs per pixel grow 4 times.")
+        if _near(macs_guess, 0.75):
+            hints.append("MACs: 3/4 is the saving at the same width; here C_in and C_out both grow.")
+        elif _near(macs_guess, 0):
+            hints.append("MACs: nothing is saved when the channels double (1/4 x 2 x 2); here they grow by 1.5.")
+        elif _near(macs_guess, 0.625):
+            hints.append("MACs: the width enters twice, through C_in and through C_out.")
         else:
             hints.append("MACs: write H * W * C_in * C_out * 9 before and after the step and compare.")
     if not bytes_right:
-        if abs(bytes_guess - 0.75) <= 0.01:
-            hints.append("bytes: a quarter of the pixels, but the output has twice the channels.")
-        elif abs(bytes_guess) <= 0.01:
+        if _near(bytes_guess, 0.75):
+            hints.append("bytes: a quarter of the pixels, but the output has 1.5 times the channels.")
+        elif _near(bytes_guess, 0.4375):
             hints.append("bytes: a layer's output has C_out channels only; C_in does not enter its size.")
+        elif _near(bytes_guess, 0.5):
+            hints.append("bytes: half is saved when the channels double; here they grow by 1.5.")
         else:
             hints.append("bytes: a layer's output holds H * W * C_out numbers; compare before and after the step.")
     return wrong(" ".join(hints))
 
 
-def check_macs_saved_by_downsampling(macs_saved: Callable[[int, int, int, int, bool], int]) -> bool:
-    """``macs_saved(height, width, channels, num_layers, double_channels)``: MACs saved at half size.
+def check_macs_saved_by_downsampling(macs_saved: Callable[[int, int, int, int, int], int]) -> bool:
+    """``macs_saved(height, width, channels, num_layers, later_channels)``: MACs saved at half size.
 
-    At half size the layers have ``2 * channels`` channels when ``double_channels`` is true.
+    ``num_layers`` 3x3 layers of ``channels -> channels`` at ``height x width`` are compared with the
+    same number of layers of ``later_channels -> later_channels`` at ``height/2 x width/2``.
     """
     return check_cases(
         macs_saved,
-        [(16, 16, 8, 2, False), (32, 64, 4, 3, True), (8, 12, 16, 1, False), (8, 12, 16, 1, True)],
+        [(16, 16, 8, 2, 8), (32, 64, 4, 3, 8), (8, 12, 16, 1, 24), (8, 12, 16, 1, 16), (8, 8, 2, 2, 6)],
         _macs_saved_mistake,
-        success="one 2x downsampling saves 3/4 of the MACs of every layer after it at the same width, and "
-        "nothing when the channels double.",
+        success="one 2x downsampling multiplies a layer's MACs by 1/4 x (C_later / C)^2: it saves 3/4 at the same "
+        "width, nothing when the channels double, and costs more beyond that.",
         returns="a whole number of MACs",
     )
 
 
 def _macs_saved_mistake(
-    answer: Any, height: int, width: int, channels: int, num_layers: int, double_channels: bool
+    answer: Any, height: int, width: int, channels: int, num_layers: int, later_channels: int
 ) -> str | None:
-    later = 2 * channels if double_channels else channels
     full = _conv_macs_measured(height, width, channels, channels) * num_layers
-    half = _conv_macs_measured(height // 2, width // 2, later, later) * num_layers
+    half = _conv_macs_measured(height // 2, width // 2, later_channels, later_channels) * num_layers
     if answer == full - half:
         return None
-    case = (f"{num_layers} layer(s) of {channels} -> {channels} channels at {height}x{width}"
-            f"{', channels doubled after the step' if double_channels else ', same width'}")
+    case = (f"{num_layers} layer(s) of {channels} -> {channels} channels at {height}x{width}, "
+            f"{later_channels} -> {later_channels} after the step")
     same_width_half = _conv_macs_measured(height // 2, width // 2, channels, channels) * num_layers
-    if double_channels and answer == full - same_width_half:
-        return f"for {case}: at half size the layers have 2 * channels in and out; use them."
+    if later_channels != channels and answer == full - same_width_half:
+        return f"for {case}: at half size the layers have later_channels in and out; use them."
     if answer == full - full // 2:
         return f"for {case}: halving the side divides the pixels by 4, not 2."
     if answer == half:
