@@ -4,22 +4,24 @@ Ronneberger, Fischer & Brox (MICCAI 2015, eq. 2) train with a per-pixel weight
 
     ``w(x) = w_c(x) + w0 * exp(-(d1(x) + d2(x))**2 / (2 * sigma**2))``
 
-where ``w_c`` balances the class frequencies, ``d1(x)`` is the distance to the nearest object
-(cell) and ``d2(x)`` the distance to the second nearest; the paper uses ``w0 = 10`` and
-``sigma ~ 5`` pixels. A pixel squeezed between two objects has small ``d1 + d2`` and a large weight,
-so the network is pushed to draw the separating line that a per-pixel loss would otherwise
-sacrifice.
+where ``w_c`` balances the class frequencies, ``d1(x)`` is "the distance to the border of the
+nearest cell" and ``d2(x)`` the distance to the border of the second nearest; the paper uses
+``w0 = 10`` and ``sigma ~ 5`` pixels. A pixel squeezed between two objects has small ``d1 + d2``
+and a large weight, so the network is pushed to draw the separating line that a per-pixel loss
+would otherwise sacrifice.
 
 Here the objects are the labelled instances of an instance map (``0`` = no object, ``1..N`` one id
-per object, e.g. :meth:`segedu.datasets.ShapesScenes.sample`). The distance from a pixel to an
-object is the Euclidean distance between pixel centres to the object's nearest pixel (0 inside the
-object). Eq. 2 itself defines ``w(x)`` for every pixel; ``where="all"`` (not the default) follows it
-literally, so object pixels near another object get the border term too (there ``d1 = 0`` and
-``d2`` is the distance to the other object). ``where="background"`` (the default) gives the border
-term to background pixels only: in the paper's labels touching cells never touch, because a thin
-separation border of background is carved between them with morphological operations (its section 3
-and Fig. 3c), so its weight falls on background. segedu carves no such borders: where objects touch
-with no gap, only ``where="all"`` weights the line between them.
+per object, e.g. :meth:`segedu.datasets.ShapesScenes.sample`). segedu measures the distance to the
+*object*, not to its border: the Euclidean distance between pixel centres to the object's nearest
+pixel, 0 inside the object. That is one reading of eq. 2, and it matters for object pixels: with
+``where="all"`` (not the default) every pixel gets the border term, and since an object pixel has
+``d1 = 0``, ``d1 + d2`` is just the distance to the nearest *other* object, so whole small objects
+near a neighbour light up, not only the line where two objects meet. ``where="background"`` (the
+default) gives the border term to background pixels only: in the paper's labels touching cells
+never touch, because a thin separation border of background is carved between them with
+morphological operations (its section 3 and Fig. 3c), so its weight falls on background. segedu
+carves no such borders: where objects touch with no gap, only ``where="all"`` weights the line
+between them.
 """
 
 from __future__ import annotations
@@ -78,7 +80,8 @@ def border_weight(
         instances: Integer map, 0 for no object, a positive id per object.
         w0: Largest extra weight (the paper: 10), >= 0.
         sigma: Width of the fall-off in pixels (the paper: about 5), > 0.
-        where: ``"background"`` (only pixels outside every object) or ``"all"``.
+        where: ``"background"`` (only pixels outside every object) or ``"all"`` (every pixel; inside an
+            object ``d1 = 0``, so ``d1 + d2`` is the distance to the nearest other object).
 
     Returns:
         Float32 map ``(H, W)``; all zeros when the map holds fewer than two objects.

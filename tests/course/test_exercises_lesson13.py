@@ -7,54 +7,63 @@ import math
 import pytest
 
 from segedu.course.exercises.lesson13 import (
+    GAP_OUTCOMES,
     METRIC_STATEMENTS,
     SCALE_OUTCOMES,
     all_eights_scores,
-    check_border_weight,
+    check_gap_prediction,
     check_hidden_problem,
     check_scale_prediction,
+    gap_and_edge_weights,
 )
 
 
 def test_scale_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_scale_prediction("unchanged", "unchanged")
+    assert check_scale_prediction("unchanged", 2.5, 2.5)
     out = capsys.readouterr().out
-    assert out.startswith("Correct!") and "cancels" in out
-    assert not check_scale_prediction("about 10 times larger", "unchanged")
+    assert out.startswith("Correct!") and "cancels" in out and "ratio 1.0000" in out
+    assert not check_scale_prediction("about 10 times larger", 2.5, 2.5)
     out = capsys.readouterr().out
     assert out.startswith("Not yet:") and "you predicted 'about 10 times larger'" in out and "ratios" in out
 
 
+def test_scale_prediction_follows_the_numbers(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_scale_prediction("about 10 times larger", 1.0, 10.0)
+    assert "ratio 10.0000" in capsys.readouterr().out
+    assert not check_scale_prediction("unchanged", 1.0, 0.1)
+    assert "about 10 times smaller" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("prediction", [..., None, "doubles"])
 def test_scale_prediction_must_be_recorded_first(prediction, capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check_scale_prediction(prediction, "unchanged")
+    assert not check_scale_prediction(prediction, 2.5, 2.5)
     out = capsys.readouterr().out
     assert out.startswith("Not yet:") and all(repr(choice) in out for choice in SCALE_OUTCOMES)
+    assert "measured" not in out and "2.5" not in out  # no answer before a prediction
 
 
-def test_scale_check_refuses_an_unknown_outcome(capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check_scale_prediction("unchanged", "exploded")
-    assert "measured outcome" in capsys.readouterr().out
+def test_gap_and_edge_weights_follow_eq_2() -> None:
+    gap_weight, edge_weight = gap_and_edge_weights()
+    assert gap_weight == pytest.approx(10 * math.exp(-(4**2) / 50), abs=1e-4)
+    assert edge_weight == pytest.approx(10 * math.exp(-(13**2) / 50), abs=1e-4)
 
 
-def test_border_weight_right_and_typical_mistakes(capsys: pytest.CaptureFixture[str]) -> None:
-    value = 10 * math.exp(-36 / 50)
-    assert check_border_weight(round(value, 2))
-    assert capsys.readouterr().out.startswith("Correct!")
-    assert not check_border_weight(10 * math.exp(-18 / 50))
-    assert "squared the distances one by one" in capsys.readouterr().out
-    assert not check_border_weight(10 * math.exp(-6 / 50))
-    assert "did not square" in capsys.readouterr().out
-    assert not check_border_weight(1 + value)
-    assert "border term alone" in capsys.readouterr().out
-    assert not check_border_weight(2.0)
-    assert "put d1 = 3" in capsys.readouterr().out
+def test_gap_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_gap_prediction("the pixel in the gap")
+    out = capsys.readouterr().out
+    assert out.startswith("Correct!") and "7.26" in out and "d1 + d2" in out
+    for wrong_answer in ("the pixel next to one object", "about the same"):
+        assert not check_gap_prediction(wrong_answer)
+        out = capsys.readouterr().out
+        assert out.startswith("Not yet:") and "squeezed between two" in out
 
 
-@pytest.mark.parametrize("answer", [..., None, "4.87", True, float("nan")])
-def test_border_weight_unreadable_answers(answer, capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check_border_weight(answer)
-    assert capsys.readouterr().out.startswith("Not yet:")
+@pytest.mark.parametrize("prediction", [..., None, "the edge"])
+def test_gap_prediction_must_be_recorded_first(prediction, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_gap_prediction(prediction)
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and all(repr(choice) in out for choice in GAP_OUTCOMES)
+    assert "7.26" not in out
 
 
 @pytest.mark.parametrize("answer", [{"a", "c", "d"}, "acd", ["D", "c", "a"]])

@@ -5,7 +5,6 @@ Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` 
 
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 from typing import Any
 
@@ -14,12 +13,14 @@ import torch
 from segedu.course.exercises._verdict import check_outcome_prediction, read_letters, right, wrong
 
 __all__ = [
+    "GAP_OUTCOMES",
     "METRIC_STATEMENTS",
     "SCALE_OUTCOMES",
     "all_eights_scores",
-    "check_border_weight",
+    "check_gap_prediction",
     "check_hidden_problem",
     "check_scale_prediction",
+    "gap_and_edge_weights",
 ]
 
 # --- 1 · predict, then run: every class weight times ten ----------------------------------------
@@ -37,54 +38,76 @@ _SCALE_MEANINGS = {
 }
 
 
-def check_scale_prediction(prediction: Any, outcome: str) -> bool:
+def check_scale_prediction(prediction: Any, loss: float, loss_ten_times: float) -> bool:
     """Compare a recorded prediction with what multiplying all class weights by 10 did to the loss.
+
+    The measured numbers appear in the feedback only once a prediction is recorded.
 
     Args:
         prediction: The learner's guess, one of :data:`SCALE_OUTCOMES`, recorded before the run.
-        outcome: What happened, one of :data:`SCALE_OUTCOMES` (measured in the lesson).
+        loss: The weighted cross-entropy with the weights as computed.
+        loss_ten_times: The same loss with every class weight multiplied by 10.
 
     Returns:
         ``True`` if the prediction names the outcome.
     """
-    return check_outcome_prediction(prediction, outcome, _SCALE_MEANINGS, happened="the loss came out")
+    ratio = loss_ten_times / loss
+    outcome = "about 10 times larger" if ratio > 5 else "about 10 times smaller" if ratio < 0.2 else "unchanged"
+    measured = f" (measured: {loss:.5f} with the weights as computed, {loss_ten_times:.5f} ten times larger, " \
+               f"ratio {ratio:.4f})"
+    meanings = {name: meaning + measured for name, meaning in _SCALE_MEANINGS.items()}
+    return check_outcome_prediction(prediction, outcome, meanings, happened="the loss came out")
 
 
-# --- 2 · U-Net's border weight at one pixel ------------------------------------------------------
+# --- 2 · predict: which pixel does U-Net's weight map weigh more? --------------------------------
 
-_D1, _D2, _W0, _SIGMA = 3.0, 3.0, 10.0, 5.0
-_BORDER = _W0 * math.exp(-((_D1 + _D2) ** 2) / (2 * _SIGMA**2))
-_BORDER_MISTAKES = {
-    "you squared the distances one by one, (d1^2 + d2^2); eq. 2 squares their sum, (d1 + d2)^2":
-        _W0 * math.exp(-(_D1**2 + _D2**2) / (2 * _SIGMA**2)),
-    "you did not square the sum of the distances; eq. 2 uses (d1 + d2)^2":
-        _W0 * math.exp(-(_D1 + _D2) / (2 * _SIGMA**2)),
-    "you left out the 2 in 2 sigma^2": _W0 * math.exp(-((_D1 + _D2) ** 2) / _SIGMA**2),
-    "that is the whole weight with w_c = 1 added; the question asks for the border term alone": 1.0 + _BORDER,
-}
+GAP_OUTCOMES = ("the pixel in the gap", "the pixel next to one object", "about the same")
+_W0, _SIGMA = 10.0, 5.0
 
 
-def check_border_weight(answer: Any) -> bool:
-    """Check the border term of U-Net's eq. 2 for a background pixel 3 px from each of two objects (w0 10, sigma 5).
+def gap_and_edge_weights() -> tuple[float, float]:
+    """The border terms (w0 = 10, sigma = 5 px) of exercise 2's two background pixels, computed by segedu.
 
-    Args:
-        answer: A number, the border term (without ``w_c``), to two decimals or better.
+    The gap pixel sits in the middle of a 3-px gap between two objects (2 px from each); the edge pixel is
+    1 px from one object whose nearest neighbour object is 12 px from it. Objects are vertical bars
+    spanning the whole height of a small instance map, so every distance is measured along a row.
 
     Returns:
-        ``True`` if ``answer`` is within 0.01 of the right value.
+        ``(gap_weight, edge_weight)``, the border term (without ``w_c``) at each pixel.
     """
-    if answer is ... or answer is None:
-        return wrong("record your answer first: replace the `...` with a number.")
-    if isinstance(answer, bool) or not isinstance(answer, (int, float)) or not math.isfinite(answer):
-        return wrong(f"answer with one number, e.g. 1.23; got {answer!r}.")
-    if abs(answer - _BORDER) <= 0.01:
-        return right(f"w0 * exp(-(3 + 3)^2 / (2 * 5^2)) = 10 * exp(-0.72) = {_BORDER:.2f}: a pixel in a 6-px gap "
-                     f"weighs about {_BORDER + 1:.1f} times an ordinary background pixel (with w_c = 1), so "
-                     "a mistake there costs that much more.")
-    for hint, value in _BORDER_MISTAKES.items():
-        if abs(answer - value) <= 0.01:
-            return wrong(f"{hint}.")
-    return wrong("put d1 = 3, d2 = 3, w0 = 10 and sigma = 5 into w0 * exp(-(d1 + d2)^2 / (2 * sigma^2)).")
+    from segedu.analysis.weight_map import border_weight
+
+    gap_map = torch.zeros(5, 8, dtype=torch.int64)  # (H, W): 0 = background
+    gap_map[:, 0:2] = 1
+    gap_map[:, 5:7] = 2  # gap: columns 2, 3, 4
+    edge_map = torch.zeros(5, 20, dtype=torch.int64)  # (H, W)
+    edge_map[:, 0:2] = 1
+    edge_map[:, 14:16] = 2  # column 2 is 1 px from object 1 and 12 px from object 2
+    gap_weight = float(border_weight(gap_map, w0=_W0, sigma=_SIGMA)[2, 3])
+    edge_weight = float(border_weight(edge_map, w0=_W0, sigma=_SIGMA)[2, 2])
+    return gap_weight, edge_weight
+
+
+def check_gap_prediction(prediction: Any) -> bool:
+    """Compare a recorded prediction of which background pixel weighs more with segedu's weight map.
+
+    Args:
+        prediction: One of :data:`GAP_OUTCOMES`, recorded before the weights are computed.
+
+    Returns:
+        ``True`` if the prediction names the heavier pixel.
+    """
+    gap_weight, edge_weight = gap_and_edge_weights()
+    if max(gap_weight, edge_weight) < 1.5 * min(gap_weight, edge_weight):
+        outcome = "about the same"
+    else:
+        outcome = "the pixel in the gap" if gap_weight > edge_weight else "the pixel next to one object"
+    measured = (f"border terms {gap_weight:.2f} in the gap (d1 + d2 = 2 + 2 = 4 px) and {edge_weight:.2f} next to "
+                f"one object (d1 + d2 = 1 + 12 = 13 px)")
+    why = (f"{measured}. Eq. 2 depends on d1 + d2, the distances to the two nearest objects together: being close "
+           "to one object is not enough, the pixel must be squeezed between two")
+    meanings = {name: why for name in GAP_OUTCOMES}
+    return check_outcome_prediction(prediction, outcome, meanings, happened="the heavier one is")
 
 
 # --- 3 · which scores hide a model that finds every stroke but names every digit 8 -------------------
