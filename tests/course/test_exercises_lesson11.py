@@ -246,3 +246,38 @@ def test_silencing_hints_do_not_name_the_weights(capsys: pytest.CaptureFixture[s
         check_silencing_prediction(answer, model, images, masks, class_index=1, class_name="circle")
         output = capsys.readouterr().out
         assert output.startswith("Not yet:") and "weight" not in output, output
+
+
+def test_record_silencing_prediction(capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.course.exercises.lesson11 import record_silencing_prediction
+
+    model, (images, masks) = _LooksVersusNeeded().train(), _silencing_scenes()
+    circle = {"class_index": 1, "class_name": "circle"}
+    assert record_silencing_prediction(0, model, images, masks, **circle) is True  # any channel is recorded
+    output = capsys.readouterr().out
+    assert output.startswith("Recorded: channel 0.") and "the channel that costs them most is 1" in output
+    assert record_silencing_prediction(1, model, images, masks, **circle) is True
+    assert "it is the channel that costs them most" in capsys.readouterr().out
+    assert model.training  # mode restored
+    for answer, hint in [(..., "no prediction recorded yet"), (3, "channels 0 to 2"), ("1", "one channel number")]:
+        assert record_silencing_prediction(answer, model, images, masks, **circle) is False
+        output = capsys.readouterr().out
+        assert output.startswith("Not yet:") and hint in output, output
+
+
+def test_why_channel_3(capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.course.exercises.lesson11 import check_why_channel_3
+
+    assert check_why_channel_3("b") is True
+    assert check_why_channel_3({"B"}) is True
+    output = capsys.readouterr().out
+    assert output.startswith("Correct!") and "-W[c, k] x_k" in output
+    for answer, hint in [
+        ("a", "the opposite"),
+        ("c", "large exactly on the circles"),
+        ("d", "every class score"),
+        ("bd", "exactly one letter"),
+        ("z", "not among the choices"),
+        (..., "replace the `...`"),
+    ]:
+        _expect(check_why_channel_3, answer, hint, capsys)

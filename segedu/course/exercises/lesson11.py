@@ -19,12 +19,15 @@ from segedu.course.exercises._verdict import NOT_WRITTEN, call_answer, read_lett
 
 __all__ = [
     "ABLATION_CHOICES",
+    "CHANNEL_3_REASONS",
     "SHAPE_QUESTION",
     "check_class_iou",
     "check_conv_output_shapes",
     "check_feature_map_shape",
     "check_silencing_prediction",
+    "check_why_channel_3",
     "check_zero_or_mean",
+    "record_silencing_prediction",
 ]
 
 SHAPE_QUESTION = {"model": "unet", "base_channels": 16, "layer": "up2", "input_size": 96}
@@ -305,6 +308,108 @@ def check_silencing_prediction(
     return _fail(f"{cost}; another channel costs them more. Where a channel is large is only half of what silencing "
                  f"it does: what else decides how much the {class_name} score changes? The cells after this "
                  "exercise show it.")
+
+
+def record_silencing_prediction(
+    answer: Any, model: nn.Module, images: Tensor, masks: Tensor, *, layer: str = "up4", class_index: int = 3,
+    class_name: str = "triangle",
+) -> bool:
+    """Exercise 1, first part: record a predicted channel and compare it with silenced forward passes.
+
+    Nothing is judged: a prediction made from the IoU picture alone cannot be reasoned out (the
+    weights that decide come after it). Prints ``Recorded: ...`` with the measured cost of the
+    predicted channel, the channel that costs the class most and the most class-like channel, or
+    ``Not yet: <hint>`` when no channel number was recorded.
+
+    Args:
+        answer: A channel index of ``layer``.
+        model: The segmentation model (its mode is restored).
+        images: ``(N, C, H, W)``.
+        masks: ``(N, H, W)`` labels.
+        layer: The layer whose channels are silenced.
+        class_index: The class whose IoU is watched.
+        class_name: Its name, for the feedback.
+
+    Returns:
+        Whether a valid channel number was recorded.
+    """
+    from segedu.analysis.dissection import channel_class_iou, layer_maps, silence_channels
+
+    if answer is Ellipsis or answer is None:
+        return _fail("no prediction recorded yet: replace the `...` with one channel number.")
+    if isinstance(answer, (bool, str)) or not hasattr(answer, "__index__"):
+        return _fail(f"give one channel number (an int); got {answer!r}")
+    answer = answer.__index__()
+    maps = layer_maps(model, images, [layer])[layer]  # (N, C, H, W)
+    channels = maps.shape[1]
+    if not 0 <= answer < channels:
+        return _fail(f"{layer} has channels 0 to {channels - 1}; got {answer}")
+    looks_like = channel_class_iou(maps, masks, class_index + 1)[:, class_index]  # (C,)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            intact = _class_iou_of_logits(model(images), masks, class_index)
+            lost = []
+            for channel in range(channels):
+                with silence_channels(model, layer, channel):
+                    lost.append(intact - _class_iou_of_logits(model(images), masks, class_index))
+    finally:
+        model.train(was_training)
+    needed, most_like = max(range(channels), key=lambda channel: lost[channel]), int(looks_like.argmax())
+    outcome = ("it is the channel that costs them most" if answer == needed
+               else f"the channel that costs them most is {needed} ({lost[needed]:.3f})")
+    print(f"Recorded: channel {answer}. Measured: silenced, it costs {class_name}s {lost[answer]:.3f} of their "
+          f"{intact:.3f} IoU; {outcome}. The channel that looks most like the {class_name} mask is {most_like} "
+          f"(IoU {looks_like[most_like]:.2f}); silenced, it costs {lost[most_like]:.3f}. The next cells show what "
+          "else decides, and the second part of this exercise asks why.")
+    return True
+
+
+CHANNEL_3_REASONS = {
+    "a": "channel 3 looks more like the circle mask than channel 5 does",
+    "b": "channel 3's weight into the circle score is about four times channel 5's, and its weight into the "
+         "background score is negative where channel 5's is positive",
+    "c": "channel 5 is close to zero on circle pixels, so zeroing it changes nothing there",
+    "d": "zeroing a channel changes only the score of the class it looks like",
+}
+"""Exercise 1, second part: why channel 3, not the more circle-like channel 5, is the one circles need."""
+
+_CHANNEL_3_WRONG = {
+    "a": "the IoU picture says the opposite: channel 5 reaches the higher circle IoU (about 0.83 against 0.65)",
+    "c": "channel 5 has the highest circle IoU of all eight channels, so it is large exactly on the circles; "
+         "zeroing it does change the scores there",
+    "d": "outc mixes every channel into every class score: zeroing channel k moves each class score c by "
+         "-W[c, k] x_k, all of them at once",
+}
+
+
+def check_why_channel_3(answer: Any) -> bool:
+    """Exercise 1, second part: one letter of :data:`CHANNEL_3_REASONS`; the right one is ``"b"``.
+
+    Args:
+        answer: A letter (a string such as ``"b"``, or a one-letter set).
+
+    Returns:
+        Whether the letter names the weights as what makes channel 3 the one circles need.
+    """
+    if answer is ... or answer is None:
+        return wrong("record your answer first: replace the `...` with one letter, e.g. \"a\".")
+    letters, hint = read_letters(answer, CHANNEL_3_REASONS, "are not among the choices")
+    if hint is not None:
+        return wrong(hint)
+    if len(letters) != 1:
+        return wrong(f"choose exactly one letter; got {sorted(letters)}.")
+    (letter,) = letters
+    if letter == "b":
+        return right("zeroing channel k moves class c's score by -W[c, k] x_k. On the circles both channels are "
+                     "large (both have a high circle IoU), but channel 3 carries a large weight into the circle "
+                     "score (0.49 against 0.12) and a negative one into background (-0.75 against +0.28): zeroed, it "
+                     "lowers the circle score and raises the background score on every circle pixel, so circles "
+                     "turn into background. Looking like a class (IoU) and feeding its score (W) are different "
+                     "things.")
+    return wrong(f"{_CHANNEL_3_WRONG[letter]}. Look at the columns of channels 3 and 5 in W, and at what the IoU "
+                 "picture says about where each channel is large.")
 
 
 ABLATION_CHOICES = {
