@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ["dilated_stack_footprint", "footprint_coverage", "valid_tap_fraction"]
+__all__ = ["dilated_stack_footprint", "footprint_coverage", "reads_whole_window", "valid_tap_fraction"]
 
 
 def _check_rates(rates: Sequence[int]) -> tuple[int, ...]:
@@ -74,6 +74,27 @@ def footprint_coverage(rates: Sequence[int]) -> float:
     """
     footprint = dilated_stack_footprint(rates)
     return float((footprint > 0).double().mean())
+
+
+def reads_whole_window(rates: Sequence[int]) -> bool:
+    """Whether a stack of 3x3 convs with these rates reads every pixel of its window, by a rule, not a count.
+
+    Sorted from small to large, the first rate must be 1 and each rate at most the window the
+    smaller ones build, ``1 + 2 * sum(smaller rates)`` (the maximum-distance condition of hybrid
+    dilated convolution, Wang et al., 2018). A gap-free window of that side, shifted by
+    ``-r, 0, r``, stays gap-free exactly when ``r`` is no larger than its side. The order of the
+    layers does not matter: the offsets add up. Agrees with ``footprint_coverage(rates) == 1.0``.
+
+    Example:
+        >>> reads_whole_window([1, 2, 3]), reads_whole_window([1, 4]), reads_whole_window([2, 2, 2])
+        (True, False, False)
+    """
+    window = 1
+    for rate in sorted(_check_rates(rates)):
+        if rate > window:
+            return False
+        window += 2 * rate
+    return True
 
 
 def valid_tap_fraction(map_side: int, rate: int, kernel_size: int = 3) -> float:

@@ -94,6 +94,9 @@ class DeepLabV3(nn.Module):
         base_channels: width of block1 (256 in ResNet-101, whose block4 has 2048).
         output_stride: 8, 16 or 32: input size / size of the map the ASPP sees.
         atrous_rates: the three ASPP rates; default :data:`DEFAULT_ATROUS_RATES` for the output stride.
+            The ASPP names its branches by rate (``atrous2`` ...), so to load weights trained at another
+            output stride, pass their rates (e.g. ``(2, 3, 4)`` for the shipped output-stride-8 models).
+            Unlike the paper's, the default rates do not double from output stride 16 to 8.
         aspp_channels: width of every ASPP branch and the projection (256 in the paper); default
             ``4 * base_channels``.
 

@@ -73,3 +73,18 @@ def test_bad_arguments_are_refused() -> None:
         valid_tap_fraction(8, 2, kernel_size=4)
     with pytest.raises(ValueError, match="map_side must be an int >= 1"):
         valid_tap_fraction(0, 2)
+
+
+def test_reads_whole_window_agrees_with_the_count() -> None:
+    from itertools import combinations_with_replacement
+
+    from segedu.analysis.atrous import reads_whole_window
+
+    assert not reads_whole_window([1, 4])  # no common factor, still holes
+    assert round(footprint_coverage([1, 4]), 3) == 0.669
+    assert reads_whole_window([4, 1, 1])  # the order of the layers does not matter
+    for count in (1, 2, 3):
+        for rates in combinations_with_replacement(range(1, 8), count):
+            assert reads_whole_window(rates) == (footprint_coverage(rates) == 1.0), rates
+    with pytest.raises(ValueError):
+        reads_whole_window([])

@@ -19,7 +19,8 @@ def test_coverage_prediction(capsys: pytest.CaptureFixture[str]) -> None:
     assert truth == {"a", "c", "e"}  # the answer the lesson's pictures support
     assert check_coverage_prediction({"a", "c", "e"})
     assert check_coverage_prediction("a, c, e")
-    assert "gridding" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "gridding" in out and "1 + 2 x their sum" in out
     assert not check_coverage_prediction({"a", "c"})
     assert "['e'] do read every pixel" in capsys.readouterr().out
     assert not check_coverage_prediction({"a", "b", "c", "e"})

@@ -43,8 +43,9 @@ def check_coverage_prediction(prediction: Any) -> bool:
         return right(
             f"{sorted(truth)} read every pixel of their window. A stack whose rates share a factor k > 1 "
             "(2, 2, 2; 2, 4, 8; 3, 6, 9) only ever moves in steps of k, so it reads one pixel in k along each "
-            "axis: gridding. Starting at rate 1 and letting each rate be at most one more than the window "
-            "so far (1 + 2 x the sum of the rates before it) fills every gap: 1, 2, 3 and 1, 2, 4 do."
+            "axis: gridding. Having no common factor is not enough: 1, 4 has none, yet reads only 67 % of its "
+            "window. What fills every gap: sorted from small to large, the first rate is 1 and each rate is at "
+            "most the window the smaller ones build, 1 + 2 x their sum. 1, 2, 3 and 1, 2, 4 pass (4 <= 1 + 2 x 3)."
         )
     missing, extra = sorted(truth - letters), sorted(letters - truth)
     parts = []
@@ -52,7 +53,7 @@ def check_coverage_prediction(prediction: Any) -> bool:
         parts.append(f"{extra} leave holes: look at the rates' common factor")
     if missing:
         parts.append(f"{missing} do read every pixel: a rate-1 layer first, and each later rate no larger than "
-                     "the window built so far plus one, leaves no gap")
+                     "the window built so far (1 + 2 x the sum of the rates before it), leaves no gap")
     return wrong("; ".join(parts) + ". Compare with the footprint pictures of section 3.")
 
 
