@@ -16,9 +16,9 @@ Departures from the paper (a small model trained from scratch on 64x64 scenes):
   own Fig. 4 argument). The default (2, 3, 4) at output stride 8 keeps about the paper's share of
   taps inside the map (0.69, 0.56, 0.44 of the 9 taps on average, against 0.77, 0.57, 0.40 for
   (6, 12, 18) on a 33x33 map); at 16 and 32 the map (4x4, 2x2) is too small for that, and
-  (1, 2, 3) are the smallest distinct rates;
+  (1, 2, 3) are the smallest distinct rates (so, unlike the paper's, they do not double from 16 to 8);
 - ASPP width ``aspp_channels`` (256 in the paper); BatchNorm after every conv but in :class:`ImagePooling`;
-- no DeepLabv3+ decoder: the logits at 1/output_stride are upsampled in one bilinear step.
+  no DeepLabv3+ decoder: the logits at 1/output_stride are upsampled in one bilinear step.
 """
 
 from __future__ import annotations
@@ -93,12 +93,9 @@ class DeepLabV3(nn.Module):
         num_classes: number of classes K.
         base_channels: width of block1 (256 in ResNet-101, whose block4 has 2048).
         output_stride: 8, 16 or 32: input size / size of the map the ASPP sees.
-        atrous_rates: the three ASPP rates; default :data:`DEFAULT_ATROUS_RATES` for the output stride.
-            The ASPP names its branches by rate (``atrous2`` ...), so to load weights trained at another
-            output stride, pass their rates (e.g. ``(2, 3, 4)`` for the shipped output-stride-8 models).
-            Unlike the paper's, the default rates do not double from output stride 16 to 8.
-        aspp_channels: width of every ASPP branch and the projection (256 in the paper); default
-            ``4 * base_channels``.
+        atrous_rates: the three ASPP rates; default :data:`DEFAULT_ATROUS_RATES` for the output stride
+            (branches are named by rate: weights from another output stride need their rates).
+        aspp_channels: width of every ASPP branch and the projection (256 in the paper; default 4 * base).
 
     Shape:
         (B, in_channels, H, W) -> (B, num_classes, H, W), H, W >= output_stride.
