@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from segedu.course.exercises._verdict import choice_hint, read_letters, right, wrong
+from segedu.course.exercises._verdict import check_outcome_prediction, read_letters, right, wrong
 
 __all__ = [
     "AUGMENTATIONS",
@@ -42,14 +42,7 @@ def check_tamper_prediction(prediction: Any, outcome: str) -> bool:
     Returns:
         ``True`` if the prediction names the outcome.
     """
-    hint = choice_hint(prediction, TAMPER_OUTCOMES)
-    if hint is not None:
-        return wrong(hint)
-    if outcome not in TAMPER_OUTCOMES:
-        return wrong(f"pass the measured outcome, one of {', '.join(map(repr, TAMPER_OUTCOMES))}; got {outcome!r}.")
-    if prediction == outcome:
-        return right(f"it {outcome}: {_TAMPER_MEANINGS[outcome]}.")
-    return wrong(f"you predicted {prediction!r}, but it {outcome}: {_TAMPER_MEANINGS[outcome]}.")
+    return check_outcome_prediction(prediction, outcome, _TAMPER_MEANINGS, happened="it")
 
 
 # --- 2 · which augmentations keep a digit scene plausible and correctly labelled ----------------
