@@ -51,7 +51,7 @@ LESSONS: tuple[Lesson, ...] = (
         "multi-label classification), detection, semantic and instance segmentation apart, and know the "
         "tensor shapes in and out.",
         study_time="about 55 min",
-        run_seconds=12,
+        run_seconds=13,
     ),
     Lesson(
         "02_one_hot_and_argmax.ipynb",
@@ -64,28 +64,40 @@ LESSONS: tuple[Lesson, ...] = (
     ),
     Lesson(
         "03_classifiers_lose_location.ipynb",
-        "Pooling and fully connected layers lose location",
+        "Pooling and fully connected layers make location coarse",
         "Show what pooling forgets and how good a mask can be drawn back from a pooled grid of labels, "
-        "train a small classifier end to end on which shapes are present, and measure how well a linear probe "
-        "reads position from each layer with FC and global-average-pooling heads.",
-        study_time="about 75–90 min",
-        run_seconds=30,
+        "load a small classifier trained end to end on which shapes are present (by the course's experiment "
+        "script), and measure how well a linear probe reads position from each layer with FC and "
+        "global-average-pooling heads.",
+        study_time="about 85–100 min",
+        run_seconds=21,
     ),
     Lesson(
         "04_cost_of_full_resolution.ipynb",
         "The price of keeping full resolution",
         "Measure parameters, multiply-accumulates and activation memory of a network without downsampling "
-        "against an encoder-decoder, and explain why segmentation networks downsample, then upsample.",
-        study_time="about 75–90 min",
-        run_seconds=19,
+        "against an encoder-decoder, widen the receptive field with dilated convolutions at a constant cost per "
+        "layer, measure the effective receptive field with gradients, and explain why segmentation networks "
+        "downsample, then upsample.",
+        study_time="about 110 min",
+        run_seconds=24,
     ),
     Lesson(
-        "05_downsampling_and_upsampling.ipynb",
-        "Downsampling and upsampling",
-        "Compare strided convolution and pooling, build every upsampling method from scratch (nearest, "
-        "bed of nails, max-unpooling, bilinear, transposed convolution two ways) and avoid checkerboard artifacts.",
-        study_time="about 60–90 min",
-        run_seconds=15,
+        "05_downsampling.ipynb",
+        "Downsampling",
+        "Compare strided convolution, max pooling and average pooling by what each keeps, measure their aliasing, "
+        "measure how much a one-pixel shift changes downsampled features, and build anti-aliased max pooling "
+        "(blur before subsampling).",
+        study_time="about 90–110 min",
+        run_seconds=13,
+    ),
+    Lesson(
+        "06_upsampling.ipynb",
+        "Upsampling",
+        "Build nearest, bed of nails, max-unpooling and bilinear upsampling by hand, see a transposed convolution "
+        "as stamping and as the transpose of a hand-built convolution matrix, and avoid checkerboard artifacts.",
+        study_time="about 60–80 min",
+        run_seconds=12,
     ),
     Lesson(
         "07_fcn.ipynb",
@@ -93,31 +105,31 @@ LESSONS: tuple[Lesson, ...] = (
         "Turn a classifier's fully connected layers into convolutions, build FCN-32s/16s/8s with their "
         "skip fusion and bilinear upsampling, and compare them with the FCN paper's four metrics.",
         study_time="about 120 min",
-        run_seconds=37,
+        run_seconds=40,
     ),
     Lesson(
         "08_segnet.ipynb",
         "SegNet",
         "Keep max-pooling indices and unpool with them, follow SegNet's shapes, measure what the indices "
         "cost next to U-Net's skips, and look inside a trained decoder.",
-        study_time="about 75 min",
-        run_seconds=27,
+        study_time="about 80 min",
+        run_seconds=29,
     ),
     Lesson(
         "09_unet.ipynb",
         "U-Net",
         "Trace the U with its concatenated skips, compute valid-padding sizes (572 to 388) and the "
         "overlap-tile strategy, and measure what the skips buy in an ablation.",
-        study_time="about 120 min",
-        run_seconds=32,
+        study_time="about 115 min (optional parts about 25 more)",
+        run_seconds=40,
     ),
     Lesson(
         "10_comparing_shortcuts.ipynb",
         "Comparing shortcut connections",
         "Compare FCN, SegNet and U-Net on the same test scenes: metrics overall and at boundaries, costs, "
         "confusions; pick a model for a job; tell which differences one training run supports; see where DeepLab goes next.",
-        study_time="about 150 min",
-        run_seconds=42,
+        study_time="about 135 min (optional parts about 15 more)",
+        run_seconds=40,
     ),
     Lesson(
         "11_feature_map_explorer.ipynb",
@@ -125,17 +137,37 @@ LESSONS: tuple[Lesson, ...] = (
         "Look inside trained models layer by layer, probe a pixel's class scores and receptive field, record "
         "activations with forward hooks, and measure which channels mark a class (class IoU) and which the "
         "network needs (silencing).",
-        study_time="about 110 min",
-        run_seconds=18,
+        study_time="about 120 min",
+        run_seconds=17,
     ),
     Lesson(
         "12_train_your_own.ipynb",
         "Train your own segmenter",
         "Write the per-pixel training loop, augment image and mask together (flips, crops, elastic "
-        "deformation), read training and validation curves for overfitting over three seeds, choose a "
+        "deformation), read the gap between training and validation curves over three seeds, choose a "
         "learning rate, train a U-Net from scratch live, and save, load and verify a checkpoint.",
         study_time="about 75 min",
-        run_seconds=38,
+        run_seconds=35,
+    ),
+    Lesson(
+        "13_losses_for_imbalance.ipynb",
+        "Losses for imbalanced classes",
+        "Read a per-class IoU table and say why pixel accuracy and frequency-weighted IoU hide lost rare "
+        "classes, write class-weighted cross-entropy and soft Dice out, compute inverse- and median-frequency "
+        "weights, compare five losses over three seeds on equal budgets, and compute U-Net's weight map from an "
+        "instance map.",
+        study_time="about 90 min",
+        run_seconds=15,
+    ),
+    Lesson(
+        "14_atrous_and_deeplab.ipynb",
+        "Atrous convolution and DeepLab",
+        "Write a 3x3 atrous convolution from scratch, measure how far a stack of them sees and which pixels it "
+        "never reads (gridding), measure what the output stride changes in DeepLabv3, explain why the ASPP's rates "
+        "must fit its feature map and what image pooling adds, and compare DeepLabv3 with FCN-8s, SegNet and U-Net "
+        "on equal budgets.",
+        study_time="about 100 min",
+        run_seconds=37,
     ),
 )
 
