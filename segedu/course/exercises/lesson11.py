@@ -24,7 +24,6 @@ __all__ = [
     "check_class_iou",
     "check_conv_output_shapes",
     "check_feature_map_shape",
-    "check_silencing_prediction",
     "check_why_channel_3",
     "check_zero_or_mean",
     "record_silencing_prediction",
@@ -226,88 +225,6 @@ def _class_iou_of_logits(logits: Tensor, masks: Tensor, class_index: int) -> flo
     predicted, truth = logits.argmax(dim=1) == class_index, masks == class_index  # (N, H, W) each
     union = int((predicted | truth).sum())
     return float((predicted & truth).sum()) / union if union else float("nan")
-
-
-def _looks_versus_needed(
-    class_name: str, needed: int, most_like: int, lost: Sequence[float], looks_like: Sequence[float]
-) -> str:
-    """What the measured costs say about the channel that looks most like the class, for a right answer.
-
-    The words follow the measured margin: "looking like is not being needed" only where the
-    most class-like channel costs under half of what the needed one costs.
-    """
-    if needed == most_like:
-        return f"it is also the channel that looks most like the {class_name} mask (IoU {looks_like[needed]:.2f})."
-    ratio = lost[most_like] / lost[needed] if lost[needed] > 0 else 1.0
-    compared = (f"channel {most_like}, the one that looks most like the {class_name} mask "
-                f"(IoU {looks_like[most_like]:.2f} against {looks_like[needed]:.2f}), costs {lost[most_like]:.3f}")
-    if ratio < 0.5:
-        return (f"yet {compared}, {ratio:.0%} of that: looking like a class and being needed for it are "
-                "different things.")
-    return (f"{compared}, {ratio:.0%} of that: a near thing, so here looking like the class and being needed "
-            "for it go together, with the weights tipping the balance.")
-
-
-def check_silencing_prediction(
-    answer: int, model: nn.Module, images: Tensor, masks: Tensor, *, layer: str = "up4", class_index: int = 3,
-    class_name: str = "triangle",
-) -> bool:
-    """Exercise 1, predict then run: which channel of ``layer``, silenced, costs class ``class_index`` most?
-
-    The reference is measured here: one forward pass per channel with that channel set to zero
-    (:func:`segedu.analysis.dissection.silence_channels`), scored by the class's IoU over all
-    ``images``. The feedback compares the answer with the channel that looks most like the class
-    (highest :func:`~segedu.analysis.dissection.channel_class_iou`).
-
-    Args:
-        answer: A channel index of ``layer``.
-        model: The segmentation model (its mode is restored).
-        images: ``(N, C, H, W)``.
-        masks: ``(N, H, W)`` labels.
-        layer: The layer whose channels are silenced.
-        class_index: The class whose IoU is watched.
-        class_name: Its name, for the feedback.
-
-    Returns:
-        Whether ``answer`` is the channel whose silencing lowers the class's IoU most.
-    """
-    from segedu.analysis.dissection import channel_class_iou, layer_maps, silence_channels
-
-    hint = _unfinished(answer)
-    if hint:
-        return _fail(hint.replace("(and return the result)", "(one channel number)"))
-    if isinstance(answer, (bool, str)) or not hasattr(answer, "__index__"):
-        return _fail(f"give one channel number (an int); got {answer!r}")
-    answer = answer.__index__()
-    maps = layer_maps(model, images, [layer])[layer]  # (N, C, H, W)
-    channels = maps.shape[1]
-    if not 0 <= answer < channels:
-        return _fail(f"{layer} has channels 0 to {channels - 1}; got {answer}")
-    looks_like = channel_class_iou(maps, masks, class_index + 1)[:, class_index]  # (C,)
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            intact = _class_iou_of_logits(model(images), masks, class_index)
-            lost = []
-            for channel in range(channels):
-                with silence_channels(model, layer, channel):
-                    lost.append(intact - _class_iou_of_logits(model(images), masks, class_index))
-    finally:
-        model.train(was_training)
-    needed, most_like = max(range(channels), key=lambda channel: lost[channel]), int(looks_like.argmax())
-    cost = f"silencing channel {answer} costs {class_name}s {lost[answer]:.3f} of their {intact:.3f} IoU"
-    if answer == needed:
-        why = _looks_versus_needed(class_name, answer, most_like, lost, looks_like.tolist())
-        return verdict(True, success=f"{cost}, more than any other channel; {why}", hint="")
-    if answer == most_like:
-        return _fail(f"channel {answer} does look most like the {class_name} mask (IoU {looks_like[answer]:.2f}), "
-                     f"but {cost}, and another channel costs them more. Where a channel is large is only half of "
-                     f"what silencing it does: what else decides how much the {class_name} score changes? The cells "
-                     "after this exercise show it.")
-    return _fail(f"{cost}; another channel costs them more. Where a channel is large is only half of what silencing "
-                 f"it does: what else decides how much the {class_name} score changes? The cells after this "
-                 "exercise show it.")
 
 
 def record_silencing_prediction(
