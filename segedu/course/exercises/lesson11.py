@@ -8,7 +8,7 @@ forward passes (:func:`segedu.analysis.dissection.silence_channels`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import torch
@@ -301,6 +301,19 @@ _CHANNEL_3_WRONG = {
 }
 
 
+def _one_letter(answer: Any, choices: Mapping[str, str]) -> tuple[str, None] | tuple[None, str]:
+    """Read a one-letter answer: ``(letter, None)``, or ``(None, hint)`` when it is missing or not one choice."""
+    if answer is ... or answer is None:
+        return None, "record your answer first: replace the `...` with one letter, e.g. \"a\"."
+    letters, hint = read_letters(answer, choices, "are not among the choices")
+    if hint is not None:
+        return None, hint
+    if len(letters) != 1:
+        return None, f"choose exactly one letter; got {sorted(letters)}."
+    (letter,) = letters
+    return letter, None
+
+
 def check_why_channel_3(answer: Any) -> bool:
     """Exercise 1, second part: one letter of :data:`CHANNEL_3_REASONS`; the right one is ``"b"``.
 
@@ -310,14 +323,9 @@ def check_why_channel_3(answer: Any) -> bool:
     Returns:
         Whether the letter names the weights as what makes channel 3 the one circles need.
     """
-    if answer is ... or answer is None:
-        return wrong("record your answer first: replace the `...` with one letter, e.g. \"a\".")
-    letters, hint = read_letters(answer, CHANNEL_3_REASONS, "are not among the choices")
+    letter, hint = _one_letter(answer, CHANNEL_3_REASONS)
     if hint is not None:
         return wrong(hint)
-    if len(letters) != 1:
-        return wrong(f"choose exactly one letter; got {sorted(letters)}.")
-    (letter,) = letters
     if letter == "b":
         return right("zeroing channel k moves class c's score by -W[c, k] x_k. On the circles both channels are "
                      "large (both have a high circle IoU), but channel 3 carries a large weight into the circle "
@@ -362,14 +370,9 @@ def check_zero_or_mean(answer: Any) -> bool:
         Whether the letter says that zeroing leaves such a pixel's scores unchanged and setting to
         the mean moves them.
     """
-    if answer is ... or answer is None:
-        return wrong("record your answer first: replace the `...` with one letter, e.g. \"a\".")
-    letters, hint = read_letters(answer, ABLATION_CHOICES, "are not among the choices")
+    letter, hint = _one_letter(answer, ABLATION_CHOICES)
     if hint is not None:
         return wrong(hint)
-    if len(letters) != 1:
-        return wrong(f"choose exactly one letter; got {sorted(letters)}.")
-    (letter,) = letters
     if letter == "b":
         return right(f"{_ABLATION_WHY}.")
     return wrong(f"{_ABLATION_WRONG[letter]}. Write the change of the logits when channel k is set to a "
