@@ -1,0 +1,144 @@
+"""Lessons 10 and 14's stored study: the shipped recipes run again with other seeds.
+
+Every shipped checkpoint is one run of its recipe (``segedu train MODEL DATASET``: 4000 steps of
+batch 16, Adam 3e-3 with cosine decay, one CPU thread, seed 0). A lesson that compares two of them
+needs to know how far another seed would move each score. This study runs the *same* recipes with
+seeds 1 and 2 (only the seed changes: initial weights and the order of the freshly drawn scenes) and
+scores every run on the whole test split, over all pixels and in the boundary band (pixels within
+2 pixels of a class boundary, :func:`segedu.training.metrics.boundary_band`, lesson 10's band).
+Seed 0 is the shipped checkpoint itself, scored the same way, so the record holds three seeds per
+model and dataset.
+
+Each run is one process with one thread (``--workers`` at once). A finished run is kept in
+``--parts`` (its checkpoint and a JSON file with its manifest-style entry), so an interrupted study
+resumes where it stopped; the record is written when every run is there, or with ``--partial``
+from the runs finished so far. The record goes to ``--output`` (default ``runs/``), never over the
+shipped record unless ``--output segedu/course/experiment_results --overwrite`` asks for it.
+
+    python -m experiments.recipe_seeds                     # 16 runs, about 4 CPU-hours
+    python -m experiments.recipe_seeds --datasets shapes   # half of it
+    python -m experiments.recipe_seeds --models deeplabv3  # lesson 14's model
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm.auto import tqdm
+
+from segedu.course.experiments import RESULTS_DIR, save_experiment
+from segedu.models import get_model
+from segedu.training.checkpoints import load_checkpoint
+from segedu.training.evaluation import evaluate
+from segedu.training.metrics import boundary_band
+from segedu.training.recipes import RECIPES, offline_dataset, train_recipe
+from segedu.training.shipped import pretrained, pretrained_info
+
+NAME = "recipe_seeds"
+MODELS = ("fcn32s", "fcn8s", "segnet", "unet")
+DATASETS = ("shapes", "digits")
+BAND_WIDTH = 2
+SETTINGS = {
+    "recipe": "segedu.training.recipes.RECIPES[(model, dataset)] with only the seed replaced",
+    "seed_0": "the shipped checkpoint (segedu.training.shipped.pretrained), scored like the new runs",
+    "threads": 1,
+    "band_width": BAND_WIDTH,
+    "scored_on": "whole test split (200 scenes), weights rounded to float16 as shipped",
+    "varies_with_seed": "initial weights and the order of the freshly drawn training scenes",
+}
+
+
+def _scores(model: torch.nn.Module, dataset: str) -> dict[str, Any]:
+    """Test-split metrics over all pixels and in the boundary band, rounded to 4 decimals."""
+    test_data = offline_dataset(dataset, "test")
+    scores = {}
+    for key, valid in (("all", None), ("band", lambda masks: boundary_band(masks, BAND_WIDTH))):
+        metrics = evaluate(model, test_data, valid_mask_fn=valid)
+        scores[key] = {name: (round(float(value), 4) if name != "iou_per_class"
+                              else [round(float(v), 4) for v in value]) for name, value in metrics.items()}
+    return scores
+
+
+def one_run(job: tuple[str, str, int, str]) -> dict[str, Any]:
+    """Train (or, for seed 0, load the shipped) ``job``'s model and return its scores and curve."""
+    model_name, dataset, seed, parts = job
+    part = Path(parts) / f"{model_name}-{dataset}-seed{seed}.json"
+    if part.is_file():
+        return json.loads(part.read_text())
+    torch.set_num_threads(1)
+    if seed == 0:
+        info = pretrained_info(model_name, dataset)
+        entry = {key: info[key] for key in ("command", "val_curve", "train_seconds", "trained_on", "sha256")}
+        model = pretrained(model_name, dataset)
+    else:
+        recipe = replace(RECIPES[(model_name, dataset)], seed=seed)
+        path = Path(parts) / f"{model_name}-{dataset}-seed{seed}.pt"
+        full = train_recipe(recipe, output=path, force=True, threads=1, progress=False)
+        entry = {key: full[key] for key in ("command", "val_curve", "train_seconds", "trained_on", "sha256")}
+        checkpoint = load_checkpoint(path, expected_sha256=full["sha256"])
+        model = get_model(model_name, **checkpoint["metadata"]["model_kwargs"])
+        model.load_state_dict(checkpoint["state_dict"])
+        model.eval()
+    result = {"model": model_name, "dataset": dataset, "seed": seed, **entry, "test": _scores(model, dataset)}
+    part.write_text(json.dumps(result))
+    return result
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this study."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", choices=sorted({model for model, _ in RECIPES}), default=list(MODELS))
+    parser.add_argument("--datasets", nargs="+", choices=list(DATASETS), default=list(DATASETS))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--workers", type=int, default=2, help="runs at once, one process and one thread each")
+    parser.add_argument("--parts", type=Path, default=Path("runs/recipe_seeds_parts"),
+                        help="folder for finished runs (checkpoints and scores); an interrupted study resumes from it")
+    parser.add_argument("--output", type=Path, default=Path("runs"),
+                        help="folder for the record (default runs/; the lesson's record is in experiment_results)")
+    parser.add_argument("--overwrite", action="store_true", help="allow replacing a record the course ships")
+    parser.add_argument("--partial", action="store_true", help="write the record from the runs finished so far")
+    return parser
+
+
+def main() -> None:
+    parser = build_parser()
+    arguments = parser.parse_args()
+    if any(seed < 0 for seed in arguments.seeds):
+        parser.error(f"--seeds must be non-negative integers; got {arguments.seeds}")
+    target = arguments.output / f"{NAME}.json"
+    if target.resolve().parent == RESULTS_DIR.resolve() and target.is_file() and not arguments.overwrite:
+        parser.error(f"{target} is a record the course ships; pass --overwrite to replace it, "
+                     "or choose another --output folder")
+    arguments.parts.mkdir(parents=True, exist_ok=True)
+    jobs = [(model, dataset, seed, str(arguments.parts)) for dataset in arguments.datasets
+            for seed in arguments.seeds for model in arguments.models]
+    started = time.perf_counter()
+    if arguments.partial:
+        outcomes = [json.loads(part.read_text()) for job in jobs
+                    if (part := arguments.parts / f"{job[0]}-{job[1]}-seed{job[2]}.json").is_file()]
+    else:
+        with multiprocessing.get_context("fork").Pool(arguments.workers) as pool:
+            outcomes = list(tqdm(pool.imap_unordered(one_run, jobs), total=len(jobs), desc="runs", unit="run"))
+    runs: dict[str, dict[str, dict[str, Any]]] = {}
+    for outcome in sorted(outcomes, key=lambda run: (run["dataset"], run["model"], run["seed"])):
+        runs.setdefault(outcome["dataset"], {}).setdefault(outcome["model"], {})[str(outcome["seed"])] = outcome
+    results = {"runs": runs, "wall_seconds": round(time.perf_counter() - started, 1),
+               "train_cpu_seconds": round(sum(run["train_seconds"] for run in outcomes if run["seed"] != 0), 1)}
+    arguments.output.mkdir(parents=True, exist_ok=True)
+    command = " ".join(["python -m experiments.recipe_seeds", *sys.argv[1:]])
+    seeds = sorted({run["seed"] for run in outcomes})
+    path = save_experiment(NAME, command=command, settings=SETTINGS, seeds=seeds, results=results,
+                           directory=arguments.output)
+    print(f"record written to {path} ({len(outcomes)} of {len(jobs)} runs)")
+
+
+if __name__ == "__main__":
+    main()

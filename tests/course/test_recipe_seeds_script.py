@@ -1,0 +1,66 @@
+"""The recipe-seeds study: seed 0 is the shipped checkpoint scored again, records are grouped and protected."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from experiments import recipe_seeds
+from segedu.training.shipped import pretrained_info
+
+
+def test_seed_zero_rescores_the_shipped_checkpoint_to_its_manifest_numbers(tmp_path: Path) -> None:
+    run = recipe_seeds.one_run(("unet", "digits", 0, str(tmp_path)))
+    manifest = pretrained_info("unet", "digits")
+    assert run["sha256"] == manifest["sha256"]
+    assert run["test"]["all"]["mean_iou"] == pytest.approx(manifest["test_metrics"]["mean_iou"], abs=1e-4)
+    assert run["test"]["band"]["mean_iou"] < run["test"]["all"]["mean_iou"]  # boundaries are the hard pixels
+    assert json.loads((tmp_path / "unet-digits-seed0.json").read_text()) == run  # kept for resuming
+
+
+def _fake_part(folder: Path, model: str, dataset: str, seed: int, miou: float) -> None:
+    part = {"model": model, "dataset": dataset, "seed": seed, "train_seconds": 10.0 * (seed + 1),
+            "test": {"all": {"mean_iou": miou}, "band": {"mean_iou": miou / 2}}}
+    (folder / f"{model}-{dataset}-seed{seed}.json").write_text(json.dumps(part))
+
+
+def test_a_partial_record_groups_the_finished_runs_by_dataset_model_and_seed(tmp_path: Path, monkeypatch) -> None:
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    _fake_part(parts, "unet", "shapes", 0, 0.9)
+    _fake_part(parts, "unet", "shapes", 2, 0.8)
+    _fake_part(parts, "segnet", "shapes", 1, 0.7)
+    monkeypatch.setattr(sys, "argv", ["recipe_seeds", "--partial", "--parts", str(parts), "--output", str(tmp_path),
+                                      "--datasets", "shapes", "--models", "unet", "segnet"])
+    recipe_seeds.main()
+    record = json.loads((tmp_path / "recipe_seeds.json").read_text())
+    assert record["seeds"] == [0, 1, 2]
+    assert sorted(record["results"]["runs"]["shapes"]) == ["segnet", "unet"]
+    assert sorted(record["results"]["runs"]["shapes"]["unet"]) == ["0", "2"]
+    assert record["results"]["train_cpu_seconds"] == 30.0 + 20.0  # seed 0 (shipped) is not counted
+
+
+def test_the_shipped_record_is_protected(tmp_path: Path, monkeypatch, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "recipe_seeds.json").write_text("{}")
+    monkeypatch.setattr(recipe_seeds, "RESULTS_DIR", tmp_path)
+    monkeypatch.setattr(sys, "argv", ["recipe_seeds", "--output", str(tmp_path)])
+    with pytest.raises(SystemExit):
+        recipe_seeds.main()  # refuses before any training
+    assert "--overwrite" in capsys.readouterr().err
+    assert (tmp_path / "recipe_seeds.json").read_text() == "{}"
+
+
+def test_negative_seeds_are_refused_with_the_value(monkeypatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "argv", ["recipe_seeds", "--seeds", "1", "-2"])
+    with pytest.raises(SystemExit):
+        recipe_seeds.main()
+    assert "-2" in capsys.readouterr().err
+
+
+def test_the_default_record_goes_outside_the_package() -> None:
+    arguments = recipe_seeds.build_parser().parse_args([])
+    assert arguments.output == Path("runs") and not arguments.overwrite
+    assert arguments.seeds == [0, 1, 2] and set(arguments.models) == set(recipe_seeds.MODELS)
