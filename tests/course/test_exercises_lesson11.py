@@ -242,3 +242,5 @@ def test_why_channel_3(capsys: pytest.CaptureFixture[str]) -> None:
         (..., "replace the `...`"),
     ]:
         _expect(check_why_channel_3, answer, hint, capsys)
+    assert check_why_channel_3("a") is False
+    assert "weighted sum of all eight channels" in capsys.readouterr().out  # the nudge every wrong letter gets

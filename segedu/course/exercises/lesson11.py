@@ -278,15 +278,15 @@ def record_silencing_prediction(
                else f"the channel that costs them most is {needed} ({lost[needed]:.3f})")
     print(f"Recorded: channel {answer}. Measured: silenced, it costs {class_name}s {lost[answer]:.3f} of their "
           f"{intact:.3f} IoU; {outcome}. The channel that looks most like the {class_name} mask is {most_like} "
-          f"(IoU {looks_like[most_like]:.2f}); silenced, it costs {lost[most_like]:.3f}. The next cells show what "
-          "else decides, and the second part of this exercise asks why.")
+          f"(IoU {looks_like[most_like]:.2f}); silenced, it costs {lost[most_like]:.3f}. The second part of "
+          "this exercise asks why; the weights printed after it show what decides.")
     return True
 
 
 CHANNEL_3_REASONS = {
     "a": "channel 3 looks more like the circle mask than channel 5 does",
-    "b": "channel 3's weight into the circle score is about four times channel 5's, and its weight into the "
-         "background score is negative where channel 5's is positive",
+    "b": "outc gives channel 3 a larger weight than channel 5 into the circle score, or a more negative one into "
+         "the background score, or both",
     "c": "channel 5 is close to zero on circle pixels, so zeroing it changes nothing there",
     "d": "zeroing a channel changes only the score of the class it looks like",
 }
@@ -330,11 +330,11 @@ def check_why_channel_3(answer: Any) -> bool:
         return right("zeroing channel k moves class c's score by -W[c, k] x_k. On the circles both channels are "
                      "large (both have a high circle IoU), but channel 3 carries a large weight into the circle "
                      "score (0.49 against 0.12) and a negative one into background (-0.75 against +0.28): zeroed, it "
-                     "lowers the circle score and raises the background score on every circle pixel, so circles "
-                     "turn into background. Looking like a class (IoU) and feeding its score (W) are different "
+                     "lowers the circle score and raises the background score on every circle pixel, and nearly all "
+                     "circle pixels turn into background (the lesson counts them after the weights). Looking like a class (IoU) and feeding its score (W) are different "
                      "things.")
-    return wrong(f"{_CHANNEL_3_WRONG[letter]}. Look at the columns of channels 3 and 5 in W, and at what the IoU "
-                 "picture says about where each channel is large.")
+    return wrong(f"{_CHANNEL_3_WRONG[letter]}. Each class score is a weighted sum of all eight channels: if "
+                 "channel 5 is large on the circles too, what else can make channel 3 matter more?")
 
 
 ABLATION_CHOICES = {
