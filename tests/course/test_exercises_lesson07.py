@@ -146,35 +146,36 @@ def test_the_forgotten_class_drops_are_what_the_metrics_say() -> None:
 
 
 def test_skip_start_prediction_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_skip_start(0, {"a", "c"}) is True
+    assert lesson07.check_skip_start("not zero", {"a", "b", "c"}) is True
     out = _verdict(capsys)
-    assert "zero start 0.0000" in out and "Correct!" in out
+    assert "zero start 0.0000" in out and "to pool4 0.0000" in out and "Correct!" in out
 
 
-def test_skip_start_gradients_are_not_zero(capsys: pytest.CaptureFixture[str]) -> None:
-    lesson07.check_skip_start(0.0, "ac")
+def test_skip_start_gradients_are_measured(capsys: pytest.CaptureFixture[str]) -> None:
+    lesson07.check_skip_start("not zero", "abc")
     out = _verdict(capsys)
-    assert "weights 0.0000" not in out and "convolutions 0.0000" not in out and "gradient norms" in out
+    assert "weights 0.0000" not in out and "convolutions 0.0000" not in out
     gradients = lesson07._first_step_gradients()
     assert gradients["score_pool4"] > 0 and gradients["stage4"] > 0
+    assert gradients["through_skip"] == 0  # the zero weights pass nothing down
 
 
 @pytest.mark.parametrize(
-    ("change", "answer", "hint"),
+    ("gradient", "answer", "hint"),
     [
-        (..., {"a", "c"}, "record your prediction first"),
-        ("big", {"a", "c"}, "must be a number"),
-        (0.5, {"a", "c"}, "does not move at all"),
-        (0, ..., "record your answer"),
-        (0, {"a"}, "c is true"),
-        (0, {"a", "b", "c"}, "b is false"),
-        (0, {"a", "c", "d"}, "d is false"),
-        (0, {"c"}, "a is true"),
-        (0, {"identical"}, "are not among the statements"),
-        (0, 3, "record a set of letters"),
+        (..., {"a", "b", "c"}, "record your prediction first"),
+        ("small", {"a", "b", "c"}, "must be one of"),
+        ("zero", {"a", "b", "c"}, "the weights' gradient is not zero"),
+        ("not zero", ..., "record your answer"),
+        ("not zero", {"a", "b"}, "c is true"),
+        ("not zero", {"a", "c"}, "b is true"),
+        ("not zero", {"a", "b", "c", "d"}, "d is false"),
+        ("not zero", {"b", "c"}, "a is true"),
+        ("not zero", {"identical"}, "are not among the statements"),
+        ("not zero", 3, "record a set of letters"),
     ],
 )
-def test_wrong_skip_start_gets_a_hint(change, answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_skip_start(change, answer) is False
+def test_wrong_skip_start_gets_a_hint(gradient, answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_skip_start(gradient, answer) is False
     out = _verdict(capsys)
     assert "Not yet:" in out and hint in out

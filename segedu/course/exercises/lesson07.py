@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from segedu.analysis.upsampling import bilinear_kernel
-from segedu.course.exercises._verdict import check_cases, read_letters, right, wrong
+from segedu.course.exercises._verdict import check_cases, choice_hint, read_letters, right, wrong
 from segedu.models import TinyClassifier, convolutionalize, get_model
 from segedu.training.metrics import (
     confusion_matrix,
@@ -30,6 +30,7 @@ from segedu.training.recipes import offline_dataset
 __all__ = [
     "METRIC_NAMES",
     "SKIP_START_STATEMENTS",
+    "WEIGHT_GRADIENT_CHOICES",
     "check_bilinear_kernel",
     "check_forgotten_class",
     "check_score_map_size",
@@ -40,24 +41,26 @@ SKIP_START_STATEMENTS = {
     "a": "in the paper's staged training, a zero-start score_pool4 lets the new FCN-16s begin from the "
          "trained FCN-32s's scores untouched: the new branch adds nothing until training finds scores "
          "that lower the loss",
-    "b": "a 1 x 1 convolution that starts at zero can never learn: its gradient is zero too",
+    "b": "at the first step the pool4 branch passes no gradient down to pool4: whatever gradient reaches "
+         "encoder stage 4 comes through pool5",
     "c": "in segedu's all-at-once training the zero start preserves no trained model: at the first step "
          "conv7's scores are random anyway (score_fr starts random)",
     "d": "because score_pool4 starts at zero, the encoder stages up to pool4 get no gradient at the first step: "
          "they only start to learn once the pool4 branch has grown",
 }
-_SKIP_START_TRUE = frozenset({"a", "c"})
+_SKIP_START_TRUE = frozenset({"a", "b", "c"})
 _SKIP_START_REASONS = {
-    "a": "a 1 x 1 convolution with zero weights and bias outputs zeros whatever pool4 holds (the zero-start "
-         "change printed above is 0), so in staged training the network starts from what FCN-32s already "
-         "learned, and the skip grows only as far as it lowers the loss",
-    "b": "the gradient of its weights is the upstream gradient times pool4's features, which are not zero "
-         "(printed above): only the gradient it passes *down* to pool4 is zero at the first step",
+    "a": "a 1 x 1 convolution with zero weights and bias outputs zeros whatever pool4 holds (switching the "
+         "zero-start branch off changes the output by 0, printed above), so in staged training the network "
+         "starts from what FCN-32s already learned, and the skip grows only as far as it lowers the loss",
+    "b": "the gradient a convolution passes down is its weights times the upstream gradient, and the weights "
+         "are zero: the gradient through the skip is 0 (printed above); stage 4 still gets one through pool5",
     "c": "segedu builds every variant from scratch with a random score_fr, so there is no trained FCN-32s "
          "to preserve; the zero start only keeps the pool4 branch silent at the first step",
     "d": "stages 1-4 also feed pool5, conv7 and score_fr, and that path carries a gradient from the first step "
          "(its norm at stage 4 is printed above); only the branch through score_pool4 passes nothing down at first",
 }
+WEIGHT_GRADIENT_CHOICES = ("zero", "not zero")
 
 
 @torch.no_grad()
@@ -294,73 +297,79 @@ def _skip_effects(seed: int = 0) -> dict[str, float]:
 def _first_step_gradients(seed: int = 0) -> dict[str, float]:
     """Gradient norms at an untrained FCN-16s's first step (zero-start ``score_pool4``).
 
-    Returns the norm of the gradient reaching ``score_pool4``'s weights and that reaching the
-    convolution weights of encoder stage 4 (whose output is pool4).
+    Returns the norm of the gradient reaching ``score_pool4``'s weights, the norm of the gradient
+    that ``score_pool4`` passes down to pool4, and the norm reaching the convolution weights of
+    encoder stage 4 (whose output is pool4).
     """
     torch.manual_seed(seed)
     model = get_model("fcn16s", in_channels=3, num_classes=4, base_channels=4, fc_channels=16).train()
     generator = torch.Generator().manual_seed(seed)
     image = torch.rand(2, 3, 64, 64, generator=generator)  # (2, 3, 64, 64)
     mask = torch.randint(0, 4, (2, 64, 64), generator=generator)  # (2, 64, 64)
+    passed_down = []
+
+    def record(_module: torch.nn.Module, gradient_in: tuple[torch.Tensor, ...], _gradient_out: Any) -> None:
+        passed_down.append(gradient_in[0])  # (2, C, 4, 4): the gradient this layer alone sends to pool4
+
+    handle = model.score_pool4.register_full_backward_hook(record)
     torch.nn.functional.cross_entropy(model(image), mask).backward()
+    handle.remove()
     stage4 = [parameter.grad for name, parameter in model.stage4.named_parameters() if name.endswith("conv.weight")]
     return {"score_pool4": float(model.score_pool4.weight.grad.norm()),
+            "through_skip": float(passed_down[0].norm()),
             "stage4": float(torch.cat([gradient.flatten() for gradient in stage4]).norm())}
 
 
-def check_skip_start(pool4_change: Any, prediction: Any) -> bool:
-    """Check a predicted output change and which statements of :data:`SKIP_START_STATEMENTS` are true.
+def check_skip_start(weight_gradient: Any, prediction: Any) -> bool:
+    """Check a prediction about the zero-start ``score_pool4`` and which statements of :data:`SKIP_START_STATEMENTS` hold.
 
-    The check measures, on an untrained FCN-16s, how much the output moves when the pool4 branch is
-    switched off (``score_pool4`` started at zero, then given PyTorch's random start) and the gradients
-    that reach the zero-start ``score_pool4`` and encoder stage 4 at the first step; it compares the
-    learner's predicted change (zero start) with the measured one, then explains every letter the
+    The check measures, on an untrained FCN-16s, the gradients at the first training step (reaching
+    ``score_pool4``'s weights, passed down by it to pool4, reaching encoder stage 4) and how much the
+    output moves when the pool4 branch is switched off (zero start, then PyTorch's random start); it
+    compares the learner's prediction with the measured gradient, then explains every letter the
     learner got wrong.
 
     Args:
-        pool4_change: The predicted largest absolute change of the output logits when the zero-start
-            pool4 branch is switched off (a number); ``...`` means not recorded yet.
+        weight_gradient: The predicted gradient of ``score_pool4``'s weights at the first step,
+            ``"zero"`` or ``"not zero"``; ``...`` means not recorded yet.
         prediction: The letters of the true statements, as a set, list or string; ``...`` means not
             recorded yet.
 
     Returns:
-        Whether the predicted change is right (within 0.001) and the letters are exactly the true statements.
+        Whether the prediction is right and the letters are exactly the true statements.
     """
-    if pool4_change is ... or pool4_change is None:
-        return wrong("record your prediction first: replace the `...` of pool4_change with a number (the largest "
-                     "change of the output when the zero-start pool4 branch is switched off).")
-    if isinstance(pool4_change, bool) or not isinstance(pool4_change, (int, float)) or not math.isfinite(pool4_change):
-        return wrong(f"pool4_change must be a number, such as 0.5; got {pool4_change!r}.")
+    hint = choice_hint(weight_gradient, WEIGHT_GRADIENT_CHOICES)
+    if hint is not None:
+        return wrong(hint)
     if prediction is ... or prediction is None:
         return wrong("record your answer first: replace the `...` with the set of letters of the true "
                      "statements, e.g. {'a', 'b'} (or set() for none).")
     letters, hint = read_letters(prediction, SKIP_START_STATEMENTS, "are not among the statements")
     if hint is not None:
         return wrong(hint)
-    effects = _skip_effects()
     gradients = _first_step_gradients()
-    print(f"untrained FCN-16s, largest change of the output when the pool4 branch is switched off: "
-          f"zero start {effects['zero_start']:.4f} (you predicted {pool4_change:g}), "
-          f"random start {effects['random_start']:.4f}")
-    print(f"gradient norms at the first step (zero-start score_pool4): score_pool4's weights "
-          f"{gradients['score_pool4']:.4f}, encoder stage 4's convolutions {gradients['stage4']:.4f}")
-    change_right = abs(pool4_change - effects["zero_start"]) < 1e-3
+    effects = _skip_effects()
+    print(f"untrained FCN-16s, first step: gradient norm of score_pool4's weights {gradients['score_pool4']:.4f} "
+          f"(you predicted {weight_gradient!r}); passed down by score_pool4 to pool4 {gradients['through_skip']:.4f}; "
+          f"reaching encoder stage 4's convolutions {gradients['stage4']:.4f}")
+    print(f"largest change of the output when the pool4 branch is switched off: zero start "
+          f"{effects['zero_start']:.4f}, random start {effects['random_start']:.4f}")
+    measured = "zero" if gradients["score_pool4"] == 0 else "not zero"
     problems = []
-    if not change_right:
-        problems.append(f"the output does not move at all (change {effects['zero_start']:.4f}, not {pool4_change:g}): "
-                        "a 1 x 1 convolution whose weights and bias are all zero outputs zeros whatever pool4 holds, "
-                        "so switching the branch off changes nothing; with a random start it does "
-                        f"({effects['random_start']:.4f})")
+    if weight_gradient != measured:
+        problems.append("the weights' gradient is not zero: it is the upstream gradient times the layer's input, "
+                        "pool4's features, which are not zero; only the gradient the layer passes *down* is zero, "
+                        "because that one is multiplied by the zero weights")
     problems += [
         f"{letter} is {'true' if letter in _SKIP_START_TRUE else 'false'}: {_SKIP_START_REASONS[letter]}"
         for letter in sorted(letters ^ _SKIP_START_TRUE)
     ]
     if not problems:
         return right(
-            "a zero-start branch changes nothing at first, yet it learns and the encoder below it learns too. "
-            "That matters in the paper's staged training, where each new variant starts from a "
-            "trained coarser one and must not spoil it. In segedu's all-at-once training from scratch there "
-            "is nothing to preserve: the zero start only keeps the pool4 branch silent at the first step "
-            "(whether it changes the trained result here is not measured in this course)."
+            "a zero-start branch changes nothing at first, yet its weights learn from the first step and the "
+            "encoder below it learns through pool5. That matters in the paper's staged training, where each new "
+            "variant starts from a trained coarser one and must not spoil it. In segedu's all-at-once training "
+            "from scratch there is nothing to preserve: the zero start only keeps the pool4 branch silent at "
+            "the first step (whether it changes the trained result here is not measured in this course)."
         )
     return wrong("; ".join(problems) + ".")
