@@ -63,6 +63,27 @@ def test_saved_bytes_per_pixel(capsys: pytest.CaptureFixture[str]) -> None:
         assert output.startswith("Not yet:") and hint in output
 
 
+def test_saved_bytes_prediction(capsys: pytest.CaptureFixture[str]) -> None:
+    expected = 3 * 4 + 18 * 16 * 4  # the image and one map (the ReLU's output) per layer
+    assert lesson04.check_saved_bytes_prediction(expected) is True
+    output = capsys.readouterr().out
+    assert f"saves {expected} bytes per pixel" in output and "Correct!" in output
+    cases = [
+        (3 * 4 + 18 * 2 * 16 * 4, "*with* BatchNorm"),
+        (expected / 4, "4 bytes"),
+        (expected - 12, "the first conv needs its input"),
+        (expected + 3 * 16 * 4, "too many feature maps"),
+        (5, "conv: its input"),
+        (..., "write your prediction first"),
+        ("1164", "write a number"),
+        (True, "write a number"),
+    ]
+    for answer, hint in cases:
+        assert lesson04.check_saved_bytes_prediction(answer) is False
+        output = capsys.readouterr().out
+        assert "Not yet:" in output and hint in output
+
+
 def _right_layers_after_pooling(size: int, pools: int) -> int:
     return max(0, math.ceil((size / 2**pools - 1) / 2))
 
@@ -115,6 +136,8 @@ def test_saved_shares_prediction(capsys: pytest.CaptureFixture[str]) -> None:
     cases = [((0.75, 0.75), "3/4 is the saving at the same width"), ((0, 0.5), "nothing is saved when the channels"),
              ((0.625, 0.625), "the width enters twice"), ((0.4375, 0.75), "1.5 times the channels"),
              ((0.4375, 0.4375), "C_in does not enter"), ((0.4375, 0.5), "half is saved when the channels double"),
+             ((0.5625, 0.625), "share of the MACs that remains"),
+             ((0.4375, 0.375), "share of the output bytes that remains"),
              ((0.3, 0.625), "before and after"), ((0.4375, 0.1), "before and after"),
              (..., "write your prediction first"), ((..., ...), "write your prediction first"),
              ("3/4", "two shares"), ((True, 0.5), "two shares"), ((0, 2), "two shares")]
@@ -155,9 +178,21 @@ def test_erf_depth_answer(capsys: pytest.CaptureFixture[str]) -> None:
         assert "Not yet:" in output and hint in output
 
 
+def test_erf_depth_answer_follows_the_measurement(monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    # Were the share not to grow, "c" would not be right and the feedback would say what was measured.
+    monkeypatch.setattr(lesson04, "erf_depth_shares", lambda: {8: 0.70, 16: 0.70})
+    assert lesson04.check_erf_depth_answer("c") is False
+    assert "this measurement says b)" in capsys.readouterr().out
+    assert lesson04.check_erf_depth_answer("b") is True
+    assert "Correct!" in capsys.readouterr().out
+
+
 def test_the_effective_field_really_concentrates_with_depth() -> None:
-    shares = lesson04._half_square_shares()
-    assert shares[16] > shares[8] > 0.5  # what the right answer's feedback says
+    shares = lesson04.erf_depth_shares()
+    assert shares[16] > shares[8] + 0.02 > 0.5  # what the right answer's feedback says
+    shares[16] = 0.0  # a copy: the cached measurement is not changed
+    assert lesson04.erf_depth_shares()[16] > 0.5
 
 
 def test_hints_never_print_the_expected_answer(capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,6 +10,7 @@ never print the expected answer (a prediction's check prints the measurement it 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
@@ -37,7 +38,9 @@ __all__ = [
     "check_layers_after_pooling",
     "check_macs_saved_by_downsampling",
     "check_saved_bytes_per_pixel",
+    "check_saved_bytes_prediction",
     "check_saved_shares_prediction",
+    "erf_depth_shares",
 ]
 
 # (height, width, in_channels, out_channels): small, so the reference layers run in milliseconds.
@@ -90,6 +93,47 @@ def _saved_bytes_per_pixel_measured(in_channels: int, width: int, depth: int, ba
         activation_memory(model, (1, in_channels, side, side), backward=True) for side in (8, 16)
     )
     return Fraction(large - small, 16 * 16 - 8 * 8)  # the slope: fixed BatchNorm statistics drop out
+
+
+def check_saved_bytes_prediction(prediction: Any) -> bool:
+    """``prediction``: bytes per pixel autograd saves for FullRes-18 without BatchNorm, predicted before measuring.
+
+    The network is ``FullResolutionNet(3, 4, width=16, depth=18, batch_norm=False)`` in training mode,
+    float32, one image. The check measures the slope of
+    :func:`segedu.analysis.costs.activation_memory` (``backward=True``), prints it and compares.
+    """
+    if prediction is ... or prediction is None:
+        return wrong("write your prediction first: replace the `...` with a number of bytes per pixel.")
+    if isinstance(prediction, bool) or not isinstance(prediction, (int, float, Fraction)) or prediction < 0:
+        return wrong(f"you wrote {prediction!r}; write a number of bytes per pixel (>= 0).")
+    measured = _saved_bytes_per_pixel_measured(3, 16, 18, False)
+    print(f"measured: autograd saves {float(measured):g} bytes per pixel for FullRes-18 without BatchNorm")
+    if prediction == measured:
+        return right(
+            "without BatchNorm each layer keeps one full-resolution map, the ReLU's output, which is also the "
+            "next conv's input (stored once), plus the image the first conv reads: 3 x 4 + 18 x 16 x 4 bytes. "
+            "Nothing saves the conv's output any more: with BatchNorm it was kept as BatchNorm's input."
+        )
+    with_batch_norm = _saved_bytes_per_pixel_measured(3, 16, 18, True)
+    if prediction == with_batch_norm:
+        return wrong(
+            "that is what autograd saves *with* BatchNorm (the line measured earlier in the lesson). Without "
+            "BatchNorm, which module would still need the conv's output?"
+        )
+    if prediction * 4 == measured:
+        return wrong("each float32 value takes 4 bytes.")
+    if prediction == measured - 4 * 3:
+        return wrong("the first conv needs its input (the 3-channel image) for its weight gradient: it is saved too.")
+    if prediction > measured and (prediction - measured) % (4 * 16) == 0:
+        return wrong(
+            "you counted too many feature maps: a tensor that two modules save (a ReLU's output is also the "
+            "next conv's input) is stored once."
+        )
+    return wrong(
+        f"your prediction {prediction!r} is not what autograd saves. For one layer list what each module saves "
+        "(conv: its input; ReLU: its output), count a tensor that two modules save once, add the image, and "
+        "multiply by 4 bytes."
+    )
 
 
 def check_saved_bytes_per_pixel(saved_bytes_per_pixel: Callable[[int, int, int, bool], float]) -> bool:
@@ -194,15 +238,19 @@ def _near(value: float, target: float) -> bool:
 
 
 def check_saved_shares_prediction(prediction: Any) -> bool:
-    """``prediction``: (share of MACs, share of output bytes) saved by a 2x downsampling that widens by 1.5.
+    """``prediction``: (share of MACs saved, share of output bytes saved) by a 2x downsampling widening by 1.5.
 
+    The memory measure is the size of the layer's output (one feature map), not what autograd saves.
     A layer of ``C -> C`` channels at ``H x W`` is compared with the same layer at ``H/2 x W/2`` with
     ``1.5C -> 1.5C`` channels (:data:`SHARES_EXERCISE_GROWTH`). The check measures both shares with
     :func:`~segedu.analysis.costs.count_macs` and :func:`~segedu.analysis.costs.activation_memory` on
     real convolutions (8 -> 8 channels at 16x16, 12 -> 12 at 8x8), prints them and compares.
     """
     if prediction is ... or prediction is None or (isinstance(prediction, tuple) and ... in prediction):
-        return wrong("write your prediction first: replace the `...` with two numbers, (MACs share, bytes share).")
+        return wrong(
+            "write your prediction first: replace the `...` with two numbers, "
+            "(share of MACs saved, share of output bytes saved)."
+        )
     if not isinstance(prediction, (tuple, list)) or len(prediction) != 2 or not all(map(_is_share, prediction)):
         return wrong(
             f"you wrote {prediction!r}; write two shares, (MACs saved, output bytes saved), each a number "
@@ -218,13 +266,16 @@ def check_saved_shares_prediction(prediction: Any) -> bool:
             "a quarter of the pixels, but each output value now sums over 1.5 times the input channels and there "
             "are 1.5 times as many output channels: the MACs become 1/4 x 1.5 x 1.5 = 0.5625 of what they were, "
             "so 1 - 0.5625 = 0.4375 is saved. The output has a quarter of the pixels and 1.5 times the channels: "
-            "1/4 x 1.5 = 0.375 of the bytes remain, 0.625 is saved. Compute grows with the square of the width, "
-            "memory only linearly: with doubling (2 x 2 / 4 = 1) an encoder keeps its MACs per level constant "
+            "1/4 x 1.5 = 0.375 of the bytes remain, 0.625 is saved (autograd keeps two such maps per conv -> "
+            "BatchNorm -> ReLU layer, so per layer the same share of what it saves). Compute grows with the square "
+            "of the width, memory only linearly: with doubling (2 x 2 / 4 = 1) an encoder keeps its MACs per level constant "
             "while its memory per level halves."
         )
     hints = []
     if not macs_right:
-        if _near(macs_guess, 0.75):
+        if _near(macs_guess, 0.5625):
+            hints.append("MACs: 0.5625 is the share of the MACs that remains; the question asks for the share saved.")
+        elif _near(macs_guess, 0.75):
             hints.append("MACs: 3/4 is the saving at the same width; here C_in and C_out both grow.")
         elif _near(macs_guess, 0):
             hints.append("MACs: nothing is saved when the channels double (1/4 x 2 x 2); here they grow by 1.5.")
@@ -233,7 +284,10 @@ def check_saved_shares_prediction(prediction: Any) -> bool:
         else:
             hints.append("MACs: write H * W * C_in * C_out * 9 before and after the step and compare.")
     if not bytes_right:
-        if _near(bytes_guess, 0.75):
+        if _near(bytes_guess, 0.375):
+            hints.append("bytes: 0.375 is the share of the output bytes that remains; the question asks for the "
+                         "share saved.")
+        elif _near(bytes_guess, 0.75):
             hints.append("bytes: a quarter of the pixels, but the output has 1.5 times the channels.")
         elif _near(bytes_guess, 0.4375):
             hints.append("bytes: a layer's output has C_out channels only; C_in does not enter its size.")
@@ -333,9 +387,21 @@ ERF_DEPTH_CHOICES = {
     "b": "it stays about the same: the effective field grows in proportion to the theoretical window",
     "c": "it grows: the effective field widens more slowly than the theoretical window",
 }
-_ERF_DEPTH_ANSWER = "c"
+# Changes of the share smaller than this count as "about the same" (choice b).
+_ERF_SAME_MARGIN = 0.02
 
 
+def erf_depth_shares() -> dict[int, float]:
+    """Exercise 6's measurement: depth -> mean share of the gradient in the centred half-side square.
+
+    Plain stride-1 3x3 stacks of 8 and 16 layers at random initialisation (seeds 0, 1, 2; 4 random
+    images each); the square's side is the odd number nearest to half the window (9 for 17, 17 for 33).
+    Computed once, then cached.
+    """
+    return dict(_half_square_shares())
+
+
+@functools.cache
 def _half_square_shares(depths: tuple[int, ...] = (8, 16), seeds: tuple[int, ...] = (0, 1, 2)) -> dict[int, float]:
     """Mean share of the gradient in the centred square of half the window, plain stacks at random initialisation."""
     shares = {}
@@ -363,10 +429,16 @@ def check_erf_depth_answer(answer: Any) -> bool:
     hint = choice_hint(answer, ERF_DEPTH_CHOICES)
     if hint is not None:
         return wrong(hint)
-    shares = _half_square_shares()
+    shares = erf_depth_shares()
     print("measured share in the centred half-side square (3 seeds): "
-          + ", ".join(f"{depth} layers {share:.2f}" for depth, share in shares.items()))
-    if answer == _ERF_DEPTH_ANSWER:
+          + ", ".join(f"{depth} layers {share:.2f}" for depth, share in shares.items())
+          + f"; change from 8 to 16 layers {shares[16] - shares[8]:+.2f}")
+    change = shares[16] - shares[8]
+    measured_answer = "c" if change > _ERF_SAME_MARGIN else "a" if change < -_ERF_SAME_MARGIN else "b"
+    if measured_answer != "c":  # the explanation below would not hold: report what was measured instead
+        verdict_for = right if answer == measured_answer else wrong
+        return verdict_for(f"this measurement says {measured_answer}) {ERF_DEPTH_CHOICES[measured_answer]}.")
+    if answer == "c":
         return right(
             "a gradient reaching the input adds up paths through L random layers, each shifting it by -1, 0 or +1 "
             "pixel: like the sum of L random steps it spreads like the square root of L (Luo et al. 2016: close to "
