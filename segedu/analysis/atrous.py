@@ -80,8 +80,10 @@ def reads_whole_window(rates: Sequence[int]) -> bool:
     """Whether a stack of 3x3 convs with these rates reads every pixel of its window, by a rule, not a count.
 
     Sorted from small to large, the first rate must be 1 and each rate at most the window the
-    smaller ones build, ``1 + 2 * sum(smaller rates)`` (the maximum-distance condition of hybrid
-    dilated convolution, Wang et al., 2018). A gap-free window of that side, shifted by
+    smaller ones build, ``1 + 2 * sum(smaller rates)``: an order-free reformulation of the
+    maximum-distance condition of hybrid dilated convolution (Wang et al., 2018), which is stated
+    in layer order (``M_2 <= K``); applied to sorted rates the two agree on every set of three rates
+    from 1 to 8 (lesson 14 checks it). A gap-free window of that side, shifted by
     ``-r, 0, r``, stays gap-free exactly when ``r`` is no larger than its side. The order of the
     layers does not matter: the offsets add up. Agrees with ``footprint_coverage(rates) == 1.0``.
 

@@ -17,7 +17,7 @@ Departures from the paper (a small model trained from scratch on 64x64 scenes):
   taps inside the map (0.69, 0.56, 0.44 of the 9 taps on average, against 0.77, 0.57, 0.40 for
   (6, 12, 18) on a 33x33 map); at 16 and 32 the map (4x4, 2x2) is too small for that, and
   (1, 2, 3) are the smallest distinct rates (so, unlike the paper's, they do not double from 16 to 8);
-- ASPP width ``aspp_channels`` (256 in the paper); BatchNorm after every conv but in :class:`ImagePooling`;
+- ASPP width ``aspp_channels`` (64 shipped, 256 in the paper); BatchNorm after every conv but in :class:`ImagePooling`;
   no DeepLabv3+ decoder: the logits at 1/output_stride are upsampled in one bilinear step.
 """
 

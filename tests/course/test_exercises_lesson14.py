@@ -6,11 +6,11 @@ import pytest
 
 from segedu.analysis.atrous import footprint_coverage
 from segedu.course.exercises.lesson14 import (
-    IMAGE_POOLING_CHOICES,
+    RATE12_SHARE_CHOICES,
     STACKS,
     check_block4_mac_ratio,
     check_coverage_prediction,
-    check_image_pooling_answer,
+    check_rate12_share_prediction,
 )
 
 
@@ -54,12 +54,15 @@ def test_block4_mac_ratio_is_what_the_models_measure() -> None:
     assert block4_macs(8) / block4_macs(32) == 16
 
 
-def test_image_pooling_answer(capsys: pytest.CaptureFixture[str]) -> None:
-    assert set(IMAGE_POOLING_CHOICES) == {"a", "b", "c", "d"}
-    assert check_image_pooling_answer("b")
-    assert "Fig. 4" in capsys.readouterr().out
-    for letter in "acd":
-        assert not check_image_pooling_answer(letter)
-        assert "rate-12 kernel" in capsys.readouterr().out
-    assert not check_image_pooling_answer("e")
-    assert not check_image_pooling_answer(...)
+def test_rate12_share_prediction(capsys: pytest.CaptureFixture[str]) -> None:
+    assert set(RATE12_SHARE_CHOICES) == {"a", "b", "c", "d"}
+    assert check_rate12_share_prediction("c")
+    out = capsys.readouterr().out
+    assert "0.111 = 1/9" in out and "image-level branch" in out
+    for letter in "abd":
+        assert not check_rate12_share_prediction(letter)
+        assert "-12, 0, 12" in capsys.readouterr().out
+    assert not check_rate12_share_prediction("e")
+    assert "must be one of" in capsys.readouterr().out
+    assert not check_rate12_share_prediction(...)
+    assert "record your prediction" in capsys.readouterr().out

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from segedu.analysis.atrous import footprint_coverage
+from segedu.analysis.atrous import footprint_coverage, valid_tap_fraction
 from segedu.course.exercises._verdict import choice_hint, read_letters, right, wrong
 
 __all__ = [
-    "IMAGE_POOLING_CHOICES",
+    "RATE12_SHARE_CHOICES",
     "STACKS",
     "check_block4_mac_ratio",
     "check_coverage_prediction",
-    "check_image_pooling_answer",
+    "check_rate12_share_prediction",
 ]
 
 # The stacks of exercise 1: letter -> rates of three 3x3 convs.
@@ -85,30 +85,34 @@ def check_block4_mac_ratio(prediction: Any, measured: float | None = None) -> bo
                  "about how the number of positions grows with the side.")
 
 
-IMAGE_POOLING_CHOICES = {
-    "a": "it cuts the ASPP's parameters, which the atrous branches would otherwise make too many",
-    "b": "as a rate nears the feature map's side, a 3x3 atrous conv's off-centre taps fall in the padding, so "
-         "the branch no longer gathers context from far away; a global average brings in the whole image",
-    "c": "bilinear upsampling of the logits needs a global average to be exact",
-    "d": "without it, BatchNorm could not be used in the ASPP",
+# Exercise 3: what share of a rate-12 3x3 kernel's taps lands inside an 8 x 8 map, averaged over positions.
+RATE12_SHARE_CHOICES = {
+    "a": "all nine: the kernel only spans a wider window",
+    "b": "about half: the taps near the edge of the map are lost, the others stay",
+    "c": "one ninth: only the centre tap lands inside the map, at every position",
+    "d": "none: every tap, the centre one too, falls in the padding",
 }
 
 
-def check_image_pooling_answer(answer: Any) -> bool:
-    """Exercise 3: why DeepLabv3's ASPP has an image-level (global average pooling) branch."""
-    hint = choice_hint(answer, IMAGE_POOLING_CHOICES)
+def check_rate12_share_prediction(prediction: Any) -> bool:
+    """Exercise 3: the share of a rate-12 3x3 kernel's taps inside an 8 x 8 map (``valid_tap_fraction(8, 12)``)."""
+    hint = choice_hint(prediction, RATE12_SHARE_CHOICES)
     if hint is not None:
         return wrong(hint)
-    if answer == "b":
+    share = valid_tap_fraction(8, 12)
+    truth = min(RATE12_SHARE_CHOICES, key=lambda letter: abs(share - {"a": 1, "b": 0.5, "c": 1 / 9, "d": 0}[letter]))
+    if prediction == truth:
         return right(
-            "the paper (its section 3.3 and Fig. 4) counts the valid taps: as the rate grows towards the map "
-            "size, fewer of the 9 weights touch real features, until only the centre one does and the conv is "
-            "a 1x1 conv. Section 5 measured the same on an 8 x 8 map. The pooled branch hands every position a "
-            "summary of the whole image instead."
+            f"valid_tap_fraction(8, 12) = {share:.3f} = 1/9. On an 8 x 8 map no position is more than 7 cells "
+            "from the far edge, so every tap 12 cells away lands in the zero padding; only the centre tap, the "
+            "position itself, reads a feature. The 3x3 atrous conv has become a 1x1 conv: it gathers no context "
+            "at all. That is the paper's Fig. 4 argument, and why DeepLabv3 adds the image-level branch: a global "
+            "average brings in the whole map where large rates no longer can."
         )
     why = {
-        "a": "it adds parameters (a 1x1 conv) rather than saving any; count them in `print(model.aspp)`.",
-        "c": "bilinear upsampling is exact without any average: it only interpolates between neighbours.",
-        "d": "every other ASPP branch has BatchNorm without it (segedu even drops BN inside the pooled branch).",
-    }[answer]
-    return wrong(why + " Think about what happens to the taps of a rate-12 kernel on an 8 x 8 map.")
+        "a": "the taps do span a wider window, but a window wider than the map: where do taps 12 cells away land?",
+        "b": "that would be a rate of about a third of the map's side (compare rate 4 on 8 x 8 in the table).",
+        "c": "",
+        "d": "the centre tap reads the output position itself, which is always inside the map.",
+    }[prediction]
+    return wrong(why + " Count for one position: which of the offsets -12, 0, 12 stay within rows 0 to 7?")
