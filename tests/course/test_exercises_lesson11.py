@@ -227,20 +227,23 @@ def test_record_silencing_prediction(capsys: pytest.CaptureFixture[str]) -> None
 
 
 def test_why_channel_3(capsys: pytest.CaptureFixture[str]) -> None:
-    from segedu.course.exercises.lesson11 import check_why_channel_3
+    from segedu.course.exercises.lesson11 import CHANNEL_3_REASONS, check_why_channel_3
 
-    assert check_why_channel_3("b") is True
-    assert check_why_channel_3({"B"}) is True
+    assert check_why_channel_3("c") is True
+    assert check_why_channel_3({"C"}) is True
     output = capsys.readouterr().out
-    assert output.startswith("Correct!") and "-W[c, k] x_k" in output
+    assert output.startswith("Correct!") and "-W[c, k] x_k" in output and "W x" in output
     for answer, hint in [
         ("a", "the opposite"),
-        ("c", "large exactly on the circles"),
-        ("d", "every class score"),
-        ("bd", "exactly one letter"),
+        ("b", "only through the weights"),
+        ("d", "already zero"),
+        ("bc", "exactly one letter"),
         ("z", "not among the choices"),
         (..., "replace the `...`"),
     ]:
         _expect(check_why_channel_3, answer, hint, capsys)
-    assert check_why_channel_3("a") is False
-    assert "weighted sum of all eight channels" in capsys.readouterr().out  # the nudge every wrong letter gets
+    for letter in "abd":  # every wrong letter gets the nudge towards weight times value
+        assert check_why_channel_3(letter) is False
+        assert "circle score minus the background score" in capsys.readouterr().out
+    prompts = " ".join(CHANNEL_3_REASONS.values())
+    assert "channel 3" not in prompts and "channel 5" not in prompts  # the choices name no channel: part 1 does

@@ -284,20 +284,26 @@ def record_silencing_prediction(
 
 
 CHANNEL_3_REASONS = {
-    "a": "channel 3 looks more like the circle mask than channel 5 does",
-    "b": "outc gives channel 3 a larger weight than channel 5 into the circle score, or a more negative one into "
-         "the background score, or both",
-    "c": "channel 5 is close to zero on circle pixels, so zeroing it changes nothing there",
-    "d": "zeroing a channel changes only the score of the class it looks like",
+    "a": "N looks more like the circle mask than L does",
+    "b": "N takes larger values on circle pixels than L does",
+    "c": "on circle pixels, N's term in the circle score minus its term in the background score, "
+         "(W[circle, k] - W[background, k]) x_k, is large and positive; L's is small or negative",
+    "d": "N is zero on most background pixels, while L is not",
 }
-"""Exercise 1, second part: why channel 3, not the more circle-like channel 5, is the one circles need."""
+"""Exercise 1, second part: why the channel circles need most (N) is not the most circle-like one (L).
+
+The first part's printout names both; in the shipped U-Net N = 3 and L = 5. Two of the wrong
+statements are true facts about this network that do not explain the difference.
+"""
 
 _CHANNEL_3_WRONG = {
-    "a": "the IoU picture says the opposite: channel 5 reaches the higher circle IoU (about 0.83 against 0.65)",
-    "c": "channel 5 has the highest circle IoU of all eight channels, so it is large exactly on the circles; "
-         "zeroing it does change the scores there",
-    "d": "outc mixes every channel into every class score: zeroing channel k moves each class score c by "
-         "-W[c, k] x_k, all of them at once",
+    "a": "the IoU picture says the opposite: L, channel 5, reaches the higher circle IoU (about 0.83 against 0.65 "
+         "for channel 3)",
+    "b": "true (on circle pixels channel 3 averages about 8.2, channel 5 about 5.2; the optional part prints them), "
+         "but a value counts only through the weights it is multiplied by, and a channel about two thirds as large "
+         "would still matter if its weights pushed the same way",
+    "d": "true (channel 3 is zero on 91% of background pixels, channel 5 on 3%), but where a channel is already "
+         "zero, zeroing it changes nothing: the circle IoU is lost at the circle pixels, which turn into background",
 }
 
 
@@ -315,26 +321,28 @@ def _one_letter(answer: Any, choices: Mapping[str, str]) -> tuple[str, None] | t
 
 
 def check_why_channel_3(answer: Any) -> bool:
-    """Exercise 1, second part: one letter of :data:`CHANNEL_3_REASONS`; the right one is ``"b"``.
+    """Exercise 1, second part: one letter of :data:`CHANNEL_3_REASONS`; the right one is ``"c"``.
 
     Args:
-        answer: A letter (a string such as ``"b"``, or a one-letter set).
+        answer: A letter (a string such as ``"c"``, or a one-letter set).
 
     Returns:
-        Whether the letter names the weights as what makes channel 3 the one circles need.
+        Whether the letter names the channel's weighted values (W x), not its look or its size alone,
+        as what makes channel 3 the one circles need.
     """
     letter, hint = _one_letter(answer, CHANNEL_3_REASONS)
     if hint is not None:
         return wrong(hint)
-    if letter == "b":
-        return right("zeroing channel k moves class c's score by -W[c, k] x_k. On the circles both channels are "
-                     "large (both have a high circle IoU), but channel 3 carries a large weight into the circle "
-                     "score (0.49 against 0.12) and a negative one into background (-0.75 against +0.28): zeroed, it "
-                     "lowers the circle score and raises the background score on every circle pixel, and nearly all "
-                     "circle pixels turn into background (the lesson counts them after the weights). Looking like a class (IoU) and feeding its score (W) are different "
-                     "things.")
-    return wrong(f"{_CHANNEL_3_WRONG[letter]}. Each class score is a weighted sum of all eight channels: if "
-                 "channel 5 is large on the circles too, what else can make channel 3 matter more?")
+    if letter == "c":
+        return right("zeroing channel k moves class c's score by -W[c, k] x_k, every class at once. On circle pixels "
+                     "channel 3 (N) lifts the circle score over the background score by (0.49 + 0.75) x 8.2, about "
+                     "10 on average; channel 5 (L) by (0.12 - 0.28) x 5.2, about -0.8, a small push the other way. "
+                     "Zeroed, channel 3 takes that lead of about 10 away and nearly all circle pixels turn into "
+                     "background; the lesson computes both terms after this check. Looking like a class (IoU) and "
+                     "feeding its score (W x: weight times value) are different things.")
+    return wrong(f"{_CHANNEL_3_WRONG[letter]}. A pixel is a circle when its circle score beats the others, "
+                 "background above all: how much does each channel, with its weights and its values, add to the "
+                 "circle score minus the background score there?")
 
 
 ABLATION_CHOICES = {
