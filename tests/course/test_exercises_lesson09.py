@@ -8,13 +8,14 @@ import pytest
 import torch
 
 from segedu.course.exercises.lesson09 import (
+    GAIN_CHOICES,
     PREDICTION_QUESTION,
     SKIP_CHOICES,
     TILE_QUESTION,
     check_crop_margins,
+    check_larger_gain,
     check_predicted_output_side,
     check_skip_cost_order,
-    check_smallest_valid_input,
     check_tile_prediction,
     check_valid_output_size,
 )
@@ -159,49 +160,6 @@ def test_predicted_output_side_names_the_slip(answer: object, hint: str, capsys:
     assert "Not yet:" in printed and hint in printed
 
 
-# --- smallest valid input ---------------------------------------------------------------------
-
-
-def _by_formula(n: int, depth: int) -> int:
-    # The output 2**depth * (b - 4) + 4 must be positive: b >= 3 for depth 1, b >= 4 for deeper U-Nets.
-    smallest = 3 if depth == 1 else 4
-    bottleneck = max(smallest, -(-(n + 4) // 2**depth) - 8)  # smallest such b with 2**depth * (b + 8) - 4 >= n
-    return 2**depth * (bottleneck + 8) - 4
-
-
-def _by_search(n: int, depth: int) -> int:
-    size = n
-    while True:
-        try:
-            valid_output_size(size, depth)
-            return size
-        except ValueError:
-            size += 1
-
-
-@pytest.mark.parametrize("answer", [_by_formula, _by_search])
-def test_smallest_valid_input_accepts_right_answers(answer: Callable, capsys: pytest.CaptureFixture[str]) -> None:
-    correct, printed = _run(check_smallest_valid_input, answer, capsys)
-    assert correct and printed.startswith("Correct!")
-
-
-@pytest.mark.parametrize(
-    ("answer", "hint"),
-    [
-        (_stub, "NotImplementedError"),
-        (_empty, "returns nothing yet"),
-        (lambda n, depth: None if n else 0, "returns nothing yet"),
-        (lambda n, depth: [n], "whole number"),
-        (lambda n, depth: _by_formula(n, depth) - 2**depth, "smaller than n"),
-        (lambda n, depth: n + (n % 2), "does not fit"),
-        (lambda n, depth: _by_formula(n, depth) + 2**depth, "is smaller and fits too"),
-    ],
-)
-def test_smallest_valid_input_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    correct, printed = _run(check_smallest_valid_input, answer, capsys)
-    assert not correct and printed.startswith("Not yet:") and hint in printed
-
-
 # --- tile prediction --------------------------------------------------------------------------
 
 
@@ -232,7 +190,7 @@ def test_tile_prediction_hints(answer: object, hint: str, capsys: pytest.Capture
 
 # --- does a skip's cost follow its resolution? ------------------------------------------------
 
-_DROPS = {"shapes": {"up1": 0.088, "up2": 0.539, "up3": 0.152, "up4": 0.063},  # shaped like section 7's measurement
+_DROPS = {"shapes": {"up1": 0.088, "up2": 0.539, "up3": 0.152, "up4": 0.063},  # shaped like section 5's measurement
           "digits": {"up1": -0.001, "up2": 0.729, "up3": 0.466, "up4": 0.742}}
 
 
@@ -276,3 +234,37 @@ def test_skip_cost_order_explains_a_miss(answer: object, hint: str, capsys: pyte
 def test_skip_cost_order_names_missing_measurements(capsys: pytest.CaptureFixture[str]) -> None:
     assert check_skip_cost_order("neither", {"shapes": {"up2": 0.5}}) is False
     assert "missing" in capsys.readouterr().out and len(SKIP_CHOICES) == 3
+
+
+# --- where do the skips gain? -----------------------------------------------------------------
+
+_ALL_PIXELS = [0.064, -0.049, 0.026, 0.093, 0.024]  # shaped like the stored five-seed record
+_BAND = [0.103, 0.071, 0.071, 0.177, 0.106]
+
+
+def test_larger_gain_accepts_the_measured_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_larger_gain("band", _ALL_PIXELS, _BAND) is True
+    printed = capsys.readouterr().out
+    assert "+0.064 / +0.103" in printed and "on 5 of 5 seeds" in printed and "Correct!" in printed
+    assert "diluted over all pixels" in printed  # says why
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [(..., "record your prediction first"), ("edges", "must be one of"), (1, "must be one of"),
+     ("all pixels", "the measurement says 'band'"), ("mixed", "the measurement says 'band'")],
+)
+def test_larger_gain_explains_a_miss(answer: object, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_larger_gain(answer, _ALL_PIXELS, _BAND) is False
+    printed = capsys.readouterr().out
+    assert "Not yet:" in printed and hint in printed
+    if answer is ...:
+        assert "+0.064" not in printed  # nothing of the answer before a prediction
+
+
+def test_larger_gain_follows_the_measurement_not_a_fixed_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_larger_gain("mixed", [0.1, 0.0], [0.0, 0.1]) is True
+    assert check_larger_gain("all pixels", [0.2, 0.3], [0.1, 0.1]) is True
+    assert check_larger_gain("band", [0.2, 0.3], [0.1, 0.1]) is False
+    assert check_larger_gain("band", [0.1], [0.2, 0.3]) is False
+    assert "one band gain per seed" in capsys.readouterr().out and len(GAIN_CHOICES) == 3

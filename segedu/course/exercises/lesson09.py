@@ -1,11 +1,11 @@
-"""Checks for the exercises of lesson 09 (U-Net: skips, valid padding and sizes, which skip matters).
+"""Checks for the exercises of lesson 09 (U-Net: where skips help, which skip matters, valid padding and sizes).
 
 Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import torch
@@ -14,25 +14,29 @@ from segedu.analysis.unet_sizes import valid_output_size
 from segedu.course.exercises._verdict import check_cases, choice_hint, right, wrong
 
 __all__ = [
+    "GAIN_CHOICES",
     "PREDICTION_QUESTION",
     "SKIP_CHOICES",
     "TILE_QUESTION",
     "check_crop_margins",
+    "check_larger_gain",
     "check_predicted_output_side",
     "check_skip_cost_order",
-    "check_smallest_valid_input",
     "check_tile_prediction",
     "check_valid_output_size",
 ]
 
 PREDICTION_QUESTION = {"input_size": 124, "depth": 3}
-"""Exercise 3 asks for the output side of a valid U-Net of this depth for this input side."""
+"""Exercise 4 asks for the output side of a valid U-Net of this depth for this input side."""
 
 TILE_QUESTION = {"image_size": 100, "tile_size": 68, "depth": 4}
 """Exercise 5 asks whether tiles of this size reproduce the whole-image pass on this image."""
 
+GAIN_CHOICES = ("band", "all pixels", "mixed")
+"""Exercise 1 asks whether the skips' mean-IoU gain is larger within the boundary band or over all pixels."""
+
 SKIP_CHOICES = ("finer", "coarser", "neither")
-"""Exercise 1 asks whether the cost of zeroing one skip follows the skip's resolution in the trained U-Nets."""
+"""Exercise 2 asks whether the cost of zeroing one skip follows the skip's resolution in the trained U-Nets."""
 
 
 def _as_int(found: Any) -> int | None:
@@ -46,7 +50,7 @@ def _as_int(found: Any) -> int | None:
     return int(value) if value.is_integer() else None
 
 
-# --- exercise 2: the crop's margins ----------------------------------------------------------
+# --- exercise 3: the crop's margins ----------------------------------------------------------
 
 
 def _margins(skip_shape: tuple[int, ...], size: tuple[int, int]) -> tuple[int, int, int, int]:
@@ -101,7 +105,7 @@ def check_crop_margins(function: Callable[[tuple[int, ...], tuple[int, int]], An
                        success="F.pad with these margins, negated, is exactly the crop Up makes.")
 
 
-# --- exercise 3: output size of a valid U-Net -------------------------------------------------
+# --- exercise 4: output size of a valid U-Net -------------------------------------------------
 
 
 def _walk(input_size: int, depth: int, *, encoder_trims: bool = True, decoder_trims: bool = True) -> int:
@@ -183,47 +187,6 @@ def check_valid_output_size(function: Callable[[int, int], Any]) -> bool:
                        success="572 -> 388, as in the paper's figure.")
 
 
-# --- exercise 4: smallest valid input ---------------------------------------------------------
-
-_SMALLEST_CASES = [(500, 4), (572, 4), (64, 2), (1, 3), (300, 3), (1000, 5), (93, 2), (1, 1), (19, 1)]
-
-
-def _fits(size: int, depth: int) -> bool:
-    try:
-        valid_output_size(size, depth)
-    except ValueError:
-        return False
-    return True
-
-
-def check_smallest_valid_input(function: Callable[[int, int], Any]) -> bool:
-    """Check ``function(n, depth) -> the smallest input side >= n a valid U-Net of that depth accepts``.
-
-    The reference tries ``n, n + 1, ...`` with
-    :func:`segedu.analysis.unet_sizes.valid_output_size` until one fits.
-    """
-
-    def judge(found: Any, n: int, depth: int) -> str | None:
-        expected = next(size for size in range(max(n, 1), n + 100 * 2**depth) if _fits(size, depth))
-        value = _as_int(found)
-        if value is None:
-            return f"return a whole number of pixels; got {found!r}."
-        if value == expected:
-            return None
-        case = f"n = {n}, depth {depth}"
-        if value < n:
-            return f"for {case} you returned {value}, which is smaller than n: the answer must be >= n."
-        if not _fits(value, depth):
-            return (
-                f"for {case}, {value} does not fit a valid U-Net of depth {depth} (some max-pool sees an odd size "
-                f"or the output vanishes). Walk the sizes down and up the U for {value} to see where it fails."
-            )
-        return f"for {case}, {value} fits, but {expected} is smaller and fits too: search upward from n."
-
-    return check_cases(function, _SMALLEST_CASES, judge, returns="a whole number of pixels",
-                       success="every pool sees an even size and the output is positive.")
-
-
 # --- exercise 5: will these tiles match? ------------------------------------------------------
 
 
@@ -258,7 +221,7 @@ def check_tile_prediction(prediction: Any) -> bool:
                  f"different 2x2 grid than the whole image's.")
 
 
-# --- exercise 1: does a skip's cost follow its resolution? -------------------------------------
+# --- exercise 2: does a skip's cost follow its resolution? -------------------------------------
 
 _SKIP_SOURCES = {"up1": "down3, 1/8 resolution", "up2": "down2, 1/4 resolution", "up3": "down1, 1/2 resolution",
                  "up4": "inc, full resolution"}
@@ -320,3 +283,52 @@ def check_skip_cost_order(prediction: Any, mean_iou_drops: Mapping[str, Mapping[
         "neither": "here the costs do follow the resolution",
     }[prediction]
     return wrong(f"{reason} ({detail}); the measured order is {expected!r}.")
+
+
+# --- exercise 1: where do the skips gain? ------------------------------------------------------
+
+
+def _gain_side(all_pixel_gain: float, band_gain: float) -> str:
+    """"band" or "all pixels": where one seed's mean-IoU gain is larger (ties count as "all pixels")."""
+    return "band" if band_gain > all_pixel_gain else "all pixels"
+
+
+def check_larger_gain(prediction: Any, all_pixel_gains: Sequence[float], band_gains: Sequence[float]) -> bool:
+    """Check a prediction, made before the table: is the skips' mean-IoU gain larger in the boundary band?
+
+    Args:
+        prediction: One of :data:`GAIN_CHOICES`: ``"band"`` (on every seed the gain, "with skips" minus
+            "without skips", is larger within the boundary band than over all pixels), ``"all pixels"``
+            (smaller on every seed) or ``"mixed"`` (larger on some seeds, smaller on others).
+        all_pixel_gains: Per seed, the gain in mean IoU over all pixels.
+        band_gains: Per seed, the gain in mean IoU within the boundary band (same seed order).
+
+    Returns:
+        True when ``prediction`` describes the measured gains.
+    """
+    hint = choice_hint(prediction, GAIN_CHOICES)
+    if hint:
+        return wrong(hint)
+    overall, band = [float(gain) for gain in all_pixel_gains], [float(gain) for gain in band_gains]
+    if not overall or len(overall) != len(band):
+        return wrong(f"pass one all-pixel gain and one band gain per seed; got {len(overall)} and {len(band)}.")
+    sides = [_gain_side(a, b) for a, b in zip(overall, band)]
+    expected = sides[0] if len(set(sides)) == 1 else "mixed"
+    print("mean-IoU gain of the skips per seed (all pixels / band): "
+          + ", ".join(f"{a:+.3f} / {b:+.3f}" for a, b in zip(overall, band))
+          + f" -> larger in the band on {sides.count('band')} of {len(sides)} seeds; you predicted {prediction!r}.")
+    if prediction == expected:
+        if expected == "band":
+            return right("what a skip brings is its level's encoder map, which says where the edges are; a decoder "
+                         "without skips must guess them from the coarse bottleneck and draws blobs. Blob and outline "
+                         "disagree mostly near the boundaries, so the gain concentrates there and is diluted over "
+                         "all pixels, most of which lie far from any edge.")
+        where = "over all pixels" if expected == "all pixels" else "in the band on some seeds only"
+        return right(f"the measured gains are larger {where}.")
+    reason = {
+        "band": "the skips' help is expected near the edges",
+        "all pixels": "a gain over all pixels would mean the skips help far from the edges too, where a blob and an "
+                      "outline mostly agree",
+        "mixed": "seeds differ a lot in this short run, but not in this comparison",
+    }[prediction]
+    return wrong(f"{reason}; the measurement says {expected!r}. Look at the per-seed gains above.")
