@@ -203,3 +203,32 @@ def test_hints_never_print_the_expected_answer(capsys: pytest.CaptureFixture[str
     lesson04.check_macs_saved_by_downsampling(lambda *a: 1)
     full = 16 * 16 * 8 * 8 * 9 * 2
     assert str(full - full // 4) not in capsys.readouterr().out
+
+
+def test_layer_outputs_saved_measures_autograd() -> None:
+    assert lesson04.layer_outputs_saved() == {"conv": True, "batch_norm": False, "relu": True}
+
+
+def test_never_saved_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson04.check_never_saved_answer("b") is True
+    output = capsys.readouterr().out
+    assert "BatchNorm's output not saved" in output and "Correct!" in output and "no backward formula" in output
+    cases = [
+        ("a", "BatchNorm's backward needs its input"),
+        ("c", "next conv's input"),
+        ("d", "which output does none of them read"),
+        (..., "record your prediction first"),
+        ("e", "must be one of"),
+    ]
+    for answer, hint in cases:
+        assert lesson04.check_never_saved_answer(answer) is False
+        output = capsys.readouterr().out
+        assert "Not yet:" in output and hint in output
+
+
+def test_never_saved_answer_follows_the_measurement(monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(lesson04, "layer_outputs_saved", lambda: {"conv": True, "batch_norm": True, "relu": True})
+    assert lesson04.check_never_saved_answer("d") is True
+    assert lesson04.check_never_saved_answer("b") is False
+    assert "this measurement says d)" in capsys.readouterr().out

@@ -30,6 +30,7 @@ from segedu.models import FullResolutionNet
 
 __all__ = [
     "ERF_DEPTH_CHOICES",
+    "NEVER_SAVED_CHOICES",
     "SHARES_EXERCISE_GROWTH",
     "WINDOW_EXERCISE_DILATIONS",
     "check_conv_macs",
@@ -37,10 +38,12 @@ __all__ = [
     "check_erf_depth_answer",
     "check_layers_after_pooling",
     "check_macs_saved_by_downsampling",
+    "check_never_saved_answer",
     "check_saved_bytes_per_pixel",
     "check_saved_bytes_prediction",
     "check_saved_shares_prediction",
     "erf_depth_shares",
+    "layer_outputs_saved",
 ]
 
 # (height, width, in_channels, out_channels): small, so the reference layers run in milliseconds.
@@ -80,6 +83,80 @@ def _conv_macs_mistake(answer: Any, height: int, width: int, in_channels: int, o
         f"for {case} you returned {answer!r}, which is not what count_macs measures. How many output "
         "values are there, and how many multiply-accumulates does each one need?"
     )
+
+
+NEVER_SAVED_CHOICES = {
+    "a": "the conv's output",
+    "b": "BatchNorm's output",
+    "c": "the ReLU's output",
+    "d": "none: autograd saves all three",
+}
+_OUTPUT_OF_CHOICE = {"a": "conv", "b": "batch_norm", "c": "relu"}
+
+
+def layer_outputs_saved() -> dict[str, bool]:
+    """Which outputs of a conv -> BatchNorm -> ReLU layer autograd saves, measured in training mode.
+
+    The layer (3 -> 4 channels, 8x8 input) is followed by a second conv, as in FullResolutionNet.
+    Forward hooks record the storage of each module's output; ``saved_tensors_hooks`` records
+    the storages autograd saves.
+
+    Returns:
+        ``{"conv": ..., "batch_norm": ..., "relu": ...}``: ``True`` where that output is saved.
+    """
+    with torch.random.fork_rng():  # the learner's random state is left as it was
+        torch.manual_seed(0)
+        layer = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
+                              nn.Conv2d(4, 4, 3, padding=1))
+        image = torch.rand(1, 3, 8, 8)
+    outputs: dict[str, torch.Tensor] = {}  # kept alive, so no address is reused meanwhile
+    for name, module in zip(("conv", "batch_norm", "relu"), layer):
+        module.register_forward_hook(lambda _module, _inputs, output, name=name: outputs.setdefault(name, output))
+    saved: list[torch.Tensor] = []
+
+    def pack(tensor: torch.Tensor) -> torch.Tensor:
+        saved.append(tensor)
+        return tensor
+
+    with torch.enable_grad(), torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        layer.train()(image)
+    saved_storages = {tensor.untyped_storage().data_ptr() for tensor in saved}
+    return {name: output.untyped_storage().data_ptr() in saved_storages for name, output in outputs.items()}
+
+
+def check_never_saved_answer(answer: Any) -> bool:
+    """``answer``: the letter of :data:`NEVER_SAVED_CHOICES` naming the output autograd never saves.
+
+    The check measures it with :func:`layer_outputs_saved`, prints the measurement and explains.
+    """
+    hint = choice_hint(answer, NEVER_SAVED_CHOICES)
+    if hint is not None:
+        return wrong(hint)
+    saved = layer_outputs_saved()
+    print("measured on a conv -> BatchNorm -> ReLU layer in training mode: "
+          + ", ".join(f"{NEVER_SAVED_CHOICES[letter]} {'saved' if saved[name] else 'not saved'}"
+                      for letter, name in _OUTPUT_OF_CHOICE.items()))
+    never_saved = [letter for letter, name in _OUTPUT_OF_CHOICE.items() if not saved[name]]
+    measured_answer = never_saved[0] if len(never_saved) == 1 else "d" if not never_saved else None
+    if measured_answer != "b":  # the explanation below would not hold: report what was measured instead
+        if measured_answer is None:
+            return wrong("this measurement found more than one output that is not saved; see the line above.")
+        verdict_for = right if answer == measured_answer else wrong
+        return verdict_for(f"this measurement says {measured_answer}) {NEVER_SAVED_CHOICES[measured_answer]}.")
+    if answer == "b":
+        return right(
+            "BatchNorm's output is read by no backward formula. BatchNorm's backward reads its own input (the "
+            "conv's output); the ReLU's backward needs only where its output is positive, and the output itself "
+            "tells that; the next conv's weight gradient reads the ReLU's output, which is therefore kept once for "
+            "both. So each layer keeps two full-resolution maps, not three."
+        )
+    if answer == "a":
+        return wrong("the conv's output is BatchNorm's input, and BatchNorm's backward needs its input.")
+    if answer == "c":
+        return wrong("the ReLU's output is what its own backward reads (where is it positive?), and it is also the "
+                     "next conv's input, which that conv's weight gradient needs.")
+    return wrong("autograd keeps only what some backward formula reads. Go through the three formulas: which output "
+                 "does none of them read?")
 
 
 # (in_channels, width, depth, batch_norm); in_channels is 1 or 3, as FullResolutionNet requires.
