@@ -226,24 +226,25 @@ def test_record_silencing_prediction(capsys: pytest.CaptureFixture[str]) -> None
         assert output.startswith("Not yet:") and hint in output, output
 
 
-def test_why_channel_3(capsys: pytest.CaptureFixture[str]) -> None:
-    from segedu.course.exercises.lesson11 import CHANNEL_3_REASONS, check_why_channel_3
+def test_why_the_needed_channel(capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.course.exercises.lesson11 import NEEDED_CHANNEL_REASONS, check_why_needed_channel
 
-    assert check_why_channel_3("c") is True
-    assert check_why_channel_3({"C"}) is True
+    assert check_why_needed_channel("c") is True
+    assert check_why_needed_channel({"C"}) is True
     output = capsys.readouterr().out
     assert output.startswith("Correct!") and "-W[c, k] x_k" in output and "W x" in output
     for answer, hint in [
         ("a", "the opposite"),
         ("b", "only through the weights"),
         ("d", "already zero"),
+        ("e", "half the story"),
         ("bc", "exactly one letter"),
         ("z", "not among the choices"),
         (..., "replace the `...`"),
     ]:
-        _expect(check_why_channel_3, answer, hint, capsys)
-    for letter in "abd":  # every wrong letter gets the nudge towards weight times value
-        assert check_why_channel_3(letter) is False
+        _expect(check_why_needed_channel, answer, hint, capsys)
+    for letter in "abde":  # every wrong letter gets the nudge towards weight times value
+        assert check_why_needed_channel(letter) is False
         assert "circle score minus the background score" in capsys.readouterr().out
-    prompts = " ".join(CHANNEL_3_REASONS.values())
+    prompts = " ".join(NEEDED_CHANNEL_REASONS.values())
     assert "channel 3" not in prompts and "channel 5" not in prompts  # the choices name no channel: part 1 does

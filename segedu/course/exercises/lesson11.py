@@ -19,12 +19,12 @@ from segedu.course.exercises._verdict import NOT_WRITTEN, call_answer, read_lett
 
 __all__ = [
     "ABLATION_CHOICES",
-    "CHANNEL_3_REASONS",
+    "NEEDED_CHANNEL_REASONS",
     "SHAPE_QUESTION",
     "check_class_iou",
     "check_conv_output_shapes",
     "check_feature_map_shape",
-    "check_why_channel_3",
+    "check_why_needed_channel",
     "check_zero_or_mean",
     "record_silencing_prediction",
 ]
@@ -283,27 +283,31 @@ def record_silencing_prediction(
     return True
 
 
-CHANNEL_3_REASONS = {
+NEEDED_CHANNEL_REASONS = {
     "a": "N looks more like the circle mask than L does",
     "b": "N takes larger values on circle pixels than L does",
-    "c": "on circle pixels, N's term in the circle score minus its term in the background score, "
-         "(W[circle, k] - W[background, k]) x_k, is large and positive; L's is small or negative",
+    "c": "N's weights times its values favour circle over background on circle pixels; L's do not",
     "d": "N is zero on most background pixels, while L is not",
+    "e": "N's weight into the circle score is larger than L's",
 }
 """Exercise 1, second part: why the channel circles need most (N) is not the most circle-like one (L).
 
-The first part's printout names both; in the shipped U-Net N = 3 and L = 5. Two of the wrong
+The first part's printout names both; in the shipped U-Net N = 3 and L = 5. Three of the wrong
 statements are true facts about this network that do not explain the difference.
 """
 
-_CHANNEL_3_WRONG = {
+_NEEDED_CHANNEL_WRONG = {
     "a": "the IoU picture says the opposite: L, channel 5, reaches the higher circle IoU (about 0.83 against 0.65 "
          "for channel 3)",
-    "b": "true (on circle pixels channel 3 averages about 8.2, channel 5 about 5.2; the optional part prints them), "
+    "b": "true (on circle pixels channel 3 averages about 8.2, channel 5 about 5.2; the lesson prints them after "
+         "this exercise), "
          "but a value counts only through the weights it is multiplied by, and a channel about two thirds as large "
          "would still matter if its weights pushed the same way",
     "d": "true (channel 3 is zero on 91% of background pixels, channel 5 on 3%), but where a channel is already "
          "zero, zeroing it changes nothing: the circle IoU is lost at the circle pixels, which turn into background",
+    "e": "true (0.49 against 0.12), but a weight into one score is half the story: zeroing a channel moves every "
+         "class's score, and channel 5's weight into the background score (0.28) is larger than its weight into "
+         "the circle score, so its values push circle pixels towards background, not towards circle",
 }
 
 
@@ -320,8 +324,8 @@ def _one_letter(answer: Any, choices: Mapping[str, str]) -> tuple[str, None] | t
     return letter, None
 
 
-def check_why_channel_3(answer: Any) -> bool:
-    """Exercise 1, second part: one letter of :data:`CHANNEL_3_REASONS`; the right one is ``"c"``.
+def check_why_needed_channel(answer: Any) -> bool:
+    """Exercise 1, second part: one letter of :data:`NEEDED_CHANNEL_REASONS`; the right one is ``"c"``.
 
     Args:
         answer: A letter (a string such as ``"c"``, or a one-letter set).
@@ -330,7 +334,7 @@ def check_why_channel_3(answer: Any) -> bool:
         Whether the letter names the channel's weighted values (W x), not its look or its size alone,
         as what makes channel 3 the one circles need.
     """
-    letter, hint = _one_letter(answer, CHANNEL_3_REASONS)
+    letter, hint = _one_letter(answer, NEEDED_CHANNEL_REASONS)
     if hint is not None:
         return wrong(hint)
     if letter == "c":
@@ -340,7 +344,7 @@ def check_why_channel_3(answer: Any) -> bool:
                      "Zeroed, channel 3 takes that lead of about 10 away and nearly all circle pixels turn into "
                      "background; the lesson computes both terms after this check. Looking like a class (IoU) and "
                      "feeding its score (W x: weight times value) are different things.")
-    return wrong(f"{_CHANNEL_3_WRONG[letter]}. A pixel is a circle when its circle score beats the others, "
+    return wrong(f"{_NEEDED_CHANNEL_WRONG[letter]}. A pixel is a circle when its circle score beats the others, "
                  "background above all: how much does each channel, with its weights and its values, add to the "
                  "circle score minus the background score there?")
 
