@@ -10,13 +10,13 @@ Departures from the paper (a small model trained from scratch on 64x64 scenes):
 - backbone: ResNet-18-style *basic* units (two per block) at ``base_channels x (1, 2, 4, 8)``
   instead of ResNet-101's bottleneck units (3, 4, 23, 3) at 256 ... 2048; no ImageNet pretraining;
   no multi-grid in block4 (every conv of a block uses the block's rate);
+- output stride: the paper trains mostly at 16 and evaluates at 8; the shipped models train and run at 8;
 - atrous rates: the paper uses (6, 12, 18) at output stride 16 on 513-pixel crops (a 33x33 map;
-  doubled at output stride 8). On a 64-pixel scene at output stride 8 the map is 8x8 and a rate-12
-  tap lands outside it almost everywhere: the 3x3 conv degenerates to its centre tap (the paper's
-  own Fig. 4 argument). The default (2, 3, 4) at output stride 8 keeps about the paper's share of
-  taps inside the map (0.69, 0.56, 0.44 of the 9 taps on average, against 0.77, 0.57, 0.40 for
-  (6, 12, 18) on a 33x33 map); at 16 and 32 the map (4x4, 2x2) is too small for that, and
-  (1, 2, 3) are the smallest distinct rates (so, unlike the paper's, they do not double from 16 to 8);
+  doubled to (12, 24, 36) at 8). On a 64-pixel scene at output stride 8 the map is 8x8: every off-centre
+  tap of those rates lands outside it, a 3x3 conv degenerates to its centre tap (the paper's Fig. 4).
+  The default (2, 3, 4) at output stride 8 keeps about the paper's share of taps inside the map (0.69,
+  0.56, 0.44 of the 9 taps on average, against 0.77, 0.57, 0.40 for (6, 12, 18) on a 33x33 map); at 16
+  and 32 the map (4x4, 2x2) is too small for that: (1, 2, 3), the smallest distinct rates, do not double;
 - ASPP width ``aspp_channels`` (64 shipped, 256 in the paper); BatchNorm after every conv but in :class:`ImagePooling`;
   no DeepLabv3+ decoder: the logits at 1/output_stride are upsampled in one bilinear step.
 """
