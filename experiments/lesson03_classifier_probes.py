@@ -17,18 +17,32 @@ in separate processes (``--seeds 1 --directory DIR``) and their records be merge
 
 For the FC networks the record also counts fc1's *silent* units: those whose output (after the ReLU) is zero
 on every probe image, so that they carry nothing a probe could read; for the trained network also with fc1
-put back to its initial weights on the trained stages (the network of ``lesson03_head_control``).
-Each trained network's record keeps its training-loss curve (the mean loss of every 50 steps). The trained
+put back to its initial weights on the trained stages.
+Each trained network's record keeps its training-loss curve (the mean loss of every 50 steps), its accuracy
+on the first 2000 training scenes beside its validation accuracy, and its training time in CPU seconds.
+
+The same run also writes the head control (``lesson03_head_control``): for each seed, fc1 probed in the
+untrained FC network, in the trained one, and in the trained stages with fc1, fc2 and the classifier put
+back to the seed's initial weights (what fc1 would give if only the stages had learned: a random ReLU
+projection of the trained stage-3 map to 64 numbers, the same width as the trained fc1). The trained
 FC network of seed 0 is also saved as a checkpoint next to the record (``lesson03_fc_seed0.pt``, its SHA-256
 in the record), so that the lesson probes and explores that very network instead of training one live.
 
-    python -m experiments.lesson03_classifier_probes       # about 1 minute per seed on one quiet CPU thread
+    python -m experiments.lesson03_classifier_probes       # about 4 CPU minutes per seed, one thread
+
+Seeds can run in parallel processes and be merged afterwards:
+
+    python -m experiments.lesson03_classifier_probes --seeds 1 --directory /tmp/seed1
+    python -m experiments.lesson03_classifier_probes --merge /tmp/seed0 /tmp/seed1 /tmp/seed2
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import json
+import shutil
+import time
 from pathlib import Path
 
 import torch
@@ -58,11 +72,12 @@ SETTINGS = {
     },
     "task": "which of circle, square, triangle are present (multi-label), presence_scenes 32x32, "
             "0-2 shapes, radius 0.2-0.28, no clutter",
-    "train_scenes": 2000,
+    "train_scenes": 20000,
     "train_scenes_seed": 0,
+    "train_accuracy_scenes": "the first 2000 training scenes",
     "val_scenes": 400,
     "val_scenes_seed": 1,
-    "steps": 1200,
+    "steps": 4000,
     "batch_size": 32,
     "lr": 3e-3,
     "optimizer": "adam, cosine decay to 0",
@@ -76,6 +91,9 @@ SETTINGS = {
 RADIUS_RANGE = (0.2, 0.28)
 CURVE_EVERY = 50  # steps averaged into one point of the stored loss curve
 CHECKPOINT = "lesson03_fc_seed0.pt"  # the trained FC network of seed 0, next to the record
+CONTROL = "lesson03_head_control"  # the second record this run writes
+HEAD_LAYERS = ("fc1", "fc2", "classifier")
+TRAIN_ACCURACY_SCENES = 2000
 
 
 def probe_data() -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
@@ -125,43 +143,64 @@ def silent_fc1_units(model: torch.nn.Module, images: dict[str, torch.Tensor]) ->
     return int((fc1 == 0).all(dim=0).sum())
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--directory", type=Path, default=None, help="where to write (default: the package's results)")
-    arguments = parser.parse_args()
-    torch.set_num_threads(SETTINGS["threads"])
+def with_initial_head(trained: torch.nn.Module, initial: torch.nn.Module) -> torch.nn.Module:
+    """A copy of ``trained`` whose fully connected layers are ``initial``'s."""
+    mixed = copy.deepcopy(trained)
+    for name in HEAD_LAYERS:
+        getattr(mixed, name).load_state_dict(getattr(initial, name).state_dict())
+    return mixed
+
+
+def accuracy_record(model: torch.nn.Module, images: torch.Tensor, targets: torch.Tensor, prefix: str) -> dict:
+    """``{prefix}_accuracy`` (per class) and ``{prefix}_all_right`` of ``model`` on ``images``."""
+    per_class, all_right = presence_accuracy(model, images, targets)
+    return {f"{prefix}_accuracy": [round(value, 4) for value in per_class.tolist()],
+            f"{prefix}_all_right": round(all_right, 4)}
+
+
+def run_seeds(seeds: list[int], directory: Path) -> None:
+    """Train and probe every network of ``seeds``; write both records (and seed 0's checkpoint) to ``directory``."""
     train_images, train_targets, val_images, val_targets = presence_data()
+    seen_images, seen_targets = train_images[:TRAIN_ACCURACY_SCENES], train_targets[:TRAIN_ACCURACY_SCENES]
     images, centres = probe_data()
     results: dict[str, dict] = {}
+    control: dict[str, dict] = {}
     parameters: dict[str, int] = {}
     checkpoint_sha256: str | None = None
-    with tqdm(total=3 * len(arguments.seeds), desc="models") as bar:
-        for seed in arguments.seeds:
+    with tqdm(total=3 * len(seeds), desc="models") as bar:
+        for seed in seeds:
             results[str(seed)] = {}
             for kind in ("untrained", "fc", "gap"):
                 model = build(kind, seed)
                 record: dict = {}
                 if kind != "untrained":
+                    started = time.process_time()
                     losses = train_presence_classifier(
                         model, train_images, train_targets, steps=SETTINGS["steps"],
                         batch_size=SETTINGS["batch_size"], lr=SETTINGS["lr"], seed=seed,
                     )
+                    record["train_cpu_seconds"] = round(time.process_time() - started, 1)
                     record["final_loss"] = round(sum(losses[-50:]) / 50, 4)
                     record["loss_curve"] = [round(sum(losses[start:start + CURVE_EVERY]) / CURVE_EVERY, 4)
                                             for start in range(0, len(losses), CURVE_EVERY)]
-                per_class, all_right = presence_accuracy(model, val_images, val_targets)
-                record["val_accuracy"] = [round(value, 4) for value in per_class.tolist()]
-                record["val_all_right"] = round(all_right, 4)
+                    record |= accuracy_record(model, seen_images, seen_targets, "train")
+                record |= accuracy_record(model, val_images, val_targets, "val")
                 record["probe_error"] = probe_all(model, images, centres)
                 if kind != "gap":
                     record["silent_fc1_units"] = silent_fc1_units(model, images)
-                if kind == "fc":  # fc1 at its initial weights on the trained stages
-                    mixed = copy.deepcopy(model)
-                    mixed.fc1.load_state_dict(build("fc", seed).fc1.state_dict())
+                if kind == "fc":  # the head control: the trained stages under the seed's initial head
+                    mixed = with_initial_head(model, build("fc", seed))
                     record["silent_fc1_units_initial_fc1"] = silent_fc1_units(mixed, images)
+                    untrained = results[str(seed)]["untrained"]
+                    control[str(seed)] = {
+                        "untrained": {"val_all_right": untrained["val_all_right"],
+                                      "probe_error": untrained["probe_error"]},
+                        "trained": {"val_all_right": record["val_all_right"], "probe_error": record["probe_error"]},
+                        "trained stages, initial head": {
+                            "val_all_right": accuracy_record(mixed, val_images, val_targets, "val")["val_all_right"],
+                            "probe_error": probe_all(mixed, images, centres)},
+                    }
                 if kind == "fc" and seed == 0:
-                    directory = arguments.directory or RESULTS_DIR
                     checkpoint_sha256 = save_checkpoint(model, directory / CHECKPOINT, metadata={
                         "model": SETTINGS["models"]["fc"], "seed": 0, "steps": SETTINGS["steps"],
                         "experiment": NAME})
@@ -177,8 +216,50 @@ def main() -> None:
     }
     if checkpoint_sha256 is not None:
         settings["checkpoint"] = {"file": CHECKPOINT, "sha256": checkpoint_sha256, "network": "fc", "seed": 0}
-    save_experiment(NAME, command=f"python -m experiments.{NAME}", settings=settings, seeds=arguments.seeds,
-                    results=results, directory=arguments.directory)
+    control_settings = {
+        **{key: value for key, value in settings.items() if key not in ("models", "parameters", "checkpoint")},
+        "model": SETTINGS["models"]["fc"],
+        "networks": {
+            "untrained": "every layer at the seed's initial weights",
+            "trained": "every layer trained",
+            "trained stages, initial head": "trained stage1-3; fc1, fc2 and classifier at the seed's initial weights",
+        },
+    }
+    command = f"python -m experiments.{NAME}"
+    save_experiment(NAME, command=command, settings=settings, seeds=seeds, results=results, directory=directory)
+    save_experiment(CONTROL, command=f"python -m experiments.{CONTROL}", settings=control_settings, seeds=seeds,
+                    results=control,
+                    directory=directory)
+
+
+def merge(directories: list[Path], target: Path = RESULTS_DIR) -> None:
+    """Merge the records written by separate ``--seeds ... --directory DIR`` runs into ``target``."""
+    for name in (NAME, CONTROL):
+        records = [json.loads((directory / f"{name}.json").read_text(encoding="utf-8")) for directory in directories]
+        settings = {**records[0]["settings"]}
+        for record in records:
+            settings |= {key: value for key, value in record["settings"].items() if key == "checkpoint"}
+        seeds = sorted(seed for record in records for seed in record["seeds"])
+        results = {str(seed): next(record["results"][str(seed)] for record in records if seed in record["seeds"])
+                   for seed in seeds}
+        save_experiment(name, command=records[0]["command"], settings=settings, seeds=seeds, results=results,
+                        directory=target)
+    for directory in directories:
+        if (directory / CHECKPOINT).is_file():
+            shutil.copyfile(directory / CHECKPOINT, target / CHECKPOINT)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--directory", type=Path, default=None, help="where to write (default: the package's results)")
+    parser.add_argument("--merge", type=Path, nargs="+", default=None, help="merge the records of these directories")
+    arguments = parser.parse_args()
+    torch.set_num_threads(SETTINGS["threads"])  # recorded in the records' "ran_on", also when merging
+    if arguments.merge:
+        merge(arguments.merge)
+        return
+    run_seeds(arguments.seeds, arguments.directory or RESULTS_DIR)
 
 
 if __name__ == "__main__":

@@ -40,3 +40,28 @@ def test_silent_units_are_counts_of_fc1_units() -> None:
         for kind, key in (("untrained", "silent_fc1_units"), ("fc", "silent_fc1_units"),
                           ("fc", "silent_fc1_units_initial_fc1")):
             assert 0 <= networks[kind][key] <= 64, (seed, kind, key)
+
+
+def test_trained_networks_store_training_and_validation_accuracy_and_cpu_time() -> None:
+    record = load_experiment("lesson03_classifier_probes")
+    for seed, networks in record["results"].items():
+        assert "train_all_right" not in networks["untrained"], seed
+        for kind in ("fc", "gap"):
+            run = networks[kind]
+            assert len(run["train_accuracy"]) == len(run["val_accuracy"]) == 3, (seed, kind)
+            assert 0 <= run["train_all_right"] <= min(run["train_accuracy"]) <= 1, (seed, kind)
+            assert 0 <= run["val_all_right"] <= min(run["val_accuracy"]) <= 1, (seed, kind)
+            assert run["train_cpu_seconds"] > 0, (seed, kind)
+
+
+def test_the_head_control_repeats_the_studys_networks() -> None:
+    record = load_experiment("lesson03_classifier_probes")
+    control = load_experiment("lesson03_head_control")
+    assert control["seeds"] == record["seeds"]
+    assert control["settings"]["steps"] == record["settings"]["steps"]
+    for seed, networks in control["results"].items():
+        assert networks["trained"]["probe_error"] == record["results"][seed]["fc"]["probe_error"], seed
+        assert networks["untrained"]["probe_error"] == record["results"][seed]["untrained"]["probe_error"], seed
+        mixed = networks["trained stages, initial head"]["probe_error"]["whole"]
+        for layer in ("input", "stage1", "stage2", "stage3"):  # the stages are the trained ones
+            assert mixed[layer] == networks["trained"]["probe_error"]["whole"][layer], (seed, layer)

@@ -45,7 +45,7 @@ def check_size_after_pools(size_after_pools: Callable[[int, int], int]) -> bool:
         size_after_pools,
         [(224, 5), (64, 3), (100, 3), (7, 1), (1000, 4), (33, 2)],
         _size_after_pools_mistake,
-        success="VGG-16's five pools take 224 down to 7; a 100x100 input ends at 3x3.",
+        success="VGG-16's five pools take 224 down to 7; three pools take a 100x100 input to 12x12.",
         returns="a whole number",
     )
 
