@@ -2,32 +2,44 @@
 
 Part 1 (augmentation): a U-Net of base width 8 is trained from scratch on the same 32 digit scenes,
 with and without paired augmentation (random zoom and crop, then an elastic warp; no flips), for
-240 steps of 8 scenes (60 passes over the 32 scenes). Every 20 steps it
-is scored (mean IoU) on the 32 training scenes as they are and on 100 validation scenes drawn from
-held-out handwriting. Each seed gives both runs the same initial weights.
+1500 steps of 8 scenes (375 passes over the 32 scenes; ``--steps`` changes it), long enough for the plain
+run's training score to near its ceiling. Every 100 steps it is scored (mean IoU) on the 32 training
+scenes as they are and on 100 validation scenes drawn from held-out handwriting. Each seed gives both
+runs the same initial weights.
 
 Part 2 (learning rate): the same U-Net, 120 steps of 8 scenes on 500 training scenes without
 augmentation, with three constant learning rates, scored on the validation scenes every 25 steps.
 
 Both parts use the course's training pieces: AdamW without weight decay, cross-entropy plus soft
 Dice, the last layer's bias started at the log class frequencies of the training scenes
-(:func:`segedu.training.quick.start_at_class_frequencies`). One CPU thread per process, as in the
-lessons; the seeds run in parallel processes (``--workers``), each seed's runs are independent of the others.
+(:func:`segedu.training.quick.start_at_class_frequencies`). One CPU thread per run; the runs (one per
+seed and arm, one per seed for part 2) go to ``--workers`` processes. Each finished run is kept in
+``/tmp/augmentation_study_parts`` (named by part, arm, seed and steps), so an interrupted study resumes;
+delete that folder after changing any setting but the steps.
 
-    python -m experiments.augmentation_study            # about 2 minutes of CPU per seed on one thread (both parts)
+The record goes to ``--output`` (default ``runs/`` in the current folder), never over the lesson's
+shipped record unless ``--output segedu/course/experiment_results --overwrite`` asks for it.
+``--learning-rate-from RECORD`` copies part 2 from an earlier record whose part-2 settings are the same
+(part 2 is deterministic on one machine, so rerunning it gives the same numbers).
+
+    python -m experiments.augmentation_study     # about 20 CPU-minutes in all (one thread per run)
+    python -m experiments.augmentation_study --output segedu/course/experiment_results --overwrite
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
+import sys
 import time
+from pathlib import Path
 
 import torch
 from tqdm import tqdm
 
 from segedu.core.seeding import seed_everything
-from segedu.course.experiments import save_experiment
+from segedu.course.experiments import RESULTS_DIR, save_experiment
 from segedu.datasets import DigitScenes
 from segedu.datasets.transforms import training_transforms
 from segedu.models import UNet
@@ -36,6 +48,7 @@ from segedu.training.losses import pixel_cross_entropy, soft_dice_loss
 from segedu.training.quick import render_pool, start_at_class_frequencies
 
 NAME = "augmentation_study"
+STEPS = 1500
 SETTINGS = {
     "model": "UNet(1, 11, base_channels=8), same padding, batch norm",
     "task": "DigitScenes 64x64, 1 channel, dataset seed 0",
@@ -46,10 +59,10 @@ SETTINGS = {
     "augmentation": {
         "train_scenes": 32,
         "val_scenes": 100,
-        "steps": 240,
+        "steps": STEPS,
         "batch_size": 8,
         "lr": 0.003,
-        "score_every": 20,
+        "score_every": 100,
         "transform": "training_transforms(64, scale=(0.8, 1.2), flip=False, elastic=(40.0, 4.0))",
         "scored_on": "the 32 training scenes without augmentation ('train') and the validation scenes ('val')",
     },
@@ -65,6 +78,8 @@ SETTINGS = {
     },
     "varies_with_seed": "initial weights, batch order and augmentation draws (the scenes are the same)",
 }
+ARMS = ("plain", "augmented")
+PARTS_DIR = Path("/tmp/augmentation_study_parts")
 
 
 def cross_entropy_and_dice(logits: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
@@ -81,24 +96,21 @@ def fresh_unet(seed: int, train_data: DigitScenes) -> UNet:
     return model
 
 
-def augmentation_runs(seed: int) -> dict[str, dict]:
-    """Both runs of one seed: without and with augmentation; their curves as plain dicts."""
+def augmentation_run(seed: int, arm: str) -> dict:
+    """One run of part 1 (``arm`` is ``"plain"`` or ``"augmented"``); its curves as plain lists."""
     settings = SETTINGS["augmentation"]
     clean = DigitScenes("train", length=settings["train_scenes"])
     augmented = DigitScenes("train", length=settings["train_scenes"],
                             transform=training_transforms(64, scale=(0.8, 1.2), flip=False, elastic=(40.0, 4.0)))
     val = DigitScenes("val", length=settings["val_scenes"])
-    runs = {}
-    for name, train_data in (("plain", clean), ("augmented", augmented)):
-        model = fresh_unet(seed, clean)
-        curves = train_with_curves(
-            model, train_data, {"train": clean, "val": val}, steps=settings["steps"],
-            batch_size=settings["batch_size"], lr=settings["lr"], seed=seed, loss_function=cross_entropy_and_dice,
-            score_every=settings["score_every"],
-        )
-        runs[name] = {"steps": curves.steps, "train": _rounded(curves.scores["train"]),
-                      "val": _rounded(curves.scores["val"]), "loss": _rounded(curves.losses)}
-    return runs
+    model = fresh_unet(seed, clean)
+    curves = train_with_curves(
+        model, clean if arm == "plain" else augmented, {"train": clean, "val": val}, steps=settings["steps"],
+        batch_size=settings["batch_size"], lr=settings["lr"], seed=seed, loss_function=cross_entropy_and_dice,
+        score_every=settings["score_every"],
+    )
+    return {"steps": curves.steps, "train": _rounded(curves.scores["train"]),
+            "val": _rounded(curves.scores["val"]), "loss": _rounded(curves.losses)}
 
 
 def learning_rate_runs(seed: int) -> dict[str, dict]:
@@ -125,11 +137,26 @@ def _rounded(values: list[float]) -> list[float]:
     return [round(value, 5) for value in values]
 
 
-def one_seed(seed: int) -> tuple[dict, dict, float]:
-    """Everything one seed runs, in a process of its own with one thread; also its CPU seconds."""
+def _part_path(job: tuple[str, int, str]) -> Path:
+    part, seed, arm = job
+    if part == "augmentation":
+        return PARTS_DIR / f"augmentation_{arm}_{seed}_{SETTINGS['augmentation']['steps']}.json"
+    return PARTS_DIR / f"learning_rate_{seed}.json"
+
+
+def one_job(job: tuple[str, int, str]) -> dict:
+    """One run of part 1, or part 2 for one seed, in a process of its own with one thread (kept on disk)."""
+    path = _part_path(job)
+    if path.is_file():
+        return json.loads(path.read_text())
     torch.set_num_threads(SETTINGS["threads"])
     started = time.process_time()
-    return augmentation_runs(seed), learning_rate_runs(seed), time.process_time() - started
+    part, seed, arm = job
+    outcome = {"result": augmentation_run(seed, arm) if part == "augmentation" else learning_rate_runs(seed)}
+    outcome["cpu_seconds"] = round(time.process_time() - started, 1)
+    PARTS_DIR.mkdir(exist_ok=True)
+    path.write_text(json.dumps(outcome))
+    return outcome
 
 
 def _render_caches() -> None:
@@ -139,26 +166,66 @@ def _render_caches() -> None:
         DigitScenes("val", length=SETTINGS[part]["val_scenes"])
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line: seeds, workers, steps of part 1, where the record goes."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--workers", type=int, default=3, help="seeds run at once, one process each")
+    parser.add_argument("--workers", type=int, default=2, help="runs at once, one process and one thread each")
+    parser.add_argument("--steps", type=int, default=STEPS, help="steps of each run of part 1")
+    parser.add_argument("--output", type=Path, default=Path("runs"),
+                        help="folder for the record (default: runs/ in the current folder)")
+    parser.add_argument("--overwrite", action="store_true", help="allow replacing a record the course ships")
+    parser.add_argument("--learning-rate-from", type=Path, default=None,
+                        help="copy part 2 from this earlier record (same part-2 settings) instead of rerunning it")
+    return parser
+
+
+def main() -> None:
+    parser = build_parser()
     arguments = parser.parse_args()
+    target = arguments.output / f"{NAME}.json"
+    if target.resolve().parent == RESULTS_DIR.resolve() and target.is_file() and not arguments.overwrite:
+        parser.error(f"{target} is a record the course ships; pass --overwrite to replace it, "
+                     "or choose another --output folder")
+    SETTINGS["augmentation"]["steps"] = arguments.steps
     torch.set_num_threads(SETTINGS["threads"])
     started_wall = time.perf_counter()
     _render_caches()
-    with multiprocessing.get_context("spawn").Pool(arguments.workers) as pool:
-        outcomes = list(tqdm(pool.imap(one_seed, arguments.seeds), total=len(arguments.seeds), desc="seeds"))
-    augmentation = {str(seed): outcome[0] for seed, outcome in zip(arguments.seeds, outcomes)}
-    learning_rate = {str(seed): outcome[1] for seed, outcome in zip(arguments.seeds, outcomes)}
+    jobs = [("augmentation", seed, arm) for seed in arguments.seeds for arm in ARMS]
+    copied = None
+    if arguments.learning_rate_from is not None:
+        copied = json.loads(arguments.learning_rate_from.read_text(encoding="utf-8"))
+        if (copied["settings"]["learning_rate"] != SETTINGS["learning_rate"]
+                or not set(arguments.seeds) <= set(copied["seeds"])):
+            parser.error(f"{arguments.learning_rate_from} has other part-2 settings or lacks a seed; rerun part 2")
+    else:
+        jobs += [("learning_rate", seed, "") for seed in arguments.seeds]
+    with multiprocessing.get_context("fork").Pool(arguments.workers) as pool:
+        outcomes = list(tqdm(pool.imap(one_job, jobs), total=len(jobs), desc="runs", unit="run"))
+    augmentation: dict[str, dict] = {str(seed): {} for seed in arguments.seeds}
+    learning_rate: dict[str, dict] = {}
+    for (part, seed, arm), outcome in zip(jobs, outcomes):
+        if part == "augmentation":
+            augmentation[str(seed)][arm] = outcome["result"]
+        else:
+            learning_rate[str(seed)] = outcome["result"]
+    if copied is not None:
+        learning_rate = {str(seed): copied["results"]["learning_rate"][str(seed)] for seed in arguments.seeds}
+        SETTINGS["learning_rate"]["copied_from"] = (f"the record of {copied['date']} ({copied['command']}); "
+                                                    "its CPU time is not in cpu_seconds")
     results = {
         "augmentation": augmentation,
         "learning_rate": learning_rate,
-        "cpu_seconds": round(sum(outcome[2] for outcome in outcomes), 1),
+        "cpu_seconds": round(sum(outcome["cpu_seconds"] for outcome in outcomes), 1),
+        "cpu_seconds_per_run": {f"{part} {arm} seed {seed}".replace("  ", " "): outcome["cpu_seconds"]
+                                for (part, seed, arm), outcome in zip(jobs, outcomes)},
         "wall_seconds": round(time.perf_counter() - started_wall, 1),
     }
-    save_experiment(NAME, command=f"python -m experiments.{NAME}", settings=SETTINGS, seeds=arguments.seeds,
-                    results=results)
+    arguments.output.mkdir(parents=True, exist_ok=True)
+    command = " ".join([f"python -m experiments.{NAME}", *sys.argv[1:]])
+    path = save_experiment(NAME, command=command, settings=SETTINGS, seeds=arguments.seeds, results=results,
+                           directory=arguments.output)
+    print(f"record written to {path}")
 
 
 if __name__ == "__main__":

@@ -49,6 +49,7 @@ def test_safe_augmentations_wrong_answers_say_why(capsys: pytest.CaptureFixture[
     assert not check_safe_augmentations({"b"})
     out = capsys.readouterr().out
     assert "c is safe" in out and "e is safe" in out
+    assert "clipped to 1" in AUGMENTATIONS["e"] and "clipping at 1" in out  # the prompt and the feedback agree
     assert "marked 255" in out and "never seen at test time" in out  # the fill is named, not hidden
 
 

@@ -52,7 +52,7 @@ AUGMENTATIONS = {
     "b": "zoom by a random factor between 0.8 and 1.2, then crop back to 64 x 64",
     "c": "a gentle elastic warp (alpha 40, sigma 4)",
     "d": "rotate by 180 degrees",
-    "e": "make the whole image 20% brighter or darker",
+    "e": "make the whole image 20% brighter (clipped to 1) or 20% darker",
 }
 _SAFE = {"b", "c", "e"}
 _WHY = {
@@ -68,7 +68,9 @@ _WHY = {
          "with black and marked 255: skipped by the loss, but never seen at test time",
     "d": "rotating by 180 degrees turns a 6 into a 9 (and a 9 into a 6) while its mask still says 6: "
          "the transform changes the class, so the label becomes false",
-    "e": "brightness changes no pixel's class; the mask is not touched at all",
+    "e": "brightness changes no pixel's class and the mask is not touched at all; clipping at 1 only "
+         "flattens the brightest stroke pixels, which stay far brighter than the dark background, so the "
+         "strokes keep their shape",
 }
 
 
