@@ -1,4 +1,4 @@
-"""Lesson 13's stored study: five losses for the imbalanced digit scenes, on equal budgets, three seeds.
+"""Lesson 13's stored study: five losses for the imbalanced digit scenes, on equal budgets, over several seeds.
 
 The same small U-Net (``UNet(1, 11, base_channels=8)``) is trained from scratch on the same pool of
 digit scenes (mostly background) with each of five losses:
@@ -27,9 +27,13 @@ lesson's shipped record unless ``--output segedu/course/experiment_results --ove
 ``--scenes shapes`` runs the same study on the shape scenes (3 channels, 4 classes; thicker objects with
 an interior, for the boundary question) and names its record ``loss_comparison_shapes``.
 
-    python -m experiments.loss_comparison          # 15 runs of about 65 CPU-seconds each (one thread)
-    python -m experiments.loss_comparison --steps 1600   # about an hour of CPU time
-    python -m experiments.loss_comparison --scenes shapes
+The lesson's two records come from
+
+    python -m experiments.loss_comparison --seeds 0 1 2 3 4 5   # 30 runs of about 65 CPU-seconds each (one thread)
+    python -m experiments.loss_comparison --scenes shapes        # seeds 0 1 2: 15 runs
+
+each with ``--output segedu/course/experiment_results`` (and ``--overwrite`` to replace a shipped record).
+The default, ``--seeds 0 1 2``, is 15 runs; ``--steps 1600`` makes each run four times longer.
 """
 
 from __future__ import annotations

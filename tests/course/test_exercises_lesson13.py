@@ -8,13 +8,14 @@ import pytest
 
 from segedu.course.exercises.lesson13 import (
     GAP_OUTCOMES,
+    GAP_WIDTHS,
     METRIC_STATEMENTS,
     SCALE_OUTCOMES,
     all_eights_scores,
     check_gap_prediction,
     check_hidden_problem,
     check_scale_prediction,
-    gap_and_edge_weights,
+    gap_weights,
 )
 
 
@@ -42,28 +43,32 @@ def test_scale_prediction_must_be_recorded_first(prediction, capsys: pytest.Capt
     assert "measured" not in out and "2.5" not in out  # no answer before a prediction
 
 
-def test_gap_and_edge_weights_follow_eq_2() -> None:
-    gap_weight, edge_weight = gap_and_edge_weights()
-    assert gap_weight == pytest.approx(10 * math.exp(-(4**2) / 50), abs=1e-4)
-    assert edge_weight == pytest.approx(10 * math.exp(-(13**2) / 50), abs=1e-4)
+@pytest.mark.parametrize("sigma", [5.0, 2.0])
+def test_gap_weights_follow_eq_2(sigma: float) -> None:
+    narrow, wide = gap_weights(sigma)
+    assert GAP_WIDTHS == (2, 8)
+    assert narrow == pytest.approx(10 * math.exp(-(3**2) / (2 * sigma**2)), rel=1e-5)  # d1 + d2 = 1 + 2
+    assert wide == pytest.approx(10 * math.exp(-(9**2) / (2 * sigma**2)), rel=1e-5)  # d1 + d2 = 1 + 8
 
 
 def test_gap_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_gap_prediction("the pixel in the gap")
+    assert check_gap_prediction("between 2 and 10", "more than 10")
     out = capsys.readouterr().out
-    assert out.startswith("Correct!") and "7.26" in out and "d1 + d2" in out
-    for wrong_answer in ("the pixel next to one object", "about the same"):
-        assert not check_gap_prediction(wrong_answer)
-        out = capsys.readouterr().out
-        assert out.startswith("Not yet:") and "squeezed between two" in out
+    assert out.startswith("Correct!") and "4.22" in out and "gap width + 1" in out and "sigma^2" in out
+    assert not check_gap_prediction("more than 10", "more than 10")  # sigma 5 wrong
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and "you predicted 'more than 10'" in out and "4.22" in out
+    assert not check_gap_prediction("between 2 and 10", "between 2 and 10")  # sigma 2 wrong
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and "8.1e+03" in out and "almost none" in out
 
 
-@pytest.mark.parametrize("prediction", [..., None, "the edge"])
-def test_gap_prediction_must_be_recorded_first(prediction, capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check_gap_prediction(prediction)
+@pytest.mark.parametrize("predictions", [(..., "more than 10"), ("between 2 and 10", None), ("4", "more than 10")])
+def test_gap_prediction_must_be_recorded_first(predictions, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_gap_prediction(*predictions)
     out = capsys.readouterr().out
     assert out.startswith("Not yet:") and all(repr(choice) in out for choice in GAP_OUTCOMES)
-    assert "7.26" not in out
+    assert "4.22" not in out
 
 
 @pytest.mark.parametrize("answer", [{"a", "c", "d"}, "acd", ["D", "c", "a"]])

@@ -10,17 +10,18 @@ from typing import Any
 
 import torch
 
-from segedu.course.exercises._verdict import check_outcome_prediction, read_letters, right, wrong
+from segedu.course.exercises._verdict import check_outcome_prediction, choice_hint, read_letters, right, wrong
 
 __all__ = [
     "GAP_OUTCOMES",
+    "GAP_WIDTHS",
     "METRIC_STATEMENTS",
     "SCALE_OUTCOMES",
     "all_eights_scores",
     "check_gap_prediction",
     "check_hidden_problem",
     "check_scale_prediction",
-    "gap_and_edge_weights",
+    "gap_weights",
 ]
 
 # --- 1 · predict, then run: every class weight times ten ----------------------------------------
@@ -59,55 +60,70 @@ def check_scale_prediction(prediction: Any, loss: float, loss_ten_times: float) 
     return check_outcome_prediction(prediction, outcome, meanings, happened="the loss came out")
 
 
-# --- 2 · predict: which pixel does U-Net's weight map weigh more? --------------------------------
+# --- 2 · predict, then run: a narrow gap and a wide gap, two values of sigma -------------------------
 
-GAP_OUTCOMES = ("the pixel in the gap", "the pixel next to one object", "about the same")
-_W0, _SIGMA = 10.0, 5.0
+GAP_OUTCOMES = ("less than 2", "between 2 and 10", "more than 10")
+GAP_WIDTHS = (2, 8)  # background pixels between the two bars of each pair
+_W0 = 10.0
 
 
-def gap_and_edge_weights() -> tuple[float, float]:
-    """The border terms (w0 = 10, sigma = 5 px) of exercise 2's two background pixels, computed by segedu.
+def gap_weights(sigma: float) -> tuple[float, float]:
+    """The border terms (w0 = 10) of exercise 2's two gap pixels, computed by segedu's ``border_weight``.
 
-    The gap pixel sits in the middle of a 3-px gap between two objects (2 px from each); the edge pixel is
-    1 px from one object whose nearest neighbour object is 12 px from it. Objects are vertical bars
-    spanning the whole height of a small instance map, so every distance is measured along a row.
+    Each pair of objects is two vertical bars, 2 px wide, spanning the whole height of a small instance map,
+    with a gap of :data:`GAP_WIDTHS` background pixels between them; the pixel is the gap pixel next to the
+    left bar, so every distance is measured along a row.
+
+    Args:
+        sigma: Width of the fall-off in pixels, > 0.
 
     Returns:
-        ``(gap_weight, edge_weight)``, the border term (without ``w_c``) at each pixel.
+        ``(narrow_weight, wide_weight)``, the border term (without ``w_c``) in the narrow and the wide gap.
     """
     from segedu.analysis.weight_map import border_weight
 
-    gap_map = torch.zeros(5, 8, dtype=torch.int64)  # (H, W): 0 = background
-    gap_map[:, 0:2] = 1
-    gap_map[:, 5:7] = 2  # gap: columns 2, 3, 4
-    edge_map = torch.zeros(5, 20, dtype=torch.int64)  # (H, W)
-    edge_map[:, 0:2] = 1
-    edge_map[:, 14:16] = 2  # column 2 is 1 px from object 1 and 12 px from object 2
-    gap_weight = float(border_weight(gap_map, w0=_W0, sigma=_SIGMA)[2, 3])
-    edge_weight = float(border_weight(edge_map, w0=_W0, sigma=_SIGMA)[2, 2])
-    return gap_weight, edge_weight
+    weights = []
+    for gap in GAP_WIDTHS:
+        instances = torch.zeros(5, gap + 4, dtype=torch.int64)  # (H, W): 0 = background
+        instances[:, 0:2] = 1
+        instances[:, gap + 2:gap + 4] = 2  # the gap is columns 2 .. gap + 1
+        weights.append(float(border_weight(instances, w0=_W0, sigma=sigma)[2, 2]))
+    return weights[0], weights[1]
 
 
-def check_gap_prediction(prediction: Any) -> bool:
-    """Compare a recorded prediction of which background pixel weighs more with segedu's weight map.
+def _ratio_outcome(ratio: float) -> str:
+    return "less than 2" if ratio < 2 else "between 2 and 10" if ratio <= 10 else "more than 10"
+
+
+def check_gap_prediction(prediction_sigma_5: Any, prediction_sigma_2: Any) -> bool:
+    """Compare two recorded predictions of (narrow-gap weight) / (wide-gap weight) with segedu's weight map.
 
     Args:
-        prediction: One of :data:`GAP_OUTCOMES`, recorded before the weights are computed.
+        prediction_sigma_5: One of :data:`GAP_OUTCOMES`, for sigma = 5 px, recorded before the run.
+        prediction_sigma_2: One of :data:`GAP_OUTCOMES`, for sigma = 2 px, recorded before the run.
 
     Returns:
-        ``True`` if the prediction names the heavier pixel.
+        ``True`` if both predictions name the measured ratio's range.
     """
-    gap_weight, edge_weight = gap_and_edge_weights()
-    if max(gap_weight, edge_weight) < 1.5 * min(gap_weight, edge_weight):
-        outcome = "about the same"
-    else:
-        outcome = "the pixel in the gap" if gap_weight > edge_weight else "the pixel next to one object"
-    measured = (f"border terms {gap_weight:.2f} in the gap (d1 + d2 = 2 + 2 = 4 px) and {edge_weight:.2f} next to "
-                f"one object (d1 + d2 = 1 + 12 = 13 px)")
-    why = (f"{measured}. Eq. 2 depends on d1 + d2, the distances to the two nearest objects together: being close "
-           "to one object is not enough, the pixel must be squeezed between two")
-    meanings = {name: why for name in GAP_OUTCOMES}
-    return check_outcome_prediction(prediction, outcome, meanings, happened="the heavier one is")
+    for prediction in (prediction_sigma_5, prediction_sigma_2):
+        hint = choice_hint(prediction, GAP_OUTCOMES)
+        if hint is not None:
+            return wrong(hint)
+    narrow_sum, wide_sum = GAP_WIDTHS[0] + 1, GAP_WIDTHS[1] + 1  # d1 + d2 anywhere in a gap between two bars
+    lines, all_right = [], True
+    for sigma, prediction in ((5.0, prediction_sigma_5), (2.0, prediction_sigma_2)):
+        narrow, wide = gap_weights(sigma)
+        ratio = narrow / wide
+        outcome = _ratio_outcome(ratio)
+        all_right = all_right and prediction == outcome
+        verdict_word = "right" if prediction == outcome else f"you predicted {prediction!r}"
+        lines.append(f"sigma {sigma:.0f} px: {narrow:.3g} / {wide:.3g} = {ratio:.3g}, {outcome} ({verdict_word})")
+    why = (f"{'; '.join(lines)}. Between two bars d1 + d2 is the gap width + 1 wherever the pixel sits: "
+           f"{narrow_sum} px in the narrow gap, {wide_sum} px in the wide one. The ratio is "
+           f"exp(({wide_sum}^2 - {narrow_sum}^2) / (2 sigma^2)): the widths enter squared and are divided by sigma^2, "
+           "so with sigma = 5 px the wide gap still gets a fair share of the weight, and with sigma = 2 px it gets "
+           "almost none. sigma sets which gaps count as 'thin'")
+    return right(why + ".") if all_right else wrong(why + ".")
 
 
 # --- 3 · which scores hide a model that finds every stroke but names every digit 8 -------------------
