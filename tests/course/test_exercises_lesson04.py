@@ -215,8 +215,11 @@ def test_never_saved_answer(capsys: pytest.CaptureFixture[str]) -> None:
     assert "BatchNorm's output not saved" in output and "Correct!" in output and "no backward formula" in output
     cases = [
         ("a", "BatchNorm's backward needs its input"),
+        ("c", "the ReLU's backward reads its own output"),
         ("c", "next conv's input"),
-        ("d", "which output does none of them read"),
+        ("d", "The conv's backward reads its input"),
+        ("d", "the ReLU's reads its output"),
+        ("d", "Which output does none of them read"),
         (..., "record your prediction first"),
         ("e", "must be one of"),
     ]

@@ -151,12 +151,14 @@ def check_never_saved_answer(answer: Any) -> bool:
             "both. So each layer keeps two full-resolution maps, not three."
         )
     if answer == "a":
-        return wrong("the conv's output is BatchNorm's input, and BatchNorm's backward needs its input.")
+        return wrong("the conv's output is BatchNorm's input, and BatchNorm's backward needs its input: it recomputes "
+                     "(x - mean) / std. (The conv's own backward reads its input x, for dL/dw = g * x.)")
     if answer == "c":
-        return wrong("the ReLU's output is what its own backward reads (where is it positive?), and it is also the "
-                     "next conv's input, which that conv's weight gradient needs.")
-    return wrong("autograd keeps only what some backward formula reads. Go through the three formulas: which output "
-                 "does none of them read?")
+        return wrong("the ReLU's backward reads its own output y: dL/dx = g * [y > 0] needs where y is positive. "
+                     "And y is also the next conv's input, which that conv's weight gradient needs.")
+    return wrong("autograd keeps only what some backward formula reads. The conv's backward reads its input "
+                 "(dL/dw = g * x); the ReLU's reads its output (dL/dx = g * [y > 0]); BatchNorm's reads its input "
+                 "(it recomputes (x - mean) / std). Which output does none of them read?")
 
 
 # (in_channels, width, depth, batch_norm); in_channels is 1 or 3, as FullResolutionNet requires.
