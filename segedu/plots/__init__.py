@@ -2,7 +2,7 @@
 architecture diagrams.
 
 ``masks`` (class and instance colours, overlays), ``pictures`` (tensor -> displayable array ->
-PNG bytes), ``primitives`` (colours, boxes, arrows of every diagram), one module per diagram
+PNG bytes), ``tasks`` (one scene as the answers of the vision tasks), ``primitives`` (colours, boxes, arrows of every diagram), one module per diagram
 (``diagrams``, ``fcn_diagram``, ``unet_diagram``, ``shortcut_diagram``).
 
 May import every layer below (``core`` ... ``analysis``); never ``widgets`` or ``course``.

@@ -11,7 +11,9 @@ import torch.nn.functional as F
 from segedu.core.encoding import IGNORE_INDEX, one_hot
 from segedu.course.exercises.lesson02 import (
     SCORE_EDITS,
+    batch_mean_gradient_ratio,
     check_argmax_prediction,
+    check_batch_mean_prediction,
     check_logit_gradient,
     check_one_hot,
     check_overflow_prediction,
@@ -242,3 +244,20 @@ def test_hints_do_not_print_the_answer(capsys) -> None:
     out = capsys.readouterr().out
     assert "labels == k" not in out
     assert "logsumexp" not in out and "scores[true_class]" not in out
+
+
+def test_batch_mean_ratio_is_one_with_72_labelled_pixels() -> None:
+    ratio, count = batch_mean_gradient_ratio()
+    assert count == 72
+    assert ratio == pytest.approx(1.0, abs=1e-5)
+
+
+def test_batch_mean_prediction_right_and_wrong(capsys) -> None:
+    assert check_batch_mean_prediction("a") is True
+    out = capsys.readouterr().out
+    assert "Correct!" in out and "/ 72" in out and "1.000" in out
+    for prediction, hint in [("b", "mean per image"), ("c", "FEWER"), ("d", "like any other"),
+                             (..., "record your prediction first"), ("e", "must be one of")]:
+        assert check_batch_mean_prediction(prediction) is False
+        out = capsys.readouterr().out
+        assert "Not yet:" in out and hint in out

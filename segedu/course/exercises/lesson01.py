@@ -105,8 +105,8 @@ def check_background_accuracy_prediction(guess: Any, dataset: Any, *, tolerance:
     direction = "below" if value < measured else "above"
     return wrong(
         f"your guess, {value:g}%, is {direction} the measurement. Which pixels does this model get right, "
-        "which does it get wrong, and what share of all pixels is each? The class shares printed earlier "
-        "in the lesson are enough to predict it."
+        "which does it get wrong, and what share of all pixels is each? The shapes scenes' class shares "
+        "printed earlier, and how little of a digit scene its digits cover, are enough to estimate it."
     )
 
 

@@ -4,8 +4,9 @@ Each check calls the learner's function on small inputs, compares the result wit
 torch's own version (autograd for the gradient) and prints ``Correct! ...`` or ``Not yet: <hint>``,
 naming the most likely mistake (class axis last, a flipped sign, ignored pixels counted, a sum
 instead of a mean). Three checks are predict-then-run: what a ``scatter_`` encoder does with a 255,
-which edits of the scores change the predicted mask, and what the loss formula computed as written
-returns for huge scores; each check measures the answer and explains every miss.
+which edits of the scores change the predicted mask, what the loss formula computed as written
+returns for huge scores, and (optional part) whether the training loss averages per image or per
+batch; each check measures the answer and explains every miss.
 """
 
 from __future__ import annotations
@@ -33,8 +34,10 @@ from segedu.training.losses import pixel_cross_entropy
 __all__ = [
     "SCATTER_255_CHOICES",
     "OVERFLOW_SCORES",
+    "BATCH_MEAN_CHOICES",
     "SCORE_EDITS",
     "check_argmax_prediction",
+    "check_batch_mean_prediction",
     "check_logit_gradient",
     "check_one_hot",
     "check_overflow_prediction",
@@ -385,6 +388,76 @@ def _gradient_mistake(found: Any, logits: Tensor, target: Tensor) -> str | None:
     return (
         f"largest difference {float(difference.max()):.3g} at (b, k, i, j) = {position}: expected "
         f"{float(expected[position]):.6f}, got {float(found[position]):.6f}."
+    )
+
+
+BATCH_MEAN_CHOICES = {
+    "a": "the same length",
+    "b": "8 times longer (64 / 8)",
+    "c": "8 times shorter (8 / 64)",
+    "d": "zero: only the fully labelled image is trained",
+}
+"""Exercise 4's question: the gradient of one labelled pixel in the sparsely labelled image of a
+two-image batch, compared with the same pixel in the fully labelled image."""
+
+_BATCH_MEAN_REASONS = {
+    "a": "pixel_cross_entropy takes ONE mean over all the labelled pixels of the batch, so every labelled pixel "
+    "weighs the same, wherever it is",
+    "b": "that would be a mean per image (8 labelled pixels in one, 64 in the other), then a mean of the two",
+    "c": "a pixel's weight never shrinks because its image has FEWER labelled pixels",
+    "d": "the 8 labelled pixels of the sparse image are in the loss like any other labelled pixel",
+}
+
+
+def batch_mean_gradient_ratio() -> tuple[float, int]:
+    """Measure exercise 4's answer with autograd.
+
+    A batch of two 8 x 8 images with 3 classes: every pixel of image 0 is labelled; only row 0 of
+    image 1 is (the rest is ``IGNORE_INDEX``). Pixel (0, 0) has the same logits and true class in
+    both images.
+
+    Returns:
+        The gradient length of pixel (0, 0) in image 1 divided by that in image 0, and the number
+        of labelled pixels in the batch.
+    """
+    generator = torch.Generator().manual_seed(2)
+    logits = torch.randn(2, 3, 8, 8, generator=generator)  # (B, K, H, W)
+    logits[1, :, 0, 0] = logits[0, :, 0, 0]  # the same scores at the compared pixel
+    target = torch.randint(0, 3, (2, 8, 8), generator=generator)  # (B, H, W)
+    target[1, 0, 0] = target[0, 0, 0]
+    target[1, 1:] = IGNORE_INDEX  # image 1: only row 0 labelled
+    logits.requires_grad_(True)
+    pixel_cross_entropy(logits, target).backward()
+    lengths = logits.grad[:, :, 0, 0].norm(dim=1)  # (B,)
+    return float(lengths[1] / lengths[0]), int((target != IGNORE_INDEX).sum())
+
+
+def check_batch_mean_prediction(prediction: Any) -> bool:
+    """Check a prediction of how the batch mean weighs a sparsely labelled image, by autograd.
+
+    Args:
+        prediction: One letter of :data:`BATCH_MEAN_CHOICES`.
+
+    Returns:
+        Whether it names what autograd measures on the batch of :func:`batch_mean_gradient_ratio`
+        (the ratio and the labelled-pixel count are printed first).
+    """
+    hint = choice_hint(prediction, BATCH_MEAN_CHOICES)
+    if hint is not None:
+        return wrong(hint)
+    ratio, count = batch_mean_gradient_ratio()
+    print(f"gradient length at (0, 0), sparse image / full image: {ratio:.3f}   labelled pixels in the batch: {count}")
+    candidates = {"a": 1.0, "b": 8.0, "c": 1.0 / 8.0, "d": 0.0}
+    outcome = min(candidates, key=lambda letter: abs(candidates[letter] - ratio))
+    if prediction == outcome:
+        return right(
+            f"{_BATCH_MEAN_REASONS[outcome]}: each labelled pixel's logits get (p - onehot(y)) / {count}. "
+            f"So an image with few labelled pixels carries little of the loss (here 8 of {count} pixels); "
+            "a mean per image would weigh both images equally."
+        )
+    return wrong(
+        f"you predicted {prediction!r} ({BATCH_MEAN_CHOICES[prediction]}): {_BATCH_MEAN_REASONS[prediction]}. "
+        "Look at the measured ratio above and at how many pixels the mean divides by."
     )
 
 
