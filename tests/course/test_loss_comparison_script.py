@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -35,3 +36,50 @@ def test_every_loss_name_gives_a_scalar_loss() -> None:
         assert loss_comparison.loss_function(name, weights)(logits, masks).ndim == 0
     with pytest.raises(ValueError, match="unknown loss"):
         loss_comparison.loss_function("focal", weights)
+
+
+def test_losses_selects_a_subset_and_rejects_unknown_names(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = loss_comparison.build_parser()
+    assert parser.parse_args([]).losses == loss_comparison.LOSSES
+    chosen = parser.parse_args(["--losses", "cross_entropy", "dice", "--seeds", "6", "7"])
+    assert chosen.losses == ["cross_entropy", "dice"] and chosen.seeds == [6, 7]
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--losses", "focal"])
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_main_trains_only_the_chosen_losses(monkeypatch, tmp_path: Path) -> None:
+    masks = torch.randint(0, 11, (4, 8, 8), generator=torch.Generator().manual_seed(0))  # (N, H, W)
+    images = torch.zeros(4, 1, 8, 8)  # (N, C, H, W)
+    trained = []
+
+    def fake_run(job: tuple[str, int]) -> dict:
+        trained.append(job)
+        return {"confusion": [[0]], "cpu_seconds": 1.0}
+
+    monkeypatch.setattr(loss_comparison, "_pools", lambda: (images, masks, images, masks))
+    monkeypatch.setattr(loss_comparison, "one_run", fake_run)
+    monkeypatch.setattr(loss_comparison.multiprocessing, "get_context", lambda method: _SerialContext())
+    monkeypatch.setattr(sys, "argv", ["loss_comparison", "--losses", "dice", "cross_entropy", "--seeds", "6", "7",
+                                      "--output", str(tmp_path)])
+    loss_comparison.main()
+    record = json.loads((tmp_path / "loss_comparison.json").read_text())
+    assert list(record["results"]["runs"]) == ["cross_entropy", "dice"]  # the study's order
+    assert sorted(trained) == [("cross_entropy", 6), ("cross_entropy", 7), ("dice", 6), ("dice", 7)]
+    assert record["seeds"] == [6, 7] and "--losses dice cross_entropy" in record["command"]
+
+
+class _SerialContext:
+    """Stands in for a multiprocessing context: a 'pool' that maps in this process."""
+
+    def Pool(self, workers: int) -> "_SerialContext":  # noqa: N802 (mirrors multiprocessing's name)
+        return self
+
+    def __enter__(self) -> "_SerialContext":
+        return self
+
+    def __exit__(self, *exception: object) -> None:
+        return None
+
+    def imap(self, function, jobs):
+        return map(function, jobs)
