@@ -94,25 +94,38 @@ def test_vanishing_pools_hint_names_only_the_boundary_it_crosses(capsys: pytest.
 
 
 def test_flattened_features(capsys: pytest.CaptureFixture[str]) -> None:
-    model = TinyClassifier(3, 3, base_channels=4, image_size=64)  # 16 channels after stage 3
-    assert lesson03.check_flattened_features((16 * 10 * 10, 16 * 8 * 8), model, 80) is True
-    assert "fc1 has exactly 1024 inputs" in _verdict(capsys)
+    model = TinyClassifier(3, 3, base_channels=4, image_size=64)  # 16 channels, fc1 takes 16 x 8 x 8 = 1024
+    # 65 -> 32 -> 16 -> 8: the smallest side above 64 that still ends at 8 x 8
+    assert lesson03.check_flattened_features((16 * 10 * 10, 65), model, 80) is True
+    output = _verdict(capsys)
+    assert "fc1 has exactly 1024 inputs" in output and "A side of 65" in output
     cases = [
-        ((..., ...), "pair of numbers"),
-        ((1600, 999), "fc1 expects 1024"),
-        ((16 * 80 * 80, 1024), "shrink the side"),
-        ((1700, 1024), "halving 80 three times"),
+        ((..., ...), "pair of whole numbers"),
+        ((1600, 64), "larger than 64"),
+        ((1600, 72), "rounding down"),
+        ((1600, 128), "halve it three times"),
+        ((16 * 80 * 80, 65), "shrink the side"),
+        ((1024, 65), "what fc1 expects"),
+        ((1700, 65), "halving 80 three times"),
     ]
     for answer, hint in cases:
         assert lesson03.check_flattened_features(answer, model, 80) is False
         output = _verdict(capsys)
         assert output.startswith("Not yet:") and hint in output
     # 60 -> 30 -> 15 -> 7: an odd side loses its last row
-    assert lesson03.check_flattened_features((16 * 7 * 7, 1024), model, 60) is True
+    assert lesson03.check_flattened_features((16 * 7 * 7, 65), model, 60) is True
     assert "(16, 7, 7)" in _verdict(capsys)
-    for answer in ((16 * 8 * 8, 1024), (16 * 7.5 * 7.5, 1024)):
-        assert lesson03.check_flattened_features(answer, model, 60) is False
-        assert "rounding down" in _verdict(capsys)
+    assert lesson03.check_flattened_features((16 * 8 * 8, 65), model, 60) is False
+    assert "rounding down" in _verdict(capsys)
+
+
+def test_flattened_features_lesson_model(capsys: pytest.CaptureFixture[str]) -> None:
+    model = TinyClassifier(3, 3, base_channels=8, image_size=32, hidden_features=64)  # the lesson's layout
+    assert lesson03.check_flattened_features((32 * 5 * 5, 33), model, 40) is True
+    assert "(32, 5, 5) = 800" in _verdict(capsys)
+    for answer in ((800, 40), (512, 33), (800, 32)):
+        assert lesson03.check_flattened_features(answer, model, 40) is False
+        assert _verdict(capsys).startswith("Not yet:")
 
 
 def test_vanishing_pools(capsys: pytest.CaptureFixture[str]) -> None:

@@ -224,38 +224,74 @@ def check_shuffled_probe(
     return wrong("; ".join(hints) + ".")
 
 
-def check_flattened_features(answer: tuple[int, int], model: TinyClassifier, size: int) -> bool:
-    """``answer = (flattened, expected)``: what flatten gives for a ``size x size`` input; what fc1 takes."""
+def _stage3_side(model: TinyClassifier, size: int) -> tuple[int, ...]:
+    """Shape (C, h, w) of stage 3's map for a ``size x size`` input; the conv stages accept any size."""
     with torch.no_grad():
         x = torch.zeros(1, model.in_channels, size, size)
-        features = model.stage3(model.stage2(model.stage1(x)))  # the conv stages accept any size
-    flattened, expected = features[0].numel(), model.fc1.in_features
-    if not isinstance(answer, tuple) or len(answer) != 2 or answer == (..., ...):
-        return wrong("give a pair of numbers: (what flatten produces, what fc1 expects).")
-    if answer == (flattened, expected):
+        return tuple(model.stage3(model.stage2(model.stage1(x))).shape[1:])
+
+
+def _smallest_accepted_above(model: TinyClassifier) -> int:
+    """The smallest input side above ``model.image_size`` whose flattened stage-3 map fits fc1."""
+    size = model.image_size + 1
+    while math.prod(_stage3_side(model, size)) != model.fc1.in_features:
+        size += 1
+    return size
+
+
+def check_flattened_features(answer: tuple[int, int], model: TinyClassifier, size: int) -> bool:
+    """``answer = (flattened, smallest)``: what flatten gives for a ``size x size`` input, and the
+    smallest input side above ``model.image_size`` whose stage-3 map has exactly fc1's number of inputs.
+
+    Both are measured on ``model``'s real convolution stages.
+    """
+    if (
+        not isinstance(answer, tuple)
+        or len(answer) != 2
+        or not all(isinstance(value, int) and not isinstance(value, bool) for value in answer)
+    ):
+        return wrong("give a pair of whole numbers: (what flatten produces for the larger image, "
+                     "the smallest side above the built size that fc1 accepts).")
+    shape = _stage3_side(model, size)
+    flattened, expected = math.prod(shape), model.fc1.in_features
+    smallest = _smallest_accepted_above(model)
+    channels, built = model.feature_channels, model.image_size
+    if answer == (flattened, smallest):
         return right(
-            f"stage 3 gives {tuple(features.shape[1:])} = {flattened} numbers, but fc1 has exactly "
-            f"{expected} inputs: the weights of fc1 fix the input size."
+            f"stage 3 gives {shape} = {flattened} numbers for {size}x{size}, but fc1 has exactly {expected} "
+            f"inputs: its weights fix the input size. A side of {smallest} still ends at "
+            f"{_stage3_side(model, smallest)[1]} x {_stage3_side(model, smallest)[2]} because every pool rounds "
+            "down (it drops an odd last row and column), so the sizes fc1 accepts are a small band, not one "
+            "number (the model's own size check is stricter and asks for exactly "
+            f"{built}x{built})."
         )
-    channels, built_side = model.feature_channels, model.feature_size
-    rounded_up = size
-    for _ in range(3):
-        rounded_up = -(-rounded_up // 2)  # the mistake of rounding an odd side up
-    if answer[1] != expected:
-        hint = (
-            f"fc1 expects {expected}: it is model.fc1.in_features, fixed when the model was built for "
-            f"{model.image_size}x{model.image_size} images ({channels} x {built_side} x {built_side})."
-        )
-    elif answer[0] == channels * size * size:
-        hint = "the three pools shrink the side before flatten; use the side of stage 3's map."
-    elif answer[0] in (channels * rounded_up**2, channels * (size / 8) ** 2):
-        hint = "a 2x2 pool drops an odd last row and column: follow the side pool by pool, rounding down each time."
-    else:
-        hint = (
-            f"flatten gives channels x side x side of stage 3: {channels} channels, and the side you get by "
-            f"halving {size} three times."
-        )
-    return wrong(hint)
+    hints = []
+    if answer[0] != flattened:
+        rounded_up = size
+        for _ in range(3):
+            rounded_up = -(-rounded_up // 2)  # the mistake of rounding an odd side up
+        if answer[0] == channels * size * size:
+            hints.append("for the flattened count: the three pools shrink the side before flatten; use the side "
+                         "of stage 3's map")
+        elif answer[0] == channels * rounded_up**2:
+            hints.append("for the flattened count: a 2x2 pool drops an odd last row and column: follow the side "
+                         "pool by pool, rounding down each time")
+        elif answer[0] == expected:
+            hints.append(f"for the flattened count you gave what fc1 expects ({expected}), not what flatten "
+                         f"produces for a {size}x{size} image")
+        else:
+            hints.append(f"for the flattened count: flatten gives channels x side x side of stage 3: {channels} "
+                         f"channels, and the side you get by halving {size} three times")
+    if answer[1] != smallest:
+        if answer[1] <= built:
+            hints.append(f"for the smallest size: it must be larger than {built}")
+        elif answer[1] in (built + 8, 2 * built):
+            hints.append(f"for the smallest size you said {answer[1]}: halve it three times, rounding down; "
+                         "does a smaller side also end at the grid fc1 was built for")
+        else:
+            hints.append(f"for the smallest size you said {answer[1]}: fc1 accepts a side whose stage-3 map has "
+                         f"{expected} numbers; halve your side three times, rounding down each time")
+    return wrong("; ".join(hints) + ".")
 
 
 _SQUARE_STARTS = (8, 13)  # the 6x6 square covers rows and columns start .. start + 5
