@@ -212,12 +212,12 @@ def test_layer_outputs_saved_measures_autograd() -> None:
 def test_never_saved_answer(capsys: pytest.CaptureFixture[str]) -> None:
     assert lesson04.check_never_saved_answer("b") is True
     output = capsys.readouterr().out
-    assert "BatchNorm's output not saved" in output and "Correct!" in output and "no backward formula" in output
+    assert "BatchNorm's output not saved" in output and "Correct!" in output and "PyTorch's choice" in output
     cases = [
-        ("a", "BatchNorm's backward needs its input"),
+        ("a", "PyTorch's BatchNorm backward reads its input"),
         ("c", "the ReLU's backward reads its own output"),
         ("c", "next conv's input"),
-        ("d", "The conv's backward reads its input"),
+        ("d", "In PyTorch the conv's backward reads its input"),
         ("d", "the ReLU's reads its output"),
         ("d", "Which output does none of them read"),
         (..., "record your prediction first"),

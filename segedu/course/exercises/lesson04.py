@@ -125,7 +125,7 @@ def layer_outputs_saved() -> dict[str, bool]:
 
 
 def check_never_saved_answer(answer: Any) -> bool:
-    """``answer``: the letter of :data:`NEVER_SAVED_CHOICES` naming the output autograd never saves.
+    """``answer``: the letter of :data:`NEVER_SAVED_CHOICES` naming the output PyTorch's autograd never saves.
 
     The check measures it with :func:`layer_outputs_saved`, prints the measurement and explains.
     """
@@ -145,18 +145,21 @@ def check_never_saved_answer(answer: Any) -> bool:
         return verdict_for(f"this measurement says {measured_answer}) {NEVER_SAVED_CHOICES[measured_answer]}.")
     if answer == "b":
         return right(
-            "BatchNorm's output is read by no backward formula. BatchNorm's backward reads its own input (the "
-            "conv's output); the ReLU's backward needs only where its output is positive, and the output itself "
-            "tells that; the next conv's weight gradient reads the ReLU's output, which is therefore kept once for "
-            "both. So each layer keeps two full-resolution maps, not three."
+            "In PyTorch, BatchNorm's output is never saved. The ReLU could keep its input or its output "
+            "(1[x > 0] = 1[y > 0]); it keeps its output, which the next conv's weight gradient reads anyway, so one "
+            "tensor serves both and BatchNorm's output need not be kept. PyTorch's BatchNorm backward reads its own "
+            "input (the conv's output). So each layer keeps two full-resolution maps, not three. That is PyTorch's "
+            "choice, not a law: InPlace-ABN (Rota Bulò et al., 2018) computes BatchNorm's backward from its output "
+            "and keeps fewer maps."
         )
     if answer == "a":
-        return wrong("the conv's output is BatchNorm's input, and BatchNorm's backward needs its input: it recomputes "
-                     "(x - mean) / std. (The conv's own backward reads its input x, for dL/dw = g * x.)")
+        return wrong("the conv's output is BatchNorm's input, and PyTorch's BatchNorm backward reads its input: it "
+                     "recomputes (x - mean) / std. (The conv's own backward reads its input x, for dL/dw = g * x.)")
     if answer == "c":
-        return wrong("the ReLU's backward reads its own output y: dL/dx = g * [y > 0] needs where y is positive. "
-                     "And y is also the next conv's input, which that conv's weight gradient needs.")
-    return wrong("autograd keeps only what some backward formula reads. The conv's backward reads its input "
+        return wrong("in PyTorch the ReLU's backward reads its own output y: dL/dx = g * [y > 0] needs where y is "
+                     "positive (its input would do too, but y is also the next conv's input, which that conv's "
+                     "weight gradient needs, so keeping y saves a map).")
+    return wrong("autograd keeps only what some backward formula reads. In PyTorch the conv's backward reads its input "
                  "(dL/dw = g * x); the ReLU's reads its output (dL/dx = g * [y > 0]); BatchNorm's reads its input "
                  "(it recomputes (x - mean) / std). Which output does none of them read?")
 
