@@ -3,7 +3,9 @@
 Each check calls the learner's function on a few scenes and edge cases, compares with a
 reference (a pixel loop or the dataset's own labels), prints a verdict and returns a bool. The
 first exercise, and the second part of the fourth, are predict-then-run: the learner records a
-guess, the check measures the answer, prints it and explains a miss without giving the number away.
+guess before the answer is measured. In exercise 1 the guesses are printed beside the measurement,
+not graded, and two multiple-choice questions grade the reasoning; in exercise 4 the check measures
+the answer for every letter and explains each letter the learner got wrong.
 """
 
 from __future__ import annotations
@@ -16,19 +18,22 @@ from torch import Tensor
 
 from segedu.analysis.connected_regions import label_connected_regions
 from segedu.core.encoding import IGNORE_INDEX
-from segedu.course.exercises._verdict import check_cases, read_letters, right, wrong
+from segedu.course.exercises._verdict import check_cases, choice_hint, read_letters, right, wrong
 from segedu.datasets.tasks import bounding_boxes, image_labels
 
 __all__ = [
+    "LAZY_ACCURACY_REASONS",
+    "LAZY_IOU_REASONS",
     "RECOVERABLE_ANSWERS",
     "answers_recovered_from_masks",
+    "background_everywhere_accuracy",
     "background_everywhere_mean_iou",
-    "check_background_accuracy_prediction",
-    "check_background_iou_prediction",
     "check_classes_present",
+    "check_lazy_model_reasons",
     "check_pixel_counts",
     "check_recoverable_prediction",
     "check_semantic_from_instances",
+    "compare_lazy_predictions",
 ]
 
 
@@ -74,42 +79,6 @@ def _recorded_percentage(guess: Any) -> float | None:
         return None
 
 
-def check_background_accuracy_prediction(guess: Any, dataset: Any, *, tolerance: float = 2.0) -> bool:
-    """Check a prediction of the pixel accuracy of "background everywhere" on ``dataset``.
-
-    The check measures the accuracy, prints it, and accepts a guess within ``tolerance``
-    percentage points.
-
-    Args:
-        guess: The learner's prediction, a percentage (a number from 0 to 100).
-        dataset: The scenes to measure on, returning ``(image, mask)`` pairs.
-        tolerance: Largest accepted distance from the measured percentage, in points.
-
-    Returns:
-        Whether the guess was close enough.
-    """
-    value = _recorded_percentage(guess)
-    if value is None:
-        return False
-    measured = background_everywhere_accuracy(dataset)
-    print(
-        f"'background everywhere' on these {len(dataset)} scenes: {measured:.1f}% of the pixels right, no object found"
-    )
-    if abs(value - measured) <= tolerance:
-        return right(
-            "it is right on every background pixel and wrong on every object pixel, so its accuracy is the "
-            "background's share of the pixels: a model that finds nothing still scores high."
-        )
-    if 0.0 <= value <= 1.0 and abs(100.0 * value - measured) <= tolerance:
-        return wrong(f"{value:g} looks like a fraction; record a percentage (from 0 to 100).")
-    direction = "below" if value < measured else "above"
-    return wrong(
-        f"your guess, {value:g}%, is {direction} the measurement. Which pixels does this model get right, "
-        "which does it get wrong, and what share of all pixels is each? The shapes scenes' class shares "
-        "printed earlier, and how little of a digit scene its digits cover, are enough to estimate it."
-    )
-
-
 def background_everywhere_mean_iou(dataset: Any) -> float:
     """Mean IoU, in percent, of answering background (class 0) at every pixel of ``dataset``.
 
@@ -130,36 +99,93 @@ def background_everywhere_mean_iou(dataset: Any) -> float:
     return 100.0 * background_iou / present
 
 
-def check_background_iou_prediction(guess: Any, dataset: Any, *, tolerance: float = 2.0) -> bool:
-    """Check a prediction of the mean IoU of "background everywhere" on ``dataset``.
+def compare_lazy_predictions(accuracy_guess: Any, iou_guess: Any, dataset: Any) -> bool:
+    """Print the learner's two guesses for "background everywhere" beside the measured scores.
 
-    The check measures it, prints it, and accepts a guess within ``tolerance`` percentage points.
+    The guesses are not graded (a guess from a few pictures can be far off and still be well
+    reasoned); exercise 1 grades the reasoning with :func:`check_lazy_model_reasons`.
 
     Args:
-        guess: The learner's prediction, a percentage (a number from 0 to 100).
+        accuracy_guess: The predicted pixel accuracy, a percentage.
+        iou_guess: The predicted mean IoU, a percentage.
         dataset: The scenes to measure on, returning ``(image, mask)`` pairs.
-        tolerance: Largest accepted distance from the measured percentage, in points.
 
     Returns:
-        Whether the guess was close enough.
+        Whether both guesses were recorded as numbers.
     """
-    value = _recorded_percentage(guess)
-    if value is None:
-        return False
-    measured = background_everywhere_mean_iou(dataset)
-    print(f"'background everywhere' on these {len(dataset)} scenes: mean IoU {measured:.1f}%")
-    if abs(value - measured) <= tolerance:
-        return right(
-            "background's IoU is its share of the pixels, every object class gets IoU 0 (no pixel of it is "
-            "predicted), and the mean over the classes is low: per-class scores expose the lazy model."
-        )
-    if 0.0 <= value <= 1.0 and abs(100.0 * value - measured) <= tolerance:
-        return wrong(f"{value:g} looks like a fraction; record a percentage (from 0 to 100).")
-    direction = "below" if value < measured else "above"
-    return wrong(
-        f"your guess, {value:g}%, is {direction} the measurement. Work out the IoU of each class first: "
-        "background (predicted everywhere), then a digit class (never predicted); then average over "
-        "all the classes."
+    guesses = []
+    for guess in (accuracy_guess, iou_guess):
+        value = _recorded_percentage(guess)
+        if value is None:
+            return False
+        guesses.append(value)
+    measured = [background_everywhere_accuracy(dataset), background_everywhere_mean_iou(dataset)]
+    print(f"'background everywhere' on these {len(dataset)} scenes (it finds no object):")
+    for name, guess, value in zip(["pixel accuracy", "mean IoU"], guesses, measured):
+        print(f"  {name:<15} your guess {guess:5.1f}%   measured {value:5.1f}%   off by {guess - value:+.1f} points")
+    return right(
+        "both guesses recorded. The accuracy is the background's share of the pixels; the mean IoU is that "
+        "share divided by the number of classes. The questions below ask why."
+    )
+
+
+LAZY_ACCURACY_REASONS: dict[str, str] = {
+    "a": "it is right on exactly the background pixels and wrong on all others, so it scores the background's share",
+    "b": "pixel accuracy averages a score per class, and background is one class of 11",
+    "c": "grayscale digits are hard to see, so every model scores about that much",
+    "d": "it gets part of every digit right, because digits have background inside them",
+}
+"""Exercise 1, question 1: why is the pixel accuracy of "background everywhere" what it is?"""
+
+LAZY_IOU_REASONS: dict[str, str] = {
+    "a": "the IoU of every class is about the background share, so their mean is too",
+    "b": "background's IoU is its share of the pixels, each digit class's IoU is 0, and the mean is over all 11",
+    "c": "IoU ignores background, so the mean is over the ten digits only, all at 0",
+    "d": "IoU counts each scene separately and most scenes hold few digits",
+}
+"""Exercise 1, question 2: why is the mean IoU of "background everywhere" so much lower than its accuracy?"""
+
+_LAZY_WHY = {
+    ("accuracy", "b"): "that describes a mean over classes, like mean IoU; pixel accuracy counts every pixel once, "
+    "whatever its class",
+    ("accuracy", "c"): "the model never looks at the image: its score depends only on which pixels are background",
+    ("accuracy", "d"): "it answers background everywhere, so no pixel of a digit (whose pixels are the stroke) is "
+    "ever right",
+    ("iou", "a"): "a digit class is never predicted, so its intersection is empty: its IoU is 0, not the "
+    "background share",
+    ("iou", "c"): "background is a class like any other here and gets its own IoU, the background share; the mean "
+    "is over all 11 classes",
+    ("iou", "d"): "the lesson's mean IoU counts the pixels of all scenes together, in one confusion matrix",
+}
+
+
+def check_lazy_model_reasons(accuracy_reason: Any, iou_reason: Any) -> bool:
+    """Check exercise 1's two multiple-choice answers: why "background everywhere" scores as it does.
+
+    Args:
+        accuracy_reason: A letter of :data:`LAZY_ACCURACY_REASONS`.
+        iou_reason: A letter of :data:`LAZY_IOU_REASONS`.
+
+    Returns:
+        Whether both letters are right; a wrong one is explained.
+    """
+    hints = []
+    for name, reason, choices, answer in [
+        ("accuracy", accuracy_reason, LAZY_ACCURACY_REASONS, "a"),
+        ("iou", iou_reason, LAZY_IOU_REASONS, "b"),
+    ]:
+        hint = choice_hint(reason, choices)
+        if hint is not None:
+            hints.append(f"question {1 if name == 'accuracy' else 2}: {hint}")
+        elif str(reason).strip().lower() != answer:
+            letter = str(reason).strip().lower()
+            hints.append(f"question {1 if name == 'accuracy' else 2}, {letter}: {_LAZY_WHY[(name, letter)]}")
+    if hints:
+        return wrong(" ".join(hint.rstrip(".") + "." for hint in hints))
+    return right(
+        "pixel accuracy counts pixels, so a class that covers most of them decides it; mean IoU gives every class "
+        "the same weight, and the ten classes the model never finds score 0. That is why later lessons judge "
+        "models by mean IoU."
     )
 
 
@@ -169,6 +195,12 @@ def check_classes_present(function: Callable[[Tensor], Iterable[int]]) -> bool:
     Background (0) and the ignore value (255) must not be listed; any iterable of class
     indices (list, set, tensor) is accepted.
     """
+    code = getattr(function, "__code__", None)
+    if code is not None and "image_labels" in code.co_names + code.co_freevars:  # a global, attribute or closure
+        return wrong(
+            "your function calls `image_labels`, which already computes this answer; write it yourself from "
+            "the mask's values (torch.unique lists them)."
+        )
     masks = [scene["mask"] for scene in _scenes()]
     masks.append(torch.zeros(4, 4, dtype=torch.int64))  # an empty scene
     with_ignore = masks[0].clone()
@@ -192,7 +224,10 @@ def _classes_present_mistake(found: Any, mask: Tensor) -> str | None:
     if 0 in answer:
         return "leave out background 0: the answer names the objects in the image."
     if 255 in answer:
-        return "255 marks unlabelled (ignored) pixels; it is not a class."
+        return (
+            "you listed 255. Like some public datasets (Pascal VOC, for example), this mask marks unlabelled "
+            "pixels with the value 255: they belong to no class, so 255 is not a class present."
+        )
     if answer != expected:
         return (
             f"for a mask with classes {sorted(expected)} (plus background) you "
@@ -291,7 +326,7 @@ RECOVERABLE_ANSWERS: dict[str, str] = {
 _RECOVERABLE_REASONS = {
     "a": "each object class present has pixels carrying its label, so the mask's values name the classes",
     "b": "counting connected regions of each class miscounts whenever objects of one class share an edge or "
-    "overlap (one region for two objects) or one object is cut in two by another (two regions for one)",
+    "overlap (one region for two objects); an object cut in two by another could also count twice",
     "c": "a box needs the pixels of one object; where objects of one class merge into one region, the mask "
     "gives one box around them all",
     "d": "every pixel keeps its class in the mask, so counting its values counts the pixels of each class",

@@ -151,9 +151,10 @@ _EDITS: dict[str, tuple[str, Callable[[Tensor], Tensor], str]] = {
         "raising one class only overtakes the winner wherever that class was less than 5 behind",
     ),
     "d": (
-        "replace the scores by log-softmax, z - logsumexp(z)",
+        "replace the scores by their log-softmax, log softmax(z)",
         lambda scores: scores.log_softmax(dim=0),
-        "log-softmax subtracts one number (the pixel's logsumexp) from every class of the pixel: order kept",
+        "log softmax(z)_k = log(e^z_k / sum_j e^z_j) = z_k - log sum_j e^z_j: one number, the same for every "
+        "class of the pixel, is subtracted from all its scores, so their order is kept",
     ),
     "e": (
         "multiply every score by -1",
@@ -163,7 +164,8 @@ _EDITS: dict[str, tuple[str, Callable[[Tensor], Tensor], str]] = {
     "f": (
         "square every score",
         lambda scores: scores**2,
-        "squaring is not monotone: a score of -3 becomes 9 and overtakes a 2",
+        "squaring is not monotone once scores can be negative, as raw scores (logits) can: a score of -3 "
+        "becomes 9 and overtakes a 2 (were all scores positive, squaring would keep their order)",
     ),
 }
 
@@ -284,7 +286,10 @@ def check_overflow_prediction(prediction: Any) -> bool:
         if math.isnan(naive_guess):
             hints.append("naive result: nan is what class 0 would get (inf / inf); class 1 gets e^0 / inf.")
         else:
-            hints.append("naive result: what is exp(1000) in float32, and then e^0 divided by that sum?")
+            hints.append(
+                "naive result: what is exp(1000) in float32, and then e^0 divided by that sum? (Python can hold "
+                "values that are not ordinary numbers: math.inf and math.nan.)"
+            )
     return wrong(" ".join(hints))
 
 
