@@ -5,8 +5,10 @@ from __future__ import annotations
 import math
 
 import pytest
+import torch
 
 from segedu.course.exercises.lesson13 import (
+    EIGHT,
     GAP_OUTCOMES,
     GAP_WIDTHS,
     METRIC_STATEMENTS,
@@ -94,12 +96,32 @@ def test_hidden_problem_unreadable_answers(answer, capsys: pytest.CaptureFixture
 
 
 def test_all_eights_scores_follow_from_the_class_shares() -> None:
-    from segedu.datasets import DigitScenes, class_frequencies
+    from segedu.datasets import DIGIT_CLASS_NAMES, DigitScenes, class_frequencies
 
+    assert DIGIT_CLASS_NAMES[EIGHT] == "8"
     scores = all_eights_scores()
     shares = class_frequencies(DigitScenes("test"))  # (11,)
     # background stays right and every digit pixel becomes an 8: right pixels = background + the true 8s
-    assert scores["pixel_accuracy"] == pytest.approx(float(shares[0] + shares[8]), abs=1e-6)
+    assert scores["pixel_accuracy"] == pytest.approx(float(shares[0] + shares[EIGHT]), abs=1e-6)
     assert scores["iou_per_class"][0] == pytest.approx(1.0)
-    assert scores["iou_per_class"][8] == pytest.approx(float(shares[8] / shares[1:].sum()), abs=1e-6)
+    assert scores["iou_per_class"][EIGHT] == pytest.approx(float(shares[EIGHT] / shares[1:].sum()), abs=1e-6)
     assert scores["mean_accuracy"] == pytest.approx(2 / 11)
+
+
+def test_all_eights_iou_is_the_eights_share_of_the_strokes() -> None:
+    """By hand from the masks: the 8s are right, every other stroke pixel is a false positive of class 8."""
+    from segedu.datasets import DigitScenes
+
+    scenes = DigitScenes("test")
+    masks = torch.stack([scenes[index][1] for index in range(len(scenes))])  # (N, H, W)
+    eights, strokes, background = int((masks == 9).sum()), int((masks > 0).sum()), int((masks == 0).sum())
+    scores = all_eights_scores()
+    assert scores["iou_per_class"][9] == pytest.approx(eights / strokes, abs=1e-6)
+    assert scores["pixel_accuracy"] == pytest.approx((background + eights) / masks.numel(), abs=1e-6)
+    assert all(iou == 0 for index, iou in enumerate(scores["iou_per_class"]) if index not in (0, 9))
+
+
+def test_hidden_problem_feedback_names_the_digit_8(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_hidden_problem({"a", "c", "d"})
+    out = capsys.readouterr().out
+    assert f"IoU of the digit 8 {all_eights_scores()['iou_per_class'][9]:.3f}" in out

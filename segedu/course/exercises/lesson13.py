@@ -16,6 +16,7 @@ __all__ = [
     "GAP_OUTCOMES",
     "GAP_WIDTHS",
     "METRIC_STATEMENTS",
+    "EIGHT",
     "SCALE_OUTCOMES",
     "all_eights_scores",
     "check_gap_prediction",
@@ -135,6 +136,7 @@ METRIC_STATEMENTS = {
     "d": "a per-class table shows an IoU of 0 for the nine digits other than 8",
     "e": "its mean accuracy (per-class recall averaged) is above 0.5, because its recall on background and on 8 is 1",
 }
+EIGHT = 9  # class index of the digit 8: DIGIT_CLASS_NAMES = ("background", "0", ..., "9")
 _METRIC_WHY = {
     "a": "pixel accuracy counts pixels; background alone is about 94% of them",
     "b": "mean IoU averages the eleven classes with equal weight, and nine of them score 0",
@@ -147,6 +149,8 @@ _METRIC_WHY = {
 @lru_cache(maxsize=1)
 def all_eights_scores() -> dict[str, Any]:
     """Scores, on the 200 digit test scenes, of a model that calls every digit pixel an 8 (background stays).
+
+    The digit 8 is class index :data:`EIGHT` (index 0 is background, index ``d + 1`` the digit ``d``).
 
     Returns:
         ``pixel_accuracy``, ``mean_iou``, ``frequency_weighted_iou``, ``mean_accuracy`` (floats) and
@@ -164,7 +168,7 @@ def all_eights_scores() -> dict[str, Any]:
 
     scenes = DigitScenes("test")
     masks = torch.stack([scenes[index][1] for index in range(len(scenes))])  # (N, H, W)
-    predictions = torch.where(masks > 0, torch.full_like(masks, 8), masks)  # every stroke called an 8
+    predictions = torch.where(masks > 0, torch.full_like(masks, EIGHT), masks)  # every stroke called an 8
     matrix = confusion_matrix(predictions, masks, scenes.num_classes)
     return {"pixel_accuracy": float(pixel_accuracy(matrix)), "mean_iou": float(mean_iou(matrix)),
             "frequency_weighted_iou": float(frequency_weighted_iou(matrix)),
@@ -173,7 +177,7 @@ def all_eights_scores() -> dict[str, Any]:
 
 
 def _true_statements(scores: dict[str, Any]) -> set[str]:
-    others = [iou for index, iou in enumerate(scores["iou_per_class"]) if index not in (0, 8)]
+    others = [iou for index, iou in enumerate(scores["iou_per_class"]) if index not in (0, EIGHT)]
     truth = {"a": scores["pixel_accuracy"] > 0.9, "b": scores["mean_iou"] > 0.5,
              "c": scores["frequency_weighted_iou"] > 0.85, "d": all(iou == 0 for iou in others),
              "e": scores["mean_accuracy"] > 0.5}
@@ -200,7 +204,7 @@ def check_hidden_problem(answer: Any) -> bool:
     true_letters = _true_statements(scores)
     measured = (f"measured: pixel accuracy {scores['pixel_accuracy']:.3f}, frequency-weighted IoU "
                 f"{scores['frequency_weighted_iou']:.3f}, mean IoU {scores['mean_iou']:.3f}, mean accuracy "
-                f"{scores['mean_accuracy']:.3f}, IoU of 8 {scores['iou_per_class'][8]:.3f}")
+                f"{scores['mean_accuracy']:.3f}, IoU of the digit 8 {scores['iou_per_class'][EIGHT]:.3f}")
     if letters == true_letters:
         return right(f"{measured}. Scores that weight classes by their pixels (pixel accuracy, frequency-weighted "
                      "IoU) stay high when nine digits are lost; scores that weight classes equally (mean IoU, mean "
