@@ -72,7 +72,20 @@ def runs_from_benchmark(path: Path) -> tuple[list[dict[str, Any]], str]:
         (run["model"], run["dataset"], run["seed"]) for run in runs}
     if missing:
         raise ValueError(f"{path} lacks the runs {sorted(missing)}; measure them with make bench")
-    return runs, results["machine"]["line"]
+    return runs, benchmark_machine_line(results)
+
+
+def benchmark_machine_line(results: dict[str, Any]) -> str:
+    """The machine a `make bench` result file was measured on, with the torch threads its training used.
+
+    The benchmark's own machine line quotes the threads of its inference part (``--threads``, 1 by default);
+    its training runs use ``settings["training"]["threads"]`` (every core), which is what this study keeps.
+    """
+    machine, training = results["machine"], results["settings"]["training"]
+    date = results.get("part_dates", {}).get("training", results.get("date", "an unknown date"))
+    return (f"{machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']:.0f} GiB RAM, {machine['system']}; "
+            f"Python {machine['python']}, torch {machine['torch']}; training with {training['threads']} torch "
+            f"thread(s), measured by make bench on {date}")
 
 
 def _recipe() -> dict[str, Any]:
@@ -90,6 +103,7 @@ def main() -> None:
     if arguments.from_benchmark is not None:
         runs, machine = runs_from_benchmark(arguments.from_benchmark)
         command = f"python -m experiments.{NAME} --from-benchmark {arguments.from_benchmark}"
+        torch.set_num_threads(runs[0]["threads"])  # the record's ran_on then quotes the runs' threads, not this process's
     else:
         runs, machine = train_runs(arguments.threads), "this machine (see ran_on)"
         command = f"python -m experiments.{NAME}"
