@@ -70,7 +70,8 @@ def test_shuffled_probe(capsys: pytest.CaptureFixture[str]) -> None:
     for split, count, seed in (("train", 200, 0), ("validation", 80, 1), ("test", 120, 2)):
         activations[split], centres[split] = _probe_data(count, seed)
     assert lesson03.check_shuffled_probe(("same", "larger"), activations, centres) is True
-    assert "renames the numbers" in _verdict(capsys)
+    output = _verdict(capsys)
+    assert "renames the numbers" in output and "cell (0, 0) is next to cell (0, 1)" in output  # the fc1 lesson
     cases = [
         ((..., ...), "pair of words"),
         (("same", "bigger"), "pair of words"),
@@ -91,6 +92,7 @@ def test_vanishing_pools_hint_names_only_the_boundary_it_crosses(capsys: pytest.
     assert lesson03.check_vanishing_pools((3, 3)) is False
     output = _verdict(capsys)
     assert "16" in output and "12" not in output
+    assert "different" not in output  # the hint must not say that the two answers differ
 
 
 def test_flattened_features(capsys: pytest.CaptureFixture[str]) -> None:

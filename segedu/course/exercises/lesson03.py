@@ -207,8 +207,9 @@ def check_shuffled_probe(
             f"{errors}. A linear probe gives every input number its own weight and never uses the grid's "
             "geometry: a fixed shuffle only renames the numbers, and the weights are renamed with them. "
             "What it relies on is that number k comes from the same cell and channel in every image; a "
-            "new shuffle per image breaks exactly that. fc1 is in the same situation: nothing in it says "
-            "which cells are neighbours."
+            "new shuffle per image breaks exactly that. fc1 is in the same situation: it also reads the "
+            "flattened map with one weight per number, and nothing in it says that cell (0, 0) is next to "
+            "cell (0, 1)."
         )
     hints = []
     if fixed_word != measured[0]:
@@ -326,9 +327,9 @@ def check_vanishing_pools(answer: tuple[int, int]) -> bool:
         )
     if answer[0] == answer[1]:
         return wrong(
-            "the two positions give different answers. At 13-18 the square straddles row and column 16, a cell "
-            "boundary in every grid of 4x4-pixel cells or coarser: count its pixels inside each cell of 4x4 and "
-            "of 8x8 pixels."
+            "you gave both squares the same number; work each one out on its own. At 13-18 the square "
+            "straddles row and column 16, a cell boundary in every grid of 4x4-pixel cells or coarser: count "
+            "its pixels inside each cell of 4x4 and of 8x8 pixels."
         )
     hints = []
     for start, given, right_value in zip(_SQUARE_STARTS, answer, expected):
