@@ -1,6 +1,6 @@
 """Build models by name: ``get_model("unet", in_channels=3, num_classes=5)``.
 
-Names: tiny_classifier, full_resolution, fcn32s, fcn16s, fcn8s, segnet, unet, deeplabv3. The keyword
+Names: tiny_classifier, full_resolution, fcn32s, fcn16s, fcn8s, segnet, unet, deeplabv3, shortcut_net. The keyword
 arguments go to the model's constructor; ``fcn32s`` / ``fcn16s`` / ``fcn8s`` are :class:`FCN` with
 ``variant`` fixed.
 """
@@ -17,6 +17,7 @@ from segedu.models.deeplab import DeepLabV3
 from segedu.models.fcn import FCN
 from segedu.models.full_resolution import FullResolutionNet
 from segedu.models.segnet import SegNet
+from segedu.models.shortcut_variants import ShortcutNet
 from segedu.models.tiny_classifier import TinyClassifier
 from segedu.models.unet import UNet
 
@@ -32,6 +33,7 @@ _REGISTRY: dict[str, tuple[type[nn.Module], dict[str, object], bool]] = {
     "segnet": (SegNet, {}, True),
     "unet": (UNet, {}, True),
     "deeplabv3": (DeepLabV3, {}, True),
+    "shortcut_net": (ShortcutNet, {}, True),
 }
 
 

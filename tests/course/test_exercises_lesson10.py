@@ -208,3 +208,45 @@ def test_band_lead_prediction_hints(prediction, leads, hint: str, capsys: pytest
     assert not check_band_lead_prediction(prediction, leads)
     printed = capsys.readouterr().out
     assert printed.startswith("Not yet:") and hint in printed
+
+
+_GAINS = {"add": [0.05, 0.07, 0.06], "indices": [0.02, -0.01, 0.03], "concat": [0.10, 0.12, 0.09]}
+
+
+def test_shortcut_band_prediction_accepts_the_largest_gain(capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.course.exercises.lesson10 import check_shortcut_band_prediction
+
+    assert check_shortcut_band_prediction("concat", _GAINS)
+    printed = capsys.readouterr().out
+    assert printed.startswith("Correct!") and "concat +0.103" in printed and "Mind the seeds" not in printed
+
+
+def test_shortcut_band_prediction_rejects_another_and_says_why(capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.course.exercises.lesson10 import check_shortcut_band_prediction
+
+    assert not check_shortcut_band_prediction("indices", _GAINS)
+    printed = capsys.readouterr().out
+    assert printed.startswith("Not yet") and "you predicted 'indices'" in printed and "only positions" in printed
+
+
+def test_shortcut_band_prediction_warns_when_the_seeds_disagree(capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.course.exercises.lesson10 import check_shortcut_band_prediction
+
+    mixed = {"add": [0.10, 0.04], "indices": [0.0, 0.0], "concat": [0.05, 0.08]}
+    assert check_shortcut_band_prediction("add", mixed)
+    assert "not separated" in capsys.readouterr().out
+    assert check_shortcut_band_prediction("concat", mixed)  # ahead in one seed: not separated from the top
+    assert "both answers hold" in capsys.readouterr().out
+    assert not check_shortcut_band_prediction("indices", mixed)  # behind 'add' in every seed
+
+
+@pytest.mark.parametrize(("prediction", "gains", "hint"), [
+    (..., _GAINS, "record your prediction first"),
+    ("none", _GAINS, "must be one of"),
+    ("add", {"add": [0.1]}, "pass one list"),
+])
+def test_shortcut_band_prediction_hints(prediction, gains, hint, capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.course.exercises.lesson10 import check_shortcut_band_prediction
+
+    assert not check_shortcut_band_prediction(prediction, gains)
+    assert hint in capsys.readouterr().out

@@ -25,6 +25,7 @@ SMALL = {
     "segnet": dict(base_channels=4),
     "unet": dict(base_channels=4),
     "deeplabv3": dict(base_channels=4),
+    "shortcut_net": dict(base_channels=4),
 }
 SIZE = 32  # accepted by every model above
 

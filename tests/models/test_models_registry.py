@@ -10,7 +10,8 @@ import torch.nn.functional as F
 
 from segedu.models import get_model, list_models
 
-SEGMENTATION_MODELS = ["full_resolution", "fcn32s", "fcn16s", "fcn8s", "segnet", "unet", "deeplabv3"]
+SEGMENTATION_MODELS = ["full_resolution", "fcn32s", "fcn16s", "fcn8s", "segnet", "unet", "deeplabv3",
+                       "shortcut_net"]
 
 # Small widths keep every forward pass to milliseconds on a CPU.
 SMALL = {
@@ -21,9 +22,11 @@ SMALL = {
     "segnet": dict(base_channels=4),
     "unet": dict(base_channels=4),
     "deeplabv3": dict(base_channels=4),
+    "shortcut_net": dict(base_channels=4, shortcut="concat"),
 }
 # Smallest H = W each model accepts with its default depth: 2**(number of 2x2 poolings); DeepLabv3: its output stride.
-MIN_SIZE = {"full_resolution": 1, "fcn32s": 32, "fcn16s": 32, "fcn8s": 32, "segnet": 16, "unet": 16, "deeplabv3": 8}
+MIN_SIZE = {"full_resolution": 1, "fcn32s": 32, "fcn16s": 32, "fcn8s": 32, "segnet": 16, "unet": 16, "deeplabv3": 8,
+            "shortcut_net": 8}
 # The names that print(model) must show: the boxes of each paper's figure.
 BLOCK_NAMES = {
     "full_resolution": ["ConvBNReLU", "receptive_field=7x7"],
@@ -33,6 +36,7 @@ BLOCK_NAMES = {
     "segnet": ["EncoderStage", "DecoderStage", "MaxUnpool2d", "MaxPool2d"],
     "unet": ["DoubleConv", "Down", "Up", "OutConv", "skip_connection=True"],
     "deeplabv3": ["Stem", "block1", "block4", "ResidualUnit", "ASPP", "image_pooling", "atrous_rate=4", "classifier"],
+    "shortcut_net": ["EncoderLevel", "bottleneck", "DecoderLevel", "shortcut='concat'", "classifier"],
 }
 
 
@@ -131,9 +135,9 @@ def test_fcn_names_fix_the_variant() -> None:
 
 def test_unknown_name_lists_the_valid_names() -> None:
     suggestion = r"unknown model 'unet3d' \(did you mean 'unet'\?\); "
-    with pytest.raises(ValueError, match=suggestion + "valid names: tiny_classifier, .*, deeplabv3$"):
+    with pytest.raises(ValueError, match=suggestion + "valid names: tiny_classifier, .*, shortcut_net$"):
         get_model("unet3d")
-    with pytest.raises(ValueError, match="unknown model 'transformer'; valid names: tiny_classifier, .*, deeplabv3$"):
+    with pytest.raises(ValueError, match="unknown model 'transformer'; valid names: tiny_classifier, .*, shortcut_net$"):
         get_model("transformer")
 
 

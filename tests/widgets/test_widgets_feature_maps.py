@@ -33,6 +33,7 @@ SMALL = {
     "segnet": {"base_channels": 4, "depth": 3},
     "unet": {"base_channels": 4},
     "deeplabv3": {"base_channels": 4},
+    "shortcut_net": {"base_channels": 4, "shortcut": "add"},
 }
 FUSION = {
     "full_resolution": [],
@@ -42,6 +43,7 @@ FUSION = {
     "segnet": ["decoder.stage3", "decoder.stage2", "decoder.stage1"],
     "unet": ["up1", "up2", "up3", "up4"],
     "deeplabv3": [],
+    "shortcut_net": [],
 }
 
 

@@ -18,10 +18,12 @@ __all__ = [
     "ERROR_KINDS",
     "LEAD_CHANGES",
     "SCALE_FACTORS",
+    "SHORTCUT_CHOICES",
     "check_band_lead_prediction",
     "check_band_mean_iou",
     "check_far_error_prediction",
     "check_input_scaling_prediction",
+    "check_shortcut_band_prediction",
 ]
 
 _IGNORE = 255
@@ -293,3 +295,54 @@ def check_band_lead_prediction(prediction: Any, leads: Mapping[int, float], yard
         return right(f"the lead {happened} ({trend}): {_LEAD_MEANINGS[happened]}.{noise}")
     return wrong(f"you predicted that the lead {prediction}, but it {happened} ({trend}): "
                  f"{_LEAD_MEANINGS[happened]}.{noise}")
+
+
+# --- the controlled study: which shortcut gains most in the boundary band over "none"? -------
+
+SHORTCUT_CHOICES = ("add", "indices", "concat")
+_WHAT_CROSSES = {
+    "add": "the encoder's map crosses, but squeezed through a 1x1 projection and summed into the decoder's "
+           "channels, so the decoder cannot tell the two apart",
+    "indices": "only positions cross: the decoder learns where each 2x2 maximum was, not what the encoder saw "
+               "around it, and the unpooled map is mostly zeros",
+    "concat": "every channel of the encoder's full-resolution map crosses and sits beside the decoder's own, "
+              "so the decoder's convolutions choose how to mix them",
+}
+
+
+def check_shortcut_band_prediction(prediction: Any, band_gains: Mapping[str, Any]) -> bool:
+    """Compare a recorded prediction of the shortcut that gains most boundary-band mean IoU over ``"none"``.
+
+    Args:
+        prediction: The learner's guess, one of :data:`SHORTCUT_CHOICES`, recorded before the gains were shown.
+        band_gains: Each shortcut of :data:`SHORTCUT_CHOICES` -> its band mean IoU minus ``"none"``'s, one value
+            per seed (paired: the same seed for both).
+
+    Returns:
+        ``True`` if the prediction names the shortcut with the largest mean gain, or one that the seeds do not
+        separate from it (ahead of it in at least one seed).
+    """
+    hint = choice_hint(prediction, SHORTCUT_CHOICES)
+    if hint is not None:
+        return wrong(hint)
+    gains = {name: [float(value) for value in band_gains.get(name, [])] for name in SHORTCUT_CHOICES}
+    if any(not values for values in gains.values()) or len({len(values) for values in gains.values()}) != 1:
+        return wrong(f"pass one list of per-seed gains, of equal length, for each of {', '.join(SHORTCUT_CHOICES)}.")
+    mean = {name: sum(values) / len(values) for name, values in gains.items()}
+    largest = max(SHORTCUT_CHOICES, key=mean.get)
+    table = "; ".join(f"{name} {mean[name]:+.3f} (seeds {', '.join(f'{v:+.3f}' for v in gains[name])})"
+                      for name in sorted(SHORTCUT_CHOICES, key=mean.get, reverse=True))
+    others = [name for name in SHORTCUT_CHOICES if name != largest]
+    every_seed = all(gains[largest][seed] > max(gains[name][seed] for name in others)
+                     for seed in range(len(gains[largest])))
+    caution = ("" if every_seed else
+               f" Mind the seeds: {largest!r} is not ahead in every one of them, so the order is not separated.")
+    why = f"What crosses with {largest!r}: {_WHAT_CROSSES[largest]}."
+    if prediction == largest:
+        return right(f"{largest!r} gains most in the band, mean over seeds ({table}). {why}{caution}")
+    if any(gains[prediction][seed] > gains[largest][seed] for seed in range(len(gains[largest]))):
+        return right(f"{prediction!r} and {largest!r} are not separated: {largest!r} has the larger mean ({table}), "
+                     f"but {prediction!r} is ahead in at least one seed, so both answers hold. {why} "
+                     f"With {prediction!r}, {_WHAT_CROSSES[prediction]}.")
+    return wrong(f"you predicted {prediction!r}, but {largest!r} gains most in the band ({table}). {why} "
+                 f"With {prediction!r}, {_WHAT_CROSSES[prediction]}.{caution}")

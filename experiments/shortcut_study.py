@@ -1,0 +1,180 @@
+"""Lesson 10's stored study: four shortcut styles in one encoder-decoder, on equal budgets, over several seeds.
+
+:class:`segedu.models.shortcut_variants.ShortcutNet` (3 levels, base width 8) is trained from scratch
+on the shape scenes (thick objects with an interior, 4 classes) with each of four shortcuts:
+
+* ``none``: nothing crosses from encoder to decoder;
+* ``add``: FCN-style, a 1x1-projected encoder map added to the upsampled decoder map;
+* ``indices``: SegNet-style, only the max-pooling indices cross (max-unpooling replaces the up-conv);
+* ``concat``: U-Net-style, the whole encoder map concatenated.
+
+Everything else is equal: the training pool, steps, batch, loss (cross-entropy plus soft Dice), AdamW,
+the one-cycle learning-rate schedule, the last layer's bias started at the log class frequencies, and for
+each seed the order of the batches and the initial weights of the encoder, bottleneck and classifier
+(built first from the seed; only the decoders differ).
+
+Each run is scored on the 200 test scenes: the confusion matrix over all pixels and over the boundary
+band (pixels within 2 pixels of a class boundary, :func:`segedu.training.metrics.boundary_band`), from
+which the lesson recomputes IoU; the training-loss curve; the parameter count. One CPU thread per run;
+runs go to ``--workers`` processes. Each finished run is kept in ``/tmp/shortcut_study_parts`` (named by
+shortcut, seed and steps), so an interrupted study resumes; delete that folder after changing anything
+but the steps.
+
+The record goes to ``--output`` (default ``runs/`` in the current folder), never over the lesson's
+shipped record unless ``--output segedu/course/experiment_results --overwrite`` asks for it. The lesson's
+record comes from
+
+    python -m experiments.shortcut_study --output segedu/course/experiment_results   # 12 runs
+
+(seeds 0 1 2; the shipped record took 63 to 105 CPU-seconds per run, about 17 CPU-minutes in all, one thread
+per run). Its ``wall_seconds`` is that of the last invocation, which found every run in the parts folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import sys
+import time
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from segedu.core.seeding import seed_everything
+from segedu.course.experiments import RESULTS_DIR, save_experiment
+from segedu.datasets import ShapesScenes
+from segedu.models import get_model
+from segedu.models.shortcut_variants import SHORTCUTS
+from segedu.training.evaluation import predict
+from segedu.training.losses import pixel_cross_entropy, soft_dice_loss
+from segedu.training.metrics import boundary_band, confusion_matrix
+from segedu.training.quick import one_cycle_lr, render_pool, start_at_class_frequencies
+
+NAME = "shortcut_study"
+SETTINGS = {
+    "model": "get_model('shortcut_net', in_channels=3, num_classes=4, base_channels=8, depth=3, shortcut=...)",
+    "task": "ShapesScenes 64x64, 3 channels, 4 classes, dataset seed 0; train pool = the first 2000 train scenes",
+    "train_scenes": 2000,
+    "test_scenes": 200,
+    "steps": 600,
+    "batch_size": 16,
+    "loss": "pixel cross-entropy + soft Dice",
+    "optimizer": "AdamW, weight decay 0",
+    "peak_lr": 0.003,
+    "schedule": "one_cycle_lr (linear warm-up over the first 10%, cosine down to 0)",
+    "warmup_fraction": 0.1,
+    "prior_bias": "classifier's bias at the log class frequencies of the train pool",
+    "precision": "float32",
+    "threads": 1,
+    "band_width": 2,
+    "curve_every": 25,
+    "varies_with_seed": "initial weights and batch order (encoder, bottleneck, classifier and batches "
+                        "the same for every shortcut within a seed)",
+}
+PARTS_DIR = Path("/tmp/shortcut_study_parts")
+
+
+def _pools() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    train_images, train_masks = render_pool(ShapesScenes("train", length=SETTINGS["train_scenes"]),
+                                            SETTINGS["train_scenes"])
+    test_images, test_masks = render_pool(ShapesScenes("test", length=SETTINGS["test_scenes"]),
+                                          SETTINGS["test_scenes"])
+    return train_images, train_masks, test_images, test_masks
+
+
+def build(shortcut: str, seed: int) -> torch.nn.Module:
+    """The study's model with ``shortcut``, its weights drawn from ``seed``."""
+    seed_everything(seed)
+    return get_model("shortcut_net", in_channels=3, num_classes=4, base_channels=8, depth=3, shortcut=shortcut)
+
+
+def one_run(job: tuple[str, int]) -> dict:
+    """Train one model with shortcut ``job[0]`` and seed ``job[1]``; return its scores, curve and timing."""
+    shortcut, seed = job
+    part = PARTS_DIR / f"{shortcut}_{seed}_{SETTINGS['steps']}.json"
+    if part.is_file():
+        return json.loads(part.read_text())
+    torch.set_num_threads(SETTINGS["threads"])
+    started = time.process_time()
+    train_images, train_masks, test_images, test_masks = _pools()
+    model = build(shortcut, seed)
+    start_at_class_frequencies(model, train_masks)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=SETTINGS["peak_lr"], weight_decay=0.0)
+    sampler = torch.Generator().manual_seed(seed)
+    steps, every = SETTINGS["steps"], SETTINGS["curve_every"]
+    curve, window = [], []
+    model.train()
+    for step in range(steps):
+        for group in optimizer.param_groups:
+            group["lr"] = one_cycle_lr(step / steps, peak_lr=SETTINGS["peak_lr"],
+                                       warmup_fraction=SETTINGS["warmup_fraction"])
+        batch = torch.randint(0, SETTINGS["train_scenes"], (SETTINGS["batch_size"],), generator=sampler)
+        optimizer.zero_grad(set_to_none=True)
+        logits = model(train_images[batch])
+        loss = pixel_cross_entropy(logits, train_masks[batch]) + soft_dice_loss(logits, train_masks[batch])
+        loss.backward()
+        optimizer.step()
+        window.append(loss.item())
+        if (step + 1) % every == 0:
+            curve.append([step + 1, round(sum(window) / len(window), 5)])
+            window = []
+    model.eval()
+    predictions = torch.cat([predict(model, test_images[start:start + 50]) for start in range(0, len(test_images), 50)])
+    band = boundary_band(test_masks, SETTINGS["band_width"])  # (N, H, W) bool
+    result = {
+        "confusion": confusion_matrix(predictions, test_masks, 4).tolist(),
+        "band_confusion": confusion_matrix(predictions, test_masks, 4, valid_mask=band).tolist(),
+        "loss_curve": curve,
+        "parameters": sum(parameter.numel() for parameter in model.parameters()),
+        "cpu_seconds": round(time.process_time() - started, 1),
+    }
+    PARTS_DIR.mkdir(exist_ok=True)
+    part.write_text(json.dumps(result))
+    return result
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line options of the study."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--workers", type=int, default=2, help="runs at once, one process and one thread each")
+    parser.add_argument("--steps", type=int, default=SETTINGS["steps"])
+    parser.add_argument("--output", type=Path, default=Path("runs"),
+                        help="folder for the record (default: runs/ in the current folder)")
+    parser.add_argument("--overwrite", action="store_true", help="allow replacing a record the course ships")
+    return parser
+
+
+def main() -> None:
+    parser = build_parser()
+    arguments = parser.parse_args()
+    target = arguments.output / f"{NAME}.json"
+    if target.resolve().parent == RESULTS_DIR.resolve() and target.is_file() and not arguments.overwrite:
+        parser.error(f"{target} is a record the course ships; pass --overwrite to replace it, "
+                     "or choose another --output folder")
+    SETTINGS["steps"] = arguments.steps
+    torch.set_num_threads(SETTINGS["threads"])
+    started_wall = time.perf_counter()
+    _pools()  # renders the scene caches once
+    jobs = [(shortcut, seed) for seed in arguments.seeds for shortcut in SHORTCUTS]
+    with multiprocessing.get_context("fork").Pool(arguments.workers) as pool:
+        outcomes = list(tqdm(pool.imap(one_run, jobs), total=len(jobs), desc="runs", unit="run"))
+    runs: dict[str, dict[str, dict]] = {shortcut: {} for shortcut in SHORTCUTS}
+    for (shortcut, seed), outcome in zip(jobs, outcomes):
+        runs[shortcut][str(seed)] = outcome
+    results = {
+        "runs": runs,
+        "cpu_seconds": round(sum(outcome["cpu_seconds"] for outcome in outcomes), 1),
+        "wall_seconds": round(time.perf_counter() - started_wall, 1),
+    }
+    arguments.output.mkdir(parents=True, exist_ok=True)
+    command = " ".join(["python -m experiments.shortcut_study", *sys.argv[1:]])
+    path = save_experiment(NAME, command=command, settings=SETTINGS, seeds=arguments.seeds, results=results,
+                           directory=arguments.output)
+    print(f"record written to {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""The shortcut study never overwrites a shipped record unless asked to, and a tiny run writes a complete record."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from experiments import shortcut_study
+from segedu.course.experiments import RESULTS_DIR
+from segedu.models.shortcut_variants import SHORTCUTS
+
+
+def test_a_shipped_record_is_protected(tmp_path: Path, monkeypatch, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "shortcut_study.json").write_text("{}")
+    monkeypatch.setattr(shortcut_study, "RESULTS_DIR", tmp_path)
+    monkeypatch.setattr(sys, "argv", ["shortcut_study", "--output", str(tmp_path)])
+    with pytest.raises(SystemExit):
+        shortcut_study.main()  # refuses before any training
+    assert "--overwrite" in capsys.readouterr().err
+    assert (tmp_path / "shortcut_study.json").read_text() == "{}"
+
+
+def test_a_default_run_writes_outside_the_package() -> None:
+    arguments = shortcut_study.build_parser().parse_args([])
+    assert arguments.output == Path("runs") and not arguments.overwrite
+    assert arguments.seeds == [0, 1, 2] and arguments.workers == 2
+
+
+def test_every_shortcut_starts_from_the_same_encoder_within_a_seed() -> None:
+    encoders = [shortcut_study.build(shortcut, seed=5).encoder.state_dict() for shortcut in SHORTCUTS]
+    assert all(all((state[key] == encoders[0][key]).all() for key in state) for state in encoders[1:])
+
+
+def test_a_tiny_study_writes_a_record_with_every_shortcut_and_seed(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setitem(shortcut_study.SETTINGS, "train_scenes", 16)
+    monkeypatch.setitem(shortcut_study.SETTINGS, "test_scenes", 4)
+    monkeypatch.setitem(shortcut_study.SETTINGS, "steps", 2)
+    monkeypatch.setitem(shortcut_study.SETTINGS, "curve_every", 1)
+    monkeypatch.setattr(shortcut_study, "PARTS_DIR", tmp_path / "parts")
+    monkeypatch.setattr(sys, "argv", ["shortcut_study", "--seeds", "0", "1", "--steps", "2", "--workers", "1",
+                                      "--output", str(tmp_path)])
+    shortcut_study.main()
+    record = json.loads((tmp_path / "shortcut_study.json").read_text())
+    runs = record["results"]["runs"]
+    assert list(runs) == list(SHORTCUTS) and all(list(runs[name]) == ["0", "1"] for name in SHORTCUTS)
+    run = runs["indices"]["1"]
+    assert len(run["confusion"]) == 4 and len(run["band_confusion"]) == 4
+    assert sum(map(sum, run["confusion"])) == 4 * 64 * 64  # every test pixel counted once
+    assert 0 < sum(map(sum, run["band_confusion"])) < 4 * 64 * 64
+    assert [step for step, _ in run["loss_curve"]] == [1, 2]
+    assert runs["concat"]["0"]["parameters"] > runs["none"]["0"]["parameters"] > runs["indices"]["0"]["parameters"]
+    assert len(list((tmp_path / "parts").glob("*.json"))) == 8  # resumable: one part per run
+
+
+def test_the_shipped_record_has_every_shortcut_and_three_seeds() -> None:
+    record = json.loads((RESULTS_DIR / "shortcut_study.json").read_text())
+    runs = record["results"]["runs"]
+    assert sorted(runs) == sorted(SHORTCUTS)
+    assert all(len(runs[name]) >= 3 for name in SHORTCUTS)
