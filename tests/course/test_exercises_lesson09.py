@@ -12,10 +12,10 @@ from segedu.course.exercises.lesson09 import (
     PREDICTION_QUESTION,
     SKIP_CHOICES,
     TILE_QUESTION,
+    check_costliest_skip,
     check_crop_margins,
     check_larger_gain,
     check_predicted_output_side,
-    check_skip_cost_order,
     check_tile_prediction,
     check_valid_output_size,
 )
@@ -188,52 +188,54 @@ def test_tile_prediction_hints(answer: object, hint: str, capsys: pytest.Capture
     assert "Not yet:" in printed and hint in printed
 
 
-# --- does a skip's cost follow its resolution? ------------------------------------------------
+# --- which skip costs most? -------------------------------------------------------------------
 
 _DROPS = {"shapes": {"up1": 0.088, "up2": 0.539, "up3": 0.152, "up4": 0.063},  # shaped like section 5's measurement
           "digits": {"up1": -0.001, "up2": 0.729, "up3": 0.466, "up4": 0.742}}
 
 
-def test_skip_cost_order_accepts_the_measured_answer(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_skip_cost_order("neither", _DROPS) is True
+def test_costliest_skip_accepts_the_measured_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_costliest_skip("up2", _DROPS) is True
     printed = capsys.readouterr().out
     assert printed.startswith("shapes: mean-IoU drop") and "up2 0.539, up3 0.152" in printed and "Correct!" in printed
     assert "on digits the costliest is up4 (from inc, full resolution)" in printed  # says why, from the numbers
+    assert "follow no resolution order" in printed
 
 
-def test_skip_cost_order_prints_nothing_of_the_answer_before_a_prediction(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_skip_cost_order(..., _DROPS) is False
+def test_costliest_skip_prints_nothing_of_the_answer_before_a_prediction(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_costliest_skip(..., _DROPS) is False
     printed = capsys.readouterr().out
     assert "0.539" not in printed and "drop" not in printed and "record your prediction first" in printed
 
 
-def test_skip_cost_order_follows_the_measurement_not_a_fixed_answer(capsys: pytest.CaptureFixture[str]) -> None:
+def test_costliest_skip_follows_the_measurement_not_a_fixed_answer(capsys: pytest.CaptureFixture[str]) -> None:
     ordered = {"shapes": {"up1": 0.1, "up2": 0.2, "up3": 0.3, "up4": 0.4}}
-    assert check_skip_cost_order("finer", ordered) is True
-    assert check_skip_cost_order("neither", ordered) is False
-    assert "here the costs do follow the resolution" in capsys.readouterr().out
-    reverse = {"shapes": {"up1": 0.4, "up2": 0.3, "up3": 0.2, "up4": 0.1}}
-    assert check_skip_cost_order("coarser", reverse) is True
-    assert check_skip_cost_order("coarser", {**ordered, **{"digits": reverse["shapes"]}}) is False
-    assert "disagree" in capsys.readouterr().out
+    assert check_costliest_skip("up4", ordered) is True
+    assert "follow the resolution here" in capsys.readouterr().out
+    assert check_costliest_skip("up2", ordered) is False
+    assert check_costliest_skip("up4", _DROPS, network="digits") is True
+    assert check_costliest_skip("up2", _DROPS, network="digits") is False
 
 
 @pytest.mark.parametrize(
     ("answer", "hint"),
-    [(..., "record your prediction first"), ("up4", "must be one of"), (2, "must be one of"),
-     ("finer", "finest skip carries the most detail"), ("coarser", "coarse skips carry more meaning")],
+    [(..., "record your prediction first"), ("finer", "must be one of"), (2, "must be one of"),
+     ("up4", "finest skip carries the sharpest detail, but up4 (from inc, full resolution) ranks 4 of 4"),
+     ("up1", "deepest skip carries the most processed features per pixel, but up1 (from down3, 1/8 resolution) "
+             "ranks 3 of 4"),
+     ("up3", "up3 (from down1, 1/2 resolution) ranks 2 of 4: on shapes the costliest is up2")],
 )
-def test_skip_cost_order_explains_a_miss(answer: object, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_skip_cost_order(answer, _DROPS) is False
+def test_costliest_skip_explains_a_miss(answer: object, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_costliest_skip(answer, _DROPS) is False
     printed = capsys.readouterr().out
     assert "Not yet:" in printed and hint in printed
-    if answer in ("finer", "coarser"):
-        assert "the measured order is 'neither'" in printed
 
 
-def test_skip_cost_order_names_missing_measurements(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_skip_cost_order("neither", {"shapes": {"up2": 0.5}}) is False
-    assert "missing" in capsys.readouterr().out and len(SKIP_CHOICES) == 3
+def test_costliest_skip_names_missing_measurements(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_costliest_skip("up2", {"shapes": {"up2": 0.5}}) is False
+    assert "missing" in capsys.readouterr().out
+    assert check_costliest_skip("up2", {"digits": _DROPS["digits"]}) is False
+    assert "'shapes' included" in capsys.readouterr().out and len(SKIP_CHOICES) == 4
 
 
 # --- where do the skips gain? -----------------------------------------------------------------

@@ -18,10 +18,10 @@ __all__ = [
     "PREDICTION_QUESTION",
     "SKIP_CHOICES",
     "TILE_QUESTION",
+    "check_costliest_skip",
     "check_crop_margins",
     "check_larger_gain",
     "check_predicted_output_side",
-    "check_skip_cost_order",
     "check_tile_prediction",
     "check_valid_output_size",
 ]
@@ -35,8 +35,8 @@ TILE_QUESTION = {"image_size": 100, "tile_size": 68, "depth": 4}
 GAIN_CHOICES = ("band", "all pixels", "mixed")
 """Exercise 1 asks whether the skips' mean-IoU gain is larger within the boundary band or over all pixels."""
 
-SKIP_CHOICES = ("finer", "coarser", "neither")
-"""Exercise 2 asks whether the cost of zeroing one skip follows the skip's resolution in the trained U-Nets."""
+SKIP_CHOICES = ("up1", "up2", "up3", "up4")
+"""Exercise 2 asks which decoder block's skip, zeroed alone, costs the shapes U-Net the most mean IoU."""
 
 
 def _as_int(found: Any) -> int | None:
@@ -221,68 +221,62 @@ def check_tile_prediction(prediction: Any) -> bool:
                  f"different 2x2 grid than the whole image's.")
 
 
-# --- exercise 2: does a skip's cost follow its resolution? -------------------------------------
+# --- exercise 2: which skip costs most? ----------------------------------------------------------
 
 _SKIP_SOURCES = {"up1": "down3, 1/8 resolution", "up2": "down2, 1/4 resolution", "up3": "down1, 1/2 resolution",
                  "up4": "inc, full resolution"}
 _FINEST_FIRST = ("up4", "up3", "up2", "up1")
 
 
-def _cost_order(drops: Mapping[str, float]) -> str:
-    """"finer" if every finer skip costs more than every coarser one, "coarser" for the reverse, else "neither"."""
-    costs = [float(drops[name]) for name in _FINEST_FIRST]  # finest first
-    if all(a > b for a, b in zip(costs, costs[1:])):
-        return "finer"
-    if all(a < b for a, b in zip(costs, costs[1:])):
-        return "coarser"
-    return "neither"
-
-
-def check_skip_cost_order(prediction: Any, mean_iou_drops: Mapping[str, Mapping[str, float]]) -> bool:
-    """Check a prediction, made before the measurement: does the cost of losing one skip follow its resolution?
+def check_costliest_skip(prediction: Any, mean_iou_drops: Mapping[str, Mapping[str, float]],
+                         network: str = "shapes") -> bool:
+    """Check a prediction, made before the measurement: which zeroed skip costs ``network`` the most mean IoU?
 
     Args:
-        prediction: One of :data:`SKIP_CHOICES`: ``"finer"`` (the finer the skip, the more zeroing it
-            costs: up4 > up3 > up2 > up1), ``"coarser"`` (the reverse) or ``"neither"``.
+        prediction: One of :data:`SKIP_CHOICES` (``"up1"`` … ``"up4"``), the decoder block whose skip,
+            replaced by zeros alone, is predicted to cost the most.
         mean_iou_drops: Per trained U-Net (e.g. ``"shapes"``, ``"digits"``), the measured drop in mean
             IoU when the skip into each decoder block alone is replaced by zeros (``{"up1": 0.09, ...}``).
+        network: The U-Net the question is about; the others are printed for comparison.
 
     Returns:
-        True when ``prediction`` describes the measured order on every U-Net passed.
+        True when ``prediction`` names the block with the largest measured drop on ``network``.
     """
     hint = choice_hint(prediction, SKIP_CHOICES)
     if hint:
         return wrong(hint)
     missing = [f"{model}: {name}" for model, drops in mean_iou_drops.items() for name in _FINEST_FIRST
                if name not in drops]
-    if missing or not mean_iou_drops:
-        return wrong(f"pass the measured drop of every decoder block for each U-Net; missing: {missing}.")
-    orders = {model: _cost_order(drops) for model, drops in mean_iou_drops.items()}
-    for model, drops in mean_iou_drops.items():
-        ranking = sorted(_FINEST_FIRST, key=lambda name: float(drops[name]), reverse=True)
+    if missing or network not in mean_iou_drops:
+        return wrong(f"pass the measured drop of every decoder block for each U-Net, {network!r} included; "
+                     f"missing: {missing or [network]}.")
+    rankings = {model: sorted(_FINEST_FIRST, key=lambda name: float(drops[name]), reverse=True)
+                for model, drops in mean_iou_drops.items()}
+    for model, ranking in rankings.items():
         print(f"{model}: mean-IoU drop with one skip zeroed, largest first: "
-              + ", ".join(f"{name} {float(drops[name]):.3f}" for name in ranking) + f" -> {orders[model]}")
-    print(f"you predicted {prediction!r}.")
-    if len(set(orders.values())) > 1:
-        verdicts = ", ".join(f"{model} {order!r}" for model, order in orders.items())
-        return wrong(f"the U-Nets disagree ({verdicts}), so no single answer holds for all of them.")
-    expected = next(iter(orders.values()))
-    costliest = {model: max(_FINEST_FIRST, key=lambda name: float(drops[name])) for model, drops in mean_iou_drops.items()}
-    cheapest = {model: min(_FINEST_FIRST, key=lambda name: float(drops[name])) for model, drops in mean_iou_drops.items()}
-    detail = "; ".join(f"on {model} the costliest is {costliest[model]} (from {_SKIP_SOURCES[costliest[model]]}), "
-                       f"the cheapest {cheapest[model]}" for model in mean_iou_drops)
-    if prediction == expected:
-        if expected == "neither":
-            return right(f"on every U-Net the order breaks the resolution rule in both directions ({detail}). "
-                         f"Resolution alone does not set a skip's worth; it seems to depend on what each trained "
-                         f"decoder came to take from that level, which differs between the two networks.")
-        return right(f"on every U-Net the {expected} skip costs more at each level ({detail}).")
+              + ", ".join(f"{name} {float(mean_iou_drops[model][name]):.3f}" for name in ranking))
+    print(f"you predicted {prediction!r} for the {network} U-Net.")
+    costliest = rankings[network][0]
+    drops = mean_iou_drops[network]
+    measured = (f"on {network} the costliest is {costliest} (from {_SKIP_SOURCES[costliest]}, "
+                f"{float(drops[costliest]):.3f}) and the cheapest {rankings[network][-1]}")
+    others = "; ".join(f"on {model} the costliest is {ranking[0]} (from {_SKIP_SOURCES[ranking[0]]})"
+                       for model, ranking in rankings.items() if model != network)
+    by_resolution = [float(drops[name]) for name in _FINEST_FIRST]
+    monotone = (all(a > b for a, b in zip(by_resolution, by_resolution[1:]))
+                or all(a < b for a, b in zip(by_resolution, by_resolution[1:])))
+    lesson = ("the costs follow the resolution here" if monotone else
+              "the costs follow no resolution order, so resolution alone does not rank the skips of this network")
+    comparison = f"; {others}" if others else ""
+    if prediction == costliest:
+        return right(f"{measured}; {lesson}{comparison}.")
+    rank = rankings[network].index(prediction) + 1
     reason = {
-        "finer": "the finest skip carries the most detail, but some coarser skip costs more on at least one U-Net",
-        "coarser": "the coarse skips carry more meaning per pixel, but some finer skip costs more on at least one U-Net",
-        "neither": "here the costs do follow the resolution",
-    }[prediction]
-    return wrong(f"{reason} ({detail}); the measured order is {expected!r}.")
+        "up4": "the finest skip carries the sharpest detail, but",
+        "up1": "the deepest skip carries the most processed features per pixel, but",
+    }.get(prediction, "")
+    return wrong(f"{reason + ' ' if reason else ''}{prediction} (from {_SKIP_SOURCES[prediction]}) ranks {rank} of 4: "
+                 f"{measured}; {lesson}{comparison}.")
 
 
 # --- exercise 1: where do the skips gain? ------------------------------------------------------
