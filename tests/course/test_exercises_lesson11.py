@@ -198,6 +198,7 @@ def test_zero_or_mean(capsys: pytest.CaptureFixture[str]) -> None:
     assert check_zero_or_mean({"B"}) is True
     output = capsys.readouterr().out
     assert output.startswith("Correct!") and "x_k = 0" in output
+    assert "W[:, k] (m - x_k)" in output and "difference between the two choices" in output
     for answer, hint in [
         ("a", "setting to the mean does not"),
         ("c", "other way round"),
@@ -226,25 +227,30 @@ def test_record_silencing_prediction(capsys: pytest.CaptureFixture[str]) -> None
         assert output.startswith("Not yet:") and hint in output, output
 
 
-def test_why_the_needed_channel(capsys: pytest.CaptureFixture[str]) -> None:
-    from segedu.course.exercises.lesson11 import NEEDED_CHANNEL_REASONS, check_why_needed_channel
+def test_circle_lead(capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.course.exercises.lesson11 import check_circle_lead
 
-    assert check_why_needed_channel("c") is True
-    assert check_why_needed_channel({"C"}) is True
+    model, (images, masks) = _LooksVersusNeeded().train(), _silencing_scenes()
+    with torch.no_grad():
+        model.outc.weight[0, 1] = 2.0  # a background weight, so that the lead differs from the class weight alone
+    indicator_plus_noise = (images[:, 0] + images[:, 1])[masks == 1]  # channel 1 of up4 on class-1 pixels
+    lead = (10.0 - 2.0) * float(indicator_plus_noise.mean())  # (W[1, 1] - W[0, 1]) x mean
+    mean = float(indicator_plus_noise.mean())
+    question = {"channel": 1, "class_index": 1}
+    assert check_circle_lead(lead, model, images, masks, **question) is True
+    assert check_circle_lead(torch.tensor(lead * 1.05), model, images, masks, **question) is True
     output = capsys.readouterr().out
-    assert output.startswith("Correct!") and "-W[c, k] x_k" in output and "W x" in output
+    assert output.startswith("Correct!") and "(W[class, k] - W[background, k]) x_k" in output and "W x" in output
+    assert model.training  # the mode is restored
     for answer, hint in [
-        ("a", "the opposite"),
-        ("b", "only through the weights"),
-        ("d", "already zero"),
-        ("e", "half the story"),
-        ("bc", "exactly one letter"),
-        ("z", "not among the choices"),
+        (-lead, "the sign is wrong"),
+        (10.0 * mean, "push on the class score alone"),
+        (8.0, "difference of the weights alone"),
+        (0.0, "circle score minus the background score"),
+        ("many", "give one number"),
+        (True, "give one number"),
         (..., "replace the `...`"),
     ]:
-        _expect(check_why_needed_channel, answer, hint, capsys)
-    for letter in "abde":  # every wrong letter gets the nudge towards weight times value
-        assert check_why_needed_channel(letter) is False
-        assert "circle score minus the background score" in capsys.readouterr().out
-    prompts = " ".join(NEEDED_CHANNEL_REASONS.values())
-    assert "channel 3" not in prompts and "channel 5" not in prompts  # the choices name no channel: part 1 does
+        assert check_circle_lead(answer, model, images, masks, **question) is False
+        output = capsys.readouterr().out
+        assert output.startswith("Not yet:") and hint in output, output

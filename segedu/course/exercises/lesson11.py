@@ -19,12 +19,11 @@ from segedu.course.exercises._verdict import NOT_WRITTEN, call_answer, read_lett
 
 __all__ = [
     "ABLATION_CHOICES",
-    "NEEDED_CHANNEL_REASONS",
     "SHAPE_QUESTION",
+    "check_circle_lead",
     "check_class_iou",
     "check_conv_output_shapes",
     "check_feature_map_shape",
-    "check_why_needed_channel",
     "check_zero_or_mean",
     "record_silencing_prediction",
 ]
@@ -279,36 +278,8 @@ def record_silencing_prediction(
     print(f"Recorded: channel {answer}. Measured: silenced, it costs {class_name}s {lost[answer]:.3f} of their "
           f"{intact:.3f} IoU; {outcome}. The channel that looks most like the {class_name} mask is {most_like} "
           f"(IoU {looks_like[most_like]:.2f}); silenced, it costs {lost[most_like]:.3f}. The second part of "
-          "this exercise asks why; the weights printed after it show what decides.")
+          "this exercise measures why, with the weights that turn the channels into class scores.")
     return True
-
-
-NEEDED_CHANNEL_REASONS = {
-    "a": "N looks more like the circle mask than L does",
-    "b": "N takes larger values on circle pixels than L does",
-    "c": "N's weights times its values favour circle over background on circle pixels; L's do not",
-    "d": "N is zero on most background pixels, while L is not",
-    "e": "N's weight into the circle score is larger than L's",
-}
-"""Exercise 1, second part: why the channel circles need most (N) is not the most circle-like one (L).
-
-The first part's printout names both; in the shipped U-Net N = 3 and L = 5. Three of the wrong
-statements are true facts about this network that do not explain the difference.
-"""
-
-_NEEDED_CHANNEL_WRONG = {
-    "a": "the IoU picture says the opposite: L, channel 5, reaches the higher circle IoU (about 0.83 against 0.65 "
-         "for channel 3)",
-    "b": "true (on circle pixels channel 3 averages about 8.2, channel 5 about 5.2; the lesson prints them after "
-         "this exercise), "
-         "but a value counts only through the weights it is multiplied by, and a channel about two thirds as large "
-         "would still matter if its weights pushed the same way",
-    "d": "true (channel 3 is zero on 91% of background pixels, channel 5 on 3%), but where a channel is already "
-         "zero, zeroing it changes nothing: the circle IoU is lost at the circle pixels, which turn into background",
-    "e": "true (0.49 against 0.12), but a weight into one score is half the story: zeroing a channel moves every "
-         "class's score, and channel 5's weight into the background score (0.28) is larger than its weight into "
-         "the circle score, so its values push circle pixels towards background, not towards circle",
-}
 
 
 def _one_letter(answer: Any, choices: Mapping[str, str]) -> tuple[str, None] | tuple[None, str]:
@@ -324,29 +295,81 @@ def _one_letter(answer: Any, choices: Mapping[str, str]) -> tuple[str, None] | t
     return letter, None
 
 
-def check_why_needed_channel(answer: Any) -> bool:
-    """Exercise 1, second part: one letter of :data:`NEEDED_CHANNEL_REASONS`; the right one is ``"c"``.
+def _real_number(answer: Any) -> float | None:
+    """The answer as a float, or None when it is not one real number."""
+    if isinstance(answer, bool):
+        return None
+    if isinstance(answer, Tensor):
+        if answer.numel() != 1 or answer.is_complex():
+            return None
+        return float(answer)
+    try:
+        return float(answer)
+    except (TypeError, ValueError):
+        return None
+
+
+def check_circle_lead(
+    answer: Any, model: nn.Module, images: Tensor, masks: Tensor, *, channel: int = 5, class_index: int = 1,
+    class_name: str = "circle", layer: str = "up4", head: str = "outc",
+) -> bool:
+    """Exercise 1, second part: how much one channel adds to a class's score minus the background score.
+
+    ``head`` must be a 1x1 convolution fed only by ``layer``, with weights W (classes x channels). The
+    reference is (W[class, k] - W[0, k]) times the channel's mean over the class's pixels, measured here
+    with a forward pass; an answer within 10 % (or 0.05) of it is right.
 
     Args:
-        answer: A letter (a string such as ``"c"``, or a one-letter set).
+        answer: One number, the average lead on the class's pixels (negative if the channel lowers it).
+        model: The segmentation model (its mode is restored).
+        images: ``(N, C, H, W)``.
+        masks: ``(N, H, W)`` labels; class 0 is background.
+        channel: The channel k of ``layer`` asked about.
+        class_index: The class whose score is compared with background's.
+        class_name: Its name, for the feedback.
+        layer: The layer feeding ``head``.
+        head: The name of the 1x1 convolution that turns ``layer`` into class scores.
 
     Returns:
-        Whether the letter names the channel's weighted values (W x), not its look or its size alone,
-        as what makes channel 3 the one circles need.
+        Whether the number matches the measured lead.
     """
-    letter, hint = _one_letter(answer, NEEDED_CHANNEL_REASONS)
-    if hint is not None:
-        return wrong(hint)
-    if letter == "c":
-        return right("zeroing channel k moves class c's score by -W[c, k] x_k, every class at once. On circle pixels "
-                     "channel 3 (N) lifts the circle score over the background score by (0.49 + 0.75) x 8.2, about "
-                     "10 on average; channel 5 (L) by (0.12 - 0.28) x 5.2, about -0.8, a small push the other way. "
-                     "Zeroed, channel 3 takes that lead of about 10 away and nearly all circle pixels turn into "
-                     "background; the lesson computes both terms after this check. Looking like a class (IoU) and "
-                     "feeding its score (W x: weight times value) are different things.")
-    return wrong(f"{_NEEDED_CHANNEL_WRONG[letter]}. A pixel is a circle when its circle score beats the others, "
-                 "background above all: how much does each channel, with its weights and its values, add to the "
-                 "circle score minus the background score there?")
+    from segedu.analysis.dissection import layer_maps
+
+    if answer is Ellipsis or answer is None:
+        return wrong("record your answer first: replace the `...` with one number.")
+    value = _real_number(answer)
+    if value is None:
+        return wrong(f"give one number (negative if the channel lowers the lead); got {answer!r}.")
+    maps = layer_maps(model, images, [layer])[layer]  # (N, C, H, W)
+    weights = getattr(model, head).weight[:, :, 0, 0].detach()  # (classes, C)
+    on_class = maps.transpose(0, 1)[:, masks == class_index].mean(dim=1)  # (C,): each channel's mean on the class
+    leads = (weights[class_index] - weights[0]) * on_class  # (C,)
+    lead, mean = float(leads[channel]), float(on_class[channel])
+    class_weight, background_weight = float(weights[class_index, channel]), float(weights[0, channel])
+    strongest = int(leads.argmax())
+    if abs(value - lead) <= max(0.05, 0.1 * abs(lead)):
+        direction = f"lifts the {class_name} score over" if lead > 0 else f"lowers the {class_name} score against"
+        background_term = f"{background_weight:.2f}" if background_weight >= 0 else f"({background_weight:.2f})"
+        return right(f"about {lead:.2f}. Zeroing channel k moves every class score c by -W[c, k] x_k at once, so what "
+                     f"the channel adds to a class pixel's lead is (W[class, k] - W[background, k]) x_k: here "
+                     f"({class_weight:.2f} - {background_term}) x {mean:.2f}. Channel {channel} {direction} "
+                     f"background on {class_name} pixels. Channel {strongest} adds the largest lead, about "
+                     f"{float(leads[strongest]):.1f}: zeroed, it takes that lead away and those pixels fall to "
+                     "background. Looking like a class "
+                     "(IoU) and feeding its score (W x: weight times value) are different things.")
+    near = max(0.05, 0.1 * abs(lead))
+    if abs(value + lead) <= near and lead != 0:
+        hint = "the sign is wrong: compare the channel's weight into the class score with its weight into background"
+    elif abs(value - class_weight * mean) <= near:
+        hint = ("that is its push on the class score alone, but the same values also move the background score: "
+                "take the difference of the two scores")
+    elif abs(value - (class_weight - background_weight)) <= near:
+        hint = "that is the difference of the weights alone: a weight counts only multiplied by the channel's values"
+    else:
+        hint = (f"a pixel is a {class_name} when its {class_name} score beats background's: how much do the "
+                f"channel's values, through its two weights, add to the {class_name} score minus the background "
+                "score, on average?")
+    return wrong(f"{hint} (your answer: {value:.2f}).")
 
 
 ABLATION_CHOICES = {
@@ -360,9 +383,10 @@ ABLATION_CHOICES = {
 _ABLATION_WHY = (
     "outc is a 1x1 convolution, so setting channel k to a constant v adds W[:, k] (v - x_k) to the logits. "
     "Where the channel is already 0 (x_k = 0), zeroing adds W[:, k] * 0 = 0: nothing changes there. Setting it "
-    "to its mean adds W[:, k] * m at that pixel, and at every other pixel too: a constant shift of all class "
-    "scores (for channel 3 it lowers the background score, whose weight is negative, and raises the circle "
-    "score). That constant is the whole difference between the two choices"
+    "to its mean adds W[:, k] (m - x_k), which there is W[:, k] * m: it moves every class score (for channel 3 "
+    "it lowers the background score, whose weight is negative, and raises the circle score). Elsewhere that "
+    "change varies from pixel to pixel with x_k; what is the same at every pixel is only the difference "
+    "between the two choices, W[:, k] * m"
 )
 _ABLATION_WRONG = {
     "a": "zeroing does leave that pixel alone, but setting to the mean does not",
