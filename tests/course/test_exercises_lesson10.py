@@ -240,6 +240,19 @@ def test_shortcut_band_prediction_warns_when_the_seeds_disagree(capsys: pytest.C
     assert not check_shortcut_band_prediction("indices", mixed)  # behind 'add' in every seed
 
 
+def test_shortcut_band_prediction_says_add_and_concat_both_carry_features(capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.course.exercises.lesson10 import check_shortcut_band_prediction
+
+    recorded = {"add": [0.047, 0.039, 0.134], "indices": [-0.045, -0.008, 0.030], "concat": [0.087, 0.034, 0.066]}
+    assert check_shortcut_band_prediction("add", recorded)
+    printed = capsys.readouterr().out
+    assert "both carry the encoder's features" in printed and "order here is noise" in printed
+    assert "2 of 3 seeds" in printed and "comes from one seed alone" in printed and "cannot tell" not in printed
+    assert check_shortcut_band_prediction("concat", recorded)  # ahead of 'add' in seed 0: not separated
+    assert not check_shortcut_band_prediction("indices", recorded)
+    assert "both carry" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(("prediction", "gains", "hint"), [
     (..., _GAINS, "record your prediction first"),
     ("none", _GAINS, "must be one of"),

@@ -301,13 +301,30 @@ def check_band_lead_prediction(prediction: Any, leads: Mapping[int, float], yard
 
 SHORTCUT_CHOICES = ("add", "indices", "concat")
 _WHAT_CROSSES = {
-    "add": "the encoder's map crosses, but squeezed through a 1x1 projection and summed into the decoder's "
-           "channels, so the decoder cannot tell the two apart",
+    "add": "the encoder's features cross, projected by a 1x1 convolution to the decoder's channels and summed "
+           "into its map",
     "indices": "only positions cross: the decoder learns where each 2x2 maximum was, not what the encoder saw "
                "around it, and the unpooled map is mostly zeros",
     "concat": "every channel of the encoder's full-resolution map crosses and sits beside the decoder's own, "
               "so the decoder's convolutions choose how to mix them",
 }
+
+
+_FEATURE_SHORTCUTS = ("add", "concat")
+
+
+def _feature_shortcuts_note(gains: Mapping[str, list[float]], largest: str) -> str:
+    """Say that both feature-carrying shortcuts carry features, and how much the seeds order them."""
+    other = next(name for name in _FEATURE_SHORTCUTS if name != largest)
+    leads = [mine - theirs for mine, theirs in zip(gains[largest], gains[other])]  # (seeds,) paired
+    ahead = sum(lead > 0 for lead in leads)
+    note = (f" With {other!r}, {_WHAT_CROSSES[other]}: both carry the encoder's features, and their order here is "
+            f"noise: {largest!r} is ahead of {other!r} in {ahead} of {len(leads)} seeds (by seed "
+            f"{', '.join(f'{lead:+.3f}' for lead in leads)})")
+    without_best = sorted(leads)[:-1]
+    if len(leads) > 1 and sum(without_best) <= 0 < sum(leads):
+        note += f", and its mean lead comes from one seed alone (without the {max(leads):+.3f} it reverses)"
+    return note + "."
 
 
 def check_shortcut_band_prediction(prediction: Any, band_gains: Mapping[str, Any]) -> bool:
@@ -338,6 +355,8 @@ def check_shortcut_band_prediction(prediction: Any, band_gains: Mapping[str, Any
     caution = ("" if every_seed else
                f" Mind the seeds: {largest!r} is not ahead in every one of them, so the order is not separated.")
     why = f"What crosses with {largest!r}: {_WHAT_CROSSES[largest]}."
+    if largest in _FEATURE_SHORTCUTS:
+        why += _feature_shortcuts_note(gains, largest)
     if prediction == largest:
         return right(f"{largest!r} gains most in the band, mean over seeds ({table}). {why}{caution}")
     if any(gains[prediction][seed] > gains[largest][seed] for seed in range(len(gains[largest]))):
