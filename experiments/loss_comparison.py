@@ -59,7 +59,7 @@ from segedu.training.class_balance import inverse_frequency_weights, median_freq
 from segedu.training.evaluation import predict
 from segedu.training.losses import pixel_cross_entropy, soft_dice_loss
 from segedu.training.metrics import boundary_band, confusion_matrix
-from segedu.training.quick import one_cycle_lr, render_pool, start_at_class_frequencies
+from segedu.training.quick import render_pool, start_at_class_frequencies, train_on_pool
 
 NAME = "loss_comparison"
 LOSSES = ["cross_entropy", "weighted_ce_inverse", "weighted_ce_median", "dice", "cross_entropy+dice"]
@@ -136,24 +136,9 @@ def one_run(job: tuple[str, int]) -> dict:
     seed_everything(seed)
     model = get_model("unet", in_channels=channels, num_classes=classes, base_channels=8)
     start_at_class_frequencies(model, train_masks)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=SETTINGS["peak_lr"], weight_decay=0.0)
-    sampler = torch.Generator().manual_seed(seed)
-    steps, every = SETTINGS["steps"], SETTINGS["curve_every"]
-    curve, window = [], []
-    model.train()
-    for step in range(steps):
-        for group in optimizer.param_groups:
-            group["lr"] = one_cycle_lr(step / steps, peak_lr=SETTINGS["peak_lr"],
-                                       warmup_fraction=SETTINGS["warmup_fraction"])
-        batch = torch.randint(0, SETTINGS["train_scenes"], (SETTINGS["batch_size"],), generator=sampler)
-        optimizer.zero_grad(set_to_none=True)
-        loss = compute_loss(model(train_images[batch]), train_masks[batch])
-        loss.backward()
-        optimizer.step()
-        window.append(loss.item())
-        if (step + 1) % every == 0:
-            curve.append([step + 1, round(sum(window) / len(window), 5)])
-            window = []
+    curve = train_on_pool(model, train_images, train_masks, compute_loss, steps=SETTINGS["steps"],
+                          batch_size=SETTINGS["batch_size"], peak_lr=SETTINGS["peak_lr"],
+                          warmup_fraction=SETTINGS["warmup_fraction"], seed=seed, curve_every=SETTINGS["curve_every"])
     model.eval()
     predictions = torch.cat([predict(model, test_images[start:start + 50]) for start in range(0, len(test_images), 50)])
     band = boundary_band(test_masks, SETTINGS["band_width"])  # (N, H, W) bool

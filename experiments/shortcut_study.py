@@ -50,7 +50,7 @@ from segedu.models.shortcut_variants import SHORTCUTS
 from segedu.training.evaluation import predict
 from segedu.training.losses import pixel_cross_entropy, soft_dice_loss
 from segedu.training.metrics import boundary_band, confusion_matrix
-from segedu.training.quick import one_cycle_lr, render_pool, start_at_class_frequencies
+from segedu.training.quick import render_pool, start_at_class_frequencies, train_on_pool
 
 NAME = "shortcut_study"
 SETTINGS = {
@@ -90,6 +90,11 @@ def build(shortcut: str, seed: int) -> torch.nn.Module:
     return get_model("shortcut_net", in_channels=3, num_classes=4, base_channels=8, depth=3, shortcut=shortcut)
 
 
+def cross_entropy_and_dice(logits: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+    """The study's loss: per-pixel cross-entropy plus soft Dice (logits (B, K, H, W), masks (B, H, W))."""
+    return pixel_cross_entropy(logits, masks) + soft_dice_loss(logits, masks)
+
+
 def one_run(job: tuple[str, int]) -> dict:
     """Train one model with shortcut ``job[0]`` and seed ``job[1]``; return its scores, curve and timing."""
     shortcut, seed = job
@@ -101,25 +106,9 @@ def one_run(job: tuple[str, int]) -> dict:
     train_images, train_masks, test_images, test_masks = _pools()
     model = build(shortcut, seed)
     start_at_class_frequencies(model, train_masks)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=SETTINGS["peak_lr"], weight_decay=0.0)
-    sampler = torch.Generator().manual_seed(seed)
-    steps, every = SETTINGS["steps"], SETTINGS["curve_every"]
-    curve, window = [], []
-    model.train()
-    for step in range(steps):
-        for group in optimizer.param_groups:
-            group["lr"] = one_cycle_lr(step / steps, peak_lr=SETTINGS["peak_lr"],
-                                       warmup_fraction=SETTINGS["warmup_fraction"])
-        batch = torch.randint(0, SETTINGS["train_scenes"], (SETTINGS["batch_size"],), generator=sampler)
-        optimizer.zero_grad(set_to_none=True)
-        logits = model(train_images[batch])
-        loss = pixel_cross_entropy(logits, train_masks[batch]) + soft_dice_loss(logits, train_masks[batch])
-        loss.backward()
-        optimizer.step()
-        window.append(loss.item())
-        if (step + 1) % every == 0:
-            curve.append([step + 1, round(sum(window) / len(window), 5)])
-            window = []
+    curve = train_on_pool(model, train_images, train_masks, cross_entropy_and_dice, steps=SETTINGS["steps"],
+                          batch_size=SETTINGS["batch_size"], peak_lr=SETTINGS["peak_lr"],
+                          warmup_fraction=SETTINGS["warmup_fraction"], seed=seed, curve_every=SETTINGS["curve_every"])
     model.eval()
     predictions = torch.cat([predict(model, test_images[start:start + 50]) for start in range(0, len(test_images), 50)])
     band = boundary_band(test_masks, SETTINGS["band_width"])  # (N, H, W) bool

@@ -39,7 +39,7 @@ from segedu.training._checks import check_positive
 
 __all__ = [
     "QuickRecipe", "QuickRun", "bfloat16_available", "one_cycle_lr", "render_pool", "start_at_class_frequencies",
-    "train_within",
+    "train_on_pool", "train_within",
 ]
 
 
@@ -154,6 +154,63 @@ def start_at_class_frequencies(model: nn.Module, masks: Tensor) -> bool:
     with torch.no_grad():
         layer.bias.copy_(frequencies.log().to(layer.bias.dtype))
     return True
+
+
+def train_on_pool(
+    model: nn.Module,
+    images: Tensor,
+    masks: Tensor,
+    loss_function: Callable[[Tensor, Tensor], Tensor],
+    *,
+    steps: int,
+    batch_size: int,
+    peak_lr: float,
+    warmup_fraction: float,
+    seed: int,
+    curve_every: int,
+) -> list[list[float]]:
+    """Train ``model`` in place for ``steps`` steps on batches drawn with replacement from a rendered pool.
+
+    AdamW without weight decay; the rate follows :func:`one_cycle_lr` by step; the batch indices come
+    from a generator seeded with ``seed``, so two runs with one seed see the same batches. This is the
+    loop of the course's stored studies that compare losses or shortcuts on equal budgets.
+
+    Args:
+        model: The network to train (left in train mode).
+        images: The pool of scenes.
+        masks: Their class masks.
+        loss_function: ``loss(logits, masks) -> scalar``.
+        steps: Optimiser steps.
+        batch_size: Scenes per step.
+        peak_lr: The one-cycle schedule's peak rate.
+        warmup_fraction: Share of the steps spent warming up.
+        seed: Seed of the batch sampler.
+        curve_every: Average the loss over this many steps for each point of the curve.
+
+    Returns:
+        ``[step, mean loss of the preceding curve_every steps]`` rows, the mean rounded to 5 decimals.
+
+    Shape:
+        - images: ``(N, C, H, W)``; masks: ``(N, H, W)``.
+    """
+    optimizer = torch.optim.AdamW(model.parameters(), lr=peak_lr, weight_decay=0.0)
+    sampler = torch.Generator().manual_seed(seed)
+    curve: list[list[float]] = []
+    window: list[float] = []
+    model.train()
+    for step in range(steps):
+        for group in optimizer.param_groups:
+            group["lr"] = one_cycle_lr(step / steps, peak_lr=peak_lr, warmup_fraction=warmup_fraction)
+        batch = torch.randint(0, len(images), (batch_size,), generator=sampler)
+        optimizer.zero_grad(set_to_none=True)
+        loss = loss_function(model(images[batch]), masks[batch])
+        loss.backward()
+        optimizer.step()
+        window.append(loss.item())
+        if (step + 1) % curve_every == 0:
+            curve.append([step + 1, round(sum(window) / len(window), 5)])
+            window = []
+    return curve
 
 
 def train_within(

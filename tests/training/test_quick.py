@@ -229,3 +229,36 @@ def test_class_frequencies_leave_a_model_without_a_fitting_layer_alone() -> None
     assert not start_at_class_frequencies(model, torch.zeros(1, 4, 4, dtype=torch.int64))
     labels_too_large = torch.full((1, 4, 4), 7)
     assert not start_at_class_frequencies(UNet(3, 4, base_channels=2), labels_too_large)
+
+
+def test_train_on_pool_is_the_written_out_loop() -> None:
+    from segedu.training.losses import pixel_cross_entropy
+    from segedu.training.quick import one_cycle_lr, train_on_pool
+
+    generator = torch.Generator().manual_seed(0)
+    images = torch.randn(6, 1, 8, 8, generator=generator)  # (N, C, H, W)
+    masks = torch.randint(0, 3, (6, 8, 8), generator=generator)  # (N, H, W)
+
+    def fresh() -> torch.nn.Module:
+        torch.manual_seed(0)
+        return torch.nn.Conv2d(1, 3, 3, padding=1)
+
+    by_helper = fresh()
+    curve = train_on_pool(by_helper, images, masks, pixel_cross_entropy, steps=4, batch_size=2, peak_lr=0.01,
+                          warmup_fraction=0.25, seed=3, curve_every=2)
+    by_hand = fresh()
+    optimizer = torch.optim.AdamW(by_hand.parameters(), lr=0.01, weight_decay=0.0)
+    sampler = torch.Generator().manual_seed(3)
+    losses = []
+    for step in range(4):
+        for group in optimizer.param_groups:
+            group["lr"] = one_cycle_lr(step / 4, peak_lr=0.01, warmup_fraction=0.25)
+        batch = torch.randint(0, 6, (2,), generator=sampler)
+        optimizer.zero_grad()
+        loss = pixel_cross_entropy(by_hand(images[batch]), masks[batch])
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert torch.equal(by_helper.weight, by_hand.weight) and torch.equal(by_helper.bias, by_hand.bias)
+    assert [step for step, _ in curve] == [2, 4]
+    assert curve[1][1] == round((losses[2] + losses[3]) / 2, 5)
