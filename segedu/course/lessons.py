@@ -50,16 +50,16 @@ LESSONS: tuple[Lesson, ...] = (
         "Say what a segmentation model predicts (a class for every pixel), tell classification (and "
         "multi-label classification), detection, semantic and instance segmentation apart, and know the "
         "tensor shapes in and out.",
-        study_time="about 55 min",
+        study_time="about 60 min (optional part about 10 more)",
         run_seconds=13,
     ),
     Lesson(
         "02_one_hot_and_argmax.ipynb",
-        "Scores, argmax and the per-pixel loss",
+        "One-hot, argmax and the per-pixel loss",
         "Encode a mask as one channel per class, turn a network's scores into a map with softmax and "
         "argmax, compute the per-pixel cross-entropy with ignore_index, and derive its gradient with respect "
         "to the scores, p − onehot(y).",
-        study_time="about 75 min",
+        study_time="about 50 min (optional part about 20 more)",
         run_seconds=11,
     ),
     Lesson(
@@ -69,7 +69,7 @@ LESSONS: tuple[Lesson, ...] = (
         "load a small classifier trained end to end on which shapes are present (by the course's experiment "
         "script), and measure how well a linear probe reads position from each layer with FC and "
         "global-average-pooling heads.",
-        study_time="about 85–100 min",
+        study_time="about 65 min (optional parts about 45 more)",
         run_seconds=21,
     ),
     Lesson(
@@ -79,8 +79,8 @@ LESSONS: tuple[Lesson, ...] = (
         "against an encoder-decoder, widen the receptive field with dilated convolutions at a constant cost per "
         "layer, measure the effective receptive field with gradients, and explain why segmentation networks "
         "downsample, then upsample.",
-        study_time="about 110 min",
-        run_seconds=24,
+        study_time="about 90 min (optional parts about 55 more)",
+        run_seconds=26,
     ),
     Lesson(
         "05_downsampling.ipynb",
@@ -104,7 +104,7 @@ LESSONS: tuple[Lesson, ...] = (
         "FCN: fully convolutional networks",
         "Turn a classifier's fully connected layers into convolutions, build FCN-32s/16s/8s with their "
         "skip fusion and bilinear upsampling, and compare them with the FCN paper's four metrics.",
-        study_time="about 120 min",
+        study_time="about 75–90 min (optional appendix about 40 more)",
         run_seconds=40,
     ),
     Lesson(
@@ -120,15 +120,16 @@ LESSONS: tuple[Lesson, ...] = (
         "U-Net",
         "Trace the U with its concatenated skips, compute valid-padding sizes (572 to 388) and the "
         "overlap-tile strategy, and measure what the skips buy in an ablation.",
-        study_time="about 115 min (optional parts about 25 more)",
-        run_seconds=40,
+        study_time="about 110 min (optional parts about 40 more)",
+        run_seconds=45,
     ),
     Lesson(
         "10_comparing_shortcuts.ipynb",
         "Comparing shortcut connections",
-        "Compare FCN, SegNet and U-Net on the same test scenes: metrics overall and at boundaries, costs, "
-        "confusions; pick a model for a job; tell which differences one training run supports; see where DeepLab goes next.",
-        study_time="about 135 min (optional parts about 15 more)",
+        "One encoder-decoder with four shortcuts (none, FCN-style sum, SegNet indices, U-Net concatenation) over "
+        "three seeds; then the shipped FCN, SegNet and U-Net on the same scenes: overall, at boundaries, against "
+        "their costs, and what one training run can say.",
+        study_time="about 135 min (optional parts about 30 more)",
         run_seconds=40,
     ),
     Lesson(
@@ -137,26 +138,27 @@ LESSONS: tuple[Lesson, ...] = (
         "Look inside trained models layer by layer, probe a pixel's class scores and receptive field, record "
         "activations with forward hooks, and measure which channels mark a class (class IoU) and which the "
         "network needs (silencing).",
-        study_time="about 120 min",
+        study_time="about 90 min (optional part about 20 more)",
         run_seconds=17,
     ),
     Lesson(
         "12_train_your_own.ipynb",
         "Train your own segmenter",
         "Write the per-pixel training loop, augment image and mask together (flips, crops, elastic "
-        "deformation), read the gap between training and validation curves over three seeds, choose a "
-        "learning rate, train a U-Net from scratch live, and save, load and verify a checkpoint.",
-        study_time="about 75 min",
-        run_seconds=35,
+        "deformation), read training and validation curves over three seeds (overfitting and what augmentation "
+        "does), choose a learning rate with a range test, train a U-Net from scratch live, and save, load and "
+        "verify a checkpoint.",
+        study_time="about 85 min (optional parts about 15 more)",
+        run_seconds=48,
     ),
     Lesson(
         "13_losses_for_imbalance.ipynb",
         "Losses for imbalanced classes",
         "Read a per-class IoU table and say why pixel accuracy and frequency-weighted IoU hide lost rare "
         "classes, write class-weighted cross-entropy and soft Dice out, compute inverse- and median-frequency "
-        "weights, compare five losses over three seeds on equal budgets, and compute U-Net's weight map from an "
+        "weights, compare five losses over six seeds on equal budgets, and compute U-Net's weight map from an "
         "instance map.",
-        study_time="about 90 min",
+        study_time="about 105 min (optional parts about 35 more)",
         run_seconds=15,
     ),
     Lesson(
@@ -166,8 +168,8 @@ LESSONS: tuple[Lesson, ...] = (
         "never reads (gridding), measure what the output stride changes in DeepLabv3, explain why the ASPP's rates "
         "must fit its feature map and what image pooling adds, and compare DeepLabv3 with FCN-8s, SegNet and U-Net "
         "on equal budgets.",
-        study_time="about 100 min",
-        run_seconds=37,
+        study_time="about 100 min (optional parts about 40 more)",
+        run_seconds=44,
     ),
 )
 
