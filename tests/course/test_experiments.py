@@ -1,5 +1,6 @@
 import json
 import os
+from pathlib import Path
 
 import pytest
 
@@ -50,7 +51,12 @@ def test_a_missing_experiment_names_its_script(tmp_path, monkeypatch):
 
 
 def test_every_stored_record_names_its_command_settings_and_seeds():
+    experiments_dir = Path(__file__).resolve().parents[2] / "experiments"
     for name in available_experiments():
         record = load_experiment(name)
-        assert record["command"].startswith(f"python -m experiments.{name}"), name
+        words = record["command"].split()
+        assert words[:3] == ["python", "-m", words[2]] and words[2].startswith("experiments."), name
+        script = words[2].removeprefix("experiments.")
+        assert (experiments_dir / f"{script}.py").is_file(), name  # the command runs a script of the repository
+        assert name.startswith(script), name  # and the record is named after it (a variant adds a suffix)
         assert isinstance(record["settings"], dict) and record["seeds"], name
