@@ -36,7 +36,9 @@ each with ``--output segedu/course/experiment_results`` (and ``--overwrite`` to 
 The default, ``--seeds 0 1 2``, is 15 runs; ``--steps 1600`` makes each run four times longer. ``--losses``
 trains only the named losses, e.g. the fresh seeds that would test the lesson's planned comparison:
 
-    python -m experiments.loss_comparison --losses cross_entropy dice --seeds 6 7 8 9 10 11   # 12 runs
+    python -m experiments.loss_comparison --losses cross_entropy dice --seeds 6 7 8 9 10 11 --suffix fresh
+
+(12 runs; ``--suffix fresh`` names that record ``loss_comparison_fresh``, so it stands beside the six-seed one).
 """
 
 from __future__ import annotations
@@ -164,6 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--scenes", choices=list(SCENES), default="digits")
     parser.add_argument("--losses", nargs="+", choices=LOSSES, default=list(LOSSES),
                         help="train only these losses (default: all five)")
+    parser.add_argument("--suffix", default="",
+                        help="name the record NAME_SUFFIX, e.g. 'fresh' for a test on new seeds (lower-case letters)")
     parser.add_argument("--output", type=Path, default=Path("runs"),
                         help="folder for the record (default: runs/ in the current folder)")
     parser.add_argument("--overwrite", action="store_true", help="allow replacing a record the course ships")
@@ -174,6 +178,10 @@ def main() -> None:
     parser = build_parser()
     arguments = parser.parse_args()
     _, channels, classes, record_name = SCENES[arguments.scenes]
+    if arguments.suffix:
+        if not arguments.suffix.isalpha() or not arguments.suffix.islower():
+            parser.error(f"--suffix must be lower-case letters, e.g. fresh; got {arguments.suffix!r}")
+        record_name = f"{record_name}_{arguments.suffix}"
     target = arguments.output / f"{record_name}.json"
     if target.resolve().parent == RESULTS_DIR.resolve() and target.is_file() and not arguments.overwrite:
         parser.error(f"{target} is a record the course ships; pass --overwrite to replace it, "

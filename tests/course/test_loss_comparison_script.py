@@ -83,3 +83,11 @@ class _SerialContext:
 
     def imap(self, function, jobs):
         return map(function, jobs)
+
+
+def test_a_suffix_names_a_variant_record_and_must_be_plain_letters(monkeypatch, capsys) -> None:
+    monkeypatch.setattr(sys, "argv", ["loss_comparison", "--suffix", "Fresh-1"])
+    with pytest.raises(SystemExit):
+        loss_comparison.main()  # refuses before any training
+    assert "'Fresh-1'" in capsys.readouterr().err
+    assert loss_comparison.build_parser().parse_args(["--suffix", "fresh"]).suffix == "fresh"
