@@ -143,3 +143,22 @@ def test_vanishing_pools(capsys: pytest.CaptureFixture[str]) -> None:
         assert lesson03.check_vanishing_pools(answer) is False
         output = _verdict(capsys)
         assert output.startswith("Not yet:") and hint in output
+
+
+def test_shuffle_reason(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson03.check_shuffle_reason("b") is True
+    assert lesson03.check_shuffle_reason(" B ") is True
+    output = _verdict(capsys)
+    assert output.count("Correct!") == 2 and "same cell and channel in every image" in output
+    cases = [
+        (..., "record your prediction first"),
+        ("e", "must be one of"),
+        (2, "must be one of"),
+        ("a", "no notion of neighbours"),
+        ("c", "set of values"),
+        ("d", "reorders nothing"),
+    ]
+    for answer, hint in cases:
+        assert lesson03.check_shuffle_reason(answer) is False
+        output = _verdict(capsys)
+        assert output.startswith("Not yet:") and hint in output, (answer, output)

@@ -1,4 +1,4 @@
-"""Checks for lesson 03 (pooling and fully connected layers make location coarse).
+"""Checks for lesson 03 (pooling coarsens location; the classifier head gives up the grid).
 
 Each check compares the learner's answer with a measurement on real PyTorch layers: the output
 size of real max-pools, the receptive fields of two real layer stacks measured with gradients
@@ -20,12 +20,13 @@ from torch import Tensor, nn
 from segedu.analysis.grid_ceiling import best_mask_from_grid
 from segedu.analysis.probes import chance_error, linear_probe
 from segedu.analysis.receptive_field import measured_receptive_field, receptive_field_table
-from segedu.course.exercises._verdict import check_cases, right, wrong
+from segedu.course.exercises._verdict import check_cases, choice_hint, right, wrong
 from segedu.models import TinyClassifier
 
 __all__ = [
     "check_conv_placement",
     "check_flattened_features",
+    "check_shuffle_reason",
     "check_shuffled_probe",
     "check_size_after_pools",
     "check_vanishing_pools",
@@ -223,6 +224,39 @@ def check_shuffled_probe(
             "have in common with number k of another?"
         )
     return wrong("; ".join(hints) + ".")
+
+
+_SHUFFLE_REASONS = {
+    "a": "a linear probe has no notion of neighbours: it multiplies number k by weight k and adds the products up. "
+         "And one fixed order gave exactly the same error, not a slightly larger one, which no story about "
+         "neighbours kept together explains",
+    "b": None,  # the right explanation
+    "c": "both shuffles keep each image's set of values, so the set cannot be what the probe used with one fixed "
+         "order and lost with a new order per image. What differs between the two shuffles?",
+    "d": "standardising rescales each number on its own, with its own mean and spread; it reorders nothing. Ask "
+         "instead what the fitted weights do when the numbers are listed in another order",
+}
+
+
+def check_shuffle_reason(answer: str) -> bool:
+    """``answer``: the letter of the statement that explains both shuffle measurements of exercise 2.
+
+    a: the probe reads the grid's geometry; b: one weight per number, so a fixed order only relabels the
+    numbers and their weights, while a new order per image breaks "number k is the same cell and channel";
+    c: the set of values carries the position; d: standardisation undoes a fixed order.
+    """
+    letter = answer.strip().lower() if isinstance(answer, str) else answer
+    hint = choice_hint(letter, tuple(_SHUFFLE_REASONS))
+    if hint is not None:
+        return wrong(hint)
+    if _SHUFFLE_REASONS[letter] is None:
+        return right(
+            "a linear probe computes weight 1 x number 1 + weight 2 x number 2 + ...; list the numbers in another "
+            "fixed order and the fitted weights are listed in that order too, so every prediction is unchanged. "
+            "A new order per image breaks the one thing the probe relies on: that number k comes from the same "
+            "cell and channel in every image. fc1 reads the flattened map the same way, one weight per number."
+        )
+    return wrong(f"not {letter}: {_SHUFFLE_REASONS[letter]}.")
 
 
 def _stage3_side(model: TinyClassifier, size: int) -> tuple[int, ...]:
