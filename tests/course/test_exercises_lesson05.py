@@ -52,8 +52,8 @@ def test_wrong_aliased_period_gets_a_hint_without_the_answer(
 
 
 def test_equivariant_shift_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson05.check_equivariant_shift(4) is True
-    assert lesson05.check_equivariant_shift(8, pool_strides=(2, 2, 2)) is True
+    assert lesson05.check_equivariant_shift(8) is True
+    assert lesson05.check_equivariant_shift(4, strides=(2, 2)) is True
     assert capsys.readouterr().out.count("Correct!") == 2
 
 
@@ -61,8 +61,10 @@ def test_equivariant_shift_is_accepted(capsys: pytest.CaptureFixture[str]) -> No
     ("answer", "hint"),
     [
         (1, "section 4 measured"),
-        (2, "Follow the shift through both pools"),
-        (8, "not the smallest"),
+        (4, "only the pools downsampled"),
+        (2, "Follow the shift through every step"),
+        (6, "do not add up"),
+        (16, "not the smallest"),
         (3, "whole number of output pixels"),
         (0, "positive shift"),
         (2.5, "whole number of pixels"),
@@ -73,25 +75,26 @@ def test_wrong_equivariant_shift_gets_a_hint(answer, hint: str, capsys: pytest.C
     assert lesson05.check_equivariant_shift(answer) is False
     out = capsys.readouterr().out
     assert out.startswith("Not yet:") and hint in out
-    assert "4 pixels" not in out and "multiples of 4" not in out  # the hint does not give the value
+    assert "8 pixels" not in out and "multiples of 8" not in out  # the hint does not give the value
 
 
 def test_equivariant_shift_matches_a_real_encoder() -> None:
-    # The checker's rule, verified: a conv-pool-conv-pool encoder moves exactly under shifts of 4 and 8 pixels,
-    # and under shifts of 1, 2 and 3 its output is not the old output moved by any whole number of pixels.
+    # The checker's rule, verified on the exercise's encoder (a stride-2 conv, a pool, a conv, a pool): it moves
+    # exactly under a shift of 8 pixels, and under shifts of 1 to 7 its output is not the old output moved by any
+    # whole number of pixels.
     torch.manual_seed(0)
     encoder = torch.nn.Sequential(
-        torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.MaxPool2d(2), torch.nn.Conv2d(4, 4, 3, padding=1),
+        torch.nn.Conv2d(1, 4, 3, stride=2, padding=1), torch.nn.MaxPool2d(2), torch.nn.Conv2d(4, 4, 3, padding=1),
         torch.nn.MaxPool2d(2),
     )
-    x = torch.rand(1, 1, 32, 48)
+    x = torch.rand(1, 1, 64, 80)
     with torch.no_grad():
-        base = encoder(x[..., :32])  # (1, 4, 8, 8)
-        shifted = {shift: encoder(x[..., shift : shift + 32]) for shift in range(1, 9)}
+        base = encoder(x[..., :64])  # (1, 4, 8, 8)
+        shifted = {shift: encoder(x[..., shift : shift + 64]) for shift in range(1, 17)}
     inner = lambda output, moved: output[..., 1:-3] if moved == 0 else output[..., 1 + moved : -3 + moved]  # noqa: E731
-    for shift in (4, 8):
-        torch.testing.assert_close(shifted[shift][..., 1:-3], inner(base, shift // 4))
-    for shift in (1, 2, 3):
+    for shift in (8, 16):
+        torch.testing.assert_close(shifted[shift][..., 1:-3], inner(base, shift // 8))
+    for shift in range(1, 8):
         assert not any(torch.allclose(shifted[shift][..., 1:-3], inner(base, moved)) for moved in (0, 1))
 
 

@@ -80,27 +80,29 @@ def check_aliased_period(answer: Any, *, period: int = 5, step: int = 4) -> bool
 # --- 2 · the smallest shift that moves an encoder's output exactly --------------------------------
 
 
-def check_equivariant_shift(answer: Any, *, pool_strides: tuple[int, ...] = (2, 2)) -> bool:
+def check_equivariant_shift(answer: Any, *, strides: tuple[int, ...] = (2, 2, 2)) -> bool:
     """Check the smallest input shift after which an encoder's output is exactly its old output, shifted.
 
-    The encoder is 3x3 convolutions (stride 1, padding 1), each followed by a max pool whose stride
-    is one of ``pool_strides``; the comparison leaves out the border.
+    The encoder is 3x3 convolutions and max pools; ``strides`` are the strides of its downsampling
+    steps in order (lesson 05's encoder: a convolution with stride 2, a 2x2 max pool, a convolution with
+    stride 1, a 2x2 max pool). The comparison leaves out the border.
 
     Args:
         answer: The learner's shift, in input pixels.
-        pool_strides: Strides of the encoder's pooling layers.
+        strides: Strides of the encoder's downsampling steps (strided convolutions and pools).
     """
     if answer is None or answer is ...:
         return wrong("replace the `...` with a shift, a whole number of input pixels.")
     if isinstance(answer, bool) or not isinstance(answer, (int, float)) or answer != int(answer):
         return wrong(f"a shift of the input is a whole number of pixels; got {answer!r}.")
     answer = int(answer)
-    total = math.prod(pool_strides)
+    total = math.prod(strides)
     if answer == total:
         return right(
-            f"{total} pixels: after the pools each output pixel stands for {total} input pixels. Convolutions "
-            "move with any shift, but a pooled grid can only move by whole pixels of its own, so only "
-            f"shifts by multiples of {total} input pixels move the output exactly."
+            f"{total} pixels: every downsampling step (the strided convolution counts as one) shrinks the grid by its "
+            f"stride, so each output pixel stands for {total} input pixels. Stride-1 convolutions move with any shift, "
+            f"but a downsampled grid can only move by whole pixels of its own, so only shifts by multiples of {total} "
+            "input pixels move the output exactly."
         )
     if answer <= 0:
         return wrong("the question asks for a positive shift: a shift of 0 leaves everything unchanged trivially.")
@@ -108,17 +110,27 @@ def check_equivariant_shift(answer: Any, *, pool_strides: tuple[int, ...] = (2, 
         return wrong(f"{answer} pixels works, but it is not the smallest shift that does. Try smaller ones.")
     if answer == 1:
         return wrong(
-            "a one-pixel shift is what section 4 measured: the pooled features change in ways that are no shift "
-            "at all. Ask what one pixel of the output stands for in input pixels."
+            "a one-pixel shift is what section 4 measured: the downsampled features change in ways that are no "
+            "shift at all. Ask what one pixel of the output stands for in input pixels."
         )
-    if answer in pool_strides:
+    pools_only = math.prod(strides[1:]) if len(strides) > 1 else None
+    if pools_only is not None and answer == pools_only and strides[0] > 1:
         return wrong(
-            f"{answer} pixels moves the map after the first pool by exactly one of its pixels, but the next pool "
-            "sees that as a shift of part of one of *its* pixels. Follow the shift through both pools."
+            "that would be right if only the pools downsampled. Look at the first convolution again: a stride "
+            "above 1 keeps only some positions, as section 2's strided convolution did."
+        )
+    if answer in strides:
+        return wrong(
+            f"{answer} pixels moves the map after the first downsampling step by exactly one of its pixels, but "
+            "the next step sees that as a shift of part of one of *its* pixels. Follow the shift through every step."
+        )
+    if answer == sum(strides):
+        return wrong(
+            "the steps do not add up: follow a shift through them one at a time. What does each step do to it?"
         )
     return wrong(
         "the output moves exactly only if the shift is a whole number of output pixels. How many input pixels "
-        "does one output pixel stand for after both pools?"
+        "does one output pixel stand for after every downsampling step?"
     )
 
 
