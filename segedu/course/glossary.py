@@ -56,6 +56,8 @@ GLOSSARY: tuple[Term, ...] = (
     Term("instance", "인스턴스 / 개체", "같은 클래스에 속하는 객체 하나하나."),
     Term("instance segmentation", "인스턴스 세그멘테이션 / 인스턴스 분할",
          "픽셀마다 클래스를 정하고 같은 클래스의 객체끼리도 구별한다."),
+    Term("connected region", "연결 영역 / 연결 성분 (connected component)",
+         "한 클래스의 픽셀 중 상하좌우로 이어진 덩어리. 같은 클래스의 객체가 맞닿거나 겹치면 하나가 된다."),
     Term("panoptic segmentation", "파놉틱 세그멘테이션 / 파놉틱 분할",
          "모든 픽셀에 클래스 하나를, 셀 수 있는 객체의 픽셀에는 객체 번호도 하나 붙인다(겹침 없음; Kirillov 외, 2019)."),
     Term("object detection", "객체 탐지 / 물체 검출", "객체마다 바운딩 박스와 클래스를 찾는다."),

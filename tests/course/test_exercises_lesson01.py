@@ -15,11 +15,12 @@ from segedu.course.exercises.lesson01 import (
     background_everywhere_accuracy,
     background_everywhere_mean_iou,
     check_classes_present,
-    check_pixel_counts,
+    check_rarest_digit,
     check_recoverable_prediction,
     check_lazy_model_reasons,
     check_semantic_from_instances,
     compare_lazy_predictions,
+    digit_pixel_census,
 )
 
 
@@ -88,36 +89,51 @@ def test_classes_present_hints(answer: Callable, hint: str, capsys: pytest.Captu
     assert not correct and printed.startswith("Not yet:") and hint in printed
 
 
-# --- pixel counts ---------------------------------------------------------------------------
+# --- exercise 2: the rarest digit class, and why --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def digit_scenes() -> object:
+    from segedu.training.recipes import offline_dataset
+
+    return offline_dataset("digits", "train", length=200)  # the lesson's scenes
+
+
+def test_digit_census_adds_up(digit_scenes: object) -> None:
+    census = digit_pixel_census(digit_scenes)
+    masks = torch.stack([digit_scenes[index][1] for index in range(len(digit_scenes))])  # (N, H, W)
+    assert sum(census["share"]) == pytest.approx(100 * float((masks > 0).float().mean()))
+    assert census["sources"] == [500.0] * 10  # the balanced source set
+    for digit in range(10):
+        pixels = int((masks == digit + 1).sum())
+        assert census["pixels_per_object"][digit] * census["objects"][digit] == pytest.approx(pixels)
+
+
+def test_rarest_digit_accepts_the_measured_answer(digit_scenes: object, capsys: pytest.CaptureFixture[str]) -> None:
+    census = digit_pixel_census(digit_scenes)
+    rarest = min(range(10), key=lambda digit: census["share"][digit])
+    assert check_rarest_digit(rarest, "b", digit_scenes) is True
+    out = capsys.readouterr().out
+    assert "<- rarest" in out and "Correct!" in out
 
 
 @pytest.mark.parametrize(
-    "answer",
+    ("digit", "reason", "hint"),
     [
-        lambda mask, k: torch.bincount(mask.flatten(), minlength=k),
-        lambda mask, k: [int((mask == c).sum()) for c in range(k)],
-        lambda mask, k: np.bincount(mask.numpy().ravel(), minlength=k),
+        (..., "b", "replace the `...` with a digit"),
+        (1, ..., "record your prediction first"),
+        (12, "b", "one digit from 0 to 9"),
+        (1, "a", "a does not hold"),
+        (1, "c", "c does not hold"),
+        (8, "b", "the rarest digit class is 1"),
     ],
 )
-def test_pixel_counts_accepts_right_answers(answer: Callable, capsys: pytest.CaptureFixture[str]) -> None:
-    correct, printed = _run(check_pixel_counts, answer, capsys)
-    assert correct and printed.startswith("Correct!")
-
-
-@pytest.mark.parametrize(
-    ("answer", "hint"),
-    [
-        (_stub, "NotImplementedError"),
-        (_placeholder, "replace the `...`"),
-        (lambda mask, k: torch.unique(mask, return_counts=True)[1], "return exactly num_classes = 4"),
-        (lambda mask, k: torch.bincount(mask[1:].flatten(), minlength=k), "add up to the number of pixels"),
-        (lambda mask, k: torch.bincount(mask.flatten(), minlength=k).flip(0), "expected ["),
-        (lambda mask, k: 7, "one count per class"),
-    ],
-)
-def test_pixel_counts_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    correct, printed = _run(check_pixel_counts, answer, capsys)
-    assert not correct and printed.startswith("Not yet:") and hint in printed
+def test_rarest_digit_explains_a_miss(
+    digit: object, reason: object, hint: str, digit_scenes: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert check_rarest_digit(digit, reason, digit_scenes) is False
+    out = capsys.readouterr().out
+    assert "Not yet:" in out and hint in out
 
 
 # --- semantic mask from instances -----------------------------------------------------------
@@ -245,6 +261,12 @@ def test_lazy_predictions_must_be_recorded(accuracy: object, iou: object, capsys
 def test_lazy_reasons_accept_the_right_letters(capsys: pytest.CaptureFixture[str]) -> None:
     assert check_lazy_model_reasons("a", "b") is True
     assert "Correct!" in capsys.readouterr().out
+
+
+def test_lazy_predictions_do_not_give_the_reasons_away(capsys: pytest.CaptureFixture[str]) -> None:
+    compare_lazy_predictions(90, 10, _scenes_with_ignored_pixels())
+    out = capsys.readouterr().out
+    assert "share" not in out and "divided" not in out
 
 
 @pytest.mark.parametrize(

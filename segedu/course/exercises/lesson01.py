@@ -1,11 +1,12 @@
 """Checks for the exercises of lesson 01 (what semantic segmentation is).
 
 Each check calls the learner's function on a few scenes and edge cases, compares with a
-reference (a pixel loop or the dataset's own labels), prints a verdict and returns a bool. The
-first exercise, and the second part of the fourth, are predict-then-run: the learner records a
+reference (the dataset's own labels or measurements), prints a verdict and returns a bool. The
+first two exercises, and the second part of the fourth, are predict-then-run: the learner records a
 guess before the answer is measured. In exercise 1 the guesses are printed beside the measurement,
-not graded, and two multiple-choice questions grade the reasoning; in exercise 4 the check measures
-the answer for every letter and explains each letter the learner got wrong.
+not graded, and two multiple-choice questions grade the reasoning; exercise 2 measures the digit
+classes and grades the predicted rarest digit and the reason for it; in exercise 4 the check
+measures the answer for every letter and explains each letter the learner got wrong.
 """
 
 from __future__ import annotations
@@ -24,13 +25,15 @@ from segedu.datasets.tasks import bounding_boxes, image_labels
 __all__ = [
     "LAZY_ACCURACY_REASONS",
     "LAZY_IOU_REASONS",
+    "RAREST_DIGIT_REASONS",
     "RECOVERABLE_ANSWERS",
     "answers_recovered_from_masks",
     "background_everywhere_accuracy",
     "background_everywhere_mean_iou",
     "check_classes_present",
+    "digit_pixel_census",
     "check_lazy_model_reasons",
-    "check_pixel_counts",
+    "check_rarest_digit",
     "check_recoverable_prediction",
     "check_semantic_from_instances",
     "compare_lazy_predictions",
@@ -123,10 +126,7 @@ def compare_lazy_predictions(accuracy_guess: Any, iou_guess: Any, dataset: Any) 
     print(f"'background everywhere' on these {len(dataset)} scenes (it finds no object):")
     for name, guess, value in zip(["pixel accuracy", "mean IoU"], guesses, measured):
         print(f"  {name:<15} your guess {guess:5.1f}%   measured {value:5.1f}%   off by {guess - value:+.1f} points")
-    return right(
-        "both guesses recorded. The accuracy is the background's share of the pixels; the mean IoU is that "
-        "share divided by the number of classes. The questions below ask why."
-    )
+    return right("both guesses recorded. Before reading on, answer the two questions below: why these numbers?")
 
 
 LAZY_ACCURACY_REASONS: dict[str, str] = {
@@ -183,9 +183,11 @@ def check_lazy_model_reasons(accuracy_reason: Any, iou_reason: Any) -> bool:
     if hints:
         return wrong(" ".join(hint.rstrip(".") + "." for hint in hints))
     return right(
-        "pixel accuracy counts pixels, so a class that covers most of them decides it; mean IoU gives every class "
-        "the same weight, and the ten classes the model never finds score 0. That is why later lessons judge "
-        "models by mean IoU."
+        "the model is right on exactly the background pixels, so its pixel accuracy is the background's share of "
+        "the pixels. Background's IoU is that share too (its union is every pixel), each digit class scores 0 "
+        "(never predicted), so the mean IoU is that share divided by the 11 classes. Pixel accuracy counts pixels, "
+        "so the class that covers most of them decides it; mean IoU gives every class the same weight. That is why "
+        "later lessons judge models by mean IoU."
     )
 
 
@@ -236,46 +238,123 @@ def _classes_present_mistake(found: Any, mask: Tensor) -> str | None:
     return None
 
 
-def _pixel_loop_counts(mask: Tensor, num_classes: int) -> list[int]:
-    counts = [0] * num_classes
-    for value in mask.flatten().tolist():
-        counts[value] += 1
-    return counts
+RAREST_DIGIT_REASONS: dict[str, str] = {
+    "a": "the scenes hold fewer objects of that digit than of any other digit",
+    "b": "an object of that digit covers fewer pixels, on average, than an object of any other digit",
+    "c": "the source images the scenes are drawn from hold fewer of that digit than of any other",
+}
+"""Exercise 2: why does the rarest digit class cover the fewest pixels?"""
 
 
-def check_pixel_counts(function: Callable[[Tensor, int], Any]) -> bool:
-    """Check ``function(mask, num_classes)``: the number of pixels of each class, one per class.
+def digit_pixel_census(dataset: Any) -> dict[str, list[float]]:
+    """Per digit 0-9: its share of the pixels, its objects and its pixels per object in ``dataset``.
 
-    The reference counts with a plain Python loop over the pixels; classes that do not appear
-    must count 0.
+    Args:
+        dataset: Digit scenes (class ``d + 1`` is the digit ``d``) with ``sample(index)`` returning
+            ``mask`` and ``instances`` (H, W).
+
+    Returns:
+        ``share`` (percent of all pixels), ``objects`` (visible objects) and ``pixels_per_object``,
+        each a list of 10 numbers indexed by digit, plus ``sources``: how many images of each digit
+        the source set that the scenes are drawn from holds.
     """
-    masks = [scene["mask"] for scene in _scenes()]
-    masks.append(torch.tensor([[0, 0, 1], [1, 1, 0]]))  # classes 2 and 3 absent
-    return check_cases(
-        function,
-        [(mask, 4) for mask in masks],
-        _pixel_counts_mistake,
-        success="these counts, summed over a dataset, are the class frequencies (background dominates).",
-    )
+    from segedu.datasets.digits import load_source_digits
+    from segedu.datasets.tasks import instances_per_class
+
+    pixels, objects, total = [0] * 10, [0] * 10, 0
+    for index in range(len(dataset)):
+        scene = dataset.sample(index)
+        mask = torch.as_tensor(scene["mask"]).long()  # (H, W)
+        counts = torch.bincount(mask.flatten(), minlength=11)  # (11,) pixels per class
+        total += mask.numel()
+        for digit in range(10):
+            pixels[digit] += int(counts[digit + 1])
+        for class_index, count in instances_per_class(scene["instances"], scene["mask"]).items():
+            if class_index > 0:
+                objects[class_index - 1] += count
+    _, labels = load_source_digits()
+    return {
+        "share": [100.0 * value / total for value in pixels],
+        "objects": [float(value) for value in objects],
+        "pixels_per_object": [value / count if count else 0.0 for value, count in zip(pixels, objects)],
+        "sources": [float(value) for value in torch.bincount(torch.as_tensor(labels), minlength=10).tolist()],
+    }
 
 
-def _pixel_counts_mistake(found: Any, mask: Tensor, num_classes: int) -> str | None:
-    """A hint for wrong per-class pixel counts, or ``None`` when they are right."""
+def _read_digit(guess: Any) -> tuple[int | None, str | None]:
+    """The learner's digit as an int 0-9, or ``None`` and a hint."""
+    if guess is ... or guess is None:
+        return None, "record your prediction first: replace the `...` with a digit from 0 to 9"
     try:
-        answer = [int(value) for value in (found.tolist() if isinstance(found, Tensor) else found)]
-    except (TypeError, ValueError):
-        return f"return one count per class (a list or tensor); got {found!r}"
-    expected = _pixel_loop_counts(mask, num_classes)
-    if len(answer) != num_classes:
-        return (
-            f"return exactly num_classes = {num_classes} counts, one per class, with 0 "
-            f"for classes that do not appear; you returned {len(answer)}."
-        )
-    if sum(answer) != mask.numel():
-        return f"the counts should add up to the number of pixels, {mask.numel()}; yours add up to {sum(answer)}."
-    if answer != expected:
-        return f"expected {expected}, got {answer}: which classes differ, and by how much?"
-    return None
+        digit = int(str(guess).strip())
+    except ValueError:
+        return None, f"record one digit from 0 to 9; got {guess!r}"
+    if not 0 <= digit <= 9:
+        return None, f"record one digit from 0 to 9; got {guess!r}"
+    return digit, None
+
+
+def check_rarest_digit(digit: Any, reason: Any, dataset: Any) -> bool:
+    """Check exercise 2's prediction: which digit class covers the fewest pixels, and why.
+
+    The check measures, for every digit, its share of the pixels, its number of objects and its
+    pixels per object in ``dataset``; the right letter is the statement of
+    :data:`RAREST_DIGIT_REASONS` that these numbers bear out for the rarest digit.
+
+    Args:
+        digit: The predicted rarest digit, 0 to 9.
+        reason: A letter of :data:`RAREST_DIGIT_REASONS`.
+        dataset: The digit scenes to measure on.
+
+    Returns:
+        Whether the digit is the rarest one and the reason holds for it; a wrong answer is explained.
+    """
+    guessed, hint = _read_digit(digit)
+    reason_hint = choice_hint(reason, RAREST_DIGIT_REASONS)
+    hints = [f"{name}: {text}" for name, text in (("digit", hint), ("reason", reason_hint)) if text is not None]
+    if hints:
+        return wrong(" ".join(text.rstrip(".") + "." for text in hints))
+    census = digit_pixel_census(dataset)
+    share, objects, size, sources = (census[key] for key in ("share", "objects", "pixels_per_object", "sources"))
+    rarest = min(range(10), key=lambda value: share[value])
+    print(f"digit classes in these {len(dataset)} scenes:")
+    print(f"  {'digit':<6} {'% of pixels':>11} {'objects':>8} {'pixels per object':>18} {'source images':>14}")
+    for value in range(10):
+        mark = "  <- rarest" if value == rarest else ""
+        print(f"  {value:<6} {share[value]:11.2f} {objects[value]:8.0f} {size[value]:18.1f} {sources[value]:14.0f}{mark}")
+    others = [value for value in range(10) if value != rarest]
+    fewest_objects = min(others, key=lambda value: objects[value])
+    smallest = min(others, key=lambda value: size[value])
+    fewest_sources = min(others, key=lambda value: sources[value])
+    holds = {
+        "a": objects[rarest] < objects[fewest_objects],
+        "b": size[rarest] < size[smallest],
+        "c": sources[rarest] < sources[fewest_sources],
+    }
+    why = {
+        "a": f"the scenes hold {objects[rarest]:.0f} objects of the digit {rarest}, but only "
+        f"{objects[fewest_objects]:.0f} of the digit {fewest_objects}; the digits are drawn at random, equally often",
+        "b": f"an object of the digit {rarest} covers {size[rarest]:.1f} pixels on average, but one of the digit "
+        f"{smallest} only {size[smallest]:.1f}",
+        "c": f"the source set holds {sources[rarest]:.0f} images of the digit {rarest} and "
+        f"{sources[fewest_sources]:.0f} of the digit {fewest_sources}: the digit {rarest} is not the scarcest there",
+    }
+    letter = str(reason).strip().lower()
+    misses = []
+    if guessed != rarest:
+        misses.append(f"the rarest digit class is {rarest} ({share[rarest]:.2f}% of the pixels), not {guessed}")
+    if not holds[letter]:
+        misses.append(f"{letter} does not hold: {why[letter]}")
+    if misses:
+        return wrong("; ".join(misses) + ".")
+    mean_other = sum(size[value] for value in others) / len(others)
+    stroke = " (a 1 is mostly one thin stroke)" if rarest == 1 else ""
+    return right(
+        f"the scenes hold {objects[rarest]:.0f} objects of the digit {rarest} (the other digits: "
+        f"{min(objects[value] for value in others):.0f} to {max(objects[value] for value in others):.0f}), but each "
+        f"covers only {size[rarest]:.0f} pixels on average, against {mean_other:.0f} for the other digits{stroke}. "
+        "A class can cover few pixels because its objects are small, not only because it has few objects."
+    )
 
 
 def check_semantic_from_instances(function: Callable[[Tensor, dict[int, int]], Tensor]) -> bool:
@@ -291,8 +370,7 @@ def check_semantic_from_instances(function: Callable[[Tensor, dict[int, int]], T
         lambda instances, classes, _mask: function(instances, classes),  # the mask is for the judge
         cases,
         _semantic_mistake,
-        success="the ids are gone: objects of one class now share one label, and the mask alone "
-        "no longer says which pixel belongs to which object.",
+        success="your masks equal the datasets' semantic masks, for every scene tried.",
     )
 
 
