@@ -149,12 +149,15 @@ def check_never_saved_answer(answer: Any) -> bool:
             "(1[x > 0] = 1[y > 0]); it keeps its output, which the next conv's weight gradient reads anyway, so one "
             "tensor serves both and BatchNorm's output need not be kept. PyTorch's BatchNorm backward reads its own "
             "input (the conv's output). So each layer keeps two full-resolution maps, not three. That is PyTorch's "
-            "choice, not a law: InPlace-ABN (Rota Bulò et al., 2018) computes BatchNorm's backward from its output "
-            "and keeps fewer maps."
+            "choice, not a law: BatchNorm's backward can also be written to read its output. InPlace-ABN (Rota Bulò "
+            "et al., CVPR 2018) follows BatchNorm with an invertible activation (leaky ReLU, not ReLU, whose zeros "
+            "cannot be undone), keeps only the activation's output and recovers BatchNorm's output from it, so it "
+            "keeps one map per layer."
         )
     if answer == "a":
         return wrong("the conv's output is BatchNorm's input, and PyTorch's BatchNorm backward reads its input: it "
-                     "recomputes (x - mean) / std. (The conv's own backward reads its input x, for dL/dw = g * x.)")
+                     "recomputes (x - mean) / std. (The conv's own backward reads its input x, for dL/dw = g * x.) "
+                     "A BatchNorm that reads its output instead exists (InPlace-ABN), but it is not PyTorch's.")
     if answer == "c":
         return wrong("in PyTorch the ReLU's backward reads its own output y: dL/dx = g * [y > 0] needs where y is "
                      "positive (its input would do too, but y is also the next conv's input, which that conv's "
