@@ -79,14 +79,25 @@ def flat_image_outputs(
     before, after = (kernel_size - 1) // 2, kernel_size // 2
     padded = F.pad(upsampled, (before, after, before, after), mode="replicate")
     resized = F.conv2d(padded, (weights / weights.sum())[None, None])  # (1, 1, n*s, n*s)
-    inner = slice(kernel_size, -kernel_size)
     transposed, resize_conv = stamped[0, 0], resized[0, 0]
     return {
         "transposed": transposed,
         "resize_conv": resize_conv,
-        "transposed_spread": _spread(transposed[inner, inner]),
-        "resize_conv_spread": _spread(resize_conv[inner, inner]),
+        "transposed_spread": _spread(_interior(transposed, kernel_size, stride)),
+        "resize_conv_spread": _spread(_interior(resize_conv, kernel_size, stride)),
     }
+
+
+def _interior(picture: Tensor, kernel_size: int, stride: int) -> Tensor:
+    """``picture`` without a kernel-wide border, cut to a multiple of ``stride`` rows and columns.
+
+    A multiple of the stride holds every stride phase equally often, so the mean of a flat image's
+    output is its true brightness.
+    """
+    remaining = picture.shape[-1] - 2 * kernel_size  # at least 1 (flat_image_outputs checks the size)
+    length = remaining // stride * stride or remaining
+    inner = slice(kernel_size, kernel_size + length)
+    return picture[inner, inner]
 
 
 def checkerboard_explorer(

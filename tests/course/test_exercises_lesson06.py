@@ -167,12 +167,6 @@ def test_wrong_conv_matrix_shape_gets_a_hint(prediction, hint: str, capsys: pyte
     assert "(16, 64)" not in out
 
 
-@pytest.mark.parametrize("prediction", [{"b", "c"}, "bc", ["c", "B"]])
-def test_checkerboard_layers_are_accepted(prediction, capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson06.check_checkerboard_layers(prediction) is True
-    assert "tent gives every stride phase" in capsys.readouterr().out
-
-
 def test_checkerboard_answer_matches_measurement() -> None:
     # The checker's key, measured: which layers print a pattern on a flat image away from the border.
     from segedu.analysis.upsampling import bilinear_kernel, bilinear_upsample, nearest_upsample
@@ -189,79 +183,95 @@ def test_checkerboard_answer_matches_measurement() -> None:
     assert spread(torch.nn.functional.conv_transpose2d(flat, bilinear_kernel(3)[None, None], stride=2)) < 1e-6  # e
 
 
+REASON = "the phases must get equal total weights"
+
+
+@pytest.mark.parametrize("prediction", [{"b", "c"}, "bc", ["c", "B"], {"a", "e"}])
+def test_a_reasoned_prediction_is_recorded_right_or_wrong(prediction, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson06.check_checkerboard_prediction(prediction, REASON) is True  # credit for recording, not for luck
+    out = capsys.readouterr().out
+    assert out.startswith("Correct! recorded:") and "tent" not in out  # no reasons before the experiments
+
+
 @pytest.mark.parametrize(
-    ("prediction", "hint"),
+    ("prediction", "reason", "hint"),
     [
-        ({"c"}, "you left out 1"),
-        ({"a", "b", "c"}, "a cannot"),
-        ({"b", "c", "e"}, "e cannot"),
-        ({"z"}, "are not layers"),
-        (set(), "at least one"),
+        (..., REASON, "record your prediction first"),
+        ({"z"}, REASON, "are not layers"),
+        (set(), REASON, "at least one"),
+        ({"b"}, ..., "add your reason"),
+        ({"b"}, "why not", "add your reason"),
+    ],
+)
+def test_an_unreasoned_or_unreadable_prediction_is_refused(
+    prediction, reason, hint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert lesson06.check_checkerboard_prediction(prediction, reason) is False
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and hint in out
+    assert lesson06.compare_checkerboard_prediction() is False  # nothing was recorded
+
+
+def test_the_first_recorded_prediction_is_the_one_compared(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson06.check_checkerboard_prediction({"a", "e"}, REASON) is True
+    assert lesson06.check_checkerboard_prediction({"b", "c"}, REASON) is True  # too late: the first one stays
+    assert "already recorded: ['a', 'e']" in capsys.readouterr().out
+    assert lesson06.compare_checkerboard_prediction() is True  # a wrong prediction is compared, not failed
+    out = capsys.readouterr().out
+    assert out.startswith("Your recorded prediction was ['a', 'e']")
+    assert "a, e cannot" in out and "you left out b, c" in out
+    assert "why, layer by layer" in out.lower() and "kernel 2 stamps do not overlap" in out
+
+
+def test_a_right_prediction_is_compared_as_matching(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson06.check_checkerboard_prediction("bc", REASON) is True
+    capsys.readouterr()
+    assert lesson06.compare_checkerboard_prediction() is True
+    assert "matches what this section measured" in capsys.readouterr().out
+
+
+def test_doubling_statements_are_accepted(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson06.check_doubling_statements({"a", "b", "d"}) is True
+    assert lesson06.check_doubling_statements("DBA") is True
+    assert "part (b) asks" in capsys.readouterr().out
+
+
+def test_doubling_statements_match_measurement() -> None:
+    # a: it doubles; b: uneven counts; c is false (the tent is flat); e: every pixel gets a stamp.
+    from segedu.analysis.upsampling import bilinear_kernel, checkerboard_pattern
+
+    for size in (3, 8):
+        layer = torch.nn.ConvTranspose2d(1, 1, 3, stride=2, padding=1, output_padding=1)
+        assert layer(torch.zeros(1, 1, size, size)).shape[-1] == 2 * size
+    counts = checkerboard_pattern(3, 2, 8)
+    assert set(counts[3:-3, 3:-3].unique().tolist()) == {1, 2, 4} and counts.min() >= 1
+    flat = torch.nn.functional.conv_transpose2d(torch.ones(1, 1, 8, 8), bilinear_kernel(3)[None, None], stride=2)
+    assert torch.allclose(flat[..., 2:-2, 2:-2], torch.ones(1))
+    # f: a random (unequal) kernel 4 still gives the phases unequal totals.
+    uneven = torch.nn.functional.conv_transpose2d(
+        torch.ones(1, 1, 8, 8), torch.rand(1, 1, 4, 4, generator=torch.Generator().manual_seed(0)), stride=2
+    )
+    assert float(uneven[..., 4:-4, 4:-4].max() - uneven[..., 4:-4, 4:-4].min()) > 0.01
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        ({"a", "b"}, "you left out 1"),
+        ({"a", "b", "d", "f"}, "f is false"),
+        ({"a", "b", "c", "d"}, "c is false"),
+        ({"b", "d", "e"}, "e is false"),
+        ({"z"}, "are not statements"),
         (..., "record your answer first"),
     ],
 )
-def test_wrong_checkerboard_layers_get_a_hint(prediction, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson06.check_checkerboard_layers(prediction) is False
+def test_wrong_doubling_statements_get_a_hint(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson06.check_doubling_statements(answer) is False
     out = capsys.readouterr().out
     assert out.startswith("Not yet:") and hint in out
-
-
-def test_doubling_choice_no_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson06.check_doubling_choice("no") is True
-    assert lesson06.check_doubling_choice(" No ") is True
-    assert "1, 2 or 4 stamps" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize(
-    ("answer", "hint"), [("yes", "Count the stamps"), (..., "record your answer first"), (True, "answer 'yes' or 'no'")]
-)
-def test_wrong_doubling_choice_gets_a_hint(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson06.check_doubling_choice(answer) is False
-    out = capsys.readouterr().out
-    assert out.startswith("Not yet:") and hint in out
-    assert "kernel 4" not in out and "multiple" not in out  # the better choice is part (b)'s to find
+    assert "kernel_size=4" not in out and "multiple" not in out  # the better choice is part (b)'s to find
 
 
 def test_unwritten_doubling_layer_gets_a_hint(capsys: pytest.CaptureFixture[str]) -> None:
     assert lesson06.check_doubling_layer(..., ..., ...) is False
     assert "replace each `...`" in capsys.readouterr().out
-
-
-def test_checkerboard_prediction_is_recorded_not_judged(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson06.record_checkerboard_prediction({"a", "e"}) is True  # a wrong prediction is still recorded
-    out = capsys.readouterr().out
-    assert out.startswith("Recorded: ['a', 'e']") and "Correct" not in out and "Not yet" not in out
-
-
-@pytest.mark.parametrize(
-    ("prediction", "hint"), [(..., "record your prediction first"), ({"z"}, "are not layers"), (set(), "at least one")]
-)
-def test_unrecorded_checkerboard_prediction_is_refused(
-    prediction, hint: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert lesson06.record_checkerboard_prediction(prediction) is False
-    assert hint in capsys.readouterr().out
-
-
-def test_the_first_recorded_prediction_is_the_one_judged(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson06.record_checkerboard_prediction({"a", "e"}) is True
-    assert lesson06.record_checkerboard_prediction({"b", "c"}) is True  # too late: the first one stays
-    assert "Already recorded: ['a', 'e']" in capsys.readouterr().out
-    assert lesson06.check_checkerboard_layers({"b", "c"}) is False  # the variable changed after the experiments
-    out = capsys.readouterr().out
-    assert out.startswith("Not yet: your recorded prediction was ['a', 'e']")
-    assert "a, e cannot" in out and "you left out 2" in out
-    assert "why, layer by layer" in out and "kernel 2 stamps do not overlap" in out  # reasons, once committed
-
-
-def test_a_right_recorded_prediction_passes_whatever_the_variable_holds(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson06.record_checkerboard_prediction("bc") is True
-    capsys.readouterr()
-    assert lesson06.check_checkerboard_layers(...) is True
-    assert capsys.readouterr().out.startswith("Correct! your recorded prediction was ['b', 'c']")
-
-
-def test_an_unrecorded_wrong_answer_gets_no_reasons(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson06.check_checkerboard_layers({"a", "c"}) is False
-    out = capsys.readouterr().out
-    assert "a cannot" in out and "why, layer by layer" not in out and "tent gives" not in out

@@ -80,6 +80,11 @@ def test_flat_image_outputs_agree_with_torch(kernel: str, kernel_size: int, stri
     assert even == (kernel_size % stride == 0)
 
 
+def test_spread_counts_every_stride_phase_equally() -> None:
+    # Equal weights 4/9 at kernel 3, stride 2: pixels hold 4/9, 8/9 or 16/9, and the phases average to 1.
+    assert flat_image_outputs(3, 2, kernel="uniform")["transposed_spread"] == pytest.approx((16 - 4) / 9, abs=1e-5)
+
+
 def test_bad_arguments_are_refused() -> None:
     with pytest.raises(ValueError, match="kernel must be one of"):
         flat_image_outputs(3, 2, kernel="gaussian")

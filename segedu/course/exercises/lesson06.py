@@ -16,14 +16,15 @@ from segedu.course.exercises._verdict import call_answer, check_cases, read_lett
 
 __all__ = [
     "CHECKERBOARD_LAYERS",
+    "DOUBLING_STATEMENTS",
     "check_bed_of_nails",
-    "check_checkerboard_layers",
+    "check_checkerboard_prediction",
     "check_conv_matrix_shape_prediction",
-    "check_doubling_choice",
     "check_doubling_layer",
+    "check_doubling_statements",
     "check_flat_kernel",
     "check_transposed_output_size",
-    "record_checkerboard_prediction",
+    "compare_checkerboard_prediction",
 ]
 
 
@@ -173,28 +174,52 @@ def _even_overlap(kernel_size: int, stride: int) -> bool:
     return bool((inner == inner[0, 0]).all())
 
 
-def check_doubling_choice(answer: Any) -> bool:
-    """Check the answer to: is kernel 3, stride 2, padding 1, output_padding 1 a good learned decoder layer?
+DOUBLING_STATEMENTS: dict[str, str] = {
+    "a": "it turns every side n into exactly 2n",
+    "b": "output pixels in different stride phases receive different numbers of stamps (1, 2 or 4)",
+    "c": "every 3x3 kernel makes this layer turn a flat image into a pattern",
+    "d": "a learned kernel is free to give the stride phases unequal total weights, so the layer can print a "
+         "checkerboard",
+    "e": "some output pixels receive no stamp at all",
+    "f": "with kernel 4 instead (and a padding that keeps the doubling), every learned kernel keeps a flat image flat",
+}
+_TRUE_DOUBLING = {"a", "b", "d"}
+_WHY_DOUBLING = {
+    "a": "true: (n - 1) * 2 - 2 * 1 + 3 + 1 = 2n",
+    "b": "true: kernel 3 is not a multiple of stride 2 (checkerboard_pattern in section 4)",
+    "c": "false: the tent of section 4 and your kernel of exercise 3 keep it flat",
+    "d": "true: only special kernels give the phases equal totals, and nothing in training keeps a kernel special",
+    "e": "false: the stamps are 3 wide and 2 apart, so they overlap and every pixel gets at least one",
+    "f": "false: kernel 4 evens the counts, but unequal weights still give the phases unequal totals "
+         "(the random kernels of section 4)",
+}
+
+
+def check_doubling_statements(answer: Any) -> bool:
+    """Check which statements about kernel 3, stride 2, padding 1, output_padding 1 are true.
 
     Args:
-        answer: ``"yes"`` or ``"no"``.
+        answer: Letters of :data:`DOUBLING_STATEMENTS`, as a set, list or string.
     """
     if answer is None or answer is ...:
-        return wrong("record your answer first: replace the `...` with 'yes' or 'no'.")
-    if not isinstance(answer, str) or answer.strip().lower() not in ("yes", "no"):
-        return wrong(f"answer 'yes' or 'no'; got {answer!r}.")
-    if answer.strip().lower() == "no":
-        return right(
-            "it doubles every size, but with kernel 3 and stride 2 the output pixels receive 1, 2 or 4 stamps "
-            "(section 4). Only special kernels such as the tent give every stride phase the same total weight, "
-            "and a learned kernel need not stay one, so the layer invites checkerboard artefacts. Part (b) asks "
-            "for a better choice."
-        )
-    return wrong(
-        "it does double every size, but that is not all a decoder layer needs. Count the stamps that each output "
-        "pixel receives with kernel 3 and stride 2 (checkerboard_pattern in section 4), and ask whether a learned "
-        "kernel will keep the total weight of every stride phase equal."
-    )
+        return wrong("record your answer first: replace the `...` with a set of letters such as {'a', 'c'}.")
+    letters, hint = read_letters(answer, DOUBLING_STATEMENTS, "are not statements of the list")
+    if hint is not None:
+        return wrong(hint)
+    if not letters:
+        return wrong("choose at least one letter.")
+    if letters == _TRUE_DOUBLING:
+        reasons = "; ".join(f"{letter}: {_WHY_DOUBLING[letter]}" for letter in sorted(DOUBLING_STATEMENTS))
+        return right(f"{reasons}. So the layer doubles the size but invites checkerboards; part (b) asks for a "
+                     "better choice.")
+    notes = []
+    for letter in sorted(letters - _TRUE_DOUBLING):
+        notes.append(f"{letter} is false: {_WHY_DOUBLING[letter].removeprefix('false: ')}")
+    missed = sorted(_TRUE_DOUBLING - letters)
+    if missed:
+        notes.append(f"you left out {len(missed)} true statement(s): compute the output side from the formula of "
+                     "exercise 1, and count the stamps per pixel (checkerboard_pattern)")
+    return wrong("; ".join(notes) + ".")
 
 
 def check_doubling_layer(kernel_size: int, padding: int, output_padding: int = 0) -> bool:
@@ -341,19 +366,21 @@ _WHY_LAYER = {
     "d": "bilinear weights always sum to 1 at every output pixel",
     "e": "the tent gives every stride phase a total weight of 1 although the counts are uneven",
 }
-_RECORDED: dict[str, frozenset[str]] = {}
-"""The first prediction that :func:`record_checkerboard_prediction` accepted (key ``"letters"``)."""
+_RECORDED: dict[str, Any] = {}
+"""The first prediction that :func:`check_checkerboard_prediction` accepted (keys ``"letters"``, ``"reason"``)."""
+_MIN_REASON_WORDS = 4
 
 
-def record_checkerboard_prediction(prediction: Any) -> bool:
-    """Record the set of layers predicted to print a checkerboard, before section 4 runs its experiments.
+def check_checkerboard_prediction(prediction: Any, reason: Any) -> bool:
+    """Record the layers predicted to print a checkerboard, with a reason, before section 4 runs its experiments.
 
-    The first readable prediction is kept; :func:`check_checkerboard_layers` judges that one after the
-    experiments, whatever the variable holds by then. Prints what was recorded (nothing is judged yet)
-    or ``Not yet: <hint>`` when the prediction is missing or unreadable.
+    The prediction is graded for being recorded with a reason, not for being right: a guess cannot be
+    checked honestly before the experiments it predicts. The first readable prediction is kept;
+    :func:`compare_checkerboard_prediction` compares it with the measurements afterwards.
 
     Args:
         prediction: Letters of :data:`CHECKERBOARD_LAYERS`, as a set, list or string.
+        reason: One sentence, in the learner's words, saying why.
     """
     if prediction is ... or prediction is None:
         return wrong("record your prediction first: replace the `...` with a set of letters such as {'a', 'd'}.")
@@ -362,45 +389,41 @@ def record_checkerboard_prediction(prediction: Any) -> bool:
         return wrong(hint)
     if not letters:
         return wrong("choose at least one letter.")
+    if not isinstance(reason, str) or len(reason.split()) < _MIN_REASON_WORDS:
+        return wrong(f"add your reason: replace the `...` after `because` with a sentence of at least "
+                     f"{_MIN_REASON_WORDS} words (a string) saying why these layers, and not the others.")
     if "letters" in _RECORDED:
-        first = sorted(_RECORDED["letters"])
-        print(f"Already recorded: {first}. The check after section 4's table compares that first prediction "
-              "(restart the kernel to record a new one).")
-        return True
-    _RECORDED["letters"] = frozenset(letters)
-    print(f"Recorded: {sorted(letters)}. Now run the rest of section 4; the check after its table compares.")
-    return True
+        return right(f"already recorded: {sorted(_RECORDED['letters'])}. The first prediction is kept "
+                     "(restart the kernel to record a new one); the cell after section 4's table compares it.")
+    _RECORDED.update(letters=frozenset(letters), reason=reason.strip())
+    return right(f"recorded: {sorted(letters)}, because {reason.strip()!r}. Recording a reasoned prediction is "
+                 "what counts here, not being right; run the rest of section 4, and the cell after its table "
+                 "compares.")
 
 
-def check_checkerboard_layers(prediction: Any) -> bool:
-    """Check the set of layers (letters of :data:`CHECKERBOARD_LAYERS`) that can turn a flat image into a pattern.
+def compare_checkerboard_prediction() -> bool:
+    """Compare the prediction recorded by :func:`check_checkerboard_prediction` with what section 4 measured.
 
-    If :func:`record_checkerboard_prediction` recorded a prediction, that prediction is judged and
-    ``prediction`` is ignored; the reasons for every layer are then printed even when it is wrong.
+    Prints the comparison and the reason for every layer, whether the prediction was right or not.
+
+    Returns:
+        Whether a prediction had been recorded.
     """
-    recorded = _RECORDED.get("letters")
-    if recorded is not None:
-        letters = set(recorded)
-    else:
-        if prediction is ... or prediction is None:
-            return wrong("record your answer first: replace the `...` with a set of letters such as {'a', 'd'}.")
-        letters, hint = read_letters(prediction, CHECKERBOARD_LAYERS, "are not layers of the list")
-        if hint is not None:
-            return wrong(hint)
-        if not letters:
-            return wrong("choose at least one letter.")
+    if "letters" not in _RECORDED:
+        return wrong("no prediction recorded yet: fill in `can_print` and `because` before section 4's "
+                     "experiments and run the check under them.")
+    letters = set(_RECORDED["letters"])
     reasons = "; ".join(f"{letter}: {_WHY_LAYER[letter]}" for letter in sorted(CHECKERBOARD_LAYERS)) + "."
-    intro = f"your recorded prediction was {sorted(letters)}. " if recorded is not None else ""
     if letters == _CAN_PRINT:
-        return right(intro + reasons)
-    missed, extra = sorted(_CAN_PRINT - letters), sorted(letters - _CAN_PRINT)
-    notes = []
-    if extra:
-        notes.append(f"{', '.join(extra)} cannot: ask what total weight each output pixel of a flat image receives")
-    if missed:
-        notes.append(f"you left out {len(missed)} layer(s) that can; for each transposed convolution, add up the "
-                     "weights that land on each stride phase")
-    if recorded is None:
-        return wrong("; ".join(notes) + ".")
-    return wrong(f"{intro}{'; '.join(notes)}. The layers that can print a pattern are {', '.join(sorted(_CAN_PRINT))}; "
-                 f"why, layer by layer: {reasons}")
+        verdict_line = "it matches what this section measured"
+    else:
+        missed, extra = sorted(_CAN_PRINT - letters), sorted(letters - _CAN_PRINT)
+        parts = []
+        if extra:
+            parts.append(f"{', '.join(extra)} cannot")
+        if missed:
+            parts.append(f"you left out {', '.join(missed)}, which can")
+        verdict_line = f"the layers that can print a pattern are {', '.join(sorted(_CAN_PRINT))}: {'; '.join(parts)}"
+    print(f"Your recorded prediction was {sorted(letters)}, because {_RECORDED['reason']!r}: {verdict_line}.\n"
+          f"Why, layer by layer: {reasons}")
+    return True
