@@ -41,7 +41,8 @@ class DecoderStage(nn.Module):
     """Max-unpool 2x2 with the encoder's indices, then (conv3x3 -> BN -> ReLU) x ``num_convs``.
 
     The convs keep ``in_channels`` except the last, which maps to ``out_channels`` (the mirror of
-    the encoder stage, whose first conv changes the width).
+    the encoder stage, whose first conv changes the width). As in the authors' full SegNet (Caffe), every
+    decoder conv is followed by BN and a ReLU; only the paper's smaller SegNet-Basic has no decoder ReLU.
 
     Shape:
         (B, in_channels, H, W) + indices -> (B, out_channels, 2H, 2W)

@@ -164,24 +164,33 @@ def test_max_unpool_hints(answer: Callable, hint: str, capsys: pytest.CaptureFix
 # --- can two indices collide? -----------------------------------------------------------------
 
 
+RIGHT_COLLISIONS = {"2x2 stride 2": False, "3x3 stride 2": True}
+
+
 def test_collision_prediction_accepts_the_right_answer(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_collision_prediction(True) is True
+    assert check_collision_prediction(dict(RIGHT_COLLISIONS)) is True
     printed = capsys.readouterr().out
-    assert printed.startswith("measured on random maps: 3x3 windows, stride 2:") and "Correct!" in printed
+    assert printed.startswith("measured on random maps, 2x2 stride 2:") and "Correct!" in printed
 
 
 def test_collision_prediction_measures_both_poolings(capsys: pytest.CaptureFixture[str]) -> None:
-    check_collision_prediction(True)
+    check_collision_prediction(dict(RIGHT_COLLISIONS))
     printed = capsys.readouterr().out
-    overlapping = printed.split("3x3 windows, stride 2: ")[1]
+    overlapping = printed.split("3x3 stride 2: ")[1]
     assert int(overlapping.split(" of ")[0]) > 0  # collisions really occur with 3x3 windows of stride 2
-    assert "2x2 windows, stride 2: 0 of" in printed  # and never with SegNet's tiling windows
+    assert "2x2 stride 2: 0 of" in printed  # and never with SegNet's tiling windows
 
 
 @pytest.mark.parametrize(
     ("answer", "hint"),
-    [(..., "record your prediction first"), (None, "record your prediction first"), ("no", "True or False"),
-     (0, "True or False"), (False, "share a row or a column")],
+    [({"2x2 stride 2": ..., "3x3 stride 2": ...}, "record your prediction first"),
+     ({"2x2 stride 2": False, "3x3 stride 2": None}, "record your prediction first"),
+     (True, "record a dict"), ({"3x3 stride 2": True}, "record a dict"),
+     ({"2x2 stride 2": "no", "3x3 stride 2": True}, "True or False"),
+     ({"2x2 stride 2": 0, "3x3 stride 2": 1}, "True or False"),
+     ({"2x2 stride 2": False, "3x3 stride 2": False}, "share a row or a column"),
+     ({"2x2 stride 2": True, "3x3 stride 2": True}, "exactly one window"),
+     ({"2x2 stride 2": True, "3x3 stride 2": False}, "other way round")],
 )
 def test_collision_prediction_hints(answer: object, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert check_collision_prediction(answer) is False

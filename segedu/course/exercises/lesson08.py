@@ -178,29 +178,43 @@ def _repeated_indices(kernel_size: int, stride: int) -> tuple[int, int]:
     return int(repeated), planes.numel()
 
 
-def check_collision_prediction(prediction: Any) -> bool:
-    """Check a predicted yes/no: can two indices of one plane be equal after a 3x3, stride-2 max-pool?
+POOLINGS = ("2x2 stride 2", "3x3 stride 2")  # the keys of the collision prediction: (kernel size, stride)
+_POOLING_SIZES = {"2x2 stride 2": (2, 2), "3x3 stride 2": (3, 2)}
 
-    The reference is measured: random maps are pooled with ``F.max_pool2d(..., return_indices=True)``
-    and the repeated indices of each (batch item, channel) plane are counted, for 3x3 windows of
-    stride 2 (neighbouring windows share a row or a column, so one pixel can be the maximum of two
-    windows) and, for contrast, for SegNet's 2x2 windows of stride 2 (none can repeat).
+
+def check_collision_prediction(prediction: Any) -> bool:
+    """Check a predicted yes/no per pooling: can two indices of one plane be equal after that max-pool?
+
+    ``prediction`` maps each of :data:`POOLINGS` (``"2x2 stride 2"``, ``"3x3 stride 2"``) to True or
+    False. The reference is measured: random maps are pooled with ``F.max_pool2d(..., return_indices=True)``
+    and the repeated indices of each (batch item, channel) plane are counted. SegNet's 2x2 windows of
+    stride 2 tile the map (no index can repeat); 3x3 windows of stride 2 share a row or a column with
+    their neighbours, so one pixel can be the maximum of two windows.
     """
-    if prediction is ... or prediction is None:
-        return wrong("record your prediction first: replace the `...` with True (two values can be sent to the "
+    if not isinstance(prediction, dict) or set(prediction) != set(POOLINGS):
+        return wrong(f"record a dict with the keys {list(POOLINGS)}, each True or False; got {prediction!r}.")
+    if any(value is ... or value is None for value in prediction.values()):
+        return wrong("record your prediction first: replace every `...` with True (two values can be sent to the "
                      "same position) or False.")
-    if not isinstance(prediction, bool):
-        return wrong(f"record True or False; got {prediction!r}.")
-    overlapping, overlapping_total = _repeated_indices(3, 2)
-    tiling, tiling_total = _repeated_indices(2, 2)
-    print(f"measured on random maps: 3x3 windows, stride 2: {overlapping} of {overlapping_total} indices repeat one "
-          f"of their plane; SegNet's 2x2 windows, stride 2: {tiling} of {tiling_total}.")
-    if prediction == (overlapping > 0):
-        return right("3x3 windows with stride 2 share their border row or column with the next window, so a large "
-                     "value on that shared line is the maximum of both windows and both indices point to it: "
-                     "unpooling writes two values to one position and only one survives. SegNet's 2x2 windows of "
-                     "stride 2 tile the map, so its indices never collide.")
-    return wrong("a window is 3 pixels wide but the next one starts only 2 pixels further, so neighbouring windows "
-                 "share a row or a column. A large value on that shared line is the maximum of both windows, and "
-                 "both indices point to the same position (counted above). SegNet's 2x2 windows of stride 2 "
-                 "cannot collide: they tile the map.")
+    if not all(isinstance(value, bool) for value in prediction.values()):
+        return wrong(f"record True or False for each pooling; got {prediction!r}.")
+    measured = {}
+    for pooling in POOLINGS:
+        repeated, total = _repeated_indices(*_POOLING_SIZES[pooling])
+        measured[pooling] = repeated > 0
+        print(f"measured on random maps, {pooling}: {repeated} of {total} indices repeat one of their plane")
+    mistakes = [pooling for pooling in POOLINGS if prediction[pooling] != measured[pooling]]
+    if not mistakes:
+        return right("SegNet's 2x2 windows of stride 2 tile the map: every pixel belongs to exactly one window, so "
+                     "no two indices can point to it. 3x3 windows with stride 2 share their border row or column "
+                     "with the next window, so a large value on that shared line is the maximum of both windows and "
+                     "both indices point to it: unpooling writes two values to one position and only one survives.")
+    if mistakes == ["2x2 stride 2"]:
+        return wrong("2x2 windows of stride 2 do not overlap: each pixel lies in exactly one window, so it can be "
+                     "the maximum of one window at most (0 repeats, counted above).")
+    if mistakes == ["3x3 stride 2"]:
+        return wrong("a 3x3 window is 3 pixels wide but the next one starts only 2 pixels further, so neighbouring "
+                     "windows share a row or a column. A large value on that shared line is the maximum of both "
+                     "windows, and both indices point to the same position (counted above).")
+    return wrong("both are the other way round: which windows overlap? A pixel that lies in two windows can be the "
+                 "maximum of both; a pixel in one window only cannot (counted above).")
