@@ -13,6 +13,7 @@ from segedu.course.exercises.lesson11 import (
     check_class_iou,
     check_conv_output_shapes,
     check_feature_map_shape,
+    check_silencing_reading,
     check_zero_or_mean,
 )
 from segedu.models import get_model
@@ -208,6 +209,22 @@ def test_zero_or_mean(capsys: pytest.CaptureFixture[str]) -> None:
         (..., "replace the `...`"),
     ]:
         _expect(check_zero_or_mean, answer, hint, capsys)
+
+
+def test_silencing_reading(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_silencing_reading("c") is True
+    assert check_silencing_reading({"C"}) is True
+    output = capsys.readouterr().out
+    assert output.startswith("Correct!") and "average level" in output and "W[:, 1] m_1" in output
+    for answer, hint in [
+        ("a", "does not make a channel the needed one"),
+        ("b", "two different changes"),
+        ("d", "replaces its whole map by one number"),
+        ("ac", "exactly one letter"),
+        ("q", "not among the choices"),
+        (..., "replace the `...`"),
+    ]:
+        _expect(check_silencing_reading, answer, hint, capsys)
 
 
 def test_record_silencing_prediction(capsys: pytest.CaptureFixture[str]) -> None:

@@ -19,17 +19,19 @@ from segedu.course.exercises._verdict import NOT_WRITTEN, call_answer, read_lett
 
 __all__ = [
     "ABLATION_CHOICES",
+    "READING_CHOICES",
     "SHAPE_QUESTION",
     "check_circle_lead",
     "check_class_iou",
     "check_conv_output_shapes",
     "check_feature_map_shape",
+    "check_silencing_reading",
     "check_zero_or_mean",
     "record_silencing_prediction",
 ]
 
 SHAPE_QUESTION = {"model": "unet", "base_channels": 16, "layer": "up2", "input_size": 96}
-"""Exercise 2 asks for the shape of this U-Net block's output for an RGB input of this size.
+"""Exercise 3 asks for the shape of this U-Net block's output for an RGB input of this size.
 
 The lesson prints every layer of a narrower U-Net (base 8) on 64 x 64 scenes, so neither the width nor the
 size of this question appears in it: the learner has to carry the rule, not copy a line.
@@ -57,7 +59,7 @@ def _hooked_shapes(model: nn.Module, image: Tensor, names: Sequence[str]) -> dic
 
 
 def check_feature_map_shape(answer: Sequence[int]) -> bool:
-    """Exercise 2: the shape ``(channels, height, width)`` of the feature map in :data:`SHAPE_QUESTION`.
+    """Exercise 3: the shape ``(channels, height, width)`` of the feature map in :data:`SHAPE_QUESTION`.
 
     Args:
         answer: Three integers.
@@ -111,7 +113,7 @@ def _shape_cases() -> list[tuple[str, nn.Module, Tensor]]:
 
 
 def check_conv_output_shapes(function: Callable[[nn.Module, Tensor], dict[str, tuple[int, ...]]]) -> bool:
-    """Exercise 3: ``function(model, image)`` = ``{name: (C, h, w)}`` for every ``nn.Conv2d``, using hooks.
+    """Exercise 4: ``function(model, image)`` = ``{name: (C, h, w)}`` for every ``nn.Conv2d``, using hooks.
 
     Also checks that the function removed its hooks.
     """
@@ -175,7 +177,7 @@ def _reference_iou(channel_maps: Tensor, class_masks: Tensor) -> float:
 
 
 def check_class_iou(function: Callable[[Tensor, Tensor], Any]) -> bool:
-    """Exercise 4: ``function(channel_maps, class_masks)`` = the dissection IoU of one channel with one class.
+    """Exercise 5: ``function(channel_maps, class_masks)`` = the dissection IoU of one channel with one class.
 
     The channel is on at its n largest values over all pixels (n = number of class pixels); the
     result is the IoU of that on-region with the class pixels, compared with
@@ -378,7 +380,7 @@ ABLATION_CHOICES = {
     "c": "setting to zero moves every class score; setting to the mean m leaves them unchanged",
     "d": "both move every class score, by the same amount",
 }
-"""Exercise 5: what zeroing and mean-ablating a channel do at a pixel where the channel is already 0."""
+"""Exercise 6 (optional): what zeroing and mean-ablating a channel do at a pixel where the channel is already 0."""
 
 _ABLATION_WHY = (
     "outc is a 1x1 convolution, so setting channel k to a constant v adds W[:, k] (v - x_k) to the logits. "
@@ -397,7 +399,7 @@ _ABLATION_WRONG = {
 
 
 def check_zero_or_mean(answer: Any) -> bool:
-    """Exercise 5: one letter of :data:`ABLATION_CHOICES`; the right one is ``"b"``.
+    """Exercise 6 (optional): one letter of :data:`ABLATION_CHOICES`; the right one is ``"b"``.
 
     Args:
         answer: A letter (a string such as ``"b"``, or a one-letter set).
@@ -413,3 +415,51 @@ def check_zero_or_mean(answer: Any) -> bool:
         return right(f"{_ABLATION_WHY}.")
     return wrong(f"{_ABLATION_WRONG[letter]}. Write the change of the logits when channel k is set to a "
                  "constant v, and put x_k = 0 into it.")
+
+
+READING_CHOICES = {
+    "a": "channel 1 is the channel triangles need most: it looks most like them, and zeroing it costs them most "
+         "of their IoU",
+    "b": "zeroing is the true test; the small cost at the mean only shows that mean ablation is too weak to "
+         "measure anything",
+    "c": "where channel 1 is high and where it is low carries little for triangles; most of what zeroing costs "
+         "them comes from taking away the channel's average level",
+    "d": "set to its mean, channel 1 keeps its pattern on the triangles, which is why they survive; zeroing "
+         "erases that pattern",
+}
+"""Exercise 2: how to read a channel that costs a class much set to zero and little set to its mean."""
+
+_READING_WHY = (
+    "setting a channel to its mean keeps its average level and removes only its variation from place to "
+    "place; zeroing removes both. Set to its mean, channel 1 costs triangles almost nothing, so its variation "
+    "carries little for them; zeroed, it costs them most of their IoU, so most of that cost comes from the "
+    "missing level: compared with the mean, zeroing lacks the same constant, W[:, 1] m_1, at every pixel. "
+    "The channel triangles need most either way is 7"
+)
+_READING_WRONG = {
+    "a": "the zero-ablation table names another channel that costs triangles even more, and set to its mean "
+         "channel 1 costs them almost nothing; a large cost when zeroed does not make a channel the needed one",
+    "b": "both are real measurements of two different changes to the network, and mean ablation does find the "
+         "channels that matter (3 for circles and 7 for squares and triangles cost a lot either way)",
+    "d": "setting a channel to its mean replaces its whole map by one number: nothing of its pattern on the "
+         "triangles is left, and they survive all the same",
+}
+
+
+def check_silencing_reading(answer: Any) -> bool:
+    """Exercise 2: one letter of :data:`READING_CHOICES`; the right one is ``"c"``.
+
+    Args:
+        answer: A letter (a string such as ``"c"``, or a one-letter set).
+
+    Returns:
+        Whether the letter says that channel 1's variation carries little for triangles and that most of
+        its zeroing cost comes from removing its average level.
+    """
+    letter, hint = _one_letter(answer, READING_CHOICES)
+    if hint is not None:
+        return wrong(hint)
+    if letter == "c":
+        return right(f"{_READING_WHY}.")
+    return wrong(f"{_READING_WRONG[letter]}. Ask what each way of silencing keeps of the channel, and compare "
+                 "the two costs.")
