@@ -8,41 +8,43 @@ import pytest
 import torch
 
 from segedu.course.exercises.lesson13 import (
+    BACKGROUND_OUTCOMES,
     EIGHT,
     GAP_OUTCOMES,
     GAP_WIDTHS,
     METRIC_STATEMENTS,
-    SCALE_OUTCOMES,
     all_eights_scores,
+    check_background_prediction,
     check_gap_prediction,
     check_hidden_problem,
-    check_scale_prediction,
     gap_weights,
 )
 
 
-def test_scale_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_scale_prediction("unchanged", 2.5, 2.5)
+def test_background_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_background_prediction("smaller", 3.4, 0.9)
     out = capsys.readouterr().out
-    assert out.startswith("Correct!") and "cancels" in out and "ratio 1.0000" in out
-    assert not check_scale_prediction("about 10 times larger", 2.5, 2.5)
+    assert out.startswith("Correct!") and "weighted mean" in out and "ratio 0.265" in out
+    assert not check_background_prediction("larger", 3.4, 0.9)
     out = capsys.readouterr().out
-    assert out.startswith("Not yet:") and "you predicted 'about 10 times larger'" in out and "ratios" in out
+    assert out.startswith("Not yet:") and "you predicted 'larger'" in out and "weighted mean" in out
 
 
-def test_scale_prediction_follows_the_numbers(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_scale_prediction("about 10 times larger", 1.0, 10.0)
-    assert "ratio 10.0000" in capsys.readouterr().out
-    assert not check_scale_prediction("unchanged", 1.0, 0.1)
-    assert "about 10 times smaller" in capsys.readouterr().out
+def test_background_prediction_follows_the_numbers(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_background_prediction("larger", 1.0, 2.0)
+    assert "ratio 2.000" in capsys.readouterr().out
+    assert check_background_prediction("about the same", 1.0, 1.05)
+    capsys.readouterr()
+    assert not check_background_prediction("about the same", 1.0, 0.5)
+    assert "smaller" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("prediction", [..., None, "doubles"])
-def test_scale_prediction_must_be_recorded_first(prediction, capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check_scale_prediction(prediction, 2.5, 2.5)
+def test_background_prediction_must_be_recorded_first(prediction, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_background_prediction(prediction, 3.4, 0.9)
     out = capsys.readouterr().out
-    assert out.startswith("Not yet:") and all(repr(choice) in out for choice in SCALE_OUTCOMES)
-    assert "measured" not in out and "2.5" not in out  # no answer before a prediction
+    assert out.startswith("Not yet:") and all(repr(choice) in out for choice in BACKGROUND_OUTCOMES)
+    assert "measured" not in out and "0.9" not in out  # no answer before a prediction
 
 
 @pytest.mark.parametrize("sigma", [5.0, 2.0])

@@ -13,51 +13,54 @@ import torch
 from segedu.course.exercises._verdict import check_outcome_prediction, choice_hint, read_letters, right, wrong
 
 __all__ = [
+    "BACKGROUND_OUTCOMES",
     "GAP_OUTCOMES",
     "GAP_WIDTHS",
     "METRIC_STATEMENTS",
     "EIGHT",
-    "SCALE_OUTCOMES",
     "all_eights_scores",
+    "check_background_prediction",
     "check_gap_prediction",
     "check_hidden_problem",
-    "check_scale_prediction",
     "gap_weights",
 ]
 
-# --- 1 · predict, then run: every class weight times ten ----------------------------------------
+# --- 1 · predict, then run: only background's weight times ten ----------------------------------
 
-SCALE_OUTCOMES = ("about 10 times larger", "unchanged", "about 10 times smaller")
+BACKGROUND_OUTCOMES = ("larger", "about the same", "smaller")
 
-_SCALE_MEANINGS = {
-    "about 10 times larger": "the weights multiply every pixel's term",
-    "unchanged": (
-        "the weighted cross-entropy is a weighted mean: the sum of w[target] * (-log p) is divided by the sum "
-        "of w[target], so a common factor cancels. Only the ratios between the class weights matter, which is "
-        "why inverse-frequency and median-frequency weights can be compared at all"
+_BACKGROUND_MEANINGS = {
+    "larger": "a larger weight multiplies background's terms, so the weighted sum grows",
+    "about the same": "only the ratios between the weights matter, and these did not change much",
+    "smaller": (
+        "the weighted cross-entropy divides by the sum of w[target], so it is a weighted mean of the "
+        "per-class mean losses, sum_c w_c n_c L_c / sum_c w_c n_c. At the class-share start a background "
+        "pixel costs -log f_bg, about 0.06, and a digit pixel about 5: more weight on background pulls the "
+        "mean toward its small terms. Raising a class's weight raises the loss only where that class's "
+        "pixels cost more than the current mean"
     ),
-    "about 10 times smaller": "the weights divide every pixel's term",
 }
 
 
-def check_scale_prediction(prediction: Any, loss: float, loss_ten_times: float) -> bool:
-    """Compare a recorded prediction with what multiplying all class weights by 10 did to the loss.
+def check_background_prediction(prediction: Any, loss: float, loss_heavier_background: float) -> bool:
+    """Compare a recorded prediction with what a ten times heavier background weight did to the loss.
 
-    The measured numbers appear in the feedback only once a prediction is recorded.
+    The outcome counts as "about the same" within 10%. The measured numbers appear in the feedback only
+    once a prediction is recorded.
 
     Args:
-        prediction: The learner's guess, one of :data:`SCALE_OUTCOMES`, recorded before the run.
+        prediction: The learner's guess, one of :data:`BACKGROUND_OUTCOMES`, recorded before the run.
         loss: The weighted cross-entropy with the weights as computed.
-        loss_ten_times: The same loss with every class weight multiplied by 10.
+        loss_heavier_background: The same loss with only the background weight multiplied by 10.
 
     Returns:
         ``True`` if the prediction names the outcome.
     """
-    ratio = loss_ten_times / loss
-    outcome = "about 10 times larger" if ratio > 5 else "about 10 times smaller" if ratio < 0.2 else "unchanged"
-    measured = f" (measured: {loss:.5f} with the weights as computed, {loss_ten_times:.5f} ten times larger, " \
-               f"ratio {ratio:.4f})"
-    meanings = {name: meaning + measured for name, meaning in _SCALE_MEANINGS.items()}
+    ratio = loss_heavier_background / loss
+    outcome = "larger" if ratio > 1.1 else "smaller" if ratio < 0.9 else "about the same"
+    measured = f" (measured: {loss:.4f} with the weights as computed, {loss_heavier_background:.4f} with " \
+               f"background's weight times 10, ratio {ratio:.3f})"
+    meanings = {name: meaning + measured for name, meaning in _BACKGROUND_MEANINGS.items()}
     return check_outcome_prediction(prediction, outcome, meanings, happened="the loss came out")
 
 
