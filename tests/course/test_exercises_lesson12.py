@@ -6,9 +6,12 @@ import pytest
 
 from segedu.course.exercises.lesson12 import (
     AUGMENTATIONS,
+    RATE_OUTCOMES,
     TAMPER_OUTCOMES,
+    check_rate_prediction,
     check_safe_augmentations,
     check_tamper_prediction,
+    classify_rate_run,
 )
 
 
@@ -51,6 +54,9 @@ def test_safe_augmentations_wrong_answers_say_why(capsys: pytest.CaptureFixture[
     assert "c is safe" in out and "e is safe" in out
     assert "clipped to 1" in AUGMENTATIONS["e"] and "clipping at 1" in out  # the prompt and the feedback agree
     assert "marked 255" in out and "never seen at test time" in out  # the fill is named, not hidden
+    assert not check_safe_augmentations({"c", "e"})
+    out = capsys.readouterr().out
+    assert "b is safe" in out and "a third of the frame" in out and "thin" not in out  # 0.8 pads about 36%
 
 
 @pytest.mark.parametrize("answer", [..., None, {"z"}, 3])
@@ -58,3 +64,28 @@ def test_safe_augmentations_unreadable_answers(answer, capsys: pytest.CaptureFix
     assert not check_safe_augmentations(answer)
     assert capsys.readouterr().out.startswith("Not yet:")
     assert set(AUGMENTATIONS) == {"a", "b", "c", "d", "e"}
+
+
+def test_classify_rate_run_names_each_outcome() -> None:
+    assert classify_rate_run([1.29, 19.27, 6.88, 9.21, 2.1, 2.5, 1.92, 1.64, 2.53]) == "blows up"
+    assert classify_rate_run([1.2, 1.1, 1.0, 0.95, 0.9, 0.9, 0.88]) == "learns"
+    assert classify_rate_run([1.2, 1.25, 1.18, 1.22, 1.21, 1.19, 1.2]) == "stalls"
+    assert classify_rate_run([1.0, 9.0, 5.0, 0.5, 0.4, 0.4, 0.4, 0.4]) == "learns"  # recovered below its start
+    with pytest.raises(ValueError, match="at least 6"):
+        classify_rate_run([1.0, 2.0])
+
+
+def test_rate_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_rate_prediction("blows up", "blows up")
+    out = capsys.readouterr().out
+    assert out.startswith("Correct!") and "Adam" in out and "range test" in out
+    assert not check_rate_prediction("learns", "blows up")
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and "you predicted 'learns'" in out and "overshoots" in out
+
+
+@pytest.mark.parametrize("prediction", [..., None, "diverges"])
+def test_rate_prediction_must_be_recorded_first(prediction, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_rate_prediction(prediction, "blows up")
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and all(repr(choice) in out for choice in RATE_OUTCOMES)
