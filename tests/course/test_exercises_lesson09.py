@@ -9,15 +9,17 @@ import torch
 
 from segedu.course.exercises.lesson09 import (
     GAIN_CHOICES,
+    ORDER_CHOICES,
+    PARITY_CHOICES,
     PREDICTION_QUESTION,
-    SKIP_CHOICES,
     TILE_QUESTION,
-    check_costliest_skip,
-    check_crop_margins,
+    check_crop_parity,
     check_larger_gain,
     check_predicted_output_side,
+    check_resolution_order,
     check_tile_prediction,
     check_valid_output_size,
+    skip_differences,
 )
 from segedu.analysis.unet_sizes import valid_output_size
 
@@ -35,42 +37,33 @@ def _empty(*arguments: object) -> None:
     ...  # the notebook's stub: its body is `...`, so it returns None
 
 
-# --- crop margins -----------------------------------------------------------------------------
+# --- why the crop is even ---------------------------------------------------------------------
 
 
-def _margins(skip_shape: tuple[int, ...], size: tuple[int, int]) -> tuple[int, int, int, int]:
-    top, left = (skip_shape[-2] - size[0]) // 2, (skip_shape[-1] - size[1]) // 2
-    return left, skip_shape[-1] - size[1] - left, top, skip_shape[-2] - size[0] - top
+def test_skip_differences_match_the_papers_crops() -> None:
+    assert skip_differences(572) == [176, 80, 32, 8]  # twice section 2's crops per side: 88, 40, 16, 4
+    assert skip_differences(124, depth=3) == [80, 32, 8]
 
 
-def _margins_rounding_up(skip_shape: tuple[int, ...], size: tuple[int, int]) -> tuple[int, int, int, int]:
-    left, right, top, bottom = _margins(skip_shape, size)
-    return right, left, bottom, top
-
-
-@pytest.mark.parametrize("answer", [_margins, lambda shape, size: list(_margins(shape, size)),
-                                    lambda shape, size: torch.tensor(_margins(shape, size))])
-def test_crop_margins_accepts_right_answers(answer: Callable, capsys: pytest.CaptureFixture[str]) -> None:
-    correct, printed = _run(check_crop_margins, answer, capsys)
-    assert correct and printed.startswith("Correct!")
+def test_crop_parity_accepts_the_right_reason(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_crop_parity("even sides") is True
+    printed = capsys.readouterr().out
+    assert "[176, 80, 32, 8] for 572" in printed and "0 have an odd difference" in printed
+    assert "Correct!" in printed and "Even minus even" in printed
 
 
 @pytest.mark.parametrize(
     ("answer", "hint"),
-    [
-        (_stub, "NotImplementedError"),
-        (_empty, "returns nothing yet"),
-        (lambda shape, size: "0 0 0 0", "four whole numbers"),
-        (lambda shape, size: _margins(shape, size)[:2], "four whole numbers"),
-        (lambda shape, size: (*_margins(shape, size)[2:], *_margins(shape, size)[:2]), "columns before rows"),
-        (_margins_rounding_up, "the extra row or column goes to one side only"),
-        (lambda shape, size: (0, shape[-1] - size[1], 0, shape[-2] - size[0]), "differ by at most one pixel"),
-        (lambda shape, size: (1, 1, 1, 1), "must remove"),
-    ],
+    [(..., "record your prediction first"), ("even", "must be one of"), (2, "must be one of"),
+     ("only 572", "every valid input gives even differences"), ("even trims", "573"),
+     ("centred crop", "circular")],
 )
-def test_crop_margins_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    correct, printed = _run(check_crop_margins, answer, capsys)
-    assert not correct and printed.startswith("Not yet:") and hint in printed
+def test_crop_parity_explains_a_miss(answer: object, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_crop_parity(answer) is False
+    printed = capsys.readouterr().out
+    assert "Not yet:" in printed and hint in printed and len(PARITY_CHOICES) == 4
+    if answer is ...:
+        assert "odd difference" not in printed  # nothing of the answer before a prediction
 
 
 # --- valid output size ------------------------------------------------------------------------
@@ -188,54 +181,55 @@ def test_tile_prediction_hints(answer: object, hint: str, capsys: pytest.Capture
     assert "Not yet:" in printed and hint in printed
 
 
-# --- which skip costs most? -------------------------------------------------------------------
+# --- do the skips' costs follow their resolution? -----------------------------------------------
 
 _DROPS = {"shapes": {"up1": 0.088, "up2": 0.539, "up3": 0.152, "up4": 0.063},  # shaped like section 5's measurement
           "digits": {"up1": -0.001, "up2": 0.729, "up3": 0.466, "up4": 0.742}}
 
 
-def test_costliest_skip_accepts_the_measured_answer(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_costliest_skip("up2", _DROPS) is True
+def test_resolution_order_accepts_the_measured_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_resolution_order("no common order", _DROPS) is True
     printed = capsys.readouterr().out
-    assert printed.startswith("shapes: mean-IoU drop") and "up2 0.539, up3 0.152" in printed and "Correct!" in printed
-    assert "on digits the costliest is up4 (from inc, full resolution)" in printed  # says why, from the numbers
-    assert "follow no resolution order" in printed
+    assert printed.startswith("shapes: mean-IoU drop") and "up2 0.539, up3 0.152" in printed
+    assert "Correct!" in printed and "nothing in training ties" in printed  # says why
 
 
-def test_costliest_skip_prints_nothing_of_the_answer_before_a_prediction(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_costliest_skip(..., _DROPS) is False
+def test_resolution_order_prints_nothing_of_the_answer_before_a_prediction(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert check_resolution_order(..., _DROPS) is False
     printed = capsys.readouterr().out
     assert "0.539" not in printed and "drop" not in printed and "record your prediction first" in printed
 
 
-def test_costliest_skip_follows_the_measurement_not_a_fixed_answer(capsys: pytest.CaptureFixture[str]) -> None:
-    ordered = {"shapes": {"up1": 0.1, "up2": 0.2, "up3": 0.3, "up4": 0.4}}
-    assert check_costliest_skip("up4", ordered) is True
-    assert "follow the resolution here" in capsys.readouterr().out
-    assert check_costliest_skip("up2", ordered) is False
-    assert check_costliest_skip("up4", _DROPS, network="digits") is True
-    assert check_costliest_skip("up2", _DROPS, network="digits") is False
+def test_resolution_order_follows_the_measurement_not_a_fixed_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    finer = {"a": {"up1": 0.1, "up2": 0.2, "up3": 0.3, "up4": 0.4},
+             "b": {"up1": 0.0, "up2": 0.1, "up3": 0.5, "up4": 0.6}}
+    coarser = {"a": {"up1": 0.4, "up2": 0.3, "up3": 0.2, "up4": 0.1}}
+    assert check_resolution_order("finer costs more", finer) is True
+    assert check_resolution_order("no common order", finer) is False
+    assert check_resolution_order("coarser costs more", coarser) is True
+    assert check_resolution_order("no common order", {**finer, **{"c": coarser["a"]}}) is True
+    capsys.readouterr()
 
 
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [(..., "record your prediction first"), ("finer", "must be one of"), (2, "must be one of"),
-     ("up4", "finest skip carries the sharpest detail, but up4 (from inc, full resolution) ranks 4 of 4"),
-     ("up1", "deepest skip carries the most processed features per pixel, but up1 (from down3, 1/8 resolution) "
-             "ranks 3 of 4"),
-     ("up3", "up3 (from down1, 1/2 resolution) ranks 2 of 4: on shapes the costliest is up2")],
+     ("finer costs more", "a finer skip carries sharper detail"),
+     ("coarser costs more", "a coarser skip carries more processed features")],
 )
-def test_costliest_skip_explains_a_miss(answer: object, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_costliest_skip(answer, _DROPS) is False
+def test_resolution_order_explains_a_miss(answer: object, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_resolution_order(answer, _DROPS) is False
     printed = capsys.readouterr().out
-    assert "Not yet:" in printed and hint in printed
+    assert "Not yet:" in printed and hint in printed and len(ORDER_CHOICES) == 3
+    if answer in ORDER_CHOICES:
+        assert "the measurement says 'no common order'" in printed
 
 
-def test_costliest_skip_names_missing_measurements(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_costliest_skip("up2", {"shapes": {"up2": 0.5}}) is False
+def test_resolution_order_names_missing_measurements(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_resolution_order("no common order", {"shapes": {"up2": 0.5}}) is False
     assert "missing" in capsys.readouterr().out
-    assert check_costliest_skip("up2", {"digits": _DROPS["digits"]}) is False
-    assert "'shapes' included" in capsys.readouterr().out and len(SKIP_CHOICES) == 4
 
 
 # --- where do the skips gain? -----------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Checks for the exercises of lesson 09 (U-Net: where skips help, which skip matters, valid padding and sizes).
+"""Checks for lesson 09's exercises (U-Net: where skips help, do skip costs follow resolution, valid sizes).
 
 Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``.
 """
@@ -8,22 +8,22 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import torch
-
 from segedu.analysis.unet_sizes import valid_output_size
 from segedu.course.exercises._verdict import check_cases, choice_hint, right, wrong
 
 __all__ = [
     "GAIN_CHOICES",
+    "ORDER_CHOICES",
+    "PARITY_CHOICES",
     "PREDICTION_QUESTION",
-    "SKIP_CHOICES",
     "TILE_QUESTION",
-    "check_costliest_skip",
-    "check_crop_margins",
+    "check_crop_parity",
     "check_larger_gain",
     "check_predicted_output_side",
+    "check_resolution_order",
     "check_tile_prediction",
     "check_valid_output_size",
+    "skip_differences",
 ]
 
 PREDICTION_QUESTION = {"input_size": 124, "depth": 3}
@@ -35,8 +35,8 @@ TILE_QUESTION = {"image_size": 100, "tile_size": 68, "depth": 4}
 GAIN_CHOICES = ("band", "all pixels", "mixed")
 """Exercise 1 asks whether the skips' mean-IoU gain is larger within the boundary band or over all pixels."""
 
-SKIP_CHOICES = ("up1", "up2", "up3", "up4")
-"""Exercise 2 asks which decoder block's skip, zeroed alone, costs the shapes U-Net the most mean IoU."""
+ORDER_CHOICES = ("finer costs more", "coarser costs more", "no common order")
+"""Exercise 2 asks whether the cost of zeroing one skip follows the skips' resolution on both shipped U-Nets."""
 
 
 def _as_int(found: Any) -> int | None:
@@ -50,59 +50,65 @@ def _as_int(found: Any) -> int | None:
     return int(value) if value.is_integer() else None
 
 
-# --- exercise 3: the crop's margins ----------------------------------------------------------
+# --- exercise 3: why the crop is always even ---------------------------------------------------
+
+PARITY_CHOICES = {
+    "only 572": "a property of the paper's 572-pixel input; other valid inputs can give odd differences",
+    "even trims": "every DoubleConv trims 4 pixels, an even number",
+    "even sides": "the skip is the map the next max-pool halves, so its side is even in any input that fits, and "
+                  "the up-conv's output is twice a side",
+    "centred crop": "the crop is centred, so it removes the same number of pixels on both sides",
+}
+"""Exercise 3's choices: why every skip-minus-up-conv difference of a valid U-Net that fits is even."""
 
 
-def _margins(skip_shape: tuple[int, ...], size: tuple[int, int]) -> tuple[int, int, int, int]:
-    """(left, right, top, bottom) that Up's centre crop removes, in ``F.pad``'s order."""
-    extra_rows, extra_columns = skip_shape[-2] - size[0], skip_shape[-1] - size[1]
-    top, left = extra_rows // 2, extra_columns // 2
-    return left, extra_columns - left, top, extra_rows - top
+def skip_differences(input_size: int, depth: int = 4) -> list[int]:
+    """Per level, top first: the skip's side minus the up-conv output's side in a valid U-Net.
 
+    Args:
+        input_size: Side of a square input that fits (every max-pool sees an even side).
+        depth: Number of Down (and Up) blocks.
 
-_MARGIN_CASES = [((1, 2, 8, 8), (4, 4)), ((2, 3, 64, 64), (56, 56)), ((1, 1, 9, 12), (4, 7)),
-                 ((1, 4, 6, 6), (6, 6)), ((1, 64, 568, 568), (392, 392)), ((1, 1, 13, 10), (8, 9))]
-
-
-def check_crop_margins(function: Callable[[tuple[int, ...], tuple[int, int]], Any]) -> bool:
-    """Check ``function(skip_shape, size) -> (left, right, top, bottom)``: what "copy and crop" removes.
-
-    The reference is the crop of :class:`segedu.models.unet.Up` (top = ``(H - h) // 2``, left =
-    ``(W - w) // 2``, the rest at the bottom and right); the margins are in the order of
-    ``torch.nn.functional.pad``, so ``F.pad(skip, [-m for m in margins])`` must equal that crop (a
-    negative pad removes pixels). Cases include odd differences and non-square maps.
+    Returns:
+        ``depth`` differences, from the full-resolution level down (176, 80, 32, 8 for 572 and depth 4).
     """
-    generator = torch.Generator().manual_seed(8)
-    cases = list(_MARGIN_CASES)
+    skips = [input_size - 4]  # inc's output
+    for _ in range(depth):
+        skips.append(skips[-1] // 2 - 4)  # Down: pool, DoubleConv
+    below, differences = skips.pop(), []
+    for skip in reversed(skips):
+        differences.append(skip - 2 * below)  # the up-conv doubles the side
+        below = 2 * below - 4  # Up's DoubleConv
+    return differences[::-1]
 
-    def judge(found: Any, skip_shape: tuple[int, ...], size: tuple[int, int]) -> str | None:
-        expected = _margins(skip_shape, size)
-        try:
-            values = tuple(_as_int(value) for value in found)
-        except TypeError:
-            return f"return four whole numbers (left, right, top, bottom); got {found!r}."
-        if len(values) != 4 or None in values:
-            return f"return four whole numbers (left, right, top, bottom); got {found!r}."
-        skip = torch.randn(*skip_shape, generator=generator)
-        left, right, top, bottom = expected
-        reference = skip[..., top : top + size[0], left : left + size[1]]  # what Up concatenates
-        if all(value >= 0 for value in values):
-            cropped = torch.nn.functional.pad(skip, [-value for value in values])
-            if cropped.shape == reference.shape and torch.equal(cropped, reference):
-                return None
-        case = f"a {skip_shape[-2]}x{skip_shape[-1]} skip cropped to {size[0]}x{size[1]}"
-        if values == (top, bottom, left, right):
-            return f"for {case}: F.pad lists the last dimension first: (left, right, top, bottom), columns before rows."
-        if values == (right, left, bottom, top):
-            return (f"for {case}: when the difference is odd, the extra row or column goes to one side only; "
-                    f"you put it on the other side from Up. Try the model's crop on a small tensor and see.")
-        if sum(values[:2]) != skip_shape[-1] - size[1] or sum(values[2:]) != skip_shape[-2] - size[0]:
-            return (f"for {case}: left + right must remove {skip_shape[-1] - size[1]} columns and top + bottom "
-                    f"{skip_shape[-2] - size[0]} rows; got {values}.")
-        return f"for {case}: the crop is centred, so the two sides of a dimension differ by at most one pixel."
 
-    return check_cases(function, cases, judge, returns="four whole numbers (left, right, top, bottom)",
-                       success="F.pad with these margins, negated, is exactly the crop Up makes.")
+def check_crop_parity(prediction: Any) -> bool:
+    """Check the reason chosen for the crop's even differences (one of :data:`PARITY_CHOICES`).
+
+    Prints the differences for every valid input of depth 4 up to 1020 pixels (all even) before the verdict.
+    """
+    hint = choice_hint(prediction, PARITY_CHOICES)
+    if hint:
+        return wrong(hint)
+    inputs = [16 * (bottleneck + 8) - 4 for bottleneck in range(4, 57)]  # 188 ... 1020, section 2's rule
+    odd = [size for size in inputs if any(difference % 2 for difference in skip_differences(size))]
+    print(f"skip minus up-conv output, per level: {skip_differences(572)} for 572, {skip_differences(188)} for 188; "
+          f"over all {len(inputs)} valid inputs from {inputs[0]} to {inputs[-1]}, {len(odd)} have an odd difference. "
+          f"You chose {prediction!r}.")
+    if prediction == "even sides":
+        return right("the skip at each level is exactly the map its level's max-pool halves, and an input fits only "
+                     "when every max-pool sees an even side; the up-conv's output is twice the map below it. Even "
+                     "minus even is even, so Up can always cut the same number of pixels on both sides.")
+    reason = {
+        "only 572": "every valid input gives even differences, as printed: it follows from the rule that makes an "
+                    "input fit, not from the choice of 572.",
+        "even trims": "even trims keep a side's parity, but they do not make it even: an input of 573 has the same "
+                      "trims and gives an odd map before the first max-pool (it does not fit). What makes each skip "
+                      "even is the max-pool that must halve it.",
+        "centred crop": "that is circular: the crop can be exactly centred because the difference is even, not the "
+                        "other way round. Ask what makes the skip's side and the up-conv's side even.",
+    }[prediction]
+    return wrong(reason)
 
 
 # --- exercise 4: output size of a valid U-Net -------------------------------------------------
@@ -221,62 +227,69 @@ def check_tile_prediction(prediction: Any) -> bool:
                  f"different 2x2 grid than the whole image's.")
 
 
-# --- exercise 2: which skip costs most? ----------------------------------------------------------
+# --- exercise 2: do the skips' costs follow their resolution? -----------------------------------
 
 _SKIP_SOURCES = {"up1": "down3, 1/8 resolution", "up2": "down2, 1/4 resolution", "up3": "down1, 1/2 resolution",
                  "up4": "inc, full resolution"}
 _FINEST_FIRST = ("up4", "up3", "up2", "up1")
 
 
-def check_costliest_skip(prediction: Any, mean_iou_drops: Mapping[str, Mapping[str, float]],
-                         network: str = "shapes") -> bool:
-    """Check a prediction, made before the measurement: which zeroed skip costs ``network`` the most mean IoU?
+def _resolution_order(drops: Mapping[str, float]) -> str:
+    """"finer costs more", "coarser costs more" or "neither" for one network's drops."""
+    by_resolution = [float(drops[name]) for name in _FINEST_FIRST]
+    if all(a > b for a, b in zip(by_resolution, by_resolution[1:])):
+        return "finer costs more"
+    if all(a < b for a, b in zip(by_resolution, by_resolution[1:])):
+        return "coarser costs more"
+    return "neither"
+
+
+def check_resolution_order(prediction: Any, mean_iou_drops: Mapping[str, Mapping[str, float]]) -> bool:
+    """Check a prediction, made before the measurement: do the zeroed skips' costs follow their resolution?
 
     Args:
-        prediction: One of :data:`SKIP_CHOICES` (``"up1"`` … ``"up4"``), the decoder block whose skip,
-            replaced by zeros alone, is predicted to cost the most.
+        prediction: One of :data:`ORDER_CHOICES`: ``"finer costs more"`` (on every network, each finer
+            skip costs more mean IoU than each coarser one), ``"coarser costs more"`` (the reverse, on
+            every network) or ``"no common order"`` (some network follows neither order, or they differ).
         mean_iou_drops: Per trained U-Net (e.g. ``"shapes"``, ``"digits"``), the measured drop in mean
             IoU when the skip into each decoder block alone is replaced by zeros (``{"up1": 0.09, ...}``).
-        network: The U-Net the question is about; the others are printed for comparison.
 
     Returns:
-        True when ``prediction`` names the block with the largest measured drop on ``network``.
+        True when ``prediction`` describes the measured drops.
     """
-    hint = choice_hint(prediction, SKIP_CHOICES)
+    hint = choice_hint(prediction, ORDER_CHOICES)
     if hint:
         return wrong(hint)
     missing = [f"{model}: {name}" for model, drops in mean_iou_drops.items() for name in _FINEST_FIRST
                if name not in drops]
-    if missing or network not in mean_iou_drops:
-        return wrong(f"pass the measured drop of every decoder block for each U-Net, {network!r} included; "
-                     f"missing: {missing or [network]}.")
-    rankings = {model: sorted(_FINEST_FIRST, key=lambda name: float(drops[name]), reverse=True)
-                for model, drops in mean_iou_drops.items()}
-    for model, ranking in rankings.items():
+    if missing or not mean_iou_drops:
+        return wrong(f"pass the measured drop of every decoder block for each U-Net; missing: {missing or 'all'}.")
+    orders = {model: _resolution_order(drops) for model, drops in mean_iou_drops.items()}
+    for model, drops in mean_iou_drops.items():
+        ranking = sorted(_FINEST_FIRST, key=lambda name: float(drops[name]), reverse=True)
         print(f"{model}: mean-IoU drop with one skip zeroed, largest first: "
-              + ", ".join(f"{name} {float(mean_iou_drops[model][name]):.3f}" for name in ranking))
-    print(f"you predicted {prediction!r} for the {network} U-Net.")
-    costliest = rankings[network][0]
-    drops = mean_iou_drops[network]
-    measured = (f"on {network} the costliest is {costliest} (from {_SKIP_SOURCES[costliest]}, "
-                f"{float(drops[costliest]):.3f}) and the cheapest {rankings[network][-1]}")
-    others = "; ".join(f"on {model} the costliest is {ranking[0]} (from {_SKIP_SOURCES[ranking[0]]})"
-                       for model, ranking in rankings.items() if model != network)
-    by_resolution = [float(drops[name]) for name in _FINEST_FIRST]
-    monotone = (all(a > b for a, b in zip(by_resolution, by_resolution[1:]))
-                or all(a < b for a, b in zip(by_resolution, by_resolution[1:])))
-    lesson = ("the costs follow the resolution here" if monotone else
-              "the costs follow no resolution order, so resolution alone does not rank the skips of this network")
-    comparison = f"; {others}" if others else ""
-    if prediction == costliest:
-        return right(f"{measured}; {lesson}{comparison}.")
-    rank = rankings[network].index(prediction) + 1
+              + ", ".join(f"{name} {float(drops[name]):.3f}" for name in ranking) + f" -> {orders[model]}")
+    common = set(orders.values())
+    expected = common.pop() if len(common) == 1 and "neither" not in common else "no common order"
+    print("skips from the finest to the coarsest: " + ", ".join(f"{name} ({_SKIP_SOURCES[name]})"
+                                                                for name in _FINEST_FIRST)
+          + f". You predicted {prediction!r}.")
+    if prediction == expected:
+        if expected == "no common order":
+            return right("nothing in training ties a skip's importance to its resolution. Each Up's DoubleConv "
+                         "learns how much to use its skip next to what arrives from below, and a task can be split "
+                         "among the levels in many ways; the two networks split it differently (each is one "
+                         "training run, so another run may split it differently again).")
+        return right(f"the measured costs follow the resolution on every network: {expected}.")
     reason = {
-        "up4": "the finest skip carries the sharpest detail, but",
-        "up1": "the deepest skip carries the most processed features per pixel, but",
-    }.get(prediction, "")
-    return wrong(f"{reason + ' ' if reason else ''}{prediction} (from {_SKIP_SOURCES[prediction]}) ranks {rank} of 4: "
-                 f"{measured}; {lesson}{comparison}.")
+        "finer costs more": "a finer skip carries sharper detail, but the decoder can take what it needs from the "
+                            "path below and from the other skips",
+        "coarser costs more": "a coarser skip carries more processed features, but the decoder can take what it "
+                              "needs from the path below and from the other skips",
+        "no common order": "the costs could have followed no order, but here they do",
+    }[prediction]
+    return wrong(f"{reason}; the measurement says {expected!r} (per network: "
+                 + ", ".join(f"{model} {order}" for model, order in orders.items()) + ").")
 
 
 # --- exercise 1: where do the skips gain? ------------------------------------------------------
@@ -321,8 +334,8 @@ def check_larger_gain(prediction: Any, all_pixel_gains: Sequence[float], band_ga
         return right(f"the measured gains are larger {where}.")
     reason = {
         "band": "the skips' help is expected near the edges",
-        "all pixels": "a gain over all pixels would mean the skips help far from the edges too, where a blob and an "
-                      "outline mostly agree",
+        "all pixels": "a larger gain over all pixels would mean the skips help far from the edges at least as "
+                      "much as near them",
         "mixed": "seeds differ a lot in this short run, but not in this comparison",
     }[prediction]
     return wrong(f"{reason}; the measurement says {expected!r}. Look at the per-seed gains above.")
