@@ -50,8 +50,8 @@ LESSONS: tuple[Lesson, ...] = (
         "Say what a segmentation model predicts (a class for every pixel), tell classification (and "
         "multi-label classification), detection, semantic and instance segmentation apart, and know the "
         "tensor shapes in and out.",
-        study_time="about 60 min (optional part about 10 more)",
-        run_seconds=13,
+        study_time="about 75 min (optional part about 15 more)",
+        run_seconds=18,
     ),
     Lesson(
         "02_one_hot_and_argmax.ipynb",
@@ -64,12 +64,12 @@ LESSONS: tuple[Lesson, ...] = (
     ),
     Lesson(
         "03_classifiers_lose_location.ipynb",
-        "Pooling and fully connected layers make location coarse",
+        "Pooling coarsens location; the classifier head gives up the grid",
         "Show what pooling forgets and how good a mask can be drawn back from a pooled grid of labels, "
         "load a small classifier trained end to end on which shapes are present (by the course's experiment "
         "script), and measure how well a linear probe reads position from each layer with FC and "
         "global-average-pooling heads.",
-        study_time="about 65 min (optional parts about 45 more)",
+        study_time="about 75 min (optional parts about 50 more)",
         run_seconds=21,
     ),
     Lesson(
@@ -79,7 +79,7 @@ LESSONS: tuple[Lesson, ...] = (
         "against an encoder-decoder, widen the receptive field with dilated convolutions at a constant cost per "
         "layer, measure the effective receptive field with gradients, and explain why segmentation networks "
         "downsample, then upsample.",
-        study_time="about 90 min (optional parts about 55 more)",
+        study_time="about 95 min (optional parts about 75 more)",
         run_seconds=26,
     ),
     Lesson(
@@ -88,7 +88,7 @@ LESSONS: tuple[Lesson, ...] = (
         "Compare strided convolution, max pooling and average pooling by what each keeps, measure their aliasing, "
         "measure how much a one-pixel shift changes downsampled features, and build anti-aliased max pooling "
         "(blur before subsampling).",
-        study_time="about 90–110 min",
+        study_time="about 130 min (optional parts about 30 more)",
         run_seconds=13,
     ),
     Lesson(
@@ -96,7 +96,7 @@ LESSONS: tuple[Lesson, ...] = (
         "Upsampling",
         "Build nearest, bed of nails, max-unpooling and bilinear upsampling by hand, see a transposed convolution "
         "as stamping and as the transpose of a hand-built convolution matrix, and avoid checkerboard artifacts.",
-        study_time="about 60–80 min",
+        study_time="about 80–100 min (optional part about 20 more)",
         run_seconds=12,
     ),
     Lesson(
@@ -112,7 +112,7 @@ LESSONS: tuple[Lesson, ...] = (
         "SegNet",
         "Keep max-pooling indices and unpool with them, follow SegNet's shapes, measure what the indices "
         "cost next to U-Net's skips, and look inside a trained decoder.",
-        study_time="about 80 min",
+        study_time="about 80 min (optional section about 30 more)",
         run_seconds=29,
     ),
     Lesson(
@@ -120,7 +120,7 @@ LESSONS: tuple[Lesson, ...] = (
         "U-Net",
         "Trace the U with its concatenated skips, compute valid-padding sizes (572 to 388) and the "
         "overlap-tile strategy, and measure what the skips buy in an ablation.",
-        study_time="about 110 min (optional parts about 40 more)",
+        study_time="about 150 min (optional parts about 60 more)",
         run_seconds=45,
     ),
     Lesson(
@@ -138,7 +138,7 @@ LESSONS: tuple[Lesson, ...] = (
         "Look inside trained models layer by layer, probe a pixel's class scores and receptive field, record "
         "activations with forward hooks, and measure which channels mark a class (class IoU) and which the "
         "network needs (silencing).",
-        study_time="about 90 min (optional part about 20 more)",
+        study_time="about 120 min (optional part about 20 more)",
         run_seconds=17,
     ),
     Lesson(
@@ -148,8 +148,8 @@ LESSONS: tuple[Lesson, ...] = (
         "deformation), read training and validation curves over three seeds (overfitting and what augmentation "
         "does), choose a learning rate with a range test, train a U-Net from scratch live, and save, load and "
         "verify a checkpoint.",
-        study_time="about 85 min (optional parts about 15 more)",
-        run_seconds=48,
+        study_time="about 105 min (optional parts about 15 more)",
+        run_seconds=55,
     ),
     Lesson(
         "13_losses_for_imbalance.ipynb",
@@ -158,7 +158,7 @@ LESSONS: tuple[Lesson, ...] = (
         "classes, write class-weighted cross-entropy and soft Dice out, compute inverse- and median-frequency "
         "weights, compare five losses over six seeds on equal budgets, and compute U-Net's weight map from an "
         "instance map.",
-        study_time="about 105 min (optional parts about 35 more)",
+        study_time="about 140 min (optional parts about 50 more)",
         run_seconds=15,
     ),
     Lesson(
