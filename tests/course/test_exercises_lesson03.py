@@ -71,17 +71,19 @@ def test_shuffled_probe(capsys: pytest.CaptureFixture[str]) -> None:
         activations[split], centres[split] = _probe_data(count, seed)
     assert lesson03.check_shuffled_probe(("same", "larger"), activations, centres) is True
     output = _verdict(capsys)
-    assert "renames the numbers" in output and "cell (0, 0) is next to cell (0, 1)" in output  # the fc1 lesson
+    assert output.startswith("Correct!") and "measured on stage3" in output and "matches both" in output
+    assert "weight" not in output  # the explanation is left to check_shuffle_reason
     cases = [
         ((..., ...), "pair of words"),
         (("same", "bigger"), "pair of words"),
-        (("larger", "larger"), "one fixed shuffle you said \"larger\""),
-        (("same", "same"), "new shuffle per image you said \"same\""),
+        (("larger", "larger"), 'one fixed shuffle you predicted "larger", and the error came out the same'),
+        (("same", "same"), 'a new shuffle per image you predicted "same", and the error came out larger'),
     ]
     for answer, hint in cases:
         assert lesson03.check_shuffled_probe(answer, activations, centres) is False
         output = _verdict(capsys)
-        assert output.startswith("Not yet:") and hint in output
+        assert output.startswith("Not yet:") and hint in output, (answer, output)
+        assert "weight" not in output  # a wrong prediction is not told the answer to the question on why
 
 
 def test_vanishing_pools_hint_names_only_the_boundary_it_crosses(capsys: pytest.CaptureFixture[str]) -> None:
@@ -150,6 +152,7 @@ def test_shuffle_reason(capsys: pytest.CaptureFixture[str]) -> None:
     assert lesson03.check_shuffle_reason(" B ") is True
     output = _verdict(capsys)
     assert output.count("Correct!") == 2 and "same cell and channel in every image" in output
+    assert "cell (0, 0) is next to cell (0, 1)" in output  # the lesson for fc1
     cases = [
         (..., "record your prediction first"),
         ("e", "must be one of"),

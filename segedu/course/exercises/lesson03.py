@@ -177,7 +177,9 @@ def check_shuffled_probe(
     """``answer = (one fixed shuffle, a new shuffle per image)``, each "smaller", "same" or "larger".
 
     The prediction is how a linear probe's error on ``layer`` changes when the flattened numbers are
-    shuffled. The check measures both with :func:`~segedu.analysis.probes.linear_probe`.
+    shuffled. The check measures both with :func:`~segedu.analysis.probes.linear_probe` and reports
+    only the measured errors and whether the prediction matched them: the explanation is the answer
+    to :func:`check_shuffle_reason`, the question that follows.
 
     Args:
         answer: The learner's pair of words.
@@ -204,26 +206,15 @@ def check_shuffled_probe(
         f"{own_shuffle:.2f} px with a new shuffle per image (chance {chance:.2f} px)"
     )
     if (fixed_word, own_word) == measured:
-        return right(
-            f"{errors}. A linear probe gives every input number its own weight and never uses the grid's "
-            "geometry: a fixed shuffle only renames the numbers, and the weights are renamed with them. "
-            "What it relies on is that number k comes from the same cell and channel in every image; a "
-            "new shuffle per image breaks exactly that. fc1 is in the same situation: it also reads the "
-            "flattened map with one weight per number, and nothing in it says that cell (0, 0) is next to "
-            "cell (0, 1)."
-        )
-    hints = []
-    if fixed_word != measured[0]:
-        hints.append(
-            f'with one fixed shuffle you said "{fixed_word}": the probe learns one weight per number; '
-            "does it matter to it in which order the numbers are listed, if the order is the same for every image?"
-        )
-    if own_word != measured[1]:
-        hints.append(
-            f'with a new shuffle per image you said "{own_word}": after it, what does number k of one image '
-            "have in common with number k of another?"
-        )
-    return wrong("; ".join(hints) + ".")
+        return right(f"{errors}. Your prediction matches both measurements; the question that follows asks why.")
+    # Only the measurement here: the explanation is the answer to the question that follows.
+    mismatches = [
+        f'with {name} you predicted "{word}", and the error came out {"the same" if outcome == "same" else outcome}'
+        for name, word, outcome in (("one fixed shuffle", fixed_word, measured[0]),
+                                    ("a new shuffle per image", own_word, measured[1]))
+        if word != outcome
+    ]
+    return wrong(f"{errors}: {'; '.join(mismatches)}. The question that follows asks why.")
 
 
 _SHUFFLE_REASONS = {
@@ -254,7 +245,8 @@ def check_shuffle_reason(answer: str) -> bool:
             "a linear probe computes weight 1 x number 1 + weight 2 x number 2 + ...; list the numbers in another "
             "fixed order and the fitted weights are listed in that order too, so every prediction is unchanged. "
             "A new order per image breaks the one thing the probe relies on: that number k comes from the same "
-            "cell and channel in every image. fc1 reads the flattened map the same way, one weight per number."
+            "cell and channel in every image. fc1 is in the same situation: it also reads the flattened map with "
+            "one weight per number, and nothing in it says that cell (0, 0) is next to cell (0, 1)."
         )
     return wrong(f"not {letter}: {_SHUFFLE_REASONS[letter]}.")
 
