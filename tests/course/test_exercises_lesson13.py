@@ -12,11 +12,11 @@ from segedu.course.exercises.lesson13 import (
     EIGHT,
     GAP_OUTCOMES,
     GAP_WIDTHS,
-    METRIC_STATEMENTS,
+    MEAN_IOU_TOLERANCE,
     all_eights_scores,
+    check_all_eights_mean_iou,
     check_background_prediction,
     check_gap_prediction,
-    check_hidden_problem,
     gap_weights,
 )
 
@@ -75,26 +75,26 @@ def test_gap_prediction_must_be_recorded_first(predictions, capsys: pytest.Captu
     assert "4.22" not in out
 
 
-@pytest.mark.parametrize("answer", [{"a", "c", "d"}, "acd", ["D", "c", "a"]])
-def test_hidden_problem_right(answer, capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_hidden_problem(answer)
-    assert capsys.readouterr().out.startswith("Correct!")
-
-
-def test_hidden_problem_wrong_answers_say_why(capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check_hidden_problem({"a", "b", "c", "d"})
+@pytest.mark.parametrize("answer", [0.103, 0.1, 0.106, torch.tensor(0.103)])
+def test_all_eights_mean_iou_right(answer, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_all_eights_mean_iou(answer)
     out = capsys.readouterr().out
-    assert out.startswith("Not yet:") and "b is false" in out and "equal weight" in out
-    assert not check_hidden_problem({"a"})
+    assert out.startswith("Correct!") and "(1 + that share) / 11" in out and "mean IoU 0.103" in out
+
+
+@pytest.mark.parametrize(("answer", "hint"), [(2 / 11, "IoU of 1"), (1 / 11, "IoU of 0"),
+                                              (0.95, "weighted by pixel counts"), (0.3, "eleven per-class IoUs")])
+def test_all_eights_mean_iou_wrong_answers_say_why(answer, hint, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_all_eights_mean_iou(answer)
     out = capsys.readouterr().out
-    assert "c is true" in out and "d is true" in out
+    assert out.startswith("Not yet:") and hint in out
+    assert "0.103" not in out  # the answer is not given away
 
 
-@pytest.mark.parametrize("answer", [..., None, {"z"}, 3])
-def test_hidden_problem_unreadable_answers(answer, capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check_hidden_problem(answer)
+@pytest.mark.parametrize("answer", [..., None, "ten percent", 3, True])
+def test_all_eights_mean_iou_unreadable_answers(answer, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_all_eights_mean_iou(answer)
     assert capsys.readouterr().out.startswith("Not yet:")
-    assert set(METRIC_STATEMENTS) == {"a", "b", "c", "d", "e"}
 
 
 def test_all_eights_scores_follow_from_the_class_shares() -> None:
@@ -123,7 +123,11 @@ def test_all_eights_iou_is_the_eights_share_of_the_strokes() -> None:
     assert all(iou == 0 for index, iou in enumerate(scores["iou_per_class"]) if index not in (0, 9))
 
 
-def test_hidden_problem_feedback_names_the_digit_8(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_hidden_problem({"a", "c", "d"})
-    out = capsys.readouterr().out
-    assert f"IoU of the digit 8 {all_eights_scores()['iou_per_class'][9]:.3f}" in out
+def test_all_eights_mean_iou_is_one_plus_the_eights_share_over_eleven() -> None:
+    from segedu.datasets import DigitScenes
+
+    scenes = DigitScenes("test")
+    masks = torch.stack([scenes[index][1] for index in range(len(scenes))])  # (N, H, W)
+    share = int((masks == EIGHT).sum()) / int((masks > 0).sum())
+    assert all_eights_scores()["mean_iou"] == pytest.approx((1 + share) / 11, abs=1e-6)
+    assert MEAN_IOU_TOLERANCE < share / 11  # an 8 IoU of 0 or 1 is never accepted

@@ -10,18 +10,18 @@ from typing import Any
 
 import torch
 
-from segedu.course.exercises._verdict import check_outcome_prediction, choice_hint, read_letters, right, wrong
+from segedu.course.exercises._verdict import check_outcome_prediction, choice_hint, right, wrong
 
 __all__ = [
     "BACKGROUND_OUTCOMES",
     "GAP_OUTCOMES",
     "GAP_WIDTHS",
-    "METRIC_STATEMENTS",
     "EIGHT",
+    "MEAN_IOU_TOLERANCE",
     "all_eights_scores",
+    "check_all_eights_mean_iou",
     "check_background_prediction",
     "check_gap_prediction",
-    "check_hidden_problem",
     "gap_weights",
 ]
 
@@ -130,23 +130,10 @@ def check_gap_prediction(prediction_sigma_5: Any, prediction_sigma_2: Any) -> bo
     return right(why + ".") if all_right else wrong(why + ".")
 
 
-# --- 3 · which scores hide a model that finds every stroke but names every digit 8 -------------------
+# --- 3 · a number: the mean IoU of a model that finds every stroke but names every digit 8 ---------
 
-METRIC_STATEMENTS = {
-    "a": "its pixel accuracy is above 0.9, because background and the 8s are right",
-    "b": "its mean IoU is above 0.5, because it finds every digit pixel",
-    "c": "its frequency-weighted IoU is above 0.85, because each class's IoU is weighted by its share of the pixels",
-    "d": "a per-class table shows an IoU of 0 for the nine digits other than 8",
-    "e": "its mean accuracy (per-class recall averaged) is above 0.5, because its recall on background and on 8 is 1",
-}
 EIGHT = 9  # class index of the digit 8: DIGIT_CLASS_NAMES = ("background", "0", ..., "9")
-_METRIC_WHY = {
-    "a": "pixel accuracy counts pixels; background alone is about 94% of them",
-    "b": "mean IoU averages the eleven classes with equal weight, and nine of them score 0",
-    "c": "frequency-weighted IoU weights each class by its pixel share, so background dominates",
-    "d": "a class that is never predicted has no true positives, so its IoU is 0",
-    "e": "mean accuracy averages recall over the eleven classes: two recalls of 1 and nine of 0",
-}
+MEAN_IOU_TOLERANCE = 0.005  # enough for an answer worked out from class shares printed to two decimals
 
 
 @lru_cache(maxsize=1)
@@ -179,39 +166,53 @@ def all_eights_scores() -> dict[str, Any]:
             "iou_per_class": [float(value) for value in iou_per_class(matrix)]}
 
 
-def _true_statements(scores: dict[str, Any]) -> set[str]:
-    others = [iou for index, iou in enumerate(scores["iou_per_class"]) if index not in (0, EIGHT)]
-    truth = {"a": scores["pixel_accuracy"] > 0.9, "b": scores["mean_iou"] > 0.5,
-             "c": scores["frequency_weighted_iou"] > 0.85, "d": all(iou == 0 for iou in others),
-             "e": scores["mean_accuracy"] > 0.5}
-    return {letter for letter, holds in truth.items() if holds}
+def _as_number(answer: Any) -> float | None:
+    if isinstance(answer, bool) or answer is None or answer is ...:
+        return None
+    try:
+        return float(answer)
+    except (TypeError, ValueError):
+        return None
 
 
-def check_hidden_problem(answer: Any) -> bool:
-    """Check the letters of :data:`METRIC_STATEMENTS` that are true of a model that names every digit 8.
+def check_all_eights_mean_iou(answer: Any) -> bool:
+    """Check a mean IoU worked out by hand for a model that finds every stroke but names every digit 8.
 
-    The scores are computed here, on the digit test scenes (the lesson never prints them).
+    The scores are computed here, on the digit test scenes; they appear in the feedback only once a number
+    is recorded. An answer within :data:`MEAN_IOU_TOLERANCE` counts as right.
 
     Args:
-        answer: A set (or list, or string such as ``"ab"``) of letters.
+        answer: The learner's mean IoU, a number between 0 and 1.
 
     Returns:
-        ``True`` for exactly the true statements.
+        ``True`` if the number is the model's mean IoU.
     """
     if answer is ... or answer is None:
-        return wrong("record your answer first: replace the `...` with a set of letters, e.g. {'a', 'b'}.")
-    letters, hint = read_letters(answer, METRIC_STATEMENTS, "are not among the statements")
-    if hint is not None:
-        return wrong(hint)
+        return wrong("record your answer first: replace the `...` with a number between 0 and 1.")
+    value = _as_number(answer)
+    if value is None or not 0 <= value <= 1:
+        return wrong(f"the answer must be one number between 0 and 1 (an IoU average); got {answer!r}.")
     scores = all_eights_scores()
-    true_letters = _true_statements(scores)
-    measured = (f"measured: pixel accuracy {scores['pixel_accuracy']:.3f}, frequency-weighted IoU "
-                f"{scores['frequency_weighted_iou']:.3f}, mean IoU {scores['mean_iou']:.3f}, mean accuracy "
-                f"{scores['mean_accuracy']:.3f}, IoU of the digit 8 {scores['iou_per_class'][EIGHT]:.3f}")
-    if letters == true_letters:
-        return right(f"{measured}. Scores that weight classes by their pixels (pixel accuracy, frequency-weighted "
-                     "IoU) stay high when nine digits are lost; scores that weight classes equally (mean IoU, mean "
-                     "accuracy) and the per-class table show it.")
-    misses = [f"{letter} is {'true' if letter in true_letters else 'false'}: {_METRIC_WHY[letter]}"
-              for letter in sorted(letters ^ true_letters)]
-    return wrong("; ".join(misses) + f" ({measured}).")
+    true_value, eight_iou = scores["mean_iou"], scores["iou_per_class"][EIGHT]
+    measured = (f"measured: IoU of background {scores['iou_per_class'][0]:.3f}, of the digit 8 {eight_iou:.3f}, "
+                f"of each other digit 0; mean IoU {true_value:.3f}, pixel accuracy {scores['pixel_accuracy']:.3f}, "
+                f"frequency-weighted IoU {scores['frequency_weighted_iou']:.3f}")
+    if abs(value - true_value) <= MEAN_IOU_TOLERANCE:
+        return right(f"{measured}. Background's IoU is 1 (no pixel lost, no false alarm), the 8's IoU is the true "
+                     "8s over every pixel called 8, the 8s' share of the stroke pixels, and the nine other digits "
+                     "score 0: mean IoU = (1 + that share) / 11. A model that finds every digit pixel scores "
+                     "barely more than the all-background model of section 1, while pixel accuracy and "
+                     "frequency-weighted IoU stay high: only scores that weight classes equally show the lost "
+                     "digits.")
+    if abs(value - 2 / 11) <= MEAN_IOU_TOLERANCE:
+        hint = ("you gave the 8 an IoU of 1. Every stroke pixel is called 8, so the 8's union is all the stroke "
+                "pixels, and only the true 8s among them are right")
+    elif abs(value - 1 / 11) <= MEAN_IOU_TOLERANCE:
+        hint = "you gave the 8 an IoU of 0, but the true 8s are called 8: they are its true positives"
+    elif abs(value - scores["pixel_accuracy"]) <= 0.02 or abs(value - scores["frequency_weighted_iou"]) <= 0.02:
+        hint = ("that is close to a score weighted by pixel counts; mean IoU averages the eleven per-class IoUs, "
+                "each class counting the same")
+    else:
+        hint = ("mean IoU averages eleven per-class IoUs, true positives / (true + false positives + misses). "
+                "Work out background's, the 8's and those of the nine other digits from the class shares")
+    return wrong(f"{hint} (you answered {value:.3f}).")
