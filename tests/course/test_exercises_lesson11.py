@@ -13,7 +13,6 @@ from segedu.course.exercises.lesson11 import (
     check_class_iou,
     check_conv_output_shapes,
     check_feature_map_shape,
-    check_silencing_reading,
     check_zero_or_mean,
 )
 from segedu.models import get_model
@@ -211,22 +210,6 @@ def test_zero_or_mean(capsys: pytest.CaptureFixture[str]) -> None:
         _expect(check_zero_or_mean, answer, hint, capsys)
 
 
-def test_silencing_reading(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_silencing_reading("c") is True
-    assert check_silencing_reading({"C"}) is True
-    output = capsys.readouterr().out
-    assert output.startswith("Correct!") and "average level" in output and "W[:, 1] m_1" in output
-    for answer, hint in [
-        ("a", "does not make a channel the needed one"),
-        ("b", "two different changes"),
-        ("d", "replaces its whole map by one number"),
-        ("ac", "exactly one letter"),
-        ("q", "not among the choices"),
-        (..., "replace the `...`"),
-    ]:
-        _expect(check_silencing_reading, answer, hint, capsys)
-
-
 def test_record_silencing_prediction(capsys: pytest.CaptureFixture[str]) -> None:
     from segedu.course.exercises.lesson11 import record_silencing_prediction
 
@@ -269,5 +252,56 @@ def test_circle_lead(capsys: pytest.CaptureFixture[str]) -> None:
         (..., "replace the `...`"),
     ]:
         assert check_circle_lead(answer, model, images, masks, **question) is False
+        output = capsys.readouterr().out
+        assert output.startswith("Not yet:") and hint in output, output
+
+
+def _class1_iou(logits: Tensor, masks: Tensor) -> float:
+    predicted, truth = logits.argmax(dim=1) == 1, masks == 1
+    return float((predicted & truth).sum()) / float((predicted | truth).sum())
+
+
+def test_mean_ablation_estimate(capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.course.exercises.lesson11 import check_mean_ablation_estimate
+
+    model, (images, masks) = _LooksVersusNeeded().train(), _silencing_scenes()
+    with torch.no_grad():  # the reference by hand: replace channel 1 of up4 by its mean, then apply outc
+        features = model.up4(images)  # (4, 3, 12, 12)
+        intact = _class1_iou(model.outc(features), masks)
+        replaced = features.clone()
+        replaced[:, 1] = features[:, 1].mean()
+        at_mean = intact - _class1_iou(model.outc(replaced), masks)
+    question = {"channel": 1, "class_index": 1, "class_name": "circle"}
+    assert 0.1 < at_mean < intact  # the toy case loses part of its IoU at the mean
+    assert check_mean_ablation_estimate(at_mean, model, images, masks, **question) is True
+    assert check_mean_ablation_estimate(torch.tensor(at_mean + 0.04), model, images, masks, **question) is True
+    output = capsys.readouterr().out
+    assert output.startswith("Correct!") and f"{at_mean:.3f}" in output and "against 1.000 set to zero" in output
+    assert model.training  # mode restored
+    for answer, hint in [(at_mean + 0.2, "you expected more"), (at_mean - 0.2, "you expected less"),
+                         (..., "replace the `...`"), ("lots", "give one number")]:
+        assert check_mean_ablation_estimate(answer, model, images, masks, **question) is False
+        output = capsys.readouterr().out
+        assert output.startswith("Not yet:") and hint in output, output
+
+
+def test_explorer_probe(capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.course.exercises.lesson11 import check_explorer_probe
+
+    model, (images, masks) = _LooksVersusNeeded(), _silencing_scenes()
+    samples = list(zip(images, masks))
+    question = {"channel": 1, "class_index": 1, "class_name": "circle", "threshold": 0.5, "other_channel": 2,
+                "other_class_index": 0}
+    state = {"sample": 0, "layer": "up4", "channel": 1, "grid": False, "row": 4, "column": 4,
+             "true_class": 1, "predicted_class": 1}
+    assert check_explorer_probe(state, model, samples, **question) is True
+    output = capsys.readouterr().out
+    assert output.startswith("Correct!") and "pixel (4, 4) of scene 0" in output and "Weight times value" in output
+    for change, hint in [({"channel": 2}, "set layer to up4, channel to 1"), ({"grid": True}, "untick grid"),
+                         ({"row": 0, "column": 0, "true_class": 0, "predicted_class": 0}, "not a circle pixel"),
+                         ({"predicted_class": 0}, "predicts another class"),
+                         ({}, "not above 5")]:
+        threshold = 5.0 if not change else 0.5
+        assert check_explorer_probe({**state, **change}, model, samples, **{**question, "threshold": threshold}) is False
         output = capsys.readouterr().out
         assert output.startswith("Not yet:") and hint in output, output

@@ -19,13 +19,13 @@ from segedu.course.exercises._verdict import NOT_WRITTEN, call_answer, read_lett
 
 __all__ = [
     "ABLATION_CHOICES",
-    "READING_CHOICES",
     "SHAPE_QUESTION",
     "check_circle_lead",
     "check_class_iou",
     "check_conv_output_shapes",
+    "check_explorer_probe",
     "check_feature_map_shape",
-    "check_silencing_reading",
+    "check_mean_ablation_estimate",
     "check_zero_or_mean",
     "record_silencing_prediction",
 ]
@@ -131,8 +131,8 @@ def check_conv_output_shapes(function: Callable[[nn.Module, Tensor], dict[str, t
             return _fail(f"on {description} your hooks are still attached to {left[:3]}: keep each handle that "
                          "register_forward_hook returns and call handle.remove() after the forward pass.")
         if not result:
-            return _fail("your function returned an empty dict: no hook stored anything. In the loop, register a "
-                         "hook on each Conv2d that stores tuple(output.shape[1:]) under its name.")
+            return _fail("your function returned an empty dict: no hook stored anything (section 2 shows a hook "
+                         "that keeps a module's output).")
         got = {name: tuple(shape) for name, shape in result.items()}
         if len(got) == 1 and len(expected) > 1 and next(iter(got)) == names[-1]:
             return _fail("every hook wrote under the same name, the last one: a lambda sees the loop variable's "
@@ -380,7 +380,7 @@ ABLATION_CHOICES = {
     "c": "setting to zero moves every class score; setting to the mean m leaves them unchanged",
     "d": "both move every class score, by the same amount",
 }
-"""Exercise 6 (optional): what zeroing and mean-ablating a channel do at a pixel where the channel is already 0."""
+"""Exercise 7 (optional): what zeroing and mean-ablating a channel do at a pixel where the channel is already 0."""
 
 _ABLATION_WHY = (
     "outc is a 1x1 convolution, so setting channel k to a constant v adds W[:, k] (v - x_k) to the logits. "
@@ -399,7 +399,7 @@ _ABLATION_WRONG = {
 
 
 def check_zero_or_mean(answer: Any) -> bool:
-    """Exercise 6 (optional): one letter of :data:`ABLATION_CHOICES`; the right one is ``"b"``.
+    """Exercise 7 (optional): one letter of :data:`ABLATION_CHOICES`; the right one is ``"b"``.
 
     Args:
         answer: A letter (a string such as ``"b"``, or a one-letter set).
@@ -417,49 +417,128 @@ def check_zero_or_mean(answer: Any) -> bool:
                  "constant v, and put x_k = 0 into it.")
 
 
-READING_CHOICES = {
-    "a": "channel 1 is the channel triangles need most: it looks most like them, and zeroing it costs them most "
-         "of their IoU",
-    "b": "zeroing is the true test; the small cost at the mean only shows that mean ablation is too weak to "
-         "measure anything",
-    "c": "where channel 1 is high and where it is low carries little for triangles; most of what zeroing costs "
-         "them comes from taking away the channel's average level",
-    "d": "set to its mean, channel 1 keeps its pattern on the triangles, which is why they survive; zeroing "
-         "erases that pattern",
-}
-"""Exercise 2: how to read a channel that costs a class much set to zero and little set to its mean."""
+def check_mean_ablation_estimate(
+    answer: Any, model: nn.Module, images: Tensor, masks: Tensor, *, layer: str = "up4", channel: int = 1,
+    class_index: int = 3, class_name: str = "triangle", tolerance: float = 0.05,
+) -> bool:
+    """Exercise 2: estimate the IoU a class loses when one channel is set to its mean instead of zero.
 
-_READING_WHY = (
-    "setting a channel to its mean keeps its average level and removes only its variation from place to "
-    "place; zeroing removes both. Set to its mean, channel 1 costs triangles almost nothing, so its variation "
-    "carries little for them; zeroed, it costs them most of their IoU, so most of that cost comes from the "
-    "missing level: compared with the mean, zeroing lacks the same constant, W[:, 1] m_1, at every pixel. "
-    "The channel triangles need most either way is 7"
-)
-_READING_WRONG = {
-    "a": "the zero-ablation table names another channel that costs triangles even more, and set to its mean "
-         "channel 1 costs them almost nothing; a large cost when zeroed does not make a channel the needed one",
-    "b": "both are real measurements of two different changes to the network, and mean ablation does find the "
-         "channels that matter (3 for circles and 7 for squares and triangles cost a lot either way)",
-    "d": "setting a channel to its mean replaces its whole map by one number: nothing of its pattern on the "
-         "triangles is left, and they survive all the same",
-}
-
-
-def check_silencing_reading(answer: Any) -> bool:
-    """Exercise 2: one letter of :data:`READING_CHOICES`; the right one is ``"c"``.
+    The reference is measured here with silenced forward passes
+    (:func:`segedu.analysis.dissection.silence_channels`): the channel's mean over all images and pixels
+    replaces its whole map. An estimate within ``tolerance`` (absolute IoU) of the measured loss is right;
+    either way the feedback prints the measured loss, beside the loss when the channel is set to zero.
 
     Args:
-        answer: A letter (a string such as ``"c"``, or a one-letter set).
+        answer: One number, the estimated IoU lost (0 if nothing is lost).
+        model: The segmentation model (its mode is restored).
+        images: ``(N, C, H, W)``.
+        masks: ``(N, H, W)`` labels.
+        layer: The layer whose channel is silenced.
+        channel: The channel asked about.
+        class_index: The class whose IoU is watched.
+        class_name: Its name, for the feedback.
+        tolerance: How far (in IoU) an estimate may be from the measurement.
 
     Returns:
-        Whether the letter says that channel 1's variation carries little for triangles and that most of
-        its zeroing cost comes from removing its average level.
+        Whether the estimate is within ``tolerance`` of the measured loss.
     """
-    letter, hint = _one_letter(answer, READING_CHOICES)
-    if hint is not None:
-        return wrong(hint)
-    if letter == "c":
-        return right(f"{_READING_WHY}.")
-    return wrong(f"{_READING_WRONG[letter]}. Ask what each way of silencing keeps of the channel, and compare "
-                 "the two costs.")
+    from segedu.analysis.dissection import layer_maps, silence_channels
+
+    if answer is Ellipsis or answer is None:
+        return wrong("record your estimate first: replace the `...` with one number.")
+    value = _real_number(answer)
+    if value is None:
+        return wrong(f"give one number, the IoU you expect the {class_name}s to lose; got {answer!r}.")
+    mean = float(layer_maps(model, images, [layer])[layer][:, channel].mean())
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            intact = _class_iou_of_logits(model(images), masks, class_index)
+            with silence_channels(model, layer, channel):
+                zeroed = intact - _class_iou_of_logits(model(images), masks, class_index)
+            with silence_channels(model, layer, channel, value=mean):
+                at_mean = intact - _class_iou_of_logits(model(images), masks, class_index)
+    finally:
+        model.train(was_training)
+    measured = (f"set to its mean ({mean:.2f}), channel {channel} costs {class_name}s {at_mean:.3f} of their "
+                f"{intact:.3f} IoU, against {zeroed:.3f} set to zero")
+    why = ("Setting a channel to its mean replaces its whole map by one number: where it is high and where it is "
+           "low is gone, its average level stays. Zeroing removes both. Compared with the mean, the zeroed "
+           f"network lacks the same constant, W[:, {channel}] times the mean, at every pixel")
+    if abs(value - at_mean) <= tolerance:
+        return right(f"measured: {measured}. {why}. Losing the channel's variation alone costs the "
+                     f"{class_name}s {'little' if at_mean < 0.1 else 'much'} IoU; what zeroing costs beyond that "
+                     "comes once that constant is added on top (the optional part splits the two).")
+    if value > at_mean:
+        hint = (f"you expected more. Measured: {measured}. {why}; so the {class_name}s do not need to know where "
+                f"channel {channel} is high, as long as its level stays")
+    else:
+        hint = f"you expected less. Measured: {measured}. {why}"
+    return wrong(f"{hint} (your estimate: {value:.3f}).")
+
+
+def check_explorer_probe(
+    state: Mapping[str, Any], model: nn.Module, samples: Sequence[tuple[Tensor, Tensor]], *, layer: str = "up4",
+    channel: int = 7, class_index: int = 3, class_name: str = "triangle", threshold: float = 3.0,
+    other_channel: int = 1, other_class_index: int = 2,
+) -> bool:
+    """Exercise 6: the explorer shows ``layer`` channel ``channel`` with the probe on a well-predicted pixel.
+
+    The probe must lie on a pixel of class ``class_index``, predicted as that class, where the channel's
+    value (measured here with :func:`segedu.analysis.activations.record_activations`) exceeds
+    ``threshold``. The feedback compares what the channel and ``other_channel`` add there to the
+    class's score minus the score of ``other_class_index`` (weights of ``model.outc``, a 1x1 convolution).
+
+    Args:
+        state: The explorer's ``state`` dict (``sample``, ``layer``, ``channel``, ``row``, ``column``,
+            ``predicted_class``, ``true_class``).
+        model: The model the explorer shows (with an ``outc`` 1x1 convolution fed by ``layer``).
+        samples: The explorer's scenes, ``(image (C, H, W), mask (H, W))`` pairs.
+        layer: The layer asked for.
+        channel: The channel asked for.
+        class_index: The class the probed pixel must have.
+        class_name: Its name, for the feedback.
+        threshold: The channel value the probe must exceed.
+        other_channel: A channel compared with ``channel`` in the feedback.
+        other_class_index: The class whose score the feedback compares with.
+
+    Returns:
+        Whether the explorer shows such a pixel.
+    """
+    from segedu.analysis.activations import record_activations
+
+    if state.get("layer") != layer or state.get("channel") != channel or state.get("grid"):
+        return wrong(f"show one channel: set layer to {layer}, channel to {channel} and untick grid "
+                     f"(now: layer {state.get('layer')}, channel {state.get('channel')}, grid {state.get('grid')}).")
+    sample, row, column = state["sample"], state["row"], state["column"]
+    image, _ = samples[sample]
+    recording = record_activations(model, image)
+    values = recording.activations[layer][:, row, column]  # (C,)
+    value = float(values[channel])
+    where = f"pixel ({row}, {column}) of scene {sample}"
+    if state.get("true_class") != class_index:
+        return wrong(f"{where} is not a {class_name} pixel in the true mask: move the probe sliders onto one.")
+    if state.get("predicted_class") != class_index:
+        return wrong(f"{where} is a {class_name}, but the network predicts another class there: pick one it gets "
+                     "right.")
+    if value <= threshold:
+        return wrong(f"channel {channel} is {value:.2f} at {where}, not above {threshold:g}: look for a bright "
+                     f"part of the feature map on a {class_name}.")
+    weights = model.outc.weight[:, :, 0, 0].detach()  # (classes, C)
+    def lead(k: int, against: int) -> float:
+        return float((weights[class_index, k] - weights[against, k]) * values[k])
+
+    other_name = "the other class's" if other_class_index != 2 else "the square"
+    if lead(channel, other_class_index) <= 0 < lead(channel, 0):
+        reading = (f"Channel {channel} lifts the pixel out of the background; what keeps it from being a "
+                   f"{'square' if other_class_index == 2 else 'class ' + str(other_class_index)} comes from other "
+                   "channels.")
+    else:
+        reading = "Weight times value, not the look of the map, says what a channel does to the scores."
+    return right(f"at {where} channel {channel} is {value:.2f} and channel {other_channel} is "
+                 f"{float(values[other_channel]):.2f}. Weight times value: channel {channel} adds "
+                 f"{lead(channel, 0):.1f} to the {class_name} score minus the background score and "
+                 f"{lead(channel, other_class_index):.1f} to the {class_name} score minus {other_name} score; "
+                 f"channel {other_channel} adds {lead(other_channel, 0):.1f} and "
+                 f"{lead(other_channel, other_class_index):.1f}. {reading}")
