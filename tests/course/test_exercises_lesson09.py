@@ -9,14 +9,14 @@ import torch
 
 from segedu.course.exercises.lesson09 import (
     GAIN_CHOICES,
-    ORDER_CHOICES,
     PARITY_CHOICES,
     PREDICTION_QUESTION,
+    SKIP_CHOICES,
     TILE_QUESTION,
+    check_costliest_skip,
     check_crop_parity,
     check_larger_gain,
     check_predicted_output_side,
-    check_resolution_order,
     check_tile_prediction,
     check_valid_output_size,
     skip_differences,
@@ -181,55 +181,51 @@ def test_tile_prediction_hints(answer: object, hint: str, capsys: pytest.Capture
     assert "Not yet:" in printed and hint in printed
 
 
-# --- do the skips' costs follow their resolution? -----------------------------------------------
+# --- which skip does the shapes U-Net miss most? -----------------------------------------------
 
 _DROPS = {"shapes": {"up1": 0.088, "up2": 0.539, "up3": 0.152, "up4": 0.063},  # shaped like section 5's measurement
           "digits": {"up1": -0.001, "up2": 0.729, "up3": 0.466, "up4": 0.742}}
 
 
-def test_resolution_order_accepts_the_measured_answer(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_resolution_order("no common order", _DROPS) is True
+def test_costliest_skip_accepts_the_measured_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_costliest_skip("up2", _DROPS) is True
     printed = capsys.readouterr().out
     assert printed.startswith("shapes: mean-IoU drop") and "up2 0.539, up3 0.152" in printed
-    assert "Correct!" in printed and "nothing in training ties" in printed  # says why
+    assert "Correct!" in printed and "costliest skip is up2's" in printed and "Nothing in training ties" in printed
+    assert "On digits the costliest is up4" in printed
 
 
-def test_resolution_order_prints_nothing_of_the_answer_before_a_prediction(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    assert check_resolution_order(..., _DROPS) is False
+def test_costliest_skip_records_a_wrong_prediction_and_explains(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_costliest_skip("up4", _DROPS) is True  # graded on recording, not on matching one training run
     printed = capsys.readouterr().out
-    assert "0.539" not in printed and "drop" not in printed and "record your prediction first" in printed
+    assert "Correct!" not in printed and "Recorded." in printed
+    assert "costliest skip is up2's" in printed and "you predicted 'up4' (from inc, full resolution)" in printed
 
 
-def test_resolution_order_follows_the_measurement_not_a_fixed_answer(capsys: pytest.CaptureFixture[str]) -> None:
-    finer = {"a": {"up1": 0.1, "up2": 0.2, "up3": 0.3, "up4": 0.4},
-             "b": {"up1": 0.0, "up2": 0.1, "up3": 0.5, "up4": 0.6}}
-    coarser = {"a": {"up1": 0.4, "up2": 0.3, "up3": 0.2, "up4": 0.1}}
-    assert check_resolution_order("finer costs more", finer) is True
-    assert check_resolution_order("no common order", finer) is False
-    assert check_resolution_order("coarser costs more", coarser) is True
-    assert check_resolution_order("no common order", {**finer, **{"c": coarser["a"]}}) is True
-    capsys.readouterr()
-
-
-@pytest.mark.parametrize(
-    ("answer", "hint"),
-    [(..., "record your prediction first"), ("finer", "must be one of"), (2, "must be one of"),
-     ("finer costs more", "a finer skip carries sharper detail"),
-     ("coarser costs more", "a coarser skip carries more processed features")],
-)
-def test_resolution_order_explains_a_miss(answer: object, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_resolution_order(answer, _DROPS) is False
+def test_costliest_skip_follows_the_measurement_not_a_fixed_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    finer = {"shapes": {"up1": 0.1, "up2": 0.2, "up3": 0.3, "up4": 0.4}}
+    check_costliest_skip("up4", finer)
     printed = capsys.readouterr().out
-    assert "Not yet:" in printed and hint in printed and len(ORDER_CHOICES) == 3
-    if answer in ORDER_CHOICES:
-        assert "the measurement says 'no common order'" in printed
+    assert "Correct!" in printed and "(finer costs more)" in printed
+    check_costliest_skip("up2", finer)
+    assert "Recorded." in capsys.readouterr().out
 
 
-def test_resolution_order_names_missing_measurements(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_resolution_order("no common order", {"shapes": {"up2": 0.5}}) is False
+@pytest.mark.parametrize(("answer", "hint"),
+                         [(..., "record your prediction first"), ("inc", "must be one of"), (2, "must be one of")])
+def test_costliest_skip_needs_a_recorded_prediction(answer: object, hint: str,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_costliest_skip(answer, _DROPS) is False
+    printed = capsys.readouterr().out
+    assert "Not yet:" in printed and hint in printed and len(SKIP_CHOICES) == 4
+    assert "0.539" not in printed and "drop" not in printed  # nothing of the answer before a prediction
+
+
+def test_costliest_skip_names_missing_measurements(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_costliest_skip("up2", {"shapes": {"up2": 0.5}}) is False
     assert "missing" in capsys.readouterr().out
+    assert check_costliest_skip("up2", {"digits": _DROPS["digits"]}) is False
+    assert "'shapes' included" in capsys.readouterr().out
 
 
 # --- where do the skips gain? -----------------------------------------------------------------

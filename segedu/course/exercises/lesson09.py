@@ -1,6 +1,8 @@
-"""Checks for lesson 09's exercises (U-Net: where skips help, do skip costs follow resolution, valid sizes).
+"""Checks for lesson 09's exercises (U-Net: where skips help, which skip costs most, valid sizes).
 
-Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``.
+Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``; the one
+exception is exercise 2 (:func:`check_costliest_skip`), graded on recording a prediction: a recorded
+prediction that misses prints ``Recorded. ...`` with the measurement and still returns ``True``.
 """
 
 from __future__ import annotations
@@ -13,14 +15,14 @@ from segedu.course.exercises._verdict import check_cases, choice_hint, right, wr
 
 __all__ = [
     "GAIN_CHOICES",
-    "ORDER_CHOICES",
     "PARITY_CHOICES",
     "PREDICTION_QUESTION",
+    "SKIP_CHOICES",
     "TILE_QUESTION",
+    "check_costliest_skip",
     "check_crop_parity",
     "check_larger_gain",
     "check_predicted_output_side",
-    "check_resolution_order",
     "check_tile_prediction",
     "check_valid_output_size",
     "skip_differences",
@@ -35,8 +37,8 @@ TILE_QUESTION = {"image_size": 100, "tile_size": 68, "depth": 4}
 GAIN_CHOICES = ("band", "all pixels", "mixed")
 """Exercise 1 asks whether the skips' mean-IoU gain is larger within the boundary band or over all pixels."""
 
-ORDER_CHOICES = ("finer costs more", "coarser costs more", "no common order")
-"""Exercise 2 asks whether the cost of zeroing one skip follows the skips' resolution on both shipped U-Nets."""
+SKIP_CHOICES = ("up1", "up2", "up3", "up4")
+"""Exercise 2 asks which decoder block's skip, zeroed alone, costs the shipped shapes U-Net the most mean IoU."""
 
 
 def _as_int(found: Any) -> int | None:
@@ -53,11 +55,15 @@ def _as_int(found: Any) -> int | None:
 # --- exercise 3: why the crop is always even ---------------------------------------------------
 
 PARITY_CHOICES = {
-    "only 572": "a property of the paper's 572-pixel input; other valid inputs can give odd differences",
-    "even trims": "every DoubleConv trims 4 pixels, an even number",
-    "even sides": "the skip is the map the next max-pool halves, so its side is even in any input that fits, and "
-                  "the up-conv's output is twice a side",
-    "centred crop": "the crop is centred, so it removes the same number of pixels on both sides",
+    "only 572": "572 = 4 · 143 was chosen so that every map on the way comes out even; for other inputs that fit, "
+                "the trims and the halvings can leave the skip and the up-conv's output an odd number of pixels "
+                "apart",
+    "even trims": "between the skip and the up-conv's output lie only DoubleConvs, each trimming 4 pixels, and 2x2 "
+                  "steps; sums of 4s are even, so the difference is even for any input, whether it fits or not",
+    "even sides": "the skip is the map its level's max-pool halves, so in an input that fits its side is even; the "
+                  "up-conv's output is twice the side of the map below, so it is even too, and so is the difference",
+    "centred crop": "the crop is centred: it takes the same number of pixels from both sides, so the pixels it "
+                    "removes come in pairs and the difference is twice the crop per side",
 }
 """Exercise 3's choices: why every skip-minus-up-conv difference of a valid U-Net that fits is even."""
 
@@ -227,7 +233,7 @@ def check_tile_prediction(prediction: Any) -> bool:
                  f"different 2x2 grid than the whole image's.")
 
 
-# --- exercise 2: do the skips' costs follow their resolution? -----------------------------------
+# --- exercise 2: which skip does the shapes U-Net miss most? -----------------------------------
 
 _SKIP_SOURCES = {"up1": "down3, 1/8 resolution", "up2": "down2, 1/4 resolution", "up3": "down1, 1/2 resolution",
                  "up4": "inc, full resolution"}
@@ -235,61 +241,59 @@ _FINEST_FIRST = ("up4", "up3", "up2", "up1")
 
 
 def _resolution_order(drops: Mapping[str, float]) -> str:
-    """"finer costs more", "coarser costs more" or "neither" for one network's drops."""
+    """"finer costs more", "coarser costs more" or "no resolution order" for one network's drops."""
     by_resolution = [float(drops[name]) for name in _FINEST_FIRST]
     if all(a > b for a, b in zip(by_resolution, by_resolution[1:])):
         return "finer costs more"
     if all(a < b for a, b in zip(by_resolution, by_resolution[1:])):
         return "coarser costs more"
-    return "neither"
+    return "no resolution order"
 
 
-def check_resolution_order(prediction: Any, mean_iou_drops: Mapping[str, Mapping[str, float]]) -> bool:
-    """Check a prediction, made before the measurement: do the zeroed skips' costs follow their resolution?
+def check_costliest_skip(prediction: Any, mean_iou_drops: Mapping[str, Mapping[str, float]],
+                         network: str = "shapes") -> bool:
+    """Record a prediction, made before the measurement: which single zeroed skip costs ``network`` most?
+
+    Graded on recording the prediction, not on matching: each network is one training run, so its
+    ranking is one draw of how training split the work among the levels. A match prints
+    ``Correct! ...``, a miss ``Recorded. ...``; both print every network's ranking and return True.
 
     Args:
-        prediction: One of :data:`ORDER_CHOICES`: ``"finer costs more"`` (on every network, each finer
-            skip costs more mean IoU than each coarser one), ``"coarser costs more"`` (the reverse, on
-            every network) or ``"no common order"`` (some network follows neither order, or they differ).
+        prediction: One of :data:`SKIP_CHOICES`, the decoder block whose skip is expected to cost most.
         mean_iou_drops: Per trained U-Net (e.g. ``"shapes"``, ``"digits"``), the measured drop in mean
             IoU when the skip into each decoder block alone is replaced by zeros (``{"up1": 0.09, ...}``).
+        network: The network the prediction is about; a key of ``mean_iou_drops``.
 
     Returns:
-        True when ``prediction`` describes the measured drops.
+        True once ``prediction`` is recorded and the measurement is complete.
     """
-    hint = choice_hint(prediction, ORDER_CHOICES)
+    hint = choice_hint(prediction, SKIP_CHOICES)
     if hint:
         return wrong(hint)
     missing = [f"{model}: {name}" for model, drops in mean_iou_drops.items() for name in _FINEST_FIRST
                if name not in drops]
-    if missing or not mean_iou_drops:
-        return wrong(f"pass the measured drop of every decoder block for each U-Net; missing: {missing or 'all'}.")
-    orders = {model: _resolution_order(drops) for model, drops in mean_iou_drops.items()}
+    if missing or network not in mean_iou_drops:
+        return wrong(f"pass the measured drop of every decoder block for each U-Net, {network!r} included; "
+                     f"missing: {missing or network}.")
     for model, drops in mean_iou_drops.items():
         ranking = sorted(_FINEST_FIRST, key=lambda name: float(drops[name]), reverse=True)
         print(f"{model}: mean-IoU drop with one skip zeroed, largest first: "
-              + ", ".join(f"{name} {float(drops[name]):.3f}" for name in ranking) + f" -> {orders[model]}")
-    common = set(orders.values())
-    expected = common.pop() if len(common) == 1 and "neither" not in common else "no common order"
-    print("skips from the finest to the coarsest: " + ", ".join(f"{name} ({_SKIP_SOURCES[name]})"
-                                                                for name in _FINEST_FIRST)
-          + f". You predicted {prediction!r}.")
-    if prediction == expected:
-        if expected == "no common order":
-            return right("nothing in training ties a skip's importance to its resolution. Each Up's DoubleConv "
-                         "learns how much to use its skip next to what arrives from below, and a task can be split "
-                         "among the levels in many ways; the two networks split it differently (each is one "
-                         "training run, so another run may split it differently again).")
-        return right(f"the measured costs follow the resolution on every network: {expected}.")
-    reason = {
-        "finer costs more": "a finer skip carries sharper detail, but the decoder can take what it needs from the "
-                            "path below and from the other skips",
-        "coarser costs more": "a coarser skip carries more processed features, but the decoder can take what it "
-                              "needs from the path below and from the other skips",
-        "no common order": "the costs could have followed no order, but here they do",
-    }[prediction]
-    return wrong(f"{reason}; the measurement says {expected!r} (per network: "
-                 + ", ".join(f"{model} {order}" for model, order in orders.items()) + ").")
+              + ", ".join(f"{name} {float(drops[name]):.3f}" for name in ranking)
+              + f" ({_resolution_order(drops)})")
+    drops = mean_iou_drops[network]
+    costliest = max(_FINEST_FIRST, key=lambda name: float(drops[name]))
+    others = {model: max(_FINEST_FIRST, key=lambda name: float(found[name]))
+              for model, found in mean_iou_drops.items() if model != network}
+    elsewhere = "".join(f" On {model} the costliest is {name}." for model, name in others.items())
+    reading = (f"On {network} the costliest skip is {costliest}'s (from {_SKIP_SOURCES[costliest]}); you predicted "
+               f"{prediction!r} (from {_SKIP_SOURCES[prediction]}).{elsewhere} Nothing in training ties a skip's "
+               f"importance to its resolution: each Up's DoubleConv learns how much to use its skip next to what "
+               f"arrives from below, and a task can be split among the levels in many ways. Each network is one "
+               f"training run, so another run may split it differently.")
+    if prediction == costliest:
+        return right(reading)
+    print(f"Recorded. {reading}")
+    return True
 
 
 # --- exercise 1: where do the skips gain? ------------------------------------------------------
