@@ -53,10 +53,13 @@ def test_safe_augmentations_wrong_answers_say_why(capsys: pytest.CaptureFixture[
     out = capsys.readouterr().out
     assert "c is safe" in out and "e is safe" in out
     assert "clipped to 1" in AUGMENTATIONS["e"] and "clipping at 1" in out  # the prompt and the feedback agree
+    assert "0.9 and 1.1" in AUGMENTATIONS["e"] and "0.33" in out and "0.63" in out  # ranges from digits.py
+    assert "0.24 to 0.66" not in out  # b is not among the misses here
     assert "marked 255" in out and "never seen at test time" in out  # the fill is named, not hidden
     assert not check_safe_augmentations({"c", "e"})
     out = capsys.readouterr().out
     assert "b is safe" in out and "a third of the frame" in out and "thin" not in out  # 0.8 pads about 36%
+    assert "0.24 to 0.66" in out and "out of the frame" in out  # sizes and cut digits, judged like e
 
 
 @pytest.mark.parametrize("answer", [..., None, {"z"}, 3])
@@ -71,17 +74,25 @@ def test_classify_rate_run_names_each_outcome() -> None:
     assert classify_rate_run([1.2, 1.1, 1.0, 0.95, 0.9, 0.9, 0.88]) == "learns"
     assert classify_rate_run([1.2, 1.25, 1.18, 1.22, 1.21, 1.19, 1.2]) == "stalls"
     assert classify_rate_run([1.0, 9.0, 5.0, 0.5, 0.4, 0.4, 0.4, 0.4]) == "learns"  # recovered below its start
+    # a spike that comes back down to its start did not stay above it: not "blows up"
+    assert classify_rate_run([1.0, 5.0, 2.0, 1.0, 0.98, 1.0, 0.99, 0.97]) == "stalls"
+    # the lesson's constant rate of 0.3 over 20 steps (seed 0)
+    assert classify_rate_run([1.286, 1.3, 1.166, 1.243, 1.05, 1.125, 1.12, 1.101, 1.012, 1.133, 1.174, 1.129,
+                              1.153, 1.049, 1.142, 1.045, 1.017, 1.086, 1.013, 1.095]) == "learns"
     with pytest.raises(ValueError, match="at least 6"):
         classify_rate_run([1.0, 2.0])
 
 
 def test_rate_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_rate_prediction("blows up", "blows up")
+    assert check_rate_prediction("learns", "learns")
     out = capsys.readouterr().out
-    assert out.startswith("Correct!") and "Adam" in out and "range test" in out
+    assert out.startswith("Correct!") and "Adam" in out and "range test" in out and "flat bottom" in out
+    assert not check_rate_prediction("blows up", "learns")
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and "you predicted 'blows up'" in out and "not the same as too large" in out
     assert not check_rate_prediction("learns", "blows up")
     out = capsys.readouterr().out
-    assert out.startswith("Not yet:") and "you predicted 'learns'" in out and "overshoots" in out
+    assert out.startswith("Not yet:") and "overshot" in out
 
 
 @pytest.mark.parametrize("prediction", [..., None, "diverges"])
