@@ -27,18 +27,17 @@ lesson's shipped record unless ``--output segedu/course/experiment_results --ove
 ``--scenes shapes`` runs the same study on the shape scenes (3 channels, 4 classes; thicker objects with
 an interior, for the boundary question) and names its record ``loss_comparison_shapes``.
 
-The lesson's two records come from
+The lesson's three records come from
 
     python -m experiments.loss_comparison --seeds 0 1 2 3 4 5   # 30 runs of about 65 CPU-seconds each (one thread)
     python -m experiments.loss_comparison --scenes shapes        # seeds 0 1 2: 15 runs
-
-each with ``--output segedu/course/experiment_results`` (and ``--overwrite`` to replace a shipped record).
-The default, ``--seeds 0 1 2``, is 15 runs; ``--steps 1600`` makes each run four times longer. ``--losses``
-trains only the named losses, e.g. the fresh seeds that would test the lesson's planned comparison:
-
     python -m experiments.loss_comparison --losses cross_entropy dice --seeds 6 7 8 9 10 11 --suffix fresh
 
-(12 runs; ``--suffix fresh`` names that record ``loss_comparison_fresh``, so it stands beside the six-seed one).
+each with ``--output segedu/course/experiment_results`` (and ``--overwrite`` to replace a shipped record).
+The third trains only the two named losses (``--losses``), on the fresh seeds that tested the lesson's
+planned comparison (12 runs); ``--suffix fresh`` names its record ``loss_comparison_fresh``, so it stands
+beside the six-seed one. The default, ``--seeds 0 1 2``, is 15 runs; ``--steps 1600`` makes each run four
+times longer.
 """
 
 from __future__ import annotations
