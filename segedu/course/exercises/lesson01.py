@@ -2,16 +2,17 @@
 
 Each check calls the learner's function on a few scenes and edge cases, compares with a
 reference (the dataset's own labels or measurements), prints a verdict and returns a bool. The
-first two exercises, and the second part of the fourth, are predict-then-run: the learner records a
-guess before the answer is measured. In exercise 1 the guesses are printed beside the measurement,
-not graded, and two multiple-choice questions grade the reasoning; exercise 2 measures the digit
-classes and grades the predicted rarest digit and the reason for it; in exercise 4 the check
-measures the answer for every letter and explains each letter the learner got wrong.
+first three exercises are predict-then-run: the learner records a guess before the answer is
+measured. In exercise 1 the check measures, for every letter, whether the answer computed from the
+semantic mask alone is right, and explains each letter the learner got wrong; in exercise 2 the
+guesses are printed beside the measurement, not graded, and two multiple-choice questions grade the
+reasoning; exercise 3 measures the digit classes and grades the predicted rarest digit and the reason
+for it. Exercise 4 is a warm-up: the learner writes the step from an instance map to a semantic mask.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -30,7 +31,6 @@ __all__ = [
     "answers_recovered_from_masks",
     "background_everywhere_accuracy",
     "background_everywhere_mean_iou",
-    "check_classes_present",
     "digit_pixel_census",
     "check_lazy_model_reasons",
     "check_rarest_digit",
@@ -46,13 +46,6 @@ def _scenes(count: int = 4) -> list[dict]:
 
     dataset = ShapesScenes("val", length=count, size=32, seed=11)
     return [dataset.sample(index) for index in range(count)]
-
-
-def _as_int_set(values: Any) -> set[int] | None:
-    try:
-        return {int(value) for value in (values.flatten() if isinstance(values, Tensor) else values)}
-    except (TypeError, ValueError):
-        return None
 
 
 def background_everywhere_accuracy(dataset: Any) -> float:
@@ -132,14 +125,14 @@ def compare_lazy_predictions(accuracy_guess: Any, iou_guess: Any, dataset: Any) 
 LAZY_ACCURACY_REASONS: dict[str, str] = {
     "a": "it is right on exactly the background pixels and wrong on all others, so it scores the background's share",
     "b": "pixel accuracy averages a score per class, and background is one class of 11",
-    "c": "grayscale digits are hard to see, so every model scores about that much",
+    "c": "it scores the share of scenes in which it finds every object, and it finds none in a scene with digits",
     "d": "it gets part of every digit right, because digits have background inside them",
 }
 """Exercise 1, question 1: why is the pixel accuracy of "background everywhere" what it is?"""
 
 LAZY_IOU_REASONS: dict[str, str] = {
-    "a": "the IoU of every class is about the background share, so their mean is too",
-    "b": "background's IoU is its share of the pixels, each digit class's IoU is 0, and the mean is over all 11",
+    "a": "background scores 1 (the model finds all its pixels), each digit class 0, so the mean is 1/11",
+    "b": "the ten digit classes score 0 and weigh as much in the mean as background does",
     "c": "IoU ignores background, so the mean is over the ten digits only, all at 0",
     "d": "IoU counts each scene separately and most scenes hold few digits",
 }
@@ -148,11 +141,13 @@ LAZY_IOU_REASONS: dict[str, str] = {
 _LAZY_WHY = {
     ("accuracy", "b"): "that describes a mean over classes, like mean IoU; pixel accuracy counts every pixel once, "
     "whatever its class",
-    ("accuracy", "c"): "the model never looks at the image: its score depends only on which pixels are background",
+    ("accuracy", "c"): "pixel accuracy is counted per pixel, not per scene: every pixel, of every scene, counts "
+    "once, and each background pixel is right",
     ("accuracy", "d"): "it answers background everywhere, so no pixel of a digit (whose pixels are the stroke) is "
     "ever right",
-    ("iou", "a"): "a digit class is never predicted, so its intersection is empty: its IoU is 0, not the "
-    "background share",
+    ("iou", "a"): f"1/11 = {100 / 11:.1f}% is the mean (class) accuracy (the share of each class's pixels found, "
+    "averaged over classes; printed after exercise 3). Background's IoU is not 1: its union also holds the digit "
+    "pixels that the model wrongly calls background, so it is the background's share of the pixels",
     ("iou", "c"): "background is a class like any other here and gets its own IoU, the background share; the mean "
     "is over all 11 classes",
     ("iou", "d"): "the lesson's mean IoU counts the pixels of all scenes together, in one confusion matrix",
@@ -185,57 +180,11 @@ def check_lazy_model_reasons(accuracy_reason: Any, iou_reason: Any) -> bool:
     return right(
         "the model is right on exactly the background pixels, so its pixel accuracy is the background's share of "
         "the pixels. Background's IoU is that share too (its union is every pixel), each digit class scores 0 "
-        "(never predicted), so the mean IoU is that share divided by the 11 classes. Pixel accuracy counts pixels, "
+        "(never predicted), so the mean IoU is that share divided by the 11 classes: a little below 1/11, the "
+        "mean class accuracy, which would count background as fully found. Pixel accuracy counts pixels, "
         "so the class that covers most of them decides it; mean IoU gives every class the same weight. That is why "
         "later lessons judge models by mean IoU."
     )
-
-
-def check_classes_present(function: Callable[[Tensor], Iterable[int]]) -> bool:
-    """Check ``function(mask)``: the object classes present, i.e. the multi-label classification answer.
-
-    Background (0) and the ignore value (255) must not be listed; any iterable of class
-    indices (list, set, tensor) is accepted.
-    """
-    code = getattr(function, "__code__", None)
-    if code is not None and "image_labels" in code.co_names + code.co_freevars:  # a global, attribute or closure
-        return wrong(
-            "your function calls `image_labels`, which already computes this answer; write it yourself from "
-            "the mask's values (torch.unique lists them)."
-        )
-    masks = [scene["mask"] for scene in _scenes()]
-    masks.append(torch.zeros(4, 4, dtype=torch.int64))  # an empty scene
-    with_ignore = masks[0].clone()
-    with_ignore[:2] = 255  # unlabelled pixels
-    masks.append(with_ignore)
-    return check_cases(
-        function,
-        [(mask,) for mask in masks],
-        _classes_present_mistake,
-        success="a whole image reduced to a set of labels with no location: the answer of multi-label "
-        "classification.",
-    )
-
-
-def _classes_present_mistake(found: Any, mask: Tensor) -> str | None:
-    """A hint for a wrong set of classes present, or ``None`` when it is right."""
-    answer = _as_int_set(found)
-    if answer is None:
-        return f"return class numbers (a list or set of ints); got {found!r}"
-    expected = {int(value) for value in torch.unique(mask)} - {0, 255}
-    if 0 in answer:
-        return "leave out background 0: the answer names the objects in the image."
-    if 255 in answer:
-        return (
-            "you listed 255. Like some public datasets (Pascal VOC, for example), this mask marks unlabelled "
-            "pixels with the value 255: they belong to no class, so 255 is not a class present."
-        )
-    if answer != expected:
-        return (
-            f"for a mask with classes {sorted(expected)} (plus background) you "
-            f"returned {sorted(answer)}; which values of the mask did you miss or add?"
-        )
-    return None
 
 
 RAREST_DIGIT_REASONS: dict[str, str] = {
@@ -256,7 +205,8 @@ def digit_pixel_census(dataset: Any) -> dict[str, list[float]]:
     Returns:
         ``share`` (percent of all pixels), ``objects`` (visible objects) and ``pixels_per_object``,
         each a list of 10 numbers indexed by digit, plus ``sources``: how many images of each digit
-        the source set that the scenes are drawn from holds.
+        the scenes' source pool holds (``dataset.source_indices``, the split's own source digits;
+        all 5,000 source digits for a dataset without that attribute).
     """
     from segedu.datasets.digits import load_source_digits
     from segedu.datasets.tasks import instances_per_class
@@ -273,6 +223,9 @@ def digit_pixel_census(dataset: Any) -> dict[str, list[float]]:
             if class_index > 0:
                 objects[class_index - 1] += count
     _, labels = load_source_digits()
+    pool = getattr(dataset, "source_indices", None)
+    if pool is not None:
+        labels = labels[pool]  # only the source digits this split draws from
     return {
         "share": [100.0 * value / total for value in pixels],
         "objects": [float(value) for value in objects],
@@ -337,7 +290,8 @@ def check_rarest_digit(digit: Any, reason: Any, dataset: Any) -> bool:
         "b": f"an object of the digit {rarest} covers {size[rarest]:.1f} pixels on average, but one of the digit "
         f"{smallest} only {size[smallest]:.1f}",
         "c": f"the source set holds {sources[rarest]:.0f} images of the digit {rarest} and "
-        f"{sources[fewest_sources]:.0f} of the digit {fewest_sources}: the digit {rarest} is not the scarcest there",
+        f"{sources[fewest_sources]:.0f} of the digit {fewest_sources}: the digit {rarest} is not the scarcest in "
+        "the pool the scenes draw from",
     }
     letter = str(reason).strip().lower()
     misses = []
@@ -399,7 +353,7 @@ RECOVERABLE_ANSWERS: dict[str, str] = {
     "c": "one box per object (the detection answer)",
     "d": "the number of pixels of each class",
 }
-"""The answers of exercise 4's prediction, by letter: which can be computed from the semantic mask alone?"""
+"""The answers of exercise 1's prediction, by letter: which can be computed from the semantic mask alone?"""
 
 _RECOVERABLE_REASONS = {
     "a": "each object class present has pixels carrying its label, so the mask's values name the classes",
