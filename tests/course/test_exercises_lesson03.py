@@ -87,7 +87,7 @@ def test_shuffled_probe(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_vanishing_pools_hint_names_only_the_boundary_it_crosses(capsys: pytest.CaptureFixture[str]) -> None:
-    """The square at 13-18 crosses 16 (a boundary of the 4- and 8-pixel grids) but not 12."""
+    """The square at 13-18 crosses 16 (a boundary of every grid of cells up to 16 pixels) but not 12."""
     square = lesson03._square_mask(13)[0]  # (64, 64)
     rows = square.any(dim=1).nonzero().flatten()
     assert int(rows.min()) == 13 and int(rows.max()) == 18  # starts after 12, ends after 16

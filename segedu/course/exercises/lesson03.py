@@ -354,8 +354,8 @@ def check_vanishing_pools(answer: tuple[int, int]) -> bool:
     if answer[0] == answer[1]:
         return wrong(
             "you gave both squares the same number; work each one out on its own. At 13-18 the square "
-            "straddles row and column 16, a cell boundary in every grid of 4x4-pixel cells or coarser: count "
-            "its pixels inside each cell of 4x4 and of 8x8 pixels."
+            "straddles row and column 16, a cell boundary in every grid of cells up to 16x16 pixels (not of "
+            "32x32 ones): count its pixels inside each cell of 4x4 and of 8x8 pixels."
         )
     hints = []
     for start, given, right_value in zip(_SQUARE_STARTS, answer, expected):
