@@ -69,7 +69,7 @@ def test_feature_map_shape(capsys: pytest.CaptureFixture[str]) -> None:
         ((1, 2, 3), "each Up doubles the size"),
         ((channels, height), "got 2 of them"),
         ("abc", "three integers"),
-        (..., "replace the `...`"),
+        (..., "replace the `...` with a tuple of three integers"),
     ]:
         _expect(check_feature_map_shape, answer, hint, capsys)
 

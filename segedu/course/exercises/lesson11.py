@@ -69,9 +69,9 @@ def check_feature_map_shape(answer: Sequence[int]) -> bool:
     """
     from segedu.models import get_model
 
-    hint = _unfinished(answer)
-    if hint:
-        return _fail(hint)
+    if answer is Ellipsis or answer is None:
+        return _fail(f"your answer is {answer!r}: replace the `...` with a tuple of three integers, "
+                     "(channels, height, width).")
     try:
         shape = tuple(int(value) for value in answer)
     except (TypeError, ValueError):
@@ -380,7 +380,7 @@ ABLATION_CHOICES = {
     "c": "setting to zero moves every class score; setting to the mean m leaves them unchanged",
     "d": "both move every class score, by the same amount",
 }
-"""Exercise 7 (optional): what zeroing and mean-ablating a channel do at a pixel where the channel is already 0."""
+"""Exercise 7: what zeroing and mean-ablating a channel do at a pixel where the channel is already 0."""
 
 _ABLATION_WHY = (
     "outc is a 1x1 convolution, so setting channel k to a constant v adds W[:, k] (v - x_k) to the logits. "
@@ -399,7 +399,7 @@ _ABLATION_WRONG = {
 
 
 def check_zero_or_mean(answer: Any) -> bool:
-    """Exercise 7 (optional): one letter of :data:`ABLATION_CHOICES`; the right one is ``"b"``.
+    """Exercise 7: one letter of :data:`ABLATION_CHOICES`; the right one is ``"b"``.
 
     Args:
         answer: A letter (a string such as ``"b"``, or a one-letter set).
