@@ -168,6 +168,18 @@ def _bed_of_nails_mistake(found: Any, x: torch.Tensor, scale: int) -> str | None
     )
 
 
+def _chosen_letters(
+    answer: Any, choices: dict[str, str], unknown_hint: str, what: str, example: str
+) -> tuple[set[str] | None, str | None]:
+    """The letters the learner recorded, or ``(None, hint)`` saying why they cannot be read yet."""
+    if answer is None or answer is ...:
+        return None, f"record your {what} first: replace the `...` with a set of letters such as {example}."
+    letters, hint = read_letters(answer, choices, unknown_hint)
+    if hint is None and not letters:
+        return None, "choose at least one letter."
+    return letters, hint
+
+
 def _even_overlap(kernel_size: int, stride: int) -> bool:
     counts = checkerboard_pattern(kernel_size, stride, 12)  # (H_out, W_out)
     inner = counts[kernel_size:-kernel_size, kernel_size:-kernel_size]
@@ -201,13 +213,9 @@ def check_doubling_statements(answer: Any) -> bool:
     Args:
         answer: Letters of :data:`DOUBLING_STATEMENTS`, as a set, list or string.
     """
-    if answer is None or answer is ...:
-        return wrong("record your answer first: replace the `...` with a set of letters such as {'a', 'c'}.")
-    letters, hint = read_letters(answer, DOUBLING_STATEMENTS, "are not statements of the list")
+    letters, hint = _chosen_letters(answer, DOUBLING_STATEMENTS, "are not statements of the list", "answer", "{'a', 'c'}")
     if hint is not None:
         return wrong(hint)
-    if not letters:
-        return wrong("choose at least one letter.")
     if letters == _TRUE_DOUBLING:
         reasons = "; ".join(f"{letter}: {_WHY_DOUBLING[letter]}" for letter in sorted(DOUBLING_STATEMENTS))
         return right(f"{reasons}. So the layer doubles the size but invites checkerboards; part (b) asks for a "
@@ -382,13 +390,10 @@ def check_checkerboard_prediction(prediction: Any, reason: Any) -> bool:
         prediction: Letters of :data:`CHECKERBOARD_LAYERS`, as a set, list or string.
         reason: One sentence, in the learner's words, saying why.
     """
-    if prediction is ... or prediction is None:
-        return wrong("record your prediction first: replace the `...` with a set of letters such as {'a', 'd'}.")
-    letters, hint = read_letters(prediction, CHECKERBOARD_LAYERS, "are not layers of the list")
+    letters, hint = _chosen_letters(prediction, CHECKERBOARD_LAYERS, "are not layers of the list", "prediction",
+                                    "{'a', 'd'}")
     if hint is not None:
         return wrong(hint)
-    if not letters:
-        return wrong("choose at least one letter.")
     if not isinstance(reason, str) or len(reason.split()) < _MIN_REASON_WORDS:
         return wrong(f"add your reason: replace the `...` after `because` with a sentence of at least "
                      f"{_MIN_REASON_WORDS} words (a string) saying why these layers, and not the others.")
