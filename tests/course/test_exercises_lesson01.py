@@ -35,7 +35,7 @@ def _placeholder(*arguments: object) -> object:
     return ...
 
 
-# --- exercise 2: the scores of "background everywhere" -----------------------------------------
+# --- exercise 3: the scores of "background everywhere" -----------------------------------------
 
 
 def _scenes_with_ignored_pixels() -> list[tuple[torch.Tensor, torch.Tensor]]:
@@ -55,7 +55,7 @@ def test_background_accuracy_is_the_background_share_of_labelled_pixels() -> Non
     assert background_everywhere_accuracy(items) == pytest.approx(expected)
 
 
-# --- exercise 3: the rarest digit class, and why --------------------------------------------
+# --- exercise 4: the rarest digit class, and why --------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +102,7 @@ def test_rarest_digit_explains_a_miss(
     assert "Not yet:" in out and hint in out
 
 
-# --- semantic mask from instances -----------------------------------------------------------
+# --- exercise 1: semantic mask from instances -----------------------------------------------------------
 
 
 def _right_semantic(instances: torch.Tensor, classes: dict[int, int]) -> torch.Tensor:
@@ -157,7 +157,7 @@ def test_background_mean_iou_matches_the_course_metric() -> None:
     assert background_everywhere_mean_iou(items) == pytest.approx(100 * mean_iou(matrix))
 
 
-# --- predict, then run: what the semantic mask alone still tells ------------------------------
+# --- exercise 2: what the semantic mask alone still tells ------------------------------
 
 
 def _scene(instances: list[list[int]], classes: dict[int, int]) -> dict:
@@ -207,7 +207,7 @@ def test_recoverable_prediction_explains_a_miss(
     assert "Not yet:" in out and hint in out
 
 
-# --- exercise 2: guesses compared, reasons graded ----------------------------------------------
+# --- exercise 3: guesses compared, reasons graded ----------------------------------------------
 
 
 def test_lazy_predictions_are_compared_not_graded(capsys: pytest.CaptureFixture[str]) -> None:
@@ -240,7 +240,8 @@ def test_lazy_predictions_do_not_give_the_reasons_away(capsys: pytest.CaptureFix
     [
         (..., "b", "record your prediction first"),
         ("b", "b", "question 1, b: that describes a mean over classes"),
-        ("a", "a", "question 2, a: 1/11 = 9.1% is the mean (class) accuracy"),
+        ("a", "a", "question 2, a: the model does find every background pixel"),
+        ("a", "d", "question 2, d: that is the mean IoU over the 11 classes"),
         ("c", "b", "question 1, c: pixel accuracy is counted per pixel, not per scene"),
         ("a", "c", "question 2, c: background is a class like any other"),
         ("a", "z", "must be one of"),

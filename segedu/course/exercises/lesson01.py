@@ -1,13 +1,13 @@
 """Checks for the exercises of lesson 01 (what semantic segmentation is).
 
 Each check calls the learner's function on a few scenes and edge cases, compares with a
-reference (the dataset's own labels or measurements), prints a verdict and returns a bool. The
-first three exercises are predict-then-run: the learner records a guess before the answer is
-measured. In exercise 1 the check measures, for every letter, whether the answer computed from the
-semantic mask alone is right, and explains each letter the learner got wrong; in exercise 2 the
-guesses are printed beside the measurement, not graded, and two multiple-choice questions grade the
-reasoning; exercise 3 measures the digit classes and grades the predicted rarest digit and the reason
-for it. Exercise 4 is a warm-up: the learner writes the step from an instance map to a semantic mask.
+reference (the dataset's own labels or measurements), prints a verdict and returns a bool.
+Exercise 1 is a warm-up: the learner writes the step from an instance map to a semantic mask. The
+other three are predict-then-run: the learner records a guess before the answer is measured. In
+exercise 2 the check measures, for every letter, whether the answer computed from the semantic mask
+alone is right, and explains each letter the learner got wrong; in exercise 3 the guesses are
+printed beside the measurement, not graded, and two multiple-choice questions grade the reasoning;
+exercise 4 measures the digit classes and grades the predicted rarest digit and the reason for it.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from segedu.datasets.tasks import bounding_boxes, image_labels
 
 __all__ = [
     "LAZY_ACCURACY_REASONS",
-    "LAZY_IOU_REASONS",
-    "RAREST_DIGIT_REASONS",
+    "LAZY_BACKGROUND_IOU",
+        "RAREST_DIGIT_REASONS",
     "RECOVERABLE_ANSWERS",
     "answers_recovered_from_masks",
     "background_everywhere_accuracy",
@@ -99,7 +99,7 @@ def compare_lazy_predictions(accuracy_guess: Any, iou_guess: Any, dataset: Any) 
     """Print the learner's two guesses for "background everywhere" beside the measured scores.
 
     The guesses are not graded (a guess from a few pictures can be far off and still be well
-    reasoned); exercise 1 grades the reasoning with :func:`check_lazy_model_reasons`.
+    reasoned); exercise 3 grades the reasoning with :func:`check_lazy_model_reasons`.
 
     Args:
         accuracy_guess: The predicted pixel accuracy, a percentage.
@@ -128,15 +128,15 @@ LAZY_ACCURACY_REASONS: dict[str, str] = {
     "c": "it scores the share of scenes in which it finds every object, and it finds none in a scene with digits",
     "d": "it gets part of every digit right, because digits have background inside them",
 }
-"""Exercise 1, question 1: why is the pixel accuracy of "background everywhere" what it is?"""
+"""Exercise 3, question 1: why is the pixel accuracy of "background everywhere" what it is?"""
 
-LAZY_IOU_REASONS: dict[str, str] = {
-    "a": "background scores 1 (the model finds all its pixels), each digit class 0, so the mean is 1/11",
-    "b": "the ten digit classes score 0 and weigh as much in the mean as background does",
-    "c": "IoU ignores background, so the mean is over the ten digits only, all at 0",
-    "d": "IoU counts each scene separately and most scenes hold few digits",
+LAZY_BACKGROUND_IOU: dict[str, str] = {
+    "a": "100%",
+    "b": "the background's share of the pixels, the same number as the pixel accuracy",
+    "c": "0%",
+    "d": "the background's share of the pixels divided by 11",
 }
-"""Exercise 1, question 2: why is the mean IoU of "background everywhere" so much lower than its accuracy?"""
+"""Exercise 3, question 2: what is the IoU of the background class alone for "background everywhere"?"""
 
 _LAZY_WHY = {
     ("accuracy", "b"): "that describes a mean over classes, like mean IoU; pixel accuracy counts every pixel once, "
@@ -145,21 +145,22 @@ _LAZY_WHY = {
     "once, and each background pixel is right",
     ("accuracy", "d"): "it answers background everywhere, so no pixel of a digit (whose pixels are the stroke) is "
     "ever right",
-    ("iou", "a"): f"1/11 = {100 / 11:.1f}% is the mean (class) accuracy (the share of each class's pixels found, "
-    "averaged over classes; printed after exercise 3). Background's IoU is not 1: its union also holds the digit "
-    "pixels that the model wrongly calls background, so it is the background's share of the pixels",
-    ("iou", "c"): "background is a class like any other here and gets its own IoU, the background share; the mean "
-    "is over all 11 classes",
-    ("iou", "d"): "the lesson's mean IoU counts the pixels of all scenes together, in one confusion matrix",
+    ("iou", "a"): "the model does find every background pixel (its intersection is all of them), but the union "
+    "also holds the digit pixels that it wrongly calls background: the union is every pixel. 100% is "
+    "background's share of its own pixels found, its class accuracy",
+    ("iou", "c"): "background is a class like any other here and gets its own IoU; its intersection is not "
+    "empty, since the model predicts background on every true background pixel",
+    ("iou", "d"): "that is the mean IoU over the 11 classes (background's IoU plus ten digit classes at 0, "
+    "divided by 11), not background's own IoU",
 }
 
 
 def check_lazy_model_reasons(accuracy_reason: Any, iou_reason: Any) -> bool:
-    """Check exercise 1's two multiple-choice answers: why "background everywhere" scores as it does.
+    """Check exercise 3's two multiple-choice answers: why "background everywhere" scores as it does.
 
     Args:
         accuracy_reason: A letter of :data:`LAZY_ACCURACY_REASONS`.
-        iou_reason: A letter of :data:`LAZY_IOU_REASONS`.
+        iou_reason: A letter of :data:`LAZY_BACKGROUND_IOU`: background's own IoU.
 
     Returns:
         Whether both letters are right; a wrong one is explained.
@@ -167,7 +168,7 @@ def check_lazy_model_reasons(accuracy_reason: Any, iou_reason: Any) -> bool:
     hints = []
     for name, reason, choices, answer in [
         ("accuracy", accuracy_reason, LAZY_ACCURACY_REASONS, "a"),
-        ("iou", iou_reason, LAZY_IOU_REASONS, "b"),
+        ("iou", iou_reason, LAZY_BACKGROUND_IOU, "b"),
     ]:
         hint = choice_hint(reason, choices)
         if hint is not None:
@@ -179,9 +180,9 @@ def check_lazy_model_reasons(accuracy_reason: Any, iou_reason: Any) -> bool:
         return wrong(" ".join(hint.rstrip(".") + "." for hint in hints))
     return right(
         "the model is right on exactly the background pixels, so its pixel accuracy is the background's share of "
-        "the pixels. Background's IoU is that share too (its union is every pixel), each digit class scores 0 "
-        "(never predicted), so the mean IoU is that share divided by the 11 classes: a little below 1/11, the "
-        "mean class accuracy, which would count background as fully found. Pixel accuracy counts pixels, "
+        "the pixels. Background's IoU is that share too (its intersection is the background pixels, its union "
+        "every pixel), each digit class scores 0 (never predicted), so the mean IoU is that share divided by the "
+        "11 classes: a little below 1/11, the mean class accuracy, which would count background as fully found. Pixel accuracy counts pixels, "
         "so the class that covers most of them decides it; mean IoU gives every class the same weight. That is why "
         "later lessons judge models by mean IoU."
     )
@@ -192,7 +193,7 @@ RAREST_DIGIT_REASONS: dict[str, str] = {
     "b": "an object of that digit covers fewer pixels, on average, than an object of any other digit",
     "c": "the source images the scenes are drawn from hold fewer of that digit than of any other",
 }
-"""Exercise 2: why does the rarest digit class cover the fewest pixels?"""
+"""Exercise 4: why does the rarest digit class cover the fewest pixels?"""
 
 
 def digit_pixel_census(dataset: Any) -> dict[str, list[float]]:
@@ -248,7 +249,7 @@ def _read_digit(guess: Any) -> tuple[int | None, str | None]:
 
 
 def check_rarest_digit(digit: Any, reason: Any, dataset: Any) -> bool:
-    """Check exercise 2's prediction: which digit class covers the fewest pixels, and why.
+    """Check exercise 4's prediction: which digit class covers the fewest pixels, and why.
 
     The check measures, for every digit, its share of the pixels, its number of objects and its
     pixels per object in ``dataset``; the right letter is the statement of
@@ -353,7 +354,7 @@ RECOVERABLE_ANSWERS: dict[str, str] = {
     "c": "one box per object (the detection answer)",
     "d": "the number of pixels of each class",
 }
-"""The answers of exercise 1's prediction, by letter: which can be computed from the semantic mask alone?"""
+"""The answers of exercise 2's prediction, by letter: which can be computed from the semantic mask alone?"""
 
 _RECOVERABLE_REASONS = {
     "a": "each object class present has pixels carrying its label, so the mask's values name the classes",
