@@ -87,6 +87,7 @@ def test_rate_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> 
     assert check_rate_prediction("learns", "learns")
     out = capsys.readouterr().out
     assert out.startswith("Correct!") and "Adam" in out and "range test" in out and "flat bottom" in out
+    assert "only that the training loss fell" in out
     assert not check_rate_prediction("blows up", "learns")
     out = capsys.readouterr().out
     assert out.startswith("Not yet:") and "you predicted 'blows up'" in out and "not the same as too large" in out

@@ -26,7 +26,8 @@ RATE_OUTCOMES = ("blows up", "stalls", "learns")
 
 _RATE_MEANINGS = {
     "learns": (
-        "0.3 is sixty times the three-minute recipe's peak (5e-3), and Adam's first steps move every weight by "
+        "'learns' means only that the training loss fell. 0.3 is sixty times the three-minute recipe's peak "
+        "(5e-3), and Adam's first steps move every weight by "
         "about the rate itself, yet 0.3 lies inside the range test's flat bottom, below the rate of its lowest "
         "loss; the range test's loss turned up only at higher rates. A large rate is not the same as "
         "too large a rate: read the range test's map, not the size of the number. Learning over 20 steps does not "
