@@ -50,7 +50,7 @@ LESSONS: tuple[Lesson, ...] = (
         "Say what a segmentation model predicts (a class for every pixel), tell classification (and "
         "multi-label classification), detection, semantic and instance segmentation apart, and know the "
         "tensor shapes in and out.",
-        study_time="about 75 min (optional part about 15 more)",
+        study_time="about 70 min (optional part about 15 more)",
         run_seconds=18,
     ),
     Lesson(
@@ -69,7 +69,7 @@ LESSONS: tuple[Lesson, ...] = (
         "load a small classifier trained end to end on which shapes are present (by the course's experiment "
         "script), and measure how well a linear probe reads position from each layer with FC and "
         "global-average-pooling heads.",
-        study_time="about 75 min (optional parts about 50 more)",
+        study_time="about 80 min (optional parts about 60 more)",
         run_seconds=21,
     ),
     Lesson(
@@ -120,7 +120,7 @@ LESSONS: tuple[Lesson, ...] = (
         "U-Net",
         "Trace the U with its concatenated skips, compute valid-padding sizes (572 to 388) and the "
         "overlap-tile strategy, and measure what the skips buy in an ablation.",
-        study_time="about 150 min (optional parts about 60 more)",
+        study_time="about 145 min (optional parts about 60 more)",
         run_seconds=45,
     ),
     Lesson(
@@ -138,17 +138,17 @@ LESSONS: tuple[Lesson, ...] = (
         "Look inside trained models layer by layer, probe a pixel's class scores and receptive field, record "
         "activations with forward hooks, and measure which channels mark a class (class IoU) and which the "
         "network needs (silencing).",
-        study_time="about 120 min (optional part about 20 more)",
+        study_time="about 130 min (optional part about 20 more)",
         run_seconds=17,
     ),
     Lesson(
         "12_train_your_own.ipynb",
         "Train your own segmenter",
         "Write the per-pixel training loop, augment image and mask together (flips, crops, elastic "
-        "deformation), read training and validation curves over three seeds (overfitting and what augmentation "
-        "does), choose a learning rate with a range test, train a U-Net from scratch live, and save, load and "
-        "verify a checkpoint.",
-        study_time="about 105 min (optional parts about 15 more)",
+        "deformation), read training and validation curves over three seeds (memorising 32 scenes, and a smaller "
+        "gap that is not a better model), read a learning-rate range test for what it can and cannot tell, train "
+        "a U-Net from scratch live, and optionally save, load and verify a checkpoint.",
+        study_time="about 80 min (optional parts about 40 more)",
         run_seconds=55,
     ),
     Lesson(
@@ -156,9 +156,9 @@ LESSONS: tuple[Lesson, ...] = (
         "Losses for imbalanced classes",
         "Read a per-class IoU table and say why pixel accuracy and frequency-weighted IoU hide lost rare "
         "classes, write class-weighted cross-entropy and soft Dice out, compute inverse- and median-frequency "
-        "weights, compare five losses over six seeds on equal budgets, and compute U-Net's weight map from an "
-        "instance map.",
-        study_time="about 140 min (optional parts about 50 more)",
+        "weights, compare five losses over six seeds on equal budgets, and (optionally) compute U-Net's weight map "
+        "from an instance map.",
+        study_time="about 90 min (optional parts about 75 more)",
         run_seconds=15,
     ),
     Lesson(
