@@ -85,9 +85,8 @@ class DeepLabV3(nn.Module):
 
     Blocks have widths ``base_channels x (1, 2, 4, 8)`` and see 1/4, 1/8, 1/16, 1/32 of the input
     in a plain ResNet. With ``output_stride=16`` block4 keeps 1/16 and uses rate 2; with 8,
-    block3 and block4 keep 1/8 and use rates 2 and 4 (each skipped stride doubles the rate, so the
-    receptive field stays about that of the strided network; a little wider, since a dilated block's
-    first convolution already uses the new rate). 32 is the plain ResNet, for comparison.
+    block3 and block4 keep 1/8 and use rates 2 and 4 (each skipped stride doubles the rate: about the
+    strided network's receptive field, a little wider). 32 is the plain ResNet, for comparison.
 
     Args:
         in_channels: 1 or 3 input channels.
