@@ -170,7 +170,8 @@ def test_explorer_updates_in_jupyterlab(lab: str, tmp_path: Path, chromium: Path
             assert page.get_by_text(NEWS_PROMPT).count() == 0, "the Jupyter news prompt covers the lesson"
 
             explorers = page.locator(".segedu-feature-map-explorer")
-            _wait_until(lambda: explorers.count() == 2, "both explorers to render")
+            # The U-Net explorer renders first and FCN-8s's second; exercise 6 shows the U-Net explorer once more.
+            _wait_until(lambda: explorers.count() >= 2, "both explorers to render")
             unet_explorer, fcn_explorer = explorers.nth(0), explorers.nth(1)
             before, after = _move_slider_and_wait_for_new_image(page, fcn_explorer, "channel")
             assert int(after) == int(before) + 1
