@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RESULTS_DIR", "available_experiments", "load_experiment", "save_experiment"]
+__all__ = ["RESULTS_DIR", "available_experiments", "check_record_target", "load_experiment", "save_experiment"]
 
 RESULTS_DIR = Path(__file__).resolve().parent / "experiment_results"
 _NAME = re.compile(r"[a-z0-9_]+")
@@ -54,6 +54,27 @@ def load_experiment(name: str) -> dict[str, Any]:
             f"no stored experiment {name!r} (known: {known}); produce it with `python -m experiments.{name}`"
         )
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def check_record_target(directory: Path, name: str, *, overwrite: bool) -> Path:
+    """The path a study script will write its record ``name`` to, refusing to replace a shipped record.
+
+    Args:
+        directory: The folder the user asked for (``--output``).
+        name: The record's name.
+        overwrite: Whether the user allowed replacing a record the course ships (``--overwrite``).
+
+    Returns:
+        ``directory / f"{name}.json"``.
+
+    Raises:
+        ValueError: The path is a record in :data:`RESULTS_DIR` and ``overwrite`` is false.
+    """
+    target = Path(directory) / _path(name).name
+    if target.resolve().parent == RESULTS_DIR.resolve() and target.is_file() and not overwrite:
+        raise ValueError(f"{target} is a record the course ships; pass --overwrite to replace it, "
+                         "or choose another --output folder")
+    return target
 
 
 def save_experiment(

@@ -34,12 +34,14 @@ from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
 from segedu.core.encoding import IGNORE_INDEX
+from segedu.training.evaluation import predict
 from segedu.training.losses import pixel_cross_entropy, soft_dice_loss
+from segedu.training.metrics import boundary_band, confusion_matrix
 from segedu.training._checks import check_positive
 
 __all__ = [
-    "QuickRecipe", "QuickRun", "bfloat16_available", "one_cycle_lr", "render_pool", "start_at_class_frequencies",
-    "train_on_pool", "train_within",
+    "QuickRecipe", "QuickRun", "bfloat16_available", "one_cycle_lr", "render_pool", "score_on_pool",
+    "start_at_class_frequencies", "train_on_pool", "train_within",
 ]
 
 
@@ -211,6 +213,36 @@ def train_on_pool(
             curve.append([step + 1, round(sum(window) / len(window), 5)])
             window = []
     return curve
+
+
+def score_on_pool(model: nn.Module, images: Tensor, masks: Tensor, num_classes: int, *, band_width: int = 2,
+                  chunk: int = 50) -> dict[str, list[list[int]]]:
+    """Confusion matrices of ``model`` on a pool of test scenes, over all pixels and in the boundary band.
+
+    The stored studies keep these matrices so that a lesson can recompute any IoU from them.
+
+    Args:
+        model: The trained network (evaluated in ``eval()`` mode, its mode restored).
+        images: The test scenes.
+        masks: Their class masks.
+        num_classes: Classes of the masks.
+        band_width: The band holds the pixels within this many pixels of a class boundary
+            (:func:`segedu.training.metrics.boundary_band`).
+        chunk: Scenes per forward pass.
+
+    Returns:
+        ``{"confusion": K x K, "band_confusion": K x K}`` as nested lists (row = true class, column = predicted).
+
+    Shape:
+        - images: ``(N, C, H, W)``; masks: ``(N, H, W)``.
+    """
+    check_positive("chunk", chunk)
+    predictions = torch.cat([predict(model, images[start:start + chunk]) for start in range(0, len(images), chunk)])
+    band = boundary_band(masks, band_width)  # (N, H, W) bool
+    return {
+        "confusion": confusion_matrix(predictions, masks, num_classes).tolist(),
+        "band_confusion": confusion_matrix(predictions, masks, num_classes, valid_mask=band).tolist(),
+    }
 
 
 def train_within(

@@ -60,3 +60,13 @@ def test_every_stored_record_names_its_command_settings_and_seeds():
         assert (experiments_dir / f"{script}.py").is_file(), name  # the command runs a script of the repository
         assert name.startswith(script), name  # and the record is named after it (a variant adds a suffix)
         assert isinstance(record["settings"], dict) and record["seeds"], name
+
+
+def test_a_shipped_record_is_protected_unless_overwrite(tmp_path, monkeypatch):
+    monkeypatch.setattr(experiments, "RESULTS_DIR", tmp_path)
+    (tmp_path / "study.json").write_text("{}")
+    with pytest.raises(ValueError, match="--overwrite"):
+        experiments.check_record_target(tmp_path, "study", overwrite=False)
+    assert experiments.check_record_target(tmp_path, "study", overwrite=True) == tmp_path / "study.json"
+    assert experiments.check_record_target(tmp_path / "runs", "study", overwrite=False) == tmp_path / "runs" / "study.json"
+    assert experiments.check_record_target(tmp_path, "new_study", overwrite=False) == tmp_path / "new_study.json"

@@ -262,3 +262,23 @@ def test_train_on_pool_is_the_written_out_loop() -> None:
     assert torch.equal(by_helper.weight, by_hand.weight) and torch.equal(by_helper.bias, by_hand.bias)
     assert [step for step, _ in curve] == [2, 4]
     assert curve[1][1] == round((losses[2] + losses[3]) / 2, 5)
+
+
+def test_score_on_pool_counts_every_pixel_and_the_band_by_brute_force() -> None:
+    from segedu.training.metrics import boundary_band
+    from segedu.training.quick import score_on_pool
+
+    torch.manual_seed(0)
+    model = torch.nn.Conv2d(1, 3, kernel_size=3, padding=1)
+    images = torch.rand(7, 1, 9, 9)
+    masks = torch.randint(0, 3, (7, 9, 9))
+    scores = score_on_pool(model, images, masks, 3, band_width=1, chunk=3)  # chunks of 3, 3 and 1 scenes
+    predictions = model(images).argmax(dim=1)
+    band = boundary_band(masks, 1)
+    expected = [[0] * 3 for _ in range(3)]
+    expected_band = [[0] * 3 for _ in range(3)]
+    for truth, guess, in_band in zip(masks.flatten().tolist(), predictions.flatten().tolist(), band.flatten().tolist()):
+        expected[truth][guess] += 1
+        expected_band[truth][guess] += int(in_band)
+    assert scores == {"confusion": expected, "band_confusion": expected_band}
+    assert 0 < sum(map(sum, expected_band)) < masks.numel()  # the band is a real subset here

@@ -1,0 +1,157 @@
+"""Lesson 14's stored study: one DeepLabv3 trained at output stride 8, 16 and 32, on equal budgets, over seeds.
+
+:class:`segedu.models.deeplab.DeepLabV3` (base width 16, the shipped size) is trained from scratch on the
+shape scenes at each output stride. The parameters are the same at every stride (only strides and atrous
+rates change), and within a seed so are the initial weights: the model is built from the seed, and the
+ASPP's three atrous branches are created in the same order whatever their rates. segedu's default rates
+are used: (2, 3, 4) at output stride 8, (1, 2, 3) at 16 and 32 (the module docstring says why).
+
+Everything else is equal and as in lesson 10's shortcut study: the 2000 training scenes, steps, batch, loss
+(cross-entropy plus soft Dice), AdamW with a one-cycle learning rate, the classifier's bias started at the
+log class frequencies, and the batches of each seed. Each run is scored on the 200 test scenes, over all
+pixels and in the boundary band (pixels within 2 pixels of a class boundary); the training-loss curve and the
+CPU time are kept. One CPU thread per run; runs go to ``--workers`` processes; each finished run is kept in
+``/tmp/output_stride_study_parts`` (named by stride, seed and steps), so an interrupted study resumes.
+
+The record goes to ``--output`` (default ``runs/``), never over the lesson's shipped record unless
+``--output segedu/course/experiment_results --overwrite`` asks for it. The lesson's record comes from
+
+    python -m experiments.output_stride_study --output segedu/course/experiment_results
+
+(seeds 0 1 2, 1500 steps; about 25 CPU-minutes in all on one thread per run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import sys
+import time
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from segedu.core.seeding import seed_everything
+from segedu.course.experiments import check_record_target, save_experiment
+from segedu.datasets import ShapesScenes
+from segedu.models import get_model
+from segedu.models.deeplab import DEFAULT_ATROUS_RATES
+from segedu.training.losses import pixel_cross_entropy, soft_dice_loss
+from segedu.training.quick import render_pool, score_on_pool, start_at_class_frequencies, train_on_pool
+
+NAME = "output_stride_study"
+OUTPUT_STRIDES = (8, 16, 32)
+SETTINGS = {
+    "model": "get_model('deeplabv3', in_channels=3, num_classes=4, base_channels=16, output_stride=...)",
+    "atrous_rates": {str(stride): list(DEFAULT_ATROUS_RATES[stride]) for stride in OUTPUT_STRIDES},
+    "task": "ShapesScenes 64x64, 3 channels, 4 classes, dataset seed 0; train pool = the first 2000 train scenes",
+    "train_scenes": 2000,
+    "test_scenes": 200,
+    "steps": 1500,
+    "batch_size": 16,
+    "loss": "pixel cross-entropy + soft Dice",
+    "optimizer": "AdamW, weight decay 0",
+    "peak_lr": 0.003,
+    "schedule": "one_cycle_lr (linear warm-up over the first 10%, cosine down to 0)",
+    "warmup_fraction": 0.1,
+    "prior_bias": "classifier's bias at the log class frequencies of the train pool",
+    "precision": "float32",
+    "threads": 1,
+    "band_width": 2,
+    "curve_every": 25,
+    "varies_with_seed": "initial weights and batch order (the same for every output stride within a seed)",
+}
+PARTS_DIR = Path("/tmp/output_stride_study_parts")
+
+
+def _pools() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    train_images, train_masks = render_pool(ShapesScenes("train", length=SETTINGS["train_scenes"]),
+                                            SETTINGS["train_scenes"])
+    test_images, test_masks = render_pool(ShapesScenes("test", length=SETTINGS["test_scenes"]),
+                                          SETTINGS["test_scenes"])
+    return train_images, train_masks, test_images, test_masks
+
+
+def build(output_stride: int, seed: int) -> torch.nn.Module:
+    """The study's DeepLabv3 at ``output_stride``, its weights drawn from ``seed``."""
+    seed_everything(seed)
+    return get_model("deeplabv3", in_channels=3, num_classes=4, base_channels=16, output_stride=output_stride)
+
+
+def cross_entropy_and_dice(logits: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+    """The study's loss: per-pixel cross-entropy plus soft Dice (logits (B, K, H, W), masks (B, H, W))."""
+    return pixel_cross_entropy(logits, masks) + soft_dice_loss(logits, masks)
+
+
+def one_run(job: tuple[int, int]) -> dict:
+    """Train one model at output stride ``job[0]`` with seed ``job[1]``; return its scores, curve and timing."""
+    output_stride, seed = job
+    part = PARTS_DIR / f"os{output_stride}_{seed}_{SETTINGS['steps']}.json"
+    if part.is_file():
+        return json.loads(part.read_text())
+    torch.set_num_threads(SETTINGS["threads"])
+    started = time.process_time()
+    train_images, train_masks, test_images, test_masks = _pools()
+    model = build(output_stride, seed)
+    start_at_class_frequencies(model, train_masks)
+    curve = train_on_pool(model, train_images, train_masks, cross_entropy_and_dice, steps=SETTINGS["steps"],
+                          batch_size=SETTINGS["batch_size"], peak_lr=SETTINGS["peak_lr"],
+                          warmup_fraction=SETTINGS["warmup_fraction"], seed=seed, curve_every=SETTINGS["curve_every"])
+    result = {
+        **score_on_pool(model, test_images, test_masks, 4, band_width=SETTINGS["band_width"]),
+        "loss_curve": curve,
+        "parameters": sum(parameter.numel() for parameter in model.parameters()),
+        "cpu_seconds": round(time.process_time() - started, 1),
+    }
+    PARTS_DIR.mkdir(exist_ok=True)
+    part.write_text(json.dumps(result))
+    return result
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line options of the study."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--workers", type=int, default=2, help="runs at once, one process and one thread each")
+    parser.add_argument("--steps", type=int, default=SETTINGS["steps"])
+    parser.add_argument("--output", type=Path, default=Path("runs"),
+                        help="folder for the record (default: runs/ in the current folder)")
+    parser.add_argument("--overwrite", action="store_true", help="allow replacing a record the course ships")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = build_parser()
+    arguments = parser.parse_args(argv)
+    if arguments.steps < 1 or any(seed < 0 for seed in arguments.seeds):
+        parser.error(f"--steps must be positive and --seeds non-negative; got {arguments.steps} and {arguments.seeds}")
+    try:
+        check_record_target(arguments.output, NAME, overwrite=arguments.overwrite)
+    except ValueError as error:
+        parser.error(str(error))
+    SETTINGS["steps"] = arguments.steps
+    torch.set_num_threads(SETTINGS["threads"])
+    started_wall = time.perf_counter()
+    _pools()  # renders the scene caches once
+    jobs = [(stride, seed) for seed in arguments.seeds for stride in OUTPUT_STRIDES]
+    with multiprocessing.get_context("fork").Pool(arguments.workers) as pool:
+        outcomes = list(tqdm(pool.imap(one_run, jobs), total=len(jobs), desc="runs", unit="run"))
+    runs: dict[str, dict[str, dict]] = {str(stride): {} for stride in OUTPUT_STRIDES}
+    for (stride, seed), outcome in zip(jobs, outcomes):
+        runs[str(stride)][str(seed)] = outcome
+    results = {
+        "runs": runs,
+        "cpu_seconds": round(sum(outcome["cpu_seconds"] for outcome in outcomes), 1),
+        "wall_seconds": round(time.perf_counter() - started_wall, 1),
+    }
+    arguments.output.mkdir(parents=True, exist_ok=True)
+    command = " ".join(["python -m experiments.output_stride_study", *(sys.argv[1:] if argv is None else argv)])
+    path = save_experiment(NAME, command=command, settings=SETTINGS, seeds=arguments.seeds, results=results,
+                           directory=arguments.output)
+    print(f"record written to {path}")
+
+
+if __name__ == "__main__":
+    main()
