@@ -39,7 +39,7 @@ import torch
 from tqdm import tqdm
 
 from segedu.core.seeding import seed_everything
-from segedu.course.experiments import RESULTS_DIR, save_experiment
+from segedu.course.experiments import check_record_target, save_experiment
 from segedu.datasets import DigitScenes
 from segedu.datasets.transforms import training_transforms
 from segedu.models import UNet
@@ -183,10 +183,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main() -> None:
     parser = build_parser()
     arguments = parser.parse_args()
-    target = arguments.output / f"{NAME}.json"
-    if target.resolve().parent == RESULTS_DIR.resolve() and target.is_file() and not arguments.overwrite:
-        parser.error(f"{target} is a record the course ships; pass --overwrite to replace it, "
-                     "or choose another --output folder")
+    try:
+        check_record_target(arguments.output, NAME, overwrite=arguments.overwrite)
+    except ValueError as error:
+        parser.error(str(error))
     SETTINGS["augmentation"]["steps"] = arguments.steps
     torch.set_num_threads(SETTINGS["threads"])
     started_wall = time.perf_counter()

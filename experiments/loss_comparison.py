@@ -53,14 +53,13 @@ import torch
 from tqdm import tqdm
 
 from segedu.core.seeding import seed_everything
-from segedu.course.experiments import RESULTS_DIR, save_experiment
+from segedu.course.experiments import check_record_target, save_experiment
 from segedu.datasets import DigitScenes, ShapesScenes
 from segedu.models import get_model
 from segedu.training.class_balance import inverse_frequency_weights, median_frequency_weights
 from segedu.training.evaluation import predict
 from segedu.training.losses import pixel_cross_entropy, soft_dice_loss
-from segedu.training.metrics import boundary_band, confusion_matrix
-from segedu.training.quick import render_pool, start_at_class_frequencies, train_on_pool
+from segedu.training.quick import render_pool, score_on_pool, start_at_class_frequencies, train_on_pool
 
 NAME = "loss_comparison"
 LOSSES = ["cross_entropy", "weighted_ce_inverse", "weighted_ce_median", "dice", "cross_entropy+dice"]
@@ -140,17 +139,14 @@ def one_run(job: tuple[str, int]) -> dict:
     curve = train_on_pool(model, train_images, train_masks, compute_loss, steps=SETTINGS["steps"],
                           batch_size=SETTINGS["batch_size"], peak_lr=SETTINGS["peak_lr"],
                           warmup_fraction=SETTINGS["warmup_fraction"], seed=seed, curve_every=SETTINGS["curve_every"])
-    model.eval()
-    predictions = torch.cat([predict(model, test_images[start:start + 50]) for start in range(0, len(test_images), 50)])
-    band = boundary_band(test_masks, SETTINGS["band_width"])  # (N, H, W) bool
     result = {
-        "confusion": confusion_matrix(predictions, test_masks, classes).tolist(),
-        "band_confusion": confusion_matrix(predictions, test_masks, classes, valid_mask=band).tolist(),
+        **score_on_pool(model, test_images, test_masks, classes, band_width=SETTINGS["band_width"]),
         "loss_curve": curve,
         "cpu_seconds": round(time.process_time() - started, 1),
     }
     if seed == 0:
-        result["pictures"] = [_mask_text(predictions[index]) for index in SETTINGS["picture_scenes"]]
+        pictures = predict(model, test_images[SETTINGS["picture_scenes"]])  # (P, H, W)
+        result["pictures"] = [_mask_text(picture) for picture in pictures]
     PARTS_DIR.mkdir(exist_ok=True)
     part.write_text(json.dumps(result))
     return result
@@ -181,10 +177,10 @@ def main() -> None:
         if not arguments.suffix.isalpha() or not arguments.suffix.islower():
             parser.error(f"--suffix must be lower-case letters, e.g. fresh; got {arguments.suffix!r}")
         record_name = f"{record_name}_{arguments.suffix}"
-    target = arguments.output / f"{record_name}.json"
-    if target.resolve().parent == RESULTS_DIR.resolve() and target.is_file() and not arguments.overwrite:
-        parser.error(f"{target} is a record the course ships; pass --overwrite to replace it, "
-                     "or choose another --output folder")
+    try:
+        check_record_target(arguments.output, record_name, overwrite=arguments.overwrite)
+    except ValueError as error:
+        parser.error(str(error))
     SETTINGS["steps"] = arguments.steps
     if arguments.scenes != "digits":
         SETTINGS["scenes"] = arguments.scenes

@@ -34,7 +34,7 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
-from segedu.course.experiments import RESULTS_DIR, save_experiment
+from segedu.course.experiments import check_record_target, save_experiment
 from segedu.models import get_model
 from segedu.training.checkpoints import load_checkpoint
 from segedu.training.evaluation import evaluate
@@ -113,10 +113,10 @@ def main() -> None:
     arguments = parser.parse_args()
     if any(seed < 0 for seed in arguments.seeds):
         parser.error(f"--seeds must be non-negative integers; got {arguments.seeds}")
-    target = arguments.output / f"{NAME}.json"
-    if target.resolve().parent == RESULTS_DIR.resolve() and target.is_file() and not arguments.overwrite:
-        parser.error(f"{target} is a record the course ships; pass --overwrite to replace it, "
-                     "or choose another --output folder")
+    try:
+        check_record_target(arguments.output, NAME, overwrite=arguments.overwrite)
+    except ValueError as error:
+        parser.error(str(error))
     arguments.parts.mkdir(parents=True, exist_ok=True)
     jobs = [(model, dataset, seed, str(arguments.parts)) for dataset in arguments.datasets
             for seed in arguments.seeds for model in arguments.models]

@@ -43,14 +43,12 @@ import torch
 from tqdm import tqdm
 
 from segedu.core.seeding import seed_everything
-from segedu.course.experiments import RESULTS_DIR, save_experiment
+from segedu.course.experiments import check_record_target, save_experiment
 from segedu.datasets import ShapesScenes
 from segedu.models import get_model
 from segedu.models.shortcut_variants import SHORTCUTS
-from segedu.training.evaluation import predict
 from segedu.training.losses import pixel_cross_entropy, soft_dice_loss
-from segedu.training.metrics import boundary_band, confusion_matrix
-from segedu.training.quick import render_pool, start_at_class_frequencies, train_on_pool
+from segedu.training.quick import render_pool, score_on_pool, start_at_class_frequencies, train_on_pool
 
 NAME = "shortcut_study"
 SETTINGS = {
@@ -109,12 +107,8 @@ def one_run(job: tuple[str, int]) -> dict:
     curve = train_on_pool(model, train_images, train_masks, cross_entropy_and_dice, steps=SETTINGS["steps"],
                           batch_size=SETTINGS["batch_size"], peak_lr=SETTINGS["peak_lr"],
                           warmup_fraction=SETTINGS["warmup_fraction"], seed=seed, curve_every=SETTINGS["curve_every"])
-    model.eval()
-    predictions = torch.cat([predict(model, test_images[start:start + 50]) for start in range(0, len(test_images), 50)])
-    band = boundary_band(test_masks, SETTINGS["band_width"])  # (N, H, W) bool
     result = {
-        "confusion": confusion_matrix(predictions, test_masks, 4).tolist(),
-        "band_confusion": confusion_matrix(predictions, test_masks, 4, valid_mask=band).tolist(),
+        **score_on_pool(model, test_images, test_masks, 4, band_width=SETTINGS["band_width"]),
         "loss_curve": curve,
         "parameters": sum(parameter.numel() for parameter in model.parameters()),
         "cpu_seconds": round(time.process_time() - started, 1),
@@ -139,10 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main() -> None:
     parser = build_parser()
     arguments = parser.parse_args()
-    target = arguments.output / f"{NAME}.json"
-    if target.resolve().parent == RESULTS_DIR.resolve() and target.is_file() and not arguments.overwrite:
-        parser.error(f"{target} is a record the course ships; pass --overwrite to replace it, "
-                     "or choose another --output folder")
+    try:
+        check_record_target(arguments.output, NAME, overwrite=arguments.overwrite)
+    except ValueError as error:
+        parser.error(str(error))
     SETTINGS["steps"] = arguments.steps
     torch.set_num_threads(SETTINGS["threads"])
     started_wall = time.perf_counter()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from experiments import recipe_seeds
+from segedu.course import experiments
 from segedu.training.shipped import pretrained_info
 
 
@@ -45,7 +46,7 @@ def test_a_partial_record_groups_the_finished_runs_by_dataset_model_and_seed(tmp
 
 def test_the_shipped_record_is_protected(tmp_path: Path, monkeypatch, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "recipe_seeds.json").write_text("{}")
-    monkeypatch.setattr(recipe_seeds, "RESULTS_DIR", tmp_path)
+    monkeypatch.setattr(experiments, "RESULTS_DIR", tmp_path)
     monkeypatch.setattr(sys, "argv", ["recipe_seeds", "--output", str(tmp_path)])
     with pytest.raises(SystemExit):
         recipe_seeds.main()  # refuses before any training

@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 
 from experiments import shortcut_study
+from segedu.course import experiments
 from segedu.course.experiments import RESULTS_DIR
 from segedu.models.shortcut_variants import SHORTCUTS
 
 
 def test_a_shipped_record_is_protected(tmp_path: Path, monkeypatch, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "shortcut_study.json").write_text("{}")
-    monkeypatch.setattr(shortcut_study, "RESULTS_DIR", tmp_path)
+    monkeypatch.setattr(experiments, "RESULTS_DIR", tmp_path)
     monkeypatch.setattr(sys, "argv", ["shortcut_study", "--output", str(tmp_path)])
     with pytest.raises(SystemExit):
         shortcut_study.main()  # refuses before any training
