@@ -27,17 +27,21 @@ lesson's shipped record unless ``--output segedu/course/experiment_results --ove
 ``--scenes shapes`` runs the same study on the shape scenes (3 channels, 4 classes; thicker objects with
 an interior, for the boundary question) and names its record ``loss_comparison_shapes``.
 
-The lesson's three records come from
+The lesson's records come from
 
     python -m experiments.loss_comparison --seeds 0 1 2 3 4 5   # 30 runs of about 65 CPU-seconds each (one thread)
     python -m experiments.loss_comparison --scenes shapes        # seeds 0 1 2: 15 runs
     python -m experiments.loss_comparison --losses cross_entropy dice --seeds 6 7 8 9 10 11 --suffix fresh
+    python -m experiments.loss_comparison --losses weighted_ce_inverse weighted_ce_median --seeds 0 1 2 3 4 5 \
+        --weighted-start --suffix ownstart
+    python -m experiments.loss_comparison --losses cross_entropy dice --steps 1600 --suffix long
 
 each with ``--output segedu/course/experiment_results`` (and ``--overwrite`` to replace a shipped record).
-The third trains only the two named losses (``--losses``), on the fresh seeds that tested the lesson's
-planned comparison (12 runs); ``--suffix fresh`` names its record ``loss_comparison_fresh``, so it stands
-beside the six-seed one. The default, ``--seeds 0 1 2``, is 15 runs; ``--steps 1600`` makes each run four
-times longer.
+``--losses`` trains only the named losses; ``--suffix fresh`` names the record ``loss_comparison_fresh``,
+so it stands beside the six-seed one (the third record: the fresh seeds that tested the lesson's planned
+comparison, 12 runs). ``--weighted-start`` starts each weighted cross-entropy at its own best constant
+answer (the bias at log(frequency x weight)) instead of plain cross-entropy's. The default, ``--seeds 0 1 2``,
+is 15 runs; ``--steps 1600`` makes each run four times longer.
 """
 
 from __future__ import annotations
@@ -63,6 +67,7 @@ from segedu.training.quick import render_pool, score_on_pool, start_at_class_fre
 
 NAME = "loss_comparison"
 LOSSES = ["cross_entropy", "weighted_ce_inverse", "weighted_ce_median", "dice", "cross_entropy+dice"]
+WEIGHTED = {"weighted_ce_inverse": "inverse", "weighted_ce_median": "median"}  # loss -> its class weights
 SETTINGS = {
     "model": "get_model('unet', in_channels=1, num_classes=11, base_channels=8): same padding, batch norm",
     "task": "DigitScenes 64x64, 1 channel, dataset seed 0; train pool = the first 2000 train scenes",
@@ -124,6 +129,8 @@ def one_run(job: tuple[str, int]) -> dict:
     scenes = SETTINGS.get("scenes", "digits")
     _, channels, classes, _ = SCENES[scenes]
     prefix = "" if scenes == "digits" else f"{scenes}_"  # the digit study's parts keep their old names
+    own_start = SETTINGS.get("weighted_start", False) and name in WEIGHTED
+    prefix += "ownstart_" if own_start else ""
     part = PARTS_DIR / f"{prefix}{name}_{seed}_{SETTINGS['steps']}.json"
     if part.is_file():
         return json.loads(part.read_text())
@@ -135,7 +142,7 @@ def one_run(job: tuple[str, int]) -> dict:
     compute_loss = loss_function(name, weights)
     seed_everything(seed)
     model = get_model("unet", in_channels=channels, num_classes=classes, base_channels=8)
-    start_at_class_frequencies(model, train_masks)
+    start_at_class_frequencies(model, train_masks, class_weights=weights[WEIGHTED[name]] if own_start else None)
     curve = train_on_pool(model, train_images, train_masks, compute_loss, steps=SETTINGS["steps"],
                           batch_size=SETTINGS["batch_size"], peak_lr=SETTINGS["peak_lr"],
                           warmup_fraction=SETTINGS["warmup_fraction"], seed=seed, curve_every=SETTINGS["curve_every"])
@@ -161,6 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--scenes", choices=list(SCENES), default="digits")
     parser.add_argument("--losses", nargs="+", choices=LOSSES, default=list(LOSSES),
                         help="train only these losses (default: all five)")
+    parser.add_argument("--weighted-start", action="store_true",
+                        help="start each weighted loss at its own best constant answer (bias log(f w)) "
+                             "instead of the class frequencies")
     parser.add_argument("--suffix", default="",
                         help="name the record NAME_SUFFIX, e.g. 'fresh' for a test on new seeds (lower-case letters)")
     parser.add_argument("--output", type=Path, default=Path("runs"),
@@ -182,6 +192,10 @@ def main() -> None:
     except ValueError as error:
         parser.error(str(error))
     SETTINGS["steps"] = arguments.steps
+    if arguments.weighted_start:
+        SETTINGS["weighted_start"] = True
+        SETTINGS["prior_bias"] = ("last layer's bias at the log class frequencies of the train pool; for the weighted "
+                                  "losses at log(frequency x weight), each one's best constant answer")
     if arguments.scenes != "digits":
         SETTINGS["scenes"] = arguments.scenes
         SETTINGS["model"] = (f"get_model('unet', in_channels={channels}, num_classes={classes}, base_channels=8): "

@@ -127,7 +127,7 @@ def render_pool(dataset: Dataset, size: int) -> tuple[Tensor, Tensor]:
     return images, masks
 
 
-def start_at_class_frequencies(model: nn.Module, masks: Tensor) -> bool:
+def start_at_class_frequencies(model: nn.Module, masks: Tensor, class_weights: Tensor | None = None) -> bool:
     """Set the bias of ``model``'s last class-score layer so that its first answer is the class frequencies.
 
     Before any training the logits are then ``log(frequency)`` plus small terms, so softmax gives each
@@ -135,9 +135,14 @@ def start_at_class_frequencies(model: nn.Module, masks: Tensor) -> bool:
     answer is to switch its features off and answer "background" everywhere; on the digit scenes some
     seeds never came back from there within a three-minute budget.
 
+    With ``class_weights`` ``w`` the first answer is instead ``frequency x w`` (normalised): the constant
+    answer that minimises cross-entropy weighted by ``w``, as the plain frequencies minimise plain
+    cross-entropy.
+
     Args:
         model: A segmentation model whose last convolution with a bias outputs one channel per class.
         masks: Training masks ``(N, H, W)`` with class indices (``IGNORE_INDEX`` pixels are skipped).
+        class_weights: Optional positive weight per class ``(K,)``.
 
     Returns:
         Whether a layer was found and changed.
@@ -153,6 +158,11 @@ def start_at_class_frequencies(model: nn.Module, masks: Tensor) -> bool:
         return False
     counts = torch.bincount(labelled.flatten(), minlength=classes).double()
     frequencies = (counts / counts.sum()).clamp_min(1e-4)  # a class absent from the pool: rare, not impossible
+    if class_weights is not None:
+        weights = torch.as_tensor(class_weights, dtype=torch.float64)
+        if weights.shape != (classes,) or not bool((weights > 0).all()):
+            raise ValueError(f"class_weights must be {classes} positive numbers, one per class; got {class_weights!r}")
+        frequencies = frequencies * weights / (frequencies * weights).sum()
     with torch.no_grad():
         layer.bias.copy_(frequencies.log().to(layer.bias.dtype))
     return True

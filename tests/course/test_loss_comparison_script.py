@@ -91,3 +91,33 @@ def test_a_suffix_names_a_variant_record_and_must_be_plain_letters(monkeypatch, 
         loss_comparison.main()  # refuses before any training
     assert "'Fresh-1'" in capsys.readouterr().err
     assert loss_comparison.build_parser().parse_args(["--suffix", "fresh"]).suffix == "fresh"
+
+
+def test_weighted_start_moves_only_the_weighted_losses_start(monkeypatch, tmp_path: Path) -> None:
+    masks = torch.randint(0, 11, (6, 16, 16), generator=torch.Generator().manual_seed(0))  # (N, H, W)
+    masks[:, :8] = 0  # background is the common class
+    images = torch.rand(6, 1, 16, 16)  # (N, C, H, W)
+    starts = {}
+
+    def no_training(model, *arguments, **options) -> list:
+        starts[len(starts)] = model.outc.bias.detach().clone()
+        return []
+
+    monkeypatch.setattr(loss_comparison, "_pools", lambda: (images, masks, images, masks))
+    monkeypatch.setattr(loss_comparison, "train_on_pool", no_training)
+    monkeypatch.setattr(loss_comparison, "PARTS_DIR", tmp_path / "parts")
+    monkeypatch.setitem(loss_comparison.SETTINGS, "picture_scenes", [0])
+    monkeypatch.setattr(loss_comparison.multiprocessing, "get_context", lambda method: _SerialContext())
+    monkeypatch.setattr(sys, "argv", ["loss_comparison", "--losses", "cross_entropy", "weighted_ce_inverse",
+                                      "--seeds", "0", "--weighted-start", "--output", str(tmp_path)])
+    loss_comparison.main()
+    plain, weighted = starts[0], starts[1]
+    frequencies = torch.bincount(masks.flatten(), minlength=11).double() / masks.numel()
+    weights = loss_comparison.inverse_frequency_weights(masks, 11).double()
+    expected = (frequencies * weights / (frequencies * weights).sum()).log()
+    assert torch.allclose(plain.double(), frequencies.log(), atol=1e-5)
+    assert torch.allclose(weighted.double(), expected, atol=1e-5)
+    record = json.loads((tmp_path / "loss_comparison.json").read_text())
+    assert "log(frequency x weight)" in record["settings"]["prior_bias"]
+    assert sorted(path.name for path in (tmp_path / "parts").glob("*.json")) == [
+        "cross_entropy_0_400.json", "ownstart_weighted_ce_inverse_0_400.json"]

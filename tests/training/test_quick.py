@@ -282,3 +282,28 @@ def test_score_on_pool_counts_every_pixel_and_the_band_by_brute_force() -> None:
         expected_band[truth][guess] += int(in_band)
     assert scores == {"confusion": expected, "band_confusion": expected_band}
     assert 0 < sum(map(sum, expected_band)) < masks.numel()  # the band is a real subset here
+
+
+def test_with_class_weights_the_first_answer_minimises_the_weighted_cross_entropy() -> None:
+    from segedu.training.losses import pixel_cross_entropy
+    from segedu.training.quick import start_at_class_frequencies
+
+    masks = torch.zeros(2, 16, 16, dtype=torch.int64)
+    masks[:, :4] = 1
+    masks[:, 4:6] = 2
+    masks[:, 6] = 3
+    weights = torch.tensor([0.5, 1.0, 3.0, 8.0])
+    model = torch.nn.Conv2d(3, 4, kernel_size=1)
+    assert start_at_class_frequencies(model, masks, class_weights=weights)
+    model.weight.data.zero_()
+    logits = model(torch.rand(2, 3, 16, 16))  # (2, 4, 16, 16): the bias at every pixel
+
+    def weighted_loss(bias: torch.Tensor) -> torch.Tensor:
+        return pixel_cross_entropy(bias.view(1, 4, 1, 1).expand(2, 4, 16, 16), masks, class_weights=weights)
+
+    start = model.bias.detach().clone()
+    for nudge in torch.eye(4) * 0.05:  # no direction away from the start lowers the weighted loss
+        assert weighted_loss(start + nudge) > weighted_loss(start) and weighted_loss(start - nudge) > weighted_loss(start)
+    assert torch.allclose(pixel_cross_entropy(logits, masks, class_weights=weights), weighted_loss(start))
+    with pytest.raises(ValueError, match="4 positive numbers"):
+        start_at_class_frequencies(model, masks, class_weights=torch.tensor([1.0, 0.0, 1.0, 1.0]))
