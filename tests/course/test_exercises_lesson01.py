@@ -229,6 +229,16 @@ def test_lazy_reasons_accept_the_right_letters(capsys: pytest.CaptureFixture[str
     assert "Correct!" in capsys.readouterr().out
 
 
+def test_merged_classes_halve_the_background_share_as_question_2_says() -> None:
+    """Question 2's answer, measured: with the digit classes merged, the lazy mean IoU is half the background share."""
+    items = _scenes_with_ignored_pixels()
+    masks = torch.stack([mask for _, mask in items])  # (N, H, W), classes 0-3 and 255
+    merged = torch.where((masks > 0) & (masks != 255), 1, masks)  # every object class becomes class 1
+    matrix = confusion_matrix(torch.zeros_like(merged), merged, 2, ignore_index=255)
+    share = background_everywhere_accuracy(items) / 100
+    assert 100 * mean_iou(matrix) == pytest.approx(100 * share / 2)
+
+
 def test_lazy_predictions_do_not_give_the_reasons_away(capsys: pytest.CaptureFixture[str]) -> None:
     compare_lazy_predictions(90, 10, _scenes_with_ignored_pixels())
     out = capsys.readouterr().out
@@ -240,10 +250,10 @@ def test_lazy_predictions_do_not_give_the_reasons_away(capsys: pytest.CaptureFix
     [
         (..., "b", "record your prediction first"),
         ("b", "b", "question 1, b: that describes a mean over classes"),
-        ("a", "a", "question 2, a: the model does find every background pixel"),
-        ("a", "d", "question 2, d: that is the mean IoU over the 11 classes"),
+        ("a", "a", "question 2, a: the mean IoU does not count wrong pixels over the whole image"),
+        ("a", "d", "question 2, d: 50% is the mean class accuracy"),
         ("c", "b", "question 1, c: pixel accuracy is counted per pixel, not per scene"),
-        ("a", "c", "question 2, c: background is a class like any other"),
+        ("a", "c", "question 2, c: the mean IoU still averages one IoU per class"),
         ("a", "z", "must be one of"),
     ],
 )

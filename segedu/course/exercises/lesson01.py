@@ -6,8 +6,9 @@ Exercise 1 is a warm-up: the learner writes the step from an instance map to a s
 other three are predict-then-run: the learner records a guess before the answer is measured. In
 exercise 2 the check measures, for every letter, whether the answer computed from the semantic mask
 alone is right, and explains each letter the learner got wrong; in exercise 3 the guesses are
-printed beside the measurement, not graded, and two multiple-choice questions grade the reasoning;
-exercise 4 measures the digit classes and grades the predicted rarest digit and the reason for it.
+printed beside the measurement, not graded, and two multiple-choice questions grade the reasoning
+(why the pixel accuracy is what it is, and what the mean IoU would become with the ten digit classes
+merged into one); exercise 4 (in the lesson's optional part) measures the digit classes and grades the predicted rarest digit and the reason for it.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from segedu.datasets.tasks import bounding_boxes, image_labels
 
 __all__ = [
     "LAZY_ACCURACY_REASONS",
-    "LAZY_BACKGROUND_IOU",
-        "RAREST_DIGIT_REASONS",
+    "LAZY_MERGED_IOU",
+    "RAREST_DIGIT_REASONS",
     "RECOVERABLE_ANSWERS",
     "answers_recovered_from_masks",
     "background_everywhere_accuracy",
@@ -130,13 +131,16 @@ LAZY_ACCURACY_REASONS: dict[str, str] = {
 }
 """Exercise 3, question 1: why is the pixel accuracy of "background everywhere" what it is?"""
 
-LAZY_BACKGROUND_IOU: dict[str, str] = {
-    "a": "100%",
-    "b": "the background's share of the pixels, the same number as the pixel accuracy",
-    "c": "0%",
-    "d": "the background's share of the pixels divided by 11",
+LAZY_MERGED_IOU: dict[str, str] = {
+    "a": "the same as with 11 classes: the same pixels are wrong, and the mean IoU counts the wrong pixels",
+    "b": "half the background's share of the pixels: background's IoU stays that share, and the one class "
+    "never predicted, digit, scores 0",
+    "c": "the pixel accuracy, the background's share: with a single object class, the mean IoU counts pixels "
+    "as pixel accuracy does",
+    "d": "50%: every background pixel is found and no digit pixel is, and the two classes weigh the same",
 }
-"""Exercise 3, question 2: what is the IoU of the background class alone for "background everywhere"?"""
+"""Exercise 3, question 2: with the ten digit classes merged into one, what would the mean IoU of
+"background everywhere" become, and why?"""
 
 _LAZY_WHY = {
     ("accuracy", "b"): "that describes a mean over classes, like mean IoU; pixel accuracy counts every pixel once, "
@@ -145,22 +149,27 @@ _LAZY_WHY = {
     "once, and each background pixel is right",
     ("accuracy", "d"): "it answers background everywhere, so no pixel of a digit (whose pixels are the stroke) is "
     "ever right",
-    ("iou", "a"): "the model does find every background pixel (its intersection is all of them), but the union "
-    "also holds the digit pixels that it wrongly calls background: the union is every pixel. 100% is "
-    "background's share of its own pixels found, its class accuracy",
-    ("iou", "c"): "background is a class like any other here and gets its own IoU; its intersection is not "
-    "empty, since the model predicts background on every true background pixel",
-    ("iou", "d"): "that is the mean IoU over the 11 classes (background's IoU plus ten digit classes at 0, "
-    "divided by 11), not background's own IoU",
+    ("iou", "a"): "the mean IoU does not count wrong pixels over the whole image: it averages one IoU per class. "
+    "The wrong pixels stay the same, but with two classes the average holds one zero (digit) instead of ten, "
+    "beside background's IoU",
+    ("iou", "c"): "the mean IoU still averages one IoU per class, each with the same weight: background's IoU "
+    "is its share of the pixels and the digit class, never predicted, scores 0, so the mean is half the share. "
+    "Only pixel accuracy stays at the background's share",
+    ("iou", "d"): "50% is the mean class accuracy (each class's share of its own pixels found). Background's IoU "
+    "is not 100%: its union also holds every digit pixel wrongly called background, so it is the background's "
+    "share of all pixels, and the mean IoU is half that share",
 }
 
 
 def check_lazy_model_reasons(accuracy_reason: Any, iou_reason: Any) -> bool:
     """Check exercise 3's two multiple-choice answers: why "background everywhere" scores as it does.
 
+    Question 1 asks why its pixel accuracy is what it is; question 2 asks what its mean IoU would
+    become if the ten digit classes were merged into one class (background and digit left).
+
     Args:
         accuracy_reason: A letter of :data:`LAZY_ACCURACY_REASONS`.
-        iou_reason: A letter of :data:`LAZY_BACKGROUND_IOU`: background's own IoU.
+        iou_reason: A letter of :data:`LAZY_MERGED_IOU`: the mean IoU with the digit classes merged.
 
     Returns:
         Whether both letters are right; a wrong one is explained.
@@ -168,7 +177,7 @@ def check_lazy_model_reasons(accuracy_reason: Any, iou_reason: Any) -> bool:
     hints = []
     for name, reason, choices, answer in [
         ("accuracy", accuracy_reason, LAZY_ACCURACY_REASONS, "a"),
-        ("iou", iou_reason, LAZY_BACKGROUND_IOU, "b"),
+        ("iou", iou_reason, LAZY_MERGED_IOU, "b"),
     ]:
         hint = choice_hint(reason, choices)
         if hint is not None:
@@ -181,10 +190,11 @@ def check_lazy_model_reasons(accuracy_reason: Any, iou_reason: Any) -> bool:
     return right(
         "the model is right on exactly the background pixels, so its pixel accuracy is the background's share of "
         "the pixels. Background's IoU is that share too (its intersection is the background pixels, its union "
-        "every pixel), each digit class scores 0 (never predicted), so the mean IoU is that share divided by the "
-        "11 classes: a little below 1/11, the mean class accuracy, which would count background as fully found. Pixel accuracy counts pixels, "
-        "so the class that covers most of them decides it; mean IoU gives every class the same weight. That is why "
-        "later lessons judge models by mean IoU."
+        "every pixel), and each class never predicted scores 0, so the mean IoU is that share divided by the "
+        "number of classes: by 11 as measured, by 2 with the digits merged, although not one pixel's answer "
+        "changes. Pixel accuracy counts pixels, so the class that covers most of them decides it; mean IoU gives "
+        "every class the same weight, so every class the model misses pulls it down. That is why later lessons "
+        "judge models by mean IoU."
     )
 
 
