@@ -261,8 +261,8 @@ def _class1_iou(logits: Tensor, masks: Tensor) -> float:
     return float((predicted & truth).sum()) / float((predicted | truth).sum())
 
 
-def test_mean_ablation_estimate(capsys: pytest.CaptureFixture[str]) -> None:
-    from segedu.course.exercises.lesson11 import check_mean_ablation_estimate
+def test_record_mean_ablation_estimate(capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.course.exercises.lesson11 import record_mean_ablation_estimate
 
     model, (images, masks) = _LooksVersusNeeded().train(), _silencing_scenes()
     with torch.no_grad():  # the reference by hand: replace channel 1 of up4 by its mean, then apply outc
@@ -273,16 +273,39 @@ def test_mean_ablation_estimate(capsys: pytest.CaptureFixture[str]) -> None:
         at_mean = intact - _class1_iou(model.outc(replaced), masks)
     question = {"channel": 1, "class_index": 1, "class_name": "circle"}
     assert 0.1 < at_mean < intact  # the toy case loses part of its IoU at the mean
-    assert check_mean_ablation_estimate(at_mean, model, images, masks, **question) is True
-    assert check_mean_ablation_estimate(torch.tensor(at_mean + 0.04), model, images, masks, **question) is True
+    # Any number is recorded, right or far off: the estimate is a prediction, not graded.
+    assert record_mean_ablation_estimate(at_mean, model, images, masks, **question) is True
     output = capsys.readouterr().out
-    assert output.startswith("Correct!") and f"{at_mean:.3f}" in output and "against 1.000 set to zero" in output
+    assert output.startswith("Recorded: your estimate") and f"costs circles {at_mean:.3f}" in output
+    assert "against 1.000 set to zero" in output and "on the mark" in output
+    assert record_mean_ablation_estimate(torch.tensor(at_mean + 0.2), model, images, masks, **question) is True
+    assert "0.200 too high" in capsys.readouterr().out
+    assert record_mean_ablation_estimate(at_mean - 0.2, model, images, masks, **question) is True
+    assert "0.200 too low" in capsys.readouterr().out
     assert model.training  # mode restored
-    for answer, hint in [(at_mean + 0.2, "you expected more"), (at_mean - 0.2, "you expected less"),
-                         (..., "replace the `...`"), ("lots", "give one number")]:
-        assert check_mean_ablation_estimate(answer, model, images, masks, **question) is False
+    for answer, hint in [(..., "no estimate recorded yet"), ("lots", "give one number"), (True, "give one number")]:
+        assert record_mean_ablation_estimate(answer, model, images, masks, **question) is False
         output = capsys.readouterr().out
         assert output.startswith("Not yet:") and hint in output, output
+
+
+def test_mean_ablation_why(capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.course.exercises.lesson11 import MEAN_ABLATION_CHOICES, check_mean_ablation_why
+
+    assert set(MEAN_ABLATION_CHOICES) == {"a", "b", "c", "d"}
+    assert check_mean_ablation_why("b") is True
+    assert check_mean_ablation_why({"B"}) is True
+    output = capsys.readouterr().out
+    assert output.startswith("Correct!") and "W[:, k] (v - x_k)" in output and "average push" in output
+    for answer, hint in [
+        ("a", "one number everywhere"),
+        ("c", "nothing random"),
+        ("d", "like an extra bias"),
+        ("bc", "exactly one letter"),
+        ("z", "not among the choices"),
+        (..., "replace the `...`"),
+    ]:
+        _expect(check_mean_ablation_why, answer, hint, capsys)
 
 
 def test_explorer_probe(capsys: pytest.CaptureFixture[str]) -> None:

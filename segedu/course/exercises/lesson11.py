@@ -19,14 +19,16 @@ from segedu.course.exercises._verdict import NOT_WRITTEN, call_answer, read_lett
 
 __all__ = [
     "ABLATION_CHOICES",
+    "MEAN_ABLATION_CHOICES",
     "SHAPE_QUESTION",
     "check_circle_lead",
     "check_class_iou",
     "check_conv_output_shapes",
     "check_explorer_probe",
     "check_feature_map_shape",
-    "check_mean_ablation_estimate",
+    "check_mean_ablation_why",
     "check_zero_or_mean",
+    "record_mean_ablation_estimate",
     "record_silencing_prediction",
 ]
 
@@ -417,16 +419,18 @@ def check_zero_or_mean(answer: Any) -> bool:
                  "constant v, and put x_k = 0 into it.")
 
 
-def check_mean_ablation_estimate(
+def record_mean_ablation_estimate(
     answer: Any, model: nn.Module, images: Tensor, masks: Tensor, *, layer: str = "up4", channel: int = 1,
-    class_index: int = 3, class_name: str = "triangle", tolerance: float = 0.05,
+    class_index: int = 3, class_name: str = "triangle",
 ) -> bool:
-    """Exercise 2: estimate the IoU a class loses when one channel is set to its mean instead of zero.
+    """Exercise 2, first part: record an estimate of the IoU a class loses when one channel is set to its mean.
 
-    The reference is measured here with silenced forward passes
-    (:func:`segedu.analysis.dissection.silence_channels`): the channel's mean over all images and pixels
-    replaces its whole map. An estimate within ``tolerance`` (absolute IoU) of the measured loss is right;
-    either way the feedback prints the measured loss, beside the loss when the channel is set to zero.
+    Nothing is judged: the estimate is a prediction, recorded before the measurement, and the
+    graded part of the exercise (:func:`check_mean_ablation_why`) asks for the reason. The
+    measurement uses silenced forward passes (:func:`segedu.analysis.dissection.silence_channels`):
+    the channel's mean over all images and pixels replaces its whole map. Prints ``Recorded: ...``
+    with the measured loss, beside the loss when the channel is set to zero, and how far the
+    estimate was; or ``Not yet: <hint>`` when no number was recorded.
 
     Args:
         answer: One number, the estimated IoU lost (0 if nothing is lost).
@@ -437,18 +441,17 @@ def check_mean_ablation_estimate(
         channel: The channel asked about.
         class_index: The class whose IoU is watched.
         class_name: Its name, for the feedback.
-        tolerance: How far (in IoU) an estimate may be from the measurement.
 
     Returns:
-        Whether the estimate is within ``tolerance`` of the measured loss.
+        Whether a number was recorded.
     """
     from segedu.analysis.dissection import layer_maps, silence_channels
 
     if answer is Ellipsis or answer is None:
-        return wrong("record your estimate first: replace the `...` with one number.")
+        return _fail("no estimate recorded yet: replace the `...` with one number.")
     value = _real_number(answer)
     if value is None:
-        return wrong(f"give one number, the IoU you expect the {class_name}s to lose; got {answer!r}.")
+        return _fail(f"give one number, the IoU you expect the {class_name}s to lose; got {answer!r}.")
     mean = float(layer_maps(model, images, [layer])[layer][:, channel].mean())
     was_training = model.training
     model.eval()
@@ -461,21 +464,57 @@ def check_mean_ablation_estimate(
                 at_mean = intact - _class_iou_of_logits(model(images), masks, class_index)
     finally:
         model.train(was_training)
-    measured = (f"set to its mean ({mean:.2f}), channel {channel} costs {class_name}s {at_mean:.3f} of their "
-                f"{intact:.3f} IoU, against {zeroed:.3f} set to zero")
-    why = ("Setting a channel to its mean replaces its whole map by one number: where it is high and where it is "
-           "low is gone, its average level stays. Zeroing removes both. Compared with the mean, the zeroed "
-           f"network lacks the same constant, W[:, {channel}] times the mean, at every pixel")
-    if abs(value - at_mean) <= tolerance:
-        return right(f"measured: {measured}. {why}. Losing the channel's variation alone costs the "
-                     f"{class_name}s {'little' if at_mean < 0.1 else 'much'} IoU; what zeroing costs beyond that "
-                     "comes once that constant is added on top (the optional part splits the two).")
-    if value > at_mean:
-        hint = (f"you expected more. Measured: {measured}. {why}; so the {class_name}s do not need to know where "
-                f"channel {channel} is high, as long as its level stays")
-    else:
-        hint = f"you expected less. Measured: {measured}. {why}"
-    return wrong(f"{hint} (your estimate: {value:.3f}).")
+    gap = value - at_mean
+    how_far = "on the mark" if abs(gap) < 0.005 else f"{abs(gap):.3f} too {'high' if gap > 0 else 'low'}"
+    print(f"Recorded: your estimate {value:.3f}. Measured: set to its mean ({mean:.2f}), channel {channel} costs "
+          f"{class_name}s {at_mean:.3f} of their {intact:.3f} IoU, against {zeroed:.3f} set to zero; your estimate "
+          f"was {how_far}. The second part of this exercise asks why the two ways of silencing differ.")
+    return True
+
+
+MEAN_ABLATION_CHOICES = {
+    "a": "set to its mean, channel 1 still shows where the triangles are; set to zero, it shows nothing",
+    "b": "both lose where channel 1 is high or low; zeroing also loses its average push, the same at every pixel",
+    "c": "both change the scores by the same amount at every pixel; the gap is chance, from only 50 scenes",
+    "d": "a constant channel adds nothing to the scores, so setting it to its mean acts like removing it",
+}
+"""Exercise 2, second part: why zeroing channel 1 of up4 costs triangles far more than setting it to its mean."""
+
+_MEAN_ABLATION_WHY = (
+    "setting channel k to a constant v adds W[:, k] (v - x_k) to the logits: set to its mean m, W[:, k] (m - x_k); "
+    "set to zero, -W[:, k] x_k. Both take away where the channel is high or low (x_k varies, v does not), and the "
+    "small cost at the mean says the triangles survive that. The two differ by -W[:, k] m at every pixel: zeroing "
+    "also takes away the channel's average push. Channel 1's weight into the square score is negative and into the "
+    "triangle score positive, so losing that push raises every square score and lowers every triangle score, on "
+    "top of the lost variation; together they turn most triangle pixels into squares (the optional part splits the two)"
+)
+_MEAN_ABLATION_WRONG = {
+    "a": "set to its mean, the channel is one number everywhere: its map no longer shows anything, so both ways "
+         "lose where it is high or low",
+    "c": "the two differ by W[:, k] m at every pixel, which is not zero when the mean m is not; and nothing random "
+         "separates them: both ran the same network on the same 50 scenes",
+    "d": "a constant v is not nothing: it adds W[:, k] v to every pixel's scores, like an extra bias; if it added "
+         "nothing, the two ways would cost the same",
+}
+
+
+def check_mean_ablation_why(answer: Any) -> bool:
+    """Exercise 2, second part: one letter of :data:`MEAN_ABLATION_CHOICES`; the right one is ``"b"``.
+
+    Args:
+        answer: A letter (a string such as ``"b"``, or a one-letter set).
+
+    Returns:
+        Whether the letter says that both ways lose the channel's variation and zeroing also loses its
+        average push.
+    """
+    letter, hint = _one_letter(answer, MEAN_ABLATION_CHOICES)
+    if hint is not None:
+        return wrong(hint)
+    if letter == "b":
+        return right(f"{_MEAN_ABLATION_WHY}.")
+    return wrong(f"{_MEAN_ABLATION_WRONG[letter]}. Write what each way adds to the logits, W[:, k] (v - x_k) with "
+                 "v = m and with v = 0, and compare the two.")
 
 
 def check_explorer_probe(
