@@ -12,6 +12,7 @@ from segedu.course.exercises.lesson13 import (
     EIGHT,
     GAP_OUTCOMES,
     GAP_WIDTHS,
+    CLOSE_CASE_TOLERANCE,
     MEAN_IOU_TOLERANCE,
     all_eights_scores,
     check_all_eights_mean_iou,
@@ -80,9 +81,11 @@ def test_all_eights_mean_iou_right(answer, capsys: pytest.CaptureFixture[str]) -
     assert check_all_eights_mean_iou(answer)
     out = capsys.readouterr().out
     assert out.startswith("Correct!") and "(1 + that share) / 11" in out and "mean IoU 0.103" in out
+    assert "all-background model's mean IoU 0.086" in out
 
 
-@pytest.mark.parametrize(("answer", "hint"), [(2 / 11, "IoU of 1"), (1 / 11, "IoU of 0"),
+@pytest.mark.parametrize(("answer", "hint"), [(2 / 11, "IoU of 1"), (1 / 11, "IoU of 0"), (0.091, "IoU of 0"),
+                                              (0.092, "share of all pixels"), (0.0916, "share of all pixels"),
                                               (0.95, "weighted by pixel counts"), (0.3, "eleven per-class IoUs")])
 def test_all_eights_mean_iou_wrong_answers_say_why(answer, hint, capsys: pytest.CaptureFixture[str]) -> None:
     assert not check_all_eights_mean_iou(answer)
@@ -131,3 +134,11 @@ def test_all_eights_mean_iou_is_one_plus_the_eights_share_over_eleven() -> None:
     share = int((masks == EIGHT).sum()) / int((masks > 0).sum())
     assert all_eights_scores()["mean_iou"] == pytest.approx((1 + share) / 11, abs=1e-6)
     assert MEAN_IOU_TOLERANCE < share / 11  # an 8 IoU of 0 or 1 is never accepted
+
+
+def test_the_two_close_wrong_answers_are_told_apart() -> None:
+    """1/11 (an 8 IoU of 0) and (1 + the 8s' share of all pixels) / 11 each get their own hint at three decimals."""
+    share_of_all = all_eights_scores()["eight_share_of_all_pixels"]
+    assert round((1 + share_of_all) / 11, 3) != round(1 / 11, 3)
+    for mine, other in ((1 / 11, (1 + share_of_all) / 11), ((1 + share_of_all) / 11, 1 / 11)):
+        assert abs(round(mine, 3) - mine) <= CLOSE_CASE_TOLERANCE < abs(round(mine, 3) - other)

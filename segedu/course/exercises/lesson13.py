@@ -14,6 +14,7 @@ from segedu.course.exercises._verdict import check_outcome_prediction, choice_hi
 
 __all__ = [
     "BACKGROUND_OUTCOMES",
+    "CLOSE_CASE_TOLERANCE",
     "GAP_OUTCOMES",
     "GAP_WIDTHS",
     "EIGHT",
@@ -134,6 +135,8 @@ def check_gap_prediction(prediction_sigma_5: Any, prediction_sigma_2: Any) -> bo
 
 EIGHT = 9  # class index of the digit 8: DIGIT_CLASS_NAMES = ("background", "0", ..., "9")
 MEAN_IOU_TOLERANCE = 0.005  # enough for an answer worked out from class shares printed to two decimals
+# 1/11 (an 8 IoU of 0) and (1 + the 8s' share of ALL pixels) / 11 lie 0.0007 apart: told apart at three decimals.
+CLOSE_CASE_TOLERANCE = 0.0005
 
 
 @lru_cache(maxsize=1)
@@ -143,8 +146,9 @@ def all_eights_scores() -> dict[str, Any]:
     The digit 8 is class index :data:`EIGHT` (index 0 is background, index ``d + 1`` the digit ``d``).
 
     Returns:
-        ``pixel_accuracy``, ``mean_iou``, ``frequency_weighted_iou``, ``mean_accuracy`` (floats) and
-        ``iou_per_class`` (list of 11 floats).
+        ``pixel_accuracy``, ``mean_iou``, ``frequency_weighted_iou``, ``mean_accuracy``,
+        ``all_background_mean_iou`` (the mean IoU of predicting background everywhere),
+        ``eight_share_of_all_pixels`` (floats) and ``iou_per_class`` (list of 11 floats).
     """
     from segedu.datasets import DigitScenes
     from segedu.training.metrics import (
@@ -160,7 +164,10 @@ def all_eights_scores() -> dict[str, Any]:
     masks = torch.stack([scenes[index][1] for index in range(len(scenes))])  # (N, H, W)
     predictions = torch.where(masks > 0, torch.full_like(masks, EIGHT), masks)  # every stroke called an 8
     matrix = confusion_matrix(predictions, masks, scenes.num_classes)
-    return {"pixel_accuracy": float(pixel_accuracy(matrix)), "mean_iou": float(mean_iou(matrix)),
+    background_only = confusion_matrix(torch.zeros_like(masks), masks, scenes.num_classes)
+    return {"all_background_mean_iou": float(mean_iou(background_only)),
+            "eight_share_of_all_pixels": float((masks == EIGHT).sum() / masks.numel()),
+            "pixel_accuracy": float(pixel_accuracy(matrix)), "mean_iou": float(mean_iou(matrix)),
             "frequency_weighted_iou": float(frequency_weighted_iou(matrix)),
             "mean_accuracy": float(mean_accuracy(matrix)),
             "iou_per_class": [float(value) for value in iou_per_class(matrix)]}
@@ -196,7 +203,8 @@ def check_all_eights_mean_iou(answer: Any) -> bool:
     true_value, eight_iou = scores["mean_iou"], scores["iou_per_class"][EIGHT]
     measured = (f"measured: IoU of background {scores['iou_per_class'][0]:.3f}, of the digit 8 {eight_iou:.3f}, "
                 f"of each other digit 0; mean IoU {true_value:.3f}, pixel accuracy {scores['pixel_accuracy']:.3f}, "
-                f"frequency-weighted IoU {scores['frequency_weighted_iou']:.3f}")
+                f"frequency-weighted IoU {scores['frequency_weighted_iou']:.3f}; the all-background model's mean IoU "
+                f"{scores['all_background_mean_iou']:.3f}")
     if abs(value - true_value) <= MEAN_IOU_TOLERANCE:
         return right(f"{measured}. Background's IoU is 1 (no pixel lost, no false alarm), the 8's IoU is the true "
                      "8s over every pixel called 8, the 8s' share of the stroke pixels, and the nine other digits "
@@ -207,6 +215,12 @@ def check_all_eights_mean_iou(answer: Any) -> bool:
     if abs(value - 2 / 11) <= MEAN_IOU_TOLERANCE:
         hint = ("you gave the 8 an IoU of 1. Every stroke pixel is called 8, so the 8's union is all the stroke "
                 "pixels, and only the true 8s among them are right")
+    elif abs(value - 1 / 11) <= CLOSE_CASE_TOLERANCE:
+        hint = "you gave the 8 an IoU of 0, but the true 8s are called 8: they are its true positives"
+    elif abs(value - (1 + scores["eight_share_of_all_pixels"]) / 11) <= CLOSE_CASE_TOLERANCE:
+        hint = ("you gave the 8 an IoU equal to its share of all pixels. Background pixels are never called 8, so "
+                "they are not in the 8's union: its union is the stroke pixels, and its IoU is the 8s' share of "
+                "the strokes")
     elif abs(value - 1 / 11) <= MEAN_IOU_TOLERANCE:
         hint = "you gave the 8 an IoU of 0, but the true 8s are called 8: they are its true positives"
     elif abs(value - scores["pixel_accuracy"]) <= 0.02 or abs(value - scores["frequency_weighted_iou"]) <= 0.02:
