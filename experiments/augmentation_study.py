@@ -44,7 +44,7 @@ from segedu.datasets import DigitScenes
 from segedu.datasets.transforms import training_transforms
 from segedu.models import UNet
 from segedu.training.curves import train_with_curves
-from segedu.training.losses import pixel_cross_entropy, soft_dice_loss
+from segedu.training.losses import cross_entropy_and_dice
 from segedu.training.quick import render_pool, start_at_class_frequencies
 
 NAME = "augmentation_study"
@@ -80,11 +80,6 @@ SETTINGS = {
 }
 ARMS = ("plain", "augmented")
 PARTS_DIR = Path("/tmp/augmentation_study_parts")
-
-
-def cross_entropy_and_dice(logits: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
-    """The course recipe's loss: per-pixel cross-entropy plus soft Dice (logits (B, K, H, W), masks (B, H, W))."""
-    return pixel_cross_entropy(logits, masks) + soft_dice_loss(logits, masks)
 
 
 def fresh_unet(seed: int, train_data: DigitScenes) -> UNet:

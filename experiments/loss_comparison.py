@@ -47,15 +47,13 @@ is 15 runs; ``--steps 1600`` makes each run four times longer.
 from __future__ import annotations
 
 import argparse
-import json
-import multiprocessing
 import sys
 import time
 from pathlib import Path
 
 import torch
-from tqdm import tqdm
 
+from experiments._pool_study import cached_run, run_jobs, study_parser, train_and_score
 from segedu.core.seeding import seed_everything
 from segedu.course.experiments import check_record_target, save_experiment
 from segedu.datasets import DigitScenes, ShapesScenes
@@ -63,7 +61,7 @@ from segedu.models import get_model
 from segedu.training.class_balance import inverse_frequency_weights, median_frequency_weights
 from segedu.training.evaluation import predict
 from segedu.training.losses import pixel_cross_entropy, soft_dice_loss
-from segedu.training.quick import render_pool, score_on_pool, start_at_class_frequencies, train_on_pool
+from segedu.training.quick import render_pool
 
 NAME = "loss_comparison"
 LOSSES = ["cross_entropy", "weighted_ce_inverse", "weighted_ce_median", "dice", "cross_entropy+dice"]
@@ -131,40 +129,28 @@ def one_run(job: tuple[str, int]) -> dict:
     prefix = "" if scenes == "digits" else f"{scenes}_"  # the digit study's parts keep their old names
     own_start = SETTINGS.get("weighted_start", False) and name in WEIGHTED
     prefix += "ownstart_" if own_start else ""
-    part = PARTS_DIR / f"{prefix}{name}_{seed}_{SETTINGS['steps']}.json"
-    if part.is_file():
-        return json.loads(part.read_text())
-    torch.set_num_threads(SETTINGS["threads"])
-    started = time.process_time()
-    train_images, train_masks, test_images, test_masks = _pools()
-    weights = {"inverse": inverse_frequency_weights(train_masks, classes),
-               "median": median_frequency_weights(train_masks, classes)}
-    compute_loss = loss_function(name, weights)
-    seed_everything(seed)
-    model = get_model("unet", in_channels=channels, num_classes=classes, base_channels=8)
-    start_at_class_frequencies(model, train_masks, class_weights=weights[WEIGHTED[name]] if own_start else None)
-    curve = train_on_pool(model, train_images, train_masks, compute_loss, steps=SETTINGS["steps"],
-                          batch_size=SETTINGS["batch_size"], peak_lr=SETTINGS["peak_lr"],
-                          warmup_fraction=SETTINGS["warmup_fraction"], seed=seed, curve_every=SETTINGS["curve_every"])
-    result = {
-        **score_on_pool(model, test_images, test_masks, classes, band_width=SETTINGS["band_width"]),
-        "loss_curve": curve,
-        "cpu_seconds": round(time.process_time() - started, 1),
-    }
-    if seed == 0:
-        pictures = predict(model, test_images[SETTINGS["picture_scenes"]])  # (P, H, W)
-        result["pictures"] = [_mask_text(picture) for picture in pictures]
-    PARTS_DIR.mkdir(exist_ok=True)
-    part.write_text(json.dumps(result))
-    return result
+
+    def compute() -> dict:
+        torch.set_num_threads(SETTINGS["threads"])
+        pools = _pools()
+        train_masks, test_images = pools[1], pools[2]
+        weights = {"inverse": inverse_frequency_weights(train_masks, classes),
+                   "median": median_frequency_weights(train_masks, classes)}
+        seed_everything(seed)
+        model = get_model("unet", in_channels=channels, num_classes=classes, base_channels=8)
+        result = train_and_score(model, pools, loss_function(name, weights), SETTINGS, seed=seed, num_classes=classes,
+                                 class_weights=weights[WEIGHTED[name]] if own_start else None)
+        if seed == 0:
+            pictures = predict(model, test_images[SETTINGS["picture_scenes"]])  # (P, H, W)
+            result["pictures"] = [_mask_text(picture) for picture in pictures]
+        return result
+
+    return cached_run(PARTS_DIR / f"{prefix}{name}_{seed}_{SETTINGS['steps']}.json", compute)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line options of the study."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--workers", type=int, default=2, help="runs at once, one process and one thread each")
-    parser.add_argument("--steps", type=int, default=SETTINGS["steps"])
+    parser = study_parser(__doc__.splitlines()[0], steps=SETTINGS["steps"])
     parser.add_argument("--scenes", choices=list(SCENES), default="digits")
     parser.add_argument("--losses", nargs="+", choices=LOSSES, default=list(LOSSES),
                         help="train only these losses (default: all five)")
@@ -173,9 +159,6 @@ def build_parser() -> argparse.ArgumentParser:
                              "instead of the class frequencies")
     parser.add_argument("--suffix", default="",
                         help="name the record NAME_SUFFIX, e.g. 'fresh' for a test on new seeds (lower-case letters)")
-    parser.add_argument("--output", type=Path, default=Path("runs"),
-                        help="folder for the record (default: runs/ in the current folder)")
-    parser.add_argument("--overwrite", action="store_true", help="allow replacing a record the course ships")
     return parser
 
 
@@ -206,8 +189,7 @@ def main() -> None:
     train_images, train_masks, _, test_masks = _pools()  # renders the scene caches once
     losses = [name for name in LOSSES if name in arguments.losses]  # the study's order, no repeats
     jobs = [(name, seed) for seed in arguments.seeds for name in losses]
-    with multiprocessing.get_context("fork").Pool(arguments.workers) as pool:
-        outcomes = list(tqdm(pool.imap(one_run, jobs), total=len(jobs), desc="runs", unit="run"))
+    outcomes = run_jobs(one_run, jobs, arguments.workers)
     runs: dict[str, dict[str, dict]] = {name: {} for name in losses}
     for (name, seed), outcome in zip(jobs, outcomes):
         runs[name][str(seed)] = outcome

@@ -25,22 +25,20 @@ in all, output stride 8 costing about twice 16 or 32).
 from __future__ import annotations
 
 import argparse
-import json
-import multiprocessing
 import sys
 import time
 from pathlib import Path
 
 import torch
-from tqdm import tqdm
 
+from experiments._pool_study import cached_run, run_jobs, study_parser, train_and_score
 from segedu.core.seeding import seed_everything
 from segedu.course.experiments import check_record_target, save_experiment
 from segedu.datasets import ShapesScenes
 from segedu.models import get_model
 from segedu.models.deeplab import DEFAULT_ATROUS_RATES
-from segedu.training.losses import pixel_cross_entropy, soft_dice_loss
-from segedu.training.quick import render_pool, score_on_pool, start_at_class_frequencies, train_on_pool
+from segedu.training.losses import cross_entropy_and_dice
+from segedu.training.quick import render_pool
 
 NAME = "output_stride_study"
 OUTPUT_STRIDES = (8, 16, 32)
@@ -81,46 +79,22 @@ def build(output_stride: int, seed: int) -> torch.nn.Module:
     return get_model("deeplabv3", in_channels=3, num_classes=4, base_channels=16, output_stride=output_stride)
 
 
-def cross_entropy_and_dice(logits: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
-    """The study's loss: per-pixel cross-entropy plus soft Dice (logits (B, K, H, W), masks (B, H, W))."""
-    return pixel_cross_entropy(logits, masks) + soft_dice_loss(logits, masks)
-
-
 def one_run(job: tuple[int, int]) -> dict:
     """Train one model at output stride ``job[0]`` with seed ``job[1]``; return its scores, curve and timing."""
     output_stride, seed = job
-    part = PARTS_DIR / f"os{output_stride}_{seed}_{SETTINGS['steps']}.json"
-    if part.is_file():
-        return json.loads(part.read_text())
-    torch.set_num_threads(SETTINGS["threads"])
-    started = time.process_time()
-    train_images, train_masks, test_images, test_masks = _pools()
-    model = build(output_stride, seed)
-    start_at_class_frequencies(model, train_masks)
-    curve = train_on_pool(model, train_images, train_masks, cross_entropy_and_dice, steps=SETTINGS["steps"],
-                          batch_size=SETTINGS["batch_size"], peak_lr=SETTINGS["peak_lr"],
-                          warmup_fraction=SETTINGS["warmup_fraction"], seed=seed, curve_every=SETTINGS["curve_every"])
-    result = {
-        **score_on_pool(model, test_images, test_masks, 4, band_width=SETTINGS["band_width"]),
-        "loss_curve": curve,
-        "parameters": sum(parameter.numel() for parameter in model.parameters()),
-        "cpu_seconds": round(time.process_time() - started, 1),
-    }
-    PARTS_DIR.mkdir(exist_ok=True)
-    part.write_text(json.dumps(result))
-    return result
+
+    def compute() -> dict:
+        torch.set_num_threads(SETTINGS["threads"])
+        pools = _pools()
+        return train_and_score(build(output_stride, seed), pools, cross_entropy_and_dice, SETTINGS, seed=seed,
+                               num_classes=4)
+
+    return cached_run(PARTS_DIR / f"os{output_stride}_{seed}_{SETTINGS['steps']}.json", compute)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line options of the study."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--workers", type=int, default=2, help="runs at once, one process and one thread each")
-    parser.add_argument("--steps", type=int, default=SETTINGS["steps"])
-    parser.add_argument("--output", type=Path, default=Path("runs"),
-                        help="folder for the record (default: runs/ in the current folder)")
-    parser.add_argument("--overwrite", action="store_true", help="allow replacing a record the course ships")
-    return parser
+    return study_parser(__doc__.splitlines()[0], steps=SETTINGS["steps"])
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -137,8 +111,7 @@ def main(argv: list[str] | None = None) -> None:
     started_wall = time.perf_counter()
     _pools()  # renders the scene caches once
     jobs = [(stride, seed) for seed in arguments.seeds for stride in OUTPUT_STRIDES]
-    with multiprocessing.get_context("fork").Pool(arguments.workers) as pool:
-        outcomes = list(tqdm(pool.imap(one_run, jobs), total=len(jobs), desc="runs", unit="run"))
+    outcomes = run_jobs(one_run, jobs, arguments.workers)
     runs: dict[str, dict[str, dict]] = {str(stride): {} for stride in OUTPUT_STRIDES}
     for (stride, seed), outcome in zip(jobs, outcomes):
         runs[str(stride)][str(seed)] = outcome

@@ -15,7 +15,7 @@ from torch import Tensor, nn
 
 from segedu.core.encoding import IGNORE_INDEX, check_labels, one_hot
 
-__all__ = ["pixel_cross_entropy", "soft_dice_loss", "CrossEntropyLoss2d", "DiceLoss"]
+__all__ = ["cross_entropy_and_dice", "pixel_cross_entropy", "soft_dice_loss", "CrossEntropyLoss2d", "DiceLoss"]
 
 
 def pixel_cross_entropy(
@@ -159,6 +159,15 @@ class DiceLoss(nn.Module):
 
     def extra_repr(self) -> str:
         return f"ignore_index={self.ignore_index}, eps={self.eps}"
+
+
+def cross_entropy_and_dice(logits: Tensor, target: Tensor) -> Tensor:
+    """Per-pixel cross-entropy plus soft Dice, unweighted: the loss of the course's quick recipe and studies.
+
+    Shape:
+        - logits: ``(B, K, H, W)``; target: ``(B, H, W)`` class indices.
+    """
+    return pixel_cross_entropy(logits, target) + soft_dice_loss(logits, target)
 
 
 def _check_logits_and_target(logits: Tensor, target: Tensor, ignore_index: int | None) -> None:

@@ -35,7 +35,7 @@ from tqdm.auto import tqdm
 
 from segedu.core.encoding import IGNORE_INDEX
 from segedu.training.evaluation import predict
-from segedu.training.losses import pixel_cross_entropy, soft_dice_loss
+from segedu.training.losses import cross_entropy_and_dice, pixel_cross_entropy
 from segedu.training.metrics import boundary_band, confusion_matrix
 from segedu.training._checks import check_positive
 
@@ -357,12 +357,7 @@ class _Clock:
                 return
 
 
-def _cross_entropy_and_dice(logits: Tensor, masks: Tensor) -> Tensor:
-    """Per-pixel cross-entropy plus soft Dice: logits ``(B, K, H, W)`` float32, masks ``(B, H, W)``."""
-    return pixel_cross_entropy(logits, masks) + soft_dice_loss(logits, masks)
-
-
-_LOSSES = {"cross_entropy": pixel_cross_entropy, "cross_entropy+dice": _cross_entropy_and_dice}
+_LOSSES = {"cross_entropy": pixel_cross_entropy, "cross_entropy+dice": cross_entropy_and_dice}
 
 
 def _autocast(enabled: bool) -> contextlib.AbstractContextManager:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from experiments import loss_comparison
+from experiments import _pool_study, loss_comparison
 from segedu.course.experiments import RESULTS_DIR
 
 
@@ -59,7 +59,7 @@ def test_main_trains_only_the_chosen_losses(monkeypatch, tmp_path: Path) -> None
 
     monkeypatch.setattr(loss_comparison, "_pools", lambda: (images, masks, images, masks))
     monkeypatch.setattr(loss_comparison, "one_run", fake_run)
-    monkeypatch.setattr(loss_comparison.multiprocessing, "get_context", lambda method: _SerialContext())
+    monkeypatch.setattr(_pool_study.multiprocessing, "get_context", lambda method: _SerialContext())
     monkeypatch.setattr(sys, "argv", ["loss_comparison", "--losses", "dice", "cross_entropy", "--seeds", "6", "7",
                                       "--output", str(tmp_path)])
     loss_comparison.main()
@@ -104,10 +104,10 @@ def test_weighted_start_moves_only_the_weighted_losses_start(monkeypatch, tmp_pa
         return []
 
     monkeypatch.setattr(loss_comparison, "_pools", lambda: (images, masks, images, masks))
-    monkeypatch.setattr(loss_comparison, "train_on_pool", no_training)
+    monkeypatch.setattr(_pool_study, "train_on_pool", no_training)
     monkeypatch.setattr(loss_comparison, "PARTS_DIR", tmp_path / "parts")
     monkeypatch.setitem(loss_comparison.SETTINGS, "picture_scenes", [0])
-    monkeypatch.setattr(loss_comparison.multiprocessing, "get_context", lambda method: _SerialContext())
+    monkeypatch.setattr(_pool_study.multiprocessing, "get_context", lambda method: _SerialContext())
     monkeypatch.setattr(sys, "argv", ["loss_comparison", "--losses", "cross_entropy", "weighted_ce_inverse",
                                       "--seeds", "0", "--weighted-start", "--output", str(tmp_path)])
     loss_comparison.main()

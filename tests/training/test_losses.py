@@ -147,3 +147,13 @@ def test_class_weights_zero_for_absent_classes_are_fine_but_not_for_every_presen
     assert torch.isfinite(loss) and math.isclose(float(loss), _loop_cross_entropy(logits, target, [1, 1, 0, 0]))
     with pytest.raises(ValueError, match="every class present"):
         pixel_cross_entropy(logits, target, class_weights=[0.0, 0.0, 1.0, 1.0])
+
+
+def test_cross_entropy_and_dice_is_torch_cross_entropy_plus_the_looped_dice() -> None:
+    from segedu.training.losses import cross_entropy_and_dice
+
+    torch.manual_seed(0)
+    logits = torch.randn(2, 3, 5, 5)
+    target = torch.randint(0, 3, (2, 5, 5))
+    expected = F.cross_entropy(logits, target).item() + _loop_dice(logits, target, eps=1.0)
+    assert cross_entropy_and_dice(logits, target).item() == pytest.approx(expected, rel=1e-6)
