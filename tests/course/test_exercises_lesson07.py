@@ -158,6 +158,15 @@ def test_skip_start_gradients_are_measured(capsys: pytest.CaptureFixture[str]) -
     gradients = lesson07._first_step_gradients()
     assert gradients["score_pool4"] > 0 and gradients["stage4"] > 0
     assert gradients["through_skip"] == 0  # the zero weights pass nothing down
+    assert gradients["filters_apart"] > 0  # each class's filter gets its own gradient: no symmetry to break
+    assert "the two closest differ by 0.0000" not in out
+
+
+def test_skip_start_symmetry_statement_is_explained(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_skip_start("not zero", {"a", "b", "c", "d"}) is False
+    out = _verdict(capsys)
+    assert "d is false" in out and "differs from class to class" in out
+    assert "b is true" not in out  # b and d test different ideas: getting d wrong says nothing about b
 
 
 @pytest.mark.parametrize(

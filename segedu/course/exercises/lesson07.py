@@ -45,8 +45,9 @@ SKIP_START_STATEMENTS = {
          "encoder stage 4 comes through pool5",
     "c": "in segedu's all-at-once training the zero start preserves no trained model: at the first step "
          "conv7's scores are random anyway (score_fr starts random)",
-    "d": "because score_pool4 starts at zero, the encoder stages up to pool4 get no gradient at the first step: "
-         "they only start to learn once the pool4 branch has grown",
+    "d": "score_pool4's filters all start equal (all zero), so, like the units of a hidden layer started at one "
+         "constant, they get equal gradients and stay equal: the branch can only ever add the same score to "
+         "every class, which never changes which class wins",
 }
 _SKIP_START_TRUE = frozenset({"a", "b", "c"})
 _SKIP_START_REASONS = {
@@ -57,8 +58,11 @@ _SKIP_START_REASONS = {
          "are zero: the gradient through the skip is 0 (printed above); stage 4 still gets one through pool5",
     "c": "segedu builds every variant from scratch with a random score_fr, so there is no trained FCN-32s "
          "to preserve; the zero start only keeps the pool4 branch silent at the first step",
-    "d": "stages 1-4 also feed pool5, conv7 and score_fr, and that path carries a gradient from the first step "
-         "(its norm at stage 4 is printed above); only the branch through score_pool4 passes nothing down at first",
+    "d": "each filter of score_pool4 scores one class, and its gradient is pool4's features times that class's "
+         "own upstream gradient (softmax probability minus target, upsampled), which differs from class to class: "
+         "the filters' gradients already differ at the first step (smallest difference printed above), so the "
+         "filters part at once. Equal starts trap only interchangeable units, such as hidden units that feed the "
+         "next layer through equal weights; the loss treats every class differently, so the class filters are not",
 }
 WEIGHT_GRADIENT_CHOICES = ("zero", "not zero")
 
@@ -298,8 +302,9 @@ def _first_step_gradients(seed: int = 0) -> dict[str, float]:
     """Gradient norms at an untrained FCN-16s's first step (zero-start ``score_pool4``).
 
     Returns the norm of the gradient reaching ``score_pool4``'s weights, the norm of the gradient
-    that ``score_pool4`` passes down to pool4, and the norm reaching the convolution weights of
-    encoder stage 4 (whose output is pool4).
+    that ``score_pool4`` passes down to pool4, the norm reaching the convolution weights of
+    encoder stage 4 (whose output is pool4), the smallest distance between the gradients of two
+    of ``score_pool4``'s filters (one filter per class) and the range of those filters' gradient norms.
     """
     torch.manual_seed(seed)
     model = get_model("fcn16s", in_channels=3, num_classes=4, base_channels=4, fc_channels=16).train()
@@ -315,16 +320,24 @@ def _first_step_gradients(seed: int = 0) -> dict[str, float]:
     torch.nn.functional.cross_entropy(model(image), mask).backward()
     handle.remove()
     stage4 = [parameter.grad for name, parameter in model.stage4.named_parameters() if name.endswith("conv.weight")]
+    per_filter = model.score_pool4.weight.grad.flatten(1)  # (K, C): one row per class's filter
+    distances = torch.cdist(per_filter, per_filter)  # (K, K)
+    apart = distances[~torch.eye(len(per_filter), dtype=torch.bool)]  # the K * (K - 1) pairs of different filters
+    norms = per_filter.norm(dim=1)  # (K,)
     return {"score_pool4": float(model.score_pool4.weight.grad.norm()),
             "through_skip": float(passed_down[0].norm()),
-            "stage4": float(torch.cat([gradient.flatten() for gradient in stage4]).norm())}
+            "stage4": float(torch.cat([gradient.flatten() for gradient in stage4]).norm()),
+            "filters_apart": float(apart.min()),
+            "filter_norm_low": float(norms.min()),
+            "filter_norm_high": float(norms.max())}
 
 
 def check_skip_start(weight_gradient: Any, prediction: Any) -> bool:
     """Check a prediction about the zero-start ``score_pool4`` and which statements of :data:`SKIP_START_STATEMENTS` hold.
 
     The check measures, on an untrained FCN-16s, the gradients at the first training step (reaching
-    ``score_pool4``'s weights, passed down by it to pool4, reaching encoder stage 4) and how much the
+    ``score_pool4``'s weights and how far its per-class filters' gradients differ, passed down by it to
+    pool4, reaching encoder stage 4) and how much the
     output moves when the pool4 branch is switched off (zero start, then PyTorch's random start); it
     compares the learner's prediction with the measured gradient, then explains every letter the
     learner got wrong.
@@ -352,6 +365,8 @@ def check_skip_start(weight_gradient: Any, prediction: Any) -> bool:
     print(f"untrained FCN-16s, first step: gradient norm of score_pool4's weights {gradients['score_pool4']:.4f} "
           f"(you predicted {weight_gradient!r}); passed down by score_pool4 to pool4 {gradients['through_skip']:.4f}; "
           f"reaching encoder stage 4's convolutions {gradients['stage4']:.4f}")
+    print(f"score_pool4 has one filter per class; their gradients have norms {gradients['filter_norm_low']:.4f} to "
+          f"{gradients['filter_norm_high']:.4f}, and the two closest differ by {gradients['filters_apart']:.4f}")
     print(f"largest change of the output when the pool4 branch is switched off: zero start "
           f"{effects['zero_start']:.4f}, random start {effects['random_start']:.4f}")
     measured = "zero" if gradients["score_pool4"] == 0 else "not zero"
@@ -366,8 +381,8 @@ def check_skip_start(weight_gradient: Any, prediction: Any) -> bool:
     ]
     if not problems:
         return right(
-            "a zero-start branch changes nothing at first, yet its weights learn from the first step and the "
-            "encoder below it learns through pool5. That matters in the paper's staged training, where each new "
+            "a zero-start branch changes nothing at first, yet its weights learn from the first step, each class's "
+            "filter in its own direction, and the encoder below it learns through pool5. That matters in the paper's staged training, where each new "
             "variant starts from a trained coarser one and must not spoil it. In segedu's all-at-once training "
             "from scratch there is nothing to preserve: the zero start only keeps the pool4 branch silent at "
             "the first step (whether it changes the trained result here is not measured in this course)."
