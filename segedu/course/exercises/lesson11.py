@@ -18,7 +18,6 @@ from segedu.analysis.hooks import record
 from segedu.course.exercises._verdict import NOT_WRITTEN, call_answer, read_letters, right, verdict, wrong
 
 __all__ = [
-    "ABLATION_CHOICES",
     "MEAN_ABLATION_CHOICES",
     "SHAPE_QUESTION",
     "check_circle_lead",
@@ -27,7 +26,6 @@ __all__ = [
     "check_explorer_probe",
     "check_feature_map_shape",
     "check_mean_ablation_why",
-    "check_zero_or_mean",
     "record_mean_ablation_estimate",
     "record_silencing_prediction",
 ]
@@ -281,8 +279,9 @@ def record_silencing_prediction(
                else f"the channel that costs them most is {needed} ({lost[needed]:.3f})")
     print(f"Recorded: channel {answer}. Measured: silenced, it costs {class_name}s {lost[answer]:.3f} of their "
           f"{intact:.3f} IoU; {outcome}. The channel that looks most like the {class_name} mask is {most_like} "
-          f"(IoU {looks_like[most_like]:.2f}); silenced, it costs {lost[most_like]:.3f}. The second part of "
-          "this exercise measures why, with the weights that turn the channels into class scores.")
+          f"(IoU {looks_like[most_like]:.2f}); silenced, it costs {lost[most_like]:.3f}. The IoU picture alone "
+          "could not decide this: it shows where a channel is high, not what the network does with it. The "
+          "second part of this exercise measures why, with the weights that turn the channels into class scores.")
     return True
 
 
@@ -374,49 +373,6 @@ def check_circle_lead(
                 f"channel's values, through its two weights, add to the {class_name} score minus the background "
                 "score, on average?")
     return wrong(f"{hint} (your answer: {value:.2f}).")
-
-
-ABLATION_CHOICES = {
-    "a": "both leave the scores at that pixel unchanged",
-    "b": "setting to zero leaves them unchanged; setting to the mean m moves every class score",
-    "c": "setting to zero moves every class score; setting to the mean m leaves them unchanged",
-    "d": "both move every class score, by the same amount",
-}
-"""Exercise 7: what zeroing and mean-ablating a channel do at a pixel where the channel is already 0."""
-
-_ABLATION_WHY = (
-    "outc is a 1x1 convolution, so setting channel k to a constant v adds W[:, k] (v - x_k) to the logits. "
-    "Where the channel is already 0 (x_k = 0), zeroing adds W[:, k] * 0 = 0: nothing changes there. Setting it "
-    "to its mean adds W[:, k] (m - x_k), which there is W[:, k] * m: it moves every class score (for channel 3 "
-    "it lowers the background score, whose weight is negative, and raises the circle score). Elsewhere that "
-    "change varies from pixel to pixel with x_k; what is the same at every pixel is only the difference "
-    "between the two choices, W[:, k] * m"
-)
-_ABLATION_WRONG = {
-    "a": "zeroing does leave that pixel alone, but setting to the mean does not",
-    "c": "this is the other way round",
-    "d": "the two differ at every pixel by the same constant, W[:, k] * m, so they cannot move a pixel by the "
-         "same amount unless m = 0",
-}
-
-
-def check_zero_or_mean(answer: Any) -> bool:
-    """Exercise 7: one letter of :data:`ABLATION_CHOICES`; the right one is ``"b"``.
-
-    Args:
-        answer: A letter (a string such as ``"b"``, or a one-letter set).
-
-    Returns:
-        Whether the letter says that zeroing leaves such a pixel's scores unchanged and setting to
-        the mean moves them.
-    """
-    letter, hint = _one_letter(answer, ABLATION_CHOICES)
-    if hint is not None:
-        return wrong(hint)
-    if letter == "b":
-        return right(f"{_ABLATION_WHY}.")
-    return wrong(f"{_ABLATION_WRONG[letter]}. Write the change of the logits when channel k is set to a "
-                 "constant v, and put x_k = 0 into it.")
 
 
 def record_mean_ablation_estimate(
