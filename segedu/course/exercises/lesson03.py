@@ -234,7 +234,7 @@ def check_shuffle_reason(answer: str) -> bool:
 
     a: the probe reads the grid's geometry; b: one weight per number, so a fixed order only relabels the
     numbers and their weights, while a new order per image breaks "number k is the same cell and channel";
-    c: the set of values carries the position; d: standardisation undoes a fixed order.
+    c: the set of values carries the position; d: the probe standardises every number before fitting.
     """
     letter = answer.strip().lower() if isinstance(answer, str) else answer
     hint = choice_hint(letter, tuple(_SHUFFLE_REASONS))
