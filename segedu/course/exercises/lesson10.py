@@ -174,7 +174,7 @@ def check_far_error_prediction(prediction: Any, counts: Mapping[str, int]) -> bo
         return wrong("these counts hold no wrong pixel at all: pass the counts of a model that makes errors.")
     largest = max(ERROR_KINDS, key=lambda kind: int(counts[kind]))
     shares = ", ".join(f"{kind} {int(counts[kind]) / total:.0%}" for kind in ERROR_KINDS)
-    why = f"Why, likely (section 6's hypotheses, not measured): {_KIND_REASONS[largest]}"
+    why = f"Why, likely (part C's hypotheses, not measured): {_KIND_REASONS[largest]}"
     if prediction == largest:
         return right(f"{largest!r} is the largest kind ({shares}): {_KIND_MEANINGS[largest]}. {why}.")
     return wrong(
