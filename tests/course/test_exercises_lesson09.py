@@ -11,9 +11,9 @@ from segedu.course.exercises.lesson09 import (
     GAIN_CHOICES,
     PARITY_CHOICES,
     PREDICTION_QUESTION,
-    SKIP_CHOICES,
     TILE_QUESTION,
-    check_costliest_skip,
+    ZEROED_TOLERANCE,
+    check_all_skips_zeroed,
     check_crop_parity,
     check_larger_gain,
     check_predicted_output_side,
@@ -55,8 +55,7 @@ def test_crop_parity_accepts_the_right_reason(capsys: pytest.CaptureFixture[str]
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [(..., "record your prediction first"), ("even", "must be one of"), (2, "must be one of"),
-     ("only 572", "every valid input gives even differences"), ("even trims", "573"),
-     ("centred crop", "circular")],
+     ("only 572", "572 is not special"), ("even trims", "573"), ("centred crop", "circular")],
 )
 def test_crop_parity_explains_a_miss(answer: object, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert check_crop_parity(answer) is False
@@ -64,6 +63,8 @@ def test_crop_parity_explains_a_miss(answer: object, hint: str, capsys: pytest.C
     assert "Not yet:" in printed and hint in printed and len(PARITY_CHOICES) == 4
     if answer is ...:
         assert "odd difference" not in printed  # nothing of the answer before a prediction
+    else:  # a hint points at the idea without naming the answer's reason
+        assert "max-pool" not in printed.split("Not yet:")[1] and "twice" not in printed.split("Not yet:")[1]
 
 
 # --- valid output size ------------------------------------------------------------------------
@@ -156,24 +157,32 @@ def test_predicted_output_side_names_the_slip(answer: object, hint: str, capsys:
 # --- tile prediction --------------------------------------------------------------------------
 
 
-def test_the_tile_question_is_a_trap_that_matches() -> None:
+def _matching_sides() -> set[int]:
     from segedu.analysis.overlap_tile import tile_grid
 
-    size, tile = TILE_QUESTION["image_size"], TILE_QUESTION["tile_size"]
-    starts = sorted({left for _, left in tile_grid(size, size, tile)})
-    assert tile % 16 != 0 and all(start % 16 == 0 for start in starts)
+    size = TILE_QUESTION["image_size"]
+    return {tile for tile in TILE_QUESTION["tile_sizes"]
+            if all(left % 16 == 0 for _, left in tile_grid(size, size, tile))}
 
 
-def test_tile_prediction_accepts_the_right_answer(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_tile_prediction(True) is True
+def test_the_tile_question_mixes_sides_that_match_and_sides_that_do_not() -> None:
+    assert _matching_sides() == {68, 84, 100}
+    assert all(tile % 16 == 4 for tile in TILE_QUESTION["tile_sizes"])  # all valid sides, none a multiple of 16
+
+
+@pytest.mark.parametrize("answer", [{68, 84, 100}, [100, 84, 68], (68.0, 84, 100)])
+def test_tile_prediction_accepts_the_right_answer(answer: object, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_tile_prediction(answer) is True
     printed = capsys.readouterr().out
-    assert printed.startswith("tile_grid(") and "Correct!" in printed
+    assert printed.startswith("tile_grid on 100") and "20: [0, 20, 40, 60, 80]" in printed and "Correct!" in printed
 
 
 @pytest.mark.parametrize(
     ("answer", "hint"),
-    [(..., "record your prediction first"), ("yes", "True or False"), (1, "True or False"),
-     (False, "the last tile is moved inward")],
+    [(..., "record your prediction first"), ("68", "record a set"), (68, "record a set"),
+     (torch.tensor(68), "record a set"), ({36}, "must be one of"), (set(), "look at where tile_grid puts each tile"),
+     ({68, 84}, "100 is not a multiple of 16"), ({68}, "84, 100 are not multiples of 16"),
+     ({20, 68, 84, 100}, "for 20, some tile starts off"), ({20}, "for 20, some tile starts off")],
 )
 def test_tile_prediction_hints(answer: object, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert check_tile_prediction(answer) is False
@@ -181,51 +190,39 @@ def test_tile_prediction_hints(answer: object, hint: str, capsys: pytest.Capture
     assert "Not yet:" in printed and hint in printed
 
 
-# --- which skip does the shapes U-Net miss most? -----------------------------------------------
+# --- all four skips zeroed ---------------------------------------------------------------------
 
-_DROPS = {"shapes": {"up1": 0.088, "up2": 0.539, "up3": 0.152, "up4": 0.063},  # shaped like section 5's measurement
-          "digits": {"up1": -0.001, "up2": 0.729, "up3": 0.466, "up4": 0.742}}
+_MEASURED = {"intact_miou": 0.907, "zeroed_miou": 0.207, "labelled_background": 0.998, "true_background": 0.828,
+             "num_classes": 4}  # shaped like section 4's measurement
 
 
-def test_costliest_skip_accepts_the_measured_answer(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_costliest_skip("up2", _DROPS) is True
+@pytest.mark.parametrize("answer", [0.2, 0.25, 0.15, torch.tensor(0.21)])
+def test_all_skips_zeroed_accepts_a_close_prediction(answer: object, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_all_skips_zeroed(answer, **_MEASURED) is True
     printed = capsys.readouterr().out
-    assert printed.startswith("shapes: mean-IoU drop") and "up2 0.539, up3 0.152" in printed
-    assert "Correct!" in printed and "costliest skip is up2's" in printed and "Nothing in training ties" in printed
-    assert "On digits the costliest is up4" in printed
+    assert printed.startswith("measured:") and "Correct!" in printed
+    assert "0.828 / 4 = 0.207" in printed and "never saw" in printed  # says why
 
 
-def test_costliest_skip_records_a_wrong_prediction_and_explains(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_costliest_skip("up4", _DROPS) is True  # graded on recording, not on matching one training run
+@pytest.mark.parametrize(("answer", "side"), [(0.6, "above"), (0.05, "below"), (1, "above")])
+def test_all_skips_zeroed_records_a_far_prediction_and_explains(answer: float, side: str,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_all_skips_zeroed(answer, **_MEASURED) is True  # graded on recording, not on matching
     printed = capsys.readouterr().out
-    assert "Correct!" not in printed and "Recorded." in printed
-    assert "costliest skip is up2's" in printed and "you predicted 'up4' (from inc, full resolution)" in printed
-
-
-def test_costliest_skip_follows_the_measurement_not_a_fixed_answer(capsys: pytest.CaptureFixture[str]) -> None:
-    finer = {"shapes": {"up1": 0.1, "up2": 0.2, "up3": 0.3, "up4": 0.4}}
-    check_costliest_skip("up4", finer)
-    printed = capsys.readouterr().out
-    assert "Correct!" in printed and "(finer costs more)" in printed
-    check_costliest_skip("up2", finer)
-    assert "Recorded." in capsys.readouterr().out
+    assert "Correct!" not in printed and "Recorded." in printed and side in printed
+    assert "labelling every pixel background" in printed and "Section 3's U" in printed
+    assert abs(answer - _MEASURED["zeroed_miou"]) > ZEROED_TOLERANCE
 
 
 @pytest.mark.parametrize(("answer", "hint"),
-                         [(..., "record your prediction first"), ("inc", "must be one of"), (2, "must be one of")])
-def test_costliest_skip_needs_a_recorded_prediction(answer: object, hint: str,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_costliest_skip(answer, _DROPS) is False
+                         [(..., "record your prediction first"), ("0.2", "number from 0 to 1"), (True, "number from 0"),
+                          ([0.2], "number from 0 to 1"), (1.5, "between 0 and 1"), (-0.1, "between 0 and 1")])
+def test_all_skips_zeroed_needs_a_number_from_0_to_1(answer: object, hint: str,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_all_skips_zeroed(answer, **_MEASURED) is False
     printed = capsys.readouterr().out
-    assert "Not yet:" in printed and hint in printed and len(SKIP_CHOICES) == 4
-    assert "0.539" not in printed and "drop" not in printed  # nothing of the answer before a prediction
-
-
-def test_costliest_skip_names_missing_measurements(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_costliest_skip("up2", {"shapes": {"up2": 0.5}}) is False
-    assert "missing" in capsys.readouterr().out
-    assert check_costliest_skip("up2", {"digits": _DROPS["digits"]}) is False
-    assert "'shapes' included" in capsys.readouterr().out
+    assert "Not yet:" in printed and hint in printed
+    assert "0.207" not in printed and "measured" not in printed  # nothing of the answer before a prediction
 
 
 # --- where do the skips gain? -----------------------------------------------------------------

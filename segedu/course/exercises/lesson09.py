@@ -1,13 +1,13 @@
-"""Checks for lesson 09's exercises (U-Net: where skips help, which skip costs most, valid sizes).
+"""Checks for lesson 09's exercises (U-Net: where skips help, a U-Net without its skips, valid sizes).
 
 Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``; the one
-exception is exercise 2 (:func:`check_costliest_skip`), graded on recording a prediction: a recorded
-prediction that misses prints ``Recorded. ...`` with the measurement and still returns ``True``.
+exception is exercise 2 (:func:`check_all_skips_zeroed`), graded on recording a prediction: a recorded
+number that misses prints ``Recorded. ...`` with the measurement and why, and still returns ``True``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from segedu.analysis.unet_sizes import valid_output_size
@@ -17,9 +17,9 @@ __all__ = [
     "GAIN_CHOICES",
     "PARITY_CHOICES",
     "PREDICTION_QUESTION",
-    "SKIP_CHOICES",
     "TILE_QUESTION",
-    "check_costliest_skip",
+    "ZEROED_TOLERANCE",
+    "check_all_skips_zeroed",
     "check_crop_parity",
     "check_larger_gain",
     "check_predicted_output_side",
@@ -31,14 +31,14 @@ __all__ = [
 PREDICTION_QUESTION = {"input_size": 124, "depth": 3}
 """Exercise 4 asks for the output side of a valid U-Net of this depth for this input side."""
 
-TILE_QUESTION = {"image_size": 100, "tile_size": 68, "depth": 4}
-"""Exercise 5 asks whether tiles of this size reproduce the whole-image pass on this image."""
+TILE_QUESTION = {"image_size": 100, "tile_sizes": (20, 68, 84, 100), "depth": 4}
+"""Exercise 5 asks which of these output-tile sides reproduce the whole-image pass on this image."""
 
 GAIN_CHOICES = ("band", "all pixels", "mixed")
 """Exercise 1 asks whether the skips' mean-IoU gain is larger within the boundary band or over all pixels."""
 
-SKIP_CHOICES = ("up1", "up2", "up3", "up4")
-"""Exercise 2 asks which decoder block's skip, zeroed alone, costs the shipped shapes U-Net the most mean IoU."""
+ZEROED_TOLERANCE = 0.1
+"""Exercise 2: a predicted mean IoU this close to the measured one counts as a hit."""
 
 
 def _as_int(found: Any) -> int | None:
@@ -106,13 +106,13 @@ def check_crop_parity(prediction: Any) -> bool:
                      "when every max-pool sees an even side; the up-conv's output is twice the map below it. Even "
                      "minus even is even, so Up can always cut the same number of pixels on both sides.")
     reason = {
-        "only 572": "every valid input gives even differences, as printed: it follows from the rule that makes an "
-                    "input fit, not from the choice of 572.",
-        "even trims": "even trims keep a side's parity, but they do not make it even: an input of 573 has the same "
-                      "trims and gives an odd map before the first max-pool (it does not fit). What makes each skip "
-                      "even is the max-pool that must halve it.",
+        "only 572": "the differences printed above are even for every input that fits, so 572 is not special. Look "
+                    "for a reason that holds for all of them, and only for inputs that fit.",
+        "even trims": "try your argument on an input that does not fit, say 573: the same trims of 4 happen, yet "
+                      "inc's output is 569 pixels wide, odd. A trim of 4 keeps a side's parity; it cannot make it "
+                      "even. Take the two maps one at a time and ask what forces each side to be even.",
         "centred crop": "that is circular: the crop can be exactly centred because the difference is even, not the "
-                        "other way round. Ask what makes the skip's side and the up-conv's side even.",
+                        "other way round. Take the two maps one at a time and ask what forces each side to be even.",
     }[prediction]
     return wrong(reason)
 
@@ -199,100 +199,114 @@ def check_valid_output_size(function: Callable[[int, int], Any]) -> bool:
                        success="572 -> 388, as in the paper's figure.")
 
 
-# --- exercise 5: will these tiles match? ------------------------------------------------------
+# --- exercise 5: which tiles will match? -------------------------------------------------------
+
+
+def _tile_starts(image_size: int, tile_size: int) -> list[int]:
+    """Where :func:`segedu.analysis.overlap_tile.tile_grid` starts the tiles (the same in rows and columns)."""
+    from segedu.analysis.overlap_tile import tile_grid
+
+    return sorted({left for _, left in tile_grid(image_size, image_size, tile_size)})
 
 
 def check_tile_prediction(prediction: Any) -> bool:
-    """Check a predicted yes/no: do tiles of :data:`TILE_QUESTION` reproduce the whole-image pass?
+    """Check a predicted set: which output tiles of :data:`TILE_QUESTION` reproduce the whole-image pass?
 
     The reference is arithmetic on :func:`segedu.analysis.overlap_tile.tile_grid`: overlap-tile
     with a valid U-Net of depth ``d`` reproduces the whole-image pass when every tile starts at a
     multiple of ``2**d`` (the max-pools then see the same 2x2 grid); the lesson measures it after.
-    """
-    from segedu.analysis.overlap_tile import tile_grid
-
-    image_size, tile_size, depth = TILE_QUESTION["image_size"], TILE_QUESTION["tile_size"], TILE_QUESTION["depth"]
-    if prediction is ... or prediction is None:
-        return wrong("record your prediction first: replace the `...` with True (the tiles reproduce the "
-                     "whole-image pass) or False.")
-    if not isinstance(prediction, bool):
-        return wrong(f"record True or False; got {prediction!r}.")
-    starts = sorted({left for _, left in tile_grid(image_size, image_size, tile_size)})
-    grid = 2**depth
-    expected = all(start % grid == 0 for start in starts)
-    print(f"tile_grid({image_size}, {image_size}, {tile_size}) starts the tiles at {starts} (in rows and in "
-          f"columns); you predicted {'a match' if prediction else 'a mismatch'}.")
-    if prediction == expected:
-        return right("what matters is where the tiles start, not the tile size: "
-                     + ("every start is a multiple of 16." if expected else "a start off the 16-pixel grid breaks it."))
-    if expected:
-        return wrong(f"{tile_size} is not a multiple of {grid}, but no tile starts at {tile_size}: the last tile is "
-                     f"moved inward to end at the border, so the starts are {starts}. Check them against the "
-                     f"{grid}-pixel grid of the max-pools.")
-    return wrong(f"the starts {starts} include one that is not a multiple of {grid}: its max-pools see a "
-                 f"different 2x2 grid than the whole image's.")
-
-
-# --- exercise 2: which skip does the shapes U-Net miss most? -----------------------------------
-
-_SKIP_SOURCES = {"up1": "down3, 1/8 resolution", "up2": "down2, 1/4 resolution", "up3": "down1, 1/2 resolution",
-                 "up4": "inc, full resolution"}
-_FINEST_FIRST = ("up4", "up3", "up2", "up1")
-
-
-def _resolution_order(drops: Mapping[str, float]) -> str:
-    """"finer costs more", "coarser costs more" or "no resolution order" for one network's drops."""
-    by_resolution = [float(drops[name]) for name in _FINEST_FIRST]
-    if all(a > b for a, b in zip(by_resolution, by_resolution[1:])):
-        return "finer costs more"
-    if all(a < b for a, b in zip(by_resolution, by_resolution[1:])):
-        return "coarser costs more"
-    return "no resolution order"
-
-
-def check_costliest_skip(prediction: Any, mean_iou_drops: Mapping[str, Mapping[str, float]],
-                         network: str = "shapes") -> bool:
-    """Record a prediction, made before the measurement: which single zeroed skip costs ``network`` most?
-
-    Graded on recording the prediction, not on matching: each network is one training run, so its
-    ranking is one draw of how training split the work among the levels. A match prints
-    ``Correct! ...``, a miss ``Recorded. ...``; both print every network's ranking and return True.
 
     Args:
-        prediction: One of :data:`SKIP_CHOICES`, the decoder block whose skip is expected to cost most.
-        mean_iou_drops: Per trained U-Net (e.g. ``"shapes"``, ``"digits"``), the measured drop in mean
-            IoU when the skip into each decoder block alone is replaced by zeros (``{"up1": 0.09, ...}``).
-        network: The network the prediction is about; a key of ``mean_iou_drops``.
+        prediction: The tile sides (a set, list or tuple, possibly empty) expected to match, each one of
+            ``TILE_QUESTION["tile_sizes"]``.
+    """
+    image_size, sizes, depth = TILE_QUESTION["image_size"], TILE_QUESTION["tile_sizes"], TILE_QUESTION["depth"]
+    listed = ", ".join(str(size) for size in sizes)
+    if prediction is ... or prediction is None:
+        return wrong(f"record your prediction first: replace the `...` with the set of tile sides, among {listed}, "
+                     f"that you expect to reproduce the whole-image pass (`set()` if none).")
+    if isinstance(prediction, (str, bytes, int, float)) or not hasattr(prediction, "__iter__"):
+        return wrong(f"record a set of tile sides, e.g. {{{sizes[0]}}} or set(); got {prediction!r}.")
+    try:
+        chosen = {_as_int(size) for size in prediction}
+    except TypeError:
+        return wrong(f"record a set of tile sides, e.g. {{{sizes[0]}}} or set(); got {prediction!r}.")
+    if None in chosen or not chosen <= set(sizes):
+        return wrong(f"every side in the set must be one of {listed}; got {prediction!r}.")
+    grid = 2**depth
+    starts = {size: _tile_starts(image_size, size) for size in sizes}
+    expected = {size for size in sizes if all(start % grid == 0 for start in starts[size])}
+    print(f"tile_grid on {image_size} pixels starts the tiles at: "
+          + "; ".join(f"{size}: {starts[size]}" for size in sizes)
+          + f". You predicted {sorted(chosen)}.")
+    if chosen == expected:
+        return right(f"what matters is where the tiles start, not the tile size. tile_grid steps by the tile size "
+                     f"and moves the last tile inward to end at the border. A valid side is {grid}k + 4, and so is "
+                     f"{image_size}: with two tiles per side the second starts at {image_size} minus the side, a "
+                     f"multiple of {grid}; with three or more the second starts at the side itself, 4 pixels off "
+                     f"the grid. One tile as large as the image is the whole pass.")
+    missed = sorted(expected - chosen)
+    extra = sorted(chosen - expected)
+    hints = []
+    if missed:
+        hints.append(f"{', '.join(map(str, missed))} "
+                     f"{'is not a multiple' if len(missed) == 1 else 'are not multiples'} of {grid}, "
+                     f"but that alone does not decide it: look at where tile_grid puts each tile, the last one "
+                     f"included, and check those starts against the {grid}-pixel grid of the max-pools.")
+    if extra:
+        hints.append(f"for {', '.join(map(str, extra))}, some tile starts off the {grid}-pixel grid (see the starts "
+                     f"above): its max-pools take other 2x2 blocks than the whole image's.")
+    return wrong(" ".join(hints))
+
+
+# --- exercise 2: a trained U-Net with all four skips zeroed --------------------------------------
+
+
+def check_all_skips_zeroed(prediction: Any, intact_miou: float, zeroed_miou: float, labelled_background: float,
+                           true_background: float, num_classes: int) -> bool:
+    """Record a predicted mean IoU of the shipped shapes U-Net with all four skips zeroed, then explain it.
+
+    Graded on recording a number from 0 to 1, not on matching: the point is the comparison. A
+    prediction within :data:`ZEROED_TOLERANCE` of the measurement prints ``Correct! ...``, a farther
+    one ``Recorded. ...``; both print the measurement and why, and return True.
+
+    Args:
+        prediction: The mean IoU the learner expects.
+        intact_miou: The measured mean IoU with every skip kept.
+        zeroed_miou: The measured mean IoU with the skips into all four decoder blocks replaced by zeros.
+        labelled_background: Share of the pixels the zeroed network labels background.
+        true_background: Share of the pixels that are background in the truth.
+        num_classes: Number of classes the mean IoU averages over.
 
     Returns:
-        True once ``prediction`` is recorded and the measurement is complete.
+        True once a number from 0 to 1 is recorded.
     """
-    hint = choice_hint(prediction, SKIP_CHOICES)
-    if hint:
-        return wrong(hint)
-    missing = [f"{model}: {name}" for model, drops in mean_iou_drops.items() for name in _FINEST_FIRST
-               if name not in drops]
-    if missing or network not in mean_iou_drops:
-        return wrong(f"pass the measured drop of every decoder block for each U-Net, {network!r} included; "
-                     f"missing: {missing or network}.")
-    for model, drops in mean_iou_drops.items():
-        ranking = sorted(_FINEST_FIRST, key=lambda name: float(drops[name]), reverse=True)
-        print(f"{model}: mean-IoU drop with one skip zeroed, largest first: "
-              + ", ".join(f"{name} {float(drops[name]):.3f}" for name in ranking)
-              + f" ({_resolution_order(drops)})")
-    drops = mean_iou_drops[network]
-    costliest = max(_FINEST_FIRST, key=lambda name: float(drops[name]))
-    others = {model: max(_FINEST_FIRST, key=lambda name: float(found[name]))
-              for model, found in mean_iou_drops.items() if model != network}
-    elsewhere = "".join(f" On {model} the costliest is {name}." for model, name in others.items())
-    reading = (f"On {network} the costliest skip is {costliest}'s (from {_SKIP_SOURCES[costliest]}); you predicted "
-               f"{prediction!r} (from {_SKIP_SOURCES[prediction]}).{elsewhere} Nothing in training ties a skip's "
-               f"importance to its resolution: each Up's DoubleConv learns how much to use its skip next to what "
-               f"arrives from below, and a task can be split among the levels in many ways. Each network is one "
-               f"training run, so another run may split it differently.")
-    if prediction == costliest:
+    if prediction is ... or prediction is None:
+        return wrong("record your prediction first: replace the `...` with the mean IoU (a number from 0 to 1) you "
+                     "expect with all four skips zeroed.")
+    if isinstance(prediction, (str, bytes, bool)):
+        return wrong(f"record a number from 0 to 1; got {prediction!r}.")
+    try:
+        value = float(prediction)
+    except (TypeError, ValueError):
+        return wrong(f"record a number from 0 to 1; got {prediction!r}.")
+    if not 0 <= value <= 1:
+        return wrong(f"a mean IoU lies between 0 and 1; got {value}.")
+    floor = true_background / num_classes
+    print(f"measured: with all four skips zeroed the shapes U-Net scores mean IoU {zeroed_miou:.3f} (intact "
+          f"{intact_miou:.3f}); you predicted {value:.3f}.")
+    reading = (f"It labels {labelled_background:.1%} of the pixels background, where {true_background:.1%} truly "
+               f"are: it draws almost no object, and labelling every pixel background scores {true_background:.3f} / "
+               f"{num_classes} = {floor:.3f}. The encoder and the bottleneck are untouched, so up1 receives from below "
+               f"exactly what it always did; but this decoder was trained with its skips, and each Up's DoubleConv "
+               f"learned its weights for the skip and the map from below together. An all-zero skip is an input it "
+               f"never saw. Section 3's U trained without skips learned to do without them; this one did not. "
+               f"Switching the skips off measures how much one trained network relies on them, not what a U "
+               f"without skips could learn.")
+    if abs(value - zeroed_miou) <= ZEROED_TOLERANCE:
         return right(reading)
-    print(f"Recorded. {reading}")
+    print(f"Recorded. You were {abs(value - zeroed_miou):.2f} {'above' if value > zeroed_miou else 'below'} the "
+          f"measurement. {reading}")
     return True
 
 
