@@ -50,7 +50,7 @@ LESSONS: tuple[Lesson, ...] = (
         "Say what a segmentation model predicts (a class for every pixel), tell classification (and "
         "multi-label classification), detection, semantic and instance segmentation apart, and know the "
         "tensor shapes in and out.",
-        study_time="about 70 min (optional part about 15 more)",
+        study_time="about 70 min (optional part about 30 more)",
         run_seconds=18,
     ),
     Lesson(
@@ -69,7 +69,7 @@ LESSONS: tuple[Lesson, ...] = (
         "load a small classifier trained end to end on which shapes are present (by the course's experiment "
         "script), and measure how well a linear probe reads position from each layer with FC and "
         "global-average-pooling heads.",
-        study_time="about 80 min (optional parts about 60 more)",
+        study_time="about 80 min (optional part about 70 more)",
         run_seconds=21,
     ),
     Lesson(
@@ -104,7 +104,7 @@ LESSONS: tuple[Lesson, ...] = (
         "FCN: fully convolutional networks",
         "Turn a classifier's fully connected layers into convolutions, build FCN-32s/16s/8s with their "
         "skip fusion and bilinear upsampling, and compare them with the FCN paper's four metrics.",
-        study_time="about 75–90 min (optional appendix about 40 more)",
+        study_time="about 75–90 min (optional part about 60 more)",
         run_seconds=40,
     ),
     Lesson(
@@ -119,17 +119,17 @@ LESSONS: tuple[Lesson, ...] = (
         "09_unet.ipynb",
         "U-Net",
         "Trace the U with its concatenated skips, compute valid-padding sizes (572 to 388) and the "
-        "overlap-tile strategy, and measure what the skips buy in an ablation.",
-        study_time="about 145 min (optional parts about 60 more)",
+        "crop, and measure what the skips buy: trained with and without them, and switched off.",
+        study_time="about 100 min (optional parts about 100 more)",
         run_seconds=45,
     ),
     Lesson(
         "10_comparing_shortcuts.ipynb",
         "Comparing shortcut connections",
         "One encoder-decoder with four shortcuts (none, FCN-style sum, SegNet indices, U-Net concatenation) over "
-        "three seeds; then the shipped FCN, SegNet and U-Net on the same scenes: overall, at boundaries, against "
+        "five seeds; then the shipped FCN, SegNet and U-Net on the same scenes: overall, at boundaries, against "
         "their costs, and what one training run can say.",
-        study_time="about 135 min (optional parts about 30 more)",
+        study_time="about 80 min (optional parts about 85 more)",
         run_seconds=40,
     ),
     Lesson(
@@ -138,7 +138,7 @@ LESSONS: tuple[Lesson, ...] = (
         "Look inside trained models layer by layer, probe a pixel's class scores and receptive field, record "
         "activations with forward hooks, and measure which channels mark a class (class IoU) and which the "
         "network needs (silencing).",
-        study_time="about 130 min (optional part about 20 more)",
+        study_time="about 130 min (optional part about 25 more)",
         run_seconds=17,
     ),
     Lesson(
@@ -148,7 +148,7 @@ LESSONS: tuple[Lesson, ...] = (
         "deformation), read training and validation curves over three seeds (memorising 32 scenes, and a smaller "
         "gap that is not a better model), read a learning-rate range test for what it can and cannot tell, train "
         "a U-Net from scratch live, and optionally save, load and verify a checkpoint.",
-        study_time="about 80 min (optional parts about 40 more)",
+        study_time="about 80 min (optional parts about 50 more)",
         run_seconds=55,
     ),
     Lesson(
@@ -158,17 +158,17 @@ LESSONS: tuple[Lesson, ...] = (
         "classes, write class-weighted cross-entropy and soft Dice out, compute inverse- and median-frequency "
         "weights, compare five losses over six seeds on equal budgets, and (optionally) compute U-Net's weight map "
         "from an instance map.",
-        study_time="about 90 min (optional parts about 75 more)",
+        study_time="about 110 min (optional parts about 40 more)",
         run_seconds=15,
     ),
     Lesson(
         "14_atrous_and_deeplab.ipynb",
         "Atrous convolution and DeepLab",
         "Write a 3x3 atrous convolution from scratch, measure how far a stack of them sees and which pixels it "
-        "never reads (gridding), measure what the output stride changes in DeepLabv3, explain why the ASPP's rates "
-        "must fit its feature map and what image pooling adds, and compare DeepLabv3 with FCN-8s, SegNet and U-Net "
-        "on equal budgets.",
-        study_time="about 100 min (optional parts about 40 more)",
+        "never reads (gridding), measure what the output stride costs in DeepLabv3 in compute and, from a stored "
+        "three-seed study, in accuracy, explain why the ASPP's rates must fit its feature map and what image pooling "
+        "adds, and compare DeepLabv3 with FCN-8s, SegNet and U-Net on equal budgets.",
+        study_time="about 105 min (optional parts about 30 more)",
         run_seconds=44,
     ),
 )
