@@ -30,7 +30,9 @@ _RATE_MEANINGS = {
         "(5e-3), and Adam's first steps move every weight by "
         "about the rate itself, yet 0.3 lies inside the range test's flat bottom, below the rate of its lowest "
         "loss; the range test's loss turned up only at higher rates. A large rate is not the same as "
-        "too large a rate: read the range test's map, not the size of the number. Learning over 20 steps does not "
+        "too large a rate: read the range test's map, not the size of the number. The map cannot promise learning either: "
+        "from another start the same rate can stall (section 4 prints the stored study's three seeds at 0.3). "
+        "Learning over 20 steps does not "
         "make it a good rate for a long run either (the optional stored study at the end of the lesson shows 0.3's "
         "loss levelling off over 120 steps while 3e-3's keeps falling)"
     ),
