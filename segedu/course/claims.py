@@ -5,6 +5,9 @@ also runs ``claim("FCN-8s beats FCN-32s on mean IoU", fcn8s_miou > fcn32s_miou)`
 checkpoint or a library upgrade flips the result, the claim raises and nbval fails, instead of the
 lesson quietly contradicting its own output.
 
+A section that states many results can keep each sentence beside its numbers and check them all
+in one cell at its end with :class:`SectionClaims`, so the reading path is not a wall of checks.
+
 Example:
     >>> claim("2 + 2 is 4", 2 + 2 == 4)
     verified: 2 + 2 is 4
@@ -14,11 +17,27 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ClaimFailed", "claim"]
+__all__ = ["ClaimFailed", "SectionClaims", "claim"]
 
 
 class ClaimFailed(AssertionError):
     """A lesson's stated conclusion is contradicted by the numbers it was computed from."""
+
+
+def _truth_value(statement: str, condition: Any) -> bool:
+    """The one truth value of ``condition``; refuse an empty statement or several values."""
+    if not isinstance(statement, str) or not statement.strip():
+        raise ValueError(f"statement must be a non-empty sentence; got {statement!r}")
+    if hasattr(condition, "numel"):  # a torch tensor
+        count = condition.numel()
+    else:  # a NumPy array or scalar has an int .size; a Python bool has none
+        count = getattr(condition, "size", 1)
+    if count != 1:
+        raise ValueError(
+            f"claim({statement!r}, ...) needs one truth value; got {count} values. "
+            "Reduce them first, e.g. with .all() or .any()"
+        )
+    return bool(condition)
 
 
 def claim(statement: str, condition: Any) -> None:
@@ -32,20 +51,48 @@ def claim(statement: str, condition: Any) -> None:
         ValueError: If ``statement`` is empty or ``condition`` is not a single truth value.
         ClaimFailed: If the condition is false: the prose above the cell must change.
     """
-    if not isinstance(statement, str) or not statement.strip():
-        raise ValueError(f"statement must be a non-empty sentence; got {statement!r}")
-    if hasattr(condition, "numel"):  # a torch tensor
-        count = condition.numel()
-    else:  # a NumPy array or scalar has an int .size; a Python bool has none
-        count = getattr(condition, "size", 1)
-    if count != 1:
-        raise ValueError(
-            f"claim({statement!r}, ...) needs one truth value; got {count} values. "
-            "Reduce them first, e.g. with .all() or .any()"
-        )
-    if not bool(condition):
+    if not _truth_value(statement, condition):
         raise ClaimFailed(
             f"The lesson claims: {statement!r}, but its own output says otherwise. "
             "Fix the prose (and this claim) to say what the numbers show."
         )
     print(f"verified: {statement}")
+
+
+class SectionClaims:
+    """Sentences of one section kept with their conditions, then checked together at its end.
+
+    ``add`` evaluates the condition at once, from the numbers just printed (a later change to a
+    variable cannot alter it), and keeps it; ``check`` runs :func:`claim` on every kept sentence
+    in order and starts afresh, so one object serves every section of a lesson.
+
+    Example:
+        >>> claims = SectionClaims()
+        >>> claims.add("2 + 2 is 4", 2 + 2 == 4)
+        >>> claims.check("Section 1")
+        Section 1: 1 sentence of the text, checked against the numbers printed above
+        verified: 2 + 2 is 4
+    """
+
+    def __init__(self) -> None:
+        self._kept: list[tuple[str, bool]] = []
+
+    def add(self, statement: str, condition: Any) -> None:
+        """Keep ``statement`` with the truth value of ``condition`` (refused at once if malformed)."""
+        self._kept.append((statement, _truth_value(statement, condition)))
+
+    def check(self, where: str) -> None:
+        """Check every kept sentence with :func:`claim`, headed by ``where``; then keep nothing.
+
+        Raises:
+            ValueError: If no sentence was kept since the last check (a section with nothing to check).
+            ClaimFailed: At the first kept sentence whose condition was false.
+        """
+        kept, self._kept = self._kept, []
+        if not kept:
+            raise ValueError(f"{where}: no sentence was kept with claims.add(...) since the last check")
+        count = len(kept)
+        print(f"{where}: {count} sentence{'s' if count != 1 else ''} of the text, "
+              f"{'each ' if count != 1 else ''}checked against the numbers printed above")
+        for statement, holds in kept:
+            claim(statement, holds)

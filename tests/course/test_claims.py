@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from segedu.course.claims import ClaimFailed, claim
+from segedu.course.claims import ClaimFailed, SectionClaims, claim
 
 
 @pytest.mark.parametrize("condition", [True, np.bool_(True), torch.tensor(True), np.array([1.0]) > 0, 3 > 2])
@@ -32,3 +32,42 @@ def test_many_truth_values_are_refused(condition):
 def test_empty_statement_is_refused(statement):
     with pytest.raises(ValueError, match="non-empty sentence"):
         claim(statement, True)
+
+
+def test_section_claims_check_every_kept_sentence_in_order(capsys):
+    claims = SectionClaims()
+    claims.add("U-Net beats FCN-32s", np.float64(0.8) > 0.2)
+    claims.add("the band is harder", torch.tensor(0.5) < 0.7)
+    assert capsys.readouterr().out == ""  # nothing is printed until the section's end
+    claims.check("Section 2")
+    assert capsys.readouterr().out.splitlines() == [
+        "Section 2: 2 sentences of the text, each checked against the numbers printed above",
+        "verified: U-Net beats FCN-32s",
+        "verified: the band is harder",
+    ]
+    with pytest.raises(ValueError, match="Section 3: no sentence was kept"):
+        claims.check("Section 3")  # the first check emptied the list
+
+
+def test_section_claims_keep_the_value_the_condition_had_when_added():
+    claims = SectionClaims()
+    holds = np.array([True])
+    claims.add("the score is high", holds)
+    holds[0] = False  # changing the array afterwards cannot change what was stated beside it
+    claims.check("Section 1")
+
+
+def test_section_claims_raise_at_the_false_sentence(capsys):
+    claims = SectionClaims()
+    claims.add("first holds", True)
+    claims.add("second holds", 1 > 2)
+    with pytest.raises(ClaimFailed, match="second holds"):
+        claims.check("Part A")
+    assert "verified: first holds" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("statement", "condition", "message"),
+                         [("", True, "non-empty sentence"), ("all good", np.array([True, False]), "Reduce them first")])
+def test_section_claims_refuse_a_malformed_sentence_when_it_is_added(statement, condition, message):
+    with pytest.raises(ValueError, match=message):
+        SectionClaims().add(statement, condition)
