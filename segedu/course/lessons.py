@@ -138,7 +138,7 @@ LESSONS: tuple[Lesson, ...] = (
         "Look inside trained models layer by layer, probe a pixel's class scores and receptive field, record "
         "activations with forward hooks, and measure which channels mark a class (class IoU) and which the "
         "network needs (silencing).",
-        study_time="about 130 min (optional part about 25 more)",
+        study_time="about 120 min (optional part about 15 more)",
         run_seconds=17,
     ),
     Lesson(

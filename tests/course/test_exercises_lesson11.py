@@ -10,7 +10,6 @@ from torch import Tensor, nn
 
 from segedu.course.exercises.lesson11 import (
     SHAPE_QUESTION,
-    check_class_iou,
     check_conv_output_shapes,
     check_feature_map_shape,
 )
@@ -115,44 +114,6 @@ def test_conv_output_shapes(capsys: pytest.CaptureFixture[str]) -> None:
         _expect(check_conv_output_shapes, answer, hint, capsys)
 
 
-def _class_iou(channel_maps: Tensor, class_masks: Tensor) -> Tensor:
-    count = int(class_masks.sum())
-    on = torch.zeros(channel_maps.numel(), dtype=torch.bool)
-    on[channel_maps.flatten().topk(count).indices] = True  # the channel's n largest values, n = class pixels
-    inside = class_masks.flatten()
-    return (on & inside).sum() / (on | inside).sum()
-
-
-def _overlap_over_class_pixels(channel_maps: Tensor, class_masks: Tensor) -> Tensor:
-    """The mistake of dividing by the class's pixel count instead of the union."""
-    count = int(class_masks.sum())
-    on = torch.zeros(channel_maps.numel(), dtype=torch.bool)
-    on[channel_maps.flatten().topk(count).indices] = True
-    return (on & class_masks.flatten()).sum() / count
-
-
-def _per_scene(channel_maps: Tensor, class_masks: Tensor) -> float:
-    """The mistake of thresholding each scene on its own and averaging."""
-    return sum(float(_class_iou(maps[None], masks[None])) for maps, masks in zip(channel_maps, class_masks)) / len(
-        channel_maps)
-
-
-def test_class_iou(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_class_iou(_class_iou) is True
-    assert check_class_iou(lambda maps, masks: float(_class_iou(maps, masks))) is True
-    assert capsys.readouterr().out.startswith("Correct!")
-    for answer, hint in [
-        (lambda maps, masks: ((maps > 0.5) & masks).sum() / ((maps > 0.5) | masks).sum(), "above 0.5"),
-        (lambda maps, masks: ((maps > maps.mean()) & masks).sum() / ((maps > maps.mean()) | masks).sum(), "mean"),
-        (_overlap_over_class_pixels, "divided the overlap"),
-        (_per_scene, "over all N scenes at once"),
-        (lambda maps, masks: torch.ones(2), "one number"),
-        (_stub, "raises NotImplementedError: replace that line"),
-        (lambda maps, masks: ..., "replace the `...`"),
-    ]:
-        _expect(check_class_iou, answer, hint, capsys)
-
-
 class _LooksVersusNeeded(nn.Module):
     """A two-class model whose up4 channel 0 looks exactly like class 1 but only channel 1 carries it.
 
@@ -188,7 +149,6 @@ def test_checks_leave_the_global_generator_alone() -> None:
     expected = torch.rand(3)
     torch.manual_seed(123)
     check_conv_output_shapes(_hooking())
-    check_class_iou(_class_iou)
     assert torch.equal(torch.rand(3), expected)
 
 
@@ -272,23 +232,33 @@ def test_record_mean_ablation_estimate(capsys: pytest.CaptureFixture[str]) -> No
         assert output.startswith("Not yet:") and hint in output, output
 
 
-def test_mean_ablation_why(capsys: pytest.CaptureFixture[str]) -> None:
-    from segedu.course.exercises.lesson11 import MEAN_ABLATION_CHOICES, check_mean_ablation_why
+def test_zeroing_shift(capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.course.exercises.lesson11 import check_zeroing_shift
 
-    assert set(MEAN_ABLATION_CHOICES) == {"a", "b", "c", "d"}
-    assert check_mean_ablation_why("b") is True
-    assert check_mean_ablation_why({"B"}) is True
+    model, (images, _) = _LooksVersusNeeded().train(), _silencing_scenes()
+    with torch.no_grad():
+        model.outc.weight[0, 1] = 2.0  # weights of channel 1: class 0 +2, class 1 +10
+        mean = float(model.up4(images)[:, 1].mean())  # m_1 by hand, over all scenes and pixels
+    shift = -(2.0 - 10.0) * mean  # zeroing minus mean ablation, in score 0 minus score 1: -(W[0, 1] - W[1, 1]) m_1
+    question = {"channel": 1, "class_index": 1, "other_index": 0, "class_name": "circle", "other_name": "background"}
+    assert check_zeroing_shift(shift, model, images, **question) is True
+    assert check_zeroing_shift(torch.tensor(shift * 1.03), model, images, **question) is True
     output = capsys.readouterr().out
-    assert output.startswith("Correct!") and "W[:, k] (v - x_k)" in output and "average push" in output
+    assert output.startswith("Correct!") and "W[:, 1] (v - x_1)" in output and "average push" in output
+    assert model.training  # the mode is restored
     for answer, hint in [
-        ("a", "one number everywhere"),
-        ("c", "nothing random"),
-        ("d", "like an extra bias"),
-        ("bc", "exactly one letter"),
-        ("z", "not among the choices"),
+        (-shift, "the sign is wrong"),
+        (8.0, "difference of the weights alone"),
+        (10.0 * mean, "one score only"),
+        (2.0 * mean, "one score only"),
+        (0.0, "the two ways do differ"),
+        (shift + 5.0, "with v = m and with v = 0"),
+        ("much", "give one number"),
         (..., "replace the `...`"),
     ]:
-        _expect(check_mean_ablation_why, answer, hint, capsys)
+        assert check_zeroing_shift(answer, model, images, **question) is False
+        output = capsys.readouterr().out
+        assert output.startswith("Not yet:") and hint in output, output
 
 
 def test_explorer_probe(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,9 +1,9 @@
 """Checks for lesson 11 (exploring feature maps).
 
-The references are measurements or brute-force loops: feature-map shapes come from the package's
-hook recorder (:func:`segedu.analysis.hooks.record`), a channel's class IoU from
-:func:`segedu.analysis.dissection.channel_class_iou`, and the channel a class needs from silenced
-forward passes (:func:`segedu.analysis.dissection.silence_channels`).
+The references are measurements: feature-map shapes come from the package's hook recorder
+(:func:`segedu.analysis.hooks.record`), a channel's class IoU from
+:func:`segedu.analysis.dissection.channel_class_iou`, the channel a class needs from silenced forward
+passes (:func:`segedu.analysis.dissection.silence_channels`), and the weights from the model itself.
 """
 
 from __future__ import annotations
@@ -15,17 +15,15 @@ import torch
 from torch import Tensor, nn
 
 from segedu.analysis.hooks import record
-from segedu.course.exercises._verdict import NOT_WRITTEN, call_answer, read_letters, right, verdict, wrong
+from segedu.course.exercises._verdict import call_answer, right, verdict, wrong
 
 __all__ = [
-    "MEAN_ABLATION_CHOICES",
     "SHAPE_QUESTION",
     "check_circle_lead",
-    "check_class_iou",
     "check_conv_output_shapes",
     "check_explorer_probe",
     "check_feature_map_shape",
-    "check_mean_ablation_why",
+    "check_zeroing_shift",
     "record_mean_ablation_estimate",
     "record_silencing_prediction",
 ]
@@ -154,73 +152,6 @@ def check_conv_output_shapes(function: Callable[[nn.Module, Tensor], dict[str, t
                    hint="")
 
 
-def _iou_cases() -> list[tuple[str, Tensor, Tensor]]:
-    """Tie-free channel maps ``(N, H, W)`` and class masks ``(N, H, W)`` bool, with one planted detector."""
-    generator = torch.Generator().manual_seed(11)
-    masks = torch.zeros(3, 16, 20, dtype=torch.bool)
-    masks[0, 3:9, 4:12] = True
-    masks[1, 10:15, 2:7] = True
-    masks[2, 1:4, 14:19] = True
-    noise = torch.rand(3, 16, 20, generator=generator)
-    return [
-        ("a channel that leans towards the class", noise + 0.6 * masks, masks),
-        ("a channel unrelated to the class", torch.rand(3, 16, 20, generator=generator), masks),
-        ("a channel that avoids the class", noise - 0.6 * masks, masks),
-    ]
-
-
-def _reference_iou(channel_maps: Tensor, class_masks: Tensor) -> float:
-    """segedu's dissection IoU for one channel and one class (the package is the reference)."""
-    from segedu.analysis.dissection import channel_class_iou
-
-    return float(channel_class_iou(channel_maps[:, None], class_masks.long(), num_classes=2)[0, 1])
-
-
-def check_class_iou(function: Callable[[Tensor, Tensor], Any]) -> bool:
-    """Exercise 5: ``function(channel_maps, class_masks)`` = the dissection IoU of one channel with one class.
-
-    The channel is on at its n largest values over all pixels (n = number of class pixels); the
-    result is the IoU of that on-region with the class pixels, compared with
-    :func:`segedu.analysis.dissection.channel_class_iou` on tie-free maps.
-    """
-    for description, channel_maps, class_masks in _iou_cases():
-        expected = _reference_iou(channel_maps, class_masks)
-        result, hint = call_answer(function, channel_maps.clone(), class_masks.clone())
-        if hint == NOT_WRITTEN:  # the stub is a `raise` line, not a `...`
-            hint = "the function still raises NotImplementedError: replace that line with your code."
-        hint = hint or _unfinished(result)
-        if hint:
-            return _fail(hint)
-        try:
-            value = float(result)
-        except (TypeError, ValueError, RuntimeError):
-            return _fail(f"return one number (a float or a one-element tensor); got {type(result).__name__} "
-                         f"{tuple(getattr(result, 'shape', ()))}")
-        if abs(value - expected) < 1e-6:
-            continue
-        count = int(class_masks.sum())
-        on = torch.zeros(channel_maps.numel(), dtype=torch.bool)
-        on[channel_maps.flatten().topk(count).indices] = True
-        inside = class_masks.flatten()
-        intersection = float((on & inside).sum())
-        if abs(value - intersection / count) < 1e-6:
-            return _fail("you divided the overlap by the number of class pixels (with as many pixels on as the class "
-                         "has, that is also the Dice coefficient); IoU divides it by the union, "
-                         "|A ∪ B| = |A| + |B| - |A ∩ B|.")
-        for threshold_name, on_guess in (("0.5", channel_maps.flatten() > 0.5),
-                                         ("the channel's mean", channel_maps.flatten() > channel_maps.mean())):
-            guess = float((on_guess & inside).sum()) / float((on_guess | inside).sum())
-            if abs(value - guess) < 1e-6:
-                return _fail(f"you switched the channel on above {threshold_name}; switch it on at exactly as many "
-                             f"pixels as the class has (its n = {count} largest values, e.g. with topk).")
-        return _fail(f"for {description} the IoU is {expected:.4f}; you returned {value:.4f}. Switch the channel on "
-                     f"at its {count} largest values over all N scenes at once (not scene by scene), then divide "
-                     "the overlap with the class pixels by their union.")
-    return verdict(True, success="your IoU matches segedu.analysis.dissection.channel_class_iou; the channel that "
-                   "leans towards the class scores high, the unrelated one near chance, the one that avoids it 0.",
-                   hint="")
-
-
 def _class_iou_of_logits(logits: Tensor, masks: Tensor, class_index: int) -> float:
     """IoU of the predicted class ``class_index`` with the true one, over all pixels."""
     predicted, truth = logits.argmax(dim=1) == class_index, masks == class_index  # (N, H, W) each
@@ -283,19 +214,6 @@ def record_silencing_prediction(
           "could not decide this: it shows where a channel is high, not what the network does with it. The "
           "second part of this exercise measures why, with the weights that turn the channels into class scores.")
     return True
-
-
-def _one_letter(answer: Any, choices: Mapping[str, str]) -> tuple[str, None] | tuple[None, str]:
-    """Read a one-letter answer: ``(letter, None)``, or ``(None, hint)`` when it is missing or not one choice."""
-    if answer is ... or answer is None:
-        return None, "record your answer first: replace the `...` with one letter, e.g. \"a\"."
-    letters, hint = read_letters(answer, choices, "are not among the choices")
-    if hint is not None:
-        return None, hint
-    if len(letters) != 1:
-        return None, f"choose exactly one letter; got {sorted(letters)}."
-    (letter,) = letters
-    return letter, None
 
 
 def _real_number(answer: Any) -> float | None:
@@ -382,7 +300,7 @@ def record_mean_ablation_estimate(
     """Exercise 2, first part: record an estimate of the IoU a class loses when one channel is set to its mean.
 
     Nothing is judged: the estimate is a prediction, recorded before the measurement, and the
-    graded part of the exercise (:func:`check_mean_ablation_why`) asks for the reason. The
+    graded part of the exercise (:func:`check_zeroing_shift`) asks what separates the two ways. The
     measurement uses silenced forward passes (:func:`segedu.analysis.dissection.silence_channels`):
     the channel's mean over all images and pixels replaces its whole map. Prints ``Recorded: ...``
     with the measured loss, beside the loss when the channel is set to zero, and how far the
@@ -424,53 +342,76 @@ def record_mean_ablation_estimate(
     how_far = "on the mark" if abs(gap) < 0.005 else f"{abs(gap):.3f} too {'high' if gap > 0 else 'low'}"
     print(f"Recorded: your estimate {value:.3f}. Measured: set to its mean ({mean:.2f}), channel {channel} costs "
           f"{class_name}s {at_mean:.3f} of their {intact:.3f} IoU, against {zeroed:.3f} set to zero; your estimate "
-          f"was {how_far}. The second part of this exercise asks why the two ways of silencing differ.")
+          f"was {how_far}. The second part of this exercise asks what separates the two ways of silencing.")
     return True
 
 
-MEAN_ABLATION_CHOICES = {
-    "a": "set to its mean, channel 1 still shows where the triangles are; set to zero, it shows nothing",
-    "b": "both lose where channel 1 is high or low; zeroing also loses its average push, the same at every pixel",
-    "c": "both change the scores by the same amount at every pixel; the gap is chance, from only 50 scenes",
-    "d": "a constant channel adds nothing to the scores, so setting it to its mean acts like removing it",
-}
-"""Exercise 2, second part: why zeroing channel 1 of up4 costs triangles far more than setting it to its mean."""
+def check_zeroing_shift(
+    answer: Any, model: nn.Module, images: Tensor, *, layer: str = "up4", head: str = "outc", channel: int = 1,
+    class_index: int = 3, other_index: int = 2, class_name: str = "triangle", other_name: str = "square",
+) -> bool:
+    """Exercise 2, second part: what zeroing a channel adds, beyond setting it to its mean, to one score difference.
 
-_MEAN_ABLATION_WHY = (
-    "setting channel k to a constant v adds W[:, k] (v - x_k) to the logits: set to its mean m, W[:, k] (m - x_k); "
-    "set to zero, -W[:, k] x_k. Both take away where the channel is high or low (x_k varies, v does not), and the "
-    "small cost at the mean says the triangles survive that. The two differ by -W[:, k] m at every pixel: zeroing "
-    "also takes away the channel's average push. Channel 1's weight into the square score is negative and into the "
-    "triangle score positive, so losing that push raises every square score and lowers every triangle score, on "
-    "top of the lost variation; together they turn most triangle pixels into squares (the optional part splits the two)"
-)
-_MEAN_ABLATION_WRONG = {
-    "a": "set to its mean, the channel is one number everywhere: its map no longer shows anything, so both ways "
-         "lose where it is high or low",
-    "c": "the two differ by W[:, k] m at every pixel, which is not zero when the mean m is not; and nothing random "
-         "separates them: both ran the same network on the same 50 scenes",
-    "d": "a constant v is not nothing: it adds W[:, k] v to every pixel's scores, like an extra bias; if it added "
-         "nothing, the two ways would cost the same",
-}
-
-
-def check_mean_ablation_why(answer: Any) -> bool:
-    """Exercise 2, second part: one letter of :data:`MEAN_ABLATION_CHOICES`; the right one is ``"b"``.
+    ``head`` must be a 1x1 convolution fed only by ``layer``, with weights W (classes x channels). Set to a
+    constant v, channel k adds W[:, k] (v - x_k) to the logits, so zeroing (v = 0) differs from mean ablation
+    (v = m_k, the channel's mean over ``images`` and all pixels) by -W[:, k] m_k, the same at every pixel. The
+    answer is that constant's effect on the ``other_index`` score minus the ``class_index`` score,
+    -(W[other, k] - W[class, k]) m_k; within 5 % (or 0.05) is right.
 
     Args:
-        answer: A letter (a string such as ``"b"``, or a one-letter set).
+        answer: One number (positive if zeroing raises the other score over the class score).
+        model: The segmentation model (its mode is restored).
+        images: ``(N, C, H, W)``: the scenes over which m_k is taken.
+        layer: The layer feeding ``head``.
+        head: The name of the 1x1 convolution that turns ``layer`` into class scores.
+        channel: The channel k asked about.
+        class_index: The class whose score is subtracted.
+        other_index: The class whose score comes first in the difference.
+        class_name: Name of ``class_index``, for the feedback.
+        other_name: Name of ``other_index``, for the feedback.
 
     Returns:
-        Whether the letter says that both ways lose the channel's variation and zeroing also loses its
-        average push.
+        Whether the number matches the constant shift.
     """
-    letter, hint = _one_letter(answer, MEAN_ABLATION_CHOICES)
-    if hint is not None:
-        return wrong(hint)
-    if letter == "b":
-        return right(f"{_MEAN_ABLATION_WHY}.")
-    return wrong(f"{_MEAN_ABLATION_WRONG[letter]}. Write what each way adds to the logits, W[:, k] (v - x_k) with "
-                 "v = m and with v = 0, and compare the two.")
+    from segedu.analysis.dissection import layer_maps
+
+    if answer is Ellipsis or answer is None:
+        return wrong("record your answer first: replace the `...` with one number.")
+    value = _real_number(answer)
+    if value is None:
+        return wrong(f"give one number, the change of the {other_name} score minus the {class_name} score; "
+                     f"got {answer!r}.")
+    mean = float(layer_maps(model, images, [layer])[layer][:, channel].mean())
+    weights = getattr(model, head).weight[:, :, 0, 0].detach()  # (classes, C)
+    other_weight, class_weight = float(weights[other_index, channel]), float(weights[class_index, channel])
+    shift = -(other_weight - class_weight) * mean
+    near = max(0.05, 0.05 * abs(shift))
+    if abs(value - shift) <= near:
+        raises = "raises" if shift > 0 else "lowers"
+        return right(f"about {shift:+.2f}, at every pixel. Set to a constant v, channel {channel} adds "
+                     f"W[:, {channel}] (v - x_{channel}) to the logits: v = m gives W[:, {channel}] (m - x_{channel}), "
+                     f"v = 0 gives -W[:, {channel}] x_{channel}. Both lose where the channel is high or low; zeroing "
+                     f"also takes away its average push, W[:, {channel}] m = {mean:.2f} W[:, {channel}], in every "
+                     f"score. Its weights into {other_name} ({other_weight:.2f}) and {class_name} "
+                     f"({class_weight:.2f}) differ in sign, so losing that push {raises} the {other_name} score over "
+                     f"the {class_name} score by {abs(shift):.2f} everywhere, on top of the lost variation. The cell "
+                     "after this exercise applies the two parts one at a time.")
+    if abs(value + shift) <= near:
+        hint = ("the sign is wrong: zeroing takes the push W[:, k] m away, it does not add it; what does that do to "
+                f"the {other_name} score, whose weight is {'negative' if other_weight < 0 else 'positive'}?")
+    elif abs(abs(value) - abs(other_weight - class_weight)) <= near:
+        hint = "that is the difference of the weights alone: the constant is weight times the channel's mean m"
+    elif min(abs(abs(value) - abs(other_weight * mean)), abs(abs(value) - abs(class_weight * mean))) <= near:
+        hint = (f"that is one score only: the constant moves every class score at once, so take its effect on the "
+                f"{other_name} score minus its effect on the {class_name} score")
+    elif abs(value) <= near:
+        hint = ("the two ways do differ: set to its mean the channel keeps its average push W[:, k] m, set to zero "
+                "it does not")
+    else:
+        hint = ("write what each way adds to the logits, W[:, k] (v - x_k) with v = m and with v = 0, subtract, "
+                f"then take the {other_name} row minus the {class_name} row")
+    return wrong(f"{hint} (your answer: {value:.2f}).")
+
 
 
 def check_explorer_probe(
@@ -478,7 +419,7 @@ def check_explorer_probe(
     channel: int = 7, class_index: int = 3, class_name: str = "triangle", threshold: float = 3.0,
     other_channel: int = 1, other_class_index: int = 2,
 ) -> bool:
-    """Exercise 6: the explorer shows ``layer`` channel ``channel`` with the probe on a well-predicted pixel.
+    """Exercise 5: the explorer shows ``layer`` channel ``channel`` with the probe on a well-predicted pixel.
 
     The probe must lie on a pixel of class ``class_index``, predicted as that class, where the channel's
     value (measured here with :func:`segedu.analysis.activations.record_activations`) exceeds
