@@ -69,7 +69,7 @@ LESSONS: tuple[Lesson, ...] = (
         "load a small classifier trained end to end on which shapes are present (by the course's experiment "
         "script), and measure how well a linear probe reads position from each layer with FC and "
         "global-average-pooling heads.",
-        study_time="about 80 min (optional part about 70 more)",
+        study_time="about 90 min (optional part about 75 more)",
         run_seconds=21,
     ),
     Lesson(
@@ -119,8 +119,9 @@ LESSONS: tuple[Lesson, ...] = (
         "09_unet.ipynb",
         "U-Net",
         "Trace the U with its concatenated skips, compute valid-padding sizes (572 to 388) and the "
-        "crop, and measure what the skips buy: trained with and without them, and switched off.",
-        study_time="about 100 min (optional parts about 100 more)",
+        "crop, and measure what the skips buy by training the same U with and without them (five seeds); "
+        "switching them off is optional.",
+        study_time="about 100 min (optional parts about 130 more)",
         run_seconds=45,
     ),
     Lesson(

@@ -1,7 +1,7 @@
 """Checks for lesson 09's exercises (U-Net: where skips help, a U-Net without its skips, valid sizes).
 
 Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``; the one
-exception is exercise 2 (:func:`check_all_skips_zeroed`), graded on recording a prediction: a recorded
+exception is exercise 5 (:func:`check_all_skips_zeroed`, optional part D), graded on recording a prediction: a recorded
 number that misses prints ``Recorded. ...`` with the measurement and why, and still returns ``True``.
 """
 
@@ -29,16 +29,16 @@ __all__ = [
 ]
 
 PREDICTION_QUESTION = {"input_size": 124, "depth": 3}
-"""Exercise 4 asks for the output side of a valid U-Net of this depth for this input side."""
+"""Exercise 3 asks for the output side of a valid U-Net of this depth for this input side."""
 
 TILE_QUESTION = {"image_size": 100, "tile_sizes": (20, 68, 84, 100), "depth": 4}
-"""Exercise 5 asks which of these output-tile sides reproduce the whole-image pass on this image."""
+"""Exercise 4 (optional part B) asks which of these output-tile sides reproduce the whole-image pass on this image."""
 
 GAIN_CHOICES = ("band", "all pixels", "mixed")
 """Exercise 1 asks whether the skips' mean-IoU gain is larger within the boundary band or over all pixels."""
 
 ZEROED_TOLERANCE = 0.1
-"""Exercise 2: a predicted mean IoU this close to the measured one counts as a hit."""
+"""Exercise 5 (optional part D): a predicted mean IoU this close to the measured one counts as a hit."""
 
 
 def _as_int(found: Any) -> int | None:
@@ -52,7 +52,7 @@ def _as_int(found: Any) -> int | None:
     return int(value) if value.is_integer() else None
 
 
-# --- exercise 3: why the crop is always even ---------------------------------------------------
+# --- exercise 2: why the crop is always even ---------------------------------------------------
 
 PARITY_CHOICES = {
     "only 572": "572 = 4 · 143 was chosen so that every map on the way comes out even; for other inputs that fit, "
@@ -65,7 +65,7 @@ PARITY_CHOICES = {
     "centred crop": "the crop is centred: it takes the same number of pixels from both sides, so the pixels it "
                     "removes come in pairs and the difference is twice the crop per side",
 }
-"""Exercise 3's choices: why every skip-minus-up-conv difference of a valid U-Net that fits is even."""
+"""Exercise 2's choices: why every skip-minus-up-conv difference of a valid U-Net that fits is even."""
 
 
 def skip_differences(input_size: int, depth: int = 4) -> list[int]:
@@ -117,7 +117,7 @@ def check_crop_parity(prediction: Any) -> bool:
     return wrong(reason)
 
 
-# --- exercise 4: output size of a valid U-Net -------------------------------------------------
+# --- exercise 3: output size of a valid U-Net -------------------------------------------------
 
 
 def _walk(input_size: int, depth: int, *, encoder_trims: bool = True, decoder_trims: bool = True) -> int:
@@ -199,7 +199,7 @@ def check_valid_output_size(function: Callable[[int, int], Any]) -> bool:
                        success="572 -> 388, as in the paper's figure.")
 
 
-# --- exercise 5: which tiles will match? -------------------------------------------------------
+# --- exercise 4: which tiles will match? -------------------------------------------------------
 
 
 def _tile_starts(image_size: int, tile_size: int) -> list[int]:
@@ -259,7 +259,7 @@ def check_tile_prediction(prediction: Any) -> bool:
     return wrong(" ".join(hints))
 
 
-# --- exercise 2: a trained U-Net with all four skips zeroed --------------------------------------
+# --- exercise 5: a trained U-Net with all four skips zeroed --------------------------------------
 
 
 def check_all_skips_zeroed(prediction: Any, intact_miou: float, zeroed_miou: float, labelled_background: float,
