@@ -72,18 +72,24 @@ def test_shuffled_probe(capsys: pytest.CaptureFixture[str]) -> None:
     assert lesson03.check_shuffled_probe(("same", "larger"), activations, centres) is True
     output = _verdict(capsys)
     assert output.startswith("Correct!") and "measured on stage3" in output and "matches both" in output
-    assert "weight" not in output  # the explanation is left to check_shuffle_reason
+    verdict, question = output.split("\nWhy?", 1)  # the question on why comes only after the measurement
+    assert "weight" not in verdict  # the explanation is left to check_shuffle_reason
+    assert all(f"  {letter} - " in question for letter in "abcd") and "answer_reason" in question
+    assert "listed in that order too" not in output  # check_shuffle_reason's explanation is not given away
     cases = [
-        ((..., ...), "pair of words"),
-        (("same", "bigger"), "pair of words"),
-        (("larger", "larger"), 'one fixed shuffle you predicted "larger", and the error came out the same'),
-        (("same", "same"), 'a new shuffle per image you predicted "same", and the error came out larger'),
+        ((..., ...), "pair of words", False),
+        (("same", "bigger"), "pair of words", False),
+        (("larger", "larger"), 'one fixed shuffle you predicted "larger", and the error came out the same', True),
+        (("same", "same"), 'a new shuffle per image you predicted "same", and the error came out larger', True),
     ]
-    for answer, hint in cases:
+    for answer, hint, asked in cases:
         assert lesson03.check_shuffled_probe(answer, activations, centres) is False
         output = _verdict(capsys)
         assert output.startswith("Not yet:") and hint in output, (answer, output)
-        assert "weight" not in output  # a wrong prediction is not told the answer to the question on why
+        # The question on why appears only once a prediction has been recorded (it would hint at it before).
+        assert ("\nWhy?" in output) is asked, (answer, output)
+        verdict = output.split("\nWhy?", 1)[0]
+        assert "weight" not in verdict  # a wrong prediction is not told the answer to the question on why
 
 
 def test_vanishing_pools_hint_names_only_the_boundary_it_crosses(capsys: pytest.CaptureFixture[str]) -> None:
@@ -106,8 +112,9 @@ def test_flattened_features(capsys: pytest.CaptureFixture[str]) -> None:
     cases = [
         ((..., ...), "pair of whole numbers"),
         ((1600, 64), "larger than 64"),
-        ((1600, 72), "rounding down"),
-        ((1600, 128), "halve it three times"),
+        ((1600, 72), "take it to 9 x 9, so flatten gives 1296 numbers, not fc1's 1024"),
+        ((1600, 128), "take it to 16 x 16"),
+        ((1600, 70), "fc1 does accept it"),  # 70 -> 35 -> 17 -> 8: accepted, but 65 is smaller
         ((16 * 80 * 80, 65), "shrink the side"),
         ((1024, 65), "what fc1 expects"),
         ((1700, 65), "halving 80 three times"),
@@ -115,7 +122,8 @@ def test_flattened_features(capsys: pytest.CaptureFixture[str]) -> None:
     for answer, hint in cases:
         assert lesson03.check_flattened_features(answer, model, 80) is False
         output = _verdict(capsys)
-        assert output.startswith("Not yet:") and hint in output
+        assert output.startswith("Not yet:") and hint in output, (answer, output)
+        assert "?." not in output and output.rstrip().endswith(("?", "."))
     # 60 -> 30 -> 15 -> 7: an odd side loses its last row
     assert lesson03.check_flattened_features((16 * 7 * 7, 65), model, 60) is True
     assert "(16, 7, 7)" in _verdict(capsys)
@@ -130,6 +138,10 @@ def test_flattened_features_lesson_model(capsys: pytest.CaptureFixture[str]) -> 
     for answer in ((800, 40), (512, 33), (800, 32)):
         assert lesson03.check_flattened_features(answer, model, 40) is False
         assert _verdict(capsys).startswith("Not yet:")
+    # 40 is not accepted (40 -> 20 -> 10 -> 5): the hint must not suggest that it is
+    assert lesson03.check_flattened_features((800, 40), model, 40) is False
+    output = _verdict(capsys)
+    assert "take it to 5 x 5" in output and "not fc1's 512" in output and "does accept" not in output
 
 
 def test_vanishing_pools(capsys: pytest.CaptureFixture[str]) -> None:
@@ -159,9 +171,17 @@ def test_shuffle_reason(capsys: pytest.CaptureFixture[str]) -> None:
         (2, "must be one of"),
         ("a", "no notion of neighbours"),
         ("c", "set of values"),
-        ("d", "reorders nothing"),
+        ("d", "sum of the squared weights"),
     ]
     for answer, hint in cases:
         assert lesson03.check_shuffle_reason(answer) is False
         output = _verdict(capsys)
         assert output.startswith("Not yet:") and hint in output, (answer, output)
+        assert "?." not in output, output
+
+
+def test_shuffle_reason_options_are_alike_in_length() -> None:
+    """No option stands out by its length (the right one must not be the longest by far)."""
+    options = [line.split(" - ", 1)[1] for line in lesson03.SHUFFLE_REASON_QUESTION.splitlines() if " - " in line]
+    assert len(options) == 4
+    assert max(map(len, options)) - min(map(len, options)) <= 12, options

@@ -24,6 +24,7 @@ from segedu.course.exercises._verdict import check_cases, choice_hint, right, wr
 from segedu.models import TinyClassifier
 
 __all__ = [
+    "SHUFFLE_REASON_QUESTION",
     "check_conv_placement",
     "check_flattened_features",
     "check_shuffle_reason",
@@ -178,8 +179,9 @@ def check_shuffled_probe(
 
     The prediction is how a linear probe's error on ``layer`` changes when the flattened numbers are
     shuffled. The check measures both with :func:`~segedu.analysis.probes.linear_probe` and reports
-    only the measured errors and whether the prediction matched them: the explanation is the answer
-    to :func:`check_shuffle_reason`, the question that follows.
+    only the measured errors and whether the prediction matched them. Once a prediction has been
+    recorded it prints :data:`SHUFFLE_REASON_QUESTION`, the question on why, whose answer
+    :func:`check_shuffle_reason` checks: asked any earlier, its statements would hint at the prediction.
 
     Args:
         answer: The learner's pair of words.
@@ -206,15 +208,26 @@ def check_shuffled_probe(
         f"{own_shuffle:.2f} px with a new shuffle per image (chance {chance:.2f} px)"
     )
     if (fixed_word, own_word) == measured:
-        return right(f"{errors}. Your prediction matches both measurements; the question that follows asks why.")
-    # Only the measurement here: the explanation is the answer to the question that follows.
-    mismatches = [
-        f'with {name} you predicted "{word}", and the error came out {"the same" if outcome == "same" else outcome}'
-        for name, word, outcome in (("one fixed shuffle", fixed_word, measured[0]),
-                                    ("a new shuffle per image", own_word, measured[1]))
-        if word != outcome
-    ]
-    return wrong(f"{errors}: {'; '.join(mismatches)}. The question that follows asks why.")
+        result = right(f"{errors}. Your prediction matches both measurements.")
+    else:
+        # Only the measurement here: the explanation is the answer to the question printed next.
+        mismatches = [
+            f'with {name} you predicted "{word}", and the error came out {"the same" if outcome == "same" else outcome}'
+            for name, word, outcome in (("one fixed shuffle", fixed_word, measured[0]),
+                                        ("a new shuffle per image", own_word, measured[1]))
+            if word != outcome
+        ]
+        result = wrong(f"{errors}: {'; '.join(mismatches)}.")
+    print(SHUFFLE_REASON_QUESTION)  # asked only now, so that its statements cannot hint at the prediction
+    return result
+
+
+SHUFFLE_REASON_QUESTION = """
+Why? Which statement explains both measurements? Record its letter in answer_reason and run check_shuffle_reason.
+  a - The probe relies on the grid's geometry: which numbers come from neighbouring cells.
+  b - The probe has one weight per number, so number k must mean the same thing in every image.
+  c - The position is carried by each image's set of values, whatever order they come in.
+  d - The ridge penalty shrinks the weights more when the numbers come in a shuffled order."""
 
 
 _SHUFFLE_REASONS = {
@@ -224,17 +237,19 @@ _SHUFFLE_REASONS = {
     "b": None,  # the right explanation
     "c": "both shuffles keep each image's set of values, so the set cannot be what the probe used with one fixed "
          "order and lost with a new order per image. What differs between the two shuffles?",
-    "d": "standardising rescales each number on its own, with its own mean and spread; it reorders nothing. Ask "
-         "instead what the fitted weights do when the numbers are listed in another order",
+    "d": "the ridge penalty is the sum of the squared weights, which is the same whatever order the weights are "
+         "listed in: with one fixed order the same fit is possible, with the same penalty, hence exactly the same "
+         "error. Ask instead what the fitted weights can still mean when the order changes from image to image",
 }
 
 
 def check_shuffle_reason(answer: str) -> bool:
     """``answer``: the letter of the statement that explains both shuffle measurements of exercise 2.
 
-    a: the probe reads the grid's geometry; b: one weight per number, so a fixed order only relabels the
+    a: the probe relies on the grid's geometry; b: one weight per number, so a fixed order only relabels the
     numbers and their weights, while a new order per image breaks "number k is the same cell and channel";
-    c: the set of values carries the position; d: the probe standardises every number before fitting.
+    c: the set of values carries the position; d: the ridge penalty shrinks shuffled weights more (it is
+    the sum of squared weights, which no reordering changes).
     """
     letter = answer.strip().lower() if isinstance(answer, str) else answer
     hint = choice_hint(letter, tuple(_SHUFFLE_REASONS))
@@ -248,7 +263,8 @@ def check_shuffle_reason(answer: str) -> bool:
             "cell and channel in every image. fc1 is in the same situation: it also reads the flattened map with "
             "one weight per number, and nothing in it says that cell (0, 0) is next to cell (0, 1)."
         )
-    return wrong(f"not {letter}: {_SHUFFLE_REASONS[letter]}.")
+    reason = _SHUFFLE_REASONS[letter]
+    return wrong(f"not {letter}: {reason}" + ("" if reason.endswith("?") else "."))
 
 
 def _stage3_side(model: TinyClassifier, size: int) -> tuple[int, ...]:
@@ -312,13 +328,18 @@ def check_flattened_features(answer: tuple[int, int], model: TinyClassifier, siz
     if answer[1] != smallest:
         if answer[1] <= built:
             hints.append(f"for the smallest size: it must be larger than {built}")
-        elif answer[1] in (built + 8, 2 * built):
-            hints.append(f"for the smallest size you said {answer[1]}: halve it three times, rounding down; "
-                         "does a smaller side also end at the grid fc1 was built for")
         else:
-            hints.append(f"for the smallest size you said {answer[1]}: fc1 accepts a side whose stage-3 map has "
-                         f"{expected} numbers; halve your side three times, rounding down each time")
-    return wrong("; ".join(hints) + ".")
+            grid = _stage3_side(model, answer[1])  # (C, h, w) for the learner's side
+            if math.prod(grid) == expected:  # accepted, but a smaller side above the built one is too
+                hints.append(f"for the smallest size you said {answer[1]}: fc1 does accept it (three pools, each "
+                             f"rounding down, take it to {grid[1]} x {grid[2]}), but so does a smaller side above "
+                             f"{built}: which is the smallest?")
+            else:
+                hints.append(f"for the smallest size you said {answer[1]}: three pools, each rounding down, take "
+                             f"it to {grid[1]} x {grid[2]}, so flatten gives {math.prod(grid)} numbers, not fc1's "
+                             f"{expected}. Which sides above {built} still end at the grid fc1 was built for?")
+    text = "; ".join(hints)
+    return wrong(text if text.endswith("?") else text + ".")
 
 
 _SQUARE_STARTS = (8, 13)  # the 6x6 square covers rows and columns start .. start + 5
@@ -362,6 +383,7 @@ def check_vanishing_pools(answer: tuple[int, int]) -> bool:
         if given != right_value:
             hints.append(
                 f"for the square at {start}-{start + 5} you said {given}: a cell keeps the square only while "
-                "more than half of its pixels are square; find the first grid where no cell does"
+                "more than half of its pixels are square (here: square against background); find the first grid "
+                "where no cell does"
             )
     return wrong("; ".join(hints) + ".")
