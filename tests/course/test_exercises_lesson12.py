@@ -70,30 +70,52 @@ def test_safe_augmentations_unreadable_answers(answer, capsys: pytest.CaptureFix
 
 
 def test_classify_rate_run_names_each_outcome() -> None:
-    assert classify_rate_run([1.29, 19.27, 6.88, 9.21, 2.1, 2.5, 1.92, 1.64, 2.53]) == "blows up"
-    assert classify_rate_run([1.2, 1.1, 1.0, 0.95, 0.9, 0.9, 0.88]) == "learns"
-    assert classify_rate_run([1.2, 1.25, 1.18, 1.22, 1.21, 1.19, 1.2]) == "stalls"
-    assert classify_rate_run([1.0, 9.0, 5.0, 0.5, 0.4, 0.4, 0.4, 0.4]) == "learns"  # recovered below its start
+    flat = [1.2] * 9
+    assert classify_rate_run([1.29, 19.27, 6.88, 9.21, 2.1, 2.5, 1.92, 1.64, 2.53], [1.29] * 9) == "blows up"
+    assert classify_rate_run([1.2, 1.1, 1.0, 0.95, 0.9, 0.9, 0.88], flat[:7]) == "learns"
+    assert classify_rate_run([1.2, 1.25, 1.18, 1.22, 1.21, 1.19, 1.2], flat[:7]) == "stalls"
+    assert classify_rate_run([1.0, 9.0, 5.0, 0.5, 0.4, 0.4, 0.4, 0.4], [1.0] * 8) == "learns"  # recovered
     # a spike that comes back down to its start did not stay above it: not "blows up"
-    assert classify_rate_run([1.0, 5.0, 2.0, 1.0, 0.98, 1.0, 0.99, 0.97]) == "stalls"
-    # the lesson's constant rate of 0.3 over 20 steps (seed 0)
-    assert classify_rate_run([1.286, 1.3, 1.166, 1.243, 1.05, 1.125, 1.12, 1.101, 1.012, 1.133, 1.174, 1.129,
-                              1.153, 1.049, 1.142, 1.045, 1.017, 1.086, 1.013, 1.095]) == "learns"
+    assert classify_rate_run([1.0, 5.0, 2.0, 1.0, 0.98, 1.0, 0.99, 0.97], [1.0] * 8) == "stalls"
     with pytest.raises(ValueError, match="at least 6"):
-        classify_rate_run([1.0, 2.0])
+        classify_rate_run([1.0, 2.0], [1.0, 2.0])
+    with pytest.raises(ValueError, match="same 7 batches"):
+        classify_rate_run([1.2] * 7, [1.2] * 6)
+
+
+def test_classify_rate_run_compares_the_same_batches() -> None:
+    """The stored study's seed 2 at 0.3: an easy first batch (1.228) made it look stalled against its first loss."""
+    run = [1.228, 1.325, 1.248, 1.291, 1.285, 1.327, 1.242, 1.264, 1.336, 1.33, 1.135, 1.271, 1.329, 1.24, 1.24,
+           1.208, 1.24, 1.29, 1.147, 1.091]
+    start = [1.228, 1.336, 1.322, 1.343, 1.35, 1.361, 1.289, 1.301, 1.408, 1.426, 1.167, 1.352, 1.462, 1.399, 1.414,
+             1.331, 1.419, 1.501, 1.319, 1.242]  # the untrained network on the same batches
+    assert sum(run[-5:]) / 5 > 0.95 * run[0]  # against the first loss alone it would look stalled
+    assert classify_rate_run(run, start) == "learns"
+    assert classify_rate_run(start, start) == "stalls"  # no update at all
+    # the lesson's constant rate of 0.3 over 20 steps (seed 0), against the untrained network on its batches
+    assert classify_rate_run(
+        [1.286, 1.3, 1.166, 1.243, 1.05, 1.125, 1.12, 1.101, 1.012, 1.133, 1.174, 1.129, 1.153, 1.049, 1.142,
+         1.045, 1.017, 1.086, 1.013, 1.095],
+        [1.286, 1.252, 1.258, 1.272, 1.179, 1.214, 1.183, 1.275, 1.246, 1.259, 1.282, 1.273, 1.266, 1.21, 1.316,
+         1.195, 1.195, 1.293, 1.219, 1.308]) == "learns"
 
 
 def test_rate_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
     assert check_rate_prediction("learns", "learns")
     out = capsys.readouterr().out
-    assert out.startswith("Correct!") and "Adam" in out and "range test" in out and "flat bottom" in out
-    assert "only that the training loss fell" in out
+    assert out.startswith("Correct!") and "Adam" in out and "batch norm" in out and "effective rate" in out
+    assert "only that the training loss fell" in out and "same batches" in out
+    assert "stall" not in out  # no seed of the stored study stalls at 0.3 on the same-batch measure
     assert not check_rate_prediction("blows up", "learns")
     out = capsys.readouterr().out
     assert out.startswith("Not yet:") and "you predicted 'blows up'" in out and "not the same as too large" in out
+    assert "length of their weights" in out  # the reason, not only the verdict
     assert not check_rate_prediction("learns", "blows up")
     out = capsys.readouterr().out
     assert out.startswith("Not yet:") and "overshot" in out
+    assert not check_rate_prediction("learns", "stalls")
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and "0.95 times the starting network's loss" in out
 
 
 @pytest.mark.parametrize("prediction", [..., None, "diverges"])
