@@ -21,7 +21,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RESULTS_DIR", "available_experiments", "check_record_target", "load_experiment", "save_experiment"]
+__all__ = [
+    "RESULTS_DIR",
+    "available_experiments",
+    "check_record_target",
+    "confusion_scores",
+    "load_experiment",
+    "save_experiment",
+    "scores_by_seed",
+    "seed_table",
+]
 
 RESULTS_DIR = Path(__file__).resolve().parent / "experiment_results"
 _NAME = re.compile(r"[a-z0-9_]+")
@@ -117,3 +126,86 @@ def save_experiment(
     text = json.dumps(record, indent=1, sort_keys=False) + "\n"  # fails here, before any file is touched
     write_file_atomically(path, lambda stream: stream.write(text.encode("utf-8")))
     return path
+
+
+def confusion_scores(confusion: Any, *, foreground: str = "foreground") -> dict[str, float]:
+    """The scores a stored run is compared by, recomputed from its confusion matrix.
+
+    Class 0 is background; every other class counts as foreground (for the digit scenes: the strokes).
+
+    Args:
+        confusion: ``(K, K)`` pixel counts, rows the true class and columns the predicted one (a nested
+            list as stored in a record, an array or a tensor).
+        foreground: The word for "any class but background" in the last two keys.
+
+    Returns:
+        ``"mean IoU"``, ``"mean accuracy"`` and ``"pixel accuracy"`` (lesson 07's scores, from
+        :mod:`segedu.training.metrics`), ``f"{foreground} recall"``: the share of the foreground pixels
+        predicted as some foreground class (right or wrong), and ``f"{foreground} precision"``: the share
+        of the pixels predicted as some foreground class that are foreground.
+
+    Example:
+        >>> scores = confusion_scores([[90, 10], [5, 15]], foreground="stroke")
+        >>> round(scores["stroke recall"], 2), round(scores["stroke precision"], 2)
+        (0.75, 0.6)
+    """
+    import torch
+
+    from segedu.training.metrics import mean_accuracy, mean_iou, pixel_accuracy
+
+    matrix = torch.as_tensor(confusion, dtype=torch.float64)  # (K, K)
+    hits = matrix[1:, 1:].sum()  # foreground pixels predicted as some foreground class
+    return {
+        "mean IoU": mean_iou(matrix),
+        "mean accuracy": mean_accuracy(matrix),
+        "pixel accuracy": pixel_accuracy(matrix),
+        f"{foreground} recall": float(hits / matrix[1:, :].sum()),
+        f"{foreground} precision": float(hits / matrix[:, 1:].sum()),
+    }
+
+
+def scores_by_seed(runs: dict[str, Any], seeds: list[str], *, foreground: str = "foreground") -> dict[str, Any]:
+    """:func:`confusion_scores` of several runs of one setting, gathered per score.
+
+    Args:
+        runs: Seed (a string, as in a record) to a run with a ``"confusion"`` matrix.
+        seeds: The seeds to read, in the order the arrays should follow.
+        foreground: Passed to :func:`confusion_scores`.
+
+    Returns:
+        Score name to a numpy array of shape ``(len(seeds),)``.
+    """
+    import numpy as np
+
+    per_seed = [confusion_scores(runs[seed]["confusion"], foreground=foreground) for seed in seeds]
+    return {score: np.array([scores[score] for scores in per_seed]) for score in per_seed[0]}
+
+
+def seed_table(table: dict[str, dict[str, Any]], columns: list[str], *, label: str = "loss", width: int = 18) -> str:
+    """A text table of per-seed scores: one row per setting, each cell ``mean [lowest, highest]``.
+
+    Args:
+        table: Setting (e.g. a loss) to score name to its per-seed values.
+        columns: The score names to show, in order.
+        label: The heading of the first column.
+        width: The width of every score column.
+
+    Returns:
+        The table as lines of text, without a trailing newline.
+
+    Example:
+        >>> print(seed_table({"a": {"x": [0.1, 0.3]}}, ["x"]))
+        loss                  x
+           a  0.20 [0.10, 0.30]
+    """
+    import numpy as np
+
+    first = max(len(label), *(len(row) for row in table))
+    lines = [f"{label:>{first}} " + " ".join(f"{column:>{width}}" for column in columns)]
+    for row, scores in table.items():
+        cells = []
+        for column in columns:
+            values = np.asarray(scores[column], dtype=float)
+            cells.append(f"{values.mean():.2f} [{values.min():.2f}, {values.max():.2f}]")
+        lines.append(f"{row:>{first}} " + " ".join(f"{cell:>{width}}" for cell in cells))
+    return "\n".join(lines)
