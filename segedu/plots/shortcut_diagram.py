@@ -43,17 +43,17 @@ def _side(stride: int) -> float:
 
 def _box(axis: Axes, column: int, y: float, stride: int, color: str, label: str = "") -> None:
     side = _side(stride)
-    box(axis, (column * _STEP, y), 0.5, side, color, above=label, font_size=7, gap=0.08)
+    box(axis, (column * _STEP, y), 0.5, side, color, above=label, font_size=9, gap=0.08)
 
 
 def _arrow(axis: Axes, start: tuple[float, float], end: tuple[float, float], *, color: str = "black",
            style: str = "-", width: float = 1.0, label: str = "", side: str = "above") -> None:
     arrow(axis, start, end, color=color, width=width, line_style=style, shrink=0.0, label=label, label_side=side,
-          label_gap=0.05 if side == "above" else 0.06, font_size=7)
+          label_gap=0.05 if side == "above" else 0.06, font_size=9)
 
 
 def _prediction_note(axis: Axes) -> None:
-    axis.text(0, _DECODER_Y - _side(1) / 2 - 0.08, "prediction", ha="center", va="top", fontsize=7)
+    axis.text(0, _DECODER_Y - _side(1) / 2 - 0.08, "prediction", ha="center", va="top", fontsize=9)
 
 
 def _encoder(axis: Axes, strides: Sequence[int], names: dict[int, str] | None = None) -> None:
@@ -76,7 +76,7 @@ def _decoder(axis: Axes, strides: Sequence[int], step_label: str) -> None:
     for column in range(last - 1, -1, -1):
         _box(axis, column, _DECODER_Y, strides[column], PREDICTION_COLOR if column == 0 else DECODER_COLOR)
         _arrow(axis, ((column + 1) * _STEP - 0.27, _DECODER_Y), (column * _STEP + 0.27, _DECODER_Y))
-        axis.text((column + 0.5) * _STEP, _DECODER_Y - 0.12, step_label, ha="center", va="top", fontsize=7)
+        axis.text((column + 0.5) * _STEP, _DECODER_Y - 0.12, step_label, ha="center", va="top", fontsize=8)
     _prediction_note(axis)
 
 
@@ -90,14 +90,14 @@ def _draw_fcn(axis: Axes) -> None:
         x = column * _STEP
         sum_node(axis, (x, _DECODER_Y), 0.2, color=SHORTCUT_COLOR, line_width=1.3)
         _arrow(axis, ((column + 1) * _STEP - 0.25, _DECODER_Y), (x + 0.22, _DECODER_Y))
-        axis.text((column + 0.5) * _STEP, _DECODER_Y - 0.12, "2x up", ha="center", va="top", fontsize=7)
+        axis.text((column + 0.5) * _STEP, _DECODER_Y - 0.12, "2x up", ha="center", va="top", fontsize=9)
         _arrow(axis, (x, _ENCODER_Y - _side(strides[column]) / 2 - 0.05), (x, _DECODER_Y + 0.22),
                color=SHORTCUT_COLOR, width=1.2, label="1x1 conv:\nK scores", side="right")
     _box(axis, 0, _DECODER_Y, 1, PREDICTION_COLOR)
     _arrow(axis, (3 * _STEP - 0.22, _DECODER_Y), (0.27, _DECODER_Y), label="8x up (bilinear init.)")
     _prediction_note(axis)
     axis.set_title("FCN-8s: ADD class scores made from pool4 and pool3\n(K numbers per pixel of a 1/16 and a 1/8 map)",
-                   fontsize=9)
+                   fontsize=11)
 
 
 def _draw_segnet(axis: Axes) -> None:
@@ -108,7 +108,8 @@ def _draw_segnet(axis: Axes) -> None:
         x = (column + 0.5) * _STEP
         _arrow(axis, (x, _ENCODER_Y - 0.12), (x, _DECODER_Y + 0.05), color=SHORTCUT_COLOR, style="--",
                label="indices", side="right")
-    axis.set_title("SegNet: pass only max-pooling INDICES\n(where each maximum was; no feature values)", fontsize=9)
+    axis.set_title("SegNet: pass max-pooling INDICES\n(one per pooled value, to the unpooling that mirrors it)",
+                   fontsize=11)
 
 
 def _draw_unet(axis: Axes) -> None:
@@ -120,7 +121,7 @@ def _draw_unet(axis: Axes) -> None:
         _arrow(axis, (x, _ENCODER_Y - _side(strides[column]) / 2 - 0.05),
                (x, _DECODER_Y + _side(strides[column]) / 2 + 0.02), color=SHORTCUT_COLOR, width=3.0,
                label="copy,\nconcat", side="right")
-    axis.set_title("U-Net: CONCATENATE whole encoder feature maps\n(every channel of every pixel)", fontsize=9)
+    axis.set_title("U-Net: CONCATENATE whole encoder feature maps\n(every channel of every pixel)", fontsize=11)
 
 
 def shortcut_styles_diagram() -> Figure:
@@ -135,7 +136,7 @@ def shortcut_styles_diagram() -> Figure:
     Returns:
         The figure with three panels (close it with ``matplotlib.pyplot.close(figure)``).
     """
-    figure, axes = diagram_figure(1, 3, (15.0, 4.4))
+    figure, axes = diagram_figure(3, 1, (6.4, 12.0))  # stacked, so the labels stay legible
     for axis, draw in zip(axes, (_draw_fcn, _draw_segnet, _draw_unet)):
         draw(axis)
         finish_axis(axis, (-0.5, 5 * _STEP + 0.9), (_DECODER_Y - 1.2, _ENCODER_Y + 1.6))

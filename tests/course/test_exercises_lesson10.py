@@ -1,4 +1,4 @@
-"""Each lesson-09 check accepts right answers and prints a specific hint for wrong ones."""
+"""Each lesson-10 check accepts right answers and prints a specific hint for wrong ones."""
 
 from __future__ import annotations
 
@@ -253,6 +253,18 @@ def test_shortcut_band_prediction_says_add_and_concat_both_carry_features(capsys
     assert "both carry" in capsys.readouterr().out
 
 
+def test_shortcut_band_prediction_names_each_shortcut_once(capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.course.exercises.lesson10 import check_shortcut_band_prediction
+
+    recorded = {"add": [0.102, 0.097, 0.154, 0.098, 0.124], "indices": [0.010, 0.003, 0.028, -0.085, 0.036],
+                "concat": [0.126, 0.121, 0.140, 0.126, 0.103]}  # the study's band gains
+    assert check_shortcut_band_prediction("add", recorded)  # not separated from 'concat'
+    printed = capsys.readouterr().out
+    assert printed.count("With 'add'") == 1 and "both answers hold" in printed
+    assert not check_shortcut_band_prediction("indices", recorded)
+    assert capsys.readouterr().out.count("With 'indices'") == 1
+
+
 @pytest.mark.parametrize(("prediction", "gains", "hint"), [
     (..., _GAINS, "record your prediction first"),
     ("none", _GAINS, "must be one of"),
@@ -263,3 +275,157 @@ def test_shortcut_band_prediction_hints(prediction, gains, hint, capsys: pytest.
 
     assert not check_shortcut_band_prediction(prediction, gains)
     assert hint in capsys.readouterr().out
+
+
+# --- the merge of a decoder level ---------------------------------------------------------------
+
+from segedu.course.exercises.lesson10 import (  # noqa: E402
+    INDICES_WHY_CHOICES,
+    check_indices_why,
+    check_merge,
+    check_merge_channels_prediction,
+)
+
+
+def _merge(level, up, skip):
+    if level.shortcut == "add":
+        return up + level.project(skip)
+    if level.shortcut == "concat":
+        return torch.cat([skip, up], dim=1)
+    return up
+
+
+def _merge_stub(level, up, skip):  # the notebook's stub
+    if level.shortcut == "add":
+        return ...
+    if level.shortcut == "concat":
+        return ...
+    return up
+
+
+def _merge_written_out(level, up, skip):  # the same merge, by hand: a 1x1 convolution is a matrix product
+    if level.shortcut == "add":
+        weight, bias = level.project.weight[:, :, 0, 0], level.project.bias  # (C, C), (C,)
+        return up + torch.einsum("oc,bchw->bohw", weight, skip) + bias[None, :, None, None]
+    if level.shortcut == "concat":
+        merged = torch.empty(up.shape[0], 2 * up.shape[1], *up.shape[2:])
+        merged[:, : up.shape[1]], merged[:, up.shape[1]:] = skip, up
+        return merged
+    return up
+
+
+def test_merge_accepts_the_package_merge(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_merge(_merge)
+    printed = capsys.readouterr().out
+    assert printed.startswith("Correct!") and "torch.allclose" in printed and "2C" in printed
+
+
+def test_merge_accepts_a_merge_written_out_by_hand(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_merge(_merge_written_out)  # another summation order: equal up to float rounding
+    assert capsys.readouterr().out.startswith("Correct!")
+
+
+def test_merge_names_other_values_of_the_right_shape(capsys: pytest.CaptureFixture[str]) -> None:
+    def doubled(level, up, skip):
+        return 2 * _merge(level, up, skip) if level.shortcut == "add" else _merge(level, up, skip)
+
+    assert not check_merge(doubled)
+    assert "with other values" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (_merge_stub, "returns nothing yet"),
+        (lambda level, up, skip: up, "unchanged: the encoder map has to cross too"),
+        (lambda level, up, skip: up + skip if level.shortcut == "add" else _merge(level, up, skip), "level.project"),
+        (lambda level, up, skip: level.project(skip) if level.shortcut == "add" else _merge(level, up, skip),
+         "keeps the decoder's own map"),
+        (lambda level, up, skip: torch.cat([up, skip], 1) if level.shortcut == "concat" else _merge(level, up, skip),
+         "the order matters"),
+        (lambda level, up, skip: torch.cat([skip, up], 0) if level.shortcut == "concat" else _merge(level, up, skip),
+         "dim 0 is the batch"),
+        (lambda level, up, skip: up + skip if level.shortcut == "none" else _merge(level, up, skip),
+         "return `up` unchanged"),
+        (lambda level, up, skip: "merged", "return a tensor"),
+    ],
+)
+def test_merge_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_merge(answer)
+    printed = capsys.readouterr().out
+    assert printed.startswith("Not yet:") and hint in printed
+
+
+def test_merge_check_leaves_the_random_stream_alone() -> None:
+    torch.manual_seed(3)
+    expected = torch.rand(2)
+    torch.manual_seed(3)
+    check_merge(_merge)
+    assert torch.equal(torch.rand(2), expected)
+
+
+def test_merge_channels_prediction_accepts_the_measured_channels(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_merge_channels_prediction({"none": 16, "add": 16, "indices": 16, "concat": 32})
+    printed = capsys.readouterr().out
+    assert printed.startswith("Correct!") and "concat 32" in printed and "twice the input weights" in printed
+
+
+@pytest.mark.parametrize(
+    ("prediction", "hint"),
+    [
+        (..., "record your prediction first"),
+        (32, "record a dict"),
+        ({"none": 16, "add": 16, "concat": 32}, "record a dict"),
+        ({"none": 16, "add": 16, "indices": 16, "concat": "many"}, "whole number"),
+        ({"none": 16, "add": 32, "indices": 16, "concat": 32}, "add 16 (you said 32): level.project"),
+        ({"none": 16, "add": 16, "indices": 32, "concat": 32}, "adds no channel"),
+        ({"none": 16, "add": 16, "indices": 16, "concat": 16}, "concat 32 (you said 16)"),
+    ],
+)
+def test_merge_channels_prediction_hints(prediction, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_merge_channels_prediction(prediction)
+    printed = capsys.readouterr().out
+    assert printed.startswith("Not yet:") and hint in printed
+
+
+# --- why indices cannot carry what a sum or a concatenation carries -----------------------------
+
+
+def test_indices_why_accepts_the_empty_line_pixel(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_indices_why("b")
+    printed = capsys.readouterr().out
+    assert printed.startswith("Correct!") and "says only *where*" in printed and "mixes two changes" in printed
+    assert "[[0.0, 0.0], [0.0, 0.4]]" in printed  # measured on segedu's DecoderLevel, not stated
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (..., "record your prediction first"),
+        ("e", "must be one of"),
+        ("a", "`skip` is not used"),
+        ("c", "nearest-neighbour"),
+        ("d", "never crosses"),
+    ],
+)
+def test_indices_why_rejects_the_others_and_says_why(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_indices_why(answer)
+    printed = capsys.readouterr().out
+    assert printed.startswith("Not yet:") and hint in printed
+    if answer in INDICES_WHY_CHOICES:
+        assert "where each value in the unpooled window comes from" in printed and "[[0.0, 0.0], [0.0, 0.4]]" in printed
+    else:
+        assert "[[0.0" not in printed  # nothing measured is shown before a valid answer
+
+
+def test_indices_why_check_leaves_the_random_stream_alone() -> None:
+    torch.manual_seed(3)
+    expected = torch.rand(2)
+    torch.manual_seed(3)
+    check_indices_why("b")
+    assert torch.equal(torch.rand(2), expected)
+
+
+def test_indices_why_choices_do_not_give_the_answer_away_by_length() -> None:
+    lengths = [len(text) for text in INDICES_WHY_CHOICES.values()]
+    assert max(lengths) - min(lengths) < 15

@@ -10,19 +10,28 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 
-from segedu.course.exercises._verdict import check_cases, choice_hint, right, wrong
+from segedu.course.exercises._verdict import call_answer, check_cases, choice_hint, returns_nothing, right, wrong
+from segedu.models.shortcut_variants import SHORTCUTS, DecoderLevel
 from segedu.training.metrics import ConfusionMeter, boundary_band, confusion_matrix, iou_per_class
 
 __all__ = [
     "ERROR_KINDS",
+    "INDICES_DECODER_VALUE",
+    "INDICES_WHY_CHOICES",
+    "INDICES_WINDOW",
     "LEAD_CHANGES",
+    "MERGE_CHANNELS",
     "SCALE_FACTORS",
     "SHORTCUT_CHOICES",
     "check_band_lead_prediction",
     "check_band_mean_iou",
     "check_far_error_prediction",
+    "check_indices_why",
     "check_input_scaling_prediction",
+    "check_merge",
+    "check_merge_channels_prediction",
     "check_shortcut_band_prediction",
 ]
 
@@ -34,6 +43,220 @@ def _as_number(found: Any) -> float | None:
         return float(found)
     except (TypeError, ValueError):
         return None
+
+
+# --- the merge of a decoder level: the lines where the shortcuts differ ------------------------
+
+MERGE_CHANNELS = 16
+"""C of the decoder level in the channel prediction: the study network's level 2 (base width 8)."""
+
+_CHANNELS_WHY = {
+    "none": "the up-convolution maps C channels to C and nothing joins them",
+    "add": "level.project turns the encoder's C channels into C, and a sum adds value to value, channel by "
+           "channel: still C",
+    "indices": "max-unpooling only moves each of the decoder's C channels' values to where the encoder's maxima "
+               "were; it adds no channel",
+    "concat": "the encoder's C channels are stacked beside the decoder's C: 2C, so the first convolution after the "
+              "merge has twice the input weights (which is why the concat variant is the largest)",
+}
+
+
+def _decoder_case(
+    shortcut: str, channels: int, side: int, seed: int
+) -> tuple[DecoderLevel, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A DecoderLevel with seeded weights (eval mode) and inputs like an encoder's: (level, x, skip, indices)."""
+    with torch.random.fork_rng():  # leave the lesson's random stream as it was
+        torch.manual_seed(seed)
+        level = DecoderLevel(channels, max(channels // 2, 1), shortcut).eval()
+        skip = torch.randn(2, channels, 2 * side, 2 * side)  # (B, C, 2h, 2w): the encoder map
+        _, indices = F.max_pool2d(skip, 2, return_indices=True)  # (B, C, h, w): where each maximum was
+        x = torch.randn(2, channels, side, side)  # (B, C, h, w): the decoder map from below
+    return level, x, skip, indices
+
+
+def _convs_input(level: DecoderLevel, x: torch.Tensor, skip: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
+    """What the package's DecoderLevel hands its convs (a forward pre-hook on ``level.convs``)."""
+    seen = []
+    handle = level.convs.register_forward_pre_hook(lambda module, inputs: seen.append(inputs[0]))
+    try:
+        with torch.no_grad():
+            level(x, skip, indices)
+    finally:
+        handle.remove()
+    return seen[0]
+
+
+def check_merge_channels_prediction(prediction: Any) -> bool:
+    """Compare a recorded prediction of the channels that reach a decoder level's convs with the package.
+
+    Args:
+        prediction: The learner's guess, recorded before anything was measured: a mapping from each of
+            ``"none"``, ``"add"``, ``"indices"`` and ``"concat"`` to a number of channels, for a level of
+            :data:`MERGE_CHANNELS` channels.
+
+    Returns:
+        ``True`` if every number equals what segedu's :class:`DecoderLevel` hands its convs.
+    """
+    keys = ", ".join(map(repr, SHORTCUTS))
+    if prediction is ... or prediction is None:
+        return wrong(f"record your prediction first: replace the `...` with a dict giving a number of channels for "
+                     f"each of {keys}.")
+    if not isinstance(prediction, Mapping) or any(name not in prediction for name in SHORTCUTS):
+        return wrong(f"record a dict with the keys {keys}; got {prediction!r}.")
+    numbers = {name: _as_number(prediction[name]) for name in SHORTCUTS}
+    if any(number is None or not number.is_integer() for number in numbers.values()):
+        return wrong(f"each value must be a whole number of channels; got {prediction!r}.")
+    measured = {}
+    for shortcut in SHORTCUTS:
+        level, x, skip, indices = _decoder_case(shortcut, MERGE_CHANNELS, 4, seed=0)
+        measured[shortcut] = int(_convs_input(level, x, skip, indices).shape[1])
+    notes = [f"{name} {measured[name]}"
+             + ("" if numbers[name] == measured[name] else f" (you said {int(numbers[name])})")
+             + f": {_CHANNELS_WHY[name]}" for name in SHORTCUTS]
+    text = f"measured with C = {MERGE_CHANNELS} (a hook on level.convs): " + "; ".join(notes) + "."
+    if all(numbers[name] == measured[name] for name in SHORTCUTS):
+        return right(text)
+    return wrong(text)
+
+
+def _merge_mistake(found: Any, level: DecoderLevel, up: torch.Tensor, skip: torch.Tensor,
+                   expected: torch.Tensor) -> str | None:
+    shortcut = level.shortcut
+    if not isinstance(found, torch.Tensor):
+        return f"for {shortcut!r} return a tensor (what the convs receive); got {type(found).__name__}."
+    if found.shape == expected.shape and torch.allclose(found, expected, rtol=1e-5, atol=1e-6):
+        return None  # equal up to float rounding (a 1x1 convolution written out by hand sums in another order)
+    with torch.no_grad():
+        projected = level.project(skip) if level.project is not None else None
+
+    def same(other: torch.Tensor) -> bool:
+        return found.shape == other.shape and bool(torch.allclose(found, other))
+
+    if shortcut in ("none", "indices"):
+        return (f"for {shortcut!r} nothing more crosses at this point: return `up` unchanged (for 'indices' the "
+                "encoder's contribution, its pooling indices, was already used by level.up to place the values).")
+    if same(up):
+        return f"for {shortcut!r} your merge returns the decoder's map unchanged: the encoder map has to cross too."
+    if shortcut == "add":
+        if same(up + skip):
+            return ("the encoder map goes through level.project (a 1x1 convolution) before the sum; it lets the level "
+                    "learn how much of each encoder channel to add (FCN likewise scores each pool map with a 1x1 "
+                    "convolution before its sum).")
+        if projected is not None and same(projected):
+            return "that is the projected encoder map alone: the sum keeps the decoder's own map too."
+        if found.shape[1] != up.shape[1]:
+            return (f"a sum keeps the channel count: expected {tuple(expected.shape)}, got {tuple(found.shape)}. "
+                    "Add the projected encoder map to `up`, value by value.")
+    if shortcut == "concat":
+        if same(torch.cat([up, skip], dim=1)):
+            return ("the order matters: segedu puts the encoder's channels first, then the decoder's. The first "
+                    "convolution's weights belong to input channels, so swapped halves would meet the wrong weights.")
+        if found.shape[0] == 2 * up.shape[0]:
+            return "dim 0 is the batch, so that stacks twice as many images: concatenate along the channels, dim=1."
+        if found.shape[1] == up.shape[1]:
+            return (f"a concatenation keeps both maps whole, side by side along the channels: expected "
+                    f"{tuple(expected.shape)}, got {tuple(found.shape)}.")
+    return (f"for {shortcut!r} segedu hands its convs a {tuple(expected.shape)} tensor; yours is "
+            f"{tuple(found.shape)}{' with other values' if found.shape == expected.shape else ''}.")
+
+
+def check_merge(function: Callable[[DecoderLevel, torch.Tensor, torch.Tensor], Any]) -> bool:
+    """Check ``function(level, up, skip)``: what a :class:`DecoderLevel` hands its convs, against the package.
+
+    ``up`` is the upsampled decoder map (``level.up``'s output) and ``skip`` the encoder map, both
+    (B, C, H, W). Each case runs segedu's ``level(x, skip, indices)`` with a hook on ``level.convs`` and
+    compares its input with the learner's merge (``torch.allclose``: equal up to float rounding), for all four
+    shortcuts.
+    """
+    cases = [(shortcut, channels, side, seed) for seed, (channels, side) in enumerate(((4, 3), (3, 2)))
+             for shortcut in ("add", "concat", "none", "indices")]
+    for shortcut, channels, side, seed in cases:
+        level, x, skip, indices = _decoder_case(shortcut, channels, side, seed)
+        expected = _convs_input(level, x, skip, indices)
+        with torch.no_grad():
+            up = level.up(x, indices) if shortcut == "indices" else level.up(x)  # (B, C, 2h, 2w)
+            found, hint = call_answer(function, level, up.clone(), skip.clone())
+        if hint is None and (found is ... or found is None):
+            hint = returns_nothing(f"the merged map for {shortcut!r}")
+        if hint is None:
+            hint = _merge_mistake(found, level, up, skip, expected)
+        if hint is not None:
+            return wrong(hint)
+    return right(
+        "your merge equals what segedu's DecoderLevel hands its convs (torch.allclose) for all four shortcuts. "
+        "'add' and 'concat' bring the encoder's full-resolution values across: the sum mixes them into the decoder's "
+        "C channels at once, the concatenation keeps both sets of C apart (2C) and leaves the mixing to the "
+        "convolutions. 'none' and 'indices' hand over the upsampled decoder map alone.")
+
+
+# --- the controlled study: why indices cannot carry what a sum or a concatenation carries -----
+
+INDICES_WHY_CHOICES = {
+    "a": "0.6: unpooling restores the encoder's own values at their places, so the line survives",
+    "b": "0: only the winning pixel gets a value, the decoder's 0.4; the line leaves no trace there",
+    "c": "0.4: unpooling copies the decoder's value into all four pixels of the window, line or not",
+    "d": "0.9: the window's maximum is written back at each pixel that held a non-zero feature",
+}
+"""The conceptual question's choices: what the unpooled map of an ``"indices"`` level holds at a thin line's pixel.
+
+The window (one channel of the encoder's level-1 map) is ``[[0.6, 0.1], [0.2, 0.9]]``: a thin line at the
+top-left pixel, a shape's interior at the bottom-right one; the decoder's own map holds 0.4 for the window.
+"""
+
+INDICES_WINDOW = ((0.6, 0.1), (0.2, 0.9))
+"""The encoder's 2x2 window of the conceptual question: the thin line top-left (0.6), a shape bottom-right (0.9)."""
+INDICES_DECODER_VALUE = 0.4
+"""The decoder's own value for that window, from the level below."""
+
+_INDICES_WRONG = {
+    "a": "unpooling never sees the encoder's values: DecoderLevel.forward calls `self.up(x, indices)`, the "
+         "decoder's map and the positions, and for 'indices' the encoder map `skip` is not used at all",
+    "c": "that would be nearest-neighbour upsampling, which needs no indices; max-unpooling writes each value at "
+         "one pixel of its window, the one its index names, and leaves the other three at 0",
+    "d": "the 0.9 itself never crosses: its index says only *which* pixel won, and the value written there is the "
+         "decoder's own 0.4",
+}
+
+
+def _unpooled_window() -> list[list[float]]:
+    """The window through segedu's ``DecoderLevel(1, 1, "indices").up``: what the merge receives as ``up``."""
+    skip = torch.tensor(INDICES_WINDOW)[None, None]  # (1, 1, 2, 2): one channel of the encoder map
+    _, indices = F.max_pool2d(skip, 2, return_indices=True)  # (1, 1, 1, 1): which of the four pixels won
+    with torch.random.fork_rng():  # building the level draws its convs' weights: leave the lesson's stream alone
+        level = DecoderLevel(1, 1, "indices")
+    with torch.no_grad():
+        up = level.up(torch.full((1, 1, 1, 1), INDICES_DECODER_VALUE), indices)  # (1, 1, 2, 2)
+    return [[round(float(value), 3) for value in row] for row in up[0, 0]]
+
+
+def check_indices_why(answer: Any) -> bool:
+    """Check the value chosen for the thin line's pixel (a letter of :data:`INDICES_WHY_CHOICES`; right: ``"b"``).
+
+    Once a valid letter is recorded, the feedback shows the window as segedu's ``DecoderLevel`` unpools it.
+
+    Args:
+        answer: One letter, such as ``"b"``.
+
+    Returns:
+        Whether the letter says that the line's pixel is left at 0 and only the winner's position crosses.
+    """
+    hint = choice_hint(answer, INDICES_WHY_CHOICES)
+    if hint is not None:
+        return wrong(hint)
+    window = _unpooled_window()
+    measured = (f"segedu's DecoderLevel('indices').up turns the encoder window {[list(row) for row in INDICES_WINDOW]} "
+                f"and the decoder's {INDICES_DECODER_VALUE} into {window}.")
+    if answer == "b":
+        return right(
+            f"{measured} An index is one of four positions in its window (2 bits) and says only *where* the maximum "
+            "was; the value placed there is the decoder's own, computed from the coarse map below, and the other "
+            "three pixels stay 0 until the convolutions spread values into them. The line lost the maximum, so "
+            "nothing of it reaches the decoder, and even the winner's 0.9 does not cross, only its position. 'add' "
+            "and 'concat' hand over the encoder's values themselves, the line's 0.6 included: a thin stroke, an "
+            "edge's contrast, the detail pooling threw away. (In the study 'indices' also trades the learned "
+            "up-convolution for unpooling, so its record mixes two changes.)")
+    reason = _INDICES_WRONG[answer]
+    return wrong(f"{measured} {reason[0].upper()}{reason[1:]}. Ask where each value in the unpooled window comes from.")
 
 
 # --- 1 · mean IoU inside the boundary band ----------------------------------------------------
@@ -146,8 +369,9 @@ _KIND_REASONS = {
     ),
     "object -> other shape": (
         "U-Net's decoder decides every pixel at full resolution from features its skips bring straight from the "
-        "encoder, local evidence (a corner, a straight stretch of edge) that can point to another shape in part "
-        "of an object, while a model that decides classes on a coarse grid tends to give one object one class"
+        "encoder, local evidence (a corner, a straight stretch of edge) that may point to another shape in part of "
+        "an object; but some of these errors are whole objects given the wrong class (part C's scene 155, where "
+        "U-Net calls no pixel of the square a square), so that is at most part of the story"
     ),
 }
 
@@ -359,9 +583,10 @@ def check_shortcut_band_prediction(prediction: Any, band_gains: Mapping[str, Any
         why += _feature_shortcuts_note(gains, largest)
     if prediction == largest:
         return right(f"{largest!r} gains most in the band, mean over seeds ({table}). {why}{caution}")
+    said = largest in _FEATURE_SHORTCUTS and prediction in _FEATURE_SHORTCUTS  # the note already names it
+    yours = "" if said else f" With {prediction!r}, {_WHAT_CROSSES[prediction]}."
     if any(gains[prediction][seed] > gains[largest][seed] for seed in range(len(gains[largest]))):
         return right(f"{prediction!r} and {largest!r} are not separated: {largest!r} has the larger mean ({table}), "
-                     f"but {prediction!r} is ahead in at least one seed, so both answers hold. {why} "
-                     f"With {prediction!r}, {_WHAT_CROSSES[prediction]}.")
-    return wrong(f"you predicted {prediction!r}, but {largest!r} gains most in the band ({table}). {why} "
-                 f"With {prediction!r}, {_WHAT_CROSSES[prediction]}.{caution}")
+                     f"but {prediction!r} is ahead in at least one seed, so both answers hold. {why}{yours}")
+    return wrong(f"you predicted {prediction!r}, but {largest!r} gains most in the band ({table}). {why}{yours}"
+                 f"{caution}")
