@@ -18,7 +18,9 @@ from segedu.course.exercises.lesson13 import (
     check_all_eights_mean_iou,
     check_background_prediction,
     check_gap_prediction,
+    check_why_weights_fail,
     gap_weights,
+    WEIGHTS_CHOICES,
 )
 
 
@@ -142,3 +144,19 @@ def test_the_two_close_wrong_answers_are_told_apart() -> None:
     assert round((1 + share_of_all) / 11, 3) != round(1 / 11, 3)
     for mine, other in ((1 / 11, (1 + share_of_all) / 11), ((1 + share_of_all) / 11, 1 / 11)):
         assert abs(round(mine, 3) - mine) <= CLOSE_CASE_TOLERANCE < abs(round(mine, 3) - other)
+
+
+def test_why_weights_fail_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_why_weights_fail("c")
+    out = capsys.readouterr().out
+    assert out.startswith("Correct!") and "w_c p(c|x)" in out and "heavier digit" in out
+    for letter in set(WEIGHTS_CHOICES) - {"c"}:
+        assert not check_why_weights_fail(letter)
+        out = capsys.readouterr().out
+        assert out.startswith("Not yet:") and "no:" in out
+
+
+@pytest.mark.parametrize("answer", [..., None, "e", 3])
+def test_why_weights_fail_must_be_answered(answer, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_why_weights_fail(answer)
+    assert capsys.readouterr().out.startswith("Not yet:")

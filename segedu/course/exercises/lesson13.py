@@ -20,8 +20,10 @@ __all__ = [
     "EIGHT",
     "MEAN_IOU_TOLERANCE",
     "all_eights_scores",
+    "WEIGHTS_CHOICES",
     "check_all_eights_mean_iou",
     "check_background_prediction",
+    "check_why_weights_fail",
     "check_gap_prediction",
     "gap_weights",
 ]
@@ -230,3 +232,44 @@ def check_all_eights_mean_iou(answer: Any) -> bool:
         hint = ("mean IoU averages eleven per-class IoUs, true positives / (true + false positives + misses). "
                 "Work out background's, the 8's and those of the nine other digits from the class shares")
     return wrong(f"{hint} (you answered {value:.3f}).")
+
+
+# --- 3 · a conceptual question: why class weights settle background against digit, not which digit --------
+
+WEIGHTS_CHOICES = ("a", "b", "c", "d")
+
+_WEIGHTS_ANSWER = "c"
+
+_WEIGHTS_MEANINGS = {
+    "a": ("no: the weighted loss counts every pixel, misnamed ones included. A 5 called 8 costs w_5 (-log p_5), "
+          "exactly as much as a 5 called background"),
+    "b": ("no: the weights were computed from the training masks, and the test scenes have nearly the same class "
+          "shares (section 1 and section 2 print both). The problem is not a mismatch between two sets"),
+    "c": ("the optimum of the weighted loss is p_c proportional to w_c p(c|x) (written out in the optional part), so the weights "
+          "tilt each decision by the ratio of the two classes' weights. Background against a digit, that ratio is "
+          "tens to hundreds (37 and 164 times on average), enough to turn nearly every unsure pixel into a digit. "
+          "One digit against another, the ratio is at most about 2.5 and says nothing about which digit the strokes "
+          "show: it tilts an unsure stroke toward the heavier digit, right or wrong"),
+    "d": ("no: the weights are not equal. With inverse frequency they run from about 12 to 27 over the ten digits, "
+          "and they did move recall from the lighter digits to the heavier ones (the optional per-digit table)"),
+}
+
+
+def check_why_weights_fail(answer: Any) -> bool:
+    """Check the answer to: why do class weights settle background against digit but not which digit?
+
+    Args:
+        answer: One letter of :data:`WEIGHTS_CHOICES`.
+
+    Returns:
+        ``True`` for the right letter.
+    """
+    if isinstance(answer, str):
+        answer = answer.strip().lower().strip("()")
+    hint = choice_hint(answer, WEIGHTS_CHOICES)
+    if hint is not None:
+        return wrong(hint)
+    if answer == _WEIGHTS_ANSWER:
+        return right(_WEIGHTS_MEANINGS[answer] + ".")
+    return wrong(_WEIGHTS_MEANINGS[answer] + ". Think about what a weight multiplies, and how far apart the "
+                 "weights of the two classes in a decision are.")
