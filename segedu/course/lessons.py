@@ -69,8 +69,8 @@ LESSONS: tuple[Lesson, ...] = (
         "load a small classifier trained end to end on which shapes are present (by the course's experiment "
         "script), and measure how well a linear probe reads position from each layer with FC and "
         "global-average-pooling heads.",
-        study_time="about 90 min (optional part about 75 more)",
-        run_seconds=21,
+        study_time="about 90 min (optional part about 60 more)",
+        run_seconds=26,
     ),
     Lesson(
         "04_cost_of_full_resolution.ipynb",
@@ -130,7 +130,7 @@ LESSONS: tuple[Lesson, ...] = (
         "One encoder-decoder with four shortcuts (none, FCN-style sum, SegNet indices, U-Net concatenation) over "
         "five seeds; then the shipped FCN, SegNet and U-Net on the same scenes: overall, at boundaries, against "
         "their costs, and what one training run can say.",
-        study_time="about 80 min (optional parts about 85 more)",
+        study_time="about 100 min (optional parts about 100 more)",
         run_seconds=40,
     ),
     Lesson(
@@ -149,7 +149,7 @@ LESSONS: tuple[Lesson, ...] = (
         "deformation), read training and validation curves over three seeds (memorising 32 scenes, and a smaller "
         "gap that is not a better model), read a learning-rate range test for what it can and cannot tell, train "
         "a U-Net from scratch live, and optionally save, load and verify a checkpoint.",
-        study_time="about 80 min (optional parts about 50 more)",
+        study_time="about 80 min (optional parts about 70 more)",
         run_seconds=55,
     ),
     Lesson(
@@ -157,9 +157,9 @@ LESSONS: tuple[Lesson, ...] = (
         "Losses for imbalanced classes",
         "Read a per-class IoU table and say why pixel accuracy and frequency-weighted IoU hide lost rare "
         "classes, write class-weighted cross-entropy and soft Dice out, compute inverse- and median-frequency "
-        "weights, compare five losses over six seeds on equal budgets, and (optionally) compute U-Net's weight map "
-        "from an instance map.",
-        study_time="about 110 min (optional parts about 40 more)",
+        "weights, compare five losses over six seeds on equal budgets (and where each sends the digit pixels: to "
+        "background or to a wrong digit), and (optionally) compute U-Net's weight map from an instance map.",
+        study_time="about 110 min (optional parts about 75 more)",
         run_seconds=15,
     ),
     Lesson(
