@@ -243,8 +243,9 @@ _WEIGHTS_ANSWER = "c"
 _WEIGHTS_MEANINGS = {
     "a": ("no: the weighted loss counts every pixel, misnamed ones included. A 5 called 8 costs w_5 (-log p_5), "
           "exactly as much as a 5 called background"),
-    "b": ("no: the weights were computed from the training masks, and the test scenes have nearly the same class "
-          "shares (section 1 and section 2 print both). The problem is not a mismatch between two sets"),
+    "b": ("no: the weights were computed from the training masks, and the test scenes have similar class shares "
+          "(section 1 and section 2 print both); a mismatch between two sets cannot explain an effect that appears "
+          "in every seed"),
     "c": ("the optimum of the weighted loss is p_c proportional to w_c p(c|x) (written out in the optional part), so the weights "
           "tilt each decision by the ratio of the two classes' weights. Background against a digit, that ratio is "
           "tens to hundreds (37 and 164 times on average), enough to turn nearly every unsure pixel into a digit. "
