@@ -62,13 +62,13 @@ def claim(statement: str, condition: Any) -> None:
 class SectionClaims:
     """Sentences of one section kept with their conditions, then checked together at its end.
 
-    ``add`` evaluates the condition at once, from the numbers just printed (a later change to a
+    ``claim`` evaluates the condition at once, from the numbers just printed (a later change to a
     variable cannot alter it), and keeps it; ``check`` runs :func:`claim` on every kept sentence
     in order and starts afresh, so one object serves every section of a lesson.
 
     Example:
         >>> claims = SectionClaims()
-        >>> claims.add("2 + 2 is 4", 2 + 2 == 4)
+        >>> claims.claim("2 + 2 is 4", 2 + 2 == 4)
         >>> claims.check("Section 1")
         Section 1: 1 sentence of the text, checked against the numbers printed above
         verified: 2 + 2 is 4
@@ -77,7 +77,7 @@ class SectionClaims:
     def __init__(self) -> None:
         self._kept: list[tuple[str, bool]] = []
 
-    def add(self, statement: str, condition: Any) -> None:
+    def claim(self, statement: str, condition: Any) -> None:
         """Keep ``statement`` with the truth value of ``condition`` (refused at once if malformed)."""
         self._kept.append((statement, _truth_value(statement, condition)))
 
@@ -90,7 +90,7 @@ class SectionClaims:
         """
         kept, self._kept = self._kept, []
         if not kept:
-            raise ValueError(f"{where}: no sentence was kept with claims.add(...) since the last check")
+            raise ValueError(f"{where}: no sentence was kept with claims.claim(...) since the last check")
         count = len(kept)
         print(f"{where}: {count} sentence{'s' if count != 1 else ''} of the text, "
               f"{'each ' if count != 1 else ''}checked against the numbers printed above")

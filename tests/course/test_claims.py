@@ -36,8 +36,8 @@ def test_empty_statement_is_refused(statement):
 
 def test_section_claims_check_every_kept_sentence_in_order(capsys):
     claims = SectionClaims()
-    claims.add("U-Net beats FCN-32s", np.float64(0.8) > 0.2)
-    claims.add("the band is harder", torch.tensor(0.5) < 0.7)
+    claims.claim("U-Net beats FCN-32s", np.float64(0.8) > 0.2)
+    claims.claim("the band is harder", torch.tensor(0.5) < 0.7)
     assert capsys.readouterr().out == ""  # nothing is printed until the section's end
     claims.check("Section 2")
     assert capsys.readouterr().out.splitlines() == [
@@ -49,18 +49,19 @@ def test_section_claims_check_every_kept_sentence_in_order(capsys):
         claims.check("Section 3")  # the first check emptied the list
 
 
-def test_section_claims_keep_the_value_the_condition_had_when_added():
+def test_section_claims_keep_the_value_the_condition_had_when_added(capsys):
     claims = SectionClaims()
     holds = np.array([True])
-    claims.add("the score is high", holds)
+    claims.claim("the score is high", holds)
     holds[0] = False  # changing the array afterwards cannot change what was stated beside it
-    claims.check("Section 1")
+    claims.check("Section 1")  # would raise ClaimFailed had it read the array now
+    assert capsys.readouterr().out.splitlines()[-1] == "verified: the score is high"
 
 
 def test_section_claims_raise_at_the_false_sentence(capsys):
     claims = SectionClaims()
-    claims.add("first holds", True)
-    claims.add("second holds", 1 > 2)
+    claims.claim("first holds", True)
+    claims.claim("second holds", 1 > 2)
     with pytest.raises(ClaimFailed, match="second holds"):
         claims.check("Part A")
     assert "verified: first holds" in capsys.readouterr().out
@@ -70,4 +71,4 @@ def test_section_claims_raise_at_the_false_sentence(capsys):
                          [("", True, "non-empty sentence"), ("all good", np.array([True, False]), "Reduce them first")])
 def test_section_claims_refuse_a_malformed_sentence_when_it_is_added(statement, condition, message):
     with pytest.raises(ValueError, match=message):
-        SectionClaims().add(statement, condition)
+        SectionClaims().claim(statement, condition)
