@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ClaimFailed", "SectionClaims", "claim"]
+__all__ = ["ClaimFailed", "SectionClaims", "claim", "rounding_gap"]
 
 
 class ClaimFailed(AssertionError):
@@ -96,3 +96,29 @@ class SectionClaims:
               f"{'each ' if count != 1 else ''}checked against the numbers printed above")
         for statement, holds in kept:
             claim(statement, holds)
+
+
+def rounding_gap(difference: float, tolerance: float = 1e-5) -> str:
+    """How a lesson prints the largest gap between two float32 computations of the same thing.
+
+    Below ``tolerance`` the gap is rounding, and its digits change with the CPU and the kernels
+    torch picks there; the text then says only that it is below the tolerance, so the printed
+    line is the same on every machine. A larger gap is printed as the number it is.
+
+    Args:
+        difference: A non-negative largest absolute difference, e.g. ``(a - b).abs().max()``.
+        tolerance: The bound under which the gap counts as float32 rounding.
+
+    Returns:
+        ``"below 1e-05 (float32 rounding)"`` or the difference as ``"3.2e-02"``.
+
+    Example:
+        >>> rounding_gap(4.3e-06), rounding_gap(0.032)
+        ('below 1e-05 (float32 rounding)', '3.2e-02')
+    """
+    value = float(difference)
+    if not value >= 0:  # also refuses NaN
+        raise ValueError(f"difference must be a non-negative number, like (a - b).abs().max(); got {difference!r}")
+    if value < tolerance:
+        return f"below {tolerance:.0e} (float32 rounding)"
+    return f"{value:.1e}"

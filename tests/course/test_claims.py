@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from segedu.course.claims import ClaimFailed, SectionClaims, claim
+from segedu.course.claims import ClaimFailed, SectionClaims, claim, rounding_gap
 
 
 @pytest.mark.parametrize("condition", [True, np.bool_(True), torch.tensor(True), np.array([1.0]) > 0, 3 > 2])
@@ -72,3 +72,23 @@ def test_section_claims_raise_at_the_false_sentence(capsys):
 def test_section_claims_refuse_a_malformed_sentence_when_it_is_added(statement, condition, message):
     with pytest.raises(ValueError, match=message):
         SectionClaims().claim(statement, condition)
+
+
+def test_rounding_gap_prints_the_same_text_for_any_gap_below_the_tolerance():
+    first = torch.tensor([1.0, 2.0, 3.0]) / 3
+    second = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64) / 3
+    gap = (first.double() - second).abs().max().item()  # a real float32 rounding gap, not zero
+    assert 0 < gap < 1e-6
+    assert rounding_gap(gap) == rounding_gap(0.0) == "below 1e-05 (float32 rounding)"
+    assert rounding_gap(gap, tolerance=1e-8) == f"{gap:.1e}"
+
+
+def test_rounding_gap_prints_a_gap_at_or_above_the_tolerance_as_its_number():
+    assert rounding_gap(1e-5) == "1.0e-05"
+    assert rounding_gap(torch.tensor(0.032)) == "3.2e-02"
+
+
+@pytest.mark.parametrize("difference", [-1e-6, float("nan")])
+def test_rounding_gap_refuses_a_negative_or_missing_gap(difference):
+    with pytest.raises(ValueError, match="non-negative"):
+        rounding_gap(difference)
