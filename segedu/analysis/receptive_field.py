@@ -39,6 +39,7 @@ import torch
 from torch import Tensor, nn
 
 from segedu.analysis.activations import ActivationRecording, record_activations
+from segedu.models.deeplab import ASPP
 
 __all__ = [
     "PixelReceptiveField",
@@ -53,6 +54,9 @@ __all__ = [
 ]
 
 _SPATIAL_LAYERS = (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)
+# Layers after which the formula's chain no longer holds: an upsampling (the decoder of an
+# encoder-decoder) or parallel branches (DeepLab's ASPP).
+_NOT_A_CHAIN = (nn.ConvTranspose2d, nn.MaxUnpool2d, nn.Upsample, ASPP)
 
 
 def stack_receptive_field(layers: Sequence[tuple[int, float | Fraction]]) -> int:
@@ -128,6 +132,13 @@ def receptive_field_table(model: nn.Module) -> list[ReceptiveFieldRow]:
     Returns:
         One row per such layer, input side first.
 
+    Raises:
+        ValueError: If ``model`` upsamples (a transposed convolution, max-unpooling or
+            ``nn.Upsample``: an encoder-decoder such as U-Net) or holds parallel branches
+            (DeepLab's ASPP): the chain formula would silently add the decoder's
+            or every branch's kernels to the window. Pass the encoder alone, or measure the window
+            with :func:`pixel_receptive_field`.
+
     Example:
         >>> stack = nn.Sequential(nn.Conv2d(1, 1, 3, padding=1), nn.MaxPool2d(2), nn.Conv2d(1, 1, 3, padding=1))
         >>> [row.size for row in receptive_field_table(stack)]
@@ -136,6 +147,13 @@ def receptive_field_table(model: nn.Module) -> list[ReceptiveFieldRow]:
     rows: list[ReceptiveFieldRow] = []
     size, jump = 1, 1
     for name, module in model.named_modules():
+        if isinstance(module, _NOT_A_CHAIN):
+            raise ValueError(
+                f"layer {name!r} ({type(module).__name__}) makes {type(model).__name__} more than a chain of "
+                "convolutions and poolings (an upsampling decoder or parallel branches), so the chain formula "
+                "would give a wrong window. Pass the encoder alone (e.g. nn.Sequential of the down path), or "
+                "measure one output pixel's window with pixel_receptive_field"
+            )
         if not isinstance(module, _SPATIAL_LAYERS):
             continue
         kernel_size = _square(module.kernel_size, "kernel_size", name)

@@ -18,7 +18,7 @@ from segedu.analysis.receptive_field import (
     receptive_field_table,
     stack_receptive_field,
 )
-from segedu.models import FullResolutionNet, TinyClassifier
+from segedu.models import FullResolutionNet, TinyClassifier, get_model
 
 
 def _brute_force_size(layers: list[tuple[int, int, int]]) -> int:
@@ -97,6 +97,15 @@ def test_bad_models_are_refused() -> None:
 # ----------------------------------------------------------------------------------------------
 # The formula for a list of (kernel_size, stride) layers
 # ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "layer"), [("unet", "up1"), ("segnet", "unpool"), ("fcn8s", "up"),
+                                            ("deeplabv3", "aspp")])
+def test_encoder_decoders_and_parallel_branches_are_refused_by_name(name: str, layer: str) -> None:
+    # Chaining U-Net's decoder after its encoder gave 396 px, more than the 64-px image: a silent wrong answer.
+    model = get_model(name, in_channels=3, num_classes=4)
+    with pytest.raises(ValueError, match=rf"layer '[^']*{layer}[^']*' .*Pass the encoder alone"):
+        receptive_field_table(model)
 
 
 def test_stack_formula_by_hand() -> None:
