@@ -1,8 +1,13 @@
-"""Look inside FCN's decoder: the class scores after conv7, after adding pool4 and after adding pool3."""
+"""Look inside FCN's decoder: the class scores after conv7, after adding pool4 and after adding pool3.
+
+The explorer can also switch a skip branch off (its score layer then adds zeros), to see how much the
+final prediction and its boundary band owe to each branch.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -13,7 +18,7 @@ from segedu.analysis.hooks import recording
 from segedu.models.fcn import FCN
 from segedu.widgets._toolkit import WidgetPanel, array_to_png, image_to_hwc
 
-__all__ = ["STAGE_LABELS", "fcn_explorer", "fcn_score_maps"]
+__all__ = ["SKIP_BRANCHES", "STAGE_LABELS", "fcn_explorer", "fcn_score_maps", "skip_branches_off"]
 
 # Decoder stages, coarse to fine, with the labels the widget shows.
 STAGE_LABELS: dict[str, str] = {
@@ -22,6 +27,40 @@ STAGE_LABELS: dict[str, str] = {
     "fused_pool3": "+ pool3 (1/8)",
     "final": "final (1/1)",
 }
+
+
+# Skip branches by the pooling layer they read, with the score layer whose output is added.
+SKIP_BRANCHES: dict[str, str] = {"pool4": "score_pool4", "pool3": "score_pool3"}
+
+
+@contextmanager
+def skip_branches_off(model: FCN, branches: Iterable[str]) -> Iterator[FCN]:
+    """Inside the block, the named skip branches of ``model`` add zeros instead of their scores.
+
+    A forward hook replaces the output of ``score_pool4`` (branch ``"pool4"``) or ``score_pool3``
+    (``"pool3"``) by zeros, so the sum that follows gets only the upsampled coarser scores. The
+    weights are not touched; the hooks are removed on exit.
+
+    Args:
+        model: An :class:`~segedu.models.FCN`.
+        branches: Any of ``"pool4"``, ``"pool3"``; each must exist in the model's variant.
+
+    Yields:
+        The same model.
+    """
+    branches = tuple(branches)
+    for branch in branches:
+        if branch not in SKIP_BRANCHES:
+            raise ValueError(f"unknown skip branch {branch!r}; choose from {list(SKIP_BRANCHES)}")
+        if not hasattr(model, SKIP_BRANCHES[branch]):
+            raise ValueError(f"FCN-{model.variant} has no {branch} branch")
+    handles = [getattr(model, SKIP_BRANCHES[branch]).register_forward_hook(
+        lambda module, inputs, output: torch.zeros_like(output)) for branch in branches]
+    try:
+        yield model
+    finally:
+        for handle in handles:
+            handle.remove()
 
 
 # Fused score maps are the inputs of the upsampler that follows each sum in FCN.forward.
@@ -33,7 +72,7 @@ _FUSED_INPUT_OF: dict[str, dict[str, str]] = {
 
 
 @torch.no_grad()
-def fcn_score_maps(model: FCN, images: Tensor) -> dict[str, Tensor]:
+def fcn_score_maps(model: FCN, images: Tensor, off: Iterable[str] = ()) -> dict[str, Tensor]:
     """Run an FCN once and keep the class scores of every decoder stage.
 
     The scores are recorded from the model's own layers (:func:`segedu.analysis.hooks.recording`):
@@ -42,6 +81,8 @@ def fcn_score_maps(model: FCN, images: Tensor) -> dict[str, Tensor]:
     Args:
         model: An :class:`~segedu.models.FCN` of any variant (its train/eval mode is used as is).
         images: A batch of images.
+        off: Skip branches (``"pool4"``, ``"pool3"``) switched off for this run
+            (:func:`skip_branches_off`).
 
     Returns:
         ``"conv7"`` (scores of conv7, 1/32), ``"fused_pool4"`` (16s and 8s: upsampled conv7
@@ -56,7 +97,8 @@ def fcn_score_maps(model: FCN, images: Tensor) -> dict[str, Tensor]:
         raise TypeError(f"fcn_score_maps expects a segedu.models.FCN; got {type(model).__name__}")
     fused_inputs = _FUSED_INPUT_OF[model.variant]
     upsamplers = list(fused_inputs.values())
-    with recording(model, ["score_fr"]) as outputs, recording(model, upsamplers, inputs=True) as inputs:
+    with (skip_branches_off(model, off), recording(model, ["score_fr"]) as outputs,
+          recording(model, upsamplers, inputs=True) as inputs):
         final = model(images)  # (B, K, H, W)
     maps = {"conv7": outputs["score_fr"]}  # (B, K, H'/32, W'/32)
     maps.update({stage: inputs[upsampler] for stage, upsampler in fused_inputs.items()})  # 1/16, 1/8
@@ -74,7 +116,10 @@ def fcn_explorer(models: Mapping[str, FCN], dataset: Any, *, index: int = 0, sca
     """Pick a scene, an FCN variant and a decoder stage; see that stage's class map and the prediction.
 
     The stage image shows the arg-max class of the chosen stage's scores, one block per score-map
-    cell (a 64-pixel scene gives 2x2 blocks after conv7, 4x4 after pool4, 8x8 after pool3).
+    cell (a 64-pixel scene gives 2x2 blocks after conv7, 4x4 after pool4, 8x8 after pool3). Two
+    check boxes switch the pool4 and pool3 skip branches off (:func:`skip_branches_off`; a branch
+    the chosen variant lacks is greyed out); the last image shows the prediction's mistakes in the
+    2-pixel boundary band (white).
 
     Args:
         models: FCNs by display name, e.g. ``{"FCN-32s": fcn32, "FCN-8s": fcn8}``; put in eval mode.
@@ -83,14 +128,17 @@ def fcn_explorer(models: Mapping[str, FCN], dataset: Any, *, index: int = 0, sca
         scale: Display enlargement of each pixel.
 
     Returns:
-        A panel with controls ``"index"``, ``"variant"``, ``"stage"``, images ``"image"``, ``"truth"``,
-        ``"stage"``, ``"prediction"``, and state ``index``, ``variant``, ``stage``,
-        ``stages_available``, ``stage_shape`` (rows, columns of the chosen score map) and
-        ``pixel_accuracy`` (of the final prediction on this scene).
+        A panel with controls ``"index"``, ``"variant"``, ``"stage"``, ``"pool4"``, ``"pool3"`` (True:
+        the branch is on), images ``"image"``, ``"truth"``, ``"stage"``, ``"prediction"``,
+        ``"band_errors"``, and state ``index``, ``variant``, ``stage``, ``stages_available``,
+        ``stage_shape`` (rows, columns of the chosen score map), ``off`` (the branches switched off
+        in the chosen model), ``pixel_accuracy`` and ``band_accuracy`` (of the final prediction on
+        this scene, over all pixels and in the boundary band).
     """
     import ipywidgets as widgets
 
     from segedu.plots.masks import colorize
+    from segedu.training.metrics import boundary_band
 
     if not models:
         raise ValueError("models must name at least one FCN, e.g. {'FCN-8s': model}")
@@ -100,11 +148,15 @@ def fcn_explorer(models: Mapping[str, FCN], dataset: Any, *, index: int = 0, sca
     slider = widgets.IntSlider(value=index, min=0, max=len(dataset) - 1, description="scene")
     variant = widgets.Dropdown(options=names, value=names[0], description="model")
     stage = widgets.ToggleButtons(description="stage")
-    views = {name: widgets.Image(format="png") for name in ("image", "truth", "stage", "prediction")}
+    branch_boxes = {branch: widgets.Checkbox(value=True, description=f"{branch} branch on", indent=False)
+                    for branch in SKIP_BRANCHES}
+    views = {name: widgets.Image(format="png")
+             for name in ("image", "truth", "stage", "prediction", "band_errors")}
     caption = widgets.Label()
     panel = WidgetPanel(
-        widgets.VBox([slider, variant, stage, widgets.HBox(list(views.values())), caption]),
-        {"index": slider, "variant": variant, "stage": stage},
+        widgets.VBox([slider, variant, stage, widgets.HBox(list(branch_boxes.values())),
+                      widgets.HBox(list(views.values())), caption]),
+        {"index": slider, "variant": variant, "stage": stage, **branch_boxes},
         views,
     )
     updating = {"options": False}
@@ -118,27 +170,38 @@ def fcn_explorer(models: Mapping[str, FCN], dataset: Any, *, index: int = 0, sca
         stage.value = keep
         updating["options"] = False
         panel.state["stages_available"] = available
+        for branch, box in branch_boxes.items():
+            box.disabled = not hasattr(model, SKIP_BRANCHES[branch])
 
     def show(change: Any = None) -> None:
         if updating["options"]:
             return
         model = models[variant.value]
         image, mask = dataset[slider.value]
-        maps = fcn_score_maps(model, image[None])
+        off = tuple(branch for branch, box in branch_boxes.items()
+                    if not box.value and hasattr(model, SKIP_BRANCHES[branch]))
+        maps = fcn_score_maps(model, image[None], off)
         height, width = mask.shape
         chosen = maps[stage.value][0].argmax(0).numpy()  # (h, w) coarse labels
         prediction = maps["final"][0].argmax(0)  # (H, W)
         accuracy = float((prediction == mask).float().mean())
+        band = boundary_band(mask[None], 2)[0]  # (H, W) bool
+        band_errors = band & (prediction != mask)
+        band_accuracy = 1 - float(band_errors.sum()) / max(int(band.sum()), 1)
         views["image"].value = array_to_png(image_to_hwc(image), scale=scale)
         views["truth"].value = array_to_png(colorize(mask), scale=scale)
         views["stage"].value = array_to_png(colorize(_blocks(chosen, height, width)), scale=scale)
         views["prediction"].value = array_to_png(colorize(prediction), scale=scale)
+        band_picture = np.where(band_errors.numpy()[..., None], 255, np.where(band.numpy()[..., None], 80, 0))
+        views["band_errors"].value = array_to_png(np.repeat(band_picture, 3, axis=2).astype(np.uint8), scale=scale)
+        switched = f"; switched off: {', '.join(off)}" if off else ""
         caption.value = (
-            f"{variant.value}, {STAGE_LABELS[stage.value]}: {chosen.shape[0]}x{chosen.shape[1]} score map; "
-            f"pixel accuracy of the prediction on this scene {accuracy:.3f}"
+            f"{variant.value}{switched}, {STAGE_LABELS[stage.value]}: {chosen.shape[0]}x{chosen.shape[1]} score map; "
+            f"prediction on this scene: pixel accuracy {accuracy:.3f}, in the boundary band {band_accuracy:.3f} "
+            f"(last image: band grey, mistakes in it white)"
         )
-        panel.state.update(index=slider.value, variant=variant.value, stage=stage.value,
-                           stage_shape=tuple(chosen.shape), pixel_accuracy=accuracy)
+        panel.state.update(index=slider.value, variant=variant.value, stage=stage.value, off=off,
+                           stage_shape=tuple(chosen.shape), pixel_accuracy=accuracy, band_accuracy=band_accuracy)
 
     def change_variant(change: Any) -> None:
         set_stage_options()
@@ -147,6 +210,8 @@ def fcn_explorer(models: Mapping[str, FCN], dataset: Any, *, index: int = 0, sca
     set_stage_options()
     slider.observe(show, names="value")
     stage.observe(show, names="value")
+    for box in branch_boxes.values():
+        box.observe(show, names="value")
     variant.observe(change_variant, names="value")
     show()
     return panel

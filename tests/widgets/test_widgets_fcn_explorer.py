@@ -12,7 +12,8 @@ from PIL import Image
 from segedu.datasets import ShapesScenes
 from segedu.models import FCN
 from segedu.plots.masks import colorize
-from segedu.widgets.fcn_explorer import fcn_explorer, fcn_score_maps
+from segedu.training.metrics import boundary_band
+from segedu.widgets.fcn_explorer import fcn_explorer, fcn_score_maps, skip_branches_off
 
 
 def _decode(png: bytes) -> np.ndarray:
@@ -106,3 +107,61 @@ def test_bad_arguments_are_refused() -> None:
         fcn_explorer({}, scenes)
     with pytest.raises(ValueError, match=r"index must be in \[0, 2\)"):
         fcn_explorer({"8s": _small_fcn("8s")}, scenes, index=2)
+
+
+def test_switching_a_skip_branch_off_zeroes_its_scores() -> None:
+    # Reference: FCN-8s's decoder by hand with score_pool3's output replaced by zeros.
+    model = _small_fcn("8s")
+    images = torch.rand(2, 3, 64, 64)
+    maps = fcn_score_maps(model, images, off=("pool3",))
+    with torch.no_grad():
+        pool3 = model.stage3(model.stage2(model.stage1(images)))
+        pool4 = model.stage4(pool3)
+        conv7 = model.score_fr(model.fc7(model.fc6(model.stage5(pool4))))
+        fused_pool4 = model.upscore2(conv7) + model.score_pool4(pool4)
+        fused_pool3 = model.upscore_pool4(fused_pool4)  # + zeros
+    torch.testing.assert_close(maps["fused_pool3"], fused_pool3)
+    torch.testing.assert_close(maps["final"], model.upscore8(fused_pool3))
+    with torch.no_grad():  # the hooks are gone afterwards
+        torch.testing.assert_close(fcn_score_maps(model, images)["final"], model(images))
+    with skip_branches_off(model, ["pool4", "pool3"]), torch.no_grad():
+        both_off = model(images)
+    with torch.no_grad():
+        torch.testing.assert_close(both_off, model.upscore8(model.upscore_pool4(model.upscore2(conv7))))
+
+
+def test_skip_branches_off_refuses_missing_branches() -> None:
+    with pytest.raises(ValueError, match="has no pool3 branch"):
+        with skip_branches_off(_small_fcn("16s"), ["pool3"]):
+            pass
+    with pytest.raises(ValueError, match="unknown skip branch"):
+        with skip_branches_off(_small_fcn("8s"), ["pool5"]):
+            pass
+
+
+def test_branch_switches_change_state_and_images() -> None:
+    scenes = ShapesScenes("val", length=3, size=64, seed=2)
+    models = {"32s": _small_fcn("32s"), "8s": _small_fcn("8s", seed=1)}
+    panel = fcn_explorer(models, scenes, scale=1)
+    assert panel.controls["pool4"].disabled and panel.controls["pool3"].disabled  # FCN-32s has no skips
+    panel.controls["pool3"].value = False
+    assert panel.state["off"] == ()  # ignored where the branch does not exist
+
+    panel.controls["pool3"].value = True
+    panel.controls["variant"].value = "8s"
+    assert not panel.controls["pool4"].disabled and not panel.controls["pool3"].disabled
+    with_skips = bytes(panel.images["prediction"].value)
+    panel.controls["pool3"].value = False
+    assert panel.state["off"] == ("pool3",)
+    prediction = fcn_score_maps(models["8s"], scenes[0][0][None], off=("pool3",))["final"][0].argmax(0)
+    assert np.array_equal(_decode(panel.images["prediction"].value), colorize(prediction))
+    assert bytes(panel.images["prediction"].value) != with_skips
+    assert panel.state["pixel_accuracy"] == pytest.approx(float((prediction == scenes[0][1]).float().mean()))
+    band = boundary_band(scenes[0][1][None], 2)[0]
+    errors = band & (prediction != scenes[0][1])
+    assert panel.state["band_accuracy"] == pytest.approx(1 - float(errors.sum()) / int(band.sum()))
+    shown = _decode(panel.images["band_errors"].value)[..., 0]
+    assert np.array_equal(shown == 255, errors.numpy())  # mistakes in the band are white
+
+    panel.controls["pool4"].value = False
+    assert panel.state["off"] == ("pool4", "pool3")
