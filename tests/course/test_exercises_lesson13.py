@@ -147,13 +147,29 @@ def test_the_two_close_wrong_answers_are_told_apart() -> None:
 
 
 def test_why_weights_fail_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_why_weights_fail("c")
+    assert check_why_weights_fail("b")
     out = capsys.readouterr().out
     assert out.startswith("Correct!") and "w_c p(c|x)" in out and "heavier digit" in out
-    for letter in set(WEIGHTS_CHOICES) - {"c"}:
+    for letter in set(WEIGHTS_CHOICES) - {"b"}:
         assert not check_why_weights_fail(letter)
         out = capsys.readouterr().out
-        assert out.startswith("Not yet:") and "no:" in out
+        assert out.startswith("Not yet:") and "no:" in out and "both halves" in out
+
+
+@pytest.mark.parametrize(("letter", "reason"), [
+    ("a", "in every one of the six paired seeds"),  # explains only half: the weights made the naming worse
+    ("c", "the digit weights are not equal"),  # nearly equal digit weights would leave the naming unchanged
+    ("d", "about three times"),  # overfitting: too few passes, and it explains neither half
+])
+def test_why_weights_fail_says_why_each_wrong_answer_is_wrong(
+        letter: str, reason: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_why_weights_fail(letter)
+    assert reason in capsys.readouterr().out
+
+
+def test_why_weights_fail_accepts_a_letter_in_brackets_or_capitals(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_why_weights_fail("(B)")
+    assert capsys.readouterr().out.startswith("Correct!")
 
 
 @pytest.mark.parametrize("answer", [..., None, "e", 3])
