@@ -37,11 +37,12 @@ def test_tamper_check_refuses_an_unknown_outcome(capsys: pytest.CaptureFixture[s
     assert "measured outcome" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("answer", [{"b", "c", "e"}, "bce", ["e", "B", "c"]])
+@pytest.mark.parametrize("answer", [{"c", "e"}, "ce", ["e", "C"]])
 def test_safe_augmentations_right(answer, capsys: pytest.CaptureFixture[str]) -> None:
     assert check_safe_augmentations(answer)
     out = capsys.readouterr().out
-    assert out.startswith("Correct!") and "marks 255" in out
+    assert out.startswith("Correct!") and "implausible" in out and "false labels" in out
+    assert "6 into a 9" in out and "bilinearly" in out  # each unsafe item named with its reason
 
 
 def test_safe_augmentations_wrong_answers_say_why(capsys: pytest.CaptureFixture[str]) -> None:
@@ -49,17 +50,18 @@ def test_safe_augmentations_wrong_answers_say_why(capsys: pytest.CaptureFixture[
     out = capsys.readouterr().out
     assert "a is not safe" in out and "d is not safe" in out and "6 into a 9" in out
     assert "no longer plausible" in out  # a mirror keeps the labels correct; the scene is what breaks
-    assert not check_safe_augmentations({"b"})
+    assert "b is not safe" in out and "classes 1 to 9" in out and "nearest neighbour" in out  # section 2's control
+    assert not check_safe_augmentations({"e"})
     out = capsys.readouterr().out
-    assert "c is safe" in out and "e is safe" in out
-    assert "clipped to 1" in AUGMENTATIONS["e"] and "clipping at 1" in out  # the prompt and the feedback agree
+    assert "c is safe" in out and "0.05" in out and "untouched" in out  # the generator's own noise
+    assert "e is" not in out  # e is not among the misses here
+    assert not check_safe_augmentations({"c"})
+    out = capsys.readouterr().out
+    assert "e is safe" in out and "clipped to 1" in AUGMENTATIONS["e"] and "clipping at 1" in out
     assert "0.9 and 1.1" in AUGMENTATIONS["e"] and "0.33" in out and "0.63" in out  # ranges from digits.py
-    assert "0.24 to 0.66" not in out  # b is not among the misses here
-    assert "marked 255" in out and "never seen at test time" in out  # the fill is named, not hidden
-    assert not check_safe_augmentations({"c", "e"})
+    assert not check_safe_augmentations({"b", "c", "e"})  # the old answer: a bilinear mask is not safe
     out = capsys.readouterr().out
-    assert "b is safe" in out and "a third of the frame" in out and "thin" not in out  # 0.8 pads about 36%
-    assert "0.24 to 0.66" in out and "out of the frame" in out  # sizes and cut digits, judged like e
+    assert "b is not safe" in out and "labels become false" in out
 
 
 @pytest.mark.parametrize("answer", [..., None, {"z"}, 3])
@@ -67,6 +69,7 @@ def test_safe_augmentations_unreadable_answers(answer, capsys: pytest.CaptureFix
     assert not check_safe_augmentations(answer)
     assert capsys.readouterr().out.startswith("Not yet:")
     assert set(AUGMENTATIONS) == {"a", "b", "c", "d", "e"}
+    assert "section 2" not in AUGMENTATIONS["b"]  # the item does not name its own flaw
 
 
 def test_classify_rate_run_names_each_outcome() -> None:
@@ -75,7 +78,7 @@ def test_classify_rate_run_names_each_outcome() -> None:
     assert classify_rate_run([1.2, 1.1, 1.0, 0.95, 0.9, 0.9, 0.88], flat[:7]) == "learns"
     assert classify_rate_run([1.2, 1.25, 1.18, 1.22, 1.21, 1.19, 1.2], flat[:7]) == "stalls"
     assert classify_rate_run([1.0, 9.0, 5.0, 0.5, 0.4, 0.4, 0.4, 0.4], [1.0] * 8) == "learns"  # recovered
-    # a spike that comes back down to its start did not stay above it: not "blows up"
+    # a spike above 3 times the start that comes back down to 0.95-1.0 of it: neither "learns" nor "blows up"
     assert classify_rate_run([1.0, 5.0, 2.0, 1.0, 0.98, 1.0, 0.99, 0.97], [1.0] * 8) == "stalls"
     with pytest.raises(ValueError, match="at least 6"):
         classify_rate_run([1.0, 2.0], [1.0, 2.0])
@@ -116,6 +119,7 @@ def test_rate_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> 
     assert not check_rate_prediction("learns", "stalls")
     out = capsys.readouterr().out
     assert out.startswith("Not yet:") and "0.95 times the starting network's loss" in out
+    assert "neither learned" in out and "nor blew up" in out  # "stalls" is what is neither of the others: no gap
 
 
 @pytest.mark.parametrize("prediction", [..., None, "diverges"])

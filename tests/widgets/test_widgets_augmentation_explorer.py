@@ -55,3 +55,31 @@ def test_the_same_draw_gives_the_same_picture_and_leaves_the_global_generator_al
 def test_bad_start_index_is_refused(scenes: DigitScenes) -> None:
     with pytest.raises(ValueError, match=r"index must be in \[0, 4\)"):
         augmentation_explorer(scenes, index=4)
+
+
+def test_the_mask_toggle_resamples_as_a_picture_and_invents_labels(scenes: DigitScenes) -> None:
+    panel = augmentation_explorer(scenes, index=1, zoom=0.0, alpha=150.0, sigma=3.0, scale=1)
+    nearest = dict(panel.state)
+    assert nearest["mask_resampling"] == "nearest" and nearest["invented_labels"] == []
+    panel.controls["mask_resampling"].value = "bilinear"
+    bilinear = panel.state
+    assert bilinear["mask_resampling"] == "bilinear" and bilinear["invented_labels"] != []
+    assert set(bilinear["invented_labels"]) <= set(range(11))  # blended class numbers, never the ignored 255
+    assert bilinear["ignored_share"] == nearest["ignored_share"]  # the same draw: the same padding
+    panel.controls["mask_resampling"].value = "nearest"
+    assert panel.state["invented_labels"] == [] and panel.state["changed_share"] == nearest["changed_share"]
+
+
+def test_the_nearest_mask_is_the_paired_transform_of_the_same_draw(scenes: DigitScenes) -> None:
+    from segedu.datasets.transforms import training_transforms
+
+    panel = augmentation_explorer(scenes, index=2, zoom=0.2, alpha=80.0, sigma=4.0, draw=7, scale=1)
+    image, mask = scenes[2]
+    torch.manual_seed(7)
+    _, paired_mask = training_transforms(64, scale=(0.8, 1.2), flip=False, elastic=(80.0, 4.0))(image, mask)
+    assert np.array_equal(_decode(panel.images["augmented_mask"].value), colorize(paired_mask))
+
+
+def test_bad_mask_resampling_is_refused(scenes: DigitScenes) -> None:
+    with pytest.raises(ValueError, match="mask_resampling must be one of"):
+        augmentation_explorer(scenes, mask_resampling="bicubic")

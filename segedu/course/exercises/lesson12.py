@@ -35,17 +35,18 @@ _RATE_MEANINGS = {
         "convolutions are followed by it, and it makes the output blind to the length of their weights. A huge "
         "step cannot blow the output up; it makes those weights longer, and every later step of the same size "
         "then turns the longer weights by a smaller angle, so the network shrinks its own effective rate (the "
-        "weight lengths and step sizes are printed after the run). A large rate is not the same as too large a "
-        "rate, here because of the architecture, not because of the number. The same shrinking is a likely "
-        "reason why 0.3 soon stops improving: the optional stored study at the end of the lesson shows its loss "
+        "optional section 7 measures the weight lengths and step sizes, and trains the same network without batch "
+        "norm). A large rate is not the same as too large a rate, here because of the architecture, not because "
+        "of the number. The same shrinking is a likely reason why 0.3 soon stops improving: the optional stored study at the end of the lesson shows its loss "
         "levelling off near the range test's flat bottom over 120 steps while 3e-3's keeps falling"
     ),
     "blows up": (
         "some loss jumped to more than 3 times the starting network's loss on its batch, and the last five "
         "still averaged above the start's: the steps overshot and the network did not find its way back"
     ),
-    "stalls": "the last five losses averaged 0.95 times the starting network's loss on the same batches or more, "
-              "without blowing up: the steps neither helped nor hurt much",
+    "stalls": "the run neither learned (its last five losses averaged 0.95 times the starting network's loss on "
+              "the same batches or more) nor blew up (no loss above 3 times the start's on its batch with the last "
+              "five still above the start's): the steps neither helped nor hurt much",
 }
 
 
@@ -125,35 +126,33 @@ def check_tamper_prediction(prediction: Any, outcome: str) -> bool:
 # --- 1 · which augmentations keep a digit scene plausible and correctly labelled ----------------
 
 AUGMENTATIONS = {
-    "a": "mirror left-right",
-    "b": "zoom by a random factor between 0.8 and 1.2, then crop back to 64 x 64",
-    "c": "an elastic warp with alpha 40, sigma 4 (the strength of section 2's figure)",
-    "d": "rotate by 180 degrees",
+    "a": "mirror image and mask left-right (the same flip for both)",
+    "b": "warp image and mask with the same elastic draw (alpha 40, sigma 4), but resample the mask bilinearly and "
+         "round it to whole classes",
+    "c": "add random noise of standard deviation 0.02 to every pixel of the image, clipped to 0-1 (the mask untouched)",
+    "d": "rotate image and mask by 180 degrees",
     "e": "multiply every pixel of the image by one random factor between 0.9 and 1.1 (clipped to 1)",
 }
-_SAFE = {"b", "c", "e"}
+_SAFE = {"c", "e"}
 _WHY = {
     "a": "the mask is mirrored with the image, so no label becomes wrong, but a mirrored 2, 3, 4, 5, 6, 7 "
          "or 9 is not a digit anyone writes: the scene is no longer plausible, and the network would spend its "
          "training on shapes no writer produces (flips suit shapes, cells or street scenes, not text)",
-    "b": "a digit written a little larger or smaller is a digit a person could write: the generator draws each digit "
-         "in a square 0.3 to 0.55 of the frame wide, and the zoom makes that 0.24 to 0.66. The mask is zoomed with the image "
-         "(nearest neighbour), so every label stays true. A zoom in can push part of a digit near the edge out of "
-         "the frame; image and mask lose the same part, so what remains keeps true labels, as for an object cut "
-         "by the edge of a photograph. A zoom out leaves a border filled with black and marked 255 (about a third "
-         "of the frame at 0.8), which the loss skips: it costs labelled pixels, and no test scene holds such a "
-         "band, one reason not to zoom out much further",
-    "c": "a warp of this strength imitates another hand's strokes; image and mask move together and the digit "
-         "keeps its identity; the strip it pulls in at the edges is filled with black and marked 255: "
-         "skipped by the loss, but never seen at test time",
+    "b": "the digits are warped plausibly, but the mask is not a picture: bilinear resampling blends neighbouring "
+         "class indices, so where a 9's stroke (class 10) meets the background (0) the rounded mask holds classes "
+         "1 to 9, digits that are not there, on pixels the loss counts. Section 2's control did exactly this and "
+         "invented labels in the 100 scenes, while the paired transform (nearest neighbour) invented none: the "
+         "labels become false",
+    "c": "the generator already adds pixel noise (standard deviation up to 0.05) to every scene, and draws "
+         "strokes at a grey level of 0.7 to 1.0 on backgrounds of 0 to 0.3; a little more noise changes no "
+         "pixel's class and leaves every stroke far brighter than its background, and the mask is untouched",
     "d": "rotating by 180 degrees turns a 6 into a 9 (and a 9 into a 6) while its mask still says 6: "
          "the transform changes the class, so the label becomes false",
     "e": "a brightness change is what another pen or scanner produces: no pixel changes its class and the mask "
          "is not touched. The generator draws backgrounds at a grey level from 0 to 0.3 and strokes at a level "
          "from 0.7 to 1.0, then adds pixel noise (standard deviation up to 0.05); a factor of 0.9 to 1.1 puts "
-         "backgrounds at up to 0.33 and strokes at 0.63 or more, shifts of at most 0.07, a little beyond the "
-         "generator's ranges as the zoom's sizes are; clipping at 1 only flattens the brightest stroke pixels, "
-         "which stay far brighter than the background, so the strokes keep their shape",
+         "backgrounds at up to 0.33 and strokes at 0.63 or more, still far apart; clipping at 1 only flattens "
+         "the brightest stroke pixels, which stay far brighter than the background, so the strokes keep their shape",
 }
 
 
@@ -172,11 +171,12 @@ def check_safe_augmentations(answer: Any) -> bool:
     if hint is not None:
         return wrong(hint)
     if letters == _SAFE:
-        return right("zoom, warps of this strength and a small brightness change each give digits a person could "
-                     "have written or scanned, with true labels (apart from the black border a zoom out or a warp "
-                     "fills in and marks 255, skipped by the loss but never seen at test time: the more you zoom out, "
-                     "the larger it is); a mirror keeps the labels but makes digits no one writes (implausible "
-                     "scenes), and a half-turn turns a 6 into a 9 under a mask that still says 6 (a wrong label).")
+        return right("a little noise and a small brightness change are what another pen or scanner produces: the "
+                     "digits stay plausible and no pixel changes its class. A mirror keeps the labels but makes digits "
+                     "no one writes (implausible scenes); a mask resampled bilinearly invents classes at the edges of "
+                     "strokes, and a half-turn turns a 6 into a 9 under a mask that still says 6 (false labels). "
+                     "Section 2's paired zoom and warp, with the mask resampled by nearest neighbour, keep the labels "
+                     "true as well; whether they help is section 3's question.")
     misses = [f"{letter} is {'safe' if letter in _SAFE else 'not safe'}: {_WHY[letter]}"
               for letter in sorted(letters ^ _SAFE)]
     return wrong("; ".join(misses) + ".")
