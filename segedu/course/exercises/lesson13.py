@@ -234,37 +234,38 @@ def check_all_eights_mean_iou(answer: Any) -> bool:
     return wrong(f"{hint} (you answered {value:.3f}).")
 
 
-# --- 3 · a conceptual question: why fewer digit pixels left as background, yet more given a wrong digit --------
+# --- 3 · a conceptual question: why fewer digit pixels left as background, yet recall moved between digits ---
 
 WEIGHTS_CHOICES = ("a", "b", "c", "d")
 
 _WEIGHTS_ANSWER = "b"
 
 _WEIGHTS_MEANINGS = {
-    "a": ("no: that would explain why the weights did not help the naming, but not why they made it worse. If "
-          "the weights could not touch the choice between digits, the weighted losses would give a wrong digit to "
-          "about as many digit pixels as plain cross-entropy; after 400 steps they gave more in every one of the six "
-          "paired seeds (0.54 against 0.47 on average), so the weights did act on that choice"),
+    "a": ("no: that would explain why the weights did not improve the naming, but not the per-digit shifts. If "
+          "the weights could not touch the choice between digits, rescuing pixels from background would leave each "
+          "digit's recall where plain cross-entropy left it or raise it a little; instead, paired by seed, the 0 lost "
+          "0.30 and 0.48 of its recall and the 1 gained 0.28 and 0.29, so the weights did act on that choice"),
     "b": ("the optimum of the weighted loss is p_c proportional to w_c p(c|x) (written out in the optional part), so "
           "the weights tilt each decision by the ratio of the two classes' weights. Background against a digit, that "
           "ratio is tens to hundreds (37 and 164 times on average), enough to turn nearly every unsure pixel into a "
           "digit: few digit pixels stay background, and the strokes get fat. One digit against another, the ratio is "
           "at most about 2.5 and says nothing about which digit the strokes show: it tilts an unsure stroke toward "
-          "the heavier digit, right or wrong"),
-    "c": ("no: equal weights among the digits would leave the naming where plain cross-entropy left it, yet the "
-          "weighted losses gave more digit pixels a wrong digit in every seed. And the digit weights are not equal: "
-          "section 2's table gives them from about 12 to 27 with inverse frequency (0.75 to 1.84 with median "
-          "balancing), a ratio of up to about 2.5, small beside the ratio to background but enough to tilt an "
-          "unsure stroke toward the heavier digit"),
+          "the heavier digit, right or wrong. So the 1, the heaviest digit in both recipes, gained recall and the 0, "
+          "one of the two lightest, lost it, while the share misnamed among the found pixels hardly changed"),
+    "c": ("no: equal weights among the digits would leave the naming where plain cross-entropy left it, with no "
+          "digit losing much recall to another; yet the 0 lost 0.30 and 0.48 of its recall and the 1 gained 0.28 and "
+          "0.29. And the digit weights are not equal: section 2's table gives them from about 12 to 27 with inverse "
+          "frequency (0.75 to 1.84 with median balancing), a ratio of up to about 2.5, small beside the ratio to "
+          "background but enough to tilt an unsure stroke toward the heavier digit"),
     "d": ("no: 400 steps of 16 scenes show each of the 2,000 training scenes only about three times, too few to "
           "memorise them, and after 1,600 steps, four times as many passes, the extra wrong names shrank rather than "
-          "grew. Overfitting would also not explain the other half: why almost no digit pixel of the test scenes "
-          "was left as background, and why more background pixels were called digits (fat strokes)"),
+          "grew. Overfitting would also not explain why almost no digit pixel of the test scenes was left as "
+          "background, nor why the heaviest digit gained recall and the lightest lost it"),
 }
 
 
 def check_why_weights_fail(answer: Any) -> bool:
-    """Check the answer to: why did class weights leave fewer digit pixels as background, yet misname more?
+    """Check the answer to: why did class weights rescue digit pixels from background, yet shift recall between digits?
 
     Args:
         answer: One letter of :data:`WEIGHTS_CHOICES`.
