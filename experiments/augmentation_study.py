@@ -22,8 +22,14 @@ shipped record unless ``--output segedu/course/experiment_results --overwrite`` 
 ``--learning-rate-from RECORD`` copies part 2 from an earlier record whose part-2 settings are the same
 (part 2 is deterministic on one machine, so rerunning it gives the same numbers).
 
+``--arm zoom_in --suffix zoomin`` runs only a third arm of part 1 (no part 2): zoom in only (scale 1.0 to
+1.2, so the crop never needs the padded band), then the same elastic warp. Its record is named
+``augmentation_study_zoomin``; each seed starts from the same initial weights and batch order as the plain
+and augmented arms of the main record, so the lesson sets it beside their plain arm.
+
     python -m experiments.augmentation_study     # about 20 CPU-minutes in all (one thread per run)
     python -m experiments.augmentation_study --output segedu/course/experiment_results --overwrite
+    python -m experiments.augmentation_study --arm zoom_in --suffix zoomin   # about 11 CPU-minutes
 """
 
 from __future__ import annotations
@@ -64,6 +70,7 @@ SETTINGS = {
         "lr": 0.003,
         "score_every": 100,
         "transform": "training_transforms(64, scale=(0.8, 1.2), flip=False, elastic=(40.0, 4.0))",
+        "zoom_in_transform": "training_transforms(64, scale=(1.0, 1.2), flip=False, elastic=(40.0, 4.0))",
         "scored_on": "the 32 training scenes without augmentation ('train') and the validation scenes ('val')",
     },
     "learning_rate": {
@@ -79,6 +86,8 @@ SETTINGS = {
     "varies_with_seed": "initial weights, batch order and augmentation draws (the scenes are the same)",
 }
 ARMS = ("plain", "augmented")
+EXTRA_ARMS = ("zoom_in",)
+SCALES = {"augmented": (0.8, 1.2), "zoom_in": (1.0, 1.2)}
 PARTS_DIR = Path("/tmp/augmentation_study_parts")
 
 
@@ -92,15 +101,18 @@ def fresh_unet(seed: int, train_data: DigitScenes) -> UNet:
 
 
 def augmentation_run(seed: int, arm: str) -> dict:
-    """One run of part 1 (``arm`` is ``"plain"`` or ``"augmented"``); its curves as plain lists."""
+    """One run of part 1 (``arm``: ``"plain"``, ``"augmented"`` or ``"zoom_in"``); its curves as plain lists."""
     settings = SETTINGS["augmentation"]
     clean = DigitScenes("train", length=settings["train_scenes"])
-    augmented = DigitScenes("train", length=settings["train_scenes"],
-                            transform=training_transforms(64, scale=(0.8, 1.2), flip=False, elastic=(40.0, 4.0)))
+    trained_on = clean
+    if arm != "plain":
+        trained_on = DigitScenes("train", length=settings["train_scenes"],
+                                 transform=training_transforms(64, scale=SCALES[arm], flip=False,
+                                                               elastic=(40.0, 4.0)))
     val = DigitScenes("val", length=settings["val_scenes"])
     model = fresh_unet(seed, clean)
     curves = train_with_curves(
-        model, clean if arm == "plain" else augmented, {"train": clean, "val": val}, steps=settings["steps"],
+        model, trained_on, {"train": clean, "val": val}, steps=settings["steps"],
         batch_size=settings["batch_size"], lr=settings["lr"], seed=seed, loss_function=cross_entropy_and_dice,
         score_every=settings["score_every"],
     )
@@ -172,23 +184,41 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--overwrite", action="store_true", help="allow replacing a record the course ships")
     parser.add_argument("--learning-rate-from", type=Path, default=None,
                         help="copy part 2 from this earlier record (same part-2 settings) instead of rerunning it")
+    parser.add_argument("--arm", choices=EXTRA_ARMS, default=None,
+                        help="run only this extra arm of part 1 (no part 2); needs --suffix")
+    parser.add_argument("--suffix", default="",
+                        help="name the record augmentation_study_SUFFIX (lower-case letters)")
     return parser
 
 
 def main() -> None:
     parser = build_parser()
     arguments = parser.parse_args()
+    record_name = NAME
+    if arguments.suffix:
+        if not arguments.suffix.isalpha() or not arguments.suffix.islower():
+            parser.error(f"--suffix must be lower-case letters, e.g. zoomin; got {arguments.suffix!r}")
+        record_name = f"{NAME}_{arguments.suffix}"
+    if arguments.arm is not None and not arguments.suffix:
+        parser.error("--arm needs --suffix, so that its record does not take the main record's name")
+    if arguments.arm is not None and arguments.learning_rate_from is not None:
+        parser.error("--arm runs no part 2; leave out --learning-rate-from")
     try:
-        check_record_target(arguments.output, NAME, overwrite=arguments.overwrite)
+        check_record_target(arguments.output, record_name, overwrite=arguments.overwrite)
     except ValueError as error:
         parser.error(str(error))
     SETTINGS["augmentation"]["steps"] = arguments.steps
     torch.set_num_threads(SETTINGS["threads"])
     started_wall = time.perf_counter()
     _render_caches()
-    jobs = [("augmentation", seed, arm) for seed in arguments.seeds for arm in ARMS]
+    arms = ARMS if arguments.arm is None else (arguments.arm,)
+    jobs = [("augmentation", seed, arm) for seed in arguments.seeds for arm in arms]
     copied = None
-    if arguments.learning_rate_from is not None:
+    record_settings = SETTINGS
+    if arguments.arm is not None:  # this arm's record holds part 1 only
+        record_settings = {key: value for key, value in SETTINGS.items() if key != "learning_rate"}
+        record_settings["augmentation"] = {**SETTINGS["augmentation"], "arms": [arguments.arm]}
+    elif arguments.learning_rate_from is not None:
         copied = json.loads(arguments.learning_rate_from.read_text(encoding="utf-8"))
         if (copied["settings"]["learning_rate"] != SETTINGS["learning_rate"]
                 or not set(arguments.seeds) <= set(copied["seeds"])):
@@ -210,7 +240,7 @@ def main() -> None:
                                                     "its CPU time is not in cpu_seconds")
     results = {
         "augmentation": augmentation,
-        "learning_rate": learning_rate,
+        **({"learning_rate": learning_rate} if arguments.arm is None else {}),
         "cpu_seconds": round(sum(outcome["cpu_seconds"] for outcome in outcomes), 1),
         "cpu_seconds_per_run": {f"{part} {arm} seed {seed}".replace("  ", " "): outcome["cpu_seconds"]
                                 for (part, seed, arm), outcome in zip(jobs, outcomes)},
@@ -218,8 +248,13 @@ def main() -> None:
     }
     arguments.output.mkdir(parents=True, exist_ok=True)
     command = " ".join([f"python -m experiments.{NAME}", *sys.argv[1:]])
-    path = save_experiment(NAME, command=command, settings=SETTINGS, seeds=arguments.seeds, results=results,
-                           directory=arguments.output)
+    reproduce = [f"python -m experiments.{NAME}", "--seeds", *map(str, arguments.seeds),
+                 "--steps", str(arguments.steps)]
+    if arguments.arm is not None:
+        reproduce += ["--arm", arguments.arm, "--suffix", arguments.suffix]
+    results["reproduce"] = " ".join(reproduce) + "   # writes to runs/"
+    path = save_experiment(record_name, command=command, settings=record_settings, seeds=arguments.seeds,
+                           results=results, directory=arguments.output)
     print(f"record written to {path}")
 
 

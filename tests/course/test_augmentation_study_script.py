@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import sys
 from pathlib import Path
@@ -48,3 +49,44 @@ def test_the_shipped_record_matches_the_script() -> None:
             run = record["results"]["augmentation"][str(seed)][arm]
             assert run["steps"][-1] == settings["steps"] and len(run["loss"]) == settings["steps"]
             assert len(run["train"]) == len(run["val"]) == settings["steps"] // settings["score_every"] + 1
+
+
+def test_an_extra_arm_needs_a_suffix(tmp_path: Path, monkeypatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "argv", ["augmentation_study", "--arm", "zoom_in", "--output", str(tmp_path)])
+    with pytest.raises(SystemExit):
+        augmentation_study.main()  # refuses before any training
+    assert "--suffix" in capsys.readouterr().err
+
+
+def test_a_tiny_zoom_in_run_writes_its_own_record(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(augmentation_study, "SETTINGS", copy.deepcopy(augmentation_study.SETTINGS))
+    monkeypatch.setattr(augmentation_study, "PARTS_DIR", tmp_path / "parts")
+    monkeypatch.setattr(sys, "argv", ["augmentation_study", "--arm", "zoom_in", "--suffix", "zoomin", "--seeds", "0",
+                                      "--steps", "2", "--workers", "1", "--output", str(tmp_path / "out")])
+    augmentation_study.main()
+    record = json.loads((tmp_path / "out" / "augmentation_study_zoomin.json").read_text())
+    assert record["seeds"] == [0] and "learning_rate" not in record["settings"]
+    assert record["settings"]["augmentation"]["arms"] == ["zoom_in"]
+    assert set(record["results"]["augmentation"]["0"]) == {"zoom_in"} and "learning_rate" not in record["results"]
+    run = record["results"]["augmentation"]["0"]["zoom_in"]
+    assert len(run["loss"]) == 2 and run["steps"][0] == 0 and run["steps"][-1] == 2
+    assert record["results"]["reproduce"].startswith(
+        "python -m experiments.augmentation_study --seeds 0 --steps 2 --arm zoom_in --suffix zoomin")
+
+
+def test_the_zoom_in_arm_uses_no_padding() -> None:
+    assert augmentation_study.SCALES["zoom_in"][0] >= 1.0 > augmentation_study.SCALES["augmented"][0]
+
+
+def test_the_shipped_zoom_in_record_matches_the_main_one() -> None:
+    main_record, zoom_record = load_experiment("augmentation_study"), load_experiment("augmentation_study_zoomin")
+    assert zoom_record["seeds"] == main_record["seeds"]
+    for key in ("model", "task", "optimizer", "loss", "prior_bias", "threads"):
+        assert zoom_record["settings"][key] == main_record["settings"][key]
+    shared = ("train_scenes", "val_scenes", "steps", "batch_size", "lr", "score_every")
+    assert all(zoom_record["settings"]["augmentation"][key] == main_record["settings"]["augmentation"][key]
+               for key in shared)
+    for seed in zoom_record["seeds"]:
+        run = zoom_record["results"]["augmentation"][str(seed)]["zoom_in"]
+        plain = main_record["results"]["augmentation"][str(seed)]["plain"]
+        assert run["steps"] == plain["steps"] and len(run["loss"]) == len(plain["loss"])
