@@ -18,7 +18,7 @@ from segedu.course.exercises.lesson13 import (
     check_all_eights_mean_iou,
     check_background_prediction,
     check_gap_prediction,
-    check_why_weights_fail,
+    check_weighted_errors,
     gap_weights,
     WEIGHTS_CHOICES,
 )
@@ -146,12 +146,12 @@ def test_the_two_close_wrong_answers_are_told_apart() -> None:
         assert abs(round(mine, 3) - mine) <= CLOSE_CASE_TOLERANCE < abs(round(mine, 3) - other)
 
 
-def test_why_weights_fail_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_why_weights_fail("b")
+def test_weighted_errors_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_weighted_errors("b")
     out = capsys.readouterr().out
     assert out.startswith("Correct!") and "w_c p(c|x)" in out and "heavier digit" in out
     for letter in set(WEIGHTS_CHOICES) - {"b"}:
-        assert not check_why_weights_fail(letter)
+        assert not check_weighted_errors(letter)
         out = capsys.readouterr().out
         assert out.startswith("Not yet:") and "no:" in out and "both halves" in out
 
@@ -162,18 +162,18 @@ def test_why_weights_fail_right_and_wrong(capsys: pytest.CaptureFixture[str]) ->
     ("c", "the 1 gained 0.28 and"),  # nearly equal digit weights would leave the naming unchanged
     ("d", "about three times"),  # overfitting: too few passes, and it explains neither half
 ])
-def test_why_weights_fail_says_why_each_wrong_answer_is_wrong(
+def test_weighted_errors_says_why_each_wrong_answer_is_wrong(
         letter: str, reason: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check_why_weights_fail(letter)
+    assert not check_weighted_errors(letter)
     assert reason in capsys.readouterr().out
 
 
-def test_why_weights_fail_accepts_a_letter_in_brackets_or_capitals(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_why_weights_fail("(B)")
+def test_weighted_errors_accepts_a_letter_in_brackets_or_capitals(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_weighted_errors("(B)")
     assert capsys.readouterr().out.startswith("Correct!")
 
 
 @pytest.mark.parametrize("answer", [..., None, "e", 3])
-def test_why_weights_fail_must_be_answered(answer, capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check_why_weights_fail(answer)
+def test_weighted_errors_must_be_answered(answer, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_weighted_errors(answer)
     assert capsys.readouterr().out.startswith("Not yet:")

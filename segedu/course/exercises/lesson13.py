@@ -23,7 +23,7 @@ __all__ = [
     "WEIGHTS_CHOICES",
     "check_all_eights_mean_iou",
     "check_background_prediction",
-    "check_why_weights_fail",
+    "check_weighted_errors",
     "check_gap_prediction",
     "gap_weights",
 ]
@@ -245,7 +245,7 @@ _WEIGHTS_MEANINGS = {
           "the weights could not touch the choice between digits, rescuing pixels from background would leave each "
           "digit's recall where plain cross-entropy left it or raise it a little; instead, paired by seed, the 0 lost "
           "0.30 and 0.48 of its recall and the 1 gained 0.28 and 0.29, so the weights did act on that choice"),
-    "b": ("the optimum of the weighted loss is p_c proportional to w_c p(c|x) (written out in the optional part), so "
+    "b": ("the optimum of the weighted loss is p_c proportional to w_c p(c|x) (derived in section 2), so "
           "the weights tilt each decision by the ratio of the two classes' weights. Background against a digit, that "
           "ratio is tens to hundreds (37 and 164 times on average), enough to turn nearly every unsure pixel into a "
           "digit: few digit pixels stay background, and the strokes get fat. One digit against another, the ratio is "
@@ -264,7 +264,7 @@ _WEIGHTS_MEANINGS = {
 }
 
 
-def check_why_weights_fail(answer: Any) -> bool:
+def check_weighted_errors(answer: Any) -> bool:
     """Check the answer to: why did class weights rescue digit pixels from background, yet shift recall between digits?
 
     Args:
