@@ -104,7 +104,7 @@ LESSONS: tuple[Lesson, ...] = (
         "FCN: fully convolutional networks",
         "Turn a classifier's fully connected layers into convolutions, build FCN-32s/16s/8s with their "
         "skip fusion and bilinear upsampling, and compare them with the FCN paper's four metrics.",
-        study_time="about 90–120 min (optional part about 60 more)",
+        study_time="about 90–120 min (optional part about 70–80 more)",
         run_seconds=40,
     ),
     Lesson(
@@ -149,7 +149,7 @@ LESSONS: tuple[Lesson, ...] = (
         "deformation), read training and validation curves over three seeds (memorising 32 scenes, and a smaller "
         "gap that is not a better model), read a learning-rate range test for what it can and cannot tell, train "
         "a U-Net from scratch live, and optionally save, load and verify a checkpoint.",
-        study_time="about 90 min (optional parts about 80 more)",
+        study_time="about 90 min (optional parts about 50 more)",
         run_seconds=50,
     ),
     Lesson(
@@ -158,9 +158,10 @@ LESSONS: tuple[Lesson, ...] = (
         "Read a per-class IoU table and say why pixel accuracy and frequency-weighted IoU hide lost rare "
         "classes, write class-weighted cross-entropy and soft Dice out, compute inverse- and median-frequency "
         "weights, compare five losses over six seeds on equal budgets (and where each sends the digit pixels: to "
-        "background or to a wrong digit), and (optionally) compute U-Net's weight map from an instance map.",
-        study_time="about 115 min (optional parts about 70 more)",
-        run_seconds=15,
+        "background or to a wrong digit), tilt a trained U-Net's answer by class weights, and (optionally) compute "
+        "U-Net's weight map from an instance map.",
+        study_time="about 90 min (optional parts about 90 more)",
+        run_seconds=17,
     ),
     Lesson(
         "14_atrous_and_deeplab.ipynb",
