@@ -160,7 +160,8 @@ def test_weighted_errors_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> 
     ("a", "the 0 lost 0.30 and 0.48"),  # explains only half: the weights moved recall between digits
     ("c", "the digit weights are not equal"),
     ("c", "the 1 gained 0.28 and"),  # nearly equal digit weights would leave the naming unchanged
-    ("d", "about three times"),  # overfitting: too few passes, and it explains neither half
+    ("d", "toward the heavier class"),  # the tilt follows the weights, not the less likely class
+    ("d", "the 1, the heaviest digit"),
 ])
 def test_weighted_errors_says_why_each_wrong_answer_is_wrong(
         letter: str, reason: str, capsys: pytest.CaptureFixture[str]) -> None:
