@@ -37,8 +37,8 @@ _RATE_MEANINGS = {
         "then turns the longer weights by a smaller angle, so the network shrinks its own effective rate (the "
         "optional section 7 measures the weight lengths and step sizes, and trains the same network without batch "
         "norm). A large rate is not the same as too large a rate, here because of the architecture, not because "
-        "of the number. The same shrinking is a likely reason why 0.3 soon stops improving: the optional stored study at the end of the lesson shows its loss "
-        "levelling off near the range test's flat bottom over 120 steps while 3e-3's keeps falling"
+        "of the number. The same shrinking fits how 0.3 soon stops improving: the stored 120-step study in the optional "
+        "section 7 shows its loss levelling off near 1.00 to 1.04 while 3e-3's keeps falling"
     ),
     "blows up": (
         "some loss jumped to more than 3 times the starting network's loss on its batch, and the last five "
@@ -144,14 +144,14 @@ _WHY = {
          "invented labels in the 100 scenes, while the paired transform (nearest neighbour) invented none: the "
          "labels become false",
     "c": "the generator already adds pixel noise (standard deviation up to 0.05) to every scene, and draws "
-         "strokes at a grey level of 0.7 to 1.0 on backgrounds of 0 to 0.3; a little more noise changes no "
+         "stroke cores at a grey level of 0.7 to 1.0 on backgrounds of 0 to 0.3; a little more noise changes no "
          "pixel's class and leaves every stroke far brighter than its background, and the mask is untouched",
     "d": "rotating by 180 degrees turns a 6 into a 9 (and a 9 into a 6) while its mask still says 6: "
          "the transform changes the class, so the label becomes false",
     "e": "a brightness change is what another pen or scanner produces: no pixel changes its class and the mask "
-         "is not touched. The generator draws backgrounds at a grey level from 0 to 0.3 and strokes at a level "
-         "from 0.7 to 1.0, then adds pixel noise (standard deviation up to 0.05); a factor of 0.9 to 1.1 puts "
-         "backgrounds at up to 0.33 and strokes at 0.63 or more, still far apart; clipping at 1 only flattens "
+         "is not touched. The generator draws backgrounds at a grey level from 0 to 0.3 and stroke cores at a "
+         "level from 0.7 to 1.0, then adds pixel noise (standard deviation up to 0.05); a factor of 0.9 to 1.1 puts "
+         "backgrounds at up to 0.33 and stroke cores at 0.63 or more, still far apart; clipping at 1 only flattens "
          "the brightest stroke pixels, which stay far brighter than the background, so the strokes keep their shape",
 }
 
