@@ -15,6 +15,11 @@ resumes where it stopped; the record is written when every run is there, or with
 from the runs finished so far. The record goes to ``--output`` (default ``runs/``), never over the
 shipped record unless ``--output segedu/course/experiment_results --overwrite`` asks for it.
 
+The digits half is not finished yet: its finished runs (scores and curves, no checkpoints) are kept in
+``experiments/recipe_seeds_parts/`` so a later session resumes it with
+``--datasets digits --models deeplabv3 fcn32s fcn8s segnet unet --parts experiments/recipe_seeds_parts``
+(about 35 CPU-minutes per run, one thread) and then writes the record with ``--overwrite``.
+
     python -m experiments.recipe_seeds                     # 16 runs, about 4 CPU-hours
     python -m experiments.recipe_seeds --datasets shapes   # half of it
     python -m experiments.recipe_seeds --models deeplabv3  # lesson 14's model
