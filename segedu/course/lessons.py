@@ -149,7 +149,7 @@ LESSONS: tuple[Lesson, ...] = (
         "deformation), read training and validation curves over three seeds (memorising 32 scenes, and a smaller "
         "gap that is not a better model), read a learning-rate range test for what it can and cannot tell, train "
         "a U-Net from scratch live, and optionally save, load and verify a checkpoint.",
-        study_time="about 90 min (optional parts about 50 more)",
+        study_time="about 120 min (optional parts about 75 more)",
         run_seconds=50,
     ),
     Lesson(
