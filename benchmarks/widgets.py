@@ -206,6 +206,22 @@ def _weight_map_explorer() -> Any:
     return weight_map_explorer(_shapes("val", 40), index=18, w0=10.0, sigma=5.0)
 
 
+def _reweight_explorer() -> Any:
+    import torch
+
+    from segedu.datasets import DigitScenes
+    from segedu.training.class_balance import median_frequency_weights
+    from segedu.training.quick import render_pool
+    from segedu.training.shipped import pretrained
+    from segedu.widgets.reweight_explorer import reweight_explorer
+
+    _, train_masks = render_pool(DigitScenes("train", length=2000), 2000)
+    test_images, test_masks = render_pool(DigitScenes("test", length=200), 200)
+    with torch.no_grad():
+        probabilities = pretrained("unet", "digits")(test_images).softmax(dim=1)  # (200, 11, 64, 64)
+    return reweight_explorer(probabilities, test_masks, median_frequency_weights(train_masks, 11), index=1)
+
+
 def _atrous_explorer() -> Any:
     from segedu.widgets.atrous_explorer import atrous_explorer
 
@@ -228,6 +244,7 @@ WIDGET_CASES: tuple[tuple[str, str, Callable[[], Any]], ...] = (
     ("model_comparison", "10", _model_comparison),
     ("feature_map_explorer", "11", _feature_map_explorer),
     ("augmentation_explorer", "12", _augmentation_explorer),
+    ("reweight_explorer", "13", _reweight_explorer),
     ("weight_map_explorer", "13", _weight_map_explorer),
     ("atrous_explorer", "14", _atrous_explorer),
 )

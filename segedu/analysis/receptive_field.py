@@ -132,12 +132,15 @@ def receptive_field_table(model: nn.Module) -> list[ReceptiveFieldRow]:
     Returns:
         One row per such layer, input side first.
 
+    The formula holds along one chain only, so the rows stop at the first layer that upsamples (a
+    transposed convolution, max-unpooling or ``nn.Upsample``: the decoder of an encoder-decoder such
+    as U-Net) or that holds parallel branches (DeepLab's ASPP): for U-Net the last row is its
+    bottleneck, not its output. Chaining the decoder's kernels onto the encoder's would give a
+    wrong window (396 px for U-Net's output on a 64-px image); measure an output pixel's window
+    with :func:`pixel_receptive_field` instead.
+
     Raises:
-        ValueError: If ``model`` upsamples (a transposed convolution, max-unpooling or
-            ``nn.Upsample``: an encoder-decoder such as U-Net) or holds parallel branches
-            (DeepLab's ASPP): the chain formula would silently add the decoder's
-            or every branch's kernels to the window. Pass the encoder alone, or measure the window
-            with :func:`pixel_receptive_field`.
+        ValueError: If no convolution or pooling comes before the first such layer.
 
     Example:
         >>> stack = nn.Sequential(nn.Conv2d(1, 1, 3, padding=1), nn.MaxPool2d(2), nn.Conv2d(1, 1, 3, padding=1))
@@ -148,12 +151,7 @@ def receptive_field_table(model: nn.Module) -> list[ReceptiveFieldRow]:
     size, jump = 1, 1
     for name, module in model.named_modules():
         if isinstance(module, _NOT_A_CHAIN):
-            raise ValueError(
-                f"layer {name!r} ({type(module).__name__}) makes {type(model).__name__} more than a chain of "
-                "convolutions and poolings (an upsampling decoder or parallel branches), so the chain formula "
-                "would give a wrong window. Pass the encoder alone (e.g. nn.Sequential of the down path), or "
-                "measure one output pixel's window with pixel_receptive_field"
-            )
+            break  # the chain ends here (see above); every row so far is exact
         if not isinstance(module, _SPATIAL_LAYERS):
             continue
         kernel_size = _square(module.kernel_size, "kernel_size", name)
@@ -163,7 +161,10 @@ def receptive_field_table(model: nn.Module) -> list[ReceptiveFieldRow]:
         jump = jump * stride  # output positions are `stride` input positions apart
         rows.append(ReceptiveFieldRow(name, type(module).__name__, kernel_size, stride, dilation, jump, size))
     if not rows:
-        raise ValueError("the model has no Conv2d, MaxPool2d or AvgPool2d layer, so no receptive field to compute")
+        raise ValueError(
+            "the model has no Conv2d, MaxPool2d or AvgPool2d layer before its first upsampling or parallel "
+            "branches, so no receptive field to compute; measure it with pixel_receptive_field"
+        )
     return rows
 
 

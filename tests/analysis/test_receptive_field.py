@@ -99,13 +99,24 @@ def test_bad_models_are_refused() -> None:
 # ----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("name", "layer"), [("unet", "up1"), ("segnet", "unpool"), ("fcn8s", "up"),
-                                            ("deeplabv3", "aspp")])
-def test_encoder_decoders_and_parallel_branches_are_refused_by_name(name: str, layer: str) -> None:
+@pytest.mark.parametrize(("name", "first_decoder_layer"), [("unet", "up1"), ("segnet", "unpool"), ("fcn8s", "up"),
+                                                          ("deeplabv3", "aspp")])
+def test_rows_stop_before_the_decoder_or_parallel_branches(name: str, first_decoder_layer: str) -> None:
     # Chaining U-Net's decoder after its encoder gave 396 px, more than the 64-px image: a silent wrong answer.
     model = get_model(name, in_channels=3, num_classes=4)
-    with pytest.raises(ValueError, match=rf"layer '[^']*{layer}[^']*' .*Pass the encoder alone"):
-        receptive_field_table(model)
+    names = [module_name for module_name, _ in model.named_modules()]
+    cut = next(index for index, module_name in enumerate(names) if first_decoder_layer in module_name)
+    rows = receptive_field_table(model)
+    assert rows and all(names.index(row.name) < cut for row in rows)
+    # Every row equals the formula over the same chain of layers, taken alone.
+    chain = nn.Sequential(*[module for module_name, module in model.named_modules()
+                            if module_name in {row.name for row in rows}])
+    assert [row.size for row in receptive_field_table(chain)] == [row.size for row in rows]
+
+
+def test_a_model_that_upsamples_first_is_refused() -> None:
+    with pytest.raises(ValueError, match="pixel_receptive_field"):
+        receptive_field_table(nn.Sequential(nn.Upsample(scale_factor=2), nn.Conv2d(1, 1, 3)))
 
 
 def test_stack_formula_by_hand() -> None:
