@@ -53,10 +53,12 @@ def augmentation_explorer(
 
     Returns:
         A panel with the controls ``"index"``, ``"zoom"``, ``"alpha"``, ``"sigma"``, ``"flip"``,
-        ``"draw"`` and ``"mask_resampling"``; the images ``"image"``, ``"mask"``, ``"augmented_image"``, ``"augmented_mask"``; and
+        ``"draw"`` and ``"mask_resampling"``; the images ``"image"``, ``"mask"``,
+        ``"augmented_image"``, ``"augmented_mask"``; and
         ``state`` with ``labels_before`` and ``labels_after`` (sorted class numbers, 255 = ignored),
         ``invented_labels`` (labels after that were not there before, 255 excepted: empty for a mask
-        resampled by nearest neighbour, not for one resampled bilinearly), ``mask_resampling``, ``ignored_share`` (pixels pulled in from outside the scene)
+        resampled by nearest neighbour, not for one resampled bilinearly), ``mask_resampling``,
+        ``ignored_share`` (pixels pulled in from outside the scene)
         and ``changed_share`` (mask pixels whose label changed).
     """
     import ipywidgets as widgets
