@@ -104,8 +104,8 @@ LESSONS: tuple[Lesson, ...] = (
         "FCN: fully convolutional networks",
         "Turn a classifier's fully connected layers into convolutions, build FCN-32s/16s/8s with their "
         "skip fusion and bilinear upsampling, and compare them with the FCN paper's four metrics.",
-        study_time="about 90–120 min (optional part about 70–80 more)",
-        run_seconds=40,
+        study_time="about 75–100 min (optional part about 25 more)",
+        run_seconds=27,
     ),
     Lesson(
         "08_segnet.ipynb",
@@ -149,8 +149,8 @@ LESSONS: tuple[Lesson, ...] = (
         "deformation), read training and validation curves over three seeds (memorising 32 scenes, and a smaller "
         "gap that is not a better model), read a learning-rate range test for what it can and cannot tell, train "
         "a U-Net from scratch live, and optionally save, load and verify a checkpoint.",
-        study_time="about 120 min (optional parts about 75 more)",
-        run_seconds=50,
+        study_time="about 100 min (optional parts about 30 more)",
+        run_seconds=45,
     ),
     Lesson(
         "13_losses_for_imbalance.ipynb",
@@ -160,8 +160,8 @@ LESSONS: tuple[Lesson, ...] = (
         "weights, compare five losses over six seeds on equal budgets (and where each sends the digit pixels: to "
         "background or to a wrong digit), tilt a trained U-Net's answer by class weights, and (optionally) compute "
         "U-Net's weight map from an instance map.",
-        study_time="about 90 min (optional parts about 90 more)",
-        run_seconds=17,
+        study_time="about 90 min (optional parts about 45 more)",
+        run_seconds=16,
     ),
     Lesson(
         "14_atrous_and_deeplab.ipynb",

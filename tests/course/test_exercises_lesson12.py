@@ -106,7 +106,7 @@ def test_classify_rate_run_compares_the_same_batches() -> None:
 def test_rate_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
     assert check_rate_prediction("learns", "learns")
     out = capsys.readouterr().out
-    assert out.startswith("Correct!") and "Adam" in out and "batch norm" in out and "effective rate" in out
+    assert out.startswith("Correct!") and "Adam" in out and "batch norm" in out and "without batch norm" in out
     assert "only that the training loss fell" in out and "same batches" in out
     assert "stall" not in out  # no seed of the stored study stalls at 0.3 on the same-batch measure
     assert not check_rate_prediction("blows up", "learns")
