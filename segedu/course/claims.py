@@ -81,8 +81,13 @@ class SectionClaims:
         """Keep ``statement`` with the truth value of ``condition`` (refused at once if malformed)."""
         self._kept.append((statement, _truth_value(statement, condition)))
 
-    def check(self, where: str) -> None:
+    def check(self, where: str, *, list_sentences: bool = True) -> None:
         """Check every kept sentence with :func:`claim`, headed by ``where``; then keep nothing.
+
+        Args:
+            where: The section's name, printed first.
+            list_sentences: Print every verified sentence (the default), or one line with their
+                count, for a section whose sentences are many and stand in the cell's code.
 
         Raises:
             ValueError: If no sentence was kept since the last check (a section with nothing to check).
@@ -92,7 +97,15 @@ class SectionClaims:
         if not kept:
             raise ValueError(f"{where}: no sentence was kept with claims.claim(...) since the last check")
         count = len(kept)
-        print(f"{where}: {count} sentence{'s' if count != 1 else ''} of the text, "
+        plural = "s" if count != 1 else ""
+        if not list_sentences:
+            for statement, holds in kept:
+                if not holds:
+                    claim(statement, holds)  # raises, naming the sentence
+            print(f"{where}: {'all ' if count != 1 else ''}{count} sentence{plural} of the text verified against "
+                  "the numbers printed above (each is written in this cell's code)")
+            return
+        print(f"{where}: {count} sentence{plural} of the text, "
               f"{'each ' if count != 1 else ''}checked against the numbers printed above")
         for statement, holds in kept:
             claim(statement, holds)

@@ -67,6 +67,21 @@ def test_section_claims_raise_at_the_false_sentence(capsys):
     assert "verified: first holds" in capsys.readouterr().out
 
 
+def test_section_claims_can_print_one_line_and_still_raise_at_the_false_sentence(capsys):
+    claims = SectionClaims()
+    claims.claim("first holds", True)
+    claims.claim("second holds", 2 > 1)
+    claims.check("Section 3", list_sentences=False)
+    assert capsys.readouterr().out.splitlines() == [
+        "Section 3: all 2 sentences of the text verified against the numbers printed above "
+        "(each is written in this cell's code)"]
+    claims.claim("first holds", True)
+    claims.claim("third holds", 1 > 2)
+    with pytest.raises(ClaimFailed, match="third holds"):
+        claims.check("Section 4", list_sentences=False)
+    assert capsys.readouterr().out == ""  # no count line for a section that failed
+
+
 @pytest.mark.parametrize(("statement", "condition", "message"),
                          [("", True, "non-empty sentence"), ("all good", np.array([True, False]), "Reduce them first")])
 def test_section_claims_refuse_a_malformed_sentence_when_it_is_added(statement, condition, message):
