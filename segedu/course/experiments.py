@@ -139,8 +139,8 @@ def confusion_scores(confusion: Any, *, foreground: str = "foreground") -> dict[
         foreground: The word for "any class but background" in the last two keys.
 
     Returns:
-        ``"mean IoU"``, ``"mean accuracy"`` and ``"pixel accuracy"`` (lesson 07's scores, from
-        :mod:`segedu.training.metrics`), ``f"{foreground} recall"``: the share of the foreground pixels
+        ``"mean IoU"``, ``"mean accuracy"`` and ``"pixel accuracy"`` (the FCN paper's scores, lesson 13,
+        from :mod:`segedu.training.metrics`), ``f"{foreground} recall"``: the share of the foreground pixels
         predicted as some foreground class (right or wrong), and ``f"{foreground} precision"``: the share
         of the pixels predicted as some foreground class that are foreground.
 
