@@ -17,25 +17,33 @@ def _verdict(capsys: pytest.CaptureFixture[str]) -> str:
     return capsys.readouterr().out
 
 
-def test_score_map_size_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_score_map_size(lambda size, train: size // 8 - train // 8 + 1) is True
-    assert _verdict(capsys).startswith("Correct!")
+def test_fcn_grid_prediction_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_fcn_grid({"conv7": 4, "pool4": 8, "pool3": 16}) is True
+    out = _verdict(capsys)
+    assert "conv7 scores 4 x 4" in out and "Correct!" in out
+
+
+def test_the_grid_sides_are_measured_from_the_model() -> None:
+    assert lesson07._grid_sides(100) == {"conv7": 4, "pool4": 8, "pool3": 16, "final": 100}
+    assert lesson07._grid_sides(64) == {"conv7": 2, "pool4": 4, "pool3": 8, "final": 64}
 
 
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [
-        (lambda size, train: size // 8, "size of the last feature map"),
-        (lambda size, train: size // 8 - train // 8, "off by one"),
-        (lambda size, train: size // train, "windows overlap"),
-        (lambda size, train: 7, "the model gives"),
-        (_not_written, "NotImplementedError"),
+        ({"conv7": 3, "pool4": 6, "pool3": 12}, "rounded down"),
+        ({"conv7": 4, "pool4": 7, "pool3": 13}, "rounded each stage up"),
+        ({"conv7": 4, "pool4": 8, "pool3": 13}, "exactly twice"),
+        ({"conv7": 5, "pool4": 10, "pool3": 20}, "you predicted"),
+        ({"conv7": ..., "pool4": ..., "pool3": ...}, "replace the ..."),
+        ({"conv7": 4.0, "pool4": 8, "pool3": 16}, "whole number"),
+        ([4, 8, 16], "answer with a dict"),
     ],
 )
-def test_wrong_score_map_size_gets_a_hint(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_score_map_size(answer) is False
+def test_wrong_fcn_grid_prediction_gets_a_hint(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_fcn_grid(answer) is False
     out = _verdict(capsys)
-    assert out.startswith("Not yet:") and hint in out
+    assert "Not yet:" in out and hint in out
 
 
 def test_bilinear_kernel_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
@@ -114,56 +122,26 @@ def test_bilinear_kernel_borrowed_from_segedu_is_sent_back(capsys: pytest.Captur
         assert out.startswith("Not yet:") and f"`{name}`" in out
 
 
-def test_forgotten_class_prediction_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_forgotten_class({"falls_most": "mean_iou", "falls_least": "pixel_accuracy"}) is True
-    out = _verdict(capsys)
-    assert "how far each metric falls" in out and "Correct!" in out
-
-
-@pytest.mark.parametrize(
-    ("answer", "hint"),
-    [
-        ({"falls_most": "mean_accuracy", "falls_least": "pixel_accuracy"}, "mean IoU loses more"),
-        ({"falls_most": "pixel_accuracy", "falls_least": "mean_iou"}, "a full quarter of the weight"),
-        ({"falls_most": "mean_iou", "falls_least": "frequency_weighted_iou"}, "about twice as far"),
-        ({"falls_most": "mean_iou", "falls_least": "mean_accuracy"}, "share of triangle pixels"),
-        ({"falls_most": ..., "falls_least": ...}, "replace the ..."),
-        ({"falls_most": "IoU", "falls_least": "pixel_accuracy"}, "must be one of"),
-        (["mean_iou"], "answer with a dict"),
-    ],
-)
-def test_wrong_forgotten_class_prediction_gets_a_hint(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_forgotten_class(answer) is False
-    out = _verdict(capsys)
-    assert "Not yet:" in out and hint in out
-
-
-def test_the_forgotten_class_drops_are_what_the_metrics_say() -> None:
-    drops = lesson07._metric_drops()
-    assert max(drops, key=drops.get) == "mean_iou"
-    assert min(drops, key=drops.get) == "pixel_accuracy"
-    assert drops["mean_accuracy"] == pytest.approx(0.25)  # one class of four at accuracy 0
-
-
 def test_skip_start_prediction_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_skip_start("not zero", {"a", "b", "c"}) is True
+    assert lesson07.check_skip_start("not zero", {"a", "b"}) is True
     out = _verdict(capsys)
     assert "zero start 0.0000" in out and "to pool4 0.0000" in out and "Correct!" in out
 
 
 def test_skip_start_gradients_are_measured(capsys: pytest.CaptureFixture[str]) -> None:
-    lesson07.check_skip_start("not zero", "abc")
+    lesson07.check_skip_start("not zero", "ab")
     out = _verdict(capsys)
     assert "weights 0.0000" not in out and "convolutions 0.0000" not in out
     gradients = lesson07._first_step_gradients()
     assert gradients["score_pool4"] > 0 and gradients["stage4"] > 0
+    assert gradients["score_pool4_bias"] > 0  # statement c: the zero bias still gets a gradient
     assert gradients["through_skip"] == 0  # the zero weights pass nothing down
     assert gradients["filters_apart"] > 0  # each class's filter gets its own gradient: no symmetry to break
     assert "the two closest differ by 0.0000" not in out
 
 
 def test_skip_start_symmetry_statement_is_explained(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_skip_start("not zero", {"a", "b", "c", "d"}) is False
+    assert lesson07.check_skip_start("not zero", {"a", "b", "d"}) is False
     out = _verdict(capsys)
     assert "d is false" in out and "differs from class to class" in out
     assert "b is true" not in out  # b and d test different ideas: getting d wrong says nothing about b
@@ -172,14 +150,14 @@ def test_skip_start_symmetry_statement_is_explained(capsys: pytest.CaptureFixtur
 @pytest.mark.parametrize(
     ("gradient", "answer", "hint"),
     [
-        (..., {"a", "b", "c"}, "record your prediction first"),
-        ("small", {"a", "b", "c"}, "must be one of"),
-        ("zero", {"a", "b", "c"}, "the weights' gradient is not zero"),
+        (..., {"a", "b"}, "record your prediction first"),
+        ("small", {"a", "b"}, "must be one of"),
+        ("zero", {"a", "b"}, "the weights' gradient is not zero"),
         ("not zero", ..., "record your answer"),
-        ("not zero", {"a", "b"}, "c is true"),
-        ("not zero", {"a", "c"}, "b is true"),
-        ("not zero", {"a", "b", "c", "d"}, "d is false"),
-        ("not zero", {"b", "c"}, "a is true"),
+        ("not zero", {"a", "b", "c"}, "c is false"),
+        ("not zero", {"a"}, "b is true"),
+        ("not zero", {"a", "b", "d"}, "d is false"),
+        ("not zero", {"b"}, "a is true"),
         ("not zero", {"identical"}, "are not among the statements"),
         ("not zero", 3, "record a set of letters"),
     ],

@@ -1,7 +1,7 @@
 """Checks for the exercises of lesson 07 (FCN).
 
 Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``.
-The expected answers are computed from segedu itself (models, upsampling kernels, metrics).
+The expected answers are computed from segedu itself (models, upsampling kernels).
 """
 
 from __future__ import annotations
@@ -17,23 +17,14 @@ import torch
 
 from segedu.analysis.upsampling import bilinear_kernel
 from segedu.course.exercises._verdict import check_cases, choice_hint, read_letters, right, wrong
-from segedu.models import TinyClassifier, convolutionalize, get_model
-from segedu.training.metrics import (
-    confusion_matrix,
-    frequency_weighted_iou,
-    mean_accuracy,
-    mean_iou,
-    pixel_accuracy,
-)
-from segedu.training.recipes import offline_dataset
+from segedu.models import get_model
 
 __all__ = [
-    "METRIC_NAMES",
+    "GRID_STAGES",
     "SKIP_START_STATEMENTS",
     "WEIGHT_GRADIENT_CHOICES",
     "check_bilinear_kernel",
-    "check_forgotten_class",
-    "check_score_map_size",
+    "check_fcn_grid",
     "check_skip_start",
 ]
 
@@ -43,21 +34,22 @@ SKIP_START_STATEMENTS = {
          "that lower the loss",
     "b": "at the first step the pool4 branch passes no gradient down to pool4: whatever gradient reaches "
          "encoder stage 4 comes through pool5",
-    "c": "in segedu's all-at-once training the zero start preserves no trained model: at the first step "
-         "conv7's scores are random anyway (score_fr starts random)",
+    "c": "score_pool4's bias starts at zero too, and the gradient reaching it at the first step is zero as "
+         "well: until the weights have moved, the branch cannot even add a constant score per class",
     "d": "score_pool4's filters all start equal (all zero), so, like the units of a hidden layer started at one "
          "constant, they get equal gradients and stay equal: the branch can only ever add the same score to "
          "every class, which never changes which class wins",
 }
-_SKIP_START_TRUE = frozenset({"a", "b", "c"})
+_SKIP_START_TRUE = frozenset({"a", "b"})
 _SKIP_START_REASONS = {
     "a": "a 1 x 1 convolution with zero weights and bias outputs zeros whatever pool4 holds (switching the "
          "zero-start branch off changes the output by 0, printed above), so in staged training the network "
          "starts from what FCN-32s already learned, and the skip grows only as far as it lowers the loss",
     "b": "the gradient a convolution passes down is its weights times the upstream gradient, and the weights "
          "are zero: the gradient through the skip is 0 (printed above); stage 4 still gets one through pool5",
-    "c": "segedu builds every variant from scratch with a random score_fr, so there is no trained FCN-32s "
-         "to preserve; the zero start only keeps the pool4 branch silent at the first step",
+    "c": "a bias's gradient is the upstream gradient summed over every position of its class's map; it is not "
+         "multiplied by any weight, so the zero start does not stop it: it is not zero at the first step "
+         "(printed above), and the branch can learn a per-class constant from the first step on",
     "d": "each filter of score_pool4 scores one class, and its gradient is pool4's features times that class's "
          "own upstream gradient (softmax probability minus target, upsampled), which differs from class to class: "
          "the filters' gradients already differ at the first step (smallest difference printed above), so the "
@@ -67,48 +59,61 @@ _SKIP_START_REASONS = {
 WEIGHT_GRADIENT_CHOICES = ("zero", "not zero")
 
 
+GRID_STAGES = ("conv7", "pool4", "pool3")
+
+
 @torch.no_grad()
-def _real_score_map_side(input_size: int, train_size: int) -> int:
-    """Run a minimal convolutionalized classifier and measure its score map."""
-    classifier = TinyClassifier(1, 1, base_channels=1, image_size=train_size, hidden_features=1)
-    return convolutionalize(classifier)(torch.zeros(1, 1, input_size, input_size)).shape[-1]
+def _grid_sides(size: int) -> dict[str, int]:
+    """Measure the side of an FCN-8s's score map at each decoder stage for a ``size x size`` image."""
+    from segedu.widgets.fcn_explorer import fcn_score_maps  # the widget module draws; import it only when asked
+
+    model = get_model("fcn8s", in_channels=3, num_classes=4, base_channels=2, fc_channels=4).eval()
+    maps = fcn_score_maps(model, torch.zeros(1, 3, size, size))
+    return {"conv7": maps["conv7"].shape[-1], "pool4": maps["fused_pool4"].shape[-1],
+            "pool3": maps["fused_pool3"].shape[-1], "final": maps["final"].shape[-1]}
 
 
-def check_score_map_size(function: Callable[[int, int], int]) -> bool:
-    """Check ``function(input_size, train_size)``: the side of a convolutionalized TinyClassifier's score map."""
-    try:
-        function(64, 64)
-    except NotImplementedError:
-        return wrong("the function still raises NotImplementedError: replace the line "
-                     "`raise NotImplementedError` with a line that returns the side.")
-    except Exception:  # noqa: BLE001 - check_cases reports other errors with the failing case
-        pass
-    return check_cases(
-        function,
-        [(64, 64), (128, 64), (200, 64), (96, 24), (100, 32), (24, 24)],
-        _score_map_size_mistake,
-        success="side = input // 8 - train // 8 + 1: one score per window, windows 8 pixels apart.",
-        returns="a whole number",
-    )
+def check_fcn_grid(prediction: Mapping[str, Any], size: int = 100) -> bool:
+    """Check a prediction of the sides of FCN-8s's score maps for a ``size x size`` image.
 
-
-def _score_map_size_mistake(found: Any, input_size: int, train_size: int) -> str | None:
-    expected = _real_score_map_side(input_size, train_size)
-    if found == expected:
-        return None
-    if found == input_size // 8:
-        return (
-            "that is the size of the last feature map. fc1 is now a "
-            f"{train_size // 8}x{train_size // 8} convolution without padding, which shrinks it further."
+    ``prediction`` maps ``"conv7"``, ``"pool4"`` and ``"pool3"`` to the predicted side of the conv7
+    scores, of the sum with pool4's scores and of the sum with pool3's scores. The check runs an
+    (untrained) FCN-8s on an image of that size, prints the measured sides and compares.
+    """
+    if not isinstance(prediction, Mapping):
+        return wrong(f"answer with a dict with keys {', '.join(repr(stage) for stage in GRID_STAGES)}; "
+                     f"got {type(prediction).__name__}.")
+    for stage in GRID_STAGES:
+        value = prediction.get(stage, ...)
+        if value is ...:
+            return wrong(f"replace the ... of {stage!r} with the side you predict (a whole number).")
+        if isinstance(value, bool) or not isinstance(value, int):
+            return wrong(f"the side of {stage!r} is a whole number of cells; got {value!r}.")
+    sides = _grid_sides(size)
+    print(f"FCN-8s on a {size} x {size} image: conv7 scores {sides['conv7']} x {sides['conv7']}, + pool4 "
+          f"{sides['pool4']} x {sides['pool4']}, + pool3 {sides['pool3']} x {sides['pool3']}, output "
+          f"{sides['final']} x {sides['final']}")
+    guess = [prediction[stage] for stage in GRID_STAGES]
+    measured = [sides[stage] for stage in GRID_STAGES]
+    if guess == measured:
+        return right(
+            f"the model pads the {size}-pixel image to {32 * sides['conv7']}, the next multiple of 32, so the three "
+            "grids are that size divided by 32, 16 and 8; the output is cropped back. Each conv7 cell still "
+            "stands for a 32 x 32 block, each pool3 cell for an 8 x 8 one: the skips make the grid finer, the "
+            "padding does not."
         )
-    if found == input_size // 8 - train_size // 8:
-        return "off by one: a kernel of side k fits n - k + 1 times along a row of n cells."
-    if found == input_size // train_size:
-        return (
-            "the windows overlap: neighbouring score cells are 8 pixels apart (three 2x2 poolings), "
-            "not a whole window apart."
-        )
-    return f"for input_size={input_size}, train_size={train_size} the model gives {expected}; you gave {found!r}."
+    if guess == [size // 32, size // 16, size // 8]:
+        return wrong(f"those are {size} divided by 32, 16 and 8, rounded down, as if the image were cropped. "
+                     f"A cropped image would leave pixels with no class, yet the output has one for each of the "
+                     f"{size} x {size} pixels: what must the network do to the image instead, before the encoder?")
+    if guess == [-(-size // 32), -(-size // 16), -(-size // 8)]:
+        return wrong("you rounded each stage up on its own. The model pads the image once, before the encoder, "
+                     "so that all five poolings divide evenly: to a multiple of what?")
+    if guess[1] != 2 * guess[0] or guess[2] != 2 * guess[1]:
+        return wrong("each skip sum adds a 2x upsampled map to a pooled one of the same size, so each grid must "
+                     "be exactly twice the side of the one before.")
+    return wrong(f"for a {size} x {size} image the measured sides are printed above; you predicted "
+                 f"{', '.join(f'{stage} {value}' for stage, value in zip(GRID_STAGES, guess))}.")
 
 
 _KERNEL_GIVEAWAYS = frozenset({
@@ -208,70 +213,6 @@ def _bilinear_kernel_mistake(found: Any, factor: int) -> str | None:
     )
 
 
-METRIC_NAMES = ("pixel_accuracy", "mean_accuracy", "mean_iou", "frequency_weighted_iou")
-
-
-def _metric_drops() -> dict[str, float]:
-    """How much each metric falls when a perfect model calls every triangle pixel background."""
-    scenes = offline_dataset("shapes", "test")
-    masks = torch.stack([scenes[index][1] for index in range(len(scenes))])  # (200, 64, 64)
-    forgetful = masks.clone()
-    forgetful[forgetful == 3] = 0  # triangles (class 3) become background (class 0)
-    perfect_matrix = confusion_matrix(masks, masks, 4)
-    forgetful_matrix = confusion_matrix(forgetful, masks, 4)
-    measures = {"pixel_accuracy": pixel_accuracy, "mean_accuracy": mean_accuracy, "mean_iou": mean_iou,
-                "frequency_weighted_iou": frequency_weighted_iou}
-    return {name: measure(perfect_matrix) - measure(forgetful_matrix) for name, measure in measures.items()}
-
-
-def check_forgotten_class(prediction: Mapping[str, Any]) -> bool:
-    """Check a prediction ``{"falls_most": metric, "falls_least": metric}`` for the forgotten-triangle model.
-
-    The model labels every pixel of the shapes test masks correctly, except that it calls every
-    triangle pixel background. The check computes the four metrics, prints how far each falls,
-    and compares with the prediction.
-    """
-    if not isinstance(prediction, Mapping):
-        return wrong(f"answer with a dict with keys 'falls_most' and 'falls_least'; got {type(prediction).__name__}.")
-    for key in ("falls_most", "falls_least"):
-        value = prediction.get(key, ...)
-        if value is ...:
-            return wrong(f"replace the ... of {key!r} with one of {', '.join(repr(n) for n in METRIC_NAMES)}.")
-        if value not in METRIC_NAMES:
-            return wrong(f"{key!r} must be one of {', '.join(repr(n) for n in METRIC_NAMES)}; got {value!r}.")
-    drops = _metric_drops()
-    print("how far each metric falls from 1.0:", {name: round(drop, 3) for name, drop in drops.items()})
-    most, least = max(drops, key=drops.get), min(drops, key=drops.get)
-    triangle_share = drops["pixel_accuracy"]  # exactly the share of pixels that are triangles
-    if prediction["falls_most"] != most:
-        if prediction["falls_most"] == "mean_accuracy":
-            return wrong(
-                "mean accuracy loses a quarter (the triangle's accuracy is 0 of 4 classes), but mean IoU loses "
-                "more: the triangle's IoU is 0 and the background's IoU falls too, because its union now "
-                "includes every triangle pixel predicted as background."
-            )
-        return wrong(
-            f"{prediction['falls_most']} falls by {drops[prediction['falls_most']]:.3f}. Metrics that average over "
-            "classes give the forgotten class a full quarter of the weight, whatever its size."
-        )
-    if prediction["falls_least"] != least:
-        if prediction["falls_least"] == "frequency_weighted_iou":
-            return wrong(
-                "frequency-weighted IoU loses the triangles' weight and also lowers the background's IoU "
-                f"(false positives in its union), so it falls about twice as far as pixel accuracy, which "
-                f"loses only the triangle pixels ({triangle_share:.1%} of all pixels)."
-            )
-        return wrong(
-            f"{prediction['falls_least']} falls by {drops[prediction['falls_least']]:.3f}; one metric falls only "
-            f"by the share of triangle pixels ({triangle_share:.1%})."
-        )
-    return right(
-        f"pixel accuracy loses only the {triangle_share:.1%} of pixels that are triangles; mean IoU loses more than "
-        "a quarter: a class the model never finds costs 1/n_cl of the mean, and its pixels also dilute the "
-        "IoU of the class they were given to."
-    )
-
-
 @torch.no_grad()
 def _skip_effects(seed: int = 0) -> dict[str, float]:
     """How much an untrained FCN-16s's output moves when its pool4 branch is switched off.
@@ -301,7 +242,7 @@ def _skip_effects(seed: int = 0) -> dict[str, float]:
 def _first_step_gradients(seed: int = 0) -> dict[str, float]:
     """Gradient norms at an untrained FCN-16s's first step (zero-start ``score_pool4``).
 
-    Returns the norm of the gradient reaching ``score_pool4``'s weights, the norm of the gradient
+    Returns the norm of the gradient reaching ``score_pool4``'s weights and its bias, the norm of the gradient
     that ``score_pool4`` passes down to pool4, the norm reaching the convolution weights of
     encoder stage 4 (whose output is pool4), the smallest distance between the gradients of two
     of ``score_pool4``'s filters (one filter per class) and the range of those filters' gradient norms.
@@ -325,6 +266,7 @@ def _first_step_gradients(seed: int = 0) -> dict[str, float]:
     apart = distances[~torch.eye(len(per_filter), dtype=torch.bool)]  # the K * (K - 1) pairs of different filters
     norms = per_filter.norm(dim=1)  # (K,)
     return {"score_pool4": float(model.score_pool4.weight.grad.norm()),
+            "score_pool4_bias": float(model.score_pool4.bias.grad.norm()),
             "through_skip": float(passed_down[0].norm()),
             "stage4": float(torch.cat([gradient.flatten() for gradient in stage4]).norm()),
             "filters_apart": float(apart.min()),
@@ -363,7 +305,7 @@ def check_skip_start(weight_gradient: Any, prediction: Any) -> bool:
     gradients = _first_step_gradients()
     effects = _skip_effects()
     print(f"untrained FCN-16s, first step: gradient norm of score_pool4's weights {gradients['score_pool4']:.4f} "
-          f"(you predicted {weight_gradient!r}); passed down by score_pool4 to pool4 {gradients['through_skip']:.4f}; "
+          f"(you predicted {weight_gradient!r}), of its bias {gradients['score_pool4_bias']:.4f}; passed down by score_pool4 to pool4 {gradients['through_skip']:.4f}; "
           f"reaching encoder stage 4's convolutions {gradients['stage4']:.4f}")
     print(f"score_pool4 has one filter per class; their gradients have norms {gradients['filter_norm_low']:.4f} to "
           f"{gradients['filter_norm_high']:.4f}, and the two closest differ by {gradients['filters_apart']:.4f}")
