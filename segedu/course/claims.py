@@ -87,7 +87,7 @@ class SectionClaims:
         Args:
             where: The section's name, printed first.
             list_sentences: Print every verified sentence (the default), or one line with their
-                count, for a section whose sentences are many and stand in the cell's code.
+                count, for a section whose sentences are many (each stays readable in its call).
 
         Raises:
             ValueError: If no sentence was kept since the last check (a section with nothing to check).
@@ -103,7 +103,7 @@ class SectionClaims:
                 if not holds:
                     claim(statement, holds)  # raises, naming the sentence
             print(f"{where}: {'all ' if count != 1 else ''}{count} sentence{plural} of the text verified against "
-                  "the numbers printed above (each is written in this cell's code)")
+                  "the numbers printed above (each is written out in a claims.claim(...) call)")
             return
         print(f"{where}: {count} sentence{plural} of the text, "
               f"{'each ' if count != 1 else ''}checked against the numbers printed above")

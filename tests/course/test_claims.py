@@ -74,7 +74,7 @@ def test_section_claims_can_print_one_line_and_still_raise_at_the_false_sentence
     claims.check("Section 3", list_sentences=False)
     assert capsys.readouterr().out.splitlines() == [
         "Section 3: all 2 sentences of the text verified against the numbers printed above "
-        "(each is written in this cell's code)"]
+        "(each is written out in a claims.claim(...) call)"]
     claims.claim("first holds", True)
     claims.claim("third holds", 1 > 2)
     with pytest.raises(ClaimFailed, match="third holds"):
