@@ -5,13 +5,17 @@ from __future__ import annotations
 import pytest
 
 from segedu.course.exercises.lesson12 import (
+    AUGMENTATION_OUTCOMES,
     AUGMENTATIONS,
     RATE_OUTCOMES,
     TAMPER_OUTCOMES,
+    check_augmentation_prediction,
     check_rate_prediction,
     check_safe_augmentations,
     check_tamper_prediction,
+    classify_augmentation_effect,
     classify_rate_run,
+    paired_t_interval,
 )
 
 
@@ -127,3 +131,42 @@ def test_rate_prediction_must_be_recorded_first(prediction, capsys: pytest.Captu
     assert not check_rate_prediction(prediction, "blows up")
     out = capsys.readouterr().out
     assert out.startswith("Not yet:") and all(repr(choice) in out for choice in RATE_OUTCOMES)
+
+
+def test_paired_t_interval_matches_the_lesson() -> None:
+    """Section 3's stored differences, augmented minus plain, per seed: the interval printed in the lesson."""
+    low, high = paired_t_interval([0.033, 0.028, -0.052])
+    assert low == pytest.approx(-0.115, abs=0.003) and high == pytest.approx(0.121, abs=0.003)
+    assert paired_t_interval([1.0, 1.0, 1.0]) == (1.0, 1.0)
+    with pytest.raises(ValueError, match="2 to 10"):
+        paired_t_interval([0.1])
+
+
+def test_classify_augmentation_effect_names_each_outcome() -> None:
+    plain = [0.278, 0.250, 0.312]
+    assert classify_augmentation_effect(plain, [0.310, 0.279, 0.261]) == "no detectable effect"  # the stored study
+    assert classify_augmentation_effect(plain, [0.378, 0.355, 0.410]) == "a rise"
+    assert classify_augmentation_effect(plain, [0.178, 0.145, 0.214]) == "a fall"
+    with pytest.raises(ValueError, match="one score per seed"):
+        classify_augmentation_effect(plain, [0.3, 0.3])
+
+
+def test_augmentation_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_augmentation_prediction("no detectable effect", "no detectable effect")
+    out = capsys.readouterr().out
+    assert out.startswith("Correct!") and "holds 0" in out and "lowers the training score" in out
+    assert "No detectable effect is not no effect" in out and "three seeds" in out
+    assert "4.3 standard errors" in out and "half-width" in out  # how large an effect three seeds could detect
+    assert not check_augmentation_prediction("a rise", "no detectable effect")
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and "you predicted 'a rise'" in out
+    assert "the study found no detectable effect" in out and "by heart" in out  # the reason, not only the verdict
+    assert not check_augmentation_prediction("no detectable effect", "a fall")
+    assert "lies below 0" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("prediction", [..., None, "helps"])
+def test_augmentation_prediction_must_be_recorded_first(prediction, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_augmentation_prediction(prediction, "no detectable effect")
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and all(repr(choice) in out for choice in AUGMENTATION_OUTCOMES)

@@ -18,9 +18,12 @@ from segedu.course.exercises.lesson13 import (
     check_all_eights_mean_iou,
     check_background_prediction,
     check_gap_prediction,
-    check_weighted_errors,
+    check_shapes_prediction,
     gap_weights,
-    WEIGHTS_CHOICES,
+    SHAPES_MARGIN,
+    SHAPES_OUTCOMES,
+    WEIGHTED_LOSSES,
+    shapes_paired_changes,
 )
 
 
@@ -146,36 +149,26 @@ def test_the_two_close_wrong_answers_are_told_apart() -> None:
         assert abs(round(mine, 3) - mine) <= CLOSE_CASE_TOLERANCE < abs(round(mine, 3) - other)
 
 
-def test_weighted_errors_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_weighted_errors("b")
+def test_shapes_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_shapes_prediction("higher in every seed")
     out = capsys.readouterr().out
-    assert out.startswith("Correct!") and "w_c p(c|x)" in out and "heavier digit" in out
-    for letter in set(WEIGHTS_CHOICES) - {"b"}:
-        assert not check_weighted_errors(letter)
+    assert out.startswith("Correct!") and "milder tilt" in out and "164 and 37" in out and "0.58 to 0.61" in out
+    for outcome in set(SHAPES_OUTCOMES) - {"higher in every seed"}:
+        assert not check_shapes_prediction(outcome)
         out = capsys.readouterr().out
-        assert out.startswith("Not yet:") and "no:" in out and "both halves" in out
+        assert out.startswith("Not yet:") and f"you predicted {outcome!r}" in out and "depends on the data" in out
 
 
-@pytest.mark.parametrize(("letter", "reason"), [
-    ("a", "the digit weights are not equal"),  # the weights differ between digits, so the raise is not equal
-    ("a", "the 1, the"),
-    ("c", "0.55 against 0.54"),  # no better naming among the found pixels, so no faster-learned shapes
-    ("c", "heavier digit"),
-    ("d", "not from each scene's"),  # the weights are fixed from the training set, not per scene
-    ("d", "toward the class with the larger fixed weight"),
-])
-def test_weighted_errors_says_why_each_wrong_answer_is_wrong(
-        letter: str, reason: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check_weighted_errors(letter)
-    assert reason in capsys.readouterr().out
+def test_shapes_outcome_follows_the_record() -> None:
+    """Both weighted losses beat plain cross-entropy by more than the margin in every seed of the shapes record."""
+    changes = shapes_paired_changes()
+    assert changes["seeds"] == ["0", "1", "2"]
+    assert all((changes[loss] > SHAPES_MARGIN).all() for loss in WEIGHTED_LOSSES)
+    assert changes["background share"] < 0.9
+    assert all(changes["weight ratio"][loss] < changes["digit weight ratio"][loss] for loss in WEIGHTED_LOSSES)
 
 
-def test_weighted_errors_accepts_a_letter_in_brackets_or_capitals(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_weighted_errors("(B)")
-    assert capsys.readouterr().out.startswith("Correct!")
-
-
-@pytest.mark.parametrize("answer", [..., None, "e", 3])
-def test_weighted_errors_must_be_answered(answer, capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check_weighted_errors(answer)
+@pytest.mark.parametrize("answer", [..., None, "higher", 3])
+def test_shapes_prediction_must_be_recorded_first(answer, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_shapes_prediction(answer)
     assert capsys.readouterr().out.startswith("Not yet:")

@@ -12,16 +12,106 @@ from segedu.course.exercises._verdict import check_outcome_prediction, read_lett
 
 __all__ = [
     "AUGMENTATIONS",
+    "AUGMENTATION_OUTCOMES",
     "LEARNS_BELOW",
     "RATE_OUTCOMES",
     "TAMPER_OUTCOMES",
+    "check_augmentation_prediction",
     "check_rate_prediction",
     "check_safe_augmentations",
     "check_tamper_prediction",
+    "classify_augmentation_effect",
     "classify_rate_run",
+    "paired_t_interval",
 ]
 
-# --- 2 · predict, then run: a constant learning rate of 0.3 -----------------------------------
+# --- 2 · predict, then run: does augmentation raise the validation score on 32 scenes? ----------
+
+AUGMENTATION_OUTCOMES = ("a rise", "a fall", "no detectable effect")
+
+# The t distribution's 97.5% point for 1 to 9 degrees of freedom (a t table), for 2 to 10 paired seeds.
+_T_975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
+
+
+def paired_t_interval(differences: Sequence[float]) -> tuple[float, float]:
+    """The 95% t-interval of the mean of paired differences (one per seed).
+
+    Args:
+        differences: One difference per seed, e.g. augmented minus plain (2 to 10 values).
+
+    Returns:
+        ``(low, high)``: the mean minus and plus the t point times the standard error (``ddof=1``).
+    """
+    values = [float(value) for value in differences]
+    if not 2 <= len(values) <= 10:
+        raise ValueError(f"pass 2 to 10 paired differences; got {len(values)}")
+    count = len(values)
+    mean = sum(values) / count
+    spread = (sum((value - mean) ** 2 for value in values) / (count - 1)) ** 0.5
+    half_width = _T_975[count - 1] * spread / count**0.5
+    return mean - half_width, mean + half_width
+
+
+def classify_augmentation_effect(plain: Sequence[float], augmented: Sequence[float]) -> str:
+    """Name what augmentation did to a validation score measured per seed: one of :data:`AUGMENTATION_OUTCOMES`.
+
+    Args:
+        plain: The final validation score of each seed without augmentation.
+        augmented: The same seeds' scores with augmentation (same start, same batch order), in the same order.
+
+    Returns:
+        ``"a rise"`` if the 95% t-interval of the paired differences (augmented minus plain) lies above 0,
+        ``"a fall"`` if it lies below 0, otherwise ``"no detectable effect"``.
+    """
+    if len(plain) != len(augmented):
+        raise ValueError(f"pass one score per seed for both arms; got {len(plain)} and {len(augmented)}")
+    low, high = paired_t_interval([after - before for before, after in zip(plain, augmented)])
+    if low > 0:
+        return "a rise"
+    if high < 0:
+        return "a fall"
+    return "no detectable effect"
+
+
+_AUGMENTATION_MEANINGS = {
+    "a rise": (
+        "the paired differences were large against their spread between seeds (the 95% t-interval lies above 0): "
+        "the augmented scenes taught the network something about unseen scenes that the 32 plain ones did not"
+    ),
+    "a fall": (
+        "the validation score fell in a way the seeds' spread cannot explain (the 95% t-interval of the paired "
+        "differences lies below 0): the augmented scenes were too unlike the validation scenes to help"
+    ),
+    "no detectable effect": (
+        "per seed, augmentation moved the final validation mean IoU up in some seeds and down in another, and the "
+        "95% t-interval of the mean difference holds 0. Without augmentation the network learns its 32 scenes "
+        "almost by heart; augmentation makes that harder, so it lowers the training score a lot, but the "
+        "validation score moved less than the seeds differ from one another. No detectable effect is not no "
+        "effect, and with three seeds it is close to the expected verdict: the t point for 2 degrees of freedom "
+        "is 4.3, so the interval reaches 4.3 standard errors either side of the mean, and only a mean change "
+        "larger than its half-width (printed after the figure, about a tenth of mean IoU here) could have shown "
+        "as a rise or a fall. A change of a few hundredths either way goes unresolved, so neither 'it helps' "
+        "nor 'it hurts' follows"
+    ),
+}
+
+
+def check_augmentation_prediction(prediction: Any, outcome: str) -> bool:
+    """Compare a recorded prediction with what augmentation did to the validation score in the stored study.
+
+    Args:
+        prediction: The learner's guess, one of :data:`AUGMENTATION_OUTCOMES`, recorded before the figure.
+        outcome: What happened, from :func:`classify_augmentation_effect` (measured in the lesson).
+
+    Returns:
+        ``True`` if the prediction names the outcome.
+    """
+    return check_outcome_prediction(
+        prediction, outcome, _AUGMENTATION_MEANINGS, happened="on validation, the study found"
+    )
+
+
+# --- 3 · predict, then run: a constant learning rate of 0.3 -----------------------------------
 
 RATE_OUTCOMES = ("blows up", "stalls", "learns")
 
@@ -91,7 +181,7 @@ def check_rate_prediction(prediction: Any, outcome: str) -> bool:
     return check_outcome_prediction(prediction, outcome, _RATE_MEANINGS, happened="the run")
 
 
-# --- 3 · predict, then run: one changed byte, loaded without a hash ---------------------------
+# --- 4 · predict, then run: one changed byte, loaded without a hash ---------------------------
 
 TAMPER_OUTCOMES = ("refused", "loads with changed weights", "loads unchanged")
 

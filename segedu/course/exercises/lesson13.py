@@ -19,11 +19,14 @@ __all__ = [
     "GAP_WIDTHS",
     "EIGHT",
     "MEAN_IOU_TOLERANCE",
+    "SHAPES_MARGIN",
+    "SHAPES_OUTCOMES",
     "all_eights_scores",
-    "WEIGHTS_CHOICES",
+    "WEIGHTED_LOSSES",
+    "shapes_paired_changes",
     "check_all_eights_mean_iou",
     "check_background_prediction",
-    "check_weighted_errors",
+    "check_shapes_prediction",
     "check_gap_prediction",
     "gap_weights",
 ]
@@ -234,58 +237,89 @@ def check_all_eights_mean_iou(answer: Any) -> bool:
     return wrong(f"{hint} (you answered {value:.3f}).")
 
 
-# --- 3 · a conceptual question: why fewer digit pixels left as background, yet recall moved between digits ---
+# --- 3 · predict, then run: class weights on the thick shapes -----------------------------------------
 
-WEIGHTS_CHOICES = ("a", "b", "c", "d")
-
-_WEIGHTS_ANSWER = "b"
-
-_WEIGHTS_MEANINGS = {
-    "a": ("no: the digit weights are not equal, so they do not raise every digit's score alike. Section 2's table "
-          "gives them from about 12 to 27 with inverse frequency (0.75 to 1.84 with median balancing); an equal raise "
-          "would leave every choice between two digits where plain cross-entropy left it, thin strokes or not. The "
-          "optimum p_c proportional to w_c p(c|x) tilts an unsure stroke toward the heavier digit: the 1, the "
-          "heaviest digit in both recipes, gained 0.28 and 0.29 of its recall, and the 0, one of the two lightest, "
-          "lost 0.30 and 0.48"),
-    "b": ("the optimum of the weighted loss is p_c proportional to w_c p(c|x) (derived in section 2), so "
-          "the weights tilt each decision by the ratio of the two classes' weights. Background against a digit, that "
-          "ratio is tens to hundreds (37 and 164 times on average), enough to turn nearly every unsure pixel into a "
-          "digit: few digit pixels stay background, and the strokes get fat. One digit against another, the ratio is "
-          "at most about 2.5 and says nothing about which digit the strokes show: it tilts an unsure stroke toward "
-          "the heavier digit, right or wrong. The shifts are consistent with this, not proof of it: the 1, the "
-          "heaviest digit in both recipes, gained recall and the 0, one of the two lightest, lost it, while the share "
-          "misnamed among the found pixels hardly changed. But a digit's gain also tended to be larger where plain "
-          "cross-entropy's own recall was lower (correlation -0.67 and -0.58, about as strong as the weight's 0.71 "
-          "and 0.67), so ten digits cannot tell the tilt from room to improve"),
-    "c": ("no: a weight does not teach a class's shape faster. Better-learned shapes would name more of the found "
-          "pixels right, yet of the digit pixels the weighted losses called some digit they misnamed the same share as "
-          "plain cross-entropy (0.55 against 0.54). The weights move the loss's best answer instead: p_c proportional "
-          "to w_c p(c|x) (section 2) tilts an unsure stroke toward the heavier digit, so the 1, the heaviest digit "
-          "in both recipes, gained recall and the 0, one of the two lightest, lost it"),
-    "d": ("no: the weights are set once from the training set's pixel shares (section 2), not from each scene's, so "
-          "they cannot favour the digit that is scarcest in a scene. The best answer p_c proportional to w_c p(c|x) "
-          "tilts an unsure stroke toward the class with the larger fixed weight, right or wrong: the 1, the heaviest "
-          "digit in both recipes, gained 0.28 and 0.29 of its recall, and the 0, one of the two lightest, lost 0.30 "
-          "and 0.48"),
-}
+SHAPES_OUTCOMES = ("lower in every seed", "mixed", "higher in every seed")
+WEIGHTED_LOSSES = ("weighted_ce_inverse", "weighted_ce_median")
+SHAPES_MARGIN = 0.02  # a seed counts as won or lost only when mean IoU differs by more than this
 
 
-def check_weighted_errors(answer: Any) -> bool:
-    """Check the answer to: which statement is consistent with class weights rescuing digit pixels from background
-    yet shifting recall between digits?
-
-    Args:
-        answer: One letter of :data:`WEIGHTS_CHOICES`.
+@lru_cache(maxsize=1)
+def shapes_paired_changes() -> dict[str, Any]:
+    """Section 5's record of the shape scenes: each class-weighted loss against plain cross-entropy, paired by seed.
 
     Returns:
-        ``True`` for the right letter.
+        ``seeds`` (list of str); per weighted loss its mean IoU minus plain cross-entropy's (numpy array
+        ``(seeds,)``); ``background share`` (of the test pixels); ``weight ratio`` (loss -> the average object
+        class weight over background's); ``digit weight ratio`` (the same on the digit scenes); ``misnamed``
+        (loss -> array ``(seeds,)``, of the object pixels called some object, the share given a wrong class).
     """
-    if isinstance(answer, str):
-        answer = answer.strip().lower().strip("()")
-    hint = choice_hint(answer, WEIGHTS_CHOICES)
-    if hint is not None:
-        return wrong(hint)
-    if answer == _WEIGHTS_ANSWER:
-        return right(_WEIGHTS_MEANINGS[answer] + ".")
-    return wrong(_WEIGHTS_MEANINGS[answer] + ". Look for the statement consistent with both halves: think about "
-                 "what a weight multiplies, and how far apart the weights of the two classes in a decision are.")
+    import numpy as np
+
+    from segedu.course.experiments import load_experiment, scores_by_seed
+
+    shapes = load_experiment("loss_comparison_shapes")
+    digits = load_experiment("loss_comparison")
+    runs = shapes["results"]["runs"]
+    seeds = [str(seed) for seed in shapes["seeds"]]
+    base = scores_by_seed(runs["cross_entropy"], seeds)["mean IoU"]
+    changes: dict[str, Any] = {"seeds": seeds}
+    for loss in WEIGHTED_LOSSES:
+        changes[loss] = scores_by_seed(runs[loss], seeds)["mean IoU"] - base
+    first = np.array(runs["cross_entropy"][seeds[0]]["confusion"], dtype=float)  # (K, K) on the test scenes
+    changes["background share"] = float(first[0].sum() / first.sum())
+
+    def ratios(record: dict[str, Any]) -> dict[str, float]:
+        weights = record["results"]["class_weights"]
+        return {loss: float(np.mean(weights[recipe][1:]) / weights[recipe][0])
+                for loss, recipe in zip(WEIGHTED_LOSSES, ("inverse", "median"))}
+
+    changes["weight ratio"], changes["digit weight ratio"] = ratios(shapes), ratios(digits)
+    changes["misnamed"] = {}
+    for loss in ("cross_entropy", *WEIGHTED_LOSSES):
+        matrices = [np.array(runs[loss][seed]["confusion"], dtype=float) for seed in seeds]
+        changes["misnamed"][loss] = np.array([(m[1:, 1:].sum() - m[1:, 1:].trace()) / m[1:, 1:].sum()
+                                              for m in matrices])
+    return changes
+
+
+def _shapes_outcome() -> str:
+    changes = shapes_paired_changes()
+    differences = [changes[loss] for loss in WEIGHTED_LOSSES]
+    if all((values > SHAPES_MARGIN).all() for values in differences):
+        return "higher in every seed"
+    if all((values < -SHAPES_MARGIN).all() for values in differences):
+        return "lower in every seed"
+    return "mixed"
+
+
+def check_shapes_prediction(prediction: Any) -> bool:
+    """Compare a recorded prediction with what class weights did to mean IoU on the shape scenes.
+
+    The outcome is read from the stored record (section 5): both weighted losses against plain cross-entropy of
+    the same seed, a seed counting only when the difference exceeds :data:`SHAPES_MARGIN`.
+
+    Args:
+        prediction: One of :data:`SHAPES_OUTCOMES`, recorded before section 5's table is read.
+
+    Returns:
+        ``True`` if the prediction names the outcome.
+    """
+    changes = shapes_paired_changes()
+    seeds = ", ".join(changes["seeds"])
+    shown = "; ".join(f"{loss} " + " ".join(f"{value:+.2f}" for value in changes[loss]) for loss in WEIGHTED_LOSSES)
+    ratio, digit_ratio = changes["weight ratio"], changes["digit weight ratio"]
+    misnamed = changes["misnamed"]
+    low = min(float(misnamed[loss].min()) for loss in WEIGHTED_LOSSES)
+    high = max(float(misnamed[loss].max()) for loss in WEIGHTED_LOSSES)
+    why = (f"mean IoU minus plain cross-entropy's, seeds {seeds}: {shown}. On the shapes background is "
+           f"{changes['background share']:.0%} of the test pixels, and the weights make an object class "
+           f"{ratio['weighted_ce_inverse']:.0f} (inverse) and {ratio['weighted_ce_median']:.0f} (median) times as heavy "
+           f"as background, against {digit_ratio['weighted_ce_inverse']:.0f} and {digit_ratio['weighted_ce_median']:.0f} "
+           "on the digits: a milder tilt. The objects are thick, so the band of background painted at their edges is "
+           "a smaller part of each object's union than on 2-3 px strokes. And here the weights also fixed naming: "
+           f"plain cross-entropy gave a wrong shape to {misnamed['cross_entropy'].min():.2f} to "
+           f"{misnamed['cross_entropy'].max():.2f} of the object pixels it found, the weighted losses to {low:.2f} to "
+           f"{high:.2f}. Whether class weights pay depends on the data")
+    meanings = {outcome: why for outcome in SHAPES_OUTCOMES}
+    return check_outcome_prediction(prediction, _shapes_outcome(), meanings, happened="the weighted losses came out")
