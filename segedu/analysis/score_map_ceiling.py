@@ -32,7 +32,7 @@ from segedu.core.encoding import IGNORE_INDEX
 from segedu.training.losses import pixel_cross_entropy
 from segedu.training.metrics import confusion_matrix, mean_iou
 
-__all__ = ["Ceiling", "CurvePoint", "enclosed_runs", "impulse_responses", "kinks", "score_map_ceiling"]
+__all__ = ["Ceiling", "CurvePoint", "impulse_responses", "score_map_ceiling"]
 
 
 @dataclass(frozen=True)
@@ -109,70 +109,6 @@ def impulse_responses(
         drawn = upsample(impulses)[..., :height, :width]  # (h*w, K, H, W)
         stamps.append(drawn.reshape(coarse_height, coarse_width, num_classes, height, width))
     return torch.stack(stamps)  # (K, h, w, K, H, W)
-
-
-def kinks(stamps: Tensor) -> tuple[Tensor, Tensor]:
-    """Where a layer's output can bend: the rows and columns at which some stamp is not straight.
-
-    Between kinks every stamp, and so every logit the layer can produce, is a straight line along
-    each row (and each column). For the bilinear kernel that gives few, long straight stretches.
-
-    Args:
-        stamps: From :func:`impulse_responses`, ``(K, h, w, K, H, W)``.
-
-    Returns:
-        ``(row_kinks, column_kinks)``: bool ``(H,)`` and ``(W,)``; index ``k`` is ``True`` when some
-        stamp's second difference at ``k`` along that axis is non-zero (pixels ``k - 1, k, k + 1``
-        are not on one line). The first and last index are never kinks.
-    """
-    height, width = stamps.shape[-2:]
-    flat = stamps.reshape(-1, height, width).double()  # (S, H, W)
-    tolerance = 1e-5 * float(flat.abs().max())
-    column_kinks = torch.zeros(width, dtype=torch.bool)
-    column_kinks[1:-1] = (flat.diff(n=2, dim=2).abs() > tolerance).any(dim=0).any(dim=0)  # (W - 2,)
-    row_kinks = torch.zeros(height, dtype=torch.bool)
-    row_kinks[1:-1] = (flat.diff(n=2, dim=1).abs() > tolerance).any(dim=0).any(dim=1)  # (H - 2,)
-    return row_kinks, column_kinks
-
-
-def enclosed_runs(labels: Tensor, row_kinks: Tensor, column_kinks: Tensor) -> Tensor:
-    """Pixels that a layer with these kinks can never label as they are labelled here.
-
-    Take a run of pixels of class ``c`` along a row, with the same other class ``d`` on both sides,
-    and no column kink inside the run. Along that row, between the two flanking pixels, the logits
-    of ``c`` and ``d`` are straight lines, so ``z_d - z_c`` is a straight line too; if ``d`` wins at
-    both ends, it wins all the way between, and ``c`` cannot appear. Such runs (along rows, and
-    likewise along columns) are marked.
-
-    Args:
-        labels: Integer masks ``(N, H, W)``.
-        row_kinks, column_kinks: From :func:`kinks`.
-
-    Returns:
-        Bool ``(N, H, W)``: pixels inside such a run along their row or their column.
-    """
-    if labels.ndim != 3 or labels.is_floating_point():
-        raise ValueError(f"labels must be (N, H, W) integer masks; got {tuple(labels.shape)} {labels.dtype}")
-    along_rows = _enclosed_along_last_axis(labels, column_kinks)  # (N, H, W)
-    along_columns = _enclosed_along_last_axis(labels.transpose(1, 2), row_kinks).transpose(1, 2)  # (N, H, W)
-    return along_rows | along_columns
-
-
-def _enclosed_along_last_axis(labels: Tensor, bends: Tensor) -> Tensor:
-    marked = torch.zeros(labels.shape, dtype=torch.bool)
-    bend_positions = bends.nonzero().flatten().tolist()
-    for scene, line in ((scene, line) for scene in range(labels.shape[0]) for line in range(labels.shape[1])):
-        values = labels[scene, line].tolist()
-        start = 0
-        while start < len(values):
-            end = start
-            while end + 1 < len(values) and values[end + 1] == values[start]:
-                end += 1  # the run is values[start .. end]
-            if start > 0 and end + 1 < len(values) and values[start - 1] == values[end + 1]:
-                if not any(start <= position <= end for position in bend_positions):
-                    marked[scene, line, start:end + 1] = True
-            start = end + 1
-    return marked
 
 
 def _linear_upsampler(stamps: Tensor):

@@ -8,9 +8,7 @@ from torch import nn
 
 from segedu.analysis.score_map_ceiling import (
     _linear_upsampler,
-    enclosed_runs,
     impulse_responses,
-    kinks,
     score_map_ceiling,
 )
 from segedu.models.fcn import BilinearUpsample
@@ -120,30 +118,3 @@ def test_bad_methods_are_refused() -> None:
         score_map_ceiling(BilinearUpsample(3, 4), masks, 3, stride=4, method="lbfgs", learn_upsampling=True)
 
 
-def test_the_bilinear_32x_layer_bends_only_at_two_places_per_axis() -> None:
-    stamps = impulse_responses(BilinearUpsample(4, 32), 4, (2, 2), (64, 64))
-    row_kinks, column_kinks = kinks(stamps)
-    assert torch.equal(row_kinks, column_kinks)
-    assert 2 <= int(column_kinks.sum()) <= 4  # near pixels 16 and 48, between the coarse cells' centres
-    learned = impulse_responses(pretrained("fcn32s", "shapes").upscore32, 4, (2, 2), (64, 64))
-    assert int(kinks(learned)[1].sum()) > 20  # a learned kernel can bend almost anywhere
-
-
-def test_enclosed_runs_are_never_drawn_by_the_layer() -> None:
-    masks = _shape_masks(6)
-    layer = BilinearUpsample(4, 32)
-    row_kinks, column_kinks = kinks(impulse_responses(layer, 4, (2, 2), (64, 64)))
-    truth = enclosed_runs(masks, row_kinks, column_kinks)
-    assert truth.any()  # the true masks hold such runs ...
-    drawn = score_map_ceiling(layer, masks, 4, stride=32, method="lbfgs").predictions
-    assert not enclosed_runs(drawn, row_kinks, column_kinks).any()  # ... the layer's drawings never do
-
-
-def test_enclosed_runs_by_hand() -> None:
-    labels = torch.tensor([[[0, 1, 1, 0, 2, 2], [0, 0, 0, 0, 0, 0]]])  # (1, 2, 6)
-    rows, columns = torch.zeros(2, dtype=torch.bool), torch.zeros(6, dtype=torch.bool)
-    marked = enclosed_runs(labels, rows, columns)
-    assert marked[0, 0].tolist() == [False, True, True, False, False, False]  # 1-run between two 0s
-    assert not marked[0, 1].any()  # runs that touch the border are not enclosed
-    columns[2] = True  # the layer may bend inside the 1-run: then it can be drawn
-    assert not enclosed_runs(labels, rows, columns).any()
