@@ -18,25 +18,33 @@ def _verdict(capsys: pytest.CaptureFixture[str]) -> str:
 
 
 def test_fcn_grid_prediction_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_fcn_grid({"conv7": 4, "pool4": 8, "pool3": 16}) is True
+    assert lesson07.check_fcn_grid({"conv7": 4, "pool4": 8, "pool3": 16, "pool3_padding_only": 87}) is True
     out = _verdict(capsys)
-    assert "conv7 scores 4 x 4" in out and "Correct!" in out
+    assert "conv7 scores 4 x 4" in out and "Correct!" in out and "16 x 16 - 13 x 13 = 87" in out
 
 
 def test_the_grid_sides_are_measured_from_the_model() -> None:
     assert lesson07._grid_sides(100) == {"conv7": 4, "pool4": 8, "pool3": 16, "final": 100}
     assert lesson07._grid_sides(64) == {"conv7": 2, "pool4": 4, "pool3": 8, "final": 64}
+    assert lesson07._padding_only_cells(100) == {"padded": 128, "top": 0, "left": 0, "count": 87, "cells": 256}
+    assert lesson07._padding_only_cells(64)["count"] == 0
 
 
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [
-        ({"conv7": 3, "pool4": 6, "pool3": 12}, "rounded down"),
-        ({"conv7": 4, "pool4": 7, "pool3": 13}, "rounded each stage up"),
-        ({"conv7": 4, "pool4": 8, "pool3": 13}, "exactly twice"),
-        ({"conv7": 5, "pool4": 10, "pool3": 20}, "you predicted"),
-        ({"conv7": ..., "pool4": ..., "pool3": ...}, "replace the ..."),
-        ({"conv7": 4.0, "pool4": 8, "pool3": 16}, "whole number"),
+        ({"conv7": 3, "pool4": 6, "pool3": 12, "pool3_padding_only": 87}, "rounded down"),
+        ({"conv7": 4, "pool4": 7, "pool3": 13, "pool3_padding_only": 87}, "rounded each stage up"),
+        ({"conv7": 4, "pool4": 8, "pool3": 13, "pool3_padding_only": 87}, "exactly twice"),
+        ({"conv7": 5, "pool4": 10, "pool3": 20, "pool3_padding_only": 87}, "you predicted"),
+        ({"conv7": 4, "pool4": 8, "pool3": 16, "pool3_padding_only": 96}, "corner cells twice"),
+        ({"conv7": 4, "pool4": 8, "pool3": 16, "pool3_padding_only": 48}, "AND a band along the right"),
+        ({"conv7": 4, "pool4": 8, "pool3": 16, "pool3_padding_only": 60}, "bottom and the right"),
+        ({"conv7": 4, "pool4": 8, "pool3": 16, "pool3_padding_only": 112}, "still holds real rows"),
+        ({"conv7": 4, "pool4": 8, "pool3": 16, "pool3_padding_only": 5}, "you predicted 5"),
+        ({"conv7": ..., "pool4": ..., "pool3": ..., "pool3_padding_only": ...}, "replace the ..."),
+        ({"conv7": 4, "pool4": 8, "pool3": 16, "pool3_padding_only": ...}, "replace the ..."),
+        ({"conv7": 4.0, "pool4": 8, "pool3": 16, "pool3_padding_only": 87}, "whole number"),
         ([4, 8, 16], "answer with a dict"),
     ],
 )

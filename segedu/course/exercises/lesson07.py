@@ -21,6 +21,7 @@ from segedu.models import get_model
 
 __all__ = [
     "GRID_STAGES",
+    "PADDING_ONLY_KEY",
     "SKIP_START_STATEMENTS",
     "WEIGHT_GRADIENT_CHOICES",
     "check_bilinear_kernel",
@@ -60,6 +61,7 @@ WEIGHT_GRADIENT_CHOICES = ("zero", "not zero")
 
 
 GRID_STAGES = ("conv7", "pool4", "pool3")
+PADDING_ONLY_KEY = "pool3_padding_only"
 
 
 @torch.no_grad()
@@ -73,47 +75,100 @@ def _grid_sides(size: int) -> dict[str, int]:
             "pool3": maps["fused_pool3"].shape[-1], "final": maps["final"].shape[-1]}
 
 
+@torch.no_grad()
+def _padding_only_cells(size: int) -> dict[str, Any]:
+    """Count the pool3 cells of an FCN-8s whose 8 x 8 block of the padded input holds no real pixel.
+
+    The padded input is read from the model itself (a hook on its first stage); an image of distinct
+    values shows where the real ``size x size`` pixels sit inside it.
+    """
+    model = get_model("fcn8s", in_channels=3, num_classes=4, base_channels=2, fc_channels=4).eval()
+    seen: dict[str, torch.Tensor] = {}
+    handle = model.stage1.register_forward_pre_hook(lambda module, inputs: seen.update(padded=inputs[0]))
+    try:
+        image = torch.arange(size * size, dtype=torch.float32).reshape(1, 1, size, size).expand(1, 3, size, size)
+        model(image)
+    finally:
+        handle.remove()
+    padded = seen["padded"][0, 0]  # (H', W')
+    side = padded.shape[-1]
+    top, left = next((row, column) for row in range(side - size + 1) for column in range(side - size + 1)
+                     if torch.equal(padded[row:row + size, column:column + size], image[0, 0]))
+    real = torch.zeros(side, side)
+    real[top:top + size, left:left + size] = 1.0  # (H', W'): 1 where the pixel is the image's own
+    cells = torch.nn.functional.max_pool2d(real[None, None], 8)[0, 0]  # (H'/8, W'/8): 1 if the block has a real pixel
+    return {"padded": side, "top": top, "left": left, "count": int((cells == 0).sum()), "cells": cells.numel()}
+
+
 def check_fcn_grid(prediction: Mapping[str, Any], size: int = 100) -> bool:
-    """Check a prediction of the sides of FCN-8s's score maps for a ``size x size`` image.
+    """Check a prediction of FCN-8s's score-map sides, and of its padding-only pool3 cells, for a ``size x size`` image.
 
     ``prediction`` maps ``"conv7"``, ``"pool4"`` and ``"pool3"`` to the predicted side of the conv7
-    scores, of the sum with pool4's scores and of the sum with pool3's scores. The check runs an
-    (untrained) FCN-8s on an image of that size, prints the measured sides and compares.
+    scores, of the sum with pool4's scores and of the sum with pool3's scores, and
+    ``"pool3_padding_only"`` to the number of pool3 cells whose 8 x 8 block of the padded image holds
+    no pixel of the real image. The check runs an (untrained) FCN-8s on an image of that size,
+    prints what it measured and compares.
     """
+    keys = GRID_STAGES + (PADDING_ONLY_KEY,)
     if not isinstance(prediction, Mapping):
-        return wrong(f"answer with a dict with keys {', '.join(repr(stage) for stage in GRID_STAGES)}; "
+        return wrong(f"answer with a dict with keys {', '.join(repr(key) for key in keys)}; "
                      f"got {type(prediction).__name__}.")
-    for stage in GRID_STAGES:
-        value = prediction.get(stage, ...)
+    for key in keys:
+        value = prediction.get(key, ...)
         if value is ...:
-            return wrong(f"replace the ... of {stage!r} with the side you predict (a whole number).")
+            return wrong(f"replace the ... of {key!r} with the number you predict (a whole number).")
         if isinstance(value, bool) or not isinstance(value, int):
-            return wrong(f"the side of {stage!r} is a whole number of cells; got {value!r}.")
+            return wrong(f"{key!r} is a whole number of cells; got {value!r}.")
     sides = _grid_sides(size)
     print(f"FCN-8s on a {size} x {size} image: conv7 scores {sides['conv7']} x {sides['conv7']}, + pool4 "
           f"{sides['pool4']} x {sides['pool4']}, + pool3 {sides['pool3']} x {sides['pool3']}, output "
           f"{sides['final']} x {sides['final']}")
     guess = [prediction[stage] for stage in GRID_STAGES]
     measured = [sides[stage] for stage in GRID_STAGES]
-    if guess == measured:
+    if guess != measured:
+        if guess == [size // 32, size // 16, size // 8]:
+            return wrong(f"those are {size} divided by 32, 16 and 8, rounded down, as if the image were cropped. "
+                         f"A cropped image would leave pixels with no class, yet the output has one for each of the "
+                         f"{size} x {size} pixels: what must the network do to the image instead, before the encoder?")
+        if guess == [-(-size // 32), -(-size // 16), -(-size // 8)]:
+            return wrong("you rounded each stage up on its own. The model pads the image once, before the encoder, "
+                         "so that all five poolings divide evenly: to a multiple of what?")
+        if guess[1] != 2 * guess[0] or guess[2] != 2 * guess[1]:
+            return wrong("each skip sum adds a 2x upsampled map to a pooled one of the same size, so each grid must "
+                         "be exactly twice the side of the one before.")
+        return wrong(f"for a {size} x {size} image the measured sides are printed above; you predicted "
+                     f"{', '.join(f'{stage} {value}' for stage, value in zip(GRID_STAGES, guess))}.")
+    padding = _padding_only_cells(size)
+    count, side, pad = padding["count"], sides["pool3"], padding["padded"] - size
+    print(f"the padded image is {padding['padded']} x {padding['padded']}, the real pixels start at row "
+          f"{padding['top']}, column {padding['left']}; pool3 cells whose 8 x 8 block holds no real pixel: "
+          f"{count} of {padding['cells']}")
+    answer = prediction[PADDING_ONLY_KEY]
+    if answer == count:
+        real = round(math.sqrt(side * side - count))  # rows (and columns) of cells that hold a real pixel
         return right(
-            f"the model pads the {size}-pixel image to {32 * sides['conv7']}, the next multiple of 32, so the three "
-            "grids are that size divided by 32, 16 and 8; the output is cropped back. Each conv7 cell still "
-            "stands for a 32 x 32 block, each pool3 cell for an 8 x 8 one: the skips make the grid finer, the "
-            "padding does not."
+            f"the model pads {pad} rows at the bottom and {pad} columns at the right, and the output is cropped back "
+            f"to {size} x {size}. A pool3 cell's block holds a real pixel when it starts before row {size}: "
+            f"{real} of the {side} rows of cells and {real} of the {side} columns do, so {side} x {side} - "
+            f"{real} x {real} = {count} cells see only mirrored padding. Their scores, and the sums they feed, are "
+            "computed and then thrown away with the crop; the cells along the edge mix real and mirrored pixels."
         )
-    if guess == [size // 32, size // 16, size // 8]:
-        return wrong(f"those are {size} divided by 32, 16 and 8, rounded down, as if the image were cropped. "
-                     f"A cropped image would leave pixels with no class, yet the output has one for each of the "
-                     f"{size} x {size} pixels: what must the network do to the image instead, before the encoder?")
-    if guess == [-(-size // 32), -(-size // 16), -(-size // 8)]:
-        return wrong("you rounded each stage up on its own. The model pads the image once, before the encoder, "
-                     "so that all five poolings divide evenly: to a multiple of what?")
-    if guess[1] != 2 * guess[0] or guess[2] != 2 * guess[1]:
-        return wrong("each skip sum adds a 2x upsampled map to a pooled one of the same size, so each grid must "
-                     "be exactly twice the side of the one before.")
-    return wrong(f"for a {size} x {size} image the measured sides are printed above; you predicted "
-                 f"{', '.join(f'{stage} {value}' for stage, value in zip(GRID_STAGES, guess))}.")
+    full_rows = pad // 8
+    if answer == 2 * full_rows * side:
+        return wrong(f"you counted the {full_rows} x {full_rows} corner cells twice: they lie in the padded rows "
+                     "and in the padded columns.")
+    if answer in (full_rows * side, full_rows * full_rows):
+        return wrong("the padding is a band along the bottom AND a band along the right: count the cells of "
+                     "both bands, the corner once.")
+    half = pad // 2  # the count if the padding were split evenly between the two sides
+    split = side - sum(1 for start in range(0, side * 8, 8) if half <= start + 7 and start < half + size)
+    if answer == side * side - (side - split) ** 2:
+        return wrong("segedu pads only at the bottom and the right (pad_to_multiple), not evenly on both sides.")
+    if answer == side * side - (side - pad // 8 - 1) ** 2:
+        return wrong(f"the cell that starts at row {8 * (size // 8)} still holds real rows ({8 * (size // 8)} to "
+                     f"{size - 1}): a cell sees only padding when its whole 8-pixel block lies at row {size} or below.")
+    return wrong(f"{count} pool3 cells see only padding (printed above); you predicted {answer}. Work out how many "
+                 f"rows of cells start at row {size} or below, then count the cells in those rows or in those columns.")
 
 
 _KERNEL_GIVEAWAYS = frozenset({
