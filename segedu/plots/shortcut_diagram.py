@@ -76,7 +76,9 @@ def _decoder(axis: Axes, strides: Sequence[int], step_label: str) -> None:
     for column in range(last - 1, -1, -1):
         _box(axis, column, _DECODER_Y, strides[column], PREDICTION_COLOR if column == 0 else DECODER_COLOR)
         _arrow(axis, ((column + 1) * _STEP - 0.27, _DECODER_Y), (column * _STEP + 0.27, _DECODER_Y))
-        axis.text((column + 0.5) * _STEP, _DECODER_Y - 0.12, step_label, ha="center", va="top", fontsize=8)
+    # one note below the row, clear of the boxes and of the shortcut arrows that land between them
+    axis.text(2.5 * _STEP, _DECODER_Y - _side(strides[1]) / 2 - 0.15, f"each decoder arrow: {step_label}",
+              ha="center", va="top", fontsize=9)
     _prediction_note(axis)
 
 
@@ -103,7 +105,7 @@ def _draw_fcn(axis: Axes) -> None:
 def _draw_segnet(axis: Axes) -> None:
     strides = (1, 2, 4, 8, 16)
     _encoder(axis, strides)
-    _decoder(axis, strides, "unpool")
+    _decoder(axis, strides, "2x max-unpooling")
     for column in range(len(strides) - 1):  # each pool's indices reach the unpooling that mirrors it
         x = (column + 0.5) * _STEP
         _arrow(axis, (x, _ENCODER_Y - 0.12), (x, _DECODER_Y + 0.05), color=SHORTCUT_COLOR, style="--",
@@ -115,7 +117,7 @@ def _draw_segnet(axis: Axes) -> None:
 def _draw_unet(axis: Axes) -> None:
     strides = (1, 2, 4, 8, 16)
     _encoder(axis, strides)
-    _decoder(axis, strides, "up-conv")
+    _decoder(axis, strides, "2x up-convolution")
     for column in range(len(strides) - 1):  # every level above the bottleneck: copy the whole map
         x = column * _STEP
         _arrow(axis, (x, _ENCODER_Y - _side(strides[column]) / 2 - 0.05),
@@ -128,7 +130,7 @@ def shortcut_styles_diagram() -> Figure:
     """Draw FCN-8s, SegNet and U-Net as encoder rows (top) and decoder rows (bottom) with their shortcuts.
 
     Encoder maps are blue boxes whose height shrinks with the resolution, decoder maps orange,
-    the prediction green; shortcuts are red: thin arrows into a ``+`` for FCN's score sums,
+    the prediction green (a key under the panels says so); shortcuts are red: thin arrows into a ``+`` for FCN's score sums,
     dashed arrows for SegNet's pooling indices, thick arrows for U-Net's copied feature maps
     (the thickness hints at how much each one carries). Depths are those of segedu's models:
     FCN goes down to 1/32, SegNet and U-Net to 1/16.
@@ -136,9 +138,16 @@ def shortcut_styles_diagram() -> Figure:
     Returns:
         The figure with three panels (close it with ``matplotlib.pyplot.close(figure)``).
     """
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
     figure, axes = diagram_figure(3, 1, (6.4, 12.0))  # stacked, so the labels stay legible
     for axis, draw in zip(axes, (_draw_fcn, _draw_segnet, _draw_unet)):
         draw(axis)
         finish_axis(axis, (-0.5, 5 * _STEP + 0.9), (_DECODER_Y - 1.2, _ENCODER_Y + 1.6))
-    figure.tight_layout()
+    key = [Patch(facecolor=color, edgecolor="black", label=label) for color, label in (
+        (ENCODER_COLOR, "encoder map"), (DECODER_COLOR, "decoder map / scores"), (PREDICTION_COLOR, "prediction"))]
+    key.append(Line2D([], [], color=SHORTCUT_COLOR, linewidth=2, label="shortcut"))
+    figure.legend(handles=key, loc="lower center", ncol=2, fontsize=9, frameon=False)
+    figure.tight_layout(rect=(0, 0.045, 1, 1))
     return figure
