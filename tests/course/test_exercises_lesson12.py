@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 
 from segedu.course.exercises.lesson12 import (
-    AUGMENTATION_OUTCOMES,
     AUGMENTATIONS,
+    GAP_OUTCOMES,
     RATE_OUTCOMES,
     TAMPER_OUTCOMES,
-    check_augmentation_prediction,
+    check_gap_prediction,
     check_rate_prediction,
     check_safe_augmentations,
     check_tamper_prediction,
-    classify_augmentation_effect,
+    classify_gap_narrowing,
     classify_rate_run,
     paired_t_interval,
 )
@@ -41,12 +41,12 @@ def test_tamper_check_refuses_an_unknown_outcome(capsys: pytest.CaptureFixture[s
     assert "measured outcome" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("answer", [{"c", "e"}, "ce", ["e", "C"]])
+@pytest.mark.parametrize("answer", [{"b", "c", "e"}, "bce", ["e", "C", "b"]])
 def test_safe_augmentations_right(answer, capsys: pytest.CaptureFixture[str]) -> None:
     assert check_safe_augmentations(answer)
     out = capsys.readouterr().out
     assert out.startswith("Correct!") and "implausible" in out and "false labels" in out
-    assert "6 into a 9" in out and "bilinearly" in out  # each unsafe item named with its reason
+    assert "6 into a 9" in out and "small rotation" in out  # each unsafe item named with its reason
 
 
 def test_safe_augmentations_wrong_answers_say_why(capsys: pytest.CaptureFixture[str]) -> None:
@@ -54,18 +54,22 @@ def test_safe_augmentations_wrong_answers_say_why(capsys: pytest.CaptureFixture[
     out = capsys.readouterr().out
     assert "a is not safe" in out and "d is not safe" in out and "6 into a 9" in out
     assert "no longer plausible" in out  # a mirror keeps the labels correct; the scene is what breaks
-    assert "b is not safe" in out and "classes 1 to 9" in out and "nearest neighbour" in out  # section 2's control
-    assert not check_safe_augmentations({"e"})
+    assert "b is" not in out  # b is safe and chosen: not among the misses
+    assert not check_safe_augmentations({"c", "e"})  # a small rotation is safe too
+    out = capsys.readouterr().out
+    assert "b is safe" in out and "10 degrees" in out and "nearest neighbour" in out and "255" in out
+    assert "half-turn" in out  # set against item d
+    assert not check_safe_augmentations({"b", "e"})
     out = capsys.readouterr().out
     assert "c is safe" in out and "0.05" in out and "untouched" in out  # the generator's own noise
     assert "e is" not in out  # e is not among the misses here
-    assert not check_safe_augmentations({"c"})
+    assert not check_safe_augmentations({"b", "c"})
     out = capsys.readouterr().out
     assert "e is safe" in out and "clipped to 1" in AUGMENTATIONS["e"] and "clipping at 1" in out
     assert "0.9 and 1.1" in AUGMENTATIONS["e"] and "0.33" in out and "0.63" in out  # ranges from digits.py
-    assert not check_safe_augmentations({"b", "c", "e"})  # the old answer: a bilinear mask is not safe
+    assert not check_safe_augmentations({"b", "c", "d", "e"})
     out = capsys.readouterr().out
-    assert "b is not safe" in out and "labels become false" in out
+    assert "d is not safe" in out and "label becomes false" in out
 
 
 @pytest.mark.parametrize("answer", [..., None, {"z"}, 3])
@@ -73,7 +77,7 @@ def test_safe_augmentations_unreadable_answers(answer, capsys: pytest.CaptureFix
     assert not check_safe_augmentations(answer)
     assert capsys.readouterr().out.startswith("Not yet:")
     assert set(AUGMENTATIONS) == {"a", "b", "c", "d", "e"}
-    assert "section 2" not in AUGMENTATIONS["b"]  # the item does not name its own flaw
+    assert "10 degrees" in AUGMENTATIONS["b"] and "nearest neighbour" in AUGMENTATIONS["b"]
 
 
 def test_classify_rate_run_names_each_outcome() -> None:
@@ -142,31 +146,35 @@ def test_paired_t_interval_matches_the_lesson() -> None:
         paired_t_interval([0.1])
 
 
-def test_classify_augmentation_effect_names_each_outcome() -> None:
-    plain = [0.278, 0.250, 0.312]
-    assert classify_augmentation_effect(plain, [0.310, 0.279, 0.261]) == "no detectable effect"  # the stored study
-    assert classify_augmentation_effect(plain, [0.378, 0.355, 0.410]) == "a rise"
-    assert classify_augmentation_effect(plain, [0.178, 0.145, 0.214]) == "a fall"
+def test_classify_gap_narrowing_names_each_outcome() -> None:
+    """The stored study's final scores per seed (mean of the last three scorings): plain and augmented."""
+    plain_train, augmented_train = [0.949, 0.948, 0.950], [0.710, 0.710, 0.724]
+    plain_val, augmented_val = [0.278, 0.250, 0.312], [0.310, 0.279, 0.261]
+    assert classify_gap_narrowing(plain_train, augmented_train, plain_val, augmented_val) == "by lowering training"
+    assert classify_gap_narrowing(plain_train, augmented_train, plain_val, [0.378, 0.355, 0.410]) == "both"
+    assert classify_gap_narrowing(plain_train, plain_train, plain_val, [0.378, 0.355, 0.410]) == "by raising validation"
+    assert classify_gap_narrowing(plain_train, [0.95, 0.90, 0.99], plain_val, augmented_val) == "neither"
     with pytest.raises(ValueError, match="one score per seed"):
-        classify_augmentation_effect(plain, [0.3, 0.3])
+        classify_gap_narrowing(plain_train, augmented_train, plain_val, [0.3, 0.3])
 
 
-def test_augmentation_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_augmentation_prediction("no detectable effect", "no detectable effect")
+def test_gap_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_gap_prediction("by lowering training", "by lowering training")
     out = capsys.readouterr().out
-    assert out.startswith("Correct!") and "holds 0" in out and "lowers the training score" in out
-    assert "No detectable effect is not no effect" in out and "three seeds" in out
-    assert "4.3 standard errors" in out and "half-width" in out  # how large an effect three seeds could detect
-    assert not check_augmentation_prediction("a rise", "no detectable effect")
+    assert out.startswith("Correct!") and "holds 0" in out and "by heart" in out
+    assert "lies below 0" in out and "not by itself a better model" in out
+    assert not check_gap_prediction("by raising validation", "by lowering training")
     out = capsys.readouterr().out
-    assert out.startswith("Not yet:") and "you predicted 'a rise'" in out
-    assert "the study found no detectable effect" in out and "by heart" in out  # the reason, not only the verdict
-    assert not check_augmentation_prediction("no detectable effect", "a fall")
-    assert "lies below 0" in capsys.readouterr().out
+    assert out.startswith("Not yet:") and "you predicted 'by raising validation'" in out
+    assert "the gap narrowed by lowering training" in out and "two seeds and down in one" in out
+    assert not check_gap_prediction("both", "by lowering training")
+    assert capsys.readouterr().out.startswith("Not yet:")
+    assert not check_gap_prediction("by lowering training", "both")
+    assert "rose detectably" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("prediction", [..., None, "helps"])
-def test_augmentation_prediction_must_be_recorded_first(prediction, capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check_augmentation_prediction(prediction, "no detectable effect")
+def test_gap_prediction_must_be_recorded_first(prediction, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_gap_prediction(prediction, "by lowering training")
     out = capsys.readouterr().out
-    assert out.startswith("Not yet:") and all(repr(choice) in out for choice in AUGMENTATION_OUTCOMES)
+    assert out.startswith("Not yet:") and all(repr(choice) in out for choice in GAP_OUTCOMES)

@@ -12,22 +12,22 @@ from segedu.course.exercises._verdict import check_outcome_prediction, read_lett
 
 __all__ = [
     "AUGMENTATIONS",
-    "AUGMENTATION_OUTCOMES",
+    "GAP_OUTCOMES",
     "LEARNS_BELOW",
     "RATE_OUTCOMES",
     "TAMPER_OUTCOMES",
-    "check_augmentation_prediction",
+    "check_gap_prediction",
     "check_rate_prediction",
     "check_safe_augmentations",
     "check_tamper_prediction",
-    "classify_augmentation_effect",
+    "classify_gap_narrowing",
     "classify_rate_run",
     "paired_t_interval",
 ]
 
-# --- 2 · predict, then run: does augmentation raise the validation score on 32 scenes? ----------
+# --- 2 · predict, then run: how does augmentation narrow the train-validation gap? --------------
 
-AUGMENTATION_OUTCOMES = ("a rise", "a fall", "no detectable effect")
+GAP_OUTCOMES = ("by raising validation", "by lowering training", "both", "neither")
 
 # The t distribution's 97.5% point for 1 to 9 degrees of freedom (a t table), for 2 to 10 paired seeds.
 _T_975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
@@ -52,63 +52,67 @@ def paired_t_interval(differences: Sequence[float]) -> tuple[float, float]:
     return mean - half_width, mean + half_width
 
 
-def classify_augmentation_effect(plain: Sequence[float], augmented: Sequence[float]) -> str:
-    """Name what augmentation did to a validation score measured per seed: one of :data:`AUGMENTATION_OUTCOMES`.
+def classify_gap_narrowing(
+    plain_train: Sequence[float], augmented_train: Sequence[float],
+    plain_val: Sequence[float], augmented_val: Sequence[float],
+) -> str:
+    """Name how augmentation moved the final scores, per seed: one of :data:`GAP_OUTCOMES`.
 
     Args:
-        plain: The final validation score of each seed without augmentation.
-        augmented: The same seeds' scores with augmentation (same start, same batch order), in the same order.
+        plain_train, augmented_train: The final training score of each seed, without and with augmentation.
+        plain_val, augmented_val: The same seeds' final validation scores, in the same order.
 
     Returns:
-        ``"a rise"`` if the 95% t-interval of the paired differences (augmented minus plain) lies above 0,
-        ``"a fall"`` if it lies below 0, otherwise ``"no detectable effect"``.
+        ``"by lowering training"`` if the 95% t-interval of the paired training differences (augmented minus
+        plain) lies below 0, ``"by raising validation"`` if that of the validation differences lies above 0,
+        ``"both"`` if both hold, ``"neither"`` if neither does.
     """
-    if len(plain) != len(augmented):
-        raise ValueError(f"pass one score per seed for both arms; got {len(plain)} and {len(augmented)}")
-    low, high = paired_t_interval([after - before for before, after in zip(plain, augmented)])
-    if low > 0:
-        return "a rise"
-    if high < 0:
-        return "a fall"
-    return "no detectable effect"
+    if not len(plain_train) == len(augmented_train) == len(plain_val) == len(augmented_val):
+        raise ValueError("pass one score per seed for every arm and split")
+    _, train_high = paired_t_interval([after - before for before, after in zip(plain_train, augmented_train)])
+    val_low, _ = paired_t_interval([after - before for before, after in zip(plain_val, augmented_val)])
+    lowered, raised = train_high < 0, val_low > 0
+    if lowered and raised:
+        return "both"
+    if lowered:
+        return "by lowering training"
+    if raised:
+        return "by raising validation"
+    return "neither"
 
 
-_AUGMENTATION_MEANINGS = {
-    "a rise": (
-        "the paired differences were large against their spread between seeds (the 95% t-interval lies above 0): "
-        "the augmented scenes taught the network something about unseen scenes that the 32 plain ones did not"
+_GAP_MEANINGS = {
+    "by lowering training": (
+        "in every seed the augmented arm's final training score is more than 0.2 lower than plain's (its 95% "
+        "t-interval lies below 0), while the validation differences go up in two seeds and down in one, and "
+        "their interval holds 0. Without augmentation the network learns its 32 scenes almost by heart; "
+        "augmented scenes are harder to memorise, so the training score drops, and the gap narrows from the "
+        "training side. A smaller gap is not by itself a better model: whether validation moved, three seeds "
+        "could not tell"
     ),
-    "a fall": (
-        "the validation score fell in a way the seeds' spread cannot explain (the 95% t-interval of the paired "
-        "differences lies below 0): the augmented scenes were too unlike the validation scenes to help"
+    "by raising validation": (
+        "the validation differences (augmented minus plain) lie above 0 in their 95% t-interval, while the "
+        "training score did not fall detectably: the augmented scenes taught the network something about unseen "
+        "scenes"
     ),
-    "no detectable effect": (
-        "per seed, augmentation moved the final validation mean IoU up in some seeds and down in another, and the "
-        "95% t-interval of the mean difference holds 0. Without augmentation the network learns its 32 scenes "
-        "almost by heart; augmentation makes that harder, so it lowers the training score a lot, but the "
-        "validation score moved less than the seeds differ from one another. No detectable effect is not no "
-        "effect, and with three seeds it is close to the expected verdict: the t point for 2 degrees of freedom "
-        "is 4.3, so the interval reaches 4.3 standard errors either side of the mean, and only a mean change "
-        "larger than its half-width (printed after the figure, about a tenth of mean IoU here) could have shown "
-        "as a rise or a fall. A change of a few hundredths either way goes unresolved, so neither 'it helps' "
-        "nor 'it hurts' follows"
-    ),
+    "both": "the training score fell detectably and the validation score rose detectably (both 95% t-intervals "
+            "exclude 0)",
+    "neither": "neither the fall of the training score nor a rise of the validation score is detectable: both "
+               "95% t-intervals hold 0",
 }
 
 
-def check_augmentation_prediction(prediction: Any, outcome: str) -> bool:
-    """Compare a recorded prediction with what augmentation did to the validation score in the stored study.
+def check_gap_prediction(prediction: Any, outcome: str) -> bool:
+    """Compare a recorded prediction with how augmentation narrowed the train-validation gap in the stored study.
 
     Args:
-        prediction: The learner's guess, one of :data:`AUGMENTATION_OUTCOMES`, recorded before the figure.
-        outcome: What happened, from :func:`classify_augmentation_effect` (measured in the lesson).
+        prediction: The learner's guess, one of :data:`GAP_OUTCOMES`, recorded before the figure.
+        outcome: What happened, from :func:`classify_gap_narrowing` (measured in the lesson).
 
     Returns:
         ``True`` if the prediction names the outcome.
     """
-    return check_outcome_prediction(
-        prediction, outcome, _AUGMENTATION_MEANINGS, happened="on validation, the study found"
-    )
+    return check_outcome_prediction(prediction, outcome, _GAP_MEANINGS, happened="the gap narrowed")
 
 
 # --- 3 · predict, then run: a constant learning rate of 0.3 -----------------------------------
@@ -124,8 +128,9 @@ _RATE_MEANINGS = {
         "weight by about the rate itself, yet nothing blew up. The reason is batch norm: 18 of this U-Net's 19 "
         "convolutions are followed by it, and it makes the output all but blind to the length of their weights. A "
         "huge step cannot blow the output up; it makes those weights longer instead (the folded control after "
-        "this exercise trains the same network without batch norm at 0.3: its loss explodes). A large rate is not "
-        "the same as too large a rate, here because of the architecture, not because of the number"
+        "this exercise trains the same network without batch norm at 0.3: its loss explodes). Batch norm's own "
+        "scale and shift, γ and β, are not protected this way: Adam moves them by about 0.3 a step. A large rate "
+        "is not the same as too large a rate, here because of the architecture, not because of the number"
     ),
     "blows up": (
         "some loss jumped to more than 3 times the starting network's loss on its batch, and the last five "
@@ -214,22 +219,21 @@ def check_tamper_prediction(prediction: Any, outcome: str) -> bool:
 
 AUGMENTATIONS = {
     "a": "mirror image and mask left-right (the same flip for both)",
-    "b": "warp image and mask with the same elastic draw (alpha 40, sigma 4), but resample the mask bilinearly and "
-         "round it to whole classes",
+    "b": "rotate image and mask by the same 10 degrees (the mask resampled by nearest neighbour, the corners "
+         "filled with 0 in the image and 255 in the mask)",
     "c": "add random noise of standard deviation 0.02 to every pixel of the image, clipped to 0-1 (the mask untouched)",
     "d": "rotate image and mask by 180 degrees",
     "e": "multiply every pixel of the image by one random factor between 0.9 and 1.1 (clipped to 1)",
 }
-_SAFE = {"c", "e"}
+_SAFE = {"b", "c", "e"}
 _WHY = {
     "a": "the mask is mirrored with the image, so no label becomes wrong, but a mirrored 2, 3, 4, 5, 6, 7 "
          "or 9 is not a digit anyone writes: the scene is no longer plausible, and the network would spend its "
          "training on shapes no writer produces (flips suit shapes, cells or street scenes, not text)",
-    "b": "the digits are warped plausibly, but the mask is not a picture: bilinear resampling blends neighbouring "
-         "class indices, so where a 9's stroke (class 10) meets the background (0) the rounded mask holds classes "
-         "1 to 9, digits that are not there, on pixels the loss counts. Section 2's control did exactly this and "
-         "invented labels in the 100 scenes, while the paired transform (nearest neighbour) invented none: the "
-         "labels become false",
+    "b": "a digit written 10 degrees slanted is still that digit (people slant their writing more than that), "
+         "and the mask turns with the image, resampled by nearest neighbour, so every pixel keeps the class of "
+         "what it shows; the corners brought in are marked 255 and skipped by the loss. Unlike a half-turn (d), "
+         "a small rotation changes no digit into another",
     "c": "the generator already adds pixel noise (standard deviation up to 0.05) to every scene, and draws "
          "stroke cores at a grey level of 0.7 to 1.0 on backgrounds of 0 to 0.3; a little more noise changes no "
          "pixel's class and leaves every stroke far brighter than its background, and the mask is untouched",
@@ -258,12 +262,11 @@ def check_safe_augmentations(answer: Any) -> bool:
     if hint is not None:
         return wrong(hint)
     if letters == _SAFE:
-        return right("a little noise and a small brightness change are what another pen or scanner produces: the "
-                     "digits stay plausible and no pixel changes its class. A mirror keeps the labels but makes digits "
-                     "no one writes (implausible scenes); a mask resampled bilinearly invents classes at the edges of "
-                     "strokes, and a half-turn turns a 6 into a 9 under a mask that still says 6 (false labels). "
-                     "Section 2's paired zoom and warp, with the mask resampled by nearest neighbour, keep the labels "
-                     "true as well; whether they help is section 3's question.")
+        return right("a small rotation, a little noise and a small brightness change are what another hand, pen or "
+                     "scanner produces: the digits stay plausible and no counted pixel changes its class. A mirror "
+                     "keeps the labels but makes digits no one writes (implausible scenes), and a half-turn turns a "
+                     "6 into a 9 under a mask that still says 6 (false labels). Whether safe augmentations help is "
+                     "section 3's question.")
     misses = [f"{letter} is {'safe' if letter in _SAFE else 'not safe'}: {_WHY[letter]}"
               for letter in sorted(letters ^ _SAFE)]
     return wrong("; ".join(misses) + ".")
