@@ -66,3 +66,20 @@ def test_rate12_share_prediction(capsys: pytest.CaptureFixture[str]) -> None:
     assert "must be one of" in capsys.readouterr().out
     assert not check_rate12_share_prediction(...)
     assert "record your prediction" in capsys.readouterr().out
+
+
+def test_gap_free_stack(capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.course.exercises.lesson14 import GAP_FREE_CHOICES, check_gap_free_stack
+
+    full = {letter for letter, (rates, _) in GAP_FREE_CHOICES.items()
+            if footprint_coverage(rates) == 1.0 and 1 + 2 * sum(rates) >= 25}
+    assert full == {"c"}  # exactly one stack meets the question's two conditions
+    assert check_gap_free_stack("c")
+    assert "tiles 25" in capsys.readouterr().out
+    for letter in "abd":
+        assert not check_gap_free_stack(letter)
+        assert "reads only" in capsys.readouterr().out
+    assert not check_gap_free_stack("e")
+    assert "must be one of" in capsys.readouterr().out
+    assert not check_gap_free_stack(...)
+    assert "record your prediction" in capsys.readouterr().out

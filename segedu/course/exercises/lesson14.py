@@ -11,10 +11,12 @@ from segedu.analysis.atrous import footprint_coverage, valid_tap_fraction
 from segedu.course.exercises._verdict import choice_hint, read_letters, right, wrong
 
 __all__ = [
+    "GAP_FREE_CHOICES",
     "RATE12_SHARE_CHOICES",
     "STACKS",
     "check_block4_mac_ratio",
     "check_coverage_prediction",
+    "check_gap_free_stack",
     "check_rate12_share_prediction",
 ]
 
@@ -58,7 +60,7 @@ def check_coverage_prediction(prediction: Any) -> bool:
 
 
 def check_block4_mac_ratio(prediction: Any, measured: float | None = None) -> bool:
-    """Exercise 2: block4's multiply-accumulates at output stride 8 over those at output stride 32 (64x64 input)."""
+    """Exercise 3: block4's multiply-accumulates at output stride 8 over those at output stride 32 (64x64 input)."""
     if prediction is ... or prediction is None:
         return wrong("record your prediction first: replace the `...` with a number, e.g. 3.")
     try:
@@ -85,17 +87,17 @@ def check_block4_mac_ratio(prediction: Any, measured: float | None = None) -> bo
                  "about how the number of positions grows with the side.")
 
 
-# Exercise 3: what share of a rate-12 3x3 kernel's taps lands inside an 8 x 8 map, averaged over positions.
+# Exercise 4: what share of a rate-12 3x3 kernel's taps lands inside an 8 x 8 map, averaged over positions.
 RATE12_SHARE_CHOICES = {
-    "a": "all nine: the kernel only spans a wider window",
-    "b": "about half: the taps near the edge of the map are lost, the others stay",
-    "c": "one ninth: only the centre tap lands inside the map, at every position",
-    "d": "none: every tap, the centre one too, falls in the padding",
+    "a": "all nine: a larger rate moves the taps, it does not remove them",
+    "b": "about half: the positions near the edge lose their outer taps, the inner positions keep theirs",
+    "c": "one ninth",
+    "d": "none",
 }
 
 
 def check_rate12_share_prediction(prediction: Any) -> bool:
-    """Exercise 3: the share of a rate-12 3x3 kernel's taps inside an 8 x 8 map (``valid_tap_fraction(8, 12)``)."""
+    """Exercise 4: the share of a rate-12 3x3 kernel's taps inside an 8 x 8 map (``valid_tap_fraction(8, 12)``)."""
     hint = choice_hint(prediction, RATE12_SHARE_CHOICES)
     if hint is not None:
         return wrong(hint)
@@ -111,8 +113,46 @@ def check_rate12_share_prediction(prediction: Any) -> bool:
         )
     why = {
         "a": "the taps do span a wider window, but a window wider than the map: where do taps 12 cells away land?",
-        "b": "that would be a rate of about a third of the map's side (compare rate 4 on 8 x 8 in the table).",
+        "b": "on an 8 x 8 map no position is an inner one for rate 12: that share fits a rate of about half the "
+             "map's side (compare rate 4 on 8 x 8 in the table).",
         "c": "",
-        "d": "the centre tap reads the output position itself, which is always inside the map.",
+        "d": "the outer taps do fall off, but the centre tap reads the output position itself, which is always "
+             "inside the map.",
     }[prediction]
     return wrong(why + " Count for one position: which of the offsets -12, 0, 12 stay within rows 0 to 7?")
+
+
+# Exercise 2: three 3x3 atrous layers, a window of at least 25 pixels, every pixel read; letter -> (rates, reason).
+GAP_FREE_CHOICES: dict[str, tuple[tuple[int, ...], str]] = {
+    "a": ((2, 4, 6), "larger rates spread the same nine taps further, so the 25-pixel window costs no more"),
+    "b": ((1, 4, 8), "a first layer of rate 1 reads every neighbour, so the later layers cannot leave holes"),
+    "c": ((1, 3, 8), "each rate is at most the window the layers of smaller rate already build"),
+    "d": ((1, 5, 6), "no factor is shared by all three rates, so the taps do not fall on a lattice"),
+}
+
+
+def check_gap_free_stack(answer: Any) -> bool:
+    """Exercise 2: the stack of :data:`GAP_FREE_CHOICES` that reads every pixel of a window of at least 25 pixels."""
+    hint = choice_hint(answer, GAP_FREE_CHOICES)
+    if hint is not None:
+        return wrong(hint)
+    rates = GAP_FREE_CHOICES[answer][0]
+    window = 1 + 2 * sum(rates)
+    share = footprint_coverage(rates)
+    if share == 1.0 and window >= 25:
+        return right(
+            f"{rates} reads all of its {window}-pixel window. Sorted, each rate fills the gaps the next one leaves: "
+            "rate 1 builds a 3-pixel window with no hole; rate 3 shifts that window by -3, 0 and 3, and three "
+            "3-pixel windows 3 apart tile 9 pixels; rate 8 shifts the 9-pixel window by -8, 0 and 8, which "
+            "tiles 25. A rate larger than the window built so far would leave a gap between the shifted copies."
+        )
+    why = {
+        "a": "the window is 25 pixels, but all three rates are even: every offset is even, so the odd ones are "
+             "never read (the lattice of the impulse response above)",
+        "b": "rate 1 first builds a 3-pixel window with no hole, but rate 4 then shifts it by 4: copies 4 apart "
+             "of a 3-pixel window leave a gap between them",
+        "d": "sharing no factor is not enough: rate 5 shifts the 3-pixel window that rate 1 builds by 5, leaving "
+             "gaps of two pixels",
+    }[answer]
+    return wrong(f"{rates} reads only {share:.0%} of its {window}-pixel window: {why}. Ask, rate by rate from "
+                 "small to large, whether the next shift is at most the width already built without holes.")
