@@ -184,7 +184,11 @@ def test_band_lead_prediction_says_when_the_trend_is_within_the_noise(capsys: py
     assert not check_band_lead_prediction("changes sign", _LEADS, yardstick=0.632)
     assert "another seed could change the trend, even the sign" in capsys.readouterr().out
     assert check_band_lead_prediction("shrinks", _LEADS, yardstick=0.05) is True
-    assert "Mind the noise" not in capsys.readouterr().out  # a lead of 0.151 clears 0.05
+    printed = capsys.readouterr().out
+    assert "the leads at 4 px, 6 px are below the two models' seed range (0.050)" in printed  # 0.048, 0.038
+    assert "even the sign" not in printed
+    assert check_band_lead_prediction("shrinks", _LEADS, yardstick=0.03) is True
+    assert "Mind the noise" not in capsys.readouterr().out  # every lead clears 0.03
 
 
 def test_band_lead_prediction_follows_the_leads(capsys: pytest.CaptureFixture[str]) -> None:
@@ -320,6 +324,19 @@ def test_merge_accepts_the_package_merge(capsys: pytest.CaptureFixture[str]) -> 
     assert printed.startswith("Correct!") and "torch.allclose" in printed and "2C" in printed
 
 
+def test_merge_accepts_either_concatenation_order_and_names_segedus(capsys: pytest.CaptureFixture[str]) -> None:
+    def decoder_first(level, up, skip):
+        return torch.cat([up, skip], 1) if level.shortcut == "concat" else _merge(level, up, skip)
+
+    assert check_merge(decoder_first)
+    printed = capsys.readouterr().out
+    assert printed.startswith("Correct!") and "puts the decoder's channels first" in printed and "[skip, up]" in printed
+    assert check_merge(_merge)
+    printed = capsys.readouterr().out
+    assert "segedu's convention puts the encoder's channels first" in printed
+    assert "decoder's channels first" not in printed
+
+
 def test_merge_accepts_a_merge_written_out_by_hand(capsys: pytest.CaptureFixture[str]) -> None:
     assert check_merge(_merge_written_out)  # another summation order: equal up to float rounding
     assert capsys.readouterr().out.startswith("Correct!")
@@ -341,8 +358,6 @@ def test_merge_names_other_values_of_the_right_shape(capsys: pytest.CaptureFixtu
         (lambda level, up, skip: up + skip if level.shortcut == "add" else _merge(level, up, skip), "level.project"),
         (lambda level, up, skip: level.project(skip) if level.shortcut == "add" else _merge(level, up, skip),
          "keeps the decoder's own map"),
-        (lambda level, up, skip: torch.cat([up, skip], 1) if level.shortcut == "concat" else _merge(level, up, skip),
-         "the order matters"),
         (lambda level, up, skip: torch.cat([skip, up], 0) if level.shortcut == "concat" else _merge(level, up, skip),
          "dim 0 is the batch"),
         (lambda level, up, skip: up + skip if level.shortcut == "none" else _merge(level, up, skip),
@@ -391,21 +406,26 @@ def test_merge_channels_prediction_hints(prediction, hint: str, capsys: pytest.C
 # --- why indices cannot carry what a sum or a concatenation carries -----------------------------
 
 
-def test_indices_why_accepts_the_empty_line_pixel(capsys: pytest.CaptureFixture[str]) -> None:
+def test_indices_why_accepts_nothing_when_the_line_loses_and_the_decoder_value_when_it_wins(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     assert check_indices_why("b")
     printed = capsys.readouterr().out
     assert printed.startswith("Correct!") and "says only *where*" in printed and "mixes two changes" in printed
-    assert "[[0.0, 0.0], [0.0, 0.4]]" in printed  # measured on segedu's DecoderLevel, not stated
+    assert "SegNet's argument" in printed and "nothing of it reaches the decoder" in printed
+    # measured on segedu's DecoderLevel, not stated: the loser's window, then the winner's
+    assert "[[0.0, 0.0], [0.0, 0.4]]" in printed and "[[0.4, 0.0], [0.0, 0.0]]" in printed
 
 
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [
         (..., "record your prediction first"),
-        ("e", "must be one of"),
+        ("f", "must be one of"),
         ("a", "`skip` is not used"),
         ("c", "nearest-neighbour"),
-        ("d", "never crosses"),
+        ("d", "neither the 0.9 nor the line's 0.6"),
+        ("e", "its *position* crosses but not its 0.6"),
     ],
 )
 def test_indices_why_rejects_the_others_and_says_why(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -413,9 +433,13 @@ def test_indices_why_rejects_the_others_and_says_why(answer, hint: str, capsys: 
     printed = capsys.readouterr().out
     assert printed.startswith("Not yet:") and hint in printed
     if answer in INDICES_WHY_CHOICES:
-        assert "where each value in the unpooled window comes from" in printed and "[[0.0, 0.0], [0.0, 0.4]]" in printed
+        assert "where each value in the unpooled window comes from" in printed and "[[0.4, 0.0], [0.0, 0.0]]" in printed
     else:
-        assert "[[0.0" not in printed  # nothing measured is shown before a valid answer
+        assert "[[0." not in printed  # nothing measured is shown before a valid answer
+
+
+def test_indices_why_choices_carry_no_explanation() -> None:
+    assert all("because" not in text and ":" in text and len(text) < 30 for text in INDICES_WHY_CHOICES.values())
 
 
 def test_indices_why_check_leaves_the_random_stream_alone() -> None:

@@ -20,7 +20,7 @@ __all__ = [
     "ERROR_KINDS",
     "INDICES_DECODER_VALUE",
     "INDICES_WHY_CHOICES",
-    "INDICES_WINDOW",
+    "INDICES_WINDOWS",
     "LEAD_CHANGES",
     "MERGE_CHANNELS",
     "SCALE_FACTORS",
@@ -148,9 +148,6 @@ def _merge_mistake(found: Any, level: DecoderLevel, up: torch.Tensor, skip: torc
             return (f"a sum keeps the channel count: expected {tuple(expected.shape)}, got {tuple(found.shape)}. "
                     "Add the projected encoder map to `up`, value by value.")
     if shortcut == "concat":
-        if same(torch.cat([up, skip], dim=1)):
-            return ("the order matters: segedu puts the encoder's channels first, then the decoder's. The first "
-                    "convolution's weights belong to input channels, so swapped halves would meet the wrong weights.")
         if found.shape[0] == 2 * up.shape[0]:
             return "dim 0 is the batch, so that stacks twice as many images: concatenate along the channels, dim=1."
         if found.shape[1] == up.shape[1]:
@@ -170,6 +167,7 @@ def check_merge(function: Callable[[DecoderLevel, torch.Tensor, torch.Tensor], A
     """
     cases = [(shortcut, channels, side, seed) for seed, (channels, side) in enumerate(((4, 3), (3, 2)))
              for shortcut in ("add", "concat", "none", "indices")]
+    swapped = False  # [up, skip] instead of segedu's [skip, up]: another convention, just as good
     for shortcut, channels, side, seed in cases:
         level, x, skip, indices = _decoder_case(shortcut, channels, side, seed)
         expected = _convs_input(level, x, skip, indices)
@@ -178,49 +176,61 @@ def check_merge(function: Callable[[DecoderLevel, torch.Tensor, torch.Tensor], A
             found, hint = call_answer(function, level, up.clone(), skip.clone())
         if hint is None and (found is ... or found is None):
             hint = returns_nothing(f"the merged map for {shortcut!r}")
+        if hint is None and shortcut == "concat" and isinstance(found, torch.Tensor):
+            other_order = torch.cat([up, skip], dim=1)  # (B, 2C, H, W): decoder first
+            if found.shape == other_order.shape and torch.allclose(found, other_order, rtol=1e-5, atol=1e-6):
+                swapped = True
+                continue
         if hint is None:
             hint = _merge_mistake(found, level, up, skip, expected)
         if hint is not None:
             return wrong(hint)
+    order = ("Your concatenation puts the decoder's channels first, segedu's puts the encoder's first ([skip, up]); "
+             "either is right, as long as the network keeps one order: the first convolution's weights belong to "
+             "input channels and learn whichever order they are trained with." if swapped else
+             "segedu's convention puts the encoder's channels first ([skip, up]); [up, skip] would be just as "
+             "good, as long as the network keeps one order.")
     return right(
-        "your merge equals what segedu's DecoderLevel hands its convs (torch.allclose) for all four shortcuts. "
-        "'add' and 'concat' bring the encoder's full-resolution values across: the sum mixes them into the decoder's "
-        "C channels at once, the concatenation keeps both sets of C apart (2C) and leaves the mixing to the "
-        "convolutions. 'none' and 'indices' hand over the upsampled decoder map alone.")
+        "your merge hands the convs what segedu's DecoderLevel does (torch.allclose) for all four shortcuts. "
+        f"{order} 'add' and 'concat' bring the encoder's full-resolution values across: the sum mixes them into the "
+        "decoder's C channels at once, the concatenation keeps both sets of C apart (2C) and leaves the mixing to "
+        "the convolutions. 'none' and 'indices' hand over the upsampled decoder map alone.")
 
 
 # --- the controlled study: why indices cannot carry what a sum or a concatenation carries -----
 
-INDICES_WHY_CHOICES = {
-    "a": "0.6: unpooling restores the encoder's own values at their places, so the line survives",
-    "b": "0: only the winning pixel gets a value, the decoder's 0.4; the line leaves no trace there",
-    "c": "0.4: unpooling copies the decoder's value into all four pixels of the window, line or not",
-    "d": "0.9: the window's maximum is written back at each pixel that held a non-zero feature",
-}
-"""The conceptual question's choices: what the unpooled map of an ``"indices"`` level holds at a thin line's pixel.
-
-The window (one channel of the encoder's level-1 map) is ``[[0.6, 0.1], [0.2, 0.9]]``: a thin line at the
-top-left pixel, a shape's interior at the bottom-right one; the decoder's own map holds 0.4 for the window.
-"""
-
-INDICES_WINDOW = ((0.6, 0.1), (0.2, 0.9))
-"""The encoder's 2x2 window of the conceptual question: the thin line top-left (0.6), a shape bottom-right (0.9)."""
+INDICES_WINDOWS = {"loses": ((0.6, 0.1), (0.2, 0.9)), "wins": ((0.6, 0.1), (0.2, 0.3))}
+"""The conceptual question's two encoder windows (one channel of level 1, 2x2): a thin line at the top-left pixel
+(0.6). In ``"loses"`` a shape's interior holds the maximum (0.9, bottom-right); in ``"wins"`` the line is the
+maximum."""
 INDICES_DECODER_VALUE = 0.4
-"""The decoder's own value for that window, from the level below."""
+"""The decoder's own value for the window, from the level below (the same in both cases)."""
+
+INDICES_WHY_CHOICES = {
+    "a": "loses: 0.6; wins: 0.6",
+    "b": "loses: 0; wins: 0.4",
+    "c": "loses: 0.4; wins: 0.4",
+    "d": "loses: 0.9; wins: 0.6",
+    "e": "loses: 0; wins: 0.6",
+}
+"""The conceptual question's choices: what the unpooled map of an ``"indices"`` level holds at the line's pixel
+when the line loses its window and when it wins it (right: ``"b"``)."""
 
 _INDICES_WRONG = {
     "a": "unpooling never sees the encoder's values: DecoderLevel.forward calls `self.up(x, indices)`, the "
          "decoder's map and the positions, and for 'indices' the encoder map `skip` is not used at all",
     "c": "that would be nearest-neighbour upsampling, which needs no indices; max-unpooling writes each value at "
          "one pixel of its window, the one its index names, and leaves the other three at 0",
-    "d": "the 0.9 itself never crosses: its index says only *which* pixel won, and the value written there is the "
+    "d": "no encoder value crosses, neither the 0.9 nor the line's 0.6: an index says only *which* pixel won, and "
+         "the value written there is the decoder's own 0.4",
+    "e": "when the line wins, its *position* crosses but not its 0.6: the value written at the winner is the "
          "decoder's own 0.4",
 }
 
 
-def _unpooled_window() -> list[list[float]]:
-    """The window through segedu's ``DecoderLevel(1, 1, "indices").up``: what the merge receives as ``up``."""
-    skip = torch.tensor(INDICES_WINDOW)[None, None]  # (1, 1, 2, 2): one channel of the encoder map
+def _unpooled_window(window: tuple[tuple[float, float], tuple[float, float]]) -> list[list[float]]:
+    """One window through segedu's ``DecoderLevel(1, 1, "indices").up``: what the merge receives as ``up``."""
+    skip = torch.tensor(window)[None, None]  # (1, 1, 2, 2): one channel of the encoder map
     _, indices = F.max_pool2d(skip, 2, return_indices=True)  # (1, 1, 1, 1): which of the four pixels won
     with torch.random.fork_rng():  # building the level draws its convs' weights: leave the lesson's stream alone
         level = DecoderLevel(1, 1, "indices")
@@ -230,31 +240,32 @@ def _unpooled_window() -> list[list[float]]:
 
 
 def check_indices_why(answer: Any) -> bool:
-    """Check the value chosen for the thin line's pixel (a letter of :data:`INDICES_WHY_CHOICES`; right: ``"b"``).
+    """Check the values chosen for the line's pixel (a letter of :data:`INDICES_WHY_CHOICES`; right: ``"b"``).
 
-    Once a valid letter is recorded, the feedback shows the window as segedu's ``DecoderLevel`` unpools it.
+    Once a valid letter is recorded, the feedback shows both windows as segedu's ``DecoderLevel`` unpools them.
 
     Args:
         answer: One letter, such as ``"b"``.
 
     Returns:
-        Whether the letter says that the line's pixel is left at 0 and only the winner's position crosses.
+        Whether the letter says 0 where the line loses its window and the decoder's 0.4 where it wins it.
     """
     hint = choice_hint(answer, INDICES_WHY_CHOICES)
     if hint is not None:
         return wrong(hint)
-    window = _unpooled_window()
-    measured = (f"segedu's DecoderLevel('indices').up turns the encoder window {[list(row) for row in INDICES_WINDOW]} "
-                f"and the decoder's {INDICES_DECODER_VALUE} into {window}.")
+    measured = f"segedu's DecoderLevel('indices').up, with the decoder's {INDICES_DECODER_VALUE}, turns " + "; ".join(
+        f"the {case} window {[list(row) for row in window]} into {_unpooled_window(window)}"
+        for case, window in INDICES_WINDOWS.items()) + "."
     if answer == "b":
         return right(
             f"{measured} An index is one of four positions in its window (2 bits) and says only *where* the maximum "
             "was; the value placed there is the decoder's own, computed from the coarse map below, and the other "
-            "three pixels stay 0 until the convolutions spread values into them. The line lost the maximum, so "
-            "nothing of it reaches the decoder, and even the winner's 0.9 does not cross, only its position. 'add' "
-            "and 'concat' hand over the encoder's values themselves, the line's 0.6 included: a thin stroke, an "
-            "edge's contrast, the detail pooling threw away. (In the study 'indices' also trades the learned "
-            "up-convolution for unpooling, so its record mixes two changes.)")
+            "three pixels stay 0 until the convolutions spread values into them. Where the line loses its window, "
+            "nothing of it reaches the decoder. Where it wins, its position does: the decoder's value lands exactly "
+            "on the line's pixel, not spread over the window, which is SegNet's argument for indices (boundaries "
+            "placed to the pixel, for 2 bits per window). In neither case does the encoder's value cross; 'add' and "
+            "'concat' hand over the values themselves, every pixel's, the losers' included. (In the study 'indices' "
+            "also trades the learned up-convolution for unpooling, so its record mixes two changes.)")
     reason = _INDICES_WRONG[answer]
     return wrong(f"{measured} {reason[0].upper()}{reason[1:]}. Ask where each value in the unpooled window comes from.")
 
@@ -332,17 +343,19 @@ def _band_mean_iou_mistake(
     band = boundary_band(target, width)
     everywhere = torch.ones_like(band)
     if abs(value - _mean_iou(pred, target, num_classes, everywhere)) < 1e-6:
-        return "that is the mean IoU of all pixels: count only the band, valid_mask=boundary_band(target, width)."
+        return ("that is the mean IoU of all pixels: count only the band, the pixels where "
+                "boundary_band(target, width) is True.")
     if abs(value - _mean_iou(pred, target, num_classes, ~band)) < 1e-6:
         return "that is the interior (~band): keep the pixels where boundary_band(...) is True."
     if abs(value - _absent_as_zero(pred, target, width, num_classes)) < 1e-6:
         return ("a class with no pixel in the band's truth and none in its prediction has no IoU (NaN): leave it "
                 "out of the mean (torch.nanmean), do not count it as a 0.")
     if abs(value - _ignored_in_union(pred, target, width, num_classes)) < 1e-6:
-        return "pixels whose target is 255 are not scored: leave them out of every union (ignore_index=255)."
+        return "pixels whose target is 255 are not scored: leave them out of every intersection and union."
     return (
         f"for a (B, H, W) = {tuple(target.shape)} batch with width {width} the band's mean IoU is "
-        f"{expected:.4f}; you gave {value:.4f}. Build the confusion matrix of the band pixels, then mean_iou."
+        f"{expected:.4f}; you gave {value:.4f}. For each class count its intersection and union over the band's "
+        "scored pixels, then average the IoUs of the classes present in truth or prediction."
     )
 
 
@@ -496,8 +509,8 @@ def check_band_lead_prediction(prediction: Any, leads: Mapping[int, float], yard
     Args:
         prediction: The learner's guess, one of :data:`LEAD_CHANGES`, recorded before ``leads`` was measured.
         leads: Band width in pixels -> one model's band mean IoU minus another's (at least two widths).
-        yardstick: The smallest difference between the two models that counts as more than seed noise; when
-            every lead is below it, the feedback says that the trend (its sign included) is within the noise.
+        yardstick: The smallest difference between the two models that counts as more than seed noise; the
+            feedback names each lead below it (and, when every lead is, says the trend itself is within the noise).
 
     Returns:
         ``True`` if the prediction names what happens between the narrowest and the widest band.
@@ -511,10 +524,14 @@ def check_band_lead_prediction(prediction: Any, leads: Mapping[int, float], yard
     happened = _lead_change(leads)
     trend = ", ".join(f"{width} px {float(leads[width]):+.3f}" for width in widths)
     noise = ""
-    if yardstick is not None and all(abs(float(lead)) < yardstick for lead in leads.values()):
+    within = [width for width in widths if abs(float(leads[width])) < yardstick] if yardstick is not None else []
+    if within and len(within) == len(widths):
         noise = (f" Mind the noise: every one of these leads is below the two models' yardstick ({yardstick:.3f}), "
                  f"so this is what these two single runs do, not a ranking; another seed could change the trend, "
                  f"even the sign.")
+    elif within:
+        noise = (f" Mind the noise: the leads at {', '.join(f'{width} px' for width in within)} are below the two "
+                 f"models' seed range ({yardstick:.3f}), so at those widths these single runs rank nothing.")
     if prediction == happened:
         return right(f"the lead {happened} ({trend}): {_LEAD_MEANINGS[happened]}.{noise}")
     return wrong(f"you predicted that the lead {prediction}, but it {happened} ({trend}): "
