@@ -11,12 +11,11 @@ from segedu.analysis.atrous import footprint_coverage, valid_tap_fraction
 from segedu.course.exercises._verdict import choice_hint, read_letters, right, wrong
 
 __all__ = [
-    "GAP_FREE_CHOICES",
     "RATE12_SHARE_CHOICES",
     "STACKS",
     "check_block4_mac_ratio",
     "check_coverage_prediction",
-    "check_gap_free_stack",
+    "check_widest_gap_free",
     "check_rate12_share_prediction",
 ]
 
@@ -46,16 +45,14 @@ def check_coverage_prediction(prediction: Any) -> bool:
             f"{sorted(truth)} read every pixel of their window. A stack whose rates share a factor k > 1 "
             "(2, 2, 2; 2, 4, 8; 3, 6, 9) only ever moves in steps of k, so it reads one pixel in k along each "
             "axis: gridding. Having no common factor is not enough: 1, 4 has none, yet reads only 67 % of its "
-            "window. What fills every gap: sorted from small to large, the first rate is 1 and each rate is at "
-            "most the window the smaller ones build, 1 + 2 x their sum. 1, 2, 3 and 1, 2, 4 pass (4 <= 1 + 2 x 3)."
+            "window (exercise 2 asks what does fill every gap)."
         )
     missing, extra = sorted(truth - letters), sorted(letters - truth)
     parts = []
     if extra:
         parts.append(f"{extra} leave holes: look at the rates' common factor")
     if missing:
-        parts.append(f"{missing} do read every pixel: a rate-1 layer first, and each later rate no larger than "
-                     "the window built so far (1 + 2 x the sum of the rates before it), leaves no gap")
+        parts.append(f"{missing} do read every pixel: look at where their taps land layer by layer")
     return wrong("; ".join(parts) + ". Compare with the footprint pictures of section 3.")
 
 
@@ -91,8 +88,8 @@ def check_block4_mac_ratio(prediction: Any, measured: float | None = None) -> bo
 RATE12_SHARE_CHOICES = {
     "a": "all nine: a larger rate moves the taps, it does not remove them",
     "b": "about half: the positions near the edge lose their outer taps, the inner positions keep theirs",
-    "c": "one ninth",
-    "d": "none",
+    "c": "one ninth: every position is too close to the map's edge for taps 12 cells away",
+    "d": "none: a kernel wider than the map puts every tap in the zero padding",
 }
 
 
@@ -122,37 +119,46 @@ def check_rate12_share_prediction(prediction: Any) -> bool:
     return wrong(why + " Count for one position: which of the offsets -12, 0, 12 stay within rows 0 to 7?")
 
 
-# Exercise 2: three 3x3 atrous layers, a window of at least 25 pixels, every pixel read; letter -> (rates, reason).
-GAP_FREE_CHOICES: dict[str, tuple[tuple[int, ...], str]] = {
-    "a": ((2, 4, 6), "larger rates spread the same nine taps further, so the 25-pixel window costs no more"),
-    "b": ((1, 4, 8), "a first layer of rate 1 reads every neighbour, so the later layers cannot leave holes"),
-    "c": ((1, 3, 8), "each rate is at most the window the layers of smaller rate already build"),
-    "d": ((1, 5, 6), "no factor is shared by all three rates, so the taps do not fall on a lattice"),
-}
+# Exercise 2: the widest window three 3x3 atrous layers can read with no hole.
+WIDEST_GAP_FREE_WINDOW = 27  # rates 1, 3, 9
 
 
-def check_gap_free_stack(answer: Any) -> bool:
-    """Exercise 2: the stack of :data:`GAP_FREE_CHOICES` that reads every pixel of a window of at least 25 pixels."""
-    hint = choice_hint(answer, GAP_FREE_CHOICES)
-    if hint is not None:
-        return wrong(hint)
-    rates = GAP_FREE_CHOICES[answer][0]
-    window = 1 + 2 * sum(rates)
-    share = footprint_coverage(rates)
-    if share == 1.0 and window >= 25:
-        return right(
-            f"{rates} reads all of its {window}-pixel window. Sorted, each rate fills the gaps the next one leaves: "
-            "rate 1 builds a 3-pixel window with no hole; rate 3 shifts that window by -3, 0 and 3, and three "
-            "3-pixel windows 3 apart tile 9 pixels; rate 8 shifts the 9-pixel window by -8, 0 and 8, which "
-            "tiles 25. A rate larger than the window built so far would leave a gap between the shifted copies."
-        )
-    why = {
-        "a": "the window is 25 pixels, but all three rates are even: every offset is even, so the odd ones are "
-             "never read (the lattice of the impulse response above)",
-        "b": "rate 1 first builds a 3-pixel window with no hole, but rate 4 then shifts it by 4: copies 4 apart "
-             "of a 3-pixel window leave a gap between them",
-        "d": "sharing no factor is not enough: rate 5 shifts the 3-pixel window that rate 1 builds by 5, leaving "
-             "gaps of two pixels",
-    }[answer]
-    return wrong(f"{rates} reads only {share:.0%} of its {window}-pixel window: {why}. Ask, rate by rate from "
-                 "small to large, whether the next shift is at most the width already built without holes.")
+def _rule_explained() -> str:
+    return ("The rule: sort the rates from small to large; the first must be 1, and each rate at most the window "
+            "the smaller ones already build, 1 + 2 x their sum. A gap-free window of side w shifted by -r, 0 and r "
+            "stays gap-free exactly when r <= w, and then its side becomes w + 2r <= 3w: each layer at most triples "
+            "it. Rate 1 builds 3 pixels, rate 3 tiles 9, rate 9 tiles 27.")
+
+
+def check_widest_gap_free(answer: Any) -> bool:
+    """Exercise 2: the widest window (27) three 3x3 atrous layers read with no hole, or the rates (1, 3, 9)."""
+    if answer is ... or answer is None:
+        return wrong("record your prediction first: replace the `...` with a window size or three rates.")
+    if isinstance(answer, (list, tuple)):
+        try:
+            rates = tuple(sorted(int(rate) for rate in answer))
+        except (TypeError, ValueError):
+            return wrong(f"record three whole rates, e.g. (1, 2, 4); got {answer!r}.")
+        if len(rates) != 3 or min(rates) < 1:
+            return wrong(f"record three rates of at least 1, one per layer; got {answer!r}.")
+        window = 1 + 2 * sum(rates)
+        share = footprint_coverage(rates)
+        if share < 1.0:
+            return wrong(f"{rates} builds a {window}-pixel window but reads only {share:.0%} of it: some shift "
+                         "is larger than the gap-free window built before it. Try the rates one by one from small "
+                         "to large.")
+        if window < WIDEST_GAP_FREE_WINDOW:
+            return wrong(f"{rates} reads all of its {window}-pixel window, but a wider one is possible: how large "
+                         "may each rate be, given the window the smaller ones already build?")
+        return right(f"{rates} reads all of its {window}-pixel window, the widest three layers can. " + _rule_explained())
+    try:
+        window = float(answer)
+    except (TypeError, ValueError):
+        return wrong(f"record a window size (pixels) or three rates; got {answer!r}.")
+    if window == WIDEST_GAP_FREE_WINDOW:
+        return right("27 pixels, with rates 1, 3, 9. " + _rule_explained())
+    if window > WIDEST_GAP_FREE_WINDOW:
+        return wrong(f"a {window:g}-pixel window needs rates summing to more than 13, and then some layer shifts "
+                     "by more than the gap-free window built before it, leaving a hole.")
+    return wrong(f"a {window:g}-pixel window can be read with no hole, but a wider one can too: how large may each "
+                 "rate be, given the window the smaller ones already build?")
