@@ -103,8 +103,8 @@ LESSONS: tuple[Lesson, ...] = (
         "07_fcn.ipynb",
         "FCN: fully convolutional networks",
         "Turn a classifier's fully connected layers into convolutions, build FCN-32s/16s/8s with their "
-        "skip fusion and bilinear upsampling, and compare them with the FCN paper's four metrics.",
-        study_time="about 75–100 min (optional part about 25 more)",
+        "skip fusion and bilinear upsampling, and measure what the pool4 and pool3 skips add to the prediction.",
+        study_time="about 95–115 min (optional part about 40 more)",
         run_seconds=27,
     ),
     Lesson(
@@ -130,7 +130,7 @@ LESSONS: tuple[Lesson, ...] = (
         "One encoder-decoder with four shortcuts (none, FCN-style sum, SegNet indices, U-Net concatenation) over "
         "five seeds; then the shipped FCN, SegNet and U-Net on the same scenes: overall, at boundaries, against "
         "their costs, and what one training run can say.",
-        study_time="about 100 min (optional parts about 100 more)",
+        study_time="about 120 min (optional parts about 100 more)",
         run_seconds=40,
     ),
     Lesson(
@@ -146,32 +146,35 @@ LESSONS: tuple[Lesson, ...] = (
         "12_train_your_own.ipynb",
         "Train your own segmenter",
         "Write the per-pixel training loop, augment image and mask together (flips, crops, elastic "
-        "deformation), read training and validation curves over three seeds (memorising 32 scenes, and a smaller "
-        "gap that is not a better model), read a learning-rate range test for what it can and cannot tell, train "
-        "a U-Net from scratch live, and optionally save, load and verify a checkpoint.",
-        study_time="about 100 min (optional parts about 30 more)",
+        "deformation), read training and validation curves over three seeds (memorising 32 scenes; how "
+        "augmentation narrows the gap, and which effects three seeds cannot tell from zero), read a "
+        "learning-rate range test for what it can and cannot tell and compare two rates on validation, train a "
+        "U-Net from scratch live, and save, load and verify a checkpoint.",
+        study_time="about 150 min (optional parts about 20 more)",
         run_seconds=45,
     ),
     Lesson(
         "13_losses_for_imbalance.ipynb",
         "Losses for imbalanced classes",
-        "Read a per-class IoU table and say why pixel accuracy and frequency-weighted IoU hide lost rare "
-        "classes, write class-weighted cross-entropy and soft Dice out, compute inverse- and median-frequency "
-        "weights, compare five losses over six seeds on equal budgets (and where each sends the digit pixels: to "
-        "background or to a wrong digit), tilt a trained U-Net's answer by class weights, and (optionally) compute "
-        "U-Net's weight map from an instance map.",
-        study_time="about 90 min (optional parts about 45 more)",
+        "Read a per-class IoU table and say why pixel accuracy and frequency-weighted IoU hide a misnamed rare "
+        "class, write class-weighted cross-entropy and soft Dice out, compute inverse- and median-frequency "
+        "weights, compare five losses over six paired seeds on equal budgets and tell which errors class weights "
+        "fixed (missed strokes) and which they did not (misnamed and fat strokes), read the same study on thick "
+        "shapes, where boundaries can be measured, tilt a trained U-Net's answer by class weights, and "
+        "(optionally) compute U-Net's weight map from an instance map.",
+        study_time="about 150 min (optional parts about 35 more)",
         run_seconds=16,
     ),
     Lesson(
         "14_atrous_and_deeplab.ipynb",
         "Atrous convolution and DeepLab",
         "Write a 3x3 atrous convolution from scratch, measure how far a stack of them sees and which pixels it "
-        "never reads (gridding), measure what the output stride costs in DeepLabv3 in compute and, from a stored "
+        "never reads (gridding) and the checkerboard that leaves, measure what the output stride costs in DeepLabv3 "
+        "in compute and, from a stored "
         "three-seed study, in accuracy, explain why the ASPP's rates must fit its feature map and what image pooling "
-        "adds, and compare DeepLabv3 with FCN-8s, SegNet and U-Net on equal budgets.",
-        study_time="about 105 min (optional parts about 30 more)",
-        run_seconds=44,
+        "adds, and compare DeepLabv3 with FCN-8s, SegNet and U-Net on equal budgets, costs included.",
+        study_time="about 120–150 min (optional parts about 25 more)",
+        run_seconds=31,
     ),
 )
 

@@ -153,13 +153,14 @@ def test_shapes_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -
     assert check_shapes_prediction("higher in every seed")
     out = capsys.readouterr().out
     assert out.startswith("Correct!") and "higher in every seed after 400 steps" in out and "0.58 to 0.61" in out
-    assert "had not yet separated the shapes" in out and "milder tilt" not in out
-    assert "The measured reason is training speed" in out and "does not show that less imbalance" in out
+    assert "had not yet told the shapes apart" in out and "milder tilt" not in out
+    assert "most likely reason, an inference, is training speed" in out and "does not show that less imbalance" in out
     for outcome in set(SHAPES_OUTCOMES) - {"higher in every seed"}:
         assert not check_shapes_prediction(outcome)
         out = capsys.readouterr().out
-        assert out.startswith("Not yet:") and f"you predicted {outcome!r}" in out and "had not yet separated" in out
-        assert "The measured reason is training speed" in out
+        assert out.startswith("Not yet:") and f"you predicted {outcome!r}" in out
+        assert "had not yet told the shapes apart" in out
+        assert "most likely reason, an inference, is training speed" in out
 
 
 def test_shapes_outcome_follows_the_record() -> None:

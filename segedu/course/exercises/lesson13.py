@@ -312,10 +312,11 @@ def check_shapes_prediction(prediction: Any) -> bool:
     low = min(float(misnamed[loss].min()) for loss in WEIGHTED_LOSSES)
     high = max(float(misnamed[loss].max()) for loss in WEIGHTED_LOSSES)
     why = (f"mean IoU minus plain cross-entropy's, seeds {seeds}: {shown}, higher in every seed after 400 steps. "
-           "The measured reason is training speed: plain cross-entropy had not yet separated the shapes: it gave a "
+           "The most likely reason, an inference, is training speed: plain cross-entropy had not yet told the shapes "
+           "apart at 400 steps: it gave a "
            f"wrong shape to {misnamed['cross_entropy'].min():.2f} to {misnamed['cross_entropy'].max():.2f} of the "
            f"object pixels it found, the weighted losses to {low:.2f} to {high:.2f}. The record does not show that "
            "less imbalance or thicker shapes favour class weights: at 400 steps the ranking says how fast each loss "
-           "learns, not where it ends; a longer run would be needed (section 5)")
+           "learns, not where it ends; no longer shapes run was made (section 5)")
     meanings = {outcome: why for outcome in SHAPES_OUTCOMES}
     return check_outcome_prediction(prediction, _shapes_outcome(), meanings, happened="the weighted losses came out")
