@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from segedu.course.exercises.lesson12 import (
     AUGMENTATIONS,
@@ -144,6 +145,20 @@ def test_paired_t_interval_matches_the_lesson() -> None:
     assert paired_t_interval([1.0, 1.0, 1.0]) == (1.0, 1.0)
     with pytest.raises(ValueError, match="2 to 10"):
         paired_t_interval([0.1])
+
+
+def test_paired_t_interval_uses_the_t_distributions_95_percent_points() -> None:
+    """Each t point holds 95% of Student's t density between -t and t (integrated numerically with torch)."""
+    from segedu.course.exercises.lesson12 import _T_975
+
+    for degrees, point in _T_975.items():
+        density = torch.distributions.StudentT(torch.tensor(float(degrees), dtype=torch.float64))
+        grid = torch.linspace(-point, point, 200_001, dtype=torch.float64)
+        assert torch.trapezoid(density.log_prob(grid).exp(), grid).item() == pytest.approx(0.95, abs=1e-4)
+    differences = torch.tensor([0.10, -0.02, 0.05, 0.07], dtype=torch.float64)
+    half_width = _T_975[3] * differences.std() / 2  # std with ddof=1, sqrt(4) = 2
+    low, high = paired_t_interval(differences.tolist())
+    assert (low, high) == pytest.approx(((differences.mean() - half_width).item(), (differences.mean() + half_width).item()))
 
 
 def test_classify_gap_narrowing_names_each_outcome() -> None:

@@ -250,31 +250,20 @@ def shapes_paired_changes() -> dict[str, Any]:
 
     Returns:
         ``seeds`` (list of str); per weighted loss its mean IoU minus plain cross-entropy's (numpy array
-        ``(seeds,)``); ``background share`` (of the test pixels); ``weight ratio`` (loss -> the average object
-        class weight over background's); ``digit weight ratio`` (the same on the digit scenes); ``misnamed``
-        (loss -> array ``(seeds,)``, of the object pixels called some object, the share given a wrong class).
+        ``(seeds,)``); ``misnamed`` (loss -> array ``(seeds,)``, of the object pixels called some object, the
+        share given a wrong class).
     """
     import numpy as np
 
     from segedu.course.experiments import load_experiment, scores_by_seed
 
     shapes = load_experiment("loss_comparison_shapes")
-    digits = load_experiment("loss_comparison")
     runs = shapes["results"]["runs"]
     seeds = [str(seed) for seed in shapes["seeds"]]
     base = scores_by_seed(runs["cross_entropy"], seeds)["mean IoU"]
     changes: dict[str, Any] = {"seeds": seeds}
     for loss in WEIGHTED_LOSSES:
         changes[loss] = scores_by_seed(runs[loss], seeds)["mean IoU"] - base
-    first = np.array(runs["cross_entropy"][seeds[0]]["confusion"], dtype=float)  # (K, K) on the test scenes
-    changes["background share"] = float(first[0].sum() / first.sum())
-
-    def ratios(record: dict[str, Any]) -> dict[str, float]:
-        weights = record["results"]["class_weights"]
-        return {loss: float(np.mean(weights[recipe][1:]) / weights[recipe][0])
-                for loss, recipe in zip(WEIGHTED_LOSSES, ("inverse", "median"))}
-
-    changes["weight ratio"], changes["digit weight ratio"] = ratios(shapes), ratios(digits)
     changes["misnamed"] = {}
     for loss in ("cross_entropy", *WEIGHTED_LOSSES):
         matrices = [np.array(runs[loss][seed]["confusion"], dtype=float) for seed in seeds]
