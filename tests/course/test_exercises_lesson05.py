@@ -61,11 +61,14 @@ def test_equivariant_shift_is_accepted(capsys: pytest.CaptureFixture[str]) -> No
     ("answer", "hint"),
     [
         (1, "section 4 measured"),
-        (4, "only the pools downsampled"),
+        (4, "leaves out one downsampling step"),
         (2, "Follow the shift through every step"),
         (6, "do not add up"),
         (16, "not the smallest"),
-        (3, "whole number of output pixels"),
+        (3, "windows' sizes"),
+        (7, "windows' sizes"),
+        (189, "windows' sizes"),
+        (5, "whole number of output pixels"),
         (0, "positive shift"),
         (2.5, "whole number of pixels"),
         (..., "replace the `...`"),
@@ -79,23 +82,24 @@ def test_wrong_equivariant_shift_gets_a_hint(answer, hint: str, capsys: pytest.C
 
 
 def test_equivariant_shift_matches_a_real_encoder() -> None:
-    # The checker's rule, verified on the exercise's encoder (a stride-2 conv, a pool, a conv, a pool): it moves
-    # exactly under a shift of 8 pixels, and under shifts of 1 to 7 its output is not the old output moved by any
-    # whole number of pixels.
+    # The checker's rule, verified on the exercise's encoder (ResNet-18's start: a 7x7 conv with stride 2, an
+    # overlapping 3x3 max pool with stride 2, a 3x3 conv, a 3x3 conv with stride 2): it moves exactly under a shift
+    # of 8 pixels, and under shifts of 1 to 7 its output is not the old output moved by any whole number of pixels.
     torch.manual_seed(0)
     encoder = torch.nn.Sequential(
-        torch.nn.Conv2d(1, 4, 3, stride=2, padding=1), torch.nn.MaxPool2d(2), torch.nn.Conv2d(4, 4, 3, padding=1),
-        torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(1, 4, 7, stride=2, padding=3), torch.nn.MaxPool2d(3, stride=2, padding=1),
+        torch.nn.Conv2d(4, 4, 3, padding=1), torch.nn.Conv2d(4, 4, 3, stride=2, padding=1),
     )
-    x = torch.rand(1, 1, 64, 80)
+    x = torch.rand(1, 1, 64, 112)
     with torch.no_grad():
-        base = encoder(x[..., :64])  # (1, 4, 8, 8)
-        shifted = {shift: encoder(x[..., shift : shift + 64]) for shift in range(1, 17)}
-    inner = lambda output, moved: output[..., 1:-3] if moved == 0 else output[..., 1 + moved : -3 + moved]  # noqa: E731
+        base = encoder(x[..., :96])  # (1, 4, 8, 12)
+        shifted = {shift: encoder(x[..., shift : shift + 96]) for shift in range(1, 17)}
+    inner = lambda output, moved: output[..., 2 + moved : 9 + moved]  # noqa: E731  (columns 2-8, away from the border)
     for shift in (8, 16):
-        torch.testing.assert_close(shifted[shift][..., 1:-3], inner(base, shift // 8))
+        torch.testing.assert_close(shifted[shift][..., 2:9], inner(base, shift // 8))
     for shift in range(1, 8):
-        assert not any(torch.allclose(shifted[shift][..., 1:-3], inner(base, moved)) for moved in (0, 1))
+        assert not any(torch.allclose(shifted[shift][..., 2:9], inner(base, moved)) for moved in (0, 1))
+    assert lesson05.check_equivariant_shift(8, strides=(2, 2, 2), kernel_sizes=(7, 3, 3, 3)) is True
 
 
 @pytest.mark.parametrize(

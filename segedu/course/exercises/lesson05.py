@@ -80,16 +80,20 @@ def check_aliased_period(answer: Any, *, period: int = 5, step: int = 4) -> bool
 # --- 2 · the smallest shift that moves an encoder's output exactly --------------------------------
 
 
-def check_equivariant_shift(answer: Any, *, strides: tuple[int, ...] = (2, 2, 2)) -> bool:
+def check_equivariant_shift(
+    answer: Any, *, strides: tuple[int, ...] = (2, 2, 2), kernel_sizes: tuple[int, ...] = (7, 3, 3, 3)
+) -> bool:
     """Check the smallest input shift after which an encoder's output is exactly its old output, shifted.
 
-    The encoder is 3x3 convolutions and max pools; ``strides`` are the strides of its downsampling
-    steps in order (lesson 05's encoder: a convolution with stride 2, a 2x2 max pool, a convolution with
-    stride 1, a 2x2 max pool). The comparison leaves out the border.
+    The encoder is convolutions and max pools; ``strides`` are the strides of its downsampling steps in
+    order and ``kernel_sizes`` the window sizes of all its layers (lesson 05's encoder starts like
+    ResNet-18: a 7x7 convolution with stride 2, a 3x3 max pool with stride 2, a 3x3 convolution with
+    stride 1, a 3x3 convolution with stride 2). The comparison leaves out the border.
 
     Args:
         answer: The learner's shift, in input pixels.
         strides: Strides of the encoder's downsampling steps (strided convolutions and pools).
+        kernel_sizes: Window sizes of the encoder's layers, to recognise an answer built from them.
     """
     if answer is None or answer is ...:
         return wrong("replace the `...` with a shift, a whole number of input pixels.")
@@ -99,10 +103,11 @@ def check_equivariant_shift(answer: Any, *, strides: tuple[int, ...] = (2, 2, 2)
     total = math.prod(strides)
     if answer == total:
         return right(
-            f"{total} pixels: every downsampling step (the strided convolution counts as one) shrinks the grid by its "
-            f"stride, so each output pixel stands for {total} input pixels. Stride-1 convolutions move with any shift, "
-            f"but a downsampled grid can only move by whole pixels of its own, so only shifts by multiples of {total} "
-            "input pixels move the output exactly."
+            f"{total} pixels: every downsampling step, strided convolutions included, shrinks the grid by its "
+            f"stride, so each output pixel stands for {total} input pixels. A window's size does not matter: a large "
+            "kernel or overlapping pool windows move with their input like any window; only the stride decides "
+            "which positions are kept, and a downsampled grid can only move by whole pixels of its own, so only "
+            f"shifts by multiples of {total} input pixels move the output exactly."
         )
     if answer <= 0:
         return wrong("the question asks for a positive shift: a shift of 0 leaves everything unchanged trivially.")
@@ -113,11 +118,15 @@ def check_equivariant_shift(answer: Any, *, strides: tuple[int, ...] = (2, 2, 2)
             "a one-pixel shift is what section 4 measured: the downsampled features change in ways that are no "
             "shift at all. Ask what one pixel of the output stands for in input pixels."
         )
-    pools_only = math.prod(strides[1:]) if len(strides) > 1 else None
-    if pools_only is not None and answer == pools_only and strides[0] > 1:
+    if answer in kernel_sizes or answer in (math.prod(kernel_sizes), sum(kernel_sizes)):
         return wrong(
-            "that would be right if only the pools downsampled. Look at the first convolution again: a stride "
-            "above 1 keeps only some positions, as section 2's strided convolution did."
+            "that comes from the windows' sizes. A window of any size moves with its input; what decides where "
+            "the outputs sit is the step from one window to the next. Which layers take a step above 1?"
+        )
+    if len(strides) > 1 and any(stride > 1 and answer * stride == total for stride in strides):
+        return wrong(
+            "that leaves out one downsampling step: count every layer with a stride above 1, convolutions "
+            "included (section 2's strided convolution kept only some positions too)."
         )
     if answer in strides:
         return wrong(
