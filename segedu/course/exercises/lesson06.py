@@ -180,20 +180,22 @@ def _chosen_letters(
     return letters, hint
 
 
-def _even_overlap(kernel_size: int, stride: int) -> bool:
+def _interior_counts(kernel_size: int, stride: int) -> set[int]:
+    """The numbers of stamps that output pixels away from the border receive."""
     counts = checkerboard_pattern(kernel_size, stride, 12)  # (H_out, W_out)
     inner = counts[kernel_size:-kernel_size, kernel_size:-kernel_size]
-    return bool((inner == inner[0, 0]).all())
+    return set(inner.unique().tolist())
 
 
 DOUBLING_STATEMENTS: dict[str, str] = {
     "a": "it turns every side n into exactly 2n",
-    "b": "output pixels in different stride phases receive different numbers of stamps (1, 2 or 4)",
+    "b": "output pixels in different stride phases receive different numbers of stamps",
     "c": "every 3x3 kernel makes this layer turn a flat image into a pattern",
     "d": "a learned kernel is free to give the stride phases unequal total weights, so the layer can print a "
          "checkerboard",
     "e": "some output pixels receive no stamp at all",
-    "f": "with kernel 4 instead (and a padding that keeps the doubling), every learned kernel keeps a flat image flat",
+    "f": "with a kernel size that gives every output pixel the same number of stamps instead (and a padding that "
+         "keeps the doubling), every learned kernel keeps a flat image flat",
 }
 _TRUE_DOUBLING = {"a", "b", "d"}
 _WHY_DOUBLING = {
@@ -202,8 +204,8 @@ _WHY_DOUBLING = {
     "c": "false: the tent of section 4 and your kernel of exercise 3 keep it flat",
     "d": "true: only special kernels give the phases equal totals, and nothing in training keeps a kernel special",
     "e": "false: the stamps are 3 wide and 2 apart, so they overlap and every pixel gets at least one",
-    "f": "false: kernel 4 evens the counts, but unequal weights still give the phases unequal totals "
-         "(the random kernels of section 4)",
+    "f": "false: equal counts do not make equal totals; unequal weights still give the phases unequal totals "
+         "(the random k=4 kernels of section 4)",
 }
 
 
@@ -231,7 +233,9 @@ def check_doubling_statements(answer: Any) -> bool:
 
 
 def check_doubling_layer(kernel_size: int, padding: int, output_padding: int = 0) -> bool:
-    """Check a stride-2 transposed convolution that exactly doubles every size, checkerboard-free.
+    """Check a stride-2 transposed convolution that exactly doubles every size with evenly overlapping stamps.
+
+    Every output pixel away from the border must receive the same number of stamps, and more than one.
 
     The layer is ``nn.ConvTranspose2d(..., kernel_size, stride=2, padding, output_padding)``.
     """
@@ -257,15 +261,26 @@ def check_doubling_layer(kernel_size: int, padding: int, output_padding: int = 0
                 f"an input of side {size} becomes {found}, not {2 * size}: solve "
                 "(size - 1) * 2 - 2 * padding + kernel_size + output_padding = 2 * size."
             )
-    if not _even_overlap(kernel_size, 2):
+    counts = _interior_counts(kernel_size, 2)
+    if len(counts) > 1:
         return wrong(
-            f"the size doubles, but with kernel size {kernel_size} and stride 2 the stamps overlap unevenly "
-            "(section 4), which invites checkerboard artefacts; choose a kernel size whose stamps overlap "
-            "evenly, then solve for padding and output_padding."
+            f"the size doubles, but with kernel size {kernel_size} and stride 2 the stamps overlap unevenly: "
+            f"output pixels receive {sorted(counts)} stamps (section 4), which makes even a kernel with equal "
+            "weights print a checkerboard; choose a kernel size that gives every pixel the same number of "
+            "stamps, then solve for padding and output_padding."
+        )
+    (count,) = counts
+    if count == 1:
+        return wrong(
+            f"the size doubles and every pixel gets one stamp, but kernel-{kernel_size} stamps at stride 2 never "
+            "overlap: each output pixel is one input pixel times one weight, with no blending of neighbours "
+            "(section 4's 2x2 kernel printed itself every 2 pixels). Choose a kernel whose stamps overlap."
         )
     return right(
-        f"kernel_size={kernel_size}, padding={padding}, output_padding={output_padding} "
-        "doubles every size, and the stamps overlap evenly."
+        f"kernel_size={kernel_size}, padding={padding}, output_padding={output_padding} doubles every size, and "
+        f"every output pixel away from the border receives {count} overlapping stamps, so a kernel with equal "
+        "weights, or one started as bilinear, keeps a flat image flat. Even counts lower the risk of a "
+        "checkerboard without removing it: learned weights can still give the phases unequal totals (statement f)."
     )
 
 
@@ -407,7 +422,7 @@ def check_checkerboard_prediction(prediction: Any, reason: Any) -> bool:
 
 
 def compare_checkerboard_prediction() -> bool:
-    """Compare the prediction recorded by :func:`check_checkerboard_prediction` with what section 4 measured.
+    """Compare the prediction recorded by :func:`check_checkerboard_prediction` with what section 4 showed.
 
     Prints the comparison and the reason for every layer, whether the prediction was right or not.
 
@@ -420,7 +435,7 @@ def compare_checkerboard_prediction() -> bool:
     letters = set(_RECORDED["letters"])
     reasons = "; ".join(f"{letter}: {_WHY_LAYER[letter]}" for letter in sorted(CHECKERBOARD_LAYERS)) + "."
     if letters == _CAN_PRINT:
-        verdict_line = "it matches what this section measured"
+        verdict_line = "it matches what this section showed (random kernels standing in for learned ones)"
     else:
         missed, extra = sorted(_CAN_PRINT - letters), sorted(letters - _CAN_PRINT)
         parts = []
