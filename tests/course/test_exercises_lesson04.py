@@ -15,7 +15,9 @@ def _right_conv_macs(height: int, width: int, in_channels: int, out_channels: in
 
 def test_conv_macs_right_answer(capsys: pytest.CaptureFixture[str]) -> None:
     assert lesson04.check_conv_macs(_right_conv_macs) is True
-    assert capsys.readouterr().out.startswith("Correct!")
+    out = capsys.readouterr().out
+    assert out.startswith("Correct!")
+    assert "a quarter of the pixels with twice the input and twice the output channels costs the same" in out
 
 
 @pytest.mark.parametrize(

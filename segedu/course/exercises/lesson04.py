@@ -65,7 +65,8 @@ def check_conv_macs(conv_macs: Callable[[int, int, int, int], int]) -> bool:
         conv_macs,
         _CONV_CASES,
         _conv_macs_mistake,
-        success="a 3x3 conv costs H * W * C_in * C_out * 9 MACs: proportional to the number of pixels.",
+        success="a 3x3 conv costs H * W * C_in * C_out * 9 MACs: proportional to the number of pixels, so a quarter "
+        "of the pixels with twice the input and twice the output channels costs the same.",
         returns="a whole number of MACs",
     )
 
