@@ -1,4 +1,4 @@
-"""Each lesson-07 check accepts right answers and prints a specific hint for wrong ones."""
+"""Each lesson-08 check accepts right answers and prints a specific hint for wrong ones."""
 
 from __future__ import annotations
 
@@ -142,6 +142,20 @@ def _transposed_positions(x: torch.Tensor, indices: torch.Tensor, size: tuple[in
     return out.view(batch, channels, height, width)
 
 
+def _one_value_dropped(x: torch.Tensor, indices: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    # Right except that the first value of x is never written: no recipe may be printed for it.
+    out = max_unpool(x, indices, size)
+    out.view(-1)[indices.view(-1)[0]] = 0.0
+    return out
+
+
+def test_max_unpool_hints_never_print_the_recipe(capsys: pytest.CaptureFixture[str]) -> None:
+    for answer in (_one_value_dropped, lambda x, indices, size: torch.zeros(*x.shape[:2], *size)):
+        correct, printed = _run(check_max_unpool, answer, capsys)
+        assert not correct and printed.startswith("Not yet:")
+        assert "scatter" not in printed and "flatten" not in printed
+
+
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [
@@ -153,7 +167,10 @@ def _transposed_positions(x: torch.Tensor, indices: torch.Tensor, size: tuple[in
         (lambda x, indices, size: bed_of_nails(x, 2), "bed of nails"),
         (lambda x, indices, size: nearest_upsample(x, 2), "nearest upsampling"),
         (_transposed_positions, "in the wrong places"),
-        (lambda x, indices, size: torch.zeros(*x.shape[:2], *size), "start from zeros"),
+        (lambda x, indices, size: torch.zeros(*x.shape[:2], *size), "all zeros"),
+        (lambda x, indices, size: max_unpool(x, indices, size) + bed_of_nails(x, 2), "more positions hold a value"),
+        (lambda x, indices, size: 2 * max_unpool(x, indices, size), "the right positions, but not the right values"),
+        (_one_value_dropped, "Which value of x has its index at"),
     ],
 )
 def test_max_unpool_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:

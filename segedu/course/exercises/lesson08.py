@@ -157,9 +157,25 @@ def _max_unpool_mistake(
             "the right values, in the wrong places: each index is a flat position row * W_out + "
             "column inside the (H_out, W_out) plane of the same batch item and channel."
         )
+    filled, expected_filled = found != 0, expected != 0
+    if not filled.any():
+        return "your map is all zeros: every value of x must land somewhere in it."
+    if int(filled.sum()) > int(expected_filled.sum()):
+        return (
+            "more positions hold a value than x has values: each value goes to exactly one position "
+            "(its index), and every other position stays 0."
+        )
+    if torch.equal(filled, expected_filled):
+        return (
+            "the right positions, but not the right values there: a position must receive the value of x "
+            "whose index points to it (same batch item, same channel)."
+        )
+    batch, channel, row, column = (int(i) for i in (found != expected).nonzero()[0])
     return (
-        "start from zeros of shape (B, C, H_out * W_out), scatter x.flatten(2) into dim 2 at "
-        "indices.flatten(2), then reshape to (B, C, H_out, W_out)."
+        f"for x of shape {tuple(values.shape)}, at batch {batch}, channel {channel}, row {row}, column {column} "
+        f"you have {float(found[batch, channel, row, column]):.3f}, F.max_unpool2d has "
+        f"{float(expected[batch, channel, row, column]):.3f}. Which value of x has its index at "
+        f"{row} * W_out + {column}?"
     )
 
 
