@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import pytest
 import torch
 
@@ -11,27 +9,8 @@ from segedu.course.exercises import lesson03
 from segedu.models import TinyClassifier
 
 
-def _not_implemented(*arguments: object) -> int:
-    raise NotImplementedError
-
-
 def _verdict(capsys: pytest.CaptureFixture[str]) -> str:
     return capsys.readouterr().out
-
-
-def test_size_after_pools(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson03.check_size_after_pools(lambda size, pools: size // 2**pools) is True
-    assert _verdict(capsys).startswith("Correct!")
-    cases = [
-        (lambda size, pools: size / 2**pools, "integer division"),
-        (lambda size, pools: math.ceil(size / 2**pools), "rounded up"),
-        (lambda size, pools: size // (2 * pools), "real max-pools give"),
-        (_not_implemented, "NotImplementedError"),
-    ]
-    for answer, hint in cases:
-        assert lesson03.check_size_after_pools(answer) is False
-        output = _verdict(capsys)
-        assert output.startswith("Not yet:") and hint in output
 
 
 def test_conv_placement(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,7 +1,7 @@
 """Checks for lesson 03 (pooling coarsens location; the classifier head gives up the grid).
 
-Each check compares the learner's answer with a measurement on real PyTorch layers: the output
-size of real max-pools, the receptive fields of two real layer stacks measured with gradients
+Each check compares the learner's answer with a measurement on real PyTorch layers: the receptive
+fields of two real layer stacks measured with gradients
 (:func:`segedu.analysis.receptive_field.measured_receptive_field`), linear probes on shuffled features
 (:func:`segedu.analysis.probes.linear_probe`), the feature count of a real TinyClassifier's stage 3,
 and the nearest redrawing of a pooled mask.
@@ -10,17 +10,15 @@ and the nearest redrawing of a pooled mask.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from segedu.analysis.grid_ceiling import best_mask_from_grid
 from segedu.analysis.probes import chance_error, linear_probe
 from segedu.analysis.receptive_field import measured_receptive_field, receptive_field_table
-from segedu.course.exercises._verdict import check_cases, choice_hint, right, wrong
+from segedu.course.exercises._verdict import choice_hint, right, wrong
 from segedu.models import TinyClassifier
 
 __all__ = [
@@ -29,39 +27,8 @@ __all__ = [
     "check_flattened_features",
     "check_shuffle_reason",
     "check_shuffled_probe",
-    "check_size_after_pools",
     "check_vanishing_pools",
 ]
-
-
-def _measured_size_after_pools(size: int, pools: int) -> int:
-    x = torch.zeros(1, 1, size, size)
-    for _ in range(pools):
-        x = F.max_pool2d(x, 2)
-    return x.shape[-1]
-
-
-def check_size_after_pools(size_after_pools: Callable[[int, int], int]) -> bool:
-    """``size_after_pools(size, pools)``: side of a ``size x size`` map after ``pools`` 2x2 max-pools."""
-    return check_cases(
-        size_after_pools,
-        [(224, 5), (64, 3), (100, 3), (7, 1), (1000, 4), (33, 2)],
-        _size_after_pools_mistake,
-        success="VGG-16's five pools take 224 down to 7; three pools take a 100x100 input to 12x12.",
-        returns="a whole number",
-    )
-
-
-def _size_after_pools_mistake(answer: Any, size: int, pools: int) -> str | None:
-    expected = _measured_size_after_pools(size, pools)
-    if answer == expected and isinstance(answer, int):
-        return None
-    case = f"{size} after {pools} pool(s)"
-    if answer == size / 2**pools:
-        return f"for {case} you returned {answer!r}: a map has whole rows; use integer division //."
-    if answer == math.ceil(size / 2**pools):
-        return f"for {case} you rounded up; a 2x2 pool drops an odd last row or column (it rounds down)."
-    return f"for {case} you returned {answer!r}; real max-pools give {expected}. Each pool halves the side."
 
 
 def _stack(layers: Sequence[tuple[str, int, int]]) -> nn.Sequential:
@@ -244,7 +211,7 @@ _SHUFFLE_REASONS = {
 
 
 def check_shuffle_reason(answer: str) -> bool:
-    """``answer``: the letter of the statement that explains both shuffle measurements of exercise 2.
+    """``answer``: the letter of the statement that explains both shuffle measurements of exercise 1.
 
     a: the probe relies on the grid's geometry; b: one weight per number, so a fixed order only relabels the
     numbers and their weights, while a new order per image breaks "number k is the same cell and channel";
