@@ -19,6 +19,7 @@ from segedu.course.exercises.lesson01 import (
     check_semantic_from_instances,
     compare_lazy_predictions,
     digit_pixel_census,
+    merged_background_everywhere_mean_iou,
 )
 
 
@@ -224,8 +225,11 @@ def test_lazy_predictions_must_be_recorded(accuracy: object, iou: object, capsys
     assert "Not yet:" in capsys.readouterr().out
 
 
-def test_lazy_reasons_accept_the_right_letters(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_lazy_model_reasons("a", "b") is True
+def test_lazy_reasons_accept_the_right_answers(capsys: pytest.CaptureFixture[str]) -> None:
+    items = _scenes_with_ignored_pixels()
+    merged = background_everywhere_accuracy(items) / 2  # half the background share
+    assert check_lazy_model_reasons("a", merged, "b", items) is True
+    assert check_lazy_model_reasons("a", round(merged) + 0.4, "b", items) is True  # from rounded printed scores
     assert "Correct!" in capsys.readouterr().out
 
 
@@ -237,6 +241,7 @@ def test_merged_classes_halve_the_background_share_as_question_2_says() -> None:
     matrix = confusion_matrix(torch.zeros_like(merged), merged, 2, ignore_index=255)
     share = background_everywhere_accuracy(items) / 100
     assert 100 * mean_iou(matrix) == pytest.approx(100 * share / 2)
+    assert merged_background_everywhere_mean_iou(items) == pytest.approx(100 * share / 2)
 
 
 def test_lazy_predictions_do_not_give_the_reasons_away(capsys: pytest.CaptureFixture[str]) -> None:
@@ -246,20 +251,46 @@ def test_lazy_predictions_do_not_give_the_reasons_away(capsys: pytest.CaptureFix
 
 
 @pytest.mark.parametrize(
-    ("accuracy", "iou", "hint"),
+    ("accuracy", "reason", "hint"),
     [
         (..., "b", "record your prediction first"),
         ("b", "b", "question 1, b: that describes a mean over classes"),
         ("a", "a", "question 2, a: the mean IoU does not count wrong pixels over the whole image"),
-        ("a", "d", "question 2, d: 50% is the mean class accuracy"),
+        ("a", "d", "question 2, d: background's IoU is not 100%"),
         ("c", "b", "question 1, c: pixel accuracy is counted per pixel, not per scene"),
         ("a", "c", "question 2, c: the mean IoU still averages one IoU per class"),
         ("a", "z", "must be one of"),
     ],
 )
 def test_lazy_reasons_explain_a_wrong_letter(
-    accuracy: object, iou: object, hint: str, capsys: pytest.CaptureFixture[str]
+    accuracy: object, reason: object, hint: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert check_lazy_model_reasons(accuracy, iou) is False
+    items = _scenes_with_ignored_pixels()
+    merged = merged_background_everywhere_mean_iou(items)  # the right number: only the letters are wrong
+    assert check_lazy_model_reasons(accuracy, merged, reason, items) is False
     out = capsys.readouterr().out
-    assert "Not yet:" in out and hint in out
+    assert "Not yet:" in out and hint in out and "the number" not in out
+
+
+@pytest.mark.parametrize(
+    ("guess", "hint"),
+    [
+        ("eleven classes", "is the mean IoU with the digit classes kept apart"),  # where reason a leads
+        ("pixel accuracy", "is the pixel accuracy"),  # where reason c leads
+        (50.0, "if background's IoU were 100%"),  # where reason d leads
+        (5.0, "is not it"),
+        (..., "record your number first"),
+        ("half", "record one number"),
+    ],
+)
+def test_merged_number_names_the_score_a_wrong_answer_is(
+    guess: object, hint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    items = _scenes_with_ignored_pixels()
+    if guess == "eleven classes":
+        guess = background_everywhere_mean_iou(items)
+    elif guess == "pixel accuracy":
+        guess = background_everywhere_accuracy(items)
+    assert check_lazy_model_reasons("a", guess, "b", items) is False
+    out = capsys.readouterr().out
+    assert "Not yet: question 2, the number:" in out and hint in out

@@ -6,9 +6,9 @@ Exercise 1 is a warm-up: the learner writes the step from an instance map to a s
 other three are predict-then-run: the learner records a guess before the answer is measured. In
 exercise 2 the check measures, for every letter, whether the answer computed from the semantic mask
 alone is right, and explains each letter the learner got wrong; in exercise 3 the guesses are
-printed beside the measurement, not graded, and two multiple-choice questions grade the reasoning
-(why the pixel accuracy is what it is, and what the mean IoU would become with the ten digit classes
-merged into one); exercise 4 (in the lesson's optional part) measures the digit classes and grades the predicted rarest digit and the reason for it.
+printed beside the measurement, not graded; then the learner picks why the pixel accuracy is what it
+is, works out what the mean IoU would become with the ten digit classes merged into one (a number,
+graded) and picks why; exercise 4 (in the lesson's optional part) measures the digit classes and grades the predicted rarest digit and the reason for it.
 """
 
 from __future__ import annotations
@@ -26,12 +26,13 @@ from segedu.datasets.tasks import bounding_boxes, image_labels
 
 __all__ = [
     "LAZY_ACCURACY_REASONS",
-    "LAZY_MERGED_IOU",
+    "LAZY_MERGED_REASONS",
     "RAREST_DIGIT_REASONS",
     "RECOVERABLE_ANSWERS",
     "answers_recovered_from_masks",
     "background_everywhere_accuracy",
     "background_everywhere_mean_iou",
+    "merged_background_everywhere_mean_iou",
     "digit_pixel_census",
     "check_lazy_model_reasons",
     "check_rarest_digit",
@@ -96,6 +97,27 @@ def background_everywhere_mean_iou(dataset: Any) -> float:
     return 100.0 * background_iou / present
 
 
+def merged_background_everywhere_mean_iou(dataset: Any) -> float:
+    """Mean IoU, in percent, of answering background everywhere once every object class is merged into one.
+
+    The masks of ``dataset`` are relabelled to two classes (0 background, 1 any other labelled
+    class) and scored with the course's confusion matrix and :func:`~segedu.training.metrics.mean_iou`.
+
+    Args:
+        dataset: Any segedu dataset returning ``(image (C, H, W), mask (H, W))``; pixels labelled
+            ``IGNORE_INDEX`` are not counted.
+
+    Returns:
+        The two-class mean IoU of the all-background prediction, as a percentage.
+    """
+    from segedu.training.metrics import confusion_matrix, mean_iou
+
+    masks = torch.stack([dataset[index][1] for index in range(len(dataset))])  # (N, H, W)
+    merged = torch.where((masks > 0) & (masks != IGNORE_INDEX), 1, masks)  # (N, H, W): 0, 1 or IGNORE_INDEX
+    matrix = confusion_matrix(torch.zeros_like(merged), merged, 2, ignore_index=IGNORE_INDEX)  # (2, 2)
+    return 100.0 * float(mean_iou(matrix))
+
+
 def compare_lazy_predictions(accuracy_guess: Any, iou_guess: Any, dataset: Any) -> bool:
     """Print the learner's two guesses for "background everywhere" beside the measured scores.
 
@@ -131,16 +153,17 @@ LAZY_ACCURACY_REASONS: dict[str, str] = {
 }
 """Exercise 3, question 1: why is the pixel accuracy of "background everywhere" what it is?"""
 
-LAZY_MERGED_IOU: dict[str, str] = {
-    "a": "the same as with 11 classes: the same pixels are wrong, and the mean IoU counts the wrong pixels",
-    "b": "half the background's share of the pixels: background's IoU stays that share, and the one class "
-    "never predicted, digit, scores 0",
-    "c": "the pixel accuracy, the background's share: with a single object class, the mean IoU counts pixels "
-    "as pixel accuracy does",
-    "d": "50%: every background pixel is found and no digit pixel is, and the two classes weigh the same",
+LAZY_MERGED_REASONS: dict[str, str] = {
+    "a": "the mean IoU counts the wrong pixels, and the same pixels are wrong as with 11 classes",
+    "b": "one class in two is now never predicted, instead of ten in eleven",
+    "c": "with two classes, every wrong pixel is a digit pixel called background, so the mean IoU counts "
+    "what pixel accuracy counts",
+    "d": "every background pixel is found, so background's IoU is 100%, and digit's is 0",
 }
-"""Exercise 3, question 2: with the ten digit classes merged into one, what would the mean IoU of
-"background everywhere" become, and why?"""
+"""Exercise 3, question 2: with the ten digit classes merged into one, why does the mean IoU of
+"background everywhere" become what it does?"""
+
+_MERGED_TOLERANCE = 1.5  # percentage points: a number worked out from the rounded printed scores passes
 
 _LAZY_WHY = {
     ("accuracy", "b"): "that describes a mean over classes, like mean IoU; pixel accuracy counts every pixel once, "
@@ -155,29 +178,69 @@ _LAZY_WHY = {
     ("iou", "c"): "the mean IoU still averages one IoU per class, each with the same weight: background's IoU "
     "is its share of the pixels and the digit class, never predicted, scores 0, so the mean is half the share. "
     "Only pixel accuracy stays at the background's share",
-    ("iou", "d"): "50% is the mean class accuracy (each class's share of its own pixels found). Background's IoU "
-    "is not 100%: its union also holds every digit pixel wrongly called background, so it is the background's "
-    "share of all pixels, and the mean IoU is half that share",
+    ("iou", "d"): "background's IoU is not 100%: its union also holds every digit pixel wrongly called "
+    "background, so it is the background's share of all pixels, and the mean IoU is half that share (100% is "
+    "the share of background's own pixels that the model finds, not background's IoU)",
 }
 
 
-def check_lazy_model_reasons(accuracy_reason: Any, iou_reason: Any) -> bool:
-    """Check exercise 3's two multiple-choice answers: why "background everywhere" scores as it does.
+def _merged_number_hint(guess: Any, dataset: Any) -> str | None:
+    """A hint for a wrong merged mean IoU (question 2's number), or ``None`` when it is right."""
+    value = _read_number(guess)
+    if value is None:
+        return "record your number first: replace the `...` with a percentage, e.g. 50"
+    if isinstance(value, str):
+        return value
+    measured = merged_background_everywhere_mean_iou(dataset)
+    if abs(value - measured) <= _MERGED_TOLERANCE:
+        return None
+    near = {
+        "the mean IoU with the digit classes kept apart": background_everywhere_mean_iou(dataset),
+        "the pixel accuracy": background_everywhere_accuracy(dataset),
+        "what it would be if background's IoU were 100%": 50.0,
+    }
+    named = [name for name, score in near.items() if abs(value - score) <= _MERGED_TOLERANCE]
+    lead = f"{value:.1f}% is {named[0]}, " if named else f"{value:.1f}% is not it, "
+    return (
+        lead + "not the mean IoU with the digits merged. Work out each of the two classes' IoU from its pixels "
+        "in both prediction and truth and its pixels in either"
+    )
+
+
+def _read_number(guess: Any) -> float | str | None:
+    """The learner's number, ``None`` when not recorded yet, or a hint (a str) when it is no number."""
+    if guess is ... or guess is None:
+        return None
+    try:
+        return float(guess)
+    except (TypeError, ValueError):
+        return f"record one number, a percentage from 0 to 100; got {guess!r}"
+
+
+def check_lazy_model_reasons(accuracy_reason: Any, merged_iou: Any, merged_reason: Any, dataset: Any) -> bool:
+    """Check exercise 3's answers: why "background everywhere" scores as it does, and the merged mean IoU.
 
     Question 1 asks why its pixel accuracy is what it is; question 2 asks what its mean IoU would
-    become if the ten digit classes were merged into one class (background and digit left).
+    become if the ten digit classes were merged into one class (background and digit left), first
+    as a number, then why.
 
     Args:
         accuracy_reason: A letter of :data:`LAZY_ACCURACY_REASONS`.
-        iou_reason: A letter of :data:`LAZY_MERGED_IOU`: the mean IoU with the digit classes merged.
+        merged_iou: The learner's mean IoU with the digit classes merged, a percentage; right within
+            1.5 points of :func:`merged_background_everywhere_mean_iou` on ``dataset``.
+        merged_reason: A letter of :data:`LAZY_MERGED_REASONS`.
+        dataset: The scenes the scores were measured on (the lesson's digit scenes).
 
     Returns:
-        Whether both letters are right; a wrong one is explained.
+        Whether the number and both letters are right; a wrong one is explained.
     """
     hints = []
+    number_hint = _merged_number_hint(merged_iou, dataset)
+    if number_hint is not None:
+        hints.append(f"question 2, the number: {number_hint}")
     for name, reason, choices, answer in [
         ("accuracy", accuracy_reason, LAZY_ACCURACY_REASONS, "a"),
-        ("iou", iou_reason, LAZY_MERGED_IOU, "b"),
+        ("iou", merged_reason, LAZY_MERGED_REASONS, "b"),
     ]:
         hint = choice_hint(reason, choices)
         if hint is not None:
@@ -188,8 +251,8 @@ def check_lazy_model_reasons(accuracy_reason: Any, iou_reason: Any) -> bool:
     if hints:
         return wrong(" ".join(hint.rstrip(".") + "." for hint in hints))
     return right(
-        "the model is right on exactly the background pixels, so its pixel accuracy is the background's share of "
-        "the pixels. Background's IoU is that share too (its intersection is the background pixels, its union "
+        f"{merged_background_everywhere_mean_iou(dataset):.1f}% with the digits merged. The model is right on "
+        "exactly the background pixels, so its pixel accuracy is the background's share of the pixels. Background's IoU is that share too (its intersection is the background pixels, its union "
         "every pixel), and each class never predicted scores 0, so the mean IoU is that share divided by the "
         "number of classes: by 11 as measured, by 2 with the digits merged, although not one pixel's answer "
         "changes. Pixel accuracy counts pixels, so the class that covers most of them decides it; mean IoU gives "
@@ -312,13 +375,23 @@ def check_rarest_digit(digit: Any, reason: Any, dataset: Any) -> bool:
         misses.append(f"{letter} does not hold: {why[letter]}")
     if misses:
         return wrong("; ".join(misses) + ".")
-    mean_other = sum(size[value] for value in others) / len(others)
+    mean_size = sum(size[value] for value in others) / len(others)
+    mean_objects = sum(objects[value] for value in others) / len(others)
     stroke = " (a 1 is mostly one thin stroke)" if rarest == 1 else ""
+    fewer = "fewer" if objects[rarest] < mean_objects else "no fewer"
+    fewest = "not " if objects[rarest] > min(objects[value] for value in others) else ""
+    size_alone = ""
+    if mean_objects * size[rarest] < min(objects[value] * size[value] for value in others):
+        size_alone = (
+            f" With {mean_objects:.0f} objects it would still cover fewer pixels than any other digit: its size "
+            "alone makes it the rarest."
+        )
     return right(
-        f"the scenes hold {objects[rarest]:.0f} objects of the digit {rarest} (the other digits: "
-        f"{min(objects[value] for value in others):.0f} to {max(objects[value] for value in others):.0f}), but each "
-        f"covers only {size[rarest]:.0f} pixels on average, against {mean_other:.0f} for the other digits{stroke}. "
-        "A class can cover few pixels because its objects are small, not only because it has few objects."
+        f"the scenes hold {objects[rarest]:.0f} objects of the digit {rarest}, {fewer} than the other digits' "
+        f"mean of {mean_objects:.0f} but {fewest}the fewest ({min(objects[value] for value in others):.0f} to "
+        f"{max(objects[value] for value in others):.0f}); each covers only {size[rarest]:.0f} pixels on average, "
+        f"against {mean_size:.0f} for the other digits{stroke}.{size_alone} A class can cover few pixels because "
+        "its objects are small, not only because it has few objects."
     )
 
 
