@@ -27,8 +27,12 @@ shipped record unless ``--output segedu/course/experiment_results --overwrite`` 
 ``augmentation_study_zoomin``; each seed starts from the same initial weights and batch order as the plain
 and augmented arms of the main record, so the lesson sets it beside their plain arm.
 
-    python -m experiments.augmentation_study     # about 20 CPU-minutes in all (one thread per run)
+    python -m experiments.augmentation_study     # seeds 0-2: about 20 CPU-minutes in all (one thread per run)
     python -m experiments.augmentation_study --output segedu/course/experiment_results --overwrite
+
+The lesson's record ran seeds 0 to 9 (``--seeds 0 1 2 3 4 5 6 7 8 9``, about 50 CPU-minutes); its zoom-in
+record, seeds 0 to 2.
+
     python -m experiments.augmentation_study --arm zoom_in --suffix zoomin   # about 11 CPU-minutes
 """
 

@@ -80,7 +80,7 @@ def test_the_zoom_in_arm_uses_no_padding() -> None:
 
 def test_the_shipped_zoom_in_record_matches_the_main_one() -> None:
     main_record, zoom_record = load_experiment("augmentation_study"), load_experiment("augmentation_study_zoomin")
-    assert zoom_record["seeds"] == main_record["seeds"]
+    assert set(zoom_record["seeds"]) <= set(main_record["seeds"]) and len(zoom_record["seeds"]) >= 3
     for key in ("model", "task", "optimizer", "loss", "prior_bias", "threads"):
         assert zoom_record["settings"][key] == main_record["settings"][key]
     shared = ("train_scenes", "val_scenes", "steps", "batch_size", "lr", "score_every")

@@ -117,7 +117,7 @@ def test_rate_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> 
     out = capsys.readouterr().out
     assert out.startswith("Correct!") and "Adam" in out and "batch norm" in out and "without batch norm" in out
     assert "only that the training loss fell" in out and "same batches" in out
-    assert "stall" not in out  # no seed of the stored study stalls at 0.3 on the same-batch measure
+    assert "stall" not in out  # the verdict explains "learns"; the stored seeds are the lesson's reveal
     assert not check_rate_prediction("blows up", "learns")
     out = capsys.readouterr().out
     assert out.startswith("Not yet:") and "you predicted 'blows up'" in out and "not the same as too large" in out
@@ -139,8 +139,10 @@ def test_rate_prediction_must_be_recorded_first(prediction, capsys: pytest.Captu
 
 
 def test_paired_t_interval_matches_the_lesson() -> None:
-    """Section 3's stored differences, augmented minus plain, per seed: the interval printed in the lesson."""
-    low, high = paired_t_interval([0.033, 0.028, -0.052])
+    """Section 3's stored differences, augmented minus plain, per seed (0-9): the interval printed in the lesson."""
+    low, high = paired_t_interval([0.033, 0.028, -0.052, 0.000, -0.002, -0.022, 0.017, -0.030, 0.013, -0.051])
+    assert low == pytest.approx(-0.029, abs=0.001) and high == pytest.approx(0.015, abs=0.001)
+    low, high = paired_t_interval([0.033, 0.028, -0.052])  # seeds 0-2 only: 4.3 standard errors either side
     assert low == pytest.approx(-0.115, abs=0.003) and high == pytest.approx(0.121, abs=0.003)
     assert paired_t_interval([1.0, 1.0, 1.0]) == (1.0, 1.0)
     with pytest.raises(ValueError, match="2 to 10"):
@@ -181,7 +183,7 @@ def test_gap_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> N
     assert not check_gap_prediction("by raising validation", "by lowering training")
     out = capsys.readouterr().out
     assert out.startswith("Not yet:") and "you predicted 'by raising validation'" in out
-    assert "the gap narrowed by lowering training" in out and "two seeds and down in one" in out
+    assert "the gap narrowed by lowering training" in out and "five seeds and down in five" in out
     assert not check_gap_prediction("both", "by lowering training")
     assert capsys.readouterr().out.startswith("Not yet:")
     assert not check_gap_prediction("by lowering training", "both")
