@@ -16,7 +16,6 @@ from segedu.course.exercises.lesson02 import (
     check_batch_mean_prediction,
     check_logit_gradient,
     check_one_hot,
-    check_overflow_prediction,
     check_pixel_cross_entropy,
 )
 from segedu.training.losses import pixel_cross_entropy
@@ -220,16 +219,51 @@ def test_logit_gradient_names_the_mistake(answer, hint, capsys) -> None:
     assert hint in out
 
 
-def test_overflow_prediction(capsys) -> None:
-    assert check_overflow_prediction((1000, math.inf)) is True
+def _stable_loss(scores: torch.Tensor, y: int) -> torch.Tensor:
+    return torch.logsumexp(scores, 0) - scores[y]
+
+
+def _naive_loss(scores: torch.Tensor, y: int) -> torch.Tensor:
+    return -torch.log(scores.exp()[y] / scores.exp().sum())
+
+
+def test_overflow_prediction_is_judged_once_the_function_is_right(capsys) -> None:
+    assert check_pixel_cross_entropy(_stable_loss, (1000, math.inf)) is True
     out = capsys.readouterr().out
-    assert "the right loss is 1000, the naive float32 formula returns inf" in out and "Correct!" in out
-    for prediction, hint in [((0, math.inf), "right loss:"), ((1000, math.nan), "nan is what class 0"),
-                             ((1000, 1000), "what is exp(1000) in float32"), (..., "record your prediction first"),
-                             ((..., ...), "record your prediction first"), ("big", "record two numbers")]:
-        assert check_overflow_prediction(prediction) is False
+    assert "the right loss is 1000, the formula as written returns inf" in out and "Correct!" in out
+    for prediction, hint in [((0, math.inf), "Right loss:"), ((1000, math.nan), "nan is what class 0"),
+                             ((1000, 1000), "what is exp(1000) in float32")]:
+        assert check_pixel_cross_entropy(_stable_loss, prediction) is False
         out = capsys.readouterr().out
-        assert "Not yet:" in out and hint in out
+        assert "Not yet: your function is right, but your prediction was not" in out and hint in out
+
+
+@pytest.mark.parametrize(
+    ("prediction", "hint"),
+    [(..., "record your prediction first"), ((..., ...), "record your prediction first"),
+     ("big", "record two numbers")],
+)
+def test_overflow_prediction_must_be_recorded_first(prediction, hint, capsys) -> None:
+    assert check_pixel_cross_entropy(_stable_loss, prediction) is False
+    out = capsys.readouterr().out
+    assert "Not yet:" in out and hint in out and "1000" not in out
+
+
+@pytest.mark.parametrize("answer", [lambda scores, y: ..., _naive_loss, lambda scores, y: -scores.softmax(0)[y].log()])
+def test_a_wrong_function_reveals_neither_number_nor_formula(answer, capsys) -> None:
+    assert check_pixel_cross_entropy(answer, (1000, math.inf)) is False
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and "right loss is" not in out and "Correct" not in out
+    assert "logsumexp" not in out and "log(sum_j" not in out
+
+
+def test_the_overflow_hint_covers_underflow_after_shifting(capsys) -> None:
+    def shifted(scores: torch.Tensor, y: int) -> torch.Tensor:
+        return -torch.log((scores - scores.max()).softmax(0)[y])
+
+    assert check_pixel_cross_entropy(shifted) is False
+    out = capsys.readouterr().out
+    assert "you got inf" in out and "underflows to 0" in out and "difference of two logs" in out
 
 
 def test_a_wrong_loss_hint_does_not_print_the_expected_value(capsys) -> None:

@@ -3,10 +3,11 @@
 Each check calls the learner's function on small inputs, compares the result with segedu's or
 torch's own version (autograd for the gradient) and prints ``Correct! ...`` or ``Not yet: <hint>``,
 naming the most likely mistake (class axis last, a flipped sign, ignored pixels counted, a sum
-instead of a mean). Three checks are predict-then-run: what a ``scatter_`` encoder does with a 255,
+instead of a mean). Four checks are predict-then-run: what a ``scatter_`` encoder does with a 255,
 which edits of the scores change the predicted mask, what the loss formula computed as written
 returns for huge scores, and (optional part) whether the training loss averages per image or per
-batch; each check measures the answer and explains every miss.
+batch; each check measures the answer and explains every miss. Where a check judges a function
+and a prediction together, it measures and reveals the answer only once the function is right.
 """
 
 from __future__ import annotations
@@ -40,7 +41,6 @@ __all__ = [
     "check_batch_mean_prediction",
     "check_logit_gradient",
     "check_one_hot",
-    "check_overflow_prediction",
     "check_pixel_cross_entropy",
 ]
 
@@ -209,8 +209,9 @@ def check_argmax_prediction(prediction: Any) -> bool:
     actual = {letter for letter, count in changed.items() if count > 0}
     if letters == actual:
         return right(
-            "argmax only cares about the order of a pixel's scores: edits that keep it (a positive "
-            "scale, a shift shared by all classes, log-softmax) leave the mask alone; the others move it."
+            "argmax only cares about the order of a pixel's scores: the edits that keep it (a, cubing, which "
+            "is monotone; b, a shift shared by all classes; d, log-softmax, which is such a shift too) leave "
+            "the mask alone; c, e and f move it."
         )
     misses = [
         f"{letter} {'does' if letter in actual else 'does not'} change it: {_EDITS[letter][2]}"
@@ -219,32 +220,58 @@ def check_argmax_prediction(prediction: Any) -> bool:
     return wrong("; ".join(misses) + ".")
 
 
-def check_pixel_cross_entropy(function: Callable[[Tensor, int], Any]) -> bool:
+OVERFLOW_SCORES = (1000.0, 0.0, -1000.0)
+"""Exercise 3's scores z of one pixel (true class 1)."""
+
+
+def check_pixel_cross_entropy(function: Callable[[Tensor, int], Any], prediction: Any = None) -> bool:
     """Check ``function(scores, true_class)``: the cross-entropy of one pixel, ``-log softmax(scores)[y]``.
 
     Args:
         function: Maps ``(K,)`` float scores and an int class to a number (float or 0-d tensor).
+        prediction: Optional: the learner's prediction, made before writing the function, of
+            (the right loss, what the formula computed as written returns) for
+            :data:`OVERFLOW_SCORES` and true class 1; the formula as written is
+            ``-torch.log(z.exp()[y] / z.exp().sum())`` in float32, and ``math.inf`` / ``math.nan``
+            stand for infinity and not-a-number; ``...`` means not recorded yet. When given, it is
+            checked first for its form and, once the function is right (only then are the two
+            numbers measured and shown), compared with them.
 
     Returns:
-        Whether it matched ``torch.nn.functional.cross_entropy``, including for scores so large
-        that a naive ``exp`` overflows.
+        Whether the function matched ``torch.nn.functional.cross_entropy``, including for scores so
+        large that a naive ``exp`` overflows, and, when a prediction is given, whether it was right.
     """
+    guess = None
+    if prediction is not None:
+        guess, hint = _read_overflow_prediction(prediction)
+        if hint is not None:
+            return wrong(hint)
     cases = [
         (torch.tensor([2.0, 0.5, -1.0]), 0),
         (torch.tensor([0.1, 3.0, 0.2, -2.0]), 3),
-        (torch.tensor([1000.0, 0.0, -1000.0]), 1),
+        (torch.tensor(OVERFLOW_SCORES), 1),
     ]
-    return check_cases(
-        function,
-        cases,
-        _pixel_cross_entropy_mistake,
-        success="-log softmax(scores)[true class] matches F.cross_entropy, even for huge scores.",
-        returns="one number",
-    )
+    success = "-log softmax(scores)[true class] matches F.cross_entropy, even for huge scores."
+    if guess is None:
+        return check_cases(function, cases, _pixel_cross_entropy_mistake, success=success, returns="one number")
+    for scores, true_class in cases:
+        found, hint = call_answer(function, scores.clone(), true_class)
+        hint = hint or (returns_nothing("one number") if found is None or found is Ellipsis else None)
+        hint = hint or _pixel_cross_entropy_mistake(found, scores, true_class)
+        if hint is not None:
+            return wrong(hint)
+    return _judge_overflow_prediction(*guess)
 
 
-OVERFLOW_SCORES = (1000.0, 0.0, -1000.0)
-"""Exercise 3's scores z of one pixel (true class 1)."""
+def _read_overflow_prediction(prediction: Any) -> tuple[tuple[float, float] | None, str | None]:
+    """Read (right loss, naive result) into two floats, or explain why not."""
+    if prediction is ... or (isinstance(prediction, tuple) and ... in prediction):
+        return None, "record your prediction first: replace the `...` with two numbers, (right loss, naive result)."
+    try:
+        right_guess, naive_guess = (float(value) for value in prediction)
+    except (TypeError, ValueError):
+        return None, f"record two numbers, (right loss, naive result), e.g. (1.5, 2.0); got {prediction!r}."
+    return (right_guess, naive_guess), None
 
 
 def _naive_cross_entropy(scores: Tensor, true_class: int) -> float:
@@ -253,42 +280,32 @@ def _naive_cross_entropy(scores: Tensor, true_class: int) -> float:
     return float(-torch.log(exponentials[true_class] / exponentials.sum()))
 
 
-def check_overflow_prediction(prediction: Any) -> bool:
-    """``prediction``: (the right loss, what the naive float32 formula returns) for :data:`OVERFLOW_SCORES`, y = 1.
-
-    The naive formula is ``-torch.log(z.exp()[y] / z.exp().sum())``. The check computes both
-    numbers (``F.cross_entropy`` for the right one), prints them and compares; ``math.inf`` stands
-    for infinity.
-    """
-    if prediction is ... or prediction is None or (isinstance(prediction, tuple) and ... in prediction):
-        return wrong("record your prediction first: replace the `...` with two numbers, (right loss, naive result).")
-    try:
-        right_guess, naive_guess = (float(value) for value in prediction)
-    except (TypeError, ValueError):
-        return wrong(f"record two numbers, (right loss, naive result), e.g. (1.5, 2.0); got {prediction!r}.")
+def _judge_overflow_prediction(right_guess: float, naive_guess: float) -> bool:
+    """Measure both numbers for :data:`OVERFLOW_SCORES`, y = 1, print them and compare with the prediction."""
     scores = torch.tensor(OVERFLOW_SCORES)
     right_loss = float(F.cross_entropy(scores[None], torch.tensor([1])))
     naive = _naive_cross_entropy(scores, 1)
-    print(f"for z = {list(OVERFLOW_SCORES)} and y = 1: the right loss is {right_loss:g}, the naive float32 formula "
-          f"returns {naive}")
+    print(f"for z = {list(OVERFLOW_SCORES)} and y = 1: the right loss is {right_loss:g}, the formula as written "
+          f"returns {naive} in float32; you predicted ({right_guess:g}, {naive_guess:g})")
     right_ok = math.isclose(right_guess, right_loss, rel_tol=1e-3)
     naive_ok = (math.isnan(naive) and math.isnan(naive_guess)) or naive_guess == naive
     if right_ok and naive_ok:
         return right(
-            "the loss is log(e^1000 + e^0 + e^-1000) - 0, which is 1000 to float precision: an ordinary number. "
-            "But exp(1000) is inf in float32, so the naive p_1 = 1 / inf = 0 and -log 0 = inf. Subtracting the "
-            "largest score first (the logsumexp trick) keeps every exp() at most 1."
+            "your function matches F.cross_entropy, even for huge scores, and your prediction was right: the loss "
+            "is log(e^1000 + e^0 + e^-1000) - 0, which is 1000 to float precision, an ordinary number. But "
+            "exp(1000) is inf in float32, so as written p_1 = 1 / inf = 0 and -log 0 = inf. Taking the largest "
+            "score out of the sum before the log (what torch.logsumexp does) keeps every exp() at most 1."
         )
-    hints = []
+    hints = ["your function is right, but your prediction was not."]
     if not right_ok:
-        hints.append("right loss: it is log(sum_j e^z_j) - z_y; the sum is dominated by e^1000, and z_1 = 0.")
+        hints.append("Right loss: it is log(sum_j e^z_j) - z_y; the sum is dominated by e^1000, and z_1 = 0.")
     if not naive_ok:
         if math.isnan(naive_guess):
-            hints.append("naive result: nan is what class 0 would get (inf / inf); class 1 gets e^0 / inf.")
+            hints.append("Formula as written: nan is what class 0 would get (inf / inf); class 1 gets e^0 / inf.")
         else:
             hints.append(
-                "naive result: what is exp(1000) in float32, and then e^0 divided by that sum? (Python can hold "
-                "values that are not ordinary numbers: math.inf and math.nan.)"
+                "Formula as written: what is exp(1000) in float32, and then e^0 divided by that sum? (Python can "
+                "hold values that are not ordinary numbers: math.inf and math.nan.)"
             )
     return wrong(" ".join(hints))
 
@@ -526,10 +543,11 @@ def _cross_entropy_mistake(
     shown = [round(score, 2) for score in scores.tolist()]
     if huge and not math.isfinite(value):
         return (
-            f"right for small scores, but for scores {shown} you got {value}: exp(1000) overflows "
-            "float32 (it becomes inf), so the probabilities come out as 0 or nan. The loss itself is an "
-            "ordinary number here; rewrite it so that no exp() ever sees a large positive score (what "
-            "can you subtract from every score without changing the softmax?)."
+            f"right for small scores, but for scores {shown} you got {value}. The loss itself is an ordinary "
+            "number here. In float32, e^1000 overflows to inf and e^-1000 underflows to 0, so a probability "
+            "computed with exp() comes out 0, 1 or nan here, even after subtracting the largest score, and "
+            "-log 0 = inf. Take the log before any exp() can fail: write -log(e^z_y / sum_j e^z_j) as a "
+            "difference of two logs, then ask what you can take out of the sum before its log."
         )
     probability = float(scores.softmax(0)[true_class])
     if math.isclose(value, -expected, rel_tol=1e-4, abs_tol=1e-5):
