@@ -21,6 +21,7 @@ def test_fcn_grid_prediction_is_accepted(capsys: pytest.CaptureFixture[str]) -> 
     assert lesson07.check_fcn_grid({"conv7": 4, "pool4": 8, "pool3": 16, "pool3_padding_only": 87}) is True
     out = _verdict(capsys)
     assert "conv7 scores 4 x 4" in out and "Correct!" in out and "16 x 16 - 13 x 13 = 87" in out
+    assert "Why 128" in out and "pool4 would be 7 x 7" in out
 
 
 def test_the_grid_sides_are_measured_from_the_model() -> None:
@@ -52,6 +53,20 @@ def test_wrong_fcn_grid_prediction_gets_a_hint(answer, hint: str, capsys: pytest
     assert lesson07.check_fcn_grid(answer) is False
     out = _verdict(capsys)
     assert "Not yet:" in out and hint in out
+
+
+@pytest.mark.parametrize(
+    ("answer", "hidden"),
+    [
+        ({"conv7": 5, "pool4": 10, "pool3": 20, "pool3_padding_only": 87}, ("4 x 4", "16 x 16", "128")),
+        ({"conv7": 4, "pool4": 8, "pool3": 16, "pool3_padding_only": 5}, ("87",)),
+    ],
+)
+def test_a_missed_fcn_grid_prediction_does_not_print_the_answer(
+        answer, hidden: tuple[str, ...], capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_fcn_grid(answer) is False
+    out = _verdict(capsys)
+    assert not any(number in out for number in hidden), out
 
 
 def test_bilinear_kernel_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:

@@ -106,8 +106,8 @@ def check_fcn_grid(prediction: Mapping[str, Any], size: int = 100) -> bool:
     ``prediction`` maps ``"conv7"``, ``"pool4"`` and ``"pool3"`` to the predicted side of the conv7
     scores, of the sum with pool4's scores and of the sum with pool3's scores, and
     ``"pool3_padding_only"`` to the number of pool3 cells whose 8 x 8 block of the padded image holds
-    no pixel of the real image. The check runs an (untrained) FCN-8s on an image of that size,
-    prints what it measured and compares.
+    no pixel of the real image. The check runs an (untrained) FCN-8s on an image of that size and
+    judges each part before it prints what it measured, so a miss gets a hint, never the answer.
     """
     keys = GRID_STAGES + (PADDING_ONLY_KEY,)
     if not isinstance(prediction, Mapping):
@@ -120,9 +120,6 @@ def check_fcn_grid(prediction: Mapping[str, Any], size: int = 100) -> bool:
         if isinstance(value, bool) or not isinstance(value, int):
             return wrong(f"{key!r} is a whole number of cells; got {value!r}.")
     sides = _grid_sides(size)
-    print(f"FCN-8s on a {size} x {size} image: conv7 scores {sides['conv7']} x {sides['conv7']}, + pool4 "
-          f"{sides['pool4']} x {sides['pool4']}, + pool3 {sides['pool3']} x {sides['pool3']}, output "
-          f"{sides['final']} x {sides['final']}")
     guess = [prediction[stage] for stage in GRID_STAGES]
     measured = [sides[stage] for stage in GRID_STAGES]
     if guess != measured:
@@ -136,22 +133,31 @@ def check_fcn_grid(prediction: Mapping[str, Any], size: int = 100) -> bool:
         if guess[1] != 2 * guess[0] or guess[2] != 2 * guess[1]:
             return wrong("each skip sum adds a 2x upsampled map to a pooled one of the same size, so each grid must "
                          "be exactly twice the side of the one before.")
-        return wrong(f"for a {size} x {size} image the measured sides are printed above; you predicted "
-                     f"{', '.join(f'{stage} {value}' for stage, value in zip(GRID_STAGES, guess))}.")
+        return wrong(f"you predicted {', '.join(f'{stage} {value}' for stage, value in zip(GRID_STAGES, guess))}. "
+                     f"The model pads the {size} x {size} image once, before the encoder, to the smallest side that "
+                     "five 2 x 2 poolings divide evenly; each grid is that side divided by 32, 16 and 8.")
     padding = _padding_only_cells(size)
     count, side, pad = padding["count"], sides["pool3"], padding["padded"] - size
-    print(f"the padded image is {padding['padded']} x {padding['padded']}, the real pixels start at row "
-          f"{padding['top']}, column {padding['left']}; pool3 cells whose 8 x 8 block holds no real pixel: "
-          f"{count} of {padding['cells']}")
+    print(f"FCN-8s on a {size} x {size} image: conv7 scores {sides['conv7']} x {sides['conv7']}, + pool4 "
+          f"{sides['pool4']} x {sides['pool4']}, + pool3 {sides['pool3']} x {sides['pool3']}, output "
+          f"{sides['final']} x {sides['final']} (your sides are right); the padded image is {padding['padded']} x "
+          f"{padding['padded']}, the real pixels start at row {padding['top']}, column {padding['left']}")
     answer = prediction[PADDING_ONLY_KEY]
     if answer == count:
         real = round(math.sqrt(side * side - count))  # rows (and columns) of cells that hold a real pixel
+        why = ""
+        by_sixteen = 16 * -(-size // 16)  # the smallest multiple of 16 at or above size
+        if pad and by_sixteen < padding["padded"]:
+            why = (f"Why {padding['padded']}, the smallest multiple of 32 at or above {size}, and not less? Left at "
+                   f"{size}, the third pooling would already leave a half cell ({size} / 8 = {size / 8:g}); padded to {by_sixteen}, a multiple of 16 only, "
+                   f"pool4 would be {by_sixteen // 16} x {by_sixteen // 16} and pool5 could not halve it. ")
         return right(
-            f"the model pads {pad} rows at the bottom and {pad} columns at the right, and the output is cropped back "
-            f"to {size} x {size}. A pool3 cell's block holds a real pixel when it starts before row {size}: "
+            f"{why}The model pads {pad} rows at the bottom and {pad} columns at the right, and the output is cropped "
+            f"back to {size} x {size}. A pool3 cell's block holds a real pixel when it starts before row {size}: "
             f"{real} of the {side} rows of cells and {real} of the {side} columns do, so {side} x {side} - "
-            f"{real} x {real} = {count} cells see only mirrored padding. Their scores, and the sums they feed, are "
-            "computed and then thrown away with the crop; the cells along the edge mix real and mirrored pixels."
+            f"{real} x {real} = {count} of the {padding['cells']} cells see only mirrored padding. Their scores, and "
+            "the sums they feed, are computed and then thrown away with the crop; the cells along the edge mix real "
+            "and mirrored pixels."
         )
     full_rows = pad // 8
     if answer == 2 * full_rows * side:
@@ -167,8 +173,8 @@ def check_fcn_grid(prediction: Mapping[str, Any], size: int = 100) -> bool:
     if answer == side * side - (side - pad // 8 - 1) ** 2:
         return wrong(f"the cell that starts at row {8 * (size // 8)} still holds real rows ({8 * (size // 8)} to "
                      f"{size - 1}): a cell sees only padding when its whole 8-pixel block lies at row {size} or below.")
-    return wrong(f"{count} pool3 cells see only padding (printed above); you predicted {answer}. Work out how many "
-                 f"rows of cells start at row {size} or below, then count the cells in those rows or in those columns.")
+    return wrong(f"you predicted {answer} pool3 cells that see only padding. Work out how many rows of cells start "
+                 f"at row {size} or below, then count the cells in those rows or in those columns.")
 
 
 _KERNEL_GIVEAWAYS = frozenset({
