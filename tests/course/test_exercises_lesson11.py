@@ -232,33 +232,46 @@ def test_record_mean_ablation_estimate(capsys: pytest.CaptureFixture[str]) -> No
         assert output.startswith("Not yet:") and hint in output, output
 
 
-def test_zeroing_shift(capsys: pytest.CaptureFixture[str]) -> None:
-    from segedu.course.exercises.lesson11 import check_zeroing_shift
+def test_mean_ablation_reading(capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.course.exercises.lesson11 import MEAN_ABLATION_READINGS, check_mean_ablation_reading
 
-    model, (images, _) = _LooksVersusNeeded().train(), _silencing_scenes()
+    model, (images, masks) = _LooksVersusNeeded().train(), _silencing_scenes()
     with torch.no_grad():
-        model.outc.weight[0, 1] = 2.0  # weights of channel 1: class 0 +2, class 1 +10
-        mean = float(model.up4(images)[:, 1].mean())  # m_1 by hand, over all scenes and pixels
-    shift = -(2.0 - 10.0) * mean  # zeroing minus mean ablation, in score 0 minus score 1: -(W[0, 1] - W[1, 1]) m_1
+        model.outc.bias[1] = -1.0  # circle pixels score 9 over background, so most survive channel 1 at its mean
+        features = model.up4(images)  # (4, 3, 12, 12)
+        replaced = features.clone()
+        replaced[:, 1] = features[:, 1].mean()
+        at_mean = model.outc(replaced)  # (4, 2, 12, 12): channel 1 set to its mean, by hand
+    pixels = masks == 1
+    lead = float((at_mean[:, 0] - at_mean[:, 1])[pixels].mean())  # background minus circle; intact it is -9
+    kept = float((at_mean.argmax(dim=1)[pixels] == 1).float().mean())
+    assert -9.0 + 4.5 <= lead < 0 and kept >= 0.5  # reading (b) holds by hand
     question = {"channel": 1, "class_index": 1, "other_index": 0, "class_name": "circle", "other_name": "background"}
-    assert check_zeroing_shift(shift, model, images, **question) is True
-    assert check_zeroing_shift(torch.tensor(shift * 1.03), model, images, **question) is True
+    assert set(MEAN_ABLATION_READINGS) == set("abcd")
+    assert check_mean_ablation_reading("b", model, images, masks, **question) is True
+    assert check_mean_ablation_reading(" B ", model, images, masks, **question) is True
     output = capsys.readouterr().out
-    assert output.startswith("Correct!") and "W[:, 1] (v - x_1)" in output and "average push" in output
+    assert output.startswith("Correct!") and f"{lead:+.2f} with channel 1 at its mean" in output
+    assert "did use the channel's variation" in output
     assert model.training  # the mode is restored
     for answer, hint in [
-        (-shift, "the sign is wrong"),
-        (8.0, "difference of the weights alone"),
-        (10.0 * mean, "one score only"),
-        (2.0 * mean, "one score only"),
-        (0.0, "the two ways do differ"),
-        (shift + 5.0, "with v = m and with v = 0"),
-        ("much", "give one number"),
-        (..., "replace the `...`"),
+        ("a", "the variation did a lot of work"),
+        ("c", "it is zeroing that takes that push away"),
+        ("d", "is not small next to the channel's values"),
+        ("e", "must be one of"),
+        (2, "must be one of"),
+        (..., "record your prediction first"),
     ]:
-        assert check_zeroing_shift(answer, model, images, **question) is False
+        assert check_mean_ablation_reading(answer, model, images, masks, **question) is False
         output = capsys.readouterr().out
         assert output.startswith("Not yet:") and hint in output, output
+    # Channel 0 feeds no score: the mean moves nothing and both ways cost nothing, so (a) and (d) hold, (b) not.
+    unused = {**question, "channel": 0}
+    assert check_mean_ablation_reading("a", model, images, masks, **unused) is True
+    assert check_mean_ablation_reading("d", model, images, masks, **unused) is True
+    capsys.readouterr()
+    assert check_mean_ablation_reading("b", model, images, masks, **unused) is False
+    assert "do not show both a large move" in capsys.readouterr().out
 
 
 def test_explorer_probe(capsys: pytest.CaptureFixture[str]) -> None:

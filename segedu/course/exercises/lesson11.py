@@ -15,15 +15,16 @@ import torch
 from torch import Tensor, nn
 
 from segedu.analysis.hooks import record
-from segedu.course.exercises._verdict import call_answer, right, verdict, wrong
+from segedu.course.exercises._verdict import call_answer, choice_hint, right, verdict, wrong
 
 __all__ = [
+    "MEAN_ABLATION_READINGS",
     "SHAPE_QUESTION",
     "check_circle_lead",
     "check_conv_output_shapes",
     "check_explorer_probe",
     "check_feature_map_shape",
-    "check_zeroing_shift",
+    "check_mean_ablation_reading",
     "record_mean_ablation_estimate",
     "record_silencing_prediction",
 ]
@@ -300,7 +301,7 @@ def record_mean_ablation_estimate(
     """Exercise 2, first part: record an estimate of the IoU a class loses when one channel is set to its mean.
 
     Nothing is judged: the estimate is a prediction, recorded before the measurement, and the
-    graded part of the exercise (:func:`check_zeroing_shift`) asks what separates the two ways. The
+    graded part of the exercise (:func:`check_mean_ablation_reading`) asks what the cost at the mean says. The
     measurement uses silenced forward passes (:func:`segedu.analysis.dissection.silence_channels`):
     the channel's mean over all images and pixels replaces its whole map. Prints ``Recorded: ...``
     with the measured loss, beside the loss when the channel is set to zero, and how far the
@@ -342,76 +343,111 @@ def record_mean_ablation_estimate(
     how_far = "on the mark" if abs(gap) < 0.005 else f"{abs(gap):.3f} too {'high' if gap > 0 else 'low'}"
     print(f"Recorded: your estimate {value:.3f}. Measured: set to its mean ({mean:.2f}), channel {channel} costs "
           f"{class_name}s {at_mean:.3f} of their {intact:.3f} IoU, against {zeroed:.3f} set to zero; your estimate "
-          f"was {how_far}. The second part of this exercise asks what separates the two ways of silencing.")
+          f"was {how_far}. The second part of this exercise asks what the cost at the mean says.")
     return True
 
 
-def check_zeroing_shift(
-    answer: Any, model: nn.Module, images: Tensor, *, layer: str = "up4", head: str = "outc", channel: int = 1,
+MEAN_ABLATION_READINGS = {
+    "a": "the network hardly uses channel 1's variation on triangle pixels",
+    "b": "its variation carried most of the triangles' lead over squares, but the lead that is left still makes "
+    "most triangle pixels triangles, and the IoU counts only which score wins",
+    "c": "setting it to its mean adds a constant push, W[:, 1] m_1, that makes up for the lost variation",
+    "d": "m_1 is close to zero, so setting channel 1 to its mean is nearly the same as zeroing it",
+}
+"""Exercise 2, second part: what does the (small) IoU cost of setting channel 1 of ``up4`` to its mean say?"""
+
+
+def check_mean_ablation_reading(
+    answer: Any, model: nn.Module, images: Tensor, masks: Tensor, *, layer: str = "up4", channel: int = 1,
     class_index: int = 3, other_index: int = 2, class_name: str = "triangle", other_name: str = "square",
 ) -> bool:
-    """Exercise 2, second part: what zeroing a channel adds, beyond setting it to its mean, to one score difference.
+    """Exercise 2, second part: which reading of :data:`MEAN_ABLATION_READINGS` the measurements support.
 
-    ``head`` must be a 1x1 convolution fed only by ``layer``, with weights W (classes x channels). Set to a
-    constant v, channel k adds W[:, k] (v - x_k) to the logits, so zeroing (v = 0) differs from mean ablation
-    (v = m_k, the channel's mean over ``images`` and all pixels) by -W[:, k] m_k, the same at every pixel. The
-    answer is that constant's effect on the ``other_index`` score minus the ``class_index`` score,
-    -(W[other, k] - W[class, k]) m_k; within 5 % (or 0.05) is right.
+    Measured here with silenced forward passes (:func:`segedu.analysis.dissection.silence_channels`), on the
+    pixels of ``class_index``: the ``other_index`` score minus the ``class_index`` score (its *lead*, negative
+    while the class wins), intact and with the channel set to its mean m (over all images and pixels); the
+    share of those pixels still predicted as the class at the mean; and the class's IoU lost at the mean and
+    set to zero. A reading is supported when:
+
+    - ``"a"``: the mean moves the lead by less than a quarter of its intact size;
+    - ``"b"``: the mean moves the lead by at least half its intact size, yet the lead stays negative and at
+      least half of the pixels stay the class;
+    - ``"c"``: never: at its mean the channel keeps its average push W[:, k] m (zeroing is what takes it away);
+    - ``"d"``: zeroing and setting to the mean cost the class within 0.05 IoU of each other.
 
     Args:
-        answer: One number (positive if zeroing raises the other score over the class score).
+        answer: One letter of :data:`MEAN_ABLATION_READINGS`.
         model: The segmentation model (its mode is restored).
-        images: ``(N, C, H, W)``: the scenes over which m_k is taken.
-        layer: The layer feeding ``head``.
-        head: The name of the 1x1 convolution that turns ``layer`` into class scores.
-        channel: The channel k asked about.
-        class_index: The class whose score is subtracted.
-        other_index: The class whose score comes first in the difference.
+        images: ``(N, C, H, W)``.
+        masks: ``(N, H, W)`` labels.
+        layer: The layer whose channel is silenced.
+        channel: The channel asked about.
+        class_index: The class whose pixels are watched.
+        other_index: The class whose score is compared with the class's.
         class_name: Name of ``class_index``, for the feedback.
         other_name: Name of ``other_index``, for the feedback.
 
     Returns:
-        Whether the number matches the constant shift.
+        Whether the letter names a reading the measurements support.
     """
-    from segedu.analysis.dissection import layer_maps
+    from segedu.analysis.dissection import layer_maps, silence_channels
 
-    if answer is Ellipsis or answer is None:
-        return wrong("record your answer first: replace the `...` with one number.")
-    value = _real_number(answer)
-    if value is None:
-        return wrong(f"give one number, the change of the {other_name} score minus the {class_name} score; "
-                     f"got {answer!r}.")
+    if isinstance(answer, str):
+        answer = answer.strip().lower()
+    hint = choice_hint(answer, MEAN_ABLATION_READINGS)
+    if hint is not None:
+        return wrong(hint)
     mean = float(layer_maps(model, images, [layer])[layer][:, channel].mean())
-    weights = getattr(model, head).weight[:, :, 0, 0].detach()  # (classes, C)
-    other_weight, class_weight = float(weights[other_index, channel]), float(weights[class_index, channel])
-    shift = -(other_weight - class_weight) * mean
-    near = max(0.05, 0.05 * abs(shift))
-    if abs(value - shift) <= near:
-        raises = "raises" if shift > 0 else "lowers"
-        return right(f"about {shift:+.2f}, at every pixel. Set to a constant v, channel {channel} adds "
-                     f"W[:, {channel}] (v - x_{channel}) to the logits: v = m gives W[:, {channel}] (m - x_{channel}), "
-                     f"v = 0 gives -W[:, {channel}] x_{channel}. Both lose where the channel is high or low; zeroing "
-                     f"also takes away its average push, W[:, {channel}] m = {mean:.2f} W[:, {channel}], in every "
-                     f"score. Its weights into {other_name} ({other_weight:.2f}) and {class_name} "
-                     f"({class_weight:.2f}) differ in sign, so losing that push {raises} the {other_name} score over "
-                     f"the {class_name} score by {abs(shift):.2f} everywhere, on top of the lost variation. The cell "
-                     "after this exercise applies the two parts one at a time.")
-    if abs(value + shift) <= near:
-        hint = ("the sign is wrong: zeroing takes the push W[:, k] m away, it does not add it; what does that do to "
-                f"the {other_name} score, whose weight is {'negative' if other_weight < 0 else 'positive'}?")
-    elif abs(abs(value) - abs(other_weight - class_weight)) <= near:
-        hint = "that is the difference of the weights alone: the constant is weight times the channel's mean m"
-    elif min(abs(abs(value) - abs(other_weight * mean)), abs(abs(value) - abs(class_weight * mean))) <= near:
-        hint = (f"that is one score only: the constant moves every class score at once, so take its effect on the "
-                f"{other_name} score minus its effect on the {class_name} score")
-    elif abs(value) <= near:
-        hint = ("the two ways do differ: set to its mean the channel keeps its average push W[:, k] m, set to zero "
-                "it does not")
-    else:
-        hint = ("write what each way adds to the logits, W[:, k] (v - x_k) with v = m and with v = 0, subtract, "
-                f"then take the {other_name} row minus the {class_name} row")
-    return wrong(f"{hint} (your answer: {value:.2f}).")
+    pixels = masks == class_index  # (N, H, W)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            intact_logits = model(images)  # (N, K, H, W)
+            with silence_channels(model, layer, channel, value=mean):
+                mean_logits = model(images)
+            with silence_channels(model, layer, channel):
+                zero_logits = model(images)
+    finally:
+        model.train(was_training)
 
+    def lead(logits: Tensor) -> float:
+        return float((logits[:, other_index] - logits[:, class_index])[pixels].mean())
+
+    intact_iou = _class_iou_of_logits(intact_logits, masks, class_index)
+    mean_cost = intact_iou - _class_iou_of_logits(mean_logits, masks, class_index)
+    zero_cost = intact_iou - _class_iou_of_logits(zero_logits, masks, class_index)
+    before, after = lead(intact_logits), lead(mean_logits)
+    kept = float((mean_logits.argmax(dim=1)[pixels] == class_index).float().mean())
+    moved = after - before
+    supported = {
+        "a": abs(moved) < 0.25 * abs(before),
+        "b": moved >= 0.5 * abs(before) and after < 0 and kept >= 0.5,
+        "c": False,
+        "d": abs(zero_cost - mean_cost) < 0.05,
+    }
+    measured = (f"On {class_name} pixels, {other_name} minus {class_name} is {before:+.2f} intact and {after:+.2f} "
+                f"with channel {channel} at its mean ({mean:.2f}); {kept:.0%} stay {class_name}s; the {class_name}s "
+                f"lose {mean_cost:.3f} IoU at the mean and {zero_cost:.3f} set to zero.")
+    if supported[answer]:
+        meaning = {
+            "a": "The lead hardly moved: here the channel's variation does little to these pixels.",
+            "b": f"The lead shrank by {moved:.2f}, so the network did use the channel's variation, but the IoU changes "
+            "only where another score overtakes: the IoU cost at the mean counts the pixels that flipped, and a small "
+            "one says that the pixels survived without the variation, not that the network did not use it.",
+            "d": "Zeroing and the mean cost about the same here: the channel's average push does little.",
+        }
+        return right(f"{measured} {meaning[answer]}")
+    reasons = {
+        "a": f"the mean moved the lead by {moved:+.2f}, {abs(moved) / abs(before):.0%} of its intact size: the "
+        "variation did a lot of work",
+        "b": "the measurements do not show both a large move of the lead and most pixels staying",
+        "c": "at its mean the channel still gives every pixel W[:, k] m, its average push; it is zeroing that takes "
+        "that push away, and nothing is added",
+        "d": f"m = {mean:.2f} is not small next to the channel's values, and the two ways cost {mean_cost:.3f} and "
+        f"{zero_cost:.3f}",
+    }
+    return wrong(f"{reasons[answer]}. {measured}")
 
 
 def check_explorer_probe(
