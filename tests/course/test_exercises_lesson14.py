@@ -56,6 +56,7 @@ def test_block4_mac_ratio_is_what_the_models_measure() -> None:
 
 def test_rate12_share_prediction(capsys: pytest.CaptureFixture[str]) -> None:
     assert set(RATE12_SHARE_CHOICES) == {"a", "b", "c", "d"}
+    assert all(text.endswith("of 9") for text in RATE12_SHARE_CHOICES.values())  # bare shares, no reasons
     assert check_rate12_share_prediction("c")
     out = capsys.readouterr().out
     assert "0.111 = 1/9" in out and "image-level branch" in out

@@ -85,11 +85,11 @@ def check_block4_mac_ratio(prediction: Any, measured: float | None = None) -> bo
 
 
 # Exercise 4: what share of a rate-12 3x3 kernel's taps lands inside an 8 x 8 map, averaged over positions.
-RATE12_SHARE_CHOICES = {
-    "a": "all nine: a larger rate moves the taps, it does not remove them",
-    "b": "about half: the positions near the edge lose their outer taps, the inner positions keep theirs",
-    "c": "one ninth: every position is too close to the map's edge for taps 12 cells away",
-    "d": "none: a kernel wider than the map puts every tap in the zero padding",
+RATE12_SHARE_CHOICES = {  # bare shares: the reasons are the checker's feedback, not the options
+    "a": "9 of 9",
+    "b": "about 4.5 of 9",
+    "c": "1 of 9",
+    "d": "0 of 9",
 }
 
 
@@ -109,9 +109,11 @@ def check_rate12_share_prediction(prediction: Any) -> bool:
             "average brings in the whole map where large rates no longer can."
         )
     why = {
-        "a": "the taps do span a wider window, but a window wider than the map: where do taps 12 cells away land?",
-        "b": "on an 8 x 8 map no position is an inner one for rate 12: that share fits a rate of about half the "
-             "map's side (compare rate 4 on 8 x 8 in the table).",
+        "a": "a larger rate moves the taps rather than removing them, but it moves them into a window wider than "
+             "the map: where do taps 12 cells away land?",
+        "b": "positions near the edge do lose their outer taps, but on an 8 x 8 map no position is an inner one "
+             "for rate 12: that share fits a rate of about half the map's side (compare rate 4 on 8 x 8 in the "
+             "table).",
         "c": "",
         "d": "the outer taps do fall off, but the centre tap reads the output position itself, which is always "
              "inside the map.",
