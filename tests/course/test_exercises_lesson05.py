@@ -119,6 +119,22 @@ def test_blur_size_prediction_follows_the_measurement(measured, letter: str, cap
     assert out.startswith("Not yet: you predicted") and "cos²(πf)" in out
 
 
+@pytest.mark.parametrize(
+    ("measured", "letter"),
+    [
+        ({"alias": 0.80, "detail kept": 0.86}, "a"),  # drops 20 and 14 points: 6 apart
+        ({"alias": 0.80, "detail kept": 0.84}, "c"),  # 4 apart
+        ({"alias": 0.86, "detail kept": 0.80}, "b"),
+    ],
+)
+def test_blur_size_options_share_one_threshold(measured, letter: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # Every option names the threshold the checker uses, so "a" and "b" are defined as sharply as "c".
+    points = f"{lesson05.SAME_FRACTION * 100:g} percentage points"
+    assert all(points in text for text in lesson05.BLUR_EFFECTS.values())
+    assert lesson05.check_blur_size_prediction(letter, measured) is True
+    assert lesson05.BLUR_EFFECTS[letter] in capsys.readouterr().out
+
+
 def test_blur_size_prediction_explains_the_shift_change(capsys: pytest.CaptureFixture[str]) -> None:
     measured = {"alias": 0.67, "detail kept": 0.85, "shift change": 0.8}
     assert lesson05.check_blur_size_prediction("b", measured) is False

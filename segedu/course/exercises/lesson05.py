@@ -146,12 +146,13 @@ def check_equivariant_shift(
 # --- 3 · predict what a bigger blur does ----------------------------------------------------------
 
 BLUR_EFFECTS: dict[str, str] = {
-    "a": "the alias falls by a clearly larger fraction than the detail kept",
-    "b": "the detail kept falls by a clearly larger fraction than the alias",
-    "c": "both fall by about the same fraction (within 5 percentage points)",
+    "a": "the alias score falls by a larger fraction than the detail score, by 5 percentage points or more",
+    "b": "the detail score falls by a larger fraction than the alias score, by 5 percentage points or more",
+    "c": "both fall by about the same fraction (less than 5 percentage points apart)",
 }
 SAME_FRACTION = 0.05
-"""Drops closer than this (as fractions of the 3-tap values) count as "about the same"."""
+"""Drops closer than this (as fractions of the 3-tap values) count as "about the same" (answer c); drops this far
+apart or more decide between a and b. The texts of :data:`BLUR_EFFECTS` state the same threshold."""
 
 
 def _blur_effect(alias_ratio: float, detail_ratio: float) -> str:
