@@ -110,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--threads", type=_positive_int, default=None,
                        help="CPU threads (default 1 for the recipes, every core with --minutes)")
     train.add_argument("--device", default=None, help="cpu, cuda or mps (default: best available)")
+    train.add_argument("--prior-bias", action="store_true",
+                       help="start the last layer's bias at the class frequencies of the training scenes "
+                            "(not the shipped recipe; not with --ship)")
     train.set_defaults(handler=_train)
     return parser
 

@@ -32,11 +32,13 @@ from segedu.training.evaluation import evaluate
 from segedu.training.loop import fit
 
 __all__ = [
+    "PRIOR_SCENES",
     "Recipe",
     "RECIPES",
     "VALIDATE_EVERY",
     "checkpoint_table_markdown",
     "offline_dataset",
+    "start_bias_at_class_frequencies",
     "train_recipe",
     "train_from_command_line",
     "training_scenes",
@@ -67,6 +69,9 @@ class Recipe:
         lr_schedule: See :func:`segedu.training.loop.fit` (cosine decay to 0 by default).
         seed: Seed for initialisation and shuffling.
         model_kwargs: Extra constructor arguments (sizes).
+        prior_bias: Start the last class-score layer's bias at the log class frequencies of the first
+            :data:`PRIOR_SCENES` training scenes (:func:`segedu.training.quick.start_at_class_frequencies`).
+            Off in the shipped recipes; ``segedu train ... --prior-bias`` tries it.
     """
 
     model: str
@@ -77,12 +82,15 @@ class Recipe:
     lr_schedule: str = "cosine"
     seed: int = 0
     model_kwargs: dict[str, Any] = field(default_factory=dict)
+    prior_bias: bool = False
 
 
 # Every model of one dataset gets the same budget (steps, batch, scenes), so the lessons compare like with like.
 _STEPS = {"shapes": 4000, "digits": 4000}
 # A recipe scores the validation split every this many steps; the manifest keeps the curve.
 VALIDATE_EVERY = 250
+# With ``prior_bias`` the class frequencies are counted on this many training scenes.
+PRIOR_SCENES = 512
 RECIPES: dict[tuple[str, str], Recipe] = {
     (model, dataset): Recipe(model, dataset, steps=_STEPS[dataset], model_kwargs=kwargs)
     for model, kwargs in _MODEL_KWARGS.items()
@@ -208,6 +216,8 @@ def train_recipe(
     channels = val_data.channels
     model_kwargs = {"in_channels": channels, "num_classes": val_data.num_classes, **recipe.model_kwargs}
     model = get_model(recipe.model, **model_kwargs)
+    if recipe.prior_bias:
+        start_bias_at_class_frequencies(model, train_data)
     metadata = {
         "model": recipe.model, "dataset": recipe.dataset, "model_kwargs": model_kwargs, "recipe": asdict(recipe)
     }
@@ -242,6 +252,23 @@ def train_recipe(
     else:
         entry["path"] = str(path)
     return entry
+
+
+def start_bias_at_class_frequencies(model: torch.nn.Module, train_data: Dataset) -> None:
+    """Start ``model``'s last class-score bias at the class frequencies of the first training scenes.
+
+    Counts the labels of the first :data:`PRIOR_SCENES` scenes of ``train_data`` (masks ``(H, W)``).
+
+    Raises:
+        ValueError: If the model has no last convolution with a bias and one channel per class.
+    """
+    from segedu.training.quick import start_at_class_frequencies
+
+    count = min(PRIOR_SCENES, len(train_data))
+    masks = torch.stack([train_data[index][1] for index in range(count)])
+    if not start_at_class_frequencies(model, masks):
+        raise ValueError(f"prior_bias: {type(model).__name__} has no last convolution with a bias and one output "
+                         "channel per class; train it without --prior-bias")
 
 
 def train_for_minutes(
@@ -309,10 +336,11 @@ def train_from_command_line(arguments: argparse.Namespace) -> int:
     Raises:
         ValueError: On an unknown model or an output that cannot be written (before training).
     """
+    prior_bias = bool(getattr(arguments, "prior_bias", False))
     if arguments.minutes is not None:
-        if arguments.ship or arguments.steps is not None or arguments.device not in (None, "cpu"):
-            raise ValueError("--minutes trains on the CPU into a new file; it cannot be combined with --ship, "
-                             "--steps or --device")
+        if arguments.ship or arguments.steps is not None or arguments.device not in (None, "cpu") or prior_bias:
+            raise ValueError("--minutes trains on the CPU into a new file (its bias already starts at the class "
+                             "frequencies); it cannot be combined with --ship, --steps, --device or --prior-bias")
         summary = train_for_minutes(
             arguments.model, arguments.dataset, arguments.minutes,
             output=Path(arguments.output) if arguments.output else None, force=arguments.force,
@@ -334,6 +362,11 @@ def train_from_command_line(arguments: argparse.Namespace) -> int:
     overrides: dict[str, Any] = {"seed": arguments.seed}
     if arguments.steps is not None:
         overrides["steps"] = arguments.steps
+    if prior_bias:
+        if arguments.ship:
+            raise ValueError("--prior-bias is not the shipped recipe, and every shipped checkpoint shares one recipe; "
+                             "drop --ship (the run goes to runs/ or --output)")
+        overrides["prior_bias"] = True
     recipe = Recipe(**{**asdict(recipe), **overrides})
     entry = train_recipe(
         recipe, output=Path(arguments.output) if arguments.output else None, ship=arguments.ship,
@@ -365,6 +398,7 @@ def _command_line(recipe: Recipe, *, threads: int, device: str | None, ship: boo
     """The full ``segedu train`` command that reproduces this run."""
     words = ["segedu train", recipe.model, recipe.dataset, f"--steps {recipe.steps}", f"--seed {recipe.seed}"]
     words.append(f"--threads {threads}")
+    words += ["--prior-bias"] * recipe.prior_bias
     if device is not None:
         words.append(f"--device {device}")
     words += ["--ship"] * ship + ["--force"] * force

@@ -104,3 +104,34 @@ def test_readme_checkpoint_table_matches_the_manifest() -> None:
         shapes = manifest[f"{key}-shapes"]["test_metrics"]
         assert float(cells[1]) == pytest.approx(shapes["mean_iou"], abs=5e-4)
         assert float(cells[2]) == pytest.approx(shapes["pixel_accuracy"], abs=5e-4)
+
+
+def test_prior_bias_starts_the_last_bias_at_the_counted_class_frequencies() -> None:
+    from segedu.models import get_model
+    from segedu.training.recipes import PRIOR_SCENES, start_bias_at_class_frequencies, training_scenes
+
+    scenes = training_scenes("digits", PRIOR_SCENES + 10)
+    model = get_model("unet", in_channels=1, num_classes=11, base_channels=4)
+    start_bias_at_class_frequencies(model, scenes)
+    counts = torch.zeros(11, dtype=torch.float64)
+    for index in range(PRIOR_SCENES):  # counted pixel by pixel, scene by scene
+        mask = scenes[index][1]
+        for label in range(11):
+            counts[label] += int((mask == label).sum())
+    expected = (counts / counts.sum()).clamp_min(1e-4).log().float()
+    last = [module for module in model.modules() if isinstance(module, torch.nn.Conv2d)][-1]
+    assert last.out_channels == 11
+    torch.testing.assert_close(last.bias.detach(), expected)
+
+
+def test_prior_bias_is_recorded_and_never_shipped(tmp_path: Path) -> None:
+    recipe = Recipe("unet", "shapes", steps=1, batch_size=2, model_kwargs={"base_channels": 4}, prior_bias=True)
+    entry = train_recipe(recipe, output=tmp_path / "prior.pt", threads=1, progress=False)
+    assert entry["recipe"]["prior_bias"] is True and "--prior-bias" in entry["command"]
+    plain = train_recipe(Recipe("unet", "shapes", steps=1, batch_size=2, model_kwargs={"base_channels": 4}),
+                         output=tmp_path / "plain.pt", threads=1, progress=False)
+    assert plain["recipe"]["prior_bias"] is False and "--prior-bias" not in plain["command"]
+    with pytest.raises(SystemExit):
+        main(["train", "unet", "digits", "--prior-bias", "--ship", "--force"])
+    with pytest.raises(SystemExit):
+        main(["train", "unet", "digits", "--prior-bias", "--minutes", "1"])
