@@ -183,7 +183,7 @@ def test_erf_depth_answer(capsys: pytest.CaptureFixture[str]) -> None:
 def test_erf_depth_answer_follows_the_measurement(monkeypatch: pytest.MonkeyPatch,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     # Were the share not to grow, "c" would not be right and the feedback would say what was measured.
-    monkeypatch.setattr(lesson04, "erf_depth_shares", lambda: {8: 0.70, 16: 0.70})
+    monkeypatch.setattr(lesson04, "erf_depth_seed_shares", lambda: {8: (0.68, 0.70, 0.72), 16: (0.69, 0.70, 0.71)})
     assert lesson04.check_erf_depth_answer("c") is False
     assert "this measurement says b)" in capsys.readouterr().out
     assert lesson04.check_erf_depth_answer("b") is True
@@ -195,6 +195,8 @@ def test_the_effective_field_really_concentrates_with_depth() -> None:
     assert shares[16] > shares[8] + 0.02 > 0.5  # what the right answer's feedback says
     shares[16] = 0.0  # a copy: the cached measurement is not changed
     assert lesson04.erf_depth_shares()[16] > 0.5
+    per_seed = lesson04.erf_depth_seed_shares()
+    assert {depth: sum(values) / 3 for depth, values in per_seed.items()} == pytest.approx(lesson04.erf_depth_shares())
 
 
 def test_hints_never_print_the_expected_answer(capsys: pytest.CaptureFixture[str]) -> None:

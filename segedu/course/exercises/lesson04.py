@@ -42,6 +42,7 @@ __all__ = [
     "check_saved_bytes_per_pixel",
     "check_saved_bytes_prediction",
     "check_saved_shares_prediction",
+    "erf_depth_seed_shares",
     "erf_depth_shares",
     "layer_outputs_saved",
 ]
@@ -478,7 +479,12 @@ _ERF_SAME_MARGIN = 0.02
 
 
 def erf_depth_shares() -> dict[int, float]:
-    """Exercise 6's measurement: depth -> mean share of the gradient in the centred half-side square.
+    """Exercise 6's measurement: depth -> mean over the seeds of :func:`erf_depth_seed_shares`."""
+    return {depth: sum(values) / len(values) for depth, values in erf_depth_seed_shares().items()}
+
+
+def erf_depth_seed_shares() -> dict[int, tuple[float, ...]]:
+    """Exercise 6's measurement, seed by seed: depth -> share of the gradient in the centred half-side square.
 
     Plain stride-1 3x3 stacks of 8 and 16 layers at random initialisation (seeds 0, 1, 2; 4 random
     images each); the square's side is the odd number nearest to half the window (9 for 17, 17 for 33).
@@ -488,8 +494,10 @@ def erf_depth_shares() -> dict[int, float]:
 
 
 @functools.cache
-def _half_square_shares(depths: tuple[int, ...] = (8, 16), seeds: tuple[int, ...] = (0, 1, 2)) -> dict[int, float]:
-    """Mean share of the gradient in the centred square of half the window, plain stacks at random initialisation."""
+def _half_square_shares(
+    depths: tuple[int, ...] = (8, 16), seeds: tuple[int, ...] = (0, 1, 2)
+) -> dict[int, tuple[float, ...]]:
+    """Per seed, the share of the gradient in the centred half-window square, plain stacks at random initialisation."""
     shares = {}
     for depth in depths:
         values = []
@@ -501,7 +509,7 @@ def _half_square_shares(depths: tuple[int, ...] = (8, 16), seeds: tuple[int, ...
                 model.features, in_channels=3, input_size=model.receptive_field + 16, samples=4, seed=seed
             )
             values.append(centred_share(field, model.receptive_field // 2 | 1))
-        shares[depth] = sum(values) / len(values)
+        shares[depth] = tuple(values)
     return shares
 
 
@@ -515,9 +523,11 @@ def check_erf_depth_answer(answer: Any) -> bool:
     hint = choice_hint(answer, ERF_DEPTH_CHOICES)
     if hint is not None:
         return wrong(hint)
-    shares = erf_depth_shares()
-    print("measured share in the centred half-side square (3 seeds): "
-          + ", ".join(f"{depth} layers {share:.2f}" for depth, share in shares.items())
+    per_seed = erf_depth_seed_shares()
+    shares = {depth: sum(values) / len(values) for depth, values in per_seed.items()}
+    print("measured share in the centred half-side square, mean of 3 seeds (each seed): "
+          + ", ".join(f"{depth} layers {shares[depth]:.2f} ({', '.join(f'{v:.2f}' for v in values)})"
+                      for depth, values in per_seed.items())
           + f"; change from 8 to 16 layers {shares[16] - shares[8]:+.2f}")
     change = shares[16] - shares[8]
     measured_answer = "c" if change > _ERF_SAME_MARGIN else "a" if change < -_ERF_SAME_MARGIN else "b"
