@@ -149,6 +149,9 @@ def test_skip_start_prediction_is_accepted(capsys: pytest.CaptureFixture[str]) -
     assert lesson07.check_skip_start("not zero", {"a", "b"}) is True
     out = _verdict(capsys)
     assert "zero start 0.0000" in out and "to pool4 0.0000" in out and "Correct!" in out
+    # only a right answer explains every statement
+    assert all(f"{letter} is {verdict}:" in out
+               for letter, verdict in (("a", "true"), ("b", "true"), ("c", "false"), ("d", "false")))
 
 
 def test_skip_start_gradients_are_measured(capsys: pytest.CaptureFixture[str]) -> None:
@@ -163,11 +166,22 @@ def test_skip_start_gradients_are_measured(capsys: pytest.CaptureFixture[str]) -
     assert "the two closest differ by 0.0000" not in out
 
 
-def test_skip_start_symmetry_statement_is_explained(capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_missed_skip_start_gives_hints_not_the_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_skip_start("zero", {"a", "c", "d"}) is False
+    out = _verdict(capsys)
+    assert out.startswith("Not yet:") and out.count("\n") == 1  # one line: no measured numbers printed first
+    assert "weight_gradient:" in out and all(f"Look again at {letter}:" in out for letter in "bcd")
+    assert "Look again at a" not in out  # a was right: nothing said about it
+    assert "gradient norm" not in out and "0.0000" not in out  # no measurements
+    assert " is true" not in out and " is false" not in out and "is not zero" not in out  # no verdicts
+
+
+def test_skip_start_symmetry_miss_names_only_that_letter(capsys: pytest.CaptureFixture[str]) -> None:
     assert lesson07.check_skip_start("not zero", {"a", "b", "d"}) is False
     out = _verdict(capsys)
-    assert "d is false" in out and "differs from class to class" in out
-    assert "b is true" not in out  # b and d test different ideas: getting d wrong says nothing about b
+    assert "Look again at d:" in out and "same upstream gradient" in out
+    assert "Look again at a" not in out and "Look again at b" not in out and "Look again at c" not in out
+    assert "d is false" not in out and "differs from class to class" not in out  # a hint, not the explanation
 
 
 @pytest.mark.parametrize(
@@ -175,12 +189,12 @@ def test_skip_start_symmetry_statement_is_explained(capsys: pytest.CaptureFixtur
     [
         (..., {"a", "b"}, "record your prediction first"),
         ("small", {"a", "b"}, "must be one of"),
-        ("zero", {"a", "b"}, "the weights' gradient is not zero"),
+        ("zero", {"a", "b"}, "weight_gradient: a weight's gradient is the upstream gradient times"),
         ("not zero", ..., "record your answer"),
-        ("not zero", {"a", "b", "c"}, "c is false"),
-        ("not zero", {"a"}, "b is true"),
-        ("not zero", {"a", "b", "d"}, "d is false"),
-        ("not zero", {"b"}, "a is true"),
+        ("not zero", {"a", "b", "c"}, "Look again at c: a bias's gradient"),
+        ("not zero", {"a"}, "Look again at b: the gradient a convolution passes down"),
+        ("not zero", {"a", "b", "d"}, "Look again at d: each of score_pool4's filters"),
+        ("not zero", {"b"}, "Look again at a: what does a 1 x 1 convolution"),
         ("not zero", {"identical"}, "are not among the statements"),
         ("not zero", 3, "record a set of letters"),
     ],
@@ -188,4 +202,4 @@ def test_skip_start_symmetry_statement_is_explained(capsys: pytest.CaptureFixtur
 def test_wrong_skip_start_gets_a_hint(gradient, answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert lesson07.check_skip_start(gradient, answer) is False
     out = _verdict(capsys)
-    assert "Not yet:" in out and hint in out
+    assert "Not yet:" in out and hint in out and "Correct!" not in out

@@ -58,6 +58,16 @@ _SKIP_START_REASONS = {
          "next layer through equal weights; the loss treats every class differently, so the class filters are not",
 }
 WEIGHT_GRADIENT_CHOICES = ("zero", "not zero")
+_SKIP_START_HINTS = {  # one question per letter, for a miss: it points at the reasoning without the verdict
+    "a": "what does a 1 x 1 convolution whose weights and bias are all zero output, whatever pool4 holds, and so "
+         "what does the new FCN-16s's output start as?",
+    "b": "the gradient a convolution passes down to its input is the upstream gradient multiplied by what? And "
+         "which other path leads from the loss to encoder stage 4?",
+    "c": "a bias's gradient is the upstream gradient summed over the positions of its class's map: is any weight "
+         "a factor in it?",
+    "d": "each of score_pool4's filters scores one class: does the loss send every class the same upstream "
+         "gradient at the first step?",
+}
 
 
 GRID_STAGES = ("conv7", "pool4", "pool3")
@@ -341,9 +351,9 @@ def check_skip_start(weight_gradient: Any, prediction: Any) -> bool:
     The check measures, on an untrained FCN-16s, the gradients at the first training step (reaching
     ``score_pool4``'s weights and how far its per-class filters' gradients differ, passed down by it to
     pool4, reaching encoder stage 4) and how much the
-    output moves when the pool4 branch is switched off (zero start, then PyTorch's random start); it
-    compares the learner's prediction with the measured gradient, then explains every letter the
-    learner got wrong.
+    output moves when the pool4 branch is switched off (zero start, then PyTorch's random start). A miss
+    gets one hint per wrong or missing letter (a question, not the verdict) and no measured numbers; a
+    right answer prints the measurements and explains every statement.
 
     Args:
         weight_gradient: The predicted gradient of ``score_pool4``'s weights at the first step,
@@ -364,6 +374,14 @@ def check_skip_start(weight_gradient: Any, prediction: Any) -> bool:
     if hint is not None:
         return wrong(hint)
     gradients = _first_step_gradients()
+    problems = []
+    if weight_gradient != ("zero" if gradients["score_pool4"] == 0 else "not zero"):
+        problems.append("weight_gradient: a weight's gradient is the upstream gradient times the layer's input; "
+                        "which of the two is zero at the first step?")
+    problems += [f"Look again at {letter}: {_SKIP_START_HINTS[letter]}"
+                 for letter in sorted(letters ^ _SKIP_START_TRUE)]
+    if problems:  # a miss: one hint per wrong or missing letter, no measured numbers and no verdicts
+        return wrong(" ".join(problems))
     effects = _skip_effects()
     print(f"untrained FCN-16s, first step: gradient norm of score_pool4's weights {gradients['score_pool4']:.4f} "
           f"(you predicted {weight_gradient!r}), of its bias {gradients['score_pool4_bias']:.4f}; passed down by score_pool4 to pool4 {gradients['through_skip']:.4f}; "
@@ -372,22 +390,15 @@ def check_skip_start(weight_gradient: Any, prediction: Any) -> bool:
           f"{gradients['filter_norm_high']:.4f}, and the two closest differ by {gradients['filters_apart']:.4f}")
     print(f"largest change of the output when the pool4 branch is switched off: zero start "
           f"{effects['zero_start']:.4f}, random start {effects['random_start']:.4f}")
-    measured = "zero" if gradients["score_pool4"] == 0 else "not zero"
-    problems = []
-    if weight_gradient != measured:
-        problems.append("the weights' gradient is not zero: it is the upstream gradient times the layer's input, "
-                        "pool4's features, which are not zero; only the gradient the layer passes *down* is zero, "
-                        "because that one is multiplied by the zero weights")
-    problems += [
-        f"{letter} is {'true' if letter in _SKIP_START_TRUE else 'false'}: {_SKIP_START_REASONS[letter]}"
-        for letter in sorted(letters ^ _SKIP_START_TRUE)
-    ]
-    if not problems:
-        return right(
-            "a zero-start branch changes nothing at first, yet its weights learn from the first step, each class's "
-            "filter in its own direction, and the encoder below it learns through pool5. That matters in the paper's staged training, where each new "
-            "variant starts from a trained coarser one and must not spoil it. In segedu's all-at-once training "
-            "from scratch there is nothing to preserve: the zero start only keeps the pool4 branch silent at "
-            "the first step (whether it changes the trained result here is not measured in this course)."
-        )
-    return wrong("; ".join(problems) + ".")
+    explained = " ".join(f"{letter} is {'true' if letter in _SKIP_START_TRUE else 'false'}: "
+                         f"{_SKIP_START_REASONS[letter]}." for letter in sorted(SKIP_START_STATEMENTS))
+    return right(
+        "the weights' gradient is not zero: it is the upstream gradient times the layer's input, pool4's "
+        "features, which are not zero; only the gradient the layer passes *down* is zero, because that one is "
+        f"multiplied by the zero weights. {explained} So a zero-start branch changes nothing at first, yet its "
+        "weights learn from the first step, each class's filter in its own direction, and the encoder below it "
+        "learns through pool5. That matters in the paper's staged training, where each new "
+        "variant starts from a trained coarser one and must not spoil it. In segedu's all-at-once training "
+        "from scratch there is nothing to preserve: the zero start only keeps the pool4 branch silent at "
+        "the first step (whether it changes the trained result here is not measured in this course)."
+    )
