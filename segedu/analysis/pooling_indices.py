@@ -251,7 +251,7 @@ def index_memory_formula(
 # Unpooling without the indices: what are the positions worth?
 # ----------------------------------------------------------------------------------------------
 
-UNPOOLING_RULES = ("indices", "top_left", "nearest", "random_corner")
+UNPOOLING_RULES = ("indices", "top_left", "nearest", "random_corner", "spread")
 
 
 class IndexFreeUnpool(nn.Module):
@@ -259,14 +259,16 @@ class IndexFreeUnpool(nn.Module):
 
     ``"top_left"`` puts every value at the top-left corner of its 2x2 window (a bed of nails: as
     sparse as max-unpooling, but at the wrong place wherever the maximum was elsewhere);
-    ``"nearest"`` copies every value into its whole window (dense, no position at all);
+    ``"nearest"`` copies every value into its whole window (dense, no position at all, and each
+    channel's mean four times max-unpooling's); ``"spread"`` copies a quarter of every value into
+    its whole window (no position, the same channel mean as max-unpooling);
     ``"random_corner"`` puts every value at a corner drawn at random, uniformly and independently
     for every window (as sparse as max-unpooling and without top-left's systematic half-pixel
     shift, but at the encoder's position only one time in four). The draw depends only on
     ``seed`` and the map's shape, so repeated calls give the same map.
 
     Args:
-        rule: ``"top_left"``, ``"nearest"`` or ``"random_corner"``.
+        rule: ``"top_left"``, ``"nearest"``, ``"random_corner"`` or ``"spread"``.
         seed: Seed of the random corners (used by ``"random_corner"`` only).
 
     Shape:
@@ -288,6 +290,8 @@ class IndexFreeUnpool(nn.Module):
             return bed_of_nails(x, 2)  # (B, C, 2H, 2W), one value per window, always top-left
         if self.rule == "nearest":
             return nearest_upsample(x, 2)  # (B, C, 2H, 2W), every value four times
+        if self.rule == "spread":
+            return nearest_upsample(x / 4, 2)  # (B, C, 2H, 2W), a quarter of every value four times
         return random_corner_unpool(x, seed=self.seed)
 
 
@@ -323,8 +327,8 @@ def with_unpooling(
 
     Args:
         model: A :class:`~segedu.models.SegNet` (trained or not).
-        rule: ``"indices"`` (max-unpooling, SegNet itself), ``"top_left"``, ``"nearest"`` or
-            ``"random_corner"`` (see :class:`IndexFreeUnpool`).
+        rule: ``"indices"`` (max-unpooling, SegNet itself), ``"top_left"``, ``"nearest"``,
+            ``"random_corner"`` or ``"spread"`` (see :class:`IndexFreeUnpool`).
         stages: Decoder stages to change, e.g. ``["stage1"]``; ``None`` changes all of them.
         seed: Seed of the ``"random_corner"`` draw (each changed stage gets ``seed`` plus its
             position in the decoder, so stages do not share corners).

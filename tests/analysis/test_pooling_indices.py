@@ -143,6 +143,19 @@ def test_with_unpooling_swaps_only_the_unpooling(small_segnet: SegNet) -> None:
     assert zero_fraction(IndexFreeUnpool("top_left")(torch.ones(1, 1, 2, 2), None)) == 0.75
 
 
+def test_spread_keeps_each_channel_mean_of_max_unpooling() -> None:
+    values, indices = F.max_pool2d(torch.randn(2, 4, 6, 10, generator=torch.Generator().manual_seed(5)), 2,
+                                   return_indices=True)  # (2, 4, 3, 5)
+    unpooled = F.max_unpool2d(values, indices, 2)  # (2, 4, 6, 10)
+    spread = IndexFreeUnpool("spread")(values, indices)
+    nearest = IndexFreeUnpool("nearest")(values, indices)
+    torch.testing.assert_close(spread.mean(dim=(2, 3)), unpooled.mean(dim=(2, 3)))
+    torch.testing.assert_close(nearest.mean(dim=(2, 3)), 4 * unpooled.mean(dim=(2, 3)))
+    for row in range(6):  # every output pixel holds a quarter of its window's value
+        for column in range(10):
+            torch.testing.assert_close(spread[:, :, row, column], values[:, :, row // 2, column // 2] / 4)
+
+
 def test_with_unpooling_rejects_unknown_rules_and_models(small_segnet: SegNet) -> None:
     with pytest.raises(ValueError, match="rule must be one of"):
         with_unpooling(small_segnet, "bilinear")
