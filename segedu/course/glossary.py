@@ -158,7 +158,7 @@ GLOSSARY: tuple[Term, ...] = (
     Term("nearest neighbour", "최근접 이웃 보간 / 니어리스트 네이버", "가장 가까운 값을 복사한다."),
     Term("bed of nails", "베드 오브 네일스 (bed of nails)", "값을 창의 한 칸(왼쪽 위)에 두고 나머지는 0으로 채운다."),
     Term("unpooling", "언풀링"),
-    Term("max unpooling", "맥스 언풀링 / 최대 언풀링", "풀링 인덱스가 가리키는 자리에 값을 되돌려 놓는다."),
+    Term("max unpooling", "최대 언풀링 / 맥스 언풀링", "풀링 인덱스가 가리키는 자리에 값을 되돌려 놓는다."),
     Term("checkerboard artefact", "체커보드 아티팩트 / 바둑판 무늬",
          "artifact라고도 쓴다. 커널 크기가 스트라이드로 나누어떨어지지 않을 때 전치 합성곱이 남기는 격자 무늬."),
     Term("sub-pixel convolution", "서브픽셀 합성곱 / 픽셀 셔플 (pixel shuffle)",

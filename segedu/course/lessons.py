@@ -59,7 +59,7 @@ LESSONS: tuple[Lesson, ...] = (
         "Encode a mask as one channel per class, turn a network's scores into a map with softmax and "
         "argmax, compute the per-pixel cross-entropy with ignore_index, and derive its gradient with respect "
         "to the scores, p − onehot(y).",
-        study_time="about 50 min (optional part about 20 more)",
+        study_time="about 75 min (optional part about 25 more)",
         run_seconds=11,
     ),
     Lesson(
@@ -103,8 +103,9 @@ LESSONS: tuple[Lesson, ...] = (
         "07_fcn.ipynb",
         "FCN: fully convolutional networks",
         "Turn a classifier's fully connected layers into convolutions, build FCN-32s/16s/8s with their "
-        "skip fusion and bilinear upsampling, and measure what the pool4 and pool3 skips add to the prediction.",
-        study_time="about 95–115 min (optional part about 40 more)",
+        "skip fusion and bilinear upsampling, and measure how much the shipped FCN-8s depends on its pool4 "
+        "and pool3 skips.",
+        study_time="about 90–110 min (optional part about 45 more)",
         run_seconds=27,
     ),
     Lesson(
@@ -112,7 +113,7 @@ LESSONS: tuple[Lesson, ...] = (
         "SegNet",
         "Keep max-pooling indices and unpool with them, follow SegNet's shapes, measure what the indices "
         "cost next to U-Net's skips, and look inside a trained decoder.",
-        study_time="about 80 min (optional section about 30 more)",
+        study_time="about 90 min (optional section about 20 more)",
         run_seconds=29,
     ),
     Lesson(
@@ -146,8 +147,8 @@ LESSONS: tuple[Lesson, ...] = (
         "12_train_your_own.ipynb",
         "Train your own segmenter",
         "Write the per-pixel training loop, augment image and mask together (flips, crops, elastic "
-        "deformation), read training and validation curves over three seeds (memorising 32 scenes; how "
-        "augmentation narrows the gap, and which effects three seeds cannot tell from zero), read a "
+        "deformation), read training and validation curves over ten seeds (memorising 32 scenes; how "
+        "augmentation narrows the gap, and how small an effect ten paired seeds can rule out), read a "
         "learning-rate range test for what it can and cannot tell and compare two rates on validation, train a "
         "U-Net from scratch live, and save, load and verify a checkpoint.",
         study_time="about 150 min (optional parts about 20 more)",
