@@ -151,7 +151,7 @@ def test_minutes_on_the_command_line(monkeypatch, tmp_path: Path, capsys) -> Non
     (["--minutes", "0"], "--minutes: must be a positive number; got 0"),
     (["--minutes", "three"], "--minutes: must be a number; got 'three'"),
     (["--minutes", "3", "--ship", "--force"], "cannot be combined with --ship"),
-    (["--minutes", "3", "--steps", "10"], "cannot be combined with --ship, --steps or --device"),
+    (["--minutes", "3", "--steps", "10"], "cannot be combined with --ship, --steps, --device or --prior-bias"),
 ])
 def test_bad_minutes_exit_2_with_one_line(arguments, message, capsys) -> None:
     with pytest.raises(SystemExit) as raised:
