@@ -35,3 +35,11 @@ def test_every_quoted_run_time_is_a_measured_one() -> None:
 def test_the_guide_explains_the_student_edition_slides_and_grading() -> None:
     for phrase in ("make student", "make slides", "Correct!", "Not yet:", "True", "False", "download=True"):
         assert phrase in GUIDE
+
+
+def test_every_lesson_ends_with_the_guides_discuss_questions_without_their_notes() -> None:
+    from tools.discuss_cells import LESSON_NUMBERS, discuss_questions, stale_lessons
+
+    assert stale_lessons(LESSON_NUMBERS) == [], "run `python -m tools.discuss_cells --write`"
+    questions = discuss_questions("Why? (a note with an answer (nested). 0.3 stays.) Is `f(x)` kept? Not a question.")
+    assert questions == ["Why?", "Is `f(x)` kept?"]
