@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from segedu.plots.masks import prediction_grid  # noqa: E402
+from segedu.plots.predictions import prediction_grid  # noqa: E402
 
 
 def _scenes(count=3, size=8, channels=3):
