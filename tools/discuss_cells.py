@@ -16,7 +16,7 @@ import re
 import sys
 from pathlib import Path
 
-__all__ = ["GUIDE", "NOTEBOOKS", "cell_text", "discuss_questions", "guide_paragraph", "stale_lessons", "write_cells"]
+__all__ = ["GUIDE", "LESSON_NUMBERS", "NOTEBOOKS", "cell_text", "discuss_questions", "guide_paragraph", "stale_lessons", "write_cells"]
 
 ROOT = Path(__file__).resolve().parents[1]
 GUIDE = ROOT / "docs" / "teaching.md"

@@ -257,7 +257,10 @@ def train_recipe(
 def start_bias_at_class_frequencies(model: torch.nn.Module, train_data: Dataset) -> None:
     """Start ``model``'s last class-score bias at the class frequencies of the first training scenes.
 
-    Counts the labels of the first :data:`PRIOR_SCENES` scenes of ``train_data`` (masks ``(H, W)``).
+    Args:
+        model: The freshly built segmentation model; changed in place.
+        train_data: Training scenes ``(image, mask)``; the labels of the first :data:`PRIOR_SCENES`
+            masks ``(H, W)`` are counted.
 
     Raises:
         ValueError: If the model has no last convolution with a bias and one channel per class.
