@@ -5,37 +5,26 @@ Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from segedu.course.exercises._verdict import call_answer, check_cases, choice_hint, returns_nothing, right, wrong
+from segedu.course.exercises._verdict import call_answer, choice_hint, returns_nothing, right, wrong
 from segedu.models.shortcut_variants import SHORTCUTS, DecoderLevel
-from segedu.training.metrics import ConfusionMeter, boundary_band, confusion_matrix, iou_per_class
 
 __all__ = [
-    "ERROR_KINDS",
     "INDICES_DECODER_VALUE",
     "INDICES_WHY_CHOICES",
     "INDICES_WINDOWS",
-    "LEAD_CHANGES",
     "MERGE_CHANNELS",
-    "SCALE_FACTORS",
     "SHORTCUT_CHOICES",
-    "check_band_lead_prediction",
-    "check_band_mean_iou",
-    "check_far_error_prediction",
     "check_indices_why",
-    "check_input_scaling_prediction",
     "check_merge",
     "check_merge_channels_prediction",
     "check_shortcut_band_prediction",
 ]
-
-_IGNORE = 255
 
 
 def _as_number(found: Any) -> float | None:
@@ -268,274 +257,6 @@ def check_indices_why(answer: Any) -> bool:
             "also trades the learned up-convolution for unpooling, so its record mixes two changes.)")
     reason = _INDICES_WRONG[answer]
     return wrong(f"{measured} {reason[0].upper()}{reason[1:]}. Ask where each value in the unpooled window comes from.")
-
-
-# --- 1 · mean IoU inside the boundary band ----------------------------------------------------
-
-
-def _band_cases() -> list[tuple[torch.Tensor, torch.Tensor, int, int]]:
-    """(pred, target, width, num_classes): blocky scenes with noisy predictions and ignored pixels."""
-    generator = torch.Generator().manual_seed(9)
-    cases = []
-    for batch, size, num_classes, width in ((2, 16, 4, 1), (3, 24, 5, 2), (1, 20, 6, 3)):
-        coarse = torch.randint(0, num_classes - 2, (batch, size // 4, size // 4), generator=generator)
-        target = coarse.repeat_interleave(4, dim=1).repeat_interleave(4, dim=2)  # (B, S, S) blocks
-        flip = torch.rand(target.shape, generator=generator) < 0.2
-        noise = torch.randint(0, num_classes - 1, target.shape, generator=generator)
-        pred = torch.where(flip, noise, target)  # class K - 2 is only predicted (IoU 0), class K - 1 absent (NaN)
-        target[:, 0, : size // 2] = _IGNORE
-        cases.append((pred, target, width, num_classes))
-    return cases
-
-
-def _band_reference(pred: torch.Tensor, target: torch.Tensor, width: int, num_classes: int) -> float:
-    meter = ConfusionMeter(num_classes, ignore_index=_IGNORE)
-    meter.update(pred, target, boundary_band(target, width))
-    return float(meter.compute()["mean_iou"])
-
-
-def _mean_iou(pred: torch.Tensor, target: torch.Tensor, num_classes: int, where: torch.Tensor) -> float:
-    matrix = confusion_matrix(pred, target, num_classes, _IGNORE, where)
-    return float(torch.nanmean(iou_per_class(matrix)))
-
-
-def _absent_as_zero(pred: torch.Tensor, target: torch.Tensor, width: int, num_classes: int) -> float:
-    matrix = confusion_matrix(pred, target, num_classes, _IGNORE, boundary_band(target, width))
-    return float(iou_per_class(matrix).nan_to_num(0.0).mean())
-
-
-def _ignored_in_union(pred: torch.Tensor, target: torch.Tensor, width: int, num_classes: int) -> float:
-    band = boundary_band(target, width)
-    values = []
-    for label in range(num_classes):
-        hit, true = (pred == label) & band, (target == label) & band
-        union = int((hit | true).sum())
-        if union:
-            values.append(int((hit & true).sum()) / union)
-    return sum(values) / len(values)
-
-
-def check_band_mean_iou(function: Callable[[torch.Tensor, torch.Tensor, int, int], Any]) -> bool:
-    """Check ``function(pred, target, width, num_classes) -> float``: mean IoU of the band pixels.
-
-    The band is :func:`segedu.training.metrics.boundary_band` ``(target, width)``; target pixels equal to 255
-    are not scored. A class with no pixel in the band's target *and* none in its prediction has no IoU
-    (0 / 0, NaN) and is left out of the mean; a class predicted in the band but absent from its target
-    scores 0 and counts.
-    """
-    return check_cases(
-        function,
-        _band_cases(),
-        _band_mean_iou_mistake,
-        success="your band mean IoU equals segedu's (evaluate with valid_mask_fn).",
-    )
-
-
-def _band_mean_iou_mistake(
-    found: Any, pred: torch.Tensor, target: torch.Tensor, width: int, num_classes: int
-) -> str | None:
-    value = _as_number(found)
-    if value is None:
-        return f"return one number (the mean IoU); got {type(found).__name__}."
-    expected = _band_reference(pred, target, width, num_classes)
-    if abs(value - expected) < 1e-6:
-        return None
-    band = boundary_band(target, width)
-    everywhere = torch.ones_like(band)
-    if abs(value - _mean_iou(pred, target, num_classes, everywhere)) < 1e-6:
-        return ("that is the mean IoU of all pixels: count only the band, the pixels where "
-                "boundary_band(target, width) is True.")
-    if abs(value - _mean_iou(pred, target, num_classes, ~band)) < 1e-6:
-        return "that is the interior (~band): keep the pixels where boundary_band(...) is True."
-    if abs(value - _absent_as_zero(pred, target, width, num_classes)) < 1e-6:
-        return ("a class with no pixel in the band's truth and none in its prediction has no IoU (NaN): leave it "
-                "out of the mean (torch.nanmean), do not count it as a 0.")
-    if abs(value - _ignored_in_union(pred, target, width, num_classes)) < 1e-6:
-        return "pixels whose target is 255 are not scored: leave them out of every intersection and union."
-    return (
-        f"for a (B, H, W) = {tuple(target.shape)} batch with width {width} the band's mean IoU is "
-        f"{expected:.4f}; you gave {value:.4f}. For each class count its intersection and union over the band's "
-        "scored pixels, then average the IoUs of the classes present in truth or prediction."
-    )
-
-
-# --- far-from-boundary errors: predict, then count -------------------------------------------
-
-ERROR_KINDS = ("bg -> object", "object -> bg", "object -> other shape")
-
-_KIND_MEANINGS = {
-    "bg -> object": "background called an object: the clutter fooled the model",
-    "object -> bg": "object pixels called background: part of an object (or a whole one) missed",
-    "object -> other shape": "object pixels given another shape's class: the outline is found, the class is not",
-}
-
-
-_KIND_REASONS = {
-    "bg -> object": (
-        "U-Net's skips do hand the background's thin lines and noise to its decoder, yet the trained model "
-        "almost never turns them into objects; perhaps it has learnt that such edges enclose nothing (a guess: "
-        "these counts do not show why)"
-    ),
-    "object -> bg": (
-        "a missed object is mostly a whole-object decision (evidence too weak everywhere in it, as for the square "
-        "of scene 153 that every skip model leaves as background), not a local slip"
-    ),
-    "object -> other shape": (
-        "U-Net's decoder decides every pixel at full resolution from features its skips bring straight from the "
-        "encoder, local evidence (a corner, a straight stretch of edge) that may point to another shape in part of "
-        "an object; but some of these errors are whole objects given the wrong class (part C's scene 155, where "
-        "U-Net calls no pixel of the square a square), so that is at most part of the story"
-    ),
-}
-
-
-def check_far_error_prediction(prediction: Any, counts: Mapping[str, int]) -> bool:
-    """Compare a recorded prediction with the kind of far-from-boundary error that dominates.
-
-    Args:
-        prediction: The learner's guess, one of :data:`ERROR_KINDS`, recorded before ``counts`` was measured.
-        counts: Wrong pixels per kind for one model, a mapping with every key of :data:`ERROR_KINDS`
-            (extra keys such as ``"wrong"`` are ignored).
-
-    Returns:
-        ``True`` if the prediction names the kind with the most wrong pixels.
-    """
-    hint = choice_hint(prediction, ERROR_KINDS)
-    if hint is not None:
-        return wrong(hint)
-    missing = [kind for kind in ERROR_KINDS if kind not in counts]
-    if missing:
-        return wrong(f"pass the counts of one model (a dict with the keys {', '.join(map(repr, ERROR_KINDS))}).")
-    total = sum(int(counts[kind]) for kind in ERROR_KINDS)
-    if total == 0:
-        return wrong("these counts hold no wrong pixel at all: pass the counts of a model that makes errors.")
-    largest = max(ERROR_KINDS, key=lambda kind: int(counts[kind]))
-    shares = ", ".join(f"{kind} {int(counts[kind]) / total:.0%}" for kind in ERROR_KINDS)
-    why = f"Why, likely (part C's hypotheses, not measured): {_KIND_REASONS[largest]}"
-    if prediction == largest:
-        return right(f"{largest!r} is the largest kind ({shares}): {_KIND_MEANINGS[largest]}. {why}.")
-    return wrong(
-        f"you predicted {prediction!r} ({int(counts[prediction]) / total:.0%} of these errors), but the largest "
-        f"kind is {largest!r} ({shares}): {_KIND_MEANINGS[largest]}. {why}. And {prediction!r} is rarer because "
-        f"{_KIND_REASONS[prediction]}."
-    )
-
-
-# --- 3 · predict how the costs grow with the input size ---------------------------------------
-
-SCALE_FACTORS = (1, 2, 4, 8)
-_COST_NAMES = ("parameters", "MACs", "kept for backward")
-_WHY_FACTOR = {
-    "parameters": (
-        "a convolution's weights are indexed by its channels and kernel (in x out x k x k), not by the image, so "
-        "the same weights serve any input size"
-    ),
-    "MACs": (
-        "every convolution does its in x k x k multiply-accumulates per output value at every output pixel, and "
-        "doubling the side quadruples the pixels of every map"
-    ),
-    "kept for backward": (
-        "a saved activation holds channels x height x width values, and every map has twice the height and "
-        "twice the width"
-    ),
-}
-
-
-def _nearest_factor(ratio: float) -> int:
-    """The factor of :data:`SCALE_FACTORS` closest to ``ratio`` on a logarithmic scale."""
-    return min(SCALE_FACTORS, key=lambda factor: abs(math.log(ratio / factor)))
-
-
-def check_input_scaling_prediction(prediction: Any, measured: Mapping[str, float]) -> bool:
-    """Compare a recorded prediction of how a model's costs grow when the input side doubles with the measurement.
-
-    Args:
-        prediction: The learner's guess, recorded before ``measured`` was printed: a mapping from
-            ``"parameters"``, ``"MACs"`` and ``"kept for backward"`` to one of :data:`SCALE_FACTORS`.
-        measured: The measured ratios (input side 2s / input side s) under the same keys.
-
-    Returns:
-        ``True`` if each predicted factor is the one of :data:`SCALE_FACTORS` closest to its measured ratio.
-    """
-    choices = ", ".join(map(str, SCALE_FACTORS))
-    keys = ", ".join(map(repr, _COST_NAMES))
-    if prediction is ... or prediction is None:
-        return wrong(f"record your prediction first: replace the `...` with a dict giving a factor ({choices}) "
-                     f"for each of {keys}.")
-    if not isinstance(prediction, Mapping) or any(name not in prediction for name in _COST_NAMES):
-        return wrong(f"record a dict with the keys {keys}; got {prediction!r}.")
-    unknown = [name for name in _COST_NAMES if prediction[name] not in SCALE_FACTORS]
-    if unknown:
-        return wrong(f"each factor must be one of {choices}; got {prediction[unknown[0]]!r} for {unknown[0]!r}.")
-    if any(name not in measured or not float(measured[name]) > 0 for name in _COST_NAMES):
-        return wrong(f"pass the measured ratios, a dict with the keys {keys}.")
-    notes, all_right = [], True
-    for name in _COST_NAMES:
-        ratio = float(measured[name])
-        nearest = _nearest_factor(ratio)
-        verdict = "right" if prediction[name] == nearest else f"you said {prediction[name]}x"
-        all_right &= prediction[name] == nearest
-        notes.append(f"{name} grew {ratio:.2f}x, about {nearest}x ({verdict}): {_WHY_FACTOR[name]}")
-    if all_right:
-        return right("; ".join(notes) + ".")
-    return wrong("; ".join(notes) + ".")
-
-
-# --- 4 · predict how U-Net's band lead changes with the band width -----------------------------
-
-LEAD_CHANGES = ("grows", "shrinks", "changes sign")
-
-_LEAD_MEANINGS = {
-    "grows": "the wider band adds pixels where the leader does even better",
-    "shrinks": (
-        "the lead is made at the edge itself; a wider band adds pixels farther in, where the other model "
-        "is as good or better, and they dilute it"
-    ),
-    "changes sign": "the pixels farther in favour the other model so much that they outweigh the edge",
-}
-
-
-def _lead_change(leads: Mapping[int, float]) -> str:
-    widths = sorted(leads)
-    first, last = float(leads[widths[0]]), float(leads[widths[-1]])
-    if first * last < 0:
-        return "changes sign"
-    return "shrinks" if abs(last) < abs(first) else "grows"
-
-
-def check_band_lead_prediction(prediction: Any, leads: Mapping[int, float], yardstick: float | None = None) -> bool:
-    """Compare a recorded prediction of how a band mean IoU lead changes as the band widens.
-
-    Args:
-        prediction: The learner's guess, one of :data:`LEAD_CHANGES`, recorded before ``leads`` was measured.
-        leads: Band width in pixels -> one model's band mean IoU minus another's (at least two widths).
-        yardstick: The smallest difference between the two models that counts as more than seed noise; the
-            feedback names each lead below it (and, when every lead is, says the trend itself is within the noise).
-
-    Returns:
-        ``True`` if the prediction names what happens between the narrowest and the widest band.
-    """
-    hint = choice_hint(prediction, LEAD_CHANGES)
-    if hint is not None:
-        return wrong(hint)
-    if len(leads) < 2:
-        return wrong("pass the leads at two band widths at least (a dict width -> lead).")
-    widths = sorted(leads)
-    happened = _lead_change(leads)
-    trend = ", ".join(f"{width} px {float(leads[width]):+.3f}" for width in widths)
-    noise = ""
-    within = [width for width in widths if abs(float(leads[width])) < yardstick] if yardstick is not None else []
-    if within and len(within) == len(widths):
-        noise = (f" Mind the noise: every one of these leads is below the two models' yardstick ({yardstick:.3f}), "
-                 f"so this is what these two single runs do, not a ranking; another seed could change the trend, "
-                 f"even the sign.")
-    elif within:
-        noise = (f" Mind the noise: the leads at {', '.join(f'{width} px' for width in within)} are below the two "
-                 f"models' seed range ({yardstick:.3f}), so at those widths these single runs rank nothing.")
-    if prediction == happened:
-        return right(f"the lead {happened} ({trend}): {_LEAD_MEANINGS[happened]}.{noise}")
-    return wrong(f"you predicted that the lead {prediction}, but it {happened} ({trend}): "
-                 f"{_LEAD_MEANINGS[happened]}.{noise}")
 
 
 # --- the controlled study: which shortcut gains most in the boundary band over "none"? -------
