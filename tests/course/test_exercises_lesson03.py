@@ -13,24 +13,6 @@ def _verdict(capsys: pytest.CaptureFixture[str]) -> str:
     return capsys.readouterr().out
 
 
-def test_conv_placement(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson03.check_conv_placement((9, 13)) is True
-    output = _verdict(capsys)
-    assert output.startswith("Correct!") and "measured with gradients" in output and "(5 - 1) x 2 = 8" in output
-    assert "(kernel - 1) times the larger jump" in output and "its kernel times" not in output
-    for answer, hint in (((9, 9), "not give the same field"), ((9, 11), "input pixels apart are they"),
-                         ((7, 13), "the 3x3 pool by 2 more"), (("9", 13), "pair of whole numbers"),
-                         ((..., ...), "pair of whole numbers")):
-        assert lesson03.check_conv_placement(answer) is False
-        output = _verdict(capsys)
-        assert output.startswith("Not yet:") and hint in output, (answer, output)
-
-
-def test_conv_placement_fields_are_measured() -> None:
-    """The two fields come from gradients on real layers and agree with the formula."""
-    assert lesson03._fields() == (9, 13)
-
-
 def _probe_data(count: int, seed: int) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
     """Features from which the centre can be read linearly: a 4x4 grid of bumps around it, plus noise."""
     generator = torch.Generator().manual_seed(seed)

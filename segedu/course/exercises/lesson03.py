@@ -1,106 +1,29 @@
 """Checks for lesson 03 (pooling coarsens location; the classifier head gives up the grid).
 
-Each check compares the learner's answer with a measurement on real PyTorch layers: the receptive
-fields of two real layer stacks measured with gradients
-(:func:`segedu.analysis.receptive_field.measured_receptive_field`), linear probes on shuffled features
-(:func:`segedu.analysis.probes.linear_probe`), the feature count of a real TinyClassifier's stage 3,
-and the nearest redrawing of a pooled mask.
+Each check compares the learner's answer with a measurement on real PyTorch layers: linear probes on
+shuffled features (:func:`segedu.analysis.probes.linear_probe`), the feature count of a real
+TinyClassifier's stage 3, and the nearest redrawing of a pooled mask.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from segedu.analysis.grid_ceiling import best_mask_from_grid
 from segedu.analysis.probes import chance_error, linear_probe
-from segedu.analysis.receptive_field import measured_receptive_field, receptive_field_table
 from segedu.course.exercises._verdict import choice_hint, right, wrong
 from segedu.models import TinyClassifier
 
 __all__ = [
     "SHUFFLE_REASON_QUESTION",
-    "check_conv_placement",
     "check_flattened_features",
     "check_shuffle_reason",
     "check_shuffled_probe",
     "check_vanishing_pools",
 ]
-
-
-def _stack(layers: Sequence[tuple[str, int, int]]) -> nn.Sequential:
-    """Real layers from ``(kind, kernel_size, stride)``: kind ``"conv"`` (one channel) or ``"pool"`` (max)."""
-    return nn.Sequential(*(
-        nn.Conv2d(1, 1, kernel_size, stride=stride) if kind == "conv" else nn.MaxPool2d(kernel_size, stride=stride)
-        for kind, kernel_size, stride in layers
-    ))
-
-
-_CONV_BEFORE_POOL = (("conv", 3, 1), ("conv", 5, 1), ("pool", 3, 2))  # stack a: the 5x5 conv before the pool
-_CONV_AFTER_POOL = (("conv", 3, 1), ("pool", 3, 2), ("conv", 5, 1))  # stack b: the 5x5 conv after it
-
-
-def _fields() -> tuple[int, int]:
-    """Receptive fields of stacks a and b, measured with gradients (and checked against the formula)."""
-    fields = []
-    for layers in (_CONV_BEFORE_POOL, _CONV_AFTER_POOL):
-        stack = _stack(layers)
-        measured = measured_receptive_field(stack, in_channels=1, input_size=41)
-        if measured != receptive_field_table(stack)[-1].size:  # pragma: no cover - a broken analysis module
-            raise RuntimeError(f"measured field {measured} differs from the formula for {layers}")
-        fields.append(measured)
-    return fields[0], fields[1]
-
-
-def check_conv_placement(answer: tuple[int, int]) -> bool:
-    """``answer = (field of stack a, field of stack b)``, in input pixels.
-
-    Both stacks hold a 3x3 and a 5x5 convolution (stride 1) and a 3x3 max-pool with stride 2;
-    stack a is conv 3x3, conv 5x5, pool; stack b is conv 3x3, pool, conv 5x5. The check builds both
-    from real PyTorch layers and measures their fields with gradients
-    (:func:`~segedu.analysis.receptive_field.measured_receptive_field`).
-    """
-    if (
-        not isinstance(answer, tuple)
-        or len(answer) != 2
-        or not all(isinstance(value, int) and not isinstance(value, bool) for value in answer)
-    ):
-        return wrong(
-            "give a pair of whole numbers: (field of stack a: conv 3x3, conv 5x5, pool; "
-            "field of stack b: conv 3x3, pool, conv 5x5)."
-        )
-    before, after = _fields()
-    measured = (f"measured with gradients on real layers: stack a (conv 3x3, conv 5x5, pool) sees {before} x {before} "
-                f"input pixels, stack b (conv 3x3, pool, conv 5x5) {after} x {after}")
-    if answer == (before, after):
-        return right(
-            f"{measured}. Before the pool, neighbouring positions are 1 input pixel apart, so the 5x5 conv adds "
-            f"(5 - 1) x 1 = 4 pixels; the pool has stride 2, so after it they are 2 pixels apart and the same conv "
-            f"adds (5 - 1) x 2 = 8: stack b sees {after - before} pixels more. Every convolution after a pool "
-            "widens the field by (kernel - 1) times the larger jump: this is why VGG's later stages see so much "
-            "of the image with only 3x3 kernels."
-        )
-    hints = []
-    if answer[0] != before:
-        hints.append(
-            f"for stack a (conv 3x3, conv 5x5, pool) you said {answer[0]}: at full resolution (jump 1) a 3x3 conv "
-            "widens the window by 2 pixels, a 5x5 conv by 4, and the 3x3 pool by 2 more (every layer adds "
-            "(k - 1) x jump, and the pool then multiplies the jump by its stride for what comes next)"
-        )
-    if answer[1] != after:
-        hint = f"for stack b (conv 3x3, pool, conv 5x5) you said {answer[1]}"
-        if answer[1] == before:
-            hint += (": the same three layers in another order do not give the same field. After the pool, how "
-                     "many input pixels apart are two neighbouring positions the last conv reads?")
-        else:
-            hint += (": the 5x5 conv after the pool reads 5 neighbouring positions of the pooled map; how many "
-                     "input pixels apart are they, and so how much wider does it make the window?")
-        hints.append(hint)
-    text = "; ".join(hints)
-    return wrong(text if text.endswith("?") else text + ".")
 
 
 _SPLITS = ("train", "validation", "test")
