@@ -1,47 +1,34 @@
 """Checks for lesson 04 (the price of keeping full resolution).
 
-Each check calls the learner's function on a few cases and compares it with a measurement:
-:func:`segedu.analysis.costs.count_macs` on real layers, the bytes autograd saves for a real
-:class:`~segedu.models.FullResolutionNet`, the receptive field of a stack of layers by the
-recurrence of :func:`segedu.analysis.receptive_field.stack_receptive_field` or measured with
-gradients, and the effective receptive field of plain stacks. Hints name the likely mistake; they
-never print the expected answer (a prediction's check prints the measurement it compares with).
+Each check compares the learner's answer with a measurement: :func:`segedu.analysis.costs.count_macs`
+on real layers, which outputs of a conv -> BatchNorm -> ReLU layer autograd saves, the receptive field
+of a dilated :class:`~segedu.models.FullResolutionNet` measured with gradients, and the effective
+receptive field of plain stacks. Hints name the likely mistake; they never print the expected answer
+(a prediction's check prints the measurement it compares with).
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from fractions import Fraction
 from typing import Any
 
 import torch
 from torch import nn
 
-from segedu.analysis.costs import activation_memory, count_macs
-from segedu.analysis.receptive_field import (
-    centred_share,
-    effective_receptive_field,
-    measured_receptive_field,
-    stack_receptive_field,
-)
+from segedu.analysis.costs import count_macs
+from segedu.analysis.receptive_field import centred_share, effective_receptive_field, measured_receptive_field
 from segedu.course.exercises._verdict import check_cases, choice_hint, right, wrong
 from segedu.models import FullResolutionNet
 
 __all__ = [
     "ERF_DEPTH_CHOICES",
     "NEVER_SAVED_CHOICES",
-    "SHARES_EXERCISE_GROWTH",
     "WINDOW_EXERCISE_DILATIONS",
     "check_conv_macs",
     "check_dilated_window_prediction",
     "check_erf_depth_answer",
-    "check_layers_after_pooling",
-    "check_macs_saved_by_downsampling",
     "check_never_saved_answer",
-    "check_saved_bytes_per_pixel",
-    "check_saved_bytes_prediction",
-    "check_saved_shares_prediction",
     "erf_depth_seed_shares",
     "erf_depth_shares",
     "layer_outputs_saved",
@@ -169,261 +156,7 @@ def check_never_saved_answer(answer: Any) -> bool:
                  "(it recomputes (x - mean) / std). Which output does none of them read?")
 
 
-# (in_channels, width, depth, batch_norm); in_channels is 1 or 3, as FullResolutionNet requires.
-_SAVED_CASES = ((3, 16, 18, True), (1, 8, 3, True), (3, 8, 3, False), (1, 4, 1, False))
-
-
-def _saved_bytes_per_pixel_measured(in_channels: int, width: int, depth: int, batch_norm: bool) -> Fraction:
-    """Bytes per input pixel that autograd saves for a FullResolutionNet in training mode (float32)."""
-    model = FullResolutionNet(in_channels, 2, width=width, depth=depth, batch_norm=batch_norm)
-    small, large = (
-        activation_memory(model, (1, in_channels, side, side), backward=True) for side in (8, 16)
-    )
-    return Fraction(large - small, 16 * 16 - 8 * 8)  # the slope: fixed BatchNorm statistics drop out
-
-
-def check_saved_bytes_prediction(prediction: Any) -> bool:
-    """``prediction``: bytes per pixel autograd saves for FullRes-18 without BatchNorm, predicted before measuring.
-
-    The network is ``FullResolutionNet(3, 4, width=16, depth=18, batch_norm=False)`` in training mode,
-    float32, one image. The check measures the slope of
-    :func:`segedu.analysis.costs.activation_memory` (``backward=True``), prints it and compares.
-    """
-    if prediction is ... or prediction is None:
-        return wrong("write your prediction first: replace the `...` with a number of bytes per pixel.")
-    if isinstance(prediction, bool) or not isinstance(prediction, (int, float, Fraction)) or prediction < 0:
-        return wrong(f"you wrote {prediction!r}; write a number of bytes per pixel (>= 0).")
-    measured = _saved_bytes_per_pixel_measured(3, 16, 18, False)
-    print(f"measured: autograd saves {float(measured):g} bytes per pixel for FullRes-18 without BatchNorm")
-    if prediction == measured:
-        return right(
-            "without BatchNorm each layer keeps one full-resolution map, the ReLU's output, which is also the "
-            "next conv's input (stored once), plus the image the first conv reads: 3 x 4 + 18 x 16 x 4 bytes. "
-            "Nothing saves the conv's output any more: with BatchNorm it was kept as BatchNorm's input."
-        )
-    with_batch_norm = _saved_bytes_per_pixel_measured(3, 16, 18, True)
-    if prediction == with_batch_norm:
-        return wrong(
-            "that is what autograd saves *with* BatchNorm (the line measured earlier in the lesson). Without "
-            "BatchNorm, which module would still need the conv's output?"
-        )
-    if prediction * 4 == measured:
-        return wrong("each float32 value takes 4 bytes.")
-    if prediction == measured - 4 * 3:
-        return wrong("the first conv needs its input (the 3-channel image) for its weight gradient: it is saved too.")
-    if prediction > measured and (prediction - measured) % (4 * 16) == 0:
-        return wrong(
-            "you counted too many feature maps: a tensor that two modules save (a ReLU's output is also the "
-            "next conv's input) is stored once."
-        )
-    return wrong(
-        f"your prediction {prediction!r} is not what autograd saves. For one layer list what each module saves "
-        "(conv: its input; ReLU: its output), count a tensor that two modules save once, add the image, and "
-        "multiply by 4 bytes."
-    )
-
-
-def check_saved_bytes_per_pixel(saved_bytes_per_pixel: Callable[[int, int, int, bool], float]) -> bool:
-    """``saved_bytes_per_pixel(in_channels, width, depth, batch_norm)``: autograd's bytes per pixel.
-
-    The network is ``FullResolutionNet(in_channels, num_classes, width=width, depth=depth,
-    batch_norm=batch_norm)`` in training mode, float32, one image; the answer is compared with the
-    slope of :func:`segedu.analysis.costs.activation_memory` (``backward=True``) between two sizes.
-    """
-    return check_cases(
-        saved_bytes_per_pixel,
-        _SAVED_CASES,
-        _saved_bytes_mistake,
-        success=(
-            "per pixel autograd keeps the input image, and per layer the conv's output (BatchNorm's "
-            "input) and the ReLU's output (which the next conv also needs, stored once). BatchNorm's "
-            "output is never kept: ReLU's gradient needs only where its own output is positive."
-        ),
-        returns="a number of bytes per pixel",
-    )
-
-
-def _saved_bytes_mistake(answer: Any, in_channels: int, width: int, depth: int, batch_norm: bool) -> str | None:
-    if isinstance(answer, bool) or not isinstance(answer, (int, float, Fraction)):
-        return f"you returned {answer!r}; return a number of bytes per pixel."
-    expected = _saved_bytes_per_pixel_measured(in_channels, width, depth, batch_norm)
-    if answer == expected:
-        return None
-    case = f"for in_channels={in_channels}, width={width}, depth={depth}, batch_norm={batch_norm}"
-    if answer * 4 == expected:
-        return f"{case}: each float32 value takes 4 bytes."
-    if answer == expected - 4 * in_channels:
-        return f"{case}: the first conv needs its input (the image) for its weight gradient, so it is saved too."
-    if answer > expected and (answer - expected) % (4 * width) == 0:
-        return (
-            f"{case} you counted too many feature maps: a tensor that two layers save (a ReLU's output is "
-            "also the next conv's input) is stored once, and an output that no rule names is not saved."
-        )
-    return (
-        f"{case} you returned {answer!r} bytes per pixel; autograd saves a different amount. For one layer, "
-        "list what each module saves (conv: its input; BatchNorm: its input; ReLU: its output), count a "
-        "tensor that two modules save once, then add the layers up."
-    )
-
-
-def check_layers_after_pooling(layers_after_pooling: Callable[[int, int], int]) -> bool:
-    """``layers_after_pooling(size, pools)``: fewest stride-1 3x3 layers after ``pools`` 2x2 poolings seeing >= size."""
-    return check_cases(
-        layers_after_pooling,
-        [(3, 0), (37, 0), (2, 1), (16, 2), (100, 2), (200, 3), (1024, 4), (1000, 5)],
-        _layers_after_pooling_mistake,
-        success=(
-            "after p poolings the window is 2**p (1 + 2L): every 3x3 layer adds 2 * 2**p pixels, so each "
-            "pooling roughly halves the number of layers needed to see an object."
-        ),
-        returns="a whole number of layers",
-    )
-
-
-def _window_after_pooling(pools: int, layers: int) -> int:
-    return stack_receptive_field([(2, 2)] * pools + [(3, 1)] * layers) if pools + layers else 1
-
-
-def _layers_after_pooling_mistake(answer: Any, size: int, pools: int) -> str | None:
-    if not _is_whole_number(answer) or answer < 0:
-        return f"for a {size}-pixel window after {pools} pooling(s) you returned {answer!r}; return a whole number >= 0."
-    window = _window_after_pooling(pools, answer)
-    case = f"for a {size}-pixel window after {pools} pooling(s)"
-    if window < size:
-        return (
-            f"{case}: {answer} layers see only {window} pixels. After a 2x2 pooling neighbouring inputs "
-            "are 2 pixels apart, so each later 3x3 layer adds more than 2 pixels."
-        )
-    if answer > 0 and _window_after_pooling(pools, answer - 1) >= size:
-        return f"{case}: {answer} layers see {window} pixels, but fewer layers already see {size}."
-    return None
-
-
-def _conv_output_bytes(height: int, width: int, in_channels: int, out_channels: int) -> int:
-    conv = nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1)
-    return activation_memory(conv, (1, in_channels, height, width))
-
-
-# Exercise 4: the layers after the step down have 3/2 of the channels (a gentler growth than VGG's doubling).
-SHARES_EXERCISE_GROWTH = Fraction(3, 2)
-
-
-def _shares_saved_measured() -> tuple[Fraction, Fraction]:
-    """Shares of a 3x3 layer's MACs and output bytes saved by one 2x downsampling that widens 8 -> 12 channels."""
-    later = int(8 * SHARES_EXERCISE_GROWTH)
-    full_macs, half_macs = _conv_macs_measured(16, 16, 8, 8), _conv_macs_measured(8, 8, later, later)
-    full_bytes, half_bytes = _conv_output_bytes(16, 16, 8, 8), _conv_output_bytes(8, 8, later, later)
-    return Fraction(full_macs - half_macs, full_macs), Fraction(full_bytes - half_bytes, full_bytes)
-
-
-def _is_share(value: Any) -> bool:
-    return not isinstance(value, bool) and isinstance(value, (int, float, Fraction)) and -10 <= value <= 1
-
-
-def _near(value: float, target: float) -> bool:
-    return abs(value - target) <= 0.01
-
-
-def check_saved_shares_prediction(prediction: Any) -> bool:
-    """``prediction``: (share of MACs saved, share of output bytes saved) by a 2x downsampling widening by 1.5.
-
-    The memory measure is the size of the layer's output (one feature map), not what autograd saves.
-    A layer of ``C -> C`` channels at ``H x W`` is compared with the same layer at ``H/2 x W/2`` with
-    ``1.5C -> 1.5C`` channels (:data:`SHARES_EXERCISE_GROWTH`). The check measures both shares with
-    :func:`~segedu.analysis.costs.count_macs` and :func:`~segedu.analysis.costs.activation_memory` on
-    real convolutions (8 -> 8 channels at 16x16, 12 -> 12 at 8x8), prints them and compares.
-    """
-    if prediction is ... or prediction is None or (isinstance(prediction, tuple) and ... in prediction):
-        return wrong(
-            "write your prediction first: replace the `...` with two numbers, "
-            "(share of MACs saved, share of output bytes saved)."
-        )
-    if not isinstance(prediction, (tuple, list)) or len(prediction) != 2 or not all(map(_is_share, prediction)):
-        return wrong(
-            f"you wrote {prediction!r}; write two shares, (MACs saved, output bytes saved), each a number "
-            "at most 1 (0 means nothing saved; negative means it costs more)."
-        )
-    macs_share, bytes_share = _shares_saved_measured()
-    print(f"measured: the step down saves {float(macs_share):.4f} of the MACs and {float(bytes_share):.4f} of the "
-          "output bytes")
-    macs_guess, bytes_guess = prediction
-    macs_right, bytes_right = _near(macs_guess, macs_share), _near(bytes_guess, bytes_share)
-    if macs_right and bytes_right:
-        return right(
-            "a quarter of the pixels, but each output value now sums over 1.5 times the input channels and there "
-            "are 1.5 times as many output channels: the MACs become 1/4 x 1.5 x 1.5 = 0.5625 of what they were, "
-            "so 1 - 0.5625 = 0.4375 is saved. The output has a quarter of the pixels and 1.5 times the channels: "
-            "1/4 x 1.5 = 0.375 of the bytes remain, 0.625 is saved (autograd keeps two such maps per conv -> "
-            "BatchNorm -> ReLU layer, so per layer the same share of what it saves). Compute grows with the square "
-            "of the width, memory only linearly: with doubling (2 x 2 / 4 = 1) an encoder keeps its MACs per level constant "
-            "while its memory per level halves."
-        )
-    hints = []
-    if not macs_right:
-        if _near(macs_guess, 0.5625):
-            hints.append("MACs: 0.5625 is the share of the MACs that remains; the question asks for the share saved.")
-        elif _near(macs_guess, 0.75):
-            hints.append("MACs: 3/4 is the saving at the same width; here C_in and C_out both grow.")
-        elif _near(macs_guess, 0):
-            hints.append("MACs: nothing is saved when the channels double (1/4 x 2 x 2); here they grow by 1.5.")
-        elif _near(macs_guess, 0.625):
-            hints.append("MACs: the width enters twice, through C_in and through C_out.")
-        else:
-            hints.append("MACs: write H * W * C_in * C_out * 9 before and after the step and compare.")
-    if not bytes_right:
-        if _near(bytes_guess, 0.375):
-            hints.append("bytes: 0.375 is the share of the output bytes that remains; the question asks for the "
-                         "share saved.")
-        elif _near(bytes_guess, 0.75):
-            hints.append("bytes: a quarter of the pixels, but the output has 1.5 times the channels.")
-        elif _near(bytes_guess, 0.4375):
-            hints.append("bytes: a layer's output has C_out channels only; C_in does not enter its size.")
-        elif _near(bytes_guess, 0.5):
-            hints.append("bytes: half is saved when the channels double; here they grow by 1.5.")
-        else:
-            hints.append("bytes: a layer's output holds H * W * C_out numbers; compare before and after the step.")
-    return wrong(" ".join(hints))
-
-
-def check_macs_saved_by_downsampling(macs_saved: Callable[[int, int, int, int, int], int]) -> bool:
-    """``macs_saved(height, width, channels, num_layers, later_channels)``: MACs saved at half size.
-
-    ``num_layers`` 3x3 layers of ``channels -> channels`` at ``height x width`` are compared with the
-    same number of layers of ``later_channels -> later_channels`` at ``height/2 x width/2``.
-    """
-    return check_cases(
-        macs_saved,
-        [(16, 16, 8, 2, 8), (32, 64, 4, 3, 8), (8, 12, 16, 1, 24), (8, 12, 16, 1, 16), (8, 8, 2, 2, 6)],
-        _macs_saved_mistake,
-        success="one 2x downsampling multiplies a layer's MACs by 1/4 x (C_later / C)^2: it saves 3/4 at the same "
-        "width, nothing when the channels double, and costs more beyond that.",
-        returns="a whole number of MACs",
-    )
-
-
-def _macs_saved_mistake(
-    answer: Any, height: int, width: int, channels: int, num_layers: int, later_channels: int
-) -> str | None:
-    full = _conv_macs_measured(height, width, channels, channels) * num_layers
-    half = _conv_macs_measured(height // 2, width // 2, later_channels, later_channels) * num_layers
-    if answer == full - half:
-        return None
-    case = (f"{num_layers} layer(s) of {channels} -> {channels} channels at {height}x{width}, "
-            f"{later_channels} -> {later_channels} after the step")
-    same_width_half = _conv_macs_measured(height // 2, width // 2, channels, channels) * num_layers
-    if later_channels != channels and answer == full - same_width_half:
-        return f"for {case}: at half size the layers have later_channels in and out; use them."
-    if answer == full - full // 2:
-        return f"for {case}: halving the side divides the pixels by 4, not 2."
-    if answer == half:
-        return f"for {case} you returned the MACs that remain; return full minus half-resolution MACs."
-    return (
-        f"for {case} you returned {answer!r}, which is not the difference count_macs measures between "
-        "full and half size. Compute both with your conv_macs and subtract."
-    )
-
-
-# Exercise 5: a stack whose dilations restart after three layers, as some networks repeat a block of rates.
+# Exercise 3: a stack whose dilations restart after three layers, as some networks repeat a block of rates.
 WINDOW_EXERCISE_DILATIONS = (1, 2, 4, 1, 2, 4)
 
 
@@ -479,12 +212,12 @@ _ERF_SAME_MARGIN = 0.02
 
 
 def erf_depth_shares() -> dict[int, float]:
-    """Exercise 6's measurement: depth -> mean over the seeds of :func:`erf_depth_seed_shares`."""
+    """Exercise 4's measurement: depth -> mean over the seeds of :func:`erf_depth_seed_shares`."""
     return {depth: sum(values) / len(values) for depth, values in erf_depth_seed_shares().items()}
 
 
 def erf_depth_seed_shares() -> dict[int, tuple[float, ...]]:
-    """Exercise 6's measurement, seed by seed: depth -> share of the gradient in the centred half-side square.
+    """Exercise 4's measurement, seed by seed: depth -> share of the gradient in the centred half-side square.
 
     Plain stride-1 3x3 stacks of 8 and 16 layers at random initialisation (seeds 0, 1, 2; 4 random
     images each); the square's side is the odd number nearest to half the window (9 for 17, 17 for 33).
