@@ -82,10 +82,10 @@ def reads_whole_window(rates: Sequence[int]) -> bool:
     Sorted from small to large, the first rate must be 1 and each rate at most the window the
     smaller ones build, ``1 + 2 * sum(smaller rates)``: an order-free reformulation of the
     maximum-distance condition of hybrid dilated convolution (Wang et al., 2018), which is stated
-    in layer order (``M_2 <= K``); applied to sorted rates the two agree on every set of three rates
-    from 1 to 8 (lesson 14 checks it). A gap-free window of that side, shifted by
-    ``-r, 0, r``, stays gap-free exactly when ``r`` is no larger than its side. The order of the
-    layers does not matter: the offsets add up. Agrees with ``footprint_coverage(rates) == 1.0``.
+    in layer order (``M_2 <= K``); applied to sorted rates the two agree on every set of up to three
+    rates from 1 to 7 (``tests/analysis/test_atrous.py`` checks it). A gap-free window of that side,
+    shifted by ``-r, 0, r``, stays gap-free exactly when ``r`` is no larger than its side. The order
+    of the layers does not matter: the offsets add up. Agrees with ``footprint_coverage(rates) == 1.0``.
 
     Example:
         >>> reads_whole_window([1, 2, 3]), reads_whole_window([1, 4]), reads_whole_window([2, 2, 2])

@@ -15,7 +15,6 @@ __all__ = [
     "STACKS",
     "check_block4_mac_ratio",
     "check_coverage_prediction",
-    "check_widest_gap_free",
     "check_rate12_share_prediction",
 ]
 
@@ -44,8 +43,7 @@ def check_coverage_prediction(prediction: Any) -> bool:
         return right(
             f"{sorted(truth)} read every pixel of their window. A stack whose rates share a factor k > 1 "
             "(2, 2, 2; 2, 4, 8; 3, 6, 9) only ever moves in steps of k, so it reads one pixel in k along each "
-            "axis: gridding. Having no common factor is not enough: 1, 4 has none, yet reads only 67 % of its "
-            "window (exercise 2 asks what does fill every gap)."
+            "axis: gridding."
         )
     missing, extra = sorted(truth - letters), sorted(letters - truth)
     parts = []
@@ -57,7 +55,7 @@ def check_coverage_prediction(prediction: Any) -> bool:
 
 
 def check_block4_mac_ratio(prediction: Any, measured: float | None = None) -> bool:
-    """Exercise 3: block4's multiply-accumulates at output stride 8 over those at output stride 32 (64x64 input)."""
+    """Exercise 2: block4's multiply-accumulates at output stride 8 over those at output stride 32 (64x64 input)."""
     if prediction is ... or prediction is None:
         return wrong("record your prediction first: replace the `...` with a number, e.g. 3.")
     try:
@@ -84,7 +82,7 @@ def check_block4_mac_ratio(prediction: Any, measured: float | None = None) -> bo
                  "about how the number of positions grows with the side.")
 
 
-# Exercise 4: what share of a rate-12 3x3 kernel's taps lands inside an 8 x 8 map, averaged over positions.
+# Exercise 3: what share of a rate-12 3x3 kernel's taps lands inside an 8 x 8 map, averaged over positions.
 RATE12_SHARE_CHOICES = {  # bare shares: the reasons are the checker's feedback, not the options
     "a": "9 of 9",
     "b": "about 4.5 of 9",
@@ -94,7 +92,7 @@ RATE12_SHARE_CHOICES = {  # bare shares: the reasons are the checker's feedback,
 
 
 def check_rate12_share_prediction(prediction: Any) -> bool:
-    """Exercise 4: the share of a rate-12 3x3 kernel's taps inside an 8 x 8 map (``valid_tap_fraction(8, 12)``)."""
+    """Exercise 3: the share of a rate-12 3x3 kernel's taps inside an 8 x 8 map (``valid_tap_fraction(8, 12)``)."""
     hint = choice_hint(prediction, RATE12_SHARE_CHOICES)
     if hint is not None:
         return wrong(hint)
@@ -120,47 +118,3 @@ def check_rate12_share_prediction(prediction: Any) -> bool:
     }[prediction]
     return wrong(why + " Count for one position: which of the offsets -12, 0, 12 stay within rows 0 to 7?")
 
-
-# Exercise 2: the widest window three 3x3 atrous layers can read with no hole.
-WIDEST_GAP_FREE_WINDOW = 27  # rates 1, 3, 9
-
-
-def _rule_explained() -> str:
-    return ("The rule: sort the rates from small to large; the first must be 1, and each rate at most the window "
-            "the smaller ones already build, 1 + 2 x their sum. A gap-free window of side w shifted by -r, 0 and r "
-            "stays gap-free exactly when r <= w, and then its side becomes w + 2r <= 3w: each layer at most triples "
-            "it. Rate 1 builds 3 pixels, rate 3 tiles 9, rate 9 tiles 27.")
-
-
-def check_widest_gap_free(answer: Any) -> bool:
-    """Exercise 2: the widest window (27) three 3x3 atrous layers read with no hole, or the rates (1, 3, 9)."""
-    if answer is ... or answer is None:
-        return wrong("record your prediction first: replace the `...` with a window size or three rates.")
-    if isinstance(answer, (list, tuple)):
-        try:
-            rates = tuple(sorted(int(rate) for rate in answer))
-        except (TypeError, ValueError):
-            return wrong(f"record three whole rates, e.g. (1, 2, 4); got {answer!r}.")
-        if len(rates) != 3 or min(rates) < 1:
-            return wrong(f"record three rates of at least 1, one per layer; got {answer!r}.")
-        window = 1 + 2 * sum(rates)
-        share = footprint_coverage(rates)
-        if share < 1.0:
-            return wrong(f"{rates} builds a {window}-pixel window but reads only {share:.0%} of it: some shift "
-                         "is larger than the gap-free window built before it. Try the rates one by one from small "
-                         "to large.")
-        if window < WIDEST_GAP_FREE_WINDOW:
-            return wrong(f"{rates} reads all of its {window}-pixel window, but a wider one is possible: how large "
-                         "may each rate be, given the window the smaller ones already build?")
-        return right(f"{rates} reads all of its {window}-pixel window, the widest three layers can. " + _rule_explained())
-    try:
-        window = float(answer)
-    except (TypeError, ValueError):
-        return wrong(f"record a window size (pixels) or three rates; got {answer!r}.")
-    if window == WIDEST_GAP_FREE_WINDOW:
-        return right("27 pixels, with rates 1, 3, 9. " + _rule_explained())
-    if window > WIDEST_GAP_FREE_WINDOW:
-        return wrong(f"a {window:g}-pixel window needs rates summing to more than 13, and then some layer shifts "
-                     "by more than the gap-free window built before it, leaving a hole.")
-    return wrong(f"a {window:g}-pixel window can be read with no hole, but a wider one can too: how large may each "
-                 "rate be, given the window the smaller ones already build?")
