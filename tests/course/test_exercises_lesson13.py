@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import math
-
 import pytest
 import torch
 
 from segedu.course.exercises.lesson13 import (
     BACKGROUND_OUTCOMES,
     EIGHT,
-    GAP_OUTCOMES,
-    GAP_WIDTHS,
     CLOSE_CASE_TOLERANCE,
     MEAN_IOU_TOLERANCE,
     all_eights_scores,
     check_all_eights_mean_iou,
     check_background_prediction,
-    check_gap_prediction,
     check_shapes_prediction,
-    gap_weights,
     SHAPES_MARGIN,
     SHAPES_OUTCOMES,
     WEIGHTED_LOSSES,
@@ -52,34 +46,6 @@ def test_background_prediction_must_be_recorded_first(prediction, capsys: pytest
     out = capsys.readouterr().out
     assert out.startswith("Not yet:") and all(repr(choice) in out for choice in BACKGROUND_OUTCOMES)
     assert "measured" not in out and "0.9" not in out  # no answer before a prediction
-
-
-@pytest.mark.parametrize("sigma", [5.0, 2.0])
-def test_gap_weights_follow_eq_2(sigma: float) -> None:
-    narrow, wide = gap_weights(sigma)
-    assert GAP_WIDTHS == (2, 8)
-    assert narrow == pytest.approx(10 * math.exp(-(3**2) / (2 * sigma**2)), rel=1e-5)  # d1 + d2 = 1 + 2
-    assert wide == pytest.approx(10 * math.exp(-(9**2) / (2 * sigma**2)), rel=1e-5)  # d1 + d2 = 1 + 8
-
-
-def test_gap_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_gap_prediction("between 2 and 10", "more than 10")
-    out = capsys.readouterr().out
-    assert out.startswith("Correct!") and "4.22" in out and "gap width + 1" in out and "sigma^2" in out
-    assert not check_gap_prediction("more than 10", "more than 10")  # sigma 5 wrong
-    out = capsys.readouterr().out
-    assert out.startswith("Not yet:") and "you predicted 'more than 10'" in out and "4.22" in out
-    assert not check_gap_prediction("between 2 and 10", "between 2 and 10")  # sigma 2 wrong
-    out = capsys.readouterr().out
-    assert out.startswith("Not yet:") and "8.1e+03" in out and "almost none" in out
-
-
-@pytest.mark.parametrize("predictions", [(..., "more than 10"), ("between 2 and 10", None), ("4", "more than 10")])
-def test_gap_prediction_must_be_recorded_first(predictions, capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check_gap_prediction(*predictions)
-    out = capsys.readouterr().out
-    assert out.startswith("Not yet:") and all(repr(choice) in out for choice in GAP_OUTCOMES)
-    assert "4.22" not in out
 
 
 @pytest.mark.parametrize("answer", [0.103, 0.1, 0.106, torch.tensor(0.103)])

@@ -10,13 +10,11 @@ from typing import Any
 
 import torch
 
-from segedu.course.exercises._verdict import check_outcome_prediction, choice_hint, right, wrong
+from segedu.course.exercises._verdict import check_outcome_prediction, right, wrong
 
 __all__ = [
     "BACKGROUND_OUTCOMES",
     "CLOSE_CASE_TOLERANCE",
-    "GAP_OUTCOMES",
-    "GAP_WIDTHS",
     "EIGHT",
     "MEAN_IOU_TOLERANCE",
     "SHAPES_MARGIN",
@@ -27,8 +25,6 @@ __all__ = [
     "check_all_eights_mean_iou",
     "check_background_prediction",
     "check_shapes_prediction",
-    "check_gap_prediction",
-    "gap_weights",
 ]
 
 # --- 1 · predict, then run: only background's weight times ten ----------------------------------
@@ -70,73 +66,7 @@ def check_background_prediction(prediction: Any, loss: float, loss_heavier_backg
     return check_outcome_prediction(prediction, outcome, meanings, happened="the loss came out")
 
 
-# --- 2 · predict, then run: a narrow gap and a wide gap, two values of sigma -------------------------
-
-GAP_OUTCOMES = ("less than 2", "between 2 and 10", "more than 10")
-GAP_WIDTHS = (2, 8)  # background pixels between the two bars of each pair
-_W0 = 10.0
-
-
-def gap_weights(sigma: float) -> tuple[float, float]:
-    """The border terms (w0 = 10) of exercise 2's two gap pixels, computed by segedu's ``border_weight``.
-
-    Each pair of objects is two vertical bars, 2 px wide, spanning the whole height of a small instance map,
-    with a gap of :data:`GAP_WIDTHS` background pixels between them; the pixel is the gap pixel next to the
-    left bar, so every distance is measured along a row.
-
-    Args:
-        sigma: Width of the fall-off in pixels, > 0.
-
-    Returns:
-        ``(narrow_weight, wide_weight)``, the border term (without ``w_c``) in the narrow and the wide gap.
-    """
-    from segedu.analysis.weight_map import border_weight
-
-    weights = []
-    for gap in GAP_WIDTHS:
-        instances = torch.zeros(5, gap + 4, dtype=torch.int64)  # (H, W): 0 = background
-        instances[:, 0:2] = 1
-        instances[:, gap + 2:gap + 4] = 2  # the gap is columns 2 .. gap + 1
-        weights.append(float(border_weight(instances, w0=_W0, sigma=sigma)[2, 2]))
-    return weights[0], weights[1]
-
-
-def _ratio_outcome(ratio: float) -> str:
-    return "less than 2" if ratio < 2 else "between 2 and 10" if ratio <= 10 else "more than 10"
-
-
-def check_gap_prediction(prediction_sigma_5: Any, prediction_sigma_2: Any) -> bool:
-    """Compare two recorded predictions of (narrow-gap weight) / (wide-gap weight) with segedu's weight map.
-
-    Args:
-        prediction_sigma_5: One of :data:`GAP_OUTCOMES`, for sigma = 5 px, recorded before the run.
-        prediction_sigma_2: One of :data:`GAP_OUTCOMES`, for sigma = 2 px, recorded before the run.
-
-    Returns:
-        ``True`` if both predictions name the measured ratio's range.
-    """
-    for prediction in (prediction_sigma_5, prediction_sigma_2):
-        hint = choice_hint(prediction, GAP_OUTCOMES)
-        if hint is not None:
-            return wrong(hint)
-    narrow_sum, wide_sum = GAP_WIDTHS[0] + 1, GAP_WIDTHS[1] + 1  # d1 + d2 anywhere in a gap between two bars
-    lines, all_right = [], True
-    for sigma, prediction in ((5.0, prediction_sigma_5), (2.0, prediction_sigma_2)):
-        narrow, wide = gap_weights(sigma)
-        ratio = narrow / wide
-        outcome = _ratio_outcome(ratio)
-        all_right = all_right and prediction == outcome
-        verdict_word = "right" if prediction == outcome else f"you predicted {prediction!r}"
-        lines.append(f"sigma {sigma:.0f} px: {narrow:.3g} / {wide:.3g} = {ratio:.3g}, {outcome} ({verdict_word})")
-    why = (f"{'; '.join(lines)}. Between two bars d1 + d2 is the gap width + 1 wherever the pixel sits: "
-           f"{narrow_sum} px in the narrow gap, {wide_sum} px in the wide one. The ratio is "
-           f"exp(({wide_sum}^2 - {narrow_sum}^2) / (2 sigma^2)): the widths enter squared and are divided by sigma^2, "
-           "so with sigma = 5 px the wide gap still gets a fair share of the weight, and with sigma = 2 px it gets "
-           "almost none. sigma sets which gaps count as 'thin'")
-    return right(why + ".") if all_right else wrong(why + ".")
-
-
-# --- 3 · a number: the mean IoU of a model that finds every stroke but names every digit 8 ---------
+# --- 2 · a number: the mean IoU of a model that finds every stroke but names every digit 8 ---------
 
 EIGHT = 9  # class index of the digit 8: DIGIT_CLASS_NAMES = ("background", "0", ..., "9")
 MEAN_IOU_TOLERANCE = 0.005  # enough for an answer worked out from class shares printed to two decimals
