@@ -11,13 +11,9 @@ from segedu.course.exercises.lesson09 import (
     GAIN_CHOICES,
     PARITY_CHOICES,
     PREDICTION_QUESTION,
-    TILE_QUESTION,
-    ZEROED_TOLERANCE,
-    check_all_skips_zeroed,
     check_crop_parity,
     check_larger_gain,
     check_predicted_output_side,
-    check_tile_prediction,
     check_valid_output_size,
     skip_differences,
 )
@@ -152,77 +148,6 @@ def test_predicted_output_side_names_the_slip(answer: object, hint: str, capsys:
     assert check_predicted_output_side(answer) is False
     printed = capsys.readouterr().out
     assert "Not yet:" in printed and hint in printed
-
-
-# --- tile prediction --------------------------------------------------------------------------
-
-
-def _matching_sides() -> set[int]:
-    from segedu.analysis.overlap_tile import tile_grid
-
-    size = TILE_QUESTION["image_size"]
-    return {tile for tile in TILE_QUESTION["tile_sizes"]
-            if all(left % 16 == 0 for _, left in tile_grid(size, size, tile))}
-
-
-def test_the_tile_question_mixes_sides_that_match_and_sides_that_do_not() -> None:
-    assert _matching_sides() == {68, 84, 100}
-    assert all(tile % 16 == 4 for tile in TILE_QUESTION["tile_sizes"])  # all valid sides, none a multiple of 16
-
-
-@pytest.mark.parametrize("answer", [{68, 84, 100}, [100, 84, 68], (68.0, 84, 100)])
-def test_tile_prediction_accepts_the_right_answer(answer: object, capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_tile_prediction(answer) is True
-    printed = capsys.readouterr().out
-    assert printed.startswith("tile_grid on 100") and "20: [0, 20, 40, 60, 80]" in printed and "Correct!" in printed
-
-
-@pytest.mark.parametrize(
-    ("answer", "hint"),
-    [(..., "record your prediction first"), ("68", "record a set"), (68, "record a set"),
-     (torch.tensor(68), "record a set"), ({36}, "must be one of"), (set(), "look at where tile_grid puts each tile"),
-     ({68, 84}, "100 is not a multiple of 16"), ({68}, "84, 100 are not multiples of 16"),
-     ({20, 68, 84, 100}, "for 20, some tile starts off"), ({20}, "for 20, some tile starts off")],
-)
-def test_tile_prediction_hints(answer: object, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_tile_prediction(answer) is False
-    printed = capsys.readouterr().out
-    assert "Not yet:" in printed and hint in printed
-
-
-# --- all four skips zeroed ---------------------------------------------------------------------
-
-_MEASURED = {"intact_miou": 0.907, "zeroed_miou": 0.207, "labelled_background": 0.998, "true_background": 0.828,
-             "num_classes": 4}  # shaped like section 4's measurement
-
-
-@pytest.mark.parametrize("answer", [0.2, 0.25, 0.15, torch.tensor(0.21)])
-def test_all_skips_zeroed_accepts_a_close_prediction(answer: object, capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_all_skips_zeroed(answer, **_MEASURED) is True
-    printed = capsys.readouterr().out
-    assert printed.startswith("measured:") and "Correct!" in printed
-    assert "0.828 / 4 = 0.207" in printed and "never saw" in printed  # says why
-
-
-@pytest.mark.parametrize(("answer", "side"), [(0.6, "above"), (0.05, "below"), (1, "above")])
-def test_all_skips_zeroed_records_a_far_prediction_and_explains(answer: float, side: str,
-                                                               capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_all_skips_zeroed(answer, **_MEASURED) is True  # graded on recording, not on matching
-    printed = capsys.readouterr().out
-    assert "Correct!" not in printed and "Recorded." in printed and side in printed
-    assert "labelling every pixel background" in printed and "Section 3's U" in printed
-    assert abs(answer - _MEASURED["zeroed_miou"]) > ZEROED_TOLERANCE
-
-
-@pytest.mark.parametrize(("answer", "hint"),
-                         [(..., "record your prediction first"), ("0.2", "number from 0 to 1"), (True, "number from 0"),
-                          ([0.2], "number from 0 to 1"), (1.5, "between 0 and 1"), (-0.1, "between 0 and 1")])
-def test_all_skips_zeroed_needs_a_number_from_0_to_1(answer: object, hint: str,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_all_skips_zeroed(answer, **_MEASURED) is False
-    printed = capsys.readouterr().out
-    assert "Not yet:" in printed and hint in printed
-    assert "0.207" not in printed and "measured" not in printed  # nothing of the answer before a prediction
 
 
 # --- where do the skips gain? -----------------------------------------------------------------

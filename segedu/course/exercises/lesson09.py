@@ -1,8 +1,6 @@
-"""Checks for lesson 09's exercises (U-Net: where skips help, a U-Net without its skips, valid sizes).
+"""Checks for lesson 09's exercises (U-Net: where skips help, why the crop is even, valid sizes).
 
-Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``; the one
-exception is exercise 5 (:func:`check_all_skips_zeroed`, optional part D), graded on recording a prediction: a recorded
-number that misses prints ``Recorded. ...`` with the measurement and why, and still returns ``True``.
+Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``.
 """
 
 from __future__ import annotations
@@ -17,13 +15,9 @@ __all__ = [
     "GAIN_CHOICES",
     "PARITY_CHOICES",
     "PREDICTION_QUESTION",
-    "TILE_QUESTION",
-    "ZEROED_TOLERANCE",
-    "check_all_skips_zeroed",
     "check_crop_parity",
     "check_larger_gain",
     "check_predicted_output_side",
-    "check_tile_prediction",
     "check_valid_output_size",
     "skip_differences",
 ]
@@ -31,14 +25,8 @@ __all__ = [
 PREDICTION_QUESTION = {"input_size": 124, "depth": 3}
 """Exercise 3 asks for the output side of a valid U-Net of this depth for this input side."""
 
-TILE_QUESTION = {"image_size": 100, "tile_sizes": (20, 68, 84, 100), "depth": 4}
-"""Exercise 4 (optional part B) asks which of these output-tile sides reproduce the whole-image pass on this image."""
-
 GAIN_CHOICES = ("band", "all pixels", "mixed")
 """Exercise 1 asks whether the skips' mean-IoU gain is larger within the boundary band or over all pixels."""
-
-ZEROED_TOLERANCE = 0.1
-"""Exercise 5 (optional part D): a predicted mean IoU this close to the measured one counts as a hit."""
 
 
 def _as_int(found: Any) -> int | None:
@@ -197,117 +185,6 @@ def check_valid_output_size(function: Callable[[int, int], Any]) -> bool:
 
     return check_cases(function, _SIZE_CASES, judge, returns="a whole number of pixels",
                        success="572 -> 388, as in the paper's figure.")
-
-
-# --- exercise 4: which tiles will match? -------------------------------------------------------
-
-
-def _tile_starts(image_size: int, tile_size: int) -> list[int]:
-    """Where :func:`segedu.analysis.overlap_tile.tile_grid` starts the tiles (the same in rows and columns)."""
-    from segedu.analysis.overlap_tile import tile_grid
-
-    return sorted({left for _, left in tile_grid(image_size, image_size, tile_size)})
-
-
-def check_tile_prediction(prediction: Any) -> bool:
-    """Check a predicted set: which output tiles of :data:`TILE_QUESTION` reproduce the whole-image pass?
-
-    The reference is arithmetic on :func:`segedu.analysis.overlap_tile.tile_grid`: overlap-tile
-    with a valid U-Net of depth ``d`` reproduces the whole-image pass when every tile starts at a
-    multiple of ``2**d`` (the max-pools then see the same 2x2 grid); the lesson measures it after.
-
-    Args:
-        prediction: The tile sides (a set, list or tuple, possibly empty) expected to match, each one of
-            ``TILE_QUESTION["tile_sizes"]``.
-    """
-    image_size, sizes, depth = TILE_QUESTION["image_size"], TILE_QUESTION["tile_sizes"], TILE_QUESTION["depth"]
-    listed = ", ".join(str(size) for size in sizes)
-    if prediction is ... or prediction is None:
-        return wrong(f"record your prediction first: replace the `...` with the set of tile sides, among {listed}, "
-                     f"that you expect to reproduce the whole-image pass (`set()` if none).")
-    if isinstance(prediction, (str, bytes, int, float)) or not hasattr(prediction, "__iter__"):
-        return wrong(f"record a set of tile sides, e.g. {{{sizes[0]}}} or set(); got {prediction!r}.")
-    try:
-        chosen = {_as_int(size) for size in prediction}
-    except TypeError:
-        return wrong(f"record a set of tile sides, e.g. {{{sizes[0]}}} or set(); got {prediction!r}.")
-    if None in chosen or not chosen <= set(sizes):
-        return wrong(f"every side in the set must be one of {listed}; got {prediction!r}.")
-    grid = 2**depth
-    starts = {size: _tile_starts(image_size, size) for size in sizes}
-    expected = {size for size in sizes if all(start % grid == 0 for start in starts[size])}
-    print(f"tile_grid on {image_size} pixels starts the tiles at: "
-          + "; ".join(f"{size}: {starts[size]}" for size in sizes)
-          + f". You predicted {sorted(chosen)}.")
-    if chosen == expected:
-        return right(f"what matters is where the tiles start, not the tile size. tile_grid steps by the tile size "
-                     f"and moves the last tile inward to end at the border. A valid side is {grid}k + 4, and so is "
-                     f"{image_size}: with two tiles per side the second starts at {image_size} minus the side, a "
-                     f"multiple of {grid}; with three or more the second starts at the side itself, 4 pixels off "
-                     f"the grid. One tile as large as the image is the whole pass.")
-    missed = sorted(expected - chosen)
-    extra = sorted(chosen - expected)
-    hints = []
-    if missed:
-        hints.append(f"{', '.join(map(str, missed))} "
-                     f"{'is not a multiple' if len(missed) == 1 else 'are not multiples'} of {grid}, "
-                     f"but that alone does not decide it: look at where tile_grid puts each tile, the last one "
-                     f"included, and check those starts against the {grid}-pixel grid of the max-pools.")
-    if extra:
-        hints.append(f"for {', '.join(map(str, extra))}, some tile starts off the {grid}-pixel grid (see the starts "
-                     f"above): its max-pools take other 2x2 blocks than the whole image's.")
-    return wrong(" ".join(hints))
-
-
-# --- exercise 5: a trained U-Net with all four skips zeroed --------------------------------------
-
-
-def check_all_skips_zeroed(prediction: Any, intact_miou: float, zeroed_miou: float, labelled_background: float,
-                           true_background: float, num_classes: int) -> bool:
-    """Record a predicted mean IoU of the shipped shapes U-Net with all four skips zeroed, then explain it.
-
-    Graded on recording a number from 0 to 1, not on matching: the point is the comparison. A
-    prediction within :data:`ZEROED_TOLERANCE` of the measurement prints ``Correct! ...``, a farther
-    one ``Recorded. ...``; both print the measurement and why, and return True.
-
-    Args:
-        prediction: The mean IoU the learner expects.
-        intact_miou: The measured mean IoU with every skip kept.
-        zeroed_miou: The measured mean IoU with the skips into all four decoder blocks replaced by zeros.
-        labelled_background: Share of the pixels the zeroed network labels background.
-        true_background: Share of the pixels that are background in the truth.
-        num_classes: Number of classes the mean IoU averages over.
-
-    Returns:
-        True once a number from 0 to 1 is recorded.
-    """
-    if prediction is ... or prediction is None:
-        return wrong("record your prediction first: replace the `...` with the mean IoU (a number from 0 to 1) you "
-                     "expect with all four skips zeroed.")
-    if isinstance(prediction, (str, bytes, bool)):
-        return wrong(f"record a number from 0 to 1; got {prediction!r}.")
-    try:
-        value = float(prediction)
-    except (TypeError, ValueError):
-        return wrong(f"record a number from 0 to 1; got {prediction!r}.")
-    if not 0 <= value <= 1:
-        return wrong(f"a mean IoU lies between 0 and 1; got {value}.")
-    floor = true_background / num_classes
-    print(f"measured: with all four skips zeroed the shapes U-Net scores mean IoU {zeroed_miou:.3f} (intact "
-          f"{intact_miou:.3f}); you predicted {value:.3f}.")
-    reading = (f"It labels {labelled_background:.1%} of the pixels background, where {true_background:.1%} truly "
-               f"are: it draws almost no object, and labelling every pixel background scores {true_background:.3f} / "
-               f"{num_classes} = {floor:.3f}. The encoder and the bottleneck are untouched, so up1 receives from below "
-               f"exactly what it always did; but this decoder was trained with its skips, and each Up's DoubleConv "
-               f"learned its weights for the skip and the map from below together. An all-zero skip is an input it "
-               f"never saw. Section 3's U trained without skips learned to do without them; this one did not. "
-               f"Switching the skips off measures how much one trained network relies on them, not what a U "
-               f"without skips could learn.")
-    if abs(value - zeroed_miou) <= ZEROED_TOLERANCE:
-        return right(reading)
-    print(f"Recorded. You were {abs(value - zeroed_miou):.2f} {'above' if value > zeroed_miou else 'below'} the "
-          f"measurement. {reading}")
-    return True
 
 
 # --- exercise 1: where do the skips gain? ------------------------------------------------------
