@@ -69,8 +69,8 @@ LESSONS: tuple[Lesson, ...] = (
         "load a small classifier trained end to end on which shapes are present (by the course's experiment "
         "script), and measure how well a linear probe reads position from each layer with FC and "
         "global-average-pooling heads.",
-        study_time="about 90 min (optional part about 60 more)",
-        run_seconds=26,
+        study_time="about 70 min",
+        run_seconds=20,
     ),
     Lesson(
         "04_cost_of_full_resolution.ipynb",
@@ -79,8 +79,8 @@ LESSONS: tuple[Lesson, ...] = (
         "against an encoder-decoder, widen the receptive field with dilated convolutions at a constant cost per "
         "layer, measure the effective receptive field with gradients, and explain why segmentation networks "
         "downsample, then upsample.",
-        study_time="about 95 min (optional parts about 75 more)",
-        run_seconds=26,
+        study_time="about 80 min",
+        run_seconds=15,
     ),
     Lesson(
         "05_downsampling.ipynb",
@@ -119,20 +119,19 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(
         "09_unet.ipynb",
         "U-Net",
-        "Trace the U with its concatenated skips, compute valid-padding sizes (572 to 388) and the "
-        "crop, and measure what the skips buy by training the same U with and without them (five seeds); "
-        "switching them off is optional.",
-        study_time="about 100 min (optional parts about 130 more)",
-        run_seconds=45,
+        "Trace the U with its concatenated skips, compute valid-padding sizes (572 to 388), the crop and "
+        "overlap-tile, and measure what the skips buy by training the same U with and without them (five seeds).",
+        study_time="about 70 min",
+        run_seconds=25,
     ),
     Lesson(
         "10_comparing_shortcuts.ipynb",
         "Comparing shortcut connections",
         "One encoder-decoder with four shortcuts (none, FCN-style sum, SegNet indices, U-Net concatenation) over "
-        "five seeds; then the shipped FCN, SegNet and U-Net on the same scenes: overall, at boundaries, against "
-        "their costs, and what one training run can say.",
-        study_time="about 120 min (optional parts about 100 more)",
-        run_seconds=40,
+        "five seeds; then the shipped FCN, SegNet and U-Net on the same scenes: overall, at boundaries, and what "
+        "one training run can say.",
+        study_time="about 60 min",
+        run_seconds=30,
     ),
     Lesson(
         "11_feature_map_explorer.ipynb",
@@ -140,42 +139,39 @@ LESSONS: tuple[Lesson, ...] = (
         "Look inside trained models layer by layer, probe a pixel's class scores and receptive field, record "
         "activations with forward hooks, and measure which channels mark a class (class IoU) and which the "
         "network needs (silencing).",
-        study_time="about 120 min (optional part about 15 more)",
-        run_seconds=17,
+        study_time="about 70 min",
+        run_seconds=15,
     ),
     Lesson(
         "12_train_your_own.ipynb",
         "Train your own segmenter",
         "Write the per-pixel training loop, augment image and mask together (flips, crops, elastic "
         "deformation), read training and validation curves over ten seeds (memorising 32 scenes; how "
-        "augmentation narrows the gap, and how small an effect ten paired seeds can rule out), read a "
-        "learning-rate range test for what it can and cannot tell and compare two rates on validation, train a "
-        "U-Net from scratch live, and save, load and verify a checkpoint.",
-        study_time="about 150 min (optional parts about 20 more)",
+        "augmentation narrows the gap), read a learning-rate range test for what it can and cannot tell, "
+        "train a U-Net from scratch live, and save, load and verify a checkpoint.",
+        study_time="about 110 min",
         run_seconds=45,
     ),
     Lesson(
         "13_losses_for_imbalance.ipynb",
         "Losses for imbalanced classes",
         "Read a per-class IoU table and say why pixel accuracy and frequency-weighted IoU hide a misnamed rare "
-        "class, write class-weighted cross-entropy and soft Dice out, compute inverse- and median-frequency "
-        "weights, compare five losses over six paired seeds on equal budgets and tell which errors class weights "
-        "fixed (missed strokes) and which they did not (misnamed and fat strokes), read the same study on thick "
-        "shapes, where boundaries can be measured, tilt a trained U-Net's answer by class weights, and "
-        "(optionally) compute U-Net's weight map from an instance map.",
-        study_time="about 150 min (optional parts about 35 more)",
-        run_seconds=16,
+        "class, write class-weighted cross-entropy (inverse- and median-frequency weights) and soft Dice out, "
+        "compare five losses over six paired seeds on equal budgets and tell which errors class weights fixed "
+        "(missed strokes) and which they did not (misnamed and fat strokes), measure on thick shapes where their "
+        "extra paint goes, and compute U-Net's weight map for touching objects from an instance map.",
+        study_time="about 90 min",
+        run_seconds=11,
     ),
     Lesson(
         "14_atrous_and_deeplab.ipynb",
         "Atrous convolution and DeepLab",
-        "Write a 3x3 atrous convolution from scratch, measure how far a stack of them sees and which pixels it "
-        "never reads (gridding) and the checkerboard that leaves, measure what the output stride costs in DeepLabv3 "
-        "in compute and, from a stored "
-        "three-seed study, in accuracy, explain why the ASPP's rates must fit its feature map and what image pooling "
-        "adds, and compare DeepLabv3 with FCN-8s, SegNet and U-Net on equal budgets, costs included.",
-        study_time="about 120–150 min (optional parts about 25 more)",
-        run_seconds=31,
+        "Write a 3x3 atrous convolution from scratch, see which pixels a stack of them never reads (gridding), "
+        "measure what the output stride costs in DeepLabv3 in compute and, from a stored three-seed study, in "
+        "accuracy, explain why the ASPP's rates must fit its feature map, and compare DeepLabv3 with FCN-32s, "
+        "FCN-8s, SegNet and U-Net on equal budgets, costs included.",
+        study_time="about 80 min",
+        run_seconds=25,
     ),
 )
 
