@@ -6,11 +6,11 @@ import pytest
 
 from segedu.analysis.atrous import footprint_coverage
 from segedu.course.exercises.lesson14 import (
-    RATE12_SHARE_CHOICES,
+    RATE6_SHARE_CHOICES,
     STACKS,
-    check_block4_mac_ratio,
+    check_block3_mac_ratio,
     check_coverage_prediction,
-    check_rate12_share_prediction,
+    check_rate6_share_prediction,
 )
 
 
@@ -30,41 +30,45 @@ def test_coverage_prediction(capsys: pytest.CaptureFixture[str]) -> None:
     assert not check_coverage_prediction(...)
 
 
-def test_block4_mac_ratio(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_block4_mac_ratio(16, 16.0)
-    assert "16 times the positions" in capsys.readouterr().out
-    assert not check_block4_mac_ratio(4, 16.0)
-    assert "ratio of the map's sides" in capsys.readouterr().out
-    assert not check_block4_mac_ratio(8)
+def test_block3_mac_ratio(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_block3_mac_ratio(4, 4.0)
+    assert "positions it writes" in capsys.readouterr().out
+    assert not check_block3_mac_ratio(16, 4.0)
+    assert "block4's ratio" in capsys.readouterr().out
+    assert not check_block3_mac_ratio(1)
+    assert "not those it reads" in capsys.readouterr().out
+    assert not check_block3_mac_ratio(2)
     assert "9 at any rate" in capsys.readouterr().out
-    assert not check_block4_mac_ratio(...)
+    assert not check_block3_mac_ratio(8)
+    assert "stride 1 against stride 2" in capsys.readouterr().out
+    assert not check_block3_mac_ratio(...)
     assert "record your prediction" in capsys.readouterr().out
-    assert not check_block4_mac_ratio("many")
-    assert not check_block4_mac_ratio(16, 4.0)  # a measurement that disagrees is reported
+    assert not check_block3_mac_ratio("many")
+    assert not check_block3_mac_ratio(4, 16.0)  # a measurement that disagrees is reported
 
 
-def test_block4_mac_ratio_is_what_the_models_measure() -> None:
+def test_block_mac_ratios_are_what_the_models_measure() -> None:
     from segedu.analysis.costs import macs_by_layer
     from segedu.models import DeepLabV3
 
-    def block4_macs(output_stride: int) -> int:
+    def block_macs(block: str, output_stride: int) -> int:
         model = DeepLabV3(3, 4, output_stride=output_stride)
-        return sum(macs for name, _, macs in macs_by_layer(model, (1, 3, 64, 64)) if name.startswith("block4."))
+        return sum(macs for name, _, macs in macs_by_layer(model, (1, 3, 64, 64)) if name.startswith(block + "."))
 
-    assert block4_macs(8) / block4_macs(32) == 16
+    assert block_macs("block3", 8) / block_macs("block3", 32) == 4
+    assert block_macs("block4", 8) / block_macs("block4", 32) == 16
 
 
-def test_rate12_share_prediction(capsys: pytest.CaptureFixture[str]) -> None:
-    assert set(RATE12_SHARE_CHOICES) == {"a", "b", "c", "d"}
-    assert all(text.endswith("of 9") for text in RATE12_SHARE_CHOICES.values())  # bare shares, no reasons
-    assert check_rate12_share_prediction("c")
+def test_rate6_share_prediction(capsys: pytest.CaptureFixture[str]) -> None:
+    assert set(RATE6_SHARE_CHOICES) == {"a", "b", "c", "d"}
+    assert all(text.endswith("of 9") for text in RATE6_SHARE_CHOICES.values())  # bare shares, no reasons
+    assert check_rate6_share_prediction("c")
     out = capsys.readouterr().out
-    assert "0.111 = 1/9" in out and "image-level branch" in out
+    assert "0.250 = 2.25 of 9" in out and "a quarter of the taps" in out
     for letter in "abd":
-        assert not check_rate12_share_prediction(letter)
-        assert "-12, 0, 12" in capsys.readouterr().out
-    assert not check_rate12_share_prediction("e")
+        assert not check_rate6_share_prediction(letter)
+        assert "-6, 0, +6" in capsys.readouterr().out
+    assert not check_rate6_share_prediction("e")
     assert "must be one of" in capsys.readouterr().out
-    assert not check_rate12_share_prediction(...)
+    assert not check_rate6_share_prediction(...)
     assert "record your prediction" in capsys.readouterr().out
-

@@ -11,11 +11,11 @@ from segedu.analysis.atrous import footprint_coverage, valid_tap_fraction
 from segedu.course.exercises._verdict import choice_hint, read_letters, right, wrong
 
 __all__ = [
-    "RATE12_SHARE_CHOICES",
+    "RATE6_SHARE_CHOICES",
     "STACKS",
-    "check_block4_mac_ratio",
+    "check_block3_mac_ratio",
     "check_coverage_prediction",
-    "check_rate12_share_prediction",
+    "check_rate6_share_prediction",
 ]
 
 # The stacks of exercise 1: letter -> rates of three 3x3 convs.
@@ -54,67 +54,67 @@ def check_coverage_prediction(prediction: Any) -> bool:
     return wrong("; ".join(parts) + ". Compare with the footprint pictures of section 3.")
 
 
-def check_block4_mac_ratio(prediction: Any, measured: float | None = None) -> bool:
-    """Exercise 2: block4's multiply-accumulates at output stride 8 over those at output stride 32 (64x64 input)."""
+def check_block3_mac_ratio(prediction: Any, measured: float | None = None) -> bool:
+    """Exercise 2: block3's multiply-accumulates at output stride 8 over those at output stride 32 (64x64 input)."""
     if prediction is ... or prediction is None:
         return wrong("record your prediction first: replace the `...` with a number, e.g. 3.")
     try:
         value = float(prediction)
     except (TypeError, ValueError):
         return wrong(f"record a number; got {prediction!r}.")
-    truth = 16.0
+    truth = 4.0
     if measured is not None and abs(measured - truth) > 1e-9:
         return wrong(f"the measured ratio should be {truth:g}; got {measured}. Did you change the models?")
     if value == truth:
         return right(
-            "16: block4 has the same weights at every output stride, but at 8 it runs on an 8 x 8 map and at "
-            "32 on a 2 x 2 map, 4 times the side and so 16 times the positions; every position costs the same "
-            "MACs (the rate changes where the taps land, not how many there are)."
+            "4: block3 reads the same 8 x 8 map at both output strides, but a convolution costs by the positions "
+            "it writes. At 32 its first conv has stride 2 and writes 4 x 4, and so do the rest of the block; at 8 "
+            "every conv writes 8 x 8, 4 times the positions at the same MACs each (the rate moves taps, it does "
+            "not add any). block4 comes after a second dropped stride: 16."
         )
-    if value == 4.0:
-        return wrong("4 is the ratio of the map's sides (8 against 2). MACs grow with the number of positions.")
+    if value == 16.0:
+        return wrong("16 is block4's ratio, which sits after both dropped strides. How large is the map block3 "
+                     "writes at each output stride?")
     if value == 1.0:
-        return wrong("the weights are the same, but the number of positions they are applied at is not.")
-    if value in (2.0, 8.0):
-        return wrong("the rate (2 or 4) does not change the number of taps: a 3x3 kernel has 9 at any rate. "
-                     "Count the positions of block4's output at each output stride.")
-    return wrong("compare the side of block4's output map at output stride 8 and at 32 (section 4), then think "
-                 "about how the number of positions grows with the side.")
+        return wrong("block3 does read the same 8 x 8 map at both strides, but a convolution costs by the "
+                     "positions it writes, not those it reads.")
+    if value == 2.0:
+        return wrong("the rate (2 at output stride 8) does not change the number of taps: a 3x3 kernel has 9 at any "
+                     "rate. Count the positions of block3's output at each output stride.")
+    return wrong("compare the side of block3's output map at output stride 8 and at 32 (section 4's table: "
+                 "stride 1 against stride 2 on an 8 x 8 input), then think about how the positions grow with the side.")
 
 
-# Exercise 3: what share of a rate-12 3x3 kernel's taps lands inside an 8 x 8 map, averaged over positions.
-RATE12_SHARE_CHOICES = {  # bare shares: the reasons are the checker's feedback, not the options
+# Exercise 3: what share of a rate-6 3x3 kernel's taps lands inside an 8 x 8 map, averaged over positions.
+RATE6_SHARE_CHOICES = {  # bare shares: the reasons are the checker's feedback, not the options
     "a": "9 of 9",
     "b": "about 4.5 of 9",
-    "c": "1 of 9",
-    "d": "0 of 9",
+    "c": "about 2.25 of 9",
+    "d": "1 of 9",
 }
 
 
-def check_rate12_share_prediction(prediction: Any) -> bool:
-    """Exercise 3: the share of a rate-12 3x3 kernel's taps inside an 8 x 8 map (``valid_tap_fraction(8, 12)``)."""
-    hint = choice_hint(prediction, RATE12_SHARE_CHOICES)
+def check_rate6_share_prediction(prediction: Any) -> bool:
+    """Exercise 3: the share of a rate-6 3x3 kernel's taps inside an 8 x 8 map (``valid_tap_fraction(8, 6)``)."""
+    hint = choice_hint(prediction, RATE6_SHARE_CHOICES)
     if hint is not None:
         return wrong(hint)
-    share = valid_tap_fraction(8, 12)
-    truth = min(RATE12_SHARE_CHOICES, key=lambda letter: abs(share - {"a": 1, "b": 0.5, "c": 1 / 9, "d": 0}[letter]))
+    share = valid_tap_fraction(8, 6)
+    shares = {"a": 1, "b": 0.5, "c": 0.25, "d": 1 / 9}
+    truth = min(RATE6_SHARE_CHOICES, key=lambda letter: abs(share - shares[letter]))
     if prediction == truth:
         return right(
-            f"valid_tap_fraction(8, 12) = {share:.3f} = 1/9. On an 8 x 8 map no position is more than 7 cells "
-            "from the far edge, so every tap 12 cells away lands in the zero padding; only the centre tap, the "
-            "position itself, reads a feature. The 3x3 atrous conv has become a 1x1 conv: it gathers no context "
-            "at all. That is the paper's Fig. 4 argument, and why DeepLabv3 adds the image-level branch: a global "
-            "average brings in the whole map where large rates no longer can."
+            f"valid_tap_fraction(8, 6) = {share:.3f} = 2.25 of 9. Along one axis the offset 0 always lands inside, "
+            "+6 only from rows 0 and 1, -6 only from rows 6 and 7: 12 of 24 row offsets, a half. The two axes "
+            "multiply: a quarter of the taps. The paper's smallest rate, made for a 33 x 33 map, has lost three "
+            "quarters of its taps to the zero padding here; rate 12 keeps only the centre tap (1 of 9), a 1x1 conv."
         )
     why = {
-        "a": "a larger rate moves the taps rather than removing them, but it moves them into a window wider than "
-             "the map: where do taps 12 cells away land?",
-        "b": "positions near the edge do lose their outer taps, but on an 8 x 8 map no position is an inner one "
-             "for rate 12: that share fits a rate of about half the map's side (compare rate 4 on 8 x 8 in the "
-             "table).",
+        "a": "a larger rate moves the taps rather than removing them, but 6 cells is most of an 8-cell map: "
+             "from how many rows does a tap 6 below stay inside?",
+        "b": "about half of the row offsets do stay inside, but a tap must stay inside along both axes at once.",
         "c": "",
-        "d": "the outer taps do fall off, but the centre tap reads the output position itself, which is always "
-             "inside the map.",
+        "d": "1 of 9 (the centre tap alone) is what a rate of 8 or more leaves; at rate 6 a few positions near "
+             "the edge still reach the far side.",
     }[prediction]
-    return wrong(why + " Count for one position: which of the offsets -12, 0, 12 stay within rows 0 to 7?")
-
+    return wrong(why + " Count for one axis: from which rows 0 to 7 do the offsets -6, 0, +6 stay inside?")
