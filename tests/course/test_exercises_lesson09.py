@@ -48,6 +48,11 @@ def test_crop_parity_accepts_the_right_reason(capsys: pytest.CaptureFixture[str]
     assert "Correct!" in printed and "Even minus even" in printed
 
 
+def test_crop_parity_choices_are_alike_in_length() -> None:
+    words = [len(reason.split()) for reason in PARITY_CHOICES.values()]  # the right one must not stand out
+    assert max(words) <= 1.25 * min(words)
+
+
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [(..., "record your prediction first"), ("even", "must be one of"), (2, "must be one of"),

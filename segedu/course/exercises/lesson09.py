@@ -43,15 +43,14 @@ def _as_int(found: Any) -> int | None:
 # --- exercise 2: why the crop is always even ---------------------------------------------------
 
 PARITY_CHOICES = {
-    "only 572": "572 = 4 · 143 was chosen so that every map on the way comes out even; for other inputs that fit, "
-                "the trims and the halvings can leave the skip and the up-conv's output an odd number of pixels "
-                "apart",
-    "even trims": "between the skip and the up-conv's output lie only DoubleConvs, each trimming 4 pixels, and 2x2 "
-                  "steps; sums of 4s are even, so the difference is even for any input, whether it fits or not",
-    "even sides": "the skip is the map its level's max-pool halves, so in an input that fits its side is even; the "
-                  "up-conv's output is twice the side of the map below, so it is even too, and so is the difference",
-    "centred crop": "the crop is centred: it takes the same number of pixels from both sides, so the pixels it "
-                    "removes come in pairs and the difference is twice the crop per side",
+    "only 572": "572 = 4 · 143 was picked so that every map on the way is even; other inputs that fit can leave "
+                "an odd difference",
+    "even trims": "only trims of 4 pixels and 2x2 steps lie between the skip and the up-conv's output, and sums "
+                  "of 4s are always even",
+    "even sides": "each side is even on its own: the skip is what its level's max-pool halves, and the up-conv "
+                  "doubles the map below",
+    "centred crop": "the crop is centred and takes as many pixels from each side, so the pixels it removes "
+                    "always come in pairs",
 }
 """Exercise 2's choices: why every skip-minus-up-conv difference of a valid U-Net that fits is even."""
 
