@@ -14,6 +14,7 @@ from segedu.course.exercises.lesson13 import (
     check_all_eights_mean_iou,
     check_background_prediction,
     check_shapes_prediction,
+    digit_pixel_fates,
     SHAPES_MARGIN,
     SHAPES_OUTCOMES,
     WEIGHTED_LOSSES,
@@ -150,3 +151,16 @@ def test_shapes_outcome_follows_the_record() -> None:
 def test_shapes_prediction_must_be_recorded_first(answer, capsys: pytest.CaptureFixture[str]) -> None:
     assert not check_shapes_prediction(answer)
     assert capsys.readouterr().out.startswith("Not yet:")
+
+
+def test_digit_pixel_fates_on_a_hand_made_matrix() -> None:
+    # 3 classes (background, digit a, digit b); rows true, columns predicted.
+    matrix = [[50, 3, 2],  # background
+              [2, 6, 2],   # digit a: 2 missed, 6 right, 2 called b
+              [1, 4, 3]]   # digit b: 1 missed, 4 called a, 3 right
+    fates = digit_pixel_fates([matrix, torch.tensor(matrix)])
+    assert fates["to background"] == pytest.approx([3 / 18] * 2)
+    assert fates["to a wrong digit"] == pytest.approx([6 / 18] * 2)
+    assert fates["to the right digit"] == pytest.approx([9 / 18] * 2)
+    assert fates["misnamed among found"] == pytest.approx([6 / 15] * 2)
+    assert fates["to background"] + fates["to a wrong digit"] + fates["to the right digit"] == pytest.approx([1, 1])

@@ -8,6 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 import torch
 
 from segedu.course.exercises._verdict import check_outcome_prediction, right, wrong
@@ -25,7 +26,35 @@ __all__ = [
     "check_all_eights_mean_iou",
     "check_background_prediction",
     "check_shapes_prediction",
+    "digit_pixel_fates",
 ]
+
+# --- section 3's tally: where the digit pixels of each run went ---------------------------------------
+
+
+def digit_pixel_fates(matrices: list[Any]) -> dict[str, np.ndarray]:
+    """Where each run's digit pixels went, read from its confusion matrix (class 0 is background).
+
+    Args:
+        matrices: One confusion matrix per run, ``(K, K)`` with rows true and columns predicted (nested lists,
+            numpy arrays or tensors).
+
+    Returns:
+        Arrays ``(runs,)``: ``to background``, ``to a wrong digit`` and ``to the right digit`` (shares of all digit
+        pixels, summing to 1) and ``misnamed among found`` (of the digit pixels called some digit, the share given a
+        wrong digit).
+    """
+    fates: dict[str, list[float]] = {"to background": [], "to a wrong digit": [], "to the right digit": [],
+                                     "misnamed among found": []}
+    for matrix in matrices:
+        m = np.asarray(matrix, dtype=float)  # (K, K)
+        digits, found, right_digit = m[1:].sum(), m[1:, 1:].sum(), m[1:, 1:].trace()
+        fates["to background"].append(m[1:, 0].sum() / digits)
+        fates["to a wrong digit"].append((found - right_digit) / digits)
+        fates["to the right digit"].append(right_digit / digits)
+        fates["misnamed among found"].append((found - right_digit) / found)
+    return {key: np.array(value) for key, value in fates.items()}
+
 
 # --- 1 · predict, then run: only background's weight times ten ----------------------------------
 
