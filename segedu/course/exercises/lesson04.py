@@ -1,7 +1,7 @@
 """Checks for lesson 04 (the price of keeping full resolution).
 
 Each check compares the learner's answer with a measurement: :func:`segedu.analysis.costs.count_macs`
-on real layers, which outputs of a conv -> BatchNorm -> ReLU layer autograd saves, the receptive field
+on real layers, how many outputs of a conv -> BatchNorm -> ReLU layer autograd saves, the receptive field
 of a dilated :class:`~segedu.models.FullResolutionNet` measured with gradients, and the effective
 receptive field of plain stacks. Hints name the likely mistake; they never print the expected answer
 (a prediction's check prints the measurement it compares with).
@@ -23,12 +23,12 @@ from segedu.models import FullResolutionNet
 
 __all__ = [
     "ERF_DEPTH_CHOICES",
-    "NEVER_SAVED_CHOICES",
+    "MAPS_KEPT_CHOICES",
     "WINDOW_EXERCISE_DILATIONS",
     "check_conv_macs",
     "check_dilated_window_prediction",
     "check_erf_depth_answer",
-    "check_never_saved_answer",
+    "check_maps_kept_answer",
     "erf_depth_seed_shares",
     "erf_depth_shares",
     "layer_outputs_saved",
@@ -74,13 +74,12 @@ def _conv_macs_mistake(answer: Any, height: int, width: int, in_channels: int, o
     )
 
 
-NEVER_SAVED_CHOICES = {
-    "a": "the conv's output",
-    "b": "BatchNorm's output",
-    "c": "the ReLU's output",
-    "d": "none: autograd saves all three",
+MAPS_KEPT_CHOICES = {
+    "a": "one",
+    "b": "two",
+    "c": "three",
 }
-_OUTPUT_OF_CHOICE = {"a": "conv", "b": "batch_norm", "c": "relu"}
+_COUNT_OF_CHOICE = {"a": 1, "b": 2, "c": 3}
 
 
 def layer_outputs_saved() -> dict[str, bool]:
@@ -113,47 +112,34 @@ def layer_outputs_saved() -> dict[str, bool]:
     return {name: output.untyped_storage().data_ptr() in saved_storages for name, output in outputs.items()}
 
 
-def check_never_saved_answer(answer: Any) -> bool:
-    """``answer``: the letter of :data:`NEVER_SAVED_CHOICES` naming the output PyTorch's autograd never saves.
+def check_maps_kept_answer(answer: Any) -> bool:
+    """``answer``: the letter of :data:`MAPS_KEPT_CHOICES`: how many of a layer's three outputs autograd keeps.
 
     The check measures it with :func:`layer_outputs_saved`, prints the measurement and explains.
     """
-    hint = choice_hint(answer, NEVER_SAVED_CHOICES)
+    hint = choice_hint(answer, MAPS_KEPT_CHOICES)
     if hint is not None:
         return wrong(hint)
     saved = layer_outputs_saved()
     print("measured on a conv -> BatchNorm -> ReLU layer in training mode: "
-          + ", ".join(f"{NEVER_SAVED_CHOICES[letter]} {'saved' if saved[name] else 'not saved'}"
-                      for letter, name in _OUTPUT_OF_CHOICE.items()))
-    never_saved = [letter for letter, name in _OUTPUT_OF_CHOICE.items() if not saved[name]]
-    measured_answer = never_saved[0] if len(never_saved) == 1 else "d" if not never_saved else None
-    if measured_answer != "b":  # the explanation below would not hold: report what was measured instead
-        if measured_answer is None:
-            return wrong("this measurement found more than one output that is not saved; see the line above.")
+          + ", ".join(f"{name} output {'saved' if kept else 'not saved'}" for name, kept in saved.items()))
+    measured_answer = {count: letter for letter, count in _COUNT_OF_CHOICE.items()}[sum(saved.values())]
+    if measured_answer != "b" or saved["batch_norm"]:  # the explanation below would not hold
         verdict_for = right if answer == measured_answer else wrong
-        return verdict_for(f"this measurement says {measured_answer}) {NEVER_SAVED_CHOICES[measured_answer]}.")
+        return verdict_for(f"this measurement says {measured_answer}) {MAPS_KEPT_CHOICES[measured_answer]}.")
     if answer == "b":
         return right(
-            "In PyTorch, BatchNorm's output is never saved. The ReLU could keep its input or its output "
-            "(1[x > 0] = 1[y > 0]); it keeps its output, which the next conv's weight gradient reads anyway, so one "
-            "tensor serves both and BatchNorm's output need not be kept. PyTorch's BatchNorm backward reads its own "
-            "input (the conv's output). So each layer keeps two full-resolution maps, not three. That is PyTorch's "
-            "choice, not a law: BatchNorm's backward can also be written to read its output. InPlace-ABN (Rota Bulò "
-            "et al., CVPR 2018) follows BatchNorm with an invertible activation (leaky ReLU, not ReLU, whose zeros "
-            "cannot be undone), keeps only the activation's output and recovers BatchNorm's output from it, so it "
-            "keeps one map per layer."
+            "two. The ReLU's output is the next conv's input, which that conv's dL/dw reads, so it is kept; the "
+            "ReLU reads its mask from it (1[y > 0] = 1[x > 0]), one tensor serving both. BatchNorm reads its input, "
+            "the conv's output, so that is kept too. Nothing reads BatchNorm's output. That is PyTorch's choice, not "
+            "a law: InPlace-ABN (Rota Bulò et al., CVPR 2018) writes BatchNorm's backward to read its output and "
+            "uses an invertible activation (leaky ReLU) whose output gives that back, so it keeps one map per layer."
         )
     if answer == "a":
-        return wrong("the conv's output is BatchNorm's input, and PyTorch's BatchNorm backward reads its input: it "
-                     "recomputes (x - mean) / std. (The conv's own backward reads its input x, for dL/dw = g * x.) "
-                     "A BatchNorm that reads its output instead exists (InPlace-ABN), but it is not PyTorch's.")
-    if answer == "c":
-        return wrong("in PyTorch the ReLU's backward reads its own output y: dL/dx = g * [y > 0] needs where y is "
-                     "positive (its input would do too, but y is also the next conv's input, which that conv's "
-                     "weight gradient needs, so keeping y saves a map).")
-    return wrong("autograd keeps only what some backward formula reads. In PyTorch the conv's backward reads its input "
-                 "(dL/dw = g * x); the ReLU's reads its output (dL/dx = g * [y > 0]); BatchNorm's reads its input "
-                 "(it recomputes (x - mean) / std). Which output does none of them read?")
+        return wrong("the ReLU's output must be kept (the next conv's dL/dw reads it), but BatchNorm's backward, as "
+                     "given, reads its own input, the conv's output: which other output must stay?")
+    return wrong("a tensor is kept only if some backward formula reads it. The ReLU can take its mask from its own "
+                 "output, which the next conv keeps anyway. Which formula then still reads BatchNorm's output?")
 
 
 # Exercise 3: a stack whose dilations restart after three layers, as some networks repeat a block of rates.
