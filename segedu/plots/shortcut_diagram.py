@@ -108,7 +108,7 @@ def _draw_fcn(axis: Axes) -> None:
         _arrow(axis, (x, _ENCODER_Y - _side(strides[column]) / 2 - 0.05), (x, _DECODER_Y + 0.22),
                color=SHORTCUT_COLOR, width=1.2, label="1x1 conv:\nK scores", side="right")
     _box(axis, 0, _DECODER_Y, 1, PREDICTION_COLOR)
-    _arrow(axis, (3 * _STEP - 0.22, _DECODER_Y), (0.27, _DECODER_Y), label="8x up (bilinear init.)")
+    _arrow(axis, (3 * _STEP - 0.22, _DECODER_Y), (0.27, _DECODER_Y), label="8x up (learned, bilinear init.)")
     _prediction_note(axis)
     axis.set_title("FCN-8s: ADD class scores made from pool4 and pool3\n(K numbers per pixel of a 1/16 and a 1/8 map)",
                    fontsize=_FONT + 1.5)

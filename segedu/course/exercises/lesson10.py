@@ -12,42 +12,20 @@ import torch
 import torch.nn.functional as F
 
 from segedu.course.exercises._verdict import call_answer, choice_hint, returns_nothing, right, wrong
-from segedu.models.shortcut_variants import SHORTCUTS, DecoderLevel
+from segedu.models.shortcut_variants import DecoderLevel
 
 __all__ = [
     "INDICES_DECODER_VALUE",
     "INDICES_WHY_CHOICES",
     "INDICES_WINDOWS",
-    "MERGE_CHANNELS",
     "SHORTCUT_CHOICES",
     "check_indices_why",
     "check_merge",
-    "check_merge_channels_prediction",
     "check_shortcut_band_prediction",
 ]
 
 
-def _as_number(found: Any) -> float | None:
-    try:
-        return float(found)
-    except (TypeError, ValueError):
-        return None
-
-
 # --- the merge of a decoder level: the lines where the shortcuts differ ------------------------
-
-MERGE_CHANNELS = 16
-"""C of the decoder level in the channel prediction: the study network's level 2 (base width 8)."""
-
-_CHANNELS_WHY = {
-    "none": "the up-convolution maps C channels to C and nothing joins them",
-    "add": "level.project turns the encoder's C channels into C, and a sum adds value to value, channel by "
-           "channel: still C",
-    "indices": "max-unpooling only moves each of the decoder's C channels' values to where the encoder's maxima "
-               "were; it adds no channel",
-    "concat": "the encoder's C channels are stacked beside the decoder's C: 2C, so the first convolution after the "
-              "merge has twice the input weights (which is why the concat variant is the largest)",
-}
 
 
 def _decoder_case(
@@ -73,39 +51,6 @@ def _convs_input(level: DecoderLevel, x: torch.Tensor, skip: torch.Tensor, indic
     finally:
         handle.remove()
     return seen[0]
-
-
-def check_merge_channels_prediction(prediction: Any) -> bool:
-    """Compare a recorded prediction of the channels that reach a decoder level's convs with the package.
-
-    Args:
-        prediction: The learner's guess, recorded before anything was measured: a mapping from each of
-            ``"none"``, ``"add"``, ``"indices"`` and ``"concat"`` to a number of channels, for a level of
-            :data:`MERGE_CHANNELS` channels.
-
-    Returns:
-        ``True`` if every number equals what segedu's :class:`DecoderLevel` hands its convs.
-    """
-    keys = ", ".join(map(repr, SHORTCUTS))
-    if prediction is ... or prediction is None:
-        return wrong(f"record your prediction first: replace the `...` with a dict giving a number of channels for "
-                     f"each of {keys}.")
-    if not isinstance(prediction, Mapping) or any(name not in prediction for name in SHORTCUTS):
-        return wrong(f"record a dict with the keys {keys}; got {prediction!r}.")
-    numbers = {name: _as_number(prediction[name]) for name in SHORTCUTS}
-    if any(number is None or not number.is_integer() for number in numbers.values()):
-        return wrong(f"each value must be a whole number of channels; got {prediction!r}.")
-    measured = {}
-    for shortcut in SHORTCUTS:
-        level, x, skip, indices = _decoder_case(shortcut, MERGE_CHANNELS, 4, seed=0)
-        measured[shortcut] = int(_convs_input(level, x, skip, indices).shape[1])
-    notes = [f"{name} {measured[name]}"
-             + ("" if numbers[name] == measured[name] else f" (you said {int(numbers[name])})")
-             + f": {_CHANNELS_WHY[name]}" for name in SHORTCUTS]
-    text = f"measured with C = {MERGE_CHANNELS} (a hook on level.convs): " + "; ".join(notes) + "."
-    if all(numbers[name] == measured[name] for name in SHORTCUTS):
-        return right(text)
-    return wrong(text)
 
 
 def _merge_mistake(found: Any, level: DecoderLevel, up: torch.Tensor, skip: torch.Tensor,
@@ -259,7 +204,7 @@ def check_indices_why(answer: Any) -> bool:
     return wrong(f"{measured} {reason[0].upper()}{reason[1:]}. Ask where each value in the unpooled window comes from.")
 
 
-# --- the controlled study: which shortcut gains most in the boundary band over "none"? -------
+# --- the controlled study: which shortcut gains least in the boundary band over "none"? ------
 
 SHORTCUT_CHOICES = ("add", "indices", "concat")
 _WHAT_CROSSES = {
@@ -272,25 +217,8 @@ _WHAT_CROSSES = {
 }
 
 
-_FEATURE_SHORTCUTS = ("add", "concat")
-
-
-def _feature_shortcuts_note(gains: Mapping[str, list[float]], largest: str) -> str:
-    """Say that both feature-carrying shortcuts carry features, and how much the seeds order them."""
-    other = next(name for name in _FEATURE_SHORTCUTS if name != largest)
-    leads = [mine - theirs for mine, theirs in zip(gains[largest], gains[other])]  # (seeds,) paired
-    ahead = sum(lead > 0 for lead in leads)
-    note = (f" With {other!r}, {_WHAT_CROSSES[other]}: both carry the encoder's features, and their order here is "
-            f"noise: {largest!r} is ahead of {other!r} in {ahead} of {len(leads)} seeds (by seed "
-            f"{', '.join(f'{lead:+.3f}' for lead in leads)})")
-    without_best = sorted(leads)[:-1]
-    if len(leads) > 1 and sum(without_best) <= 0 < sum(leads):
-        note += f", and its mean lead comes from one seed alone (without the {max(leads):+.3f} it reverses)"
-    return note + "."
-
-
 def check_shortcut_band_prediction(prediction: Any, band_gains: Mapping[str, Any]) -> bool:
-    """Compare a recorded prediction of the shortcut that gains most boundary-band mean IoU over ``"none"``.
+    """Compare a recorded prediction of the shortcut that gains *least* boundary-band mean IoU over ``"none"``.
 
     Args:
         prediction: The learner's guess, one of :data:`SHORTCUT_CHOICES`, recorded before the gains were shown.
@@ -298,8 +226,7 @@ def check_shortcut_band_prediction(prediction: Any, band_gains: Mapping[str, Any
             per seed (paired: the same seed for both).
 
     Returns:
-        ``True`` if the prediction names the shortcut with the largest mean gain, or one that the seeds do not
-        separate from it (ahead of it in at least one seed).
+        ``True`` only if the prediction names the shortcut with the smallest mean gain (exactly one answer).
     """
     hint = choice_hint(prediction, SHORTCUT_CHOICES)
     if hint is not None:
@@ -308,23 +235,17 @@ def check_shortcut_band_prediction(prediction: Any, band_gains: Mapping[str, Any
     if any(not values for values in gains.values()) or len({len(values) for values in gains.values()}) != 1:
         return wrong(f"pass one list of per-seed gains, of equal length, for each of {', '.join(SHORTCUT_CHOICES)}.")
     mean = {name: sum(values) / len(values) for name, values in gains.items()}
-    largest = max(SHORTCUT_CHOICES, key=mean.get)
+    least = min(SHORTCUT_CHOICES, key=mean.get)
     table = "; ".join(f"{name} {mean[name]:+.3f} (seeds {', '.join(f'{v:+.3f}' for v in gains[name])})"
-                      for name in sorted(SHORTCUT_CHOICES, key=mean.get, reverse=True))
-    others = [name for name in SHORTCUT_CHOICES if name != largest]
-    every_seed = all(gains[largest][seed] > max(gains[name][seed] for name in others)
-                     for seed in range(len(gains[largest])))
-    caution = ("" if every_seed else
-               f" Mind the seeds: {largest!r} is not ahead in every one of them, so the order is not separated.")
-    why = f"What crosses with {largest!r}: {_WHAT_CROSSES[largest]}."
-    if largest in _FEATURE_SHORTCUTS:
-        why += _feature_shortcuts_note(gains, largest)
-    if prediction == largest:
-        return right(f"{largest!r} gains most in the band, mean over seeds ({table}). {why}{caution}")
-    said = largest in _FEATURE_SHORTCUTS and prediction in _FEATURE_SHORTCUTS  # the note already names it
-    yours = "" if said else f" With {prediction!r}, {_WHAT_CROSSES[prediction]}."
-    if any(gains[prediction][seed] > gains[largest][seed] for seed in range(len(gains[largest]))):
-        return right(f"{prediction!r} and {largest!r} are not separated: {largest!r} has the larger mean ({table}), "
-                     f"but {prediction!r} is ahead in at least one seed, so both answers hold. {why}{yours}")
-    return wrong(f"you predicted {prediction!r}, but {largest!r} gains most in the band ({table}). {why}{yours}"
-                 f"{caution}")
+                      for name in sorted(SHORTCUT_CHOICES, key=mean.get))
+    others = [name for name in SHORTCUT_CHOICES if name != least]
+    every_seed = all(gains[least][seed] < min(gains[name][seed] for name in others)
+                     for seed in range(len(gains[least])))
+    seeds = (" It is behind both others in every seed." if every_seed else
+             f" Mind the seeds: {least!r} is not behind both others in every seed, so the order is not separated.")
+    why = f"What crosses with {least!r}: {_WHAT_CROSSES[least]}."
+    if prediction == least:
+        return right(f"{least!r} gains least in the band, mean over seeds ({table}).{seeds} {why} Positions alone "
+                     "do not carry what the encoder saw at a boundary; Exercise 3 looks at why.")
+    return wrong(f"you predicted {prediction!r}, but {least!r} gains least in the band ({table}).{seeds} With "
+                 f"{prediction!r}, {_WHAT_CROSSES[prediction]}. {why}")
