@@ -152,3 +152,59 @@ def test_mean_ablation_reading(capsys: pytest.CaptureFixture[str]) -> None:
     capsys.readouterr()
     assert check_mean_ablation_reading("b", model, images, masks, **unused) is False
     assert "do not show both a large move" in capsys.readouterr().out
+
+
+class _TwoShapes(nn.Module):
+    """Three classes; input channels are the class-1 and class-2 indicators.
+
+    up4: channel 0 = object (class 1 or 2), channel 1 = class 1, channel 2 = 1 - class 1 (feeds no score).
+    outc: background 0, class 1 = 6 ch0 + 4 ch1 - 5, class 2 = 8 ch0 - 4 ch1 - 1. Zeroing channel 1 turns
+    class-1 pixels into class 2, zeroing channel 0 turns them into background.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.up4 = nn.Conv2d(2, 3, 1)
+        self.outc = nn.Conv2d(3, 3, 1)
+        with torch.no_grad():
+            self.up4.weight.copy_(torch.tensor([[1.0, 1.0], [1.0, 0.0], [-1.0, 0.0]])[:, :, None, None])
+            self.up4.bias.copy_(torch.tensor([0.0, 0.0, 1.0]))
+            self.outc.weight.copy_(torch.tensor([[0.0, 0.0, 0.0], [6.0, 4.0, 0.0], [8.0, -4.0, 0.0]])[:, :, None, None])
+            self.outc.bias.copy_(torch.tensor([0.0, -5.0, -1.0]))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.outc(self.up4(x))
+
+
+def test_silencing_explanation(capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.course.exercises.lesson11 import SILENCING_EXPLANATIONS, check_silencing_explanation
+
+    masks = torch.zeros(2, 10, 10, dtype=torch.long)
+    masks[:, 1:5, 1:5], masks[:, 6:9, 5:9] = 1, 2
+    images = torch.stack([(masks == 1).float(), (masks == 2).float()], dim=1)  # (2, 2, 10, 10)
+    model = _TwoShapes().train()
+    with torch.no_grad():
+        assert bool((model(images).argmax(dim=1) == masks).all())  # intact, every pixel is right
+    assert set(SILENCING_EXPLANATIONS) == set("abcd")
+    assert check_silencing_explanation("b", model, images, masks, channel=1) is True
+    assert check_silencing_explanation(" B ", model, images, masks, channel=1) is True
+    output = capsys.readouterr().out
+    assert output.startswith("Correct!") and "100% become squares and 0% background" in output
+    assert "by -8.00" in output  # the class-1 margin over class 2: +2 intact, -6 zeroed
+    assert model.training  # the mode is restored
+    for answer, hint in [
+        ("a", "compare the circle score with every other score"),
+        ("c", "do not become background"),
+        ("d", "higher on circle pixels than on average"),
+        ("e", "must be one of"),
+        (..., "record your prediction first"),
+    ]:
+        assert check_silencing_explanation(answer, model, images, masks, channel=1) is False
+        output = capsys.readouterr().out
+        assert output.startswith("Not yet:") and hint in output, output
+    assert check_silencing_explanation("c", model, images, masks, channel=0) is True  # class 1 falls to background
+    assert check_silencing_explanation("b", model, images, masks, channel=0) is False
+    # Channel 2 feeds no score and is low on class-1 pixels: (a) and (d) hold, (b) and (c) not.
+    for answer, supported in (("a", True), ("d", True), ("b", False), ("c", False)):
+        assert check_silencing_explanation(answer, model, images, masks, channel=2) is supported
+    capsys.readouterr()

@@ -21,7 +21,9 @@ __all__ = [
     "MEAN_ABLATION_READINGS",
     "SHAPE_QUESTION",
     "check_feature_map_shape",
+    "SILENCING_EXPLANATIONS",
     "check_mean_ablation_reading",
+    "check_silencing_explanation",
     "record_silencing_prediction",
 ]
 
@@ -146,17 +148,118 @@ def record_silencing_prediction(
     print(f"Recorded: channel {answer}. Measured: silenced, it costs {class_name}s {lost[answer]:.3f} of their "
           f"{intact:.3f} IoU; {outcome}. The channel that looks most like the {class_name} mask is {most_like} "
           f"(IoU {looks_like[most_like]:.2f}); silenced, it costs {lost[most_like]:.3f}. The IoU picture alone "
-          "could not decide this: it shows where a channel is high, not what the network does with it. The "
-          "lesson's next cells show why, with the weights that turn the channels into class scores.")
+          "could not decide this: it shows where a channel is high, not what the network does with it. After the "
+          "weights that turn the channels into class scores, the lesson asks you to explain the result.")
     return True
 
 
+SILENCING_EXPLANATIONS = {
+    "a": "little: its weights into the circle and background scores nearly cancel, so it hardly moves any score",
+    "b": "it holds the square score down on circle pixels: zeroed, the circle pixels it loses mostly become squares",
+    "c": "it holds the background score down on circle pixels: zeroed, the circle pixels it loses mostly become "
+    "background",
+    "d": "little: it is low on circle pixels, so setting it to zero takes away little of what it gives them",
+}
+"""Exercise 2, second part: what does channel 5 of ``up4``, the most circle-like one, do for the circles?"""
+
+
+def check_silencing_explanation(
+    answer: Any, model: nn.Module, images: Tensor, masks: Tensor, *, layer: str = "up4", channel: int = 5,
+    class_index: int = 1, other_index: int = 2, background_index: int = 0, class_name: str = "circle",
+    other_name: str = "square",
+) -> bool:
+    """Exercise 2, second part: which reading of :data:`SILENCING_EXPLANATIONS` zeroing the channel supports.
+
+    Measured with a silenced forward pass (:func:`segedu.analysis.dissection.silence_channels`), on the pixels
+    of ``class_index``: the class's score minus each other class's score (its margin over that class), intact
+    and with the channel set to zero; where the pixels go that the class loses (predicted as the class intact,
+    as another class zeroed); and the channel's mean on those pixels against its mean everywhere. A reading is
+    supported when:
+
+    - ``"a"``: zeroing moves every margin by less than 1 on average;
+    - ``"b"``: more than half of the lost pixels become ``other_index``;
+    - ``"c"``: more than half of the lost pixels become ``background_index``;
+    - ``"d"``: the channel is lower on the class's pixels than on average.
+
+    Args:
+        answer: One letter of :data:`SILENCING_EXPLANATIONS`.
+        model: The segmentation model (its mode is restored).
+        images: ``(N, C, H, W)``.
+        masks: ``(N, H, W)`` labels.
+        layer: The layer whose channel is zeroed.
+        channel: The channel asked about.
+        class_index: The class whose pixels are watched.
+        other_index: The class reading ``"b"`` names.
+        background_index: The class reading ``"c"`` names.
+        class_name: Name of ``class_index``, for the feedback.
+        other_name: Name of ``other_index``, for the feedback.
+
+    Returns:
+        Whether the letter names a reading the measurements support.
+    """
+    from segedu.analysis.dissection import layer_maps, silence_channels
+
+    if isinstance(answer, str):
+        answer = answer.strip().lower()
+    hint = choice_hint(answer, SILENCING_EXPLANATIONS)
+    if hint is not None:
+        return wrong(hint)
+    values = layer_maps(model, images, [layer])[layer][:, channel]  # (N, H, W)
+    pixels = masks == class_index  # (N, H, W)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            intact_logits = model(images)  # (N, K, H, W)
+            with silence_channels(model, layer, channel):
+                zero_logits = model(images)
+    finally:
+        model.train(was_training)
+
+    def margins(logits: Tensor) -> Tensor:  # (K,): class score minus each score, averaged on the class's pixels
+        return (logits[:, class_index : class_index + 1] - logits).transpose(0, 1)[:, pixels].mean(dim=1)
+
+    moved = margins(zero_logits) - margins(intact_logits)  # (K,)
+    lost = pixels & (intact_logits.argmax(dim=1) == class_index) & (zero_logits.argmax(dim=1) != class_index)
+    went = torch.bincount(zero_logits.argmax(dim=1)[lost], minlength=intact_logits.shape[1]).float()
+    shares = went / max(int(lost.sum()), 1)  # (K,): where the lost pixels went
+    others = [index for index in range(intact_logits.shape[1]) if index != class_index]
+    supported = {
+        "a": bool((moved[others].abs() < 1).all()),
+        "b": float(shares[other_index]) > 0.5,
+        "c": float(shares[background_index]) > 0.5,
+        "d": float(values[pixels].mean()) < float(values.mean()),
+    }
+    measured = (f"Zeroed, channel {channel} moves the {class_name} margin over the {other_name} by "
+                f"{float(moved[other_index]):+.2f} and over the background by {float(moved[background_index]):+.2f} "
+                f"(mean over {class_name} pixels, where it averages {float(values[pixels].mean()):.2f}, "
+                f"{float(values.mean()):.2f} everywhere); of the {class_name} pixels it loses "
+                f"({float(lost.sum() / pixels.sum()):.0%}), {float(shares[other_index]):.0%} become "
+                f"{other_name}s and {float(shares[background_index]):.0%} background.")
+    if supported[answer]:
+        meaning = {
+            "a": "Zeroing hardly moves any margin: the channel does little for these pixels.",
+            "b": f"The channel keeps {class_name}s apart from {other_name}s, not from the background: the IoU picture "
+            "shows where a channel is high, the weights which scores it moves.",
+            "c": "The channel is what keeps these pixels apart from the background.",
+            "d": "The channel is low here, so zeroing it takes little away.",
+        }
+        return right(f"{measured} {meaning[answer]}")
+    reasons = {
+        "a": f"a channel can leave one pair of scores alone and move another: compare the {class_name} score with "
+        "every other score, not only with the background",
+        "b": f"most of the lost pixels do not become {other_name}s",
+        "c": f"most of the lost pixels do not become background: look at the {other_name} weights too",
+        "d": f"the channel is higher on {class_name} pixels than on average, so zeroing takes a lot away there",
+    }
+    return wrong(f"{reasons[answer]}. {measured}")
+
+
 MEAN_ABLATION_READINGS = {
-    "a": "the network hardly uses channel 1's variation on triangle pixels",
-    "b": "its variation carried most of the triangles' lead over squares, but the lead that is left still makes "
-    "most triangle pixels triangles, and the IoU counts only which score wins",
-    "c": "setting it to its mean adds a constant push, W[:, 1] m_1, that makes up for the lost variation",
-    "d": "m_1 is close to zero, so setting channel 1 to its mean is nearly the same as zeroing it",
+    "a": "the network hardly uses channel 1's variation on triangle pixels: their lead over squares barely moves",
+    "b": "its variation carried most of the triangles' lead over squares, yet the smaller lead still wins there",
+    "c": "setting it to its mean adds a constant push, W[:, 1] m_1, that makes up for the variation it loses",
+    "d": "m_1 is close to zero, so setting channel 1 to its mean is nearly the same as setting it to zero",
 }
 """Exercise 3: what does the (small) IoU cost of setting channel 1 of ``up4`` to its mean say?"""
 
