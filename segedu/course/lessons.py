@@ -69,7 +69,7 @@ LESSONS: tuple[Lesson, ...] = (
         "load a small classifier trained end to end on which shapes are present (by the course's experiment "
         "script), and measure how well a linear probe reads position from each layer with FC and "
         "global-average-pooling heads.",
-        study_time="about 70 min",
+        study_time="about 95 min",
         run_seconds=20,
     ),
     Lesson(
@@ -79,7 +79,7 @@ LESSONS: tuple[Lesson, ...] = (
         "against an encoder-decoder, widen the receptive field with dilated convolutions at a constant cost per "
         "layer, measure the effective receptive field with gradients, and explain why segmentation networks "
         "downsample, then upsample.",
-        study_time="about 80 min",
+        study_time="about 100 min",
         run_seconds=15,
     ),
     Lesson(
@@ -121,7 +121,7 @@ LESSONS: tuple[Lesson, ...] = (
         "U-Net",
         "Trace the U with its concatenated skips, compute valid-padding sizes (572 to 388), the crop and "
         "overlap-tile, and measure what the skips buy by training the same U with and without them (five seeds).",
-        study_time="about 70 min",
+        study_time="about 85 min",
         run_seconds=25,
     ),
     Lesson(
@@ -130,7 +130,7 @@ LESSONS: tuple[Lesson, ...] = (
         "One encoder-decoder with four shortcuts (none, FCN-style sum, SegNet indices, U-Net concatenation) over "
         "five seeds; then the shipped FCN, SegNet and U-Net on the same scenes: overall, at boundaries, and what "
         "one training run can say.",
-        study_time="about 60 min",
+        study_time="about 80 min",
         run_seconds=30,
     ),
     Lesson(
@@ -160,17 +160,17 @@ LESSONS: tuple[Lesson, ...] = (
         "compare five losses over six paired seeds on equal budgets and tell which errors class weights fixed "
         "(missed strokes) and which they did not (misnamed and fat strokes), measure on thick shapes where their "
         "extra paint goes, and compute U-Net's weight map for touching objects from an instance map.",
-        study_time="about 90 min",
+        study_time="about 120 min",
         run_seconds=11,
     ),
     Lesson(
         "14_atrous_and_deeplab.ipynb",
         "Atrous convolution and DeepLab",
         "Write a 3x3 atrous convolution from scratch, see which pixels a stack of them never reads (gridding), "
-        "measure what the output stride costs in DeepLabv3 in compute and, from a stored three-seed study, in "
-        "accuracy, explain why the ASPP's rates must fit its feature map, and compare DeepLabv3 with FCN-32s, "
-        "FCN-8s, SegNet and U-Net on equal budgets, costs included.",
-        study_time="about 80 min",
+        "measure what the output stride costs in DeepLabv3 in compute, read a stored three-seed study of accuracy at "
+        "three strides (whose ASPP rates change with the stride), explain why the ASPP's rates must fit its feature "
+        "map, and compare DeepLabv3 with FCN-32s, FCN-8s, SegNet and U-Net on equal budgets, costs included.",
+        study_time="about 110 min",
         run_seconds=25,
     ),
 )
