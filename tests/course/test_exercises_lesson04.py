@@ -42,22 +42,27 @@ def test_conv_macs_stub_says_not_implemented(capsys: pytest.CaptureFixture[str])
 
 def test_dilated_window_prediction(capsys: pytest.CaptureFixture[str]) -> None:
     expected = 1 + 2 * sum(lesson04.WINDOW_EXERCISE_DILATIONS)
+    assert lesson04.WINDOW_EXERCISE_DILATIONS == (1, 2, 4) * 4 and expected == 57
     assert lesson04.check_dilated_window_prediction(expected) is True
     output = capsys.readouterr().out
-    assert f"sees a {expected} x {expected} window" in output and "Correct!" in output
+    assert "1 block 15 pixels, 2 blocks 29 pixels, 4 blocks 57 pixels" in output
+    assert "Correct!" in output and "linearly" in output
     cases = [
-        (2 ** 7 - 1, "keep doubling"),
-        (13, "six ordinary 3x3 layers"),
+        (2 ** 13 - 1, "keep doubling"),
+        (120, "by a factor"),
+        (60, "overlap"),
+        (25, "12 ordinary 3x3 layers"),
         (1 + sum(lesson04.WINDOW_EXERCISE_DILATIONS), "on *each* side"),
         (expected - 1, "off by one"),
         (expected + 2, "Add up what each layer adds"),
         (..., "write your prediction first"),
-        (29.0, "whole number"),
+        (57.0, "whole number"),
     ]
     for answer, hint in cases:
         assert lesson04.check_dilated_window_prediction(answer) is False
         output = capsys.readouterr().out
         assert "Not yet:" in output and hint in output
+        assert "Correct" not in output
 
 
 def test_erf_depth_answer(capsys: pytest.CaptureFixture[str]) -> None:

@@ -24,6 +24,8 @@ from segedu.models import FullResolutionNet
 __all__ = [
     "ERF_DEPTH_CHOICES",
     "MAPS_KEPT_CHOICES",
+    "WINDOW_EXERCISE_BLOCK",
+    "WINDOW_EXERCISE_BLOCKS",
     "WINDOW_EXERCISE_DILATIONS",
     "check_conv_macs",
     "check_dilated_window_prediction",
@@ -142,46 +144,64 @@ def check_maps_kept_answer(answer: Any) -> bool:
                  "output, which the next conv keeps anyway. Which formula then still reads BatchNorm's output?")
 
 
-# Exercise 3: a stack whose dilations restart after three layers, as some networks repeat a block of rates.
-WINDOW_EXERCISE_DILATIONS = (1, 2, 4, 1, 2, 4)
+# Exercise 3: a block of rates repeated, as some networks do instead of doubling the rate forever.
+WINDOW_EXERCISE_BLOCK = (1, 2, 4)
+WINDOW_EXERCISE_BLOCKS = 4
+WINDOW_EXERCISE_DILATIONS = WINDOW_EXERCISE_BLOCK * WINDOW_EXERCISE_BLOCKS
 
 
-def _measured_exercise_window() -> int:
-    with torch.random.fork_rng():  # the learner's random state is left as it was
-        torch.manual_seed(0)
-        model = FullResolutionNet(3, 2, width=16, depth=len(WINDOW_EXERCISE_DILATIONS),
-                                  dilations=WINDOW_EXERCISE_DILATIONS)
-    return measured_receptive_field(model, in_channels=3, input_size=64, samples=4)
+@functools.cache
+def _measured_block_windows(block_counts: tuple[int, ...] = (1, 2, WINDOW_EXERCISE_BLOCKS)) -> dict[int, int]:
+    """Number of repeated blocks -> window of the stack, measured with gradients."""
+    windows = {}
+    for blocks in block_counts:
+        with torch.random.fork_rng():  # the learner's random state is left as it was
+            torch.manual_seed(0)
+            model = FullResolutionNet(3, 2, width=16, depth=3 * blocks, dilations=WINDOW_EXERCISE_BLOCK * blocks)
+        windows[blocks] = measured_receptive_field(model, in_channels=3, input_size=72, samples=4)
+    return windows
 
 
 def check_dilated_window_prediction(prediction: Any) -> bool:
     """``prediction``: the receptive field (pixels) of 3x3 layers with :data:`WINDOW_EXERCISE_DILATIONS`.
 
-    The check builds ``FullResolutionNet(3, 2, depth=6, dilations=WINDOW_EXERCISE_DILATIONS)``,
-    measures its window with gradients (:func:`~segedu.analysis.receptive_field.measured_receptive_field`),
-    prints it and compares.
+    That is :data:`WINDOW_EXERCISE_BLOCKS` repeats of the block :data:`WINDOW_EXERCISE_BLOCK`. The check
+    builds stacks of 1, 2 and 4 blocks (``FullResolutionNet(..., dilations=...)``), measures their windows
+    with gradients (:func:`~segedu.analysis.receptive_field.measured_receptive_field`), prints them and
+    compares the prediction with the 4-block window.
     """
     if prediction is ... or prediction is None:
         return wrong("write your prediction first: replace the `...` with a whole number of pixels.")
     if not _is_whole_number(prediction) or prediction < 1:
         return wrong(f"you wrote {prediction!r}; the window is a whole number of pixels (>= 1).")
-    measured = _measured_exercise_window()
-    print(f"measured with gradients: the centre output pixel sees a {measured} x {measured} window")
+    windows = _measured_block_windows()
+    measured = windows[WINDOW_EXERCISE_BLOCKS]
+    print("measured with gradients, blocks of dilations (1, 2, 4): "
+          + ", ".join(f"{blocks} block{'s' * (blocks > 1)} {window} pixels" for blocks, window in windows.items()))
     dilations = WINDOW_EXERCISE_DILATIONS
+    block_window = windows[1]
     if prediction == measured:
         return right(
-            "every 3x3 layer with dilation d adds 2d pixels (d on each side), wherever it sits in the stack: "
-            "1 + 2 x (1 + 2 + 4 + 1 + 2 + 4). Repeating a block of rates adds its window once more, so the "
-            "window grows linearly with the number of blocks; only rates that keep doubling make it exponential."
+            "the window grows linearly with the number of blocks. Every 3x3 layer with dilation d adds 2d pixels "
+            "(d on each side) wherever it sits, so each block adds 2 x (1 + 2 + 4) = 14 pixels: 4 blocks see "
+            "1 + 4 x 14 = 57. Only rates that keep doubling make the window exponential in depth."
         )
     if prediction == 2 ** (len(dilations) + 1) - 1:
-        return wrong("2^(L+1) - 1 holds when the dilations keep doubling (1, 2, 4, 8, 16, 32); these restart at 1.")
+        return wrong("2^(L+1) - 1 holds only while the dilations keep doubling (1, 2, 4, 8, ...); these restart at 1 "
+                     "in every block.")
+    if prediction == WINDOW_EXERCISE_BLOCKS * block_window:
+        return wrong(f"the blocks' windows overlap: a second block on a {block_window}-pixel window widens it by "
+                     f"{block_window - 1} pixels, not {block_window}.")
     if prediction == 1 + 2 * len(dilations):
-        return wrong("that is the window of six ordinary 3x3 layers; a layer with dilation d reaches d pixels each way.")
+        return wrong(f"that is the window of {len(dilations)} ordinary 3x3 layers; a layer with dilation d reaches d "
+                     "pixels each way.")
     if prediction == 1 + sum(dilations):
         return wrong("a 3x3 layer with dilation d widens the window by d on *each* side.")
     if prediction == 2 * sum(dilations):
         return wrong("off by one: before any layer the window is the centre pixel itself.")
+    if prediction > 2 * measured:
+        return wrong(f"your prediction {prediction} is far wider than the measured window. Does a block multiply the "
+                     "window by a factor, or add a fixed number of pixels?")
     return wrong(
         f"your prediction {prediction} is not the measured window. Add up what each layer adds to the window, "
         "starting from the one centre pixel."
