@@ -18,7 +18,7 @@ from segedu.course.exercises.lesson13 import (
     SHAPES_MARGIN,
     SHAPES_OUTCOMES,
     WEIGHTED_LOSSES,
-    shapes_paired_changes,
+    shapes_band_precision,
 )
 from segedu.course.experiments import load_experiment
 
@@ -119,32 +119,31 @@ def test_the_two_close_wrong_answers_are_told_apart() -> None:
 
 
 def test_shapes_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_shapes_prediction("higher in every seed")
+    assert check_shapes_prediction("lower in the band in every run")
     out = capsys.readouterr().out
-    assert out.startswith("Correct!") and "higher in every seed after 400 steps" in out and "0.58 to 0.61" in out
-    assert "had not yet told the shapes apart" in out and "milder tilt" not in out
-    assert "most likely reason, an inference, is training speed" in out and "does not show that less imbalance" in out
-    for outcome in set(SHAPES_OUTCOMES) - {"higher in every seed"}:
+    assert out.startswith("Correct!") and "lower in the band in every run" in out
+    assert "weighted_ce_inverse 0.67/0.74 0.67/0.75 0.72/0.80" in out and "0.77 to 0.84" in out
+    assert "holds only 0.13 of the background pixels" in out and "undertrain" not in out
+    for outcome in set(SHAPES_OUTCOMES) - {"lower in the band in every run"}:
         assert not check_shapes_prediction(outcome)
         out = capsys.readouterr().out
         assert out.startswith("Not yet:") and f"you predicted {outcome!r}" in out
-        assert "had not yet told the shapes apart" in out
-        assert "most likely reason, an inference, is training speed" in out
+        assert "false alarms crowd into the band" in out
 
 
 def test_shapes_outcome_follows_the_record() -> None:
-    """Both weighted losses beat plain cross-entropy by more than the margin in every seed of the shapes record."""
-    changes = shapes_paired_changes()
-    assert changes["seeds"] == ["0", "1", "2"]
-    assert all((changes[loss] > SHAPES_MARGIN).all() for loss in WEIGHTED_LOSSES)
+    """Both weighted losses' object precision is lower in the band than over all pixels, by more than the margin."""
+    precision = shapes_band_precision()
+    assert precision["seeds"] == ["0", "1", "2"]
+    assert all((precision["all"][loss] - precision["band"][loss] > SHAPES_MARGIN).all() for loss in WEIGHTED_LOSSES)
     record = load_experiment("loss_comparison_shapes")["results"]["runs"]
-    for loss in ("cross_entropy", *WEIGHTED_LOSSES):  # the misnamed share, counted cell by cell
-        for index, seed in enumerate(changes["seeds"]):
-            matrix = record[loss][seed]["confusion"]  # rows true, columns predicted; class 0 is background
-            found = sum(matrix[true][predicted] for true in range(1, 4) for predicted in range(1, 4))
-            wrong_shape = sum(matrix[true][predicted] for true in range(1, 4) for predicted in range(1, 4)
-                              if true != predicted)
-            assert changes["misnamed"][loss][index] == pytest.approx(wrong_shape / found)
+    for loss in WEIGHTED_LOSSES:  # object precision, counted cell by cell; class 0 is background
+        for index, seed in enumerate(precision["seeds"]):
+            for key, stored in (("all", "confusion"), ("band", "band_confusion")):
+                matrix = record[loss][seed][stored]  # rows true, columns predicted
+                called_object = sum(matrix[true][predicted] for true in range(4) for predicted in range(1, 4))
+                right_object = sum(matrix[true][predicted] for true in range(1, 4) for predicted in range(1, 4))
+                assert precision[key][loss][index] == pytest.approx(right_object / called_object)
 
 
 @pytest.mark.parametrize("answer", [..., None, "higher", 3])
