@@ -15,38 +15,35 @@ _RECORDED = {"add": [0.102, 0.097, 0.154, 0.098, 0.124], "indices": [0.010, 0.00
              "concat": [0.126, 0.121, 0.140, 0.126, 0.103]}  # the study's band gains
 
 
-def test_shortcut_band_prediction_accepts_only_the_smallest_gain(capsys: pytest.CaptureFixture[str]) -> None:
-    from segedu.course.exercises.lesson10 import SHORTCUT_CHOICES, check_shortcut_band_prediction
+def test_shortcut_band_prediction_is_recorded_not_graded(capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.course.exercises.lesson10 import SHORTCUT_CHOICES, record_shortcut_band_prediction
 
-    for gains in (_GAINS, _RECORDED):
-        accepted = []
-        for choice in SHORTCUT_CHOICES:
-            if check_shortcut_band_prediction(choice, gains):
-                accepted.append(choice)
-        assert accepted == ["indices"]  # exactly one answer
-    capsys.readouterr()
-    assert check_shortcut_band_prediction("indices", _RECORDED)
-    printed = capsys.readouterr().out
-    assert printed.startswith("Correct!") and "indices -0.002" in printed and "only positions" in printed
-    assert "behind both others in every seed" in printed and "Mind the seeds" not in printed
+    for choice in SHORTCUT_CHOICES:  # every honest prediction passes: it is printed beside the record
+        assert record_shortcut_band_prediction(choice, _RECORDED)
+        printed = capsys.readouterr().out
+        assert printed.startswith(f"Recorded: {choice!r} (not graded)") and "indices -0.002" in printed
+        assert "behind both others in every seed" in printed and "mind the seeds" not in printed
+        assert ("The record agrees" in printed) == (choice == "indices")
+    record_shortcut_band_prediction("add", _RECORDED)
+    assert "The record differs: 'indices' gains least" in capsys.readouterr().out
 
 
-def test_shortcut_band_prediction_rejects_another_and_says_why(capsys: pytest.CaptureFixture[str]) -> None:
-    from segedu.course.exercises.lesson10 import check_shortcut_band_prediction
+def test_shortcut_band_prediction_record_names_the_least_of_other_gains(capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.course.exercises.lesson10 import record_shortcut_band_prediction
 
-    assert not check_shortcut_band_prediction("add", _RECORDED)
-    printed = capsys.readouterr().out
-    assert printed.startswith("Not yet") and "you predicted 'add'" in printed and "summed" in printed
-    assert "only positions" in printed
+    assert record_shortcut_band_prediction("indices", _GAINS)
+    assert "The record agrees" in capsys.readouterr().out
+    swapped = {"add": _GAINS["indices"], "indices": _GAINS["add"], "concat": _GAINS["concat"]}
+    assert record_shortcut_band_prediction("indices", swapped)
+    assert "The record differs: 'add' gains least" in capsys.readouterr().out
 
 
 def test_shortcut_band_prediction_warns_when_the_seeds_disagree(capsys: pytest.CaptureFixture[str]) -> None:
-    from segedu.course.exercises.lesson10 import check_shortcut_band_prediction
+    from segedu.course.exercises.lesson10 import record_shortcut_band_prediction
 
     mixed = {"add": [0.10, 0.04], "indices": [0.0, 0.06], "concat": [0.05, 0.08]}
-    assert check_shortcut_band_prediction("indices", mixed)
-    assert "Mind the seeds" in capsys.readouterr().out
-    assert not check_shortcut_band_prediction("add", mixed)  # ahead of 'indices' in one seed, still not the least
+    assert record_shortcut_band_prediction("indices", mixed)
+    assert "mind the seeds" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(("prediction", "gains", "hint"), [
@@ -55,10 +52,11 @@ def test_shortcut_band_prediction_warns_when_the_seeds_disagree(capsys: pytest.C
     ("add", {"add": [0.1]}, "pass one list"),
 ])
 def test_shortcut_band_prediction_hints(prediction, gains, hint, capsys: pytest.CaptureFixture[str]) -> None:
-    from segedu.course.exercises.lesson10 import check_shortcut_band_prediction
+    from segedu.course.exercises.lesson10 import record_shortcut_band_prediction
 
-    assert not check_shortcut_band_prediction(prediction, gains)
-    assert hint in capsys.readouterr().out
+    assert not record_shortcut_band_prediction(prediction, gains)
+    printed = capsys.readouterr().out
+    assert printed.startswith("Not yet") and hint in printed
 
 
 # --- the merge of a decoder level ---------------------------------------------------------------
