@@ -192,7 +192,7 @@ def check_flattened_features(answer: tuple[int, int], model: TinyClassifier, siz
     if answer == (flattened, smallest):
         return right(
             f"stage 3 gives {shape} = {flattened} numbers for {size}x{size}, but fc1 has exactly {expected} "
-            f"inputs: its weights fix the input size. A side of {smallest} still ends at "
+            f"inputs: its weights fix the grid size. A side of {smallest} still ends at "
             f"{_stage3_side(model, smallest)[1]} x {_stage3_side(model, smallest)[2]} because every pool rounds "
             "down (it drops an odd last row and column), so the sizes fc1 accepts are a small band, not one "
             "number (the model's own size check is stricter and asks for exactly "
