@@ -2,42 +2,34 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import pytest
 
 from segedu.course.exercises import lesson04
 
 
-def _right_conv_macs(height: int, width: int, in_channels: int, out_channels: int) -> int:
-    return height * width * in_channels * out_channels * 9
-
-
-def test_conv_macs_right_answer(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson04.check_conv_macs(_right_conv_macs) is True
-    out = capsys.readouterr().out
-    assert out.startswith("Correct!")
-    assert "a quarter of the pixels with twice the input and twice the output channels costs the same" in out
-
-
-@pytest.mark.parametrize(
-    ("answer", "hint"),
-    [
-        (lambda h, w, i, o: h * w * i * o, "forgot the 3x3 = 9 weights"),
-        (lambda h, w, i, o: 2 * h * w * i * o * 9, "counted FLOPs"),
-        (lambda h, w, i, o: h * w * o * 9, "how many multiply-accumulates"),
-    ],
-)
-def test_conv_macs_wrong_answers(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson04.check_conv_macs(answer) is False
-    output = capsys.readouterr().out
-    assert output.startswith("Not yet:") and hint in output
-
-
-def test_conv_macs_stub_says_not_implemented(capsys: pytest.CaptureFixture[str]) -> None:
-    def stub(height: int, width: int, in_channels: int, out_channels: int) -> int:
-        raise NotImplementedError
-
-    assert lesson04.check_conv_macs(stub) is False
-    assert "NotImplementedError" in capsys.readouterr().out
+def test_deepest_conv_ratio(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson04.DEEPEST_UNET_CONV == (64, 64, 256, 256) and lesson04.FULL_RES_CONV == (1024, 1024, 16, 16)
+    for right_answer in (1, 1.0, Fraction(1)):
+        assert lesson04.check_deepest_conv_ratio(right_answer) is True
+        output = capsys.readouterr().out
+        assert "2,415,919,104 MACs; a FullRes-18 layer" in output  # both convs, counted by count_macs
+        assert "Correct!" in output and "keeps a layer's MACs" in output
+    cases = [
+        (1 / 256, "counted the pixels"),
+        (256, "counted the channels"),
+        (1 / 16, "count both factors"),
+        (16, "count both factors"),
+        (0.5, "How do a 3x3 conv's MACs grow"),
+        (..., "write your prediction first"),
+        ("1", "write a number"),
+        (True, "write a number"),
+    ]
+    for answer, hint in cases:
+        assert lesson04.check_deepest_conv_ratio(answer) is False
+        output = capsys.readouterr().out
+        assert "Not yet:" in output and hint in output and "Correct" not in output
 
 
 def test_dilated_window_prediction(capsys: pytest.CaptureFixture[str]) -> None:
@@ -93,11 +85,6 @@ def test_the_effective_field_really_concentrates_with_depth() -> None:
     assert lesson04.erf_depth_shares()[16] > 0.5
     per_seed = lesson04.erf_depth_seed_shares()
     assert {depth: sum(values) / 3 for depth, values in per_seed.items()} == pytest.approx(lesson04.erf_depth_shares())
-
-
-def test_hints_never_print_the_expected_answer(capsys: pytest.CaptureFixture[str]) -> None:
-    lesson04.check_conv_macs(lambda h, w, i, o: 1)
-    assert str(8 * 8 * 3 * 16 * 9) not in capsys.readouterr().out
 
 
 def test_layer_outputs_saved_measures_autograd() -> None:

@@ -1,16 +1,17 @@
 """Checks for lesson 04 (the price of keeping full resolution).
 
 Each check compares the learner's answer with a measurement: :func:`segedu.analysis.costs.count_macs`
-on real layers, how many outputs of a conv -> BatchNorm -> ReLU layer autograd saves, the receptive field
-of a dilated :class:`~segedu.models.FullResolutionNet` measured with gradients, and the effective
-receptive field of plain stacks. Hints name the likely mistake; they never print the expected answer
-(a prediction's check prints the measurement it compares with).
+on the U-Net's deepest conv and a full-resolution one, how many outputs of a conv -> BatchNorm -> ReLU
+layer autograd saves, the receptive field of a dilated :class:`~segedu.models.FullResolutionNet` measured
+with gradients, and the effective receptive field of plain stacks. Hints name the likely mistake; they
+never print the expected answer (a prediction's check prints the measurement it compares with).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import math
+import numbers
 from typing import Any
 
 import torch
@@ -18,16 +19,18 @@ from torch import nn
 
 from segedu.analysis.costs import count_macs
 from segedu.analysis.receptive_field import centred_share, effective_receptive_field, measured_receptive_field
-from segedu.course.exercises._verdict import check_cases, choice_hint, right, wrong
+from segedu.course.exercises._verdict import choice_hint, right, wrong
 from segedu.models import FullResolutionNet
 
 __all__ = [
+    "DEEPEST_UNET_CONV",
     "ERF_DEPTH_CHOICES",
+    "FULL_RES_CONV",
     "MAPS_KEPT_CHOICES",
     "WINDOW_EXERCISE_BLOCK",
     "WINDOW_EXERCISE_BLOCKS",
     "WINDOW_EXERCISE_DILATIONS",
-    "check_conv_macs",
+    "check_deepest_conv_ratio",
     "check_dilated_window_prediction",
     "check_erf_depth_answer",
     "check_maps_kept_answer",
@@ -36,8 +39,10 @@ __all__ = [
     "layer_outputs_saved",
 ]
 
-# (height, width, in_channels, out_channels): small, so the reference layers run in milliseconds.
-_CONV_CASES = ((8, 8, 3, 16), (12, 20, 16, 16), (5, 7, 32, 4))
+# Exercise 1 at a 1024x1024 input, as (height, width, in_channels, out_channels): the U-Net's deepest 3x3 conv
+# (1/16 of the side, 256 channels in and out) and a FullRes-18 layer (every pixel, 16 channels).
+DEEPEST_UNET_CONV = (64, 64, 256, 256)
+FULL_RES_CONV = (1024, 1024, 16, 16)
 
 
 def _is_whole_number(answer: Any) -> bool:
@@ -45,35 +50,46 @@ def _is_whole_number(answer: Any) -> bool:
 
 
 def _conv_macs_measured(height: int, width: int, in_channels: int, out_channels: int) -> int:
-    conv = nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1)
+    """count_macs of a same-padded 3x3 nn.Conv2d, on the meta device (shapes only, no arithmetic)."""
+    conv = nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1, device="meta")
     return count_macs(conv, (1, in_channels, height, width))
 
 
-def check_conv_macs(conv_macs: Callable[[int, int, int, int], int]) -> bool:
-    """``conv_macs(height, width, in_channels, out_channels)``: MACs of one same-padded 3x3 conv."""
-    return check_cases(
-        conv_macs,
-        _CONV_CASES,
-        _conv_macs_mistake,
-        success="a 3x3 conv costs H * W * C_in * C_out * 9 MACs: proportional to the number of pixels, so a quarter "
-        "of the pixels with twice the input and twice the output channels costs the same.",
-        returns="a whole number of MACs",
-    )
+def check_deepest_conv_ratio(prediction: Any) -> bool:
+    """``prediction``: MACs of the U-Net's deepest 3x3 conv over those of a FullRes-18 layer, at 1024x1024.
 
+    The shapes are :data:`DEEPEST_UNET_CONV` and :data:`FULL_RES_CONV`. The check counts both with
+    :func:`~segedu.analysis.costs.count_macs` on real ``nn.Conv2d`` layers, prints the counts and compares.
+    """
+    if prediction is ... or prediction is None:
+        return wrong("write your prediction first: replace the `...` with a number.")
+    if isinstance(prediction, bool) or not isinstance(prediction, numbers.Real):
+        return wrong(f"you wrote {prediction!r}; write a number, such as 0.25 or 1 / 8.")
+    deepest, full = _conv_macs_measured(*DEEPEST_UNET_CONV), _conv_macs_measured(*FULL_RES_CONV)
+    print(f"count_macs: the U-Net's deepest conv (64x64, 256 -> 256 channels) {deepest:,} MACs; "
+          f"a FullRes-18 layer (1024x1024, 16 -> 16) {full:,} MACs")
 
-def _conv_macs_mistake(answer: Any, height: int, width: int, in_channels: int, out_channels: int) -> str | None:
-    expected = _conv_macs_measured(height, width, in_channels, out_channels)
-    if answer == expected:
-        return None
-    case = f"a {height}x{width} map, {in_channels} -> {out_channels} channels"
-    if answer == expected // 9:
-        return f"for {case} you forgot the 3x3 = 9 weights each output value multiplies."
-    if answer == 2 * expected:
-        return f"for {case} you counted FLOPs (2 per multiply-accumulate); count MACs."
-    return (
-        f"for {case} you returned {answer!r}, which is not what count_macs measures. How many output "
-        "values are there, and how many multiply-accumulates does each one need?"
-    )
+    def near(value: float) -> bool:
+        return math.isclose(float(prediction), value, rel_tol=1e-3)
+
+    if near(deepest / full):
+        return right(
+            "the ratio is 1. A 3x3 conv costs H x W x C_in x C_out x 9 MACs: one dot product over 3 x 3 x C_in inputs per "
+            "output value. 1/16 of the side is 1/256 of the pixels; 16 times the channels in and 16 times out is "
+            "256 times the MACs per pixel. They cancel: halving the map while doubling the channels keeps a "
+            "layer's MACs, so the U-Net's deepest layer costs as much as its first."
+        )
+    if near(1 / 256):
+        return wrong("you counted the pixels (1/256 of them) but not the channels: each dot product is 16 times "
+                     "longer, and there are 16 times as many output channels.")
+    if near(256):
+        return wrong("you counted the channels (16 x 16 = 256 times) but not the pixels: 1/16 of the side is how "
+                     "many of the pixels?")
+    if near(1 / 16) or near(16):
+        return wrong("count both factors: the pixels shrink with the square of the side, and the channels grow "
+                     "16 times on the input and 16 times on the output.")
+    return wrong(f"your prediction {prediction} is not the measured ratio. How do a 3x3 conv's MACs grow with the "
+                 "number of pixels, with C_in and with C_out?")
 
 
 MAPS_KEPT_CHOICES = {
