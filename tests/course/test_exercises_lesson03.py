@@ -64,45 +64,39 @@ def test_vanishing_pools_hint_names_only_the_boundary_it_crosses(capsys: pytest.
     assert "different" not in output  # the hint must not say that the two answers differ
 
 
-def test_flattened_features(capsys: pytest.CaptureFixture[str]) -> None:
+def test_accepted_size(capsys: pytest.CaptureFixture[str]) -> None:
     model = TinyClassifier(3, 3, base_channels=4, image_size=64)  # 16 channels, fc1 takes 16 x 8 x 8 = 1024
     # 65 -> 32 -> 16 -> 8: the smallest side above 64 that still ends at 8 x 8
-    assert lesson03.check_flattened_features((16 * 10 * 10, 65), model, 80) is True
+    assert lesson03.check_accepted_size(65, model) is True
     output = _verdict(capsys)
-    assert "fc1 has exactly 1024 inputs" in output and "A side of 65" in output
+    assert "take 65 to 8 x 8" in output and "fc1's 1024 inputs" in output
     cases = [
-        ((..., ...), "pair of whole numbers"),
-        ((1600, 64), "larger than 64"),
-        ((1600, 72), "take it to 9 x 9, so flatten gives 1296 numbers, not fc1's 1024"),
-        ((1600, 128), "take it to 16 x 16"),
-        ((1600, 70), "fc1 does accept it"),  # 70 -> 35 -> 17 -> 8: accepted, but 65 is smaller
-        ((16 * 80 * 80, 65), "shrink the side"),
-        ((1024, 65), "what fc1 expects"),
-        ((1700, 65), "halving 80 three times"),
+        (..., "one whole number"),
+        ((1600, 65), "one whole number"),
+        (True, "one whole number"),
+        (64, "larger than 64"),
+        (72, "take 72 to 9 x 9, so flatten gives 1296 numbers, not fc1's 1024"),
+        (128, "take 128 to 16 x 16"),
+        (70, "fc1 does accept 70"),  # 70 -> 35 -> 17 -> 8: accepted, but 65 is smaller
     ]
     for answer, hint in cases:
-        assert lesson03.check_flattened_features(answer, model, 80) is False
+        assert lesson03.check_accepted_size(answer, model) is False
         output = _verdict(capsys)
         assert output.startswith("Not yet:") and hint in output, (answer, output)
         assert "?." not in output and output.rstrip().endswith(("?", "."))
-    # 60 -> 30 -> 15 -> 7: an odd side loses its last row
-    assert lesson03.check_flattened_features((16 * 7 * 7, 65), model, 60) is True
-    assert "(16, 7, 7)" in _verdict(capsys)
-    assert lesson03.check_flattened_features((16 * 8 * 8, 65), model, 60) is False
-    assert "rounding down" in _verdict(capsys)
 
 
-def test_flattened_features_lesson_model(capsys: pytest.CaptureFixture[str]) -> None:
+def test_accepted_size_lesson_model(capsys: pytest.CaptureFixture[str]) -> None:
     model = TinyClassifier(3, 3, base_channels=8, image_size=32, hidden_features=64)  # the lesson's layout
-    assert lesson03.check_flattened_features((32 * 5 * 5, 33), model, 40) is True
-    assert "(32, 5, 5) = 800" in _verdict(capsys)
-    for answer in ((800, 40), (512, 33), (800, 32)):
-        assert lesson03.check_flattened_features(answer, model, 40) is False
+    assert lesson03.check_accepted_size(33, model) is True
+    assert "take 33 to 4 x 4" in _verdict(capsys)
+    for answer in (32, 34, 39, 64):  # 34-39 are accepted but not the smallest; 64 ends at 8 x 8
+        assert lesson03.check_accepted_size(answer, model) is False
         assert _verdict(capsys).startswith("Not yet:")
     # 40 is not accepted (40 -> 20 -> 10 -> 5): the hint must not suggest that it is
-    assert lesson03.check_flattened_features((800, 40), model, 40) is False
+    assert lesson03.check_accepted_size(40, model) is False
     output = _verdict(capsys)
-    assert "take it to 5 x 5" in output and "not fc1's 512" in output and "does accept" not in output
+    assert "take 40 to 5 x 5" in output and "not fc1's 512" in output and "does accept" not in output
 
 
 def test_vanishing_pools(capsys: pytest.CaptureFixture[str]) -> None:

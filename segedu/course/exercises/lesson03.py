@@ -1,8 +1,8 @@
 """Checks for lesson 03 (pooling coarsens location; the classifier head gives up the grid).
 
 Each check compares the learner's answer with a measurement on real PyTorch layers: linear probes on
-shuffled features (:func:`segedu.analysis.probes.linear_probe`), the feature count of a real
-TinyClassifier's stage 3, and the nearest redrawing of a pooled mask.
+shuffled features (:func:`segedu.analysis.probes.linear_probe`), the input sizes a real
+TinyClassifier's fc1 accepts, and the nearest redrawing of a pooled mask.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from segedu.models import TinyClassifier
 
 __all__ = [
     "SHUFFLE_REASON_QUESTION",
-    "check_flattened_features",
+    "check_accepted_size",
     "check_shuffle_reason",
     "check_shuffled_probe",
     "check_vanishing_pools",
@@ -172,64 +172,31 @@ def _smallest_accepted_above(model: TinyClassifier) -> int:
     return size
 
 
-def check_flattened_features(answer: tuple[int, int], model: TinyClassifier, size: int) -> bool:
-    """``answer = (flattened, smallest)``: what flatten gives for a ``size x size`` input, and the
-    smallest input side above ``model.image_size`` whose stage-3 map has exactly fc1's number of inputs.
-
-    Both are measured on ``model``'s real convolution stages.
+def check_accepted_size(answer: int, model: TinyClassifier) -> bool:
+    """``answer``: the smallest input side above ``model.image_size`` whose stage-3 map has exactly fc1's
+    number of inputs, measured on ``model``'s real convolution stages.
     """
-    if (
-        not isinstance(answer, tuple)
-        or len(answer) != 2
-        or not all(isinstance(value, int) and not isinstance(value, bool) for value in answer)
-    ):
-        return wrong("give a pair of whole numbers: (what flatten produces for the larger image, "
-                     "the smallest side above the built size that fc1 accepts).")
-    shape = _stage3_side(model, size)
-    flattened, expected = math.prod(shape), model.fc1.in_features
+    if not isinstance(answer, int) or isinstance(answer, bool):
+        return wrong("give one whole number: the smallest side above the built size that fc1 accepts.")
+    expected, built = model.fc1.in_features, model.image_size
     smallest = _smallest_accepted_above(model)
-    channels, built = model.feature_channels, model.image_size
-    if answer == (flattened, smallest):
+    if answer == smallest:
+        grid = _stage3_side(model, smallest)
         return right(
-            f"stage 3 gives {shape} = {flattened} numbers for {size}x{size}, but fc1 has exactly {expected} "
-            f"inputs: its weights fix the grid size. A side of {smallest} still ends at "
-            f"{_stage3_side(model, smallest)[1]} x {_stage3_side(model, smallest)[2]} because every pool rounds "
-            "down (it drops an odd last row and column), so the sizes fc1 accepts are a small band, not one "
-            "number (the model's own size check is stricter and asks for exactly "
-            f"{built}x{built})."
+            f"three pools take {smallest} to {grid[1]} x {grid[2]}, as they take {built}, because every pool rounds "
+            f"down (it drops an odd last row and column); so flatten gives fc1's {expected} inputs again. fc1's "
+            "weights fix the grid size, and the sizes it accepts are a small band, not one number (the model's own "
+            f"size check is stricter and asks for exactly {built}x{built})."
         )
-    hints = []
-    if answer[0] != flattened:
-        rounded_up = size
-        for _ in range(3):
-            rounded_up = -(-rounded_up // 2)  # the mistake of rounding an odd side up
-        if answer[0] == channels * size * size:
-            hints.append("for the flattened count: the three pools shrink the side before flatten; use the side "
-                         "of stage 3's map")
-        elif answer[0] == channels * rounded_up**2:
-            hints.append("for the flattened count: a 2x2 pool drops an odd last row and column: follow the side "
-                         "pool by pool, rounding down each time")
-        elif answer[0] == expected:
-            hints.append(f"for the flattened count you gave what fc1 expects ({expected}), not what flatten "
-                         f"produces for a {size}x{size} image")
-        else:
-            hints.append(f"for the flattened count: flatten gives channels x side x side of stage 3: {channels} "
-                         f"channels, and the side you get by halving {size} three times")
-    if answer[1] != smallest:
-        if answer[1] <= built:
-            hints.append(f"for the smallest size: it must be larger than {built}")
-        else:
-            grid = _stage3_side(model, answer[1])  # (C, h, w) for the learner's side
-            if math.prod(grid) == expected:  # accepted, but a smaller side above the built one is too
-                hints.append(f"for the smallest size you said {answer[1]}: fc1 does accept it (three pools, each "
-                             f"rounding down, take it to {grid[1]} x {grid[2]}), but so does a smaller side above "
-                             f"{built}: which is the smallest?")
-            else:
-                hints.append(f"for the smallest size you said {answer[1]}: three pools, each rounding down, take "
-                             f"it to {grid[1]} x {grid[2]}, so flatten gives {math.prod(grid)} numbers, not fc1's "
-                             f"{expected}. Which sides above {built} still end at the grid fc1 was built for?")
-    text = "; ".join(hints)
-    return wrong(text if text.endswith("?") else text + ".")
+    if answer <= built:
+        return wrong(f"it must be larger than {built}.")
+    grid = _stage3_side(model, answer)  # (C, h, w) for the learner's side
+    if math.prod(grid) == expected:  # accepted, but a smaller side above the built one is too
+        return wrong(f"fc1 does accept {answer} (three pools, each rounding down, take it to {grid[1]} x {grid[2]}), "
+                     f"but so does a smaller side above {built}: which is the smallest?")
+    return wrong(f"three pools, each rounding down, take {answer} to {grid[1]} x {grid[2]}, so flatten gives "
+                 f"{math.prod(grid)} numbers, not fc1's {expected}. Which sides above {built} still end at the grid "
+                 "fc1 was built for?")
 
 
 _SQUARE_STARTS = (8, 13)  # the 6x6 square covers rows and columns start .. start + 5
