@@ -137,7 +137,7 @@ def test_mean_ablation_reading(capsys: pytest.CaptureFixture[str]) -> None:
     for answer, hint in [
         ("a", "the variation did a lot of work"),
         ("c", "it is zeroing that takes that push away"),
-        ("d", "is not small next to the channel's values"),
+        ("d", "not a quarter to a half"),
         ("e", "must be one of"),
         (2, "must be one of"),
         (..., "record your prediction first"),
@@ -145,13 +145,23 @@ def test_mean_ablation_reading(capsys: pytest.CaptureFixture[str]) -> None:
         assert check_mean_ablation_reading(answer, model, images, masks, **question) is False
         output = capsys.readouterr().out
         assert output.startswith("Not yet:") and hint in output, output
-    # Channel 0 feeds no score: the mean moves nothing and both ways cost nothing, so (a) and (d) hold, (b) not.
+    # Channel 0 feeds no score: the mean moves nothing, so (a) holds, (b) and (d) not.
     unused = {**question, "channel": 0}
     assert check_mean_ablation_reading("a", model, images, masks, **unused) is True
-    assert check_mean_ablation_reading("d", model, images, masks, **unused) is True
     capsys.readouterr()
     assert check_mean_ablation_reading("b", model, images, masks, **unused) is False
     assert "do not show both a large move" in capsys.readouterr().out
+    assert check_mean_ablation_reading("d", model, images, masks, **unused) is False
+    assert "0% of its intact size" in capsys.readouterr().out
+    # A larger intact lead (-20): the mean moves it by the same amount, now a quarter to a half of it, so (d) holds.
+    with torch.no_grad():
+        model.outc.bias[1] = 10.0
+    shift = lead + 9.0  # what the mean adds to the lead; it does not depend on the bias
+    assert 0.25 * 20.0 <= shift < 0.5 * 20.0
+    assert check_mean_ablation_reading("d", model, images, masks, **question) is True
+    assert "under half of it" in capsys.readouterr().out
+    for answer in ("a", "b"):
+        assert check_mean_ablation_reading(answer, model, images, masks, **question) is False
 
 
 class _TwoShapes(nn.Module):
