@@ -206,3 +206,44 @@ def test_indices_why_check_leaves_the_random_stream_alone() -> None:
 def test_indices_why_choices_do_not_give_the_answer_away_by_length() -> None:
     lengths = [len(text) for text in INDICES_WHY_CHOICES.values()]
     assert max(lengths) - min(lengths) < 15
+
+
+# --- Exercise 1's prediction: what each merge costs ---------------------------------------------
+
+
+def test_parameter_prediction_accepts_the_measured_ranges(capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.course.exercises.lesson10 import check_parameter_prediction
+
+    assert check_parameter_prediction("b", "c")
+    printed = capsys.readouterr().out
+    assert printed.startswith("Correct!") and "'add' 62,332 (+2%)" in printed and "'concat' 73,028 (+20%)" in printed
+
+
+@pytest.mark.parametrize(
+    ("add", "concat", "hint"),
+    [
+        (..., "c", "for 'add': record your prediction first"),
+        ("b", "e", "for 'concat': your prediction must be one of"),
+        ("a", "c", "removes none"),
+        ("d", "c", "small beside the 3x3 convolutions"),
+        ("b", "b", "wider inputs need more weights"),
+        ("b", "d", "does not double"),
+    ],
+)
+def test_parameter_prediction_rejects_other_ranges(add, concat, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.course.exercises.lesson10 import check_parameter_prediction
+
+    assert not check_parameter_prediction(add, concat)
+    printed = capsys.readouterr().out
+    assert printed.startswith("Not yet:") and hint in printed
+    assert ("60,932" in printed) == (add is not ... and concat != "e")  # measured counts only after valid letters
+
+
+def test_parameter_prediction_leaves_the_random_stream_alone() -> None:
+    from segedu.course.exercises.lesson10 import check_parameter_prediction
+
+    torch.manual_seed(3)
+    expected = torch.rand(2)
+    torch.manual_seed(3)
+    check_parameter_prediction("b", "c")
+    assert torch.equal(torch.rand(2), expected)

@@ -1,7 +1,7 @@
 """Checks for the exercises of lesson 10 (comparing shortcut connections).
 
-Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``. Exercise 2's
-prediction is recorded, not graded: :func:`record_shortcut_band_prediction` prints it beside the study's record.
+Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``. Exercise 1's
+parameter prediction is graded against the package's ``ShortcutNet``; Exercise 2's prediction is recorded, not graded: :func:`record_shortcut_band_prediction` prints it beside the study's record.
 """
 
 from __future__ import annotations
@@ -13,15 +13,17 @@ import torch
 import torch.nn.functional as F
 
 from segedu.course.exercises._verdict import call_answer, choice_hint, returns_nothing, right, wrong
-from segedu.models.shortcut_variants import DecoderLevel
+from segedu.models.shortcut_variants import DecoderLevel, ShortcutNet
 
 __all__ = [
     "INDICES_DECODER_VALUE",
     "INDICES_WHY_CHOICES",
     "INDICES_WINDOWS",
+    "PARAMETER_CHOICES",
     "SHORTCUT_CHOICES",
     "check_indices_why",
     "check_merge",
+    "check_parameter_prediction",
     "record_shortcut_band_prediction",
 ]
 
@@ -132,6 +134,78 @@ def check_merge(function: Callable[[DecoderLevel, torch.Tensor, torch.Tensor], A
         "the convolutions. 'none' and 'indices' hand over the upsampled decoder map alone.")
 
 
+# --- what each merge costs: the parameter change of "add" and "concat" against "none" ----------
+
+PARAMETER_CHOICES = {
+    "a": "fewer (below -5 %)",
+    "b": "about the same (-5 % to +5 %)",
+    "c": "more (+5 % to +50 %)",
+    "d": "about double or more (above +50 %)",
+}
+"""Exercise 1's ranges for a variant's parameter count against ``"none"``'s (the whole network)."""
+
+
+def _range_letter(change: float) -> str:
+    """The letter of :data:`PARAMETER_CHOICES` whose range holds ``change`` (a fraction, e.g. 0.2 for +20 %)."""
+    if change < -0.05:
+        return "a"
+    if change <= 0.05:
+        return "b"
+    return "c" if change <= 0.5 else "d"
+
+
+def _study_network(shortcut: str) -> ShortcutNet:
+    with torch.random.fork_rng():  # building draws weights: leave the lesson's random stream alone
+        return ShortcutNet(3, 4, base_channels=8, depth=3, shortcut=shortcut)
+
+
+def _count(module: torch.nn.Module) -> int:
+    return sum(parameter.numel() for parameter in module.parameters())
+
+
+def check_parameter_prediction(add: Any, concat: Any) -> bool:
+    """Check the ranges predicted for the parameter change of ``"add"`` and ``"concat"`` against ``"none"``.
+
+    The right letters are measured, not stored: the check builds the lesson's three ``ShortcutNet`` variants
+    (base width 8, depth 3, 3 input channels, 4 classes) and counts their parameters.
+
+    Args:
+        add: A letter of :data:`PARAMETER_CHOICES` for ``"add"``.
+        concat: A letter of :data:`PARAMETER_CHOICES` for ``"concat"``.
+
+    Returns:
+        Whether both letters name the measured ranges (``"b"`` and ``"c"`` for the lesson's network).
+    """
+    for name, answer in (("add", add), ("concat", concat)):
+        hint = choice_hint(answer, PARAMETER_CHOICES)
+        if hint is not None:
+            return wrong(f"for {name!r}: {hint}")
+    networks = {shortcut: _study_network(shortcut) for shortcut in ("none", "add", "concat")}
+    total = {shortcut: _count(network) for shortcut, network in networks.items()}
+    change = {shortcut: total[shortcut] / total["none"] - 1 for shortcut in ("add", "concat")}
+    decoder = _count(networks["none"].decoder)
+    measured = (f"Measured on segedu's ShortcutNet: 'none' {total['none']:,} parameters (its decoder {decoder:,}), "
+                f"'add' {total['add']:,} ({change['add']:+.0%}), 'concat' {total['concat']:,} "
+                f"({change['concat']:+.0%}).")
+    level = networks["concat"].decoder["level1"].convs.conv1[0]  # the first conv after the merge, (C_out, 2C, 3, 3)
+    hints = []
+    if add != _range_letter(change["add"]):
+        hints.append("'add' only puts a 1x1 convolution (`project`, C x C weights and C biases) on each level's "
+                     "encoder map, small beside the 3x3 convolutions; the sum itself has no weights and removes none")
+    if concat != _range_letter(change["concat"]):
+        widened = (f"'concat' widens the first convolution after each merge (at level 1 its weight is "
+                   f"{tuple(level.weight.shape)}, reading 2C channels instead of C)")
+        hints.append(f"{widened}, and wider inputs need more weights" if concat in ("a", "b") else
+                     f"{widened}, and only that one: the encoder, the bottleneck, the second convs and the "
+                     "up-convolutions keep their size, so the network does not double")
+    if hints:
+        return wrong(f"{measured} " + "; ".join(hints) + ".")
+    return right(
+        f"{measured} The sum costs only its 1x1 projections; the concatenation doubles what the first convolution "
+        "of each decoder level reads, and that convolution is a part of the network, so the whole grows by about a "
+        "fifth. Neither merge changes the encoder.")
+
+
 # --- the controlled study: why indices cannot carry what a sum or a concatenation carries -----
 
 INDICES_WINDOWS = {"loses": ((0.6, 0.1), (0.2, 0.9)), "wins": ((0.6, 0.1), (0.2, 0.3))}
@@ -214,7 +288,7 @@ def record_shortcut_band_prediction(prediction: Any, band_gains: Mapping[str, An
     """Print a recorded prediction of the shortcut that gains *least* band mean IoU over ``"none"``, beside the record.
 
     Nothing is judged: a prediction can be well reasoned and still differ from one short study. Exercise 3
-    grades the explanation (:func:`check_indices_why`).
+    traces one possible cause (:func:`check_indices_why`).
 
     Args:
         prediction: The learner's guess, one of :data:`SHORTCUT_CHOICES`, recorded before the gains were shown.
@@ -241,5 +315,5 @@ def record_shortcut_band_prediction(prediction: Any, band_gains: Mapping[str, An
              "mind the seeds: it is not behind both others in every seed, so the order is not separated")
     outcome = "The record agrees" if prediction == least else f"The record differs: {least!r} gains least"
     print(f"Recorded: {prediction!r} (not graded). Band mean IoU minus that of 'none', mean over seeds: {table}. "
-          f"{outcome}; {seeds}. Exercise 3 asks you to explain it.")
+          f"{outcome}; {seeds}. Exercise 3 traces one possible cause.")
     return True
