@@ -213,3 +213,47 @@ def test_collision_prediction_hints(answer: object, hint: str, capsys: pytest.Ca
     assert check_collision_prediction(answer) is False
     printed = capsys.readouterr().out
     assert "Not yet:" in printed and hint in printed
+
+
+# --- section 5: the recorded prediction of the corner loss -------------------------------------
+
+_REFERENCE, _TOP_LEFT, _RANDOM = 0.835, 0.207, [0.254, 0.256, 0.258]  # the lesson's measurement
+
+
+def test_corner_loss_prediction_is_recorded_not_graded(capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.course.exercises.lesson08 import CORNER_LOSS_CHOICES, record_corner_loss_prediction
+
+    for choice in CORNER_LOSS_CHOICES:  # every honest prediction passes: it is printed beside the measurement
+        assert record_corner_loss_prediction(choice, _REFERENCE, _TOP_LEFT, _RANDOM)
+        printed = capsys.readouterr().out
+        assert printed.startswith(f"Recorded: {choice!r} (not graded)") and "0.207: 75% lost" in printed
+        assert "lose 69% to 70% (3 draws; 'over 50 %')" in printed
+        assert ("The measurement agrees" in printed) == (choice == "over 50 %")
+    record_corner_loss_prediction("under 10 %", _REFERENCE, _TOP_LEFT, _RANDOM)
+    assert "The measurement falls in 'over 50 %'" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("top_left", "measured"), [
+    (0.80, "under 10 %"), (0.70, "10 to 30 %"), (0.50, "30 to 50 %"), (0.4175, "over 50 %"), (0.90, "under 10 %"),
+])
+def test_corner_loss_prediction_names_the_measured_range(
+    top_left: float, measured: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from segedu.course.exercises.lesson08 import record_corner_loss_prediction
+
+    assert record_corner_loss_prediction(measured, _REFERENCE, top_left, _RANDOM)
+    assert "The measurement agrees" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("prediction", "reference", "draws", "hint"), [
+    (..., _REFERENCE, _RANDOM, "record your prediction first"),
+    ("half", _REFERENCE, _RANDOM, "must be one of"),
+    ("over 50 %", 0.0, _RANDOM, "pass the mean IoU"),
+    ("over 50 %", _REFERENCE, [], "one per draw"),
+])
+def test_corner_loss_prediction_hints(prediction, reference, draws, hint, capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.course.exercises.lesson08 import record_corner_loss_prediction
+
+    assert not record_corner_loss_prediction(prediction, reference, _TOP_LEFT, draws)
+    printed = capsys.readouterr().out
+    assert printed.startswith("Not yet") and hint in printed

@@ -1,20 +1,28 @@
 """Checks for the exercises of lesson 08 (SegNet: max-pooling indices and unpooling).
 
-Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``.
+Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``. Section 5's
+prediction is recorded, not graded: :func:`record_corner_loss_prediction` prints it beside the measurement.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
 from segedu.analysis.upsampling import bed_of_nails, nearest_upsample
-from segedu.course.exercises._verdict import check_cases, right, wrong
+from segedu.course.exercises._verdict import check_cases, choice_hint, right, wrong
 
-__all__ = ["check_collision_prediction", "check_index_memory", "check_max_unpool", "check_unpooled_zero_fraction"]
+__all__ = [
+    "CORNER_LOSS_CHOICES",
+    "check_collision_prediction",
+    "check_index_memory",
+    "check_max_unpool",
+    "check_unpooled_zero_fraction",
+    "record_corner_loss_prediction",
+]
 
 
 _INPUT_ZERO_FRACTIONS = (0.3, 0.0, 0.5, 0.8, 1.0)
@@ -234,3 +242,52 @@ def check_collision_prediction(prediction: Any) -> bool:
                      "windows, and both indices point to the same position (counted above).")
     return wrong("both are the other way round: which windows overlap? A pixel that lies in two windows can be the "
                  "maximum of both; a pixel in one window only cannot (counted above).")
+
+
+# --- section 5: what share of the mean IoU do top-left corners cost? ---------------------------
+
+CORNER_LOSS_CHOICES = ("under 10 %", "10 to 30 %", "30 to 50 %", "over 50 %")
+_CORNER_LOSS_UPPER = (0.1, 0.3, 0.5)  # upper bounds of the first three choices; the last has none
+
+
+def _loss_choice(loss: float) -> str:
+    """The choice of :data:`CORNER_LOSS_CHOICES` that a lost share of the mean IoU falls in."""
+    return next((choice for choice, upper in zip(CORNER_LOSS_CHOICES, _CORNER_LOSS_UPPER) if loss < upper),
+                CORNER_LOSS_CHOICES[-1])
+
+
+def record_corner_loss_prediction(
+    prediction: Any, reference: float, top_left: float, random_corners: Sequence[float]
+) -> bool:
+    """Print a recorded prediction of the share of mean IoU lost with top-left corners, beside the measurement.
+
+    Nothing is judged: the prediction is recorded before the table of section 5 shows the scores.
+
+    Args:
+        prediction: The learner's guess, one of :data:`CORNER_LOSS_CHOICES`: the share of its mean IoU the
+            trained SegNet loses when every decoder stage unpools to the top-left corners.
+        reference: The mean IoU with the pooling indices.
+        top_left: The mean IoU with top-left corners at every stage.
+        random_corners: The mean IoU with random corners at every stage, one value per corner draw.
+
+    Returns:
+        Whether a valid prediction was recorded (printed ``Recorded: ...``), else ``False`` with a hint.
+    """
+    hint = choice_hint(prediction, CORNER_LOSS_CHOICES)
+    if hint is not None:
+        return wrong(hint)
+    draws = [float(value) for value in random_corners]
+    if not float(reference) > 0 or not draws:
+        return wrong("pass the mean IoU with the indices (a positive number), the top-left score and a list of "
+                     "random-corner scores, one per draw.")
+    loss = 1 - float(top_left) / float(reference)
+    random_losses = [1 - value / float(reference) for value in draws]
+    measured = _loss_choice(loss)
+    outcome = "The measurement agrees" if prediction == measured else f"The measurement falls in {measured!r}"
+    random_choices = sorted({_loss_choice(value) for value in random_losses}, key=CORNER_LOSS_CHOICES.index)
+    print(f"Recorded: {prediction!r} (not graded). With the indices the mean IoU is {float(reference):.3f}; "
+          f"with top-left corners at every stage it is {float(top_left):.3f}: {loss:.0%} lost. {outcome}. "
+          f"Random corners at every stage lose {min(random_losses):.0%} to {max(random_losses):.0%} "
+          f"({len(draws)} draws; {' and '.join(map(repr, random_choices))}) with no shift of the map: the trained "
+          "decoder relies on where its values land.")
+    return True
