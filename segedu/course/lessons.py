@@ -69,7 +69,7 @@ LESSONS: tuple[Lesson, ...] = (
         "load a small classifier trained end to end on which shapes are present (by the course's experiment "
         "script), and measure how well a linear probe reads position from each layer with FC and "
         "global-average-pooling heads.",
-        study_time="about 95 min",
+        study_time="about 90 min",
         run_seconds=20,
     ),
     Lesson(
@@ -79,7 +79,7 @@ LESSONS: tuple[Lesson, ...] = (
         "against an encoder-decoder, widen the receptive field with dilated convolutions at a constant cost per "
         "layer, measure the effective receptive field with gradients, and explain why segmentation networks "
         "downsample, then upsample.",
-        study_time="about 100 min",
+        study_time="about 110 min",
         run_seconds=15,
     ),
     Lesson(
@@ -113,15 +113,15 @@ LESSONS: tuple[Lesson, ...] = (
         "SegNet",
         "Keep max-pooling indices and unpool with them, follow SegNet's shapes, measure what the indices "
         "cost next to U-Net's skips, and look inside a trained decoder.",
-        study_time="about 90 min (optional section about 20 more)",
-        run_seconds=29,
+        study_time="about 90 min",
+        run_seconds=24,
     ),
     Lesson(
         "09_unet.ipynb",
         "U-Net",
         "Trace the U with its concatenated skips, compute valid-padding sizes (572 to 388), the crop and "
         "overlap-tile, and measure what the skips buy by training the same U with and without them (five seeds).",
-        study_time="about 85 min",
+        study_time="about 105 min",
         run_seconds=25,
     ),
     Lesson(
@@ -130,16 +130,16 @@ LESSONS: tuple[Lesson, ...] = (
         "One encoder-decoder with four shortcuts (none, FCN-style sum, SegNet indices, U-Net concatenation) over "
         "five seeds; then the shipped FCN, SegNet and U-Net on the same scenes: overall, at boundaries, and what "
         "one training run can say.",
-        study_time="about 80 min",
+        study_time="about 100 min",
         run_seconds=30,
     ),
     Lesson(
         "11_feature_map_explorer.ipynb",
         "Feature-map explorer",
         "Look inside trained models layer by layer, probe a pixel's class scores and receptive field, record "
-        "activations with forward hooks, and measure which channels mark a class (class IoU) and which the "
+        "activations with forward hooks, and measure which channels mark a class (channel–class IoU) and which the "
         "network needs (silencing).",
-        study_time="about 70 min",
+        study_time="about 110 min",
         run_seconds=15,
     ),
     Lesson(
@@ -149,7 +149,7 @@ LESSONS: tuple[Lesson, ...] = (
         "deformation), read training and validation curves over ten seeds (memorising 32 scenes; how "
         "augmentation narrows the gap), read a learning-rate range test for what it can and cannot tell, "
         "train a U-Net from scratch live, and save, load and verify a checkpoint.",
-        study_time="about 110 min",
+        study_time="about 120 min",
         run_seconds=45,
     ),
     Lesson(
@@ -158,9 +158,9 @@ LESSONS: tuple[Lesson, ...] = (
         "Read a per-class IoU table and say why pixel accuracy and frequency-weighted IoU hide a misnamed rare "
         "class, write class-weighted cross-entropy (inverse- and median-frequency weights) and soft Dice out, "
         "compare five losses over six paired seeds on equal budgets and tell which errors class weights fixed "
-        "(missed strokes) and which they did not (misnamed and fat strokes), measure on thick shapes where their "
-        "extra paint goes, and compute U-Net's weight map for touching objects from an instance map.",
-        study_time="about 120 min",
+        "on the digits (missed strokes) and which they did not (misnamed and fat strokes), measure on thick shapes "
+        "where their extra paint goes, and compute U-Net's weight map for touching objects from an instance map.",
+        study_time="about 150 min",
         run_seconds=11,
     ),
     Lesson(
@@ -168,8 +168,9 @@ LESSONS: tuple[Lesson, ...] = (
         "Atrous convolution and DeepLab",
         "Write a 3x3 atrous convolution from scratch, see which pixels a stack of them never reads (gridding), "
         "measure what the output stride costs in DeepLabv3 in compute, read a stored three-seed study of accuracy at "
-        "three strides (whose ASPP rates change with the stride), explain why the ASPP's rates must fit its feature "
-        "map, and compare DeepLabv3 with FCN-32s, FCN-8s, SegNet and U-Net on equal budgets, costs included.",
+        "three strides (whose ASPP rates change from 8 to 16 but not from 16 to 32), count how many taps of the "
+        "ASPP's atrous kernels a small feature map keeps, and compare DeepLabv3 with FCN-32s, FCN-8s, SegNet and U-Net "
+        "on equal budgets, costs included.",
         study_time="about 110 min",
         run_seconds=25,
     ),
