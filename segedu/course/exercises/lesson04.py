@@ -77,7 +77,7 @@ def check_deepest_conv_ratio(prediction: Any) -> bool:
             "the ratio is 1. A 3x3 conv costs H x W x C_in x C_out x 9 MACs: one dot product over 3 x 3 x C_in inputs per "
             "output value. 1/16 of the side is 1/256 of the pixels; 16 times the channels in and 16 times out is "
             "256 times the MACs per pixel. They cancel: halving the map while doubling the channels keeps a "
-            "layer's MACs, so the U-Net's deepest layer costs as much as its first."
+            "layer's MACs, so the U-Net's deepest layer costs as much as a FullRes-18 layer."
         )
     if near(1 / 256):
         return wrong("you counted the pixels (1/256 of them) but not the channels: each dot product is 16 times "
