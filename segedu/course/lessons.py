@@ -128,9 +128,9 @@ LESSONS: tuple[Lesson, ...] = (
         "10_comparing_shortcuts.ipynb",
         "Comparing shortcut connections",
         "One encoder-decoder with four shortcuts (none, FCN-style sum, SegNet indices, U-Net concatenation) over "
-        "five seeds; then the shipped FCN, SegNet and U-Net on the same scenes: overall, at boundaries, and what "
-        "one training run can say.",
-        study_time="about 100 min",
+        "five seeds; then, briefly, the shipped FCN-8s, SegNet and U-Net on the same scenes, at boundaries and in "
+        "the interior.",
+        study_time="about 75 min",
         run_seconds=30,
     ),
     Lesson(
@@ -160,7 +160,7 @@ LESSONS: tuple[Lesson, ...] = (
         "compare five losses over six paired seeds on equal budgets and tell which errors class weights fixed "
         "on the digits (missed strokes) and which they did not (misnamed and fat strokes), measure on thick shapes "
         "where their extra paint goes, and compute U-Net's weight map for touching objects from an instance map.",
-        study_time="about 150 min",
+        study_time="about 135 min",
         run_seconds=11,
     ),
     Lesson(
