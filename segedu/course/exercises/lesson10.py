@@ -1,7 +1,8 @@
 """Checks for the exercises of lesson 10 (comparing shortcut connections).
 
 Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``. Exercise 1's
-parameter prediction is graded against the package's ``ShortcutNet``; Exercise 2's prediction is recorded, not graded: :func:`record_shortcut_band_prediction` prints it beside the study's record.
+parameter prediction is graded against the package's ``ShortcutNet``; Exercise 2's prediction is recorded,
+not graded: :func:`record_shortcut_band_prediction` prints it beside the study's record.
 """
 
 from __future__ import annotations
@@ -155,11 +156,13 @@ def _range_letter(change: float) -> str:
 
 
 def _study_network(shortcut: str) -> ShortcutNet:
+    """The lesson's ``ShortcutNet`` variant (width 8, depth 3, RGB in, 4 classes), built without using the RNG."""
     with torch.random.fork_rng():  # building draws weights: leave the lesson's random stream alone
         return ShortcutNet(3, 4, base_channels=8, depth=3, shortcut=shortcut)
 
 
 def _count(module: torch.nn.Module) -> int:
+    """Number of parameters of ``module``."""
     return sum(parameter.numel() for parameter in module.parameters())
 
 
