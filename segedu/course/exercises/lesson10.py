@@ -156,7 +156,7 @@ def _range_letter(change: float) -> str:
 
 
 def _study_network(shortcut: str) -> ShortcutNet:
-    """The lesson's ``ShortcutNet`` variant (width 8, depth 3, RGB in, 4 classes), built without using the RNG."""
+    """The lesson's ``ShortcutNet`` variant (width 8, depth 3, RGB in, 4 classes), built without disturbing the RNG."""
     with torch.random.fork_rng():  # building draws weights: leave the lesson's random stream alone
         return ShortcutNet(3, 4, base_channels=8, depth=3, shortcut=shortcut)
 
