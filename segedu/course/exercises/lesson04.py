@@ -77,7 +77,8 @@ def check_deepest_conv_ratio(prediction: Any) -> bool:
             "the ratio is 1. A 3x3 conv costs H x W x C_in x C_out x 9 MACs: one dot product over 3 x 3 x C_in inputs per "
             "output value. 1/16 of the side is 1/256 of the pixels; 16 times the channels in and 16 times out is "
             "256 times the MACs per pixel. They cancel: halving the map while doubling the channels keeps a "
-            "layer's MACs, so the U-Net's deepest layer costs as much as a FullRes-18 layer."
+            "layer's MACs, so the U-Net's deepest conv costs as much as a 16 -> 16 FullRes-18 layer (every one but "
+            "its first, which reads only the 3 image channels)."
         )
     if near(1 / 256):
         return wrong("you counted the pixels (1/256 of them) but not the channels: each dot product is 16 times "
@@ -225,9 +226,9 @@ def check_dilated_window_prediction(prediction: Any) -> bool:
 
 
 ERF_DEPTH_CHOICES = {
-    "a": "it falls: the effective field grows faster than the theoretical window and spreads towards its edges",
-    "b": "it stays about the same: the effective field grows in proportion to the theoretical window",
-    "c": "it grows: the effective field widens more slowly than the theoretical window",
+    "a": "it falls",
+    "b": "it stays about the same (changes by less than 0.02)",
+    "c": "it grows",
 }
 # Changes of the share smaller than this count as "about the same" (choice b).
 _ERF_SAME_MARGIN = 0.02
