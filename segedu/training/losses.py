@@ -15,7 +15,14 @@ from torch import Tensor, nn
 
 from segedu.core.encoding import IGNORE_INDEX, check_labels, one_hot
 
-__all__ = ["cross_entropy_and_dice", "pixel_cross_entropy", "soft_dice_loss", "CrossEntropyLoss2d", "DiceLoss"]
+__all__ = [
+    "cross_entropy_and_dice",
+    "pixel_cross_entropy",
+    "pixel_weighted_cross_entropy",
+    "soft_dice_loss",
+    "CrossEntropyLoss2d",
+    "DiceLoss",
+]
 
 
 def pixel_cross_entropy(
@@ -68,6 +75,37 @@ def pixel_cross_entropy(
         weight=weight,
         ignore_index=ignore_index if ignore_index is not None else -100,  # -100: torch's "none"
     )
+
+
+def pixel_weighted_cross_entropy(logits: Tensor, target: Tensor, pixel_weights: Tensor) -> Tensor:
+    """Cross-entropy averaged with one weight per pixel: ``sum_x w(x) (-log p_target(x)) / sum_x w(x)``.
+
+    With ``w(x) = class_weights[target(x)]`` this is :func:`pixel_cross_entropy` with ``class_weights``;
+    a weight that depends on where the pixel is, such as U-Net's weight map
+    (:func:`segedu.analysis.weight_map.unet_weight_map`), needs this form. Every pixel must be labelled.
+
+    Args:
+        logits: Unnormalised class scores.
+        target: Class indices.
+        pixel_weights: Non-negative, finite weight of each pixel, not all zero.
+
+    Returns:
+        Scalar loss.
+
+    Shape:
+        - logits: ``(B, K, H, W)``.
+        - target, pixel_weights: ``(B, H, W)``.
+    """
+    _check_logits_and_target(logits, target, None)
+    if not isinstance(pixel_weights, Tensor) or pixel_weights.shape != target.shape:
+        shape = tuple(pixel_weights.shape) if isinstance(pixel_weights, Tensor) else type(pixel_weights).__name__
+        raise ValueError(f"pixel_weights must be a tensor shaped like target {tuple(target.shape)}; got {shape}")
+    weights = pixel_weights.to(logits.dtype)
+    if not bool(torch.isfinite(weights).all()) or bool((weights < 0).any()) or not bool((weights > 0).any()):
+        raise ValueError("pixel_weights must be finite and non-negative with at least one positive weight; got "
+                         f"min {float(weights.min())}, max {float(weights.max())}")
+    per_pixel = F.cross_entropy(logits, target.long(), reduction="none")  # (B, H, W)
+    return (weights * per_pixel).sum() / weights.sum()
 
 
 def soft_dice_loss(

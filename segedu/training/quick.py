@@ -172,7 +172,7 @@ def train_on_pool(
     model: nn.Module,
     images: Tensor,
     masks: Tensor,
-    loss_function: Callable[[Tensor, Tensor], Tensor],
+    loss_function: Callable[..., Tensor],
     *,
     steps: int,
     batch_size: int,
@@ -180,6 +180,7 @@ def train_on_pool(
     warmup_fraction: float,
     seed: int,
     curve_every: int,
+    pixel_weights: Tensor | None = None,
 ) -> list[list[float]]:
     """Train ``model`` in place for ``steps`` steps on batches drawn with replacement from a rendered pool.
 
@@ -191,20 +192,29 @@ def train_on_pool(
         model: The network to train (left in train mode).
         images: The pool of scenes.
         masks: Their class masks.
-        loss_function: ``loss(logits, masks) -> scalar``.
+        loss_function: ``loss(logits, masks) -> scalar``, or ``loss(logits, masks, weights) -> scalar``
+            when ``pixel_weights`` is given.
         steps: Optimiser steps.
         batch_size: Scenes per step.
         peak_lr: The one-cycle schedule's peak rate.
         warmup_fraction: Share of the steps spent warming up.
         seed: Seed of the batch sampler.
         curve_every: Average the loss over this many steps for each point of the curve.
+        pixel_weights: Optional loss weight per pixel of every pool scene (e.g. U-Net's weight map,
+            :func:`segedu.analysis.weight_map.unet_weight_map`); the batch's rows are passed to the loss as
+            ``loss_function(logits, masks[batch], pixel_weights[batch])``.
 
     Returns:
         ``[step, mean loss of the preceding curve_every steps]`` rows, the mean rounded to 5 decimals.
 
     Shape:
-        - images: ``(N, C, H, W)``; masks: ``(N, H, W)``.
+        - images: ``(N, C, H, W)``; masks: ``(N, H, W)``; pixel_weights: ``(N, H, W)``.
     """
+    if pixel_weights is not None and (not isinstance(pixel_weights, Tensor)
+                                      or pixel_weights.shape != masks.shape):
+        shape = tuple(pixel_weights.shape) if isinstance(pixel_weights, Tensor) else type(pixel_weights).__name__
+        raise ValueError(f"pixel_weights must be a tensor shaped like masks {tuple(masks.shape)}, one weight map "
+                         f"per pool scene; got {shape}")
     optimizer = torch.optim.AdamW(model.parameters(), lr=peak_lr, weight_decay=0.0)
     sampler = torch.Generator().manual_seed(seed)
     curve: list[list[float]] = []
@@ -215,7 +225,10 @@ def train_on_pool(
             group["lr"] = one_cycle_lr(step / steps, peak_lr=peak_lr, warmup_fraction=warmup_fraction)
         batch = torch.randint(0, len(images), (batch_size,), generator=sampler)
         optimizer.zero_grad(set_to_none=True)
-        loss = loss_function(model(images[batch]), masks[batch])
+        if pixel_weights is None:
+            loss = loss_function(model(images[batch]), masks[batch])
+        else:
+            loss = loss_function(model(images[batch]), masks[batch], pixel_weights[batch])
         loss.backward()
         optimizer.step()
         window.append(loss.item())

@@ -10,7 +10,13 @@ import torch
 import torch.nn.functional as F
 
 from segedu.core.encoding import IGNORE_INDEX
-from segedu.training.losses import CrossEntropyLoss2d, DiceLoss, pixel_cross_entropy, soft_dice_loss
+from segedu.training.losses import (
+    CrossEntropyLoss2d,
+    DiceLoss,
+    pixel_cross_entropy,
+    pixel_weighted_cross_entropy,
+    soft_dice_loss,
+)
 
 
 def _logits_and_target(seed: int, num_classes: int = 4, shape=(2, 5, 6)) -> tuple[torch.Tensor, torch.Tensor]:
@@ -157,3 +163,31 @@ def test_cross_entropy_and_dice_is_torch_cross_entropy_plus_the_looped_dice() ->
     target = torch.randint(0, 3, (2, 5, 5))
     expected = F.cross_entropy(logits, target).item() + _loop_dice(logits, target, eps=1.0)
     assert cross_entropy_and_dice(logits, target).item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_pixel_weighted_cross_entropy_matches_a_loop_and_the_class_weighted_form() -> None:
+    generator = torch.Generator().manual_seed(3)
+    logits = torch.randn(2, 4, 5, 6, generator=generator)  # (B, K, H, W)
+    target = torch.randint(0, 4, (2, 5, 6), generator=generator)  # (B, H, W)
+    weights = torch.rand(2, 5, 6, generator=generator) * 3  # (B, H, W)
+    numerator = denominator = 0.0
+    for b in range(2):
+        for y in range(5):
+            for x in range(6):
+                term = -torch.log_softmax(logits[b, :, y, x], dim=0)[target[b, y, x]]
+                numerator += float(weights[b, y, x] * term)
+                denominator += float(weights[b, y, x])
+    assert float(pixel_weighted_cross_entropy(logits, target, weights)) == pytest.approx(numerator / denominator, rel=1e-5)
+    class_weights = torch.tensor([0.2, 1.0, 3.0, 5.0])
+    assert torch.allclose(pixel_weighted_cross_entropy(logits, target, class_weights[target]),
+                          pixel_cross_entropy(logits, target, class_weights=class_weights))
+
+
+def test_pixel_weighted_cross_entropy_rejects_bad_weights_with_the_fix() -> None:
+    logits, target = torch.zeros(1, 3, 4, 4), torch.zeros(1, 4, 4, dtype=torch.int64)
+    with pytest.raises(ValueError, match="shaped like target"):
+        pixel_weighted_cross_entropy(logits, target, torch.ones(4, 4))
+    with pytest.raises(ValueError, match="non-negative"):
+        pixel_weighted_cross_entropy(logits, target, -torch.ones(1, 4, 4))
+    with pytest.raises(ValueError, match="at least one positive"):
+        pixel_weighted_cross_entropy(logits, target, torch.zeros(1, 4, 4))

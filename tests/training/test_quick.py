@@ -264,6 +264,67 @@ def test_train_on_pool_is_the_written_out_loop() -> None:
     assert curve[1][1] == round((losses[2] + losses[3]) / 2, 5)
 
 
+def _weighted_cross_entropy(logits: torch.Tensor, masks: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """sum_x w(x) (-log p_true(x)) / sum_x w(x), written out (logits (B, K, H, W), masks and weights (B, H, W))."""
+    true_log_probability = logits.log_softmax(dim=1).gather(1, masks.unsqueeze(1)).squeeze(1)  # (B, H, W)
+    return (weights * -true_log_probability).sum() / weights.sum()
+
+
+def test_train_on_pool_with_all_ones_pixel_weights_matches_the_unweighted_run() -> None:
+    from segedu.training.losses import pixel_cross_entropy
+    from segedu.training.quick import train_on_pool
+
+    generator = torch.Generator().manual_seed(1)
+    images = torch.randn(6, 1, 8, 8, generator=generator)  # (N, C, H, W)
+    masks = torch.randint(0, 3, (6, 8, 8), generator=generator)  # (N, H, W)
+    models = []
+    curves = []
+    for weights in (None, torch.ones(6, 8, 8)):
+        torch.manual_seed(0)
+        model = torch.nn.Conv2d(1, 3, 3, padding=1)
+        loss = pixel_cross_entropy if weights is None else _weighted_cross_entropy
+        curves.append(train_on_pool(model, images, masks, loss, steps=4, batch_size=2, peak_lr=0.01,
+                                    warmup_fraction=0.25, seed=3, curve_every=2, pixel_weights=weights))
+        models.append(model)
+    assert torch.allclose(models[0].weight, models[1].weight, atol=1e-6)
+    assert torch.allclose(models[0].bias, models[1].bias, atol=1e-6)
+    assert [step for step, _ in curves[0]] == [step for step, _ in curves[1]] == [2, 4]
+    assert all(abs(a[1] - b[1]) <= 1e-5 for a, b in zip(curves[0], curves[1]))
+
+
+def test_train_on_pool_hands_each_batch_its_own_pixel_weights() -> None:
+    from segedu.training.quick import train_on_pool
+
+    generator = torch.Generator().manual_seed(2)
+    images = torch.randn(5, 1, 4, 4, generator=generator)  # (N, C, H, W)
+    masks = torch.randint(0, 2, (5, 4, 4), generator=generator)  # (N, H, W)
+    weights = torch.arange(5.0)[:, None, None].expand(5, 4, 4).clone()  # scene n has weight n everywhere
+    seen: list[tuple[torch.Tensor, torch.Tensor]] = []
+
+    def recording_loss(logits: torch.Tensor, batch_masks: torch.Tensor,
+                       batch_weights: torch.Tensor) -> torch.Tensor:
+        seen.append((batch_masks.clone(), batch_weights.clone()))
+        return _weighted_cross_entropy(logits, batch_masks, batch_weights + 1.0)
+
+    torch.manual_seed(0)
+    train_on_pool(torch.nn.Conv2d(1, 2, 1), images, masks, recording_loss, steps=3, batch_size=2, peak_lr=0.01,
+                  warmup_fraction=0.25, seed=5, curve_every=1, pixel_weights=weights)
+    sampler = torch.Generator().manual_seed(5)
+    for batch_masks, batch_weights in seen:
+        batch = torch.randint(0, 5, (2,), generator=sampler)
+        assert torch.equal(batch_masks, masks[batch]) and torch.equal(batch_weights, weights[batch])
+
+
+@pytest.mark.parametrize("weights", [torch.ones(6, 8), torch.ones(5, 8, 8), [[1.0]]])
+def test_train_on_pool_rejects_pixel_weights_of_the_wrong_shape(weights) -> None:
+    from segedu.training.quick import train_on_pool
+
+    images, masks = torch.zeros(6, 1, 8, 8), torch.zeros(6, 8, 8, dtype=torch.int64)
+    with pytest.raises(ValueError, match="pixel_weights must be a tensor shaped like masks"):
+        train_on_pool(torch.nn.Conv2d(1, 2, 1), images, masks, _weighted_cross_entropy, steps=1, batch_size=2,
+                      peak_lr=0.01, warmup_fraction=0.25, seed=0, curve_every=1, pixel_weights=weights)
+
+
 def test_score_on_pool_counts_every_pixel_and_the_band_by_brute_force() -> None:
     from segedu.training.metrics import boundary_band
     from segedu.training.quick import score_on_pool
