@@ -285,9 +285,10 @@ def check_shapes_prediction(prediction: Any) -> bool:
     shown = "; ".join(f"{loss} " + " ".join(f"{share:.2f}" for share in paint[loss]) for loss in WEIGHTED_LOSSES)
     why = (f"the share in the band per seed {', '.join(scores['seeds'])}: {shown}. The band holds only "
            f"{scores['background_in_band']:.2f} of the background pixels, so the paint crowds at the edges; but unlike "
-           "the digits (where "
+           "on the digits (where "
            f"{scores['digit_paint_in_band'].min():.3f} to {scores['digit_paint_in_band'].max():.3f} lay in the band) "
-           f"the thick shapes have room further out. The three other losses put a similar share in the band "
+           "some lands farther out (section 5's pictures show blobs away from any shape). The three other losses "
+           "put a similar share in the band "
            f"({span(OTHER_LOSSES)}): what sets the class weights apart is how much they paint (section 5)")
     meanings = {outcome: why for outcome in SHAPES_OUTCOMES}
     return check_outcome_prediction(prediction, _shapes_outcome(), meanings,
