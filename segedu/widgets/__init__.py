@@ -21,7 +21,7 @@ Import each widget from its module (importing one does not load the others):
 - ``model_comparison.model_comparison``: all models side by side (lesson 10)
 - ``feature_maps.feature_map_explorer``: any layer of any model, pixel probe (lesson 11)
 - ``augmentation_explorer.augmentation_explorer``: paired augmentation of image and mask (lesson 12)
-- ``weight_map_explorer.weight_map_explorer``: U-Net's weight map with w0 and sigma (lesson 13)
+- ``weight_map_explorer.weight_map_explorer``: U-Net's weight map with w0 and sigma (lesson 15)
 - ``atrous_explorer.atrous_explorer``: which input pixels a stack of atrous convolutions reads (lesson 14)
 """
 

@@ -1,0 +1,126 @@
+"""Each lesson-15 check accepts the right answer and says why a wrong one is wrong."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from segedu.course.exercises.lesson15 import (
+    CONTACT_SCENE,
+    COST_OUTCOMES,
+    COST_TOLERANCE,
+    GAP_OUTCOMES,
+    check_contact_weights,
+    check_study_prediction,
+    contact_weights,
+    study_outcomes,
+    weight_map_study_scores,
+)
+from segedu.course.experiments import load_experiment
+
+# --- exercise 1: the weight of a pixel where scene 5's two triangles touch -------------------------------
+
+
+def test_contact_weights_follow_from_the_formula() -> None:
+    import math
+
+    found = contact_weights()
+    assert CONTACT_SCENE == 5 and found["pixels"] > 0
+    assert found["background"] == (1.0, 1.0)  # an object pixel keeps w_c = 1
+    expected = 1 + 10 * math.exp(-1 / 50)  # d1 = 0, d2 = 1
+    assert all(abs(value - expected) < 1e-4 for value in found["all"])
+
+
+@pytest.mark.parametrize(("background", "every"), [(1.0, 10.8), (1, 10.85), (0.95, 10.75)])
+def test_contact_weights_right(background, every, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_contact_weights(background, every)
+    out = capsys.readouterr().out
+    assert out.startswith("Correct!") and "10.80 = 1 + 10 exp(-1/50)" in out and "separation border" in out
+
+
+@pytest.mark.parametrize(("background", "every", "hints"), [
+    (10.2, 10.8, ["where=\"background\" you said 10.2", "background pixels only"]),
+    (1.0, 11, ["where=\"all\" you said 11", "d2 is not 0"]),
+    (1.0, 1.0, ["where=\"all\" you said 1.0", "every pixel now gets the border term"]),
+    (11.0, 1.0, ["you said 11.0", "you said 1.0"]),
+])
+def test_contact_weights_wrong_say_why(background, every, hints, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_contact_weights(background, every)
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and all(hint in out for hint in hints)
+    assert "10.80" not in out and "separation border" not in out  # the answer is not given away
+
+
+@pytest.mark.parametrize(("background", "every"), [(..., 10.8), (1.0, None), (True, 10.8), ("1", 10.8),
+                                                   (1.0, float("nan"))])
+def test_contact_weights_unreadable_answers(background, every, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_contact_weights(background, every)
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and "number" in out and "10.80" not in out
+
+
+# --- exercise 2: predict what the stored study measured ------------------------------------------------
+
+
+def _measured_by_hand() -> tuple[str, str]:
+    """The two outcomes, recomputed from the record with plain loops."""
+    runs = load_experiment("weight_map_study")["results"]["runs"]
+    seeds = sorted(runs["cross_entropy"], key=int)
+
+    def recall(arm: str, seed: str) -> float:
+        gap = runs[arm][seed]["gap_confusion"]
+        return gap[0][0] / sum(sum(row) for row in gap)
+
+    def mean_iou(arm: str, seed: str) -> float:
+        matrix = runs[arm][seed]["confusion"]
+        ious = []
+        for k in range(len(matrix)):
+            union = sum(matrix[k]) + sum(row[k] for row in matrix) - matrix[k][k]
+            if union > 0:
+                ious.append(matrix[k][k] / union)
+        return sum(ious) / len(ious)
+
+    higher = sum(recall("weight_map", seed) > recall("cross_entropy", seed) for seed in seeds)
+    gap = "higher in every seed" if higher == len(seeds) else "higher in no seed" if higher == 0 else \
+        "higher in some seeds"
+    cost = np.mean([mean_iou("weight_map", seed) - mean_iou("cross_entropy", seed) for seed in seeds])
+    cost_outcome = "lower by more than 0.02" if cost < -COST_TOLERANCE else \
+        "higher by more than 0.02" if cost > COST_TOLERANCE else "within 0.02"
+    return gap, cost_outcome
+
+
+def test_study_outcomes_follow_from_the_record() -> None:
+    assert study_outcomes() == _measured_by_hand()
+    scores = weight_map_study_scores()
+    assert scores["seeds"] == ["0", "1", "2", "3", "4"]
+    for arm in ("cross_entropy", "weight_map"):
+        assert all(len(values) == 5 for key, values in scores[arm].items())
+        assert ((scores[arm]["gap recall"] >= 0) & (scores[arm]["gap recall"] <= 1)).all()
+
+
+def test_study_prediction_right(capsys: pytest.CaptureFixture[str]) -> None:
+    gap, cost = _measured_by_hand()
+    assert check_study_prediction(gap, cost)
+    out = capsys.readouterr().out
+    assert out.startswith("Correct!") and "per seed 0, 1, 2, 3, 4" in out and "about 10.2 times" in out
+
+
+def test_study_prediction_wrong_says_which_part(capsys: pytest.CaptureFixture[str]) -> None:
+    gap, cost = _measured_by_hand()
+    wrong_gap = next(outcome for outcome in GAP_OUTCOMES if outcome != gap)
+    wrong_cost = next(outcome for outcome in COST_OUTCOMES if outcome != cost)
+    assert not check_study_prediction(wrong_gap, cost)
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and f"it was {gap!r}" in out and "mean IoU" in out
+    assert "you predicted mean IoU" not in out
+    assert not check_study_prediction(gap, wrong_cost)
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and f"it came out {cost!r}" in out and "you predicted the gap" not in out
+
+
+@pytest.mark.parametrize(("gap", "cost"), [(..., "within 0.02"), ("higher in every seed", ...),
+                                           ("higher", "within 0.02"), (None, None)])
+def test_study_prediction_must_be_recorded_first(gap, cost, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_study_prediction(gap, cost)
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and "per seed" not in out  # no numbers before both predictions
