@@ -48,7 +48,7 @@ def test_losses_selects_a_subset_and_rejects_unknown_names(capsys: pytest.Captur
     assert "invalid choice" in capsys.readouterr().err
 
 
-def test_main_trains_only_the_chosen_losses(monkeypatch, tmp_path: Path) -> None:
+def test_main_trains_only_the_chosen_losses(monkeypatch, tmp_path: Path, pool_in_this_process) -> None:
     masks = torch.randint(0, 11, (4, 8, 8), generator=torch.Generator().manual_seed(0))  # (N, H, W)
     images = torch.zeros(4, 1, 8, 8)  # (N, C, H, W)
     trained = []
@@ -59,7 +59,6 @@ def test_main_trains_only_the_chosen_losses(monkeypatch, tmp_path: Path) -> None
 
     monkeypatch.setattr(loss_comparison, "_pools", lambda: (images, masks, images, masks))
     monkeypatch.setattr(loss_comparison, "one_run", fake_run)
-    monkeypatch.setattr(_pool_study.multiprocessing, "get_context", lambda method: _SerialContext())
     monkeypatch.setattr(sys, "argv", ["loss_comparison", "--losses", "dice", "cross_entropy", "--seeds", "6", "7",
                                       "--output", str(tmp_path)])
     loss_comparison.main()
@@ -67,22 +66,6 @@ def test_main_trains_only_the_chosen_losses(monkeypatch, tmp_path: Path) -> None
     assert list(record["results"]["runs"]) == ["cross_entropy", "dice"]  # the study's order
     assert sorted(trained) == [("cross_entropy", 6), ("cross_entropy", 7), ("dice", 6), ("dice", 7)]
     assert record["seeds"] == [6, 7] and "--losses dice cross_entropy" in record["command"]
-
-
-class _SerialContext:
-    """Stands in for a multiprocessing context: a 'pool' that maps in this process."""
-
-    def Pool(self, workers: int) -> "_SerialContext":  # noqa: N802 (mirrors multiprocessing's name)
-        return self
-
-    def __enter__(self) -> "_SerialContext":
-        return self
-
-    def __exit__(self, *exception: object) -> None:
-        return None
-
-    def imap(self, function, jobs):
-        return map(function, jobs)
 
 
 def test_a_suffix_names_a_variant_record_and_must_be_plain_letters(monkeypatch, capsys) -> None:
@@ -93,7 +76,8 @@ def test_a_suffix_names_a_variant_record_and_must_be_plain_letters(monkeypatch, 
     assert loss_comparison.build_parser().parse_args(["--suffix", "fresh"]).suffix == "fresh"
 
 
-def test_weighted_start_moves_only_the_weighted_losses_start(monkeypatch, tmp_path: Path) -> None:
+def test_weighted_start_moves_only_the_weighted_losses_start(monkeypatch, tmp_path: Path,
+                                                              pool_in_this_process) -> None:
     masks = torch.randint(0, 11, (6, 16, 16), generator=torch.Generator().manual_seed(0))  # (N, H, W)
     masks[:, :8] = 0  # background is the common class
     images = torch.rand(6, 1, 16, 16)  # (N, C, H, W)
@@ -107,7 +91,6 @@ def test_weighted_start_moves_only_the_weighted_losses_start(monkeypatch, tmp_pa
     monkeypatch.setattr(_pool_study, "train_on_pool", no_training)
     monkeypatch.setattr(loss_comparison, "PARTS_DIR", tmp_path / "parts")
     monkeypatch.setitem(loss_comparison.SETTINGS, "picture_scenes", [0])
-    monkeypatch.setattr(_pool_study.multiprocessing, "get_context", lambda method: _SerialContext())
     monkeypatch.setattr(sys, "argv", ["loss_comparison", "--losses", "cross_entropy", "weighted_ce_inverse",
                                       "--seeds", "0", "--weighted-start", "--output", str(tmp_path)])
     loss_comparison.main()

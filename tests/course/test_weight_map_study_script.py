@@ -10,24 +10,8 @@ import pytest
 import torch
 
 import segedu.course.experiments as course_experiments
-from experiments import _pool_study, weight_map_study
+from experiments import weight_map_study
 from segedu.analysis.touching_objects import OUTCOMES
-
-
-class _SerialContext:
-    """Stands in for a multiprocessing context: a 'pool' that maps in this process."""
-
-    def Pool(self, workers: int) -> "_SerialContext":  # noqa: N802 (mirrors multiprocessing's name)
-        return self
-
-    def __enter__(self) -> "_SerialContext":
-        return self
-
-    def __exit__(self, *exception: object) -> None:
-        return None
-
-    def imap(self, function, jobs):
-        return map(function, jobs)
 
 
 def test_a_default_run_writes_outside_the_package() -> None:
@@ -37,14 +21,14 @@ def test_a_default_run_writes_outside_the_package() -> None:
     assert weight_map_study.PARTS_DIR == Path("/tmp/weight_map_study_parts")
 
 
-def test_a_tiny_study_writes_a_complete_record_and_guards_it(monkeypatch, tmp_path: Path, capsys) -> None:
+def test_a_tiny_study_writes_a_complete_record_and_guards_it(monkeypatch, tmp_path: Path, capsys,
+                                                               pool_in_this_process) -> None:
     shipped = tmp_path / "shipped"
     shipped.mkdir()
     monkeypatch.setattr(course_experiments, "RESULTS_DIR", shipped)  # stands in for the package's records
     monkeypatch.setattr(weight_map_study, "PARTS_DIR", tmp_path / "parts")
     monkeypatch.setattr(weight_map_study, "SETTINGS", json.loads(json.dumps(weight_map_study.SETTINGS)))
     monkeypatch.setattr(weight_map_study, "_DATA", {})
-    monkeypatch.setattr(_pool_study.multiprocessing, "get_context", lambda method: _SerialContext())
     tiny = ["weight_map_study", "--steps", "2", "--train-scenes", "6", "--test-scenes", "40", "--seeds", "0", "1",
             "--output", str(shipped)]
     monkeypatch.setattr(sys, "argv", tiny)
