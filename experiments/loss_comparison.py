@@ -58,7 +58,7 @@ import torch
 
 from experiments._pool_study import cached_run, run_jobs, study_parser, train_and_score
 from segedu.core.seeding import seed_everything
-from segedu.course.experiments import check_record_target, save_experiment
+from segedu.course.experiments import check_record_target, mask_to_text, save_experiment
 from segedu.datasets import DigitScenes, ShapesScenes
 from segedu.models import get_model
 from segedu.training.class_balance import inverse_frequency_weights, median_frequency_weights
@@ -119,11 +119,6 @@ def _pools() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     return train_images, train_masks, test_images, test_masks
 
 
-def _mask_text(mask: torch.Tensor) -> list[str]:
-    """A (H, W) mask of classes < 16 as H strings of W base-16 digits."""
-    return ["".join(format(int(value), "x") for value in row) for row in mask]
-
-
 def one_run(job: tuple[str, int]) -> dict:
     """Train one model with loss ``job[0]`` and seed ``job[1]``; return its scores, curve and timing."""
     name, seed = job
@@ -145,7 +140,7 @@ def one_run(job: tuple[str, int]) -> dict:
                                  class_weights=weights[WEIGHTED[name]] if own_start else None)
         if seed == 0:
             pictures = predict(model, test_images[SETTINGS["picture_scenes"]])  # (P, H, W)
-            result["pictures"] = [_mask_text(picture) for picture in pictures]
+            result["pictures"] = [mask_to_text(picture) for picture in pictures]
         return result
 
     return cached_run(PARTS_DIR / f"{prefix}{name}_{seed}_{SETTINGS['steps']}.json", compute)
@@ -200,7 +195,7 @@ def main() -> None:
         "runs": runs,
         "class_weights": {"inverse": [round(float(w), 5) for w in inverse_frequency_weights(train_masks, classes)],
                           "median": [round(float(w), 5) for w in median_frequency_weights(train_masks, classes)]},
-        "test_masks_for_pictures": [_mask_text(test_masks[index]) for index in SETTINGS["picture_scenes"]],
+        "test_masks_for_pictures": [mask_to_text(test_masks[index]) for index in SETTINGS["picture_scenes"]],
         "cpu_seconds": round(sum(outcome["cpu_seconds"] for outcome in outcomes), 1),
         "wall_seconds": round(time.perf_counter() - started_wall, 1),
     }

@@ -57,7 +57,7 @@ from experiments._pool_study import cached_run, run_jobs, study_parser
 from segedu.analysis.touching_objects import OUTCOMES, gap_pixels, nearby_pairs, pair_outcome
 from segedu.analysis.weight_map import unet_weight_map
 from segedu.core.seeding import seed_everything
-from segedu.course.experiments import check_record_target, save_experiment
+from segedu.course.experiments import check_record_target, mask_to_text, save_experiment
 from segedu.datasets import ShapesScenes
 from segedu.models import get_model
 from segedu.training.evaluation import predict
@@ -154,11 +154,6 @@ def _data() -> dict[str, Any]:
     return data
 
 
-def _mask_text(mask: torch.Tensor) -> list[str]:
-    """A (H, W) mask of classes < 16 as H strings of W base-16 digits."""
-    return ["".join(format(int(value), "x") for value in row) for row in mask]
-
-
 def picture_scenes(pairs: list[dict[str, Any]], count: int) -> list[int]:
     """The first ``count`` test scenes (in index order) that hold a nearby pair."""
     return sorted({pair["scene"] for pair in pairs})[:count]
@@ -198,7 +193,7 @@ def one_run(job: tuple[str, int]) -> dict[str, Any]:
         }
         if seed == 0:
             chosen = SETTINGS["picture_scenes"]
-            result["pictures"] = [_mask_text(predictions[index]) for index in chosen]
+            result["pictures"] = [mask_to_text(predictions[index]) for index in chosen]
         return result
 
     key = f"{arm}_{seed}_{SETTINGS['steps']}_{SETTINGS['train_scenes']}_{SETTINGS['test_scenes']}"
@@ -251,7 +246,7 @@ def main() -> None:
             "share_of_pixels_above_2": round(float((weights > 2.0).double().mean()), 6),
             "share_of_total_weight_from_the_border_term": round(float((weights - 1.0).sum() / weights.sum()), 5),
         },
-        "test_masks_for_pictures": [_mask_text(data["test_masks"][index]) for index in chosen],
+        "test_masks_for_pictures": [mask_to_text(data["test_masks"][index]) for index in chosen],
         "pairs_in_pictures": [pair for pair in data["pairs"] if pair["scene"] in chosen],
         "cpu_seconds": round(sum(outcome["cpu_seconds"] for outcome in outcomes), 1),
         "wall_seconds": round(time.perf_counter() - started_wall, 1),

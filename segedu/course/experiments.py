@@ -27,6 +27,8 @@ __all__ = [
     "check_record_target",
     "confusion_scores",
     "load_experiment",
+    "mask_from_text",
+    "mask_to_text",
     "save_experiment",
     "scores_by_seed",
     "seed_table",
@@ -209,3 +211,36 @@ def seed_table(table: dict[str, dict[str, Any]], columns: list[str], *, label: s
             cells.append(f"{values.mean():.2f} [{values.min():.2f}, {values.max():.2f}]")
         lines.append(f"{row:>{first}} " + " ".join(f"{cell:>{width}}" for cell in cells))
     return "\n".join(lines)
+
+
+def mask_to_text(mask: Any) -> list[str]:
+    """A class mask as rows of base-16 digits, one character per pixel: how the records store pictures.
+
+    Args:
+        mask: Integer class indices from 0 to 15.
+
+    Returns:
+        ``H`` strings of ``W`` characters.
+
+    Shape:
+        - mask: ``(H, W)``.
+    """
+    import torch
+
+    mask = torch.as_tensor(mask)
+    if mask.ndim != 2 or mask.is_floating_point() or int(mask.min()) < 0 or int(mask.max()) > 15:
+        raise ValueError(f"mask must be an (H, W) integer map of classes 0 to 15; got shape {tuple(mask.shape)}, "
+                         f"dtype {mask.dtype}")
+    return ["".join(format(int(value), "x") for value in row) for row in mask]
+
+
+def mask_from_text(rows: list[str]) -> Any:
+    """The class mask ``(H, W)`` (int64 tensor) back from the rows :func:`mask_to_text` wrote."""
+    import torch
+
+    if not rows or len({len(row) for row in rows}) != 1:
+        raise ValueError("rows must be a non-empty list of strings of equal length, as mask_to_text writes them")
+    try:
+        return torch.tensor([[int(character, 16) for character in row] for row in rows])
+    except ValueError:
+        raise ValueError("rows may hold only the base-16 digits 0-9 and a-f, as mask_to_text writes them") from None

@@ -3,6 +3,7 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
 
 from segedu.course import experiments
 from segedu.course.experiments import available_experiments, load_experiment, save_experiment
@@ -70,3 +71,26 @@ def test_a_shipped_record_is_protected_unless_overwrite(tmp_path, monkeypatch):
     assert experiments.check_record_target(tmp_path, "study", overwrite=True) == tmp_path / "study.json"
     assert experiments.check_record_target(tmp_path / "runs", "study", overwrite=False) == tmp_path / "runs" / "study.json"
     assert experiments.check_record_target(tmp_path, "new_study", overwrite=False) == tmp_path / "new_study.json"
+
+
+def test_mask_text_round_trips_every_class_and_matches_a_stored_record() -> None:
+    from segedu.course.experiments import load_experiment, mask_from_text, mask_to_text
+
+    mask = torch.arange(16).reshape(4, 4)  # every class 0..15 once
+    assert mask_to_text(mask) == ["0123", "4567", "89ab", "cdef"]
+    assert torch.equal(mask_from_text(mask_to_text(mask)), mask)
+    stored = load_experiment("loss_comparison_shapes")["results"]["test_masks_for_pictures"][0]
+    assert mask_to_text(mask_from_text(stored)) == stored and mask_from_text(stored).shape == (64, 64)
+
+
+def test_mask_text_rejects_what_it_cannot_write_or_read() -> None:
+    from segedu.course.experiments import mask_from_text, mask_to_text
+
+    with pytest.raises(ValueError, match="classes 0 to 15"):
+        mask_to_text(torch.full((2, 2), 16))
+    with pytest.raises(ValueError, match="classes 0 to 15"):
+        mask_to_text(torch.zeros(2, 2, 2, dtype=torch.int64))
+    with pytest.raises(ValueError, match="equal length"):
+        mask_from_text(["01", "0"])
+    with pytest.raises(ValueError, match="base-16 digits"):
+        mask_from_text(["0g"])

@@ -264,14 +264,8 @@ def test_train_on_pool_is_the_written_out_loop() -> None:
     assert curve[1][1] == round((losses[2] + losses[3]) / 2, 5)
 
 
-def _weighted_cross_entropy(logits: torch.Tensor, masks: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    """sum_x w(x) (-log p_true(x)) / sum_x w(x), written out (logits (B, K, H, W), masks and weights (B, H, W))."""
-    true_log_probability = logits.log_softmax(dim=1).gather(1, masks.unsqueeze(1)).squeeze(1)  # (B, H, W)
-    return (weights * -true_log_probability).sum() / weights.sum()
-
-
 def test_train_on_pool_with_all_ones_pixel_weights_matches_the_unweighted_run() -> None:
-    from segedu.training.losses import pixel_cross_entropy
+    from segedu.training.losses import pixel_cross_entropy, pixel_weighted_cross_entropy
     from segedu.training.quick import train_on_pool
 
     generator = torch.Generator().manual_seed(1)
@@ -282,7 +276,7 @@ def test_train_on_pool_with_all_ones_pixel_weights_matches_the_unweighted_run() 
     for weights in (None, torch.ones(6, 8, 8)):
         torch.manual_seed(0)
         model = torch.nn.Conv2d(1, 3, 3, padding=1)
-        loss = pixel_cross_entropy if weights is None else _weighted_cross_entropy
+        loss = pixel_cross_entropy if weights is None else pixel_weighted_cross_entropy
         curves.append(train_on_pool(model, images, masks, loss, steps=4, batch_size=2, peak_lr=0.01,
                                     warmup_fraction=0.25, seed=3, curve_every=2, pixel_weights=weights))
         models.append(model)
@@ -293,6 +287,7 @@ def test_train_on_pool_with_all_ones_pixel_weights_matches_the_unweighted_run() 
 
 
 def test_train_on_pool_hands_each_batch_its_own_pixel_weights() -> None:
+    from segedu.training.losses import pixel_weighted_cross_entropy
     from segedu.training.quick import train_on_pool
 
     generator = torch.Generator().manual_seed(2)
@@ -304,7 +299,7 @@ def test_train_on_pool_hands_each_batch_its_own_pixel_weights() -> None:
     def recording_loss(logits: torch.Tensor, batch_masks: torch.Tensor,
                        batch_weights: torch.Tensor) -> torch.Tensor:
         seen.append((batch_masks.clone(), batch_weights.clone()))
-        return _weighted_cross_entropy(logits, batch_masks, batch_weights + 1.0)
+        return pixel_weighted_cross_entropy(logits, batch_masks, batch_weights + 1.0)
 
     torch.manual_seed(0)
     train_on_pool(torch.nn.Conv2d(1, 2, 1), images, masks, recording_loss, steps=3, batch_size=2, peak_lr=0.01,
@@ -317,11 +312,12 @@ def test_train_on_pool_hands_each_batch_its_own_pixel_weights() -> None:
 
 @pytest.mark.parametrize("weights", [torch.ones(6, 8), torch.ones(5, 8, 8), [[1.0]]])
 def test_train_on_pool_rejects_pixel_weights_of_the_wrong_shape(weights) -> None:
+    from segedu.training.losses import pixel_weighted_cross_entropy
     from segedu.training.quick import train_on_pool
 
     images, masks = torch.zeros(6, 1, 8, 8), torch.zeros(6, 8, 8, dtype=torch.int64)
     with pytest.raises(ValueError, match="pixel_weights must be a tensor shaped like masks"):
-        train_on_pool(torch.nn.Conv2d(1, 2, 1), images, masks, _weighted_cross_entropy, steps=1, batch_size=2,
+        train_on_pool(torch.nn.Conv2d(1, 2, 1), images, masks, pixel_weighted_cross_entropy, steps=1, batch_size=2,
                       peak_lr=0.01, warmup_fraction=0.25, seed=0, curve_every=1, pixel_weights=weights)
 
 
