@@ -159,9 +159,9 @@ LESSONS: tuple[Lesson, ...] = (
         "class, write class-weighted cross-entropy (inverse- and median-frequency weights) and soft Dice out, "
         "compare five losses over six paired seeds on equal budgets and tell which errors class weights fixed "
         "on the digits (missed strokes) and which they did not (misnamed and fat strokes), measure on thick shapes "
-        "where their extra paint goes, and tilt a trained U-Net's answer by class weights to see mean accuracy and "
-        "mean IoU part.",
-        study_time="about 125 min",
+        "where their extra paint goes and what it does to recall and precision at the boundary, and tilt a trained "
+        "U-Net's answer by class weights to see mean accuracy and mean IoU part.",
+        study_time="about 120 min",
         run_seconds=13,
     ),
     Lesson(

@@ -13,12 +13,11 @@ from segedu.course.exercises.lesson13 import (
     all_eights_scores,
     check_all_eights_mean_iou,
     check_background_prediction,
-    check_shapes_prediction,
+    check_band_prediction,
     digit_pixel_fates,
-    SHAPES_EDGES,
-    SHAPES_OUTCOMES,
+    BAND_OUTCOMES,
     WEIGHTED_LOSSES,
-    shapes_band_precision,
+    shapes_band_scores,
 )
 from segedu.course.experiments import load_experiment
 
@@ -118,42 +117,41 @@ def test_the_two_close_wrong_answers_are_told_apart() -> None:
         assert abs(round(mine, 3) - mine) <= CLOSE_CASE_TOLERANCE < abs(round(mine, 3) - other)
 
 
-def test_shapes_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_shapes_prediction("0.6 to 0.95")
+def test_band_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_band_prediction("more found, less right")
     out = capsys.readouterr().out
-    assert out.startswith("Correct!") and "came out 0.6 to 0.95" in out
-    assert "weighted_ce_inverse 0.77 0.79 0.84; weighted_ce_median 0.84 0.84 0.82" in out
-    assert "holds only 0.13 of the background pixels" in out and "0.998 to 1.000" in out
-    assert "similar share in the band (0.79 to 0.92)" in out
-    for outcome in set(SHAPES_OUTCOMES) - {"0.6 to 0.95"}:
-        assert not check_shapes_prediction(outcome)
+    assert out.startswith("Correct!") and "came out more found, less right" in out
+    assert "found 0.95 to 0.97 of the object pixels (soft Dice 0.77 to 0.82)" in out
+    assert "0.67 to 0.73 of what they called object was object (soft Dice 0.91 to 0.93)" in out
+    for outcome in set(BAND_OUTCOMES) - {"more found, less right"}:
+        assert not check_band_prediction(outcome)
         out = capsys.readouterr().out
-        assert out.startswith("Not yet:") and f"you predicted {outcome!r}" in out
-        assert "how much they paint" in out
+        assert out.startswith("Not yet:") and f"you predicted {outcome!r}" in out and "report both" in out
 
 
-def test_shapes_outcome_follows_the_record() -> None:
-    """All six weighted runs put between 0.6 and 0.95 of their false object paint in the band, counted cell by cell."""
-    scores = shapes_band_precision()
+def test_band_outcome_follows_the_record_in_every_seed() -> None:
+    """Seed by seed, each weighted loss finds more of the band's object pixels than soft Dice and is less often right,
+    counted cell by cell from the stored confusion matrices."""
+    scores = shapes_band_scores()
     assert scores["seeds"] == ["0", "1", "2"]
-    assert SHAPES_OUTCOMES[2] == "0.6 to 0.95" and SHAPES_EDGES[1:] == (0.6, 0.95)
-    assert all(((0.6 < scores["paint_in_band"][loss]) & (scores["paint_in_band"][loss] < 0.95)).all()
-               for loss in WEIGHTED_LOSSES)
     record = load_experiment("loss_comparison_shapes")["results"]["runs"]
-    for loss in WEIGHTED_LOSSES:  # class 0 is background; rows true, columns predicted
+    for loss in (*WEIGHTED_LOSSES, "dice"):  # class 0 is background; rows true, columns predicted
         for index, seed in enumerate(scores["seeds"]):
             whole, band = record[loss][seed]["confusion"], record[loss][seed]["band_confusion"]
+            found = sum(band[true][predicted] for true in range(1, 4) for predicted in range(1, 4))
+            called_object = sum(band[true][predicted] for true in range(4) for predicted in range(1, 4))
+            assert scores["band_recall"][loss][index] == pytest.approx(found / sum(sum(band[true]) for true in range(1, 4)))
+            assert scores["band_precision"][loss][index] == pytest.approx(found / called_object)
             painted = sum(whole[0][predicted] for predicted in range(1, 4))
-            painted_in_band = sum(band[0][predicted] for predicted in range(1, 4))
-            assert scores["paint_in_band"][loss][index] == pytest.approx(painted_in_band / painted)
-            called_object = sum(whole[true][predicted] for true in range(4) for predicted in range(1, 4))
-            right_object = sum(whole[true][predicted] for true in range(1, 4) for predicted in range(1, 4))
-            assert scores["all"][loss][index] == pytest.approx(right_object / called_object)
+            assert scores["paint_in_band"][loss][index] == pytest.approx(sum(band[0][1:]) / painted)
+    for loss in WEIGHTED_LOSSES:
+        assert (scores["band_recall"][loss] > scores["band_recall"]["dice"]).all()
+        assert (scores["band_precision"][loss] < scores["band_precision"]["dice"]).all()
 
 
-@pytest.mark.parametrize("answer", [..., None, "0.6-0.95", 0.8])
-def test_shapes_prediction_must_be_recorded_first(answer, capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check_shapes_prediction(answer)
+@pytest.mark.parametrize("answer", [..., None, "more found", "more found,less right", 0.8])
+def test_band_prediction_must_be_recorded_first(answer, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_band_prediction(answer)
     assert capsys.readouterr().out.startswith("Not yet:")
 
 

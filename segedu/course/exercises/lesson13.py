@@ -15,18 +15,17 @@ from segedu.course.exercises._verdict import check_outcome_prediction, right, wr
 
 __all__ = [
     "BACKGROUND_OUTCOMES",
+    "BAND_OUTCOMES",
     "CLOSE_CASE_TOLERANCE",
     "EIGHT",
     "MEAN_IOU_TOLERANCE",
     "OTHER_LOSSES",
-    "SHAPES_EDGES",
-    "SHAPES_OUTCOMES",
-    "all_eights_scores",
     "WEIGHTED_LOSSES",
-    "shapes_band_precision",
+    "all_eights_scores",
     "check_all_eights_mean_iou",
     "check_background_prediction",
-    "check_shapes_prediction",
+    "check_band_prediction",
+    "shapes_band_scores",
     "digit_pixel_fates",
 ]
 
@@ -197,10 +196,10 @@ def check_all_eights_mean_iou(answer: Any) -> bool:
     return wrong(f"{hint} (you answered {value:.3f}).")
 
 
-# --- 3 · predict, then run: how much of the weighted losses' false paint on the thick shapes lies in the band -----
+# --- 3 · predict, then run: the class weights at the boundary of the thick shapes, against soft Dice ---------
 
-SHAPES_OUTCOMES = ("below 0.3", "0.3 to 0.6", "0.6 to 0.95", "above 0.95")
-SHAPES_EDGES = (0.3, 0.6, 0.95)  # the inner edges of the four ranges in SHAPES_OUTCOMES
+BAND_OUTCOMES = ("more found, more right", "more found, less right", "less found, more right",
+                 "less found, less right")
 WEIGHTED_LOSSES = ("weighted_ce_inverse", "weighted_ce_median")
 OTHER_LOSSES = ("cross_entropy", "dice", "cross_entropy+dice")
 
@@ -208,6 +207,11 @@ OTHER_LOSSES = ("cross_entropy", "dice", "cross_entropy+dice")
 def _object_precision(matrix: np.ndarray) -> float:
     """Of the pixels called some object (classes 1 and up), the share that are object pixels."""
     return float(matrix[1:, 1:].sum() / matrix[:, 1:].sum())
+
+
+def _object_recall(matrix: np.ndarray) -> float:
+    """Of the object pixels (classes 1 and up), the share called some object."""
+    return float(matrix[1:, 1:].sum() / matrix[1:].sum())
 
 
 def _paint_in_band(runs: dict[str, Any], loss: str, seed: str) -> float:
@@ -218,33 +222,31 @@ def _paint_in_band(runs: dict[str, Any], loss: str, seed: str) -> float:
 
 
 @lru_cache(maxsize=1)
-def shapes_band_precision() -> dict[str, Any]:
-    """Section 5's record of the shape scenes: where each loss's false object paint lies, and the object precision.
+def shapes_band_scores() -> dict[str, Any]:
+    """Section 4's record of the shape scenes: where each loss's false object paint lies, and how it scores in the band.
 
     The band holds the pixels within 2 pixels of a class boundary; the record stores each run's confusion matrix
     over all test pixels (``confusion``) and over the band only (``band_confusion``).
 
     Returns:
-        ``seeds`` (list of str); ``paint_in_band`` (loss -> numpy array ``(seeds,)`` for all five losses, of the
-        background called object, the share in the band); ``band`` and ``all`` (class-weighted loss -> array
-        ``(seeds,)``, object precision in the band and over all pixels); ``background_in_band`` and
-        ``objects_in_band`` (floats, seed 0 of plain cross-entropy: the band's share of all background pixels and of
-        all object pixels); ``digit_paint_in_band`` (array of the weighted losses' six digit runs, section 3's study:
-        the same share on the digits).
+        ``seeds`` (list of str); for all five losses, loss -> numpy array ``(seeds,)``: ``paint_in_band`` (of the
+        background called object, the share in the band), ``band_precision`` (of the band pixels called some
+        object, the share that are object) and ``band_recall`` (of the band's object pixels, the share called some
+        object); ``background_in_band`` and ``objects_in_band`` (floats, seed 0 of plain cross-entropy: the band's
+        share of all background pixels and of all object pixels); ``digit_paint_in_band`` (array of the weighted
+        losses' six digit runs, section 3's study: the same share on the digits).
     """
     from segedu.course.experiments import load_experiment
 
     shapes = load_experiment("loss_comparison_shapes")
     runs = shapes["results"]["runs"]
     seeds = [str(seed) for seed in shapes["seeds"]]
-    result: dict[str, Any] = {"seeds": seeds, "band": {}, "all": {}, "paint_in_band": {}}
+    result: dict[str, Any] = {"seeds": seeds, "paint_in_band": {}, "band_precision": {}, "band_recall": {}}
     for loss in (*WEIGHTED_LOSSES, *OTHER_LOSSES):
+        bands = [np.array(runs[loss][seed]["band_confusion"], dtype=float) for seed in seeds]  # (K, K) each
         result["paint_in_band"][loss] = np.array([_paint_in_band(runs, loss, seed) for seed in seeds])
-    for loss in WEIGHTED_LOSSES:
-        result["all"][loss] = np.array([_object_precision(np.array(runs[loss][seed]["confusion"], dtype=float))
-                                        for seed in seeds])
-        result["band"][loss] = np.array([_object_precision(np.array(runs[loss][seed]["band_confusion"], dtype=float))
-                                         for seed in seeds])
+        result["band_precision"][loss] = np.array([_object_precision(band) for band in bands])
+        result["band_recall"][loss] = np.array([_object_recall(band) for band in bands])
     whole = np.array(runs["cross_entropy"][seeds[0]]["confusion"], dtype=float)
     band = np.array(runs["cross_entropy"][seeds[0]]["band_confusion"], dtype=float)
     result["background_in_band"] = float(band[0].sum() / whole[0].sum())
@@ -255,41 +257,42 @@ def shapes_band_precision() -> dict[str, Any]:
     return result
 
 
-def _shapes_outcome() -> str:
-    """The range of SHAPES_OUTCOMES that holds the most of the weighted losses' six runs (here: all six)."""
-    shares = np.concatenate([shapes_band_precision()["paint_in_band"][loss] for loss in WEIGHTED_LOSSES])
-    ranges = np.digitize(shares, SHAPES_EDGES)  # (runs,): index into SHAPES_OUTCOMES
-    return SHAPES_OUTCOMES[int(np.bincount(ranges, minlength=len(SHAPES_OUTCOMES)).argmax())]
+def _band_outcome() -> str:
+    """The outcome of BAND_OUTCOMES: the weighted losses' seed-mean band recall and precision against soft Dice's."""
+    scores = shapes_band_scores()
+
+    def seed_mean(score: str, losses: tuple[str, ...]) -> float:
+        return float(np.mean([scores[score][loss] for loss in losses]))
+
+    found = "more found" if seed_mean("band_recall", WEIGHTED_LOSSES) > seed_mean("band_recall", ("dice",)) else "less found"
+    right_share = seed_mean("band_precision", WEIGHTED_LOSSES) > seed_mean("band_precision", ("dice",))
+    return f"{found}, {'more right' if right_share else 'less right'}"
 
 
-def check_shapes_prediction(prediction: Any) -> bool:
-    """Compare a recorded prediction with how much of the class weights' false paint on the shapes lies in the band.
+def check_band_prediction(prediction: Any) -> bool:
+    """Compare a recorded prediction with what the class weights did in the shapes' boundary band, against soft Dice.
 
-    The outcome is read from the stored record (section 5): for both weighted losses and every seed, of the
-    background pixels called some shape, the share within 2 pixels of a class boundary; the answer is the range of
-    :data:`SHAPES_OUTCOMES` that holds the runs.
+    The outcome is read from the stored record (section 4): in the band (pixels within 2 pixels of a class boundary),
+    the two class-weighted losses' share of the object pixels called some object ("found", recall) and share of the
+    pixels called object that are object ("right", precision), seed means against soft Dice's.
 
     Args:
-        prediction: One of :data:`SHAPES_OUTCOMES`, recorded before section 5's table is read.
+        prediction: One of :data:`BAND_OUTCOMES`, recorded before section 4's table is read.
 
     Returns:
-        ``True`` if the prediction names the range.
+        ``True`` if the prediction names the outcome.
     """
-    scores = shapes_band_precision()
-    paint = scores["paint_in_band"]
+    scores = shapes_band_scores()
 
-    def span(losses: tuple[str, ...]) -> str:
-        shares = np.concatenate([paint[loss] for loss in losses])
-        return f"{shares.min():.2f} to {shares.max():.2f}"
+    def span(score: str, losses: tuple[str, ...]) -> str:
+        values = np.concatenate([scores[score][loss] for loss in losses])
+        return f"{values.min():.2f} to {values.max():.2f}"
 
-    shown = "; ".join(f"{loss} " + " ".join(f"{share:.2f}" for share in paint[loss]) for loss in WEIGHTED_LOSSES)
-    why = (f"the share in the band per seed {', '.join(scores['seeds'])}: {shown}. The band holds only "
-           f"{scores['background_in_band']:.2f} of the background pixels, so the paint crowds at the edges; but unlike "
-           "on the digits (where "
-           f"{scores['digit_paint_in_band'].min():.3f} to {scores['digit_paint_in_band'].max():.3f} lay in the band) "
-           "some lands farther out (section 5's pictures show blobs away from any shape). The three other losses "
-           "put a similar share in the band "
-           f"({span(OTHER_LOSSES)}): what sets the class weights apart is how much they paint (section 5)")
-    meanings = {outcome: why for outcome in SHAPES_OUTCOMES}
-    return check_outcome_prediction(prediction, _shapes_outcome(), meanings,
-                                    happened="the weighted losses' share in the band came out")
+    why = (f"in the band the class weights found {span('band_recall', WEIGHTED_LOSSES)} of the object pixels (soft "
+           f"Dice {span('band_recall', ('dice',))}), and {span('band_precision', WEIGHTED_LOSSES)} of what they called "
+           f"object was object (soft Dice {span('band_precision', ('dice',))}), in every seed. That is the trade section 2's tilt made "
+           "on a trained model: more of each shape found, more background painted with it. Recall and precision pull "
+           "apart, so report both")
+    meanings = {outcome: why for outcome in BAND_OUTCOMES}
+    return check_outcome_prediction(prediction, _band_outcome(), meanings,
+                                    happened="against soft Dice, the class weights came out")
