@@ -291,7 +291,7 @@ def check_band_prediction(prediction: Any) -> bool:
     why = (f"in the band the class weights found {span('band_recall', WEIGHTED_LOSSES)} of the object pixels (soft "
            f"Dice {span('band_recall', ('dice',))}), and {span('band_precision', WEIGHTED_LOSSES)} of what they called "
            f"object was object (soft Dice {span('band_precision', ('dice',))}), in every seed. That is the trade section 2's tilt made "
-           "on a trained model: more of each shape found, more background painted with it. Recall and precision pull "
+           "on a trained model: more shape pixels called some shape, more background painted with them. Recall and precision pull "
            "apart, so report both")
     meanings = {outcome: why for outcome in BAND_OUTCOMES}
     return check_outcome_prediction(prediction, _band_outcome(), meanings,
