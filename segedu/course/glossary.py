@@ -200,6 +200,8 @@ GLOSSARY: tuple[Term, ...] = (
     Term("frequency-weighted IoU", "빈도 가중 IoU", "클래스별 IoU를 픽셀 빈도로 가중 평균한 값."),
     Term("boundary", "경계 / 경계선", "객체의 가장자리. 오류는 대부분 여기에 몰린다."),
     Term("boundary band", "경계 띠 / 경계 영역", "경계에서 몇 픽셀 이내의 픽셀."),
+    Term("recall", "재현율", "정답 픽셀 중 맞게 찾은 비율. 클래스별 재현율의 평균이 평균 정확도다."),
+    Term("precision", "정밀도", "어떤 클래스라고 예측한 픽셀 중 실제로 그 클래스인 비율."),
     Term("parameter", "파라미터 / 매개변수", "학습되는 가중치의 수."),
     Term("multiply-accumulate", "곱셈-누산 (MAC)", "곱셈 한 번과 덧셈 한 번. 계산량을 세는 단위."),
     Term("activation memory", "활성화 메모리", "순전파 중 층의 출력을 저장하는 데 드는 메모리. 픽셀 수에 비례한다."),

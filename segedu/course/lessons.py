@@ -156,11 +156,11 @@ LESSONS: tuple[Lesson, ...] = (
         "13_losses_for_imbalance.ipynb",
         "Losses for imbalanced classes",
         "Read a per-class IoU table and say why pixel accuracy and frequency-weighted IoU hide a misnamed rare "
-        "class, write class-weighted cross-entropy (inverse- and median-frequency weights) and soft Dice out, "
-        "compare five losses over six paired seeds on equal budgets and tell which errors class weights fixed "
-        "on the digits (missed strokes) and which they did not (misnamed and fat strokes), measure on thick shapes "
-        "where their extra paint goes and what it does to recall and precision at the boundary, and tilt a trained "
-        "U-Net's answer by class weights to see mean accuracy and mean IoU part.",
+        "class, read class-weighted cross-entropy (inverse- and median-frequency weights) and soft Dice written out "
+        "and checked, tilt a trained U-Net's answer by class weights to see mean accuracy and mean IoU part, compare "
+        "five losses over six paired seeds on equal budgets and tell which errors class weights fixed on the digits "
+        "(missed strokes) and which they did not (misnamed and fat strokes), and test that on thick shapes, where "
+        "they also cut misnaming and trade precision for recall at the boundary.",
         study_time="about 120 min",
         run_seconds=13,
     ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -13,13 +14,16 @@ from segedu.course.exercises.lesson13 import (
     all_eights_scores,
     check_all_eights_mean_iou,
     check_background_prediction,
-    check_band_prediction,
+    check_shapes_prediction,
     digit_pixel_fates,
-    BAND_OUTCOMES,
+    SHAPES_OUTCOMES,
+    SHAPES_TIE,
     WEIGHTED_LOSSES,
+    shapes_against_cross_entropy,
     shapes_band_scores,
 )
 from segedu.course.experiments import load_experiment
+from segedu.training.metrics import mean_iou
 
 
 def test_background_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
@@ -117,19 +121,39 @@ def test_the_two_close_wrong_answers_are_told_apart() -> None:
         assert abs(round(mine, 3) - mine) <= CLOSE_CASE_TOLERANCE < abs(round(mine, 3) - other)
 
 
-def test_band_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_band_prediction("more found, less right")
+def test_shapes_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_shapes_prediction("win in every seed")
     out = capsys.readouterr().out
-    assert out.startswith("Correct!") and "came out more found, less right" in out
-    assert "found 0.95 to 0.97 of the object pixels (soft Dice 0.77 to 0.82)" in out
-    assert "0.67 to 0.73 of what they called object was object (soft Dice 0.91 to 0.93)" in out
-    for outcome in set(BAND_OUTCOMES) - {"more found, less right"}:
-        assert not check_band_prediction(outcome)
+    assert out.startswith("Correct!") and "outcome on the shapes was win in every seed" in out
+    assert "0.16 to 0.26 for the two weighted losses" in out and "square or triangle IoU 0.00 to 0.17" in out
+    assert "it misnamed 0.58 to 0.61, the weighted losses 0.20 to 0.30" in out
+    for outcome in set(SHAPES_OUTCOMES) - {"win in every seed"}:
+        assert not check_shapes_prediction(outcome)
         out = capsys.readouterr().out
-        assert out.startswith("Not yet:") and f"you predicted {outcome!r}" in out and "report both" in out
+        assert out.startswith("Not yet:") and f"you predicted {outcome!r}" in out and "can flip with the data" in out
 
 
-def test_band_outcome_follows_the_record_in_every_seed() -> None:
+def test_shapes_outcome_follows_the_record_in_every_seed() -> None:
+    """Each weighted loss beats plain cross-entropy of the same seed by more than a tie, from the stored matrices."""
+    scores = shapes_against_cross_entropy()
+    record = load_experiment("loss_comparison_shapes")["results"]["runs"]
+    for loss in WEIGHTED_LOSSES:
+        for index, seed in enumerate(scores["seeds"]):
+            expected = (mean_iou(torch.tensor(record[loss][seed]["confusion"], dtype=torch.float64))
+                        - mean_iou(torch.tensor(record["cross_entropy"][seed]["confusion"], dtype=torch.float64)))
+            assert scores["gain"][loss][index] == pytest.approx(float(expected))
+        assert (scores["gain"][loss] > SHAPES_TIE).all()
+    fates = digit_pixel_fates([record["cross_entropy"][seed]["confusion"] for seed in scores["seeds"]])
+    assert np.allclose(scores["misnamed"]["cross_entropy"], fates["misnamed among found"])
+
+
+@pytest.mark.parametrize("answer", [..., None, "win", "Win in every seed", 0.2])
+def test_shapes_prediction_must_be_recorded_first(answer, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_shapes_prediction(answer)
+    assert capsys.readouterr().out.startswith("Not yet:")
+
+
+def test_band_scores_follow_the_record_in_every_seed() -> None:
     """Seed by seed, each weighted loss finds more of the band's object pixels than soft Dice and is less often right,
     counted cell by cell from the stored confusion matrices."""
     scores = shapes_band_scores()
@@ -147,12 +171,6 @@ def test_band_outcome_follows_the_record_in_every_seed() -> None:
     for loss in WEIGHTED_LOSSES:
         assert (scores["band_recall"][loss] > scores["band_recall"]["dice"]).all()
         assert (scores["band_precision"][loss] < scores["band_precision"]["dice"]).all()
-
-
-@pytest.mark.parametrize("answer", [..., None, "more found", "more found,less right", 0.8])
-def test_band_prediction_must_be_recorded_first(answer, capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check_band_prediction(answer)
-    assert capsys.readouterr().out.startswith("Not yet:")
 
 
 def test_digit_pixel_fates_on_a_hand_made_matrix() -> None:
