@@ -23,7 +23,7 @@ from segedu.course.exercises.lesson13 import (
     shapes_band_scores,
 )
 from segedu.course.experiments import load_experiment
-from segedu.training.metrics import mean_iou
+from segedu.training.metrics import iou_per_class, mean_iou
 
 
 def test_background_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
@@ -143,8 +143,17 @@ def test_shapes_outcome_follows_the_record_in_every_seed() -> None:
                         - mean_iou(torch.tensor(record["cross_entropy"][seed]["confusion"], dtype=torch.float64)))
             assert scores["gain"][loss][index] == pytest.approx(float(expected))
         assert (scores["gain"][loss] > SHAPES_TIE).all()
-    fates = digit_pixel_fates([record["cross_entropy"][seed]["confusion"] for seed in scores["seeds"]])
-    assert np.allclose(scores["misnamed"]["cross_entropy"], fates["misnamed among found"])
+    for loss in ("cross_entropy", *WEIGHTED_LOSSES):  # misnamed among found, counted cell by cell
+        for index, seed in enumerate(scores["seeds"]):
+            matrix = record[loss][seed]["confusion"]
+            found = sum(matrix[true][predicted] for true in range(1, 4) for predicted in range(1, 4))
+            wrong_shape = sum(matrix[true][predicted] for true in range(1, 4) for predicted in range(1, 4)
+                              if true != predicted)
+            assert scores["misnamed"][loss][index] == pytest.approx(wrong_shape / found)
+    assert np.allclose(scores["square_triangle"],
+                       [max(float(value) for value in iou_per_class(torch.tensor(record["cross_entropy"][seed]["confusion"],
+                                                                                  dtype=torch.float64))[2:])
+                        for seed in scores["seeds"]])
 
 
 @pytest.mark.parametrize("answer", [..., None, "win", "Win in every seed", 0.2])

@@ -259,19 +259,6 @@ def shapes_band_scores() -> dict[str, Any]:
     return result
 
 
-def _mean_iou(matrix: np.ndarray) -> float:
-    """Mean IoU from a confusion matrix (rows true, columns predicted), classes absent from both left out."""
-    intersection = np.diag(matrix)
-    union = matrix.sum(axis=0) + matrix.sum(axis=1) - intersection
-    return float(np.mean(intersection[union > 0] / union[union > 0]))
-
-
-def _misnamed_among_found(matrix: np.ndarray) -> float:
-    """Of the object pixels called some object, the share given a wrong object class."""
-    found = matrix[1:, 1:]
-    return float((found.sum() - np.trace(found)) / found.sum())
-
-
 @lru_cache(maxsize=1)
 def shapes_against_cross_entropy() -> dict[str, Any]:
     """Section 4's record of the shape scenes: each class-weighted loss against plain cross-entropy, seed by seed.
@@ -283,23 +270,18 @@ def shapes_against_cross_entropy() -> dict[str, Any]:
         (array ``(seeds,)``, plain cross-entropy's higher IoU of the square and the triangle).
     """
     from segedu.course.experiments import load_experiment
+    from segedu.training.metrics import iou_per_class, mean_iou
 
     shapes = load_experiment("loss_comparison_shapes")
     runs = shapes["results"]["runs"]
     seeds = [str(seed) for seed in shapes["seeds"]]
-    matrices = {loss: [np.array(runs[loss][seed]["confusion"], dtype=float) for seed in seeds]
-                for loss in ("cross_entropy", *WEIGHTED_LOSSES)}  # (K, K) each
-    plain = np.array([_mean_iou(matrix) for matrix in matrices["cross_entropy"]])
-    square_triangle = []
-    for matrix in matrices["cross_entropy"]:
-        intersection = np.diag(matrix)
-        union = matrix.sum(axis=0) + matrix.sum(axis=1) - intersection
-        square_triangle.append(float((intersection[2:] / union[2:]).max()))
+    matrices = {loss: [torch.tensor(runs[loss][seed]["confusion"], dtype=torch.float64) for seed in seeds]
+                for loss in ("cross_entropy", *WEIGHTED_LOSSES)}  # (K, K) each: rows true, columns predicted
+    plain = np.array([mean_iou(matrix) for matrix in matrices["cross_entropy"]])
     return {"seeds": seeds,
-            "gain": {loss: np.array([_mean_iou(matrix) for matrix in matrices[loss]]) - plain for loss in WEIGHTED_LOSSES},
-            "misnamed": {loss: np.array([_misnamed_among_found(matrix) for matrix in matrices[loss]])
-                         for loss in matrices},
-            "square_triangle": np.array(square_triangle)}
+            "gain": {loss: np.array([mean_iou(matrix) for matrix in matrices[loss]]) - plain for loss in WEIGHTED_LOSSES},
+            "misnamed": {loss: digit_pixel_fates(matrices[loss])["misnamed among found"] for loss in matrices},
+            "square_triangle": np.array([float(iou_per_class(matrix)[2:].max()) for matrix in matrices["cross_entropy"]])}
 
 
 def _shapes_outcome() -> str:
