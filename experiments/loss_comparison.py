@@ -37,6 +37,8 @@ The lesson's records come from
     python -m experiments.loss_comparison --losses cross_entropy dice --steps 1600 --suffix long
     python -m experiments.loss_comparison --losses weighted_ce_inverse weighted_ce_median cross_entropy+dice \
         --steps 1600 --seeds 0 1 2 --suffix longrest
+    python -m experiments.loss_comparison --losses cross_entropy dice --peak-lr 0.001 --suffix lrlow
+    python -m experiments.loss_comparison --losses cross_entropy dice --peak-lr 0.01 --suffix lrhigh
 
 each with ``--output segedu/course/experiment_results`` (and ``--overwrite`` to replace a shipped record).
 ``--losses`` trains only the named losses; ``--suffix fresh`` names the record ``loss_comparison_fresh``,
@@ -45,6 +47,8 @@ comparison, 12 runs). ``--weighted-start`` starts each weighted cross-entropy at
 answer (the bias at log(frequency x weight)) instead of plain cross-entropy's. The default, ``--seeds 0 1 2``,
 is 15 runs; ``--steps 1600`` makes each run four times longer (``long``: plain cross-entropy and soft Dice;
 ``longrest``: the three other losses, so that all five have a 1,600-step record on seeds 0 to 2).
+``--peak-lr`` replaces the one peak learning rate (0.003) for a check of the comparison at other rates
+(``lrlow``, ``lrhigh``: plain cross-entropy and soft Dice on seeds 0 to 2).
 """
 
 from __future__ import annotations
@@ -88,6 +92,7 @@ SETTINGS = {
     "picture_scenes": [0, 1, 2, 3],
     "varies_with_seed": "initial weights and batch order (the same for every loss within a seed)",
 }
+DEFAULT_PEAK_LR = SETTINGS["peak_lr"]  # the study's one rate; --peak-lr runs a check at another
 PARTS_DIR = Path("/tmp/loss_comparison_parts")
 SCENES = {  # name -> (dataset class, input channels, classes, record name)
     "digits": (DigitScenes, 1, 11, NAME),
@@ -127,6 +132,7 @@ def one_run(job: tuple[str, int]) -> dict:
     prefix = "" if scenes == "digits" else f"{scenes}_"  # the digit study's parts keep their old names
     own_start = SETTINGS.get("weighted_start", False) and name in WEIGHTED
     prefix += "ownstart_" if own_start else ""
+    prefix += f"lr{SETTINGS['peak_lr']:g}_" if SETTINGS["peak_lr"] != DEFAULT_PEAK_LR else ""
 
     def compute() -> dict:
         torch.set_num_threads(SETTINGS["threads"])
@@ -155,6 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--weighted-start", action="store_true",
                         help="start each weighted loss at its own best constant answer (bias log(f w)) "
                              "instead of the class frequencies")
+    parser.add_argument("--peak-lr", type=float, default=DEFAULT_PEAK_LR,
+                        help=f"AdamW's peak learning rate (default {DEFAULT_PEAK_LR}, the study's one rate)")
     parser.add_argument("--suffix", default="",
                         help="name the record NAME_SUFFIX, e.g. 'fresh' for a test on new seeds (lower-case letters)")
     return parser
@@ -172,7 +180,10 @@ def main() -> None:
         check_record_target(arguments.output, record_name, overwrite=arguments.overwrite)
     except ValueError as error:
         parser.error(str(error))
+    if not 0 < arguments.peak_lr < 1:
+        parser.error(f"--peak-lr must be between 0 and 1, e.g. 0.001; got {arguments.peak_lr}")
     SETTINGS["steps"] = arguments.steps
+    SETTINGS["peak_lr"] = arguments.peak_lr
     if arguments.weighted_start:
         SETTINGS["weighted_start"] = True
         SETTINGS["prior_bias"] = ("last layer's bias at the log class frequencies of the train pool; for the weighted "

@@ -76,6 +76,28 @@ def test_a_suffix_names_a_variant_record_and_must_be_plain_letters(monkeypatch, 
     assert loss_comparison.build_parser().parse_args(["--suffix", "fresh"]).suffix == "fresh"
 
 
+def test_peak_lr_changes_the_rate_and_refuses_nonsense(monkeypatch, tmp_path: Path, capsys,
+                                                      pool_in_this_process) -> None:
+    assert loss_comparison.build_parser().parse_args([]).peak_lr == loss_comparison.DEFAULT_PEAK_LR == 0.003
+    monkeypatch.setattr(sys, "argv", ["loss_comparison", "--peak-lr", "3", "--output", str(tmp_path)])
+    with pytest.raises(SystemExit):
+        loss_comparison.main()  # refuses before any training
+    error = capsys.readouterr().err
+    assert "--peak-lr must be between 0 and 1" in error and "got 3.0" in error
+    masks = torch.randint(0, 11, (4, 8, 8), generator=torch.Generator().manual_seed(0))  # (N, H, W)
+    images = torch.zeros(4, 1, 8, 8)  # (N, C, H, W)
+    seen = []
+    monkeypatch.setattr(loss_comparison, "_pools", lambda: (images, masks, images, masks))
+    monkeypatch.setattr(loss_comparison, "one_run",
+                        lambda job: seen.append(loss_comparison.SETTINGS["peak_lr"]) or {"confusion": [[0]], "cpu_seconds": 1.0})
+    monkeypatch.setitem(loss_comparison.SETTINGS, "peak_lr", loss_comparison.DEFAULT_PEAK_LR)
+    monkeypatch.setattr(sys, "argv", ["loss_comparison", "--losses", "dice", "--seeds", "0", "--peak-lr", "0.01",
+                                      "--suffix", "lrhigh", "--output", str(tmp_path)])
+    loss_comparison.main()
+    record = json.loads((tmp_path / "loss_comparison_lrhigh.json").read_text())
+    assert seen == [0.01] and record["settings"]["peak_lr"] == 0.01 and "--peak-lr 0.01" in record["command"]
+
+
 def test_weighted_start_moves_only_the_weighted_losses_start(monkeypatch, tmp_path: Path,
                                                               pool_in_this_process) -> None:
     masks = torch.randint(0, 11, (6, 16, 16), generator=torch.Generator().manual_seed(0))  # (N, H, W)
