@@ -39,6 +39,10 @@ The lesson's records come from
         --steps 1600 --seeds 0 1 2 --suffix longrest
     python -m experiments.loss_comparison --losses cross_entropy dice --peak-lr 0.001 --suffix lrlow
     python -m experiments.loss_comparison --losses cross_entropy dice --peak-lr 0.01 --suffix lrhigh
+    python -m experiments.loss_comparison --losses weighted_ce_inverse weighted_ce_median --peak-lr 0.001 --suffix lrlowrest
+    python -m experiments.loss_comparison --losses weighted_ce_inverse weighted_ce_median --peak-lr 0.01 --suffix lrhighrest
+    python -m experiments.loss_comparison --losses weighted_ce_inverse weighted_ce_median --seeds 6 7 8 9 10 11 \
+        --suffix freshrest
 
 each with ``--output segedu/course/experiment_results`` (and ``--overwrite`` to replace a shipped record).
 ``--losses`` trains only the named losses; ``--suffix fresh`` names the record ``loss_comparison_fresh``,
@@ -48,7 +52,8 @@ answer (the bias at log(frequency x weight)) instead of plain cross-entropy's. T
 is 15 runs; ``--steps 1600`` makes each run four times longer (``long``: plain cross-entropy and soft Dice;
 ``longrest``: the three other losses, so that all five have a 1,600-step record on seeds 0 to 2).
 ``--peak-lr`` replaces the one peak learning rate (0.003) for a check of the comparison at other rates
-(``lrlow``, ``lrhigh``: plain cross-entropy and soft Dice on seeds 0 to 2).
+(``lrlow``, ``lrhigh``: plain cross-entropy and soft Dice on seeds 0 to 2; ``lrlowrest``, ``lrhighrest``: the two
+class-weighted losses). ``freshrest`` holds the class-weighted losses on the held-out seeds 6 to 11.
 """
 
 from __future__ import annotations
