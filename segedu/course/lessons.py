@@ -158,10 +158,10 @@ LESSONS: tuple[Lesson, ...] = (
         "Read a per-class IoU table and say why pixel accuracy and frequency-weighted IoU hide a misnamed rare "
         "class, read class-weighted cross-entropy (inverse- and median-frequency weights) and soft Dice written out "
         "and checked, tilt a trained U-Net's answer by class weights to see mean accuracy and mean IoU part, compare "
-        "five losses over six paired seeds on equal budgets and tell which errors class weights fixed on the digits "
-        "(missed strokes) and which they did not (misnamed and fat strokes), and test that on thick shapes, where "
-        "they also cut misnaming and trade precision for recall at the boundary.",
-        study_time="about 120 min",
+        "five losses over twelve paired seeds on equal budgets and tell which effects of class weights held in every "
+        "seed (fewer missed strokes, fatter strokes) and which depended on the seeds; optionally, test that on thick "
+        "shapes, at the boundary, over longer runs, from another start and at other learning rates.",
+        study_time="about 75 min (optional part about 40 more)",
         run_seconds=13,
     ),
     Lesson(

@@ -317,7 +317,7 @@ def check_shapes_prediction(prediction: Any) -> bool:
            f"steps plain cross-entropy had barely told the shapes apart (its better square or triangle IoU "
            f"{span(scores['square_triangle'])}): of the shape pixels it called some shape it misnamed "
            f"{span(scores['misnamed']['cross_entropy'])}, the weighted losses {span(weighted_misnamed)}. On the digits "
-           "the class weights did not cut misnaming; here they did. The datasets differ in several ways at once, so "
+           "their effect on misnaming depended on the seeds; here they cut it in every seed. The datasets differ in several ways at once, so "
            "the record cannot say which one flips the ranking; one of them (not tested alone): with inverse weights "
            "object pixels carry 3/4 of the shapes' loss, with plain cross-entropy only their share of the pixels. A "
            "ranking after a short run can flip with the data")
