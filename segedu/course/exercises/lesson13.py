@@ -319,7 +319,7 @@ def check_shapes_prediction(prediction: Any) -> bool:
            f"{span(scores['misnamed']['cross_entropy'])}, the weighted losses {span(weighted_misnamed)}. On the digits "
            "their effect on misnaming depended on the seeds; here they cut it in every seed. The datasets differ in several ways at once, so "
            "the record cannot say which one flips the ranking; one of them (not tested alone): with inverse weights "
-           "object pixels carry 3/4 of the shapes' loss, with plain cross-entropy only their share of the pixels. A "
+           "object pixels carry 3/4 of the shapes' loss weight, with plain cross-entropy only their share of the pixels. A "
            "ranking after a short run can flip with the data")
     meanings = {outcome: why for outcome in SHAPES_OUTCOMES}
     return check_outcome_prediction(prediction, _shapes_outcome(), meanings,
