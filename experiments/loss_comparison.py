@@ -37,6 +37,7 @@ The lesson's records come from
     python -m experiments.loss_comparison --losses cross_entropy dice --steps 1600 --suffix long
     python -m experiments.loss_comparison --losses weighted_ce_inverse weighted_ce_median cross_entropy+dice \
         --steps 1600 --seeds 0 1 2 --suffix longrest
+    python -m experiments.loss_comparison --steps 1600 --seeds 3 4 5 --suffix longmore   # all five losses
     python -m experiments.loss_comparison --losses cross_entropy dice --peak-lr 0.001 --suffix lrlow
     python -m experiments.loss_comparison --losses cross_entropy dice --peak-lr 0.01 --suffix lrhigh
     python -m experiments.loss_comparison --losses weighted_ce_inverse weighted_ce_median --peak-lr 0.001 --suffix lrlowrest
@@ -50,7 +51,8 @@ so it stands beside the six-seed one (the third record: the fresh seeds that tes
 comparison, 12 runs). ``--weighted-start`` starts each weighted cross-entropy at its own best constant
 answer (the bias at log(frequency x weight)) instead of plain cross-entropy's. The default, ``--seeds 0 1 2``,
 is 15 runs; ``--steps 1600`` makes each run four times longer (``long``: plain cross-entropy and soft Dice;
-``longrest``: the three other losses, so that all five have a 1,600-step record on seeds 0 to 2).
+``longrest``: the three other losses, so that all five have a 1,600-step record on seeds 0 to 2; ``longmore``: all
+five on seeds 3 to 5, so that lesson 13's main study has six paired seeds at 1,600 steps).
 ``--peak-lr`` replaces the one peak learning rate (0.003) for a check of the comparison at other rates
 (``lrlow``, ``lrhigh``: plain cross-entropy and soft Dice on seeds 0 to 2; ``lrlowrest``, ``lrhighrest``: the two
 class-weighted losses). ``freshrest`` holds the class-weighted losses on the held-out seeds 6 to 11.

@@ -29,6 +29,7 @@ __all__ = [
     "load_experiment",
     "mask_from_text",
     "mask_to_text",
+    "paired_wins",
     "save_experiment",
     "scores_by_seed",
     "seed_table",
@@ -211,6 +212,44 @@ def seed_table(table: dict[str, dict[str, Any]], columns: list[str], *, label: s
             cells.append(f"{values.mean():.2f} [{values.min():.2f}, {values.max():.2f}]")
         lines.append(f"{row:>{first}} " + " ".join(f"{cell:>{width}}" for cell in cells))
     return "\n".join(lines)
+
+
+def paired_wins(
+    table: dict[str, dict[str, Any]], baseline: str, score: str, *, higher_is_better: bool = True, margin: float = 0.0
+) -> dict[str, int]:
+    """In how many seeds each setting beats the baseline of the same seed on one score.
+
+    Args:
+        table: Setting (e.g. a loss) to score name to its per-seed values, all in the same seed order (as
+            :func:`scores_by_seed` returns them).
+        baseline: The setting the others are paired with.
+        score: The score compared.
+        higher_is_better: ``False`` for a score where lower wins (e.g. a share of missed pixels).
+        margin: A win must beat the baseline by more than this (smaller differences count as ties).
+
+    Returns:
+        Every setting but the baseline to its number of winning seeds.
+
+    Example:
+        >>> paired_wins({"ce": {"IoU": [0.5, 0.5, 0.5]}, "dice": {"IoU": [0.6, 0.5, 0.4]}}, "ce", "IoU")
+        {'dice': 1}
+    """
+    import numpy as np
+
+    if baseline not in table:
+        raise ValueError(f"baseline {baseline!r} is not in the table; choose one of {sorted(table)}")
+    reference = np.asarray(table[baseline][score], dtype=float)  # (seeds,)
+    sign = 1.0 if higher_is_better else -1.0
+    wins = {}
+    for setting, scores in table.items():
+        if setting == baseline:
+            continue
+        values = np.asarray(scores[score], dtype=float)  # (seeds,)
+        if values.shape != reference.shape:
+            raise ValueError(f"{setting!r} has {values.shape[0]} seeds of {score!r}, the baseline {reference.shape[0]}; "
+                             "pair runs of the same seeds")
+        wins[setting] = int((sign * (values - reference) > margin).sum())
+    return wins
 
 
 def mask_to_text(mask: Any) -> list[str]:

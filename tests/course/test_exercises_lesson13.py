@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
 
 from segedu.course.exercises.lesson13 import (
     BACKGROUND_OUTCOMES,
-    EIGHT,
     CLOSE_CASE_TOLERANCE,
+    EARLY_OUTCOMES,
+    EARLY_RECORDS,
+    EARLY_TIE,
+    EIGHT,
+    LATE_RECORDS,
     MEAN_IOU_TOLERANCE,
     all_eights_scores,
     check_all_eights_mean_iou,
     check_background_prediction,
-    check_shapes_prediction,
+    check_early_dice_prediction,
     digit_pixel_fates,
-    SHAPES_OUTCOMES,
-    SHAPES_TIE,
-    WEIGHTED_LOSSES,
-    shapes_against_cross_entropy,
-    shapes_band_scores,
+    early_dice_against_cross_entropy,
 )
 from segedu.course.experiments import load_experiment
-from segedu.training.metrics import iou_per_class, mean_iou
+from segedu.training.metrics import mean_iou
 
 
 def test_background_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
@@ -121,65 +120,50 @@ def test_the_two_close_wrong_answers_are_told_apart() -> None:
         assert abs(round(mine, 3) - mine) <= CLOSE_CASE_TOLERANCE < abs(round(mine, 3) - other)
 
 
-def test_shapes_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_shapes_prediction("win in every seed")
+def test_early_dice_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_early_dice_prediction("win in every seed")
     out = capsys.readouterr().out
-    assert out.startswith("Correct!") and "outcome on the shapes was win in every seed" in out
-    assert "0.16 to 0.26 for the two weighted losses" in out and "square or triangle IoU 0.00 to 0.17" in out
-    assert "it misnamed 0.58 to 0.61, the weighted losses 0.20 to 0.30" in out
-    for outcome in set(SHAPES_OUTCOMES) - {"win in every seed"}:
-        assert not check_shapes_prediction(outcome)
+    assert out.startswith("Correct!") and "outcome after 400 steps was win in every seed" in out
+    assert "0.08 to 0.34 over 12 seeds" in out and "ahead by more than 0.005 in only 2 of 6 seeds" in out
+    for outcome in set(EARLY_OUTCOMES) - {"win in every seed"}:
+        assert not check_early_dice_prediction(outcome)
         out = capsys.readouterr().out
-        assert out.startswith("Not yet:") and f"you predicted {outcome!r}" in out and "can flip with the data" in out
+        assert out.startswith("Not yet:") and f"you predicted {outcome!r}" in out and "0.08 to 0.34" in out
 
 
-def test_shapes_outcome_follows_the_record_in_every_seed() -> None:
-    """Each weighted loss beats plain cross-entropy of the same seed by more than a tie, from the stored matrices."""
-    scores = shapes_against_cross_entropy()
-    record = load_experiment("loss_comparison_shapes")["results"]["runs"]
-    for loss in WEIGHTED_LOSSES:
-        for index, seed in enumerate(scores["seeds"]):
-            expected = (mean_iou(torch.tensor(record[loss][seed]["confusion"], dtype=torch.float64))
-                        - mean_iou(torch.tensor(record["cross_entropy"][seed]["confusion"], dtype=torch.float64)))
-            assert scores["gain"][loss][index] == pytest.approx(float(expected))
-        assert (scores["gain"][loss] > SHAPES_TIE).all()
-    for loss in ("cross_entropy", *WEIGHTED_LOSSES):  # misnamed among found, counted cell by cell
-        for index, seed in enumerate(scores["seeds"]):
-            matrix = record[loss][seed]["confusion"]
-            found = sum(matrix[true][predicted] for true in range(1, 4) for predicted in range(1, 4))
-            wrong_shape = sum(matrix[true][predicted] for true in range(1, 4) for predicted in range(1, 4)
-                              if true != predicted)
-            assert scores["misnamed"][loss][index] == pytest.approx(wrong_shape / found)
-    assert np.allclose(scores["square_triangle"],
-                       [max(float(value) for value in iou_per_class(torch.tensor(record["cross_entropy"][seed]["confusion"],
-                                                                                  dtype=torch.float64))[2:])
-                        for seed in scores["seeds"]])
+def test_early_outcome_follows_the_records_in_every_seed() -> None:
+    """Soft Dice beats plain cross-entropy of the same seed by more than a tie, from the stored matrices."""
+    scores = early_dice_against_cross_entropy()
+    assert scores["seeds"] == [str(seed) for seed in range(12)]
+    runs = {}
+    for name in EARLY_RECORDS:
+        record = load_experiment(name)
+        assert record["settings"]["steps"] == 400
+        for seed in record["seeds"]:
+            runs[str(seed)] = {loss: record["results"]["runs"][loss][str(seed)]["confusion"] for loss in ("cross_entropy", "dice")}
+    for index, seed in enumerate(scores["seeds"]):
+        iou = {loss: mean_iou(torch.tensor(matrix, dtype=torch.float64)) for loss, matrix in runs[seed].items()}
+        assert scores["gain"][index] == pytest.approx(iou["dice"] - iou["cross_entropy"])
+        for loss, matrix in runs[seed].items():  # digit pixels given a wrong digit, counted cell by cell
+            wrong_digit = sum(matrix[true][predicted] for true in range(1, 11) for predicted in range(1, 11) if true != predicted)
+            digits = sum(sum(matrix[true]) for true in range(1, 11))
+            assert scores["misnamed"][loss][index] == pytest.approx(wrong_digit / digits)
+    assert (scores["gain"] > EARLY_TIE).all()
+    late = {}  # seed -> loss -> mean IoU after 1,600 steps
+    for name in LATE_RECORDS:
+        record = load_experiment(name)
+        assert record["settings"]["steps"] == 1600
+        for seed in record["seeds"]:
+            late[seed] = {loss: mean_iou(torch.tensor(record["results"]["runs"][loss][str(seed)]["confusion"],
+                                                      dtype=torch.float64)) for loss in ("cross_entropy", "dice")}
+    assert sorted(late) == list(range(6))
+    assert scores["late_gain"] == pytest.approx([late[seed]["dice"] - late[seed]["cross_entropy"] for seed in range(6)])
 
 
 @pytest.mark.parametrize("answer", [..., None, "win", "Win in every seed", 0.2])
-def test_shapes_prediction_must_be_recorded_first(answer, capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check_shapes_prediction(answer)
+def test_early_dice_prediction_must_be_recorded_first(answer, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_early_dice_prediction(answer)
     assert capsys.readouterr().out.startswith("Not yet:")
-
-
-def test_band_scores_follow_the_record_in_every_seed() -> None:
-    """Seed by seed, each weighted loss finds more of the band's object pixels than soft Dice and is less often right,
-    counted cell by cell from the stored confusion matrices."""
-    scores = shapes_band_scores()
-    assert scores["seeds"] == ["0", "1", "2"]
-    record = load_experiment("loss_comparison_shapes")["results"]["runs"]
-    for loss in (*WEIGHTED_LOSSES, "dice"):  # class 0 is background; rows true, columns predicted
-        for index, seed in enumerate(scores["seeds"]):
-            whole, band = record[loss][seed]["confusion"], record[loss][seed]["band_confusion"]
-            found = sum(band[true][predicted] for true in range(1, 4) for predicted in range(1, 4))
-            called_object = sum(band[true][predicted] for true in range(4) for predicted in range(1, 4))
-            assert scores["band_recall"][loss][index] == pytest.approx(found / sum(sum(band[true]) for true in range(1, 4)))
-            assert scores["band_precision"][loss][index] == pytest.approx(found / called_object)
-            painted = sum(whole[0][predicted] for predicted in range(1, 4))
-            assert scores["paint_in_band"][loss][index] == pytest.approx(sum(band[0][1:]) / painted)
-    for loss in WEIGHTED_LOSSES:
-        assert (scores["band_recall"][loss] > scores["band_recall"]["dice"]).all()
-        assert (scores["band_precision"][loss] < scores["band_precision"]["dice"]).all()
 
 
 def test_digit_pixel_fates_on_a_hand_made_matrix() -> None:

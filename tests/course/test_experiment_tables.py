@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from segedu.course.experiments import confusion_scores, scores_by_seed, seed_table
+from segedu.course.experiments import confusion_scores, paired_wins, scores_by_seed, seed_table
 from segedu.training.metrics import mean_accuracy, mean_iou, pixel_accuracy
 
 
@@ -36,3 +36,19 @@ def test_seed_table_prints_mean_lowest_and_highest():
     assert len(lines) == 3 and lines[0].split() == ["loss", "mean", "IoU"]
     assert lines[1].split() == ["dice", "0.40", "[0.20,", "0.60]"]
     assert lines[2].split() == ["ce", "0.20", "[0.10,", "0.40]"]
+
+
+def test_paired_wins_counts_seed_by_seed_like_a_loop():
+    table = {"ce": {"mean IoU": [0.30, 0.50, 0.40], "missed": [0.1, 0.2, 0.3]},
+             "dice": {"mean IoU": [0.40, 0.45, 0.403], "missed": [0.2, 0.1, 0.1]}}
+    by_hand = sum(dice > ce + 0.005 for dice, ce in zip(table["dice"]["mean IoU"], table["ce"]["mean IoU"]))
+    assert paired_wins(table, "ce", "mean IoU", margin=0.005) == {"dice": by_hand} == {"dice": 1}
+    assert paired_wins(table, "ce", "mean IoU") == {"dice": 2}  # without a margin the +0.003 counts
+    assert paired_wins(table, "ce", "missed", higher_is_better=False) == {"dice": 2}
+
+
+def test_paired_wins_refuses_an_unknown_baseline_or_unpaired_seeds():
+    with pytest.raises(ValueError, match="baseline 'bce'"):
+        paired_wins({"ce": {"x": [1.0]}}, "bce", "x")
+    with pytest.raises(ValueError, match="pair runs of the same seeds"):
+        paired_wins({"ce": {"x": [1.0, 2.0]}, "dice": {"x": [1.0]}}, "ce", "x")
