@@ -38,6 +38,8 @@ The lesson's records come from
     python -m experiments.loss_comparison --losses weighted_ce_inverse weighted_ce_median cross_entropy+dice \
         --steps 1600 --seeds 0 1 2 --suffix longrest
     python -m experiments.loss_comparison --steps 1600 --seeds 3 4 5 --suffix longmore   # all five losses
+    python -m experiments.loss_comparison --losses weighted_ce_inverse weighted_ce_median --steps 1600 \
+        --seeds 0 1 2 3 4 5 --untilt --suffix untilt
     python -m experiments.loss_comparison --losses cross_entropy dice --peak-lr 0.001 --suffix lrlow
     python -m experiments.loss_comparison --losses cross_entropy dice --peak-lr 0.01 --suffix lrhigh
     python -m experiments.loss_comparison --losses weighted_ce_inverse weighted_ce_median --peak-lr 0.001 --suffix lrlowrest
@@ -52,7 +54,9 @@ comparison, 12 runs). ``--weighted-start`` starts each weighted cross-entropy at
 answer (the bias at log(frequency x weight)) instead of plain cross-entropy's. The default, ``--seeds 0 1 2``,
 is 15 runs; ``--steps 1600`` makes each run four times longer (``long``: plain cross-entropy and soft Dice;
 ``longrest``: the three other losses, so that all five have a 1,600-step record on seeds 0 to 2; ``longmore``: all
-five on seeds 3 to 5, so that lesson 13's main study has six paired seeds at 1,600 steps).
+five on seeds 3 to 5, so that lesson 13's main study has six paired seeds at 1,600 steps). ``--untilt`` also scores
+each weighted model with its class weights divided out at prediction (``untilt``: the same twelve weighted runs as
+``longrest`` and ``longmore``, retrained, with those extra matrices).
 ``--peak-lr`` replaces the one peak learning rate (0.003) for a check of the comparison at other rates
 (``lrlow``, ``lrhigh``: plain cross-entropy and soft Dice on seeds 0 to 2; ``lrlowrest``, ``lrhighrest``: the two
 class-weighted losses). ``freshrest`` holds the class-weighted losses on the held-out seeds 6 to 11.
@@ -66,6 +70,7 @@ import time
 from pathlib import Path
 
 import torch
+from torch import nn
 
 from experiments._pool_study import cached_run, run_jobs, study_parser, train_and_score
 from segedu.core.seeding import seed_everything
@@ -75,7 +80,7 @@ from segedu.models import get_model
 from segedu.training.class_balance import inverse_frequency_weights, median_frequency_weights
 from segedu.training.evaluation import predict
 from segedu.training.losses import pixel_cross_entropy, soft_dice_loss
-from segedu.training.quick import render_pool
+from segedu.training.quick import render_pool, score_on_pool
 
 NAME = "loss_comparison"
 LOSSES = ["cross_entropy", "weighted_ce_inverse", "weighted_ce_median", "dice", "cross_entropy+dice"]
@@ -122,6 +127,22 @@ def loss_function(name: str, weights: dict[str, torch.Tensor]):
     raise ValueError(f"unknown loss {name!r}; choose from {LOSSES}")
 
 
+class Untilted(nn.Module):
+    """A weighted-loss model read with its class weights divided out: logits minus log w, argmax of p_c / w_c.
+
+    Section 2 of lesson 13 shows that weighted cross-entropy's best answer is p_c proportional to w_c p(c | x);
+    dividing by w_c at prediction undoes that tilt without retraining.
+    """
+
+    def __init__(self, model: nn.Module, class_weights: torch.Tensor) -> None:
+        super().__init__()
+        self.model = model
+        self.register_buffer("log_weights", class_weights.log().view(1, -1, 1, 1))  # (1, K, 1, 1)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.model(images) - self.log_weights  # (B, K, H, W)
+
+
 def _pools() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     scenes = SCENES[SETTINGS.get("scenes", "digits")][0]
     train_images, train_masks = render_pool(scenes("train", length=SETTINGS["train_scenes"]),
@@ -140,6 +161,8 @@ def one_run(job: tuple[str, int]) -> dict:
     own_start = SETTINGS.get("weighted_start", False) and name in WEIGHTED
     prefix += "ownstart_" if own_start else ""
     prefix += f"lr{SETTINGS['peak_lr']:g}_" if SETTINGS["peak_lr"] != DEFAULT_PEAK_LR else ""
+    untilt = SETTINGS.get("untilt") is not None and name in WEIGHTED
+    prefix += "untilt_" if untilt else ""
 
     def compute() -> dict:
         torch.set_num_threads(SETTINGS["threads"])
@@ -151,6 +174,11 @@ def one_run(job: tuple[str, int]) -> dict:
         model = get_model("unet", in_channels=channels, num_classes=classes, base_channels=8)
         result = train_and_score(model, pools, loss_function(name, weights), SETTINGS, seed=seed, num_classes=classes,
                                  class_weights=weights[WEIGHTED[name]] if own_start else None)
+        if untilt:
+            untilted = score_on_pool(Untilted(model, weights[WEIGHTED[name]]), test_images, pools[3], classes,
+                                     band_width=SETTINGS["band_width"])
+            result["untilted_confusion"] = untilted["confusion"]
+            result["untilted_band_confusion"] = untilted["band_confusion"]
         if seed == 0:
             pictures = predict(model, test_images[SETTINGS["picture_scenes"]])  # (P, H, W)
             result["pictures"] = [mask_to_text(picture) for picture in pictures]
@@ -170,6 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "instead of the class frequencies")
     parser.add_argument("--peak-lr", type=float, default=DEFAULT_PEAK_LR,
                         help=f"AdamW's peak learning rate (default {DEFAULT_PEAK_LR}, the study's one rate)")
+    parser.add_argument("--untilt", action="store_true",
+                        help="for the weighted losses, also score each model with its class weights divided out at "
+                             "prediction (argmax of p_c / w_c)")
     parser.add_argument("--suffix", default="",
                         help="name the record NAME_SUFFIX, e.g. 'fresh' for a test on new seeds (lower-case letters)")
     return parser
@@ -195,6 +226,9 @@ def main() -> None:
         SETTINGS["weighted_start"] = True
         SETTINGS["prior_bias"] = ("last layer's bias at the log class frequencies of the train pool; for the weighted "
                                   "losses at log(frequency x weight), each one's best constant answer")
+    if arguments.untilt:
+        SETTINGS["untilt"] = ("for the weighted losses, also untilted_confusion and untilted_band_confusion: the test "
+                              "scores of argmax(logits - log w), the class weights divided out at prediction")
     if arguments.scenes != "digits":
         SETTINGS["scenes"] = arguments.scenes
         SETTINGS["model"] = (f"get_model('unet', in_channels={channels}, num_classes={classes}, base_channels=8): "

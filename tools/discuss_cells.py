@@ -85,7 +85,7 @@ def write_cells(numbers: list[str]) -> None:
         path.write_text(json.dumps(notebook, sort_keys=True, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-LESSON_NUMBERS = [f"{number:02d}" for number in range(1, 15)]
+LESSON_NUMBERS = sorted(path.name[:2] for path in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb") if path.name[:2] != "00")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -159,7 +159,7 @@ LESSONS: tuple[Lesson, ...] = (
         "class, read class-weighted cross-entropy (inverse- and median-frequency weights) and soft Dice written out "
         "and checked, tilt a trained U-Net's answer by class weights to see mean accuracy and mean IoU part, compare "
         "five losses trained 1,600 steps over six paired seeds on equal budgets and tell which errors each fixes and "
-        "what it costs, and see how a ranking read after 400 steps differs and which checks move it.",
+        "what it costs, and compare the ranking read after 400 steps and see which checks move it.",
         study_time="about 75 min",
         run_seconds=13,
     ),

@@ -126,3 +126,39 @@ def test_weighted_start_moves_only_the_weighted_losses_start(monkeypatch, tmp_pa
     assert "log(frequency x weight)" in record["settings"]["prior_bias"]
     assert sorted(path.name for path in (tmp_path / "parts").glob("*.json")) == [
         "cross_entropy_0_400.json", "ownstart_weighted_ce_inverse_0_400.json"]
+
+
+def test_untilt_divides_the_class_weights_out_of_the_weighted_models_only(monkeypatch, tmp_path: Path,
+                                                                          pool_in_this_process) -> None:
+    masks = torch.randint(0, 11, (4, 16, 16), generator=torch.Generator().manual_seed(1))  # (N, H, W)
+    masks[:, :8] = 0  # background is the common class
+    images = torch.rand(4, 1, 16, 16, generator=torch.Generator().manual_seed(2))  # (N, C, H, W)
+    models = []
+
+    def no_training(model, *arguments, **options) -> list:
+        models.append(model)
+        return []
+
+    monkeypatch.setattr(loss_comparison, "SETTINGS", dict(loss_comparison.SETTINGS, picture_scenes=[0]))
+    monkeypatch.setattr(loss_comparison, "_pools", lambda: (images, masks, images, masks))
+    monkeypatch.setattr(_pool_study, "train_on_pool", no_training)
+    monkeypatch.setattr(loss_comparison, "PARTS_DIR", tmp_path / "parts")
+    monkeypatch.setattr(sys, "argv", ["loss_comparison", "--losses", "cross_entropy", "weighted_ce_median",
+                                      "--seeds", "0", "--untilt", "--weighted-start", "--suffix", "untilt",
+                                      "--output", str(tmp_path)])  # own start: the tilt shows before training
+    loss_comparison.main()
+    record = json.loads((tmp_path / "loss_comparison_untilt.json").read_text())
+    runs = record["results"]["runs"]
+    assert "untilted_confusion" not in runs["cross_entropy"]["0"]
+    weights = loss_comparison.median_frequency_weights(masks, 11)  # (11,)
+    with torch.no_grad():
+        probabilities = models[1].eval()(images).softmax(dim=1)  # (N, 11, H, W)
+    untilted = (probabilities / weights.view(1, -1, 1, 1)).argmax(dim=1)  # argmax of p_c / w_c, (N, H, W)
+    by_hand = [[0] * 11 for _ in range(11)]
+    for truth, guess in zip(masks.flatten().tolist(), untilted.flatten().tolist()):
+        by_hand[truth][guess] += 1
+    assert runs["weighted_ce_median"]["0"]["untilted_confusion"] == by_hand
+    assert runs["weighted_ce_median"]["0"]["untilted_confusion"] != runs["weighted_ce_median"]["0"]["confusion"]
+    assert "untilted_confusion" in record["settings"]["untilt"]
+    assert sorted(path.name for path in (tmp_path / "parts").glob("*.json")) == [
+        "cross_entropy_0_400.json", "ownstart_untilt_weighted_ce_median_0_400.json"]
