@@ -160,7 +160,7 @@ LESSONS: tuple[Lesson, ...] = (
         "and checked, tilt a trained U-Net's answer by class weights to see mean accuracy and mean IoU part, compare "
         "five losses trained 1,600 steps over six paired seeds on equal budgets and tell which errors each fixes and "
         "what it costs, and compare the ranking read after 400 steps and see which checks move it.",
-        study_time="about 75 min",
+        study_time="about 100 min",
         run_seconds=13,
     ),
     Lesson(
