@@ -40,8 +40,8 @@ The lesson's records come from
     python -m experiments.loss_comparison --steps 1600 --seeds 3 4 5 --suffix longmore   # all five losses
     python -m experiments.loss_comparison --losses weighted_ce_inverse weighted_ce_median --steps 1600 \
         --seeds 0 1 2 3 4 5 --untilt --suffix untilt
-    python -m experiments.loss_comparison --losses cross_entropy weighted_ce_median dice --steps 4000 --seeds 0 1 2 \
-        --untilt --suffix fourk
+    python -m experiments.loss_comparison --losses cross_entropy weighted_ce_median dice cross_entropy+dice \
+        --steps 4000 --seeds 0 1 2 --untilt --suffix fourk
     python -m experiments.loss_comparison --losses cross_entropy dice --peak-lr 0.001 --suffix lrlow
     python -m experiments.loss_comparison --losses cross_entropy dice --peak-lr 0.01 --suffix lrhigh
     python -m experiments.loss_comparison --losses weighted_ce_inverse weighted_ce_median --peak-lr 0.001 --suffix lrlowrest
@@ -58,7 +58,7 @@ is 15 runs; ``--steps 1600`` makes each run four times longer (``long``: plain c
 ``longrest``: the three other losses, so that all five have a 1,600-step record on seeds 0 to 2; ``longmore``: all
 five on seeds 3 to 5, so that lesson 13's main study has six paired seeds at 1,600 steps). ``--untilt`` also scores
 each weighted model with its class weights divided out at prediction (``untilt``: the same twelve weighted runs as
-``longrest`` and ``longmore``, retrained, with those extra matrices). ``fourk`` runs three of the losses for 4,000 steps, the shipped checkpoints' length, as
+``longrest`` and ``longmore``, retrained, with those extra matrices). ``fourk`` runs four of the losses for 4,000 steps, the shipped checkpoints' length, as
 a check of whether the 1,600-step ranking still moves.
 ``--peak-lr`` replaces the one peak learning rate (0.003) for a check of the comparison at other rates
 (``lrlow``, ``lrhigh``: plain cross-entropy and soft Dice on seeds 0 to 2; ``lrlowrest``, ``lrhighrest``: the two
