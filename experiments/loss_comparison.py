@@ -58,8 +58,8 @@ is 15 runs; ``--steps 1600`` makes each run four times longer (``long``: plain c
 ``longrest``: the three other losses, so that all five have a 1,600-step record on seeds 0 to 2; ``longmore``: all
 five on seeds 3 to 5, so that lesson 13's main study has six paired seeds at 1,600 steps). ``--untilt`` also scores
 each weighted model with its class weights divided out at prediction (``untilt``: the same twelve weighted runs as
-``longrest`` and ``longmore``, retrained, with those extra matrices). ``fourk`` runs four of the losses for 4,000 steps, the shipped checkpoints' length, as
-a check of whether the 1,600-step ranking still moves.
+``longrest`` and ``longmore``, retrained, with those extra matrices). ``fourk`` runs four of the losses for 4,000
+steps, the shipped checkpoints' length, as a check of whether the 1,600-step ranking still moves.
 ``--peak-lr`` replaces the one peak learning rate (0.003) for a check of the comparison at other rates
 (``lrlow``, ``lrhigh``: plain cross-entropy and soft Dice on seeds 0 to 2; ``lrlowrest``, ``lrhighrest``: the two
 class-weighted losses). ``freshrest`` holds the class-weighted losses on the held-out seeds 6 to 11.
