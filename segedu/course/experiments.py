@@ -246,8 +246,8 @@ def paired_wins(
             continue
         values = np.asarray(scores[score], dtype=float)  # (seeds,)
         if values.shape != reference.shape:
-            raise ValueError(f"{setting!r} has {values.shape[0]} seeds of {score!r}, the baseline {reference.shape[0]}; "
-                             "pair runs of the same seeds")
+            raise ValueError(f"{setting!r} has {values.shape[0]} seeds of {score!r}, the baseline "
+                             f"{reference.shape[0]}; pair runs of the same seeds")
         wins[setting] = int((sign * (values - reference) > margin).sum())
     return wins
 

@@ -140,12 +140,14 @@ def test_early_outcome_follows_the_records_in_every_seed() -> None:
         record = load_experiment(name)
         assert record["settings"]["steps"] == 400
         for seed in record["seeds"]:
-            runs[str(seed)] = {loss: record["results"]["runs"][loss][str(seed)]["confusion"] for loss in ("cross_entropy", "dice")}
+            runs[str(seed)] = {loss: record["results"]["runs"][loss][str(seed)]["confusion"]
+                               for loss in ("cross_entropy", "dice")}
     for index, seed in enumerate(scores["seeds"]):
         iou = {loss: mean_iou(torch.tensor(matrix, dtype=torch.float64)) for loss, matrix in runs[seed].items()}
         assert scores["gain"][index] == pytest.approx(iou["dice"] - iou["cross_entropy"])
         for loss, matrix in runs[seed].items():  # digit pixels given a wrong digit, counted cell by cell
-            wrong_digit = sum(matrix[true][predicted] for true in range(1, 11) for predicted in range(1, 11) if true != predicted)
+            wrong_digit = sum(matrix[true][predicted] for true in range(1, 11) for predicted in range(1, 11)
+                              if true != predicted)
             digits = sum(sum(matrix[true]) for true in range(1, 11))
             assert scores["misnamed"][loss][index] == pytest.approx(wrong_digit / digits)
     assert (scores["gain"] > EARLY_TIE).all()

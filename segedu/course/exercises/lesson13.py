@@ -265,9 +265,9 @@ def check_early_dice_prediction(prediction: Any) -> bool:
         return f"{values.min():.2f} to {values.max():.2f}"
 
     why = (f"soft Dice's mean IoU minus plain cross-entropy's of the same seed was {span(scores['gain'])} over "
-           f"{len(scores['seeds'])} seeds. Early on, plain cross-entropy gave {span(scores['misnamed']['cross_entropy'])} "
-           f"of the digit pixels a wrong digit, soft Dice {span(scores['misnamed']['dice'])}. Soft Dice averages one score "
-           "per class, so each rare digit weighs as much as background from the first step, while 94% of plain "
+           f"{len(scores['seeds'])} seeds. Early on, plain cross-entropy gave "
+           f"{span(scores['misnamed']['cross_entropy'])} of the digit pixels a wrong digit, soft Dice "
+           f"{span(scores['misnamed']['dice'])}. Soft Dice averages one score per class, so each rare digit weighs as much as background from the first step, while 94% of plain "
            "cross-entropy's terms are background pixels: a likely reason, not tested here. After 1,600 steps soft Dice "
            f"was ahead by more than {EARLY_TIE} in only {int((scores['late_gain'] > EARLY_TIE).sum())} of "
            f"{len(scores['late_gain'])} seeds (section 3): a ranking after a short run can say more about speed than "
