@@ -32,8 +32,6 @@ The lesson's records come from
     python -m experiments.loss_comparison --seeds 0 1 2 3 4 5   # 30 runs of about 65 CPU-seconds each (one thread)
     python -m experiments.loss_comparison --scenes shapes        # seeds 0 1 2: 15 runs
     python -m experiments.loss_comparison --losses cross_entropy dice --seeds 6 7 8 9 10 11 --suffix fresh
-    python -m experiments.loss_comparison --losses weighted_ce_inverse weighted_ce_median --seeds 0 1 2 3 4 5 \
-        --weighted-start --suffix ownstart
     python -m experiments.loss_comparison --losses cross_entropy dice --steps 1600 --suffix long
     python -m experiments.loss_comparison --losses weighted_ce_inverse weighted_ce_median cross_entropy+dice \
         --steps 1600 --seeds 0 1 2 --suffix longrest
@@ -42,10 +40,10 @@ The lesson's records come from
         --seeds 0 1 2 3 4 5 --untilt --suffix untilt
     python -m experiments.loss_comparison --losses cross_entropy weighted_ce_median dice cross_entropy+dice \
         --steps 4000 --seeds 0 1 2 --untilt --suffix fourk
-    python -m experiments.loss_comparison --losses cross_entropy dice --peak-lr 0.001 --suffix lrlow
-    python -m experiments.loss_comparison --losses cross_entropy dice --peak-lr 0.01 --suffix lrhigh
-    python -m experiments.loss_comparison --losses weighted_ce_inverse weighted_ce_median --peak-lr 0.001 --suffix lrlowrest
-    python -m experiments.loss_comparison --losses weighted_ce_inverse weighted_ce_median --peak-lr 0.01 --suffix lrhighrest
+    python -m experiments.loss_comparison --losses cross_entropy weighted_ce_inverse weighted_ce_median --steps 1600 \
+        --peak-lr 0.01 --seeds 0 1 2 3 4 5 --untilt --suffix longlrhigh
+    python -m experiments.loss_comparison --losses weighted_ce_inverse weighted_ce_median --steps 1600 \
+        --seeds 0 1 2 3 4 5 --weighted-start --untilt --suffix longownstart
     python -m experiments.loss_comparison --losses weighted_ce_inverse weighted_ce_median --seeds 6 7 8 9 10 11 \
         --suffix freshrest
 
@@ -60,9 +58,10 @@ five on seeds 3 to 5, so that lesson 13's main study has six paired seeds at 1,6
 each weighted model with its class weights divided out at prediction (``untilt``: the same twelve weighted runs as
 ``longrest`` and ``longmore``, retrained, with those extra matrices). ``fourk`` runs four of the losses for 4,000
 steps, the shipped checkpoints' length, as a check of whether the 1,600-step ranking still moves.
-``--peak-lr`` replaces the one peak learning rate (0.003) for a check of the comparison at other rates
-(``lrlow``, ``lrhigh``: plain cross-entropy and soft Dice on seeds 0 to 2; ``lrlowrest``, ``lrhighrest``: the two
-class-weighted losses). ``freshrest`` holds the class-weighted losses on the held-out seeds 6 to 11.
+``--peak-lr`` replaces the one peak learning rate (0.003): ``longlrhigh`` checks the class weights against plain
+cross-entropy at 0.01, both retrained, and ``longownstart`` starts the class weights at their own best constant answer;
+both are checks of section 3's verdict at 1,600 steps. ``freshrest`` holds the class-weighted losses on the held-out
+seeds 6 to 11.
 """
 
 from __future__ import annotations

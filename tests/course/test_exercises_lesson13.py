@@ -8,21 +8,15 @@ import torch
 from segedu.course.exercises.lesson13 import (
     BACKGROUND_OUTCOMES,
     CLOSE_CASE_TOLERANCE,
-    EARLY_OUTCOMES,
-    EARLY_RECORDS,
-    EARLY_TIE,
     EIGHT,
-    LATE_RECORDS,
     MEAN_IOU_TOLERANCE,
+    UNTILT_READINGS,
     all_eights_scores,
     check_all_eights_mean_iou,
     check_background_prediction,
-    check_early_dice_prediction,
+    check_untilt_readings,
     digit_pixel_fates,
-    early_dice_against_cross_entropy,
 )
-from segedu.course.experiments import load_experiment
-from segedu.training.metrics import mean_iou
 
 
 def test_background_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
@@ -120,51 +114,49 @@ def test_the_two_close_wrong_answers_are_told_apart() -> None:
         assert abs(round(mine, 3) - mine) <= CLOSE_CASE_TOLERANCE < abs(round(mine, 3) - other)
 
 
-def test_early_dice_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_early_dice_prediction("win in every seed")
-    out = capsys.readouterr().out
-    assert out.startswith("Correct!") and "outcome after 400 steps was win in every seed" in out
-    assert "0.08 to 0.34 over 12 seeds" in out and "ahead by more than 0.005 in only 2 of 6 seeds" in out
-    for outcome in set(EARLY_OUTCOMES) - {"win in every seed"}:
-        assert not check_early_dice_prediction(outcome)
+# Each reading of UNTILT_READINGS, written out: (probabilities p̂ (K, N), logits z (K, N), weights w (K, 1)) -> labels.
+READINGS = {
+    "a": lambda tilted, logits, weights: tilted.argmax(dim=0),
+    "b": lambda tilted, logits, weights: (weights * tilted).argmax(dim=0),
+    "c": lambda tilted, logits, weights: (tilted / weights).argmax(dim=0),
+    "d": lambda tilted, logits, weights: (logits - weights.log()).argmax(dim=0),
+}
+
+
+def test_the_right_readings_are_those_that_recover_the_belief_on_random_pixels() -> None:
+    """Brute force: on random beliefs p(c | x) and weights, which readings of p̂ ∝ w p give argmax p back."""
+    generator = torch.Generator().manual_seed(0)
+    belief = torch.rand(5, 4000, generator=generator, dtype=torch.float64).softmax(dim=0)  # (K, N): p(c | x)
+    weights = torch.rand(5, 1, generator=generator, dtype=torch.float64) * 20 + 0.05  # (K, 1)
+    tilted = weights * belief / (weights * belief).sum(dim=0, keepdim=True)  # (K, N): p̂, section 2's optimum
+    logits = tilted.log() + torch.randn(1, 4000, generator=generator, dtype=torch.float64)  # a shift per pixel
+    truth = belief.argmax(dim=0)
+    recovering = {letter for letter, reading in READINGS.items()
+                  if torch.equal(reading(tilted, logits, weights), truth)}
+    assert recovering == {"c", "d"}
+    assert set(READINGS) == set(UNTILT_READINGS)
+    assert (READINGS["a"](tilted, logits, weights) != truth).any()  # the tilt does move some argmaxes here
+
+
+def test_untilt_readings_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
+    for answer in ({"c", "d"}, "cd", ["d", "c"], "C, D"):
+        assert check_untilt_readings(answer)
         out = capsys.readouterr().out
-        assert out.startswith("Not yet:") and f"you predicted {outcome!r}" in out and "0.08 to 0.34" in out
+        assert out.startswith("Correct!") and "(a) does not undo it" in out and "(d) undoes it too" in out
+    assert not check_untilt_readings("a")
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and "(a) does not undo it" in out and "2 left out" in out
+    assert not check_untilt_readings({"b", "c"})
+    out = capsys.readouterr().out
+    assert "(b) tilts a second time" in out and "1 left out" in out and "(c)" not in out
+    assert not check_untilt_readings("cda")
+    out = capsys.readouterr().out
+    assert "(a) does not undo it" in out and "left out" not in out
 
 
-def test_early_outcome_follows_the_records_in_every_seed() -> None:
-    """Soft Dice beats plain cross-entropy of the same seed by more than a tie, from the stored matrices."""
-    scores = early_dice_against_cross_entropy()
-    assert scores["seeds"] == [str(seed) for seed in range(12)]
-    runs = {}
-    for name in EARLY_RECORDS:
-        record = load_experiment(name)
-        assert record["settings"]["steps"] == 400
-        for seed in record["seeds"]:
-            runs[str(seed)] = {loss: record["results"]["runs"][loss][str(seed)]["confusion"]
-                               for loss in ("cross_entropy", "dice")}
-    for index, seed in enumerate(scores["seeds"]):
-        iou = {loss: mean_iou(torch.tensor(matrix, dtype=torch.float64)) for loss, matrix in runs[seed].items()}
-        assert scores["gain"][index] == pytest.approx(iou["dice"] - iou["cross_entropy"])
-        for loss, matrix in runs[seed].items():  # digit pixels given a wrong digit, counted cell by cell
-            wrong_digit = sum(matrix[true][predicted] for true in range(1, 11) for predicted in range(1, 11)
-                              if true != predicted)
-            digits = sum(sum(matrix[true]) for true in range(1, 11))
-            assert scores["misnamed"][loss][index] == pytest.approx(wrong_digit / digits)
-    assert (scores["gain"] > EARLY_TIE).all()
-    late = {}  # seed -> loss -> mean IoU after 1,600 steps
-    for name in LATE_RECORDS:
-        record = load_experiment(name)
-        assert record["settings"]["steps"] == 1600
-        for seed in record["seeds"]:
-            late[seed] = {loss: mean_iou(torch.tensor(record["results"]["runs"][loss][str(seed)]["confusion"],
-                                                      dtype=torch.float64)) for loss in ("cross_entropy", "dice")}
-    assert sorted(late) == list(range(6))
-    assert scores["late_gain"] == pytest.approx([late[seed]["dice"] - late[seed]["cross_entropy"] for seed in range(6)])
-
-
-@pytest.mark.parametrize("answer", [..., None, "win", "Win in every seed", 0.2])
-def test_early_dice_prediction_must_be_recorded_first(answer, capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check_early_dice_prediction(answer)
+@pytest.mark.parametrize("answer", [..., None, "", "e", 3, {"c", 4}])
+def test_untilt_readings_unreadable_answers(answer, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_untilt_readings(answer)
     assert capsys.readouterr().out.startswith("Not yet:")
 
 

@@ -11,23 +11,19 @@ from typing import Any
 import numpy as np
 import torch
 
-from segedu.course.exercises._verdict import check_outcome_prediction, right, wrong
+from segedu.course.exercises._verdict import check_outcome_prediction, read_letters, right, wrong
 
 __all__ = [
     "BACKGROUND_OUTCOMES",
     "CLOSE_CASE_TOLERANCE",
-    "EARLY_OUTCOMES",
-    "EARLY_RECORDS",
-    "EARLY_TIE",
     "EIGHT",
-    "LATE_RECORDS",
     "MEAN_IOU_TOLERANCE",
+    "UNTILT_READINGS",
     "all_eights_scores",
     "check_all_eights_mean_iou",
     "check_background_prediction",
-    "check_early_dice_prediction",
+    "check_untilt_readings",
     "digit_pixel_fates",
-    "early_dice_against_cross_entropy",
 ]
 
 # --- section 3's tally: where the digit pixels of each run went ---------------------------------------
@@ -57,7 +53,7 @@ def digit_pixel_fates(matrices: list[Any]) -> dict[str, np.ndarray]:
     return {key: np.array(value) for key, value in fates.items()}
 
 
-# --- 1 · predict, then run: only background's weight times ten ----------------------------------
+# --- exercise 2 · predict, then run: only background's weight times ten ----------------------------------
 
 BACKGROUND_OUTCOMES = ("larger", "about the same", "smaller")
 
@@ -96,7 +92,7 @@ def check_background_prediction(prediction: Any, loss: float, loss_heavier_backg
     return check_outcome_prediction(prediction, outcome, meanings, happened="the loss came out")
 
 
-# --- 2 · a number: the mean IoU of a model that finds every stroke but names every digit 8 ---------
+# --- exercise 1 · a number: the mean IoU of a model that finds every stroke but names every digit 8 ---------
 
 EIGHT = 9  # class index of the digit 8: DIGIT_CLASS_NAMES = ("background", "0", ..., "9")
 MEAN_IOU_TOLERANCE = 0.005  # enough for an answer worked out from class shares printed to two decimals
@@ -197,81 +193,50 @@ def check_all_eights_mean_iou(answer: Any) -> bool:
     return wrong(f"{hint} (you answered {value:.3f}).")
 
 
-# --- 3 · predict, then run: soft Dice against plain cross-entropy early in training (400 steps) ------------------
+# --- exercise 3 · a conceptual question: which reading undoes the class weights' tilt? -------------------------------
 
-EARLY_OUTCOMES = ("win in every seed", "mixed", "lose in every seed")
-EARLY_TIE = 0.005  # a paired mean-IoU difference of at most this much is a tie, as in sections 3 and 4
-EARLY_RECORDS = ("loss_comparison", "loss_comparison_fresh")  # 400 steps: seeds 0 to 5, then seeds 6 to 11
-LATE_RECORDS = ("loss_comparison_long", "loss_comparison_longmore")  # 1,600 steps: seeds 0 to 2, then 3 to 5
-
-
-@lru_cache(maxsize=1)
-def early_dice_against_cross_entropy() -> dict[str, Any]:
-    """Section 4's 400-step records: soft Dice's mean IoU minus plain cross-entropy's of the same seed.
-
-    Returns:
-        ``seeds`` (list of str, seeds 0 to 11), ``gain`` (numpy array ``(seeds,)``) and ``misnamed`` (loss ->
-        array ``(seeds,)`` for plain cross-entropy and soft Dice: the share of all digit pixels given a wrong digit);
-        ``late_gain``: the same difference after 1,600 steps (section 3), array ``(6,)`` for seeds 0 to 5.
-    """
-    from segedu.course.experiments import load_experiment
-    from segedu.training.metrics import mean_iou
-
-    seeds: list[str] = []
-    iou: dict[str, list[float]] = {"cross_entropy": [], "dice": []}
-    misnamed: dict[str, list[Any]] = {"cross_entropy": [], "dice": []}
-    for name in EARLY_RECORDS:
-        record = load_experiment(name)
-        record_seeds = [str(seed) for seed in record["seeds"]]
-        seeds += record_seeds
-        for loss in iou:
-            matrices = [record["results"]["runs"][loss][seed]["confusion"] for seed in record_seeds]
-            iou[loss] += [mean_iou(torch.tensor(matrix, dtype=torch.float64)) for matrix in matrices]
-            misnamed[loss].append(digit_pixel_fates(matrices)["to a wrong digit"])
-    late = {loss: [mean_iou(torch.tensor(run["confusion"], dtype=torch.float64))
-                   for name in LATE_RECORDS for _, run in sorted(load_experiment(name)["results"]["runs"][loss].items(),
-                                                                  key=lambda item: int(item[0]))]
-            for loss in iou}
-    return {"seeds": seeds, "gain": np.array(iou["dice"]) - np.array(iou["cross_entropy"]),
-            "misnamed": {loss: np.concatenate(parts) for loss, parts in misnamed.items()},
-            "late_gain": np.array(late["dice"]) - np.array(late["cross_entropy"])}
+UNTILT_READINGS: dict[str, str] = {
+    "a": "argmax over c of p̂_c: the argmax ignores the weights, nothing to undo",
+    "b": "argmax over c of w_c p̂_c",
+    "c": "argmax over c of p̂_c / w_c",
+    "d": "argmax over c of (z_c - log w_c), where z are the model's logits (p̂ = softmax(z))",
+}
+_UNTILTING = {"c", "d"}
+_WHY_UNTILT = {
+    "a": ("does not undo it: p̂_c is proportional to w_c p(c | x), so its argmax is the tilted answer itself; "
+          "section 2's widget at s = 1 showed that answer painting fat strokes"),
+    "b": "tilts a second time: w_c p̂_c is proportional to w_c² p(c | x)",
+    "c": ("undoes it: p̂_c / w_c is proportional to p(c | x), and a positive factor shared by all classes does not "
+          "move the argmax"),
+    "d": ("undoes it too: p̂_c = e^(z_c) / Σ_k e^(z_k), so log p̂_c = z_c - (the same number for every class), and "
+          "z_c - log w_c ranks the classes as log(p̂_c / w_c) does"),
+}
 
 
-def _early_outcome() -> str:
-    """The outcome of EARLY_OUTCOMES: soft Dice against plain cross-entropy over the twelve 400-step seeds."""
-    gains = early_dice_against_cross_entropy()["gain"]
-    if (gains > EARLY_TIE).all():
-        return "win in every seed"
-    if (gains < -EARLY_TIE).all():
-        return "lose in every seed"
-    return "mixed"
+def check_untilt_readings(answer: Any) -> bool:
+    """Check which of :data:`UNTILT_READINGS` give plain cross-entropy's answer back from a class-weighted model.
 
-
-def check_early_dice_prediction(prediction: Any) -> bool:
-    """Compare a recorded prediction with how soft Dice fared against plain cross-entropy after 400 steps.
-
-    The outcome is read from the stored 400-step records (section 4): soft Dice's mean IoU minus plain
-    cross-entropy's of the same seed, twelve seeds, the settings of section 3 but a quarter of its steps.
+    A model trained with class weights ``w`` answers ``p̂_c ∝ w_c p(c | x)`` at the optimum (lesson 13, section 2).
+    The readings that recover ``argmax_c p(c | x)`` are "c" and "d"; the feedback says why for each letter.
 
     Args:
-        prediction: One of :data:`EARLY_OUTCOMES`, recorded before section 4's table is read.
+        answer: The learner's letters: a set, list or string such as ``"bd"``.
 
     Returns:
-        ``True`` if the prediction names the outcome.
+        ``True`` if the answer names exactly the readings that undo the tilt.
     """
-    scores = early_dice_against_cross_entropy()
-
-    def span(values: np.ndarray) -> str:
-        return f"{values.min():.2f} to {values.max():.2f}"
-
-    why = (f"soft Dice's mean IoU minus plain cross-entropy's of the same seed was {span(scores['gain'])} over "
-           f"{len(scores['seeds'])} seeds. Early on, plain cross-entropy gave "
-           f"{span(scores['misnamed']['cross_entropy'])} of the digit pixels a wrong digit, soft Dice "
-           f"{span(scores['misnamed']['dice'])}. Soft Dice averages one score per class, so each rare digit weighs as much as background from the first step, while 94% of plain "
-           "cross-entropy's terms are background pixels: a likely reason, not tested here. After 1,600 steps soft Dice "
-           f"was ahead by more than {EARLY_TIE} in only {int((scores['late_gain'] > EARLY_TIE).sum())} of "
-           f"{len(scores['late_gain'])} seeds (section 3): a ranking after a short run can say more about speed than "
-           "about where training ends")
-    meanings = {outcome: why for outcome in EARLY_OUTCOMES}
-    return check_outcome_prediction(prediction, _early_outcome(), meanings,
-                                    happened="soft Dice's outcome after 400 steps was")
+    if answer is ... or answer is None:
+        return wrong("record your answer first: replace the `...` with a set of letters such as {'a'}.")
+    letters, hint = read_letters(answer, UNTILT_READINGS, "are not readings")
+    if hint is not None:
+        return wrong(hint)
+    if not letters:
+        return wrong("choose at least one letter.")
+    if letters == _UNTILTING:
+        return right(" ".join(f"({letter}) {_WHY_UNTILT[letter]}." for letter in sorted(UNTILT_READINGS)))
+    missing, extra = sorted(_UNTILTING - letters), sorted(letters - _UNTILTING)
+    parts = [f"({letter}) {_WHY_UNTILT[letter]}" for letter in extra]
+    if missing:
+        parts.append(f"one more reading works: ask, for each one you left out, whether it ranks the classes as "
+                     f"p(c | x) does ({len(missing)} left out)")
+    return wrong("; ".join(parts) + ".")
