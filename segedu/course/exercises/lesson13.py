@@ -196,7 +196,7 @@ def check_all_eights_mean_iou(answer: Any) -> bool:
 # --- exercise 3 · a conceptual question: which reading undoes the class weights' tilt? -------------------------------
 
 UNTILT_READINGS: dict[str, str] = {
-    "a": "argmax over c of p̂_c: the argmax ignores the weights, nothing to undo",
+    "a": "argmax over c of p̂_c, the model's own answer",
     "b": "argmax over c of w_c p̂_c",
     "c": "argmax over c of p̂_c / w_c",
     "d": "argmax over c of (z_c - log w_c), where z are the model's logits (p̂ = softmax(z))",
