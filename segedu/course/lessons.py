@@ -159,9 +159,9 @@ LESSONS: tuple[Lesson, ...] = (
         "class, read class-weighted cross-entropy (inverse- and median-frequency weights) and soft Dice written out "
         "and checked, tilt a trained U-Net's answer by class weights to see mean accuracy and mean IoU part, compare "
         "five losses trained 1,600 steps over six paired seeds on equal budgets and tell which errors each fixes and "
-        "what it costs, and check that verdict at another learning rate, from another start and after 400 and 4,000 "
-        "steps.",
-        study_time="about 90 min",
+        "what it costs, and (optionally) check that verdict at another learning rate, from another start and after "
+        "400 and 4,000 steps.",
+        study_time="about 95 min (optional part about 25 more)",
         run_seconds=13,
     ),
     Lesson(

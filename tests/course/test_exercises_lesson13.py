@@ -117,9 +117,10 @@ def test_the_two_close_wrong_answers_are_told_apart() -> None:
 # Each reading of UNTILT_READINGS, written out: (probabilities p̂ (K, N), logits z (K, N), weights w (K, 1)) -> labels.
 READINGS = {
     "a": lambda tilted, logits, weights: tilted.argmax(dim=0),
-    "b": lambda tilted, logits, weights: (weights * tilted).argmax(dim=0),
-    "c": lambda tilted, logits, weights: (tilted / weights).argmax(dim=0),
+    "b": lambda tilted, logits, weights: (logits / weights).argmax(dim=0),
+    "c": lambda tilted, logits, weights: (weights * tilted).argmax(dim=0),
     "d": lambda tilted, logits, weights: (logits - weights.log()).argmax(dim=0),
+    "e": lambda tilted, logits, weights: (tilted / weights).argmax(dim=0),
 }
 
 
@@ -133,28 +134,28 @@ def test_the_right_readings_are_those_that_recover_the_belief_on_random_pixels()
     truth = belief.argmax(dim=0)
     recovering = {letter for letter, reading in READINGS.items()
                   if torch.equal(reading(tilted, logits, weights), truth)}
-    assert recovering == {"c", "d"}
+    assert recovering == {"d", "e"}
     assert set(READINGS) == set(UNTILT_READINGS)
     assert (READINGS["a"](tilted, logits, weights) != truth).any()  # the tilt does move some argmaxes here
 
 
 def test_untilt_readings_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
-    for answer in ({"c", "d"}, "cd", ["d", "c"], "C, D"):
+    for answer in ({"d", "e"}, "de", ["e", "d"], "D, E"):
         assert check_untilt_readings(answer)
         out = capsys.readouterr().out
-        assert out.startswith("Correct!") and "(a) does not undo it" in out and "(d) undoes it too" in out
+        assert out.startswith("Correct!") and "(a) does not undo it" in out and "(e) undoes it too" in out
     assert not check_untilt_readings("a")
     out = capsys.readouterr().out
     assert out.startswith("Not yet:") and "(a) does not undo it" in out and "2 left out" in out
-    assert not check_untilt_readings({"b", "c"})
+    assert not check_untilt_readings({"c", "e"})
     out = capsys.readouterr().out
-    assert "(b) tilts a second time" in out and "1 left out" in out and "(c)" not in out
-    assert not check_untilt_readings("cda")
+    assert "(c) tilts a second time" in out and "1 left out" in out and "(e)" not in out
+    assert not check_untilt_readings("bde")
     out = capsys.readouterr().out
-    assert "(a) does not undo it" in out and "left out" not in out
+    assert "(b) does not undo it" in out and "subtracting, not dividing" in out and "left out" not in out
 
 
-@pytest.mark.parametrize("answer", [..., None, "", "e", 3, {"c", 4}])
+@pytest.mark.parametrize("answer", [..., None, "", "f", 3, {"d", 4}])
 def test_untilt_readings_unreadable_answers(answer, capsys: pytest.CaptureFixture[str]) -> None:
     assert not check_untilt_readings(answer)
     assert capsys.readouterr().out.startswith("Not yet:")

@@ -197,19 +197,23 @@ def check_all_eights_mean_iou(answer: Any) -> bool:
 
 UNTILT_READINGS: dict[str, str] = {
     "a": "argmax over c of p̂_c, the model's own answer",
-    "b": "argmax over c of w_c p̂_c",
-    "c": "argmax over c of p̂_c / w_c",
-    "d": "argmax over c of (z_c - log w_c), where z are the model's logits (p̂ = softmax(z))",
+    "b": "argmax over c of z_c / w_c, where z are the model's logits (p̂ = softmax(z))",
+    "c": "argmax over c of w_c p̂_c",
+    "d": "argmax over c of (z_c - log w_c)",
+    "e": "argmax over c of p̂_c / w_c",
 }
-_UNTILTING = {"c", "d"}
+_UNTILTING = {"d", "e"}
 _WHY_UNTILT = {
     "a": ("does not undo it: p̂_c is proportional to w_c p(c | x), so its argmax is the tilted answer itself; "
           "section 2's widget at s = 1 showed that answer painting fat strokes"),
-    "b": "tilts a second time: w_c p̂_c is proportional to w_c² p(c | x)",
-    "c": ("undoes it: p̂_c / w_c is proportional to p(c | x), and a positive factor shared by all classes does not "
-          "move the argmax"),
-    "d": ("undoes it too: p̂_c = e^(z_c) / Σ_k e^(z_k), so log p̂_c = z_c - (the same number for every class), and "
+    "b": ("does not undo it: the logits are log p̂_c plus a number shared by every class (softmax ignores it), and "
+          "dividing them by w_c makes the ranking depend on that number; a factor w_c on p̂ is a shift of log w_c on "
+          "the logits, undone by subtracting, not dividing"),
+    "c": "tilts a second time: w_c p̂_c is proportional to w_c² p(c | x)",
+    "d": ("undoes it: p̂_c = e^(z_c) / Σ_k e^(z_k), so log p̂_c = z_c - (the same number for every class), and "
           "z_c - log w_c ranks the classes as log(p̂_c / w_c) does"),
+    "e": ("undoes it too: p̂_c / w_c is proportional to p(c | x), and a positive factor shared by all classes does "
+          "not move the argmax"),
 }
 
 
@@ -217,7 +221,7 @@ def check_untilt_readings(answer: Any) -> bool:
     """Check which of :data:`UNTILT_READINGS` give plain cross-entropy's answer back from a class-weighted model.
 
     A model trained with class weights ``w`` answers ``p̂_c ∝ w_c p(c | x)`` at the optimum (lesson 13, section 2).
-    The readings that recover ``argmax_c p(c | x)`` are "c" and "d"; the feedback says why for each letter.
+    The readings that recover ``argmax_c p(c | x)`` are "d" and "e"; the feedback says why for each letter.
 
     Args:
         answer: The learner's letters: a set, list or string such as ``"bd"``.
