@@ -24,11 +24,14 @@ from typing import Any
 __all__ = [
     "RESULTS_DIR",
     "available_experiments",
+    "changed_settings",
     "check_record_target",
     "confusion_scores",
+    "describe_record",
     "load_experiment",
     "mask_from_text",
     "mask_to_text",
+    "merge_runs",
     "paired_wins",
     "save_experiment",
     "scores_by_seed",
@@ -250,6 +253,62 @@ def paired_wins(
                              f"{reference.shape[0]}; pair runs of the same seeds")
         wins[setting] = int((sign * (values - reference) > margin).sum())
     return wins
+
+
+def merge_runs(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Join the runs of several records of one study, e.g. seeds 0-2 and 3-5 stored apart.
+
+    Args:
+        records: Records whose ``results["runs"]`` map loss (or setting) to seed to run.
+
+    Returns:
+        Loss to seed to run, over all the records.
+
+    Raises:
+        ValueError: If two records hold a run of the same loss and seed (naming both records).
+    """
+    runs: dict[str, dict[str, Any]] = {}
+    holder: dict[tuple[str, str], str] = {}  # (loss, seed) -> the record that holds it
+    for record in records:
+        for loss, loss_runs in record["results"]["runs"].items():
+            for seed, run in loss_runs.items():
+                if (loss, seed) in holder:
+                    raise ValueError(f"{loss!r} seed {seed} is in both {holder[loss, seed]!r} and "
+                                     f"{record['name']!r}; merge records of different seeds or losses")
+                holder[loss, seed] = record["name"]
+                runs.setdefault(loss, {})[seed] = run
+    return runs
+
+
+def changed_settings(record: dict[str, Any], reference: dict[str, Any]) -> list[str]:
+    """The settings of ``record`` that differ from (or are missing in) the ``reference`` settings, sorted."""
+    settings = record["settings"]
+    return sorted(key for key in settings if key not in reference or settings[key] != reference[key])
+
+
+def describe_record(record: dict[str, Any], reference: dict[str, Any] | None = None) -> str:
+    """Where a record's numbers come from, in two or three lines.
+
+    Args:
+        record: A stored record (:func:`load_experiment`).
+        reference: Settings to compare with; the record's differences from them are listed.
+
+    Returns:
+        The record's name, losses and seeds; the settings it changed (with ``reference``); and the command
+        that repeats it (without the flags that only say where it ran) with the machine and CPU time.
+    """
+    losses = ", ".join(record["results"]["runs"])
+    lines = [f"{record['name']}: {losses}; seeds {', '.join(str(seed) for seed in record['seeds'])}"]
+    if reference is not None:
+        changed = changed_settings(record, reference)
+        shown = [f"{key} {record['settings'][key]}" if len(str(record["settings"][key])) <= 40 else key
+                 for key in changed]  # a long value (a description) by its name only
+        lines.append("  changed: " + (", ".join(shown) or "nothing"))
+    command = re.sub(r" --(output \S+|workers \d+|overwrite)", "", record["command"])
+    cpu = record["results"].get("cpu_seconds")
+    lines.append(f"  {command}\n  ({record['ran_on']}, {record['date']}"
+                 + (f", {cpu:.0f} CPU-seconds)" if cpu is not None else ")"))
+    return "\n".join(lines)
 
 
 def mask_to_text(mask: Any) -> list[str]:

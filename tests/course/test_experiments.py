@@ -6,7 +6,14 @@ import pytest
 import torch
 
 from segedu.course import experiments
-from segedu.course.experiments import available_experiments, load_experiment, save_experiment
+from segedu.course.experiments import (
+    available_experiments,
+    changed_settings,
+    describe_record,
+    load_experiment,
+    merge_runs,
+    save_experiment,
+)
 
 
 def test_save_then_load_round_trips(tmp_path, monkeypatch):
@@ -94,3 +101,32 @@ def test_mask_text_rejects_what_it_cannot_write_or_read() -> None:
         mask_from_text(["01", "0"])
     with pytest.raises(ValueError, match="base-16 digits"):
         mask_from_text(["0g"])
+
+
+def _record(name: str, runs: dict, **settings) -> dict:
+    return {"name": name, "command": f"python -m experiments.study --suffix {name} --workers 2 --output /tmp/x",
+            "settings": {"steps": 400, "peak_lr": 0.003, **settings}, "seeds": sorted({int(seed) for loss in runs.values()
+                                                                                      for seed in loss}),
+            "results": {"runs": runs, "cpu_seconds": 12.4}, "ran_on": "a CPU", "date": "2026-12-03"}
+
+
+def test_merge_runs_joins_seeds_and_losses_and_refuses_a_run_held_twice() -> None:
+    first = _record("first", {"ce": {"0": "ce0", "1": "ce1"}})
+    second = _record("second", {"ce": {"2": "ce2"}, "dice": {"0": "dice0"}})
+    assert merge_runs([first, second]) == {"ce": {"0": "ce0", "1": "ce1", "2": "ce2"}, "dice": {"0": "dice0"}}
+    with pytest.raises(ValueError, match="'ce' seed 1 is in both 'first' and 'again'"):
+        merge_runs([first, _record("again", {"ce": {"1": "other"}})])
+
+
+def test_changed_settings_and_describe_record_name_what_differs() -> None:
+    record = _record("long", {"ce": {"0": {}}}, steps=1600, untilt=True, prior_bias="x" * 41)
+    reference = {"steps": 400, "peak_lr": 0.003}
+    assert changed_settings(record, reference) == ["prior_bias", "steps", "untilt"]
+    assert changed_settings(record, record["settings"]) == []
+    text = describe_record(record, reference)
+    assert text.splitlines()[0] == "long: ce; seeds 0"
+    assert "changed: prior_bias, steps 1600, untilt True" in text  # a long value by its name only
+    assert "python -m experiments.study --suffix long\n" in text + "\n" and "--workers" not in text and "/tmp/x" not in text
+    assert "(a CPU, 2026-12-03, 12 CPU-seconds)" in text
+    assert "changed:" not in describe_record(record)
+    assert "changed: nothing" in describe_record(record, record["settings"])
