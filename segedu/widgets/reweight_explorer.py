@@ -76,6 +76,7 @@ def reweight_explorer(
     index: int = 0,
     strength: float = 0.0,
     scale: int = 3,
+    foreground: str = "foreground",
 ) -> WidgetPanel:
     """Slide the weights' strength from 0 (the model's answer) to 1 (the weighted loss's tilt).
 
@@ -86,6 +87,7 @@ def reweight_explorer(
         index: Scene shown first.
         strength: The exponent ``s`` in ``[0, 1]`` of ``w_c^s``.
         scale: Display enlargement of each pixel.
+        foreground: What the caption calls the non-background classes, e.g. ``"stroke"``.
 
     Returns:
         A panel with the controls ``"index"`` and ``"strength"``; the images ``"truth"``,
@@ -131,7 +133,7 @@ def reweight_explorer(
         caption.value = (f"all {len(masks)} scenes: mean accuracy {untilted['mean_accuracy']:.3f} -> "
                          f"{scores['mean_accuracy']:.3f}, mean IoU {untilted['mean_iou']:.3f} -> "
                          f"{scores['mean_iou']:.3f}, "
-                         f"foreground precision {untilted['foreground_precision']:.3f} -> "
+                         f"{foreground} precision {untilted['foreground_precision']:.3f} -> "
                          f"{scores['foreground_precision']:.3f}; this scene: {changed} pixels changed label")
 
     for control in controls.values():

@@ -51,6 +51,14 @@ def test_panel_follows_its_sliders(scenes) -> None:
     assert panel.state["index"] == 1 and panel.state["changed_pixels"] == 4
 
 
+def test_the_caption_names_the_foreground_as_asked(scenes) -> None:
+    probabilities, masks, weights = scenes
+    caption = reweight_explorer(probabilities, masks, weights, scale=1).widget.children[-1].value
+    assert "foreground precision" in caption
+    caption = reweight_explorer(probabilities, masks, weights, scale=1, foreground="stroke").widget.children[-1].value
+    assert "stroke precision" in caption and "foreground" not in caption
+
+
 def test_bad_arguments_are_refused(scenes) -> None:
     probabilities, masks, weights = scenes
     with pytest.raises(ValueError, match="strength"):
