@@ -72,7 +72,8 @@ def _check_device() -> Check:
         description = "mps (Apple GPU)"
     else:
         description = "cpu"
-    return Check("device", f"{description}, {torch.get_num_threads()} CPU threads")
+    threads = torch.get_num_threads()
+    return Check("device", f"{description}, {threads} CPU thread{'' if threads == 1 else 's'}")
 
 
 def _check_data_folder() -> Check:

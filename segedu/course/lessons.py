@@ -8,9 +8,11 @@ time is measured by ``make notebooks``.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["Lesson", "LESSONS", "lesson_table_markdown"]
+__all__ = ["Lesson", "LESSONS", "lesson_table_markdown", "total_study_minutes"]
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,32 @@ LESSONS: tuple[Lesson, ...] = (
         run_seconds=33,
     ),
 )
+
+
+def total_study_minutes(lessons: Sequence[Lesson] = LESSONS) -> tuple[int, int, int]:
+    """Add up the study times the lessons state.
+
+    Args:
+        lessons: The lessons to add up, each with a study time such as ``"about 80–100 min (optional part about
+            20 more)"``.
+
+    Returns:
+        The core study time in minutes at the low and the high end of the stated ranges (a single time counts at
+        both), and the optional parts' minutes.
+
+    Raises:
+        ValueError: Naming a lesson whose study time does not start with ``"about N min"`` or ``"about A–B min"``.
+    """
+    low = high = optional = 0
+    for lesson in lessons:
+        core = re.match(r"about (\d+)(?:–(\d+))? min\b", lesson.study_time)
+        if core is None:
+            raise ValueError(f"{lesson.notebook}: study time {lesson.study_time!r} does not start with 'about N min'; "
+                             "write it as 'about 90 min' or 'about 80–100 min'")
+        low += int(core.group(1))
+        high += int(core.group(2) or core.group(1))
+        optional += sum(int(extra) for extra in re.findall(r"about (\d+) more", lesson.study_time))
+    return low, high, optional
 
 
 def lesson_table_markdown() -> str:

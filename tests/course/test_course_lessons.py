@@ -6,7 +6,9 @@ import json
 import re
 from pathlib import Path
 
-from segedu.course.lessons import LESSONS, lesson_table_markdown
+import pytest
+
+from segedu.course.lessons import LESSONS, Lesson, lesson_table_markdown, total_study_minutes
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted(path.name for path in (ROOT / "notebooks").glob("*.ipynb"))
@@ -72,3 +74,17 @@ def test_welcome_notebook_shows_the_current_lesson_table() -> None:
         if "text/markdown" in output.get("data", {})
     ]
     assert tables == [lesson_table_markdown()], "re-run `make notebooks NOTEBOOKS=notebooks/00_welcome.ipynb`"
+
+
+def test_total_study_minutes_adds_ranges_and_optional_parts() -> None:
+    lessons = [Lesson("a.ipynb", "A", "x", "about 20 min", 1),
+               Lesson("b.ipynb", "B", "x", "about 80–100 min (optional part about 20 more)", 1),
+               Lesson("c.ipynb", "C", "x", "about 90 min (optional parts about 40 more)", 1)]
+    assert total_study_minutes(lessons) == (190, 210, 60)
+    low, high, optional = total_study_minutes()
+    assert low <= high and optional > 0 and low >= 60 * len(LESSONS[1:])  # every lesson from 01 on takes an hour or more
+
+
+def test_total_study_minutes_names_a_lesson_it_cannot_read() -> None:
+    with pytest.raises(ValueError, match="z.ipynb: study time 'two hours'"):
+        total_study_minutes([Lesson("z.ipynb", "Z", "x", "two hours", 1)])
