@@ -163,7 +163,7 @@ LESSONS: tuple[Lesson, ...] = (
         "compare five losses trained 1,600 steps over six paired seeds on equal budgets and tell which errors each "
         "fixes and what it costs, and (optionally) test whether that cost can be divided out at prediction and check "
         "the verdict at another learning rate, from another start and after 400 and 4,000 steps.",
-        study_time="about 90 min (optional part about 40 more)",
+        study_time="about 95 min (optional part about 40 more)",
         run_seconds=13,
     ),
     Lesson(

@@ -14,6 +14,7 @@ from segedu.course.exercises.lesson13 import (
     all_eights_scores,
     check_all_eights_mean_iou,
     check_background_prediction,
+    check_trained_weights_prediction,
     check_untilt_readings,
     digit_pixel_fates,
 )
@@ -172,3 +173,26 @@ def test_digit_pixel_fates_on_a_hand_made_matrix() -> None:
     assert fates["to the right digit"] == pytest.approx([9 / 18] * 2)
     assert fates["misnamed among found"] == pytest.approx([6 / 15] * 2)
     assert fates["to background"] + fates["to a wrong digit"] + fates["to the right digit"] == pytest.approx([1, 1])
+
+
+def test_trained_weights_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_trained_weights_prediction("lower in most seeds", 1, 5, 6)
+    out = capsys.readouterr().out
+    assert out.startswith("Correct!") and "halo" in out and "won 1 and lost 5 of 6" in out
+    assert not check_trained_weights_prediction("higher in most seeds", 1, 5, 6)
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and "lower in most seeds" in out
+
+
+def test_trained_weights_prediction_follows_the_counts(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_trained_weights_prediction("higher in most seeds", 4, 1, 6)
+    assert check_trained_weights_prediction("level", 3, 3, 6)  # half is not most
+    assert check_trained_weights_prediction("level", 2, 2, 6)  # two ties
+    with pytest.raises(ValueError, match="at most 6 seeds"):
+        check_trained_weights_prediction("level", 4, 3, 6)
+
+
+@pytest.mark.parametrize("prediction", [..., None, "lower", 3])
+def test_trained_weights_prediction_must_be_recorded_first(prediction, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_trained_weights_prediction(prediction, 1, 5, 6)
+    assert capsys.readouterr().out.startswith("Not yet:")

@@ -18,10 +18,12 @@ __all__ = [
     "CLOSE_CASE_TOLERANCE",
     "EIGHT",
     "MEAN_IOU_TOLERANCE",
+    "TRAINED_WEIGHTS_OUTCOMES",
     "UNTILT_READINGS",
     "all_eights_scores",
     "check_all_eights_mean_iou",
     "check_background_prediction",
+    "check_trained_weights_prediction",
     "check_untilt_readings",
     "digit_pixel_fates",
 ]
@@ -90,6 +92,45 @@ def check_background_prediction(prediction: Any, loss: float, loss_heavier_backg
                f"background's weight times 10, ratio {ratio:.3f})"
     meanings = {name: meaning + measured for name, meaning in _BACKGROUND_MEANINGS.items()}
     return check_outcome_prediction(prediction, outcome, meanings, happened="the loss came out")
+
+
+# --- exercise 3 · predict, then read: do class weights raise mean IoU once the U-Net is trained with them? ------
+
+TRAINED_WEIGHTS_OUTCOMES = ("higher in most seeds", "level", "lower in most seeds")
+
+_TRAINED_WEIGHTS_MEANINGS = {
+    "higher in most seeds": "the found rare strokes would have outweighed the false alarms the weights add",
+    "level": "found strokes and added false alarms would have balanced out",
+    "lower in most seeds": (
+        "training moved the U-Nets the way section 2's tilt moved a trained one: the weights buy strokes found "
+        "at the price of a halo of false alarms around every stroke, and IoU counts false alarms where mean "
+        "accuracy does not, so mean accuracy rose while mean IoU fell"
+    ),
+}
+
+
+def check_trained_weights_prediction(prediction: Any, wins: int, losses: int, seeds: int) -> bool:
+    """Compare a recorded prediction with how median-frequency weights did against plain cross-entropy.
+
+    The outcome is "higher in most seeds" or "lower in most seeds" when more than half of the paired seeds
+    say so, "level" otherwise. The measured counts appear in the feedback only once a prediction is recorded.
+
+    Args:
+        prediction: The learner's guess, one of :data:`TRAINED_WEIGHTS_OUTCOMES`, recorded before the tables.
+        wins: Seeds where median weights' mean IoU beat plain cross-entropy's of the same seed.
+        losses: Seeds where it fell behind.
+        seeds: The paired seeds.
+
+    Returns:
+        ``True`` if the prediction names the outcome.
+    """
+    if min(wins, losses) < 0 or wins + losses > seeds:
+        raise ValueError(f"wins ({wins}) and losses ({losses}) must be counts of at most {seeds} seeds together")
+    outcome = ("higher in most seeds" if wins > seeds / 2 else "lower in most seeds" if losses > seeds / 2
+               else "level")
+    measured = f" (measured: median weights won {wins} and lost {losses} of {seeds} paired seeds)"
+    meanings = {name: meaning + measured for name, meaning in _TRAINED_WEIGHTS_MEANINGS.items()}
+    return check_outcome_prediction(prediction, outcome, meanings, happened="median weights' mean IoU came out")
 
 
 # --- exercise 1 · a number: the mean IoU of a model that finds every stroke but names every digit 8 ---------
@@ -193,7 +234,7 @@ def check_all_eights_mean_iou(answer: Any) -> bool:
     return wrong(f"{hint} (you answered {value:.3f}).")
 
 
-# --- exercise 3 · a conceptual question: which reading undoes the class weights' tilt? -------------------------------
+# --- exercise 4 · a conceptual question: which reading undoes the class weights' tilt? -------------------------------
 
 UNTILT_READINGS: dict[str, str] = {
     "a": "argmax over c of p̂_c, the model's own answer",
