@@ -117,7 +117,8 @@ def format_table(rows: list[Check]) -> str:
         lines.append(f"{len(problems)} problem(s):")
         lines += [f"  - {row.name}: {row.fix}" for row in problems]
     else:
-        lines.append("All good: open the lessons with `make lab`.")
+        lines.append("All good: open the lessons with `make lab` (the student edition: `make student`, then "
+                     "`make lab LAB_DIR=build/student`).")
     return "\n".join(lines)
 
 
