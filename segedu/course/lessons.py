@@ -122,7 +122,8 @@ LESSONS: tuple[Lesson, ...] = (
         "09_unet.ipynb",
         "U-Net",
         "Trace the U with its concatenated skips, compute valid-padding sizes (572 to 388), the crop and "
-        "overlap-tile, and measure what the skips buy from a stored study that trains the same U with and without them (five seeds).",
+        "overlap-tile, and measure what the skips buy from a stored study that trains the same U with and without "
+        "them (five seeds).",
         study_time="about 105 min",
         run_seconds=25,
     ),

@@ -104,9 +104,9 @@ def test_mask_text_rejects_what_it_cannot_write_or_read() -> None:
 
 
 def _record(name: str, runs: dict, **settings) -> dict:
+    seeds = sorted({int(seed) for loss_runs in runs.values() for seed in loss_runs})
     return {"name": name, "command": f"python -m experiments.study --suffix {name} --workers 2 --output /tmp/x",
-            "settings": {"steps": 400, "peak_lr": 0.003, **settings}, "seeds": sorted({int(seed) for loss in runs.values()
-                                                                                      for seed in loss}),
+            "settings": {"steps": 400, "peak_lr": 0.003, **settings}, "seeds": seeds,
             "results": {"runs": runs, "cpu_seconds": 12.4}, "ran_on": "a CPU", "date": "2026-12-03"}
 
 
@@ -126,7 +126,8 @@ def test_changed_settings_and_describe_record_name_what_differs() -> None:
     text = describe_record(record, reference)
     assert text.splitlines()[0] == "long: ce; seeds 0"
     assert "changed: prior_bias, steps 1600, untilt True" in text  # a long value by its name only
-    assert "python -m experiments.study --suffix long\n" in text + "\n" and "--workers" not in text and "/tmp/x" not in text
+    assert "python -m experiments.study --suffix long\n" in text + "\n"
+    assert "--workers" not in text and "/tmp/x" not in text
     assert "(a CPU, 2026-12-03, 12 CPU-seconds)" in text
     assert "changed:" not in describe_record(record)
     assert "changed: nothing" in describe_record(record, record["settings"])
