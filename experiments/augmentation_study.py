@@ -34,6 +34,13 @@ The lesson's record ran seeds 0 to 9 (``--seeds 0 1 2 3 4 5 6 7 8 9``, about 50 
 record, seeds 0 to 2.
 
     python -m experiments.augmentation_study --arm zoom_in --suffix zoomin   # about 11 CPU-minutes
+
+``--rates 0.046 --suffix pick`` runs only part 2 (no part 1), at the given constant rates, each seed from the same
+start and batches as the main record's part 2. The lesson's ``augmentation_study_pick`` record trains the rate that
+section 4's rule of thumb picks (a tenth of the range test's lowest 5-step mean, 0.046 rounded) for the main
+record's ten seeds (about 2 CPU-minutes):
+
+    python -m experiments.augmentation_study --rates 0.046 --suffix pick --seeds 0 1 2 3 4 5 6 7 8 9
 """
 
 from __future__ import annotations
@@ -152,7 +159,8 @@ def _part_path(job: tuple[str, int, str]) -> Path:
     part, seed, arm = job
     if part == "augmentation":
         return PARTS_DIR / f"augmentation_{arm}_{seed}_{SETTINGS['augmentation']['steps']}.json"
-    return PARTS_DIR / f"learning_rate_{seed}.json"
+    rates = "_".join(f"{rate:g}" for rate in SETTINGS["learning_rate"]["learning_rates"])
+    return PARTS_DIR / f"learning_rate_{seed}_{rates}.json"
 
 
 def one_job(job: tuple[str, int, str]) -> dict:
@@ -190,6 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="copy part 2 from this earlier record (same part-2 settings) instead of rerunning it")
     parser.add_argument("--arm", choices=EXTRA_ARMS, default=None,
                         help="run only this extra arm of part 1 (no part 2); needs --suffix")
+    parser.add_argument("--rates", type=float, nargs="+", default=None,
+                        help="run only part 2 (no part 1), at these constant learning rates; needs --suffix")
     parser.add_argument("--suffix", default="",
                         help="name the record augmentation_study_SUFFIX (lower-case letters)")
     return parser
@@ -207,6 +217,13 @@ def main() -> None:
         parser.error("--arm needs --suffix, so that its record does not take the main record's name")
     if arguments.arm is not None and arguments.learning_rate_from is not None:
         parser.error("--arm runs no part 2; leave out --learning-rate-from")
+    if arguments.rates is not None:
+        if not arguments.suffix:
+            parser.error("--rates needs --suffix, so that its record does not take the main record's name")
+        if arguments.arm is not None or arguments.learning_rate_from is not None:
+            parser.error("--rates runs part 2 only; leave out --arm and --learning-rate-from")
+        if not all(0 < rate < 10 for rate in arguments.rates):
+            parser.error(f"--rates must lie between 0 and 10 (exclusive); got {arguments.rates}")
     try:
         check_record_target(arguments.output, record_name, overwrite=arguments.overwrite)
     except ValueError as error:
@@ -216,12 +233,16 @@ def main() -> None:
     started_wall = time.perf_counter()
     _render_caches()
     arms = ARMS if arguments.arm is None else (arguments.arm,)
-    jobs = [("augmentation", seed, arm) for seed in arguments.seeds for arm in arms]
+    jobs = [("augmentation", seed, arm) for seed in arguments.seeds for arm in arms if arguments.rates is None]
     copied = None
     record_settings = SETTINGS
     if arguments.arm is not None:  # this arm's record holds part 1 only
         record_settings = {key: value for key, value in SETTINGS.items() if key != "learning_rate"}
         record_settings["augmentation"] = {**SETTINGS["augmentation"], "arms": [arguments.arm]}
+    elif arguments.rates is not None:  # this record holds part 2 only, at these rates
+        SETTINGS["learning_rate"]["learning_rates"] = arguments.rates
+        record_settings = {key: value for key, value in SETTINGS.items() if key != "augmentation"}
+        jobs += [("learning_rate", seed, "") for seed in arguments.seeds]
     elif arguments.learning_rate_from is not None:
         copied = json.loads(arguments.learning_rate_from.read_text(encoding="utf-8"))
         if (copied["settings"]["learning_rate"] != SETTINGS["learning_rate"]
@@ -243,7 +264,7 @@ def main() -> None:
         SETTINGS["learning_rate"]["copied_from"] = (f"the record of {copied['date']} ({copied['command']}); "
                                                     "its CPU time is not in cpu_seconds")
     results = {
-        "augmentation": augmentation,
+        **({"augmentation": augmentation} if arguments.rates is None else {}),
         **({"learning_rate": learning_rate} if arguments.arm is None else {}),
         "cpu_seconds": round(sum(outcome["cpu_seconds"] for outcome in outcomes), 1),
         "cpu_seconds_per_run": {f"{part} {arm} seed {seed}".replace("  ", " "): outcome["cpu_seconds"]
@@ -252,8 +273,11 @@ def main() -> None:
     }
     arguments.output.mkdir(parents=True, exist_ok=True)
     command = " ".join([f"python -m experiments.{NAME}", *sys.argv[1:]])
-    reproduce = [f"python -m experiments.{NAME}", "--seeds", *map(str, arguments.seeds),
-                 "--steps", str(arguments.steps)]
+    reproduce = [f"python -m experiments.{NAME}", "--seeds", *map(str, arguments.seeds)]
+    if arguments.rates is None:
+        reproduce += ["--steps", str(arguments.steps)]
+    else:
+        reproduce += ["--rates", *(f"{rate:g}" for rate in arguments.rates), "--suffix", arguments.suffix]
     if arguments.arm is not None:
         reproduce += ["--arm", arguments.arm, "--suffix", arguments.suffix]
     results["reproduce"] = " ".join(reproduce) + "   # writes to runs/"

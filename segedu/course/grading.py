@@ -8,8 +8,9 @@ to a lesson, in place, without changing what the lesson prints:
   (and ``make student``) replace that region with ``# YOUR CODE HERE`` + ``raise NotImplementedError()``;
 - the ``check_*`` calls at the end of a solution cell move into a new **graded** cell right after
   it (tagged ``graded``): the same calls, each followed by an ``assert``, so the cell prints the
-  check's usual ``Correct! ...`` and raises when the answer is wrong. nbgrader's ``autograde``
-  gives the cell's points when it runs without an error;
+  check's usual ``Correct! ...`` and raises when the answer is wrong (a prediction of a measured
+  outcome passes once it is recorded: see ``segedu.course.exercises._verdict``). nbgrader's
+  ``autograde`` gives the cell's points when it runs without an error;
 - the **check** cells that follow an exercise (the ones that print ``Not yet: ...`` until the
   learner answers) become *read-only*: nbgrader restores their source before grading.
 
@@ -296,7 +297,7 @@ def _prepare_solution(cell: NotebookNode, grade_id: str) -> list[str]:
 
 
 def _graded_cell(checks: list[str], solution: NotebookNode, grade_id: str) -> NotebookNode:
-    """The graded cell after ``solution``: each check, then an assert that it said Correct!."""
+    """The graded cell after ``solution``: each check, then an assert that it passed."""
     lines = [_GRADED_NOTE]
     for check in checks:
         statement = ast.parse(check).body[0]

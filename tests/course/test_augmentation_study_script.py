@@ -90,3 +90,51 @@ def test_the_shipped_zoom_in_record_matches_the_main_one() -> None:
         run = zoom_record["results"]["augmentation"][str(seed)]["zoom_in"]
         plain = main_record["results"]["augmentation"][str(seed)]["plain"]
         assert run["steps"] == plain["steps"] and len(run["loss"]) == len(plain["loss"])
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--rates", "0.046"], "--suffix"),
+    (["--rates", "0.046", "--suffix", "pick", "--arm", "zoom_in"], "part 2 only"),
+    (["--rates", "0", "--suffix", "pick"], "between 0 and 10"),
+])
+def test_extra_rates_are_refused_without_their_conditions(flags: list[str], message: str, tmp_path: Path, monkeypatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "argv", ["augmentation_study", *flags, "--output", str(tmp_path)])
+    with pytest.raises(SystemExit):
+        augmentation_study.main()  # refuses before any training
+    assert message in capsys.readouterr().err
+
+
+def test_a_tiny_extra_rate_run_writes_part_two_only(tmp_path: Path, monkeypatch) -> None:
+    settings = copy.deepcopy(augmentation_study.SETTINGS)
+    settings["learning_rate"].update(steps=2, score_every=1)
+    monkeypatch.setattr(augmentation_study, "SETTINGS", settings)
+    monkeypatch.setattr(augmentation_study, "PARTS_DIR", tmp_path / "parts")
+    monkeypatch.setattr(sys, "argv", ["augmentation_study", "--rates", "0.05", "--suffix", "pick", "--seeds", "0",
+                                      "--workers", "1", "--output", str(tmp_path / "out")])
+    augmentation_study.main()
+    record = json.loads((tmp_path / "out" / "augmentation_study_pick.json").read_text())
+    assert "augmentation" not in record["settings"] and "augmentation" not in record["results"]
+    assert record["settings"]["learning_rate"]["learning_rates"] == [0.05]
+    run = record["results"]["learning_rate"]["0"]["0.05"]
+    assert run["steps"] == [0, 1, 2] and len(run["loss"]) == 2 and len(run["val"]) == 3 and not run["diverged"]
+    assert record["results"]["reproduce"].startswith(
+        "python -m experiments.augmentation_study --seeds 0 --rates 0.05 --suffix pick")
+    assert [path.name for path in (tmp_path / "parts").iterdir()] == ["learning_rate_0_0.05.json"]
+
+
+def test_the_shipped_pick_record_pairs_with_the_main_one() -> None:
+    main_record, pick_record = load_experiment("augmentation_study"), load_experiment("augmentation_study_pick")
+    assert pick_record["seeds"] == main_record["seeds"] and "augmentation" not in pick_record["results"]
+    for key in ("model", "task", "optimizer", "loss", "prior_bias", "threads"):
+        assert pick_record["settings"][key] == main_record["settings"][key]
+    main_part, pick_part = main_record["settings"]["learning_rate"], pick_record["settings"]["learning_rate"]
+    assert {key: value for key, value in pick_part.items() if key != "learning_rates"} == {
+        key: value for key, value in main_part.items() if key != "learning_rates"}
+    (rate,) = pick_part["learning_rates"]
+    assert rate not in main_part["learning_rates"]
+    for seed in pick_record["seeds"]:
+        run = pick_record["results"]["learning_rate"][str(seed)][str(rate)]
+        reference = main_record["results"]["learning_rate"][str(seed)][str(main_part["learning_rates"][0])]
+        assert run["steps"] == reference["steps"] and len(run["loss"]) == len(reference["loss"])
+        assert run["val"][0] == reference["val"][0]  # the same start: scored before any step

@@ -96,17 +96,17 @@ def test_rate_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> 
     assert "without batch norm" not in out  # the lesson no longer runs that control
     assert "only that the training loss fell" in out and "same batches" in out
     assert "stall" not in out  # the verdict explains "learns"; the stored seeds are the lesson's reveal
-    assert not check_rate_prediction("blows up", "learns")
+    assert check_rate_prediction("blows up", "learns")
     out = capsys.readouterr().out
-    assert out.startswith("Not yet:") and "you predicted 'blows up'" in out
+    assert out.startswith("Recorded; the result differs:") and "you predicted 'blows up'" in out
     assert "not a good model" in out and "0.087 to 0.108 over ten seeds, next to the all-background 0.085" in out  # 0.3 validates poorly
     assert "length of their weights" in out  # the reason, not only the verdict
-    assert not check_rate_prediction("learns", "blows up")
+    assert check_rate_prediction("learns", "blows up")
     out = capsys.readouterr().out
-    assert out.startswith("Not yet:") and "overshot" in out
-    assert not check_rate_prediction("learns", "stalls")
+    assert out.startswith("Recorded; the result differs:") and "overshot" in out
+    assert check_rate_prediction("learns", "stalls")
     out = capsys.readouterr().out
-    assert out.startswith("Not yet:") and "0.95 times the starting network's loss" in out
+    assert out.startswith("Recorded; the result differs:") and "0.95 times the starting network's loss" in out
     assert "neither learned" in out and "nor blew up" in out  # "stalls" is what is neither of the others: no gap
 
 
@@ -160,13 +160,13 @@ def test_gap_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> N
     assert out.startswith("Correct!") and "holds 0" in out and "by heart" in out
     assert "lies below 0" in out and "not by itself a better model" in out
     assert "(-0.029 to +0.015) excludes effects beyond about 0.03" in out  # an interval, not a measured fact
-    assert not check_gap_prediction("by raising validation", "by lowering training")
+    assert check_gap_prediction("by raising validation", "by lowering training")
     out = capsys.readouterr().out
-    assert out.startswith("Not yet:") and "you predicted 'by raising validation'" in out
+    assert out.startswith("Recorded; the result differs:") and "you predicted 'by raising validation'" in out
     assert "the gap narrowed by lowering training" in out and "five seeds and down in five" in out
-    assert not check_gap_prediction("both", "by lowering training")
-    assert capsys.readouterr().out.startswith("Not yet:")
-    assert not check_gap_prediction("by lowering training", "both")
+    assert check_gap_prediction("both", "by lowering training")
+    assert capsys.readouterr().out.startswith("Recorded; the result differs:")
+    assert check_gap_prediction("by lowering training", "both")
     assert "rose detectably" in capsys.readouterr().out
 
 

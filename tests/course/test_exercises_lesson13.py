@@ -24,9 +24,9 @@ def test_background_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str
     assert check_background_prediction("smaller", 3.4, 0.9)
     out = capsys.readouterr().out
     assert out.startswith("Correct!") and "weighted mean" in out and "ratio 0.265" in out
-    assert not check_background_prediction("larger", 3.4, 0.9)
+    assert check_background_prediction("larger", 3.4, 0.9)  # recorded before the run: it passes
     out = capsys.readouterr().out
-    assert out.startswith("Not yet:") and "you predicted 'larger'" in out and "weighted mean" in out
+    assert out.startswith("Recorded; the result differs:") and "you predicted 'larger'" in out and "weighted mean" in out
 
 
 def test_background_prediction_follows_the_numbers(capsys: pytest.CaptureFixture[str]) -> None:
@@ -34,7 +34,7 @@ def test_background_prediction_follows_the_numbers(capsys: pytest.CaptureFixture
     assert "ratio 2.000" in capsys.readouterr().out
     assert check_background_prediction("about the same", 1.0, 1.05)
     capsys.readouterr()
-    assert not check_background_prediction("about the same", 1.0, 0.5)
+    assert check_background_prediction("about the same", 1.0, 0.5)
     assert "smaller" in capsys.readouterr().out
 
 
@@ -179,9 +179,9 @@ def test_trained_weights_prediction_right_and_wrong(capsys: pytest.CaptureFixtur
     assert check_trained_weights_prediction("lower in most seeds", 1, 5, 6)
     out = capsys.readouterr().out
     assert out.startswith("Correct!") and "halo" in out and "won 1 and lost 5 of 6" in out
-    assert not check_trained_weights_prediction("higher in most seeds", 1, 5, 6)
+    assert check_trained_weights_prediction("higher in most seeds", 1, 5, 6)  # recorded first: it passes
     out = capsys.readouterr().out
-    assert out.startswith("Not yet:") and "lower in most seeds" in out
+    assert out.startswith("Recorded; the result differs:") and "lower in most seeds" in out
 
 
 def test_trained_weights_prediction_follows_the_counts(capsys: pytest.CaptureFixture[str]) -> None:

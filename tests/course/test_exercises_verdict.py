@@ -124,8 +124,10 @@ def test_check_outcome_prediction_compares_with_the_measured_outcome(capsys) -> 
     meanings = {"rises": "more weight, more loss", "stays": "a common factor cancels"}
     assert check_outcome_prediction("stays", "stays", meanings, happened="the loss") is True
     assert "Correct! the loss stays: a common factor cancels." in capsys.readouterr().out
-    assert check_outcome_prediction("rises", "stays", meanings, happened="the loss") is False
-    assert "you predicted 'rises', but the loss stays" in capsys.readouterr().out
+    # A recorded miss passes (a guess about a measurement is not graded on being right) and says what happened.
+    assert check_outcome_prediction("rises", "stays", meanings, happened="the loss") is True
+    assert capsys.readouterr().out == ("Recorded; the result differs: you predicted 'rises', but the loss stays: "
+                                       "a common factor cancels.\n")
     assert check_outcome_prediction(..., "stays", meanings, happened="the loss") is False
     assert "record your prediction first" in capsys.readouterr().out
     assert check_outcome_prediction("stays", "falls", meanings, happened="the loss") is False

@@ -3,6 +3,13 @@
 A check prints ``Correct! <what it means>`` or ``Not yet: <one specific hint>`` and returns
 ``True`` or ``False``; it never raises on a wrong answer, so a notebook keeps running.
 
+A prediction of a measured outcome (an experiment's result the learner cannot work out, only
+expect) is different: it passes once it is recorded. A prediction that names the outcome prints
+``Correct! ...``; one that does not prints ``Recorded; the result differs: ...`` with what
+happened and why, and the check still returns ``True``. Grading such a guess on being right would
+reward changing it after the result shows; only a missing or unreadable prediction says
+``Not yet``. :func:`check_outcome_prediction` and :func:`recorded_miss` do this.
+
 Most checks call the learner's function on a few cases and stop at the first case it gets
 wrong; :func:`check_cases` is that loop, so a checker only writes the part that differs: a
 ``judge(found, *arguments)`` that returns a hint, or ``None`` when ``found`` is right. It also
@@ -33,6 +40,7 @@ __all__ = [
     "check_outcome_prediction",
     "choice_hint",
     "read_letters",
+    "recorded_miss",
     "returns_nothing",
     "right",
     "verdict",
@@ -63,6 +71,9 @@ def choice_hint(prediction: Any, choices: Iterable[str]) -> str | None:
 def check_outcome_prediction(prediction: Any, outcome: str, meanings: Mapping[str, str], *, happened: str) -> bool:
     """Compare a prediction recorded before an experiment with the outcome the lesson measured.
 
+    The prediction passes once it is recorded (see the module docstring): a match says ``Correct!``,
+    a miss says what happened with :func:`recorded_miss`.
+
     Args:
         prediction: The learner's guess, one of the keys of ``meanings``.
         outcome: What the lesson measured, one of the keys of ``meanings``.
@@ -70,7 +81,7 @@ def check_outcome_prediction(prediction: Any, outcome: str, meanings: Mapping[st
         happened: How the feedback names the outcome, e.g. ``"the loss came out"``.
 
     Returns:
-        ``True`` if the prediction names the outcome.
+        ``True`` once a prediction among ``meanings`` is recorded, whether it names the outcome or not.
     """
     hint = choice_hint(prediction, meanings)
     if hint is not None:
@@ -79,7 +90,7 @@ def check_outcome_prediction(prediction: Any, outcome: str, meanings: Mapping[st
         return wrong(f"pass the measured outcome, one of {', '.join(map(repr, meanings))}; got {outcome!r}.")
     if prediction == outcome:
         return right(f"{happened} {outcome}: {meanings[outcome]}.")
-    return wrong(f"you predicted {prediction!r}, but {happened} {outcome}: {meanings[outcome]}.")
+    return recorded_miss(f"you predicted {prediction!r}, but {happened} {outcome}: {meanings[outcome]}.")
 
 
 def read_letters(prediction: Any, choices: Iterable[str], unknown_hint: str) -> tuple[set[str] | None, str | None]:
@@ -122,6 +133,16 @@ def right(success: str) -> bool:
 def wrong(hint: str) -> bool:
     """Print ``Not yet: <hint>`` and return ``False``."""
     return verdict(False, success="", hint=hint)
+
+
+def recorded_miss(explanation: str) -> bool:
+    """Print ``Recorded; the result differs: <explanation>`` and return ``True``.
+
+    For a recorded prediction of a measured outcome that did not happen: it passes (it was recorded
+    before the result), and ``explanation`` says what happened and why.
+    """
+    print(f"Recorded; the result differs: {explanation}")
+    return True
 
 
 def call_answer(function: Callable[..., Any], *arguments: Any) -> tuple[Any, str | None]:

@@ -10,7 +10,7 @@ from typing import Any
 
 import math
 
-from segedu.course.exercises._verdict import choice_hint, right, wrong
+from segedu.course.exercises._verdict import choice_hint, recorded_miss, right, wrong
 
 __all__ = [
     "BLUR_EFFECTS",
@@ -177,6 +177,9 @@ def _linear_ratio(low: float, high: float, *, samples: int = 1000) -> float:
 def check_blur_size_prediction(prediction: Any, measured: Mapping[str, float]) -> bool:
     """Compare a recorded prediction of what a 5-tap blur does to max-blur pooling with the measurement.
 
+    The prediction passes once recorded (a guess about a measurement is not graded on being right):
+    a match says ``Correct!``, a miss says ``Recorded; the result differs:`` with the same explanation.
+
     Args:
         prediction: One of the letters of :data:`BLUR_EFFECTS`, recorded before ``measured`` was printed.
         measured: ``"alias"`` and ``"detail kept"`` (the mean alias score above the 2x grid's limit and
@@ -229,4 +232,4 @@ def check_blur_size_prediction(prediction: Any, measured: Mapping[str, float]) -
         )
     if prediction == found:
         return right(report + why)
-    return wrong(f"you predicted that {BLUR_EFFECTS[prediction]}; {report}{why}")
+    return recorded_miss(f"you predicted that {BLUR_EFFECTS[prediction]}; {report}{why}")

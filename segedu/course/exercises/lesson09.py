@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from segedu.analysis.unet_sizes import valid_output_size
-from segedu.course.exercises._verdict import check_cases, choice_hint, right, wrong
+from segedu.course.exercises._verdict import check_cases, choice_hint, recorded_miss, right, wrong
 
 __all__ = [
     "GAIN_CHOICES",
@@ -197,6 +197,9 @@ def _gain_side(all_pixel_gain: float, band_gain: float) -> str:
 def check_larger_gain(prediction: Any, all_pixel_gains: Sequence[float], band_gains: Sequence[float]) -> bool:
     """Check a prediction, made before the table: is the skips' mean-IoU gain larger in the boundary band?
 
+    The prediction passes once recorded (a guess about a measurement is not graded on being right):
+    a match says ``Correct!``, a miss says ``Recorded; the result differs:`` and why.
+
     Args:
         prediction: One of :data:`GAIN_CHOICES`: ``"band"`` (on every seed the gain, "with skips" minus
             "without skips", is larger within the boundary band than over all pixels), ``"all pixels"``
@@ -205,7 +208,7 @@ def check_larger_gain(prediction: Any, all_pixel_gains: Sequence[float], band_ga
         band_gains: Per seed, the gain in mean IoU within the boundary band (same seed order).
 
     Returns:
-        True when ``prediction`` describes the measured gains.
+        True once a prediction among :data:`GAIN_CHOICES` is recorded and the gains are readable.
     """
     hint = choice_hint(prediction, GAIN_CHOICES)
     if hint:
@@ -234,4 +237,4 @@ def check_larger_gain(prediction: Any, all_pixel_gains: Sequence[float], band_ga
                       "much as near them",
         "mixed": "seeds differ a lot in this short run, but not in this comparison",
     }[prediction]
-    return wrong(f"{reason}; the measurement says {expected!r}. Look at the per-seed gains above.")
+    return recorded_miss(f"{reason}; the measurement says {expected!r}. Look at the per-seed gains above.")

@@ -108,7 +108,7 @@ def check_gap_prediction(prediction: Any, outcome: str) -> bool:
         outcome: What happened, from :func:`classify_gap_narrowing` (measured in the lesson).
 
     Returns:
-        ``True`` if the prediction names the outcome.
+        ``True`` once a prediction is recorded, whether it names the outcome or not.
     """
     return check_outcome_prediction(prediction, outcome, _GAP_MEANINGS, happened="the gap narrowed")
 
@@ -179,7 +179,7 @@ def check_rate_prediction(prediction: Any, outcome: str) -> bool:
         outcome: What happened, from :func:`classify_rate_run` (measured in the lesson).
 
     Returns:
-        ``True`` if the prediction names the outcome.
+        ``True`` once a prediction is recorded, whether it names the outcome or not.
     """
     return check_outcome_prediction(prediction, outcome, _RATE_MEANINGS, happened="the run")
 

@@ -84,7 +84,7 @@ def check_background_prediction(prediction: Any, loss: float, loss_heavier_backg
         loss_heavier_background: The same loss with only the background weight multiplied by 10.
 
     Returns:
-        ``True`` if the prediction names the outcome.
+        ``True`` once a prediction is recorded, whether it names the outcome or not.
     """
     ratio = loss_heavier_background / loss
     outcome = "larger" if ratio > 1.1 else "smaller" if ratio < 0.9 else "about the same"
@@ -122,7 +122,7 @@ def check_trained_weights_prediction(prediction: Any, wins: int, losses: int, se
         seeds: The paired seeds.
 
     Returns:
-        ``True`` if the prediction names the outcome.
+        ``True`` once a prediction is recorded, whether it names the outcome or not.
     """
     if min(wins, losses) < 0 or wins + losses > seeds:
         raise ValueError(f"wins ({wins}) and losses ({losses}) must be counts of at most {seeds} seeds together")

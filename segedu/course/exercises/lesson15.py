@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from segedu.course.exercises._verdict import choice_hint, right, wrong
+from segedu.course.exercises._verdict import choice_hint, recorded_miss, right, wrong
 
 __all__ = [
     "CONTACT_SCENE",
@@ -164,6 +164,9 @@ def study_outcomes() -> tuple[str, str]:
 def check_study_prediction(gap_prediction: Any, cost_prediction: Any) -> bool:
     """Compare two predictions recorded before section 3's table with the stored study.
 
+    They pass once both are recorded (a guess about a measurement is not graded on being right): two
+    matches say ``Correct!``, a miss says ``Recorded; the result differs:`` and which part differs.
+
     Args:
         gap_prediction: One of :data:`GAP_OUTCOMES`: the weight-map model's background recall on the gap
             pixels against plain cross-entropy's of the same seed.
@@ -171,7 +174,7 @@ def check_study_prediction(gap_prediction: Any, cost_prediction: Any) -> bool:
             weight map minus plain cross-entropy.
 
     Returns:
-        ``True`` if both predictions name what the study measured.
+        ``True`` once both predictions are recorded, whether they name what the study measured or not.
     """
     for prediction, choices in ((gap_prediction, GAP_OUTCOMES), (cost_prediction, COST_OUTCOMES)):
         hint = choice_hint(prediction, choices)
@@ -199,4 +202,4 @@ def check_study_prediction(gap_prediction: Any, cost_prediction: Any) -> bool:
         verdicts.append(f"you predicted mean IoU {cost_prediction!r}; it came out {cost_outcome!r}")
     if not verdicts:
         return right(f"the gap recall was {gap_outcome} and mean IoU {cost_outcome}: {measured}. {why}.")
-    return wrong(f"{'; '.join(verdicts)}: {measured}. {why}.")
+    return recorded_miss(f"{'; '.join(verdicts)}: {measured}. {why}.")
