@@ -14,7 +14,7 @@ from torch import Tensor
 
 from segedu.analysis.grid_ceiling import best_mask_from_grid
 from segedu.analysis.probes import chance_error, linear_probe
-from segedu.course.exercises._verdict import choice_hint, right, wrong
+from segedu.course.exercises._verdict import choice_hint, recorded_miss, right, wrong
 from segedu.models import TinyClassifier
 
 __all__ = [
@@ -69,7 +69,9 @@ def check_shuffled_probe(
 
     The prediction is how a linear probe's error on ``layer`` changes when the flattened numbers are
     shuffled. The check measures both with :func:`~segedu.analysis.probes.linear_probe` and reports
-    only the measured errors and whether the prediction matched them. Once a prediction has been
+    only the measured errors and whether the prediction matched them. A readable prediction passes,
+    right or not (a guess about a measurement is not graded on being right): a miss says
+    ``Recorded; the result differs:``. Once a prediction has been
     recorded it prints :data:`SHUFFLE_REASON_QUESTION`, the question on why, whose answer
     :func:`check_shuffle_reason` checks: asked any earlier, its statements would hint at the prediction.
 
@@ -107,7 +109,7 @@ def check_shuffled_probe(
                                         ("a new shuffle per image", own_word, measured[1]))
             if word != outcome
         ]
-        result = wrong(f"{errors}: {'; '.join(mismatches)}.")
+        result = recorded_miss(f"{errors}: {'; '.join(mismatches)}.")
     print(SHUFFLE_REASON_QUESTION)  # asked only now, so that its statements cannot hint at the prediction
     return result
 
