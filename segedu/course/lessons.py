@@ -23,6 +23,7 @@ class Lesson:
         notebook: File name in ``notebooks/``.
         title: Short title.
         objectives: What the learner can do afterwards.
+        topic: What the lesson is about, in one line (the welcome's short table).
         study_time: Time to read the lesson, run it and do its exercises, as its header states it
             (e.g. ``"about 45 min"``).
         run_seconds: CPU seconds (user + system, kernel start included) that executing the whole notebook
@@ -36,6 +37,7 @@ class Lesson:
     objectives: str
     study_time: str
     run_seconds: int | None = None
+    topic: str = ""
 
 
 LESSONS: tuple[Lesson, ...] = (
@@ -43,6 +45,7 @@ LESSONS: tuple[Lesson, ...] = (
         "00_welcome.ipynb",
         "Welcome",
         "Find your way around the course, run cells, use a widget, check your set-up.",
+        topic="How the course works, and your set-up",
         study_time="about 20 min",
         run_seconds=13,
     ),
@@ -52,6 +55,7 @@ LESSONS: tuple[Lesson, ...] = (
         "Say what a segmentation model predicts (a class for every pixel), tell classification (and "
         "multi-label classification), detection, semantic and instance segmentation apart, and know the "
         "tensor shapes in and out.",
+        topic="A class for every pixel: tasks and tensor shapes",
         study_time="about 70 min (optional part about 30 more)",
         run_seconds=18,
     ),
@@ -61,6 +65,7 @@ LESSONS: tuple[Lesson, ...] = (
         "Encode a mask as one channel per class, turn a network's scores into a map with softmax and "
         "argmax, compute the per-pixel cross-entropy with ignore_index, and derive its gradient with respect "
         "to the scores, p − onehot(y).",
+        topic="One channel per class, argmax, per-pixel cross-entropy",
         study_time="about 75 min (optional part about 25 more)",
         run_seconds=11,
     ),
@@ -71,6 +76,7 @@ LESSONS: tuple[Lesson, ...] = (
         "load a small classifier trained end to end on which shapes are present (by the course's experiment "
         "script), and measure how well a linear probe reads position from each layer with FC and "
         "global-average-pooling heads.",
+        topic="Where a classifier loses location",
         study_time="about 90 min",
         run_seconds=20,
     ),
@@ -81,6 +87,7 @@ LESSONS: tuple[Lesson, ...] = (
         "against an encoder-decoder, widen the receptive field with dilated convolutions at a constant cost per "
         "layer, measure the effective receptive field with gradients, and explain why segmentation networks "
         "downsample, then upsample.",
+        topic="What full resolution costs; dilated convolutions",
         study_time="about 110 min",
         run_seconds=15,
     ),
@@ -90,6 +97,7 @@ LESSONS: tuple[Lesson, ...] = (
         "Compare strided convolution, max pooling and average pooling by what each keeps, measure their aliasing, "
         "measure how much a one-pixel shift changes downsampled features, and build anti-aliased max pooling "
         "(blur before subsampling).",
+        topic="Strided convolution or pooling: aliasing and blur",
         study_time="about 130 min (optional parts about 30 more)",
         run_seconds=13,
     ),
@@ -98,6 +106,7 @@ LESSONS: tuple[Lesson, ...] = (
         "Upsampling",
         "Build nearest, bed of nails, max-unpooling and bilinear upsampling by hand, see a transposed convolution "
         "as stamping and as the transpose of a hand-built convolution matrix, and avoid checkerboard artifacts.",
+        topic="Upsampling by hand; transposed convolution; checkerboards",
         study_time="about 80–100 min (optional part about 20 more)",
         run_seconds=12,
     ),
@@ -107,6 +116,7 @@ LESSONS: tuple[Lesson, ...] = (
         "Turn a classifier's fully connected layers into convolutions, build FCN-32s/16s/8s with their "
         "skip fusion and bilinear upsampling, and measure how much the shipped FCN-8s depends on its pool4 "
         "and pool3 skips.",
+        topic="FCN-32s, 16s and 8s and their skip fusion",
         study_time="about 90–110 min (optional part about 45 more)",
         run_seconds=27,
     ),
@@ -115,6 +125,7 @@ LESSONS: tuple[Lesson, ...] = (
         "SegNet",
         "Keep max-pooling indices and unpool with them, follow SegNet's shapes, measure what the indices "
         "cost next to U-Net's skips, and look inside a trained decoder.",
+        topic="SegNet: unpooling with max-pooling indices",
         study_time="about 90 min",
         run_seconds=24,
     ),
@@ -124,6 +135,7 @@ LESSONS: tuple[Lesson, ...] = (
         "Trace the U with its concatenated skips, compute valid-padding sizes (572 to 388), the crop and "
         "overlap-tile, and measure what the skips buy from a stored study that trains the same U with and without "
         "them (five seeds).",
+        topic="U-Net: concatenated skips, valid padding, overlap-tile",
         study_time="about 105 min",
         run_seconds=25,
     ),
@@ -133,6 +145,7 @@ LESSONS: tuple[Lesson, ...] = (
         "One encoder-decoder with four shortcuts (none, FCN-style sum, SegNet indices, U-Net concatenation) over "
         "five seeds; then, briefly, the shipped FCN-8s, SegNet and U-Net on the same scenes, at boundaries and in "
         "the interior.",
+        topic="Four shortcut connections on equal budgets",
         study_time="about 75 min",
         run_seconds=30,
     ),
@@ -142,6 +155,7 @@ LESSONS: tuple[Lesson, ...] = (
         "Look inside trained models layer by layer, probe a pixel's class scores and receptive field, record "
         "activations with forward hooks, and measure which channels mark a class (channel–class IoU) and which the "
         "network needs (silencing).",
+        topic="Inside trained models: hooks, probes, silenced channels",
         study_time="about 110 min",
         run_seconds=15,
     ),
@@ -152,6 +166,7 @@ LESSONS: tuple[Lesson, ...] = (
         "deformation), read training and validation curves over ten seeds (memorising 32 scenes; how "
         "augmentation narrows the gap), read a learning-rate range test for what it can and cannot tell, "
         "train a U-Net from scratch live, and save, load and verify a checkpoint.",
+        topic="Training loop, augmentation, learning curves, learning rates",
         study_time="about 120 min",
         run_seconds=45,
     ),
@@ -165,6 +180,7 @@ LESSONS: tuple[Lesson, ...] = (
         "missed, misnamed and fat strokes, and (optionally) test whether the class weights' effect can be divided out "
         "at prediction and check the verdict at another learning rate, from another start and after 400 and 4,000 "
         "steps.",
+        topic="Class imbalance: per-class IoU, class weights, soft Dice",
         study_time="about 95 min (optional part about 40 more)",
         run_seconds=13,
     ),
@@ -176,6 +192,7 @@ LESSONS: tuple[Lesson, ...] = (
         "three strides (whose ASPP rates change from 8 to 16 but not from 16 to 32), count how many taps of the "
         "ASPP's atrous kernels a small feature map keeps, and compare DeepLabv3 with FCN-32s, FCN-8s, SegNet and U-Net "
         "on equal budgets, costs included.",
+        topic="Atrous convolution, output stride, ASPP and DeepLabv3",
         study_time="about 110 min",
         run_seconds=25,
     ),
@@ -186,6 +203,7 @@ LESSONS: tuple[Lesson, ...] = (
         "write U-Net's weight map out from an instance map (distances checked by a brute-force loop) and use it as "
         "per-pixel weights in cross-entropy, explore w0 and sigma, and read a stored five-seed paired study of "
         "whether the weight map keeps thin gaps open and what it costs in mean IoU.",
+        topic="Touching objects and U-Net's weight map",
         study_time="about 60 min",
         run_seconds=33,
     ),
@@ -218,12 +236,18 @@ def total_study_minutes(lessons: Sequence[Lesson] = LESSONS) -> tuple[int, int, 
     return low, high, optional
 
 
-def lesson_table_markdown() -> str:
-    """Return the lesson list as a Markdown table (number, linked title, objectives, study time, run time)."""
-    lines = ["| # | Lesson | You will be able to | Study time | Run time |", "|---|---|---|---|---|"]
+def lesson_table_markdown(*, brief: bool = False) -> str:
+    """Return the lesson list as a Markdown table: number, linked title, objectives, study time, run time.
+
+    Args:
+        brief: Give each lesson's one-line ``topic`` instead of its objectives (the welcome's table).
+    """
+    heading = "What it is about" if brief else "You will be able to"
+    lines = [f"| # | Lesson | {heading} | Study time | Run time |", "|---|---|---|---|---|"]
     for lesson in LESSONS:
         number = lesson.notebook[:2]
         seconds = "not measured" if lesson.run_seconds is None else f"~{lesson.run_seconds} s"
         link = f"[{lesson.title}]({lesson.notebook})"
-        lines.append(f"| {number} | {link} | {lesson.objectives} | {lesson.study_time} | {seconds} |")
+        what = lesson.topic if brief else lesson.objectives
+        lines.append(f"| {number} | {link} | {what} | {lesson.study_time} | {seconds} |")
     return "\n".join(lines)

@@ -73,7 +73,17 @@ def test_welcome_notebook_shows_the_current_lesson_table() -> None:
         for output in cell.get("outputs", [])
         if "text/markdown" in output.get("data", {})
     ]
-    assert tables == [lesson_table_markdown()], "re-run `make notebooks NOTEBOOKS=notebooks/00_welcome.ipynb`"
+    expected = lesson_table_markdown(brief=True)
+    assert tables == [expected], "re-run `make notebooks NOTEBOOKS=notebooks/00_welcome.ipynb`"
+
+
+def test_the_brief_table_gives_each_lesson_a_one_line_topic() -> None:
+    brief, full = lesson_table_markdown(brief=True).splitlines(), lesson_table_markdown().splitlines()
+    assert len(brief) == len(full) == len(LESSONS) + 2 and "What it is about" in brief[0]
+    for lesson, row, full_row in zip(LESSONS, brief[2:], full[2:]):
+        assert lesson.topic and len(lesson.topic) <= 60 and "\n" not in lesson.topic, lesson.notebook
+        assert f"| {lesson.topic} |" in row and lesson.objectives not in row, lesson.notebook
+        assert row.split("|")[-3:] == full_row.split("|")[-3:]  # the same study and run times
 
 
 def test_total_study_minutes_adds_ranges_and_optional_parts() -> None:
