@@ -48,6 +48,11 @@ def test_crop_parity_accepts_the_right_reason(capsys: pytest.CaptureFixture[str]
     assert "Correct!" in printed and "Even minus even" in printed
 
 
+def test_crop_parity_distractor_fails_where_its_feedback_says() -> None:
+    # "even input": an even input that does not fit gives an odd side after the first pool (574 -> 570 -> 285).
+    assert (574 - 4) // 2 == 285 and 285 % 2 == 1 and 574 not in [16 * (b + 8) - 4 for b in range(4, 57)]
+
+
 def test_crop_parity_choices_are_alike_in_length() -> None:
     words = [len(reason.split()) for reason in PARITY_CHOICES.values()]  # the right one must not stand out
     assert max(words) <= 1.25 * min(words)
@@ -56,7 +61,7 @@ def test_crop_parity_choices_are_alike_in_length() -> None:
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [(..., "record your prediction first"), ("even", "must be one of"), (2, "must be one of"),
-     ("only 572", "572 is not special"), ("even trims", "573"), ("centred crop", "circular")],
+     ("only 572", "572 is not special"), ("even input", "574"), ("centred crop", "circular")],
 )
 def test_crop_parity_explains_a_miss(answer: object, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert check_crop_parity(answer) is False

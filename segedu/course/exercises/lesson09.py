@@ -45,8 +45,8 @@ def _as_int(found: Any) -> int | None:
 PARITY_CHOICES = {
     "only 572": "572 = 4 · 143 was picked so that every map on the way is even; other inputs that fit can leave "
                 "an odd difference",
-    "even trims": "only trims of 4 pixels and 2x2 steps lie between the skip and the up-conv's output, and sums "
-                  "of 4s are always even",
+    "even input": "the input side is even, and no layer can make an even side odd: a convolution trims 4 "
+                  "pixels, a max-pool halves the side",
     "even sides": "each side is even on its own: the skip is what its level's max-pool halves, and the up-conv "
                   "doubles the map below",
     "centred crop": "the crop is centred and takes as many pixels from each side, so the pixels it removes "
@@ -95,9 +95,10 @@ def check_crop_parity(prediction: Any) -> bool:
     reason = {
         "only 572": "the differences printed above are even for every input that fits, so 572 is not special. Look "
                     "for a reason that holds for all of them, and only for inputs that fit.",
-        "even trims": "try your argument on an input that does not fit, say 573: the same trims of 4 happen, yet "
-                      "inc's output is 569 pixels wide, odd. A trim of 4 keeps a side's parity; it cannot make it "
-                      "even. Take the two maps one at a time and ask what forces each side to be even.",
+        "even input": "one step of that argument fails: halving keeps a side even only when it is a multiple of 4. "
+                      "Try 574, even: inc's output is 570 wide and the first pool makes it 285, odd. Evenness of the "
+                      "input is not what holds for every input that fits. Take the two maps one at a time and ask "
+                      "what forces each side to be even.",
         "centred crop": "that is circular: the crop can be exactly centred because the difference is even, not the "
                         "other way round. Take the two maps one at a time and ask what forces each side to be even.",
     }[prediction]
