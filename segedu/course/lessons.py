@@ -145,7 +145,7 @@ LESSONS: tuple[Lesson, ...] = (
         "One encoder-decoder with four shortcuts (none, FCN-style sum, SegNet indices, U-Net concatenation) over "
         "five seeds; then, briefly, the shipped FCN-8s, SegNet and U-Net on the same scenes, at boundaries and in "
         "the interior.",
-        topic="Four shortcut connections on equal budgets",
+        topic="Four shortcut connections: one training budget, sizes differ",
         study_time="about 75 min",
         run_seconds=30,
     ),
