@@ -184,7 +184,7 @@ def check_blur_size_prediction(prediction: Any, measured: Mapping[str, float]) -
         prediction: One of the letters of :data:`BLUR_EFFECTS`, recorded before ``measured`` was printed.
         measured: ``"alias"`` and ``"detail kept"`` (the mean alias score above the 2x grid's limit and
             below it), each measured with the 5-tap blur divided by the same with the 3-tap blur; optionally
-            ``"shift change"``, the one-pixel shift change divided the same way, and ``"finest alias 3 taps"``
+            ``"shift change"``, the one-pixel shift error (section 4) divided the same way, and ``"finest alias 3 taps"``
             and ``"finest alias 5 taps"``, the alias score of each at the finest stripes measured (near f = 0.5).
     """
     hint = choice_hint(prediction, BLUR_EFFECTS)
@@ -227,8 +227,9 @@ def check_blur_size_prediction(prediction: Any, measured: Mapping[str, float]) -
         )
     if "shift change" in measured:
         why += (
-            f" The one-pixel shift change fell too (to {float(measured['shift change']):.2f}), but that number falls "
-            "with any blur, even below the alias-free reference, so it cannot tell alias from lost detail."
+            f" The one-pixel shift error fell too (to {float(measured['shift change']):.2f} of its 3-tap value), but "
+            "any blur lowers it a little, because a map with less fine detail is easier to interpolate, so it cannot "
+            "tell alias from lost detail."
         )
     if prediction == found:
         return right(report + why)
