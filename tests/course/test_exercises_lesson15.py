@@ -10,6 +10,7 @@ from segedu.course.exercises.lesson15 import (
     COST_OUTCOMES,
     COST_TOLERANCE,
     GAP_OUTCOMES,
+    MISSED_OUTCOMES,
     check_contact_weights,
     check_study_prediction,
     contact_weights,
@@ -86,7 +87,10 @@ def _measured_by_hand() -> tuple[str, str]:
     cost = np.mean([mean_iou("weight_map", seed) - mean_iou("cross_entropy", seed) for seed in seeds])
     cost_outcome = "lower by more than 0.02" if cost < -COST_TOLERANCE else \
         "higher by more than 0.02" if cost > COST_TOLERANCE else "within 0.02"
-    return gap, cost_outcome
+    more = sum(runs["weight_map"][seed]["outcome_counts"]["missed"] > runs["cross_entropy"][seed]["outcome_counts"]["missed"]
+               for seed in seeds)
+    missed = "more in every seed" if more == len(seeds) else "more in no seed" if more == 0 else "more in some seeds"
+    return gap, cost_outcome, missed
 
 
 def test_study_outcomes_follow_from_the_record() -> None:
@@ -99,29 +103,37 @@ def test_study_outcomes_follow_from_the_record() -> None:
 
 
 def test_study_prediction_right(capsys: pytest.CaptureFixture[str]) -> None:
-    gap, cost = _measured_by_hand()
-    assert check_study_prediction(gap, cost)
+    gap, cost, missed = _measured_by_hand()
+    assert check_study_prediction(gap, cost, missed)
     out = capsys.readouterr().out
     assert out.startswith("Correct!") and "per seed 0, 1, 2, 3, 4" in out and "about 10.2 times" in out
+    assert "missed pairs changed by" in out and "not tested" in out
 
 
 def test_study_prediction_miss_passes_and_says_which_part(capsys: pytest.CaptureFixture[str]) -> None:
-    gap, cost = _measured_by_hand()
+    gap, cost, missed = _measured_by_hand()
     wrong_gap = next(outcome for outcome in GAP_OUTCOMES if outcome != gap)
     wrong_cost = next(outcome for outcome in COST_OUTCOMES if outcome != cost)
-    assert check_study_prediction(wrong_gap, cost)  # recorded: it passes, and says what differs
+    wrong_missed = next(outcome for outcome in MISSED_OUTCOMES if outcome != missed)
+    assert check_study_prediction(wrong_gap, cost, missed)  # recorded: it passes, and says what differs
     out = capsys.readouterr().out
     assert out.startswith("Recorded; the result differs:") and f"it was {gap!r}" in out and "mean IoU" in out
     assert "you predicted mean IoU" not in out
-    assert check_study_prediction(gap, wrong_cost)
+    assert check_study_prediction(gap, wrong_cost, missed)
     out = capsys.readouterr().out
     assert out.startswith("Recorded; the result differs:") and f"it came out {cost!r}" in out
     assert "you predicted the gap" not in out
+    assert check_study_prediction(gap, cost, wrong_missed)
+    out = capsys.readouterr().out
+    assert out.startswith("Recorded; the result differs:") and f"they came out {missed!r}" in out
+    assert "you predicted mean IoU" not in out
 
 
-@pytest.mark.parametrize(("gap", "cost"), [(..., "within 0.02"), ("higher in every seed", ...),
-                                           ("higher", "within 0.02"), (None, None)])
-def test_study_prediction_must_be_recorded_first(gap, cost, capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check_study_prediction(gap, cost)
+@pytest.mark.parametrize(("gap", "cost", "missed"), [
+    (..., "within 0.02", "more in every seed"), ("higher in every seed", ..., "more in every seed"),
+    ("higher in every seed", "within 0.02", ...), ("higher", "within 0.02", "more in every seed"),
+    ("higher in every seed", "within 0.02", "more"), (None, None, None)])
+def test_study_prediction_must_be_recorded_first(gap, cost, missed, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_study_prediction(gap, cost, missed)
     out = capsys.readouterr().out
     assert out.startswith("Not yet:") and "per seed" not in out  # no numbers before both predictions
