@@ -91,20 +91,20 @@ def colorize(mask: torch.Tensor | np.ndarray) -> np.ndarray:
     return PALETTE[labels]
 
 
-# Colours for instance ids 1, 2, ... (cycled), chosen to differ from each other; they are not
-# the class colours of PALETTE, so an instance picture is never mistaken for a mask.
+# Colours for instance ids 1, 2, ... (cycled), chosen to differ from each other and to avoid red, green
+# and blue, the shapes' class colours in PALETTE, so an instance picture is not read as a class mask.
 INSTANCE_COLORS: np.ndarray = np.array(
     [
         (255, 127, 14),  # orange
-        (31, 119, 180),  # blue
-        (44, 160, 44),  # green
-        (214, 39, 40),  # red
         (148, 103, 189),  # purple
-        (23, 190, 207),  # teal
+        (110, 110, 110),  # grey
         (227, 119, 194),  # pink
         (188, 189, 34),  # olive
         (140, 86, 75),  # brown
-        (174, 199, 232),  # light blue
+        (199, 199, 199),  # light grey
+        (255, 215, 0),  # gold
+        (255, 187, 120),  # peach
+        (0, 100, 100),  # dark teal
     ],
     dtype=np.uint8,
 )

@@ -129,6 +129,11 @@ def test_colorize_instances_matches_a_pixel_loop():
             else:
                 assert colors[row, column].astype(int).sum() < 100
     assert len({tuple(color) for color in INSTANCE_COLORS.tolist()}) == len(INSTANCE_COLORS)
+    # No object colour is near the shapes' class colours (red, green, blue), so instances are not read as classes.
+    distances = np.linalg.norm(INSTANCE_COLORS[:, None, :].astype(float) - PALETTE[None, 1:4, :].astype(float), axis=-1)
+    assert distances.min() > 80
+    between = np.linalg.norm(INSTANCE_COLORS[:, None, :].astype(float) - INSTANCE_COLORS[None].astype(float), axis=-1)
+    assert between[np.triu_indices(len(INSTANCE_COLORS), 1)].min() > 40  # and from each other
     np.testing.assert_array_equal(colorize_instances(torch.from_numpy(ids)), colors)
     with pytest.raises(ValueError, match=">= 0"):
         colorize_instances(np.array([[-1, 0]]))
