@@ -49,8 +49,13 @@ def test_crop_parity_accepts_the_right_reason(capsys: pytest.CaptureFixture[str]
 
 
 def test_crop_parity_distractor_fails_where_its_feedback_says() -> None:
-    # "even input": an even input that does not fit gives an odd side after the first pool (574 -> 570 -> 285).
-    assert (574 - 4) // 2 == 285 and 285 % 2 == 1 and 574 not in [16 * (b + 8) - 4 for b in range(4, 57)]
+    # "even input": 204 fits, yet its last pool makes an odd side (18 -> 9) and the bottleneck is 5 wide.
+    assert 204 in [16 * (b + 8) - 4 for b in range(4, 57)]
+    side, sides = 204 - 4, []
+    for _ in range(4):
+        sides.append(side // 2)  # what each max-pool gives
+        side = side // 2 - 4
+    assert sides == [100, 48, 22, 9] and side == 5
 
 
 def test_crop_parity_choices_are_alike_in_length() -> None:
@@ -61,7 +66,7 @@ def test_crop_parity_choices_are_alike_in_length() -> None:
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [(..., "record your prediction first"), ("even", "must be one of"), (2, "must be one of"),
-     ("only 572", "572 is not special"), ("even input", "574"), ("centred crop", "circular")],
+     ("only 572", "572 is not special"), ("even input", "204"), ("centred crop", "circular")],
 )
 def test_crop_parity_explains_a_miss(answer: object, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert check_crop_parity(answer) is False

@@ -96,9 +96,9 @@ def check_crop_parity(prediction: Any) -> bool:
         "only 572": "the differences printed above are even for every input that fits, so 572 is not special. Look "
                     "for a reason that holds for all of them, and only for inputs that fit.",
         "even input": "one step of that argument fails: halving keeps a side even only when it is a multiple of 4. "
-                      "Try 574, even: inc's output is 570 wide and the first pool makes it 285, odd. Evenness of the "
-                      "input is not what holds for every input that fits. Take the two maps one at a time and ask "
-                      "what forces each side to be even.",
+                      "Try 204, which fits: the last pooling halves 18 to 9, odd, and the bottleneck is 5 wide. "
+                      "Sides inside a U that fits can be odd, so evenness cannot just be passed down from the input. "
+                      "Take the two maps one at a time and ask what forces each side to be even.",
         "centred crop": "that is circular: the crop can be exactly centred because the difference is even, not the "
                         "other way round. Take the two maps one at a time and ask what forces each side to be even.",
     }[prediction]
