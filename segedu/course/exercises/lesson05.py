@@ -228,8 +228,8 @@ def check_blur_size_prediction(prediction: Any, measured: Mapping[str, float]) -
     if "shift change" in measured:
         why += (
             f" The one-pixel shift error fell too (to {float(measured['shift change']):.2f} of its 3-tap value), but "
-            "any blur lowers it a little, because a map with less fine detail is easier to interpolate, so it cannot "
-            "tell alias from lost detail."
+            "blur lowers it more than it lowers the alias, because a map with less fine detail is easier to "
+            "interpolate, so it cannot tell alias from lost detail."
         )
     if prediction == found:
         return right(report + why)
