@@ -131,7 +131,7 @@ def test_flat_kernel_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
     [
         (..., "replace the `...`"),
         (torch.ones(2, 2), "must be 3x3"),
-        (torch.tensor([[0.25, 0.5, 0.25], [0.5, 1.0, 0.5], [0.25, 0.5, 0.25]]), "tent of section 4"),
+        (torch.tensor([[0.25, 0.5, 0.25], [0.5, 1.0, 0.5], [0.25, 0.5, 0.25]]), "tent of section 2"),
         (torch.ones(3, 3), "different total weights"),
         ([[0.5, 0.5, 0.0], [0.5, 0.5, 0.0], [0.0, 0.0, 0.0]], "instead of 1"),
     ],
@@ -192,7 +192,7 @@ REASON = "the phases must get equal total weights"
 def test_a_reasoned_prediction_is_recorded_right_or_wrong(prediction, capsys: pytest.CaptureFixture[str]) -> None:
     assert lesson06.check_checkerboard_prediction(prediction, REASON) is True  # credit for recording, not for luck
     out = capsys.readouterr().out
-    assert out.startswith("Correct! recorded:") and "tent" not in out  # no reasons before the experiments
+    assert out.startswith("Recorded: ") and "Correct!" not in out and "tent" not in out  # no reasons yet
 
 
 @pytest.mark.parametrize(
@@ -217,7 +217,7 @@ def test_an_unreasoned_or_unreadable_prediction_is_refused(
 def test_the_first_recorded_prediction_is_the_one_compared(capsys: pytest.CaptureFixture[str]) -> None:
     assert lesson06.check_checkerboard_prediction({"a", "e"}, REASON) is True
     assert lesson06.check_checkerboard_prediction({"b", "c"}, REASON) is True  # too late: the first one stays
-    assert "already recorded: ['a', 'e']" in capsys.readouterr().out
+    assert "Recorded: ['a', 'e'] earlier" in capsys.readouterr().out
     assert lesson06.compare_checkerboard_prediction() is True  # a wrong prediction is compared, not failed
     out = capsys.readouterr().out
     assert out.startswith("Your recorded prediction was ['a', 'e']")

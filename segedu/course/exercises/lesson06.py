@@ -201,7 +201,7 @@ _TRUE_DOUBLING = {"a", "b", "d"}
 _WHY_DOUBLING = {
     "a": "true: (n - 1) * 2 - 2 * 1 + 3 + 1 = 2n",
     "b": "true: kernel 3 is not a multiple of stride 2 (checkerboard_pattern in section 4)",
-    "c": "false: the tent of section 4 and your kernel of exercise 3 keep it flat",
+    "c": "false: the tent of section 2 and your kernel of exercise 3 keep it flat",
     "d": "true: only special kernels give the phases equal totals, and nothing in training keeps a kernel special",
     "e": "false: the stamps are 3 wide and 2 apart, so they overlap and every pixel gets at least one",
     "f": "false: equal counts do not make equal totals; unequal weights still give the phases unequal totals "
@@ -287,7 +287,7 @@ def check_doubling_layer(kernel_size: int, padding: int, output_padding: int = 0
 def check_flat_kernel(kernel: Any, *, stride: int = 2) -> bool:
     """Check a 3x3 kernel that, stamped with ``stride`` 2, keeps a flat image of ones flat at 1.
 
-    The kernel must differ from the tent ``bilinear_kernel(3)`` that section 4 showed.
+    The kernel must differ from the tent ``bilinear_kernel(3)`` that section 2's widget stamps.
 
     Args:
         kernel: The learner's kernel, anything ``torch.as_tensor`` turns into a ``(3, 3)`` tensor.
@@ -305,7 +305,7 @@ def check_flat_kernel(kernel: Any, *, stride: int = 2) -> bool:
         return wrong("the kernel has a NaN or an infinite weight.")
     tent = torch.tensor([0.5, 1.0, 0.5], dtype=torch.float64)
     if torch.allclose(weights, tent[:, None] * tent[None, :], atol=1e-6):
-        return wrong("that is the tent of section 4; find a different kernel that is flat too.")
+        return wrong("that is the tent of section 2; find a different kernel that is flat too.")
     flat = torch.ones(1, 1, 8, 8, dtype=torch.float64)
     output = F.conv_transpose2d(flat, weights[None, None], stride=stride)[0, 0]  # (17, 17)
     interior = output[2:-2, 2:-2]  # every pixel here is reached by all the stamps it can get
@@ -394,6 +394,12 @@ _RECORDED: dict[str, Any] = {}
 _MIN_REASON_WORDS = 4
 
 
+def _recorded(message: str) -> bool:
+    """Print ``Recorded: <message>`` and return ``True``: a reasoned prediction passes once recorded, right or not."""
+    print(f"Recorded: {message}")
+    return True
+
+
 def check_checkerboard_prediction(prediction: Any, reason: Any) -> bool:
     """Record the layers predicted to print a checkerboard, with a reason, before section 4 runs its experiments.
 
@@ -413,12 +419,12 @@ def check_checkerboard_prediction(prediction: Any, reason: Any) -> bool:
         return wrong(f"add your reason: replace the `...` after `because` with a sentence of at least "
                      f"{_MIN_REASON_WORDS} words (a string) saying why these layers, and not the others.")
     if "letters" in _RECORDED:
-        return right(f"already recorded: {sorted(_RECORDED['letters'])}. The first prediction is kept "
-                     "(restart the kernel to record a new one); the cell after section 4's table compares it.")
+        return _recorded(f"{sorted(_RECORDED['letters'])} earlier. The first prediction is kept (restart the "
+                         "kernel to record a new one); the cell after section 4's table compares it.")
     _RECORDED.update(letters=frozenset(letters), reason=reason.strip())
-    return right(f"recorded: {sorted(letters)}, because {reason.strip()!r}. Recording a reasoned prediction is "
-                 "what counts here, not being right; run the rest of section 4, and the cell after its table "
-                 "compares.")
+    return _recorded(f"{sorted(letters)}, because {reason.strip()!r}. Recording a reasoned prediction is "
+                     "what counts here, not being right; run the rest of section 4, and the cell after its table "
+                     "compares.")
 
 
 def compare_checkerboard_prediction() -> bool:
