@@ -164,10 +164,11 @@ LESSONS: tuple[Lesson, ...] = (
         "Train your own segmenter",
         "Write the per-pixel training loop, augment image and mask together (flips, crops, elastic "
         "deformation), read training and validation curves over ten seeds (memorising 32 scenes; how "
-        "augmentation narrows the gap), train a U-Net from scratch live, save, load and verify a checkpoint, "
-        "and (optionally) read a learning-rate range test for what it can and cannot tell.",
+        "augmentation narrows the gap), train a U-Net from scratch live and write its validation step, save, "
+        "load and verify a checkpoint, and (optionally) read a learning-rate range test for what it can and "
+        "cannot tell.",
         topic="Training loop, augmentation, learning curves, a live run",
-        study_time="about 85 min (optional part about 35 more)",
+        study_time="about 95 min (optional part about 35 more)",
         run_seconds=45,
     ),
     Lesson(

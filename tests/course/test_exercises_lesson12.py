@@ -12,10 +12,12 @@ from segedu.course.exercises.lesson12 import (
     check_gap_prediction,
     check_rate_prediction,
     check_safe_augmentations,
+    check_validation_mean_iou,
     classify_gap_narrowing,
     classify_rate_run,
     paired_t_interval,
 )
+from segedu.training.metrics import confusion_matrix, mean_iou
 
 
 @pytest.mark.parametrize("answer", [{"b", "c", "e"}, "bce", ["e", "C", "b"]])
@@ -175,3 +177,50 @@ def test_gap_prediction_must_be_recorded_first(prediction, capsys: pytest.Captur
     assert not check_gap_prediction(prediction, "by lowering training")
     out = capsys.readouterr().out
     assert out.startswith("Not yet:") and all(repr(choice) in out for choice in GAP_OUTCOMES)
+
+
+# --- exercise 3: the validation step ---------------------------------------------------------------
+
+
+def _pooled(model, scenes, *, eval_mode=True, no_grad=True, restore=True):
+    """A validation_mean_iou with the slips the checker names switched on or off."""
+    was_training = model.training
+    if eval_mode:
+        model.eval()
+    matrix = torch.zeros(11, 11, dtype=torch.int64)
+    with torch.no_grad() if no_grad else torch.enable_grad():
+        for index in range(len(scenes)):
+            image, mask = scenes[index]
+            matrix += confusion_matrix(model(image[None]).argmax(dim=1)[0], mask, 11, ignore_index=255)
+    if restore:
+        model.train(was_training)
+    return mean_iou(matrix)
+
+
+def _per_scene(model, scenes):
+    model.eval()
+    with torch.no_grad():
+        scores = [mean_iou(confusion_matrix(model(scenes[index][0][None]).argmax(dim=1)[0], scenes[index][1], 11,
+                                            ignore_index=255)) for index in range(len(scenes))]
+    model.train()
+    return sum(scores) / len(scores)
+
+
+def test_validation_mean_iou_right(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_validation_mean_iou(_pooled) is True
+    assert capsys.readouterr().out.startswith("Correct! your score equals evaluate's")
+
+
+@pytest.mark.parametrize(("function", "hint"), [
+    (lambda model, scenes: _pooled(model, scenes, eval_mode=False), "training mode"),
+    (_per_scene, "one mean IoU per scene"),
+    (lambda model, scenes: _pooled(model, scenes, no_grad=False), "torch.no_grad()"),
+    (lambda model, scenes: _pooled(model, scenes, restore=False), "model.train()"),
+    (lambda model, scenes: 0.5, "evaluate gives"),
+    (lambda model, scenes: ..., "returns nothing"),
+    (lambda model, scenes: "high", "one number"),
+])
+def test_validation_mean_iou_names_the_slip(function, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_validation_mean_iou(function) is False
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and hint in out

@@ -18,6 +18,7 @@ __all__ = [
     "check_gap_prediction",
     "check_rate_prediction",
     "check_safe_augmentations",
+    "check_validation_mean_iou",
     "classify_gap_narrowing",
     "classify_rate_run",
     "paired_t_interval",
@@ -239,3 +240,102 @@ def check_safe_augmentations(answer: Any) -> bool:
     misses = [f"{letter} is {'safe' if letter in _SAFE else 'not safe'}: {_WHY[letter]}"
               for letter in sorted(letters ^ _SAFE)]
     return wrong("; ".join(misses) + ".")
+
+
+# --- 3 · write the validation step: eval mode, no gradients, one confusion matrix -------------------
+
+
+def _checker_model_and_scenes() -> tuple[Any, Any]:
+    """A small seeded U-Net whose batch-norm running statistics differ from any one batch's, and 8 scenes."""
+    import torch
+
+    from segedu.core.seeding import seed_everything
+    from segedu.datasets import DigitScenes
+    from segedu.models import UNet
+
+    scenes = DigitScenes("val", length=8)
+    seed_everything(0)
+    model = UNet(1, 11, base_channels=4)
+    images = torch.stack([scenes[index][0] for index in range(len(scenes))])  # (8, 1, 64, 64)
+    with torch.no_grad():
+        model.train()
+        model(images * 3.0)  # moves the running statistics away from the scenes' own
+    return model, scenes
+
+
+def _reference_scores(model: Any, scenes: Any) -> dict[str, float]:
+    """The right score (segedu's ``evaluate``) and the two slips the hints name."""
+    import torch
+
+    from segedu.training.evaluation import evaluate
+    from segedu.training.metrics import confusion_matrix, mean_iou
+
+    scores = {"right": float(evaluate(model, scenes, num_classes=11)["mean_iou"])}
+    images = torch.stack([scenes[index][0] for index in range(len(scenes))])  # (N, 1, H, W)
+    masks = torch.stack([scenes[index][1] for index in range(len(scenes))])  # (N, H, W)
+    state = {key: value.clone() for key, value in model.state_dict().items()}
+    with torch.no_grad():
+        model.train()  # the slip: batch norm normalises with this batch's own statistics
+        train_mode = model(images).argmax(dim=1)  # (N, H, W)
+    model.load_state_dict(state)  # a forward pass in train mode moved the running statistics: undo it
+    model.eval()
+    scores["train mode"] = float(mean_iou(confusion_matrix(train_mode, masks, 11, ignore_index=255)))
+    with torch.no_grad():
+        per_scene = [mean_iou(confusion_matrix(model(images[index:index + 1]).argmax(dim=1), masks[index:index + 1],
+                                               11, ignore_index=255)) for index in range(len(images))]
+    scores["mean of per-scene scores"] = float(sum(per_scene) / len(per_scene))
+    model.train()
+    return scores
+
+
+def check_validation_mean_iou(function: Any) -> bool:
+    """Check ``function(model, scenes) -> float``, the mean IoU of ``model`` on ``scenes`` as ``evaluate`` computes it.
+
+    The check runs it on a small U-Net in training mode whose batch-norm running statistics differ from the
+    scenes' own, so a forward pass left in training mode gives another score. It also checks that no gradient
+    is tracked during the forward passes and that the model is back in training mode afterwards.
+
+    Args:
+        function: The learner's ``validation_mean_iou(model, scenes)``.
+    """
+    import torch
+
+    from segedu.course.exercises._verdict import call_answer
+
+    model, scenes = _checker_model_and_scenes()
+    reference = _reference_scores(model, scenes)
+    state = {key: value.clone() for key, value in model.state_dict().items()}
+    grad_modes: list[bool] = []
+    hook = model.register_forward_hook(lambda module, inputs, output: grad_modes.append(torch.is_grad_enabled()))
+    try:
+        found, hint = call_answer(function, model, scenes)
+    finally:
+        hook.remove()
+    if hint is not None:
+        return wrong(hint)
+    if found is ... or found is None:
+        return wrong("your function returns nothing yet: replace the `...` with code that returns the mean IoU.")
+    try:
+        value = float(found)
+    except (TypeError, ValueError):
+        return wrong(f"return one number (a float), the mean IoU; got {type(found).__name__}.")
+    statistics_moved = any(not torch.equal(state[key], tensor) for key, tensor in model.state_dict().items())
+    if statistics_moved or abs(value - reference["train mode"]) < 1e-6 < abs(value - reference["right"]):
+        return wrong("you scored in training mode: there batch norm normalises with each batch's own statistics "
+                     "(and updates its running ones). Call model.eval() before the forward passes.")
+    if abs(value - reference["mean of per-scene scores"]) < 1e-6 < abs(value - reference["right"]):
+        return wrong("you averaged one mean IoU per scene. evaluate pools one confusion matrix over all the scenes "
+                     "and takes the mean IoU once: a class absent from a scene then does not count as a 0 or as "
+                     "missing scene by scene.")
+    if abs(value - reference["right"]) > 1e-6:
+        return wrong(f"your score is {value:.4f}; evaluate gives {reference['right']:.4f}. Count (true, predicted) "
+                     "pairs over every pixel of every scene in one confusion_matrix, then take mean_iou of it.")
+    if any(grad_modes):
+        return wrong("the score is right, but autograd recorded the forward passes: wrap them in torch.no_grad() "
+                     "(scoring needs no gradients, and recording them costs memory).")
+    if not model.training:
+        return wrong("the score is right, but the model is left in eval mode: put it back with model.train(), "
+                     "so that the training that follows uses batch statistics again.")
+    return right(f"your score equals evaluate's ({value:.4f}, on an untrained U-Net, so it is tiny): eval mode (batch "
+                 "norm's running statistics), no gradients, one confusion matrix over all the scenes, and the model "
+                 "back in training mode. fit and train_with_curves score validation the same way.")
