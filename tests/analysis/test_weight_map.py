@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from segedu.analysis.weight_map import border_weight, instance_distances, unet_weight_map
+from segedu.analysis.weight_map import border_weight, carve_separation, instance_distances, unet_weight_map
 
 
 def _two_objects() -> torch.Tensor:
@@ -80,3 +80,35 @@ def test_bad_inputs_are_refused():
         border_weight(_two_objects(), where="edges")
     with pytest.raises(ValueError, match="mask"):
         unet_weight_map(_two_objects(), class_weights=[1.0, 2.0])
+
+
+def test_carve_separation_matches_a_pixel_loop() -> None:
+    generator = torch.Generator().manual_seed(0)
+    instances = torch.randint(0, 4, (9, 11), generator=generator)  # many objects touching each other
+    carved = carve_separation(instances)
+    expected = instances.clone()
+    for y in range(9):
+        for x in range(11):
+            neighbours = [(y + dy, x + dx) for dy, dx in ((-1, 0), (1, 0), (0, -1), (0, 1))
+                          if 0 <= y + dy < 9 and 0 <= x + dx < 11]
+            if instances[y, x] > 0 and any(0 < instances[ny, nx] != instances[y, x] for ny, nx in neighbours):
+                expected[y, x] = 0
+    assert torch.equal(carved, expected) and not torch.equal(carved, instances)  # the loop carves something
+    assert torch.equal(instances, torch.randint(0, 4, (9, 11), generator=torch.Generator().manual_seed(0)))  # unchanged
+
+
+def test_carved_objects_no_longer_touch_and_the_line_is_weighted() -> None:
+    touching = torch.zeros(6, 8, dtype=torch.int64)
+    touching[1:4, 0:2] = 1
+    touching[2:5, 2:5] = 2  # shares a vertical edge with object 1
+    carved = carve_separation(touching)
+    assert float(border_weight(touching)[(touching > 0)].max()) == 0.0  # nothing between them to weight
+    line = (touching > 0) & (carved == 0)
+    assert int(line.sum()) == 4  # two pixels on each side of the shared edge
+    # The carved line now carries the border term: at least 10 exp(-(1 + 2)^2 / 50), d1 = 1 and d2 = 2 across it.
+    assert float(border_weight(carved)[line].min()) == pytest.approx(10 * math.exp(-9 / 50), abs=1e-4)
+
+
+def test_carve_separation_refuses_a_float_map() -> None:
+    with pytest.raises(ValueError, match="integer tensor of shape"):
+        carve_separation(torch.zeros(4, 4))
