@@ -184,7 +184,7 @@ def check_blur_size_prediction(prediction: Any, measured: Mapping[str, float]) -
         prediction: One of the letters of :data:`BLUR_EFFECTS`, recorded before ``measured`` was printed.
         measured: ``"alias"`` and ``"detail kept"`` (the mean alias score above the 2x grid's limit and
             below it), each measured with the 5-tap blur divided by the same with the 3-tap blur; optionally
-            ``"shift change"``, the one-pixel shift error (section 4) divided the same way, and ``"finest alias 3 taps"``
+            ``"shift change"``, section 4's one-pixel shift error divided the same way, and ``"finest alias 3 taps"``
             and ``"finest alias 5 taps"``, the alias score of each at the finest stripes measured (near f = 0.5).
     """
     hint = choice_hint(prediction, BLUR_EFFECTS)

@@ -8,7 +8,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from segedu.course.exercises._verdict import check_outcome_prediction, read_letters, right, wrong
+from segedu.course.exercises._verdict import (
+    call_answer,
+    check_outcome_prediction,
+    read_letters,
+    returns_nothing,
+    right,
+    wrong,
+)
 
 __all__ = [
     "AUGMENTATIONS",
@@ -300,8 +307,6 @@ def check_validation_mean_iou(function: Any) -> bool:
     """
     import torch
 
-    from segedu.course.exercises._verdict import call_answer
-
     model, scenes = _checker_model_and_scenes()
     reference = _reference_scores(model, scenes)
     state = {key: value.clone() for key, value in model.state_dict().items()}
@@ -314,7 +319,7 @@ def check_validation_mean_iou(function: Any) -> bool:
     if hint is not None:
         return wrong(hint)
     if found is ... or found is None:
-        return wrong("your function returns nothing yet: replace the `...` with code that returns the mean IoU.")
+        return wrong(returns_nothing("the mean IoU"))
     try:
         value = float(found)
     except (TypeError, ValueError):

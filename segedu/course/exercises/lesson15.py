@@ -153,7 +153,7 @@ def weight_map_study_scores() -> dict[str, Any]:
 
 
 def study_outcomes() -> tuple[str, str, str]:
-    """What the stored study measured: one of :data:`GAP_OUTCOMES`, :data:`COST_OUTCOMES` and :data:`MISSED_OUTCOMES`."""
+    """The stored study's outcomes: one each of :data:`GAP_OUTCOMES`, :data:`COST_OUTCOMES`, :data:`MISSED_OUTCOMES`."""
     scores = weight_map_study_scores()
     higher = int((scores["weight_map"]["gap recall"] > scores["cross_entropy"]["gap recall"]).sum())
     gap = GAP_OUTCOMES[0] if higher == len(scores["seeds"]) else GAP_OUTCOMES[2] if higher == 0 else GAP_OUTCOMES[1]
