@@ -205,7 +205,7 @@ LESSONS: tuple[Lesson, ...] = (
         "per-pixel weights in cross-entropy, explore w0 and sigma, and read a stored five-seed paired study of "
         "whether the weight map keeps thin gaps open and what it costs in mean IoU.",
         topic="Touching objects and U-Net's weight map",
-        study_time="about 60 min",
+        study_time="about 75 min",
         run_seconds=33,
     ),
 )

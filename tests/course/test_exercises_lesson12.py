@@ -17,6 +17,7 @@ from segedu.course.exercises.lesson12 import (
     classify_rate_run,
     paired_t_interval,
 )
+from segedu.training.evaluation import evaluate
 from segedu.training.metrics import confusion_matrix, mean_iou
 
 
@@ -219,6 +220,7 @@ def test_validation_mean_iou_right(capsys: pytest.CaptureFixture[str]) -> None:
     (lambda model, scenes: 0.5, "evaluate gives"),
     (lambda model, scenes: ..., "returns nothing"),
     (lambda model, scenes: "high", "one number"),
+    (lambda model, scenes: evaluate(model, scenes, num_classes=11)["mean_iou"], "calls segedu's evaluate"),
 ])
 def test_validation_mean_iou_names_the_slip(function, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert check_validation_mean_iou(function) is False

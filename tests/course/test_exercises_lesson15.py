@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from segedu.course.exercises.lesson15 import (
     CONTACT_SCENE,
@@ -13,13 +14,85 @@ from segedu.course.exercises.lesson15 import (
     MISSED_OUTCOMES,
     check_contact_weights,
     check_study_prediction,
+    check_weight_map,
     contact_weights,
     study_outcomes,
+    weight_map_cases,
     weight_map_study_scores,
 )
+from segedu.analysis.weight_map import unet_weight_map
 from segedu.course.experiments import load_experiment
 
-# --- exercise 1: the weight of a pixel where scene 5's two triangles touch -------------------------------
+# --- exercise 1: write the weight map --------------------------------------------------------------------
+
+
+def _distance_loop(instances: torch.Tensor) -> list[torch.Tensor]:
+    """Each object's distance map by brute force: every pixel against every pixel of the object."""
+    height, width = instances.shape
+    maps = []
+    for object_id in [value for value in instances.unique().tolist() if value != 0]:
+        members = (instances == object_id).nonzero().double()  # (M, 2)
+        grid = torch.stack(torch.meshgrid(torch.arange(height), torch.arange(width), indexing="ij"), -1).double()
+        maps.append(((grid[:, :, None, :] - members) ** 2).sum(-1).sqrt().amin(-1))  # (H, W)
+    return maps
+
+
+def _weight_map(instances, w0, sigma, *, background_only=True, plus_one=True, spread=2.0, first_two=False):
+    """A learner's map from brute-force distances, with the slips the checker names switched on."""
+    maps = _distance_loop(instances)
+    if len(maps) < 2:
+        return torch.ones(instances.shape)
+    d1, d2 = maps[:2] if first_two else torch.stack(maps).sort(dim=0).values[:2]
+    border = w0 * torch.exp(-((d1 + d2) ** 2) / (spread * sigma**2))
+    if background_only:
+        border = border * (instances == 0)
+    return border + (1.0 if plus_one else 0.0)
+
+
+def test_weight_map_right(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_weight_map(_weight_map) is True
+    assert capsys.readouterr().out.startswith("Correct! your map equals segedu's unet_weight_map")
+
+
+def test_weight_map_cases_need_the_nearest_two_of_more_than_two_objects() -> None:
+    counts = [len(instances.unique()) - 1 for _, instances, _, _ in weight_map_cases()]
+    assert max(counts) > 2 and 1 in counts and 0 in counts
+
+
+def _fixed_constants(instances, w0, sigma):
+    return _weight_map(instances, 10.0, 5.0)
+
+
+def _ones_fail(instances, w0, sigma):
+    if len(instances.unique()) < 3:
+        return torch.zeros(instances.shape)
+    return _weight_map(instances, w0, sigma)
+
+
+def _crashes_on_one_object(instances, w0, sigma):
+    d1, d2 = torch.stack(_distance_loop(instances)).sort(dim=0).values[:2]
+    return 1 + w0 * torch.exp(-((d1 + d2) ** 2) / (2 * sigma**2)) * (instances == 0)
+
+
+@pytest.mark.parametrize(("function", "hint"), [
+    (lambda instances, w0, sigma: _weight_map(instances, w0, sigma, plus_one=False), "border term alone"),
+    (lambda instances, w0, sigma: _weight_map(instances, w0, sigma, background_only=False), "background pixels only"),
+    (lambda instances, w0, sigma: _weight_map(instances, w0, sigma, spread=1.0), "not sigma^2"),
+    (lambda instances, w0, sigma: _weight_map(instances, w0, sigma, first_two=True), "two smallest"),
+    (_fixed_constants, "w0 = 4, sigma = 2"),
+    (_ones_fail, "w(x) = w_c = 1"),
+    (_crashes_on_one_object, "no second distance"),
+    (lambda instances, w0, sigma: unet_weight_map(instances, w0=w0, sigma=sigma), "calls segedu's unet_weight_map"),
+    (lambda instances, w0, sigma: ..., "returns nothing"),
+    (lambda instances, w0, sigma: torch.ones(3), "shape (H, W)"),
+])
+def test_weight_map_names_the_slip(function, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_weight_map(function) is False
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and hint in out, out
+
+
+# --- exercise 2: the weight of a pixel where scene 5's two triangles touch -------------------------------
 
 
 def test_contact_weights_follow_from_the_formula() -> None:
@@ -60,7 +133,7 @@ def test_contact_weights_unreadable_answers(background, every, capsys: pytest.Ca
     assert out.startswith("Not yet:") and "number" in out and "10.80" not in out
 
 
-# --- exercise 2: predict what the stored study measured ------------------------------------------------
+# --- exercise 3: predict what the stored study measured ------------------------------------------------
 
 
 def _measured_by_hand() -> tuple[str, str]:

@@ -7,6 +7,7 @@ import torch
 
 from segedu.course.exercises._verdict import (
     NOT_WRITTEN,
+    borrowed_names,
     check_cases,
     check_outcome_prediction,
     choice_hint,
@@ -132,3 +133,19 @@ def test_check_outcome_prediction_compares_with_the_measured_outcome(capsys) -> 
     assert "record your prediction first" in capsys.readouterr().out
     assert check_outcome_prediction("stays", "falls", meanings, happened="the loss") is False
     assert "pass the measured outcome" in capsys.readouterr().out
+
+
+def test_borrowed_names_reads_the_code_not_the_comments() -> None:
+    import math
+
+    def answer(x):
+        rounded = math.floor(x)  # not evaluate: a comment does not count
+
+        def inner():
+            return evaluate(rounded)  # noqa: F821 (a name the check looks for, never called here)
+
+        return "predict", inner
+
+    assert borrowed_names(answer, ["evaluate", "predict", "floor", "sqrt"]) == ["evaluate", "floor"]
+    assert borrowed_names(lambda x: x + 1, ["evaluate"]) == []
+    assert borrowed_names(len, ["len"]) == []  # a built-in has no code to read

@@ -35,6 +35,7 @@ from torch import Tensor
 __all__ = [
     "NOT_WRITTEN",
     "RETURNS_NOTHING",
+    "borrowed_names",
     "call_answer",
     "check_cases",
     "check_outcome_prediction",
@@ -143,6 +144,33 @@ def recorded_miss(explanation: str) -> bool:
     """
     print(f"Recorded; the result differs: {explanation}")
     return True
+
+
+def borrowed_names(function: Callable[..., Any], names: Iterable[str]) -> list[str]:
+    """Which of ``names`` a learner's function refers to, in its own code or in functions defined inside it.
+
+    For exercises whose point is to write a mechanism that segedu also provides: a function that
+    calls segedu's version (as ``evaluate(...)`` or ``module.evaluate(...)``) would pass by copying
+    the answer. Names are read from the compiled code, so a mention in a comment or a string
+    does not count.
+
+    Args:
+        function: The learner's function.
+        names: The names the answer should not use.
+
+    Returns:
+        The names found, in the order given; empty when none is used (or ``function`` has no code).
+    """
+    wanted = list(names)
+    code = getattr(function, "__code__", None)
+    found: set[str] = set()
+    pending = [code] if code is not None else []
+    while pending:
+        current = pending.pop()
+        found.update(current.co_names)
+        found.update(current.co_freevars)
+        pending.extend(constant for constant in current.co_consts if hasattr(constant, "co_names"))
+    return [name for name in wanted if name in found]
 
 
 def call_answer(function: Callable[..., Any], *arguments: Any) -> tuple[Any, str | None]:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from segedu.course.exercises._verdict import (
+    borrowed_names,
     call_answer,
     check_outcome_prediction,
     read_letters,
@@ -22,6 +23,7 @@ __all__ = [
     "GAP_OUTCOMES",
     "LEARNS_BELOW",
     "RATE_OUTCOMES",
+    "VALIDATION_BORROWED",
     "check_gap_prediction",
     "check_rate_prediction",
     "check_safe_augmentations",
@@ -295,18 +297,26 @@ def _reference_scores(model: Any, scenes: Any) -> dict[str, float]:
     return scores
 
 
+VALIDATION_BORROWED = ("evaluate", "predict")  # segedu.training.evaluation's functions: they would do the exercise
+
+
 def check_validation_mean_iou(function: Any) -> bool:
     """Check ``function(model, scenes) -> float``, the mean IoU of ``model`` on ``scenes`` as ``evaluate`` computes it.
 
     The check runs it on a small U-Net in training mode whose batch-norm running statistics differ from the
     scenes' own, so a forward pass left in training mode gives another score. It also checks that no gradient
-    is tracked during the forward passes and that the model is back in training mode afterwards.
+    is tracked during the forward passes and that the model is back in training mode afterwards. A function
+    that calls segedu's ``evaluate`` or ``predict`` (:data:`VALIDATION_BORROWED`) is sent back to write the steps.
 
     Args:
         function: The learner's ``validation_mean_iou(model, scenes)``.
     """
     import torch
 
+    borrowed = borrowed_names(function, VALIDATION_BORROWED)
+    if borrowed:
+        return wrong(f"your function calls segedu's {' and '.join(borrowed)}, which does the steps for you: write them "
+                     "yourself with the model, confusion_matrix and mean_iou.")
     model, scenes = _checker_model_and_scenes()
     reference = _reference_scores(model, scenes)
     state = {key: value.clone() for key, value in model.state_dict().items()}

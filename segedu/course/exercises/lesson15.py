@@ -10,7 +10,15 @@ from typing import Any
 
 import numpy as np
 
-from segedu.course.exercises._verdict import choice_hint, recorded_miss, right, wrong
+from segedu.course.exercises._verdict import (
+    borrowed_names,
+    call_answer,
+    choice_hint,
+    recorded_miss,
+    returns_nothing,
+    right,
+    wrong,
+)
 
 __all__ = [
     "CONTACT_SCENE",
@@ -19,14 +27,134 @@ __all__ = [
     "COST_TOLERANCE",
     "GAP_OUTCOMES",
     "MISSED_OUTCOMES",
+    "WEIGHT_MAP_BORROWED",
     "check_contact_weights",
     "check_study_prediction",
+    "check_weight_map",
     "contact_weights",
     "study_outcomes",
+    "weight_map_cases",
     "weight_map_study_scores",
 ]
 
-# --- 1 · predict a number: the weight of a pixel where two triangles touch ---------------------------------
+# --- 1 · write the weight map -------------------------------------------------------------------------------
+
+WEIGHT_MAP_BORROWED = ("unet_weight_map", "border_weight")  # segedu's versions: they would do the exercise
+
+
+def weight_map_cases() -> list[tuple[str, Any, float, float]]:
+    """The maps the weight-map check tries, as ``(name, instances (H, W), w0, sigma)``.
+
+    Section 2's tiny map, test scenes 18 and 31 (several objects of several classes), scene 31 again with
+    other ``w0`` and ``sigma``, a map with one object and a map with none.
+    """
+    import torch
+
+    from segedu.datasets import ShapesScenes
+
+    tiny = torch.zeros(6, 8, dtype=torch.int64)
+    tiny[1:4, 0:2] = 1
+    tiny[2:5, 4:7] = 2
+    scenes = ShapesScenes("test", length=1000)
+    one_object = torch.zeros(8, 8, dtype=torch.int64)
+    one_object[2:5, 3:6] = 4
+    return [
+        ("section 2's tiny map", tiny, 10.0, 5.0),
+        ("test scene 18", scenes.sample(18)["instances"], 10.0, 5.0),
+        ("test scene 31", scenes.sample(31)["instances"], 10.0, 5.0),
+        ("test scene 31 with w0 = 4 and sigma = 2", scenes.sample(31)["instances"], 4.0, 2.0),
+        ("a map with one object", one_object, 10.0, 5.0),
+        ("a map with no object", torch.zeros(5, 7, dtype=torch.int64), 10.0, 5.0),
+    ]
+
+
+def _weight_map_slip(found: Any, instances: Any, w0: float, sigma: float) -> str | None:
+    """Name the likely slip behind a wrong weight map, or ``None`` if none of the known ones fits."""
+    import torch
+
+    from segedu.analysis.weight_map import instance_distances
+
+    distances, ids = instance_distances(instances)  # (N, H, W)
+    if len(ids) < 2:
+        return None
+    d1, d2 = distances.sort(dim=0).values[:2]  # (H, W) each
+    background = (instances == 0).float()  # (H, W)
+
+    def term(total: Any, spread: float) -> Any:
+        return w0 * torch.exp(-(total**2) / spread)
+
+    slips = [
+        (term(d1 + d2, 2 * sigma**2) * background,
+         "your map is the border term alone: w(x) also has w_c(x), which is 1 on every pixel here."),
+        (1 + term(d1 + d2, 2 * sigma**2),
+         "your map gives the border term to object pixels too: here it goes to background pixels only "
+         "(where instances == 0), segedu's default reading of the paper."),
+        (1 + term(d1 + d2, sigma**2) * background,
+         "the exponent divides by 2 sigma^2, not sigma^2."),
+        (1 + term((d1**2 + d2**2) ** 0.5, 2 * sigma**2) * background,
+         "add the two distances first, then square the sum: (d1 + d2)^2, not d1^2 + d2^2."),
+        (1 + term(distances[0] + distances[1], 2 * sigma**2) * background,
+         "you used the first two objects' distances. At each pixel d1 and d2 are the two smallest of all the "
+         "objects' distances: sort (or topk) along the objects' dimension."),
+    ]
+    for map_of_slip, hint in slips:
+        if torch.allclose(found.double(), map_of_slip.double(), atol=1e-4):
+            return hint
+    return None
+
+
+def check_weight_map(function: Any) -> bool:
+    """Check ``function(instances, w0, sigma)``: U-Net's weight map with ``w_c = 1``, border term on background.
+
+    It is compared with :func:`segedu.analysis.weight_map.unet_weight_map` (``where="background"``) on the
+    maps of :func:`weight_map_cases`; the first map it gets wrong ends the check with a hint that names the
+    likely slip, or the first pixel that differs. A function that calls segedu's ``unet_weight_map`` or
+    ``border_weight`` (:data:`WEIGHT_MAP_BORROWED`) is sent back to write the formula.
+
+    Args:
+        function: The learner's ``my_weight_map(instances, w0, sigma)`` returning an ``(H, W)`` tensor.
+    """
+    import torch
+
+    from segedu.analysis.weight_map import instance_distances, unet_weight_map
+
+    borrowed = borrowed_names(function, WEIGHT_MAP_BORROWED)
+    if borrowed:
+        return wrong(f"your function calls segedu's {' and '.join(borrowed)}, which computes the map for you: "
+                     "write it from instance_distances and the formula.")
+    for name, instances, w0, sigma in weight_map_cases():
+        found, hint = call_answer(function, instances.clone(), w0, sigma)
+        if hint is not None:
+            if len(instance_distances(instances)[1]) < 2:
+                hint += (f" (on {name}). With fewer than two objects there is no second distance d2: the "
+                         "border term has nothing to separate, so w(x) = w_c = 1 on every pixel.")
+            return wrong(hint)
+        if found is ... or found is None:
+            return wrong(returns_nothing("an (H, W) tensor of weights"))
+        if not isinstance(found, torch.Tensor) or tuple(found.shape) != tuple(instances.shape):
+            shape = tuple(found.shape) if isinstance(found, torch.Tensor) else type(found).__name__
+            return wrong(f"return a tensor of shape (H, W), one weight per pixel; on {name} "
+                         f"{tuple(instances.shape)} you returned {shape}.")
+        expected = unet_weight_map(instances, w0=w0, sigma=sigma)  # (H, W)
+        if torch.allclose(found.double(), expected.double(), atol=1e-4):
+            continue
+        slip = _weight_map_slip(found, instances, w0, sigma)
+        if slip is None and len(instance_distances(instances)[1]) < 2:
+            slip = ("with fewer than two objects there is no second distance d2 and nothing to separate: "
+                    "segedu adds no border term, so w(x) = w_c = 1 on every pixel.")
+        if slip is None:
+            y, x = divmod(int((found.double() - expected.double()).abs().argmax()), instances.shape[1])
+            slip = (f"at pixel ({y}, {x}) your weight is {float(found[y, x]):.3f}, the formula gives "
+                    f"{float(expected[y, x]):.3f}. Check d1 and d2 there: the distances to the nearest and the "
+                    "second-nearest object.")
+        return wrong(f"on {name} (w0 = {w0:g}, sigma = {sigma:g}): {slip}")
+    return right("your map equals segedu's unet_weight_map on section 2's tiny map, test scenes 18 and 31 (also "
+                 "with w0 = 4, sigma = 2) and maps with one object and none: at each pixel the two smallest "
+                 "object distances d1 and d2, the border term w0 exp(-(d1 + d2)^2 / (2 sigma^2)) on background "
+                 "pixels, plus w_c = 1 everywhere.")
+
+
+# --- 2 · predict a number: the weight of a pixel where two triangles touch ---------------------------------
 
 CONTACT_SCENE = 5  # the test scene whose two triangles touch (section 1's picture)
 CONTACT_TOLERANCE = 0.1  # a predicted weight within this of segedu's counts
@@ -111,7 +239,7 @@ def check_contact_weights(background_weight: Any, all_weight: Any) -> bool:
                  "cells (its Fig. 3c), and segedu's labels carve none.")
 
 
-# --- 2 · predict, then run: what the weight map did in the stored study -----------------------------------
+# --- 3 · predict, then run: what the weight map did in the stored study -----------------------------------
 
 GAP_OUTCOMES = ("higher in every seed", "higher in some seeds", "higher in no seed")
 COST_OUTCOMES = ("lower by more than 0.02", "within 0.02", "higher by more than 0.02")
