@@ -177,7 +177,8 @@ LESSONS: tuple[Lesson, ...] = (
         "Read a per-class IoU table and say why pixel accuracy and frequency-weighted IoU hide a misnamed rare "
         "class, read class-weighted cross-entropy (inverse- and median-frequency weights) and soft Dice written out "
         "and checked, tilt a trained U-Net's answer by class weights to see mean accuracy rise while mean IoU falls, "
-        "compare five losses trained 1,600 steps over six paired seeds on equal budgets and tell what each does to "
+        "compare five losses trained 1,600 steps over six paired seeds on equal budgets (the same steps, batches and "
+        "learning rate, a rate chosen for plain cross-entropy) and tell what each does to "
         "missed, misnamed and fat strokes, and (optionally) test whether the class weights' effect can be divided out "
         "at prediction and check the verdict at another learning rate, from another start and after 400 and 4,000 "
         "steps.",
