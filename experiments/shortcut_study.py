@@ -27,6 +27,11 @@ record comes from
     python -m experiments.shortcut_study --seeds 0 1 2 3 4 --steps 1000 --output segedu/course/experiment_results --overwrite
 
 (20 runs; 139 to 205 CPU-seconds per run on one thread of a busy 2-core machine, 57 CPU-minutes in all).
+The control that separates ``indices``'s two changes (the indices, and the unpooling upsampler) is stored
+apart, as ``shortcut_study_control``:
+
+    python -m experiments.shortcut_study --seeds 0 1 2 3 4 --steps 1000 --shortcuts fixed_unpool --suffix control --output segedu/course/experiment_results
+
 Its ``wall_seconds`` is that of the last invocation, which found every run in the parts folder. The defaults,
 seeds 0 1 2 and 600 steps, are the study's first, shorter version.
 """
@@ -45,7 +50,7 @@ from segedu.core.seeding import seed_everything
 from segedu.course.experiments import check_record_target, save_experiment
 from segedu.datasets import ShapesScenes
 from segedu.models import get_model
-from segedu.models.shortcut_variants import SHORTCUTS
+from segedu.models.shortcut_variants import CONTROLS, SHORTCUTS
 from segedu.training.losses import cross_entropy_and_dice
 from segedu.training.quick import render_pool
 
@@ -102,23 +107,35 @@ def one_run(job: tuple[str, int]) -> dict:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line options of the study."""
-    return study_parser(__doc__.splitlines()[0], steps=SETTINGS["steps"])
+    parser = study_parser(__doc__.splitlines()[0], steps=SETTINGS["steps"])
+    parser.add_argument("--shortcuts", nargs="+", choices=SHORTCUTS + CONTROLS, default=list(SHORTCUTS),
+                        help="the shortcuts to train (default: the four of the lesson)")
+    parser.add_argument("--suffix", default="",
+                        help="name the record shortcut_study_SUFFIX (lower-case letters); needed for other shortcuts")
+    return parser
 
 
 def main() -> None:
     parser = build_parser()
     arguments = parser.parse_args()
+    record_name = NAME
+    if arguments.suffix:
+        if not arguments.suffix.isalpha() or not arguments.suffix.islower():
+            parser.error(f"--suffix must be lower-case letters, e.g. control; got {arguments.suffix!r}")
+        record_name = f"{NAME}_{arguments.suffix}"
+    elif list(arguments.shortcuts) != list(SHORTCUTS):
+        parser.error("other --shortcuts need --suffix, so that their record does not take the main record's name")
     try:
-        check_record_target(arguments.output, NAME, overwrite=arguments.overwrite)
+        check_record_target(arguments.output, record_name, overwrite=arguments.overwrite)
     except ValueError as error:
         parser.error(str(error))
     SETTINGS["steps"] = arguments.steps
     torch.set_num_threads(SETTINGS["threads"])
     started_wall = time.perf_counter()
     _pools()  # renders the scene caches once
-    jobs = [(shortcut, seed) for seed in arguments.seeds for shortcut in SHORTCUTS]
+    jobs = [(shortcut, seed) for seed in arguments.seeds for shortcut in arguments.shortcuts]
     outcomes = run_jobs(one_run, jobs, arguments.workers)
-    runs: dict[str, dict[str, dict]] = {shortcut: {} for shortcut in SHORTCUTS}
+    runs: dict[str, dict[str, dict]] = {shortcut: {} for shortcut in arguments.shortcuts}
     for (shortcut, seed), outcome in zip(jobs, outcomes):
         runs[shortcut][str(seed)] = outcome
     results = {
@@ -128,7 +145,7 @@ def main() -> None:
     }
     arguments.output.mkdir(parents=True, exist_ok=True)
     command = " ".join(["python -m experiments.shortcut_study", *sys.argv[1:]])
-    path = save_experiment(NAME, command=command, settings=SETTINGS, seeds=arguments.seeds, results=results,
+    path = save_experiment(record_name, command=command, settings=SETTINGS, seeds=arguments.seeds, results=results,
                            directory=arguments.output)
     print(f"record written to {path}")
 

@@ -143,10 +143,10 @@ LESSONS: tuple[Lesson, ...] = (
         "10_comparing_shortcuts.ipynb",
         "Comparing shortcut connections",
         "One encoder-decoder with four shortcuts (none, FCN-style sum, SegNet indices, U-Net concatenation) over "
-        "five seeds; then, briefly, the shipped FCN-8s, SegNet and U-Net on the same scenes, at boundaries and in "
+        "five seeds, and a control that separates the indices from the unpooling; then, briefly, the shipped FCN-8s, SegNet and U-Net on the same scenes, at boundaries and in "
         "the interior.",
         topic="Four shortcut connections: one training budget, sizes differ",
-        study_time="about 75 min",
+        study_time="about 80 min",
         run_seconds=30,
     ),
     Lesson(
@@ -175,15 +175,15 @@ LESSONS: tuple[Lesson, ...] = (
         "13_losses_for_imbalance.ipynb",
         "Losses for imbalanced classes",
         "Read a per-class IoU table and say why pixel accuracy and frequency-weighted IoU hide a misnamed rare "
-        "class, read class-weighted cross-entropy (inverse- and median-frequency weights) and soft Dice written out "
-        "and checked, tilt a trained U-Net's answer by class weights to see mean accuracy rise while mean IoU falls, "
+        "class, read class-weighted cross-entropy (inverse- and median-frequency weights) written out and checked and "
+        "write soft Dice yourself, tilt a trained U-Net's answer by class weights to see mean accuracy rise while mean IoU falls, "
         "compare five losses trained 1,600 steps over six paired seeds on equal budgets (the same steps, batches and "
         "learning rate, a rate chosen for plain cross-entropy) and tell what each does to "
         "missed, misnamed and fat strokes, and (optionally) test whether the class weights' effect can be divided out "
         "at prediction and check the verdict at another learning rate, from another start and after 400 and 4,000 "
         "steps.",
         topic="Class imbalance: per-class IoU, class weights, soft Dice",
-        study_time="about 95 min (optional part about 40 more)",
+        study_time="about 105 min (optional part about 40 more)",
         run_seconds=13,
     ),
     Lesson(

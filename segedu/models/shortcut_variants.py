@@ -10,6 +10,12 @@ width, depth, upsampler), so comparing them cannot say what the shortcut itself 
 * ``"indices"``: SegNet-style. Only the max-pooling indices cross; max-unpooling puts each value back
   where the encoder's maximum was (and the learned 2x2 up-convolution is not used).
 * ``"concat"``: U-Net-style. The whole encoder map is concatenated to the upsampled decoder map.
+
+One control (:data:`CONTROLS`) separates the two things ``"indices"`` changes at once:
+
+* ``"fixed_unpool"``: the unpooling upsampler of ``"indices"`` with every value put back at its window's
+  top-left pixel instead of at the encoder's maximum. Nothing crosses, as with ``"none"``; only the
+  upsampler is ``"indices"``'s.
 """
 
 from __future__ import annotations
@@ -22,9 +28,22 @@ from torch import Tensor, nn
 from segedu.models.blocks import ConvBNReLU, crop_to, pad_to_multiple
 from segedu.models.contract import check_input, check_model_arguments, parameter_dtype
 
-__all__ = ["SHORTCUTS", "DecoderLevel", "EncoderLevel", "ShortcutNet"]
+__all__ = ["CONTROLS", "SHORTCUTS", "DecoderLevel", "EncoderLevel", "ShortcutNet", "top_left_indices"]
 
 SHORTCUTS = ("none", "add", "indices", "concat")
+CONTROLS = ("fixed_unpool",)  # "indices"'s upsampler without the indices: see the module docstring
+
+
+def top_left_indices(x: Tensor) -> Tensor:
+    """Where max-unpooling x2 should put each value to land on its 2x2 window's top-left pixel.
+
+    Shape:
+        (B, C, h, w) -> (B, C, h, w) int64 flat positions in the (2h, 2w) output, like pooling indices.
+    """
+    height, width = x.shape[-2:]
+    rows = torch.arange(height, device=x.device)[:, None] * 2 * (2 * width)  # (h, 1): row 2i of a 2w-wide map
+    columns = torch.arange(width, device=x.device)[None, :] * 2  # (1, w): column 2j
+    return (rows + columns).expand_as(x).contiguous()
 
 
 def _two_convs(in_channels: int, middle_channels: int, out_channels: int) -> nn.Sequential:
@@ -55,7 +74,7 @@ class DecoderLevel(nn.Module):
     """Upsample x2, then the shortcut, then (conv3x3 -> BN -> ReLU) x 2.
 
     The upsampler is a learned 2x2 transposed conv, except for ``"indices"``: max-unpooling with the
-    encoder's indices. ``"add"`` adds ``project(skip)`` (a 1x1 conv); ``"concat"`` concatenates ``skip``.
+    encoder's indices, and the control ``"fixed_unpool"``: max-unpooling to each window's top-left pixel. ``"add"`` adds ``project(skip)`` (a 1x1 conv); ``"concat"`` concatenates ``skip``.
 
     Shape:
         (B, C, h, w) + skip (B, C, 2h, 2w) + indices (B, C, h, w) -> (B, C_out, 2h, 2w)
@@ -64,7 +83,8 @@ class DecoderLevel(nn.Module):
     def __init__(self, channels: int, out_channels: int, shortcut: str) -> None:
         super().__init__()
         self.shortcut = shortcut
-        self.up = nn.MaxUnpool2d(2) if shortcut == "indices" else nn.ConvTranspose2d(channels, channels, 2, stride=2)
+        unpooling = shortcut in ("indices", "fixed_unpool")
+        self.up = nn.MaxUnpool2d(2) if unpooling else nn.ConvTranspose2d(channels, channels, 2, stride=2)
         self.project = nn.Conv2d(channels, channels, kernel_size=1) if shortcut == "add" else None
         self.convs = _two_convs(2 * channels if shortcut == "concat" else channels, channels, out_channels)
 
@@ -74,6 +94,8 @@ class DecoderLevel(nn.Module):
     def forward(self, x: Tensor, skip: Tensor, indices: Tensor) -> Tensor:
         if self.shortcut == "indices":
             x = self.up(x, indices)  # (B, C, 2h, 2w), sparse: each value back at its encoder maximum
+        elif self.shortcut == "fixed_unpool":
+            x = self.up(x, top_left_indices(x))  # (B, C, 2h, 2w), sparse: each value at its window's top-left
         else:
             x = self.up(x)  # (B, C, 2h, 2w), learned 2x2 up-convolution
         if self.shortcut == "add":
@@ -97,7 +119,8 @@ class ShortcutNet(nn.Module):
         num_classes: number of classes K.
         base_channels: width of level 1.
         depth: number of 2x2 poolings.
-        shortcut: "none", "add" (FCN-style), "indices" (SegNet-style) or "concat" (U-Net-style).
+        shortcut: "none", "add" (FCN-style), "indices" (SegNet-style) or "concat" (U-Net-style), or the
+            control "fixed_unpool" (``"indices"``'s upsampler, values at each window's top-left).
 
     Shape:
         (B, in_channels, H, W) -> (B, num_classes, H, W), H, W >= 2**depth.
@@ -108,8 +131,8 @@ class ShortcutNet(nn.Module):
         super().__init__()
         check_model_arguments("ShortcutNet", in_channels=in_channels, num_classes=num_classes,
                               base_channels=base_channels, depth=depth)
-        if shortcut not in SHORTCUTS:
-            raise ValueError(f"shortcut must be one of {SHORTCUTS}; got {shortcut!r}")
+        if shortcut not in SHORTCUTS + CONTROLS:
+            raise ValueError(f"shortcut must be one of {SHORTCUTS} or the control {CONTROLS[0]!r}; got {shortcut!r}")
         self.in_channels, self.num_classes, self.depth, self.shortcut = in_channels, num_classes, depth, shortcut
         widths = [in_channels] + [base_channels * 2**level for level in range(depth)]
         self.encoder = nn.ModuleDict(

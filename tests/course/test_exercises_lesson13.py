@@ -14,10 +14,12 @@ from segedu.course.exercises.lesson13 import (
     all_eights_scores,
     check_all_eights_mean_iou,
     check_background_prediction,
+    check_soft_dice,
     check_trained_weights_prediction,
     check_untilt_readings,
     digit_pixel_fates,
 )
+from segedu.training.losses import soft_dice_loss
 
 
 def test_background_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
@@ -197,3 +199,49 @@ def test_trained_weights_prediction_follows_the_counts(capsys: pytest.CaptureFix
 def test_trained_weights_prediction_must_be_recorded_first(prediction, capsys: pytest.CaptureFixture[str]) -> None:
     assert not check_trained_weights_prediction(prediction, 1, 5, 6)
     assert capsys.readouterr().out.startswith("Not yet:")
+
+
+# --- exercise 2: write soft Dice ---------------------------------------------------------------------------
+
+
+def _soft_dice(logits, masks, *, eps=1.0, axes=(0, 2, 3), squares=False, skip_background=False, score=False,
+               activation="softmax"):
+    """A learner's soft Dice with the slips the checker names switched on."""
+    probabilities = logits.softmax(dim=1) if activation == "softmax" else logits.sigmoid() if activation == "sigmoid" else logits
+    truth = torch.nn.functional.one_hot(masks, logits.shape[1]).permute(0, 3, 1, 2).float()
+    sizes = ((probabilities**2).sum(dim=axes) + (truth**2).sum(dim=axes) if squares
+             else probabilities.sum(dim=axes) + truth.sum(dim=axes))
+    dice = (2 * (probabilities * truth).sum(dim=axes) + eps) / (sizes + eps)
+    dice = dice[..., 1:] if skip_background else dice
+    return dice.mean() if score else 1 - dice.mean()
+
+
+def test_soft_dice_right(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_soft_dice(_soft_dice) is True
+    assert capsys.readouterr().out.startswith("Correct! your soft Dice equals segedu's soft_dice_loss")
+
+
+@pytest.mark.parametrize(("options", "hint"), [
+    ({"score": True}, "the mean Dice, a score"),
+    ({"squares": True}, "V-Net's Eq. 1"),
+    ({"skip_background": True}, "left background out"),
+    ({"axes": (2, 3)}, "one Dice per image"),
+    ({"activation": "sigmoid"}, "sigmoid"),
+    ({"activation": "none"}, "logits as probabilities"),
+    ({"eps": 0.0}, "left out eps"),
+])
+def test_soft_dice_names_the_slip(options, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_soft_dice(lambda logits, masks: _soft_dice(logits, masks, **options)) is False
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and hint in out, out
+
+
+@pytest.mark.parametrize(("function", "hint"), [
+    (lambda logits, masks: soft_dice_loss(logits, masks), "calls segedu's soft_dice_loss"),
+    (lambda logits, masks: ..., "returns nothing"),
+    (lambda logits, masks: torch.ones(3), "return one number"),
+])
+def test_soft_dice_refuses_borrowed_and_unfinished_answers(function, hint: str, capsys) -> None:
+    assert check_soft_dice(function) is False
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and hint in out, out

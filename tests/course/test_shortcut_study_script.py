@@ -61,3 +61,24 @@ def test_the_shipped_record_has_every_shortcut_and_three_seeds() -> None:
     runs = record["results"]["runs"]
     assert sorted(runs) == sorted(SHORTCUTS)
     assert all(len(runs[name]) >= 3 for name in SHORTCUTS)
+
+
+def test_the_control_needs_its_own_record_name(tmp_path: Path, monkeypatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "argv", ["shortcut_study", "--shortcuts", "fixed_unpool", "--output", str(tmp_path)])
+    with pytest.raises(SystemExit):
+        shortcut_study.main()  # refuses before any training
+    assert "--suffix" in capsys.readouterr().err
+
+
+def test_a_tiny_control_run_writes_its_own_record(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setitem(shortcut_study.SETTINGS, "train_scenes", 16)
+    monkeypatch.setitem(shortcut_study.SETTINGS, "steps", 2)
+    monkeypatch.setitem(shortcut_study.SETTINGS, "test_scenes", 4)
+    monkeypatch.setitem(shortcut_study.SETTINGS, "curve_every", 1)
+    monkeypatch.setattr(shortcut_study, "PARTS_DIR", tmp_path / "parts")
+    monkeypatch.setattr(sys, "argv", ["shortcut_study", "--seeds", "0", "--steps", "2", "--workers", "1",
+                                      "--shortcuts", "fixed_unpool", "--suffix", "control", "--output", str(tmp_path)])
+    shortcut_study.main()
+    record = json.loads((tmp_path / "shortcut_study_control.json").read_text())
+    assert list(record["results"]["runs"]) == ["fixed_unpool"] and list(record["results"]["runs"]["fixed_unpool"]) == ["0"]
+    assert not (tmp_path / "shortcut_study.json").exists()

@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from segedu.models import get_model
-from segedu.models.shortcut_variants import SHORTCUTS, DecoderLevel, ShortcutNet
+from segedu.models.shortcut_variants import CONTROLS, SHORTCUTS, DecoderLevel, ShortcutNet, top_left_indices
 
 
 def build(shortcut: str, in_channels: int = 3, seed: int = 0) -> ShortcutNet:
@@ -13,7 +13,7 @@ def build(shortcut: str, in_channels: int = 3, seed: int = 0) -> ShortcutNet:
     return ShortcutNet(in_channels, 4, base_channels=4, depth=3, shortcut=shortcut)
 
 
-@pytest.mark.parametrize("shortcut", SHORTCUTS)
+@pytest.mark.parametrize("shortcut", SHORTCUTS + CONTROLS)
 @pytest.mark.parametrize("in_channels", [1, 3])
 @pytest.mark.parametrize("size", [(8, 8), (37, 53), (64, 64)])
 def test_logits_have_the_input_size(shortcut, in_channels, size) -> None:
@@ -35,7 +35,8 @@ def test_wrong_inputs_and_arguments_raise(shortcut) -> None:
 
 
 def test_unknown_shortcut_is_refused_with_the_choices() -> None:
-    with pytest.raises(ValueError, match=r"shortcut must be one of \('none', 'add', 'indices', 'concat'\); got 'skip'"):
+    with pytest.raises(ValueError, match=r"shortcut must be one of \('none', 'add', 'indices', 'concat'\) or the "
+                                         r"control 'fixed_unpool'; got 'skip'"):
         ShortcutNet(3, 4, shortcut="skip")
 
 
@@ -69,6 +70,7 @@ def _logits_with_replaced_skips(model: ShortcutNet, x: torch.Tensor, *, skip: bo
 
 @pytest.mark.parametrize(("shortcut", "uses_skip", "uses_indices"), [
     ("none", False, False), ("add", True, False), ("indices", False, True), ("concat", True, False),
+    ("fixed_unpool", False, False),
 ])
 def test_only_the_named_tensors_cross(shortcut, uses_skip, uses_indices) -> None:
     """The bottleneck path is left untouched (the pooled maps); only the shortcut's inputs are swapped."""
@@ -122,3 +124,28 @@ def test_classifier_is_the_last_module_so_the_prior_bias_lands_there() -> None:
     model = build("add")
     last = [module for module in model.modules() if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d))][-1]
     assert last is model.classifier and model.classifier.out_channels == 4
+
+
+def test_top_left_indices_put_each_value_at_its_windows_top_left() -> None:
+    x = torch.arange(1.0, 7.0).reshape(1, 1, 2, 3)  # (1, 1, 2, 3)
+    unpooled = nn.MaxUnpool2d(2)(x, top_left_indices(x))  # (1, 1, 4, 6)
+    expected = torch.zeros(1, 1, 4, 6)
+    for row in range(2):
+        for column in range(3):
+            expected[0, 0, 2 * row, 2 * column] = x[0, 0, row, column]  # the loop, pixel by pixel
+    assert torch.equal(unpooled, expected)
+
+
+def test_fixed_unpool_ignores_the_encoder_and_shares_the_indices_decoder() -> None:
+    control, indices = build("fixed_unpool").train(), build("indices").train()  # batch statistics: outputs vary
+    assert [name for name, _ in control.named_parameters()] == [name for name, _ in indices.named_parameters()]
+    assert all(torch.equal(a, b) for a, b in zip(control.parameters(), indices.parameters()))  # same seed, same weights
+    x = torch.rand(2, 3, 16, 16)
+    with torch.no_grad():
+        plain = control(x)
+        replaced = _logits_with_replaced_skips(control, x, skip=True, indices=True)
+        with_indices = indices(x)
+    assert torch.equal(plain, replaced)  # neither the skip map nor the indices reach its decoder
+    assert not torch.allclose(plain, with_indices)  # the encoder's indices do change "indices"'s output
+    top_left_instead = _logits_with_replaced_skips(indices, x, skip=False, indices=True)
+    assert torch.allclose(plain, top_left_instead)  # "indices" fed top-left positions is the control

@@ -425,7 +425,8 @@ def _semantic_mistake(found: Any, instances: Tensor, classes: dict[int, int], ma
     if not torch.equal(found.long(), mask):
         wrong_ids = sorted({int(value) for value in instances[found.long() != mask]})
         return (
-            f"the pixels of instance ids {wrong_ids} got the wrong class; "
+            f"on one of the check's own scenes ({tuple(instances.shape[-2:])} pixels, object ids "
+            f"{sorted(classes)}), the pixels of instance ids {wrong_ids} got the wrong class; "
             "compare what they got with the class that `classes` gives each id."
         )
     return None

@@ -11,21 +11,32 @@ from typing import Any
 import numpy as np
 import torch
 
-from segedu.course.exercises._verdict import check_outcome_prediction, read_letters, right, wrong
+from segedu.course.exercises._verdict import (
+    borrowed_names,
+    call_answer,
+    check_outcome_prediction,
+    read_letters,
+    returns_nothing,
+    right,
+    wrong,
+)
 
 __all__ = [
     "BACKGROUND_OUTCOMES",
     "CLOSE_CASE_TOLERANCE",
     "EIGHT",
     "MEAN_IOU_TOLERANCE",
+    "SOFT_DICE_BORROWED",
     "TRAINED_WEIGHTS_OUTCOMES",
     "UNTILT_READINGS",
     "all_eights_scores",
     "check_all_eights_mean_iou",
     "check_background_prediction",
+    "check_soft_dice",
     "check_trained_weights_prediction",
     "check_untilt_readings",
     "digit_pixel_fates",
+    "soft_dice_cases",
 ]
 
 # --- section 3's tally: where the digit pixels of each run went ---------------------------------------
@@ -285,3 +296,107 @@ def check_untilt_readings(answer: Any) -> bool:
         parts.append(f"one more reading works: ask, for each one you left out, whether it ranks the classes as "
                      f"p(c | x) does ({len(missing)} left out)")
     return wrong("; ".join(parts) + ".")
+
+
+# --- 2 · write soft Dice ------------------------------------------------------------------------------------
+
+SOFT_DICE_BORROWED = ("soft_dice_loss", "DiceLoss")  # segedu's versions: they would do the exercise
+
+
+def soft_dice_cases() -> list[tuple[str, torch.Tensor, torch.Tensor]]:
+    """The batches the soft-Dice check tries, as ``(name, logits (B, K, H, W), masks (B, H, W))``.
+
+    Section 2's random batch, a batch in which one class is absent from both truth and (nearly) prediction,
+    and a batch of two images with different class sizes (where one Dice per image differs from one per batch).
+    """
+    generator = torch.Generator().manual_seed(0)
+    section_logits = torch.randn(2, 4, 5, 6, generator=generator)
+    section_masks = torch.randint(0, 4, (2, 5, 6), generator=generator)
+    absent_masks = torch.randint(0, 2, (1, 6, 6), generator=generator)  # classes 0 and 1 only
+    absent_logits = torch.randn(1, 3, 6, 6, generator=generator)
+    absent_logits[:, 2] = -30.0  # class 2: (nearly) never predicted and never true
+    uneven_masks = torch.zeros(2, 8, 8, dtype=torch.long)
+    uneven_masks[0, :6, :6] = 1  # a large class-1 object in the first image
+    uneven_masks[1, :2, :2] = 1  # a small one in the second
+    uneven_logits = 3 * torch.randn(2, 2, 8, 8, generator=generator)
+    return [("section 2's batch", section_logits, section_masks),
+            ("a batch with a class absent from truth and prediction", absent_logits, absent_masks),
+            ("two images with objects of different sizes", uneven_logits, uneven_masks)]
+
+
+def _dice_slip(found: float, logits: torch.Tensor, masks: torch.Tensor) -> str | None:
+    """Name the likely slip behind a wrong soft Dice loss, or ``None``."""
+    probabilities = logits.softmax(dim=1)  # (B, K, H, W)
+    truth = torch.nn.functional.one_hot(masks, logits.shape[1]).permute(0, 3, 1, 2).to(probabilities.dtype)
+    batch = (0, 2, 3)
+
+    def loss(p: torch.Tensor, axes: tuple[int, ...] = batch, squares: bool = False, classes: slice = slice(None),
+             eps: float = 1.0) -> float:
+        intersection = (p * truth).sum(dim=axes)
+        sizes = (p**2).sum(dim=axes) + (truth**2).sum(dim=axes) if squares else p.sum(dim=axes) + truth.sum(dim=axes)
+        dice = (2 * intersection + eps) / (sizes + eps)
+        return float(1 - dice[..., classes].mean())
+
+    slips = [
+        (1 - loss(probabilities), "you returned the mean Dice, a score (1 is perfect); the loss is 1 "
+         "minus it, so that lower is better."),
+        (loss(probabilities, squares=True), "you squared p and g in the denominator, as V-Net's Eq. 1 does; segedu's "
+         "soft Dice sums them plainly: P_k + G_k."),
+        (loss(probabilities, classes=slice(1, None)), "you left background out of the mean; segedu averages one Dice "
+         "per class over all K classes, background included."),
+        (loss(probabilities, axes=(2, 3)), "you took one Dice per image and averaged; segedu's sums run over the "
+         "whole batch (dims 0, 2 and 3), one Dice per class."),
+        (loss(logits.sigmoid()), "you used a sigmoid per class; soft Dice here uses the softmax over the classes, "
+         "like cross-entropy."),
+        (loss(logits), "you used the logits as probabilities: take logits.softmax(dim=1) first."),
+        (loss(probabilities, eps=0.0), "you left out eps: segedu adds eps = 1 to the numerator and the "
+         "denominator, which keeps a class absent from truth and prediction at Dice 1 instead of 0 / 0."),
+    ]
+    for value, hint in slips:
+        if np.isfinite(value) and abs(found - value) < 1e-5:
+            return hint
+    return None
+
+
+def check_soft_dice(function: Any) -> bool:
+    """Check ``function(logits, masks)``: segedu's soft Dice loss with eps = 1, written out.
+
+    It is compared with :func:`segedu.training.losses.soft_dice_loss` on :func:`soft_dice_cases`; the first
+    batch it gets wrong ends the check with a hint naming the likely slip (V-Net's squares, background left out,
+    one Dice per image, the score instead of the loss, no softmax, no eps). A function that calls segedu's
+    ``soft_dice_loss`` or ``DiceLoss`` (:data:`SOFT_DICE_BORROWED`) is sent back.
+
+    Args:
+        function: The learner's ``my_soft_dice_loss(logits, masks)`` returning a scalar tensor.
+    """
+    from segedu.training.losses import soft_dice_loss
+
+    borrowed = borrowed_names(function, SOFT_DICE_BORROWED)
+    if borrowed:
+        return wrong(f"your function calls segedu's {' and '.join(borrowed)}, which computes the loss for you: "
+                     "write it from the softmax probabilities and the one-hot truth.")
+    for name, logits, masks in soft_dice_cases():
+        found, hint = call_answer(function, logits.clone(), masks.clone())
+        if hint is not None:
+            return wrong(hint)
+        if found is ... or found is None:
+            return wrong(returns_nothing("the loss, a scalar tensor"))
+        try:
+            value = float(found)
+        except (TypeError, ValueError, RuntimeError):
+            shape = tuple(found.shape) if isinstance(found, torch.Tensor) else type(found).__name__
+            return wrong(f"return one number, the loss (a scalar tensor); on {name} you returned {shape}.")
+        expected = float(soft_dice_loss(logits, masks))
+        if abs(value - expected) < 1e-5:
+            continue
+        if not np.isfinite(value):
+            return wrong(f"on {name} your loss is {value}: a class absent from truth and prediction gives 0 / 0. "
+                         "Add eps = 1 to the numerator and the denominator.")
+        slip = _dice_slip(value, logits, masks) or (
+            f"your loss is {value:.5f}, segedu's {expected:.5f}. Per class k: Dice_k = (2 I_k + 1) / (P_k + G_k + 1), "
+            "then the loss is 1 minus the mean over the classes.")
+        return wrong(f"on {name}: {slip}")
+    return right("your soft Dice equals segedu's soft_dice_loss on all three batches: softmax probabilities, one Dice "
+                 "per class with sums over the whole batch and eps = 1, averaged over every class, background "
+                 "included, and 1 minus that. The eps keeps an absent class at Dice 1 instead of 0 / 0; summing over "
+                 "the batch lets a class small in one image borrow from the others.")
