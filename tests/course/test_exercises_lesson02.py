@@ -66,7 +66,7 @@ def test_one_hot_accepts_loop_and_scatter(answer, capsys) -> None:
         (_one_hot_stub, "all zeros"),
         (_one_hot_class_axis_last, "class axis must come first"),
         (_one_hot_ignore_as_class_zero, "must be all-zero vectors"),
-        (_one_hot_torch_only, "with ignored pixels (255): your function raised"),
+        (_one_hot_torch_only, "calls a one_hot, which does the encoding for you"),
         (_one_hot_off_by_one, "first difference at channel"),
     ],
 )
@@ -154,6 +154,7 @@ def test_pixel_cross_entropy_accepts_stable_formulas(answer, capsys) -> None:
         (lambda scores, y: -scores[y], "probabilities first"),
         (lambda scores, y: -torch.log(scores.exp()[y] / scores.exp().sum()), "overflows"),
         (lambda scores, y: scores, "return one number"),
+        (lambda scores, y: F.cross_entropy(scores[None], torch.tensor([y])), "calls cross_entropy"),
     ],
 )
 def test_pixel_cross_entropy_names_the_mistake(answer, hint, capsys) -> None:

@@ -22,6 +22,7 @@ from torch import Tensor
 
 from segedu.core.encoding import IGNORE_INDEX, one_hot, to_labels
 from segedu.course.exercises._verdict import (
+    borrowed_names,
     call_answer,
     check_cases,
     choice_hint,
@@ -84,6 +85,10 @@ def check_one_hot(function: Callable[[Tensor, int], Tensor], prediction: Any = N
         Whether every test mask (one with ignored pixels) was encoded correctly and, when a
         prediction is given, whether it was right.
     """
+    borrowed = borrowed_names(function, ("one_hot",))
+    if borrowed:
+        return wrong("your function calls a one_hot, which does the encoding for you: build the channels yourself "
+                     "(a loop over the classes, or scatter).")
     if prediction is not None:
         hint = choice_hint(prediction if isinstance(prediction, str) or prediction is ... else repr(prediction),
                            SCATTER_255_CHOICES)
@@ -241,6 +246,10 @@ def check_pixel_cross_entropy(function: Callable[[Tensor, int], Any], prediction
         Whether the function matched ``torch.nn.functional.cross_entropy``, including for scores so
         large that a naive ``exp`` overflows, and, when a prediction is given, whether it was right.
     """
+    borrowed = borrowed_names(function, ("cross_entropy", "pixel_cross_entropy", "nll_loss", "CrossEntropyLoss"))
+    if borrowed:
+        return wrong(f"your function calls {' and '.join(borrowed)}, which computes the loss for you: write "
+                     "-log softmax(z)[y] yourself, safe for huge scores.")
     guess = None
     if prediction is not None:
         guess, hint = _read_overflow_prediction(prediction)
