@@ -195,7 +195,7 @@ LESSONS: tuple[Lesson, ...] = (
         "ASPP's atrous kernels a small feature map keeps, and compare DeepLabv3 with FCN-32s, FCN-8s, SegNet and U-Net "
         "on equal budgets, costs included.",
         topic="Atrous convolution, output stride, ASPP and DeepLabv3",
-        study_time="about 110 min",
+        study_time="about 120 min",
         run_seconds=25,
     ),
     Lesson(

@@ -1,8 +1,7 @@
 """One encoder-decoder, four shortcuts: the controlled comparison of FCN-, SegNet- and U-Net-style connections.
 
-FCN, SegNet and U-Net differ in much more than what crosses from encoder to decoder (backbone,
-width, depth, upsampler), so comparing them cannot say what the shortcut itself does.
-:class:`ShortcutNet` keeps everything else fixed and changes only that:
+FCN, SegNet and U-Net differ in much more than what crosses from encoder to decoder (backbone, width, depth,
+upsampler). :class:`ShortcutNet` keeps everything else fixed and changes only that:
 
 * ``"none"``: nothing crosses; the decoder sees only the bottleneck.
 * ``"add"``: FCN-style addition. A 1x1 conv projects the encoder map to the decoder's channels and
@@ -11,11 +10,8 @@ width, depth, upsampler), so comparing them cannot say what the shortcut itself 
   where the encoder's maximum was (and the learned 2x2 up-convolution is not used).
 * ``"concat"``: U-Net-style. The whole encoder map is concatenated to the upsampled decoder map.
 
-One control (:data:`CONTROLS`) separates the two things ``"indices"`` changes at once:
-
-* ``"fixed_unpool"``: the unpooling upsampler of ``"indices"`` with every value put back at its window's
-  top-left pixel instead of at the encoder's maximum. Nothing crosses, as with ``"none"``; only the
-  upsampler is ``"indices"``'s.
+The control ``"fixed_unpool"`` (:data:`CONTROLS`) unpools like ``"indices"`` but to each window's top-left
+pixel: nothing crosses, as with ``"none"``; only the upsampler is ``"indices"``'s.
 """
 
 from __future__ import annotations
@@ -28,22 +24,10 @@ from torch import Tensor, nn
 from segedu.models.blocks import ConvBNReLU, crop_to, pad_to_multiple
 from segedu.models.contract import check_input, check_model_arguments, parameter_dtype
 
-__all__ = ["CONTROLS", "SHORTCUTS", "DecoderLevel", "EncoderLevel", "ShortcutNet", "top_left_indices"]
+__all__ = ["CONTROLS", "SHORTCUTS", "DecoderLevel", "EncoderLevel", "ShortcutNet"]
 
 SHORTCUTS = ("none", "add", "indices", "concat")
 CONTROLS = ("fixed_unpool",)  # "indices"'s upsampler without the indices: see the module docstring
-
-
-def top_left_indices(x: Tensor) -> Tensor:
-    """Where max-unpooling x2 should put each value to land on its 2x2 window's top-left pixel.
-
-    Shape:
-        (B, C, h, w) -> (B, C, h, w) int64 flat positions in the (2h, 2w) output, like pooling indices.
-    """
-    height, width = x.shape[-2:]
-    rows = torch.arange(height, device=x.device)[:, None] * 2 * (2 * width)  # (h, 1): row 2i of a 2w-wide map
-    columns = torch.arange(width, device=x.device)[None, :] * 2  # (1, w): column 2j
-    return (rows + columns).expand_as(x).contiguous()
 
 
 def _two_convs(in_channels: int, middle_channels: int, out_channels: int) -> nn.Sequential:
@@ -73,8 +57,9 @@ class EncoderLevel(nn.Module):
 class DecoderLevel(nn.Module):
     """Upsample x2, then the shortcut, then (conv3x3 -> BN -> ReLU) x 2.
 
-    The upsampler is a learned 2x2 transposed conv, except for ``"indices"``: max-unpooling with the
-    encoder's indices, and the control ``"fixed_unpool"``: max-unpooling to each window's top-left pixel. ``"add"`` adds ``project(skip)`` (a 1x1 conv); ``"concat"`` concatenates ``skip``.
+    The upsampler is a learned 2x2 transposed conv, except for ``"indices"`` (max-unpooling with the encoder's
+    indices) and ``"fixed_unpool"`` (to each window's top-left). ``"add"`` adds ``project(skip)`` (a 1x1 conv);
+    ``"concat"`` concatenates ``skip``.
 
     Shape:
         (B, C, h, w) + skip (B, C, 2h, 2w) + indices (B, C, h, w) -> (B, C_out, 2h, 2w)
@@ -94,8 +79,9 @@ class DecoderLevel(nn.Module):
     def forward(self, x: Tensor, skip: Tensor, indices: Tensor) -> Tensor:
         if self.shortcut == "indices":
             x = self.up(x, indices)  # (B, C, 2h, 2w), sparse: each value back at its encoder maximum
-        elif self.shortcut == "fixed_unpool":
-            x = self.up(x, top_left_indices(x))  # (B, C, 2h, 2w), sparse: each value at its window's top-left
+        elif self.shortcut == "fixed_unpool":  # unpooling to the top-left pixel (row 2i, column 2j) of each window
+            x = self.up(x, (4 * x.shape[-1] * torch.arange(x.shape[-2])[:, None] + 2 * torch.arange(x.shape[-1])).to(
+                x.device).expand_as(x).contiguous())  # (B, C, 2h, 2w), sparse
         else:
             x = self.up(x)  # (B, C, 2h, 2w), learned 2x2 up-convolution
         if self.shortcut == "add":
@@ -119,8 +105,7 @@ class ShortcutNet(nn.Module):
         num_classes: number of classes K.
         base_channels: width of level 1.
         depth: number of 2x2 poolings.
-        shortcut: "none", "add" (FCN-style), "indices" (SegNet-style) or "concat" (U-Net-style), or the
-            control "fixed_unpool" (``"indices"``'s upsampler, values at each window's top-left).
+        shortcut: "none", "add" (FCN-style), "indices" (SegNet-style), "concat" (U-Net-style) or "fixed_unpool".
 
     Shape:
         (B, in_channels, H, W) -> (B, num_classes, H, W), H, W >= 2**depth.
@@ -135,14 +120,11 @@ class ShortcutNet(nn.Module):
             raise ValueError(f"shortcut must be one of {SHORTCUTS} or the control {CONTROLS[0]!r}; got {shortcut!r}")
         self.in_channels, self.num_classes, self.depth, self.shortcut = in_channels, num_classes, depth, shortcut
         widths = [in_channels] + [base_channels * 2**level for level in range(depth)]
-        self.encoder = nn.ModuleDict(
-            (f"level{i}", EncoderLevel(widths[i - 1], widths[i])) for i in range(1, depth + 1)
-        )
+        self.encoder = nn.ModuleDict((f"level{i}", EncoderLevel(widths[i - 1], widths[i])) for i in range(1, depth + 1))
         self.bottleneck = _two_convs(widths[depth], widths[depth], widths[depth])
         classifier = nn.Conv2d(widths[1], num_classes, kernel_size=1)  # drawn before the decoder, which varies
-        self.decoder = nn.ModuleDict(
-            (f"level{i}", DecoderLevel(widths[i], widths[max(i - 1, 1)], shortcut)) for i in range(depth, 0, -1)
-        )
+        self.decoder = nn.ModuleDict((f"level{i}", DecoderLevel(widths[i], widths[max(i - 1, 1)], shortcut))
+                                     for i in range(depth, 0, -1))
         self.classifier = classifier  # registered last: the last layer, as printed and as found by module order
 
     @property

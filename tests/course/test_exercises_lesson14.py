@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from segedu.analysis.atrous import footprint_coverage
 from segedu.course.exercises.lesson14 import (
     RATE6_SHARE_CHOICES,
     STACKS,
+    check_atrous_conv2d,
     check_block3_mac_ratio,
     check_coverage_prediction,
     check_rate6_share_prediction,
@@ -72,3 +74,41 @@ def test_rate6_share_prediction(capsys: pytest.CaptureFixture[str]) -> None:
     assert "must be one of" in capsys.readouterr().out
     assert not check_rate6_share_prediction(...)
     assert "record your prediction" in capsys.readouterr().out
+
+
+# --- exercise 1: write the atrous convolution ----------------------------------------------------------------
+
+
+def _nine_slices(x, weight, rate, *, step=None, flip=False, padding=None):
+    """A learner's atrous convolution, with the slips the checker names switched on."""
+    step = rate if step is None else step
+    padding = step if padding is None else padding
+    kernel = weight.flip(-1, -2) if flip else weight
+    height, width = x.shape[-2:]
+    padded = torch.nn.functional.pad(x, (padding,) * 4)
+    out = torch.zeros(x.shape[0], weight.shape[0], padded.shape[-2] - 2 * step, padded.shape[-1] - 2 * step)
+    for u in range(3):
+        for v in range(3):
+            rows, columns = out.shape[-2:]
+            shifted = padded[:, :, u * step: u * step + rows, v * step: v * step + columns]
+            out += torch.einsum("bchw,oc->bohw", shifted, kernel[:, :, u, v])
+    return out
+
+
+def test_atrous_conv2d_right(capsys) -> None:
+    assert check_atrous_conv2d(_nine_slices) is True
+    assert capsys.readouterr().out.startswith("Correct! your nine shifted slices equal PyTorch's dilated convolution")
+
+
+@pytest.mark.parametrize(("function", "hint"), [
+    (lambda x, weight, rate: _nine_slices(x, weight, rate, step=1), "ordinary 3x3 convolution's"),
+    (lambda x, weight, rate: _nine_slices(x, weight, rate, flip=True), "kernel is flipped"),
+    (lambda x, weight, rate: _nine_slices(x, weight, rate, padding=0), "as large as the input"),
+    (lambda x, weight, rate: torch.nn.functional.conv2d(x, weight, padding=rate, dilation=rate), "calls conv2d"),
+    (lambda x, weight, rate: ..., "returns nothing"),
+    (lambda x, weight, rate: _nine_slices(x, weight, rate) + 1, "largest difference"),
+])
+def test_atrous_conv2d_names_the_slip(function, hint: str, capsys) -> None:
+    assert check_atrous_conv2d(function) is False
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and hint in out, out

@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from segedu.models import get_model
-from segedu.models.shortcut_variants import CONTROLS, SHORTCUTS, DecoderLevel, ShortcutNet, top_left_indices
+from segedu.models.shortcut_variants import CONTROLS, SHORTCUTS, DecoderLevel, ShortcutNet
 
 
 def build(shortcut: str, in_channels: int = 3, seed: int = 0) -> ShortcutNet:
@@ -126,9 +126,13 @@ def test_classifier_is_the_last_module_so_the_prior_bias_lands_there() -> None:
     assert last is model.classifier and model.classifier.out_channels == 4
 
 
-def test_top_left_indices_put_each_value_at_its_windows_top_left() -> None:
+def test_fixed_unpool_puts_each_value_at_its_windows_top_left() -> None:
+    level = DecoderLevel(1, 1, "fixed_unpool")
+    seen = []  # what reaches the convolutions after the upsampler
+    level.convs.register_forward_pre_hook(lambda module, inputs: seen.append(inputs[0]))
     x = torch.arange(1.0, 7.0).reshape(1, 1, 2, 3)  # (1, 1, 2, 3)
-    unpooled = nn.MaxUnpool2d(2)(x, top_left_indices(x))  # (1, 1, 4, 6)
+    level(x, torch.rand(1, 1, 4, 6), torch.zeros(1, 1, 2, 3, dtype=torch.long))  # skip and indices are ignored
+    unpooled = seen[0]  # (1, 1, 4, 6)
     expected = torch.zeros(1, 1, 4, 6)
     for row in range(2):
         for column in range(3):

@@ -8,17 +8,89 @@ from __future__ import annotations
 from typing import Any
 
 from segedu.analysis.atrous import footprint_coverage, valid_tap_fraction
-from segedu.course.exercises._verdict import choice_hint, read_letters, right, wrong
+from segedu.course.exercises._verdict import (
+    borrowed_names,
+    call_answer,
+    choice_hint,
+    read_letters,
+    returns_nothing,
+    right,
+    wrong,
+)
 
 __all__ = [
+    "ATROUS_BORROWED",
     "RATE6_SHARE_CHOICES",
     "STACKS",
+    "check_atrous_conv2d",
     "check_block3_mac_ratio",
     "check_coverage_prediction",
     "check_rate6_share_prediction",
 ]
 
-# The stacks of exercise 1: letter -> rates of three 3x3 convs.
+# --- 1 · write the atrous convolution ------------------------------------------------------------------------
+
+ATROUS_BORROWED = ("conv2d", "Conv2d")  # PyTorch's convolutions: they would do the exercise
+
+
+def _atrous_cases() -> list[tuple[Any, Any, int]]:
+    """``(x (B, C_in, H, W), weight (C_out, C_in, 3, 3), rate)``: odd sides, four rates."""
+    import torch
+
+    generator = torch.Generator().manual_seed(3)
+    x = torch.randn(2, 3, 13, 17, generator=generator)
+    weight = torch.randn(4, 3, 3, 3, generator=generator)
+    return [(x, weight, rate) for rate in (1, 2, 3, 5)]
+
+
+def check_atrous_conv2d(function: Any) -> bool:
+    """Check ``function(x, weight, rate)``: a 3x3 atrous convolution with zero padding ``rate``.
+
+    It is compared with ``torch.nn.functional.conv2d(x, weight, padding=rate, dilation=rate)`` at rates 1, 2, 3
+    and 5 on an input with odd sides; the first rate it gets wrong ends the check with a hint (the output's size,
+    offsets not scaled by the rate, a flipped kernel). A function that calls ``conv2d`` or ``Conv2d``
+    (:data:`ATROUS_BORROWED`) is sent back.
+
+    Args:
+        function: The learner's ``atrous_conv2d(x, weight, rate)``: ``(B, C_in, H, W)``, ``(C_out, C_in, 3, 3)``
+            and an int rate to ``(B, C_out, H, W)``.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    borrowed = borrowed_names(function, ATROUS_BORROWED)
+    if borrowed:
+        return wrong(f"your function calls {' and '.join(borrowed)}, which does the convolution for you: add up the "
+                     "nine shifted slices of the padded input yourself.")
+    for x, weight, rate in _atrous_cases():
+        found, hint = call_answer(function, x.clone(), weight.clone(), rate)
+        if hint is not None:
+            return wrong(hint)
+        if found is ... or found is None:
+            return wrong(returns_nothing("the output, a tensor (B, C_out, H, W)"))
+        expected = F.conv2d(x, weight, padding=rate, dilation=rate)  # (2, 4, 13, 17)
+        if not isinstance(found, torch.Tensor) or tuple(found.shape) != tuple(expected.shape):
+            shape = tuple(found.shape) if isinstance(found, torch.Tensor) else type(found).__name__
+            return wrong(f"at rate {rate} the output should be {tuple(expected.shape)}, as large as the input with "
+                         f"C_out channels (zero padding {rate} on each side); got {shape}.")
+        if torch.allclose(found, expected, atol=1e-4):
+            continue
+        if rate > 1 and torch.allclose(found, F.conv2d(x, weight, padding=1), atol=1e-4):
+            return wrong(f"at rate {rate} your output is the ordinary 3x3 convolution's: tap (u, v) must read the "
+                         "pixel r (u - 1) rows and r (v - 1) columns away, not 1.")
+        if torch.allclose(found, F.conv2d(x, weight.flip(-1, -2), padding=rate, dilation=rate), atol=1e-4):
+            return wrong("your kernel is flipped: PyTorch's convolution (like the formula above) multiplies w[u, v] "
+                         "with the pixel at offset (r (u - 1), r (v - 1)), without flipping.")
+        return wrong(f"at rate {rate} the largest difference from F.conv2d(dilation={rate}) is "
+                     f"{float((found - expected).abs().max()):.3g}. Pad by r, then for each (u, v) take the slice "
+                     "starting at (u r, v r) and add its product with w[:, :, u, v], summed over C_in.")
+    return right("your nine shifted slices equal PyTorch's dilated convolution at rates 1, 2, 3 and 5: the kernel "
+                 "keeps its 9 weights and its cost at every rate, only the slices it reads move r pixels apart.")
+
+
+# --- 2 · predict which stacks read every pixel ---------------------------------------------------------------
+
+# The stacks of exercise 2: letter -> rates of three 3x3 convs.
 STACKS: dict[str, tuple[int, ...]] = {
     "a": (1, 1, 1),
     "b": (2, 2, 2),
@@ -34,7 +106,7 @@ def _reads_everything(rates: tuple[int, ...]) -> bool:
 
 
 def check_coverage_prediction(prediction: Any) -> bool:
-    """Exercise 1: the letters of the stacks in :data:`STACKS` whose centre output reads every pixel of its window."""
+    """Exercise 2: the letters of the stacks in :data:`STACKS` whose centre output reads every pixel of its window."""
     letters, hint = read_letters(prediction, STACKS, "are not stacks")
     if hint is not None:
         return wrong(hint)
@@ -55,7 +127,7 @@ def check_coverage_prediction(prediction: Any) -> bool:
 
 
 def check_block3_mac_ratio(prediction: Any, measured: float | None = None) -> bool:
-    """Exercise 2: block3's multiply-accumulates at output stride 8 over those at output stride 32 (64x64 input)."""
+    """Exercise 3: block3's multiply-accumulates at output stride 8 over those at output stride 32 (64x64 input)."""
     if prediction is ... or prediction is None:
         return wrong("record your prediction first: replace the `...` with a number, e.g. 3.")
     try:
@@ -85,7 +157,7 @@ def check_block3_mac_ratio(prediction: Any, measured: float | None = None) -> bo
                  "stride 1 against stride 2 on an 8 x 8 input), then think about how the positions grow with the side.")
 
 
-# Exercise 3: what share of a rate-6 3x3 kernel's taps lands inside an 8 x 8 map, averaged over positions.
+# Exercise 4: what share of a rate-6 3x3 kernel's taps lands inside an 8 x 8 map, averaged over positions.
 RATE6_SHARE_CHOICES = {  # bare shares: the reasons are the checker's feedback, not the options
     "a": "9 of 9",
     "b": "about 4.5 of 9",
@@ -95,7 +167,7 @@ RATE6_SHARE_CHOICES = {  # bare shares: the reasons are the checker's feedback, 
 
 
 def check_rate6_share_prediction(prediction: Any) -> bool:
-    """Exercise 3: the share of a rate-6 3x3 kernel's taps inside an 8 x 8 map (``valid_tap_fraction(8, 6)``)."""
+    """Exercise 4: the share of a rate-6 3x3 kernel's taps inside an 8 x 8 map (``valid_tap_fraction(8, 6)``)."""
     hint = choice_hint(prediction, RATE6_SHARE_CHOICES)
     if hint is not None:
         return wrong(hint)
