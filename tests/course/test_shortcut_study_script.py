@@ -35,15 +35,18 @@ def test_every_shortcut_starts_from_the_same_encoder_within_a_seed() -> None:
     assert all(all((state[key] == encoders[0][key]).all() for key in state) for state in encoders[1:])
 
 
-def test_a_tiny_study_writes_a_record_with_every_shortcut_and_seed(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setitem(shortcut_study.SETTINGS, "train_scenes", 16)
-    monkeypatch.setitem(shortcut_study.SETTINGS, "test_scenes", 4)
-    monkeypatch.setitem(shortcut_study.SETTINGS, "steps", 2)
-    monkeypatch.setitem(shortcut_study.SETTINGS, "curve_every", 1)
+def _tiny_run(monkeypatch, tmp_path: Path, *arguments: str) -> None:
+    """Run the study's main() on 16 training and 4 test scenes for 2 steps, one worker, into tmp_path."""
+    for key, value in (("train_scenes", 16), ("test_scenes", 4), ("steps", 2), ("curve_every", 1)):
+        monkeypatch.setitem(shortcut_study.SETTINGS, key, value)
     monkeypatch.setattr(shortcut_study, "PARTS_DIR", tmp_path / "parts")
-    monkeypatch.setattr(sys, "argv", ["shortcut_study", "--seeds", "0", "1", "--steps", "2", "--workers", "1",
-                                      "--output", str(tmp_path)])
+    monkeypatch.setattr(sys, "argv", ["shortcut_study", "--steps", "2", "--workers", "1", "--output", str(tmp_path),
+                                      *arguments])
     shortcut_study.main()
+
+
+def test_a_tiny_study_writes_a_record_with_every_shortcut_and_seed(tmp_path: Path, monkeypatch) -> None:
+    _tiny_run(monkeypatch, tmp_path, "--seeds", "0", "1")
     record = json.loads((tmp_path / "shortcut_study.json").read_text())
     runs = record["results"]["runs"]
     assert list(runs) == list(SHORTCUTS) and all(list(runs[name]) == ["0", "1"] for name in SHORTCUTS)
@@ -71,14 +74,7 @@ def test_the_control_needs_its_own_record_name(tmp_path: Path, monkeypatch, caps
 
 
 def test_a_tiny_control_run_writes_its_own_record(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setitem(shortcut_study.SETTINGS, "train_scenes", 16)
-    monkeypatch.setitem(shortcut_study.SETTINGS, "steps", 2)
-    monkeypatch.setitem(shortcut_study.SETTINGS, "test_scenes", 4)
-    monkeypatch.setitem(shortcut_study.SETTINGS, "curve_every", 1)
-    monkeypatch.setattr(shortcut_study, "PARTS_DIR", tmp_path / "parts")
-    monkeypatch.setattr(sys, "argv", ["shortcut_study", "--seeds", "0", "--steps", "2", "--workers", "1",
-                                      "--shortcuts", "fixed_unpool", "--suffix", "control", "--output", str(tmp_path)])
-    shortcut_study.main()
+    _tiny_run(monkeypatch, tmp_path, "--seeds", "0", "--shortcuts", "fixed_unpool", "--suffix", "control")
     record = json.loads((tmp_path / "shortcut_study_control.json").read_text())
     assert list(record["results"]["runs"]) == ["fixed_unpool"] and list(record["results"]["runs"]["fixed_unpool"]) == ["0"]
     assert not (tmp_path / "shortcut_study.json").exists()
