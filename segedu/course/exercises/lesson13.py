@@ -66,7 +66,7 @@ def digit_pixel_fates(matrices: list[Any]) -> dict[str, np.ndarray]:
     return {key: np.array(value) for key, value in fates.items()}
 
 
-# --- exercise 2 · predict, then run: only background's weight times ten ----------------------------------
+# --- exercise 3 · predict, then run: only background's weight times ten ----------------------------------
 
 BACKGROUND_OUTCOMES = ("larger", "about the same", "smaller")
 
@@ -105,7 +105,7 @@ def check_background_prediction(prediction: Any, loss: float, loss_heavier_backg
     return check_outcome_prediction(prediction, outcome, meanings, happened="the loss came out")
 
 
-# --- exercise 3 · predict, then read: do class weights raise mean IoU once the U-Net is trained with them? ------
+# --- exercise 4 · predict, then read: do class weights raise mean IoU once the U-Net is trained with them? ------
 
 TRAINED_WEIGHTS_OUTCOMES = ("higher in most seeds", "level", "lower in most seeds")
 
@@ -245,7 +245,7 @@ def check_all_eights_mean_iou(answer: Any) -> bool:
     return wrong(f"{hint} (you answered {value:.3f}).")
 
 
-# --- exercise 4 · a conceptual question: which reading undoes the class weights' tilt? -------------------------------
+# --- exercise 5 · a conceptual question: which reading undoes the class weights' tilt? -------------------------------
 
 UNTILT_READINGS: dict[str, str] = {
     "a": "argmax over c of p̂_c, the model's own answer",
