@@ -298,7 +298,7 @@ def check_untilt_readings(answer: Any) -> bool:
     return wrong("; ".join(parts) + ".")
 
 
-# --- 2 · write soft Dice ------------------------------------------------------------------------------------
+# --- exercise 2 · write soft Dice --------------------------------------------------------------------------------
 
 SOFT_DICE_BORROWED = ("soft_dice_loss", "DiceLoss")  # segedu's versions: they would do the exercise
 
