@@ -162,7 +162,7 @@ def test_gap_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> N
     out = capsys.readouterr().out
     assert out.startswith("Correct!") and "holds 0" in out and "by heart" in out
     assert "lies below 0" in out and "not by itself a better model" in out
-    assert "(-0.029 to +0.015) excludes effects beyond about 0.03" in out  # an interval, not a measured fact
+    assert "(-0.029 to +0.015) excludes a loss larger than about 0.03" in out  # an interval, not a measured fact
     assert check_gap_prediction("by raising validation", "by lowering training")
     out = capsys.readouterr().out
     assert out.startswith("Recorded; the result differs:") and "you predicted 'by raising validation'" in out

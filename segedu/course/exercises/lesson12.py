@@ -96,7 +96,8 @@ _GAP_MEANINGS = {
         "and their interval holds 0. Without augmentation the network learns its 32 scenes almost by heart; "
         "augmented scenes are harder to memorise, so the training score drops, and the gap narrows from the "
         "training side. A smaller gap is not by itself a better model: at this budget the ten seeds' 95% "
-        "interval of the validation change (-0.029 to +0.015) excludes effects beyond about 0.03 either way"
+        "interval of the validation change (-0.029 to +0.015) excludes a loss larger than about 0.03 and a gain "
+        "larger than about 0.015"
     ),
     "by raising validation": (
         "the validation differences (augmented minus plain) lie above 0 in their 95% t-interval, while the "
