@@ -1,4 +1,4 @@
-"""Lesson 13's stored study: five losses for the imbalanced digit scenes, on equal budgets, over several seeds.
+"""Lesson 14's stored study: five losses for the imbalanced digit scenes, on equal budgets, over several seeds.
 
 The same small U-Net (``UNet(1, 11, base_channels=8)``) is trained from scratch on the same pool of
 digit scenes (mostly background) with each of five losses:
@@ -54,7 +54,7 @@ comparison, 12 runs). ``--weighted-start`` starts each weighted cross-entropy at
 answer (the bias at log(frequency x weight)) instead of plain cross-entropy's. The default, ``--seeds 0 1 2``,
 is 15 runs; ``--steps 1600`` makes each run four times longer (``long``: plain cross-entropy and soft Dice;
 ``longrest``: the three other losses, so that all five have a 1,600-step record on seeds 0 to 2; ``longmore``: all
-five on seeds 3 to 5, so that lesson 13's main study has six paired seeds at 1,600 steps). ``--untilt`` also scores
+five on seeds 3 to 5, so that lesson 14's main study has six paired seeds at 1,600 steps). ``--untilt`` also scores
 each weighted model with its class weights divided out at prediction (``untilt``: the same twelve weighted runs as
 ``longrest`` and ``longmore``, retrained, with those extra matrices). ``fourk`` runs four of the losses for 4,000
 steps, the shipped checkpoints' length, as a check of whether the 1,600-step ranking still moves.
@@ -132,7 +132,7 @@ def loss_function(name: str, weights: dict[str, torch.Tensor]):
 class Untilted(nn.Module):
     """A weighted-loss model read with its class weights divided out: logits minus log w, argmax of p_c / w_c.
 
-    Section 2 of lesson 13 shows that weighted cross-entropy's best answer is p_c proportional to w_c p(c | x);
+    Section 2 of lesson 14 shows that weighted cross-entropy's best answer is p_c proportional to w_c p(c | x);
     dividing by w_c at prediction undoes that tilt without retraining.
     """
 

@@ -1,4 +1,4 @@
-"""Lessons 10 and 14's stored study: the shipped recipes run again with other seeds.
+"""Lessons 10 and 15's stored study: the shipped recipes run again with other seeds.
 
 Every shipped checkpoint is one run of its recipe (``segedu train MODEL DATASET``: 4000 steps of
 batch 16, Adam 3e-3 with cosine decay, one CPU thread, seed 0). A lesson that compares two of them
@@ -23,7 +23,7 @@ thread of a busy 2-core machine).
 
     python -m experiments.recipe_seeds                     # 16 training runs (deeplabv3 is opt-in)
     python -m experiments.recipe_seeds --datasets shapes   # half of it
-    python -m experiments.recipe_seeds --models deeplabv3  # lesson 14's model
+    python -m experiments.recipe_seeds --models deeplabv3  # lesson 15's model
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ __all__ = [
     "mask_from_text",
     "mask_to_text",
     "merge_runs",
+    "paired_t_interval",
     "paired_wins",
     "save_experiment",
     "scores_by_seed",
@@ -145,7 +147,7 @@ def confusion_scores(confusion: Any, *, foreground: str = "foreground") -> dict[
         foreground: The word for "any class but background" in the last two keys.
 
     Returns:
-        ``"mean IoU"``, ``"mean accuracy"`` and ``"pixel accuracy"`` (the FCN paper's scores, lesson 13,
+        ``"mean IoU"``, ``"mean accuracy"`` and ``"pixel accuracy"`` (the FCN paper's scores, lesson 14,
         from :mod:`segedu.training.metrics`), ``f"{foreground} recall"``: the share of the foreground pixels
         predicted as some foreground class (right or wrong), and ``f"{foreground} precision"``: the share
         of the pixels predicted as some foreground class that are foreground.
@@ -342,3 +344,26 @@ def mask_from_text(rows: list[str]) -> Any:
         return torch.tensor([[int(character, 16) for character in row] for row in rows])
     except ValueError:
         raise ValueError("rows may hold only the base-16 digits 0-9 and a-f, as mask_to_text writes them") from None
+
+
+# The t distribution's 97.5% point for 1 to 9 degrees of freedom (a t table), for 2 to 10 paired seeds.
+_T_975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
+
+
+def paired_t_interval(differences: Sequence[float]) -> tuple[float, float]:
+    """The 95% t-interval of the mean of paired differences (one per seed).
+
+    Args:
+        differences: One difference per seed, e.g. augmented minus plain (2 to 10 values).
+
+    Returns:
+        ``(low, high)``: the mean minus and plus the t point times the standard error (``ddof=1``).
+    """
+    values = [float(value) for value in differences]
+    if not 2 <= len(values) <= 10:
+        raise ValueError(f"pass 2 to 10 paired differences; got {len(values)}")
+    count = len(values)
+    mean = sum(values) / count
+    spread = (sum((value - mean) ** 2 for value in values) / (count - 1)) ** 0.5
+    half_width = _T_975[count - 1] * spread / count**0.5
+    return mean - half_width, mean + half_width

@@ -162,17 +162,25 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(
         "12_train_your_own.ipynb",
         "Train your own segmenter",
-        "Write the per-pixel training loop, augment image and mask together (flips, crops, elastic "
-        "deformation), read training and validation curves over ten seeds (memorising 32 scenes; how "
-        "augmentation narrows the gap), train a U-Net from scratch live and write its validation step, save, "
-        "load and verify a checkpoint, and (optionally) read a learning-rate range test for what it can and "
-        "cannot tell.",
-        topic="Training loop, augmentation, learning curves, a live run",
-        study_time="about 95 min (optional part about 35 more)",
-        run_seconds=45,
+        "Write the per-pixel training loop and say what a forgotten zero_grad() does, train a U-Net from scratch "
+        "live and write its validation step, save, load and verify a checkpoint, and (optionally) read a "
+        "learning-rate range test for what it can and cannot tell.",
+        topic="Training loop, a live run, validation, checkpoints",
+        study_time="about 70 min (optional part about 35 more)",
+        run_seconds=35,
     ),
     Lesson(
-        "13_losses_for_imbalance.ipynb",
+        "13_augmentation_and_overfitting.ipynb",
+        "Augmentation and overfitting",
+        "Augment image and mask together (flips, crops, elastic deformation) and say which augmentations keep a "
+        "scene plausible and correctly labelled, and read training and validation curves over ten seeds: "
+        "memorising 32 scenes, and how augmentation narrows the gap.",
+        topic="Paired augmentation, learning curves, overfitting",
+        study_time="about 60 min",
+        run_seconds=15,
+    ),
+    Lesson(
+        "14_losses_for_imbalance.ipynb",
         "Losses for imbalanced classes",
         "Read a per-class IoU table and say why pixel accuracy and frequency-weighted IoU hide a misnamed rare "
         "class, read class-weighted cross-entropy (inverse- and median-frequency weights) written out and checked and "
@@ -187,7 +195,7 @@ LESSONS: tuple[Lesson, ...] = (
         run_seconds=13,
     ),
     Lesson(
-        "14_atrous_and_deeplab.ipynb",
+        "15_atrous_and_deeplab.ipynb",
         "Atrous convolution and DeepLab",
         "Write a 3x3 atrous convolution from scratch, see which pixels a stack of them never reads (gridding), "
         "measure what the output stride costs in DeepLabv3 in compute, read a stored three-seed study of accuracy at "
@@ -199,7 +207,7 @@ LESSONS: tuple[Lesson, ...] = (
         run_seconds=25,
     ),
     Lesson(
-        "15_touching_objects.ipynb",
+        "16_touching_objects.ipynb",
         "Touching objects: U-Net's weight map",
         "Count the same-class objects that touch and those a thin gap apart and the gap pixels' share of a scene, "
         "write U-Net's weight map out from an instance map (distances checked by a brute-force loop) and use it as "

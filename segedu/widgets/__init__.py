@@ -21,8 +21,8 @@ Import each widget from its module (importing one does not load the others):
 - ``model_comparison.model_comparison``: all models side by side (lesson 10)
 - ``feature_maps.feature_map_explorer``: any layer of any model, pixel probe (lesson 11)
 - ``augmentation_explorer.augmentation_explorer``: paired augmentation of image and mask (lesson 12)
-- ``weight_map_explorer.weight_map_explorer``: U-Net's weight map with w0 and sigma (lesson 15)
-- ``atrous_explorer.atrous_explorer``: which input pixels a stack of atrous convolutions reads (lesson 14)
+- ``weight_map_explorer.weight_map_explorer``: U-Net's weight map with w0 and sigma (lesson 16)
+- ``atrous_explorer.atrous_explorer``: which input pixels a stack of atrous convolutions reads (lesson 15)
 """
 
 from segedu.widgets._toolkit import WidgetPanel, array_to_png, image_to_hwc

@@ -12,116 +12,62 @@ from segedu.course.exercises._verdict import (
     borrowed_names,
     call_answer,
     check_outcome_prediction,
-    read_letters,
+    choice_hint,
     returns_nothing,
     right,
     wrong,
 )
 
 __all__ = [
-    "AUGMENTATIONS",
-    "GAP_OUTCOMES",
     "LEARNS_BELOW",
     "RATE_OUTCOMES",
     "VALIDATION_BORROWED",
-    "check_gap_prediction",
+    "ZERO_GRAD_CHOICES",
+    "check_forgotten_zero_grad",
     "check_rate_prediction",
-    "check_safe_augmentations",
     "check_validation_mean_iou",
-    "classify_gap_narrowing",
     "classify_rate_run",
-    "paired_t_interval",
 ]
 
-# --- 2 · predict, then run: whether and how augmentation narrows the train-validation gap -------
+# --- 1 · what happens when the loop forgets optimizer.zero_grad() -------------------------------
 
-GAP_OUTCOMES = ("by raising validation", "by lowering training", "both", "neither")
-
-# The t distribution's 97.5% point for 1 to 9 degrees of freedom (a t table), for 2 to 10 paired seeds.
-_T_975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
-
-
-def paired_t_interval(differences: Sequence[float]) -> tuple[float, float]:
-    """The 95% t-interval of the mean of paired differences (one per seed).
-
-    Args:
-        differences: One difference per seed, e.g. augmented minus plain (2 to 10 values).
-
-    Returns:
-        ``(low, high)``: the mean minus and plus the t point times the standard error (``ddof=1``).
-    """
-    values = [float(value) for value in differences]
-    if not 2 <= len(values) <= 10:
-        raise ValueError(f"pass 2 to 10 paired differences; got {len(values)}")
-    count = len(values)
-    mean = sum(values) / count
-    spread = (sum((value - mean) ** 2 for value in values) / (count - 1)) ** 0.5
-    half_width = _T_975[count - 1] * spread / count**0.5
-    return mean - half_width, mean + half_width
-
-
-def classify_gap_narrowing(
-    plain_train: Sequence[float], augmented_train: Sequence[float],
-    plain_val: Sequence[float], augmented_val: Sequence[float],
-) -> str:
-    """Name how augmentation moved the final scores, per seed: one of :data:`GAP_OUTCOMES`.
-
-    Args:
-        plain_train, augmented_train: The final training score of each seed, without and with augmentation.
-        plain_val, augmented_val: The same seeds' final validation scores, in the same order.
-
-    Returns:
-        ``"by lowering training"`` if the 95% t-interval of the paired training differences (augmented minus
-        plain) lies below 0, ``"by raising validation"`` if that of the validation differences lies above 0,
-        ``"both"`` if both hold, ``"neither"`` if neither does.
-    """
-    if not len(plain_train) == len(augmented_train) == len(plain_val) == len(augmented_val):
-        raise ValueError("pass one score per seed for every arm and split")
-    _, train_high = paired_t_interval([after - before for before, after in zip(plain_train, augmented_train)])
-    val_low, _ = paired_t_interval([after - before for before, after in zip(plain_val, augmented_val)])
-    lowered, raised = train_high < 0, val_low > 0
-    if lowered and raised:
-        return "both"
-    if lowered:
-        return "by lowering training"
-    if raised:
-        return "by raising validation"
-    return "neither"
-
-
-_GAP_MEANINGS = {
-    "by lowering training": (
-        "in every seed the augmented arm's final training score is lower than plain's, by 0.23 on average (its "
-        "95% t-interval lies below 0), while the validation differences go up in five seeds and down in five, "
-        "and their interval holds 0. Without augmentation the network learns its 32 scenes almost by heart; "
-        "augmented scenes are harder to memorise, so the training score drops, and the gap narrows from the "
-        "training side. A smaller gap is not by itself a better model: at this budget the ten seeds' 95% "
-        "interval of the validation change (-0.029 to +0.015) excludes a loss larger than about 0.03 and a gain "
-        "larger than about 0.015"
-    ),
-    "by raising validation": (
-        "the validation differences (augmented minus plain) lie above 0 in their 95% t-interval, while the "
-        "training score did not fall detectably: the augmented scenes taught the network something about unseen "
-        "scenes"
-    ),
-    "both": "the training score fell detectably and the validation score rose detectably (both 95% t-intervals "
-            "exclude 0)",
-    "neither": "neither the fall of the training score nor a rise of the validation score is detectable: both "
-               "95% t-intervals hold 0",
+ZERO_GRAD_CHOICES = {
+    "a": "nothing changes: every backward() replaces the gradients the step before left behind",
+    "b": "every backward() adds its gradient to the ones already there, so step t moves the weights along the "
+         "sum of all t gradients so far",
+    "c": "PyTorch raises an error at the second backward(), because the gradients were not cleared",
+    "d": "the gradients are averaged over the steps so far, which works like a larger batch",
+}
+_ZERO_GRAD_WHY = {
+    "a": "backward() does not replace .grad: it adds to it (autograd accumulates, so that one step can sum the "
+         "gradients of several backward calls, for example of batches too large for memory). Only zero_grad() "
+         "(or setting .grad to None) clears it",
+    "c": "PyTorch raises nothing: accumulating is allowed on purpose (it is how gradient accumulation over "
+         "several small batches works), so the forgotten call fails silently, which is what makes it dangerous",
+    "d": "nothing divides by the number of steps: the gradients are summed, not averaged, so the sum keeps growing "
+         "and the steps with it (with plain SGD; Adam rescales each weight's step, but its direction then follows "
+         "the running sum, dominated by old batches)",
 }
 
 
-def check_gap_prediction(prediction: Any, outcome: str) -> bool:
-    """Compare a recorded prediction with how augmentation narrowed the train-validation gap in the stored study.
+def check_forgotten_zero_grad(answer: Any) -> bool:
+    """Check the letter of :data:`ZERO_GRAD_CHOICES` that says what a loop without ``zero_grad()`` does.
 
     Args:
-        prediction: The learner's guess, one of :data:`GAP_OUTCOMES`, recorded before the figure.
-        outcome: What happened, from :func:`classify_gap_narrowing` (measured in the lesson).
+        answer: One letter, ``"a"`` to ``"d"``.
 
     Returns:
-        ``True`` once a prediction is recorded, whether it names the outcome or not.
+        ``True`` for ``"b"``: gradients accumulate over the steps.
     """
-    return check_outcome_prediction(prediction, outcome, _GAP_MEANINGS, happened="the gap narrowed")
+    hint = choice_hint(answer.strip().lower() if isinstance(answer, str) else answer, ZERO_GRAD_CHOICES)
+    if hint is not None:
+        return wrong(hint.replace("prediction", "answer"))
+    letter = answer.strip().lower()
+    if letter == "b":
+        return right("backward() adds to .grad instead of replacing it, so without zero_grad() step t follows the "
+                     "sum of every gradient since the start, most of them computed for weights that have since "
+                     "moved. The next cell shows it on two batches.")
+    return wrong(f"{letter} says: {ZERO_GRAD_CHOICES[letter]}. But {_ZERO_GRAD_WHY[letter]}.")
 
 
 # --- 3 · predict, then run: a constant learning rate of 0.3 -----------------------------------
@@ -195,64 +141,7 @@ def check_rate_prediction(prediction: Any, outcome: str) -> bool:
     return check_outcome_prediction(prediction, outcome, _RATE_MEANINGS, happened="the run")
 
 
-# --- 1 · which augmentations keep a digit scene plausible and correctly labelled ----------------
-
-AUGMENTATIONS = {
-    "a": "mirror image and mask left-right (the same flip for both)",
-    "b": "rotate image and mask by the same 10 degrees (the mask resampled by nearest neighbour, the corners "
-         "filled with 0 in the image and 255 in the mask)",
-    "c": "add random noise of standard deviation 0.02 to every pixel of the image, clipped to 0-1 (the mask untouched)",
-    "d": "rotate image and mask by 180 degrees",
-    "e": "multiply every pixel of the image by one random factor between 0.9 and 1.1 (clipped to 1)",
-}
-_SAFE = {"b", "c", "e"}
-_WHY = {
-    "a": "the mask is mirrored with the image, so no label becomes wrong, but a mirrored 2, 3, 4, 5, 6, 7 "
-         "or 9 is not a digit anyone writes: the scene is no longer plausible, and the network would spend its "
-         "training on shapes no writer produces (flips suit shapes, cells or street scenes, not text)",
-    "b": "a digit written 10 degrees slanted is still that digit (people slant their writing more than that), "
-         "and the mask turns with the image, resampled by nearest neighbour, so every pixel keeps the class of "
-         "what it shows; the corners brought in are marked 255 and skipped by the loss. Unlike a half-turn (d), "
-         "a small rotation changes no digit into another",
-    "c": "the generator already adds pixel noise (standard deviation up to 0.05) to every scene, and draws "
-         "stroke cores at a grey level of 0.7 to 1.0 on backgrounds of 0 to 0.3; a little more noise changes no "
-         "pixel's class and leaves every stroke far brighter than its background, and the mask is untouched",
-    "d": "rotating by 180 degrees turns a 6 into a 9 (and a 9 into a 6) while its mask still says 6: "
-         "the transform changes the class, so the label becomes false",
-    "e": "a brightness change is what another pen or scanner produces: no pixel changes its class and the mask "
-         "is not touched. The generator draws backgrounds at a grey level from 0 to 0.3 and stroke cores at a "
-         "level from 0.7 to 1.0, then adds pixel noise (standard deviation up to 0.05); a factor of 0.9 to 1.1 puts "
-         "backgrounds at up to 0.33 and stroke cores at 0.63 or more, still far apart; clipping at 1 only flattens "
-         "the brightest stroke pixels, which stay far brighter than the background, so the strokes keep their shape",
-}
-
-
-def check_safe_augmentations(answer: Any) -> bool:
-    """Check the letters of :data:`AUGMENTATIONS` that keep every scene a plausible, correctly labelled digit scene.
-
-    Args:
-        answer: A set (or list, or string such as ``"ab"``) of letters.
-
-    Returns:
-        ``True`` for exactly the augmentations that keep scenes plausible and their labels correct.
-    """
-    if answer is ... or answer is None:
-        return wrong("record your answer first: replace the `...` with a set of letters, e.g. {'a', 'b'}.")
-    letters, hint = read_letters(answer, AUGMENTATIONS, "are not among the augmentations")
-    if hint is not None:
-        return wrong(hint)
-    if letters == _SAFE:
-        return right("a small rotation, a little noise and a small brightness change are what another hand, pen or "
-                     "scanner produces: the digits stay plausible and no counted pixel changes its class. A mirror "
-                     "keeps the labels but makes digits no one writes (implausible scenes), and a half-turn turns a "
-                     "6 into a 9 under a mask that still says 6 (false labels). Whether safe augmentations help is "
-                     "section 3's question.")
-    misses = [f"{letter} is {'safe' if letter in _SAFE else 'not safe'}: {_WHY[letter]}"
-              for letter in sorted(letters ^ _SAFE)]
-    return wrong("; ".join(misses) + ".")
-
-
-# --- 3 · write the validation step: eval mode, no gradients, one confusion matrix -------------------
+# --- 2 · write the validation step: eval mode, no gradients, one confusion matrix -------------------
 
 
 def _checker_model_and_scenes() -> tuple[Any, Any]:
