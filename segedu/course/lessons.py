@@ -167,7 +167,7 @@ LESSONS: tuple[Lesson, ...] = (
         "learning-rate range test for what it can and cannot tell.",
         topic="Training loop, a live run, validation, checkpoints",
         study_time="about 70 min (optional part about 35 more)",
-        run_seconds=35,
+        run_seconds=30,
     ),
     Lesson(
         "13_augmentation_and_overfitting.ipynb",
@@ -177,7 +177,7 @@ LESSONS: tuple[Lesson, ...] = (
         "memorising 32 scenes, and how augmentation narrows the gap.",
         topic="Paired augmentation, learning curves, overfitting",
         study_time="about 60 min",
-        run_seconds=15,
+        run_seconds=10,
     ),
     Lesson(
         "14_losses_for_imbalance.ipynb",

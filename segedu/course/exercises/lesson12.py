@@ -33,8 +33,8 @@ __all__ = [
 
 ZERO_GRAD_CHOICES = {
     "a": "nothing changes: every backward() replaces the gradients the step before left behind",
-    "b": "every backward() adds its gradient to the ones already there, so step t moves the weights along the "
-         "sum of all t gradients so far",
+    "b": "every backward() adds its gradient to the ones already there, so the optimizer's step t is computed from "
+         "the sum of all t gradients so far instead of from batch t's own",
     "c": "PyTorch raises an error at the second backward(), because the gradients were not cleared",
     "d": "the gradients are averaged over the steps so far, which works like a larger batch",
 }
@@ -64,9 +64,10 @@ def check_forgotten_zero_grad(answer: Any) -> bool:
         return wrong(hint.replace("prediction", "answer"))
     letter = answer.strip().lower()
     if letter == "b":
-        return right("backward() adds to .grad instead of replacing it, so without zero_grad() step t follows the "
-                     "sum of every gradient since the start, most of them computed for weights that have since "
-                     "moved. The next cell shows it on two batches.")
+        return right("backward() adds to .grad instead of replacing it, so without zero_grad() the optimizer is handed "
+                     "the sum of every gradient since the start, most of them computed for weights that have since "
+                     "moved (plain SGD steps along that sum; Adam rescales it weight by weight, but from the same "
+                     "wrong input). The next cell shows the sum on two batches.")
     return wrong(f"{letter} says: {ZERO_GRAD_CHOICES[letter]}. But {_ZERO_GRAD_WHY[letter]}.")
 
 
