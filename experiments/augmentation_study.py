@@ -41,6 +41,13 @@ section 4's rule of thumb picks (a tenth of the range test's lowest 5-step mean,
 record's ten seeds (about 2 CPU-minutes):
 
     python -m experiments.augmentation_study --rates 0.046 --suffix pick --seeds 0 1 2 3 4 5 6 7 8 9
+
+``--steps 4000 --suffix long`` runs both arms of part 1 for longer under their own name. The lesson's
+``augmentation_study_long`` record ran seeds 0 to 2 (about 25 CPU-minutes; part 2 copied from the main record); on
+one machine its first 1,500 steps repeat the main record's runs exactly:
+
+    python -m experiments.augmentation_study --steps 4000 --seeds 0 1 2 --suffix long \
+        --learning-rate-from segedu/course/experiment_results/augmentation_study.json
 """
 
 from __future__ import annotations
@@ -280,6 +287,8 @@ def main() -> None:
         reproduce += ["--rates", *(f"{rate:g}" for rate in arguments.rates), "--suffix", arguments.suffix]
     if arguments.arm is not None:
         reproduce += ["--arm", arguments.arm, "--suffix", arguments.suffix]
+    elif arguments.suffix and arguments.rates is None:  # both arms under another name, e.g. a longer run
+        reproduce += ["--suffix", arguments.suffix]
     results["reproduce"] = " ".join(reproduce) + "   # writes to runs/"
     path = save_experiment(record_name, command=command, settings=record_settings, seeds=arguments.seeds,
                            results=results, directory=arguments.output)

@@ -173,10 +173,10 @@ LESSONS: tuple[Lesson, ...] = (
         "13_augmentation_and_overfitting.ipynb",
         "Augmentation and overfitting",
         "Augment image and mask together (flips, crops, elastic deformation) and say which augmentations keep a "
-        "scene plausible and correctly labelled, and read training and validation curves over ten seeds: "
-        "memorising 32 scenes, and how augmentation narrows the gap.",
+        "scene plausible and correctly labelled, read training and validation curves over ten seeds (memorising "
+        "32 scenes, and how augmentation narrows the gap), and say what a longer budget changes and what it does not.",
         topic="Paired augmentation, learning curves, overfitting",
-        study_time="about 60 min",
+        study_time="about 65 min",
         run_seconds=10,
     ),
     Lesson(

@@ -138,3 +138,20 @@ def test_the_shipped_pick_record_pairs_with_the_main_one() -> None:
         reference = main_record["results"]["learning_rate"][str(seed)][str(main_part["learning_rates"][0])]
         assert run["steps"] == reference["steps"] and len(run["loss"]) == len(reference["loss"])
         assert run["val"][0] == reference["val"][0]  # the same start: scored before any step
+
+
+def test_the_shipped_long_record_continues_the_main_one() -> None:
+    """Its runs are the main record's, carried on: the first 1,500 steps repeat them score for score."""
+    main_record, long_record = load_experiment("augmentation_study"), load_experiment("augmentation_study_long")
+    main_steps, long_steps = (record["settings"]["augmentation"]["steps"] for record in (main_record, long_record))
+    assert long_steps > main_steps and len(long_record["seeds"]) >= 3
+    assert set(long_record["seeds"]) <= set(main_record["seeds"])
+    assert "--suffix long" in long_record["results"]["reproduce"]
+    for seed in long_record["seeds"]:
+        for arm in augmentation_study.ARMS:
+            long_run = long_record["results"]["augmentation"][str(seed)][arm]
+            main_run = main_record["results"]["augmentation"][str(seed)][arm]
+            shared = len(main_run["steps"])
+            assert long_run["steps"][-1] == long_steps and long_run["steps"][:shared] == main_run["steps"]
+            assert long_run["val"][:shared] == main_run["val"] and long_run["train"][:shared] == main_run["train"]
+            assert long_run["loss"][:main_steps] == main_run["loss"]
