@@ -36,11 +36,7 @@ record, seeds 0 to 2.
     python -m experiments.augmentation_study --arm zoom_in --suffix zoomin   # about 11 CPU-minutes
 
 ``--rates 0.046 --suffix pick`` runs only part 2 (no part 1), at the given constant rates, each seed from the same
-start and batches as the main record's part 2. The lesson's ``augmentation_study_pick`` record trains the rate that
-section 4's rule of thumb picks (a tenth of the range test's lowest 5-step mean, 0.046 rounded) for the main
-record's ten seeds (about 2 CPU-minutes):
-
-    python -m experiments.augmentation_study --rates 0.046 --suffix pick --seeds 0 1 2 3 4 5 6 7 8 9
+start and batches as the main record's part 2, into a record of its own (``augmentation_study_pick``).
 
 ``--steps 4000 --suffix long`` runs both arms of part 1 for longer under their own name. The lesson's
 ``augmentation_study_long`` record ran seeds 0 to 2 (about 25 CPU-minutes; part 2 copied from the main record); on
@@ -53,8 +49,10 @@ one machine its first 1,500 steps repeat the main record's runs exactly:
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import multiprocessing
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -67,6 +65,7 @@ from segedu.course.experiments import check_record_target, save_experiment
 from segedu.datasets import DigitScenes
 from segedu.datasets.transforms import training_transforms
 from segedu.models import UNet
+from segedu.training.checkpoints import save_checkpoint
 from segedu.training.curves import train_with_curves
 from segedu.training.losses import cross_entropy_and_dice
 from segedu.training.quick import render_pool, start_at_class_frequencies
@@ -107,6 +106,7 @@ ARMS = ("plain", "augmented")
 EXTRA_ARMS = ("zoom_in",)
 SCALES = {"augmented": (0.8, 1.2), "zoom_in": (1.0, 1.2)}
 PARTS_DIR = Path("/tmp/augmentation_study_parts")
+KEEP_MODELS = False  # --keep-models: save each part-1 run's final weights (float16) next to the record
 
 
 def fresh_unet(seed: int, train_data: DigitScenes) -> UNet:
@@ -134,8 +134,13 @@ def augmentation_run(seed: int, arm: str) -> dict:
         batch_size=settings["batch_size"], lr=settings["lr"], seed=seed, loss_function=cross_entropy_and_dice,
         score_every=settings["score_every"],
     )
-    return {"steps": curves.steps, "train": _rounded(curves.scores["train"]),
-            "val": _rounded(curves.scores["val"]), "loss": _rounded(curves.losses)}
+    result = {"steps": curves.steps, "train": _rounded(curves.scores["train"]),
+              "val": _rounded(curves.scores["val"]), "loss": _rounded(curves.losses)}
+    if KEEP_MODELS:
+        metadata = {"model": SETTINGS["model"], "arm": arm, "seed": seed, "steps": settings["steps"]}
+        result["checkpoint_sha256"] = save_checkpoint(model, _model_path(seed, arm), metadata=metadata,
+                                                      half_precision=True)
+    return result
 
 
 def learning_rate_runs(seed: int) -> dict[str, dict]:
@@ -162,10 +167,15 @@ def _rounded(values: list[float]) -> list[float]:
     return [round(value, 5) for value in values]
 
 
+def _model_path(seed: int, arm: str) -> Path:
+    return PARTS_DIR / f"augmentation_{arm}_{seed}_{SETTINGS['augmentation']['steps']}.pt"
+
+
 def _part_path(job: tuple[str, int, str]) -> Path:
     part, seed, arm = job
     if part == "augmentation":
-        return PARTS_DIR / f"augmentation_{arm}_{seed}_{SETTINGS['augmentation']['steps']}.json"
+        kept = "_kept" if KEEP_MODELS else ""  # a run whose weights were saved is cached apart
+        return PARTS_DIR / f"augmentation_{arm}_{seed}_{SETTINGS['augmentation']['steps']}{kept}.json"
     rates = "_".join(f"{rate:g}" for rate in SETTINGS["learning_rate"]["learning_rates"])
     return PARTS_DIR / f"learning_rate_{seed}_{rates}.json"
 
@@ -207,6 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="run only this extra arm of part 1 (no part 2); needs --suffix")
     parser.add_argument("--rates", type=float, nargs="+", default=None,
                         help="run only part 2 (no part 1), at these constant learning rates; needs --suffix")
+    parser.add_argument("--keep-models", action="store_true",
+                        help="save each part-1 run's final weights (float16) next to the record; needs --suffix")
     parser.add_argument("--suffix", default="",
                         help="name the record augmentation_study_SUFFIX (lower-case letters)")
     return parser
@@ -222,6 +234,8 @@ def main() -> None:
         record_name = f"{NAME}_{arguments.suffix}"
     if arguments.arm is not None and not arguments.suffix:
         parser.error("--arm needs --suffix, so that its record does not take the main record's name")
+    if arguments.keep_models and (not arguments.suffix or arguments.rates is not None):
+        parser.error("--keep-models needs --suffix (its checkpoints take the record's name) and part 1 (no --rates)")
     if arguments.arm is not None and arguments.learning_rate_from is not None:
         parser.error("--arm runs no part 2; leave out --learning-rate-from")
     if arguments.rates is not None:
@@ -236,6 +250,8 @@ def main() -> None:
     except ValueError as error:
         parser.error(str(error))
     SETTINGS["augmentation"]["steps"] = arguments.steps
+    global KEEP_MODELS
+    KEEP_MODELS = arguments.keep_models  # read by the worker processes, which fork after this line
     torch.set_num_threads(SETTINGS["threads"])
     started_wall = time.perf_counter()
     _render_caches()
@@ -279,12 +295,24 @@ def main() -> None:
         "wall_seconds": round(time.perf_counter() - started_wall, 1),
     }
     arguments.output.mkdir(parents=True, exist_ok=True)
+    if KEEP_MODELS:
+        results["checkpoints"] = {}
+        for part, seed, arm in jobs:
+            if part == "augmentation":
+                name = f"{record_name}_{arm}_seed{seed}.pt"
+                shutil.copyfile(_model_path(seed, arm), arguments.output / name)
+                digest = hashlib.sha256((arguments.output / name).read_bytes()).hexdigest()
+                if digest != augmentation[str(seed)][arm].pop("checkpoint_sha256"):
+                    raise RuntimeError(f"{name}: the copy's SHA-256 differs from the saved file's")
+                results["checkpoints"][f"{arm} seed {seed}"] = {"file": name, "sha256": digest}
     command = " ".join([f"python -m experiments.{NAME}", *sys.argv[1:]])
     reproduce = [f"python -m experiments.{NAME}", "--seeds", *map(str, arguments.seeds)]
     if arguments.rates is None:
         reproduce += ["--steps", str(arguments.steps)]
     else:
         reproduce += ["--rates", *(f"{rate:g}" for rate in arguments.rates), "--suffix", arguments.suffix]
+    if arguments.keep_models:
+        reproduce += ["--keep-models"]
     if arguments.arm is not None:
         reproduce += ["--arm", arguments.arm, "--suffix", arguments.suffix]
     elif arguments.suffix and arguments.rates is None:  # both arms under another name, e.g. a longer run

@@ -166,7 +166,7 @@ LESSONS: tuple[Lesson, ...] = (
         "live and write its validation step, save, load and verify a checkpoint, and (optionally) read a "
         "learning-rate range test for what it can and cannot tell.",
         topic="Training loop, a live run, validation, checkpoints",
-        study_time="about 70 min (optional part about 35 more)",
+        study_time="about 70 min (optional part about 25 more)",
         run_seconds=30,
     ),
     Lesson(

@@ -1,4 +1,4 @@
-"""Lesson 12's study script protects the shipped record, copies part 2 only when it matches, and its record fits."""
+"""Lessons 12 and 13's study script protects the shipped record, copies part 2 only when it matches, and its record fits."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import pytest
 
 from experiments import augmentation_study
 from segedu.course.experiments import RESULTS_DIR, load_experiment
+from segedu.models import UNet
+from segedu.training.checkpoints import load_checkpoint
 
 
 def test_the_shipped_record_is_protected(monkeypatch, capsys: pytest.CaptureFixture[str]) -> None:
@@ -123,23 +125,6 @@ def test_a_tiny_extra_rate_run_writes_part_two_only(tmp_path: Path, monkeypatch)
     assert [path.name for path in (tmp_path / "parts").iterdir()] == ["learning_rate_0_0.05.json"]
 
 
-def test_the_shipped_pick_record_pairs_with_the_main_one() -> None:
-    main_record, pick_record = load_experiment("augmentation_study"), load_experiment("augmentation_study_pick")
-    assert pick_record["seeds"] == main_record["seeds"] and "augmentation" not in pick_record["results"]
-    for key in ("model", "task", "optimizer", "loss", "prior_bias", "threads"):
-        assert pick_record["settings"][key] == main_record["settings"][key]
-    main_part, pick_part = main_record["settings"]["learning_rate"], pick_record["settings"]["learning_rate"]
-    assert {key: value for key, value in pick_part.items() if key != "learning_rates"} == {
-        key: value for key, value in main_part.items() if key != "learning_rates"}
-    (rate,) = pick_part["learning_rates"]
-    assert rate not in main_part["learning_rates"]
-    for seed in pick_record["seeds"]:
-        run = pick_record["results"]["learning_rate"][str(seed)][str(rate)]
-        reference = main_record["results"]["learning_rate"][str(seed)][str(main_part["learning_rates"][0])]
-        assert run["steps"] == reference["steps"] and len(run["loss"]) == len(reference["loss"])
-        assert run["val"][0] == reference["val"][0]  # the same start: scored before any step
-
-
 def test_the_shipped_long_record_continues_the_main_one() -> None:
     """Its runs are the main record's, carried on: the first 1,500 steps repeat them score for score."""
     main_record, long_record = load_experiment("augmentation_study"), load_experiment("augmentation_study_long")
@@ -155,3 +140,29 @@ def test_the_shipped_long_record_continues_the_main_one() -> None:
             assert long_run["steps"][-1] == long_steps and long_run["steps"][:shared] == main_run["steps"]
             assert long_run["val"][:shared] == main_run["val"] and long_run["train"][:shared] == main_run["train"]
             assert long_run["loss"][:main_steps] == main_run["loss"]
+
+
+def test_kept_models_land_next_to_the_record_with_their_hashes(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(augmentation_study, "SETTINGS", copy.deepcopy(augmentation_study.SETTINGS))
+    monkeypatch.setattr(augmentation_study, "PARTS_DIR", tmp_path / "parts")
+    monkeypatch.setattr(augmentation_study, "KEEP_MODELS", False)
+    monkeypatch.setattr(sys, "argv", ["augmentation_study", "--seeds", "0", "--steps", "2", "--workers", "1",
+                                      "--suffix", "models", "--keep-models", "--learning-rate-from",
+                                      str(RESULTS_DIR / "augmentation_study.json"), "--output", str(tmp_path / "out")])
+    augmentation_study.main()
+    record = json.loads((tmp_path / "out" / "augmentation_study_models.json").read_text())
+    assert set(record["results"]["checkpoints"]) == {"plain seed 0", "augmented seed 0"}
+    assert "--keep-models" in record["results"]["reproduce"]
+    for kept in record["results"]["checkpoints"].values():
+        checkpoint = load_checkpoint(tmp_path / "out" / kept["file"], expected_sha256=kept["sha256"])
+        model = UNet(1, 11, base_channels=8)
+        model.load_state_dict(checkpoint["state_dict"])  # the U-Net of the study, stored in float16
+        assert checkpoint["metadata"]["steps"] == 2
+    assert "checkpoint_sha256" not in record["results"]["augmentation"]["0"]["plain"]
+
+
+def test_kept_models_need_a_suffix(tmp_path: Path, monkeypatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "argv", ["augmentation_study", "--keep-models", "--output", str(tmp_path)])
+    with pytest.raises(SystemExit):
+        augmentation_study.main()
+    assert "--suffix" in capsys.readouterr().err

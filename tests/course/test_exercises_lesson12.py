@@ -24,8 +24,8 @@ def test_forgotten_zero_grad_right(answer, capsys: pytest.CaptureFixture[str]) -
     assert out.startswith("Correct!") and "adds to .grad" in out
 
 
-@pytest.mark.parametrize("letter, reason", [("a", "does not replace .grad"), ("c", "raises nothing"),
-                                            ("d", "summed, not averaged")])
+@pytest.mark.parametrize("letter, reason", [("a", "does not replace .grad"), ("c", "summed, not averaged"),
+                                            ("d", "raises nothing")])
 def test_forgotten_zero_grad_wrong_answers_say_why(letter: str, reason: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert not check_forgotten_zero_grad(letter)
     out = capsys.readouterr().out

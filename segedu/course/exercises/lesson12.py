@@ -32,42 +32,40 @@ __all__ = [
 # --- 1 · what happens when the loop forgets optimizer.zero_grad() -------------------------------
 
 ZERO_GRAD_CHOICES = {
-    "a": "nothing changes: every backward() replaces the gradients the step before left behind",
-    "b": "every backward() adds its gradient to the ones already there, so the optimizer's step t is computed from "
-         "the sum of all t gradients so far instead of from batch t's own",
-    "c": "PyTorch raises an error at the second backward(), because the gradients were not cleared",
-    "d": "the gradients are averaged over the steps so far, which works like a larger batch",
+    "a": "the second batch's gradient only: backward() replaces what .grad held",
+    "b": "the sum of both batches' gradients: backward() adds to what .grad held",
+    "c": "the mean of both batches' gradients: backward() averages with what .grad held",
+    "d": "nothing: the second backward() raises an error, because .grad was not cleared",
 }
 _ZERO_GRAD_WHY = {
     "a": "backward() does not replace .grad: it adds to it (autograd accumulates, so that one step can sum the "
          "gradients of several backward calls, for example of batches too large for memory). Only zero_grad() "
          "(or setting .grad to None) clears it",
-    "c": "PyTorch raises nothing: accumulating is allowed on purpose (it is how gradient accumulation over "
+    "c": "nothing divides by the number of calls: the gradients are summed, not averaged, so the sum keeps growing "
+         "with every step that skips zero_grad()",
+    "d": "PyTorch raises nothing: accumulating is allowed on purpose (it is how gradient accumulation over "
          "several small batches works), so the forgotten call fails silently, which is what makes it dangerous",
-    "d": "nothing divides by the number of steps: the gradients are summed, not averaged, so the sum keeps growing "
-         "and the steps with it (with plain SGD; Adam rescales each weight's step, but its direction then follows "
-         "the running sum, dominated by old batches)",
 }
 
 
 def check_forgotten_zero_grad(answer: Any) -> bool:
-    """Check the letter of :data:`ZERO_GRAD_CHOICES` that says what a loop without ``zero_grad()`` does.
+    """Check the letter of :data:`ZERO_GRAD_CHOICES` that says what ``.grad`` holds after two ``backward()`` calls.
 
     Args:
         answer: One letter, ``"a"`` to ``"d"``.
 
     Returns:
-        ``True`` for ``"b"``: gradients accumulate over the steps.
+        ``True`` for ``"b"``: the gradients add up.
     """
     hint = choice_hint(answer.strip().lower() if isinstance(answer, str) else answer, ZERO_GRAD_CHOICES)
     if hint is not None:
         return wrong(hint.replace("prediction", "answer"))
     letter = answer.strip().lower()
     if letter == "b":
-        return right("backward() adds to .grad instead of replacing it, so without zero_grad() the optimizer is handed "
-                     "the sum of every gradient since the start, most of them computed for weights that have since "
-                     "moved (plain SGD steps along that sum; Adam rescales it weight by weight, but from the same "
-                     "wrong input). The next cell shows the sum on two batches.")
+        return right("backward() adds to .grad instead of replacing it, so a loop without zero_grad() hands the "
+                     "optimizer the sum of every gradient since the start, most of them computed for weights that "
+                     "have since moved (plain SGD steps along that sum; Adam rescales it weight by weight, but from "
+                     "the same wrong input). The next cell shows the sum on two batches.")
     return wrong(f"{letter} says: {ZERO_GRAD_CHOICES[letter]}. But {_ZERO_GRAD_WHY[letter]}.")
 
 
