@@ -174,9 +174,10 @@ LESSONS: tuple[Lesson, ...] = (
         "Augmentation and overfitting",
         "Augment image and mask together (flips, crops, elastic deformation) and say which augmentations keep a "
         "scene plausible and correctly labelled, read training and validation curves over ten seeds (memorising "
-        "32 scenes, and how augmentation narrows the gap), and say what a longer budget changes and what it does not.",
+        "32 scenes, and how augmentation narrows the gap), split the errors into missed strokes and misnamed digits, "
+        "and say what a longer budget changes and what it does not.",
         topic="Paired augmentation, learning curves, overfitting",
-        study_time="about 65 min",
+        study_time="about 70 min",
         run_seconds=10,
     ),
     Lesson(
