@@ -72,6 +72,7 @@ from segedu.training.quick import render_pool, start_at_class_frequencies
 
 NAME = "augmentation_study"
 STEPS = 1500
+TRAIN_SCENES = 32
 SETTINGS = {
     "model": "UNet(1, 11, base_channels=8), same padding, batch norm",
     "task": "DigitScenes 64x64, 1 channel, dataset seed 0",
@@ -80,7 +81,7 @@ SETTINGS = {
     "prior_bias": "last layer's bias at the log class frequencies of the training scenes",
     "threads": 1,
     "augmentation": {
-        "train_scenes": 32,
+        "train_scenes": TRAIN_SCENES,
         "val_scenes": 100,
         "steps": STEPS,
         "batch_size": 8,
@@ -175,7 +176,9 @@ def _part_path(job: tuple[str, int, str]) -> Path:
     part, seed, arm = job
     if part == "augmentation":
         kept = "_kept" if KEEP_MODELS else ""  # a run whose weights were saved is cached apart
-        return PARTS_DIR / f"augmentation_{arm}_{seed}_{SETTINGS['augmentation']['steps']}{kept}.json"
+        scenes = SETTINGS["augmentation"]["train_scenes"]
+        pool = "" if scenes == TRAIN_SCENES else f"_{scenes}scenes"  # so is a run on another number of scenes
+        return PARTS_DIR / f"augmentation_{arm}_{seed}_{SETTINGS['augmentation']['steps']}{pool}{kept}.json"
     rates = "_".join(f"{rate:g}" for rate in SETTINGS["learning_rate"]["learning_rates"])
     return PARTS_DIR / f"learning_rate_{seed}_{rates}.json"
 
@@ -217,6 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="run only this extra arm of part 1 (no part 2); needs --suffix")
     parser.add_argument("--rates", type=float, nargs="+", default=None,
                         help="run only part 2 (no part 1), at these constant learning rates; needs --suffix")
+    parser.add_argument("--train-scenes", type=int, default=TRAIN_SCENES,
+                        help="training scenes of part 1 (default 32); another number needs --suffix")
     parser.add_argument("--keep-models", action="store_true",
                         help="save each part-1 run's final weights (float16) next to the record; needs --suffix")
     parser.add_argument("--suffix", default="",
@@ -234,6 +239,11 @@ def main() -> None:
         record_name = f"{NAME}_{arguments.suffix}"
     if arguments.arm is not None and not arguments.suffix:
         parser.error("--arm needs --suffix, so that its record does not take the main record's name")
+    if arguments.train_scenes != TRAIN_SCENES and (not arguments.suffix or arguments.rates is not None):
+        parser.error("--train-scenes needs --suffix (the record is not the main one) and part 1 (no --rates)")
+    if arguments.train_scenes < SETTINGS["augmentation"]["batch_size"]:
+        parser.error(f"--train-scenes must be at least the batch size, {SETTINGS['augmentation']['batch_size']}; "
+                     f"got {arguments.train_scenes}")
     if arguments.keep_models and (not arguments.suffix or arguments.rates is not None):
         parser.error("--keep-models needs --suffix (its checkpoints take the record's name) and part 1 (no --rates)")
     if arguments.arm is not None and arguments.learning_rate_from is not None:
@@ -250,6 +260,9 @@ def main() -> None:
     except ValueError as error:
         parser.error(str(error))
     SETTINGS["augmentation"]["steps"] = arguments.steps
+    SETTINGS["augmentation"]["train_scenes"] = arguments.train_scenes
+    SETTINGS["augmentation"]["scored_on"] = (f"the {arguments.train_scenes} training scenes without augmentation "
+                                             "('train') and the validation scenes ('val')")
     global KEEP_MODELS
     KEEP_MODELS = arguments.keep_models  # read by the worker processes, which fork after this line
     torch.set_num_threads(SETTINGS["threads"])
@@ -311,6 +324,8 @@ def main() -> None:
         reproduce += ["--steps", str(arguments.steps)]
     else:
         reproduce += ["--rates", *(f"{rate:g}" for rate in arguments.rates), "--suffix", arguments.suffix]
+    if arguments.train_scenes != TRAIN_SCENES:
+        reproduce += ["--train-scenes", str(arguments.train_scenes)]
     if arguments.keep_models:
         reproduce += ["--keep-models"]
     if arguments.arm is not None:

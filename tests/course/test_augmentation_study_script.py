@@ -166,3 +166,16 @@ def test_kept_models_need_a_suffix(tmp_path: Path, monkeypatch, capsys: pytest.C
     with pytest.raises(SystemExit):
         augmentation_study.main()
     assert "--suffix" in capsys.readouterr().err
+
+
+def test_another_number_of_scenes_needs_a_suffix(tmp_path: Path, monkeypatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "argv", ["augmentation_study", "--train-scenes", "500", "--output", str(tmp_path)])
+    with pytest.raises(SystemExit):
+        augmentation_study.main()
+    assert "--suffix" in capsys.readouterr().err
+    monkeypatch.setattr(sys, "argv", ["augmentation_study", "--train-scenes", "4", "--suffix", "few",
+                                      "--output", str(tmp_path)])
+    with pytest.raises(SystemExit):
+        augmentation_study.main()
+    assert "at least the batch size, 8; got 4" in capsys.readouterr().err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -43,3 +44,7 @@ def test_every_lesson_ends_with_the_guides_discuss_questions_without_their_notes
     assert stale_lessons(LESSON_NUMBERS) == [], "run `python -m tools.discuss_cells --write`"
     questions = discuss_questions("Why? (a note with an answer (nested). 0.3 stays.) Is `f(x)` kept? Not a question.")
     assert questions == ["Why?", "Is `f(x)` kept?"]
+    for number in LESSON_NUMBERS:  # one Discuss cell each: a renumbered lesson keeps no stale one
+        notebook = json.loads(next((ROOT / "notebooks").glob(f"{number}_*.ipynb")).read_text(encoding="utf-8"))
+        discuss = [cell for cell in notebook["cells"] if "".join(cell["source"]).startswith("### Discuss")]
+        assert [cell.get("id") for cell in discuss] == [f"discuss-{number}"], number
