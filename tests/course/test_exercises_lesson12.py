@@ -81,9 +81,9 @@ def test_classify_rate_run_compares_the_same_batches() -> None:
 def test_rate_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
     assert check_rate_prediction("learns", "learns")
     out = capsys.readouterr().out
-    assert out.startswith("Correct!") and "Adam" in out and "Batch norm could explain it (not tested here)" in out
+    assert out.startswith("Correct!") and "Adam" in out and "Batch norm is the likely reason" in out
     assert "18 of this U-Net's 23 convolution layers" in out and "4 transposed" in out
-    assert "without batch norm" not in out  # the lesson no longer runs that control
+    assert "without it blows up" in out  # the reveal runs that control
     assert "only that the training loss fell" in out and "same batches" in out
     assert "stall" not in out  # the verdict explains "learns"; the stored seeds are the lesson's reveal
     assert check_rate_prediction("blows up", "learns")
