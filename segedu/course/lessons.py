@@ -175,9 +175,9 @@ LESSONS: tuple[Lesson, ...] = (
         "Augment image and mask together (flips, crops, elastic deformation) and say which augmentations keep a "
         "scene plausible and correctly labelled, read training and validation curves over ten seeds (memorising "
         "32 scenes, and how augmentation narrows the gap), split the errors into missed strokes and misnamed digits, "
-        "and say what a longer budget changes and what it does not.",
+        "say what a longer budget changes and what it does not, and set augmentation beside more real scenes.",
         topic="Paired augmentation, learning curves, overfitting",
-        study_time="about 70 min",
+        study_time="about 75 min",
         run_seconds=10,
     ),
     Lesson(
