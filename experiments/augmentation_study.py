@@ -89,6 +89,8 @@ SETTINGS = {
         "score_every": 100,
         "transform": "training_transforms(64, scale=(0.8, 1.2), flip=False, elastic=(40.0, 4.0))",
         "zoom_in_transform": "training_transforms(64, scale=(1.0, 1.2), flip=False, elastic=(40.0, 4.0))",
+        "renoised_transform": "the augmented arm's transform, then Gaussian pixel noise on the image (standard "
+                              "deviation uniform in [0, 0.05] per scene, as the generator draws it), clipped to 0-1",
         "scored_on": "the 32 training scenes without augmentation ('train') and the validation scenes ('val')",
     },
     "learning_rate": {
@@ -104,8 +106,9 @@ SETTINGS = {
     "varies_with_seed": "initial weights, batch order and augmentation draws (the scenes are the same)",
 }
 ARMS = ("plain", "augmented")
-EXTRA_ARMS = ("zoom_in",)
-SCALES = {"augmented": (0.8, 1.2), "zoom_in": (1.0, 1.2)}
+EXTRA_ARMS = ("zoom_in", "renoised")
+SCALES = {"augmented": (0.8, 1.2), "zoom_in": (1.0, 1.2), "renoised": (0.8, 1.2)}
+NOISE_UP_TO = 0.05  # "renoised": pixel noise as the generator draws it, standard deviation uniform in [0, 0.05]
 PARTS_DIR = Path("/tmp/augmentation_study_parts")
 KEEP_MODELS = False  # --keep-models: save each part-1 run's final weights (float16) next to the record
 
@@ -119,15 +122,31 @@ def fresh_unet(seed: int, train_data: DigitScenes) -> UNet:
     return model
 
 
+class Renoised:
+    """``augment``, then fresh pixel noise on the image, as the scene generator adds it (the mask is untouched).
+
+    The zoom and the warp resample the image bilinearly, which smooths the generator's pixel noise away; this arm
+    puts noise of the same kind back, drawn from PyTorch's global generator like the rest of the augmentation.
+    """
+
+    def __init__(self, augment):
+        self.augment = augment
+
+    def __call__(self, image: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        image, mask = self.augment(image, mask)
+        spread = float(torch.rand(())) * NOISE_UP_TO
+        return (image + spread * torch.randn_like(image)).clamp(0.0, 1.0), mask
+
+
 def augmentation_run(seed: int, arm: str) -> dict:
-    """One run of part 1 (``arm``: ``"plain"``, ``"augmented"`` or ``"zoom_in"``); its curves as plain lists."""
+    """One run of part 1 (``arm``: ``"plain"``, ``"augmented"``, ``"zoom_in"`` or ``"renoised"``); its curves."""
     settings = SETTINGS["augmentation"]
     clean = DigitScenes("train", length=settings["train_scenes"])
     trained_on = clean
     if arm != "plain":
+        augment = training_transforms(64, scale=SCALES[arm], flip=False, elastic=(40.0, 4.0))
         trained_on = DigitScenes("train", length=settings["train_scenes"],
-                                 transform=training_transforms(64, scale=SCALES[arm], flip=False,
-                                                               elastic=(40.0, 4.0)))
+                                 transform=Renoised(augment) if arm == "renoised" else augment)
     val = DigitScenes("val", length=settings["val_scenes"])
     model = fresh_unet(seed, clean)
     curves = train_with_curves(

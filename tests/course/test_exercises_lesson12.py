@@ -110,7 +110,7 @@ def test_rate_prediction_must_be_recorded_first(prediction, capsys: pytest.Captu
 # --- exercise 3: the validation step ---------------------------------------------------------------
 
 
-def _pooled(model, scenes, *, eval_mode=True, no_grad=True, restore=True):
+def _pooled(model, scenes, *, eval_mode=True, no_grad=True, restore=True, ignore=True):
     """A validation_mean_iou with the slips the checker names switched on or off."""
     was_training = model.training
     if eval_mode:
@@ -119,7 +119,8 @@ def _pooled(model, scenes, *, eval_mode=True, no_grad=True, restore=True):
     with torch.no_grad() if no_grad else torch.enable_grad():
         for index in range(len(scenes)):
             image, mask = scenes[index]
-            matrix += confusion_matrix(model(image[None]).argmax(dim=1)[0], mask, 11, ignore_index=255)
+            matrix += confusion_matrix(model(image[None]).argmax(dim=1)[0], mask, 11,
+                                       ignore_index=255 if ignore else None)
     if restore:
         model.train(was_training)
     return mean_iou(matrix)
@@ -144,6 +145,7 @@ def test_validation_mean_iou_right(capsys: pytest.CaptureFixture[str]) -> None:
     (_per_scene, "one mean IoU per scene"),
     (lambda model, scenes: _pooled(model, scenes, no_grad=False), "torch.no_grad()"),
     (lambda model, scenes: _pooled(model, scenes, restore=False), "model.train()"),
+    (lambda model, scenes: _pooled(model, scenes, ignore=False), "255"),  # the checker's masks hold ignored pixels
     (lambda model, scenes: 0.5, "evaluate gives"),
     (lambda model, scenes: ..., "returns nothing"),
     (lambda model, scenes: "high", "one number"),
