@@ -1,4 +1,4 @@
-"""Lesson 12's stored study: overfitting a small training set, what augmentation does to it, and learning rates.
+"""Lessons 12 and 13's stored study: overfitting a small training set, what augmentation does to it, learning rates.
 
 Part 1 (augmentation): a U-Net of base width 8 is trained from scratch on the same 32 digit scenes,
 with and without paired augmentation (random zoom and crop, then an elastic warp; no flips), for
@@ -25,7 +25,7 @@ shipped record unless ``--output segedu/course/experiment_results --overwrite`` 
 ``--arm zoom_in --suffix zoomin`` runs only a third arm of part 1 (no part 2): zoom in only (scale 1.0 to
 1.2, so the crop never needs the padded band), then the same elastic warp. Its record is named
 ``augmentation_study_zoomin``; each seed starts from the same initial weights and batch order as the plain
-and augmented arms of the main record, so the lesson sets it beside their plain arm.
+and augmented arms of the main record, to be set beside their plain arm (no lesson shows it now).
 
     python -m experiments.augmentation_study     # seeds 0-2: about 20 CPU-minutes in all (one thread per run)
     python -m experiments.augmentation_study --output segedu/course/experiment_results --overwrite
@@ -34,6 +34,13 @@ The lesson's record ran seeds 0 to 9 (``--seeds 0 1 2 3 4 5 6 7 8 9``, about 50 
 record, seeds 0 to 2.
 
     python -m experiments.augmentation_study --arm zoom_in --suffix zoomin   # about 11 CPU-minutes
+
+``--arm renoised --suffix renoised`` runs the augmented arm's chain and then puts pixel noise back on the image,
+as the scene generator draws it: the zoom and the warp resample bilinearly, which smooths the generator's noise
+away. The lesson's ``augmentation_study_renoised`` record ran seeds 0 to 9 (about 20 CPU-minutes), each from the
+main record's starts and batch order:
+
+    python -m experiments.augmentation_study --arm renoised --suffix renoised --seeds 0 1 2 3 4 5 6 7 8 9
 
 ``--rates 0.046 --suffix pick`` runs only part 2 (no part 1), at the given constant rates, each seed from the same
 start and batches as the main record's part 2, into a record of its own (``augmentation_study_pick``).
@@ -63,7 +70,7 @@ from tqdm import tqdm
 from segedu.core.seeding import seed_everything
 from segedu.course.experiments import check_record_target, save_experiment
 from segedu.datasets import DigitScenes
-from segedu.datasets.transforms import training_transforms
+from segedu.datasets.transforms import WithPixelNoise, training_transforms
 from segedu.models import UNet
 from segedu.training.checkpoints import save_checkpoint
 from segedu.training.curves import train_with_curves
@@ -122,22 +129,6 @@ def fresh_unet(seed: int, train_data: DigitScenes) -> UNet:
     return model
 
 
-class Renoised:
-    """``augment``, then fresh pixel noise on the image, as the scene generator adds it (the mask is untouched).
-
-    The zoom and the warp resample the image bilinearly, which smooths the generator's pixel noise away; this arm
-    puts noise of the same kind back, drawn from PyTorch's global generator like the rest of the augmentation.
-    """
-
-    def __init__(self, augment):
-        self.augment = augment
-
-    def __call__(self, image: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        image, mask = self.augment(image, mask)
-        spread = float(torch.rand(())) * NOISE_UP_TO
-        return (image + spread * torch.randn_like(image)).clamp(0.0, 1.0), mask
-
-
 def augmentation_run(seed: int, arm: str) -> dict:
     """One run of part 1 (``arm``: ``"plain"``, ``"augmented"``, ``"zoom_in"`` or ``"renoised"``); its curves."""
     settings = SETTINGS["augmentation"]
@@ -146,7 +137,7 @@ def augmentation_run(seed: int, arm: str) -> dict:
     if arm != "plain":
         augment = training_transforms(64, scale=SCALES[arm], flip=False, elastic=(40.0, 4.0))
         trained_on = DigitScenes("train", length=settings["train_scenes"],
-                                 transform=Renoised(augment) if arm == "renoised" else augment)
+                                 transform=WithPixelNoise(augment, NOISE_UP_TO) if arm == "renoised" else augment)
     val = DigitScenes("val", length=settings["val_scenes"])
     model = fresh_unet(seed, clean)
     curves = train_with_curves(

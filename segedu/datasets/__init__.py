@@ -30,6 +30,7 @@ _LAZY = {
     "PetsSegmentationPairs": "segedu.datasets.photos",
     "VOCSegmentationPairs": "segedu.datasets.photos",
     "PairedTransform": "segedu.datasets.transforms",
+    "WithPixelNoise": "segedu.datasets.transforms",
     "resize_transforms": "segedu.datasets.transforms",
     "training_transforms": "segedu.datasets.transforms",
 }
@@ -50,6 +51,7 @@ __all__ = [
     "PetsSegmentationPairs",
     "ShapesScenes",
     "VOCSegmentationPairs",
+    "WithPixelNoise",
     "class_frequencies",
     "data_summary_text",
     "datasets_ready",

@@ -21,7 +21,40 @@ from torchvision.transforms import v2
 
 from segedu.datasets._common import IGNORE_INDEX
 
-__all__ = ["PairedTransform", "resize_transforms", "training_transforms"]
+__all__ = ["PairedTransform", "WithPixelNoise", "resize_transforms", "training_transforms"]
+
+
+class WithPixelNoise:
+    """Run a paired transform, then put pixel noise on the image as the scene generators draw it.
+
+    Zooming and warping resample the image bilinearly, which smooths the generators' pixel noise away;
+    this puts noise of the same kind back. Each call draws a standard deviation uniform in ``[0, up_to]``
+    from PyTorch's global generator, adds Gaussian noise of that size to every pixel and clips to
+    ``[0, 1]``. The mask is returned as the transform left it.
+
+    Args:
+        transform: A paired transform ``(image, mask) -> (image, mask)``, e.g. :func:`training_transforms`.
+        up_to: The largest standard deviation, ``>= 0`` (the digit and shape scenes draw up to 0.05).
+
+    Raises:
+        ValueError: ``up_to`` is negative, not finite or not a number.
+    """
+
+    def __init__(self, transform: PairedTransform, up_to: float = 0.05) -> None:
+        if not callable(transform):
+            raise TypeError(f"transform must be a paired transform (image, mask) -> (image, mask); "
+                            f"got {type(transform).__name__}")
+        if isinstance(up_to, bool) or not isinstance(up_to, (int, float)) or not 0 <= up_to < float("inf"):
+            raise ValueError(f"up_to must be a number >= 0, the largest noise standard deviation, e.g. 0.05; got {up_to!r}")
+        self.transform, self.up_to = transform, float(up_to)
+
+    def __call__(self, image: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        image, mask = self.transform(image, mask)
+        spread = float(torch.rand(())) * self.up_to
+        return (image + spread * torch.randn_like(image)).clamp(0.0, 1.0), mask
+
+    def __repr__(self) -> str:
+        return f"WithPixelNoise({self.transform!r}, up_to={self.up_to:g})"
 
 
 def _pair_size(size: int | tuple[int, int]) -> tuple[int, int]:

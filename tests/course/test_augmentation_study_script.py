@@ -179,3 +179,15 @@ def test_another_number_of_scenes_needs_a_suffix(tmp_path: Path, monkeypatch,
     with pytest.raises(SystemExit):
         augmentation_study.main()
     assert "at least the batch size, 8; got 4" in capsys.readouterr().err
+
+
+def test_the_shipped_renoised_record_pairs_with_the_main_one() -> None:
+    """Its arm starts each seed where the main record's arms do, under the same part-1 settings."""
+    main_record, renoised = load_experiment("augmentation_study"), load_experiment("augmentation_study_renoised")
+    assert renoised["seeds"] == main_record["seeds"] and renoised["settings"]["augmentation"]["arms"] == ["renoised"]
+    shared = ("train_scenes", "val_scenes", "steps", "batch_size", "lr", "score_every", "transform")
+    assert all(renoised["settings"]["augmentation"][key] == main_record["settings"]["augmentation"][key] for key in shared)
+    for seed in renoised["seeds"]:
+        run = renoised["results"]["augmentation"][str(seed)]["renoised"]
+        plain = main_record["results"]["augmentation"][str(seed)]["plain"]
+        assert run["steps"] == plain["steps"] and run["val"][0] == plain["val"][0]  # the same starting network

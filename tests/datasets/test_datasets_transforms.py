@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from segedu.datasets import ShapesScenes
-from segedu.datasets.transforms import PairedTransform, resize_transforms, training_transforms
+from segedu.datasets.transforms import PairedTransform, WithPixelNoise, resize_transforms, training_transforms
 
 
 def _block_labels(rows: torch.Tensor, columns: torch.Tensor) -> torch.Tensor:
@@ -138,3 +138,29 @@ def test_elastic_is_off_by_default_and_checked():
     for bad in [(10.0,), (-1.0, 3.0), (10.0, 0.0), ("a", 3.0), 5.0, (True, 3.0)]:
         with pytest.raises(ValueError, match="elastic must be"):
             training_transforms(32, elastic=bad)
+
+
+def test_pixel_noise_is_the_generators_kind_on_the_image_only():
+    """One standard deviation per call, uniform in [0, up_to]; Gaussian noise of that size; clipped; mask untouched."""
+    image, mask = torch.full((1, 64, 64), 0.5), torch.randint(0, 4, (64, 64))
+    noisy = WithPixelNoise(lambda image, mask: (image, mask), up_to=0.05)
+    torch.manual_seed(3)
+    out_image, out_mask = noisy(image, mask)
+    torch.manual_seed(3)
+    spread = float(torch.rand(())) * 0.05  # the same draws, by hand
+    assert torch.equal(out_image, (image + spread * torch.randn_like(image)).clamp(0, 1)) and torch.equal(out_mask, mask)
+    assert abs(float((out_image - 0.5).std()) - spread) < 0.1 * spread  # 4,096 pixels: the sample spread is close
+    spreads = []
+    for _ in range(200):
+        spreads.append(float((noisy(image, mask)[0] - 0.5).std()))
+    assert max(spreads) < 0.052 and min(spreads) < 0.005 and 0.02 < sum(spreads) / len(spreads) < 0.03  # uniform in [0, 0.05]
+    assert torch.equal(WithPixelNoise(lambda image, mask: (image, mask), up_to=0)(image, mask)[0], image)
+    bright = WithPixelNoise(lambda image, mask: (image, mask), up_to=5)(torch.ones(1, 8, 8), mask[:8, :8])[0]
+    assert float(bright.min()) >= 0 and float(bright.max()) <= 1
+
+
+@pytest.mark.parametrize("up_to", [-0.1, float("inf"), "0.05", True, None])
+def test_pixel_noise_refuses_a_bad_size(up_to):
+    with pytest.raises(ValueError, match="up_to must be a number >= 0"):
+        WithPixelNoise(lambda image, mask: (image, mask), up_to=up_to)
+
