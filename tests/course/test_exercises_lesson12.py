@@ -89,7 +89,7 @@ def test_rate_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> 
     assert check_rate_prediction("blows up", "learns")
     out = capsys.readouterr().out
     assert out.startswith("Recorded; the result differs:") and "you predicted 'blows up'" in out
-    assert "not a good model" in out and "0.087 to 0.108 over ten seeds, next to the all-background 0.085" in out  # 0.3 validates poorly
+    assert "does not make a good model" in out and "0.087 to 0.108 over ten seeds, next to the all-background 0.085" in out  # 0.3 validates poorly
     assert "length of their weights" in out  # the reason, not only the verdict
     assert check_rate_prediction("learns", "blows up")
     out = capsys.readouterr().out
