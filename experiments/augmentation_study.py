@@ -51,6 +51,16 @@ one machine its first 1,500 steps repeat the main record's runs exactly:
 
     python -m experiments.augmentation_study --steps 4000 --seeds 0 1 2 --suffix long \
         --learning-rate-from segedu/course/experiment_results/augmentation_study.json
+
+``--train-scenes 500 --suffix scenes`` trains both arms on another number of scenes (record
+``augmentation_study_scenes``: seeds 0 to 2, about 11 CPU-minutes). ``--keep-models --suffix models`` also saves
+each part-1 run's final weights (float16, about 1 MB) next to the record, with their SHA-256 in it (record
+``augmentation_study_models``: seed 0, whose curves repeat the main record's):
+
+    python -m experiments.augmentation_study --train-scenes 500 --suffix scenes --seeds 0 1 2 \
+        --learning-rate-from segedu/course/experiment_results/augmentation_study.json
+    python -m experiments.augmentation_study --keep-models --suffix models --seeds 0 \
+        --learning-rate-from segedu/course/experiment_results/augmentation_study.json
 """
 
 from __future__ import annotations
