@@ -173,11 +173,13 @@ LESSONS: tuple[Lesson, ...] = (
         "13_augmentation_and_overfitting.ipynb",
         "Augmentation and overfitting",
         "Augment image and mask together (flips, crops, elastic deformation) and say which augmentations keep a "
-        "scene plausible and correctly labelled, read training and validation curves over ten seeds (memorising "
-        "32 scenes, and how augmentation narrows the gap), split the errors into missed strokes and misnamed digits, "
-        "say what a longer budget changes and what it does not, and set augmentation beside more real scenes.",
+        "scene plausible and correctly labelled, read training and validation curves over ten paired seeds on 32 "
+        "scenes and say which final score augmentation moved, measure what the chain does to the pictures (it "
+        "smooths away their pixel noise) and say which explanations of the training score's fall a control rules "
+        "out, set augmentation beside more real scenes, and (optionally) split one seed's errors by kind and see "
+        "what 4,000 steps change.",
         topic="Paired augmentation, learning curves, overfitting",
-        study_time="about 75 min",
+        study_time="about 80 min (optional part about 30 more)",
         run_seconds=10,
     ),
     Lesson(

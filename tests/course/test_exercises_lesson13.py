@@ -7,8 +7,10 @@ import torch
 
 from segedu.course.exercises.lesson13 import (
     AUGMENTATIONS,
+    EXPLANATIONS,
     GAP_OUTCOMES,
     check_gap_prediction,
+    check_ruled_out_explanations,
     check_safe_augmentations,
     classify_gap_narrowing,
     paired_t_interval,
@@ -112,3 +114,53 @@ def test_gap_prediction_must_be_recorded_first(prediction, capsys: pytest.Captur
     assert not check_gap_prediction(prediction, "by lowering training")
     out = capsys.readouterr().out
     assert out.startswith("Not yet:") and all(repr(choice) in out for choice in GAP_OUTCOMES)
+
+
+def test_gap_prediction_without_an_outcome_only_records(capsys: pytest.CaptureFixture[str]) -> None:
+    """The lesson records the prediction before it measures anything: no outcome, no verdict, nothing given away."""
+    assert check_gap_prediction("neither")
+    out = capsys.readouterr().out
+    assert out.startswith("Recorded: 'neither'.") and "Correct!" not in out and "differs" not in out
+    assert all(choice not in out for choice in GAP_OUTCOMES if choice != "neither")
+    assert not check_gap_prediction(...)
+    assert capsys.readouterr().out.startswith("Not yet: record your prediction first")
+    assert not check_gap_prediction("narrows")
+    assert "must be one of" in capsys.readouterr().out
+
+
+def test_gap_feedback_leaves_the_cause_of_the_fall_to_exercise_3(capsys: pytest.CaptureFixture[str]) -> None:
+    check_gap_prediction("by lowering training", "by lowering training")
+    out = capsys.readouterr().out
+    assert "exercise 3's question" in out and "harder to memorise" not in out  # no untested cause stated as fact
+
+
+@pytest.mark.parametrize("answer", [{"a", "b"}, "ab", ["B", "a"]])
+def test_ruled_out_explanations_right(answer, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_ruled_out_explanations(answer)
+    out = capsys.readouterr().out
+    assert out.startswith("Correct!") and "without augmentation" in out  # a: how the records score training
+    assert "0.718 against 0.713" in out and "-0.012 to +0.021" in out  # b: the noise control's training scores
+    assert "c is not" in out and "hypothesis" in out  # c: untested, said so
+
+
+def test_ruled_out_explanations_wrong_answers_say_why(capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_ruled_out_explanations({"a", "b", "c"})
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and "c is not ruled out" in out and "hypothesis" in out
+    assert "a is" not in out and "b is" not in out  # right choices are not among the misses
+    assert not check_ruled_out_explanations({"a"})
+    out = capsys.readouterr().out
+    assert "b is ruled out" in out and "0.718 against 0.713" in out and "a is" not in out
+    assert not check_ruled_out_explanations(set())  # "none is ruled out"
+    out = capsys.readouterr().out
+    assert "a is ruled out" in out and "b is ruled out" in out and "c is" not in out
+    assert not check_ruled_out_explanations({"c"})
+    out = capsys.readouterr().out
+    assert "c is not ruled out" in out and "a is ruled out" in out
+
+
+@pytest.mark.parametrize("answer", [..., None, {"d"}, 2])
+def test_ruled_out_explanations_unreadable_answers(answer, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_ruled_out_explanations(answer)
+    assert capsys.readouterr().out.startswith("Not yet:")
+    assert set(EXPLANATIONS) == {"a", "b", "c"}

@@ -8,13 +8,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from segedu.course.exercises._verdict import check_outcome_prediction, read_letters, right, wrong
+from segedu.course.exercises._verdict import check_outcome_prediction, choice_hint, read_letters, right, wrong
 from segedu.course.experiments import paired_t_interval  # re-exported: the lesson compares its own with it
 
 __all__ = [
     "AUGMENTATIONS",
+    "EXPLANATIONS",
     "GAP_OUTCOMES",
     "check_gap_prediction",
+    "check_ruled_out_explanations",
     "check_safe_augmentations",
     "classify_gap_narrowing",
     "paired_t_interval",
@@ -77,7 +79,7 @@ def check_safe_augmentations(answer: Any) -> bool:
     return wrong("; ".join(misses) + ".")
 
 
-# --- 2 · predict, then run: whether and how augmentation narrows the train-validation gap -------
+# --- 2 · predict, then run: which final score augmentation moves detectably ---------------------
 
 GAP_OUTCOMES = ("by raising validation", "by lowering training", "both", "neither")
 
@@ -115,8 +117,8 @@ _GAP_MEANINGS = {
         "in every seed the augmented arm's final training score is lower than plain's, by 0.23 on average (its "
         "95% t-interval lies below 0), while the validation differences go up in five seeds and down in five, "
         "and their interval holds 0. Without augmentation the network learns its 32 scenes almost by heart; "
-        "augmented scenes are harder to memorise, so the training score drops, and the gap narrows from the "
-        "training side. A smaller gap is not by itself a better model: at this budget the ten seeds' 95% "
+        "with it, it does not, and the gap narrows from the training side (why the training score falls is "
+        "exercise 3's question). A smaller gap is not by itself a better model: at this budget the ten seeds' 95% "
         "interval of the validation change (-0.029 to +0.015) excludes a loss larger than about 0.03 and a gain "
         "larger than about 0.015"
     ),
@@ -132,14 +134,68 @@ _GAP_MEANINGS = {
 }
 
 
-def check_gap_prediction(prediction: Any, outcome: str) -> bool:
-    """Compare a recorded prediction with how augmentation narrowed the train-validation gap in the stored study.
+def check_gap_prediction(prediction: Any, outcome: str | None = None) -> bool:
+    """Record a prediction of what augmentation does to the final scores; with ``outcome``, compare it.
+
+    The lesson calls it twice: first without ``outcome``, before anything is measured (so nothing the
+    learner can print before answering holds the result), then with the outcome it measured after that.
 
     Args:
         prediction: The learner's guess, one of :data:`GAP_OUTCOMES`, recorded before the figure.
-        outcome: What happened, from :func:`classify_gap_narrowing` (measured in the lesson).
+        outcome: What happened, from :func:`classify_gap_narrowing` (measured in the lesson), or ``None``
+            to only check that a prediction is recorded.
 
     Returns:
         ``True`` once a prediction is recorded, whether it names the outcome or not.
     """
+    if outcome is None:
+        hint = choice_hint(prediction, _GAP_MEANINGS)
+        if hint is not None:
+            return wrong(hint)
+        print(f"Recorded: {prediction!r}. The cells below measure what happened and compare it with your prediction.")
+        return True
     return check_outcome_prediction(prediction, outcome, _GAP_MEANINGS, happened="the gap narrowed")
+
+
+# --- 3 · which explanations of the training score's fall the lesson's records rule out ----------
+
+EXPLANATIONS = {
+    "a": "the augmented arm's training score is taken on warped scenes, which are harder to segment than the 32 "
+         "scenes themselves",
+    "b": "the chain smooths away the scenes' pixel noise, so the unwarped, noisy training scenes look unfamiliar to "
+         "the augmented network: that is why it fits them less",
+    "c": "every pass shows a different variant of each scene, so the network cannot learn the 32 exact scenes by heart",
+}
+_RULED_OUT = {"a", "b"}
+_EVIDENCE = {
+    "a": "the records score both arms' training curves on the 32 training scenes without augmentation (the printed "
+         "settings say so, and the figure's title): the fall is on the very scenes plain was scored on",
+    "b": "with the noise put back the training score stays where the augmented arm's was (0.718 against 0.713 on "
+         "average; paired by seed, +0.005 with a 95% t-interval of -0.012 to +0.021), far below plain's 0.942: "
+         "restoring the noise leaves the fall of 0.23 in place",
+    "c": "section 2 does not test it: it fits the records and is the usual explanation, but no stored arm isolates "
+         "the new draw at every pass (for instance by training on one fixed warped copy of each scene), so it stays "
+         "a hypothesis",
+}
+
+
+def check_ruled_out_explanations(answer: Any) -> bool:
+    """Check the letters of :data:`EXPLANATIONS` that the lesson's printed records rule out.
+
+    Args:
+        answer: A set (or list, or string such as ``"ab"``) of letters; an empty set says none is ruled out.
+
+    Returns:
+        ``True`` for exactly the explanations that section 2's records rule out.
+    """
+    if answer is ... or answer is None:
+        return wrong("record your answer first: replace the `...` with a set of letters, e.g. {'a'}.")
+    letters, hint = read_letters(answer, EXPLANATIONS, "are not among the explanations")
+    if hint is not None:
+        return wrong(hint)
+    if letters == _RULED_OUT:
+        return right(f"a is ruled out: {_EVIDENCE['a']}; b is ruled out: {_EVIDENCE['b']}. c is not: "
+                     f"{_EVIDENCE['c']}.")
+    misses = [f"{letter} is {'ruled out' if letter in _RULED_OUT else 'not ruled out'}: {_EVIDENCE[letter]}"
+              for letter in sorted(letters ^ _RULED_OUT)]
+    return wrong("; ".join(misses) + ".")
