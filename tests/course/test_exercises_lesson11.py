@@ -2,66 +2,79 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 import torch
 from torch import Tensor, nn
 
-from segedu.course.exercises.lesson11 import SHAPE_QUESTION, check_feature_map_shape
-from segedu.models import get_model
+from segedu.course.exercises.lesson11 import HOOK_CHOICES, check_hook_effects, hook_effects
 
 
-def _expect(check: Callable, answer: object, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert check(answer) is False
-    output = capsys.readouterr().out
-    assert output.startswith("Not yet:") and hint in output, output
+class _PoolNet(nn.Module):
+    """A 1x1 conv, a 2x2 max-pool, nearest upsampling back and a skip: the pool's output reaches the logits."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 1)
+        self.pool = nn.MaxPool2d(2)
+        self.outc = nn.Conv2d(4, 2, 1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        features = self.conv(x)  # (B, 4, H, W): the skip
+        pooled = self.pool(features)  # (B, 4, H/2, W/2)
+        return self.outc(features + nn.functional.interpolate(pooled, scale_factor=2))  # (B, 2, H, W)
 
 
-def _right_shape() -> tuple[int, int, int]:
-    """The U-Net's own bookkeeping: Up block k sits at level 4 - k, with base * 2**level channels at size / 2**level."""
-    assert SHAPE_QUESTION["layer"].startswith("up")
-    level = 4 - int(SHAPE_QUESTION["layer"][-1])
-    size = SHAPE_QUESTION["input_size"] // 2**level
-    return SHAPE_QUESTION["base_channels"] * 2**level, size, size
+def _hook_scenes() -> tuple[nn.Module, Tensor]:
+    """The model in training mode and two different random 8 x 8 scenes."""
+    torch.manual_seed(0)
+    images = torch.rand(2, 3, 8, 8, generator=torch.Generator().manual_seed(1))
+    return _PoolNet().train(), images
 
 
-def test_shape_question_matches_a_forward_pass() -> None:
-    model = get_model("unet", in_channels=3, num_classes=4, base_channels=16).eval()
-    size = SHAPE_QUESTION["input_size"]
-    with torch.no_grad():
-        skips = [model.inc(torch.zeros(1, 3, size, size))]
-        for name in ("down1", "down2", "down3", "down4"):  # the Down blocks, top to bottom, by hand
-            skips.append(getattr(model, name)(skips[-1]))
-        x = skips.pop()
-        for name in ("up1", "up2", "up3", "up4"):  # the Up blocks, each fusing the matching skip
-            x = getattr(model, name)(x, skips.pop())
-            if name == SHAPE_QUESTION["layer"]:
-                break
-    assert tuple(x.shape[1:]) == _right_shape() == (64, 24, 24)
+def test_hook_effects_are_measured_by_running_the_shown_hooks() -> None:
+    model, images = _hook_scenes()
+    effects = hook_effects(model, images, layer="pool")
+    assert set(effects) == set(HOOK_CHOICES) == set("abcd")
+    assert effects["a"] == 0.0 and effects["c"] == 0.0  # None keeps the output; an equal tensor changes no value
+    assert effects["b"] > 1e-3 and effects["d"] > 1e-3  # the first scene's map handed on; doubled values
+    assert model.training  # the mode is restored
+    assert not model.pool._forward_hooks  # every hook removed
+    with torch.no_grad():  # by hand: (b) hands the first scene's pooled map to the second scene's pass
+        first_pooled = model.pool(model.conv(images[:1]))
+        handle = model.pool.register_forward_hook(lambda module, inputs, output: first_pooled)
+        mixed = model(images[1:])
+        handle.remove()
+        plain = model(images[1:])
+    assert abs(float((mixed - plain).abs().max()) - effects["b"]) < 1e-6
+    with pytest.raises(ValueError, match="N >= 2"):
+        hook_effects(model, images[:1], layer="pool")
 
 
-def test_shape_question_is_not_printed_by_the_lesson() -> None:
-    """The lesson prints a base-8 U-Net on 64 x 64 scenes; the question must differ in width and size."""
-    assert SHAPE_QUESTION["base_channels"] != 8 and SHAPE_QUESTION["input_size"] != 64
-
-
-def test_feature_map_shape(capsys: pytest.CaptureFixture[str]) -> None:
-    channels, height, width = _right_shape()
-    assert check_feature_map_shape((channels, height, width)) is True
-    assert check_feature_map_shape([channels, height, width]) is True  # any sequence of three integers
-    assert capsys.readouterr().out.startswith("Correct!")
-    for answer, hint in [
-        ((height, width, channels), "channels first"),
-        ((channels, 2 * height, 2 * width), "the channels are right"),
-        ((channels * 2, height, width), "the size is right"),
-        ((channels // 2, height, width), "the size is right"),
-        ((1, 2, 3), "each Up doubles the size"),
-        ((channels, height), "got 2 of them"),
-        ("abc", "three integers"),
-        (..., "replace the `...` with a tuple of three integers"),
+def test_check_hook_effects(capsys: pytest.CaptureFixture[str]) -> None:
+    model, images = _hook_scenes()
+    for answer in ({"b", "d"}, "bd", ["d", "b"], " B, D ", ("b", "d")):
+        assert check_hook_effects(answer, model, images, layer="pool") is True
+        output = capsys.readouterr().out
+        assert output.startswith("Correct!") and "(b) changes them: dict.setdefault returns" in output, output
+        assert "(c) keeps them" in output
+    for answer, hints, absent in [
+        ({"d"}, ["(b): what does dict.setdefault return"], ["(d)", "(a)", "(c)"]),
+        ({"a", "b", "d"}, ["(a): what does list.append return"], ["(b)", "(d)"]),
+        ("bcd", ["(c): detach() returns"], ["(a)", "(b)", "(d)"]),
+        (set(), ["(b):", "(d): what does a forward hook's return value do"], ["(a)", "(c)"]),
+        ("", ["(b):", "(d):"], ["(a)", "(c)"]),
+        ("abcd", ["(a):", "(c):"], ["(b)", "(d)"]),
+        (..., ["record your answer first"], []),
+        (None, ["record your answer first"], []),
+        ("be", ["['e'] are not among the hooks"], []),
+        (3, ["record a set of letters"], []),
     ]:
-        _expect(check_feature_map_shape, answer, hint, capsys)
+        assert check_hook_effects(answer, model, images, layer="pool") is False
+        output = capsys.readouterr().out
+        assert output.startswith("Not yet:"), output
+        assert all(hint in output for hint in hints), output
+        assert not any(letter in output for letter in absent), output
+        assert "largest change" not in output  # a miss shows no measured numbers
 
 
 class _LooksVersusNeeded(nn.Module):

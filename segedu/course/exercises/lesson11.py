@@ -1,92 +1,130 @@
 """Checks for lesson 11 (exploring feature maps).
 
-The references are measurements: feature-map shapes come from the package's hook recorder
-(:func:`segedu.analysis.hooks.record`), a channel's class IoU from
+The references are measurements: what a forward hook does to the logits comes from running the hooks
+themselves (:func:`hook_effects`), a channel's class IoU from
 :func:`segedu.analysis.dissection.channel_class_iou`, the channel a class needs from silenced forward
 passes (:func:`segedu.analysis.dissection.silence_channels`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-from segedu.analysis.hooks import record
-from segedu.course.exercises._verdict import choice_hint, right, verdict, wrong
+from segedu.course.exercises._verdict import choice_hint, read_letters, right, verdict, wrong
 
 __all__ = [
+    "HOOK_CHOICES",
     "MEAN_ABLATION_READINGS",
-    "SHAPE_QUESTION",
-    "check_feature_map_shape",
     "SILENCING_EXPLANATIONS",
+    "check_hook_effects",
     "check_mean_ablation_reading",
     "check_silencing_explanation",
+    "hook_effects",
     "record_silencing_prediction",
 ]
 
-SHAPE_QUESTION = {"model": "unet", "base_channels": 16, "layer": "up2", "input_size": 96}
-"""Exercise 1 asks for the shape of this U-Net block's output for an RGB input of this size.
+HOOK_CHOICES = {
+    "a": "lambda module, inputs, output: maps.append(output)",
+    "b": "lambda module, inputs, output: cache.setdefault('pooled', output)",
+    "c": "lambda module, inputs, output: output.detach()",
+    "d": "lambda module, inputs, output: 2 * output",
+}
+"""Exercise 1: four forward hooks for ``down2.pool``, each run with its own fresh ``maps = []`` and ``cache = {}``.
 
-The lesson prints every layer of a narrower U-Net (base 8) on 64 x 64 scenes, so neither the width nor the
-size of this question appears in it: the learner has to carry the rule, not copy a line.
+With the hook attached, the model runs one scene and then another; which hooks change the second scene's logits?
+The check builds each hook from this very text, so what the learner reads is what runs.
 """
+
+_HOOK_HINTS = {
+    "a": "what does list.append return, and what does a forward hook's return value do?",
+    "b": "what does dict.setdefault return when the key is already there, as it is from the second scene on?",
+    "c": "detach() returns a new tensor: which values does it hold?",
+    "d": "what does a forward hook's return value do to the module's output?",
+}
+_HOOK_REASONS = {
+    "a": "list.append returns None, and a hook that returns None leaves the output as it is",
+    "b": "dict.setdefault returns the value already stored: from the second scene on, the hook hands the first "
+    "scene's pooled map on, and the second scene's logits mix it with the second scene's skips",
+    "c": "the returned tensor replaces the output, but it holds the same values (detach only cuts it off from "
+    "autograd), so the logits do not change",
+    "d": "the returned tensor replaces the output: the layers after down2.pool see twice the values",
+}
 
 
 def _fail(hint: str) -> bool:
     return verdict(False, success="", hint=hint)
 
 
-def _hooked_shapes(model: nn.Module, image: Tensor, names: Sequence[str]) -> dict[str, tuple[int, ...]]:
-    """Output shapes ``(C, h, w)`` of the named modules for one image (eval mode), by forward hooks."""
-    was_training = model.training
-    try:
-        outputs = record(model.eval(), image[None], names)  # name -> (1, C, h, w)
-    finally:
-        model.train(was_training)
-    return {name: tuple(output.shape[1:]) for name, output in outputs.items()}
+def hook_effects(model: nn.Module, images: Tensor, *, layer: str = "down2.pool") -> dict[str, float]:
+    """How far each hook of :data:`HOOK_CHOICES` on ``layer`` moves the logits of the last image.
 
-
-def check_feature_map_shape(answer: Sequence[int]) -> bool:
-    """Exercise 1: the shape ``(channels, height, width)`` of the feature map in :data:`SHAPE_QUESTION`.
+    For each hook, the images run one at a time with the hook attached (fresh ``maps`` and ``cache``), and the
+    last image's logits are compared with those of the model without a hook.
 
     Args:
-        answer: Three integers.
+        model: The segmentation model (run in eval mode without gradients; its mode is restored).
+        images: ``(N, C, H, W)``, N >= 2.
+        layer: The qualified name of the module the hooks are attached to.
 
     Returns:
-        Whether the answer equals the shape measured with a forward hook.
+        Letter -> largest absolute change of the last image's logits.
     """
-    from segedu.models import get_model
-
-    if answer is Ellipsis or answer is None:
-        return _fail(f"your answer is {answer!r}: replace the `...` with a tuple of three integers, "
-                     "(channels, height, width).")
+    if images.dim() != 4 or images.shape[0] < 2:
+        raise ValueError(f"images must be (N, C, H, W) with N >= 2; got shape {tuple(images.shape)}")
+    module = model.get_submodule(layer)
+    was_training = model.training
+    model.eval()
+    effects = {}
     try:
-        shape = tuple(int(value) for value in answer)
-    except (TypeError, ValueError):
-        return _fail(f"give three integers (channels, height, width); got {answer!r}")
-    if len(shape) != 3:
-        return _fail(f"give three integers (channels, height, width); got {len(shape)} of them")
-    question = SHAPE_QUESTION
-    model = get_model(question["model"], in_channels=3, num_classes=4, base_channels=question["base_channels"])
-    size = question["input_size"]
-    expected = _hooked_shapes(model, torch.zeros(3, size, size), [question["layer"]])[question["layer"]]
-    channels, height, width = expected
-    if shape == expected:
-        return verdict(True, success=f"{question['layer']} gives a {channels} x {height} x {width} "
-                       "feature map, as a forward hook measures.", hint="")
-    if shape == (height, width, channels):
-        return _fail("PyTorch orders a feature map (channels, height, width): channels first.")
-    if shape[0] == channels:
-        return _fail(f"the channels are right; the four Down blocks halve a {size} x {size} input four times, and "
-                     "each Up block doubles the size again: where is the second Up block?")
-    if shape[1:] == (height, width):
-        return _fail(f"the size is right; inc has base_channels = {question['base_channels']} channels, every Down "
-                     "block doubles them and every Up block halves them again.")
-    return _fail(f"count the blocks: inc keeps {size} x {size} with {question['base_channels']} channels, each Down "
-                 "halves the size and doubles the channels, each Up doubles the size and halves the channels.")
+        with torch.no_grad():
+            plain = model(images[-1:])  # (1, K, H, W): no hook
+            for letter, source in HOOK_CHOICES.items():
+                hook = eval(source, {"maps": [], "cache": {}})  # the text shown to the learner, as code
+                handle = module.register_forward_hook(hook)
+                try:
+                    for image in images:  # one scene at a time, as the exercise says
+                        logits = model(image[None])  # (1, K, H, W)
+                finally:
+                    handle.remove()
+                effects[letter] = float((logits - plain).abs().max())
+    finally:
+        model.train(was_training)
+    return effects
+
+
+def check_hook_effects(answer: Any, model: nn.Module, images: Tensor, *, layer: str = "down2.pool") -> bool:
+    """Exercise 1: the set of hooks of :data:`HOOK_CHOICES` that change the last scene's logits.
+
+    The reference is measured with :func:`hook_effects`: a hook changes the logits when it moves them by more
+    than 1e-4. A miss gets one question per wrong or missing letter and no measured numbers.
+
+    Args:
+        answer: A set, list or string of letters (``set()`` for none).
+        model: The segmentation model.
+        images: ``(N, C, H, W)``: the scenes run one after another, N >= 2.
+        layer: The module the hooks are attached to.
+
+    Returns:
+        Whether the letters are exactly the hooks that change the logits.
+    """
+    if answer is Ellipsis or answer is None:
+        return _fail("record your answer first: replace the `...` with the set of letters of the hooks that change "
+                     "the logits, e.g. {'a', 'b'} (or set() for none).")
+    letters, hint = read_letters(answer, HOOK_CHOICES, "are not among the hooks")
+    if hint is not None:
+        return _fail(hint)
+    effects = hook_effects(model, images, layer=layer)
+    changing = {letter for letter, effect in effects.items() if effect > 1e-4}
+    if letters != changing:
+        return _fail(" ".join(f"Look again at ({letter}): {_HOOK_HINTS[letter]}" for letter in sorted(letters ^ changing)))
+    measured = ", ".join(f"({letter}) {effects[letter]:.2f}" for letter in HOOK_CHOICES)
+    explained = " ".join(f"({letter}) {'changes' if letter in changing else 'keeps'} them: {_HOOK_REASONS[letter]}."
+                         for letter in HOOK_CHOICES)
+    return right(f"largest change of the last scene's logits: {measured}. {explained} A hook that only records must "
+                 "return None; one that returns a tensor edits the model, as silencing does in section 4.")
 
 
 def _class_iou_of_logits(logits: Tensor, masks: Tensor, class_index: int) -> float:
