@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 import torch
+from torch import nn
 
 from segedu.course.exercises import lesson07
-from segedu.analysis.upsampling import bilinear_kernel
 
 
 def _not_written(*arguments: object) -> None:
@@ -69,80 +69,108 @@ def test_a_missed_fcn_grid_prediction_does_not_print_the_answer(
     assert not any(number in out for number in hidden), out
 
 
-def test_bilinear_kernel_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
-    def tent_kernel(factor: int) -> torch.Tensor:
-        side = 2 * factor - factor % 2
-        centre = factor - 1 if side % 2 else factor - 0.5
-        tent = 1 - (torch.arange(side) - centre).abs() / factor
-        return tent[:, None] * tent[None, :]
-
-    assert lesson07.check_bilinear_kernel(tent_kernel) is True
-    assert _verdict(capsys).startswith("Correct!")
-
-
-def _tent(factor: int) -> torch.Tensor:
-    """The 1-D bilinear profile for ``factor``, written out here so that wrong answers can be built from it."""
-    side = 2 * factor - factor % 2
-    centre = factor - 1 if side % 2 else factor - 0.5
-    return 1 - (torch.arange(side) - centre).abs() / factor
+def _conv_from(linear: nn.Linear, weight: torch.Tensor, *, padding: int = 0, bias: bool = True) -> nn.Conv2d:
+    """A convolution with fc1's sizes holding ``weight`` (and fc1's bias unless ``bias`` is False)."""
+    conv = nn.Conv2d(weight.shape[1], weight.shape[0], kernel_size=tuple(weight.shape[2:]), padding=padding)
+    with torch.no_grad():
+        conv.weight.copy_(weight)
+        if bias:
+            conv.bias.copy_(linear.bias)
+    return conv
 
 
-def _kernel(factor: int) -> torch.Tensor:
-    return _tent(factor)[:, None] * _tent(factor)[None, :]
+def _fc_as_conv(linear: nn.Linear, channels: int, side: int) -> nn.Conv2d:
+    """The right answer: row k of fc1's matrix, read in flatten's (channel, row, column) order, is filter k."""
+    return _conv_from(linear, linear.weight.detach().reshape(linear.out_features, channels, side, side))
 
 
-def _off_centre(factor: int) -> torch.Tensor:
-    side = 2 * factor - factor % 2
-    tent = (1 - (torch.arange(side) - (factor - 1)).abs() / factor).clamp(min=0)  # the odd-side centre, always
-    return tent[:, None] * tent[None, :]
+def test_fc_as_conv_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_fc_as_conv(_fc_as_conv) is True
+    out = _verdict(capsys)
+    assert "Correct!" in out and "(128, 32, 3, 3) equal convolutionalize's fc1" in out
+    assert "(48, 16, 4, 4) equal convolutionalize's fc1" in out and "10 x 10 map" in out
+
+
+def test_the_fc_as_conv_cases_leave_the_global_random_state_alone() -> None:
+    torch.manual_seed(5)
+    expected = torch.rand(3)
+    torch.manual_seed(5)
+    lesson07.check_fc_as_conv(_fc_as_conv)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def _channels_last(linear: nn.Linear, channels: int, side: int) -> nn.Conv2d:
+    rows = linear.weight.detach()
+    return _conv_from(linear, rows.reshape(linear.out_features, side, side, channels).permute(0, 3, 1, 2))
+
+
+def _rows_and_columns_swapped(linear: nn.Linear, channels: int, side: int) -> nn.Conv2d:
+    rows = linear.weight.detach()
+    return _conv_from(linear, rows.reshape(linear.out_features, channels, side, side).transpose(2, 3))
+
+
+def _transposed_matrix(linear: nn.Linear, channels: int, side: int) -> nn.Conv2d:
+    return _conv_from(linear, linear.weight.detach().t().reshape(linear.out_features, channels, side, side))
+
+
+def _padded(linear: nn.Linear, channels: int, side: int) -> nn.Conv2d:
+    weight = linear.weight.detach().reshape(linear.out_features, channels, side, side)
+    return _conv_from(linear, weight, padding=side // 2)
+
+
+def _without_bias(linear: nn.Linear, channels: int, side: int) -> nn.Conv2d:
+    return _conv_from(linear, linear.weight.detach().reshape(linear.out_features, channels, side, side), bias=False)
+
+
+def _not_copied(linear: nn.Linear, channels: int, side: int) -> nn.Conv2d:
+    return nn.Conv2d(channels, linear.out_features, kernel_size=side)
+
+
+def _section_one_sizes(linear: nn.Linear, channels: int, side: int) -> nn.Conv2d:
+    conv = nn.Conv2d(32, 128, kernel_size=3)  # section 1's numbers, not the arguments
+    if tuple(linear.weight.shape) == (128, 288):
+        with torch.no_grad():
+            conv.weight.copy_(linear.weight.reshape(128, 32, 3, 3))
+            conv.bias.copy_(linear.bias)
+    return conv
+
+
+def _pointwise(linear: nn.Linear, channels: int, side: int) -> nn.Conv2d:
+    return nn.Conv2d(channels, linear.out_features, kernel_size=1)
+
+
+def _borrowed(linear: nn.Linear, channels: int, side: int) -> nn.Conv2d:
+    from segedu.models import convolutionalize
+
+    return convolutionalize(linear).fc1
+
+
+def _returns_nothing(linear: nn.Linear, channels: int, side: int) -> None:
+    ...
 
 
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [
-        (lambda f: _tent(f), "1-D profile"),
-        (lambda f: torch.ones(2 * f, 2 * f), "do not add up to 1"),
-        (lambda f: torch.ones(3, 3), "kernel is"),
-        (lambda f: _kernel(f) / _kernel(f).sum(), "do not normalise"),
-        (lambda f: _kernel(f) / _kernel(f).max(), "centre falls between"),
-        (_off_centre, "not symmetric"),
-        (lambda f: [[1.0]], "return a tensor"),
-        (_not_written, "replace the line `raise NotImplementedError`"),
+        (_channels_last, "as if its channel index changed fastest"),
+        (_rows_and_columns_swapped, "rows and columns swapped"),
+        (_transposed_matrix, "you reshaped the transposed matrix"),
+        (_padded, "your convolution pads its input"),
+        (_without_bias, "now the bias"),
+        (_not_copied, "your filters are not fc1's weights"),
+        (_section_one_sizes, "Build it from the arguments"),
+        (_pointwise, "each filter must cover all of it"),
+        (lambda linear, channels, side: linear, "return an nn.Conv2d"),
+        (_borrowed, "`convolutionalize`"),
+        (_returns_nothing, "returns nothing yet"),
+        (_not_written, "NotImplementedError"),
     ],
 )
-def test_wrong_bilinear_kernel_gets_a_hint(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_bilinear_kernel(answer) is False
+def test_wrong_fc_as_conv_gets_a_hint(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_fc_as_conv(answer) is False
     out = _verdict(capsys)
-    assert out.startswith("Not yet:") and hint in out
-    assert "centre = factor" not in out  # a nudge, never the formula
-
-
-def test_bilinear_kernel_that_is_not_linear_gets_a_nudge(capsys: pytest.CaptureFixture[str]) -> None:
-    def bumpy(factor: int) -> torch.Tensor:  # the phases still sum to 1, but the profile bends
-        tent = _tent(factor)
-        shift = torch.zeros_like(tent)
-        shift[0], shift[factor] = 0.1, -0.1  # positions 0 and factor share a phase: their sum is unchanged
-        shift[-1], shift[-1 - factor] = 0.1, -0.1  # the mirror image keeps the kernel symmetric
-        bent = tent + shift
-        return bent[:, None] * bent[None, :]
-
-    assert lesson07.check_bilinear_kernel(bumpy) is False
-    assert "change linearly" in _verdict(capsys)
-
-
-def test_bilinear_kernel_borrowed_from_segedu_is_sent_back(capsys: pytest.CaptureFixture[str]) -> None:
-    def borrowed(factor: int) -> torch.Tensor:
-        return bilinear_kernel(2 * factor - factor % 2)
-
-    def from_a_layer(factor: int) -> torch.Tensor:
-        from segedu.models import BilinearUpsample
-
-        return BilinearUpsample(1, factor).weight.detach()[0, 0]
-
-    for answer, name in ((borrowed, "bilinear_kernel"), (from_a_layer, "BilinearUpsample")):
-        assert lesson07.check_bilinear_kernel(answer) is False
-        out = _verdict(capsys)
-        assert out.startswith("Not yet:") and f"`{name}`" in out
+    assert out.startswith("Not yet:") and out.count("\n") == 1 and hint in out
+    assert "channel, then row" not in out and "equal convolutionalize's fc1" not in out  # a hint, never the order
 
 
 def test_skip_start_prediction_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
@@ -166,22 +194,39 @@ def test_skip_start_gradients_are_measured(capsys: pytest.CaptureFixture[str]) -
     assert "the two closest differ by 0.0000" not in out
 
 
-def test_a_missed_skip_start_gives_hints_not_the_answer(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_skip_start("zero", {"a", "c", "d"}) is False
+QUESTIONS = ("weight_gradient: a weight's gradient", "a: what does a 1 x 1 convolution",
+             "b: the gradient a convolution", "c: a bias's gradient", "d: each of score_pool4's filters")
+
+
+@pytest.mark.parametrize(
+    ("gradient", "answer", "misses"),
+    [
+        ("zero", {"a", "c", "d"}, "4 of your 5 answers are wrong"),
+        ("not zero", {"a", "b", "d"}, "1 of your 5 answers is wrong"),
+        ("zero", {"a", "b"}, "1 of your 5 answers is wrong"),
+        ("not zero", {"b"}, "1 of your 5 answers is wrong"),
+        ("not zero", set(), "2 of your 5 answers are wrong"),
+        ("zero", {"c", "d"}, "5 of your 5 answers are wrong"),
+    ],
+)
+def test_a_missed_skip_start_counts_the_misses_but_names_none(
+        gradient, answer, misses: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_skip_start(gradient, answer) is False
     out = _verdict(capsys)
     assert out.startswith("Not yet:") and out.count("\n") == 1  # one line: no measured numbers printed first
-    assert "weight_gradient:" in out and all(f"Look again at {letter}:" in out for letter in "bcd")
-    assert "Look again at a" not in out  # a was right: nothing said about it
+    assert misses in out
+    assert all(question in out for question in QUESTIONS)  # every answer is asked about, the right ones too
     assert "gradient norm" not in out and "0.0000" not in out  # no measurements
     assert " is true" not in out and " is false" not in out and "is not zero" not in out  # no verdicts
 
 
-def test_skip_start_symmetry_miss_names_only_that_letter(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_skip_start("not zero", {"a", "b", "d"}) is False
-    out = _verdict(capsys)
-    assert "Look again at d:" in out and "same upstream gradient" in out
-    assert "Look again at a" not in out and "Look again at b" not in out and "Look again at c" not in out
-    assert "d is false" not in out and "differs from class to class" not in out  # a hint, not the explanation
+def test_two_misses_with_different_letters_read_the_same(capsys: pytest.CaptureFixture[str]) -> None:
+    """Only the count differs between misses: the text never points at the wrong answer."""
+    lesson07.check_skip_start("not zero", {"a", "b", "c"})
+    wrong_c = _verdict(capsys)
+    lesson07.check_skip_start("zero", {"a", "b"})
+    wrong_prediction = _verdict(capsys)
+    assert wrong_c == wrong_prediction
 
 
 @pytest.mark.parametrize(
@@ -189,12 +234,10 @@ def test_skip_start_symmetry_miss_names_only_that_letter(capsys: pytest.CaptureF
     [
         (..., {"a", "b"}, "record your prediction first"),
         ("small", {"a", "b"}, "must be one of"),
-        ("zero", {"a", "b"}, "weight_gradient: a weight's gradient is the upstream gradient times"),
+        ("zero", {"a", "b"}, "1 of your 5 answers is wrong"),
         ("not zero", ..., "record your answer"),
-        ("not zero", {"a", "b", "c"}, "Look again at c: a bias's gradient"),
-        ("not zero", {"a"}, "Look again at b: the gradient a convolution passes down"),
-        ("not zero", {"a", "b", "d"}, "Look again at d: each of score_pool4's filters"),
-        ("not zero", {"b"}, "Look again at a: what does a 1 x 1 convolution"),
+        ("not zero", {"a", "b", "c"}, "1 of your 5 answers is wrong"),
+        ("not zero", "a", "1 of your 5 answers is wrong"),
         ("not zero", {"identical"}, "are not among the statements"),
         ("not zero", 3, "record a set of letters"),
     ],

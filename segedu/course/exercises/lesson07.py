@@ -1,30 +1,29 @@
 """Checks for the exercises of lesson 07 (FCN).
 
 Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``.
-The expected answers are computed from segedu itself (models, upsampling kernels).
+The expected answers are computed from segedu itself (models, :func:`segedu.models.convolutionalize`).
 """
 
 from __future__ import annotations
 
-import ast
-import inspect
+import copy
 import math
-import textwrap
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
+from torch import nn
 
-from segedu.analysis.upsampling import bilinear_kernel
-from segedu.course.exercises._verdict import check_cases, choice_hint, read_letters, right, wrong
-from segedu.models import get_model
+from segedu.course.exercises._verdict import borrowed_names, call_answer, choice_hint, read_letters, right, wrong
+from segedu.models import TinyClassifier, convolutionalize, get_model
 
 __all__ = [
+    "CONVOLUTIONALIZE_BORROWED",
     "GRID_STAGES",
     "PADDING_ONLY_KEY",
     "SKIP_START_STATEMENTS",
     "WEIGHT_GRADIENT_CHOICES",
-    "check_bilinear_kernel",
+    "check_fc_as_conv",
     "check_fcn_grid",
     "check_skip_start",
 ]
@@ -58,7 +57,9 @@ _SKIP_START_REASONS = {
          "next layer through equal weights; the loss treats every class differently, so the class filters are not",
 }
 WEIGHT_GRADIENT_CHOICES = ("zero", "not zero")
-_SKIP_START_HINTS = {  # one question per letter, for a miss: it points at the reasoning without the verdict
+_SKIP_START_HINTS = {  # one question per answer, all asked after any miss: they point at the reasoning, not the verdict
+    "weight_gradient": "a weight's gradient is the upstream gradient times the layer's input: which of the two is "
+                       "zero at the first step?",
     "a": "what does a 1 x 1 convolution whose weights and bias are all zero output, whatever pool4 holds, and so "
          "what does the new FCN-16s's output start as?",
     "b": "the gradient a convolution passes down to its input is the upstream gradient multiplied by what? And "
@@ -68,6 +69,7 @@ _SKIP_START_HINTS = {  # one question per letter, for a miss: it points at the r
     "d": "each of score_pool4's filters scores one class: does the loss send every class the same upstream "
          "gradient at the first step?",
 }
+_SKIP_START_QUESTIONS = tuple(_SKIP_START_HINTS.items())  # (answer, question), the prediction first
 
 
 GRID_STAGES = ("conv7", "pool4", "pool3")
@@ -77,7 +79,7 @@ PADDING_ONLY_KEY = "pool3_padding_only"
 @torch.no_grad()
 def _grid_sides(size: int) -> dict[str, int]:
     """Measure the side of an FCN-8s's score map at each decoder stage for a ``size x size`` image."""
-    from segedu.widgets.fcn_explorer import fcn_score_maps  # the widget module draws; import it only when asked
+    from segedu.analysis.fcn_stages import fcn_score_maps
 
     model = get_model("fcn8s", in_channels=3, num_classes=4, base_channels=2, fc_channels=4).eval()
     maps = fcn_score_maps(model, torch.zeros(1, 3, size, size))
@@ -187,100 +189,122 @@ def check_fcn_grid(prediction: Mapping[str, Any], size: int = 100) -> bool:
                  f"at row {size} or below, then count the cells in those rows or in those columns.")
 
 
-_KERNEL_GIVEAWAYS = frozenset({
-    "bilinear_kernel", "bilinear_upsample_weight", "BilinearUpsample", "ConvTranspose2d", "upscore2",
-    "upscore_pool4", "upscore8", "upscore16", "upscore32",
-})
+CONVOLUTIONALIZE_BORROWED = ("convolutionalize", "ConvolutionalizedClassifier", "_linear_to_conv")
+# The classifiers the check converts: section 1's sizes, then one built for 32 x 32 windows with other sizes, so that
+# an answer must use its arguments and not section 1's numbers.
+_FC_CASES = ({"base_channels": 8, "image_size": 24, "hidden_features": 128, "seed": 0},
+             {"base_channels": 4, "image_size": 32, "hidden_features": 48, "seed": 1})
 
 
-def _borrowed_kernel(function: Callable[..., Any]) -> str | None:
-    """The name of a ready-made bilinear kernel (segedu's or a model's) that ``function`` uses, if any."""
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
-    except (OSError, TypeError, SyntaxError):  # no source to read (a lambda in a test, a built-in)
-        return None
-    for node in ast.walk(tree):
-        name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
-        if name in _KERNEL_GIVEAWAYS:
-            return name
+def _fc_case(base_channels: int, image_size: int, hidden_features: int, seed: int) -> TinyClassifier:
+    """An untrained TinyClassifier with seeded weights (it reseeds the global generator: call it inside fork_rng)."""
+    torch.manual_seed(seed)
+    return TinyClassifier(3, 3, base_channels=base_channels, image_size=image_size, hidden_features=hidden_features)
+
+
+def _same(found: torch.Tensor, expected: torch.Tensor) -> bool:
+    return tuple(found.shape) == tuple(expected.shape) and torch.allclose(found.float(), expected.float())
+
+
+def _fc_as_conv_mistake(conv: Any, linear: nn.Linear, channels: int, side: int) -> str | None:
+    """A hint naming what ``conv`` gets wrong as fc1 written as a convolution, or ``None`` when it is right."""
+    out_features = linear.out_features
+    if not isinstance(conv, nn.Conv2d):
+        return f"return an nn.Conv2d layer that holds fc1's weights; got {type(conv).__name__}."
+    if (conv.in_channels, conv.out_channels) != (channels, out_features):
+        return (f"for a layer with {out_features} outputs reading {channels} x {side} x {side} features, the "
+                f"convolution takes {channels} input channels and has one filter per output unit; yours maps "
+                f"{conv.in_channels} channels to {conv.out_channels}. Build it from the arguments, not from "
+                "section 1's numbers.")
+    if tuple(conv.kernel_size) != (side, side):
+        return (f"fc1 reads the whole {channels} x {side} x {side} block at once, so each filter must cover all of "
+                f"it; your kernel is {tuple(conv.kernel_size)}.")
+    if tuple(conv.stride) != (1, 1) or tuple(conv.dilation) != (1, 1) or conv.groups != 1:
+        return ("keep the convolution plain (stride 1, no dilation, one group): the classifier must be evaluated at "
+                "every position of the feature map, one cell (8 pixels) apart.")
+    if conv.padding != (0, 0) and conv.padding != "valid":
+        return ("your convolution pads its input. At the training size it would then return a map larger than 1 x 1, "
+                "and its border cells would put the filter partly over zeros that fc1 never saw: fc1 applies only "
+                "where the whole block is real features.")
+    weight = conv.weight.detach()
+    expected = linear.weight.detach().reshape(out_features, channels, side, side)  # (out, C, side, side)
+    if not _same(weight, expected):
+        rows = linear.weight.detach()  # (out, C * side * side)
+        if _same(weight, rows.reshape(out_features, side, side, channels).permute(0, 3, 1, 2)):
+            return ("your filters hold fc1's numbers, but not each at the input it multiplies: you read every row as "
+                    "if its channel index changed fastest. In what order does nn.Flatten walk through a "
+                    "(channels, height, width) block? Flatten a small tensor whose values are their own positions, "
+                    "such as torch.arange(2 * 3 * 3).reshape(2, 3, 3), and look.")
+        if _same(weight, expected.transpose(2, 3)):
+            return ("your filters have their rows and columns swapped: the weight that multiplies feature (c, i, j) "
+                    "must sit at row i, column j of filter c's slice.")
+        if _same(weight, rows.t().reshape(out_features, channels, side, side)):
+            return ("you reshaped the transposed matrix. Filter k computes output unit k, so it holds row k of "
+                    "fc1's weight matrix (the weights of everything unit k reads).")
+        if weight.numel() == rows.numel() and sorted(weight.flatten().tolist()) == sorted(rows.flatten().tolist()):
+            return ("your filters hold fc1's numbers in another order than flatten read them: filter k must hold "
+                    "row k, each weight at the (channel, row, column) of the feature it multiplies.")
+        return ("your filters are not fc1's weights: copy them in (inside torch.no_grad()), filter k from row k of "
+                "fc1's matrix, each weight at the (channel, row, column) of the feature it multiplies.")
+    if conv.bias is None or not _same(conv.bias.detach(), linear.bias.detach()):
+        return "the weights are right; now the bias: fc1 adds one bias per output unit, and so must each filter."
     return None
 
 
-def check_bilinear_kernel(function: Callable[[int], Any]) -> bool:
-    """Check ``function(factor)`` against :func:`segedu.analysis.upsampling.bilinear_kernel` for factors 2, 3 and 4.
+def check_fc_as_conv(function: Callable[[nn.Linear, int, int], Any]) -> bool:
+    """Check ``function(linear, channels, side)``, a fully connected layer written as a convolution.
 
-    The learner builds the kernel from what it must do; a function that reads a ready-made kernel
-    (``bilinear_kernel``, ``bilinear_upsample_weight``, a ``BilinearUpsample`` layer's weights) is
-    sent back.
+    ``linear`` reads a ``channels x side x side`` block of features flattened by ``nn.Flatten``; the
+    answer must be an ``nn.Conv2d`` that computes the same numbers at that size and slides over a
+    larger feature map. It is compared with :func:`segedu.models.convolutionalize`'s ``fc1`` for
+    section 1's classifier (128 units reading 32 x 3 x 3) and for one built for 32 x 32 windows (48
+    units reading 16 x 4 x 4). A function that calls ``convolutionalize`` (or its helpers,
+    :data:`CONVOLUTIONALIZE_BORROWED`) is sent back; a miss gets a hint, and only a right answer
+    prints what it computes.
     """
-    borrowed = _borrowed_kernel(function)
-    if borrowed is not None:
-        return wrong(f"your function uses `{borrowed}`, which holds the answer ready-made. Build the kernel "
-                     "yourself from the two rules of the exercise (flat in, flat out; linear between input pixels).")
-    try:
-        function(2)
-    except NotImplementedError:
-        return wrong("the function still raises NotImplementedError: replace the line "
-                     "`raise NotImplementedError` with code that returns the kernel.")
-    except Exception:  # noqa: BLE001 - check_cases reports other errors with the failing case
-        pass
-    return check_cases(
-        function,
-        [(2,), (3,), (4,)],
-        _bilinear_kernel_mistake,
-        success="your kernel equals segedu.analysis.upsampling.bilinear_kernel for factors 2, 3 and 4.",
-        returns="a tensor",
-    )
+    borrowed = borrowed_names(function, CONVOLUTIONALIZE_BORROWED)
+    if borrowed:
+        return wrong(f"your function uses `{borrowed[0]}`, which does the copy for you: build the nn.Conv2d yourself "
+                     "and copy fc1's weights and bias into it.")
+    with torch.random.fork_rng(devices=[]):  # new layers draw random starts; the lesson's later draws stay unchanged
+        return _check_fc_as_conv_cases(function)
 
 
-def _stamp_sums(kernel: torch.Tensor, factor: int) -> torch.Tensor:
-    """What stamps ``factor`` pixels apart add up to at each of the ``factor x factor`` output phases."""
-    return torch.stack([torch.stack([kernel[row::factor, column::factor].sum() for column in range(factor)])
-                        for row in range(factor)])  # (factor, factor)
-
-
-def _bilinear_kernel_mistake(found: Any, factor: int) -> str | None:
-    side = 2 * factor - factor % 2
-    expected = bilinear_kernel(side)
-    if not isinstance(found, torch.Tensor):
-        return f"return a tensor; got {type(found).__name__}."
-    found = found.detach().float()
-    if found.ndim == 1 and found.shape[0] == side:
-        return ("that is a 1-D profile; the kernel is 2-D: every pixel's weight is the product of a row "
-                "weight and a column weight.")
-    if tuple(found.shape) != (side, side):
-        return (
-            f"for factor {factor} the kernel is {side}x{side} (side 2 * factor - factor % 2); "
-            f"got shape {tuple(found.shape)}."
-        )
-    if torch.allclose(found, expected, atol=1e-5):
-        return None
-    if math.isclose(float(found.sum()), 1.0, rel_tol=1e-4) and torch.allclose(found, expected / expected.sum()):
-        return (
-            "do not normalise the kernel to sum 1: stamps 'factor' pixels apart must add up to exactly one "
-            "copy of the input, so the weights that overlapping stamps put on one output pixel sum to 1, "
-            f"and the whole kernel sums to factor * factor = {factor * factor}."
-        )
-    if side % 2 == 0 and torch.allclose(found, expected / expected.max(), atol=1e-5):
-        return (
-            f"for factor {factor} the kernel has an even side ({side}), so its centre falls between two pixels "
-            "and no weight sits on the tent's peak: the largest weight is below 1. Do not scale it up to 1."
-        )
-    if not (torch.allclose(found, found.flip(0), atol=1e-5) and torch.allclose(found, found.flip(1), atol=1e-5)):
-        return (
-            f"for factor {factor} your kernel is not symmetric: interpolation treats left and right alike. "
-            f"Where is the centre of a kernel of side {side}?"
-        )
-    sums = _stamp_sums(found, factor)
-    if not torch.allclose(sums, torch.ones_like(sums), atol=1e-4):
-        return (
-            f"for factor {factor}, stamps {factor} pixels apart do not add up to 1 at every output pixel "
-            f"(they give {[round(value, 3) for value in sums.flatten().tolist()]}), so a flat input would not "
-            "come out flat."
-        )
-    return (
-        f"for factor {factor} a flat input comes out flat, but the output does not change linearly between two "
-        "input pixels: along a row, the weights must fall by the same step from the centre to the edge."
+def _check_fc_as_conv_cases(function: Callable[[nn.Linear, int, int], Any]) -> bool:
+    """Run :func:`check_fc_as_conv`'s cases in order; the first miss ends the check."""
+    measured = []
+    for case in _FC_CASES:
+        classifier = _fc_case(**case)
+        linear, channels, side = classifier.fc1, classifier.feature_channels, classifier.feature_size
+        conv, hint = call_answer(function, copy.deepcopy(linear), channels, side)
+        if hint is None and (conv is ... or conv is None):
+            hint = "your function returns nothing yet: replace the `...` with code that returns an nn.Conv2d."
+        if hint is not None:
+            return wrong(hint)
+        hint = _fc_as_conv_mistake(conv, linear, channels, side)
+        if hint is not None:
+            return wrong(f"for a layer with {linear.out_features} outputs reading {channels} x {side} x {side} "
+                         f"features: {hint}")
+        reference = convolutionalize(classifier).fc1
+        features = torch.randn(1, channels, 4 * side, 4 * side, generator=torch.Generator().manual_seed(case["seed"]))
+        with torch.no_grad():
+            yours, package = conv(features), reference(features)  # (1, out, 3 * side + 1, 3 * side + 1)
+            on_one_block = linear(features[:, :, :side, :side].flatten(1))  # (1, out): fc1 on the top-left block
+        same_map = torch.allclose(yours, package, atol=1e-5)
+        if not (same_map and torch.allclose(yours[0, :, 0, 0], on_one_block[0], atol=1e-5)):
+            return wrong("your layer holds the right weights but does not compute what fc1 computes: does its "
+                         "forward pass use them unchanged?")
+        measured.append(f"{linear.out_features} units reading {channels} x {side} x {side}: your filters "
+                        f"{tuple(conv.weight.shape)} equal convolutionalize's fc1; on a {4 * side} x {4 * side} "
+                        f"feature map both return a {yours.shape[-2]} x {yours.shape[-1]} map, and its top-left cell "
+                        "is fc1 applied to the flattened top-left block")
+    print("\n".join(measured))  # only once every case is right
+    return right(
+        "fc1 multiplies the flattened block by its matrix: output unit k is the dot product of row k with the block, "
+        "read in flatten's order (channel, then row, then column). Reshaped in that same order, row k is a "
+        "channels x side x side filter, and a convolution without padding computes that dot product at every "
+        "position where the whole block fits: once at the training size, at every window position on a larger "
+        "map. That is convolutionalization; fc2 and the classifier become 1 x 1 convolutions the same way."
     )
 
 
@@ -352,8 +376,9 @@ def check_skip_start(weight_gradient: Any, prediction: Any) -> bool:
     ``score_pool4``'s weights and how far its per-class filters' gradients differ, passed down by it to
     pool4, reaching encoder stage 4) and how much the
     output moves when the pool4 branch is switched off (zero start, then PyTorch's random start). A miss
-    gets one hint per wrong or missing letter (a question, not the verdict) and no measured numbers; a
-    right answer prints the measurements and explains every statement.
+    says how many of the five answers (the prediction and each letter) are wrong, never which, and asks
+    the same question about each of them every time, with no measured numbers; a right answer prints
+    the measurements and explains every statement.
 
     Args:
         weight_gradient: The predicted gradient of ``score_pool4``'s weights at the first step,
@@ -374,14 +399,13 @@ def check_skip_start(weight_gradient: Any, prediction: Any) -> bool:
     if hint is not None:
         return wrong(hint)
     gradients = _first_step_gradients()
-    problems = []
-    if weight_gradient != ("zero" if gradients["score_pool4"] == 0 else "not zero"):
-        problems.append("weight_gradient: a weight's gradient is the upstream gradient times the layer's input; "
-                        "which of the two is zero at the first step?")
-    problems += [f"Look again at {letter}: {_SKIP_START_HINTS[letter]}"
-                 for letter in sorted(letters ^ _SKIP_START_TRUE)]
-    if problems:  # a miss: one hint per wrong or missing letter, no measured numbers and no verdicts
-        return wrong(" ".join(problems))
+    misses = int(weight_gradient != ("zero" if gradients["score_pool4"] == 0 else "not zero"))
+    misses += len(letters ^ _SKIP_START_TRUE)  # a true statement left out, or a false one marked
+    if misses:  # a miss: how many answers are wrong, never which; the same questions every time
+        questions = " ".join(f"{label}: {question}" for label, question in _SKIP_START_QUESTIONS)
+        return wrong(f"{misses} of your 5 answers {'is' if misses == 1 else 'are'} wrong (the prediction is one "
+                     "answer; each of a-d is another, wrong when you marked a false statement or left out a true "
+                     f"one). Settle each from the mechanism, not the wording. {questions}")
     effects = _skip_effects()
     print(f"untrained FCN-16s, first step: gradient norm of score_pool4's weights {gradients['score_pool4']:.4f} "
           f"(you predicted {weight_gradient!r}), of its bias {gradients['score_pool4_bias']:.4f}; passed down by score_pool4 to pool4 {gradients['through_skip']:.4f}; "
