@@ -114,8 +114,8 @@ LESSONS: tuple[Lesson, ...] = (
         "07_fcn.ipynb",
         "FCN: fully convolutional networks",
         "Turn a classifier's fully connected layers into convolutions, build FCN-32s/16s/8s with their "
-        "skip fusion and bilinear upsampling, and measure how much the shipped FCN-8s depends on its pool4 "
-        "and pool3 skips.",
+        "skip fusion and bilinear upsampling, and measure how much FCN-8s depends on its pool4 and pool3 "
+        "skips, trained all at once and in stages as in the paper.",
         topic="FCN-32s, 16s and 8s and their skip fusion",
         study_time="about 90–110 min (optional part about 45 more)",
         run_seconds=27,

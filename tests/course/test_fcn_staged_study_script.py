@@ -1,0 +1,54 @@
+"""Lesson 07's staged-training study: the stages share the budget, the script refuses what it cannot do."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from experiments import fcn_staged_study
+from segedu.course.experiments import RESULTS_DIR, load_experiment
+
+
+@pytest.mark.system  # trains three tiny stages and scores the test split eight times: about 40 s
+def test_a_tiny_staged_run_splits_its_steps_and_reads_out_every_switch(tmp_path: Path) -> None:
+    result = fcn_staged_study.one_run(("staged", 0, 8, "cpu", str(tmp_path), False))
+    stages = result["stages"]
+    assert list(stages) == ["fcn32s", "fcn16s", "fcn8s"]
+    assert [stage["steps"] for stage in stages.values()] == [4, 2, 2]  # half, a quarter, a quarter
+    assert [stage["lr"] for stage in stages.values()] == [3e-3, 3e-4, 3e-4]
+    readout = result["fcn8s_readout"]
+    assert list(readout) == ["all on", "pool4 off", "pool3 off", "both off", "conv7_direct"]
+    assert readout["all on"] == stages["fcn8s"]["test"]  # the last stage is the FCN-8s switched
+    assert sum(readout["conv7_direct"]["class_shares"]) == pytest.approx(1.0, abs=1e-3)
+    assert json.loads((tmp_path / "staged-seed0-8steps.json").read_text()) == result  # kept, so a rerun resumes
+
+
+def test_too_few_steps_are_refused(tmp_path: Path, monkeypatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "argv", ["fcn_staged_study", "--steps", "4", "--output", str(tmp_path)])
+    with pytest.raises(SystemExit):
+        fcn_staged_study.main()
+    assert "--steps >= 8" in capsys.readouterr().err
+
+
+def test_the_shipped_record_is_protected(monkeypatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "argv", ["fcn_staged_study", "--output", str(RESULTS_DIR)])
+    with pytest.raises(SystemExit):
+        fcn_staged_study.main()
+    assert "--overwrite" in capsys.readouterr().err
+
+
+def test_the_shipped_record_holds_both_arms_on_the_same_budget() -> None:
+    record = load_experiment("fcn_staged_study")
+    assert record["settings"] == {**fcn_staged_study.SETTINGS, "steps": 4000} and record["seeds"] == [0, 1, 2]
+    runs = record["results"]["runs"]
+    assert set(runs) == set(fcn_staged_study.ARMS) and all(list(arm) == ["0", "1", "2"] for arm in runs.values())
+    for seed in ("0", "1", "2"):
+        stages = runs["staged"][seed]["stages"]
+        assert sum(stage["steps"] for stage in stages.values()) == 4000  # the all-at-once run's budget
+        assert runs["staged"][seed]["fcn8s_readout"]["all on"] == stages["fcn8s"]["test"]
+        assert runs["all_at_once"][seed]["fcn8s_readout"]["all on"] == runs["all_at_once"][seed]["test"]
+        for arm in runs.values():  # conv7's class shares are shares of every test pixel
+            assert sum(arm[seed]["fcn8s_readout"]["conv7_direct"]["class_shares"]) == pytest.approx(1.0, abs=1e-3)
