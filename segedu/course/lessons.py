@@ -162,11 +162,12 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(
         "12_train_your_own.ipynb",
         "Train your own segmenter",
-        "Write the per-pixel training loop and say what a forgotten zero_grad() does, train a U-Net from scratch "
-        "live and write its validation step, save, load and verify a checkpoint, and (optionally) read a "
+        "Write the per-pixel training loop and predict what a forgotten zero_grad() does to .grad, train a U-Net "
+        "from scratch live and set it beside the same network after a full recipe, write its validation step, "
+        "save, load and verify a checkpoint, and (optionally) see what soft Dice and the bias start add and read a "
         "learning-rate range test for what it can and cannot tell.",
         topic="Training loop, a live run, validation, checkpoints",
-        study_time="about 70 min (optional part about 25 more)",
+        study_time="about 60 min (optional part about 30 more)",
         run_seconds=30,
     ),
     Lesson(

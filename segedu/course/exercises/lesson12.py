@@ -5,6 +5,8 @@ Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` 
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,7 +14,6 @@ from segedu.course.exercises._verdict import (
     borrowed_names,
     call_answer,
     check_outcome_prediction,
-    choice_hint,
     returns_nothing,
     right,
     wrong,
@@ -22,51 +23,56 @@ __all__ = [
     "LEARNS_BELOW",
     "RATE_OUTCOMES",
     "VALIDATION_BORROWED",
-    "ZERO_GRAD_CHOICES",
-    "check_forgotten_zero_grad",
+    "check_gradient_ratio",
     "check_rate_prediction",
     "check_validation_mean_iou",
     "classify_rate_run",
 ]
 
-# --- 1 · what happens when the loop forgets optimizer.zero_grad() -------------------------------
+# --- 1 · predict, then run: two backward() calls without optimizer.zero_grad() ----------------------
 
-ZERO_GRAD_CHOICES = {
-    "a": "the second batch's gradient only: backward() replaces what .grad held",
-    "b": "the sum of both batches' gradients: backward() adds to what .grad held",
-    "c": "the mean of both batches' gradients: backward() averages with what .grad held",
-    "d": "nothing: the second backward() raises an error, because .grad was not cleared",
-}
-_ZERO_GRAD_WHY = {
-    "a": "backward() does not replace .grad: it adds to it (autograd accumulates, so that one step can sum the "
-         "gradients of several backward calls, for example of batches too large for memory). Only zero_grad() "
-         "(or setting .grad to None) clears it",
-    "c": "nothing divides by the number of calls: the gradients are summed, not averaged, so the sum keeps growing "
-         "with every step that skips zero_grad()",
-    "d": "PyTorch raises nothing: accumulating is allowed on purpose (it is how gradient accumulation over "
-         "several small batches works), so the forgotten call fails silently, which is what makes it dangerous",
-}
+_RATIO_SLIPS = (  # (a wrong ratio, why it is wrong); the measured one is 2
+    (1.0, "1 would mean the second backward() replaced .grad with its own gradient (or averaged it with the "
+          "first, the same gradient). It does neither: autograd adds every backward() call's gradient to what "
+          ".grad already holds"),
+    (0.0, "0 would mean the second call cleared .grad. Nothing clears it but zero_grad() (or setting .grad to "
+          "None); backward() only adds to it"),
+    (0.5, "nothing divides by the number of backward() calls: autograd sums their gradients, it does not "
+          "average them"),
+)
 
 
-def check_forgotten_zero_grad(answer: Any) -> bool:
-    """Check the letter of :data:`ZERO_GRAD_CHOICES` that says what ``.grad`` holds after two ``backward()`` calls.
+def check_gradient_ratio(prediction: Any, measured: Any) -> bool:
+    """Check a predicted ratio: ``.grad`` after two ``backward()`` calls on one batch, over ``.grad`` after one.
+
+    The lesson runs the experiment on its U-Net (same batch twice, no ``zero_grad()`` in between) and passes the
+    ratio of the two gradients' norms as ``measured``; the check prints it once a prediction is recorded.
 
     Args:
-        answer: One letter, ``"a"`` to ``"d"``.
+        prediction: The learner's number, recorded before the measurement is shown; ``...`` means not yet.
+        measured: The ratio the lesson measured (2: ``backward()`` adds to ``.grad``).
 
     Returns:
-        ``True`` for ``"b"``: the gradients add up.
+        ``True`` when the prediction is within 1% of the measured ratio.
     """
-    hint = choice_hint(answer.strip().lower() if isinstance(answer, str) else answer, ZERO_GRAD_CHOICES)
-    if hint is not None:
-        return wrong(hint.replace("prediction", "answer"))
-    letter = answer.strip().lower()
-    if letter == "b":
-        return right("backward() adds to .grad instead of replacing it, so a loop without zero_grad() hands the "
-                     "optimizer the sum of every gradient since the start, most of them computed for weights that "
-                     "have since moved (plain SGD steps along that sum; Adam rescales it weight by weight, but from "
-                     "the same wrong input). The next cell shows the sum on two batches.")
-    return wrong(f"{letter} says: {ZERO_GRAD_CHOICES[letter]}. But {_ZERO_GRAD_WHY[letter]}.")
+    if prediction is ... or prediction is None:
+        return wrong("record your prediction first: replace the `...` with a number.")
+    if isinstance(prediction, bool) or not isinstance(prediction, numbers.Real):
+        return wrong(f"you wrote {prediction!r}; write a number, such as 3 or 0.25.")
+    if isinstance(measured, bool) or not isinstance(measured, numbers.Real) or not math.isfinite(measured):
+        return wrong(f"pass the measured ratio (a finite number) as the second argument; got {measured!r}.")
+    print(f"measured: after the second backward(), .grad is {measured:.3f} times what it was after the first")
+    if math.isclose(float(prediction), float(measured), rel_tol=0.01):
+        return right("backward() adds its gradient to what .grad holds, so the same batch twice gives twice the "
+                     "gradient. In a loop without zero_grad() every step therefore follows the sum of all gradients "
+                     "so far, most computed for weights that have since moved. PyTorch allows it on purpose "
+                     "(gradient accumulation: several small batches summed into one step), so the forgotten call "
+                     "raises nothing. The next cell shows the sum on two different batches.")
+    for value, why in _RATIO_SLIPS:
+        if math.isclose(float(prediction), value, abs_tol=1e-9):
+            return wrong(f"{why}. What does adding a gradient to itself give?")
+    return wrong(f"your prediction {prediction} is not the measured ratio. Does backward() replace, average or "
+                 "add to what .grad already holds? Both calls compute the same gradient.")
 
 
 # --- 3 · predict, then run: a constant learning rate of 0.3 -----------------------------------
@@ -82,9 +88,9 @@ _RATE_MEANINGS = {
         "weight by about the rate itself, yet nothing blew up. Batch norm is the likely reason (the reveal's control: the same U-Net without it blows up): it follows 18 of this "
         "U-Net's 23 convolution layers (all but the 4 transposed ones and the 1 x 1 output layer), and it makes their "
         "output all but blind to the length of their weights, so a huge step makes those weights longer instead of blowing the output up. Batch norm's own scale "
-        "and shift, γ and β, are not protected this way: Adam moves them by about 0.3 a step. A fast 20-step fall does not make a good model: in the stored study 0.3 ends 120 steps at "
-        "a validation mean IoU of 0.087 to 0.108 over ten seeds, next to the all-background 0.085, and 3e-3 beats "
-        "it in nine seeds of ten, on validation and on the training loss of the last 10 steps"
+        "and shift, γ and β, are not protected this way: Adam moves them by about 0.3 a step. Learning fast over "
+        "20 steps is not the whole story: in the stored study, over 120 steps 3e-3 leads 0.3 on validation in nine "
+        "seeds of ten, with every rate still near the all-background 0.085; what happens later, the study does not say"
     ),
     "blows up": (
         "some loss jumped to more than 3 times the starting network's loss on its batch, and the last five "
