@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 from torch import Tensor, nn
@@ -148,9 +150,9 @@ def test_mean_ablation_reading(capsys: pytest.CaptureFixture[str]) -> None:
     assert "did use the channel's variation" in output
     assert model.training  # the mode is restored
     for answer, hint in [
-        ("a", "the variation did a lot of work"),
+        ("a", "check both in the tables"),
         ("c", "it is zeroing that takes that push away"),
-        ("d", "not a quarter to a half"),
+        ("d", "is the move a quarter to a half of it?"),
         ("e", "must be one of"),
         (2, "must be one of"),
         (..., "record your prediction first"),
@@ -158,14 +160,17 @@ def test_mean_ablation_reading(capsys: pytest.CaptureFixture[str]) -> None:
         assert check_mean_ablation_reading(answer, model, images, masks, **question) is False
         output = capsys.readouterr().out
         assert output.startswith("Not yet:") and hint in output, output
+        assert not re.search(r"\d\.\d|\d%", output), output  # a miss shows no measured number
     # Channel 0 feeds no score: the mean moves nothing, so (a) holds, (b) and (d) not.
     unused = {**question, "channel": 0}
     assert check_mean_ablation_reading("a", model, images, masks, **unused) is True
-    capsys.readouterr()
+    assert "-9.00 intact and -9.00 with channel 0 at its mean" in capsys.readouterr().out  # the lead did not move
     assert check_mean_ablation_reading("b", model, images, masks, **unused) is False
-    assert "do not show both a large move" in capsys.readouterr().out
+    output = capsys.readouterr().out
+    assert "at least half of the lead away" in output and not re.search(r"\d\.\d|\d%", output), output
     assert check_mean_ablation_reading("d", model, images, masks, **unused) is False
-    assert "0% of its intact size" in capsys.readouterr().out
+    output = capsys.readouterr().out
+    assert "a quarter to a half" in output and not re.search(r"\d\.\d|\d%", output), output
     # A larger intact lead (-20): the mean moves it by the same amount, now a quarter to a half of it, so (d) holds.
     with torch.no_grad():
         model.outc.bias[1] = 10.0
@@ -217,16 +222,20 @@ def test_silencing_explanation(capsys: pytest.CaptureFixture[str]) -> None:
     assert model.training  # the mode is restored
     for answer, hint in [
         ("a", "compare the circle score with every other score"),
-        ("c", "do not become background"),
-        ("d", "higher on circle pixels than on average"),
+        ("c", "the larger gap says which score catches up"),
+        ("d", "compare it with its mean over all pixels"),
         ("e", "must be one of"),
         (..., "record your prediction first"),
     ]:
         assert check_silencing_explanation(answer, model, images, masks, channel=1) is False
         output = capsys.readouterr().out
         assert output.startswith("Not yet:") and hint in output, output
+        assert "Zeroed, channel" not in output and not re.search(r"\d\.\d|\d%", output), output  # no numbers
     assert check_silencing_explanation("c", model, images, masks, channel=0) is True  # class 1 falls to background
+    assert "0% become squares and 100% background" in capsys.readouterr().out
     assert check_silencing_explanation("b", model, images, masks, channel=0) is False
+    output = capsys.readouterr().out
+    assert "must go to the squares" in output and not re.search(r"\d\.\d|\d%", output), output
     # Channel 2 feeds no score and is low on class-1 pixels: (a) and (d) hold, (b) and (c) not.
     for answer, supported in (("a", True), ("d", True), ("b", False), ("c", False)):
         assert check_silencing_explanation(answer, model, images, masks, channel=2) is supported

@@ -219,6 +219,8 @@ def check_silencing_explanation(
     - ``"c"``: more than half of the lost pixels become ``background_index``;
     - ``"d"``: the channel is lower on the class's pixels than on average.
 
+    A supported reading prints the measurements; a miss gets a hint on how to reason, and no measured numbers.
+
     Args:
         answer: One letter of :data:`SILENCING_EXPLANATIONS`.
         model: The segmentation model (its mode is restored).
@@ -283,14 +285,19 @@ def check_silencing_explanation(
             "d": "The channel is low here, so zeroing it takes little away.",
         }
         return right(f"{measured} {meaning[answer]}")
-    reasons = {
+    reasons = {  # reasoning only: a miss shows no measured number, so letters cannot be tried against them
         "a": f"a channel can leave one pair of scores alone and move another: compare the {class_name} score with "
         "every other score, not only with the background",
-        "b": f"most of the lost pixels do not become {other_name}s",
-        "c": f"most of the lost pixels do not become background: look at the {other_name} weights too",
-        "d": f"the channel is higher on {class_name} pixels than on average, so zeroing takes a lot away there",
+        "b": f"for this reading the lost {class_name} pixels must go to the {other_name}s: which class's weight for "
+        f"this channel lies furthest below the {class_name} weight, once multiplied by the channel's value on "
+        f"{class_name} pixels?",
+        "c": f"compare the gap between the channel's {class_name} and background weights with the gap between its "
+        f"{class_name} and {other_name} weights; times its value on {class_name} pixels, the larger gap says which "
+        "score catches up when the channel is zeroed",
+        "d": f"read the channel's mean value on {class_name} pixels and compare it with its mean over all pixels "
+        "before calling it low there",
     }
-    return wrong(f"{reasons[answer]}. {measured}")
+    return wrong(reasons[answer])
 
 
 MEAN_ABLATION_READINGS = {
@@ -319,6 +326,8 @@ def check_mean_ablation_reading(
       least half of the pixels stay the class;
     - ``"c"``: never: at its mean the channel keeps its average push W[:, k] m (zeroing is what takes it away);
     - ``"d"``: the mean moves the lead by a quarter to a half of its intact size, and the lead stays negative.
+
+    A supported reading prints the measurements; a miss gets a hint on how to reason, and no measured numbers.
 
     Args:
         answer: One letter of :data:`MEAN_ABLATION_READINGS`.
@@ -384,13 +393,14 @@ def check_mean_ablation_reading(
             "the rest kept the pixels.",
         }
         return right(f"{measured} {meaning[answer]}")
-    reasons = {
-        "a": f"the mean moved the lead by {moved:+.2f}, {abs(moved) / abs(before):.0%} of its intact size: the "
-        "variation did a lot of work",
-        "b": "the measurements do not show both a large move of the lead and most pixels staying",
+    reasons = {  # reasoning only: a miss shows no measured number, so letters cannot be tried against them
+        "a": f"the lead barely moves only if the channel's value on {class_name} pixels lies close to its mean, or "
+        f"its weights into the {other_name} and {class_name} scores are nearly equal: check both in the tables",
+        "b": f"for this reading the mean must take at least half of the lead away while most {class_name} pixels "
+        "stay; work out the size of the move against the size of the lead",
         "c": "at its mean the channel still gives every pixel W[:, k] m, its average push; it is zeroing that takes "
         "that push away, and nothing is added",
-        "d": f"the mean moved the lead by {moved:+.2f}, {moved / abs(before):.0%} of its intact size, not a quarter "
-        "to a half",
+        "d": f"work out how far the mean moves the lead (from the channel's value on {class_name} pixels, its mean "
+        "and its two weights) and compare it with the intact lead: is the move a quarter to a half of it?",
     }
-    return wrong(f"{reasons[answer]}. {measured}")
+    return wrong(reasons[answer])
