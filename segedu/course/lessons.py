@@ -117,7 +117,7 @@ LESSONS: tuple[Lesson, ...] = (
         "skip fusion and bilinear upsampling, and measure how much FCN-8s depends on its pool4 and pool3 "
         "skips, trained all at once and in stages as in the paper.",
         topic="FCN-32s, 16s and 8s and their skip fusion",
-        study_time="about 90–110 min (optional part about 45 more)",
+        study_time="about 90–110 min (optional part about 55 more)",
         run_seconds=27,
     ),
     Lesson(
