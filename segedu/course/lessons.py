@@ -180,7 +180,7 @@ LESSONS: tuple[Lesson, ...] = (
         "out, set augmentation beside more real scenes, and (optionally) split one seed's errors by kind and see "
         "what 4,000 steps change.",
         topic="Paired augmentation, learning curves, overfitting",
-        study_time="about 80 min (optional part about 30 more)",
+        study_time="about 110 min (optional part about 30 more)",
         run_seconds=10,
     ),
     Lesson(
