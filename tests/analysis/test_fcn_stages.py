@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 import torch
 
 from segedu.analysis.fcn_stages import fcn_score_maps, skip_branches_off
-from segedu.datasets import ShapesScenes
 from segedu.models import FCN
 
 
-def _small_fcn(variant: str, seed: int = 0) -> FCN:
-    torch.manual_seed(seed)
-    model = FCN(3, 4, variant=variant, base_channels=4, fc_channels=8)
-    with torch.no_grad():  # the skip scores start at zero; give them weights so every stage matters
-        for name in ("score_fr", "score_pool4", "score_pool3"):
-            if hasattr(model, name):
-                getattr(model, name).weight.normal_(std=3.0)
-        for module in model.modules():  # BatchNorm statistics of a few scenes, so features vary in space
-            if isinstance(module, torch.nn.BatchNorm2d):
-                module.momentum = None  # a plain average over the batches seen
-        model.train()(torch.stack([image for image, _ in ShapesScenes("train", length=8, size=64)]))
-    return model.eval()
-
-
 @pytest.mark.parametrize("variant", ["32s", "16s", "8s"])
-def test_score_maps_end_in_the_models_output(variant: str) -> None:
-    model = _small_fcn(variant)
+def test_score_maps_end_in_the_models_output(variant: str, small_fcn: Callable[..., FCN]) -> None:
+    model = small_fcn(variant)
     images = torch.rand(2, 3, 40, 50)  # padded to 64 x 64 inside
     maps = fcn_score_maps(model, images)
     expected = {"32s": ["conv7", "final"], "16s": ["conv7", "fused_pool4", "final"],
@@ -39,9 +26,9 @@ def test_score_maps_end_in_the_models_output(variant: str) -> None:
     torch.testing.assert_close(maps["final"], model(images))
 
 
-def test_fused_maps_are_the_sums_written_in_the_paper() -> None:
+def test_fused_maps_are_the_sums_written_in_the_paper(small_fcn: Callable[..., FCN]) -> None:
     # Reference: FCN-8s's decoder by hand, from the encoder's pool3 and pool4 (64 x 64: no padding).
-    model = _small_fcn("8s")
+    model = small_fcn("8s")
     images = torch.rand(2, 3, 64, 64)
     maps = fcn_score_maps(model, images)
     with torch.no_grad():
@@ -61,9 +48,9 @@ def test_score_maps_refuse_other_models() -> None:
         fcn_score_maps(torch.nn.Identity(), torch.zeros(1, 3, 32, 32))
 
 
-def test_switching_a_skip_branch_off_zeroes_its_scores() -> None:
+def test_switching_a_skip_branch_off_zeroes_its_scores(small_fcn: Callable[..., FCN]) -> None:
     # Reference: FCN-8s's decoder by hand with score_pool3's output replaced by zeros.
-    model = _small_fcn("8s")
+    model = small_fcn("8s")
     images = torch.rand(2, 3, 64, 64)
     maps = fcn_score_maps(model, images, off=("pool3",))
     with torch.no_grad():
@@ -82,10 +69,10 @@ def test_switching_a_skip_branch_off_zeroes_its_scores() -> None:
         torch.testing.assert_close(both_off, model.upscore8(model.upscore_pool4(model.upscore2(conv7))))
 
 
-def test_skip_branches_off_refuses_missing_branches() -> None:
+def test_skip_branches_off_refuses_missing_branches(small_fcn: Callable[..., FCN]) -> None:
     with pytest.raises(ValueError, match="has no pool3 branch"):
-        with skip_branches_off(_small_fcn("16s"), ["pool3"]):
+        with skip_branches_off(small_fcn("16s"), ["pool3"]):
             pass
     with pytest.raises(ValueError, match="unknown skip branch"):
-        with skip_branches_off(_small_fcn("8s"), ["pool5"]):
+        with skip_branches_off(small_fcn("8s"), ["pool5"]):
             pass

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import io
 
 import numpy as np
@@ -21,23 +23,9 @@ def _decode(png: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
 
 
-def _small_fcn(variant: str, seed: int = 0) -> FCN:
-    torch.manual_seed(seed)
-    model = FCN(3, 4, variant=variant, base_channels=4, fc_channels=8)
-    with torch.no_grad():  # the skip scores start at zero; give them weights so every stage matters
-        for name in ("score_fr", "score_pool4", "score_pool3"):
-            if hasattr(model, name):
-                getattr(model, name).weight.normal_(std=3.0)
-        for module in model.modules():  # BatchNorm statistics of a few scenes, so features vary in space
-            if isinstance(module, torch.nn.BatchNorm2d):
-                module.momentum = None  # a plain average over the batches seen
-        model.train()(torch.stack([image for image, _ in ShapesScenes("train", length=8, size=64)]))
-    return model.eval()
-
-
-def test_controls_change_state_and_images() -> None:
+def test_controls_change_state_and_images(small_fcn: Callable[..., FCN]) -> None:
     scenes = ShapesScenes("val", length=3, size=64, seed=2)
-    models = {"32s": _small_fcn("32s"), "8s": _small_fcn("8s", seed=1)}
+    models = {"32s": small_fcn("32s"), "8s": small_fcn("8s", seed=1)}
     panel = fcn_explorer(models, scenes, scale=1)
     assert panel.state["variant"] == "32s" and panel.state["stage"] == "final"
     assert panel.state["stages_available"] == ["conv7", "final"]
@@ -65,17 +53,17 @@ def test_controls_change_state_and_images() -> None:
     assert panel.state["stage"] == "final" and panel.state["stage_shape"] == (64, 64)
 
 
-def test_bad_arguments_are_refused() -> None:
+def test_bad_arguments_are_refused(small_fcn: Callable[..., FCN]) -> None:
     scenes = ShapesScenes("val", length=2, size=32)
     with pytest.raises(ValueError, match="at least one FCN"):
         fcn_explorer({}, scenes)
     with pytest.raises(ValueError, match=r"index must be in \[0, 2\)"):
-        fcn_explorer({"8s": _small_fcn("8s")}, scenes, index=2)
+        fcn_explorer({"8s": small_fcn("8s")}, scenes, index=2)
 
 
-def test_branch_switches_change_state_and_images() -> None:
+def test_branch_switches_change_state_and_images(small_fcn: Callable[..., FCN]) -> None:
     scenes = ShapesScenes("val", length=3, size=64, seed=2)
-    models = {"32s": _small_fcn("32s"), "8s": _small_fcn("8s", seed=1)}
+    models = {"32s": small_fcn("32s"), "8s": small_fcn("8s", seed=1)}
     panel = fcn_explorer(models, scenes, scale=1)
     assert panel.controls["pool4"].disabled and panel.controls["pool3"].disabled  # FCN-32s has no skips
     panel.controls["pool3"].value = False
