@@ -173,12 +173,12 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(
         "13_augmentation_and_overfitting.ipynb",
         "Augmentation and overfitting",
-        "Augment image and mask together (flips, crops, elastic deformation) and say which augmentations keep a "
-        "scene plausible and correctly labelled, read training and validation curves over ten paired seeds on 32 "
-        "scenes and say which final score augmentation moved, measure what the chain does to the pictures (it "
-        "smooths away their pixel noise) and say which explanations of the training score's fall a control rules "
-        "out, set augmentation beside more real scenes, and (optionally) split one seed's errors by kind and see "
-        "what 4,000 steps change.",
+        "Augment image and mask together (flips, crops, elastic deformation) and say which augmentations keep "
+        "a scene plausible and correctly labelled, read training and validation curves over ten paired seeds "
+        "on 32 scenes and say what augmentation did to the training and validation scores, measure what the "
+        "chain does to the pictures (it smooths away their pixel noise) and say which explanations the "
+        "lesson's records rule out, set augmentation beside more real scenes, and (optionally) split one "
+        "seed's errors by kind and see what 4,000 steps change.",
         topic="Paired augmentation, learning curves, overfitting",
         study_time="about 110 min (optional part about 30 more)",
         run_seconds=10,
