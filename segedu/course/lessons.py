@@ -156,7 +156,7 @@ LESSONS: tuple[Lesson, ...] = (
         "activations with forward hooks, and measure which channels mark a class (channel–class IoU) and which the "
         "network needs (silencing).",
         topic="Inside trained models: hooks, probes, silenced channels",
-        study_time="about 85 min (optional parts about 15 more)",
+        study_time="about 105 min (optional parts about 15 more)",
         run_seconds=15,
     ),
     Lesson(

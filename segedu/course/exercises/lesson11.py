@@ -49,7 +49,8 @@ _HOOK_REASONS = {
     "b": "dict.setdefault returns the value already stored: from the second scene on, the hook hands the first "
     "scene's pooled map on, and the second scene's logits mix it with the second scene's skips",
     "c": "the returned tensor replaces the output, but it holds the same values (detach only cuts it off from "
-    "autograd), so the logits do not change",
+    "autograd), so the logits do not change; in training, though, no gradient would reach down1 and inc through "
+    "this path: a silent bug",
     "d": "the returned tensor replaces the output: the layers after down2.pool see twice the values",
 }
 
