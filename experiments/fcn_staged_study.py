@@ -92,7 +92,8 @@ def _fcn8s_readout(model: torch.nn.Module) -> dict[str, Any]:
     return readout
 
 
-def _train(model: torch.nn.Module, data: Subset, steps: int, lr: float, seed: int, device: str) -> list:
+def _train(model: torch.nn.Module, data: Subset, steps: int, lr: float, seed: int, device: str) -> list[list[float]]:
+    """Train ``model`` in place with the recipe's loop (cosine decay from ``lr``); its validation curve."""
     history = fit(model, data, offline_dataset("shapes", "val"), max_steps=steps, lr=lr, lr_schedule="cosine",
                   batch_size=RECIPE.batch_size, seed=seed, device=device, progress=False, val_every=min(250, steps))
     model.cpu().eval()
@@ -101,13 +102,12 @@ def _train(model: torch.nn.Module, data: Subset, steps: int, lr: float, seed: in
 
 def one_run(job: tuple[str, int, int, str, str, bool]) -> dict[str, Any]:
     """One arm for one seed: train, score, keep the result in ``parts``."""
-    arm, seed, recipe_steps, device, parts, keep = job
-    part = Path(parts) / f"{arm}-seed{seed}-{recipe_steps}steps.json"
+    arm, seed, steps, device, parts, keep = job
+    part = Path(parts) / f"{arm}-seed{seed}-{steps}steps.json"
     if part.is_file():
         return json.loads(part.read_text())
     torch.set_num_threads(1)
     seed_everything(seed)
-    steps = recipe_steps
     scenes = training_scenes("shapes", steps * RECIPE.batch_size)
     kwargs = {"in_channels": 3, "num_classes": 4, **RECIPE.model_kwargs}
     started = time.perf_counter()
