@@ -11,11 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from segedu.analysis.fcn_stages import FUSED_INPUT_OF, SKIP_BRANCHES, fcn_score_maps, skip_branches_off
+from segedu.analysis.fcn_stages import FUSED_INPUT_OF, SKIP_BRANCHES, fcn_score_maps
 from segedu.models.fcn import FCN
 from segedu.widgets._toolkit import WidgetPanel, array_to_png, image_to_hwc
 
-__all__ = ["SKIP_BRANCHES", "STAGE_LABELS", "fcn_explorer", "fcn_score_maps", "skip_branches_off"]
+__all__ = ["STAGE_LABELS", "fcn_explorer"]
 
 # Decoder stages, coarse to fine, with the labels the widget shows.
 STAGE_LABELS: dict[str, str] = {
@@ -37,9 +37,9 @@ def fcn_explorer(models: Mapping[str, FCN], dataset: Any, *, index: int = 0, sca
 
     The stage image shows the arg-max class of the chosen stage's scores, one block per score-map
     cell (a 64-pixel scene gives 2x2 blocks after conv7, 4x4 after pool4, 8x8 after pool3). Two
-    check boxes switch the pool4 and pool3 skip branches off (:func:`skip_branches_off`; a branch
-    the chosen variant lacks is greyed out); the last image shows the prediction's mistakes in the
-    2-pixel boundary band (white).
+    check boxes switch the pool4 and pool3 skip branches off
+    (:func:`segedu.analysis.fcn_stages.skip_branches_off`; a branch the chosen variant lacks is
+    greyed out); the last image shows the prediction's mistakes in the 2-pixel boundary band (white).
 
     Args:
         models: FCNs by display name, e.g. ``{"FCN-32s": fcn32, "FCN-8s": fcn8}``; put in eval mode.

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import io
+from collections.abc import Callable
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from segedu.analysis.fcn_stages import fcn_score_maps
