@@ -90,7 +90,7 @@ _RATE_MEANINGS = {
         "output all but blind to the length of their weights, so a huge step makes those weights longer instead of blowing the output up. Batch norm's own scale "
         "and shift, γ and β, are not protected this way: Adam moves them by about 0.3 a step. Learning fast over "
         "20 steps is not the whole story: in the stored study, over 120 steps 3e-3 leads 0.3 on validation in nine "
-        "seeds of ten, with every rate still near the all-background 0.085; what happens later, the study does not say"
+        "seeds of ten, with every rate still within 0.06 of the all-background 0.085; what happens later, the study does not say"
     ),
     "blows up": (
         "some loss jumped to more than 3 times the starting network's loss on its batch, and the last five "
