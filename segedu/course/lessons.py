@@ -180,7 +180,7 @@ LESSONS: tuple[Lesson, ...] = (
         "lesson's records rule out, set augmentation beside more real scenes, and (optionally) split one "
         "seed's errors by kind and see what 4,000 steps change.",
         topic="Paired augmentation, learning curves, overfitting",
-        study_time="about 110 min (optional part about 30 more)",
+        study_time="about 90 min (optional part about 30 more)",
         run_seconds=10,
     ),
     Lesson(
@@ -188,7 +188,7 @@ LESSONS: tuple[Lesson, ...] = (
         "Losses for imbalanced classes",
         "Read a per-class IoU table and say why pixel accuracy and frequency-weighted IoU hide a misnamed rare "
         "class, read class-weighted cross-entropy (inverse- and median-frequency weights) written out and checked and "
-        "write soft Dice yourself, tilt a trained U-Net's answer by class weights to see mean accuracy rise while mean IoU falls, "
+        "write soft Dice yourself, predict what training with class weights does to mean IoU, then see why by tilting a trained U-Net's answer and training a tiny network with the weights, "
         "compare five losses trained 1,600 steps over six paired seeds on equal budgets (the same steps, batches and "
         "learning rate, a rate chosen for plain cross-entropy) and tell what each does to "
         "missed, misnamed and fat strokes, and (optionally) test whether the class weights' effect can be divided out "
@@ -196,7 +196,7 @@ LESSONS: tuple[Lesson, ...] = (
         "steps.",
         topic="Class imbalance: per-class IoU, class weights, soft Dice",
         study_time="about 105 min (optional part about 40 more)",
-        run_seconds=13,
+        run_seconds=18,
     ),
     Lesson(
         "15_atrous_and_deeplab.ipynb",

@@ -141,6 +141,9 @@ def test_ruled_out_explanations_right(answer, capsys: pytest.CaptureFixture[str]
     assert out.startswith("Correct!") and "without augmentation" in out  # a: how the records score training
     assert "0.718 against 0.713" in out and "-0.012 to +0.021" in out  # b: the noise control's training scores
     assert "c is not" in out and "hypothesis" in out  # c: untested, said so
+    # what the fall consists of (section 4.1, seed 0), told apart from why it happened
+    assert "candidate causes" in out and "81% of the stroke pixels" in out and "names 99%" in out
+    assert "missed strokes" in out and "not confused digits" in out
 
 
 def test_ruled_out_explanations_wrong_answers_say_why(capsys: pytest.CaptureFixture[str]) -> None:
@@ -157,6 +160,15 @@ def test_ruled_out_explanations_wrong_answers_say_why(capsys: pytest.CaptureFixt
     assert not check_ruled_out_explanations({"c"})
     out = capsys.readouterr().out
     assert "c is not ruled out" in out and "a is ruled out" in out
+    assert "81% of the stroke pixels" in out and "missed strokes" in out  # the same note on what the fall is
+
+
+def test_ruled_out_feedback_uses_the_lessons_seed_0_error_split(capsys: pytest.CaptureFixture[str]) -> None:
+    """The note's shares are section 4.1's printed ones: 81% found, 99% of those named (augmented), 98% found (plain)."""
+    check_ruled_out_explanations({"a", "b"})
+    out = capsys.readouterr().out
+    assert "finds only 81%" in out and "(plain 98%)" in out and "names 99% of those it finds right" in out
+    assert "section 4.1" in out and "seed 0" in out and "one seed" in out  # one run, said so
 
 
 @pytest.mark.parametrize("answer", [..., None, {"d"}, 2])

@@ -1,4 +1,4 @@
-"""Each lesson-13 check accepts right answers and prints a specific hint for wrong ones."""
+"""Each lesson-14 check accepts right answers and prints a specific hint for wrong ones."""
 
 from __future__ import annotations
 
@@ -182,9 +182,11 @@ def test_trained_weights_prediction_right_and_wrong(capsys: pytest.CaptureFixtur
     assert check_trained_weights_prediction("lower in most seeds", 1, 5, 6)
     out = capsys.readouterr().out
     assert out.startswith("Correct!") and "halo" in out and "won 1 and lost 5 of 6" in out
+    assert "IoU counts false alarms" in out  # it says why, not only what
     assert check_trained_weights_prediction("higher in most seeds", 1, 5, 6)  # recorded first: it passes
     out = capsys.readouterr().out
     assert out.startswith("Recorded; the result differs:") and "lower in most seeds" in out
+    assert "IoU counts false alarms" in out and "you predicted 'higher in most seeds'" in out
 
 
 def test_trained_weights_prediction_follows_the_counts(capsys: pytest.CaptureFixture[str]) -> None:

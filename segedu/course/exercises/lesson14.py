@@ -110,12 +110,20 @@ def check_background_prediction(prediction: Any, loss: float, loss_heavier_backg
 TRAINED_WEIGHTS_OUTCOMES = ("higher in most seeds", "level", "lower in most seeds")
 
 _TRAINED_WEIGHTS_MEANINGS = {
-    "higher in most seeds": "the found rare strokes would have outweighed the false alarms the weights add",
-    "level": "found strokes and added false alarms would have balanced out",
+    "higher in most seeds": (
+        "the strokes the weights help find would have outweighed the false alarms they add; a digit pixel that "
+        "plain cross-entropy leaves as background is rare, though, while every background pixel next to a "
+        "stroke is a candidate false alarm"
+    ),
+    "level": "the strokes found and the false alarms added would have balanced out in IoU",
     "lower in most seeds": (
-        "training moved the U-Nets the way section 2's tilt moved a trained one: the weights buy strokes found "
-        "at the price of a halo of false alarms around every stroke, and IoU counts false alarms where mean "
-        "accuracy does not, so mean accuracy rose while mean IoU fell"
+        "a heavy digit weight makes a missed stroke pixel expensive and a false alarm on background cheap "
+        "(median weights make the average digit weigh dozens of times background's weight), so the U-Nets "
+        "learned to call unsure pixels digit. Few stroke pixels were left to find, and the unsure pixels are "
+        "mostly the background just around each stroke: the weights bought a few found strokes with a halo "
+        "of false alarms. IoU counts false alarms, so mean IoU fell (mean accuracy, which does not, rose). The "
+        "rest of section 2 shows this tilt on a trained U-Net and on a tiny network trained live; section 3 "
+        "measures the halo"
     ),
 }
 
@@ -127,7 +135,7 @@ def check_trained_weights_prediction(prediction: Any, wins: int, losses: int, se
     say so, "level" otherwise. The measured counts appear in the feedback only once a prediction is recorded.
 
     Args:
-        prediction: The learner's guess, one of :data:`TRAINED_WEIGHTS_OUTCOMES`, recorded before the tables.
+        prediction: The learner's guess, one of :data:`TRAINED_WEIGHTS_OUTCOMES`, recorded before any result shows.
         wins: Seeds where median weights' mean IoU beat plain cross-entropy's of the same seed.
         losses: Seeds where it fell behind.
         seeds: The paired seeds.
