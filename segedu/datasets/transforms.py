@@ -6,6 +6,12 @@ nearest-neighbour sampling and padded with the ignore index 255. torchvision's
 ``transforms.v2`` does this automatically once the mask is wrapped as ``tv_tensors.Mask``;
 :class:`PairedTransform` does the wrapping, so datasets can keep plain tensors.
 
+Which nearest neighbour matters too. torchvision resizes a mask with PyTorch's legacy ``nearest``
+mode, which reads source pixel ``floor(i * scale)`` and so shifts the mask by up to half a pixel
+against a bilinearly resized image (pytorch/pytorch#34808); on 2-pixel-wide strokes that moves a
+large share of the labels off their pixels. The resizing steps here sample the mask at pixel
+centres (``nearest-exact``), the same grid the image's bilinear resize uses.
+
 Example:
     >>> augment = training_transforms(64)
     >>> image, mask = augment(torch.rand(3, 64, 64), torch.zeros(64, 64, dtype=torch.long))
@@ -21,7 +27,29 @@ from torchvision.transforms import v2
 
 from segedu.datasets._common import IGNORE_INDEX
 
-__all__ = ["PairedTransform", "WithPixelNoise", "resize_transforms", "training_transforms"]
+__all__ = ["AlignedResize", "AlignedScaleJitter", "PairedTransform", "WithPixelNoise", "resize_transforms",
+           "training_transforms"]
+
+
+def _mask_interpolation(inpt: object, interpolation: object) -> object:
+    """``nearest-exact`` for a mask (sampled at pixel centres, like the image), else ``interpolation``."""
+    return v2.InterpolationMode.NEAREST_EXACT if isinstance(inpt, tv_tensors.Mask) else interpolation
+
+
+class AlignedScaleJitter(v2.ScaleJitter):
+    """``v2.ScaleJitter`` whose mask stays on its image's pixel grid (``nearest-exact``, not legacy ``nearest``)."""
+
+    def transform(self, inpt: object, params: dict[str, object]) -> object:
+        return self._call_kernel(v2.functional.resize, inpt, size=params["size"],
+                                 interpolation=_mask_interpolation(inpt, self.interpolation), antialias=self.antialias)
+
+
+class AlignedResize(v2.Resize):
+    """``v2.Resize`` whose mask stays on its image's pixel grid (``nearest-exact``, not legacy ``nearest``)."""
+
+    def transform(self, inpt: object, params: dict[str, object]) -> object:
+        return self._call_kernel(v2.functional.resize, inpt, self.size, max_size=self.max_size,
+                                 interpolation=_mask_interpolation(inpt, self.interpolation), antialias=self.antialias)
 
 
 class WithPixelNoise:
@@ -180,7 +208,7 @@ def training_transforms(
     low, high = _check_scale(scale)
     warp = None if elastic is None else _check_elastic(elastic)
     steps = [
-        v2.ScaleJitter(target_size=(height, width), scale_range=(low, high), antialias=True),
+        AlignedScaleJitter(target_size=(height, width), scale_range=(low, high), antialias=True),
         v2.RandomCrop(
             (height, width),
             pad_if_needed=True,
@@ -197,9 +225,9 @@ def training_transforms(
 
 
 def resize_transforms(size: int | tuple[int, int]) -> PairedTransform:
-    """Resize to exactly ``size`` (image bilinear, mask nearest); no randomness.
+    """Resize to exactly ``size`` (image bilinear, mask nearest-exact: on the image's pixel grid); no randomness.
 
     Args:
         size: Output (height, width), or one int for a square.
     """
-    return PairedTransform(v2.Resize(_pair_size(size), antialias=True))
+    return PairedTransform(AlignedResize(_pair_size(size), antialias=True))

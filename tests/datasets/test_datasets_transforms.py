@@ -4,6 +4,8 @@ import pytest
 import torch
 
 from segedu.datasets import ShapesScenes
+from torchvision.transforms import v2
+
 from segedu.datasets.transforms import PairedTransform, WithPixelNoise, resize_transforms, training_transforms
 
 
@@ -164,3 +166,51 @@ def test_pixel_noise_refuses_a_bad_size(up_to):
     with pytest.raises(ValueError, match="up_to must be a number >= 0"):
         WithPixelNoise(lambda image, mask: (image, mask), up_to=up_to)
 
+
+
+def _stroke_pair(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """A 64 x 64 mask of thin strokes (2 px wide) and an image that is the same strokes as brightness."""
+    generator = torch.Generator().manual_seed(seed)
+    mask = torch.zeros(64, 64, dtype=torch.long)
+    for _ in range(6):
+        row, column = (int(value) for value in torch.randint(4, 58, (2,), generator=generator))
+        if torch.rand(1, generator=generator) < 0.5:
+            mask[row:row + 2, column - 4:column + 4] = 1
+        else:
+            mask[row - 4:row + 4, column:column + 2] = 1
+    return mask.float()[None], mask
+
+
+def _centroid_offset(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """(row, column) of the mask's stroke centroid minus the image's brightness centroid, in pixels."""
+    rows, columns = torch.meshgrid(torch.arange(mask.shape[0]).float(), torch.arange(mask.shape[1]).float(), indexing="ij")
+    stroke, brightness = (mask == 1).float(), image[0].clamp(min=0)
+    return torch.stack([(grid * stroke).sum() / stroke.sum() - (grid * brightness).sum() / brightness.sum()
+                        for grid in (rows, columns)])
+
+
+def test_scale_jittered_masks_stay_on_their_images_pixel_grid() -> None:
+    # over random zooms the stroke centroids of mask and image agree; torchvision's own ScaleJitter
+    # resizes masks with legacy nearest, about half a pixel off the image (the next test)
+    torch.manual_seed(0)
+    transform = training_transforms(64, scale=(0.8, 1.2), flip=False)
+    offsets = [_centroid_offset(*transform(*_stroke_pair(seed))) for seed in range(40)]
+    mean_offset = torch.stack(offsets).mean(0).abs()
+    assert bool((mean_offset < 0.1).all()), f"mask off its image by {mean_offset.tolist()} px on average"
+
+
+@pytest.mark.parametrize("size", [48, 80, 100])
+def test_resized_mask_samples_the_source_pixel_under_each_pixel_centre(size: int) -> None:
+    image, mask = _stroke_pair(3)
+    _, resized = resize_transforms(size)(image, mask)
+    for row in range(size):  # brute force: output pixel i reads source pixel floor((i + 0.5) * 64 / size)
+        source_row = int((row + 0.5) * 64 / size)
+        for column in range(size):
+            assert resized[row, column] == mask[source_row, int((column + 0.5) * 64 / size)]
+
+
+def test_torchvisions_legacy_nearest_is_what_the_alignment_test_catches() -> None:
+    torch.manual_seed(0)
+    legacy = PairedTransform(v2.ScaleJitter(target_size=(64, 64), scale_range=(0.8, 1.2), antialias=True))
+    offsets = [_centroid_offset(*legacy(*_stroke_pair(seed))) for seed in range(40)]
+    assert float(torch.stack(offsets).mean(0).abs().max()) > 0.2
