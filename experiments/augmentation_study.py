@@ -1,4 +1,4 @@
-"""Lessons 12 and 13's stored study: overfitting a small training set, what augmentation does to it, learning rates.
+"""Lessons 13 and 14's stored study: overfitting a small training set, what augmentation does to it, learning rates.
 
 Part 1 (augmentation): a U-Net of base width 8 is trained from scratch on the same 32 digit scenes,
 with and without paired augmentation (random zoom and crop, then an elastic warp; no flips), for

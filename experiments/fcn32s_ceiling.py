@@ -1,4 +1,4 @@
-"""Lesson 07's score-map ceiling, fitted to convergence: how well can a coarse score map, upsampled
+"""Lesson 08's score-map ceiling, fitted to convergence: how well can a coarse score map, upsampled
 by a fixed layer, draw the shapes masks?
 
 For each variant, :func:`segedu.analysis.score_map_ceiling.score_map_ceiling` fits one free coarse

@@ -1,8 +1,8 @@
-"""Lesson 07's stored study: FCN-8s trained in stages, as in the paper, against FCN-8s trained all at once.
+"""Lesson 08's stored study: FCN-8s trained in stages, as in the paper, against FCN-8s trained all at once.
 
 The paper trains FCN-32s first, then initialises FCN-16s from it (the new pool4 score layer at zero) and
 trains on, then FCN-8s from FCN-16s (Long et al., 2015, section 4.2). The course's shipped FCN-8s is trained
-all at once, and lesson 07 finds it leans on pool3: with its skips switched off it calls almost every pixel
+all at once, and lesson 08 finds it leans on pool3: with its skips switched off it calls almost every pixel
 "triangle". Is that the training, or the architecture? On the shapes scenes, per seed:
 
 * ``all_at_once``: FCN-8s, the shipped recipe (4,000 steps of 16 fresh scenes, Adam 3e-3 with cosine decay);

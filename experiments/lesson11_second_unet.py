@@ -1,6 +1,6 @@
-"""Lesson 11's second network: the shipped shapes U-Net's recipe run again with another seed, its weights kept.
+"""Lesson 12's second network: the shipped shapes U-Net's recipe run again with another seed, its weights kept.
 
-Lesson 11 dissects the shipped U-Net (seed 0) channel by channel. Whether another training run gives its channels
+Lesson 12 dissects the shipped U-Net (seed 0) channel by channel. Whether another training run gives its channels
 the same roles needs a second trained network. This script trains the same recipe with seed 1 (``segedu train unet
 shapes --seed 1``, through :func:`experiments.recipe_seeds.one_run`, so the run is the one whose test scores the
 ``recipe_seeds`` record lists) and keeps its checkpoint (float16, about 1 MB) next to its record with its SHA-256.

@@ -1,4 +1,4 @@
-"""Lesson 14's stored study: five losses for the imbalanced digit scenes, on equal budgets, over several seeds.
+"""Lesson 15's stored study: five losses for the imbalanced digit scenes, on equal budgets, over several seeds.
 
 The same small U-Net (``UNet(1, 11, base_channels=8)``) is trained from scratch on the same pool of
 digit scenes (mostly background) with each of five losses:
@@ -9,14 +9,17 @@ digit scenes (mostly background) with each of five losses:
 * ``dice``: soft Dice alone;
 * ``cross_entropy+dice``: the sum of the two (the course recipe's loss).
 
+One more loss runs only when named (``--losses weighted_ce_sqrt``): cross-entropy with the square root of the
+inverse-frequency weights, a milder weighting (the average digit weighs about 13 times background instead of 164).
+
 Everything else is equal: steps, batch, learning-rate schedule, the scenes, and for each seed the
 initial weights and the order of the batches. The class weights are computed from the training pool
 (:mod:`segedu.training.class_balance`). Every model starts with the bias of its last layer at the log
-class frequencies (:func:`segedu.training.quick.start_at_class_frequencies`, as in lesson 12).
+class frequencies (:func:`segedu.training.quick.start_at_class_frequencies`, as in lesson 13).
 
 Each run is scored on the 200 test scenes: the confusion matrix over all pixels and over the boundary
 band (pixels within 2 pixels of a class boundary, :func:`segedu.training.metrics.boundary_band`, the
-band of lesson 10), from which the lesson recomputes per-class IoU, mean IoU and pixel accuracy; the
+band of lesson 11), from which the lesson recomputes per-class IoU, mean IoU and pixel accuracy; the
 training-loss curve; and for seed 0 the predicted masks of a few test scenes (one character per pixel,
 class index in base 16). One CPU thread per run; runs go to ``--workers`` processes. Each finished run is
 kept in ``/tmp/loss_comparison_parts`` (named by scenes, loss, seed and steps), so an interrupted study
@@ -54,7 +57,7 @@ comparison, 12 runs). ``--weighted-start`` starts each weighted cross-entropy at
 answer (the bias at log(frequency x weight)) instead of plain cross-entropy's. The default, ``--seeds 0 1 2``,
 is 15 runs; ``--steps 1600`` makes each run four times longer (``long``: plain cross-entropy and soft Dice;
 ``longrest``: the three other losses, so that all five have a 1,600-step record on seeds 0 to 2; ``longmore``: all
-five on seeds 3 to 5, so that lesson 14's main study has six paired seeds at 1,600 steps). ``--untilt`` also scores
+five on seeds 3 to 5, so that lesson 15's main study has six paired seeds at 1,600 steps). ``--untilt`` also scores
 each weighted model with its class weights divided out at prediction (``untilt``: the same twelve weighted runs as
 ``longrest`` and ``longmore``, retrained, with those extra matrices). ``fourk`` runs four of the losses for 4,000
 steps, the shipped checkpoints' length, as a check of whether the 1,600-step ranking still moves.
@@ -86,7 +89,8 @@ from segedu.training.quick import render_pool, score_on_pool
 
 NAME = "loss_comparison"
 LOSSES = ["cross_entropy", "weighted_ce_inverse", "weighted_ce_median", "dice", "cross_entropy+dice"]
-WEIGHTED = {"weighted_ce_inverse": "inverse", "weighted_ce_median": "median"}  # loss -> its class weights
+MILD = "weighted_ce_sqrt"  # run only when named
+WEIGHTED = {"weighted_ce_inverse": "inverse", "weighted_ce_median": "median", MILD: "sqrt"}  # loss -> its class weights
 SETTINGS = {
     "model": "get_model('unet', in_channels=1, num_classes=11, base_channels=8): same padding, batch norm",
     "task": "DigitScenes 64x64, 1 channel, dataset seed 0; train pool = the first 2000 train scenes",
@@ -122,17 +126,19 @@ def loss_function(name: str, weights: dict[str, torch.Tensor]):
         return lambda logits, masks: pixel_cross_entropy(logits, masks, class_weights=weights["inverse"])
     if name == "weighted_ce_median":
         return lambda logits, masks: pixel_cross_entropy(logits, masks, class_weights=weights["median"])
+    if name == MILD:
+        return lambda logits, masks: pixel_cross_entropy(logits, masks, class_weights=weights["sqrt"])
     if name == "dice":
         return soft_dice_loss
     if name == "cross_entropy+dice":
         return lambda logits, masks: pixel_cross_entropy(logits, masks) + soft_dice_loss(logits, masks)
-    raise ValueError(f"unknown loss {name!r}; choose from {LOSSES}")
+    raise ValueError(f"unknown loss {name!r}; choose from {LOSSES + [MILD]}")
 
 
 class Untilted(nn.Module):
     """A weighted-loss model read with its class weights divided out: logits minus log w, argmax of p_c / w_c.
 
-    Section 2 of lesson 14 shows that weighted cross-entropy's best answer is p_c proportional to w_c p(c | x);
+    Section 2 of lesson 15 shows that weighted cross-entropy's best answer is p_c proportional to w_c p(c | x);
     dividing by w_c at prediction undoes that tilt without retraining.
     """
 
@@ -170,8 +176,8 @@ def one_run(job: tuple[str, int]) -> dict:
         torch.set_num_threads(SETTINGS["threads"])
         pools = _pools()
         train_masks, test_images = pools[1], pools[2]
-        weights = {"inverse": inverse_frequency_weights(train_masks, classes),
-                   "median": median_frequency_weights(train_masks, classes)}
+        inverse = inverse_frequency_weights(train_masks, classes)
+        weights = {"inverse": inverse, "median": median_frequency_weights(train_masks, classes), "sqrt": inverse.sqrt()}
         seed_everything(seed)
         model = get_model("unet", in_channels=channels, num_classes=classes, base_channels=8)
         result = train_and_score(model, pools, loss_function(name, weights), SETTINGS, seed=seed, num_classes=classes,
@@ -193,8 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The command-line options of the study."""
     parser = study_parser(__doc__.splitlines()[0], steps=SETTINGS["steps"])
     parser.add_argument("--scenes", choices=list(SCENES), default="digits")
-    parser.add_argument("--losses", nargs="+", choices=LOSSES, default=list(LOSSES),
-                        help="train only these losses (default: all five)")
+    parser.add_argument("--losses", nargs="+", choices=LOSSES + [MILD], default=list(LOSSES),
+                        help=f"train only these losses (default: all five; {MILD} only when named)")
     parser.add_argument("--weighted-start", action="store_true",
                         help="start each weighted loss at its own best constant answer (bias log(f w)) "
                              "instead of the class frequencies")
@@ -239,7 +245,7 @@ def main() -> None:
     torch.set_num_threads(SETTINGS["threads"])
     started_wall = time.perf_counter()
     train_images, train_masks, _, test_masks = _pools()  # renders the scene caches once
-    losses = [name for name in LOSSES if name in arguments.losses]  # the study's order, no repeats
+    losses = [name for name in LOSSES + [MILD] if name in arguments.losses]  # the study's order, no repeats
     jobs = [(name, seed) for seed in arguments.seeds for name in losses]
     outcomes = run_jobs(one_run, jobs, arguments.workers)
     runs: dict[str, dict[str, dict]] = {name: {} for name in losses}
@@ -248,7 +254,8 @@ def main() -> None:
     results = {
         "runs": runs,
         "class_weights": {"inverse": [round(float(w), 5) for w in inverse_frequency_weights(train_masks, classes)],
-                          "median": [round(float(w), 5) for w in median_frequency_weights(train_masks, classes)]},
+                          "median": [round(float(w), 5) for w in median_frequency_weights(train_masks, classes)],
+                          "sqrt": [round(float(w) ** 0.5, 5) for w in inverse_frequency_weights(train_masks, classes)]},
         "test_masks_for_pictures": [mask_to_text(test_masks[index]) for index in SETTINGS["picture_scenes"]],
         "cpu_seconds": round(sum(outcome["cpu_seconds"] for outcome in outcomes), 1),
         "wall_seconds": round(time.perf_counter() - started_wall, 1),

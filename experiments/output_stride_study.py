@@ -1,4 +1,4 @@
-"""Lesson 15's stored study: one DeepLabv3 trained at output stride 8, 16 and 32, on equal budgets, over seeds.
+"""Lesson 16's stored study: one DeepLabv3 trained at output stride 8, 16 and 32, on equal budgets, over seeds.
 
 :class:`segedu.models.deeplab.DeepLabV3` (base width 16, the shipped size) is trained from scratch on the
 shape scenes at each output stride. The parameters are the same at every stride (only strides and atrous
@@ -6,7 +6,7 @@ rates change), and within a seed so are the initial weights: the model is built 
 ASPP's three atrous branches are created in the same order whatever their rates. segedu's default rates
 are used: (2, 3, 4) at output stride 8, (1, 2, 3) at 16 and 32 (the module docstring says why).
 
-Everything else is equal and as in lesson 10's shortcut study: the 2000 training scenes, steps, batch, loss
+Everything else is equal and as in lesson 11's shortcut study: the 2000 training scenes, steps, batch, loss
 (cross-entropy plus soft Dice), AdamW with a one-cycle learning rate, the classifier's bias started at the
 log class frequencies, and the batches of each seed. Each run is scored on the 200 test scenes, over all
 pixels and in the boundary band (pixels within 2 pixels of a class boundary); the training-loss curve and the

@@ -1,11 +1,11 @@
-"""Lessons 10 and 15's stored study: the shipped recipes run again with other seeds.
+"""Lessons 11 and 16's stored study: the shipped recipes run again with other seeds.
 
 Every shipped checkpoint is one run of its recipe (``segedu train MODEL DATASET``: 4000 steps of
 batch 16, Adam 3e-3 with cosine decay, one CPU thread, seed 0). A lesson that compares two of them
 needs to know how far another seed would move each score. This study runs the *same* recipes with
 seeds 1 and 2 (only the seed changes: initial weights and the order of the freshly drawn scenes) and
 scores every run on the whole test split, over all pixels and in the boundary band (pixels within
-2 pixels of a class boundary, :func:`segedu.training.metrics.boundary_band`, lesson 10's band).
+2 pixels of a class boundary, :func:`segedu.training.metrics.boundary_band`, lesson 11's band).
 Seed 0 is the shipped checkpoint itself, scored the same way, so the record holds three seeds per
 model and dataset.
 
@@ -23,7 +23,7 @@ thread of a busy 2-core machine).
 
     python -m experiments.recipe_seeds                     # 16 training runs (deeplabv3 is opt-in)
     python -m experiments.recipe_seeds --datasets shapes   # half of it
-    python -m experiments.recipe_seeds --models deeplabv3  # lesson 15's model
+    python -m experiments.recipe_seeds --models deeplabv3  # lesson 16's model
 """
 
 from __future__ import annotations

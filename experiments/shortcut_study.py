@@ -1,4 +1,4 @@
-"""Lesson 10's stored study: four shortcut styles in one encoder-decoder, on equal budgets, over several seeds.
+"""Lesson 11's stored study: four shortcut styles in one encoder-decoder, on equal budgets, over several seeds.
 
 :class:`segedu.models.shortcut_variants.ShortcutNet` (3 levels, base width 8) is trained from scratch
 on the shape scenes (thick objects with an interior, 4 classes) with each of four shortcuts:

@@ -1,6 +1,6 @@
-"""Lesson 10's four models trained three times each on an equal three-minute budget.
+"""Lesson 11's four models trained three times each on an equal three-minute budget.
 
-The shipped checkpoints are one run per model (seed 0), so lesson 10 cannot tell from them alone whether a
+The shipped checkpoints are one run per model (seed 0), so lesson 11 cannot tell from them alone whether a
 gap between two models is larger than what another seed would move. This study trains FCN-32s, FCN-8s,
 SegNet and U-Net at their shipped sizes from scratch with the package's time-budgeted recipe
 (:func:`segedu.training.quick.train_within`: the same scene pool, AdamW, batch 32, one-cycle learning rate by

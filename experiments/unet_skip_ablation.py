@@ -1,4 +1,4 @@
-"""Lesson 09's skip ablation over several seeds: a small U-Net trained with and without skips.
+"""Lesson 10's skip ablation over several seeds: a small U-Net trained with and without skips.
 
 Each seed trains both versions (:func:`segedu.analysis.skip_ablation.train_skip_pair`: same
 initial seed, batches, 200 steps of 8 scenes, learning rate 0.01) on the same 400 object/background

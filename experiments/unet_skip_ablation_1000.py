@@ -1,4 +1,4 @@
-"""Lesson 09's longer skip ablation: :mod:`experiments.unet_skip_ablation` with 1000 steps per model.
+"""Lesson 10's longer skip ablation: :mod:`experiments.unet_skip_ablation` with 1000 steps per model.
 
 Writes the record ``unet_skip_ablation_1000`` (same seeds, scenes and settings as the 200-step record,
 no 50-step rows). Other options pass through, e.g. seeds in separate processes, then merged with

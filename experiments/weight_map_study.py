@@ -1,4 +1,4 @@
-"""Lesson 16's stored study: does U-Net's weight map keep the gap between nearly touching objects of one class?
+"""Lesson 17's stored study: does U-Net's weight map keep the gap between nearly touching objects of one class?
 
 A per-pixel loss counts the few background pixels between two nearby objects like any other pixels, so a
 network can paint over that thin gap at little cost, and the semantic mask then shows one object where
@@ -9,7 +9,7 @@ small U-Net (``UNet(3, 4, base_channels=8)``) trained from scratch on the same p
 * ``cross_entropy``: per-pixel cross-entropy, every pixel weight 1
   (:func:`segedu.training.losses.pixel_cross_entropy`);
 * ``weight_map``: cross-entropy weighted per pixel, ``sum_x w(x) (-log p_true(x)) / sum_x w(x)`` 
-  (:func:`segedu.training.losses.pixel_weighted_cross_entropy`, the formula lesson 14 writes out), with
+  (:func:`segedu.training.losses.pixel_weighted_cross_entropy`, the formula lesson 15 writes out), with
   ``w(x) = unet_weight_map(instances, w0=10, sigma=5, where="background")``
   (:mod:`segedu.analysis.weight_map`) and ``w_c = 1``: a departure from the paper, which also balances
   the class frequencies with ``w_c``; here only the border term differs between the arms. The weight maps

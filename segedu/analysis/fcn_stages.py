@@ -1,7 +1,8 @@
 """FCN's decoder stages: the class scores after conv7, after adding pool4 and after adding pool3, and switching
 a skip branch off (its score layer then adds zeros).
 
-Lesson 07 reads these through its explorer widget; its stored staged-training study reads them directly.
+Lessons 07 and 08 read these through their explorer widget, and lesson 08 and its stored staged-training study
+also directly.
 """
 
 from __future__ import annotations

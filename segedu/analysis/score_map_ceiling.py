@@ -1,4 +1,4 @@
-"""How good can any network be whose last step upsamples a coarse score map? (lessons 07 and 15)
+"""How good can any network be whose last step upsamples a coarse score map? (lessons 08 and 16)
 
 FCN-32s predicts a score map 32 times smaller than the image and upsamples it with one
 transposed convolution. However good its encoder, its output can only be what that upsampling

@@ -147,7 +147,7 @@ def confusion_scores(confusion: Any, *, foreground: str = "foreground") -> dict[
         foreground: The word for "any class but background" in the last two keys.
 
     Returns:
-        ``"mean IoU"``, ``"mean accuracy"`` and ``"pixel accuracy"`` (the FCN paper's scores, lesson 14,
+        ``"mean IoU"``, ``"mean accuracy"`` and ``"pixel accuracy"`` (the FCN paper's scores, lesson 15,
         from :mod:`segedu.training.metrics`), ``f"{foreground} recall"``: the share of the foreground pixels
         predicted as some foreground class (right or wrong), and ``f"{foreground} precision"``: the share
         of the pixels predicted as some foreground class that are foreground.

@@ -114,14 +114,23 @@ LESSONS: tuple[Lesson, ...] = (
         "07_fcn.ipynb",
         "FCN: fully convolutional networks",
         "Turn a classifier's fully connected layers into convolutions, build FCN-32s/16s/8s with their "
-        "skip fusion and bilinear upsampling, and measure how much FCN-8s depends on its pool4 and pool3 "
-        "skips, trained all at once and in stages as in the paper.",
+        "skip fusion and bilinear upsampling, and score the shipped FCN-32s and FCN-8s beside the paper.",
         topic="FCN-32s, 16s and 8s and their skip fusion",
-        study_time="about 90–110 min (optional part about 55 more)",
-        run_seconds=27,
+        study_time="about 75 min (optional part about 15 more)",
+        run_seconds=20,
     ),
     Lesson(
-        "08_segnet.ipynb",
+        "08_fcn_skips.ipynb",
+        "Which skip does FCN-8s need?",
+        "Predict and measure what switching FCN-8s's pool4 and pool3 skips off costs, check the switch against "
+        "each branch's mean output, and read a stored three-seed study of FCN-8s trained in stages, as in the "
+        "paper, against all at once.",
+        topic="Ablating FCN-8s's skips; staged training",
+        study_time="about 50 min (optional part about 25 more)",
+        run_seconds=15,
+    ),
+    Lesson(
+        "09_segnet.ipynb",
         "SegNet",
         "Keep max-pooling indices and unpool with them, follow SegNet's shapes, measure what the indices "
         "cost next to U-Net's skips, and look inside a trained decoder.",
@@ -130,7 +139,7 @@ LESSONS: tuple[Lesson, ...] = (
         run_seconds=24,
     ),
     Lesson(
-        "09_unet.ipynb",
+        "10_unet.ipynb",
         "U-Net",
         "Trace the U with its concatenated skips, compute valid-padding sizes (572 to 388), the crop and "
         "overlap-tile, and measure what the skips buy from a stored study that trains the same U with and without "
@@ -140,7 +149,7 @@ LESSONS: tuple[Lesson, ...] = (
         run_seconds=25,
     ),
     Lesson(
-        "10_comparing_shortcuts.ipynb",
+        "11_comparing_shortcuts.ipynb",
         "Comparing shortcut connections",
         "One encoder-decoder with four shortcuts (none, FCN-style sum, SegNet indices, U-Net concatenation) over "
         "five seeds, and a control that separates the indices from the unpooling; then, briefly, the shipped FCN-8s, SegNet and U-Net on the same scenes, at boundaries and in "
@@ -150,7 +159,7 @@ LESSONS: tuple[Lesson, ...] = (
         run_seconds=30,
     ),
     Lesson(
-        "11_feature_map_explorer.ipynb",
+        "12_feature_map_explorer.ipynb",
         "Feature-map explorer",
         "Look inside trained models layer by layer, probe a pixel's class scores and receptive field, record "
         "activations with forward hooks, and measure which channels mark a class (channel–class IoU) and which the "
@@ -160,7 +169,7 @@ LESSONS: tuple[Lesson, ...] = (
         run_seconds=15,
     ),
     Lesson(
-        "12_train_your_own.ipynb",
+        "13_train_your_own.ipynb",
         "Train your own segmenter",
         "Write the per-pixel training loop and predict what a forgotten zero_grad() does to .grad, train a U-Net "
         "from scratch live and set it beside the same network after a full recipe, write its validation step, "
@@ -171,7 +180,7 @@ LESSONS: tuple[Lesson, ...] = (
         run_seconds=30,
     ),
     Lesson(
-        "13_augmentation_and_overfitting.ipynb",
+        "14_augmentation_and_overfitting.ipynb",
         "Augmentation and overfitting",
         "Augment image and mask together (flips, crops, elastic deformation) and say which augmentations keep "
         "a scene plausible and correctly labelled, read training and validation curves over ten paired seeds "
@@ -184,7 +193,7 @@ LESSONS: tuple[Lesson, ...] = (
         run_seconds=10,
     ),
     Lesson(
-        "14_losses_for_imbalance.ipynb",
+        "15_losses_for_imbalance.ipynb",
         "Losses for imbalanced classes",
         "Read a per-class IoU table and say why pixel accuracy and frequency-weighted IoU hide a misnamed rare "
         "class, read class-weighted cross-entropy (inverse- and median-frequency weights) written out and checked and "
@@ -199,7 +208,7 @@ LESSONS: tuple[Lesson, ...] = (
         run_seconds=18,
     ),
     Lesson(
-        "15_atrous_and_deeplab.ipynb",
+        "16_atrous_and_deeplab.ipynb",
         "Atrous convolution and DeepLab",
         "Write a 3x3 atrous convolution from scratch, see which pixels a stack of them never reads (gridding), "
         "measure what the output stride costs in DeepLabv3 in compute, read a stored three-seed study of accuracy at "
@@ -211,7 +220,7 @@ LESSONS: tuple[Lesson, ...] = (
         run_seconds=25,
     ),
     Lesson(
-        "16_touching_objects.ipynb",
+        "17_touching_objects.ipynb",
         "Touching objects: U-Net's weight map",
         "Count the same-class objects that touch and those a thin gap apart and the gap pixels' share of a scene, "
         "write U-Net's weight map out from an instance map (distances checked by a brute-force loop) and use it as "

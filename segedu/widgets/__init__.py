@@ -16,13 +16,13 @@ Import each widget from its module (importing one does not load the others):
 - ``aliasing_explorer.aliasing_explorer``: stripes downsampled five ways (lesson 05)
 - ``transposed_conv_stepper`` and ``checkerboard_explorer``: upsampling (lesson 06)
 - ``fcn_explorer.fcn_explorer``: FCN's fused score maps (lesson 07)
-- ``unpooling_explorer.unpooling_explorer``: SegNet's switches and sparse maps (lesson 08)
-- ``skip_explorer.skip_explorer``: switch U-Net skips off (lesson 09)
-- ``model_comparison.model_comparison``: all models side by side (lesson 10)
-- ``feature_maps.feature_map_explorer``: any layer of any model, pixel probe (lesson 11)
-- ``augmentation_explorer.augmentation_explorer``: paired augmentation of image and mask (lesson 12)
-- ``weight_map_explorer.weight_map_explorer``: U-Net's weight map with w0 and sigma (lesson 16)
-- ``atrous_explorer.atrous_explorer``: which input pixels a stack of atrous convolutions reads (lesson 15)
+- ``unpooling_explorer.unpooling_explorer``: SegNet's switches and sparse maps (lesson 09)
+- ``skip_explorer.skip_explorer``: switch U-Net skips off (lesson 10)
+- ``model_comparison.model_comparison``: all models side by side (lesson 11)
+- ``feature_maps.feature_map_explorer``: any layer of any model, pixel probe (lesson 12)
+- ``augmentation_explorer.augmentation_explorer``: paired augmentation of image and mask (lesson 13)
+- ``weight_map_explorer.weight_map_explorer``: U-Net's weight map with w0 and sigma (lesson 17)
+- ``atrous_explorer.atrous_explorer``: which input pixels a stack of atrous convolutions reads (lesson 16)
 """
 
 from segedu.widgets._toolkit import WidgetPanel, array_to_png, image_to_hwc

@@ -51,7 +51,7 @@ def reweighted_scores(probabilities: torch.Tensor, masks: torch.Tensor, class_we
         strength: The exponent ``s`` in ``[0, 1]``.
 
     Returns:
-        ``mean_accuracy`` and ``mean_iou`` (over the classes present, as lesson 14 defines them), and
+        ``mean_accuracy`` and ``mean_iou`` (over the classes present, as lesson 15 defines them), and
         ``foreground_precision``: the share of the pixels predicted as some non-background class that
         truly are non-background.
 

@@ -1,4 +1,4 @@
-"""Lessons 12 and 13's study script protects the shipped record, copies part 2 only when it matches, and its record fits."""
+"""Lessons 13 and 14's study script protects the shipped record, copies part 2 only when it matches, and its record fits."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Each lesson-09 check accepts right answers and prints a specific hint for wrong ones."""
+"""Each lesson-08 check accepts right answers and prints a specific hint for wrong ones."""
 
 from __future__ import annotations
 
@@ -6,18 +6,15 @@ from collections.abc import Callable
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from segedu.course.exercises.lesson09 import (
-    GAIN_CHOICES,
-    PARITY_CHOICES,
-    PREDICTION_QUESTION,
-    check_crop_parity,
-    check_larger_gain,
-    check_predicted_output_side,
-    check_valid_output_size,
-    skip_differences,
+    check_collision_prediction,
+    check_index_memory,
+    check_max_unpool,
+    check_unpooled_zero_fraction,
 )
-from segedu.analysis.unet_sizes import valid_output_size
+from segedu.analysis.upsampling import bed_of_nails, max_unpool, nearest_upsample
 
 
 def _run(check: Callable, answer: Callable, capsys: pytest.CaptureFixture[str]) -> tuple[bool, str]:
@@ -29,178 +26,234 @@ def _stub(*arguments: object) -> object:
     raise NotImplementedError
 
 
+def _placeholder(*arguments: object) -> object:
+    return ...
+
+
 def _empty(*arguments: object) -> None:
     ...  # the notebook's stub: its body is `...`, so it returns None
 
 
-# --- why the crop is even ---------------------------------------------------------------------
-
-
-def test_skip_differences_match_the_papers_crops() -> None:
-    assert skip_differences(572) == [176, 80, 32, 8]  # twice section 2's crops per side: 88, 40, 16, 4
-    assert skip_differences(124, depth=3) == [80, 32, 8]
-
-
-def test_crop_parity_accepts_the_right_reason(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_crop_parity("even sides") is True
-    printed = capsys.readouterr().out
-    assert "[176, 80, 32, 8] for 572" in printed and "0 have an odd difference" in printed
-    assert "Correct!" in printed and "Even minus even" in printed
-
-
-def test_crop_parity_distractor_fails_where_its_feedback_says() -> None:
-    # "even input": 204 fits, yet its last pool makes an odd side (18 -> 9) and the bottleneck is 5 wide.
-    assert 204 in [16 * (b + 8) - 4 for b in range(4, 57)]
-    side, sides = 204 - 4, []
-    for _ in range(4):
-        sides.append(side // 2)  # what each max-pool gives
-        side = side // 2 - 4
-    assert sides == [100, 48, 22, 9] and side == 5
-
-
-def test_crop_parity_choices_are_alike_in_length() -> None:
-    words = [len(reason.split()) for reason in PARITY_CHOICES.values()]  # the right one must not stand out
-    assert max(words) <= 1.25 * min(words)
-
-
-@pytest.mark.parametrize(
-    ("answer", "hint"),
-    [(..., "record your prediction first"), ("even", "must be one of"), (2, "must be one of"),
-     ("only 572", "572 is not special"), ("even input", "204"), ("centred crop", "circular")],
-)
-def test_crop_parity_explains_a_miss(answer: object, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_crop_parity(answer) is False
-    printed = capsys.readouterr().out
-    assert "Not yet:" in printed and hint in printed and len(PARITY_CHOICES) == 4
-    if answer is ...:
-        assert "odd difference" not in printed  # nothing of the answer before a prediction
-    else:  # a hint points at the idea without naming the answer's reason
-        assert "max-pool" not in printed.split("Not yet:")[1] and "twice" not in printed.split("Not yet:")[1]
-
-
-# --- valid output size ------------------------------------------------------------------------
-
-
-def _walk(input_size: int, depth: int) -> int:
-    size = input_size - 4
-    for _ in range(depth):
-        size = size // 2 - 4
-    for _ in range(depth):
-        size = 2 * size - 4
-    return size
+# --- zero fraction after unpooling -------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     "answer",
     [
-        _walk,
-        lambda n, depth: float(_walk(n, depth)),
-        valid_output_size,
+        lambda r: 0.75 + r / 4,
+        lambda r: 1 - (1 - r) / 4,
+        lambda r: torch.tensor(3 + r) / 4,  # a 0-d tensor is fine too
     ],
 )
-def test_valid_output_size_accepts_right_answers(answer: Callable, capsys: pytest.CaptureFixture[str]) -> None:
-    correct, printed = _run(check_valid_output_size, answer, capsys)
+def test_unpooled_zero_fraction_accepts_right_answers(answer: Callable, capsys: pytest.CaptureFixture[str]) -> None:
+    correct, printed = _run(check_unpooled_zero_fraction, answer, capsys)
     assert correct and printed.startswith("Correct!")
-
-
-def _no_decoder_trim(input_size: int, depth: int) -> int:
-    size = input_size - 4
-    for _ in range(depth):
-        size = size // 2 - 4
-    return size * 2**depth
 
 
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [
         (_stub, "NotImplementedError"),
+        (_placeholder, "replace the `...`"),
         (_empty, "returns nothing yet"),
-        (lambda n, depth: "388", "whole number"),
-        (lambda n, depth: n, "'same' padding"),
-        (_no_decoder_trim, "each Up's DoubleConv also trims 4"),
-        (lambda n, depth: n - 4 * (2 * depth + 1), "pools halve the size"),
-        (lambda n, depth: 388, "Walk down the U"),
+        (lambda r: 0.75, "already 0 before unpooling"),
+        (lambda r: r, "4 times larger"),
+        (lambda r: (1 - r) / 4, "nonzero entries"),
+        (lambda r: 0.75 * r + 0.25, "one position in four"),
+        (lambda r: 0.5, "the measured fraction of zeros"),
+        (lambda r: "most", "return one number"),
     ],
 )
-def test_valid_output_size_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    correct, printed = _run(check_valid_output_size, answer, capsys)
+def test_unpooled_zero_fraction_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    correct, printed = _run(check_unpooled_zero_fraction, answer, capsys)
     assert not correct and printed.startswith("Not yet:") and hint in printed
 
 
-# --- predicted output side -------------------------------------------------------------------
+# --- index memory -----------------------------------------------------------------------------
 
 
-def _predicted_right() -> int:
-    return _walk(PREDICTION_QUESTION["input_size"], PREDICTION_QUESTION["depth"])
+def _right_memory(channels: int, height: int, width: int) -> tuple[int, int, int]:
+    windows = channels * (height // 2) * (width // 2)
+    return windows * 8, channels * height * width * 4, windows * 2 // 8 + (windows * 2 % 8 > 0)
 
 
-def test_the_question_is_not_the_papers_depth_and_fits() -> None:
-    assert PREDICTION_QUESTION["depth"] != 4
-    assert valid_output_size(PREDICTION_QUESTION["input_size"], PREDICTION_QUESTION["depth"]) == _predicted_right()
+def test_index_memory_accepts_the_right_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    correct, printed = _run(check_index_memory, _right_memory, capsys)
+    assert correct and printed.startswith("Correct!")
 
 
-@pytest.mark.parametrize("answer", [_predicted_right(), float(_predicted_right()), torch.tensor(_predicted_right())])
-def test_predicted_output_side_accepts_the_right_number(answer: object, capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_predicted_output_side(answer) is True
-    printed = capsys.readouterr().out
-    assert printed.startswith("measured:") and "Correct!" in printed
+def _replace(position: int, value: Callable[[int, int, int], int]) -> Callable:
+    def answer(channels: int, height: int, width: int) -> list[int]:
+        numbers = list(_right_memory(channels, height, width))
+        numbers[position] = value(channels, height, width)
+        return numbers
+    return answer
 
 
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [
-        (..., "record your prediction first"),
-        ("36", "whole number"),
-        (PREDICTION_QUESTION["input_size"], "same padding"),
-        (PREDICTION_QUESTION["input_size"] - 184, "depth-4"),
-        (64, "each Up's DoubleConv trims 4"),
-        (92, "each Down's DoubleConv trims 4"),
-        (PREDICTION_QUESTION["input_size"] - 28, "do not simply add up"),
-        (_predicted_right() + 4, "walk the side around the U"),
+        (_stub, "NotImplementedError"),
+        (_placeholder, "replace the `...`"),
+        (_empty, "returns nothing yet"),
+        (lambda c, h, w: c * h * w, "three whole numbers"),
+        (_replace(0, lambda c, h, w: c * (h // 2) * (w // 2) * 4), "int64: 8 bytes per index"),
+        (_replace(0, lambda c, h, w: c * h * w * 8), "one index per pooled value"),
+        (_replace(0, lambda c, h, w: 12345), "the int64 indices take"),
+        (_replace(1, lambda c, h, w: c * (h // 2) * (w // 2) * 4), "whole float32 map"),
+        (_replace(2, lambda c, h, w: c * (h // 2) * (w // 2) * 2), "8 bits make a byte"),
     ],
 )
-def test_predicted_output_side_names_the_slip(answer: object, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_predicted_output_side(answer) is False
-    printed = capsys.readouterr().out
-    assert "Not yet:" in printed and hint in printed
+def test_index_memory_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    correct, printed = _run(check_index_memory, answer, capsys)
+    assert not correct and printed.startswith("Not yet:") and hint in printed
 
 
-# --- where do the skips gain? -----------------------------------------------------------------
-
-_ALL_PIXELS = [0.064, -0.049, 0.026, 0.093, 0.024]  # shaped like the stored five-seed record
-_BAND = [0.103, 0.071, 0.071, 0.177, 0.106]
+# --- max unpool -------------------------------------------------------------------------------
 
 
-def test_larger_gain_accepts_the_measured_answer(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_larger_gain("band", _ALL_PIXELS, _BAND) is True
-    printed = capsys.readouterr().out
-    assert "+0.064 / +0.103" in printed and "on 5 of 5 seeds" in printed and "Correct!" in printed
-    assert "diluted over all pixels" in printed and "more room to gain" in printed  # says why, headroom too
+def _scatter_unpool(x: torch.Tensor, indices: torch.Tensor, output_size: tuple[int, int]) -> torch.Tensor:
+    batch, channels = x.shape[:2]
+    out = x.new_zeros(batch, channels, output_size[0] * output_size[1])
+    out.scatter_(2, indices.flatten(2), x.flatten(2))
+    return out.view(batch, channels, *output_size)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        _scatter_unpool,
+        lambda x, indices, size: max_unpool(x, indices, size),
+        lambda x, indices, size: F.max_unpool2d(x, indices, 2, output_size=size),
+    ],
+)
+def test_max_unpool_accepts_right_answers(answer: Callable, capsys: pytest.CaptureFixture[str]) -> None:
+    correct, printed = _run(check_max_unpool, answer, capsys)
+    assert correct and printed.startswith("Correct!")
+
+
+def _transposed_positions(x: torch.Tensor, indices: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    # Reads the flat index as column * H + row: the right values, misplaced.
+    height, width = size
+    swapped = (indices % width) * height + indices // width
+    batch, channels = x.shape[:2]
+    out = x.new_zeros(batch, channels, height * width)
+    out.scatter_(2, swapped.flatten(2), x.flatten(2))
+    return out.view(batch, channels, height, width)
+
+
+def _one_value_dropped(x: torch.Tensor, indices: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    # Right except that the first value of x is never written: no recipe may be printed for it.
+    out = max_unpool(x, indices, size)
+    out.view(-1)[indices.view(-1)[0]] = 0.0
+    return out
+
+
+def test_max_unpool_hints_never_print_the_recipe(capsys: pytest.CaptureFixture[str]) -> None:
+    for answer in (_one_value_dropped, lambda x, indices, size: torch.zeros(*x.shape[:2], *size)):
+        correct, printed = _run(check_max_unpool, answer, capsys)
+        assert not correct and printed.startswith("Not yet:")
+        assert "scatter" not in printed and "flatten" not in printed
 
 
 @pytest.mark.parametrize(
     ("answer", "hint"),
-    [(..., "record your prediction first"), ("edges", "must be one of"), (1, "must be one of")],
+    [
+        (_stub, "NotImplementedError"),
+        (_placeholder, "replace the `...`"),
+        (_empty, "returns nothing yet"),
+        (lambda x, indices, size: x.tolist(), "return a tensor"),
+        (lambda x, indices, size: x, "should have shape"),
+        (lambda x, indices, size: bed_of_nails(x, 2), "bed of nails"),
+        (lambda x, indices, size: nearest_upsample(x, 2), "nearest upsampling"),
+        (_transposed_positions, "in the wrong places"),
+        (lambda x, indices, size: torch.zeros(*x.shape[:2], *size), "all zeros"),
+        (lambda x, indices, size: max_unpool(x, indices, size) + bed_of_nails(x, 2), "more positions hold a value"),
+        (lambda x, indices, size: 2 * max_unpool(x, indices, size), "the right positions, but not the right values"),
+        (_one_value_dropped, "Which value of x has its index at"),
+    ],
 )
-def test_larger_gain_needs_a_recorded_prediction(answer: object, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_larger_gain(answer, _ALL_PIXELS, _BAND) is False
+def test_max_unpool_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    correct, printed = _run(check_max_unpool, answer, capsys)
+    assert not correct and printed.startswith("Not yet:") and hint in printed
+
+
+# --- can two indices collide? -----------------------------------------------------------------
+
+
+RIGHT_COLLISIONS = {"2x2 stride 2": False, "3x3 stride 2": True}
+
+
+def test_collision_prediction_accepts_the_right_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_collision_prediction(dict(RIGHT_COLLISIONS)) is True
     printed = capsys.readouterr().out
-    assert "Not yet:" in printed and hint in printed and "+0.064" not in printed  # nothing of the answer yet
+    assert printed.startswith("measured on random maps, 2x2 stride 2:") and "Correct!" in printed
 
 
-@pytest.mark.parametrize("answer", ["all pixels", "mixed"])
-def test_larger_gain_passes_a_recorded_miss_and_explains_it(answer: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_larger_gain(answer, _ALL_PIXELS, _BAND) is True  # recorded before the table: that is what counts
+def test_collision_prediction_measures_both_poolings(capsys: pytest.CaptureFixture[str]) -> None:
+    check_collision_prediction(dict(RIGHT_COLLISIONS))
     printed = capsys.readouterr().out
-    assert "Recorded; the result differs:" in printed and "the measurement says 'band'" in printed
-    assert "Correct!" not in printed and "+0.064 / +0.103" in printed
+    overlapping = printed.split("3x3 stride 2: ")[1]
+    assert int(overlapping.split(" of ")[0]) > 0  # collisions really occur with 3x3 windows of stride 2
+    assert "2x2 stride 2: 0 of" in printed  # and never with SegNet's tiling windows
 
 
-def test_larger_gain_follows_the_measurement_not_a_fixed_answer(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_larger_gain("mixed", [0.1, 0.0], [0.0, 0.1]) is True
-    assert check_larger_gain("all pixels", [0.2, 0.3], [0.1, 0.1]) is True
-    capsys.readouterr()
-    assert check_larger_gain("band", [0.2, 0.3], [0.1, 0.1]) is True
-    assert "Recorded; the result differs:" in capsys.readouterr().out and len(GAIN_CHOICES) == 3
-    assert check_larger_gain("band", [0.1], [0.2, 0.3]) is False
-    assert "one band gain per seed" in capsys.readouterr().out
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [({"2x2 stride 2": ..., "3x3 stride 2": ...}, "record your prediction first"),
+     ({"2x2 stride 2": False, "3x3 stride 2": None}, "record your prediction first"),
+     (True, "record a dict"), ({"3x3 stride 2": True}, "record a dict"),
+     ({"2x2 stride 2": "no", "3x3 stride 2": True}, "True or False"),
+     ({"2x2 stride 2": 0, "3x3 stride 2": 1}, "True or False"),
+     ({"2x2 stride 2": False, "3x3 stride 2": False}, "share a row or a column"),
+     ({"2x2 stride 2": True, "3x3 stride 2": True}, "exactly one window"),
+     ({"2x2 stride 2": True, "3x3 stride 2": False}, "other way round")],
+)
+def test_collision_prediction_hints(answer: object, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_collision_prediction(answer) is False
+    printed = capsys.readouterr().out
+    assert "Not yet:" in printed and hint in printed
+
+
+# --- section 5: the recorded prediction of the corner loss -------------------------------------
+
+_REFERENCE, _TOP_LEFT, _RANDOM = 0.835, 0.207, [0.254, 0.256, 0.258]  # the lesson's measurement
+
+
+def test_corner_loss_prediction_is_recorded_not_graded(capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.course.exercises.lesson09 import CORNER_LOSS_CHOICES, record_corner_loss_prediction
+
+    for choice in CORNER_LOSS_CHOICES:  # every honest prediction passes: it is printed beside the measurement
+        assert record_corner_loss_prediction(choice, _REFERENCE, _TOP_LEFT, _RANDOM)
+        printed = capsys.readouterr().out
+        assert printed.startswith(f"Recorded: {choice!r} (not graded)") and "0.207: 75% lost" in printed
+        assert "lose 69% to 70% (3 draws; 'over 50 %')" in printed
+        assert ("The measurement agrees" in printed) == (choice == "over 50 %")
+    record_corner_loss_prediction("under 10 %", _REFERENCE, _TOP_LEFT, _RANDOM)
+    assert "The measurement falls in 'over 50 %'" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("top_left", "measured"), [
+    (0.80, "under 10 %"), (0.70, "10 to 30 %"), (0.50, "30 to 50 %"), (0.4175, "over 50 %"), (0.90, "under 10 %"),
+])
+def test_corner_loss_prediction_names_the_measured_range(
+    top_left: float, measured: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from segedu.course.exercises.lesson09 import record_corner_loss_prediction
+
+    assert record_corner_loss_prediction(measured, _REFERENCE, top_left, _RANDOM)
+    assert "The measurement agrees" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("prediction", "reference", "draws", "hint"), [
+    (..., _REFERENCE, _RANDOM, "record your prediction first"),
+    ("half", _REFERENCE, _RANDOM, "must be one of"),
+    ("over 50 %", 0.0, _RANDOM, "pass the mean IoU"),
+    ("over 50 %", _REFERENCE, [], "one per draw"),
+])
+def test_corner_loss_prediction_hints(prediction, reference, draws, hint, capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.course.exercises.lesson09 import record_corner_loss_prediction
+
+    assert not record_corner_loss_prediction(prediction, reference, _TOP_LEFT, draws)
+    printed = capsys.readouterr().out
+    assert printed.startswith("Not yet") and hint in printed

@@ -1,4 +1,4 @@
-"""Each lesson-10 check accepts right answers and prints a specific hint for wrong ones."""
+"""Each lesson-09 check accepts right answers and prints a specific hint for wrong ones."""
 
 from __future__ import annotations
 
@@ -7,243 +7,200 @@ from collections.abc import Callable
 import pytest
 import torch
 
-
-# --- the controlled study: which shortcut gains least in the band -----------------------------
-
-_GAINS = {"add": [0.05, 0.07, 0.06], "indices": [0.02, -0.01, 0.03], "concat": [0.10, 0.12, 0.09]}
-_RECORDED = {"add": [0.102, 0.097, 0.154, 0.098, 0.124], "indices": [0.010, 0.003, 0.028, -0.085, 0.036],
-             "concat": [0.126, 0.121, 0.140, 0.126, 0.103]}  # the study's band gains
-
-
-def test_shortcut_band_prediction_is_recorded_not_graded(capsys: pytest.CaptureFixture[str]) -> None:
-    from segedu.course.exercises.lesson10 import SHORTCUT_CHOICES, record_shortcut_band_prediction
-
-    for choice in SHORTCUT_CHOICES:  # every honest prediction passes: it is printed beside the record
-        assert record_shortcut_band_prediction(choice, _RECORDED)
-        printed = capsys.readouterr().out
-        assert printed.startswith(f"Recorded: {choice!r} (not graded)") and "indices -0.002" in printed
-        assert "behind both others in every seed" in printed and "mind the seeds" not in printed
-        assert ("The record agrees" in printed) == (choice == "indices")
-    record_shortcut_band_prediction("add", _RECORDED)
-    assert "The record differs: 'indices' gains least" in capsys.readouterr().out
-
-
-def test_shortcut_band_prediction_record_names_the_least_of_other_gains(capsys: pytest.CaptureFixture[str]) -> None:
-    from segedu.course.exercises.lesson10 import record_shortcut_band_prediction
-
-    assert record_shortcut_band_prediction("indices", _GAINS)
-    assert "The record agrees" in capsys.readouterr().out
-    swapped = {"add": _GAINS["indices"], "indices": _GAINS["add"], "concat": _GAINS["concat"]}
-    assert record_shortcut_band_prediction("indices", swapped)
-    assert "The record differs: 'add' gains least" in capsys.readouterr().out
-
-
-def test_shortcut_band_prediction_warns_when_the_seeds_disagree(capsys: pytest.CaptureFixture[str]) -> None:
-    from segedu.course.exercises.lesson10 import record_shortcut_band_prediction
-
-    mixed = {"add": [0.10, 0.04], "indices": [0.0, 0.06], "concat": [0.05, 0.08]}
-    assert record_shortcut_band_prediction("indices", mixed)
-    assert "mind the seeds" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize(("prediction", "gains", "hint"), [
-    (..., _GAINS, "record your prediction first"),
-    ("none", _GAINS, "must be one of"),
-    ("add", {"add": [0.1]}, "pass one list"),
-])
-def test_shortcut_band_prediction_hints(prediction, gains, hint, capsys: pytest.CaptureFixture[str]) -> None:
-    from segedu.course.exercises.lesson10 import record_shortcut_band_prediction
-
-    assert not record_shortcut_band_prediction(prediction, gains)
-    printed = capsys.readouterr().out
-    assert printed.startswith("Not yet") and hint in printed
-
-
-# --- the merge of a decoder level ---------------------------------------------------------------
-
-from segedu.course.exercises.lesson10 import (  # noqa: E402
-    INDICES_WHY_CHOICES,
-    check_indices_why,
-    check_merge,
+from segedu.course.exercises.lesson10 import (
+    GAIN_CHOICES,
+    PARITY_CHOICES,
+    PREDICTION_QUESTION,
+    check_crop_parity,
+    check_larger_gain,
+    check_predicted_output_side,
+    check_valid_output_size,
+    skip_differences,
 )
+from segedu.analysis.unet_sizes import valid_output_size
 
 
-def _merge(level, up, skip):
-    if level.shortcut == "add":
-        return up + level.project(skip)
-    if level.shortcut == "concat":
-        return torch.cat([skip, up], dim=1)
-    return up
+def _run(check: Callable, answer: Callable, capsys: pytest.CaptureFixture[str]) -> tuple[bool, str]:
+    result = check(answer)
+    return result, capsys.readouterr().out
 
 
-def _merge_stub(level, up, skip):  # the notebook's stub
-    if level.shortcut == "add":
-        return ...
-    if level.shortcut == "concat":
-        return ...
-    return up
+def _stub(*arguments: object) -> object:
+    raise NotImplementedError
 
 
-def _merge_written_out(level, up, skip):  # the same merge, by hand: a 1x1 convolution is a matrix product
-    if level.shortcut == "add":
-        weight, bias = level.project.weight[:, :, 0, 0], level.project.bias  # (C, C), (C,)
-        return up + torch.einsum("oc,bchw->bohw", weight, skip) + bias[None, :, None, None]
-    if level.shortcut == "concat":
-        merged = torch.empty(up.shape[0], 2 * up.shape[1], *up.shape[2:])
-        merged[:, : up.shape[1]], merged[:, up.shape[1]:] = skip, up
-        return merged
-    return up
+def _empty(*arguments: object) -> None:
+    ...  # the notebook's stub: its body is `...`, so it returns None
 
 
-def test_merge_accepts_the_package_merge(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_merge(_merge)
+# --- why the crop is even ---------------------------------------------------------------------
+
+
+def test_skip_differences_match_the_papers_crops() -> None:
+    assert skip_differences(572) == [176, 80, 32, 8]  # twice section 2's crops per side: 88, 40, 16, 4
+    assert skip_differences(124, depth=3) == [80, 32, 8]
+
+
+def test_crop_parity_accepts_the_right_reason(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_crop_parity("even sides") is True
     printed = capsys.readouterr().out
-    assert printed.startswith("Correct!") and "torch.allclose" in printed and "2C" in printed
+    assert "[176, 80, 32, 8] for 572" in printed and "0 have an odd difference" in printed
+    assert "Correct!" in printed and "Even minus even" in printed
 
 
-def test_merge_accepts_either_concatenation_order_and_names_segedus(capsys: pytest.CaptureFixture[str]) -> None:
-    def decoder_first(level, up, skip):
-        return torch.cat([up, skip], 1) if level.shortcut == "concat" else _merge(level, up, skip)
+def test_crop_parity_distractor_fails_where_its_feedback_says() -> None:
+    # "even input": 204 fits, yet its last pool makes an odd side (18 -> 9) and the bottleneck is 5 wide.
+    assert 204 in [16 * (b + 8) - 4 for b in range(4, 57)]
+    side, sides = 204 - 4, []
+    for _ in range(4):
+        sides.append(side // 2)  # what each max-pool gives
+        side = side // 2 - 4
+    assert sides == [100, 48, 22, 9] and side == 5
 
-    assert check_merge(decoder_first)
+
+def test_crop_parity_choices_are_alike_in_length() -> None:
+    words = [len(reason.split()) for reason in PARITY_CHOICES.values()]  # the right one must not stand out
+    assert max(words) <= 1.25 * min(words)
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [(..., "record your prediction first"), ("even", "must be one of"), (2, "must be one of"),
+     ("only 572", "572 is not special"), ("even input", "204"), ("centred crop", "circular")],
+)
+def test_crop_parity_explains_a_miss(answer: object, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_crop_parity(answer) is False
     printed = capsys.readouterr().out
-    assert printed.startswith("Correct!") and "puts the decoder's channels first" in printed and "[skip, up]" in printed
-    assert check_merge(_merge)
-    printed = capsys.readouterr().out
-    assert "segedu's convention puts the encoder's channels first" in printed
-    assert "decoder's channels first" not in printed
+    assert "Not yet:" in printed and hint in printed and len(PARITY_CHOICES) == 4
+    if answer is ...:
+        assert "odd difference" not in printed  # nothing of the answer before a prediction
+    else:  # a hint points at the idea without naming the answer's reason
+        assert "max-pool" not in printed.split("Not yet:")[1] and "twice" not in printed.split("Not yet:")[1]
 
 
-def test_merge_accepts_a_merge_written_out_by_hand(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_merge(_merge_written_out)  # another summation order: equal up to float rounding
-    assert capsys.readouterr().out.startswith("Correct!")
+# --- valid output size ------------------------------------------------------------------------
 
 
-def test_merge_names_other_values_of_the_right_shape(capsys: pytest.CaptureFixture[str]) -> None:
-    def doubled(level, up, skip):
-        return 2 * _merge(level, up, skip) if level.shortcut == "add" else _merge(level, up, skip)
+def _walk(input_size: int, depth: int) -> int:
+    size = input_size - 4
+    for _ in range(depth):
+        size = size // 2 - 4
+    for _ in range(depth):
+        size = 2 * size - 4
+    return size
 
-    assert not check_merge(doubled)
-    assert "with other values" in capsys.readouterr().out
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        _walk,
+        lambda n, depth: float(_walk(n, depth)),
+        valid_output_size,
+    ],
+)
+def test_valid_output_size_accepts_right_answers(answer: Callable, capsys: pytest.CaptureFixture[str]) -> None:
+    correct, printed = _run(check_valid_output_size, answer, capsys)
+    assert correct and printed.startswith("Correct!")
+
+
+def _no_decoder_trim(input_size: int, depth: int) -> int:
+    size = input_size - 4
+    for _ in range(depth):
+        size = size // 2 - 4
+    return size * 2**depth
 
 
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [
-        (_merge_stub, "returns nothing yet"),
-        (lambda level, up, skip: up, "unchanged: the encoder map has to cross too"),
-        (lambda level, up, skip: up + skip if level.shortcut == "add" else _merge(level, up, skip), "level.project"),
-        (lambda level, up, skip: level.project(skip) if level.shortcut == "add" else _merge(level, up, skip),
-         "keeps the decoder's own map"),
-        (lambda level, up, skip: torch.cat([skip, up], 0) if level.shortcut == "concat" else _merge(level, up, skip),
-         "dim 0 is the batch"),
-        (lambda level, up, skip: up + skip if level.shortcut == "none" else _merge(level, up, skip),
-         "return `up` unchanged"),
-        (lambda level, up, skip: "merged", "return a tensor"),
+        (_stub, "NotImplementedError"),
+        (_empty, "returns nothing yet"),
+        (lambda n, depth: "388", "whole number"),
+        (lambda n, depth: n, "'same' padding"),
+        (_no_decoder_trim, "each Up's DoubleConv also trims 4"),
+        (lambda n, depth: n - 4 * (2 * depth + 1), "pools halve the size"),
+        (lambda n, depth: 388, "Walk down the U"),
     ],
 )
-def test_merge_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check_merge(answer)
+def test_valid_output_size_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    correct, printed = _run(check_valid_output_size, answer, capsys)
+    assert not correct and printed.startswith("Not yet:") and hint in printed
+
+
+# --- predicted output side -------------------------------------------------------------------
+
+
+def _predicted_right() -> int:
+    return _walk(PREDICTION_QUESTION["input_size"], PREDICTION_QUESTION["depth"])
+
+
+def test_the_question_is_not_the_papers_depth_and_fits() -> None:
+    assert PREDICTION_QUESTION["depth"] != 4
+    assert valid_output_size(PREDICTION_QUESTION["input_size"], PREDICTION_QUESTION["depth"]) == _predicted_right()
+
+
+@pytest.mark.parametrize("answer", [_predicted_right(), float(_predicted_right()), torch.tensor(_predicted_right())])
+def test_predicted_output_side_accepts_the_right_number(answer: object, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_predicted_output_side(answer) is True
     printed = capsys.readouterr().out
-    assert printed.startswith("Not yet:") and hint in printed
-
-
-def test_merge_check_leaves_the_random_stream_alone() -> None:
-    torch.manual_seed(3)
-    expected = torch.rand(2)
-    torch.manual_seed(3)
-    check_merge(_merge)
-    assert torch.equal(torch.rand(2), expected)
-
-
-# --- why indices cannot carry what a sum or a concatenation carries -----------------------------
-
-
-def test_indices_why_accepts_nothing_when_the_line_loses_and_the_decoder_value_when_it_wins(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    assert check_indices_why("b")
-    printed = capsys.readouterr().out
-    assert printed.startswith("Correct!") and "says only *where*" in printed and "mixes two changes" in printed
-    assert "SegNet's argument" in printed and "nothing of it reaches the decoder" in printed
-    # measured on segedu's DecoderLevel, not stated: the loser's window, then the winner's
-    assert "[[0.0, 0.0], [0.0, 0.4]]" in printed and "[[0.4, 0.0], [0.0, 0.0]]" in printed
+    assert printed.startswith("measured:") and "Correct!" in printed
 
 
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [
         (..., "record your prediction first"),
-        ("f", "must be one of"),
-        ("a", "`skip` is not used"),
-        ("c", "nearest-neighbour"),
-        ("d", "neither the 0.9 nor the line's 0.6"),
-        ("e", "its *position* crosses but not its 0.6"),
+        ("36", "whole number"),
+        (PREDICTION_QUESTION["input_size"], "same padding"),
+        (PREDICTION_QUESTION["input_size"] - 184, "depth-4"),
+        (64, "each Up's DoubleConv trims 4"),
+        (92, "each Down's DoubleConv trims 4"),
+        (PREDICTION_QUESTION["input_size"] - 28, "do not simply add up"),
+        (_predicted_right() + 4, "walk the side around the U"),
     ],
 )
-def test_indices_why_rejects_the_others_and_says_why(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check_indices_why(answer)
+def test_predicted_output_side_names_the_slip(answer: object, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_predicted_output_side(answer) is False
     printed = capsys.readouterr().out
-    assert printed.startswith("Not yet:") and hint in printed
-    if answer in INDICES_WHY_CHOICES:
-        assert "where each value in the unpooled window comes from" in printed and "[[0.4, 0.0], [0.0, 0.0]]" in printed
-    else:
-        assert "[[0." not in printed  # nothing measured is shown before a valid answer
+    assert "Not yet:" in printed and hint in printed
 
 
-def test_indices_why_choices_carry_no_explanation() -> None:
-    assert all("because" not in text and ":" in text and len(text) < 30 for text in INDICES_WHY_CHOICES.values())
+# --- where do the skips gain? -----------------------------------------------------------------
+
+_ALL_PIXELS = [0.064, -0.049, 0.026, 0.093, 0.024]  # shaped like the stored five-seed record
+_BAND = [0.103, 0.071, 0.071, 0.177, 0.106]
 
 
-def test_indices_why_check_leaves_the_random_stream_alone() -> None:
-    torch.manual_seed(3)
-    expected = torch.rand(2)
-    torch.manual_seed(3)
-    check_indices_why("b")
-    assert torch.equal(torch.rand(2), expected)
-
-
-def test_indices_why_choices_do_not_give_the_answer_away_by_length() -> None:
-    lengths = [len(text) for text in INDICES_WHY_CHOICES.values()]
-    assert max(lengths) - min(lengths) < 15
-
-
-# --- Exercise 1's prediction: what each merge costs ---------------------------------------------
-
-
-def test_parameter_prediction_accepts_the_measured_ranges(capsys: pytest.CaptureFixture[str]) -> None:
-    from segedu.course.exercises.lesson10 import check_parameter_prediction
-
-    assert check_parameter_prediction("b", "c")
+def test_larger_gain_accepts_the_measured_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_larger_gain("band", _ALL_PIXELS, _BAND) is True
     printed = capsys.readouterr().out
-    assert printed.startswith("Correct!") and "'add' 62,332 (+2%)" in printed and "'concat' 73,028 (+20%)" in printed
+    assert "+0.064 / +0.103" in printed and "on 5 of 5 seeds" in printed and "Correct!" in printed
+    assert "diluted over all pixels" in printed and "more room to gain" in printed  # says why, headroom too
 
 
 @pytest.mark.parametrize(
-    ("add", "concat", "hint"),
-    [
-        (..., "c", "for 'add': record your prediction first"),
-        ("b", "e", "for 'concat': your prediction must be one of"),
-        ("a", "c", "removes none"),
-        ("d", "c", "small beside the 3x3 convolutions"),
-        ("b", "b", "wider inputs need more weights"),
-        ("b", "d", "does not double"),
-    ],
+    ("answer", "hint"),
+    [(..., "record your prediction first"), ("edges", "must be one of"), (1, "must be one of")],
 )
-def test_parameter_prediction_rejects_other_ranges(add, concat, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    from segedu.course.exercises.lesson10 import check_parameter_prediction
-
-    assert not check_parameter_prediction(add, concat)
+def test_larger_gain_needs_a_recorded_prediction(answer: object, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_larger_gain(answer, _ALL_PIXELS, _BAND) is False
     printed = capsys.readouterr().out
-    assert printed.startswith("Not yet:") and hint in printed
-    assert ("60,932" in printed) == (add is not ... and concat != "e")  # measured counts only after valid letters
+    assert "Not yet:" in printed and hint in printed and "+0.064" not in printed  # nothing of the answer yet
 
 
-def test_parameter_prediction_leaves_the_random_stream_alone() -> None:
-    from segedu.course.exercises.lesson10 import check_parameter_prediction
+@pytest.mark.parametrize("answer", ["all pixels", "mixed"])
+def test_larger_gain_passes_a_recorded_miss_and_explains_it(answer: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_larger_gain(answer, _ALL_PIXELS, _BAND) is True  # recorded before the table: that is what counts
+    printed = capsys.readouterr().out
+    assert "Recorded; the result differs:" in printed and "the measurement says 'band'" in printed
+    assert "Correct!" not in printed and "+0.064 / +0.103" in printed
 
-    torch.manual_seed(3)
-    expected = torch.rand(2)
-    torch.manual_seed(3)
-    check_parameter_prediction("b", "c")
-    assert torch.equal(torch.rand(2), expected)
+
+def test_larger_gain_follows_the_measurement_not_a_fixed_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_larger_gain("mixed", [0.1, 0.0], [0.0, 0.1]) is True
+    assert check_larger_gain("all pixels", [0.2, 0.3], [0.1, 0.1]) is True
+    capsys.readouterr()
+    assert check_larger_gain("band", [0.2, 0.3], [0.1, 0.1]) is True
+    assert "Recorded; the result differs:" in capsys.readouterr().out and len(GAIN_CHOICES) == 3
+    assert check_larger_gain("band", [0.1], [0.2, 0.3]) is False
+    assert "one band gain per seed" in capsys.readouterr().out

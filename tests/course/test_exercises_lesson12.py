@@ -1,170 +1,242 @@
-"""Each lesson-12 check accepts right answers and prints a specific hint for wrong ones."""
+"""Each lesson-11 check accepts right answers and prints a specific hint for wrong ones."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
+from torch import Tensor, nn
 
-from segedu.course.exercises.lesson12 import (
-    RATE_OUTCOMES,
-    check_gradient_ratio,
-    check_rate_prediction,
-    check_validation_mean_iou,
-    classify_rate_run,
-)
-from segedu.training.evaluation import evaluate
-from segedu.training.metrics import confusion_matrix, mean_iou
+from segedu.course.exercises.lesson12 import HOOK_CHOICES, check_hook_effects, hook_effects
 
 
-@pytest.mark.parametrize("prediction", [2, 2.0, 2.01])
-def test_gradient_ratio_right(prediction, capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_gradient_ratio(prediction, 2.0) is True
-    out = capsys.readouterr().out
-    assert "measured: after the second backward(), .grad is 2.000 times" in out
-    assert "Correct!" in out and "adds its gradient to what .grad holds" in out and "accumulation" in out
+class _PoolNet(nn.Module):
+    """A 1x1 conv, a 2x2 max-pool, nearest upsampling back and a skip: the pool's output reaches the logits."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 1)
+        self.pool = nn.MaxPool2d(2)
+        self.outc = nn.Conv2d(4, 2, 1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        features = self.conv(x)  # (B, 4, H, W): the skip
+        pooled = self.pool(features)  # (B, 4, H/2, W/2)
+        return self.outc(features + nn.functional.interpolate(pooled, scale_factor=2))  # (B, 2, H, W)
 
 
-@pytest.mark.parametrize(("prediction", "reason"), [(1, "replaced .grad"), (0, "cleared .grad"),
-                                                    (0.5, "does not average"), (4, "replace, average or add")])
-def test_gradient_ratio_wrong_answers_say_why(prediction, reason: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_gradient_ratio(prediction, 2.0) is False
-    out = capsys.readouterr().out
-    assert "Not yet:" in out and reason in out
+def _hook_scenes() -> tuple[nn.Module, Tensor]:
+    """The model in training mode and two different random 8 x 8 scenes."""
+    torch.manual_seed(0)
+    images = torch.rand(2, 3, 8, 8, generator=torch.Generator().manual_seed(1))
+    return _PoolNet().train(), images
 
 
-def test_gradient_ratio_compares_with_the_measurement(capsys: pytest.CaptureFixture[str]) -> None:
-    """The verdict follows the number measured in the lesson, not a number stored in the checker."""
-    assert check_gradient_ratio(2, 1.0) is False
-    assert check_gradient_ratio(1, 1.0) is True
-    capsys.readouterr()
-    assert check_gradient_ratio(2, float("nan")) is False
-    assert "pass the measured ratio" in capsys.readouterr().out
+def test_hook_effects_are_measured_by_running_the_shown_hooks() -> None:
+    model, images = _hook_scenes()
+    effects = hook_effects(model, images, layer="pool")
+    assert set(effects) == set(HOOK_CHOICES) == set("abcd")
+    assert effects["a"] == 0.0 and effects["c"] == 0.0  # None keeps the output; an equal tensor changes no value
+    assert effects["b"] > 1e-3 and effects["d"] > 1e-3  # the first scene's map handed on; doubled values
+    assert model.training  # the mode is restored
+    assert not model.pool._forward_hooks  # every hook removed
+    with torch.no_grad():  # by hand: (b) hands the first scene's pooled map to the second scene's pass
+        first_pooled = model.pool(model.conv(images[:1]))
+        handle = model.pool.register_forward_hook(lambda module, inputs, output: first_pooled)
+        mixed = model(images[1:])
+        handle.remove()
+        plain = model(images[1:])
+    assert abs(float((mixed - plain).abs().max()) - effects["b"]) < 1e-6
+    with pytest.raises(ValueError, match="N >= 2"):
+        hook_effects(model, images[:1], layer="pool")
 
 
-@pytest.mark.parametrize("prediction", [..., None, "two", True])
-def test_gradient_ratio_must_be_a_recorded_number(prediction, capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_gradient_ratio(prediction, 2.0) is False
-    out = capsys.readouterr().out
-    assert out.startswith("Not yet:") and "number" in out and "measured" not in out  # nothing shown before a prediction
+def test_check_hook_effects(capsys: pytest.CaptureFixture[str]) -> None:
+    model, images = _hook_scenes()
+    for answer in ({"b", "d"}, "bd", ["d", "b"], " B, D ", ("b", "d")):
+        assert check_hook_effects(answer, model, images, layer="pool") is True
+        output = capsys.readouterr().out
+        assert output.startswith("Correct!") and "(b) changes them: dict.setdefault returns" in output, output
+        assert "(c) keeps them" in output
+    for answer, hints, absent in [
+        ({"d"}, ["(b): what does dict.setdefault return"], ["(d)", "(a)", "(c)"]),
+        ({"a", "b", "d"}, ["(a): what does list.append return"], ["(b)", "(d)"]),
+        ("bcd", ["(c): detach() returns"], ["(a)", "(b)", "(d)"]),
+        (set(), ["(b):", "(d): what does a forward hook's return value do"], ["(a)", "(c)"]),
+        ("", ["(b):", "(d):"], ["(a)", "(c)"]),
+        ("abcd", ["(a):", "(c):"], ["(b)", "(d)"]),
+        (..., ["record your answer first"], []),
+        (None, ["record your answer first"], []),
+        ("be", ["['e'] are not among the hooks"], []),
+        (3, ["record a set of letters"], []),
+    ]:
+        assert check_hook_effects(answer, model, images, layer="pool") is False
+        output = capsys.readouterr().out
+        assert output.startswith("Not yet:"), output
+        assert all(hint in output for hint in hints), output
+        assert not any(letter in output for letter in absent), output
+        assert "largest change" not in output  # a miss shows no measured numbers
 
 
-def test_backward_adds_to_grad_so_the_ratio_is_two() -> None:
-    """The right answer is torch's behaviour: two backward calls leave the sum of both gradients."""
-    weight = torch.tensor([1.0, -2.0], requires_grad=True)
-    (weight**2).sum().backward()  # gradient 2w
-    once = weight.grad.clone()
-    (weight**2).sum().backward()  # the same gradient again, no zero_grad in between
-    assert torch.equal(weight.grad, 2 * once)
-    (3 * weight).sum().backward()  # another gradient: it adds too
-    assert torch.equal(weight.grad, 2 * once + 3)
+class _LooksVersusNeeded(nn.Module):
+    """A two-class model whose up4 channel 0 looks exactly like class 1 but only channel 1 carries it.
+
+    Input channel 0 is the class-1 indicator, input channel 1 noise in [0, 1). up4 makes
+    channel 0 = indicator (IoU 1), channel 1 = indicator + noise (IoU below 1), channel 2 = noise;
+    outc scores class 1 as 10 * (channel 1 - channel 2) - 5 = 10 * indicator - 5.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.up4 = nn.Conv2d(2, 3, 1, bias=False)
+        self.outc = nn.Conv2d(3, 2, 1)
+        with torch.no_grad():
+            self.up4.weight.copy_(torch.tensor([[1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])[:, :, None, None])
+            self.outc.weight.zero_()
+            self.outc.weight[1, 1], self.outc.weight[1, 2] = 10.0, -10.0
+            self.outc.bias.copy_(torch.tensor([0.0, -5.0]))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.outc(self.up4(x))
 
 
-def test_classify_rate_run_names_each_outcome() -> None:
-    flat = [1.2] * 9
-    assert classify_rate_run([1.29, 19.27, 6.88, 9.21, 2.1, 2.5, 1.92, 1.64, 2.53], [1.29] * 9) == "blows up"
-    assert classify_rate_run([1.2, 1.1, 1.0, 0.95, 0.9, 0.9, 0.88], flat[:7]) == "learns"
-    assert classify_rate_run([1.2, 1.25, 1.18, 1.22, 1.21, 1.19, 1.2], flat[:7]) == "stalls"
-    assert classify_rate_run([1.0, 9.0, 5.0, 0.5, 0.4, 0.4, 0.4, 0.4], [1.0] * 8) == "learns"  # recovered
-    # a spike above 3 times the start that comes back down to 0.95-1.0 of it: neither "learns" nor "blows up"
-    assert classify_rate_run([1.0, 5.0, 2.0, 1.0, 0.98, 1.0, 0.99, 0.97], [1.0] * 8) == "stalls"
-    with pytest.raises(ValueError, match="at least 6"):
-        classify_rate_run([1.0, 2.0], [1.0, 2.0])
-    with pytest.raises(ValueError, match="same 7 batches"):
-        classify_rate_run([1.2] * 7, [1.2] * 6)
+def _silencing_scenes() -> tuple[Tensor, Tensor]:
+    generator = torch.Generator().manual_seed(3)
+    masks = torch.zeros(4, 12, 12, dtype=torch.long)
+    masks[:, 3:8, 2:9] = 1
+    images = torch.stack([masks.float(), torch.rand(4, 12, 12, generator=generator)], dim=1)  # (4, 2, 12, 12)
+    return images, masks
 
 
-def test_classify_rate_run_compares_the_same_batches() -> None:
-    """The stored study's seed 2 at 0.3: an easy first batch (1.228) made it look stalled against its first loss."""
-    run = [1.228, 1.325, 1.248, 1.291, 1.285, 1.327, 1.242, 1.264, 1.336, 1.33, 1.135, 1.271, 1.329, 1.24, 1.24,
-           1.208, 1.24, 1.29, 1.147, 1.091]
-    start = [1.228, 1.336, 1.322, 1.343, 1.35, 1.361, 1.289, 1.301, 1.408, 1.426, 1.167, 1.352, 1.462, 1.399, 1.414,
-             1.331, 1.419, 1.501, 1.319, 1.242]  # the untrained network on the same batches
-    assert sum(run[-5:]) / 5 > 0.95 * run[0]  # against the first loss alone it would look stalled
-    assert classify_rate_run(run, start) == "learns"
-    assert classify_rate_run(start, start) == "stalls"  # no update at all
-    # the lesson's constant rate of 0.3 over 20 steps (seed 0), against the untrained network on its batches
-    assert classify_rate_run(
-        [1.286, 1.3, 1.166, 1.243, 1.05, 1.125, 1.12, 1.101, 1.012, 1.133, 1.174, 1.129, 1.153, 1.049, 1.142,
-         1.045, 1.017, 1.086, 1.013, 1.095],
-        [1.286, 1.252, 1.258, 1.272, 1.179, 1.214, 1.183, 1.275, 1.246, 1.259, 1.282, 1.273, 1.266, 1.21, 1.316,
-         1.195, 1.195, 1.293, 1.219, 1.308]) == "learns"
+def test_record_silencing_prediction(capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.course.exercises.lesson12 import record_silencing_prediction
+
+    model, (images, masks) = _LooksVersusNeeded().train(), _silencing_scenes()
+    circle = {"class_index": 1, "class_name": "circle"}
+    assert record_silencing_prediction(0, model, images, masks, **circle) is True  # any channel is recorded
+    output = capsys.readouterr().out
+    assert output.startswith("Recorded: channel 0.") and "the channel that costs them most is 1" in output
+    assert "The IoU picture alone could not decide this" in output
+    assert record_silencing_prediction(1, model, images, masks, **circle) is True
+    assert "it is the channel that costs them most" in capsys.readouterr().out
+    assert model.training  # mode restored
+    for answer, hint in [(..., "no prediction recorded yet"), (3, "channels 0 to 2"), ("1", "one channel number")]:
+        assert record_silencing_prediction(answer, model, images, masks, **circle) is False
+        output = capsys.readouterr().out
+        assert output.startswith("Not yet:") and hint in output, output
 
 
-def test_rate_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_rate_prediction("learns", "learns")
-    out = capsys.readouterr().out
-    assert out.startswith("Correct!") and "Adam" in out and "Batch norm is the likely reason" in out
-    assert "18 of this U-Net's 23 convolution layers" in out and "4 transposed" in out
-    assert "without it blows up" in out  # the reveal runs that control
-    assert "only that the training loss fell" in out and "same batches" in out
-    assert "stall" not in out  # the verdict explains "learns"; the stored seeds are the lesson's reveal
-    assert check_rate_prediction("blows up", "learns")
-    out = capsys.readouterr().out
-    assert out.startswith("Recorded; the result differs:") and "you predicted 'blows up'" in out
-    assert "over 120 steps 3e-3 leads 0.3 on validation in nine seeds of ten" in out  # the stored study, as claimed
-    assert "the study does not say" in out and "does not make a good model" not in out  # 120 steps judge no further
-    assert "length of their weights" in out  # the reason, not only the verdict
-    assert check_rate_prediction("learns", "blows up")
-    out = capsys.readouterr().out
-    assert out.startswith("Recorded; the result differs:") and "overshot" in out
-    assert check_rate_prediction("learns", "stalls")
-    out = capsys.readouterr().out
-    assert out.startswith("Recorded; the result differs:") and "0.95 times the starting network's loss" in out
-    assert "neither learned" in out and "nor blew up" in out  # "stalls" is what is neither of the others: no gap
+def test_mean_ablation_reading(capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.course.exercises.lesson12 import MEAN_ABLATION_READINGS, check_mean_ablation_reading
 
-
-@pytest.mark.parametrize("prediction", [..., None, "diverges"])
-def test_rate_prediction_must_be_recorded_first(prediction, capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check_rate_prediction(prediction, "blows up")
-    out = capsys.readouterr().out
-    assert out.startswith("Not yet:") and all(repr(choice) in out for choice in RATE_OUTCOMES)
-
-
-# --- exercise 3: the validation step ---------------------------------------------------------------
-
-
-def _pooled(model, scenes, *, eval_mode=True, no_grad=True, restore=True, ignore=True):
-    """A validation_mean_iou with the slips the checker names switched on or off."""
-    was_training = model.training
-    if eval_mode:
-        model.eval()
-    matrix = torch.zeros(11, 11, dtype=torch.int64)
-    with torch.no_grad() if no_grad else torch.enable_grad():
-        for index in range(len(scenes)):
-            image, mask = scenes[index]
-            matrix += confusion_matrix(model(image[None]).argmax(dim=1)[0], mask, 11,
-                                       ignore_index=255 if ignore else None)
-    if restore:
-        model.train(was_training)
-    return mean_iou(matrix)
-
-
-def _per_scene(model, scenes):
-    model.eval()
+    model, (images, masks) = _LooksVersusNeeded().train(), _silencing_scenes()
     with torch.no_grad():
-        scores = [mean_iou(confusion_matrix(model(scenes[index][0][None]).argmax(dim=1)[0], scenes[index][1], 11,
-                                            ignore_index=255)) for index in range(len(scenes))]
-    model.train()
-    return sum(scores) / len(scores)
+        model.outc.bias[1] = -1.0  # circle pixels score 9 over background, so most survive channel 1 at its mean
+        features = model.up4(images)  # (4, 3, 12, 12)
+        replaced = features.clone()
+        replaced[:, 1] = features[:, 1].mean()
+        at_mean = model.outc(replaced)  # (4, 2, 12, 12): channel 1 set to its mean, by hand
+    pixels = masks == 1
+    lead = float((at_mean[:, 0] - at_mean[:, 1])[pixels].mean())  # background minus circle; intact it is -9
+    kept = float((at_mean.argmax(dim=1)[pixels] == 1).float().mean())
+    assert -9.0 + 4.5 <= lead < 0 and kept >= 0.5  # reading (b) holds by hand
+    question = {"channel": 1, "class_index": 1, "other_index": 0, "class_name": "circle", "other_name": "background"}
+    assert set(MEAN_ABLATION_READINGS) == set("abcd")
+    assert check_mean_ablation_reading("b", model, images, masks, **question) is True
+    assert check_mean_ablation_reading(" B ", model, images, masks, **question) is True
+    output = capsys.readouterr().out
+    assert output.startswith("Correct!") and f"{lead:+.2f} with channel 1 at its mean" in output
+    assert "did use the channel's variation" in output
+    assert model.training  # the mode is restored
+    for answer, hint in [
+        ("a", "check both in the tables"),
+        ("c", "it is zeroing that takes that push away"),
+        ("d", "is the move a quarter to a half of it?"),
+        ("e", "must be one of"),
+        (2, "must be one of"),
+        (..., "record your prediction first"),
+    ]:
+        assert check_mean_ablation_reading(answer, model, images, masks, **question) is False
+        output = capsys.readouterr().out
+        assert output.startswith("Not yet:") and hint in output, output
+        assert not re.search(r"\d\.\d|\d%", output), output  # a miss shows no measured number
+    # Channel 0 feeds no score: the mean moves nothing, so (a) holds, (b) and (d) not.
+    unused = {**question, "channel": 0}
+    assert check_mean_ablation_reading("a", model, images, masks, **unused) is True
+    assert "-9.00 intact and -9.00 with channel 0 at its mean" in capsys.readouterr().out  # the lead did not move
+    assert check_mean_ablation_reading("b", model, images, masks, **unused) is False
+    output = capsys.readouterr().out
+    assert "at least half of the lead away" in output and not re.search(r"\d\.\d|\d%", output), output
+    assert check_mean_ablation_reading("d", model, images, masks, **unused) is False
+    output = capsys.readouterr().out
+    assert "a quarter to a half" in output and not re.search(r"\d\.\d|\d%", output), output
+    # A larger intact lead (-20): the mean moves it by the same amount, now a quarter to a half of it, so (d) holds.
+    with torch.no_grad():
+        model.outc.bias[1] = 10.0
+    shift = lead + 9.0  # what the mean adds to the lead; it does not depend on the bias
+    assert 0.25 * 20.0 <= shift < 0.5 * 20.0
+    assert check_mean_ablation_reading("d", model, images, masks, **question) is True
+    assert "under half of it" in capsys.readouterr().out
+    for answer in ("a", "b"):
+        assert check_mean_ablation_reading(answer, model, images, masks, **question) is False
 
 
-def test_validation_mean_iou_right(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_validation_mean_iou(_pooled) is True
-    assert capsys.readouterr().out.startswith("Correct! your score equals evaluate's")
+class _TwoShapes(nn.Module):
+    """Three classes; input channels are the class-1 and class-2 indicators.
+
+    up4: channel 0 = object (class 1 or 2), channel 1 = class 1, channel 2 = 1 - class 1 (feeds no score).
+    outc: background 0, class 1 = 6 ch0 + 4 ch1 - 5, class 2 = 8 ch0 - 4 ch1 - 1. Zeroing channel 1 turns
+    class-1 pixels into class 2, zeroing channel 0 turns them into background.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.up4 = nn.Conv2d(2, 3, 1)
+        self.outc = nn.Conv2d(3, 3, 1)
+        with torch.no_grad():
+            self.up4.weight.copy_(torch.tensor([[1.0, 1.0], [1.0, 0.0], [-1.0, 0.0]])[:, :, None, None])
+            self.up4.bias.copy_(torch.tensor([0.0, 0.0, 1.0]))
+            self.outc.weight.copy_(torch.tensor([[0.0, 0.0, 0.0], [6.0, 4.0, 0.0], [8.0, -4.0, 0.0]])[:, :, None, None])
+            self.outc.bias.copy_(torch.tensor([0.0, -5.0, -1.0]))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.outc(self.up4(x))
 
 
-@pytest.mark.parametrize(("function", "hint"), [
-    (lambda model, scenes: _pooled(model, scenes, eval_mode=False), "training mode"),
-    (_per_scene, "one mean IoU per scene"),
-    (lambda model, scenes: _pooled(model, scenes, no_grad=False), "torch.no_grad()"),
-    (lambda model, scenes: _pooled(model, scenes, restore=False), "model.train()"),
-    (lambda model, scenes: _pooled(model, scenes, ignore=False), "255"),  # the checker's masks hold ignored pixels
-    (lambda model, scenes: 0.5, "evaluate gives"),
-    (lambda model, scenes: ..., "returns nothing"),
-    (lambda model, scenes: "high", "one number"),
-    (lambda model, scenes: evaluate(model, scenes, num_classes=11)["mean_iou"], "calls segedu's evaluate"),
-])
-def test_validation_mean_iou_names_the_slip(function, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_validation_mean_iou(function) is False
-    out = capsys.readouterr().out
-    assert out.startswith("Not yet:") and hint in out
+def test_silencing_explanation(capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.course.exercises.lesson12 import SILENCING_EXPLANATIONS, check_silencing_explanation
+
+    masks = torch.zeros(2, 10, 10, dtype=torch.long)
+    masks[:, 1:5, 1:5], masks[:, 6:9, 5:9] = 1, 2
+    images = torch.stack([(masks == 1).float(), (masks == 2).float()], dim=1)  # (2, 2, 10, 10)
+    model = _TwoShapes().train()
+    with torch.no_grad():
+        assert bool((model(images).argmax(dim=1) == masks).all())  # intact, every pixel is right
+    assert set(SILENCING_EXPLANATIONS) == set("abcd")
+    assert check_silencing_explanation("b", model, images, masks, channel=1) is True
+    assert check_silencing_explanation(" B ", model, images, masks, channel=1) is True
+    output = capsys.readouterr().out
+    assert output.startswith("Correct!") and "100% become squares and 0% background" in output
+    assert "by -8.00" in output  # the class-1 margin over class 2: +2 intact, -6 zeroed
+    assert model.training  # the mode is restored
+    for answer, hint in [
+        ("a", "compare the circle score with every other score"),
+        ("c", "the larger gap says which score catches up"),
+        ("d", "compare it with its mean over all pixels"),
+        ("e", "must be one of"),
+        (..., "record your prediction first"),
+    ]:
+        assert check_silencing_explanation(answer, model, images, masks, channel=1) is False
+        output = capsys.readouterr().out
+        assert output.startswith("Not yet:") and hint in output, output
+        assert "Zeroed, channel" not in output and not re.search(r"\d\.\d|\d%", output), output  # no numbers
+    assert check_silencing_explanation("c", model, images, masks, channel=0) is True  # class 1 falls to background
+    assert "0% become squares and 100% background" in capsys.readouterr().out
+    assert check_silencing_explanation("b", model, images, masks, channel=0) is False
+    output = capsys.readouterr().out
+    assert "must go to the squares" in output and not re.search(r"\d\.\d|\d%", output), output
+    # Channel 2 feeds no score and is low on class-1 pixels: (a) and (d) hold, (b) and (c) not.
+    for answer, supported in (("a", True), ("d", True), ("b", False), ("c", False)):
+        assert check_silencing_explanation(answer, model, images, masks, channel=2) is supported
+    capsys.readouterr()

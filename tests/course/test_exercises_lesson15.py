@@ -1,114 +1,249 @@
-"""Each lesson-14 check accepts the right answer and gives a specific hint for wrong ones."""
+"""Each lesson-14 check accepts right answers and prints a specific hint for wrong ones."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from segedu.analysis.atrous import footprint_coverage
 from segedu.course.exercises.lesson15 import (
-    RATE6_SHARE_CHOICES,
-    STACKS,
-    check_atrous_conv2d,
-    check_block3_mac_ratio,
-    check_coverage_prediction,
-    check_rate6_share_prediction,
+    BACKGROUND_OUTCOMES,
+    CLOSE_CASE_TOLERANCE,
+    EIGHT,
+    MEAN_IOU_TOLERANCE,
+    UNTILT_READINGS,
+    all_eights_scores,
+    check_all_eights_mean_iou,
+    check_background_prediction,
+    check_soft_dice,
+    check_trained_weights_prediction,
+    check_untilt_readings,
+    digit_pixel_fates,
 )
+from segedu.training.losses import soft_dice_loss
 
 
-def test_coverage_prediction(capsys: pytest.CaptureFixture[str]) -> None:
-    truth = {letter for letter, rates in STACKS.items() if footprint_coverage(rates) == 1.0}
-    assert truth == {"a", "c", "e"}  # the answer the lesson's pictures support
-    assert check_coverage_prediction({"a", "c", "e"})
-    assert check_coverage_prediction("a, c, e")
+def test_background_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_background_prediction("smaller", 3.4, 0.9)
     out = capsys.readouterr().out
-    assert "gridding" in out and "1 + 2 x their sum" not in out
-    assert not check_coverage_prediction({"a", "c"})
-    assert "['e'] do read every pixel" in capsys.readouterr().out
-    assert not check_coverage_prediction({"a", "b", "c", "e"})
-    assert "['b'] leave holes" in capsys.readouterr().out
-    assert not check_coverage_prediction({"z"})
-    assert "are not stacks" in capsys.readouterr().out
-    assert not check_coverage_prediction(...)
-
-
-def test_block3_mac_ratio(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_block3_mac_ratio(4, 4.0)
-    assert "positions it writes" in capsys.readouterr().out
-    assert not check_block3_mac_ratio(16, 4.0)
-    assert "block4's ratio" in capsys.readouterr().out
-    assert not check_block3_mac_ratio(1)
-    assert "not those it reads" in capsys.readouterr().out
-    assert not check_block3_mac_ratio(2)
-    assert "9 at any rate" in capsys.readouterr().out
-    assert not check_block3_mac_ratio(8)
-    assert "stride 1 against stride 2" in capsys.readouterr().out
-    assert not check_block3_mac_ratio(...)
-    assert "record your prediction" in capsys.readouterr().out
-    assert not check_block3_mac_ratio("many")
-    assert not check_block3_mac_ratio(4, 16.0)  # a measurement that disagrees is reported
-
-
-def test_block_mac_ratios_are_what_the_models_measure() -> None:
-    from segedu.analysis.costs import macs_by_layer
-    from segedu.models import DeepLabV3
-
-    def block_macs(block: str, output_stride: int) -> int:
-        model = DeepLabV3(3, 4, output_stride=output_stride)
-        return sum(macs for name, _, macs in macs_by_layer(model, (1, 3, 64, 64)) if name.startswith(block + "."))
-
-    assert block_macs("block3", 8) / block_macs("block3", 32) == 4
-    assert block_macs("block4", 8) / block_macs("block4", 32) == 16
-
-
-def test_rate6_share_prediction(capsys: pytest.CaptureFixture[str]) -> None:
-    assert set(RATE6_SHARE_CHOICES) == {"a", "b", "c", "d"}
-    assert all(text.endswith("of 9") for text in RATE6_SHARE_CHOICES.values())  # bare shares, no reasons
-    assert check_rate6_share_prediction("c")
+    assert out.startswith("Correct!") and "weighted mean" in out and "ratio 0.265" in out
+    assert check_background_prediction("larger", 3.4, 0.9)  # recorded before the run: it passes
     out = capsys.readouterr().out
-    assert "0.250 = 2.25 of 9" in out and "a quarter of the taps" in out
-    for letter in "abd":
-        assert not check_rate6_share_prediction(letter)
-        assert "-6, 0, +6" in capsys.readouterr().out
-    assert not check_rate6_share_prediction("e")
-    assert "must be one of" in capsys.readouterr().out
-    assert not check_rate6_share_prediction(...)
-    assert "record your prediction" in capsys.readouterr().out
+    assert out.startswith("Recorded; the result differs:") and "you predicted 'larger'" in out
+    assert "weighted mean" in out
 
 
-# --- exercise 1: write the atrous convolution ----------------------------------------------------------------
+def test_background_prediction_follows_the_numbers(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_background_prediction("larger", 1.0, 2.0)
+    assert "ratio 2.000" in capsys.readouterr().out
+    assert check_background_prediction("about the same", 1.0, 1.05)
+    capsys.readouterr()
+    assert check_background_prediction("about the same", 1.0, 0.5)
+    assert "smaller" in capsys.readouterr().out
 
 
-def _nine_slices(x, weight, rate, *, step=None, flip=False, padding=None):
-    """A learner's atrous convolution, with the slips the checker names switched on."""
-    step = rate if step is None else step
-    padding = step if padding is None else padding
-    kernel = weight.flip(-1, -2) if flip else weight
-    height, width = x.shape[-2:]
-    padded = torch.nn.functional.pad(x, (padding,) * 4)
-    out = torch.zeros(x.shape[0], weight.shape[0], padded.shape[-2] - 2 * step, padded.shape[-1] - 2 * step)
-    for u in range(3):
-        for v in range(3):
-            rows, columns = out.shape[-2:]
-            shifted = padded[:, :, u * step: u * step + rows, v * step: v * step + columns]
-            out += torch.einsum("bchw,oc->bohw", shifted, kernel[:, :, u, v])
-    return out
+@pytest.mark.parametrize("prediction", [..., None, "doubles"])
+def test_background_prediction_must_be_recorded_first(prediction, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_background_prediction(prediction, 3.4, 0.9)
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and all(repr(choice) in out for choice in BACKGROUND_OUTCOMES)
+    assert "measured" not in out and "0.9" not in out  # no answer before a prediction
 
 
-def test_atrous_conv2d_right(capsys) -> None:
-    assert check_atrous_conv2d(_nine_slices) is True
-    assert capsys.readouterr().out.startswith("Correct! your nine shifted slices equal PyTorch's dilated convolution")
+@pytest.mark.parametrize("answer", [0.103, 0.1, 0.106, torch.tensor(0.103)])
+def test_all_eights_mean_iou_right(answer, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_all_eights_mean_iou(answer)
+    out = capsys.readouterr().out
+    assert out.startswith("Correct!") and "(1 + that share) / 11" in out and "mean IoU 0.103" in out
+    assert "all-background model's mean IoU 0.086" in out
+
+
+@pytest.mark.parametrize(("answer", "hint"), [(2 / 11, "IoU of 1"), (1 / 11, "IoU of 0"), (0.091, "IoU of 0"),
+                                              (0.092, "share of all pixels"), (0.0916, "share of all pixels"),
+                                              (0.95, "weighted by pixel counts"), (0.3, "eleven per-class IoUs"),
+                                              (0.109, "eleven per-class IoUs")])  # 0.006 off: outside the 0.005
+def test_all_eights_mean_iou_wrong_answers_say_why(answer, hint, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_all_eights_mean_iou(answer)
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and hint in out
+    assert "0.103" not in out  # the answer is not given away
+
+
+@pytest.mark.parametrize("answer", [..., None, "ten percent", 3, True])
+def test_all_eights_mean_iou_unreadable_answers(answer, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_all_eights_mean_iou(answer)
+    assert capsys.readouterr().out.startswith("Not yet:")
+
+
+def test_all_eights_scores_follow_from_the_class_shares() -> None:
+    from segedu.datasets import DIGIT_CLASS_NAMES, DigitScenes, class_frequencies
+
+    assert DIGIT_CLASS_NAMES[EIGHT] == "8"
+    scores = all_eights_scores()
+    shares = class_frequencies(DigitScenes("test"))  # (11,)
+    # background stays right and every digit pixel becomes an 8: right pixels = background + the true 8s
+    assert scores["pixel_accuracy"] == pytest.approx(float(shares[0] + shares[EIGHT]), abs=1e-6)
+    assert scores["iou_per_class"][0] == pytest.approx(1.0)
+    assert scores["iou_per_class"][EIGHT] == pytest.approx(float(shares[EIGHT] / shares[1:].sum()), abs=1e-6)
+    assert scores["mean_accuracy"] == pytest.approx(2 / 11)
+
+
+def test_all_eights_iou_is_the_eights_share_of_the_strokes() -> None:
+    """By hand from the masks: the 8s are right, every other stroke pixel is a false positive of class 8."""
+    from segedu.datasets import DigitScenes
+
+    scenes = DigitScenes("test")
+    masks = torch.stack([scenes[index][1] for index in range(len(scenes))])  # (N, H, W)
+    eights, strokes, background = int((masks == 9).sum()), int((masks > 0).sum()), int((masks == 0).sum())
+    scores = all_eights_scores()
+    assert scores["iou_per_class"][9] == pytest.approx(eights / strokes, abs=1e-6)
+    assert scores["pixel_accuracy"] == pytest.approx((background + eights) / masks.numel(), abs=1e-6)
+    assert all(iou == 0 for index, iou in enumerate(scores["iou_per_class"]) if index not in (0, 9))
+
+
+def test_all_eights_mean_iou_is_one_plus_the_eights_share_over_eleven() -> None:
+    from segedu.datasets import DigitScenes
+
+    scenes = DigitScenes("test")
+    masks = torch.stack([scenes[index][1] for index in range(len(scenes))])  # (N, H, W)
+    share = int((masks == EIGHT).sum()) / int((masks > 0).sum())
+    assert all_eights_scores()["mean_iou"] == pytest.approx((1 + share) / 11, abs=1e-6)
+    assert MEAN_IOU_TOLERANCE < share / 11  # an 8 IoU of 0 or 1 is never accepted
+
+
+def test_the_two_close_wrong_answers_are_told_apart() -> None:
+    """1/11 (an 8 IoU of 0) and (1 + the 8s' share of all pixels) / 11 each get their own hint at three decimals."""
+    share_of_all = all_eights_scores()["eight_share_of_all_pixels"]
+    assert round((1 + share_of_all) / 11, 3) != round(1 / 11, 3)
+    for mine, other in ((1 / 11, (1 + share_of_all) / 11), ((1 + share_of_all) / 11, 1 / 11)):
+        assert abs(round(mine, 3) - mine) <= CLOSE_CASE_TOLERANCE < abs(round(mine, 3) - other)
+
+
+# Each reading of UNTILT_READINGS, written out: (probabilities p̂ (K, N), logits z (K, N), weights w (K, 1)) -> labels.
+READINGS = {
+    "a": lambda tilted, logits, weights: tilted.argmax(dim=0),
+    "b": lambda tilted, logits, weights: (logits / weights).argmax(dim=0),
+    "c": lambda tilted, logits, weights: (weights * tilted).argmax(dim=0),
+    "d": lambda tilted, logits, weights: (logits - weights.log()).argmax(dim=0),
+    "e": lambda tilted, logits, weights: (tilted / weights).argmax(dim=0),
+}
+
+
+def test_the_right_readings_are_those_that_recover_the_belief_on_random_pixels() -> None:
+    """Brute force: on random beliefs p(c | x) and weights, which readings of p̂ ∝ w p give argmax p back."""
+    generator = torch.Generator().manual_seed(0)
+    belief = torch.rand(5, 4000, generator=generator, dtype=torch.float64).softmax(dim=0)  # (K, N): p(c | x)
+    weights = torch.rand(5, 1, generator=generator, dtype=torch.float64) * 20 + 0.05  # (K, 1)
+    tilted = weights * belief / (weights * belief).sum(dim=0, keepdim=True)  # (K, N): p̂, section 2's optimum
+    logits = tilted.log() + torch.randn(1, 4000, generator=generator, dtype=torch.float64)  # a shift per pixel
+    truth = belief.argmax(dim=0)
+    recovering = {letter for letter, reading in READINGS.items()
+                  if torch.equal(reading(tilted, logits, weights), truth)}
+    assert recovering == {"d", "e"}
+    assert set(READINGS) == set(UNTILT_READINGS)
+    assert (READINGS["a"](tilted, logits, weights) != truth).any()  # the tilt does move some argmaxes here
+
+
+def test_untilt_readings_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
+    for answer in ({"d", "e"}, "de", ["e", "d"], "D, E"):
+        assert check_untilt_readings(answer)
+        out = capsys.readouterr().out
+        assert out.startswith("Correct!") and "(a) does not undo it" in out and "(e) undoes it too" in out
+    assert not check_untilt_readings("a")
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and "(a) does not undo it" in out and "2 left out" in out
+    assert not check_untilt_readings({"c", "e"})
+    out = capsys.readouterr().out
+    assert "(c) tilts a second time" in out and "1 left out" in out and "(e)" not in out
+    assert not check_untilt_readings("bde")
+    out = capsys.readouterr().out
+    assert "(b) does not undo it" in out and "subtracting, not dividing" in out and "left out" not in out
+
+
+@pytest.mark.parametrize("answer", [..., None, "", "f", 3, {"d", 4}])
+def test_untilt_readings_unreadable_answers(answer, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_untilt_readings(answer)
+    assert capsys.readouterr().out.startswith("Not yet:")
+
+
+def test_digit_pixel_fates_on_a_hand_made_matrix() -> None:
+    # 3 classes (background, digit a, digit b); rows true, columns predicted.
+    matrix = [[50, 3, 2],  # background
+              [2, 6, 2],   # digit a: 2 missed, 6 right, 2 called b
+              [1, 4, 3]]   # digit b: 1 missed, 4 called a, 3 right
+    fates = digit_pixel_fates([matrix, torch.tensor(matrix)])
+    assert fates["to background"] == pytest.approx([3 / 18] * 2)
+    assert fates["to a wrong digit"] == pytest.approx([6 / 18] * 2)
+    assert fates["to the right digit"] == pytest.approx([9 / 18] * 2)
+    assert fates["misnamed among found"] == pytest.approx([6 / 15] * 2)
+    assert fates["to background"] + fates["to a wrong digit"] + fates["to the right digit"] == pytest.approx([1, 1])
+
+
+def test_trained_weights_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_trained_weights_prediction("lower in most seeds", 1, 5, 6)
+    out = capsys.readouterr().out
+    assert out.startswith("Correct!") and "halo" in out and "won 1 and lost 5 of 6" in out
+    assert "IoU counts false alarms" in out  # it says why, not only what
+    assert check_trained_weights_prediction("higher in most seeds", 1, 5, 6)  # recorded first: it passes
+    out = capsys.readouterr().out
+    assert out.startswith("Recorded; the result differs:") and "lower in most seeds" in out
+    assert "IoU counts false alarms" in out and "you predicted 'higher in most seeds'" in out
+
+
+def test_trained_weights_prediction_follows_the_counts(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_trained_weights_prediction("higher in most seeds", 4, 1, 6)
+    assert check_trained_weights_prediction("level", 3, 3, 6)  # half is not most
+    assert check_trained_weights_prediction("level", 2, 2, 6)  # two ties
+    with pytest.raises(ValueError, match="at most 6 seeds"):
+        check_trained_weights_prediction("level", 4, 3, 6)
+
+
+@pytest.mark.parametrize("prediction", [..., None, "lower", 3])
+def test_trained_weights_prediction_must_be_recorded_first(prediction, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_trained_weights_prediction(prediction, 1, 5, 6)
+    assert capsys.readouterr().out.startswith("Not yet:")
+
+
+# --- exercise 2: write soft Dice ---------------------------------------------------------------------------
+
+
+def _soft_dice(logits, masks, *, eps=1.0, axes=(0, 2, 3), squares=False, skip_background=False, score=False,
+               activation="softmax"):
+    """A learner's soft Dice with the slips the checker names switched on."""
+    probabilities = logits.softmax(dim=1) if activation == "softmax" else logits.sigmoid() if activation == "sigmoid" else logits
+    truth = torch.nn.functional.one_hot(masks, logits.shape[1]).permute(0, 3, 1, 2).float()
+    sizes = ((probabilities**2).sum(dim=axes) + (truth**2).sum(dim=axes) if squares
+             else probabilities.sum(dim=axes) + truth.sum(dim=axes))
+    dice = (2 * (probabilities * truth).sum(dim=axes) + eps) / (sizes + eps)
+    dice = dice[..., 1:] if skip_background else dice
+    return dice.mean() if score else 1 - dice.mean()
+
+
+def test_soft_dice_right(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_soft_dice(_soft_dice) is True
+    assert capsys.readouterr().out.startswith("Correct! your soft Dice equals segedu's soft_dice_loss")
+
+
+@pytest.mark.parametrize(("options", "hint"), [
+    ({"score": True}, "the mean Dice, a score"),
+    ({"squares": True}, "V-Net's Eq. 1"),
+    ({"skip_background": True}, "left background out"),
+    ({"axes": (2, 3)}, "one Dice per image"),
+    ({"activation": "sigmoid"}, "sigmoid"),
+    ({"activation": "none"}, "logits as probabilities"),
+    ({"eps": 0.0}, "left out eps"),
+])
+def test_soft_dice_names_the_slip(options, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_soft_dice(lambda logits, masks: _soft_dice(logits, masks, **options)) is False
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and hint in out, out
 
 
 @pytest.mark.parametrize(("function", "hint"), [
-    (lambda x, weight, rate: _nine_slices(x, weight, rate, step=1), "ordinary 3x3 convolution's"),
-    (lambda x, weight, rate: _nine_slices(x, weight, rate, flip=True), "kernel is flipped"),
-    (lambda x, weight, rate: _nine_slices(x, weight, rate, padding=0), "as large as the input"),
-    (lambda x, weight, rate: torch.nn.functional.conv2d(x, weight, padding=rate, dilation=rate), "calls conv2d"),
-    (lambda x, weight, rate: ..., "returns nothing"),
-    (lambda x, weight, rate: _nine_slices(x, weight, rate) + 1, "largest difference"),
+    (lambda logits, masks: soft_dice_loss(logits, masks), "calls segedu's soft_dice_loss"),
+    (lambda logits, masks: ..., "returns nothing"),
+    (lambda logits, masks: torch.ones(3), "return one number"),
 ])
-def test_atrous_conv2d_names_the_slip(function, hint: str, capsys) -> None:
-    assert check_atrous_conv2d(function) is False
+def test_soft_dice_refuses_borrowed_and_unfinished_answers(function, hint: str, capsys) -> None:
+    assert check_soft_dice(function) is False
     out = capsys.readouterr().out
     assert out.startswith("Not yet:") and hint in out, out

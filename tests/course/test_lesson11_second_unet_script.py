@@ -1,4 +1,4 @@
-"""Lesson 11's second U-Net: the script refuses what it cannot do, and its shipped run is the recipe_seeds run."""
+"""Lesson 12's second U-Net: the script refuses what it cannot do, and its shipped run is the recipe_seeds run."""
 
 from __future__ import annotations
 

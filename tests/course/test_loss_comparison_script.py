@@ -29,10 +29,10 @@ def test_a_default_run_writes_outside_the_package() -> None:
 
 
 def test_every_loss_name_gives_a_scalar_loss() -> None:
-    weights = {"inverse": torch.ones(4), "median": torch.ones(4)}
+    weights = {"inverse": torch.ones(4), "median": torch.ones(4), "sqrt": torch.ones(4)}
     logits = torch.randn(2, 4, 5, 5, generator=torch.Generator().manual_seed(0))  # (B, K, H, W)
     masks = torch.randint(0, 4, (2, 5, 5), generator=torch.Generator().manual_seed(1))  # (B, H, W)
-    for name in loss_comparison.LOSSES:
+    for name in loss_comparison.LOSSES + [loss_comparison.MILD]:
         assert loss_comparison.loss_function(name, weights)(logits, masks).ndim == 0
     with pytest.raises(ValueError, match="unknown loss"):
         loss_comparison.loss_function("focal", weights)
@@ -43,6 +43,7 @@ def test_losses_selects_a_subset_and_rejects_unknown_names(capsys: pytest.Captur
     assert parser.parse_args([]).losses == loss_comparison.LOSSES
     chosen = parser.parse_args(["--losses", "cross_entropy", "dice", "--seeds", "6", "7"])
     assert chosen.losses == ["cross_entropy", "dice"] and chosen.seeds == [6, 7]
+    assert parser.parse_args(["--losses", "weighted_ce_sqrt"]).losses == [loss_comparison.MILD]  # only when named
     with pytest.raises(SystemExit):
         parser.parse_args(["--losses", "focal"])
     assert "invalid choice" in capsys.readouterr().err
@@ -162,3 +163,13 @@ def test_untilt_divides_the_class_weights_out_of_the_weighted_models_only(monkey
     assert "untilted_confusion" in record["settings"]["untilt"]
     assert sorted(path.name for path in (tmp_path / "parts").glob("*.json")) == [
         "cross_entropy_0_400.json", "ownstart_untilt_weighted_ce_median_0_400.json"]
+
+
+def test_the_mild_weights_are_the_square_root_of_the_inverse_weights() -> None:
+    inverse, sqrt = torch.tensor([0.5, 2.0, 8.0]), torch.tensor([0.5, 2.0, 8.0]).sqrt()
+    logits = torch.randn(2, 3, 4, 4, generator=torch.Generator().manual_seed(0))
+    masks = torch.randint(0, 3, (2, 4, 4), generator=torch.Generator().manual_seed(1))
+    weights = {"inverse": inverse, "median": inverse, "sqrt": sqrt}
+    mild = loss_comparison.loss_function(loss_comparison.MILD, weights)(logits, masks)
+    by_hand = torch.nn.functional.cross_entropy(logits, masks, weight=sqrt)  # torch's weighted mean
+    torch.testing.assert_close(mild, by_hand)

@@ -1,4 +1,4 @@
-"""Lesson 09's skip-ablation script: record names per step count, and merging seeds run apart."""
+"""Lesson 10's skip-ablation script: record names per step count, and merging seeds run apart."""
 
 from __future__ import annotations
 

@@ -75,7 +75,7 @@ def test_no_page_loads_anything_from_the_network(site: Path) -> None:
 
 
 def test_widgets_show_their_saved_state_with_a_note(site: Path) -> None:
-    page = (site / "11_feature_map_explorer.html").read_text(encoding="utf-8")
+    page = (site / "12_feature_map_explorer.html").read_text(encoding="utf-8")
     assert "application/vnd.jupyter.widget-state+json" in page
     assert "need a running Python kernel" in page
 
@@ -123,7 +123,7 @@ def test_the_site_works_in_a_browser_with_the_network_cut(
             # Formulas are typeset by the local MathJax; widgets are drawn from their saved state.
             page.goto((site / "02_one_hot_and_argmax.html").as_uri())
             page.wait_for_function("document.querySelectorAll('mjx-container').length > 0")
-            page.goto((site / "11_feature_map_explorer.html").as_uri())
+            page.goto((site / "12_feature_map_explorer.html").as_uri())
             page.wait_for_function("document.querySelectorAll('.widget-slider').length > 0")
             # The landing page's table links a lesson, and the lesson's "next" link moves on.
             page.goto((site / "index.html").as_uri())

@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOK = "11_feature_map_explorer.ipynb"
+NOTEBOOK = "12_feature_map_explorer.ipynb"
 CHROMIUM_FLAGS = [
     "--no-sandbox",  # CI runs as root
     "--disable-dev-shm-usage",

@@ -1,6 +1,7 @@
-"""Checks for lesson 09's exercises (U-Net: where skips help, why the crop is even, valid sizes).
+"""Checks for the exercises of lesson 09 (SegNet: max-pooling indices and unpooling).
 
-Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``.
+Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``. Section 5's
+prediction is recorded, not graded: :func:`record_corner_loss_prediction` prints it beside the measurement.
 """
 
 from __future__ import annotations
@@ -8,234 +9,285 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from segedu.analysis.unet_sizes import valid_output_size
-from segedu.course.exercises._verdict import check_cases, choice_hint, recorded_miss, right, wrong
+import torch
+import torch.nn.functional as F
+
+from segedu.analysis.upsampling import bed_of_nails, nearest_upsample
+from segedu.course.exercises._verdict import check_cases, choice_hint, right, wrong
 
 __all__ = [
-    "GAIN_CHOICES",
-    "PARITY_CHOICES",
-    "PREDICTION_QUESTION",
-    "check_crop_parity",
-    "check_larger_gain",
-    "check_predicted_output_side",
-    "check_valid_output_size",
-    "skip_differences",
+    "CORNER_LOSS_CHOICES",
+    "check_collision_prediction",
+    "check_index_memory",
+    "check_max_unpool",
+    "check_unpooled_zero_fraction",
+    "record_corner_loss_prediction",
 ]
 
-PREDICTION_QUESTION = {"input_size": 124, "depth": 3}
-"""Exercise 3 asks for the output side of a valid U-Net of this depth for this input side."""
 
-GAIN_CHOICES = ("band", "all pixels", "mixed")
-"""Exercise 1 asks whether the skips' mean-IoU gain is larger within the boundary band or over all pixels."""
+_INPUT_ZERO_FRACTIONS = (0.3, 0.0, 0.5, 0.8, 1.0)
 
 
-def _as_int(found: Any) -> int | None:
-    """``found`` as an int if it is a whole number (int, integral float, 0-d tensor), else None."""
-    if isinstance(found, (str, bytes)):
-        return None
+def _unpooled_zero_fraction_measured(input_zero_fraction: float) -> float:
+    """Unpool a real 2x2-pooled map whose values are 0 in the given fraction; count its zeros."""
+    generator = torch.Generator().manual_seed(11)
+    before = torch.randn(2, 5, 8, 8, generator=generator)  # (B, C, H, W) before pooling
+    _, indices = F.max_pool2d(before, 2, return_indices=True)  # (2, 5, 4, 4): 160 windows
+    values = torch.rand(indices.shape, generator=generator) + 0.5  # positive: no accidental zeros
+    zeroed = torch.randperm(values.numel(), generator=generator)[: round(input_zero_fraction * values.numel())]
+    values.view(-1)[zeroed] = 0.0  # ReLU zeros in the map that gets unpooled
+    unpooled = F.max_unpool2d(values, indices, 2)  # (2, 5, 8, 8)
+    return float((unpooled == 0).sum()) / unpooled.numel()
+
+
+def check_unpooled_zero_fraction(function: Callable[[float], Any]) -> bool:
+    """Check ``function(r) -> float``: the zero fraction after 2x2 max-unpooling a map with ``r`` zeros.
+
+    The reference is measured: real maps with a known fraction of zeros are unpooled with
+    ``F.max_unpool2d`` and their zeros counted.
+    """
+    return check_cases(
+        function,
+        [(fraction,) for fraction in _INPUT_ZERO_FRACTIONS],
+        _unpooled_zero_fraction_mistake,
+        success="three of every four positions are empty, and the fourth is 0 whenever the value itself was.",
+    )
+
+
+def _unpooled_zero_fraction_mistake(found: Any, input_zero_fraction: float) -> str | None:
+    expected = _unpooled_zero_fraction_measured(input_zero_fraction)
     try:
         value = float(found)
     except (TypeError, ValueError):
+        return f"return one number between 0 and 1; got {type(found).__name__}."
+    if abs(value - expected) < 1e-6:
         return None
-    return int(value) if value.is_integer() else None
+    r = input_zero_fraction
+    if abs(value - 0.75) < 1e-6:
+        return (f"with r = {r} you still say 0.75: a value that was already 0 before unpooling is also 0 "
+                "after it, at its remembered position.")
+    if abs(value - r) < 1e-6:
+        return "the unpooled map is 4 times larger than the pooled one: where do the other 3 positions of a window go?"
+    if abs(value - (1 - expected)) < 1e-6:
+        return "that is the fraction of nonzero entries: the question asks for the zeros."
+    if abs(value - (0.75 * r + 0.25)) < 1e-6 or abs(value - 0.75 * r) < 1e-6:
+        return "only one position in four receives a value: which share of the map does r apply to?"
+    return (f"when a fraction r = {r} of the unpooled values are 0, the measured fraction of zeros after "
+            f"unpooling is {expected:.3f}; you gave {value:.3f}. Count per 2x2 window.")
 
 
-# --- exercise 2: why the crop is always even ---------------------------------------------------
-
-PARITY_CHOICES = {
-    "only 572": "572 = 4 · 143 was picked so that every map on the way is even; other inputs that fit can leave "
-                "an odd difference",
-    "even input": "the input side is even, and no layer can make an even side odd: a convolution trims 4 "
-                  "pixels, a max-pool halves the side",
-    "even sides": "each side is even on its own: the skip is what its level's max-pool halves, and the up-conv "
-                  "doubles the map below",
-    "centred crop": "the crop is centred and takes as many pixels from each side, so the pixels it removes "
-                    "always come in pairs",
-}
-"""Exercise 2's choices: why every skip-minus-up-conv difference of a valid U-Net that fits is even."""
+_MEMORY_CASES = [(64, 64, 64), (512, 24, 30), (3, 2, 2), (128, 96, 120)]
 
 
-def skip_differences(input_size: int, depth: int = 4) -> list[int]:
-    """Per level, top first: the skip's side minus the up-conv output's side in a valid U-Net.
+def _measured_memory(channels: int, height: int, width: int) -> tuple[int, int, int]:
+    """Bytes of the int64 indices and of the float32 map, measured on real tensors; 2-bit bytes."""
+    features = torch.zeros(1, channels, height, width)  # float32, as a U-Net skip keeps it
+    _, indices = F.max_pool2d(features, 2, return_indices=True)
+    windows = indices.numel()
+    return (
+        indices.numel() * indices.element_size(),
+        features.numel() * features.element_size(),
+        -(-windows * 2 // 8),
+    )
 
-    Args:
-        input_size: Side of a square input that fits (every max-pool sees an even side).
-        depth: Number of Down (and Up) blocks.
 
-    Returns:
-        ``depth`` differences, from the full-resolution level down (176, 80, 32, 8 for 572 and depth 4).
+def check_index_memory(function: Callable[[int, int, int], Any]) -> bool:
+    """Check ``function(channels, height, width) -> (index_bytes, feature_bytes, two_bit_bytes)``.
+
+    For one ``(channels, height, width)`` float32 map (H, W even) pooled 2x2: the bytes of the
+    int64 indices PyTorch returns, of the whole map (a U-Net skip), and of 2 bits per window.
     """
-    skips = [input_size - 4]  # inc's output
-    for _ in range(depth):
-        skips.append(skips[-1] // 2 - 4)  # Down: pool, DoubleConv
-    below, differences = skips.pop(), []
-    for skip in reversed(skips):
-        differences.append(skip - 2 * below)  # the up-conv doubles the side
-        below = 2 * below - 4  # Up's DoubleConv
-    return differences[::-1]
+    return check_cases(
+        function,
+        _MEMORY_CASES,
+        _index_memory_mistake,
+        success="int64 indices take half the bytes of the float32 map, 2 bits per window 1/64 of them.",
+    )
 
 
-def check_crop_parity(prediction: Any) -> bool:
-    """Check the reason chosen for the crop's even differences (one of :data:`PARITY_CHOICES`).
-
-    Prints the differences for every valid input of depth 4 up to 1020 pixels (all even) before the verdict.
-    """
-    hint = choice_hint(prediction, PARITY_CHOICES)
-    if hint:
-        return wrong(hint)
-    inputs = [16 * (bottleneck + 8) - 4 for bottleneck in range(4, 57)]  # 188 ... 1020, section 2's rule
-    odd = [size for size in inputs if any(difference % 2 for difference in skip_differences(size))]
-    print(f"skip minus up-conv output, per level: {skip_differences(572)} for 572, {skip_differences(188)} for 188; "
-          f"over all {len(inputs)} valid inputs from {inputs[0]} to {inputs[-1]}, {len(odd)} have an odd difference. "
-          f"You chose {prediction!r}.")
-    if prediction == "even sides":
-        return right("the skip at each level is exactly the map its level's max-pool halves, and an input fits only "
-                     "when every max-pool sees an even side; the up-conv's output is twice the map below it. Even "
-                     "minus even is even, so Up can always cut the same number of pixels on both sides.")
-    reason = {
-        "only 572": "the differences printed above are even for every input that fits, so 572 is not special. Look "
-                    "for a reason that holds for all of them, and only for inputs that fit.",
-        "even input": "one step of that argument fails: halving keeps a side even only when it is a multiple of 4. "
-                      "Try 204, which fits: the last pooling halves 18 to 9, odd, and the bottleneck is 5 wide. "
-                      "Sides inside a U that fits can be odd, so evenness cannot just be passed down from the input. "
-                      "Take the two maps one at a time and ask what forces each side to be even.",
-        "centred crop": "that is circular: the crop can be exactly centred because the difference is even, not the "
-                        "other way round. Take the two maps one at a time and ask what forces each side to be even.",
-    }[prediction]
-    return wrong(reason)
+def _index_memory_mistake(found: Any, channels: int, height: int, width: int) -> str | None:
+    expected = _measured_memory(channels, height, width)
+    try:
+        index_bytes, feature_bytes, two_bit_bytes = (int(value) for value in found)
+    except (TypeError, ValueError):
+        return "return three whole numbers: (index_bytes, feature_bytes, two_bit_bytes)."
+    windows = channels * (height // 2) * (width // 2)
+    if index_bytes != expected[0]:
+        if index_bytes == windows * 4:
+            return "PyTorch stores the indices as int64: 8 bytes per index, not 4."
+        if index_bytes in (channels * height * width * 8, channels * height * width * 4):
+            return "there is one index per pooled value, i.e. per 2x2 window: channels * (H/2) * (W/2) of them."
+        case = f"a map of {channels} x {height} x {width}"
+        return f"for {case} the int64 indices take {expected[0]} bytes; you gave {index_bytes}."
+    if feature_bytes != expected[1]:
+        return "a U-Net skip keeps the whole float32 map before pooling: channels * H * W values of 4 bytes each."
+    if two_bit_bytes != expected[2]:
+        return "2 bits per 2x2 window: channels * (H/2) * (W/2) * 2 bits, and 8 bits make a byte."
+    return None
 
 
-# --- exercise 3: output size of a valid U-Net -------------------------------------------------
+def _unpool_cases() -> list[tuple[torch.Tensor, torch.Tensor, tuple[int, int]]]:
+    """(x, indices, output_size): pooled maps with values that are not the maxima (any x works)."""
+    generator = torch.Generator().manual_seed(3)
+    cases = []
+    for shape in ((1, 1, 4, 4), (2, 3, 6, 8), (1, 2, 2, 10)):
+        before = torch.randn(*shape, generator=generator)
+        pooled, indices = F.max_pool2d(before, 2, return_indices=True)
+        values = pooled + torch.rand(pooled.shape, generator=generator) + 0.1
+        cases.append((values, indices, tuple(shape[-2:])))
+    return cases
 
 
-def _walk(input_size: int, depth: int, *, encoder_trims: bool = True, decoder_trims: bool = True) -> int:
-    """The side around a valid U-Net, with some trims left out (to name a learner's slip)."""
-    size = input_size - 4
-    for _ in range(depth):
-        size = size // 2 - (4 if encoder_trims else 0)
-    for _ in range(depth):
-        size = 2 * size - (4 if decoder_trims else 0)
-    return size
+def check_max_unpool(function: Callable[[torch.Tensor, torch.Tensor, tuple[int, int]], Any]) -> bool:
+    """Check ``function(x, indices, output_size)`` against ``F.max_unpool2d``."""
+    return check_cases(function, _unpool_cases(), _max_unpool_mistake, success="your unpooling equals F.max_unpool2d.")
 
 
-def check_predicted_output_side(predicted_side: Any) -> bool:
-    """Check a predicted output side for :data:`PREDICTION_QUESTION` against the measured one.
-
-    The reference is :func:`segedu.analysis.unet_sizes.valid_output_size`; a miss is explained by
-    the slip it matches (same padding, the depth-4 margin of 184, a forgotten trim).
-    """
-    input_size, depth = PREDICTION_QUESTION["input_size"], PREDICTION_QUESTION["depth"]
-    if predicted_side is ... or predicted_side is None:
-        return wrong(f"record your prediction first: replace the `...` with the output side you expect for a "
-                     f"{input_size}x{input_size} input to a valid U-Net of depth {depth}.")
-    value = _as_int(predicted_side)
-    if value is None:
-        return wrong(f"record a whole number of pixels; got {predicted_side!r}.")
-    expected = valid_output_size(input_size, depth)
-    print(f"measured: a valid U-Net of depth {depth} turns {input_size} into {expected} "
-          f"({input_size - expected} pixels less); you predicted {value}.")
-    if value == expected:
-        return right("every DoubleConv trims 4 pixels, and a trim costs more the deeper it sits in the U.")
-    slips = [
-        (input_size, "that is what same padding gives; valid 3x3 convs trim 2 pixels per side in every DoubleConv."),
-        (input_size - 184, "184 is the margin of the depth-4 U-Net of the paper; with one level less, fewer and "
-                           "cheaper trims happen."),
-        (_walk(input_size, depth, decoder_trims=False), "the way down is right, but each Up's DoubleConv trims 4 "
-                                                        "pixels too."),
-        (_walk(input_size, depth, encoder_trims=False), "each Down's DoubleConv trims 4 pixels after the pool."),
-        (input_size - 4 * (2 * depth + 1), "the trims do not simply add up: a trim at 1/2 resolution costs 2 input "
-                                           "pixels, at 1/4 it costs 4, and so on."),
-    ]
-    for slip, hint in slips:
-        if value == slip:
-            return wrong(hint)
-    return wrong("walk the side around the U, block by block: inc, then each Down (pool, DoubleConv), then each Up "
-                 "(up-conv, DoubleConv).")
-
-_SIZE_CASES = [(572, 4), (188, 3), (92, 2), (1020, 5), (236, 4), (44, 1)]
-
-
-def check_valid_output_size(function: Callable[[int, int], Any]) -> bool:
-    """Check ``function(input_size, depth) -> output side`` of a valid U-Net (vs ``valid_output_size``).
-
-    Every input in the checks fits (all max-pools see even sizes).
-    """
-
-    def judge(found: Any, input_size: int, depth: int) -> str | None:
-        expected = valid_output_size(input_size, depth)
-        value = _as_int(found)
-        if value is None:
-            return f"return a whole number of pixels; got {found!r}."
-        if value == expected:
-            return None
-        bottleneck = input_size - 4
-        for _ in range(depth):
-            bottleneck = bottleneck // 2 - 4
-        case = f"input {input_size}, depth {depth}"
-        if value == input_size:
-            return "that is 'same' padding; with valid 3x3 convs every DoubleConv trims 2 pixels per side."
-        if value == bottleneck * 2**depth:
-            return f"for {case} the bottleneck is right ({bottleneck}), but each Up's DoubleConv also trims 4 pixels."
-        if value == input_size - 4 * (2 * depth + 1):
-            return "the pools halve the size (and the up-convs double it): a trim deep in the U costs more pixels."
+def _max_unpool_mistake(
+    found: Any, values: torch.Tensor, indices: torch.Tensor, output_size: tuple[int, int]
+) -> str | None:
+    expected = F.max_unpool2d(values, indices, 2, output_size=output_size)
+    if not isinstance(found, torch.Tensor):
+        return f"return a tensor; got {type(found).__name__}."
+    if found.shape != expected.shape:
         return (
-            f"for {case} the output is {expected}; you gave {value}. Walk down the U: inc trims 4, each Down "
-            f"halves then trims 4; then up: each Up doubles then trims 4."
+            f"for x of shape {tuple(values.shape)} and output_size {output_size} the result should "
+            f"have shape {tuple(expected.shape)} (B, C, H_out, W_out); got {tuple(found.shape)}."
         )
+    if torch.allclose(found, expected):
+        return None
+    if torch.allclose(found, bed_of_nails(values, 2)):
+        return "every value went to the top-left corner of its window (bed of nails): use the indices."
+    if torch.allclose(found, nearest_upsample(values, 2)):
+        return "that is nearest upsampling: only the remembered position gets the value, the rest stays 0."
+    if torch.allclose(found.flatten(2).sort(dim=2).values, expected.flatten(2).sort(dim=2).values):
+        return (
+            "the right values, in the wrong places: each index is a flat position row * W_out + "
+            "column inside the (H_out, W_out) plane of the same batch item and channel."
+        )
+    filled, expected_filled = found != 0, expected != 0
+    if not filled.any():
+        return "your map is all zeros: every value of x must land somewhere in it."
+    if int(filled.sum()) > int(expected_filled.sum()):
+        return (
+            "more positions hold a value than x has values: each value goes to exactly one position "
+            "(its index), and every other position stays 0."
+        )
+    if torch.equal(filled, expected_filled):
+        return (
+            "the right positions, but not the right values there: a position must receive the value of x "
+            "whose index points to it (same batch item, same channel)."
+        )
+    batch, channel, row, column = (int(i) for i in (found != expected).nonzero()[0])
+    return (
+        f"for x of shape {tuple(values.shape)}, at batch {batch}, channel {channel}, row {row}, column {column} "
+        f"you have {float(found[batch, channel, row, column]):.3f}, F.max_unpool2d has "
+        f"{float(expected[batch, channel, row, column]):.3f}. Which value of x has its index at "
+        f"{row} * W_out + {column}?"
+    )
 
-    return check_cases(function, _SIZE_CASES, judge, returns="a whole number of pixels",
-                       success="572 -> 388, as in the paper's figure.")
 
-
-# --- exercise 1: where do the skips gain? ------------------------------------------------------
-
-
-def _gain_side(all_pixel_gain: float, band_gain: float) -> str:
-    """"band" or "all pixels": where one seed's mean-IoU gain is larger (ties count as "all pixels")."""
-    return "band" if band_gain > all_pixel_gain else "all pixels"
-
-
-def check_larger_gain(prediction: Any, all_pixel_gains: Sequence[float], band_gains: Sequence[float]) -> bool:
-    """Check a prediction, made before the table: is the skips' mean-IoU gain larger in the boundary band?
-
-    The prediction passes once recorded (a guess about a measurement is not graded on being right):
-    a match says ``Correct!``, a miss says ``Recorded; the result differs:`` and why.
-
-    Args:
-        prediction: One of :data:`GAIN_CHOICES`: ``"band"`` (on every seed the gain, "with skips" minus
-            "without skips", is larger within the boundary band than over all pixels), ``"all pixels"``
-            (smaller on every seed) or ``"mixed"`` (larger on some seeds, smaller on others).
-        all_pixel_gains: Per seed, the gain in mean IoU over all pixels.
-        band_gains: Per seed, the gain in mean IoU within the boundary band (same seed order).
+def _repeated_indices(kernel_size: int, stride: int) -> tuple[int, int]:
+    """Pool random maps with return_indices=True; count indices that repeat one of their own plane.
 
     Returns:
-        True once a prediction among :data:`GAIN_CHOICES` is recorded and the gains are readable.
+        ``(repeated, total)``: indices that equal an earlier index of the same (batch item, channel)
+        plane, and all indices.
     """
-    hint = choice_hint(prediction, GAIN_CHOICES)
-    if hint:
+    generator = torch.Generator().manual_seed(5)
+    before = torch.randn(2, 8, 17, 17, generator=generator)  # (B, C, H, W): 16 planes
+    _, indices = F.max_pool2d(before, kernel_size, stride=stride, return_indices=True)  # (2, 8, h, w)
+    planes = indices.flatten(2)  # (2, 8, h * w)
+    repeated = sum(plane.numel() - plane.unique().numel() for plane in planes.flatten(0, 1))
+    return int(repeated), planes.numel()
+
+
+POOLINGS = ("2x2 stride 2", "3x3 stride 2")  # the keys of the collision prediction: (kernel size, stride)
+_POOLING_SIZES = {"2x2 stride 2": (2, 2), "3x3 stride 2": (3, 2)}
+
+
+def check_collision_prediction(prediction: Any) -> bool:
+    """Check a predicted yes/no per pooling: can two indices of one plane be equal after that max-pool?
+
+    ``prediction`` maps each of :data:`POOLINGS` (``"2x2 stride 2"``, ``"3x3 stride 2"``) to True or
+    False. The reference is measured: random maps are pooled with ``F.max_pool2d(..., return_indices=True)``
+    and the repeated indices of each (batch item, channel) plane are counted. SegNet's 2x2 windows of
+    stride 2 tile the map (no index can repeat); 3x3 windows of stride 2 share a row or a column with
+    their neighbours, so one pixel can be the maximum of two windows.
+    """
+    if not isinstance(prediction, dict) or set(prediction) != set(POOLINGS):
+        return wrong(f"record a dict with the keys {list(POOLINGS)}, each True or False; got {prediction!r}.")
+    if any(value is ... or value is None for value in prediction.values()):
+        return wrong("record your prediction first: replace every `...` with True (two values can be sent to the "
+                     "same position) or False.")
+    if not all(isinstance(value, bool) for value in prediction.values()):
+        return wrong(f"record True or False for each pooling; got {prediction!r}.")
+    measured = {}
+    for pooling in POOLINGS:
+        repeated, total = _repeated_indices(*_POOLING_SIZES[pooling])
+        measured[pooling] = repeated > 0
+        print(f"measured on random maps, {pooling}: {repeated} of {total} indices repeat one of their plane")
+    mistakes = [pooling for pooling in POOLINGS if prediction[pooling] != measured[pooling]]
+    if not mistakes:
+        return right("SegNet's 2x2 windows of stride 2 tile the map: every pixel belongs to exactly one window, so "
+                     "no two indices can point to it. 3x3 windows with stride 2 share their border row or column "
+                     "with the next window, so a large value on that shared line is the maximum of both windows and "
+                     "both indices point to it: unpooling writes two values to one position and only one survives.")
+    if mistakes == ["2x2 stride 2"]:
+        return wrong("2x2 windows of stride 2 do not overlap: each pixel lies in exactly one window, so it can be "
+                     "the maximum of one window at most (0 repeats, counted above).")
+    if mistakes == ["3x3 stride 2"]:
+        return wrong("a 3x3 window is 3 pixels wide but the next one starts only 2 pixels further, so neighbouring "
+                     "windows share a row or a column. A large value on that shared line is the maximum of both "
+                     "windows, and both indices point to the same position (counted above).")
+    return wrong("both are the other way round: which windows overlap? A pixel that lies in two windows can be the "
+                 "maximum of both; a pixel in one window only cannot (counted above).")
+
+
+# --- section 5: what share of the mean IoU do top-left corners cost? ---------------------------
+
+CORNER_LOSS_CHOICES = ("under 10 %", "10 to 30 %", "30 to 50 %", "over 50 %")
+_CORNER_LOSS_UPPER = (0.1, 0.3, 0.5)  # upper bounds of the first three choices; the last has none
+
+
+def _loss_choice(loss: float) -> str:
+    """The choice of :data:`CORNER_LOSS_CHOICES` that a lost share of the mean IoU falls in."""
+    return next((choice for choice, upper in zip(CORNER_LOSS_CHOICES, _CORNER_LOSS_UPPER) if loss < upper),
+                CORNER_LOSS_CHOICES[-1])
+
+
+def record_corner_loss_prediction(
+    prediction: Any, reference: float, top_left: float, random_corners: Sequence[float]
+) -> bool:
+    """Print a recorded prediction of the share of mean IoU lost with top-left corners, beside the measurement.
+
+    Nothing is judged: the prediction is recorded before the table of section 5 shows the scores.
+
+    Args:
+        prediction: The learner's guess, one of :data:`CORNER_LOSS_CHOICES`: the share of its mean IoU the
+            trained SegNet loses when every decoder stage unpools to the top-left corners.
+        reference: The mean IoU with the pooling indices.
+        top_left: The mean IoU with top-left corners at every stage.
+        random_corners: The mean IoU with random corners at every stage, one value per corner draw.
+
+    Returns:
+        Whether a valid prediction was recorded (printed ``Recorded: ...``), else ``False`` with a hint.
+    """
+    hint = choice_hint(prediction, CORNER_LOSS_CHOICES)
+    if hint is not None:
         return wrong(hint)
-    overall, band = [float(gain) for gain in all_pixel_gains], [float(gain) for gain in band_gains]
-    if not overall or len(overall) != len(band):
-        return wrong(f"pass one all-pixel gain and one band gain per seed; got {len(overall)} and {len(band)}.")
-    sides = [_gain_side(a, b) for a, b in zip(overall, band)]
-    expected = sides[0] if len(set(sides)) == 1 else "mixed"
-    print("mean-IoU gain of the skips per seed (all pixels / band): "
-          + ", ".join(f"{a:+.3f} / {b:+.3f}" for a, b in zip(overall, band))
-          + f" -> larger in the band on {sides.count('band')} of {len(sides)} seeds; you predicted {prediction!r}.")
-    if prediction == expected:
-        if expected == "band":
-            return right("what a skip brings is its level's encoder map, which says where the edges are; a decoder "
-                         "without skips must guess them from the coarse bottleneck and draws blobs. Blob and outline "
-                         "disagree mostly near the boundaries, so the gain concentrates there and is diluted over "
-                         "all pixels, most of which lie far from any edge. Part of it is headroom too: without "
-                         "skips the band's mean IoU starts much lower than the overall one (the table below), so "
-                         "the band has more room to gain.")
-        where = "over all pixels" if expected == "all pixels" else "in the band on some seeds only"
-        return right(f"the measured gains are larger {where}.")
-    reason = {
-        "band": "the skips' help is expected near the edges",
-        "all pixels": "a larger gain over all pixels would mean the skips help far from the edges at least as "
-                      "much as near them",
-        "mixed": "seeds differ a lot in this short run, but not in this comparison",
-    }[prediction]
-    return recorded_miss(f"{reason}; the measurement says {expected!r}. Look at the per-seed gains above.")
+    draws = [float(value) for value in random_corners]
+    if not float(reference) > 0 or not draws:
+        return wrong("pass the mean IoU with the indices (a positive number), the top-left score and a list of "
+                     "random-corner scores, one per draw.")
+    loss = 1 - float(top_left) / float(reference)
+    random_losses = [1 - value / float(reference) for value in draws]
+    measured = _loss_choice(loss)
+    outcome = "The measurement agrees" if prediction == measured else f"The measurement falls in {measured!r}"
+    random_choices = sorted({_loss_choice(value) for value in random_losses}, key=CORNER_LOSS_CHOICES.index)
+    print(f"Recorded: {prediction!r} (not graded). With the indices the mean IoU is {float(reference):.3f}; "
+          f"with top-left corners at every stage it is {float(top_left):.3f}: {loss:.0%} lost. {outcome}. "
+          f"Random corners at every stage lose {min(random_losses):.0%} to {max(random_losses):.0%} "
+          f"({len(draws)} draws; {' and '.join(map(repr, random_choices))}) with no shift of the map: the trained "
+          "decoder relies on where its values land.")
+    return True

@@ -1,322 +1,241 @@
-"""Checks for the exercises of lesson 10 (comparing shortcut connections).
+"""Checks for lesson 10's exercises (U-Net: where skips help, why the crop is even, valid sizes).
 
-Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``. Exercise 1's
-parameter prediction is graded against the package's ``ShortcutNet``; Exercise 2's prediction is recorded,
-not graded: :func:`record_shortcut_band_prediction` prints it beside the study's record.
+Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Sequence
 from typing import Any
 
-import torch
-import torch.nn.functional as F
-
-from segedu.course.exercises._verdict import call_answer, choice_hint, returns_nothing, right, wrong
-from segedu.models.shortcut_variants import DecoderLevel, ShortcutNet
+from segedu.analysis.unet_sizes import valid_output_size
+from segedu.course.exercises._verdict import check_cases, choice_hint, recorded_miss, right, wrong
 
 __all__ = [
-    "INDICES_DECODER_VALUE",
-    "INDICES_WHY_CHOICES",
-    "INDICES_WINDOWS",
-    "PARAMETER_CHOICES",
-    "SHORTCUT_CHOICES",
-    "check_indices_why",
-    "check_merge",
-    "check_parameter_prediction",
-    "record_shortcut_band_prediction",
+    "GAIN_CHOICES",
+    "PARITY_CHOICES",
+    "PREDICTION_QUESTION",
+    "check_crop_parity",
+    "check_larger_gain",
+    "check_predicted_output_side",
+    "check_valid_output_size",
+    "skip_differences",
 ]
 
+PREDICTION_QUESTION = {"input_size": 124, "depth": 3}
+"""Exercise 3 asks for the output side of a valid U-Net of this depth for this input side."""
 
-# --- the merge of a decoder level: the lines where the shortcuts differ ------------------------
-
-
-def _decoder_case(
-    shortcut: str, channels: int, side: int, seed: int
-) -> tuple[DecoderLevel, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """A DecoderLevel with seeded weights (eval mode) and inputs like an encoder's: (level, x, skip, indices)."""
-    with torch.random.fork_rng():  # leave the lesson's random stream as it was
-        torch.manual_seed(seed)
-        level = DecoderLevel(channels, max(channels // 2, 1), shortcut).eval()
-        skip = torch.randn(2, channels, 2 * side, 2 * side)  # (B, C, 2h, 2w): the encoder map
-        _, indices = F.max_pool2d(skip, 2, return_indices=True)  # (B, C, h, w): where each maximum was
-        x = torch.randn(2, channels, side, side)  # (B, C, h, w): the decoder map from below
-    return level, x, skip, indices
+GAIN_CHOICES = ("band", "all pixels", "mixed")
+"""Exercise 1 asks whether the skips' mean-IoU gain is larger within the boundary band or over all pixels."""
 
 
-def _convs_input(level: DecoderLevel, x: torch.Tensor, skip: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
-    """What the package's DecoderLevel hands its convs (a forward pre-hook on ``level.convs``)."""
-    seen = []
-    handle = level.convs.register_forward_pre_hook(lambda module, inputs: seen.append(inputs[0]))
+def _as_int(found: Any) -> int | None:
+    """``found`` as an int if it is a whole number (int, integral float, 0-d tensor), else None."""
+    if isinstance(found, (str, bytes)):
+        return None
     try:
-        with torch.no_grad():
-            level(x, skip, indices)
-    finally:
-        handle.remove()
-    return seen[0]
+        value = float(found)
+    except (TypeError, ValueError):
+        return None
+    return int(value) if value.is_integer() else None
 
 
-def _merge_mistake(found: Any, level: DecoderLevel, up: torch.Tensor, skip: torch.Tensor,
-                   expected: torch.Tensor) -> str | None:
-    shortcut = level.shortcut
-    if not isinstance(found, torch.Tensor):
-        return f"for {shortcut!r} return a tensor (what the convs receive); got {type(found).__name__}."
-    if found.shape == expected.shape and torch.allclose(found, expected, rtol=1e-5, atol=1e-6):
-        return None  # equal up to float rounding (a 1x1 convolution written out by hand sums in another order)
-    with torch.no_grad():
-        projected = level.project(skip) if level.project is not None else None
+# --- exercise 2: why the crop is always even ---------------------------------------------------
 
-    def same(other: torch.Tensor) -> bool:
-        return found.shape == other.shape and bool(torch.allclose(found, other))
-
-    if shortcut in ("none", "indices"):
-        return (f"for {shortcut!r} nothing more crosses at this point: return `up` unchanged (for 'indices' the "
-                "encoder's contribution, its pooling indices, was already used by level.up to place the values).")
-    if same(up):
-        return f"for {shortcut!r} your merge returns the decoder's map unchanged: the encoder map has to cross too."
-    if shortcut == "add":
-        if same(up + skip):
-            return ("the encoder map goes through level.project (a 1x1 convolution) before the sum; it lets the level "
-                    "learn how much of each encoder channel to add (FCN likewise scores each pool map with a 1x1 "
-                    "convolution before its sum).")
-        if projected is not None and same(projected):
-            return "that is the projected encoder map alone: the sum keeps the decoder's own map too."
-        if found.shape[1] != up.shape[1]:
-            return (f"a sum keeps the channel count: expected {tuple(expected.shape)}, got {tuple(found.shape)}. "
-                    "Add the projected encoder map to `up`, value by value.")
-    if shortcut == "concat":
-        if found.shape[0] == 2 * up.shape[0]:
-            return "dim 0 is the batch, so that stacks twice as many images: concatenate along the channels, dim=1."
-        if found.shape[1] == up.shape[1]:
-            return (f"a concatenation keeps both maps whole, side by side along the channels: expected "
-                    f"{tuple(expected.shape)}, got {tuple(found.shape)}.")
-    return (f"for {shortcut!r} segedu hands its convs a {tuple(expected.shape)} tensor; yours is "
-            f"{tuple(found.shape)}{' with other values' if found.shape == expected.shape else ''}.")
+PARITY_CHOICES = {
+    "only 572": "572 = 4 · 143 was picked so that every map on the way is even; other inputs that fit can leave "
+                "an odd difference",
+    "even input": "the input side is even, and no layer can make an even side odd: a convolution trims 4 "
+                  "pixels, a max-pool halves the side",
+    "even sides": "each side is even on its own: the skip is what its level's max-pool halves, and the up-conv "
+                  "doubles the map below",
+    "centred crop": "the crop is centred and takes as many pixels from each side, so the pixels it removes "
+                    "always come in pairs",
+}
+"""Exercise 2's choices: why every skip-minus-up-conv difference of a valid U-Net that fits is even."""
 
 
-def check_merge(function: Callable[[DecoderLevel, torch.Tensor, torch.Tensor], Any]) -> bool:
-    """Check ``function(level, up, skip)``: what a :class:`DecoderLevel` hands its convs, against the package.
+def skip_differences(input_size: int, depth: int = 4) -> list[int]:
+    """Per level, top first: the skip's side minus the up-conv output's side in a valid U-Net.
 
-    ``up`` is the upsampled decoder map (``level.up``'s output) and ``skip`` the encoder map, both
-    (B, C, H, W). Each case runs segedu's ``level(x, skip, indices)`` with a hook on ``level.convs`` and
-    compares its input with the learner's merge (``torch.allclose``: equal up to float rounding), for all four
-    shortcuts.
+    Args:
+        input_size: Side of a square input that fits (every max-pool sees an even side).
+        depth: Number of Down (and Up) blocks.
+
+    Returns:
+        ``depth`` differences, from the full-resolution level down (176, 80, 32, 8 for 572 and depth 4).
     """
-    cases = [(shortcut, channels, side, seed) for seed, (channels, side) in enumerate(((4, 3), (3, 2)))
-             for shortcut in ("add", "concat", "none", "indices")]
-    swapped = False  # [up, skip] instead of segedu's [skip, up]: another convention, just as good
-    for shortcut, channels, side, seed in cases:
-        level, x, skip, indices = _decoder_case(shortcut, channels, side, seed)
-        expected = _convs_input(level, x, skip, indices)
-        with torch.no_grad():
-            up = level.up(x, indices) if shortcut == "indices" else level.up(x)  # (B, C, 2h, 2w)
-            found, hint = call_answer(function, level, up.clone(), skip.clone())
-        if hint is None and (found is ... or found is None):
-            hint = returns_nothing(f"the merged map for {shortcut!r}")
-        if hint is None and shortcut == "concat" and isinstance(found, torch.Tensor):
-            other_order = torch.cat([up, skip], dim=1)  # (B, 2C, H, W): decoder first
-            if found.shape == other_order.shape and torch.allclose(found, other_order, rtol=1e-5, atol=1e-6):
-                swapped = True
-                continue
-        if hint is None:
-            hint = _merge_mistake(found, level, up, skip, expected)
-        if hint is not None:
+    skips = [input_size - 4]  # inc's output
+    for _ in range(depth):
+        skips.append(skips[-1] // 2 - 4)  # Down: pool, DoubleConv
+    below, differences = skips.pop(), []
+    for skip in reversed(skips):
+        differences.append(skip - 2 * below)  # the up-conv doubles the side
+        below = 2 * below - 4  # Up's DoubleConv
+    return differences[::-1]
+
+
+def check_crop_parity(prediction: Any) -> bool:
+    """Check the reason chosen for the crop's even differences (one of :data:`PARITY_CHOICES`).
+
+    Prints the differences for every valid input of depth 4 up to 1020 pixels (all even) before the verdict.
+    """
+    hint = choice_hint(prediction, PARITY_CHOICES)
+    if hint:
+        return wrong(hint)
+    inputs = [16 * (bottleneck + 8) - 4 for bottleneck in range(4, 57)]  # 188 ... 1020, section 2's rule
+    odd = [size for size in inputs if any(difference % 2 for difference in skip_differences(size))]
+    print(f"skip minus up-conv output, per level: {skip_differences(572)} for 572, {skip_differences(188)} for 188; "
+          f"over all {len(inputs)} valid inputs from {inputs[0]} to {inputs[-1]}, {len(odd)} have an odd difference. "
+          f"You chose {prediction!r}.")
+    if prediction == "even sides":
+        return right("the skip at each level is exactly the map its level's max-pool halves, and an input fits only "
+                     "when every max-pool sees an even side; the up-conv's output is twice the map below it. Even "
+                     "minus even is even, so Up can always cut the same number of pixels on both sides.")
+    reason = {
+        "only 572": "the differences printed above are even for every input that fits, so 572 is not special. Look "
+                    "for a reason that holds for all of them, and only for inputs that fit.",
+        "even input": "one step of that argument fails: halving keeps a side even only when it is a multiple of 4. "
+                      "Try 204, which fits: the last pooling halves 18 to 9, odd, and the bottleneck is 5 wide. "
+                      "Sides inside a U that fits can be odd, so evenness cannot just be passed down from the input. "
+                      "Take the two maps one at a time and ask what forces each side to be even.",
+        "centred crop": "that is circular: the crop can be exactly centred because the difference is even, not the "
+                        "other way round. Take the two maps one at a time and ask what forces each side to be even.",
+    }[prediction]
+    return wrong(reason)
+
+
+# --- exercise 3: output size of a valid U-Net -------------------------------------------------
+
+
+def _walk(input_size: int, depth: int, *, encoder_trims: bool = True, decoder_trims: bool = True) -> int:
+    """The side around a valid U-Net, with some trims left out (to name a learner's slip)."""
+    size = input_size - 4
+    for _ in range(depth):
+        size = size // 2 - (4 if encoder_trims else 0)
+    for _ in range(depth):
+        size = 2 * size - (4 if decoder_trims else 0)
+    return size
+
+
+def check_predicted_output_side(predicted_side: Any) -> bool:
+    """Check a predicted output side for :data:`PREDICTION_QUESTION` against the measured one.
+
+    The reference is :func:`segedu.analysis.unet_sizes.valid_output_size`; a miss is explained by
+    the slip it matches (same padding, the depth-4 margin of 184, a forgotten trim).
+    """
+    input_size, depth = PREDICTION_QUESTION["input_size"], PREDICTION_QUESTION["depth"]
+    if predicted_side is ... or predicted_side is None:
+        return wrong(f"record your prediction first: replace the `...` with the output side you expect for a "
+                     f"{input_size}x{input_size} input to a valid U-Net of depth {depth}.")
+    value = _as_int(predicted_side)
+    if value is None:
+        return wrong(f"record a whole number of pixels; got {predicted_side!r}.")
+    expected = valid_output_size(input_size, depth)
+    print(f"measured: a valid U-Net of depth {depth} turns {input_size} into {expected} "
+          f"({input_size - expected} pixels less); you predicted {value}.")
+    if value == expected:
+        return right("every DoubleConv trims 4 pixels, and a trim costs more the deeper it sits in the U.")
+    slips = [
+        (input_size, "that is what same padding gives; valid 3x3 convs trim 2 pixels per side in every DoubleConv."),
+        (input_size - 184, "184 is the margin of the depth-4 U-Net of the paper; with one level less, fewer and "
+                           "cheaper trims happen."),
+        (_walk(input_size, depth, decoder_trims=False), "the way down is right, but each Up's DoubleConv trims 4 "
+                                                        "pixels too."),
+        (_walk(input_size, depth, encoder_trims=False), "each Down's DoubleConv trims 4 pixels after the pool."),
+        (input_size - 4 * (2 * depth + 1), "the trims do not simply add up: a trim at 1/2 resolution costs 2 input "
+                                           "pixels, at 1/4 it costs 4, and so on."),
+    ]
+    for slip, hint in slips:
+        if value == slip:
             return wrong(hint)
-    order = ("Your concatenation puts the decoder's channels first, segedu's puts the encoder's first ([skip, up]); "
-             "either is right, as long as the network keeps one order: the first convolution's weights belong to "
-             "input channels and learn whichever order they are trained with." if swapped else
-             "segedu's convention puts the encoder's channels first ([skip, up]); [up, skip] would be just as "
-             "good, as long as the network keeps one order.")
-    return right(
-        "your merge hands the convs what segedu's DecoderLevel does (torch.allclose) for all four shortcuts. "
-        f"{order} 'add' and 'concat' bring the encoder's full-resolution values across: the sum mixes them into the "
-        "decoder's C channels at once, the concatenation keeps both sets of C apart (2C) and leaves the mixing to "
-        "the convolutions. 'none' and 'indices' hand over the upsampled decoder map alone.")
+    return wrong("walk the side around the U, block by block: inc, then each Down (pool, DoubleConv), then each Up "
+                 "(up-conv, DoubleConv).")
+
+_SIZE_CASES = [(572, 4), (188, 3), (92, 2), (1020, 5), (236, 4), (44, 1)]
 
 
-# --- what each merge costs: the parameter change of "add" and "concat" against "none" ----------
+def check_valid_output_size(function: Callable[[int, int], Any]) -> bool:
+    """Check ``function(input_size, depth) -> output side`` of a valid U-Net (vs ``valid_output_size``).
 
-PARAMETER_CHOICES = {
-    "a": "fewer (below -5 %)",
-    "b": "about the same (-5 % to +5 %)",
-    "c": "more (+5 % to +50 %)",
-    "d": "about double or more (above +50 %)",
-}
-"""Exercise 1's ranges for a variant's parameter count against ``"none"``'s (the whole network)."""
+    Every input in the checks fits (all max-pools see even sizes).
+    """
+
+    def judge(found: Any, input_size: int, depth: int) -> str | None:
+        expected = valid_output_size(input_size, depth)
+        value = _as_int(found)
+        if value is None:
+            return f"return a whole number of pixels; got {found!r}."
+        if value == expected:
+            return None
+        bottleneck = input_size - 4
+        for _ in range(depth):
+            bottleneck = bottleneck // 2 - 4
+        case = f"input {input_size}, depth {depth}"
+        if value == input_size:
+            return "that is 'same' padding; with valid 3x3 convs every DoubleConv trims 2 pixels per side."
+        if value == bottleneck * 2**depth:
+            return f"for {case} the bottleneck is right ({bottleneck}), but each Up's DoubleConv also trims 4 pixels."
+        if value == input_size - 4 * (2 * depth + 1):
+            return "the pools halve the size (and the up-convs double it): a trim deep in the U costs more pixels."
+        return (
+            f"for {case} the output is {expected}; you gave {value}. Walk down the U: inc trims 4, each Down "
+            f"halves then trims 4; then up: each Up doubles then trims 4."
+        )
+
+    return check_cases(function, _SIZE_CASES, judge, returns="a whole number of pixels",
+                       success="572 -> 388, as in the paper's figure.")
 
 
-def _range_letter(change: float) -> str:
-    """The letter of :data:`PARAMETER_CHOICES` whose range holds ``change`` (a fraction, e.g. 0.2 for +20 %)."""
-    if change < -0.05:
-        return "a"
-    if change <= 0.05:
-        return "b"
-    return "c" if change <= 0.5 else "d"
+# --- exercise 1: where do the skips gain? ------------------------------------------------------
 
 
-def _study_network(shortcut: str) -> ShortcutNet:
-    """The lesson's ``ShortcutNet`` variant (width 8, depth 3, RGB in, 4 classes), built without disturbing the RNG."""
-    with torch.random.fork_rng():  # building draws weights: leave the lesson's random stream alone
-        return ShortcutNet(3, 4, base_channels=8, depth=3, shortcut=shortcut)
+def _gain_side(all_pixel_gain: float, band_gain: float) -> str:
+    """"band" or "all pixels": where one seed's mean-IoU gain is larger (ties count as "all pixels")."""
+    return "band" if band_gain > all_pixel_gain else "all pixels"
 
 
-def _count(module: torch.nn.Module) -> int:
-    """Number of parameters of ``module``."""
-    return sum(parameter.numel() for parameter in module.parameters())
+def check_larger_gain(prediction: Any, all_pixel_gains: Sequence[float], band_gains: Sequence[float]) -> bool:
+    """Check a prediction, made before the table: is the skips' mean-IoU gain larger in the boundary band?
 
-
-def check_parameter_prediction(add: Any, concat: Any) -> bool:
-    """Check the ranges predicted for the parameter change of ``"add"`` and ``"concat"`` against ``"none"``.
-
-    The right letters are measured, not stored: the check builds the lesson's three ``ShortcutNet`` variants
-    (base width 8, depth 3, 3 input channels, 4 classes) and counts their parameters.
+    The prediction passes once recorded (a guess about a measurement is not graded on being right):
+    a match says ``Correct!``, a miss says ``Recorded; the result differs:`` and why.
 
     Args:
-        add: A letter of :data:`PARAMETER_CHOICES` for ``"add"``.
-        concat: A letter of :data:`PARAMETER_CHOICES` for ``"concat"``.
+        prediction: One of :data:`GAIN_CHOICES`: ``"band"`` (on every seed the gain, "with skips" minus
+            "without skips", is larger within the boundary band than over all pixels), ``"all pixels"``
+            (smaller on every seed) or ``"mixed"`` (larger on some seeds, smaller on others).
+        all_pixel_gains: Per seed, the gain in mean IoU over all pixels.
+        band_gains: Per seed, the gain in mean IoU within the boundary band (same seed order).
 
     Returns:
-        Whether both letters name the measured ranges (``"b"`` and ``"c"`` for the lesson's network).
+        True once a prediction among :data:`GAIN_CHOICES` is recorded and the gains are readable.
     """
-    for name, answer in (("add", add), ("concat", concat)):
-        hint = choice_hint(answer, PARAMETER_CHOICES)
-        if hint is not None:
-            return wrong(f"for {name!r}: {hint}")
-    networks = {shortcut: _study_network(shortcut) for shortcut in ("none", "add", "concat")}
-    total = {shortcut: _count(network) for shortcut, network in networks.items()}
-    change = {shortcut: total[shortcut] / total["none"] - 1 for shortcut in ("add", "concat")}
-    decoder = _count(networks["none"].decoder)
-    measured = (f"Measured on segedu's ShortcutNet: 'none' {total['none']:,} parameters (its decoder {decoder:,}), "
-                f"'add' {total['add']:,} ({change['add']:+.0%}), 'concat' {total['concat']:,} "
-                f"({change['concat']:+.0%}).")
-    level = networks["concat"].decoder["level1"].convs.conv1[0]  # the first conv after the merge, (C_out, 2C, 3, 3)
-    hints = []
-    if add != _range_letter(change["add"]):
-        hints.append("'add' only puts a 1x1 convolution (`project`, C x C weights and C biases) on each level's "
-                     "encoder map, small beside the 3x3 convolutions; the sum itself has no weights and removes none")
-    if concat != _range_letter(change["concat"]):
-        widened = (f"'concat' widens the first convolution after each merge (at level 1 its weight is "
-                   f"{tuple(level.weight.shape)}, reading 2C channels instead of C)")
-        hints.append(f"{widened}, and wider inputs need more weights" if concat in ("a", "b") else
-                     f"{widened}, and only that one: the encoder, the bottleneck, the second convs and the "
-                     "up-convolutions keep their size, so the network does not double")
-    if hints:
-        return wrong(f"{measured} " + "; ".join(hints) + ".")
-    return right(
-        f"{measured} The sum costs only its 1x1 projections; the concatenation doubles what the first convolution "
-        "of each decoder level reads, and that convolution is a part of the network, so the whole grows by about a "
-        "fifth. Neither merge changes the encoder.")
-
-
-# --- the controlled study: why indices cannot carry what a sum or a concatenation carries -----
-
-INDICES_WINDOWS = {"loses": ((0.6, 0.1), (0.2, 0.9)), "wins": ((0.6, 0.1), (0.2, 0.3))}
-"""The conceptual question's two encoder windows (one channel of level 1, 2x2): a thin line at the top-left pixel
-(0.6). In ``"loses"`` a shape's interior holds the maximum (0.9, bottom-right); in ``"wins"`` the line is the
-maximum."""
-INDICES_DECODER_VALUE = 0.4
-"""The decoder's own value for the window, from the level below (the same in both cases)."""
-
-INDICES_WHY_CHOICES = {
-    "a": "loses: 0.6; wins: 0.6",
-    "b": "loses: 0; wins: 0.4",
-    "c": "loses: 0.4; wins: 0.4",
-    "d": "loses: 0.9; wins: 0.6",
-    "e": "loses: 0; wins: 0.6",
-}
-"""The conceptual question's choices: what the unpooled map of an ``"indices"`` level holds at the line's pixel
-when the line loses its window and when it wins it (right: ``"b"``)."""
-
-_INDICES_WRONG = {
-    "a": "unpooling never sees the encoder's values: DecoderLevel.forward calls `self.up(x, indices)`, the "
-         "decoder's map and the positions, and for 'indices' the encoder map `skip` is not used at all",
-    "c": "that would be nearest-neighbour upsampling, which needs no indices; max-unpooling writes each value at "
-         "one pixel of its window, the one its index names, and leaves the other three at 0",
-    "d": "no encoder value crosses, neither the 0.9 nor the line's 0.6: an index says only *which* pixel won, and "
-         "the value written there is the decoder's own 0.4",
-    "e": "when the line wins, its *position* crosses but not its 0.6: the value written at the winner is the "
-         "decoder's own 0.4",
-}
-
-
-def _unpooled_window(window: tuple[tuple[float, float], tuple[float, float]]) -> list[list[float]]:
-    """One window through segedu's ``DecoderLevel(1, 1, "indices").up``: what the merge receives as ``up``."""
-    skip = torch.tensor(window)[None, None]  # (1, 1, 2, 2): one channel of the encoder map
-    _, indices = F.max_pool2d(skip, 2, return_indices=True)  # (1, 1, 1, 1): which of the four pixels won
-    with torch.random.fork_rng():  # building the level draws its convs' weights: leave the lesson's stream alone
-        level = DecoderLevel(1, 1, "indices")
-    with torch.no_grad():
-        up = level.up(torch.full((1, 1, 1, 1), INDICES_DECODER_VALUE), indices)  # (1, 1, 2, 2)
-    return [[round(float(value), 3) for value in row] for row in up[0, 0]]
-
-
-def check_indices_why(answer: Any) -> bool:
-    """Check the values chosen for the line's pixel (a letter of :data:`INDICES_WHY_CHOICES`; right: ``"b"``).
-
-    Once a valid letter is recorded, the feedback shows both windows as segedu's ``DecoderLevel`` unpools them.
-
-    Args:
-        answer: One letter, such as ``"b"``.
-
-    Returns:
-        Whether the letter says 0 where the line loses its window and the decoder's 0.4 where it wins it.
-    """
-    hint = choice_hint(answer, INDICES_WHY_CHOICES)
-    if hint is not None:
+    hint = choice_hint(prediction, GAIN_CHOICES)
+    if hint:
         return wrong(hint)
-    measured = f"segedu's DecoderLevel('indices').up, with the decoder's {INDICES_DECODER_VALUE}, turns " + "; ".join(
-        f"the {case} window {[list(row) for row in window]} into {_unpooled_window(window)}"
-        for case, window in INDICES_WINDOWS.items()) + "."
-    if answer == "b":
-        return right(
-            f"{measured} An index is one of four positions in its window (2 bits) and says only *where* the maximum "
-            "was; the value placed there is the decoder's own, computed from the coarse map below, and the other "
-            "three pixels stay 0 until the convolutions spread values into them. Where the line loses its window, "
-            "nothing of it reaches the decoder. Where it wins, its position does: the decoder's value lands exactly "
-            "on the line's pixel, not spread over the window, which is SegNet's argument for indices (boundaries "
-            "placed to the pixel, for 2 bits per window). In neither case does the encoder's value cross; 'add' and "
-            "'concat' hand over the values themselves, every pixel's, the losers' included. (In the study 'indices' "
-            "also trades the learned up-convolution for unpooling, so its record mixes two changes.)")
-    reason = _INDICES_WRONG[answer]
-    return wrong(f"{measured} {reason[0].upper()}{reason[1:]}. Ask where each value in the unpooled window comes from.")
-
-
-# --- the controlled study: which shortcut gains least in the boundary band over "none"? ------
-
-SHORTCUT_CHOICES = ("add", "indices", "concat")
-
-
-def record_shortcut_band_prediction(prediction: Any, band_gains: Mapping[str, Any]) -> bool:
-    """Print a recorded prediction of the shortcut that gains *least* band mean IoU over ``"none"``, beside the record.
-
-    Nothing is judged: a prediction can be well reasoned and still differ from one short study. Exercise 3
-    traces one possible cause (:func:`check_indices_why`).
-
-    Args:
-        prediction: The learner's guess, one of :data:`SHORTCUT_CHOICES`, recorded before the gains were shown.
-        band_gains: Each shortcut of :data:`SHORTCUT_CHOICES` -> its band mean IoU minus ``"none"``'s, one value
-            per seed (paired: the same seed for both).
-
-    Returns:
-        Whether a valid prediction was recorded (printed ``Recorded: ...``), else ``False`` with a hint.
-    """
-    hint = choice_hint(prediction, SHORTCUT_CHOICES)
-    if hint is not None:
-        return wrong(hint)
-    gains = {name: [float(value) for value in band_gains.get(name, [])] for name in SHORTCUT_CHOICES}
-    if any(not values for values in gains.values()) or len({len(values) for values in gains.values()}) != 1:
-        return wrong(f"pass one list of per-seed gains, of equal length, for each of {', '.join(SHORTCUT_CHOICES)}.")
-    mean = {name: sum(values) / len(values) for name, values in gains.items()}
-    least = min(SHORTCUT_CHOICES, key=mean.get)
-    table = "; ".join(f"{name} {mean[name]:+.3f} (seeds {', '.join(f'{v:+.3f}' for v in gains[name])})"
-                      for name in sorted(SHORTCUT_CHOICES, key=mean.get))
-    others = [name for name in SHORTCUT_CHOICES if name != least]
-    every_seed = all(gains[least][seed] < min(gains[name][seed] for name in others)
-                     for seed in range(len(gains[least])))
-    seeds = ("it is behind both others in every seed" if every_seed else
-             "mind the seeds: it is not behind both others in every seed, so the order is not separated")
-    outcome = "The record agrees" if prediction == least else f"The record differs: {least!r} gains least"
-    print(f"Recorded: {prediction!r} (not graded). Band mean IoU minus that of 'none', mean over seeds: {table}. "
-          f"{outcome}; {seeds}. Exercise 3 traces one possible cause.")
-    return True
+    overall, band = [float(gain) for gain in all_pixel_gains], [float(gain) for gain in band_gains]
+    if not overall or len(overall) != len(band):
+        return wrong(f"pass one all-pixel gain and one band gain per seed; got {len(overall)} and {len(band)}.")
+    sides = [_gain_side(a, b) for a, b in zip(overall, band)]
+    expected = sides[0] if len(set(sides)) == 1 else "mixed"
+    print("mean-IoU gain of the skips per seed (all pixels / band): "
+          + ", ".join(f"{a:+.3f} / {b:+.3f}" for a, b in zip(overall, band))
+          + f" -> larger in the band on {sides.count('band')} of {len(sides)} seeds; you predicted {prediction!r}.")
+    if prediction == expected:
+        if expected == "band":
+            return right("what a skip brings is its level's encoder map, which says where the edges are; a decoder "
+                         "without skips must guess them from the coarse bottleneck and draws blobs. Blob and outline "
+                         "disagree mostly near the boundaries, so the gain concentrates there and is diluted over "
+                         "all pixels, most of which lie far from any edge. Part of it is headroom too: without "
+                         "skips the band's mean IoU starts much lower than the overall one (the table below), so "
+                         "the band has more room to gain.")
+        where = "over all pixels" if expected == "all pixels" else "in the band on some seeds only"
+        return right(f"the measured gains are larger {where}.")
+    reason = {
+        "band": "the skips' help is expected near the edges",
+        "all pixels": "a larger gain over all pixels would mean the skips help far from the edges at least as "
+                      "much as near them",
+        "mixed": "seeds differ a lot in this short run, but not in this comparison",
+    }[prediction]
+    return recorded_miss(f"{reason}; the measurement says {expected!r}. Look at the per-seed gains above.")

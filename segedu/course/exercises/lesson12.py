@@ -1,262 +1,407 @@
-"""Checks for the exercises of lesson 12 (train your own segmenter).
+"""Checks for lesson 12 (exploring feature maps).
 
-Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``.
+The references are measurements: what a forward hook does to the logits comes from running the hooks
+themselves (:func:`hook_effects`), a channel's class IoU from
+:func:`segedu.analysis.dissection.channel_class_iou`, the channel a class needs from silenced forward
+passes (:func:`segedu.analysis.dissection.silence_channels`).
 """
 
 from __future__ import annotations
 
-import math
-import numbers
-from collections.abc import Sequence
 from typing import Any
 
-from segedu.course.exercises._verdict import (
-    borrowed_names,
-    call_answer,
-    check_outcome_prediction,
-    returns_nothing,
-    right,
-    wrong,
-)
+import torch
+from torch import Tensor, nn
+
+from segedu.course.exercises._verdict import choice_hint, read_letters, right, verdict, wrong
 
 __all__ = [
-    "LEARNS_BELOW",
-    "RATE_OUTCOMES",
-    "VALIDATION_BORROWED",
-    "check_gradient_ratio",
-    "check_rate_prediction",
-    "check_validation_mean_iou",
-    "classify_rate_run",
+    "HOOK_CHOICES",
+    "MEAN_ABLATION_READINGS",
+    "SILENCING_EXPLANATIONS",
+    "check_hook_effects",
+    "check_mean_ablation_reading",
+    "check_silencing_explanation",
+    "hook_effects",
+    "record_silencing_prediction",
 ]
 
-# --- 1 · predict, then run: two backward() calls without optimizer.zero_grad() ----------------------
+HOOK_CHOICES = {
+    "a": "lambda module, inputs, output: maps.append(output)",
+    "b": "lambda module, inputs, output: cache.setdefault('pooled', output)",
+    "c": "lambda module, inputs, output: output.detach()",
+    "d": "lambda module, inputs, output: 2 * output",
+}
+"""Exercise 1: four forward hooks for ``down2.pool``, each run with its own fresh ``maps = []`` and ``cache = {}``.
 
-_RATIO_SLIPS = (  # (a wrong ratio, why it is wrong); the measured one is 2
-    (1.0, "1 would mean the second backward() replaced .grad with its own gradient (or averaged it with the "
-          "first, the same gradient). It does neither: autograd adds every backward() call's gradient to what "
-          ".grad already holds"),
-    (0.0, "0 would mean the second call cleared .grad. Nothing clears it but zero_grad() (or setting .grad to "
-          "None); backward() only adds to it"),
-    (0.5, "nothing divides by the number of backward() calls: autograd sums their gradients, it does not "
-          "average them"),
-)
+With the hook attached, the model runs one scene and then another; which hooks change the second scene's logits?
+The check builds each hook from this very text, so what the learner reads is what runs.
+"""
 
-
-def check_gradient_ratio(prediction: Any, measured: Any) -> bool:
-    """Check a predicted ratio: ``.grad`` after two ``backward()`` calls on one batch, over ``.grad`` after one.
-
-    The lesson runs the experiment on its U-Net (same batch twice, no ``zero_grad()`` in between) and passes the
-    ratio of the two gradients' norms as ``measured``; the check prints it once a prediction is recorded.
-
-    Args:
-        prediction: The learner's number, recorded before the measurement is shown; ``...`` means not yet.
-        measured: The ratio the lesson measured (2: ``backward()`` adds to ``.grad``).
-
-    Returns:
-        ``True`` when the prediction is within 1% of the measured ratio.
-    """
-    if prediction is ... or prediction is None:
-        return wrong("record your prediction first: replace the `...` with a number.")
-    if isinstance(prediction, bool) or not isinstance(prediction, numbers.Real):
-        return wrong(f"you wrote {prediction!r}; write a number, such as 3 or 0.25.")
-    if isinstance(measured, bool) or not isinstance(measured, numbers.Real) or not math.isfinite(measured):
-        return wrong(f"pass the measured ratio (a finite number) as the second argument; got {measured!r}.")
-    print(f"measured: after the second backward(), .grad is {measured:.3f} times what it was after the first")
-    if math.isclose(float(prediction), float(measured), rel_tol=0.01):
-        return right("backward() adds its gradient to what .grad holds, so the same batch twice gives twice the "
-                     "gradient. In a loop without zero_grad() every step therefore follows the sum of all gradients "
-                     "so far, most computed for weights that have since moved. PyTorch allows it on purpose "
-                     "(gradient accumulation: several small batches summed into one step), so the forgotten call "
-                     "raises nothing. The next cell shows the sum on two different batches.")
-    for value, why in _RATIO_SLIPS:
-        if math.isclose(float(prediction), value, abs_tol=1e-9):
-            return wrong(f"{why}. What does adding a gradient to itself give?")
-    return wrong(f"your prediction {prediction} is not the measured ratio. Does backward() replace, average or "
-                 "add to what .grad already holds? Both calls compute the same gradient.")
-
-
-# --- 3 · predict, then run: a constant learning rate of 0.3 -----------------------------------
-
-RATE_OUTCOMES = ("blows up", "stalls", "learns")
-
-LEARNS_BELOW = 0.95  # "learns": the last 5 losses average below this share of the start's on those batches
-
-_RATE_MEANINGS = {
-    "learns": (
-        "'learns' means only that the training loss fell below what the starting network scores on the same "
-        "batches. 0.3 is sixty times the three-minute recipe's peak (5e-3), and Adam's first step moves every "
-        "weight by about the rate itself, yet nothing blew up. Batch norm is the likely reason (the reveal's control: the same U-Net without it blows up): it follows 18 of this "
-        "U-Net's 23 convolution layers (all but the 4 transposed ones and the 1 x 1 output layer), and it makes their "
-        "output all but blind to the length of their weights, so a huge step makes those weights longer instead of blowing the output up. Batch norm's own scale "
-        "and shift, γ and β, are not protected this way: Adam moves them by about 0.3 a step. Learning fast over "
-        "20 steps is not the whole story: in the stored study, over 120 steps 3e-3 leads 0.3 on validation in nine "
-        "seeds of ten, with every rate still within 0.06 of the all-background 0.085; what happens later, the study does not say"
-    ),
-    "blows up": (
-        "some loss jumped to more than 3 times the starting network's loss on its batch, and the last five "
-        "still averaged above the start's: the steps overshot and the network did not find its way back"
-    ),
-    "stalls": "the run neither learned (its last five losses averaged 0.95 times the starting network's loss on "
-              "the same batches or more) nor blew up (no loss above 3 times the start's on its batch with the last "
-              "five still above the start's): the steps neither helped nor hurt much",
+_HOOK_HINTS = {
+    "a": "what does list.append return, and what does a forward hook's return value do?",
+    "b": "what does dict.setdefault return when the key is already there, as it is from the second scene on?",
+    "c": "detach() returns a new tensor: which values does it hold?",
+    "d": "what does a forward hook's return value do to the module's output?",
+}
+_HOOK_REASONS = {
+    "a": "list.append returns None, and a hook that returns None leaves the output as it is",
+    "b": "dict.setdefault returns the value already stored: from the second scene on, the hook hands the first "
+    "scene's pooled map on, and the second scene's logits mix it with the second scene's skips",
+    "c": "the returned tensor replaces the output, but it holds the same values (detach only cuts it off from "
+    "autograd), so the logits do not change; in training, though, no gradient would reach down1 and inc through "
+    "this path: a silent bug",
+    "d": "the returned tensor replaces the output: the layers after down2.pool see twice the values",
 }
 
 
-def classify_rate_run(losses: Sequence[float], start_losses: Sequence[float]) -> str:
-    """Name what a short run did to its training loss: one of :data:`RATE_OUTCOMES`.
-
-    Every batch has a difficulty of its own (one easy first batch can make a whole run look stalled),
-    so each loss is compared with the loss of the *starting* network, before any update, on the same batch.
-
-    Args:
-        losses: The loss of every step, in order (at least 6 values).
-        start_losses: The starting network's loss on the same batches, in the same order.
-
-    Returns:
-        ``"learns"`` if the mean of the last 5 losses is below :data:`LEARNS_BELOW` (0.95) times the
-        starting network's mean on those 5 batches; otherwise ``"blows up"`` if some loss exceeded 3 times
-        the starting network's on its batch and the mean of the last 5 is still above the start's (it
-        jumped far up and stayed up); otherwise ``"stalls"``.
-    """
-    if len(losses) < 6:
-        raise ValueError(f"pass the loss of at least 6 steps; got {len(losses)}")
-    if len(start_losses) != len(losses):
-        raise ValueError(f"pass the starting network's loss on the same {len(losses)} batches; "
-                         f"got {len(start_losses)} values")
-    run = [float(value) for value in losses]
-    start = [float(value) for value in start_losses]
-    last, start_last = sum(run[-5:]) / 5, sum(start[-5:]) / 5
-    if last < LEARNS_BELOW * start_last:
-        return "learns"
-    if any(value > 3 * reference for value, reference in zip(run, start)) and last > start_last:
-        return "blows up"
-    return "stalls"
+def _fail(hint: str) -> bool:
+    return verdict(False, success="", hint=hint)
 
 
-def check_rate_prediction(prediction: Any, outcome: str) -> bool:
-    """Compare a recorded prediction with what a constant learning rate of 0.3 did to the loss.
+def hook_effects(model: nn.Module, images: Tensor, *, layer: str = "down2.pool") -> dict[str, float]:
+    """How far each hook of :data:`HOOK_CHOICES` on ``layer`` moves the logits of the last image.
+
+    For each hook, the images run one at a time with the hook attached (fresh ``maps`` and ``cache``), and the
+    last image's logits are compared with those of the model without a hook.
 
     Args:
-        prediction: The learner's guess, one of :data:`RATE_OUTCOMES`, recorded before the run.
-        outcome: What happened, from :func:`classify_rate_run` (measured in the lesson).
+        model: The segmentation model (run in eval mode without gradients; its mode is restored).
+        images: ``(N, C, H, W)``, N >= 2.
+        layer: The qualified name of the module the hooks are attached to.
 
     Returns:
-        ``True`` once a prediction is recorded, whether it names the outcome or not.
+        Letter -> largest absolute change of the last image's logits.
     """
-    return check_outcome_prediction(prediction, outcome, _RATE_MEANINGS, happened="the run")
-
-
-# --- 2 · write the validation step: eval mode, no gradients, one confusion matrix -------------------
-
-
-def _checker_model_and_scenes() -> tuple[Any, Any]:
-    """A small seeded U-Net whose batch-norm running statistics differ from any one batch's, and 8 scenes.
-
-    Every other scene's mask has its 4 leftmost columns marked 255 (ignored), as an augmentation's padding would,
-    so a score that counts those pixels fails.
-    """
-    import torch
-
-    from segedu.core.seeding import seed_everything
-    from segedu.datasets import DigitScenes
-    from segedu.models import UNet
-
-    scenes = DigitScenes("val", length=8)
-    seed_everything(0)
-    model = UNet(1, 11, base_channels=4)
-    images = torch.stack([scenes[index][0] for index in range(len(scenes))])  # (8, 1, 64, 64)
-    with torch.no_grad():
-        model.train()
-        model(images * 3.0)  # moves the running statistics away from the scenes' own
-    pairs = []
-    for index in range(len(scenes)):
-        image, mask = scenes[index]
-        if index % 2:
-            mask = mask.clone()
-            mask[:, :4] = 255  # ignored pixels
-        pairs.append((image, mask))
-    return model, pairs
-
-
-def _reference_scores(model: Any, scenes: Any) -> dict[str, float]:
-    """The right score (segedu's ``evaluate``) and the two slips the hints name."""
-    import torch
-
-    from segedu.training.evaluation import evaluate
-    from segedu.training.metrics import confusion_matrix, mean_iou
-
-    scores = {"right": float(evaluate(model, scenes, num_classes=11)["mean_iou"])}
-    images = torch.stack([scenes[index][0] for index in range(len(scenes))])  # (N, 1, H, W)
-    masks = torch.stack([scenes[index][1] for index in range(len(scenes))])  # (N, H, W)
-    state = {key: value.clone() for key, value in model.state_dict().items()}
-    with torch.no_grad():
-        model.train()  # the slip: batch norm normalises with this batch's own statistics
-        train_mode = model(images).argmax(dim=1)  # (N, H, W)
-    model.load_state_dict(state)  # a forward pass in train mode moved the running statistics: undo it
+    if images.dim() != 4 or images.shape[0] < 2:
+        raise ValueError(f"images must be (N, C, H, W) with N >= 2; got shape {tuple(images.shape)}")
+    module = model.get_submodule(layer)
+    was_training = model.training
     model.eval()
-    scores["train mode"] = float(mean_iou(confusion_matrix(train_mode, masks, 11, ignore_index=255)))
-    with torch.no_grad():
-        per_scene = [mean_iou(confusion_matrix(model(images[index:index + 1]).argmax(dim=1), masks[index:index + 1],
-                                               11, ignore_index=255)) for index in range(len(images))]
-    scores["mean of per-scene scores"] = float(sum(per_scene) / len(per_scene))
-    model.train()
-    return scores
+    effects = {}
+    try:
+        with torch.no_grad():
+            plain = model(images[-1:])  # (1, K, H, W): no hook
+            for letter, source in HOOK_CHOICES.items():
+                hook = eval(source, {"maps": [], "cache": {}})  # the text shown to the learner, as code
+                handle = module.register_forward_hook(hook)
+                try:
+                    for image in images:  # one scene at a time, as the exercise says
+                        logits = model(image[None])  # (1, K, H, W)
+                finally:
+                    handle.remove()
+                effects[letter] = float((logits - plain).abs().max())
+    finally:
+        model.train(was_training)
+    return effects
 
 
-VALIDATION_BORROWED = ("evaluate", "predict")  # segedu.training.evaluation's functions: they would do the exercise
+def check_hook_effects(answer: Any, model: nn.Module, images: Tensor, *, layer: str = "down2.pool") -> bool:
+    """Exercise 1: the set of hooks of :data:`HOOK_CHOICES` that change the last scene's logits.
 
-
-def check_validation_mean_iou(function: Any) -> bool:
-    """Check ``function(model, scenes) -> float``, the mean IoU of ``model`` on ``scenes`` as ``evaluate`` computes it.
-
-    The check runs it on a small U-Net in training mode whose batch-norm running statistics differ from the
-    scenes' own, so a forward pass left in training mode gives another score. It also checks that no gradient
-    is tracked during the forward passes and that the model is back in training mode afterwards. A function
-    that calls segedu's ``evaluate`` or ``predict`` (:data:`VALIDATION_BORROWED`) is sent back to write the steps.
+    The reference is measured with :func:`hook_effects`: a hook changes the logits when it moves them by more
+    than 1e-4. A miss gets one question per wrong or missing letter and no measured numbers.
 
     Args:
-        function: The learner's ``validation_mean_iou(model, scenes)``.
-    """
-    import torch
+        answer: A set, list or string of letters (``set()`` for none).
+        model: The segmentation model.
+        images: ``(N, C, H, W)``: the scenes run one after another, N >= 2.
+        layer: The module the hooks are attached to.
 
-    borrowed = borrowed_names(function, VALIDATION_BORROWED)
-    if borrowed:
-        return wrong(f"your function calls segedu's {' and '.join(borrowed)}, which does the steps for you: write them "
-                     "yourself with the model, confusion_matrix and mean_iou.")
-    model, scenes = _checker_model_and_scenes()
-    reference = _reference_scores(model, scenes)
-    state = {key: value.clone() for key, value in model.state_dict().items()}
-    grad_modes: list[bool] = []
-    hook = model.register_forward_hook(lambda module, inputs, output: grad_modes.append(torch.is_grad_enabled()))
+    Returns:
+        Whether the letters are exactly the hooks that change the logits.
+    """
+    if answer is Ellipsis or answer is None:
+        return _fail("record your answer first: replace the `...` with the set of letters of the hooks that change "
+                     "the logits, e.g. {'a', 'b'} (or set() for none).")
+    letters, hint = read_letters(answer, HOOK_CHOICES, "are not among the hooks")
+    if hint is not None:
+        return _fail(hint)
+    effects = hook_effects(model, images, layer=layer)
+    changing = {letter for letter, effect in effects.items() if effect > 1e-4}
+    if letters != changing:
+        return _fail(" ".join(f"Look again at ({letter}): {_HOOK_HINTS[letter]}" for letter in sorted(letters ^ changing)))
+    measured = ", ".join(f"({letter}) {effects[letter]:.2f}" for letter in HOOK_CHOICES)
+    explained = " ".join(f"({letter}) {'changes' if letter in changing else 'keeps'} them: {_HOOK_REASONS[letter]}."
+                         for letter in HOOK_CHOICES)
+    return right(f"largest change of the last scene's logits: {measured}. {explained} A hook that only records must "
+                 "return None; one that returns a tensor edits the model, as silencing does in section 4.")
+
+
+def _class_iou_of_logits(logits: Tensor, masks: Tensor, class_index: int) -> float:
+    """IoU of the predicted class ``class_index`` with the true one, over all pixels."""
+    predicted, truth = logits.argmax(dim=1) == class_index, masks == class_index  # (N, H, W) each
+    union = int((predicted | truth).sum())
+    return float((predicted & truth).sum()) / union if union else float("nan")
+
+
+def record_silencing_prediction(
+    answer: Any, model: nn.Module, images: Tensor, masks: Tensor, *, layer: str = "up4", class_index: int = 3,
+    class_name: str = "triangle",
+) -> bool:
+    """Exercise 2: record a predicted channel and compare it with silenced forward passes.
+
+    Nothing is judged: a prediction made from the IoU picture alone cannot be reasoned out (the
+    weights that decide come after it in the lesson). Prints ``Recorded: ...`` with the measured cost of the
+    predicted channel, the channel that costs the class most and the most class-like channel, or
+    ``Not yet: <hint>`` when no channel number was recorded.
+
+    Args:
+        answer: A channel index of ``layer``.
+        model: The segmentation model (its mode is restored).
+        images: ``(N, C, H, W)``.
+        masks: ``(N, H, W)`` labels.
+        layer: The layer whose channels are silenced.
+        class_index: The class whose IoU is watched.
+        class_name: Its name, for the feedback.
+
+    Returns:
+        Whether a valid channel number was recorded.
+    """
+    from segedu.analysis.dissection import channel_class_iou, layer_maps, silence_channels
+
+    if answer is Ellipsis or answer is None:
+        return _fail("no prediction recorded yet: replace the `...` with one channel number.")
+    if isinstance(answer, (bool, str)) or not hasattr(answer, "__index__"):
+        return _fail(f"give one channel number (an int); got {answer!r}")
+    answer = answer.__index__()
+    maps = layer_maps(model, images, [layer])[layer]  # (N, C, H, W)
+    channels = maps.shape[1]
+    if not 0 <= answer < channels:
+        return _fail(f"{layer} has channels 0 to {channels - 1}; got {answer}")
+    looks_like = channel_class_iou(maps, masks, class_index + 1)[:, class_index]  # (C,)
+    was_training = model.training
+    model.eval()
     try:
-        found, hint = call_answer(function, model, scenes)
+        with torch.no_grad():
+            intact = _class_iou_of_logits(model(images), masks, class_index)
+            lost = []
+            for channel in range(channels):
+                with silence_channels(model, layer, channel):
+                    lost.append(intact - _class_iou_of_logits(model(images), masks, class_index))
     finally:
-        hook.remove()
+        model.train(was_training)
+    needed, most_like = max(range(channels), key=lambda channel: lost[channel]), int(looks_like.argmax())
+    outcome = ("it is the channel that costs them most" if answer == needed
+               else f"the channel that costs them most is {needed} ({lost[needed]:.3f})")
+    print(f"Recorded: channel {answer}. Measured: silenced, it costs {class_name}s {lost[answer]:.3f} of their "
+          f"{intact:.3f} IoU; {outcome}. The channel that looks most like the {class_name} mask is {most_like} "
+          f"(IoU {looks_like[most_like]:.2f}); silenced, it costs {lost[most_like]:.3f}. The IoU picture alone "
+          "could not decide this: it shows where a channel is high, not what the network does with it. After the "
+          "weights that turn the channels into class scores, the lesson asks you to explain the result.")
+    return True
+
+
+SILENCING_EXPLANATIONS = {
+    "a": "little: its weights into the circle and background scores nearly cancel, so it hardly moves any score",
+    "b": "it holds the square score down on circle pixels: zeroed, the circle pixels it loses mostly become squares",
+    "c": "it holds the background score down on circle pixels: zeroed, the circle pixels it loses mostly become "
+    "background",
+    "d": "little: it is low on circle pixels, so setting it to zero takes away little of what it gives them",
+}
+"""Exercise 2, second part: what does channel 5 of ``up4``, the most circle-like one, do for the circles?"""
+
+
+def check_silencing_explanation(
+    answer: Any, model: nn.Module, images: Tensor, masks: Tensor, *, layer: str = "up4", channel: int = 5,
+    class_index: int = 1, other_index: int = 2, background_index: int = 0, class_name: str = "circle",
+    other_name: str = "square",
+) -> bool:
+    """Exercise 2, second part: which reading of :data:`SILENCING_EXPLANATIONS` zeroing the channel supports.
+
+    Measured with a silenced forward pass (:func:`segedu.analysis.dissection.silence_channels`), on the pixels
+    of ``class_index``: the class's score minus each other class's score (its margin over that class), intact
+    and with the channel set to zero; where the pixels go that the class loses (predicted as the class intact,
+    as another class zeroed); and the channel's mean on those pixels against its mean everywhere. A reading is
+    supported when:
+
+    - ``"a"``: zeroing moves every margin by less than 1 on average;
+    - ``"b"``: more than half of the lost pixels become ``other_index``;
+    - ``"c"``: more than half of the lost pixels become ``background_index``;
+    - ``"d"``: the channel is lower on the class's pixels than on average.
+
+    A supported reading prints the measurements; a miss gets a hint on how to reason, and no measured numbers.
+
+    Args:
+        answer: One letter of :data:`SILENCING_EXPLANATIONS`.
+        model: The segmentation model (its mode is restored).
+        images: ``(N, C, H, W)``.
+        masks: ``(N, H, W)`` labels.
+        layer: The layer whose channel is zeroed.
+        channel: The channel asked about.
+        class_index: The class whose pixels are watched.
+        other_index: The class reading ``"b"`` names.
+        background_index: The class reading ``"c"`` names.
+        class_name: Name of ``class_index``, for the feedback.
+        other_name: Name of ``other_index``, for the feedback.
+
+    Returns:
+        Whether the letter names a reading the measurements support.
+    """
+    from segedu.analysis.dissection import layer_maps, silence_channels
+
+    if isinstance(answer, str):
+        answer = answer.strip().lower()
+    hint = choice_hint(answer, SILENCING_EXPLANATIONS)
     if hint is not None:
         return wrong(hint)
-    if found is ... or found is None:
-        return wrong(returns_nothing("the mean IoU"))
+    values = layer_maps(model, images, [layer])[layer][:, channel]  # (N, H, W)
+    pixels = masks == class_index  # (N, H, W)
+    was_training = model.training
+    model.eval()
     try:
-        value = float(found)
-    except (TypeError, ValueError):
-        return wrong(f"return one number (a float), the mean IoU; got {type(found).__name__}.")
-    statistics_moved = any(not torch.equal(state[key], tensor) for key, tensor in model.state_dict().items())
-    if statistics_moved or abs(value - reference["train mode"]) < 1e-6 < abs(value - reference["right"]):
-        return wrong("you scored in training mode: there batch norm normalises with each batch's own statistics "
-                     "(and updates its running ones). Call model.eval() before the forward passes.")
-    if abs(value - reference["mean of per-scene scores"]) < 1e-6 < abs(value - reference["right"]):
-        return wrong("you averaged one mean IoU per scene. evaluate pools one confusion matrix over all the scenes "
-                     "and takes the mean IoU once: a class absent from a scene then does not count as a 0 or as "
-                     "missing scene by scene.")
-    if abs(value - reference["right"]) > 1e-6:
-        return wrong(f"your score is {value:.4f}; evaluate gives {reference['right']:.4f}. Count (true, predicted) "
-                     "pairs over every pixel of every scene in one confusion_matrix, then take mean_iou of it.")
-    if any(grad_modes):
-        return wrong("the score is right, but autograd recorded the forward passes: wrap them in torch.no_grad() "
-                     "(scoring needs no gradients, and recording them costs memory).")
-    if not model.training:
-        return wrong("the score is right, but the model is left in eval mode: put it back with model.train(), "
-                     "so that the training that follows uses batch statistics again.")
-    return right(f"your score equals evaluate's ({value:.4f}, on an untrained U-Net, so it is tiny): eval mode (batch "
-                 "norm's running statistics), no gradients, one confusion matrix over all the scenes, and the model "
-                 "back in training mode. fit and train_with_curves score validation the same way.")
+        with torch.no_grad():
+            intact_logits = model(images)  # (N, K, H, W)
+            with silence_channels(model, layer, channel):
+                zero_logits = model(images)
+    finally:
+        model.train(was_training)
+
+    def margins(logits: Tensor) -> Tensor:  # (K,): class score minus each score, averaged on the class's pixels
+        return (logits[:, class_index : class_index + 1] - logits).transpose(0, 1)[:, pixels].mean(dim=1)
+
+    moved = margins(zero_logits) - margins(intact_logits)  # (K,)
+    lost = pixels & (intact_logits.argmax(dim=1) == class_index) & (zero_logits.argmax(dim=1) != class_index)
+    went = torch.bincount(zero_logits.argmax(dim=1)[lost], minlength=intact_logits.shape[1]).float()
+    shares = went / max(int(lost.sum()), 1)  # (K,): where the lost pixels went
+    others = [index for index in range(intact_logits.shape[1]) if index != class_index]
+    supported = {
+        "a": bool((moved[others].abs() < 1).all()),
+        "b": float(shares[other_index]) > 0.5,
+        "c": float(shares[background_index]) > 0.5,
+        "d": float(values[pixels].mean()) < float(values.mean()),
+    }
+    measured = (f"Zeroed, channel {channel} moves the {class_name} margin over the {other_name} by "
+                f"{float(moved[other_index]):+.2f} and over the background by {float(moved[background_index]):+.2f} "
+                f"(mean over {class_name} pixels, where it averages {float(values[pixels].mean()):.2f}, "
+                f"{float(values.mean()):.2f} everywhere); of the {class_name} pixels it loses "
+                f"({float(lost.sum() / pixels.sum()):.0%}), {float(shares[other_index]):.0%} become "
+                f"{other_name}s and {float(shares[background_index]):.0%} background.")
+    if supported[answer]:
+        meaning = {
+            "a": "Zeroing hardly moves any margin: the channel does little for these pixels.",
+            "b": f"The channel keeps {class_name}s apart from {other_name}s, not from the background: the IoU picture "
+            "shows where a channel is high, the weights which scores it moves.",
+            "c": "The channel is what keeps these pixels apart from the background.",
+            "d": "The channel is low here, so zeroing it takes little away.",
+        }
+        return right(f"{measured} {meaning[answer]}")
+    reasons = {  # reasoning only: a miss shows no measured number, so letters cannot be tried against them
+        "a": f"a channel can leave one pair of scores alone and move another: compare the {class_name} score with "
+        "every other score, not only with the background",
+        "b": f"for this reading the lost {class_name} pixels must go to the {other_name}s: which class's weight for "
+        f"this channel lies furthest below the {class_name} weight, once multiplied by the channel's value on "
+        f"{class_name} pixels?",
+        "c": f"compare the gap between the channel's {class_name} and background weights with the gap between its "
+        f"{class_name} and {other_name} weights; times its value on {class_name} pixels, the larger gap says which "
+        "score catches up when the channel is zeroed",
+        "d": f"read the channel's mean value on {class_name} pixels and compare it with its mean over all pixels "
+        "before calling it low there",
+    }
+    return wrong(reasons[answer])
+
+
+MEAN_ABLATION_READINGS = {
+    "a": "the network hardly uses channel 1's variation on triangle pixels: their lead over squares barely moves",
+    "b": "its variation carried most of the triangles' lead over squares, yet the smaller lead still wins there",
+    "c": "setting it to its mean adds a constant push, W[:, 1] m_1, that makes up for the variation it loses",
+    "d": "its variation carried a quarter to a half of the triangles' lead over squares; the rest kept them triangles",
+}
+"""Exercise 3: what does the (small) IoU cost of setting channel 1 of ``up4`` to its mean say?"""
+
+
+def check_mean_ablation_reading(
+    answer: Any, model: nn.Module, images: Tensor, masks: Tensor, *, layer: str = "up4", channel: int = 1,
+    class_index: int = 3, other_index: int = 2, class_name: str = "triangle", other_name: str = "square",
+) -> bool:
+    """Exercise 3: which reading of :data:`MEAN_ABLATION_READINGS` the measurements support.
+
+    Measured here with silenced forward passes (:func:`segedu.analysis.dissection.silence_channels`), on the
+    pixels of ``class_index``: the ``other_index`` score minus the ``class_index`` score (its *lead*, negative
+    while the class wins), intact and with the channel set to its mean m (over all images and pixels); the
+    share of those pixels still predicted as the class at the mean; and the class's IoU lost at the mean and
+    set to zero. A reading is supported when:
+
+    - ``"a"``: the mean moves the lead by less than a quarter of its intact size;
+    - ``"b"``: the mean moves the lead by at least half its intact size, yet the lead stays negative and at
+      least half of the pixels stay the class;
+    - ``"c"``: never: at its mean the channel keeps its average push W[:, k] m (zeroing is what takes it away);
+    - ``"d"``: the mean moves the lead by a quarter to a half of its intact size, and the lead stays negative.
+
+    A supported reading prints the measurements; a miss gets a hint on how to reason, and no measured numbers.
+
+    Args:
+        answer: One letter of :data:`MEAN_ABLATION_READINGS`.
+        model: The segmentation model (its mode is restored).
+        images: ``(N, C, H, W)``.
+        masks: ``(N, H, W)`` labels.
+        layer: The layer whose channel is silenced.
+        channel: The channel asked about.
+        class_index: The class whose pixels are watched.
+        other_index: The class whose score is compared with the class's.
+        class_name: Name of ``class_index``, for the feedback.
+        other_name: Name of ``other_index``, for the feedback.
+
+    Returns:
+        Whether the letter names a reading the measurements support.
+    """
+    from segedu.analysis.dissection import layer_maps, silence_channels
+
+    if isinstance(answer, str):
+        answer = answer.strip().lower()
+    hint = choice_hint(answer, MEAN_ABLATION_READINGS)
+    if hint is not None:
+        return wrong(hint)
+    mean = float(layer_maps(model, images, [layer])[layer][:, channel].mean())
+    pixels = masks == class_index  # (N, H, W)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            intact_logits = model(images)  # (N, K, H, W)
+            with silence_channels(model, layer, channel, value=mean):
+                mean_logits = model(images)
+            with silence_channels(model, layer, channel):
+                zero_logits = model(images)
+    finally:
+        model.train(was_training)
+
+    def lead(logits: Tensor) -> float:
+        return float((logits[:, other_index] - logits[:, class_index])[pixels].mean())
+
+    intact_iou = _class_iou_of_logits(intact_logits, masks, class_index)
+    mean_cost = intact_iou - _class_iou_of_logits(mean_logits, masks, class_index)
+    zero_cost = intact_iou - _class_iou_of_logits(zero_logits, masks, class_index)
+    before, after = lead(intact_logits), lead(mean_logits)
+    kept = float((mean_logits.argmax(dim=1)[pixels] == class_index).float().mean())
+    moved = after - before
+    supported = {
+        "a": abs(moved) < 0.25 * abs(before),
+        "b": moved >= 0.5 * abs(before) and after < 0 and kept >= 0.5,
+        "c": False,
+        "d": 0.25 * abs(before) <= moved < 0.5 * abs(before) and after < 0,
+    }
+    measured = (f"On {class_name} pixels, {other_name} minus {class_name} is {before:+.2f} intact and {after:+.2f} "
+                f"with channel {channel} at its mean ({mean:.2f}); {kept:.0%} stay {class_name}s; the {class_name}s "
+                f"lose {mean_cost:.3f} IoU at the mean and {zero_cost:.3f} set to zero.")
+    if supported[answer]:
+        meaning = {
+            "a": "The lead hardly moved: here the channel's variation does little to these pixels.",
+            "b": f"The lead shrank by {moved:.2f}, so the network did use the channel's variation, but the IoU changes "
+            "only where another score overtakes: the IoU cost at the mean counts the pixels that flipped, and a small "
+            "one says that the pixels survived without the variation, not that the network did not use it.",
+            "d": f"The lead shrank by {moved:.2f}, under half of it: the variation carried part of the lead, and "
+            "the rest kept the pixels.",
+        }
+        return right(f"{measured} {meaning[answer]}")
+    reasons = {  # reasoning only: a miss shows no measured number, so letters cannot be tried against them
+        "a": f"the lead barely moves only if the channel's value on {class_name} pixels lies close to its mean, or "
+        f"its weights into the {other_name} and {class_name} scores are nearly equal: check both in the tables",
+        "b": f"for this reading the mean must take at least half of the lead away while most {class_name} pixels "
+        "stay; work out the size of the move against the size of the lead",
+        "c": "at its mean the channel still gives every pixel W[:, k] m, its average push; it is zeroing that takes "
+        "that push away, and nothing is added",
+        "d": f"work out how far the mean moves the lead (from the channel's value on {class_name} pixels, its mean "
+        "and its two weights) and compare it with the intact lead: is the move a quarter to a half of it?",
+    }
+    return wrong(reasons[answer])

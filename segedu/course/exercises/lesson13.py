@@ -1,205 +1,262 @@
-"""Checks for the exercises of lesson 13 (augmentation and overfitting).
+"""Checks for the exercises of lesson 13 (train your own segmenter).
 
 Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``.
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
-from segedu.course.exercises._verdict import check_outcome_prediction, choice_hint, read_letters, right, wrong
-from segedu.course.experiments import paired_t_interval  # re-exported: the lesson compares its own with it
+from segedu.course.exercises._verdict import (
+    borrowed_names,
+    call_answer,
+    check_outcome_prediction,
+    returns_nothing,
+    right,
+    wrong,
+)
 
 __all__ = [
-    "AUGMENTATIONS",
-    "EXPLANATIONS",
-    "GAP_OUTCOMES",
-    "check_gap_prediction",
-    "check_ruled_out_explanations",
-    "check_safe_augmentations",
-    "classify_gap_narrowing",
-    "paired_t_interval",
+    "LEARNS_BELOW",
+    "RATE_OUTCOMES",
+    "VALIDATION_BORROWED",
+    "check_gradient_ratio",
+    "check_rate_prediction",
+    "check_validation_mean_iou",
+    "classify_rate_run",
 ]
 
-# --- 1 · which augmentations keep a digit scene plausible and correctly labelled ----------------
+# --- 1 · predict, then run: two backward() calls without optimizer.zero_grad() ----------------------
 
-AUGMENTATIONS = {
-    "a": "mirror image and mask left-right (the same flip for both)",
-    "b": "rotate image and mask by the same 10 degrees (the mask resampled by nearest neighbour, the corners "
-         "filled with 0 in the image and 255 in the mask)",
-    "c": "add random noise of standard deviation 0.02 to every pixel of the image, clipped to 0-1 (the mask untouched)",
-    "d": "rotate image and mask by 180 degrees",
-    "e": "multiply every pixel of the image by one random factor between 0.9 and 1.1 (clipped to 1)",
-}
-_SAFE = {"b", "c", "e"}
-_WHY = {
-    "a": "the mask is mirrored with the image, so no label becomes wrong, but a mirrored 2, 3, 4, 5, 6, 7 "
-         "or 9 is not a digit anyone writes: the scene is no longer plausible, and the network would spend its "
-         "training on shapes no writer produces (flips suit shapes, cells or street scenes, not text)",
-    "b": "a digit written 10 degrees slanted is still that digit (people slant their writing more than that), "
-         "and the mask turns with the image, resampled by nearest neighbour, so every pixel keeps the class of "
-         "what it shows; the corners brought in are marked 255 and skipped by the loss. Unlike a half-turn (d), "
-         "a small rotation changes no digit into another",
-    "c": "the generator already adds pixel noise (standard deviation up to 0.05) to every scene, and draws "
-         "stroke cores at a grey level of 0.7 to 1.0 on backgrounds of 0 to 0.3; a little more noise changes no "
-         "pixel's class and leaves every stroke far brighter than its background, and the mask is untouched",
-    "d": "rotating by 180 degrees turns a 6 into a 9 (and a 9 into a 6) while its mask still says 6: "
-         "the transform changes the class, so the label becomes false",
-    "e": "a brightness change is what another pen or scanner produces: no pixel changes its class and the mask "
-         "is not touched. The generator draws backgrounds at a grey level from 0 to 0.3 and stroke cores at a "
-         "level from 0.7 to 1.0, then adds pixel noise (standard deviation up to 0.05); a factor of 0.9 to 1.1 puts "
-         "backgrounds at up to 0.33 and stroke cores at 0.63 or more, still far apart; clipping at 1 only flattens "
-         "the brightest stroke pixels, which stay far brighter than the background, so the strokes keep their shape",
-}
+_RATIO_SLIPS = (  # (a wrong ratio, why it is wrong); the measured one is 2
+    (1.0, "1 would mean the second backward() replaced .grad with its own gradient (or averaged it with the "
+          "first, the same gradient). It does neither: autograd adds every backward() call's gradient to what "
+          ".grad already holds"),
+    (0.0, "0 would mean the second call cleared .grad. Nothing clears it but zero_grad() (or setting .grad to "
+          "None); backward() only adds to it"),
+    (0.5, "nothing divides by the number of backward() calls: autograd sums their gradients, it does not "
+          "average them"),
+)
 
 
-def check_safe_augmentations(answer: Any) -> bool:
-    """Check the letters of :data:`AUGMENTATIONS` that keep every scene a plausible, correctly labelled digit scene.
+def check_gradient_ratio(prediction: Any, measured: Any) -> bool:
+    """Check a predicted ratio: ``.grad`` after two ``backward()`` calls on one batch, over ``.grad`` after one.
+
+    The lesson runs the experiment on its U-Net (same batch twice, no ``zero_grad()`` in between) and passes the
+    ratio of the two gradients' norms as ``measured``; the check prints it once a prediction is recorded.
 
     Args:
-        answer: A set (or list, or string such as ``"ab"``) of letters.
+        prediction: The learner's number, recorded before the measurement is shown; ``...`` means not yet.
+        measured: The ratio the lesson measured (2: ``backward()`` adds to ``.grad``).
 
     Returns:
-        ``True`` for exactly the augmentations that keep scenes plausible and their labels correct.
+        ``True`` when the prediction is within 1% of the measured ratio.
     """
-    if answer is ... or answer is None:
-        return wrong("record your answer first: replace the `...` with a set of letters, e.g. {'a', 'b'}.")
-    letters, hint = read_letters(answer, AUGMENTATIONS, "are not among the augmentations")
-    if hint is not None:
-        return wrong(hint)
-    if letters == _SAFE:
-        return right("a small rotation, a little noise and a small brightness change are what another hand, pen or "
-                     "scanner produces: the digits stay plausible and no counted pixel changes its class. A mirror "
-                     "keeps the labels but makes digits no one writes (implausible scenes), and a half-turn turns a "
-                     "6 into a 9 under a mask that still says 6 (false labels). Whether safe augmentations help is "
-                     "section 2's question.")
-    misses = [f"{letter} is {'safe' if letter in _SAFE else 'not safe'}: {_WHY[letter]}"
-              for letter in sorted(letters ^ _SAFE)]
-    return wrong("; ".join(misses) + ".")
+    if prediction is ... or prediction is None:
+        return wrong("record your prediction first: replace the `...` with a number.")
+    if isinstance(prediction, bool) or not isinstance(prediction, numbers.Real):
+        return wrong(f"you wrote {prediction!r}; write a number, such as 3 or 0.25.")
+    if isinstance(measured, bool) or not isinstance(measured, numbers.Real) or not math.isfinite(measured):
+        return wrong(f"pass the measured ratio (a finite number) as the second argument; got {measured!r}.")
+    print(f"measured: after the second backward(), .grad is {measured:.3f} times what it was after the first")
+    if math.isclose(float(prediction), float(measured), rel_tol=0.01):
+        return right("backward() adds its gradient to what .grad holds, so the same batch twice gives twice the "
+                     "gradient. In a loop without zero_grad() every step therefore follows the sum of all gradients "
+                     "so far, most computed for weights that have since moved. PyTorch allows it on purpose "
+                     "(gradient accumulation: several small batches summed into one step), so the forgotten call "
+                     "raises nothing. The next cell shows the sum on two different batches.")
+    for value, why in _RATIO_SLIPS:
+        if math.isclose(float(prediction), value, abs_tol=1e-9):
+            return wrong(f"{why}. What does adding a gradient to itself give?")
+    return wrong(f"your prediction {prediction} is not the measured ratio. Does backward() replace, average or "
+                 "add to what .grad already holds? Both calls compute the same gradient.")
 
 
-# --- 2 · predict, then run: which final score augmentation moves detectably ---------------------
+# --- 3 · predict, then run: a constant learning rate of 0.3 -----------------------------------
 
-GAP_OUTCOMES = ("by raising validation", "by lowering training", "both", "neither")
+RATE_OUTCOMES = ("blows up", "stalls", "learns")
 
-def classify_gap_narrowing(
-    plain_train: Sequence[float], augmented_train: Sequence[float],
-    plain_val: Sequence[float], augmented_val: Sequence[float],
-) -> str:
-    """Name how augmentation moved the final scores, per seed: one of :data:`GAP_OUTCOMES`.
+LEARNS_BELOW = 0.95  # "learns": the last 5 losses average below this share of the start's on those batches
 
-    Args:
-        plain_train, augmented_train: The final training score of each seed, without and with augmentation.
-        plain_val, augmented_val: The same seeds' final validation scores, in the same order.
-
-    Returns:
-        ``"by lowering training"`` if the 95% t-interval of the paired training differences (augmented minus
-        plain) lies below 0, ``"by raising validation"`` if that of the validation differences lies above 0,
-        ``"both"`` if both hold, ``"neither"`` if neither does.
-    """
-    if not len(plain_train) == len(augmented_train) == len(plain_val) == len(augmented_val):
-        raise ValueError("pass one score per seed for every arm and split")
-    _, train_high = paired_t_interval([after - before for before, after in zip(plain_train, augmented_train)])
-    val_low, _ = paired_t_interval([after - before for before, after in zip(plain_val, augmented_val)])
-    lowered, raised = train_high < 0, val_low > 0
-    if lowered and raised:
-        return "both"
-    if lowered:
-        return "by lowering training"
-    if raised:
-        return "by raising validation"
-    return "neither"
-
-
-_GAP_MEANINGS = {
-    "by lowering training": (
-        "in every seed the augmented arm's final training score is lower than plain's, by 0.23 on average (its "
-        "95% t-interval lies below 0), while the validation differences go up in five seeds and down in five, "
-        "and their interval holds 0. Without augmentation the network learns its 32 scenes almost by heart; "
-        "with it, it does not, and the gap narrows from the training side (why the training score falls is "
-        "exercise 3's question). A smaller gap is not by itself a better model: at this budget the ten seeds' 95% "
-        "interval of the validation change (-0.029 to +0.015) excludes a loss larger than about 0.03 and a gain "
-        "larger than about 0.015"
+_RATE_MEANINGS = {
+    "learns": (
+        "'learns' means only that the training loss fell below what the starting network scores on the same "
+        "batches. 0.3 is sixty times the three-minute recipe's peak (5e-3), and Adam's first step moves every "
+        "weight by about the rate itself, yet nothing blew up. Batch norm is the likely reason (the reveal's control: the same U-Net without it blows up): it follows 18 of this "
+        "U-Net's 23 convolution layers (all but the 4 transposed ones and the 1 x 1 output layer), and it makes their "
+        "output all but blind to the length of their weights, so a huge step makes those weights longer instead of blowing the output up. Batch norm's own scale "
+        "and shift, γ and β, are not protected this way: Adam moves them by about 0.3 a step. Learning fast over "
+        "20 steps is not the whole story: in the stored study, over 120 steps 3e-3 leads 0.3 on validation in nine "
+        "seeds of ten, with every rate still within 0.06 of the all-background 0.085; what happens later, the study does not say"
     ),
-    "by raising validation": (
-        "the validation differences (augmented minus plain) lie above 0 in their 95% t-interval, while the "
-        "training score did not fall detectably: the augmented scenes taught the network something about unseen "
-        "scenes"
+    "blows up": (
+        "some loss jumped to more than 3 times the starting network's loss on its batch, and the last five "
+        "still averaged above the start's: the steps overshot and the network did not find its way back"
     ),
-    "both": "the training score fell detectably and the validation score rose detectably (both 95% t-intervals "
-            "exclude 0)",
-    "neither": "neither the fall of the training score nor a rise of the validation score is detectable: both "
-               "95% t-intervals hold 0",
+    "stalls": "the run neither learned (its last five losses averaged 0.95 times the starting network's loss on "
+              "the same batches or more) nor blew up (no loss above 3 times the start's on its batch with the last "
+              "five still above the start's): the steps neither helped nor hurt much",
 }
 
 
-def check_gap_prediction(prediction: Any, outcome: str | None = None) -> bool:
-    """Record a prediction of what augmentation does to the final scores; with ``outcome``, compare it.
+def classify_rate_run(losses: Sequence[float], start_losses: Sequence[float]) -> str:
+    """Name what a short run did to its training loss: one of :data:`RATE_OUTCOMES`.
 
-    The lesson calls it twice: first without ``outcome``, before anything is measured (so nothing the
-    learner can print before answering holds the result), then with the outcome it measured after that.
+    Every batch has a difficulty of its own (one easy first batch can make a whole run look stalled),
+    so each loss is compared with the loss of the *starting* network, before any update, on the same batch.
 
     Args:
-        prediction: The learner's guess, one of :data:`GAP_OUTCOMES`, recorded before the figure.
-        outcome: What happened, from :func:`classify_gap_narrowing` (measured in the lesson), or ``None``
-            to only check that a prediction is recorded.
+        losses: The loss of every step, in order (at least 6 values).
+        start_losses: The starting network's loss on the same batches, in the same order.
+
+    Returns:
+        ``"learns"`` if the mean of the last 5 losses is below :data:`LEARNS_BELOW` (0.95) times the
+        starting network's mean on those 5 batches; otherwise ``"blows up"`` if some loss exceeded 3 times
+        the starting network's on its batch and the mean of the last 5 is still above the start's (it
+        jumped far up and stayed up); otherwise ``"stalls"``.
+    """
+    if len(losses) < 6:
+        raise ValueError(f"pass the loss of at least 6 steps; got {len(losses)}")
+    if len(start_losses) != len(losses):
+        raise ValueError(f"pass the starting network's loss on the same {len(losses)} batches; "
+                         f"got {len(start_losses)} values")
+    run = [float(value) for value in losses]
+    start = [float(value) for value in start_losses]
+    last, start_last = sum(run[-5:]) / 5, sum(start[-5:]) / 5
+    if last < LEARNS_BELOW * start_last:
+        return "learns"
+    if any(value > 3 * reference for value, reference in zip(run, start)) and last > start_last:
+        return "blows up"
+    return "stalls"
+
+
+def check_rate_prediction(prediction: Any, outcome: str) -> bool:
+    """Compare a recorded prediction with what a constant learning rate of 0.3 did to the loss.
+
+    Args:
+        prediction: The learner's guess, one of :data:`RATE_OUTCOMES`, recorded before the run.
+        outcome: What happened, from :func:`classify_rate_run` (measured in the lesson).
 
     Returns:
         ``True`` once a prediction is recorded, whether it names the outcome or not.
     """
-    if outcome is None:
-        hint = choice_hint(prediction, _GAP_MEANINGS)
-        if hint is not None:
-            return wrong(hint)
-        print(f"Recorded: {prediction!r}. The cells below measure what happened and compare it with your prediction.")
-        return True
-    return check_outcome_prediction(prediction, outcome, _GAP_MEANINGS, happened="the gap narrowed")
+    return check_outcome_prediction(prediction, outcome, _RATE_MEANINGS, happened="the run")
 
 
-# --- 3 · which explanations of the training score's fall the lesson's records rule out ----------
-
-EXPLANATIONS = {
-    "a": "the augmented arm's training score is taken on warped scenes, which are harder to segment than the 32 "
-         "scenes themselves",
-    "b": "the chain smooths away the scenes' pixel noise, so the unwarped, noisy training scenes look unfamiliar to "
-         "the augmented network: that is why it fits them less",
-    "c": "every pass shows a different variant of each scene, so the network cannot learn the 32 exact scenes by heart",
-}
-_RULED_OUT = {"a", "b"}
-_EVIDENCE = {
-    "a": "the records score both arms' training curves on the 32 training scenes without augmentation (the printed "
-         "settings say so, and the figure's title): the fall is on the very scenes plain was scored on",
-    "b": "with the noise put back the training score stays where the augmented arm's was (0.718 against 0.713 on "
-         "average; paired by seed, +0.005 with a 95% t-interval of -0.012 to +0.021), far below plain's 0.942: "
-         "restoring the noise leaves the fall of 0.23 in place",
-    "c": "section 2 does not test it: it fits the records and is the usual explanation, but no stored arm isolates "
-         "the new draw at every pass (for instance by training on one fixed warped copy of each scene), so it stays "
-         "a hypothesis",
-}
-_WHAT_IT_IS = ("all three are candidate causes; what the fall consists of is another question, measured in one seed "
-               "in optional section 4.1: on its own 32 scenes seed 0's augmented network finds only 81% of the stroke "
-               "pixels (plain 98%) yet names 99% of those it finds right, so its lost score is missed strokes and "
-               "background called a digit, not confused digits. A cause has to produce that; c would, and stays untested")
+# --- 2 · write the validation step: eval mode, no gradients, one confusion matrix -------------------
 
 
-def check_ruled_out_explanations(answer: Any) -> bool:
-    """Check the letters of :data:`EXPLANATIONS` that the lesson's printed records rule out.
+def _checker_model_and_scenes() -> tuple[Any, Any]:
+    """A small seeded U-Net whose batch-norm running statistics differ from any one batch's, and 8 scenes.
+
+    Every other scene's mask has its 4 leftmost columns marked 255 (ignored), as an augmentation's padding would,
+    so a score that counts those pixels fails.
+    """
+    import torch
+
+    from segedu.core.seeding import seed_everything
+    from segedu.datasets import DigitScenes
+    from segedu.models import UNet
+
+    scenes = DigitScenes("val", length=8)
+    seed_everything(0)
+    model = UNet(1, 11, base_channels=4)
+    images = torch.stack([scenes[index][0] for index in range(len(scenes))])  # (8, 1, 64, 64)
+    with torch.no_grad():
+        model.train()
+        model(images * 3.0)  # moves the running statistics away from the scenes' own
+    pairs = []
+    for index in range(len(scenes)):
+        image, mask = scenes[index]
+        if index % 2:
+            mask = mask.clone()
+            mask[:, :4] = 255  # ignored pixels
+        pairs.append((image, mask))
+    return model, pairs
+
+
+def _reference_scores(model: Any, scenes: Any) -> dict[str, float]:
+    """The right score (segedu's ``evaluate``) and the two slips the hints name."""
+    import torch
+
+    from segedu.training.evaluation import evaluate
+    from segedu.training.metrics import confusion_matrix, mean_iou
+
+    scores = {"right": float(evaluate(model, scenes, num_classes=11)["mean_iou"])}
+    images = torch.stack([scenes[index][0] for index in range(len(scenes))])  # (N, 1, H, W)
+    masks = torch.stack([scenes[index][1] for index in range(len(scenes))])  # (N, H, W)
+    state = {key: value.clone() for key, value in model.state_dict().items()}
+    with torch.no_grad():
+        model.train()  # the slip: batch norm normalises with this batch's own statistics
+        train_mode = model(images).argmax(dim=1)  # (N, H, W)
+    model.load_state_dict(state)  # a forward pass in train mode moved the running statistics: undo it
+    model.eval()
+    scores["train mode"] = float(mean_iou(confusion_matrix(train_mode, masks, 11, ignore_index=255)))
+    with torch.no_grad():
+        per_scene = [mean_iou(confusion_matrix(model(images[index:index + 1]).argmax(dim=1), masks[index:index + 1],
+                                               11, ignore_index=255)) for index in range(len(images))]
+    scores["mean of per-scene scores"] = float(sum(per_scene) / len(per_scene))
+    model.train()
+    return scores
+
+
+VALIDATION_BORROWED = ("evaluate", "predict")  # segedu.training.evaluation's functions: they would do the exercise
+
+
+def check_validation_mean_iou(function: Any) -> bool:
+    """Check ``function(model, scenes) -> float``, the mean IoU of ``model`` on ``scenes`` as ``evaluate`` computes it.
+
+    The check runs it on a small U-Net in training mode whose batch-norm running statistics differ from the
+    scenes' own, so a forward pass left in training mode gives another score. It also checks that no gradient
+    is tracked during the forward passes and that the model is back in training mode afterwards. A function
+    that calls segedu's ``evaluate`` or ``predict`` (:data:`VALIDATION_BORROWED`) is sent back to write the steps.
 
     Args:
-        answer: A set (or list, or string such as ``"ab"``) of letters; an empty set says none is ruled out.
-
-    Returns:
-        ``True`` for exactly the explanations that section 2's records rule out.
+        function: The learner's ``validation_mean_iou(model, scenes)``.
     """
-    if answer is ... or answer is None:
-        return wrong("record your answer first: replace the `...` with a set of letters, e.g. {'a'}.")
-    letters, hint = read_letters(answer, EXPLANATIONS, "are not among the explanations")
+    import torch
+
+    borrowed = borrowed_names(function, VALIDATION_BORROWED)
+    if borrowed:
+        return wrong(f"your function calls segedu's {' and '.join(borrowed)}, which does the steps for you: write them "
+                     "yourself with the model, confusion_matrix and mean_iou.")
+    model, scenes = _checker_model_and_scenes()
+    reference = _reference_scores(model, scenes)
+    state = {key: value.clone() for key, value in model.state_dict().items()}
+    grad_modes: list[bool] = []
+    hook = model.register_forward_hook(lambda module, inputs, output: grad_modes.append(torch.is_grad_enabled()))
+    try:
+        found, hint = call_answer(function, model, scenes)
+    finally:
+        hook.remove()
     if hint is not None:
         return wrong(hint)
-    if letters == _RULED_OUT:
-        return right(f"a is ruled out: {_EVIDENCE['a']}; b is ruled out: {_EVIDENCE['b']}. c is not: "
-                     f"{_EVIDENCE['c']}. Note: {_WHAT_IT_IS}.")
-    misses = [f"{letter} is {'ruled out' if letter in _RULED_OUT else 'not ruled out'}: {_EVIDENCE[letter]}"
-              for letter in sorted(letters ^ _RULED_OUT)]
-    return wrong("; ".join(misses) + f". Note: {_WHAT_IT_IS}.")
+    if found is ... or found is None:
+        return wrong(returns_nothing("the mean IoU"))
+    try:
+        value = float(found)
+    except (TypeError, ValueError):
+        return wrong(f"return one number (a float), the mean IoU; got {type(found).__name__}.")
+    statistics_moved = any(not torch.equal(state[key], tensor) for key, tensor in model.state_dict().items())
+    if statistics_moved or abs(value - reference["train mode"]) < 1e-6 < abs(value - reference["right"]):
+        return wrong("you scored in training mode: there batch norm normalises with each batch's own statistics "
+                     "(and updates its running ones). Call model.eval() before the forward passes.")
+    if abs(value - reference["mean of per-scene scores"]) < 1e-6 < abs(value - reference["right"]):
+        return wrong("you averaged one mean IoU per scene. evaluate pools one confusion matrix over all the scenes "
+                     "and takes the mean IoU once: a class absent from a scene then does not count as a 0 or as "
+                     "missing scene by scene.")
+    if abs(value - reference["right"]) > 1e-6:
+        return wrong(f"your score is {value:.4f}; evaluate gives {reference['right']:.4f}. Count (true, predicted) "
+                     "pairs over every pixel of every scene in one confusion_matrix, then take mean_iou of it.")
+    if any(grad_modes):
+        return wrong("the score is right, but autograd recorded the forward passes: wrap them in torch.no_grad() "
+                     "(scoring needs no gradients, and recording them costs memory).")
+    if not model.training:
+        return wrong("the score is right, but the model is left in eval mode: put it back with model.train(), "
+                     "so that the training that follows uses batch statistics again.")
+    return right(f"your score equals evaluate's ({value:.4f}, on an untrained U-Net, so it is tiny): eval mode (batch "
+                 "norm's running statistics), no gradients, one confusion matrix over all the scenes, and the model "
+                 "back in training mode. fit and train_with_curves score validation the same way.")

@@ -1,17 +1,20 @@
-"""Checks for the exercises of lesson 15 (atrous convolution and DeepLab).
+"""Checks for the exercises of lesson 15 (losses for imbalanced classes).
 
 Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
-from segedu.analysis.atrous import footprint_coverage, valid_tap_fraction
+import numpy as np
+import torch
+
 from segedu.course.exercises._verdict import (
     borrowed_names,
     call_answer,
-    choice_hint,
+    check_outcome_prediction,
     read_letters,
     returns_nothing,
     right,
@@ -19,174 +22,389 @@ from segedu.course.exercises._verdict import (
 )
 
 __all__ = [
-    "ATROUS_BORROWED",
-    "RATE6_SHARE_CHOICES",
-    "STACKS",
-    "check_atrous_conv2d",
-    "check_block3_mac_ratio",
-    "check_coverage_prediction",
-    "check_rate6_share_prediction",
+    "BACKGROUND_OUTCOMES",
+    "CLOSE_CASE_TOLERANCE",
+    "EIGHT",
+    "MEAN_IOU_TOLERANCE",
+    "SOFT_DICE_BORROWED",
+    "TRAINED_WEIGHTS_OUTCOMES",
+    "UNTILT_READINGS",
+    "all_eights_scores",
+    "check_all_eights_mean_iou",
+    "check_background_prediction",
+    "check_soft_dice",
+    "check_trained_weights_prediction",
+    "check_untilt_readings",
+    "digit_pixel_fates",
+    "soft_dice_cases",
 ]
 
-# --- 1 · write the atrous convolution ------------------------------------------------------------------------
-
-ATROUS_BORROWED = ("conv2d", "Conv2d")  # PyTorch's convolutions: they would do the exercise
+# --- section 3's tally: where the digit pixels of each run went ---------------------------------------
 
 
-def _atrous_cases() -> list[tuple[Any, Any, int]]:
-    """``(x (B, C_in, H, W), weight (C_out, C_in, 3, 3), rate)``: odd sides, four rates."""
-    import torch
-
-    generator = torch.Generator().manual_seed(3)
-    x = torch.randn(2, 3, 13, 17, generator=generator)
-    weight = torch.randn(4, 3, 3, 3, generator=generator)
-    return [(x, weight, rate) for rate in (1, 2, 3, 5)]
-
-
-def check_atrous_conv2d(function: Any) -> bool:
-    """Check ``function(x, weight, rate)``: a 3x3 atrous convolution with zero padding ``rate``.
-
-    It is compared with ``torch.nn.functional.conv2d(x, weight, padding=rate, dilation=rate)`` at rates 1, 2, 3
-    and 5 on an input with odd sides; the first rate it gets wrong ends the check with a hint (the output's size,
-    offsets not scaled by the rate, a flipped kernel). A function that calls ``conv2d`` or ``Conv2d``
-    (:data:`ATROUS_BORROWED`) is sent back.
+def digit_pixel_fates(matrices: list[Any]) -> dict[str, np.ndarray]:
+    """Where each run's digit pixels went, read from its confusion matrix (class 0 is background).
 
     Args:
-        function: The learner's ``atrous_conv2d(x, weight, rate)``: ``(B, C_in, H, W)``, ``(C_out, C_in, 3, 3)``
-            and an int rate to ``(B, C_out, H, W)``.
-    """
-    import torch
-    import torch.nn.functional as F
+        matrices: One confusion matrix per run, ``(K, K)`` with rows true and columns predicted (nested lists,
+            numpy arrays or tensors).
 
-    borrowed = borrowed_names(function, ATROUS_BORROWED)
+    Returns:
+        Arrays ``(runs,)``: ``to background``, ``to a wrong digit`` and ``to the right digit`` (shares of all digit
+        pixels, summing to 1) and ``misnamed among found`` (of the digit pixels called some digit, the share given a
+        wrong digit).
+    """
+    fates: dict[str, list[float]] = {"to background": [], "to a wrong digit": [], "to the right digit": [],
+                                     "misnamed among found": []}
+    for matrix in matrices:
+        m = np.asarray(matrix, dtype=float)  # (K, K)
+        digits, found, right_digit = m[1:].sum(), m[1:, 1:].sum(), m[1:, 1:].trace()
+        fates["to background"].append(m[1:, 0].sum() / digits)
+        fates["to a wrong digit"].append((found - right_digit) / digits)
+        fates["to the right digit"].append(right_digit / digits)
+        fates["misnamed among found"].append((found - right_digit) / found)
+    return {key: np.array(value) for key, value in fates.items()}
+
+
+# --- exercise 3 · predict, then run: only background's weight times ten ----------------------------------
+
+BACKGROUND_OUTCOMES = ("larger", "about the same", "smaller")
+
+_BACKGROUND_MEANINGS = {
+    "larger": "a larger weight multiplies background's terms, so the weighted sum grows",
+    "about the same": "only the ratios between the weights matter, and these did not change much",
+    "smaller": (
+        "the weighted cross-entropy divides by the sum of w[target], so it is a weighted mean of the "
+        "per-class mean losses, sum_c w_c n_c L_c / sum_c w_c n_c. At the class-share start a background "
+        "pixel costs -log f_bg, about 0.06, and a digit pixel about 5: more weight on background pulls the "
+        "mean toward its small terms. Raising a class's weight raises the loss only where that class's "
+        "pixels cost more than the current mean"
+    ),
+}
+
+
+def check_background_prediction(prediction: Any, loss: float, loss_heavier_background: float) -> bool:
+    """Compare a recorded prediction with what a ten times heavier background weight did to the loss.
+
+    The outcome counts as "about the same" within 10%. The measured numbers appear in the feedback only
+    once a prediction is recorded.
+
+    Args:
+        prediction: The learner's guess, one of :data:`BACKGROUND_OUTCOMES`, recorded before the run.
+        loss: The weighted cross-entropy with the weights as computed.
+        loss_heavier_background: The same loss with only the background weight multiplied by 10.
+
+    Returns:
+        ``True`` once a prediction is recorded, whether it names the outcome or not.
+    """
+    ratio = loss_heavier_background / loss
+    outcome = "larger" if ratio > 1.1 else "smaller" if ratio < 0.9 else "about the same"
+    measured = f" (measured: {loss:.4f} with the weights as computed, {loss_heavier_background:.4f} with " \
+               f"background's weight times 10, ratio {ratio:.3f})"
+    meanings = {name: meaning + measured for name, meaning in _BACKGROUND_MEANINGS.items()}
+    return check_outcome_prediction(prediction, outcome, meanings, happened="the loss came out")
+
+
+# --- exercise 4 · predict, then read: do class weights raise mean IoU once the U-Net is trained with them? ------
+
+TRAINED_WEIGHTS_OUTCOMES = ("higher in most seeds", "level", "lower in most seeds")
+
+_TRAINED_WEIGHTS_MEANINGS = {
+    "higher in most seeds": (
+        "the strokes the weights help find would have outweighed the false alarms they add; a digit pixel that "
+        "plain cross-entropy leaves as background is rare, though, while every background pixel next to a "
+        "stroke is a candidate false alarm"
+    ),
+    "level": "the strokes found and the false alarms added would have balanced out in IoU",
+    "lower in most seeds": (
+        "a heavy digit weight makes a missed stroke pixel expensive and a false alarm on background cheap "
+        "(median weights make the average digit weigh dozens of times background's weight), so the U-Nets "
+        "learned to call unsure pixels digit. Few stroke pixels were left to find, and the unsure pixels are "
+        "mostly the background just around each stroke: the weights bought a few found strokes with a halo "
+        "of false alarms. IoU counts false alarms, so mean IoU fell (mean accuracy, which does not, rose). The "
+        "rest of section 2 shows this tilt on a trained U-Net and on a tiny network trained live; section 3 "
+        "measures the halo"
+    ),
+}
+
+
+def check_trained_weights_prediction(prediction: Any, wins: int, losses: int, seeds: int) -> bool:
+    """Compare a recorded prediction with how median-frequency weights did against plain cross-entropy.
+
+    The outcome is "higher in most seeds" or "lower in most seeds" when more than half of the paired seeds
+    say so, "level" otherwise. The measured counts appear in the feedback only once a prediction is recorded.
+
+    Args:
+        prediction: The learner's guess, one of :data:`TRAINED_WEIGHTS_OUTCOMES`, recorded before any result shows.
+        wins: Seeds where median weights' mean IoU beat plain cross-entropy's of the same seed.
+        losses: Seeds where it fell behind.
+        seeds: The paired seeds.
+
+    Returns:
+        ``True`` once a prediction is recorded, whether it names the outcome or not.
+    """
+    if min(wins, losses) < 0 or wins + losses > seeds:
+        raise ValueError(f"wins ({wins}) and losses ({losses}) must be counts of at most {seeds} seeds together")
+    outcome = ("higher in most seeds" if wins > seeds / 2 else "lower in most seeds" if losses > seeds / 2
+               else "level")
+    measured = f" (measured: median weights won {wins} and lost {losses} of {seeds} paired seeds)"
+    meanings = {name: meaning + measured for name, meaning in _TRAINED_WEIGHTS_MEANINGS.items()}
+    return check_outcome_prediction(prediction, outcome, meanings, happened="median weights' mean IoU came out")
+
+
+# --- exercise 1 · a number: the mean IoU of a model that finds every stroke but names every digit 8 ---------
+
+EIGHT = 9  # class index of the digit 8: DIGIT_CLASS_NAMES = ("background", "0", ..., "9")
+MEAN_IOU_TOLERANCE = 0.005  # enough for an answer worked out from class shares printed to two decimals
+# 1/11 (an 8 IoU of 0) and (1 + the 8s' share of ALL pixels) / 11 lie 0.0007 apart: told apart at three decimals.
+CLOSE_CASE_TOLERANCE = 0.0005
+
+
+@lru_cache(maxsize=1)
+def all_eights_scores() -> dict[str, Any]:
+    """Scores, on the 200 digit test scenes, of a model that calls every digit pixel an 8 (background stays).
+
+    The digit 8 is class index :data:`EIGHT` (index 0 is background, index ``d + 1`` the digit ``d``).
+
+    Returns:
+        ``pixel_accuracy``, ``mean_iou``, ``frequency_weighted_iou``, ``mean_accuracy``,
+        ``all_background_mean_iou`` (the mean IoU of predicting background everywhere),
+        ``eight_share_of_all_pixels`` (floats) and ``iou_per_class`` (list of 11 floats).
+    """
+    from segedu.datasets import DigitScenes
+    from segedu.training.metrics import (
+        confusion_matrix,
+        frequency_weighted_iou,
+        iou_per_class,
+        mean_accuracy,
+        mean_iou,
+        pixel_accuracy,
+    )
+
+    scenes = DigitScenes("test")
+    masks = torch.stack([scenes[index][1] for index in range(len(scenes))])  # (N, H, W)
+    predictions = torch.where(masks > 0, torch.full_like(masks, EIGHT), masks)  # every stroke called an 8
+    matrix = confusion_matrix(predictions, masks, scenes.num_classes)
+    background_only = confusion_matrix(torch.zeros_like(masks), masks, scenes.num_classes)
+    return {"all_background_mean_iou": float(mean_iou(background_only)),
+            "eight_share_of_all_pixels": float((masks == EIGHT).sum() / masks.numel()),
+            "pixel_accuracy": float(pixel_accuracy(matrix)), "mean_iou": float(mean_iou(matrix)),
+            "frequency_weighted_iou": float(frequency_weighted_iou(matrix)),
+            "mean_accuracy": float(mean_accuracy(matrix)),
+            "iou_per_class": [float(value) for value in iou_per_class(matrix)]}
+
+
+def _as_number(answer: Any) -> float | None:
+    if isinstance(answer, bool) or answer is None or answer is ...:
+        return None
+    try:
+        return float(answer)
+    except (TypeError, ValueError):
+        return None
+
+
+def check_all_eights_mean_iou(answer: Any) -> bool:
+    """Check a mean IoU worked out by hand for a model that finds every stroke but names every digit 8.
+
+    The scores are computed here, on the digit test scenes; they appear in the feedback only once a number
+    is recorded. An answer within :data:`MEAN_IOU_TOLERANCE` counts as right.
+
+    Args:
+        answer: The learner's mean IoU, a number between 0 and 1.
+
+    Returns:
+        ``True`` if the number is the model's mean IoU.
+    """
+    if answer is ... or answer is None:
+        return wrong("record your answer first: replace the `...` with a number between 0 and 1.")
+    value = _as_number(answer)
+    if value is None or not 0 <= value <= 1:
+        return wrong(f"the answer must be one number between 0 and 1 (an IoU average); got {answer!r}.")
+    scores = all_eights_scores()
+    true_value, eight_iou = scores["mean_iou"], scores["iou_per_class"][EIGHT]
+    measured = (f"measured: IoU of background {scores['iou_per_class'][0]:.3f}, of the digit 8 {eight_iou:.3f}, "
+                f"of each other digit 0; mean IoU {true_value:.3f}, pixel accuracy {scores['pixel_accuracy']:.3f}, "
+                f"frequency-weighted IoU {scores['frequency_weighted_iou']:.3f}; the all-background model's mean IoU "
+                f"{scores['all_background_mean_iou']:.3f}")
+    if abs(value - true_value) <= MEAN_IOU_TOLERANCE:
+        return right(f"{measured}. Background's IoU is 1 (no pixel lost, no false alarm), the 8's IoU is the true "
+                     "8s over every pixel called 8, the 8s' share of the stroke pixels, and the nine other digits "
+                     "score 0: mean IoU = (1 + that share) / 11. A model that finds every digit pixel scores "
+                     "barely more than the all-background model of section 1, while pixel accuracy and "
+                     "frequency-weighted IoU stay high: only scores that weight classes equally show the lost "
+                     "digits.")
+    if abs(value - 2 / 11) <= MEAN_IOU_TOLERANCE:
+        hint = ("you gave the 8 an IoU of 1. Every stroke pixel is called 8, so the 8's union is all the stroke "
+                "pixels, and only the true 8s among them are right")
+    elif abs(value - 1 / 11) <= CLOSE_CASE_TOLERANCE:
+        hint = "you gave the 8 an IoU of 0, but the true 8s are called 8: they are its true positives"
+    elif abs(value - (1 + scores["eight_share_of_all_pixels"]) / 11) <= CLOSE_CASE_TOLERANCE:
+        hint = ("you gave the 8 an IoU equal to its share of all pixels. Background pixels are never called 8, so "
+                "they are not in the 8's union: its union is the stroke pixels, and its IoU is the 8s' share of "
+                "the strokes")
+    elif abs(value - 1 / 11) <= MEAN_IOU_TOLERANCE:
+        hint = "you gave the 8 an IoU of 0, but the true 8s are called 8: they are its true positives"
+    elif abs(value - scores["pixel_accuracy"]) <= 0.02 or abs(value - scores["frequency_weighted_iou"]) <= 0.02:
+        hint = ("that is close to a score weighted by pixel counts; mean IoU averages the eleven per-class IoUs, "
+                "each class counting the same")
+    else:
+        hint = ("mean IoU averages eleven per-class IoUs, true positives / (true + false positives + misses). "
+                "Work out background's, the 8's and those of the nine other digits from the class shares")
+    return wrong(f"{hint} (you answered {value:.3f}).")
+
+
+# --- exercise 5 · a conceptual question: which reading undoes the class weights' tilt? -------------------------------
+
+UNTILT_READINGS: dict[str, str] = {
+    "a": "argmax over c of p̂_c, the model's own answer",
+    "b": "argmax over c of z_c / w_c, where z are the model's logits (p̂ = softmax(z))",
+    "c": "argmax over c of w_c p̂_c",
+    "d": "argmax over c of (z_c - log w_c)",
+    "e": "argmax over c of p̂_c / w_c",
+}
+_UNTILTING = {"d", "e"}
+_WHY_UNTILT = {
+    "a": ("does not undo it: p̂_c is proportional to w_c p(c | x), so its argmax is the tilted answer itself; "
+          "section 2's widget at s = 1 showed that answer painting fat strokes"),
+    "b": ("does not undo it: the logits are log p̂_c plus a number shared by every class (softmax ignores it), and "
+          "dividing them by w_c makes the ranking depend on that number; a factor w_c on p̂ is a shift of log w_c on "
+          "the logits, undone by subtracting, not dividing"),
+    "c": "tilts a second time: w_c p̂_c is proportional to w_c² p(c | x)",
+    "d": ("undoes it: p̂_c = e^(z_c) / Σ_k e^(z_k), so log p̂_c = z_c - (the same number for every class), and "
+          "z_c - log w_c ranks the classes as log(p̂_c / w_c) does"),
+    "e": ("undoes it too: p̂_c / w_c is proportional to p(c | x), and a positive factor shared by all classes does "
+          "not move the argmax"),
+}
+
+
+def check_untilt_readings(answer: Any) -> bool:
+    """Check which of :data:`UNTILT_READINGS` give plain cross-entropy's answer back from a class-weighted model.
+
+    A model trained with class weights ``w`` answers ``p̂_c ∝ w_c p(c | x)`` at the optimum (lesson 15, section 2).
+    The readings that recover ``argmax_c p(c | x)`` are "d" and "e"; the feedback says why for each letter.
+
+    Args:
+        answer: The learner's letters: a set, list or string such as ``"bd"``.
+
+    Returns:
+        ``True`` if the answer names exactly the readings that undo the tilt.
+    """
+    if answer is ... or answer is None:
+        return wrong("record your answer first: replace the `...` with a set of letters such as {'a'}.")
+    letters, hint = read_letters(answer, UNTILT_READINGS, "are not readings")
+    if hint is not None:
+        return wrong(hint)
+    if not letters:
+        return wrong("choose at least one letter.")
+    if letters == _UNTILTING:
+        return right(" ".join(f"({letter}) {_WHY_UNTILT[letter]}." for letter in sorted(UNTILT_READINGS)))
+    missing, extra = sorted(_UNTILTING - letters), sorted(letters - _UNTILTING)
+    parts = [f"({letter}) {_WHY_UNTILT[letter]}" for letter in extra]
+    if missing:
+        parts.append(f"one more reading works: ask, for each one you left out, whether it ranks the classes as "
+                     f"p(c | x) does ({len(missing)} left out)")
+    return wrong("; ".join(parts) + ".")
+
+
+# --- exercise 2 · write soft Dice --------------------------------------------------------------------------------
+
+SOFT_DICE_BORROWED = ("soft_dice_loss", "DiceLoss")  # segedu's versions: they would do the exercise
+
+
+def soft_dice_cases() -> list[tuple[str, torch.Tensor, torch.Tensor]]:
+    """The batches the soft-Dice check tries, as ``(name, logits (B, K, H, W), masks (B, H, W))``.
+
+    Section 2's random batch, a batch in which one class is absent from both truth and (nearly) prediction,
+    and a batch of two images with different class sizes (where one Dice per image differs from one per batch).
+    """
+    generator = torch.Generator().manual_seed(0)
+    section_logits = torch.randn(2, 4, 5, 6, generator=generator)
+    section_masks = torch.randint(0, 4, (2, 5, 6), generator=generator)
+    absent_masks = torch.randint(0, 2, (1, 6, 6), generator=generator)  # classes 0 and 1 only
+    absent_logits = torch.randn(1, 3, 6, 6, generator=generator)
+    absent_logits[:, 2] = -30.0  # class 2: (nearly) never predicted and never true
+    uneven_masks = torch.zeros(2, 8, 8, dtype=torch.long)
+    uneven_masks[0, :6, :6] = 1  # a large class-1 object in the first image
+    uneven_masks[1, :2, :2] = 1  # a small one in the second
+    uneven_logits = 3 * torch.randn(2, 2, 8, 8, generator=generator)
+    return [("section 2's batch", section_logits, section_masks),
+            ("a batch with a class absent from truth and prediction", absent_logits, absent_masks),
+            ("two images with objects of different sizes", uneven_logits, uneven_masks)]
+
+
+def _dice_slip(found: float, logits: torch.Tensor, masks: torch.Tensor) -> str | None:
+    """Name the likely slip behind a wrong soft Dice loss, or ``None``."""
+    probabilities = logits.softmax(dim=1)  # (B, K, H, W)
+    truth = torch.nn.functional.one_hot(masks, logits.shape[1]).permute(0, 3, 1, 2).to(probabilities.dtype)
+    batch = (0, 2, 3)
+
+    def loss(p: torch.Tensor, axes: tuple[int, ...] = batch, squares: bool = False, classes: slice = slice(None),
+             eps: float = 1.0) -> float:
+        intersection = (p * truth).sum(dim=axes)
+        sizes = (p**2).sum(dim=axes) + (truth**2).sum(dim=axes) if squares else p.sum(dim=axes) + truth.sum(dim=axes)
+        dice = (2 * intersection + eps) / (sizes + eps)
+        return float(1 - dice[..., classes].mean())
+
+    slips = [
+        (1 - loss(probabilities), "you returned the mean Dice, a score (1 is perfect); the loss is 1 "
+         "minus it, so that lower is better."),
+        (loss(probabilities, squares=True), "you squared p and g in the denominator, as V-Net's Eq. 1 does; segedu's "
+         "soft Dice sums them plainly: P_k + G_k."),
+        (loss(probabilities, classes=slice(1, None)), "you left background out of the mean; segedu averages one Dice "
+         "per class over all K classes, background included."),
+        (loss(probabilities, axes=(2, 3)), "you took one Dice per image and averaged; segedu's sums run over the "
+         "whole batch (dims 0, 2 and 3), one Dice per class."),
+        (loss(logits.sigmoid()), "you used a sigmoid per class; soft Dice here uses the softmax over the classes, "
+         "like cross-entropy."),
+        (loss(logits), "you used the logits as probabilities: take logits.softmax(dim=1) first."),
+        (loss(probabilities, eps=0.0), "you left out eps: segedu adds eps = 1 to the numerator and the "
+         "denominator, which keeps a class absent from truth and prediction at Dice 1 instead of 0 / 0."),
+    ]
+    for value, hint in slips:
+        if np.isfinite(value) and abs(found - value) < 1e-5:
+            return hint
+    return None
+
+
+def check_soft_dice(function: Any) -> bool:
+    """Check ``function(logits, masks)``: segedu's soft Dice loss with eps = 1, written out.
+
+    It is compared with :func:`segedu.training.losses.soft_dice_loss` on :func:`soft_dice_cases`; the first
+    batch it gets wrong ends the check with a hint naming the likely slip (V-Net's squares, background left out,
+    one Dice per image, the score instead of the loss, no softmax, no eps). A function that calls segedu's
+    ``soft_dice_loss`` or ``DiceLoss`` (:data:`SOFT_DICE_BORROWED`) is sent back.
+
+    Args:
+        function: The learner's ``my_soft_dice_loss(logits, masks)`` returning a scalar tensor.
+    """
+    from segedu.training.losses import soft_dice_loss
+
+    borrowed = borrowed_names(function, SOFT_DICE_BORROWED)
     if borrowed:
-        return wrong(f"your function calls {' and '.join(borrowed)}, which does the convolution for you: add up the "
-                     "nine shifted slices of the padded input yourself.")
-    for x, weight, rate in _atrous_cases():
-        found, hint = call_answer(function, x.clone(), weight.clone(), rate)
+        return wrong(f"your function calls segedu's {' and '.join(borrowed)}, which computes the loss for you: "
+                     "write it from the softmax probabilities and the one-hot truth.")
+    for name, logits, masks in soft_dice_cases():
+        found, hint = call_answer(function, logits.clone(), masks.clone())
         if hint is not None:
             return wrong(hint)
         if found is ... or found is None:
-            return wrong(returns_nothing("the output, a tensor (B, C_out, H, W)"))
-        expected = F.conv2d(x, weight, padding=rate, dilation=rate)  # (2, 4, 13, 17)
-        if not isinstance(found, torch.Tensor) or tuple(found.shape) != tuple(expected.shape):
+            return wrong(returns_nothing("the loss, a scalar tensor"))
+        try:
+            value = float(found)
+        except (TypeError, ValueError, RuntimeError):
             shape = tuple(found.shape) if isinstance(found, torch.Tensor) else type(found).__name__
-            return wrong(f"at rate {rate} the output should be {tuple(expected.shape)}, as large as the input with "
-                         f"C_out channels (zero padding {rate} on each side); got {shape}.")
-        if torch.allclose(found, expected, atol=1e-4):
+            return wrong(f"return one number, the loss (a scalar tensor); on {name} you returned {shape}.")
+        expected = float(soft_dice_loss(logits, masks))
+        if abs(value - expected) < 1e-5:
             continue
-        if rate > 1 and torch.allclose(found, F.conv2d(x, weight, padding=1), atol=1e-4):
-            return wrong(f"at rate {rate} your output is the ordinary 3x3 convolution's: tap (u, v) must read the "
-                         "pixel r (u - 1) rows and r (v - 1) columns away, not 1.")
-        if torch.allclose(found, F.conv2d(x, weight.flip(-1, -2), padding=rate, dilation=rate), atol=1e-4):
-            return wrong("your kernel is flipped: PyTorch's convolution (like the formula above) multiplies w[u, v] "
-                         "with the pixel at offset (r (u - 1), r (v - 1)), without flipping.")
-        return wrong(f"at rate {rate} the largest difference from F.conv2d(dilation={rate}) is "
-                     f"{float((found - expected).abs().max()):.3g}. Pad by r, then for each (u, v) take the slice "
-                     "starting at (u r, v r) and add its product with w[:, :, u, v], summed over C_in.")
-    return right("your nine shifted slices equal PyTorch's dilated convolution at rates 1, 2, 3 and 5: the kernel "
-                 "keeps its 9 weights and its cost at every rate, only the slices it reads move r pixels apart.")
-
-
-# --- 2 · predict which stacks read every pixel ---------------------------------------------------------------
-
-# The stacks of exercise 2: letter -> rates of three 3x3 convs.
-STACKS: dict[str, tuple[int, ...]] = {
-    "a": (1, 1, 1),
-    "b": (2, 2, 2),
-    "c": (1, 2, 4),
-    "d": (2, 4, 8),
-    "e": (1, 2, 3),
-    "f": (3, 6, 9),
-}
-
-
-def _reads_everything(rates: tuple[int, ...]) -> bool:
-    return footprint_coverage(rates) == 1.0
-
-
-def check_coverage_prediction(prediction: Any) -> bool:
-    """Exercise 2: the letters of the stacks in :data:`STACKS` whose centre output reads every pixel of its window."""
-    letters, hint = read_letters(prediction, STACKS, "are not stacks")
-    if hint is not None:
-        return wrong(hint)
-    truth = {letter for letter, rates in STACKS.items() if _reads_everything(rates)}
-    if letters == truth:
-        return right(
-            f"{sorted(truth)} read every pixel of their window. A stack whose rates share a factor k > 1 "
-            "(2, 2, 2; 2, 4, 8; 3, 6, 9) only ever moves in steps of k, so it reads one pixel in k along each "
-            "axis: gridding."
-        )
-    missing, extra = sorted(truth - letters), sorted(letters - truth)
-    parts = []
-    if extra:
-        parts.append(f"{extra} leave holes: look at the rates' common factor")
-    if missing:
-        parts.append(f"{missing} do read every pixel: look at where their taps land layer by layer")
-    return wrong("; ".join(parts) + ". Compare with the footprint pictures of section 3.")
-
-
-def check_block3_mac_ratio(prediction: Any, measured: float | None = None) -> bool:
-    """Exercise 3: block3's multiply-accumulates at output stride 8 over those at output stride 32 (64x64 input)."""
-    if prediction is ... or prediction is None:
-        return wrong("record your prediction first: replace the `...` with a number, e.g. 3.")
-    try:
-        value = float(prediction)
-    except (TypeError, ValueError):
-        return wrong(f"record a number; got {prediction!r}.")
-    truth = 4.0
-    if measured is not None and abs(measured - truth) > 1e-9:
-        return wrong(f"the measured ratio should be {truth:g}; got {measured}. Did you change the models?")
-    if value == truth:
-        return right(
-            "4: block3 reads the same 8 x 8 map at both output strides, but a convolution costs by the positions "
-            "it writes. At 32 its first conv has stride 2 and writes 4 x 4, and so do the rest of the block; at 8 "
-            "every conv writes 8 x 8, 4 times the positions at the same MACs each (the rate moves taps, it does "
-            "not add any). block4 comes after a second dropped stride: 16."
-        )
-    if value == 16.0:
-        return wrong("16 is block4's ratio, which sits after both dropped strides. How large is the map block3 "
-                     "writes at each output stride?")
-    if value == 1.0:
-        return wrong("block3 does read the same 8 x 8 map at both strides, but a convolution costs by the "
-                     "positions it writes, not those it reads.")
-    if value == 2.0:
-        return wrong("the rate (2 at output stride 8) does not change the number of taps: a 3x3 kernel has 9 at any "
-                     "rate. Count the positions of block3's output at each output stride.")
-    return wrong("compare the side of block3's output map at output stride 8 and at 32 (section 4's table: "
-                 "stride 1 against stride 2 on an 8 x 8 input), then think about how the positions grow with the side.")
-
-
-# Exercise 4: what share of a rate-6 3x3 kernel's taps lands inside an 8 x 8 map, averaged over positions.
-RATE6_SHARE_CHOICES = {  # bare shares: the reasons are the checker's feedback, not the options
-    "a": "9 of 9",
-    "b": "about 4.5 of 9",
-    "c": "about 2.25 of 9",
-    "d": "1 of 9",
-}
-
-
-def check_rate6_share_prediction(prediction: Any) -> bool:
-    """Exercise 4: the share of a rate-6 3x3 kernel's taps inside an 8 x 8 map (``valid_tap_fraction(8, 6)``)."""
-    hint = choice_hint(prediction, RATE6_SHARE_CHOICES)
-    if hint is not None:
-        return wrong(hint)
-    share = valid_tap_fraction(8, 6)
-    shares = {"a": 1, "b": 0.5, "c": 0.25, "d": 1 / 9}
-    truth = min(RATE6_SHARE_CHOICES, key=lambda letter: abs(share - shares[letter]))
-    if prediction == truth:
-        return right(
-            f"valid_tap_fraction(8, 6) = {share:.3f} = 2.25 of 9. Along one axis the offset 0 always lands inside, "
-            "+6 only from rows 0 and 1, -6 only from rows 6 and 7: 12 of 24 row offsets, a half. The two axes "
-            "multiply: a quarter of the taps. The paper's smallest rate, made for a 33 x 33 map, has lost three "
-            "quarters of its taps to the zero padding here; rate 12 keeps only the centre tap (1 of 9), a 1x1 conv."
-        )
-    why = {
-        "a": "a larger rate moves the taps rather than removing them, but 6 cells is most of an 8-cell map: "
-             "from how many rows does a tap 6 below stay inside?",
-        "b": "about half of the row offsets do stay inside, but a tap must stay inside along both axes at once.",
-        "c": "",
-        "d": "1 of 9 (the centre tap alone) is what a rate of 8 or more leaves; at rate 6 a few positions near "
-             "the edge still reach the far side.",
-    }[prediction]
-    return wrong(why + " Count for one axis: from which rows 0 to 7 do the offsets -6, 0, +6 stay inside?")
+        if not np.isfinite(value):
+            return wrong(f"on {name} your loss is {value}: a class absent from truth and prediction gives 0 / 0. "
+                         "Add eps = 1 to the numerator and the denominator.")
+        slip = _dice_slip(value, logits, masks) or (
+            f"your loss is {value:.5f}, segedu's {expected:.5f}. Per class k: Dice_k = (2 I_k + 1) / (P_k + G_k + 1), "
+            "then the loss is 1 minus the mean over the classes.")
+        return wrong(f"on {name}: {slip}")
+    return right("your soft Dice equals segedu's soft_dice_loss on all three batches: softmax probabilities, one Dice "
+                 "per class with sums over the whole batch and eps = 1, averaged over every class, background "
+                 "included, and 1 minus that. The eps keeps an absent class at Dice 1 instead of 0 / 0; summing over "
+                 "the batch lets a class small in one image borrow from the others.")
