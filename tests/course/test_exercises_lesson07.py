@@ -194,8 +194,17 @@ def test_skip_start_gradients_are_measured(capsys: pytest.CaptureFixture[str]) -
     assert "the two closest differ by 0.0000" not in out
 
 
-QUESTIONS = ("weight_gradient: a weight's gradient", "a: what does a 1 x 1 convolution",
-             "b: the gradient a convolution", "c: a bias's gradient", "d: each of score_pool4's filters")
+QUESTIONS = ("weight_gradient: write the gradient of a 1 x 1 convolution's weight", "a: write the new FCN-16s's output",
+             "b: write the gradient a convolution passes down", "c: write the gradient of a convolution's bias",
+             "d: write the gradient of the filter that scores class k")
+
+
+def test_skip_start_hints_ask_for_reasoning_not_verdicts() -> None:
+    """Each hint asks the learner to write a gradient or an output out, never a yes/no question with its answer."""
+    for question in lesson07._SKIP_START_HINTS.values():
+        assert question.startswith("write ")
+        assert "which of the two is zero" not in question and "is any weight a factor" not in question
+        assert "does the loss send every class the same" not in question
 
 
 @pytest.mark.parametrize(

@@ -70,10 +70,13 @@ def test_switch_prediction_not_recorded(small_fcn, prediction, capsys: pytest.Ca
 
 
 def _record(pool4_costs: list[float], pool3_costs: list[float]) -> dict:
+    stages = {"fcn32s": {"steps": 2000, "lr": 0.003}, "fcn16s": {"steps": 1000, "lr": 0.0003},
+              "fcn8s": {"steps": 1000, "lr": 0.0003}}
     runs = {str(seed): {"fcn8s_readout": {"all on": {"mean_iou": 0.8}, "pool4 off": {"mean_iou": 0.8 - four},
-                                          "pool3 off": {"mean_iou": 0.8 - three}}}
+                                          "pool3 off": {"mean_iou": 0.8 - three}}, "stages": stages}
             for seed, (four, three) in enumerate(zip(pool4_costs, pool3_costs))}
-    return {"seeds": list(range(len(pool4_costs))), "results": {"runs": {"staged": runs}}}
+    return {"seeds": list(range(len(pool4_costs))), "settings": {"lr": 0.003, "steps": 4000},
+            "results": {"runs": {"staged": runs}}}
 
 
 @pytest.mark.parametrize(("pool4", "pool3", "outcome"), [
@@ -100,16 +103,52 @@ def test_staged_prediction_on_the_shipped_record(capsys: pytest.CaptureFixture[s
     assert "Correct!" in capsys.readouterr().out
 
 
+def _shipped_record() -> dict:
+    from segedu.course.experiments import load_experiment
+
+    return copy.deepcopy(load_experiment("fcn_staged_study"))
+
+
+def test_staged_prediction_says_why(capsys: pytest.CaptureFixture[str]) -> None:
+    record = _shipped_record()
+    assert lesson08.check_staged_prediction("pool3", record) is True
+    out = capsys.readouterr().out
+    assert "Recorded; the result differs" in out and "Why the arms can differ" in out
+    assert "2,000 steps at 0.003" in out and "only the last 1,000 at 0.0003" in out
+
+
 def test_ablation_statements(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson08.check_ablation_statements({"a", "c"}) is True
+    record = _shipped_record()
+    assert lesson08.check_ablation_statements({"c"}, record) is True
     out = capsys.readouterr().out
     assert "Correct!" in out and all(f"{letter} is" in out for letter in "abcde")
-    assert lesson08.check_ablation_statements("ac") is True
+    assert "seed 0: gain +0.247, cost 0.405" in out  # statement d is read from the record
+    assert lesson08.check_ablation_statements("c", record) is True
     capsys.readouterr()
-    assert lesson08.check_ablation_statements({"a", "b", "c"}) is False
-    assert "1 of the 5 letters is wrong" in capsys.readouterr().out
-    assert lesson08.check_ablation_statements({"b", "d", "e"}) is False
+    assert lesson08.check_ablation_statements({"a", "c"}, record) is False
+    out = capsys.readouterr().out
+    assert "1 of the 5 letters is wrong" in out
+    assert " is true" not in out and " is false" not in out and "0.405" not in out  # no verdicts, no numbers
+    assert all(f"{letter}: " in out for letter in "abcde")
+    assert lesson08.check_ablation_statements({"a", "b", "d", "e"}, record) is False
     assert "5 of the 5 letters are wrong" in capsys.readouterr().out
-    assert lesson08.check_ablation_statements(...) is False
-    assert lesson08.check_ablation_statements({"z"}) is False
+    assert lesson08.check_ablation_statements(..., record) is False
+    assert lesson08.check_ablation_statements({"z"}, record) is False
     assert "not among the statements" in capsys.readouterr().out
+
+
+def test_ablation_statement_d_follows_the_record(capsys: pytest.CaptureFixture[str]) -> None:
+    """Were the switch cost equal to the stage's gain, d would be true and the answer would change."""
+    record = _shipped_record()
+    for run in record["results"]["runs"]["staged"].values():
+        gain = run["stages"]["fcn16s"]["test"]["mean_iou"] - run["stages"]["fcn32s"]["test"]["mean_iou"]
+        run["fcn8s_readout"]["pool4 off"]["mean_iou"] = run["fcn8s_readout"]["all on"]["mean_iou"] - gain
+    assert lesson08.check_ablation_statements({"c", "d"}, record) is True
+    assert "d is true" in capsys.readouterr().out
+    assert lesson08.check_ablation_statements({"c"}, record) is False
+
+
+def test_hints_point_at_the_right_sections() -> None:
+    questions = lesson08._ABLATION_QUESTIONS
+    assert "section 4" in questions["d"] and "section 2" in questions["a"]
+    assert "section 3" not in questions["b"] and "Section 4" in questions["b"]

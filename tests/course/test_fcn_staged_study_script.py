@@ -1,4 +1,4 @@
-"""Lesson 07's staged-training study: the stages share the budget, the script refuses what it cannot do."""
+"""Lesson 08's staged-training study: the stages share the budget, the script refuses what it cannot do."""
 
 from __future__ import annotations
 

@@ -57,17 +57,17 @@ _SKIP_START_REASONS = {
          "next layer through equal weights; the loss treats every class differently, so the class filters are not",
 }
 WEIGHT_GRADIENT_CHOICES = ("zero", "not zero")
-_SKIP_START_HINTS = {  # one question per answer, all asked after any miss: they point at the reasoning, not the verdict
-    "weight_gradient": "a weight's gradient is the upstream gradient times the layer's input: which of the two is "
-                       "zero at the first step?",
-    "a": "what does a 1 x 1 convolution whose weights and bias are all zero output, whatever pool4 holds, and so "
-         "what does the new FCN-16s's output start as?",
-    "b": "the gradient a convolution passes down to its input is the upstream gradient multiplied by what? And "
-         "which other path leads from the loss to encoder stage 4?",
-    "c": "a bias's gradient is the upstream gradient summed over the positions of its class's map: is any weight "
-         "a factor in it?",
-    "d": "each of score_pool4's filters scores one class: does the loss send every class the same upstream "
-         "gradient at the first step?",
+_SKIP_START_HINTS = {  # one question per answer, all asked after any miss: they ask for the reasoning, never a verdict
+    "weight_gradient": "write the gradient of a 1 x 1 convolution's weight as a product of two factors; what is "
+                       "each factor made of, and what value does each have at the first step?",
+    "a": "write the new FCN-16s's output at its first step as the sum of what its two paths contribute; work out "
+         "each contribution from the layers' starting values.",
+    "b": "write the gradient a convolution passes down to its input as a product of two factors; where does each "
+         "come from? Then trace every path from the loss down to encoder stage 4.",
+    "c": "write the gradient of a convolution's bias: which quantities appear in it, and what is each of them at "
+         "the first step?",
+    "d": "write the gradient of the filter that scores class k: which quantities does it depend on, and which of "
+         "them change with k? When do units that start equal stay equal?",
 }
 _SKIP_START_QUESTIONS = tuple(_SKIP_START_HINTS.items())  # (answer, question), the prediction first
 
