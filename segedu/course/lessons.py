@@ -116,7 +116,7 @@ LESSONS: tuple[Lesson, ...] = (
         "Turn a classifier's fully connected layers into convolutions, build FCN-32s/16s/8s with their "
         "skip fusion and bilinear upsampling, and score the shipped FCN-32s and FCN-8s beside the paper.",
         topic="FCN-32s, 16s and 8s and their skip fusion",
-        study_time="about 85 min (optional part about 20 more)",
+        study_time="about 95 min (optional part about 20 more)",
         run_seconds=20,
     ),
     Lesson(
@@ -126,7 +126,7 @@ LESSONS: tuple[Lesson, ...] = (
         "each branch's mean output, and read a stored three-seed study of FCN-8s trained in stages, as in the "
         "paper, against all at once.",
         topic="Ablating FCN-8s's skips; staged training",
-        study_time="about 55 min (optional part about 10 more)",
+        study_time="about 75 min (optional part about 10 more)",
         run_seconds=15,
     ),
     Lesson(

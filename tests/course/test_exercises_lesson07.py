@@ -85,8 +85,9 @@ def _fc_as_conv(linear: nn.Linear, channels: int, side: int) -> nn.Conv2d:
 
 
 def test_fc_as_conv_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_fc_as_conv(_fc_as_conv) is True
+    assert lesson07.check_fc_as_conv("a", _fc_as_conv) is True
     out = _verdict(capsys)
+    assert out.startswith("Layout 'a' is right")
     assert "Correct!" in out and "(128, 32, 3, 3) equal convolutionalize's fc1" in out
     assert "(48, 16, 4, 4) equal convolutionalize's fc1" in out and "10 x 10 map" in out
 
@@ -95,7 +96,7 @@ def test_the_fc_as_conv_cases_leave_the_global_random_state_alone() -> None:
     torch.manual_seed(5)
     expected = torch.rand(3)
     torch.manual_seed(5)
-    lesson07.check_fc_as_conv(_fc_as_conv)
+    lesson07.check_fc_as_conv("a", _fc_as_conv)
     assert torch.equal(torch.rand(3), expected)
 
 
@@ -167,10 +168,37 @@ def _returns_nothing(linear: nn.Linear, channels: int, side: int) -> None:
     ],
 )
 def test_wrong_fc_as_conv_gets_a_hint(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_fc_as_conv(answer) is False
-    out = _verdict(capsys)
+    assert lesson07.check_fc_as_conv("a", answer) is False
+    layout_line, out = _verdict(capsys).split("\n", 1)
+    assert layout_line.startswith("Layout 'a' is right")  # the recorded layout is judged first
     assert out.startswith("Not yet:") and out.count("\n") == 1 and hint in out
     assert "channel, then row" not in out and "equal convolutionalize's fc1" not in out  # a hint, never the order
+
+
+def test_the_layouts_are_what_they_say() -> None:
+    """Evaluated on a matrix, only layout a gives convolutionalize's filters (channels != side, so none coincide)."""
+    torch.manual_seed(0)
+    classifier = lesson07._fc_case(base_channels=4, image_size=32, hidden_features=48, seed=1)
+    W, out = classifier.fc1.weight.detach(), classifier.fc1.out_features  # noqa: N806 - the lesson's name
+    channels, side = classifier.feature_channels, classifier.feature_size
+    from segedu.models import convolutionalize
+
+    expected = convolutionalize(classifier).fc1.weight.detach()
+    namespace = {"W": W, "out": out, "channels": channels, "side": side}
+    found = {letter: eval(expression, namespace) for letter, expression in lesson07.FC_LAYOUTS.items()}  # noqa: S307
+    assert [letter for letter, weight in found.items() if torch.equal(weight, expected)] == ["a"]
+    assert all(tuple(weight.shape) == tuple(expected.shape) for weight in found.values())
+
+
+@pytest.mark.parametrize(("layout", "hint"), [
+    ("b", "changed fastest"), ("c", "one row per flattened input"), ("d", "swaps every filter's rows and columns"),
+    (..., "record your layout first"), ("e", "must be one letter"), (1, "must be one letter"),
+])
+def test_a_wrong_or_missing_layout_gets_a_question_first(layout, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_fc_as_conv(layout, _fc_as_conv) is False  # even with a right function
+    out = _verdict(capsys)
+    assert out.startswith("Not yet:") and out.count("\n") == 1 and hint in out
+    assert "is right" not in out and lesson07.FC_LAYOUTS["a"] not in out  # never the right layout
 
 
 def test_skip_start_prediction_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:

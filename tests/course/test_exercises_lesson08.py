@@ -152,3 +152,41 @@ def test_hints_point_at_the_right_sections() -> None:
     questions = lesson08._ABLATION_QUESTIONS
     assert "section 4" in questions["d"] and "section 2" in questions["a"]
     assert "section 3" not in questions["b"] and "Section 4" in questions["b"]
+
+
+def test_statement_c_scales_the_weight_term_not_the_bias(capsys: pytest.CaptureFixture[str]) -> None:
+    """c is true only of the weight term: a biased 1 x 1 convolution's bias and its gradient are not scaled."""
+    statement = lesson08.ABLATION_STATEMENTS["c"]
+    assert "weight term W x" in statement and "so is the branch's output" not in statement
+    conv = torch.nn.Conv2d(3, 2, 1)
+    torch.nn.init.constant_(conv.bias, 0.5)
+    features = torch.rand(1, 3, 4, 4, generator=torch.Generator().manual_seed(0))
+    outputs, gradients = [], []
+    for scale in (1.0, 1e-4):
+        conv.zero_grad()
+        output = conv(scale * features)
+        output.sum().backward()
+        outputs.append(output.detach() - conv.bias.detach()[None, :, None, None])  # the weight term W x
+        gradients.append((conv.weight.grad.clone(), conv.bias.grad.clone()))
+    torch.testing.assert_close(outputs[1], 1e-4 * outputs[0])  # the weight term is 10,000 times smaller
+    torch.testing.assert_close(gradients[1][0], 1e-4 * gradients[0][0])  # and so is the weights' gradient
+    torch.testing.assert_close(gradients[1][1], gradients[0][1])  # the bias's gradient is not
+    lesson08.check_ablation_statements({"c"}, _shipped_record())
+    out = capsys.readouterr().out
+    assert "Its bias is not scaled" in out and "per-class constant" in out
+    lesson08.check_ablation_statements({"a", "c"}, _shipped_record())
+    out = capsys.readouterr().out
+    assert "none turns on wording" not in out and "where does it not?" in out
+
+
+def test_no_feedback_holds_a_placeholder(capsys: pytest.CaptureFixture[str]) -> None:
+    record = _shipped_record()
+    texts = [*lesson08.ABLATION_STATEMENTS.values(), *lesson08._ABLATION_REASONS.values(),
+             *lesson08._ABLATION_QUESTIONS.values(), *lesson08._STAGED_MEANINGS.values(), lesson08._staged_why(record)]
+    for prediction in ({"c"}, {"a"}, ...):
+        lesson08.check_ablation_statements(prediction, record)
+    for prediction in lesson08.STAGED_CHOICES:
+        lesson08.check_staged_prediction(prediction, record)
+    texts.append(capsys.readouterr().out)
+    assert not any("XX" in text for text in texts)
+    assert "0.003; pool4's score layer then trained 2,000 steps at 0.0003" in lesson08._staged_why(record)

@@ -19,6 +19,7 @@ from segedu.models import TinyClassifier, convolutionalize, get_model
 
 __all__ = [
     "CONVOLUTIONALIZE_BORROWED",
+    "FC_LAYOUTS",
     "GRID_STAGES",
     "PADDING_ONLY_KEY",
     "SKIP_START_STATEMENTS",
@@ -251,8 +252,43 @@ def _fc_as_conv_mistake(conv: Any, linear: nn.Linear, channels: int, side: int) 
     return None
 
 
-def check_fc_as_conv(function: Callable[[nn.Linear, int, int], Any]) -> bool:
-    """Check ``function(linear, channels, side)``, a fully connected layer written as a convolution.
+FC_LAYOUTS = {
+    "a": "W.reshape(out, channels, side, side)",
+    "b": "W.reshape(out, side, side, channels).permute(0, 3, 1, 2)",
+    "c": "W.t().reshape(out, channels, side, side)",
+    "d": "W.reshape(out, channels, side, side).transpose(2, 3)",
+}
+_FC_LAYOUT_RIGHT = "a"
+_FC_LAYOUT_HINTS = {  # why each wrong layout is wrong, asked as a question; never names the right one
+    "b": "that reads each row as if the channel index changed fastest (channels last). Which index changes fastest "
+         "when nn.Flatten flattens a (channels, height, width) block? Flatten torch.arange(2 * 3 * 3).reshape(1, 2, "
+         "3, 3) and look at the first few numbers.",
+    "c": "W.t() has one row per flattened input, not per output unit, so filter k would mix the weights of many "
+         "units. Which numbers does output unit k multiply the block by, and where do they sit in W?",
+    "d": "that swaps every filter's rows and columns, so the weight for feature (c, i, j) would land at (c, j, i) and "
+         "multiply another feature. Would the layer still compute fc1's numbers on a block that is not symmetric?",
+}
+
+
+def _layout_hint(layout: Any) -> str | None:
+    """The hint for a layout that is missing or wrong, ``None`` for the right one."""
+    if layout is ... or layout is None:
+        return ("record your layout first: replace the `...` of `layout` with the letter of the expression that "
+                f"turns fc1's matrix into filters, one of {', '.join(map(repr, FC_LAYOUTS))}.")
+    if not isinstance(layout, str) or layout.strip().lower() not in FC_LAYOUTS:
+        return f"`layout` must be one letter among {', '.join(map(repr, FC_LAYOUTS))}; got {layout!r}."
+    letter = layout.strip().lower()
+    if letter != _FC_LAYOUT_RIGHT:
+        return f"layout {letter!r}: {_FC_LAYOUT_HINTS[letter]}"
+    return None
+
+
+def check_fc_as_conv(layout: Any, function: Callable[[nn.Linear, int, int], Any]) -> bool:
+    """Check a recorded weight layout, then ``function(linear, channels, side)``, fc1 written as a convolution.
+
+    ``layout`` is the letter of :data:`FC_LAYOUTS` the learner predicts turns fc1's ``(out, channels *
+    side * side)`` matrix ``W`` into ``(out, channels, side, side)`` filters; it is judged first (a
+    wrong letter gets a question about why, never the right letter), and the function only after it.
 
     ``linear`` reads a ``channels x side x side`` block of features flattened by ``nn.Flatten``; the
     answer must be an ``nn.Conv2d`` that computes the same numbers at that size and slides over a
@@ -262,6 +298,12 @@ def check_fc_as_conv(function: Callable[[nn.Linear, int, int], Any]) -> bool:
     :data:`CONVOLUTIONALIZE_BORROWED`) is sent back; a miss gets a hint, and only a right answer
     prints what it computes.
     """
+    hint = _layout_hint(layout)
+    if hint is not None:
+        return wrong(hint)
+    print(f"Layout {_FC_LAYOUT_RIGHT!r} is right: nn.Flatten reads a (channels, height, width) block with the column "
+          "changing fastest, then the row, then the channel, the order reshape reads too, so row k of W reshaped to "
+          "(channels, side, side) puts each weight at the feature it multiplies. Now the layer.")
     borrowed = borrowed_names(function, CONVOLUTIONALIZE_BORROWED)
     if borrowed:
         return wrong(f"your function uses `{borrowed[0]}`, which does the copy for you: build the nn.Conv2d yourself "

@@ -148,8 +148,8 @@ def _staged_why(record: Mapping[str, Any]) -> str:
     rates = {name: stage["lr"] for name, stage in stages.items()}
     lr, total = record["settings"]["lr"], record["settings"]["steps"]
     return ("Why the arms can differ: a switch measures what the rest of a trained network learned to expect from a "
-            f"branch. In stages, conv7's path trained alone for {steps['fcn32s']:,} steps at {lr:g}, XXpool4's score layer then trained {steps['fcn16s'] + steps['fcn8s']:,} steps at "
-            f"{rates['fcn16s']:g} and pool3's only the last {steps['fcn8s']:,} at {rates['fcn8s']:g}, joining a "
+            f"branch. In stages, conv7's path trained alone for {steps['fcn32s']:,} steps at {lr:g}; pool4's score "
+            f"layer then trained {steps['fcn16s'] + steps['fcn8s']:,} steps at {rates['fcn16s']:g} and pool3's only the last {steps['fcn8s']:,} at {rates['fcn8s']:g}, joining a "
             f"model that already worked without it. All at once, every branch trained all {total:,} steps at {lr:g} "
             "from the first step, and the network was free to route the map through any of them. Section 4 says "
             "which of these differences the study can and cannot separate.")
@@ -162,7 +162,8 @@ ABLATION_STATEMENTS = {
          "information about the shapes than pool4's",
     "c": "in the FCN paper's TPAMI version, FCN-8s is trained all at once with pool3's features multiplied by "
          "0.0001 before score_pool3: for the same features and the same upstream gradient, the gradient reaching "
-         "score_pool3's weights is then 10,000 times smaller, and so is the branch's output for the same weights",
+         "score_pool3's weights is then 10,000 times smaller, and so is the weight term W x of the branch's output "
+         "for the same weights",
     "d": "in the staged study, switching pool4 off the final FCN-8s costs about what the FCN-16s stage gained when "
          "pool4 was added (within 0.05 mean IoU in every seed)",
     "e": "to tell whether the stages themselves or the short training of pool3's score layer flip the dependence, "
@@ -175,11 +176,14 @@ _ABLATION_REASONS = {
          "the FCN-32s's 0.528",
     "b": "dependence is not information: the staged FCN-8s, the same architecture on the same scenes, loses more "
          "without pool4; what a trained model leans on says how it was trained, not what pool3 holds",
-    "c": "a 1 x 1 convolution's weight gradient is the upstream gradient times its input, and its output is the "
-         "weights times its input: scaling the input by 0.0001 scales both by 0.0001, so at first the coarse "
-         "path must carry the prediction, a little as in the first stage of staged training (whether such a "
-         "model ends up leaning on pool4 was not measured here; with Adam, whose steps do not grow with the "
-         "gradient's size, the slowdown of the weights would differ from the paper's SGD)",
+    "c": "a 1 x 1 convolution's weight gradient is the upstream gradient times its input, and the weight term of "
+         "its output is the weights times its input: scaling the input by 0.0001 scales both by 0.0001. Its bias "
+         "is not scaled: the output is W (0.0001 x) + b, and the bias's gradient (the upstream gradient summed "
+         "over positions) multiplies no input, so the branch can still add a per-class constant at full speed; "
+         "what it loses at first is its spatial detail, which the coarse path must then carry, a little as in "
+         "the first stage of staged training (whether such a model ends up leaning on pool4 was not measured "
+         "here; with Adam, whose steps do not grow with the gradient's size, the slowdown of the weights would "
+         "differ from the paper's SGD)",
     "e": "more seeds narrow the spread but every seed changes the stages, the rates and pool3's training time "
          "together; a control must change one of them, e.g. all at once with score_pool3 held at zero for the "
          "first 3,000 steps and then trained 1,000 steps at a tenth of the rate (untested here)",
@@ -188,8 +192,8 @@ _ABLATION_QUESTIONS = {
     "a": "what were the switched model's later layers trained to expect, and what was an FCN-32s's conv7 path "
          "trained to do? Compare section 2's both-off row with the shipped FCN-32s.",
     "b": "which model would tell 'depends on' apart from 'carries information'? Section 4 has one.",
-    "c": "write a 1 x 1 convolution's weight gradient and its output as products (lesson 07, exercise 3): where "
-         "does the 0.0001 enter each?",
+    "c": "write a 1 x 1 convolution's output as W x + b and its weight gradient as a product (lesson 07, "
+         "exercise 3): where does the 0.0001 enter each term, and where does it not?",
     "d": "find both numbers for each seed in section 4's outputs: the FCN-16s stage's gain, and the mean IoU lost "
          "with pool4 off. What had each of the two models been trained with?",
     "e": "which things differ between the two arms, and does running more seeds change any of them?",
@@ -239,7 +243,7 @@ def check_ablation_statements(prediction: Any, record: Mapping[str, Any]) -> boo
     if misses:
         questions = " ".join(f"{letter}: {question}" for letter, question in _ABLATION_QUESTIONS.items())
         return wrong(f"{misses} of the 5 letters {'is' if misses == 1 else 'are'} wrong (a true statement left out "
-                     f"or a false one marked). Reason each out; none turns on wording. {questions}")
+                     f"or a false one marked). Reason each out. {questions}")
     reasons = dict(_ABLATION_REASONS, d=d_reason)
     return right(" ".join(f"{letter} is {'true' if letter in true else 'false'}: {reasons[letter]}."
                           for letter in sorted(ABLATION_STATEMENTS)))
