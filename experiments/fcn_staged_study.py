@@ -8,7 +8,11 @@ all at once, and lesson 08 finds it leans on pool3: with its skips switched off 
 * ``all_at_once``: FCN-8s, the shipped recipe (4,000 steps of 16 fresh scenes, Adam 3e-3 with cosine decay);
 * ``staged``: the same 4,000 steps and the same 64,000 scenes, split over three stages: FCN-32s for 2,000
   steps (the recipe's rate), then FCN-16s and FCN-8s for 1,000 steps each, each stage starting from the
-  last one's weights and with its rate ten times lower (3e-4; the paper, with SGD, lowers it 100 times).
+  last one's weights and with its rate ten times lower (3e-4; the paper, with SGD, lowers it 100 times);
+* ``late_pool3`` (a control, run only when named): FCN-8s all at once, but ``score_pool3`` held at zero (frozen)
+  for the first 3,000 steps, then every layer trained 1,000 more steps at a tenth of the rate. pool3's branch
+  gets exactly the staged arm's exposure (the last quarter, at lr / 10) without the stages: no FCN-32s or FCN-16s
+  phase, no upsampler thrown away, pool4's branch trained from the start.
 
 Each model is scored on the 200 test scenes (mean IoU over all pixels and in the boundary band of 2 pixels);
 each FCN-8s also with its skip branches switched off (:func:`segedu.analysis.fcn_stages.skip_branches_off`)
@@ -53,6 +57,7 @@ from segedu.training.recipes import RECIPES, offline_dataset, training_scenes
 
 NAME = "fcn_staged_study"
 ARMS = ("all_at_once", "staged")
+CONTROLS = ("late_pool3",)  # run only when named
 RECIPE = RECIPES[("fcn8s", "shapes")]
 STAGES = (("fcn32s", 0.5, 1.0), ("fcn16s", 0.25, 0.1), ("fcn8s", 0.25, 0.1))  # model, share of steps, rate factor
 SWITCHES = {"all on": (), "pool4 off": ("pool4",), "pool3 off": ("pool3",), "both off": ("pool4", "pool3")}
@@ -63,6 +68,8 @@ SETTINGS = {
     "model_kwargs": dict(RECIPE.model_kwargs),
     "staged": "FCN-32s 50% of the steps at lr, then FCN-16s and FCN-8s 25% each at lr / 10, each from the last "
               "stage's weights (new skip score layers start at zero, new 2x upsamplers at bilinear)",
+    "late_pool3": "FCN-8s all at once; score_pool3 frozen at its zero start for 75% of the steps at lr, then every layer "
+                  "25% at lr / 10 (a new cosine schedule and optimizer, as a new stage)",
     "band_width": BAND_WIDTH,
     "varies_with_seed": "initial weights and the order of the scenes",
 }
@@ -126,6 +133,19 @@ def one_run(job: tuple[str, int, int, str, str, bool]) -> dict[str, Any]:
             result["stages"][name] = {"steps": count, "lr": round(RECIPE.lr * factor, 8), "val_curve": curve,
                                       "test": _scores(model)}
             first += count
+    elif arm == "late_pool3":
+        model, held = get_model("fcn8s", **kwargs), int(steps * 0.75)
+        for parameter in model.score_pool3.parameters():  # zero weights and bias, frozen: the branch adds zeros
+            parameter.requires_grad_(False)
+        first_curve = _train(model, Subset(scenes, range(held * RECIPE.batch_size)), held, RECIPE.lr, seed, device)
+        result["pool3_held_at_zero"] = {"steps": held, "lr": RECIPE.lr, "test": _scores(model),
+                                        "score_pool3_abs_max": float(model.score_pool3.weight.abs().max())}
+        for parameter in model.score_pool3.parameters():
+            parameter.requires_grad_(True)
+        rest = Subset(scenes, range(held * RECIPE.batch_size, steps * RECIPE.batch_size))
+        second_curve = _train(model, rest, steps - held, RECIPE.lr / 10, seed, device)
+        result["val_curve"] = first_curve + [[held + step, value] for step, value in second_curve]
+        result["test"] = _scores(model)
     else:
         model = get_model("fcn8s", **kwargs)
         result["val_curve"] = _train(model, Subset(scenes, range(len(scenes))), steps, RECIPE.lr, seed, device)
@@ -144,7 +164,8 @@ def one_run(job: tuple[str, int, int, str, str, bool]) -> dict[str, Any]:
 def build_parser() -> argparse.ArgumentParser:
     """The command line of this study."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--arms", nargs="+", choices=ARMS, default=list(ARMS))
+    parser.add_argument("--arms", nargs="+", choices=ARMS + CONTROLS, default=list(ARMS),
+                        help=f"arms to run (default: {', '.join(ARMS)}; the control {CONTROLS[0]} only when named)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--steps", type=int, default=RECIPE.steps, help="steps of each run (all stages together)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (every run on it)")

@@ -117,74 +117,37 @@ def test_staged_prediction_says_why(capsys: pytest.CaptureFixture[str]) -> None:
     assert "2,000 steps at 0.003" in out and "only the last 1,000 at 0.0003" in out
 
 
-def test_ablation_statements(capsys: pytest.CaptureFixture[str]) -> None:
-    record = _shipped_record()
-    assert lesson08.check_ablation_statements({"c"}, record) is True
+def test_control_design_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson08.check_control_design("c") is True
     out = capsys.readouterr().out
-    assert "Correct!" in out and all(f"{letter} is" in out for letter in "abcde")
-    assert "seed 0: gain +0.247, cost 0.405" in out  # statement d is read from the record
-    assert lesson08.check_ablation_statements("c", record) is True
-    capsys.readouterr()
-    assert lesson08.check_ablation_statements({"a", "c"}, record) is False
-    out = capsys.readouterr().out
-    assert "1 of the 5 letters is wrong" in out
-    assert " is true" not in out and " is false" not in out and "0.405" not in out  # no verdicts, no numbers
-    assert all(f"{letter}: " in out for letter in "abcde")
-    assert lesson08.check_ablation_statements({"a", "b", "d", "e"}, record) is False
-    assert "5 of the 5 letters are wrong" in capsys.readouterr().out
-    assert lesson08.check_ablation_statements(..., record) is False
-    assert lesson08.check_ablation_statements({"z"}, record) is False
-    assert "not among the statements" in capsys.readouterr().out
+    assert "Correct!" in out and "pool3's short training is enough" in out
+    assert all(f"{letter} would not:" in out for letter in "abde")  # a right answer explains every candidate
+    for letter in "abde":
+        assert lesson08.check_control_design(letter) is False
+        out = capsys.readouterr().out
+        assert out.startswith("Not yet:") and f"{letter}: " in out and "changes only one" in out
+        assert "c:" not in out and "hold score_pool3" not in out  # a miss never names the control
+    assert lesson08.check_control_design(...) is False
+    assert "record your prediction first" in capsys.readouterr().out
+    assert lesson08.check_control_design("z") is False
+    assert "must be one of" in capsys.readouterr().out
 
 
-def test_ablation_statement_d_follows_the_record(capsys: pytest.CaptureFixture[str]) -> None:
-    """Were the switch cost equal to the stage's gain, d would be true and the answer would change."""
-    record = _shipped_record()
-    for run in record["results"]["runs"]["staged"].values():
-        gain = run["stages"]["fcn16s"]["test"]["mean_iou"] - run["stages"]["fcn32s"]["test"]["mean_iou"]
-        run["fcn8s_readout"]["pool4 off"]["mean_iou"] = run["fcn8s_readout"]["all on"]["mean_iou"] - gain
-    assert lesson08.check_ablation_statements({"c", "d"}, record) is True
-    assert "d is true" in capsys.readouterr().out
-    assert lesson08.check_ablation_statements({"c"}, record) is False
-
-
-def test_hints_point_at_the_right_sections() -> None:
-    questions = lesson08._ABLATION_QUESTIONS
-    assert "section 4" in questions["d"] and "section 2" in questions["a"]
-    assert "section 3" not in questions["b"] and "Section 4" in questions["b"]
-
-
-def test_statement_c_scales_the_weight_term_not_the_bias(capsys: pytest.CaptureFixture[str]) -> None:
-    """c is true only of the weight term: a biased 1 x 1 convolution's bias and its gradient are not scaled."""
-    statement = lesson08.ABLATION_STATEMENTS["c"]
-    assert "weight term W x" in statement and "so is the branch's output" not in statement
-    conv = torch.nn.Conv2d(3, 2, 1)
-    torch.nn.init.constant_(conv.bias, 0.5)
-    features = torch.rand(1, 3, 4, 4, generator=torch.Generator().manual_seed(0))
-    outputs, gradients = [], []
-    for scale in (1.0, 1e-4):
-        conv.zero_grad()
-        output = conv(scale * features)
-        output.sum().backward()
-        outputs.append(output.detach() - conv.bias.detach()[None, :, None, None])  # the weight term W x
-        gradients.append((conv.weight.grad.clone(), conv.bias.grad.clone()))
-    torch.testing.assert_close(outputs[1], 1e-4 * outputs[0])  # the weight term is 10,000 times smaller
-    torch.testing.assert_close(gradients[1][0], 1e-4 * gradients[0][0])  # and so is the weights' gradient
-    torch.testing.assert_close(gradients[1][1], gradients[0][1])  # the bias's gradient is not
-    lesson08.check_ablation_statements({"c"}, _shipped_record())
-    out = capsys.readouterr().out
-    assert "Its bias is not scaled" in out and "per-class constant" in out
-    lesson08.check_ablation_statements({"a", "c"}, _shipped_record())
-    out = capsys.readouterr().out
-    assert "none turns on wording" not in out and "where does it not?" in out
+def test_control_candidates_hold_the_study_and_the_distractors() -> None:
+    """The right candidate is the one-change control; the distractors are the brief's alternatives."""
+    control = lesson08.CONTROL_CHOICES["c"]
+    assert "all at once" in control and "first 3,000 steps" in control and "tenth of the rate" in control
+    assert "staged recipe" in lesson08.CONTROL_CHOICES["a"] and "FCN-32s trained until" in lesson08.CONTROL_CHOICES["b"]
+    assert "switch pool4 off" in lesson08.CONTROL_CHOICES["d"]
+    assert set(lesson08._CONTROL_WHY) == set(lesson08.CONTROL_CHOICES)
 
 
 def test_no_feedback_holds_a_placeholder(capsys: pytest.CaptureFixture[str]) -> None:
     record = _shipped_record()
-    texts = [*lesson08.ABLATION_STATEMENTS.values(), *lesson08._ABLATION_REASONS.values(),
-             *lesson08._ABLATION_QUESTIONS.values(), *lesson08._STAGED_MEANINGS.values(), lesson08._staged_why(record)]
-    for prediction in ({"c"}, {"a"}, ...):
-        lesson08.check_ablation_statements(prediction, record)
+    texts = [*lesson08.CONTROL_CHOICES.values(), *lesson08._CONTROL_WHY.values(),
+             *lesson08._STAGED_MEANINGS.values(), lesson08._staged_why(record)]
+    for choice in (*lesson08.CONTROL_CHOICES, ...):
+        lesson08.check_control_design(choice)
     for prediction in lesson08.STAGED_CHOICES:
         lesson08.check_staged_prediction(prediction, record)
     texts.append(capsys.readouterr().out)

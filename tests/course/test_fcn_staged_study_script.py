@@ -26,6 +26,21 @@ def test_a_tiny_staged_run_splits_its_steps_and_reads_out_every_switch(tmp_path:
     assert json.loads((tmp_path / "staged-seed0-8steps.json").read_text()) == result  # kept, so a rerun resumes
 
 
+@pytest.mark.system  # trains a tiny FCN-8s in two phases and scores the test split seven times: about 30 s
+def test_a_tiny_late_pool3_run_holds_the_branch_at_zero_then_trains_it(tmp_path: Path) -> None:
+    result = fcn_staged_study.one_run(("late_pool3", 0, 8, "cpu", str(tmp_path), False))
+    held = result["pool3_held_at_zero"]
+    assert held["steps"] == 6 and held["lr"] == 3e-3 and held["score_pool3_abs_max"] == 0.0  # frozen at its zero start
+    assert [step for step, _ in result["val_curve"]][-1] == 8  # the second phase continues the step count
+    assert result["fcn8s_readout"]["all on"] == result["test"]
+
+
+def test_the_control_runs_only_when_named() -> None:
+    parser = fcn_staged_study.build_parser()
+    assert parser.parse_args([]).arms == list(fcn_staged_study.ARMS)
+    assert parser.parse_args(["--arms", "late_pool3"]).arms == ["late_pool3"]
+
+
 def test_too_few_steps_are_refused(tmp_path: Path, monkeypatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(sys, "argv", ["fcn_staged_study", "--steps", "4", "--output", str(tmp_path)])
     with pytest.raises(SystemExit):

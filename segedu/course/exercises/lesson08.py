@@ -14,16 +14,16 @@ import torch
 from torch import Tensor
 
 from segedu.analysis.fcn_stages import skip_branches_off
-from segedu.course.exercises._verdict import check_outcome_prediction, choice_hint, read_letters, recorded_miss, right, wrong
+from segedu.course.exercises._verdict import check_outcome_prediction, choice_hint, recorded_miss, right, wrong
 from segedu.models.fcn import FCN
 from segedu.training.metrics import boundary_band
 
 __all__ = [
-    "ABLATION_STATEMENTS",
     "BAND_CHOICES",
+    "CONTROL_CHOICES",
     "COSTLIER_CHOICES",
     "STAGED_CHOICES",
-    "check_ablation_statements",
+    "check_control_design",
     "check_staged_prediction",
     "check_switch_prediction",
     "switch_outcome",
@@ -155,95 +155,52 @@ def _staged_why(record: Mapping[str, Any]) -> str:
             "which of these differences the study can and cannot separate.")
 
 
-ABLATION_STATEMENTS = {
-    "a": "with both skips switched off, the shipped FCN-8s is in effect an FCN-32s trained with the same recipe, "
-         "so it should score close to the shipped FCN-32s",
-    "b": "the shipped FCN-8s loses far more without pool3 than without pool4, so pool3's features hold more "
-         "information about the shapes than pool4's",
-    "c": "in the FCN paper's TPAMI version, FCN-8s is trained all at once with pool3's features multiplied by "
-         "0.0001 before score_pool3: for the same features and the same upstream gradient, the gradient reaching "
-         "score_pool3's weights is then 10,000 times smaller, and so is the weight term W x of the branch's output "
-         "for the same weights",
-    "d": "in the staged study, switching pool4 off the final FCN-8s costs about what the FCN-16s stage gained when "
-         "pool4 was added (within 0.05 mean IoU in every seed)",
-    "e": "to tell whether the stages themselves or the short training of pool3's score layer flip the dependence, "
-         "rerunning the staged study with more seeds would do",
+CONTROL_CHOICES = {
+    "a": "run the staged recipe for 8,000 steps instead of 4,000, in the same three stages (each twice as long)",
+    "b": "run the staged recipe again, but start the FCN-16s stage from an FCN-32s trained until its validation "
+         "mean IoU stops rising",
+    "c": "train FCN-8s all at once, but hold score_pool3 at zero for the first 3,000 steps, then train the whole "
+         "model 1,000 more steps at a tenth of the rate",
+    "d": "switch pool4 off in the staged FCN-8s as well as pool3, on more test scenes, and compare the two losses",
+    "e": "rerun the staged study with five more seeds",
 }
-_ABLATION_REASONS = {
-    "a": "the switched model's later layers and its conv7 path were trained with both branches in place, and "
-         "nothing asked conv7's scores to be a map on their own (section 3 finds them nearly constant); "
-         "an FCN-32s trained alone had to make that path a map. Section 2 prints 0.020 with both off against "
-         "the FCN-32s's 0.528",
-    "b": "dependence is not information: the staged FCN-8s, the same architecture on the same scenes, loses more "
-         "without pool4; what a trained model leans on says how it was trained, not what pool3 holds",
-    "c": "a 1 x 1 convolution's weight gradient is the upstream gradient times its input, and the weight term of "
-         "its output is the weights times its input: scaling the input by 0.0001 scales both by 0.0001. Its bias "
-         "is not scaled: the output is W (0.0001 x) + b, and the bias's gradient (the upstream gradient summed "
-         "over positions) multiplies no input, so the branch can still add a per-class constant at full speed; "
-         "what it loses at first is its spatial detail, which the coarse path must then carry, a little as in "
-         "the first stage of staged training (whether such a model ends up leaning on pool4 was not measured "
-         "here; with Adam, whose steps do not grow with the gradient's size, the slowdown of the weights would "
-         "differ from the paper's SGD)",
-    "e": "more seeds narrow the spread but every seed changes the stages, the rates and pool3's training time "
-         "together; a control must change one of them, e.g. all at once with score_pool3 held at zero for the "
-         "first 3,000 steps and then trained 1,000 steps at a tenth of the rate (untested here)",
-}
-_ABLATION_QUESTIONS = {
-    "a": "what were the switched model's later layers trained to expect, and what was an FCN-32s's conv7 path "
-         "trained to do? Compare section 2's both-off row with the shipped FCN-32s.",
-    "b": "which model would tell 'depends on' apart from 'carries information'? Section 4 has one.",
-    "c": "write a 1 x 1 convolution's output as W x + b and its weight gradient as a product (lesson 07, "
-         "exercise 3): where does the 0.0001 enter each term, and where does it not?",
-    "d": "find both numbers for each seed in section 4's outputs: the FCN-16s stage's gain, and the mean IoU lost "
-         "with pool4 off. What had each of the two models been trained with?",
-    "e": "which things differ between the two arms, and does running more seeds change any of them?",
+_CONTROL_RIGHT = "c"
+_CONTROL_WHY = {  # why each candidate does or does not separate the stages from pool3's short training
+    "a": "longer stages still restart the optimizer, schedule and final upsampler at each stage, and pool3's score "
+         "layer still joins last, for a quarter of the steps at a tenth of the rate: the two candidate causes "
+         "still change together, so a flip (or none) could come from either",
+    "b": "a better FCN-32s changes the first stage only; the later stages, with pool3's score layer joining last "
+         "at a tenth of the rate, come with it as before, so the two causes still change together",
+    "c": "it keeps everything that makes the all-at-once arm (one optimizer and schedule, no restarts, no "
+         "dropped upsampler, every other layer trained from the first step) and changes one thing: pool3's score "
+         "layer trains only the last 1,000 steps at a tenth of the rate, as in the staged arm. If this model "
+         "leans on pool4 like the staged one, pool3's short training is enough to flip the dependence; if it "
+         "leans on pool3 like the shipped one, the stages are needed",
+    "d": "a switch measures what an already trained model depends on; it changes no training, so it cannot tell "
+         "which difference in the training produced that dependence (section 4 already ran these switches)",
+    "e": "more seeds narrow the spread of the same comparison, but every seed changes the stages and pool3's "
+         "training time together, so no number of seeds separates them",
 }
 
 
-def _cost_matches_gain(record: Mapping[str, Any]) -> tuple[bool, str]:
-    """Statement d, read from the staged study: does pool4's switch cost match the FCN-16s stage's gain per seed?"""
-    runs = record["results"]["runs"]["staged"]
-    pairs = []
-    for seed in record["seeds"]:
-        run = runs[str(seed)]
-        gain = run["stages"]["fcn16s"]["test"]["mean_iou"] - run["stages"]["fcn32s"]["test"]["mean_iou"]
-        readout = run["fcn8s_readout"]
-        pairs.append((gain, readout["all on"]["mean_iou"] - readout["pool4 off"]["mean_iou"]))
-    holds = all(abs(gain - cost) <= 0.05 for gain, cost in pairs)
-    numbers = "; ".join(f"seed {seed}: gain {gain:+.3f}, cost {cost:.3f}"
-                        for seed, (gain, cost) in zip(record["seeds"], pairs))
-    reason = (f"{numbers}. The gain is measured against an FCN-32s trained to work without pool4; the cost against "
-              "a model whose later stage was trained with pool4 in place, so the two measure different things")
-    return holds, reason
+def check_control_design(choice: Any) -> bool:
+    """Check the learner's choice of the control that separates the stages from how long pool3's branch trains.
 
-
-def check_ablation_statements(prediction: Any, record: Mapping[str, Any]) -> bool:
-    """Check which statements of :data:`ABLATION_STATEMENTS` hold.
-
-    Statement d is read from the staged study's record; the others follow from the mechanism and the
-    lesson's outputs. A miss says how many of the five letters are wrong (a true one left out or a false
-    one marked), never which, and asks one question about each; a right answer explains every statement.
+    A wrong choice gets why that experiment cannot separate the two and a question, never the right letter;
+    a right one gets why it separates them.
 
     Args:
-        prediction: The letters of the true statements, as a set, list or string; ``...`` means not recorded.
-        record: The ``fcn_staged_study`` record (``load_experiment("fcn_staged_study")``).
+        choice: One of the letters of :data:`CONTROL_CHOICES`.
 
     Returns:
-        Whether the letters are exactly the true statements.
+        Whether the choice is the control.
     """
-    if prediction is ... or prediction is None:
-        return wrong("record your answer first: replace the `...` with the set of letters of the true statements, "
-                     "e.g. {'a', 'b'} (or set() for none).")
-    letters, hint = read_letters(prediction, ABLATION_STATEMENTS, "are not among the statements")
+    hint = choice_hint(choice, tuple(CONTROL_CHOICES))
     if hint is not None:
         return wrong(hint)
-    d_holds, d_reason = _cost_matches_gain(record)
-    true = {"c"} | ({"d"} if d_holds else set())
-    misses = len(letters ^ true)
-    if misses:
-        questions = " ".join(f"{letter}: {question}" for letter, question in _ABLATION_QUESTIONS.items())
-        return wrong(f"{misses} of the 5 letters {'is' if misses == 1 else 'are'} wrong (a true statement left out "
-                     f"or a false one marked). Reason each out. {questions}")
-    reasons = dict(_ABLATION_REASONS, d=d_reason)
-    return right(" ".join(f"{letter} is {'true' if letter in true else 'false'}: {reasons[letter]}."
-                          for letter in sorted(ABLATION_STATEMENTS)))
+    if choice != _CONTROL_RIGHT:
+        return wrong(f"{choice}: {_CONTROL_WHY[choice]}. Which candidate changes only one of the two suspected "
+                     "causes, and keeps the other as in the arm it starts from?")
+    others = " ".join(f"{letter} would not: {_CONTROL_WHY[letter]}." for letter in sorted(CONTROL_CHOICES)
+                      if letter != _CONTROL_RIGHT)
+    return right(f"{_CONTROL_RIGHT}: {_CONTROL_WHY[_CONTROL_RIGHT]}. {others}")
