@@ -197,6 +197,7 @@ GLOSSARY: tuple[Term, ...] = (
     Term("mean IoU", "평균 IoU (mIoU)", "클래스별 IoU의 평균. 없는 클래스는 NaN으로 빼고 평균한다."),
     Term("pixel accuracy", "픽셀 정확도", "맞힌 픽셀의 비율. 배경이 많으면 쉽게 높아진다."),
     Term("mean accuracy", "평균 정확도 (클래스별 정확도의 평균)"),
+    Term("focal loss", "포컬 손실", "이미 확신하는 쉬운 픽셀의 손실을 (1 − p)^γ로 줄이는 교차 엔트로피 변형."),
     Term("frequency-weighted IoU", "빈도 가중 IoU", "클래스별 IoU를 픽셀 빈도로 가중 평균한 값."),
     Term("boundary", "경계 / 경계선", "객체의 가장자리. 오류는 대부분 여기에 몰린다."),
     Term("boundary band", "경계 띠 / 경계 영역", "경계에서 몇 픽셀 이내의 픽셀."),

@@ -196,15 +196,15 @@ LESSONS: tuple[Lesson, ...] = (
         "15_losses_for_imbalance.ipynb",
         "Losses for imbalanced classes",
         "Read a per-class IoU table and say why pixel accuracy and frequency-weighted IoU hide a misnamed rare "
-        "class, read class-weighted cross-entropy (inverse- and median-frequency weights) written out and checked and "
+        "class, read class-weighted cross-entropy (inverse- and median-frequency weights) and focal loss written out and checked and "
         "write soft Dice yourself, predict what training with class weights does to mean IoU, then see why by tilting a trained U-Net's answer and training a tiny network with the weights, "
         "compare five losses trained 1,600 steps over six paired seeds on equal budgets (the same steps, batches and "
         "learning rate, a rate chosen for plain cross-entropy) and tell what each does to "
-        "missed, misnamed and fat strokes, and (optionally) test whether the class weights' effect can be divided out "
+        "missed, misnamed and fat strokes, then see what a milder class weighting changes, and (optionally) test whether the class weights' effect can be divided out "
         "at prediction and check the verdict at another learning rate, from another start and after 400 and 4,000 "
         "steps.",
         topic="Class imbalance: per-class IoU, class weights, soft Dice",
-        study_time="about 105 min (optional part about 40 more)",
+        study_time="about 90 min (optional part about 40 more)",
         run_seconds=18,
     ),
     Lesson(

@@ -191,3 +191,97 @@ def test_pixel_weighted_cross_entropy_rejects_bad_weights_with_the_fix() -> None
         pixel_weighted_cross_entropy(logits, target, -torch.ones(1, 4, 4))
     with pytest.raises(ValueError, match="at least one positive"):
         pixel_weighted_cross_entropy(logits, target, torch.zeros(1, 4, 4))
+
+
+def _loop_focal(logits, target, gamma, weights=None) -> float:
+    total, weight_sum = 0.0, 0.0
+    batch, num_classes, height, width = logits.shape
+    for b in range(batch):
+        for i in range(height):
+            for j in range(width):
+                label = int(target[b, i, j])
+                if label == IGNORE_INDEX:
+                    continue
+                scores = [float(logits[b, k, i, j]) for k in range(num_classes)]
+                p_true = math.exp(scores[label]) / sum(math.exp(score) for score in scores)
+                weight = 1.0 if weights is None else float(weights[label])
+                total += -weight * (1 - p_true) ** gamma * math.log(p_true)
+                weight_sum += weight
+    return total / weight_sum
+
+
+@pytest.mark.parametrize("gamma", [0.5, 1.0, 2.0, 5.0])
+def test_focal_loss_matches_a_per_pixel_loop(gamma):
+    from segedu.training.losses import focal_loss
+
+    logits, target = _logits_and_target(9)
+    assert focal_loss(logits, target, gamma=gamma).item() == pytest.approx(_loop_focal(logits, target, gamma), rel=1e-10)
+    weights = [0.5, 2.0, 1.0, 3.0]
+    assert focal_loss(logits, target, gamma=gamma, class_weights=weights).item() == pytest.approx(
+        _loop_focal(logits, target, gamma, weights), rel=1e-10)
+
+
+def test_focal_loss_at_gamma_zero_is_torch_cross_entropy():
+    from segedu.training.losses import focal_loss
+
+    logits, target = _logits_and_target(10)
+    torch.testing.assert_close(focal_loss(logits, target, gamma=0.0),
+                               F.cross_entropy(logits, target, ignore_index=IGNORE_INDEX))
+    weights = torch.tensor([0.5, 2.0, 1.0, 3.0], dtype=torch.float64)
+    torch.testing.assert_close(focal_loss(logits, target, gamma=0, class_weights=weights),
+                               F.cross_entropy(logits, target, weight=weights, ignore_index=IGNORE_INDEX))
+    plain = F.cross_entropy(logits, target, ignore_index=IGNORE_INDEX, reduction="none")
+    assert focal_loss(logits, target, gamma=2.0) < plain[target != IGNORE_INDEX].mean()  # every term shrinks
+
+
+def test_focal_loss_down_weights_confident_pixels_more():
+    from segedu.training.losses import focal_loss
+
+    target = torch.zeros(1, 1, 2, dtype=torch.int64)
+    logits = torch.zeros(1, 2, 1, 2, dtype=torch.float64)
+    logits[0, 0, 0, 0], logits[0, 0, 0, 1] = 4.0, 0.5  # an easy pixel (p_t ~ 0.98) and a hard one (p_t ~ 0.62)
+    ratios = []
+    for column in range(2):
+        one = logits[:, :, :, column:column + 1]
+        ratios.append(float(focal_loss(one, target[:, :, :1], gamma=2.0) / pixel_cross_entropy(one, target[:, :, :1])))
+    assert ratios[0] < 0.001 < 0.1 < ratios[1] < 1
+
+
+def test_focal_loss_ignores_unlabelled_pixels_and_keeps_gradients_finite():
+    from segedu.training.losses import focal_loss
+
+    logits, target = _logits_and_target(11)
+    scrambled = logits.clone()
+    ignored = (target == IGNORE_INDEX).unsqueeze(1).expand_as(logits)
+    scrambled[ignored] = torch.randn(int(ignored.sum()), dtype=logits.dtype) * 10
+    assert focal_loss(scrambled, target).item() == pytest.approx(focal_loss(logits, target).item())
+    all_ignored = torch.full_like(target, IGNORE_INDEX)
+    assert focal_loss(logits, all_ignored).item() == 0.0
+    certain = (60.0 * F.one_hot(target.masked_fill(target == IGNORE_INDEX, 0), 4).permute(0, 3, 1, 2)).float()
+    certain.requires_grad_(True)  # p_t rounds to exactly 1 in float32
+    for gamma in (0.0, 0.5, 2.0):
+        certain.grad = None
+        focal_loss(certain, target, gamma=gamma).backward()
+        assert torch.isfinite(certain.grad).all()
+
+
+@pytest.mark.parametrize("gamma", [-1.0, float("nan"), float("inf"), "2", None, True])
+def test_focal_loss_rejects_a_bad_gamma_with_the_fix(gamma):
+    from segedu.training.losses import focal_loss
+
+    logits, target = _logits_and_target(12)
+    with pytest.raises(ValueError, match="gamma must be a finite number >= 0"):
+        focal_loss(logits, target, gamma=gamma)
+
+
+def test_focal_loss_checks_shapes_and_class_weights_like_cross_entropy():
+    from segedu.training.losses import focal_loss
+
+    logits, target = _logits_and_target(13)
+    with pytest.raises(ValueError, match="squeeze"):
+        focal_loss(logits, target.unsqueeze(1))
+    with pytest.raises(ValueError, match="class_weights"):
+        focal_loss(logits, target, class_weights=torch.ones(3))
+    only_class_0 = target.masked_fill(target != IGNORE_INDEX, 0)
+    with pytest.raises(ValueError, match="every class present"):
+        focal_loss(logits, only_class_0, class_weights=[0.0, 1.0, 1.0, 1.0])
