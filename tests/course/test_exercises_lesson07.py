@@ -80,34 +80,43 @@ def _conv_from(linear: nn.Linear, weight: torch.Tensor, *, padding: int = 0, bia
 
 
 def _fc_as_conv(linear: nn.Linear, channels: int, side: int) -> nn.Conv2d:
-    """The right answer: row k of fc1's matrix, read in flatten's (channel, row, column) order, is filter k."""
-    return _conv_from(linear, linear.weight.detach().reshape(linear.out_features, channels, side, side))
+    """The right answer: row k, read in the channels-last (row, column, channel) order, permuted to a filter."""
+    rows = linear.weight.detach()
+    return _conv_from(linear, rows.reshape(linear.out_features, side, side, channels).permute(0, 3, 1, 2))
 
 
 def test_fc_as_conv_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_fc_as_conv("a", _fc_as_conv) is True
+    assert lesson07.check_fc_as_conv("b", _fc_as_conv) is True
     out = _verdict(capsys)
-    assert out.startswith("Layout 'a' is right")
-    assert "Correct!" in out and "(128, 32, 3, 3) equal convolutionalize's fc1" in out
-    assert "(48, 16, 4, 4) equal convolutionalize's fc1" in out and "10 x 10 map" in out
+    assert out.startswith("Layout 'b' is right")
+    assert "Correct!" in out and "your filters (128, 32, 3, 3) equal each row reshaped" in out
+    assert "your filters (48, 16, 4, 4) equal each row reshaped" in out and "10 x 10 map" in out
 
 
 def test_the_fc_as_conv_cases_leave_the_global_random_state_alone() -> None:
     torch.manual_seed(5)
     expected = torch.rand(3)
     torch.manual_seed(5)
-    lesson07.check_fc_as_conv("a", _fc_as_conv)
+    lesson07.check_fc_as_conv("b", _fc_as_conv)
     assert torch.equal(torch.rand(3), expected)
 
 
-def _channels_last(linear: nn.Linear, channels: int, side: int) -> nn.Conv2d:
-    rows = linear.weight.detach()
-    return _conv_from(linear, rows.reshape(linear.out_features, side, side, channels).permute(0, 3, 1, 2))
+def test_the_ground_truth_computes_the_channels_last_layer() -> None:
+    """channels_last_filters, as a convolution, equals the layer run on a channels-last flattened block."""
+    linear = lesson07._fc_case(channels=16, side=4, out_features=48, seed=1)
+    block = torch.randn(2, 16, 4, 4)
+    by_conv = torch.nn.functional.conv2d(block, lesson07.channels_last_filters(linear, 16, 4), linear.bias)
+    torch.testing.assert_close(by_conv.flatten(1), linear(lesson07.flatten_channels_last(block)))
+    assert not torch.allclose(by_conv.flatten(1), linear(block.flatten(1)))  # the order matters
+
+
+def _channels_first(linear: nn.Linear, channels: int, side: int) -> nn.Conv2d:
+    """The naive reshape (convolutionalize's layout), right for nn.Flatten's order but not here."""
+    return _conv_from(linear, linear.weight.detach().reshape(linear.out_features, channels, side, side))
 
 
 def _rows_and_columns_swapped(linear: nn.Linear, channels: int, side: int) -> nn.Conv2d:
-    rows = linear.weight.detach()
-    return _conv_from(linear, rows.reshape(linear.out_features, channels, side, side).transpose(2, 3))
+    return _conv_from(linear, _fc_as_conv(linear, channels, side).weight.detach().transpose(2, 3))
 
 
 def _transposed_matrix(linear: nn.Linear, channels: int, side: int) -> nn.Conv2d:
@@ -115,12 +124,11 @@ def _transposed_matrix(linear: nn.Linear, channels: int, side: int) -> nn.Conv2d
 
 
 def _padded(linear: nn.Linear, channels: int, side: int) -> nn.Conv2d:
-    weight = linear.weight.detach().reshape(linear.out_features, channels, side, side)
-    return _conv_from(linear, weight, padding=side // 2)
+    return _conv_from(linear, _fc_as_conv(linear, channels, side).weight.detach(), padding=side // 2)
 
 
 def _without_bias(linear: nn.Linear, channels: int, side: int) -> nn.Conv2d:
-    return _conv_from(linear, linear.weight.detach().reshape(linear.out_features, channels, side, side), bias=False)
+    return _conv_from(linear, _fc_as_conv(linear, channels, side).weight.detach(), bias=False)
 
 
 def _not_copied(linear: nn.Linear, channels: int, side: int) -> nn.Conv2d:
@@ -131,7 +139,7 @@ def _section_one_sizes(linear: nn.Linear, channels: int, side: int) -> nn.Conv2d
     conv = nn.Conv2d(32, 128, kernel_size=3)  # section 1's numbers, not the arguments
     if tuple(linear.weight.shape) == (128, 288):
         with torch.no_grad():
-            conv.weight.copy_(linear.weight.reshape(128, 32, 3, 3))
+            conv.weight.copy_(linear.weight.reshape(128, 3, 3, 32).permute(0, 3, 1, 2))
             conv.bias.copy_(linear.bias)
     return conv
 
@@ -153,12 +161,12 @@ def _returns_nothing(linear: nn.Linear, channels: int, side: int) -> None:
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [
-        (_channels_last, "as if its channel index changed fastest"),
+        (_channels_first, "channel slowest"),
         (_rows_and_columns_swapped, "rows and columns swapped"),
         (_transposed_matrix, "you reshaped the transposed matrix"),
         (_padded, "your convolution pads its input"),
         (_without_bias, "now the bias"),
-        (_not_copied, "your filters are not fc1's weights"),
+        (_not_copied, "your filters are not the layer's weights"),
         (_section_one_sizes, "Build it from the arguments"),
         (_pointwise, "each filter must cover all of it"),
         (lambda linear, channels, side: linear, "return an nn.Conv2d"),
@@ -168,37 +176,61 @@ def _returns_nothing(linear: nn.Linear, channels: int, side: int) -> None:
     ],
 )
 def test_wrong_fc_as_conv_gets_a_hint(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_fc_as_conv("a", answer) is False
+    assert lesson07.check_fc_as_conv("b", answer) is False
     layout_line, out = _verdict(capsys).split("\n", 1)
-    assert layout_line.startswith("Layout 'a' is right")  # the recorded layout is judged first
+    assert layout_line.startswith("Layout 'b' is right")  # the recorded layout is judged first
     assert out.startswith("Not yet:") and out.count("\n") == 1 and hint in out
-    assert "channel, then row" not in out and "equal convolutionalize's fc1" not in out  # a hint, never the order
+    assert "permute(0, 3, 1, 2)" not in out and "equal each row reshaped" not in out  # a hint, never the answer
 
 
 def test_the_layouts_are_what_they_say() -> None:
-    """Evaluated on a matrix, only layout a gives convolutionalize's filters (channels != side, so none coincide)."""
-    torch.manual_seed(0)
-    classifier = lesson07._fc_case(base_channels=4, image_size=32, hidden_features=48, seed=1)
-    W, out = classifier.fc1.weight.detach(), classifier.fc1.out_features  # noqa: N806 - the lesson's name
-    channels, side = classifier.feature_channels, classifier.feature_size
-    from segedu.models import convolutionalize
-
-    expected = convolutionalize(classifier).fc1.weight.detach()
+    """Evaluated on a matrix, only layout b gives the channels-last filters (channels != side, so none coincide)."""
+    linear = lesson07._fc_case(channels=16, side=4, out_features=48, seed=1)
+    W, out, channels, side = linear.weight.detach(), linear.out_features, 16, 4  # noqa: N806 - the lesson's name
+    expected = lesson07.channels_last_filters(linear, channels, side)
     namespace = {"W": W, "out": out, "channels": channels, "side": side}
     found = {letter: eval(expression, namespace) for letter, expression in lesson07.FC_LAYOUTS.items()}  # noqa: S307
-    assert [letter for letter, weight in found.items() if torch.equal(weight, expected)] == ["a"]
+    assert [letter for letter, weight in found.items() if torch.equal(weight, expected)] == ["b"]
     assert all(tuple(weight.shape) == tuple(expected.shape) for weight in found.values())
+    assert torch.equal(found["a"], W.reshape(out, channels, side, side))  # "a" is the channels-first reshape, now wrong
 
 
 @pytest.mark.parametrize(("layout", "hint"), [
-    ("b", "changed fastest"), ("c", "one row per flattened input"), ("d", "swaps every filter's rows and columns"),
+    ("a", "which index changes fastest"), ("A ", "which index changes fastest"), ("c", "one row per flattened input"),
+    ("d", "the row index would land where the column belongs"),
     (..., "record your layout first"), ("e", "must be one letter"), (1, "must be one letter"),
 ])
 def test_a_wrong_or_missing_layout_gets_a_question_first(layout, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert lesson07.check_fc_as_conv(layout, _fc_as_conv) is False  # even with a right function
     out = _verdict(capsys)
     assert out.startswith("Not yet:") and out.count("\n") == 1 and hint in out
-    assert "is right" not in out and lesson07.FC_LAYOUTS["a"] not in out  # never the right layout
+    assert "is right" not in out and lesson07.FC_LAYOUTS["b"] not in out  # never the right layout
+
+
+def _scores(all_gap: float, band_gap: float) -> tuple[dict, dict]:
+    overall = {("32s", "shapes"): {"mean_iou": 0.5}, ("8s", "shapes"): {"mean_iou": 0.5 + all_gap}}
+    band = {("32s", "shapes"): {"mean_iou": 0.4}, ("8s", "shapes"): {"mean_iou": 0.4 + band_gap}}
+    return overall, band
+
+
+@pytest.mark.parametrize(("prediction", "verdict"), [("boundary band", "Correct!"), ("all pixels", "Recorded;")])
+def test_skip_lead_passes_once_recorded(prediction: str, verdict: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_skip_lead(prediction, *_scores(0.35, 0.40)) is True
+    out = _verdict(capsys)
+    assert "all pixels +0.350, boundary band +0.400" in out and verdict in out and "32-pixel cells blur" in out
+
+
+def test_skip_lead_reads_the_outcome_from_the_scores(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_skip_lead("boundary band", *_scores(0.40, 0.30)) is True
+    out = _verdict(capsys)
+    assert "Recorded;" in out and "larger in all pixels" in out
+
+
+@pytest.mark.parametrize(("prediction", "hint"), [(..., "record your prediction first"), ("band", "must be one of")])
+def test_skip_lead_without_a_prediction_is_not_yet(prediction, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_skip_lead(prediction, *_scores(0.35, 0.40)) is False
+    out = _verdict(capsys)
+    assert out.startswith("Not yet:") and hint in out and "+0.350" not in out
 
 
 def test_skip_start_prediction_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
@@ -208,6 +240,10 @@ def test_skip_start_prediction_is_accepted(capsys: pytest.CaptureFixture[str]) -
     # only a right answer explains every statement
     assert all(f"{letter} is {verdict}:" in out
                for letter, verdict in (("a", "true"), ("b", "true"), ("c", "false"), ("d", "false")))
+    # statement a holds for the 1/32 scores only: the output passes through new 2x and 16x upsamplers
+    statement = lesson07.SKIP_START_STATEMENTS["a"]
+    assert "1/32 scores" in statement and "not the 32x kernel" in statement
+    assert "do not reproduce FCN-32s's 32x kernel" in out
 
 
 def test_skip_start_gradients_are_measured(capsys: pytest.CaptureFixture[str]) -> None:
@@ -222,7 +258,7 @@ def test_skip_start_gradients_are_measured(capsys: pytest.CaptureFixture[str]) -
     assert "the two closest differ by 0.0000" not in out
 
 
-QUESTIONS = ("weight_gradient: write the gradient of a 1 x 1 convolution's weight", "a: write the new FCN-16s's output",
+QUESTIONS = ("weight_gradient: write the gradient of a 1 x 1 convolution's weight", "a: write the new FCN-16s's 1/16 sum",
              "b: write the gradient a convolution passes down", "c: write the gradient of a convolution's bias",
              "d: write the gradient of the filter that scores class k")
 

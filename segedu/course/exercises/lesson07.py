@@ -1,7 +1,8 @@
 """Checks for the exercises of lesson 07 (FCN).
 
 Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``.
-The expected answers are computed from segedu itself (models, :func:`segedu.models.convolutionalize`).
+The expected answers are computed from segedu itself (its models, the lesson's own scores) or from a
+conversion written out here (:func:`channels_last_filters`).
 """
 
 from __future__ import annotations
@@ -14,25 +15,37 @@ from typing import Any
 import torch
 from torch import nn
 
-from segedu.course.exercises._verdict import borrowed_names, call_answer, choice_hint, read_letters, right, wrong
-from segedu.models import TinyClassifier, convolutionalize, get_model
+from segedu.course.exercises._verdict import (
+    borrowed_names,
+    call_answer,
+    check_outcome_prediction,
+    choice_hint,
+    read_letters,
+    right,
+    wrong,
+)
+from segedu.models import get_model
 
 __all__ = [
     "CONVOLUTIONALIZE_BORROWED",
     "FC_LAYOUTS",
     "GRID_STAGES",
     "PADDING_ONLY_KEY",
+    "SKIP_LEAD_CHOICES",
     "SKIP_START_STATEMENTS",
     "WEIGHT_GRADIENT_CHOICES",
+    "channels_last_filters",
     "check_fc_as_conv",
     "check_fcn_grid",
+    "check_skip_lead",
     "check_skip_start",
+    "flatten_channels_last",
 ]
 
 SKIP_START_STATEMENTS = {
     "a": "in the paper's staged training, a zero-start score_pool4 lets the new FCN-16s begin from the "
-         "trained FCN-32s's scores untouched: the new branch adds nothing until training finds scores "
-         "that lower the loss",
+         "trained FCN-32s's 1/32 scores untouched (its output is not FCN-32s's: 2x then 16x upsampling is not "
+         "the 32x kernel); the new branch adds nothing until training finds scores that lower the loss",
     "b": "at the first step the pool4 branch passes no gradient down to pool4: whatever gradient reaches "
          "encoder stage 4 comes through pool5",
     "c": "score_pool4's bias starts at zero too, and the gradient reaching it at the first step is zero as "
@@ -44,8 +57,11 @@ SKIP_START_STATEMENTS = {
 _SKIP_START_TRUE = frozenset({"a", "b"})
 _SKIP_START_REASONS = {
     "a": "a 1 x 1 convolution with zero weights and bias outputs zeros whatever pool4 holds (switching the "
-         "zero-start branch off changes the output by 0, printed above), so in staged training the network "
-         "starts from what FCN-32s already learned, and the skip grows only as far as it lowers the loss",
+         "zero-start branch off changes the output by 0, printed above), so in staged training the 1/32 scores "
+         "the new FCN-16s upsamples are exactly what FCN-32s learned, and the skip grows only as far as it lowers "
+         "the loss. Only those scores carry over: the output passes them through a new 2x and a 16x upsampler, "
+         "which at their bilinear start do not reproduce FCN-32s's 32x kernel (that is why the statement names "
+         "the 1/32 scores, not the output)",
     "b": "the gradient a convolution passes down is its weights times the upstream gradient, and the weights "
          "are zero: the gradient through the skip is 0 (printed above); stage 4 still gets one through pool5",
     "c": "a bias's gradient is the upstream gradient summed over every position of its class's map; it is not "
@@ -61,8 +77,8 @@ WEIGHT_GRADIENT_CHOICES = ("zero", "not zero")
 _SKIP_START_HINTS = {  # one question per answer, all asked after any miss: they ask for the reasoning, never a verdict
     "weight_gradient": "write the gradient of a 1 x 1 convolution's weight as a product of two factors; what is "
                        "each factor made of, and what value does each have at the first step?",
-    "a": "write the new FCN-16s's output at its first step as the sum of what its two paths contribute; work out "
-         "each contribution from the layers' starting values.",
+    "a": "write the new FCN-16s's 1/16 sum at its first step as what its two paths contribute; work out each "
+         "contribution from the layers' starting values. Which part of FCN-32s does that sum keep?",
     "b": "write the gradient a convolution passes down to its input as a product of two factors; where does each "
          "come from? Then trace every path from the loss down to encoder stage 4.",
     "c": "write the gradient of a convolution's bias: which quantities appear in it, and what is each of them at "
@@ -191,16 +207,35 @@ def check_fcn_grid(prediction: Mapping[str, Any], size: int = 100) -> bool:
 
 
 CONVOLUTIONALIZE_BORROWED = ("convolutionalize", "ConvolutionalizedClassifier", "_linear_to_conv")
-# The classifiers the check converts: section 1's sizes, then one built for 32 x 32 windows with other sizes, so that
-# an answer must use its arguments and not section 1's numbers.
-_FC_CASES = ({"base_channels": 8, "image_size": 24, "hidden_features": 128, "seed": 0},
-             {"base_channels": 4, "image_size": 32, "hidden_features": 48, "seed": 1})
+# The layers the check converts: fc1 of section 1's sizes (128 units reading 32 x 3 x 3), then one for 32 x 32
+# windows with other sizes (48 units reading 16 x 4 x 4), so that an answer must use its arguments. Both read their
+# block flattened channels-last: permuted to (height, width, channels) before the flatten, as in Keras or TensorFlow.
+_FC_CASES = ({"channels": 32, "side": 3, "out_features": 128, "seed": 0},
+             {"channels": 16, "side": 4, "out_features": 48, "seed": 1})
 
 
-def _fc_case(base_channels: int, image_size: int, hidden_features: int, seed: int) -> TinyClassifier:
-    """An untrained TinyClassifier with seeded weights (it reseeds the global generator: call it inside fork_rng)."""
-    torch.manual_seed(seed)
-    return TinyClassifier(3, 3, base_channels=base_channels, image_size=image_size, hidden_features=hidden_features)
+def _fc_case(channels: int, side: int, out_features: int, seed: int) -> nn.Linear:
+    """An untrained, seeded fully connected layer that reads a channels-last flattened (side, side, channels) block."""
+    generator = torch.Generator().manual_seed(seed)
+    linear = nn.Linear(channels * side * side, out_features)
+    with torch.no_grad():
+        linear.weight.copy_(torch.randn(linear.weight.shape, generator=generator) / math.sqrt(linear.in_features))
+        linear.bias.copy_(torch.randn(out_features, generator=generator) * 0.1)
+    return linear
+
+
+def channels_last_filters(linear: nn.Linear, channels: int, side: int) -> torch.Tensor:
+    """The ground truth: fc weights read channels-last, as ``(out, channels, side, side)`` convolution filters.
+
+    Input ``j`` of the layer is feature ``(row, column, channel)`` of the block in channels-last order, so each
+    filter's weights are reshaped ``(side, side, channels)`` and then permuted to ``(channels, side, side)``.
+    """
+    return linear.weight.detach().reshape(linear.out_features, side, side, channels).permute(0, 3, 1, 2)
+
+
+def flatten_channels_last(block: torch.Tensor) -> torch.Tensor:
+    """Flatten a ``(B, C, H, W)`` block channels-last, the order the exercise's layer reads: ``(B, H * W * C)``."""
+    return block.permute(0, 2, 3, 1).flatten(1)
 
 
 def _same(found: torch.Tensor, expected: torch.Tensor) -> bool:
@@ -208,47 +243,47 @@ def _same(found: torch.Tensor, expected: torch.Tensor) -> bool:
 
 
 def _fc_as_conv_mistake(conv: Any, linear: nn.Linear, channels: int, side: int) -> str | None:
-    """A hint naming what ``conv`` gets wrong as fc1 written as a convolution, or ``None`` when it is right."""
+    """A hint naming what ``conv`` gets wrong as the channels-last layer written as a convolution, or ``None``."""
     out_features = linear.out_features
     if not isinstance(conv, nn.Conv2d):
-        return f"return an nn.Conv2d layer that holds fc1's weights; got {type(conv).__name__}."
+        return f"return an nn.Conv2d layer that holds the layer's weights; got {type(conv).__name__}."
     if (conv.in_channels, conv.out_channels) != (channels, out_features):
         return (f"for a layer with {out_features} outputs reading {channels} x {side} x {side} features, the "
                 f"convolution takes {channels} input channels and has one filter per output unit; yours maps "
                 f"{conv.in_channels} channels to {conv.out_channels}. Build it from the arguments, not from "
                 "section 1's numbers.")
     if tuple(conv.kernel_size) != (side, side):
-        return (f"fc1 reads the whole {channels} x {side} x {side} block at once, so each filter must cover all of "
-                f"it; your kernel is {tuple(conv.kernel_size)}.")
+        return (f"the layer reads the whole {side} x {side} x {channels} block at once, so each filter must cover "
+                f"all of it; your kernel is {tuple(conv.kernel_size)}.")
     if tuple(conv.stride) != (1, 1) or tuple(conv.dilation) != (1, 1) or conv.groups != 1:
         return ("keep the convolution plain (stride 1, no dilation, one group): the classifier must be evaluated at "
                 "every position of the feature map, one cell (8 pixels) apart.")
     if conv.padding != (0, 0) and conv.padding != "valid":
         return ("your convolution pads its input. At the training size it would then return a map larger than 1 x 1, "
-                "and its border cells would put the filter partly over zeros that fc1 never saw: fc1 applies only "
-                "where the whole block is real features.")
+                "and its border cells would put the filter partly over zeros that the layer never saw: it applies "
+                "only where the whole block is real features.")
     weight = conv.weight.detach()
-    expected = linear.weight.detach().reshape(out_features, channels, side, side)  # (out, C, side, side)
+    expected = channels_last_filters(linear, channels, side)  # (out, C, side, side)
     if not _same(weight, expected):
-        rows = linear.weight.detach()  # (out, C * side * side)
-        if _same(weight, rows.reshape(out_features, side, side, channels).permute(0, 3, 1, 2)):
-            return ("your filters hold fc1's numbers, but not each at the input it multiplies: you read every row as "
-                    "if its channel index changed fastest. In what order does nn.Flatten walk through a "
-                    "(channels, height, width) block? Flatten a small tensor whose values are their own positions, "
-                    "such as torch.arange(2 * 3 * 3).reshape(2, 3, 3), and look.")
+        rows = linear.weight.detach()  # (out, side * side * C)
+        if _same(weight, rows.reshape(out_features, channels, side, side)):
+            return ("your filters read each row as nn.Flatten would lay out a (channels, height, width) block, "
+                    "channel slowest. This layer's block was permuted to (height, width, channels) before the "
+                    "flatten: which index changes fastest along a row now? Flatten torch.arange(2 * 3 * 3)"
+                    ".reshape(1, 2, 3, 3).permute(0, 2, 3, 1) and look.")
         if _same(weight, expected.transpose(2, 3)):
-            return ("your filters have their rows and columns swapped: the weight that multiplies feature (c, i, j) "
-                    "must sit at row i, column j of filter c's slice.")
+            return ("your filters have their rows and columns swapped: the weight that multiplies feature "
+                    "(row i, column j, channel c) must sit at channel c, row i, column j of the filter.")
         if _same(weight, rows.t().reshape(out_features, channels, side, side)):
             return ("you reshaped the transposed matrix. Filter k computes output unit k, so it holds row k of "
-                    "fc1's weight matrix (the weights of everything unit k reads).")
+                    "the weight matrix (the weights of everything unit k reads).")
         if weight.numel() == rows.numel() and sorted(weight.flatten().tolist()) == sorted(rows.flatten().tolist()):
-            return ("your filters hold fc1's numbers in another order than flatten read them: filter k must hold "
-                    "row k, each weight at the (channel, row, column) of the feature it multiplies.")
-        return ("your filters are not fc1's weights: copy them in (inside torch.no_grad()), filter k from row k of "
-                "fc1's matrix, each weight at the (channel, row, column) of the feature it multiplies.")
+            return ("your filters hold the layer's numbers in another order than its flatten read them: filter k must "
+                    "hold row k, each weight at the (channel, row, column) of the feature it multiplies.")
+        return ("your filters are not the layer's weights: copy them in (inside torch.no_grad()), filter k from row k "
+                "of the matrix, each weight at the (channel, row, column) of the feature it multiplies.")
     if conv.bias is None or not _same(conv.bias.detach(), linear.bias.detach()):
-        return "the weights are right; now the bias: fc1 adds one bias per output unit, and so must each filter."
+        return "the weights are right; now the bias: the layer adds one bias per output unit, and so must each filter."
     return None
 
 
@@ -256,17 +291,19 @@ FC_LAYOUTS = {
     "a": "W.reshape(out, channels, side, side)",
     "b": "W.reshape(out, side, side, channels).permute(0, 3, 1, 2)",
     "c": "W.t().reshape(out, channels, side, side)",
-    "d": "W.reshape(out, channels, side, side).transpose(2, 3)",
+    "d": "W.reshape(out, side, side, channels).transpose(1, 3)",
 }
-_FC_LAYOUT_RIGHT = "a"
+_FC_LAYOUT_RIGHT = "b"
 _FC_LAYOUT_HINTS = {  # why each wrong layout is wrong, asked as a question; never names the right one
-    "b": "that reads each row as if the channel index changed fastest (channels last). Which index changes fastest "
-         "when nn.Flatten flattens a (channels, height, width) block? Flatten torch.arange(2 * 3 * 3).reshape(1, 2, "
-         "3, 3) and look at the first few numbers.",
+    "a": "that is the layout for a block flattened as (channels, height, width), the order nn.Flatten reads a "
+         "PyTorch feature map, and what convolutionalize does. This layer's block was permuted to (height, width, "
+         "channels) first: which index changes fastest along a row of W now? Flatten torch.arange(2 * 3 * 3)"
+         ".reshape(1, 2, 3, 3).permute(0, 2, 3, 1) and look at the first few numbers.",
     "c": "W.t() has one row per flattened input, not per output unit, so filter k would mix the weights of many "
          "units. Which numbers does output unit k multiply the block by, and where do they sit in W?",
-    "d": "that swaps every filter's rows and columns, so the weight for feature (c, i, j) would land at (c, j, i) and "
-         "multiply another feature. Would the layer still compute fc1's numbers on a block that is not symmetric?",
+    "d": "transpose(1, 3) swaps the first and last of (side, side, channels), so the row index would land where the "
+         "column belongs: the weight for feature (row i, column j, channel c) would end at (c, j, i). Would the "
+         "layer still compute the same numbers on a block that is not symmetric?",
 }
 
 
@@ -274,7 +311,7 @@ def _layout_hint(layout: Any) -> str | None:
     """The hint for a layout that is missing or wrong, ``None`` for the right one."""
     if layout is ... or layout is None:
         return ("record your layout first: replace the `...` of `layout` with the letter of the expression that "
-                f"turns fc1's matrix into filters, one of {', '.join(map(repr, FC_LAYOUTS))}.")
+                f"turns the layer's matrix into filters, one of {', '.join(map(repr, FC_LAYOUTS))}.")
     if not isinstance(layout, str) or layout.strip().lower() not in FC_LAYOUTS:
         return f"`layout` must be one letter among {', '.join(map(repr, FC_LAYOUTS))}; got {layout!r}."
     letter = layout.strip().lower()
@@ -284,30 +321,33 @@ def _layout_hint(layout: Any) -> str | None:
 
 
 def check_fc_as_conv(layout: Any, function: Callable[[nn.Linear, int, int], Any]) -> bool:
-    """Check a recorded weight layout, then ``function(linear, channels, side)``, fc1 written as a convolution.
+    """Check a recorded weight layout, then ``function(linear, channels, side)``: a channels-last layer as a conv.
 
-    ``layout`` is the letter of :data:`FC_LAYOUTS` the learner predicts turns fc1's ``(out, channels *
-    side * side)`` matrix ``W`` into ``(out, channels, side, side)`` filters; it is judged first (a
-    wrong letter gets a question about why, never the right letter), and the function only after it.
+    ``linear`` reads a ``channels x side x side`` block of features that was permuted to ``(side, side,
+    channels)`` before it was flattened (:func:`flatten_channels_last`, as in a classifier ported from
+    Keras). ``layout`` is the letter of :data:`FC_LAYOUTS` the learner predicts turns its ``(out,
+    side * side * channels)`` matrix ``W`` into ``(out, channels, side, side)`` filters; it is judged first
+    (a wrong letter gets a question about why, never the right letter), and the function only after it.
 
-    ``linear`` reads a ``channels x side x side`` block of features flattened by ``nn.Flatten``; the
-    answer must be an ``nn.Conv2d`` that computes the same numbers at that size and slides over a
-    larger feature map. It is compared with :func:`segedu.models.convolutionalize`'s ``fc1`` for
-    section 1's classifier (128 units reading 32 x 3 x 3) and for one built for 32 x 32 windows (48
-    units reading 16 x 4 x 4). A function that calls ``convolutionalize`` (or its helpers,
-    :data:`CONVOLUTIONALIZE_BORROWED`) is sent back; a miss gets a hint, and only a right answer
-    prints what it computes.
+    The answer must be an ``nn.Conv2d`` that computes the same numbers at that size and slides over a
+    larger feature map. It is compared with :func:`channels_last_filters` (each row reshaped ``(side,
+    side, channels)``, then permuted to ``(channels, side, side)``) and with the layer itself run on
+    every channels-last flattened block, for 128 units reading 32 x 3 x 3 (section 1's sizes) and 48
+    units reading 16 x 4 x 4. A function that calls ``convolutionalize`` (or its helpers,
+    :data:`CONVOLUTIONALIZE_BORROWED`) is sent back; a miss gets a hint, and only a right answer prints
+    what it computes.
     """
     hint = _layout_hint(layout)
     if hint is not None:
         return wrong(hint)
-    print(f"Layout {_FC_LAYOUT_RIGHT!r} is right: nn.Flatten reads a (channels, height, width) block with the column "
-          "changing fastest, then the row, then the channel, the order reshape reads too, so row k of W reshaped to "
-          "(channels, side, side) puts each weight at the feature it multiplies. Now the layer.")
+    print(f"Layout {_FC_LAYOUT_RIGHT!r} is right: the block was permuted to (height, width, channels) and then "
+          "flattened, so along a row of W the channel changes fastest, then the column, then the row. Reshape reads "
+          "in that same order when the shape is (side, side, channels); permute(0, 3, 1, 2) then moves the channel "
+          "to where nn.Conv2d expects it. Now the layer.")
     borrowed = borrowed_names(function, CONVOLUTIONALIZE_BORROWED)
     if borrowed:
-        return wrong(f"your function uses `{borrowed[0]}`, which does the copy for you: build the nn.Conv2d yourself "
-                     "and copy fc1's weights and bias into it.")
+        return wrong(f"your function uses `{borrowed[0]}`, which does a (channels-first) copy for you: build the "
+                     "nn.Conv2d yourself and copy the layer's weights and bias into it.")
     with torch.random.fork_rng(devices=[]):  # new layers draw random starts; the lesson's later draws stay unchanged
         return _check_fc_as_conv_cases(function)
 
@@ -316,8 +356,7 @@ def _check_fc_as_conv_cases(function: Callable[[nn.Linear, int, int], Any]) -> b
     """Run :func:`check_fc_as_conv`'s cases in order; the first miss ends the check."""
     measured = []
     for case in _FC_CASES:
-        classifier = _fc_case(**case)
-        linear, channels, side = classifier.fc1, classifier.feature_channels, classifier.feature_size
+        linear, channels, side = _fc_case(**case), case["channels"], case["side"]
         conv, hint = call_answer(function, copy.deepcopy(linear), channels, side)
         if hint is None and (conv is ... or conv is None):
             hint = "your function returns nothing yet: replace the `...` with code that returns an nn.Conv2d."
@@ -325,29 +364,70 @@ def _check_fc_as_conv_cases(function: Callable[[nn.Linear, int, int], Any]) -> b
             return wrong(hint)
         hint = _fc_as_conv_mistake(conv, linear, channels, side)
         if hint is not None:
-            return wrong(f"for a layer with {linear.out_features} outputs reading {channels} x {side} x {side} "
-                         f"features: {hint}")
-        reference = convolutionalize(classifier).fc1
+            return wrong(f"for a layer with {linear.out_features} outputs reading {side} x {side} x {channels} "
+                         f"channels-last features: {hint}")
         features = torch.randn(1, channels, 4 * side, 4 * side, generator=torch.Generator().manual_seed(case["seed"]))
         with torch.no_grad():
-            yours, package = conv(features), reference(features)  # (1, out, 3 * side + 1, 3 * side + 1)
-            on_one_block = linear(features[:, :, :side, :side].flatten(1))  # (1, out): fc1 on the top-left block
-        same_map = torch.allclose(yours, package, atol=1e-5)
-        if not (same_map and torch.allclose(yours[0, :, 0, 0], on_one_block[0], atol=1e-5)):
-            return wrong("your layer holds the right weights but does not compute what fc1 computes: does its "
+            yours = conv(features)  # (1, out, 3 * side + 1, 3 * side + 1)
+            blocks = features.unfold(2, side, 1).unfold(3, side, 1)  # (1, C, n, n, side, side): every block
+            cells = blocks.shape[2]
+            by_layer = torch.stack([torch.stack([linear(flatten_channels_last(blocks[:, :, i, j]))[0]
+                                                 for j in range(cells)], -1) for i in range(cells)], -2)  # (out, n, n)
+        if not torch.allclose(yours[0], by_layer, atol=1e-5):
+            return wrong("your layer holds the right weights but does not compute what the layer computes: does its "
                          "forward pass use them unchanged?")
-        measured.append(f"{linear.out_features} units reading {channels} x {side} x {side}: your filters "
-                        f"{tuple(conv.weight.shape)} equal convolutionalize's fc1; on a {4 * side} x {4 * side} "
-                        f"feature map both return a {yours.shape[-2]} x {yours.shape[-1]} map, and its top-left cell "
-                        "is fc1 applied to the flattened top-left block")
+        measured.append(f"{linear.out_features} units reading {side} x {side} x {channels} channels-last: your filters "
+                        f"{tuple(conv.weight.shape)} equal each row reshaped (side, side, channels) and permuted to "
+                        f"(channels, side, side); on a {4 * side} x {4 * side} feature map your layer returns a "
+                        f"{yours.shape[-2]} x {yours.shape[-1]} map, and every cell is the fully connected layer "
+                        "applied to that block flattened channels-last")
     print("\n".join(measured))  # only once every case is right
     return right(
-        "fc1 multiplies the flattened block by its matrix: output unit k is the dot product of row k with the block, "
-        "read in flatten's order (channel, then row, then column). Reshaped in that same order, row k is a "
-        "channels x side x side filter, and a convolution without padding computes that dot product at every "
-        "position where the whole block fits: once at the training size, at every window position on a larger "
-        "map. That is convolutionalization; fc2 and the classifier become 1 x 1 convolutions the same way."
+        "output unit k is the dot product of row k with the block, read in the order the block was flattened. Here "
+        "that order is (row, column, channel), so row k reshaped to (side, side, channels) holds each weight at its "
+        "feature, and permute(0, 3, 1, 2) gives the (channels, side, side) filter that nn.Conv2d expects. The plain "
+        "reshape that convolutionalize uses is right only for PyTorch's own (channels, row, column) flatten; on "
+        "weights ported from a channels-last framework it runs without an error and computes something else. A "
+        "convolution without padding then computes the dot product at every position where the whole block fits: "
+        "once at the training size, at every window position on a larger map."
     )
+
+
+SKIP_LEAD_CHOICES = ("all pixels", "boundary band")
+_SKIP_LEAD_MEANINGS = {
+    "boundary band": "the band, the pixels within 2 pixels of a class boundary, is where 32-pixel cells blur: "
+                     "FCN-32s draws each 64 x 64 mask from a 2 x 2 score map, so its boundaries are smeared over "
+                     "tens of pixels, while FCN-8s's pool3 scores place them within 8. Away from boundaries "
+                     "(background, the inside of large shapes) both are mostly right, which dilutes the gap over "
+                     "all pixels",
+    "all pixels": "the gap over all pixels is the larger: FCN-8s's lead comes less from the boundaries than from "
+                  "whole regions FCN-32s gets wrong (small shapes lost entirely, or labelled as another class)",
+}
+
+
+def check_skip_lead(prediction: Any, overall: Mapping[Any, Mapping[str, float]],
+                    band: Mapping[Any, Mapping[str, float]], dataset: str = "shapes") -> bool:
+    """Check a prediction of where FCN-8s's lead over FCN-32s in mean IoU is larger, read from the lesson's scores.
+
+    Args:
+        prediction: ``"all pixels"`` or ``"boundary band"``; ``...`` means not recorded yet.
+        overall: Section 4's scores over all pixels, ``{(variant, dataset): {"mean_iou": ...}}`` with variants
+            ``"32s"`` and ``"8s"``.
+        band: The same scores counted only in the 2-pixel boundary band.
+        dataset: Which dataset's gap to compare.
+
+    Returns:
+        ``True`` once a prediction among :data:`SKIP_LEAD_CHOICES` is recorded, right or not.
+    """
+    hint = choice_hint(prediction, SKIP_LEAD_CHOICES)
+    if hint is not None:
+        return wrong(hint)
+    gaps = {where: float(scores["8s", dataset]["mean_iou"] - scores["32s", dataset]["mean_iou"])
+            for where, scores in (("all pixels", overall), ("boundary band", band))}
+    outcome = max(gaps, key=gaps.get)
+    print(f"{dataset}: FCN-8s minus FCN-32s in mean IoU, all pixels {gaps['all pixels']:+.3f}, "
+          f"boundary band {gaps['boundary band']:+.3f}")
+    return check_outcome_prediction(prediction, outcome, _SKIP_LEAD_MEANINGS, happened="the lead is larger in")
 
 
 @torch.no_grad()
