@@ -204,7 +204,7 @@ LESSONS: tuple[Lesson, ...] = (
         "at prediction and check the verdict at another learning rate, from another start and after 400 and 4,000 "
         "steps.",
         topic="Class imbalance: per-class IoU, class weights, soft Dice",
-        study_time="about 90 min (optional part about 40 more)",
+        study_time="about 130 min (optional part about 40 more)",
         run_seconds=18,
     ),
     Lesson(
