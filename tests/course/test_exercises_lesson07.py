@@ -213,24 +213,31 @@ def _scores(all_gap: float, band_gap: float) -> tuple[dict, dict]:
     return overall, band
 
 
-@pytest.mark.parametrize(("prediction", "verdict"), [("boundary band", "Correct!"), ("all pixels", "Recorded;")])
-def test_skip_lead_passes_once_recorded(prediction: str, verdict: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_skip_lead(prediction, *_scores(0.35, 0.40)) is True
+@pytest.mark.parametrize(("prediction", "verdict"), [(1.2, "Correct!"), (1.05, "Correct!"), (0.8, "Recorded;"),
+                                                     (2, "Recorded;")])
+def test_skip_lead_passes_once_a_number_is_recorded(prediction, verdict: str,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_skip_lead(prediction, *_scores(0.35, 0.42)) is True
     out = _verdict(capsys)
-    assert "all pixels +0.350, boundary band +0.400" in out and verdict in out and "32-pixel cells blur" in out
+    assert "all pixels +0.350, boundary band +0.420; ratio 1.20" in out and verdict in out
+    assert "32-pixel cells blur" in out  # the feedback says why, right or not
 
 
-def test_skip_lead_reads_the_outcome_from_the_scores(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_skip_lead("boundary band", *_scores(0.40, 0.30)) is True
+def test_skip_lead_reads_the_ratio_from_the_scores(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_skip_lead(1.2, *_scores(0.40, 0.30)) is True
     out = _verdict(capsys)
-    assert "Recorded;" in out and "larger in all pixels" in out
+    assert "ratio 0.75" in out and "Recorded;" in out and "no larger in the band" in out
+    assert lesson07.check_skip_lead(0.9, *_scores(0.40, 0.30)) is True
+    assert "Correct!" in _verdict(capsys)
 
 
-@pytest.mark.parametrize(("prediction", "hint"), [(..., "record your prediction first"), ("band", "must be one of")])
-def test_skip_lead_without_a_prediction_is_not_yet(prediction, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_skip_lead(prediction, *_scores(0.35, 0.40)) is False
+@pytest.mark.parametrize(("prediction", "hint"), [(..., "record your prediction first"), (None, "record your prediction"),
+                                                  ("boundary band", "must be a number"), (True, "must be a number"),
+                                                  (float("nan"), "finite")])
+def test_skip_lead_without_a_number_is_not_yet(prediction, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_skip_lead(prediction, *_scores(0.35, 0.42)) is False
     out = _verdict(capsys)
-    assert out.startswith("Not yet:") and hint in out and "+0.350" not in out
+    assert out.startswith("Not yet:") and hint in out and "+0.350" not in out and "1.20" not in out
 
 
 def test_skip_start_prediction_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:

@@ -18,9 +18,9 @@ from torch import nn
 from segedu.course.exercises._verdict import (
     borrowed_names,
     call_answer,
-    check_outcome_prediction,
     choice_hint,
     read_letters,
+    recorded_miss,
     right,
     wrong,
 )
@@ -31,7 +31,7 @@ __all__ = [
     "FC_LAYOUTS",
     "GRID_STAGES",
     "PADDING_ONLY_KEY",
-    "SKIP_LEAD_CHOICES",
+    "SKIP_LEAD_TOLERANCE",
     "SKIP_START_STATEMENTS",
     "WEIGHT_GRADIENT_CHOICES",
     "channels_last_filters",
@@ -393,41 +393,59 @@ def _check_fc_as_conv_cases(function: Callable[[nn.Linear, int, int], Any]) -> b
     )
 
 
-SKIP_LEAD_CHOICES = ("all pixels", "boundary band")
-_SKIP_LEAD_MEANINGS = {
-    "boundary band": "the band, the pixels within 2 pixels of a class boundary, is where 32-pixel cells blur: "
-                     "FCN-32s draws each 64 x 64 mask from a 2 x 2 score map, so its boundaries are smeared over "
-                     "tens of pixels, while FCN-8s's pool3 scores place them within 8. Away from boundaries "
-                     "(background, the inside of large shapes) both are mostly right, which dilutes the gap over "
-                     "all pixels",
-    "all pixels": "the gap over all pixels is the larger: FCN-8s's lead comes less from the boundaries than from "
-                  "whole regions FCN-32s gets wrong (small shapes lost entirely, or labelled as another class)",
-}
+SKIP_LEAD_TOLERANCE = 0.2  # a recorded ratio within this of the measured one is called right
+
+
+def _read_ratio(prediction: Any) -> tuple[float | None, str | None]:
+    """Read a recorded ratio into a float, or say why it cannot be read."""
+    if prediction is ... or prediction is None:
+        return None, "record your prediction first: replace the `...` with a number, e.g. 0.8 or 1.5."
+    if isinstance(prediction, bool) or not isinstance(prediction, (int, float)):
+        return None, f"your prediction must be a number (the band gap divided by the all-pixel gap); got {prediction!r}."
+    if not math.isfinite(prediction):
+        return None, f"your prediction must be a finite number; got {prediction!r}."
+    return float(prediction), None
 
 
 def check_skip_lead(prediction: Any, overall: Mapping[Any, Mapping[str, float]],
                     band: Mapping[Any, Mapping[str, float]], dataset: str = "shapes") -> bool:
-    """Check a prediction of where FCN-8s's lead over FCN-32s in mean IoU is larger, read from the lesson's scores.
+    """Check a predicted ratio of FCN-8s's lead over FCN-32s in the boundary band to its lead over all pixels.
+
+    The lead is FCN-8s's mean IoU minus FCN-32s's; the ratio is the band's lead divided by the all-pixel lead,
+    read from the lesson's own scores. A recorded number passes (it was recorded before the table): within
+    :data:`SKIP_LEAD_TOLERANCE` of the measured ratio it prints ``Correct!``, otherwise ``Recorded; ...``.
 
     Args:
-        prediction: ``"all pixels"`` or ``"boundary band"``; ``...`` means not recorded yet.
+        prediction: The predicted ratio, a number; ``...`` means not recorded yet.
         overall: Section 4's scores over all pixels, ``{(variant, dataset): {"mean_iou": ...}}`` with variants
             ``"32s"`` and ``"8s"``.
         band: The same scores counted only in the 2-pixel boundary band.
-        dataset: Which dataset's gap to compare.
+        dataset: Which dataset's leads to compare.
 
     Returns:
-        ``True`` once a prediction among :data:`SKIP_LEAD_CHOICES` is recorded, right or not.
+        ``True`` once a number is recorded, close or not.
     """
-    hint = choice_hint(prediction, SKIP_LEAD_CHOICES)
+    ratio, hint = _read_ratio(prediction)
     if hint is not None:
         return wrong(hint)
-    gaps = {where: float(scores["8s", dataset]["mean_iou"] - scores["32s", dataset]["mean_iou"])
-            for where, scores in (("all pixels", overall), ("boundary band", band))}
-    outcome = max(gaps, key=gaps.get)
-    print(f"{dataset}: FCN-8s minus FCN-32s in mean IoU, all pixels {gaps['all pixels']:+.3f}, "
-          f"boundary band {gaps['boundary band']:+.3f}")
-    return check_outcome_prediction(prediction, outcome, _SKIP_LEAD_MEANINGS, happened="the lead is larger in")
+    leads = {where: float(scores["8s", dataset]["mean_iou"] - scores["32s", dataset]["mean_iou"])
+             for where, scores in (("all pixels", overall), ("boundary band", band))}
+    measured = leads["boundary band"] / leads["all pixels"]
+    print(f"{dataset}: FCN-8s minus FCN-32s in mean IoU, all pixels {leads['all pixels']:+.3f}, boundary band "
+          f"{leads['boundary band']:+.3f}; ratio {measured:.2f} (you predicted {ratio:.2f})")
+    if measured > 1:
+        why = ("the lead is larger in the band, the pixels within 2 pixels of a class boundary, because that is where "
+               "32-pixel cells blur: FCN-32s draws each 64 x 64 mask from a 2 x 2 score map, so its boundaries are "
+               "smeared over tens of pixels, while FCN-8s's pool3 scores place them within 8. The ratio is not far "
+               "above 1 because the lead over all pixels is large too: a 2 x 2 map also misplaces or loses whole "
+               "shapes, away from their boundaries")
+    else:
+        why = ("the lead is no larger in the band than over all pixels: FCN-8s's advantage here comes less from "
+               "placing boundaries than from whole regions FCN-32s gets wrong (shapes lost entirely, or labelled as "
+               "another class)")
+    if abs(ratio - measured) <= SKIP_LEAD_TOLERANCE:
+        return right(f"within {SKIP_LEAD_TOLERANCE} of the measured ratio: {why}.")
+    return recorded_miss(f"you predicted {ratio:.2f}, the ratio is {measured:.2f}: {why}.")
 
 
 @torch.no_grad()
