@@ -182,15 +182,16 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(
         "14_augmentation_and_overfitting.ipynb",
         "Augmentation and overfitting",
-        "Augment image and mask together (flips, crops, elastic deformation) and say which augmentations keep "
-        "a scene plausible and correctly labelled, read training and validation curves over ten paired seeds "
-        "on 32 scenes and say what augmentation did to the training and validation scores, measure what the "
-        "chain does to the pictures (it smooths away their pixel noise) and say which explanations the "
-        "lesson's records rule out, set augmentation beside more real scenes, and (optionally) split one "
-        "seed's errors by kind and see what 4,000 steps change.",
+        "Augment image and mask together (zoom, crop, flips, elastic deformation), measure where torchvision's "
+        "zoom step puts the mask against its image (legacy nearest: about half a pixel off) and check segedu's "
+        "aligned chain by hand, say which augmentations keep a scene plausible and correctly labelled, read "
+        "training and validation curves over ten paired seeds on 32 scenes and say what augmentation did to both "
+        "scores, measure what the chain does to the pictures and say which explanations of the training score's "
+        "fall the outputs rule out, set augmentation beside more real scenes, and (optionally) map one seed's "
+        "errors pixel by pixel.",
         topic="Paired augmentation, learning curves, overfitting",
-        study_time="about 90 min (optional part about 30 more)",
-        run_seconds=10,
+        study_time="about 90 min (optional part about 20 more)",
+        run_seconds=15,
     ),
     Lesson(
         "15_losses_for_imbalance.ipynb",

@@ -1,4 +1,4 @@
-"""Each lesson-13 check accepts right answers and prints a specific hint for wrong ones."""
+"""Each lesson-14 check accepts right answers and prints a specific hint for wrong ones."""
 
 from __future__ import annotations
 
@@ -9,13 +9,54 @@ from segedu.course.exercises.lesson14 import (
     AUGMENTATIONS,
     EXPLANATIONS,
     GAP_OUTCOMES,
+    OFFSET_OUTCOMES,
     check_gap_prediction,
+    check_offset_prediction,
     check_ruled_out_explanations,
     check_safe_augmentations,
     classify_gap_narrowing,
+    classify_mask_offset,
     paired_t_interval,
 )
 
+
+# --- exercise 1: predict, then run: does torchvision's zoomed mask stay on its image? ---------------
+
+def test_classify_mask_offset_names_each_outcome() -> None:
+    assert classify_mask_offset([0.39, 0.47]) == "a fraction of a pixel"  # torchvision's legacy nearest, section 1
+    assert classify_mask_offset([-0.003, 0.012]) == "none"  # segedu's aligned step
+    assert classify_mask_offset([0.05, -0.8]) == "a pixel or more"
+    assert classify_mask_offset([-0.2, 0.0]) == "a fraction of a pixel"  # either direction counts
+    with pytest.raises(ValueError, match="row, column"):
+        classify_mask_offset([0.4])
+
+
+def test_offset_prediction_is_only_recorded_before_the_measurement(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_offset_prediction("none")
+    out = capsys.readouterr().out
+    assert out.startswith("Recorded: 'none'.") and "Correct!" not in out and "differs" not in out
+    assert "34808" not in out and "down" not in out  # nothing about the outcome before it is measured
+    for unreadable in (..., None, "half a pixel"):
+        assert not check_offset_prediction(unreadable)
+        out = capsys.readouterr().out
+        assert out.startswith("Not yet:") and all(repr(choice) in out for choice in OFFSET_OUTCOMES)
+
+
+def test_offset_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_offset_prediction("a fraction of a pixel", "a fraction of a pixel", [0.39, 0.47])
+    out = capsys.readouterr().out
+    assert out.startswith("Correct!") and "0.39 px down, 0.47 px right" in out  # the measured offset, quoted
+    assert "floor(i * in/out)" in out and "pytorch/pytorch#34808" in out  # the mechanism, and where it is known
+    assert "cannot see it" in out  # label checks do not catch a shift
+    assert check_offset_prediction("none", "a fraction of a pixel", [0.39, 0.47])
+    out = capsys.readouterr().out
+    assert out.startswith("Recorded; the result differs:") and "you predicted 'none'" in out and "legacy" in out
+    assert check_offset_prediction("a pixel or more", "a fraction of a pixel")
+    out = capsys.readouterr().out
+    assert "differs" in out and "px down" not in out  # no measurement passed, none quoted
+
+
+# --- exercise 2: which augmentations keep a digit scene a digit scene -------------------------------
 
 @pytest.mark.parametrize("answer", [{"b", "c", "e"}, "bce", ["e", "C", "b"]])
 def test_safe_augmentations_right(answer, capsys: pytest.CaptureFixture[str]) -> None:
@@ -58,10 +99,10 @@ def test_safe_augmentations_unreadable_answers(answer, capsys: pytest.CaptureFix
 
 def test_paired_t_interval_matches_the_lesson() -> None:
     """Section 2's stored differences, augmented minus plain, per seed (0-9): the interval printed in the lesson."""
-    low, high = paired_t_interval([0.033, 0.028, -0.052, 0.000, -0.002, -0.022, 0.017, -0.030, 0.013, -0.051])
-    assert low == pytest.approx(-0.029, abs=0.001) and high == pytest.approx(0.015, abs=0.001)
-    low, high = paired_t_interval([0.033, 0.028, -0.052])  # seeds 0-2 only: 4.3 standard errors either side
-    assert low == pytest.approx(-0.115, abs=0.003) and high == pytest.approx(0.121, abs=0.003)
+    low, high = paired_t_interval([0.057, 0.041, 0.034, 0.035, 0.037, 0.026, -0.020, 0.070, 0.060, 0.052])
+    assert low == pytest.approx(0.0214, abs=0.001) and high == pytest.approx(0.0570, abs=0.001)
+    low, high = paired_t_interval([0.057, 0.041, 0.034])  # seeds 0-2 only: 4.3 standard errors either side
+    assert low == pytest.approx(0.0147, abs=0.001) and high == pytest.approx(0.0733, abs=0.001)
     assert paired_t_interval([1.0, 1.0, 1.0]) == (1.0, 1.0)
     with pytest.raises(ValueError, match="2 to 10"):
         paired_t_interval([0.1])
@@ -82,36 +123,39 @@ def test_paired_t_interval_uses_the_t_distributions_95_percent_points() -> None:
 
 
 def test_classify_gap_narrowing_names_each_outcome() -> None:
-    """The stored study's final scores per seed (mean of the last three scorings): plain and augmented."""
-    plain_train, augmented_train = [0.949, 0.948, 0.950], [0.710, 0.710, 0.724]
-    plain_val, augmented_val = [0.278, 0.250, 0.312], [0.310, 0.279, 0.261]
-    assert classify_gap_narrowing(plain_train, augmented_train, plain_val, augmented_val) == "by lowering training"
-    assert classify_gap_narrowing(plain_train, augmented_train, plain_val, [0.378, 0.355, 0.410]) == "both"
-    assert classify_gap_narrowing(plain_train, plain_train, plain_val, [0.378, 0.355, 0.410]) == "by raising validation"
-    assert classify_gap_narrowing(plain_train, [0.95, 0.90, 0.99], plain_val, augmented_val) == "neither"
+    """Seeds 0-2 of the stored study (final scores): with three seeds the training fall is not detected."""
+    plain_train, augmented_train = [0.934, 0.934, 0.950], [0.905, 0.847, 0.850]
+    plain_val, augmented_val = [0.257, 0.240, 0.298], [0.314, 0.281, 0.332]
+    assert classify_gap_narrowing(plain_train, augmented_train, plain_val, augmented_val) == "by raising validation"
+    augmented_train = [0.875, 0.867, 0.880]  # invented: an even fall, detected by three seeds
+    assert classify_gap_narrowing(plain_train, augmented_train, plain_val, augmented_val) == "both"
+    assert classify_gap_narrowing(plain_train, augmented_train, plain_val, [0.25, 0.26, 0.29]) == "by lowering training"
+    assert classify_gap_narrowing(plain_train, [0.95, 0.90, 0.99], plain_val, [0.25, 0.26, 0.29]) == "neither"
     with pytest.raises(ValueError, match="one score per seed"):
         classify_gap_narrowing(plain_train, augmented_train, plain_val, [0.3, 0.3])
 
 
+MEASURED = {"train": (-0.062, -0.079, -0.046), "val": (0.039, 0.022, 0.057)}  # section 2's printed differences
+
+
 def test_gap_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_gap_prediction("by lowering training", "by lowering training")
+    assert check_gap_prediction("both", "both", **MEASURED)
     out = capsys.readouterr().out
-    assert out.startswith("Correct!") and "holds 0" in out and "by heart" in out
-    assert "lies below 0" in out and "not by itself a better model" in out
-    assert "(-0.029 to +0.015) excludes a loss larger than about 0.03" in out  # an interval, not a measured fact
-    assert check_gap_prediction("by raising validation", "by lowering training")
+    assert out.startswith("Correct!") and "from both sides" in out and "by heart" in out
+    assert "training -0.062 (95% t-interval -0.079 to -0.046)" in out and "validation +0.039 (+0.022 to +0.057)" in out
+    assert "exercise 4's question" in out  # the cause of the fall is left to exercise 4
+    assert check_gap_prediction("by lowering training", "both", **MEASURED)
     out = capsys.readouterr().out
-    assert out.startswith("Recorded; the result differs:") and "you predicted 'by raising validation'" in out
-    assert "the gap narrowed by lowering training" in out and "five seeds and down in five" in out
-    assert check_gap_prediction("both", "by lowering training")
-    assert capsys.readouterr().out.startswith("Recorded; the result differs:")
-    assert check_gap_prediction("by lowering training", "both")
-    assert "rose detectably" in capsys.readouterr().out
+    assert out.startswith("Recorded; the result differs:") and "you predicted 'by lowering training'" in out
+    assert "the measured outcome is both" in out and "+0.039" in out
+    assert check_gap_prediction("neither", "by lowering training")
+    out = capsys.readouterr().out
+    assert "training side only" in out and "not by itself a better model" in out and "Measured" not in out
 
 
 @pytest.mark.parametrize("prediction", [..., None, "helps"])
 def test_gap_prediction_must_be_recorded_first(prediction, capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check_gap_prediction(prediction, "by lowering training")
+    assert not check_gap_prediction(prediction, "both")
     out = capsys.readouterr().out
     assert out.startswith("Not yet:") and all(repr(choice) in out for choice in GAP_OUTCOMES)
 
@@ -128,51 +172,39 @@ def test_gap_prediction_without_an_outcome_only_records(capsys: pytest.CaptureFi
     assert "must be one of" in capsys.readouterr().out
 
 
-def test_gap_feedback_leaves_the_cause_of_the_fall_to_exercise_3(capsys: pytest.CaptureFixture[str]) -> None:
-    check_gap_prediction("by lowering training", "by lowering training")
-    out = capsys.readouterr().out
-    assert "exercise 3's question" in out and "harder to memorise" not in out  # no untested cause stated as fact
+# --- exercise 4: which causes of the training score's fall the outputs rule out -------------------
 
-
-@pytest.mark.parametrize("answer", [{"a", "b"}, "ab", ["B", "a"]])
+@pytest.mark.parametrize("answer", [{"a", "b", "c"}, "abc", ["C", "a", "b"]])
 def test_ruled_out_explanations_right(answer, capsys: pytest.CaptureFixture[str]) -> None:
     assert check_ruled_out_explanations(answer)
     out = capsys.readouterr().out
     assert out.startswith("Correct!") and "without augmentation" in out  # a: how the records score training
-    assert "0.718 against 0.713" in out and "-0.012 to +0.021" in out  # b: the noise control's training scores
-    assert "c is not" in out and "hypothesis" in out  # c: untested, said so
-    # what the fall consists of (section 4.1, seed 0), told apart from why it happened
-    assert "candidate causes" in out and "81% of the stroke pixels" in out and "names 99%" in out
-    assert "missed strokes" in out and "not confused digits" in out
+    assert "section 1 measured the study's chain" in out and "0.68" in out  # b: the aligned masks, and the old cost
+    assert "-0.036 to +0.036" in out and "whole fall" in out  # c: the noise control's training scores
+    assert "d and e are not" in out and "hypothesis" in out and "longer run" in out  # untested, said so
 
 
 def test_ruled_out_explanations_wrong_answers_say_why(capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check_ruled_out_explanations({"a", "b", "c"})
+    assert not check_ruled_out_explanations({"a", "b", "c", "d"})
     out = capsys.readouterr().out
-    assert out.startswith("Not yet:") and "c is not ruled out" in out and "hypothesis" in out
-    assert "a is" not in out and "b is" not in out  # right choices are not among the misses
-    assert not check_ruled_out_explanations({"a"})
+    assert out.startswith("Not yet:") and "d is not ruled out" in out and "fixed warped copy" in out
+    assert "a is" not in out and "b is" not in out and "c is" not in out  # right choices are not among the misses
+    assert not check_ruled_out_explanations({"a", "c"})
     out = capsys.readouterr().out
-    assert "b is ruled out" in out and "0.718 against 0.713" in out and "a is" not in out
+    assert "b is ruled out" in out and "within its error bars of 0" in out and "a is" not in out
     assert not check_ruled_out_explanations(set())  # "none is ruled out"
     out = capsys.readouterr().out
-    assert "a is ruled out" in out and "b is ruled out" in out and "c is" not in out
-    assert not check_ruled_out_explanations({"c"})
+    assert "a is ruled out" in out and "b is ruled out" in out and "c is ruled out" in out and "d is" not in out
+    assert not check_ruled_out_explanations({"a", "b", "c", "e"})
     out = capsys.readouterr().out
-    assert "c is not ruled out" in out and "a is ruled out" in out
-    assert "81% of the stroke pixels" in out and "missed strokes" in out  # the same note on what the fall is
-
-
-def test_ruled_out_feedback_uses_the_lessons_seed_0_error_split(capsys: pytest.CaptureFixture[str]) -> None:
-    """The note's shares are section 4.1's printed ones: 81% found, 99% of those named (augmented), 98% found (plain)."""
-    check_ruled_out_explanations({"a", "b"})
+    assert "e is not ruled out" in out and "slower climb from a lower ceiling" in out
+    assert not check_ruled_out_explanations({"a", "b"})
     out = capsys.readouterr().out
-    assert "finds only 81%" in out and "(plain 98%)" in out and "names 99% of those it finds right" in out
-    assert "section 4.1" in out and "seed 0" in out and "one seed" in out  # one run, said so
+    assert "c is ruled out" in out and "-0.036 to +0.036" in out and "0.06" in out
 
 
-@pytest.mark.parametrize("answer", [..., None, {"d"}, 2])
+@pytest.mark.parametrize("answer", [..., None, {"f"}, 2])
 def test_ruled_out_explanations_unreadable_answers(answer, capsys: pytest.CaptureFixture[str]) -> None:
     assert not check_ruled_out_explanations(answer)
     assert capsys.readouterr().out.startswith("Not yet:")
-    assert set(EXPLANATIONS) == {"a", "b", "c"}
+    assert set(EXPLANATIONS) == {"a", "b", "c", "d", "e"}
