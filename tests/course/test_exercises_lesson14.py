@@ -181,6 +181,7 @@ def test_ruled_out_explanations_right(answer, capsys: pytest.CaptureFixture[str]
     assert out.startswith("Correct!") and "without augmentation" in out  # a: how the records score training
     assert "section 1 measured the study's chain" in out and "0.68" in out  # b: the aligned masks, and the old cost
     assert "-0.036 to +0.036" in out and "whole fall" in out  # c: the noise control's training scores
+    assert "up to about 0.036" in out  # ... which still allow part of the fall
     assert "d and e are not" in out and "hypothesis" in out and "longer run" in out  # untested, said so
 
 
@@ -208,3 +209,4 @@ def test_ruled_out_explanations_unreadable_answers(answer, capsys: pytest.Captur
     assert not check_ruled_out_explanations(answer)
     assert capsys.readouterr().out.startswith("Not yet:")
     assert set(EXPLANATIONS) == {"a", "b", "c", "d", "e"}
+    assert "whole fall" in EXPLANATIONS["c"]  # the control rules out only the whole fall, so c claims the whole

@@ -244,7 +244,7 @@ EXPLANATIONS = {
          "scenes themselves",
     "b": "the zoom moves the mask against its image, so the network is trained on labels beside their strokes",
     "c": "the chain smooths away the scenes' pixel noise, so the unwarped, noisy training scenes look unfamiliar to "
-         "the augmented network: that is why it fits them less",
+         "the augmented network: that accounts for the whole fall",
     "d": "every pass shows a different variant of each scene, so the network cannot learn the 32 exact scenes by heart",
     "e": "the augmented network learns its scenes more slowly and has not caught up by step 1,500",
 }
@@ -258,7 +258,7 @@ _EVIDENCE = {
          "only about 0.68 against the zoomed labels",
     "c": "with the noise put back the final training score is where the augmented arm's was (paired by seed -0.000, "
          "95% t-interval -0.036 to +0.036), while the fall from plain is 0.06: the interval rules out that the "
-         "smoothing accounts for the whole fall",
+         "smoothing accounts for the whole fall (it still allows up to about 0.036 of it)",
     "d": "the lesson does not test it: it fits the records and is the usual explanation, but no stored arm isolates the "
          "new draw at every pass (for instance by training on one fixed warped copy of each scene), so it stays a "
          "hypothesis",
