@@ -55,15 +55,19 @@ def test_the_shipped_record_is_protected(monkeypatch, capsys: pytest.CaptureFixt
     assert "--overwrite" in capsys.readouterr().err
 
 
-def test_the_shipped_record_holds_both_arms_on_the_same_budget() -> None:
+def test_the_shipped_record_holds_every_arm_on_the_same_budget() -> None:
     record = load_experiment("fcn_staged_study")
     assert record["settings"] == {**fcn_staged_study.SETTINGS, "steps": 4000} and record["seeds"] == [0, 1, 2]
     runs = record["results"]["runs"]
-    assert set(runs) == set(fcn_staged_study.ARMS) and all(list(arm) == ["0", "1", "2"] for arm in runs.values())
+    assert set(runs) == set(fcn_staged_study.ARMS + fcn_staged_study.CONTROLS)
+    assert all(list(arm) == ["0", "1", "2"] for arm in runs.values())
     for seed in ("0", "1", "2"):
         stages = runs["staged"][seed]["stages"]
         assert sum(stage["steps"] for stage in stages.values()) == 4000  # the all-at-once run's budget
         assert runs["staged"][seed]["fcn8s_readout"]["all on"] == stages["fcn8s"]["test"]
         assert runs["all_at_once"][seed]["fcn8s_readout"]["all on"] == runs["all_at_once"][seed]["test"]
+        control = runs["late_pool3"][seed]  # pool3's branch held at zero for 3,000 steps, then 1,000 at lr / 10
+        assert control["pool3_held_at_zero"]["steps"] == 3000 and control["pool3_held_at_zero"]["score_pool3_abs_max"] == 0
+        assert control["val_curve"][-1][0] == 4000 and control["fcn8s_readout"]["all on"] == control["test"]
         for arm in runs.values():  # conv7's class shares are shares of every test pixel
             assert sum(arm[seed]["fcn8s_readout"]["conv7_direct"]["class_shares"]) == pytest.approx(1.0, abs=1e-3)
