@@ -120,7 +120,7 @@ def test_staged_prediction_says_why(capsys: pytest.CaptureFixture[str]) -> None:
 def test_control_design_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
     assert lesson08.check_control_design("c") is True
     out = capsys.readouterr().out
-    assert "Correct!" in out and "pool3's short training is enough" in out
+    assert "Correct!" in out and "a late pool3 branch is enough" in out
     assert all(f"{letter} would not:" in out for letter in "abde")  # a right answer explains every candidate
     for letter in "abde":
         assert lesson08.check_control_design(letter) is False

@@ -171,11 +171,13 @@ _CONTROL_WHY = {  # why each candidate does or does not separate the stages from
          "still change together, so a flip (or none) could come from either",
     "b": "a better FCN-32s changes the first stage only; the later stages, with pool3's score layer joining last "
          "at a tenth of the rate, come with it as before, so the two causes still change together",
-    "c": "it keeps everything that makes the all-at-once arm (one optimizer and schedule, no restarts, no "
-         "dropped upsampler, every other layer trained from the first step) and changes one thing: pool3's score "
-         "layer trains only the last 1,000 steps at a tenth of the rate, as in the staged arm. If this model "
-         "leans on pool4 like the staged one, pool3's short training is enough to flip the dependence; if it "
-         "leans on pool3 like the shipped one, the stages are needed",
+    "c": "it drops the coarse-to-fine stages (no FCN-32s or FCN-16s phase, no final upsampler thrown away, "
+         "pool4's branch and every other layer trained from the first step) and keeps pool3's late start as in "
+         "the staged arm: its score layer joins only for the last 1,000 steps, when the whole model goes on at a "
+         "tenth of the rate with a fresh optimizer and schedule, as a staged arm's last stage does. If this model "
+         "leans on pool4 like the staged one, a late pool3 branch is enough to flip the dependence without the "
+         "coarse-to-fine stages; if it leans on pool3, something in those stages is needed. The restart at the "
+         "join stays in both, so this control does not test it",
     "d": "a switch measures what an already trained model depends on; it changes no training, so it cannot tell "
          "which difference in the training produced that dependence (section 4 already ran these switches)",
     "e": "more seeds narrow the spread of the same comparison, but every seed changes the stages and pool3's "
