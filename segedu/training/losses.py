@@ -58,19 +58,10 @@ def pixel_cross_entropy(
         - class_weights: ``(K,)``.
     """
     _check_logits_and_target(logits, target, ignore_index)
-    num_classes = logits.shape[1]
     labelled = target != ignore_index if ignore_index is not None else torch.ones_like(target, dtype=torch.bool)
     if not bool(labelled.any()):
         return logits.sum() * 0.0  # nothing labelled: zero loss, zero gradient
-    weight = None
-    if class_weights is not None:
-        weight = _check_class_weights(class_weights, num_classes).to(device=logits.device, dtype=logits.dtype)
-        present = target[labelled].long().unique()  # (P,) classes in this batch
-        if not bool((weight[present] > 0).any()):
-            raise ValueError(
-                f"class_weights are 0 for every class present in target ({present.tolist()}), so the "
-                "weighted mean is 0/0; give at least one present class a positive weight"
-            )
+    weight = None if class_weights is None else _present_class_weights(class_weights, logits, target, labelled)
     return F.cross_entropy(
         logits,
         target.long(),
@@ -122,7 +113,6 @@ def focal_loss(
             f"gamma must be a finite number >= 0 (0 gives plain cross-entropy, the paper uses 2); got {gamma!r}"
         )
     _check_logits_and_target(logits, target, ignore_index)
-    num_classes = logits.shape[1]
     labelled = target != ignore_index if ignore_index is not None else torch.ones_like(target, dtype=torch.bool)
     if not bool(labelled.any()):
         return logits.sum() * 0.0  # nothing labelled: zero loss, zero gradient
@@ -133,14 +123,7 @@ def focal_loss(
     per_pixel = -modulating * log_p_true  # (B, H, W)
     pixel_weights = labelled.to(logits.dtype)  # (B, H, W): 0 at ignored pixels
     if class_weights is not None:
-        weight = _check_class_weights(class_weights, num_classes).to(device=logits.device, dtype=logits.dtype)
-        present = target[labelled].long().unique()  # (P,) classes in this batch
-        if not bool((weight[present] > 0).any()):
-            raise ValueError(
-                f"class_weights are 0 for every class present in target ({present.tolist()}), so the "
-                "weighted mean is 0/0; give at least one present class a positive weight"
-            )
-        pixel_weights = pixel_weights * weight[safe_target]
+        pixel_weights = pixel_weights * _present_class_weights(class_weights, logits, target, labelled)[safe_target]
     return (pixel_weights * per_pixel).sum() / pixel_weights.sum()
 
 
@@ -294,6 +277,19 @@ def _check_logits_and_target(logits: Tensor, target: Tensor, ignore_index: int |
             f"{tuple(logits.shape)}; got {tuple(target.shape)}"
         )
     check_labels(target, num_classes, ignore_index, name="target")
+
+
+def _present_class_weights(class_weights: Tensor | Sequence[float], logits: Tensor, target: Tensor,
+                           labelled: Tensor) -> Tensor:
+    """Checked ``(K,)`` class weights on ``logits``' device and dtype; some class present in ``target`` must weigh > 0."""
+    weight = _check_class_weights(class_weights, logits.shape[1]).to(device=logits.device, dtype=logits.dtype)
+    present = target[labelled].long().unique()  # (P,) classes in this batch
+    if not bool((weight[present] > 0).any()):
+        raise ValueError(
+            f"class_weights are 0 for every class present in target ({present.tolist()}), so the "
+            "weighted mean is 0/0; give at least one present class a positive weight"
+        )
+    return weight
 
 
 def _check_class_weights(class_weights: Tensor | Sequence[float], num_classes: int | None) -> Tensor:
