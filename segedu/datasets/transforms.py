@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import operator
+from collections.abc import Sequence
 
 import torch
 from torchvision import tv_tensors
@@ -31,25 +32,45 @@ __all__ = ["AlignedResize", "AlignedScaleJitter", "PairedTransform", "WithPixelN
            "training_transforms"]
 
 
-def _mask_interpolation(inpt: object, interpolation: object) -> object:
-    """``nearest-exact`` for a mask (sampled at pixel centres, like the image), else ``interpolation``."""
-    return v2.InterpolationMode.NEAREST_EXACT if isinstance(inpt, tv_tensors.Mask) else interpolation
+def _resize_mask(mask: tv_tensors.Mask, size: Sequence[int]) -> tv_tensors.Mask:
+    """``mask`` ``(..., H, W)`` resized to ``size`` (height, width) with ``nearest-exact``.
+
+    Each output pixel takes the label of the source pixel under its centre, the grid that the image's
+    bilinear resize uses. Written with PyTorch rather than torchvision's mask kernel: torchvision 0.26's
+    kernel ignores the interpolation it is given and always uses legacy ``nearest`` (0.29's honours it),
+    which would bring the half-pixel shift back without a word.
+    """
+    height, width = mask.shape[-2:]
+    labels = mask.reshape(1, -1, height, width).float()  # (1, L, H, W); labels up to 255 are exact in float32
+    resized = torch.nn.functional.interpolate(labels, size=tuple(size), mode="nearest-exact")  # (1, L, h, w)
+    return tv_tensors.wrap(resized.to(mask.dtype).reshape(*mask.shape[:-2], *size), like=mask)
 
 
 class AlignedScaleJitter(v2.ScaleJitter):
     """``v2.ScaleJitter`` whose mask stays on its image's pixel grid (``nearest-exact``, not legacy ``nearest``)."""
 
     def transform(self, inpt: object, params: dict[str, object]) -> object:
-        return self._call_kernel(v2.functional.resize, inpt, size=params["size"],
-                                 interpolation=_mask_interpolation(inpt, self.interpolation), antialias=self.antialias)
+        if isinstance(inpt, tv_tensors.Mask):
+            return _resize_mask(inpt, params["size"])
+        return super().transform(inpt, params)
 
 
 class AlignedResize(v2.Resize):
-    """``v2.Resize`` whose mask stays on its image's pixel grid (``nearest-exact``, not legacy ``nearest``)."""
+    """``v2.Resize`` to a (height, width) pair whose mask stays on its image's pixel grid (``nearest-exact``).
+
+    Raises:
+        ValueError: ``size`` is not a (height, width) pair.
+    """
+
+    def __init__(self, size: Sequence[int], **kwargs: object) -> None:
+        if not isinstance(size, (list, tuple)) or len(size) != 2:
+            raise ValueError(f"AlignedResize needs a (height, width) pair, e.g. (64, 64); got {size!r}")
+        super().__init__(list(size), **kwargs)
 
     def transform(self, inpt: object, params: dict[str, object]) -> object:
-        return self._call_kernel(v2.functional.resize, inpt, self.size, max_size=self.max_size,
-                                 interpolation=_mask_interpolation(inpt, self.interpolation), antialias=self.antialias)
+        if isinstance(inpt, tv_tensors.Mask):
+            return _resize_mask(inpt, self.size)
+        return super().transform(inpt, params)
 
 
 class WithPixelNoise:

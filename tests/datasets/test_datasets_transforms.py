@@ -6,7 +6,13 @@ import torch
 from segedu.datasets import ShapesScenes
 from torchvision.transforms import v2
 
-from segedu.datasets.transforms import PairedTransform, WithPixelNoise, resize_transforms, training_transforms
+from segedu.datasets.transforms import (
+    AlignedResize,
+    PairedTransform,
+    WithPixelNoise,
+    resize_transforms,
+    training_transforms,
+)
 
 
 def _block_labels(rows: torch.Tensor, columns: torch.Tensor) -> torch.Tensor:
@@ -214,3 +220,8 @@ def test_torchvisions_legacy_nearest_is_what_the_alignment_test_catches() -> Non
     legacy = PairedTransform(v2.ScaleJitter(target_size=(64, 64), scale_range=(0.8, 1.2), antialias=True))
     offsets = [_centroid_offset(*legacy(*_stroke_pair(seed))) for seed in range(40)]
     assert float(torch.stack(offsets).mean(0).abs().max()) > 0.2
+
+
+def test_aligned_resize_refuses_a_single_side() -> None:
+    with pytest.raises(ValueError, match=r"\(height, width\) pair"):
+        AlignedResize(64)  # torchvision's short-side rule would need the image's shape to resize a mask alone
