@@ -149,7 +149,9 @@ def fit(
 
     Reproducibility: ``seed`` fixes the shuffling order and reseeds PyTorch's global generator
     (for dropout and the like) at the start. Two runs with the same model weights, data and
-    seed give the same losses and metrics on the same machine; ``seconds`` differ, of course.
+    seed give the same losses and metrics on the same machine; ``seconds`` differ, of course. On a GPU
+    this holds only with deterministic kernels (``seed_everything(seed, deterministic=True)``, which
+    :func:`segedu.training.recipes.train_recipe` asks for there).
 
     Args:
         model: Maps images ``(B, C, H, W)`` to logits ``(B, num_classes, H, W)``. Moved to

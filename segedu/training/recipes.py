@@ -201,15 +201,49 @@ def train_recipe(
     Raises:
         ValueError: If the output cannot be written, or the arguments do not fit together.
     """
-    from segedu.core.device import cpu_name
-    from segedu.core.seeding import seed_everything
-    from segedu.models import get_model
+    from segedu.core.device import cpu_name, select_device
 
     path = _output_path(recipe, output, ship=ship, force=force)
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         raise ValueError(f"threads must be a positive int; got {threads!r}")
+    chosen = select_device(device)
     torch.set_num_threads(threads)
-    seed_everything(recipe.seed)
+    with _seeded(recipe.seed, chosen):
+        return _train_recipe(recipe, path, chosen, device, ship=ship, force=force, threads=threads,
+                             progress=progress, machine=cpu_name())
+
+
+@contextlib.contextmanager
+def _seeded(seed: int, device: torch.device) -> Iterator[None]:
+    """Seed every generator; on a GPU also ask for deterministic kernels for the run, then switch back.
+
+    A CPU run repeats bit for bit without them; GPU kernels that add in parallel (cuDNN's autotuned
+    convolutions, atomic adds) do not, so the same recipe would give different weights twice.
+    """
+    from segedu.core.seeding import seed_everything
+
+    before = (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled(),
+              torch.backends.cudnn.benchmark)
+    seed_everything(seed, deterministic=device.type != "cpu")
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(before[0], warn_only=before[1])
+        torch.backends.cudnn.benchmark = before[2]
+
+
+def _device_name(device: torch.device) -> str:
+    """``"cpu"``, or the GPU's name for a record: ``"cuda (NVIDIA H200)"``."""
+    return f"cuda ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else device.type
+
+
+def _train_recipe(
+    recipe: Recipe, path: Path, chosen: torch.device, device: str | None, *, ship: bool, force: bool, threads: int,
+    progress: bool, machine: str,
+) -> dict[str, Any]:
+    """:func:`train_recipe`'s run, once the output and the device are checked and the generators seeded."""
+    from segedu.models import get_model
+
     train_data = training_scenes(recipe.dataset, recipe.steps * recipe.batch_size)
     val_data = offline_dataset(recipe.dataset, "val")
     test_data = offline_dataset(recipe.dataset, "test")
@@ -225,7 +259,7 @@ def train_recipe(
     with _partial_checkpoint_on_failure(model, path, metadata):
         history = fit(
             model, train_data, val_data, max_steps=recipe.steps, lr=recipe.lr, lr_schedule=recipe.lr_schedule,
-            batch_size=recipe.batch_size, seed=recipe.seed, device=device, progress=progress,
+            batch_size=recipe.batch_size, seed=recipe.seed, device=chosen, progress=progress,
             val_every=min(VALIDATE_EVERY, recipe.steps),
         )
         if history.stop_reason == "interrupted":
@@ -243,7 +277,7 @@ def train_recipe(
         "final_val_mean_iou": round(float(history.val_metrics[-1]["mean_iou"]), 4) if history.val_metrics else None,
         "val_curve": [[step, round(float(metrics["mean_iou"]), 4)] for step, metrics in history.val_curve],
         "train_seconds": round(seconds, 1),
-        "trained_on": f"{cpu_name()}, torch {torch.__version__}, {threads} threads, {device or 'auto'}",
+        "trained_on": f"{machine}, torch {torch.__version__}, {threads} threads, {_device_name(chosen)}",
         "file": path.name,
     }
     entry["sha256"] = save_checkpoint(model, path, metadata=metadata, half_precision=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
+import segedu.training.recipes as recipes
 import segedu.training.shipped as shipped
 from segedu.course.cli import main
 from segedu.training.checkpoints import file_sha256
@@ -33,6 +34,17 @@ def test_same_recipe_same_weights(tmp_path: Path) -> None:
     assert first["model_kwargs"] == {"in_channels": 3, "num_classes": 4, "base_channels": 4}
     assert [step for step, _ in first["val_curve"]] == [3]  # a curve point every 250 steps, or at the end
     assert first["val_curve"][-1][1] == first["final_val_mean_iou"]
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")  # on a GPU machine the recipe trains there
+    assert first["trained_on"].endswith(f", 1 threads, {recipes._device_name(device)}")
+
+
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+def test_a_recipe_asks_for_deterministic_kernels_on_a_gpu_only_and_only_while_it_runs(device: str) -> None:
+    before = torch.are_deterministic_algorithms_enabled()
+    with recipes._seeded(7, torch.device(device)):
+        assert torch.are_deterministic_algorithms_enabled() == (device == "cuda")
+        assert torch.initial_seed() == 7
+    assert torch.are_deterministic_algorithms_enabled() == before
 
 
 def test_train_command_writes_a_loadable_checkpoint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
