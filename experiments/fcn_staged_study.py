@@ -12,7 +12,12 @@ all at once, and lesson 08 finds it leans on pool3: with its skips switched off 
 * ``late_pool3`` (a control, run only when named): FCN-8s all at once, but ``score_pool3`` held at zero (frozen)
   for the first 3,000 steps, then every layer trained 1,000 more steps at a tenth of the rate. pool3's branch
   gets exactly the staged arm's exposure (the last quarter, at lr / 10) without the stages: no FCN-32s or FCN-16s
-  phase, no upsampler thrown away, pool4's branch trained from the start.
+  phase, no upsampler thrown away, pool4's branch trained from the start. It still restarts at the join (a new
+  optimizer and cosine schedule), as every stage does;
+* ``joined_pool3`` (a control, run only when named): the same without the restart. One Adam optimizer and one
+  cosine schedule run all 4,000 steps; ``score_pool3``'s output is detached (so its zero weights get no gradient and
+  Adam keeps no state for them) until step 3,000, then the branch joins at the schedule's rate there (lr x 0.15).
+  Only the branch's Adam state starts at the join; every other layer's carries on.
 
 Each model is scored on the 200 test scenes (mean IoU over all pixels and in the boundary band of 2 pixels);
 each FCN-8s also with its skip branches switched off (:func:`segedu.analysis.fcn_stages.skip_branches_off`)
@@ -33,6 +38,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import multiprocessing
 import shutil
 import sys
@@ -57,7 +63,7 @@ from segedu.training.recipes import RECIPES, offline_dataset, training_scenes
 
 NAME = "fcn_staged_study"
 ARMS = ("all_at_once", "staged")
-CONTROLS = ("late_pool3",)  # run only when named
+CONTROLS = ("late_pool3", "joined_pool3")  # run only when named
 RECIPE = RECIPES[("fcn8s", "shapes")]
 STAGES = (("fcn32s", 0.5, 1.0), ("fcn16s", 0.25, 0.1), ("fcn8s", 0.25, 0.1))  # model, share of steps, rate factor
 SWITCHES = {"all on": (), "pool4 off": ("pool4",), "pool3 off": ("pool3",), "both off": ("pool4", "pool3")}
@@ -70,6 +76,8 @@ SETTINGS = {
               "stage's weights (new skip score layers start at zero, new 2x upsamplers at bilinear)",
     "late_pool3": "FCN-8s all at once; score_pool3 frozen at its zero start for 75% of the steps at lr, then every layer "
                   "25% at lr / 10 (a new cosine schedule and optimizer, as a new stage)",
+    "joined_pool3": "FCN-8s all at once with one Adam optimizer and one cosine schedule over all the steps; "
+                    "score_pool3's output detached (no gradient, no Adam state) for 75% of the steps, then trained",
     "band_width": BAND_WIDTH,
     "varies_with_seed": "initial weights and the order of the scenes",
 }
@@ -105,6 +113,23 @@ def _train(model: torch.nn.Module, data: Subset, steps: int, lr: float, seed: in
                   batch_size=RECIPE.batch_size, seed=seed, device=device, progress=False, val_every=min(250, steps))
     model.cpu().eval()
     return [[step, round(float(metrics["mean_iou"]), 4)] for step, metrics in history.val_curve]
+
+
+def _detached_until(branch: torch.nn.Module, training_calls: int) -> torch.utils.hooks.RemovableHandle:
+    """Detach ``branch``'s output for its first ``training_calls`` calls in training mode, then let it learn.
+
+    A detached output sends no gradient to the branch's weights, so an optimizer skips them (their ``grad`` stays
+    ``None``: no update and, for Adam, no state) until the first training call after that.
+    """
+    calls = 0
+
+    def hook(module: torch.nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> torch.Tensor:
+        nonlocal calls
+        if module.training:
+            calls += 1
+        return output.detach() if calls <= training_calls else output
+
+    return branch.register_forward_hook(hook)
 
 
 def one_run(job: tuple[str, int, int, str, str, bool]) -> dict[str, Any]:
@@ -145,6 +170,13 @@ def one_run(job: tuple[str, int, int, str, str, bool]) -> dict[str, Any]:
         rest = Subset(scenes, range(held * RECIPE.batch_size, steps * RECIPE.batch_size))
         second_curve = _train(model, rest, steps - held, RECIPE.lr / 10, seed, device)
         result["val_curve"] = first_curve + [[held + step, value] for step, value in second_curve]
+        result["test"] = _scores(model)
+    elif arm == "joined_pool3":
+        model, held = get_model("fcn8s", **kwargs), int(steps * 0.75)
+        handle = _detached_until(model.score_pool3, held)  # evaluation calls do not count
+        result["val_curve"] = _train(model, Subset(scenes, range(len(scenes))), steps, RECIPE.lr, seed, device)
+        handle.remove()
+        result["pool3_joined_at"] = {"step": held, "lr": round(RECIPE.lr * 0.5 * (1 + math.cos(math.pi * held / steps)), 8)}
         result["test"] = _scores(model)
     else:
         model = get_model("fcn8s", **kwargs)

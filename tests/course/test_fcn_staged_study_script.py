@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from experiments import fcn_staged_study
 from segedu.course.experiments import RESULTS_DIR, load_experiment
@@ -35,10 +37,41 @@ def test_a_tiny_late_pool3_run_holds_the_branch_at_zero_then_trains_it(tmp_path:
     assert result["fcn8s_readout"]["all on"] == result["test"]
 
 
-def test_the_control_runs_only_when_named() -> None:
+def test_a_detached_branch_gets_no_update_and_no_adam_state_until_it_joins() -> None:
+    torch.manual_seed(0)
+    trunk, branch = torch.nn.Linear(3, 2), torch.nn.Linear(3, 2)
+    torch.nn.init.zeros_(branch.weight), torch.nn.init.zeros_(branch.bias)
+    optimizer = torch.optim.Adam([*trunk.parameters(), *branch.parameters()], lr=0.1)
+    handle = fcn_staged_study._detached_until(branch, training_calls=2)
+    inputs, targets = torch.randn(8, 3), torch.randn(8, 2)
+    for step in range(1, 4):
+        branch.eval()
+        branch(inputs)  # an evaluation call in between: it does not count
+        branch.train()
+        optimizer.zero_grad(set_to_none=True)
+        torch.nn.functional.mse_loss(trunk(inputs) + branch(inputs), targets).backward()
+        optimizer.step()
+        joined = step > 2
+        assert (branch.weight.abs().sum() > 0) == joined  # zero, untouched, until the third training call
+        assert (branch.weight in optimizer.state) == joined  # Adam's state for it starts at the join
+        assert trunk.weight in optimizer.state  # the trunk's carries on from the first step
+    assert optimizer.state[branch.weight]["step"] == 1 and optimizer.state[trunk.weight]["step"] == 3
+    handle.remove()
+
+
+@pytest.mark.system  # trains a tiny FCN-8s with one optimizer and scores the test split seven times: about 30 s
+def test_a_tiny_joined_pool3_run_keeps_one_schedule(tmp_path: Path) -> None:
+    result = fcn_staged_study.one_run(("joined_pool3", 0, 8, "cpu", str(tmp_path), False))
+    assert result["pool3_joined_at"] == {"step": 6, "lr": round(3e-3 * 0.5 * (1 + math.cos(math.pi * 6 / 8)), 8)}
+    assert [step for step, _ in result["val_curve"]] == [8]  # one fit call: one curve, no second phase
+    assert result["fcn8s_readout"]["all on"] == result["test"]
+
+
+def test_the_controls_run_only_when_named() -> None:
     parser = fcn_staged_study.build_parser()
     assert parser.parse_args([]).arms == list(fcn_staged_study.ARMS)
     assert parser.parse_args(["--arms", "late_pool3"]).arms == ["late_pool3"]
+    assert parser.parse_args(["--arms", "joined_pool3"]).arms == ["joined_pool3"]
 
 
 def test_too_few_steps_are_refused(tmp_path: Path, monkeypatch, capsys: pytest.CaptureFixture[str]) -> None:
@@ -69,5 +102,8 @@ def test_the_shipped_record_holds_every_arm_on_the_same_budget() -> None:
         control = runs["late_pool3"][seed]  # pool3's branch held at zero for 3,000 steps, then 1,000 at lr / 10
         assert control["pool3_held_at_zero"]["steps"] == 3000 and control["pool3_held_at_zero"]["score_pool3_abs_max"] == 0
         assert control["val_curve"][-1][0] == 4000 and control["fcn8s_readout"]["all on"] == control["test"]
+        joined = runs["joined_pool3"][seed]  # one optimizer and schedule; pool3's branch joins at step 3,000
+        assert joined["pool3_joined_at"] == {"step": 3000, "lr": round(3e-3 * 0.5 * (1 + math.cos(math.pi * 0.75)), 8)}
+        assert [step for step, _ in joined["val_curve"]] == list(range(250, 4001, 250))  # one fit call, one curve
         for arm in runs.values():  # conv7's class shares are shares of every test pixel
             assert sum(arm[seed]["fcn8s_readout"]["conv7_direct"]["class_shares"]) == pytest.approx(1.0, abs=1e-3)

@@ -177,7 +177,7 @@ _CONTROL_WHY = {  # why each candidate does or does not separate the stages from
          "tenth of the rate with a fresh optimizer and schedule, as a staged arm's last stage does. If this model "
          "leans on pool4 like the staged one, a late pool3 branch is enough to flip the dependence without the "
          "coarse-to-fine stages; if it leans on pool3, something in those stages is needed. The restart at the "
-         "join stays in both, so this control does not test it",
+         "join stays in both, so this control does not test it; a second control in the stored study drops it too",
     "d": "a switch measures what an already trained model depends on; it changes no training, so it cannot tell "
          "which difference in the training produced that dependence (section 4 already ran these switches)",
     "e": "more seeds narrow the spread of the same comparison, but every seed changes the stages and pool3's "
