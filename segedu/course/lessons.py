@@ -182,30 +182,32 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(
         "14_augmentation_and_overfitting.ipynb",
         "Augmentation and overfitting",
-        "Augment image and mask together (zoom, crop, flips, elastic deformation), measure where torchvision's "
-        "zoom step puts the mask against its image (legacy nearest: about half a pixel off) and check segedu's "
-        "aligned chain by hand, say which augmentations keep a scene plausible and correctly labelled, read "
-        "training and validation curves over ten paired seeds on 32 scenes and say what augmentation did to both "
-        "scores, measure what the chain does to the pictures and say which explanations of the training score's "
-        "fall the outputs rule out, set augmentation beside more real scenes, and (optionally) map one seed's "
-        "errors pixel by pixel.",
+        "Augment image and mask together (zoom, crop, flips, elastic deformation), build segedu's chain by "
+        "hand and check it against training_transforms, say which augmentations keep a scene plausible and "
+        "correctly labelled, read training and validation curves over ten paired seeds on 32 scenes and say "
+        "what augmentation did to both scores, measure what the chain does to the pictures and say which "
+        "explanations of the training score's fall the outputs rule out, set augmentation beside more real "
+        "scenes at a fixed budget of 1,500 steps (the 500-scene runs still climbing: a cost at this budget, "
+        "not at convergence), and (optionally) map one seed's errors pixel by pixel and measure where "
+        "torchvision's own zoom step puts the mask (legacy nearest: about half a pixel off).",
         topic="Paired augmentation, learning curves, overfitting",
-        study_time="about 90 min (optional part about 20 more)",
+        study_time="about 75 min (optional part about 45 more)",
         run_seconds=15,
     ),
     Lesson(
         "15_losses_for_imbalance.ipynb",
         "Losses for imbalanced classes",
-        "Read a per-class IoU table and say why pixel accuracy and frequency-weighted IoU hide a misnamed rare "
-        "class, read class-weighted cross-entropy (inverse- and median-frequency weights) and focal loss written out and checked and "
-        "write soft Dice yourself, predict what training with class weights does to mean IoU, then see why by tilting a trained U-Net's answer and training a tiny network with the weights, "
-        "compare five losses trained 1,600 steps over six paired seeds on equal budgets (the same steps, batches and "
-        "learning rate, a rate chosen for plain cross-entropy) and tell what each does to "
-        "missed, misnamed and fat strokes, then see what a milder class weighting changes, and (optionally) test whether the class weights' effect can be divided out "
-        "at prediction and check the verdict at another learning rate, from another start and after 400 and 4,000 "
-        "steps.",
+        "Read a per-class IoU table and say why pixel accuracy and frequency-weighted IoU hide a misnamed "
+        "rare class, read class-weighted cross-entropy (inverse- and median-frequency weights) and focal loss "
+        "written out and checked and write soft Dice yourself, predict what training with class weights does "
+        "to mean IoU and see why by tilting a trained U-Net's answer, compare five losses trained 1,600 steps "
+        "over six paired seeds on equal budgets (the same steps, batches and learning rate, a rate chosen for "
+        "plain cross-entropy) and tell what each does to missed, misnamed and fat strokes, and (optionally) "
+        "train class weights live in a tiny network, try a milder weighting, divide the weights out at "
+        "prediction, and check the verdict at another learning rate, from another start and after 400 and "
+        "4,000 steps.",
         topic="Class imbalance: per-class IoU, class weights, soft Dice",
-        study_time="about 130 min (optional part about 40 more)",
+        study_time="about 80 min (optional part about 30 more)",
         run_seconds=18,
     ),
     Lesson(

@@ -20,43 +20,7 @@ from segedu.course.exercises.lesson14 import (
 )
 
 
-# --- exercise 1: predict, then run: does torchvision's zoomed mask stay on its image? ---------------
-
-def test_classify_mask_offset_names_each_outcome() -> None:
-    assert classify_mask_offset([0.39, 0.47]) == "a fraction of a pixel"  # torchvision's legacy nearest, section 1
-    assert classify_mask_offset([-0.003, 0.012]) == "none"  # segedu's aligned step
-    assert classify_mask_offset([0.05, -0.8]) == "a pixel or more"
-    assert classify_mask_offset([-0.2, 0.0]) == "a fraction of a pixel"  # either direction counts
-    with pytest.raises(ValueError, match="row, column"):
-        classify_mask_offset([0.4])
-
-
-def test_offset_prediction_is_only_recorded_before_the_measurement(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_offset_prediction("none")
-    out = capsys.readouterr().out
-    assert out.startswith("Recorded: 'none'.") and "Correct!" not in out and "differs" not in out
-    assert "34808" not in out and "down" not in out  # nothing about the outcome before it is measured
-    for unreadable in (..., None, "half a pixel"):
-        assert not check_offset_prediction(unreadable)
-        out = capsys.readouterr().out
-        assert out.startswith("Not yet:") and all(repr(choice) in out for choice in OFFSET_OUTCOMES)
-
-
-def test_offset_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_offset_prediction("a fraction of a pixel", "a fraction of a pixel", [0.39, 0.47])
-    out = capsys.readouterr().out
-    assert out.startswith("Correct!") and "0.39 px down, 0.47 px right" in out  # the measured offset, quoted
-    assert "floor(i * in/out)" in out and "pytorch/pytorch#34808" in out  # the mechanism, and where it is known
-    assert "cannot see it" in out  # label checks do not catch a shift
-    assert check_offset_prediction("none", "a fraction of a pixel", [0.39, 0.47])
-    out = capsys.readouterr().out
-    assert out.startswith("Recorded; the result differs:") and "you predicted 'none'" in out and "legacy" in out
-    assert check_offset_prediction("a pixel or more", "a fraction of a pixel")
-    out = capsys.readouterr().out
-    assert "differs" in out and "px down" not in out  # no measurement passed, none quoted
-
-
-# --- exercise 2: which augmentations keep a digit scene a digit scene -------------------------------
+# --- exercise 1: which augmentations keep a digit scene a digit scene -------------------------------
 
 @pytest.mark.parametrize("answer", [{"b", "c", "e"}, "bce", ["e", "C", "b"]])
 def test_safe_augmentations_right(answer, capsys: pytest.CaptureFixture[str]) -> None:
@@ -96,6 +60,8 @@ def test_safe_augmentations_unreadable_answers(answer, capsys: pytest.CaptureFix
     assert set(AUGMENTATIONS) == {"a", "b", "c", "d", "e"}
     assert "10 degrees" in AUGMENTATIONS["b"] and "nearest neighbour" in AUGMENTATIONS["b"]
 
+
+# --- exercise 2: predict, then run: which final score augmentation moves --------------------------
 
 def test_paired_t_interval_matches_the_lesson() -> None:
     """Section 2's stored differences, augmented minus plain, per seed (0-9): the interval printed in the lesson."""
@@ -143,7 +109,7 @@ def test_gap_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> N
     out = capsys.readouterr().out
     assert out.startswith("Correct!") and "from both sides" in out and "by heart" in out
     assert "training -0.062 (95% t-interval -0.079 to -0.046)" in out and "validation +0.039 (+0.022 to +0.057)" in out
-    assert "exercise 4's question" in out  # the cause of the fall is left to exercise 4
+    assert "exercise 3's question" in out  # the cause of the fall is left to exercise 3
     assert check_gap_prediction("by lowering training", "both", **MEASURED)
     out = capsys.readouterr().out
     assert out.startswith("Recorded; the result differs:") and "you predicted 'by lowering training'" in out
@@ -172,14 +138,15 @@ def test_gap_prediction_without_an_outcome_only_records(capsys: pytest.CaptureFi
     assert "must be one of" in capsys.readouterr().out
 
 
-# --- exercise 4: which causes of the training score's fall the outputs rule out -------------------
+# --- exercise 3: which causes of the training score's fall the outputs rule out -------------------
 
 @pytest.mark.parametrize("answer", [{"a", "b", "c"}, "abc", ["C", "a", "b"]])
 def test_ruled_out_explanations_right(answer, capsys: pytest.CaptureFixture[str]) -> None:
     assert check_ruled_out_explanations(answer)
     out = capsys.readouterr().out
     assert out.startswith("Correct!") and "without augmentation" in out  # a: how the records score training
-    assert "section 1 measured the study's chain" in out and "0.68" in out  # b: the aligned masks, and the old cost
+    assert "section 1 counted the labels" in out and "100 strong draws" in out  # b: no invented label
+    assert "nearest neighbour" in out and "as a picture" in out  # ... why, and what would invent one
     assert "-0.036 to +0.036" in out and "whole fall" in out  # c: the noise control's training scores
     assert "up to about 0.036" in out  # ... which still allow part of the fall
     assert "d and e are not" in out and "hypothesis" in out and "longer run" in out  # untested, said so
@@ -192,7 +159,7 @@ def test_ruled_out_explanations_wrong_answers_say_why(capsys: pytest.CaptureFixt
     assert "a is" not in out and "b is" not in out and "c is" not in out  # right choices are not among the misses
     assert not check_ruled_out_explanations({"a", "c"})
     out = capsys.readouterr().out
-    assert "b is ruled out" in out and "within its error bars of 0" in out and "a is" not in out
+    assert "b is ruled out" in out and "no mask gained a label" in out and "a is" not in out
     assert not check_ruled_out_explanations(set())  # "none is ruled out"
     out = capsys.readouterr().out
     assert "a is ruled out" in out and "b is ruled out" in out and "c is ruled out" in out and "d is" not in out
@@ -210,3 +177,40 @@ def test_ruled_out_explanations_unreadable_answers(answer, capsys: pytest.Captur
     assert capsys.readouterr().out.startswith("Not yet:")
     assert set(EXPLANATIONS) == {"a", "b", "c", "d", "e"}
     assert "whole fall" in EXPLANATIONS["c"]  # the control rules out only the whole fall, so c claims the whole
+    assert "labels their scenes do not hold" in EXPLANATIONS["b"]  # what section 1's count can rule out
+
+
+# --- exercise 4 (optional): predict, then run: does torchvision's zoomed mask stay on its image? ----
+
+def test_classify_mask_offset_names_each_outcome() -> None:
+    assert classify_mask_offset([0.39, 0.47]) == "a fraction of a pixel"  # torchvision's legacy nearest, section 4.2
+    assert classify_mask_offset([-0.003, 0.012]) == "none"  # segedu's aligned step
+    assert classify_mask_offset([0.05, -0.8]) == "a pixel or more"
+    assert classify_mask_offset([-0.2, 0.0]) == "a fraction of a pixel"  # either direction counts
+    with pytest.raises(ValueError, match="row, column"):
+        classify_mask_offset([0.4])
+
+
+def test_offset_prediction_is_only_recorded_before_the_measurement(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_offset_prediction("none")
+    out = capsys.readouterr().out
+    assert out.startswith("Recorded: 'none'.") and "Correct!" not in out and "differs" not in out
+    assert "34808" not in out and "down" not in out  # nothing about the outcome before it is measured
+    for unreadable in (..., None, "half a pixel"):
+        assert not check_offset_prediction(unreadable)
+        out = capsys.readouterr().out
+        assert out.startswith("Not yet:") and all(repr(choice) in out for choice in OFFSET_OUTCOMES)
+
+
+def test_offset_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_offset_prediction("a fraction of a pixel", "a fraction of a pixel", [0.39, 0.47])
+    out = capsys.readouterr().out
+    assert out.startswith("Correct!") and "0.39 px down, 0.47 px right" in out  # the measured offset, quoted
+    assert "floor(i * in/out)" in out and "pytorch/pytorch#34808" in out  # the mechanism, and where it is known
+    assert "cannot see it" in out  # label checks do not catch a shift
+    assert check_offset_prediction("none", "a fraction of a pixel", [0.39, 0.47])
+    out = capsys.readouterr().out
+    assert out.startswith("Recorded; the result differs:") and "you predicted 'none'" in out and "legacy" in out
+    assert check_offset_prediction("a pixel or more", "a fraction of a pixel")
+    out = capsys.readouterr().out
+    assert "differs" in out and "px down" not in out  # no measurement passed, none quoted

@@ -1,4 +1,4 @@
-"""Each lesson-14 check accepts right answers and prints a specific hint for wrong ones."""
+"""Each lesson-15 check accepts right answers and prints a specific hint for wrong ones."""
 
 from __future__ import annotations
 

@@ -25,70 +25,7 @@ __all__ = [
     "paired_t_interval",
 ]
 
-# --- 1 · predict, then run: does a zoomed mask stay on its image? ----------------------------------
-
-OFFSET_OUTCOMES = ("none", "a fraction of a pixel", "a pixel or more")
-
-
-def classify_mask_offset(mean_offset: Sequence[float]) -> str:
-    """Name how far a mask's labels sit from its image on average: one of :data:`OFFSET_OUTCOMES`.
-
-    Args:
-        mean_offset: The (row, column) offset in pixels, mask's stroke centroid minus the image's brightness
-            centroid, averaged over many random draws.
-
-    Returns:
-        ``"none"`` if both components are below 0.1 pixel, ``"a fraction of a pixel"`` if the larger one is
-        0.1 to 0.75 pixel, ``"a pixel or more"`` above that.
-    """
-    if len(mean_offset) != 2:
-        raise ValueError(f"pass the mean (row, column) offset in pixels; got {len(mean_offset)} values")
-    largest = max(abs(float(value)) for value in mean_offset)
-    if largest < 0.1:
-        return "none"
-    return "a fraction of a pixel" if largest < 0.75 else "a pixel or more"
-
-
-def _offset_meanings(legacy: Sequence[float] | None) -> dict[str, str]:
-    """What each outcome means; the measured legacy offset (rows, columns), if given, is quoted."""
-    measured = "" if legacy is None else f" ({float(legacy[0]):.2f} px down, {float(legacy[1]):.2f} px right here)"
-    return {
-        "none": "torchvision's mask would stay on its image as segedu's does; the two nearest-neighbour rules would "
-                "then read the same source pixels, which they do only when the size is unchanged",
-        "a fraction of a pixel": (
-            f"the labels sit below and right of the strokes they belong to{measured}. torchvision resizes a Mask with "
-            "PyTorch's legacy 'nearest', which reads source pixel floor(i * in/out); the bilinear image reads around "
-            "(i + 0.5) * in/out - 0.5, up to a source pixel further on, so the labels land down-right of their pixels "
-            "(pytorch/pytorch#34808). Every label is still a real label, so the checks on which labels a mask holds "
-            "cannot see it; on strokes a few pixels wide, half a pixel is a large share of the stroke"),
-        "a pixel or more": "the offset would be visible in the figure above; legacy nearest reads at most one "
-                           "source pixel behind the image's sampling position, so its offset stays under a pixel",
-    }
-
-
-def check_offset_prediction(prediction: Any, outcome: str | None = None,
-                            legacy: Sequence[float] | None = None) -> bool:
-    """Record a prediction of how far torchvision's zoomed mask sits from its image; with ``outcome``, compare.
-
-    Args:
-        prediction: The learner's guess, one of :data:`OFFSET_OUTCOMES`, recorded before the measurement.
-        outcome: What the lesson measured, from :func:`classify_mask_offset`, or ``None`` to only record.
-        legacy: The measured mean (row, column) offset of torchvision's mask, quoted in the feedback.
-
-    Returns:
-        ``True`` once a prediction is recorded, whether it names the outcome or not.
-    """
-    meanings = _offset_meanings(legacy)
-    if outcome is None:
-        hint = choice_hint(prediction, meanings)
-        if hint is not None:
-            return wrong(hint)
-        print(f"Recorded: {prediction!r}. The cells below measure the offset and compare it with your prediction.")
-        return True
-    return check_outcome_prediction(prediction, outcome, meanings, happened="torchvision's mask moved by")
-
-
-# --- 2 · which augmentations keep a digit scene plausible and correctly labelled ----------------
+# --- 1 · which augmentations keep a digit scene plausible and correctly labelled ----------------
 
 AUGMENTATIONS = {
     "a": "mirror image and mask left-right (the same flip for both)",
@@ -145,7 +82,7 @@ def check_safe_augmentations(answer: Any) -> bool:
     return wrong("; ".join(misses) + ".")
 
 
-# --- 3 · predict, then run: which final score augmentation moves detectably ---------------------
+# --- 2 · predict, then run: which final score augmentation moves detectably ---------------------
 
 GAP_OUTCOMES = ("by raising validation", "by lowering training", "both", "neither")
 
@@ -193,7 +130,7 @@ _GAP_MEANINGS = {
         "the training score fell and the validation score rose, both detectably (both 95% t-intervals exclude 0): "
         "the gap narrowed from both sides, and on validation augmentation paid. Without augmentation the network "
         "learns its 32 scenes almost by heart; with it, it fits them less and carries more over to new scenes (why "
-        "the training score falls is exercise 4's question)"
+        "the training score falls is exercise 3's question)"
     ),
     "neither": "neither the fall of the training score nor a rise of the validation score is detectable: both "
                "95% t-intervals hold 0",
@@ -237,12 +174,13 @@ def check_gap_prediction(prediction: Any, outcome: str | None = None, *, train: 
     return check_outcome_prediction(prediction, outcome, meanings, happened="the measured outcome is")
 
 
-# --- 4 · which explanations of the training score's fall the lesson's records rule out ----------
+# --- 3 · which explanations of the training score's fall the lesson's records rule out ----------
 
 EXPLANATIONS = {
     "a": "the augmented arm's training score is taken on warped scenes, which are harder to segment than the 32 "
          "scenes themselves",
-    "b": "the zoom moves the mask against its image, so the network is trained on labels beside their strokes",
+    "b": "the warp and the zoom give the masks labels their scenes do not hold, so the network is trained on classes "
+         "that are not there",
     "c": "the chain smooths away the scenes' pixel noise, so the unwarped, noisy training scenes look unfamiliar to "
          "the augmented network: that accounts for the whole fall",
     "d": "every pass shows a different variant of each scene, so the network cannot learn the 32 exact scenes by heart",
@@ -252,10 +190,10 @@ _RULED_OUT = {"a", "b", "c"}
 _EVIDENCE = {
     "a": "the records score both arms' training curves on the 32 training scenes without augmentation (the printed "
          "settings say so, and the figure's title): the fall is on the very scenes plain was scored on",
-    "b": "section 1 measured the study's chain: its masks stay on their images (offset within its error bars of 0, "
-         "against about 0.4 pixel for torchvision's ScaleJitter), and every record was made with it. With "
-         "torchvision's chain it would not be ruled out: there a segmenter that labels exactly the strokes scores "
-         "only about 0.68 against the zoomed labels",
+    "b": "section 1 counted the labels: over 100 strong draws of training_transforms (zoom 0.7-1.3, warp alpha 80) no "
+         "mask gained a label it did not have, because the chain resamples masks by nearest neighbour, and every "
+         "record was made with training_transforms; only a mask warped as a picture (bilinear, then rounded) "
+         "invents labels",
     "c": "with the noise put back the final training score is where the augmented arm's was (paired by seed -0.000, "
          "95% t-interval -0.036 to +0.036), while the fall from plain is 0.06: the interval rules out that the "
          "smoothing accounts for the whole fall (it still allows up to about 0.036 of it)",
@@ -287,3 +225,66 @@ def check_ruled_out_explanations(answer: Any) -> bool:
     misses = [f"{letter} is {'ruled out' if letter in _RULED_OUT else 'not ruled out'}: {_EVIDENCE[letter]}"
               for letter in sorted(letters ^ _RULED_OUT)]
     return wrong("; ".join(misses) + ".")
+
+
+# --- 4 (optional) · predict, then run: does a zoomed mask stay on its image? -----------------------
+
+OFFSET_OUTCOMES = ("none", "a fraction of a pixel", "a pixel or more")
+
+
+def classify_mask_offset(mean_offset: Sequence[float]) -> str:
+    """Name how far a mask's labels sit from its image on average: one of :data:`OFFSET_OUTCOMES`.
+
+    Args:
+        mean_offset: The (row, column) offset in pixels, mask's stroke centroid minus the image's brightness
+            centroid, averaged over many random draws.
+
+    Returns:
+        ``"none"`` if both components are below 0.1 pixel, ``"a fraction of a pixel"`` if the larger one is
+        0.1 to 0.75 pixel, ``"a pixel or more"`` above that.
+    """
+    if len(mean_offset) != 2:
+        raise ValueError(f"pass the mean (row, column) offset in pixels; got {len(mean_offset)} values")
+    largest = max(abs(float(value)) for value in mean_offset)
+    if largest < 0.1:
+        return "none"
+    return "a fraction of a pixel" if largest < 0.75 else "a pixel or more"
+
+
+def _offset_meanings(legacy: Sequence[float] | None) -> dict[str, str]:
+    """What each outcome means; the measured legacy offset (rows, columns), if given, is quoted."""
+    measured = "" if legacy is None else f" ({float(legacy[0]):.2f} px down, {float(legacy[1]):.2f} px right here)"
+    return {
+        "none": "torchvision's mask would stay on its image as segedu's does; the two nearest-neighbour rules would "
+                "then read the same source pixels, which they do only when the size is unchanged",
+        "a fraction of a pixel": (
+            f"the labels sit below and right of the strokes they belong to{measured}. torchvision resizes a Mask with "
+            "PyTorch's legacy 'nearest', which reads source pixel floor(i * in/out); the bilinear image reads around "
+            "(i + 0.5) * in/out - 0.5, up to a source pixel further on, so the labels land down-right of their pixels "
+            "(pytorch/pytorch#34808). Every label is still a real label, so the checks on which labels a mask holds "
+            "cannot see it; on strokes a few pixels wide, half a pixel is a large share of the stroke"),
+        "a pixel or more": "the offset would be visible in section 1's figure; legacy nearest reads at most one "
+                           "source pixel behind the image's sampling position, so its offset stays under a pixel",
+    }
+
+
+def check_offset_prediction(prediction: Any, outcome: str | None = None,
+                            legacy: Sequence[float] | None = None) -> bool:
+    """Record a prediction of how far torchvision's zoomed mask sits from its image; with ``outcome``, compare.
+
+    Args:
+        prediction: The learner's guess, one of :data:`OFFSET_OUTCOMES`, recorded before the measurement.
+        outcome: What the lesson measured, from :func:`classify_mask_offset`, or ``None`` to only record.
+        legacy: The measured mean (row, column) offset of torchvision's mask, quoted in the feedback.
+
+    Returns:
+        ``True`` once a prediction is recorded, whether it names the outcome or not.
+    """
+    meanings = _offset_meanings(legacy)
+    if outcome is None:
+        hint = choice_hint(prediction, meanings)
+        if hint is not None:
+            return wrong(hint)
+        print(f"Recorded: {prediction!r}. The cells below measure the offset and compare it with your prediction.")
+        return True
+    return check_outcome_prediction(prediction, outcome, meanings, happened="torchvision's mask moved by")
