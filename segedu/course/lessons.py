@@ -126,7 +126,7 @@ LESSONS: tuple[Lesson, ...] = (
         "each branch's mean output, and read a stored three-seed study of FCN-8s trained in stages, as in the "
         "paper, against all at once.",
         topic="Ablating FCN-8s's skips; staged training",
-        study_time="about 75 min (optional part about 10 more)",
+        study_time="about 95 min (optional part about 10 more)",
         run_seconds=15,
     ),
     Lesson(
@@ -186,12 +186,13 @@ LESSONS: tuple[Lesson, ...] = (
         "hand and check it against training_transforms, say which augmentations keep a scene plausible and "
         "correctly labelled, read training and validation curves over ten paired seeds on 32 scenes and say "
         "what augmentation did to both scores, measure what the chain does to the pictures and say which "
-        "explanations of the training score's fall the outputs rule out, set augmentation beside more real "
-        "scenes at a fixed budget of 1,500 steps (the 500-scene runs still climbing: a cost at this budget, "
-        "not at convergence), and (optionally) map one seed's errors pixel by pixel and measure where "
-        "torchvision's own zoom step puts the mask (legacy nearest: about half a pixel off).",
+        "explanations of what augmentation did to the training score the outputs rule out, set augmentation "
+        "beside more real scenes at a fixed budget of 1,500 steps (the 500-scene runs still climbing: a cost "
+        "at this budget, not at convergence), and (optionally) map one seed's errors pixel by pixel, check "
+        "where torchvision's own zoom step puts a mask's labels against its image, and read a second control, "
+        "zooming in only.",
         topic="Paired augmentation, learning curves, overfitting",
-        study_time="about 75 min (optional part about 45 more)",
+        study_time="about 105 min (optional part about 60 more)",
         run_seconds=15,
     ),
     Lesson(
@@ -207,7 +208,7 @@ LESSONS: tuple[Lesson, ...] = (
         "prediction, and check the verdict at another learning rate, from another start and after 400 and "
         "4,000 steps.",
         topic="Class imbalance: per-class IoU, class weights, soft Dice",
-        study_time="about 80 min (optional part about 30 more)",
+        study_time="about 100 min (optional part about 50 more)",
         run_seconds=18,
     ),
     Lesson(

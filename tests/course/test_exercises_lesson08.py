@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 
 import pytest
 import torch
@@ -58,7 +59,8 @@ def test_switch_prediction_right_and_wrong(small_fcn, capsys: pytest.CaptureFixt
     other = dict(answer, costlier="pool4" if answer["costlier"] == "pool3" else "pool3")
     assert lesson08.check_switch_prediction(other, model, image, mask) is True  # recorded, so it passes
     out = capsys.readouterr().out
-    assert "Recorded; the result differs" in out and f"switching {answer['costlier']} off costs" in out
+    assert "Recorded; the result differs" in out and f"switching {answer['costlier']} off lowers" in out
+    assert "share of band pixels right: all on" in out
 
 
 @pytest.mark.parametrize("prediction", [..., {"costlier": "pool5", "both_off_band": "less than half"},
@@ -118,28 +120,50 @@ def test_staged_prediction_says_why(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_control_design_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson08.check_control_design("c") is True
+    assert lesson08.check_control_design("e") is True
     out = capsys.readouterr().out
     assert "Correct!" in out and "a late pool3 branch is enough" in out
-    assert all(f"{letter} would not:" in out for letter in "abde")  # a right answer explains every candidate
-    for letter in "abde":
+    assert all(f"{letter} would not:" in out for letter in "abcdf")  # a right answer explains every candidate
+    for letter in "abcdf":
         assert lesson08.check_control_design(letter) is False
         out = capsys.readouterr().out
         assert out.startswith("Not yet:") and f"{letter}: " in out and "changes only one" in out
-        assert "c:" not in out and "hold score_pool3" not in out  # a miss never names the control
+        assert not re.search(r"\be:", out) and "frozen at zero" not in out  # a miss never names the control
     assert lesson08.check_control_design(...) is False
     assert "record your prediction first" in capsys.readouterr().out
     assert lesson08.check_control_design("z") is False
     assert "must be one of" in capsys.readouterr().out
 
 
+def test_control_tempting_distractor_says_both_causes_change(capsys: pytest.CaptureFixture[str]) -> None:
+    """b drops the stages but also trains pool3's branch from the first step: it cannot separate the two."""
+    assert lesson08.check_control_design("b") is False
+    out = capsys.readouterr().out
+    assert "from the first step, for all 4,000 steps" in out and "both candidate causes change together" in out
+
+
 def test_control_candidates_hold_the_study_and_the_distractors() -> None:
     """The right candidate is the one-change control; the distractors are the brief's alternatives."""
-    control = lesson08.CONTROL_CHOICES["c"]
-    assert "all at once" in control and "first 3,000 steps" in control and "tenth of the rate" in control
-    assert "staged recipe" in lesson08.CONTROL_CHOICES["a"] and "FCN-32s trained until" in lesson08.CONTROL_CHOICES["b"]
-    assert "switch pool4 off" in lesson08.CONTROL_CHOICES["d"]
-    assert set(lesson08._CONTROL_WHY) == set(lesson08.CONTROL_CHOICES)
+    choices = lesson08.CONTROL_CHOICES
+    assert tuple(choices) == ("a", "b", "c", "d", "e", "f")
+    control = choices["e"]
+    assert "all at once" in control and "first 3,000 steps" in control
+    assert "1,000 more steps at a tenth of the rate" in control
+    assert "all at once" in choices["b"] and "a tenth of the rate" in choices["b"] and "throughout" in choices["b"]
+    assert "staged recipe" in choices["a"] and "FCN-32s trained until" in choices["d"]
+    assert "five more seeds" in choices["c"] and "switch pool4 off" in choices["f"]
+    assert set(lesson08._CONTROL_WHY) == set(choices)
+
+
+def test_control_text_matches_the_stored_control() -> None:
+    """The right candidate's steps are the ones the stored control ran."""
+    record = _shipped_record()
+    runs = record["results"]["runs"]["late_pool3"]
+    held = {run["pool3_held_at_zero"]["steps"] for run in runs.values()}
+    assert len(held) == 1 and record["settings"]["steps"] == 4000
+    (steps_held,) = held
+    assert f"first {steps_held:,} steps" in lesson08.CONTROL_CHOICES["e"]
+    assert f"{record['settings']['steps'] - steps_held:,} more steps" in lesson08.CONTROL_CHOICES["e"]
 
 
 def test_no_feedback_holds_a_placeholder(capsys: pytest.CaptureFixture[str]) -> None:

@@ -28,6 +28,7 @@ def test_safe_augmentations_right(answer, capsys: pytest.CaptureFixture[str]) ->
     out = capsys.readouterr().out
     assert out.startswith("Correct!") and "implausible" in out and "false labels" in out
     assert "6 into a 9" in out and "small rotation" in out  # each unsafe item named with its reason
+    assert "black corners are a separate" in out and "labels and plausible digits" in out  # b's fill is not the question
 
 
 def test_safe_augmentations_wrong_answers_say_why(capsys: pytest.CaptureFixture[str]) -> None:
@@ -40,6 +41,7 @@ def test_safe_augmentations_wrong_answers_say_why(capsys: pytest.CaptureFixture[
     out = capsys.readouterr().out
     assert "b is safe" in out and "10 degrees" in out and "nearest neighbour" in out and "255" in out
     assert "half-turn" in out  # set against item d
+    assert "separate choice" in out and "labels and whether the digits stay plausible" in out  # the fill, set apart
     assert not check_safe_augmentations({"b", "e"})
     out = capsys.readouterr().out
     assert "c is safe" in out and "0.05" in out and "untouched" in out  # the generator's own noise

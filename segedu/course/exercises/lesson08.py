@@ -65,13 +65,13 @@ def switch_outcome(model: FCN, image: Tensor, mask: Tensor, band_width: int = 2)
 def check_switch_prediction(prediction: Any, model: FCN, image: Tensor, mask: Tensor) -> bool:
     """Check a prediction, recorded before running, of what switching FCN-8s's skips off does on one scene.
 
-    The prediction passes once recorded: the check then measures the boundary band's accuracy with
+    The prediction passes once recorded: the check then measures the share of band pixels right with
     each switch setting and says which guesses the measurement bears out, and why.
 
     Args:
         prediction: ``{"costlier": "pool4" or "pool3", "both_off_band": "more than half" or "less than half"}``:
-            which branch costs more band accuracy when switched off alone, and how much of the band is still
-            right with both off.
+            which branch lowers the share of band pixels right more when switched off alone, and whether more or
+            less than half of the band pixels are still right with both off.
         model: The trained FCN-8s the lesson uses.
         image: ``(C, H, W)`` scene.
         mask: ``(H, W)`` labels.
@@ -90,10 +90,11 @@ def check_switch_prediction(prediction: Any, model: FCN, image: Tensor, mask: Te
     lost = {branch: accuracy["all on"] - accuracy[f"{branch} off"] for branch in COSTLIER_CHOICES}
     costlier = max(lost, key=lost.__getitem__)
     both_off = "more than half" if accuracy["both off"] > 0.5 else "less than half"
-    print("band pixels right: " + ", ".join(f"{label} {value:.1%}" for label, value in accuracy.items()))
-    explanation = (f"switching {costlier} off costs {lost[costlier]:.1%} of the band, the other branch "
-                   f"{lost[COSTLIER_CHOICES[costlier == 'pool4']]:.1%}; with both off {accuracy['both off']:.1%} of "
-                   "the band is still right. This model was trained with every branch in place, so its later layers "
+    print("share of band pixels right: " + ", ".join(f"{label} {value:.1%}" for label, value in accuracy.items()))
+    explanation = (f"switching {costlier} off lowers the share of band pixels right by {100 * lost[costlier]:.1f} "
+                   f"percentage points, the other branch by {100 * lost[COSTLIER_CHOICES[costlier == 'pool4']]:.1f}; "
+                   f"with both off {accuracy['both off']:.1%} of the band pixels are still right. This model was "
+                   "trained with every branch in place, so its later layers "
                    "expect each branch's scores: switching one off measures how much the model leans on it. "
                    "Section 2 asks whether the same holds on all 200 test scenes.")
     if prediction["costlier"] == costlier and prediction["both_off_band"] == both_off:
@@ -157,31 +158,36 @@ def _staged_why(record: Mapping[str, Any]) -> str:
 
 CONTROL_CHOICES = {
     "a": "run the staged recipe for 8,000 steps instead of 4,000, in the same three stages (each twice as long)",
-    "b": "run the staged recipe again, but start the FCN-16s stage from an FCN-32s trained until its validation "
+    "b": "train FCN-8s all at once, every layer from the first step, but with score_pool3 at a tenth of the rate "
+         "throughout",
+    "c": "rerun the staged study with five more seeds",
+    "d": "run the staged recipe again, but start the FCN-16s stage from an FCN-32s trained until its validation "
          "mean IoU stops rising",
-    "c": "train FCN-8s all at once, but hold score_pool3 at zero for the first 3,000 steps, then train the whole "
-         "model 1,000 more steps at a tenth of the rate",
-    "d": "switch pool4 off in the staged FCN-8s as well as pool3, on more test scenes, and compare the two losses",
-    "e": "rerun the staged study with five more seeds",
+    "e": "train FCN-8s all at once, but with score_pool3 frozen at zero for the first 3,000 steps; then every "
+         "layer trains 1,000 more steps at a tenth of the rate",
+    "f": "switch pool4 off in the staged FCN-8s as well as pool3, on more test scenes, and compare the two losses",
 }
-_CONTROL_RIGHT = "c"
+_CONTROL_RIGHT = "e"
 _CONTROL_WHY = {  # why each candidate does or does not separate the stages from pool3's short training
     "a": "longer stages still restart the optimizer, schedule and final upsampler at each stage, and pool3's score "
          "layer still joins last, for a quarter of the steps at a tenth of the rate: the two candidate causes "
          "still change together, so a flip (or none) could come from either",
-    "b": "a better FCN-32s changes the first stage only; the later stages, with pool3's score layer joining last "
+    "b": "it drops the coarse-to-fine stages, but it also changes how pool3's score layer trains: from the first "
+         "step, for all 4,000 steps instead of the last 1,000 only, so both candidate causes change together and "
+         "a flip back (or none) could come from either",
+    "c": "more seeds narrow the spread of the same comparison, but every seed changes the stages and pool3's "
+         "training time together, so no number of seeds separates them",
+    "d": "a better FCN-32s changes the first stage only; the later stages, with pool3's score layer joining last "
          "at a tenth of the rate, come with it as before, so the two causes still change together",
-    "c": "it drops the coarse-to-fine stages (no FCN-32s or FCN-16s phase, no final upsampler thrown away, "
+    "e": "it drops the coarse-to-fine stages (no FCN-32s or FCN-16s phase, no final upsampler thrown away, "
          "pool4's branch and every other layer trained from the first step) and keeps pool3's late start as in "
          "the staged arm: its score layer joins only for the last 1,000 steps, when the whole model goes on at a "
          "tenth of the rate with a fresh optimizer and schedule, as a staged arm's last stage does. If this model "
          "leans on pool4 like the staged one, a late pool3 branch is enough to flip the dependence without the "
          "coarse-to-fine stages; if it leans on pool3, something in those stages is needed. The restart at the "
          "join stays in both, so this control does not test it; a second control in the stored study drops it too",
-    "d": "a switch measures what an already trained model depends on; it changes no training, so it cannot tell "
+    "f": "a switch measures what an already trained model depends on; it changes no training, so it cannot tell "
          "which difference in the training produced that dependence (section 4 already ran these switches)",
-    "e": "more seeds narrow the spread of the same comparison, but every seed changes the stages and pool3's "
-         "training time together, so no number of seeds separates them",
 }
 
 

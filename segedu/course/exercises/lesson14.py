@@ -43,7 +43,10 @@ _WHY = {
     "b": "a digit written 10 degrees slanted is still that digit (people slant their writing more than that), "
          "and the mask turns with the image, resampled by nearest neighbour, so every pixel keeps the class of "
          "what it shows; the corners brought in are marked 255 and skipped by the loss. Unlike a half-turn (d), "
-         "a small rotation changes no digit into another",
+         "a small rotation changes no digit into another. The question is about the labels and whether the digits "
+         "stay plausible; what fills the corners is a separate choice: black (0) corners are darker than the scenes' "
+         "grey backgrounds (0 to 0.3), a difference the network could learn from, which a background grey would "
+         "avoid (optional section 4.3 looks at such black bands for the zoom)",
     "c": "the generator already adds pixel noise (standard deviation up to 0.05) to every scene, and draws "
          "stroke cores at a grey level of 0.7 to 1.0 on backgrounds of 0 to 0.3; a little more noise changes no "
          "pixel's class and leaves every stroke far brighter than its background, and the mask is untouched",
@@ -75,8 +78,9 @@ def check_safe_augmentations(answer: Any) -> bool:
         return right("a small rotation, a little noise and a small brightness change are what another hand, pen or "
                      "scanner produces: the digits stay plausible and no counted pixel changes its class. A mirror "
                      "keeps the labels but makes digits no one writes (implausible scenes), and a half-turn turns a "
-                     "6 into a 9 under a mask that still says 6 (false labels). Whether safe augmentations help is "
-                     "section 2's question.")
+                     "6 into a 9 under a mask that still says 6 (false labels). Item b's black corners are a separate "
+                     "choice from the rotation (a background grey would match the scenes better): the question asks "
+                     "only about labels and plausible digits. Whether safe augmentations help is section 2's question.")
     misses = [f"{letter} is {'safe' if letter in _SAFE else 'not safe'}: {_WHY[letter]}"
               for letter in sorted(letters ^ _SAFE)]
     return wrong("; ".join(misses) + ".")
