@@ -168,14 +168,9 @@ def check_gap_prediction(prediction: Any, outcome: str | None = None, *, train: 
     Returns:
         ``True`` once a prediction is recorded, whether it names the outcome or not.
     """
-    if outcome is None:
-        hint = choice_hint(prediction, _GAP_MEANINGS)
-        if hint is not None:
-            return wrong(hint)
-        print(f"Recorded: {prediction!r}. The cells below measure what happened and compare it with your prediction.")
-        return True
     meanings = {name: meaning + _measured(train, val) for name, meaning in _GAP_MEANINGS.items()}
-    return check_outcome_prediction(prediction, outcome, meanings, happened="the measured outcome is")
+    return _record_then_compare(prediction, outcome, meanings, measuring="what happened",
+                                happened="the measured outcome is")
 
 
 # --- 3 · which explanations of the training score's fall the lesson's records rule out ----------
@@ -284,11 +279,18 @@ def check_offset_prediction(prediction: Any, outcome: str | None = None,
     Returns:
         ``True`` once a prediction is recorded, whether it names the outcome or not.
     """
-    meanings = _offset_meanings(legacy)
+    return _record_then_compare(prediction, outcome, _offset_meanings(legacy), measuring="the offset",
+                                happened="torchvision's mask moved by")
+
+
+def _record_then_compare(
+    prediction: Any, outcome: str | None, meanings: dict[str, str], *, measuring: str, happened: str
+) -> bool:
+    """Record a prediction before the experiment (``outcome`` None), or compare it with the measured outcome."""
     if outcome is None:
         hint = choice_hint(prediction, meanings)
         if hint is not None:
             return wrong(hint)
-        print(f"Recorded: {prediction!r}. The cells below measure the offset and compare it with your prediction.")
+        print(f"Recorded: {prediction!r}. The cells below measure {measuring} and compare it with your prediction.")
         return True
-    return check_outcome_prediction(prediction, outcome, meanings, happened="torchvision's mask moved by")
+    return check_outcome_prediction(prediction, outcome, meanings, happened=happened)
