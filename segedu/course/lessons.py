@@ -116,17 +116,18 @@ LESSONS: tuple[Lesson, ...] = (
         "Turn a classifier's fully connected layers into convolutions, build FCN-32s/16s/8s with their "
         "skip fusion and bilinear upsampling, and score the shipped FCN-32s and FCN-8s beside the paper.",
         topic="FCN-32s, 16s and 8s and their skip fusion",
-        study_time="about 90 min (optional part about 35 more)",
+        study_time="about 115 min (optional part about 40 more)",
         run_seconds=22,
     ),
     Lesson(
         "08_fcn_skips.ipynb",
         "Which skip does FCN-8s need?",
-        "Predict and measure what switching FCN-8s's pool4 and pool3 skips off costs, check the switch against "
-        "each branch's mean output, and read a stored three-seed study of FCN-8s trained in stages, as in the "
-        "paper, against all at once.",
+        "Predict and measure what switching FCN-8s's pool4 and pool3 skips off costs, check the switch "
+        "against each branch's mean output, read a stored three-seed study of FCN-8s trained in stages, as in "
+        "the paper, against all at once, and split the staged model's lower score between its late pool3 "
+        "branch and its earlier stages with two controls.",
         topic="Ablating FCN-8s's skips; staged training",
-        study_time="about 95 min (optional part about 10 more)",
+        study_time="about 100 min (optional part about 10 more)",
         run_seconds=15,
     ),
     Lesson(
@@ -183,16 +184,16 @@ LESSONS: tuple[Lesson, ...] = (
         "14_augmentation_and_overfitting.ipynb",
         "Augmentation and overfitting",
         "Augment image and mask together (zoom, crop, flips, elastic deformation), build segedu's chain by "
-        "hand and check it against training_transforms, say which augmentations keep a scene plausible and "
-        "correctly labelled, read training and validation curves over ten paired seeds on 32 scenes and say "
-        "what augmentation did to both scores, measure what the chain does to the pictures and say which "
-        "explanations of what augmentation did to the training score the outputs rule out, set augmentation "
-        "beside more real scenes at a fixed budget of 1,500 steps (the 500-scene runs still climbing: a cost "
-        "at this budget, not at convergence), and (optionally) map one seed's errors pixel by pixel, check "
-        "where torchvision's own zoom step puts a mask's labels against its image, and read a second control, "
-        "zooming in only.",
+        "hand (its aligned zoom step written out) and check it against training_transforms, say which "
+        "augmentations keep a scene plausible and correctly labelled, read training and validation curves "
+        "over ten paired seeds on 32 scenes and say what augmentation did to both scores, measure what the "
+        "chain does to the pictures, explain what augmentation did to each score and say which explanations "
+        "the outputs rule out, set augmentation beside more real scenes at a fixed budget of 1,500 steps (the "
+        "500-scene runs still climbing: a cost at this budget, not at convergence), and (optionally) map one "
+        "seed's errors pixel by pixel, check where torchvision's own zoom step puts a mask's labels against "
+        "its image, and read a second control, zooming in only.",
         topic="Paired augmentation, learning curves, overfitting",
-        study_time="about 105 min (optional part about 60 more)",
+        study_time="about 110 min (optional part about 60 more)",
         run_seconds=15,
     ),
     Lesson(
@@ -208,7 +209,7 @@ LESSONS: tuple[Lesson, ...] = (
         "prediction, and check the verdict at another learning rate, from another start and after 400 and "
         "4,000 steps.",
         topic="Class imbalance: per-class IoU, class weights, soft Dice",
-        study_time="about 100 min (optional part about 50 more)",
+        study_time="about 105 min (optional part about 50 more)",
         run_seconds=18,
     ),
     Lesson(

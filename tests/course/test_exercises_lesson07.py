@@ -37,7 +37,7 @@ def test_the_grid_sides_are_measured_from_the_model() -> None:
         ({"conv7": 3, "pool4": 6, "pool3": 12, "pool3_padding_only": 87}, "rounded down"),
         ({"conv7": 4, "pool4": 7, "pool3": 13, "pool3_padding_only": 87}, "rounded each stage up"),
         ({"conv7": 4, "pool4": 8, "pool3": 13, "pool3_padding_only": 87}, "exactly twice"),
-        ({"conv7": 5, "pool4": 10, "pool3": 20, "pool3_padding_only": 87}, "you predicted"),
+        ({"conv7": 5, "pool4": 10, "pool3": 20, "pool3_padding_only": 87}, "makes five halvings exact?"),
         ({"conv7": 4, "pool4": 8, "pool3": 16, "pool3_padding_only": 96}, "corner cells twice"),
         ({"conv7": 4, "pool4": 8, "pool3": 16, "pool3_padding_only": 48}, "AND a band along the right"),
         ({"conv7": 4, "pool4": 8, "pool3": 16, "pool3_padding_only": 60}, "bottom and the right"),
@@ -67,6 +67,13 @@ def test_a_missed_fcn_grid_prediction_does_not_print_the_answer(
     assert lesson07.check_fcn_grid(answer) is False
     out = _verdict(capsys)
     assert not any(number in out for number in hidden), out
+
+
+def test_the_last_grid_hint_asks_without_giving_the_procedure(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_fcn_grid({"conv7": 5, "pool4": 10, "pool3": 20, "pool3_padding_only": 87}) is False
+    out = _verdict(capsys)
+    assert out.startswith("Not yet:") and out.rstrip().endswith("through the encoder.")
+    assert "divided by" not in out and "smallest side that" not in out and "32, 16 and 8" not in out
 
 
 def _conv_from(linear: nn.Linear, weight: torch.Tensor, *, padding: int = 0, bias: bool = True) -> nn.Conv2d:
@@ -158,6 +165,10 @@ def _returns_nothing(linear: nn.Linear, channels: int, side: int) -> None:
     ...
 
 
+def _uses_the_checks_answer(linear: nn.Linear, channels: int, side: int) -> nn.Conv2d:
+    return _conv_from(linear, lesson07.channels_last_filters(linear, channels, side))
+
+
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [
@@ -171,6 +182,7 @@ def _returns_nothing(linear: nn.Linear, channels: int, side: int) -> None:
         (_pointwise, "each filter must cover all of it"),
         (lambda linear, channels, side: linear, "return an nn.Conv2d"),
         (_borrowed, "`convolutionalize`"),
+        (_uses_the_checks_answer, "the check's own conversion"),
         (_returns_nothing, "returns nothing yet"),
         (_not_written, "NotImplementedError"),
     ],
@@ -184,58 +196,109 @@ def test_wrong_fc_as_conv_gets_a_hint(answer, hint: str, capsys: pytest.CaptureF
 
 
 def test_the_layouts_are_what_they_say() -> None:
-    """Evaluated on a matrix, only layout b gives the channels-last filters (channels != side, so none coincide)."""
-    linear = lesson07._fc_case(channels=16, side=4, out_features=48, seed=1)
-    W, out, channels, side = linear.weight.detach(), linear.out_features, 16, 4  # noqa: N806 - the lesson's name
-    expected = lesson07.channels_last_filters(linear, channels, side)
-    namespace = {"W": W, "out": out, "channels": channels, "side": side}
-    found = {letter: eval(expression, namespace) for letter, expression in lesson07.FC_LAYOUTS.items()}  # noqa: S307
-    assert [letter for letter, weight in found.items() if torch.equal(weight, expected)] == ["b"]
-    assert all(tuple(weight.shape) == tuple(expected.shape) for weight in found.values())
-    assert torch.equal(found["a"], W.reshape(out, channels, side, side))  # "a" is the channels-first reshape, now wrong
+    """Each layout names a flatten order; only b is the order the channels-last layer reads its block in."""
+    block = torch.arange(2 * 3 * 4).reshape(1, 2, 3, 4)  # (1, channels, rows, columns), all sides different
+    axis = {"channel": 1, "row": 2, "column": 3}
+    flattened = {letter: block.permute(0, *(axis[name] for name in order)).flatten(1)
+                 for letter, order in lesson07.FC_LAYOUTS.items()}
+    matches = [letter for letter, values in flattened.items()
+               if torch.equal(values, lesson07.flatten_channels_last(block))]
+    assert matches == ["b"]
+    assert torch.equal(flattened["a"], block.flatten(1))  # "a" is nn.Flatten's order, convolutionalize's layout
+    assert all(sorted(order) == sorted(axis) for order in lesson07.FC_LAYOUTS.values())
+
+
+def test_the_layouts_and_the_right_one_spell_out_no_code(capsys: pytest.CaptureFixture[str]) -> None:
+    """The choice names an order; turning it into filters (reshape, permute) is left to the learner's function."""
+    assert not any(word in str(order) for order in lesson07.FC_LAYOUTS.values() for word in ("reshape", "permute"))
+    lesson07.check_fc_as_conv("b", _not_written)
+    layout_line = _verdict(capsys).split("\n", 1)[0]
+    assert layout_line.startswith("Layout 'b' is right")
+    assert "reshape" not in layout_line and "permute(0, 3, 1, 2)" not in layout_line
 
 
 @pytest.mark.parametrize(("layout", "hint"), [
-    ("a", "which index changes fastest"), ("A ", "which index changes fastest"), ("c", "one row per flattened input"),
-    ("d", "the row index would land where the column belongs"),
+    ("a", "which index changes fastest"), ("A ", "which index changes fastest"),
+    ("c", "the row changes faster than the column"), ("d", "the column changes fastest"),
     (..., "record your layout first"), ("e", "must be one letter"), (1, "must be one letter"),
 ])
 def test_a_wrong_or_missing_layout_gets_a_question_first(layout, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert lesson07.check_fc_as_conv(layout, _fc_as_conv) is False  # even with a right function
     out = _verdict(capsys)
     assert out.startswith("Not yet:") and out.count("\n") == 1 and hint in out
-    assert "is right" not in out and lesson07.FC_LAYOUTS["b"] not in out  # never the right layout
+    assert "is right" not in out and "(row, column, channel)" not in out  # never the right layout
 
 
-def _scores(all_gap: float, band_gap: float) -> tuple[dict, dict]:
+def _scores(all_gap: float, band_gap: float, *, accuracy: bool = True) -> tuple[dict, dict]:
     overall = {("32s", "shapes"): {"mean_iou": 0.5}, ("8s", "shapes"): {"mean_iou": 0.5 + all_gap}}
     band = {("32s", "shapes"): {"mean_iou": 0.4}, ("8s", "shapes"): {"mean_iou": 0.4 + band_gap}}
+    if accuracy:  # FCN-8s's lead in pixel accuracy: 0.05 over all pixels, 0.2 in the band (ratio 4.00)
+        for scores, low, gap in ((overall, 0.9, 0.05), (band, 0.6, 0.2)):
+            scores["32s", "shapes"]["pixel_accuracy"], scores["8s", "shapes"]["pixel_accuracy"] = low, low + gap
     return overall, band
 
 
-@pytest.mark.parametrize(("prediction", "verdict"), [(1.2, "Correct!"), (1.05, "Correct!"), (0.8, "Recorded;"),
-                                                     (2, "Recorded;")])
+def _scene(side: int) -> tuple[torch.Tensor, dict]:
+    """One 32 x 32 test mask with a square of class 1; FCN-32s labels it all background, FCN-8s gets it right."""
+    masks = torch.zeros(1, 32, 32, dtype=torch.long)
+    masks[0, 4:4 + side, 4:4 + side] = 1
+    return masks, {("32s", "shapes"): torch.zeros_like(masks), ("8s", "shapes"): masks.clone()}
+
+
+SMALL_SHAPE = _scene(6)  # 32 of its 36 pixels lie within 2 pixels of its boundary
+LARGE_SHAPE = _scene(20)  # 144 of its 400 do
+
+
+def test_band_shares_count_where_the_pixels_and_the_mistakes_lie() -> None:
+    shares = lesson07.band_shares(*SMALL_SHAPE)
+    assert shares["pixels"] == pytest.approx((32 + 64) / 1024)  # the square's 32 and the 64 background pixels around it
+    assert shares["foreground"] == pytest.approx(32 / 36) and shares["32s"] == pytest.approx(32 / 36)
+    assert shares["fixed"] == pytest.approx(32 / 36) and shares["8s"] == 0  # FCN-8s makes no mistake here
+    assert lesson07.band_shares(*LARGE_SHAPE)["foreground"] == pytest.approx(144 / 400)
+
+
+@pytest.mark.parametrize(("prediction", "verdict"), [(1.2, "Correct!"), (1.0, "Correct!"), (1.45, "Correct!"),
+                                                     (0.9, "Recorded;"), (1.6, "Recorded;"), (2, "Recorded;")])
 def test_skip_lead_passes_once_a_number_is_recorded(prediction, verdict: str,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_skip_lead(prediction, *_scores(0.35, 0.42)) is True
+    assert lesson07.check_skip_lead(prediction, *_scores(0.35, 0.42), *SMALL_SHAPE) is True
     out = _verdict(capsys)
     assert "all pixels +0.350, boundary band +0.420; ratio 1.20" in out and verdict in out
-    assert "32-pixel cells blur" in out  # the feedback says why, right or not
+    assert "0.96 to 1.50, a factor of 1.25 either way of the measured 1.20" in out
+    # the feedback says why, right or not, from where the pixels and the mistakes lie
+    assert "the shapes are small: 89% of their pixels lie in the band" in out and "leads stay close" in out
+    assert "89% of FCN-32s's wrong pixels and 0% of FCN-8s's" in out and "gives a ratio of 4.00" in out
+    assert "loses whole shapes" not in out
+
+
+@pytest.mark.parametrize(("prediction", "direction"), [(0.9, "You expected a smaller lead in the band; it is larger"),
+                                                       (2, "by more than it does")])
+def test_a_missed_skip_lead_says_which_way_it_missed(prediction, direction: str,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_skip_lead(prediction, *_scores(0.35, 0.42), *SMALL_SHAPE) is True
+    assert direction in _verdict(capsys)
 
 
 def test_skip_lead_reads_the_ratio_from_the_scores(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_skip_lead(1.2, *_scores(0.40, 0.30)) is True
+    assert lesson07.check_skip_lead(1.2, *_scores(0.40, 0.30), *LARGE_SHAPE) is True
     out = _verdict(capsys)
     assert "ratio 0.75" in out and "Recorded;" in out and "no larger in the band" in out
-    assert lesson07.check_skip_lead(0.9, *_scores(0.40, 0.30)) is True
+    assert "Only 36% of the shapes' pixels lie in the band" in out and "leads stay close" not in out
+    assert lesson07.check_skip_lead(0.9, *_scores(0.40, 0.30), *LARGE_SHAPE) is True
     assert "Correct!" in _verdict(capsys)
+
+
+def test_skip_lead_leaves_out_pixel_accuracy_it_was_not_given(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_skip_lead(1.2, *_scores(0.35, 0.42, accuracy=False), *SMALL_SHAPE) is True
+    out = _verdict(capsys)
+    assert "Correct!" in out and "Pixel accuracy" not in out
 
 
 @pytest.mark.parametrize(("prediction", "hint"), [(..., "record your prediction first"), (None, "record your prediction"),
                                                   ("boundary band", "must be a number"), (True, "must be a number"),
                                                   (float("nan"), "finite")])
 def test_skip_lead_without_a_number_is_not_yet(prediction, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_skip_lead(prediction, *_scores(0.35, 0.42)) is False
+    assert lesson07.check_skip_lead(prediction, *_scores(0.35, 0.42), *SMALL_SHAPE) is False
     out = _verdict(capsys)
     assert out.startswith("Not yet:") and hint in out and "+0.350" not in out and "1.20" not in out
 

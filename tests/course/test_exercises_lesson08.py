@@ -71,14 +71,22 @@ def test_switch_prediction_not_recorded(small_fcn, prediction, capsys: pytest.Ca
     assert "Not yet" in capsys.readouterr().out
 
 
-def _record(pool4_costs: list[float], pool3_costs: list[float]) -> dict:
+def _readouts(pool4_costs: list[float], pool3_costs: list[float]) -> dict:
+    return {str(seed): {"fcn8s_readout": {"all on": {"mean_iou": 0.8}, "pool4 off": {"mean_iou": 0.8 - four},
+                                          "pool3 off": {"mean_iou": 0.8 - three}}}
+            for seed, (four, three) in enumerate(zip(pool4_costs, pool3_costs))}
+
+
+def _record(pool4_costs: list[float], pool3_costs: list[float], *,
+            control: tuple[list[float], list[float]] | None = None) -> dict:
+    """A small study record: the staged arm's switch costs, and control 1's (``late_pool3``) if given."""
     stages = {"fcn32s": {"steps": 2000, "lr": 0.003}, "fcn16s": {"steps": 1000, "lr": 0.0003},
               "fcn8s": {"steps": 1000, "lr": 0.0003}}
-    runs = {str(seed): {"fcn8s_readout": {"all on": {"mean_iou": 0.8}, "pool4 off": {"mean_iou": 0.8 - four},
-                                          "pool3 off": {"mean_iou": 0.8 - three}}, "stages": stages}
-            for seed, (four, three) in enumerate(zip(pool4_costs, pool3_costs))}
+    runs = {seed: dict(run, stages=stages) for seed, run in _readouts(pool4_costs, pool3_costs).items()}
+    control_runs = {seed: dict(run, pool3_held_at_zero={"steps": 3000, "lr": 0.003})
+                    for seed, run in _readouts(*(control or (pool4_costs, pool3_costs))).items()}
     return {"seeds": list(range(len(pool4_costs))), "settings": {"lr": 0.003, "steps": 4000},
-            "results": {"runs": {"staged": runs}}}
+            "results": {"runs": {"staged": runs, "late_pool3": control_runs}}}
 
 
 @pytest.mark.parametrize(("pool4", "pool3", "outcome"), [
@@ -123,8 +131,8 @@ def test_control_design_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> N
     assert lesson08.check_control_design("e") is True
     out = capsys.readouterr().out
     assert "Correct!" in out and "a late pool3 branch is enough" in out
-    assert all(f"{letter} would not:" in out for letter in "abcdf")  # a right answer explains every candidate
-    for letter in "abcdf":
+    assert all(f"{letter} would not:" in out for letter in "abcdfg")  # a right answer explains every candidate
+    for letter in "abcdfg":
         assert lesson08.check_control_design(letter) is False
         out = capsys.readouterr().out
         assert out.startswith("Not yet:") and f"{letter}: " in out and "changes only one" in out
@@ -135,6 +143,14 @@ def test_control_design_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> N
     assert "must be one of" in capsys.readouterr().out
 
 
+def test_control_right_answer_names_the_restart_it_keeps(capsys: pytest.CaptureFixture[str]) -> None:
+    """e drops the stages and keeps pool3's late training, and with it the restart at the join, the third difference."""
+    assert lesson08.check_control_design("e") is True
+    out = capsys.readouterr().out
+    assert "drops the coarse-to-fine stages" in out and "keeps pool3's late, short training" in out
+    assert "third difference" in out and "does not test the restart" in out and "second control" in out
+
+
 def test_control_tempting_distractor_says_both_causes_change(capsys: pytest.CaptureFixture[str]) -> None:
     """b drops the stages but also trains pool3's branch from the first step: it cannot separate the two."""
     assert lesson08.check_control_design("b") is False
@@ -142,13 +158,21 @@ def test_control_tempting_distractor_says_both_causes_change(capsys: pytest.Capt
     assert "from the first step, for all 4,000 steps" in out and "both candidate causes change together" in out
 
 
+def test_control_look_alike_distractor_says_why_it_fails(capsys: pytest.CaptureFixture[str]) -> None:
+    """g echoes pool3's step counts and keeps the stages, but grows the budget and keeps pool3's late start."""
+    assert "3,000 steps" in lesson08.CONTROL_CHOICES["g"] and "staged recipe" in lesson08.CONTROL_CHOICES["g"]
+    assert lesson08.check_control_design("g") is False
+    out = capsys.readouterr().out
+    assert "6,000 steps" in out and "still late start" in out and "Neither result points to one suspect" in out
+
+
 def test_control_candidates_hold_the_study_and_the_distractors() -> None:
     """The right candidate is the one-change control; the distractors are the brief's alternatives."""
     choices = lesson08.CONTROL_CHOICES
-    assert tuple(choices) == ("a", "b", "c", "d", "e", "f")
+    assert tuple(choices) == ("a", "b", "c", "d", "e", "f", "g")
     control = choices["e"]
-    assert "all at once" in control and "first 3,000 steps" in control
-    assert "1,000 more steps at a tenth of the rate" in control
+    assert "all at once" in control and "frozen at zero" in control and "last stage begins" in control
+    assert "3,000" not in control and "1,000" not in control  # the right option does not echo the stem's numbers
     assert "all at once" in choices["b"] and "a tenth of the rate" in choices["b"] and "throughout" in choices["b"]
     assert "staged recipe" in choices["a"] and "FCN-32s trained until" in choices["d"]
     assert "five more seeds" in choices["c"] and "switch pool4 off" in choices["f"]
@@ -156,24 +180,64 @@ def test_control_candidates_hold_the_study_and_the_distractors() -> None:
 
 
 def test_control_text_matches_the_stored_control() -> None:
-    """The right candidate's steps are the ones the stored control ran."""
+    """The right candidate is what the stored control ran: pool3 held at zero until the staged last stage begins."""
     record = _shipped_record()
-    runs = record["results"]["runs"]["late_pool3"]
-    held = {run["pool3_held_at_zero"]["steps"] for run in runs.values()}
-    assert len(held) == 1 and record["settings"]["steps"] == 4000
-    (steps_held,) = held
-    assert f"first {steps_held:,} steps" in lesson08.CONTROL_CHOICES["e"]
-    assert f"{record['settings']['steps'] - steps_held:,} more steps" in lesson08.CONTROL_CHOICES["e"]
+    runs, staged = record["results"]["runs"]["late_pool3"], record["results"]["runs"]["staged"]
+    for seed, run in runs.items():
+        stages = staged[seed]["stages"]
+        assert run["pool3_held_at_zero"]["steps"] == stages["fcn32s"]["steps"] + stages["fcn16s"]["steps"]
+        assert run["pool3_held_at_zero"]["steps"] + stages["fcn8s"]["steps"] == record["settings"]["steps"]
+        assert stages["fcn8s"]["lr"] == pytest.approx(record["settings"]["lr"] / 10)
+    assert "then every layer 25% at lr / 10" in record["settings"]["late_pool3"]  # as the staged last stage
+    assert "new cosine schedule and optimizer" in record["settings"]["late_pool3"]
+
+
+@pytest.mark.parametrize(("pool4", "pool3", "outcome"), [
+    ([0.78, 0.71], [0.12, 0.16], "pool4"),
+    ([0.05, 0.06], [0.6, 0.7], "pool3"),
+    ([0.78, 0.05], [0.12, 0.7], "it differs between seeds"),
+])
+def test_control_prediction_reads_the_record(pool4, pool3, outcome, capsys: pytest.CaptureFixture[str]) -> None:
+    record = _record([0.4, 0.45], [0.2, 0.3], control=(pool4, pool3))
+    assert lesson08.check_control_prediction(outcome, record) is True
+    out = capsys.readouterr().out
+    assert "Correct!" in out and "Why it matters" in out
+    wrong = next(choice for choice in lesson08.CONTROL_LEAN_CHOICES if choice != outcome)
+    assert lesson08.check_control_prediction(wrong, record) is True  # recorded, so it passes
+    out = capsys.readouterr().out
+    assert "Recorded; the result differs" in out and f"the answer is {outcome}" in out
+    assert lesson08._CONTROL_LEAN_MATTERS[outcome] in out  # what happened, and why it matters
+
+
+def test_control_prediction_on_the_shipped_record(capsys: pytest.CaptureFixture[str]) -> None:
+    record = _shipped_record()
+    assert lesson08.check_control_prediction("pool4", record) is True
+    out = capsys.readouterr().out
+    assert "Correct!" in out and "a late pool3 branch is enough to flip the dependence" in out
+    assert "held at zero for 3,000 steps, then 1,000 steps at 0.0003" in out
+    assert lesson08.check_control_prediction("pool3", record) is True
+    out = capsys.readouterr().out
+    assert out.startswith("Recorded; the result differs: you predicted 'pool3'") and "the answer is pool4" in out
+
+
+@pytest.mark.parametrize("prediction", [..., None, "pool5", "e"])
+def test_control_prediction_must_be_recorded_first(prediction, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson08.check_control_prediction(prediction, _shipped_record()) is False
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and "Why it matters" not in out and "the answer is" not in out
 
 
 def test_no_feedback_holds_a_placeholder(capsys: pytest.CaptureFixture[str]) -> None:
     record = _shipped_record()
     texts = [*lesson08.CONTROL_CHOICES.values(), *lesson08._CONTROL_WHY.values(),
-             *lesson08._STAGED_MEANINGS.values(), lesson08._staged_why(record)]
+             *lesson08._STAGED_MEANINGS.values(), lesson08._staged_why(record),
+             *lesson08._CONTROL_LEAN_MEANINGS.values(), *lesson08._CONTROL_LEAN_MATTERS.values()]
     for choice in (*lesson08.CONTROL_CHOICES, ...):
         lesson08.check_control_design(choice)
     for prediction in lesson08.STAGED_CHOICES:
         lesson08.check_staged_prediction(prediction, record)
+    for prediction in lesson08.CONTROL_LEAN_CHOICES:
+        lesson08.check_control_prediction(prediction, record)
     texts.append(capsys.readouterr().out)
     assert not any("XX" in text for text in texts)
     assert "0.003; pool4's score layer then trained 2,000 steps at 0.0003" in lesson08._staged_why(record)

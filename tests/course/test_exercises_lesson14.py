@@ -152,6 +152,8 @@ def test_ruled_out_explanations_right(answer, capsys: pytest.CaptureFixture[str]
     assert "-0.036 to +0.036" in out and "whole fall" in out  # c: the noise control's training scores
     assert "up to about 0.036" in out  # ... which still allow part of the fall
     assert "d and e are not" in out and "hypothesis" in out and "longer run" in out  # untested, said so
+    assert "+0.001" in out and "+0.031" in out  # e: the still-rising measure on section 2's training curves
+    assert "weakens a slower climb" in out and "does not rule it out" in out  # what it does and does not show
 
 
 def test_ruled_out_explanations_wrong_answers_say_why(capsys: pytest.CaptureFixture[str]) -> None:
@@ -168,6 +170,8 @@ def test_ruled_out_explanations_wrong_answers_say_why(capsys: pytest.CaptureFixt
     assert not check_ruled_out_explanations({"a", "b", "c", "e"})
     out = capsys.readouterr().out
     assert "e is not ruled out" in out and "slower climb from a lower ceiling" in out
+    assert "nothing printed before this exercise rules it out" in out  # the climb is measured only after it
+    assert "seven augmented seeds of ten still rose, two fell by more than 0.1" in out and "holds 0" in out
     assert not check_ruled_out_explanations({"a", "b"})
     out = capsys.readouterr().out
     assert "c is ruled out" in out and "-0.036 to +0.036" in out and "0.06" in out
@@ -216,3 +220,36 @@ def test_offset_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -
     assert check_offset_prediction("a pixel or more", "a fraction of a pixel")
     out = capsys.readouterr().out
     assert "differs" in out and "px down" not in out  # no measurement passed, none quoted
+
+
+def test_offset_outcomes_other_than_the_measured_one_say_what_they_would_mean(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Had the measurement come out otherwise: "none" is rounding that cancels, "a pixel or more" a push one way."""
+    assert check_offset_prediction("a fraction of a pixel", "none", [0.02, -0.03])
+    out = capsys.readouterr().out
+    assert out.startswith("Recorded; the result differs:") and "only in how they round" in out
+    assert "as often one way as the other" in out and "no mean offset" in out
+    assert check_offset_prediction("none", "a pixel or more", [0.9, 1.1])
+    out = capsys.readouterr().out
+    assert "pushed a pixel or more one way" in out and "stays under a pixel" in out
+    assert "section 1's figure" not in out  # section 1 shows segedu's aligned chain, not torchvision's step
+
+
+def test_the_lessons_aligned_mask_resize_is_nearest_exact() -> None:
+    """Section 4.2's check: segedu resizes masks itself with nearest-exact, whatever torchvision's kernel does."""
+    import torch.nn.functional as F
+    from torchvision import tv_tensors
+
+    from segedu.datasets.transforms import AlignedScaleJitter, _resize_mask
+
+    mask = tv_tensors.Mask(torch.randint(0, 11, (64, 64), generator=torch.Generator().manual_seed(0)))
+    mask[:4] = 255
+    for size in ((77, 77), (51, 51), (70, 58)):
+        exact = F.interpolate(mask[None, None].float(), size=size, mode="nearest-exact")[0, 0].long()
+        assert torch.equal(_resize_mask(mask, size), exact)
+    step = AlignedScaleJitter(target_size=(64, 64), scale_range=(0.8, 1.2), antialias=True)
+    image = tv_tensors.Image(torch.rand(1, 64, 64))
+    torch.manual_seed(3)
+    zoomed_image, zoomed_mask = step(image, mask)
+    exact = F.interpolate(mask[None, None].float(), size=tuple(zoomed_image.shape[-2:]), mode="nearest-exact")
+    assert torch.equal(zoomed_mask, exact[0, 0].long())  # the mask follows the image's drawn size, nearest-exact

@@ -27,13 +27,16 @@ from segedu.course.exercises._verdict import (
 from segedu.models import get_model
 
 __all__ = [
+    "BAND_WIDTH",
     "CONVOLUTIONALIZE_BORROWED",
+    "FC_AS_CONV_BORROWED",
     "FC_LAYOUTS",
     "GRID_STAGES",
     "PADDING_ONLY_KEY",
-    "SKIP_LEAD_TOLERANCE",
+    "SKIP_LEAD_FACTOR",
     "SKIP_START_STATEMENTS",
     "WEIGHT_GRADIENT_CHOICES",
+    "band_shares",
     "channels_last_filters",
     "check_fc_as_conv",
     "check_fcn_grid",
@@ -163,8 +166,9 @@ def check_fcn_grid(prediction: Mapping[str, Any], size: int = 100) -> bool:
             return wrong("each skip sum adds a 2x upsampled map to a pooled one of the same size, so each grid must "
                          "be exactly twice the side of the one before.")
         return wrong(f"you predicted {', '.join(f'{stage} {value}' for stage, value in zip(GRID_STAGES, guess))}. "
-                     f"The model pads the {size} x {size} image once, before the encoder, to the smallest side that "
-                     "five 2 x 2 poolings divide evenly; each grid is that side divided by 32, 16 and 8.")
+                     f"The model pads the {size} x {size} image once, before the encoder, and no pooling may leave "
+                     f"half a cell: what side at or above {size} makes five halvings exact? Then follow that side "
+                     "through the encoder.")
     padding = _padding_only_cells(size)
     count, side, pad = padding["count"], sides["pool3"], padding["padded"] - size
     print(f"FCN-8s on a {size} x {size} image: conv7 scores {sides['conv7']} x {sides['conv7']}, + pool4 "
@@ -207,6 +211,8 @@ def check_fcn_grid(prediction: Mapping[str, Any], size: int = 100) -> bool:
 
 
 CONVOLUTIONALIZE_BORROWED = ("convolutionalize", "ConvolutionalizedClassifier", "_linear_to_conv")
+# What an fc_as_conv answer may not call: convolutionalize's (channels-first) copy, or this module's own answer.
+FC_AS_CONV_BORROWED = CONVOLUTIONALIZE_BORROWED + ("channels_last_filters",)
 # The layers the check converts: fc1 of section 1's sizes (128 units reading 32 x 3 x 3), then one for 32 x 32
 # windows with other sizes (48 units reading 16 x 4 x 4), so that an answer must use its arguments. Both read their
 # block flattened channels-last: permuted to (height, width, channels) before the flatten, as in Keras or TensorFlow.
@@ -287,36 +293,41 @@ def _fc_as_conv_mistake(conv: Any, linear: nn.Linear, channels: int, side: int) 
     return None
 
 
-FC_LAYOUTS = {
-    "a": "W.reshape(out, channels, side, side)",
-    "b": "W.reshape(out, side, side, channels).permute(0, 3, 1, 2)",
-    "c": "W.t().reshape(out, channels, side, side)",
-    "d": "W.reshape(out, side, side, channels).transpose(1, 3)",
+FC_LAYOUTS = {  # the order in which a row of W lists the block's features: slowest index first, fastest last
+    "a": ("channel", "row", "column"),
+    "b": ("row", "column", "channel"),
+    "c": ("column", "row", "channel"),
+    "d": ("row", "channel", "column"),
 }
 _FC_LAYOUT_RIGHT = "b"
-_FC_LAYOUT_HINTS = {  # why each wrong layout is wrong, asked as a question; never names the right one
-    "a": "that is the layout for a block flattened as (channels, height, width), the order nn.Flatten reads a "
-         "PyTorch feature map, and what convolutionalize does. This layer's block was permuted to (height, width, "
-         "channels) first: which index changes fastest along a row of W now? Flatten torch.arange(2 * 3 * 3)"
-         ".reshape(1, 2, 3, 3).permute(0, 2, 3, 1) and look at the first few numbers.",
-    "c": "W.t() has one row per flattened input, not per output unit, so filter k would mix the weights of many "
-         "units. Which numbers does output unit k multiply the block by, and where do they sit in W?",
-    "d": "transpose(1, 3) swaps the first and last of (side, side, channels), so the row index would land where the "
-         "column belongs: the weight for feature (row i, column j, channel c) would end at (c, j, i). Would the "
-         "layer still compute the same numbers on a block that is not symmetric?",
+_ARANGE_HINT = ("Flatten torch.arange(2 * 3 * 3).reshape(1, 2, 3, 3).permute(0, 2, 3, 1), a block whose values are "
+                "their own positions, and look at the first few numbers.")
+_FC_LAYOUT_HINTS = {  # why each wrong order is wrong, asked as a question; never names the right one
+    "a": "that is the order nn.Flatten reads a PyTorch (channels, height, width) block, the one convolutionalize "
+         "assumes. This layer permutes the block before it flattens it: which index changes fastest along a row of "
+         f"W now? {_ARANGE_HINT}",
+    "c": "in that order the row changes faster than the column. Does the layer's flatten read the permuted block "
+         f"that way? {_ARANGE_HINT}",
+    "d": "in that order the column changes fastest. Which dimension does the layer's permute put last, and how fast "
+         f"does the last dimension change when a tensor is flattened? {_ARANGE_HINT}",
 }
+
+
+def _layout_text(letter: str) -> str:
+    """A layout as the lesson prints it, e.g. ``(row, column, channel)``."""
+    return f"({', '.join(FC_LAYOUTS[letter])})"
 
 
 def _layout_hint(layout: Any) -> str | None:
     """The hint for a layout that is missing or wrong, ``None`` for the right one."""
     if layout is ... or layout is None:
-        return ("record your layout first: replace the `...` of `layout` with the letter of the expression that "
-                f"turns the layer's matrix into filters, one of {', '.join(map(repr, FC_LAYOUTS))}.")
+        return ("record your layout first: replace the `...` of `layout` with the letter of the order in which a "
+                f"row of the layer's matrix lists the block's features, one of {', '.join(map(repr, FC_LAYOUTS))}.")
     if not isinstance(layout, str) or layout.strip().lower() not in FC_LAYOUTS:
         return f"`layout` must be one letter among {', '.join(map(repr, FC_LAYOUTS))}; got {layout!r}."
     letter = layout.strip().lower()
     if letter != _FC_LAYOUT_RIGHT:
-        return f"layout {letter!r}: {_FC_LAYOUT_HINTS[letter]}"
+        return f"layout {letter!r}, {_layout_text(letter)}: {_FC_LAYOUT_HINTS[letter]}"
     return None
 
 
@@ -325,29 +336,32 @@ def check_fc_as_conv(layout: Any, function: Callable[[nn.Linear, int, int], Any]
 
     ``linear`` reads a ``channels x side x side`` block of features that was permuted to ``(side, side,
     channels)`` before it was flattened (:func:`flatten_channels_last`, as in a classifier ported from
-    Keras). ``layout`` is the letter of :data:`FC_LAYOUTS` the learner predicts turns its ``(out,
-    side * side * channels)`` matrix ``W`` into ``(out, channels, side, side)`` filters; it is judged first
+    Keras). ``layout`` is the letter of :data:`FC_LAYOUTS` the learner predicts is the order in which a row
+    of its ``(out, side * side * channels)`` matrix ``W`` lists the block's features; it is judged first
     (a wrong letter gets a question about why, never the right letter), and the function only after it.
+    The choices name orders, not code: turning the order into filters is the function's job.
 
     The answer must be an ``nn.Conv2d`` that computes the same numbers at that size and slides over a
     larger feature map. It is compared with :func:`channels_last_filters` (each row reshaped ``(side,
     side, channels)``, then permuted to ``(channels, side, side)``) and with the layer itself run on
     every channels-last flattened block, for 128 units reading 32 x 3 x 3 (section 1's sizes) and 48
-    units reading 16 x 4 x 4. A function that calls ``convolutionalize`` (or its helpers,
-    :data:`CONVOLUTIONALIZE_BORROWED`) is sent back; a miss gets a hint, and only a right answer prints
-    what it computes.
+    units reading 16 x 4 x 4. A function that calls ``convolutionalize`` (or its helpers) or
+    :func:`channels_last_filters` (:data:`FC_AS_CONV_BORROWED`) is sent back; a miss gets a hint, and only
+    a right answer prints what it computes.
     """
     hint = _layout_hint(layout)
     if hint is not None:
         return wrong(hint)
     print(f"Layout {_FC_LAYOUT_RIGHT!r} is right: the block was permuted to (height, width, channels) and then "
-          "flattened, so along a row of W the channel changes fastest, then the column, then the row. Reshape reads "
-          "in that same order when the shape is (side, side, channels); permute(0, 3, 1, 2) then moves the channel "
-          "to where nn.Conv2d expects it. Now the layer.")
-    borrowed = borrowed_names(function, CONVOLUTIONALIZE_BORROWED)
+          "flattened, so along a row of W the channel changes fastest, then the column, then the row. Now the "
+          "layer: turn each row into a filter whose weights sit in the (channel, row, column) order nn.Conv2d "
+          "expects.")
+    borrowed = borrowed_names(function, FC_AS_CONV_BORROWED)
     if borrowed:
-        return wrong(f"your function uses `{borrowed[0]}`, which does a (channels-first) copy for you: build the "
-                     "nn.Conv2d yourself and copy the layer's weights and bias into it.")
+        what = ("is the check's own conversion" if borrowed[0] == "channels_last_filters"
+                else "does a (channels-first) copy for you")
+        return wrong(f"your function uses `{borrowed[0]}`, which {what}: build the nn.Conv2d yourself and copy the "
+                     "layer's weights and bias into it.")
     with torch.random.fork_rng(devices=[]):  # new layers draw random starts; the lesson's later draws stay unchanged
         return _check_fc_as_conv_cases(function)
 
@@ -393,7 +407,8 @@ def _check_fc_as_conv_cases(function: Callable[[nn.Linear, int, int], Any]) -> b
     )
 
 
-SKIP_LEAD_TOLERANCE = 0.2  # a recorded ratio within this of the measured one is called right
+SKIP_LEAD_FACTOR = 1.25  # a recorded ratio within this factor of the measured one, either way, is called right
+BAND_WIDTH = 2  # the lesson's boundary band: pixels within 2 pixels of a class boundary
 
 
 def _read_ratio(prediction: Any) -> tuple[float | None, str | None]:
@@ -407,19 +422,81 @@ def _read_ratio(prediction: Any) -> tuple[float | None, str | None]:
     return float(prediction), None
 
 
+def band_shares(masks: torch.Tensor, predictions: Mapping[Any, torch.Tensor], dataset: str = "shapes",
+                width: int = BAND_WIDTH) -> dict[str, float]:
+    """Where the pixels and the mistakes lie: the boundary band's share of each kind of pixel.
+
+    Args:
+        masks: The test masks, ``(B, H, W)``; class 0 is background.
+        predictions: ``{(variant, dataset): (B, H, W) labels}`` with variants ``"32s"`` and ``"8s"``.
+        dataset: Which dataset's predictions to read.
+        width: The band's half-width in pixels.
+
+    Returns:
+        The band's share of ``"pixels"`` (all of them), of ``"foreground"`` (every class but background),
+        of each model's wrong pixels (``"32s"``, ``"8s"``) and of ``"fixed"``, the pixels FCN-8s gets right
+        where FCN-32s errs.
+    """
+    from segedu.training.metrics import boundary_band
+
+    band = boundary_band(masks, width)  # (B, H, W) bool
+    wrong_pixels = {variant: predictions[variant, dataset] != masks for variant in ("32s", "8s")}
+    kinds = {"pixels": torch.ones_like(band), "foreground": masks != 0, **wrong_pixels,
+             "fixed": wrong_pixels["32s"] & ~wrong_pixels["8s"]}
+    return {name: float((band & pixels).sum()) / max(int(pixels.sum()), 1) for name, pixels in kinds.items()}
+
+
+def _lead(overall: Mapping[Any, Mapping[str, float]], band: Mapping[Any, Mapping[str, float]], dataset: str,
+          metric: str) -> tuple[float, float] | None:
+    """FCN-8s's lead over FCN-32s in ``metric``, over all pixels and in the band; None if a score is missing."""
+    try:
+        return tuple(float(scores["8s", dataset][metric] - scores["32s", dataset][metric]) for scores in (overall, band))
+    except KeyError:
+        return None
+
+
+def _skip_lead_reason(measured: float, shares: Mapping[str, float], accuracy_ratio: float | None) -> str:
+    """Why the ratio is what it is, in the terms of the band's shares (every clause follows from them)."""
+    crowd = (f"The band holds {shares['pixels']:.0%} of all pixels, {shares['32s']:.0%} of FCN-32s's wrong pixels "
+             f"and {shares['8s']:.0%} of FCN-8s's, and {shares['fixed']:.0%} of the pixels FCN-8s gets right where "
+             "FCN-32s errs.")
+    if measured > 1:
+        lead = " FCN-8s's lead in mean IoU is larger in the band."
+    else:
+        lead = " FCN-8s's lead in mean IoU is no larger in the band than over all pixels."
+    if shares["foreground"] >= 0.5:
+        close = ", and the two mean IoU leads stay close" if measured < 1.5 else ""
+        small = (f" Mean IoU averages one IoU per class, and the shapes are small: {shares['foreground']:.0%} of their "
+                 "pixels lie in the band, so for the shape classes IoU over all pixels is mostly decided near "
+                 f"boundaries as well{close}.")
+    else:
+        small = (f" Only {shares['foreground']:.0%} of the shapes' pixels lie in the band: over all pixels, mean IoU "
+                 "also counts the shapes' interiors.")
+    accuracy = ""
+    if accuracy_ratio is not None:
+        accuracy = (f" Pixel accuracy, which counts every pixel the same ({1 - shares['pixels']:.0%} of them outside "
+                    f"the band), gives a ratio of {accuracy_ratio:.2f}.")
+    return crowd + lead + small + accuracy
+
+
 def check_skip_lead(prediction: Any, overall: Mapping[Any, Mapping[str, float]],
-                    band: Mapping[Any, Mapping[str, float]], dataset: str = "shapes") -> bool:
+                    band: Mapping[Any, Mapping[str, float]], masks: torch.Tensor,
+                    predictions: Mapping[Any, torch.Tensor], dataset: str = "shapes") -> bool:
     """Check a predicted ratio of FCN-8s's lead over FCN-32s in the boundary band to its lead over all pixels.
 
     The lead is FCN-8s's mean IoU minus FCN-32s's; the ratio is the band's lead divided by the all-pixel lead,
     read from the lesson's own scores. A recorded number passes (it was recorded before the table): within
-    :data:`SKIP_LEAD_TOLERANCE` of the measured ratio it prints ``Correct!``, otherwise ``Recorded; ...``.
+    a factor of :data:`SKIP_LEAD_FACTOR` of the measured ratio, either way, it prints ``Correct!``, otherwise
+    ``Recorded; ...``. Either way the feedback explains the ratio from where the pixels and the mistakes lie
+    (:func:`band_shares`), with the pixel-accuracy ratio beside it when the scores hold pixel accuracy.
 
     Args:
         prediction: The predicted ratio, a number; ``...`` means not recorded yet.
         overall: Section 4's scores over all pixels, ``{(variant, dataset): {"mean_iou": ...}}`` with variants
-            ``"32s"`` and ``"8s"``.
+            ``"32s"`` and ``"8s"`` (and ``"pixel_accuracy"``, optional).
         band: The same scores counted only in the 2-pixel boundary band.
+        masks: The test masks the scores were computed on, ``(B, H, W)``.
+        predictions: The two models' labels on those scenes, ``{(variant, dataset): (B, H, W)}``.
         dataset: Which dataset's leads to compare.
 
     Returns:
@@ -428,24 +505,25 @@ def check_skip_lead(prediction: Any, overall: Mapping[Any, Mapping[str, float]],
     ratio, hint = _read_ratio(prediction)
     if hint is not None:
         return wrong(hint)
-    leads = {where: float(scores["8s", dataset]["mean_iou"] - scores["32s", dataset]["mean_iou"])
-             for where, scores in (("all pixels", overall), ("boundary band", band))}
-    measured = leads["boundary band"] / leads["all pixels"]
-    print(f"{dataset}: FCN-8s minus FCN-32s in mean IoU, all pixels {leads['all pixels']:+.3f}, boundary band "
-          f"{leads['boundary band']:+.3f}; ratio {measured:.2f} (you predicted {ratio:.2f})")
-    if measured > 1:
-        why = ("the lead is larger in the band, the pixels within 2 pixels of a class boundary, because that is where "
-               "32-pixel cells blur: FCN-32s draws each 64 x 64 mask from a 2 x 2 score map, so its boundaries are "
-               "smeared over tens of pixels, while FCN-8s's pool3 scores place them within 8. The ratio is not far "
-               "above 1 because the lead over all pixels is large too: a 2 x 2 map also misplaces or loses whole "
-               "shapes, away from their boundaries")
+    all_lead, band_lead = _lead(overall, band, dataset, "mean_iou")
+    measured = band_lead / all_lead
+    accuracy_leads = _lead(overall, band, dataset, "pixel_accuracy")
+    accuracy_ratio = accuracy_leads[1] / accuracy_leads[0] if accuracy_leads and accuracy_leads[0] else None
+    shares = band_shares(masks, predictions, dataset)
+    print(f"{dataset}: FCN-8s minus FCN-32s in mean IoU, all pixels {all_lead:+.3f}, boundary band "
+          f"{band_lead:+.3f}; ratio {measured:.2f} (you predicted {ratio:.2f})")
+    why = _skip_lead_reason(measured, shares, accuracy_ratio)
+    low, high = sorted((measured / SKIP_LEAD_FACTOR, measured * SKIP_LEAD_FACTOR))
+    window = f"{low:.2f} to {high:.2f}, a factor of {SKIP_LEAD_FACTOR} either way of the measured {measured:.2f}"
+    if low <= ratio <= high:
+        return right(f"your {ratio:.2f} is within {window}. {why}")
+    if ratio > high:
+        direction = "You expected the band's lead to outweigh the all-pixel lead by more than it does."
+    elif ratio < 1 < measured:
+        direction = "You expected a smaller lead in the band; it is larger."
     else:
-        why = ("the lead is no larger in the band than over all pixels: FCN-8s's advantage here comes less from "
-               "placing boundaries than from whole regions FCN-32s gets wrong (shapes lost entirely, or labelled as "
-               "another class)")
-    if abs(ratio - measured) <= SKIP_LEAD_TOLERANCE:
-        return right(f"within {SKIP_LEAD_TOLERANCE} of the measured ratio: {why}.")
-    return recorded_miss(f"you predicted {ratio:.2f}, the ratio is {measured:.2f}: {why}.")
+        direction = "You expected the two leads to differ less than they do."
+    return recorded_miss(f"you predicted {ratio:.2f}, outside {window}. {direction} {why}")
 
 
 @torch.no_grad()

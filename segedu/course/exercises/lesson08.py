@@ -21,9 +21,11 @@ from segedu.training.metrics import boundary_band
 __all__ = [
     "BAND_CHOICES",
     "CONTROL_CHOICES",
+    "CONTROL_LEAN_CHOICES",
     "COSTLIER_CHOICES",
     "STAGED_CHOICES",
     "check_control_design",
+    "check_control_prediction",
     "check_staged_prediction",
     "check_switch_prediction",
     "switch_outcome",
@@ -111,8 +113,9 @@ _STAGED_MEANINGS = {
 }
 
 
-def _staged_outcome(record: Mapping[str, Any]) -> str:
-    runs = record["results"]["runs"]["staged"]
+def _leans_on(record: Mapping[str, Any], arm: str) -> str:
+    """Which branch the final FCN-8s of one arm of the study loses more mean IoU without, in every seed."""
+    runs = record["results"]["runs"][arm]
     more_on_pool4 = []
     for seed in record["seeds"]:
         readout = runs[str(seed)]["fcn8s_readout"]
@@ -123,6 +126,10 @@ def _staged_outcome(record: Mapping[str, Any]) -> str:
     if not any(more_on_pool4):
         return "pool3"
     return "it differs between seeds"
+
+
+def _staged_outcome(record: Mapping[str, Any]) -> str:
+    return _leans_on(record, "staged")
 
 
 def check_staged_prediction(prediction: Any, record: Mapping[str, Any]) -> bool:
@@ -163,36 +170,45 @@ CONTROL_CHOICES = {
     "c": "rerun the staged study with five more seeds",
     "d": "run the staged recipe again, but start the FCN-16s stage from an FCN-32s trained until its validation "
          "mean IoU stops rising",
-    "e": "train FCN-8s all at once, but with score_pool3 frozen at zero for the first 3,000 steps; then every "
-         "layer trains 1,000 more steps at a tenth of the rate",
+    "e": "train FCN-8s all at once, but keep score_pool3 frozen at zero until the step where the staged recipe's "
+         "last stage begins; from there, train every layer as that last stage does",
     "f": "switch pool4 off in the staged FCN-8s as well as pool3, on more test scenes, and compare the two losses",
+    "g": "run the staged recipe, but give its FCN-8s stage 3,000 steps at the full rate instead of 1,000 at a "
+         "tenth of it",
 }
 _CONTROL_RIGHT = "e"
-_CONTROL_WHY = {  # why each candidate does or does not separate the stages from pool3's short training
-    "a": "longer stages still restart the optimizer, schedule and final upsampler at each stage, and pool3's score "
-         "layer still joins last, for a quarter of the steps at a tenth of the rate: the two candidate causes "
-         "still change together, so a flip (or none) could come from either",
+_CONTROL_WHY = {  # why each candidate does or does not separate the stages from pool3's late, short training
+    "a": "longer stages keep both suspects, and both grow with the budget: the coarse-to-fine stages are all there, "
+         "each twice as long, and pool3's score layer still joins last, now for 2,000 steps at a tenth of the "
+         "rate; a flip back (or none) could come from either",
     "b": "it drops the coarse-to-fine stages, but it also changes how pool3's score layer trains: from the first "
          "step, for all 4,000 steps instead of the last 1,000 only, so both candidate causes change together and "
          "a flip back (or none) could come from either",
     "c": "more seeds narrow the spread of the same comparison, but every seed changes the stages and pool3's "
-         "training time together, so no number of seeds separates them",
-    "d": "a better FCN-32s changes the first stage only; the later stages, with pool3's score layer joining last "
-         "at a tenth of the rate, come with it as before, so the two causes still change together",
-    "e": "it drops the coarse-to-fine stages (no FCN-32s or FCN-16s phase, no final upsampler thrown away, "
-         "pool4's branch and every other layer trained from the first step) and keeps pool3's late start as in "
-         "the staged arm: its score layer joins only for the last 1,000 steps, when the whole model goes on at a "
-         "tenth of the rate with a fresh optimizer and schedule, as a staged arm's last stage does. If this model "
-         "leans on pool4 like the staged one, a late pool3 branch is enough to flip the dependence without the "
-         "coarse-to-fine stages; if it leans on pool3, something in those stages is needed. The restart at the "
-         "join stays in both, so this control does not test it; a second control in the stored study drops it too",
+         "training together, so no number of seeds separates them",
+    "d": "a better FCN-32s changes how long the first stage runs and nothing else: the coarse-to-fine stages stay, "
+         "and so does pool3's score layer joining last at a tenth of the rate, so both suspects are still there "
+         "together and whatever it shows could come from either",
+    "e": "it drops the coarse-to-fine stages (no FCN-32s or FCN-16s phase, no final upsampler thrown away; "
+         "pool4's branch and every other layer train from the first step) and keeps pool3's late, short training "
+         "as in the staged arm: its score layer joins only for the last 1,000 steps, at a tenth of the rate. If "
+         "this model leans on pool4 like the staged one, a late pool3 branch is enough to flip the dependence "
+         "without the coarse-to-fine stages; if it leans on pool3, something in those stages is needed. It keeps "
+         "the third difference as well: at pool3's join it starts a fresh optimizer and schedule, as the staged "
+         "arm's last stage does, so this control does not test the restart; the stored study's second control "
+         "drops it",
     "f": "a switch measures what an already trained model depends on; it changes no training, so it cannot tell "
          "which difference in the training produced that dependence (section 4 already ran these switches)",
+    "g": "it keeps the stages and changes pool3's training, but not only that: the run grows from 4,000 to 6,000 "
+         "steps, so every other layer also trains 2,000 more steps, at ten times the rate, and pool3's branch "
+         "still joins a model that trained 3,000 steps without it. A flip back to pool3 could come from its longer "
+         "training or from the extra training of everything else; no flip could come from the stages or from "
+         "pool3's still late start. Neither result points to one suspect",
 }
 
 
 def check_control_design(choice: Any) -> bool:
-    """Check the learner's choice of the control that separates the stages from how long pool3's branch trains.
+    """Check the learner's choice of the control that separates the stages from pool3's late, short training.
 
     A wrong choice gets why that experiment cannot separate the two and a question, never the right letter;
     a right one gets why it separates them.
@@ -212,3 +228,54 @@ def check_control_design(choice: Any) -> bool:
     others = " ".join(f"{letter} would not: {_CONTROL_WHY[letter]}." for letter in sorted(CONTROL_CHOICES)
                       if letter != _CONTROL_RIGHT)
     return right(f"{_CONTROL_RIGHT}: {_CONTROL_WHY[_CONTROL_RIGHT]}. {others}")
+
+
+CONTROL_LEAN_CHOICES = ("pool4", "pool3", "it differs between seeds")
+_CONTROL_LEAN_MEANINGS = {
+    "pool4": "in every seed control 1 loses more mean IoU without pool4 than without pool3, like the staged FCN-8s "
+             "and unlike the one trained all at once",
+    "pool3": "in every seed control 1 loses more mean IoU without pool3, like the FCN-8s trained all at once and "
+             "unlike the staged one",
+    "it differs between seeds": "the seeds do not agree on which branch control 1 leans on more",
+}
+_CONTROL_LEAN_MATTERS = {
+    "pool4": "so on this budget a late pool3 branch is enough to flip the dependence; the coarse-to-fine stages "
+             "are not needed for it",
+    "pool3": "so a late pool3 branch alone does not flip the dependence; something in the coarse-to-fine stages "
+             "is needed for it",
+    "it differs between seeds": "so this control does not settle, on this budget, whether a late pool3 branch "
+                                "is enough to flip the dependence",
+}
+
+
+def check_control_prediction(prediction: Any, record: Mapping[str, Any]) -> bool:
+    """Check a prediction of which branch control 1 (``late_pool3``) depends on more, read from the stored study.
+
+    The prediction passes once recorded; a match says ``Correct!``, a miss says what the record shows. Either way
+    the check then says why the answer matters for the two suspects of exercise 3.
+
+    Args:
+        prediction: One of :data:`CONTROL_LEAN_CHOICES`.
+        record: The ``fcn_staged_study`` record (``load_experiment("fcn_staged_study")``).
+
+    Returns:
+        ``True`` once a prediction among the choices is recorded.
+    """
+    outcome = _leans_on(record, "late_pool3")
+    passed = check_outcome_prediction(prediction, outcome, _CONTROL_LEAN_MEANINGS,
+                                      happened="in the stored study, the answer is")
+    if passed:
+        print(_control_why(record, outcome))
+    return passed
+
+
+def _control_why(record: Mapping[str, Any], outcome: str) -> str:
+    """Why control 1's lean matters: what it shares with the staged arm, and what it drops, from the record."""
+    run = record["results"]["runs"]["late_pool3"][str(record["seeds"][0])]
+    held, total = run["pool3_held_at_zero"]["steps"], record["settings"]["steps"]
+    late_lr = record["results"]["runs"]["staged"][str(record["seeds"][0])]["stages"]["fcn8s"]["lr"]
+    return ("Why it matters: control 1 has no coarse-to-fine stages (pool4's branch and every other layer train "
+            f"from the first step). What it shares with the staged arm is pool3's late, short training: its score "
+            f"layer held at zero for {held:,} steps, then {total - held:,} steps at {late_lr:g}, with a fresh "
+            f"optimizer and schedule at the join; {_CONTROL_LEAN_MATTERS[outcome]}. Whether the restart at the "
+            "join matters is what the second control, next, tests.")
