@@ -25,19 +25,19 @@ shipped record unless ``--output segedu/course/experiment_results --overwrite`` 
 ``--arm zoom_in --suffix zoomin`` runs only a third arm of part 1 (no part 2): zoom in only (scale 1.0 to
 1.2, so the crop never needs the padded band), then the same elastic warp. Its record is named
 ``augmentation_study_zoomin``; each seed starts from the same initial weights and batch order as the plain
-and augmented arms of the main record, to be set beside their plain arm (no lesson shows it now).
+and augmented arms of the main record, to be set beside their plain arm (lesson 14's optional section 4.3).
 
     python -m experiments.augmentation_study     # seeds 0-2: about 20 CPU-minutes in all (one thread per run)
     python -m experiments.augmentation_study --output segedu/course/experiment_results --overwrite
 
-The lesson's record ran seeds 0 to 9 (``--seeds 0 1 2 3 4 5 6 7 8 9``, about 50 CPU-minutes); its zoom-in
+The lesson's record ran seeds 0 to 9 (``--seeds 0 1 2 3 4 5 6 7 8 9``, about 42 CPU-minutes); its zoom-in
 record, seeds 0 to 2.
 
-    python -m experiments.augmentation_study --arm zoom_in --suffix zoomin   # about 11 CPU-minutes
+    python -m experiments.augmentation_study --arm zoom_in --suffix zoomin   # about 8 CPU-minutes
 
 ``--arm renoised --suffix renoised`` runs the augmented arm's chain and then puts pixel noise back on the image,
 as the scene generator draws it: the zoom and the warp resample bilinearly, which smooths the generator's noise
-away. The lesson's ``augmentation_study_renoised`` record ran seeds 0 to 9 (about 20 CPU-minutes), each from the
+away. The lesson's ``augmentation_study_renoised`` record ran seeds 0 to 9 (about 25 CPU-minutes), each from the
 main record's starts and batch order:
 
     python -m experiments.augmentation_study --arm renoised --suffix renoised --seeds 0 1 2 3 4 5 6 7 8 9
@@ -54,7 +54,7 @@ runs exactly. The course ships no such record now: the one it had was made befor
         --learning-rate-from segedu/course/experiment_results/augmentation_study.json
 
 ``--train-scenes 500 --suffix scenes`` trains both arms on another number of scenes (record
-``augmentation_study_scenes``: seeds 0 to 2, about 11 CPU-minutes). ``--keep-models --suffix models`` also saves
+``augmentation_study_scenes``: seeds 0 to 2, about 17 CPU-minutes). ``--keep-models --suffix models`` also saves
 each part-1 run's final weights (float16, about 1 MB) next to the record, with their SHA-256 in it (record
 ``augmentation_study_models``: seed 0, whose curves repeat the main record's):
 

@@ -123,11 +123,12 @@ LESSONS: tuple[Lesson, ...] = (
         "08_fcn_skips.ipynb",
         "Which skip does FCN-8s need?",
         "Predict and measure what switching FCN-8s's pool4 and pool3 skips off costs, check the switch "
-        "against each branch's mean output, read a stored three-seed study of FCN-8s trained in stages, as in "
-        "the paper, against all at once, and split the staged model's lower score between its late pool3 "
+        "against each branch's mean output, read a stored three-seed study of FCN-8s trained in stages, after "
+        "the paper, against all at once, design in your own words the control that separates two explanations "
+        "of what it shows, and (optionally) split the staged model's lower score between its late pool3 "
         "branch and its earlier stages with two controls.",
         topic="Ablating FCN-8s's skips; staged training",
-        study_time="about 100 min (optional part about 10 more)",
+        study_time="about 100 min (optional part about 15 more)",
         run_seconds=15,
     ),
     Lesson(
@@ -190,8 +191,8 @@ LESSONS: tuple[Lesson, ...] = (
         "chain does to the pictures, explain what augmentation did to each score and say which explanations "
         "the outputs rule out, set augmentation beside more real scenes at a fixed budget of 1,500 steps (the "
         "500-scene runs still climbing: a cost at this budget, not at convergence), and (optionally) map one "
-        "seed's errors pixel by pixel, check where torchvision's own zoom step puts a mask's labels against "
-        "its image, and read a second control, zooming in only.",
+        "seed's errors pixel by pixel, compare torchvision's own zoom step with segedu's on where a mask's "
+        "labels land, and read a second control, zooming in only.",
         topic="Paired augmentation, learning curves, overfitting",
         study_time="about 110 min (optional part about 60 more)",
         run_seconds=15,

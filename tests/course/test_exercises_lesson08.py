@@ -136,11 +136,23 @@ def test_control_design_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> N
         assert lesson08.check_control_design(letter) is False
         out = capsys.readouterr().out
         assert out.startswith("Not yet:") and f"{letter}: " in out and "changes only one" in out
-        assert not re.search(r"\be:", out) and "frozen at zero" not in out  # a miss never names the control
+        assert not re.search(r"\be:", out) and "zero start" not in out  # a miss never names the control
     assert lesson08.check_control_design(...) is False
     assert "record your prediction first" in capsys.readouterr().out
     assert lesson08.check_control_design("z") is False
     assert "must be one of" in capsys.readouterr().out
+
+
+def test_record_design_records_words_and_refuses_the_placeholder(capsys: pytest.CaptureFixture[str]) -> None:
+    """The learner's own design is recorded, not graded; the placeholder (or no text) is not recorded."""
+    design = "Keep pool3's late start; drop the FCN-32s and FCN-16s phases."
+    assert lesson08.record_design(design) is True
+    out = capsys.readouterr().out
+    assert out.startswith("Recorded (not graded):") and design in out
+    for placeholder in ("...", "", "   ", ..., None, 3):
+        assert lesson08.record_design(placeholder) is False
+        out = capsys.readouterr().out
+        assert out.startswith("Not recorded yet (not graded)") and "Correct" not in out
 
 
 def test_control_right_answer_names_the_restart_it_keeps(capsys: pytest.CaptureFixture[str]) -> None:
@@ -149,6 +161,7 @@ def test_control_right_answer_names_the_restart_it_keeps(capsys: pytest.CaptureF
     out = capsys.readouterr().out
     assert "drops the coarse-to-fine stages" in out and "keeps pool3's late, short training" in out
     assert "third difference" in out and "does not test the restart" in out and "second control" in out
+    assert "brought its rate to 0 there" in out  # its first phase's own schedule, as the staged FCN-16s stage's
 
 
 def test_control_tempting_distractor_says_both_causes_change(capsys: pytest.CaptureFixture[str]) -> None:
@@ -171,8 +184,11 @@ def test_control_candidates_hold_the_study_and_the_distractors() -> None:
     choices = lesson08.CONTROL_CHOICES
     assert tuple(choices) == ("a", "b", "c", "d", "e", "f", "g")
     control = choices["e"]
-    assert "all at once" in control and "frozen at zero" in control and "last stage begins" in control
+    assert "every layer from the first step except score_pool3" in control and "zero start" in control
+    assert "before its FCN-8s stage" in control and "fresh optimizer and schedule" in control
     assert "3,000" not in control and "1,000" not in control  # the right option does not echo the stem's numbers
+    # nor the second suspect's wording ("its score layer trains only in the last 1,000 steps, at a tenth of the rate")
+    assert not any(words in control for words in ("last stage", "late", "short", "a tenth of the rate", "trains only"))
     assert "all at once" in choices["b"] and "a tenth of the rate" in choices["b"] and "throughout" in choices["b"]
     assert "staged recipe" in choices["a"] and "FCN-32s trained until" in choices["d"]
     assert "five more seeds" in choices["c"] and "switch pool4 off" in choices["f"]
@@ -215,6 +231,8 @@ def test_control_prediction_on_the_shipped_record(capsys: pytest.CaptureFixture[
     out = capsys.readouterr().out
     assert "Correct!" in out and "a late pool3 branch is enough to flip the dependence" in out
     assert "held at zero for 3,000 steps, then 1,000 steps at 0.0003" in out
+    assert "its first 3,000 steps ran a cosine schedule of their own, down to 0 at the join" in out
+    assert "drops that restart" in out
     assert lesson08.check_control_prediction("pool3", record) is True
     out = capsys.readouterr().out
     assert out.startswith("Recorded; the result differs: you predicted 'pool3'") and "the answer is pool4" in out

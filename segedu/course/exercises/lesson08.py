@@ -28,6 +28,7 @@ __all__ = [
     "check_control_prediction",
     "check_staged_prediction",
     "check_switch_prediction",
+    "record_design",
     "switch_outcome",
 ]
 
@@ -170,8 +171,10 @@ CONTROL_CHOICES = {
     "c": "rerun the staged study with five more seeds",
     "d": "run the staged recipe again, but start the FCN-16s stage from an FCN-32s trained until its validation "
          "mean IoU stops rising",
-    "e": "train FCN-8s all at once, but keep score_pool3 frozen at zero until the step where the staged recipe's "
-         "last stage begins; from there, train every layer as that last stage does",
+    "e": "train one FCN-8s, every layer from the first step except score_pool3, whose weights stay at their zero "
+         "start (so its branch adds nothing) for as many steps as the staged recipe spends before its FCN-8s stage, "
+         "at the recipe's rate; after that, train every layer, that branch included, with the FCN-8s stage's steps, "
+         "rate, fresh optimizer and schedule",
     "f": "switch pool4 off in the staged FCN-8s as well as pool3, on more test scenes, and compare the two losses",
     "g": "run the staged recipe, but give its FCN-8s stage 3,000 steps at the full rate instead of 1,000 at a "
          "tenth of it",
@@ -195,8 +198,9 @@ _CONTROL_WHY = {  # why each candidate does or does not separate the stages from
          "this model leans on pool4 like the staged one, a late pool3 branch is enough to flip the dependence "
          "without the coarse-to-fine stages; if it leans on pool3, something in those stages is needed. It keeps "
          "the third difference as well: at pool3's join it starts a fresh optimizer and schedule, as the staged "
-         "arm's last stage does, so this control does not test the restart; the stored study's second control "
-         "drops it",
+         "arm's last stage does (and its first phase, a run of its own, has brought its rate to 0 there, as the "
+         "staged arm's FCN-16s stage has), so this control does not test the restart; the stored study's second "
+         "control drops it",
     "f": "a switch measures what an already trained model depends on; it changes no training, so it cannot tell "
          "which difference in the training produced that dependence (section 4 already ran these switches)",
     "g": "it keeps the stages and changes pool3's training, but not only that: the run grows from 4,000 to 6,000 "
@@ -205,6 +209,24 @@ _CONTROL_WHY = {  # why each candidate does or does not separate the stages from
          "training or from the extra training of everything else; no flip could come from the stages or from "
          "pool3's still late start. Neither result points to one suspect",
 }
+
+
+def record_design(design: Any) -> bool:
+    """Record the learner's own design of the control, in words, before the candidates show. Not graded.
+
+    Args:
+        design: One or two sentences: what to keep as in the staged arm, and what to change.
+
+    Returns:
+        Whether a text other than the placeholder was recorded.
+    """
+    if not isinstance(design, str) or design.strip() in ("", "...", "\u2026"):
+        print('Not recorded yet (not graded): replace the "..." with one or two sentences: what would you keep as '
+              "in the staged arm, and what would you change?")
+        return False
+    print(f"Recorded (not graded): {design.strip()!r}. As you read the candidates below, look for the one that "
+          "keeps and changes what you wrote, and ask what each other one changes as well.")
+    return True
 
 
 def check_control_design(choice: Any) -> bool:
@@ -277,5 +299,6 @@ def _control_why(record: Mapping[str, Any], outcome: str) -> str:
     return ("Why it matters: control 1 has no coarse-to-fine stages (pool4's branch and every other layer train "
             f"from the first step). What it shares with the staged arm is pool3's late, short training: its score "
             f"layer held at zero for {held:,} steps, then {total - held:,} steps at {late_lr:g}, with a fresh "
-            f"optimizer and schedule at the join; {_CONTROL_LEAN_MATTERS[outcome]}. Whether the restart at the "
-            "join matters is what the second control, next, tests.")
+            f"optimizer and schedule at the join (its first {held:,} steps ran a cosine schedule of their own, "
+            f"down to 0 at the join); {_CONTROL_LEAN_MATTERS[outcome]}. The second control, next, drops that "
+            "restart: one optimizer and one schedule throughout.")

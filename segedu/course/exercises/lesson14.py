@@ -194,8 +194,10 @@ _EVIDENCE = {
          "record was made with training_transforms; only a mask warped as a picture (bilinear, then rounded) "
          "invents labels",
     "c": "with the noise put back the final training score is where the augmented arm's was (paired by seed -0.000, "
-         "95% t-interval -0.036 to +0.036), while the fall from plain is 0.06: the interval rules out that the "
-         "smoothing accounts for the whole fall (it still allows up to about 0.036 of it)",
+         "95% t-interval -0.036 to +0.036). Read it as an estimate: whatever part of the fall from plain the "
+         "smoothing caused, putting the noise back should win back, and the interval allows a recovery of at most "
+         "0.036, so the smoothing accounts for at most about 0.036 of the 0.06 fall. That rules out that it accounts "
+         "for the whole fall; it may still account for part of it",
     "d": "the lesson does not test it: it fits the records and is the usual explanation, but no stored arm isolates the "
          "new draw at every pass (for instance by training on one fixed warped copy of each scene), so it stays a "
          "hypothesis",
