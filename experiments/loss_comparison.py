@@ -9,8 +9,9 @@ digit scenes (mostly background) with each of five losses:
 * ``dice``: soft Dice alone;
 * ``cross_entropy+dice``: the sum of the two (the course recipe's loss).
 
-One more loss runs only when named (``--losses weighted_ce_sqrt``): cross-entropy with the square root of the
-inverse-frequency weights, a milder weighting (the average digit weighs about 13 times background instead of 164).
+Two more losses run only when named: ``--losses weighted_ce_sqrt``, cross-entropy with the square root of the
+inverse-frequency weights, a milder weighting (the average digit weighs about 13 times background instead of 164);
+and ``--losses focal``, focal loss with gamma 2 and no class weights (:func:`segedu.training.losses.focal_loss`).
 
 Everything else is equal: steps, batch, learning-rate schedule, the scenes, and for each seed the
 initial weights and the order of the batches. The class weights are computed from the training pool
@@ -84,12 +85,14 @@ from segedu.datasets import DigitScenes, ShapesScenes
 from segedu.models import get_model
 from segedu.training.class_balance import inverse_frequency_weights, median_frequency_weights
 from segedu.training.evaluation import predict
-from segedu.training.losses import pixel_cross_entropy, soft_dice_loss
+from segedu.training.losses import focal_loss, pixel_cross_entropy, soft_dice_loss
 from segedu.training.quick import render_pool, score_on_pool
 
 NAME = "loss_comparison"
 LOSSES = ["cross_entropy", "weighted_ce_inverse", "weighted_ce_median", "dice", "cross_entropy+dice"]
 MILD = "weighted_ce_sqrt"  # run only when named
+FOCAL = "focal"  # run only when named: gamma 2, no class weights
+OPT_IN = [MILD, FOCAL]
 WEIGHTED = {"weighted_ce_inverse": "inverse", "weighted_ce_median": "median", MILD: "sqrt"}  # loss -> its class weights
 SETTINGS = {
     "model": "get_model('unet', in_channels=1, num_classes=11, base_channels=8): same padding, batch norm",
@@ -128,11 +131,13 @@ def loss_function(name: str, weights: dict[str, torch.Tensor]):
         return lambda logits, masks: pixel_cross_entropy(logits, masks, class_weights=weights["median"])
     if name == MILD:
         return lambda logits, masks: pixel_cross_entropy(logits, masks, class_weights=weights["sqrt"])
+    if name == FOCAL:
+        return lambda logits, masks: focal_loss(logits, masks, gamma=2.0)
     if name == "dice":
         return soft_dice_loss
     if name == "cross_entropy+dice":
         return lambda logits, masks: pixel_cross_entropy(logits, masks) + soft_dice_loss(logits, masks)
-    raise ValueError(f"unknown loss {name!r}; choose from {LOSSES + [MILD]}")
+    raise ValueError(f"unknown loss {name!r}; choose from {LOSSES + OPT_IN}")
 
 
 class Untilted(nn.Module):
@@ -199,8 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The command-line options of the study."""
     parser = study_parser(__doc__.splitlines()[0], steps=SETTINGS["steps"])
     parser.add_argument("--scenes", choices=list(SCENES), default="digits")
-    parser.add_argument("--losses", nargs="+", choices=LOSSES + [MILD], default=list(LOSSES),
-                        help=f"train only these losses (default: all five; {MILD} only when named)")
+    parser.add_argument("--losses", nargs="+", choices=LOSSES + OPT_IN, default=list(LOSSES),
+                        help=f"train only these losses (default: all five; {' and '.join(OPT_IN)} only when named)")
     parser.add_argument("--weighted-start", action="store_true",
                         help="start each weighted loss at its own best constant answer (bias log(f w)) "
                              "instead of the class frequencies")
@@ -245,7 +250,7 @@ def main() -> None:
     torch.set_num_threads(SETTINGS["threads"])
     started_wall = time.perf_counter()
     train_images, train_masks, _, test_masks = _pools()  # renders the scene caches once
-    losses = [name for name in LOSSES + [MILD] if name in arguments.losses]  # the study's order, no repeats
+    losses = [name for name in LOSSES + OPT_IN if name in arguments.losses]  # the study's order, no repeats
     jobs = [(name, seed) for seed in arguments.seeds for name in losses]
     outcomes = run_jobs(one_run, jobs, arguments.workers)
     runs: dict[str, dict[str, dict]] = {name: {} for name in losses}

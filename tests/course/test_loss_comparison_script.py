@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from experiments import _pool_study, loss_comparison
-from segedu.course.experiments import RESULTS_DIR
+from segedu.course.experiments import RESULTS_DIR, load_experiment
 
 
 def test_the_shipped_record_is_protected(monkeypatch, capsys: pytest.CaptureFixture[str]) -> None:
@@ -32,10 +32,10 @@ def test_every_loss_name_gives_a_scalar_loss() -> None:
     weights = {"inverse": torch.ones(4), "median": torch.ones(4), "sqrt": torch.ones(4)}
     logits = torch.randn(2, 4, 5, 5, generator=torch.Generator().manual_seed(0))  # (B, K, H, W)
     masks = torch.randint(0, 4, (2, 5, 5), generator=torch.Generator().manual_seed(1))  # (B, H, W)
-    for name in loss_comparison.LOSSES + [loss_comparison.MILD]:
+    for name in loss_comparison.LOSSES + loss_comparison.OPT_IN:
         assert loss_comparison.loss_function(name, weights)(logits, masks).ndim == 0
     with pytest.raises(ValueError, match="unknown loss"):
-        loss_comparison.loss_function("focal", weights)
+        loss_comparison.loss_function("lovasz", weights)
 
 
 def test_losses_selects_a_subset_and_rejects_unknown_names(capsys: pytest.CaptureFixture[str]) -> None:
@@ -44,8 +44,9 @@ def test_losses_selects_a_subset_and_rejects_unknown_names(capsys: pytest.Captur
     chosen = parser.parse_args(["--losses", "cross_entropy", "dice", "--seeds", "6", "7"])
     assert chosen.losses == ["cross_entropy", "dice"] and chosen.seeds == [6, 7]
     assert parser.parse_args(["--losses", "weighted_ce_sqrt"]).losses == [loss_comparison.MILD]  # only when named
+    assert parser.parse_args(["--losses", "focal"]).losses == [loss_comparison.FOCAL]
     with pytest.raises(SystemExit):
-        parser.parse_args(["--losses", "focal"])
+        parser.parse_args(["--losses", "lovasz"])
     assert "invalid choice" in capsys.readouterr().err
 
 
@@ -173,3 +174,27 @@ def test_the_mild_weights_are_the_square_root_of_the_inverse_weights() -> None:
     mild = loss_comparison.loss_function(loss_comparison.MILD, weights)(logits, masks)
     by_hand = torch.nn.functional.cross_entropy(logits, masks, weight=sqrt)  # torch's weighted mean
     torch.testing.assert_close(mild, by_hand)
+
+
+def test_the_focal_arm_is_cross_entropy_scaled_by_one_minus_p_true_squared() -> None:
+    logits = torch.randn(2, 3, 4, 4, generator=torch.Generator().manual_seed(0))  # (B, K, H, W)
+    masks = torch.randint(0, 3, (2, 4, 4), generator=torch.Generator().manual_seed(1))  # (B, H, W)
+    focal = loss_comparison.loss_function(loss_comparison.FOCAL, {})(logits, masks)
+    log_p_true = torch.log_softmax(logits, dim=1).gather(1, masks[:, None])[:, 0]  # (B, H, W)
+    by_hand = (-(1 - log_p_true.exp()) ** 2 * log_p_true).mean()  # gamma 2, every pixel labelled
+    torch.testing.assert_close(focal, by_hand)
+
+
+def test_the_focal_record_pairs_focal_loss_with_cross_entropy_rerun_on_the_same_machine() -> None:
+    record = load_experiment("loss_comparison_focal")
+    assert record["seeds"] == [0, 1, 2, 3, 4, 5] and "--losses cross_entropy focal" in record["command"]
+    settings = record["settings"]  # the main study's settings at 1,600 steps (other tests change the module's SETTINGS)
+    assert (settings["steps"], settings["peak_lr"], settings["batch_size"], settings["threads"]) == (1600, 0.003, 16, 1)
+    assert settings["model"].startswith("get_model('unet', in_channels=1, num_classes=11, base_channels=8)")
+    assert "untilt" not in settings and "weighted_start" not in settings
+    runs = record["results"]["runs"]
+    assert set(runs) == {"cross_entropy", "focal"} and all(list(arm) == [str(s) for s in range(6)] for arm in runs.values())
+    pixels = record["settings"]["test_scenes"] * 64 * 64
+    for arm in runs.values():
+        for run in arm.values():
+            assert sum(map(sum, run["confusion"])) == pixels  # every test pixel scored once
