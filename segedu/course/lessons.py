@@ -207,10 +207,10 @@ LESSONS: tuple[Lesson, ...] = (
         "over six paired seeds on equal budgets (the same steps, batches and learning rate, a rate chosen for "
         "plain cross-entropy) and tell what each does to missed, misnamed and fat strokes, and (optionally) "
         "train class weights live in a tiny network, try a milder weighting, divide the weights out at "
-        "prediction, and check the verdict at another learning rate, from another start and after 400 and "
-        "4,000 steps.",
+        "prediction, check the verdict at another learning rate, from another start and after 400 and 4,000 "
+        "steps, and read focal loss trained on the same budget.",
         topic="Class imbalance: per-class IoU, class weights, soft Dice",
-        study_time="about 105 min (optional part about 50 more)",
+        study_time="about 105 min (optional part about 55 more)",
         run_seconds=18,
     ),
     Lesson(
