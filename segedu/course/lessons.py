@@ -116,7 +116,7 @@ LESSONS: tuple[Lesson, ...] = (
         "Turn a classifier's fully connected layers into convolutions, build FCN-32s/16s/8s with their "
         "skip fusion and bilinear upsampling, and score the shipped FCN-32s and FCN-8s beside the paper.",
         topic="FCN-32s, 16s and 8s and their skip fusion",
-        study_time="about 115 min (optional part about 40 more)",
+        study_time="about 110 min (optional part about 45 more)",
         run_seconds=22,
     ),
     Lesson(

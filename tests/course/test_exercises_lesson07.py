@@ -18,34 +18,57 @@ def _verdict(capsys: pytest.CaptureFixture[str]) -> str:
 
 
 def test_fcn_grid_prediction_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_fcn_grid({"conv7": 4, "pool4": 8, "pool3": 16, "pool3_padding_only": 87}) is True
+    assert lesson07.check_fcn_grid({"conv7": 4, "pool4": 8, "pool3": 16, "pool3_blocks_in_padding": 87}) is True
     out = _verdict(capsys)
     assert "conv7 scores 4 x 4" in out and "Correct!" in out and "16 x 16 - 13 x 13 = 87" in out
     assert "Why 128" in out and "pool4 would be 7 x 7" in out
+    # the cells' blocks lie in the padding, but their receptive fields reach the real pixels: never "see only padding"
+    assert "8 x 8 block wholly in the mirrored padding" in out and "see only" not in out
+    assert "the pool3 sum changes at 87 of those 87 cells" in out and "own features change at 56 of them" in out
 
 
 def test_the_grid_sides_are_measured_from_the_model() -> None:
     assert lesson07._grid_sides(100) == {"conv7": 4, "pool4": 8, "pool3": 16, "final": 100}
     assert lesson07._grid_sides(64) == {"conv7": 2, "pool4": 4, "pool3": 8, "final": 64}
-    assert lesson07._padding_only_cells(100) == {"padded": 128, "top": 0, "left": 0, "count": 87, "cells": 256}
-    assert lesson07._padding_only_cells(64)["count"] == 0
+    assert lesson07._cells_in_padding(100) == {"padded": 128, "top": 0, "left": 0, "count": 87, "cells": 256,
+                                               "sum_reaches": 87, "pool3_reaches": 56}
+    assert lesson07._cells_in_padding(64)["count"] == 0
+
+
+def test_pool3_features_reach_as_far_as_their_receptive_field() -> None:
+    """A pool3 feature sees 44 pixels (18 beyond its 8-pixel block each side): the cells of rows and columns 13
+    and 14 still reach row and column 99, those of row or column 15 (from 120) do not: 15 x 15 - 13 x 13 = 56."""
+    receptive, jump = 1, 1
+    for kernel, stride in [(3, 1), (3, 1), (2, 2)] * 2 + [(3, 1), (3, 1), (3, 1), (2, 2)]:  # stages 1-3 of FCN-8s
+        receptive, jump = receptive + (kernel - 1) * jump, jump * stride
+    assert (receptive, jump) == (44, 8)
+    reach = [cell for cell in range(16) if 8 * cell - (receptive - 8) // 2 <= 99]
+    assert len(reach) ** 2 - 13 ** 2 == lesson07._cells_in_padding(100)["pool3_reaches"]
+
+
+def test_measuring_the_padding_leaves_the_global_random_state_alone() -> None:
+    torch.manual_seed(3)
+    expected = torch.rand(3)
+    torch.manual_seed(3)
+    lesson07._cells_in_padding(100)
+    assert torch.equal(torch.rand(3), expected)
 
 
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [
-        ({"conv7": 3, "pool4": 6, "pool3": 12, "pool3_padding_only": 87}, "rounded down"),
-        ({"conv7": 4, "pool4": 7, "pool3": 13, "pool3_padding_only": 87}, "rounded each stage up"),
-        ({"conv7": 4, "pool4": 8, "pool3": 13, "pool3_padding_only": 87}, "exactly twice"),
-        ({"conv7": 5, "pool4": 10, "pool3": 20, "pool3_padding_only": 87}, "makes five halvings exact?"),
-        ({"conv7": 4, "pool4": 8, "pool3": 16, "pool3_padding_only": 96}, "corner cells twice"),
-        ({"conv7": 4, "pool4": 8, "pool3": 16, "pool3_padding_only": 48}, "AND a band along the right"),
-        ({"conv7": 4, "pool4": 8, "pool3": 16, "pool3_padding_only": 60}, "bottom and the right"),
-        ({"conv7": 4, "pool4": 8, "pool3": 16, "pool3_padding_only": 112}, "still holds real rows"),
-        ({"conv7": 4, "pool4": 8, "pool3": 16, "pool3_padding_only": 5}, "you predicted 5"),
-        ({"conv7": ..., "pool4": ..., "pool3": ..., "pool3_padding_only": ...}, "replace the ..."),
-        ({"conv7": 4, "pool4": 8, "pool3": 16, "pool3_padding_only": ...}, "replace the ..."),
-        ({"conv7": 4.0, "pool4": 8, "pool3": 16, "pool3_padding_only": 87}, "whole number"),
+        ({"conv7": 3, "pool4": 6, "pool3": 12, "pool3_blocks_in_padding": 87}, "rounded down"),
+        ({"conv7": 4, "pool4": 7, "pool3": 13, "pool3_blocks_in_padding": 87}, "rounded each stage up"),
+        ({"conv7": 4, "pool4": 8, "pool3": 13, "pool3_blocks_in_padding": 87}, "exactly twice"),
+        ({"conv7": 5, "pool4": 10, "pool3": 20, "pool3_blocks_in_padding": 87}, "makes five halvings exact?"),
+        ({"conv7": 4, "pool4": 8, "pool3": 16, "pool3_blocks_in_padding": 96}, "corner cells twice"),
+        ({"conv7": 4, "pool4": 8, "pool3": 16, "pool3_blocks_in_padding": 48}, "AND a band along the right"),
+        ({"conv7": 4, "pool4": 8, "pool3": 16, "pool3_blocks_in_padding": 60}, "bottom and the right"),
+        ({"conv7": 4, "pool4": 8, "pool3": 16, "pool3_blocks_in_padding": 112}, "still holds real rows"),
+        ({"conv7": 4, "pool4": 8, "pool3": 16, "pool3_blocks_in_padding": 5}, "you predicted 5 pool3 cells whose"),
+        ({"conv7": ..., "pool4": ..., "pool3": ..., "pool3_blocks_in_padding": ...}, "replace the ..."),
+        ({"conv7": 4, "pool4": 8, "pool3": 16, "pool3_blocks_in_padding": ...}, "replace the ..."),
+        ({"conv7": 4.0, "pool4": 8, "pool3": 16, "pool3_blocks_in_padding": 87}, "whole number"),
         ([4, 8, 16], "answer with a dict"),
     ],
 )
@@ -58,8 +81,8 @@ def test_wrong_fcn_grid_prediction_gets_a_hint(answer, hint: str, capsys: pytest
 @pytest.mark.parametrize(
     ("answer", "hidden"),
     [
-        ({"conv7": 5, "pool4": 10, "pool3": 20, "pool3_padding_only": 87}, ("4 x 4", "16 x 16", "128")),
-        ({"conv7": 4, "pool4": 8, "pool3": 16, "pool3_padding_only": 5}, ("87",)),
+        ({"conv7": 5, "pool4": 10, "pool3": 20, "pool3_blocks_in_padding": 87}, ("4 x 4", "16 x 16", "128")),
+        ({"conv7": 4, "pool4": 8, "pool3": 16, "pool3_blocks_in_padding": 5}, ("87",)),
     ],
 )
 def test_a_missed_fcn_grid_prediction_does_not_print_the_answer(
@@ -70,7 +93,7 @@ def test_a_missed_fcn_grid_prediction_does_not_print_the_answer(
 
 
 def test_the_last_grid_hint_asks_without_giving_the_procedure(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_fcn_grid({"conv7": 5, "pool4": 10, "pool3": 20, "pool3_padding_only": 87}) is False
+    assert lesson07.check_fcn_grid({"conv7": 5, "pool4": 10, "pool3": 20, "pool3_blocks_in_padding": 87}) is False
     out = _verdict(capsys)
     assert out.startswith("Not yet:") and out.rstrip().endswith("through the encoder.")
     assert "divided by" not in out and "smallest side that" not in out and "32, 16 and 8" not in out
@@ -93,9 +116,9 @@ def _fc_as_conv(linear: nn.Linear, channels: int, side: int) -> nn.Conv2d:
 
 
 def test_fc_as_conv_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_fc_as_conv("b", _fc_as_conv) is True
+    assert lesson07.check_fc_as_conv(165, _fc_as_conv) is True
     out = _verdict(capsys)
-    assert out.startswith("Layout 'b' is right")
+    assert out.startswith("Column 165 is right") and "(1 x 3 + 2) x 32 + 5 = 165" in out
     assert "Correct!" in out and "your filters (128, 32, 3, 3) equal each row reshaped" in out
     assert "your filters (48, 16, 4, 4) equal each row reshaped" in out and "10 x 10 map" in out
 
@@ -104,7 +127,7 @@ def test_the_fc_as_conv_cases_leave_the_global_random_state_alone() -> None:
     torch.manual_seed(5)
     expected = torch.rand(3)
     torch.manual_seed(5)
-    lesson07.check_fc_as_conv("b", _fc_as_conv)
+    lesson07.check_fc_as_conv(165, _fc_as_conv)
     assert torch.equal(torch.rand(3), expected)
 
 
@@ -188,45 +211,44 @@ def _uses_the_checks_answer(linear: nn.Linear, channels: int, side: int) -> nn.C
     ],
 )
 def test_wrong_fc_as_conv_gets_a_hint(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_fc_as_conv("b", answer) is False
-    layout_line, out = _verdict(capsys).split("\n", 1)
-    assert layout_line.startswith("Layout 'b' is right")  # the recorded layout is judged first
+    assert lesson07.check_fc_as_conv(165, answer) is False
+    column_line, out = _verdict(capsys).split("\n", 1)
+    assert column_line.startswith("Column 165 is right")  # the recorded column is judged first
     assert out.startswith("Not yet:") and out.count("\n") == 1 and hint in out
     assert "permute(0, 3, 1, 2)" not in out and "equal each row reshaped" not in out  # a hint, never the answer
 
 
-def test_the_layouts_are_what_they_say() -> None:
-    """Each layout names a flatten order; only b is the order the channels-last layer reads its block in."""
-    block = torch.arange(2 * 3 * 4).reshape(1, 2, 3, 4)  # (1, channels, rows, columns), all sides different
-    axis = {"channel": 1, "row": 2, "column": 3}
-    flattened = {letter: block.permute(0, *(axis[name] for name in order)).flatten(1)
-                 for letter, order in lesson07.FC_LAYOUTS.items()}
-    matches = [letter for letter, values in flattened.items()
-               if torch.equal(values, lesson07.flatten_channels_last(block))]
-    assert matches == ["b"]
-    assert torch.equal(flattened["a"], block.flatten(1))  # "a" is nn.Flatten's order, convolutionalize's layout
-    assert all(sorted(order) == sorted(axis) for order in lesson07.FC_LAYOUTS.values())
+def test_the_feature_column_is_read_off_the_layers_flatten() -> None:
+    """Feature (channel 5, row 1, column 2) of a 32 x 3 x 3 block, flattened channels-last, lands in column 165."""
+    assert lesson07.FC_QUESTION == {"channels": 32, "side": 3, "feature": (5, 1, 2)}
+    assert lesson07.feature_column(32, 3, (5, 1, 2)) == (1 * 3 + 2) * 32 + 5 == 165
+    assert lesson07.feature_column(32, 3, (5, 1, 2)) != 5 * 9 + 1 * 3 + 2  # nn.Flatten's (channels-first) column
+    linear = lesson07._fc_case(channels=32, side=3, out_features=4, seed=0)
+    block = torch.zeros(1, 32, 3, 3)
+    block[0, 5, 1, 2] = 1.0  # only that feature is on: the output is that column of W, plus the bias
+    torch.testing.assert_close(linear(lesson07.flatten_channels_last(block))[0] - linear.bias,
+                               linear.weight[:, 165].detach())
 
 
-def test_the_layouts_and_the_right_one_spell_out_no_code(capsys: pytest.CaptureFixture[str]) -> None:
-    """The choice names an order; turning it into filters (reshape, permute) is left to the learner's function."""
-    assert not any(word in str(order) for order in lesson07.FC_LAYOUTS.values() for word in ("reshape", "permute"))
-    lesson07.check_fc_as_conv("b", _not_written)
-    layout_line = _verdict(capsys).split("\n", 1)[0]
-    assert layout_line.startswith("Layout 'b' is right")
-    assert "reshape" not in layout_line and "permute(0, 3, 1, 2)" not in layout_line
+def test_the_right_column_spells_out_no_filter_code(capsys: pytest.CaptureFixture[str]) -> None:
+    """The column line explains the flatten order; turning rows into filters is left to the learner's function."""
+    lesson07.check_fc_as_conv(165, _not_written)
+    column_line = _verdict(capsys).split("\n", 1)[0]
+    assert column_line.startswith("Column 165 is right")
+    assert "reshape" not in column_line and "permute(0, 3, 1, 2)" not in column_line
 
 
-@pytest.mark.parametrize(("layout", "hint"), [
-    ("a", "which index changes fastest"), ("A ", "which index changes fastest"),
-    ("c", "the row changes faster than the column"), ("d", "the column changes fastest"),
-    (..., "record your layout first"), ("e", "must be one letter"), (1, "must be one letter"),
+@pytest.mark.parametrize(("column", "hint"), [
+    (50, "nn.Flatten would put the feature"), (229, "you swapped the row and the column"),
+    (113, "the column changes fastest"), (166, "columns count from 0"), (7, "count positions as flatten(1) does"),
+    (52, "count positions as flatten(1) does"), (300, "numbered 0 to 287"), (-1, "numbered 0 to 287"),
+    (..., "record your prediction first"), (165.0, "whole number"), ("165", "whole number"), (True, "whole number"),
 ])
-def test_a_wrong_or_missing_layout_gets_a_question_first(layout, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_fc_as_conv(layout, _fc_as_conv) is False  # even with a right function
+def test_a_wrong_or_missing_column_gets_a_question_first(column, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_fc_as_conv(column, _fc_as_conv) is False  # even with a right function
     out = _verdict(capsys)
     assert out.startswith("Not yet:") and out.count("\n") == 1 and hint in out
-    assert "is right" not in out and "(row, column, channel)" not in out  # never the right layout
+    assert "is right" not in out and "165" not in out.replace(repr(column), "")  # never the right column
 
 
 def _scores(all_gap: float, band_gap: float, *, accuracy: bool = True) -> tuple[dict, dict]:
@@ -249,6 +271,27 @@ SMALL_SHAPE = _scene(6)  # 32 of its 36 pixels lie within 2 pixels of its bounda
 LARGE_SHAPE = _scene(20)  # 144 of its 400 do
 
 
+def _hollow(masks: torch.Tensor, predictions: dict) -> tuple[torch.Tensor, dict]:
+    """The same scene, but FCN-8s labels the middle of the square's inside background."""
+    eight = masks.clone()
+    eight[0, 8:20, 8:20] = 0  # 144 of the 256 pixels more than 2 pixels inside the square
+    return masks, {**predictions, ("8s", "shapes"): eight}
+
+
+def test_fixed_shares_split_fcn32s_mistakes_by_the_band() -> None:
+    assert lesson07.fixed_shares(*SMALL_SHAPE) == {"band": 1.0, "outside": 1.0}
+    assert lesson07.fixed_shares(*_hollow(*LARGE_SHAPE)) == {"band": 1.0, "outside": 112 / 256}
+    masks, predictions = LARGE_SHAPE
+    assert lesson07.fixed_shares(masks, {**predictions, ("32s", "shapes"): masks}) == {"band": None, "outside": None}
+
+
+def test_skip_lead_says_when_fcn8s_fixes_more_near_the_edges(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_skip_lead(1.2, *_scores(0.35, 0.42), *_hollow(*LARGE_SHAPE)) is True
+    out = _verdict(capsys)
+    assert "100% of FCN-32s's wrong pixels in the band and 44% of those outside it" in out
+    assert "a larger share of them near the edges than away from them" in out
+
+
 def test_band_shares_count_where_the_pixels_and_the_mistakes_lie() -> None:
     shares = lesson07.band_shares(*SMALL_SHAPE)
     assert shares["pixels"] == pytest.approx((32 + 64) / 1024)  # the square's 32 and the 64 background pixels around it
@@ -269,6 +312,9 @@ def test_skip_lead_passes_once_a_number_is_recorded(prediction, verdict: str,
     assert "the shapes are small: 89% of their pixels lie in the band" in out and "leads stay close" in out
     assert "89% of FCN-32s's wrong pixels and 0% of FCN-8s's" in out and "gives a ratio of 4.00" in out
     assert "loses whole shapes" not in out
+    # and which of FCN-32s's mistakes FCN-8s fixes, near the edges and away from them
+    assert "FCN-8s gets right 100% of FCN-32s's wrong pixels in the band and 100% of those outside it" in out
+    assert "as large a share of them as near the edges" in out
 
 
 @pytest.mark.parametrize(("prediction", "direction"), [(0.9, "You expected a smaller lead in the band; it is larger"),

@@ -30,9 +30,9 @@ __all__ = [
     "BAND_WIDTH",
     "CONVOLUTIONALIZE_BORROWED",
     "FC_AS_CONV_BORROWED",
-    "FC_LAYOUTS",
+    "FC_QUESTION",
     "GRID_STAGES",
-    "PADDING_ONLY_KEY",
+    "IN_PADDING_KEY",
     "SKIP_LEAD_FACTOR",
     "SKIP_START_STATEMENTS",
     "WEIGHT_GRADIENT_CHOICES",
@@ -42,6 +42,8 @@ __all__ = [
     "check_fcn_grid",
     "check_skip_lead",
     "check_skip_start",
+    "feature_column",
+    "fixed_shares",
     "flatten_channels_last",
 ]
 
@@ -93,7 +95,7 @@ _SKIP_START_QUESTIONS = tuple(_SKIP_START_HINTS.items())  # (answer, question), 
 
 
 GRID_STAGES = ("conv7", "pool4", "pool3")
-PADDING_ONLY_KEY = "pool3_padding_only"
+IN_PADDING_KEY = "pool3_blocks_in_padding"
 
 
 @torch.no_grad()
@@ -107,41 +109,87 @@ def _grid_sides(size: int) -> dict[str, int]:
             "pool3": maps["fused_pool3"].shape[-1], "final": maps["final"].shape[-1]}
 
 
-@torch.no_grad()
-def _padding_only_cells(size: int) -> dict[str, Any]:
-    """Count the pool3 cells of an FCN-8s whose 8 x 8 block of the padded input holds no real pixel.
-
-    The padded input is read from the model itself (a hook on its first stage); an image of distinct
-    values shows where the real ``size x size`` pixels sit inside it.
-    """
-    model = get_model("fcn8s", in_channels=3, num_classes=4, base_channels=2, fc_channels=4).eval()
+def _padded_input(model: nn.Module, image: torch.Tensor) -> torch.Tensor:
+    """The padded image ``model`` hands its first stage (read with a hook), ``(1, C, H', W')``."""
     seen: dict[str, torch.Tensor] = {}
     handle = model.stage1.register_forward_pre_hook(lambda module, inputs: seen.update(padded=inputs[0]))
     try:
-        image = torch.arange(size * size, dtype=torch.float32).reshape(1, 1, size, size).expand(1, 3, size, size)
         model(image)
     finally:
         handle.remove()
-    padded = seen["padded"][0, 0]  # (H', W')
-    side = padded.shape[-1]
-    top, left = next((row, column) for row in range(side - size + 1) for column in range(side - size + 1)
-                     if torch.equal(padded[row:row + size, column:column + size], image[0, 0]))
-    real = torch.zeros(side, side)
-    real[top:top + size, left:left + size] = 1.0  # (H', W'): 1 where the pixel is the image's own
-    cells = torch.nn.functional.max_pool2d(real[None, None], 8)[0, 0]  # (H'/8, W'/8): 1 if the block has a real pixel
-    return {"padded": side, "top": top, "left": left, "count": int((cells == 0).sum()), "cells": cells.numel()}
+    return seen["padded"]
+
+
+@torch.no_grad()
+def _cells_in_padding(size: int) -> dict[str, Any]:
+    """Count the pool3 cells of an FCN-8s whose 8 x 8 block of the padded input lies wholly in the padding.
+
+    The padded input is read from the model itself (a hook on its first stage); an image of distinct
+    values shows where the real ``size x size`` pixels sit inside it. Then, in an untrained FCN-8s whose
+    skip score layers get random weights (as built they start at zero), the real pixels are replaced
+    three times while the padding is kept: a cell whose pool3 sum (or pool3 features) changes depends
+    on real pixels, however far its block lies in the padding.
+
+    Returns:
+        ``padded`` (the padded side), ``top`` and ``left`` (where the real pixels start), ``count`` (cells
+        whose block lies wholly in the padding), ``cells`` (all pool3 cells), ``sum_reaches`` and
+        ``pool3_reaches`` (how many of the ``count`` cells have a pool3 sum, or pool3 features, that change
+        with the real pixels).
+    """
+    from segedu.analysis.fcn_stages import fcn_score_maps
+
+    with torch.random.fork_rng(devices=[]):  # new layers draw random starts; the lesson's later draws stay unchanged
+        model = get_model("fcn8s", in_channels=3, num_classes=4, base_channels=2, fc_channels=4).eval()
+        image = torch.arange(size * size, dtype=torch.float32).reshape(1, 1, size, size).expand(1, 3, size, size)
+        padded = _padded_input(model, image)[0, 0]  # (H', W')
+        side = padded.shape[-1]
+        top, left = next((row, column) for row in range(side - size + 1) for column in range(side - size + 1)
+                         if torch.equal(padded[row:row + size, column:column + size], image[0, 0]))
+        real = torch.zeros(side, side)
+        real[top:top + size, left:left + size] = 1.0  # (H', W'): 1 where the pixel is the image's own
+        cells = torch.nn.functional.max_pool2d(real[None, None], 8)[0, 0]  # (H'/8, W'/8): 1 if a real pixel is in it
+        in_padding = cells == 0  # (H'/8, W'/8) bool
+
+        torch.manual_seed(0)
+        model = get_model("fcn8s", in_channels=3, num_classes=4, base_channels=4, fc_channels=8).eval()
+        model.score_pool4.reset_parameters()  # random, so that every path to the pool3 sum carries a signal
+        model.score_pool3.reset_parameters()
+        generator = torch.Generator().manual_seed(0)
+        picture = torch.rand(1, 3, size, size, generator=generator)
+        start = _padded_input(model, picture)  # (1, 3, H', W')
+
+        def scores(padded_input: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            """The pool3 sum and pool3's own features when ``padded_input`` replaces the padded image."""
+            handle = model.stage1.register_forward_pre_hook(lambda module, inputs: (padded_input,))
+            try:
+                fused = fcn_score_maps(model, picture)["fused_pool3"][0]  # (K, H'/8, W'/8)
+            finally:
+                handle.remove()
+            return fused, model.stage3(model.stage2(model.stage1(padded_input)))[0]  # (C, H'/8, W'/8)
+
+        reference = scores(start)
+        changed = [torch.zeros_like(in_padding), torch.zeros_like(in_padding)]
+        for _ in range(3):  # the real pixels replaced, the padding kept
+            other = start.clone()
+            other[:, :, top:top + size, left:left + size] = torch.rand(1, 3, size, size, generator=generator)
+            for index, (new, old) in enumerate(zip(scores(other), reference)):
+                changed[index] |= (new - old).abs().amax(0) > 1e-6
+    return {"padded": side, "top": top, "left": left, "count": int(in_padding.sum()), "cells": cells.numel(),
+            "sum_reaches": int((changed[0] & in_padding).sum()), "pool3_reaches": int((changed[1] & in_padding).sum())}
 
 
 def check_fcn_grid(prediction: Mapping[str, Any], size: int = 100) -> bool:
-    """Check a prediction of FCN-8s's score-map sides, and of its padding-only pool3 cells, for a ``size x size`` image.
+    """Check a prediction of FCN-8s's score-map sides, and of its pool3 cells whose block lies in the padding.
 
     ``prediction`` maps ``"conv7"``, ``"pool4"`` and ``"pool3"`` to the predicted side of the conv7
     scores, of the sum with pool4's scores and of the sum with pool3's scores, and
-    ``"pool3_padding_only"`` to the number of pool3 cells whose 8 x 8 block of the padded image holds
-    no pixel of the real image. The check runs an (untrained) FCN-8s on an image of that size and
-    judges each part before it prints what it measured, so a miss gets a hint, never the answer.
+    ``"pool3_blocks_in_padding"`` to the number of pool3 cells whose 8 x 8 block of the padded image
+    lies wholly in the padding (holds no pixel of the real image). The check runs an (untrained) FCN-8s
+    on an image of that size and judges each part before it prints what it measured, so a miss gets a
+    hint, never the answer. A right count also says how many of those cells still depend on real pixels
+    (their receptive fields reach far beyond their blocks).
     """
-    keys = GRID_STAGES + (PADDING_ONLY_KEY,)
+    keys = GRID_STAGES + (IN_PADDING_KEY,)
     if not isinstance(prediction, Mapping):
         return wrong(f"answer with a dict with keys {', '.join(repr(key) for key in keys)}; "
                      f"got {type(prediction).__name__}.")
@@ -169,13 +217,13 @@ def check_fcn_grid(prediction: Mapping[str, Any], size: int = 100) -> bool:
                      f"The model pads the {size} x {size} image once, before the encoder, and no pooling may leave "
                      f"half a cell: what side at or above {size} makes five halvings exact? Then follow that side "
                      "through the encoder.")
-    padding = _padding_only_cells(size)
+    padding = _cells_in_padding(size)
     count, side, pad = padding["count"], sides["pool3"], padding["padded"] - size
     print(f"FCN-8s on a {size} x {size} image: conv7 scores {sides['conv7']} x {sides['conv7']}, + pool4 "
           f"{sides['pool4']} x {sides['pool4']}, + pool3 {sides['pool3']} x {sides['pool3']}, output "
           f"{sides['final']} x {sides['final']} (your sides are right); the padded image is {padding['padded']} x "
           f"{padding['padded']}, the real pixels start at row {padding['top']}, column {padding['left']}")
-    answer = prediction[PADDING_ONLY_KEY]
+    answer = prediction[IN_PADDING_KEY]
     if answer == count:
         real = round(math.sqrt(side * side - count))  # rows (and columns) of cells that hold a real pixel
         why = ""
@@ -184,13 +232,21 @@ def check_fcn_grid(prediction: Mapping[str, Any], size: int = 100) -> bool:
             why = (f"Why {padding['padded']}, the smallest multiple of 32 at or above {size}, and not less? Left at "
                    f"{size}, the third pooling would already leave a half cell ({size} / 8 = {size / 8:g}); padded to {by_sixteen}, a multiple of 16 only, "
                    f"pool4 would be {by_sixteen // 16} x {by_sixteen // 16} and pool5 could not halve it. ")
+        reach = ""
+        if count:
+            reach = (f" A block in the padding is not a view of the padding only: with the real pixels replaced and "
+                     f"the padding kept, the pool3 sum changes at {padding['sum_reaches']} of those {count} cells "
+                     "(it holds the upsampled conv7 and pool4 scores, whose receptive fields span far more than 8 "
+                     f"pixels), and pool3's own features change at {padding['pool3_reaches']} of them (a pool3 "
+                     "feature's receptive field reaches beyond its 8 x 8 block, as section 1's cells reach beyond "
+                     "their windows in part A).")
         return right(
             f"{why}The model pads {pad} rows at the bottom and {pad} columns at the right, and the output is cropped "
             f"back to {size} x {size}. A pool3 cell's block holds a real pixel when it starts before row {size}: "
             f"{real} of the {side} rows of cells and {real} of the {side} columns do, so {side} x {side} - "
-            f"{real} x {real} = {count} of the {padding['cells']} cells see only mirrored padding. Their scores, and "
-            "the sums they feed, are computed and then thrown away with the crop; the cells along the edge mix real "
-            "and mirrored pixels."
+            f"{real} x {real} = {count} of the {padding['cells']} cells have their 8 x 8 block wholly in the mirrored "
+            f"padding.{reach} The scores of those cells, and the sums they feed, are computed and then thrown away "
+            "with the crop; the cells along the edge mix real and mirrored pixels in their block."
         )
     full_rows = pad // 8
     if answer == 2 * full_rows * side:
@@ -205,9 +261,10 @@ def check_fcn_grid(prediction: Mapping[str, Any], size: int = 100) -> bool:
         return wrong("segedu pads only at the bottom and the right (pad_to_multiple), not evenly on both sides.")
     if answer == side * side - (side - pad // 8 - 1) ** 2:
         return wrong(f"the cell that starts at row {8 * (size // 8)} still holds real rows ({8 * (size // 8)} to "
-                     f"{size - 1}): a cell sees only padding when its whole 8-pixel block lies at row {size} or below.")
-    return wrong(f"you predicted {answer} pool3 cells that see only padding. Work out how many rows of cells start "
-                 f"at row {size} or below, then count the cells in those rows or in those columns.")
+                     f"{size - 1}): a cell's block lies wholly in the padding only when all 8 of its rows (or all 8 "
+                     f"of its columns) lie at {size} or beyond.")
+    return wrong(f"you predicted {answer} pool3 cells whose block lies wholly in the padding. Work out how many rows "
+                 f"of cells start at row {size} or below, then count the cells in those rows or in those columns.")
 
 
 CONVOLUTIONALIZE_BORROWED = ("convolutionalize", "ConvolutionalizedClassifier", "_linear_to_conv")
@@ -293,53 +350,69 @@ def _fc_as_conv_mistake(conv: Any, linear: nn.Linear, channels: int, side: int) 
     return None
 
 
-FC_LAYOUTS = {  # the order in which a row of W lists the block's features: slowest index first, fastest last
-    "a": ("channel", "row", "column"),
-    "b": ("row", "column", "channel"),
-    "c": ("column", "row", "channel"),
-    "d": ("row", "channel", "column"),
-}
-_FC_LAYOUT_RIGHT = "b"
-_ARANGE_HINT = ("Flatten torch.arange(2 * 3 * 3).reshape(1, 2, 3, 3).permute(0, 2, 3, 1), a block whose values are "
-                "their own positions, and look at the first few numbers.")
-_FC_LAYOUT_HINTS = {  # why each wrong order is wrong, asked as a question; never names the right one
-    "a": "that is the order nn.Flatten reads a PyTorch (channels, height, width) block, the one convolutionalize "
-         "assumes. This layer permutes the block before it flattens it: which index changes fastest along a row of "
-         f"W now? {_ARANGE_HINT}",
-    "c": "in that order the row changes faster than the column. Does the layer's flatten read the permuted block "
-         f"that way? {_ARANGE_HINT}",
-    "d": "in that order the column changes fastest. Which dimension does the layer's permute put last, and how fast "
-         f"does the last dimension change when a tensor is flattened? {_ARANGE_HINT}",
-}
+FC_QUESTION = {"channels": 32, "side": 3, "feature": (5, 1, 2)}
+# The prediction: for section 1's block (32 channels, 3 x 3) read by a channels-last layer, which column of its
+# matrix W multiplies feature (channel 5, row 1, column 2)? Columns count from 0.
 
 
-def _layout_text(letter: str) -> str:
-    """A layout as the lesson prints it, e.g. ``(row, column, channel)``."""
-    return f"({', '.join(FC_LAYOUTS[letter])})"
+def feature_column(channels: int, side: int, feature: tuple[int, int, int]) -> int:
+    """The column of a channels-last layer's matrix that multiplies ``feature = (channel, row, column)``.
+
+    Read off :func:`flatten_channels_last` itself: a block whose values are their own positions, flattened
+    as the layer flattens it, shows where each feature lands.
+    """
+    positions = torch.arange(channels * side * side).reshape(1, channels, side, side)  # (1, C, side, side)
+    flat = flatten_channels_last(positions)[0]  # (C * side * side,)
+    channel, row, column = feature
+    return int((flat == positions[0, channel, row, column]).nonzero()[0, 0])
 
 
-def _layout_hint(layout: Any) -> str | None:
-    """The hint for a layout that is missing or wrong, ``None`` for the right one."""
-    if layout is ... or layout is None:
-        return ("record your layout first: replace the `...` of `layout` with the letter of the order in which a "
-                f"row of the layer's matrix lists the block's features, one of {', '.join(map(repr, FC_LAYOUTS))}.")
-    if not isinstance(layout, str) or layout.strip().lower() not in FC_LAYOUTS:
-        return f"`layout` must be one letter among {', '.join(map(repr, FC_LAYOUTS))}; got {layout!r}."
-    letter = layout.strip().lower()
-    if letter != _FC_LAYOUT_RIGHT:
-        return f"layout {letter!r}, {_layout_text(letter)}: {_FC_LAYOUT_HINTS[letter]}"
-    return None
+_ARANGE_HINT = ("Or run lesson07.flatten_channels_last on torch.arange(2 * 3 * 3).reshape(1, 2, 3, 3), a small block "
+                "whose values are their own positions, and look where each one lands.")
 
 
-def check_fc_as_conv(layout: Any, function: Callable[[nn.Linear, int, int], Any]) -> bool:
-    """Check a recorded weight layout, then ``function(linear, channels, side)``: a channels-last layer as a conv.
+def _column_hint(column: Any) -> str | None:
+    """The hint for a recorded column that is missing or wrong, ``None`` for the right one; never the answer."""
+    channels, side, feature = FC_QUESTION["channels"], FC_QUESTION["side"], FC_QUESTION["feature"]
+    width = channels * side * side
+    c, i, j = feature
+    if column is ... or column is None:
+        return ("record your prediction first: replace the `...` of `column` with a whole number, the column of W "
+                f"that multiplies feature (channel {c}, row {i}, column {j}).")
+    if isinstance(column, bool) or not isinstance(column, int):
+        return f"`column` must be a whole number, a column of W counted from 0; got {column!r}."
+    if not 0 <= column < width:
+        return (f"W has {width} columns, one per feature of the {channels} x {side} x {side} block, numbered 0 to "
+                f"{width - 1}; got {column}.")
+    right_column = feature_column(channels, side, feature)
+    if column == right_column:
+        return None
+    if column == c * side * side + i * side + j:
+        return ("that is where nn.Flatten would put the feature, reading a (channels, height, width) block channel "
+                "by channel, as convolutionalize assumes. This layer runs permute(0, 2, 3, 1) before it flattens: "
+                "what shape has the block then, and which of its indices changes fastest in flatten(1)? "
+                f"{_ARANGE_HINT}")
+    if column == (j * side + i) * channels + c:
+        return ("you swapped the row and the column. After permute(0, 2, 3, 1), which of the two comes first in the "
+                f"block's shape? {_ARANGE_HINT}")
+    if column == i * channels * side + c * side + j:
+        return ("in that count the column changes fastest. Which dimension does permute(0, 2, 3, 1) put last, and "
+                f"how fast does the last dimension change when a tensor is flattened? {_ARANGE_HINT}")
+    if column == right_column + 1:
+        return "columns count from 0, as Python indexes: the first feature of the flattened block is column 0."
+    return ("write the block's shape after permute(0, 2, 3, 1), then count positions as flatten(1) does, the last "
+            f"index fastest, to where feature (channel {c}, row {i}, column {j}) lands. {_ARANGE_HINT}")
 
-    ``linear`` reads a ``channels x side x side`` block of features that was permuted to ``(side, side,
-    channels)`` before it was flattened (:func:`flatten_channels_last`, as in a classifier ported from
-    Keras). ``layout`` is the letter of :data:`FC_LAYOUTS` the learner predicts is the order in which a row
-    of its ``(out, side * side * channels)`` matrix ``W`` lists the block's features; it is judged first
-    (a wrong letter gets a question about why, never the right letter), and the function only after it.
-    The choices name orders, not code: turning the order into filters is the function's job.
+
+def check_fc_as_conv(column: Any, function: Callable[[nn.Linear, int, int], Any]) -> bool:
+    """Check a predicted column of W, then ``function(linear, channels, side)``: a channels-last layer as a conv.
+
+    ``linear`` reads a ``channels x side x side`` block of features flattened as
+    ``block.permute(0, 2, 3, 1).flatten(1)`` (:func:`flatten_channels_last`, as in a classifier ported
+    from Keras). ``column`` is the learner's prediction of which column of its ``(out, side * side *
+    channels)`` matrix ``W`` multiplies feature (channel 5, row 1, column 2) of section 1's 32 x 3 x 3
+    block (:data:`FC_QUESTION`; :func:`feature_column` is the ground truth). It is judged first (a wrong
+    number gets a question, never the right number), and the function only after it.
 
     The answer must be an ``nn.Conv2d`` that computes the same numbers at that size and slides over a
     larger feature map. It is compared with :func:`channels_last_filters` (each row reshaped ``(side,
@@ -349,13 +422,15 @@ def check_fc_as_conv(layout: Any, function: Callable[[nn.Linear, int, int], Any]
     :func:`channels_last_filters` (:data:`FC_AS_CONV_BORROWED`) is sent back; a miss gets a hint, and only
     a right answer prints what it computes.
     """
-    hint = _layout_hint(layout)
+    hint = _column_hint(column)
     if hint is not None:
         return wrong(hint)
-    print(f"Layout {_FC_LAYOUT_RIGHT!r} is right: the block was permuted to (height, width, channels) and then "
-          "flattened, so along a row of W the channel changes fastest, then the column, then the row. Now the "
-          "layer: turn each row into a filter whose weights sit in the (channel, row, column) order nn.Conv2d "
-          "expects.")
+    channels, side, (c, i, j) = FC_QUESTION["channels"], FC_QUESTION["side"], FC_QUESTION["feature"]
+    print(f"Column {column} is right: after permute(0, 2, 3, 1) the block is (B, {side}, {side}, {channels}), and "
+          "flatten(1) counts its last index fastest, so along a row of W the channel changes fastest, then the "
+          f"column, then the row: feature (channel {c}, row {i}, column {j}) sits at ({i} x {side} + {j}) x {channels} "
+          f"+ {c} = {column}. Now the layer: turn each row into a filter whose weights sit in the (channel, row, "
+          "column) order nn.Conv2d expects.")
     borrowed = borrowed_names(function, FC_AS_CONV_BORROWED)
     if borrowed:
         what = ("is the check's own conversion" if borrowed[0] == "channels_last_filters"
@@ -446,6 +521,34 @@ def band_shares(masks: torch.Tensor, predictions: Mapping[Any, torch.Tensor], da
     return {name: float((band & pixels).sum()) / max(int(pixels.sum()), 1) for name, pixels in kinds.items()}
 
 
+def fixed_shares(masks: torch.Tensor, predictions: Mapping[Any, torch.Tensor], dataset: str = "shapes",
+                 width: int = BAND_WIDTH) -> dict[str, float | None]:
+    """The share of FCN-32s's wrong pixels that FCN-8s gets right, in the boundary band and outside it.
+
+    Outside the band a pixel lies more than ``width`` pixels from any class boundary, so a mistake there
+    gives a region the wrong class; it is not a misplaced edge.
+
+    Args:
+        masks: The test masks, ``(B, H, W)``.
+        predictions: ``{(variant, dataset): (B, H, W) labels}`` with variants ``"32s"`` and ``"8s"``.
+        dataset: Which dataset's predictions to read.
+        width: The band's half-width in pixels.
+
+    Returns:
+        ``{"band": share, "outside": share}``; a share is ``None`` where FCN-32s makes no mistake.
+    """
+    from segedu.training.metrics import boundary_band
+
+    band = boundary_band(masks, width)  # (B, H, W) bool
+    wrong_32s = predictions["32s", dataset] != masks
+    right_8s = predictions["8s", dataset] == masks
+    shares: dict[str, float | None] = {}
+    for where, pixels in (("band", band), ("outside", ~band)):
+        errors = int((wrong_32s & pixels).sum())
+        shares[where] = float((wrong_32s & right_8s & pixels).sum()) / errors if errors else None
+    return shares
+
+
 def _lead(overall: Mapping[Any, Mapping[str, float]], band: Mapping[Any, Mapping[str, float]], dataset: str,
           metric: str) -> tuple[float, float] | None:
     """FCN-8s's lead over FCN-32s in ``metric``, over all pixels and in the band; None if a score is missing."""
@@ -455,8 +558,9 @@ def _lead(overall: Mapping[Any, Mapping[str, float]], band: Mapping[Any, Mapping
         return None
 
 
-def _skip_lead_reason(measured: float, shares: Mapping[str, float], accuracy_ratio: float | None) -> str:
-    """Why the ratio is what it is, in the terms of the band's shares (every clause follows from them)."""
+def _skip_lead_reason(measured: float, shares: Mapping[str, float], fixed: Mapping[str, float | None],
+                      accuracy_ratio: float | None) -> str:
+    """Why the ratio is what it is, from where the pixels and the mistakes lie (every clause follows from them)."""
     crowd = (f"The band holds {shares['pixels']:.0%} of all pixels, {shares['32s']:.0%} of FCN-32s's wrong pixels "
              f"and {shares['8s']:.0%} of FCN-8s's, and {shares['fixed']:.0%} of the pixels FCN-8s gets right where "
              "FCN-32s errs.")
@@ -464,11 +568,21 @@ def _skip_lead_reason(measured: float, shares: Mapping[str, float], accuracy_rat
         lead = " FCN-8s's lead in mean IoU is larger in the band."
     else:
         lead = " FCN-8s's lead in mean IoU is no larger in the band than over all pixels."
+    repair = ""
+    if fixed["band"] is not None and fixed["outside"] is not None:
+        repair = (f" Yet the lead is not made at the edges alone: FCN-8s gets right {fixed['band']:.0%} of FCN-32s's "
+                  f"wrong pixels in the band and {fixed['outside']:.0%} of those outside it, more than {BAND_WIDTH} "
+                  "pixels from any boundary, where a mistake gives a region the wrong class rather than misplacing "
+                  "an edge.")
+        if fixed["outside"] >= fixed["band"]:
+            repair += " Away from the edges it fixes as large a share of them as near the edges, or larger."
+        else:
+            repair += " It fixes a larger share of them near the edges than away from them."
     if shares["foreground"] >= 0.5:
         close = ", and the two mean IoU leads stay close" if measured < 1.5 else ""
         small = (f" Mean IoU averages one IoU per class, and the shapes are small: {shares['foreground']:.0%} of their "
-                 "pixels lie in the band, so for the shape classes IoU over all pixels is mostly decided near "
-                 f"boundaries as well{close}.")
+                 "pixels lie in the band, so over all pixels and in the band it scores largely the same shape "
+                 f"pixels{close}.")
     else:
         small = (f" Only {shares['foreground']:.0%} of the shapes' pixels lie in the band: over all pixels, mean IoU "
                  "also counts the shapes' interiors.")
@@ -476,7 +590,7 @@ def _skip_lead_reason(measured: float, shares: Mapping[str, float], accuracy_rat
     if accuracy_ratio is not None:
         accuracy = (f" Pixel accuracy, which counts every pixel the same ({1 - shares['pixels']:.0%} of them outside "
                     f"the band), gives a ratio of {accuracy_ratio:.2f}.")
-    return crowd + lead + small + accuracy
+    return crowd + lead + repair + small + accuracy
 
 
 def check_skip_lead(prediction: Any, overall: Mapping[Any, Mapping[str, float]],
@@ -488,7 +602,8 @@ def check_skip_lead(prediction: Any, overall: Mapping[Any, Mapping[str, float]],
     read from the lesson's own scores. A recorded number passes (it was recorded before the table): within
     a factor of :data:`SKIP_LEAD_FACTOR` of the measured ratio, either way, it prints ``Correct!``, otherwise
     ``Recorded; ...``. Either way the feedback explains the ratio from where the pixels and the mistakes lie
-    (:func:`band_shares`), with the pixel-accuracy ratio beside it when the scores hold pixel accuracy.
+    (:func:`band_shares`) and which of FCN-32s's mistakes FCN-8s fixes in the band and outside it
+    (:func:`fixed_shares`), with the pixel-accuracy ratio beside it when the scores hold pixel accuracy.
 
     Args:
         prediction: The predicted ratio, a number; ``...`` means not recorded yet.
@@ -510,9 +625,10 @@ def check_skip_lead(prediction: Any, overall: Mapping[Any, Mapping[str, float]],
     accuracy_leads = _lead(overall, band, dataset, "pixel_accuracy")
     accuracy_ratio = accuracy_leads[1] / accuracy_leads[0] if accuracy_leads and accuracy_leads[0] else None
     shares = band_shares(masks, predictions, dataset)
+    fixed = fixed_shares(masks, predictions, dataset)
     print(f"{dataset}: FCN-8s minus FCN-32s in mean IoU, all pixels {all_lead:+.3f}, boundary band "
           f"{band_lead:+.3f}; ratio {measured:.2f} (you predicted {ratio:.2f})")
-    why = _skip_lead_reason(measured, shares, accuracy_ratio)
+    why = _skip_lead_reason(measured, shares, fixed, accuracy_ratio)
     low, high = sorted((measured / SKIP_LEAD_FACTOR, measured * SKIP_LEAD_FACTOR))
     window = f"{low:.2f} to {high:.2f}, a factor of {SKIP_LEAD_FACTOR} either way of the measured {measured:.2f}"
     if low <= ratio <= high:
