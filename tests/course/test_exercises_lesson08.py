@@ -130,7 +130,7 @@ def test_staged_prediction_says_why(capsys: pytest.CaptureFixture[str]) -> None:
 def test_control_design_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
     assert lesson08.check_control_design("e") is True
     out = capsys.readouterr().out
-    assert "Correct!" in out and "a late pool3 branch is enough" in out
+    assert "Correct!" in out and "no FCN-32s stage is needed for the flip" in out
     assert all(f"{letter} would not:" in out for letter in "abcdfg")  # a right answer explains every candidate
     for letter in "abcdfg":
         assert lesson08.check_control_design(letter) is False
@@ -159,7 +159,8 @@ def test_control_right_answer_names_the_restart_it_keeps(capsys: pytest.CaptureF
     """e drops the stages and keeps pool3's late training, and with it the restart at the join, the third difference."""
     assert lesson08.check_control_design("e") is True
     out = capsys.readouterr().out
-    assert "drops the coarse-to-fine stages" in out and "keeps pool3's late, short training" in out
+    assert "drops the earlier stages" in out and "keeps pool3's late, short training" in out
+    assert "itself a late join, one coarse-to-fine step" in out  # holding a branch at zero is itself a stage
     assert "third difference" in out and "does not test the restart" in out and "second control" in out
     assert "brought its rate to 0 there" in out  # its first phase's own schedule, as the staged FCN-16s stage's
 
@@ -184,8 +185,8 @@ def test_control_candidates_hold_the_study_and_the_distractors() -> None:
     choices = lesson08.CONTROL_CHOICES
     assert tuple(choices) == ("a", "b", "c", "d", "e", "f", "g")
     control = choices["e"]
-    assert "every layer from the first step except score_pool3" in control and "zero start" in control
-    assert "before its FCN-8s stage" in control and "fresh optimizer and schedule" in control
+    assert "all at once" in control and "score_pool3 at zero" in control
+    assert "until the staged FCN-8s stage begins" in control and "as in that stage" in control
     assert "3,000" not in control and "1,000" not in control  # the right option does not echo the stem's numbers
     # nor the second suspect's wording ("its score layer trains only in the last 1,000 steps, at a tenth of the rate")
     assert not any(words in control for words in ("last stage", "late", "short", "a tenth of the rate", "trains only"))
@@ -193,6 +194,14 @@ def test_control_candidates_hold_the_study_and_the_distractors() -> None:
     assert "staged recipe" in choices["a"] and "FCN-32s trained until" in choices["d"]
     assert "five more seeds" in choices["c"] and "switch pool4 off" in choices["f"]
     assert set(lesson08._CONTROL_WHY) == set(choices)
+
+
+def test_control_candidates_do_not_give_the_answer_away_by_form() -> None:
+    """Every candidate is one line of similar length: the right one is neither the longest nor far from the rest."""
+    lengths = {letter: len(text) for letter, text in lesson08.CONTROL_CHOICES.items()}
+    assert max(lengths.values()) <= 1.25 * min(lengths.values()), lengths
+    assert lengths["e"] < max(lengths.values())
+    assert not any("\n" in text or ";" in text or "(" in text for text in lesson08.CONTROL_CHOICES.values())
 
 
 def test_control_text_matches_the_stored_control() -> None:
@@ -230,6 +239,9 @@ def test_control_prediction_on_the_shipped_record(capsys: pytest.CaptureFixture[
     assert lesson08.check_control_prediction("pool4", record) is True
     out = capsys.readouterr().out
     assert "Correct!" in out and "a late pool3 branch is enough to flip the dependence" in out
+    assert "no FCN-32s stage is needed" in out and "itself a late join" in out
+    assert "the branch that joins late is the one the model leans on less" in out and "mirror arm" in out
+    assert "has no FCN-32s stage" in out and "no coarse-to-fine" not in out
     assert "held at zero for 3,000 steps, then 1,000 steps at 0.0003" in out
     assert "its first 3,000 steps ran a cosine schedule of their own, down to 0 at the join" in out
     assert "drops that restart" in out

@@ -149,9 +149,10 @@ def test_ruled_out_explanations_right(answer, capsys: pytest.CaptureFixture[str]
     assert out.startswith("Correct!") and "without augmentation" in out  # a: how the records score training
     assert "section 1 counted the labels" in out and "100 strong draws" in out  # b: no invented label
     assert "nearest neighbour" in out and "as a picture" in out  # ... why, and what would invent one
-    assert "-0.036 to +0.036" in out and "whole fall" in out  # c: the noise control's training scores
-    assert "at most about 0.036 of the 0.06 fall" in out  # ... read as an estimate of the smoothing's share
-    assert "may still account for part" in out
+    assert "renoised minus plain, paired by seed, -0.063 on average (95% t-interval -0.097 to -0.028)" in out  # c
+    assert "back to plain's" in out and "whole fall" in out  # ... the direct test: the interval excludes 0
+    assert "may still account for part" in out and "0.031 against 0.026" in out  # ... and its limit
+    assert "at most about 0.036" not in out  # the indirect bound is gone
     assert "d and e are not" in out and "hypothesis" in out and "longer run" in out  # untested, said so
     assert "+0.001" in out and "+0.031" in out  # e: the still-rising measure on section 2's training curves
     assert "weakens a slower climb" in out and "does not rule it out" in out  # what it does and does not show
@@ -175,8 +176,8 @@ def test_ruled_out_explanations_wrong_answers_say_why(capsys: pytest.CaptureFixt
     assert "seven augmented seeds of ten still rose, two fell by more than 0.1" in out and "holds 0" in out
     assert not check_ruled_out_explanations({"a", "b"})
     out = capsys.readouterr().out
-    assert "c is ruled out" in out and "-0.036 to +0.036" in out and "0.06" in out
-    assert "at most about 0.036 of the 0.06 fall" in out and "should win back" in out  # the estimate, explained
+    assert "c is ruled out" in out and "-0.063 on average" in out and "-0.097 to -0.028" in out
+    assert "excludes 0" in out and "back to plain's" in out  # the direct test, explained
 
 
 @pytest.mark.parametrize("answer", [..., None, {"f"}, 2])

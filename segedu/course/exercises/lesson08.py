@@ -164,27 +164,23 @@ def _staged_why(record: Mapping[str, Any]) -> str:
             "which of these differences the study can and cannot separate.")
 
 
-CONTROL_CHOICES = {
-    "a": "run the staged recipe for 8,000 steps instead of 4,000, in the same three stages (each twice as long)",
-    "b": "train FCN-8s all at once, every layer from the first step, but with score_pool3 at a tenth of the rate "
+CONTROL_CHOICES = {  # one line each, of similar length: the right one must not stand out by its form
+    "a": "run the staged recipe again with each of its three stages twice as long, 8,000 steps instead of 4,000",
+    "b": "train FCN-8s all at once, every layer from the first step, with score_pool3 at a tenth of the rate "
          "throughout",
-    "c": "rerun the staged study with five more seeds",
-    "d": "run the staged recipe again, but start the FCN-16s stage from an FCN-32s trained until its validation "
-         "mean IoU stops rising",
-    "e": "train one FCN-8s, every layer from the first step except score_pool3, whose weights stay at their zero "
-         "start (so its branch adds nothing) for as many steps as the staged recipe spends before its FCN-8s stage, "
-         "at the recipe's rate; after that, train every layer, that branch included, with the FCN-8s stage's steps, "
-         "rate, fresh optimizer and schedule",
+    "c": "rerun the staged study with five more seeds, keeping its arms, stages, steps and rates as they are",
+    "d": "run the staged recipe again, its FCN-16s stage started from an FCN-32s trained until validation stops "
+         "rising",
+    "e": "train FCN-8s all at once, score_pool3 at zero until the staged FCN-8s stage begins, then as in that stage",
     "f": "switch pool4 off in the staged FCN-8s as well as pool3, on more test scenes, and compare the two losses",
-    "g": "run the staged recipe, but give its FCN-8s stage 3,000 steps at the full rate instead of 1,000 at a "
-         "tenth of it",
+    "g": "run the staged recipe again, its FCN-8s stage given 3,000 steps at the full rate instead of 1,000 at a tenth",
 }
 _CONTROL_RIGHT = "e"
 _CONTROL_WHY = {  # why each candidate does or does not separate the stages from pool3's late, short training
     "a": "longer stages keep both suspects, and both grow with the budget: the coarse-to-fine stages are all there, "
          "each twice as long, and pool3's score layer still joins last, now for 2,000 steps at a tenth of the "
          "rate; a flip back (or none) could come from either",
-    "b": "it drops the coarse-to-fine stages, but it also changes how pool3's score layer trains: from the first "
+    "b": "it drops the stages, but it also changes how pool3's score layer trains: from the first "
          "step, for all 4,000 steps instead of the last 1,000 only, so both candidate causes change together and "
          "a flip back (or none) could come from either",
     "c": "more seeds narrow the spread of the same comparison, but every seed changes the stages and pool3's "
@@ -192,11 +188,13 @@ _CONTROL_WHY = {  # why each candidate does or does not separate the stages from
     "d": "a better FCN-32s changes how long the first stage runs and nothing else: the coarse-to-fine stages stay, "
          "and so does pool3's score layer joining last at a tenth of the rate, so both suspects are still there "
          "together and whatever it shows could come from either",
-    "e": "it drops the coarse-to-fine stages (no FCN-32s or FCN-16s phase, no final upsampler thrown away; "
-         "pool4's branch and every other layer train from the first step) and keeps pool3's late, short training "
-         "as in the staged arm: its score layer joins only for the last 1,000 steps, at a tenth of the rate. If "
-         "this model leans on pool4 like the staged one, a late pool3 branch is enough to flip the dependence "
-         "without the coarse-to-fine stages; if it leans on pool3, something in those stages is needed. It keeps "
+    "e": "it drops the earlier stages (no FCN-32s stage, pool4's branch not added late, no final upsampler thrown "
+         "away: pool4's branch and every other layer train from the first step) and keeps pool3's late, short "
+         "training as in the staged arm: its score layer joins only for the last 1,000 steps, at a tenth of the "
+         "rate. If this model leans on pool4 like the staged one, no FCN-32s stage is needed for the flip; if it "
+         "leans on pool3, something in the earlier stages is needed. Either way it is not free of stages: holding "
+         "a branch at zero for most of the training and then adding it is itself a late join, one coarse-to-fine "
+         "step. It keeps "
          "the third difference as well: at pool3's join it starts a fresh optimizer and schedule, as the staged "
          "arm's last stage does (and its first phase, a run of its own, has brought its rate to 0 there, as the "
          "staged arm's FCN-16s stage has), so this control does not test the restart; the stored study's second "
@@ -261,10 +259,13 @@ _CONTROL_LEAN_MEANINGS = {
     "it differs between seeds": "the seeds do not agree on which branch control 1 leans on more",
 }
 _CONTROL_LEAN_MATTERS = {
-    "pool4": "so on this budget a late pool3 branch is enough to flip the dependence; the coarse-to-fine stages "
-             "are not needed for it",
-    "pool3": "so a late pool3 branch alone does not flip the dependence; something in the coarse-to-fine stages "
-             "is needed for it",
+    "pool4": "so on this budget a late pool3 branch is enough to flip the dependence and no FCN-32s stage is "
+             "needed for it. Holding pool3's branch at zero for most of the training is itself a late join (in "
+             "effect an FCN-16s, then pool3 added), so this is close to what one would expect: the branch that "
+             "joins late is the one the model leans on less. The mirror arm, pool4 joining late and pool3 trained "
+             "from the start, was not run",
+    "pool3": "so a late pool3 branch alone does not flip the dependence; something in the earlier stages (the "
+             "FCN-32s stage, pool4's late join) is needed for it",
     "it differs between seeds": "so this control does not settle, on this budget, whether a late pool3 branch "
                                 "is enough to flip the dependence",
 }
@@ -296,7 +297,7 @@ def _control_why(record: Mapping[str, Any], outcome: str) -> str:
     run = record["results"]["runs"]["late_pool3"][str(record["seeds"][0])]
     held, total = run["pool3_held_at_zero"]["steps"], record["settings"]["steps"]
     late_lr = record["results"]["runs"]["staged"][str(record["seeds"][0])]["stages"]["fcn8s"]["lr"]
-    return ("Why it matters: control 1 has no coarse-to-fine stages (pool4's branch and every other layer train "
+    return ("Why it matters: control 1 has no FCN-32s stage (pool4's branch and every other layer train "
             f"from the first step). What it shares with the staged arm is pool3's late, short training: its score "
             f"layer held at zero for {held:,} steps, then {total - held:,} steps at {late_lr:g}, with a fresh "
             f"optimizer and schedule at the join (its first {held:,} steps ran a cosine schedule of their own, "
