@@ -27,7 +27,8 @@ def _logits_and_target(seed: int, num_classes: int = 4, shape=(2, 5, 6)) -> tupl
     return logits, target
 
 
-def _loop_cross_entropy(logits, target, weights=None) -> float:
+def _loop_focal(logits, target, gamma, weights=None) -> float:
+    """Brute force: the (weighted) mean over labelled pixels of -(1 - p_true) ** gamma * log p_true."""
     total, weight_sum = 0.0, 0.0
     batch, num_classes, height, width = logits.shape
     for b in range(batch):
@@ -37,11 +38,15 @@ def _loop_cross_entropy(logits, target, weights=None) -> float:
                 if label == IGNORE_INDEX:
                     continue
                 scores = [float(logits[b, k, i, j]) for k in range(num_classes)]
-                log_softmax = scores[label] - math.log(sum(math.exp(score) for score in scores))
+                log_p_true = scores[label] - math.log(sum(math.exp(score) for score in scores))
                 weight = 1.0 if weights is None else float(weights[label])
-                total += -log_softmax * weight
+                total += -weight * (1 - math.exp(log_p_true)) ** gamma * log_p_true  # 0 ** 0 == 1: plain CE
                 weight_sum += weight
     return total / weight_sum
+
+
+def _loop_cross_entropy(logits, target, weights=None) -> float:
+    return _loop_focal(logits, target, 0, weights)  # focal loss with gamma 0 is cross-entropy
 
 
 def _loop_dice(logits, target, eps) -> float:
@@ -191,23 +196,6 @@ def test_pixel_weighted_cross_entropy_rejects_bad_weights_with_the_fix() -> None
         pixel_weighted_cross_entropy(logits, target, -torch.ones(1, 4, 4))
     with pytest.raises(ValueError, match="at least one positive"):
         pixel_weighted_cross_entropy(logits, target, torch.zeros(1, 4, 4))
-
-
-def _loop_focal(logits, target, gamma, weights=None) -> float:
-    total, weight_sum = 0.0, 0.0
-    batch, num_classes, height, width = logits.shape
-    for b in range(batch):
-        for i in range(height):
-            for j in range(width):
-                label = int(target[b, i, j])
-                if label == IGNORE_INDEX:
-                    continue
-                scores = [float(logits[b, k, i, j]) for k in range(num_classes)]
-                p_true = math.exp(scores[label]) / sum(math.exp(score) for score in scores)
-                weight = 1.0 if weights is None else float(weights[label])
-                total += -weight * (1 - p_true) ** gamma * math.log(p_true)
-                weight_sum += weight
-    return total / weight_sum
 
 
 @pytest.mark.parametrize("gamma", [0.5, 1.0, 2.0, 5.0])
