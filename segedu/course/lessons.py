@@ -116,7 +116,7 @@ LESSONS: tuple[Lesson, ...] = (
         "Turn a classifier's fully connected layers into convolutions, build FCN-32s/16s/8s with their "
         "skip fusion and bilinear upsampling, and score the shipped FCN-32s and FCN-8s beside the paper.",
         topic="FCN-32s, 16s and 8s and their skip fusion",
-        study_time="about 155 min (optional part about 45 more)",
+        study_time="about 145 min (optional part about 40 more)",
         run_seconds=22,
     ),
     Lesson(
@@ -128,7 +128,7 @@ LESSONS: tuple[Lesson, ...] = (
         "of what it shows, and (optionally) split the staged model's lower score between its late pool3 "
         "branch and its earlier stages with two controls.",
         topic="Ablating FCN-8s's skips; staged training",
-        study_time="about 120 min (optional part about 15 more)",
+        study_time="about 105 min (optional part about 15 more)",
         run_seconds=15,
     ),
     Lesson(
@@ -194,7 +194,7 @@ LESSONS: tuple[Lesson, ...] = (
         "at convergence), and (optionally) map one seed's errors pixel by pixel, compare torchvision's own "
         "zoom step with segedu's on where a mask's labels land, and read a second control, zooming in only.",
         topic="Paired augmentation, learning curves, overfitting",
-        study_time="about 130 min (optional part about 60 more)",
+        study_time="about 120 min (optional part about 50 more)",
         run_seconds=15,
     ),
     Lesson(
@@ -210,7 +210,7 @@ LESSONS: tuple[Lesson, ...] = (
         "prediction, check the verdict at another learning rate, from another start and after 400 and 4,000 "
         "steps, and read focal loss trained on the same budget.",
         topic="Class imbalance: per-class IoU, class weights, soft Dice",
-        study_time="about 110 min (optional part about 60 more)",
+        study_time="about 90 min (optional part about 45 more)",
         run_seconds=18,
     ),
     Lesson(
