@@ -24,6 +24,12 @@ thread of a busy 2-core machine).
     python -m experiments.recipe_seeds                     # 16 training runs (deeplabv3 is opt-in)
     python -m experiments.recipe_seeds --datasets shapes   # half of it
     python -m experiments.recipe_seeds --models deeplabv3  # lesson 16's model
+
+``--steps N`` trains every seed (seed 0 too, not the shipped checkpoint) for ``N`` steps instead of the recipe's,
+with the recipe's cosine schedule stretched over them, into a record of its own (``recipe_seeds_{N}steps``).
+Lesson 07's record asks whether FCN-32s was under-trained at 4,000 steps:
+
+    python -m experiments.recipe_seeds --models fcn32s --datasets shapes --steps 8000
 """
 
 from __future__ import annotations
@@ -73,20 +79,30 @@ def _scores(model: torch.nn.Module, dataset: str) -> dict[str, Any]:
     return scores
 
 
-def one_run(job: tuple[str, str, int, str]) -> dict[str, Any]:
-    """Train (or, for seed 0, load the shipped) ``job``'s model and return its scores and curve."""
-    model_name, dataset, seed, parts = job
-    part = Path(parts) / f"{model_name}-{dataset}-seed{seed}.json"
+def _part_stem(model_name: str, dataset: str, seed: int, steps: int | None) -> str:
+    """A finished run's file name without suffix: the recipe's steps unnamed, other step counts named."""
+    return f"{model_name}-{dataset}-seed{seed}" + (f"-{steps}steps" if steps is not None else "")
+
+
+def one_run(job: tuple[Any, ...]) -> dict[str, Any]:
+    """Train (or, for seed 0 at the recipe's steps, load the shipped) ``job``'s model; its scores and curve.
+
+    ``job`` is ``(model, dataset, seed, parts)`` or ``(model, dataset, seed, parts, steps)``.
+    """
+    model_name, dataset, seed, parts, *rest = job
+    steps = rest[0] if rest else None
+    part = Path(parts) / f"{_part_stem(model_name, dataset, seed, steps)}.json"
     if part.is_file():
         return json.loads(part.read_text())
     torch.set_num_threads(1)
-    if seed == 0:
+    if seed == 0 and steps is None:
         info = pretrained_info(model_name, dataset)
         entry = {key: info[key] for key in ("command", "val_curve", "train_seconds", "trained_on", "sha256")}
         model = pretrained(model_name, dataset)
     else:
         recipe = replace(RECIPES[(model_name, dataset)], seed=seed)
-        path = Path(parts) / f"{model_name}-{dataset}-seed{seed}.pt"
+        recipe = recipe if steps is None else replace(recipe, steps=steps)
+        path = Path(parts) / f"{_part_stem(model_name, dataset, seed, steps)}.pt"
         full = train_recipe(recipe, output=path, force=True, threads=1, progress=False)
         entry = {key: full[key] for key in ("command", "val_curve", "train_seconds", "trained_on", "sha256")}
         checkpoint = load_checkpoint(path, expected_sha256=full["sha256"])
@@ -94,6 +110,8 @@ def one_run(job: tuple[str, str, int, str]) -> dict[str, Any]:
         model.load_state_dict(checkpoint["state_dict"])
         model.eval()
     result = {"model": model_name, "dataset": dataset, "seed": seed, **entry, "test": _scores(model, dataset)}
+    if steps is not None:
+        result["steps"] = steps
     part.write_text(json.dumps(result))
     return result
 
@@ -111,6 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="folder for the record (default runs/; the lesson's record is in experiment_results)")
     parser.add_argument("--overwrite", action="store_true", help="allow replacing a record the course ships")
     parser.add_argument("--partial", action="store_true", help="write the record from the runs finished so far")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="train every seed for this many steps instead of the recipe's (a record of its own)")
     return parser
 
 
@@ -119,29 +139,35 @@ def main() -> None:
     arguments = parser.parse_args()
     if any(seed < 0 for seed in arguments.seeds):
         parser.error(f"--seeds must be non-negative integers; got {arguments.seeds}")
+    if arguments.steps is not None and arguments.steps < 1:
+        parser.error(f"--steps must be a positive number of steps; got {arguments.steps}")
+    name = NAME if arguments.steps is None else f"{NAME}_{arguments.steps}steps"
     try:
-        check_record_target(arguments.output, NAME, overwrite=arguments.overwrite)
+        check_record_target(arguments.output, name, overwrite=arguments.overwrite)
     except ValueError as error:
         parser.error(str(error))
     arguments.parts.mkdir(parents=True, exist_ok=True)
-    jobs = [(model, dataset, seed, str(arguments.parts)) for dataset in arguments.datasets
+    jobs = [(model, dataset, seed, str(arguments.parts), arguments.steps) for dataset in arguments.datasets
             for seed in arguments.seeds for model in arguments.models]
     started = time.perf_counter()
     if arguments.partial:
         outcomes = [json.loads(part.read_text()) for job in jobs
-                    if (part := arguments.parts / f"{job[0]}-{job[1]}-seed{job[2]}.json").is_file()]
+                    if (part := arguments.parts / f"{_part_stem(*job[:3], arguments.steps)}.json").is_file()]
     else:
         with multiprocessing.get_context("fork").Pool(arguments.workers) as pool:
             outcomes = list(tqdm(pool.imap_unordered(one_run, jobs), total=len(jobs), desc="runs", unit="run"))
     runs: dict[str, dict[str, dict[str, Any]]] = {}
     for outcome in sorted(outcomes, key=lambda run: (run["dataset"], run["model"], run["seed"])):
         runs.setdefault(outcome["dataset"], {}).setdefault(outcome["model"], {})[str(outcome["seed"])] = outcome
+    trained = [run for run in outcomes if run["seed"] != 0 or arguments.steps is not None]  # not the shipped ones
     results = {"runs": runs, "wall_seconds": round(time.perf_counter() - started, 1),
-               "train_cpu_seconds": round(sum(run["train_seconds"] for run in outcomes if run["seed"] != 0), 1)}
+               "train_cpu_seconds": round(sum(run["train_seconds"] for run in trained), 1)}
     arguments.output.mkdir(parents=True, exist_ok=True)
     command = " ".join(["python -m experiments.recipe_seeds", *sys.argv[1:]])
     seeds = sorted({run["seed"] for run in outcomes})
-    path = save_experiment(NAME, command=command, settings=SETTINGS, seeds=seeds, results=results,
+    settings = SETTINGS if arguments.steps is None else {**SETTINGS, "steps": arguments.steps,
+                                                         "seed_0": "trained like the other seeds"}
+    path = save_experiment(name, command=command, settings=settings, seeds=seeds, results=results,
                            directory=arguments.output)
     print(f"record written to {path} ({len(outcomes)} of {len(jobs)} runs)")
 

@@ -65,3 +65,36 @@ def test_the_default_record_goes_outside_the_package() -> None:
     arguments = recipe_seeds.build_parser().parse_args([])
     assert arguments.output == Path("runs") and not arguments.overwrite
     assert arguments.seeds == [0, 1, 2] and set(arguments.models) == set(recipe_seeds.MODELS)
+
+
+@pytest.mark.system  # trains a U-Net for 2 steps and scores the test split twice: about 10 s
+def test_another_step_count_trains_seed_zero_too_and_names_its_part(tmp_path: Path) -> None:
+    run = recipe_seeds.one_run(("unet", "digits", 0, str(tmp_path), 2))
+    assert run["steps"] == 2 and "--steps 2" in run["command"]
+    assert run["sha256"] != pretrained_info("unet", "digits")["sha256"]  # trained here, not the shipped checkpoint
+    assert json.loads((tmp_path / "unet-digits-seed0-2steps.json").read_text()) == run
+    assert not (tmp_path / "unet-digits-seed0.json").exists()  # the recipe's own runs keep their names
+
+
+def test_a_partial_record_at_another_step_count_has_its_own_name(tmp_path: Path, monkeypatch) -> None:
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    for seed in (0, 1):
+        part = {"model": "fcn32s", "dataset": "shapes", "seed": seed, "steps": 8000, "train_seconds": 5.0,
+                "test": {"all": {"mean_iou": 0.6}, "band": {"mean_iou": 0.4}}}
+        (parts / f"fcn32s-shapes-seed{seed}-8000steps.json").write_text(json.dumps(part))
+    _fake_part(parts, "fcn32s", "shapes", 2, 0.5)  # a recipe-length run: not part of this record
+    monkeypatch.setattr(sys, "argv", ["recipe_seeds", "--partial", "--steps", "8000", "--parts", str(parts),
+                                      "--output", str(tmp_path), "--datasets", "shapes", "--models", "fcn32s"])
+    recipe_seeds.main()
+    record = json.loads((tmp_path / "recipe_seeds_8000steps.json").read_text())
+    assert record["settings"]["steps"] == 8000 and record["seeds"] == [0, 1]
+    assert record["results"]["train_cpu_seconds"] == 10.0  # seed 0 was trained too, so it counts
+    assert not (tmp_path / "recipe_seeds.json").exists()
+
+
+def test_a_step_count_below_one_is_refused_with_the_value(monkeypatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "argv", ["recipe_seeds", "--steps", "0"])
+    with pytest.raises(SystemExit):
+        recipe_seeds.main()
+    assert "got 0" in capsys.readouterr().err
