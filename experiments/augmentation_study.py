@@ -46,9 +46,9 @@ main record's starts and batch order:
 start and batches as the main record's part 2, into a record of its own (``augmentation_study_pick``).
 
 ``--steps 4000 --suffix long`` runs both arms of part 1 for longer under their own name (seeds 0 to 2 took about
-25 CPU-minutes; part 2 copied from the main record); on one machine its first 1,500 steps repeat the main record's
-runs exactly. The course ships no such record now: the one it had was made before the mask-alignment fix of
-``training_transforms`` and was withdrawn with it:
+32 CPU-minutes; part 2 copied from the main record); on one machine its first 1,500 steps repeat the main record's
+runs exactly. The course ships it as ``augmentation_study_long`` (lesson 14, after exercise 3), its first 1,500
+steps equal to the main record's, score for score:
 
     python -m experiments.augmentation_study --steps 4000 --seeds 0 1 2 --suffix long \
         --learning-rate-from segedu/course/experiment_results/augmentation_study.json

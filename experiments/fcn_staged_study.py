@@ -18,6 +18,9 @@ all at once, and lesson 08 finds it leans on pool3: with its skips switched off 
   cosine schedule run all 4,000 steps; ``score_pool3``'s output is detached (so its zero weights get no gradient and
   Adam keeps no state for them) until step 3,000, then the branch joins at the schedule's rate there (lr x 0.15).
   Only the branch's Adam state starts at the join; every other layer's carries on.
+* ``joined_pool4`` (a control, run only when named): the mirror of ``joined_pool3``. ``score_pool4``'s output is
+  detached until step 3,000 and pool3's branch learns from the start. If a branch held at zero for most of the
+  run is simply the one the model leans on less, this arm leans on pool3.
 
 Each model is scored on the 200 test scenes (mean IoU over all pixels and in the boundary band of 2 pixels);
 each FCN-8s also with its skip branches switched off (:func:`segedu.analysis.fcn_stages.skip_branches_off`)
@@ -63,7 +66,7 @@ from segedu.training.recipes import RECIPES, offline_dataset, training_scenes
 
 NAME = "fcn_staged_study"
 ARMS = ("all_at_once", "staged")
-CONTROLS = ("late_pool3", "joined_pool3")  # run only when named
+CONTROLS = ("late_pool3", "joined_pool3", "joined_pool4")  # run only when named
 RECIPE = RECIPES[("fcn8s", "shapes")]
 STAGES = (("fcn32s", 0.5, 1.0), ("fcn16s", 0.25, 0.1), ("fcn8s", 0.25, 0.1))  # model, share of steps, rate factor
 SWITCHES = {"all on": (), "pool4 off": ("pool4",), "pool3 off": ("pool3",), "both off": ("pool4", "pool3")}
@@ -78,6 +81,8 @@ SETTINGS = {
                   "25% at lr / 10 (a new cosine schedule and optimizer, as a new stage)",
     "joined_pool3": "FCN-8s all at once with one Adam optimizer and one cosine schedule over all the steps; "
                     "score_pool3's output detached (no gradient, no Adam state) for 75% of the steps, then trained",
+    "joined_pool4": "as joined_pool3 with the branches swapped: score_pool4's output detached for 75% of the steps, "
+                    "score_pool3 trained from the start",
     "band_width": BAND_WIDTH,
     "varies_with_seed": "initial weights and the order of the scenes",
 }
@@ -171,12 +176,12 @@ def one_run(job: tuple[str, int, int, str, str, bool]) -> dict[str, Any]:
         second_curve = _train(model, rest, steps - held, RECIPE.lr / 10, seed, device)
         result["val_curve"] = first_curve + [[held + step, value] for step, value in second_curve]
         result["test"] = _scores(model)
-    elif arm == "joined_pool3":
-        model, held = get_model("fcn8s", **kwargs), int(steps * 0.75)
-        handle = _detached_until(model.score_pool3, held)  # evaluation calls do not count
+    elif arm in ("joined_pool3", "joined_pool4"):
+        model, held, late = get_model("fcn8s", **kwargs), int(steps * 0.75), arm.removeprefix("joined_")
+        handle = _detached_until(getattr(model, f"score_{late}"), held)  # evaluation calls do not count
         result["val_curve"] = _train(model, Subset(scenes, range(len(scenes))), steps, RECIPE.lr, seed, device)
         handle.remove()
-        result["pool3_joined_at"] = {"step": held, "lr": round(RECIPE.lr * 0.5 * (1 + math.cos(math.pi * held / steps)), 8)}
+        result[f"{late}_joined_at"] = {"step": held, "lr": round(RECIPE.lr * 0.5 * (1 + math.cos(math.pi * held / steps)), 8)}
         result["test"] = _scores(model)
     else:
         model = get_model("fcn8s", **kwargs)
@@ -197,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The command line of this study."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--arms", nargs="+", choices=ARMS + CONTROLS, default=list(ARMS),
-                        help=f"arms to run (default: {', '.join(ARMS)}; the control {CONTROLS[0]} only when named)")
+                        help=f"arms to run (default: {', '.join(ARMS)}; the controls {', '.join(CONTROLS)} only when named)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--steps", type=int, default=RECIPE.steps, help="steps of each run (all stages together)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (every run on it)")

@@ -116,7 +116,7 @@ LESSONS: tuple[Lesson, ...] = (
         "Turn a classifier's fully connected layers into convolutions, build FCN-32s/16s/8s with their "
         "skip fusion and bilinear upsampling, and score the shipped FCN-32s and FCN-8s beside the paper.",
         topic="FCN-32s, 16s and 8s and their skip fusion",
-        study_time="about 145 min (optional part about 40 more)",
+        study_time="about 150 min (optional part about 30 more)",
         run_seconds=22,
     ),
     Lesson(
@@ -125,10 +125,11 @@ LESSONS: tuple[Lesson, ...] = (
         "Predict and measure what switching FCN-8s's pool4 and pool3 skips off costs, check the switch "
         "against each branch's mean output, read a stored three-seed study of FCN-8s trained in stages, after "
         "the paper, against all at once, design in your own words the control that separates two explanations "
-        "of what it shows, and (optionally) split the staged model's lower score between its late pool3 "
+        "of what it shows, read a mirror control in which pool4's branch joins late, and (optionally) split the "
+        "staged model's lower score between its late pool3 "
         "branch and its earlier stages with two controls.",
         topic="Ablating FCN-8s's skips; staged training",
-        study_time="about 105 min (optional part about 15 more)",
+        study_time="about 110 min (optional part about 10 more)",
         run_seconds=15,
     ),
     Lesson(
@@ -188,10 +189,10 @@ LESSONS: tuple[Lesson, ...] = (
         "hand (its aligned zoom step written out) and check it against training_transforms, say which "
         "augmentations keep a scene plausible and correctly labelled, read training and validation curves "
         "over ten paired seeds on 32 scenes and say what augmentation did to both scores, measure what the "
-        "chain does to the pictures, explain what augmentation did to each score and say which explanations "
-        "the outputs rule out, set augmentation beside more real scenes at a fixed budget of 1,500 steps (the "
-        "500-scene runs, by a measure resting on one last scoring, still climbing: a cost at this budget, not "
-        "at convergence), and (optionally) map one seed's errors pixel by pixel, compare torchvision's own "
+        "chain does to the pictures, say which explanations of the training score's fall the outputs rule out, "
+        "then read two tests of others (the pixel noise put back, both arms run to 4,000 steps), set "
+        "augmentation beside more real scenes at a fixed budget of 1,500 steps (the 500-scene runs, by a "
+        "measure resting on one last scoring, still climbing: a comparison at this budget, not at convergence), and (optionally) map one seed's errors pixel by pixel, compare torchvision's own "
         "zoom step with segedu's on where a mask's labels land, and read a second control, zooming in only.",
         topic="Paired augmentation, learning curves, overfitting",
         study_time="about 120 min (optional part about 50 more)",
@@ -203,14 +204,14 @@ LESSONS: tuple[Lesson, ...] = (
         "Read a per-class IoU table and say why pixel accuracy and frequency-weighted IoU hide a misnamed "
         "rare class, read class-weighted cross-entropy (inverse- and median-frequency weights) and focal loss "
         "written out and checked and write soft Dice yourself, predict what training with class weights does "
-        "to mean IoU and see why by tilting a trained U-Net's answer, compare five losses trained 1,600 steps "
+        "to mean IoU, check it on stored runs and explain the result with the tilt of a trained U-Net's answer, compare five losses trained 1,600 steps "
         "over six paired seeds on equal budgets (the same steps, batches and learning rate, a rate chosen for "
         "plain cross-entropy) and tell what each does to missed, misnamed and fat strokes, and (optionally) "
         "train class weights live in a tiny network, try a milder weighting, read the tilt back out at "
-        "prediction, check the verdict at another learning rate, from another start and after 400 and 4,000 "
-        "steps, and read focal loss trained on the same budget.",
+        "prediction, check the class weights' verdict at another learning rate and from another start, read "
+        "each class's IoU without seed 2, and read focal loss trained on the same budget.",
         topic="Class imbalance: per-class IoU, class weights, soft Dice",
-        study_time="about 90 min (optional part about 45 more)",
+        study_time="about 95 min (optional part about 30 more)",
         run_seconds=18,
     ),
     Lesson(

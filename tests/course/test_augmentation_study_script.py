@@ -177,3 +177,19 @@ def test_the_shipped_renoised_record_pairs_with_the_main_one() -> None:
         run = renoised["results"]["augmentation"][str(seed)]["renoised"]
         plain = main_record["results"]["augmentation"][str(seed)]["plain"]
         assert run["steps"] == plain["steps"] and run["val"][0] == plain["val"][0]  # the same starting network
+
+
+def test_the_shipped_long_record_repeats_the_main_one_for_its_first_steps() -> None:
+    """Lesson 14 reads the 4,000-step runs as the main record's runs continued: both arms, score for score."""
+    main_record, long_record = load_experiment("augmentation_study"), load_experiment("augmentation_study_long")
+    assert long_record["settings"]["augmentation"]["steps"] == 4000 and len(long_record["seeds"]) >= 3
+    shared = ("train_scenes", "val_scenes", "batch_size", "lr", "score_every", "transform")
+    assert all(long_record["settings"]["augmentation"][key] == main_record["settings"]["augmentation"][key]
+               for key in shared)
+    for seed in long_record["seeds"]:
+        for arm in ("plain", "augmented"):
+            run = long_record["results"]["augmentation"][str(seed)][arm]
+            short = main_record["results"]["augmentation"][str(seed)][arm]
+            assert run["steps"][-1] == 4000
+            count = len(short["steps"])  # scorings up to step 1,500
+            assert all(run[key][:count] == short[key] for key in ("steps", "train", "val"))

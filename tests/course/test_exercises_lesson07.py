@@ -132,12 +132,18 @@ def test_the_fc_as_conv_cases_leave_the_global_random_state_alone() -> None:
 
 
 def test_the_ground_truth_computes_the_channels_last_layer() -> None:
-    """channels_last_filters, as a convolution, equals the layer run on a channels-last flattened block."""
+    """The private _channels_last_filters, as a convolution, equals the layer run on a channels-last flattened block."""
     linear = lesson07._fc_case(channels=16, side=4, out_features=48, seed=1)
     block = torch.randn(2, 16, 4, 4)
-    by_conv = torch.nn.functional.conv2d(block, lesson07.channels_last_filters(linear, 16, 4), linear.bias)
+    by_conv = torch.nn.functional.conv2d(block, lesson07._channels_last_filters(linear, 16, 4), linear.bias)
     torch.testing.assert_close(by_conv.flatten(1), linear(lesson07.flatten_channels_last(block)))
     assert not torch.allclose(by_conv.flatten(1), linear(block.flatten(1)))  # the order matters
+
+
+def test_the_checks_own_conversion_is_not_public() -> None:
+    """Exercise 3's answer is one reshape and permute: it stays out of the module's public names."""
+    assert "channels_last_filters" not in lesson07.__all__ and not hasattr(lesson07, "channels_last_filters")
+    assert "_channels_last_filters" in lesson07.FC_AS_CONV_BORROWED
 
 
 def _channels_first(linear: nn.Linear, channels: int, side: int) -> nn.Conv2d:
@@ -189,7 +195,7 @@ def _returns_nothing(linear: nn.Linear, channels: int, side: int) -> None:
 
 
 def _uses_the_checks_answer(linear: nn.Linear, channels: int, side: int) -> nn.Conv2d:
-    return _conv_from(linear, lesson07.channels_last_filters(linear, channels, side))
+    return _conv_from(linear, lesson07._channels_last_filters(linear, channels, side))
 
 
 @pytest.mark.parametrize(
@@ -310,7 +316,7 @@ def test_skip_lead_passes_once_a_number_is_recorded(prediction, verdict: str,
     assert "0.96 to 1.50, a factor of 1.25 either way of the measured 1.20" in out
     # the feedback says why, right or not, from where the pixels and the mistakes lie
     assert "the shapes are small: 89% of their pixels lie in the band" in out and "leads stay close" in out
-    assert "89% of FCN-32s's wrong pixels and 0% of FCN-8s's" in out and "gives a ratio of 4.00" in out
+    assert "89% of FCN-32s's wrong pixels and 0% of FCN-8s's" in out
     assert "loses whole shapes" not in out
     # and which of FCN-32s's mistakes FCN-8s fixes, near the edges and away from them
     assert "FCN-8s gets right 100% of FCN-32s's wrong pixels in the band and 100% of those outside it" in out
@@ -334,10 +340,64 @@ def test_skip_lead_reads_the_ratio_from_the_scores(capsys: pytest.CaptureFixture
     assert "Correct!" in _verdict(capsys)
 
 
-def test_skip_lead_leaves_out_pixel_accuracy_it_was_not_given(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_skip_lead(1.2, *_scores(0.35, 0.42, accuracy=False), *SMALL_SHAPE) is True
+@pytest.mark.parametrize("accuracy", [True, False])
+def test_skip_lead_says_nothing_of_pixel_accuracy(accuracy: bool, capsys: pytest.CaptureFixture[str]) -> None:
+    """Why the pixel-accuracy lead grows more in the band is the second part's question: the first never answers it."""
+    assert lesson07.check_skip_lead(1.2, *_scores(0.35, 0.42, accuracy=accuracy), *SMALL_SHAPE) is True
     out = _verdict(capsys)
-    assert "Correct!" in out and "Pixel accuracy" not in out
+    assert "Correct!" in out and "pixel accuracy" not in out.lower() and "4.00" not in out
+    assert "counts every pixel" not in out
+
+
+def test_the_lead_ratio_reason_options_give_nothing_away() -> None:
+    """Four options of similar length; the right one is not the longest, and none repeats the prompt's key words."""
+    lengths = {letter: len(text) for letter, text in lesson07.LEAD_RATIO_REASONS.items()}
+    assert sorted(lengths) == ["a", "b", "c", "d"] and max(lengths.values()) < 1.15 * min(lengths.values())
+    assert lengths[lesson07._LEAD_RATIO_RIGHT] < max(lengths.values())
+    for text in lesson07.LEAD_RATIO_REASONS.values():
+        assert "lead" not in text and "ratio" not in text and "boundar" not in text
+
+
+def test_the_right_lead_ratio_reason_prints_the_numbers_behind_it(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_lead_ratio_reason("c", *SMALL_SHAPE) is True
+    out = _verdict(capsys)
+    # 1,024 pixels, 96 in the band; FCN-32s misses the 36 square pixels (32 in the band), FCN-8s none
+    assert out.startswith("Correct!") and "the band holds only 9% of them" in out
+    assert "FCN-32s labels 99.6% of the pixels right and FCN-8s 100.0%, a lead of +0.004" in out
+    assert "= +0.035, so the band lead is 9.48 times it" in out
+    assert "89% of the shapes' pixels lie in the band, so each shape's IoU lead is about the same" in out
+    assert "background's lead goes from 0.04 to 0.33" in out and "is 1.29 times the all-pixel one" in out
+    assert lesson07.check_lead_ratio_reason(" C ", *SMALL_SHAPE) is True  # case and spaces do not matter
+    _verdict(capsys)
+
+
+def test_the_right_lead_ratio_reason_reads_unequal_shape_leads(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_lead_ratio_reason("c", *_hollow(*LARGE_SHAPE)) is True
+    out = _verdict(capsys)
+    assert "each shape's IoU lead is 1.00 to 1.00 in the band against 0.64 to 0.64 over all pixels" in out
+    assert "about the same" not in out
+
+
+@pytest.mark.parametrize(("letter", "refutation"), [
+    ("a", "each shape's lead would be smaller in the band"),
+    ("b", "they can only shrink its band lead, never make it grow"),
+    ("d", "background included"),
+])
+def test_a_wrong_lead_ratio_reason_is_refuted_without_the_answer(
+        letter: str, refutation: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_lead_ratio_reason(letter, *SMALL_SHAPE) is False
+    out = _verdict(capsys)
+    assert out.startswith("Not yet:") and out.count("\n") == 1 and refutation in out
+    assert "Correct!" not in out and "'c'" not in out and "9.48" not in out  # neither the letter nor the numbers
+    assert out.rstrip().endswith("what does each score count once?")
+
+
+@pytest.mark.parametrize(("reason", "hint"), [(..., "record your prediction first"), (None, "record your prediction"),
+                                              ("e", "must be one of"), (3, "must be one of")])
+def test_a_missing_lead_ratio_reason_is_not_yet(reason, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_lead_ratio_reason(reason, *SMALL_SHAPE) is False
+    out = _verdict(capsys)
+    assert out.startswith("Not yet:") and hint in out
 
 
 @pytest.mark.parametrize(("prediction", "hint"), [(..., "record your prediction first"), (None, "record your prediction"),

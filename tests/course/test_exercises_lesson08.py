@@ -160,9 +160,9 @@ def test_control_right_answer_names_the_restart_it_keeps(capsys: pytest.CaptureF
     assert lesson08.check_control_design("e") is True
     out = capsys.readouterr().out
     assert "drops the earlier stages" in out and "keeps pool3's late, short training" in out
-    assert "itself a late join, one coarse-to-fine step" in out  # holding a branch at zero is itself a stage
     assert "third difference" in out and "does not test the restart" in out and "second control" in out
     assert "brought its rate to 0 there" in out  # its first phase's own schedule, as the staged FCN-16s stage's
+    assert "itself a late join" not in out  # exercise 4's reasoning is told in exercise 4's feedback, not here
 
 
 def test_control_tempting_distractor_says_both_causes_change(capsys: pytest.CaptureFixture[str]) -> None:
@@ -185,15 +185,28 @@ def test_control_candidates_hold_the_study_and_the_distractors() -> None:
     choices = lesson08.CONTROL_CHOICES
     assert tuple(choices) == ("a", "b", "c", "d", "e", "f", "g")
     control = choices["e"]
-    assert "all at once" in control and "score_pool3 at zero" in control
-    assert "until the staged FCN-8s stage begins" in control and "as in that stage" in control
-    assert "3,000" not in control and "1,000" not in control  # the right option does not echo the stem's numbers
-    # nor the second suspect's wording ("its score layer trains only in the last 1,000 steps, at a tenth of the rate")
-    assert not any(words in control for words in ("last stage", "late", "short", "a tenth of the rate", "trains only"))
-    assert "all at once" in choices["b"] and "a tenth of the rate" in choices["b"] and "throughout" in choices["b"]
-    assert "staged recipe" in choices["a"] and "FCN-32s trained until" in choices["d"]
-    assert "five more seeds" in choices["c"] and "switch pool4 off" in choices["f"]
+    assert "all at once" in control and "score_pool3 frozen at zero for the first 3,000 steps" in control
+    assert "then every layer at lr / 10" in control
+    # not suspect 2's wording ("its score layer trains only in the last 1,000 steps, at a tenth of the rate")
+    assert not any(words in control for words in ("last", "late", "short", "a tenth of the rate", "trains only",
+                                                  "stage"))
+    assert "all at once" in choices["b"] and "a tenth of the full rate" in choices["b"] and "throughout" in choices["b"]
+    assert "staged recipe" in choices["a"] and "five more seeds" in choices["c"] and "switch pool4 off" in choices["f"]
     assert set(lesson08._CONTROL_WHY) == set(choices)
+
+
+def test_control_twin_has_the_right_candidates_shape() -> None:
+    """d is e's twin in form (pool4 frozen for the staged arm's first 2,000 steps): words alone cannot pick e."""
+    twin, control = lesson08.CONTROL_CHOICES["d"], lesson08.CONTROL_CHOICES["e"]
+    assert twin.replace("pool4", "pool3").replace("2,000", "3,000") == control
+    assert abs(len(twin) - len(control)) <= 2
+
+
+def test_control_twin_says_both_causes_change(capsys: pytest.CaptureFixture[str]) -> None:
+    """d drops the FCN-32s stage but trains pool3's branch from the first step: both suspects change."""
+    assert lesson08.check_control_design("d") is False
+    out = capsys.readouterr().out
+    assert "trains from the first step" in out and "Both suspects change together" in out
 
 
 def test_control_candidates_do_not_give_the_answer_away_by_form() -> None:
@@ -201,6 +214,7 @@ def test_control_candidates_do_not_give_the_answer_away_by_form() -> None:
     lengths = {letter: len(text) for letter, text in lesson08.CONTROL_CHOICES.items()}
     assert max(lengths.values()) <= 1.25 * min(lengths.values()), lengths
     assert lengths["e"] < max(lengths.values())
+    assert sum(text.startswith("train FCN-8s all at once") for text in lesson08.CONTROL_CHOICES.values()) >= 3
     assert not any("\n" in text or ";" in text or "(" in text for text in lesson08.CONTROL_CHOICES.values())
 
 
@@ -239,15 +253,34 @@ def test_control_prediction_on_the_shipped_record(capsys: pytest.CaptureFixture[
     assert lesson08.check_control_prediction("pool4", record) is True
     out = capsys.readouterr().out
     assert "Correct!" in out and "a late pool3 branch is enough to flip the dependence" in out
-    assert "no FCN-32s stage is needed" in out and "itself a late join" in out
-    assert "the branch that joins late is the one the model leans on less" in out and "mirror arm" in out
+    assert "no FCN-32s stage is needed" in out and "itself a late join, one coarse-to-fine step" in out
     assert "has no FCN-32s stage" in out and "no coarse-to-fine" not in out
     assert "held at zero for 3,000 steps, then 1,000 steps at 0.0003" in out
     assert "its first 3,000 steps ran a cosine schedule of their own, down to 0 at the join" in out
     assert "drops that restart" in out
+    assert "close to what one would expect" not in out and "not run" not in out
+    assert "mirror, also stored" in out and "it leans on pool3 in every seed, and control 1 on pool4" in out
     assert lesson08.check_control_prediction("pool3", record) is True
     out = capsys.readouterr().out
     assert out.startswith("Recorded; the result differs: you predicted 'pool3'") and "the answer is pool4" in out
+
+
+def test_control_prediction_reads_the_mirror_from_the_record(capsys: pytest.CaptureFixture[str]) -> None:
+    """The mirror's lean (joined_pool4) is read from the record, and left out where the record has no mirror."""
+    record = _record([0.4, 0.45], [0.2, 0.3], control=([0.78, 0.71], [0.12, 0.16]))
+    assert lesson08.check_control_prediction("pool4", record) is True
+    assert "mirror" not in capsys.readouterr().out
+    joined = {"step": 3000, "lr": 0.00044}
+    for lean_pool3, found in ((True, "it leans on pool3 in every seed, and control 1 on pool4: whichever branch "
+                                     "joins late is the one the model leans on less"),
+                              (False, "it leans on pool4 in every seed.")):
+        pool4, pool3 = ([0.01, 0.02], [0.8, 0.7]) if lean_pool3 else ([0.8, 0.7], [0.01, 0.02])
+        record["results"]["runs"]["joined_pool4"] = {seed: dict(run, pool4_joined_at=joined)
+                                                     for seed, run in _readouts(pool4, pool3).items()}
+        assert lesson08.check_control_prediction("pool4", record) is True
+        out = capsys.readouterr().out
+        assert "mirror, also stored (pool4's output detached until step 3,000" in out and found in out
+        assert lean_pool3 or "whichever" not in out
 
 
 @pytest.mark.parametrize("prediction", [..., None, "pool5", "e"])

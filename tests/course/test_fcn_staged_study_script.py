@@ -60,9 +60,10 @@ def test_a_detached_branch_gets_no_update_and_no_adam_state_until_it_joins() -> 
 
 
 @pytest.mark.system  # trains a tiny FCN-8s with one optimizer and scores the test split seven times: about 30 s
-def test_a_tiny_joined_pool3_run_keeps_one_schedule(tmp_path: Path) -> None:
-    result = fcn_staged_study.one_run(("joined_pool3", 0, 8, "cpu", str(tmp_path), False))
-    assert result["pool3_joined_at"] == {"step": 6, "lr": round(3e-3 * 0.5 * (1 + math.cos(math.pi * 6 / 8)), 8)}
+@pytest.mark.parametrize("late", ["pool3", "pool4"])
+def test_a_tiny_joined_run_keeps_one_schedule(tmp_path: Path, late: str) -> None:
+    result = fcn_staged_study.one_run((f"joined_{late}", 0, 8, "cpu", str(tmp_path), False))
+    assert result[f"{late}_joined_at"] == {"step": 6, "lr": round(3e-3 * 0.5 * (1 + math.cos(math.pi * 6 / 8)), 8)}
     assert [step for step, _ in result["val_curve"]] == [8]  # one fit call: one curve, no second phase
     assert result["fcn8s_readout"]["all on"] == result["test"]
 
@@ -72,6 +73,7 @@ def test_the_controls_run_only_when_named() -> None:
     assert parser.parse_args([]).arms == list(fcn_staged_study.ARMS)
     assert parser.parse_args(["--arms", "late_pool3"]).arms == ["late_pool3"]
     assert parser.parse_args(["--arms", "joined_pool3"]).arms == ["joined_pool3"]
+    assert parser.parse_args(["--arms", "joined_pool4"]).arms == ["joined_pool4"]
 
 
 def test_too_few_steps_are_refused(tmp_path: Path, monkeypatch, capsys: pytest.CaptureFixture[str]) -> None:
@@ -105,5 +107,8 @@ def test_the_shipped_record_holds_every_arm_on_the_same_budget() -> None:
         joined = runs["joined_pool3"][seed]  # one optimizer and schedule; pool3's branch joins at step 3,000
         assert joined["pool3_joined_at"] == {"step": 3000, "lr": round(3e-3 * 0.5 * (1 + math.cos(math.pi * 0.75)), 8)}
         assert [step for step, _ in joined["val_curve"]] == list(range(250, 4001, 250))  # one fit call, one curve
+        mirror = runs["joined_pool4"][seed]  # the same with pool4's branch joining at step 3,000
+        assert mirror["pool4_joined_at"] == joined["pool3_joined_at"]
+        assert [step for step, _ in mirror["val_curve"]] == list(range(250, 4001, 250))
         for arm in runs.values():  # conv7's class shares are shares of every test pixel
             assert sum(arm[seed]["fcn8s_readout"]["conv7_direct"]["class_shares"]) == pytest.approx(1.0, abs=1e-3)

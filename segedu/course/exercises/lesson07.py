@@ -2,7 +2,7 @@
 
 Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``.
 The expected answers are computed from segedu itself (its models, the lesson's own scores) or from a
-conversion written out here (:func:`channels_last_filters`).
+conversion written out here (a private helper, so that exercise 3's one-line answer is not in the public API).
 """
 
 from __future__ import annotations
@@ -33,13 +33,14 @@ __all__ = [
     "FC_QUESTION",
     "GRID_STAGES",
     "IN_PADDING_KEY",
+    "LEAD_RATIO_REASONS",
     "SKIP_LEAD_FACTOR",
     "SKIP_START_STATEMENTS",
     "WEIGHT_GRADIENT_CHOICES",
     "band_shares",
-    "channels_last_filters",
     "check_fc_as_conv",
     "check_fcn_grid",
+    "check_lead_ratio_reason",
     "check_skip_lead",
     "check_skip_start",
     "feature_column",
@@ -269,7 +270,7 @@ def check_fcn_grid(prediction: Mapping[str, Any], size: int = 100) -> bool:
 
 CONVOLUTIONALIZE_BORROWED = ("convolutionalize", "ConvolutionalizedClassifier", "_linear_to_conv")
 # What an fc_as_conv answer may not call: convolutionalize's (channels-first) copy, or this module's own answer.
-FC_AS_CONV_BORROWED = CONVOLUTIONALIZE_BORROWED + ("channels_last_filters",)
+FC_AS_CONV_BORROWED = CONVOLUTIONALIZE_BORROWED + ("_channels_last_filters",)
 # The layers the check converts: fc1 of section 1's sizes (128 units reading 32 x 3 x 3), then one for 32 x 32
 # windows with other sizes (48 units reading 16 x 4 x 4), so that an answer must use its arguments. Both read their
 # block flattened channels-last: permuted to (height, width, channels) before the flatten, as in Keras or TensorFlow.
@@ -287,7 +288,7 @@ def _fc_case(channels: int, side: int, out_features: int, seed: int) -> nn.Linea
     return linear
 
 
-def channels_last_filters(linear: nn.Linear, channels: int, side: int) -> torch.Tensor:
+def _channels_last_filters(linear: nn.Linear, channels: int, side: int) -> torch.Tensor:
     """The ground truth: fc weights read channels-last, as ``(out, channels, side, side)`` convolution filters.
 
     Input ``j`` of the layer is feature ``(row, column, channel)`` of the block in channels-last order, so each
@@ -326,7 +327,7 @@ def _fc_as_conv_mistake(conv: Any, linear: nn.Linear, channels: int, side: int) 
                 "and its border cells would put the filter partly over zeros that the layer never saw: it applies "
                 "only where the whole block is real features.")
     weight = conv.weight.detach()
-    expected = channels_last_filters(linear, channels, side)  # (out, C, side, side)
+    expected = _channels_last_filters(linear, channels, side)  # (out, C, side, side)
     if not _same(weight, expected):
         rows = linear.weight.detach()  # (out, side * side * C)
         if _same(weight, rows.reshape(out_features, channels, side, side)):
@@ -415,11 +416,11 @@ def check_fc_as_conv(column: Any, function: Callable[[nn.Linear, int, int], Any]
     number gets a question, never the right number), and the function only after it.
 
     The answer must be an ``nn.Conv2d`` that computes the same numbers at that size and slides over a
-    larger feature map. It is compared with :func:`channels_last_filters` (each row reshaped ``(side,
+    larger feature map. It is compared with :func:`_channels_last_filters` (each row reshaped ``(side,
     side, channels)``, then permuted to ``(channels, side, side)``) and with the layer itself run on
     every channels-last flattened block, for 128 units reading 32 x 3 x 3 (section 1's sizes) and 48
     units reading 16 x 4 x 4. A function that calls ``convolutionalize`` (or its helpers) or
-    :func:`channels_last_filters` (:data:`FC_AS_CONV_BORROWED`) is sent back; a miss gets a hint, and only
+    :func:`_channels_last_filters` (:data:`FC_AS_CONV_BORROWED`) is sent back; a miss gets a hint, and only
     a right answer prints what it computes.
     """
     hint = _column_hint(column)
@@ -433,7 +434,7 @@ def check_fc_as_conv(column: Any, function: Callable[[nn.Linear, int, int], Any]
           "column) order nn.Conv2d expects.")
     borrowed = borrowed_names(function, FC_AS_CONV_BORROWED)
     if borrowed:
-        what = ("is the check's own conversion" if borrowed[0] == "channels_last_filters"
+        what = ("is the check's own conversion" if borrowed[0] == "_channels_last_filters"
                 else "does a (channels-first) copy for you")
         return wrong(f"your function uses `{borrowed[0]}`, which {what}: build the nn.Conv2d yourself and copy the "
                      "layer's weights and bias into it.")
@@ -558,8 +559,7 @@ def _lead(overall: Mapping[Any, Mapping[str, float]], band: Mapping[Any, Mapping
         return None
 
 
-def _skip_lead_reason(measured: float, shares: Mapping[str, float], fixed: Mapping[str, float | None],
-                      accuracy_ratio: float | None) -> str:
+def _skip_lead_reason(measured: float, shares: Mapping[str, float], fixed: Mapping[str, float | None]) -> str:
     """Why the ratio is what it is, from where the pixels and the mistakes lie (every clause follows from them)."""
     crowd = (f"The band holds {shares['pixels']:.0%} of all pixels, {shares['32s']:.0%} of FCN-32s's wrong pixels "
              f"and {shares['8s']:.0%} of FCN-8s's, and {shares['fixed']:.0%} of the pixels FCN-8s gets right where "
@@ -586,11 +586,7 @@ def _skip_lead_reason(measured: float, shares: Mapping[str, float], fixed: Mappi
     else:
         small = (f" Only {shares['foreground']:.0%} of the shapes' pixels lie in the band: over all pixels, mean IoU "
                  "also counts the shapes' interiors.")
-    accuracy = ""
-    if accuracy_ratio is not None:
-        accuracy = (f" Pixel accuracy, which counts every pixel the same ({1 - shares['pixels']:.0%} of them outside "
-                    f"the band), gives a ratio of {accuracy_ratio:.2f}.")
-    return crowd + lead + repair + small + accuracy
+    return crowd + lead + repair + small
 
 
 def check_skip_lead(prediction: Any, overall: Mapping[Any, Mapping[str, float]],
@@ -603,12 +599,13 @@ def check_skip_lead(prediction: Any, overall: Mapping[Any, Mapping[str, float]],
     a factor of :data:`SKIP_LEAD_FACTOR` of the measured ratio, either way, it prints ``Correct!``, otherwise
     ``Recorded; ...``. Either way the feedback explains the ratio from where the pixels and the mistakes lie
     (:func:`band_shares`) and which of FCN-32s's mistakes FCN-8s fixes in the band and outside it
-    (:func:`fixed_shares`), with the pixel-accuracy ratio beside it when the scores hold pixel accuracy.
+    (:func:`fixed_shares`). It says nothing of pixel accuracy: why that score's lead grows far more in the
+    band is the exercise's second part (:func:`check_lead_ratio_reason`).
 
     Args:
         prediction: The predicted ratio, a number; ``...`` means not recorded yet.
         overall: Section 4's scores over all pixels, ``{(variant, dataset): {"mean_iou": ...}}`` with variants
-            ``"32s"`` and ``"8s"`` (and ``"pixel_accuracy"``, optional).
+            ``"32s"`` and ``"8s"`` (other scores in the dicts are ignored).
         band: The same scores counted only in the 2-pixel boundary band.
         masks: The test masks the scores were computed on, ``(B, H, W)``.
         predictions: The two models' labels on those scenes, ``{(variant, dataset): (B, H, W)}``.
@@ -622,13 +619,11 @@ def check_skip_lead(prediction: Any, overall: Mapping[Any, Mapping[str, float]],
         return wrong(hint)
     all_lead, band_lead = _lead(overall, band, dataset, "mean_iou")
     measured = band_lead / all_lead
-    accuracy_leads = _lead(overall, band, dataset, "pixel_accuracy")
-    accuracy_ratio = accuracy_leads[1] / accuracy_leads[0] if accuracy_leads and accuracy_leads[0] else None
     shares = band_shares(masks, predictions, dataset)
     fixed = fixed_shares(masks, predictions, dataset)
     print(f"{dataset}: FCN-8s minus FCN-32s in mean IoU, all pixels {all_lead:+.3f}, boundary band "
           f"{band_lead:+.3f}; ratio {measured:.2f} (you predicted {ratio:.2f})")
-    why = _skip_lead_reason(measured, shares, fixed, accuracy_ratio)
+    why = _skip_lead_reason(measured, shares, fixed)
     low, high = sorted((measured / SKIP_LEAD_FACTOR, measured * SKIP_LEAD_FACTOR))
     window = f"{low:.2f} to {high:.2f}, a factor of {SKIP_LEAD_FACTOR} either way of the measured {measured:.2f}"
     if low <= ratio <= high:
@@ -640,6 +635,131 @@ def check_skip_lead(prediction: Any, overall: Mapping[Any, Mapping[str, float]],
     else:
         direction = "You expected the two leads to differ less than they do."
     return recorded_miss(f"you predicted {ratio:.2f}, outside {window}. {direction} {why}")
+
+
+LEAD_RATIO_REASONS = {  # exercise 1's second part: why the pixel-accuracy lead grows far more in the band
+    "a": "Mean IoU divides each class's overlap by a union, and near the outlines those unions are large, so every "
+         "class's gap measured in the band shrinks; pixel accuracy divides by a plain count of pixels, so the gap it "
+         "measures in the band keeps its full size.",
+    "b": "FCN-8s leaves nearly all of its remaining errors in the band. Each of them costs pixel accuracy a whole "
+         "pixel but costs mean IoU only a sliver of one class's score, so in the band the two models drift further "
+         "apart in pixel accuracy.",
+    "c": "Far from the outlines both models get nearly every pixel right, and those pixels fill most of the image; "
+         "pixel accuracy counts each one, thinning its all-pixel gap. In mean IoU the shapes' scores rest mostly "
+         "on pixels near their outlines anyway.",
+    "d": "Most pixels of the band are background, which pixel accuracy counts but mean IoU leaves out of its "
+         "average, so the gains FCN-8s makes on background right next to the shapes lift its pixel accuracy in the "
+         "band, never its mean IoU there.",
+}
+_LEAD_RATIO_RIGHT = "c"
+
+
+def _lead_ratio_parts(masks: torch.Tensor, predictions: Mapping[Any, torch.Tensor], dataset: str = "shapes",
+                      width: int = BAND_WIDTH) -> dict[str, Any]:
+    """FCN-8s's leads over FCN-32s in the band, outside it and over all pixels, and where they come from.
+
+    Everything is computed from the masks and the two models' labels, as the lesson's tables are: pixel
+    accuracy in the three regions (``accuracy``, keyed by region then variant), the band's share of all pixels
+    (``band_share``), each class's IoU over all pixels and in the band (``class_iou``, keyed by region then
+    variant, class 0 background), both ratios of the band lead to the all-pixel lead (``accuracy_ratio``,
+    ``iou_ratio``), and :func:`band_shares`.
+    """
+    from segedu.training.metrics import boundary_band, confusion_matrix, iou_per_class
+
+    band = boundary_band(masks, width)  # (B, H, W) bool
+    classes = int(max(int(masks.max()), *(int(predictions[variant, dataset].max()) for variant in ("32s", "8s")))) + 1
+    regions = {"all": torch.ones_like(band), "band": band, "outside": ~band}
+    accuracy = {where: {variant: float((predictions[variant, dataset] == masks)[pixels].float().mean())
+                        for variant in ("32s", "8s")} for where, pixels in regions.items()}
+    class_iou = {where: {variant: iou_per_class(confusion_matrix(predictions[variant, dataset], masks, classes,
+                                                                 valid_mask=regions[where]))
+                         for variant in ("32s", "8s")} for where in ("all", "band")}  # (K,) each
+    lead = {where: accuracy[where]["8s"] - accuracy[where]["32s"] for where in regions}
+    iou_lead = {where: float(class_iou[where]["8s"].nanmean() - class_iou[where]["32s"].nanmean())
+                for where in ("all", "band")}
+    return {"classes": classes, "band_share": float(band.float().mean()), "accuracy": accuracy, "lead": lead,
+            "class_iou": class_iou, "iou_lead": iou_lead, "accuracy_ratio": lead["band"] / lead["all"],
+            "iou_ratio": iou_lead["band"] / iou_lead["all"], "shares": band_shares(masks, predictions, dataset, width)}
+
+
+def _shape_leads(parts: Mapping[str, Any], where: str) -> tuple[float, float]:
+    """The smallest and largest IoU lead of FCN-8s over FCN-32s among the classes other than background."""
+    leads = (parts["class_iou"][where]["8s"] - parts["class_iou"][where]["32s"])[1:]
+    return float(leads.min()), float(leads.max())
+
+
+def check_lead_ratio_reason(reason: Any, masks: torch.Tensor, predictions: Mapping[Any, torch.Tensor],
+                            dataset: str = "shapes") -> bool:
+    """Check which statement of :data:`LEAD_RATIO_REASONS` explains why the pixel-accuracy lead grows more.
+
+    FCN-8s's lead over FCN-32s is larger in the boundary band than over all pixels in both scores, but far more
+    so in pixel accuracy than in mean IoU. The reason follows from what each score weighs: pixel accuracy counts
+    every pixel once, and most pixels lie far from any boundary, where both models are nearly always right, so
+    the all-pixel lead is thin; mean IoU counts each class once, and the small shapes' IoUs rest largely on
+    pixels near their outlines, over all pixels as in the band. A right letter prints the numbers behind it
+    (the lead outside the band, the all-pixel lead as the mix of the two regions, each shape's IoU lead in and
+    out of the band); a wrong one is refuted from the lesson's own tables, without naming the right letter.
+
+    Args:
+        reason: One letter of :data:`LEAD_RATIO_REASONS`; ``...`` means not recorded yet.
+        masks: The test masks, ``(B, H, W)``; class 0 is background.
+        predictions: ``{(variant, dataset): (B, H, W) labels}`` with variants ``"32s"`` and ``"8s"``.
+        dataset: Which dataset's predictions to read.
+
+    Returns:
+        Whether the letter is the right one.
+    """
+    if isinstance(reason, str):
+        reason = reason.strip().lower()
+    hint = choice_hint(reason, tuple(LEAD_RATIO_REASONS))
+    if hint is not None:
+        return wrong(hint)
+    parts = _lead_ratio_parts(masks, predictions, dataset)
+    lead, shares = parts["lead"], parts["shares"]
+    low_all, high_all = _shape_leads(parts, "all")
+    low_band, high_band = _shape_leads(parts, "band")
+    background = {where: float(parts["class_iou"][where]["8s"][0] - parts["class_iou"][where]["32s"][0])
+                  for where in ("all", "band")}
+    question = " Which pixels keep the all-pixel lead in pixel accuracy small, and what does each score count once?"
+    shape_change = (parts["class_iou"]["band"]["8s"] - parts["class_iou"]["band"]["32s"]
+                    - parts["class_iou"]["all"]["8s"] + parts["class_iou"]["all"]["32s"])[1:]  # band lead - all lead
+    ranges = (f"{low_band:.2f} to {high_band:.2f} in the band against {low_all:.2f} to {high_all:.2f} over all "
+              "pixels")
+    if reason == "a":
+        if float(shape_change.min()) > -0.05:
+            refuted = (f"if the band shrank every class's IoU gap, each shape's lead would be smaller in the band than "
+                       f"over all pixels; the per-class table shows {ranges}.")
+        else:
+            refuted = (f"a large union does not by itself shrink a gap: the per-class table shows {ranges}, and "
+                       "pixel accuracy's lead changes as well.")
+        return wrong(refuted + question)
+    if reason == "b":
+        return wrong(f"{shares['8s']:.0%} of FCN-8s's wrong pixels lie in the band, but its errors lower its own band "
+                     "score, so in either score they can only shrink its band lead, never make it grow; the statement "
+                     f"also says nothing of the all-pixel lead, the other half of the ratio.{question}")
+    if reason == "d":
+        grows = (f", and its lead grows from {background['all']:.2f} over all pixels to {background['band']:.2f} in "
+                 "the band, which raises the mean IoU lead there" if background["band"] > background["all"] else "")
+        return wrong(f"mean IoU averages all {parts['classes']} classes, background included: the per-class table "
+                     f"prints background's IoU{grows}.{question}")
+    accuracy, share = parts["accuracy"], parts["band_share"]
+    if float(shape_change.abs().max()) < 0.1:
+        per_class = (f"so each shape's IoU lead is about the same over all pixels ({low_all:.2f} to {high_all:.2f}) "
+                     f"as in the band ({low_band:.2f} to {high_band:.2f}); background's lead goes from "
+                     f"{background['all']:.2f} to {background['band']:.2f}, one class of {parts['classes']}, and")
+    else:
+        per_class = (f"and each shape's IoU lead is {ranges}; background's lead goes from {background['all']:.2f} to "
+                     f"{background['band']:.2f}:")
+    return right(
+        f"pixel accuracy counts every pixel once, and the band holds only {share:.0%} of them. Outside it FCN-32s "
+        f"labels {accuracy['outside']['32s']:.1%} of the pixels right and FCN-8s {accuracy['outside']['8s']:.1%}, "
+        f"a lead of {lead['outside']:+.3f}; over all pixels the lead is the mix of the two regions, {share:.2f} x "
+        f"{lead['band']:+.3f} + {1 - share:.2f} x {lead['outside']:+.3f} = {lead['all']:+.3f}, so the band lead is "
+        f"{parts['accuracy_ratio']:.2f} times it. Mean IoU counts each of the {parts['classes']} classes once, and "
+        f"{shares['foreground']:.0%} of the shapes' pixels lie in the band, {per_class} the mean IoU lead in the band "
+        f"is {parts['iou_ratio']:.2f} times the all-pixel one. Weighed by pixels, most of the image is far from any "
+        "boundary and easy; weighed by classes, the small shapes count as much as the background."
+    )
 
 
 @torch.no_grad()

@@ -166,12 +166,13 @@ def _staged_why(record: Mapping[str, Any]) -> str:
 
 CONTROL_CHOICES = {  # one line each, of similar length: the right one must not stand out by its form
     "a": "run the staged recipe again with each of its three stages twice as long, 8,000 steps instead of 4,000",
-    "b": "train FCN-8s all at once, every layer from the first step, with score_pool3 at a tenth of the rate "
+    "b": "train FCN-8s all at once, every layer from the first step, with score_pool3 at a tenth of the full rate "
          "throughout",
     "c": "rerun the staged study with five more seeds, keeping its arms, stages, steps and rates as they are",
-    "d": "run the staged recipe again, its FCN-16s stage started from an FCN-32s trained until validation stops "
-         "rising",
-    "e": "train FCN-8s all at once, score_pool3 at zero until the staged FCN-8s stage begins, then as in that stage",
+    "d": "train FCN-8s all at once with score_pool4 frozen at zero for the first 2,000 steps, then every layer at "
+         "lr / 10",
+    "e": "train FCN-8s all at once with score_pool3 frozen at zero for the first 3,000 steps, then every layer at "
+         "lr / 10",
     "f": "switch pool4 off in the staged FCN-8s as well as pool3, on more test scenes, and compare the two losses",
     "g": "run the staged recipe again, its FCN-8s stage given 3,000 steps at the full rate instead of 1,000 at a tenth",
 }
@@ -185,16 +186,14 @@ _CONTROL_WHY = {  # why each candidate does or does not separate the stages from
          "a flip back (or none) could come from either",
     "c": "more seeds narrow the spread of the same comparison, but every seed changes the stages and pool3's "
          "training together, so no number of seeds separates them",
-    "d": "a better FCN-32s changes how long the first stage runs and nothing else: the coarse-to-fine stages stay, "
-         "and so does pool3's score layer joining last at a tenth of the rate, so both suspects are still there "
-         "together and whatever it shows could come from either",
+    "d": "it drops the FCN-32s stage, but it also moves pool3's training: its score layer now trains from the "
+         "first step, and for the first 2,000 steps conv7's and pool3's branches train together, an order the "
+         "staged arm never had. Both suspects change together, so whatever it shows could come from either",
     "e": "it drops the earlier stages (no FCN-32s stage, pool4's branch not added late, no final upsampler thrown "
          "away: pool4's branch and every other layer train from the first step) and keeps pool3's late, short "
          "training as in the staged arm: its score layer joins only for the last 1,000 steps, at a tenth of the "
          "rate. If this model leans on pool4 like the staged one, no FCN-32s stage is needed for the flip; if it "
-         "leans on pool3, something in the earlier stages is needed. Either way it is not free of stages: holding "
-         "a branch at zero for most of the training and then adding it is itself a late join, one coarse-to-fine "
-         "step. It keeps "
+         "leans on pool3, something in the earlier stages is needed. It keeps "
          "the third difference as well: at pool3's join it starts a fresh optimizer and schedule, as the staged "
          "arm's last stage does (and its first phase, a run of its own, has brought its rate to 0 there, as the "
          "staged arm's FCN-16s stage has), so this control does not test the restart; the stored study's second "
@@ -260,10 +259,9 @@ _CONTROL_LEAN_MEANINGS = {
 }
 _CONTROL_LEAN_MATTERS = {
     "pool4": "so on this budget a late pool3 branch is enough to flip the dependence and no FCN-32s stage is "
-             "needed for it. Holding pool3's branch at zero for most of the training is itself a late join (in "
-             "effect an FCN-16s, then pool3 added), so this is close to what one would expect: the branch that "
-             "joins late is the one the model leans on less. The mirror arm, pool4 joining late and pool3 trained "
-             "from the start, was not run",
+             "needed for it. Control 1 is not free of stages, though: holding a branch at zero for most of the "
+             "training and then adding it is itself a late join, one coarse-to-fine step (in effect an FCN-16s, "
+             "then pool3 added)",
     "pool3": "so a late pool3 branch alone does not flip the dependence; something in the earlier stages (the "
              "FCN-32s stage, pool4's late join) is needed for it",
     "it differs between seeds": "so this control does not settle, on this budget, whether a late pool3 branch "
@@ -302,4 +300,21 @@ def _control_why(record: Mapping[str, Any], outcome: str) -> str:
             f"layer held at zero for {held:,} steps, then {total - held:,} steps at {late_lr:g}, with a fresh "
             f"optimizer and schedule at the join (its first {held:,} steps ran a cosine schedule of their own, "
             f"down to 0 at the join); {_CONTROL_LEAN_MATTERS[outcome]}. The second control, next, drops that "
-            "restart: one optimizer and one schedule throughout.")
+            f"restart: one optimizer and one schedule throughout.{_mirror_result(record, outcome)}")
+
+
+def _mirror_result(record: Mapping[str, Any], control_outcome: str) -> str:
+    """What the mirror of control 2 (``joined_pool4``: pool4's branch joins late, pool3's from the start) leans on,
+    read from the record; empty where the record holds no mirror. ``control_outcome``: what control 1 leans on."""
+    if "joined_pool4" not in record["results"]["runs"]:
+        return ""
+    lean = _leans_on(record, "joined_pool4")
+    if lean == "it differs between seeds":
+        found = "the seeds do not agree on which branch it leans on more"
+    else:
+        found = f"it leans on {lean} in every seed"
+    if lean == "pool3" and control_outcome == "pool4":
+        found += ", and control 1 on pool4: whichever branch joins late is the one the model leans on less"
+    joined = {run["pool4_joined_at"]["step"] for run in record["results"]["runs"]["joined_pool4"].values()}
+    return (" The second control's mirror, also stored (pool4's output detached until step "
+            f"{min(joined):,}, pool3's branch trained from the start): {found}.")

@@ -173,19 +173,19 @@ def check_gap_prediction(prediction: Any, outcome: str | None = None, *, train: 
                                 happened="the measured outcome is")
 
 
-# --- 3 · which explanations of the training score's fall the lesson's records rule out ----------
+# --- 3 · which explanations of the fall the outputs printed before the controls rule out -------
 
 EXPLANATIONS = {
     "a": "the augmented arm's training score is taken on warped scenes, which are harder to segment than the 32 "
          "scenes themselves",
     "b": "the warp and the zoom give the masks labels their scenes do not hold, so the network is trained on classes "
          "that are not there",
-    "c": "the chain smooths away the scenes' pixel noise, so the unwarped, noisy training scenes look unfamiliar to "
-         "the augmented network: that accounts for the whole fall",
+    "c": "the chain smooths away the scenes' pixel noise, so the augmented network, trained on smooth images, fits the "
+         "noisy training scenes it is scored on less well",
     "d": "every pass shows a different variant of each scene, so the network cannot learn the 32 exact scenes by heart",
     "e": "the augmented network learns its scenes more slowly and has not caught up by step 1,500",
 }
-_RULED_OUT = {"a", "b", "c"}
+_RULED_OUT = {"a", "b"}
 _EVIDENCE = {
     "a": "the records score both arms' training curves on the 32 training scenes without augmentation (the printed "
          "settings say so, and the figure's title): the fall is on the very scenes plain was scored on",
@@ -193,35 +193,26 @@ _EVIDENCE = {
          "mask gained a label it did not have, because the chain resamples masks by nearest neighbour, and every "
          "record was made with training_transforms; only a mask warped as a picture (bilinear, then rounded) "
          "invents labels",
-    "c": "if the smoothing accounted for the whole fall, putting the noise back would bring the training score back "
-         "to plain's. The control tests that directly: with the noise put back the final training score stays below "
-         "plain's, renoised minus plain, paired by seed, -0.063 on average (95% t-interval -0.097 to -0.028), lower in "
-         "nine seeds of ten. The interval excludes 0, so the smoothing does not account for the whole fall; it may "
-         "still account for part of it. A limit of the test: the chain puts back a little more pixel noise than the "
-         "scenes hold (0.031 against 0.026)",
+    "c": "the measurement above shows that the chain smooths the noise away, not what that does to the training "
+         "score, so nothing printed before this exercise rules it out. The control after it tests c: if the "
+         "smoothing caused the fall, training with the noise put back would bring the training score back to plain's",
     "d": "the lesson does not test it: it fits the records and is the usual explanation, but no stored arm isolates the "
          "new draw at every pass (for instance by training on one fixed warped copy of each scene), so it stays a "
          "hypothesis",
     "e": "section 2 stops at 1,500 steps, and a learning curve that ends there cannot tell a slower climb from a "
-         "lower ceiling, so nothing printed before this exercise rules it out. The cells after it measure the end of "
-         "the climb with the lesson's still-rising measure (each run's last training scoring minus its mean over "
-         "steps 1,000 to 1,200): the augmented arm's training score rose +0.001 on average over the ten seeds, "
-         "plain's +0.031. A network that only lagged behind would still be climbing towards plain; on average this "
-         "one was not closing on it, which weakens a slower climb as the explanation of its lower training score at "
-         "this budget. It does not rule it out: one last scoring is noisy (seven augmented seeds of ten still rose, "
-         "two fell by more than 0.1), every 95% t-interval of those rises and of their paired difference holds 0, and "
-         "what a longer run would do no stored record shows",
+         "lower ceiling, so nothing printed before this exercise rules it out. A longer run tests e: the lesson "
+         "follows both arms to 4,000 steps after the noise control",
 }
 
 
 def check_ruled_out_explanations(answer: Any) -> bool:
-    """Check the letters of :data:`EXPLANATIONS` that the lesson's printed outputs rule out.
+    """Check the letters of :data:`EXPLANATIONS` that the outputs printed before the exercise rule out.
 
     Args:
         answer: A set (or list, or string such as ``"ab"``) of letters; an empty set says none is ruled out.
 
     Returns:
-        ``True`` for exactly the explanations that sections 1 and 2 rule out.
+        ``True`` for exactly the explanations that sections 1 and 2 rule out (the controls come after it).
     """
     if answer is ... or answer is None:
         return wrong("record your answer first: replace the `...` with a set of letters, e.g. {'a'}.")
@@ -229,8 +220,8 @@ def check_ruled_out_explanations(answer: Any) -> bool:
     if hint is not None:
         return wrong(hint)
     if letters == _RULED_OUT:
-        return right(f"a is ruled out: {_EVIDENCE['a']}; b is ruled out: {_EVIDENCE['b']}; c is ruled out: "
-                     f"{_EVIDENCE['c']}. d and e are not: d, {_EVIDENCE['d']}; e, {_EVIDENCE['e']}.")
+        return right(f"a is ruled out: {_EVIDENCE['a']}; b is ruled out: {_EVIDENCE['b']}. c, d and e are not: "
+                     f"c, {_EVIDENCE['c']}; d, {_EVIDENCE['d']}; e, {_EVIDENCE['e']}.")
     misses = [f"{letter} is {'ruled out' if letter in _RULED_OUT else 'not ruled out'}: {_EVIDENCE[letter]}"
               for letter in sorted(letters ^ _RULED_OUT)]
     return wrong("; ".join(misses) + ".")
