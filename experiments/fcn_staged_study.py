@@ -181,7 +181,8 @@ def one_run(job: tuple[str, int, int, str, str, bool]) -> dict[str, Any]:
         handle = _detached_until(getattr(model, f"score_{late}"), held)  # evaluation calls do not count
         result["val_curve"] = _train(model, Subset(scenes, range(len(scenes))), steps, RECIPE.lr, seed, device)
         handle.remove()
-        result[f"{late}_joined_at"] = {"step": held, "lr": round(RECIPE.lr * 0.5 * (1 + math.cos(math.pi * held / steps)), 8)}
+        rate_at_join = RECIPE.lr * 0.5 * (1 + math.cos(math.pi * held / steps))  # the cosine schedule at the join
+        result[f"{late}_joined_at"] = {"step": held, "lr": round(rate_at_join, 8)}
         result["test"] = _scores(model)
     else:
         model = get_model("fcn8s", **kwargs)

@@ -185,17 +185,18 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(
         "14_augmentation_and_overfitting.ipynb",
         "Augmentation and overfitting",
-        "Augment image and mask together (zoom, crop, flips, elastic deformation), build segedu's chain by "
-        "hand (its aligned zoom step written out) and check it against training_transforms, say which "
-        "augmentations keep a scene plausible and correctly labelled, read training and validation curves "
-        "over ten paired seeds on 32 scenes and say what augmentation did to both scores, measure what the "
-        "chain does to the pictures, say which explanations of the training score's fall the outputs rule out, "
-        "then read two tests of others (the pixel noise put back, both arms run to 4,000 steps), set "
-        "augmentation beside more real scenes at a fixed budget of 1,500 steps (the 500-scene runs, by a "
-        "measure resting on one last scoring, still climbing: a comparison at this budget, not at convergence), and (optionally) map one seed's errors pixel by pixel, compare torchvision's own "
-        "zoom step with segedu's on where a mask's labels land, and read a second control, zooming in only.",
+        "Augment image and mask together (zoom, crop, flips, elastic deformation), build segedu's chain by hand "
+        "(its aligned zoom step written out) and check it against training_transforms, say which augmentations "
+        "keep a scene plausible and correctly labelled, read training and validation curves over ten paired seeds"
+        " on 32 scenes and say what augmentation did to both scores, measure what the chain does to the pictures,"
+        " say which explanations of what augmentation did to the training score the outputs rule out, then read "
+        "two tests of others (the pixel noise put back, both arms run to 4,000 steps), set augmentation beside "
+        "more real scenes at a fixed budget of 1,500 steps (the 500-scene runs, by a measure resting on one last "
+        "scoring, still climbing: a comparison at this budget, not at convergence), and (optionally) map one "
+        "seed's errors pixel by pixel and compare torchvision's own zoom step with segedu's on where a mask's "
+        "labels land.",
         topic="Paired augmentation, learning curves, overfitting",
-        study_time="about 120 min (optional part about 50 more)",
+        study_time="about 120 min (optional part about 40 more)",
         run_seconds=15,
     ),
     Lesson(
@@ -204,14 +205,15 @@ LESSONS: tuple[Lesson, ...] = (
         "Read a per-class IoU table and say why pixel accuracy and frequency-weighted IoU hide a misnamed "
         "rare class, read class-weighted cross-entropy (inverse- and median-frequency weights) and focal loss "
         "written out and checked and write soft Dice yourself, predict what training with class weights does "
-        "to mean IoU, check it on stored runs and explain the result with the tilt of a trained U-Net's answer, compare five losses trained 1,600 steps "
-        "over six paired seeds on equal budgets (the same steps, batches and learning rate, a rate chosen for "
-        "plain cross-entropy) and tell what each does to missed, misnamed and fat strokes, and (optionally) "
+        "to mean IoU, check it on stored runs and explain the result with the tilt of a trained U-Net's answer, "
+        "compare five losses trained 1,600 steps over six paired seeds on equal budgets (the same steps, batches "
+        "and learning rate, a rate chosen for plain cross-entropy) and tell what each does to missed, misnamed "
+        "and fat strokes and to the worst digit, and (optionally) "
         "train class weights live in a tiny network, try a milder weighting, read the tilt back out at "
-        "prediction, check the class weights' verdict at another learning rate and from another start, read "
-        "each class's IoU without seed 2, and read focal loss trained on the same budget.",
+        "prediction, check the class weights' verdict at another learning rate and from another start, and read "
+        "focal loss trained on the same budget.",
         topic="Class imbalance: per-class IoU, class weights, soft Dice",
-        study_time="about 95 min (optional part about 30 more)",
+        study_time="about 95 min (optional part about 45 more)",
         run_seconds=18,
     ),
     Lesson(

@@ -291,11 +291,15 @@ def test_fixed_shares_split_fcn32s_mistakes_by_the_band() -> None:
     assert lesson07.fixed_shares(masks, {**predictions, ("32s", "shapes"): masks}) == {"band": None, "outside": None}
 
 
+YES_YES = {"pixel accuracy": "yes", "mean IoU": "yes"}
+
+
 def test_skip_lead_says_when_fcn8s_fixes_more_near_the_edges(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_skip_lead(1.2, *_scores(0.35, 0.42), *_hollow(*LARGE_SHAPE)) is True
+    assert lesson07.check_skip_lead(YES_YES, *_scores(0.35, 0.42), *_hollow(*LARGE_SHAPE)) is True
     out = _verdict(capsys)
     assert "100% of FCN-32s's wrong pixels in the band and 44% of those outside it" in out
     assert "a larger share of them near the edges than away from them" in out
+    assert "a region got the wrong class or an edge was drawn more than 2 pixels off" in out
 
 
 def test_band_shares_count_where_the_pixels_and_the_mistakes_lie() -> None:
@@ -306,47 +310,54 @@ def test_band_shares_count_where_the_pixels_and_the_mistakes_lie() -> None:
     assert lesson07.band_shares(*LARGE_SHAPE)["foreground"] == pytest.approx(144 / 400)
 
 
-@pytest.mark.parametrize(("prediction", "verdict"), [(1.2, "Correct!"), (1.0, "Correct!"), (1.45, "Correct!"),
-                                                     (0.9, "Recorded;"), (1.6, "Recorded;"), (2, "Recorded;")])
-def test_skip_lead_passes_once_a_number_is_recorded(prediction, verdict: str,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_skip_lead(prediction, *_scores(0.35, 0.42), *SMALL_SHAPE) is True
+def test_the_right_skip_lead_prediction_is_explained(capsys: pytest.CaptureFixture[str]) -> None:
+    # FCN-8s's leads: pixel accuracy 0.05 over all pixels, 0.2 in the band; mean IoU 0.35, then 0.42
+    assert lesson07.check_skip_lead(YES_YES, *_scores(0.35, 0.42), *SMALL_SHAPE) is True
     out = _verdict(capsys)
-    assert "all pixels +0.350, boundary band +0.420; ratio 1.20" in out and verdict in out
-    assert "0.96 to 1.50, a factor of 1.25 either way of the measured 1.20" in out
-    # the feedback says why, right or not, from where the pixels and the mistakes lie
-    assert "the shapes are small: 89% of their pixels lie in the band" in out and "leads stay close" in out
-    assert "89% of FCN-32s's wrong pixels and 0% of FCN-8s's" in out
-    assert "loses whole shapes" not in out
+    assert "all pixels -> boundary band: pixel accuracy +0.050 -> +0.200; mean IoU +0.350 -> +0.420" in out
+    assert "Correct! Both leads are larger in the band." in out
+    # why, from where the pixels and the mistakes lie
+    assert "The band holds 9% of all pixels, but 89% of FCN-32s's wrong pixels and 89% of the pixels FCN-8s" in out
     # and which of FCN-32s's mistakes FCN-8s fixes, near the edges and away from them
     assert "FCN-8s gets right 100% of FCN-32s's wrong pixels in the band and 100% of those outside it" in out
     assert "as large a share of them as near the edges" in out
-
-
-@pytest.mark.parametrize(("prediction", "direction"), [(0.9, "You expected a smaller lead in the band; it is larger"),
-                                                       (2, "by more than it does")])
-def test_a_missed_skip_lead_says_which_way_it_missed(prediction, direction: str,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_skip_lead(prediction, *_scores(0.35, 0.42), *SMALL_SHAPE) is True
-    assert direction in _verdict(capsys)
-
-
-def test_skip_lead_reads_the_ratio_from_the_scores(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_skip_lead(1.2, *_scores(0.40, 0.30), *LARGE_SHAPE) is True
-    out = _verdict(capsys)
-    assert "ratio 0.75" in out and "Recorded;" in out and "no larger in the band" in out
-    assert "Only 36% of the shapes' pixels lie in the band" in out and "leads stay close" not in out
-    assert lesson07.check_skip_lead(0.9, *_scores(0.40, 0.30), *LARGE_SHAPE) is True
+    assert lesson07.check_skip_lead({"pixel accuracy": " Yes ", "mean IoU": "YES"}, *_scores(0.35, 0.42),
+                                    *SMALL_SHAPE) is True  # case and spaces do not matter
     assert "Correct!" in _verdict(capsys)
 
 
-@pytest.mark.parametrize("accuracy", [True, False])
-def test_skip_lead_says_nothing_of_pixel_accuracy(accuracy: bool, capsys: pytest.CaptureFixture[str]) -> None:
-    """Why the pixel-accuracy lead grows more in the band is the second part's question: the first never answers it."""
-    assert lesson07.check_skip_lead(1.2, *_scores(0.35, 0.42, accuracy=accuracy), *SMALL_SHAPE) is True
+@pytest.mark.parametrize(("prediction", "missed"), [
+    ({"pixel accuracy": "no", "mean IoU": "yes"}, ["pixel accuracy"]),
+    ({"pixel accuracy": "yes", "mean IoU": "no"}, ["mean IoU"]),
+    ({"pixel accuracy": "No", "mean IoU": "no"}, ["pixel accuracy", "mean IoU"]),
+])
+def test_a_missed_skip_lead_is_recorded_with_a_question_per_miss(prediction, missed: list,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_skip_lead(prediction, *_scores(0.35, 0.42), *SMALL_SHAPE) is True  # recorded: it passes
     out = _verdict(capsys)
-    assert "Correct!" in out and "pixel accuracy" not in out.lower() and "4.00" not in out
-    assert "counts every pixel" not in out
+    assert "Recorded; the result differs: you predicted " + " and ".join(f"no for {score}" for score in missed) + ". " in out
+    assert "Correct!" not in out and "Both leads are larger in the band." in out  # what happened, and why
+    for score, question in lesson07._SKIP_LEAD_HINTS.items():
+        assert (f"On {score}: {question}" in out) == (score in missed)
+
+
+def test_skip_lead_reads_the_outcome_from_the_scores(capsys: pytest.CaptureFixture[str]) -> None:
+    # mean IoU's lead 0.40 over all pixels, 0.30 in the band: only pixel accuracy's grows
+    assert lesson07.check_skip_lead({"pixel accuracy": "yes", "mean IoU": "no"}, *_scores(0.40, 0.30),
+                                    *LARGE_SHAPE) is True
+    out = _verdict(capsys)
+    assert "Correct! Only the pixel accuracy lead is larger in the band." in out
+    assert lesson07.check_skip_lead(YES_YES, *_scores(0.40, 0.30), *LARGE_SHAPE) is True
+    out = _verdict(capsys)
+    assert "Recorded; the result differs: you predicted yes for mean IoU." in out
+
+
+def test_skip_lead_leaves_the_second_part_open(capsys: pytest.CaptureFixture[str]) -> None:
+    """Why the pixel-accuracy lead grows more in the band is the second part's question: the first never answers it."""
+    assert lesson07.check_skip_lead(YES_YES, *_scores(0.35, 0.42), *SMALL_SHAPE) is True
+    out = _verdict(capsys)
+    assert "the second part asks why" in out and "4.00" not in out and "1.20" not in out  # no ratio
+    assert "counts every pixel" not in out and "small" not in out and "once" not in out
 
 
 def test_the_lead_ratio_reason_options_give_nothing_away() -> None:
@@ -400,13 +411,22 @@ def test_a_missing_lead_ratio_reason_is_not_yet(reason, hint: str, capsys: pytes
     assert out.startswith("Not yet:") and hint in out
 
 
-@pytest.mark.parametrize(("prediction", "hint"), [(..., "record your prediction first"), (None, "record your prediction"),
-                                                  ("boundary band", "must be a number"), (True, "must be a number"),
-                                                  (float("nan"), "finite")])
-def test_skip_lead_without_a_number_is_not_yet(prediction, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(("prediction", "hint"), [
+    (..., "record your prediction first"), (None, "record your prediction first"), ("yes", "record a dict"),
+    ({"pixel accuracy": "yes", "mean IoU": ...}, "replace the `...` of 'mean IoU'"),
+    ({"pixel accuracy": "yes"}, "replace the `...` of 'mean IoU'"),
+    ({"pixel accuracy": "maybe", "mean IoU": "yes"}, "must be \"yes\" or \"no\"; got 'maybe'"),
+    ({"pixel accuracy": True, "mean IoU": "yes"}, "must be \"yes\" or \"no\"; got True"),
+])
+def test_skip_lead_without_a_prediction_is_not_yet(prediction, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert lesson07.check_skip_lead(prediction, *_scores(0.35, 0.42), *SMALL_SHAPE) is False
     out = _verdict(capsys)
-    assert out.startswith("Not yet:") and hint in out and "+0.350" not in out and "1.20" not in out
+    assert out.startswith("Not yet:") and out.count("\n") == 1 and hint in out and "+0.350" not in out
+
+
+def test_skip_lead_without_both_scores_says_what_to_pass(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_skip_lead(YES_YES, *_scores(0.35, 0.42, accuracy=False), *SMALL_SHAPE) is False
+    assert "pass section 4's scores" in _verdict(capsys)
 
 
 def test_skip_start_prediction_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:

@@ -272,7 +272,8 @@ def test_control_prediction_reads_the_mirror_from_the_record(capsys: pytest.Capt
     assert "mirror" not in capsys.readouterr().out
     joined = {"step": 3000, "lr": 0.00044}
     for lean_pool3, found in ((True, "it leans on pool3 in every seed, and control 1 on pool4: whichever branch "
-                                     "joins late is the one the model leans on less"),
+                                     "joins late is the one the model leans on less when zeroed (partly built in: "
+                                     "that branch starts at zero"),
                               (False, "it leans on pool4 in every seed.")):
         pool4, pool3 = ([0.01, 0.02], [0.8, 0.7]) if lean_pool3 else ([0.8, 0.7], [0.01, 0.02])
         record["results"]["runs"]["joined_pool4"] = {seed: dict(run, pool4_joined_at=joined)

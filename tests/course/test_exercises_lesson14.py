@@ -9,13 +9,12 @@ from segedu.course.exercises.lesson14 import (
     AUGMENTATIONS,
     EXPLANATIONS,
     GAP_OUTCOMES,
-    OFFSET_OUTCOMES,
+    OFFSET_TOLERANCE,
     check_gap_prediction,
     check_offset_prediction,
     check_ruled_out_explanations,
     check_safe_augmentations,
     classify_gap_narrowing,
-    classify_mask_offset,
     paired_t_interval,
 )
 
@@ -149,10 +148,13 @@ def test_ruled_out_explanations_right(answer, capsys: pytest.CaptureFixture[str]
     assert out.startswith("Correct!") and "without augmentation" in out  # a: how the records score training
     assert "section 1 counted the labels" in out and "100 strong draws" in out  # b: no invented label
     assert "nearest neighbour" in out and "as a picture" in out  # ... why, and what would invent one
-    assert "c, d and e are not" in out and "hypothesis" in out  # d: untested, said so
+    assert "c, d, e and f are not" in out and "hypothesis" in out  # d: untested, said so
+    assert "usual explanation" not in out and "often given" in out  # d is not presented as established
     assert "The control after it tests c" in out and "back to plain's" in out  # c: tested after the exercise
     assert "4,000 steps" in out and "lower ceiling" in out  # e: tested by the longer run, after the exercise
+    assert "optional section 4.1 looks pixel by pixel" in out  # f: left open, looked at in one seed later
     assert "-0.063" not in out and "+0.001" not in out  # no result of the later cells is given away
+    assert "0.945" not in out and "345" not in out  # ... nor section 4.1's
 
 
 def test_ruled_out_explanations_wrong_answers_say_why(capsys: pytest.CaptureFixture[str]) -> None:
@@ -173,65 +175,58 @@ def test_ruled_out_explanations_wrong_answers_say_why(capsys: pytest.CaptureFixt
     assert not check_ruled_out_explanations({"a", "b", "e"})
     out = capsys.readouterr().out
     assert "e is not ruled out" in out and "slower climb from a lower ceiling" in out and "4,000 steps" in out
+    assert not check_ruled_out_explanations({"a", "b", "f"})  # halos: nothing before the exercise looks at pixels
+    out = capsys.readouterr().out
+    assert "f is not ruled out" in out and "which pixels the networks get wrong" in out and "a is" not in out
 
 
-@pytest.mark.parametrize("answer", [..., None, {"f"}, 2])
+@pytest.mark.parametrize("answer", [..., None, {"g"}, 2])
 def test_ruled_out_explanations_unreadable_answers(answer, capsys: pytest.CaptureFixture[str]) -> None:
     assert not check_ruled_out_explanations(answer)
     assert capsys.readouterr().out.startswith("Not yet:")
-    assert set(EXPLANATIONS) == {"a", "b", "c", "d", "e"}
+    assert set(EXPLANATIONS) == {"a", "b", "c", "d", "e", "f"}
+    assert "halos" in EXPLANATIONS["f"] and "too wide" in EXPLANATIONS["f"]
     assert "whole fall" not in EXPLANATIONS["c"]  # c is a fair hypothesis, not a strawman: the control tests it
     assert "less well" in EXPLANATIONS["c"] and "smooths away" in EXPLANATIONS["c"]
     assert "labels their scenes do not hold" in EXPLANATIONS["b"]  # what section 1's count can rule out
 
 
-# --- exercise 4 (optional): predict, then run: does torchvision's zoomed mask stay on its image? ----
+# --- exercise 4 (optional): predict, then run: where does torchvision's zoomed mask sit? ----------
 
-def test_classify_mask_offset_names_each_outcome() -> None:
-    assert classify_mask_offset([0.39, 0.47]) == "a fraction of a pixel"  # torchvision's legacy nearest, section 4.2
-    assert classify_mask_offset([-0.003, 0.012]) == "none"  # segedu's aligned step
-    assert classify_mask_offset([0.05, -0.8]) == "a pixel or more"
-    assert classify_mask_offset([-0.2, 0.0]) == "a fraction of a pixel"  # either direction counts
-    with pytest.raises(ValueError, match="row, column"):
-        classify_mask_offset([0.4])
+LEGACY = [0.39, 0.47]  # section 4.2's measured offset of torchvision's mask, (rows, columns) in pixels
 
 
 def test_offset_prediction_is_only_recorded_before_the_measurement(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_offset_prediction("none")
+    assert check_offset_prediction((0.0, 0.0))
     out = capsys.readouterr().out
-    assert out.startswith("Recorded: 'none'.") and "Correct!" not in out and "differs" not in out
-    assert "34808" not in out and "down" not in out  # nothing about the outcome before it is measured
-    for unreadable in (..., None, "half a pixel"):
+    assert out.startswith("Recorded: +0.00 px down, +0.00 px right.") and "Correct!" not in out
+    assert "differs" not in out and "34808" not in out and "0.39" not in out  # nothing about the outcome yet
+    for unreadable in (..., None, "half a pixel", "12", (0.4,), (0.4, 0.4, 0.0), (float("nan"), 0.0), 0.5):
         assert not check_offset_prediction(unreadable)
         out = capsys.readouterr().out
-        assert out.startswith("Not yet:") and all(repr(choice) in out for choice in OFFSET_OUTCOMES)
+        assert out.startswith("Not yet:") and "(rows, columns) in pixels, signed" in out
 
 
-def test_offset_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_offset_prediction("a fraction of a pixel", "a fraction of a pixel", [0.39, 0.47])
-    out = capsys.readouterr().out
-    assert out.startswith("Correct!") and "0.39 px down, 0.47 px right" in out  # the measured offset, quoted
-    assert "floor(i * in/out)" in out and "pytorch/pytorch#34808" in out  # the mechanism, and where it is known
-    assert "cannot see it" in out  # label checks do not catch a shift
-    assert check_offset_prediction("none", "a fraction of a pixel", [0.39, 0.47])
-    out = capsys.readouterr().out
-    assert out.startswith("Recorded; the result differs:") and "you predicted 'none'" in out and "legacy" in out
-    assert check_offset_prediction("a pixel or more", "a fraction of a pixel")
-    out = capsys.readouterr().out
-    assert "differs" in out and "px down" not in out  # no measurement passed, none quoted
+def test_offset_prediction_right_within_the_tolerance(capsys: pytest.CaptureFixture[str]) -> None:
+    assert OFFSET_TOLERANCE == 0.2
+    for prediction in ((0.5, 0.5), [0.25, 0.6], (0.39, 0.47)):
+        assert check_offset_prediction(prediction, LEGACY)
+        out = capsys.readouterr().out
+        assert out.startswith("Correct!") and "+0.39 px down and +0.47 px right" in out  # the measurement, quoted
+        assert "floor(i * in/out)" in out and "pytorch/pytorch#34808" in out  # the mechanism, and where it is known
+        assert "cannot see it" in out  # label checks do not catch a shift
 
 
-def test_offset_outcomes_other_than_the_measured_one_say_what_they_would_mean(
-        capsys: pytest.CaptureFixture[str]) -> None:
-    """Had the measurement come out otherwise: "none" is rounding that cancels, "a pixel or more" a push one way."""
-    assert check_offset_prediction("a fraction of a pixel", "none", [0.02, -0.03])
-    out = capsys.readouterr().out
-    assert out.startswith("Recorded; the result differs:") and "only in how they round" in out
-    assert "as often one way as the other" in out and "no mean offset" in out
-    assert check_offset_prediction("none", "a pixel or more", [0.9, 1.1])
-    out = capsys.readouterr().out
-    assert "pushed a pixel or more one way" in out and "stays under a pixel" in out
-    assert "section 1's figure" not in out  # section 1 shows segedu's aligned chain, not torchvision's step
+def test_offset_prediction_misses_say_what_is_off(capsys: pytest.CaptureFixture[str]) -> None:
+    """A wrong prediction still passes once recorded, and the feedback names what is off."""
+    cases = {(0.0, 0.0): "differ only in how they round", (-0.4, -0.45): "a sign is off",
+             (0.4, -0.5): "a sign is off", (1.2, 1.0): "too far", (0.4, 0.0): "more than 0.2 px off",
+             (0.39, 0.7): "more than 0.2 px off"}
+    for prediction, reason in cases.items():
+        assert check_offset_prediction(prediction, LEGACY)
+        out = capsys.readouterr().out
+        assert out.startswith("Recorded; the result differs:") and reason in out, (prediction, out)
+        assert "+0.39 px down and +0.47 px right" in out and "legacy 'nearest'" in out
 
 
 def test_the_lessons_aligned_mask_resize_is_nearest_exact() -> None:

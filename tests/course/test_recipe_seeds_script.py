@@ -98,3 +98,16 @@ def test_a_step_count_below_one_is_refused_with_the_value(monkeypatch, capsys: p
     with pytest.raises(SystemExit):
         recipe_seeds.main()
     assert "got 0" in capsys.readouterr().err
+
+
+def test_the_shipped_8000_step_record_is_the_fcn32s_recipe_with_only_the_steps_doubled() -> None:
+    """Lesson 07 sets it beside the 4,000-step runs: the same recipe and seeds, every seed trained, twice the steps."""
+    record = experiments.load_experiment("recipe_seeds_8000steps")
+    assert record["settings"]["steps"] == 8000 and record["seeds"] == [0, 1, 2]
+    runs = record["results"]["runs"]["shapes"]["fcn32s"]
+    four_thousand = experiments.load_experiment("recipe_seeds")["results"]["runs"]["shapes"]["fcn32s"]
+    for seed in ("0", "1", "2"):
+        run = runs[seed]
+        assert run["steps"] == 8000 and f"--steps 8000 --seed {seed}" in run["command"]
+        assert run["val_curve"][-1][0] == 8000 and run["sha256"] != four_thousand[seed]["sha256"]
+        assert 0 < run["test"]["band"]["mean_iou"] < run["test"]["all"]["mean_iou"] < 1

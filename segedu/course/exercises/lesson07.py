@@ -34,7 +34,7 @@ __all__ = [
     "GRID_STAGES",
     "IN_PADDING_KEY",
     "LEAD_RATIO_REASONS",
-    "SKIP_LEAD_FACTOR",
+    "SKIP_LEAD_SCORES",
     "SKIP_START_STATEMENTS",
     "WEIGHT_GRADIENT_CHOICES",
     "band_shares",
@@ -483,19 +483,35 @@ def _check_fc_as_conv_cases(function: Callable[[nn.Linear, int, int], Any]) -> b
     )
 
 
-SKIP_LEAD_FACTOR = 1.25  # a recorded ratio within this factor of the measured one, either way, is called right
 BAND_WIDTH = 2  # the lesson's boundary band: pixels within 2 pixels of a class boundary
+SKIP_LEAD_SCORES = ("pixel accuracy", "mean IoU")  # exercise 1's first part: one yes/no prediction per score
+_SKIP_LEAD_KEYS = {"pixel accuracy": "pixel_accuracy", "mean IoU": "mean_iou"}  # the lesson's names for them
+_SKIP_LEAD_HINTS = {  # why a missed prediction missed, as a question: it names no outcome
+    "pixel accuracy": "pixel accuracy's lead is the share of pixels FCN-8s gets right where FCN-32s errs, less the "
+                      "reverse: are those pixels a larger share of the band than of the whole image?",
+    "mean IoU": "mean IoU averages one IoU per class, background included: counted only in the band, whose IoUs "
+                "fall further, FCN-32s's or FCN-8s's, and for which class most?",
+}
 
 
-def _read_ratio(prediction: Any) -> tuple[float | None, str | None]:
-    """Read a recorded ratio into a float, or say why it cannot be read."""
+def _read_larger(prediction: Any) -> tuple[dict[str, bool] | None, str | None]:
+    """Read ``{"pixel accuracy": "yes"/"no", "mean IoU": "yes"/"no"}`` into booleans, or say why it cannot be read."""
+    example = "{\"pixel accuracy\": \"yes\", \"mean IoU\": \"no\"}"
     if prediction is ... or prediction is None:
-        return None, "record your prediction first: replace the `...` with a number, e.g. 0.8 or 1.5."
-    if isinstance(prediction, bool) or not isinstance(prediction, (int, float)):
-        return None, f"your prediction must be a number (the band gap divided by the all-pixel gap); got {prediction!r}."
-    if not math.isfinite(prediction):
-        return None, f"your prediction must be a finite number; got {prediction!r}."
-    return float(prediction), None
+        return None, f"record your prediction first: a dict such as {example}."
+    if not isinstance(prediction, Mapping):
+        return None, f"record a dict such as {example}; got {type(prediction).__name__}."
+    read: dict[str, bool] = {}
+    for score in SKIP_LEAD_SCORES:
+        value = prediction.get(score, ...)
+        if isinstance(value, str):
+            value = value.strip().lower()
+        if value is ... or value is None:
+            return None, f"record your prediction first: replace the `...` of {score!r} with \"yes\" or \"no\"."
+        if value not in ("yes", "no"):
+            return None, f"the prediction for {score!r} must be \"yes\" or \"no\"; got {value!r}."
+        read[score] = value == "yes"
+    return read, None
 
 
 def band_shares(masks: torch.Tensor, predictions: Mapping[Any, torch.Tensor], dataset: str = "shapes",
@@ -526,8 +542,8 @@ def fixed_shares(masks: torch.Tensor, predictions: Mapping[Any, torch.Tensor], d
                  width: int = BAND_WIDTH) -> dict[str, float | None]:
     """The share of FCN-32s's wrong pixels that FCN-8s gets right, in the boundary band and outside it.
 
-    Outside the band a pixel lies more than ``width`` pixels from any class boundary, so a mistake there
-    gives a region the wrong class; it is not a misplaced edge.
+    Outside the band a pixel lies more than ``width`` pixels from any class boundary: a mistake there gives a
+    region the wrong class or draws an edge more than ``width`` pixels off (the band alone does not say which).
 
     Args:
         masks: The test masks, ``(B, H, W)``.
@@ -559,82 +575,75 @@ def _lead(overall: Mapping[Any, Mapping[str, float]], band: Mapping[Any, Mapping
         return None
 
 
-def _skip_lead_reason(measured: float, shares: Mapping[str, float], fixed: Mapping[str, float | None]) -> str:
-    """Why the ratio is what it is, from where the pixels and the mistakes lie (every clause follows from them)."""
-    crowd = (f"The band holds {shares['pixels']:.0%} of all pixels, {shares['32s']:.0%} of FCN-32s's wrong pixels "
-             f"and {shares['8s']:.0%} of FCN-8s's, and {shares['fixed']:.0%} of the pixels FCN-8s gets right where "
-             "FCN-32s errs.")
-    if measured > 1:
-        lead = " FCN-8s's lead in mean IoU is larger in the band."
+def _skip_lead_reason(larger: Mapping[str, bool], shares: Mapping[str, float],
+                      fixed: Mapping[str, float | None]) -> str:
+    """Why the leads are what they are, from where the pixels and the mistakes lie (every clause follows from them)."""
+    grown = [score for score in SKIP_LEAD_SCORES if larger[score]]
+    if len(grown) == len(SKIP_LEAD_SCORES):
+        lead = "Both leads are larger in the band."
+    elif grown:
+        lead = f"Only the {grown[0]} lead is larger in the band."
     else:
-        lead = " FCN-8s's lead in mean IoU is no larger in the band than over all pixels."
+        lead = "Neither lead is larger in the band."
+    crowd = (f" The band holds {shares['pixels']:.0%} of all pixels, but {shares['32s']:.0%} of FCN-32s's wrong "
+             f"pixels and {shares['fixed']:.0%} of the pixels FCN-8s gets right where FCN-32s errs ({shares['8s']:.0%} "
+             "of FCN-8s's own wrong pixels lie there too).")
     repair = ""
     if fixed["band"] is not None and fixed["outside"] is not None:
         repair = (f" Yet the lead is not made at the edges alone: FCN-8s gets right {fixed['band']:.0%} of FCN-32s's "
                   f"wrong pixels in the band and {fixed['outside']:.0%} of those outside it, more than {BAND_WIDTH} "
-                  "pixels from any boundary, where a mistake gives a region the wrong class rather than misplacing "
-                  "an edge.")
+                  "pixels from any boundary, where a region got the wrong class or an edge was drawn more than "
+                  f"{BAND_WIDTH} pixels off.")
         if fixed["outside"] >= fixed["band"]:
             repair += " Away from the edges it fixes as large a share of them as near the edges, or larger."
         else:
             repair += " It fixes a larger share of them near the edges than away from them."
-    if shares["foreground"] >= 0.5:
-        close = ", and the two mean IoU leads stay close" if measured < 1.5 else ""
-        small = (f" Mean IoU averages one IoU per class, and the shapes are small: {shares['foreground']:.0%} of their "
-                 "pixels lie in the band, so over all pixels and in the band it scores largely the same shape "
-                 f"pixels{close}.")
-    else:
-        small = (f" Only {shares['foreground']:.0%} of the shapes' pixels lie in the band: over all pixels, mean IoU "
-                 "also counts the shapes' interiors.")
-    return crowd + lead + repair + small
+    return lead + crowd + repair + " How much larger differs between the two scores: the second part asks why."
 
 
 def check_skip_lead(prediction: Any, overall: Mapping[Any, Mapping[str, float]],
                     band: Mapping[Any, Mapping[str, float]], masks: torch.Tensor,
                     predictions: Mapping[Any, torch.Tensor], dataset: str = "shapes") -> bool:
-    """Check a predicted ratio of FCN-8s's lead over FCN-32s in the boundary band to its lead over all pixels.
+    """Check a prediction of whether FCN-8s's lead over FCN-32s is larger in the boundary band, in each score.
 
-    The lead is FCN-8s's mean IoU minus FCN-32s's; the ratio is the band's lead divided by the all-pixel lead,
-    read from the lesson's own scores. A recorded number passes (it was recorded before the table): within
-    a factor of :data:`SKIP_LEAD_FACTOR` of the measured ratio, either way, it prints ``Correct!``, otherwise
-    ``Recorded; ...``. Either way the feedback explains the ratio from where the pixels and the mistakes lie
+    The lead is FCN-8s's score minus FCN-32s's, in pixel accuracy and in mean IoU, read from the lesson's own
+    scores over all pixels and in the band. The prediction is of a measured outcome, so it passes once recorded:
+    if both answers match it prints ``Correct!``, otherwise ``Recorded; ...`` with a question for each miss.
+    Either way the feedback prints the four leads and explains them from where the pixels and the mistakes lie
     (:func:`band_shares`) and which of FCN-32s's mistakes FCN-8s fixes in the band and outside it
-    (:func:`fixed_shares`). It says nothing of pixel accuracy: why that score's lead grows far more in the
-    band is the exercise's second part (:func:`check_lead_ratio_reason`).
+    (:func:`fixed_shares`). Why the two leads grow by different amounts is the second part's question
+    (:func:`check_lead_ratio_reason`), which this feedback leaves open.
 
     Args:
-        prediction: The predicted ratio, a number; ``...`` means not recorded yet.
-        overall: Section 4's scores over all pixels, ``{(variant, dataset): {"mean_iou": ...}}`` with variants
-            ``"32s"`` and ``"8s"`` (other scores in the dicts are ignored).
+        prediction: ``{"pixel accuracy": "yes" or "no", "mean IoU": "yes" or "no"}``: is the lead larger in the
+            band than over all pixels? ``...`` means not recorded yet.
+        overall: Section 4's scores over all pixels, ``{(variant, dataset): {"pixel_accuracy": ...,
+            "mean_iou": ...}}`` with variants ``"32s"`` and ``"8s"`` (other scores in the dicts are ignored).
         band: The same scores counted only in the 2-pixel boundary band.
         masks: The test masks the scores were computed on, ``(B, H, W)``.
         predictions: The two models' labels on those scenes, ``{(variant, dataset): (B, H, W)}``.
         dataset: Which dataset's leads to compare.
 
     Returns:
-        ``True`` once a number is recorded, close or not.
+        ``True`` once both answers are recorded, right or not.
     """
-    ratio, hint = _read_ratio(prediction)
+    predicted, hint = _read_larger(prediction)
     if hint is not None:
         return wrong(hint)
-    all_lead, band_lead = _lead(overall, band, dataset, "mean_iou")
-    measured = band_lead / all_lead
-    shares = band_shares(masks, predictions, dataset)
-    fixed = fixed_shares(masks, predictions, dataset)
-    print(f"{dataset}: FCN-8s minus FCN-32s in mean IoU, all pixels {all_lead:+.3f}, boundary band "
-          f"{band_lead:+.3f}; ratio {measured:.2f} (you predicted {ratio:.2f})")
-    why = _skip_lead_reason(measured, shares, fixed)
-    low, high = sorted((measured / SKIP_LEAD_FACTOR, measured * SKIP_LEAD_FACTOR))
-    window = f"{low:.2f} to {high:.2f}, a factor of {SKIP_LEAD_FACTOR} either way of the measured {measured:.2f}"
-    if low <= ratio <= high:
-        return right(f"your {ratio:.2f} is within {window}. {why}")
-    if ratio > high:
-        direction = "You expected the band's lead to outweigh the all-pixel lead by more than it does."
-    elif ratio < 1 < measured:
-        direction = "You expected a smaller lead in the band; it is larger."
-    else:
-        direction = "You expected the two leads to differ less than they do."
-    return recorded_miss(f"you predicted {ratio:.2f}, outside {window}. {direction} {why}")
+    leads = {score: _lead(overall, band, dataset, key) for score, key in _SKIP_LEAD_KEYS.items()}
+    if any(lead is None for lead in leads.values()):
+        return wrong(f"pass section 4's scores: `overall` and `band` need \"pixel_accuracy\" and \"mean_iou\" for "
+                     f"('32s', {dataset!r}) and ('8s', {dataset!r}).")
+    larger = {score: band_lead > all_lead for score, (all_lead, band_lead) in leads.items()}
+    print(f"{dataset}: FCN-8s minus FCN-32s, all pixels -> boundary band: "
+          + "; ".join(f"{score} {all_lead:+.3f} -> {band_lead:+.3f}" for score, (all_lead, band_lead) in leads.items()))
+    why = _skip_lead_reason(larger, band_shares(masks, predictions, dataset), fixed_shares(masks, predictions, dataset))
+    missed = [score for score in SKIP_LEAD_SCORES if predicted[score] != larger[score]]
+    if not missed:
+        return right(why)
+    questions = " ".join(f"On {score}: {_SKIP_LEAD_HINTS[score]}" for score in missed)
+    answers = " and ".join(f"{'yes' if predicted[score] else 'no'} for {score}" for score in missed)
+    return recorded_miss(f"you predicted {answers}. {why} {questions}")
 
 
 LEAD_RATIO_REASONS = {  # exercise 1's second part: why the pixel-accuracy lead grows far more in the band

@@ -314,7 +314,9 @@ def _mirror_result(record: Mapping[str, Any], control_outcome: str) -> str:
     else:
         found = f"it leans on {lean} in every seed"
     if lean == "pool3" and control_outcome == "pool4":
-        found += ", and control 1 on pool4: whichever branch joins late is the one the model leans on less"
+        found += (", and control 1 on pool4: whichever branch joins late is the one the model leans on less when "
+                  "zeroed (partly built in: that branch starts at zero, so zeroing restores what the rest of the "
+                  "model trained with until the join)")
     joined = {run["pool4_joined_at"]["step"] for run in record["results"]["runs"]["joined_pool4"].values()}
     return (" The second control's mirror, also stored (pool4's output detached until step "
             f"{min(joined):,}, pool3's branch trained from the start): {found}.")

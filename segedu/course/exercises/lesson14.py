@@ -8,12 +8,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from segedu.course.exercises._verdict import check_outcome_prediction, choice_hint, read_letters, right, wrong
+from segedu.course.exercises._verdict import (
+    check_outcome_prediction,
+    choice_hint,
+    read_letters,
+    recorded_miss,
+    right,
+    wrong,
+)
 from segedu.course.experiments import paired_t_interval  # re-exported: the lesson compares its own with it
 
 __all__ = [
     "AUGMENTATIONS",
-    "OFFSET_OUTCOMES",
+    "OFFSET_TOLERANCE",
     "EXPLANATIONS",
     "GAP_OUTCOMES",
     "check_gap_prediction",
@@ -21,7 +28,6 @@ __all__ = [
     "check_ruled_out_explanations",
     "check_safe_augmentations",
     "classify_gap_narrowing",
-    "classify_mask_offset",
     "paired_t_interval",
 ]
 
@@ -46,7 +52,7 @@ _WHY = {
          "a small rotation changes no digit into another. The question is about the labels and whether the digits "
          "stay plausible; what fills the corners is a separate choice: black (0) corners are darker than the scenes' "
          "grey backgrounds (0 to 0.3), a difference the network could learn from, which a background grey would "
-         "avoid (optional section 4.3 looks at such black bands for the zoom)",
+         "avoid",
     "c": "the generator already adds pixel noise (standard deviation up to 0.05) to every scene, and draws "
          "stroke cores at a grey level of 0.7 to 1.0 on backgrounds of 0 to 0.3; a little more noise changes no "
          "pixel's class and leaves every stroke far brighter than its background, and the mask is untouched",
@@ -184,6 +190,8 @@ EXPLANATIONS = {
          "noisy training scenes it is scored on less well",
     "d": "every pass shows a different variant of each scene, so the network cannot learn the 32 exact scenes by heart",
     "e": "the augmented network learns its scenes more slowly and has not caught up by step 1,500",
+    "f": "the augmented network paints halos: it labels background pixels beside the strokes as digits, so its "
+         "strokes come out too wide",
 }
 _RULED_OUT = {"a", "b"}
 _EVIDENCE = {
@@ -196,12 +204,13 @@ _EVIDENCE = {
     "c": "the measurement above shows that the chain smooths the noise away, not what that does to the training "
          "score, so nothing printed before this exercise rules it out. The control after it tests c: if the "
          "smoothing caused the fall, training with the noise put back would bring the training score back to plain's",
-    "d": "the lesson does not test it: it fits the records and is the usual explanation, but no stored arm isolates the "
-         "new draw at every pass (for instance by training on one fixed warped copy of each scene), so it stays a "
-         "hypothesis",
+    "d": "it is often given, but the lesson does not test it: no stored arm isolates the new draw at every pass (for "
+         "instance by training on one fixed warped copy of each scene), so it stays a hypothesis",
     "e": "section 2 stops at 1,500 steps, and a learning curve that ends there cannot tell a slower climb from a "
          "lower ceiling, so nothing printed before this exercise rules it out. A longer run tests e: the lesson "
          "follows both arms to 4,000 steps after the noise control",
+    "f": "no output printed before this exercise says which pixels the networks get wrong, only how many classes' "
+         "IoU they reach, so nothing rules it out; optional section 4.1 looks pixel by pixel, in one seed",
 }
 
 
@@ -220,69 +229,77 @@ def check_ruled_out_explanations(answer: Any) -> bool:
     if hint is not None:
         return wrong(hint)
     if letters == _RULED_OUT:
-        return right(f"a is ruled out: {_EVIDENCE['a']}; b is ruled out: {_EVIDENCE['b']}. c, d and e are not: "
-                     f"c, {_EVIDENCE['c']}; d, {_EVIDENCE['d']}; e, {_EVIDENCE['e']}.")
+        return right(f"a is ruled out: {_EVIDENCE['a']}; b is ruled out: {_EVIDENCE['b']}. c, d, e and f are not: "
+                     f"c, {_EVIDENCE['c']}; d, {_EVIDENCE['d']}; e, {_EVIDENCE['e']}; f, {_EVIDENCE['f']}.")
     misses = [f"{letter} is {'ruled out' if letter in _RULED_OUT else 'not ruled out'}: {_EVIDENCE[letter]}"
               for letter in sorted(letters ^ _RULED_OUT)]
     return wrong("; ".join(misses) + ".")
 
 
-# --- 4 (optional) · predict, then run: does a zoomed mask stay on its image? -----------------------
+# --- 4 (optional) · predict, then run: where does torchvision's zoomed mask sit on its image? -------
 
-OFFSET_OUTCOMES = ("none", "a fraction of a pixel", "a pixel or more")
+OFFSET_TOLERANCE = 0.2  # pixels: a prediction this close to the measurement, in rows and in columns, is right
 
-
-def classify_mask_offset(mean_offset: Sequence[float]) -> str:
-    """Name how far a mask's labels sit from its image on average: one of :data:`OFFSET_OUTCOMES`.
-
-    Args:
-        mean_offset: The (row, column) offset in pixels, mask's stroke centroid minus the image's brightness
-            centroid, averaged over many random draws.
-
-    Returns:
-        ``"none"`` if both components are below 0.1 pixel, ``"a fraction of a pixel"`` if the larger one is
-        0.1 to 0.75 pixel, ``"a pixel or more"`` above that.
-    """
-    if len(mean_offset) != 2:
-        raise ValueError(f"pass the mean (row, column) offset in pixels; got {len(mean_offset)} values")
-    largest = max(abs(float(value)) for value in mean_offset)
-    if largest < 0.1:
-        return "none"
-    return "a fraction of a pixel" if largest < 0.75 else "a pixel or more"
+_OFFSET_WHY = (
+    "torchvision resizes a Mask with PyTorch's legacy 'nearest', which reads source pixel floor(i * in/out); the "
+    "bilinear image reads around (i + 0.5) * in/out - 0.5, up to a source pixel further on, so the labels land "
+    "down-right of their pixels (pytorch/pytorch#34808). Every label is still a real label, so the checks on which "
+    "labels a mask holds cannot see it; on strokes a few pixels wide, half a pixel is a large share of the stroke"
+)
 
 
-def _offset_meanings(legacy: Sequence[float] | None) -> dict[str, str]:
-    """What each outcome means; the measured legacy offset (rows, columns), if given, is quoted."""
-    measured = "" if legacy is None else f" ({float(legacy[0]):.2f} px down, {float(legacy[1]):.2f} px right here)"
-    return {
-        "none": "the two nearest-neighbour rules would differ only in how they round: torchvision's labels would "
-                "scatter around their strokes as often one way as the other, with no mean offset, as segedu's do",
-        "a fraction of a pixel": (
-            f"the labels sit below and right of the strokes they belong to{measured}. torchvision resizes a Mask with "
-            "PyTorch's legacy 'nearest', which reads source pixel floor(i * in/out); the bilinear image reads around "
-            "(i + 0.5) * in/out - 0.5, up to a source pixel further on, so the labels land down-right of their pixels "
-            "(pytorch/pytorch#34808). Every label is still a real label, so the checks on which labels a mask holds "
-            "cannot see it; on strokes a few pixels wide, half a pixel is a large share of the stroke"),
-        "a pixel or more": "the labels would be pushed a pixel or more one way on average; legacy nearest reads "
-                           "at most one source pixel behind the image's sampling position, so its mean offset stays "
-                           "under a pixel",
-    }
+def _read_offset(prediction: Any) -> tuple[tuple[float, float] | None, str | None]:
+    """Read a prediction of (rows, columns) in pixels, or say why it cannot be read."""
+    example = "(rows, columns) in pixels, signed (positive: down, right), e.g. (0.0, -1.0)"
+    if prediction is ... or prediction is None:
+        return None, f"record your prediction first: replace the `...` with {example}."
+    if isinstance(prediction, (str, bytes)):
+        return None, f"record two numbers, {example}; got {prediction!r}."
+    try:
+        values = tuple(float(value) for value in prediction)
+    except (TypeError, ValueError):
+        return None, f"record two numbers, {example}; got {prediction!r}."
+    if len(values) != 2 or any(value != value for value in values):  # value != value: NaN
+        return None, f"record two numbers, {example}; got {prediction!r}."
+    return (values[0], values[1]), None
 
 
-def check_offset_prediction(prediction: Any, outcome: str | None = None,
-                            legacy: Sequence[float] | None = None) -> bool:
-    """Record a prediction of how far torchvision's zoomed mask sits from its image; with ``outcome``, compare.
+def check_offset_prediction(prediction: Any, measured: Sequence[float] | None = None) -> bool:
+    """Record a prediction of where torchvision's zoomed mask sits on its image; with ``measured``, compare.
 
     Args:
-        prediction: The learner's guess, one of :data:`OFFSET_OUTCOMES`, recorded before the measurement.
-        outcome: What the lesson measured, from :func:`classify_mask_offset`, or ``None`` to only record.
-        legacy: The measured mean (row, column) offset of torchvision's mask, quoted in the feedback.
+        prediction: The learner's guess, (rows, columns) in pixels: the mask's stroke centroid minus the image's,
+            positive down and right, recorded before the measurement.
+        measured: The mean (rows, columns) offset the lesson measured, or ``None`` to only record.
 
     Returns:
-        ``True`` once a prediction is recorded, whether it names the outcome or not.
+        ``True`` once a readable prediction is recorded, whether it lies within :data:`OFFSET_TOLERANCE` of the
+        measurement or not.
     """
-    return _record_then_compare(prediction, outcome, _offset_meanings(legacy), measuring="the offset",
-                                happened="torchvision's mask moved by")
+    values, hint = _read_offset(prediction)
+    if hint is not None:
+        return wrong(hint)
+    rows, columns = values
+    if measured is None:
+        print(f"Recorded: {rows:+.2f} px down, {columns:+.2f} px right. The cells below measure the offset and "
+              "compare it with your prediction.")
+        return True
+    down, right_by = float(measured[0]), float(measured[1])
+    found = f"torchvision's labels sit {down:+.2f} px down and {right_by:+.2f} px right of their strokes"
+    if max(abs(rows - down), abs(columns - right_by)) <= OFFSET_TOLERANCE:
+        return right(f"{found}, within {OFFSET_TOLERANCE} px of your ({rows:+.2f}, {columns:+.2f}). {_OFFSET_WHY}.")
+    if max(abs(rows), abs(columns)) < 0.1:
+        why_not = ("no offset would mean the two rules differ only in how they round, as often one way as the "
+                   "other; they read the source at different points")
+    elif rows * down < 0 or columns * right_by < 0:
+        why_not = ("a sign is off: on average legacy nearest reads the source before the image's position, so the "
+                   "labels land after their strokes, down and right")
+    elif max(abs(rows), abs(columns)) >= 0.75:
+        why_not = ("too far: on average legacy nearest reads about half an output pixel behind the image's "
+                   "position (the next section writes both rules out)")
+    else:
+        why_not = f"no sign is wrong, but at least one count is more than {OFFSET_TOLERANCE} px off"
+    return recorded_miss(f"you predicted ({rows:+.2f}, {columns:+.2f}), but {found}: {why_not}. {_OFFSET_WHY}.")
 
 
 def _record_then_compare(
