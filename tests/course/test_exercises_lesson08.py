@@ -252,7 +252,7 @@ def test_control_prediction_on_the_shipped_record(capsys: pytest.CaptureFixture[
     record = _shipped_record()
     assert lesson08.check_control_prediction("pool4", record) is True
     out = capsys.readouterr().out
-    assert "Correct!" in out and "a late pool3 branch is enough to flip the dependence" in out
+    assert "Correct!" in out and "a late pool3 branch is enough to flip which branch costs more to zero" in out
     assert "no FCN-32s stage is needed" in out and "itself a late join, one coarse-to-fine step" in out
     assert "has no FCN-32s stage" in out and "no coarse-to-fine" not in out
     assert "held at zero for 3,000 steps, then 1,000 steps at 0.0003" in out

@@ -184,6 +184,7 @@ def test_trained_weights_prediction_right_and_wrong(capsys: pytest.CaptureFixtur
     out = capsys.readouterr().out
     assert out.startswith("Correct!") and "halo" in out and "won 1 and lost 5 of 6" in out
     assert "IoU counts false alarms" in out  # it says why, not only what
+    assert "barely counts them" in out and "only through background's recall" in out and "does not, rose" not in out
     assert check_trained_weights_prediction("higher in most seeds", 1, 5, 6)  # recorded first: it passes
     out = capsys.readouterr().out
     assert out.startswith("Recorded; the result differs:") and "lower in most seeds" in out

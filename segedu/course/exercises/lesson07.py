@@ -590,7 +590,7 @@ def _skip_lead_reason(larger: Mapping[str, bool], shares: Mapping[str, float],
              "of FCN-8s's own wrong pixels lie there too).")
     repair = ""
     if fixed["band"] is not None and fixed["outside"] is not None:
-        repair = (f" Yet the lead is not made at the edges alone: FCN-8s gets right {fixed['band']:.0%} of FCN-32s's "
+        repair = (f" Yet part of the lead lies outside the band: FCN-8s gets right {fixed['band']:.0%} of FCN-32s's "
                   f"wrong pixels in the band and {fixed['outside']:.0%} of those outside it, more than {BAND_WIDTH} "
                   "pixels from any boundary, where a region got the wrong class or an edge was drawn more than "
                   f"{BAND_WIDTH} pixels off.")

@@ -258,14 +258,14 @@ _CONTROL_LEAN_MEANINGS = {
     "it differs between seeds": "the seeds do not agree on which branch control 1 leans on more",
 }
 _CONTROL_LEAN_MATTERS = {
-    "pool4": "so on this budget a late pool3 branch is enough to flip the dependence and no FCN-32s stage is "
-             "needed for it. Control 1 is not free of stages, though: holding a branch at zero for most of the "
-             "training and then adding it is itself a late join, one coarse-to-fine step (in effect an FCN-16s, "
-             "then pool3 added)",
-    "pool3": "so a late pool3 branch alone does not flip the dependence; something in the earlier stages (the "
-             "FCN-32s stage, pool4's late join) is needed for it",
+    "pool4": "so on this budget a late pool3 branch is enough to flip which branch costs more to zero, and no "
+             "FCN-32s stage is needed for it. Control 1 is not free of stages, though: holding a branch at zero for "
+             "most of the training and then adding it is itself a late join, one coarse-to-fine step (in effect an "
+             "FCN-16s, then pool3 added)",
+    "pool3": "so a late pool3 branch alone does not flip which branch costs more to zero; something in the earlier "
+             "stages (the FCN-32s stage, pool4's late join) is needed for it",
     "it differs between seeds": "so this control does not settle, on this budget, whether a late pool3 branch "
-                                "is enough to flip the dependence",
+                                "is enough to flip which branch costs more to zero",
 }
 
 
