@@ -25,7 +25,7 @@ shipped record unless ``--output segedu/course/experiment_results --overwrite`` 
 ``--arm zoom_in --suffix zoomin`` runs only a third arm of part 1 (no part 2): zoom in only (scale 1.0 to
 1.2, so the crop never needs the padded band), then the same elastic warp. Its record is named
 ``augmentation_study_zoomin``; each seed starts from the same initial weights and batch order as the plain
-and augmented arms of the main record, to be set beside their plain arm (lesson 14's optional section 4.3).
+and augmented arms of the main record, to be set beside their plain arm (no lesson reads it now).
 
     python -m experiments.augmentation_study     # seeds 0-2: about 20 CPU-minutes in all (one thread per run)
     python -m experiments.augmentation_study --output segedu/course/experiment_results --overwrite
@@ -41,6 +41,13 @@ away. The lesson's ``augmentation_study_renoised`` record ran seeds 0 to 9 (abou
 main record's starts and batch order:
 
     python -m experiments.augmentation_study --arm renoised --suffix renoised --seeds 0 1 2 3 4 5 6 7 8 9
+
+``--arm fixed_copy --suffix fixedcopy`` trains on one warped copy of each scene, drawn once by the augmented arm's
+chain (its draw seeded by ``COPY_SEED_OFFSET + seed``) and then kept for every pass: the same chain as the augmented
+arm without a new draw at every pass, and the same start and batch order as the plain arm. The lesson's
+``augmentation_study_fixedcopy`` record ran seeds 0 to 9 (about 17 CPU-minutes):
+
+    python -m experiments.augmentation_study --arm fixed_copy --suffix fixedcopy --seeds 0 1 2 3 4 5 6 7 8 9
 
 ``--rates 0.046 --suffix pick`` runs only part 2 (no part 1), at the given constant rates, each seed from the same
 start and batches as the main record's part 2, into a record of its own (``augmentation_study_pick``).
@@ -76,6 +83,7 @@ import time
 from pathlib import Path
 
 import torch
+from torch.utils.data import TensorDataset
 from tqdm import tqdm
 
 from segedu.core.seeding import seed_everything
@@ -109,6 +117,8 @@ SETTINGS = {
         "zoom_in_transform": "training_transforms(64, scale=(1.0, 1.2), flip=False, elastic=(40.0, 4.0))",
         "renoised_transform": "the augmented arm's transform, then Gaussian pixel noise on the image (standard "
                               "deviation uniform in [0, 0.05] per scene, as the generator draws it), clipped to 0-1",
+        "fixed_copy_transform": "the augmented arm's transform, drawn once per scene before training (generators "
+                                "seeded with 10000 + seed) and the same copy used at every pass",
         "scored_on": "the 32 training scenes without augmentation ('train') and the validation scenes ('val')",
     },
     "learning_rate": {
@@ -124,8 +134,9 @@ SETTINGS = {
     "varies_with_seed": "initial weights, batch order and augmentation draws (the scenes are the same)",
 }
 ARMS = ("plain", "augmented")
-EXTRA_ARMS = ("zoom_in", "renoised")
-SCALES = {"augmented": (0.8, 1.2), "zoom_in": (1.0, 1.2), "renoised": (0.8, 1.2)}
+EXTRA_ARMS = ("zoom_in", "renoised", "fixed_copy")
+SCALES = {"augmented": (0.8, 1.2), "zoom_in": (1.0, 1.2), "renoised": (0.8, 1.2), "fixed_copy": (0.8, 1.2)}
+COPY_SEED_OFFSET = 10_000  # "fixed_copy": the copies of seed s are drawn with every generator seeded at 10000 + s
 NOISE_UP_TO = 0.05  # "renoised": pixel noise as the generator draws it, standard deviation uniform in [0, 0.05]
 PARTS_DIR = Path("/tmp/augmentation_study_parts")
 KEEP_MODELS = False  # --keep-models: save each part-1 run's final weights (float16) next to the record
@@ -141,7 +152,7 @@ def fresh_unet(seed: int, train_data: DigitScenes) -> UNet:
 
 
 def augmentation_run(seed: int, arm: str) -> dict:
-    """One run of part 1 (``arm``: ``"plain"``, ``"augmented"``, ``"zoom_in"`` or ``"renoised"``); its curves."""
+    """One run of part 1 (``arm``: ``"plain"``, ``"augmented"`` or one of :data:`EXTRA_ARMS`); its curves."""
     settings = SETTINGS["augmentation"]
     clean = DigitScenes("train", length=settings["train_scenes"])
     trained_on = clean
@@ -149,6 +160,8 @@ def augmentation_run(seed: int, arm: str) -> dict:
         augment = training_transforms(64, scale=SCALES[arm], flip=False, elastic=(40.0, 4.0))
         trained_on = DigitScenes("train", length=settings["train_scenes"],
                                  transform=WithPixelNoise(augment, NOISE_UP_TO) if arm == "renoised" else augment)
+        if arm == "fixed_copy":
+            trained_on = fixed_copies(trained_on, seed)
     val = DigitScenes("val", length=settings["val_scenes"])
     model = fresh_unet(seed, clean)
     curves = train_with_curves(
@@ -163,6 +176,17 @@ def augmentation_run(seed: int, arm: str) -> dict:
         result["checkpoint_sha256"] = save_checkpoint(model, _model_path(seed, arm), metadata=metadata,
                                                       half_precision=True)
     return result
+
+
+def fixed_copies(augmented: DigitScenes, seed: int) -> TensorDataset:
+    """One augmented copy of each scene, drawn once with every generator seeded at ``COPY_SEED_OFFSET + seed``.
+
+    Returns:
+        The copies as a dataset of ``(image (1, H, W), mask (H, W))`` pairs, the same at every pass.
+    """
+    seed_everything(COPY_SEED_OFFSET + seed)
+    pairs = [augmented[index] for index in range(len(augmented))]
+    return TensorDataset(torch.stack([image for image, _ in pairs]), torch.stack([mask for _, mask in pairs]))
 
 
 def learning_rate_runs(seed: int) -> dict[str, dict]:

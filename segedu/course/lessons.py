@@ -116,20 +116,20 @@ LESSONS: tuple[Lesson, ...] = (
         "Turn a classifier's fully connected layers into convolutions, build FCN-32s/16s/8s with their "
         "skip fusion and bilinear upsampling, and score the shipped FCN-32s and FCN-8s beside the paper.",
         topic="FCN-32s, 16s and 8s and their skip fusion",
-        study_time="about 150 min (optional part about 30 more)",
+        study_time="about 135 min (optional part about 40 more)",
         run_seconds=22,
     ),
     Lesson(
         "08_fcn_skips.ipynb",
         "Which skip does FCN-8s need?",
         "Predict and measure what switching FCN-8s's pool4 and pool3 skips off costs, check the switch "
-        "against each branch's mean output, read a stored three-seed study of FCN-8s trained in stages, after "
-        "the paper, against all at once, design in your own words the control that separates two explanations "
-        "of what it shows, read a mirror control in which pool4's branch joins late, and (optionally) split the "
-        "staged model's lower score between its late pool3 "
-        "branch and its earlier stages with two controls.",
+        "against each branch's mean output (measured on the validation scenes), read a stored three-seed study "
+        "of FCN-8s trained in stages, after the paper, against all at once, design in your own words the control "
+        "that tests whether pool3's late join alone explains what it shows, read it beside a restart control and "
+        "a mirror, and (optionally) split the staged model's lower score between the late join and the rest of "
+        "its recipe.",
         topic="Ablating FCN-8s's skips; staged training",
-        study_time="about 110 min (optional part about 10 more)",
+        study_time="about 120 min (optional part about 5 more)",
         run_seconds=15,
     ),
     Lesson(
@@ -188,33 +188,32 @@ LESSONS: tuple[Lesson, ...] = (
         "Augment image and mask together (zoom, crop, flips, elastic deformation), build segedu's chain by hand "
         "(its aligned zoom step written out) and check it against training_transforms, say which augmentations "
         "keep a scene plausible and correctly labelled, read training and validation curves over ten paired seeds"
-        " on 32 scenes and say what augmentation did to both scores, measure what the chain does to the pictures,"
-        " test explanations of what the learning curves show (with two stored controls: the pixel noise put "
-        "back, and both arms run to 4,000 steps), set augmentation beside "
-        "more real scenes at a fixed budget of 1,500 steps (the 500-scene runs, by a measure resting on one last "
-        "scoring, still climbing: a comparison at this budget, not at convergence), and (optionally) map one "
-        "seed's errors pixel by pixel and compare torchvision's own zoom step with segedu's on where a mask's "
-        "labels land.",
+        " on 32 scenes and say what augmentation did to both scores, test explanations of the training score's "
+        "fall (with a stored run of both arms to 4,000 steps, where augmentation's validation lead grew), set more "
+        "real scenes beside augmentation at a fixed budget of 1,500 steps (24 passes over 500 scenes against 375 "
+        "over 32: a comparison at this budget, not at convergence), and (optionally) map one seed's errors pixel "
+        "by pixel, compare torchvision's own zoom step with segedu's on where a mask's labels land, and put back "
+        "the pixel noise the chain smooths away.",
         topic="Paired augmentation, learning curves, overfitting",
-        study_time="about 120 min (optional part about 40 more)",
+        study_time="about 110 min (optional part about 50 more)",
         run_seconds=15,
     ),
     Lesson(
         "15_losses_for_imbalance.ipynb",
         "Losses for imbalanced classes",
         "Read a per-class IoU table and say why pixel accuracy and frequency-weighted IoU hide a misnamed "
-        "rare class, read class-weighted cross-entropy (inverse- and median-frequency weights) and focal loss "
-        "written out and checked and write soft Dice yourself, predict what training with class weights does "
-        "to mean IoU, check it on stored runs and explain the result with the tilt of a trained U-Net's answer, "
+        "rare class, read class-weighted cross-entropy (inverse- and median-frequency weights) written out and "
+        "checked, predict what soft Dice gives a class absent from a batch and write soft Dice yourself, predict "
+        "what training with class weights does to mean IoU and check it on stored runs and on a trained U-Net, "
         "compare five losses trained 1,600 steps over six paired seeds on equal budgets (the same steps, batches "
         "and learning rate, a rate chosen for plain cross-entropy) and tell what each does to missed, misnamed "
-        "and fat strokes and to the worst digit, and (optionally) "
-        "train class weights live in a tiny network, try a milder weighting, read the tilt back out at "
-        "prediction, check the class weights' verdict at another learning rate and from another start, and read "
-        "focal loss trained on the same budget.",
+        "and fat strokes and to the worst digit, and (optionally) train class weights live in a tiny network, "
+        "try a milder weighting, read the tilt back out at prediction, test the class weights' verdict with a "
+        "sign-flip test, at another learning rate, from another start and at other training lengths, and read "
+        "focal loss written out and trained on the same budget.",
         topic="Class imbalance: per-class IoU, class weights, soft Dice",
-        study_time="about 95 min (optional part about 45 more)",
-        run_seconds=18,
+        study_time="about 85 min (optional part about 60 more)",
+        run_seconds=20,
     ),
     Lesson(
         "16_atrous_and_deeplab.ipynb",

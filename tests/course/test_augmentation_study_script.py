@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from experiments import augmentation_study
 from segedu.course.experiments import RESULTS_DIR, load_experiment
@@ -193,3 +194,23 @@ def test_the_shipped_long_record_repeats_the_main_one_for_its_first_steps() -> N
             assert run["steps"][-1] == 4000
             count = len(short["steps"])  # scorings up to step 1,500
             assert all(run[key][:count] == short[key] for key in ("steps", "train", "val"))
+
+
+def test_fixed_copies_are_the_chain_drawn_once_per_seed() -> None:
+    """The fixed-copy arm keeps one draw of the augmented arm's chain per scene: repeatable per seed, new per seed."""
+    from segedu.core.seeding import seed_everything
+    from segedu.datasets import DigitScenes
+    from segedu.datasets.transforms import training_transforms
+
+    chain = training_transforms(64, scale=augmentation_study.SCALES["fixed_copy"], flip=False, elastic=(40.0, 4.0))
+    augmented = DigitScenes("train", length=8, transform=chain)
+    clean = DigitScenes("train", length=8)
+    copies = augmentation_study.fixed_copies(augmented, 3)
+    seed_everything(augmentation_study.COPY_SEED_OFFSET + 3)
+    by_hand = [augmented[index] for index in range(8)]
+    for index, (image, mask) in enumerate(by_hand):
+        assert torch.equal(copies[index][0], image) and torch.equal(copies[index][1], mask)
+    assert torch.equal(augmentation_study.fixed_copies(augmented, 3).tensors[0], copies.tensors[0])
+    assert not torch.equal(augmentation_study.fixed_copies(augmented, 4).tensors[0], copies.tensors[0])
+    assert all(not torch.equal(copies[index][0], clean[index][0]) for index in range(8))  # warped, not the scene
+    assert augmentation_study.SCALES["fixed_copy"] == augmentation_study.SCALES["augmented"]

@@ -284,22 +284,7 @@ def _hollow(masks: torch.Tensor, predictions: dict) -> tuple[torch.Tensor, dict]
     return masks, {**predictions, ("8s", "shapes"): eight}
 
 
-def test_fixed_shares_split_fcn32s_mistakes_by_the_band() -> None:
-    assert lesson07.fixed_shares(*SMALL_SHAPE) == {"band": 1.0, "outside": 1.0}
-    assert lesson07.fixed_shares(*_hollow(*LARGE_SHAPE)) == {"band": 1.0, "outside": 112 / 256}
-    masks, predictions = LARGE_SHAPE
-    assert lesson07.fixed_shares(masks, {**predictions, ("32s", "shapes"): masks}) == {"band": None, "outside": None}
-
-
-YES_YES = {"pixel accuracy": "yes", "mean IoU": "yes"}
-
-
-def test_skip_lead_says_when_fcn8s_fixes_more_near_the_edges(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_skip_lead(YES_YES, *_scores(0.35, 0.42), *_hollow(*LARGE_SHAPE)) is True
-    out = _verdict(capsys)
-    assert "100% of FCN-32s's wrong pixels in the band and 44% of those outside it" in out
-    assert "a larger share of them near the edges than away from them" in out
-    assert "a region got the wrong class or an edge was drawn more than 2 pixels off" in out
+RIGHT = {"pixel accuracy": "yes", "mean IoU": "no"}  # with _scores(0.35, 0.42): 4.00 and 1.20 times
 
 
 def test_band_shares_count_where_the_pixels_and_the_mistakes_lie() -> None:
@@ -312,103 +297,63 @@ def test_band_shares_count_where_the_pixels_and_the_mistakes_lie() -> None:
 
 def test_the_right_skip_lead_prediction_is_explained(capsys: pytest.CaptureFixture[str]) -> None:
     # FCN-8s's leads: pixel accuracy 0.05 over all pixels, 0.2 in the band; mean IoU 0.35, then 0.42
-    assert lesson07.check_skip_lead(YES_YES, *_scores(0.35, 0.42), *SMALL_SHAPE) is True
+    assert lesson07.LEAD_FACTOR == 2
+    assert lesson07.check_skip_lead(RIGHT, *_scores(0.35, 0.42), *SMALL_SHAPE) is True
     out = _verdict(capsys)
-    assert "all pixels -> boundary band: pixel accuracy +0.050 -> +0.200; mean IoU +0.350 -> +0.420" in out
-    assert "Correct! Both leads are larger in the band." in out
-    # why, from where the pixels and the mistakes lie
-    assert "The band holds 9% of all pixels, but 89% of FCN-32s's wrong pixels and 89% of the pixels FCN-8s" in out
-    # and which of FCN-32s's mistakes FCN-8s fixes, near the edges and away from them
-    assert "FCN-8s gets right 100% of FCN-32s's wrong pixels in the band and 100% of those outside it" in out
-    assert "as large a share of them as near the edges" in out
-    assert lesson07.check_skip_lead({"pixel accuracy": " Yes ", "mean IoU": "YES"}, *_scores(0.35, 0.42),
-                                    *SMALL_SHAPE) is True  # case and spaces do not matter
-    assert "Correct!" in _verdict(capsys)
-
-
-@pytest.mark.parametrize(("prediction", "missed"), [
-    ({"pixel accuracy": "no", "mean IoU": "yes"}, ["pixel accuracy"]),
-    ({"pixel accuracy": "yes", "mean IoU": "no"}, ["mean IoU"]),
-    ({"pixel accuracy": "No", "mean IoU": "no"}, ["pixel accuracy", "mean IoU"]),
-])
-def test_a_missed_skip_lead_is_recorded_with_a_question_per_miss(prediction, missed: list,
-                                                                 capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_skip_lead(prediction, *_scores(0.35, 0.42), *SMALL_SHAPE) is True  # recorded: it passes
-    out = _verdict(capsys)
-    assert "Recorded; the result differs: you predicted " + " and ".join(f"no for {score}" for score in missed) + ". " in out
-    assert "Correct!" not in out and "Both leads are larger in the band." in out  # what happened, and why
-    for score, question in lesson07._SKIP_LEAD_HINTS.items():
-        assert (f"On {score}: {question}" in out) == (score in missed)
-
-
-def test_skip_lead_reads_the_outcome_from_the_scores(capsys: pytest.CaptureFixture[str]) -> None:
-    # mean IoU's lead 0.40 over all pixels, 0.30 in the band: only pixel accuracy's grows
-    assert lesson07.check_skip_lead({"pixel accuracy": "yes", "mean IoU": "no"}, *_scores(0.40, 0.30),
-                                    *LARGE_SHAPE) is True
-    out = _verdict(capsys)
-    assert "Correct! Only the pixel accuracy lead is larger in the band." in out
-    assert lesson07.check_skip_lead(YES_YES, *_scores(0.40, 0.30), *LARGE_SHAPE) is True
-    out = _verdict(capsys)
-    assert "Recorded; the result differs: you predicted yes for mean IoU." in out
-
-
-def test_skip_lead_leaves_the_second_part_open(capsys: pytest.CaptureFixture[str]) -> None:
-    """Why the pixel-accuracy lead grows more in the band is the second part's question: the first never answers it."""
-    assert lesson07.check_skip_lead(YES_YES, *_scores(0.35, 0.42), *SMALL_SHAPE) is True
-    out = _verdict(capsys)
-    assert "the second part asks why" in out and "4.00" not in out and "1.20" not in out  # no ratio
-    assert "counts every pixel" not in out and "small" not in out and "once" not in out
-
-
-def test_the_lead_ratio_reason_options_give_nothing_away() -> None:
-    """Four options of similar length; the right one is not the longest, and none repeats the prompt's key words."""
-    lengths = {letter: len(text) for letter, text in lesson07.LEAD_RATIO_REASONS.items()}
-    assert sorted(lengths) == ["a", "b", "c", "d"] and max(lengths.values()) < 1.15 * min(lengths.values())
-    assert lengths[lesson07._LEAD_RATIO_RIGHT] < max(lengths.values())
-    for text in lesson07.LEAD_RATIO_REASONS.values():
-        assert "lead" not in text and "ratio" not in text and "boundar" not in text
-
-
-def test_the_right_lead_ratio_reason_prints_the_numbers_behind_it(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_lead_ratio_reason("c", *SMALL_SHAPE) is True
-    out = _verdict(capsys)
-    # 1,024 pixels, 96 in the band; FCN-32s misses the 36 square pixels (32 in the band), FCN-8s none
-    assert out.startswith("Correct!") and "the band holds only 9% of them" in out
+    assert ("all pixels -> boundary band: pixel accuracy +0.050 -> +0.200 (4.00 times); mean IoU +0.350 -> +0.420 "
+            "(1.20 times)") in out
+    assert "Correct! Only in pixel accuracy is FCN-8s's lead in the band more than 2 times its all-pixel lead." in out
+    # why, from what each score counts, computed from the masks and labels: 1,024 pixels, 96 in the band;
+    # FCN-32s misses the 36 square pixels (32 in the band), FCN-8s none
+    assert "the band holds only 9% of them" in out
     assert "FCN-32s labels 99.6% of the pixels right and FCN-8s 100.0%, a lead of +0.004" in out
     assert "= +0.035, so the band lead is 9.48 times it" in out
     assert "89% of the shapes' pixels lie in the band, so each shape's IoU lead is about the same" in out
     assert "background's lead goes from 0.04 to 0.33" in out and "is 1.29 times the all-pixel one" in out
-    assert lesson07.check_lead_ratio_reason(" C ", *SMALL_SHAPE) is True  # case and spaces do not matter
-    _verdict(capsys)
+    assert lesson07.check_skip_lead({"pixel accuracy": " Yes ", "mean IoU": "NO"}, *_scores(0.35, 0.42),
+                                    *SMALL_SHAPE) is True  # case and spaces do not matter
+    assert "Correct!" in _verdict(capsys)
 
 
-def test_the_right_lead_ratio_reason_reads_unequal_shape_leads(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_lead_ratio_reason("c", *_hollow(*LARGE_SHAPE)) is True
+def test_the_explanation_reads_unequal_shape_leads(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_skip_lead(RIGHT, *_scores(0.35, 0.42), *_hollow(*LARGE_SHAPE)) is True
     out = _verdict(capsys)
     assert "each shape's IoU lead is 1.00 to 1.00 in the band against 0.64 to 0.64 over all pixels" in out
     assert "about the same" not in out
 
 
-@pytest.mark.parametrize(("letter", "refutation"), [
-    ("a", "each shape's lead would be smaller in the band"),
-    ("b", "they can only shrink its band lead, never make it grow"),
-    ("d", "background included"),
+@pytest.mark.parametrize(("prediction", "missed"), [
+    ({"pixel accuracy": "no", "mean IoU": "no"}, ["pixel accuracy"]),
+    ({"pixel accuracy": "yes", "mean IoU": "yes"}, ["mean IoU"]),
+    ({"pixel accuracy": "No", "mean IoU": "yes"}, ["pixel accuracy", "mean IoU"]),
 ])
-def test_a_wrong_lead_ratio_reason_is_refuted_without_the_answer(
-        letter: str, refutation: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_lead_ratio_reason(letter, *SMALL_SHAPE) is False
+def test_a_missed_skip_lead_is_recorded_with_a_question_per_miss(prediction, missed: list,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_skip_lead(prediction, *_scores(0.35, 0.42), *SMALL_SHAPE) is True  # recorded: it passes
     out = _verdict(capsys)
-    assert out.startswith("Not yet:") and out.count("\n") == 1 and refutation in out
-    assert "Correct!" not in out and "'c'" not in out and "9.48" not in out  # neither the letter nor the numbers
-    assert out.rstrip().endswith("what does each score count once?")
+    answers = " and ".join(f"{prediction[score].strip().lower()} for {score}" for score in missed)
+    assert f"Recorded; the result differs: you predicted {answers}. " in out
+    assert "Correct!" not in out and "Only in pixel accuracy is FCN-8s's lead in the band" in out  # what happened
+    assert "so the band lead is 9.48 times it" in out  # and why
+    for score, question in lesson07._SKIP_LEAD_HINTS.items():
+        assert (f"On {score}: {question}" in out) == (score in missed)
 
 
-@pytest.mark.parametrize(("reason", "hint"), [(..., "record your prediction first"), (None, "record your prediction"),
-                                              ("e", "must be one of"), (3, "must be one of")])
-def test_a_missing_lead_ratio_reason_is_not_yet(reason, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_lead_ratio_reason(reason, *SMALL_SHAPE) is False
+def test_skip_lead_reads_the_outcome_from_the_scores(capsys: pytest.CaptureFixture[str]) -> None:
+    # mean IoU's lead 0.20 over all pixels, 0.50 in the band: 2.50 times, more than twice as well
+    assert lesson07.check_skip_lead({"pixel accuracy": "yes", "mean IoU": "yes"}, *_scores(0.20, 0.50),
+                                    *LARGE_SHAPE) is True
     out = _verdict(capsys)
-    assert out.startswith("Not yet:") and hint in out
+    assert "Correct! In both scores FCN-8s's lead in the band is more than 2 times its all-pixel lead." in out
+    # exactly twice is not more than twice
+    assert lesson07.check_skip_lead(RIGHT, *_scores(0.25, 0.40), *LARGE_SHAPE) is True
+    assert "Correct! Only in pixel accuracy" in _verdict(capsys)
+
+
+def test_the_hints_name_no_outcome() -> None:
+    for question in lesson07._SKIP_LEAD_HINTS.values():
+        assert question.rstrip().endswith("?") or "?" in question
+        assert "yes" not in question and "twice" not in question and "times" not in question
 
 
 @pytest.mark.parametrize(("prediction", "hint"), [
@@ -425,7 +370,7 @@ def test_skip_lead_without_a_prediction_is_not_yet(prediction, hint: str, capsys
 
 
 def test_skip_lead_without_both_scores_says_what_to_pass(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_skip_lead(YES_YES, *_scores(0.35, 0.42, accuracy=False), *SMALL_SHAPE) is False
+    assert lesson07.check_skip_lead(RIGHT, *_scores(0.35, 0.42, accuracy=False), *SMALL_SHAPE) is False
     assert "pass section 4's scores" in _verdict(capsys)
 
 
@@ -437,9 +382,17 @@ def test_skip_start_prediction_is_accepted(capsys: pytest.CaptureFixture[str]) -
     assert all(f"{letter} is {verdict}:" in out
                for letter, verdict in (("a", "true"), ("b", "true"), ("c", "false"), ("d", "false")))
     # statement a holds for the 1/32 scores only: the output passes through new 2x and 16x upsamplers
-    statement = lesson07.SKIP_START_STATEMENTS["a"]
-    assert "1/32 scores" in statement and "not the 32x kernel" in statement
+    assert "1/32 scores" in lesson07.SKIP_START_STATEMENTS["a"]
     assert "do not reproduce FCN-32s's 32x kernel" in out
+
+
+def test_the_skip_start_statements_give_nothing_away_by_their_form() -> None:
+    """True and false statements alike: similar length, no absolutes that only the false ones carry."""
+    lengths = {letter: len(text) for letter, text in lesson07.SKIP_START_STATEMENTS.items()}
+    assert sorted(lengths) == ["a", "b", "c", "d"] and max(lengths.values()) < 1.2 * min(lengths.values())
+    assert max(lengths[letter] for letter in lesson07._SKIP_START_TRUE) < max(lengths.values())
+    for text in lesson07.SKIP_START_STATEMENTS.values():
+        assert "never" not in text and "only ever" not in text and "(its output" not in text
 
 
 def test_skip_start_gradients_are_measured(capsys: pytest.CaptureFixture[str]) -> None:

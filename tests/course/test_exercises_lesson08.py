@@ -79,14 +79,14 @@ def _readouts(pool4_costs: list[float], pool3_costs: list[float]) -> dict:
 
 def _record(pool4_costs: list[float], pool3_costs: list[float], *,
             control: tuple[list[float], list[float]] | None = None) -> dict:
-    """A small study record: the staged arm's switch costs, and control 1's (``late_pool3``) if given."""
+    """A small study record: the staged arm's switch costs, and control 1's (``joined_pool3``) if given."""
     stages = {"fcn32s": {"steps": 2000, "lr": 0.003}, "fcn16s": {"steps": 1000, "lr": 0.0003},
               "fcn8s": {"steps": 1000, "lr": 0.0003}}
     runs = {seed: dict(run, stages=stages) for seed, run in _readouts(pool4_costs, pool3_costs).items()}
-    control_runs = {seed: dict(run, pool3_held_at_zero={"steps": 3000, "lr": 0.003})
+    control_runs = {seed: dict(run, pool3_joined_at={"step": 3000, "lr": 0.00044})
                     for seed, run in _readouts(*(control or (pool4_costs, pool3_costs))).items()}
     return {"seeds": list(range(len(pool4_costs))), "settings": {"lr": 0.003, "steps": 4000},
-            "results": {"runs": {"staged": runs, "late_pool3": control_runs}}}
+            "results": {"runs": {"staged": runs, "joined_pool3": control_runs}}}
 
 
 @pytest.mark.parametrize(("pool4", "pool3", "outcome"), [
@@ -128,15 +128,16 @@ def test_staged_prediction_says_why(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_control_design_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson08.check_control_design("e") is True
+    assert lesson08.check_control_design("d") is True
     out = capsys.readouterr().out
-    assert "Correct!" in out and "no FCN-32s stage is needed for the flip" in out
-    assert all(f"{letter} would not:" in out for letter in "abcdfg")  # a right answer explains every candidate
-    for letter in "abcdfg":
+    assert "Correct!" in out and "in one thing only" in out and "no earlier stage is needed" in out
+    assert all(f"{letter} would not:" in out for letter in "abcef")  # a right answer explains every candidate
+    for letter in "abcef":
         assert lesson08.check_control_design(letter) is False
         out = capsys.readouterr().out
-        assert out.startswith("Not yet:") and f"{letter}: " in out and "changes only one" in out
-        assert not re.search(r"\be:", out) and "zero start" not in out  # a miss never names the control
+        assert out.startswith("Not yet:") and f"{letter}: " in out and "changes nothing else" in out
+        assert not re.search(r"\bd:", out) and "candidate d" not in out  # a miss never names the control
+        assert "as well as from" in out or "does not reproduce" in out  # and says what else it changes
     assert lesson08.check_control_design(...) is False
     assert "record your prediction first" in capsys.readouterr().out
     assert lesson08.check_control_design("z") is False
@@ -155,79 +156,63 @@ def test_record_design_records_words_and_refuses_the_placeholder(capsys: pytest.
         assert out.startswith("Not recorded yet (not graded)") and "Correct" not in out
 
 
-def test_control_right_answer_names_the_restart_it_keeps(capsys: pytest.CaptureFixture[str]) -> None:
-    """e drops the stages and keeps pool3's late training, and with it the restart at the join, the third difference."""
-    assert lesson08.check_control_design("e") is True
+def test_control_right_answer_names_the_restart_as_a_separate_question(capsys: pytest.CaptureFixture[str]) -> None:
+    """d adds only pool3's late join to the all-at-once arm; the staged arm's restart is the second control, e."""
+    assert lesson08.check_control_design("d") is True
     out = capsys.readouterr().out
-    assert "drops the earlier stages" in out and "keeps pool3's late, short training" in out
-    assert "third difference" in out and "does not test the restart" in out and "second control" in out
-    assert "brought its rate to 0 there" in out  # its first phase's own schedule, as the staged FCN-16s stage's
+    assert "same optimizer, schedule, steps and rates" in out and "after 3,000 steps" in out
+    assert "separate question" in out and "second control, candidate e" in out
     assert "itself a late join" not in out  # exercise 4's reasoning is told in exercise 4's feedback, not here
 
 
-def test_control_tempting_distractor_says_both_causes_change(capsys: pytest.CaptureFixture[str]) -> None:
-    """b drops the stages but also trains pool3's branch from the first step: it cannot separate the two."""
-    assert lesson08.check_control_design("b") is False
-    out = capsys.readouterr().out
-    assert "from the first step, for all 4,000 steps" in out and "both candidate causes change together" in out
+@pytest.mark.parametrize(("letter", "confound"), [
+    ("a", "the rate jumps back up"),
+    ("b", "brings part of the earlier stages back"),
+    ("c", "trains twice as long"),
+    ("e", "restart and lower rate included"),
+    ("f", "trains more slowly than every other layer"),
+])
+def test_each_distractor_names_its_own_confound(letter, confound, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson08.check_control_design(letter) is False
+    assert confound in capsys.readouterr().out
 
 
-def test_control_look_alike_distractor_says_why_it_fails(capsys: pytest.CaptureFixture[str]) -> None:
-    """g echoes pool3's step counts and keeps the stages, but grows the budget and keeps pool3's late start."""
-    assert "3,000 steps" in lesson08.CONTROL_CHOICES["g"] and "staged recipe" in lesson08.CONTROL_CHOICES["g"]
-    assert lesson08.check_control_design("g") is False
-    out = capsys.readouterr().out
-    assert "6,000 steps" in out and "still late start" in out and "Neither result points to one suspect" in out
-
-
-def test_control_candidates_hold_the_study_and_the_distractors() -> None:
-    """The right candidate is the one-change control; the distractors are the brief's alternatives."""
+def test_control_candidates_all_keep_a_late_join_and_are_described_by_mechanism() -> None:
+    """Every candidate keeps pool3's late join; none repeats the recipe's rates as the suspects' wording."""
     choices = lesson08.CONTROL_CHOICES
-    assert tuple(choices) == ("a", "b", "c", "d", "e", "f", "g")
-    control = choices["e"]
-    assert "all at once" in control and "score_pool3 frozen at zero for the first 3,000 steps" in control
-    assert "then every layer at lr / 10" in control
-    # not suspect 2's wording ("its score layer trains only in the last 1,000 steps, at a tenth of the rate")
-    assert not any(words in control for words in ("last", "late", "short", "a tenth of the rate", "trains only",
-                                                  "stage"))
-    assert "all at once" in choices["b"] and "a tenth of the full rate" in choices["b"] and "throughout" in choices["b"]
-    assert "staged recipe" in choices["a"] and "five more seeds" in choices["c"] and "switch pool4 off" in choices["f"]
+    assert tuple(choices) == ("a", "b", "c", "d", "e", "f")
+    assert all(text.startswith("pool3 joins at step ") for text in choices.values())
+    assert sum("step 3,000" in text for text in choices.values()) == 5 and "step 2,000" in choices["c"]
+    assert "one optimizer and one schedule" in choices["d"] and "restarts" not in choices["d"]
     assert set(lesson08._CONTROL_WHY) == set(choices)
 
 
-def test_control_twin_has_the_right_candidates_shape() -> None:
-    """d is e's twin in form (pool4 frozen for the staged arm's first 2,000 steps): words alone cannot pick e."""
-    twin, control = lesson08.CONTROL_CHOICES["d"], lesson08.CONTROL_CHOICES["e"]
-    assert twin.replace("pool4", "pool3").replace("2,000", "3,000") == control
-    assert abs(len(twin) - len(control)) <= 2
-
-
-def test_control_twin_says_both_causes_change(capsys: pytest.CaptureFixture[str]) -> None:
-    """d drops the FCN-32s stage but trains pool3's branch from the first step: both suspects change."""
-    assert lesson08.check_control_design("d") is False
-    out = capsys.readouterr().out
-    assert "trains from the first step" in out and "Both suspects change together" in out
+def test_control_twins_differ_in_one_detail() -> None:
+    """d's twins: c joins earlier, a and e restart at two rates: words alone cannot pick d."""
+    choices = lesson08.CONTROL_CHOICES
+    assert choices["c"].replace("2,000", "3,000", 1) == choices["d"]
+    assert choices["a"].replace("the full rate", "lr / 10") == choices["e"]
 
 
 def test_control_candidates_do_not_give_the_answer_away_by_form() -> None:
     """Every candidate is one line of similar length: the right one is neither the longest nor far from the rest."""
     lengths = {letter: len(text) for letter, text in lesson08.CONTROL_CHOICES.items()}
     assert max(lengths.values()) <= 1.25 * min(lengths.values()), lengths
-    assert lengths["e"] < max(lengths.values())
-    assert sum(text.startswith("train FCN-8s all at once") for text in lesson08.CONTROL_CHOICES.values()) >= 3
+    assert lengths["d"] < max(lengths.values())
     assert not any("\n" in text or ";" in text or "(" in text for text in lesson08.CONTROL_CHOICES.values())
 
 
-def test_control_text_matches_the_stored_control() -> None:
-    """The right candidate is what the stored control ran: pool3 held at zero until the staged last stage begins."""
+def test_control_text_matches_the_stored_controls() -> None:
+    """d is what joined_pool3 ran (one optimizer, pool3 joining where the staged last stage began); e is late_pool3."""
     record = _shipped_record()
-    runs, staged = record["results"]["runs"]["late_pool3"], record["results"]["runs"]["staged"]
-    for seed, run in runs.items():
+    staged = record["results"]["runs"]["staged"]
+    for seed, run in record["results"]["runs"]["joined_pool3"].items():
         stages = staged[seed]["stages"]
-        assert run["pool3_held_at_zero"]["steps"] == stages["fcn32s"]["steps"] + stages["fcn16s"]["steps"]
-        assert run["pool3_held_at_zero"]["steps"] + stages["fcn8s"]["steps"] == record["settings"]["steps"]
-        assert stages["fcn8s"]["lr"] == pytest.approx(record["settings"]["lr"] / 10)
-    assert "then every layer 25% at lr / 10" in record["settings"]["late_pool3"]  # as the staged last stage
+        assert run["pool3_joined_at"]["step"] == stages["fcn32s"]["steps"] + stages["fcn16s"]["steps"] == 3000
+    assert "one Adam optimizer and one cosine schedule over all the steps" in record["settings"]["joined_pool3"]
+    for run in record["results"]["runs"]["late_pool3"].values():
+        assert run["pool3_held_at_zero"]["steps"] == 3000
+    assert "then every layer 25% at lr / 10" in record["settings"]["late_pool3"]
     assert "new cosine schedule and optimizer" in record["settings"]["late_pool3"]
 
 
@@ -252,36 +237,23 @@ def test_control_prediction_on_the_shipped_record(capsys: pytest.CaptureFixture[
     record = _shipped_record()
     assert lesson08.check_control_prediction("pool4", record) is True
     out = capsys.readouterr().out
-    assert "Correct!" in out and "a late pool3 branch is enough to flip which branch costs more to zero" in out
-    assert "no FCN-32s stage is needed" in out and "itself a late join, one coarse-to-fine step" in out
-    assert "has no FCN-32s stage" in out and "no coarse-to-fine" not in out
-    assert "held at zero for 3,000 steps, then 1,000 steps at 0.0003" in out
-    assert "its first 3,000 steps ran a cosine schedule of their own, down to 0 at the join" in out
-    assert "drops that restart" in out
-    assert "close to what one would expect" not in out and "not run" not in out
-    assert "mirror, also stored" in out and "it leans on pool3 in every seed, and control 1 on pool4" in out
+    assert "Correct!" in out and "a late pool3 join is enough to flip which branch costs more to zero" in out
+    assert "no FCN-32s stage and no restart are needed" in out and "itself a late join, one coarse-to-fine step" in out
+    assert "only in pool3's late join" in out and "held at zero until step 3,000" in out
+    assert "(0.00044, against 0.003 at the start)" in out
     assert lesson08.check_control_prediction("pool3", record) is True
     out = capsys.readouterr().out
     assert out.startswith("Recorded; the result differs: you predicted 'pool3'") and "the answer is pool4" in out
 
 
-def test_control_prediction_reads_the_mirror_from_the_record(capsys: pytest.CaptureFixture[str]) -> None:
-    """The mirror's lean (joined_pool4) is read from the record, and left out where the record has no mirror."""
-    record = _record([0.4, 0.45], [0.2, 0.3], control=([0.78, 0.71], [0.12, 0.16]))
-    assert lesson08.check_control_prediction("pool4", record) is True
-    assert "mirror" not in capsys.readouterr().out
-    joined = {"step": 3000, "lr": 0.00044}
-    for lean_pool3, found in ((True, "it leans on pool3 in every seed, and control 1 on pool4: whichever branch "
-                                     "joins late is the one the model leans on less when zeroed (partly built in: "
-                                     "that branch starts at zero"),
-                              (False, "it leans on pool4 in every seed.")):
-        pool4, pool3 = ([0.01, 0.02], [0.8, 0.7]) if lean_pool3 else ([0.8, 0.7], [0.01, 0.02])
-        record["results"]["runs"]["joined_pool4"] = {seed: dict(run, pool4_joined_at=joined)
-                                                     for seed, run in _readouts(pool4, pool3).items()}
-        assert lesson08.check_control_prediction("pool4", record) is True
+def test_control_prediction_says_nothing_of_the_mirror(capsys: pytest.CaptureFixture[str]) -> None:
+    """The mirror (joined_pool4) is introduced after exercise 4: its feedback must not report it."""
+    record = _shipped_record()
+    assert "joined_pool4" in record["results"]["runs"]
+    for prediction in lesson08.CONTROL_LEAN_CHOICES:
+        assert lesson08.check_control_prediction(prediction, record) is True
         out = capsys.readouterr().out
-        assert "mirror, also stored (pool4's output detached until step 3,000" in out and found in out
-        assert lean_pool3 or "whichever" not in out
+        assert "mirror" not in out and "pool4's output detached" not in out
 
 
 @pytest.mark.parametrize("prediction", [..., None, "pool5", "e"])

@@ -150,7 +150,8 @@ def test_ruled_out_explanations_right(answer, capsys: pytest.CaptureFixture[str]
     assert "nearest neighbour" in out and "as a picture" in out  # ... why, and what would invent one
     assert "c, d, e and f are not" in out and "hypothesis" in out  # d: untested, said so
     assert "usual explanation" not in out and "often given" in out  # d is not presented as established
-    assert "The control after it tests c" in out and "back to plain's" in out  # c: tested after the exercise
+    assert "Optional section 4.3 tests c" in out and "back to plain's" in out  # c: tested in the optional part
+    assert "noise control" not in out  # the control no longer sits between the exercise and the 4,000-step run
     assert "4,000 steps" in out and "lower ceiling" in out  # e: tested by the longer run, after the exercise
     assert "optional section 4.1 looks pixel by pixel" in out  # f: left open, looked at in one seed later
     assert "-0.063" not in out and "+0.001" not in out  # no result of the later cells is given away
@@ -161,7 +162,7 @@ def test_ruled_out_explanations_wrong_answers_say_why(capsys: pytest.CaptureFixt
     assert not check_ruled_out_explanations({"a", "b", "c"})  # the old answer: c is tested only after the exercise
     out = capsys.readouterr().out
     assert out.startswith("Not yet:") and "c is not ruled out" in out and "smooths the noise away" in out
-    assert "nothing printed before this exercise rules it out" in out
+    assert "nothing printed before this exercise measures" in out and "nothing rules it out" in out
     assert "a is" not in out and "b is" not in out  # right choices are not among the misses
     assert not check_ruled_out_explanations({"a", "b", "d"})
     out = capsys.readouterr().out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -11,7 +12,9 @@ from segedu.course.exercises.lesson15 import (
     EIGHT,
     MEAN_IOU_TOLERANCE,
     UNTILT_READINGS,
+    absent_class_dice,
     all_eights_scores,
+    check_absent_class_dice,
     check_all_eights_mean_iou,
     check_background_prediction,
     check_soft_dice,
@@ -205,7 +208,47 @@ def test_trained_weights_prediction_must_be_recorded_first(prediction, capsys: p
     assert capsys.readouterr().out.startswith("Not yet:")
 
 
-# --- exercise 2: write soft Dice ---------------------------------------------------------------------------
+# --- exercise 2, first part: the Dice of an absent class -------------------------------------------------------
+
+
+def test_absent_class_dice_is_what_torch_computes() -> None:
+    assert np.isnan(absent_class_dice(0.0)) and absent_class_dice(1.0) == 1.0
+
+
+@pytest.mark.parametrize(("with_eps_0", "with_eps_1"), [("undefined", 1), (float("nan"), "1"), ("0/0", 1.0),
+                                                        (" NaN ", torch.tensor(1.0))])
+def test_absent_class_dice_right(with_eps_0, with_eps_1, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_absent_class_dice(with_eps_0, with_eps_1)
+    out = capsys.readouterr().out
+    assert out.startswith("Correct!") and "torch gives nan with eps = 0 and 1.0 with eps = 1" in out
+    assert "1 - Dice_k, is 0" in out and "0 / P_k = 0" in out
+
+
+@pytest.mark.parametrize(("with_eps_0", "with_eps_1", "hints"), [
+    (0, 1, ["with eps = 0 you answered 0", "0 / 0 has no value"]),
+    (1, 1, ["with eps = 0 you answered 1"]),
+    ("undefined", 0, ["with eps = 1 you answered 0", "2 x 0 + 1"]),
+    ("undefined", "undefined", ["with eps = 1 you answered undefined", "0 + 0 + 1"]),
+    (1, "undefined", ["with eps = 0 you answered 1", "with eps = 1 you answered undefined"]),
+])
+def test_absent_class_dice_wrong_answers_say_why(with_eps_0, with_eps_1, hints, capsys) -> None:
+    assert not check_absent_class_dice(with_eps_0, with_eps_1)
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and all(hint in out for hint in hints), out
+    assert "measured" not in out and "torch gives" not in out  # the answer is not given away
+
+
+@pytest.mark.parametrize(("with_eps_0", "with_eps_1", "hint"), [(..., 1, "record both answers first"),
+                                                                ("undefined", ..., "record both answers first"),
+                                                                ("two", 1, "'two'"), (None, 1, "None"),
+                                                                ("undefined", True, "True"), (0.5, 1, "0.5")])
+def test_absent_class_dice_unreadable_answers(with_eps_0, with_eps_1, hint, capsys) -> None:
+    assert not check_absent_class_dice(with_eps_0, with_eps_1)
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and hint in out, out
+
+
+# --- exercise 2, second part: write soft Dice ---------------------------------------------------------------------------
 
 
 def _soft_dice(logits, masks, *, eps=1.0, axes=(0, 2, 3), squares=False, skip_background=False, score=False,

@@ -33,32 +33,28 @@ __all__ = [
     "FC_QUESTION",
     "GRID_STAGES",
     "IN_PADDING_KEY",
-    "LEAD_RATIO_REASONS",
+    "LEAD_FACTOR",
     "SKIP_LEAD_SCORES",
     "SKIP_START_STATEMENTS",
     "WEIGHT_GRADIENT_CHOICES",
     "band_shares",
     "check_fc_as_conv",
     "check_fcn_grid",
-    "check_lead_ratio_reason",
     "check_skip_lead",
     "check_skip_start",
     "feature_column",
-    "fixed_shares",
     "flatten_channels_last",
 ]
 
-SKIP_START_STATEMENTS = {
-    "a": "in the paper's staged training, a zero-start score_pool4 lets the new FCN-16s begin from the "
-         "trained FCN-32s's 1/32 scores untouched (its output is not FCN-32s's: 2x then 16x upsampling is not "
-         "the 32x kernel); the new branch adds nothing until training finds scores that lower the loss",
-    "b": "at the first step the pool4 branch passes no gradient down to pool4: whatever gradient reaches "
-         "encoder stage 4 comes through pool5",
-    "c": "score_pool4's bias starts at zero too, and the gradient reaching it at the first step is zero as "
-         "well: until the weights have moved, the branch cannot even add a constant score per class",
-    "d": "score_pool4's filters all start equal (all zero), so, like the units of a hidden layer started at one "
-         "constant, they get equal gradients and stay equal: the branch can only ever add the same score to "
-         "every class, which never changes which class wins",
+SKIP_START_STATEMENTS = {  # four options of similar length and tone: the true ones are a and b
+    "a": "in the paper's staged training, a zero-start score_pool4 lets the new FCN-16s begin from the trained "
+         "FCN-32s's 1/32 scores unchanged; the branch adds to them only what lowers the loss in training",
+    "b": "at the first step the pool4 branch passes no gradient down to pool4, so whatever gradient reaches "
+         "encoder stage 4 at that step comes down the main path, through stage 5 and pool5",
+    "c": "score_pool4's bias starts at zero as well, and at the first step its gradient is zero too, so until "
+         "the weights have moved the branch cannot add even a constant score to each class",
+    "d": "score_pool4's filters all start equal (all zero), and like hidden units started at one constant they "
+         "get equal gradients at each step and move together: the branch adds one shared score to every class",
 }
 _SKIP_START_TRUE = frozenset({"a", "b"})
 _SKIP_START_REASONS = {
@@ -484,13 +480,14 @@ def _check_fc_as_conv_cases(function: Callable[[nn.Linear, int, int], Any]) -> b
 
 
 BAND_WIDTH = 2  # the lesson's boundary band: pixels within 2 pixels of a class boundary
-SKIP_LEAD_SCORES = ("pixel accuracy", "mean IoU")  # exercise 1's first part: one yes/no prediction per score
+LEAD_FACTOR = 2  # exercise 1: is FCN-8s's lead in the band more than this many times its lead over all pixels?
+SKIP_LEAD_SCORES = ("pixel accuracy", "mean IoU")  # exercise 1: one yes/no prediction per score
 _SKIP_LEAD_KEYS = {"pixel accuracy": "pixel_accuracy", "mean IoU": "mean_iou"}  # the lesson's names for them
 _SKIP_LEAD_HINTS = {  # why a missed prediction missed, as a question: it names no outcome
-    "pixel accuracy": "pixel accuracy's lead is the share of pixels FCN-8s gets right where FCN-32s errs, less the "
-                      "reverse: are those pixels a larger share of the band than of the whole image?",
-    "mean IoU": "mean IoU averages one IoU per class, background included: counted only in the band, whose IoUs "
-                "fall further, FCN-32s's or FCN-8s's, and for which class most?",
+    "pixel accuracy": "pixel accuracy counts pixels: what share of all pixels lies in the band, and how often does "
+                      "either model err outside it? The all-pixel lead mixes the two regions in that proportion.",
+    "mean IoU": "mean IoU counts each class once: does a small shape's IoU rest mostly on pixels near its outline, "
+                "whether it is measured over all pixels or in the band?",
 }
 
 
@@ -538,34 +535,6 @@ def band_shares(masks: torch.Tensor, predictions: Mapping[Any, torch.Tensor], da
     return {name: float((band & pixels).sum()) / max(int(pixels.sum()), 1) for name, pixels in kinds.items()}
 
 
-def fixed_shares(masks: torch.Tensor, predictions: Mapping[Any, torch.Tensor], dataset: str = "shapes",
-                 width: int = BAND_WIDTH) -> dict[str, float | None]:
-    """The share of FCN-32s's wrong pixels that FCN-8s gets right, in the boundary band and outside it.
-
-    Outside the band a pixel lies more than ``width`` pixels from any class boundary: a mistake there gives a
-    region the wrong class or draws an edge more than ``width`` pixels off (the band alone does not say which).
-
-    Args:
-        masks: The test masks, ``(B, H, W)``.
-        predictions: ``{(variant, dataset): (B, H, W) labels}`` with variants ``"32s"`` and ``"8s"``.
-        dataset: Which dataset's predictions to read.
-        width: The band's half-width in pixels.
-
-    Returns:
-        ``{"band": share, "outside": share}``; a share is ``None`` where FCN-32s makes no mistake.
-    """
-    from segedu.training.metrics import boundary_band
-
-    band = boundary_band(masks, width)  # (B, H, W) bool
-    wrong_32s = predictions["32s", dataset] != masks
-    right_8s = predictions["8s", dataset] == masks
-    shares: dict[str, float | None] = {}
-    for where, pixels in (("band", band), ("outside", ~band)):
-        errors = int((wrong_32s & pixels).sum())
-        shares[where] = float((wrong_32s & right_8s & pixels).sum()) / errors if errors else None
-    return shares
-
-
 def _lead(overall: Mapping[Any, Mapping[str, float]], band: Mapping[Any, Mapping[str, float]], dataset: str,
           metric: str) -> tuple[float, float] | None:
     """FCN-8s's lead over FCN-32s in ``metric``, over all pixels and in the band; None if a score is missing."""
@@ -573,94 +542,6 @@ def _lead(overall: Mapping[Any, Mapping[str, float]], band: Mapping[Any, Mapping
         return tuple(float(scores["8s", dataset][metric] - scores["32s", dataset][metric]) for scores in (overall, band))
     except KeyError:
         return None
-
-
-def _skip_lead_reason(larger: Mapping[str, bool], shares: Mapping[str, float],
-                      fixed: Mapping[str, float | None]) -> str:
-    """Why the leads are what they are, from where the pixels and the mistakes lie (every clause follows from them)."""
-    grown = [score for score in SKIP_LEAD_SCORES if larger[score]]
-    if len(grown) == len(SKIP_LEAD_SCORES):
-        lead = "Both leads are larger in the band."
-    elif grown:
-        lead = f"Only the {grown[0]} lead is larger in the band."
-    else:
-        lead = "Neither lead is larger in the band."
-    crowd = (f" The band holds {shares['pixels']:.0%} of all pixels, but {shares['32s']:.0%} of FCN-32s's wrong "
-             f"pixels and {shares['fixed']:.0%} of the pixels FCN-8s gets right where FCN-32s errs ({shares['8s']:.0%} "
-             "of FCN-8s's own wrong pixels lie there too).")
-    repair = ""
-    if fixed["band"] is not None and fixed["outside"] is not None:
-        repair = (f" Yet part of the lead lies outside the band: FCN-8s gets right {fixed['band']:.0%} of FCN-32s's "
-                  f"wrong pixels in the band and {fixed['outside']:.0%} of those outside it, more than {BAND_WIDTH} "
-                  "pixels from any boundary, where a region got the wrong class or an edge was drawn more than "
-                  f"{BAND_WIDTH} pixels off.")
-        if fixed["outside"] >= fixed["band"]:
-            repair += " Away from the edges it fixes as large a share of them as near the edges, or larger."
-        else:
-            repair += " It fixes a larger share of them near the edges than away from them."
-    return lead + crowd + repair + " How much larger differs between the two scores: the second part asks why."
-
-
-def check_skip_lead(prediction: Any, overall: Mapping[Any, Mapping[str, float]],
-                    band: Mapping[Any, Mapping[str, float]], masks: torch.Tensor,
-                    predictions: Mapping[Any, torch.Tensor], dataset: str = "shapes") -> bool:
-    """Check a prediction of whether FCN-8s's lead over FCN-32s is larger in the boundary band, in each score.
-
-    The lead is FCN-8s's score minus FCN-32s's, in pixel accuracy and in mean IoU, read from the lesson's own
-    scores over all pixels and in the band. The prediction is of a measured outcome, so it passes once recorded:
-    if both answers match it prints ``Correct!``, otherwise ``Recorded; ...`` with a question for each miss.
-    Either way the feedback prints the four leads and explains them from where the pixels and the mistakes lie
-    (:func:`band_shares`) and which of FCN-32s's mistakes FCN-8s fixes in the band and outside it
-    (:func:`fixed_shares`). Why the two leads grow by different amounts is the second part's question
-    (:func:`check_lead_ratio_reason`), which this feedback leaves open.
-
-    Args:
-        prediction: ``{"pixel accuracy": "yes" or "no", "mean IoU": "yes" or "no"}``: is the lead larger in the
-            band than over all pixels? ``...`` means not recorded yet.
-        overall: Section 4's scores over all pixels, ``{(variant, dataset): {"pixel_accuracy": ...,
-            "mean_iou": ...}}`` with variants ``"32s"`` and ``"8s"`` (other scores in the dicts are ignored).
-        band: The same scores counted only in the 2-pixel boundary band.
-        masks: The test masks the scores were computed on, ``(B, H, W)``.
-        predictions: The two models' labels on those scenes, ``{(variant, dataset): (B, H, W)}``.
-        dataset: Which dataset's leads to compare.
-
-    Returns:
-        ``True`` once both answers are recorded, right or not.
-    """
-    predicted, hint = _read_larger(prediction)
-    if hint is not None:
-        return wrong(hint)
-    leads = {score: _lead(overall, band, dataset, key) for score, key in _SKIP_LEAD_KEYS.items()}
-    if any(lead is None for lead in leads.values()):
-        return wrong(f"pass section 4's scores: `overall` and `band` need \"pixel_accuracy\" and \"mean_iou\" for "
-                     f"('32s', {dataset!r}) and ('8s', {dataset!r}).")
-    larger = {score: band_lead > all_lead for score, (all_lead, band_lead) in leads.items()}
-    print(f"{dataset}: FCN-8s minus FCN-32s, all pixels -> boundary band: "
-          + "; ".join(f"{score} {all_lead:+.3f} -> {band_lead:+.3f}" for score, (all_lead, band_lead) in leads.items()))
-    why = _skip_lead_reason(larger, band_shares(masks, predictions, dataset), fixed_shares(masks, predictions, dataset))
-    missed = [score for score in SKIP_LEAD_SCORES if predicted[score] != larger[score]]
-    if not missed:
-        return right(why)
-    questions = " ".join(f"On {score}: {_SKIP_LEAD_HINTS[score]}" for score in missed)
-    answers = " and ".join(f"{'yes' if predicted[score] else 'no'} for {score}" for score in missed)
-    return recorded_miss(f"you predicted {answers}. {why} {questions}")
-
-
-LEAD_RATIO_REASONS = {  # exercise 1's second part: why the pixel-accuracy lead grows far more in the band
-    "a": "Mean IoU divides each class's overlap by a union, and near the outlines those unions are large, so every "
-         "class's gap measured in the band shrinks; pixel accuracy divides by a plain count of pixels, so the gap it "
-         "measures in the band keeps its full size.",
-    "b": "FCN-8s leaves nearly all of its remaining errors in the band. Each of them costs pixel accuracy a whole "
-         "pixel but costs mean IoU only a sliver of one class's score, so in the band the two models drift further "
-         "apart in pixel accuracy.",
-    "c": "Far from the outlines both models get nearly every pixel right, and those pixels fill most of the image; "
-         "pixel accuracy counts each one, thinning its all-pixel gap. In mean IoU the shapes' scores rest mostly "
-         "on pixels near their outlines anyway.",
-    "d": "Most pixels of the band are background, which pixel accuracy counts but mean IoU leaves out of its "
-         "average, so the gains FCN-8s makes on background right next to the shapes lift its pixel accuracy in the "
-         "band, never its mean IoU there.",
-}
-_LEAD_RATIO_RIGHT = "c"
 
 
 def _lead_ratio_parts(masks: torch.Tensor, predictions: Mapping[Any, torch.Tensor], dataset: str = "shapes",
@@ -697,78 +578,88 @@ def _shape_leads(parts: Mapping[str, Any], where: str) -> tuple[float, float]:
     return float(leads.min()), float(leads.max())
 
 
-def check_lead_ratio_reason(reason: Any, masks: torch.Tensor, predictions: Mapping[Any, torch.Tensor],
-                            dataset: str = "shapes") -> bool:
-    """Check which statement of :data:`LEAD_RATIO_REASONS` explains why the pixel-accuracy lead grows more.
-
-    FCN-8s's lead over FCN-32s is larger in the boundary band than over all pixels in both scores, but far more
-    so in pixel accuracy than in mean IoU. The reason follows from what each score weighs: pixel accuracy counts
-    every pixel once, and most pixels lie far from any boundary, where both models are nearly always right, so
-    the all-pixel lead is thin; mean IoU counts each class once, and the small shapes' IoUs rest largely on
-    pixels near their outlines, over all pixels as in the band. A right letter prints the numbers behind it
-    (the lead outside the band, the all-pixel lead as the mix of the two regions, each shape's IoU lead in and
-    out of the band); a wrong one is refuted from the lesson's own tables, without naming the right letter.
-
-    Args:
-        reason: One letter of :data:`LEAD_RATIO_REASONS`; ``...`` means not recorded yet.
-        masks: The test masks, ``(B, H, W)``; class 0 is background.
-        predictions: ``{(variant, dataset): (B, H, W) labels}`` with variants ``"32s"`` and ``"8s"``.
-        dataset: Which dataset's predictions to read.
-
-    Returns:
-        Whether the letter is the right one.
-    """
-    if isinstance(reason, str):
-        reason = reason.strip().lower()
-    hint = choice_hint(reason, tuple(LEAD_RATIO_REASONS))
-    if hint is not None:
-        return wrong(hint)
-    parts = _lead_ratio_parts(masks, predictions, dataset)
-    lead, shares = parts["lead"], parts["shares"]
+def _skip_lead_reason(larger: Mapping[str, bool], parts: Mapping[str, Any]) -> str:
+    """What happened and why, from what each score counts (every clause follows from ``parts``)."""
+    grown = [score for score in SKIP_LEAD_SCORES if larger[score]]
+    times = f"more than {LEAD_FACTOR} times its all-pixel lead"
+    if len(grown) == len(SKIP_LEAD_SCORES):
+        outcome = f"In both scores FCN-8s's lead in the band is {times}."
+    elif grown:
+        outcome = f"Only in {grown[0]} is FCN-8s's lead in the band {times}."
+    else:
+        outcome = f"In neither score is FCN-8s's lead in the band {times}."
+    lead, shares, accuracy, share = parts["lead"], parts["shares"], parts["accuracy"], parts["band_share"]
     low_all, high_all = _shape_leads(parts, "all")
     low_band, high_band = _shape_leads(parts, "band")
     background = {where: float(parts["class_iou"][where]["8s"][0] - parts["class_iou"][where]["32s"][0])
                   for where in ("all", "band")}
-    question = " Which pixels keep the all-pixel lead in pixel accuracy small, and what does each score count once?"
     shape_change = (parts["class_iou"]["band"]["8s"] - parts["class_iou"]["band"]["32s"]
                     - parts["class_iou"]["all"]["8s"] + parts["class_iou"]["all"]["32s"])[1:]  # band lead - all lead
-    ranges = (f"{low_band:.2f} to {high_band:.2f} in the band against {low_all:.2f} to {high_all:.2f} over all "
-              "pixels")
-    if reason == "a":
-        if float(shape_change.min()) > -0.05:
-            refuted = (f"if the band shrank every class's IoU gap, each shape's lead would be smaller in the band than "
-                       f"over all pixels; the per-class table shows {ranges}.")
-        else:
-            refuted = (f"a large union does not by itself shrink a gap: the per-class table shows {ranges}, and "
-                       "pixel accuracy's lead changes as well.")
-        return wrong(refuted + question)
-    if reason == "b":
-        return wrong(f"{shares['8s']:.0%} of FCN-8s's wrong pixels lie in the band, but its errors lower its own band "
-                     "score, so in either score they can only shrink its band lead, never make it grow; the statement "
-                     f"also says nothing of the all-pixel lead, the other half of the ratio.{question}")
-    if reason == "d":
-        grows = (f", and its lead grows from {background['all']:.2f} over all pixels to {background['band']:.2f} in "
-                 "the band, which raises the mean IoU lead there" if background["band"] > background["all"] else "")
-        return wrong(f"mean IoU averages all {parts['classes']} classes, background included: the per-class table "
-                     f"prints background's IoU{grows}.{question}")
-    accuracy, share = parts["accuracy"], parts["band_share"]
     if float(shape_change.abs().max()) < 0.1:
         per_class = (f"so each shape's IoU lead is about the same over all pixels ({low_all:.2f} to {high_all:.2f}) "
                      f"as in the band ({low_band:.2f} to {high_band:.2f}); background's lead goes from "
                      f"{background['all']:.2f} to {background['band']:.2f}, one class of {parts['classes']}, and")
     else:
-        per_class = (f"and each shape's IoU lead is {ranges}; background's lead goes from {background['all']:.2f} to "
-                     f"{background['band']:.2f}:")
-    return right(
-        f"pixel accuracy counts every pixel once, and the band holds only {share:.0%} of them. Outside it FCN-32s "
-        f"labels {accuracy['outside']['32s']:.1%} of the pixels right and FCN-8s {accuracy['outside']['8s']:.1%}, "
-        f"a lead of {lead['outside']:+.3f}; over all pixels the lead is the mix of the two regions, {share:.2f} x "
-        f"{lead['band']:+.3f} + {1 - share:.2f} x {lead['outside']:+.3f} = {lead['all']:+.3f}, so the band lead is "
-        f"{parts['accuracy_ratio']:.2f} times it. Mean IoU counts each of the {parts['classes']} classes once, and "
-        f"{shares['foreground']:.0%} of the shapes' pixels lie in the band, {per_class} the mean IoU lead in the band "
-        f"is {parts['iou_ratio']:.2f} times the all-pixel one. Weighed by pixels, most of the image is far from any "
-        "boundary and easy; weighed by classes, the small shapes count as much as the background."
+        per_class = (f"and each shape's IoU lead is {low_band:.2f} to {high_band:.2f} in the band against "
+                     f"{low_all:.2f} to {high_all:.2f} over all pixels; background's lead goes from "
+                     f"{background['all']:.2f} to {background['band']:.2f}:")
+    return (
+        f"{outcome} Pixel accuracy counts every pixel once, and the band holds only {share:.0%} of them. Outside it "
+        f"FCN-32s labels {accuracy['outside']['32s']:.1%} of the pixels right and FCN-8s "
+        f"{accuracy['outside']['8s']:.1%}, a lead of {lead['outside']:+.3f}; over all pixels the lead is the mix of "
+        f"the two regions, {share:.2f} x {lead['band']:+.3f} + {1 - share:.2f} x {lead['outside']:+.3f} = "
+        f"{lead['all']:+.3f}, so the band lead is {parts['accuracy_ratio']:.2f} times it. Mean IoU counts each of "
+        f"the {parts['classes']} classes once, and {shares['foreground']:.0%} of the shapes' pixels lie in the band, "
+        f"{per_class} the mean IoU lead in the band is {parts['iou_ratio']:.2f} times the all-pixel one. Weighed by "
+        "pixels, most of the image is far from any boundary and easy; weighed by classes, the small shapes count as "
+        "much as the background."
     )
+
+
+def check_skip_lead(prediction: Any, overall: Mapping[Any, Mapping[str, float]],
+                    band: Mapping[Any, Mapping[str, float]], masks: torch.Tensor,
+                    predictions: Mapping[Any, torch.Tensor], dataset: str = "shapes") -> bool:
+    """Check a prediction of whether FCN-8s's lead in the boundary band is more than twice its all-pixel lead.
+
+    The lead is FCN-8s's score minus FCN-32s's, in pixel accuracy and in mean IoU, read from the lesson's own
+    scores over all pixels and in the band; the question is whether the band lead is more than
+    :data:`LEAD_FACTOR` times the all-pixel lead, in each score. The prediction is of a measured outcome, so
+    it passes once recorded: if both answers match it prints ``Correct!``, otherwise ``Recorded; ...`` with a
+    question for each miss. Either way the feedback prints the four leads and their ratios and explains them
+    from what each score counts (pixel accuracy: pixels, most of them outside the band; mean IoU: classes,
+    the small shapes' IoUs resting on band pixels either way), computed from ``masks`` and ``predictions``.
+
+    Args:
+        prediction: ``{"pixel accuracy": "yes" or "no", "mean IoU": "yes" or "no"}``: is the lead in the band
+            more than twice the lead over all pixels? ``...`` means not recorded yet.
+        overall: Section 4's scores over all pixels, ``{(variant, dataset): {"pixel_accuracy": ...,
+            "mean_iou": ...}}`` with variants ``"32s"`` and ``"8s"`` (other scores in the dicts are ignored).
+        band: The same scores counted only in the 2-pixel boundary band.
+        masks: The test masks the scores were computed on, ``(B, H, W)``; class 0 is background.
+        predictions: The two models' labels on those scenes, ``{(variant, dataset): (B, H, W)}``.
+        dataset: Which dataset's leads to compare.
+
+    Returns:
+        ``True`` once both answers are recorded, right or not.
+    """
+    predicted, hint = _read_larger(prediction)
+    if hint is not None:
+        return wrong(hint)
+    leads = {score: _lead(overall, band, dataset, key) for score, key in _SKIP_LEAD_KEYS.items()}
+    if any(lead is None for lead in leads.values()):
+        return wrong(f"pass section 4's scores: `overall` and `band` need \"pixel_accuracy\" and \"mean_iou\" for "
+                     f"('32s', {dataset!r}) and ('8s', {dataset!r}).")
+    larger = {score: band_lead > LEAD_FACTOR * all_lead for score, (all_lead, band_lead) in leads.items()}
+    print(f"{dataset}: FCN-8s minus FCN-32s, all pixels -> boundary band: "
+          + "; ".join(f"{score} {all_lead:+.3f} -> {band_lead:+.3f} ({band_lead / all_lead:.2f} times)"
+                      for score, (all_lead, band_lead) in leads.items()))
+    why = _skip_lead_reason(larger, _lead_ratio_parts(masks, predictions, dataset))
+    missed = [score for score in SKIP_LEAD_SCORES if predicted[score] != larger[score]]
+    if not missed:
+        return right(why)
+    questions = " ".join(f"On {score}: {_SKIP_LEAD_HINTS[score]}" for score in missed)
+    answers = " and ".join(f"{'yes' if predicted[score] else 'no'} for {score}" for score in missed)
+    return recorded_miss(f"you predicted {answers}. {why} {questions}")
 
 
 @torch.no_grad()

@@ -97,8 +97,8 @@ def check_switch_prediction(prediction: Any, model: FCN, image: Tensor, mask: Te
     explanation = (f"switching {costlier} off lowers the share of band pixels right by {100 * lost[costlier]:.1f} "
                    f"percentage points, the other branch by {100 * lost[COSTLIER_CHOICES[costlier == 'pool4']]:.1f}; "
                    f"with both off {accuracy['both off']:.1%} of the band pixels are still right. This model was "
-                   "trained with every branch in place, so its later layers "
-                   "expect each branch's scores: switching one off measures how much the model leans on it. "
+                   "trained with every branch in place, so the jointly trained "
+                   "branches are calibrated to be summed: switching one off measures how much the model leans on it. "
                    "Section 2 asks whether the same holds on all 200 test scenes.")
     if prediction["costlier"] == costlier and prediction["both_off_band"] == both_off:
         return right(explanation)
@@ -165,46 +165,37 @@ def _staged_why(record: Mapping[str, Any]) -> str:
 
 
 CONTROL_CHOICES = {  # one line each, of similar length: the right one must not stand out by its form
-    "a": "run the staged recipe again with each of its three stages twice as long, 8,000 steps instead of 4,000",
-    "b": "train FCN-8s all at once, every layer from the first step, with score_pool3 at a tenth of the full rate "
-         "throughout",
-    "c": "rerun the staged study with five more seeds, keeping its arms, stages, steps and rates as they are",
-    "d": "train FCN-8s all at once with score_pool4 frozen at zero for the first 2,000 steps, then every layer at "
-         "lr / 10",
-    "e": "train FCN-8s all at once with score_pool3 frozen at zero for the first 3,000 steps, then every layer at "
-         "lr / 10",
-    "f": "switch pool4 off in the staged FCN-8s as well as pool3, on more test scenes, and compare the two losses",
-    "g": "run the staged recipe again, its FCN-8s stage given 3,000 steps at the full rate instead of 1,000 at a tenth",
+    "a": "pool3 joins at step 3,000, where every layer restarts with a fresh optimizer and schedule at the full rate",
+    "b": "pool3 joins at step 3,000, and pool4's score layer is also held at zero until step 2,000",
+    "c": "pool3 joins at step 2,000, with one optimizer and one schedule running through all 4,000 steps",
+    "d": "pool3 joins at step 3,000, with one optimizer and one schedule running through all 4,000 steps",
+    "e": "pool3 joins at step 3,000, where every layer restarts with a fresh optimizer and schedule at lr / 10",
+    "f": "pool3 joins at step 3,000, after which its score layer trains at a tenth of the other layers' rate",
 }
-_CONTROL_RIGHT = "e"
-_CONTROL_WHY = {  # why each candidate does or does not separate the stages from pool3's late, short training
-    "a": "longer stages keep both suspects, and both grow with the budget: the coarse-to-fine stages are all there, "
-         "each twice as long, and pool3's score layer still joins last, now for 2,000 steps at a tenth of the "
-         "rate; a flip back (or none) could come from either",
-    "b": "it drops the stages, but it also changes how pool3's score layer trains: from the first "
-         "step, for all 4,000 steps instead of the last 1,000 only, so both candidate causes change together and "
-         "a flip back (or none) could come from either",
-    "c": "more seeds narrow the spread of the same comparison, but every seed changes the stages and pool3's "
-         "training together, so no number of seeds separates them",
-    "d": "it drops the FCN-32s stage, but it also moves pool3's training: its score layer now trains from the "
-         "first step, and for the first 2,000 steps conv7's and pool3's branches train together, an order the "
-         "staged arm never had. Both suspects change together, so whatever it shows could come from either",
-    "e": "it drops the earlier stages (no FCN-32s stage, pool4's branch not added late, no final upsampler thrown "
-         "away: pool4's branch and every other layer train from the first step) and keeps pool3's late, short "
-         "training as in the staged arm: its score layer joins only for the last 1,000 steps, at a tenth of the "
-         "rate. If this model leans on pool4 like the staged one, no FCN-32s stage is needed for the flip; if it "
-         "leans on pool3, something in the earlier stages is needed. It keeps "
-         "the third difference as well: at pool3's join it starts a fresh optimizer and schedule, as the staged "
-         "arm's last stage does (and its first phase, a run of its own, has brought its rate to 0 there, as the "
-         "staged arm's FCN-16s stage has), so this control does not test the restart; the stored study's second "
-         "control drops it",
-    "f": "a switch measures what an already trained model depends on; it changes no training, so it cannot tell "
-         "which difference in the training produced that dependence (section 4 already ran these switches)",
-    "g": "it keeps the stages and changes pool3's training, but not only that: the run grows from 4,000 to 6,000 "
-         "steps, so every other layer also trains 2,000 more steps, at ten times the rate, and pool3's branch "
-         "still joins a model that trained 3,000 steps without it. A flip back to pool3 could come from its longer "
-         "training or from the extra training of everything else; no flip could come from the stages or from "
-         "pool3's still late start. Neither result points to one suspect",
+"""The candidate controls of exercise 3. Each trains FCN-8s all at once on the same 4,000 steps, with pool3's score
+layer held at zero until it joins late; they differ in what else changes."""
+_CONTROL_RIGHT = "d"
+_CONTROL_WHY = {  # why each candidate does or does not isolate pool3's late join
+    "a": "the restart changes how every layer trains from the join on, not only pool3's branch: a fresh optimizer "
+         "forgets its running averages and the rate jumps back up, so the other layers train differently from the "
+         "all-at-once arm's; a flip could come from the restart as well as from the late join",
+    "b": "holding pool4's branch back as well brings part of the earlier stages back (a phase without pool4, then "
+         "pool4 joining a working network), so a flip could come from that coarse-to-fine order as well as from "
+         "pool3's late join",
+    "c": "it has no restart, but pool3 joins earlier than in the staged arm (whose pool3 branch joined after 3,000 "
+         "of the 4,000 steps): its branch trains twice as long, so it does not reproduce the suspect, and a lean "
+         "on pool3 would not clear the staged arm's later join",
+    "d": "it differs from the all-at-once arm in one thing only: pool3's branch joins where the staged arm's did, "
+         "after 3,000 steps, while every other layer keeps the same optimizer, schedule, steps and rates. If it "
+         "leans on pool4 like the staged FCN-8s, a late pool3 join is enough for the flip and no earlier stage is "
+         "needed; if it leans on pool3, something else in the staged recipe (its earlier stages, its restarts or "
+         "its lower rates) is needed. The staged arm's restart at lr / 10 is then a separate question: the study "
+         "ran it as a second control, candidate e",
+    "e": "it copies the staged arm's last stage, restart and lower rate included: from the join on every layer "
+         "trains at a tenth of the rate with a fresh optimizer, so the other layers also train differently from the "
+         "all-at-once arm's, and a flip could come from the restart or the lower rate as well as from the late join",
+    "f": "it adds a second difference: once joined, pool3's branch trains more slowly than every other layer, so a "
+         "flip could come from that slower rate as well as from the late join",
 }
 
 
@@ -212,14 +203,14 @@ def record_design(design: Any) -> bool:
     """Record the learner's own design of the control, in words, before the candidates show. Not graded.
 
     Args:
-        design: One or two sentences: what to keep as in the staged arm, and what to change.
+        design: One or two sentences: which arm to start from, what to change, and what to keep.
 
     Returns:
         Whether a text other than the placeholder was recorded.
     """
     if not isinstance(design, str) or design.strip() in ("", "...", "\u2026"):
-        print('Not recorded yet (not graded): replace the "..." with one or two sentences: what would you keep as '
-              "in the staged arm, and what would you change?")
+        print('Not recorded yet (not graded): replace the "..." with one or two sentences: which arm would you '
+              "start from, what would you change, and what would you keep?")
         return False
     print(f"Recorded (not graded): {design.strip()!r}. As you read the candidates below, look for the one that "
           "keeps and changes what you wrote, and ask what each other one changes as well.")
@@ -227,10 +218,10 @@ def record_design(design: Any) -> bool:
 
 
 def check_control_design(choice: Any) -> bool:
-    """Check the learner's choice of the control that separates the stages from pool3's late, short training.
+    """Check the learner's choice of the control that isolates pool3's late join from the earlier stages.
 
-    A wrong choice gets why that experiment cannot separate the two and a question, never the right letter;
-    a right one gets why it separates them.
+    A wrong choice gets what else that experiment changes and a question, never the right letter;
+    a right one gets why it isolates the late join, and why each other candidate does not.
 
     Args:
         choice: One of the letters of :data:`CONTROL_CHOICES`.
@@ -242,8 +233,8 @@ def check_control_design(choice: Any) -> bool:
     if hint is not None:
         return wrong(hint)
     if choice != _CONTROL_RIGHT:
-        return wrong(f"{choice}: {_CONTROL_WHY[choice]}. Which candidate changes only one of the two suspected "
-                     "causes, and keeps the other as in the arm it starts from?")
+        return wrong(f"{choice}: {_CONTROL_WHY[choice]}. Which candidate adds pool3's late join, as the staged "
+                     "arm had it, to the all-at-once arm and changes nothing else?")
     others = " ".join(f"{letter} would not: {_CONTROL_WHY[letter]}." for letter in sorted(CONTROL_CHOICES)
                       if letter != _CONTROL_RIGHT)
     return right(f"{_CONTROL_RIGHT}: {_CONTROL_WHY[_CONTROL_RIGHT]}. {others}")
@@ -258,19 +249,19 @@ _CONTROL_LEAN_MEANINGS = {
     "it differs between seeds": "the seeds do not agree on which branch control 1 leans on more",
 }
 _CONTROL_LEAN_MATTERS = {
-    "pool4": "so on this budget a late pool3 branch is enough to flip which branch costs more to zero, and no "
-             "FCN-32s stage is needed for it. Control 1 is not free of stages, though: holding a branch at zero for "
-             "most of the training and then adding it is itself a late join, one coarse-to-fine step (in effect an "
-             "FCN-16s, then pool3 added)",
-    "pool3": "so a late pool3 branch alone does not flip which branch costs more to zero; something in the earlier "
-             "stages (the FCN-32s stage, pool4's late join) is needed for it",
-    "it differs between seeds": "so this control does not settle, on this budget, whether a late pool3 branch "
+    "pool4": "so on this budget a late pool3 join is enough to flip which branch costs more to zero: no FCN-32s "
+             "stage and no restart are needed for it. Control 1 is not free of stages, though: holding a branch at "
+             "zero for most of the training and then adding it is itself a late join, one coarse-to-fine step (in "
+             "effect an FCN-16s, then pool3 added)",
+    "pool3": "so a late pool3 join alone does not flip which branch costs more to zero; something else in the staged "
+             "recipe (its earlier stages, its restarts or its lower rates) is needed for it",
+    "it differs between seeds": "so this control does not settle, on this budget, whether a late pool3 join "
                                 "is enough to flip which branch costs more to zero",
 }
 
 
 def check_control_prediction(prediction: Any, record: Mapping[str, Any]) -> bool:
-    """Check a prediction of which branch control 1 (``late_pool3``) depends on more, read from the stored study.
+    """Check a prediction of which branch control 1 (``joined_pool3``) depends on more, read from the stored study.
 
     The prediction passes once recorded; a match says ``Correct!``, a miss says what the record shows. Either way
     the check then says why the answer matters for the two suspects of exercise 3.
@@ -282,7 +273,7 @@ def check_control_prediction(prediction: Any, record: Mapping[str, Any]) -> bool
     Returns:
         ``True`` once a prediction among the choices is recorded.
     """
-    outcome = _leans_on(record, "late_pool3")
+    outcome = _leans_on(record, "joined_pool3")
     passed = check_outcome_prediction(prediction, outcome, _CONTROL_LEAN_MEANINGS,
                                       happened="in the stored study, the answer is")
     if passed:
@@ -291,32 +282,10 @@ def check_control_prediction(prediction: Any, record: Mapping[str, Any]) -> bool
 
 
 def _control_why(record: Mapping[str, Any], outcome: str) -> str:
-    """Why control 1's lean matters: what it shares with the staged arm, and what it drops, from the record."""
-    run = record["results"]["runs"]["late_pool3"][str(record["seeds"][0])]
-    held, total = run["pool3_held_at_zero"]["steps"], record["settings"]["steps"]
-    late_lr = record["results"]["runs"]["staged"][str(record["seeds"][0])]["stages"]["fcn8s"]["lr"]
-    return ("Why it matters: control 1 has no FCN-32s stage (pool4's branch and every other layer train "
-            f"from the first step). What it shares with the staged arm is pool3's late, short training: its score "
-            f"layer held at zero for {held:,} steps, then {total - held:,} steps at {late_lr:g}, with a fresh "
-            f"optimizer and schedule at the join (its first {held:,} steps ran a cosine schedule of their own, "
-            f"down to 0 at the join); {_CONTROL_LEAN_MATTERS[outcome]}. The second control, next, drops that "
-            f"restart: one optimizer and one schedule throughout.{_mirror_result(record, outcome)}")
-
-
-def _mirror_result(record: Mapping[str, Any], control_outcome: str) -> str:
-    """What the mirror of control 2 (``joined_pool4``: pool4's branch joins late, pool3's from the start) leans on,
-    read from the record; empty where the record holds no mirror. ``control_outcome``: what control 1 leans on."""
-    if "joined_pool4" not in record["results"]["runs"]:
-        return ""
-    lean = _leans_on(record, "joined_pool4")
-    if lean == "it differs between seeds":
-        found = "the seeds do not agree on which branch it leans on more"
-    else:
-        found = f"it leans on {lean} in every seed"
-    if lean == "pool3" and control_outcome == "pool4":
-        found += (", and control 1 on pool4: whichever branch joins late is the one the model leans on less when "
-                  "zeroed (partly built in: that branch starts at zero, so zeroing restores what the rest of the "
-                  "model trained with until the join)")
-    joined = {run["pool4_joined_at"]["step"] for run in record["results"]["runs"]["joined_pool4"].values()}
-    return (" The second control's mirror, also stored (pool4's output detached until step "
-            f"{min(joined):,}, pool3's branch trained from the start): {found}.")
+    """Why control 1's lean matters: the one thing it changes against the all-at-once arm, from the record."""
+    joined = record["results"]["runs"]["joined_pool3"][str(record["seeds"][0])]["pool3_joined_at"]
+    total, lr = record["settings"]["steps"], record["settings"]["lr"]
+    return ("Why it matters: control 1 differs from the all-at-once arm only in pool3's late join: one optimizer "
+            f"and one schedule over all {total:,} steps, every other layer trained from the first step, and "
+            f"pool3's score layer held at zero until step {joined['step']:,}, then joining at the rate the schedule "
+            f"had reached there ({joined['lr']:.2g}, against {lr:g} at the start); {_CONTROL_LEAN_MATTERS[outcome]}.")

@@ -201,14 +201,14 @@ _EVIDENCE = {
          "mask gained a label it did not have, because the chain resamples masks by nearest neighbour, and every "
          "record was made with training_transforms; only a mask warped as a picture (bilinear, then rounded) "
          "invents labels",
-    "c": "the measurement above shows that the chain smooths the noise away, not what that does to the training "
-         "score, so nothing printed before this exercise rules it out. The control after it tests c: if the "
-         "smoothing caused the fall, training with the noise put back would bring the training score back to plain's",
+    "c": "nothing printed before this exercise measures whether the chain smooths the noise away, nor what that would "
+         "do to the training score, so nothing rules it out. Optional section 4.3 tests c: if the smoothing caused the "
+         "fall, training with the noise put back would bring the training score back to plain's",
     "d": "it is often given, but the lesson does not test it: no stored arm isolates the new draw at every pass (for "
          "instance by training on one fixed warped copy of each scene), so it stays a hypothesis",
     "e": "section 2 stops at 1,500 steps, and a learning curve that ends there cannot tell a slower climb from a "
-         "lower ceiling, so nothing printed before this exercise rules it out. A longer run tests e: the lesson "
-         "follows both arms to 4,000 steps after the noise control",
+         "lower ceiling, so nothing printed before this exercise rules it out. A longer run tests e: right after this "
+         "exercise the lesson follows both arms to 4,000 steps",
     "f": "no output printed before this exercise says which pixels the networks get wrong, only how many classes' "
          "IoU they reach, so nothing rules it out; optional section 4.1 looks pixel by pixel, in one seed",
 }

@@ -22,6 +22,7 @@ from segedu.course.exercises._verdict import (
 )
 
 __all__ = [
+    "ABSENT_DICE_ANSWERS",
     "BACKGROUND_OUTCOMES",
     "CLOSE_CASE_TOLERANCE",
     "EIGHT",
@@ -29,7 +30,9 @@ __all__ = [
     "SOFT_DICE_BORROWED",
     "TRAINED_WEIGHTS_OUTCOMES",
     "UNTILT_READINGS",
+    "absent_class_dice",
     "all_eights_scores",
+    "check_absent_class_dice",
     "check_all_eights_mean_iou",
     "check_background_prediction",
     "check_soft_dice",
@@ -307,7 +310,77 @@ def check_untilt_readings(answer: Any) -> bool:
     return wrong("; ".join(parts) + ".")
 
 
-# --- exercise 2 · write soft Dice --------------------------------------------------------------------------------
+# --- exercise 2, first part · predict: the soft Dice of a class absent from truth and prediction ---------------------
+
+ABSENT_DICE_ANSWERS = ("0", "1", "undefined")  # what Dice_k of an absent class can come out as
+
+
+def absent_class_dice(eps: float) -> float:
+    """Dice_k = (2 I_k + eps) / (P_k + G_k + eps) of a class with I_k = P_k = G_k = 0, computed by torch.
+
+    Returns:
+        The value torch gives (``nan`` for 0 / 0).
+    """
+    nothing = torch.zeros(())  # I_k, P_k and G_k of a class absent from truth and prediction
+    return float((2 * nothing + eps) / (nothing + nothing + eps))
+
+
+def _read_absent_dice(answer: Any) -> str | None:
+    """One of :data:`ABSENT_DICE_ANSWERS`, or ``None`` for an answer that is none of them."""
+    if isinstance(answer, str):
+        text = answer.strip().strip("\"'").lower().replace(" ", "")
+        if text in ("undefined", "nan", "0/0", "none"):
+            return "undefined"
+        answer = text
+    if isinstance(answer, bool) or answer is None or answer is ...:
+        return None
+    try:
+        value = float(answer)
+    except (TypeError, ValueError):
+        return None
+    if np.isnan(value):
+        return "undefined"
+    return {0.0: "0", 1.0: "1"}.get(value)
+
+
+def check_absent_class_dice(with_eps_0: Any, with_eps_1: Any) -> bool:
+    """Check the Dice_k predicted for a class absent from both truth and (hard) prediction, at eps = 0 and eps = 1.
+
+    With I_k = P_k = G_k = 0, eps = 0 gives 0 / 0 (undefined; torch returns ``nan``) and eps = 1 gives 1 / 1 = 1.
+    The values torch computes appear in the feedback only once both answers are right.
+
+    Args:
+        with_eps_0: The learner's Dice_k with eps = 0: ``0``, ``1`` or ``"undefined"``.
+        with_eps_1: The same with eps = 1.
+
+    Returns:
+        ``True`` if both answers are right.
+    """
+    if with_eps_0 is ... or with_eps_1 is ...:
+        return wrong("record both answers first: replace each `...` with 0, 1 or \"undefined\".")
+    read = {"eps = 0": _read_absent_dice(with_eps_0), "eps = 1": _read_absent_dice(with_eps_1)}
+    unreadable = [f"{name}: {answer!r}" for (name, value), answer in zip(read.items(), (with_eps_0, with_eps_1))
+                  if value is None]
+    if unreadable:
+        return wrong("each answer is 0, 1 or \"undefined\"; got " + ", ".join(unreadable) + ".")
+    hints = []
+    if read["eps = 0"] != "undefined":
+        hints.append(f"with eps = 0 you answered {read['eps = 0']}: the numerator 2 I_k and the denominator "
+                     "P_k + G_k are both 0, and 0 / 0 has no value")
+    if read["eps = 1"] == "0":
+        hints.append("with eps = 1 you answered 0: the numerator is 2 x 0 + 1, not 0")
+    elif read["eps = 1"] == "undefined":
+        hints.append("with eps = 1 you answered undefined: the denominator is 0 + 0 + 1, so nothing divides by 0")
+    if hints:
+        return wrong("; ".join(hints) + ".")
+    return right(f"measured: torch gives {absent_class_dice(0.0)} with eps = 0 and {absent_class_dice(1.0)} with "
+                 "eps = 1. Without eps one absent class makes the mean Dice, the loss and every gradient nan; with "
+                 "eps = 1 it scores a perfect Dice of 1, so its term in the loss, 1 - Dice_k, is 0. (With softmax probabilities "
+                 "P_k is never exactly 0, so at eps = 0 an absent class would score 0 / P_k = 0, the worst Dice, "
+                 "however little of it is predicted.)")
+
+
+# --- exercise 2, second part · write soft Dice --------------------------------------------------------------------------------
 
 SOFT_DICE_BORROWED = ("soft_dice_loss", "DiceLoss")  # segedu's versions: they would do the exercise
 

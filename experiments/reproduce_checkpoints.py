@@ -1,0 +1,183 @@
+"""Every shipped checkpoint retrained by its own manifest command, timed on this machine.
+
+The manifest (``segedu/training/checkpoints/manifest.json``) stores, for every shipped checkpoint, the full
+``segedu train ... --ship --force`` command that made it. This study runs each of those commands again, one
+at a time, exactly as a user would type it, except that ``--ship`` is replaced by ``--output PARTS/KEY.pt``
+(a new file; the shipped one is never touched). For each run it keeps the wall-clock time of the whole
+command (start-up, data, training, scoring and saving) and the processor time it used (with one thread, about
+the wall time it would take on an idle machine, whatever else was running), the test metrics the command printed, whether the
+new file holds the same weights as the shipped one, and the machine's load before and after.
+
+A run repeats the shipped file byte for byte only on the CPU model and package versions that made it
+(``trained_on`` in the manifest); elsewhere floating-point results differ in their last bits and training
+amplifies them, so the record also prints how far the test mean IoU moved.
+
+Each finished run is kept in ``--parts`` (its checkpoint and a JSON file), so an interrupted study resumes
+where it stopped; the record is written when every run is there, or with ``--partial`` from the runs finished
+so far. The record goes to ``--output`` (default ``runs/``), never over the shipped record unless
+``--output segedu/course/experiment_results --overwrite`` asks for it.
+
+    python -m experiments.reproduce_checkpoints                      # all ten, one after another
+    python -m experiments.reproduce_checkpoints --checkpoints unet-digits
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm.auto import tqdm
+
+from segedu.core.device import cpu_name
+from segedu.course.experiments import check_record_target, save_experiment
+from segedu.training.checkpoints import load_checkpoint
+from segedu.training.shipped import CHECKPOINT_DIR, read_manifest
+
+NAME = "checkpoint_reproduction"
+SETTINGS = {
+    "command": "each manifest entry's own command, with --ship replaced by --output PARTS/KEY.pt",
+    "order": "one run at a time",
+    "wall_seconds": "the whole command, from start to exit: imports, data, training, test scoring, saving",
+    "cpu_seconds": "processor time the command used (user + system); with one thread, about its wall time on an "
+                   "otherwise idle machine, whatever else ran beside it",
+    "same_weights": "every tensor of the new file equal to the shipped file's",
+}
+
+
+def reproduction_command(manifest_command: str, output: Path) -> list[str]:
+    """The manifest's ``segedu train`` command as an argument list that writes to ``output`` instead of shipping.
+
+    Args:
+        manifest_command: e.g. ``"segedu train unet digits --steps 4000 --seed 0 --threads 1 --ship --force"``.
+        output: The new checkpoint's path.
+
+    Returns:
+        ``[sys.executable, "-m", "segedu", "train", ..., "--output", str(output), "--force"]``.
+
+    Raises:
+        ValueError: If the command is not a shipped ``segedu train ... --ship`` command.
+    """
+    words = shlex.split(manifest_command)
+    if words[:2] != ["segedu", "train"] or "--ship" not in words:
+        raise ValueError(f"not a shipped 'segedu train ... --ship' command: {manifest_command!r}")
+    kept = [word for word in words[2:] if word not in ("--ship", "--force")]
+    return [sys.executable, "-m", "segedu", "train", *kept, "--output", str(output), "--force"]
+
+
+def _largest_difference(first: dict[str, torch.Tensor], second: dict[str, torch.Tensor]) -> float:
+    """The largest absolute difference between two state dicts with the same keys and shapes."""
+    if first.keys() != second.keys():
+        raise ValueError("the two checkpoints hold different tensors")
+    return max((first[key].double() - second[key].double()).abs().max().item() if first[key].numel() else 0.0
+               for key in first)
+
+
+def one_run(key: str, entry: dict[str, Any], parts: Path, progress: bool = True) -> dict[str, Any]:
+    """Run ``entry``'s command again into ``parts``; the comparison with the shipped file.
+
+    Args:
+        key: The manifest key, e.g. ``"unet-digits"``.
+        entry: Its manifest entry.
+        parts: Folder for the new checkpoint and the run's JSON (a finished run is read back, not rerun).
+        progress: Let the command show its progress bar (on stderr).
+
+    Returns:
+        The run's result: command, wall and training seconds, load averages, test metrics (shipped and new),
+        the validation curve and whether the weights are the shipped ones.
+    """
+    part = parts / f"{key}.json"
+    if part.is_file():
+        return json.loads(part.read_text())
+    output = parts / f"{key}.pt"
+    command = reproduction_command(entry["command"], output)
+    load_before = os.getloadavg()
+    used_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    finished = subprocess.run(command, check=True, stdout=subprocess.PIPE, stderr=None if progress else subprocess.DEVNULL,
+                              text=True)
+    wall_seconds = time.perf_counter() - started
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_seconds = used.ru_utime + used.ru_stime - used_before.ru_utime - used_before.ru_stime
+    load_after = os.getloadavg()
+    printed = json.loads(finished.stdout)
+    new = load_checkpoint(output, expected_sha256=printed["sha256"])["state_dict"]
+    shipped = load_checkpoint(CHECKPOINT_DIR / entry["file"], expected_sha256=entry["sha256"])["state_dict"]
+    difference = _largest_difference(new, shipped)
+    result = {
+        "checkpoint": key,
+        "manifest_command": entry["command"],
+        "command": " ".join(["segedu", *command[3:]]),
+        "shipped_trained_on": entry["trained_on"],
+        "trained_on": printed["trained_on"],
+        "wall_seconds": round(wall_seconds, 1),
+        "train_seconds": printed["train_seconds"],
+        "cpu_seconds": round(cpu_seconds, 1),
+        "load_average_before": [round(value, 2) for value in load_before],
+        "load_average_after": [round(value, 2) for value in load_after],
+        "shipped_test_mean_iou": entry["test_metrics"]["mean_iou"],
+        "test_metrics": printed["test_metrics"],
+        "val_curve": printed["val_curve"],
+        "same_weights": difference == 0.0,
+        "largest_weight_difference": difference,
+        "same_file": printed["sha256"] == entry["sha256"],
+    }
+    part.write_text(json.dumps(result))
+    return result
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this study."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checkpoints", nargs="+", default=None,
+                        help="manifest keys such as unet-digits (default: every shipped checkpoint)")
+    parser.add_argument("--parts", type=Path, default=Path("runs/checkpoint_reproduction_parts"),
+                        help="folder for finished runs (checkpoints and results); an interrupted study resumes from it")
+    parser.add_argument("--output", type=Path, default=Path("runs"),
+                        help="folder for the record (default runs/; the shipped record is in experiment_results)")
+    parser.add_argument("--overwrite", action="store_true", help="allow replacing a record the course ships")
+    parser.add_argument("--partial", action="store_true", help="write the record from the runs finished so far")
+    return parser
+
+
+def main() -> None:
+    parser = build_parser()
+    arguments = parser.parse_args()
+    manifest = read_manifest()
+    keys = arguments.checkpoints or sorted(manifest)
+    unknown = [key for key in keys if key not in manifest]
+    if unknown:
+        parser.error(f"no shipped checkpoint named {unknown}; choose from {sorted(manifest)}")
+    try:
+        check_record_target(arguments.output, NAME, overwrite=arguments.overwrite)
+    except ValueError as error:
+        parser.error(str(error))
+    arguments.parts.mkdir(parents=True, exist_ok=True)
+    if arguments.partial:
+        runs = [json.loads(part.read_text()) for key in keys if (part := arguments.parts / f"{key}.json").is_file()]
+    else:
+        runs = [one_run(key, manifest[key], arguments.parts) for key in tqdm(keys, desc="checkpoints", unit="run")]
+    results = {
+        "machine": cpu_name(),
+        "cores": os.cpu_count(),
+        "runs": {run["checkpoint"]: run for run in runs},
+        "longest_wall_minutes": round(max(run["wall_seconds"] for run in runs) / 60, 1) if runs else None,
+        "longest_cpu_minutes": round(max(run["cpu_seconds"] for run in runs) / 60, 1) if runs else None,
+    }
+    arguments.output.mkdir(parents=True, exist_ok=True)
+    command = " ".join(["python -m experiments.reproduce_checkpoints", *sys.argv[1:]])
+    path = save_experiment(NAME, command=command, settings=SETTINGS, seeds=[0], results=results,
+                           directory=arguments.output)
+    print(f"record written to {path} ({len(runs)} of {len(keys)} runs)")
+
+
+if __name__ == "__main__":
+    main()

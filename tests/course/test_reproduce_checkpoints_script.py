@@ -1,0 +1,71 @@
+"""The reproduction study: each manifest command rerun into a new file, never over the shipped one."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from experiments import reproduce_checkpoints
+from segedu.course.cli import build_parser as cli_parser
+from segedu.training.checkpoints import file_sha256
+from segedu.training.shipped import CHECKPOINT_DIR, read_manifest
+
+
+@pytest.mark.parametrize("key", sorted(read_manifest()))
+def test_the_rerun_command_is_the_manifest_command_writing_elsewhere(key: str, tmp_path: Path) -> None:
+    entry = read_manifest()[key]
+    command = reproduce_checkpoints.reproduction_command(entry["command"], tmp_path / "x.pt")
+    assert command[:3] == [sys.executable, "-m", "segedu"]
+    shipped = vars(cli_parser().parse_args(entry["command"].split()[1:]))
+    rerun = vars(cli_parser().parse_args(command[3:]))
+    assert shipped.pop("ship") and not rerun.pop("ship")
+    assert shipped.pop("output") is None and rerun.pop("output") == str(tmp_path / "x.pt")
+    assert rerun == shipped  # model, dataset, steps, seed, threads, force: all as shipped
+
+
+def test_a_command_that_does_not_ship_is_refused_with_the_command() -> None:
+    with pytest.raises(ValueError, match="segedu train unet digits --steps 4"):
+        reproduce_checkpoints.reproduction_command("segedu train unet digits --steps 4", Path("x.pt"))
+
+
+def test_the_largest_difference_is_the_largest_entry_of_any_tensor() -> None:
+    first = {"a": torch.zeros(2, 3), "b": torch.ones(4), "empty": torch.zeros(0)}
+    second = {"a": torch.zeros(2, 3), "b": torch.ones(4), "empty": torch.zeros(0)}
+    assert reproduce_checkpoints._largest_difference(first, second) == 0.0
+    second["a"][1, 2] = -0.25
+    second["b"][0] = 1.125
+    assert reproduce_checkpoints._largest_difference(first, second) == 0.25
+    with pytest.raises(ValueError, match="different tensors"):
+        reproduce_checkpoints._largest_difference(first, {"a": first["a"]})
+
+
+def test_an_unknown_checkpoint_is_refused_with_its_name(monkeypatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "argv", ["reproduce_checkpoints", "--checkpoints", "unet-photos"])
+    with pytest.raises(SystemExit):
+        reproduce_checkpoints.main()
+    assert "unet-photos" in capsys.readouterr().err
+
+
+@pytest.mark.system  # trains a U-Net for 2 steps through the command line and scores it: about 10 s
+def test_a_short_rerun_writes_a_new_file_compares_it_and_resumes(tmp_path: Path, monkeypatch) -> None:
+    entry = dict(read_manifest()["unet-digits"])
+    entry["command"] = entry["command"].replace("--steps 4000", "--steps 2")
+    shipped_before = file_sha256(CHECKPOINT_DIR / entry["file"])
+    run = reproduce_checkpoints.one_run("unet-digits", entry, tmp_path, progress=False)
+    assert file_sha256(CHECKPOINT_DIR / entry["file"]) == shipped_before == entry["sha256"]  # untouched
+    assert (tmp_path / "unet-digits.pt").is_file() and "--output" in run["command"] and "--ship" not in run["command"]
+    assert run["wall_seconds"] >= run["train_seconds"] > 0 and run["cpu_seconds"] > 0
+    assert not run["same_weights"] and run["largest_weight_difference"] > 0 and not run["same_file"]
+    assert run["test_metrics"]["mean_iou"] < run["shipped_test_mean_iou"]  # 2 steps against 4000
+    assert [step for step, _ in run["val_curve"]] == [2]
+
+    def no_training(*arguments, **keywords):
+        raise AssertionError("a finished run must be read back, not trained again")
+
+    monkeypatch.setattr(subprocess, "run", no_training)
+    assert reproduce_checkpoints.one_run("unet-digits", entry, tmp_path) == run
