@@ -134,6 +134,24 @@ def one_run(key: str, entry: dict[str, Any], parts: Path, progress: bool = True)
     return result
 
 
+def summary(results: dict[str, Any]) -> str:
+    """The README's sentence about a reproduction record: CPU and wall minutes, and how far the scores moved.
+
+    Args:
+        results: A record's ``results`` (``runs`` keyed by checkpoint).
+    """
+    runs = list(results["runs"].values())
+    cpu_minutes = [run["cpu_seconds"] / 60 for run in runs]
+    shifts = [run["test_metrics"]["mean_iou"] - run["shipped_test_mean_iou"] for run in runs]
+    identical = sum(run["same_weights"] for run in runs)
+    largest = max(runs, key=lambda run: abs(run["test_metrics"]["mean_iou"] - run["shipped_test_mean_iou"]))
+    return (f"each of the {len(runs)} commands used {min(cpu_minutes):.1f} to {max(cpu_minutes):.1f} CPU-minutes and "
+            f"took at most {max(run['wall_seconds'] for run in runs) / 60:.1f} minutes of wall time; {identical} of "
+            f"{len(runs)} came out with the shipped weights, and test mean IoU moved by {min(shifts):+.3f} to "
+            f"{max(shifts):+.3f} (the largest move: {largest['checkpoint']}, {largest['shipped_test_mean_iou']:.3f} "
+            f"shipped, {largest['test_metrics']['mean_iou']:.3f} rerun)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line of this study."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -177,6 +195,8 @@ def main() -> None:
     path = save_experiment(NAME, command=command, settings=SETTINGS, seeds=[0], results=results,
                            directory=arguments.output)
     print(f"record written to {path} ({len(runs)} of {len(keys)} runs)")
+    if runs:
+        print(summary(results))
 
 
 if __name__ == "__main__":

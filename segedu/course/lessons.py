@@ -125,11 +125,11 @@ LESSONS: tuple[Lesson, ...] = (
         "Predict and measure what switching FCN-8s's pool4 and pool3 skips off costs, check the switch "
         "against each branch's mean output (measured on the validation scenes), read a stored three-seed study "
         "of FCN-8s trained in stages, after the paper, against all at once, design in your own words the control "
-        "that tests whether pool3's late join alone explains what it shows, read it beside a restart control and "
-        "a mirror, and (optionally) split the staged model's lower score between the late join and the rest of "
-        "its recipe.",
+        "that tests whether pool3's late join alone explains what it shows and predict which branch it leans on, "
+        "and (optionally) split the staged model's lower score between the late join and the rest of its recipe "
+        "and read a mirror control.",
         topic="Ablating FCN-8s's skips; staged training",
-        study_time="about 120 min (optional part about 5 more)",
+        study_time="about 110 min (optional part about 10 more)",
         run_seconds=15,
     ),
     Lesson(
@@ -188,9 +188,8 @@ LESSONS: tuple[Lesson, ...] = (
         "Augment image and mask together (zoom, crop, flips, elastic deformation), build segedu's chain by hand "
         "(its aligned zoom step written out) and check it against training_transforms, say which augmentations "
         "keep a scene plausible and correctly labelled, read training and validation curves over ten paired seeds"
-        " on 32 scenes and say what augmentation did to both scores, test explanations of the training score's "
-        "fall (with a stored run of both arms to 4,000 steps, where augmentation's validation lead grew), set more "
-        "real scenes beside augmentation at a fixed budget of 1,500 steps (24 passes over 500 scenes against 375 "
+        " on 32 scenes, say which final score augmentation moves, then test why (with a stored run of both arms "
+        "to 4,000 steps and a control trained on one fixed warped copy of each scene), set more real scenes beside augmentation at a fixed budget of 1,500 steps (24 passes over 500 scenes against 375 "
         "over 32: a comparison at this budget, not at convergence), and (optionally) map one seed's errors pixel "
         "by pixel, compare torchvision's own zoom step with segedu's on where a mask's labels land, and put back "
         "the pixel noise the chain smooths away.",
@@ -212,7 +211,7 @@ LESSONS: tuple[Lesson, ...] = (
         "sign-flip test, at another learning rate, from another start and at other training lengths, and read "
         "focal loss written out and trained on the same budget.",
         topic="Class imbalance: per-class IoU, class weights, soft Dice",
-        study_time="about 85 min (optional part about 60 more)",
+        study_time="about 115 min (optional part about 60 more)",
         run_seconds=20,
     ),
     Lesson(

@@ -214,3 +214,16 @@ def test_fixed_copies_are_the_chain_drawn_once_per_seed() -> None:
     assert not torch.equal(augmentation_study.fixed_copies(augmented, 4).tensors[0], copies.tensors[0])
     assert all(not torch.equal(copies[index][0], clean[index][0]) for index in range(8))  # warped, not the scene
     assert augmentation_study.SCALES["fixed_copy"] == augmentation_study.SCALES["augmented"]
+
+
+def test_the_shipped_fixed_copy_record_pairs_with_the_main_one() -> None:
+    """Its arm starts each seed where the main record's arms do, under the same part-1 settings and chain."""
+    main_record, fixed = load_experiment("augmentation_study"), load_experiment("augmentation_study_fixedcopy")
+    assert fixed["seeds"] == main_record["seeds"] and fixed["settings"]["augmentation"]["arms"] == ["fixed_copy"]
+    shared = ("train_scenes", "val_scenes", "steps", "batch_size", "lr", "score_every", "transform")
+    assert all(fixed["settings"]["augmentation"][key] == main_record["settings"]["augmentation"][key] for key in shared)
+    assert fixed["ran_on"] == main_record["ran_on"]  # paired on one CPU model
+    for seed in fixed["seeds"]:
+        run = fixed["results"]["augmentation"][str(seed)]["fixed_copy"]
+        plain = main_record["results"]["augmentation"][str(seed)]["plain"]
+        assert run["steps"] == plain["steps"] and run["val"][0] == plain["val"][0] and run["train"][0] == plain["train"][0]

@@ -383,6 +383,10 @@ def test_skip_start_prediction_is_accepted(capsys: pytest.CaptureFixture[str]) -
                for letter, verdict in (("a", "true"), ("b", "true"), ("c", "false"), ("d", "false")))
     # statement a holds for the 1/32 scores only: the output passes through new 2x and 16x upsamplers
     assert "1/32 scores" in lesson07.SKIP_START_STATEMENTS["a"]
+    # and it says when the branch starts to add something (a step that moves its parameters), not that every step
+    # lowers the loss, which a gradient step need not do
+    assert "until its weights and bias move" in lesson07.SKIP_START_STATEMENTS["a"]
+    assert "lowers the loss" not in lesson07.SKIP_START_STATEMENTS["a"] and "lowers the loss" not in out
     assert "do not reproduce FCN-32s's 32x kernel" in out
 
 

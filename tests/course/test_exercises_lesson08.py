@@ -131,15 +131,16 @@ def test_control_design_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> N
     assert lesson08.check_control_design("d") is True
     out = capsys.readouterr().out
     assert "Correct!" in out and "in one thing only" in out and "no earlier stage is needed" in out
-    assert all(f"{letter} would not:" in out for letter in "abcef")  # a right answer explains every candidate
-    for letter in "abcef":
+    assert all(f"{letter} would not:" in out for letter in "abcefg")  # a right answer explains every candidate
+    for letter in "abcefg":
         assert lesson08.check_control_design(letter) is False
         out = capsys.readouterr().out
-        assert out.startswith("Not yet:") and f"{letter}: " in out and "changes nothing else" in out
+        assert out.startswith("Not yet:") and f"{letter}: " in out
         assert not re.search(r"\bd:", out) and "candidate d" not in out  # a miss never names the control
         assert "as well as from" in out or "does not reproduce" in out  # and says what else it changes
     assert lesson08.check_control_design(...) is False
-    assert "record your prediction first" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "choose a candidate first" in out and "prediction" not in out  # a design choice, not a prediction
     assert lesson08.check_control_design("z") is False
     assert "must be one of" in capsys.readouterr().out
 
@@ -171,26 +172,39 @@ def test_control_right_answer_names_the_restart_as_a_separate_question(capsys: p
     ("c", "trains twice as long"),
     ("e", "restart and lower rate included"),
     ("f", "trains more slowly than every other layer"),
+    ("g", "that low rate at the join"),
 ])
 def test_each_distractor_names_its_own_confound(letter, confound, capsys: pytest.CaptureFixture[str]) -> None:
     assert lesson08.check_control_design(letter) is False
     assert confound in capsys.readouterr().out
 
 
+def test_a_miss_describes_only_its_own_candidate(capsys: pytest.CaptureFixture[str]) -> None:
+    """A miss says what that candidate changes; it never describes the right one (no 'changes nothing else')."""
+    for letter in "abcefg":
+        assert lesson08.check_control_design(letter) is False
+        out = capsys.readouterr().out
+        assert out.strip() == f"Not yet: {letter}: {lesson08._CONTROL_WHY[letter]}."
+        for giveaway in ("changes nothing else", "Which candidate", "one thing only", "same optimizer, schedule"):
+            assert giveaway not in out
+
+
 def test_control_candidates_all_keep_a_late_join_and_are_described_by_mechanism() -> None:
     """Every candidate keeps pool3's late join; none repeats the recipe's rates as the suspects' wording."""
     choices = lesson08.CONTROL_CHOICES
-    assert tuple(choices) == ("a", "b", "c", "d", "e", "f")
+    assert tuple(choices) == ("a", "b", "c", "d", "e", "f", "g")
     assert all(text.startswith("pool3 joins at step ") for text in choices.values())
-    assert sum("step 3,000" in text for text in choices.values()) == 5 and "step 2,000" in choices["c"]
+    assert sum("step 3,000" in text for text in choices.values()) == 6 and "step 2,000" in choices["c"]
     assert "one optimizer and one schedule" in choices["d"] and "restarts" not in choices["d"]
+    assert [letter for letter, text in choices.items() if "one optimizer and one schedule" in text] == ["c", "d", "g"]
     assert set(lesson08._CONTROL_WHY) == set(choices)
 
 
 def test_control_twins_differ_in_one_detail() -> None:
-    """d's twins: c joins earlier, a and e restart at two rates: words alone cannot pick d."""
+    """d's twins: c joins earlier, g cuts the rate at the join, a and e restart at two rates: words alone cannot pick d."""
     choices = lesson08.CONTROL_CHOICES
     assert choices["c"].replace("2,000", "3,000", 1) == choices["d"]
+    assert choices["g"].startswith("pool3 joins at step 3,000, with one optimizer and one schedule, ")
     assert choices["a"].replace("the full rate", "lr / 10") == choices["e"]
 
 

@@ -28,6 +28,7 @@ def test_safe_augmentations_right(answer, capsys: pytest.CaptureFixture[str]) ->
     assert out.startswith("Correct!") and "implausible" in out and "false labels" in out
     assert "6 into a 9" in out and "small rotation" in out  # each unsafe item named with its reason
     assert "black corners are a separate" in out and "labels and plausible digits" in out  # b's fill is not the question
+    assert "help" not in out and "training" not in out and "validation" not in out  # no hint at which score moves
 
 
 def test_safe_augmentations_wrong_answers_say_why(capsys: pytest.CaptureFixture[str]) -> None:
@@ -148,13 +149,15 @@ def test_ruled_out_explanations_right(answer, capsys: pytest.CaptureFixture[str]
     assert out.startswith("Correct!") and "without augmentation" in out  # a: how the records score training
     assert "section 1 counted the labels" in out and "100 strong draws" in out  # b: no invented label
     assert "nearest neighbour" in out and "as a picture" in out  # ... why, and what would invent one
-    assert "c, d, e and f are not" in out and "hypothesis" in out  # d: untested, said so
+    assert "c, d, e and f are not" in out and "hypothesis" not in out  # d: tested after the exercise, no longer untested
     assert "usual explanation" not in out and "often given" in out  # d is not presented as established
     assert "Optional section 4.3 tests c" in out and "back to plain's" in out  # c: tested in the optional part
     assert "noise control" not in out  # the control no longer sits between the exercise and the 4,000-step run
     assert "4,000 steps" in out and "lower ceiling" in out  # e: tested by the longer run, after the exercise
     assert "optional section 4.1 looks pixel by pixel" in out  # f: left open, looked at in one seed later
+    assert "fixed warped copy of each scene" in out and "right after this exercise" in out  # d: the control follows
     assert "-0.063" not in out and "+0.001" not in out  # no result of the later cells is given away
+    assert all(number not in out for number in ("0.595", "0.287", "0.349", "0.047"))  # ... nor the fixed copy's
     assert "0.945" not in out and "345" not in out  # ... nor section 4.1's
 
 
@@ -166,7 +169,9 @@ def test_ruled_out_explanations_wrong_answers_say_why(capsys: pytest.CaptureFixt
     assert "a is" not in out and "b is" not in out  # right choices are not among the misses
     assert not check_ruled_out_explanations({"a", "b", "d"})
     out = capsys.readouterr().out
-    assert "d is not ruled out" in out and "fixed warped copy" in out
+    assert "d is not ruled out" in out and "nothing printed before this exercise separates" in out
+    assert "fixed warped copy" in out and "come back towards plain's" in out and "does not test" not in out
+    assert "if the fall needed the new draw" in out and "caused the fall" not in out  # "not needed", not "not the cause"
     assert not check_ruled_out_explanations({"a"})
     out = capsys.readouterr().out
     assert "b is ruled out" in out and "no mask gained a label" in out and "a is" not in out

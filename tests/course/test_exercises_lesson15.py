@@ -56,9 +56,10 @@ def test_background_prediction_must_be_recorded_first(prediction, capsys: pytest
 def test_all_eights_mean_iou_right(answer, capsys: pytest.CaptureFixture[str]) -> None:
     assert check_all_eights_mean_iou(answer)
     out = capsys.readouterr().out
-    # the lesson's reading after exercise 1 relies on this: a right answer prints the measured mean IoU
+    # the lesson points to this feedback after exercise 1: a right answer prints the measured scores
     assert out.startswith("Correct!") and "(1 + that share) / 11" in out and "measured:" in out and "mean IoU 0.103" in out
-    assert "all-background model's mean IoU 0.086" in out
+    assert "all-background model's mean IoU 0.086 and pixel accuracy 0.945" in out and "pixel accuracy 0.952" in out
+    assert "nine of the ten digits at IoU 0" in out and "pixel accuracy rises above that model's" in out
 
 
 @pytest.mark.parametrize(("answer", "hint"), [(2 / 11, "IoU of 1"), (1 / 11, "IoU of 0"), (0.091, "IoU of 0"),
@@ -69,7 +70,7 @@ def test_all_eights_mean_iou_wrong_answers_say_why(answer, hint, capsys: pytest.
     assert not check_all_eights_mean_iou(answer)
     out = capsys.readouterr().out
     assert out.startswith("Not yet:") and hint in out
-    assert "0.103" not in out and "measured" not in out  # the answer is not given away
+    assert "0.103" not in out and "0.952" not in out and "measured" not in out  # the answer is not given away
 
 
 @pytest.mark.parametrize("answer", [..., None, "ten percent", 3, True])
@@ -89,6 +90,9 @@ def test_all_eights_scores_follow_from_the_class_shares() -> None:
     assert scores["iou_per_class"][0] == pytest.approx(1.0)
     assert scores["iou_per_class"][EIGHT] == pytest.approx(float(shares[EIGHT] / shares[1:].sum()), abs=1e-6)
     assert scores["mean_accuracy"] == pytest.approx(2 / 11)
+    # the right answer's feedback says pixel accuracy rises above the all-background model's (its share of background)
+    assert scores["all_background_pixel_accuracy"] == pytest.approx(float(shares[0]), abs=1e-6)
+    assert scores["pixel_accuracy"] > scores["all_background_pixel_accuracy"]
 
 
 def test_all_eights_iou_is_the_eights_share_of_the_strokes() -> None:

@@ -12,6 +12,7 @@ import torch
 
 from experiments import reproduce_checkpoints
 from segedu.course.cli import build_parser as cli_parser
+from segedu.course.experiments import load_experiment
 from segedu.training.checkpoints import file_sha256
 from segedu.training.shipped import CHECKPOINT_DIR, read_manifest
 
@@ -44,6 +45,18 @@ def test_the_largest_difference_is_the_largest_entry_of_any_tensor() -> None:
         reproduce_checkpoints._largest_difference(first, {"a": first["a"]})
 
 
+def test_the_summary_reads_minutes_identical_runs_and_the_largest_move_from_the_runs() -> None:
+    def run(key: str, cpu: float, wall: float, shipped: float, new: float, same: bool) -> dict:
+        return {"checkpoint": key, "cpu_seconds": cpu, "wall_seconds": wall, "shipped_test_mean_iou": shipped,
+                "test_metrics": {"mean_iou": new}, "same_weights": same}
+
+    runs = {"a": run("a", 60.0, 90.0, 0.5, 0.52, False), "b": run("b", 300.0, 330.0, 0.8, 0.75, True)}
+    assert reproduce_checkpoints.summary({"runs": runs}) == (
+        "each of the 2 commands used 1.0 to 5.0 CPU-minutes and took at most 5.5 minutes of wall time; 1 of 2 came "
+        "out with the shipped weights, and test mean IoU moved by -0.050 to +0.020 (the largest move: b, 0.800 "
+        "shipped, 0.750 rerun)")
+
+
 def test_an_unknown_checkpoint_is_refused_with_its_name(monkeypatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(sys, "argv", ["reproduce_checkpoints", "--checkpoints", "unet-photos"])
     with pytest.raises(SystemExit):
@@ -69,3 +82,25 @@ def test_a_short_rerun_writes_a_new_file_compares_it_and_resumes(tmp_path: Path,
 
     monkeypatch.setattr(subprocess, "run", no_training)
     assert reproduce_checkpoints.one_run("unet-digits", entry, tmp_path) == run
+
+
+def test_the_shipped_record_reran_every_current_checkpoint_by_its_own_command() -> None:
+    """The record goes stale when a checkpoint is re-shipped: rerun the study then (its docstring says how)."""
+    record = load_experiment("checkpoint_reproduction")
+    manifest = read_manifest()
+    assert sorted(record["results"]["runs"]) == sorted(manifest)
+    for key, run in record["results"]["runs"].items():
+        assert run["manifest_command"] == manifest[key]["command"]
+        assert run["shipped_test_mean_iou"] == manifest[key]["test_metrics"]["mean_iou"]
+        assert run["same_weights"] or not run["same_file"]  # the same file holds the same weights
+        rerun = vars(cli_parser().parse_args(run["command"].split()[1:]))
+        shipped = vars(cli_parser().parse_args(manifest[key]["command"].split()[1:]))
+        assert rerun.pop("output").endswith(f"{key}.pt") and shipped.pop("output") is None
+        assert not rerun.pop("ship") and shipped.pop("ship") and rerun == shipped
+        assert 0 < run["cpu_seconds"] <= run["wall_seconds"] * 1.05  # one thread: never much more CPU than wall
+
+
+def test_the_readme_quotes_the_shipped_reproduction_record() -> None:
+    record = load_experiment("checkpoint_reproduction")
+    readme = " ".join((Path(__file__).resolve().parents[2] / "README.md").read_text().split())
+    assert reproduce_checkpoints.summary(record["results"]) in readme

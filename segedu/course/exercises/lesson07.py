@@ -48,7 +48,7 @@ __all__ = [
 
 SKIP_START_STATEMENTS = {  # four options of similar length and tone: the true ones are a and b
     "a": "in the paper's staged training, a zero-start score_pool4 lets the new FCN-16s begin from the trained "
-         "FCN-32s's 1/32 scores unchanged; the branch adds to them only what lowers the loss in training",
+         "FCN-32s's 1/32 scores unchanged, the branch adding nothing to them until its weights and bias move",
     "b": "at the first step the pool4 branch passes no gradient down to pool4, so whatever gradient reaches "
          "encoder stage 4 at that step comes down the main path, through stage 5 and pool5",
     "c": "score_pool4's bias starts at zero as well, and at the first step its gradient is zero too, so until "
@@ -60,8 +60,8 @@ _SKIP_START_TRUE = frozenset({"a", "b"})
 _SKIP_START_REASONS = {
     "a": "a 1 x 1 convolution with zero weights and bias outputs zeros whatever pool4 holds (switching the "
          "zero-start branch off changes the output by 0, printed above), so in staged training the 1/32 scores "
-         "the new FCN-16s upsamples are exactly what FCN-32s learned, and the skip grows only as far as it lowers "
-         "the loss. Only those scores carry over: the output passes them through a new 2x and a 16x upsampler, "
+         "the new FCN-16s upsamples are exactly what FCN-32s learned, and the skip adds something only once a "
+         "training step has moved its weights or bias. Only those scores carry over: the output passes them through a new 2x and a 16x upsampler, "
          "which at their bilinear start do not reproduce FCN-32s's 32x kernel (that is why the statement names "
          "the 1/32 scores, not the output)",
     "b": "the gradient a convolution passes down is its weights times the upstream gradient, and the weights "

@@ -171,6 +171,7 @@ CONTROL_CHOICES = {  # one line each, of similar length: the right one must not 
     "d": "pool3 joins at step 3,000, with one optimizer and one schedule running through all 4,000 steps",
     "e": "pool3 joins at step 3,000, where every layer restarts with a fresh optimizer and schedule at lr / 10",
     "f": "pool3 joins at step 3,000, after which its score layer trains at a tenth of the other layers' rate",
+    "g": "pool3 joins at step 3,000, with one optimizer and one schedule, every layer's rate cut to a tenth there",
 }
 """The candidate controls of exercise 3. Each trains FCN-8s all at once on the same 4,000 steps, with pool3's score
 layer held at zero until it joins late; they differ in what else changes."""
@@ -182,9 +183,9 @@ _CONTROL_WHY = {  # why each candidate does or does not isolate pool3's late joi
     "b": "holding pool4's branch back as well brings part of the earlier stages back (a phase without pool4, then "
          "pool4 joining a working network), so a flip could come from that coarse-to-fine order as well as from "
          "pool3's late join",
-    "c": "it has no restart, but pool3 joins earlier than in the staged arm (whose pool3 branch joined after 3,000 "
-         "of the 4,000 steps): its branch trains twice as long, so it does not reproduce the suspect, and a lean "
-         "on pool3 would not clear the staged arm's later join",
+    "c": "pool3 joins earlier than in the staged arm, after 2,000 of the 4,000 steps rather than 3,000: its branch "
+         "trains twice as long, so it does not reproduce the suspect, and a lean on pool3 would not clear the staged "
+         "arm's later join",
     "d": "it differs from the all-at-once arm in one thing only: pool3's branch joins where the staged arm's did, "
          "after 3,000 steps, while every other layer keeps the same optimizer, schedule, steps and rates. If it "
          "leans on pool4 like the staged FCN-8s, a late pool3 join is enough for the flip and no earlier stage is "
@@ -196,6 +197,9 @@ _CONTROL_WHY = {  # why each candidate does or does not isolate pool3's late joi
          "all-at-once arm's, and a flip could come from the restart or the lower rate as well as from the late join",
     "f": "it adds a second difference: once joined, pool3's branch trains more slowly than every other layer, so a "
          "flip could come from that slower rate as well as from the late join",
+    "g": "it lowers every layer's rate to a tenth at the join, as the staged arm's last stage did: from there on the "
+         "other layers train more slowly than the all-at-once arm's, so a flip could come from that low rate at the "
+         "join as well as from the late join",
 }
 
 
@@ -212,15 +216,14 @@ def record_design(design: Any) -> bool:
         print('Not recorded yet (not graded): replace the "..." with one or two sentences: which arm would you '
               "start from, what would you change, and what would you keep?")
         return False
-    print(f"Recorded (not graded): {design.strip()!r}. As you read the candidates below, look for the one that "
-          "keeps and changes what you wrote, and ask what each other one changes as well.")
+    print(f"Recorded (not graded): {design.strip()!r}. Compare it with the candidates below.")
     return True
 
 
 def check_control_design(choice: Any) -> bool:
     """Check the learner's choice of the control that isolates pool3's late join from the earlier stages.
 
-    A wrong choice gets what else that experiment changes and a question, never the right letter;
+    A wrong choice gets only what else that experiment changes, never the right letter or a description of it;
     a right one gets why it isolates the late join, and why each other candidate does not.
 
     Args:
@@ -229,12 +232,14 @@ def check_control_design(choice: Any) -> bool:
     Returns:
         Whether the choice is the control.
     """
+    if choice is ... or choice is None:  # a design choice, not a prediction
+        listed = ", ".join(repr(letter) for letter in CONTROL_CHOICES)
+        return wrong(f"choose a candidate first: replace the `...` with one of {listed}.")
     hint = choice_hint(choice, tuple(CONTROL_CHOICES))
     if hint is not None:
         return wrong(hint)
     if choice != _CONTROL_RIGHT:
-        return wrong(f"{choice}: {_CONTROL_WHY[choice]}. Which candidate adds pool3's late join, as the staged "
-                     "arm had it, to the all-at-once arm and changes nothing else?")
+        return wrong(f"{choice}: {_CONTROL_WHY[choice]}.")
     others = " ".join(f"{letter} would not: {_CONTROL_WHY[letter]}." for letter in sorted(CONTROL_CHOICES)
                       if letter != _CONTROL_RIGHT)
     return right(f"{_CONTROL_RIGHT}: {_CONTROL_WHY[_CONTROL_RIGHT]}. {others}")

@@ -86,7 +86,7 @@ def check_safe_augmentations(answer: Any) -> bool:
                      "keeps the labels but makes digits no one writes (implausible scenes), and a half-turn turns a "
                      "6 into a 9 under a mask that still says 6 (false labels). Item b's black corners are a separate "
                      "choice from the rotation (a background grey would match the scenes better): the question asks "
-                     "only about labels and plausible digits. Whether safe augmentations help is section 2's question.")
+                     "only about labels and plausible digits; what a chain does to the scores, section 2 measures.")
     misses = [f"{letter} is {'safe' if letter in _SAFE else 'not safe'}: {_WHY[letter]}"
               for letter in sorted(letters ^ _SAFE)]
     return wrong("; ".join(misses) + ".")
@@ -204,8 +204,10 @@ _EVIDENCE = {
     "c": "nothing printed before this exercise measures whether the chain smooths the noise away, nor what that would "
          "do to the training score, so nothing rules it out. Optional section 4.3 tests c: if the smoothing caused the "
          "fall, training with the noise put back would bring the training score back to plain's",
-    "d": "it is often given, but the lesson does not test it: no stored arm isolates the new draw at every pass (for "
-         "instance by training on one fixed warped copy of each scene), so it stays a hypothesis",
+    "d": "it is often given, but nothing printed before this exercise separates the new draw at every pass from "
+         "never training on the 32 exact scenes, so nothing rules it out. A control tests d: right after this "
+         "exercise the lesson trains on one fixed warped copy of each scene, kept for every pass; if the fall needed "
+         "the new draw, the training score would come back towards plain's",
     "e": "section 2 stops at 1,500 steps, and a learning curve that ends there cannot tell a slower climb from a "
          "lower ceiling, so nothing printed before this exercise rules it out. A longer run tests e: right after this "
          "exercise the lesson follows both arms to 4,000 steps",

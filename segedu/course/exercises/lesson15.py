@@ -172,7 +172,8 @@ def all_eights_scores() -> dict[str, Any]:
 
     Returns:
         ``pixel_accuracy``, ``mean_iou``, ``frequency_weighted_iou``, ``mean_accuracy``,
-        ``all_background_mean_iou`` (the mean IoU of predicting background everywhere),
+        ``all_background_mean_iou`` and ``all_background_pixel_accuracy`` (the scores of predicting background
+        everywhere),
         ``eight_share_of_all_pixels`` (floats) and ``iou_per_class`` (list of 11 floats).
     """
     from segedu.datasets import DigitScenes
@@ -191,6 +192,7 @@ def all_eights_scores() -> dict[str, Any]:
     matrix = confusion_matrix(predictions, masks, scenes.num_classes)
     background_only = confusion_matrix(torch.zeros_like(masks), masks, scenes.num_classes)
     return {"all_background_mean_iou": float(mean_iou(background_only)),
+            "all_background_pixel_accuracy": float(pixel_accuracy(background_only)),
             "eight_share_of_all_pixels": float((masks == EIGHT).sum() / masks.numel()),
             "pixel_accuracy": float(pixel_accuracy(matrix)), "mean_iou": float(mean_iou(matrix)),
             "frequency_weighted_iou": float(frequency_weighted_iou(matrix)),
@@ -229,14 +231,15 @@ def check_all_eights_mean_iou(answer: Any) -> bool:
     measured = (f"measured: IoU of background {scores['iou_per_class'][0]:.3f}, of the digit 8 {eight_iou:.3f}, "
                 f"of each other digit 0; mean IoU {true_value:.3f}, pixel accuracy {scores['pixel_accuracy']:.3f}, "
                 f"frequency-weighted IoU {scores['frequency_weighted_iou']:.3f}; the all-background model's mean IoU "
-                f"{scores['all_background_mean_iou']:.3f}")
+                f"{scores['all_background_mean_iou']:.3f} and pixel accuracy "
+                f"{scores['all_background_pixel_accuracy']:.3f}")
     if abs(value - true_value) <= MEAN_IOU_TOLERANCE:
         return right(f"{measured}. Background's IoU is 1 (no pixel lost, no false alarm), the 8's IoU is the true "
                      "8s over every pixel called 8, the 8s' share of the stroke pixels, and the nine other digits "
-                     "score 0: mean IoU = (1 + that share) / 11. A model that finds every digit pixel scores "
-                     "barely more than the all-background model of section 1, while pixel accuracy and "
-                     "frequency-weighted IoU stay high: only scores that weight classes equally show the lost "
-                     "digits.")
+                     "score 0: mean IoU = (1 + that share) / 11. With nine of the ten digits at IoU 0, this model "
+                     "finds every digit pixel yet scores barely more mean IoU than the all-background model of "
+                     "section 1, while its pixel accuracy rises above that model's and frequency-weighted IoU stays "
+                     "high: only scores that weight classes equally show the lost digits.")
     if abs(value - 2 / 11) <= MEAN_IOU_TOLERANCE:
         hint = ("you gave the 8 an IoU of 1. Every stroke pixel is called 8, so the 8's union is all the stroke "
                 "pixels, and only the true 8s among them are right")
