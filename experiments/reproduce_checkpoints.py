@@ -145,8 +145,10 @@ def summary(results: dict[str, Any]) -> str:
     shifts = [run["test_metrics"]["mean_iou"] - run["shipped_test_mean_iou"] for run in runs]
     identical = sum(run["same_weights"] for run in runs)
     largest = max(runs, key=lambda run: abs(run["test_metrics"]["mean_iou"] - run["shipped_test_mean_iou"]))
-    return (f"each of the {len(runs)} commands used {min(cpu_minutes):.1f} to {max(cpu_minutes):.1f} CPU-minutes and "
-            f"took at most {max(run['wall_seconds'] for run in runs) / 60:.1f} minutes of wall time; {identical} of "
+    under = sum(minutes < 15 for minutes in cpu_minutes)
+    return (f"each of the {len(runs)} commands used {min(cpu_minutes):.1f} to {max(cpu_minutes):.1f} CPU-minutes "
+            f"({under} of {len(runs)} under 15) and took at most {max(run['wall_seconds'] for run in runs) / 60:.1f} "
+            f"minutes of wall time; {identical} of "
             f"{len(runs)} came out with the shipped weights, and test mean IoU moved by {min(shifts):+.3f} to "
             f"{max(shifts):+.3f} (the largest move: {largest['checkpoint']}, {largest['shipped_test_mean_iou']:.3f} "
             f"shipped, {largest['test_metrics']['mean_iou']:.3f} rerun)")

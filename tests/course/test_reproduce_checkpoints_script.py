@@ -52,8 +52,8 @@ def test_the_summary_reads_minutes_identical_runs_and_the_largest_move_from_the_
 
     runs = {"a": run("a", 60.0, 90.0, 0.5, 0.52, False), "b": run("b", 300.0, 330.0, 0.8, 0.75, True)}
     assert reproduce_checkpoints.summary({"runs": runs}) == (
-        "each of the 2 commands used 1.0 to 5.0 CPU-minutes and took at most 5.5 minutes of wall time; 1 of 2 came "
-        "out with the shipped weights, and test mean IoU moved by -0.050 to +0.020 (the largest move: b, 0.800 "
+        "each of the 2 commands used 1.0 to 5.0 CPU-minutes (2 of 2 under 15) and took at most 5.5 minutes of wall "
+        "time; 1 of 2 came out with the shipped weights, and test mean IoU moved by -0.050 to +0.020 (the largest move: b, 0.800 "
         "shipped, 0.750 rerun)")
 
 
@@ -104,3 +104,7 @@ def test_the_readme_quotes_the_shipped_reproduction_record() -> None:
     record = load_experiment("checkpoint_reproduction")
     readme = " ".join((Path(__file__).resolve().parents[2] / "README.md").read_text().split())
     assert reproduce_checkpoints.summary(record["results"]) in readme
+    over = {key: run["cpu_seconds"] / 60 for key, run in record["results"]["runs"].items() if run["cpu_seconds"] >= 900}
+    assert sorted(over) == ["segnet-digits", "segnet-shapes"]
+    assert (f"SegNet's two recipes, at {over['segnet-digits']:.1f} and {over['segnet-shapes']:.1f} CPU-minutes here, "
+            "are the ones over 15") in readme
