@@ -4,9 +4,9 @@ The manifest (``segedu/training/checkpoints/manifest.json``) stores, for every s
 ``segedu train ... --ship --force`` command that made it. This study runs each of those commands again, one
 at a time, exactly as a user would type it, except that ``--ship`` is replaced by ``--output PARTS/KEY.pt``
 (a new file; the shipped one is never touched). For each run it keeps the wall-clock time of the whole
-command (start-up, data, training, scoring and saving) and the processor time it used (with one thread, about
-the wall time it would take on an idle machine, whatever else was running), the test metrics the command printed, whether the
-new file holds the same weights as the shipped one, and the machine's load before and after.
+command (start-up, data, training, scoring and saving) and the processor time it used (with one thread, close to
+the wall time on an idle machine; heavy load raises it too), the test metrics the command printed, whether the new
+file holds the same weights as the shipped one, and the machine's load before and after.
 
 A run repeats the shipped file byte for byte only on the CPU model and package versions that made it
 (``trained_on`` in the manifest); elsewhere floating-point results differ in their last bits and training
@@ -102,8 +102,8 @@ def one_run(key: str, entry: dict[str, Any], parts: Path, progress: bool = True)
     load_before = os.getloadavg()
     used_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    finished = subprocess.run(command, check=True, stdout=subprocess.PIPE, stderr=None if progress else subprocess.DEVNULL,
-                              text=True)
+    finished = subprocess.run(command, check=True, stdout=subprocess.PIPE,
+                              stderr=None if progress else subprocess.DEVNULL, text=True)
     wall_seconds = time.perf_counter() - started
     used = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu_seconds = used.ru_utime + used.ru_stime - used_before.ru_utime - used_before.ru_stime

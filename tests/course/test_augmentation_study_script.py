@@ -226,4 +226,5 @@ def test_the_shipped_fixed_copy_record_pairs_with_the_main_one() -> None:
     for seed in fixed["seeds"]:
         run = fixed["results"]["augmentation"][str(seed)]["fixed_copy"]
         plain = main_record["results"]["augmentation"][str(seed)]["plain"]
-        assert run["steps"] == plain["steps"] and run["val"][0] == plain["val"][0] and run["train"][0] == plain["train"][0]
+        assert run["steps"] == plain["steps"]
+        assert run["val"][0] == plain["val"][0] and run["train"][0] == plain["train"][0]  # the same starting network

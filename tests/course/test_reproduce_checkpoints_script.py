@@ -53,8 +53,8 @@ def test_the_summary_reads_minutes_identical_runs_and_the_largest_move_from_the_
     runs = {"a": run("a", 60.0, 90.0, 0.5, 0.52, False), "b": run("b", 300.0, 330.0, 0.8, 0.75, True)}
     assert reproduce_checkpoints.summary({"runs": runs}) == (
         "each of the 2 commands used 1.0 to 5.0 CPU-minutes (2 of 2 under 15) and took at most 5.5 minutes of wall "
-        "time; 1 of 2 came out with the shipped weights, and test mean IoU moved by -0.050 to +0.020 (the largest move: b, 0.800 "
-        "shipped, 0.750 rerun)")
+        "time; 1 of 2 came out with the shipped weights, and test mean IoU moved by -0.050 to +0.020 (the largest "
+        "move: b, 0.800 shipped, 0.750 rerun)")
 
 
 def test_an_unknown_checkpoint_is_refused_with_its_name(monkeypatch, capsys: pytest.CaptureFixture[str]) -> None:
