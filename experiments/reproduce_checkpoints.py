@@ -42,7 +42,7 @@ from segedu.course.experiments import check_record_target, save_experiment
 from segedu.training.checkpoints import load_checkpoint
 from segedu.training.shipped import CHECKPOINT_DIR, read_manifest
 
-NAME = "checkpoint_reproduction"
+NAME = "reproduce_checkpoints"
 SETTINGS = {
     "command": "each manifest entry's own command, with --ship replaced by --output PARTS/KEY.pt",
     "order": "one run at a time",
@@ -159,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoints", nargs="+", default=None,
                         help="manifest keys such as unet-digits (default: every shipped checkpoint)")
-    parser.add_argument("--parts", type=Path, default=Path("runs/checkpoint_reproduction_parts"),
+    parser.add_argument("--parts", type=Path, default=Path("runs/reproduce_checkpoints_parts"),
                         help="folder for finished runs (checkpoints and results); an interrupted study resumes from it")
     parser.add_argument("--output", type=Path, default=Path("runs"),
                         help="folder for the record (default runs/; the shipped record is in experiment_results)")

@@ -86,7 +86,7 @@ def test_a_short_rerun_writes_a_new_file_compares_it_and_resumes(tmp_path: Path,
 
 def test_the_shipped_record_reran_every_current_checkpoint_by_its_own_command() -> None:
     """The record goes stale when a checkpoint is re-shipped: rerun the study then (its docstring says how)."""
-    record = load_experiment("checkpoint_reproduction")
+    record = load_experiment("reproduce_checkpoints")
     manifest = read_manifest()
     assert sorted(record["results"]["runs"]) == sorted(manifest)
     for key, run in record["results"]["runs"].items():
@@ -101,7 +101,7 @@ def test_the_shipped_record_reran_every_current_checkpoint_by_its_own_command() 
 
 
 def test_the_readme_quotes_the_shipped_reproduction_record() -> None:
-    record = load_experiment("checkpoint_reproduction")
+    record = load_experiment("reproduce_checkpoints")
     readme = " ".join((Path(__file__).resolve().parents[2] / "README.md").read_text().split())
     assert reproduce_checkpoints.summary(record["results"]) in readme
     over = {key: run["cpu_seconds"] / 60 for key, run in record["results"]["runs"].items() if run["cpu_seconds"] >= 900}
