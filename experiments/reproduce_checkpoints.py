@@ -19,6 +19,11 @@ so far. The record goes to ``--output`` (default ``runs/``), never over the ship
 
     python -m experiments.reproduce_checkpoints                      # all ten, one after another
     python -m experiments.reproduce_checkpoints --checkpoints unet-digits
+    python -m experiments.reproduce_checkpoints --checkpoints segnet-digits --threads 2   # both cores
+
+``--threads N`` replaces the manifest's ``--threads 1`` (nothing else): the runs then use N cores, are kept in
+their own parts (``KEY-threadsN``) and go to their own record, ``reproduce_checkpoints_threadsN``. The record of
+the manifest commands themselves stays ``reproduce_checkpoints``.
 """
 
 from __future__ import annotations
@@ -53,23 +58,31 @@ SETTINGS = {
 }
 
 
-def reproduction_command(manifest_command: str, output: Path) -> list[str]:
+def reproduction_command(manifest_command: str, output: Path, threads: int | None = None) -> list[str]:
     """The manifest's ``segedu train`` command as an argument list that writes to ``output`` instead of shipping.
 
     Args:
         manifest_command: e.g. ``"segedu train unet digits --steps 4000 --seed 0 --threads 1 --ship --force"``.
         output: The new checkpoint's path.
+        threads: If given, the value that replaces the command's ``--threads`` (the command must name one).
 
     Returns:
         ``[sys.executable, "-m", "segedu", "train", ..., "--output", str(output), "--force"]``.
 
     Raises:
-        ValueError: If the command is not a shipped ``segedu train ... --ship`` command.
+        ValueError: If the command is not a shipped ``segedu train ... --ship`` command, or ``threads`` is given
+            and is not a positive whole number or the command names no ``--threads``.
     """
     words = shlex.split(manifest_command)
     if words[:2] != ["segedu", "train"] or "--ship" not in words:
         raise ValueError(f"not a shipped 'segedu train ... --ship' command: {manifest_command!r}")
     kept = [word for word in words[2:] if word not in ("--ship", "--force")]
+    if threads is not None:
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+            raise ValueError(f"threads must be a positive whole number such as 2, got {threads!r}")
+        if "--threads" not in kept[:-1]:
+            raise ValueError(f"the command names no --threads to replace: {manifest_command!r}")
+        kept[kept.index("--threads") + 1] = str(threads)
     return [sys.executable, "-m", "segedu", "train", *kept, "--output", str(output), "--force"]
 
 
@@ -81,7 +94,8 @@ def _largest_difference(first: dict[str, torch.Tensor], second: dict[str, torch.
                for key in first)
 
 
-def one_run(key: str, entry: dict[str, Any], parts: Path, progress: bool = True) -> dict[str, Any]:
+def one_run(key: str, entry: dict[str, Any], parts: Path, progress: bool = True,
+            threads: int | None = None) -> dict[str, Any]:
     """Run ``entry``'s command again into ``parts``; the comparison with the shipped file.
 
     Args:
@@ -89,16 +103,18 @@ def one_run(key: str, entry: dict[str, Any], parts: Path, progress: bool = True)
         entry: Its manifest entry.
         parts: Folder for the new checkpoint and the run's JSON (a finished run is read back, not rerun).
         progress: Let the command show its progress bar (on stderr).
+        threads: If given, the ``--threads`` value that replaces the manifest's (the part is then ``KEY-threadsN``).
 
     Returns:
         The run's result: command, wall and training seconds, load averages, test metrics (shipped and new),
         the validation curve and whether the weights are the shipped ones.
     """
-    part = parts / f"{key}.json"
+    stem = key if threads is None else f"{key}-threads{threads}"
+    part = parts / f"{stem}.json"
     if part.is_file():
         return json.loads(part.read_text())
-    output = parts / f"{key}.pt"
-    command = reproduction_command(entry["command"], output)
+    output = parts / f"{stem}.pt"
+    command = reproduction_command(entry["command"], output, threads)
     load_before = os.getloadavg()
     used_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
@@ -118,6 +134,7 @@ def one_run(key: str, entry: dict[str, Any], parts: Path, progress: bool = True)
         "command": " ".join(["segedu", *command[3:]]),
         "shipped_trained_on": entry["trained_on"],
         "trained_on": printed["trained_on"],
+        "threads": int(command[command.index("--threads") + 1]) if "--threads" in command else None,
         "wall_seconds": round(wall_seconds, 1),
         "train_seconds": printed["train_seconds"],
         "cpu_seconds": round(cpu_seconds, 1),
@@ -154,6 +171,22 @@ def summary(results: dict[str, Any]) -> str:
             f"shipped, {largest['test_metrics']['mean_iou']:.3f} rerun)")
 
 
+def threads_summary(results: dict[str, Any]) -> str:
+    """The README's sentence about a record made with ``--threads N``: wall minutes and scores per checkpoint.
+
+    Args:
+        results: The record's ``results`` (``runs`` keyed by checkpoint, each with its ``threads``).
+    """
+    runs = list(results["runs"].values())
+    threads = sorted({run["threads"] for run in runs})
+    if len(threads) != 1:
+        raise ValueError(f"the runs used different thread counts {threads}; summarise one count at a time")
+    each = "; ".join(f"{run['checkpoint']} {run['wall_seconds'] / 60:.1f} minutes of wall time "
+                     f"({run['cpu_seconds'] / 60:.1f} CPU-minutes), test mean IoU {run['test_metrics']['mean_iou']:.3f} "
+                     f"(shipped {run['shipped_test_mean_iou']:.3f})" for run in runs)
+    return f"with --threads {threads[0]} in place of --threads 1 and nothing else changed: {each}"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line of this study."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -164,6 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--output", type=Path, default=Path("runs"),
                         help="folder for the record (default runs/; the shipped record is in experiment_results)")
     parser.add_argument("--overwrite", action="store_true", help="allow replacing a record the course ships")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="replace the manifest's --threads 1 by this many threads (own parts and record)")
     parser.add_argument("--partial", action="store_true", help="write the record from the runs finished so far")
     return parser
 
@@ -176,15 +211,22 @@ def main() -> None:
     unknown = [key for key in keys if key not in manifest]
     if unknown:
         parser.error(f"no shipped checkpoint named {unknown}; choose from {sorted(manifest)}")
+    threads = arguments.threads
+    if threads is not None and threads < 1:
+        parser.error(f"--threads must be 1 or more, got {threads}")
+    name = NAME if threads is None else f"{NAME}_threads{threads}"
     try:
-        check_record_target(arguments.output, NAME, overwrite=arguments.overwrite)
+        check_record_target(arguments.output, name, overwrite=arguments.overwrite)
     except ValueError as error:
         parser.error(str(error))
     arguments.parts.mkdir(parents=True, exist_ok=True)
     if arguments.partial:
-        runs = [json.loads(part.read_text()) for key in keys if (part := arguments.parts / f"{key}.json").is_file()]
+        suffix = "" if threads is None else f"-threads{threads}"
+        runs = [json.loads(part.read_text()) for key in keys
+                if (part := arguments.parts / f"{key}{suffix}.json").is_file()]
     else:
-        runs = [one_run(key, manifest[key], arguments.parts) for key in tqdm(keys, desc="checkpoints", unit="run")]
+        runs = [one_run(key, manifest[key], arguments.parts, threads=threads)
+                for key in tqdm(keys, desc="checkpoints", unit="run")]
     results = {
         "machine": cpu_name(),
         "cores": os.cpu_count(),
@@ -194,11 +236,15 @@ def main() -> None:
     }
     arguments.output.mkdir(parents=True, exist_ok=True)
     command = " ".join(["python -m experiments.reproduce_checkpoints", *sys.argv[1:]])
-    path = save_experiment(NAME, command=command, settings=SETTINGS, seeds=[0], results=results,
+    settings = SETTINGS if threads is None else {
+        **SETTINGS, "command": f"each manifest entry's own command, with --threads 1 replaced by --threads {threads} "
+                               "and --ship by --output PARTS/KEY-threadsN.pt",
+        "cpu_seconds": f"processor time the command used (user + system), summed over its {threads} threads"}
+    path = save_experiment(name, command=command, settings=settings, seeds=[0], results=results,
                            directory=arguments.output)
     print(f"record written to {path} ({len(runs)} of {len(keys)} runs)")
     if runs:
-        print(summary(results))
+        print(summary(results) if threads is None else threads_summary(results))
 
 
 if __name__ == "__main__":

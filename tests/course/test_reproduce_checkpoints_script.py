@@ -34,6 +34,20 @@ def test_a_command_that_does_not_ship_is_refused_with_the_command() -> None:
         reproduce_checkpoints.reproduction_command("segedu train unet digits --steps 4", Path("x.pt"))
 
 
+def test_threads_replace_only_the_thread_count_and_bad_counts_are_refused_with_the_value(tmp_path: Path) -> None:
+    manifest_command = read_manifest()["segnet-digits"]["command"]
+    one = reproduce_checkpoints.reproduction_command(manifest_command, tmp_path / "x.pt")
+    two = reproduce_checkpoints.reproduction_command(manifest_command, tmp_path / "x.pt", threads=2)
+    assert "--threads" in one and one[one.index("--threads") + 1] == "1"
+    changed = [(first, second) for first, second in zip(one, two, strict=True) if first != second]
+    assert changed == [("1", "2")] and two[two.index("--threads") + 1] == "2"
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match=repr(bad)):
+            reproduce_checkpoints.reproduction_command(manifest_command, tmp_path / "x.pt", threads=bad)
+    with pytest.raises(ValueError, match="no --threads"):
+        reproduce_checkpoints.reproduction_command("segedu train unet digits --ship", tmp_path / "x.pt", threads=2)
+
+
 def test_the_largest_difference_is_the_largest_entry_of_any_tensor() -> None:
     first = {"a": torch.zeros(2, 3), "b": torch.ones(4), "empty": torch.zeros(0)}
     second = {"a": torch.zeros(2, 3), "b": torch.ones(4), "empty": torch.zeros(0)}
@@ -55,6 +69,21 @@ def test_the_summary_reads_minutes_identical_runs_and_the_largest_move_from_the_
         "each of the 2 commands used 1.0 to 5.0 CPU-minutes (2 of 2 under 15) and took at most 5.5 minutes of wall "
         "time; 1 of 2 came out with the shipped weights, and test mean IoU moved by -0.050 to +0.020 (the largest "
         "move: b, 0.800 shipped, 0.750 rerun)")
+
+
+def test_the_threads_summary_reads_each_run_and_refuses_mixed_thread_counts() -> None:
+    def run(key: str, threads: int, wall: float, cpu: float, new: float, shipped: float) -> dict:
+        return {"checkpoint": key, "threads": threads, "wall_seconds": wall, "cpu_seconds": cpu,
+                "test_metrics": {"mean_iou": new}, "shipped_test_mean_iou": shipped}
+
+    runs = {"a": run("a", 2, 540.0, 1020.0, 0.8044, 0.798), "b": run("b", 2, 600.0, 1100.0, 0.81, 0.834)}
+    assert reproduce_checkpoints.threads_summary({"runs": runs}) == (
+        "with --threads 2 in place of --threads 1 and nothing else changed: a 9.0 minutes of wall time (17.0 "
+        "CPU-minutes), test mean IoU 0.804 (shipped 0.798); b 10.0 minutes of wall time (18.3 CPU-minutes), test "
+        "mean IoU 0.810 (shipped 0.834)")
+    runs["b"]["threads"] = 1
+    with pytest.raises(ValueError, match=r"\[1, 2\]"):
+        reproduce_checkpoints.threads_summary({"runs": runs})
 
 
 def test_an_unknown_checkpoint_is_refused_with_its_name(monkeypatch, capsys: pytest.CaptureFixture[str]) -> None:
@@ -108,3 +137,24 @@ def test_the_readme_quotes_the_shipped_reproduction_record() -> None:
     assert sorted(over) == ["segnet-digits", "segnet-shapes"]
     assert (f"SegNet's two recipes, at {over['segnet-digits']:.1f} and {over['segnet-shapes']:.1f} CPU-minutes here, "
             "are the ones over 15") in readme
+
+
+def test_the_readme_quotes_the_two_thread_record_and_its_stall() -> None:
+    record = load_experiment("reproduce_checkpoints_threads2")
+    runs, manifest = record["results"]["runs"], read_manifest()
+    readme = " ".join((Path(__file__).resolve().parents[2] / "README.md").read_text().split())
+    assert reproduce_checkpoints.threads_summary(record["results"]) in readme
+    assert all(run["threads"] == 2 and run["wall_seconds"] < 15 * 60 for run in runs.values())  # "Both fit 15 minutes"
+    for key, run in runs.items():
+        assert run["manifest_command"] == manifest[key]["command"]
+        rerun = vars(cli_parser().parse_args(run["command"].split()[1:]))
+        shipped = vars(cli_parser().parse_args(manifest[key]["command"].split()[1:]))
+        assert (rerun.pop("threads"), shipped.pop("threads")) == (2, 1)
+        assert not rerun.pop("ship") and shipped.pop("ship") and rerun.pop("output") and not shipped.pop("output")
+        assert rerun == shipped  # nothing else changed
+    stalled = dict(runs["segnet-shapes"]["val_curve"])
+    shipped_curve = dict(manifest["segnet-shapes"]["val_curve"])
+    early = [value for step, value in stalled.items() if step <= 2500]
+    assert f"validation mean IoU {min(early):.2f} to {max(early):.2f} from step 250 to step 2,500" in readme
+    assert f"where the shipped run had reached {shipped_curve[2500]:.3f}" in readme
+    assert max(early) < 0.5 < shipped_curve[2500]  # "stalled"
