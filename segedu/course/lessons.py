@@ -116,20 +116,18 @@ LESSONS: tuple[Lesson, ...] = (
         "Turn a classifier's fully connected layers into convolutions, build FCN-32s/16s/8s with their "
         "skip fusion and bilinear upsampling, and score the shipped FCN-32s and FCN-8s beside the paper.",
         topic="FCN-32s, 16s and 8s and their skip fusion",
-        study_time="about 135 min (optional part about 40 more)",
-        run_seconds=22,
+        study_time="about 100 min (optional part about 5 more)",
+        run_seconds=19,
     ),
     Lesson(
         "08_fcn_skips.ipynb",
         "Which skip does FCN-8s need?",
-        "Predict and measure what switching FCN-8s's pool4 and pool3 skips off costs, check the switch "
-        "against each branch's mean output (measured on the validation scenes), read a stored three-seed study "
-        "of FCN-8s trained in stages, after the paper, against all at once, design in your own words the control "
-        "that tests whether pool3's late join alone explains what it shows and predict which branch it leans on, "
-        "and (optionally) split the staged model's lower score between the late join and the rest of its recipe "
-        "and read a mirror control.",
+        "Predict and measure what switching FCN-8s's pool4 and pool3 skips off costs, test that switch against "
+        "each branch's mean output, read a stored three-seed study of FCN-8s trained in stages, after the paper, "
+        "against all at once, and design the control that tests whether pool3's late join alone flips which skip "
+        "the model relies on, then predict which branch it leans on.",
         topic="Ablating FCN-8s's skips; staged training",
-        study_time="about 110 min (optional part about 10 more)",
+        study_time="about 80 min",
         run_seconds=15,
     ),
     Lesson(
@@ -188,14 +186,13 @@ LESSONS: tuple[Lesson, ...] = (
         "Augment image and mask together (zoom, crop, flips, elastic deformation), build segedu's chain by hand "
         "(its aligned zoom step written out) and check it against training_transforms, say which augmentations "
         "keep a scene plausible and correctly labelled, read training and validation curves over ten paired seeds"
-        " on 32 scenes, say which final score augmentation moves, then test why (with a stored run of both arms "
-        "to 4,000 steps and a control trained on one fixed warped copy of each scene), set more real scenes beside augmentation at a fixed budget of 1,500 steps (24 passes over 500 scenes against 375 "
-        "over 32: a comparison at this budget, not at convergence), and (optionally) map one seed's errors pixel "
-        "by pixel, compare torchvision's own zoom step with segedu's on where a mask's labels land, and put back "
-        "the pixel noise the chain smooths away.",
+        " on 32 scenes, say which final score augmentation moves, then test why the training score fell with three "
+        "stored controls (both arms to 4,000 steps, one fixed warped copy of each scene, pixel noise added to the "
+        "augmented images), and set more real scenes beside augmentation at a fixed budget of 1,500 steps (24 "
+        "passes over 500 scenes against 375 over 32: a comparison at this budget, not at convergence).",
         topic="Paired augmentation, learning curves, overfitting",
-        study_time="about 110 min (optional part about 50 more)",
-        run_seconds=15,
+        study_time="about 85 min",
+        run_seconds=10,
     ),
     Lesson(
         "15_losses_for_imbalance.ipynb",
@@ -206,13 +203,11 @@ LESSONS: tuple[Lesson, ...] = (
         "what training with class weights does to mean IoU and check it on stored runs and on a trained U-Net, "
         "compare five losses trained 1,600 steps over six paired seeds on equal budgets (the same steps, batches "
         "and learning rate, a rate chosen for plain cross-entropy) and tell what each does to missed, misnamed "
-        "and fat strokes and to the worst digit, and (optionally) train class weights live in a tiny network, "
-        "try a milder weighting, read the tilt back out at prediction, test the class weights' verdict with a "
-        "sign-flip test, at another learning rate, from another start and at other training lengths, and read "
-        "focal loss written out and trained on the same budget.",
+        "and fat strokes and to the worst digit, and (optionally) see how the verdict moves with the training "
+        "length and whether the class weights' verdict survives a sign-flip test and another learning rate.",
         topic="Class imbalance: per-class IoU, class weights, soft Dice",
-        study_time="about 115 min (optional part about 60 more)",
-        run_seconds=20,
+        study_time="about 90 min (optional part about 15 more)",
+        run_seconds=11,
     ),
     Lesson(
         "16_atrous_and_deeplab.ipynb",

@@ -17,88 +17,6 @@ def _verdict(capsys: pytest.CaptureFixture[str]) -> str:
     return capsys.readouterr().out
 
 
-def test_fcn_grid_prediction_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_fcn_grid({"conv7": 4, "pool4": 8, "pool3": 16, "pool3_blocks_in_padding": 87}) is True
-    out = _verdict(capsys)
-    assert "conv7 scores 4 x 4" in out and "Correct!" in out and "16 x 16 - 13 x 13 = 87" in out
-    assert "Why 128" in out and "pool4 would be 7 x 7" in out
-    # the cells' blocks lie in the padding, but their receptive fields reach the real pixels: never "see only padding"
-    assert "8 x 8 block wholly in the mirrored padding" in out and "see only" not in out
-    assert "the pool3 sum changes at 87 of those 87 cells" in out and "own features change at 56 of them" in out
-
-
-def test_the_grid_sides_are_measured_from_the_model() -> None:
-    assert lesson07._grid_sides(100) == {"conv7": 4, "pool4": 8, "pool3": 16, "final": 100}
-    assert lesson07._grid_sides(64) == {"conv7": 2, "pool4": 4, "pool3": 8, "final": 64}
-    assert lesson07._cells_in_padding(100) == {"padded": 128, "top": 0, "left": 0, "count": 87, "cells": 256,
-                                               "sum_reaches": 87, "pool3_reaches": 56}
-    assert lesson07._cells_in_padding(64)["count"] == 0
-
-
-def test_pool3_features_reach_as_far_as_their_receptive_field() -> None:
-    """A pool3 feature sees 44 pixels (18 beyond its 8-pixel block each side): the cells of rows and columns 13
-    and 14 still reach row and column 99, those of row or column 15 (from 120) do not: 15 x 15 - 13 x 13 = 56."""
-    receptive, jump = 1, 1
-    for kernel, stride in [(3, 1), (3, 1), (2, 2)] * 2 + [(3, 1), (3, 1), (3, 1), (2, 2)]:  # stages 1-3 of FCN-8s
-        receptive, jump = receptive + (kernel - 1) * jump, jump * stride
-    assert (receptive, jump) == (44, 8)
-    reach = [cell for cell in range(16) if 8 * cell - (receptive - 8) // 2 <= 99]
-    assert len(reach) ** 2 - 13 ** 2 == lesson07._cells_in_padding(100)["pool3_reaches"]
-
-
-def test_measuring_the_padding_leaves_the_global_random_state_alone() -> None:
-    torch.manual_seed(3)
-    expected = torch.rand(3)
-    torch.manual_seed(3)
-    lesson07._cells_in_padding(100)
-    assert torch.equal(torch.rand(3), expected)
-
-
-@pytest.mark.parametrize(
-    ("answer", "hint"),
-    [
-        ({"conv7": 3, "pool4": 6, "pool3": 12, "pool3_blocks_in_padding": 87}, "rounded down"),
-        ({"conv7": 4, "pool4": 7, "pool3": 13, "pool3_blocks_in_padding": 87}, "rounded each stage up"),
-        ({"conv7": 4, "pool4": 8, "pool3": 13, "pool3_blocks_in_padding": 87}, "exactly twice"),
-        ({"conv7": 5, "pool4": 10, "pool3": 20, "pool3_blocks_in_padding": 87}, "makes five halvings exact?"),
-        ({"conv7": 4, "pool4": 8, "pool3": 16, "pool3_blocks_in_padding": 96}, "corner cells twice"),
-        ({"conv7": 4, "pool4": 8, "pool3": 16, "pool3_blocks_in_padding": 48}, "AND a band along the right"),
-        ({"conv7": 4, "pool4": 8, "pool3": 16, "pool3_blocks_in_padding": 60}, "bottom and the right"),
-        ({"conv7": 4, "pool4": 8, "pool3": 16, "pool3_blocks_in_padding": 112}, "still holds real rows"),
-        ({"conv7": 4, "pool4": 8, "pool3": 16, "pool3_blocks_in_padding": 5}, "you predicted 5 pool3 cells whose"),
-        ({"conv7": ..., "pool4": ..., "pool3": ..., "pool3_blocks_in_padding": ...}, "replace the ..."),
-        ({"conv7": 4, "pool4": 8, "pool3": 16, "pool3_blocks_in_padding": ...}, "replace the ..."),
-        ({"conv7": 4.0, "pool4": 8, "pool3": 16, "pool3_blocks_in_padding": 87}, "whole number"),
-        ([4, 8, 16], "answer with a dict"),
-    ],
-)
-def test_wrong_fcn_grid_prediction_gets_a_hint(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_fcn_grid(answer) is False
-    out = _verdict(capsys)
-    assert "Not yet:" in out and hint in out
-
-
-@pytest.mark.parametrize(
-    ("answer", "hidden"),
-    [
-        ({"conv7": 5, "pool4": 10, "pool3": 20, "pool3_blocks_in_padding": 87}, ("4 x 4", "16 x 16", "128")),
-        ({"conv7": 4, "pool4": 8, "pool3": 16, "pool3_blocks_in_padding": 5}, ("87",)),
-    ],
-)
-def test_a_missed_fcn_grid_prediction_does_not_print_the_answer(
-        answer, hidden: tuple[str, ...], capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_fcn_grid(answer) is False
-    out = _verdict(capsys)
-    assert not any(number in out for number in hidden), out
-
-
-def test_the_last_grid_hint_asks_without_giving_the_procedure(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_fcn_grid({"conv7": 5, "pool4": 10, "pool3": 20, "pool3_blocks_in_padding": 87}) is False
-    out = _verdict(capsys)
-    assert out.startswith("Not yet:") and out.rstrip().endswith("through the encoder.")
-    assert "divided by" not in out and "smallest side that" not in out and "32, 16 and 8" not in out
-
-
 def _conv_from(linear: nn.Linear, weight: torch.Tensor, *, padding: int = 0, bias: bool = True) -> nn.Conv2d:
     """A convolution with fc1's sizes holding ``weight`` (and fc1's bias unless ``bias`` is False)."""
     conv = nn.Conv2d(weight.shape[1], weight.shape[0], kernel_size=tuple(weight.shape[2:]), padding=padding)
@@ -141,7 +59,7 @@ def test_the_ground_truth_computes_the_channels_last_layer() -> None:
 
 
 def test_the_checks_own_conversion_is_not_public() -> None:
-    """Exercise 3's answer is one reshape and permute: it stays out of the module's public names."""
+    """Exercise 2's answer is one reshape and permute: it stays out of the module's public names."""
     assert "channels_last_filters" not in lesson07.__all__ and not hasattr(lesson07, "channels_last_filters")
     assert "_channels_last_filters" in lesson07.FC_AS_CONV_BORROWED
 

@@ -124,7 +124,18 @@ def test_staged_prediction_says_why(capsys: pytest.CaptureFixture[str]) -> None:
     assert lesson08.check_staged_prediction("pool3", record) is True
     out = capsys.readouterr().out
     assert "Recorded; the result differs" in out and "Why the arms can differ" in out
-    assert "2,000 steps at 0.003" in out and "only the last 1,000 at 0.0003" in out
+    assert "2,000 steps under a cosine schedule from a peak rate of 0.003" in out
+    assert "only the last 1,000, each later stage under its own cosine schedule from a peak of 0.0003," in out
+    assert "steps at 0.003" not in out and "at 0.003/0.0003" not in out  # peak rates of schedules, not fixed rates
+
+
+def test_staged_why_names_each_later_peak_when_they_differ() -> None:
+    record = _record([0.4, 0.45], [0.2, 0.3])
+    assert "from a peak of 0.0003, pool3 joining" in lesson08._staged_why(record)  # the later stages share one peak
+    for run in record["results"]["runs"]["staged"].values():
+        run["stages"] = dict(run["stages"], fcn8s={"steps": 1000, "lr": 0.0001})
+    why = lesson08._staged_why(record)
+    assert "from a peak of 0.0003, then 0.0001, pool3 joining" in why and "of 0.0003, pool3 joining" not in why
 
 
 def test_control_design_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
@@ -261,7 +272,7 @@ def test_control_prediction_on_the_shipped_record(capsys: pytest.CaptureFixture[
 
 
 def test_control_prediction_says_nothing_of_the_mirror(capsys: pytest.CaptureFixture[str]) -> None:
-    """The mirror (joined_pool4) is introduced after exercise 4: its feedback must not report it."""
+    """The mirror (joined_pool4) is in the record but not in the lesson: exercise 4's feedback must not report it."""
     record = _shipped_record()
     assert "joined_pool4" in record["results"]["runs"]
     for prediction in lesson08.CONTROL_LEAN_CHOICES:
@@ -290,4 +301,4 @@ def test_no_feedback_holds_a_placeholder(capsys: pytest.CaptureFixture[str]) -> 
         lesson08.check_control_prediction(prediction, record)
     texts.append(capsys.readouterr().out)
     assert not any("XX" in text for text in texts)
-    assert "0.003; pool4's score layer then trained 2,000 steps at 0.0003" in lesson08._staged_why(record)
+    assert "peak rate of 0.003; pool4's score layer then trained 2,000 steps" in lesson08._staged_why(record)

@@ -9,9 +9,7 @@ from segedu.course.exercises.lesson14 import (
     AUGMENTATIONS,
     EXPLANATIONS,
     GAP_OUTCOMES,
-    OFFSET_TOLERANCE,
     check_gap_prediction,
-    check_offset_prediction,
     check_ruled_out_explanations,
     check_safe_augmentations,
     classify_gap_narrowing,
@@ -151,14 +149,13 @@ def test_ruled_out_explanations_right(answer, capsys: pytest.CaptureFixture[str]
     assert "nearest neighbour" in out and "as a picture" in out  # ... why, and what would invent one
     assert "c, d, e and f are not" in out and "hypothesis" not in out  # d: tested after the exercise, no longer untested
     assert "usual explanation" not in out and "often given" in out  # d is not presented as established
-    assert "Optional section 4.3 tests c" in out and "back to plain's" in out  # c: tested in the optional part
+    assert "A control right after this exercise tests c" in out and "back to plain's" in out  # c: tested next
     assert "noise control" not in out  # the control no longer sits between the exercise and the 4,000-step run
     assert "4,000 steps" in out and "lower ceiling" in out  # e: tested by the longer run, after the exercise
-    assert "optional section 4.1 looks pixel by pixel" in out  # f: left open, looked at in one seed later
+    assert "this lesson leaves it open" in out and "optional" not in out  # f: left open; no optional part remains
     assert "fixed warped copy of each scene" in out and "right after this exercise" in out  # d: the control follows
     assert "-0.063" not in out and "+0.001" not in out  # no result of the later cells is given away
     assert all(number not in out for number in ("0.595", "0.287", "0.349", "0.047"))  # ... nor the fixed copy's
-    assert "0.945" not in out and "345" not in out  # ... nor section 4.1's
 
 
 def test_ruled_out_explanations_wrong_answers_say_why(capsys: pytest.CaptureFixture[str]) -> None:
@@ -197,46 +194,10 @@ def test_ruled_out_explanations_unreadable_answers(answer, capsys: pytest.Captur
     assert "labels their scenes do not hold" in EXPLANATIONS["b"]  # what section 1's count can rule out
 
 
-# --- exercise 4 (optional): predict, then run: where does torchvision's zoomed mask sit? ----------
-
-LEGACY = [0.39, 0.47]  # section 4.2's measured offset of torchvision's mask, (rows, columns) in pixels
-
-
-def test_offset_prediction_is_only_recorded_before_the_measurement(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_offset_prediction((0.0, 0.0))
-    out = capsys.readouterr().out
-    assert out.startswith("Recorded: +0.00 px down, +0.00 px right.") and "Correct!" not in out
-    assert "differs" not in out and "34808" not in out and "0.39" not in out  # nothing about the outcome yet
-    for unreadable in (..., None, "half a pixel", "12", (0.4,), (0.4, 0.4, 0.0), (float("nan"), 0.0), 0.5):
-        assert not check_offset_prediction(unreadable)
-        out = capsys.readouterr().out
-        assert out.startswith("Not yet:") and "(rows, columns) in pixels, signed" in out
-
-
-def test_offset_prediction_right_within_the_tolerance(capsys: pytest.CaptureFixture[str]) -> None:
-    assert OFFSET_TOLERANCE == 0.2
-    for prediction in ((0.5, 0.5), [0.25, 0.6], (0.39, 0.47)):
-        assert check_offset_prediction(prediction, LEGACY)
-        out = capsys.readouterr().out
-        assert out.startswith("Correct!") and "+0.39 px down and +0.47 px right" in out  # the measurement, quoted
-        assert "floor(i * in/out)" in out and "pytorch/pytorch#34808" in out  # the mechanism, and where it is known
-        assert "cannot see it" in out  # label checks do not catch a shift
-
-
-def test_offset_prediction_misses_say_what_is_off(capsys: pytest.CaptureFixture[str]) -> None:
-    """A wrong prediction still passes once recorded, and the feedback names what is off."""
-    cases = {(0.0, 0.0): "differ only in how they round", (-0.4, -0.45): "a sign is off",
-             (0.4, -0.5): "a sign is off", (1.2, 1.0): "too far", (0.4, 0.0): "more than 0.2 px off",
-             (0.39, 0.7): "more than 0.2 px off"}
-    for prediction, reason in cases.items():
-        assert check_offset_prediction(prediction, LEGACY)
-        out = capsys.readouterr().out
-        assert out.startswith("Recorded; the result differs:") and reason in out, (prediction, out)
-        assert "+0.39 px down and +0.47 px right" in out and "legacy 'nearest'" in out
-
+# --- section 1.1: the aligned zoom step the lesson writes out ------------------------------------
 
 def test_the_lessons_aligned_mask_resize_is_nearest_exact() -> None:
-    """Section 4.2's check: segedu resizes masks itself with nearest-exact, whatever torchvision's kernel does."""
+    """Section 1.1's zoom step: segedu resizes masks itself with nearest-exact, whatever torchvision's kernel does."""
     import torch.nn.functional as F
     from torchvision import tv_tensors
 

@@ -11,7 +11,6 @@ from segedu.course.exercises.lesson15 import (
     CLOSE_CASE_TOLERANCE,
     EIGHT,
     MEAN_IOU_TOLERANCE,
-    UNTILT_READINGS,
     absent_class_dice,
     all_eights_scores,
     check_absent_class_dice,
@@ -19,7 +18,6 @@ from segedu.course.exercises.lesson15 import (
     check_background_prediction,
     check_soft_dice,
     check_trained_weights_prediction,
-    check_untilt_readings,
     digit_pixel_fates,
 )
 from segedu.training.losses import soft_dice_loss
@@ -124,53 +122,6 @@ def test_the_two_close_wrong_answers_are_told_apart() -> None:
     assert round((1 + share_of_all) / 11, 3) != round(1 / 11, 3)
     for mine, other in ((1 / 11, (1 + share_of_all) / 11), ((1 + share_of_all) / 11, 1 / 11)):
         assert abs(round(mine, 3) - mine) <= CLOSE_CASE_TOLERANCE < abs(round(mine, 3) - other)
-
-
-# Each reading of UNTILT_READINGS, written out: (probabilities p̂ (K, N), logits z (K, N), weights w (K, 1)) -> labels.
-READINGS = {
-    "a": lambda tilted, logits, weights: tilted.argmax(dim=0),
-    "b": lambda tilted, logits, weights: (logits / weights).argmax(dim=0),
-    "c": lambda tilted, logits, weights: (weights * tilted).argmax(dim=0),
-    "d": lambda tilted, logits, weights: (logits - weights.log()).argmax(dim=0),
-    "e": lambda tilted, logits, weights: (tilted / weights).argmax(dim=0),
-}
-
-
-def test_the_right_readings_are_those_that_recover_the_belief_on_random_pixels() -> None:
-    """Brute force: on random beliefs p(c | x) and weights, which readings of p̂ ∝ w p give argmax p back."""
-    generator = torch.Generator().manual_seed(0)
-    belief = torch.rand(5, 4000, generator=generator, dtype=torch.float64).softmax(dim=0)  # (K, N): p(c | x)
-    weights = torch.rand(5, 1, generator=generator, dtype=torch.float64) * 20 + 0.05  # (K, 1)
-    tilted = weights * belief / (weights * belief).sum(dim=0, keepdim=True)  # (K, N): p̂, section 2's optimum
-    logits = tilted.log() + torch.randn(1, 4000, generator=generator, dtype=torch.float64)  # a shift per pixel
-    truth = belief.argmax(dim=0)
-    recovering = {letter for letter, reading in READINGS.items()
-                  if torch.equal(reading(tilted, logits, weights), truth)}
-    assert recovering == {"d", "e"}
-    assert set(READINGS) == set(UNTILT_READINGS)
-    assert (READINGS["a"](tilted, logits, weights) != truth).any()  # the tilt does move some argmaxes here
-
-
-def test_untilt_readings_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
-    for answer in ({"d", "e"}, "de", ["e", "d"], "D, E"):
-        assert check_untilt_readings(answer)
-        out = capsys.readouterr().out
-        assert out.startswith("Correct!") and "(a) does not undo it" in out and "(e) undoes it too" in out
-    assert not check_untilt_readings("a")
-    out = capsys.readouterr().out
-    assert out.startswith("Not yet:") and "(a) does not undo it" in out and "2 left out" in out
-    assert not check_untilt_readings({"c", "e"})
-    out = capsys.readouterr().out
-    assert "(c) tilts a second time" in out and "1 left out" in out and "(e)" not in out
-    assert not check_untilt_readings("bde")
-    out = capsys.readouterr().out
-    assert "(b) does not undo it" in out and "subtracting, not dividing" in out and "left out" not in out
-
-
-@pytest.mark.parametrize("answer", [..., None, "", "f", 3, {"d", 4}])
-def test_untilt_readings_unreadable_answers(answer, capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check_untilt_readings(answer)
-    assert capsys.readouterr().out.startswith("Not yet:")
 
 
 def test_digit_pixel_fates_on_a_hand_made_matrix() -> None:

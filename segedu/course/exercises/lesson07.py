@@ -2,7 +2,7 @@
 
 Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``.
 The expected answers are computed from segedu itself (its models, the lesson's own scores) or from a
-conversion written out here (a private helper, so that exercise 3's one-line answer is not in the public API).
+conversion written out here (a private helper, so that exercise 2's one-line answer is not in the public API).
 """
 
 from __future__ import annotations
@@ -31,15 +31,12 @@ __all__ = [
     "CONVOLUTIONALIZE_BORROWED",
     "FC_AS_CONV_BORROWED",
     "FC_QUESTION",
-    "GRID_STAGES",
-    "IN_PADDING_KEY",
     "LEAD_FACTOR",
     "SKIP_LEAD_SCORES",
     "SKIP_START_STATEMENTS",
     "WEIGHT_GRADIENT_CHOICES",
     "band_shares",
     "check_fc_as_conv",
-    "check_fcn_grid",
     "check_skip_lead",
     "check_skip_start",
     "feature_column",
@@ -89,179 +86,6 @@ _SKIP_START_HINTS = {  # one question per answer, all asked after any miss: they
          "them change with k? When do units that start equal stay equal?",
 }
 _SKIP_START_QUESTIONS = tuple(_SKIP_START_HINTS.items())  # (answer, question), the prediction first
-
-
-GRID_STAGES = ("conv7", "pool4", "pool3")
-IN_PADDING_KEY = "pool3_blocks_in_padding"
-
-
-@torch.no_grad()
-def _grid_sides(size: int) -> dict[str, int]:
-    """Measure the side of an FCN-8s's score map at each decoder stage for a ``size x size`` image."""
-    from segedu.analysis.fcn_stages import fcn_score_maps
-
-    model = get_model("fcn8s", in_channels=3, num_classes=4, base_channels=2, fc_channels=4).eval()
-    maps = fcn_score_maps(model, torch.zeros(1, 3, size, size))
-    return {"conv7": maps["conv7"].shape[-1], "pool4": maps["fused_pool4"].shape[-1],
-            "pool3": maps["fused_pool3"].shape[-1], "final": maps["final"].shape[-1]}
-
-
-def _padded_input(model: nn.Module, image: torch.Tensor) -> torch.Tensor:
-    """The padded image ``model`` hands its first stage (read with a hook), ``(1, C, H', W')``."""
-    seen: dict[str, torch.Tensor] = {}
-    handle = model.stage1.register_forward_pre_hook(lambda module, inputs: seen.update(padded=inputs[0]))
-    try:
-        model(image)
-    finally:
-        handle.remove()
-    return seen["padded"]
-
-
-@torch.no_grad()
-def _cells_in_padding(size: int) -> dict[str, Any]:
-    """Count the pool3 cells of an FCN-8s whose 8 x 8 block of the padded input lies wholly in the padding.
-
-    The padded input is read from the model itself (a hook on its first stage); an image of distinct
-    values shows where the real ``size x size`` pixels sit inside it. Then, in an untrained FCN-8s whose
-    skip score layers get random weights (as built they start at zero), the real pixels are replaced
-    three times while the padding is kept: a cell whose pool3 sum (or pool3 features) changes depends
-    on real pixels, however far its block lies in the padding.
-
-    Returns:
-        ``padded`` (the padded side), ``top`` and ``left`` (where the real pixels start), ``count`` (cells
-        whose block lies wholly in the padding), ``cells`` (all pool3 cells), ``sum_reaches`` and
-        ``pool3_reaches`` (how many of the ``count`` cells have a pool3 sum, or pool3 features, that change
-        with the real pixels).
-    """
-    from segedu.analysis.fcn_stages import fcn_score_maps
-
-    with torch.random.fork_rng(devices=[]):  # new layers draw random starts; the lesson's later draws stay unchanged
-        model = get_model("fcn8s", in_channels=3, num_classes=4, base_channels=2, fc_channels=4).eval()
-        image = torch.arange(size * size, dtype=torch.float32).reshape(1, 1, size, size).expand(1, 3, size, size)
-        padded = _padded_input(model, image)[0, 0]  # (H', W')
-        side = padded.shape[-1]
-        top, left = next((row, column) for row in range(side - size + 1) for column in range(side - size + 1)
-                         if torch.equal(padded[row:row + size, column:column + size], image[0, 0]))
-        real = torch.zeros(side, side)
-        real[top:top + size, left:left + size] = 1.0  # (H', W'): 1 where the pixel is the image's own
-        cells = torch.nn.functional.max_pool2d(real[None, None], 8)[0, 0]  # (H'/8, W'/8): 1 if a real pixel is in it
-        in_padding = cells == 0  # (H'/8, W'/8) bool
-
-        torch.manual_seed(0)
-        model = get_model("fcn8s", in_channels=3, num_classes=4, base_channels=4, fc_channels=8).eval()
-        model.score_pool4.reset_parameters()  # random, so that every path to the pool3 sum carries a signal
-        model.score_pool3.reset_parameters()
-        generator = torch.Generator().manual_seed(0)
-        picture = torch.rand(1, 3, size, size, generator=generator)
-        start = _padded_input(model, picture)  # (1, 3, H', W')
-
-        def scores(padded_input: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-            """The pool3 sum and pool3's own features when ``padded_input`` replaces the padded image."""
-            handle = model.stage1.register_forward_pre_hook(lambda module, inputs: (padded_input,))
-            try:
-                fused = fcn_score_maps(model, picture)["fused_pool3"][0]  # (K, H'/8, W'/8)
-            finally:
-                handle.remove()
-            return fused, model.stage3(model.stage2(model.stage1(padded_input)))[0]  # (C, H'/8, W'/8)
-
-        reference = scores(start)
-        changed = [torch.zeros_like(in_padding), torch.zeros_like(in_padding)]
-        for _ in range(3):  # the real pixels replaced, the padding kept
-            other = start.clone()
-            other[:, :, top:top + size, left:left + size] = torch.rand(1, 3, size, size, generator=generator)
-            for index, (new, old) in enumerate(zip(scores(other), reference)):
-                changed[index] |= (new - old).abs().amax(0) > 1e-6
-    return {"padded": side, "top": top, "left": left, "count": int(in_padding.sum()), "cells": cells.numel(),
-            "sum_reaches": int((changed[0] & in_padding).sum()), "pool3_reaches": int((changed[1] & in_padding).sum())}
-
-
-def check_fcn_grid(prediction: Mapping[str, Any], size: int = 100) -> bool:
-    """Check a prediction of FCN-8s's score-map sides, and of its pool3 cells whose block lies in the padding.
-
-    ``prediction`` maps ``"conv7"``, ``"pool4"`` and ``"pool3"`` to the predicted side of the conv7
-    scores, of the sum with pool4's scores and of the sum with pool3's scores, and
-    ``"pool3_blocks_in_padding"`` to the number of pool3 cells whose 8 x 8 block of the padded image
-    lies wholly in the padding (holds no pixel of the real image). The check runs an (untrained) FCN-8s
-    on an image of that size and judges each part before it prints what it measured, so a miss gets a
-    hint, never the answer. A right count also says how many of those cells still depend on real pixels
-    (their receptive fields reach far beyond their blocks).
-    """
-    keys = GRID_STAGES + (IN_PADDING_KEY,)
-    if not isinstance(prediction, Mapping):
-        return wrong(f"answer with a dict with keys {', '.join(repr(key) for key in keys)}; "
-                     f"got {type(prediction).__name__}.")
-    for key in keys:
-        value = prediction.get(key, ...)
-        if value is ...:
-            return wrong(f"replace the ... of {key!r} with the number you predict (a whole number).")
-        if isinstance(value, bool) or not isinstance(value, int):
-            return wrong(f"{key!r} is a whole number of cells; got {value!r}.")
-    sides = _grid_sides(size)
-    guess = [prediction[stage] for stage in GRID_STAGES]
-    measured = [sides[stage] for stage in GRID_STAGES]
-    if guess != measured:
-        if guess == [size // 32, size // 16, size // 8]:
-            return wrong(f"those are {size} divided by 32, 16 and 8, rounded down, as if the image were cropped. "
-                         f"A cropped image would leave pixels with no class, yet the output has one for each of the "
-                         f"{size} x {size} pixels: what must the network do to the image instead, before the encoder?")
-        if guess == [-(-size // 32), -(-size // 16), -(-size // 8)]:
-            return wrong("you rounded each stage up on its own. The model pads the image once, before the encoder, "
-                         "so that all five poolings divide evenly: to a multiple of what?")
-        if guess[1] != 2 * guess[0] or guess[2] != 2 * guess[1]:
-            return wrong("each skip sum adds a 2x upsampled map to a pooled one of the same size, so each grid must "
-                         "be exactly twice the side of the one before.")
-        return wrong(f"you predicted {', '.join(f'{stage} {value}' for stage, value in zip(GRID_STAGES, guess))}. "
-                     f"The model pads the {size} x {size} image once, before the encoder, and no pooling may leave "
-                     f"half a cell: what side at or above {size} makes five halvings exact? Then follow that side "
-                     "through the encoder.")
-    padding = _cells_in_padding(size)
-    count, side, pad = padding["count"], sides["pool3"], padding["padded"] - size
-    print(f"FCN-8s on a {size} x {size} image: conv7 scores {sides['conv7']} x {sides['conv7']}, + pool4 "
-          f"{sides['pool4']} x {sides['pool4']}, + pool3 {sides['pool3']} x {sides['pool3']}, output "
-          f"{sides['final']} x {sides['final']} (your sides are right); the padded image is {padding['padded']} x "
-          f"{padding['padded']}, the real pixels start at row {padding['top']}, column {padding['left']}")
-    answer = prediction[IN_PADDING_KEY]
-    if answer == count:
-        real = round(math.sqrt(side * side - count))  # rows (and columns) of cells that hold a real pixel
-        why = ""
-        by_sixteen = 16 * -(-size // 16)  # the smallest multiple of 16 at or above size
-        if pad and by_sixteen < padding["padded"]:
-            why = (f"Why {padding['padded']}, the smallest multiple of 32 at or above {size}, and not less? Left at "
-                   f"{size}, the third pooling would already leave a half cell ({size} / 8 = {size / 8:g}); padded to {by_sixteen}, a multiple of 16 only, "
-                   f"pool4 would be {by_sixteen // 16} x {by_sixteen // 16} and pool5 could not halve it. ")
-        reach = ""
-        if count:
-            reach = (f" A block in the padding is not a view of the padding only: with the real pixels replaced and "
-                     f"the padding kept, the pool3 sum changes at {padding['sum_reaches']} of those {count} cells "
-                     "(it holds the upsampled conv7 and pool4 scores, whose receptive fields span far more than 8 "
-                     f"pixels), and pool3's own features change at {padding['pool3_reaches']} of them (a pool3 "
-                     "feature's receptive field reaches beyond its 8 x 8 block, as section 1's cells reach beyond "
-                     "their windows in part A).")
-        return right(
-            f"{why}The model pads {pad} rows at the bottom and {pad} columns at the right, and the output is cropped "
-            f"back to {size} x {size}. A pool3 cell's block holds a real pixel when it starts before row {size}: "
-            f"{real} of the {side} rows of cells and {real} of the {side} columns do, so {side} x {side} - "
-            f"{real} x {real} = {count} of the {padding['cells']} cells have their 8 x 8 block wholly in the mirrored "
-            f"padding.{reach} The scores of those cells, and the sums they feed, are computed and then thrown away "
-            "with the crop; the cells along the edge mix real and mirrored pixels in their block."
-        )
-    full_rows = pad // 8
-    if answer == 2 * full_rows * side:
-        return wrong(f"you counted the {full_rows} x {full_rows} corner cells twice: they lie in the padded rows "
-                     "and in the padded columns.")
-    if answer in (full_rows * side, full_rows * full_rows):
-        return wrong("the padding is a band along the bottom AND a band along the right: count the cells of "
-                     "both bands, the corner once.")
-    half = pad // 2  # the count if the padding were split evenly between the two sides
-    split = side - sum(1 for start in range(0, side * 8, 8) if half <= start + 7 and start < half + size)
-    if answer == side * side - (side - split) ** 2:
-        return wrong("segedu pads only at the bottom and the right (pad_to_multiple), not evenly on both sides.")
-    if answer == side * side - (side - pad // 8 - 1) ** 2:
-        return wrong(f"the cell that starts at row {8 * (size // 8)} still holds real rows ({8 * (size // 8)} to "
-                     f"{size - 1}): a cell's block lies wholly in the padding only when all 8 of its rows (or all 8 "
-                     f"of its columns) lie at {size} or beyond.")
-    return wrong(f"you predicted {answer} pool3 cells whose block lies wholly in the padding. Work out how many rows "
-                 f"of cells start at row {size} or below, then count the cells in those rows or in those columns.")
 
 
 CONVOLUTIONALIZE_BORROWED = ("convolutionalize", "ConvolutionalizedClassifier", "_linear_to_conv")

@@ -156,12 +156,16 @@ def _staged_why(record: Mapping[str, Any]) -> str:
     steps = {name: stage["steps"] for name, stage in stages.items()}
     rates = {name: stage["lr"] for name, stage in stages.items()}
     lr, total = record["settings"]["lr"], record["settings"]["steps"]
+    later_peaks = (f"{rates['fcn16s']:g}" if rates["fcn16s"] == rates["fcn8s"]
+                   else f"{rates['fcn16s']:g}, then {rates['fcn8s']:g}")
     return ("Why the arms can differ: a switch measures what the rest of a trained network learned to expect from a "
-            f"branch. In stages, conv7's path trained alone for {steps['fcn32s']:,} steps at {lr:g}; pool4's score "
-            f"layer then trained {steps['fcn16s'] + steps['fcn8s']:,} steps at {rates['fcn16s']:g} and pool3's only the last {steps['fcn8s']:,} at {rates['fcn8s']:g}, joining a "
-            f"model that already worked without it. All at once, every branch trained all {total:,} steps at {lr:g} "
-            "from the first step, and the network was free to route the map through any of them. Section 4 says "
-            "which of these differences the study can and cannot separate.")
+            f"branch. In stages, conv7's path trained alone for {steps['fcn32s']:,} steps under a cosine schedule "
+            f"from a peak rate of {lr:g}; pool4's score layer then trained {steps['fcn16s'] + steps['fcn8s']:,} steps "
+            f"and pool3's only the last {steps['fcn8s']:,}, each later stage under its own cosine schedule from a peak "
+            f"of {later_peaks}, pool3 joining a model that already worked without it. All at once, every branch "
+            f"trained all {total:,} steps under one cosine schedule from a peak of {lr:g}, from the first step, and "
+            "the network was free to route the map through any of them. Sections 4 and 5 say which of these "
+            "differences the study can and cannot separate.")
 
 
 CONTROL_CHOICES = {  # one line each, of similar length: the right one must not stand out by its form

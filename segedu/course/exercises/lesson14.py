@@ -12,7 +12,6 @@ from segedu.course.exercises._verdict import (
     check_outcome_prediction,
     choice_hint,
     read_letters,
-    recorded_miss,
     right,
     wrong,
 )
@@ -20,11 +19,9 @@ from segedu.course.experiments import paired_t_interval  # re-exported: the less
 
 __all__ = [
     "AUGMENTATIONS",
-    "OFFSET_TOLERANCE",
     "EXPLANATIONS",
     "GAP_OUTCOMES",
     "check_gap_prediction",
-    "check_offset_prediction",
     "check_ruled_out_explanations",
     "check_safe_augmentations",
     "classify_gap_narrowing",
@@ -202,8 +199,8 @@ _EVIDENCE = {
          "record was made with training_transforms; only a mask warped as a picture (bilinear, then rounded) "
          "invents labels",
     "c": "nothing printed before this exercise measures whether the chain smooths the noise away, nor what that would "
-         "do to the training score, so nothing rules it out. Optional section 4.3 tests c: if the smoothing caused the "
-         "fall, training with the noise put back would bring the training score back to plain's",
+         "do to the training score, so nothing rules it out. A control right after this exercise tests c: if the "
+         "smoothing caused the fall, training with the noise put back would bring the training score back to plain's",
     "d": "it is often given, but nothing printed before this exercise separates the new draw at every pass from "
          "never training on the 32 exact scenes, so nothing rules it out. A control tests d: right after this "
          "exercise the lesson trains on one fixed warped copy of each scene, kept for every pass; if the fall needed "
@@ -212,7 +209,7 @@ _EVIDENCE = {
          "lower ceiling, so nothing printed before this exercise rules it out. A longer run tests e: right after this "
          "exercise the lesson follows both arms to 4,000 steps",
     "f": "no output printed before this exercise says which pixels the networks get wrong, only how many classes' "
-         "IoU they reach, so nothing rules it out; optional section 4.1 looks pixel by pixel, in one seed",
+         "IoU they reach, so nothing rules it out; this lesson leaves it open (no control here looks pixel by pixel)",
 }
 
 
@@ -236,72 +233,6 @@ def check_ruled_out_explanations(answer: Any) -> bool:
     misses = [f"{letter} is {'ruled out' if letter in _RULED_OUT else 'not ruled out'}: {_EVIDENCE[letter]}"
               for letter in sorted(letters ^ _RULED_OUT)]
     return wrong("; ".join(misses) + ".")
-
-
-# --- 4 (optional) · predict, then run: where does torchvision's zoomed mask sit on its image? -------
-
-OFFSET_TOLERANCE = 0.2  # pixels: a prediction this close to the measurement, in rows and in columns, is right
-
-_OFFSET_WHY = (
-    "torchvision resizes a Mask with PyTorch's legacy 'nearest', which reads source pixel floor(i * in/out); the "
-    "bilinear image reads around (i + 0.5) * in/out - 0.5, up to a source pixel further on, so the labels land "
-    "down-right of their pixels (pytorch/pytorch#34808). Every label is still a real label, so the checks on which "
-    "labels a mask holds cannot see it; on strokes a few pixels wide, half a pixel is a large share of the stroke"
-)
-
-
-def _read_offset(prediction: Any) -> tuple[tuple[float, float] | None, str | None]:
-    """Read a prediction of (rows, columns) in pixels, or say why it cannot be read."""
-    example = "(rows, columns) in pixels, signed (positive: down, right), e.g. (0.0, -1.0)"
-    if prediction is ... or prediction is None:
-        return None, f"record your prediction first: replace the `...` with {example}."
-    if isinstance(prediction, (str, bytes)):
-        return None, f"record two numbers, {example}; got {prediction!r}."
-    try:
-        values = tuple(float(value) for value in prediction)
-    except (TypeError, ValueError):
-        return None, f"record two numbers, {example}; got {prediction!r}."
-    if len(values) != 2 or any(value != value for value in values):  # value != value: NaN
-        return None, f"record two numbers, {example}; got {prediction!r}."
-    return (values[0], values[1]), None
-
-
-def check_offset_prediction(prediction: Any, measured: Sequence[float] | None = None) -> bool:
-    """Record a prediction of where torchvision's zoomed mask sits on its image; with ``measured``, compare.
-
-    Args:
-        prediction: The learner's guess, (rows, columns) in pixels: the mask's stroke centroid minus the image's,
-            positive down and right, recorded before the measurement.
-        measured: The mean (rows, columns) offset the lesson measured, or ``None`` to only record.
-
-    Returns:
-        ``True`` once a readable prediction is recorded, whether it lies within :data:`OFFSET_TOLERANCE` of the
-        measurement or not.
-    """
-    values, hint = _read_offset(prediction)
-    if hint is not None:
-        return wrong(hint)
-    rows, columns = values
-    if measured is None:
-        print(f"Recorded: {rows:+.2f} px down, {columns:+.2f} px right. The cells below measure the offset and "
-              "compare it with your prediction.")
-        return True
-    down, right_by = float(measured[0]), float(measured[1])
-    found = f"torchvision's labels sit {down:+.2f} px down and {right_by:+.2f} px right of their strokes"
-    if max(abs(rows - down), abs(columns - right_by)) <= OFFSET_TOLERANCE:
-        return right(f"{found}, within {OFFSET_TOLERANCE} px of your ({rows:+.2f}, {columns:+.2f}). {_OFFSET_WHY}.")
-    if max(abs(rows), abs(columns)) < 0.1:
-        why_not = ("no offset would mean the two rules differ only in how they round, as often one way as the "
-                   "other; they read the source at different points")
-    elif rows * down < 0 or columns * right_by < 0:
-        why_not = ("a sign is off: on average legacy nearest reads the source before the image's position, so the "
-                   "labels land after their strokes, down and right")
-    elif max(abs(rows), abs(columns)) >= 0.75:
-        why_not = ("too far: on average legacy nearest reads about half an output pixel behind the image's "
-                   "position (the next section writes both rules out)")
-    else:
-        why_not = f"no sign is wrong, but at least one count is more than {OFFSET_TOLERANCE} px off"
-    return recorded_miss(f"you predicted ({rows:+.2f}, {columns:+.2f}), but {found}: {why_not}. {_OFFSET_WHY}.")
 
 
 def _record_then_compare(

@@ -15,7 +15,6 @@ from segedu.course.exercises._verdict import (
     borrowed_names,
     call_answer,
     check_outcome_prediction,
-    read_letters,
     returns_nothing,
     right,
     wrong,
@@ -29,7 +28,6 @@ __all__ = [
     "MEAN_IOU_TOLERANCE",
     "SOFT_DICE_BORROWED",
     "TRAINED_WEIGHTS_OUTCOMES",
-    "UNTILT_READINGS",
     "absent_class_dice",
     "all_eights_scores",
     "check_absent_class_dice",
@@ -37,7 +35,6 @@ __all__ = [
     "check_background_prediction",
     "check_soft_dice",
     "check_trained_weights_prediction",
-    "check_untilt_readings",
     "digit_pixel_fates",
     "soft_dice_cases",
 ]
@@ -126,8 +123,7 @@ _TRAINED_WEIGHTS_MEANINGS = {
         "mostly the background just around each stroke: the weights bought a few found strokes with a halo "
         "of false alarms. IoU counts false alarms, so mean IoU fell; mean accuracy, which barely counts them "
         "(only through background's recall, spread over about 94% of the pixels), rose. The rest of section 2 "
-        "shows this tilt on a trained U-Net, section 3 measures the halo, and section 4.1 trains a tiny network "
-        "with the weights live"
+        "shows this tilt on a trained U-Net, and section 3 measures the halo"
     ),
 }
 
@@ -258,59 +254,6 @@ def check_all_eights_mean_iou(answer: Any) -> bool:
         hint = ("mean IoU averages eleven per-class IoUs, true positives / (true + false positives + misses). "
                 "Work out background's, the 8's and those of the nine other digits from the class shares")
     return wrong(f"{hint} (you answered {value:.3f}).")
-
-
-# --- exercise 5 · a conceptual question: which reading undoes the class weights' tilt? -------------------------------
-
-UNTILT_READINGS: dict[str, str] = {
-    "a": "argmax over c of p̂_c, the model's own answer",
-    "b": "argmax over c of z_c / w_c, where z are the model's logits (p̂ = softmax(z))",
-    "c": "argmax over c of w_c p̂_c",
-    "d": "argmax over c of (z_c - log w_c)",
-    "e": "argmax over c of p̂_c / w_c",
-}
-_UNTILTING = {"d", "e"}
-_WHY_UNTILT = {
-    "a": ("does not undo it: p̂_c is proportional to w_c p(c | x), so its argmax is the tilted answer itself; "
-          "section 2's widget at s = 1 showed that answer painting fat strokes"),
-    "b": ("does not undo it: the logits are log p̂_c plus a number shared by every class (softmax ignores it), and "
-          "dividing them by w_c makes the ranking depend on that number; a factor w_c on p̂ is a shift of log w_c on "
-          "the logits, undone by subtracting, not dividing"),
-    "c": "tilts a second time: w_c p̂_c is proportional to w_c² p(c | x)",
-    "d": ("undoes it: p̂_c = e^(z_c) / Σ_k e^(z_k), so log p̂_c = z_c - (the same number for every class), and "
-          "z_c - log w_c ranks the classes as log(p̂_c / w_c) does"),
-    "e": ("undoes it too: p̂_c / w_c is proportional to p(c | x), and a positive factor shared by all classes does "
-          "not move the argmax"),
-}
-
-
-def check_untilt_readings(answer: Any) -> bool:
-    """Check which of :data:`UNTILT_READINGS` give plain cross-entropy's answer back from a class-weighted model.
-
-    A model trained with class weights ``w`` answers ``p̂_c ∝ w_c p(c | x)`` at the optimum (lesson 15, section 2).
-    The readings that recover ``argmax_c p(c | x)`` are "d" and "e"; the feedback says why for each letter.
-
-    Args:
-        answer: The learner's letters: a set, list or string such as ``"bd"``.
-
-    Returns:
-        ``True`` if the answer names exactly the readings that undo the tilt.
-    """
-    if answer is ... or answer is None:
-        return wrong("record your answer first: replace the `...` with a set of letters such as {'a'}.")
-    letters, hint = read_letters(answer, UNTILT_READINGS, "are not readings")
-    if hint is not None:
-        return wrong(hint)
-    if not letters:
-        return wrong("choose at least one letter.")
-    if letters == _UNTILTING:
-        return right(" ".join(f"({letter}) {_WHY_UNTILT[letter]}." for letter in sorted(UNTILT_READINGS)))
-    missing, extra = sorted(_UNTILTING - letters), sorted(letters - _UNTILTING)
-    parts = [f"({letter}) {_WHY_UNTILT[letter]}" for letter in extra]
-    if missing:
-        parts.append(f"one more reading works: ask, for each one you left out, whether it ranks the classes as "
-                     f"p(c | x) does ({len(missing)} left out)")
-    return wrong("; ".join(parts) + ".")
 
 
 # --- exercise 2, first part · predict: the soft Dice of a class absent from truth and prediction ---------------------
