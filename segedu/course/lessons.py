@@ -116,18 +116,19 @@ LESSONS: tuple[Lesson, ...] = (
         "Turn a classifier's fully connected layers into convolutions, build FCN-32s/16s/8s with their "
         "skip fusion and bilinear upsampling, and score the shipped FCN-32s and FCN-8s beside the paper.",
         topic="FCN-32s, 16s and 8s and their skip fusion",
-        study_time="about 100 min (optional part about 5 more)",
+        study_time="about 120 min (optional part about 20 more)",
         run_seconds=19,
     ),
     Lesson(
         "08_fcn_skips.ipynb",
-        "Which skip does FCN-8s need?",
+        "Does training order change which skip FCN-8s needs?",
         "Predict and measure what switching FCN-8s's pool4 and pool3 skips off costs, test that switch against "
         "each branch's mean output, read a stored three-seed study of FCN-8s trained in stages, after the paper, "
         "against all at once, and design the control that tests whether pool3's late join alone flips which skip "
-        "the model relies on, then predict which branch it leans on.",
+        "costs the model more to zero, then predict how much it loses with pool3 zeroed, and compare zeroing a branch "
+        "with training without it.",
         topic="Ablating FCN-8s's skips; staged training",
-        study_time="about 80 min",
+        study_time="about 120 min (optional part about 5 more)",
         run_seconds=15,
     ),
     Lesson(
@@ -185,28 +186,29 @@ LESSONS: tuple[Lesson, ...] = (
         "Augmentation and overfitting",
         "Augment image and mask together (zoom, crop, flips, elastic deformation), build segedu's chain by hand "
         "(its aligned zoom step written out) and check it against training_transforms, say which augmentations "
-        "keep a scene plausible and correctly labelled, read training and validation curves over ten paired seeds"
-        " on 32 scenes, say which final score augmentation moves, then test why the training score fell with three "
-        "stored controls (both arms to 4,000 steps, one fixed warped copy of each scene, pixel noise added to the "
-        "augmented images), and set more real scenes beside augmentation at a fixed budget of 1,500 steps (24 "
-        "passes over 500 scenes against 375 over 32: a comparison at this budget, not at convergence).",
+        "keep a scene plausible and correctly labelled, read training and validation curves over ten paired seeds "
+        "on 32 scenes, say which final score augmentation moves, then test what augmentation changes, and why, "
+        "with optional stored controls, and set more real scenes beside augmentation at a fixed budget of 1,500 "
+        "steps (24 passes over 500 scenes against 375 over 32: a comparison at this budget, not at convergence).",
         topic="Paired augmentation, learning curves, overfitting",
-        study_time="about 85 min",
+        study_time="about 90 min (optional part about 15 more)",
         run_seconds=10,
     ),
     Lesson(
         "15_losses_for_imbalance.ipynb",
         "Losses for imbalanced classes",
-        "Read a per-class IoU table and say why pixel accuracy and frequency-weighted IoU hide a misnamed "
-        "rare class, read class-weighted cross-entropy (inverse- and median-frequency weights) written out and "
-        "checked, predict what soft Dice gives a class absent from a batch and write soft Dice yourself, predict "
-        "what training with class weights does to mean IoU and check it on stored runs and on a trained U-Net, "
-        "compare five losses trained 1,600 steps over six paired seeds on equal budgets (the same steps, batches "
-        "and learning rate, a rate chosen for plain cross-entropy) and tell what each does to missed, misnamed "
-        "and fat strokes and to the worst digit, and (optionally) see how the verdict moves with the training "
-        "length and whether the class weights' verdict survives a sign-flip test and another learning rate.",
+        "Read a per-class IoU table and say why pixel accuracy and frequency-weighted IoU hide a misnamed rare "
+        "class, read class-weighted cross-entropy (inverse- and median-frequency weights) written out and "
+        "checked, predict soft Dice's value and gradient for a class absent from a batch and write soft Dice "
+        "yourself, predict what training with class weights does to mean IoU and check it on stored runs and on a "
+        "trained U-Net, compare five losses trained 1,600 steps over six paired seeds on equal budgets (the same "
+        "steps, batches and learning rate, a rate chosen for plain cross-entropy) and tell what each does to "
+        "missed, misnamed and fat strokes and to the worst digit and what dividing the class weights out at "
+        "prediction recovers, and (optionally) see how the verdict moves with the training length and whether the "
+        "class weights' verdict survives a sign-flip test, another learning rate and a start at their own best "
+        "constant answer.",
         topic="Class imbalance: per-class IoU, class weights, soft Dice",
-        study_time="about 90 min (optional part about 15 more)",
+        study_time="about 120 min (optional part about 15 more)",
         run_seconds=11,
     ),
     Lesson(

@@ -175,121 +175,59 @@ def test_a_wrong_or_missing_column_gets_a_question_first(column, hint: str, caps
     assert "is right" not in out and "165" not in out.replace(repr(column), "")  # never the right column
 
 
-def _scores(all_gap: float, band_gap: float, *, accuracy: bool = True) -> tuple[dict, dict]:
-    overall = {("32s", "shapes"): {"mean_iou": 0.5}, ("8s", "shapes"): {"mean_iou": 0.5 + all_gap}}
-    band = {("32s", "shapes"): {"mean_iou": 0.4}, ("8s", "shapes"): {"mean_iou": 0.4 + band_gap}}
-    if accuracy:  # FCN-8s's lead in pixel accuracy: 0.05 over all pixels, 0.2 in the band (ratio 4.00)
-        for scores, low, gap in ((overall, 0.9, 0.05), (band, 0.6, 0.2)):
-            scores["32s", "shapes"]["pixel_accuracy"], scores["8s", "shapes"]["pixel_accuracy"] = low, low + gap
-    return overall, band
+# Seven objects, median size 100 pixels: FCN-32s misses two of the three small ones (67 %) and one of the four large
+# ones (25 %); FCN-8s one small one (33 %) and no large one
+SIZES = [20, 40, 60, 100, 300, 500, 700]
+VERDICTS = {"32s": ["missed", "missed", "named", "missed", "named", "another shape", "named"],
+            "8s": ["named", "missed", "named", "named", "named", "named", "named"]}
 
 
-def _scene(side: int) -> tuple[torch.Tensor, dict]:
-    """One 32 x 32 test mask with a square of class 1; FCN-32s labels it all background, FCN-8s gets it right."""
-    masks = torch.zeros(1, 32, 32, dtype=torch.long)
-    masks[0, 4:4 + side, 4:4 + side] = 1
-    return masks, {("32s", "shapes"): torch.zeros_like(masks), ("8s", "shapes"): masks.clone()}
-
-
-SMALL_SHAPE = _scene(6)  # 32 of its 36 pixels lie within 2 pixels of its boundary
-LARGE_SHAPE = _scene(20)  # 144 of its 400 do
-
-
-def _hollow(masks: torch.Tensor, predictions: dict) -> tuple[torch.Tensor, dict]:
-    """The same scene, but FCN-8s labels the middle of the square's inside background."""
-    eight = masks.clone()
-    eight[0, 8:20, 8:20] = 0  # 144 of the 256 pixels more than 2 pixels inside the square
-    return masks, {**predictions, ("8s", "shapes"): eight}
-
-
-RIGHT = {"pixel accuracy": "yes", "mean IoU": "no"}  # with _scores(0.35, 0.42): 4.00 and 1.20 times
-
-
-def test_band_shares_count_where_the_pixels_and_the_mistakes_lie() -> None:
-    shares = lesson07.band_shares(*SMALL_SHAPE)
-    assert shares["pixels"] == pytest.approx((32 + 64) / 1024)  # the square's 32 and the 64 background pixels around it
-    assert shares["foreground"] == pytest.approx(32 / 36) and shares["32s"] == pytest.approx(32 / 36)
-    assert shares["fixed"] == pytest.approx(32 / 36) and shares["8s"] == 0  # FCN-8s makes no mistake here
-    assert lesson07.band_shares(*LARGE_SHAPE)["foreground"] == pytest.approx(144 / 400)
-
-
-def test_the_right_skip_lead_prediction_is_explained(capsys: pytest.CaptureFixture[str]) -> None:
-    # FCN-8s's leads: pixel accuracy 0.05 over all pixels, 0.2 in the band; mean IoU 0.35, then 0.42
-    assert lesson07.LEAD_FACTOR == 2
-    assert lesson07.check_skip_lead(RIGHT, *_scores(0.35, 0.42), *SMALL_SHAPE) is True
+def test_the_right_miss_rate_band_is_explained(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_missed_sizes("over 60%", SIZES, VERDICTS) is True
     out = _verdict(capsys)
-    assert ("all pixels -> boundary band: pixel accuracy +0.050 -> +0.200 (4.00 times); mean IoU +0.350 -> +0.420 "
-            "(1.20 times)") in out
-    assert "Correct! Only in pixel accuracy is FCN-8s's lead in the band more than 2 times its all-pixel lead." in out
-    # why, from what each score counts, computed from the masks and labels: 1,024 pixels, 96 in the band;
-    # FCN-32s misses the 36 square pixels (32 in the band), FCN-8s none
-    assert "the band holds only 9% of them" in out
-    assert "FCN-32s labels 99.6% of the pixels right and FCN-8s 100.0%, a lead of +0.004" in out
-    assert "= +0.035, so the band lead is 9.48 times it" in out
-    assert "89% of the shapes' pixels lie in the band, so each shape's IoU lead is about the same" in out
-    assert "background's lead goes from 0.04 to 0.33" in out and "is 1.29 times the all-pixel one" in out
-    assert lesson07.check_skip_lead({"pixel accuracy": " Yes ", "mean IoU": "NO"}, *_scores(0.35, 0.42),
-                                    *SMALL_SHAPE) is True  # case and spaces do not matter
-    assert "Correct!" in _verdict(capsys)
+    assert out.startswith("Correct! FCN-32s misses 67% of the objects under 100 pixels (over 60%), 25% of the larger")
+    assert "fills 10% of one 32 x 32 quarter" in out and "one cell per quarter" in out
+    assert "it misses 33% of the small objects, 0% of the larger ones" in out and out.count("\n") == 1
 
 
-def test_the_explanation_reads_unequal_shape_leads(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_skip_lead(RIGHT, *_scores(0.35, 0.42), *_hollow(*LARGE_SHAPE)) is True
+def test_a_wrong_miss_rate_band_is_not_yet_and_says_why(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_missed_sizes("40-60%", SIZES, VERDICTS) is False
     out = _verdict(capsys)
-    assert "each shape's IoU lead is 1.00 to 1.00 in the band against 0.64 to 0.64 over all pixels" in out
-    assert "about the same" not in out
+    assert out.startswith("Not yet: you predicted '40-60%', but FCN-32s misses 67% of the objects under 100 pixels")
+    assert "one cell per quarter" in out and "Correct!" not in out
 
 
-@pytest.mark.parametrize(("prediction", "missed"), [
-    ({"pixel accuracy": "no", "mean IoU": "no"}, ["pixel accuracy"]),
-    ({"pixel accuracy": "yes", "mean IoU": "yes"}, ["mean IoU"]),
-    ({"pixel accuracy": "No", "mean IoU": "yes"}, ["pixel accuracy", "mean IoU"]),
+def test_the_miss_rate_is_read_from_the_counts(capsys: pytest.CaptureFixture[str]) -> None:
+    one_small_missed = {"32s": ["named", "missed", "named", "missed", "missed", "named", "named"]}  # 1 of 3: 33 %
+    assert lesson07.check_missed_sizes("20-40%", SIZES, one_small_missed) is True
+    out = _verdict(capsys)
+    assert "Correct! FCN-32s misses 33% of the objects under 100 pixels (20-40%), 50% of the larger" in out
+    assert "FCN-8s" not in out  # no FCN-8s answers passed: no FCN-8s shares
+    for band in ("under 20%", "40-60%", "over 60%"):
+        assert lesson07.check_missed_sizes(band, SIZES, one_small_missed) is False
+
+
+def test_a_share_on_a_band_boundary_accepts_both_bands(capsys: pytest.CaptureFixture[str]) -> None:
+    sizes = [10, 20, 30, 40, 50, 100, 200, 300, 400, 500, 600]  # median 100: five small objects
+    answers = {"32s": ["missed", "missed", "named", "named", "named"] + ["named"] * 6}  # 2 of 5 small: 40 %
+    assert lesson07.check_missed_sizes("20-40%", sizes, answers) is True
+    assert "(20-40% or 40-60%)" in _verdict(capsys)
+    assert lesson07.check_missed_sizes("40-60%", sizes, answers) is True
+    assert lesson07.check_missed_sizes("under 20%", sizes, answers) is False
+
+
+@pytest.mark.parametrize(("prediction", "verdicts", "hint"), [
+    (..., VERDICTS, "record your prediction first"), ("small", VERDICTS, "must be one of 'under 20%', '20-40%'"),
+    (0.53, VERDICTS, "must be one of"), (["40-60%"], VERDICTS, "must be one of"),
+    ("over 60%", {"8s": VERDICTS["8s"]}, "pass section 4's `object_size` and `verdicts`"),
+    ("over 60%", {"32s": VERDICTS["32s"][:3]}, "pass section 4's `object_size` and `verdicts`"),
 ])
-def test_a_missed_skip_lead_is_recorded_with_a_question_per_miss(prediction, missed: list,
-                                                                 capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_skip_lead(prediction, *_scores(0.35, 0.42), *SMALL_SHAPE) is True  # recorded: it passes
+def test_missed_sizes_without_a_usable_answer_is_not_yet(prediction, verdicts, hint: str,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_missed_sizes(prediction, SIZES, verdicts) is False
     out = _verdict(capsys)
-    answers = " and ".join(f"{prediction[score].strip().lower()} for {score}" for score in missed)
-    assert f"Recorded; the result differs: you predicted {answers}. " in out
-    assert "Correct!" not in out and "Only in pixel accuracy is FCN-8s's lead in the band" in out  # what happened
-    assert "so the band lead is 9.48 times it" in out  # and why
-    for score, question in lesson07._SKIP_LEAD_HINTS.items():
-        assert (f"On {score}: {question}" in out) == (score in missed)
-
-
-def test_skip_lead_reads_the_outcome_from_the_scores(capsys: pytest.CaptureFixture[str]) -> None:
-    # mean IoU's lead 0.20 over all pixels, 0.50 in the band: 2.50 times, more than twice as well
-    assert lesson07.check_skip_lead({"pixel accuracy": "yes", "mean IoU": "yes"}, *_scores(0.20, 0.50),
-                                    *LARGE_SHAPE) is True
-    out = _verdict(capsys)
-    assert "Correct! In both scores FCN-8s's lead in the band is more than 2 times its all-pixel lead." in out
-    # exactly twice is not more than twice
-    assert lesson07.check_skip_lead(RIGHT, *_scores(0.25, 0.40), *LARGE_SHAPE) is True
-    assert "Correct! Only in pixel accuracy" in _verdict(capsys)
-
-
-def test_the_hints_name_no_outcome() -> None:
-    for question in lesson07._SKIP_LEAD_HINTS.values():
-        assert question.rstrip().endswith("?") or "?" in question
-        assert "yes" not in question and "twice" not in question and "times" not in question
-
-
-@pytest.mark.parametrize(("prediction", "hint"), [
-    (..., "record your prediction first"), (None, "record your prediction first"), ("yes", "record a dict"),
-    ({"pixel accuracy": "yes", "mean IoU": ...}, "replace the `...` of 'mean IoU'"),
-    ({"pixel accuracy": "yes"}, "replace the `...` of 'mean IoU'"),
-    ({"pixel accuracy": "maybe", "mean IoU": "yes"}, "must be \"yes\" or \"no\"; got 'maybe'"),
-    ({"pixel accuracy": True, "mean IoU": "yes"}, "must be \"yes\" or \"no\"; got True"),
-])
-def test_skip_lead_without_a_prediction_is_not_yet(prediction, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_skip_lead(prediction, *_scores(0.35, 0.42), *SMALL_SHAPE) is False
-    out = _verdict(capsys)
-    assert out.startswith("Not yet:") and out.count("\n") == 1 and hint in out and "+0.350" not in out
-
-
-def test_skip_lead_without_both_scores_says_what_to_pass(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_skip_lead(RIGHT, *_scores(0.35, 0.42, accuracy=False), *SMALL_SHAPE) is False
-    assert "pass section 4's scores" in _verdict(capsys)
+    assert out.startswith("Not yet:") and out.count("\n") == 1 and hint in out
+    assert "%) of" not in out and "misses" not in out  # no share before a usable answer
 
 
 def test_skip_start_prediction_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
@@ -312,7 +250,7 @@ def test_the_skip_start_statements_give_nothing_away_by_their_form() -> None:
     """True and false statements alike: similar length, no absolutes that only the false ones carry."""
     lengths = {letter: len(text) for letter, text in lesson07.SKIP_START_STATEMENTS.items()}
     assert sorted(lengths) == ["a", "b", "c", "d"] and max(lengths.values()) < 1.2 * min(lengths.values())
-    assert max(lengths[letter] for letter in lesson07._SKIP_START_TRUE) < max(lengths.values())
+    assert max(lengths[letter] for letter in lesson07._SKIP_START_KEY) < max(lengths.values())
     for text in lesson07.SKIP_START_STATEMENTS.values():
         assert "never" not in text and "only ever" not in text and "(its output" not in text
 

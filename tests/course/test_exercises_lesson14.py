@@ -1,6 +1,12 @@
-"""Each lesson-14 check accepts right answers and prints a specific hint for wrong ones."""
+"""Each lesson-14 check accepts right answers and prints a specific hint for wrong ones.
+
+The two letter-set checks keep the key back: a first try with several letters misjudged gets only their count and
+the principle; per-letter feedback comes once a later try has a single letter off.
+"""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 import torch
@@ -25,20 +31,34 @@ def test_safe_augmentations_right(answer, capsys: pytest.CaptureFixture[str]) ->
     out = capsys.readouterr().out
     assert out.startswith("Correct!") and "implausible" in out and "false labels" in out
     assert "6 into a 9" in out and "small rotation" in out  # each unsafe item named with its reason
+    assert "except along a one-pixel edge of the strokes" in out and "no counted pixel changes" not in out  # b's edges
     assert "black corners are a separate" in out and "labels and plausible digits" in out  # b's fill is not the question
     assert "help" not in out and "training" not in out and "validation" not in out  # no hint at which score moves
 
 
-def test_safe_augmentations_wrong_answers_say_why(capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check_safe_augmentations({"a", "b", "c", "d", "e"})
+def test_safe_augmentations_first_wrong_try_names_no_letter(capsys: pytest.CaptureFixture[str]) -> None:
+    """Several letters misjudged: how many, and the two tests to apply; no letter named, no reason given away."""
+    assert not check_safe_augmentations({"a", "b", "c", "d", "e"})  # a and d misjudged
     out = capsys.readouterr().out
-    assert "a is not safe" in out and "d is not safe" in out and "6 into a 9" in out
-    assert "no longer plausible" in out  # a mirror keeps the labels correct; the scene is what breaks
-    assert "b is" not in out  # b is safe and chosen: not among the misses
+    assert out.startswith("Not yet: 2 of the 5 letters are judged wrongly") and "could a person have written" in out
+    assert "keep its label, except along a one-pixel edge of the strokes" in out and "Once only one letter is off" in out
+    assert not any(re.search(rf"\b{letter} is\b", out) for letter in AUGMENTATIONS) and "6 into a 9" not in out
+    assert not check_safe_augmentations({"a"})  # a chosen, b, c and e left out
+    out = capsys.readouterr().out
+    assert "4 of the 5 letters are judged wrongly" in out and "safe" not in out
+
+
+def test_safe_augmentations_later_try_one_letter_off_says_why(capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_safe_augmentations({"a", "b", "c", "e"})  # only a is off
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet: a is not safe") and "no longer plausible" in out  # the mirror breaks the scene
+    assert "judged wrongly" not in out and "b is" not in out
     assert not check_safe_augmentations({"c", "e"})  # a small rotation is safe too
     out = capsys.readouterr().out
     assert "b is safe" in out and "10 degrees" in out and "nearest neighbour" in out and "255" in out
     assert "half-turn" in out  # set against item d
+    assert "only along a one-pixel edge of the strokes" in out and "section 1.1" in out  # edges resampled, as counted
+    assert "every pixel keeps the class" not in out
     assert "separate choice" in out and "labels and whether the digits stay plausible" in out  # the fill, set apart
     assert not check_safe_augmentations({"b", "e"})
     out = capsys.readouterr().out
@@ -153,12 +173,24 @@ def test_ruled_out_explanations_right(answer, capsys: pytest.CaptureFixture[str]
     assert "noise control" not in out  # the control no longer sits between the exercise and the 4,000-step run
     assert "4,000 steps" in out and "lower ceiling" in out  # e: tested by the longer run, after the exercise
     assert "this lesson leaves it open" in out and "optional" not in out  # f: left open; no optional part remains
-    assert "fixed warped copy of each scene" in out and "right after this exercise" in out  # d: the control follows
+    assert "fixed warped copy in place of each scene" in out and "right after this exercise" in out  # d: the control follows
     assert "-0.063" not in out and "+0.001" not in out  # no result of the later cells is given away
     assert all(number not in out for number in ("0.595", "0.287", "0.349", "0.047"))  # ... nor the fixed copy's
 
 
-def test_ruled_out_explanations_wrong_answers_say_why(capsys: pytest.CaptureFixture[str]) -> None:
+def test_ruled_out_explanations_first_wrong_try_names_no_letter(capsys: pytest.CaptureFixture[str]) -> None:
+    """Several letters misjudged: how many, and what "ruled out" means; no letter named, no evidence given away."""
+    assert not check_ruled_out_explanations({"c", "d", "e", "f"})  # all six misjudged
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet: 6 of the 6 letters are judged wrongly") and "contradicts it" in out
+    assert "stays open" in out and "Once only one letter is off" in out
+    assert not any(re.search(rf"\b{letter} is\b", out) for letter in EXPLANATIONS) and "without augmentation" not in out
+    assert not check_ruled_out_explanations(set())  # "none is ruled out": a and b misjudged
+    out = capsys.readouterr().out
+    assert "2 of the 6 letters are judged wrongly" in out and "ruled out:" not in out and "section 1 counted" not in out
+
+
+def test_ruled_out_explanations_later_try_one_letter_off_says_why(capsys: pytest.CaptureFixture[str]) -> None:
     assert not check_ruled_out_explanations({"a", "b", "c"})  # the old answer: c is tested only after the exercise
     out = capsys.readouterr().out
     assert out.startswith("Not yet:") and "c is not ruled out" in out and "smooths the noise away" in out
@@ -172,9 +204,6 @@ def test_ruled_out_explanations_wrong_answers_say_why(capsys: pytest.CaptureFixt
     assert not check_ruled_out_explanations({"a"})
     out = capsys.readouterr().out
     assert "b is ruled out" in out and "no mask gained a label" in out and "a is" not in out
-    assert not check_ruled_out_explanations(set())  # "none is ruled out"
-    out = capsys.readouterr().out
-    assert "a is ruled out" in out and "b is ruled out" in out and "c is" not in out and "d is" not in out
     assert not check_ruled_out_explanations({"a", "b", "e"})
     out = capsys.readouterr().out
     assert "e is not ruled out" in out and "slower climb from a lower ceiling" in out and "4,000 steps" in out

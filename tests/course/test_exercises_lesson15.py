@@ -7,11 +7,13 @@ import pytest
 import torch
 
 from segedu.course.exercises.lesson15 import (
+    ABSENT_PREDICTED_MASS,
     BACKGROUND_OUTCOMES,
     CLOSE_CASE_TOLERANCE,
     EIGHT,
     MEAN_IOU_TOLERANCE,
     absent_class_dice,
+    absent_class_gradient,
     all_eights_scores,
     check_absent_class_dice,
     check_all_eights_mean_iou,
@@ -163,44 +165,54 @@ def test_trained_weights_prediction_must_be_recorded_first(prediction, capsys: p
     assert capsys.readouterr().out.startswith("Not yet:")
 
 
-# --- exercise 2, first part: the Dice of an absent class -------------------------------------------------------
+# --- exercise 2, first part: the Dice of an absent class that softmax still predicts --------------------------------
 
 
-def test_absent_class_dice_is_what_torch_computes() -> None:
-    assert np.isnan(absent_class_dice(0.0)) and absent_class_dice(1.0) == 1.0
+def test_absent_class_dice_and_gradient_are_what_torch_computes() -> None:
+    assert np.isnan(absent_class_dice(0.0)) and absent_class_dice(1.0) == 1.0  # hard masks: P_k = 0
+    assert absent_class_dice(0.0, ABSENT_PREDICTED_MASS) == 0.0
+    assert absent_class_dice(1.0, ABSENT_PREDICTED_MASS) == pytest.approx(1 / 1.3)
+    assert absent_class_gradient(0.0) == 0.0  # flat: nothing pushes P_k down
+    assert absent_class_gradient(1.0) == pytest.approx(1 / 1.3**2)  # d(1 - 1/(P+1))/dP > 0: descent lowers P_k
 
 
-@pytest.mark.parametrize(("with_eps_0", "with_eps_1"), [("undefined", 1), (float("nan"), "1"), ("0/0", 1.0),
-                                                        (" NaN ", torch.tensor(1.0))])
-def test_absent_class_dice_right(with_eps_0, with_eps_1, capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_absent_class_dice(with_eps_0, with_eps_1)
-    out = capsys.readouterr().out
-    assert out.startswith("Correct!") and "torch gives nan with eps = 0 and 1.0 with eps = 1" in out
-    assert "1 - Dice_k, is 0" in out and "0 / P_k = 0" in out
-
-
-@pytest.mark.parametrize(("with_eps_0", "with_eps_1", "hints"), [
-    (0, 1, ["with eps = 0 you answered 0", "0 / 0 has no value"]),
-    (1, 1, ["with eps = 0 you answered 1"]),
-    ("undefined", 0, ["with eps = 1 you answered 0", "2 x 0 + 1"]),
-    ("undefined", "undefined", ["with eps = 1 you answered undefined", "0 + 0 + 1"]),
-    (1, "undefined", ["with eps = 0 you answered 1", "with eps = 1 you answered undefined"]),
+@pytest.mark.parametrize(("with_eps_0", "with_eps_1", "pushes_down"), [
+    (0, 1 / 1.3, "eps = 1"), (0.0, 0.77, "eps=1"), ("0", "10/13", "ε = 1"), (torch.tensor(0.0), torch.tensor(0.769), 1),
 ])
-def test_absent_class_dice_wrong_answers_say_why(with_eps_0, with_eps_1, hints, capsys) -> None:
-    assert not check_absent_class_dice(with_eps_0, with_eps_1)
+def test_absent_class_dice_right(with_eps_0, with_eps_1, pushes_down, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_absent_class_dice(with_eps_0, with_eps_1, pushes_down)
+    out = capsys.readouterr().out
+    assert out.startswith("Correct!") and "Dice_k = 0.000 with eps = 0 and 0.769 with eps = 1" in out
+    assert "0.000 and 0.592" in out and "stuck at 1" in out and "pushes the stray probability down" in out
+
+
+@pytest.mark.parametrize(("with_eps_0", "with_eps_1", "pushes_down", "hints"), [
+    ("undefined", 1, "eps = 1", ["with eps = 0 you answered undefined", "hard-mask case",
+                                 "with eps = 1 you answered 1, the hard-mask answer"]),  # the hard 0/1 case
+    (0, 1 / 1.3, "eps = 0", ["you chose 'eps = 0'", "gradient 0"]),
+    (0, 1 / 1.3, "both", ["you chose 'both'", "stays 1 whatever P_k is"]),
+    (0, 1 / 1.3, "neither", ["you chose 'neither'", "rises with P_k"]),
+    (1, 0, "eps = 1", ["with eps = 0 you answered 1", "I_k = 0", "with eps = 1 you answered 0", "2 x 0 + 1"]),
+    (0, "nan", "eps = 1", ["with eps = 1 you answered undefined", "0.3 + 0 + 1"]),
+    (0, 0.5, "eps = 1", ["with eps = 1 you answered 0.5"]),
+])
+def test_absent_class_dice_wrong_answers_say_why(with_eps_0, with_eps_1, pushes_down, hints, capsys) -> None:
+    assert not check_absent_class_dice(with_eps_0, with_eps_1, pushes_down)
     out = capsys.readouterr().out
     assert out.startswith("Not yet:") and all(hint in out for hint in hints), out
-    assert "measured" not in out and "torch gives" not in out  # the answer is not given away
+    assert "measured" not in out and "torch gives" not in out and "0.769" not in out  # the answer is not given away
 
 
-@pytest.mark.parametrize(("with_eps_0", "with_eps_1", "hint"), [(..., 1, "record both answers first"),
-                                                                ("undefined", ..., "record both answers first"),
-                                                                ("two", 1, "'two'"), (None, 1, "None"),
-                                                                ("undefined", True, "True"), (0.5, 1, "0.5")])
-def test_absent_class_dice_unreadable_answers(with_eps_0, with_eps_1, hint, capsys) -> None:
-    assert not check_absent_class_dice(with_eps_0, with_eps_1)
+@pytest.mark.parametrize(("with_eps_0", "with_eps_1", "pushes_down", "hint"), [
+    (..., 1, "eps = 1", "record all three answers first"), (0, ..., "eps = 1", "record all three answers first"),
+    (0, 0.77, ..., "record all three answers first"), ("two", 0.77, "eps = 1", "'two'"), (None, 0.77, "eps = 1", "None"),
+    (0, True, "eps = 1", "True"), (0, 0.77, "eps = 2", "'eps = 2'"), (0, 0.77, "the second", "'the second'"),
+])
+def test_absent_class_dice_placeholders_and_unreadable_answers(with_eps_0, with_eps_1, pushes_down, hint,
+                                                              capsys) -> None:
+    assert not check_absent_class_dice(with_eps_0, with_eps_1, pushes_down)
     out = capsys.readouterr().out
-    assert out.startswith("Not yet:") and hint in out, out
+    assert out.startswith("Not yet:") and hint in out and "measured" not in out, out
 
 
 # --- exercise 2, second part: write soft Dice ---------------------------------------------------------------------------

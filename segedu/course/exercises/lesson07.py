@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import torch
@@ -20,30 +20,26 @@ from segedu.course.exercises._verdict import (
     call_answer,
     choice_hint,
     read_letters,
-    recorded_miss,
     right,
     wrong,
 )
 from segedu.models import get_model
 
 __all__ = [
-    "BAND_WIDTH",
     "CONVOLUTIONALIZE_BORROWED",
     "FC_AS_CONV_BORROWED",
     "FC_QUESTION",
-    "LEAD_FACTOR",
-    "SKIP_LEAD_SCORES",
+    "MISS_RATE_BANDS",
     "SKIP_START_STATEMENTS",
     "WEIGHT_GRADIENT_CHOICES",
-    "band_shares",
     "check_fc_as_conv",
-    "check_skip_lead",
+    "check_missed_sizes",
     "check_skip_start",
     "feature_column",
     "flatten_channels_last",
 ]
 
-SKIP_START_STATEMENTS = {  # four options of similar length and tone: the true ones are a and b
+SKIP_START_STATEMENTS = {  # four options of similar length and tone
     "a": "in the paper's staged training, a zero-start score_pool4 lets the new FCN-16s begin from the trained "
          "FCN-32s's 1/32 scores unchanged, the branch adding nothing to them until its weights and bias move",
     "b": "at the first step the pool4 branch passes no gradient down to pool4, so whatever gradient reaches "
@@ -53,7 +49,7 @@ SKIP_START_STATEMENTS = {  # four options of similar length and tone: the true o
     "d": "score_pool4's filters all start equal (all zero), and like hidden units started at one constant they "
          "get equal gradients at each step and move together: the branch adds one shared score to every class",
 }
-_SKIP_START_TRUE = frozenset({"a", "b"})
+_SKIP_START_KEY = frozenset({"a", "b"})
 _SKIP_START_REASONS = {
     "a": "a 1 x 1 convolution with zero weights and bias outputs zeros whatever pool4 holds (switching the "
          "zero-start branch off changes the output by 0, printed above), so in staged training the 1/32 scores "
@@ -303,187 +299,62 @@ def _check_fc_as_conv_cases(function: Callable[[nn.Linear, int, int], Any]) -> b
     )
 
 
-BAND_WIDTH = 2  # the lesson's boundary band: pixels within 2 pixels of a class boundary
-LEAD_FACTOR = 2  # exercise 1: is FCN-8s's lead in the band more than this many times its lead over all pixels?
-SKIP_LEAD_SCORES = ("pixel accuracy", "mean IoU")  # exercise 1: one yes/no prediction per score
-_SKIP_LEAD_KEYS = {"pixel accuracy": "pixel_accuracy", "mean IoU": "mean_iou"}  # the lesson's names for them
-_SKIP_LEAD_HINTS = {  # why a missed prediction missed, as a question: it names no outcome
-    "pixel accuracy": "pixel accuracy counts pixels: what share of all pixels lies in the band, and how often does "
-                      "either model err outside it? The all-pixel lead mixes the two regions in that proportion.",
-    "mean IoU": "mean IoU counts each class once: does a small shape's IoU rest mostly on pixels near its outline, "
-                "whether it is measured over all pixels or in the band?",
-}
+MISS_RATE_BANDS = {"under 20%": (0, 20), "20-40%": (20, 40), "40-60%": (40, 60), "over 60%": (60, 100)}
+# exercise 1: what share of the small objects (below the median size) does FCN-32s miss? Each band is read on the
+# share in whole percent, ends included, so a share on a boundary (40 %, say) accepts both bands that meet there.
+_QUARTER = 32 * 32  # pixels per cell of FCN-32s's 2 x 2 map on a 64 x 64 scene
 
 
-def _read_larger(prediction: Any) -> tuple[dict[str, bool] | None, str | None]:
-    """Read ``{"pixel accuracy": "yes"/"no", "mean IoU": "yes"/"no"}`` into booleans, or say why it cannot be read."""
-    example = "{\"pixel accuracy\": \"yes\", \"mean IoU\": \"no\"}"
-    if prediction is ... or prediction is None:
-        return None, f"record your prediction first: a dict such as {example}."
-    if not isinstance(prediction, Mapping):
-        return None, f"record a dict such as {example}; got {type(prediction).__name__}."
-    read: dict[str, bool] = {}
-    for score in SKIP_LEAD_SCORES:
-        value = prediction.get(score, ...)
-        if isinstance(value, str):
-            value = value.strip().lower()
-        if value is ... or value is None:
-            return None, f"record your prediction first: replace the `...` of {score!r} with \"yes\" or \"no\"."
-        if value not in ("yes", "no"):
-            return None, f"the prediction for {score!r} must be \"yes\" or \"no\"; got {value!r}."
-        read[score] = value == "yes"
-    return read, None
+def _miss_rates(answers: Sequence[str], small: torch.Tensor) -> dict[str, float]:
+    """The share of each half (``small``: below the median size, ``large``: the rest) whose answer is "missed"."""
+    missed = torch.tensor([answer == "missed" for answer in answers], dtype=torch.float)
+    return {half: float(missed[chosen].mean()) if bool(chosen.any()) else 0.0
+            for half, chosen in (("small", small), ("large", ~small))}
 
 
-def band_shares(masks: torch.Tensor, predictions: Mapping[Any, torch.Tensor], dataset: str = "shapes",
-                width: int = BAND_WIDTH) -> dict[str, float]:
-    """Where the pixels and the mistakes lie: the boundary band's share of each kind of pixel.
+def check_missed_sizes(prediction: Any, object_size: Sequence[int], verdicts: Mapping[str, Sequence[str]]) -> bool:
+    """Check a prediction of the share of the small objects that FCN-32s misses, as one of four bands.
+
+    The objects are split at their median size (``small``: fewer pixels than the median, ``large``: the rest);
+    an object is *missed* when background is the label given to most of its pixels, as in section 4's
+    object-by-object table. The share is read off the lesson's own counts, rounded to a whole percent; a band
+    counts its ends, so a share on a boundary accepts both bands that meet there. Either way the feedback gives
+    the shares (FCN-32s's for both halves, FCN-8s's when ``verdicts`` has them) and says why.
 
     Args:
-        masks: The test masks, ``(B, H, W)``; class 0 is background.
-        predictions: ``{(variant, dataset): (B, H, W) labels}`` with variants ``"32s"`` and ``"8s"``.
-        dataset: Which dataset's predictions to read.
-        width: The band's half-width in pixels.
+        prediction: One of :data:`MISS_RATE_BANDS`: ``"under 20%"``, ``"20-40%"``, ``"40-60%"``, ``"over 60%"``;
+            ``...`` means not recorded yet.
+        object_size: Each test object's size in pixels.
+        verdicts: ``{"32s": [...], "8s": [...]}``, one answer per object, in the order of ``object_size``:
+            ``"named"``, ``"another shape"`` or ``"missed"``.
 
     Returns:
-        The band's share of ``"pixels"`` (all of them), of ``"foreground"`` (every class but background),
-        of each model's wrong pixels (``"32s"``, ``"8s"``) and of ``"fixed"``, the pixels FCN-8s gets right
-        where FCN-32s errs.
+        Whether the predicted band holds the share of the small objects that FCN-32s misses.
     """
-    from segedu.training.metrics import boundary_band
-
-    band = boundary_band(masks, width)  # (B, H, W) bool
-    wrong_pixels = {variant: predictions[variant, dataset] != masks for variant in ("32s", "8s")}
-    kinds = {"pixels": torch.ones_like(band), "foreground": masks != 0, **wrong_pixels,
-             "fixed": wrong_pixels["32s"] & ~wrong_pixels["8s"]}
-    return {name: float((band & pixels).sum()) / max(int(pixels.sum()), 1) for name, pixels in kinds.items()}
-
-
-def _lead(overall: Mapping[Any, Mapping[str, float]], band: Mapping[Any, Mapping[str, float]], dataset: str,
-          metric: str) -> tuple[float, float] | None:
-    """FCN-8s's lead over FCN-32s in ``metric``, over all pixels and in the band; None if a score is missing."""
-    try:
-        return tuple(float(scores["8s", dataset][metric] - scores["32s", dataset][metric]) for scores in (overall, band))
-    except KeyError:
-        return None
-
-
-def _lead_ratio_parts(masks: torch.Tensor, predictions: Mapping[Any, torch.Tensor], dataset: str = "shapes",
-                      width: int = BAND_WIDTH) -> dict[str, Any]:
-    """FCN-8s's leads over FCN-32s in the band, outside it and over all pixels, and where they come from.
-
-    Everything is computed from the masks and the two models' labels, as the lesson's tables are: pixel
-    accuracy in the three regions (``accuracy``, keyed by region then variant), the band's share of all pixels
-    (``band_share``), each class's IoU over all pixels and in the band (``class_iou``, keyed by region then
-    variant, class 0 background), both ratios of the band lead to the all-pixel lead (``accuracy_ratio``,
-    ``iou_ratio``), and :func:`band_shares`.
-    """
-    from segedu.training.metrics import boundary_band, confusion_matrix, iou_per_class
-
-    band = boundary_band(masks, width)  # (B, H, W) bool
-    classes = int(max(int(masks.max()), *(int(predictions[variant, dataset].max()) for variant in ("32s", "8s")))) + 1
-    regions = {"all": torch.ones_like(band), "band": band, "outside": ~band}
-    accuracy = {where: {variant: float((predictions[variant, dataset] == masks)[pixels].float().mean())
-                        for variant in ("32s", "8s")} for where, pixels in regions.items()}
-    class_iou = {where: {variant: iou_per_class(confusion_matrix(predictions[variant, dataset], masks, classes,
-                                                                 valid_mask=regions[where]))
-                         for variant in ("32s", "8s")} for where in ("all", "band")}  # (K,) each
-    lead = {where: accuracy[where]["8s"] - accuracy[where]["32s"] for where in regions}
-    iou_lead = {where: float(class_iou[where]["8s"].nanmean() - class_iou[where]["32s"].nanmean())
-                for where in ("all", "band")}
-    return {"classes": classes, "band_share": float(band.float().mean()), "accuracy": accuracy, "lead": lead,
-            "class_iou": class_iou, "iou_lead": iou_lead, "accuracy_ratio": lead["band"] / lead["all"],
-            "iou_ratio": iou_lead["band"] / iou_lead["all"], "shares": band_shares(masks, predictions, dataset, width)}
-
-
-def _shape_leads(parts: Mapping[str, Any], where: str) -> tuple[float, float]:
-    """The smallest and largest IoU lead of FCN-8s over FCN-32s among the classes other than background."""
-    leads = (parts["class_iou"][where]["8s"] - parts["class_iou"][where]["32s"])[1:]
-    return float(leads.min()), float(leads.max())
-
-
-def _skip_lead_reason(larger: Mapping[str, bool], parts: Mapping[str, Any]) -> str:
-    """What happened and why, from what each score counts (every clause follows from ``parts``)."""
-    grown = [score for score in SKIP_LEAD_SCORES if larger[score]]
-    times = f"more than {LEAD_FACTOR} times its all-pixel lead"
-    if len(grown) == len(SKIP_LEAD_SCORES):
-        outcome = f"In both scores FCN-8s's lead in the band is {times}."
-    elif grown:
-        outcome = f"Only in {grown[0]} is FCN-8s's lead in the band {times}."
-    else:
-        outcome = f"In neither score is FCN-8s's lead in the band {times}."
-    lead, shares, accuracy, share = parts["lead"], parts["shares"], parts["accuracy"], parts["band_share"]
-    low_all, high_all = _shape_leads(parts, "all")
-    low_band, high_band = _shape_leads(parts, "band")
-    background = {where: float(parts["class_iou"][where]["8s"][0] - parts["class_iou"][where]["32s"][0])
-                  for where in ("all", "band")}
-    shape_change = (parts["class_iou"]["band"]["8s"] - parts["class_iou"]["band"]["32s"]
-                    - parts["class_iou"]["all"]["8s"] + parts["class_iou"]["all"]["32s"])[1:]  # band lead - all lead
-    if float(shape_change.abs().max()) < 0.1:
-        per_class = (f"so each shape's IoU lead is about the same over all pixels ({low_all:.2f} to {high_all:.2f}) "
-                     f"as in the band ({low_band:.2f} to {high_band:.2f}); background's lead goes from "
-                     f"{background['all']:.2f} to {background['band']:.2f}, one class of {parts['classes']}, and")
-    else:
-        per_class = (f"and each shape's IoU lead is {low_band:.2f} to {high_band:.2f} in the band against "
-                     f"{low_all:.2f} to {high_all:.2f} over all pixels; background's lead goes from "
-                     f"{background['all']:.2f} to {background['band']:.2f}:")
-    return (
-        f"{outcome} Pixel accuracy counts every pixel once, and the band holds only {share:.0%} of them. Outside it "
-        f"FCN-32s labels {accuracy['outside']['32s']:.1%} of the pixels right and FCN-8s "
-        f"{accuracy['outside']['8s']:.1%}, a lead of {lead['outside']:+.3f}; over all pixels the lead is the mix of "
-        f"the two regions, {share:.2f} x {lead['band']:+.3f} + {1 - share:.2f} x {lead['outside']:+.3f} = "
-        f"{lead['all']:+.3f}, so the band lead is {parts['accuracy_ratio']:.2f} times it. Mean IoU counts each of "
-        f"the {parts['classes']} classes once, and {shares['foreground']:.0%} of the shapes' pixels lie in the band, "
-        f"{per_class} the mean IoU lead in the band is {parts['iou_ratio']:.2f} times the all-pixel one. Weighed by "
-        "pixels, most of the image is far from any boundary and easy; weighed by classes, the small shapes count as "
-        "much as the background."
-    )
-
-
-def check_skip_lead(prediction: Any, overall: Mapping[Any, Mapping[str, float]],
-                    band: Mapping[Any, Mapping[str, float]], masks: torch.Tensor,
-                    predictions: Mapping[Any, torch.Tensor], dataset: str = "shapes") -> bool:
-    """Check a prediction of whether FCN-8s's lead in the boundary band is more than twice its all-pixel lead.
-
-    The lead is FCN-8s's score minus FCN-32s's, in pixel accuracy and in mean IoU, read from the lesson's own
-    scores over all pixels and in the band; the question is whether the band lead is more than
-    :data:`LEAD_FACTOR` times the all-pixel lead, in each score. The prediction is of a measured outcome, so
-    it passes once recorded: if both answers match it prints ``Correct!``, otherwise ``Recorded; ...`` with a
-    question for each miss. Either way the feedback prints the four leads and their ratios and explains them
-    from what each score counts (pixel accuracy: pixels, most of them outside the band; mean IoU: classes,
-    the small shapes' IoUs resting on band pixels either way), computed from ``masks`` and ``predictions``.
-
-    Args:
-        prediction: ``{"pixel accuracy": "yes" or "no", "mean IoU": "yes" or "no"}``: is the lead in the band
-            more than twice the lead over all pixels? ``...`` means not recorded yet.
-        overall: Section 4's scores over all pixels, ``{(variant, dataset): {"pixel_accuracy": ...,
-            "mean_iou": ...}}`` with variants ``"32s"`` and ``"8s"`` (other scores in the dicts are ignored).
-        band: The same scores counted only in the 2-pixel boundary band.
-        masks: The test masks the scores were computed on, ``(B, H, W)``; class 0 is background.
-        predictions: The two models' labels on those scenes, ``{(variant, dataset): (B, H, W)}``.
-        dataset: Which dataset's leads to compare.
-
-    Returns:
-        ``True`` once both answers are recorded, right or not.
-    """
-    predicted, hint = _read_larger(prediction)
+    hint = choice_hint(prediction, tuple(MISS_RATE_BANDS))
     if hint is not None:
         return wrong(hint)
-    leads = {score: _lead(overall, band, dataset, key) for score, key in _SKIP_LEAD_KEYS.items()}
-    if any(lead is None for lead in leads.values()):
-        return wrong(f"pass section 4's scores: `overall` and `band` need \"pixel_accuracy\" and \"mean_iou\" for "
-                     f"('32s', {dataset!r}) and ('8s', {dataset!r}).")
-    larger = {score: band_lead > LEAD_FACTOR * all_lead for score, (all_lead, band_lead) in leads.items()}
-    print(f"{dataset}: FCN-8s minus FCN-32s, all pixels -> boundary band: "
-          + "; ".join(f"{score} {all_lead:+.3f} -> {band_lead:+.3f} ({band_lead / all_lead:.2f} times)"
-                      for score, (all_lead, band_lead) in leads.items()))
-    why = _skip_lead_reason(larger, _lead_ratio_parts(masks, predictions, dataset))
-    missed = [score for score in SKIP_LEAD_SCORES if predicted[score] != larger[score]]
-    if not missed:
-        return right(why)
-    questions = " ".join(f"On {score}: {_SKIP_LEAD_HINTS[score]}" for score in missed)
-    answers = " and ".join(f"{'yes' if predicted[score] else 'no'} for {score}" for score in missed)
-    return recorded_miss(f"you predicted {answers}. {why} {questions}")
+    if "32s" not in verdicts or any(len(answers) != len(object_size) for answers in verdicts.values()):
+        return wrong("pass section 4's `object_size` and `verdicts`: one answer per object for '32s' (and '8s').")
+    sizes = torch.tensor(list(object_size), dtype=torch.float)
+    median = float(sizes.median())
+    small = sizes < median  # (objects,) bool
+    rate = {variant: _miss_rates(verdicts[variant], small) for variant in ("32s", "8s") if variant in verdicts}
+    percent = round(100 * rate["32s"]["small"])
+    bands = [band for band, (low, high) in MISS_RATE_BANDS.items() if low <= percent <= high]
+    measured = (f"FCN-32s misses {rate['32s']['small']:.0%} of the objects under {median:.0f} pixels "
+                f"({' or '.join(bands)}), {rate['32s']['large']:.0%} of the larger ones")
+    why = (f"a median object, {median:.0f} pixels, fills {median / _QUARTER:.0%} of one 32 x 32 quarter of a 64-pixel "
+           "scene, and FCN-32s has one cell per quarter. Its output is the same learned 32x kernel stamped at its four "
+           "cells, weighted by their scores: such a mix can give a class to much of a quarter, not to a small patch "
+           "wherever a small shape lies, so background often wins most of a small shape's pixels")
+    if "8s" in rate:
+        why += (f". FCN-8s adds scores from an 8 x 8 map, one cell per 8 x 8 pixels: fine enough to place a small "
+                f"shape (it misses {rate['8s']['small']:.0%} of the small objects, {rate['8s']['large']:.0%} of the "
+                "larger ones)")
+    if prediction in bands:
+        return right(f"{measured}: {why}.")
+    return wrong(f"you predicted {prediction!r}, but {measured}: {why}.")
 
 
 @torch.no_grad()
@@ -578,7 +449,7 @@ def check_skip_start(weight_gradient: Any, prediction: Any) -> bool:
         return wrong(hint)
     gradients = _first_step_gradients()
     misses = int(weight_gradient != ("zero" if gradients["score_pool4"] == 0 else "not zero"))
-    misses += len(letters ^ _SKIP_START_TRUE)  # a true statement left out, or a false one marked
+    misses += len(letters ^ _SKIP_START_KEY)  # a true statement left out, or a false one marked
     if misses:  # a miss: how many answers are wrong, never which; the same questions every time
         questions = " ".join(f"{label}: {question}" for label, question in _SKIP_START_QUESTIONS)
         return wrong(f"{misses} of your 5 answers {'is' if misses == 1 else 'are'} wrong (the prediction is one "
@@ -592,7 +463,7 @@ def check_skip_start(weight_gradient: Any, prediction: Any) -> bool:
           f"{gradients['filter_norm_high']:.4f}, and the two closest differ by {gradients['filters_apart']:.4f}")
     print(f"largest change of the output when the pool4 branch is switched off: zero start "
           f"{effects['zero_start']:.4f}, random start {effects['random_start']:.4f}")
-    explained = " ".join(f"{letter} is {'true' if letter in _SKIP_START_TRUE else 'false'}: "
+    explained = " ".join(f"{letter} is {'true' if letter in _SKIP_START_KEY else 'false'}: "
                          f"{_SKIP_START_REASONS[letter]}." for letter in sorted(SKIP_START_STATEMENTS))
     return right(
         "the weights' gradient is not zero: it is the upstream gradient times the layer's input, pool4's "

@@ -1,4 +1,4 @@
-"""Checks for the exercises of lesson 08 (which skip FCN-8s needs).
+"""Checks for the exercises of lesson 08 (does training order change which skip FCN-8s needs?).
 
 Every check prints ``Correct! ...``, ``Recorded; the result differs: ...`` (a recorded prediction
 that missed) or ``Not yet: <hint>``, and returns ``True`` or ``False``. The outcomes are measured
@@ -14,14 +14,21 @@ import torch
 from torch import Tensor
 
 from segedu.analysis.fcn_stages import skip_branches_off
-from segedu.course.exercises._verdict import check_outcome_prediction, choice_hint, recorded_miss, right, wrong
+from segedu.course.exercises._verdict import (
+    check_outcome_prediction,
+    choice_hint,
+    read_letters,
+    recorded_miss,
+    right,
+    wrong,
+)
 from segedu.models.fcn import FCN
 from segedu.training.metrics import boundary_band
 
 __all__ = [
     "BAND_CHOICES",
     "CONTROL_CHOICES",
-    "CONTROL_LEAN_CHOICES",
+    "CONTROL_LOSS_CHOICES",
     "COSTLIER_CHOICES",
     "STAGED_CHOICES",
     "check_control_design",
@@ -98,8 +105,9 @@ def check_switch_prediction(prediction: Any, model: FCN, image: Tensor, mask: Te
                    f"percentage points, the other branch by {100 * lost[COSTLIER_CHOICES[costlier == 'pool4']]:.1f}; "
                    f"with both off {accuracy['both off']:.1%} of the band pixels are still right. This model was "
                    "trained with every branch in place, so the jointly trained "
-                   "branches are calibrated to be summed: switching one off measures how much the model leans on it. "
-                   "Section 2 asks whether the same holds on all 200 test scenes.")
+                   "branches are calibrated to be summed: switching one off measures how much the model leans on it, "
+                   "or so it seems; section 3 tests whether zeros are a fair switch. Section 2 first asks whether the "
+                   "same holds on all 200 test scenes.")
     if prediction["costlier"] == costlier and prediction["both_off_band"] == both_off:
         return right(explanation)
     return recorded_miss(explanation)
@@ -107,15 +115,15 @@ def check_switch_prediction(prediction: Any, model: FCN, image: Tensor, mask: Te
 
 STAGED_CHOICES = ("pool4", "pool3", "it differs between seeds")
 _STAGED_MEANINGS = {
-    "pool4": "in every seed the staged FCN-8s loses more mean IoU without pool4 than without pool3, the reverse of "
+    "pool4": "in every seed zeroing pool4 costs the staged FCN-8s more mean IoU than zeroing pool3, the reverse of "
              "the FCN-8s trained all at once",
-    "pool3": "in every seed the staged FCN-8s loses more mean IoU without pool3, like the FCN-8s trained all at once",
-    "it differs between seeds": "the seeds do not agree on which branch the staged FCN-8s leans on more",
+    "pool3": "in every seed zeroing pool3 costs the staged FCN-8s more mean IoU, like the FCN-8s trained all at once",
+    "it differs between seeds": "the seeds do not agree on which branch costs the staged FCN-8s more to zero",
 }
 
 
 def _leans_on(record: Mapping[str, Any], arm: str) -> str:
-    """Which branch the final FCN-8s of one arm of the study loses more mean IoU without, in every seed."""
+    """Which branch costs the final FCN-8s of one arm of the study more mean IoU to zero, in every seed."""
     runs = record["results"]["runs"][arm]
     more_on_pool4 = []
     for seed in record["seeds"]:
@@ -134,7 +142,7 @@ def _staged_outcome(record: Mapping[str, Any]) -> str:
 
 
 def check_staged_prediction(prediction: Any, record: Mapping[str, Any]) -> bool:
-    """Check a prediction of which branch the FCN-8s trained in stages depends on more, read from the stored study.
+    """Check a prediction of which branch costs the FCN-8s trained in stages more to zero, read from the stored study.
 
     Args:
         prediction: One of :data:`STAGED_CHOICES`.
@@ -151,7 +159,7 @@ def check_staged_prediction(prediction: Any, record: Mapping[str, Any]) -> bool:
 
 
 def _staged_why(record: Mapping[str, Any]) -> str:
-    """Why the two arms can lean on different branches: what each branch's score layer trained on, from the record."""
+    """Why zeroing can cost the two arms differently: what each branch's score layer trained on, from the record."""
     stages = record["results"]["runs"]["staged"][str(record["seeds"][0])]["stages"]
     steps = {name: stage["steps"] for name, stage in stages.items()}
     rates = {name: stage["lr"] for name, stage in stages.items()}
@@ -188,14 +196,15 @@ _CONTROL_WHY = {  # why each candidate does or does not isolate pool3's late joi
          "pool4 joining a working network), so a flip could come from that coarse-to-fine order as well as from "
          "pool3's late join",
     "c": "pool3 joins earlier than in the staged arm, after 2,000 of the 4,000 steps rather than 3,000: its branch "
-         "trains twice as long, so it does not reproduce the suspect, and a lean on pool3 would not clear the staged "
-         "arm's later join",
+         "trains twice as long, so it does not reproduce the suspect, and a higher cost of zeroing pool3 would not "
+         "clear the staged arm's later join",
     "d": "it differs from the all-at-once arm in one thing only: pool3's branch joins where the staged arm's did, "
-         "after 3,000 steps, while every other layer keeps the same optimizer, schedule, steps and rates. If it "
-         "leans on pool4 like the staged FCN-8s, a late pool3 join is enough for the flip and no earlier stage is "
-         "needed; if it leans on pool3, something else in the staged recipe (its earlier stages, its restarts or "
-         "its lower rates) is needed. The staged arm's restart at lr / 10 is then a separate question: the study "
-         "ran it as a second control, candidate e",
+         "after 3,000 steps, while every other layer keeps the same optimizer, schedule, steps and rates. If zeroing "
+         "pool4 costs it more, like the staged FCN-8s, a late pool3 join is enough for the flip and no earlier stage "
+         "is needed; if zeroing pool3 costs more, something else in the staged recipe (its earlier stages, its "
+         "restarts or its lower rates) is needed. The staged arm's restart at lr / 10 is then a separate question: "
+         "the study ran it as a second control, candidate e in a variant (its first 3,000 steps under a schedule of "
+         "their own)",
     "e": "it copies the staged arm's last stage, restart and lower rate included: from the join on every layer "
          "trains at a tenth of the rate with a fresh optimizer, so the other layers also train differently from the "
          "all-at-once arm's, and a flip could come from the restart or the lower rate as well as from the late join",
@@ -224,77 +233,107 @@ def record_design(design: Any) -> bool:
     return True
 
 
-def check_control_design(choice: Any) -> bool:
-    """Check the learner's choice of the control that isolates pool3's late join from the earlier stages.
+_CONTROL_PRINCIPLE = ("Compare each candidate with the all-at-once arm and list what it changes besides pool3 joining "
+                      "at step 3,000, as in the staged arm (a restart, a rate, another branch held back, another join "
+                      "step): an experiment that changes anything else cannot tell whether the staged arm's late join "
+                      "alone is enough.")
 
-    A wrong choice gets only what else that experiment changes, never the right letter or a description of it;
-    a right one gets why it isolates the late join, and why each other candidate does not.
+
+def check_control_design(choice: Any) -> bool:
+    """Check the letters of the candidates that isolate pool3's late join from the earlier stages.
+
+    The answer is read as a set of letters. With two or more letters misjudged (chosen but should not be, or left
+    out but should be) the check gives their count and the principle; once only one is off, it names that letter
+    and why. A wrong single letter is two letters off (it, and the control left out), so a miss never describes
+    one candidate on its own; a right answer says why it isolates the late join, and why each other does not.
 
     Args:
-        choice: One of the letters of :data:`CONTROL_CHOICES`.
+        choice: Letters of :data:`CONTROL_CHOICES`: a string such as ``"a"`` or ``"bc"``, or a set of them.
 
     Returns:
-        Whether the choice is the control.
+        Whether exactly the control is chosen.
     """
+    listed = ", ".join(repr(letter) for letter in CONTROL_CHOICES)
     if choice is ... or choice is None:  # a design choice, not a prediction
-        listed = ", ".join(repr(letter) for letter in CONTROL_CHOICES)
-        return wrong(f"choose a candidate first: replace the `...` with one of {listed}.")
-    hint = choice_hint(choice, tuple(CONTROL_CHOICES))
+        return wrong(f"choose a candidate first: replace the `...` with the letters of your choice among {listed}.")
+    letters, hint = read_letters(choice, CONTROL_CHOICES, "are not among the candidates")
     if hint is not None:
         return wrong(hint)
-    if choice != _CONTROL_RIGHT:
-        return wrong(f"{choice}: {_CONTROL_WHY[choice]}.")
-    others = " ".join(f"{letter} would not: {_CONTROL_WHY[letter]}." for letter in sorted(CONTROL_CHOICES)
-                      if letter != _CONTROL_RIGHT)
-    return right(f"{_CONTROL_RIGHT}: {_CONTROL_WHY[_CONTROL_RIGHT]}. {others}")
+    if not letters:
+        return wrong(f"choose at least one candidate among {listed}.")
+    if letters == {_CONTROL_RIGHT}:
+        others = " ".join(f"{letter} would not: {_CONTROL_WHY[letter]}." for letter in sorted(CONTROL_CHOICES)
+                          if letter != _CONTROL_RIGHT)
+        return right(f"{_CONTROL_RIGHT}: {_CONTROL_WHY[_CONTROL_RIGHT]}. {others}")
+    misjudged = sorted(letters ^ {_CONTROL_RIGHT})
+    if len(misjudged) > 1:
+        return wrong(f"{len(misjudged)} of the {len(CONTROL_CHOICES)} letters are judged wrongly (chosen but should "
+                     f"not be, or left out but should be). {_CONTROL_PRINCIPLE} Once only one letter is off, the "
+                     "check names it and says why.")
+    letter = misjudged[0]  # the control is among the letters, so the one letter off is a candidate chosen with it
+    return wrong(f"{letter} does not isolate the late join: {_CONTROL_WHY[letter]}.")
 
 
-CONTROL_LEAN_CHOICES = ("pool4", "pool3", "it differs between seeds")
-_CONTROL_LEAN_MEANINGS = {
-    "pool4": "in every seed control 1 loses more mean IoU without pool4 than without pool3, like the staged FCN-8s "
-             "and unlike the one trained all at once",
-    "pool3": "in every seed control 1 loses more mean IoU without pool3, like the FCN-8s trained all at once and "
-             "unlike the staged one",
-    "it differs between seeds": "the seeds do not agree on which branch control 1 leans on more",
+CONTROL_LOSS_CHOICES = ("under 0.15", "0.15-0.4", "over 0.4")
+_CONTROL_LOSS_MEANINGS = {
+    "under 0.15": "zeroing pool3 costs control 1 little of its score",
+    "0.15-0.4": "zeroing pool3 costs control 1 a fair part of its score, not most of it",
+    "over 0.4": "zeroing pool3 costs control 1 most of its score",
 }
-_CONTROL_LEAN_MATTERS = {
-    "pool4": "so on this budget a late pool3 join is enough to flip which branch costs more to zero: no FCN-32s "
-             "stage and no restart are needed for it. Control 1 is not free of stages, though: holding a branch at "
-             "zero for most of the training and then adding it is itself a late join, one coarse-to-fine step (in "
-             "effect an FCN-16s, then pool3 added)",
-    "pool3": "so a late pool3 join alone does not flip which branch costs more to zero; something else in the staged "
-             "recipe (its earlier stages, its restarts or its lower rates) is needed for it",
-    "it differs between seeds": "so this control does not settle, on this budget, whether a late pool3 join "
-                                "is enough to flip which branch costs more to zero",
+_CONTROL_LOSS_MATTERS = {
+    "under 0.15": "a branch that joins a working network late, from zero, with little training left, costs little "
+                  "to zero: for 3,000 steps the rest of the network learned to make the map without it, and zeroing "
+                  "removes only what the last steps added. That does not show that pool3 carries little: after the "
+                  "table, section 5 reads what FCN-8s scores when trained without each branch",
+    "0.15-0.4": "even a branch that joins late, from zero, becomes part of the map the network makes, though "
+                "zeroing it costs less than zeroing a branch trained from the first step",
+    "over 0.4": "even a branch that joins late, from zero, becomes a large part of the map the network makes",
 }
+
+
+def _pool3_losses(record: Mapping[str, Any], arm: str) -> list[float]:
+    """What zeroing pool3 costs the final FCN-8s of one arm of the study, in mean IoU, per seed."""
+    runs = record["results"]["runs"][arm]
+    readouts = [runs[str(seed)]["fcn8s_readout"] for seed in record["seeds"]]
+    return [readout["all on"]["mean_iou"] - readout["pool3 off"]["mean_iou"] for readout in readouts]
+
+
+def _loss_bin(loss: float) -> str:
+    """The choice of :data:`CONTROL_LOSS_CHOICES` a mean IoU loss falls in."""
+    return "under 0.15" if loss < 0.15 else "over 0.4" if loss > 0.4 else "0.15-0.4"
 
 
 def check_control_prediction(prediction: Any, record: Mapping[str, Any]) -> bool:
-    """Check a prediction of which branch control 1 (``joined_pool3``) depends on more, read from the stored study.
+    """Check a prediction of how much mean IoU control 1 (``joined_pool3``) loses with pool3 zeroed (seed mean).
 
     The prediction passes once recorded; a match says ``Correct!``, a miss says what the record shows. Either way
-    the check then says why the answer matters for the two suspects of exercise 3.
+    the check then says why, against the all-at-once arm, whose pool3 branch trained from the first step.
 
     Args:
-        prediction: One of :data:`CONTROL_LEAN_CHOICES`.
+        prediction: One of :data:`CONTROL_LOSS_CHOICES`.
         record: The ``fcn_staged_study`` record (``load_experiment("fcn_staged_study")``).
 
     Returns:
         ``True`` once a prediction among the choices is recorded.
     """
-    outcome = _leans_on(record, "joined_pool3")
-    passed = check_outcome_prediction(prediction, outcome, _CONTROL_LEAN_MEANINGS,
-                                      happened="in the stored study, the answer is")
+    losses = _pool3_losses(record, "joined_pool3")
+    mean = sum(losses) / len(losses)
+    outcome = _loss_bin(mean)
+    happened = (f"control 1 loses {min(losses):.3f} to {max(losses):.3f} with pool3 zeroed (mean {mean:.3f} over "
+                f"{len(losses)} seeds), so the answer is")
+    passed = check_outcome_prediction(prediction, outcome, _CONTROL_LOSS_MEANINGS, happened=happened)
     if passed:
         print(_control_why(record, outcome))
     return passed
 
 
 def _control_why(record: Mapping[str, Any], outcome: str) -> str:
-    """Why control 1's lean matters: the one thing it changes against the all-at-once arm, from the record."""
+    """Why control 1's loss came out as it did: the one thing it changes against the all-at-once arm (the record)."""
     joined = record["results"]["runs"]["joined_pool3"][str(record["seeds"][0])]["pool3_joined_at"]
     total, lr = record["settings"]["steps"], record["settings"]["lr"]
-    return ("Why it matters: control 1 differs from the all-at-once arm only in pool3's late join: one optimizer "
-            f"and one schedule over all {total:,} steps, every other layer trained from the first step, and "
-            f"pool3's score layer held at zero until step {joined['step']:,}, then joining at the rate the schedule "
-            f"had reached there ({joined['lr']:.2g}, against {lr:g} at the start); {_CONTROL_LEAN_MATTERS[outcome]}.")
+    once = _pool3_losses(record, "all_at_once")
+    return ("Why: control 1 differs from the all-at-once arm only in pool3's late join: one optimizer and one "
+            f"schedule over all {total:,} steps, every other layer trained from the first step, and pool3's score "
+            f"layer held at zero until step {joined['step']:,}, then joining at the rate the schedule had reached "
+            f"there ({joined['lr']:.2g}, against {lr:g} at the start). All at once, where pool3's branch trained from "
+            f"the first step, zeroing it costs {min(once):.2f} to {max(once):.2f}. {_CONTROL_LOSS_MATTERS[outcome]}.")

@@ -1,6 +1,8 @@
 """Checks for the exercises of lesson 14 (augmentation and overfitting).
 
-Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``.
+Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``. The two
+letter-set checks do not give the key away: while two or more letters are judged wrongly they say only
+how many, with the principle to apply; once a single letter is off, they name it and say why.
 """
 
 from __future__ import annotations
@@ -28,6 +30,17 @@ __all__ = [
     "paired_t_interval",
 ]
 
+def _letter_feedback(letters: set[str], key: set[str], total: int, principle: str, why: dict[str, str],
+                     judged: tuple[str, str]) -> bool:
+    """``Not yet``: how many letters are judged wrongly and the principle; the letter and why once only one is off."""
+    misjudged = sorted(letters ^ key)
+    if len(misjudged) > 1:
+        return wrong(f"{len(misjudged)} of the {total} letters are judged wrongly (chosen but should not be, or left "
+                     f"out but should be). {principle} Once only one letter is off, the check names it and says why.")
+    letter = misjudged[0]
+    return wrong(f"{letter} is {judged[0] if letter in key else judged[1]}: {why[letter]}.")
+
+
 # --- 1 · which augmentations keep a digit scene plausible and correctly labelled ----------------
 
 AUGMENTATIONS = {
@@ -39,17 +52,21 @@ AUGMENTATIONS = {
     "e": "multiply every pixel of the image by one random factor between 0.9 and 1.1 (clipped to 1)",
 }
 _SAFE = {"b", "c", "e"}
+_SAFE_PRINCIPLE = ("Take each item in turn and ask two things: could a person have written every digit, and is it still "
+                   "the same digit? Does every pixel the loss counts keep its label, except along a one-pixel edge of "
+                   "the strokes?")
 _WHY = {
     "a": "the mask is mirrored with the image, so no label becomes wrong, but a mirrored 2, 3, 4, 5, 6, 7 "
          "or 9 is not a digit anyone writes: the scene is no longer plausible, and the network would spend its "
          "training on shapes no writer produces (flips suit shapes, cells or street scenes, not text)",
     "b": "a digit written 10 degrees slanted is still that digit (people slant their writing more than that), "
-         "and the mask turns with the image, resampled by nearest neighbour, so every pixel keeps the class of "
-         "what it shows; the corners brought in are marked 255 and skipped by the loss. Unlike a half-turn (d), "
-         "a small rotation changes no digit into another. The question is about the labels and whether the digits "
-         "stay plausible; what fills the corners is a separate choice: black (0) corners are darker than the scenes' "
-         "grey backgrounds (0 to 0.3), a difference the network could learn from, which a background grey would "
-         "avoid",
+         "and the mask turns with the image, resampled by nearest neighbour: pixels inside strokes and background "
+         "keep their labels, and only along a one-pixel edge of the strokes can a label land on the wrong side (any "
+         "resampling does this, as section 1.1 counts for a zoom); the corners brought in are marked 255 and "
+         "skipped by the loss. Unlike a half-turn (d), a small rotation changes no digit into another. The "
+         "question is about the labels and whether the digits stay plausible; what fills the corners is a separate "
+         "choice: black (0) corners are darker than the scenes' grey backgrounds (0 to 0.3), a difference the "
+         "network could learn from, which a background grey would avoid",
     "c": "the generator already adds pixel noise (standard deviation up to 0.05) to every scene, and draws "
          "stroke cores at a grey level of 0.7 to 1.0 on backgrounds of 0 to 0.3; a little more noise changes no "
          "pixel's class and leaves every stroke far brighter than its background, and the mask is untouched",
@@ -70,7 +87,9 @@ def check_safe_augmentations(answer: Any) -> bool:
         answer: A set (or list, or string such as ``"ab"``) of letters.
 
     Returns:
-        ``True`` for exactly the augmentations that keep scenes plausible and their labels correct.
+        ``True`` for exactly the augmentations that keep scenes plausible and their labels correct. A wrong
+        answer with two or more letters misjudged gets their count and the principle; one with a single
+        letter misjudged gets that letter and why.
     """
     if answer is ... or answer is None:
         return wrong("record your answer first: replace the `...` with a set of letters, e.g. {'a', 'b'}.")
@@ -79,14 +98,13 @@ def check_safe_augmentations(answer: Any) -> bool:
         return wrong(hint)
     if letters == _SAFE:
         return right("a small rotation, a little noise and a small brightness change are what another hand, pen or "
-                     "scanner produces: the digits stay plausible and no counted pixel changes its class. A mirror "
-                     "keeps the labels but makes digits no one writes (implausible scenes), and a half-turn turns a "
-                     "6 into a 9 under a mask that still says 6 (false labels). Item b's black corners are a separate "
-                     "choice from the rotation (a background grey would match the scenes better): the question asks "
-                     "only about labels and plausible digits; what a chain does to the scores, section 2 measures.")
-    misses = [f"{letter} is {'safe' if letter in _SAFE else 'not safe'}: {_WHY[letter]}"
-              for letter in sorted(letters ^ _SAFE)]
-    return wrong("; ".join(misses) + ".")
+                     "scanner produces: the digits stay plausible and every counted pixel keeps its label, except "
+                     "along a one-pixel edge of the strokes after the rotation's resampling. A mirror keeps the "
+                     "labels but makes digits no one writes (implausible scenes), and a half-turn turns a 6 into a 9 "
+                     "under a mask that still says 6 (false labels). Item b's black corners are a separate choice "
+                     "from the rotation (a background grey would match the scenes better): the question asks only "
+                     "about labels and plausible digits; what a chain does to the scores, section 2 measures.")
+    return _letter_feedback(letters, _SAFE, len(AUGMENTATIONS), _SAFE_PRINCIPLE, _WHY, ("safe", "not safe"))
 
 
 # --- 2 · predict, then run: which final score augmentation moves detectably ---------------------
@@ -191,6 +209,8 @@ EXPLANATIONS = {
          "strokes come out too wide",
 }
 _RULED_OUT = {"a", "b"}
+_RULED_OUT_PRINCIPLE = ("An explanation is ruled out only if something printed in sections 1 or 2 contradicts it; one "
+                        "that nothing printed so far measures stays open, however likely it sounds.")
 _EVIDENCE = {
     "a": "the records score both arms' training curves on the 32 training scenes without augmentation (the printed "
          "settings say so, and the figure's title): the fall is on the very scenes plain was scored on",
@@ -203,8 +223,8 @@ _EVIDENCE = {
          "smoothing caused the fall, training with the noise put back would bring the training score back to plain's",
     "d": "it is often given, but nothing printed before this exercise separates the new draw at every pass from "
          "never training on the 32 exact scenes, so nothing rules it out. A control tests d: right after this "
-         "exercise the lesson trains on one fixed warped copy of each scene, kept for every pass; if the fall needed "
-         "the new draw, the training score would come back towards plain's",
+         "exercise the lesson trains on one fixed warped copy in place of each scene, kept for every pass; if the "
+         "fall needed the new draw, the training score would come back towards plain's",
     "e": "section 2 stops at 1,500 steps, and a learning curve that ends there cannot tell a slower climb from a "
          "lower ceiling, so nothing printed before this exercise rules it out. A longer run tests e: right after this "
          "exercise the lesson follows both arms to 4,000 steps",
@@ -221,18 +241,18 @@ def check_ruled_out_explanations(answer: Any) -> bool:
 
     Returns:
         ``True`` for exactly the explanations that sections 1 and 2 rule out (the controls come after it).
+        Wrong answers get feedback as in :func:`check_safe_augmentations`.
     """
     if answer is ... or answer is None:
-        return wrong("record your answer first: replace the `...` with a set of letters, e.g. {'a'}.")
+        return wrong("record your answer first: replace the `...` with a set of letters, or set() if none.")
     letters, hint = read_letters(answer, EXPLANATIONS, "are not among the explanations")
     if hint is not None:
         return wrong(hint)
     if letters == _RULED_OUT:
         return right(f"a is ruled out: {_EVIDENCE['a']}; b is ruled out: {_EVIDENCE['b']}. c, d, e and f are not: "
                      f"c, {_EVIDENCE['c']}; d, {_EVIDENCE['d']}; e, {_EVIDENCE['e']}; f, {_EVIDENCE['f']}.")
-    misses = [f"{letter} is {'ruled out' if letter in _RULED_OUT else 'not ruled out'}: {_EVIDENCE[letter]}"
-              for letter in sorted(letters ^ _RULED_OUT)]
-    return wrong("; ".join(misses) + ".")
+    return _letter_feedback(letters, _RULED_OUT, len(EXPLANATIONS), _RULED_OUT_PRINCIPLE, _EVIDENCE,
+                            ("ruled out", "not ruled out"))
 
 
 def _record_then_compare(

@@ -21,14 +21,17 @@ from segedu.course.exercises._verdict import (
 )
 
 __all__ = [
-    "ABSENT_DICE_ANSWERS",
+    "ABSENT_PREDICTED_MASS",
     "BACKGROUND_OUTCOMES",
     "CLOSE_CASE_TOLERANCE",
+    "DICE_TOLERANCE",
     "EIGHT",
+    "GRADIENT_CHOICES",
     "MEAN_IOU_TOLERANCE",
     "SOFT_DICE_BORROWED",
     "TRAINED_WEIGHTS_OUTCOMES",
     "absent_class_dice",
+    "absent_class_gradient",
     "all_eights_scores",
     "check_absent_class_dice",
     "check_all_eights_mean_iou",
@@ -256,74 +259,129 @@ def check_all_eights_mean_iou(answer: Any) -> bool:
     return wrong(f"{hint} (you answered {value:.3f}).")
 
 
-# --- exercise 2, first part · predict: the soft Dice of a class absent from truth and prediction ---------------------
+# --- exercise 2, first part · predict: the soft Dice of a class absent from the truth but softly predicted -------------
 
-ABSENT_DICE_ANSWERS = ("0", "1", "undefined")  # what Dice_k of an absent class can come out as
+ABSENT_PREDICTED_MASS = 0.3  # P_k: the softmax probability the model still spreads over a class absent from the truth
+DICE_TOLERANCE = 0.01  # 1 / 1.3 = 0.769...: 0.77 counts
+GRADIENT_CHOICES = ("eps = 0", "eps = 1", "both", "neither")  # which eps gives a gradient that pushes P_k down
 
 
-def absent_class_dice(eps: float) -> float:
-    """Dice_k = (2 I_k + eps) / (P_k + G_k + eps) of a class with I_k = P_k = G_k = 0, computed by torch.
+def absent_class_dice(eps: float, predicted: float = 0.0) -> float:
+    """Dice_k = (2 I_k + eps) / (P_k + G_k + eps) of a class absent from the truth (I_k = G_k = 0), by torch.
+
+    Args:
+        eps: The smoothing term.
+        predicted: P_k, the summed probability given to the class (0 for a hard prediction that names none of it).
 
     Returns:
         The value torch gives (``nan`` for 0 / 0).
     """
-    nothing = torch.zeros(())  # I_k, P_k and G_k of a class absent from truth and prediction
-    return float((2 * nothing + eps) / (nothing + nothing + eps))
+    nothing = torch.zeros(())  # I_k and G_k: the truth has none of the class
+    return float((2 * nothing + eps) / (torch.tensor(predicted) + nothing + eps))
 
 
-def _read_absent_dice(answer: Any) -> str | None:
-    """One of :data:`ABSENT_DICE_ANSWERS`, or ``None`` for an answer that is none of them."""
+def absent_class_gradient(eps: float, predicted: float = ABSENT_PREDICTED_MASS) -> float:
+    """d(1 - Dice_k) / dP_k for a class absent from the truth with P_k = predicted, by torch's autograd.
+
+    A positive value means gradient descent lowers P_k: the loss pushes the stray probability down.
+    """
+    mass = torch.tensor(float(predicted), requires_grad=True)  # P_k
+    nothing = torch.zeros(())  # I_k = G_k = 0
+    (1 - (2 * nothing + eps) / (mass + nothing + eps)).backward()
+    return float(mass.grad) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def _read_number(answer: Any) -> float | str | None:
+    """A number, ``"undefined"`` for 0 / 0 or nan, or ``None`` for an answer that is neither."""
     if isinstance(answer, str):
         text = answer.strip().strip("\"'").lower().replace(" ", "")
         if text in ("undefined", "nan", "0/0", "none"):
             return "undefined"
+        if text.count("/") == 1:
+            top, bottom = (_read_number(part) for part in text.split("/"))
+            if isinstance(top, float) and isinstance(bottom, float):
+                return "undefined" if bottom == 0 else top / bottom
+            return None
         answer = text
     if isinstance(answer, bool) or answer is None or answer is ...:
         return None
     try:
         value = float(answer)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RuntimeError):
         return None
-    if np.isnan(value):
-        return "undefined"
-    return {0.0: "0", 1.0: "1"}.get(value)
+    return "undefined" if np.isnan(value) else value
 
 
-def check_absent_class_dice(with_eps_0: Any, with_eps_1: Any) -> bool:
-    """Check the Dice_k predicted for a class absent from both truth and (hard) prediction, at eps = 0 and eps = 1.
+def _read_choice(answer: Any) -> str | None:
+    """One of :data:`GRADIENT_CHOICES`, or ``None``."""
+    if isinstance(answer, bool) or answer is None or answer is ...:
+        return None
+    text = str(answer).strip().strip("\"'").lower().replace(" ", "").replace("ε", "eps").replace("epsilon", "eps")
+    text = {"0": "eps=0", "0.0": "eps=0", "1": "eps=1", "1.0": "eps=1", "none": "neither"}.get(text, text)
+    return {choice.replace(" ", ""): choice for choice in GRADIENT_CHOICES}.get(text)
 
-    With I_k = P_k = G_k = 0, eps = 0 gives 0 / 0 (undefined; torch returns ``nan``) and eps = 1 gives 1 / 1 = 1.
-    The values torch computes appear in the feedback only once both answers are right.
+
+def check_absent_class_dice(with_eps_0: Any, with_eps_1: Any, pushes_down: Any) -> bool:
+    """Check the Dice_k predicted for a class absent from the truth that softmax still gives P_k = 0.3.
+
+    With G_k = I_k = 0 and P_k = 0.3: eps = 0 gives 0 / 0.3 = 0, eps = 1 gives 1 / 1.3 (about 0.769). Only eps = 1
+    makes the loss term 1 - Dice_k grow with P_k, so only eps = 1 gives a gradient that pushes P_k down; at eps = 0
+    the term is 1 for every P_k > 0, flat, with gradient 0. Torch's values appear in the feedback only once all
+    three answers are right.
 
     Args:
-        with_eps_0: The learner's Dice_k with eps = 0: ``0``, ``1`` or ``"undefined"``.
+        with_eps_0: The learner's Dice_k with eps = 0, a number.
         with_eps_1: The same with eps = 1.
+        pushes_down: Which gives the loss a gradient that pushes P_k down, one of :data:`GRADIENT_CHOICES`.
 
     Returns:
-        ``True`` if both answers are right.
+        ``True`` if all three answers are right.
     """
-    if with_eps_0 is ... or with_eps_1 is ...:
-        return wrong("record both answers first: replace each `...` with 0, 1 or \"undefined\".")
-    read = {"eps = 0": _read_absent_dice(with_eps_0), "eps = 1": _read_absent_dice(with_eps_1)}
-    unreadable = [f"{name}: {answer!r}" for (name, value), answer in zip(read.items(), (with_eps_0, with_eps_1))
+    if any(answer is ... for answer in (with_eps_0, with_eps_1, pushes_down)):
+        return wrong("record all three answers first: replace each `...` with a number (the two Dice values) or "
+                     "one of " + ", ".join(repr(choice) for choice in GRADIENT_CHOICES) + ".")
+    values = {"eps = 0": _read_number(with_eps_0), "eps = 1": _read_number(with_eps_1)}
+    choice = _read_choice(pushes_down)
+    unreadable = [f"{name}: {answer!r}" for (name, value), answer in zip(values.items(), (with_eps_0, with_eps_1))
                   if value is None]
+    if choice is None:
+        unreadable.append(f"the gradient: {pushes_down!r}")
     if unreadable:
-        return wrong("each answer is 0, 1 or \"undefined\"; got " + ", ".join(unreadable) + ".")
+        return wrong("each Dice is a number and the gradient answer one of "
+                     + ", ".join(repr(choice) for choice in GRADIENT_CHOICES) + "; got " + ", ".join(unreadable) + ".")
+    mass = ABSENT_PREDICTED_MASS
     hints = []
-    if read["eps = 0"] != "undefined":
-        hints.append(f"with eps = 0 you answered {read['eps = 0']}: the numerator 2 I_k and the denominator "
-                     "P_k + G_k are both 0, and 0 / 0 has no value")
-    if read["eps = 1"] == "0":
+    at_0, at_1 = values["eps = 0"], values["eps = 1"]
+    if at_0 == "undefined":
+        hints.append(f"with eps = 0 you answered undefined: that is the hard-mask case; here softmax gives the class "
+                     f"P_k = {mass}, so the denominator is {mass} + 0 + 0, not 0")
+    elif abs(at_0) > DICE_TOLERANCE:
+        hints.append(f"with eps = 0 you answered {at_0:g}: the numerator is 2 I_k + 0, and I_k = 0 because the "
+                     "truth has none of the class")
+    if at_1 == "undefined":
+        hints.append(f"with eps = 1 you answered undefined: the denominator is {mass} + 0 + 1, so nothing divides by 0")
+    elif abs(at_1 - 1) <= DICE_TOLERANCE:
+        hints.append(f"with eps = 1 you answered 1, the hard-mask answer: here P_k = {mass}, so the denominator is "
+                     f"{mass} + 0 + 1")
+    elif abs(at_1) <= DICE_TOLERANCE:
         hints.append("with eps = 1 you answered 0: the numerator is 2 x 0 + 1, not 0")
-    elif read["eps = 1"] == "undefined":
-        hints.append("with eps = 1 you answered undefined: the denominator is 0 + 0 + 1, so nothing divides by 0")
+    elif abs(at_1 - 1 / (mass + 1)) > DICE_TOLERANCE:
+        hints.append(f"with eps = 1 you answered {at_1:g}: Dice_k = (2 I_k + 1) / (P_k + G_k + 1) with I_k = G_k = 0 "
+                     f"and P_k = {mass}")
+    if choice in ("eps = 0", "both"):
+        hints.append(f"you chose {choice!r}: at eps = 0 Dice_k = 0 / P_k = 0 for every P_k > 0, so the loss term "
+                     "1 - Dice_k stays 1 whatever P_k is: flat, with gradient 0")
+    elif choice == "neither":
+        hints.append("you chose 'neither': at eps = 1 Dice_k = 1 / (P_k + 1) falls as P_k grows, so 1 - Dice_k "
+                     "rises with P_k and a descent step lowers P_k")
     if hints:
         return wrong("; ".join(hints) + ".")
-    return right(f"measured: torch gives {absent_class_dice(0.0)} with eps = 0 and {absent_class_dice(1.0)} with "
-                 "eps = 1. Without eps one absent class makes the mean Dice, the loss and every gradient nan; with "
-                 "eps = 1 it scores a perfect Dice of 1, so its term in the loss, 1 - Dice_k, is 0. (With softmax probabilities "
-                 "P_k is never exactly 0, so at eps = 0 an absent class would score 0 / P_k = 0, the worst Dice, "
-                 "however little of it is predicted.)")
+    return right(f"measured: torch gives Dice_k = {absent_class_dice(0.0, mass):.3f} with eps = 0 and "
+                 f"{absent_class_dice(1.0, mass):.3f} with eps = 1; the gradient of 1 - Dice_k with respect to P_k is "
+                 f"{absent_class_gradient(0.0):.3f} and {absent_class_gradient(1.0):.3f}. Without eps the absent "
+                 "class's term is stuck at 1 whatever the model gives it, so nothing teaches the model to stop "
+                 "predicting it. With eps = 1 the term 1 - 1 / (P_k + 1) grows with P_k, so descent pushes the stray "
+                 "probability down, toward Dice 1 at P_k = 0.")
 
 
 # --- exercise 2, second part · write soft Dice --------------------------------------------------------------------------------
