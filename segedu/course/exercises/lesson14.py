@@ -30,6 +30,7 @@ __all__ = [
     "paired_t_interval",
 ]
 
+
 def _letter_feedback(letters: set[str], key: set[str], total: int, principle: str, why: dict[str, str],
                      judged: tuple[str, str]) -> bool:
     """``Not yet``: how many letters are judged wrongly and the principle; the letter and why once only one is off."""
