@@ -203,10 +203,10 @@ LESSONS: tuple[Lesson, ...] = (
         "yourself, predict what training with class weights does to mean IoU and check it on stored runs and on a "
         "trained U-Net, compare five losses trained 1,600 steps over six paired seeds on equal budgets (the same "
         "steps, batches and learning rate, a rate chosen for plain cross-entropy) and tell what each does to "
-        "missed, misnamed and fat strokes and to the worst digit and what dividing the class weights out at "
-        "prediction recovers, and (optionally) see how the verdict moves with the training length and whether the "
-        "class weights' verdict survives a sign-flip test, another learning rate and a start at their own best "
-        "constant answer.",
+        "missed, misnamed and fat strokes and to the worst digit and what happens when the weights are divided out "
+        "at prediction, and (optionally) see how the verdict moves with the training length and whether the "
+        "verdicts hold under other settings (a sign-flip test, another learning rate, a start at the weighted "
+        "losses' own best constant answer).",
         topic="Class imbalance: per-class IoU, class weights, soft Dice",
         study_time="about 120 min (optional part about 15 more)",
         run_seconds=11,
