@@ -30,6 +30,14 @@ with the recipe's cosine schedule stretched over them, into a record of its own 
 Lesson 07's record asks whether FCN-32s was under-trained at 4,000 steps:
 
     python -m experiments.recipe_seeds --models fcn32s --datasets shapes --steps 8000
+
+``--prior-bias`` starts every run's last class-score bias at the log class shares (``Recipe.prior_bias``) and
+``--threads N`` gives each run N threads (use ``--workers 1`` with ``--threads 2`` on two cores); either one trains
+seed 0 too and writes a record of its own (``recipe_seeds_prior``, ``recipe_seeds_threads2``,
+``recipe_seeds_prior_threads2``). They ask whether a recipe that never stalls and fits 15 minutes on two cores
+scores like the shipped one:
+
+    python -m experiments.recipe_seeds --prior-bias --threads 2 --workers 1 --datasets shapes --models segnet
 """
 
 from __future__ import annotations
@@ -79,31 +87,43 @@ def _scores(model: torch.nn.Module, dataset: str) -> dict[str, Any]:
     return scores
 
 
-def _part_stem(model_name: str, dataset: str, seed: int, steps: int | None) -> str:
-    """A finished run's file name without suffix: the recipe's steps unnamed, other step counts named."""
-    return f"{model_name}-{dataset}-seed{seed}" + (f"-{steps}steps" if steps is not None else "")
+def _part_stem(model_name: str, dataset: str, seed: int, steps: int | None, prior_bias: bool = False,
+               threads: int = 1) -> str:
+    """A finished run's file name without suffix: the recipe's own settings unnamed, every change named."""
+    return (f"{model_name}-{dataset}-seed{seed}" + (f"-{steps}steps" if steps is not None else "")
+            + ("-prior" if prior_bias else "") + (f"-threads{threads}" if threads != 1 else ""))
+
+
+def record_name(steps: int | None, prior_bias: bool = False, threads: int = 1) -> str:
+    """The record's name: ``recipe_seeds`` for the recipe itself, with every change named after it."""
+    return (NAME + (f"_{steps}steps" if steps is not None else "") + ("_prior" if prior_bias else "")
+            + (f"_threads{threads}" if threads != 1 else ""))
 
 
 def one_run(job: tuple[Any, ...]) -> dict[str, Any]:
     """Train (or, for seed 0 at the recipe's steps, load the shipped) ``job``'s model; its scores and curve.
 
-    ``job`` is ``(model, dataset, seed, parts)`` or ``(model, dataset, seed, parts, steps)``.
+    ``job`` is ``(model, dataset, seed, parts)``, optionally followed by ``steps`` (``None``: the recipe's),
+    ``prior_bias`` (default ``False``) and ``threads`` (default 1). Only seed 0 of the recipe itself is the shipped
+    checkpoint; any change trains seed 0 too.
     """
     model_name, dataset, seed, parts, *rest = job
-    steps = rest[0] if rest else None
-    part = Path(parts) / f"{_part_stem(model_name, dataset, seed, steps)}.json"
+    steps, prior_bias, threads = (*rest, *(None, False, 1)[len(rest):])  # the defaults fill what the job leaves out
+    stem = _part_stem(model_name, dataset, seed, steps, prior_bias, threads)
+    part = Path(parts) / f"{stem}.json"
     if part.is_file():
         return json.loads(part.read_text())
-    torch.set_num_threads(1)
-    if seed == 0 and steps is None:
+    torch.set_num_threads(threads)
+    if seed == 0 and steps is None and not prior_bias and threads == 1:
         info = pretrained_info(model_name, dataset)
         entry = {key: info[key] for key in ("command", "val_curve", "train_seconds", "trained_on", "sha256")}
         model = pretrained(model_name, dataset)
     else:
         recipe = replace(RECIPES[(model_name, dataset)], seed=seed)
         recipe = recipe if steps is None else replace(recipe, steps=steps)
-        path = Path(parts) / f"{_part_stem(model_name, dataset, seed, steps)}.pt"
-        full = train_recipe(recipe, output=path, force=True, threads=1, progress=False)
+        recipe = replace(recipe, prior_bias=True) if prior_bias else recipe
+        path = Path(parts) / f"{stem}.pt"
+        full = train_recipe(recipe, output=path, force=True, threads=threads, progress=False)
         entry = {key: full[key] for key in ("command", "val_curve", "train_seconds", "trained_on", "sha256")}
         checkpoint = load_checkpoint(path, expected_sha256=full["sha256"])
         model = get_model(model_name, **checkpoint["metadata"]["model_kwargs"])
@@ -112,6 +132,8 @@ def one_run(job: tuple[Any, ...]) -> dict[str, Any]:
     result = {"model": model_name, "dataset": dataset, "seed": seed, **entry, "test": _scores(model, dataset)}
     if steps is not None:
         result["steps"] = steps
+    if prior_bias or threads != 1:
+        result.update(prior_bias=prior_bias, threads=threads)
     part.write_text(json.dumps(result))
     return result
 
@@ -131,6 +153,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--partial", action="store_true", help="write the record from the runs finished so far")
     parser.add_argument("--steps", type=int, default=None,
                         help="train every seed for this many steps instead of the recipe's (a record of its own)")
+    parser.add_argument("--prior-bias", action="store_true",
+                        help="start the last bias at the log class shares (trains seed 0 too; a record of its own)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per run (default 1, as shipped; another count is a record of its own)")
     return parser
 
 
@@ -141,32 +167,42 @@ def main() -> None:
         parser.error(f"--seeds must be non-negative integers; got {arguments.seeds}")
     if arguments.steps is not None and arguments.steps < 1:
         parser.error(f"--steps must be a positive number of steps; got {arguments.steps}")
-    name = NAME if arguments.steps is None else f"{NAME}_{arguments.steps}steps"
+    if arguments.threads < 1:
+        parser.error(f"--threads must be 1 or more; got {arguments.threads}")
+    variant = (arguments.steps, arguments.prior_bias, arguments.threads)
+    name = record_name(*variant)
     try:
         check_record_target(arguments.output, name, overwrite=arguments.overwrite)
     except ValueError as error:
         parser.error(str(error))
     arguments.parts.mkdir(parents=True, exist_ok=True)
-    jobs = [(model, dataset, seed, str(arguments.parts), arguments.steps) for dataset in arguments.datasets
+    jobs = [(model, dataset, seed, str(arguments.parts), *variant) for dataset in arguments.datasets
             for seed in arguments.seeds for model in arguments.models]
     started = time.perf_counter()
     if arguments.partial:
         outcomes = [json.loads(part.read_text()) for job in jobs
-                    if (part := arguments.parts / f"{_part_stem(*job[:3], arguments.steps)}.json").is_file()]
+                    if (part := arguments.parts / f"{_part_stem(*job[:3], *variant)}.json").is_file()]
     else:
         with multiprocessing.get_context("fork").Pool(arguments.workers) as pool:
             outcomes = list(tqdm(pool.imap_unordered(one_run, jobs), total=len(jobs), desc="runs", unit="run"))
     runs: dict[str, dict[str, dict[str, Any]]] = {}
     for outcome in sorted(outcomes, key=lambda run: (run["dataset"], run["model"], run["seed"])):
         runs.setdefault(outcome["dataset"], {}).setdefault(outcome["model"], {})[str(outcome["seed"])] = outcome
-    trained = [run for run in outcomes if run["seed"] != 0 or arguments.steps is not None]  # not the shipped ones
+    changed = name != NAME  # any change trains seed 0 too
+    trained = [run for run in outcomes if run["seed"] != 0 or changed]  # not the shipped ones
     results = {"runs": runs, "wall_seconds": round(time.perf_counter() - started, 1),
                "train_cpu_seconds": round(sum(run["train_seconds"] for run in trained), 1)}
     arguments.output.mkdir(parents=True, exist_ok=True)
     command = " ".join(["python -m experiments.recipe_seeds", *sys.argv[1:]])
     seeds = sorted({run["seed"] for run in outcomes})
-    settings = SETTINGS if arguments.steps is None else {**SETTINGS, "steps": arguments.steps,
-                                                         "seed_0": "trained like the other seeds"}
+    settings = dict(SETTINGS)
+    if arguments.steps is not None:
+        settings["steps"] = arguments.steps
+    if arguments.prior_bias:
+        settings["prior_bias"] = "last class-score bias started at the log class shares (Recipe.prior_bias)"
+    settings["threads"] = arguments.threads
+    if changed:
+        settings["seed_0"] = "trained like the other seeds"
     path = save_experiment(name, command=command, settings=settings, seeds=seeds, results=results,
                            directory=arguments.output)
     print(f"record written to {path} ({len(outcomes)} of {len(jobs)} runs)")

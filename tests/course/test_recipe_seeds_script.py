@@ -111,3 +111,48 @@ def test_the_shipped_8000_step_record_is_the_fcn32s_recipe_with_only_the_steps_d
         assert run["steps"] == 8000 and f"--steps 8000 --seed {seed}" in run["command"]
         assert run["val_curve"][-1][0] == 8000 and run["sha256"] != four_thousand[seed]["sha256"]
         assert 0 < run["test"]["band"]["mean_iou"] < run["test"]["all"]["mean_iou"] < 1
+
+
+def test_every_change_to_the_recipe_is_named_in_the_part_and_the_record() -> None:
+    assert recipe_seeds._part_stem("segnet", "shapes", 1, None) == "segnet-shapes-seed1"
+    assert recipe_seeds._part_stem("segnet", "shapes", 1, None, True, 2) == "segnet-shapes-seed1-prior-threads2"
+    assert recipe_seeds._part_stem("segnet", "shapes", 1, 8000, False, 1) == "segnet-shapes-seed1-8000steps"
+    assert recipe_seeds.record_name(None) == "recipe_seeds"
+    assert recipe_seeds.record_name(None, True) == "recipe_seeds_prior"
+    assert recipe_seeds.record_name(None, False, 2) == "recipe_seeds_threads2"
+    assert recipe_seeds.record_name(8000, True, 2) == "recipe_seeds_8000steps_prior_threads2"
+
+
+@pytest.mark.system  # trains a U-Net for 2 steps with two threads and scores the test split twice: about 10 s
+def test_the_prior_bias_with_two_threads_trains_seed_zero_and_says_so_in_its_command(tmp_path: Path) -> None:
+    run = recipe_seeds.one_run(("unet", "digits", 0, str(tmp_path), 2, True, 2))
+    assert "--prior-bias" in run["command"] and "--threads 2" in run["command"] and "--steps 2" in run["command"]
+    assert run["prior_bias"] is True and run["threads"] == 2 and run["steps"] == 2
+    assert run["sha256"] != pretrained_info("unet", "digits")["sha256"]  # trained here, not the shipped checkpoint
+    assert json.loads((tmp_path / "unet-digits-seed0-2steps-prior-threads2.json").read_text()) == run
+
+
+def test_a_partial_prior_bias_record_has_its_own_name_and_settings(tmp_path: Path, monkeypatch) -> None:
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    for seed in (0, 1):
+        part = {"model": "segnet", "dataset": "shapes", "seed": seed, "train_seconds": 7.0, "prior_bias": True,
+                "threads": 2, "test": {"all": {"mean_iou": 0.87}, "band": {"mean_iou": 0.6}}}
+        (parts / f"segnet-shapes-seed{seed}-prior-threads2.json").write_text(json.dumps(part))
+    _fake_part(parts, "segnet", "shapes", 2, 0.8)  # a run of the recipe itself: not part of this record
+    monkeypatch.setattr(sys, "argv", ["recipe_seeds", "--partial", "--prior-bias", "--threads", "2", "--parts",
+                                      str(parts), "--output", str(tmp_path), "--datasets", "shapes", "--models",
+                                      "segnet"])
+    recipe_seeds.main()
+    record = json.loads((tmp_path / "recipe_seeds_prior_threads2.json").read_text())
+    assert record["seeds"] == [0, 1] and record["settings"]["threads"] == 2 and "prior_bias" in record["settings"]
+    assert record["settings"]["seed_0"] == "trained like the other seeds"
+    assert record["results"]["train_cpu_seconds"] == 14.0  # seed 0 was trained too, so it counts
+    assert not (tmp_path / "recipe_seeds.json").exists()
+
+
+def test_a_thread_count_below_one_is_refused_with_the_value(monkeypatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "argv", ["recipe_seeds", "--threads", "0"])
+    with pytest.raises(SystemExit):
+        recipe_seeds.main()
+    assert "got 0" in capsys.readouterr().err
