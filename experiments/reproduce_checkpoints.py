@@ -86,6 +86,11 @@ def reproduction_command(manifest_command: str, output: Path, threads: int | Non
     return [sys.executable, "-m", "segedu", "train", *kept, "--output", str(output), "--force"]
 
 
+def _part_stem(key: str, threads: int | None) -> str:
+    """A finished run's file name without suffix: the manifest key, with a changed thread count named."""
+    return key if threads is None else f"{key}-threads{threads}"
+
+
 def _largest_difference(first: dict[str, torch.Tensor], second: dict[str, torch.Tensor]) -> float:
     """The largest absolute difference between two state dicts with the same keys and shapes."""
     if first.keys() != second.keys():
@@ -109,7 +114,7 @@ def one_run(key: str, entry: dict[str, Any], parts: Path, progress: bool = True,
         The run's result: command, wall and training seconds, load averages, test metrics (shipped and new),
         the validation curve and whether the weights are the shipped ones.
     """
-    stem = key if threads is None else f"{key}-threads{threads}"
+    stem = _part_stem(key, threads)
     part = parts / f"{stem}.json"
     if part.is_file():
         return json.loads(part.read_text())
@@ -221,9 +226,8 @@ def main() -> None:
         parser.error(str(error))
     arguments.parts.mkdir(parents=True, exist_ok=True)
     if arguments.partial:
-        suffix = "" if threads is None else f"-threads{threads}"
         runs = [json.loads(part.read_text()) for key in keys
-                if (part := arguments.parts / f"{key}{suffix}.json").is_file()]
+                if (part := arguments.parts / f"{_part_stem(key, threads)}.json").is_file()]
     else:
         runs = [one_run(key, manifest[key], arguments.parts, threads=threads)
                 for key in tqdm(keys, desc="checkpoints", unit="run")]

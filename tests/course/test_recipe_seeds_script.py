@@ -93,11 +93,15 @@ def test_a_partial_record_at_another_step_count_has_its_own_name(tmp_path: Path,
     assert not (tmp_path / "recipe_seeds.json").exists()
 
 
-def test_a_step_count_below_one_is_refused_with_the_value(monkeypatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(sys, "argv", ["recipe_seeds", "--steps", "0"])
+@pytest.mark.parametrize("option", ["--steps", "--threads"])
+def test_a_count_below_one_is_refused_with_the_option_and_the_value(
+    option: str, monkeypatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["recipe_seeds", option, "0"])
     with pytest.raises(SystemExit):
         recipe_seeds.main()
-    assert "got 0" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert option in error and "got 0" in error
 
 
 def test_the_shipped_8000_step_record_is_the_fcn32s_recipe_with_only_the_steps_doubled() -> None:
@@ -149,10 +153,3 @@ def test_a_partial_prior_bias_record_has_its_own_name_and_settings(tmp_path: Pat
     assert record["settings"]["seed_0"] == "trained like the other seeds"
     assert record["results"]["train_cpu_seconds"] == 14.0  # seed 0 was trained too, so it counts
     assert not (tmp_path / "recipe_seeds.json").exists()
-
-
-def test_a_thread_count_below_one_is_refused_with_the_value(monkeypatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(sys, "argv", ["recipe_seeds", "--threads", "0"])
-    with pytest.raises(SystemExit):
-        recipe_seeds.main()
-    assert "got 0" in capsys.readouterr().err
