@@ -29,15 +29,19 @@ __all__ = [
     "check_record_target",
     "confusion_scores",
     "describe_record",
+    "interval_verdict",
     "load_experiment",
     "mask_from_text",
     "mask_to_text",
     "merge_runs",
+    "paired_gap_table",
     "paired_t_interval",
     "paired_wins",
     "save_experiment",
     "scores_by_seed",
     "seed_table",
+    "signed_difference",
+    "wins_ties_losses",
 ]
 
 RESULTS_DIR = Path(__file__).resolve().parent / "experiment_results"
@@ -346,24 +350,149 @@ def mask_from_text(rows: list[str]) -> Any:
         raise ValueError("rows may hold only the base-16 digits 0-9 and a-f, as mask_to_text writes them") from None
 
 
-# The t distribution's 97.5% point for 1 to 9 degrees of freedom (a t table), for 2 to 10 paired seeds.
-_T_975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
+# The t distribution's 97.5% point for 1 to 11 degrees of freedom (a t table), for 2 to 12 paired seeds.
+_T_975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
+          11: 2.201}
 
 
 def paired_t_interval(differences: Sequence[float]) -> tuple[float, float]:
     """The 95% t-interval of the mean of paired differences (one per seed).
 
     Args:
-        differences: One difference per seed, e.g. augmented minus plain (2 to 10 values).
+        differences: One difference per seed, e.g. augmented minus plain (2 to 12 values).
 
     Returns:
         ``(low, high)``: the mean minus and plus the t point times the standard error (``ddof=1``).
+
+    Example:
+        >>> [round(bound, 3) for bound in paired_t_interval([0.1, 0.2, 0.3])]
+        [-0.048, 0.448]
     """
     values = [float(value) for value in differences]
-    if not 2 <= len(values) <= 10:
-        raise ValueError(f"pass 2 to 10 paired differences; got {len(values)}")
+    if not 2 <= len(values) <= len(_T_975) + 1:
+        raise ValueError(f"pass 2 to {len(_T_975) + 1} paired differences (one per seed); got {len(values)}")
     count = len(values)
     mean = sum(values) / count
     spread = (sum((value - mean) ** 2 for value in values) / (count - 1)) ** 0.5
     half_width = _T_975[count - 1] * spread / count**0.5
     return mean - half_width, mean + half_width
+
+
+def interval_verdict(low: float, high: float, words: tuple[str, str] = ("ahead", "behind")) -> str:
+    """Read a difference's confidence interval: a side only where the interval leaves out 0.
+
+    Args:
+        low: The interval's lower end (e.g. from :func:`paired_t_interval`).
+        high: Its upper end.
+        words: What to call an interval above 0 and one below 0.
+
+    Returns:
+        ``words[0]`` if ``low > 0``, ``words[1]`` if ``high < 0``, otherwise ``"not distinguishable"``.
+
+    Example:
+        >>> interval_verdict(-0.03, 0.01), interval_verdict(0.01, 0.04, ("more", "fewer"))
+        ('not distinguishable', 'more')
+    """
+    return words[0] if low > 0 else words[1] if high < 0 else "not distinguishable"
+
+
+def wins_ties_losses(differences: Sequence[float], tie: float) -> str:
+    """Count paired differences above, within and below a tie band around 0.
+
+    Args:
+        differences: One difference per seed, before any rounding.
+        tie: A difference of at most this size either way counts as a tie.
+
+    Returns:
+        ``"wins/ties/losses"``: how many differences exceed ``tie``, lie within ``[-tie, tie]``, fall below ``-tie``.
+
+    Example:
+        >>> wins_ties_losses([0.02, 0.004, -0.005, -0.03], tie=0.005)
+        '1/2/1'
+    """
+    values = [float(value) for value in differences]
+    wins = sum(value > tie for value in values)
+    losses = sum(value < -tie for value in values)
+    return f"{wins}/{len(values) - wins - losses}/{losses}"
+
+
+def signed_difference(value: float, tie: float) -> str:
+    """A difference with its sign and three decimals; four where three would print the tie band's edge.
+
+    At three decimals +0.0053 (a win) and +0.0049 (a tie) would both print as ``+0.005``; the fourth decimal
+    shows on which side of the band the value lies.
+
+    Args:
+        value: The difference.
+        tie: The tie band's half-width, as in :func:`wins_ties_losses`.
+
+    Returns:
+        The text, with ``+0.000`` for a value that rounds to zero from below.
+
+    Example:
+        >>> signed_difference(0.0053, 0.005), signed_difference(0.0061, 0.005), signed_difference(-0.0001, 0.005)
+        ('+0.0053', '+0.006', '+0.000')
+    """
+    text = f"{value:+.3f}".replace("-0.000", "+0.000")
+    return f"{value:+.4f}" if abs(float(text)) == tie else text
+
+
+def paired_gap_table(
+    title: str,
+    gaps: dict[str, Sequence[float]],
+    seeds: Sequence[str],
+    *,
+    tie: float,
+    words: tuple[str, str] | dict[str, tuple[str, str]] = ("ahead", "behind"),
+    by_seed: list[str] | None = None,
+    leave_out: int | None = None,
+) -> str:
+    """A text table of paired differences: seed by seed, then one summary row per comparison.
+
+    Each summary row gives the seed counts of :func:`wins_ties_losses`, the mean with its 95% t-interval
+    (:func:`paired_t_interval`) and the :func:`interval_verdict`. With ``leave_out``, a row follows a summary
+    row, read without that seed, only where that reading's verdict differs: a sensitivity check.
+
+    Args:
+        title: The first line.
+        gaps: Row label to its differences, one per seed in the order of ``seeds``.
+        seeds: The seed names, for the per-seed columns.
+        tie: The tie band's half-width for the seed counts and the per-seed cells (:func:`signed_difference`).
+        words: The verdict's two words, for every row or per row label.
+        by_seed: The rows to print seed by seed (all rows when ``None``; none when empty).
+        leave_out: The position in ``seeds`` of a seed to leave out in the sensitivity rows.
+
+    Returns:
+        The table as lines of text, without a trailing newline.
+
+    Example:
+        >>> print(paired_gap_table("toy", {"a": [0.1, 0.2, 0.3]}, ["0", "1", "2"], tie=0.005, by_seed=[]))
+        toy
+                          +/=/-  mean [95% t-interval]    verdict
+        a                 3/0/0  +0.200 [-0.048, +0.448]  not distinguishable
+    """
+    import numpy as np
+
+    without = f"  without seed {seeds[leave_out]}" if leave_out is not None else ""
+    width = max(16, len(without), *(len(label) for label in gaps))
+    lines = [title]
+    rows = by_seed if by_seed is not None else list(gaps)
+    if rows:
+        lines.append((f"{'':<{width}} " + "".join(f" {'seed ' + seed:<8}" for seed in seeds)).rstrip())
+        for label in rows:
+            lines.append((f"{label:<{width}} " + "".join(f" {signed_difference(value, tie):<8}"
+                                                        for value in gaps[label])).rstrip())
+        lines.append("")
+    lines.append(f"{'':<{width}} {'+/=/-':>6}  {'mean [95% t-interval]':<24} verdict")
+    for label, gap in gaps.items():
+        row_words = words[label] if isinstance(words, dict) else words
+        values = np.asarray(gap, dtype=float)
+        parts = [values] if leave_out is None else [values, np.delete(values, leave_out)]
+        read = [(f"{part.mean():+.3f} [{low:+.3f}, {high:+.3f}]", interval_verdict(low, high, row_words))
+                for part in parts for low, high in [paired_t_interval(part)]]
+        lines.append(f"{label:<{width}} {wins_ties_losses(values, tie):>6}  {read[0][0]:<24} {read[0][1]}")
+        if len(read) == 2 and read[1][1] != read[0][1]:
+            lines.append(f"{without:<{width}} {'':>6}  {read[1][0]:<24} {read[1][1]}")
+    if leave_out is not None:
+        lines.append(f"({without.strip()}: a sensitivity check, printed only where the verdict would read otherwise)")
+    return "\n".join(lines)

@@ -113,8 +113,9 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(
         "07_fcn.ipynb",
         "FCN: fully convolutional networks",
-        "Turn a classifier's fully connected layers into convolutions, build FCN-32s/16s/8s with their "
-        "skip fusion and bilinear upsampling, and score the shipped FCN-32s and FCN-8s beside the paper.",
+        "Turn a classifier's fully connected layers into convolutions, build FCN-32s, 16s and 8s with their skip "
+        "fusion, follow every tensor through FCN-8s (and FCN-16s's decoder), see the upsampler start as bilinear "
+        "interpolation, then mix classes in training, and score the shipped FCN-32s and FCN-8s beside the paper.",
         topic="FCN-32s, 16s and 8s and their skip fusion",
         study_time="about 120 min (optional part about 20 more)",
         run_seconds=19,
@@ -123,13 +124,13 @@ LESSONS: tuple[Lesson, ...] = (
         "08_fcn_skips.ipynb",
         "Does training order change which skip FCN-8s needs?",
         "Predict and measure what switching FCN-8s's pool4 and pool3 skips off costs, test that switch against "
-        "each branch's mean output, read a stored three-seed study of FCN-8s trained in stages, after the paper, "
-        "against all at once, and design the control that tests whether pool3's late join alone flips which skip "
-        "costs the model more to zero, then predict how much it loses with pool3 zeroed, and compare zeroing a branch "
-        "with training without it.",
+        "two other baselines (each branch's mean output, another scene's), read a stored three-seed study of FCN-8s "
+        "trained in stages, after the paper, against all at once, and design, setting by setting, the control that "
+        "tests whether pool3's late join alone flips which skip costs the model more to zero, then predict how much it "
+        "loses with pool3 zeroed, and compare zeroing a branch with training without it.",
         topic="Ablating FCN-8s's skips; staged training",
         study_time="about 120 min (optional part about 5 more)",
-        run_seconds=15,
+        run_seconds=20,
     ),
     Lesson(
         "09_segnet.ipynb",
@@ -192,7 +193,7 @@ LESSONS: tuple[Lesson, ...] = (
         "steps (24 passes over 500 scenes against 375 over 32: a comparison at this budget, not at convergence).",
         topic="Paired augmentation, learning curves, overfitting",
         study_time="about 90 min (optional part about 15 more)",
-        run_seconds=10,
+        run_seconds=13,
     ),
     Lesson(
         "15_losses_for_imbalance.ipynb",

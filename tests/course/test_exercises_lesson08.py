@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import re
 
 import pytest
 import torch
@@ -139,118 +138,92 @@ def test_staged_why_names_each_later_peak_when_they_differ() -> None:
     assert "from a peak of 0.0003, then 0.0001, pool3 joining" in why and "of 0.0003, pool3 joining" not in why
 
 
+def _design(**changes) -> dict:
+    """Exercise 3's right design, with some settings changed (keyword: the setting with spaces as underscores)."""
+    design = dict(lesson08._CONTROL_RIGHT)
+    names = {setting.replace(" ", "_").replace("'", ""): setting for setting in design}
+    design.update({names[key]: value for key, value in changes.items()})
+    return design
+
+
 def test_control_design_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson08.check_control_design("d") is True
+    right_design = {"pool3 joins at step": 3000, "pool4 joins at step": 0,
+                    "every layer at pool3's join": "keeps its schedule",
+                    "pool3's rate once joined": "as the other layers"}
+    assert lesson08.check_control_design(right_design) is True
     out = capsys.readouterr().out
-    assert "Correct!" in out and "in one thing only" in out and "no earlier stage is needed" in out
-    assert all(f"{letter} would not:" in out for letter in "abcefg")  # a right answer explains every candidate
-    assert lesson08.check_control_design({"d"}) is True  # a set of letters reads the same
+    assert out.startswith("Correct!") and "in one thing only" in out and "no earlier stage is needed" in out
+    assert "separate question" in out and "second control" in out  # the staged arm's restart: control 2
+    assert lesson08.check_control_design(dict(right_design, **{"pool3 joins at step": "3,000"})) is True
     capsys.readouterr()
-    assert lesson08.check_control_design(...) is False
+    wrong_design = dict(right_design, **{"every layer at pool3's join": "restarts at lr / 10"})
+    assert lesson08.check_control_design(wrong_design) is False
     out = capsys.readouterr().out
-    assert "choose a candidate first" in out and "prediction" not in out  # a design choice, not a prediction
-    assert lesson08.check_control_design("z") is False
-    assert "not among the candidates" in capsys.readouterr().out
-    assert lesson08.check_control_design("") is False
-    assert "choose at least one candidate" in capsys.readouterr().out
+    assert out.startswith("Not yet: \"every layer at pool3's join\": 'restarts at lr / 10' does not isolate")
+    assert "restart and lower rate included" in out and "Correct" not in out
 
 
-def test_a_single_wrong_letter_gets_the_count_and_the_principle_only(capsys: pytest.CaptureFixture[str]) -> None:
-    """A wrong single letter is two letters off (it, and the control left out): the count and the principle, never
-    that candidate's own confound, so no letter's feedback rules it out on its own terms or names the control."""
-    for letter in "abcefg":
-        assert lesson08.check_control_design(letter) is False
-        out = capsys.readouterr().out
-        assert out.startswith("Not yet: 2 of the 7 letters are judged wrongly") and "Compare each candidate" in out
-        assert lesson08._CONTROL_WHY[letter] not in out
-        assert not re.search(r"\bd\b", out) and "one thing only" not in out  # the control is not named
-    assert lesson08.check_control_design("abcefg") is False
-    assert capsys.readouterr().out.startswith("Not yet: 7 of the 7 letters are judged wrongly")
-
-
-def test_control_question_is_the_staged_arms_join_at_step_3000(capsys: pytest.CaptureFixture[str]) -> None:
-    """The suspect is the staged arm's join at step 3,000: c (join at 2,000) is another join step, not that join."""
-    assert "pool3 joining at step 3,000, as in the staged arm" in lesson08._CONTROL_PRINCIPLE
-    assert "another join step" in lesson08._CONTROL_PRINCIPLE
-    assert lesson08.check_control_design("dc") is False
+@pytest.mark.parametrize("design", [..., None, "d", {}, {setting: ... for setting in lesson08.CONTROL_SETTINGS}])
+def test_control_design_must_be_filled_in_first(design, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson08.check_control_design(design) is False
     out = capsys.readouterr().out
-    assert "c does not isolate the late join" in out and "earlier than in the staged arm" in out
+    assert out.startswith("Not yet:") and ("fill in" in out or "choose one of" in out) and "isolate" not in out
 
 
-def test_record_design_records_words_and_refuses_the_placeholder(capsys: pytest.CaptureFixture[str]) -> None:
-    """The learner's own design is recorded, not graded; the placeholder (or no text) is not recorded."""
-    design = "Keep pool3's late start; drop the FCN-32s and FCN-16s phases."
-    assert lesson08.record_design(design) is True
+def test_control_design_refuses_values_and_settings_not_offered(capsys: pytest.CaptureFixture[str]) -> None:
+    for design in (_design(pool3_joins_at_step=2500), _design(pool4_joins_at_step=False),
+                   _design(pool3s_rate_once_joined="a half")):
+        assert lesson08.check_control_design(design) is False
+        assert "is not allowed: choose one of" in capsys.readouterr().out
+    assert lesson08.check_control_design(dict(_design(), pool5=0)) is False
+    assert "'pool5' is not a setting" in capsys.readouterr().out
+
+
+def test_two_settings_off_get_the_count_and_the_principle_only(capsys: pytest.CaptureFixture[str]) -> None:
+    """Two or more settings off: their count and the principle, never one setting's own confound."""
+    design = _design(pool4_joins_at_step=2000, every_layer_at_pool3s_join="restarts at lr / 10")
+    assert lesson08.check_control_design(design) is False
     out = capsys.readouterr().out
-    assert out.startswith("Recorded (not graded):") and design in out
-    for placeholder in ("...", "", "   ", ..., None, 3):
-        assert lesson08.record_design(placeholder) is False
-        out = capsys.readouterr().out
-        assert out.startswith("Not recorded yet (not graded)") and "Correct" not in out
+    assert out.startswith("Not yet: 2 of the 4 settings") and "Compare each setting with the all-at-once arm" in out
+    assert not any(why in out for why in lesson08._CONTROL_WHY.values()) and "one thing only" not in out
 
 
-def test_control_right_answer_names_the_restart_as_a_separate_question(capsys: pytest.CaptureFixture[str]) -> None:
-    """d adds only pool3's late join to the all-at-once arm; the staged arm's restart is the second control, e."""
-    assert lesson08.check_control_design("d") is True
-    out = capsys.readouterr().out
-    assert "same optimizer, schedule, steps and rates" in out and "after 3,000 steps" in out
-    assert "separate question" in out and "second control, candidate e" in out
-    assert "itself a late join" not in out  # exercise 4's reasoning is told in exercise 4's feedback, not here
-
-
-@pytest.mark.parametrize(("letter", "confound"), [
-    ("a", "the rate jumps back up"),
-    ("b", "brings part of the earlier stages back"),
-    ("c", "trains twice as long"),
-    ("e", "restart and lower rate included"),
-    ("f", "trains more slowly than every other layer"),
-    ("g", "that low rate at the join"),
+@pytest.mark.parametrize(("setting", "value", "confound"), [
+    ("pool3_joins_at_step", 0, "no late join to test"),
+    ("pool3_joins_at_step", 2000, "twice the staged arm's last 1,000"),
+    ("pool4_joins_at_step", 2000, "brings part of the earlier stages back"),
+    ("pool4_joins_at_step", 3000, "holding pool4 back"),
+    ("every_layer_at_pool3s_join", "restarts at lr", "the rate jumps back up"),
+    ("every_layer_at_pool3s_join", "drops to lr / 10", "that low rate"),
+    ("pool3s_rate_once_joined", "a tenth of theirs", "trains more slowly than every other layer"),
 ])
-def test_one_letter_off_is_named_with_its_own_confound(letter, confound, capsys: pytest.CaptureFixture[str]) -> None:
-    """With the control chosen and one other letter, only that letter is off: the check names it and its confound."""
-    assert lesson08.check_control_design("d" + letter) is False
+def test_one_setting_off_is_named_with_its_own_confound(setting, value, confound,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson08.check_control_design(_design(**{setting: value})) is False
     out = capsys.readouterr().out
-    assert out.strip() == f"Not yet: {letter} does not isolate the late join: {lesson08._CONTROL_WHY[letter]}."
-    assert confound in out
-    for giveaway in ("changes nothing else", "Which candidate", "one thing only", "same optimizer, schedule"):
+    assert out.startswith("Not yet: \"") and f"{value!r} does not isolate the late join" in out and confound in out
+    for giveaway in ("one thing only", "same optimizer, schedule", "keeps its schedule'"):
         assert giveaway not in out
 
 
-def test_control_candidates_all_keep_a_late_join_and_are_described_by_mechanism() -> None:
-    """Every candidate keeps pool3's late join; none repeats the recipe's rates as the suspects' wording."""
-    choices = lesson08.CONTROL_CHOICES
-    assert tuple(choices) == ("a", "b", "c", "d", "e", "f", "g")
-    assert all(text.startswith("pool3 joins at step ") for text in choices.values())
-    assert sum("step 3,000" in text for text in choices.values()) == 6 and "step 2,000" in choices["c"]
-    assert "one optimizer and one schedule" in choices["d"] and "restarts" not in choices["d"]
-    assert [letter for letter, text in choices.items() if "one optimizer and one schedule" in text] == ["c", "d", "g"]
-    assert set(lesson08._CONTROL_WHY) == set(choices)
+def test_every_wrong_value_has_its_reason() -> None:
+    for setting, values in lesson08.CONTROL_SETTINGS.items():
+        assert lesson08._CONTROL_RIGHT[setting] in values
+        for value in values:
+            assert (value == lesson08._CONTROL_RIGHT[setting]) != ((setting, value) in lesson08._CONTROL_WHY)
 
 
-def test_control_twins_differ_in_one_detail() -> None:
-    """d's twins: c joins earlier, g cuts the rate at the join, a and e restart at two rates: words alone cannot pick d."""
-    choices = lesson08.CONTROL_CHOICES
-    assert choices["c"].replace("2,000", "3,000", 1) == choices["d"]
-    assert choices["g"].startswith("pool3 joins at step 3,000, with one optimizer and one schedule, ")
-    assert choices["a"].replace("the full rate", "lr / 10") == choices["e"]
-
-
-def test_control_candidates_do_not_give_the_answer_away_by_form() -> None:
-    """Every candidate is one line of similar length: the right one is neither the longest nor far from the rest."""
-    lengths = {letter: len(text) for letter, text in lesson08.CONTROL_CHOICES.items()}
-    assert max(lengths.values()) <= 1.25 * min(lengths.values()), lengths
-    assert lengths["d"] < max(lengths.values())
-    assert not any("\n" in text or ";" in text or "(" in text for text in lesson08.CONTROL_CHOICES.values())
-
-
-def test_control_text_matches_the_stored_controls() -> None:
-    """d is what joined_pool3 ran (one optimizer, pool3 joining where the staged last stage began); e is late_pool3."""
+def test_control_design_matches_the_stored_controls() -> None:
+    """The right design is what joined_pool3 ran: pool3 joining where the staged arm's last stage began, one Adam
+    optimizer and one cosine schedule; the staged arm's restart at lr / 10 is late_pool3, the second control."""
     record = _shipped_record()
     staged = record["results"]["runs"]["staged"]
     for seed, run in record["results"]["runs"]["joined_pool3"].items():
         stages = staged[seed]["stages"]
-        assert run["pool3_joined_at"]["step"] == stages["fcn32s"]["steps"] + stages["fcn16s"]["steps"] == 3000
+        assert run["pool3_joined_at"]["step"] == stages["fcn32s"]["steps"] + stages["fcn16s"]["steps"]
+        assert run["pool3_joined_at"]["step"] == lesson08._CONTROL_RIGHT["pool3 joins at step"]
     assert "one Adam optimizer and one cosine schedule over all the steps" in record["settings"]["joined_pool3"]
+    assert "score_pool3's output detached" in record["settings"]["joined_pool3"]
     for run in record["results"]["runs"]["late_pool3"].values():
         assert run["pool3_held_at_zero"]["steps"] == 3000
     assert "then every layer 25% at lr / 10" in record["settings"]["late_pool3"]
@@ -311,11 +284,11 @@ def test_control_prediction_must_be_recorded_first(prediction, capsys: pytest.Ca
 
 def test_no_feedback_holds_a_placeholder(capsys: pytest.CaptureFixture[str]) -> None:
     record = _shipped_record()
-    texts = [*lesson08.CONTROL_CHOICES.values(), *lesson08._CONTROL_WHY.values(),
+    texts = [lesson08._CONTROL_RIGHT_WHY, *lesson08._CONTROL_WHY.values(),
              *lesson08._STAGED_MEANINGS.values(), lesson08._staged_why(record),
              *lesson08._CONTROL_LOSS_MEANINGS.values(), *lesson08._CONTROL_LOSS_MATTERS.values()]
-    for choice in (*lesson08.CONTROL_CHOICES, ...):
-        lesson08.check_control_design(choice)
+    for design in (_design(), _design(pool3_joins_at_step=0), ...):
+        lesson08.check_control_design(design)
     for prediction in lesson08.STAGED_CHOICES:
         lesson08.check_staged_prediction(prediction, record)
     for prediction in lesson08.CONTROL_LOSS_CHOICES:

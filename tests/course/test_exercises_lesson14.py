@@ -90,7 +90,7 @@ def test_paired_t_interval_matches_the_lesson() -> None:
     low, high = paired_t_interval([0.057, 0.041, 0.034])  # seeds 0-2 only: 4.3 standard errors either side
     assert low == pytest.approx(0.0147, abs=0.001) and high == pytest.approx(0.0733, abs=0.001)
     assert paired_t_interval([1.0, 1.0, 1.0]) == (1.0, 1.0)
-    with pytest.raises(ValueError, match="2 to 10"):
+    with pytest.raises(ValueError, match="2 to 12"):
         paired_t_interval([0.1])
 
 
@@ -173,6 +173,7 @@ def test_ruled_out_explanations_right(answer, capsys: pytest.CaptureFixture[str]
     assert "noise control" not in out  # the control no longer sits between the exercise and the 4,000-step run
     assert "4,000 steps" in out and "lower ceiling" in out  # e: tested by the longer run, after the exercise
     assert "this lesson leaves it open" in out and "optional" not in out  # f: left open; no optional part remains
+    assert "stroke edges" in out and "does not tell halos from other edge errors" in out  # f: the edge check locates only
     assert "fixed warped copy in place of each scene" in out and "right after this exercise" in out  # d: the control follows
     assert "-0.063" not in out and "+0.001" not in out  # no result of the later cells is given away
     assert all(number not in out for number in ("0.595", "0.287", "0.349", "0.047"))  # ... nor the fixed copy's

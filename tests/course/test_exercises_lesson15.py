@@ -21,6 +21,8 @@ from segedu.course.exercises.lesson15 import (
     check_soft_dice,
     check_trained_weights_prediction,
     digit_pixel_fates,
+    digit_scores_by_seed,
+    prediction_case,
 )
 from segedu.training.losses import soft_dice_loss
 
@@ -139,6 +141,23 @@ def test_digit_pixel_fates_on_a_hand_made_matrix() -> None:
     assert fates["to background"] + fates["to a wrong digit"] + fates["to the right digit"] == pytest.approx([1, 1])
 
 
+def test_digit_scores_by_seed_against_sums_by_hand() -> None:
+    """Every score of a hand-made 3-class run, counted by hand from its matrix (rows true, columns predicted)."""
+    matrix = [[50, 3, 2],  # background
+              [2, 6, 2],   # digit a
+              [1, 4, 3]]   # digit b
+    other = [[55, 0, 0], [0, 10, 0], [0, 0, 8]]  # a perfect run
+    scores = digit_scores_by_seed({"0": {"confusion": matrix}, "1": {"confusion": torch.tensor(other)}}, ["0", "1"])
+    ious = [50 / (55 + 53 - 50), 6 / (10 + 13 - 6), 3 / (8 + 7 - 3)]  # diagonal / (row + column - diagonal)
+    assert scores["mean IoU"] == pytest.approx([sum(ious) / 3, 1.0])
+    assert scores["worst digit IoU"] == pytest.approx([min(ious[1:]), 1.0])
+    assert scores["pixel accuracy"] == pytest.approx([59 / 73, 1.0])
+    assert scores["stroke precision"] == pytest.approx([15 / 20, 1.0])  # digit-called pixels that are digit
+    assert scores["stroke recall"] == pytest.approx([15 / 18, 1.0])
+    assert scores["to background"] == pytest.approx([3 / 18, 0.0]) and scores["to a wrong digit"] == pytest.approx([6 / 18, 0.0])
+    assert all(values.shape == (2,) for values in scores.values())
+
+
 def test_trained_weights_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
     assert check_trained_weights_prediction("lower in most seeds", 1, 5, 6)
     out = capsys.readouterr().out
@@ -232,7 +251,16 @@ def _soft_dice(logits, masks, *, eps=1.0, axes=(0, 2, 3), squares=False, skip_ba
 
 def test_soft_dice_right(capsys: pytest.CaptureFixture[str]) -> None:
     assert check_soft_dice(_soft_dice) is True
-    assert capsys.readouterr().out.startswith("Correct! your soft Dice equals segedu's soft_dice_loss")
+    out = capsys.readouterr().out
+    assert out.startswith("Correct! your soft Dice equals segedu's soft_dice_loss")
+    assert "yours returns 0.604" in out and "17/25" in out and "1/9" in out  # the value the prompt asks to predict
+
+
+def test_the_predicted_case_is_one_minus_the_mean_of_17_25_and_1_9() -> None:
+    logits, masks = prediction_case()
+    assert logits.shape == (1, 2, 4, 4) and bool((masks == 0).all())
+    assert float(soft_dice_loss(logits, masks)) == pytest.approx(1 - (17 / 25 + 1 / 9) / 2)
+    assert float(_soft_dice(logits, masks)) == pytest.approx(0.6044, abs=1e-4)
 
 
 @pytest.mark.parametrize(("options", "hint"), [

@@ -131,3 +131,111 @@ def test_changed_settings_and_describe_record_name_what_differs() -> None:
     assert "(a CPU, 2026-12-03, 12 CPU-seconds)" in text
     assert "changed:" not in describe_record(record)
     assert "changed: nothing" in describe_record(record, record["settings"])
+
+
+# --- paired comparisons over seeds: the t-interval, its verdict, the seed counts and the table ---------------------
+
+
+def _t_mass(point: float, degrees: int) -> float:
+    """The share of Student's t density between -point and point, by the trapezoid rule on the written density."""
+    import math
+
+    import numpy as np
+
+    grid = np.linspace(-point, point, 200_001)
+    density = (math.exp(math.lgamma((degrees + 1) / 2) - math.lgamma(degrees / 2)) / math.sqrt(degrees * math.pi)
+               * (1 + grid**2 / degrees) ** (-(degrees + 1) / 2))
+    return float(np.trapezoid(density, grid))
+
+
+def test_every_t_point_is_the_975_percent_point_to_three_decimals() -> None:
+    from segedu.course.experiments import _T_975
+
+    assert sorted(_T_975) == list(range(1, 12))  # 2 to 12 seeds
+    for degrees, point in _T_975.items():
+        assert _t_mass(point - 0.0005, degrees) < 0.95 < _t_mass(point + 0.0005, degrees), degrees
+
+
+@pytest.mark.parametrize("count", [2, 3, 6, 10, 11, 12])
+def test_paired_t_interval_is_the_mean_plus_or_minus_t_times_the_standard_error(count: int) -> None:
+    import statistics
+
+    from segedu.course.experiments import _T_975, paired_t_interval
+
+    values = [((7 * index) % 5 - 2) / 100 + 0.01 * index for index in range(count)]  # uneven, not all equal
+    half_width = _T_975[count - 1] * statistics.stdev(values) / count**0.5
+    low, high = paired_t_interval(values)
+    assert low == pytest.approx(statistics.fmean(values) - half_width, abs=1e-12)
+    assert high == pytest.approx(statistics.fmean(values) + half_width, abs=1e-12)
+
+
+def test_paired_t_interval_for_twelve_seeds_uses_t_2201() -> None:
+    from segedu.course.experiments import paired_t_interval
+
+    values = [0.0] * 6 + [0.12] * 6  # mean 0.06, sample standard deviation 0.06 * sqrt(12 / 11)
+    low, high = paired_t_interval(values)
+    assert (high - low) / 2 == pytest.approx(2.201 * 0.06 * (12 / 11) ** 0.5 / 12**0.5)
+    with pytest.raises(ValueError, match="got 13"):
+        paired_t_interval([0.1] * 13)
+    with pytest.raises(ValueError, match="got 1"):
+        paired_t_interval([0.1])
+
+
+def test_interval_verdict_names_a_side_only_when_the_interval_leaves_out_zero() -> None:
+    from segedu.course.experiments import interval_verdict
+
+    assert interval_verdict(0.01, 0.2) == "ahead" and interval_verdict(-0.2, -0.01) == "behind"
+    assert interval_verdict(-0.01, 0.2) == interval_verdict(0.0, 0.1) == "not distinguishable"
+    assert interval_verdict(0.01, 0.2, ("more", "fewer")) == "more"
+    assert interval_verdict(-0.3, -0.1, ("more", "fewer")) == "fewer"
+
+
+def test_wins_ties_losses_counts_like_a_loop_over_the_seeds() -> None:
+    import numpy as np
+
+    from segedu.course.experiments import wins_ties_losses
+
+    rng = np.random.default_rng(0)
+    for values in [rng.normal(0, 0.01, 6), np.array([0.0053, -0.0049, 0.005, -0.005, -0.0054])]:
+        wins = ties = losses = 0
+        for value in values:
+            if value > 0.005:
+                wins += 1
+            elif value < -0.005:
+                losses += 1
+            else:
+                ties += 1
+        assert wins_ties_losses(values, 0.005) == f"{wins}/{ties}/{losses}"
+    assert wins_ties_losses([0.0053, -0.0049, 0.005, -0.0054], 0.005) == "1/2/1"
+
+
+def test_signed_difference_prints_a_fourth_decimal_only_at_the_tie_edge() -> None:
+    from segedu.course.experiments import signed_difference
+
+    assert [signed_difference(value, 0.005) for value in (0.0053, -0.0049, 0.0061, -0.0054, 0.005, -0.0001)] == [
+        "+0.0053", "-0.0049", "+0.006", "-0.0054", "+0.0050", "+0.000"]
+
+
+def test_paired_gap_table_rows_and_the_sensitivity_line() -> None:
+    from segedu.course.experiments import paired_gap_table, paired_t_interval
+
+    gaps = {"steady": [0.02, 0.03, 0.025, 0.02, 0.03, 0.0053],
+            "one seed carries it": [-0.004, 0.001, 0.3, 0.002, -0.003, 0.0]}
+    text = paired_gap_table("title", gaps, ["0", "1", "2", "3", "4", "5"], tie=0.005, leave_out=2,
+                            by_seed=["steady"])
+    lines = text.splitlines()
+    assert lines[0] == "title" and lines[1].split() == ["seed", "0", "seed", "1", "seed", "2", "seed", "3", "seed", "4",
+                                                        "seed", "5"]
+    assert lines[2].split() == ["steady", "+0.020", "+0.030", "+0.025", "+0.020", "+0.030", "+0.0053"]
+    low, high = paired_t_interval(gaps["steady"])
+    steady = next(line for line in lines if line.startswith("steady ") and "[" in line)
+    assert steady.split()[1] == "6/0/0" and f"[{low:+.3f}, {high:+.3f}]" in steady and steady.endswith("ahead")
+    carried = lines.index(next(line for line in lines if line.startswith("one seed carries it")))
+    assert lines[carried].split()[4] == "1/5/0" and lines[carried].endswith("not distinguishable")
+    # without seed 2 every difference is a tie and the interval holds 0: the verdict is the same, so no line
+    assert not lines[carried + 1].startswith("  without seed 2")
+    shifted = paired_gap_table("t", {"a": [0.01, 0.012, -0.2, 0.011, 0.013, 0.01]}, list("012345"), tie=0.005,
+                               leave_out=2, words=("more", "fewer"), by_seed=[]).splitlines()
+    assert shifted[2].endswith("not distinguishable") and shifted[3].startswith("  without seed 2")
+    assert shifted[3].endswith("more") and shifted[-1].startswith("(without seed 2: a sensitivity check")
+    assert "without seed" not in paired_gap_table("t", gaps, list("012345"), tie=0.005)

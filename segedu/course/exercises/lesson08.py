@@ -17,7 +17,6 @@ from segedu.analysis.fcn_stages import skip_branches_off
 from segedu.course.exercises._verdict import (
     check_outcome_prediction,
     choice_hint,
-    read_letters,
     recorded_miss,
     right,
     wrong,
@@ -27,15 +26,14 @@ from segedu.training.metrics import boundary_band
 
 __all__ = [
     "BAND_CHOICES",
-    "CONTROL_CHOICES",
     "CONTROL_LOSS_CHOICES",
+    "CONTROL_SETTINGS",
     "COSTLIER_CHOICES",
     "STAGED_CHOICES",
     "check_control_design",
     "check_control_prediction",
     "check_staged_prediction",
     "check_switch_prediction",
-    "record_design",
     "switch_outcome",
 ]
 
@@ -176,102 +174,101 @@ def _staged_why(record: Mapping[str, Any]) -> str:
             "differences the study can and cannot separate.")
 
 
-CONTROL_CHOICES = {  # one line each, of similar length: the right one must not stand out by its form
-    "a": "pool3 joins at step 3,000, where every layer restarts with a fresh optimizer and schedule at the full rate",
-    "b": "pool3 joins at step 3,000, and pool4's score layer is also held at zero until step 2,000",
-    "c": "pool3 joins at step 2,000, with one optimizer and one schedule running through all 4,000 steps",
-    "d": "pool3 joins at step 3,000, with one optimizer and one schedule running through all 4,000 steps",
-    "e": "pool3 joins at step 3,000, where every layer restarts with a fresh optimizer and schedule at lr / 10",
-    "f": "pool3 joins at step 3,000, after which its score layer trains at a tenth of the other layers' rate",
-    "g": "pool3 joins at step 3,000, with one optimizer and one schedule, every layer's rate cut to a tenth there",
+CONTROL_SETTINGS: dict[str, tuple[Any, ...]] = {
+    "pool3 joins at step": (0, 1000, 2000, 3000),
+    "pool4 joins at step": (0, 1000, 2000, 3000),
+    "every layer at pool3's join": ("keeps its schedule", "restarts at lr", "restarts at lr / 10", "drops to lr / 10"),
+    "pool3's rate once joined": ("as the other layers", "a tenth of theirs"),
 }
-"""The candidate controls of exercise 3. Each trains FCN-8s all at once on the same 4,000 steps, with pool3's score
-layer held at zero until it joins late; they differ in what else changes."""
-_CONTROL_RIGHT = "d"
-_CONTROL_WHY = {  # why each candidate does or does not isolate pool3's late join
-    "a": "the restart changes how every layer trains from the join on, not only pool3's branch: a fresh optimizer "
-         "forgets its running averages and the rate jumps back up, so the other layers train differently from the "
-         "all-at-once arm's; a flip could come from the restart as well as from the late join",
-    "b": "holding pool4's branch back as well brings part of the earlier stages back (a phase without pool4, then "
-         "pool4 joining a working network), so a flip could come from that coarse-to-fine order as well as from "
-         "pool3's late join",
-    "c": "pool3 joins earlier than in the staged arm, after 2,000 of the 4,000 steps rather than 3,000: its branch "
-         "trains twice as long, so it does not reproduce the suspect, and a higher cost of zeroing pool3 would not "
-         "clear the staged arm's later join",
-    "d": "it differs from the all-at-once arm in one thing only: pool3's branch joins where the staged arm's did, "
-         "after 3,000 steps, while every other layer keeps the same optimizer, schedule, steps and rates. If zeroing "
-         "pool4 costs it more, like the staged FCN-8s, a late pool3 join is enough for the flip and no earlier stage "
-         "is needed; if zeroing pool3 costs more, something else in the staged recipe (its earlier stages, its "
-         "restarts or its lower rates) is needed. The staged arm's restart at lr / 10 is then a separate question: "
-         "the study ran it as a second control, candidate e in a variant (its first 3,000 steps under a schedule of "
-         "their own)",
-    "e": "it copies the staged arm's last stage, restart and lower rate included: from the join on every layer "
-         "trains at a tenth of the rate with a fresh optimizer, so the other layers also train differently from the "
-         "all-at-once arm's, and a flip could come from the restart or the lower rate as well as from the late join",
-    "f": "it adds a second difference: once joined, pool3's branch trains more slowly than every other layer, so a "
-         "flip could come from that slower rate as well as from the late join",
-    "g": "it lowers every layer's rate to a tenth at the join, as the staged arm's last stage did: from there on the "
-         "other layers train more slowly than the all-at-once arm's, so a flip could come from that low rate at the "
-         "join as well as from the late join",
+"""Exercise 3's settings and their allowed values. Every design trains FCN-8s on the same 4,000 steps, starting with
+Adam and one cosine schedule from lr; a branch's score layer is held at zero until it joins."""
+_CONTROL_RIGHT = {"pool3 joins at step": 3000, "pool4 joins at step": 0,
+                  "every layer at pool3's join": "keeps its schedule",
+                  "pool3's rate once joined": "as the other layers"}
+_CONTROL_RIGHT_WHY = (
+    "it differs from the all-at-once arm in one thing only: pool3's branch joins where the staged arm's did, "
+    "after 2,000 + 1,000 steps, while every other layer keeps the same optimizer, schedule, steps and rates. If "
+    "zeroing pool4 costs it more, like the staged FCN-8s, a late pool3 join is enough for the flip and no earlier "
+    "stage is needed; if zeroing pool3 costs more, something else in the staged recipe (its earlier stages, its "
+    "restarts or its lower rates) is needed. The staged arm's restart at lr / 10 is then a separate question: the "
+    "study ran it as a second control")
+_CONTROL_WHY = {  # (setting, value) -> why that value does not isolate pool3's late join
+    ("pool3 joins at step", 0): "pool3's branch then trains from the first step, as in the all-at-once arm: there is "
+                                "no late join to test",
+    ("pool3 joins at step", 1000): "pool3's branch then trains 3,000 steps, three times the staged arm's last 1,000, "
+                                   "so it does not reproduce the suspect",
+    ("pool3 joins at step", 2000): "pool3's branch then trains 2,000 steps, twice the staged arm's last 1,000, so it "
+                                   "does not reproduce the suspect",
+    ("pool4 joins at step", 1000): "holding pool4's branch back brings part of the earlier stages back (a phase "
+                                   "without pool4, then pool4 joining a working network), so a flip could come from "
+                                   "that coarse-to-fine order as well as from pool3's late join",
+    ("pool4 joins at step", 2000): "holding pool4's branch back brings part of the earlier stages back (a phase "
+                                   "without pool4, then pool4 joining a working network), so a flip could come from "
+                                   "that coarse-to-fine order as well as from pool3's late join",
+    ("pool4 joins at step", 3000): "pool4's branch then joins late as well, so a flip could come from holding pool4 "
+                                   "back as well as from pool3's late join",
+    ("every layer at pool3's join", "restarts at lr"):
+        "the restart changes how every layer trains from the join on: a fresh optimizer forgets its running averages "
+        "and the rate jumps back up, so a flip could come from the restart as well as from the late join",
+    ("every layer at pool3's join", "restarts at lr / 10"):
+        "it copies the staged arm's last stage, restart and lower rate included, so the other layers also train "
+        "differently from the all-at-once arm's, and a flip could come from the restart or the lower rate as well "
+        "as from the late join",
+    ("every layer at pool3's join", "drops to lr / 10"):
+        "from the join on every other layer trains more slowly than the all-at-once arm's, so a flip could come from "
+        "that low rate as well as from the late join",
+    ("pool3's rate once joined", "a tenth of theirs"):
+        "it adds a second difference: once joined, pool3's branch trains more slowly than every other layer, so a "
+        "flip could come from that slower rate as well as from the late join",
 }
+_CONTROL_PRINCIPLE = ("Compare each setting with the all-at-once arm: the control should copy the staged arm only in "
+                      "the suspect, pool3 joining where it joined there, and keep every other setting as all at once; "
+                      "any other difference (a restart, a rate, another branch held back, another join step) could "
+                      "cause the flip as well.")
 
 
-def record_design(design: Any) -> bool:
-    """Record the learner's own design of the control, in words, before the candidates show. Not graded.
+def _read_step(value: Any) -> Any:
+    """A join step as the learner may write it: 3000, 3_000 or "3,000" -> 3000; anything else unchanged."""
+    if isinstance(value, str) and value.replace(",", "").strip().isdigit():
+        return int(value.replace(",", ""))
+    return value
+
+
+def check_control_design(design: Any) -> bool:
+    """Check a design, setting by setting, of the control that isolates pool3's late join from the earlier stages.
+
+    With two or more settings off the check gives their count and the principle; once only one is off, it names
+    that setting and why its value confounds the late join; a right design says why it isolates the late join.
 
     Args:
-        design: One or two sentences: which arm to start from, what to change, and what to keep.
+        design: ``{setting: value}`` with one value per setting of :data:`CONTROL_SETTINGS`.
 
     Returns:
-        Whether a text other than the placeholder was recorded.
+        Whether every setting isolates the late join.
     """
-    if not isinstance(design, str) or design.strip() in ("", "...", "\u2026"):
-        print('Not recorded yet (not graded): replace the "..." with one or two sentences: which arm would you '
-              "start from, what would you change, and what would you keep?")
-        return False
-    print(f"Recorded (not graded): {design.strip()!r}. Compare it with the candidates below.")
-    return True
-
-
-_CONTROL_PRINCIPLE = ("Compare each candidate with the all-at-once arm and list what it changes besides pool3 joining "
-                      "at step 3,000, as in the staged arm (a restart, a rate, another branch held back, another join "
-                      "step): an experiment that changes anything else cannot tell whether the staged arm's late join "
-                      "alone is enough.")
-
-
-def check_control_design(choice: Any) -> bool:
-    """Check the letters of the candidates that isolate pool3's late join from the earlier stages.
-
-    The answer is read as a set of letters. With two or more letters misjudged (chosen but should not be, or left
-    out but should be) the check gives their count and the principle; once only one is off, it names that letter
-    and why. A wrong single letter is two letters off (it, and the control left out), so a miss never describes
-    one candidate on its own; a right answer says why it isolates the late join, and why each other does not.
-
-    Args:
-        choice: Letters of :data:`CONTROL_CHOICES`: a string such as ``"a"`` or ``"bc"``, or a set of them.
-
-    Returns:
-        Whether exactly the control is chosen.
-    """
-    listed = ", ".join(repr(letter) for letter in CONTROL_CHOICES)
-    if choice is ... or choice is None:  # a design choice, not a prediction
-        return wrong(f"choose a candidate first: replace the `...` with the letters of your choice among {listed}.")
-    letters, hint = read_letters(choice, CONTROL_CHOICES, "are not among the candidates")
-    if hint is not None:
-        return wrong(hint)
-    if not letters:
-        return wrong(f"choose at least one candidate among {listed}.")
-    if letters == {_CONTROL_RIGHT}:
-        others = " ".join(f"{letter} would not: {_CONTROL_WHY[letter]}." for letter in sorted(CONTROL_CHOICES)
-                          if letter != _CONTROL_RIGHT)
-        return right(f"{_CONTROL_RIGHT}: {_CONTROL_WHY[_CONTROL_RIGHT]}. {others}")
-    misjudged = sorted(letters ^ {_CONTROL_RIGHT})
-    if len(misjudged) > 1:
-        return wrong(f"{len(misjudged)} of the {len(CONTROL_CHOICES)} letters are judged wrongly (chosen but should "
-                     f"not be, or left out but should be). {_CONTROL_PRINCIPLE} Once only one letter is off, the "
-                     "check names it and says why.")
-    letter = misjudged[0]  # the control is among the letters, so the one letter off is a candidate chosen with it
-    return wrong(f"{letter} does not isolate the late join: {_CONTROL_WHY[letter]}.")
+    if not isinstance(design, Mapping):
+        return wrong("fill in the dict of settings: replace each `...` with one of the values beside it.")
+    unknown = sorted(set(design) - set(CONTROL_SETTINGS), key=str)
+    if unknown:
+        return wrong(f"{', '.join(repr(key) for key in unknown)} is not a setting; the settings are "
+                     f"{', '.join(repr(key) for key in CONTROL_SETTINGS)}.")
+    read = {setting: _read_step(design.get(setting, ...)) for setting in CONTROL_SETTINGS}
+    for setting, values in CONTROL_SETTINGS.items():
+        if read[setting] not in values or isinstance(read[setting], bool):
+            listed = ", ".join(repr(value) for value in values)
+            unset = read[setting] is ... or read[setting] is None
+            first = "choose" if unset else f"{read[setting]!r} is not allowed: choose"
+            return wrong(f'"{setting}": {first} one of {listed}.')
+    off = [setting for setting in CONTROL_SETTINGS if read[setting] != _CONTROL_RIGHT[setting]]
+    if not off:
+        return right(_CONTROL_RIGHT_WHY + ".")
+    if len(off) > 1:
+        return wrong(f"{len(off)} of the {len(CONTROL_SETTINGS)} settings let something other than pool3's late join "
+                     f"differ from the all-at-once arm. {_CONTROL_PRINCIPLE} Once only one setting is off, the check "
+                     "names it and says why.")
+    setting = off[0]
+    why = _CONTROL_WHY[setting, read[setting]]
+    return wrong(f'"{setting}": {read[setting]!r} does not isolate the late join: {why}.')
 
 
 CONTROL_LOSS_CHOICES = ("under 0.15", "0.15-0.4", "over 0.4")

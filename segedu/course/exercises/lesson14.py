@@ -230,7 +230,8 @@ _EVIDENCE = {
          "lower ceiling, so nothing printed before this exercise rules it out. A longer run tests e: right after this "
          "exercise the lesson follows both arms to 4,000 steps",
     "f": "no output printed before this exercise says which pixels the networks get wrong, only how many classes' "
-         "IoU they reach, so nothing rules it out; this lesson leaves it open (no control here looks pixel by pixel)",
+         "IoU they reach, so nothing rules it out; this lesson leaves it open (after the controls it finds seed 0's fall "
+         "at stroke edges, where halos would lie, but does not tell halos from other edge errors)",
 }
 
 

@@ -39,6 +39,8 @@ __all__ = [
     "check_soft_dice",
     "check_trained_weights_prediction",
     "digit_pixel_fates",
+    "digit_scores_by_seed",
+    "prediction_case",
     "soft_dice_cases",
 ]
 
@@ -67,6 +69,31 @@ def digit_pixel_fates(matrices: list[Any]) -> dict[str, np.ndarray]:
         fates["to the right digit"].append(right_digit / digits)
         fates["misnamed among found"].append((found - right_digit) / found)
     return {key: np.array(value) for key, value in fates.items()}
+
+
+def digit_scores_by_seed(loss_runs: dict[str, Any], run_seeds: list[str]) -> dict[str, np.ndarray]:
+    """Section 3's scores of one loss's runs, per seed, all read from their confusion matrices.
+
+    Args:
+        loss_runs: Seed (a string, as in a record) to a run with a ``"confusion"`` matrix, ``(K, K)`` with rows
+            true and columns predicted, class 0 background.
+        run_seeds: The seeds to read, in the order the arrays should follow.
+
+    Returns:
+        Score name to an array ``(len(run_seeds),)``: the scores of
+        :func:`segedu.course.experiments.scores_by_seed` (with ``"stroke recall"`` and ``"stroke precision"``),
+        the four shares of :func:`digit_pixel_fates`, and ``"worst digit IoU"``: the run's lowest IoU among the
+        digits (classes 1 to K - 1).
+    """
+    from segedu.course.experiments import scores_by_seed
+    from segedu.training.metrics import iou_per_class
+
+    scores = scores_by_seed(loss_runs, run_seeds, foreground="stroke")
+    scores.update(digit_pixel_fates([loss_runs[seed]["confusion"] for seed in run_seeds]))
+    scores["worst digit IoU"] = np.array([float(iou_per_class(torch.as_tensor(loss_runs[seed]["confusion"],
+                                                                               dtype=torch.float64))[1:].min())
+                                          for seed in run_seeds])
+    return scores
 
 
 # --- exercise 3 · predict, then run: only background's weight times ten ----------------------------------
@@ -410,6 +437,16 @@ def soft_dice_cases() -> list[tuple[str, torch.Tensor, torch.Tensor]]:
             ("two images with objects of different sizes", uneven_logits, uneven_masks)]
 
 
+def prediction_case() -> tuple[torch.Tensor, torch.Tensor]:
+    """The case exercise 2's prompt asks the learner to predict the soft Dice loss of, before writing it.
+
+    Returns:
+        All-zero logits ``(1, 2, 4, 4)`` and a mask ``(1, 4, 4)`` all background: class 1 is absent from the truth
+        yet gets p = 0.5 at every pixel. segedu's loss there is 1 - (17/25 + 1/9) / 2, about 0.604.
+    """
+    return torch.zeros(1, 2, 4, 4), torch.zeros(1, 4, 4, dtype=torch.long)
+
+
 def _dice_slip(found: float, logits: torch.Tensor, masks: torch.Tensor) -> str | None:
     """Name the likely slip behind a wrong soft Dice loss, or ``None``."""
     probabilities = logits.softmax(dim=1)  # (B, K, H, W)
@@ -454,6 +491,10 @@ def check_soft_dice(function: Any) -> bool:
 
     Args:
         function: The learner's ``my_soft_dice_loss(logits, masks)`` returning a scalar tensor.
+
+    Returns:
+        ``True`` if it equals ``soft_dice_loss`` on every batch; the feedback then gives its value on
+        :func:`prediction_case`.
     """
     from segedu.training.losses import soft_dice_loss
 
@@ -482,7 +523,11 @@ def check_soft_dice(function: Any) -> bool:
             f"your loss is {value:.5f}, segedu's {expected:.5f}. Per class k: Dice_k = (2 I_k + 1) / (P_k + G_k + 1), "
             "then the loss is 1 minus the mean over the classes.")
         return wrong(f"on {name}: {slip}")
+    logits, masks = prediction_case()
+    found = float(function(logits.clone(), masks.clone()))
     return right("your soft Dice equals segedu's soft_dice_loss on all three batches: softmax probabilities, one Dice "
                  "per class with sums over the whole batch and eps = 1, averaged over every class, background "
-                 "included, and 1 minus that. The eps keeps an absent class at Dice 1 instead of 0 / 0; summing over "
-                 "the batch lets a class small in one image borrow from the others.")
+                 "included, and 1 minus that. The eps keeps an absent class at Dice 1 instead of 0 / 0. On the "
+                 f"case you predicted (all-zero logits for two classes, one 4 x 4 mask all background) yours returns "
+                 f"{found:.3f}: every pixel gets p = 0.5, so background's Dice is (2 x 8 + 1) / (8 + 16 + 1) = 17/25 "
+                 "and the absent class's (0 + 1) / (8 + 0 + 1) = 1/9, and the loss is 1 - (17/25 + 1/9) / 2.")
