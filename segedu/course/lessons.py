@@ -117,19 +117,20 @@ LESSONS: tuple[Lesson, ...] = (
         "fusion, follow every tensor through FCN-8s (and FCN-16s's decoder), see the upsampler start as bilinear "
         "interpolation, then mix classes in training, and score the shipped FCN-32s and FCN-8s beside the paper.",
         topic="FCN-32s, 16s and 8s and their skip fusion",
-        study_time="about 120 min (optional part about 20 more)",
+        study_time="about 130 min (optional part about 35 more)",
         run_seconds=19,
     ),
     Lesson(
         "08_fcn_skips.ipynb",
-        "Does training order change which skip FCN-8s needs?",
+        "Does training order change which skip costs FCN-8s more to zero?",
         "Predict and measure what switching FCN-8s's pool4 and pool3 skips off costs, test that switch against "
-        "two other baselines (each branch's mean output, another scene's), read a stored three-seed study of FCN-8s "
-        "trained in stages, after the paper, against all at once, and design, setting by setting, the control that "
-        "tests whether pool3's late join alone flips which skip costs the model more to zero, then predict how much it "
-        "loses with pool3 zeroed, and compare zeroing a branch with training without it.",
+        "two other baselines (each branch's mean output, another scene's) and see that conv7 adds an offset, not a "
+        "map, read a stored three-seed study of FCN-8s trained in stages, after the paper, against all at once, "
+        "design, setting by setting, the control that tests whether pool3's late join alone flips which skip costs "
+        "the model more to zero, predict how much it loses with pool3 zeroed, explain what its mirror rules out, and "
+        "compare zeroing a branch with training without it.",
         topic="Ablating FCN-8s's skips; staged training",
-        study_time="about 120 min (optional part about 5 more)",
+        study_time="about 150 min",
         run_seconds=20,
     ),
     Lesson(
@@ -188,11 +189,12 @@ LESSONS: tuple[Lesson, ...] = (
         "Augment image and mask together (zoom, crop, flips, elastic deformation), build segedu's chain by hand "
         "(its aligned zoom step written out) and check it against training_transforms, say which augmentations "
         "keep a scene plausible and correctly labelled, read training and validation curves over ten paired seeds "
-        "on 32 scenes, say which final score augmentation moves, then test what augmentation changes, and why, "
-        "with optional stored controls, and set more real scenes beside augmentation at a fixed budget of 1,500 "
-        "steps (24 passes over 500 scenes against 375 over 32: a comparison at this budget, not at convergence).",
+        "on 32 scenes, say which final score augmentation moves and which causes of the training score's fall the "
+        "outputs rule out, test one of them by training longer, and (optionally) read stored controls for the "
+        "others, count where one seed's fall lies at stroke edges, look inside torchvision's mask resize and warp, "
+        "and read a three-seed record on 500 scenes that detects nothing.",
         topic="Paired augmentation, learning curves, overfitting",
-        study_time="about 90 min (optional part about 15 more)",
+        study_time="about 80 min (optional part about 35 more)",
         run_seconds=13,
     ),
     Lesson(
@@ -209,7 +211,7 @@ LESSONS: tuple[Lesson, ...] = (
         "verdicts hold under other settings (a sign-flip test, another learning rate, a start at the weighted "
         "losses' own best constant answer).",
         topic="Class imbalance: per-class IoU, class weights, soft Dice",
-        study_time="about 120 min (optional part about 15 more)",
+        study_time="about 160 min (optional part about 30 more)",
         run_seconds=11,
     ),
     Lesson(

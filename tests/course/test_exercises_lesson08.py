@@ -296,3 +296,72 @@ def test_no_feedback_holds_a_placeholder(capsys: pytest.CaptureFixture[str]) -> 
     texts.append(capsys.readouterr().out)
     assert not any("XX" in text for text in texts)
     assert "peak rate of 0.003; pool4's score layer then trained 2,000 steps" in lesson08._staged_why(record)
+
+
+_MIRROR_RIGHT = {"rules_out": "pool3 by nature", "cannot_separate": "trained less or rest adapted"}
+
+
+def _mirror_record(mirror_pool4: list[float], mirror_pool3: list[float]) -> dict:
+    """A small study record with the four late-branch arms: pool3 late in three (cheaper), pool4 late in the mirror."""
+    runs = {arm: _readouts([0.7, 0.6], [0.1, 0.2]) for arm in ("staged", "joined_pool3", "late_pool3")}
+    runs["joined_pool4"] = {seed: dict(run, pool4_joined_at={"step": 3000, "lr": 0.00044})
+                            for seed, run in _readouts(mirror_pool4, mirror_pool3).items()}
+    return {"seeds": [0, 1], "settings": {"lr": 0.003, "steps": 4000}, "results": {"runs": runs}}
+
+
+def test_mirror_evidence_reads_the_record() -> None:
+    seen = lesson08.mirror_evidence(_mirror_record([0.01, 0.02], [0.5, 0.4]))
+    assert (seen["late_cheaper"], seen["models"]) == (8, 8)
+    assert seen["smallest_gap"] == pytest.approx(0.38)  # the mirror's second seed: 0.4 - 0.02
+    assert seen["mirror"]["pool4"] == pytest.approx((0.01, 0.02))
+    assert seen["mirror"]["pool3"] == pytest.approx((0.4, 0.5))
+    assert f"{seen['summed']['late']:,.0f} / {seen['summed']['other']:,.0f}" == "50 / 2,000"
+
+
+def test_mirror_reading_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
+    record = _mirror_record([0.01, 0.02], [0.5, 0.4])
+    assert lesson08.check_mirror_reading(_MIRROR_RIGHT, record) is True
+    out = capsys.readouterr().out
+    assert "Correct!" in out and "it would be cheaper in the mirror too" in out
+    assert "50 x lr summed, against 2,000 x lr" in out and "A control that could separate them" in out
+    assert lesson08.check_mirror_reading(dict(_MIRROR_RIGHT, rules_out="late join"), record) is False
+    out = capsys.readouterr().out
+    assert "Not yet:" in out and '"cannot_separate" is right.' in out and "supports that reading" in out
+    assert "Correct!" not in out and "A control that could separate them" not in out  # the right part's why: hidden
+    assert lesson08.check_mirror_reading({"rules_out": "FCN-32s stage", "cannot_separate": "effect or noise"},
+                                         record) is False
+    out = capsys.readouterr().out
+    assert "control 1 had already shown a flip" in out
+    assert "in 8 of 8 models (2 seeds per arm), by at least 0.380" in out
+    assert lesson08.check_mirror_reading(dict(_MIRROR_RIGHT, cannot_separate="branch or join time"), record) is False
+    assert "the cheaper branch swaps with it" in capsys.readouterr().out
+
+
+def test_mirror_reading_on_the_shipped_record(capsys: pytest.CaptureFixture[str]) -> None:
+    record = _shipped_record()
+    assert lesson08.check_mirror_reading(_MIRROR_RIGHT, record) is True
+    out = capsys.readouterr().out
+    assert "12 of 12 late-branch models" in out
+    assert "zeroing pool4 costs 0.002 to 0.011, zeroing pool3 0.835 to 0.854" in out
+    assert lesson08.check_mirror_reading(dict(_MIRROR_RIGHT, cannot_separate="effect or noise"), record) is False
+    assert "by at least 0.138 mean IoU" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("answer", [..., None, "pool3 by nature", {}, {"rules_out": "pool3 by nature"},
+                                    dict(_MIRROR_RIGHT, rules_out="pool3"), dict(_MIRROR_RIGHT, cannot_separate=...)])
+def test_mirror_reading_must_be_recorded_first(answer, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson08.check_mirror_reading(answer, _mirror_record([0.01, 0.02], [0.5, 0.4])) is False
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and "prediction" not in out and "is not it" not in out
+
+
+def test_every_mirror_choice_has_its_reason(capsys: pytest.CaptureFixture[str]) -> None:
+    record = _mirror_record([0.01, 0.02], [0.5, 0.4])
+    outs = set()
+    for rules_out in lesson08.MIRROR_RULES_OUT:
+        for cannot_separate in lesson08.MIRROR_CANNOT_SEPARATE:
+            answer = {"rules_out": rules_out, "cannot_separate": cannot_separate}
+            assert lesson08.check_mirror_reading(answer, record) is (answer == _MIRROR_RIGHT)
+            outs.add(capsys.readouterr().out)
+    assert len(outs) == len(lesson08.MIRROR_RULES_OUT) * len(lesson08.MIRROR_CANNOT_SEPARATE)
+    assert not any("XX" in out or "{" in out for out in outs)

@@ -15,11 +15,17 @@ from segedu.course.exercises.lesson14 import (
     AUGMENTATIONS,
     EXPLANATIONS,
     GAP_OUTCOMES,
+    arm_settings,
     check_gap_prediction,
     check_ruled_out_explanations,
     check_safe_augmentations,
     classify_gap_narrowing,
+    final_scores,
+    learning_curves,
     paired_t_interval,
+    record_line,
+    run_cpu_seconds,
+    sweep_scores,
 )
 
 
@@ -166,29 +172,29 @@ def test_ruled_out_explanations_right(answer, capsys: pytest.CaptureFixture[str]
     out = capsys.readouterr().out
     assert out.startswith("Correct!") and "without augmentation" in out  # a: how the records score training
     assert "section 1 counted the labels" in out and "100 strong draws" in out  # b: no invented label
+    assert "no class absent from its scene" in out and "another matter (g)" in out  # b is not g: moved labels differ
     assert "nearest neighbour" in out and "as a picture" in out  # ... why, and what would invent one
-    assert "c, d, e and f are not" in out and "hypothesis" not in out  # d: tested after the exercise, no longer untested
+    assert "c, d, e, f and g are not" in out and "hypothesis" not in out  # d: tested after the exercise
     assert "usual explanation" not in out and "often given" in out  # d is not presented as established
-    assert "A control right after this exercise tests c" in out and "back to plain's" in out  # c: tested next
-    assert "noise control" not in out  # the control no longer sits between the exercise and the 4,000-step run
-    assert "4,000 steps" in out and "lower ceiling" in out  # e: tested by the longer run, after the exercise
-    assert "this lesson leaves it open" in out and "optional" not in out  # f: left open; no optional part remains
-    assert "stroke edges" in out and "does not tell halos from other edge errors" in out  # f: the edge check locates only
-    assert "fixed warped copy in place of each scene" in out and "right after this exercise" in out  # d: the control follows
+    assert "An optional control (section 4.1) tests c" in out and "back to plain's" in out  # c: tested in section 4
+    assert "4,000 steps" in out and "lower ceiling" in out and "right after this exercise" in out  # e: the next control
+    assert "optional section 4.2 counts, for one seed" in out and "wrongly calls stroke" in out  # f: halos counted later
+    assert "fixed warped copy in place of each scene" in out and "harder to read than it sounds" in out  # d: no verdict
+    assert "28 stroke labels on dark pixels against 7" in out and "stays open" in out  # g: supported, left open
     assert "-0.063" not in out and "+0.001" not in out  # no result of the later cells is given away
-    assert all(number not in out for number in ("0.595", "0.287", "0.349", "0.047"))  # ... nor the fixed copy's
+    assert all(number not in out for number in ("0.595", "0.287", "0.349", "0.047", "345", "343"))  # ... nor section 4's
 
 
 def test_ruled_out_explanations_first_wrong_try_names_no_letter(capsys: pytest.CaptureFixture[str]) -> None:
     """Several letters misjudged: how many, and what "ruled out" means; no letter named, no evidence given away."""
-    assert not check_ruled_out_explanations({"c", "d", "e", "f"})  # all six misjudged
+    assert not check_ruled_out_explanations({"c", "d", "e", "f", "g"})  # all seven misjudged
     out = capsys.readouterr().out
-    assert out.startswith("Not yet: 6 of the 6 letters are judged wrongly") and "contradicts it" in out
+    assert out.startswith("Not yet: 7 of the 7 letters are judged wrongly") and "contradicts it" in out
     assert "stays open" in out and "Once only one letter is off" in out
     assert not any(re.search(rf"\b{letter} is\b", out) for letter in EXPLANATIONS) and "without augmentation" not in out
     assert not check_ruled_out_explanations(set())  # "none is ruled out": a and b misjudged
     out = capsys.readouterr().out
-    assert "2 of the 6 letters are judged wrongly" in out and "ruled out:" not in out and "section 1 counted" not in out
+    assert "2 of the 7 letters are judged wrongly" in out and "ruled out:" not in out and "section 1 counted" not in out
 
 
 def test_ruled_out_explanations_later_try_one_letter_off_says_why(capsys: pytest.CaptureFixture[str]) -> None:
@@ -200,8 +206,8 @@ def test_ruled_out_explanations_later_try_one_letter_off_says_why(capsys: pytest
     assert not check_ruled_out_explanations({"a", "b", "d"})
     out = capsys.readouterr().out
     assert "d is not ruled out" in out and "nothing printed before this exercise separates" in out
-    assert "fixed warped copy" in out and "come back towards plain's" in out and "does not test" not in out
-    assert "if the fall needed the new draw" in out and "caused the fall" not in out  # "not needed", not "not the cause"
+    assert "fixed warped copy" in out and "section 4.1" in out and "harder to read than it sounds" in out
+    assert "caused the fall" not in out and "come back towards plain's" not in out  # the control leaves d open
     assert not check_ruled_out_explanations({"a"})
     out = capsys.readouterr().out
     assert "b is ruled out" in out and "no mask gained a label" in out and "a is" not in out
@@ -211,17 +217,22 @@ def test_ruled_out_explanations_later_try_one_letter_off_says_why(capsys: pytest
     assert not check_ruled_out_explanations({"a", "b", "f"})  # halos: nothing before the exercise looks at pixels
     out = capsys.readouterr().out
     assert "f is not ruled out" in out and "which pixels the networks get wrong" in out and "a is" not in out
+    assert not check_ruled_out_explanations({"a", "b", "g"})  # moved labels: section 1.1 printed them
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet: g is not ruled out") and "section 1.1 printed it" in out
+    assert "28 stroke labels on dark pixels against 7" in out and "stays open" in out and "b is" not in out
 
 
 @pytest.mark.parametrize("answer", [..., None, {"g"}, 2])
 def test_ruled_out_explanations_unreadable_answers(answer, capsys: pytest.CaptureFixture[str]) -> None:
     assert not check_ruled_out_explanations(answer)
     assert capsys.readouterr().out.startswith("Not yet:")
-    assert set(EXPLANATIONS) == {"a", "b", "c", "d", "e", "f"}
+    assert set(EXPLANATIONS) == {"a", "b", "c", "d", "e", "f", "g"}
     assert "halos" in EXPLANATIONS["f"] and "too wide" in EXPLANATIONS["f"]
     assert "whole fall" not in EXPLANATIONS["c"]  # c is a fair hypothesis, not a strawman: the control tests it
     assert "less well" in EXPLANATIONS["c"] and "smooths away" in EXPLANATIONS["c"]
-    assert "labels their scenes do not hold" in EXPLANATIONS["b"]  # what section 1's count can rule out
+    assert "classes absent from the scene" in EXPLANATIONS["b"] and "a 3 in a scene of 6 and 9" in EXPLANATIONS["b"]
+    assert "moves labels across stroke edges" in EXPLANATIONS["g"]  # moved labels, apart from invented classes
 
 
 # --- section 1.1: the aligned zoom step the lesson writes out ------------------------------------
@@ -244,3 +255,68 @@ def test_the_lessons_aligned_mask_resize_is_nearest_exact() -> None:
     zoomed_image, zoomed_mask = step(image, mask)
     exact = F.interpolate(mask[None, None].float(), size=tuple(zoomed_image.shape[-2:]), mode="nearest-exact")
     assert torch.equal(zoomed_mask, exact[0, 0].long())  # the mask follows the image's drawn size, nearest-exact
+
+
+# --- the record readers: the lesson's cells show the experiment, these read the JSON --------------
+
+def _record() -> dict:
+    """A stored record in miniature: two seeds, one arm run, another arm's transform kept in the settings."""
+    steps, loss = [0, 100, 200, 300], [1.0, 1.0, 1.0, 1.0]
+    run = {"steps": steps, "train": [0.1, 0.5, 0.7, 0.9], "val": [0.1, 0.2, 0.3, 0.4], "loss": loss}
+    other = {"steps": list(steps), "train": [0.1, 0.4, 0.6, 0.8], "val": [0.1, 0.3, 0.2, 0.1], "loss": loss}
+    return {
+        "seeds": [3, 7],
+        "settings": {"augmentation": {"steps": 300, "transform": "chain", "fixed_copy_transform": "once",
+                                      "zoom_in_transform": "zoom", "arms": ["fixed_copy"]},
+                     "learning_rate": {"learning_rates": [0.001, 0.03]}},
+        "results": {"augmentation": {"3": {"fixed_copy": run}, "7": {"fixed_copy": other}},
+                    "learning_rate": {"3": {"0.001": {"val": [0.1, 0.2]}, "0.03": {"val": [0.1, 0.4]}},
+                                      "7": {"0.001": {"val": [0.1, 0.4]}, "0.03": {"val": [0.1, 0.2]}}},
+                    "cpu_seconds_per_run": {"augmentation fixed_copy seed 3": 60.0, "learning_rate 0.03 seed 3": 5.0,
+                                            "augmentation fixed_copy seed 7": 90.0},
+                    "reproduce": "python -m experiments.augmentation_study --arm fixed_copy"},
+        "ran_on": "a CPU", "date": "2026-12-04",
+    }
+
+
+def test_learning_curves_and_final_scores_read_every_seed_in_order() -> None:
+    steps, scores = learning_curves(_record(), "fixed_copy", "train")
+    assert steps.tolist() == [0, 100, 200, 300] and scores.shape == (2, 4)
+    assert scores[1].tolist() == [0.1, 0.4, 0.6, 0.8]  # seed 7, the record's second seed
+    assert final_scores(_record(), "fixed_copy", "train") == pytest.approx([0.7, 0.6])  # the last three scorings
+    assert final_scores(_record(), "fixed_copy", "val", until_step=200, last=2) == pytest.approx([0.25, 0.25])
+    assert final_scores(_record(), "fixed_copy", "val", last=1) == pytest.approx([0.4, 0.1])
+    with pytest.raises(ValueError, match="step 250 was not scored"):
+        final_scores(_record(), "fixed_copy", "val", until_step=250)
+    with pytest.raises(ValueError, match="last must be 1 to 2"):
+        final_scores(_record(), "fixed_copy", "val", until_step=100, last=3)  # only two scorings up to step 100
+    record = _record()
+    record["results"]["augmentation"]["7"]["fixed_copy"]["steps"] = [0, 100, 200, 400]
+    with pytest.raises(ValueError, match="different steps"):
+        learning_curves(record, "fixed_copy", "train")
+
+
+def test_arm_settings_drop_only_the_transforms_of_arms_not_run() -> None:
+    assert arm_settings(_record()) == {"steps": 300, "transform": "chain", "fixed_copy_transform": "once",
+                                       "arms": ["fixed_copy"]}
+    record = _record()
+    del record["settings"]["augmentation"]["arms"]  # no arms named: the plain and augmented arms
+    assert "fixed_copy_transform" not in arm_settings(record) and "transform" in arm_settings(record)
+
+
+def test_sweep_scores_cpu_seconds_and_record_line() -> None:
+    assert sweep_scores(_record()) == pytest.approx({0.001: 0.3, 0.03: 0.3})  # last validation score, mean of seeds
+    assert run_cpu_seconds(_record()) == [60.0, 90.0]  # the sweep's run is left out
+    assert record_line(_record()) == "python -m experiments.augmentation_study --arm fixed_copy\n(a CPU, 2026-12-04)"
+
+
+def test_the_readers_give_the_lessons_numbers_from_the_stored_study() -> None:
+    from segedu.course.experiments import load_experiment
+
+    study = load_experiment("augmentation_study")
+    assert f"{final_scores(study, 'plain', 'train').mean():.3f}" == "0.944"  # section 2's table
+    assert f"{final_scores(study, 'plain', 'val').mean():.3f}" == "0.282"
+    long_study = load_experiment("augmentation_study_long")
+    change = final_scores(long_study, "augmented", "train") - final_scores(long_study, "plain", "train")
+    assert f"{change.mean():+.3f}" == "-0.088"  # section 3's control at 4,000 steps
+    assert "zoom_in_transform" not in arm_settings(study) and len(run_cpu_seconds(study)) == 20

@@ -12,6 +12,7 @@ from segedu.course.exercises.lesson15 import (
     CLOSE_CASE_TOLERANCE,
     EIGHT,
     MEAN_IOU_TOLERANCE,
+    PREDICTION_TOLERANCE,
     absent_class_dice,
     absent_class_gradient,
     all_eights_scores,
@@ -249,11 +250,47 @@ def _soft_dice(logits, masks, *, eps=1.0, axes=(0, 2, 3), squares=False, skip_ba
     return dice.mean() if score else 1 - dice.mean()
 
 
-def test_soft_dice_right(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_soft_dice(_soft_dice) is True
+RIGHT_PREDICTION = 1 - (17 / 25 + 1 / 9) / 2  # 0.6044: the loss on prediction_case, worked out by hand
+
+
+@pytest.mark.parametrize("predicted", [RIGHT_PREDICTION, 0.604, 0.6, torch.tensor(0.604)])
+def test_soft_dice_right(predicted, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_soft_dice(_soft_dice, predicted) is True
     out = capsys.readouterr().out
     assert out.startswith("Correct! your soft Dice equals segedu's soft_dice_loss")
-    assert "yours returns 0.604" in out and "17/25" in out and "1/9" in out  # the value the prompt asks to predict
+    assert "yours returns 0.604 and you predicted" in out and "17/25" in out and "1/9" in out  # it says why
+    assert "more than half the loss" in out
+
+
+def test_the_absent_class_costs_more_than_half_the_predicted_loss() -> None:
+    assert (1 - 1 / 9) / 2 > RIGHT_PREDICTION / 2  # the right answer's feedback says so
+
+
+@pytest.mark.parametrize(("predicted", "hint"), [
+    (2 / 3, "you left out eps"), (0.16, "absent class Dice 1"), (0.32, "scored background only"),
+    (0.396, "the mean Dice, a score"), (0.495, "V-Net's Eq. 1"), (0, "took the argmax"),
+    (0.55, "work out I_k, P_k and G_k"), (0.61, "work out I_k, P_k and G_k"),  # 0.0056 off: outside the 0.005
+])
+def test_soft_dice_wrong_prediction_says_why(predicted, hint, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_soft_dice(_soft_dice, predicted) is False  # the function is right, the prediction is not
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet: your function equals segedu's soft_dice_loss") and hint in out, out
+    assert "0.604" not in out and "17/25" not in out  # the value is not given away
+
+
+@pytest.mark.parametrize(("predicted", "hint"), [(..., "record your prediction first"),
+                                                 (None, "record your prediction first"),
+                                                 ("about half", "one number"), (True, "one number")])
+def test_soft_dice_prediction_comes_first(predicted, hint, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_soft_dice(_soft_dice, predicted) is False  # even a right function waits for the prediction
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and hint in out and "0.604" not in out, out
+
+
+def test_prediction_slips_lie_far_from_the_right_answer() -> None:
+    from segedu.course.exercises.lesson15 import _prediction_slips
+
+    assert all(abs(value - RIGHT_PREDICTION) > 10 * PREDICTION_TOLERANCE for value, _ in _prediction_slips())
 
 
 def test_the_predicted_case_is_one_minus_the_mean_of_17_25_and_1_9() -> None:
@@ -273,7 +310,7 @@ def test_the_predicted_case_is_one_minus_the_mean_of_17_25_and_1_9() -> None:
     ({"eps": 0.0}, "left out eps"),
 ])
 def test_soft_dice_names_the_slip(options, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_soft_dice(lambda logits, masks: _soft_dice(logits, masks, **options)) is False
+    assert check_soft_dice(lambda logits, masks: _soft_dice(logits, masks, **options), 0.604) is False
     out = capsys.readouterr().out
     assert out.startswith("Not yet:") and hint in out, out
 
@@ -284,6 +321,6 @@ def test_soft_dice_names_the_slip(options, hint: str, capsys: pytest.CaptureFixt
     (lambda logits, masks: torch.ones(3), "return one number"),
 ])
 def test_soft_dice_refuses_borrowed_and_unfinished_answers(function, hint: str, capsys) -> None:
-    assert check_soft_dice(function) is False
+    assert check_soft_dice(function, 0.604) is False
     out = capsys.readouterr().out
     assert out.startswith("Not yet:") and hint in out, out

@@ -1,12 +1,14 @@
-"""Checks for the exercises of lesson 08 (does training order change which skip FCN-8s needs?).
+"""Checks for the exercises of lesson 08 (does training order change which skip costs FCN-8s more to zero?).
 
 Every check prints ``Correct! ...``, ``Recorded; the result differs: ...`` (a recorded prediction
 that missed) or ``Not yet: <hint>``, and returns ``True`` or ``False``. The outcomes are measured
-from the model or the stored study the lesson passes in, never typed in here.
+from the model or the stored study the lesson passes in, never typed in here. Exercises 3 and 5
+are graded on being right; exercises 1, 2 and 4 are predictions that pass once recorded.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,11 +31,15 @@ __all__ = [
     "CONTROL_LOSS_CHOICES",
     "CONTROL_SETTINGS",
     "COSTLIER_CHOICES",
+    "MIRROR_CANNOT_SEPARATE",
+    "MIRROR_RULES_OUT",
     "STAGED_CHOICES",
     "check_control_design",
     "check_control_prediction",
+    "check_mirror_reading",
     "check_staged_prediction",
     "check_switch_prediction",
+    "mirror_evidence",
     "switch_outcome",
 ]
 
@@ -334,3 +340,119 @@ def _control_why(record: Mapping[str, Any], outcome: str) -> str:
             f"layer held at zero until step {joined['step']:,}, then joining at the rate the schedule had reached "
             f"there ({joined['lr']:.2g}, against {lr:g} at the start). All at once, where pool3's branch trained from "
             f"the first step, zeroing it costs {min(once):.2f} to {max(once):.2f}. {_CONTROL_LOSS_MATTERS[outcome]}.")
+
+
+MIRROR_RULES_OUT: dict[str, str] = {
+    "pool3 by nature": "pool3's branch is the cheaper one to zero whatever its training",
+    "late join": "a branch that joins late becomes the cheaper one to zero",
+    "FCN-32s stage": "the flip needs the staged arm's FCN-32s stage",
+}
+"""Exercise 5, first part: which explanation of the flip the mirror (``joined_pool4``) rules out."""
+MIRROR_CANNOT_SEPARATE: dict[str, str] = {
+    "branch or join time": "whether a branch's cost to zero follows which branch it is or when it joins",
+    "effect or noise": "whether the late branch's lower cost is real or seed-to-seed noise",
+    "trained less or rest adapted": "whether the late branch costs less because its score layer trained less, or "
+                                    "because the rest of the network learned to make the map without it",
+}
+"""Exercise 5, second part: which two explanations the study's arms cannot tell apart."""
+_LATE_ARMS = {"staged": "pool3", "joined_pool3": "pool3", "late_pool3": "pool3", "joined_pool4": "pool4"}
+"""The study's arms in which one branch joins late, and which branch it is."""
+
+
+def _switch_costs(record: Mapping[str, Any], arm: str) -> list[dict[str, float]]:
+    """What zeroing each branch costs the final FCN-8s of one arm, in mean IoU, per seed (from the record)."""
+    runs = record["results"]["runs"][arm]
+    costs = []
+    for seed in record["seeds"]:
+        readout = runs[str(seed)]["fcn8s_readout"]
+        full = readout["all on"]["mean_iou"]
+        costs.append({branch: full - readout[f"{branch} off"]["mean_iou"] for branch in COSTLIER_CHOICES})
+    return costs
+
+
+def _summed_from(start: int, total: int) -> float:
+    """fit's cosine schedule summed over steps ``start`` to ``total - 1``, in units of the peak rate."""
+    return sum(0.5 * (1 + math.cos(math.pi * step / total)) for step in range(start, total))
+
+
+def mirror_evidence(record: Mapping[str, Any]) -> dict[str, Any]:
+    """What exercise 5 reads from the stored study: the late branch's cost to zero against the other branch's.
+
+    Args:
+        record: The ``fcn_staged_study`` record (``load_experiment("fcn_staged_study")``).
+
+    Returns:
+        ``late_cheaper`` and ``models`` (in how many of the late-branch models the late branch costs less to zero),
+        ``smallest_gap`` (the smallest margin by which it does), ``mirror`` (the mirror's cost range per branch),
+        and ``summed`` (the summed learning rate of the mirror's late and other branch, in units of lr).
+    """
+    gaps = []
+    for arm, late in _LATE_ARMS.items():
+        other = COSTLIER_CHOICES[late == "pool4"]
+        gaps += [costs[other] - costs[late] for costs in _switch_costs(record, arm)]
+    mirror = _switch_costs(record, "joined_pool4")
+    total = record["settings"]["steps"]
+    joins = {run["pool4_joined_at"]["step"] for run in record["results"]["runs"]["joined_pool4"].values()}
+    return {"late_cheaper": sum(gap > 0 for gap in gaps), "models": len(gaps), "smallest_gap": min(gaps),
+            "mirror": {branch: (min(costs[branch] for costs in mirror), max(costs[branch] for costs in mirror))
+                       for branch in COSTLIER_CHOICES},
+            "summed": {"late": _summed_from(max(joins), total), "other": _summed_from(0, total)}}
+
+
+def check_mirror_reading(answer: Any, record: Mapping[str, Any]) -> bool:
+    """Check what the learner reads from the mirror arm: what it rules out and what the study cannot separate.
+
+    Args:
+        answer: ``{"rules_out": one of MIRROR_RULES_OUT, "cannot_separate": one of MIRROR_CANNOT_SEPARATE}``.
+        record: The ``fcn_staged_study`` record (``load_experiment("fcn_staged_study")``).
+
+    Returns:
+        Whether both parts are right; a wrong part is named with why.
+    """
+    if not isinstance(answer, Mapping):
+        return wrong('record your answer as a dict: {"rules_out": ..., "cannot_separate": ...}; '
+                     f"got {type(answer).__name__}.")
+    for key, choices in (("rules_out", MIRROR_RULES_OUT), ("cannot_separate", MIRROR_CANNOT_SEPARATE)):
+        hint = choice_hint(answer.get(key, ...), choices)
+        if hint is not None:
+            return wrong(f'"{key}": {hint.replace("prediction", "answer")}')
+    seen = mirror_evidence(record)
+    mirror = {branch: f"{low:.3f} to {high:.3f}" for branch, (low, high) in seen["mirror"].items()}
+    late = f"{seen['late_cheaper']} of {seen['models']}"
+    summed = f"{seen['summed']['late']:,.0f} x lr summed, against {seen['summed']['other']:,.0f} x lr"
+    reasons = {
+        "rules_out": {
+            "pool3 by nature": f"if pool3 were the cheaper branch to zero whatever its training, it would be cheaper "
+                               f"in the mirror too; there zeroing pool3 costs {mirror['pool3']}, zeroing pool4 (the "
+                               f"late branch) only {mirror['pool4']}",
+            "late join": f"the mirror supports that reading, it does not rule it out: with pool4 joining late, pool4 "
+                         f"is the cheaper branch to zero ({mirror['pool4']}, pool3 {mirror['pool3']}). Ask which "
+                         "explanation would have predicted the mirror wrongly",
+            "FCN-32s stage": "control 1 had already shown a flip with no FCN-32s stage; the mirror has none either, "
+                             "so its new information is which branch joined late. Ask which explanation would have "
+                             "predicted the mirror wrongly",
+        },
+        "cannot_separate": {
+            "trained less or rest adapted": f"in every late-branch model the late branch's score layer both trained "
+                                            f"least (in the mirror {summed} for the other branch) and joined a "
+                                            "network that already worked without it; the two always come together "
+                                            "here. A control that could separate them: a late branch given the other "
+                                            "branch's summed learning rate (a higher rate after it joins), or a branch "
+                                            "trained from the start at a rate low enough to sum to the late one's",
+            "branch or join time": f"the mirror separates those: it swaps which branch joins late, and the cheaper "
+                                   f"branch swaps with it (the late branch is the cheaper one in {late} models)",
+            "effect or noise": f"the late branch is the cheaper one to zero in {late} models "
+                               f"({len(record['seeds'])} seeds per arm), by at least {seen['smallest_gap']:.3f} mean "
+                               "IoU each time: not seed noise",
+        },
+    }
+    right_answers = {"rules_out": "pool3 by nature", "cannot_separate": "trained less or rest adapted"}
+    print(f"the late branch is the cheaper one to zero in {late} late-branch models; in the mirror, zeroing pool4 "
+          f"costs {mirror['pool4']}, zeroing pool3 {mirror['pool3']}.")
+    missed = [key for key, value in right_answers.items() if answer[key] != value]
+    if not missed:
+        return right(" ".join(f'"{key}": {reasons[key][value]}.' for key, value in right_answers.items()))
+    said = [f'"{key}": {answer[key]!r} is not it: {reasons[key][answer[key]]}.' for key in missed]
+    if len(missed) == 1:
+        said.insert(0, f'"{next(key for key in right_answers if key not in missed)}" is right.')
+    return wrong(" ".join(said))

@@ -28,6 +28,7 @@ __all__ = [
     "EIGHT",
     "GRADIENT_CHOICES",
     "MEAN_IOU_TOLERANCE",
+    "PREDICTION_TOLERANCE",
     "SOFT_DICE_BORROWED",
     "TRAINED_WEIGHTS_OUTCOMES",
     "absent_class_dice",
@@ -447,6 +448,30 @@ def prediction_case() -> tuple[torch.Tensor, torch.Tensor]:
     return torch.zeros(1, 2, 4, 4), torch.zeros(1, 4, 4, dtype=torch.long)
 
 
+PREDICTION_TOLERANCE = 0.005  # 1 - (17/25 + 1/9) / 2 = 0.6044: 0.60 counts; every slip below lies 0.06 or more away
+
+
+def _prediction_slips() -> list[tuple[float, str]]:
+    """Likely hand predictions for :func:`prediction_case` other than the right one, each with what went wrong.
+
+    At every pixel p = 0.5 for both classes: background has I = 8, P = 8, G = 16; the absent class I = 0, P = 8, G = 0.
+    """
+    background, absent = 17 / 25, 1 / 9  # (2 x 8 + 1) / (8 + 16 + 1) and (0 + 1) / (8 + 0 + 1)
+    return [
+        (1 - (16 / 24 + 0) / 2, "you left out eps: segedu adds eps = 1 to each class's numerator and denominator, "
+         "so the absent class's Dice is (0 + 1) / (8 + 0 + 1), not 0 / 8"),
+        (1 - (background + 1) / 2, "you gave the absent class Dice 1, the hard-mask answer; softmax still gives it "
+         "p = 0.5 at each of the 16 pixels, so its P_k is 8"),
+        (1 - background, "you scored background only; the loss averages one Dice per class over both classes, the "
+         "absent one included"),
+        ((background + absent) / 2, "that is the mean Dice, a score; the loss is 1 minus it"),
+        (1 - (17 / 21 + 1 / 5) / 2, "you squared p and g in the denominator, as V-Net's Eq. 1 does; segedu sums them "
+         "plainly: P_k + G_k"),
+        (0.0, "you took the argmax, a hard mask; soft Dice uses the softmax probabilities, 0.5 for each class at every "
+         "pixel"),
+    ]
+
+
 def _dice_slip(found: float, logits: torch.Tensor, masks: torch.Tensor) -> str | None:
     """Name the likely slip behind a wrong soft Dice loss, or ``None``."""
     probabilities = logits.softmax(dim=1)  # (B, K, H, W)
@@ -481,23 +506,33 @@ def _dice_slip(found: float, logits: torch.Tensor, masks: torch.Tensor) -> str |
     return None
 
 
-def check_soft_dice(function: Any) -> bool:
-    """Check ``function(logits, masks)``: segedu's soft Dice loss with eps = 1, written out.
+def check_soft_dice(function: Any, predicted: Any) -> bool:
+    """Check a hand prediction of soft Dice's value, then ``function(logits, masks)``: segedu's soft Dice loss, eps = 1.
 
-    It is compared with :func:`segedu.training.losses.soft_dice_loss` on :func:`soft_dice_cases`; the first
-    batch it gets wrong ends the check with a hint naming the likely slip (V-Net's squares, background left out,
-    one Dice per image, the score instead of the loss, no softmax, no eps). A function that calls segedu's
-    ``soft_dice_loss`` or ``DiceLoss`` (:data:`SOFT_DICE_BORROWED`) is sent back.
+    The prediction must be recorded first. The function is compared with
+    :func:`segedu.training.losses.soft_dice_loss` on :func:`soft_dice_cases`; the first batch it gets wrong ends
+    the check with a hint naming the likely slip (V-Net's squares, background left out, one Dice per image, the
+    score instead of the loss, no softmax, no eps). A function that calls segedu's ``soft_dice_loss`` or
+    ``DiceLoss`` (:data:`SOFT_DICE_BORROWED`) is sent back. Once the function is right, the prediction is compared
+    with its value on :func:`prediction_case` (within :data:`PREDICTION_TOLERANCE`); a wrong prediction gets a hint
+    naming its slip, not the value.
 
     Args:
         function: The learner's ``my_soft_dice_loss(logits, masks)`` returning a scalar tensor.
+        predicted: The learner's hand prediction of the loss on :func:`prediction_case`, a number.
 
     Returns:
-        ``True`` if it equals ``soft_dice_loss`` on every batch; the feedback then gives its value on
-        :func:`prediction_case`.
+        ``True`` if the function equals ``soft_dice_loss`` on every batch and the prediction equals its value on
+        :func:`prediction_case`; the feedback then gives both values and why.
     """
     from segedu.training.losses import soft_dice_loss
 
+    if predicted is ... or predicted is None:
+        return wrong("record your prediction first: replace the `...` of `my_predicted_loss` with the loss you work "
+                     "out by hand for all-zero logits, two classes and one 4 x 4 mask all background (a number).")
+    prediction = _as_number(predicted)
+    if prediction is None:
+        return wrong(f"your prediction must be one number, the loss; got {predicted!r}.")
     borrowed = borrowed_names(function, SOFT_DICE_BORROWED)
     if borrowed:
         return wrong(f"your function calls segedu's {' and '.join(borrowed)}, which computes the loss for you: "
@@ -525,9 +560,18 @@ def check_soft_dice(function: Any) -> bool:
         return wrong(f"on {name}: {slip}")
     logits, masks = prediction_case()
     found = float(function(logits.clone(), masks.clone()))
+    if abs(prediction - found) > PREDICTION_TOLERANCE:
+        hint = next((slip for value, slip in _prediction_slips() if abs(prediction - value) <= PREDICTION_TOLERANCE),
+                    "work out I_k, P_k and G_k for each of the two classes: p = 0.5 for both at each of the 16 pixels, "
+                    "and the truth is background everywhere")
+        return wrong(f"your function equals segedu's soft_dice_loss on all three batches, but your prediction "
+                     f"{prediction:g} is not its value on the case you predicted (all-zero logits, two classes, one "
+                     f"4 x 4 mask all background): {hint}.")
     return right("your soft Dice equals segedu's soft_dice_loss on all three batches: softmax probabilities, one Dice "
                  "per class with sums over the whole batch and eps = 1, averaged over every class, background "
                  "included, and 1 minus that. The eps keeps an absent class at Dice 1 instead of 0 / 0. On the "
                  f"case you predicted (all-zero logits for two classes, one 4 x 4 mask all background) yours returns "
-                 f"{found:.3f}: every pixel gets p = 0.5, so background's Dice is (2 x 8 + 1) / (8 + 16 + 1) = 17/25 "
-                 "and the absent class's (0 + 1) / (8 + 0 + 1) = 1/9, and the loss is 1 - (17/25 + 1/9) / 2.")
+                 f"{found:.3f} and you predicted {prediction:.3f}: every pixel gets p = 0.5, so background's Dice is "
+                 "(2 x 8 + 1) / (8 + 16 + 1) = 17/25 and the absent class's (0 + 1) / (8 + 0 + 1) = 1/9, and the "
+                 "loss is 1 - (17/25 + 1/9) / 2. The absent class, which is not in the picture at all, costs more "
+                 "than half the loss.")
