@@ -437,6 +437,35 @@ def signed_difference(value: float, tie: float) -> str:
     return f"{value:+.4f}" if abs(float(text)) == tie else text
 
 
+def sign_flip_p(differences: Sequence[float]) -> float:
+    """The exact two-sided sign-flip p of the mean of paired differences (one per seed).
+
+    With no real difference each seed's difference is as likely + as -; p is the share of the ``2**n`` sign
+    patterns whose mean lies at least as far from 0 as the measured one. No normal shape is assumed. The
+    measured signs and their mirror always count, so ``n`` seeds cannot give less than ``2 / 2**n``.
+
+    Args:
+        differences: One difference per seed (1 to 16 values).
+
+    Returns:
+        The p value, between ``2 / 2**n`` and 1.
+
+    Example:
+        >>> sign_flip_p([0.1, 0.2, 0.3, 0.1, 0.2, 0.3]), sign_flip_p([0.1, 0.2, -0.01, 0.1, 0.2, 0.3])
+        (0.03125, 0.0625)
+    """
+    import itertools
+
+    values = [float(value) for value in differences]
+    if not 1 <= len(values) <= 16:
+        raise ValueError(f"pass 1 to 16 paired differences (one per seed); got {len(values)}")
+    measured = abs(sum(values)) / len(values)
+    patterns = list(itertools.product((1, -1), repeat=len(values)))
+    extreme = sum(abs(sum(sign * value for sign, value in zip(pattern, values))) / len(values) >= measured - 1e-12
+                  for pattern in patterns)
+    return extreme / len(patterns)
+
+
 def paired_gap_table(
     title: str,
     gaps: dict[str, Sequence[float]],
@@ -446,6 +475,7 @@ def paired_gap_table(
     words: tuple[str, str] | dict[str, tuple[str, str]] = ("ahead", "behind"),
     by_seed: list[str] | None = None,
     leave_out: int | None = None,
+    flip: bool = False,
 ) -> str:
     """A text table of paired differences: seed by seed, then one summary row per comparison.
 
@@ -461,6 +491,7 @@ def paired_gap_table(
         words: The verdict's two words, for every row or per row label.
         by_seed: The rows to print seed by seed (all rows when ``None``; none when empty).
         leave_out: The position in ``seeds`` of a seed to leave out in the sensitivity rows.
+        flip: Also print each row's exact :func:`sign_flip_p` beside its verdict.
 
     Returns:
         The table as lines of text, without a trailing newline.
@@ -483,16 +514,18 @@ def paired_gap_table(
             lines.append((f"{label:<{width}} " + "".join(f" {signed_difference(value, tie):<8}"
                                                         for value in gaps[label])).rstrip())
         lines.append("")
-    lines.append(f"{'':<{width}} {'+/=/-':>6}  {'mean [95% t-interval]':<24} verdict")
+    p_head = f"{'sign-flip p':<12} " if flip else ""
+    lines.append(f"{'':<{width}} {'+/=/-':>6}  {'mean [95% t-interval]':<24} {p_head}verdict")
     for label, gap in gaps.items():
         row_words = words[label] if isinstance(words, dict) else words
         values = np.asarray(gap, dtype=float)
         parts = [values] if leave_out is None else [values, np.delete(values, leave_out)]
-        read = [(f"{part.mean():+.3f} [{low:+.3f}, {high:+.3f}]", interval_verdict(low, high, row_words))
+        read = [(f"{part.mean():+.3f} [{low:+.3f}, {high:+.3f}]", interval_verdict(low, high, row_words),
+                 f"{sign_flip_p(part):<12g} " if flip else "")
                 for part in parts for low, high in [paired_t_interval(part)]]
-        lines.append(f"{label:<{width}} {wins_ties_losses(values, tie):>6}  {read[0][0]:<24} {read[0][1]}")
+        lines.append(f"{label:<{width}} {wins_ties_losses(values, tie):>6}  {read[0][0]:<24} {read[0][2]}{read[0][1]}")
         if len(read) == 2 and read[1][1] != read[0][1]:
-            lines.append(f"{without:<{width}} {'':>6}  {read[1][0]:<24} {read[1][1]}")
+            lines.append(f"{without:<{width}} {'':>6}  {read[1][0]:<24} {read[1][2]}{read[1][1]}")
     if leave_out is not None:
         lines.append(f"({without.strip()}: a sensitivity check, printed only where the verdict would read otherwise)")
     return "\n".join(lines)

@@ -123,14 +123,12 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(
         "08_fcn_skips.ipynb",
         "Does training order change which skip costs FCN-8s more to zero?",
-        "Predict and measure what switching FCN-8s's pool4 and pool3 skips off costs, test that switch against "
-        "two other baselines (each branch's mean output, another scene's) and see that conv7 adds an offset, not a "
-        "map, read a stored three-seed study of FCN-8s trained in stages, after the paper, against all at once, "
-        "design, setting by setting, the control that tests whether pool3's late join alone flips which skip costs "
-        "the model more to zero, predict how much it loses with pool3 zeroed, explain what its mirror rules out, and "
-        "compare zeroing a branch with training without it.",
+        "Predict and measure what switching FCN-8s's pool4 and pool3 skips off costs and check that switch against "
+        "two others, read a stored three-seed study of FCN-8s trained in stages against all at once, design the "
+        "control that tests whether pool3's late join alone flips which skip costs more to zero, predict how much it "
+        "loses with pool3 zeroed, explain what its mirror adds, and compare zeroing a branch with training without it.",
         topic="Ablating FCN-8s's skips; staged training",
-        study_time="about 150 min",
+        study_time="about 100 min (optional part about 25 more)",
         run_seconds=20,
     ),
     Lesson(
@@ -189,12 +187,12 @@ LESSONS: tuple[Lesson, ...] = (
         "Augment image and mask together (zoom, crop, flips, elastic deformation), build segedu's chain by hand "
         "(its aligned zoom step written out) and check it against training_transforms, say which augmentations "
         "keep a scene plausible and correctly labelled, read training and validation curves over ten paired seeds "
-        "on 32 scenes, say which final score augmentation moves and which causes of the training score's fall the "
-        "outputs rule out, test one of them by training longer, and (optionally) read stored controls for the "
-        "others, count where one seed's fall lies at stroke edges, look inside torchvision's mask resize and warp, "
-        "and read a three-seed record on 500 scenes that detects nothing.",
+        "on 32 scenes, say which final score augmentation moves and which candidate causes of a change in the training "
+        "score the outputs rule out, test one of them by training longer, and (optionally) read stored controls for "
+        "the others, count where one seed's training errors lie, read a side note on torchvision's mask resize, and "
+        "read a three-seed record on 500 scenes.",
         topic="Paired augmentation, learning curves, overfitting",
-        study_time="about 80 min (optional part about 35 more)",
+        study_time="about 80 min (optional part about 30 more)",
         run_seconds=13,
     ),
     Lesson(
@@ -206,12 +204,11 @@ LESSONS: tuple[Lesson, ...] = (
         "yourself, predict what training with class weights does to mean IoU and check it on stored runs and on a "
         "trained U-Net, compare five losses trained 1,600 steps over six paired seeds on equal budgets (the same "
         "steps, batches and learning rate, a rate chosen for plain cross-entropy) and tell what each does to "
-        "missed, misnamed and fat strokes and to the worst digit and what happens when the weights are divided out "
-        "at prediction, and (optionally) see how the verdict moves with the training length and whether the "
-        "verdicts hold under other settings (a sign-flip test, another learning rate, a start at the weighted "
-        "losses' own best constant answer).",
+        "missed, misnamed and fat strokes and what happens when the weights are divided out at prediction, and "
+        "(optionally) see how the verdict moves with the training length, whether the class weights' verdicts hold "
+        "under other settings (another learning rate, their own best constant start), and which caveats stay open.",
         topic="Class imbalance: per-class IoU, class weights, soft Dice",
-        study_time="about 160 min (optional part about 30 more)",
+        study_time="about 150 min (optional part about 25 more)",
         run_seconds=11,
     ),
     Lesson(

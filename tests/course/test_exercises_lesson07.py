@@ -62,6 +62,7 @@ def test_the_checks_own_conversion_is_not_public() -> None:
     """Exercise 2's answer is one reshape and permute: it stays out of the module's public names."""
     assert "channels_last_filters" not in lesson07.__all__ and not hasattr(lesson07, "channels_last_filters")
     assert "_channels_last_filters" in lesson07.FC_AS_CONV_BORROWED
+    assert "feature_column" not in lesson07.__all__ and not hasattr(lesson07, "feature_column")  # exercise 2's answer
 
 
 def _channels_first(linear: nn.Linear, channels: int, side: int) -> nn.Conv2d:
@@ -145,8 +146,8 @@ def test_wrong_fc_as_conv_gets_a_hint(answer, hint: str, capsys: pytest.CaptureF
 def test_the_feature_column_is_read_off_the_layers_flatten() -> None:
     """Feature (channel 5, row 1, column 2) of a 32 x 3 x 3 block, flattened channels-last, lands in column 165."""
     assert lesson07.FC_QUESTION == {"channels": 32, "side": 3, "feature": (5, 1, 2)}
-    assert lesson07.feature_column(32, 3, (5, 1, 2)) == (1 * 3 + 2) * 32 + 5 == 165
-    assert lesson07.feature_column(32, 3, (5, 1, 2)) != 5 * 9 + 1 * 3 + 2  # nn.Flatten's (channels-first) column
+    assert lesson07._feature_column(32, 3, (5, 1, 2)) == (1 * 3 + 2) * 32 + 5 == 165
+    assert lesson07._feature_column(32, 3, (5, 1, 2)) != 5 * 9 + 1 * 3 + 2  # nn.Flatten's (channels-first) column
     linear = lesson07._fc_case(channels=32, side=3, out_features=4, seed=0)
     block = torch.zeros(1, 32, 3, 3)
     block[0, 5, 1, 2] = 1.0  # only that feature is on: the output is that column of W, plus the bias
@@ -214,6 +215,28 @@ def test_a_share_on_a_band_boundary_accepts_both_bands(capsys: pytest.CaptureFix
     assert "(20-40% or 40-60%)" in _verdict(capsys)
     assert lesson07.check_missed_sizes("40-60%", sizes, answers) is True
     assert lesson07.check_missed_sizes("under 20%", sizes, answers) is False
+
+
+def test_the_right_reason_is_explained(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_missed_sizes("over 60%", SIZES, VERDICTS, reason="b") is True
+    out = _verdict(capsys)
+    assert out.startswith("Correct! FCN-32s misses 67%") and "your reason 'b' is right" in out
+    assert "one learned kernel stamped at four cells" in out
+
+
+@pytest.mark.parametrize(("reason", "why"), [("a", "more parameters than FCN-8s, not fewer"),
+                                             ("c", "the same recipe, the same 4,000 steps")])
+def test_a_wrong_reason_is_not_yet_and_says_why(reason: str, why: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_missed_sizes("over 60%", SIZES, VERDICTS, reason=reason) is False
+    out = _verdict(capsys)
+    assert out.startswith("Not yet: your band is right") and f"your reason {reason!r} does not hold" in out and why in out
+
+
+def test_a_missing_reason_is_not_yet(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_missed_sizes("over 60%", SIZES, VERDICTS, reason=...) is False
+    out = _verdict(capsys)
+    assert "record your reason first" in out and "Correct!" not in out
+    assert set(lesson07.MISS_REASONS) == {"a", "b", "c"}
 
 
 @pytest.mark.parametrize(("prediction", "verdicts", "hint"), [

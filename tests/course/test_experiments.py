@@ -239,3 +239,22 @@ def test_paired_gap_table_rows_and_the_sensitivity_line() -> None:
     assert shifted[2].endswith("not distinguishable") and shifted[3].startswith("  without seed 2")
     assert shifted[3].endswith("more") and shifted[-1].startswith("(without seed 2: a sensitivity check")
     assert "without seed" not in paired_gap_table("t", gaps, list("012345"), tie=0.005)
+
+
+def test_sign_flip_p_counts_the_sign_patterns_and_the_table_prints_it() -> None:
+    import itertools
+
+    from segedu.course.experiments import paired_gap_table, sign_flip_p
+
+    assert sign_flip_p([0.1, 0.2, 0.3, 0.1, 0.2, 0.3]) == 2 / 64  # every seed the same side: the smallest p
+    assert sign_flip_p([-0.1, -0.2, -0.3, -0.1, -0.2, -0.3]) == 2 / 64
+    assert sign_flip_p([0.1, 0.2, -0.01, 0.1, 0.2, 0.3]) == 4 / 64  # flipping the small one also reaches the mean
+    assert sign_flip_p([0.1, -0.1]) == 1.0
+    differences = [0.03, -0.01, 0.02, 0.05, -0.04, 0.01]
+    written = sum(abs(sum(s * d for s, d in zip(signs, differences))) >= abs(sum(differences)) - 1e-12
+                  for signs in itertools.product((1, -1), repeat=6)) / 64
+    assert sign_flip_p(differences) == written
+    lines = paired_gap_table("t", {"a": [0.1, 0.2, 0.3, 0.1, 0.2, 0.3]}, list("012345"), tie=0.005, by_seed=[],
+                             flip=True).splitlines()
+    assert "sign-flip p" in lines[1] and lines[2].split()[-2:] == ["0.03125", "ahead"]
+    assert "sign-flip p" not in paired_gap_table("t", {"a": [0.1, 0.2, 0.3]}, list("012"), tie=0.005)

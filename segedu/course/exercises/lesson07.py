@@ -30,12 +30,12 @@ __all__ = [
     "FC_AS_CONV_BORROWED",
     "FC_QUESTION",
     "MISS_RATE_BANDS",
+    "MISS_REASONS",
     "SKIP_START_STATEMENTS",
     "WEIGHT_GRADIENT_CHOICES",
     "check_fc_as_conv",
     "check_missed_sizes",
     "check_skip_start",
-    "feature_column",
     "flatten_channels_last",
 ]
 
@@ -172,7 +172,7 @@ FC_QUESTION = {"channels": 32, "side": 3, "feature": (5, 1, 2)}
 # matrix W multiplies feature (channel 5, row 1, column 2)? Columns count from 0.
 
 
-def feature_column(channels: int, side: int, feature: tuple[int, int, int]) -> int:
+def _feature_column(channels: int, side: int, feature: tuple[int, int, int]) -> int:
     """The column of a channels-last layer's matrix that multiplies ``feature = (channel, row, column)``.
 
     Read off :func:`flatten_channels_last` itself: a block whose values are their own positions, flattened
@@ -201,7 +201,7 @@ def _column_hint(column: Any) -> str | None:
     if not 0 <= column < width:
         return (f"W has {width} columns, one per feature of the {channels} x {side} x {side} block, numbered 0 to "
                 f"{width - 1}; got {column}.")
-    right_column = feature_column(channels, side, feature)
+    right_column = _feature_column(channels, side, feature)
     if column == right_column:
         return None
     if column == c * side * side + i * side + j:
@@ -228,7 +228,7 @@ def check_fc_as_conv(column: Any, function: Callable[[nn.Linear, int, int], Any]
     ``block.permute(0, 2, 3, 1).flatten(1)`` (:func:`flatten_channels_last`, as in a classifier ported
     from Keras). ``column`` is the learner's prediction of which column of its ``(out, side * side *
     channels)`` matrix ``W`` multiplies feature (channel 5, row 1, column 2) of section 1's 32 x 3 x 3
-    block (:data:`FC_QUESTION`; :func:`feature_column` is the ground truth). It is judged first (a wrong
+    block (:data:`FC_QUESTION`; :func:`_feature_column`, private, is the ground truth). It is judged first (a wrong
     number gets a question, never the right number), and the function only after it.
 
     The answer must be an ``nn.Conv2d`` that computes the same numbers at that size and slides over a
@@ -312,7 +312,34 @@ def _miss_rates(answers: Sequence[str], small: torch.Tensor) -> dict[str, float]
             for half, chosen in (("small", small), ("large", ~small))}
 
 
-def check_missed_sizes(prediction: Any, object_size: Sequence[int], verdicts: Mapping[str, Sequence[str]]) -> bool:
+MISS_REASONS = {  # exercise 1's second part: why FCN-32s misses small objects; three options of similar length
+    "a": "FCN-32s has fewer parameters than FCN-8s, so it has room to learn fewer of the small shapes",
+    "b": "FCN-32s has one score cell per 32 x 32 quarter, and a small shape fills only a small part of it",
+    "c": "FCN-32s was trained for fewer steps than FCN-8s, so it has not yet learned the small shapes",
+}
+_MISS_REASON_KEY = "b"
+_MISS_REASON_WHY = {
+    "a": "FCN-32s has more parameters than FCN-8s, not fewer (section 4's table: its 32x upsampler alone holds more "
+         "than the difference)",
+    "b": "its output is one learned kernel stamped at four cells: it can give a class to much of a quarter, not to a "
+         "small patch wherever a small shape lies",
+    "c": "the two were trained with the same recipe, the same 4,000 steps (section 4's recipe table)",
+}
+
+
+def _reason_verdict(reason: Any) -> tuple[bool, str]:
+    """Whether ``reason`` is the right letter of :data:`MISS_REASONS`, and a sentence that says why."""
+    hint = choice_hint(reason, tuple(MISS_REASONS))
+    if hint is not None:
+        return False, f"the reason: {hint.replace('prediction', 'reason')}"
+    if reason == _MISS_REASON_KEY:
+        return True, f"your reason {reason!r} is right: {_MISS_REASON_WHY[reason]}"
+    return False, (f"your reason {reason!r} does not hold: {_MISS_REASON_WHY[reason]}. Which difference between the "
+                   "two models is left?")
+
+
+def check_missed_sizes(prediction: Any, object_size: Sequence[int], verdicts: Mapping[str, Sequence[str]],
+                       reason: Any = None) -> bool:
     """Check a prediction of the share of the small objects that FCN-32s misses, as one of four bands.
 
     The objects are split at their median size (``small``: fewer pixels than the median, ``large``: the rest);
@@ -328,8 +355,12 @@ def check_missed_sizes(prediction: Any, object_size: Sequence[int], verdicts: Ma
         verdicts: ``{"32s": [...], "8s": [...]}``, one answer per object, in the order of ``object_size``:
             ``"named"``, ``"another shape"`` or ``"missed"``.
 
+        reason: One letter of :data:`MISS_REASONS`, the learner's reason; ``None`` checks the band alone,
+            ``...`` means not recorded yet.
+
     Returns:
-        Whether the predicted band holds the share of the small objects that FCN-32s misses.
+        Whether the predicted band holds the share of the small objects that FCN-32s misses (and, when a
+        reason is passed, whether it is the right one).
     """
     hint = choice_hint(prediction, tuple(MISS_RATE_BANDS))
     if hint is not None:
@@ -352,9 +383,14 @@ def check_missed_sizes(prediction: Any, object_size: Sequence[int], verdicts: Ma
         why += (f". FCN-8s adds scores from an 8 x 8 map, one cell per 8 x 8 pixels: fine enough to place a small "
                 f"shape (it misses {rate['8s']['small']:.0%} of the small objects, {rate['8s']['large']:.0%} of the "
                 "larger ones)")
-    if prediction in bands:
+    if prediction not in bands:
+        return wrong(f"you predicted {prediction!r}, but {measured}: {why}.")
+    if reason is None:
         return right(f"{measured}: {why}.")
-    return wrong(f"you predicted {prediction!r}, but {measured}: {why}.")
+    reason_right, reason_text = _reason_verdict(reason)
+    if not reason_right:
+        return wrong(f"your band is right ({measured}), but {reason_text}")
+    return right(f"{measured}: {why}. And {reason_text}.")
 
 
 @torch.no_grad()
