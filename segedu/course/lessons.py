@@ -113,12 +113,13 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(
         "07_fcn.ipynb",
         "FCN: fully convolutional networks",
-        "Turn a classifier's fully connected layers into convolutions, build FCN-32s, 16s and 8s with their skip "
-        "fusion, follow every tensor through FCN-8s (and FCN-16s's decoder), see the upsampler start as bilinear "
-        "interpolation, then mix classes in training, and score the shipped FCN-32s and FCN-8s beside the paper.",
+        "Convolutionalize a tiny classifier and read its coarse score map on a larger scene, build FCN-32s, 16s and "
+        "8s, follow every tensor through FCN-8s, and see the upsampler start as bilinear interpolation, score the "
+        "shipped FCN-32s and FCN-8s overall and near boundaries, predict how often FCN-32s misses a small object, and "
+        "why, count the objects each model names, and set their gap beside the paper's.",
         topic="FCN-32s, 16s and 8s and their skip fusion",
-        study_time="about 130 min (optional part about 35 more)",
-        run_seconds=19,
+        study_time="about 130 min (optional part about 25 more)",
+        run_seconds=40,
     ),
     Lesson(
         "08_fcn_skips.ipynb",
@@ -187,10 +188,9 @@ LESSONS: tuple[Lesson, ...] = (
         "Augment image and mask together (zoom, crop, flips, elastic deformation), build segedu's chain by hand "
         "(its aligned zoom step written out) and check it against training_transforms, say which augmentations "
         "keep a scene plausible and correctly labelled, read training and validation curves over ten paired seeds "
-        "on 32 scenes, say which final score augmentation moves and which candidate causes of a change in the training "
-        "score the outputs rule out, test one of them by training longer, and (optionally) read stored controls for "
-        "the others, count where one seed's training errors lie, read a side note on torchvision's mask resize, and "
-        "read a three-seed record on 500 scenes.",
+        "on 32 scenes, say which final score augmentation moves, explain what augmentation did to the scores and "
+        "which explanations the outputs rule out, then read stored controls, and (optionally) count where one seed's training errors "
+        "lie, and read a three-seed record on 500 scenes.",
         topic="Paired augmentation, learning curves, overfitting",
         study_time="about 80 min (optional part about 30 more)",
         run_seconds=13,
@@ -204,8 +204,8 @@ LESSONS: tuple[Lesson, ...] = (
         "yourself, predict what training with class weights does to mean IoU and check it on stored runs and on a "
         "trained U-Net, compare five losses trained 1,600 steps over six paired seeds on equal budgets (the same "
         "steps, batches and learning rate, a rate chosen for plain cross-entropy) and tell what each does to "
-        "missed, misnamed and fat strokes and what happens when the weights are divided out at prediction, and "
-        "(optionally) see how the verdict moves with the training length, whether the class weights' verdicts hold "
+        "missed, misnamed and fat strokes, and (optionally) see what dividing the weights out at prediction does, "
+        "how the verdict moves with the training length, whether the class weights' verdicts hold "
         "under other settings (another learning rate, their own best constant start), and which caveats stay open.",
         topic="Class imbalance: per-class IoU, class weights, soft Dice",
         study_time="about 150 min (optional part about 25 more)",

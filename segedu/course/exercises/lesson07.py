@@ -313,17 +313,18 @@ def _miss_rates(answers: Sequence[str], small: torch.Tensor) -> dict[str, float]
 
 
 MISS_REASONS = {  # exercise 1's second part: why FCN-32s misses small objects; three options of similar length
-    "a": "FCN-32s has fewer parameters than FCN-8s, so it has room to learn fewer of the small shapes",
+    "a": "each conv7 cell's receptive field is too small to take in a small shape with its surroundings",
     "b": "FCN-32s has one score cell per 32 x 32 quarter, and a small shape fills only a small part of it",
-    "c": "FCN-32s was trained for fewer steps than FCN-8s, so it has not yet learned the small shapes",
+    "c": "the loss is dominated by the pixels of large shapes and background, so small shapes barely count",
 }
 _MISS_REASON_KEY = "b"
 _MISS_REASON_WHY = {
-    "a": "FCN-32s has more parameters than FCN-8s, not fewer (section 4's table: its 32x upsampler alone holds more "
-         "than the difference)",
+    "a": "each conv7 cell's receptive field is wider than the whole 64-pixel scene (padded 3 x 3 convolutions, five "
+         "poolings), so every cell sees every shape; what FCN-32s lacks is a finer place to put it",
     "b": "its output is one learned kernel stamped at four cells: it can give a class to much of a quarter, not to a "
          "small patch wherever a small shape lies",
-    "c": "the two were trained with the same recipe, the same 4,000 steps (section 4's recipe table)",
+    "c": "FCN-8s is trained with the same loss on the same scenes, where small shapes weigh just as little, yet it "
+         "misses far fewer of them: the loss cannot explain the difference",
 }
 
 
