@@ -1,7 +1,8 @@
 """Lessons 11 and 16's stored study: the shipped recipes run again with other seeds.
 
 Every shipped checkpoint is one run of its recipe (``segedu train MODEL DATASET``: 4000 steps of
-batch 16, Adam 3e-3 with cosine decay, one CPU thread, seed 0). A lesson that compares two of them
+batch 16, Adam 3e-3 with cosine decay, seed 0; one CPU thread, except SegNet's two, whose last bias also starts at
+the class frequencies, see ``segedu.training.recipes.RECIPES``). A lesson that compares two of them
 needs to know how far another seed would move each score. This study runs the *same* recipes with
 seeds 1 and 2 (only the seed changes: initial weights and the order of the freshly drawn scenes) and
 scores every run on the whole test split, over all pixels and in the boundary band (pixels within
@@ -9,7 +10,7 @@ scores every run on the whole test split, over all pixels and in the boundary ba
 Seed 0 is the shipped checkpoint itself, scored the same way, so the record holds three seeds per
 model and dataset.
 
-Each run is one process with one thread (``--workers`` at once). A finished run is kept in
+Each run is one process with its recipe's thread count (``--workers`` at once). A finished run is kept in
 ``--parts`` (its checkpoint and a JSON file with its manifest-style entry), so an interrupted study
 resumes where it stopped; the record is written when every run is there, or with ``--partial``
 from the runs finished so far. The record goes to ``--output`` (default ``runs/``), never over the
@@ -31,13 +32,13 @@ Lesson 07's record asks whether FCN-32s was under-trained at 4,000 steps:
 
     python -m experiments.recipe_seeds --models fcn32s --datasets shapes --steps 8000
 
-``--prior-bias`` starts every run's last class-score bias at the log class shares (``Recipe.prior_bias``) and
-``--threads N`` gives each run N threads (use ``--workers 1`` with ``--threads 2`` on two cores); either one trains
-seed 0 too and writes a record of its own (``recipe_seeds_prior``, ``recipe_seeds_threads2``,
-``recipe_seeds_prior_threads2``). They ask whether a recipe that never stalls and fits 15 minutes on two cores
-scores like the shipped one:
+``--prior-bias`` starts every run's last class-score bias at the log class shares (``Recipe.prior_bias``, already
+part of SegNet's recipe) and ``--threads N`` gives each run N threads (use ``--workers 1`` with ``--threads 2`` on two
+cores); either one trains seed 0 too and writes a record of its own (``recipe_seeds_prior``,
+``recipe_seeds_threads2``, ``recipe_seeds_prior_threads2``). They ask how the other models would fare with SegNet's
+settings:
 
-    python -m experiments.recipe_seeds --prior-bias --threads 2 --workers 1 --datasets shapes --models segnet
+    python -m experiments.recipe_seeds --prior-bias --threads 2 --workers 1 --datasets shapes --models fcn32s
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ from segedu.models import get_model
 from segedu.training.checkpoints import load_checkpoint
 from segedu.training.evaluation import evaluate
 from segedu.training.metrics import boundary_band
-from segedu.training.recipes import RECIPES, offline_dataset, train_recipe
+from segedu.training.recipes import RECIPES, offline_dataset, shipped_threads, train_recipe
 from segedu.training.shipped import pretrained, pretrained_info
 
 NAME = "recipe_seeds"
@@ -69,7 +70,7 @@ BAND_WIDTH = 2
 SETTINGS = {
     "recipe": "segedu.training.recipes.RECIPES[(model, dataset)] with only the seed replaced",
     "seed_0": "the shipped checkpoint (segedu.training.shipped.pretrained), scored like the new runs",
-    "threads": 1,
+    "threads": "each recipe's (segedu.training.recipes.shipped_threads: SegNet 2, the others 1)",
     "band_width": BAND_WIDTH,
     "scored_on": "whole test split (200 scenes), weights rounded to float16 as shipped",
     "varies_with_seed": "initial weights and the order of the freshly drawn training scenes",
@@ -88,33 +89,39 @@ def _scores(model: torch.nn.Module, dataset: str) -> dict[str, Any]:
 
 
 def _part_stem(model_name: str, dataset: str, seed: int, steps: int | None, prior_bias: bool = False,
-               threads: int = 1) -> str:
+               threads: int | None = None) -> str:
     """A finished run's file name without suffix: the recipe's own settings unnamed, every change named."""
+    shipped_count = shipped_threads(model_name)
+    threads = threads or shipped_count
+    prior_bias = prior_bias and not RECIPES[(model_name, dataset)].prior_bias
     return (f"{model_name}-{dataset}-seed{seed}" + (f"-{steps}steps" if steps is not None else "")
-            + ("-prior" if prior_bias else "") + (f"-threads{threads}" if threads != 1 else ""))
+            + ("-prior" if prior_bias else "") + (f"-threads{threads}" if threads != shipped_count else ""))
 
 
-def record_name(steps: int | None, prior_bias: bool = False, threads: int = 1) -> str:
+def record_name(steps: int | None, prior_bias: bool = False, threads: int | None = None) -> str:
     """The record's name: ``recipe_seeds`` for the recipe itself, with every change named after it."""
     return (NAME + (f"_{steps}steps" if steps is not None else "") + ("_prior" if prior_bias else "")
-            + (f"_threads{threads}" if threads != 1 else ""))
+            + (f"_threads{threads}" if threads is not None else ""))
 
 
 def one_run(job: tuple[Any, ...]) -> dict[str, Any]:
     """Train (or, for seed 0 at the recipe's steps, load the shipped) ``job``'s model; its scores and curve.
 
     ``job`` is ``(model, dataset, seed, parts)``, optionally followed by ``steps`` (``None``: the recipe's),
-    ``prior_bias`` (default ``False``) and ``threads`` (default 1). Only seed 0 of the recipe itself is the shipped
-    checkpoint; any change trains seed 0 too.
+    ``prior_bias`` (default ``False``) and ``threads`` (default ``None``: the recipe's). Only seed 0 of the recipe
+    itself is the shipped checkpoint; any change trains seed 0 too.
     """
     model_name, dataset, seed, parts, *rest = job
-    steps, prior_bias, threads = (*rest, *(None, False, 1)[len(rest):])  # the defaults fill what the job leaves out
+    steps, prior_bias, threads = (*rest, *(None, False, None)[len(rest):])  # the defaults fill what the job leaves out
+    shipped_count = shipped_threads(model_name)
+    threads = threads or shipped_count
+    prior_bias = prior_bias and not RECIPES[(model_name, dataset)].prior_bias  # a change only where it is one
     stem = _part_stem(model_name, dataset, seed, steps, prior_bias, threads)
     part = Path(parts) / f"{stem}.json"
     if part.is_file():
         return json.loads(part.read_text())
     torch.set_num_threads(threads)
-    if seed == 0 and steps is None and not prior_bias and threads == 1:
+    if seed == 0 and steps is None and not prior_bias and threads == shipped_count:
         info = pretrained_info(model_name, dataset)
         entry = {key: info[key] for key in ("command", "val_curve", "train_seconds", "trained_on", "sha256")}
         model = pretrained(model_name, dataset)
@@ -132,7 +139,7 @@ def one_run(job: tuple[Any, ...]) -> dict[str, Any]:
     result = {"model": model_name, "dataset": dataset, "seed": seed, **entry, "test": _scores(model, dataset)}
     if steps is not None:
         result["steps"] = steps
-    if prior_bias or threads != 1:
+    if prior_bias or threads != shipped_count:
         result.update(prior_bias=prior_bias, threads=threads)
     part.write_text(json.dumps(result))
     return result
@@ -155,8 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="train every seed for this many steps instead of the recipe's (a record of its own)")
     parser.add_argument("--prior-bias", action="store_true",
                         help="start the last bias at the log class shares (trains seed 0 too; a record of its own)")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="threads per run (default 1, as shipped; another count is a record of its own)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads per run (default: each recipe's, as shipped; a count is a record of its own)")
     return parser
 
 
@@ -167,7 +174,7 @@ def main() -> None:
         parser.error(f"--seeds must be non-negative integers; got {arguments.seeds}")
     if arguments.steps is not None and arguments.steps < 1:
         parser.error(f"--steps must be a positive number of steps; got {arguments.steps}")
-    if arguments.threads < 1:
+    if arguments.threads is not None and arguments.threads < 1:
         parser.error(f"--threads must be 1 or more; got {arguments.threads}")
     variant = (arguments.steps, arguments.prior_bias, arguments.threads)
     name = record_name(*variant)
@@ -200,7 +207,8 @@ def main() -> None:
         settings["steps"] = arguments.steps
     if arguments.prior_bias:
         settings["prior_bias"] = "last class-score bias started at the log class shares (Recipe.prior_bias)"
-    settings["threads"] = arguments.threads
+    if arguments.threads is not None:
+        settings["threads"] = arguments.threads
     if changed:
         settings["seed_0"] = "trained like the other seeds"
     path = save_experiment(name, command=command, settings=settings, seeds=seeds, results=results,

@@ -21,6 +21,12 @@ so far. The record goes to ``--output`` (default ``runs/``), never over the ship
     python -m experiments.reproduce_checkpoints --checkpoints unet-digits
     python -m experiments.reproduce_checkpoints --checkpoints segnet-digits --threads 2   # both cores
 
+After a re-ship, ``--update`` reruns only the named checkpoints and keeps every other run of the shipped record
+(refused if a kept run's manifest command or score no longer matches the manifest):
+
+    python -m experiments.reproduce_checkpoints --checkpoints segnet-digits segnet-shapes --update \
+        --output segedu/course/experiment_results --overwrite
+
 ``--threads N`` replaces the manifest's ``--threads 1`` (nothing else): the runs then use N cores, are kept in
 their own parts (``KEY-threadsN``) and go to their own record, ``reproduce_checkpoints_threadsN``. The record of
 the manifest commands themselves stays ``reproduce_checkpoints``.
@@ -43,7 +49,7 @@ import torch
 from tqdm.auto import tqdm
 
 from segedu.core.device import cpu_name
-from segedu.course.experiments import check_record_target, save_experiment
+from segedu.course.experiments import check_record_target, load_experiment, save_experiment
 from segedu.training.checkpoints import load_checkpoint
 from segedu.training.shipped import CHECKPOINT_DIR, read_manifest
 
@@ -205,7 +211,34 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--threads", type=int, default=None,
                         help="replace the manifest's --threads 1 by this many threads (own parts and record)")
     parser.add_argument("--partial", action="store_true", help="write the record from the runs finished so far")
+    parser.add_argument("--update", action="store_true",
+                        help="keep the shipped record's runs of the checkpoints not named in --checkpoints")
     return parser
+
+
+def kept_runs(record: dict[str, Any], manifest: dict[str, Any], rerun: list[str]) -> dict[str, Any]:
+    """The runs of a stored record that an update keeps: every checkpoint not rerun, still as shipped.
+
+    Args:
+        record: The stored reproduction record.
+        manifest: The current manifest.
+        rerun: The checkpoints run again now.
+
+    Raises:
+        ValueError: If a kept run's command or shipped score differs from the manifest's (it is stale: rerun it too),
+            or the record lacks a checkpoint of the manifest.
+    """
+    kept = {}
+    for key in sorted(set(manifest) - set(rerun)):
+        run = record["results"]["runs"].get(key)
+        if run is None:
+            raise ValueError(f"the stored record has no run of {key}; add it to --checkpoints")
+        if (run["manifest_command"], run["shipped_test_mean_iou"]) != (
+                manifest[key]["command"], manifest[key]["test_metrics"]["mean_iou"]):
+            raise ValueError(f"the stored run of {key} is of a checkpoint that has been re-shipped since; "
+                             "add it to --checkpoints")
+        kept[key] = run
+    return kept
 
 
 def main() -> None:
@@ -225,22 +258,32 @@ def main() -> None:
     except ValueError as error:
         parser.error(str(error))
     arguments.parts.mkdir(parents=True, exist_ok=True)
+    kept: dict[str, Any] = {}
+    if arguments.update:
+        if threads is not None or arguments.checkpoints is None:
+            parser.error("--update keeps the manifest commands' record; name the rerun --checkpoints, without --threads")
+        try:
+            kept = kept_runs(load_experiment(NAME), manifest, keys)
+        except ValueError as error:
+            parser.error(str(error))
     if arguments.partial:
         runs = [json.loads(part.read_text()) for key in keys
                 if (part := arguments.parts / f"{_part_stem(key, threads)}.json").is_file()]
     else:
         runs = [one_run(key, manifest[key], arguments.parts, threads=threads)
                 for key in tqdm(keys, desc="checkpoints", unit="run")]
+    runs += list(kept.values())
     results = {
         "machine": cpu_name(),
         "cores": os.cpu_count(),
-        "runs": {run["checkpoint"]: run for run in runs},
+        "runs": {run["checkpoint"]: run for run in sorted(runs, key=lambda run: run["checkpoint"])},
         "longest_wall_minutes": round(max(run["wall_seconds"] for run in runs) / 60, 1) if runs else None,
         "longest_cpu_minutes": round(max(run["cpu_seconds"] for run in runs) / 60, 1) if runs else None,
     }
     arguments.output.mkdir(parents=True, exist_ok=True)
     command = " ".join(["python -m experiments.reproduce_checkpoints", *sys.argv[1:]])
-    settings = SETTINGS if threads is None else {
+    settings = {**SETTINGS, "kept": f"runs of {sorted(kept)} kept from the record before this update"} if kept else \
+        SETTINGS if threads is None else {
         **SETTINGS, "command": f"each manifest entry's own command, with --threads 1 replaced by --threads {threads} "
                                "and --ship by --output PARTS/KEY-threadsN.pt",
         "cpu_seconds": f"processor time the command used (user + system), summed over its {threads} threads"}

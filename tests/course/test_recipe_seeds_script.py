@@ -10,6 +10,7 @@ import pytest
 
 from experiments import recipe_seeds
 from segedu.course import experiments
+from segedu.training.recipes import RECIPES
 from segedu.training.shipped import pretrained_info
 
 
@@ -118,9 +119,9 @@ def test_the_shipped_8000_step_record_is_the_fcn32s_recipe_with_only_the_steps_d
 
 
 def test_every_change_to_the_recipe_is_named_in_the_part_and_the_record() -> None:
-    assert recipe_seeds._part_stem("segnet", "shapes", 1, None) == "segnet-shapes-seed1"
-    assert recipe_seeds._part_stem("segnet", "shapes", 1, None, True, 2) == "segnet-shapes-seed1-prior-threads2"
-    assert recipe_seeds._part_stem("segnet", "shapes", 1, 8000, False, 1) == "segnet-shapes-seed1-8000steps"
+    assert recipe_seeds._part_stem("unet", "shapes", 1, None) == "unet-shapes-seed1"
+    assert recipe_seeds._part_stem("unet", "shapes", 1, None, True, 2) == "unet-shapes-seed1-prior-threads2"
+    assert recipe_seeds._part_stem("unet", "shapes", 1, 8000, False, 1) == "unet-shapes-seed1-8000steps"
     assert recipe_seeds.record_name(None) == "recipe_seeds"
     assert recipe_seeds.record_name(None, True) == "recipe_seeds_prior"
     assert recipe_seeds.record_name(None, False, 2) == "recipe_seeds_threads2"
@@ -136,17 +137,26 @@ def test_the_prior_bias_with_two_threads_trains_seed_zero_and_says_so_in_its_com
     assert json.loads((tmp_path / "unet-digits-seed0-2steps-prior-threads2.json").read_text()) == run
 
 
+def test_segnets_own_prior_bias_and_two_threads_are_not_named_as_changes_but_one_thread_is() -> None:
+    """SegNet's recipe starts its bias at the class frequencies and uses two threads (RECIPES, shipped_threads)."""
+    assert RECIPES[("segnet", "shapes")].prior_bias and not RECIPES[("unet", "shapes")].prior_bias
+    assert recipe_seeds._part_stem("segnet", "digits", 1, None, True, 2) == "segnet-digits-seed1"
+    assert recipe_seeds._part_stem("segnet", "digits", 1, None, False, None) == "segnet-digits-seed1"
+    assert recipe_seeds._part_stem("segnet", "digits", 1, None, False, 1) == "segnet-digits-seed1-threads1"
+    assert recipe_seeds._part_stem("unet", "digits", 1, None, False, 2) == "unet-digits-seed1-threads2"
+
+
 def test_a_partial_prior_bias_record_has_its_own_name_and_settings(tmp_path: Path, monkeypatch) -> None:
     parts = tmp_path / "parts"
     parts.mkdir()
     for seed in (0, 1):
-        part = {"model": "segnet", "dataset": "shapes", "seed": seed, "train_seconds": 7.0, "prior_bias": True,
+        part = {"model": "fcn8s", "dataset": "shapes", "seed": seed, "train_seconds": 7.0, "prior_bias": True,
                 "threads": 2, "test": {"all": {"mean_iou": 0.87}, "band": {"mean_iou": 0.6}}}
-        (parts / f"segnet-shapes-seed{seed}-prior-threads2.json").write_text(json.dumps(part))
-    _fake_part(parts, "segnet", "shapes", 2, 0.8)  # a run of the recipe itself: not part of this record
+        (parts / f"fcn8s-shapes-seed{seed}-prior-threads2.json").write_text(json.dumps(part))
+    _fake_part(parts, "fcn8s", "shapes", 2, 0.8)  # a run of the recipe itself: not part of this record
     monkeypatch.setattr(sys, "argv", ["recipe_seeds", "--partial", "--prior-bias", "--threads", "2", "--parts",
                                       str(parts), "--output", str(tmp_path), "--datasets", "shapes", "--models",
-                                      "segnet"])
+                                      "fcn8s"])
     recipe_seeds.main()
     record = json.loads((tmp_path / "recipe_seeds_prior_threads2.json").read_text())
     assert record["seeds"] == [0, 1] and record["settings"]["threads"] == 2 and "prior_bias" in record["settings"]

@@ -12,7 +12,7 @@ import segedu.training.recipes as recipes
 import segedu.training.shipped as shipped
 from segedu.course.cli import main
 from segedu.training.checkpoints import file_sha256
-from segedu.training.recipes import RECIPES, VALIDATE_EVERY, Recipe, train_recipe
+from segedu.training.recipes import RECIPES, VALIDATE_EVERY, Recipe, shipped_threads, train_recipe
 from segedu.training.shipped import available_pretrained, pretrained, pretrained_info, read_manifest
 
 
@@ -136,7 +136,16 @@ def test_prior_bias_starts_the_last_bias_at_the_counted_class_frequencies() -> N
     torch.testing.assert_close(last.bias.detach(), expected)
 
 
-def test_prior_bias_is_recorded_and_never_shipped(tmp_path: Path) -> None:
+def test_only_segnets_recipe_starts_at_the_prior_and_uses_two_threads() -> None:
+    """SegNet's departures from the shared recipe; the budget (steps, batch, rate, schedule) stays the same."""
+    budget = {(recipe.dataset, recipe.steps, recipe.batch_size, recipe.lr, recipe.lr_schedule)
+              for recipe in RECIPES.values()}
+    assert len(budget) == 2  # one per dataset
+    assert {model for (model, _), recipe in RECIPES.items() if recipe.prior_bias} == {"segnet"}
+    assert shipped_threads("segnet") == 2 and {shipped_threads(model) for model, _ in RECIPES if model != "segnet"} == {1}
+
+
+def test_prior_bias_is_recorded_and_never_shipped_for_a_model_whose_recipe_lacks_it(tmp_path: Path) -> None:
     recipe = Recipe("unet", "shapes", steps=1, batch_size=2, model_kwargs={"base_channels": 4}, prior_bias=True)
     entry = train_recipe(recipe, output=tmp_path / "prior.pt", threads=1, progress=False)
     assert entry["recipe"]["prior_bias"] is True and "--prior-bias" in entry["command"]
