@@ -20,6 +20,7 @@ from segedu.course.exercises.lesson15 import (
     check_all_eights_mean_iou,
     check_background_prediction,
     check_soft_dice,
+    check_soft_dice_prediction,
     check_trained_weights_prediction,
     digit_pixel_fates,
     digit_scores_by_seed,
@@ -266,23 +267,41 @@ def test_the_absent_class_costs_more_than_half_the_predicted_loss() -> None:
     assert (1 - 1 / 9) / 2 > RIGHT_PREDICTION / 2  # the right answer's feedback says so
 
 
+@pytest.mark.parametrize("predicted", [RIGHT_PREDICTION, 0.604, 0.6, torch.tensor(0.604)])
+def test_soft_dice_prediction_right_says_why(predicted, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_soft_dice_prediction(predicted) is True  # graded on its own, before any function is written
+    out = capsys.readouterr().out
+    assert out.startswith("Correct! segedu's soft_dice_loss gives 0.604 on this case and you predicted")
+    assert "17/25" in out and "1/9" in out and "more than half the loss" in out  # it says why
+
+
 @pytest.mark.parametrize(("predicted", "hint"), [
     (2 / 3, "you left out eps"), (0.16, "absent class Dice 1"), (0.32, "scored background only"),
     (0.396, "the mean Dice, a score"), (0.495, "V-Net's Eq. 1"), (0, "took the argmax"),
     (0.55, "work out I_k, P_k and G_k"), (0.61, "work out I_k, P_k and G_k"),  # 0.0056 off: outside the 0.005
 ])
 def test_soft_dice_wrong_prediction_says_why(predicted, hint, capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_soft_dice(_soft_dice, predicted) is False  # the function is right, the prediction is not
+    assert check_soft_dice_prediction(predicted) is False
     out = capsys.readouterr().out
-    assert out.startswith("Not yet: your function equals segedu's soft_dice_loss") and hint in out, out
+    assert out.startswith("Not yet: your prediction") and hint in out, out
     assert "0.604" not in out and "17/25" not in out  # the value is not given away
 
 
+@pytest.mark.parametrize(("predicted", "hint"), [(2 / 3, "you left out eps"), (0.55, "work out I_k, P_k and G_k")])
+def test_soft_dice_function_check_keeps_a_missed_prediction_hidden(predicted, hint, capsys) -> None:
+    assert check_soft_dice(_soft_dice, predicted) is True  # the function is right; the prediction is graded apart
+    out = capsys.readouterr().out
+    assert out.startswith("Correct! your soft Dice equals segedu's soft_dice_loss") and "is not its value" in out
+    assert "0.604" not in out and "17/25" not in out and hint not in out  # the prediction cell gives the hint
+
+
+@pytest.mark.parametrize("check", [lambda predicted: check_soft_dice(_soft_dice, predicted),
+                                   check_soft_dice_prediction])
 @pytest.mark.parametrize(("predicted", "hint"), [(..., "record your prediction first"),
                                                  (None, "record your prediction first"),
                                                  ("about half", "one number"), (True, "one number")])
-def test_soft_dice_prediction_comes_first(predicted, hint, capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_soft_dice(_soft_dice, predicted) is False  # even a right function waits for the prediction
+def test_soft_dice_prediction_comes_first(check, predicted, hint, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check(predicted) is False  # even a right function waits for the prediction
     out = capsys.readouterr().out
     assert out.startswith("Not yet:") and hint in out and "0.604" not in out, out
 

@@ -38,6 +38,7 @@ __all__ = [
     "check_all_eights_mean_iou",
     "check_background_prediction",
     "check_soft_dice",
+    "check_soft_dice_prediction",
     "check_trained_weights_prediction",
     "digit_pixel_fates",
     "digit_scores_by_seed",
@@ -412,7 +413,7 @@ def check_absent_class_dice(with_eps_0: Any, with_eps_1: Any, pushes_down: Any) 
                  "probability down, toward Dice 1 at P_k = 0.")
 
 
-# --- exercise 2, second part · write soft Dice --------------------------------------------------------------------------------
+# --- exercise 2, second part · predict, then write soft Dice --------------------------------------------------------
 
 SOFT_DICE_BORROWED = ("soft_dice_loss", "DiceLoss")  # segedu's versions: they would do the exercise
 
@@ -506,33 +507,79 @@ def _dice_slip(found: float, logits: torch.Tensor, masks: torch.Tensor) -> str |
     return None
 
 
-def check_soft_dice(function: Any, predicted: Any) -> bool:
-    """Check a hand prediction of soft Dice's value, then ``function(logits, masks)``: segedu's soft Dice loss, eps = 1.
+def _why_the_predicted_value() -> str:
+    """Why segedu's soft Dice loss on :func:`prediction_case` is 1 - (17/25 + 1/9) / 2."""
+    return ("every pixel gets p = 0.5, so background's Dice is (2 x 8 + 1) / (8 + 16 + 1) = 17/25 and the absent "
+            "class's (0 + 1) / (8 + 0 + 1) = 1/9, and the loss is 1 - (17/25 + 1/9) / 2. The absent class, which is "
+            "not in the picture at all, costs more than half the loss")
 
-    The prediction must be recorded first. The function is compared with
-    :func:`segedu.training.losses.soft_dice_loss` on :func:`soft_dice_cases`; the first batch it gets wrong ends
-    the check with a hint naming the likely slip (V-Net's squares, background left out, one Dice per image, the
-    score instead of the loss, no softmax, no eps). A function that calls segedu's ``soft_dice_loss`` or
-    ``DiceLoss`` (:data:`SOFT_DICE_BORROWED`) is sent back. Once the function is right, the prediction is compared
-    with its value on :func:`prediction_case` (within :data:`PREDICTION_TOLERANCE`); a wrong prediction gets a hint
-    naming its slip, not the value.
+
+def _unrecorded_prediction(predicted: Any) -> str | None:
+    """The hint for a prediction that is not yet recorded as one number, else ``None``."""
+    if predicted is ... or predicted is None:
+        return ("record your prediction first: replace the `...` of `my_predicted_loss` with the loss you work out "
+                "by hand for all-zero logits, two classes and one 4 x 4 mask all background (a number).")
+    if _as_number(predicted) is None:
+        return f"your prediction must be one number, the loss; got {predicted!r}."
+    return None
+
+
+def check_soft_dice_prediction(predicted: Any) -> bool:
+    """Check a hand prediction of segedu's soft Dice loss on :func:`prediction_case`, before any code is written.
+
+    The value is computed here with :func:`segedu.training.losses.soft_dice_loss`. A prediction within
+    :data:`PREDICTION_TOLERANCE` counts as right, and the feedback then gives the value and why; a wrong one gets a
+    hint naming its likely slip (:func:`_prediction_slips`), not the value.
+
+    Args:
+        predicted: The learner's hand prediction of the loss, a number.
+
+    Returns:
+        ``True`` if the prediction is the loss on :func:`prediction_case`.
+    """
+    from segedu.training.losses import soft_dice_loss
+
+    hint = _unrecorded_prediction(predicted)
+    if hint is not None:
+        return wrong(hint)
+    prediction = _as_number(predicted)
+    value = float(soft_dice_loss(*prediction_case()))
+    if abs(prediction - value) > PREDICTION_TOLERANCE:
+        slip = next((slip for slip_value, slip in _prediction_slips()
+                     if abs(prediction - slip_value) <= PREDICTION_TOLERANCE),
+                    "work out I_k, P_k and G_k for each of the two classes: p = 0.5 for both at each of the 16 pixels, "
+                    "and the truth is background everywhere")
+        return wrong(f"your prediction {prediction:g} is not segedu's soft Dice loss on this case (all-zero logits, "
+                     f"two classes, one 4 x 4 mask all background): {slip}.")
+    return right(f"segedu's soft_dice_loss gives {value:.3f} on this case and you predicted {prediction:.3f}: "
+                 f"{_why_the_predicted_value()}. Now write the function; its check runs it on this case too.")
+
+
+def check_soft_dice(function: Any, predicted: Any) -> bool:
+    """Check ``function(logits, masks)``: segedu's soft Dice loss, eps = 1, written after a recorded prediction.
+
+    The prediction (graded on its own by :func:`check_soft_dice_prediction`) must be recorded first. The function
+    is compared with :func:`segedu.training.losses.soft_dice_loss` on :func:`soft_dice_cases`; the first batch it
+    gets wrong ends the check with a hint naming the likely slip (V-Net's squares, background left out, one Dice per
+    image, the score instead of the loss, no softmax, no eps). A function that calls segedu's ``soft_dice_loss`` or
+    ``DiceLoss`` (:data:`SOFT_DICE_BORROWED`) is sent back. Once the function is right, the feedback sets its value
+    on :func:`prediction_case` beside a right prediction, and says a wrong one missed without giving the value.
 
     Args:
         function: The learner's ``my_soft_dice_loss(logits, masks)`` returning a scalar tensor.
         predicted: The learner's hand prediction of the loss on :func:`prediction_case`, a number.
 
     Returns:
-        ``True`` if the function equals ``soft_dice_loss`` on every batch and the prediction equals its value on
-        :func:`prediction_case`; the feedback then gives both values and why.
+        ``True`` if a prediction is recorded and the function equals ``soft_dice_loss`` on every batch, whether the
+        prediction was right or not (:func:`check_soft_dice_prediction` grades it; a wrong one's value stays hidden).
     """
     from segedu.training.losses import soft_dice_loss
 
-    if predicted is ... or predicted is None:
-        return wrong("record your prediction first: replace the `...` of `my_predicted_loss` with the loss you work "
-                     "out by hand for all-zero logits, two classes and one 4 x 4 mask all background (a number).")
+    hint = _unrecorded_prediction(predicted)
+    if hint is not None:
+        return wrong(hint.replace("record your prediction first:", "record your prediction first, in the prediction "
+                                  "cell above:"))
     prediction = _as_number(predicted)
-    if prediction is None:
-        return wrong(f"your prediction must be one number, the loss; got {predicted!r}.")
     borrowed = borrowed_names(function, SOFT_DICE_BORROWED)
     if borrowed:
         return wrong(f"your function calls segedu's {' and '.join(borrowed)}, which computes the loss for you: "
@@ -560,18 +607,14 @@ def check_soft_dice(function: Any, predicted: Any) -> bool:
         return wrong(f"on {name}: {slip}")
     logits, masks = prediction_case()
     found = float(function(logits.clone(), masks.clone()))
-    if abs(prediction - found) > PREDICTION_TOLERANCE:
-        hint = next((slip for value, slip in _prediction_slips() if abs(prediction - value) <= PREDICTION_TOLERANCE),
-                    "work out I_k, P_k and G_k for each of the two classes: p = 0.5 for both at each of the 16 pixels, "
-                    "and the truth is background everywhere")
-        return wrong(f"your function equals segedu's soft_dice_loss on all three batches, but your prediction "
-                     f"{prediction:g} is not its value on the case you predicted (all-zero logits, two classes, one "
-                     f"4 x 4 mask all background): {hint}.")
-    return right("your soft Dice equals segedu's soft_dice_loss on all three batches: softmax probabilities, one Dice "
-                 "per class with sums over the whole batch and eps = 1, averaged over every class, background "
-                 "included, and 1 minus that. The eps keeps an absent class at Dice 1 instead of 0 / 0. On the "
-                 f"case you predicted (all-zero logits for two classes, one 4 x 4 mask all background) yours returns "
-                 f"{found:.3f} and you predicted {prediction:.3f}: every pixel gets p = 0.5, so background's Dice is "
-                 "(2 x 8 + 1) / (8 + 16 + 1) = 17/25 and the absent class's (0 + 1) / (8 + 0 + 1) = 1/9, and the "
-                 "loss is 1 - (17/25 + 1/9) / 2. The absent class, which is not in the picture at all, costs more "
-                 "than half the loss.")
+    right_function = ("your soft Dice equals segedu's soft_dice_loss on all three batches: softmax probabilities, "
+                      "one Dice per class with sums over the whole batch and eps = 1, averaged over every class, "
+                      "background included, and 1 minus that. The eps keeps an absent class at Dice 1 instead of "
+                      "0 / 0. ")
+    if abs(prediction - found) > PREDICTION_TOLERANCE:  # the value stays hidden: the prediction cell grades it
+        return right(right_function + f"Your prediction, {prediction:g}, is not its value on the case you predicted "
+                     "(all-zero logits, two classes, one 4 x 4 mask all background): the prediction cell above names "
+                     "the likely slip.")
+    return right(right_function + "On the case you predicted (all-zero logits for two classes, one 4 x 4 mask all "
+                 f"background) yours returns {found:.3f} and you predicted {prediction:.3f}: "
+                 f"{_why_the_predicted_value()}.")
