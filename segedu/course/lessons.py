@@ -204,10 +204,10 @@ LESSONS: tuple[Lesson, ...] = (
         "yourself, predict what training with class weights does to mean IoU and check it on stored runs and on a "
         "trained U-Net, compare five losses trained 1,600 steps over six paired seeds on equal budgets (the same "
         "steps, batches and learning rate, a rate chosen for plain cross-entropy) and tell what each does to "
-        "missed, misnamed and fat strokes, and (optionally) see what dividing the weights out at prediction does, "
-        "how the verdict moves with the training length, whether the class weights' verdicts hold "
-        "under other settings (another learning rate, their own best constant start), how focal loss and square-root "
-        "class weights compare (paired on another CPU), and which caveats stay open.",
+        "missed, misnamed and fat strokes, and (optionally) see how the verdict moves with the training length, "
+        "what dividing the weights out at prediction does, how focal loss and square-root class weights compare "
+        "(paired on another CPU), whether the class weights' verdicts hold under other settings (another learning "
+        "rate, their own best constant start), and which caveats stay open.",
         topic="Class imbalance: per-class IoU, class weights, soft Dice",
         study_time="about 150 min (optional part about 25 more)",
         run_seconds=11,
