@@ -198,16 +198,16 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(
         "15_losses_for_imbalance.ipynb",
         "Losses for imbalanced classes",
-        "Read a per-class IoU table and say why pixel accuracy and frequency-weighted IoU hide a misnamed rare "
-        "class, read class-weighted cross-entropy (inverse- and median-frequency weights) written out and "
-        "checked, predict soft Dice's value and gradient for a class absent from a batch and write soft Dice "
-        "yourself, predict what training with class weights does to mean IoU and check it on stored runs and on a "
-        "trained U-Net, compare five losses trained 1,600 steps over six paired seeds on equal budgets (the same "
-        "steps, batches and learning rate, a rate chosen for plain cross-entropy) and tell what each does to "
-        "missed, misnamed and fat strokes, and (optionally) see how the verdict moves with the training length, "
-        "what dividing the weights out at prediction does, how focal loss and square-root class weights compare "
-        "(paired on another CPU), whether the class weights' verdicts hold under other settings (another learning "
-        "rate, their own best constant start), and which caveats stay open.",
+        "Read a per-class IoU table and say why pixel accuracy and frequency-weighted IoU hide a run that misnames "
+        "rare classes, which mean IoU flags and per-class IoU locates, read class-weighted cross-entropy (inverse- and "
+        "median-frequency weights) written out and checked, predict soft Dice's value and gradient for a class absent "
+        "from a batch and write soft Dice yourself, predict what training with class weights does to mean IoU and "
+        "check it on stored runs and on a trained U-Net, compare five losses trained 1,600 steps over six paired seeds "
+        "on equal budgets (the same steps, batches and learning rate, a rate chosen for plain cross-entropy) and tell "
+        "what each does to missed, misnamed and fat strokes, and (optionally) see how the verdict moves with the "
+        "training length, what dividing the weights out at prediction does, how focal loss and square-root class "
+        "weights compare (paired on another CPU), whether the class weights' verdicts hold under other settings "
+        "(another learning rate, their own best constant start), and which caveats stay open.",
         topic="Class imbalance: per-class IoU, class weights, soft Dice",
         study_time="about 150 min (optional part about 25 more)",
         run_seconds=11,
