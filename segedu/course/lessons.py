@@ -136,9 +136,10 @@ LESSONS: tuple[Lesson, ...] = (
         "09_segnet.ipynb",
         "SegNet",
         "Keep max-pooling indices and unpool with them, follow SegNet's shapes, measure what the indices "
-        "cost next to U-Net's skips, and look inside a trained decoder.",
+        "cost next to U-Net's skips, see why its training recipe starts the last bias at the class frequencies, "
+        "and look inside a trained decoder.",
         topic="SegNet: unpooling with max-pooling indices",
-        study_time="about 90 min",
+        study_time="about 95 min",
         run_seconds=24,
     ),
     Lesson(
