@@ -163,23 +163,34 @@ def one_run(key: str, entry: dict[str, Any], parts: Path, progress: bool = True,
 
 
 def summary(results: dict[str, Any]) -> str:
-    """The README's sentence about a reproduction record: CPU and wall minutes, and how far the scores moved.
+    """The README's sentence about a reproduction record: minutes per thread count, and how far the scores moved.
+
+    One-thread commands are summarised by their processor time (about their wall time on an idle core), commands
+    with more threads by their wall time (their processor time adds up every thread).
 
     Args:
-        results: A record's ``results`` (``runs`` keyed by checkpoint).
+        results: A record's ``results`` (``runs`` keyed by checkpoint, each with its ``threads``).
     """
     runs = list(results["runs"].values())
-    cpu_minutes = [run["cpu_seconds"] / 60 for run in runs]
+    parts = []
+    for threads in sorted({run["threads"] for run in runs}):
+        group = [run for run in runs if run["threads"] == threads]
+        names = ", ".join(run["checkpoint"] for run in group)
+        if threads == 1:
+            minutes = [run["cpu_seconds"] / 60 for run in group]
+            parts.append(f"the {len(group)} one-thread commands used {min(minutes):.1f} to {max(minutes):.1f} "
+                         f"CPU-minutes ({sum(value < 15 for value in minutes)} of {len(group)} under 15)")
+        else:
+            minutes = [run["wall_seconds"] / 60 for run in group]
+            parts.append(f"the {len(group)} commands with {threads} threads ({names}) took {min(minutes):.1f} to "
+                         f"{max(minutes):.1f} minutes of wall time ({sum(value < 15 for value in minutes)} of "
+                         f"{len(group)} under 15)")
     shifts = [run["test_metrics"]["mean_iou"] - run["shipped_test_mean_iou"] for run in runs]
     identical = sum(run["same_weights"] for run in runs)
     largest = max(runs, key=lambda run: abs(run["test_metrics"]["mean_iou"] - run["shipped_test_mean_iou"]))
-    under = sum(minutes < 15 for minutes in cpu_minutes)
-    return (f"each of the {len(runs)} commands used {min(cpu_minutes):.1f} to {max(cpu_minutes):.1f} CPU-minutes "
-            f"({under} of {len(runs)} under 15) and took at most {max(run['wall_seconds'] for run in runs) / 60:.1f} "
-            f"minutes of wall time; {identical} of "
-            f"{len(runs)} came out with the shipped weights, and test mean IoU moved by {min(shifts):+.3f} to "
-            f"{max(shifts):+.3f} (the largest move: {largest['checkpoint']}, {largest['shipped_test_mean_iou']:.3f} "
-            f"shipped, {largest['test_metrics']['mean_iou']:.3f} rerun)")
+    return (f"{'; '.join(parts)}; {identical} of {len(runs)} came out with the shipped weights, and test mean IoU "
+            f"moved by {min(shifts):+.3f} to {max(shifts):+.3f} (the largest move: {largest['checkpoint']}, "
+            f"{largest['shipped_test_mean_iou']:.3f} shipped, {largest['test_metrics']['mean_iou']:.3f} rerun)")
 
 
 def threads_summary(results: dict[str, Any]) -> str:
@@ -219,6 +230,8 @@ def build_parser() -> argparse.ArgumentParser:
 def kept_runs(record: dict[str, Any], manifest: dict[str, Any], rerun: list[str]) -> dict[str, Any]:
     """The runs of a stored record that an update keeps: every checkpoint not rerun, still as shipped.
 
+    A kept run lacking ``threads`` (records made before the field existed) gets the count its command names.
+
     Args:
         record: The stored reproduction record.
         manifest: The current manifest.
@@ -237,7 +250,8 @@ def kept_runs(record: dict[str, Any], manifest: dict[str, Any], rerun: list[str]
                 manifest[key]["command"], manifest[key]["test_metrics"]["mean_iou"]):
             raise ValueError(f"the stored run of {key} is of a checkpoint that has been re-shipped since; "
                              "add it to --checkpoints")
-        kept[key] = run
+        words = run["command"].split()
+        kept[key] = {**run, "threads": int(words[words.index("--threads") + 1])}  # older records lack the field
     return kept
 
 
@@ -282,14 +296,17 @@ def main() -> None:
     }
     arguments.output.mkdir(parents=True, exist_ok=True)
     command = " ".join(["python -m experiments.reproduce_checkpoints", *sys.argv[1:]])
-    settings = {**SETTINGS, "kept": f"runs of {sorted(kept)} kept from the record before this update"} if kept else \
-        SETTINGS if threads is None else {
-        **SETTINGS, "command": f"each manifest entry's own command, with --threads 1 replaced by --threads {threads} "
-                               "and --ship by --output PARTS/KEY-threadsN.pt",
-        "cpu_seconds": f"processor time the command used (user + system), summed over its {threads} threads"}
+    settings = dict(SETTINGS)
+    if kept:
+        settings["kept"] = f"runs of {sorted(kept)} kept from the record before this update"
+    if threads is not None:
+        settings["command"] = (f"each manifest entry's own command, with --threads 1 replaced by --threads {threads} "
+                               "and --ship by --output PARTS/KEY-threadsN.pt")
+        settings["cpu_seconds"] = f"processor time the command used (user + system), summed over its {threads} threads"
     path = save_experiment(name, command=command, settings=settings, seeds=[0], results=results,
                            directory=arguments.output)
-    print(f"record written to {path} ({len(runs)} of {len(keys)} runs)")
+    print(f"record written to {path} ({len(runs) - len(kept)} of {len(keys)} runs"
+          + (f", {len(kept)} kept from the record before)" if kept else ")"))
     if runs:
         print(summary(results) if threads is None else threads_summary(results))
 

@@ -95,9 +95,10 @@ VALIDATE_EVERY = 250
 PRIOR_SCENES = 512
 # SegNet's recipe departs from the others in two settings that leave the budget (steps, batch, rate) alone.
 # Its last bias starts at the log class frequencies: from PyTorch's default start, a two-thread run on the shapes
-# sat at validation mean IoU 0.31-0.42 up to step 2,500 and ended at 0.676 (the one-thread run then shipped: 0.834),
-# so floating-point noise decided when it left the plateau; record reproduce_checkpoints_threads2. It runs on two
-# threads because with one it needs over 15 minutes here (4.5 steps/s), the slowest of the models.
+# sat at validation mean IoU 0.31-0.42 up to step 2,500 and ended at 0.676, while the one-thread run shipped before
+# (made on an Intel Xeon) reached 0.834: floating-point noise decided when it left the plateau (record
+# reproduce_checkpoints_threads2). The same two-thread run with the prior start ended at 0.872, seeds 1-2 at 0.869
+# and 0.874 (record recipe_seeds). It runs on two threads: with one it needs over 15 minutes (4.5 steps/s here).
 _PRIOR_BIAS_MODELS = ("segnet",)
 SHIPPED_THREADS: dict[str, int] = {"segnet": 2}
 RECIPES: dict[tuple[str, str], Recipe] = {
