@@ -1,4 +1,4 @@
-"""Each lesson-08 check accepts right answers and prints a specific hint for wrong ones."""
+"""Each lesson-09 check accepts right answers and prints a specific hint for wrong ones."""
 
 from __future__ import annotations
 
@@ -230,7 +230,18 @@ def test_corner_loss_prediction_is_recorded_not_graded(capsys: pytest.CaptureFix
         assert "lose 70% to 71% (3 draws; 'over 50 %')" in printed
         assert ("The measurement agrees" in printed) == (choice == "over 50 %")
     record_corner_loss_prediction("under 10 %", _REFERENCE, _TOP_LEFT, _RANDOM)
-    assert "The measurement falls in 'over 50 %'" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "The measurement falls in 'over 50 %'" in printed and "background everywhere" not in printed
+
+
+def test_corner_loss_prediction_prints_the_all_background_floor(capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.course.exercises.lesson09 import record_corner_loss_prediction
+
+    assert record_corner_loss_prediction("over 50 %", _REFERENCE, _TOP_LEFT, _RANDOM, background_only=0.207)
+    printed = capsys.readouterr().out
+    assert "predicting background everywhere, with no model, scores 0.207 (77% lost)" in printed
+    assert not record_corner_loss_prediction("over 50 %", _REFERENCE, _TOP_LEFT, _RANDOM, background_only=0.9)
+    assert capsys.readouterr().out.startswith("Not yet")
 
 
 @pytest.mark.parametrize(("top_left", "measured"), [

@@ -257,7 +257,12 @@ def _loss_choice(loss: float) -> str:
 
 
 def record_corner_loss_prediction(
-    prediction: Any, reference: float, top_left: float, random_corners: Sequence[float]
+    prediction: Any,
+    reference: float,
+    top_left: float,
+    random_corners: Sequence[float],
+    *,
+    background_only: float | None = None,
 ) -> bool:
     """Print a recorded prediction of the share of mean IoU lost with top-left corners, beside the measurement.
 
@@ -269,6 +274,8 @@ def record_corner_loss_prediction(
         reference: The mean IoU with the pooling indices.
         top_left: The mean IoU with top-left corners at every stage.
         random_corners: The mean IoU with random corners at every stage, one value per corner draw.
+        background_only: The mean IoU of predicting background everywhere on the same scenes (no model), the
+            floor the other scores are read against; not printed when ``None``.
 
     Returns:
         Whether a valid prediction was recorded (printed ``Recorded: ...``), else ``False`` with a hint.
@@ -280,6 +287,9 @@ def record_corner_loss_prediction(
     if not float(reference) > 0 or not draws:
         return wrong("pass the mean IoU with the indices (a positive number), the top-left score and a list of "
                      "random-corner scores, one per draw.")
+    if background_only is not None and not 0 <= float(background_only) < float(reference):
+        return wrong("background_only is the mean IoU of predicting background everywhere: a number from 0 up to "
+                     "the mean IoU with the indices.")
     loss = 1 - float(top_left) / float(reference)
     random_losses = [1 - value / float(reference) for value in draws]
     measured = _loss_choice(loss)
@@ -289,5 +299,8 @@ def record_corner_loss_prediction(
           f"with top-left corners at every stage it is {float(top_left):.3f}: {loss:.0%} lost. {outcome}. "
           f"Random corners at every stage lose {min(random_losses):.0%} to {max(random_losses):.0%} "
           f"({len(draws)} draws; {' and '.join(map(repr, random_choices))}) with no shift of the map: the trained "
-          "decoder relies on where its values land.")
+          "decoder relies on where its values land."
+          + ("" if background_only is None else
+             f" For scale: predicting background everywhere, with no model, scores {float(background_only):.3f} "
+             f"({1 - float(background_only) / float(reference):.0%} lost)."))
     return True
