@@ -159,7 +159,7 @@ def test_merge_check_leaves_the_random_stream_alone() -> None:
 # --- why indices cannot carry what a sum or a concatenation carries -----------------------------
 
 
-def test_indices_why_accepts_nothing_when_the_line_loses_and_the_decoder_value_when_it_wins(
+def test_indices_why_accepts_nothing_when_the_edge_loses_and_the_decoder_value_when_it_wins(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert check_indices_why("b")
@@ -177,7 +177,7 @@ def test_indices_why_accepts_nothing_when_the_line_loses_and_the_decoder_value_w
         ("f", "must be one of"),
         ("a", "`skip` is not used"),
         ("c", "nearest-neighbour"),
-        ("d", "neither the 0.9 nor the line's 0.6"),
+        ("d", "neither the 0.9 nor the edge's 0.6"),
         ("e", "its *position* crosses but not its 0.6"),
     ],
 )

@@ -212,8 +212,8 @@ def check_parameter_prediction(add: Any, concat: Any) -> bool:
 # --- the controlled study: why indices cannot carry what a sum or a concatenation carries -----
 
 INDICES_WINDOWS = {"loses": ((0.6, 0.1), (0.2, 0.9)), "wins": ((0.6, 0.1), (0.2, 0.3))}
-"""The conceptual question's two encoder windows (one channel of level 1, 2x2): a thin line at the top-left pixel
-(0.6). In ``"loses"`` a shape's interior holds the maximum (0.9, bottom-right); in ``"wins"`` the line is the
+"""The conceptual question's two encoder windows (one channel of level 1, 2x2): an edge response at the top-left pixel
+(0.6). In ``"loses"`` a shape's interior holds the maximum (0.9, bottom-right); in ``"wins"`` the edge is the
 maximum."""
 INDICES_DECODER_VALUE = 0.4
 """The decoder's own value for the window, from the level below (the same in both cases)."""
@@ -225,17 +225,17 @@ INDICES_WHY_CHOICES = {
     "d": "loses: 0.9; wins: 0.6",
     "e": "loses: 0; wins: 0.6",
 }
-"""The conceptual question's choices: what the unpooled map of an ``"indices"`` level holds at the line's pixel
-when the line loses its window and when it wins it (right: ``"b"``)."""
+"""The conceptual question's choices: what the unpooled map of an ``"indices"`` level holds at the edge's pixel
+when the edge loses its window and when it wins it (right: ``"b"``)."""
 
 _INDICES_WRONG = {
     "a": "unpooling never sees the encoder's values: DecoderLevel.forward calls `self.up(x, indices)`, the "
          "decoder's map and the positions, and for 'indices' the encoder map `skip` is not used at all",
     "c": "that would be nearest-neighbour upsampling, which needs no indices; max-unpooling writes each value at "
          "one pixel of its window, the one its index names, and leaves the other three at 0",
-    "d": "no encoder value crosses, neither the 0.9 nor the line's 0.6: an index says only *which* pixel won, and "
+    "d": "no encoder value crosses, neither the 0.9 nor the edge's 0.6: an index says only *which* pixel won, and "
          "the value written there is the decoder's own 0.4",
-    "e": "when the line wins, its *position* crosses but not its 0.6: the value written at the winner is the "
+    "e": "when the edge wins, its *position* crosses but not its 0.6: the value written at the winner is the "
          "decoder's own 0.4",
 }
 
@@ -252,7 +252,7 @@ def _unpooled_window(window: tuple[tuple[float, float], tuple[float, float]]) ->
 
 
 def check_indices_why(answer: Any) -> bool:
-    """Check the values chosen for the line's pixel (a letter of :data:`INDICES_WHY_CHOICES`; right: ``"b"``).
+    """Check the values chosen for the edge's pixel (a letter of :data:`INDICES_WHY_CHOICES`; right: ``"b"``).
 
     Once a valid letter is recorded, the feedback shows both windows as segedu's ``DecoderLevel`` unpools them.
 
@@ -260,7 +260,7 @@ def check_indices_why(answer: Any) -> bool:
         answer: One letter, such as ``"b"``.
 
     Returns:
-        Whether the letter says 0 where the line loses its window and the decoder's 0.4 where it wins it.
+        Whether the letter says 0 where the edge loses its window and the decoder's 0.4 where it wins it.
     """
     hint = choice_hint(answer, INDICES_WHY_CHOICES)
     if hint is not None:
@@ -272,9 +272,9 @@ def check_indices_why(answer: Any) -> bool:
         return right(
             f"{measured} An index is one of four positions in its window (2 bits) and says only *where* the maximum "
             "was; the value placed there is the decoder's own, computed from the coarse map below, and the other "
-            "three pixels stay 0 until the convolutions spread values into them. Where the line loses its window, "
+            "three pixels stay 0 until the convolutions spread values into them. Where the edge loses its window, "
             "nothing of it reaches the decoder. Where it wins, its position does: the decoder's value lands exactly "
-            "on the line's pixel, not spread over the window, which is SegNet's argument for indices (boundaries "
+            "on the edge's pixel, not spread over the window, which is SegNet's argument for indices (boundaries "
             "placed to the pixel, for 2 bits per window). In neither case does the encoder's value cross; 'add' and "
             "'concat' hand over the values themselves, every pixel's, the losers' included. (In the study 'indices' "
             "also trades the learned up-convolution for unpooling, so its record mixes two changes.)")
