@@ -275,7 +275,8 @@ def main() -> None:
     kept: dict[str, Any] = {}
     if arguments.update:
         if threads is not None or arguments.checkpoints is None:
-            parser.error("--update keeps the manifest commands' record; name the rerun --checkpoints, without --threads")
+            parser.error("--update keeps the manifest commands' record; name the rerun --checkpoints, "
+                         "without --threads")
         try:
             kept = kept_runs(load_experiment(NAME), manifest, keys)
         except ValueError as error:
@@ -302,7 +303,8 @@ def main() -> None:
     if threads is not None:
         settings["command"] = (f"each manifest entry's own command, with --threads 1 replaced by --threads {threads} "
                                "and --ship by --output PARTS/KEY-threadsN.pt")
-        settings["cpu_seconds"] = f"processor time the command used (user + system), summed over its {threads} threads"
+        settings["cpu_seconds"] = (f"processor time the command used (user + system), summed over its {threads} "
+                                   "threads")
     path = save_experiment(name, command=command, settings=settings, seeds=[0], results=results,
                            directory=arguments.output)
     print(f"record written to {path} ({len(runs) - len(kept)} of {len(keys)} runs"

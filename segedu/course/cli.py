@@ -108,7 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--minutes", type=_positive_float, default=None,
                        help="train from scratch for this many minutes on the CPU instead (e.g. 3)")
     train.add_argument("--threads", type=_positive_int, default=None,
-                       help="CPU threads (default: the recipe's, 2 for SegNet and 1 for the others; every core with --minutes)")
+                       help="CPU threads (default: the recipe's, 2 for SegNet and 1 for the others; "
+                            "every core with --minutes)")
     train.add_argument("--device", default=None, help="cpu, cuda or mps (default: best available)")
     train.add_argument("--prior-bias", action="store_true",
                        help="start the last layer's bias at the class frequencies of the training scenes "

@@ -100,7 +100,7 @@ PRIOR_SCENES = 512
 # reproduce_checkpoints_threads2). The same two-thread run with the prior start ended at 0.872, seeds 1-2 at 0.869
 # and 0.874 (record recipe_seeds). It runs on two threads: with one it needs over 15 minutes (4.5 steps/s here).
 _PRIOR_BIAS_MODELS = ("segnet",)
-SHIPPED_THREADS: dict[str, int] = {"segnet": 2}
+_SHIPPED_THREADS: dict[str, int] = {"segnet": 2}
 RECIPES: dict[tuple[str, str], Recipe] = {
     (model, dataset): Recipe(model, dataset, steps=_STEPS[dataset], model_kwargs=kwargs,
                              prior_bias=model in _PRIOR_BIAS_MODELS)
@@ -111,7 +111,7 @@ RECIPES: dict[tuple[str, str], Recipe] = {
 
 def shipped_threads(model_name: str) -> int:
     """The CPU thread count of ``model_name``'s shipped recipe: 2 for SegNet, 1 for the others."""
-    return SHIPPED_THREADS.get(model_name, 1)
+    return _SHIPPED_THREADS.get(model_name, 1)
 
 
 def offline_dataset(name: str, split: str, length: int | None = None) -> Dataset:

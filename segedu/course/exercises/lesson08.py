@@ -49,6 +49,21 @@ _SWITCHES = {"all on": (), "pool4 off": ("pool4",), "pool3 off": ("pool3",), "bo
 
 
 @torch.no_grad()
+def _two_choice_problem(recorded: Any, parts: dict[str, tuple[str, ...]], noun: str) -> str | None:
+    """What is wrong with a recorded dict of choices (``parts``: key -> allowed values), or ``None``.
+
+    ``noun`` ("prediction" or "answer") names the record in the message.
+    """
+    if not isinstance(recorded, Mapping):
+        keys = ", ".join(f'"{key}": ...' for key in parts)
+        return f"record your {noun} as a dict: {{{keys}}}; got {type(recorded).__name__}."
+    for key, choices in parts.items():
+        hint = choice_hint(recorded.get(key, ...), choices)
+        if hint is not None:
+            return f'"{key}": {hint.replace("prediction", noun)}'
+    return None
+
+
 def switch_outcome(model: FCN, image: Tensor, mask: Tensor, band_width: int = 2) -> dict[str, float]:
     """The share of one scene's boundary-band pixels that FCN-8s labels right, with each skip switch setting.
 
@@ -93,13 +108,10 @@ def check_switch_prediction(prediction: Any, model: FCN, image: Tensor, mask: Te
     Returns:
         ``True`` once both parts are recorded with allowed values.
     """
-    if not isinstance(prediction, Mapping):
-        return wrong('record your prediction as a dict: {"costlier": ..., "both_off_band": ...}; '
-                     f"got {type(prediction).__name__}.")
-    for key, choices in (("costlier", COSTLIER_CHOICES), ("both_off_band", BAND_CHOICES)):
-        hint = choice_hint(prediction.get(key, ...), choices)
-        if hint is not None:
-            return wrong(f'"{key}": {hint}')
+    problem = _two_choice_problem(prediction, {"costlier": COSTLIER_CHOICES, "both_off_band": BAND_CHOICES},
+                                  "prediction")
+    if problem is not None:
+        return wrong(problem)
     accuracy = switch_outcome(model, image, mask)
     lost = {branch: accuracy["all on"] - accuracy[f"{branch} off"] for branch in COSTLIER_CHOICES}
     costlier = max(lost, key=lost.__getitem__)
@@ -350,7 +362,8 @@ def mirror_evidence(record: Mapping[str, Any]) -> dict[str, Any]:
     Returns:
         ``late_cheaper`` and ``models`` (in how many of the late-branch models the late branch costs less to zero),
         ``smallest_gap`` (the smallest margin by which it does), ``mirror`` and ``once`` (the cost range per branch
-        in the mirror and in the all-at-once arm), and ``summed`` (the summed learning rate of the mirror's late and other branch, in units of lr).
+        in the mirror and in the all-at-once arm), and ``summed`` (the summed learning rate of the mirror's late
+        and other branch, in units of lr).
     """
     gaps = []
     for arm, late in _LATE_ARMS.items():
@@ -377,13 +390,10 @@ def check_mirror_reading(answer: Any, record: Mapping[str, Any]) -> bool:
     Returns:
         Whether both parts are right; a wrong part is named with why.
     """
-    if not isinstance(answer, Mapping):
-        return wrong('record your answer as a dict: {"rules_out": ..., "cannot_separate": ...}; '
-                     f"got {type(answer).__name__}.")
-    for key, choices in (("rules_out", MIRROR_RULES_OUT), ("cannot_separate", MIRROR_CANNOT_SEPARATE)):
-        hint = choice_hint(answer.get(key, ...), choices)
-        if hint is not None:
-            return wrong(f'"{key}": {hint.replace("prediction", "answer")}')
+    problem = _two_choice_problem(answer, {"rules_out": MIRROR_RULES_OUT, "cannot_separate": MIRROR_CANNOT_SEPARATE},
+                                  "answer")
+    if problem is not None:
+        return wrong(problem)
     seen = mirror_evidence(record)
     mirror = {branch: f"{low:.3f} to {high:.3f}" for branch, (low, high) in seen["mirror"].items()}
     once = {branch: f"{low:.3f} to {high:.3f}" for branch, (low, high) in seen["once"].items()}
