@@ -32,6 +32,12 @@ Lesson 07's record asks whether FCN-32s was under-trained at 4,000 steps:
 
     python -m experiments.recipe_seeds --models fcn32s --datasets shapes --steps 8000
 
+Lesson 07 scores FCN-16s, which ships no checkpoint, from the same recipe's 4,000 steps, seeds 0 to 2 (its runs'
+scores and curves are kept in ``experiments/recipe_seeds_parts/``):
+
+    python -m experiments.recipe_seeds --models fcn16s --datasets shapes --seeds 0 1 2 --steps 4000 --workers 1 \
+        --parts experiments/recipe_seeds_parts --output segedu/course/experiment_results --overwrite
+
 ``--prior-bias`` starts every run's last class-score bias at the log class shares (``Recipe.prior_bias``, already
 part of SegNet's recipe) and ``--threads N`` gives each run N threads (use ``--workers 1`` with ``--threads 2`` on two
 cores); either one trains seed 0 too and writes a record of its own (``recipe_seeds_prior``,

@@ -33,7 +33,11 @@ apart, as ``shortcut_study_control``:
     python -m experiments.shortcut_study --seeds 0 1 2 3 4 --steps 1000 --shortcuts fixed_unpool --suffix control --output segedu/course/experiment_results
 
 Its ``wall_seconds`` is that of the last invocation, which found every run in the parts folder. The defaults,
-seeds 0 1 2 and 600 steps, are the study's first, shorter version.
+seeds 0 1 2 and 600 steps, are the study's first, shorter version. Three more seeds of ``none``, ``indices`` and the
+control (lesson 11's eight-seed answer) are ``shortcut_study_moreseeds``:
+
+    python -m experiments.shortcut_study --seeds 5 6 7 --steps 1000 --shortcuts none indices fixed_unpool \
+        --suffix moreseeds --workers 1 --output segedu/course/experiment_results --overwrite
 """
 
 from __future__ import annotations

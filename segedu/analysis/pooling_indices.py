@@ -248,7 +248,7 @@ def index_memory_formula(
 
 
 # ----------------------------------------------------------------------------------------------
-# Unpooling without the indices: what are the positions worth?
+# Unpooling without the indices: how much does a trained decoder rely on its switches?
 # ----------------------------------------------------------------------------------------------
 
 UNPOOLING_RULES = ("indices", "top_left", "nearest", "random_corner", "spread")

@@ -82,9 +82,9 @@ def _decoder(axis: Axes, strides: Sequence[int], step_label: str, *, convs_at_fu
         final = column == 0 and not convs_at_full
         _box(axis, column, _DECODER_Y, strides[column], PREDICTION_COLOR if final else DECODER_COLOR)
         _arrow(axis, ((column + 1) * _STEP - 0.27, _DECODER_Y), (column * _STEP + 0.27, _DECODER_Y))
-    # one note below the row, clear of the boxes and of the shortcut arrows that land between them
-    axis.text(2.5 * _STEP, _DECODER_Y - _side(strides[1]) / 2 - 0.15, f"each decoder arrow: {step_label}",
-              ha="center", va="top", fontsize=_FONT)
+    # one note below the row, clear of the boxes, of the shortcut arrows and of the first column's labels
+    axis.text(0.5 * _STEP, _DECODER_Y - _side(strides[1]) / 2 - 0.15, f"each decoder arrow: {step_label}",
+              ha="left", va="top", fontsize=_FONT)
     if not convs_at_full:
         _prediction_note(axis)
         return
@@ -117,7 +117,7 @@ def _draw_fcn(axis: Axes) -> None:
 def _draw_segnet(axis: Axes) -> None:
     strides = (1, 2, 4, 8, 16)
     _encoder(axis, strides)
-    _decoder(axis, strides, "2x max-unpooling")
+    _decoder(axis, strides, "2x max-unpooling, then convs")
     for column in range(len(strides) - 1):  # each pool's indices reach the unpooling that mirrors it
         x = (column + 0.5) * _STEP
         _arrow(axis, (x, _ENCODER_Y - 0.12), (x, _DECODER_Y + 0.05), color=SHORTCUT_COLOR, style="--",
@@ -129,7 +129,7 @@ def _draw_segnet(axis: Axes) -> None:
 def _draw_unet(axis: Axes) -> None:
     strides = (1, 2, 4, 8, 16)
     _encoder(axis, strides)
-    _decoder(axis, strides, "2x up-convolution", convs_at_full=True)
+    _decoder(axis, strides, "2x up-convolution, concat, then convs", convs_at_full=True)
     for column in range(len(strides) - 1):  # every level above the bottleneck: copy the whole map
         x = column * _STEP
         _arrow(axis, (x, _ENCODER_Y - _side(strides[column]) / 2 - 0.05),

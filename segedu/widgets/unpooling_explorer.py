@@ -156,7 +156,8 @@ def unpooling_explorer(
             "corner_counts": counts,
         }
         caption.value = (
-            f"{name}: unpooled {tuple(unpooled.shape)} is {state['unpooled_zero_fraction']:.0%} zeros; "
+            f"{name}, whole stage (all {unpooled.shape[0]} channels): unpooled {tuple(unpooled.shape)} is "
+            f"{state['unpooled_zero_fraction']:.0%} zeros; "
             f"after the convs {tuple(decoded.shape)} is {state['decoded_zero_fraction']:.0%} zeros. "
             f"Channel {picked}: windows per corner (TL, TR, BL, BR) = {counts}"
         )

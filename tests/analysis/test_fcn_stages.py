@@ -1,4 +1,4 @@
-"""FCN's decoder stages and skip switches, checked against the decoder written out by hand."""
+"""FCN's decoder stages, skip switches and re-tune, checked against the decoder and the loop written out by hand."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from collections.abc import Callable
 import pytest
 import torch
 
-from segedu.analysis.fcn_stages import fcn_score_maps, skip_branches_off
+from segedu.analysis.fcn_stages import SKIP_BRANCHES, fcn_score_maps, retune_without_branch, skip_branches_off
+from segedu.datasets import ShapesScenes
 from segedu.models import FCN
 
 
@@ -76,3 +77,65 @@ def test_skip_branches_off_refuses_missing_branches(small_fcn: Callable[..., FCN
     with pytest.raises(ValueError, match="unknown skip branch"):
         with skip_branches_off(small_fcn("8s"), ["pool5"]):
             pass
+
+
+def _hand_written_retune(model: FCN, branch: str | None, scenes: list[tuple[torch.Tensor, torch.Tensor]], *,
+                         steps: int, batch_size: int, lr: float, seed: int) -> tuple[FCN, list[float]]:
+    # Reference: the re-tune written out with torch alone (Adam over every parameter: the held score layer gets no
+    # gradient, so Adam skips it), F.cross_entropy, the cosine rate set by hand.
+    import copy
+    import math
+
+    model = copy.deepcopy(model)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    order = torch.randperm(len(scenes), generator=torch.Generator().manual_seed(seed))
+    torch.manual_seed(seed)
+    model.train()
+    losses = []
+    with skip_branches_off(model, [] if branch is None else [branch]):
+        for step in range(steps):
+            picked = order[step * batch_size:(step + 1) * batch_size]
+            images = torch.stack([scenes[int(index)][0] for index in picked])
+            masks = torch.stack([scenes[int(index)][1] for index in picked])
+            for group in optimizer.param_groups:
+                group["lr"] = lr * 0.5 * (1 + math.cos(math.pi * step / steps))
+            optimizer.zero_grad()
+            loss = torch.nn.functional.cross_entropy(model(images), masks)
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+    return model.eval(), losses
+
+
+@pytest.mark.parametrize("branch", ["pool3", "pool4", None])
+def test_retune_without_branch_equals_the_loop_written_out(branch: str | None, small_fcn: Callable[..., FCN]) -> None:
+    model = small_fcn("8s")
+    scenes = [ShapesScenes("train", length=12, size=64)[index] for index in range(12)]
+    settings = {"steps": 3, "batch_size": 4, "lr": 1e-2, "seed": 1}
+    retuned, losses = retune_without_branch(model, branch, scenes, **settings)
+    reference, reference_losses = _hand_written_retune(model, branch, scenes, **settings)
+    assert losses == pytest.approx(reference_losses, rel=1e-6, abs=1e-7)  # step for step
+    for (name, value), expected in zip(retuned.state_dict().items(), reference.state_dict().values()):
+        torch.testing.assert_close(value, expected, msg=name)
+    assert not retuned.training and model.score_pool3.weight.abs().sum() > 0  # returned in eval mode
+    for name, parameter in retuned.named_parameters():
+        layer = name.split(".")[0]
+        unchanged = torch.equal(parameter, dict(model.named_parameters())[name])
+        if branch is not None and layer == SKIP_BRANCHES[branch]:
+            assert unchanged, f"{name} belongs to the held branch and must keep its trained weights"
+        elif layer in ("score_fr", "score_pool4", "score_pool3", "fc7"):
+            assert not unchanged, f"{name} should have trained"
+
+
+def test_retune_without_branch_leaves_the_model_alone_and_refuses_bad_input(small_fcn: Callable[..., FCN]) -> None:
+    model = small_fcn("8s")
+    before = {name: value.clone() for name, value in model.state_dict().items()}
+    scenes = [ShapesScenes("train", length=4, size=64)[index] for index in range(4)]
+    retune_without_branch(model, "pool3", scenes, steps=1, batch_size=4, lr=1e-2, seed=0)
+    assert all(torch.equal(value, before[name]) for name, value in model.state_dict().items())
+    with pytest.raises(ValueError, match="need 8 scenes; got 4"):
+        retune_without_branch(model, "pool3", scenes, steps=2, batch_size=4, lr=1e-2, seed=0)
+    with pytest.raises(ValueError, match="has no pool3 branch"):
+        retune_without_branch(small_fcn("16s"), "pool3", scenes, steps=1, batch_size=4, lr=1e-2, seed=0)
+    with pytest.raises(TypeError, match="expects a segedu.models.FCN"):
+        retune_without_branch(torch.nn.Identity(), None, scenes, steps=1, batch_size=4, lr=1e-2, seed=0)

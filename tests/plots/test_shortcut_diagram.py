@@ -21,6 +21,9 @@ def test_diagram_has_one_panel_per_family() -> None:
     assert [title.split(":")[0] for title in titles] == ["FCN-8s", "SegNet", "U-Net"]
     texts = [{text.get_text() for text in axis.texts} for axis in figure.axes]
     assert "+" in texts[0] and "indices" in texts[1] and "copy,\nconcat" in texts[2]
+    # SegNet's and U-Net's decoders convolve after every upsampling: the step note says so
+    assert "each decoder arrow: 2x max-unpooling, then convs" in texts[1]
+    assert "each decoder arrow: 2x up-convolution, concat, then convs" in texts[2]
     plt.close(figure)
 
 

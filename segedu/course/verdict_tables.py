@@ -1,0 +1,114 @@
+"""Text layout for tables of paired verdicts: the formatting only, the verdict rule comes from the caller.
+
+A lesson keeps its verdict rule in view (a function of one row's paired differences) and hands it to these
+helpers, which only lay the numbers out: seed by seed, then per row the seed counts, the mean with its 95%
+t-interval, the exact sign-flip p and the caller's verdict; or one row per training length.
+
+Example:
+    >>> rule = lambda row, gap: "ahead" if min(gap) > 0 else "not distinguishable"
+    >>> print(verdict_table("toy", {"a": [0.1, 0.2, 0.3]}, ["0", "1", "2"], rule))
+    toy
+                                     +/=/-  mean [95% t-interval]    sign-flip p  verdict
+    a                                3/0/0  +0.200 [-0.048, +0.448]  0.25         ahead
+    (+/=/-: how many of the 3 seeds are above / exactly at / below the reference)
+    the two tests disagree (the t-interval leaves out 0, the verdict is not distinguishable): none
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from segedu.course.experiments import paired_t_interval, sign_flip_p, signed_difference, wins_ties_losses
+
+__all__ = ["length_table", "verdict_table"]
+
+_UNDECIDED = "not distinguishable"
+
+
+def verdict_table(
+    title: str,
+    rows: dict[str, Sequence[float]],
+    seeds: Sequence[str],
+    verdict: Callable[[str, np.ndarray], str],
+    *,
+    by_seed: Sequence[str] = (),
+    tie: float = 0.0,
+    reference: str = "the reference",
+    width: int = 31,
+) -> str:
+    """A text table of paired differences read by the caller's verdict rule.
+
+    Args:
+        title: The first line.
+        rows: Row label to its differences against the reference, one per seed in the order of ``seeds``.
+        seeds: The seed names, for the per-seed columns.
+        verdict: The rule, called as ``verdict(label, differences)`` with the differences as a float array.
+        by_seed: The rows to print seed by seed first (none by default).
+        tie: The tie band's half-width for the seed counts and the per-seed cells.
+        reference: What the differences are taken against, for the note under the table.
+        width: The label column's width (longer labels widen it).
+
+    Returns:
+        The table as lines of text, without a trailing newline. Its last line names the rows whose t-interval
+        leaves out 0 but whose verdict is ``"not distinguishable"`` (the two tests disagree), or ``none``.
+    """
+    width = max(width, *(len(label) for label in rows))
+    lines = [title]
+    if by_seed:
+        lines.append(f"{'':<{width}}" + "".join(f"{'seed ' + seed:>8}" for seed in seeds))
+        for label in by_seed:
+            lines.append(f"{label:<{width}}" + "".join(f"{signed_difference(value, tie):>8}" for value in rows[label]))
+        lines.append("")
+    lines.append(f"{'':<{width}} {'+/=/-':>6}  {'mean [95% t-interval]':<24} {'sign-flip p':<12} verdict")
+    split = []  # rows where the t-interval leaves out 0 yet the rule says not distinguishable
+    for label, gap in rows.items():
+        values = np.asarray(gap, dtype=float)  # (seeds,)
+        low, high = paired_t_interval(values)
+        said = verdict(label, values)
+        interval = f"{values.mean():+.3f} [{low:+.3f}, {high:+.3f}]"
+        counts = wins_ties_losses(values, tie)
+        lines.append(f"{label:<{width}} {counts:>6}  {interval:<24} {sign_flip_p(values):<12g} {said}")
+        if (low > 0 or high < 0) and said == _UNDECIDED:
+            split.append(label)
+    lines.append(f"(+/=/-: how many of the {len(seeds)} seeds are above / exactly at / below {reference})")
+    lines.append("the two tests disagree (the t-interval leaves out 0, the verdict is not distinguishable): "
+                 + (", ".join(split) or "none"))
+    return "\n".join(lines)
+
+
+def length_table(
+    scores: dict[int, dict[str, Sequence[float]]],
+    seeds: dict[int, Sequence[str]],
+    verdicts: dict[int, dict[str, str]],
+    *,
+    column: int = 30,
+) -> str:
+    """A table of one score by training length: per length a row of seed means [lowest, highest], then the verdicts.
+
+    Args:
+        scores: Steps to column name to that column's scores, one per seed (the first column is the reference).
+        seeds: Steps to the seed names of that length (shown as ``first-last``).
+        verdicts: Steps to column name to the verdict text printed under it (the reference has none).
+        column: Each column's width.
+
+    Returns:
+        The table as lines of text, without a trailing newline.
+
+    Example:
+        >>> print(length_table({400: {"a": [0.1, 0.3], "b": [0.2, 0.4]}}, {400: ["0", "1"]}, {400: {"b": "ahead"}}))
+         steps  seeds   a                             b
+           400    0-1   0.20 [0.10, 0.30]             0.30 [0.20, 0.40]
+                                                      ahead
+    """
+    names = list(next(iter(scores.values())))
+    lines = [(f"{'steps':>6} {'seeds':>6}   " + "".join(f"{name:<{column}}" for name in names)).rstrip()]
+    for steps, by_name in scores.items():
+        cells = [np.asarray(by_name[name], dtype=float) for name in names]  # (seeds,) each
+        spans = [f"{values.mean():.2f} [{values.min():.2f}, {values.max():.2f}]" for values in cells]
+        lines.append((f"{steps:>6,} {seeds[steps][0] + '-' + seeds[steps][-1]:>6}   "
+                      + "".join(f"{span:<{column}}" for span in spans)).rstrip())
+        lines.append((" " * (16 + column) + "".join(f"{verdicts[steps].get(name, ''):<{column}}"
+                                                    for name in names[1:])).rstrip())
+    return "\n".join(lines)
