@@ -118,29 +118,32 @@ LESSONS: tuple[Lesson, ...] = (
         "shipped FCN-32s and FCN-8s overall and near boundaries, predict how often FCN-32s misses a small object, and "
         "why, count the objects each model names, and set their gap beside the paper's.",
         topic="FCN-32s, 16s and 8s and their skip fusion",
-        study_time="about 130 min (optional part about 25 more)",
-        run_seconds=40,
+        study_time="about 135 min (optional part about 25 more)",
+        run_seconds=33,
     ),
     Lesson(
         "08_fcn_skips.ipynb",
         "Does training order change which skip costs FCN-8s more to zero?",
-        "Predict and measure what switching FCN-8s's pool4 and pool3 skips off costs and check that switch against "
-        "two others, read a stored three-seed study of FCN-8s trained in stages against all at once, design the "
-        "control that tests whether pool3's late join alone flips which skip costs more to zero, predict how much it "
-        "loses with pool3 zeroed, explain what its mirror adds, and compare zeroing a branch with training without it.",
+        "Predict and measure what switching FCN-8s's pool4 and pool3 skips off costs and how much of it 200 steps"
+        " of re-tuning without the branch win back (one model, three scene orders), read a stored three-seed "
+        "study of FCN-8s trained in stages against all at once, design the control that tests whether pool3's "
+        "late join alone flips which skip costs more to zero, predict how much it loses with pool3 zeroed, "
+        "predict, then explain, what its mirror adds, and compare zeroing a branch with training without it, "
+        "ending on the question the study leaves open.",
         topic="Ablating FCN-8s's skips; staged training",
-        study_time="about 100 min (optional part about 25 more)",
-        run_seconds=20,
+        study_time="about 90 min (optional part about 25 more)",
+        run_seconds=34,
     ),
     Lesson(
         "09_segnet.ipynb",
         "SegNet",
-        "Keep max-pooling indices and unpool with them, follow SegNet's shapes, measure what the indices "
-        "cost next to U-Net's skips, see why its training recipe starts the last bias at the class frequencies, "
-        "and look inside a trained decoder.",
+        "Keep max-pooling indices and unpool with them, follow SegNet's shapes, predict and measure what the "
+        "indices cost next to U-Net's skips, look inside a trained decoder, and test how much the frozen decoder "
+        "relies on its own switches with its batch-norm statistics re-estimated, beside one table of small nets "
+        "trained without them.",
         topic="SegNet: unpooling with max-pooling indices",
-        study_time="about 95 min",
-        run_seconds=24,
+        study_time="about 110 min (optional appendix about 10 more)",
+        run_seconds=35,
     ),
     Lesson(
         "10_unet.ipynb",
@@ -188,42 +191,56 @@ LESSONS: tuple[Lesson, ...] = (
         "Augmentation and overfitting",
         "Augment image and mask together (zoom, crop, flips, elastic deformation), build segedu's chain by hand "
         "(its aligned zoom step written out) and check it against training_transforms, say which augmentations "
-        "keep a scene plausible and correctly labelled, read training and validation curves over ten paired seeds "
-        "on 32 scenes, say which final score augmentation moves, explain what augmentation did to the scores and "
-        "which explanations the outputs rule out, then read stored controls, and (optionally) count where one seed's training errors "
-        "lie, and read a three-seed record on 500 scenes.",
+        "(the chain's zoom and warp among them) keep a scene plausible and correctly labelled, read training and "
+        "validation curves of ten seeds on 32 scenes, say which final score augmentation moves and why pairing "
+        "runs by seed narrows the interval, say which explanations of the training score's fall the outputs rule "
+        "out and predict whether a longer run lets augmented training catch up, read a record trained on one "
+        "fixed warped copy of each scene, see what the two networks predict, set 500 plain scenes against 32 "
+        "augmented ones at the same step budget, and (optionally) test pixel noise as a cause, see where one "
+        "seed's extra training errors lie and count how the image's resampling blurs stroke edges under the mask.",
         topic="Paired augmentation, learning curves, overfitting",
-        study_time="about 80 min (optional part about 30 more)",
-        run_seconds=13,
+        study_time="about 125 min (optional appendix about 25 more)",
+        run_seconds=16,
     ),
     Lesson(
         "15_losses_for_imbalance.ipynb",
         "Losses for imbalanced classes",
-        "Read a per-class IoU table and say why pixel accuracy and frequency-weighted IoU hide a run that misnames "
-        "rare classes, which mean IoU flags and per-class IoU locates, read class-weighted cross-entropy (inverse- and "
-        "median-frequency weights) written out and checked, predict soft Dice's value and gradient for a class absent "
-        "from a batch and write soft Dice yourself, predict what training with class weights does to mean IoU and "
-        "check it on stored runs and on a trained U-Net, compare five losses trained 1,600 steps over six paired seeds "
-        "on equal budgets (the same steps, batches and learning rate, a rate chosen for plain cross-entropy) and tell "
-        "what each does to missed, misnamed and fat strokes, and (optionally) see how the verdict moves with the "
-        "training length, what dividing the weights out at prediction does, how focal loss and square-root class "
-        "weights compare (paired on another CPU), whether the class weights' verdicts hold under other settings "
-        "(another learning rate, their own best constant start), and which caveats stay open.",
+        "Read a per-class IoU table and a confusion matrix and say why pixel accuracy and frequency-weighted IoU "
+        "understate a run that misnames rare classes (they put it only about 0.01 or less below the other runs), "
+        "which mean IoU flags and per-class IoU and the confusion matrix locate, read class-weighted "
+        "cross-entropy (inverse- and median-frequency weights) written out and checked, predict soft Dice's value"
+        " and gradient for a class absent from a batch and write soft Dice yourself, predict what training with "
+        "class weights does to mean IoU and check it on stored runs, then derive why a class weight tilts the "
+        "best answer toward its class and why dividing the weights out at prediction undoes it (checked on one "
+        "pixel; an optional appendix applies it to a trained U-Net and to the trained class-weight models), "
+        "compare five losses trained 1,600 steps over six paired seeds on equal budgets (the same steps, batches "
+        "and learning rate, the shipped plain cross-entropy recipe's rate, not tuned for any loss here), calling "
+        "a loss ahead or behind only where a t-interval and a sign-flip test agree, tell what each does to "
+        "missed, misnamed and fat strokes and that the fat strokes hug the strokes' edges, check the class-weight"
+        " verdict at peak rate 0.01 and from the weights' own best constant start, and optionally read how the "
+        "verdicts change from 400 to 4,000 steps (three seeds at 4,000 steps are untestable by the rule), plain "
+        "cross-entropy's failed seed in two more records (one failure in six runs, too few to compare failure "
+        "rates), that median weights lose less than inverse weights in every seed while square-root weights are "
+        "not separable from plain cross-entropy, and a shapes record in which plain cross-entropy had not yet "
+        "learned two of the three shapes at 400 steps.",
         topic="Class imbalance: per-class IoU, class weights, soft Dice",
-        study_time="about 150 min (optional part about 25 more)",
+        study_time="about 120 min (optional appendix about 55 more)",
         run_seconds=11,
     ),
     Lesson(
         "16_atrous_and_deeplab.ipynb",
         "Atrous convolution and DeepLab",
-        "Write a 3x3 atrous convolution from scratch, see which pixels a stack of them never reads (gridding), "
-        "measure what the output stride costs in DeepLabv3 in compute, read a stored three-seed study of accuracy at "
-        "three strides (whose ASPP rates change from 8 to 16 but not from 16 to 32), count how many taps of the "
-        "ASPP's atrous kernels a small feature map keeps, and compare DeepLabv3 with FCN-32s, FCN-8s, SegNet and U-Net "
-        "on equal budgets, costs included.",
+        "Write a 3x3 atrous convolution from scratch, see which pixels a stack of them never reads (gridding) and"
+        " whether the trained DeepLabv3 does, measure what the output stride costs in DeepLabv3 in compute, read "
+        "a stored three-seed study of accuracy at three strides, count how many taps of the ASPP's atrous kernels"
+        " a small feature map keeps, compare DeepLabv3 with FCN-32s, FCN-8s, SegNet and U-Net on equal budgets "
+        "(SegNet's recipe alone starts its last bias at the class frequencies and trains on 2 threads), costs "
+        "included, see how much of DeepLabv3's gap to FCN-8s 8x8 score maps through its one bilinear step can "
+        "explain, and read the validation curves of DeepLabv3, FCN-8s and U-Net on the shapes for whether it "
+        "stopped too early.",
         topic="Atrous convolution, output stride, ASPP and DeepLabv3",
-        study_time="about 120 min",
-        run_seconds=25,
+        study_time="about 110 min (optional grid-fit detail about 10 more)",
+        run_seconds=22,
     ),
     Lesson(
         "17_touching_objects.ipynb",

@@ -10,8 +10,11 @@ import torch.nn.functional as F
 
 from segedu.course.exercises.lesson09 import (
     check_collision_prediction,
-    check_index_memory,
+    check_density_prediction,
+    check_memory_prediction,
     check_max_unpool,
+    check_neighbourhood_prediction,
+    check_quadrupled_share,
     check_unpooled_zero_fraction,
 )
 from segedu.analysis.upsampling import bed_of_nails, max_unpool, nearest_upsample
@@ -72,41 +75,125 @@ def test_unpooled_zero_fraction_hints(answer: Callable, hint: str, capsys: pytes
 # --- index memory -----------------------------------------------------------------------------
 
 
-def _right_memory(channels: int, height: int, width: int) -> tuple[int, int, int]:
-    windows = channels * (height // 2) * (width // 2)
-    return windows * 8, channels * height * width * 4, windows * 2 // 8 + (windows * 2 % 8 > 0)
+_RIGHT_MEMORY = {"largest stage": "stage1", "stage 1's share": "over 50 %"}
 
 
-def test_index_memory_accepts_the_right_answer(capsys: pytest.CaptureFixture[str]) -> None:
-    correct, printed = _run(check_index_memory, _right_memory, capsys)
-    assert correct and printed.startswith("Correct!")
-
-
-def _replace(position: int, value: Callable[[int, int, int], int]) -> Callable:
-    def answer(channels: int, height: int, width: int) -> list[int]:
-        numbers = list(_right_memory(channels, height, width))
-        numbers[position] = value(channels, height, width)
-        return numbers
-    return answer
+def test_memory_prediction_accepts_the_right_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_memory_prediction(dict(_RIGHT_MEMORY))
+    printed = capsys.readouterr().out
+    assert "stage1 512 KiB, stage2 256 KiB, stage3 128 KiB, stage4 64 KiB, stage5 16 KiB; stage 1 holds 52%" in printed
+    assert "Correct!" in printed and "The next question asks why" in printed
+    assert "quarters" not in printed  # the reason is the next question's answer
 
 
 @pytest.mark.parametrize(
-    ("answer", "hint"),
+    ("change", "hint"),
     [
-        (_stub, "NotImplementedError"),
-        (_placeholder, "replace the `...`"),
-        (_empty, "returns nothing yet"),
-        (lambda c, h, w: c * h * w, "three whole numbers"),
-        (_replace(0, lambda c, h, w: c * (h // 2) * (w // 2) * 4), "int64: 8 bytes per index"),
-        (_replace(0, lambda c, h, w: c * h * w * 8), "one index per pooled value"),
-        (_replace(0, lambda c, h, w: 12345), "the int64 indices take"),
-        (_replace(1, lambda c, h, w: c * (h // 2) * (w // 2) * 4), "whole float32 map"),
-        (_replace(2, lambda c, h, w: c * (h // 2) * (w // 2) * 2), "8 bits make a byte"),
+        ({"largest stage": "stage5"}, "stage 5 has 512 channels but only a 4x4 map"),
+        ({"stage 1's share": "25 to 50 %"}, "stage 1 holds 52% ('over 50 %')"),
+        ({"stage 1's share": ...}, "record your prediction first"),
+        ({"largest stage": "first"}, "must be one of"),
+        ({"stage 1's share": "half"}, "'stage 1's share': your prediction must be one of"),
     ],
 )
-def test_index_memory_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    correct, printed = _run(check_index_memory, answer, capsys)
-    assert not correct and printed.startswith("Not yet:") and hint in printed
+def test_memory_prediction_hints(change: dict, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_memory_prediction({**_RIGHT_MEMORY, **change})
+    printed = capsys.readouterr().out
+    assert "Not yet:" in printed and hint in printed
+
+
+def test_memory_prediction_needs_its_keys(capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_memory_prediction({"largest stage": "stage1"})
+    assert "record a dict with the keys" in capsys.readouterr().out
+    assert not check_memory_prediction({**_RIGHT_MEMORY, "why": "b"})  # the old three-key form
+    assert "record a dict with the keys" in capsys.readouterr().out
+
+
+def test_quadrupled_share_accepts_the_right_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_quadrupled_share("under 25 %")
+    printed = capsys.readouterr().out
+    assert "stage1 512 KiB, stage2 512 KiB, stage3 512 KiB, stage4 512 KiB, stage5 512 KiB; stage 1 holds 20%" in printed
+    assert "Correct!" in printed and "cancel the pool's quartering" in printed
+
+
+@pytest.mark.parametrize(
+    ("prediction", "hint"),
+    [
+        ("over 50 %", "stage 1 would hold 20% ('under 25 %')"),
+        ("25 to 50 %", "every stage holds the same bytes"),
+        (..., "record your prediction first"),
+        ("a fifth", "your prediction must be one of"),
+    ],
+)
+def test_quadrupled_share_hints(prediction: object, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_quadrupled_share(prediction)
+    printed = capsys.readouterr().out
+    assert "Not yet:" in printed and hint in printed
+
+
+# --- density after the decoder's convolutions --------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def trained_segnet_and_scene() -> tuple[torch.nn.Module, torch.Tensor]:
+    from segedu.training.recipes import offline_dataset
+    from segedu.training.shipped import pretrained
+
+    return pretrained("segnet", "shapes"), offline_dataset("shapes", "test")[3][0]  # the lesson's scene 3
+
+
+def test_density_prediction_accepts_the_right_answer(
+    trained_segnet_and_scene, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert check_density_prediction("between 25 and 75 %", *trained_segnet_and_scene)
+    printed = capsys.readouterr().out
+    assert "unpooled 80%, 87%, 87%, 89%; after the convolutions 48%, 50%, 58%, 45%" in printed
+    assert "Correct!" in printed
+    assert "neighbourhood" not in printed  # the next question's answer is not printed here
+
+
+@pytest.mark.parametrize(
+    ("prediction", "hint"),
+    [
+        ("at least 75 %, like the unpooled map", "only 45% to 58% zeros ('between 25 and 75 %')"),
+        ("under 25 %", "followed by a ReLU"),
+        (..., "record your prediction first"),
+        ({"zeros": "between 25 and 75 %", "why": "a"}, "your prediction must be one of"),  # the old dict form
+    ],
+)
+def test_density_prediction_hints(prediction: object, hint: str, trained_segnet_and_scene,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_density_prediction(prediction, *trained_segnet_and_scene)
+    printed = capsys.readouterr().out
+    assert "Not yet:" in printed and hint in printed
+
+
+def test_neighbourhood_prediction_accepts_the_right_answer(
+    trained_segnet_and_scene, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert check_neighbourhood_prediction(1, *trained_segnet_and_scene)
+    printed = capsys.readouterr().out
+    assert "the smallest number of written positions in any 3x3 neighbourhood is 1." in printed
+    assert "Correct!" in printed and "covers one whole 2x2 window" in printed
+
+
+@pytest.mark.parametrize(
+    ("prediction", "hint"),
+    [
+        (0, "no neighbourhood is empty"),
+        (2, "some neighbourhoods hold only 1"),
+        (4, "some neighbourhoods hold only 1"),
+        (..., "record your prediction first"),
+        (None, "record your prediction first"),
+        (True, "record one of [0, 1, 2, 4]"),
+        ("1", "your prediction must be one of"),
+    ],
+)
+def test_neighbourhood_prediction_hints(prediction: object, hint: str, trained_segnet_and_scene,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_neighbourhood_prediction(prediction, *trained_segnet_and_scene)
+    printed = capsys.readouterr().out
+    assert "Not yet:" in printed and hint in printed
 
 
 # --- max unpool -------------------------------------------------------------------------------
@@ -218,53 +305,57 @@ def test_collision_prediction_hints(answer: object, hint: str, capsys: pytest.Ca
 # --- section 5: the recorded prediction of the corner loss -------------------------------------
 
 _REFERENCE, _TOP_LEFT, _RANDOM = 0.883, 0.210, [0.259, 0.262, 0.263]  # the lesson's measurement
+_FLOOR = 0.207  # predicting background everywhere: the gap above it is 0.676
 
 
 def test_corner_loss_prediction_is_recorded_not_graded(capsys: pytest.CaptureFixture[str]) -> None:
     from segedu.course.exercises.lesson09 import CORNER_LOSS_CHOICES, record_corner_loss_prediction
 
     for choice in CORNER_LOSS_CHOICES:  # every honest prediction passes: it is printed beside the measurement
-        assert record_corner_loss_prediction(choice, _REFERENCE, _TOP_LEFT, _RANDOM)
+        assert record_corner_loss_prediction(choice, _REFERENCE, _TOP_LEFT, _RANDOM, background_only=_FLOOR)
         printed = capsys.readouterr().out
-        assert printed.startswith(f"Recorded: {choice!r} (not graded)") and "0.210: 76% lost" in printed
-        assert "lose 70% to 71% (3 draws; 'over 50 %')" in printed
-        assert ("The measurement agrees" in printed) == (choice == "over 50 %")
-    record_corner_loss_prediction("under 10 %", _REFERENCE, _TOP_LEFT, _RANDOM)
-    printed = capsys.readouterr().out
-    assert "The measurement falls in 'over 50 %'" in printed and "background everywhere" not in printed
+        assert printed.startswith(f"Recorded: {choice!r} (not graded)")
+        assert "background everywhere (no model) 0.207: a gap of 0.676" in printed
+        assert "0.210: 100% of the gap lost" in printed
+        assert "lose 92% to 92% (3 draws; 'over 90 %')" in printed
+        assert ("The measurement agrees" in printed) == (choice == "over 90 %")
+    record_corner_loss_prediction("under 25 %", _REFERENCE, _TOP_LEFT, _RANDOM, background_only=_FLOOR)
+    assert "The measurement falls in 'over 90 %'" in capsys.readouterr().out
 
 
-def test_corner_loss_prediction_prints_the_all_background_floor(capsys: pytest.CaptureFixture[str]) -> None:
+def test_corner_loss_prediction_scores_the_gap_above_the_floor(capsys: pytest.CaptureFixture[str]) -> None:
     from segedu.course.exercises.lesson09 import record_corner_loss_prediction
 
-    assert record_corner_loss_prediction("over 50 %", _REFERENCE, _TOP_LEFT, _RANDOM, background_only=0.207)
-    printed = capsys.readouterr().out
-    assert "predicting background everywhere, with no model, scores 0.207 (77% lost)" in printed
-    assert not record_corner_loss_prediction("over 50 %", _REFERENCE, _TOP_LEFT, _RANDOM, background_only=0.9)
+    # 0.50 loses 43 % of the mean IoU but 57 % of the gap above a floor of 0.207: the gap decides
+    assert record_corner_loss_prediction("50 to 90 %", _REFERENCE, 0.50, _RANDOM, background_only=_FLOOR)
+    assert "The measurement agrees" in capsys.readouterr().out
+    assert record_corner_loss_prediction("25 to 50 %", _REFERENCE, 0.50, _RANDOM, background_only=_FLOOR)
+    assert "The measurement falls in '50 to 90 %'" in capsys.readouterr().out
+    assert not record_corner_loss_prediction("over 90 %", _REFERENCE, _TOP_LEFT, _RANDOM, background_only=0.9)
     assert capsys.readouterr().out.startswith("Not yet")
 
 
 @pytest.mark.parametrize(("top_left", "measured"), [
-    (0.80, "under 10 %"), (0.70, "10 to 30 %"), (0.50, "30 to 50 %"), (0.4415, "over 50 %"), (0.90, "under 10 %"),
+    (0.80, "under 25 %"), (0.60, "25 to 50 %"), (0.40, "50 to 90 %"), (0.27, "over 90 %"), (0.90, "under 25 %"),
 ])
 def test_corner_loss_prediction_names_the_measured_range(
     top_left: float, measured: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from segedu.course.exercises.lesson09 import record_corner_loss_prediction
 
-    assert record_corner_loss_prediction(measured, _REFERENCE, top_left, _RANDOM)
+    assert record_corner_loss_prediction(measured, _REFERENCE, top_left, _RANDOM, background_only=_FLOOR)
     assert "The measurement agrees" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(("prediction", "reference", "draws", "hint"), [
     (..., _REFERENCE, _RANDOM, "record your prediction first"),
     ("half", _REFERENCE, _RANDOM, "must be one of"),
-    ("over 50 %", 0.0, _RANDOM, "pass the mean IoU"),
-    ("over 50 %", _REFERENCE, [], "one per draw"),
+    ("over 90 %", 0.0, _RANDOM, "pass the mean IoU"),
+    ("over 90 %", _REFERENCE, [], "one per draw"),
 ])
 def test_corner_loss_prediction_hints(prediction, reference, draws, hint, capsys: pytest.CaptureFixture[str]) -> None:
     from segedu.course.exercises.lesson09 import record_corner_loss_prediction
 
-    assert not record_corner_loss_prediction(prediction, reference, _TOP_LEFT, draws)
+    assert not record_corner_loss_prediction(prediction, reference, _TOP_LEFT, draws, background_only=_FLOOR)
     printed = capsys.readouterr().out
     assert printed.startswith("Not yet") and hint in printed

@@ -63,6 +63,7 @@ def test_shortcut_band_prediction_hints(prediction, gains, hint, capsys: pytest.
 
 from segedu.course.exercises.lesson11 import (  # noqa: E402
     INDICES_WHY_CHOICES,
+    INDICES_WINDOWS,
     check_indices_why,
     check_merge,
 )
@@ -247,3 +248,53 @@ def test_parameter_prediction_leaves_the_random_stream_alone() -> None:
     torch.manual_seed(3)
     check_parameter_prediction("b", "c")
     assert torch.equal(torch.rand(2), expected)
+
+
+# --- the flat interior window: indices against the fixed-unpooling control -----------------------
+
+
+def test_flat_window_accepts_top_right_for_indices_and_top_left_for_the_control(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from segedu.course.exercises.lesson11 import check_flat_window
+
+    assert check_flat_window("b")
+    printed = capsys.readouterr().out
+    assert printed.startswith("Correct!") and "difference of 0.01" in printed and "regular grid" in printed
+    # measured on segedu's DecoderLevel: indices put 0.4 at the 0.51 (top-right), the control at the top-left
+    assert "[[0.0, 0.4], [0.0, 0.0]] with 'indices' (top-right)" in printed
+    assert "[[0.4, 0.0], [0.0, 0.0]] with the control (top-left)" in printed
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        ("a", "leaves the other three at 0"),
+        ("c", "that is the 0.51, top-right"),
+        ("d", "it does not spread the value"),
+        (..., "record your prediction first"),
+        ("top-right", "must be one of"),
+    ],
+)
+def test_flat_window_rejects_the_others_and_says_why(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.course.exercises.lesson11 import check_flat_window
+
+    assert not check_flat_window(answer)
+    printed = capsys.readouterr().out
+    assert printed.startswith("Not yet:") and hint in printed
+    assert ("[[0.0, 0.4]" in printed) == (answer in ("a", "c", "d"))  # measured windows only after a valid letter
+
+
+def test_flat_window_check_leaves_the_random_stream_alone() -> None:
+    from segedu.course.exercises.lesson11 import check_flat_window
+
+    torch.manual_seed(3)
+    expected = torch.rand(2)
+    torch.manual_seed(3)
+    check_flat_window("b")
+    assert torch.equal(torch.rand(2), expected)
+
+
+def test_indices_why_case_names_do_not_hint_at_the_answer() -> None:
+    names = " ".join(INDICES_WINDOWS) + " " + " ".join(INDICES_WHY_CHOICES.values())
+    assert "win" not in names and "lose" not in names and set(INDICES_WINDOWS) == {"case A", "case B"}

@@ -13,12 +13,15 @@ import torch
 
 from segedu.course.exercises.lesson14 import (
     AUGMENTATIONS,
+    CATCH_UP_OUTCOMES,
     EXPLANATIONS,
     GAP_OUTCOMES,
     arm_settings,
+    check_catch_up_prediction,
     check_gap_prediction,
     check_ruled_out_explanations,
     check_safe_augmentations,
+    classify_catch_up,
     classify_gap_narrowing,
     final_scores,
     learning_curves,
@@ -31,59 +34,73 @@ from segedu.course.exercises.lesson14 import (
 
 # --- exercise 1: which augmentations keep a digit scene a digit scene -------------------------------
 
-@pytest.mark.parametrize("answer", [{"b", "c", "e"}, "bce", ["e", "C", "b"]])
+@pytest.mark.parametrize("answer", [{"b", "c", "e", "f", "g"}, "bcefg", ["g", "e", "C", "F", "b"]])
 def test_safe_augmentations_right(answer, capsys: pytest.CaptureFixture[str]) -> None:
     assert check_safe_augmentations(answer)
     out = capsys.readouterr().out
     assert out.startswith("Correct!") and "implausible" in out and "false labels" in out
     assert "6 into a 9" in out and "small rotation" in out  # each unsafe item named with its reason
-    assert "except along a one-pixel edge of the strokes" in out and "no counted pixel changes" not in out  # b's edges
+    assert "zoom of 0.8 to 1.2" in out and "warp of about a pixel" in out  # the study's own two steps
+    assert "no counted pixel changes class" in out and "class boundary moves by at most one pixel" in out  # b's edges
+    assert "one-pixel edge of the strokes" not in out  # the old, looser wording
     assert "black corners are a separate" in out and "labels and plausible digits" in out  # b's fill is not the question
     assert "help" not in out and "training" not in out and "validation" not in out  # no hint at which score moves
 
 
 def test_safe_augmentations_first_wrong_try_names_no_letter(capsys: pytest.CaptureFixture[str]) -> None:
     """Several letters misjudged: how many, and the two tests to apply; no letter named, no reason given away."""
-    assert not check_safe_augmentations({"a", "b", "c", "d", "e"})  # a and d misjudged
+    assert not check_safe_augmentations({"a", "b", "c", "d", "e", "f", "g"})  # a and d misjudged
     out = capsys.readouterr().out
-    assert out.startswith("Not yet: 2 of the 5 letters are judged wrongly") and "could a person have written" in out
-    assert "keep its label, except along a one-pixel edge of the strokes" in out and "Once only one letter is off" in out
+    assert out.startswith("Not yet: 2 of the 7 letters are judged wrongly") and "could a person have written" in out
+    assert "change class, other than where a class boundary moves by at most one pixel" in out
+    assert "Once only one letter is off" in out
     assert not any(re.search(rf"\b{letter} is\b", out) for letter in AUGMENTATIONS) and "6 into a 9" not in out
-    assert not check_safe_augmentations({"a"})  # a chosen, b, c and e left out
+    assert not check_safe_augmentations({"a"})  # a chosen, b, c, e, f and g left out
     out = capsys.readouterr().out
-    assert "4 of the 5 letters are judged wrongly" in out and "safe" not in out
+    assert "6 of the 7 letters are judged wrongly" in out and "safe" not in out
+    assert not check_safe_augmentations({"b", "c", "e"})  # the chain's zoom and warp left out
+    out = capsys.readouterr().out
+    assert "2 of the 7 letters are judged wrongly" in out and "f is" not in out and "g is" not in out
 
 
 def test_safe_augmentations_later_try_one_letter_off_says_why(capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check_safe_augmentations({"a", "b", "c", "e"})  # only a is off
+    assert not check_safe_augmentations({"a", "b", "c", "e", "f", "g"})  # only a is off
     out = capsys.readouterr().out
     assert out.startswith("Not yet: a is not safe") and "no longer plausible" in out  # the mirror breaks the scene
     assert "judged wrongly" not in out and "b is" not in out
-    assert not check_safe_augmentations({"c", "e"})  # a small rotation is safe too
+    assert not check_safe_augmentations({"c", "e", "f", "g"})  # a small rotation is safe too
     out = capsys.readouterr().out
     assert "b is safe" in out and "10 degrees" in out and "nearest neighbour" in out and "255" in out
     assert "half-turn" in out  # set against item d
-    assert "only along a one-pixel edge of the strokes" in out and "section 1.1" in out  # edges resampled, as counted
+    assert "only where a class boundary moves by at most one pixel" in out and "appendix A.3" in out  # edges, counted
     assert "every pixel keeps the class" not in out
     assert "separate choice" in out and "labels and whether the digits stay plausible" in out  # the fill, set apart
-    assert not check_safe_augmentations({"b", "e"})
+    assert not check_safe_augmentations({"b", "e", "f", "g"})
     out = capsys.readouterr().out
     assert "c is safe" in out and "0.05" in out and "untouched" in out  # the generator's own noise
     assert "e is" not in out  # e is not among the misses here
-    assert not check_safe_augmentations({"b", "c"})
+    assert not check_safe_augmentations({"b", "c", "f", "g"})
     out = capsys.readouterr().out
     assert "e is safe" in out and "clipped to 1" in AUGMENTATIONS["e"] and "clipping at 1" in out
     assert "0.9 and 1.1" in AUGMENTATIONS["e"] and "0.33" in out and "0.63" in out  # ranges from digits.py
-    assert not check_safe_augmentations({"b", "c", "d", "e"})
+    assert not check_safe_augmentations({"b", "c", "d", "e", "f", "g"})
     out = capsys.readouterr().out
     assert "d is not safe" in out and "label becomes false" in out
+    assert not check_safe_augmentations({"b", "c", "e", "g"})  # the zoom left out
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet: f is safe") and "nearest neighbour" in out and "255" in out
+    assert "0.8 and 1.2" in AUGMENTATIONS["f"] and "only where a class boundary moves by at most one pixel" in out
+    assert not check_safe_augmentations({"b", "c", "e", "f"})  # the warp left out
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet: g is safe") and "1.1 pixels" in out and "same digit" in out
+    assert "alpha 40 and sigma 4" in AUGMENTATIONS["g"] and "explorer" in out
 
 
 @pytest.mark.parametrize("answer", [..., None, {"z"}, 3])
 def test_safe_augmentations_unreadable_answers(answer, capsys: pytest.CaptureFixture[str]) -> None:
     assert not check_safe_augmentations(answer)
     assert capsys.readouterr().out.startswith("Not yet:")
-    assert set(AUGMENTATIONS) == {"a", "b", "c", "d", "e"}
+    assert set(AUGMENTATIONS) == {"a", "b", "c", "d", "e", "f", "g"}
     assert "10 degrees" in AUGMENTATIONS["b"] and "nearest neighbour" in AUGMENTATIONS["b"]
 
 
@@ -164,7 +181,7 @@ def test_gap_prediction_without_an_outcome_only_records(capsys: pytest.CaptureFi
     assert "must be one of" in capsys.readouterr().out
 
 
-# --- exercise 3: which causes of the training score's fall the outputs before the controls rule out ---
+# --- exercise 3: which explanations of the training score's fall the outputs before the controls rule out ---
 
 @pytest.mark.parametrize("answer", [{"a", "b"}, "ab", ["B", "a"]])
 def test_ruled_out_explanations_right(answer, capsys: pytest.CaptureFixture[str]) -> None:
@@ -176,13 +193,17 @@ def test_ruled_out_explanations_right(answer, capsys: pytest.CaptureFixture[str]
     assert "nearest neighbour" in out and "as a picture" in out  # ... why, and what would invent one
     assert "c, d, e, f and g are not" in out and "hypothesis" not in out  # d: tested after the exercise
     assert "usual explanation" not in out and "often given" in out  # d is not presented as established
-    assert "An optional control (section 4.1) tests c" in out and "back to plain's" in out  # c: tested in section 4
+    assert "An optional control (appendix A.1) tests c" in out and "back to plain's" in out  # c: tested in the appendix
     assert "4,000 steps" in out and "lower ceiling" in out and "right after this exercise" in out  # e: the next control
-    assert "optional section 4.2 counts, for one seed" in out and "wrongly calls stroke" in out  # f: halos counted later
-    assert "fixed warped copy in place of each scene" in out and "harder to read than it sounds" in out  # d: no verdict
-    assert "28 stroke labels on dark pixels against 7" in out and "stays open" in out  # g: supported, left open
+    assert "exercise 4 asks you to predict" in out and "-0.088" not in out  # e: predicted next, not answered here
+    assert "optional appendix A.2 counts, for one seed" in out and "wrongly calls stroke" in out  # f: halos, later
+    assert "describes the errors rather than proposing a cause" in out  # f is an observation, not a cause
+    assert "fixed warped copy in place of each scene" in out and "leaves it open" in out  # d: no verdict
+    assert "appendix A.3 counts, for one zoomed scene" in out and "stays open" in out  # g: counted later, left open
+    assert "28 stroke labels" not in out  # appendix A.3's count is not given away
+    assert "optional appendix A.2 looks at where on the scenes the extra errors lie" in out  # g: where, later
     assert "-0.063" not in out and "+0.001" not in out  # no result of the later cells is given away
-    assert all(number not in out for number in ("0.595", "0.287", "0.349", "0.047", "345", "343"))  # ... nor section 4's
+    assert all(number not in out for number in ("0.595", "0.287", "0.349", "0.047", "345", "343"))  # ... nor appendix A's
 
 
 def test_ruled_out_explanations_first_wrong_try_names_no_letter(capsys: pytest.CaptureFixture[str]) -> None:
@@ -206,7 +227,7 @@ def test_ruled_out_explanations_later_try_one_letter_off_says_why(capsys: pytest
     assert not check_ruled_out_explanations({"a", "b", "d"})
     out = capsys.readouterr().out
     assert "d is not ruled out" in out and "nothing printed before this exercise separates" in out
-    assert "fixed warped copy" in out and "section 4.1" in out and "harder to read than it sounds" in out
+    assert "fixed warped copy" in out and "on those copies" in out and "appendix A.1" not in out  # no control shown
     assert "caused the fall" not in out and "come back towards plain's" not in out  # the control leaves d open
     assert not check_ruled_out_explanations({"a"})
     out = capsys.readouterr().out
@@ -217,10 +238,11 @@ def test_ruled_out_explanations_later_try_one_letter_off_says_why(capsys: pytest
     assert not check_ruled_out_explanations({"a", "b", "f"})  # halos: nothing before the exercise looks at pixels
     out = capsys.readouterr().out
     assert "f is not ruled out" in out and "which pixels the networks get wrong" in out and "a is" not in out
-    assert not check_ruled_out_explanations({"a", "b", "g"})  # moved labels: section 1.1 printed them
+    assert not check_ruled_out_explanations({"a", "b", "g"})  # blurred edges: nothing before the exercise measures
     out = capsys.readouterr().out
-    assert out.startswith("Not yet: g is not ruled out") and "section 1.1 printed it" in out
-    assert "28 stroke labels on dark pixels against 7" in out and "stays open" in out and "b is" not in out
+    assert out.startswith("Not yet: g is not ruled out") and "nothing printed before this exercise contradicts it" in out
+    assert "section 1 counted invented labels" in out and "stays open" in out and "b is" not in out
+    assert "appendix A.3 counts" in out and "nearest-exact" in out and "28" not in out  # the control, later
 
 
 @pytest.mark.parametrize("answer", [..., None, {"g"}, 2])
@@ -228,11 +250,57 @@ def test_ruled_out_explanations_unreadable_answers(answer, capsys: pytest.Captur
     assert not check_ruled_out_explanations(answer)
     assert capsys.readouterr().out.startswith("Not yet:")
     assert set(EXPLANATIONS) == {"a", "b", "c", "d", "e", "f", "g"}
-    assert "halos" in EXPLANATIONS["f"] and "too wide" in EXPLANATIONS["f"]
+    assert "halos" in EXPLANATIONS["f"] and "wider than plain's" in EXPLANATIONS["f"]
+    assert "too wide" not in EXPLANATIONS["f"]  # the augmented strokes are about the true width (appendix A.2)
+    assert "an observation of what the extra errors are, not a cause" in EXPLANATIONS["f"]  # listed as an explanation
     assert "whole fall" not in EXPLANATIONS["c"]  # c is a fair hypothesis, not a strawman: the control tests it
     assert "less well" in EXPLANATIONS["c"] and "smooths away" in EXPLANATIONS["c"]
     assert "classes absent from the scene" in EXPLANATIONS["b"] and "a 3 in a scene of 6 and 9" in EXPLANATIONS["b"]
-    assert "moves labels across stroke edges" in EXPLANATIONS["g"]  # moved labels, apart from invented classes
+    assert "disagree at stroke edges" in EXPLANATIONS["g"] and "blurs" in EXPLANATIONS["g"]  # not invented classes
+
+
+# --- exercise 4: predict, then run: does augmented training catch up by step 4,000 ---------------
+
+LONG_MEASURED = (-0.088, -0.121, -0.054)  # section 3's printed difference at step 4,000
+
+
+def test_classify_catch_up_reads_the_paired_interval() -> None:
+    assert classify_catch_up([0.99, 0.98, 0.99], [0.91, 0.90, 0.89]) == "stays below"  # all well below: interval < 0
+    assert classify_catch_up([0.99, 0.98, 0.99], [0.99, 0.97, 1.00]) == "catches up"  # differences around 0
+    assert classify_catch_up([0.90, 0.90, 0.90], [0.80, 0.95, 0.60]) == "catches up"  # too spread to exclude 0
+    with pytest.raises(ValueError, match="one score per seed"):
+        classify_catch_up([0.9, 0.9], [0.8])
+
+
+def test_catch_up_prediction_right_and_wrong_say_why(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_catch_up_prediction("stays below", "stays below", train=LONG_MEASURED)  # the right answer
+    out = capsys.readouterr().out
+    assert out.startswith("Correct! at step 4,000 the augmented version stays below")
+    assert "still below plain's, detectably" in out and "interval of the seeds lies below 0" in out  # why
+    assert "slower climb (explanation e) does not explain the fall within this budget" in out
+    assert "cannot say" in out and "-0.088 (95% t-interval -0.121 to -0.054)" in out
+    assert check_catch_up_prediction("catches up", "stays below", train=LONG_MEASURED)  # a wrong answer: recorded
+    out = capsys.readouterr().out
+    assert out.startswith("Recorded; the result differs:") and "you predicted 'catches up'" in out
+    assert "stays below" in out and "lies below 0" in out and "does not explain the fall" in out and "-0.088" in out
+    assert check_catch_up_prediction("stays below", "catches up")  # the other way round
+    out = capsys.readouterr().out
+    assert "you predicted 'stays below'" in out and "fits a slower climb" in out and "Measured" not in out
+
+
+@pytest.mark.parametrize("prediction", [..., None, "caught up", 1])
+def test_catch_up_prediction_must_be_recorded_first(prediction, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_catch_up_prediction(prediction, "stays below")
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and all(repr(choice) in out for choice in CATCH_UP_OUTCOMES)
+
+
+def test_catch_up_prediction_without_an_outcome_only_records(capsys: pytest.CaptureFixture[str]) -> None:
+    """Recorded before the long record is read: no verdict, and the other outcome is not named."""
+    assert check_catch_up_prediction("catches up")
+    out = capsys.readouterr().out
+    assert out.startswith("Recorded: 'catches up'.") and "Correct!" not in out and "stays below" not in out
+    assert "-0.088" not in out and "4,000 steps did" in out
 
 
 # --- section 1.1: the aligned zoom step the lesson writes out ------------------------------------

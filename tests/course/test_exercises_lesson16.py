@@ -95,6 +95,17 @@ def _nine_slices(x, weight, rate, *, step=None, flip=False, padding=None):
     return out
 
 
+def _neighbour_slices(x, weight, rate):
+    """A learner's slip: padding r, but the nine slices start 1 pixel apart in the padded input."""
+    height, width = x.shape[-2:]
+    padded = torch.nn.functional.pad(x, (rate,) * 4)
+    out = torch.zeros(x.shape[0], weight.shape[0], height, width)
+    for u in range(3):
+        for v in range(3):
+            out += torch.einsum("bchw,oc->bohw", padded[:, :, u: u + height, v: v + width], weight[:, :, u, v])
+    return out
+
+
 def test_atrous_conv2d_right(capsys) -> None:
     assert check_atrous_conv2d(_nine_slices) is True
     assert capsys.readouterr().out.startswith("Correct! your nine shifted slices equal PyTorch's dilated convolution")
@@ -103,6 +114,7 @@ def test_atrous_conv2d_right(capsys) -> None:
 @pytest.mark.parametrize(("function", "hint"), [
     (lambda x, weight, rate: _nine_slices(x, weight, rate, step=1), "ordinary 3x3 convolution's"),
     (lambda x, weight, rate: _nine_slices(x, weight, rate, flip=True), "kernel is flipped"),
+    (_neighbour_slices, "start 1 pixel apart in the padded input"),
     (lambda x, weight, rate: _nine_slices(x, weight, rate, padding=0), "as large as the input"),
     (lambda x, weight, rate: torch.nn.functional.conv2d(x, weight, padding=rate, dilation=rate), "calls conv2d"),
     (lambda x, weight, rate: ..., "returns nothing"),

@@ -344,10 +344,10 @@ def check_missed_sizes(prediction: Any, object_size: Sequence[int], verdicts: Ma
     """Check a prediction of the share of the small objects that FCN-32s misses, as one of four bands.
 
     The objects are split at their median size (``small``: fewer pixels than the median, ``large``: the rest);
-    an object is *missed* when background is the label given to most of its pixels, as in section 4's
-    object-by-object table. The share is read off the lesson's own counts, rounded to a whole percent; a band
-    counts its ends, so a share on a boundary accepts both bands that meet there. Either way the feedback gives
-    the shares (FCN-32s's for both halves, FCN-8s's when ``verdicts`` has them) and says why.
+    an object is *missed* when background is its plurality label (the label given to the most of its pixels), as
+    in section 4's object-by-object table. The share is read off the lesson's own counts, rounded to a whole
+    percent; a band counts its ends, so a share on a boundary accepts both bands that meet there. Either way the
+    feedback gives the shares (FCN-32s's for both halves, FCN-8s's when ``verdicts`` has them) and says why.
 
     Args:
         prediction: One of :data:`MISS_RATE_BANDS`: ``"under 20%"``, ``"20-40%"``, ``"40-60%"``, ``"over 60%"``;
@@ -379,7 +379,7 @@ def check_missed_sizes(prediction: Any, object_size: Sequence[int], verdicts: Ma
     why = (f"a median object, {median:.0f} pixels, fills {median / _QUARTER:.0%} of one 32 x 32 quarter of a 64-pixel "
            "scene, and FCN-32s has one cell per quarter. Its output is the same learned 32x kernel stamped at its four "
            "cells, weighted by their scores: such a mix can give a class to much of a quarter, not to a small patch "
-           "wherever a small shape lies, so background often wins most of a small shape's pixels")
+           "wherever a small shape lies, so background is often the plurality label of a small shape")
     if "8s" in rate:
         why += (f". FCN-8s adds scores from an 8 x 8 map, one cell per 8 x 8 pixels: fine enough to place a small "
                 f"shape (it misses {rate['8s']['small']:.0%} of the small objects, {rate['8s']['large']:.0%} of the "
@@ -480,7 +480,7 @@ def check_skip_start(weight_gradient: Any, prediction: Any) -> bool:
         return wrong(hint)
     if prediction is ... or prediction is None:
         return wrong("record your answer first: replace the `...` with the set of letters of the true "
-                     "statements, e.g. {'a', 'b'} (or set() for none).")
+                     "statements, any number of a-d (or set() for none).")
     letters, hint = read_letters(prediction, SKIP_START_STATEMENTS, "are not among the statements")
     if hint is not None:
         return wrong(hint)

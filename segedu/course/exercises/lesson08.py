@@ -2,8 +2,9 @@
 
 Every check prints ``Correct! ...``, ``Recorded; the result differs: ...`` (a recorded prediction
 that missed) or ``Not yet: <hint>``, and returns ``True`` or ``False``. The outcomes are measured
-from the model or the stored study the lesson passes in, never typed in here. Exercises 3 and 5
-are graded on being right; exercises 1, 2 and 4 are predictions that pass once recorded.
+from the model or the stored study the lesson passes in, never typed in here. Exercise 3 and
+exercise 5's second part are graded on being right; exercises 1, 2, 4 and exercise 5's first part are predictions
+that pass once recorded.
 """
 
 from __future__ import annotations
@@ -32,10 +33,11 @@ __all__ = [
     "CONTROL_SETTINGS",
     "COSTLIER_CHOICES",
     "MIRROR_CANNOT_SEPARATE",
-    "MIRROR_RULES_OUT",
+    "MIRROR_CHOICES",
     "STAGED_CHOICES",
     "check_control_design",
     "check_control_prediction",
+    "check_mirror_prediction",
     "check_mirror_reading",
     "check_staged_prediction",
     "check_switch_prediction",
@@ -120,9 +122,9 @@ def check_switch_prediction(prediction: Any, model: FCN, image: Tensor, mask: Te
     explanation = (f"switching {costlier} off lowers the share of band pixels right by {100 * lost[costlier]:.1f} "
                    f"percentage points, the other branch by {100 * lost[COSTLIER_CHOICES[costlier == 'pool4']]:.1f}; "
                    f"with both off {accuracy['both off']:.1%} of the band pixels are still right. This model was "
-                   "trained with every branch in place, so the jointly trained "
-                   "branches are calibrated to be summed: switching one off measures how much the model leans on it, "
-                   "or so it seems; section 3 tests whether zeros are a fair switch. Section 2 first asks whether the "
+                   "trained with every branch in place: switching one off measures how much this model, as trained, "
+                   "leans on it. Section 3 tests whether zeros are a fair switch and how much of the cost 200 steps of "
+                   "re-tuning without the branch win back. Section 2 first asks whether the "
                    "same holds on all 200 test scenes.")
     if prediction["costlier"] == costlier and prediction["both_off_band"] == both_off:
         return right(explanation)
@@ -188,8 +190,10 @@ def _staged_why(record: Mapping[str, Any]) -> str:
             f"and pool3's only the last {steps['fcn8s']:,}, each later stage under its own cosine schedule from a peak "
             f"of {later_peaks}, pool3 joining a model that already worked without it. All at once, every branch "
             f"trained all {total:,} steps under one cosine schedule from a peak of {lr:g}, from the first step, and "
-            "the network was free to route the map through any of them. Sections 4 and 5 say which of these "
-            "differences the study can and cannot separate.")
+            "the network was free to route the map through any of them. The paper zero-initialised each new score "
+            "layer \"so that the net starts with unmodified predictions\"; segedu's stages do the same, so at its join "
+            "a branch adds nothing, and zeroing it afterwards removes only what it learned after joining. Sections 4 "
+            "and 5 say which of these differences the study can and cannot separate.")
 
 
 CONTROL_SETTINGS: dict[str, tuple[Any, ...]] = {
@@ -205,15 +209,19 @@ _CONTROL_RIGHT = {"pool3 joins at step": 3000, "pool4 joins at step": 0,
                   "pool3's rate once joined": "as the other layers"}
 _CONTROL_RIGHT_WHY = (
     "it differs from the all-at-once arm in one thing only: pool3's branch joins where the staged arm's did, "
-    "after 2,000 + 1,000 steps, while every other layer keeps the same optimizer, schedule, steps and rates. If "
+    "after 2,000 + 1,000 steps (the table's first row taken from the staged arm, every other setting from all at "
+    "once, where every layer trains at the one rate of one schedule: so pool3, once joined, trains at the other "
+    "layers' rate, not a tenth of it), while every other layer keeps the same optimizer, schedule, steps and "
+    "rates. If "
     "zeroing pool4 costs it more, like the staged FCN-8s, a late pool3 join is enough for the flip and no earlier "
     "stage is needed; if zeroing pool3 costs more, something else in the staged recipe (its earlier stages, its "
     "restarts or its lower rates) is needed. The staged arm's restart at lr / 10 is then a separate question: the "
     "study ran it as a second control")
-_CONTROL_PRINCIPLE = ("Compare each setting with the all-at-once arm: the control should copy the staged arm only in "
-                      "the suspect, pool3 joining where it joined there, and keep every other setting as all at once; "
-                      "any other difference (a restart, a rate, another branch held back, another join step) could "
-                      "cause the flip as well.")
+_CONTROL_PRINCIPLE = ("Compare each setting with the all-at-once arm in the table above the exercise: the control "
+                      "should copy the staged arm only in the suspect, pool3 joining where it joined there, and keep "
+                      "every other setting as all at once. Why: if the run differs from all at once in anything else "
+                      "(a restart, a rate, another branch held back, another join step), a flip could come from that "
+                      "difference, and the run could not say whether the late join alone is enough.")
 
 
 def _read_step(value: Any) -> Any:
@@ -319,20 +327,66 @@ def _control_why(record: Mapping[str, Any], outcome: str) -> str:
             f"the first step, zeroing it costs {min(once):.2f} to {max(once):.2f}. {_CONTROL_LOSS_MATTERS[outcome]}.")
 
 
-MIRROR_RULES_OUT: dict[str, str] = {
-    "pool3 by nature": "pool3's branch is the cheaper one to zero whatever its training",
-    "only a late pool3": "only a late pool3 becomes the cheaper branch to zero; a late pool4 would not",
-    "FCN-32s stage": "the flip needs the staged arm's FCN-32s stage",
+MIRROR_CHOICES = ("pool4", "pool3", "it differs between seeds")
+_MIRROR_MEANINGS = {
+    "pool4": "in every seed zeroing pool4, the late branch, costs the mirror more mean IoU than zeroing pool3",
+    "pool3": "in every seed zeroing pool3 costs the mirror more mean IoU: the late branch, pool4, is the cheaper one "
+             "to zero",
+    "it differs between seeds": "the seeds do not agree on which branch costs the mirror more to zero",
 }
-"""Exercise 5, first part: which explanation, left open by the arms before it, the mirror (``joined_pool4``) rules
-out."""
+
+
+def check_mirror_prediction(prediction: Any, record: Mapping[str, Any]) -> bool:
+    """Check a prediction of which branch costs the mirror (``joined_pool4``) more to zero, read from the record.
+
+    The prediction passes once recorded; a match says ``Correct!``, a miss says what the record shows. Either way
+    the check then says why, against control 1 (``joined_pool3``), the same run with the branches swapped.
+
+    Args:
+        prediction: One of :data:`MIRROR_CHOICES`.
+        record: The ``fcn_staged_study`` record (``load_experiment("fcn_staged_study")``).
+
+    Returns:
+        ``True`` once a prediction among the choices is recorded.
+    """
+    outcome = _leans_on(record, "joined_pool4")
+    costs = _switch_costs(record, "joined_pool4")
+    spans = {branch: f"{min(c[branch] for c in costs):.3f} to {max(c[branch] for c in costs):.3f}"
+             for branch in COSTLIER_CHOICES}
+    happened = (f"in the mirror zeroing pool4 costs {spans['pool4']}, zeroing pool3 {spans['pool3']} "
+                f"({len(costs)} seeds), so the answer is")
+    passed = check_outcome_prediction(prediction, outcome, _MIRROR_MEANINGS, happened=happened)
+    if passed:
+        print(_mirror_why(record, outcome))
+    return passed
+
+
+def _mirror_why(record: Mapping[str, Any], outcome: str) -> str:
+    """Why the mirror came out as it did: control 1 with the branches swapped (steps and rates from the record)."""
+    joined = record["results"]["runs"]["joined_pool4"][str(record["seeds"][0])]["pool4_joined_at"]
+    control = _leans_on(record, "joined_pool3")
+    setup = ("Why: the mirror is control 1 with the branches swapped: pool4's score layer held at zero until step "
+             f"{joined['step']:,}, then joining at the schedule's rate there ({joined['lr']:.2g}), pool3's trained from the first step. A branch "
+             "that joins at zero adds nothing at its join, so zeroing it afterwards removes only what it learned in "
+             f"the last steps, while the rest of the network had {joined['step']:,} steps to make the map without "
+             f"it. In control 1 zeroing {control} cost more in every seed. ")
+    if outcome == "pool3":
+        return setup + ("Here too the late branch is the cheaper one to zero: a late branch is cheap whichever "
+                        "branch it is, not only a late pool3.")
+    if outcome == "pool4":
+        return setup + ("Here the late branch still costs more to zero: pool4 is the costlier branch even when it "
+                        "joins late.")
+    return setup + "Here the seeds disagree, so the mirror does not settle whether a late branch is always cheaper."
+
+
 MIRROR_CANNOT_SEPARATE: dict[str, str] = {
     "branch or join time": "whether a branch's cost to zero follows which branch it is or when it joins",
     "effect or noise": "whether the late branch's lower cost is real or seed-to-seed noise",
     "trained less or rest adapted": "whether the late branch costs less because its score layer trained less, or "
                                     "because the rest of the network learned to make the map without it",
 }
-"""Exercise 5, second part: which two explanations the study's arms cannot tell apart."""
+"""Exercise 5, second part: which two explanations the study's arms cannot tell apart (the first part,
+:func:`check_mirror_prediction`, asks which branch the mirror costs more to zero)."""
 _LATE_ARMS = {"staged": "pool3", "joined_pool3": "pool3", "late_pool3": "pool3", "joined_pool4": "pool4"}
 """The study's arms in which one branch joins late, and which branch it is."""
 
@@ -381,58 +435,38 @@ def mirror_evidence(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def check_mirror_reading(answer: Any, record: Mapping[str, Any]) -> bool:
-    """Check what the learner reads from the mirror arm: what it rules out and what the study cannot separate.
+    """Check what the learner reads from the five arms after the mirror: which two explanations they cannot separate.
 
     Args:
-        answer: ``{"rules_out": one of MIRROR_RULES_OUT, "cannot_separate": one of MIRROR_CANNOT_SEPARATE}``.
+        answer: ``{"cannot_separate": one of MIRROR_CANNOT_SEPARATE}``.
         record: The ``fcn_staged_study`` record (``load_experiment("fcn_staged_study")``).
 
     Returns:
-        Whether both parts are right; a wrong part is named with why.
+        Whether the answer is right; a wrong one is told why it is not.
     """
-    problem = _two_choice_problem(answer, {"rules_out": MIRROR_RULES_OUT, "cannot_separate": MIRROR_CANNOT_SEPARATE},
-                                  "answer")
+    problem = _two_choice_problem(answer, {"cannot_separate": MIRROR_CANNOT_SEPARATE}, "answer")
     if problem is not None:
         return wrong(problem)
     seen = mirror_evidence(record)
     mirror = {branch: f"{low:.3f} to {high:.3f}" for branch, (low, high) in seen["mirror"].items()}
-    once = {branch: f"{low:.3f} to {high:.3f}" for branch, (low, high) in seen["once"].items()}
     late = f"{seen['late_cheaper']} of {seen['models']}"
     summed = f"{seen['summed']['late']:,.0f} x lr summed, against {seen['summed']['other']:,.0f} x lr"
     reasons = {
-        "rules_out": {
-            "only a late pool3": f"if only a late pool3 became cheap, a late pool4 would not; in the mirror pool4 "
-                                 f"joins late and is the cheaper branch to zero ({mirror['pool4']}, pool3 "
-                                 f"{mirror['pool3']}): a late branch is cheap whichever branch it is",
-            "pool3 by nature": f"that was ruled out before the mirror: all at once, both branches trained from the "
-                               f"start, zeroing pool3 costs {once['pool3']} and zeroing pool4 only {once['pool4']}, "
-                               "so pool3 is not the cheaper branch whatever its training. Ask what the arms before "
-                               "the mirror, all with a late pool3, left open",
-            "FCN-32s stage": "control 1 had already shown a flip with no FCN-32s stage; the mirror has none either, "
-                             "so its new information is which branch joined late. Ask what the arms before the "
-                             "mirror, all with a late pool3, left open",
-        },
-        "cannot_separate": {
-            "trained less or rest adapted": f"in every late-branch model the late branch's score layer both trained "
-                                            f"least (in the mirror {summed} for the other branch) and joined a "
-                                            "network that already worked without it; the two always come together "
-                                            "here. A control that could separate them: a late branch given the other "
-                                            "branch's summed learning rate (a higher rate after it joins), or a branch "
-                                            "trained from the start at a rate low enough to sum to the late one's",
-            "branch or join time": f"the mirror separates those: it swaps which branch joins late, and the cheaper "
-                                   f"branch swaps with it (the late branch is the cheaper one in {late} models)",
-            "effect or noise": f"the late branch is the cheaper one to zero in {late} models "
-                               f"({len(record['seeds'])} seeds per arm), by at least {seen['smallest_gap']:.3f} mean "
-                               "IoU each time: not seed noise",
-        },
+        "trained less or rest adapted": f"in every late-branch model the late branch's score layer both trained "
+                                        f"least (in the mirror {summed} for the other branch) and joined a "
+                                        "network that already worked without it; the two always come together "
+                                        "here. A control that could separate them: a late branch given the other "
+                                        "branch's summed learning rate (a higher rate after it joins), or a branch "
+                                        "trained from the start at a rate low enough to sum to the late one's",
+        "branch or join time": f"the mirror separates those: it swaps which branch joins late, and the cheaper "
+                               f"branch swaps with it (the late branch is the cheaper one in {late} models)",
+        "effect or noise": f"the late branch is the cheaper one to zero in {late} models "
+                           f"({len(record['seeds'])} seeds per arm), by at least {seen['smallest_gap']:.3f} mean "
+                           "IoU each time: not seed noise",
     }
-    right_answers = {"rules_out": "only a late pool3", "cannot_separate": "trained less or rest adapted"}
     print(f"the late branch is the cheaper one to zero in {late} late-branch models; in the mirror, zeroing pool4 "
           f"costs {mirror['pool4']}, zeroing pool3 {mirror['pool3']}.")
-    missed = [key for key, value in right_answers.items() if answer[key] != value]
-    if not missed:
-        return right(" ".join(f'"{key}": {reasons[key][value]}.' for key, value in right_answers.items()))
-    said = [f'"{key}": {answer[key]!r} is not it: {reasons[key][answer[key]]}.' for key in missed]
-    if len(missed) == 1:
-        said.insert(0, f'"{next(key for key in right_answers if key not in missed)}" is right.')
-    return wrong(" ".join(said))
+    chosen = answer["cannot_separate"]
+    if chosen == "trained less or rest adapted":
+        return right(f'"cannot_separate": {reasons[chosen]}.')
+    return wrong(f'"cannot_separate": {chosen!r} is not it: {reasons[chosen]}.')

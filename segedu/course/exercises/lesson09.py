@@ -11,15 +11,24 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from segedu.analysis.upsampling import bed_of_nails, nearest_upsample
 from segedu.course.exercises._verdict import check_cases, choice_hint, right, wrong
 
 __all__ = [
     "CORNER_LOSS_CHOICES",
+    "DENSITY_CHOICES",
+    "MEMORY_KEYS",
+    "MEMORY_SHARES",
+    "NEIGHBOURHOOD_CHOICES",
+    "QUADRUPLED_WIDTHS",
     "check_collision_prediction",
-    "check_index_memory",
+    "check_density_prediction",
     "check_max_unpool",
+    "check_memory_prediction",
+    "check_neighbourhood_prediction",
+    "check_quadrupled_share",
     "check_unpooled_zero_fraction",
     "record_corner_loss_prediction",
 ]
@@ -76,54 +85,180 @@ def _unpooled_zero_fraction_mistake(found: Any, input_zero_fraction: float) -> s
             f"unpooling is {expected:.3f}; you gave {value:.3f}. Count per 2x2 window.")
 
 
-_MEMORY_CASES = [(64, 64, 64), (512, 24, 30), (3, 2, 2), (128, 96, 120)]
+def _sentences(mistakes: Sequence[str]) -> str:
+    """Join hints into one text, each after the first starting with a capital letter."""
+    return " ".join(mistake[0].upper() + mistake[1:] if at else mistake for at, mistake in enumerate(mistakes))
 
 
-def _measured_memory(channels: int, height: int, width: int) -> tuple[int, int, int]:
-    """Bytes of the int64 indices and of the float32 map, measured on real tensors; 2-bit bytes."""
-    features = torch.zeros(1, channels, height, width)  # float32, as a U-Net skip keeps it
-    _, indices = F.max_pool2d(features, 2, return_indices=True)
-    windows = indices.numel()
-    return (
-        indices.numel() * indices.element_size(),
-        features.numel() * features.element_size(),
-        -(-windows * 2 // 8),
-    )
+DENSITY_CHOICES = ("at least 75 %, like the unpooled map", "between 25 and 75 %", "under 25 %")
+NEIGHBOURHOOD_CHOICES = (0, 1, 2, 4)  # the smallest number of written positions in any 3x3 neighbourhood
 
 
-def check_index_memory(function: Callable[[int, int, int], Any]) -> bool:
-    """Check ``function(channels, height, width) -> (index_bytes, feature_bytes, two_bit_bytes)``.
+def _decoder_zero_fractions(model: nn.Module, image: torch.Tensor) -> tuple[list[float], list[float], int]:
+    """Zero fractions after unpooling and after the convolutions, per decoder stage of ``model`` on ``image``.
 
-    For one ``(channels, height, width)`` float32 map (H, W even) pooled 2x2: the bytes of the
-    int64 indices PyTorch returns, of the whole map (a U-Net skip), and of 2 bits per window.
+    Also returns the fewest value positions that any 3x3 neighbourhood of any unpooled map holds (counted
+    on the maps of ones unpooled with the model's own indices, zero-padded at the border).
     """
-    return check_cases(
-        function,
-        _MEMORY_CASES,
-        _index_memory_mistake,
-        success="int64 indices take half the bytes of the float32 map, 2 bits per window 1/64 of them.",
-    )
+    from segedu.analysis.pooling_indices import trace_segnet, zero_fraction
+
+    trace = trace_segnet(model, image)
+    stages = list(model.decoder)
+    unpooled = [zero_fraction(trace.unpooled[name]) for name in stages]
+    decoded = [zero_fraction(trace.decoded[name]) for name in stages]
+    fewest = min(
+        int(F.avg_pool2d(F.max_unpool2d(torch.ones(trace.indices[name].shape), trace.indices[name], 2),
+                         3, stride=1, padding=1, count_include_pad=True).mul(9).round().min())
+        for name in stages)
+    return unpooled, decoded, fewest
 
 
-def _index_memory_mistake(found: Any, channels: int, height: int, width: int) -> str | None:
-    expected = _measured_memory(channels, height, width)
-    try:
-        index_bytes, feature_bytes, two_bit_bytes = (int(value) for value in found)
-    except (TypeError, ValueError):
-        return "return three whole numbers: (index_bytes, feature_bytes, two_bit_bytes)."
-    windows = channels * (height // 2) * (width // 2)
-    if index_bytes != expected[0]:
-        if index_bytes == windows * 4:
-            return "PyTorch stores the indices as int64: 8 bytes per index, not 4."
-        if index_bytes in (channels * height * width * 8, channels * height * width * 4):
-            return "there is one index per pooled value, i.e. per 2x2 window: channels * (H/2) * (W/2) of them."
-        case = f"a map of {channels} x {height} x {width}"
-        return f"for {case} the int64 indices take {expected[0]} bytes; you gave {index_bytes}."
-    if feature_bytes != expected[1]:
-        return "a U-Net skip keeps the whole float32 map before pooling: channels * H * W values of 4 bytes each."
-    if two_bit_bytes != expected[2]:
-        return "2 bits per 2x2 window: channels * (H/2) * (W/2) * 2 bits, and 8 bits make a byte."
-    return None
+def check_density_prediction(prediction: Any, model: nn.Module, image: torch.Tensor) -> bool:
+    """Check a prediction of how many zeros a SegNet decoder stage's output has.
+
+    ``prediction`` is one of :data:`DENSITY_CHOICES` (for the map after a decoder stage's convolutions,
+    every stage). The reference is measured on ``model`` (a SegNet) and ``image`` (C, H, W) with
+    :func:`~segedu.analysis.pooling_indices.trace_segnet`. Why the convolutions fill the map in is the
+    next question (:func:`check_neighbourhood_prediction`), so the feedback does not say it.
+    """
+    hint = choice_hint(prediction, DENSITY_CHOICES)
+    if hint is not None:
+        return wrong(hint)
+    unpooled, decoded, _ = _decoder_zero_fractions(model, image)
+    low, high = min(decoded), max(decoded)
+    mean = sum(decoded) / len(decoded)
+    measured = DENSITY_CHOICES[0 if mean >= 0.75 else 1 if mean >= 0.25 else 2]  # by the stages' mean
+    print(f"measured, zeros per decoder stage (deepest first): unpooled {', '.join(f'{z:.0%}' for z in unpooled)}; "
+          f"after the convolutions {', '.join(f'{z:.0%}' for z in decoded)}.")
+    if prediction != measured:
+        if prediction == DENSITY_CHOICES[0]:
+            return wrong(f"after the convolutions the stages have only {low:.0%} to {high:.0%} zeros ({measured!r}): "
+                         "the convolutions leave none of the empty positions empty. The next question asks why.")
+        return wrong(f"after the convolutions the stages still have {low:.0%} to {high:.0%} zeros ({measured!r}): "
+                     "each convolution is followed by a ReLU, which zeros every negative value.")
+    return right(f"the stages' outputs have {low:.0%} to {high:.0%} zeros, where the unpooled maps have 75 % or more: "
+                 "the convolutions fill the empty positions in, and the ReLU zeros about half of what they produce. "
+                 "The next question asks why no position stays empty.")
+
+
+def check_neighbourhood_prediction(prediction: Any, model: nn.Module, image: torch.Tensor) -> bool:
+    """Check a prediction of the fewest unpooled values any 3x3 neighbourhood of an unpooled map holds.
+
+    ``prediction`` is one of :data:`NEIGHBOURHOOD_CHOICES`: the fewest value positions (one per 2x2
+    window, where the unpooling writes) that any 3x3 neighbourhood of any unpooled map of ``model`` on
+    ``image`` (C, H, W) holds, zero-padded at the border as the decoder's convolutions are. The
+    reference is counted on maps of ones unpooled with the model's own indices.
+    """
+    if isinstance(prediction, bool) or prediction not in NEIGHBOURHOOD_CHOICES:
+        return wrong(choice_hint(... if prediction is None else prediction, NEIGHBOURHOOD_CHOICES)
+                     or f"record one of {list(NEIGHBOURHOOD_CHOICES)}; got {prediction!r}.")
+    _, decoded, fewest = _decoder_zero_fractions(model, image)
+    print(f"measured on every unpooled map of the trained decoder: the smallest number of written positions in any "
+          f"3x3 neighbourhood is {fewest}.")
+    if prediction < fewest:
+        return wrong("no neighbourhood is empty: any three consecutive rows include both rows of one window "
+                     "(2k and 2k + 1), and so do any three consecutive columns, so every 3x3 neighbourhood covers "
+                     "one whole 2x2 window, and that window's value sits somewhere in it.")
+    if prediction > fewest:
+        return wrong(f"some neighbourhoods hold only {fewest}: a 3x3 neighbourhood covers one whole 2x2 window for "
+                     "sure, but it covers only parts of the windows around it, and their values may sit outside.")
+    return right(f"every 3x3 neighbourhood covers one whole 2x2 window, so it holds at least {fewest} unpooled "
+                 "value: every output of the stage's first convolution sums something, and no position stays "
+                 f"empty. After batch norm the ReLU zeros the negative sums: {min(decoded):.0%} to "
+                 f"{max(decoded):.0%} of each stage's output.")
+
+
+_PAPER_WIDTHS = (64, 128, 256, 512, 512)  # SegNet.paper()'s encoder stages (VGG16)
+MEMORY_SHARES = ("under 25 %", "25 to 50 %", "over 50 %")
+MEMORY_KEYS = ("largest stage", "stage 1's share")
+QUADRUPLED_WIDTHS = (64, 256, 1024, 4096, 16384)  # a made-up VGG whose channels quadruple at every pool
+
+
+def _measured_index_bytes(
+    size: int = 64, widths: Sequence[int] = _PAPER_WIDTHS
+) -> tuple[list[int], list[torch.dtype]]:
+    """Bytes and dtype of the int64 indices of every encoder stage for one 3 x size x size image.
+
+    Measured on real tensors: each stage's map before pooling (zeros of the right shape, ``widths[i]``
+    channels) is pooled 2x2 with ``return_indices=True`` and the indices' bytes are counted.
+    """
+    counted, dtypes = [], []
+    for stage, channels in enumerate(widths):
+        side = size // 2**stage  # the map before stage (stage + 1)'s pool
+        _, indices = F.max_pool2d(torch.zeros(1, channels, side, side), 2, return_indices=True)
+        counted.append(indices.numel() * indices.element_size())
+        dtypes.append(indices.dtype)
+    return counted, dtypes
+
+
+def _share_choice(share: float) -> str:
+    """The choice of :data:`MEMORY_SHARES` that a share falls in."""
+    return MEMORY_SHARES[0 if share < 0.25 else 1 if share < 0.5 else 2]
+
+
+def check_memory_prediction(prediction: Any) -> bool:
+    """Check a prediction of where SegNet.paper()'s index memory goes, before the lesson measures it.
+
+    ``prediction`` maps ``"largest stage"`` to one of ``"stage1"`` ... ``"stage5"`` and ``"stage 1's share"``
+    to one of :data:`MEMORY_SHARES` (stage 1's share of the indices' bytes over all five stages). The
+    reference is measured: maps of each stage's shape are pooled with ``F.max_pool2d(..., return_indices=True)``
+    and the indices' bytes counted. Why it comes out so is asked next (:func:`check_quadrupled_share`).
+    """
+    stages = [f"stage{number}" for number in range(1, len(_PAPER_WIDTHS) + 1)]
+    if not isinstance(prediction, dict) or set(prediction) != set(MEMORY_KEYS):
+        return wrong(f"record a dict with the keys {list(MEMORY_KEYS)}; got {prediction!r}.")
+    if any(value is ... or value is None for value in prediction.values()):
+        return wrong("record your prediction first: replace every `...` (a stage name and a share).")
+    if prediction["largest stage"] not in stages:
+        return wrong(f"'largest stage' must be one of {stages}; got {prediction['largest stage']!r}.")
+    hint = choice_hint(prediction["stage 1's share"], MEMORY_SHARES)
+    if hint is not None:
+        return wrong("'stage 1's share': " + hint)
+    counted, _ = _measured_index_bytes()
+    share = counted[0] / sum(counted)
+    largest = stages[max(range(len(counted)), key=counted.__getitem__)]
+    measured_share = _share_choice(share)
+    print("measured, int64 indices of SegNet.paper() on one 3x64x64 image: "
+          + ", ".join(f"{stage} {count / 1024:g} KiB" for stage, count in zip(stages, counted))
+          + f"; stage 1 holds {share:.0%}")
+    mistakes = []
+    if prediction["largest stage"] != largest:
+        mistakes.append(f"the largest is {largest}, not {prediction['largest stage']}: stage 5 has 512 channels but "
+                        "only a 4x4 map, stage 1 64 channels on a 64x64 map. Count channels x pixels per stage.")
+    if prediction["stage 1's share"] != measured_share:
+        mistakes.append(f"stage 1 holds {share:.0%} ({measured_share!r}): each stage holds at most half the bytes "
+                        "of the one before (measured above), so if stage 1 counts 1, the others count at most "
+                        "1/2 + 1/4 + 1/8 + 1/16, less than 1 together.")
+    if mistakes:
+        return wrong(_sentences(mistakes))
+    return right(f"stage 1 is the largest and holds {share:.0%} of the index bytes; each stage holds at most half "
+                 "of the one before. The next question asks why.")
+
+
+def check_quadrupled_share(prediction: Any) -> bool:
+    """Check a prediction of stage 1's share of the index bytes if the channels quadrupled at every pool.
+
+    ``prediction`` is one of :data:`MEMORY_SHARES`: stage 1's share of all five stages' int64 index bytes
+    for a made-up VGG with :data:`QUADRUPLED_WIDTHS` channels on a 3x64x64 image. The reference is
+    measured as in :func:`check_memory_prediction`, with these widths.
+    """
+    hint = choice_hint(prediction, MEMORY_SHARES)
+    if hint is not None:
+        return wrong(hint)
+    counted, _ = _measured_index_bytes(widths=QUADRUPLED_WIDTHS)
+    share = counted[0] / sum(counted)
+    measured = _share_choice(share)
+    print("measured, int64 indices with channels " + ", ".join(map(str, QUADRUPLED_WIDTHS)) + ": "
+          + ", ".join(f"stage{at} {count / 1024:g} KiB" for at, count in enumerate(counted, start=1))
+          + f"; stage 1 holds {share:.0%}")
+    if prediction != measured:
+        return wrong(f"stage 1 would hold {share:.0%} ({measured!r}): a 2x2 pool quarters the pixels and these "
+                     "channels quadruple, so channels x pixels stays the same and every stage holds the same bytes, "
+                     "one fifth each.")
+    return right("quadrupled channels cancel the pool's quartering of the pixels: every stage holds the same "
+                 "bytes. VGG only doubles its channels (and not at all at stage 5), so in SegNet.paper() each "
+                 "stage holds at most half of the one before, and stage 1 over half of them all. A U-Net's skips "
+                 "follow the same pattern, at twice the bytes.")
 
 
 def _unpool_cases() -> list[tuple[torch.Tensor, torch.Tensor, tuple[int, int]]]:
@@ -244,14 +379,14 @@ def check_collision_prediction(prediction: Any) -> bool:
                  "maximum of both; a pixel in one window only cannot (counted above).")
 
 
-# --- section 5: what share of the mean IoU do top-left corners cost? ---------------------------
+# --- section 5: what share of the gap above the floor do top-left corners cost? ----------------
 
-CORNER_LOSS_CHOICES = ("under 10 %", "10 to 30 %", "30 to 50 %", "over 50 %")
-_CORNER_LOSS_UPPER = (0.1, 0.3, 0.5)  # upper bounds of the first three choices; the last has none
+CORNER_LOSS_CHOICES = ("under 25 %", "25 to 50 %", "50 to 90 %", "over 90 %")
+_CORNER_LOSS_UPPER = (0.25, 0.5, 0.9)  # upper bounds of the first three choices; the last has none
 
 
 def _loss_choice(loss: float) -> str:
-    """The choice of :data:`CORNER_LOSS_CHOICES` that a lost share of the mean IoU falls in."""
+    """The choice of :data:`CORNER_LOSS_CHOICES` that a lost share of the gap falls in."""
     return next((choice for choice, upper in zip(CORNER_LOSS_CHOICES, _CORNER_LOSS_UPPER) if loss < upper),
                 CORNER_LOSS_CHOICES[-1])
 
@@ -262,20 +397,21 @@ def record_corner_loss_prediction(
     top_left: float,
     random_corners: Sequence[float],
     *,
-    background_only: float | None = None,
+    background_only: float,
 ) -> bool:
-    """Print a recorded prediction of the share of mean IoU lost with top-left corners, beside the measurement.
+    """Print a recorded prediction of the share of the gap above the floor lost with top-left corners.
 
-    Nothing is judged: the prediction is recorded before the table of section 5 shows the scores.
+    The gap is the mean IoU with the indices minus the mean IoU of predicting background everywhere
+    (no model, the floor): a decoder that breaks completely loses all of it, one that is unharmed
+    none. Nothing is judged: the prediction is recorded before the table of section 5 shows the scores.
 
     Args:
-        prediction: The learner's guess, one of :data:`CORNER_LOSS_CHOICES`: the share of its mean IoU the
+        prediction: The learner's guess, one of :data:`CORNER_LOSS_CHOICES`: the share of the gap the
             trained SegNet loses when every decoder stage unpools to the top-left corners.
         reference: The mean IoU with the pooling indices.
         top_left: The mean IoU with top-left corners at every stage.
         random_corners: The mean IoU with random corners at every stage, one value per corner draw.
-        background_only: The mean IoU of predicting background everywhere on the same scenes (no model), the
-            floor the other scores are read against; not printed when ``None``.
+        background_only: The mean IoU of predicting background everywhere on the same scenes (no model).
 
     Returns:
         Whether a valid prediction was recorded (printed ``Recorded: ...``), else ``False`` with a hint.
@@ -287,20 +423,20 @@ def record_corner_loss_prediction(
     if not float(reference) > 0 or not draws:
         return wrong("pass the mean IoU with the indices (a positive number), the top-left score and a list of "
                      "random-corner scores, one per draw.")
-    if background_only is not None and not 0 <= float(background_only) < float(reference):
+    floor = float(background_only)
+    if not 0 <= floor < float(reference):
         return wrong("background_only is the mean IoU of predicting background everywhere: a number from 0 up to "
                      "the mean IoU with the indices.")
-    loss = 1 - float(top_left) / float(reference)
-    random_losses = [1 - value / float(reference) for value in draws]
+    gap = float(reference) - floor
+    loss = (float(reference) - float(top_left)) / gap
+    random_losses = [(float(reference) - value) / gap for value in draws]
     measured = _loss_choice(loss)
     outcome = "The measurement agrees" if prediction == measured else f"The measurement falls in {measured!r}"
     random_choices = sorted({_loss_choice(value) for value in random_losses}, key=CORNER_LOSS_CHOICES.index)
-    print(f"Recorded: {prediction!r} (not graded). With the indices the mean IoU is {float(reference):.3f}; "
-          f"with top-left corners at every stage it is {float(top_left):.3f}: {loss:.0%} lost. {outcome}. "
-          f"Random corners at every stage lose {min(random_losses):.0%} to {max(random_losses):.0%} "
-          f"({len(draws)} draws; {' and '.join(map(repr, random_choices))}) with no shift of the map: the trained "
-          "decoder relies on where its values land."
-          + ("" if background_only is None else
-             f" For scale: predicting background everywhere, with no model, scores {float(background_only):.3f} "
-             f"({1 - float(background_only) / float(reference):.0%} lost)."))
+    print(f"Recorded: {prediction!r} (not graded). With the indices the mean IoU is {float(reference):.3f}, "
+          f"predicting background everywhere (no model) {floor:.3f}: a gap of {gap:.3f}. With top-left corners "
+          f"at every stage it is {float(top_left):.3f}: {loss:.0%} of the gap lost. {outcome}. Random corners at "
+          f"every stage, with no shift of the map, lose {min(random_losses):.0%} to {max(random_losses):.0%} "
+          f"({len(draws)} draws; {' and '.join(map(repr, random_choices))}). Whether that is the positions or "
+          "the statistics of what the decoder unpools, the controls below ask.")
     return True

@@ -17,11 +17,14 @@ from segedu.course.exercises._verdict import call_answer, choice_hint, returns_n
 from segedu.models.shortcut_variants import DecoderLevel, ShortcutNet
 
 __all__ = [
+    "FLAT_WINDOW",
+    "FLAT_WINDOW_CHOICES",
     "INDICES_DECODER_VALUE",
     "INDICES_WHY_CHOICES",
     "INDICES_WINDOWS",
     "PARAMETER_CHOICES",
     "SHORTCUT_CHOICES",
+    "check_flat_window",
     "check_indices_why",
     "check_merge",
     "check_parameter_prediction",
@@ -211,22 +214,22 @@ def check_parameter_prediction(add: Any, concat: Any) -> bool:
 
 # --- the controlled study: why indices cannot carry what a sum or a concatenation carries -----
 
-INDICES_WINDOWS = {"loses": ((0.6, 0.1), (0.2, 0.9)), "wins": ((0.6, 0.1), (0.2, 0.3))}
+INDICES_WINDOWS = {"case A": ((0.6, 0.1), (0.2, 0.9)), "case B": ((0.6, 0.1), (0.2, 0.3))}
 """The conceptual question's two encoder windows (one channel of level 1, 2x2): an edge response at the top-left pixel
-(0.6). In ``"loses"`` a shape's interior holds the maximum (0.9, bottom-right); in ``"wins"`` the edge is the
-maximum."""
+(0.6). In ``"case A"`` a shape's interior holds the maximum (0.9, bottom-right), so the edge loses its window; in
+``"case B"`` the edge is the maximum and wins it. The names are neutral so that they do not hint at the answer."""
 INDICES_DECODER_VALUE = 0.4
 """The decoder's own value for the window, from the level below (the same in both cases)."""
 
 INDICES_WHY_CHOICES = {
-    "a": "loses: 0.6; wins: 0.6",
-    "b": "loses: 0; wins: 0.4",
-    "c": "loses: 0.4; wins: 0.4",
-    "d": "loses: 0.9; wins: 0.6",
-    "e": "loses: 0; wins: 0.6",
+    "a": "case A: 0.6; case B: 0.6",
+    "b": "case A: 0; case B: 0.4",
+    "c": "case A: 0.4; case B: 0.4",
+    "d": "case A: 0.9; case B: 0.6",
+    "e": "case A: 0; case B: 0.6",
 }
 """The conceptual question's choices: what the unpooled map of an ``"indices"`` level holds at the edge's pixel
-when the edge loses its window and when it wins it (right: ``"b"``)."""
+in case A, where the edge loses its window, and in case B, where it wins it (right: ``"b"``)."""
 
 _INDICES_WRONG = {
     "a": "unpooling never sees the encoder's values: DecoderLevel.forward calls `self.up(x, indices)`, the "
@@ -235,7 +238,8 @@ _INDICES_WRONG = {
          "one pixel of its window, the one its index names, and leaves the other three at 0",
     "d": "no encoder value crosses, neither the 0.9 nor the edge's 0.6: an index says only *which* pixel won, and "
          "the value written there is the decoder's own 0.4",
-    "e": "when the edge wins, its *position* crosses but not its 0.6: the value written at the winner is the "
+    "e": "in case B, where the edge wins its window, its *position* crosses but not its 0.6: the value written "
+         "at the winner is the "
          "decoder's own 0.4",
 }
 
@@ -272,14 +276,83 @@ def check_indices_why(answer: Any) -> bool:
         return right(
             f"{measured} An index is one of four positions in its window (2 bits) and says only *where* the maximum "
             "was; the value placed there is the decoder's own, computed from the coarse map below, and the other "
-            "three pixels stay 0 until the convolutions spread values into them. Where the edge loses its window, "
-            "nothing of it reaches the decoder. Where it wins, its position does: the decoder's value lands exactly "
+            "three pixels stay 0 until the convolutions spread values into them. In case A the edge loses its window "
+            "and nothing of it reaches the decoder. In case B it wins, and its position does cross: the decoder's "
+            "value lands exactly "
             "on the edge's pixel, not spread over the window, which is SegNet's argument for indices (boundaries "
             "placed to the pixel, for 2 bits per window). In neither case does the encoder's value cross; 'add' and "
             "'concat' hand over the values themselves, every pixel's, the losers' included. (In the study 'indices' "
             "also trades the learned up-convolution for unpooling, so its record mixes two changes.)")
     reason = _INDICES_WRONG[answer]
     return wrong(f"{measured} {reason[0].upper()}{reason[1:]}. Ask where each value in the unpooled window comes from.")
+
+
+# --- the same trace in a flat interior window: indices against the fixed-unpooling control ----
+
+FLAT_WINDOW = ((0.50, 0.51), (0.49, 0.50))
+"""Exercise 3's second window: one channel of level 1 inside a shape, nearly flat (its maximum wins by 0.01)."""
+
+FLAT_WINDOW_CHOICES = {
+    "a": "indices: all four; control: all four",
+    "b": "indices: top-right; control: top-left",
+    "c": "indices: top-left; control: top-left",
+    "d": "indices: top-right; control: all four",
+}
+"""Where the decoder's 0.4 lands in the flat window, for ``"indices"`` and the ``"fixed_unpool"`` control
+(right: ``"b"``)."""
+
+_FLAT_WRONG = {
+    "a": "max-unpooling writes each value at one pixel of its window and leaves the other three at 0, in both "
+         "variants; only the convolutions after it spread values into the zeros",
+    "c": "with the indices the value goes where the encoder's maximum was, and here that is the 0.51, top-right; "
+         "only the control ignores the encoder and always picks the top-left",
+    "d": "the control unpools too, to one fixed pixel (row 2i, column 2j), the top-left; it does not spread the value",
+}
+
+_POSITIONS = {(0, 0): "top-left", (0, 1): "top-right", (1, 0): "bottom-left", (1, 1): "bottom-right"}
+
+
+def _flat_window_unpooled(shortcut: str) -> list[list[float]]:
+    """The flat window through segedu's ``DecoderLevel(1, 1, shortcut)``: what reaches its convs (a forward hook)."""
+    skip = torch.tensor(FLAT_WINDOW)[None, None]  # (1, 1, 2, 2): one channel of the encoder map
+    _, indices = F.max_pool2d(skip, 2, return_indices=True)  # (1, 1, 1, 1): which of the four pixels won
+    with torch.random.fork_rng():  # building the level draws its convs' weights: leave the lesson's stream alone
+        level = DecoderLevel(1, 1, shortcut).eval()
+    up = _convs_input(level, torch.full((1, 1, 1, 1), INDICES_DECODER_VALUE), skip, indices)  # (1, 1, 2, 2)
+    return [[round(float(value), 3) for value in row] for row in up[0, 0]]
+
+
+def check_flat_window(answer: Any) -> bool:
+    """Check where the decoder's value lands in a flat interior window (a letter of :data:`FLAT_WINDOW_CHOICES`).
+
+    The feedback shows the window as segedu's ``DecoderLevel`` unpools it with ``"indices"`` and with the control
+    ``"fixed_unpool"`` (what each hands its convolutions).
+
+    Args:
+        answer: One letter, such as ``"b"``.
+
+    Returns:
+        Whether the letter says top-right (the 0.51's position) for the indices and top-left for the control.
+    """
+    hint = choice_hint(answer, FLAT_WINDOW_CHOICES)
+    if hint is not None:
+        return wrong(hint)
+    unpooled = {shortcut: _flat_window_unpooled(shortcut) for shortcut in ("indices", "fixed_unpool")}
+    where = {shortcut: next(name for (row, column), name in _POSITIONS.items() if window[row][column] != 0)
+             for shortcut, window in unpooled.items()}
+    measured = (f"segedu's DecoderLevel, with the decoder's {INDICES_DECODER_VALUE}, turns the window "
+                f"{[list(row) for row in FLAT_WINDOW]} into {unpooled['indices']} with 'indices' ({where['indices']}) "
+                f"and {unpooled['fixed_unpool']} with the control ({where['fixed_unpool']}).")
+    if answer == "b":
+        return right(
+            f"{measured} Inside a shape the encoder's values are nearly equal, so which pixel wins is decided by a "
+            "difference of 0.01, close to noise: from window to window the decoder's values land at positions that "
+            "carry no information about the scene, an irregular sparse pattern that the next 3x3 convolutions must "
+            "fill in. The control always leaves the same regular grid, which those convolutions can learn to fill "
+            "evenly. That is one possible reason, not tested in this lesson, why the indices trail the control in "
+            "the interior.")
+    reason = _FLAT_WRONG[answer]
+    return wrong(f"{measured} {reason[0].upper()}{reason[1:]}. Ask which pixel of the window each variant writes to.")
 
 
 # --- the controlled study: which shortcut gains least in the boundary band over "none"? ------

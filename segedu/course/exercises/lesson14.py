@@ -23,12 +23,15 @@ from segedu.course.experiments import paired_t_interval  # re-exported: the less
 
 __all__ = [
     "AUGMENTATIONS",
+    "CATCH_UP_OUTCOMES",
     "EXPLANATIONS",
     "GAP_OUTCOMES",
     "arm_settings",
+    "check_catch_up_prediction",
     "check_gap_prediction",
     "check_ruled_out_explanations",
     "check_safe_augmentations",
+    "classify_catch_up",
     "classify_gap_narrowing",
     "final_scores",
     "learning_curves",
@@ -59,19 +62,24 @@ AUGMENTATIONS = {
     "c": "add random noise of standard deviation 0.02 to every pixel of the image, clipped to 0-1 (the mask untouched)",
     "d": "rotate image and mask by 180 degrees",
     "e": "multiply every pixel of the image by one random factor between 0.9 and 1.1 (clipped to 1)",
+    "f": "zoom image and mask by the same random factor between 0.8 and 1.2 (the mask resampled by nearest neighbour), "
+         "then crop back to 64 x 64 (padding 0 in the image, 255 in the mask)",
+    "g": "warp image and mask with the same elastic field, alpha 40 and sigma 4 (section 1.1: a pixel moves about 1.1 "
+         "pixels on average; the mask resampled by nearest neighbour, what the warp pulls in marked 255)",
 }
-_SAFE = {"b", "c", "e"}
+_SAFE = {"b", "c", "e", "f", "g"}
 _SAFE_PRINCIPLE = ("Take each item in turn and ask two things: could a person have written every digit, and is it still "
-                   "the same digit? Does every pixel the loss counts keep its label, except along a one-pixel edge of "
-                   "the strokes?")
+                   "the same digit? Does any pixel the loss counts change class, other than where a class boundary moves "
+                   "by at most one pixel?")
 _WHY = {
     "a": "the mask is mirrored with the image, so no label becomes wrong, but a mirrored 2, 3, 4, 5, 6, 7 "
          "or 9 is not a digit anyone writes: the scene is no longer plausible, and the network would spend its "
          "training on shapes no writer produces (flips suit shapes, cells or street scenes, not text)",
     "b": "a digit written 10 degrees slanted is still that digit (people slant their writing more than that), "
          "and the mask turns with the image, resampled by nearest neighbour: pixels inside strokes and background "
-         "keep their labels, and only along a one-pixel edge of the strokes can a label land on the wrong side (any "
-         "resampling does this, as section 1.1 counts for a zoom); the corners brought in are marked 255 and "
+         "keep their labels, and a pixel changes class only where a class boundary moves by at most one pixel (any "
+         "resampling does this; optional appendix A.3 looks at the stroke edges after a zoom); the corners brought "
+         "in are marked 255 and "
          "skipped by the loss. Unlike a half-turn (d), a small rotation changes no digit into another. The "
          "question is about the labels and whether the digits stay plausible; what fills the corners is a separate "
          "choice: black (0) corners are darker than the scenes' grey backgrounds (0 to 0.3), a difference the "
@@ -86,6 +94,17 @@ _WHY = {
          "level from 0.7 to 1.0, then adds pixel noise (standard deviation up to 0.05); a factor of 0.9 to 1.1 puts "
          "backgrounds at up to 0.33 and stroke cores at 0.63 or more, still far apart; clipping at 1 only flattens "
          "the brightest stroke pixels, which stay far brighter than the background, so the strokes keep their shape",
+    "f": "a digit 0.8 to 1.2 times its size is one a person could have written (people write larger and smaller "
+         "than that), and it stays the same digit; the mask is zoomed with the image by the same factor, resampled "
+         "by nearest neighbour on the image's pixel grid, so pixels inside strokes and background keep their labels "
+         "and a pixel changes class only where a class boundary moves by at most one pixel (optional appendix A.3 "
+         "looks at the stroke edges after a zoom by 1.1); the padding a zoom out brings in is marked 255 and skipped by the loss",
+    "g": "moving pixels by about 1.1 pixels on average bends a stroke a little, as a less steady hand does: the digit "
+         "stays the same digit and one a person could have written; the mask moves with the image by the same "
+         "field, resampled by nearest neighbour, so pixels inside strokes and background keep their labels and a "
+         "pixel changes class only where a class boundary moves by at most one pixel; what the warp pulls in at the "
+         "border is marked 255. How strong a warp may get before digits stop looking handwritten, the explorer below "
+         "lets you try",
 }
 
 
@@ -106,9 +125,10 @@ def check_safe_augmentations(answer: Any) -> bool:
     if hint is not None:
         return wrong(hint)
     if letters == _SAFE:
-        return right("a small rotation, a little noise and a small brightness change are what another hand, pen or "
-                     "scanner produces: the digits stay plausible and every counted pixel keeps its label, except "
-                     "along a one-pixel edge of the strokes after the rotation's resampling. A mirror keeps the "
+        return right("a zoom of 0.8 to 1.2, a warp of about a pixel, a small rotation, a little noise and a small "
+                     "brightness change are what another hand, pen or scanner produces: the digits stay plausible "
+                     "and no counted pixel changes class, except where the zoom, the warp or the rotation resamples and a "
+                     "class boundary moves by at most one pixel. A mirror keeps the "
                      "labels but makes digits no one writes (implausible scenes), and a half-turn turns a 6 into a 9 "
                      "under a mask that still says 6 (false labels). Item b's black corners are a separate choice "
                      "from the rotation (a background grey would match the scenes better): the question asks only "
@@ -151,7 +171,7 @@ def classify_gap_narrowing(
 
 _GAP_MEANINGS = {
     "by lowering training": (
-        "the augmented arm's final training score is lower than plain's (the 95% t-interval of the paired "
+        "the augmented version's final training score is lower than plain's (the 95% t-interval of the paired "
         "differences lies below 0), while the validation change is not detectable (its interval holds 0): the gap "
         "narrowed from the training side only, and a smaller gap is not by itself a better model"
     ),
@@ -204,9 +224,10 @@ def check_gap_prediction(prediction: Any, outcome: str | None = None, *, train: 
 
 
 # --- 3 · which explanations of the fall the outputs printed before the controls rule out -------
+# Most propose a cause; f is an observation of what the extra errors are, offered as an explanation.
 
 EXPLANATIONS = {
-    "a": "the augmented arm's training score is taken on warped scenes, which are harder to segment than the 32 "
+    "a": "the augmented version's training score is taken on warped scenes, which are harder to segment than the 32 "
          "scenes themselves",
     "b": "the masks hold classes absent from the scene (e.g. a 3 in a scene of 6 and 9), so the network is trained on "
          "classes that are not there",
@@ -214,39 +235,42 @@ EXPLANATIONS = {
          "noisy training scenes it is scored on less well",
     "d": "every pass shows a different variant of each scene, so the network cannot learn the 32 exact scenes by heart",
     "e": "the augmented network learns its scenes more slowly and has not caught up by step 1,500",
-    "f": "the augmented network paints halos: it labels background pixels beside the strokes as digits, so its "
-         "strokes come out too wide",
-    "g": "resampling moves labels across stroke edges (some stroke labels land on background pixels, some stroke "
-         "pixels lose theirs), so the network is trained on edges that disagree with the images",
+    "f": "(an observation of what the extra errors are, not a cause) the augmented network paints halos: it labels "
+         "background pixels beside the strokes as digits, so its strokes come out wider than plain's",
+    "g": "resampling makes image and labels disagree at stroke edges (the image's resampling blurs the edges that the "
+         "nearest-neighbour mask keeps sharp), so the network is trained on edges that disagree with the images",
 }
 _RULED_OUT = {"a", "b"}
 _RULED_OUT_PRINCIPLE = ("An explanation is ruled out only if something printed in sections 1 or 2 contradicts it; one "
                         "that nothing printed so far measures stays open, however likely it sounds.")
 _EVIDENCE = {
-    "a": "the records score both arms' training curves on the 32 training scenes without augmentation (the printed "
-         "settings say so, and the figure's title): the fall is on the very scenes plain was scored on",
+    "a": "the records score both versions' training curves on the 32 training scenes without augmentation (the printed "
+         "settings say so under 'scored_on'): the fall is on the very scenes plain was scored on",
     "b": "section 1 counted the labels: over 100 strong draws of training_transforms (zoom 0.7-1.3, warp alpha 80) no "
          "mask gained a label it did not have, so no class absent from its scene, because the chain resamples masks "
          "by nearest neighbour, and every record was made with training_transforms; only a mask warped as a picture "
          "(bilinear, then rounded) invents labels. Labels of the scene's own classes moved across stroke edges are "
          "another matter (g)",
     "c": "nothing printed before this exercise measures whether the chain smooths the noise away, nor what that would "
-         "do to the training score, so nothing rules it out. An optional control (section 4.1) tests c: if the "
+         "do to the training score, so nothing rules it out. An optional control (appendix A.1) tests c: if the "
          "smoothing caused the fall, training with the noise put back would bring the training score back to plain's",
     "d": "it is often given, but nothing printed before this exercise separates the new draw at every pass from "
-         "never training on the 32 exact scenes, so nothing rules it out. An optional control (section 4.1) trains "
-         "on one fixed warped copy in place of each scene, kept for every pass, and shows why such a control is "
-         "harder to read than it sounds",
+         "never training on the 32 exact scenes, so nothing rules it out. A fixed warped copy in place of each "
+         "scene separates the two: section 3 reads such a record after exercise 4, but it scores the network on "
+         "the originals, not on those copies, so it leaves it open whether the network learns its copies by heart",
     "e": "section 2 stops at 1,500 steps, and a learning curve that ends there cannot tell a slower climb from a "
          "lower ceiling, so nothing printed before this exercise rules it out. A longer run tests e: right after this "
-         "exercise the lesson follows both arms to 4,000 steps",
-    "f": "no output printed before this exercise says which pixels the networks get wrong, only how many classes' "
-         "IoU they reach, so nothing rules it out; optional section 4.2 counts, for one seed, the edge pixels each "
-         "network wrongly calls stroke and those it wrongly calls background",
-    "g": "far from ruling it out, section 1.1 printed it: zoomed by 1.1, scene 3 has 28 stroke labels on dark pixels "
-         "against 7 in the scene itself, so resampling does move labels across stroke edges. Whether those moved "
-         "labels cause the fall, nothing printed before this exercise measures, so it stays open (optional section "
-         "4.2 looks at where on the scenes the fall lies)",
+         "exercise, exercise 4 asks you to predict what 4,000 steps do, then reads a record that follows both versions "
+         "that far",
+    "f": "it describes the errors rather than proposing a cause, and no output printed before this exercise says "
+         "which pixels the networks get wrong, only how many classes' IoU they reach, so nothing rules it out; "
+         "optional appendix A.2 counts, for one seed, the edge pixels each network wrongly calls stroke and those it "
+         "wrongly calls background",
+    "g": "nothing printed before this exercise contradicts it: section 1 counted invented labels, not whether the "
+         "image's edges still lie under the mask's after resampling, and nothing measures what such a disagreement "
+         "would do to the training score, so it stays open. Optional appendix A.3 counts, for one zoomed scene, "
+         "stroke labels on dark pixels with the image resized bilinearly and nearest-exact, and optional appendix "
+         "A.2 looks at where on the scenes the extra errors lie, for one seed",
 }
 
 
@@ -271,6 +295,67 @@ def check_ruled_out_explanations(answer: Any) -> bool:
                      f"g, {_EVIDENCE['g']}.")
     return _letter_feedback(letters, _RULED_OUT, len(EXPLANATIONS), _RULED_OUT_PRINCIPLE, _EVIDENCE,
                             ("ruled out", "not ruled out"))
+
+
+# --- 4 · predict, then run: does the augmented version's training score catch up by step 4,000? ---
+
+CATCH_UP_OUTCOMES = ("catches up", "stays below")
+
+
+def classify_catch_up(plain_train: Sequence[float], augmented_train: Sequence[float]) -> str:
+    """Name whether the augmented version's final training score caught up with plain's (:data:`CATCH_UP_OUTCOMES`).
+
+    Args:
+        plain_train, augmented_train: Each seed's final training score, without and with augmentation, in the
+            same seed order (at least two seeds).
+
+    Returns:
+        ``"stays below"`` if the 95% t-interval of the paired differences (augmented minus plain) lies below 0,
+        ``"catches up"`` otherwise (the interval reaches 0: no detectable shortfall is left).
+    """
+    if len(plain_train) != len(augmented_train):
+        raise ValueError(f"pass one score per seed for both versions; got {len(plain_train)} and "
+                         f"{len(augmented_train)}")
+    _, high = paired_t_interval([after - before for before, after in zip(plain_train, augmented_train)])
+    return "stays below" if high < 0 else "catches up"
+
+
+_CATCH_UP_MEANINGS = {
+    "stays below": (
+        "with 2.7 times the steps the augmented version's final training score is still below plain's, detectably "
+        "(the paired 95% t-interval of the seeds lies below 0), while plain nearly fits its scenes: a slower climb "
+        "(explanation e) does not explain the fall within this budget. Whether it would catch up after still more "
+        "steps, the record cannot say"
+    ),
+    "catches up": (
+        "with 2.7 times the steps the augmented version's final training score is no longer detectably below plain's "
+        "(the paired 95% t-interval of the seeds reaches 0): what section 2 saw at 1,500 steps fits a slower climb "
+        "(explanation e)"
+    ),
+}
+
+
+def check_catch_up_prediction(prediction: Any, outcome: str | None = None, *,
+                              train: _Interval | None = None) -> bool:
+    """Record a prediction: does augmented training catch up with plain's by step 4,000? With ``outcome``, compare.
+
+    As with :func:`check_gap_prediction`, the lesson calls it first without ``outcome`` (before the long
+    record is read), then with the outcome it measured.
+
+    Args:
+        prediction: The learner's guess, one of :data:`CATCH_UP_OUTCOMES`.
+        outcome: What happened, from :func:`classify_catch_up`, or ``None`` to only record the prediction.
+        train: The measured paired difference of the final training scores at step 4,000 (augmented minus
+            plain), as (mean, low, high) of its 95% t-interval, quoted in the feedback.
+
+    Returns:
+        ``True`` once a prediction is recorded, whether it names the outcome or not.
+    """
+    measured = ("" if train is None else f". Measured at step 4,000, augmented minus plain per seed: final training "
+                f"{train[0]:+.3f} (95% t-interval {train[1]:+.3f} to {train[2]:+.3f})")
+    meanings = {name: meaning + measured for name, meaning in _CATCH_UP_MEANINGS.items()}
+    return _record_then_compare(prediction, outcome, meanings, measuring="what 4,000 steps did",
+                                happened="at step 4,000 the augmented version")
 
 
 def _record_then_compare(

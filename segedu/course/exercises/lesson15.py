@@ -154,8 +154,8 @@ _TRAINED_WEIGHTS_MEANINGS = {
         "learned to call unsure pixels digit. Few stroke pixels were left to find, and the unsure pixels are "
         "mostly the background just around each stroke: the weights bought a few found strokes with a halo "
         "of false alarms. IoU counts false alarms, so mean IoU fell; mean accuracy, which barely counts them "
-        "(only through background's recall, spread over about 94% of the pixels), rose. The rest of section 2 "
-        "shows this tilt on a trained U-Net, and section 3 measures the halo"
+        "(only through background's recall, spread over about 94% of the pixels), rose. Section 2 derives "
+        "this tilt, section 3 measures the halo, and appendix A shows the tilt on a trained U-Net"
     ),
 }
 

@@ -48,7 +48,8 @@ def check_atrous_conv2d(function: Any) -> bool:
 
     It is compared with ``torch.nn.functional.conv2d(x, weight, padding=rate, dilation=rate)`` at rates 1, 2, 3
     and 5 on an input with odd sides; the first rate it gets wrong ends the check with a hint (the output's size,
-    offsets not scaled by the rate, a flipped kernel). A function that calls ``conv2d`` or ``Conv2d``
+    offsets not scaled by the rate, slices that start 1 pixel apart in the padded input, a flipped
+    kernel). A function that calls ``conv2d`` or ``Conv2d``
     (:data:`ATROUS_BORROWED`) is sent back.
 
     Args:
@@ -81,6 +82,11 @@ def check_atrous_conv2d(function: Any) -> bool:
         if torch.allclose(found, F.conv2d(x, weight.flip(-1, -2), padding=rate, dilation=rate), atol=1e-4):
             return wrong("your kernel is flipped: PyTorch's convolution (like the formula above) multiplies w[u, v] "
                          "with the pixel at offset (r (u - 1), r (v - 1)), without flipping.")
+        neighbours = F.conv2d(F.pad(x, (rate,) * 4), weight)[:, :, : x.shape[-2], : x.shape[-1]]  # taps 1 px apart
+        if rate > 1 and torch.allclose(found, neighbours, atol=1e-4):
+            return wrong(f"at rate {rate} your nine slices start 1 pixel apart in the padded input, so the taps read "
+                         "neighbouring pixels: in the padded input the slice for tap (u, v) starts u r rows and v r "
+                         "columns in (the formula's offset r (u - 1) plus the padding r).")
         return wrong(f"at rate {rate} the largest difference from F.conv2d(dilation={rate}) is "
                      f"{float((found - expected).abs().max()):.3g}. Pad by r, then for each (u, v) take the slice "
                      "starting at (u r, v r) and add its product with w[:, :, u, v], summed over C_in.")
