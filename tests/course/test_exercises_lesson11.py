@@ -196,11 +196,14 @@ def test_indices_why_choices_carry_no_explanation() -> None:
     assert all("because" not in text and ":" in text and len(text) < 30 for text in INDICES_WHY_CHOICES.values())
 
 
-def test_indices_why_check_leaves_the_random_stream_alone() -> None:
+@pytest.mark.parametrize("check_name", ["check_indices_why", "check_flat_window"])
+def test_window_checks_leave_the_random_stream_alone(check_name: str) -> None:
+    import segedu.course.exercises.lesson11 as lesson11
+
     torch.manual_seed(3)
     expected = torch.rand(2)
     torch.manual_seed(3)
-    check_indices_why("b")
+    getattr(lesson11, check_name)("b")
     assert torch.equal(torch.rand(2), expected)
 
 
@@ -283,16 +286,6 @@ def test_flat_window_rejects_the_others_and_says_why(answer, hint: str, capsys: 
     printed = capsys.readouterr().out
     assert printed.startswith("Not yet:") and hint in printed
     assert ("[[0.0, 0.4]" in printed) == (answer in ("a", "c", "d"))  # measured windows only after a valid letter
-
-
-def test_flat_window_check_leaves_the_random_stream_alone() -> None:
-    from segedu.course.exercises.lesson11 import check_flat_window
-
-    torch.manual_seed(3)
-    expected = torch.rand(2)
-    torch.manual_seed(3)
-    check_flat_window("b")
-    assert torch.equal(torch.rand(2), expected)
 
 
 def test_indices_why_case_names_do_not_hint_at_the_answer() -> None:

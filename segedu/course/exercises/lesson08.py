@@ -10,7 +10,7 @@ that pass once recorded.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
@@ -309,9 +309,15 @@ def check_control_prediction(prediction: Any, record: Mapping[str, Any]) -> bool
     outcome = _loss_bin(mean)
     happened = (f"control 1 loses {min(losses):.3f} to {max(losses):.3f} with pool3 zeroed (mean {mean:.3f} over "
                 f"{len(losses)} seeds), so the answer is")
-    passed = check_outcome_prediction(prediction, outcome, _CONTROL_LOSS_MEANINGS, happened=happened)
+    return _checked_then_why(prediction, outcome, _CONTROL_LOSS_MEANINGS, happened, lambda: _control_why(record, outcome))
+
+
+def _checked_then_why(prediction: Any, outcome: str, meanings: Mapping[str, str], happened: str,
+                      why: Callable[[], str]) -> bool:
+    """Grade a recorded prediction against ``outcome``; once it passes, print ``why()`` (the record's reason)."""
+    passed = check_outcome_prediction(prediction, outcome, meanings, happened=happened)
     if passed:
-        print(_control_why(record, outcome))
+        print(why())
     return passed
 
 
@@ -355,10 +361,7 @@ def check_mirror_prediction(prediction: Any, record: Mapping[str, Any]) -> bool:
              for branch in COSTLIER_CHOICES}
     happened = (f"in the mirror zeroing pool4 costs {spans['pool4']}, zeroing pool3 {spans['pool3']} "
                 f"({len(costs)} seeds), so the answer is")
-    passed = check_outcome_prediction(prediction, outcome, _MIRROR_MEANINGS, happened=happened)
-    if passed:
-        print(_mirror_why(record, outcome))
-    return passed
+    return _checked_then_why(prediction, outcome, _MIRROR_MEANINGS, happened, lambda: _mirror_why(record, outcome))
 
 
 def _mirror_why(record: Mapping[str, Any], outcome: str) -> str:
@@ -366,7 +369,8 @@ def _mirror_why(record: Mapping[str, Any], outcome: str) -> str:
     joined = record["results"]["runs"]["joined_pool4"][str(record["seeds"][0])]["pool4_joined_at"]
     control = _leans_on(record, "joined_pool3")
     setup = ("Why: the mirror is control 1 with the branches swapped: pool4's score layer held at zero until step "
-             f"{joined['step']:,}, then joining at the schedule's rate there ({joined['lr']:.2g}), pool3's trained from the first step. A branch "
+             f"{joined['step']:,}, then joining at the schedule's rate there ({joined['lr']:.2g}), pool3's trained from "
+             "the first step. A branch "
              "that joins at zero adds nothing at its join, so zeroing it afterwards removes only what it learned in "
              f"the last steps, while the rest of the network had {joined['step']:,} steps to make the map without "
              f"it. In control 1 zeroing {control} cost more in every seed. ")
