@@ -83,7 +83,7 @@ SETTINGS = {
 }
 
 
-def _scores(model: torch.nn.Module, dataset: str) -> dict[str, Any]:
+def score_on_test_split(model: torch.nn.Module, dataset: str) -> dict[str, Any]:
     """Test-split metrics over all pixels and in the boundary band, rounded to 4 decimals."""
     test_data = offline_dataset(dataset, "test")
     scores = {}
@@ -142,7 +142,8 @@ def one_run(job: tuple[Any, ...]) -> dict[str, Any]:
         model = get_model(model_name, **checkpoint["metadata"]["model_kwargs"])
         model.load_state_dict(checkpoint["state_dict"])
         model.eval()
-    result = {"model": model_name, "dataset": dataset, "seed": seed, **entry, "test": _scores(model, dataset)}
+    result = {"model": model_name, "dataset": dataset, "seed": seed, **entry,
+              "test": score_on_test_split(model, dataset)}
     if steps is not None:
         result["steps"] = steps
     if prior_bias or threads != shipped_count:

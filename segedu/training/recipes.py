@@ -17,7 +17,7 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -191,6 +191,7 @@ def train_recipe(
     device: str | None = None,
     threads: int = 1,
     progress: bool = True,
+    prepare: Callable[[torch.nn.Module], torch.nn.Module] | None = None,
 ) -> dict[str, Any]:
     """Run ``recipe``, score the model on the test split and save the checkpoint.
 
@@ -209,6 +210,9 @@ def train_recipe(
         device: Where to train (default: best available).
         threads: CPU threads for PyTorch, at least 1.
         progress: Show a progress bar.
+        prepare: Applied to the freshly built model (after seeding, before the bias start and the
+            first step) and returning the model to train, e.g. a SegNet whose decoder unpools
+            without the indices. Not allowed with ``ship``: a shipped checkpoint is the recipe's own.
 
     Returns:
         The manifest entry: file, sha256, settings, the full command, test metrics and the validation
@@ -222,11 +226,13 @@ def train_recipe(
     path = _output_path(recipe, output, ship=ship, force=force)
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         raise ValueError(f"threads must be a positive int; got {threads!r}")
+    if prepare is not None and ship:
+        raise ValueError("prepare changes the model, so its run cannot be shipped; pass output=PATH instead of ship")
     chosen = select_device(device)
     torch.set_num_threads(threads)
     with _seeded(recipe.seed, chosen):
         return _train_recipe(recipe, path, chosen, device, ship=ship, force=force, threads=threads,
-                             progress=progress, machine=cpu_name())
+                             progress=progress, machine=cpu_name(), prepare=prepare)
 
 
 @contextlib.contextmanager
@@ -255,7 +261,7 @@ def _device_name(device: torch.device) -> str:
 
 def _train_recipe(
     recipe: Recipe, path: Path, chosen: torch.device, device: str | None, *, ship: bool, force: bool, threads: int,
-    progress: bool, machine: str,
+    progress: bool, machine: str, prepare: Callable[[torch.nn.Module], torch.nn.Module] | None = None,
 ) -> dict[str, Any]:
     """:func:`train_recipe`'s run, once the output and the device are checked and the generators seeded."""
     from segedu.models import get_model
@@ -266,6 +272,8 @@ def _train_recipe(
     channels = val_data.channels
     model_kwargs = {"in_channels": channels, "num_classes": val_data.num_classes, **recipe.model_kwargs}
     model = get_model(recipe.model, **model_kwargs)
+    if prepare is not None:
+        model = prepare(model)
     if recipe.prior_bias:
         start_bias_at_class_frequencies(model, train_data)
     metadata = {

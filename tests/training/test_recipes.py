@@ -157,3 +157,26 @@ def test_prior_bias_is_recorded_and_never_shipped_for_a_model_whose_recipe_lacks
         main(["train", "unet", "digits", "--prior-bias", "--ship", "--force"])
     with pytest.raises(SystemExit):
         main(["train", "unet", "digits", "--prior-bias", "--minutes", "1"])
+
+
+def test_prepare_changes_the_freshly_built_model_and_is_refused_for_a_shipped_run(tmp_path: Path) -> None:
+    recipe = Recipe("unet", "shapes", steps=1, batch_size=2, model_kwargs={"base_channels": 4})
+    seen: list[torch.nn.Module] = []
+
+    def freeze_first_convolution(model: torch.nn.Module) -> torch.nn.Module:
+        seen.append(model)
+        first = next(module for module in model.modules() if isinstance(module, torch.nn.Conv2d))
+        first.weight.data.zero_()  # a change training would undo unless the run trains the returned model as is
+        first.weight.requires_grad_(False)
+        return model
+
+    train_recipe(recipe, output=tmp_path / "prepared.pt", threads=1, progress=False, prepare=freeze_first_convolution)
+    plain = train_recipe(recipe, output=tmp_path / "plain.pt", threads=1, progress=False)
+    prepared_weights = torch.load(tmp_path / "prepared.pt", weights_only=True)["state_dict"]
+    plain_weights = torch.load(tmp_path / "plain.pt", weights_only=True)["state_dict"]
+    first_name = next(name for name in plain_weights if name.endswith("weight") and plain_weights[name].dim() == 4)
+    assert len(seen) == 1
+    assert torch.count_nonzero(prepared_weights[first_name]) == 0  # trained as prepared, saved as trained
+    assert torch.count_nonzero(plain_weights[first_name]) > 0
+    with pytest.raises(ValueError, match="prepare"):
+        train_recipe(RECIPES[("unet", "shapes")], ship=True, force=True, prepare=freeze_first_convolution)
