@@ -38,6 +38,13 @@ control (lesson 11's eight-seed answer) are ``shortcut_study_moreseeds``:
 
     python -m experiments.shortcut_study --seeds 5 6 7 --steps 1000 --shortcuts none indices fixed_unpool \
         --suffix moreseeds --workers 1 --output segedu/course/experiment_results --overwrite
+
+``--keep-models`` also saves each run's final weights (float16, with their sha256 in the record) next to the record,
+as ``RECORD_SHORTCUT_seedSEED.pt``, so a lesson can show what the trained networks predict. Lesson 11's pictures come
+from seed 0 of all five variants, trained again on this recipe (about 15 CPU-minutes):
+
+    python -m experiments.shortcut_study --seeds 0 --steps 1000 --shortcuts none add indices concat fixed_unpool \
+        --suffix models --keep-models --workers 1 --output segedu/course/experiment_results
 """
 
 from __future__ import annotations
@@ -55,6 +62,7 @@ from segedu.course.experiments import check_record_target, save_experiment
 from segedu.datasets import ShapesScenes
 from segedu.models import get_model
 from segedu.models.shortcut_variants import CONTROLS, SHORTCUTS
+from segedu.training.checkpoints import save_checkpoint
 from segedu.training.losses import cross_entropy_and_dice
 from segedu.training.quick import render_pool
 
@@ -80,6 +88,8 @@ SETTINGS = {
                         "the same for every shortcut within a seed)",
 }
 PARTS_DIR = Path("/tmp/shortcut_study_parts")
+MODELS_DIR: Path | None = None  # --keep-models: where each run's weights go (set before the workers fork)
+RECORD_NAME = NAME
 
 
 def _pools() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -103,10 +113,21 @@ def one_run(job: tuple[str, int]) -> dict:
     def compute() -> dict:
         torch.set_num_threads(SETTINGS["threads"])
         pools = _pools()
-        return train_and_score(build(shortcut, seed), pools, cross_entropy_and_dice, SETTINGS, seed=seed,
-                               num_classes=4)
+        model = build(shortcut, seed)
+        result = train_and_score(model, pools, cross_entropy_and_dice, SETTINGS, seed=seed, num_classes=4)
+        if MODELS_DIR is not None:
+            metadata = {"model": SETTINGS["model"], "shortcut": shortcut, "seed": seed, "steps": SETTINGS["steps"]}
+            path = MODELS_DIR / model_file(RECORD_NAME, shortcut, seed)
+            result["checkpoint_sha256"] = save_checkpoint(model, path, metadata=metadata, half_precision=True)
+        return result
 
-    return cached_run(PARTS_DIR / f"{shortcut}_{seed}_{SETTINGS['steps']}.json", compute)
+    kept = "_kept" if MODELS_DIR is not None else ""  # a run without its weights cannot stand in for one with them
+    return cached_run(PARTS_DIR / f"{shortcut}_{seed}_{SETTINGS['steps']}{kept}.json", compute)
+
+
+def model_file(record_name: str, shortcut: str, seed: int) -> str:
+    """The file name of one kept run's weights: ``RECORD_SHORTCUT_seedSEED.pt``."""
+    return f"{record_name}_{shortcut}_seed{seed}.pt"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -116,6 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the shortcuts to train (default: the four of the lesson)")
     parser.add_argument("--suffix", default="",
                         help="name the record shortcut_study_SUFFIX (lower-case letters); needed for other shortcuts")
+    parser.add_argument("--keep-models", action="store_true",
+                        help="also save each run's final weights next to the record (needs --suffix)")
     return parser
 
 
@@ -129,10 +152,17 @@ def main() -> None:
         record_name = f"{NAME}_{arguments.suffix}"
     elif list(arguments.shortcuts) != list(SHORTCUTS):
         parser.error("other --shortcuts need --suffix, so that their record does not take the main record's name")
+    if arguments.keep_models and not arguments.suffix:
+        parser.error("--keep-models needs --suffix (its checkpoints take the record's name)")
     try:
         check_record_target(arguments.output, record_name, overwrite=arguments.overwrite)
     except ValueError as error:
         parser.error(str(error))
+    global MODELS_DIR, RECORD_NAME
+    RECORD_NAME = record_name
+    if arguments.keep_models:
+        arguments.output.mkdir(parents=True, exist_ok=True)
+        MODELS_DIR = arguments.output  # read by the worker processes, which fork after this line
     SETTINGS["steps"] = arguments.steps
     torch.set_num_threads(SETTINGS["threads"])
     started_wall = time.perf_counter()

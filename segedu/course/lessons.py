@@ -113,37 +113,33 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(
         "07_fcn.ipynb",
         "FCN: fully convolutional networks",
-        "Convolutionalize a tiny classifier and read its coarse score map on a larger scene, build FCN-32s, 16s and "
-        "8s, follow every tensor through FCN-8s, and see the upsampler start as bilinear interpolation, score the "
-        "shipped FCN-32s and FCN-8s overall and near boundaries, predict how often FCN-32s misses a small object, and "
-        "why, count the objects each model names, and set their gap beside the paper's.",
+        "Convolutionalize a small classifier and read its coarse score map, build FCN-32s, 16s and 8s and write "
+        "FCN-16s's forward pass from its parts, compare the shipped FCN-32s and FCN-8s over all pixels, near "
+        "boundaries and object by object, and predict what a zero-start skip layer learns at its first step.",
         topic="FCN-32s, 16s and 8s and their skip fusion",
-        study_time="about 135 min (optional part about 25 more)",
-        run_seconds=33,
+        study_time="about 100 min (optional part about 15 more)",
+        run_seconds=28,
     ),
     Lesson(
         "08_fcn_skips.ipynb",
         "Does training order change which skip costs FCN-8s more to zero?",
-        "Predict and measure what switching FCN-8s's pool4 and pool3 skips off costs and how much of it 200 steps"
-        " of re-tuning without the branch win back (one model, three scene orders), read a stored three-seed "
-        "study of FCN-8s trained in stages against all at once, design the control that tests whether pool3's "
-        "late join alone flips which skip costs more to zero, predict how much it loses with pool3 zeroed, "
-        "predict, then explain, what its mirror adds, and compare zeroing a branch with training without it, "
-        "ending on the question the study leaves open.",
+        "Predict and measure what zeroing FCN-8s's pool4 and pool3 skips costs, and explain it from how much each"
+        " zeroed branch changes the logits; read a stored three-seed study of FCN-8s trained in stages against "
+        "all at once; design the control that tests whether pool3's late join alone flips which skip costs more "
+        "to zero, predict its result, and name what the study cannot tell apart and the run that would.",
         topic="Ablating FCN-8s's skips; staged training",
-        study_time="about 90 min (optional part about 25 more)",
-        run_seconds=34,
+        study_time="about 100 min (40 to read, 50 for the exercises, 10 for the optional appendix)",
+        run_seconds=20,
     ),
     Lesson(
         "09_segnet.ipynb",
         "SegNet",
-        "Keep max-pooling indices and unpool with them, follow SegNet's shapes, predict and measure what the "
-        "indices cost next to U-Net's skips, look inside a trained decoder, and test how much the frozen decoder "
-        "relies on its own switches with its batch-norm statistics re-estimated, beside one table of small nets "
-        "trained without them.",
+        "Keep max-pooling indices and unpool with them, follow SegNet's shapes and where segedu departs from the "
+        "paper, predict and measure what the indices cost next to U-Net's skips, measure how sparse a trained "
+        "decoder's unpooled maps are, and test how much the frozen decoder relies on its own positions.",
         topic="SegNet: unpooling with max-pooling indices",
-        study_time="about 110 min (optional appendix about 10 more)",
-        run_seconds=35,
+        study_time="about 120 min (optional appendix about 15 more)",
+        run_seconds=28,
     ),
     Lesson(
         "10_unet.ipynb",
@@ -158,11 +154,11 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(
         "11_comparing_shortcuts.ipynb",
         "Comparing shortcut connections",
-        "One encoder-decoder with four shortcuts (none, FCN-style sum, SegNet indices, U-Net concatenation) over "
-        "five seeds, and a control that separates the indices from the unpooling; then, briefly, the shipped FCN-8s, SegNet and U-Net on the same scenes, at boundaries and in "
-        "the interior.",
+        "One small encoder-decoder trained with four shortcuts (none, FCN-style sum, SegNet indices, U-Net "
+        "concatenation) on equal budgets and paired seeds, scored over all pixels, in the boundary band and in "
+        "the interior, with a control that separates the indices from the unpooling.",
         topic="Four shortcut connections: one training budget, sizes differ",
-        study_time="about 80 min",
+        study_time="about 70 min",
         run_seconds=30,
     ),
     Lesson(
@@ -189,57 +185,38 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(
         "14_augmentation_and_overfitting.ipynb",
         "Augmentation and overfitting",
-        "Augment image and mask together (zoom, crop, flips, elastic deformation), build segedu's chain by hand "
-        "(its aligned zoom step written out) and check it against training_transforms, say which augmentations "
-        "(the chain's zoom and warp among them) keep a scene plausible and correctly labelled, read training and "
-        "validation curves of ten seeds on 32 scenes, say which final score augmentation moves and why pairing "
-        "runs by seed narrows the interval, say which explanations of the training score's fall the outputs rule "
-        "out and predict whether a longer run lets augmented training catch up, read a record trained on one "
-        "fixed warped copy of each scene, see what the two networks predict, set 500 plain scenes against 32 "
-        "augmented ones at the same step budget, and (optionally) test pixel noise as a cause, see where one "
-        "seed's extra training errors lie and count how the image's resampling blurs stroke edges under the mask.",
+        "Augment image and mask with one random draw, write a paired crop and flip from scratch and build "
+        "segedu's chain by hand, checking them against torchvision and training_transforms, judge which "
+        "augmentations keep a digit scene plausible and correctly labelled, read learning curves of ten seeds on "
+        "32 scenes and say which final score augmentation moves, and test explanations of the training score's "
+        "fall against stored records.",
         topic="Paired augmentation, learning curves, overfitting",
-        study_time="about 125 min (optional appendix about 25 more)",
-        run_seconds=16,
+        study_time="about 80 min (optional appendix about 35 more)",
+        run_seconds=13,
     ),
     Lesson(
         "15_losses_for_imbalance.ipynb",
         "Losses for imbalanced classes",
-        "Read a per-class IoU table and a confusion matrix and say why pixel accuracy and frequency-weighted IoU "
-        "understate a run that misnames rare classes (they put it only about 0.01 or less below the other runs), "
-        "which mean IoU flags and per-class IoU and the confusion matrix locate, read class-weighted "
-        "cross-entropy (inverse- and median-frequency weights) written out and checked, predict soft Dice's value"
-        " and gradient for a class absent from a batch and write soft Dice yourself, predict what training with "
-        "class weights does to mean IoU and check it on stored runs, then derive why a class weight tilts the "
-        "best answer toward its class and why dividing the weights out at prediction undoes it (checked on one "
-        "pixel; an optional appendix applies it to a trained U-Net and to the trained class-weight models), "
-        "compare five losses trained 1,600 steps over six paired seeds on equal budgets (the same steps, batches "
-        "and learning rate, the shipped plain cross-entropy recipe's rate, not tuned for any loss here), calling "
-        "a loss ahead or behind only where a t-interval and a sign-flip test agree, tell what each does to "
-        "missed, misnamed and fat strokes and that the fat strokes hug the strokes' edges, check the class-weight"
-        " verdict at peak rate 0.01 and from the weights' own best constant start, and optionally read how the "
-        "verdicts change from 400 to 4,000 steps (three seeds at 4,000 steps are untestable by the rule), plain "
-        "cross-entropy's failed seed in two more records (one failure in six runs, too few to compare failure "
-        "rates), that median weights lose less than inverse weights in every seed while square-root weights are "
-        "not separable from plain cross-entropy, and a shapes record in which plain cross-entropy had not yet "
-        "learned two of the three shapes at 400 steps.",
+        "Read per-class IoU and a confusion matrix and read pixel accuracy against its all-background floor, read"
+        " class-weighted cross-entropy and soft Dice written out and write soft Dice yourself, derive why a class"
+        " weight tilts unsure pixels toward its class, and compare five losses trained on equal budgets over six "
+        "paired seeds: what each does to missed, misnamed and fat strokes, why mean accuracy rose where mean IoU "
+        "fell, and how Dice's lead over plain cross-entropy faded with the training length.",
         topic="Class imbalance: per-class IoU, class weights, soft Dice",
-        study_time="about 120 min (optional appendix about 55 more)",
-        run_seconds=11,
+        study_time="about 120 min (optional further reading about 30 more)",
+        run_seconds=6,
     ),
     Lesson(
         "16_atrous_and_deeplab.ipynb",
         "Atrous convolution and DeepLab",
-        "Write a 3x3 atrous convolution from scratch, see which pixels a stack of them never reads (gridding) and"
-        " whether the trained DeepLabv3 does, measure what the output stride costs in DeepLabv3 in compute, read "
-        "a stored three-seed study of accuracy at three strides, count how many taps of the ASPP's atrous kernels"
-        " a small feature map keeps, compare DeepLabv3 with FCN-32s, FCN-8s, SegNet and U-Net on equal budgets "
-        "(SegNet's recipe alone starts its last bias at the class frequencies and trains on 2 threads), costs "
-        "included, see how much of DeepLabv3's gap to FCN-8s 8x8 score maps through its one bilinear step can "
-        "explain, and read the validation curves of DeepLabv3, FCN-8s and U-Net on the shapes for whether it "
-        "stopped too early.",
+        "Write a 3x3 atrous convolution and check it against PyTorch, see which pixels a stack of them never "
+        "reads (gridding), check that a dropped stride and doubled later rates let the same weights compute the "
+        "strided features densely (and where segedu departs), measure what DeepLabv3's output stride costs and "
+        "read a stored study of what it buys, write out the ASPP head and count the taps a small map keeps, and "
+        "compare DeepLabv3 with FCN-32s, FCN-8s, SegNet and U-Net trained on the same budget and ask whether its "
+        "8 x 8 score map holds it back.",
         topic="Atrous convolution, output stride, ASPP and DeepLabv3",
-        study_time="about 110 min (optional grid-fit detail about 10 more)",
+        study_time="about 150 min",
         run_seconds=22,
     ),
     Lesson(

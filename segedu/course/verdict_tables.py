@@ -1,15 +1,16 @@
-"""Text layout for tables of paired verdicts: the formatting only, the verdict rule comes from the caller.
+"""Tables of paired verdicts: the text layout, and the two-test rule that reads each row.
 
-A lesson keeps its verdict rule in view (a function of one row's paired differences) and hands it to these
-helpers, which only lay the numbers out: seed by seed, then per row the seed counts, the mean with its 95%
-t-interval, the exact sign-flip p and the caller's verdict; or one row per training length.
+A row is one difference per seed against a reference (e.g. a loss's mean IoU minus plain cross-entropy's on the
+same seed). :func:`two_test_verdict` reads it: a side only where the 95% t-interval of the mean difference leaves out
+0 *and* the exact sign-flip p is at most 0.05. :func:`verdict_table` lays rows out: seed by seed, then per row the
+seed counts, the mean with its 95% t-interval, the exact sign-flip p and the verdict (the two-test rule unless the
+caller passes another); :func:`length_table` gives one row per training length.
 
 Example:
-    >>> rule = lambda row, gap: "ahead" if min(gap) > 0 else "not distinguishable"
-    >>> print(verdict_table("toy", {"a": [0.1, 0.2, 0.3]}, ["0", "1", "2"], rule))
+    >>> print(verdict_table("toy", {"a": [0.1, 0.2, 0.3]}, ["0", "1", "2"]))
     toy
                                      +/=/-  mean [95% t-interval]    sign-flip p  verdict
-    a                                3/0/0  +0.200 [-0.048, +0.448]  0.25         ahead
+    a                                3/0/0  +0.200 [-0.048, +0.448]  0.25         not distinguishable
     (+/=/-: how many of the 3 seeds are above / exactly at / below the reference)
     the two tests disagree (the t-interval leaves out 0, the verdict is not distinguishable): none
 """
@@ -20,19 +21,49 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from segedu.course.experiments import paired_t_interval, sign_flip_p, signed_difference, wins_ties_losses
+from segedu.course.experiments import (
+    interval_verdict,
+    paired_t_interval,
+    sign_flip_p,
+    signed_difference,
+    wins_ties_losses,
+)
 
-__all__ = ["length_table", "verdict_table"]
+__all__ = ["length_table", "two_test_verdict", "verdict_table"]
 
 _UNDECIDED = "not distinguishable"
+
+
+def two_test_verdict(differences: Sequence[float], words: tuple[str, str] = ("ahead", "behind"), *,
+                     level: float = 0.05) -> str:
+    """Read paired differences by two tests: a side only where both leave out "no difference".
+
+    Args:
+        differences: One difference per seed against the reference, shape ``(seeds,)``.
+        words: What to call a difference above 0 and one below 0, e.g. ``("more", "fewer")`` for errors.
+        level: The largest exact sign-flip p that still counts.
+
+    Returns:
+        ``words[0]`` or ``words[1]`` where the 95% t-interval of the mean difference leaves out 0 on that side and
+        the exact sign-flip p is at most ``level``; otherwise ``"not distinguishable"``. With six seeds the
+        sign-flip p is at most 0.05 only when all six differences share a sign.
+
+    Example:
+        >>> two_test_verdict([-0.1, -0.12, -0.2, -0.11, -0.13, -0.09]), two_test_verdict([1, 1, 1, 1, 1, -0.01])
+        ('behind', 'not distinguishable')
+    """
+    values = np.asarray(differences, dtype=float)  # (seeds,)
+    by_interval = interval_verdict(*paired_t_interval(values), words)
+    return by_interval if sign_flip_p(values) <= level else _UNDECIDED
 
 
 def verdict_table(
     title: str,
     rows: dict[str, Sequence[float]],
     seeds: Sequence[str],
-    verdict: Callable[[str, np.ndarray], str],
+    verdict: Callable[[str, np.ndarray], str] | None = None,
     *,
+    words: tuple[str, str] = ("ahead", "behind"),
     by_seed: Sequence[str] = (),
     tie: float = 0.0,
     reference: str = "the reference",
@@ -44,7 +75,9 @@ def verdict_table(
         title: The first line.
         rows: Row label to its differences against the reference, one per seed in the order of ``seeds``.
         seeds: The seed names, for the per-seed columns.
-        verdict: The rule, called as ``verdict(label, differences)`` with the differences as a float array.
+        verdict: The rule, called as ``verdict(label, differences)`` with the differences as a float array;
+            by default :func:`two_test_verdict` with ``words``.
+        words: What the default rule calls a difference above 0 and one below 0.
         by_seed: The rows to print seed by seed first (none by default).
         tie: The tie band's half-width for the seed counts and the per-seed cells.
         reference: What the differences are taken against, for the note under the table.
@@ -66,7 +99,7 @@ def verdict_table(
     for label, gap in rows.items():
         values = np.asarray(gap, dtype=float)  # (seeds,)
         low, high = paired_t_interval(values)
-        said = verdict(label, values)
+        said = two_test_verdict(values, words) if verdict is None else verdict(label, values)
         interval = f"{values.mean():+.3f} [{low:+.3f}, {high:+.3f}]"
         counts = wins_ties_losses(values, tie)
         lines.append(f"{label:<{width}} {counts:>6}  {interval:<24} {sign_flip_p(values):<12g} {said}")

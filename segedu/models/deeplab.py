@@ -9,7 +9,7 @@ Departures from the paper (a small model trained from scratch on 64x64 scenes):
 
 - backbone: ResNet-18-style *basic* units (two per block) at ``base_channels x (1, 2, 4, 8)``
   instead of ResNet-101's bottleneck units (3, 4, 23, 3) at 256 ... 2048; no ImageNet pretraining;
-  no multi-grid in block4 (every conv of a block uses the block's rate);
+  no multi-grid in block4; every conv uses its block's rate (torchvision keeps the old rate where a stride was);
 - output stride: the paper trains mostly at 16 and evaluates at 8; the shipped models train and run at 8;
 - atrous rates: the paper's (6, 12, 18) at output stride 16 on 513-pixel crops (a 33x33 map; (12, 24, 36) at 8)
   would leave only the centre tap of every atrous conv on a 64-pixel scene's 8x8 map (the paper's Fig. 4). The

@@ -17,165 +17,6 @@ def _verdict(capsys: pytest.CaptureFixture[str]) -> str:
     return capsys.readouterr().out
 
 
-def _conv_from(linear: nn.Linear, weight: torch.Tensor, *, padding: int = 0, bias: bool = True) -> nn.Conv2d:
-    """A convolution with fc1's sizes holding ``weight`` (and fc1's bias unless ``bias`` is False)."""
-    conv = nn.Conv2d(weight.shape[1], weight.shape[0], kernel_size=tuple(weight.shape[2:]), padding=padding)
-    with torch.no_grad():
-        conv.weight.copy_(weight)
-        if bias:
-            conv.bias.copy_(linear.bias)
-    return conv
-
-
-def _fc_as_conv(linear: nn.Linear, channels: int, side: int) -> nn.Conv2d:
-    """The right answer: row k, read in the channels-last (row, column, channel) order, permuted to a filter."""
-    rows = linear.weight.detach()
-    return _conv_from(linear, rows.reshape(linear.out_features, side, side, channels).permute(0, 3, 1, 2))
-
-
-def test_fc_as_conv_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_fc_as_conv(165, _fc_as_conv) is True
-    out = _verdict(capsys)
-    assert out.startswith("Column 165 is right") and "(1 x 3 + 2) x 32 + 5 = 165" in out
-    assert "Correct!" in out and "your filters (128, 32, 3, 3) equal each row reshaped" in out
-    assert "your filters (48, 16, 4, 4) equal each row reshaped" in out and "10 x 10 map" in out
-
-
-def test_the_fc_as_conv_cases_leave_the_global_random_state_alone() -> None:
-    torch.manual_seed(5)
-    expected = torch.rand(3)
-    torch.manual_seed(5)
-    lesson07.check_fc_as_conv(165, _fc_as_conv)
-    assert torch.equal(torch.rand(3), expected)
-
-
-def test_the_ground_truth_computes_the_channels_last_layer() -> None:
-    """The private _channels_last_filters, as a convolution, equals the layer run on a channels-last flattened block."""
-    linear = lesson07._fc_case(channels=16, side=4, out_features=48, seed=1)
-    block = torch.randn(2, 16, 4, 4)
-    by_conv = torch.nn.functional.conv2d(block, lesson07._channels_last_filters(linear, 16, 4), linear.bias)
-    torch.testing.assert_close(by_conv.flatten(1), linear(lesson07.flatten_channels_last(block)))
-    assert not torch.allclose(by_conv.flatten(1), linear(block.flatten(1)))  # the order matters
-
-
-def test_the_checks_own_conversion_is_not_public() -> None:
-    """Exercise 2's answer is one reshape and permute: it stays out of the module's public names."""
-    assert "channels_last_filters" not in lesson07.__all__ and not hasattr(lesson07, "channels_last_filters")
-    assert "_channels_last_filters" in lesson07.FC_AS_CONV_BORROWED
-    assert "feature_column" not in lesson07.__all__ and not hasattr(lesson07, "feature_column")  # exercise 2's answer
-
-
-def _channels_first(linear: nn.Linear, channels: int, side: int) -> nn.Conv2d:
-    """The naive reshape (convolutionalize's layout), right for nn.Flatten's order but not here."""
-    return _conv_from(linear, linear.weight.detach().reshape(linear.out_features, channels, side, side))
-
-
-def _rows_and_columns_swapped(linear: nn.Linear, channels: int, side: int) -> nn.Conv2d:
-    return _conv_from(linear, _fc_as_conv(linear, channels, side).weight.detach().transpose(2, 3))
-
-
-def _transposed_matrix(linear: nn.Linear, channels: int, side: int) -> nn.Conv2d:
-    return _conv_from(linear, linear.weight.detach().t().reshape(linear.out_features, channels, side, side))
-
-
-def _padded(linear: nn.Linear, channels: int, side: int) -> nn.Conv2d:
-    return _conv_from(linear, _fc_as_conv(linear, channels, side).weight.detach(), padding=side // 2)
-
-
-def _without_bias(linear: nn.Linear, channels: int, side: int) -> nn.Conv2d:
-    return _conv_from(linear, _fc_as_conv(linear, channels, side).weight.detach(), bias=False)
-
-
-def _not_copied(linear: nn.Linear, channels: int, side: int) -> nn.Conv2d:
-    return nn.Conv2d(channels, linear.out_features, kernel_size=side)
-
-
-def _section_one_sizes(linear: nn.Linear, channels: int, side: int) -> nn.Conv2d:
-    conv = nn.Conv2d(32, 128, kernel_size=3)  # section 1's numbers, not the arguments
-    if tuple(linear.weight.shape) == (128, 288):
-        with torch.no_grad():
-            conv.weight.copy_(linear.weight.reshape(128, 3, 3, 32).permute(0, 3, 1, 2))
-            conv.bias.copy_(linear.bias)
-    return conv
-
-
-def _pointwise(linear: nn.Linear, channels: int, side: int) -> nn.Conv2d:
-    return nn.Conv2d(channels, linear.out_features, kernel_size=1)
-
-
-def _borrowed(linear: nn.Linear, channels: int, side: int) -> nn.Conv2d:
-    from segedu.models import convolutionalize
-
-    return convolutionalize(linear).fc1
-
-
-def _returns_nothing(linear: nn.Linear, channels: int, side: int) -> None:
-    ...
-
-
-def _uses_the_checks_answer(linear: nn.Linear, channels: int, side: int) -> nn.Conv2d:
-    return _conv_from(linear, lesson07._channels_last_filters(linear, channels, side))
-
-
-@pytest.mark.parametrize(
-    ("answer", "hint"),
-    [
-        (_channels_first, "channel slowest"),
-        (_rows_and_columns_swapped, "rows and columns swapped"),
-        (_transposed_matrix, "you reshaped the transposed matrix"),
-        (_padded, "your convolution pads its input"),
-        (_without_bias, "now the bias"),
-        (_not_copied, "your filters are not the layer's weights"),
-        (_section_one_sizes, "Build it from the arguments"),
-        (_pointwise, "each filter must cover all of it"),
-        (lambda linear, channels, side: linear, "return an nn.Conv2d"),
-        (_borrowed, "`convolutionalize`"),
-        (_uses_the_checks_answer, "the check's own conversion"),
-        (_returns_nothing, "returns nothing yet"),
-        (_not_written, "NotImplementedError"),
-    ],
-)
-def test_wrong_fc_as_conv_gets_a_hint(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_fc_as_conv(165, answer) is False
-    column_line, out = _verdict(capsys).split("\n", 1)
-    assert column_line.startswith("Column 165 is right")  # the recorded column is judged first
-    assert out.startswith("Not yet:") and out.count("\n") == 1 and hint in out
-    assert "permute(0, 3, 1, 2)" not in out and "equal each row reshaped" not in out  # a hint, never the answer
-
-
-def test_the_feature_column_is_read_off_the_layers_flatten() -> None:
-    """Feature (channel 5, row 1, column 2) of a 32 x 3 x 3 block, flattened channels-last, lands in column 165."""
-    assert lesson07.FC_QUESTION == {"channels": 32, "side": 3, "feature": (5, 1, 2)}
-    assert lesson07._feature_column(32, 3, (5, 1, 2)) == (1 * 3 + 2) * 32 + 5 == 165
-    assert lesson07._feature_column(32, 3, (5, 1, 2)) != 5 * 9 + 1 * 3 + 2  # nn.Flatten's (channels-first) column
-    linear = lesson07._fc_case(channels=32, side=3, out_features=4, seed=0)
-    block = torch.zeros(1, 32, 3, 3)
-    block[0, 5, 1, 2] = 1.0  # only that feature is on: the output is that column of W, plus the bias
-    torch.testing.assert_close(linear(lesson07.flatten_channels_last(block))[0] - linear.bias,
-                               linear.weight[:, 165].detach())
-
-
-def test_the_right_column_spells_out_no_filter_code(capsys: pytest.CaptureFixture[str]) -> None:
-    """The column line explains the flatten order; turning rows into filters is left to the learner's function."""
-    lesson07.check_fc_as_conv(165, _not_written)
-    column_line = _verdict(capsys).split("\n", 1)[0]
-    assert column_line.startswith("Column 165 is right")
-    assert "reshape" not in column_line and "permute(0, 3, 1, 2)" not in column_line
-
-
-@pytest.mark.parametrize(("column", "hint"), [
-    (50, "nn.Flatten would put the feature"), (229, "you swapped the row and the column"),
-    (113, "the column changes fastest"), (166, "columns count from 0"), (7, "count positions as flatten(1) does"),
-    (52, "count positions as flatten(1) does"), (300, "numbered 0 to 287"), (-1, "numbered 0 to 287"),
-    (..., "record your prediction first"), (165.0, "whole number"), ("165", "whole number"), (True, "whole number"),
-])
-def test_a_wrong_or_missing_column_gets_a_question_first(column, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_fc_as_conv(column, _fc_as_conv) is False  # even with a right function
-    out = _verdict(capsys)
-    assert out.startswith("Not yet:") and out.count("\n") == 1 and hint in out
-    assert "is right" not in out and "165" not in out.replace(repr(column), "")  # never the right column
-
-
 # Seven objects, median size 100 pixels: FCN-32s misses two of the three small ones (67 %) and one of the four large
 # ones (25 %); FCN-8s one small one (33 %) and no large one
 SIZES = [20, 40, 60, 100, 300, 500, 700]
@@ -225,7 +66,8 @@ def test_the_right_reason_is_explained(capsys: pytest.CaptureFixture[str]) -> No
 
 
 @pytest.mark.parametrize(("reason", "why"), [("a", "wider than the whole 64-pixel scene"),
-                                             ("c", "FCN-8s is trained with the same loss")])
+                                             ("c", "FCN-8s is trained with the same loss"),
+                                             ("d", "stamped at the same four cells")])
 def test_a_wrong_reason_is_not_yet_and_says_why(reason: str, why: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert lesson07.check_missed_sizes("over 60%", SIZES, VERDICTS, reason=reason) is False
     out = _verdict(capsys)
@@ -236,7 +78,13 @@ def test_a_missing_reason_is_not_yet(capsys: pytest.CaptureFixture[str]) -> None
     assert lesson07.check_missed_sizes("over 60%", SIZES, VERDICTS, reason=...) is False
     out = _verdict(capsys)
     assert "record your reason first" in out and "Correct!" not in out
-    assert set(lesson07.MISS_REASONS) == {"a", "b", "c"}
+    assert set(lesson07.MISS_REASONS) == {"a", "b", "c", "d"}
+
+
+def test_the_miss_reasons_give_nothing_away_by_their_form() -> None:
+    """The four reasons have similar lengths, so the right one does not stand out."""
+    lengths = [len(text) for text in lesson07.MISS_REASONS.values()]
+    assert max(lengths) < 1.2 * min(lengths)
 
 
 @pytest.mark.parametrize(("prediction", "verdicts", "hint"), [
@@ -303,35 +151,29 @@ def test_skip_start_hints_ask_for_reasoning_not_verdicts() -> None:
         assert "does the loss send every class the same" not in question
 
 
-@pytest.mark.parametrize(
-    ("gradient", "answer", "misses"),
-    [
-        ("zero", {"a", "c", "d"}, "4 of your 5 answers are wrong"),
-        ("not zero", {"a", "b", "d"}, "1 of your 5 answers is wrong"),
-        ("zero", {"a", "b"}, "1 of your 5 answers is wrong"),
-        ("not zero", {"b"}, "1 of your 5 answers is wrong"),
-        ("not zero", set(), "2 of your 5 answers are wrong"),
-        ("zero", {"c", "d"}, "5 of your 5 answers are wrong"),
-    ],
-)
-def test_a_missed_skip_start_counts_the_misses_but_names_none(
-        gradient, answer, misses: str, capsys: pytest.CaptureFixture[str]) -> None:
+MISSED_SKIP_STARTS = [("zero", {"a", "c", "d"}), ("not zero", {"a", "b", "d"}), ("zero", {"a", "b"}),
+                      ("not zero", {"b"}), ("not zero", set()), ("zero", {"c", "d"})]  # 4, 1, 1, 1, 2 and 5 misses
+
+
+@pytest.mark.parametrize(("gradient", "answer"), MISSED_SKIP_STARTS)
+def test_a_missed_skip_start_names_neither_which_nor_how_many(
+        gradient, answer, capsys: pytest.CaptureFixture[str]) -> None:
     assert lesson07.check_skip_start(gradient, answer) is False
     out = _verdict(capsys)
-    assert out.startswith("Not yet:") and out.count("\n") == 1  # one line: no measured numbers printed first
-    assert misses in out
+    assert out.startswith("Not yet: not every answer holds yet") and out.count("\n") == 1  # no numbers printed first
     assert all(question in out for question in QUESTIONS)  # every answer is asked about, the right ones too
     assert "gradient norm" not in out and "0.0000" not in out  # no measurements
     assert " is true" not in out and " is false" not in out and "is not zero" not in out  # no verdicts
+    assert "of your 5" not in out and not any(f"{count} of" in out for count in range(1, 6))  # no count of misses
 
 
-def test_two_misses_with_different_letters_read_the_same(capsys: pytest.CaptureFixture[str]) -> None:
-    """Only the count differs between misses: the text never points at the wrong answer."""
-    lesson07.check_skip_start("not zero", {"a", "b", "c"})
-    wrong_c = _verdict(capsys)
-    lesson07.check_skip_start("zero", {"a", "b"})
-    wrong_prediction = _verdict(capsys)
-    assert wrong_c == wrong_prediction
+def test_every_miss_reads_the_same(capsys: pytest.CaptureFixture[str]) -> None:
+    """One miss or five: the same text, so trying answers one at a time tells nothing."""
+    texts = set()
+    for gradient, answer in MISSED_SKIP_STARTS:
+        lesson07.check_skip_start(gradient, answer)
+        texts.add(_verdict(capsys))
+    assert len(texts) == 1
 
 
 @pytest.mark.parametrize(
@@ -339,10 +181,10 @@ def test_two_misses_with_different_letters_read_the_same(capsys: pytest.CaptureF
     [
         (..., {"a", "b"}, "record your prediction first"),
         ("small", {"a", "b"}, "must be one of"),
-        ("zero", {"a", "b"}, "1 of your 5 answers is wrong"),
+        ("zero", {"a", "b"}, "not every answer holds yet"),
         ("not zero", ..., "record your answer"),
-        ("not zero", {"a", "b", "c"}, "1 of your 5 answers is wrong"),
-        ("not zero", "a", "1 of your 5 answers is wrong"),
+        ("not zero", {"a", "b", "c"}, "not every answer holds yet"),
+        ("not zero", "a", "not every answer holds yet"),
         ("not zero", {"identical"}, "are not among the statements"),
         ("not zero", 3, "record a set of letters"),
     ],
@@ -351,3 +193,125 @@ def test_wrong_skip_start_gets_a_hint(gradient, answer, hint: str, capsys: pytes
     assert lesson07.check_skip_start(gradient, answer) is False
     out = _verdict(capsys)
     assert "Not yet:" in out and hint in out and "Correct!" not in out
+
+
+# Exercise 1: FCN-16s's forward pass from its parts, after two predicted shapes
+RIGHT_SHAPES = ((1, 128, 4, 4), (1, 4, 4, 4))
+
+
+def _fcn16s_forward(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The right answer, written out step by step."""
+    pool4 = model.stage4(model.stage3(model.stage2(model.stage1(x))))  # (B, 128, H/16, W/16)
+    scores = model.score_fr(model.fc7(model.fc6(model.stage5(pool4))))  # (B, 4, H/32, W/32)
+    return model.upscore16(model.upscore2(scores) + model.score_pool4(pool4))  # (B, 4, H, W)
+
+
+def _without_skip(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    pool4 = model.stage4(model.stage3(model.stage2(model.stage1(x))))
+    return model.upscore16(model.upscore2(model.score_fr(model.fc7(model.fc6(model.stage5(pool4))))))
+
+
+def _skip_from_pool5(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """score_pool4 fed pool5 (same width at these sizes), upsampled to 1/16 by upscore2 to make the sum fit."""
+    pool5 = model.stage5(model.stage4(model.stage3(model.stage2(model.stage1(x)))))
+    scores = model.score_fr(model.fc7(model.fc6(pool5)))
+    return model.upscore16(model.upscore2(scores + model.score_pool4(pool5)))
+
+
+def _skip_from_pool3(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    pool3 = model.stage3(model.stage2(model.stage1(x)))
+    pool4 = model.stage4(pool3)
+    scores = model.score_fr(model.fc7(model.fc6(model.stage5(pool4))))
+    return model.upscore16(model.upscore2(scores) + model.score_pool4(pool3))
+
+
+def _softmax_at_the_end(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    return _fcn16s_forward(model, x).softmax(1)
+
+
+def _whole_model(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    return model(x)
+
+
+def _forward_method(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    return model.forward(x)
+
+
+def test_fcn16s_forward_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_fcn16s_forward(*RIGHT_SHAPES, _fcn16s_forward) is True
+    out = " ".join(_verdict(capsys).split())  # one space between words
+    assert "Correct!" in out and "upscore16 gets (1, 4, 4, 4) 1/16" in out and "score_pool4 gets (1, 128, 4, 4)" in out
+    assert "model(x) returns (1, 4, 64, 64)" in out and "Not yet" not in out
+
+
+def test_a_predicted_torch_size_is_read_as_a_tuple() -> None:
+    assert lesson07.check_fcn16s_forward(torch.Size(RIGHT_SHAPES[0]), list(RIGHT_SHAPES[1]), _fcn16s_forward)
+
+
+@pytest.mark.parametrize(("pool4_shape", "sum_shape", "expected"), [
+    (..., RIGHT_SHAPES[1], "record your prediction first"),
+    ("(1, 128, 4, 4)", RIGHT_SHAPES[1], "must be a tuple of four whole numbers"),
+    ((1, 4, 4, 4), RIGHT_SHAPES[1], "pool4 holds encoder features, not class scores"),
+    ((1, 64, 4, 4), RIGHT_SHAPES[1], "read stage 4's width"),
+    ((1, 128, 2, 2), RIGHT_SHAPES[1], "1/32 of pool5 and score_fr"),
+    ((1, 128, 8, 8), RIGHT_SHAPES[1], "pool3's 1/8"),
+    ((2, 128, 4, 4), RIGHT_SHAPES[1], "no layer changes the batch size"),
+    (RIGHT_SHAPES[0], ..., "`sum_shape` with a tuple"),
+    (RIGHT_SHAPES[0], (1, 128, 4, 4), "what does score_pool4 turn pool4's channels into"),
+    (RIGHT_SHAPES[0], (1, 4, 2, 2), "upscore2 doubles score_fr's map"),
+    (RIGHT_SHAPES[0], (1, 4, 64, 64), "the scene's full size"),
+    (RIGHT_SHAPES[0], (1, 21, 4, 4), "how many classes"),
+])
+def test_a_wrong_shape_gets_a_question_not_the_shape(capsys: pytest.CaptureFixture[str], pool4_shape: object,
+                                                     sum_shape: object, expected: str) -> None:
+    assert lesson07.check_fcn16s_forward(pool4_shape, sum_shape, _fcn16s_forward) is False
+    out = _verdict(capsys)
+    assert out.startswith("Not yet") and expected in out
+    assert "(1, 128, 4, 4)" not in out.replace(str(pool4_shape), "").replace(str(sum_shape), "")
+    assert "(1, 4, 4, 4)" not in out.replace(str(pool4_shape), "").replace(str(sum_shape), "")
+
+
+@pytest.mark.parametrize(("function", "expected"), [
+    (_not_written, "still raises NotImplementedError"),
+    (lambda model, x: ..., "returns nothing yet"),
+    (_without_skip, "never calls model.score_pool4, step 10 of 11"),
+    (_skip_from_pool3, "the last layer it entered: model.score_pool4"),
+    (_skip_from_pool5, "model.upscore2 (step 9 of 11) receives a tensor of the right shape"),
+    (_softmax_at_the_end, "no softmax, no argmax"),
+    (_whole_model, "calls model(x) itself"),
+    (_forward_method, "uses `forward`"),
+])
+def test_a_wrong_forward_pass_gets_the_first_wrong_step(capsys: pytest.CaptureFixture[str], function: object,
+                                                       expected: str) -> None:
+    assert lesson07.check_fcn16s_forward(*RIGHT_SHAPES, function) is False
+    out = _verdict(capsys)
+    assert out.startswith("Not yet") and expected in out and "Correct" not in out
+
+
+def test_a_forward_pass_with_sizes_written_in_fails_on_the_second_input(capsys: pytest.CaptureFixture[str]) -> None:
+    def reshaped_to_64(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        return _fcn16s_forward(model, x).reshape(1, 4, 64, 64)
+
+    assert lesson07.check_fcn16s_forward(*RIGHT_SHAPES, reshaped_to_64) is False
+    assert "for x of shape (2, 3, 96, 64)" in _verdict(capsys)
+
+
+def test_the_random_skip_model_needs_the_skip_and_leaves_the_random_state_alone() -> None:
+    torch.manual_seed(3)
+    expected = torch.rand(3)
+    torch.manual_seed(3)
+    model = lesson07.fcn16s_random_skip({"in_channels": 3, "num_classes": 4, "base_channels": 4, "fc_channels": 16})
+    assert torch.equal(torch.rand(3), expected)
+    assert not model.training and bool((model.score_pool4.weight != 0).any())
+    x = torch.rand(1, 3, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(_fcn16s_forward(model, x), model(x))
+        assert not torch.allclose(_without_skip(model, x), model(x))
+
+
+def test_the_fcn16s_check_leaves_the_random_state_alone() -> None:
+    torch.manual_seed(5)
+    expected = torch.rand(3)
+    torch.manual_seed(5)
+    lesson07.check_fcn16s_forward(*RIGHT_SHAPES, _fcn16s_forward)
+    assert torch.equal(torch.rand(3), expected)

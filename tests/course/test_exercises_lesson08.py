@@ -125,17 +125,18 @@ def test_staged_prediction_says_why(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "Recorded; the result differs" in out and "Why the arms can differ" in out
     assert "2,000 steps under a cosine schedule from a peak rate of 0.003" in out
-    assert "only the last 1,000, each later stage under its own cosine schedule from a peak of 0.0003," in out
+    assert "only the last 1,000, each later stage under its own cosine schedule from a peak of 0.0003." in out
+    assert "already worked without it" not in out and "route the map" not in out  # exercise 5's question, not told here
     assert "steps at 0.003" not in out and "at 0.003/0.0003" not in out  # peak rates of schedules, not fixed rates
 
 
 def test_staged_why_names_each_later_peak_when_they_differ() -> None:
     record = _record([0.4, 0.45], [0.2, 0.3])
-    assert "from a peak of 0.0003, pool3 joining" in lesson08._staged_why(record)  # the later stages share one peak
+    assert "from a peak of 0.0003. All at once" in lesson08._staged_why(record)  # the later stages share one peak
     for run in record["results"]["runs"]["staged"].values():
         run["stages"] = dict(run["stages"], fcn8s={"steps": 1000, "lr": 0.0001})
     why = lesson08._staged_why(record)
-    assert "from a peak of 0.0003, then 0.0001, pool3 joining" in why and "of 0.0003, pool3 joining" not in why
+    assert "from a peak of 0.0003, then 0.0001. All at once" in why and "of 0.0003. All at once" not in why
 
 
 def _design(**changes) -> dict:
@@ -153,7 +154,7 @@ def test_control_design_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> N
     assert lesson08.check_control_design(right_design) is True
     out = capsys.readouterr().out
     assert out.startswith("Correct!") and "in one thing only" in out and "no earlier stage is needed" in out
-    assert "separate question" in out and "second control" in out  # the staged arm's restart: control 2
+    assert "separate question" in out and "late_pool3" not in out  # the restart: named, the record's arm not read
     assert lesson08.check_control_design(dict(right_design, **{"pool3 joins at step": "3,000"})) is True
     capsys.readouterr()
     wrong_design = dict(right_design, **{"every layer at pool3's join": "restarts at lr / 10"})
@@ -203,7 +204,7 @@ def test_the_right_design_is_among_the_offered_values() -> None:
 
 def test_control_design_matches_the_stored_controls() -> None:
     """The right design is what joined_pool3 ran: pool3 joining where the staged arm's last stage began, one Adam
-    optimizer and one cosine schedule; the staged arm's restart at lr / 10 is late_pool3, the second control."""
+    optimizer and one cosine schedule; the staged arm's restart at lr / 10 is late_pool3, which the lesson only points to."""
     record = _shipped_record()
     staged = record["results"]["runs"]["staged"]
     for seed, run in record["results"]["runs"]["joined_pool3"].items():
@@ -228,7 +229,7 @@ def test_control_prediction_reads_the_record(pool3, outcome, capsys: pytest.Capt
     record = _record([0.4, 0.45, 0.42], [0.2, 0.3, 0.25], control=([0.7, 0.7, 0.7], pool3))
     assert lesson08.check_control_prediction(outcome, record) is True
     out = capsys.readouterr().out
-    assert out.startswith("Correct! control 1 loses") and f"the answer is {outcome}" in out and "Why:" in out
+    assert out.startswith("Correct! the control loses") and f"the answer is {outcome}" in out and "Why:" in out
     assert lesson08._CONTROL_LOSS_MATTERS[outcome] in out and "zeroing it costs 0.65 to 0.65" in out
     wrong = next(choice for choice in lesson08.CONTROL_LOSS_CHOICES if choice != outcome)
     assert lesson08.check_control_prediction(wrong, record) is True  # recorded, so it passes
@@ -242,8 +243,12 @@ def test_control_prediction_on_the_shipped_record(capsys: pytest.CaptureFixture[
     record = _shipped_record()
     assert lesson08.check_control_prediction("under 0.15", record) is True
     out = capsys.readouterr().out
-    assert "Correct! control 1 loses 0.071 to 0.105 with pool3 zeroed (mean 0.089 over 3 seeds)" in out
+    assert "Correct! the control loses 0.071 to 0.105 with pool3 zeroed (mean 0.089 over 3 seeds)" in out
     assert "zeroing it costs 0.61 to 0.77" in out and "does not show that pool3 carries little" in out
+    assert "the optional appendix compares FCN-8s at step 3,000 trained with and without pool3" in out
+    assert "learned to make the map without it" not in out  # exercise 5's question, not told here
+    assert "section 4 reads what FCN-8s scores when trained without" not in out
+    assert ". That does not show" in out and "0.77. A branch that joins" in out  # sentences start with a capital
     assert "only in pool3's late join" in out and "held at zero until step 3,000" in out
     assert "(0.00044, against 0.003 at the start)" in out
     assert lesson08.check_control_prediction("over 0.4", record) is True
@@ -253,8 +258,8 @@ def test_control_prediction_on_the_shipped_record(capsys: pytest.CaptureFixture[
 
 
 def test_control_prediction_says_nothing_of_the_mirror(capsys: pytest.CaptureFixture[str]) -> None:
-    """The mirror (joined_pool4) shows only after exercise 4, in section 5's table: exercise 4's feedback must not
-    report it, nor what zeroing pool4 costs control 1 (the table's first news)."""
+    """The mirror (joined_pool4) shows only after exercise 4, in section 4's table: exercise 4's feedback must not
+    report it, nor what zeroing pool4 costs the control (the table's first news)."""
     record = _shipped_record()
     assert "joined_pool4" in record["results"]["runs"]
     for prediction in lesson08.CONTROL_LOSS_CHOICES:
@@ -286,11 +291,14 @@ def test_no_feedback_holds_a_placeholder(capsys: pytest.CaptureFixture[str]) -> 
     assert "peak rate of 0.003; pool4's score layer then trained 2,000 steps" in lesson08._staged_why(record)
 
 
-_MIRROR_RIGHT = {"cannot_separate": "trained less or rest adapted"}
+_MIRROR_RIGHT = {"reason": "it trained least, in a network already working without it",
+                 "cannot_separate": "trained less or rest adapted",
+                 "separating_run": "late branch, equal summed learning rate"}
 
 
 def _mirror_record(mirror_pool4: list[float], mirror_pool3: list[float]) -> dict:
-    """A small study record with the four late-branch arms: pool3 late in three (cheaper), pool4 late in the mirror."""
+    """A small study record with the late-branch arms: pool3 late in three (cheaper), pool4 late in the mirror; the
+    lesson counts only staged, joined_pool3 and the mirror (joined_pool4), so late_pool3 is left out of the count."""
     runs = {arm: _readouts([0.7, 0.6], [0.1, 0.2]) for arm in ("staged", "joined_pool3", "late_pool3")}
     runs["all_at_once"] = _readouts([0.05, 0.03], [0.6, 0.7])  # both branches from the start: pool3 the costlier
     runs["joined_pool4"] = {seed: dict(run, pool4_joined_at={"step": 3000, "lr": 0.00044})
@@ -300,39 +308,67 @@ def _mirror_record(mirror_pool4: list[float], mirror_pool3: list[float]) -> dict
 
 def test_mirror_evidence_reads_the_record() -> None:
     seen = lesson08.mirror_evidence(_mirror_record([0.01, 0.02], [0.5, 0.4]))
-    assert (seen["late_cheaper"], seen["models"]) == (8, 8)
+    assert (seen["late_cheaper"], seen["models"]) == (6, 6)
     assert seen["smallest_gap"] == pytest.approx(0.38)  # the mirror's second seed: 0.4 - 0.02
     assert seen["mirror"]["pool4"] == pytest.approx((0.01, 0.02))
     assert seen["mirror"]["pool3"] == pytest.approx((0.4, 0.5))
+    assert seen["control"]["pool3"] == pytest.approx((0.1, 0.2)) and seen["control"]["pool4"] == pytest.approx((0.6, 0.7))
     assert seen["once"]["pool4"] == pytest.approx((0.03, 0.05)) and seen["once"]["pool3"] == pytest.approx((0.6, 0.7))
+    assert seen["join"] == 3000
     assert f"{seen['summed']['late']:,.0f} / {seen['summed']['other']:,.0f}" == "50 / 2,000"
+    assert f"{seen['summed']['restarted']:,.0f}" == "501"  # a restart at lr: 1,000 cosine steps from lr (500.5)
+
+
+def _with(**parts: str) -> dict[str, str]:
+    return {**_MIRROR_RIGHT, **parts}
 
 
 def test_mirror_reading_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
     record = _mirror_record([0.01, 0.02], [0.5, 0.4])
     assert lesson08.check_mirror_reading(_MIRROR_RIGHT, record) is True
     out = capsys.readouterr().out
-    assert "Correct!" in out and "50 x lr summed, against 2,000 x lr" in out and "A control that could separate them" in out
-    assert lesson08.check_mirror_reading({"cannot_separate": "effect or noise"}, record) is False
+    assert "Correct!" in out and "50 x lr summed, against 2,000 x lr" in out
+    assert "trains 3,000 steps without the branch" in out and "only roughly" in out  # the run's why, Adam's caveat
+    assert lesson08.check_mirror_reading(_with(cannot_separate="effect or noise"), record) is False
     out = capsys.readouterr().out
-    assert "Not yet:" in out and "in 8 of 8 models (2 seeds per arm), by at least 0.380" in out
-    assert "Correct!" not in out and "A control that could separate them" not in out  # the right answer's why: hidden
-    assert lesson08.check_mirror_reading({"cannot_separate": "branch or join time"}, record) is False
-    assert "the cheaper branch swaps with it" in capsys.readouterr().out
+    assert "Not yet:" in out and "in 6 of 6 models (2 seeds per arm), by at least 0.380" in out
+    assert "Correct!" not in out and "separating_run" not in out  # the run is not discussed before the first part
+    assert lesson08.check_mirror_reading(_with(cannot_separate="branch or join time"), record) is False
+    out = capsys.readouterr().out
+    assert "the cheaper branch swaps with it" in out
+    assert "from 0.600-0.700 to 0.100-0.200 (the control)" in out and "from 0.030-0.050 to 0.010-0.020 (mirror)" in out
+
+
+@pytest.mark.parametrize("run", ["more seeds", "train longer", "late branch at lr, restarted", "no pool3 at all"])
+def test_a_wrong_run_is_told_why(run, capsys: pytest.CaptureFixture[str]) -> None:
+    record = _mirror_record([0.01, 0.02], [0.5, 0.4])
+    assert lesson08.check_mirror_reading(_with(separating_run=run), record) is False
+    out = capsys.readouterr().out
+    assert "Not yet:" in out and '"cannot_separate" is right' in out and f"{run!r} would not separate them" in out
+    assert "Correct!" not in out and "only roughly" not in out  # the right run's why stays hidden
 
 
 def test_mirror_reading_on_the_shipped_record(capsys: pytest.CaptureFixture[str]) -> None:
     record = _shipped_record()
     assert lesson08.check_mirror_reading(_MIRROR_RIGHT, record) is True
     out = capsys.readouterr().out
-    assert "12 of 12 late-branch models" in out
-    assert "zeroing pool4 costs 0.002 to 0.011, zeroing pool3 0.835 to 0.854" in out
-    assert lesson08.check_mirror_reading({"cannot_separate": "effect or noise"}, record) is False
+    assert "9 of 9 late-branch models" in out and "50 x lr summed, against 2,000 x lr" in out
+    assert lesson08.check_mirror_reading(_with(cannot_separate="branch or join time"), record) is False
+    out = capsys.readouterr().out
+    assert "from 0.612-0.766 to 0.071-0.105 (the control)" in out
+    assert "from 0.018-0.058 to 0.002-0.011 (mirror)" in out
+    assert lesson08.check_mirror_reading(_with(cannot_separate="effect or noise"), record) is False
     assert "by at least 0.138 mean IoU" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("answer", [..., None, "trained less or rest adapted", {}, {"rules_out": "only a late pool3"},
-                                    {"cannot_separate": "noise"}, {"cannot_separate": ...}])
+                                    {"cannot_separate": "noise"}, {"cannot_separate": ...},
+                                    {"cannot_separate": "trained less or rest adapted"},
+                                    {"cannot_separate": "trained less or rest adapted", "separating_run": ...},
+                                    {"cannot_separate": "trained less or rest adapted", "separating_run": "more data"},
+                                    {"reason": "x", "cannot_separate": "noise"}, {"reason": "x", "cannot_separate": ...},
+                                    {"reason": "x", "cannot_separate": "trained less or rest adapted",
+                                     "separating_run": ...}])
 def test_mirror_reading_must_be_recorded_first(answer, capsys: pytest.CaptureFixture[str]) -> None:
     assert lesson08.check_mirror_reading(answer, _mirror_record([0.01, 0.02], [0.5, 0.4])) is False
     out = capsys.readouterr().out
@@ -343,10 +379,12 @@ def test_every_mirror_choice_has_its_reason(capsys: pytest.CaptureFixture[str]) 
     record = _mirror_record([0.01, 0.02], [0.5, 0.4])
     outs = set()
     for cannot_separate in lesson08.MIRROR_CANNOT_SEPARATE:
-        answer = {"cannot_separate": cannot_separate}
-        assert lesson08.check_mirror_reading(answer, record) is (answer == _MIRROR_RIGHT)
-        outs.add(capsys.readouterr().out)
-    assert len(outs) == len(lesson08.MIRROR_CANNOT_SEPARATE)
+        for run in lesson08.SEPARATING_RUNS:
+            answer = {"reason": _MIRROR_RIGHT["reason"], "cannot_separate": cannot_separate, "separating_run": run}
+            assert lesson08.check_mirror_reading(answer, record) is (answer == _MIRROR_RIGHT)
+            outs.add(capsys.readouterr().out)
+    # two wrong first parts (one message each, whatever the run), then one message per run after the right first part
+    assert len(outs) == len(lesson08.MIRROR_CANNOT_SEPARATE) - 1 + len(lesson08.SEPARATING_RUNS)
     assert not any("XX" in out or "{" in out for out in outs)
 
 
@@ -357,37 +395,6 @@ def test_wrong_design_feedback_says_why_from_the_table(capsys: pytest.CaptureFix
     assert "in the table above the exercise" in out and "Why:" in out and "late join alone" in out
 
 
-def test_mirror_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
-    """Exercise 5, first part: recorded before the five-arm table; right or wrong it passes and says why."""
-    record = _mirror_record([0.01, 0.02], [0.5, 0.4])  # the late pool4 is the cheaper branch to zero
-    assert lesson08.check_mirror_prediction("pool3", record) is True
-    out = capsys.readouterr().out
-    assert out.startswith("Correct!") and "zeroing pool4 costs 0.010 to 0.020, zeroing pool3 0.400 to 0.500" in out
-    assert "Why: the mirror is control 1 with the branches swapped" in out and "step 3,000" in out
-    assert "a late branch is cheap whichever branch it is" in out and "In control 1 zeroing pool4 cost more" in out
-    assert lesson08.check_mirror_prediction("pool4", record) is True
-    out = capsys.readouterr().out
-    assert "Recorded" in out and "you predicted 'pool4'" in out and "Why:" in out and "Correct!" not in out
-    flipped = _mirror_record([0.5, 0.4], [0.01, 0.02])  # a record where the late pool4 costs more
-    assert lesson08.check_mirror_prediction("pool4", flipped) is True
-    assert "pool4 is the costlier branch even when it joins late" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("prediction", [..., None, "pool5", 4])
-def test_mirror_prediction_must_be_recorded_first(prediction, capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson08.check_mirror_prediction(prediction, _mirror_record([0.01, 0.02], [0.5, 0.4])) is False
-    out = capsys.readouterr().out
-    assert out.startswith("Not yet:") and "Why:" not in out and "the answer is" not in out
-
-
-def test_mirror_prediction_on_the_shipped_record(capsys: pytest.CaptureFixture[str]) -> None:
-    record = _shipped_record()
-    assert lesson08.check_mirror_prediction("pool3", record) is True
-    out = capsys.readouterr().out
-    assert out.startswith("Correct!") and "zeroing pool4 costs 0.002 to 0.011, zeroing pool3 0.835 to 0.854" in out
-    assert "joining at the schedule's rate there (0.00044)" in out and not any(text in out for text in ("XX", "{", "}"))
-
-
 def test_staged_why_quotes_the_papers_zero_initialisation() -> None:
     why = lesson08._staged_why(_shipped_record())
     assert '"so that the net starts with unmodified predictions"' in why and "at its join a branch adds nothing" in why
@@ -396,3 +403,41 @@ def test_staged_why_quotes_the_papers_zero_initialisation() -> None:
 def test_right_design_says_why_pool3s_rate_matches() -> None:
     """Exercise 3's table no longer lists pool3's rate: the right design's feedback says why it is the others' rate."""
     assert "so pool3, once joined, trains at the other layers' rate, not a tenth of it" in lesson08._CONTROL_RIGHT_WHY
+
+
+def test_the_restart_distractor_talks_about_rates_and_is_told_why(capsys: pytest.CaptureFixture[str]) -> None:
+    """Exercise 5 offers a second run that changes a late branch's rate, so the right run is not the only one about
+    rates; its feedback prints the record's numbers: the late branch would still sum less, and still join late."""
+    assert "lr" in lesson08.SEPARATING_RUNS["late branch at lr, restarted"]
+    assert lesson08.check_mirror_reading(_with(separating_run="late branch at lr, restarted"), _shipped_record()) is False
+    out = capsys.readouterr().out
+    assert "still sum only 501 x lr against 2,000 x lr" in out and "trained 3,000 steps without it" in out
+    assert "every other layer trains too" in out and "Correct!" not in out
+
+
+@pytest.mark.parametrize("reason", [..., None, "", "   ", 3, ["trained less"]])
+def test_mirror_reading_asks_for_a_reason_first(reason, capsys: pytest.CaptureFixture[str]) -> None:
+    """Exercise 5 asks for the learner's own line before the choices: without it even the right choices do not pass."""
+    answer = {**_MIRROR_RIGHT, "reason": reason}
+    assert lesson08.check_mirror_reading(answer, _mirror_record([0.01, 0.02], [0.5, 0.4])) is False
+    out = capsys.readouterr().out
+    assert out.startswith('Not yet: "reason":') and "Correct!" not in out and "cannot_separate" not in out
+    without = {key: value for key, value in _MIRROR_RIGHT.items() if key != "reason"}
+    assert lesson08.check_mirror_reading(without, _mirror_record([0.01, 0.02], [0.5, 0.4])) is False
+    assert capsys.readouterr().out.startswith('Not yet: "reason": write your one-line reason first')
+
+
+def test_mirror_reading_echoes_the_reason(capsys: pytest.CaptureFixture[str]) -> None:
+    """The reason is echoed back (spaces tidied), right choices or wrong; it is required, never graded."""
+    record = _mirror_record([0.01, 0.02], [0.5, 0.4])
+    for answer, passes in ((_with(reason="  it  joined\nlate "), True), (_with(reason="noise", cannot_separate="effect or noise"), False)):
+        assert lesson08.check_mirror_reading(answer, record) is passes
+        out = capsys.readouterr().out
+        assert out.startswith('your reason: "') and ('"it joined late"' in out) is passes
+
+
+def test_control_design_points_to_the_restarted_row(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson08.check_control_design(dict(lesson08._CONTROL_RIGHT)) is True
+    out = capsys.readouterr().out
+    assert 'the row "control, restarted" of the table after exercise 4 adds it to this control' in out
+    assert "leaves aside" not in out

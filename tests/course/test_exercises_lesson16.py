@@ -1,4 +1,4 @@
-"""Each lesson-14 check accepts the right answer and gives a specific hint for wrong ones."""
+"""Each lesson-16 check accepts the right answer and gives a specific hint for wrong ones."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from segedu.course.exercises.lesson16 import (
     RATE6_SHARE_CHOICES,
     STACKS,
     check_atrous_conv2d,
-    check_block3_mac_ratio,
     check_coverage_prediction,
+    check_output_stride_macs,
     check_rate6_share_prediction,
 )
 
@@ -32,21 +32,34 @@ def test_coverage_prediction(capsys: pytest.CaptureFixture[str]) -> None:
     assert not check_coverage_prediction(...)
 
 
-def test_block3_mac_ratio(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_block3_mac_ratio(4, 4.0)
-    assert "positions it writes" in capsys.readouterr().out
-    assert not check_block3_mac_ratio(16, 4.0)
-    assert "block4's ratio" in capsys.readouterr().out
-    assert not check_block3_mac_ratio(1)
-    assert "not those it reads" in capsys.readouterr().out
-    assert not check_block3_mac_ratio(2)
-    assert "9 at any rate" in capsys.readouterr().out
-    assert not check_block3_mac_ratio(8)
-    assert "stride 1 against stride 2" in capsys.readouterr().out
-    assert not check_block3_mac_ratio(...)
+def test_output_stride_macs(capsys: pytest.CaptureFixture[str]) -> None:
+    unchanged = {"stem", "block1", "block2"}
+    assert check_output_stride_macs(5.4, unchanged)
+    out = capsys.readouterr().out
+    assert out.startswith("Correct!") and "5.37 times" in out and "does not grow" in out
+    assert check_output_stride_macs(5.2, ["stem", "block1", "block2"], 5.371574)
+    capsys.readouterr()
+    assert check_output_stride_macs("5.5", "stem, block1, block2")
+    capsys.readouterr()
+    for ratio, hint in ((16, "both dropped strides"), (4.1, "ASPP and the classifier read block4's map"),
+                        (4.9, "block3 also writes a larger map"), (7.5, "one dropped stride before its output"),
+                        (10, "multiply each block's MACs")):
+        assert not check_output_stride_macs(ratio, unchanged)
+        assert hint in capsys.readouterr().out, ratio
+    assert not check_output_stride_macs(5.4, {"stem", "block1"})
+    assert "['block2'] come before the first dropped stride" in capsys.readouterr().out
+    assert not check_output_stride_macs(5.4, {"stem", "block1", "block2", "block3"})
+    assert "['block3'] write a larger map" in capsys.readouterr().out
+    assert not check_output_stride_macs(5.4, {"head"})
+    assert "are not blocks of DeepLabV3" in capsys.readouterr().out
+    assert not check_output_stride_macs(5.4, ...)
+    assert "record the blocks" in capsys.readouterr().out
+    assert not check_output_stride_macs(..., unchanged)
     assert "record your prediction" in capsys.readouterr().out
-    assert not check_block3_mac_ratio("many")
-    assert not check_block3_mac_ratio(4, 16.0)  # a measurement that disagrees is reported
+    assert not check_output_stride_macs("many", unchanged)
+    assert "record a number" in capsys.readouterr().out
+    assert not check_output_stride_macs(5.4, unchanged, 4.0)  # a measurement that disagrees is reported
+    assert "Did you change the models?" in capsys.readouterr().out
 
 
 def test_block_mac_ratios_are_what_the_models_measure() -> None:
@@ -106,6 +119,37 @@ def _neighbour_slices(x, weight, rate):
     return out
 
 
+def _one_tap_misplaced(x, weight, rate):
+    """A learner's slip at rate 1: tap (0, 2) takes the slice of tap (0, 1), so it reads offset (-1, 0)."""
+    height, width = x.shape[-2:]
+    padded = torch.nn.functional.pad(x, (rate,) * 4)
+    out = torch.zeros(x.shape[0], weight.shape[0], height, width)
+    for u in range(3):
+        for v in range(3):
+            start = (u * rate, (1 if (u, v) == (0, 2) else v) * rate)
+            shifted = padded[:, :, start[0]: start[0] + height, start[1]: start[1] + width]
+            out += torch.einsum("bchw,oc->bohw", shifted, weight[:, :, u, v])
+    return out
+
+
+def _last_tap_only(x, weight, rate):
+    """A learner's slip: `out = ...` instead of `out += ...`, so only the last tap is left."""
+    height, width = x.shape[-2:]
+    padded = torch.nn.functional.pad(x, (rate,) * 4)
+    for u in range(3):
+        for v in range(3):
+            shifted = padded[:, :, u * rate: u * rate + height, v * rate: v * rate + width]
+            out = torch.einsum("bchw,oc->bohw", shifted, weight[:, :, u, v])
+    return out
+
+
+def _taps_multiplied(x, weight, rate):
+    """A slip that shows only with several taps: an extra term once more than one tap is non-zero."""
+    right = _nine_slices(x, weight, rate)
+    several_taps = int((weight.abs().sum(dim=(0, 1)) > 0).sum()) > 1
+    return right + right**2 if several_taps else right
+
+
 def test_atrous_conv2d_right(capsys) -> None:
     assert check_atrous_conv2d(_nine_slices) is True
     assert capsys.readouterr().out.startswith("Correct! your nine shifted slices equal PyTorch's dilated convolution")
@@ -118,9 +162,13 @@ def test_atrous_conv2d_right(capsys) -> None:
     (lambda x, weight, rate: _nine_slices(x, weight, rate, padding=0), "as large as the input"),
     (lambda x, weight, rate: torch.nn.functional.conv2d(x, weight, padding=rate, dilation=rate), "calls conv2d"),
     (lambda x, weight, rate: ..., "returns nothing"),
-    (lambda x, weight, rate: _nine_slices(x, weight, rate) + 1, "largest difference"),
+    (lambda x, weight, rate: _nine_slices(x, weight, rate) + 1, "tap (u, v) = (0, 0) alone does not give one shifted"),
+    (_one_tap_misplaced, "tap (u, v) = (0, 2) alone reads the pixel at offset (-1, 0)"),
+    (_last_tap_only, "tap (u, v) = (0, 0) alone adds nothing to your output"),
+    (_taps_multiplied, "each tap alone is right, but all nine together are not"),
 ])
 def test_atrous_conv2d_names_the_slip(function, hint: str, capsys) -> None:
     assert check_atrous_conv2d(function) is False
     out = capsys.readouterr().out
     assert out.startswith("Not yet:") and hint in out, out
+    assert "(u r, v r)" not in out and "starts u r rows" not in out  # no hint gives the slices away

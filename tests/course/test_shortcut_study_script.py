@@ -78,3 +78,32 @@ def test_a_tiny_control_run_writes_its_own_record(tmp_path: Path, monkeypatch) -
     record = json.loads((tmp_path / "shortcut_study_control.json").read_text())
     assert list(record["results"]["runs"]) == ["fixed_unpool"] and list(record["results"]["runs"]["fixed_unpool"]) == ["0"]
     assert not (tmp_path / "shortcut_study.json").exists()
+
+
+def test_kept_models_load_by_hash_and_score_like_their_record(tmp_path: Path, monkeypatch) -> None:
+    import torch
+
+    from segedu.training.checkpoints import load_checkpoint
+    from segedu.training.quick import score_on_pool
+
+    monkeypatch.setattr(shortcut_study, "MODELS_DIR", None)  # main() sets it; keep the module clean for other tests
+    _tiny_run(monkeypatch, tmp_path, "--seeds", "0", "--shortcuts", "add", "--suffix", "models", "--keep-models")
+    run = json.loads((tmp_path / "shortcut_study_models.json").read_text())["results"]["runs"]["add"]["0"]
+    checkpoint = load_checkpoint(tmp_path / shortcut_study.model_file("shortcut_study_models", "add", 0),
+                                 expected_sha256=run["checkpoint_sha256"])
+    model = shortcut_study.build("add", seed=0)
+    model.load_state_dict(checkpoint["state_dict"])
+    _, _, test_images, test_masks = shortcut_study._pools()
+    with torch.no_grad():
+        rescored = score_on_pool(model.eval(), test_images, test_masks, 4, band_width=2)
+    differing = sum(abs(a - b) for row_a, row_b in zip(rescored["confusion"], run["confusion"])
+                    for a, b in zip(row_a, row_b))
+    assert differing <= 8  # float16 storage may flip a few pixels out of 4 x 64 x 64
+
+
+def test_keeping_models_needs_a_record_name_of_its_own(tmp_path: Path, monkeypatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "argv", ["shortcut_study", "--keep-models", "--output", str(tmp_path)])
+    with pytest.raises(SystemExit):
+        shortcut_study.main()
+    assert "--suffix" in capsys.readouterr().err

@@ -3,7 +3,7 @@
 import numpy as np
 
 from segedu.course.experiments import paired_t_interval, sign_flip_p, wins_ties_losses
-from segedu.course.verdict_tables import length_table, verdict_table
+from segedu.course.verdict_tables import length_table, two_test_verdict, verdict_table
 
 
 def _rule(row: str, gap: np.ndarray) -> str:
@@ -47,6 +47,26 @@ def test_seed_columns_only_for_the_rows_asked_and_the_note_names_the_reference()
     assert lines[2].split() == ["mixed", "+0.050", "-0.040", "+0.020", "-0.030", "+0.010", "-0.020"]
     assert "of the 6 seeds are above / exactly at / below plain cross-entropy" in text
     assert "seed 0" not in verdict_table("title", ROWS, SEEDS, _rule)
+
+
+def test_two_test_verdict_is_the_interval_and_the_sign_flip_p_written_out() -> None:
+    rng = np.random.default_rng(0)
+    for gap in [*ROWS.values(), *(rng.normal(loc, 0.05, size=6) for loc in np.linspace(-0.1, 0.1, 40))]:
+        assert two_test_verdict(gap) == _rule("", gap)
+        low, high = paired_t_interval(gap)
+        expected = ("more" if low > 0 else "fewer" if high < 0 else "not distinguishable") \
+            if sign_flip_p(gap) <= 0.05 else "not distinguishable"
+        assert two_test_verdict(gap, ("more", "fewer")) == expected
+    # one seed of the other sign: the t-interval leaves out 0 but the sign-flip p is 0.0625
+    assert two_test_verdict(ROWS["one below"]) == "not distinguishable"
+    assert two_test_verdict(ROWS["one below"], level=0.07) == "behind"
+
+
+def test_the_default_rule_is_two_test_verdict_with_the_words_given() -> None:
+    by_default = verdict_table("title", ROWS, SEEDS, words=("more", "fewer"))
+    assert by_default == verdict_table("title", ROWS, SEEDS,
+                                       lambda row, gap: two_test_verdict(gap, ("more", "fewer")))
+    assert [line for line in by_default.splitlines() if line.startswith("all above ")][0].endswith("more")
 
 
 def test_length_table_prints_mean_lowest_highest_and_verdicts_in_their_columns() -> None:

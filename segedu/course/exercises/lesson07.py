@@ -1,14 +1,13 @@
 """Checks for the exercises of lesson 07 (FCN).
 
 Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``.
-The expected answers are computed from segedu itself (its models, the lesson's own scores) or from a
-conversion written out here (a private helper, so that exercise 2's one-line answer is not in the public API).
+The expected answers are computed from segedu itself (its models, the lesson's own scores, a model's own
+forward pass).
 """
 
 from __future__ import annotations
 
 import copy
-import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -20,23 +19,24 @@ from segedu.course.exercises._verdict import (
     call_answer,
     choice_hint,
     read_letters,
+    returns_nothing,
     right,
     wrong,
 )
 from segedu.models import get_model
 
 __all__ = [
-    "CONVOLUTIONALIZE_BORROWED",
-    "FC_AS_CONV_BORROWED",
-    "FC_QUESTION",
+    "FCN16S_BORROWED",
+    "FCN16S_QUESTION",
+    "FCN16S_STEPS",
     "MISS_RATE_BANDS",
     "MISS_REASONS",
     "SKIP_START_STATEMENTS",
     "WEIGHT_GRADIENT_CHOICES",
-    "check_fc_as_conv",
+    "check_fcn16s_forward",
     "check_missed_sizes",
     "check_skip_start",
-    "flatten_channels_last",
+    "fcn16s_random_skip",
 ]
 
 SKIP_START_STATEMENTS = {  # four options of similar length and tone
@@ -84,223 +84,8 @@ _SKIP_START_HINTS = {  # one question per answer, all asked after any miss: they
 _SKIP_START_QUESTIONS = tuple(_SKIP_START_HINTS.items())  # (answer, question), the prediction first
 
 
-CONVOLUTIONALIZE_BORROWED = ("convolutionalize", "ConvolutionalizedClassifier", "_linear_to_conv")
-# What an fc_as_conv answer may not call: convolutionalize's (channels-first) copy, or this module's own answer.
-FC_AS_CONV_BORROWED = CONVOLUTIONALIZE_BORROWED + ("_channels_last_filters",)
-# The layers the check converts: fc1 of section 1's sizes (128 units reading 32 x 3 x 3), then one for 32 x 32
-# windows with other sizes (48 units reading 16 x 4 x 4), so that an answer must use its arguments. Both read their
-# block flattened channels-last: permuted to (height, width, channels) before the flatten, as in Keras or TensorFlow.
-_FC_CASES = ({"channels": 32, "side": 3, "out_features": 128, "seed": 0},
-             {"channels": 16, "side": 4, "out_features": 48, "seed": 1})
-
-
-def _fc_case(channels: int, side: int, out_features: int, seed: int) -> nn.Linear:
-    """An untrained, seeded fully connected layer that reads a channels-last flattened (side, side, channels) block."""
-    generator = torch.Generator().manual_seed(seed)
-    linear = nn.Linear(channels * side * side, out_features)
-    with torch.no_grad():
-        linear.weight.copy_(torch.randn(linear.weight.shape, generator=generator) / math.sqrt(linear.in_features))
-        linear.bias.copy_(torch.randn(out_features, generator=generator) * 0.1)
-    return linear
-
-
-def _channels_last_filters(linear: nn.Linear, channels: int, side: int) -> torch.Tensor:
-    """The ground truth: fc weights read channels-last, as ``(out, channels, side, side)`` convolution filters.
-
-    Input ``j`` of the layer is feature ``(row, column, channel)`` of the block in channels-last order, so each
-    filter's weights are reshaped ``(side, side, channels)`` and then permuted to ``(channels, side, side)``.
-    """
-    return linear.weight.detach().reshape(linear.out_features, side, side, channels).permute(0, 3, 1, 2)
-
-
-def flatten_channels_last(block: torch.Tensor) -> torch.Tensor:
-    """Flatten a ``(B, C, H, W)`` block channels-last, the order the exercise's layer reads: ``(B, H * W * C)``."""
-    return block.permute(0, 2, 3, 1).flatten(1)
-
-
-def _same(found: torch.Tensor, expected: torch.Tensor) -> bool:
-    return tuple(found.shape) == tuple(expected.shape) and torch.allclose(found.float(), expected.float())
-
-
-def _fc_as_conv_mistake(conv: Any, linear: nn.Linear, channels: int, side: int) -> str | None:
-    """A hint naming what ``conv`` gets wrong as the channels-last layer written as a convolution, or ``None``."""
-    out_features = linear.out_features
-    if not isinstance(conv, nn.Conv2d):
-        return f"return an nn.Conv2d layer that holds the layer's weights; got {type(conv).__name__}."
-    if (conv.in_channels, conv.out_channels) != (channels, out_features):
-        return (f"for a layer with {out_features} outputs reading {channels} x {side} x {side} features, the "
-                f"convolution takes {channels} input channels and has one filter per output unit; yours maps "
-                f"{conv.in_channels} channels to {conv.out_channels}. Build it from the arguments, not from "
-                "section 1's numbers.")
-    if tuple(conv.kernel_size) != (side, side):
-        return (f"the layer reads the whole {side} x {side} x {channels} block at once, so each filter must cover "
-                f"all of it; your kernel is {tuple(conv.kernel_size)}.")
-    if tuple(conv.stride) != (1, 1) or tuple(conv.dilation) != (1, 1) or conv.groups != 1:
-        return ("keep the convolution plain (stride 1, no dilation, one group): the classifier must be evaluated at "
-                "every position of the feature map, one cell (8 pixels) apart.")
-    if conv.padding != (0, 0) and conv.padding != "valid":
-        return ("your convolution pads its input. At the training size it would then return a map larger than 1 x 1, "
-                "and its border cells would put the filter partly over zeros that the layer never saw: it applies "
-                "only where the whole block is real features.")
-    weight = conv.weight.detach()
-    expected = _channels_last_filters(linear, channels, side)  # (out, C, side, side)
-    if not _same(weight, expected):
-        rows = linear.weight.detach()  # (out, side * side * C)
-        if _same(weight, rows.reshape(out_features, channels, side, side)):
-            return ("your filters read each row as nn.Flatten would lay out a (channels, height, width) block, "
-                    "channel slowest. This layer's block was permuted to (height, width, channels) before the "
-                    "flatten: which index changes fastest along a row now? Flatten torch.arange(2 * 3 * 3)"
-                    ".reshape(1, 2, 3, 3).permute(0, 2, 3, 1) and look.")
-        if _same(weight, expected.transpose(2, 3)):
-            return ("your filters have their rows and columns swapped: the weight that multiplies feature "
-                    "(row i, column j, channel c) must sit at channel c, row i, column j of the filter.")
-        if _same(weight, rows.t().reshape(out_features, channels, side, side)):
-            return ("you reshaped the transposed matrix. Filter k computes output unit k, so it holds row k of "
-                    "the weight matrix (the weights of everything unit k reads).")
-        if weight.numel() == rows.numel() and sorted(weight.flatten().tolist()) == sorted(rows.flatten().tolist()):
-            return ("your filters hold the layer's numbers in another order than its flatten read them: filter k must "
-                    "hold row k, each weight at the (channel, row, column) of the feature it multiplies.")
-        return ("your filters are not the layer's weights: copy them in (inside torch.no_grad()), filter k from row k "
-                "of the matrix, each weight at the (channel, row, column) of the feature it multiplies.")
-    if conv.bias is None or not _same(conv.bias.detach(), linear.bias.detach()):
-        return "the weights are right; now the bias: the layer adds one bias per output unit, and so must each filter."
-    return None
-
-
-FC_QUESTION = {"channels": 32, "side": 3, "feature": (5, 1, 2)}
-# The prediction: for section 1's block (32 channels, 3 x 3) read by a channels-last layer, which column of its
-# matrix W multiplies feature (channel 5, row 1, column 2)? Columns count from 0.
-
-
-def _feature_column(channels: int, side: int, feature: tuple[int, int, int]) -> int:
-    """The column of a channels-last layer's matrix that multiplies ``feature = (channel, row, column)``.
-
-    Read off :func:`flatten_channels_last` itself: a block whose values are their own positions, flattened
-    as the layer flattens it, shows where each feature lands.
-    """
-    positions = torch.arange(channels * side * side).reshape(1, channels, side, side)  # (1, C, side, side)
-    flat = flatten_channels_last(positions)[0]  # (C * side * side,)
-    channel, row, column = feature
-    return int((flat == positions[0, channel, row, column]).nonzero()[0, 0])
-
-
-_ARANGE_HINT = ("Or run lesson07.flatten_channels_last on torch.arange(2 * 3 * 3).reshape(1, 2, 3, 3), a small block "
-                "whose values are their own positions, and look where each one lands.")
-
-
-def _column_hint(column: Any) -> str | None:
-    """The hint for a recorded column that is missing or wrong, ``None`` for the right one; never the answer."""
-    channels, side, feature = FC_QUESTION["channels"], FC_QUESTION["side"], FC_QUESTION["feature"]
-    width = channels * side * side
-    c, i, j = feature
-    if column is ... or column is None:
-        return ("record your prediction first: replace the `...` of `column` with a whole number, the column of W "
-                f"that multiplies feature (channel {c}, row {i}, column {j}).")
-    if isinstance(column, bool) or not isinstance(column, int):
-        return f"`column` must be a whole number, a column of W counted from 0; got {column!r}."
-    if not 0 <= column < width:
-        return (f"W has {width} columns, one per feature of the {channels} x {side} x {side} block, numbered 0 to "
-                f"{width - 1}; got {column}.")
-    right_column = _feature_column(channels, side, feature)
-    if column == right_column:
-        return None
-    if column == c * side * side + i * side + j:
-        return ("that is where nn.Flatten would put the feature, reading a (channels, height, width) block channel "
-                "by channel, as convolutionalize assumes. This layer runs permute(0, 2, 3, 1) before it flattens: "
-                "what shape has the block then, and which of its indices changes fastest in flatten(1)? "
-                f"{_ARANGE_HINT}")
-    if column == (j * side + i) * channels + c:
-        return ("you swapped the row and the column. After permute(0, 2, 3, 1), which of the two comes first in the "
-                f"block's shape? {_ARANGE_HINT}")
-    if column == i * channels * side + c * side + j:
-        return ("in that count the column changes fastest. Which dimension does permute(0, 2, 3, 1) put last, and "
-                f"how fast does the last dimension change when a tensor is flattened? {_ARANGE_HINT}")
-    if column == right_column + 1:
-        return "columns count from 0, as Python indexes: the first feature of the flattened block is column 0."
-    return ("write the block's shape after permute(0, 2, 3, 1), then count positions as flatten(1) does, the last "
-            f"index fastest, to where feature (channel {c}, row {i}, column {j}) lands. {_ARANGE_HINT}")
-
-
-def check_fc_as_conv(column: Any, function: Callable[[nn.Linear, int, int], Any]) -> bool:
-    """Check a predicted column of W, then ``function(linear, channels, side)``: a channels-last layer as a conv.
-
-    ``linear`` reads a ``channels x side x side`` block of features flattened as
-    ``block.permute(0, 2, 3, 1).flatten(1)`` (:func:`flatten_channels_last`, as in a classifier ported
-    from Keras). ``column`` is the learner's prediction of which column of its ``(out, side * side *
-    channels)`` matrix ``W`` multiplies feature (channel 5, row 1, column 2) of section 1's 32 x 3 x 3
-    block (:data:`FC_QUESTION`; :func:`_feature_column`, private, is the ground truth). It is judged first (a wrong
-    number gets a question, never the right number), and the function only after it.
-
-    The answer must be an ``nn.Conv2d`` that computes the same numbers at that size and slides over a
-    larger feature map. It is compared with :func:`_channels_last_filters` (each row reshaped ``(side,
-    side, channels)``, then permuted to ``(channels, side, side)``) and with the layer itself run on
-    every channels-last flattened block, for 128 units reading 32 x 3 x 3 (section 1's sizes) and 48
-    units reading 16 x 4 x 4. A function that calls ``convolutionalize`` (or its helpers) or
-    :func:`_channels_last_filters` (:data:`FC_AS_CONV_BORROWED`) is sent back; a miss gets a hint, and only
-    a right answer prints what it computes.
-    """
-    hint = _column_hint(column)
-    if hint is not None:
-        return wrong(hint)
-    channels, side, (c, i, j) = FC_QUESTION["channels"], FC_QUESTION["side"], FC_QUESTION["feature"]
-    print(f"Column {column} is right: after permute(0, 2, 3, 1) the block is (B, {side}, {side}, {channels}), and "
-          "flatten(1) counts its last index fastest, so along a row of W the channel changes fastest, then the "
-          f"column, then the row: feature (channel {c}, row {i}, column {j}) sits at ({i} x {side} + {j}) x {channels} "
-          f"+ {c} = {column}. Now the layer: turn each row into a filter whose weights sit in the (channel, row, "
-          "column) order nn.Conv2d expects.")
-    borrowed = borrowed_names(function, FC_AS_CONV_BORROWED)
-    if borrowed:
-        what = ("is the check's own conversion" if borrowed[0] == "_channels_last_filters"
-                else "does a (channels-first) copy for you")
-        return wrong(f"your function uses `{borrowed[0]}`, which {what}: build the nn.Conv2d yourself and copy the "
-                     "layer's weights and bias into it.")
-    with torch.random.fork_rng(devices=[]):  # new layers draw random starts; the lesson's later draws stay unchanged
-        return _check_fc_as_conv_cases(function)
-
-
-def _check_fc_as_conv_cases(function: Callable[[nn.Linear, int, int], Any]) -> bool:
-    """Run :func:`check_fc_as_conv`'s cases in order; the first miss ends the check."""
-    measured = []
-    for case in _FC_CASES:
-        linear, channels, side = _fc_case(**case), case["channels"], case["side"]
-        conv, hint = call_answer(function, copy.deepcopy(linear), channels, side)
-        if hint is None and (conv is ... or conv is None):
-            hint = "your function returns nothing yet: replace the `...` with code that returns an nn.Conv2d."
-        if hint is not None:
-            return wrong(hint)
-        hint = _fc_as_conv_mistake(conv, linear, channels, side)
-        if hint is not None:
-            return wrong(f"for a layer with {linear.out_features} outputs reading {side} x {side} x {channels} "
-                         f"channels-last features: {hint}")
-        features = torch.randn(1, channels, 4 * side, 4 * side, generator=torch.Generator().manual_seed(case["seed"]))
-        with torch.no_grad():
-            yours = conv(features)  # (1, out, 3 * side + 1, 3 * side + 1)
-            blocks = features.unfold(2, side, 1).unfold(3, side, 1)  # (1, C, n, n, side, side): every block
-            cells = blocks.shape[2]
-            by_layer = torch.stack([torch.stack([linear(flatten_channels_last(blocks[:, :, i, j]))[0]
-                                                 for j in range(cells)], -1) for i in range(cells)], -2)  # (out, n, n)
-        if not torch.allclose(yours[0], by_layer, atol=1e-5):
-            return wrong("your layer holds the right weights but does not compute what the layer computes: does its "
-                         "forward pass use them unchanged?")
-        measured.append(f"{linear.out_features} units reading {side} x {side} x {channels} channels-last: your filters "
-                        f"{tuple(conv.weight.shape)} equal each row reshaped (side, side, channels) and permuted to "
-                        f"(channels, side, side); on a {4 * side} x {4 * side} feature map your layer returns a "
-                        f"{yours.shape[-2]} x {yours.shape[-1]} map, and every cell is the fully connected layer "
-                        "applied to that block flattened channels-last")
-    print("\n".join(measured))  # only once every case is right
-    return right(
-        "output unit k is the dot product of row k with the block, read in the order the block was flattened. Here "
-        "that order is (row, column, channel), so row k reshaped to (side, side, channels) holds each weight at its "
-        "feature, and permute(0, 3, 1, 2) gives the (channels, side, side) filter that nn.Conv2d expects. The plain "
-        "reshape that convolutionalize uses is right only for PyTorch's own (channels, row, column) flatten; on "
-        "weights ported from a channels-last framework it runs without an error and computes something else. A "
-        "convolution without padding then computes the dot product at every position where the whole block fits: "
-        "once at the training size, at every window position on a larger map."
-    )
-
-
 MISS_RATE_BANDS = {"under 20%": (0, 20), "20-40%": (20, 40), "40-60%": (40, 60), "over 60%": (60, 100)}
-# exercise 1: what share of the small objects (below the median size) does FCN-32s miss? Each band is read on the
+# exercise 2: what share of the small objects (below the median size) does FCN-32s miss? Each band is read on the
 # share in whole percent, ends included, so a share on a boundary (40 %, say) accepts both bands that meet there.
 _QUARTER = 32 * 32  # pixels per cell of FCN-32s's 2 x 2 map on a 64 x 64 scene
 
@@ -312,10 +97,11 @@ def _miss_rates(answers: Sequence[str], small: torch.Tensor) -> dict[str, float]
             for half, chosen in (("small", small), ("large", ~small))}
 
 
-MISS_REASONS = {  # exercise 1's second part: why FCN-32s misses small objects; three options of similar length
+MISS_REASONS = {  # exercise 2's second part: why FCN-32s misses small objects; four options of similar length
     "a": "each conv7 cell's receptive field is too small to take in a small shape with its surroundings",
     "b": "FCN-32s has one score cell per 32 x 32 quarter, and a small shape fills only a small part of it",
     "c": "the loss is dominated by the pixels of large shapes and background, so small shapes barely count",
+    "d": "FCN-32s's learned 32x kernel is too smooth to draw the outline of a shape as small as these",
 }
 _MISS_REASON_KEY = "b"
 _MISS_REASON_WHY = {
@@ -325,6 +111,9 @@ _MISS_REASON_WHY = {
          "small patch wherever a small shape lies",
     "c": "FCN-8s is trained with the same loss on the same scenes, where small shapes weigh just as little, yet it "
          "misses far fewer of them: the loss cannot explain the difference",
+    "d": "the kernel is learned, not held smooth: training moved some classes' kernels far from bilinear (section "
+         "2's figure). But however sharp, one kernel per pair of classes is stamped at the same four cells in every "
+         "scene, so it cannot draw a small shape wherever that shape happens to lie",
 }
 
 
@@ -462,9 +251,9 @@ def check_skip_start(weight_gradient: Any, prediction: Any) -> bool:
     ``score_pool4``'s weights and how far its per-class filters' gradients differ, passed down by it to
     pool4, reaching encoder stage 4) and how much the
     output moves when the pool4 branch is switched off (zero start, then PyTorch's random start). A miss
-    says how many of the five answers (the prediction and each letter) are wrong, never which, and asks
-    the same question about each of them every time, with no measured numbers; a right answer prints
-    the measurements and explains every statement.
+    says neither which of the five answers (the prediction and each letter) are wrong nor how many, so
+    that answers cannot be found by trying; it asks the same question about each of them every time, with
+    no measured numbers. A right answer prints the measurements and explains every statement.
 
     Args:
         weight_gradient: The predicted gradient of ``score_pool4``'s weights at the first step,
@@ -487,11 +276,10 @@ def check_skip_start(weight_gradient: Any, prediction: Any) -> bool:
     gradients = _first_step_gradients()
     misses = int(weight_gradient != ("zero" if gradients["score_pool4"] == 0 else "not zero"))
     misses += len(letters ^ _SKIP_START_KEY)  # a true statement left out, or a false one marked
-    if misses:  # a miss: how many answers are wrong, never which; the same questions every time
+    if misses:  # a miss: neither which answers are wrong nor how many; the same questions every time
         questions = " ".join(f"{label}: {question}" for label, question in _SKIP_START_QUESTIONS)
-        return wrong(f"{misses} of your 5 answers {'is' if misses == 1 else 'are'} wrong (the prediction is one "
-                     "answer; each of a-d is another, wrong when you marked a false statement or left out a true "
-                     f"one). Settle each from the mechanism, not the wording. {questions}")
+        return wrong("not every answer holds yet (the prediction, and for each of a-d whether you marked it). Settle "
+                     f"each from the mechanism, not the wording. {questions}")
     effects = _skip_effects()
     print(f"untrained FCN-16s, first step: gradient norm of score_pool4's weights {gradients['score_pool4']:.4f} "
           f"(you predicted {weight_gradient!r}), of its bias {gradients['score_pool4_bias']:.4f}; passed down by score_pool4 to pool4 {gradients['through_skip']:.4f}; "
@@ -511,4 +299,197 @@ def check_skip_start(weight_gradient: Any, prediction: Any) -> bool:
         "variant starts from a trained coarser one and must not spoil it. In segedu's all-at-once training "
         "from scratch there is nothing to preserve: the zero start only keeps the pool4 branch silent at "
         "the first step (whether it changes the trained result here is not measured in this course)."
+    )
+
+
+# Exercise 1: FCN-16s's forward pass written from the model's parts, and two shapes predicted before it.
+FCN16S_QUESTION = {"scene": (1, 3, 64, 64), "num_classes": 4, "pool4_channels": 128}
+# The prediction, for the shipped sizes (base_channels 16: stage 4 is 8 x 16 = 128 wide; 4 classes): the shape of
+# pool4, and of the 1/16 sum that upscore16 receives, for one 64 x 64 scene.
+FCN16S_STEPS = ("stage1", "stage2", "stage3", "stage4", "stage5", "fc6", "fc7", "score_fr", "upscore2", "score_pool4",
+                "upscore16")  # FCN-16s's parts, in the order model(x) calls them
+FCN16S_BORROWED = ("forward", "fcn_score_maps")  # each runs the model's forward pass for the learner
+_FCN16S_SIZES = {"in_channels": 3, "num_classes": 4, "base_channels": 16, "fc_channels": 128}  # the shipped sizes
+_FCN16S_INPUTS = ((1, 3, 64, 64, 0), (2, 3, 96, 64, 1))  # (B, C, H, W, seed): the second is not square
+_STEP_QUESTIONS = {
+    "stage1": "stage1 takes the scene itself, unchanged.",
+    "stage2": "each stage takes the output of the stage before it.",
+    "stage3": "each stage takes the output of the stage before it.",
+    "stage4": "each stage takes the output of the stage before it.",
+    "stage5": "each stage takes the output of the stage before it.",
+    "fc6": "fc6 takes the last encoder stage's output, pool5.",
+    "fc7": "fc7 takes fc6's output.",
+    "score_fr": "score_fr turns conv7, fc7's output, into class scores.",
+    "upscore2": "upscore2 doubles the 1/32 class scores: which layer returns those?",
+    "score_pool4": "score_pool4 scores the encoder's 1/16 features: which stage returns them?",
+    "upscore16": "upscore16 receives the 1/16 sum of two class-score maps: which two, and is each at 1/16?",
+}
+
+
+def fcn16s_random_skip(model_kwargs: Mapping[str, Any], seed: int = 0) -> nn.Module:
+    """An untrained FCN-16s (eval mode) whose ``score_pool4`` is drawn at random, for checking a forward pass.
+
+    At its zero start the pool4 branch adds nothing, so a forward pass that leaves the skip out would still match
+    ``model(x)``; with random weights it does not. The global random state is left as it was.
+
+    Args:
+        model_kwargs: The FCN's sizes, e.g. ``pretrained_info("fcn8s", "shapes")["model_kwargs"]``.
+        seed: Seeds the whole model's random start.
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = get_model("fcn16s", **dict(model_kwargs))
+        model.score_pool4.reset_parameters()  # PyTorch's default random start instead of zeros
+    return model.eval()
+
+
+def _shape_hint(name: str, found: Any, expected: tuple[int, ...]) -> str | None:
+    """The hint for a predicted shape that is missing or wrong, ``None`` for the right one; never the answer."""
+    if found is ... or found is None:
+        return (f"record your prediction first: replace the `...` of `{name}` with a tuple of four whole numbers, "
+                "(batch, channels, height, width).")
+    if isinstance(found, torch.Size):
+        found = tuple(found)
+    if not isinstance(found, (tuple, list)) or len(found) != 4 or not all(
+            isinstance(value, int) and not isinstance(value, bool) for value in found):
+        return f"`{name}` must be a tuple of four whole numbers, (batch, channels, height, width); got {found!r}."
+    batch, channels, height, width = found
+    if tuple(found) == expected:
+        return None
+    side = FCN16S_QUESTION["scene"][-1]
+    if batch != expected[0]:
+        return f"`{name}`: the scene is one image, and no layer changes the batch size."
+    if (height, width) != expected[2:]:
+        stride = side // height if height and side % height == 0 else None
+        if stride in (8, 32, 1):
+            place = {8: "pool3's 1/8", 32: "the 1/32 of pool5 and score_fr", 1: "the scene's full size"}[stride]
+            return (f"`{name}`: {height} x {width} is {place}. Count the 2 x 2 poolings up to pool4; for the sum, "
+                    "remember that upscore2 doubles score_fr's map before it is added.")
+        return f"`{name}`: each of the encoder's 2 x 2 poolings halves the {side}-pixel side; count them up to pool4."
+    if name == "pool4_shape":
+        if channels == FCN16S_QUESTION["num_classes"]:
+            return ("`pool4_shape`: pool4 holds encoder features, not class scores: how wide is stage 4 in the printed "
+                    "model?")
+        return "`pool4_shape`: read stage 4's width (its last convolution's output channels) in the printed model."
+    if channels == FCN16S_QUESTION["pool4_channels"]:
+        return ("`sum_shape`: the sum adds class scores, one channel per class: what does score_pool4 turn pool4's "
+                "channels into?")
+    return "`sum_shape`: both terms of the sum are class scores: how many classes do the shipped scenes have?"
+
+
+def _calls(model: nn.Module, run: Callable[[], Any]) -> tuple[Any, list[tuple[str, torch.Tensor]], str | None, bool]:
+    """Run ``run()`` and record, in order, each of FCN16S_STEPS that ``model`` called and the tensor it received.
+
+    Returns ``(result, calls, error, whole_model_called)``: ``error`` is a hint when ``run`` raised.
+    """
+    calls: list[tuple[str, torch.Tensor]] = []
+    whole: list[bool] = []
+    handles = [getattr(model, step).register_forward_pre_hook(
+        lambda _module, inputs, step=step: calls.append((step, inputs[0].detach().clone()))) for step in FCN16S_STEPS]
+    handles.append(model.register_forward_pre_hook(lambda _module, _inputs: whole.append(True)))
+    try:
+        result, error = call_answer(run)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return result, calls, error, bool(whole)
+
+
+def _first_mismatch(mine: list[tuple[str, torch.Tensor]], reference: list[tuple[str, torch.Tensor]]) -> str | None:
+    """A hint naming the first step (in model(x)'s order) that is missing or receives another tensor, or ``None``."""
+    received = {}
+    for step, tensor in mine:
+        received.setdefault(step, tensor)  # a step called twice is judged on its first call
+    for number, (step, expected) in enumerate(reference, start=1):
+        if step not in received:
+            return (f"your function never calls model.{step}, step {number} of {len(reference)} in model(x). "
+                    f"{_STEP_QUESTIONS[step]}")
+        found = received[step]
+        if tuple(found.shape) != tuple(expected.shape):
+            return (f"model.{step} (step {number} of {len(reference)}) receives a {tuple(found.shape)} tensor from "
+                    f"your function, a {tuple(expected.shape)} one in model(x). {_STEP_QUESTIONS[step]}")
+        if not torch.allclose(found, expected, rtol=1e-4, atol=1e-5):
+            return (f"model.{step} (step {number} of {len(reference)}) receives a tensor of the right shape "
+                    f"{tuple(found.shape)} but other values than in model(x). {_STEP_QUESTIONS[step]}")
+    return None
+
+
+def check_fcn16s_forward(pool4_shape: Any, sum_shape: Any, function: Callable[[nn.Module, torch.Tensor], Any]) -> bool:
+    """Check two predicted shapes, then ``function(model, x)``: FCN-16s's forward pass written from its parts.
+
+    The shapes (:data:`FCN16S_QUESTION`) are judged first, each miss with a question, never the shape. The
+    function then runs on an FCN-16s at the shipped sizes whose ``score_pool4`` is random (a zero-start skip would
+    hide a missing one) and whose upsamplers are moved off bilinear, for two inputs (1 x 3 x 64 x 64 and
+    2 x 3 x 96 x 64), and its result is compared with ``model(x)`` by ``torch.testing.assert_close``. A miss
+    names the first step, in model(x)'s order, that the function leaves out or feeds another tensor, with a
+    question about what that step should receive, never the code; the function may not call ``model(x)`` or
+    ``model.forward`` (:data:`FCN16S_BORROWED`). Only a right answer prints what each part receives.
+
+    Args:
+        pool4_shape: The predicted shape of pool4 for one 64 x 64 scene at the shipped sizes; ``...`` means not
+            recorded yet.
+        sum_shape: The predicted shape of the sum that ``upscore16`` receives, same scene.
+        function: ``function(model, x)`` -> scores ``(B, K, H, W)``, for ``H`` and ``W`` multiples of 32.
+
+    Returns:
+        Whether both shapes are right and the function computes ``model(x)`` for both inputs.
+    """
+    batch, _, side, _ = FCN16S_QUESTION["scene"]
+    expected_shapes = {"pool4_shape": (batch, FCN16S_QUESTION["pool4_channels"], side // 16, side // 16),
+                       "sum_shape": (batch, FCN16S_QUESTION["num_classes"], side // 16, side // 16)}
+    for name, found in (("pool4_shape", pool4_shape), ("sum_shape", sum_shape)):
+        hint = _shape_hint(name, found, expected_shapes[name])
+        if hint is not None:
+            return wrong(hint)
+    borrowed = borrowed_names(function, FCN16S_BORROWED)
+    if borrowed:
+        return wrong(f"your function uses `{borrowed[0]}`, which runs the model (or its parts) for you: call the "
+                     "parts yourself, one step at a time.")
+    with torch.random.fork_rng(devices=[]):  # the check draws its own model and inputs
+        model = fcn16s_random_skip(_FCN16S_SIZES, seed=0)
+        with torch.no_grad():
+            for upsampler in (model.upscore2, model.upscore16):  # off bilinear, as after training
+                upsampler.weight.add_(0.05 * torch.randn_like(upsampler.weight))
+        shapes = []
+        for *size, seed in _FCN16S_INPUTS:
+            x = torch.randn(*size, generator=torch.Generator().manual_seed(seed))  # (B, 3, H, W)
+            with torch.no_grad():
+                expected, reference, _, _ = _calls(model, lambda x=x: model(x))
+                copied = copy.deepcopy(model)  # a function that changes the model cannot change the next case
+                yours, mine, error, whole = _calls(copied, lambda x=x, copied=copied: function(copied, x.clone()))
+            where = f"for x of shape {tuple(x.shape)}: "
+            if whole:
+                return wrong(where + "your function calls model(x) itself: call its parts one at a time instead.")
+            if error is not None:
+                step = (f" (the last layer it entered: model.{mine[-1][0]}, which received a {tuple(mine[-1][1].shape)} "
+                        "tensor)") if mine else ""
+                return wrong(where + error + step + ". Print each tensor's shape after each step and compare with "
+                             "your predictions.")
+            if yours is ... or yours is None:
+                return wrong(returns_nothing("the scores, a tensor of shape (B, K, H, W)"))
+            hint = _first_mismatch(mine, reference)
+            if hint is not None:
+                return wrong(where + hint)
+            if not isinstance(yours, torch.Tensor) or tuple(yours.shape) != tuple(expected.shape):
+                found = tuple(yours.shape) if isinstance(yours, torch.Tensor) else type(yours).__name__
+                return wrong(where + f"every layer received what it gets in model(x), but your function returns "
+                             f"{found}, not upscore16's {tuple(expected.shape)} scores: return them as they are.")
+            try:
+                torch.testing.assert_close(yours, expected)
+            except AssertionError:
+                return wrong(where + "every layer received what it gets in model(x), but what your function returns "
+                             "differs from upscore16's output: return it unchanged (no softmax, no argmax).")
+            shapes.append({f"{step} gets": tuple(tensor.shape) for step, tensor in reference})
+            shapes[-1]["model(x) returns"] = tuple(expected.shape)
+    scene_side = _FCN16S_INPUTS[0][3]
+    print(f"What each part of FCN-16s receives in model(x), for x of shape {_FCN16S_INPUTS[0][:4]} (the shipped sizes):")
+    for step, shape in shapes[0].items():
+        print(f"  {step:18} {str(shape):18} 1/{scene_side // shape[-1]} of the input")
+    return right(
+        f"pool4 is {expected_shapes['pool4_shape']} (four 2 x 2 poolings: 64 / 16 = 4; stage 4 is 128 channels "
+        f"wide at the shipped sizes), and the sum upscore16 receives is {expected_shapes['sum_shape']}: score_fr's "
+        "2 x 2 class scores doubled by upscore2, plus score_pool4's 4 x 4 class scores of pool4. Your function "
+        "equals model(x) for both inputs (torch.testing.assert_close), the 96 x 64 one included. That sum is the "
+        "skip: the 16x kernel is stamped at 4 x 4 cells, each given its own pool4 score, where FCN-32s's 32x "
+        "kernel has 2 x 2. FCN-8s repeats the step once more with pool3 at 1/8."
     )

@@ -2,14 +2,12 @@
 
 Every check prints ``Correct! ...``, ``Recorded; the result differs: ...`` (a recorded prediction
 that missed) or ``Not yet: <hint>``, and returns ``True`` or ``False``. The outcomes are measured
-from the model or the stored study the lesson passes in, never typed in here. Exercise 3 and
-exercise 5's second part are graded on being right; exercises 1, 2, 4 and exercise 5's first part are predictions
-that pass once recorded.
+from the model or the stored study the lesson passes in, never typed in here. Exercises 3 and 5
+are graded on being right; exercises 1, 2 and 4 are predictions that pass once recorded.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -17,6 +15,7 @@ import torch
 from torch import Tensor
 
 from segedu.analysis.fcn_stages import skip_branches_off
+from segedu.analysis.summed_rate import summed_learning_rate
 from segedu.course.exercises._verdict import (
     check_outcome_prediction,
     choice_hint,
@@ -33,11 +32,10 @@ __all__ = [
     "CONTROL_SETTINGS",
     "COSTLIER_CHOICES",
     "MIRROR_CANNOT_SEPARATE",
-    "MIRROR_CHOICES",
+    "SEPARATING_RUNS",
     "STAGED_CHOICES",
     "check_control_design",
     "check_control_prediction",
-    "check_mirror_prediction",
     "check_mirror_reading",
     "check_staged_prediction",
     "check_switch_prediction",
@@ -123,9 +121,8 @@ def check_switch_prediction(prediction: Any, model: FCN, image: Tensor, mask: Te
                    f"percentage points, the other branch by {100 * lost[COSTLIER_CHOICES[costlier == 'pool4']]:.1f}; "
                    f"with both off {accuracy['both off']:.1%} of the band pixels are still right. This model was "
                    "trained with every branch in place: switching one off measures how much this model, as trained, "
-                   "leans on it. Section 3 tests whether zeros are a fair switch and how much of the cost 200 steps of "
-                   "re-tuning without the branch win back. Section 2 first asks whether the "
-                   "same holds on all 200 test scenes.")
+                   "leans on it. Section 2 first asks whether the same holds on all 200 test scenes; the optional "
+                   "appendix measures how much of the cost 200 steps of re-tuning without the branch win back.")
     if prediction["costlier"] == costlier and prediction["both_off_band"] == both_off:
         return right(explanation)
     return recorded_miss(explanation)
@@ -184,16 +181,15 @@ def _staged_why(record: Mapping[str, Any]) -> str:
     lr, total = record["settings"]["lr"], record["settings"]["steps"]
     later_peaks = (f"{rates['fcn16s']:g}" if rates["fcn16s"] == rates["fcn8s"]
                    else f"{rates['fcn16s']:g}, then {rates['fcn8s']:g}")
-    return ("Why the arms can differ: a switch measures what the rest of a trained network learned to expect from a "
-            f"branch. In stages, conv7's path trained alone for {steps['fcn32s']:,} steps under a cosine schedule "
-            f"from a peak rate of {lr:g}; pool4's score layer then trained {steps['fcn16s'] + steps['fcn8s']:,} steps "
-            f"and pool3's only the last {steps['fcn8s']:,}, each later stage under its own cosine schedule from a peak "
-            f"of {later_peaks}, pool3 joining a model that already worked without it. All at once, every branch "
-            f"trained all {total:,} steps under one cosine schedule from a peak of {lr:g}, from the first step, and "
-            "the network was free to route the map through any of them. The paper zero-initialised each new score "
-            "layer \"so that the net starts with unmodified predictions\"; segedu's stages do the same, so at its join "
-            "a branch adds nothing, and zeroing it afterwards removes only what it learned after joining. Sections 4 "
-            "and 5 say which of these differences the study can and cannot separate.")
+    return ("Why the arms can differ: they train each branch for different lengths and at different rates. In "
+            f"stages, conv7's path trained alone for {steps['fcn32s']:,} steps under a cosine schedule from a peak "
+            f"rate of {lr:g}; pool4's score layer then trained {steps['fcn16s'] + steps['fcn8s']:,} steps and "
+            f"pool3's only the last {steps['fcn8s']:,}, each later stage under its own cosine schedule from a peak "
+            f"of {later_peaks}. All at once, every branch trained all {total:,} steps under one cosine schedule from "
+            f"a peak of {lr:g}, from the first step. The paper zero-initialised each new score layer \"so that the "
+            "net starts with unmodified predictions\"; segedu's stages do the same, so at its join a branch adds "
+            "nothing, and zeroing it afterwards removes only what it learned after joining. Sections 3 and 4 say "
+            "which of these differences the study can and cannot separate.")
 
 
 CONTROL_SETTINGS: dict[str, tuple[Any, ...]] = {
@@ -215,8 +211,8 @@ _CONTROL_RIGHT_WHY = (
     "rates. If "
     "zeroing pool4 costs it more, like the staged FCN-8s, a late pool3 join is enough for the flip and no earlier "
     "stage is needed; if zeroing pool3 costs more, something else in the staged recipe (its earlier stages, its "
-    "restarts or its lower rates) is needed. The staged arm's restart at lr / 10 is then a separate question: the "
-    "study ran it as a second control")
+    "restarts or its lower rates) is needed. The staged arm's restart at lr / 10 is a separate question: the "
+    "row \"control, restarted\" of the table after exercise 4 adds it to this control")
 _CONTROL_PRINCIPLE = ("Compare each setting with the all-at-once arm in the table above the exercise: the control "
                       "should copy the staged arm only in the suspect, pool3 joining where it joined there, and keep "
                       "every other setting as all at once. Why: if the run differs from all at once in anything else "
@@ -264,18 +260,17 @@ def check_control_design(design: Any) -> bool:
 
 CONTROL_LOSS_CHOICES = ("under 0.15", "0.15-0.4", "over 0.4")
 _CONTROL_LOSS_MEANINGS = {
-    "under 0.15": "zeroing pool3 costs control 1 little of its score",
-    "0.15-0.4": "zeroing pool3 costs control 1 a fair part of its score, not most of it",
-    "over 0.4": "zeroing pool3 costs control 1 most of its score",
+    "under 0.15": "zeroing pool3 costs the control little of its score",
+    "0.15-0.4": "zeroing pool3 costs the control a fair part of its score, not most of it",
+    "over 0.4": "zeroing pool3 costs the control most of its score",
 }
 _CONTROL_LOSS_MATTERS = {
-    "under 0.15": "a branch that joins a working network late, from zero, with little training left, costs little "
-                  "to zero: for 3,000 steps the rest of the network learned to make the map without it, and zeroing "
-                  "removes only what the last steps added. That does not show that pool3 carries little: after the "
-                  "table, section 5 reads what FCN-8s scores when trained without each branch",
-    "0.15-0.4": "even a branch that joins late, from zero, becomes part of the map the network makes, though "
+    "under 0.15": "A branch that joins late, from zero, with little training left, costs little to zero: zeroing "
+                  "removes only what the last steps added. That does not show that pool3 carries little: the optional "
+                  "appendix compares FCN-8s at step 3,000 trained with and without pool3",
+    "0.15-0.4": "Even a branch that joins late, from zero, becomes part of the map the network makes, though "
                 "zeroing it costs less than zeroing a branch trained from the first step",
-    "over 0.4": "even a branch that joins late, from zero, becomes a large part of the map the network makes",
+    "over 0.4": "Even a branch that joins late, from zero, becomes a large part of the map the network makes",
 }
 
 
@@ -292,7 +287,7 @@ def _loss_bin(loss: float) -> str:
 
 
 def check_control_prediction(prediction: Any, record: Mapping[str, Any]) -> bool:
-    """Check a prediction of how much mean IoU control 1 (``joined_pool3``) loses with pool3 zeroed (seed mean).
+    """Check a prediction of how much mean IoU the control (``joined_pool3``) loses with pool3 zeroed (seed mean).
 
     The prediction passes once recorded; a match says ``Correct!``, a miss says what the record shows. Either way
     the check then says why, against the all-at-once arm, whose pool3 branch trained from the first step.
@@ -307,7 +302,7 @@ def check_control_prediction(prediction: Any, record: Mapping[str, Any]) -> bool
     losses = _pool3_losses(record, "joined_pool3")
     mean = sum(losses) / len(losses)
     outcome = _loss_bin(mean)
-    happened = (f"control 1 loses {min(losses):.3f} to {max(losses):.3f} with pool3 zeroed (mean {mean:.3f} over "
+    happened = (f"the control loses {min(losses):.3f} to {max(losses):.3f} with pool3 zeroed (mean {mean:.3f} over "
                 f"{len(losses)} seeds), so the answer is")
     return _checked_then_why(prediction, outcome, _CONTROL_LOSS_MEANINGS, happened, lambda: _control_why(record, outcome))
 
@@ -322,65 +317,15 @@ def _checked_then_why(prediction: Any, outcome: str, meanings: Mapping[str, str]
 
 
 def _control_why(record: Mapping[str, Any], outcome: str) -> str:
-    """Why control 1's loss came out as it did: the one thing it changes against the all-at-once arm (the record)."""
+    """Why the control's loss came out as it did: the one thing it changes against the all-at-once arm (the record)."""
     joined = record["results"]["runs"]["joined_pool3"][str(record["seeds"][0])]["pool3_joined_at"]
     total, lr = record["settings"]["steps"], record["settings"]["lr"]
     once = _pool3_losses(record, "all_at_once")
-    return ("Why: control 1 differs from the all-at-once arm only in pool3's late join: one optimizer and one "
+    return ("Why: the control differs from the all-at-once arm only in pool3's late join: one optimizer and one "
             f"schedule over all {total:,} steps, every other layer trained from the first step, and pool3's score "
             f"layer held at zero until step {joined['step']:,}, then joining at the rate the schedule had reached "
             f"there ({joined['lr']:.2g}, against {lr:g} at the start). All at once, where pool3's branch trained from "
             f"the first step, zeroing it costs {min(once):.2f} to {max(once):.2f}. {_CONTROL_LOSS_MATTERS[outcome]}.")
-
-
-MIRROR_CHOICES = ("pool4", "pool3", "it differs between seeds")
-_MIRROR_MEANINGS = {
-    "pool4": "in every seed zeroing pool4, the late branch, costs the mirror more mean IoU than zeroing pool3",
-    "pool3": "in every seed zeroing pool3 costs the mirror more mean IoU: the late branch, pool4, is the cheaper one "
-             "to zero",
-    "it differs between seeds": "the seeds do not agree on which branch costs the mirror more to zero",
-}
-
-
-def check_mirror_prediction(prediction: Any, record: Mapping[str, Any]) -> bool:
-    """Check a prediction of which branch costs the mirror (``joined_pool4``) more to zero, read from the record.
-
-    The prediction passes once recorded; a match says ``Correct!``, a miss says what the record shows. Either way
-    the check then says why, against control 1 (``joined_pool3``), the same run with the branches swapped.
-
-    Args:
-        prediction: One of :data:`MIRROR_CHOICES`.
-        record: The ``fcn_staged_study`` record (``load_experiment("fcn_staged_study")``).
-
-    Returns:
-        ``True`` once a prediction among the choices is recorded.
-    """
-    outcome = _leans_on(record, "joined_pool4")
-    costs = _switch_costs(record, "joined_pool4")
-    spans = {branch: f"{min(c[branch] for c in costs):.3f} to {max(c[branch] for c in costs):.3f}"
-             for branch in COSTLIER_CHOICES}
-    happened = (f"in the mirror zeroing pool4 costs {spans['pool4']}, zeroing pool3 {spans['pool3']} "
-                f"({len(costs)} seeds), so the answer is")
-    return _checked_then_why(prediction, outcome, _MIRROR_MEANINGS, happened, lambda: _mirror_why(record, outcome))
-
-
-def _mirror_why(record: Mapping[str, Any], outcome: str) -> str:
-    """Why the mirror came out as it did: control 1 with the branches swapped (steps and rates from the record)."""
-    joined = record["results"]["runs"]["joined_pool4"][str(record["seeds"][0])]["pool4_joined_at"]
-    control = _leans_on(record, "joined_pool3")
-    setup = ("Why: the mirror is control 1 with the branches swapped: pool4's score layer held at zero until step "
-             f"{joined['step']:,}, then joining at the schedule's rate there ({joined['lr']:.2g}), pool3's trained from "
-             "the first step. A branch "
-             "that joins at zero adds nothing at its join, so zeroing it afterwards removes only what it learned in "
-             f"the last steps, while the rest of the network had {joined['step']:,} steps to make the map without "
-             f"it. In control 1 zeroing {control} cost more in every seed. ")
-    if outcome == "pool3":
-        return setup + ("Here too the late branch is the cheaper one to zero: a late branch is cheap whichever "
-                        "branch it is, not only a late pool3.")
-    if outcome == "pool4":
-        return setup + ("Here the late branch still costs more to zero: pool4 is the costlier branch even when it "
-                        "joins late.")
-    return setup + "Here the seeds disagree, so the mirror does not settle whether a late branch is always cheaper."
 
 
 MIRROR_CANNOT_SEPARATE: dict[str, str] = {
@@ -389,10 +334,20 @@ MIRROR_CANNOT_SEPARATE: dict[str, str] = {
     "trained less or rest adapted": "whether the late branch costs less because its score layer trained less, or "
                                     "because the rest of the network learned to make the map without it",
 }
-"""Exercise 5, second part: which two explanations the study's arms cannot tell apart (the first part,
-:func:`check_mirror_prediction`, asks which branch the mirror costs more to zero)."""
-_LATE_ARMS = {"staged": "pool3", "joined_pool3": "pool3", "late_pool3": "pool3", "joined_pool4": "pool4"}
-"""The study's arms in which one branch joins late, and which branch it is."""
+"""Exercise 5, first part: which two explanations the study's arms cannot tell apart."""
+SEPARATING_RUNS: dict[str, str] = {
+    "more seeds": "every arm again with seeds 3-5",
+    "train longer": "every arm again with 8,000 steps",
+    "late branch at lr, restarted": "a branch that joins at step 3,000, where every layer restarts at lr with a fresh "
+                                    "cosine schedule for the last 1,000 steps",
+    "late branch, equal summed learning rate": "a branch that joins at step 3,000 but, at a higher rate once joined, "
+                                               "sums as much learning rate as the branch trained from the start",
+    "no pool3 at all": "FCN-8s trained without pool3 for all 4,000 steps",
+}
+"""Exercise 5, second part: the one new run that would separate the two explanations."""
+_LATE_ARMS = {"staged": "pool3", "joined_pool3": "pool3", "joined_pool4": "pool4"}
+"""The arms of the study that the lesson reads in which one branch joins late, and which branch it is (the record's
+late_pool3, the control with the staged arm's restart, is shown as one row of the lesson's table, not counted here)."""
 
 
 def _switch_costs(record: Mapping[str, Any], arm: str) -> list[dict[str, float]]:
@@ -406,11 +361,6 @@ def _switch_costs(record: Mapping[str, Any], arm: str) -> list[dict[str, float]]
     return costs
 
 
-def _summed_from(start: int, total: int) -> float:
-    """fit's cosine schedule summed over steps ``start`` to ``total - 1``, in units of the peak rate."""
-    return sum(0.5 * (1 + math.cos(math.pi * step / total)) for step in range(start, total))
-
-
 def mirror_evidence(record: Mapping[str, Any]) -> dict[str, Any]:
     """What exercise 5 reads from the stored study: the late branch's cost to zero against the other branch's.
 
@@ -419,9 +369,10 @@ def mirror_evidence(record: Mapping[str, Any]) -> dict[str, Any]:
 
     Returns:
         ``late_cheaper`` and ``models`` (in how many of the late-branch models the late branch costs less to zero),
-        ``smallest_gap`` (the smallest margin by which it does), ``mirror`` and ``once`` (the cost range per branch
-        in the mirror and in the all-at-once arm), and ``summed`` (the summed learning rate of the mirror's late
-        and other branch, in units of lr).
+        ``smallest_gap`` (the smallest margin by which it does), ``mirror``, ``control`` and ``once`` (the cost
+        range per branch in the mirror, in the control and in the all-at-once arm), ``join`` (the mirror's join step)
+        and ``summed`` (the summed learning rate, in units of lr, of the mirror's late and other branch, and of a
+        late branch joining where every layer restarts at lr).
     """
     gaps = []
     for arm, late in _LATE_ARMS.items():
@@ -430,47 +381,101 @@ def mirror_evidence(record: Mapping[str, Any]) -> dict[str, Any]:
     ranges = {arm: {branch: (min(costs[branch] for costs in per_seed), max(costs[branch] for costs in per_seed))
                     for branch in COSTLIER_CHOICES}
               for arm, per_seed in (("mirror", _switch_costs(record, "joined_pool4")),
+                                    ("control", _switch_costs(record, "joined_pool3")),
                                     ("once", _switch_costs(record, "all_at_once")))}
     total = record["settings"]["steps"]
     joins = {run["pool4_joined_at"]["step"] for run in record["results"]["runs"]["joined_pool4"].values()}
     return {"late_cheaper": sum(gap > 0 for gap in gaps), "models": len(gaps), "smallest_gap": min(gaps),
             **ranges,
-            "summed": {"late": _summed_from(max(joins), total), "other": _summed_from(0, total)}}
+            "join": max(joins), "summed": {"late": summed_learning_rate([(total, 1.0)], first_step=max(joins)),
+                                    "other": summed_learning_rate([(total, 1.0)]),
+                                    "restarted": summed_learning_rate([(max(joins), 1.0), (total - max(joins), 1.0)],
+                                                                      first_step=max(joins))}}
+
+
+def _span(low_high: tuple[float, float]) -> str:
+    """A (low, high) range as "0.612-0.766"."""
+    return f"{low_high[0]:.3f}-{low_high[1]:.3f}"
+
+
+def _reason_problem(answer: Any) -> str | None:
+    """What is wrong with exercise 5's ``"reason"`` (the learner's own line, asked before the choices), or ``None``."""
+    if not isinstance(answer, Mapping):
+        return ('record your answer as a dict: {"reason": "...", "cannot_separate": ..., "separating_run": ...}; '
+                f"got {type(answer).__name__}.")
+    reason = answer.get("reason", ...)
+    if reason is ... or reason is None:
+        return ('"reason": write your one-line reason first, as a string: why might a branch that joined late cost '
+                "less to zero than the other?")
+    if not isinstance(reason, str) or not reason.strip():
+        return f'"reason": write it as one line of text, in quotes; got {reason!r}.'
+    return None
 
 
 def check_mirror_reading(answer: Any, record: Mapping[str, Any]) -> bool:
-    """Check what the learner reads from the five arms after the mirror: which two explanations they cannot separate.
+    """Check what the learner reads from the four arms: which two explanations they cannot separate, and which run would.
+
+    The learner's own one-line ``"reason"`` comes first and is echoed back, not graded. Then the first part is
+    checked: a wrong ``"cannot_separate"`` is told why, and nothing about the run; a right one with a wrong
+    ``"separating_run"`` is told why that run would not separate them.
 
     Args:
-        answer: ``{"cannot_separate": one of MIRROR_CANNOT_SEPARATE}``.
+        answer: ``{"reason": a non-empty string, "cannot_separate": one of MIRROR_CANNOT_SEPARATE,
+            "separating_run": one of SEPARATING_RUNS}``.
         record: The ``fcn_staged_study`` record (``load_experiment("fcn_staged_study")``).
 
     Returns:
-        Whether the answer is right; a wrong one is told why it is not.
+        Whether both parts are right (the reason is only required, not graded).
     """
-    problem = _two_choice_problem(answer, {"cannot_separate": MIRROR_CANNOT_SEPARATE}, "answer")
+    problem = _reason_problem(answer)
+    if problem is None:
+        problem = _two_choice_problem(answer, {"cannot_separate": MIRROR_CANNOT_SEPARATE,
+                                               "separating_run": SEPARATING_RUNS}, "answer")
     if problem is not None:
         return wrong(problem)
+    print(f'your reason: "{" ".join(answer["reason"].split())}"')
     seen = mirror_evidence(record)
-    mirror = {branch: f"{low:.3f} to {high:.3f}" for branch, (low, high) in seen["mirror"].items()}
     late = f"{seen['late_cheaper']} of {seen['models']}"
     summed = f"{seen['summed']['late']:,.0f} x lr summed, against {seen['summed']['other']:,.0f} x lr"
     reasons = {
         "trained less or rest adapted": f"in every late-branch model the late branch's score layer both trained "
                                         f"least (in the mirror {summed} for the other branch) and joined a "
                                         "network that already worked without it; the two always come together "
-                                        "here. A control that could separate them: a late branch given the other "
-                                        "branch's summed learning rate (a higher rate after it joins), or a branch "
-                                        "trained from the start at a rate low enough to sum to the late one's",
-        "branch or join time": f"the mirror separates those: it swaps which branch joins late, and the cheaper "
-                               f"branch swaps with it (the late branch is the cheaper one in {late} models)",
+                                        "here",
+        "branch or join time": "the control and the mirror separate those: they differ only in which branch joins "
+                               f"late, and the cheaper branch swaps with it (the late branch is the cheaper one in "
+                               f"{late} models); against all at once, holding pool3 back lowers its cost to zero from "
+                               f"{_span(seen['once']['pool3'])} to {_span(seen['control']['pool3'])} (the control), "
+                               f"holding pool4 back from {_span(seen['once']['pool4'])} to "
+                               f"{_span(seen['mirror']['pool4'])} (mirror)",
         "effect or noise": f"the late branch is the cheaper one to zero in {late} models "
                            f"({len(record['seeds'])} seeds per arm), by at least {seen['smallest_gap']:.3f} mean "
                            "IoU each time: not seed noise",
     }
-    print(f"the late branch is the cheaper one to zero in {late} late-branch models; in the mirror, zeroing pool4 "
-          f"costs {mirror['pool4']}, zeroing pool3 {mirror['pool3']}.")
-    chosen = answer["cannot_separate"]
-    if chosen == "trained less or rest adapted":
-        return right(f'"cannot_separate": {reasons[chosen]}.')
-    return wrong(f'"cannot_separate": {chosen!r} is not it: {reasons[chosen]}.')
+    runs = {
+        "late branch, equal summed learning rate": f"it keeps the late join (the rest of the network still trains "
+                                                   f"{seen['join']:,} steps without the branch) and removes the other "
+                                                   "difference: if the late branch then costs as much to zero as one "
+                                                   "trained from the start, training less made it cheap; if it stays "
+                                                   "cheap, the rest of the network adapting did. Under Adam, which "
+                                                   "scales each parameter's step by its own gradient history, equal "
+                                                   "summed learning rate matches how much a layer trained only "
+                                                   "roughly",
+        "more seeds": f"the late branch is already the cheaper one in {late} models, by at least "
+                      f"{seen['smallest_gap']:.3f}; more seeds change neither how much it trained nor what it joined",
+        "train longer": "in a longer run the late branch still trains on less than the other and still joins a "
+                        "network that trained without it: the two explanations stay together",
+        "late branch at lr, restarted": f"the late branch would still sum only {seen['summed']['restarted']:,.0f} x lr "
+                                        f"against {seen['summed']['other']:,.0f} x lr and still join a network that "
+                                        f"trained {seen['join']:,} steps without it, and the restart changes how every "
+                                        "other layer trains too: the two explanations stay together",
+        "no pool3 at all": "a run without pool3 has no late branch to zero: it asks whether FCN-8s needs pool3, not "
+                           "why a late branch is the cheaper one to zero",
+    }
+    print(f"the late branch is the cheaper one to zero in {late} late-branch models.")
+    chosen, run = answer["cannot_separate"], answer["separating_run"]
+    if chosen != "trained less or rest adapted":
+        return wrong(f'"cannot_separate": {chosen!r} is not it: {reasons[chosen]}.')
+    if run != "late branch, equal summed learning rate":
+        return wrong(f'"cannot_separate" is right. "separating_run": {run!r} would not separate them: {runs[run]}.')
+    return right(f'"cannot_separate": {reasons[chosen]}. "separating_run": {runs[run]}.')

@@ -1,8 +1,8 @@
 """Checks for the exercises of lesson 11 (comparing shortcut connections).
 
 Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``. Exercise 1's
-parameter prediction is graded against the package's ``ShortcutNet``; Exercise 2's prediction is recorded,
-not graded: :func:`record_shortcut_band_prediction` prints it beside the study's record.
+parameter prediction is graded against the package's ``ShortcutNet``; Exercise 2's prediction and its reason are
+recorded, not graded: :func:`record_shortcut_band_prediction` prints both beside the study's record.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ __all__ = [
     "INDICES_DECODER_VALUE",
     "INDICES_WHY_CHOICES",
     "INDICES_WINDOWS",
+    "MIN_REASON_WORDS",
     "PARAMETER_CHOICES",
     "SHORTCUT_CHOICES",
     "check_flat_window",
@@ -204,8 +205,8 @@ def check_parameter_prediction(add: Any, concat: Any) -> bool:
         hints.append(f"{widened}, and wider inputs need more weights" if concat in ("a", "b") else
                      f"{widened}, and only that one: the encoder, the bottleneck, the second convs and the "
                      "up-convolutions keep their size, so the network does not double")
-    if hints:
-        return wrong(f"{measured} " + "; ".join(hints) + ".")
+    if hints:  # the reason only: the measured counts are shown once the ranges are right
+        return wrong("; ".join(hints) + ".")
     return right(
         f"{measured} The sum costs only its 1x1 projections; the concatenation doubles what the first convolution "
         "of each decoder level reads, and that convolution is a part of the network, so the whole grows by about a "
@@ -236,11 +237,10 @@ _INDICES_WRONG = {
          "decoder's map and the positions, and for 'indices' the encoder map `skip` is not used at all",
     "c": "that would be nearest-neighbour upsampling, which needs no indices; max-unpooling writes each value at "
          "one pixel of its window, the one its index names, and leaves the other three at 0",
-    "d": "no encoder value crosses, neither the 0.9 nor the edge's 0.6: an index says only *which* pixel won, and "
-         "the value written there is the decoder's own 0.4",
-    "e": "in case B, where the edge wins its window, its *position* crosses but not its 0.6: the value written "
-         "at the winner is the "
-         "decoder's own 0.4",
+    "d": "an index says only *which* pixel won, not what is written there: compare the encoder's map with the map "
+         "`self.up` receives",
+    "e": "look again at case B: the edge's pixel wins its window, so its position crosses; is its value part of what "
+         "`self.up(x, indices)` receives?",
 }
 
 
@@ -258,7 +258,8 @@ def _unpooled_window(window: tuple[tuple[float, float], tuple[float, float]]) ->
 def check_indices_why(answer: Any) -> bool:
     """Check the values chosen for the edge's pixel (a letter of :data:`INDICES_WHY_CHOICES`; right: ``"b"``).
 
-    Once a valid letter is recorded, the feedback shows both windows as segedu's ``DecoderLevel`` unpools them.
+    A wrong letter gets its reason only; the right one also shows both windows as segedu's ``DecoderLevel``
+    unpools them.
 
     Args:
         answer: One letter, such as ``"b"``.
@@ -269,22 +270,23 @@ def check_indices_why(answer: Any) -> bool:
     hint = choice_hint(answer, INDICES_WHY_CHOICES)
     if hint is not None:
         return wrong(hint)
+    if answer != "b":  # the reason only: the unpooled windows are shown once the answer is right
+        reason = _INDICES_WRONG[answer]
+        return wrong(f"{reason[0].upper()}{reason[1:]}{'' if reason.endswith('?') else '.'} Ask where each value in "
+                     "the unpooled window comes from.")
     measured = f"segedu's DecoderLevel('indices').up, with the decoder's {INDICES_DECODER_VALUE}, turns " + "; ".join(
         f"the {case} window {[list(row) for row in window]} into {_unpooled_window(window)}"
         for case, window in INDICES_WINDOWS.items()) + "."
-    if answer == "b":
-        return right(
-            f"{measured} An index is one of four positions in its window (2 bits) and says only *where* the maximum "
-            "was; the value placed there is the decoder's own, computed from the coarse map below, and the other "
-            "three pixels stay 0 until the convolutions spread values into them. In case A the edge loses its window "
-            "and nothing of it reaches the decoder. In case B it wins, and its position does cross: the decoder's "
-            "value lands exactly "
-            "on the edge's pixel, not spread over the window, which is SegNet's argument for indices (boundaries "
-            "placed to the pixel, for 2 bits per window). In neither case does the encoder's value cross; 'add' and "
-            "'concat' hand over the values themselves, every pixel's, the losers' included. (In the study 'indices' "
-            "also trades the learned up-convolution for unpooling, so its record mixes two changes.)")
-    reason = _INDICES_WRONG[answer]
-    return wrong(f"{measured} {reason[0].upper()}{reason[1:]}. Ask where each value in the unpooled window comes from.")
+    return right(
+        f"{measured} An index is one of four positions in its window (2 bits) and says only *where* the maximum "
+        "was; the value placed there is the decoder's own, computed from the coarse map below, and the other "
+        "three pixels stay 0 until the convolutions spread values into them. In case A the edge loses its window "
+        "and nothing of it reaches the decoder. In case B it wins, and its position does cross: the decoder's "
+        "value lands exactly "
+        "on the edge's pixel, not spread over the window, which is SegNet's argument for indices (boundaries "
+        "placed to the pixel, for 2 bits per window). In neither case does the encoder's value cross; 'add' and "
+        "'concat' hand over the values themselves, every pixel's, the losers' included. (In the study 'indices' "
+        "also trades the learned up-convolution for unpooling, so its record mixes two changes.)")
 
 
 # --- the same trace in a flat interior window: indices against the fixed-unpooling control ----
@@ -304,8 +306,8 @@ FLAT_WINDOW_CHOICES = {
 _FLAT_WRONG = {
     "a": "max-unpooling writes each value at one pixel of its window and leaves the other three at 0, in both "
          "variants; only the convolutions after it spread values into the zeros",
-    "c": "with the indices the value goes where the encoder's maximum was, and here that is the 0.51, top-right; "
-         "only the control ignores the encoder and always picks the top-left",
+    "c": "with the indices the value goes where the encoder's maximum was: which of the four is largest here, and "
+         "where does it sit? Only the control ignores the encoder's values",
     "d": "the control unpools too, to one fixed pixel (row 2i, column 2j), the top-left; it does not spread the value",
 }
 
@@ -325,8 +327,8 @@ def _flat_window_unpooled(shortcut: str) -> list[list[float]]:
 def check_flat_window(answer: Any) -> bool:
     """Check where the decoder's value lands in a flat interior window (a letter of :data:`FLAT_WINDOW_CHOICES`).
 
-    The feedback shows the window as segedu's ``DecoderLevel`` unpools it with ``"indices"`` and with the control
-    ``"fixed_unpool"`` (what each hands its convolutions).
+    A wrong letter gets its reason only; the right one also shows the window as segedu's ``DecoderLevel`` unpools
+    it with ``"indices"`` and with the control ``"fixed_unpool"`` (what each hands its convolutions).
 
     Args:
         answer: One letter, such as ``"b"``.
@@ -337,22 +339,20 @@ def check_flat_window(answer: Any) -> bool:
     hint = choice_hint(answer, FLAT_WINDOW_CHOICES)
     if hint is not None:
         return wrong(hint)
+    if answer != "b":  # the reason only: the unpooled windows are shown once the answer is right
+        reason = _FLAT_WRONG[answer]
+        return wrong(f"{reason[0].upper()}{reason[1:]}. Ask which pixel of the window each variant writes to.")
     unpooled = {shortcut: _flat_window_unpooled(shortcut) for shortcut in ("indices", "fixed_unpool")}
     where = {shortcut: next(name for (row, column), name in _POSITIONS.items() if window[row][column] != 0)
              for shortcut, window in unpooled.items()}
     measured = (f"segedu's DecoderLevel, with the decoder's {INDICES_DECODER_VALUE}, turns the window "
                 f"{[list(row) for row in FLAT_WINDOW]} into {unpooled['indices']} with 'indices' ({where['indices']}) "
                 f"and {unpooled['fixed_unpool']} with the control ({where['fixed_unpool']}).")
-    if answer == "b":
-        return right(
-            f"{measured} Inside a shape the encoder's values are nearly equal, so which pixel wins is decided by a "
-            "difference of 0.01, close to noise: from window to window the decoder's values land at positions that "
-            "carry no information about the scene, an irregular sparse pattern that the next 3x3 convolutions must "
-            "fill in. The control always leaves the same regular grid, which those convolutions can learn to fill "
-            "evenly. That is one possible reason, not tested in this lesson, why the indices trail the control in "
-            "the interior.")
-    reason = _FLAT_WRONG[answer]
-    return wrong(f"{measured} {reason[0].upper()}{reason[1:]}. Ask which pixel of the window each variant writes to.")
+    return right(
+        f"{measured} Here a difference of 0.01 decides which pixel wins, so the decoder's value lands where the "
+        "encoder's texture, not the shape, put the maximum: window by window an irregular sparse pattern that the "
+        "next 3x3 convolutions must fill in. The control always leaves the same regular grid. The lesson next "
+        "measures how the encoder's interior windows choose their winners.")
 
 
 # --- the controlled study: which shortcut gains least in the boundary band over "none"? ------
@@ -360,23 +360,33 @@ def check_flat_window(answer: Any) -> bool:
 SHORTCUT_CHOICES = ("add", "indices", "concat")
 
 
-def record_shortcut_band_prediction(prediction: Any, band_gains: Mapping[str, Any]) -> bool:
-    """Print a recorded prediction of the shortcut that gains *least* band mean IoU over ``"none"``, beside the record.
+MIN_REASON_WORDS = 6
+"""Exercise 2's reason must be a sentence of at least this many words."""
 
-    Nothing is judged: a prediction can be well reasoned and still differ from one short study. Exercise 3
-    traces one possible cause (:func:`check_indices_why`).
+
+def record_shortcut_band_prediction(prediction: Any, band_gains: Mapping[str, Any], *, reason: Any) -> bool:
+    """Print a reasoned prediction of the shortcut that gains *least* band mean IoU over ``"none"``, beside the record.
+
+    Nothing is judged but that a prediction and a reason were written: a prediction can be well reasoned and
+    still differ from one short study. The reason is echoed beside the result so the learner can test it
+    against the numbers. Exercise 3 traces one possible cause (:func:`check_indices_why`).
 
     Args:
         prediction: The learner's guess, one of :data:`SHORTCUT_CHOICES`, recorded before the gains were shown.
         band_gains: Each shortcut of :data:`SHORTCUT_CHOICES` -> its band mean IoU minus ``"none"``'s, one value
             per seed (paired: the same seed for both).
+        reason: One sentence (a string of at least :data:`MIN_REASON_WORDS` words): what each shortcut can carry
+            across at a boundary.
 
     Returns:
-        Whether a valid prediction was recorded (printed ``Recorded: ...``), else ``False`` with a hint.
+        Whether a valid prediction and reason were recorded (printed ``Recorded: ...``), else ``False`` with a hint.
     """
     hint = choice_hint(prediction, SHORTCUT_CHOICES)
     if hint is not None:
         return wrong(hint)
+    if not isinstance(reason, str) or len(reason.split()) < MIN_REASON_WORDS:
+        return wrong(f"add your reason: replace the `...` of `my_reason` with a sentence of at least "
+                     f"{MIN_REASON_WORDS} words (a string): what can each shortcut carry across at a boundary?")
     gains = {name: [float(value) for value in band_gains.get(name, [])] for name in SHORTCUT_CHOICES}
     if any(not values for values in gains.values()) or len({len(values) for values in gains.values()}) != 1:
         return wrong(f"pass one list of per-seed gains, of equal length, for each of {', '.join(SHORTCUT_CHOICES)}.")
@@ -390,6 +400,7 @@ def record_shortcut_band_prediction(prediction: Any, band_gains: Mapping[str, An
     seeds = ("it is behind both others in every seed" if every_seed else
              "mind the seeds: it is not behind both others in every seed, so the order is not separated")
     outcome = "The record agrees" if prediction == least else f"The record differs: {least!r} gains least"
-    print(f"Recorded: {prediction!r} (not graded). Band mean IoU minus that of 'none', mean over seeds: {table}. "
-          f"{outcome}; {seeds}. Exercise 3 traces one possible cause.")
+    print(f"Recorded: {prediction!r} (not graded), because {reason.strip()!r}. Band mean IoU minus that of 'none', "
+          f"mean over seeds: {table}. {outcome}; {seeds}. Does your reason explain the order? Exercise 3 traces one "
+          "possible cause.")
     return True

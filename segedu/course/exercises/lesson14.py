@@ -64,7 +64,7 @@ AUGMENTATIONS = {
     "e": "multiply every pixel of the image by one random factor between 0.9 and 1.1 (clipped to 1)",
     "f": "zoom image and mask by the same random factor between 0.8 and 1.2 (the mask resampled by nearest neighbour), "
          "then crop back to 64 x 64 (padding 0 in the image, 255 in the mask)",
-    "g": "warp image and mask with the same elastic field, alpha 40 and sigma 4 (section 1.1: a pixel moves about 1.1 "
+    "g": "warp image and mask with the same elastic field, alpha 40 and sigma 4 (section 1.2: a pixel moves about 1.1 "
          "pixels on average; the mask resampled by nearest neighbour, what the warp pulls in marked 255)",
 }
 _SAFE = {"b", "c", "e", "f", "g"}
@@ -78,9 +78,7 @@ _WHY = {
     "b": "a digit written 10 degrees slanted is still that digit (people slant their writing more than that), "
          "and the mask turns with the image, resampled by nearest neighbour: pixels inside strokes and background "
          "keep their labels, and a pixel changes class only where a class boundary moves by at most one pixel (any "
-         "resampling does this; optional appendix A.3 looks at the stroke edges after a zoom); the corners brought "
-         "in are marked 255 and "
-         "skipped by the loss. Unlike a half-turn (d), a small rotation changes no digit into another. The "
+         "resampling does this); the corners brought in are marked 255 and skipped by the loss. Unlike a half-turn (d), a small rotation changes no digit into another. The "
          "question is about the labels and whether the digits stay plausible; what fills the corners is a separate "
          "choice: black (0) corners are darker than the scenes' grey backgrounds (0 to 0.3), a difference the "
          "network could learn from, which a background grey would avoid",
@@ -97,8 +95,8 @@ _WHY = {
     "f": "a digit 0.8 to 1.2 times its size is one a person could have written (people write larger and smaller "
          "than that), and it stays the same digit; the mask is zoomed with the image by the same factor, resampled "
          "by nearest neighbour on the image's pixel grid, so pixels inside strokes and background keep their labels "
-         "and a pixel changes class only where a class boundary moves by at most one pixel (optional appendix A.3 "
-         "looks at the stroke edges after a zoom by 1.1); the padding a zoom out brings in is marked 255 and skipped by the loss",
+         "and a pixel changes class only where a class boundary moves by at most one pixel; the padding a zoom out "
+         "brings in is marked 255 and skipped by the loss",
     "g": "moving pixels by about 1.1 pixels on average bends a stroke a little, as a less steady hand does: the digit "
          "stays the same digit and one a person could have written; the mask moves with the image by the same "
          "field, resampled by nearest neighbour, so pixels inside strokes and background keep their labels and a "
@@ -183,8 +181,8 @@ _GAP_MEANINGS = {
     "both": (
         "the training score fell and the validation score rose, both detectably (both 95% t-intervals exclude 0): "
         "the gap narrowed from both sides, and on validation augmentation paid. Without augmentation the network "
-        "learns its 32 scenes almost by heart; with it, it fits them less and carries more over to new scenes (why "
-        "the training score falls is exercise 3's question)"
+        "learns its 32 scenes almost by heart; with it, it scores lower on them and carries more over to new scenes. "
+        "Why the training score falls is not measured here: that is exercise 3's question"
     ),
     "neither": "neither the fall of the training score nor a rise of the validation score is detectable: both "
                "95% t-intervals hold 0",
@@ -224,7 +222,6 @@ def check_gap_prediction(prediction: Any, outcome: str | None = None, *, train: 
 
 
 # --- 3 · which explanations of the fall the outputs printed before the controls rule out -------
-# Most propose a cause; f is an observation of what the extra errors are, offered as an explanation.
 
 EXPLANATIONS = {
     "a": "the augmented version's training score is taken on warped scenes, which are harder to segment than the 32 "
@@ -233,44 +230,40 @@ EXPLANATIONS = {
          "classes that are not there",
     "c": "the chain smooths away the scenes' pixel noise, so the augmented network, trained on smooth images, fits the "
          "noisy training scenes it is scored on less well",
-    "d": "every pass shows a different variant of each scene, so the network cannot learn the 32 exact scenes by heart",
+    "d1": "a new variant of each scene is drawn at every pass, so the network never sees one version of a scene often "
+          "enough to learn it by heart",
+    "d2": "the network never trains on the exact 32 scenes it is scored on (no draw gives a scene back unchanged), "
+          "so it cannot learn their exact pixels by heart",
     "e": "the augmented network learns its scenes more slowly and has not caught up by step 1,500",
-    "f": "(an observation of what the extra errors are, not a cause) the augmented network paints halos: it labels "
-         "background pixels beside the strokes as digits, so its strokes come out wider than plain's",
-    "g": "resampling makes image and labels disagree at stroke edges (the image's resampling blurs the edges that the "
-         "nearest-neighbour mask keeps sharp), so the network is trained on edges that disagree with the images",
 }
 _RULED_OUT = {"a", "b"}
 _RULED_OUT_PRINCIPLE = ("An explanation is ruled out only if something printed in sections 1 or 2 contradicts it; one "
                         "that nothing printed so far measures stays open, however likely it sounds.")
 _EVIDENCE = {
-    "a": "the records score both versions' training curves on the 32 training scenes without augmentation (the printed "
-         "settings say so under 'scored_on'): the fall is on the very scenes plain was scored on",
-    "b": "section 1 counted the labels: over 100 strong draws of training_transforms (zoom 0.7-1.3, warp alpha 80) no "
-         "mask gained a label it did not have, so no class absent from its scene, because the chain resamples masks "
-         "by nearest neighbour, and every record was made with training_transforms; only a mask warped as a picture "
-         "(bilinear, then rounded) invents labels. Labels of the scene's own classes moved across stroke edges are "
-         "another matter (g)",
-    "c": "nothing printed before this exercise measures whether the chain smooths the noise away, nor what that would "
-         "do to the training score, so nothing rules it out. An optional control (appendix A.1) tests c: if the "
-         "smoothing caused the fall, training with the noise put back would bring the training score back to plain's",
-    "d": "it is often given, but nothing printed before this exercise separates the new draw at every pass from "
-         "never training on the 32 exact scenes, so nothing rules it out. A fixed warped copy in place of each "
-         "scene separates the two: section 3 reads such a record after exercise 4, but it scores the network on "
-         "the originals, not on those copies, so it leaves it open whether the network learns its copies by heart",
+    "a": "section 2 printed that both versions are scored on the 32 training scenes without augmentation (the line "
+         "under the settings, and the training panel's title): the fall is on the very scenes plain was scored on",
+    "b": "section 1 counted the labels: over 160 draws of the study's own chain on its 32 training scenes no mask "
+         "gained a label it did not have, so no class absent from its scene, because the chain resamples masks by "
+         "nearest neighbour (100 stronger draws on validation scenes agree); only a mask warped as a picture "
+         "(bilinear, then rounded) invents labels",
+    "c": "the chain resamples every scene (section 1: zoom and warp), but nothing printed before this exercise "
+         "measures the noise or what losing it does to the training score, so nothing rules it out. The optional "
+         "appendix, after exercise 4, measures it (does the chain smooth the noise away?) and reads a stored control: "
+         "augmentation_study_renoised puts pixel noise back after the chain; if the smoothing caused the fall, its "
+         "training score would come back to plain's",
+    "d1": "it is often given, but nothing printed before this exercise separates the new draw at every pass from "
+          "never training on the 32 exact scenes (d2): the augmented version has both, so nothing rules d1 out, and "
+          "this exercise leaves it open. A fixed warped copy in place of each scene separates the two: the record read "
+          "in the optional appendix trains on such copies (never the exact scenes, but no new draw), and the stored "
+          "training loss shows how closely each network fits what it trained on",
+    "d2": "section 1 printed that the chain never gives a scene back unchanged (d2's premise holds), but nothing "
+          "printed before this exercise separates it from the new draw at every pass (d1), so nothing rules it out, "
+          "and this exercise leaves it open. The fixed-copy record read in the optional appendix has d2's condition "
+          "without d1's new draw",
     "e": "section 2 stops at 1,500 steps, and a learning curve that ends there cannot tell a slower climb from a "
-         "lower ceiling, so nothing printed before this exercise rules it out. A longer run tests e: right after this "
-         "exercise, exercise 4 asks you to predict what 4,000 steps do, then reads a record that follows both versions "
+         "lower ceiling, so nothing printed before this exercise rules it out. A longer run tests e: in the optional "
+         "appendix, exercise 4 asks you to predict what 4,000 steps do, then reads a record that follows both versions "
          "that far",
-    "f": "it describes the errors rather than proposing a cause, and no output printed before this exercise says "
-         "which pixels the networks get wrong, only how many classes' IoU they reach, so nothing rules it out; "
-         "optional appendix A.2 counts, for one seed, the edge pixels each network wrongly calls stroke and those it "
-         "wrongly calls background",
-    "g": "nothing printed before this exercise contradicts it: section 1 counted invented labels, not whether the "
-         "image's edges still lie under the mask's after resampling, and nothing measures what such a disagreement "
-         "would do to the training score, so it stays open. Optional appendix A.3 counts, for one zoomed scene, "
-         "stroke labels on dark pixels with the image resized bilinearly and nearest-exact, and optional appendix "
-         "A.2 looks at where on the scenes the extra errors lie, for one seed",
 }
 
 
@@ -278,7 +271,8 @@ def check_ruled_out_explanations(answer: Any) -> bool:
     """Check the letters of :data:`EXPLANATIONS` that the outputs printed before the exercise rule out.
 
     Args:
-        answer: A set (or list, or string such as ``"ab"``) of letters; an empty set says none is ruled out.
+        answer: A set (or list) of labels such as ``{"a", "d1"}`` (a string such as ``"ab"`` reads one letter per
+            character, so d1 and d2 need a set); an empty set says none is ruled out.
 
     Returns:
         ``True`` for exactly the explanations that sections 1 and 2 rule out (the controls come after it).
@@ -290,9 +284,8 @@ def check_ruled_out_explanations(answer: Any) -> bool:
     if hint is not None:
         return wrong(hint)
     if letters == _RULED_OUT:
-        return right(f"a is ruled out: {_EVIDENCE['a']}; b is ruled out: {_EVIDENCE['b']}. c, d, e, f and g are "
-                     f"not: c, {_EVIDENCE['c']}; d, {_EVIDENCE['d']}; e, {_EVIDENCE['e']}; f, {_EVIDENCE['f']}; "
-                     f"g, {_EVIDENCE['g']}.")
+        return right(f"a is ruled out: {_EVIDENCE['a']}; b is ruled out: {_EVIDENCE['b']}. c, d1, d2 and e are "
+                     f"not: c, {_EVIDENCE['c']}; d1, {_EVIDENCE['d1']}; d2, {_EVIDENCE['d2']}; e, {_EVIDENCE['e']}.")
     return _letter_feedback(letters, _RULED_OUT, len(EXPLANATIONS), _RULED_OUT_PRINCIPLE, _EVIDENCE,
                             ("ruled out", "not ruled out"))
 

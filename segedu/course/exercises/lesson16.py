@@ -20,11 +20,12 @@ from segedu.course.exercises._verdict import (
 
 __all__ = [
     "ATROUS_BORROWED",
+    "DEEPLAB_BLOCKS",
     "RATE6_SHARE_CHOICES",
     "STACKS",
     "check_atrous_conv2d",
-    "check_block3_mac_ratio",
     "check_coverage_prediction",
+    "check_output_stride_macs",
     "check_rate6_share_prediction",
 ]
 
@@ -49,7 +50,8 @@ def check_atrous_conv2d(function: Any) -> bool:
     It is compared with ``torch.nn.functional.conv2d(x, weight, padding=rate, dilation=rate)`` at rates 1, 2, 3
     and 5 on an input with odd sides; the first rate it gets wrong ends the check with a hint (the output's size,
     offsets not scaled by the rate, slices that start 1 pixel apart in the padded input, a flipped
-    kernel). A function that calls ``conv2d`` or ``Conv2d``
+    kernel; otherwise the first tap that, alone, reads the wrong pixel, adds nothing or is not one shifted copy
+    of the input). A hint names the symptom and points back to the formula; it does not give the slices. A function that calls ``conv2d`` or ``Conv2d``
     (:data:`ATROUS_BORROWED`) is sent back.
 
     Args:
@@ -85,13 +87,52 @@ def check_atrous_conv2d(function: Any) -> bool:
         neighbours = F.conv2d(F.pad(x, (rate,) * 4), weight)[:, :, : x.shape[-2], : x.shape[-1]]  # taps 1 px apart
         if rate > 1 and torch.allclose(found, neighbours, atol=1e-4):
             return wrong(f"at rate {rate} your nine slices start 1 pixel apart in the padded input, so the taps read "
-                         "neighbouring pixels: in the padded input the slice for tap (u, v) starts u r rows and v r "
-                         "columns in (the formula's offset r (u - 1) plus the padding r).")
-        return wrong(f"at rate {rate} the largest difference from F.conv2d(dilation={rate}) is "
-                     f"{float((found - expected).abs().max()):.3g}. Pad by r, then for each (u, v) take the slice "
-                     "starting at (u r, v r) and add its product with w[:, :, u, v], summed over C_in.")
+                         "neighbouring pixels; in the formula, neighbouring taps read pixels r apart.")
+        return wrong(_first_wrong_tap(function, x, weight, rate))
     return right("your nine shifted slices equal PyTorch's dilated convolution at rates 1, 2, 3 and 5: the kernel "
                  "keeps its 9 weights and its cost at every rate, only the slices it reads move r pixels apart.")
+
+
+def _first_wrong_tap(function: Any, x: Any, weight: Any, rate: int) -> str:
+    """The first symptom of a wrong atrous convolution: the first tap that, alone, reads the wrong pixel.
+
+    Each of the nine taps is tried alone (the other eight weights zero). A tap whose output is the input at one
+    other offset is named with that offset; a tap that adds nothing, or that is not one shifted copy of the input,
+    is named as such. If every tap alone is right, the nine together are not being summed.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    height, width = x.shape[-2:]
+    reach = 2 * rate + 2  # offsets tried: up to one pixel beyond the kernel's reach
+    padded = F.pad(x, (reach,) * 4)  # (B, C_in, H + 2 reach, W + 2 reach)
+    for u in range(3):
+        for v in range(3):
+            alone = torch.zeros_like(weight)
+            alone[:, :, u, v] = weight[:, :, u, v]  # only tap (u, v)
+            found, hint = call_answer(function, x.clone(), alone, rate)
+            if hint is not None or not isinstance(found, torch.Tensor) or found.shape != (x.shape[0], weight.shape[0],
+                                                                                          height, width):
+                continue
+            expected = F.conv2d(x, alone, padding=rate, dilation=rate)
+            if torch.allclose(found, expected, atol=1e-4):
+                continue
+            tap = f"at rate {rate}, tap (u, v) = ({u}, {v}) alone"
+            wanted = f"the formula's offset (r (u - 1), r (v - 1)) = ({rate * (u - 1)}, {rate * (v - 1)})"
+            if torch.allclose(found, torch.zeros_like(found), atol=1e-6):
+                return f"{tap} adds nothing to your output; it should read {wanted}. Does every tap add to the sum?"
+            one_by_one = alone[:, :, u : u + 1, v : v + 1]  # (C_out, C_in, 1, 1): the tap as a 1x1 kernel
+            for down in range(-reach, reach + 1):
+                for across in range(-reach, reach + 1):
+                    window = padded[:, :, reach + down : reach + down + height, reach + across : reach + across + width]
+                    if torch.allclose(found, F.conv2d(window, one_by_one), atol=1e-4):
+                        return (f"{tap} reads the pixel at offset ({down}, {across}) from the output position; it "
+                                f"should read {wanted}. Check where its slice starts in the padded input.")
+            return (f"{tap} does not give one shifted copy of the input times w[:, :, {u}, {v}] (largest difference "
+                    f"{float((found - expected).abs().max()):.3g}): compare each step with the formula, which "
+                    "multiplies w[o, c, u, v] by one input pixel and sums over c.")
+    return (f"at rate {rate} each tap alone is right, but all nine together are not: the formula adds the nine "
+            "taps' products; check how you combine them.")
 
 
 # --- 2 · predict which stacks read every pixel ---------------------------------------------------------------
@@ -132,35 +173,95 @@ def check_coverage_prediction(prediction: Any) -> bool:
     return wrong("; ".join(parts) + ". Compare with the footprint pictures of section 3.")
 
 
-def check_block3_mac_ratio(prediction: Any, measured: float | None = None) -> bool:
-    """Exercise 3: block3's multiply-accumulates at output stride 8 over those at output stride 32 (64x64 input)."""
+# Exercise 3: DeepLabv3's blocks, in order; the output stride changes the maps some of them write.
+DEEPLAB_BLOCKS = ("stem", "block1", "block2", "block3", "block4", "aspp", "classifier")
+
+
+def _macs_per_block(output_stride: int) -> dict[str, int]:
+    """MACs of each of :data:`DEEPLAB_BLOCKS` for one 64 x 64 RGB scene (4 classes); costs do not depend on weights."""
+    from segedu.analysis.costs import macs_by_layer
+    from segedu.models import DeepLabV3
+
+    per_layer = macs_by_layer(DeepLabV3(3, 4, output_stride=output_stride), (1, 3, 64, 64))  # (name, type, MACs)
+    return {block: sum(macs for name, _, macs in per_layer if name.split(".")[0] == block) for block in DEEPLAB_BLOCKS}
+
+
+def _read_blocks(prediction: Any) -> tuple[set[str] | None, str | None]:
+    """Read a set of block names, or say why not."""
     if prediction is ... or prediction is None:
-        return wrong("record your prediction first: replace the `...` with a number, e.g. 3.")
+        return None, "record the blocks whose MACs do not change as a set of names, e.g. {'stem'}."
+    if isinstance(prediction, str):
+        prediction = prediction.replace(",", " ").split()
+    if not isinstance(prediction, (set, frozenset, list, tuple)) or not all(isinstance(n, str) for n in prediction):
+        return None, f"record the blocks as a set of names such as {{'stem'}}; got {prediction!r}."
+    names = {name.strip().lower() for name in prediction}
+    unknown = sorted(names - set(DEEPLAB_BLOCKS))
+    if unknown:
+        return None, f"{unknown} are not blocks of DeepLabV3; choose among {list(DEEPLAB_BLOCKS)}."
+    return names, None
+
+
+def check_output_stride_macs(ratio: Any, unchanged_blocks: Any, measured: float | None = None) -> bool:
+    """Exercise 3: the whole DeepLabv3's MACs at output stride 8 over those at 32, and the blocks that cost the same.
+
+    The ratio passes within 0.25 of the measured one (64 x 64 scene); the blocks must be exactly those whose
+    MACs are equal at both strides. A ratio near a common slip (every block x16, the ASPP left unscaled, block3
+    left unscaled or scaled x16) gets that slip's hint.
+
+    Args:
+        ratio: The learner's predicted ratio, a number.
+        unchanged_blocks: The learner's set of block names (:data:`DEEPLAB_BLOCKS`) whose MACs do not change.
+        measured: The lesson's measured ratio, to catch a changed model.
+    """
+    if ratio is ... or ratio is None:
+        return wrong("record your prediction first: replace the `...` in my_model_ratio with a number, e.g. 3.")
     try:
-        value = float(prediction)
+        value = float(ratio)
     except (TypeError, ValueError):
-        return wrong(f"record a number; got {prediction!r}.")
-    truth = 4.0
-    if measured is not None and abs(measured - truth) > 1e-9:
-        return wrong(f"the measured ratio should be {truth:g}; got {measured}. Did you change the models?")
-    if value == truth:
-        return right(
-            "4: block3 reads the same 8 x 8 map at both output strides, but a convolution costs by the positions "
-            "it writes. At 32 its first conv has stride 2 and writes 4 x 4, and so do the rest of the block; at 8 "
-            "every conv writes 8 x 8, 4 times the positions at the same MACs each (the rate moves taps, it does "
-            "not add any). block4 comes after a second dropped stride: 16."
-        )
-    if value == 16.0:
-        return wrong("16 is block4's ratio, which sits after both dropped strides. How large is the map block3 "
-                     "writes at each output stride?")
-    if value == 1.0:
-        return wrong("block3 does read the same 8 x 8 map at both strides, but a convolution costs by the "
-                     "positions it writes, not those it reads.")
-    if value == 2.0:
-        return wrong("the rate (2 at output stride 8) does not change the number of taps: a 3x3 kernel has 9 at any "
-                     "rate. Count the positions of block3's output at each output stride.")
-    return wrong("compare the side of block3's output map at output stride 8 and at 32 (section 4's table: "
-                 "stride 1 against stride 2 on an 8 x 8 input), then think about how the positions grow with the side.")
+        return wrong(f"record a number for my_model_ratio; got {ratio!r}.")
+    blocks, hint = _read_blocks(unchanged_blocks)
+    if hint is not None:
+        return wrong(hint)
+    at8, at32 = _macs_per_block(8), _macs_per_block(32)
+    truth = sum(at8.values()) / sum(at32.values())
+    if measured is not None and abs(measured - truth) > 1e-6:
+        return wrong(f"the measured ratio should be {truth:.2f}; got {measured}. Did you change the models?")
+    same = {block for block in DEEPLAB_BLOCKS if at8[block] == at32[block]}
+    problems = []
+    if blocks != same:
+        missing, extra = sorted(same - blocks), sorted(blocks - same)
+        if extra:
+            problems.append(f"{extra} write a larger map at output stride 8, so they cost more")
+        if missing:
+            problems.append(f"{missing} come before the first dropped stride: what map do they write at each stride?")
+    if abs(value - truth) > 0.25:
+        def scaled(factors: dict[str, int]) -> float:
+            return sum(at32[block] * factors.get(block, 1) for block in DEEPLAB_BLOCKS) / sum(at32.values())
+        slips = {
+            16.0: "16 is the growth of the blocks after both dropped strides; the stem, block1 and block2 write the "
+                  "same maps at both strides, and block3 has only one dropped stride before it",
+            scaled({"block3": 4, "block4": 16}): "the ASPP and the classifier read block4's map, so they write 16 "
+                                                 "times the positions too",
+            scaled({"block4": 16, "aspp": 16, "classifier": 16}): "block3 also writes a larger map at output stride "
+                                                                  "8: stride 1 instead of 2",
+            scaled({"block3": 16, "block4": 16, "aspp": 16, "classifier": 16}): "block3 has one dropped stride "
+                                                                                "before its output, not two",
+        }
+        nearest = min(slips, key=lambda slip: abs(slip - value))
+        if abs(nearest - value) <= 0.15:
+            problems.append(f"your ratio {value:g} is what you get if you miss one thing: {slips[nearest]}")
+        else:
+            problems.append(f"your ratio {value:g} is off: multiply each block's MACs at 32 by the growth of the map "
+                            "it writes (1, 4 or 16), add them up and divide by the total at 32")
+    if problems:
+        return wrong("; ".join(problems) + ".")
+    return right(
+        f"the whole model costs {truth:.2f} times its output-stride-32 MACs at 8 (you said {value:g}). The stem, "
+        "block1 and block2 come before the first dropped stride and write the same maps. block3 writes 4 times the "
+        "positions at the same MACs each (the rate moves taps, it does not add any); block4, the ASPP and the "
+        "classifier come after both dropped strides and write about 16 times as many (the image-level branch's "
+        "1 x 1 map is the one part that does not grow). The same weights, over five times the work."
+    )
 
 
 # Exercise 4: what share of a rate-6 3x3 kernel's taps lands inside an 8 x 8 map, averaged over positions.

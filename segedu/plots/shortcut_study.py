@@ -1,0 +1,282 @@
+"""Pictures of the shortcut study: one ShortcutNet decoder level per merge, and the paired seed differences.
+
+- :func:`decoder_level_diagram` draws one decoder level of
+  :class:`segedu.models.shortcut_variants.ShortcutNet` for each of its five shortcuts side by side: what
+  upsamples the decoder's map, what crosses from the encoder (red), and how many channels reach the
+  level's convolutions.
+- :func:`paired_differences_figure` draws a seed study scored by
+  :func:`segedu.analysis.shortcut_scores.score_runs`: for each column ``a - b`` the per-seed difference in
+  test mean IoU in the boundary band and in the interior (one dot per seed, a bar at the mean), and the
+  variants' mean training loss.
+- :func:`seed_gap_scatter` puts each seed of a paired comparison at (its training-loss gap, its score gap),
+  labelled by seed, to show whether a score difference goes with a difference in how far training got.
+
+Example:
+    >>> figure = decoder_level_diagram()
+    >>> [axis.get_title().split("\\n")[0] for axis in figure.axes]
+    ['"none"', '"add"', '"indices"', '"concat"', '"fixed_unpool"']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from segedu.analysis.shortcut_scores import SeedScores
+from segedu.plots.primitives import (
+    DECODER_COLOR,
+    ENCODER_COLOR,
+    NOTE_COLOR,
+    SHORTCUT_COLOR,
+    arrow,
+    box,
+    diagram_figure,
+    finish_axis,
+    sum_node,
+)
+
+if TYPE_CHECKING:  # matplotlib is imported only when a figure is drawn
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "LEVEL_SHORTCUTS",
+    "VARIANT_STYLES",
+    "decoder_level_diagram",
+    "paired_differences_figure",
+    "seed_gap_scatter",
+]
+
+LEVEL_SHORTCUTS: dict[str, tuple[str, str]] = {
+    "none": ("2x2 up-conv", "nothing crosses"),
+    "add": ("2x2 up-conv", "1x1 conv of the encoder map, summed"),
+    "indices": ("max-unpool", "pooling indices place the values"),
+    "concat": ("2x2 up-conv", "encoder map stacked on the channels"),
+    "fixed_unpool": ("unpool to top-left", "nothing crosses (control)"),
+}
+"""Each shortcut of the diagram: (its upsampler, what crosses from the encoder)."""
+
+VARIANT_STYLES: dict[str, tuple[str, str | tuple[int, tuple[int, int]]]] = {
+    "none": ("#000000", "-"), "add": ("#E69F00", "--"), "indices": ("#009E73", ":"),
+    "concat": ("#0072B2", "-."), "fixed_unpool": ("#777777", "-"),
+}
+"""Colour (Okabe-Ito) and line style of each variant's loss curve; the control is solid grey."""
+
+_FONT = 10.0
+
+
+def _draw_level(axis: Axes, shortcut: str) -> None:
+    """One decoder level, top to bottom: decoder map from below, upsampler, merge, convs."""
+    upsampler, crossing = LEVEL_SHORTCUTS[shortcut]
+    below = box(axis, (0.6, 1.9), 0.5, 0.5, DECODER_COLOR, above="x from below\n(C, h, w)", font_size=_FONT)
+    skip = box(axis, (-0.9, 0.4), 0.9, 0.9, ENCODER_COLOR, above="encoder map\n(C, 2h, 2w)", font_size=_FONT)
+    up = box(axis, (0.6, 0.4), 0.9, 0.9, DECODER_COLOR, inside="up", font_size=_FONT)
+    arrow(axis, below.bottom, up.top, label=upsampler, label_side="right", label_gap=0.08, font_size=_FONT - 1)
+    channels = "C"
+    if shortcut == "add":
+        node = (0.6, -0.9)
+        sum_node(axis, node, 0.22)
+        project = box(axis, (-0.9, -0.9), 0.55, 0.45, ENCODER_COLOR, inside="1x1", font_size=_FONT - 1)
+        arrow(axis, skip.bottom, project.top, color=SHORTCUT_COLOR, width=1.8)
+        arrow(axis, project.right, (node[0] - 0.22, node[1]), color=SHORTCUT_COLOR, width=1.8)
+        arrow(axis, up.bottom, (node[0], node[1] + 0.22))
+        merged_bottom = (node[0], node[1] - 0.22)
+    elif shortcut == "concat":
+        merged = box(axis, (0.4, -0.9), 2.0, 0.5, "white", inside="stack: encoder | up", font_size=_FONT - 1)
+        arrow(axis, skip.bottom, (merged.left[0] + 0.15, merged.top[1]), color=SHORTCUT_COLOR, width=3.0)
+        arrow(axis, up.bottom, (up.x, merged.top[1]))
+        merged_bottom, channels = (up.x, merged.bottom[1]), "2C"
+    else:
+        if shortcut == "indices":
+            arrow(axis, skip.right, (below.x - 0.02, 1.35), color=SHORTCUT_COLOR, width=1.8, line_style="--")
+            axis.text(0.0, 0.9, "indices", rotation=40, ha="center", va="bottom", color=SHORTCUT_COLOR, fontsize=_FONT - 1)
+        merged_bottom = up.bottom
+    convs = box(axis, (0.5, -2.3), 2.6, 0.6, DECODER_COLOR, inside="2 x (conv3x3, BN, ReLU)",
+                below=f"{channels} channels reach the first conv", font_size=_FONT - 1)
+    arrow(axis, merged_bottom, (merged_bottom[0], convs.top[1]))
+    axis.set_title(f'"{shortcut}"\n{crossing}', fontsize=_FONT, color=SHORTCUT_COLOR if shortcut in (
+        "add", "indices", "concat") else "black")
+
+
+def decoder_level_diagram() -> Figure:
+    """Draw one ShortcutNet decoder level for each shortcut, side by side (encoder blue, decoder orange, red crosses).
+
+    Every level upsamples the decoder's map ``x`` (C channels, h x w) to 2h x 2w, merges, then applies two
+    conv-BN-ReLU blocks. ``"add"`` sums a 1x1 convolution of the encoder map into ``up``; ``"concat"`` stacks
+    the encoder map and ``up`` (2C channels); ``"indices"`` passes only the encoder's pooling indices, which
+    max-unpooling uses to place ``x``'s values; ``"fixed_unpool"`` unpools the same way but always to each
+    window's top-left pixel, so nothing crosses; ``"none"`` passes nothing.
+
+    Returns:
+        The figure, five panels (close it with ``matplotlib.pyplot.close(figure)``).
+    """
+    figure, axes = diagram_figure(1, len(LEVEL_SHORTCUTS), (17.0, 5.6))
+    for axis, shortcut in zip(axes, LEVEL_SHORTCUTS):
+        _draw_level(axis, shortcut)
+        finish_axis(axis, (-1.5, 1.9), (-3.25, 3.3))
+    figure.suptitle("One ShortcutNet decoder level per shortcut (blue: encoder map, orange: decoder maps, "
+                    "red: what crosses from the encoder)", fontsize=_FONT + 1)
+    figure.tight_layout()
+    return figure
+
+
+def _tick(a: str, b: str, scores: SeedScores) -> str:
+    """Column label: the pair, its seed count and its size difference in parameters."""
+    size = scores.parameters[a] / scores.parameters[b] - 1
+    label = f"{a}\n- {b}\n(n = {len(scores.seeds)};\nsize {size:+.0%})"
+    return label.replace("fixed_unpool", "control")
+
+
+def paired_differences_figure(
+    columns: Sequence[tuple[str, str, SeedScores]],
+    loss_curves: Mapping[str, np.ndarray],
+    *,
+    first_seeds: Sequence[str],
+    highlight: tuple[str, str] | None = None,
+    shaded: Mapping[int, str] | None = None,
+    title: str = "",
+) -> Figure:
+    """Draw per-seed differences ``a - b`` in the band and the interior, and mean training loss curves.
+
+    Args:
+        columns: ``(a, b, scores)`` per column: the two variants and the :class:`SeedScores` holding both.
+        loss_curves: Variant -> ``(seeds, points, 2)`` loss curves (step, loss) of ``first_seeds``, in that order;
+            their mean over the seeds is drawn.
+        first_seeds: Seeds drawn as filled dots; the others (added later) are drawn as open dots.
+        highlight: ``(variant, seed)`` drawn as an orange diamond in every column and, alone, in the loss panel.
+        shaded: Column index -> face colour of a hatched band behind it.
+        title: The figure's title.
+
+    Returns:
+        The figure: band panel, interior panel (one y-scale) and loss panel.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import FormatStrFormatter, NullFormatter
+
+    highlight_colour = "#D55E00"
+    figure, axes = plt.subplots(1, 3, figsize=(15, 5.4), gridspec_kw={"width_ratios": [1.15, 1.15, 1]})
+    axes[1].sharey(axes[0])  # one y-scale for the band and the interior
+    positions = np.arange(len(columns))
+    for axis, (panel, region) in zip(axes[:2], (("2-px boundary band", "band"),
+                                                ("interior (outside the band)", "interior"))):
+        for index, colour in (shaded or {}).items():
+            axis.axvspan(index - 0.45, index + 0.45, facecolor=colour, edgecolor="#AAAAAA", hatch="//", linewidth=0)
+        axis.axhline(0, color="#999999", linewidth=0.8)  # no difference: both runs of the seed score the same
+        for position, (a, b, scores) in zip(positions, columns):
+            difference = scores.paired(region, a, b)  # (seeds,)
+            offsets = 0.3 * (np.arange(len(difference)) / max(len(difference) - 1, 1) - 0.5)
+            for offset, seed, value in zip(offsets, scores.seeds, difference):
+                if highlight is not None and seed == highlight[1]:
+                    axis.plot(position + offset, value, "D", color=highlight_colour, markersize=8)
+                    if highlight[0] in (a, b):
+                        axis.annotate(f"seed {seed}", (position + offset, value), textcoords="offset points",
+                                      xytext=(6, -3) if position < positions[-1] else (-40, -3), fontsize=8,
+                                      color=highlight_colour, bbox={"facecolor": "white", "edgecolor": "none",
+                                                                    "pad": 0.5})
+                else:
+                    axis.plot(position + offset, value, "o", markersize=6, color="#000000",
+                              markerfacecolor="#000000" if seed in first_seeds else "white")
+            axis.hlines(difference.mean(), position - 0.25, position + 0.25, color="#0072B2", linewidth=2)
+        axis.set_xticks(positions, [_tick(a, b, scores) for a, b, scores in columns], fontsize=9)
+        axis.set_xlim(-0.5, len(columns) - 0.5)
+        axis.set_ylabel("difference in test mean IoU, same seed")
+        axis.set_title(f"{panel}: a minus b, paired by seed", fontsize=10)
+    key = [Line2D([], [], linestyle="none", marker="o", color="#000000", label=f"seeds {first_seeds[0]}-"
+                  f"{first_seeds[-1]}")]
+    later = sorted({seed for _, _, scores in columns for seed in scores.seeds} - set(first_seeds), key=int)
+    if later:
+        key.append(Line2D([], [], linestyle="none", marker="o", color="#000000", markerfacecolor="white",
+                          label=f"seeds {later[0]}-{later[-1]} (more seeds)"))
+    if highlight is not None:
+        key.append(Line2D([], [], linestyle="none", marker="D", color=highlight_colour, label=f"seed {highlight[1]}"))
+    key.append(Line2D([], [], color="#0072B2", linewidth=2, label="mean of the column's n seeds"))
+    figure.legend(handles=key, loc="lower center", bbox_to_anchor=(0.38, 0), ncol=len(key), fontsize=9,
+                  title="markers (both left panels)", title_fontsize=9)
+    for name, curves in loss_curves.items():
+        curves = np.asarray(curves, dtype=float)  # (seeds, points, 2)
+        colour, style = VARIANT_STYLES.get(name, ("#000000", "-"))
+        axes[2].plot(curves[0, :, 0], curves[:, :, 1].mean(axis=0), color=colour, linestyle=style,
+                     linewidth=1.6, label="fixed_unpool (control)" if name == "fixed_unpool" else name)
+    if highlight is not None and highlight[0] in loss_curves:
+        variant, seed = highlight
+        alone = np.asarray(loss_curves[variant], dtype=float)[list(first_seeds).index(seed)]  # (points, 2)
+        axes[2].plot(alone[:, 0], alone[:, 1], color=highlight_colour, linewidth=1.0, marker="D", markersize=4,
+                     markevery=4, label=f"{variant}, seed {seed} alone")
+    axes[2].set_yscale("log")
+    axes[2].set_yticks([0.2, 0.3, 0.4, 0.6, 1.0])
+    axes[2].yaxis.set_major_formatter(FormatStrFormatter("%.1f"))
+    axes[2].yaxis.set_minor_formatter(NullFormatter())
+    axes[2].set_xlabel("optimiser step")
+    axes[2].set_ylabel("training loss (CE + Dice), log scale")
+    axes[2].set_title(f"training loss: mean of seeds {first_seeds[0]}-{first_seeds[-1]}\n"
+                      "(each point a mean over 25 steps)", fontsize=10)
+    axes[2].legend(fontsize=8, title="variant", title_fontsize=8)
+    figure.suptitle(title, fontsize=11)
+    figure.tight_layout(rect=(0, 0.1, 1, 1))  # room below for the marker legend
+    return figure
+
+
+def seed_gap_scatter(
+    loss_gap: Sequence[float],
+    score_gap: Sequence[float],
+    seeds: Sequence[str],
+    *,
+    x_label: str,
+    y_label: str,
+    title: str,
+    names: tuple[str, str] = ("a", "b"),
+) -> Figure:
+    """Draw one labelled dot per seed at (training-loss gap, score gap) of a paired comparison ``a - b``.
+
+    Dashed lines mark 0 on both axes: left of the vertical one ``a`` ended with the lower training loss,
+    below the horizontal one ``a`` scores lower. The dots left of 0 and below 0 are shaded apart: there a
+    score deficit goes with no training-loss deficit.
+
+    Args:
+        loss_gap: ``(seeds,)`` training loss of ``a`` minus that of ``b``, seed by seed.
+        score_gap: ``(seeds,)`` score of ``a`` minus that of ``b``, the same seeds in the same order.
+        seeds: The seeds' names, used as the dots' labels.
+        x_label: Label of the x axis (with its units).
+        y_label: Label of the y axis (with its units).
+        title: The figure's title.
+        names: What ``a`` and ``b`` are called in the legend.
+
+    Returns:
+        The figure, one axis (close it with ``matplotlib.pyplot.close(figure)``).
+
+    Raises:
+        ValueError: If the three sequences differ in length or are empty.
+    """
+    import matplotlib.pyplot as plt
+
+    loss = np.asarray(loss_gap, dtype=float)  # (seeds,)
+    score = np.asarray(score_gap, dtype=float)  # (seeds,)
+    if not len(seeds) or loss.shape != score.shape or loss.shape != (len(seeds),):
+        raise ValueError(f"loss_gap, score_gap and seeds must have one entry per seed; got lengths {loss.size}, "
+                         f"{score.size} and {len(seeds)}")
+    figure, axis = plt.subplots(figsize=(7.5, 5.0))
+    axis.axhline(0, color="#999999", linewidth=0.8, linestyle="--")  # both runs of the seed score the same
+    axis.axvline(0, color="#999999", linewidth=0.8, linestyle="--")  # both runs end at the same training loss
+    lower_loss = loss <= 0  # a ended with the lower (or equal) training loss
+    axis.scatter(loss[~lower_loss], score[~lower_loss], s=45, color="#000000", zorder=3,
+                 label=f"{names[0]} ended with the higher training loss than {names[1]}")
+    axis.scatter(loss[lower_loss], score[lower_loss], s=60, color="#D55E00", marker="D", zorder=3,
+                 label=f"{names[0]} ended with the lower training loss")
+    span = max(float(np.ptp(loss)), 1e-3)
+    height = max(float(np.ptp(score)), 1e-3)
+    placed: list[tuple[float, float]] = []  # labels already drawn, in axis fractions
+    for x, y, seed in sorted(zip(loss, score, seeds), key=lambda point: -point[1]):
+        near = sum(abs((x - px) / span) < 0.08 and abs((y - py) / height) < 0.05 for px, py in placed)
+        axis.annotate(f"seed {seed}", (x, y), textcoords="offset points", xytext=(7, 3 - 12 * near), fontsize=9)
+        placed.append((x, y))
+    axis.set_xlim(min(loss.min(), 0.0) - 0.12 * span, max(loss.max(), 0.0) + 0.2 * span)
+    axis.set_xlabel(x_label)
+    axis.set_ylabel(y_label)
+    axis.set_title(title, fontsize=10)
+    axis.legend(fontsize=9, loc="lower left")
+    axis.grid(alpha=0.3)
+    figure.tight_layout()
+    return figure

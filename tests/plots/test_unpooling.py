@@ -1,0 +1,52 @@
+"""The unpooling pictures: switch colours at the maxima's positions, and titles that match the masks."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from segedu.analysis.pooling_indices import trace_segnet, window_position  # noqa: E402
+from segedu.models import SegNet  # noqa: E402
+from segedu.plots.unpooling import CORNER_COLORS, switches_figure, unpooling_rules_figure  # noqa: E402
+from segedu.widgets.unpooling_explorer import CORNER_COLORS as WIDGET_COLORS  # noqa: E402
+
+
+def test_switches_figure_colours_each_maximum_by_its_corner_and_leaves_the_rest_black() -> None:
+    torch.manual_seed(0)
+    model = SegNet(in_channels=3, num_classes=4, base_channels=4, depth=2).eval()
+    image = torch.rand(3, 16, 16)
+    trace = trace_segnet(model, image)
+    figure = switches_figure(trace, image, ("stage2", "stage1"), scene=7)
+    try:
+        assert len(figure.axes) == 2 * 4 + 2 * 2  # four panels per row and two colour bars per row
+        switches = figure.axes[1].get_images()[0].get_array()  # stage 2's switches, (8, 8, 3)
+        channel = int(figure.axes[1].get_title().split()[-1])
+        flat = trace.indices["stage2"][0, channel].flatten()
+        expected = np.zeros((64, 3))
+        for index in flat.tolist():  # brute force: one window at a time
+            expected[index] = CORNER_COLORS[int(window_position(torch.tensor([index]), 8))]
+        np.testing.assert_allclose(np.asarray(switches).reshape(64, 3), expected)
+        assert (np.asarray(switches).reshape(64, 3).sum(axis=1) == 0).sum() == 64 - 16  # 3 of 4 positions black
+        assert "test scene 7" in figure._suptitle.get_text()
+    finally:
+        plt.close(figure)
+    np.testing.assert_array_equal(CORNER_COLORS, WIDGET_COLORS)
+
+
+def test_unpooling_rules_figure_titles_give_each_prediction_its_accuracy_and_background_share() -> None:
+    mask = torch.zeros(4, 4, dtype=torch.long)
+    mask[:2, :2] = 1
+    predictions = {"right": mask.clone(), "all background": torch.zeros(4, 4, dtype=torch.long)}
+    figure = unpooling_rules_figure(torch.zeros(3, 4, 4), mask, predictions, ["background", "circle"], title="t")
+    try:
+        titles = [axis.get_title() for axis in figure.axes]
+        assert titles[2] == "right\n100.0% right, 75% background"
+        assert titles[3] == "all background\n75.0% right, 100% background"
+        assert [text.get_text() for text in figure.legends[0].get_texts()] == ["background", "circle"]
+    finally:
+        plt.close(figure)
