@@ -1,4 +1,4 @@
-"""Read a stored multi-seed study (``experiments/recipe_seeds.py``) into per-seed arrays and a table.
+"""Read a stored multi-seed study (``experiments/recipe_seeds.py``) into per-seed scores, arrays and a table.
 
 The record is ``{dataset: {model: {seed: run}}}``; each run holds ``test[where]`` scores (``where`` is
 ``"all"`` or ``"band"``) with ``mean_iou`` and ``iou_per_class``, and ``val_curve``, a list of
@@ -13,9 +13,35 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["SeedRecord", "read_seed_record", "seed_table"]
+__all__ = ["SeedRecord", "mean_iou_by_seed", "read_seed_record", "seed_table"]
 
 WHERE = ("all", "band")
+
+
+def mean_iou_by_seed(runs: Mapping[str, Mapping[str, Any]], seeds: Sequence[str],
+                     regions: Sequence[str] = ("all", "band")) -> dict[tuple[str, str], list[float]]:
+    """Read each model's test mean IoU, seed by seed, in each region.
+
+    Args:
+        runs: Model name to seed (a string, as in a record) to a run holding
+            ``run["test"][region]["mean_iou"]``.
+        seeds: The seeds to read, in the order the lists should follow.
+        regions: The region keys to read, e.g. ``("all", "band")``.
+
+    Returns:
+        ``{(model, region): [mean IoU of each seed]}``, each list of length ``len(seeds)``.
+
+    Raises:
+        ValueError: If a model has no run for one of ``seeds``.
+    """
+    scores = {}
+    for model, by_seed in runs.items():
+        missing = [seed for seed in seeds if seed not in by_seed]
+        if missing:
+            raise ValueError(f"{model} has no run for seed(s) {', '.join(missing)}; it has {', '.join(by_seed)}")
+        for region in regions:
+            scores[model, region] = [float(by_seed[seed]["test"][region]["mean_iou"]) for seed in seeds]
+    return scores
 
 
 @dataclass(frozen=True)
@@ -59,8 +85,9 @@ def read_seed_record(runs: Mapping[str, Mapping[str, Mapping[str, Any]]], datase
     for dataset in datasets:
         for model in models:
             chosen = [runs[dataset][model][seed] for seed in seeds]
+            scores = mean_iou_by_seed({model: runs[dataset][model]}, seeds, WHERE)
             for where in WHERE:
-                mean_iou[dataset, model, where] = np.array([run["test"][where]["mean_iou"] for run in chosen])  # (S,)
+                mean_iou[dataset, model, where] = np.array(scores[model, where])  # (S,)
             dead[dataset, model] = [sum(iou == 0 for iou in run["test"]["all"]["iou_per_class"]) for run in chosen]
             curves = [dict(run["val_curve"]) for run in chosen]
             if any(early_step not in curve or late_step not in curve for curve in curves):

@@ -2,10 +2,11 @@
 
 A stored record (:func:`segedu.course.experiments.load_experiment`) keeps one run per model and seed, each with its
 test scores per region (``"all"``: every pixel, ``"band"``: the pixels near a class boundary). These helpers read
-those scores into lists, one value per seed, and lay them out as plain text, so that a lesson prints the numbers its
-prose quotes without a cell of formatting code.
+those scores into lists, one value per seed (:func:`segedu.analysis.seed_record.mean_iou_by_seed`), and lay them out
+as plain text, so that a lesson prints the numbers its prose quotes without a cell of formatting code.
 
 Example:
+    >>> from segedu.analysis.seed_record import mean_iou_by_seed
     >>> runs = {"A": {"0": {"test": {"all": {"mean_iou": 0.5}}}, "1": {"test": {"all": {"mean_iou": 0.6}}}},
     ...         "B": {"0": {"test": {"all": {"mean_iou": 0.8}}}, "1": {"test": {"all": {"mean_iou": 0.7}}}}}
     >>> scores = mean_iou_by_seed(runs, ["0", "1"], regions=("all",))
@@ -21,35 +22,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["REGION_LABELS", "mean_iou_by_seed", "per_seed_table", "recipe_table", "widest_seed_range"]
+from segedu.course.aligned_tables import aligned_table
+
+__all__ = ["REGION_LABELS", "per_seed_table", "recipe_table", "widest_seed_range"]
 
 REGION_LABELS = {"all": "all pixels", "band": "2-px band"}  # a record's region key -> its label in a table
-
-
-def mean_iou_by_seed(runs: Mapping[str, Mapping[str, Any]], seeds: Sequence[str],
-                     regions: Sequence[str] = ("all", "band")) -> dict[tuple[str, str], list[float]]:
-    """Read each model's test mean IoU, seed by seed, in each region.
-
-    Args:
-        runs: Model name to seed (a string, as in a record) to a run holding
-            ``run["test"][region]["mean_iou"]``.
-        seeds: The seeds to read, in the order the lists should follow.
-        regions: The region keys to read, e.g. ``("all", "band")``.
-
-    Returns:
-        ``{(model, region): [mean IoU of each seed]}``, each list of length ``len(seeds)``.
-
-    Raises:
-        ValueError: If a model has no run for one of ``seeds``.
-    """
-    scores = {}
-    for model, by_seed in runs.items():
-        missing = [seed for seed in seeds if seed not in by_seed]
-        if missing:
-            raise ValueError(f"{model} has no run for seed(s) {', '.join(missing)}; it has {', '.join(by_seed)}")
-        for region in regions:
-            scores[model, region] = [float(by_seed[seed]["test"][region]["mean_iou"]) for seed in seeds]
-    return scores
 
 
 def widest_seed_range(scores: Mapping[tuple[str, str], Sequence[float]],
@@ -57,7 +34,8 @@ def widest_seed_range(scores: Mapping[tuple[str, str], Sequence[float]],
     """The (model, region) whose values spread most across seeds, and that spread (highest minus lowest).
 
     Args:
-        scores: ``{(model, region): [value per seed]}``, as :func:`mean_iou_by_seed` returns.
+        scores: ``{(model, region): [value per seed]}``, as :func:`segedu.analysis.seed_record.mean_iou_by_seed`
+            returns.
         models: Only these models count; ``None`` counts all.
 
     Returns:
@@ -76,8 +54,8 @@ def per_seed_table(scores: Mapping[tuple[str, str], Sequence[float]], seeds: Seq
     """Lay out per-seed scores: one block of rows per region, one row per model, one column per seed.
 
     Args:
-        scores: ``{(model, region): [value per seed]}``, as :func:`mean_iou_by_seed` returns; models and regions
-            appear in the order of their first key.
+        scores: ``{(model, region): [value per seed]}``, as :func:`segedu.analysis.seed_record.mean_iou_by_seed`
+            returns; models and regions appear in the order of their first key.
         seeds: The seeds, in the order of the values; they head the columns.
         title: The heading of the first column.
         difference: ``(minuend, subtrahend)``: two models whose difference is added, seed by seed, under each
@@ -123,9 +101,6 @@ def recipe_table(recipes: Mapping[str, Mapping[str, Any]], keys: Sequence[str], 
         a          10  0.1
         b          20    -
     """
-    first = max(len(label), *(len(name) for name in recipes))
-    widths = [max(len(key), *(len(str(recipe.get(key, "-"))) for recipe in recipes.values())) + 2 for key in keys]
-    lines = [f"{label:{first}}" + "".join(f"{key:>{width}}" for key, width in zip(keys, widths))]
-    for name, recipe in recipes.items():
-        lines.append(f"{name:{first}}" + "".join(f"{str(recipe.get(key, '-')):>{width}}" for key, width in zip(keys, widths)))
-    return "\n".join(lines)
+    rows = {name: {key: str(recipe[key]) if key in recipe else None for key in keys}
+            for name, recipe in recipes.items()}  # every row names every key, so the columns keep the order of keys
+    return aligned_table(rows, label=label)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from segedu.analysis.seed_record import read_seed_record, seed_table
+from segedu.analysis.seed_record import mean_iou_by_seed, read_seed_record, seed_table
 
 
 def make_run(seed: int, model_index: int) -> dict:
@@ -56,3 +56,22 @@ def test_seed_table_rows():
     assert len(lines) == 3 and "mean IoU, seeds 0 1 2" in lines[0] and "(of 3)" in lines[0]
     assert lines[1].startswith("a") and "1,234" in lines[1] and "2.0" in lines[1] and "1.00" in lines[1]
     assert "0.000 0.010 0.020" in lines[1] and "0 1 2" in lines[1] and lines[2].endswith("z")
+
+
+def _scores(all_pixels: float, band: float) -> dict:
+    return {"test": {"all": {"mean_iou": all_pixels}, "band": {"mean_iou": band}}}
+
+
+RUNS = {"A": {"0": _scores(0.5, 0.3), "1": _scores(0.6, 0.35), "2": _scores(0.55, 0.4)},
+        "B": {"0": _scores(0.8, 0.7), "1": _scores(0.75, 0.72), "2": _scores(0.9, 0.71), "3": _scores(0.1, 0.1)}}
+
+
+def test_scores_are_read_seed_by_seed_in_the_order_asked() -> None:
+    scores = mean_iou_by_seed(RUNS, ["2", "0"])
+    assert scores == {("A", "all"): [0.55, 0.5], ("A", "band"): [0.4, 0.3],
+                      ("B", "all"): [0.9, 0.8], ("B", "band"): [0.71, 0.7]}  # seed "3" of B is not asked for
+
+
+def test_a_missing_seed_is_named() -> None:
+    with pytest.raises(ValueError, match="A has no run for seed"):
+        mean_iou_by_seed(RUNS, ["0", "3"])

@@ -8,7 +8,8 @@ import pytest
 
 from segedu.course import run_tables
 from segedu.course.experiments import load_experiment
-from segedu.course.run_tables import mean_iou_by_seed, per_seed_table, recipe_table, widest_seed_range
+from segedu.analysis.seed_record import mean_iou_by_seed
+from segedu.course.run_tables import per_seed_table, recipe_table, widest_seed_range
 
 
 def _run(all_pixels: float, band: float) -> dict:
@@ -21,17 +22,6 @@ RUNS = {"A": {"0": _run(0.5, 0.3), "1": _run(0.6, 0.35), "2": _run(0.55, 0.4)},
 
 def test_the_docstring_examples_hold() -> None:
     assert doctest.testmod(run_tables).failed == 0
-
-
-def test_scores_are_read_seed_by_seed_in_the_order_asked() -> None:
-    scores = mean_iou_by_seed(RUNS, ["2", "0"])
-    assert scores == {("A", "all"): [0.55, 0.5], ("A", "band"): [0.4, 0.3],
-                      ("B", "all"): [0.9, 0.8], ("B", "band"): [0.71, 0.7]}  # seed "3" of B is not asked for
-
-
-def test_a_missing_seed_is_named() -> None:
-    with pytest.raises(ValueError, match="A has no run for seed"):
-        mean_iou_by_seed(RUNS, ["0", "3"])
 
 
 def test_the_widest_range_against_a_brute_force_loop() -> None:
