@@ -54,6 +54,7 @@ import json
 import multiprocessing
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -66,13 +67,14 @@ from segedu.models import get_model
 from segedu.training.checkpoints import load_checkpoint
 from segedu.training.evaluation import evaluate
 from segedu.training.metrics import boundary_band
-from segedu.training.recipes import RECIPES, offline_dataset, shipped_threads, train_recipe
+from segedu.training.recipes import RECIPES, Recipe, offline_dataset, shipped_threads, train_recipe
 from segedu.training.shipped import pretrained, pretrained_info
 
 NAME = "recipe_seeds"
 MODELS = ("fcn32s", "fcn8s", "segnet", "unet")
 DATASETS = ("shapes", "digits")
 BAND_WIDTH = 2
+RUN_KEYS = ("command", "val_curve", "train_seconds", "trained_on", "sha256")  # what a record keeps of a run
 SETTINGS = {
     "recipe": "segedu.training.recipes.RECIPES[(model, dataset)] with only the seed replaced",
     "seed_0": "the shipped checkpoint (segedu.training.shipped.pretrained), scored like the new runs",
@@ -92,6 +94,29 @@ def score_on_test_split(model: torch.nn.Module, dataset: str) -> dict[str, Any]:
         scores[key] = {name: (round(float(value), 4) if name != "iou_per_class"
                               else [round(float(v), 4) for v in value]) for name, value in metrics.items()}
     return scores
+
+
+def train_recipe_and_score(recipe: Recipe, path: Path, *, threads: int,
+                    prepare: Callable[[torch.nn.Module], torch.nn.Module] | None = None) -> dict[str, Any]:
+    """Train ``recipe`` into ``path`` (``prepare`` applied to the fresh model), reload it by hash, score it.
+
+    Args:
+        recipe: The run's recipe (its seed included).
+        path: Where the checkpoint goes (replaced if there).
+        threads: CPU threads of the training.
+        prepare: A change made to the freshly built model before training and again to the reloaded one before
+            scoring (e.g. another unpooling); ``None`` for the recipe's model itself.
+
+    Returns:
+        The run's ``command``, ``val_curve``, ``train_seconds``, ``trained_on`` and ``sha256``, and ``test``: its
+        :func:`score_on_test_split` scores.
+    """
+    full = train_recipe(recipe, output=path, force=True, threads=threads, progress=False, prepare=prepare)
+    checkpoint = load_checkpoint(path, expected_sha256=full["sha256"])
+    model = get_model(recipe.model, **checkpoint["metadata"]["model_kwargs"])
+    model.load_state_dict(checkpoint["state_dict"])
+    model = (model if prepare is None else prepare(model)).eval()
+    return {**{key: full[key] for key in RUN_KEYS}, "test": score_on_test_split(model, recipe.dataset)}
 
 
 def _part_stem(model_name: str, dataset: str, seed: int, steps: int | None, prior_bias: bool = False,
@@ -129,21 +154,14 @@ def one_run(job: tuple[Any, ...]) -> dict[str, Any]:
     torch.set_num_threads(threads)
     if seed == 0 and steps is None and not prior_bias and threads == shipped_count:
         info = pretrained_info(model_name, dataset)
-        entry = {key: info[key] for key in ("command", "val_curve", "train_seconds", "trained_on", "sha256")}
-        model = pretrained(model_name, dataset)
+        entry = {**{key: info[key] for key in RUN_KEYS},
+                 "test": score_on_test_split(pretrained(model_name, dataset), dataset)}
     else:
         recipe = replace(RECIPES[(model_name, dataset)], seed=seed)
         recipe = recipe if steps is None else replace(recipe, steps=steps)
         recipe = replace(recipe, prior_bias=True) if prior_bias else recipe
-        path = Path(parts) / f"{stem}.pt"
-        full = train_recipe(recipe, output=path, force=True, threads=threads, progress=False)
-        entry = {key: full[key] for key in ("command", "val_curve", "train_seconds", "trained_on", "sha256")}
-        checkpoint = load_checkpoint(path, expected_sha256=full["sha256"])
-        model = get_model(model_name, **checkpoint["metadata"]["model_kwargs"])
-        model.load_state_dict(checkpoint["state_dict"])
-        model.eval()
-    result = {"model": model_name, "dataset": dataset, "seed": seed, **entry,
-              "test": score_on_test_split(model, dataset)}
+        entry = train_recipe_and_score(recipe, Path(parts) / f"{stem}.pt", threads=threads)
+    result = {"model": model_name, "dataset": dataset, "seed": seed, **entry}
     if steps is not None:
         result["steps"] = steps
     if prior_bias or threads != shipped_count:

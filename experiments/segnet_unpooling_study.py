@@ -31,21 +31,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import torch
-from tqdm.auto import tqdm
-
-from experiments.recipe_seeds import score_on_test_split
+from experiments._recipe_variant_study import parse_study_arguments, run_variant_study, variant_study_parser
+from experiments.recipe_seeds import train_recipe_and_score
 from segedu.analysis.pooling_indices import UNPOOLING_RULES, with_unpooling
-from segedu.course.experiments import check_record_target, save_experiment
-from segedu.models import get_model
-from segedu.training.checkpoints import load_checkpoint
-from segedu.training.recipes import RECIPES, shipped_threads, train_recipe
+from segedu.training.recipes import RECIPES, shipped_threads
 
 NAME = "segnet_unpooling_study"
 RULES = ("top_left", "nearest")  # SegNet itself: the recipe_seeds record
@@ -71,63 +64,25 @@ def one_run(dataset: str, rule: str, seed: int, parts: Path) -> dict[str, Any]:
     if part.is_file():
         return json.loads(part.read_text())
     recipe = replace(RECIPES[("segnet", dataset)], seed=seed)
-    path = parts / f"{part_stem(dataset, rule, seed)}.pt"
-    entry = train_recipe(recipe, output=path, force=True, threads=shipped_threads("segnet"), progress=False,
-                         prepare=lambda model: with_unpooling(model, rule))
-    checkpoint = load_checkpoint(path, expected_sha256=entry["sha256"])
-    model = get_model("segnet", **checkpoint["metadata"]["model_kwargs"])
-    model.load_state_dict(checkpoint["state_dict"])
-    model = with_unpooling(model, rule).eval()
-    result = {"dataset": dataset, "rule": rule, "seed": seed,
-              **{key: entry[key] for key in ("command", "val_curve", "train_seconds", "trained_on", "sha256")},
-              "test": score_on_test_split(model, dataset)}
+    entry = train_recipe_and_score(recipe, parts / f"{part_stem(dataset, rule, seed)}.pt",
+                                   threads=shipped_threads("segnet"), prepare=lambda model: with_unpooling(model, rule))
+    result = {"dataset": dataset, "rule": rule, "seed": seed, **entry}
     part.write_text(json.dumps(result))
     return result
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of this study."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", nargs="+", choices=["shapes", "digits"], default=["shapes"])
-    parser.add_argument("--rules", nargs="+", choices=list(UNPOOLING_RULES), default=list(RULES))
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--parts", type=Path, default=Path("runs/segnet_unpooling_parts"),
-                        help="folder for finished runs (checkpoints and scores); an interrupted study resumes from it")
-    parser.add_argument("--output", type=Path, default=Path("runs"),
-                        help="folder for the record (default runs/; the lesson's record is in experiment_results)")
-    parser.add_argument("--overwrite", action="store_true", help="allow replacing a record the course ships")
-    parser.add_argument("--partial", action="store_true", help="write the record from the runs finished so far")
-    return parser
+    return variant_study_parser(__doc__.splitlines()[0], variant_option="--rules", variants=UNPOOLING_RULES,
+                                default_variants=RULES, parts=Path("runs/segnet_unpooling_parts"))
 
 
 def main() -> None:
-    parser = build_parser()
-    arguments = parser.parse_args()
-    if any(seed < 0 for seed in arguments.seeds):
-        parser.error(f"--seeds must be non-negative integers; got {arguments.seeds}")
-    try:
-        check_record_target(arguments.output, NAME, overwrite=arguments.overwrite)
-    except ValueError as error:
-        parser.error(str(error))
-    arguments.parts.mkdir(parents=True, exist_ok=True)
+    arguments = parse_study_arguments(build_parser(), NAME)
     jobs = [(dataset, rule, seed) for dataset in arguments.datasets for seed in arguments.seeds
             for rule in arguments.rules]  # seed by seed, so a stopped study has whole seeds
-    started = time.perf_counter()
-    if arguments.partial:
-        outcomes = [json.loads(part.read_text()) for job in jobs
-                    if (part := arguments.parts / f"{part_stem(*job)}.json").is_file()]
-    else:
-        outcomes = [one_run(*job, arguments.parts) for job in tqdm(jobs, desc="runs", unit="run")]
-    runs: dict[str, dict[str, dict[str, Any]]] = {}
-    for outcome in sorted(outcomes, key=lambda run: (run["dataset"], run["rule"], run["seed"])):
-        runs.setdefault(outcome["dataset"], {}).setdefault(outcome["rule"], {})[str(outcome["seed"])] = outcome
-    results = {"runs": runs, "wall_seconds": round(time.perf_counter() - started, 1),
-               "train_cpu_seconds": round(sum(run["train_seconds"] for run in outcomes), 1)}
-    arguments.output.mkdir(parents=True, exist_ok=True)
-    command = " ".join(["python -m experiments.segnet_unpooling_study", *sys.argv[1:]])
-    path = save_experiment(NAME, command=command, settings=SETTINGS, seeds=sorted({run["seed"] for run in outcomes}),
-                           results=results, directory=arguments.output)
-    print(f"record written to {path} ({len(outcomes)} of {len(jobs)} runs)")
+    run_variant_study(NAME, SETTINGS, jobs, arguments, one_run=one_run, part_stem=part_stem, variant_key="rule",
+                      module="experiments.segnet_unpooling_study")
 
 
 if __name__ == "__main__":

@@ -11,17 +11,25 @@ DeepLab has to live with are measured here:
 - :func:`valid_tap_fraction`: on a small feature map, a tap ``r`` pixels from the centre falls
   outside the map (into zero padding) near the edges; as ``r`` nears the map's side only the centre
   tap is left and the 3x3 conv acts like a 1x1 conv (DeepLabv3's argument for image pooling).
+
+:func:`with_previous_rate` builds the other way to turn a stride into a rate: segedu's DeepLabv3 gives every conv
+of an atrous block the block's rate, while torchvision's ``replace_stride_with_dilation`` (and the paper's code)
+keeps the previous rate in the conv that used to stride.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ["dilated_stack_footprint", "footprint_coverage", "reads_whole_window", "valid_tap_fraction"]
+from segedu.models.deeplab import DeepLabV3
+
+__all__ = ["dilated_stack_footprint", "footprint_coverage", "reads_whole_window", "valid_tap_fraction",
+           "with_previous_rate"]
 
 
 def _check_rates(rates: Sequence[int]) -> tuple[int, ...]:
@@ -124,3 +132,30 @@ def valid_tap_fraction(map_side: int, rate: int, kernel_size: int = 3) -> float:
     inside = sum(0 <= position + offset < map_side for position in range(map_side) for offset in offsets)
     one_dimension = inside / (map_side * kernel_size)
     return one_dimension**2
+
+
+def with_previous_rate(model: DeepLabV3) -> DeepLabV3:
+    """A copy of a DeepLabv3 whose atrous blocks keep the previous rate in the conv that used to stride.
+
+    A block that stopped striding (stride 1, a rate above the block before it) has its first unit's first 3x3 conv
+    set to the block before's rate, as torchvision's ``replace_stride_with_dilation`` does; every other conv keeps
+    the block's rate. Only dilation and padding change (no weights), so a trained model's weights load into the copy,
+    and at output stride 8 or 16 the copy's backbone reproduces output stride 32's at every 4th or 2nd position.
+
+    Args:
+        model: A :class:`~segedu.models.DeepLabV3` (trained or not); left unchanged.
+
+    Returns:
+        The copy. At output stride 8 block3's first conv has rate 1 and block4's rate 2; at 16 block4's has rate 1;
+        at 32 nothing changes.
+    """
+    if not isinstance(model, DeepLabV3):
+        raise ValueError(f"with_previous_rate needs a segedu DeepLabV3 (get_model('deeplabv3', ...)); "
+                         f"got {type(model).__name__}")
+    copied = copy.deepcopy(model)
+    blocks = [copied.block1, copied.block2, copied.block3, copied.block4]
+    for before, block in zip(blocks, blocks[1:]):
+        if block.stride == 1 and block.dilation > before.dilation:
+            conv = block.unit1.conv1.conv  # the 3x3 conv that strides in a plain ResNet
+            conv.dilation = conv.padding = (before.dilation, before.dilation)
+    return copied

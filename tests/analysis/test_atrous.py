@@ -6,7 +6,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from segedu.analysis.atrous import dilated_stack_footprint, footprint_coverage, valid_tap_fraction
+from segedu.analysis.atrous import dilated_stack_footprint, footprint_coverage, valid_tap_fraction, with_previous_rate
+from segedu.models import get_model
 
 
 def _centre_gradient(rates: tuple[int, ...], seed: int) -> torch.Tensor:
@@ -88,3 +89,37 @@ def test_reads_whole_window_agrees_with_the_count() -> None:
             assert reads_whole_window(rates) == (footprint_coverage(rates) == 1.0), rates
     with pytest.raises(ValueError):
         reads_whole_window([])
+
+
+def _backbone(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+    for part in ("stem", "block1", "block2", "block3", "block4"):
+        x = getattr(model, part)(x)
+    return x
+
+
+def _rates(model: torch.nn.Module, block: str) -> list[int]:
+    return [m.dilation[0] for m in getattr(model, block).modules()
+            if isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3)]
+
+
+@pytest.mark.parametrize("output_stride, step, expected", [(8, 4, {"block3": [1, 2, 2, 2], "block4": [2, 4, 4, 4]}),
+                                                           (16, 2, {"block3": [1, 1, 1, 1], "block4": [1, 2, 2, 2]})])
+def test_the_previous_rate_reproduces_the_strided_backbone(output_stride, step, expected) -> None:
+    """torchvision's rule: the dense backbone equals the strided one at every step-th position; segedu's rule does not."""
+    strided = get_model("deeplabv3", in_channels=3, num_classes=4, base_channels=8, output_stride=32).double().eval()
+    dense = get_model("deeplabv3", in_channels=3, num_classes=4, base_channels=8, output_stride=output_stride,
+                      atrous_rates=(1, 2, 3)).double().eval()
+    dense.load_state_dict(strided.state_dict())
+    kept = with_previous_rate(dense)
+    x = torch.randn(2, 3, 64, 64, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        reference = _backbone(strided, x)  # (2, 64, 2, 2)
+        assert torch.allclose(_backbone(kept, x)[..., ::step, ::step], reference, atol=1e-10)
+        assert not torch.allclose(_backbone(dense, x)[..., ::step, ::step], reference, atol=1e-3)
+    assert {block: _rates(kept, block) for block in expected} == expected
+    assert _rates(dense, "block4") == [expected["block4"][-1]] * 4  # the model passed in is left unchanged
+
+
+def test_previous_rate_needs_a_deeplab() -> None:
+    with pytest.raises(ValueError, match="needs a segedu DeepLabV3"):
+        with_previous_rate(get_model("segnet", in_channels=3, num_classes=4))

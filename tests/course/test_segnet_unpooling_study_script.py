@@ -13,6 +13,7 @@ import torch
 from experiments import segnet_unpooling_study as study
 from segedu.analysis.pooling_indices import IndexFreeUnpool
 from segedu.course import experiments
+from segedu.models import get_model
 from segedu.training import recipes
 
 
@@ -49,7 +50,7 @@ def test_each_rule_trains_from_the_same_start_and_is_scored_with_its_own_unpooli
 
 
 def test_the_index_free_rule_is_in_the_trained_model() -> None:
-    model = study.with_unpooling(study.get_model("segnet", in_channels=3, num_classes=4), "top_left")
+    model = study.with_unpooling(get_model("segnet", in_channels=3, num_classes=4), "top_left")
     assert all(isinstance(stage.unpool, IndexFreeUnpool) for stage in model.decoder.values())
 
 

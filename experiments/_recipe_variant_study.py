@@ -1,0 +1,97 @@
+"""What the studies of a shipped recipe with one change share: run the jobs, resume from parts, write the record.
+
+Each job is one (dataset, variant, seed) run of a recipe from ``segedu.training.recipes.RECIPES`` with one change
+(e.g. another unpooling in SegNet, another atrous rule in DeepLabv3). A finished run is kept as a JSON part, so an
+interrupted study resumes where it stopped; ``--partial`` writes the record from the parts finished so far.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from segedu.course.experiments import check_record_target, save_experiment
+
+Job = tuple[str, str, int]  # (dataset, variant, seed)
+
+
+def variant_study_parser(description: str, *, variant_option: str, variants: Sequence[str],
+                         default_variants: Sequence[str], parts: Path) -> argparse.ArgumentParser:
+    """The command line every such study has: datasets, variants, seeds, parts, output, overwrite, partial.
+
+    Args:
+        description: The study's one-line description.
+        variant_option: The option naming the variants, e.g. ``"--rules"``.
+        variants: The variants the option accepts.
+        default_variants: The variants run by default.
+        parts: The default folder of finished runs.
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--datasets", nargs="+", choices=["shapes", "digits"], default=["shapes"])
+    parser.add_argument(variant_option, nargs="+", choices=list(variants), default=list(default_variants))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--parts", type=Path, default=parts,
+                        help="folder for finished runs (checkpoints and scores); an interrupted study resumes from it")
+    parser.add_argument("--output", type=Path, default=Path("runs"),
+                        help="folder for the record (default runs/; the lesson's record is in experiment_results)")
+    parser.add_argument("--overwrite", action="store_true", help="allow replacing a record the course ships")
+    parser.add_argument("--partial", action="store_true", help="write the record from the runs finished so far")
+    return parser
+
+
+def parse_study_arguments(parser: argparse.ArgumentParser, name: str) -> argparse.Namespace:
+    """Parse the command line, refuse bad seeds or a shipped record without ``--overwrite``, make the parts folder."""
+    arguments = parser.parse_args()
+    if any(seed < 0 for seed in arguments.seeds):
+        parser.error(f"--seeds must be non-negative integers; got {arguments.seeds}")
+    try:
+        check_record_target(arguments.output, name, overwrite=arguments.overwrite)
+    except ValueError as error:
+        parser.error(str(error))
+    arguments.parts.mkdir(parents=True, exist_ok=True)
+    return arguments
+
+
+def run_variant_study(name: str, settings: dict[str, Any], jobs: Sequence[Job], arguments: argparse.Namespace, *,
+                      one_run: Callable[[str, str, int, Path], dict[str, Any]], part_stem: Callable[..., str],
+                      variant_key: str, module: str) -> Path:
+    """Run (or, with ``arguments.partial``, only read) every job and save the record ``name``.
+
+    Args:
+        name: The record's name.
+        settings: The record's settings.
+        jobs: ``(dataset, variant, seed)`` per run, in the order to run them.
+        arguments: The parsed command line: ``parts`` (folder of finished runs), ``output``, ``partial``.
+        one_run: Trains one job (or reads its part) and returns its result, which holds ``dataset``,
+            ``variant_key``, ``seed`` and ``train_seconds``.
+        part_stem: A job's part file name without suffix, called as ``part_stem(*job)``.
+        variant_key: The result's key of the variant (e.g. ``"rule"``).
+        module: The study's module, for the command stored in the record.
+
+    Returns:
+        The record's path.
+    """
+    started = time.perf_counter()
+    if arguments.partial:
+        outcomes = [json.loads(part.read_text()) for job in jobs
+                    if (part := arguments.parts / f"{part_stem(*job)}.json").is_file()]
+    else:
+        outcomes = [one_run(*job, arguments.parts) for job in tqdm(jobs, desc="runs", unit="run")]
+    runs: dict[str, dict[str, dict[str, Any]]] = {}
+    for outcome in sorted(outcomes, key=lambda run: (run["dataset"], run[variant_key], run["seed"])):
+        runs.setdefault(outcome["dataset"], {}).setdefault(outcome[variant_key], {})[str(outcome["seed"])] = outcome
+    results = {"runs": runs, "wall_seconds": round(time.perf_counter() - started, 1),
+               "train_cpu_seconds": round(sum(run["train_seconds"] for run in outcomes), 1)}
+    arguments.output.mkdir(parents=True, exist_ok=True)
+    command = " ".join([f"python -m {module}", *sys.argv[1:]])
+    path = save_experiment(name, command=command, settings=settings, seeds=sorted({run["seed"] for run in outcomes}),
+                           results=results, directory=arguments.output)
+    print(f"record written to {path} ({len(outcomes)} of {len(jobs)} runs)")
+    return path

@@ -1,0 +1,84 @@
+"""Lesson 16's stored study: DeepLabv3 trained with the previous atrous rate kept where a stride was.
+
+segedu's DeepLabv3 gives every 3x3 conv of an atrous block the block's rate; torchvision's
+``replace_stride_with_dilation`` (and the paper's code) keeps the previous rate in the conv that used to stride, so
+the dense backbone reproduces the strided one (:func:`segedu.analysis.atrous.with_previous_rate`). Lesson 16 measures
+what segedu's rule costs in features and taps, and finds DeepLabv3 behind FCN-8s, SegNet and U-Net; this study asks
+whether the rule is why. It trains DeepLabv3's recipe (``segedu.training.recipes.RECIPES[("deeplabv3", DATASET)]``:
+4,000 steps of batch 16, Adam 3e-3 with cosine decay, one thread) with the rule changed on the freshly built model:
+
+* ``previous_rate``: block3's first conv at rate 1 and block4's at rate 2 (output stride 8), the others at 2 and 4.
+
+DeepLabv3 itself needs no new run: its seeds 0 to 2 are ``recipe_seeds``'s DeepLabv3 runs, the same recipe on the
+same kind of CPU (AMD EPYC) with the same one thread. Only the rule changes: the same initial weights (the rule has
+no weights), the same scenes in the same order. Every run is scored on the 200 test scenes, over all pixels and in
+the boundary band, with its weights rounded to float16 as shipped, exactly like ``experiments.recipe_seeds``.
+
+A finished run is kept in ``--parts``, so an interrupted study resumes where it stopped; the record is written when
+every run is there, or with ``--partial`` from those finished so far. One run takes about 15 to 35 minutes on one
+idle core:
+
+    python -m experiments.deeplab_rate_study --partial         # what is there
+    python -m experiments.deeplab_rate_study --output segedu/course/experiment_results --overwrite
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from experiments._recipe_variant_study import parse_study_arguments, run_variant_study, variant_study_parser
+from experiments.recipe_seeds import train_recipe_and_score
+from segedu.analysis.atrous import with_previous_rate
+from segedu.training.recipes import RECIPES, shipped_threads
+
+NAME = "deeplab_rate_study"
+RULES = {"previous_rate": with_previous_rate}  # rule -> the change made to a fresh (and the reloaded) DeepLabv3
+SETTINGS = {
+    "recipe": "segedu.training.recipes.RECIPES[('deeplabv3', dataset)] with only the seed replaced",
+    "atrous_rule": "segedu.analysis.atrous.with_previous_rate(model) on the freshly built model",
+    "threads": shipped_threads("deeplabv3"),
+    "band_width": 2,
+    "scored_on": "whole test split (200 scenes), weights rounded to float16 as shipped",
+    "varies_with_seed": "initial weights and the order of the freshly drawn training scenes",
+    "varies_with_rule": "only the dilation and padding of block3's and block4's first 3x3 conv (no weights)",
+}
+
+
+def part_stem(dataset: str, rule: str, seed: int) -> str:
+    """A finished run's file name without suffix."""
+    return f"deeplabv3-{dataset}-{rule}-seed{seed}"
+
+
+def one_run(dataset: str, rule: str, seed: int, parts: Path) -> dict[str, Any]:
+    """Train DeepLabv3's recipe with ``rule`` (or read the finished run from ``parts``); its scores."""
+    part = parts / f"{part_stem(dataset, rule, seed)}.json"
+    if part.is_file():
+        return json.loads(part.read_text())
+    recipe = replace(RECIPES[("deeplabv3", dataset)], seed=seed)
+    entry = train_recipe_and_score(recipe, parts / f"{part_stem(dataset, rule, seed)}.pt",
+                                   threads=shipped_threads("deeplabv3"), prepare=RULES[rule])
+    result = {"dataset": dataset, "rule": rule, "seed": seed, **entry}
+    part.write_text(json.dumps(result))
+    return result
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this study."""
+    return variant_study_parser(__doc__.splitlines()[0], variant_option="--rules", variants=list(RULES),
+                                default_variants=list(RULES), parts=Path("runs/deeplab_rate_parts"))
+
+
+def main() -> None:
+    arguments = parse_study_arguments(build_parser(), NAME)
+    jobs = [(dataset, rule, seed) for dataset in arguments.datasets for seed in arguments.seeds
+            for rule in arguments.rules]  # seed by seed, so a stopped study has whole seeds
+    run_variant_study(NAME, SETTINGS, jobs, arguments, one_run=one_run, part_stem=part_stem, variant_key="rule",
+                      module="experiments.deeplab_rate_study")
+
+
+if __name__ == "__main__":
+    main()
