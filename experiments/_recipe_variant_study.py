@@ -17,9 +17,35 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from experiments.recipe_seeds import train_recipe_and_score
 from segedu.course.experiments import check_record_target, save_experiment
+from segedu.training.recipes import Recipe, shipped_threads
 
 Job = tuple[str, str, int]  # (dataset, variant, seed)
+
+
+def recipe_variant_run(recipe: Recipe, rule: str, parts: Path, stem: str,
+                       prepare: Callable[[Any], Any]) -> dict[str, Any]:
+    """One run of ``recipe`` changed by ``prepare`` (or the finished run kept in ``parts``), with its scores.
+
+    Args:
+        recipe: The shipped recipe with the run's seed.
+        rule: The variant's name, stored with the result.
+        parts: The folder of finished runs: ``stem.json`` (the result) and ``stem.pt`` (the checkpoint).
+        stem: The run's file name without suffix.
+        prepare: The change made to the freshly built model (and to the reloaded one before scoring).
+
+    Returns:
+        ``dataset``, ``rule``, ``seed`` and the run's record entries (see ``recipe_seeds.train_recipe_and_score``).
+    """
+    part = parts / f"{stem}.json"
+    if part.is_file():
+        return json.loads(part.read_text())
+    entry = train_recipe_and_score(recipe, parts / f"{stem}.pt", threads=shipped_threads(recipe.model),
+                                   prepare=prepare)
+    result = {"dataset": recipe.dataset, "rule": rule, "seed": recipe.seed, **entry}
+    part.write_text(json.dumps(result))
+    return result
 
 
 def variant_study_parser(description: str, *, variant_option: str, variants: Sequence[str],

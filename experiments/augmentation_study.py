@@ -25,7 +25,7 @@ shipped record unless ``--output segedu/course/experiment_results --overwrite`` 
 ``--arm zoom_in --suffix zoomin`` runs only a third arm of part 1 (no part 2): zoom in only (scale 1.0 to
 1.2, so the crop never needs the padded band), then the same elastic warp. Its record is named
 ``augmentation_study_zoomin``; each seed starts from the same initial weights and batch order as the plain
-and augmented arms of the main record, to be set beside their plain arm (no lesson reads it now).
+and augmented arms of the main record, to be set beside their plain arm (lesson 14's appendix reads it).
 
     python -m experiments.augmentation_study     # seeds 0-2: about 20 CPU-minutes in all (one thread per run)
     python -m experiments.augmentation_study --output segedu/course/experiment_results --overwrite
@@ -54,8 +54,8 @@ start and batches as the main record's part 2, into a record of its own (``augme
 
 ``--steps 4000 --suffix long`` runs both arms of part 1 for longer under their own name (seeds 0 to 2 took about
 32 CPU-minutes; part 2 copied from the main record); on one machine its first 1,500 steps repeat the main record's
-runs exactly. The course ships it as ``augmentation_study_long`` (lesson 14, after exercise 3), its first 1,500
-steps equal to the main record's, score for score:
+runs exactly. The course ships it as ``augmentation_study_long`` (lesson 14: section 2, and exercise 4 in
+the appendix), its first 1,500 steps equal to the main record's, score for score:
 
     python -m experiments.augmentation_study --steps 4000 --seeds 0 1 2 --suffix long \
         --learning-rate-from segedu/course/experiment_results/augmentation_study.json

@@ -25,13 +25,16 @@ idle core:
 from __future__ import annotations
 
 import argparse
-import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from experiments._recipe_variant_study import parse_study_arguments, run_variant_study, variant_study_parser
-from experiments.recipe_seeds import train_recipe_and_score
+from experiments._recipe_variant_study import (
+    parse_study_arguments,
+    recipe_variant_run,
+    run_variant_study,
+    variant_study_parser,
+)
 from segedu.analysis.atrous import with_previous_rate
 from segedu.training.recipes import RECIPES, shipped_threads
 
@@ -55,15 +58,8 @@ def part_stem(dataset: str, rule: str, seed: int) -> str:
 
 def one_run(dataset: str, rule: str, seed: int, parts: Path) -> dict[str, Any]:
     """Train DeepLabv3's recipe with ``rule`` (or read the finished run from ``parts``); its scores."""
-    part = parts / f"{part_stem(dataset, rule, seed)}.json"
-    if part.is_file():
-        return json.loads(part.read_text())
     recipe = replace(RECIPES[("deeplabv3", dataset)], seed=seed)
-    entry = train_recipe_and_score(recipe, parts / f"{part_stem(dataset, rule, seed)}.pt",
-                                   threads=shipped_threads("deeplabv3"), prepare=RULES[rule])
-    result = {"dataset": dataset, "rule": rule, "seed": seed, **entry}
-    part.write_text(json.dumps(result))
-    return result
+    return recipe_variant_run(recipe, rule, parts, part_stem(dataset, rule, seed), RULES[rule])
 
 
 def build_parser() -> argparse.ArgumentParser:

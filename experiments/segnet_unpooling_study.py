@@ -30,13 +30,16 @@ One run takes about 10 to 20 minutes on two idle cores:
 from __future__ import annotations
 
 import argparse
-import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from experiments._recipe_variant_study import parse_study_arguments, run_variant_study, variant_study_parser
-from experiments.recipe_seeds import train_recipe_and_score
+from experiments._recipe_variant_study import (
+    parse_study_arguments,
+    recipe_variant_run,
+    run_variant_study,
+    variant_study_parser,
+)
 from segedu.analysis.pooling_indices import UNPOOLING_RULES, with_unpooling
 from segedu.training.recipes import RECIPES, shipped_threads
 
@@ -60,15 +63,9 @@ def part_stem(dataset: str, rule: str, seed: int) -> str:
 
 def one_run(dataset: str, rule: str, seed: int, parts: Path) -> dict[str, Any]:
     """Train SegNet's recipe with ``rule``'s unpooling (or read the finished run from ``parts``); its scores."""
-    part = parts / f"{part_stem(dataset, rule, seed)}.json"
-    if part.is_file():
-        return json.loads(part.read_text())
     recipe = replace(RECIPES[("segnet", dataset)], seed=seed)
-    entry = train_recipe_and_score(recipe, parts / f"{part_stem(dataset, rule, seed)}.pt",
-                                   threads=shipped_threads("segnet"), prepare=lambda model: with_unpooling(model, rule))
-    result = {"dataset": dataset, "rule": rule, "seed": seed, **entry}
-    part.write_text(json.dumps(result))
-    return result
+    return recipe_variant_run(recipe, rule, parts, part_stem(dataset, rule, seed),
+                              lambda model: with_unpooling(model, rule))
 
 
 def build_parser() -> argparse.ArgumentParser:

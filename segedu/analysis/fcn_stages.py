@@ -1,8 +1,8 @@
 """FCN's decoder stages: the class scores after conv7, after adding pool4 and after adding pool3, switching
 a skip branch off (its score layer then adds zeros), and re-tuning a trained FCN with one branch held off.
 
-Lessons 07 and 08 read these through their explorer widget, and lesson 08 and its stored studies (staged training,
-re-tuning without a branch) also directly.
+Lessons 07 and 08 read these through their explorer widget, and lesson 08 and its stored staged-training study also
+directly; the stored re-tuning study (``experiments/fcn_retune_study.py``) is a follow-up lesson 08 points to.
 """
 
 from __future__ import annotations

@@ -117,18 +117,19 @@ LESSONS: tuple[Lesson, ...] = (
         "FCN-16s's forward pass from its parts, compare the shipped FCN-32s and FCN-8s over all pixels, near "
         "boundaries and object by object, and predict what a zero-start skip layer learns at its first step.",
         topic="FCN-32s, 16s and 8s and their skip fusion",
-        study_time="about 100 min (optional part about 15 more)",
-        run_seconds=28,
+        study_time="about 130 min (optional part about 20 more)",
+        run_seconds=34,
     ),
     Lesson(
         "08_fcn_skips.ipynb",
         "Does training order change which skip costs FCN-8s more to zero?",
-        "Predict and measure what zeroing FCN-8s's pool4 and pool3 skips costs, and explain it from how much each"
-        " zeroed branch changes the logits; read a stored three-seed study of FCN-8s trained in stages against "
-        "all at once; design the control that tests whether pool3's late join alone flips which skip costs more "
-        "to zero, predict its result, and name what the study cannot tell apart and the run that would.",
+        "Predict and measure what zeroing FCN-8s's pool4 and pool3 skips costs and read it as one ablation among "
+        "several; read a stored three-seed study of FCN-8s trained in stages against all at once; design the "
+        "control that tests whether pool3's late join alone flips which skip costs more to zero, predict its "
+        "result, read which cause each of two runs separating a late branch's two explanations would implicate, "
+        "and tell what a branch costs to zero from what a model trained without it scores.",
         topic="Ablating FCN-8s's skips; staged training",
-        study_time="about 100 min (40 to read, 50 for the exercises, 10 for the optional appendix)",
+        study_time="about 105 min (60 to read, 45 for the exercises)",
         run_seconds=20,
     ),
     Lesson(
@@ -158,7 +159,7 @@ LESSONS: tuple[Lesson, ...] = (
         "concatenation) on equal budgets and paired seeds, scored over all pixels, in the boundary band and in "
         "the interior, with a control that separates the indices from the unpooling.",
         topic="Four shortcut connections: one training budget, sizes differ",
-        study_time="about 70 min",
+        study_time="about 100 min",
         run_seconds=30,
     ),
     Lesson(
@@ -185,38 +186,38 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(
         "14_augmentation_and_overfitting.ipynb",
         "Augmentation and overfitting",
-        "Augment image and mask with one random draw, write a paired crop and flip from scratch and build "
-        "segedu's chain by hand, checking them against torchvision and training_transforms, judge which "
-        "augmentations keep a digit scene plausible and correctly labelled, read learning curves of ten seeds on "
-        "32 scenes and say which final score augmentation moves, and test explanations of the training score's "
-        "fall against stored records.",
+        "Augment image and mask with one random draw, write a paired crop and flip and the warp's displacement "
+        "field from scratch, checking them against torchvision, judge which augmentations keep a digit scene "
+        "plausible and correctly labelled, read learning curves of ten seeds on 32 scenes and say which final "
+        "score augmentation moves, and reason about why the scores move as they do.",
         topic="Paired augmentation, learning curves, overfitting",
-        study_time="about 80 min (optional appendix about 35 more)",
+        study_time="about 130 min (optional appendix about 45 more)",
         run_seconds=13,
     ),
     Lesson(
         "15_losses_for_imbalance.ipynb",
         "Losses for imbalanced classes",
-        "Read per-class IoU and a confusion matrix and read pixel accuracy against its all-background floor, read"
-        " class-weighted cross-entropy and soft Dice written out and write soft Dice yourself, derive why a class"
-        " weight tilts unsure pixels toward its class, and compare five losses trained on equal budgets over six "
-        "paired seeds: what each does to missed, misnamed and fat strokes, why mean accuracy rose where mean IoU "
-        "fell, and how Dice's lead over plain cross-entropy faded with the training length.",
+        "Read pixel accuracy and mean IoU against the all-background floor, read class-weighted cross-entropy and"
+        " soft Dice written out and write soft Dice yourself, derive why a class weight tilts unsure pixels "
+        "toward its class and predict the tilt on one pixel, and compare five losses trained on equal budgets "
+        "over six paired seeds: what each does to missed, misnamed and fat strokes, and why mean accuracy rose "
+        "where mean IoU fell.",
         topic="Class imbalance: per-class IoU, class weights, soft Dice",
-        study_time="about 120 min (optional further reading about 30 more)",
+        study_time="about 105 min (optional part about 20 more)",
         run_seconds=6,
     ),
     Lesson(
         "16_atrous_and_deeplab.ipynb",
         "Atrous convolution and DeepLab",
         "Write a 3x3 atrous convolution and check it against PyTorch, see which pixels a stack of them never "
-        "reads (gridding), check that a dropped stride and doubled later rates let the same weights compute the "
-        "strided features densely (and where segedu departs), measure what DeepLabv3's output stride costs and "
-        "read a stored study of what it buys, write out the ASPP head and count the taps a small map keeps, and "
-        "compare DeepLabv3 with FCN-32s, FCN-8s, SegNet and U-Net trained on the same budget and ask whether its "
-        "8 x 8 score map holds it back.",
+        "reads (gridding) and why rates with no common factor can still leave holes, measure what DeepLabv3's "
+        "output stride costs, check that a dropped stride and doubled later rates let the same weights compute "
+        "the strided features densely (and where segedu departs), write out the ASPP head, count the taps a small"
+        " map keeps and predict ASPP rates that suit it, and compare DeepLabv3 with FCN-32s, FCN-8s, SegNet and "
+        "U-Net trained on the same budget and name the missing decoder as the leading, untested suspect for its "
+        "lower score.",
         topic="Atrous convolution, output stride, ASPP and DeepLabv3",
-        study_time="about 150 min",
+        study_time="about 110 min (optional appendix about 30 more)",
         run_seconds=22,
     ),
     Lesson(

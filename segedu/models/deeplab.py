@@ -11,12 +11,12 @@ Departures from the paper (a small model trained from scratch on 64x64 scenes):
   instead of ResNet-101's bottleneck units (3, 4, 23, 3) at 256 ... 2048; no ImageNet pretraining;
   no multi-grid in block4; every conv uses its block's rate (torchvision keeps the old rate where a stride was);
 - output stride: the paper trains mostly at 16 and evaluates at 8; the shipped models train and run at 8;
-- atrous rates: the paper's (6, 12, 18) at output stride 16 on 513-pixel crops (a 33x33 map; (12, 24, 36) at 8)
-  would leave only the centre tap of every atrous conv on a 64-pixel scene's 8x8 map (the paper's Fig. 4). The
+- atrous rates: the paper's (6, 12, 18) at output stride 16 on 513-pixel crops (a 33x33 map) keep 0.25, 0.11, 0.11
+  of the 9 taps on a 64-pixel scene's 8x8 map, and (12, 24, 36) only the centre tap (the paper's Fig. 4). The
   default (2, 3, 4) at output stride 8 keeps about the paper's share of taps inside the map (0.69, 0.56, 0.44 of the
   9, against 0.77, 0.57, 0.40 for (6, 12, 18) on 33x33); at 16 and 32 (4x4, 2x2 maps) the smallest rates (1, 2, 3);
 - ASPP width ``aspp_channels`` (64 shipped, 256 in the paper); BatchNorm after every conv but in :class:`ImagePooling`;
-  no DeepLabv3+ decoder: the logits at 1/output_stride are upsampled in one bilinear step;
+  as in the paper, no decoder: the logits at 1/output_stride are upsampled in one bilinear step (DeepLabv3+ adds one);
 - training (the course's recipe): Adam with a cosine decay, 4000 steps of 16 freshly drawn scenes, where the
   paper uses a "poly" decay from 0.007 for 30K iterations of 16 randomly scaled and flipped 513-pixel crops.
 """

@@ -8,6 +8,8 @@
   :func:`segedu.analysis.shortcut_scores.score_runs`: for each column ``a - b`` the per-seed difference in
   test mean IoU in the boundary band and in the interior (one dot per seed, a bar at the mean), and the
   variants' mean training loss.
+- :func:`scene_predictions_figure` shows one test scene, its true mask with the boundary band lightened, and
+  each variant's prediction with its wrong pixels painted yellow.
 - :func:`seed_gap_scatter` puts each seed of a paired comparison at (its training-loss gap, its score gap),
   labelled by seed, to show whether a score difference goes with a difference in how far training got.
 
@@ -34,11 +36,11 @@ from segedu.plots.primitives import (
     box,
     diagram_figure,
     finish_axis,
-    sum_node,
 )
 
 if TYPE_CHECKING:  # matplotlib is imported only when a figure is drawn
     from matplotlib.axes import Axes
+    from torch import Tensor
     from matplotlib.figure import Figure
 
 __all__ = [
@@ -46,14 +48,15 @@ __all__ = [
     "VARIANT_STYLES",
     "decoder_level_diagram",
     "paired_differences_figure",
+    "scene_predictions_figure",
     "seed_gap_scatter",
 ]
 
 LEVEL_SHORTCUTS: dict[str, tuple[str, str]] = {
     "none": ("2x2 up-conv", "nothing crosses"),
-    "add": ("2x2 up-conv", "1x1 conv of the encoder map, summed"),
+    "add": ("2x2 up-conv", "encoder features cross (FCN-style)"),
     "indices": ("max-unpool", "pooling indices place the values"),
-    "concat": ("2x2 up-conv", "encoder map stacked on the channels"),
+    "concat": ("2x2 up-conv", "encoder features cross (U-Net-style)"),
     "fixed_unpool": ("unpool to top-left", "nothing crosses (control)"),
 }
 """Each shortcut of the diagram: (its upsampler, what crosses from the encoder)."""
@@ -76,15 +79,14 @@ def _draw_level(axis: Axes, shortcut: str) -> None:
     arrow(axis, below.bottom, up.top, label=upsampler, label_side="right", label_gap=0.08, font_size=_FONT - 1)
     channels = "C"
     if shortcut == "add":
-        node = (0.6, -0.9)
-        sum_node(axis, node, 0.22)
+        merged = box(axis, (0.6, -0.9), 0.9, 0.5, "white", inside="merge", font_size=_FONT - 1)
         project = box(axis, (-0.9, -0.9), 0.55, 0.45, ENCODER_COLOR, inside="1x1", font_size=_FONT - 1)
         arrow(axis, skip.bottom, project.top, color=SHORTCUT_COLOR, width=1.8)
-        arrow(axis, project.right, (node[0] - 0.22, node[1]), color=SHORTCUT_COLOR, width=1.8)
-        arrow(axis, up.bottom, (node[0], node[1] + 0.22))
-        merged_bottom = (node[0], node[1] - 0.22)
+        arrow(axis, project.right, merged.left, color=SHORTCUT_COLOR, width=1.8)
+        arrow(axis, up.bottom, merged.top)
+        merged_bottom = merged.bottom
     elif shortcut == "concat":
-        merged = box(axis, (0.4, -0.9), 2.0, 0.5, "white", inside="stack: encoder | up", font_size=_FONT - 1)
+        merged = box(axis, (0.4, -0.9), 2.0, 0.5, "white", inside="merge", font_size=_FONT - 1)
         arrow(axis, skip.bottom, (merged.left[0] + 0.15, merged.top[1]), color=SHORTCUT_COLOR, width=3.0)
         arrow(axis, up.bottom, (up.x, merged.top[1]))
         merged_bottom, channels = (up.x, merged.bottom[1]), "2C"
@@ -104,8 +106,8 @@ def decoder_level_diagram() -> Figure:
     """Draw one ShortcutNet decoder level for each shortcut, side by side (encoder blue, decoder orange, red crosses).
 
     Every level upsamples the decoder's map ``x`` (C channels, h x w) to 2h x 2w, merges, then applies two
-    conv-BN-ReLU blocks. ``"add"`` sums a 1x1 convolution of the encoder map into ``up``; ``"concat"`` stacks
-    the encoder map and ``up`` (2C channels); ``"indices"`` passes only the encoder's pooling indices, which
+    conv-BN-ReLU blocks. ``"add"`` merges a 1x1 convolution of the encoder map with ``up`` (C channels);
+    ``"concat"`` merges the encoder map with ``up`` (2C channels); the merges are left unnamed (lesson 11's exercise 1); ``"indices"`` passes only the encoder's pooling indices, which
     max-unpooling uses to place ``x``'s values; ``"fixed_unpool"`` unpools the same way but always to each
     window's top-left pixel, so nothing crosses; ``"none"`` passes nothing.
 
@@ -135,18 +137,21 @@ def paired_differences_figure(
     *,
     first_seeds: Sequence[str],
     highlight: tuple[str, str] | None = None,
-    shaded: Mapping[int, str] | None = None,
+    shaded: Mapping[int, tuple[str, str]] | None = None,
+    loss_seeds: Sequence[str] | None = None,
     title: str = "",
 ) -> Figure:
     """Draw per-seed differences ``a - b`` in the band and the interior, and mean training loss curves.
 
     Args:
         columns: ``(a, b, scores)`` per column: the two variants and the :class:`SeedScores` holding both.
-        loss_curves: Variant -> ``(seeds, points, 2)`` loss curves (step, loss) of ``first_seeds``, in that order;
+        loss_curves: Variant -> ``(seeds, points, 2)`` loss curves (step, loss) of ``loss_seeds``, in that order;
             their mean over the seeds is drawn.
         first_seeds: Seeds drawn as filled dots; the others (added later) are drawn as open dots.
         highlight: ``(variant, seed)`` drawn as an orange diamond in every column and, alone, in the loss panel.
-        shaded: Column index -> face colour of a hatched band behind it.
+        shaded: Column index -> (face colour, what the column isolates): a hatched band behind the column,
+            explained in a legend of its own.
+        loss_seeds: The seeds of ``loss_curves``, in order (default ``first_seeds``).
         title: The figure's title.
 
     Returns:
@@ -156,13 +161,16 @@ def paired_differences_figure(
     from matplotlib.lines import Line2D
     from matplotlib.ticker import FormatStrFormatter, NullFormatter
 
+    from matplotlib.patches import Patch
+
     highlight_colour = "#D55E00"
+    loss_seeds = list(first_seeds if loss_seeds is None else loss_seeds)
     figure, axes = plt.subplots(1, 3, figsize=(15, 5.4), gridspec_kw={"width_ratios": [1.15, 1.15, 1]})
     axes[1].sharey(axes[0])  # one y-scale for the band and the interior
     positions = np.arange(len(columns))
     for axis, (panel, region) in zip(axes[:2], (("2-px boundary band", "band"),
                                                 ("interior (outside the band)", "interior"))):
-        for index, colour in (shaded or {}).items():
+        for index, (colour, _) in (shaded or {}).items():
             axis.axvspan(index - 0.45, index + 0.45, facecolor=colour, edgecolor="#AAAAAA", hatch="//", linewidth=0)
         axis.axhline(0, color="#999999", linewidth=0.8)  # no difference: both runs of the seed score the same
         for position, (a, b, scores) in zip(positions, columns):
@@ -182,10 +190,11 @@ def paired_differences_figure(
             axis.hlines(difference.mean(), position - 0.25, position + 0.25, color="#0072B2", linewidth=2)
         axis.set_xticks(positions, [_tick(a, b, scores) for a, b, scores in columns], fontsize=9)
         axis.set_xlim(-0.5, len(columns) - 0.5)
+        axis.margins(y=0.12)  # room for the seed labels at the extremes
         axis.set_ylabel("difference in test mean IoU, same seed")
         axis.set_title(f"{panel}: a minus b, paired by seed", fontsize=10)
-    key = [Line2D([], [], linestyle="none", marker="o", color="#000000", label=f"seeds {first_seeds[0]}-"
-                  f"{first_seeds[-1]}")]
+    filled = [seed for seed in first_seeds if highlight is None or seed != highlight[1]]  # seeds drawn as filled dots
+    key = [Line2D([], [], linestyle="none", marker="o", color="#000000", label=f"seeds {', '.join(filled)}")]
     later = sorted({seed for _, _, scores in columns for seed in scores.seeds} - set(first_seeds), key=int)
     if later:
         key.append(Line2D([], [], linestyle="none", marker="o", color="#000000", markerfacecolor="white",
@@ -193,8 +202,13 @@ def paired_differences_figure(
     if highlight is not None:
         key.append(Line2D([], [], linestyle="none", marker="D", color=highlight_colour, label=f"seed {highlight[1]}"))
     key.append(Line2D([], [], color="#0072B2", linewidth=2, label="mean of the column's n seeds"))
-    figure.legend(handles=key, loc="lower center", bbox_to_anchor=(0.38, 0), ncol=len(key), fontsize=9,
+    figure.legend(handles=key, loc="lower left", bbox_to_anchor=(0.02, 0), ncol=len(key), fontsize=9,
                   title="markers (both left panels)", title_fontsize=9)
+    if shaded:
+        figure.legend(handles=[Patch(facecolor=colour, edgecolor="#AAAAAA", hatch="//", label=label)
+                               for colour, label in shaded.values()],
+                      loc="lower right", bbox_to_anchor=(0.99, 0), fontsize=9, title="shaded columns",
+                      title_fontsize=9)
     for name, curves in loss_curves.items():
         curves = np.asarray(curves, dtype=float)  # (seeds, points, 2)
         colour, style = VARIANT_STYLES.get(name, ("#000000", "-"))
@@ -202,7 +216,7 @@ def paired_differences_figure(
                      linewidth=1.6, label="fixed_unpool (control)" if name == "fixed_unpool" else name)
     if highlight is not None and highlight[0] in loss_curves:
         variant, seed = highlight
-        alone = np.asarray(loss_curves[variant], dtype=float)[list(first_seeds).index(seed)]  # (points, 2)
+        alone = np.asarray(loss_curves[variant], dtype=float)[loss_seeds.index(seed)]  # (points, 2)
         axes[2].plot(alone[:, 0], alone[:, 1], color=highlight_colour, linewidth=1.0, marker="D", markersize=4,
                      markevery=4, label=f"{variant}, seed {seed} alone")
     axes[2].set_yscale("log")
@@ -211,11 +225,69 @@ def paired_differences_figure(
     axes[2].yaxis.set_minor_formatter(NullFormatter())
     axes[2].set_xlabel("optimiser step")
     axes[2].set_ylabel("training loss (CE + Dice), log scale")
-    axes[2].set_title(f"training loss: mean of seeds {first_seeds[0]}-{first_seeds[-1]}\n"
+    axes[2].set_title(f"training loss: mean of seeds {loss_seeds[0]}-{loss_seeds[-1]}\n"
                       "(each point a mean over 25 steps)", fontsize=10)
     axes[2].legend(fontsize=8, title="variant", title_fontsize=8)
     figure.suptitle(title, fontsize=11)
-    figure.tight_layout(rect=(0, 0.1, 1, 1))  # room below for the marker legend
+    figure.tight_layout(rect=(0, 0.14 if shaded else 0.1, 1, 1))  # room below for the legends
+    return figure
+
+
+def scene_predictions_figure(
+    image: Tensor,
+    truth: Tensor,
+    in_band: Tensor,
+    predicted: Mapping[str, Tensor],
+    *,
+    class_names: Sequence[str],
+    title: str,
+) -> Figure:
+    """Draw a test scene, its true mask (band lightened) and each variant's prediction, wrong pixels in yellow.
+
+    Args:
+        image: ``(3, H, W)`` float test image.
+        truth: ``(H, W)`` int64 true class mask.
+        in_band: ``(H, W)`` bool, the boundary band.
+        predicted: Variant -> ``(H, W)`` int64 predicted class mask; ``"fixed_unpool"`` is titled "control".
+        class_names: One name per class, for the colour legend.
+        title: The figure's title.
+
+    Returns:
+        The figure, one panel per picture (close it with ``matplotlib.pyplot.close(figure)``); each prediction
+        panel's title counts its wrong pixels in the band and in the interior.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    from segedu.plots.masks import PALETTE, colorize
+    from segedu.plots.pictures import to_picture
+
+    wrong_colour = np.array([1.0, 0.9, 0.1])  # yellow: a wrong pixel, whatever was predicted there
+    band = np.asarray(in_band, dtype=bool)  # (H, W)
+    figure, axes = plt.subplots(1, 2 + len(predicted), figsize=(2.4 * (2 + len(predicted)), 4.0))
+    figure.subplots_adjust(left=0.005, right=0.995, top=0.78, bottom=0.17, wspace=0.04)  # legend just below
+    axes[0].imshow(to_picture(image))
+    axes[0].set_title(f"test scene\n({image.shape[-2]} x {image.shape[-1]} px)", fontsize=10)
+    truth_picture = colorize(truth) / 255.0  # (H, W, 3)
+    truth_picture[band] = 0.5 * truth_picture[band] + 0.5  # the band, lightened
+    axes[1].imshow(truth_picture)
+    axes[1].set_title("true mask\n(band lightened)", fontsize=10)
+    for axis, (name, prediction) in zip(axes[2:], predicted.items()):
+        wrong = np.asarray(prediction != truth)  # (H, W) bool
+        picture = colorize(prediction) / 255.0  # (H, W, 3)
+        picture[wrong] = wrong_colour
+        axis.imshow(picture)
+        axis.set_title(f"{name.replace('fixed_unpool', 'control')}\nwrong px:\n{int((wrong & band).sum())} band, "
+                       f"{int((wrong & ~band).sum())} interior", fontsize=10)
+    for axis in axes:
+        axis.set_xticks([])
+        axis.set_yticks([])
+    figure.legend(handles=[Patch(facecolor=PALETTE[index] / 255.0, edgecolor="grey", label=label)
+                           for index, label in enumerate(class_names)]
+                  + [Patch(facecolor=wrong_colour, edgecolor="grey", label="wrong pixel (prediction panels)")],
+                  loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=len(class_names) + 1, frameon=False, fontsize=10,
+                  title="colour = class (true or predicted)", title_fontsize=10)
+    figure.suptitle(title, fontsize=12, y=0.98)
     return figure
 
 

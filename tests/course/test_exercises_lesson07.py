@@ -17,6 +17,12 @@ def _verdict(capsys: pytest.CaptureFixture[str]) -> str:
     return capsys.readouterr().out
 
 
+@pytest.fixture(autouse=True)
+def _fresh_skip_start_attempts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts as a learner's first try at exercise 3."""
+    monkeypatch.setitem(lesson07._SKIP_START_ATTEMPTS, "misses", 0)
+
+
 # Seven objects, median size 100 pixels: FCN-32s misses two of the three small ones (67 %) and one of the four large
 # ones (25 %); FCN-8s one small one (33 %) and no large one
 SIZES = [20, 40, 60, 100, 300, 500, 700]
@@ -65,7 +71,7 @@ def test_the_right_reason_is_explained(capsys: pytest.CaptureFixture[str]) -> No
     assert "one learned kernel stamped at four cells" in out
 
 
-@pytest.mark.parametrize(("reason", "why"), [("a", "wider than the whole 64-pixel scene"),
+@pytest.mark.parametrize(("reason", "why"), [("a", "more parameters than FCN-8s, not fewer"),
                                              ("c", "FCN-8s is trained with the same loss"),
                                              ("d", "stamped at the same four cells")])
 def test_a_wrong_reason_is_not_yet_and_says_why(reason: str, why: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -167,13 +173,30 @@ def test_a_missed_skip_start_names_neither_which_nor_how_many(
     assert "of your 5" not in out and not any(f"{count} of" in out for count in range(1, 6))  # no count of misses
 
 
-def test_every_miss_reads_the_same(capsys: pytest.CaptureFixture[str]) -> None:
-    """One miss or five: the same text, so trying answers one at a time tells nothing."""
+def test_every_first_miss_reads_the_same(capsys: pytest.CaptureFixture[str]) -> None:
+    """One miss or five: the same first text, so a first try tells nothing about which answer is wrong."""
     texts = set()
     for gradient, answer in MISSED_SKIP_STARTS:
+        lesson07._SKIP_START_ATTEMPTS["misses"] = 0
         lesson07.check_skip_start(gradient, answer)
         texts.add(_verdict(capsys))
     assert len(texts) == 1
+
+
+def test_a_second_miss_names_the_wrong_answers_but_not_why(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_skip_start("zero", {"a", "c"}) is False
+    assert "here is where" not in _verdict(capsys)
+    assert lesson07.check_skip_start("zero", {"a", "c"}) is False
+    out = _verdict(capsys)
+    assert ("here is where: wrong are your prediction 'zero'; statement b (you left it out); "
+            "statement c (you marked it)") in out
+    assert "statement a" not in out and "statement d" not in out  # right answers are not named
+    assert " is true" not in out and " is false" not in out and "gradient norm" not in out  # no reasons, no numbers
+    assert "c: write the gradient of a convolution's bias" in out and "d: write" not in out
+    assert lesson07.check_skip_start("not zero", {"a", "b"}) is True  # a right answer resets the count
+    _verdict(capsys)
+    assert lesson07.check_skip_start("not zero", {"a"}) is False
+    assert "here is where" not in _verdict(capsys)
 
 
 @pytest.mark.parametrize(
@@ -241,6 +264,7 @@ def test_fcn16s_forward_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
     assert lesson07.check_fcn16s_forward(*RIGHT_SHAPES, _fcn16s_forward) is True
     out = " ".join(_verdict(capsys).split())  # one space between words
     assert "Correct!" in out and "upscore16 gets (1, 4, 4, 4) 1/16" in out and "score_pool4 gets (1, 128, 4, 4)" in out
+    assert "a forward pass that leaves the skip out would match model(x) too" in out  # the exercise's question answered
     assert "model(x) returns (1, 4, 64, 64)" in out and "Not yet" not in out
 
 

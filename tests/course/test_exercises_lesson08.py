@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from segedu.analysis.fcn_stages import skip_branches_off
+from segedu.analysis.summed_rate import summed_learning_rate
 from segedu.course.exercises import lesson08
 from segedu.training.metrics import boundary_band
 
@@ -141,27 +142,29 @@ def test_staged_why_names_each_later_peak_when_they_differ() -> None:
 
 def _design(**changes) -> dict:
     """Exercise 3's right design, with some settings changed (keyword: the setting with spaces as underscores)."""
-    design = dict(lesson08._CONTROL_RIGHT)
+    design = {lesson08.DESIGN_IN_ONE_LINE: "all at once, but pool3 joins at 3,000", **lesson08._CONTROL_RIGHT}
     names = {setting.replace(" ", "_").replace("'", ""): setting for setting in design}
     design.update({names[key]: value for key, value in changes.items()})
     return design
 
 
 def test_control_design_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
-    right_design = {"pool3 joins at step": 3000, "pool4 joins at step": 0,
+    right_design = {"in one line": "all at once except pool3's join", "pool3 joins at step": 3000, "pool4 joins at step": 0,
                     "every layer at pool3's join": "keeps its schedule",
                     "pool3's rate once joined": "as the other layers"}
     assert lesson08.check_control_design(right_design) is True
     out = capsys.readouterr().out
-    assert out.startswith("Correct!") and "in one thing only" in out and "no earlier stage is needed" in out
+    assert out.startswith('your design: "all at once except pool3\'s join"\nCorrect!') and "in one setting only" in out and "so it sums less learning rate" in out and "no earlier stage is needed" in out
     assert "separate question" in out and "late_pool3" not in out  # the restart: named, the record's arm not read
     assert lesson08.check_control_design(dict(right_design, **{"pool3 joins at step": "3,000"})) is True
     capsys.readouterr()
     wrong_design = dict(right_design, **{"every layer at pool3's join": "restarts at lr / 10"})
     assert lesson08.check_control_design(wrong_design) is False
     out = capsys.readouterr().out
-    assert out.startswith("Not yet: the design lets something other than pool3's late join differ")
-    assert "Compare each setting with the all-at-once arm" in out and "Correct" not in out
+    assert out.startswith('your design: "all at once except pool3\'s join"\nNot yet: the design changes more than '
+                          "pool3's late join.")
+    assert "all-at-once" not in out and "staged" not in out  # the principle only: no arm named
+    assert "Change one thing" in out and "Correct" not in out
 
 
 @pytest.mark.parametrize("design", [..., None, "d", {}, {setting: ... for setting in lesson08.CONTROL_SETTINGS}])
@@ -184,14 +187,15 @@ def test_control_design_refuses_values_and_settings_not_offered(capsys: pytest.C
     {"pool3_joins_at_step": 0}, {"pool3_joins_at_step": 2000}, {"pool4_joins_at_step": 3000},
     {"every_layer_at_pool3s_join": "restarts at lr"}, {"pool3s_rate_once_joined": "a tenth of theirs"},
     {"pool4_joins_at_step": 2000, "every_layer_at_pool3s_join": "restarts at lr / 10"},
+    {"pool3s_rate_once_joined": "ten times theirs"},
 ])
 def test_any_wrong_design_gets_the_principle_only(changes, capsys: pytest.CaptureFixture[str]) -> None:
     """However many settings are off, the feedback is the same principle: no count and no setting named, so a
     learner cannot find the answer by changing one setting at a time."""
     assert lesson08.check_control_design(_design(**changes)) is False
     out = capsys.readouterr().out
-    assert out == ("Not yet: the design lets something other than pool3's late join differ from the all-at-once "
-                   f"arm. {lesson08._CONTROL_PRINCIPLE}\n")
+    assert out == ('your design: "all at once, but pool3 joins at 3,000"\n'
+                   f"Not yet: the design changes more than pool3's late join. {lesson08._CONTROL_PRINCIPLE}\n")
     for giveaway in ("of the 4 settings", *(f'"{setting}"' for setting in lesson08.CONTROL_SETTINGS),
                      "one thing only", "does not isolate"):
         assert giveaway not in out
@@ -245,7 +249,7 @@ def test_control_prediction_on_the_shipped_record(capsys: pytest.CaptureFixture[
     out = capsys.readouterr().out
     assert "Correct! the control loses 0.071 to 0.105 with pool3 zeroed (mean 0.089 over 3 seeds)" in out
     assert "zeroing it costs 0.61 to 0.77" in out and "does not show that pool3 carries little" in out
-    assert "the optional appendix compares FCN-8s at step 3,000 trained with and without pool3" in out
+    assert "the end of section 4 sets the control with pool3 zeroed beside FCN-8s trained all at once" in out
     assert "learned to make the map without it" not in out  # exercise 5's question, not told here
     assert "section 4 reads what FCN-8s scores when trained without" not in out
     assert ". That does not show" in out and "0.77. A branch that joins" in out  # sentences start with a capital
@@ -291,11 +295,6 @@ def test_no_feedback_holds_a_placeholder(capsys: pytest.CaptureFixture[str]) -> 
     assert "peak rate of 0.003; pool4's score layer then trained 2,000 steps" in lesson08._staged_why(record)
 
 
-_MIRROR_RIGHT = {"reason": "it trained least, in a network already working without it",
-                 "cannot_separate": "trained less or rest adapted",
-                 "separating_run": "late branch, equal summed learning rate"}
-
-
 def _mirror_record(mirror_pool4: list[float], mirror_pool3: list[float]) -> dict:
     """A small study record with the late-branch arms: pool3 late in three (cheaper), pool4 late in the mirror; the
     lesson counts only staged, joined_pool3 and the mirror (joined_pool4), so late_pool3 is left out of the count."""
@@ -319,80 +318,51 @@ def test_mirror_evidence_reads_the_record() -> None:
     assert f"{seen['summed']['restarted']:,.0f}" == "501"  # a restart at lr: 1,000 cosine steps from lr (500.5)
 
 
-def _with(**parts: str) -> dict[str, str]:
-    return {**_MIRROR_RIGHT, **parts}
+_CAUSE_RIGHT = {"if_early_but_slow_is_cheap": "the smaller summed learning rate",
+                "if_late_but_fast_is_cheap": "the late join"}
 
 
-def test_mirror_reading_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
-    record = _mirror_record([0.01, 0.02], [0.5, 0.4])
-    assert lesson08.check_mirror_reading(_MIRROR_RIGHT, record) is True
+def test_cause_reading_right(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson08.check_cause_reading(_CAUSE_RIGHT, _mirror_record([0.01, 0.02], [0.5, 0.4])) is True
     out = capsys.readouterr().out
-    assert "Correct!" in out and "50 x lr summed, against 2,000 x lr" in out
-    assert "trains 3,000 steps without the branch" in out and "only roughly" in out  # the run's why, Adam's caveat
-    assert lesson08.check_mirror_reading(_with(cannot_separate="effect or noise"), record) is False
+    assert "Correct!" in out and "(0.100-0.200)" in out  # the control's pool3 costs, from the record
+    assert "pool3 from step 0 at lr / 40) sums 50 x lr" in out and "at 40 times the rate) sums 2,000 x lr" in out
+    assert "the study ran neither" in out
+    assert "may diverge" in out and "would not cleanly separate the two" in out  # the late-but-fast run's second change
+
+
+@pytest.mark.parametrize("early, late", [(early, late) for early in lesson08.CAUSE_CHOICES for late in lesson08.CAUSE_CHOICES
+                                         if (early, late) != tuple(_CAUSE_RIGHT.values())])
+def test_cause_reading_wrong_says_why(early, late, capsys: pytest.CaptureFixture[str]) -> None:
+    answer = {"if_early_but_slow_is_cheap": early, "if_late_but_fast_is_cheap": late}
+    assert lesson08.check_cause_reading(answer, _mirror_record([0.01, 0.02], [0.5, 0.4])) is False
     out = capsys.readouterr().out
-    assert "Not yet:" in out and "in 6 of 6 models (2 seeds per arm), by at least 0.380" in out
-    assert "Correct!" not in out and "separating_run" not in out  # the run is not discussed before the first part
-    assert lesson08.check_mirror_reading(_with(cannot_separate="branch or join time"), record) is False
+    assert "Correct!" not in out and "does not follow" in out and "which cause each run keeps" in out
+    assert ('"if_early_but_slow_is_cheap"' in out) is (early != _CAUSE_RIGHT["if_early_but_slow_is_cheap"])
+    assert ('"if_late_but_fast_is_cheap"' in out) is (late != _CAUSE_RIGHT["if_late_but_fast_is_cheap"])
+
+
+@pytest.mark.parametrize("answer", [..., None, "the late join", {}, {"if_early_but_slow_is_cheap": "the late join"},
+                                    {**_CAUSE_RIGHT, "if_late_but_fast_is_cheap": ...},
+                                    {**_CAUSE_RIGHT, "if_late_but_fast_is_cheap": "pool3"}])
+def test_cause_reading_must_be_recorded_first(answer, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson08.check_cause_reading(answer, _mirror_record([0.01, 0.02], [0.5, 0.4])) is False
     out = capsys.readouterr().out
-    assert "the cheaper branch swaps with it" in out
-    assert "from 0.600-0.700 to 0.100-0.200 (the control)" in out and "from 0.030-0.050 to 0.010-0.020 (mirror)" in out
+    assert out.startswith("Not yet:") and "does not follow" not in out and "Correct!" not in out
 
 
-@pytest.mark.parametrize("run", ["more seeds", "train longer", "late branch at lr, restarted", "no pool3 at all"])
-def test_a_wrong_run_is_told_why(run, capsys: pytest.CaptureFixture[str]) -> None:
-    record = _mirror_record([0.01, 0.02], [0.5, 0.4])
-    assert lesson08.check_mirror_reading(_with(separating_run=run), record) is False
-    out = capsys.readouterr().out
-    assert "Not yet:" in out and '"cannot_separate" is right' in out and f"{run!r} would not separate them" in out
-    assert "Correct!" not in out and "only roughly" not in out  # the right run's why stays hidden
+def test_cause_reading_on_the_shipped_record(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson08.check_cause_reading(_CAUSE_RIGHT, _shipped_record()) is True
+    assert "(0.071-0.105)" in capsys.readouterr().out
 
 
-def test_mirror_reading_on_the_shipped_record(capsys: pytest.CaptureFixture[str]) -> None:
-    record = _shipped_record()
-    assert lesson08.check_mirror_reading(_MIRROR_RIGHT, record) is True
-    out = capsys.readouterr().out
-    assert "9 of 9 late-branch models" in out and "50 x lr summed, against 2,000 x lr" in out
-    assert lesson08.check_mirror_reading(_with(cannot_separate="branch or join time"), record) is False
-    out = capsys.readouterr().out
-    assert "from 0.612-0.766 to 0.071-0.105 (the control)" in out
-    assert "from 0.018-0.058 to 0.002-0.011 (mirror)" in out
-    assert lesson08.check_mirror_reading(_with(cannot_separate="effect or noise"), record) is False
-    assert "by at least 0.138 mean IoU" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("answer", [..., None, "trained less or rest adapted", {}, {"rules_out": "only a late pool3"},
-                                    {"cannot_separate": "noise"}, {"cannot_separate": ...},
-                                    {"cannot_separate": "trained less or rest adapted"},
-                                    {"cannot_separate": "trained less or rest adapted", "separating_run": ...},
-                                    {"cannot_separate": "trained less or rest adapted", "separating_run": "more data"},
-                                    {"reason": "x", "cannot_separate": "noise"}, {"reason": "x", "cannot_separate": ...},
-                                    {"reason": "x", "cannot_separate": "trained less or rest adapted",
-                                     "separating_run": ...}])
-def test_mirror_reading_must_be_recorded_first(answer, capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson08.check_mirror_reading(answer, _mirror_record([0.01, 0.02], [0.5, 0.4])) is False
-    out = capsys.readouterr().out
-    assert out.startswith("Not yet:") and "prediction" not in out and "is not it" not in out
-
-
-def test_every_mirror_choice_has_its_reason(capsys: pytest.CaptureFixture[str]) -> None:
-    record = _mirror_record([0.01, 0.02], [0.5, 0.4])
-    outs = set()
-    for cannot_separate in lesson08.MIRROR_CANNOT_SEPARATE:
-        for run in lesson08.SEPARATING_RUNS:
-            answer = {"reason": _MIRROR_RIGHT["reason"], "cannot_separate": cannot_separate, "separating_run": run}
-            assert lesson08.check_mirror_reading(answer, record) is (answer == _MIRROR_RIGHT)
-            outs.add(capsys.readouterr().out)
-    # two wrong first parts (one message each, whatever the run), then one message per run after the right first part
-    assert len(outs) == len(lesson08.MIRROR_CANNOT_SEPARATE) - 1 + len(lesson08.SEPARATING_RUNS)
-    assert not any("XX" in out or "{" in out for out in outs)
-
-
-def test_wrong_design_feedback_says_why_from_the_table(capsys: pytest.CaptureFixture[str]) -> None:
-    """Exercise 3 gives the arms' settings in a table; a wrong design is told to read it, and why one difference only."""
+def test_wrong_design_feedback_states_only_the_principle(capsys: pytest.CaptureFixture[str]) -> None:
+    """A wrong design is told the principle (change one thing) and why, without naming which arm to copy."""
     assert lesson08.check_control_design(_design(every_layer_at_pool3s_join="restarts at lr / 10")) is False
     out = capsys.readouterr().out
-    assert "in the table above the exercise" in out and "Why:" in out and "late join alone" in out
+    assert "Change one thing" in out and "Why:" in out and "late join alone" in out
+    for giveaway in ("all-at-once", "all at once", "staged", "in stages", "keep every other setting"):
+        assert giveaway not in lesson08._CONTROL_PRINCIPLE
 
 
 def test_staged_why_quotes_the_papers_zero_initialisation() -> None:
@@ -405,39 +375,45 @@ def test_right_design_says_why_pool3s_rate_matches() -> None:
     assert "so pool3, once joined, trains at the other layers' rate, not a tenth of it" in lesson08._CONTROL_RIGHT_WHY
 
 
-def test_the_restart_distractor_talks_about_rates_and_is_told_why(capsys: pytest.CaptureFixture[str]) -> None:
-    """Exercise 5 offers a second run that changes a late branch's rate, so the right run is not the only one about
-    rates; its feedback prints the record's numbers: the late branch would still sum less, and still join late."""
-    assert "lr" in lesson08.SEPARATING_RUNS["late branch at lr, restarted"]
-    assert lesson08.check_mirror_reading(_with(separating_run="late branch at lr, restarted"), _shipped_record()) is False
+def test_control_design_names_the_restart_as_left_out(capsys: pytest.CaptureFixture[str]) -> None:
+    """The lesson no longer reads the record's fifth arm (the control with the staged restart): the right design's
+    feedback names the restart as a separate question this control leaves out, and points to no aside."""
+    assert lesson08.check_control_design(_design()) is True
     out = capsys.readouterr().out
-    assert "still sum only 501 x lr against 2,000 x lr" in out and "trained 3,000 steps without it" in out
-    assert "every other layer trains too" in out and "Correct!" not in out
+    assert "restart at lr / 10 is a separate question, which this control leaves out" in out
+    assert "aside" not in out
 
 
-@pytest.mark.parametrize("reason", [..., None, "", "   ", 3, ["trained less"]])
-def test_mirror_reading_asks_for_a_reason_first(reason, capsys: pytest.CaptureFixture[str]) -> None:
-    """Exercise 5 asks for the learner's own line before the choices: without it even the right choices do not pass."""
-    answer = {**_MIRROR_RIGHT, "reason": reason}
-    assert lesson08.check_mirror_reading(answer, _mirror_record([0.01, 0.02], [0.5, 0.4])) is False
+@pytest.mark.parametrize("line", [..., None, "", "   ", 3, ["pool3 late"]])
+def test_control_design_asks_for_a_line_first(line, capsys: pytest.CaptureFixture[str]) -> None:
+    """Exercise 3 asks for the learner's own one-line design before the settings: without it even the right
+    settings do not pass, and nothing about the settings is said."""
+    design = {**_design(), lesson08.DESIGN_IN_ONE_LINE: line}
+    assert lesson08.check_control_design(design) is False
     out = capsys.readouterr().out
-    assert out.startswith('Not yet: "reason":') and "Correct!" not in out and "cannot_separate" not in out
-    without = {key: value for key, value in _MIRROR_RIGHT.items() if key != "reason"}
-    assert lesson08.check_mirror_reading(without, _mirror_record([0.01, 0.02], [0.5, 0.4])) is False
-    assert capsys.readouterr().out.startswith('Not yet: "reason": write your one-line reason first')
+    assert out.startswith('Not yet: "in one line":') and "Correct!" not in out and "all-at-once arm" not in out
+    assert lesson08.check_control_design(dict(lesson08._CONTROL_RIGHT)) is False
+    assert capsys.readouterr().out.startswith('Not yet: "in one line": fill in your design in your own words first')
 
 
-def test_mirror_reading_echoes_the_reason(capsys: pytest.CaptureFixture[str]) -> None:
-    """The reason is echoed back (spaces tidied), right choices or wrong; it is required, never graded."""
-    record = _mirror_record([0.01, 0.02], [0.5, 0.4])
-    for answer, passes in ((_with(reason="  it  joined\nlate "), True), (_with(reason="noise", cannot_separate="effect or noise"), False)):
-        assert lesson08.check_mirror_reading(answer, record) is passes
+def test_control_design_echoes_the_line(capsys: pytest.CaptureFixture[str]) -> None:
+    """The line is echoed back (spaces tidied), right settings or wrong; it is required, never graded."""
+    for design, passes in ((_design(), True), (_design(pool3s_rate_once_joined="a tenth of theirs"), False)):
+        design[lesson08.DESIGN_IN_ONE_LINE] = "  pool3\n late "
+        assert lesson08.check_control_design(design) is passes
         out = capsys.readouterr().out
-        assert out.startswith('your reason: "') and ('"it joined late"' in out) is passes
+        assert out.startswith('your design: "pool3 late"\n') and out.count("Correct!") == int(passes)
 
 
-def test_control_design_points_to_the_restarted_row(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson08.check_control_design(dict(lesson08._CONTROL_RIGHT)) is True
-    out = capsys.readouterr().out
-    assert 'the row "control, restarted" of the table after exercise 4 adds it to this control' in out
-    assert "leaves aside" not in out
+def test_no_control_setting_names_the_summed_rate() -> None:
+    """Exercise 3 comes before the summed learning rate is defined, and no offered value points at exercise 5's run."""
+    assert not any("summed" in str(value) for values in lesson08.CONTROL_SETTINGS.values() for value in values)
+    assert "ten times theirs" in lesson08.CONTROL_SETTINGS["pool3's rate once joined"]
+    assert "not a tenth of it nor ten times it, either of which would be a second difference" in lesson08._CONTROL_RIGHT_WHY
+
+
+def test_the_cause_factor_is_the_schedules() -> None:
+    """Exercise 5's "about 40 times" is what makes a branch joining at step 3,000 of a 4,000-step cosine schedule sum
+    as much as one trained from the start."""
+    factor = summed_learning_rate([(4000, 1.0)]) / summed_learning_rate([(4000, 1.0)], first_step=3000)
+    assert f"{factor:.0f}" == "40"

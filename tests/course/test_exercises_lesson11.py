@@ -296,3 +296,59 @@ def test_flat_window_rejects_the_others_and_says_why(answer, hint: str, capsys: 
 def test_indices_why_case_names_do_not_hint_at_the_answer() -> None:
     names = " ".join(INDICES_WINDOWS) + " " + " ".join(INDICES_WHY_CHOICES.values())
     assert "win" not in names and "lose" not in names and set(INDICES_WINDOWS) == {"case A", "case B"}
+
+
+# --- the unpooling of "indices" and its control ---------------------------------------------------
+
+from segedu.course.exercises.lesson11 import check_unpool  # noqa: E402
+
+
+def _unpool(shortcut, x, indices):
+    if shortcut == "fixed_unpool":
+        height, width = x.shape[-2:]
+        top_left = 2 * torch.arange(height)[:, None] * 2 * width + 2 * torch.arange(width)  # (h, w)
+        indices = top_left.expand_as(x)
+    return torch.nn.functional.max_unpool2d(x, indices, 2)
+
+
+def _unpool_by_hand(shortcut, x, indices):  # the same by a scatter into a zero map
+    batch, channels, height, width = x.shape
+    if shortcut == "fixed_unpool":
+        out = torch.zeros(batch, channels, 2 * height, 2 * width)
+        out[..., ::2, ::2] = x
+        return out
+    out = torch.zeros(batch, channels, 4 * height * width)
+    out.scatter_(2, indices.flatten(2), x.flatten(2))
+    return out.view(batch, channels, 2 * height, 2 * width)
+
+
+def test_unpool_accepts_max_unpool2d_and_a_scatter(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_unpool(_unpool)
+    assert capsys.readouterr().out.startswith("Correct!")
+    assert check_unpool(_unpool_by_hand)
+    assert capsys.readouterr().out.startswith("Correct!")
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (lambda shortcut, x, indices: ..., "returns nothing yet"),
+        (lambda shortcut, x, indices: torch.nn.functional.max_unpool2d(x, indices, 2), "builds its own index"),
+        (lambda shortcut, x, indices: torch.nn.functional.interpolate(x, scale_factor=2.0), "nearest-neighbour"),
+        (lambda shortcut, x, indices: x, "doubles the height and width"),
+        (lambda shortcut, x, indices: _unpool("fixed_unpool", x, indices), "where the encoder's maximum was"),
+        (lambda shortcut, x, indices: "map", "return a tensor"),
+    ],
+)
+def test_unpool_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_unpool(answer)
+    printed = capsys.readouterr().out
+    assert printed.startswith("Not yet:") and hint in printed
+
+
+def test_unpool_check_leaves_the_random_stream_alone() -> None:
+    torch.manual_seed(3)
+    expected = torch.rand(2)
+    torch.manual_seed(3)
+    check_unpool(_unpool)
+    assert torch.equal(torch.rand(2), expected)

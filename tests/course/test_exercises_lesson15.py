@@ -15,16 +15,29 @@ from segedu.course.exercises.lesson15 import (
     absent_class_dice,
     absent_class_gradient,
     all_eights_scores,
+    BACKGROUND_SHARE,
+    HALO_SIZE,
+    background_recall_cost,
+    check_background_recall_cost,
+    TILT_BELIEF,
+    TILT_WEIGHTS,
     check_absent_class_dice,
     check_all_eights_mean_iou,
+    check_halo_scores,
+    halo_case_scores,
+    HALO_CASES,
+    HALO_DIGIT_PIXELS,
+    check_tilt_prediction,
     check_soft_dice,
     check_soft_dice_prediction,
     check_trained_weights_prediction,
     digit_pixel_fates,
     digit_scores_by_seed,
     prediction_case,
+    tilted_minimiser,
 )
 from segedu.training.losses import soft_dice_loss
+from segedu.training.metrics import iou_per_class
 
 
 @pytest.mark.parametrize("answer", [0.103, 0.1, 0.106, torch.tensor(0.103)])
@@ -315,3 +328,160 @@ def test_soft_dice_refuses_borrowed_and_unfinished_answers(function, hint: str, 
     assert check_soft_dice(function, 0.604) is False
     out = capsys.readouterr().out
     assert out.startswith("Not yet:") and hint in out, out
+
+
+def test_tilted_minimiser_is_where_adam_lands() -> None:
+    belief = torch.tensor(TILT_BELIEF, dtype=torch.float64)
+    weights = torch.tensor(TILT_WEIGHTS, dtype=torch.float64)
+    logits = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+    optimizer = torch.optim.Adam([logits], lr=0.05)
+    for _ in range(500):
+        optimizer.zero_grad()
+        (-(weights * belief * logits.log_softmax(dim=0)).sum()).backward()
+        optimizer.step()
+    assert np.allclose(logits.softmax(dim=0).detach().numpy(), tilted_minimiser(), atol=1e-4)
+    assert np.allclose(tilted_minimiser(), [0.28, 0.32, 0.40])
+
+
+@pytest.mark.parametrize("minimiser", [[0.28, 0.32, 0.40], (0.28, 0.32, 0.4), np.array([0.281, 0.319, 0.4]),
+                                       torch.tensor([0.28, 0.32, 0.40])])
+@pytest.mark.parametrize("argmax_class", [2, 2.0, torch.tensor(2)])
+def test_tilt_prediction_right(minimiser, argmax_class, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_tilt_prediction(minimiser, argmax_class)
+    out = capsys.readouterr().out
+    assert out.startswith("Correct!") and "0.28, 0.32, 0.40" in out and "toward the rare class" in out
+
+
+@pytest.mark.parametrize(("minimiser", "argmax_class", "hints"), [
+    ([0.7, 0.2, 0.1], 0, ["q itself", "you named class 0"]),
+    ([0.7, 0.8, 1.0], 2, ["divide each by their sum"]),
+    ([0.921, 0.066, 0.013], 2, ["divides q_c by w_c"]),
+    ([0.067, 0.267, 0.667], 2, ["weights alone"]),
+    ([0.5, 0.3, 0.3], 2, ["sum to 1.10"]),
+    ([0.3, 0.3, 0.4], 2, ["first the three products"]),
+    ([0.28, 0.32, 0.40], 1, ["you named class 1"]),
+])
+def test_tilt_prediction_wrong_answers_say_why(minimiser, argmax_class, hints, capsys) -> None:
+    assert not check_tilt_prediction(minimiser, argmax_class)
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and all(hint in out for hint in hints)
+    assert "0.28, 0.32, 0.40" not in out  # the answer is not given away
+
+
+@pytest.mark.parametrize(("minimiser", "argmax_class", "hint"), [
+    (..., 2, "record both answers"), ([0.28, 0.32, 0.40], ..., "record both answers"),
+    ("0.28, 0.32, 0.40", 2, "three numbers"), ([0.5, 0.5], 2, "three numbers"), ([0.28, 0.32, 0.40], 3, "0, 1 or 2"),
+    ([0.28, 0.32, 0.40], True, "0, 1 or 2"), ([0.28, 0.32, 0.40], "2", "0, 1 or 2"),
+])
+def test_tilt_prediction_unreadable_answers(minimiser, argmax_class, hint, capsys) -> None:
+    assert not check_tilt_prediction(minimiser, argmax_class)
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and hint in out
+
+
+def test_background_recall_cost_against_a_confusion_matrix() -> None:
+    digit, background = 1 - BACKGROUND_SHARE, BACKGROUND_SHARE  # shares of all pixels
+    matrix = torch.tensor([[background - HALO_SIZE * digit, HALO_SIZE * digit], [0.0, digit]], dtype=torch.float64)
+    recall = float(matrix[0, 0] / matrix[0].sum())  # background's recall with the halo
+    assert np.isclose(1 - recall, background_recall_cost()) and round(background_recall_cost(), 2) == 0.03
+
+
+@pytest.mark.parametrize("answer", [0.03, 0.029, "0.03", 0.027])
+def test_background_recall_cost_right_says_why(answer, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_background_recall_cost(answer)
+    out = capsys.readouterr().out
+    assert out.startswith("Correct!") and "17 times" in out and "union" in out
+
+
+@pytest.mark.parametrize(("answer", "hint"), [(0.49, "divides by background's pixels"), (0.045, "11 classes"),
+                                              (0.3, "count pixels"), (..., "record your answer"),
+                                              ("lots", "a number")])
+def test_background_recall_cost_wrong_says_why(answer, hint, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_background_recall_cost(answer)
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and hint in out and "0.029" not in out
+
+
+def test_halo_case_scores_against_a_confusion_matrix() -> None:
+    for case, (found, halo) in HALO_CASES.items():
+        matrix = torch.tensor([[1000.0 - halo, halo], [HALO_DIGIT_PIXELS - found, found]], dtype=torch.float64)
+        recall = float(matrix[1, 1] / matrix[1].sum())
+        assert np.allclose(halo_case_scores()[case], (recall, float(iou_per_class(matrix)[1])))
+    assert [tuple(round(value, 2) for value in pair) for pair in halo_case_scores().values()] == [(0.90, 0.90), (0.99, 0.66)]
+
+
+@pytest.mark.parametrize("answers", [(0.90, 0.90, 0.99, 0.66), (0.9, 0.9, 0.99, 99 / 150), ("0.9", 0.9, 0.99, 0.664)])
+def test_halo_scores_right(answers, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_halo_scores(*answers)
+    out = capsys.readouterr().out
+    assert out.startswith("Correct!") and "99 / 150 = 0.66" in out and "union" in out
+
+
+@pytest.mark.parametrize(("answers", "hints"), [
+    ((0.90, 0.90, 0.99, 0.99), ["the IoU with halo", "halo is the FP"]),
+    ((0.90, 0.90, 0.66, 0.66), ["the recall with halo", "true pixels only"]),
+    ((0.90, 1.00, 0.99, 0.66), ["the IoU with no halo", "missed pixels (FN)"]),
+    ((0.90, 0.82, 0.99, 0.66), ["the IoU with no halo", "not 100 + FP + FN"]),
+    ((0.10, 0.90, 0.99, 0.66), ["the recall with no halo", "found share"]),
+    ((0.90, 0.90, 0.99, 0.50), ["the IoU with halo", "found, plus the halo"]),
+])
+def test_halo_scores_wrong_answers_say_why(answers, hints, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_halo_scores(*answers)
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and all(hint in out for hint in hints)
+    assert "0.66" not in out  # the halo's IoU is not given away
+
+
+@pytest.mark.parametrize(("answers", "hint"), [((..., 0.9, 0.99, 0.66), "record all four"),
+                                               ((0.9, 0.9, 0.99, "high"), "a number between 0 and 1"),
+                                               ((0.9, None, 0.99, 0.66), "a number between 0 and 1")])
+def test_halo_scores_unreadable_answers(answers, hint, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_halo_scores(*answers)
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and hint in out
+
+
+def _fake_run(rng: np.random.Generator) -> dict:
+    # a run with a random 11 x 11 confusion matrix (rows true, columns predicted), every class present
+    return {"confusion": (rng.integers(1, 50, size=(11, 11)) + np.eye(11, dtype=int) * 500).tolist()}
+
+
+def _fake_record(name: str, losses: list[str], seeds: list[str], rng: np.random.Generator) -> dict:
+    return {"name": name, "results": {"runs": {loss: {seed: _fake_run(rng) for seed in seeds} for loss in losses}}}
+
+
+def test_paired_mean_iou_rows_matches_a_plain_loop():
+    from segedu.course.exercises.lesson15 import paired_mean_iou_rows
+    from segedu.training.metrics import mean_iou
+
+    rng = np.random.default_rng(0)
+    first = _fake_record("a", ["cross_entropy", "dice"], [str(seed) for seed in range(3)], rng)
+    second = _fake_record("b", ["cross_entropy", "dice"], [str(seed) for seed in range(3, 6)], rng)
+    no_reference = _fake_record("c", ["dice"], [str(seed) for seed in range(6)], rng)
+    fallback = {**first["results"]["runs"]["cross_entropy"], **second["results"]["runs"]["cross_entropy"]}
+    gaps, rows = paired_mean_iou_rows({"six": [first, second], "own": [no_reference]}, ["dice", "focal"],
+                                      {"dice": "Dice", "focal": "focal"}, reference_runs=fallback)
+    assert set(gaps) == {("six", "dice"), ("own", "dice")}  # no group ran focal: no row
+    for group, record_runs in (("six", {"dice": {**first["results"]["runs"]["dice"], **second["results"]["runs"]["dice"]}}),
+                               ("own", no_reference["results"]["runs"])):
+        expected = [mean_iou(torch.tensor(record_runs["dice"][str(seed)]["confusion"], dtype=torch.float64))
+                    - mean_iou(torch.tensor(fallback[str(seed)]["confusion"], dtype=torch.float64)) for seed in range(6)]
+        np.testing.assert_allclose(gaps[group, "dice"], expected, atol=1e-12)
+        row = rows[f"{group}, Dice"]
+        assert row["seeds"] == "0 to 5" and row["loss - plain CE"] == pytest.approx(np.mean(expected))
+        assert row["+/=/-"] == f"{sum(gap > 0 for gap in expected)}/0/{sum(gap < 0 for gap in expected)}"
+
+
+def test_paired_mean_iou_rows_three_seeds_give_no_verdict_and_a_missing_reference_is_named():
+    from segedu.course.exercises.lesson15 import paired_mean_iou_rows
+
+    rng = np.random.default_rng(1)
+    three = _fake_record("t", ["cross_entropy", "dice"], ["0", "1", "2"], rng)
+    _, rows = paired_mean_iou_rows({"short": [three]}, ["dice"], {"dice": "Dice"})
+    assert rows["short, Dice"]["verdict"] == "3 seeds: no verdict possible"
+    with pytest.raises(ValueError, match="no 'cross_entropy' runs"):
+        paired_mean_iou_rows({"bare": [_fake_record("d", ["dice"], ["0"], rng)]}, ["dice"], {"dice": "Dice"})
+    partial = _fake_record("p", ["dice"], ["0", "1"], rng)  # seed 2 missing
+    with pytest.raises(ValueError, match="lacks seeds"):
+        paired_mean_iou_rows({"partial": [partial]}, ["dice"], {"dice": "Dice"},
+                             reference_runs=three["results"]["runs"]["cross_entropy"])

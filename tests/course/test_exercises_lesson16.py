@@ -7,8 +7,10 @@ import torch
 
 from segedu.analysis.atrous import footprint_coverage
 from segedu.course.exercises.lesson16 import (
+    ASPP_SHARE_TOLERANCE,
     RATE6_SHARE_CHOICES,
     STACKS,
+    check_aspp_rates_prediction,
     check_atrous_conv2d,
     check_coverage_prediction,
     check_output_stride_macs,
@@ -86,6 +88,32 @@ def test_rate6_share_prediction(capsys: pytest.CaptureFixture[str]) -> None:
     assert not check_rate6_share_prediction("e")
     assert "must be one of" in capsys.readouterr().out
     assert not check_rate6_share_prediction(...)
+    assert "record your prediction" in capsys.readouterr().out
+
+
+def test_aspp_rates_prediction(capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.analysis.atrous import valid_tap_fraction
+
+    paper = [valid_tap_fraction(33, rate) for rate in (6, 12, 18)]
+    assert [f"{share:.2f}" for share in paper] == ["0.77", "0.57", "0.40"]  # the shares the exercise names
+    assert check_aspp_rates_prediction((2, 3, 4))  # segedu's own rates
+    out = capsys.readouterr().out
+    assert out.startswith("Correct!") and "rate 2 keeps 0.69, rate 3 keeps 0.56, rate 4 keeps 0.44" in out
+    assert "0.77, 0.57, 0.40" in out and "keep 0.11 each" in out
+    for right_too in ((1, 3, 4), [2, 3, 5]):  # within the tolerance as well, as a brute-force check confirms
+        assert all(abs(valid_tap_fraction(8, r) - t) <= ASPP_SHARE_TOLERANCE for r, t in zip(right_too, paper))
+        assert check_aspp_rates_prediction(right_too)
+        capsys.readouterr()
+    for wrong_rates, named in (((6, 12, 18), "Rate 6 keeps 0.25"), ((12, 24, 36), "Rate 12 keeps 0.11"),
+                               ((2, 3, 6), "Rate 6 keeps 0.25"), ((1, 2, 3), "Rate 2 keeps 0.69")):
+        assert not check_aspp_rates_prediction(wrong_rates)
+        out = capsys.readouterr().out
+        assert out.startswith("Not yet:") and named in out and "Correct" not in out, out
+    assert not check_aspp_rates_prediction((4, 3, 2))
+    assert "increasing order" in capsys.readouterr().out
+    assert not check_aspp_rates_prediction((2, 3))
+    assert "three whole-number rates" in capsys.readouterr().out
+    assert not check_aspp_rates_prediction(...)
     assert "record your prediction" in capsys.readouterr().out
 
 

@@ -93,3 +93,50 @@ def test_seed_gap_scatter_moves_the_label_of_a_seed_that_sits_on_another() -> No
         assert offsets["seed 0"] != offsets["seed 2"]  # the two nearly equal seeds get labels apart
     finally:
         plt.close(figure)
+
+
+def test_paired_differences_explain_shaded_columns_and_average_the_loss_over_loss_seeds() -> None:
+    runs = {"a": {str(seed): _run(seed, 30 + seed, 100) for seed in range(4)},
+            "b": {str(seed): _run(seed, 40 - seed, 100) for seed in range(4)}}
+    scores = score_runs(runs)
+    curves = {name: np.array([by_seed[seed]["loss_curve"] for seed in scores.seeds]) for name, by_seed in runs.items()}
+    figure = paired_differences_figure([("a", "b", scores)], curves, first_seeds=["0", "1"], loss_seeds=scores.seeds,
+                                       highlight=("a", "3"), shaded={0: ("#EEEEEE", "what a changes")})
+    try:
+        loss = figure.axes[2]
+        assert "seeds 0-3" in loss.get_title()
+        mean_a = loss.lines[0].get_ydata()
+        assert np.allclose(mean_a, curves["a"][:, :, 1].mean(axis=0))
+        assert np.allclose(loss.lines[-1].get_ydata(), curves["a"][3, :, 1])  # seed 3 alone, found among loss_seeds
+        legend_texts = [[text.get_text() for text in legend.get_texts()] for legend in figure.legends]
+        assert ["what a changes"] in legend_texts
+        dots = [line for line in figure.axes[0].lines if line.get_marker() == "o"]
+        assert [line.get_markerfacecolor() for line in dots].count("white") == 1  # seed 2: after first_seeds
+    finally:
+        plt.close(figure)
+
+
+def test_scene_predictions_count_wrong_pixels_in_the_band_and_the_interior() -> None:
+    import torch
+
+    from segedu.plots.shortcut_study import scene_predictions_figure
+
+    truth = torch.zeros(8, 8, dtype=torch.int64)
+    truth[2:6, 2:6] = 1
+    in_band = torch.zeros(8, 8, dtype=torch.bool)
+    in_band[1:7, 1:7] = True
+    in_band[3:5, 3:5] = False
+    perfect, off = truth.clone(), truth.clone()
+    off[0, 0] = 2  # one wrong interior pixel
+    off[2, 2] = 0  # one wrong band pixel
+    off[1, 1] = 3  # another wrong band pixel
+    figure = scene_predictions_figure(torch.rand(3, 8, 8), truth, in_band, {"none": perfect, "fixed_unpool": off},
+                                      class_names=("background", "circle", "square", "triangle"), title="t")
+    try:
+        titles = [axis.get_title() for axis in figure.axes]
+        assert titles[2] == "none\nwrong px:\n0 band, 0 interior"
+        assert titles[3] == "control\nwrong px:\n2 band, 1 interior"
+        assert np.allclose(figure.axes[3].get_images()[0].get_array()[0, 0], [1.0, 0.9, 0.1])
+        assert len(figure.legends[0].get_texts()) == 5 and figure.get_suptitle() == "t"
+    finally:
+        plt.close(figure)

@@ -82,6 +82,7 @@ _SKIP_START_HINTS = {  # one question per answer, all asked after any miss: they
          "them change with k? When do units that start equal stay equal?",
 }
 _SKIP_START_QUESTIONS = tuple(_SKIP_START_HINTS.items())  # (answer, question), the prediction first
+_SKIP_START_ATTEMPTS = {"misses": 0}  # misses in a row of check_skip_start; a right answer resets it
 
 
 MISS_RATE_BANDS = {"under 20%": (0, 20), "20-40%": (20, 40), "40-60%": (40, 60), "over 60%": (60, 100)}
@@ -97,22 +98,23 @@ def _miss_rates(answers: Sequence[str], small: torch.Tensor) -> dict[str, float]
             for half, chosen in (("small", small), ("large", ~small))}
 
 
-MISS_REASONS = {  # exercise 2's second part: why FCN-32s misses small objects; four options of similar length
-    "a": "each conv7 cell's receptive field is too small to take in a small shape with its surroundings",
+MISS_REASONS = {  # exercise 2's second part: what best explains FCN-32s's gap to FCN-8s on small objects (4 options)
+    "a": "FCN-32s has fewer parameters than FCN-8s, too few to learn what a small shape looks like",
     "b": "FCN-32s has one score cell per 32 x 32 quarter, and a small shape fills only a small part of it",
     "c": "the loss is dominated by the pixels of large shapes and background, so small shapes barely count",
     "d": "FCN-32s's learned 32x kernel is too smooth to draw the outline of a shape as small as these",
 }
 _MISS_REASON_KEY = "b"
 _MISS_REASON_WHY = {
-    "a": "each conv7 cell's receptive field is wider than the whole 64-pixel scene (padded 3 x 3 convolutions, five "
-         "poolings), so every cell sees every shape; what FCN-32s lacks is a finer place to put it",
+    "a": "FCN-32s has more parameters than FCN-8s, not fewer (section 4 printed the counts: its learned 32x "
+         "upsampler alone holds more than the difference), and the same encoder layout up to fc7. What FCN-32s "
+         "lacks is a finer place to put a shape",
     "b": "its output is one learned kernel stamped at four cells: it can give a class to much of a quarter, not to a "
          "small patch wherever a small shape lies",
     "c": "FCN-8s is trained with the same loss on the same scenes, where small shapes weigh just as little, yet it "
-         "misses far fewer of them: the loss cannot explain the difference",
-    "d": "the kernel is learned, not held smooth: training moved some classes' kernels far from bilinear (section "
-         "2's figure). But however sharp, one kernel per pair of classes is stamped at the same four cells in every "
+         "misses far fewer of them: the loss cannot explain the gap between the two models",
+    "d": "the kernel is learned, not held smooth (section 2's table: all upsamplers learn). But however sharp, one kernel "
+         "per pair of classes is stamped at the same four cells in every "
          "scene, so it cannot draw a small shape wherever that shape happens to lie",
 }
 
@@ -250,10 +252,11 @@ def check_skip_start(weight_gradient: Any, prediction: Any) -> bool:
     The check measures, on an untrained FCN-16s, the gradients at the first training step (reaching
     ``score_pool4``'s weights and how far its per-class filters' gradients differ, passed down by it to
     pool4, reaching encoder stage 4) and how much the
-    output moves when the pool4 branch is switched off (zero start, then PyTorch's random start). A miss
-    says neither which of the five answers (the prediction and each letter) are wrong nor how many, so
-    that answers cannot be found by trying; it asks the same question about each of them every time, with
-    no measured numbers. A right answer prints the measurements and explains every statement.
+    output moves when the pool4 branch is switched off (zero start, then PyTorch's random start). A first
+    miss says neither which of the five answers (the prediction and each letter) are wrong nor how many: it
+    asks one question about each of them, with no measured numbers. From the second miss in a row on, it
+    names the wrong answers, still without saying why, so a learner need not loop over combinations. Only a
+    right answer prints the measurements and explains every statement (and resets the count of misses).
 
     Args:
         weight_gradient: The predicted gradient of ``score_pool4``'s weights at the first step,
@@ -276,10 +279,22 @@ def check_skip_start(weight_gradient: Any, prediction: Any) -> bool:
     gradients = _first_step_gradients()
     misses = int(weight_gradient != ("zero" if gradients["score_pool4"] == 0 else "not zero"))
     misses += len(letters ^ _SKIP_START_KEY)  # a true statement left out, or a false one marked
-    if misses:  # a miss: neither which answers are wrong nor how many; the same questions every time
+    if misses:  # a first miss: neither which answers are wrong nor how many; from the second on, which
+        _SKIP_START_ATTEMPTS["misses"] += 1
         questions = " ".join(f"{label}: {question}" for label, question in _SKIP_START_QUESTIONS)
-        return wrong("not every answer holds yet (the prediction, and for each of a-d whether you marked it). Settle "
-                     f"each from the mechanism, not the wording. {questions}")
+        if _SKIP_START_ATTEMPTS["misses"] == 1:
+            return wrong("not every answer holds yet (the prediction, and for each of a-d whether you marked it). "
+                         f"Settle each from the mechanism, not the wording. {questions}")
+        wrong_labels = [] if weight_gradient == ("zero" if gradients["score_pool4"] == 0 else "not zero") else [
+            "weight_gradient"]
+        wrong_labels += sorted(letters ^ _SKIP_START_KEY)  # a true statement left out, or a false one marked
+        named = [f"your prediction {weight_gradient!r}" if label == "weight_gradient" else
+                 f"statement {label} ({'you marked it' if label in letters else 'you left it out'})"
+                 for label in wrong_labels]
+        asked = " ".join(f"{label}: {_SKIP_START_HINTS[label]}" for label in wrong_labels)
+        return wrong(f"another miss, so here is where: wrong {'is' if len(named) == 1 else 'are'} {'; '.join(named)}; "
+                     f"the rest is right. Why is explained once every answer holds. {asked}")
+    _SKIP_START_ATTEMPTS["misses"] = 0
     effects = _skip_effects()
     print(f"untrained FCN-16s, first step: gradient norm of score_pool4's weights {gradients['score_pool4']:.4f} "
           f"(you predicted {weight_gradient!r}), of its bias {gradients['score_pool4_bias']:.4f}; passed down by score_pool4 to pool4 {gradients['through_skip']:.4f}; "
@@ -491,5 +506,7 @@ def check_fcn16s_forward(pool4_shape: Any, sum_shape: Any, function: Callable[[n
         "2 x 2 class scores doubled by upscore2, plus score_pool4's 4 x 4 class scores of pool4. Your function "
         "equals model(x) for both inputs (torch.testing.assert_close), the 96 x 64 one included. That sum is the "
         "skip: the 16x kernel is stamped at 4 x 4 cells, each given its own pool4 score, where FCN-32s's 32x "
-        "kernel has 2 x 2. FCN-8s repeats the step once more with pool3 at 1/8."
+        "kernel has 2 x 2. FCN-8s repeats the step once more with pool3 at 1/8. Why the check's score_pool4 is "
+        "random: at its zero start the skip adds nothing, so a forward pass that leaves the skip out would match "
+        "model(x) too; with random weights only a pass that adds it does."
     )

@@ -31,12 +31,13 @@ __all__ = [
     "CONTROL_LOSS_CHOICES",
     "CONTROL_SETTINGS",
     "COSTLIER_CHOICES",
-    "MIRROR_CANNOT_SEPARATE",
-    "SEPARATING_RUNS",
+    "DESIGN_IN_ONE_LINE",
+    "CAUSE_CHOICES",
+    "CAUSE_RUNS",
     "STAGED_CHOICES",
     "check_control_design",
+    "check_cause_reading",
     "check_control_prediction",
-    "check_mirror_reading",
     "check_staged_prediction",
     "check_switch_prediction",
     "mirror_evidence",
@@ -121,8 +122,8 @@ def check_switch_prediction(prediction: Any, model: FCN, image: Tensor, mask: Te
                    f"percentage points, the other branch by {100 * lost[COSTLIER_CHOICES[costlier == 'pool4']]:.1f}; "
                    f"with both off {accuracy['both off']:.1%} of the band pixels are still right. This model was "
                    "trained with every branch in place: switching one off measures how much this model, as trained, "
-                   "leans on it. Section 2 first asks whether the same holds on all 200 test scenes; the optional "
-                   "appendix measures how much of the cost 200 steps of re-tuning without the branch win back.")
+                   "leans on it. Section 2 first asks whether the same holds on all 200 test scenes; section 4 ends by "
+                   "setting this cost beside how far a model trained without the branch falls behind.")
     if prediction["costlier"] == costlier and prediction["both_off_band"] == both_off:
         return right(explanation)
     return recorded_miss(explanation)
@@ -196,28 +197,31 @@ CONTROL_SETTINGS: dict[str, tuple[Any, ...]] = {
     "pool3 joins at step": (0, 1000, 2000, 3000),
     "pool4 joins at step": (0, 1000, 2000, 3000),
     "every layer at pool3's join": ("keeps its schedule", "restarts at lr", "restarts at lr / 10", "drops to lr / 10"),
-    "pool3's rate once joined": ("as the other layers", "a tenth of theirs"),
+    "pool3's rate once joined": ("as the other layers", "a tenth of theirs", "ten times theirs"),
 }
 """Exercise 3's settings and their allowed values. Every design trains FCN-8s on the same 4,000 steps, starting with
-Adam and one cosine schedule from lr; a branch's score layer is held at zero until it joins."""
+Adam and one cosine schedule from lr; a branch's score layer is held at zero until it joins (the prompt does not
+say so: the table shows what the two arms did)."""
+DESIGN_IN_ONE_LINE = "in one line"
+"""Exercise 3's first key: the learner's design in their own words, written before the settings; echoed, not graded."""
 _CONTROL_RIGHT = {"pool3 joins at step": 3000, "pool4 joins at step": 0,
                   "every layer at pool3's join": "keeps its schedule",
                   "pool3's rate once joined": "as the other layers"}
 _CONTROL_RIGHT_WHY = (
-    "it differs from the all-at-once arm in one thing only: pool3's branch joins where the staged arm's did, "
+    "it differs from the all-at-once arm in one setting only: pool3's branch joins where the staged arm's did, "
     "after 2,000 + 1,000 steps (the table's first row taken from the staged arm, every other setting from all at "
     "once, where every layer trains at the one rate of one schedule: so pool3, once joined, trains at the other "
-    "layers' rate, not a tenth of it), while every other layer keeps the same optimizer, schedule, steps and "
+    "layers' rate, not a tenth of it nor ten times it, either of which would be a second difference), while every other layer keeps the same optimizer, schedule, steps and "
     "rates. If "
     "zeroing pool4 costs it more, like the staged FCN-8s, a late pool3 join is enough for the flip and no earlier "
     "stage is needed; if zeroing pool3 costs more, something else in the staged recipe (its earlier stages, its "
-    "restarts or its lower rates) is needed. The staged arm's restart at lr / 10 is a separate question: the "
-    "row \"control, restarted\" of the table after exercise 4 adds it to this control")
-_CONTROL_PRINCIPLE = ("Compare each setting with the all-at-once arm in the table above the exercise: the control "
-                      "should copy the staged arm only in the suspect, pool3 joining where it joined there, and keep "
-                      "every other setting as all at once. Why: if the run differs from all at once in anything else "
-                      "(a restart, a rate, another branch held back, another join step), a flip could come from that "
-                      "difference, and the run could not say whether the late join alone is enough.")
+    "restarts or its lower rates) is needed. The staged arm's restart at lr / 10 is a separate question, which "
+    "this control leaves out. One thing comes with the late join and cannot be removed from it: a branch that joins "
+    "late trains fewer steps, so it sums less learning rate")
+_CONTROL_PRINCIPLE = ("Change one thing: a control differs from the run it is compared with only in the suspect, "
+                      "and in nothing else. Why: if the run differs in anything more (a restart, a rate, another "
+                      "branch held back, another join step), a flip could come from that difference, and the run "
+                      "could not say whether the late join alone is enough.")
 
 
 def _read_step(value: Any) -> Any:
@@ -230,18 +234,27 @@ def _read_step(value: Any) -> Any:
 def check_control_design(design: Any) -> bool:
     """Check a design, setting by setting, of the control that isolates pool3's late join from the earlier stages.
 
-    A design with any setting off gets only the principle (not which setting, nor how many), so the feedback
-    cannot be searched setting by setting; a right design says why it isolates the late join.
+    The learner's own one-line design (key :data:`DESIGN_IN_ONE_LINE`) comes first and is echoed back, not
+    graded. A design with any setting off gets only the principle (not which setting, nor how many), so the
+    feedback cannot be searched setting by setting; a right design says why it isolates the late join.
 
     Args:
-        design: ``{setting: value}`` with one value per setting of :data:`CONTROL_SETTINGS`.
+        design: ``{"in one line": a non-empty string, setting: value, ...}`` with one value per setting of
+            :data:`CONTROL_SETTINGS`.
 
     Returns:
         Whether every setting isolates the late join.
     """
     if not isinstance(design, Mapping):
         return wrong("fill in the dict of settings: replace each `...` with one of the values beside it.")
-    unknown = sorted(set(design) - set(CONTROL_SETTINGS), key=str)
+    line = design.get(DESIGN_IN_ONE_LINE, ...)
+    if line is ... or line is None:
+        return wrong(f'"{DESIGN_IN_ONE_LINE}": fill in your design in your own words first, as a string: which run, '
+                     "differing from which arm in what, would tell whether pool3's late join alone flips the costs?")
+    if not isinstance(line, str) or not line.strip():
+        return wrong(f'"{DESIGN_IN_ONE_LINE}": fill it in as one line of text, in quotes; got {line!r}.')
+    print(f'your design: "{" ".join(line.split())}"')
+    unknown = sorted(set(design) - set(CONTROL_SETTINGS) - {DESIGN_IN_ONE_LINE}, key=str)
     if unknown:
         return wrong(f"{', '.join(repr(key) for key in unknown)} is not a setting; the settings are "
                      f"{', '.join(repr(key) for key in CONTROL_SETTINGS)}.")
@@ -253,8 +266,7 @@ def check_control_design(design: Any) -> bool:
             first = "choose" if unset else f"{read[setting]!r} is not allowed: choose"
             return wrong(f'"{setting}": {first} one of {listed}.')
     if any(read[setting] != _CONTROL_RIGHT[setting] for setting in CONTROL_SETTINGS):
-        return wrong(f"the design lets something other than pool3's late join differ from the all-at-once arm. "
-                     f"{_CONTROL_PRINCIPLE}")
+        return wrong(f"the design changes more than pool3's late join. {_CONTROL_PRINCIPLE}")
     return right(_CONTROL_RIGHT_WHY + ".")
 
 
@@ -266,8 +278,8 @@ _CONTROL_LOSS_MEANINGS = {
 }
 _CONTROL_LOSS_MATTERS = {
     "under 0.15": "A branch that joins late, from zero, with little training left, costs little to zero: zeroing "
-                  "removes only what the last steps added. That does not show that pool3 carries little: the optional "
-                  "appendix compares FCN-8s at step 3,000 trained with and without pool3",
+                  "removes only what the last steps added. That does not show that pool3 carries little: the end of "
+                  "section 4 sets the control with pool3 zeroed beside FCN-8s trained all at once",
     "0.15-0.4": "Even a branch that joins late, from zero, becomes part of the map the network makes, though "
                 "zeroing it costs less than zeroing a branch trained from the first step",
     "over 0.4": "Even a branch that joins late, from zero, becomes a large part of the map the network makes",
@@ -321,33 +333,25 @@ def _control_why(record: Mapping[str, Any], outcome: str) -> str:
     joined = record["results"]["runs"]["joined_pool3"][str(record["seeds"][0])]["pool3_joined_at"]
     total, lr = record["settings"]["steps"], record["settings"]["lr"]
     once = _pool3_losses(record, "all_at_once")
-    return ("Why: the control differs from the all-at-once arm only in pool3's late join: one optimizer and one "
+    return ("Why: the control differs from the all-at-once arm only in pool3's late join (which brings less summed "
+            "learning rate with it): one optimizer and one "
             f"schedule over all {total:,} steps, every other layer trained from the first step, and pool3's score "
             f"layer held at zero until step {joined['step']:,}, then joining at the rate the schedule had reached "
             f"there ({joined['lr']:.2g}, against {lr:g} at the start). All at once, where pool3's branch trained from "
             f"the first step, zeroing it costs {min(once):.2f} to {max(once):.2f}. {_CONTROL_LOSS_MATTERS[outcome]}.")
 
 
-MIRROR_CANNOT_SEPARATE: dict[str, str] = {
-    "branch or join time": "whether a branch's cost to zero follows which branch it is or when it joins",
-    "effect or noise": "whether the late branch's lower cost is real or seed-to-seed noise",
-    "trained less or rest adapted": "whether the late branch costs less because its score layer trained less, or "
-                                    "because the rest of the network learned to make the map without it",
-}
-"""Exercise 5, first part: which two explanations the study's arms cannot tell apart."""
-SEPARATING_RUNS: dict[str, str] = {
-    "more seeds": "every arm again with seeds 3-5",
-    "train longer": "every arm again with 8,000 steps",
-    "late branch at lr, restarted": "a branch that joins at step 3,000, where every layer restarts at lr with a fresh "
-                                    "cosine schedule for the last 1,000 steps",
-    "late branch, equal summed learning rate": "a branch that joins at step 3,000 but, at a higher rate once joined, "
-                                               "sums as much learning rate as the branch trained from the start",
-    "no pool3 at all": "FCN-8s trained without pool3 for all 4,000 steps",
-}
-"""Exercise 5, second part: the one new run that would separate the two explanations."""
+CAUSE_CHOICES = ("the late join", "the smaller summed learning rate", "neither alone")
+"""Exercise 5's answers: which of the two causes a late branch carries a result would implicate."""
+CAUSE_RUNS = ("if_early_but_slow_is_cheap", "if_late_but_fast_is_cheap")
+"""Exercise 5's two keys, two runs not made here, each cheap to zero like the control's pool3 (about 0.1): pool3 from
+step 0 at lr / 40 (early but slow: the late branch's summed learning rate, no late join), and pool3 joining at step
+3,000 at 40 times the schedule's rate (late but fast: the late join, a full branch's summed learning rate)."""
+_CAUSE_RIGHT = {"if_early_but_slow_is_cheap": "the smaller summed learning rate",
+                "if_late_but_fast_is_cheap": "the late join"}
 _LATE_ARMS = {"staged": "pool3", "joined_pool3": "pool3", "joined_pool4": "pool4"}
 """The arms of the study that the lesson reads in which one branch joins late, and which branch it is (the record's
-late_pool3, the control with the staged arm's restart, is shown as one row of the lesson's table, not counted here)."""
+late_pool3, the control with the staged arm's restart, is not read by the lesson and not counted here)."""
 
 
 def _switch_costs(record: Mapping[str, Any], arm: str) -> list[dict[str, float]]:
@@ -398,84 +402,42 @@ def _span(low_high: tuple[float, float]) -> str:
     return f"{low_high[0]:.3f}-{low_high[1]:.3f}"
 
 
-def _reason_problem(answer: Any) -> str | None:
-    """What is wrong with exercise 5's ``"reason"`` (the learner's own line, asked before the choices), or ``None``."""
-    if not isinstance(answer, Mapping):
-        return ('record your answer as a dict: {"reason": "...", "cannot_separate": ..., "separating_run": ...}; '
-                f"got {type(answer).__name__}.")
-    reason = answer.get("reason", ...)
-    if reason is ... or reason is None:
-        return ('"reason": write your one-line reason first, as a string: why might a branch that joined late cost '
-                "less to zero than the other?")
-    if not isinstance(reason, str) or not reason.strip():
-        return f'"reason": write it as one line of text, in quotes; got {reason!r}.'
-    return None
+def check_cause_reading(answer: Any, record: Mapping[str, Any]) -> bool:
+    """Check which cause the learner reads from each of two runs that pull the late branch's two causes apart.
 
-
-def check_mirror_reading(answer: Any, record: Mapping[str, Any]) -> bool:
-    """Check what the learner reads from the four arms: which two explanations they cannot separate, and which run would.
-
-    The learner's own one-line ``"reason"`` comes first and is echoed back, not graded. Then the first part is
-    checked: a wrong ``"cannot_separate"`` is told why, and nothing about the run; a right one with a wrong
-    ``"separating_run"`` is told why that run would not separate them.
+    A late branch both joins late and sums little learning rate (50 x lr against 2,000 x lr from the start). Early
+    but slow keeps the small sum without the late join; late but fast keeps the late join with a full sum. If a
+    run is as cheap to zero as the control's pool3, the cause it keeps is implicated and the one it removes is not.
+    Late but fast also runs pool3 at 40 times the schedule's rate, which may diverge; the feedback says so.
+    Both keys are graded; the feedback says why, with the sums read from the record's schedule.
 
     Args:
-        answer: ``{"reason": a non-empty string, "cannot_separate": one of MIRROR_CANNOT_SEPARATE,
-            "separating_run": one of SEPARATING_RUNS}``.
+        answer: ``{"if_early_but_slow_is_cheap": one of CAUSE_CHOICES, "if_late_but_fast_is_cheap": one of
+            CAUSE_CHOICES}``.
         record: The ``fcn_staged_study`` record (``load_experiment("fcn_staged_study")``).
 
     Returns:
-        Whether both parts are right (the reason is only required, not graded).
+        Whether both readings are right.
     """
-    problem = _reason_problem(answer)
-    if problem is None:
-        problem = _two_choice_problem(answer, {"cannot_separate": MIRROR_CANNOT_SEPARATE,
-                                               "separating_run": SEPARATING_RUNS}, "answer")
+    problem = _two_choice_problem(answer, {key: CAUSE_CHOICES for key in CAUSE_RUNS}, "reading")
     if problem is not None:
         return wrong(problem)
-    print(f'your reason: "{" ".join(answer["reason"].split())}"')
     seen = mirror_evidence(record)
-    late = f"{seen['late_cheaper']} of {seen['models']}"
-    summed = f"{seen['summed']['late']:,.0f} x lr summed, against {seen['summed']['other']:,.0f} x lr"
-    reasons = {
-        "trained less or rest adapted": f"in every late-branch model the late branch's score layer both trained "
-                                        f"least (in the mirror {summed} for the other branch) and joined a "
-                                        "network that already worked without it; the two always come together "
-                                        "here",
-        "branch or join time": "the control and the mirror separate those: they differ only in which branch joins "
-                               f"late, and the cheaper branch swaps with it (the late branch is the cheaper one in "
-                               f"{late} models); against all at once, holding pool3 back lowers its cost to zero from "
-                               f"{_span(seen['once']['pool3'])} to {_span(seen['control']['pool3'])} (the control), "
-                               f"holding pool4 back from {_span(seen['once']['pool4'])} to "
-                               f"{_span(seen['mirror']['pool4'])} (mirror)",
-        "effect or noise": f"the late branch is the cheaper one to zero in {late} models "
-                           f"({len(record['seeds'])} seeds per arm), by at least {seen['smallest_gap']:.3f} mean "
-                           "IoU each time: not seed noise",
-    }
-    runs = {
-        "late branch, equal summed learning rate": f"it keeps the late join (the rest of the network still trains "
-                                                   f"{seen['join']:,} steps without the branch) and removes the other "
-                                                   "difference: if the late branch then costs as much to zero as one "
-                                                   "trained from the start, training less made it cheap; if it stays "
-                                                   "cheap, the rest of the network adapting did. Under Adam, which "
-                                                   "scales each parameter's step by its own gradient history, equal "
-                                                   "summed learning rate matches how much a layer trained only "
-                                                   "roughly",
-        "more seeds": f"the late branch is already the cheaper one in {late} models, by at least "
-                      f"{seen['smallest_gap']:.3f}; more seeds change neither how much it trained nor what it joined",
-        "train longer": "in a longer run the late branch still trains on less than the other and still joins a "
-                        "network that trained without it: the two explanations stay together",
-        "late branch at lr, restarted": f"the late branch would still sum only {seen['summed']['restarted']:,.0f} x lr "
-                                        f"against {seen['summed']['other']:,.0f} x lr and still join a network that "
-                                        f"trained {seen['join']:,} steps without it, and the restart changes how every "
-                                        "other layer trains too: the two explanations stay together",
-        "no pool3 at all": "a run without pool3 has no late branch to zero: it asks whether FCN-8s needs pool3, not "
-                           "why a late branch is the cheaper one to zero",
-    }
-    print(f"the late branch is the cheaper one to zero in {late} late-branch models.")
-    chosen, run = answer["cannot_separate"], answer["separating_run"]
-    if chosen != "trained less or rest adapted":
-        return wrong(f'"cannot_separate": {chosen!r} is not it: {reasons[chosen]}.')
-    if run != "late branch, equal summed learning rate":
-        return wrong(f'"cannot_separate" is right. "separating_run": {run!r} would not separate them: {runs[run]}.')
-    return right(f'"cannot_separate": {reasons[chosen]}. "separating_run": {runs[run]}.')
+    late, full = seen["summed"]["late"], seen["summed"]["other"]
+    factor = full / late  # the rate factor that makes the two sums equal
+    control = _span(seen["control"]["pool3"])
+    why = {"if_early_but_slow_is_cheap": (
+               f"early but slow (pool3 from step 0 at lr / {factor:.0f}) sums {late:,.0f} x lr like a late branch but "
+               "does not join late; if it is as cheap to zero as the control's pool3 "
+               f"({control}), the late join is not needed, so the smaller summed learning rate is implicated"),
+           "if_late_but_fast_is_cheap": (
+               f"late but fast (pool3 from step {seen['join']:,} at {factor:.0f} times the rate) sums {full:,.0f} x lr "
+               "like a branch trained from the start but joins late; if it is still as cheap to zero as the control's "
+               "pool3, the smaller sum is not needed, so the late join is implicated (though a rate that high may "
+               "diverge, a second change, so this run would not cleanly separate the two)")}
+    mistakes = [key for key in CAUSE_RUNS if answer[key] != _CAUSE_RIGHT[key]]
+    if mistakes:
+        return wrong(" ".join(f'"{key}": {answer[key]!r} does not follow: {why[key]}.' for key in mistakes)
+                     + " Ask which cause each run keeps and which it removes.")
+    return right(f"{why['if_early_but_slow_is_cheap']}; {why['if_late_but_fast_is_cheap']}. Each run removes one "
+                 "cause and keeps the other: the study ran neither, so which cause it is stays open.")

@@ -29,6 +29,7 @@ __all__ = [
     "check_indices_why",
     "check_merge",
     "check_parameter_prediction",
+    "check_unpool",
     "record_shortcut_band_prediction",
 ]
 
@@ -137,6 +138,56 @@ def check_merge(function: Callable[[DecoderLevel, torch.Tensor, torch.Tensor], A
         f"{order} 'add' and 'concat' bring the encoder's full-resolution values across: the sum mixes them into the "
         "decoder's C channels at once, the concatenation keeps both sets of C apart (2C) and leaves the mixing to "
         "the convolutions. 'none' and 'indices' hand over the upsampled decoder map alone.")
+
+
+def _unpool_mistake(found: Any, shortcut: str, x: torch.Tensor, indices: torch.Tensor,
+                    expected: torch.Tensor) -> str | None:
+    """Why ``found`` is not the unpooled map ``expected`` of ``shortcut``, or None when it is (allclose)."""
+    if not isinstance(found, torch.Tensor):
+        return f"for {shortcut!r} return a tensor, the (B, C, 2h, 2w) unpooled map; got {type(found).__name__}."
+    if found.shape != expected.shape:
+        return (f"unpooling doubles the height and width: for {shortcut!r} expected {tuple(expected.shape)}, got "
+                f"{tuple(found.shape)}.")
+    if torch.allclose(found, expected):
+        return None
+    with torch.no_grad():
+        with_indices = F.max_unpool2d(x, indices, 2)  # (B, C, 2h, 2w)
+        nearest = F.interpolate(x, scale_factor=2.0, mode="nearest")  # (B, C, 2h, 2w)
+    if torch.allclose(found, nearest):
+        return ("that copies each value to all four pixels of its window (nearest-neighbour upsampling); unpooling "
+                "puts it at one pixel and zeros at the other three.")
+    if shortcut == "fixed_unpool" and torch.allclose(found, with_indices):
+        return ("that uses the encoder's indices, so positions still cross: the control builds its own index of each "
+                "window's top-left pixel, row 2i and column 2j of the 2h x 2w map, i.e. flat index 2i * 2w + 2j.")
+    if shortcut == "indices":
+        return "for 'indices' each value goes to where the encoder's maximum was: F.max_unpool2d(x, indices, 2)."
+    return ("the control's index for window (i, j) is the flat position of its top-left pixel in the 2h x 2w map, "
+            "2i * 2w + 2j, the same for every image and channel (expand it to x's shape).")
+
+
+def check_unpool(function: Callable[[str, torch.Tensor, torch.Tensor], Any]) -> bool:
+    """Check ``function(shortcut, x, indices)``: the unpooled (B, C, 2h, 2w) map of "indices" and "fixed_unpool".
+
+    ``x`` is the decoder map from below, (B, C, h, w); ``indices`` the encoder's pooling indices, (B, C, h, w)
+    int64 flat positions in the 2h x 2w map. Each case is compared (``torch.allclose``) with what segedu's
+    :class:`DecoderLevel` hands its convs for that shortcut (nothing else joins there).
+    """
+    for seed, (channels, side) in enumerate(((4, 3), (3, 2))):
+        for shortcut in ("indices", "fixed_unpool"):
+            level, x, skip, indices = _decoder_case(shortcut, channels, side, seed)
+            expected = _convs_input(level, x, skip, indices)  # (B, C, 2h, 2w)
+            with torch.no_grad():
+                found, hint = call_answer(function, shortcut, x.clone(), indices.clone())
+            if hint is None and (found is ... or found is None):
+                hint = returns_nothing(f"the unpooled map for {shortcut!r}")
+            if hint is None:
+                hint = _unpool_mistake(found, shortcut, x, indices, expected)
+            if hint is not None:
+                return wrong(hint)
+    return right(
+        "your unpooling matches segedu's DecoderLevel (torch.allclose) for 'indices' and the control. Both put each "
+        "value at one pixel of its 2x2 window and zeros at the other three; only 'indices' lets the encoder choose "
+        "that pixel, the control always takes the top-left. The convolutions that follow then fill in the zeros.")
 
 
 # --- what each merge costs: the parameter change of "add" and "concat" against "none" ----------
@@ -351,8 +402,8 @@ def check_flat_window(answer: Any) -> bool:
     return right(
         f"{measured} Here a difference of 0.01 decides which pixel wins, so the decoder's value lands where the "
         "encoder's texture, not the shape, put the maximum: window by window an irregular sparse pattern that the "
-        "next 3x3 convolutions must fill in. The control always leaves the same regular grid. The lesson next "
-        "measures how the encoder's interior windows choose their winners.")
+        "next 3x3 convolutions must fill in. The control always leaves the same regular grid. The optional box "
+        "after section 3 ('Going further') measures how the encoder's interior windows choose their winners.")
 
 
 # --- the controlled study: which shortcut gains least in the boundary band over "none"? ------

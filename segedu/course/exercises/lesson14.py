@@ -63,8 +63,8 @@ AUGMENTATIONS = {
     "d": "rotate image and mask by 180 degrees",
     "e": "multiply every pixel of the image by one random factor between 0.9 and 1.1 (clipped to 1)",
     "f": "zoom image and mask by the same random factor between 0.8 and 1.2 (the mask resampled by nearest neighbour), "
-         "then crop back to 64 x 64 (padding 0 in the image, 255 in the mask)",
-    "g": "warp image and mask with the same elastic field, alpha 40 and sigma 4 (section 1.2: a pixel moves about 1.1 "
+         "then crop back to 64 x 64 (padding 0 in the image, 255 in the mask; a zoom in can cut a digit at the border)",
+    "g": "warp image and mask with the same elastic field, alpha 40 and sigma 4 (a pixel moves about 1.1 "
          "pixels on average; the mask resampled by nearest neighbour, what the warp pulls in marked 255)",
 }
 _SAFE = {"b", "c", "e", "f", "g"}
@@ -93,7 +93,8 @@ _WHY = {
          "backgrounds at up to 0.33 and stroke cores at 0.63 or more, still far apart; clipping at 1 only flattens "
          "the brightest stroke pixels, which stay far brighter than the background, so the strokes keep their shape",
     "f": "a digit 0.8 to 1.2 times its size is one a person could have written (people write larger and smaller "
-         "than that), and it stays the same digit; the mask is zoomed with the image by the same factor, resampled "
+         "than that), and it stays the same digit; a digit the crop cuts at the border is still part of a written "
+         "digit, as in any crop of a page, and its visible pixels keep their label; the mask is zoomed with the image by the same factor, resampled "
          "by nearest neighbour on the image's pixel grid, so pixels inside strokes and background keep their labels "
          "and a pixel changes class only where a class boundary moves by at most one pixel; the padding a zoom out "
          "brings in is marked 255 and skipped by the loss",
@@ -130,7 +131,9 @@ def check_safe_augmentations(answer: Any) -> bool:
                      "labels but makes digits no one writes (implausible scenes), and a half-turn turns a 6 into a 9 "
                      "under a mask that still says 6 (false labels). Item b's black corners are a separate choice "
                      "from the rotation (a background grey would match the scenes better): the question asks only "
-                     "about labels and plausible digits; what a chain does to the scores, section 2 measures.")
+                     "about labels and plausible digits; a digit the zoom's crop cuts at the border still counts, as "
+                     "in any crop of a page. Safe is not free: such a chain still changes how the images look (softer "
+                     "edges, black padding, cut digits); what it does to the scores, section 2 and the appendix measure.")
     return _letter_feedback(letters, _SAFE, len(AUGMENTATIONS), _SAFE_PRINCIPLE, _WHY, ("safe", "not safe"))
 
 
@@ -226,15 +229,16 @@ def check_gap_prediction(prediction: Any, outcome: str | None = None, *, train: 
 EXPLANATIONS = {
     "a": "the augmented version's training score is taken on warped scenes, which are harder to segment than the 32 "
          "scenes themselves",
-    "b": "the masks hold classes absent from the scene (e.g. a 3 in a scene of 6 and 9), so the network is trained on "
-         "classes that are not there",
+    "b": "augmentation makes a weaker segmenter overall (the zoomed and warped scenes are a harder task for a width-8 "
+         "U-Net), so it scores lower on every kind of scene, seen or new",
     "c": "the chain smooths away the scenes' pixel noise, so the augmented network, trained on smooth images, fits the "
          "noisy training scenes it is scored on less well",
-    "d1": "a new variant of each scene is drawn at every pass, so the network never sees one version of a scene often "
-          "enough to learn it by heart",
-    "d2": "the network never trains on the exact 32 scenes it is scored on (no draw gives a scene back unchanged), "
-          "so it cannot learn their exact pixels by heart",
+    "d": "the network never trains on the exact 32 scenes it is scored on and sees a new variant of each at every "
+         "pass, so it cannot learn their exact pixels by heart (augmentation as a regulariser)",
     "e": "the augmented network learns its scenes more slowly and has not caught up by step 1,500",
+    "f": "the chain changes how the images look in other ways too (softer stroke edges, black padding after a zoom "
+         "out, digits resized or cut at the border), so the augmented network, trained only on processed images, fits "
+         "the untransformed scenes it is scored on less well",
 }
 _RULED_OUT = {"a", "b"}
 _RULED_OUT_PRINCIPLE = ("An explanation is ruled out only if something printed in sections 1 or 2 contradicts it; one "
@@ -242,28 +246,27 @@ _RULED_OUT_PRINCIPLE = ("An explanation is ruled out only if something printed i
 _EVIDENCE = {
     "a": "section 2 printed that both versions are scored on the 32 training scenes without augmentation (the line "
          "under the settings, and the training panel's title): the fall is on the very scenes plain was scored on",
-    "b": "section 1 counted the labels: over 160 draws of the study's own chain on its 32 training scenes no mask "
-         "gained a label it did not have, so no class absent from its scene, because the chain resamples masks by "
-         "nearest neighbour (100 stronger draws on validation scenes agree); only a mask warped as a picture "
-         "(bilinear, then rounded) invents labels",
+    "b": "section 2 printed that the augmented version's final validation score is higher than plain's, its paired "
+         "95% t-interval above 0 (exercise 2's outcome): a network weaker on every kind of scene would also score "
+         "lower on the new scenes, so the fall on the training scenes is not a general loss of skill",
     "c": "the chain resamples every scene (section 1: zoom and warp), but nothing printed before this exercise "
          "measures the noise or what losing it does to the training score, so nothing rules it out. The optional "
-         "appendix, after exercise 4, measures it (does the chain smooth the noise away?) and reads a stored control: "
-         "augmentation_study_renoised puts pixel noise back after the chain; if the smoothing caused the fall, its "
-         "training score would come back to plain's",
-    "d1": "it is often given, but nothing printed before this exercise separates the new draw at every pass from "
-          "never training on the 32 exact scenes (d2): the augmented version has both, so nothing rules d1 out, and "
-          "this exercise leaves it open. A fixed warped copy in place of each scene separates the two: the record read "
-          "in the optional appendix trains on such copies (never the exact scenes, but no new draw), and the stored "
-          "training loss shows how closely each network fits what it trained on",
-    "d2": "section 1 printed that the chain never gives a scene back unchanged (d2's premise holds), but nothing "
-          "printed before this exercise separates it from the new draw at every pass (d1), so nothing rules it out, "
-          "and this exercise leaves it open. The fixed-copy record read in the optional appendix has d2's condition "
-          "without d1's new draw",
+         "appendix, after exercise 4, measures it (does the chain smooth the noise away?) and reads a stored control "
+         "that puts pixel noise back after the chain: if the smoothing caused the fall, its training score would "
+         "come back to plain's",
+    "d": "it is the usual account (augmentation regularises), and section 1 printed its premise: the chain never "
+         "gives a scene back unchanged. But nothing printed measures how closely either network fits what it "
+         "trained on, so nothing rules it out, and nothing here confirms it either: it stays open",
     "e": "section 2 stops at 1,500 steps, and a learning curve that ends there cannot tell a slower climb from a "
          "lower ceiling, so nothing printed before this exercise rules it out. A longer run tests e: in the optional "
          "appendix, exercise 4 asks you to predict what 4,000 steps do, then reads a record that follows both versions "
          "that far",
+    "f": "section 1's figure shows these changes (a padded zoom out, bent strokes), but nothing printed before this "
+         "exercise measures what training only on processed images costs on untransformed scenes. The validation rise "
+         "does not rule it out either: such a cost could fall on every untransformed scene while the variety gains "
+         "more than that on new ones. The optional appendix reads two stored controls that bear on it: a network "
+         "trained on one fixed processed copy of each scene, and a chain that zooms in only, so that the crop never "
+         "pads",
 }
 
 
@@ -271,8 +274,7 @@ def check_ruled_out_explanations(answer: Any) -> bool:
     """Check the letters of :data:`EXPLANATIONS` that the outputs printed before the exercise rule out.
 
     Args:
-        answer: A set (or list) of labels such as ``{"a", "d1"}`` (a string such as ``"ab"`` reads one letter per
-            character, so d1 and d2 need a set); an empty set says none is ruled out.
+        answer: A set (or list, or string such as ``"ab"``) of letters; an empty set says none is ruled out.
 
     Returns:
         ``True`` for exactly the explanations that sections 1 and 2 rule out (the controls come after it).
@@ -284,8 +286,8 @@ def check_ruled_out_explanations(answer: Any) -> bool:
     if hint is not None:
         return wrong(hint)
     if letters == _RULED_OUT:
-        return right(f"a is ruled out: {_EVIDENCE['a']}; b is ruled out: {_EVIDENCE['b']}. c, d1, d2 and e are "
-                     f"not: c, {_EVIDENCE['c']}; d1, {_EVIDENCE['d1']}; d2, {_EVIDENCE['d2']}; e, {_EVIDENCE['e']}.")
+        return right(f"a is ruled out: {_EVIDENCE['a']}; b is ruled out: {_EVIDENCE['b']}. c, d, e and f are not: "
+                     f"c, {_EVIDENCE['c']}; d, {_EVIDENCE['d']}; e, {_EVIDENCE['e']}; f, {_EVIDENCE['f']}.")
     return _letter_feedback(letters, _RULED_OUT, len(EXPLANATIONS), _RULED_OUT_PRINCIPLE, _EVIDENCE,
                             ("ruled out", "not ruled out"))
 

@@ -26,22 +26,38 @@ __all__ = [
     "DICE_TOLERANCE",
     "EIGHT",
     "GRADIENT_CHOICES",
+    "BACKGROUND_SHARE",
+    "HALO_CASES",
+    "HALO_SIZE",
+    "RECALL_COST_TOLERANCE",
+    "HALO_DIGIT_PIXELS",
+    "HALO_TOLERANCE",
     "MEAN_IOU_TOLERANCE",
     "PREDICTION_TOLERANCE",
     "SOFT_DICE_BORROWED",
+    "TILT_BELIEF",
+    "TILT_TOLERANCE",
+    "TILT_WEIGHTS",
     "TRAINED_WEIGHTS_OUTCOMES",
     "absent_class_dice",
     "absent_class_gradient",
     "all_eights_scores",
     "check_absent_class_dice",
     "check_all_eights_mean_iou",
+    "check_halo_scores",
     "check_soft_dice",
     "check_soft_dice_prediction",
+    "background_recall_cost",
+    "check_background_recall_cost",
+    "check_tilt_prediction",
     "check_trained_weights_prediction",
     "digit_pixel_fates",
     "digit_scores_by_seed",
+    "paired_mean_iou_rows",
+    "halo_case_scores",
     "prediction_case",
     "soft_dice_cases",
+    "tilted_minimiser",
 ]
 
 # --- section 3's tally: where the digit pixels of each run went ---------------------------------------
@@ -94,6 +110,67 @@ def digit_scores_by_seed(loss_runs: dict[str, Any], run_seeds: list[str]) -> dic
                                                                                dtype=torch.float64))[1:].min())
                                           for seed in run_seeds])
     return scores
+
+
+def paired_mean_iou_rows(
+    studies: dict[str, list[dict[str, Any]]],
+    losses: list[str],
+    loss_names: dict[str, str],
+    *,
+    reference: str = "cross_entropy",
+    reference_runs: dict[str, Any] | None = None,
+    tie: float = 0.0,
+) -> tuple[dict[tuple[str, str], np.ndarray], dict[str, dict[str, Any]]]:
+    """Each loss's mean IoU minus the reference loss's of the same seed, for several groups of records.
+
+    Used by lesson 15's follow-up 3 (other training lengths and two controls). A group's records are merged
+    with :func:`segedu.course.experiments.merge_runs`; a loss a group did not run is left out.
+
+    Args:
+        studies: Row-group label (e.g. ``"400 steps"``) to the records of that group.
+        losses: The losses to compare with the reference, in row order.
+        loss_names: Loss key to the name printed in the row labels.
+        reference: The loss every other is paired with (plain cross-entropy).
+        reference_runs: Seed to run of the reference, used for a group whose records lack the reference.
+        tie: A difference of at most this size either way counts as a tie in the ``"+/=/-"`` count.
+
+    Returns:
+        ``gaps``: ``(group, loss)`` to the paired differences, shape ``(seeds,)``, seeds in numeric order; and
+        ``rows``: ``"group, name"`` to the printed values: ``"seeds"`` (first to last), ``"plain CE"`` (the
+        reference's seed mean), ``"loss - plain CE"`` (the mean difference), ``"+/=/-"`` and ``"verdict"`` (the
+        two-test rule, or ``"n seeds: no verdict possible"`` where ``n`` seeds cannot reach sign-flip p 0.05).
+
+    Raises:
+        ValueError: If a group has no runs of the reference and no ``reference_runs`` are given, or a loss lacks
+            some of the reference's seeds.
+    """
+    from segedu.course.experiments import merge_runs, wins_ties_losses
+    from segedu.course.verdict_tables import two_test_verdict
+
+    gaps: dict[tuple[str, str], np.ndarray] = {}
+    rows: dict[str, dict[str, Any]] = {}
+    for group, records in studies.items():
+        group_runs = merge_runs(records)  # loss -> seed -> run
+        reference_group = group_runs.get(reference, reference_runs)
+        if reference_group is None:
+            raise ValueError(f"group {group!r} has no {reference!r} runs; pass reference_runs to pair it with")
+        group_seeds = sorted(reference_group, key=int)
+        plain = digit_scores_by_seed(reference_group, group_seeds)["mean IoU"]  # (seeds,)
+        for loss in losses:
+            if loss not in group_runs:
+                continue
+            missing = sorted(set(group_seeds) - set(group_runs[loss]), key=int)
+            if missing:
+                raise ValueError(f"group {group!r}: {loss!r} lacks seeds {missing} that {reference!r} ran; "
+                                 "pair only records with the same seeds")
+            gap = digit_scores_by_seed(group_runs[loss], group_seeds)["mean IoU"] - plain  # (seeds,)
+            gaps[group, loss] = gap
+            verdict_possible = 2 / 2 ** len(gap) <= 0.05  # the smallest sign-flip p that len(gap) seeds allow
+            rows[f"{group}, {loss_names[loss]}"] = {
+                "seeds": f"{group_seeds[0]} to {group_seeds[-1]}", "plain CE": float(plain.mean()),
+                "loss - plain CE": float(gap.mean()), "+/=/-": wins_ties_losses(gap, tie),
+                "verdict": two_test_verdict(gap) if verdict_possible else f"{len(gap)} seeds: no verdict possible"}
+    return gaps, rows
 
 
 # --- exercise 3 · predict, then read: do class weights raise mean IoU once the U-Net is trained with them? ------
@@ -578,3 +655,226 @@ def check_soft_dice(function: Any, predicted: Any) -> bool:
     return right(right_function + "On the case you predicted (all-zero logits for two classes, one 4 x 4 mask all "
                  f"background) yours returns {found:.3f} and you predicted {prediction:.3f}: "
                  f"{_why_the_predicted_value()}.")
+
+
+# --- exercise 4 · predict: the weighted loss's minimiser on one pixel, and the class it names ------------------------
+
+TILT_BELIEF = (0.7, 0.2, 0.1)  # q_c = p(c | x) at one pixel, three classes
+TILT_WEIGHTS = (1.0, 4.0, 10.0)  # w_c: the rarer, the heavier
+TILT_TOLERANCE = 0.01  # 0.28, 0.32, 0.40 to two decimals; every slip below lies 0.05 or more away
+
+
+def tilted_minimiser(belief: tuple[float, ...] = TILT_BELIEF,
+                     weights: tuple[float, ...] = TILT_WEIGHTS) -> tuple[float, ...]:
+    """The minimiser of the expected weighted cross-entropy at one pixel: ``w_c q_c / sum_k w_k q_k``.
+
+    Args:
+        belief: ``q``, shape ``(K,)``: the true class's probabilities at the pixel.
+        weights: ``w``, shape ``(K,)``: the class weights.
+
+    Returns:
+        ``p_hat``, shape ``(K,)``, summing to 1.
+    """
+    tilted = [weight * share for weight, share in zip(weights, belief)]  # w_c q_c
+    return tuple(value / sum(tilted) for value in tilted)
+
+
+def _read_probabilities(answer: Any) -> tuple[float, ...] | None:
+    """Three finite numbers from a list, tuple, array or tensor, else ``None``."""
+    if isinstance(answer, (str, bool)) or answer is None or answer is ...:
+        return None
+    try:
+        values = tuple(float(value) for value in np.asarray(answer, dtype=float).reshape(-1))
+    except (TypeError, ValueError, RuntimeError):
+        return None
+    return values if len(values) == len(TILT_BELIEF) and all(np.isfinite(values)) else None
+
+
+def _tilt_slips() -> list[tuple[tuple[float, ...], str]]:
+    """Likely wrong minimisers and what each one did."""
+    q, w = TILT_BELIEF, TILT_WEIGHTS
+    divided = [share / weight for weight, share in zip(w, q)]
+    return [
+        (q, "that is q itself, plain cross-entropy's minimiser (every w_c = 1); with weights, each class's share is "
+            "multiplied by its weight"),
+        (tuple(weight * share for weight, share in zip(w, q)),
+         "those are the products w_c q_c; the answer is a softmax, so divide each by their sum"),
+        (tuple(value / sum(divided) for value in divided),
+         "that divides q_c by w_c; the formula multiplies: p_hat_c = w_c q_c / sum_k w_k q_k"),
+        (tuple(weight / sum(w) for weight in w),
+         "those are the weights alone, normalised; each weight multiplies that class's q_c"),
+    ]
+
+
+def check_tilt_prediction(minimiser: Any, argmax_class: Any) -> bool:
+    """Check the predicted minimiser of the weighted loss at one pixel (q = 0.7, 0.2, 0.1; w = 1, 4, 10) and its argmax.
+
+    The minimiser is ``w_c q_c / sum_k w_k q_k`` = 0.7, 0.8, 1.0 over 2.5 = 0.28, 0.32, 0.40, so the argmax moves from
+    class 0 (q's) to class 2, the heaviest. The values appear in the feedback only once both answers are right.
+
+    Args:
+        minimiser: The learner's p_hat, three numbers (a list, tuple, array or tensor).
+        argmax_class: The class (0, 1 or 2) that p_hat's argmax names.
+
+    Returns:
+        ``True`` if both answers are right.
+    """
+    if minimiser is ... or argmax_class is ...:
+        return wrong("record both answers first: replace each `...`, the minimiser with three numbers such as "
+                     "[0.5, 0.3, 0.2] and the argmax with a class, 0, 1 or 2.")
+    values = _read_probabilities(minimiser)
+    if values is None:
+        return wrong(f"the minimiser is three numbers, one per class, such as [0.5, 0.3, 0.2]; got {minimiser!r}.")
+    if isinstance(argmax_class, bool) or not isinstance(argmax_class, (int, np.integer, float, torch.Tensor)) \
+            or float(argmax_class) not in (0.0, 1.0, 2.0):
+        return wrong(f"the argmax is a class index, 0, 1 or 2; got {argmax_class!r}.")
+    expected = tilted_minimiser()
+    hints = []
+    if max(abs(value - target) for value, target in zip(values, expected)) > TILT_TOLERANCE:
+        slip = next((reason for guess, reason in _tilt_slips()
+                     if max(abs(value - target) for value, target in zip(values, guess)) <= TILT_TOLERANCE), None)
+        if slip is None and abs(sum(values) - 1) > TILT_TOLERANCE:
+            slip = f"your three numbers sum to {sum(values):.2f}; a softmax answer sums to 1"
+        hints.append(slip or "work it from the formula p_hat_c = w_c q_c / sum_k w_k q_k: first the three products "
+                     "w_c q_c, then divide each by their sum")
+    if int(float(argmax_class)) != 2:
+        hints.append(f"you named class {int(float(argmax_class))}: the argmax of p_hat is the argmax of w_c q_c, so "
+                     "compare the three products, not the q_c")
+    if hints:
+        return wrong("; ".join(hints) + ".")
+    products = [weight * share for weight, share in zip(TILT_WEIGHTS, TILT_BELIEF)]
+    return right("w_c q_c = " + ", ".join(f"{value:.1f}" for value in products) + f", summing to {sum(products):.1f}, "
+                 "so p_hat = " + ", ".join(f"{value:.2f}" for value in expected) + ". The pixel is most likely "
+                 "class 0 (q_0 = 0.70), yet the weighted loss is smallest when the model names class 2, the heaviest: "
+                 "the weights tilt an unsure pixel toward the rare class. The next cell finds the same answer with Adam.")
+
+
+# --- exercise 5a · predict: one digit's recall and IoU without and with a halo ---------------------------------------
+
+HALO_DIGIT_PIXELS = 100  # the toy digit's true pixels
+HALO_CASES = {"no halo": (90, 0), "halo": (99, 50)}  # case -> (true pixels found, background pixels painted as the digit)
+HALO_TOLERANCE = 0.005  # answers to two decimals; every slip below lies 0.01 or more away
+
+
+def halo_case_scores() -> dict[str, tuple[float, float]]:
+    """The toy digit's recall ``TP / (TP + FN)`` and IoU ``TP / (TP + FP + FN)`` in both cases.
+
+    Returns:
+        ``{case: (recall, IoU)}`` for the cases of :data:`HALO_CASES`: no halo 0.90, 0.90; halo 0.99, 0.66.
+    """
+    scores = {}
+    for case, (found, halo) in HALO_CASES.items():
+        missed = HALO_DIGIT_PIXELS - found  # FN
+        scores[case] = (found / HALO_DIGIT_PIXELS, found / (found + halo + missed))
+    return scores
+
+
+def _halo_slips(case: str, score: str, value: float) -> str | None:
+    """What a likely wrong recall or IoU did, or ``None``."""
+    found, halo = HALO_CASES[case]
+    missed = HALO_DIGIT_PIXELS - found
+    slips = {
+        "recall": [(found / (found + halo), "recall divides by the digit's true pixels only (TP + FN); the halo's "
+                    "false alarms are not in it"),
+                   (found / (found + halo + missed), "that is the IoU; recall divides by the true pixels only")],
+        "IoU": [(found / HALO_DIGIT_PIXELS, "IoU's union holds the false alarms too: TP / (TP + FP + FN), and the "
+                 "halo is the FP"),
+                (found / (found + halo), "the union also holds the missed pixels (FN): TP / (TP + FP + FN)"),
+                (found / (HALO_DIGIT_PIXELS + halo + missed), "TP + FN is already the 100 true pixels: the union is "
+                 "TP + FP + FN, not 100 + FP + FN")],
+    }[score]
+    if halo == 0 and score == "IoU":
+        slips = [slip for slip in slips if abs(slip[0] - found / HALO_DIGIT_PIXELS) > HALO_TOLERANCE]
+    return next((reason for guess, reason in slips if abs(value - guess) <= HALO_TOLERANCE), None)
+
+
+def check_halo_scores(recall_no_halo: Any, iou_no_halo: Any, recall_halo: Any, iou_halo: Any) -> bool:
+    """Check one digit's predicted recall and IoU: 90 of 100 pixels found with no halo, or 99 found and a halo of 50.
+
+    Recall ``TP / (TP + FN)`` counts only the digit's true pixels, so the halo cannot lower it: 0.90 and 0.99. IoU
+    ``TP / (TP + FP + FN)`` puts the halo in its union: 0.90 and 99 / 150 = 0.66. The feedback names the slip of a
+    wrong answer without giving the right value.
+
+    Args:
+        recall_no_halo: The learner's recall with no halo.
+        iou_no_halo: The learner's IoU with no halo.
+        recall_halo: The learner's recall with the halo.
+        iou_halo: The learner's IoU with the halo.
+
+    Returns:
+        ``True`` if all four are right to two decimals.
+    """
+    answers = {("no halo", "recall"): recall_no_halo, ("no halo", "IoU"): iou_no_halo,
+               ("halo", "recall"): recall_halo, ("halo", "IoU"): iou_halo}
+    if any(answer is ... for answer in answers.values()):
+        return wrong("record all four answers first: replace each `...` with a number between 0 and 1.")
+    expected = halo_case_scores()
+    hints = []
+    for (case, score), answer in answers.items():
+        value = _as_number(answer)
+        if value is None:
+            return wrong(f"each answer is a number between 0 and 1; got {answer!r} for the {score} with {case}.")
+        target = expected[case][0 if score == "recall" else 1]
+        if abs(value - target) > HALO_TOLERANCE:
+            slip = _halo_slips(case, score, value)
+            hints.append(f"the {score} with {case}: " + (slip or (
+                "recall = TP / (TP + FN), the found share of the digit's 100 true pixels" if score == "recall"
+                else "IoU = TP / (TP + FP + FN): found, plus the halo's false alarms, plus the missed pixels")))
+    if hints:
+        return wrong("; ".join(hints) + ".")
+    return right("recall 0.90 and 0.99: the halo cannot lower it, because recall counts only the digit's true pixels. "
+                 "IoU 0.90 and 99 / 150 = 0.66: the halo's 50 false alarms sit in the union. Mean accuracy averages "
+                 "recall and mean IoU averages IoU: the second part asks how big each effect is.")
+
+
+# --- exercise 5 · read the scale: what a halo costs background's recall ---------------------------------------------
+
+HALO_SIZE = 0.49  # inverse weights' halo, seed mean: false digit pixels per true digit pixel
+BACKGROUND_SHARE = 0.9446  # background's share of the test pixels (section 1's table, 94.46%)
+RECALL_COST_TOLERANCE = 0.005  # about 0.03; every slip below lies 0.015 or more away
+
+
+def background_recall_cost(halo: float = HALO_SIZE, background_share: float = BACKGROUND_SHARE) -> float:
+    """How much a halo lowers background's recall: halo x digit pixels / background pixels.
+
+    Args:
+        halo: False digit pixels as a share of the true digit pixels.
+        background_share: Background's share of all pixels.
+
+    Returns:
+        The drop in background's recall, ``halo * (1 - share) / share``: about 0.029 for the defaults.
+    """
+    return halo * (1 - background_share) / background_share
+
+
+def check_background_recall_cost(answer: Any) -> bool:
+    """Check the learner's drop in background's recall for a halo of :data:`HALO_SIZE`, about 0.03.
+
+    Args:
+        answer: A number, the drop in background's recall (0 to 1).
+
+    Returns:
+        ``True`` if the answer lies within :data:`RECALL_COST_TOLERANCE` of :func:`background_recall_cost`.
+    """
+    if answer is ...:
+        return wrong("record your answer first: replace the `...` with a number between 0 and 1.")
+    value = _as_number(answer)
+    if value is None:
+        return wrong(f"the answer is a number between 0 and 1; got {answer!r}.")
+    target = background_recall_cost()
+    if abs(value - target) <= RECALL_COST_TOLERANCE:
+        return right(f"{HALO_SIZE} x {1 - BACKGROUND_SHARE:.4f} / {BACKGROUND_SHARE:.4f} = {target:.3f}: background "
+                     "has about 17 times the digits' pixels, so a halo half the strokes' area is only about 3% of "
+                     "background. Mean accuracy averages recall over 11 classes, so this costs it only about "
+                     f"{target / 11:.3f}, while the digits' recalls rise as their misses fall: mean accuracy can go up. "
+                     "IoU puts the same false alarms in each digit's union, where they are half the digit's size: "
+                     "mean IoU goes down.")
+    slips = [(HALO_SIZE, "0.49 is the halo as a share of the digit pixels; background's recall divides by "
+                         "background's pixels, about 17 times as many"),
+             (HALO_SIZE / 11, "that divides by the 11 classes of mean accuracy; first find background's recall "
+                              "drop: the halo's pixels over background's pixels"),
+             (HALO_SIZE * BACKGROUND_SHARE / (1 - BACKGROUND_SHARE), "that is upside down: the halo's pixels are "
+                                                                    "0.49 x the digit pixels, over background's")]
+    slip = next((reason for guess, reason in slips if abs(value - guess) <= 3 * RECALL_COST_TOLERANCE), None)
+    return wrong((slip or "count pixels: the halo is 0.49 x the digit pixels (5.54% of all), and background's "
+                  "recall loses that count over background's pixels (94.46% of all)") + ".")

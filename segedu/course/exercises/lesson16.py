@@ -21,8 +21,11 @@ from segedu.course.exercises._verdict import (
 __all__ = [
     "ATROUS_BORROWED",
     "DEEPLAB_BLOCKS",
+    "ASPP_SHARE_TOLERANCE",
+    "PAPER_ASPP_RATES",
     "RATE6_SHARE_CHOICES",
     "STACKS",
+    "check_aspp_rates_prediction",
     "check_atrous_conv2d",
     "check_coverage_prediction",
     "check_output_stride_macs",
@@ -297,3 +300,66 @@ def check_rate6_share_prediction(prediction: Any) -> bool:
              "the edge still reach the far side.",
     }[prediction]
     return wrong(why + " Count for one axis: from which rows 0 to 7 do the offsets -6, 0, +6 stay inside?")
+
+
+# Exercise 5: predict ASPP rates that keep, on segedu's 8 x 8 map, the tap shares the paper's rates keep on 33 x 33.
+
+PAPER_ASPP_RATES = (6, 12, 18)  # the paper's rates at output stride 16, made for its 33 x 33 map
+PAPER_MAP_SIDE = 33
+ASPP_SHARE_TOLERANCE = 0.08  # largest distance allowed between a predicted rate's share and the paper's
+
+
+def _paper_shares() -> list[float]:
+    """Share of a 3x3 kernel's taps inside the paper's 33 x 33 map at rates 6, 12, 18: about 0.77, 0.57, 0.40."""
+    return [valid_tap_fraction(PAPER_MAP_SIDE, rate) for rate in PAPER_ASPP_RATES]
+
+
+def _read_rates(prediction: Any) -> tuple[tuple[int, ...] | None, str | None]:
+    """Three distinct increasing whole rates >= 1, or ``None`` and a hint that says what to record."""
+    if prediction is ... or prediction is None:
+        return None, "record your prediction first: replace the `...` with three rates, e.g. (1, 5, 7)."
+    try:
+        rates = tuple(prediction)
+    except TypeError:
+        return None, f"record three rates as a tuple such as (1, 5, 7); got {prediction!r}."
+    if len(rates) != 3 or not all(isinstance(rate, int) and not isinstance(rate, bool) for rate in rates):
+        return None, f"record three whole-number rates, one per atrous branch, such as (1, 5, 7); got {prediction!r}."
+    if rates[0] < 1 or any(later <= earlier for earlier, later in zip(rates, rates[1:])):
+        return None, f"the three branches need three different rates of at least 1, in increasing order; got {rates}."
+    return rates, None
+
+
+def check_aspp_rates_prediction(prediction: Any) -> bool:
+    """Exercise 5: three ASPP rates whose tap shares on an 8 x 8 map are within 0.08 of the paper's on 33 x 33.
+
+    The paper's rates 6, 12, 18 keep about 0.77, 0.57, 0.40 of a 3x3 kernel's taps inside its 33 x 33 map
+    (``valid_tap_fraction``); a right prediction keeps each of those shares, in order, within
+    :data:`ASPP_SHARE_TOLERANCE` on segedu's 8 x 8 map. segedu's own (2, 3, 4) is one such answer.
+
+    Args:
+        prediction: Three distinct whole rates in increasing order, e.g. ``(1, 5, 7)``.
+    """
+    rates, hint = _read_rates(prediction)
+    if hint is not None:
+        return wrong(hint)
+    targets = _paper_shares()
+    shares = [valid_tap_fraction(8, rate) for rate in rates]
+    listed = ", ".join(f"rate {rate} keeps {share:.2f}" for rate, share in zip(rates, shares))
+    goal = ", ".join(f"{target:.2f}" for target in targets)
+    misses = [(rate, share, target) for rate, share, target in zip(rates, shares, targets)
+              if abs(share - target) > ASPP_SHARE_TOLERANCE]
+    if not misses:
+        paper_here = valid_tap_fraction(8, 12)
+        return right(
+            f"on an 8 x 8 map {listed} of its taps, each within {ASPP_SHARE_TOLERANCE} of the {goal} that the "
+            f"paper's 6, 12, 18 keep on its 33 x 33 map: the rates scale with the map. segedu chose 2, 3, 4. "
+            f"The paper's own 12, 24, 36 at output stride 8 would keep {paper_here:.2f} each here, the centre tap "
+            "alone: 1x1 convolutions in effect, and the pyramid would see no context."
+        )
+    rate, share, target = misses[0]
+    direction = "too large: fewer of its taps land inside" if share < target else "too small: more of its taps land inside"
+    return wrong(
+        f"{listed} on an 8 x 8 map; the paper's shares are {goal}. Rate {rate} keeps {share:.2f}, more than "
+        f"{ASPP_SHARE_TOLERANCE} from {target:.2f}: {direction}. Count along one axis as in exercise 4: from how many "
+        "of the rows 0 to 7 does a tap r rows up or down stay inside? The share is that fraction, squared."
+    )
