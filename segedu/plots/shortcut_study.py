@@ -267,7 +267,7 @@ def scene_predictions_figure(
     figure, axes = plt.subplots(1, 2 + len(predicted), figsize=(2.4 * (2 + len(predicted)), 4.0))
     figure.subplots_adjust(left=0.005, right=0.995, top=0.78, bottom=0.17, wspace=0.04)  # legend just below
     axes[0].imshow(to_picture(image))
-    axes[0].set_title(f"test scene\n({image.shape[-2]} x {image.shape[-1]} px)", fontsize=10)
+    axes[0].set_title(f"test scene, {image.shape[-2]} x {image.shape[-1]} px\n(paint colours random)", fontsize=10)
     truth_picture = colorize(truth) / 255.0  # (H, W, 3)
     truth_picture[band] = 0.5 * truth_picture[band] + 0.5  # the band, lightened
     axes[1].imshow(truth_picture)
@@ -334,7 +334,7 @@ def seed_gap_scatter(
     axis.axvline(0, color="#999999", linewidth=0.8, linestyle="--")  # both runs end at the same training loss
     lower_loss = loss <= 0  # a ended with the lower (or equal) training loss
     axis.scatter(loss[~lower_loss], score[~lower_loss], s=45, color="#000000", zorder=3,
-                 label=f"{names[0]} ended with the higher training loss than {names[1]}")
+                 label=f"{names[0]} ended with a higher training loss than {names[1]}")
     axis.scatter(loss[lower_loss], score[lower_loss], s=60, color="#D55E00", marker="D", zorder=3,
                  label=f"{names[0]} ended with the lower training loss")
     span = max(float(np.ptp(loss)), 1e-3)

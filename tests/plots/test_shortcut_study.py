@@ -76,7 +76,7 @@ def test_seed_gap_scatter_puts_each_seed_at_its_two_gaps_and_marks_the_lower_los
         assert labels == {"seed 0": (-0.01, -0.02), "seed 1": (0.05, -0.04), "seed 3": (0.2, -0.14)}
         assert axis.get_xlabel() == "loss gap" and axis.get_ylabel() == "score gap" and axis.get_title() == "t"
         assert [text.get_text() for text in axis.get_legend().get_texts()] == [
-            "indices ended with the higher training loss than control", "indices ended with the lower training loss"]
+            "indices ended with a higher training loss than control", "indices ended with the lower training loss"]
         left, right = axis.get_xlim()
         assert left < -0.01 and right > 0.2  # every dot and both zero lines inside
     finally:
@@ -134,6 +134,7 @@ def test_scene_predictions_count_wrong_pixels_in_the_band_and_the_interior() -> 
                                       class_names=("background", "circle", "square", "triangle"), title="t")
     try:
         titles = [axis.get_title() for axis in figure.axes]
+        assert titles[0] == "test scene, 8 x 8 px\n(paint colours random)"
         assert titles[2] == "none\nwrong px:\n0 band, 0 interior"
         assert titles[3] == "control\nwrong px:\n2 band, 1 interior"
         assert np.allclose(figure.axes[3].get_images()[0].get_array()[0, 0], [1.0, 0.9, 0.1])
