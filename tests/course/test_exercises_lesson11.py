@@ -70,6 +70,7 @@ from segedu.course.exercises.lesson11 import (  # noqa: E402
     INDICES_WINDOWS,
     check_indices_why,
     check_merge,
+    check_unpool,
 )
 
 
@@ -151,14 +152,6 @@ def test_merge_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[
     assert not check_merge(answer)
     printed = capsys.readouterr().out
     assert printed.startswith("Not yet:") and hint in printed
-
-
-def test_merge_check_leaves_the_random_stream_alone() -> None:
-    torch.manual_seed(3)
-    expected = torch.rand(2)
-    torch.manual_seed(3)
-    check_merge(_merge)
-    assert torch.equal(torch.rand(2), expected)
 
 
 # --- why indices cannot carry what a sum or a concatenation carries -----------------------------
@@ -300,7 +293,6 @@ def test_indices_why_case_names_do_not_hint_at_the_answer() -> None:
 
 # --- the unpooling of "indices" and its control ---------------------------------------------------
 
-from segedu.course.exercises.lesson11 import check_unpool  # noqa: E402
 
 
 def _unpool(shortcut, x, indices):
@@ -346,9 +338,11 @@ def test_unpool_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture
     assert printed.startswith("Not yet:") and hint in printed
 
 
-def test_unpool_check_leaves_the_random_stream_alone() -> None:
+@pytest.mark.parametrize("check, answer", [(check_merge, _merge), (check_unpool, _unpool)],
+                         ids=["merge", "unpool"])
+def test_the_checks_leave_the_random_stream_alone(check: Callable, answer: Callable) -> None:
     torch.manual_seed(3)
     expected = torch.rand(2)
     torch.manual_seed(3)
-    check_unpool(_unpool)
+    check(answer)
     assert torch.equal(torch.rand(2), expected)
