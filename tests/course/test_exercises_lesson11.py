@@ -293,8 +293,6 @@ def test_indices_why_case_names_do_not_hint_at_the_answer() -> None:
 
 # --- the unpooling of "indices" and its control ---------------------------------------------------
 
-
-
 def _unpool(shortcut, x, indices):
     if shortcut == "fixed_unpool":
         height, width = x.shape[-2:]
