@@ -7,10 +7,11 @@ Each run is kept as a JSON "part" file, so an interrupted study resumes where it
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import multiprocessing
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from tqdm import tqdm
 
 from segedu.training.quick import score_on_pool, start_at_class_frequencies, train_on_pool
 
-__all__ = ["cached_run", "run_jobs", "study_parser", "train_and_score"]
+__all__ = ["cached_run", "run_jobs", "settings_fingerprint", "study_parser", "train_and_score"]
 
 
 def train_and_score(model: nn.Module, pools: tuple[Tensor, Tensor, Tensor, Tensor],
@@ -52,8 +53,25 @@ def train_and_score(model: nn.Module, pools: tuple[Tensor, Tensor, Tensor, Tenso
     }
 
 
-def cached_run(part: Path, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """The run stored in ``part``, or ``compute()``'s result with its CPU seconds, then stored there."""
+def settings_fingerprint(settings: Mapping[str, Any]) -> str:
+    """Twelve hex digits of the sha256 of ``settings`` written as sorted JSON (a stand-in for any value JSON lacks)."""
+    return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def cached_run(parts: Path, stem: str, settings: Mapping[str, Any],
+               compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """The run kept in ``parts`` under ``stem`` and these ``settings``, or ``compute()``'s result, then kept there.
+
+    The part's file name ends in the settings' fingerprint, so a run made under other settings is never reused
+    for these (a change of code is not seen: delete the folder after one).
+
+    Args:
+        parts: The folder of finished runs.
+        stem: The run's name, e.g. ``"indices_3_1000"``.
+        settings: The study's settings as the run uses them.
+        compute: Trains and scores the run; its result gains ``cpu_seconds``.
+    """
+    part = parts / f"{stem}_{settings_fingerprint(settings)}.json"
     if part.is_file():
         return json.loads(part.read_text())
     started = time.process_time()

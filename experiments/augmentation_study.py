@@ -14,8 +14,8 @@ Both parts use the course's training pieces: AdamW without weight decay, cross-e
 Dice, the last layer's bias started at the log class frequencies of the training scenes
 (:func:`segedu.training.quick.start_at_class_frequencies`). One CPU thread per run; the runs (one per
 seed and arm, one per seed for part 2) go to ``--workers`` processes. Each finished run is kept in
-``/tmp/augmentation_study_parts`` (named by part, arm, seed and steps), so an interrupted study resumes;
-delete that folder after changing any setting but the steps.
+``runs/augmentation_study_parts`` (named by part, arm, seed, steps and the fingerprint of that part's settings), so an
+interrupted study resumes; delete that folder after changing the code.
 
 The record goes to ``--output`` (default ``runs/`` in the current folder), never over the lesson's
 shipped record unless ``--output segedu/course/experiment_results --overwrite`` asks for it.
@@ -86,6 +86,7 @@ import torch
 from torch.utils.data import TensorDataset
 from tqdm import tqdm
 
+from experiments._pool_study import settings_fingerprint
 from segedu.core.seeding import seed_everything
 from segedu.course.experiments import check_record_target, save_experiment
 from segedu.datasets import DigitScenes
@@ -138,7 +139,7 @@ EXTRA_ARMS = ("zoom_in", "renoised", "fixed_copy")
 SCALES = {"augmented": (0.8, 1.2), "zoom_in": (1.0, 1.2), "renoised": (0.8, 1.2), "fixed_copy": (0.8, 1.2)}
 COPY_SEED_OFFSET = 10_000  # "fixed_copy": the copies of seed s are drawn with every generator seeded at 10000 + s
 NOISE_UP_TO = 0.05  # "renoised": pixel noise as the generator draws it, standard deviation uniform in [0, 0.05]
-PARTS_DIR = Path("/tmp/augmentation_study_parts")
+PARTS_DIR = Path("runs/augmentation_study_parts")
 KEEP_MODELS = False  # --keep-models: save each part-1 run's final weights (float16) next to the record
 
 
@@ -213,8 +214,15 @@ def _rounded(values: list[float]) -> list[float]:
     return [round(value, 5) for value in values]
 
 
+def _fingerprint(part: str) -> str:
+    """The fingerprint of the settings one part's runs use: the shared ones and that part's own."""
+    other = "learning_rate" if part == "augmentation" else "augmentation"
+    return settings_fingerprint({key: value for key, value in SETTINGS.items() if key != other})
+
+
 def _model_path(seed: int, arm: str) -> Path:
-    return PARTS_DIR / f"augmentation_{arm}_{seed}_{SETTINGS['augmentation']['steps']}.pt"
+    steps = SETTINGS["augmentation"]["steps"]
+    return PARTS_DIR / f"augmentation_{arm}_{seed}_{steps}_{_fingerprint('augmentation')}.pt"
 
 
 def _part_path(job: tuple[str, int, str]) -> Path:
@@ -223,9 +231,10 @@ def _part_path(job: tuple[str, int, str]) -> Path:
         kept = "_kept" if KEEP_MODELS else ""  # a run whose weights were saved is cached apart
         scenes = SETTINGS["augmentation"]["train_scenes"]
         pool = "" if scenes == TRAIN_SCENES else f"_{scenes}scenes"  # so is a run on another number of scenes
-        return PARTS_DIR / f"augmentation_{arm}_{seed}_{SETTINGS['augmentation']['steps']}{pool}{kept}.json"
+        steps = SETTINGS["augmentation"]["steps"]
+        return PARTS_DIR / f"augmentation_{arm}_{seed}_{steps}{pool}{kept}_{_fingerprint(part)}.json"
     rates = "_".join(f"{rate:g}" for rate in SETTINGS["learning_rate"]["learning_rates"])
-    return PARTS_DIR / f"learning_rate_{seed}_{rates}.json"
+    return PARTS_DIR / f"learning_rate_{seed}_{rates}_{_fingerprint(part)}.json"
 
 
 def one_job(job: tuple[str, int, str]) -> dict:
@@ -238,7 +247,7 @@ def one_job(job: tuple[str, int, str]) -> dict:
     part, seed, arm = job
     outcome = {"result": augmentation_run(seed, arm) if part == "augmentation" else learning_rate_runs(seed)}
     outcome["cpu_seconds"] = round(time.process_time() - started, 1)
-    PARTS_DIR.mkdir(exist_ok=True)
+    PARTS_DIR.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(outcome))
     return outcome
 

@@ -23,8 +23,8 @@ band (pixels within 2 pixels of a class boundary, :func:`segedu.training.metrics
 band of lesson 11), from which the lesson recomputes per-class IoU, mean IoU and pixel accuracy; the
 training-loss curve; and for seed 0 the predicted masks of a few test scenes (one character per pixel,
 class index in base 16). One CPU thread per run; runs go to ``--workers`` processes. Each finished run is
-kept in ``/tmp/loss_comparison_parts`` (named by scenes, loss, seed and steps), so an interrupted study
-resumes; delete that folder after changing anything but the scenes or the steps.
+kept in ``runs/loss_comparison_parts`` (named by scenes, loss, seed, steps and the settings' fingerprint), so
+an interrupted study resumes; delete that folder after changing the code.
 
 The record goes to ``--output`` (default ``runs/`` in the current folder), never over the
 lesson's shipped record unless ``--output segedu/course/experiment_results --overwrite`` asks for it.
@@ -114,7 +114,7 @@ SETTINGS = {
     "varies_with_seed": "initial weights and batch order (the same for every loss within a seed)",
 }
 DEFAULT_PEAK_LR = SETTINGS["peak_lr"]  # the study's one rate; --peak-lr runs a check at another
-PARTS_DIR = Path("/tmp/loss_comparison_parts")
+PARTS_DIR = Path("runs/loss_comparison_parts")
 SCENES = {  # name -> (dataset class, input channels, classes, record name)
     "digits": (DigitScenes, 1, 11, NAME),
     "shapes": (ShapesScenes, 3, 4, f"{NAME}_shapes"),
@@ -197,7 +197,7 @@ def one_run(job: tuple[str, int]) -> dict:
             result["pictures"] = [mask_to_text(picture) for picture in pictures]
         return result
 
-    return cached_run(PARTS_DIR / f"{prefix}{name}_{seed}_{SETTINGS['steps']}.json", compute)
+    return cached_run(PARTS_DIR, f"{prefix}{name}_{seed}_{SETTINGS['steps']}", SETTINGS, compute)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,7 +11,8 @@ Everything else is equal and as in lesson 11's shortcut study: the 2000 training
 log class frequencies, and the batches of each seed. Each run is scored on the 200 test scenes, over all
 pixels and in the boundary band (pixels within 2 pixels of a class boundary); the training-loss curve and the
 CPU time are kept. One CPU thread per run; runs go to ``--workers`` processes; each finished run is kept in
-``/tmp/output_stride_study_parts`` (named by stride, seed and steps), so an interrupted study resumes.
+``runs/output_stride_study_parts`` (named by stride, seed, steps and the settings' fingerprint), so an
+interrupted study resumes; delete that folder after changing the code.
 
 The record goes to ``--output`` (default ``runs/``), never over the lesson's shipped record unless
 ``--output segedu/course/experiment_results --overwrite`` asks for it. The lesson's record comes from
@@ -62,7 +63,7 @@ SETTINGS = {
     "curve_every": 25,
     "varies_with_seed": "initial weights and batch order (the same for every output stride within a seed)",
 }
-PARTS_DIR = Path("/tmp/output_stride_study_parts")
+PARTS_DIR = Path("runs/output_stride_study_parts")
 
 
 def _pools() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -89,7 +90,7 @@ def one_run(job: tuple[int, int]) -> dict:
         return train_and_score(build(output_stride, seed), pools, cross_entropy_and_dice, SETTINGS, seed=seed,
                                num_classes=4)
 
-    return cached_run(PARTS_DIR / f"os{output_stride}_{seed}_{SETTINGS['steps']}.json", compute)
+    return cached_run(PARTS_DIR, f"os{output_stride}_{seed}_{SETTINGS['steps']}", SETTINGS, compute)
 
 
 def build_parser() -> argparse.ArgumentParser:

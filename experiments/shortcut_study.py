@@ -16,9 +16,9 @@ each seed the order of the batches and the initial weights of the encoder, bottl
 Each run is scored on the 200 test scenes: the confusion matrix over all pixels and over the boundary
 band (pixels within 2 pixels of a class boundary, :func:`segedu.training.metrics.boundary_band`), from
 which the lesson recomputes IoU; the training-loss curve; the parameter count. One CPU thread per run;
-runs go to ``--workers`` processes. Each finished run is kept in ``/tmp/shortcut_study_parts`` (named by
-shortcut, seed and steps), so an interrupted study resumes; delete that folder after changing anything
-but the steps.
+runs go to ``--workers`` processes. Each finished run is kept in ``runs/shortcut_study_parts`` (named by
+shortcut, seed, steps and the settings' fingerprint), so an interrupted study resumes; delete that folder after
+changing the code.
 
 The record goes to ``--output`` (default ``runs/`` in the current folder), never over the lesson's
 shipped record unless ``--output segedu/course/experiment_results --overwrite`` asks for it. The lesson's
@@ -87,7 +87,7 @@ SETTINGS = {
     "varies_with_seed": "initial weights and batch order (encoder, bottleneck, classifier and batches "
                         "the same for every shortcut within a seed)",
 }
-PARTS_DIR = Path("/tmp/shortcut_study_parts")
+PARTS_DIR = Path("runs/shortcut_study_parts")
 MODELS_DIR: Path | None = None  # --keep-models: where each run's weights go (set before the workers fork)
 RECORD_NAME = NAME
 
@@ -122,7 +122,7 @@ def one_run(job: tuple[str, int]) -> dict:
         return result
 
     kept = "_kept" if MODELS_DIR is not None else ""  # a run without its weights cannot stand in for one with them
-    return cached_run(PARTS_DIR / f"{shortcut}_{seed}_{SETTINGS['steps']}{kept}.json", compute)
+    return cached_run(PARTS_DIR, f"{shortcut}_{seed}_{SETTINGS['steps']}{kept}", SETTINGS, compute)
 
 
 def model_file(record_name: str, shortcut: str, seed: int) -> str:

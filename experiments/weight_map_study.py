@@ -33,8 +33,8 @@ one class 2 to 4 pixels apart, :func:`segedu.analysis.touching_objects.nearby_pa
 ``joined`` or ``kept apart`` (:func:`segedu.analysis.touching_objects.pair_outcome`), per pair and
 counted; plus the training-loss curve, the parameter count, the CPU seconds, and for seed 0 the predicted
 masks of the first four test scenes that hold a nearby pair (one character per pixel). Each finished run is
-kept in ``/tmp/weight_map_study_parts`` (named by arm, seed, steps and pool sizes), so an interrupted
-study resumes; delete that folder after changing anything else.
+kept in ``runs/weight_map_study_parts`` (named by arm, seed, steps, pool sizes and the settings' fingerprint),
+so an interrupted study resumes; delete that folder after changing the code.
 
 The record goes to ``--output`` (default ``runs/`` in the current folder), never over the lesson's
 shipped record unless ``--overwrite`` asks for it. The lesson's record comes from
@@ -53,7 +53,7 @@ from typing import Any
 
 import torch
 
-from experiments._pool_study import cached_run, run_jobs, study_parser
+from experiments._pool_study import cached_run, run_jobs, settings_fingerprint, study_parser
 from segedu.analysis.touching_objects import OUTCOMES, gap_pixels, nearby_pairs, pair_outcome
 from segedu.analysis.weight_map import unet_weight_map
 from segedu.core.seeding import seed_everything
@@ -116,7 +116,7 @@ SETTINGS: dict[str, Any] = {
     "pilot": PILOT,
     "varies_with_seed": "initial weights and batch order (the same for both arms within a seed)",
 }
-PARTS_DIR = Path("/tmp/weight_map_study_parts")
+PARTS_DIR = Path("runs/weight_map_study_parts")
 _DATA: dict[tuple[int, int], dict[str, Any]] = {}
 
 
@@ -133,9 +133,9 @@ def _data() -> dict[str, Any]:
     key = (SETTINGS["train_scenes"], SETTINGS["test_scenes"])
     if key in _DATA:
         return _DATA[key]
-    cache = PARTS_DIR / f"data_{key[0]}_{key[1]}.pt"
+    cache = PARTS_DIR / f"data_{key[0]}_{key[1]}_{settings_fingerprint(SETTINGS)}.pt"
     if cache.is_file():
-        _DATA[key] = torch.load(cache, weights_only=False)
+        _DATA[key] = torch.load(cache, weights_only=True)  # tensors, lists and numbers only
         return _DATA[key]
     train_images, train_masks, train_instances = _render("train", key[0])
     test_images, test_masks, test_instances = _render("test", key[1])
@@ -197,7 +197,7 @@ def one_run(job: tuple[str, int]) -> dict[str, Any]:
         return result
 
     key = f"{arm}_{seed}_{SETTINGS['steps']}_{SETTINGS['train_scenes']}_{SETTINGS['test_scenes']}"
-    return cached_run(PARTS_DIR / f"{key}.json", compute)
+    return cached_run(PARTS_DIR, key, SETTINGS, compute)
 
 
 def build_parser():

@@ -123,7 +123,8 @@ def test_a_tiny_extra_rate_run_writes_part_two_only(tmp_path: Path, monkeypatch)
     assert run["steps"] == [0, 1, 2] and len(run["loss"]) == 2 and len(run["val"]) == 3 and not run["diverged"]
     assert record["results"]["reproduce"].startswith(
         "python -m experiments.augmentation_study --seeds 0 --rates 0.05 --suffix pick")
-    assert [path.name for path in (tmp_path / "parts").iterdir()] == ["learning_rate_0_0.05.json"]
+    assert [path.name for path in (tmp_path / "parts").iterdir()] == [
+        f"learning_rate_0_0.05_{augmentation_study._fingerprint('learning_rate')}.json"]
 
 
 def test_kept_models_land_next_to_the_record_with_their_hashes(tmp_path: Path, monkeypatch) -> None:

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from experiments import _pool_study, loss_comparison
+from experiments._pool_study import settings_fingerprint
 from segedu.course.experiments import RESULTS_DIR, load_experiment
 
 
@@ -126,8 +127,9 @@ def test_weighted_start_moves_only_the_weighted_losses_start(monkeypatch, tmp_pa
     assert torch.allclose(weighted.double(), expected, atol=1e-5)
     record = json.loads((tmp_path / "loss_comparison.json").read_text())
     assert "log(frequency x weight)" in record["settings"]["prior_bias"]
+    fingerprint = settings_fingerprint(loss_comparison.SETTINGS)  # the settings these runs used
     assert sorted(path.name for path in (tmp_path / "parts").glob("*.json")) == [
-        "cross_entropy_0_400.json", "ownstart_weighted_ce_inverse_0_400.json"]
+        f"cross_entropy_0_400_{fingerprint}.json", f"ownstart_weighted_ce_inverse_0_400_{fingerprint}.json"]
 
 
 def test_untilt_divides_the_class_weights_out_of_the_weighted_models_only(monkeypatch, tmp_path: Path,
@@ -162,8 +164,9 @@ def test_untilt_divides_the_class_weights_out_of_the_weighted_models_only(monkey
     assert runs["weighted_ce_median"]["0"]["untilted_confusion"] == by_hand
     assert runs["weighted_ce_median"]["0"]["untilted_confusion"] != runs["weighted_ce_median"]["0"]["confusion"]
     assert "untilted_confusion" in record["settings"]["untilt"]
+    fingerprint = settings_fingerprint(loss_comparison.SETTINGS)  # the settings these runs used
     assert sorted(path.name for path in (tmp_path / "parts").glob("*.json")) == [
-        "cross_entropy_0_400.json", "ownstart_untilt_weighted_ce_median_0_400.json"]
+        f"cross_entropy_0_400_{fingerprint}.json", f"ownstart_untilt_weighted_ce_median_0_400_{fingerprint}.json"]
 
 
 def test_the_mild_weights_are_the_square_root_of_the_inverse_weights() -> None:

@@ -11,6 +11,7 @@ import torch
 
 import segedu.course.experiments as course_experiments
 from experiments import weight_map_study
+from experiments._pool_study import settings_fingerprint
 from segedu.analysis.touching_objects import OUTCOMES
 
 
@@ -18,7 +19,7 @@ def test_a_default_run_writes_outside_the_package() -> None:
     arguments = weight_map_study.build_parser().parse_args([])
     assert arguments.output == Path("runs") and not arguments.overwrite
     assert arguments.steps == weight_map_study.SETTINGS["steps"] and arguments.test_scenes == 1000
-    assert weight_map_study.PARTS_DIR == Path("/tmp/weight_map_study_parts")
+    assert weight_map_study.PARTS_DIR == Path("runs/weight_map_study_parts")
 
 
 def test_a_tiny_study_writes_a_complete_record_and_guards_it(monkeypatch, tmp_path: Path, capsys,
@@ -72,7 +73,8 @@ def test_a_tiny_study_writes_a_complete_record_and_guards_it(monkeypatch, tmp_pa
     weight_map_study.main()
     assert json.loads((shipped / "weight_map_study.json").read_text())["results"]["runs"] == results["runs"]
     assert sorted(path.name for path in (tmp_path / "parts").glob("*.json")) == sorted(
-        f"{arm}_{seed}_2_6_40.json" for arm in weight_map_study.ARMS for seed in (0, 1))
+        f"{arm}_{seed}_2_6_40_{settings_fingerprint(weight_map_study.SETTINGS)}.json"
+        for arm in weight_map_study.ARMS for seed in (0, 1))
 
 
 def test_an_unknown_arm_is_refused() -> None:
