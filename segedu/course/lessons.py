@@ -217,7 +217,7 @@ LESSONS: tuple[Lesson, ...] = (
         "U-Net trained on the same budget and name the missing decoder as the leading, untested suspect for its "
         "lower score.",
         topic="Atrous convolution, output stride, ASPP and DeepLabv3",
-        study_time="about 110 min (optional appendix about 30 more)",
+        study_time="about 125 min (optional appendix about 30 more)",
         run_seconds=22,
     ),
     Lesson(

@@ -7,6 +7,7 @@ import torch
 
 from segedu.analysis.atrous import footprint_coverage
 from segedu.course.exercises.lesson16 import (
+    ASPP_EXERCISE_SIDE,
     ASPP_SHARE_TOLERANCE,
     RATE6_SHARE_CHOICES,
     STACKS,
@@ -96,16 +97,23 @@ def test_aspp_rates_prediction(capsys: pytest.CaptureFixture[str]) -> None:
 
     paper = [valid_tap_fraction(33, rate) for rate in (6, 12, 18)]
     assert [f"{share:.2f}" for share in paper] == ["0.77", "0.57", "0.40"]  # the shares the exercise names
-    assert check_aspp_rates_prediction((2, 3, 4))  # segedu's own rates
+    assert check_aspp_rates_prediction((3, 6, 9))  # the paper's rates scaled by 16/33 and rounded
     out = capsys.readouterr().out
-    assert out.startswith("Correct!") and "rate 2 keeps 0.69, rate 3 keeps 0.56, rate 4 keeps 0.44" in out
-    assert "0.77, 0.57, 0.40" in out and "keep 0.11 each" in out
-    for right_too in ((1, 3, 4), [2, 3, 5]):  # within the tolerance as well, as a brute-force check confirms
-        assert all(abs(valid_tap_fraction(8, r) - t) <= ASPP_SHARE_TOLERANCE for r, t in zip(right_too, paper))
-        assert check_aspp_rates_prediction(right_too)
-        capsys.readouterr()
-    for wrong_rates, named in (((6, 12, 18), "Rate 6 keeps 0.25"), ((12, 24, 36), "Rate 12 keeps 0.11"),
-                               ((2, 3, 6), "Rate 6 keeps 0.25"), ((1, 2, 3), "Rate 2 keeps 0.69")):
+    assert out.startswith("Correct!") and "rate 3 keeps 0.77, rate 6 keeps 0.56, rate 9 keeps 0.39" in out
+    assert "0.77, 0.57, 0.40" in out and "2.9, 5.8, 8.7" in out and "keep 0.25, 0.11, 0.11 here" in out
+    accepted = set()  # every increasing triple of rates 1 to 16, by brute force against the checker
+    for first in range(1, 17):
+        for second in range(first + 1, 17):
+            for third in range(second + 1, 17):
+                if check_aspp_rates_prediction((first, second, third)):
+                    accepted.add((first, second, third))
+    capsys.readouterr()
+    by_hand = {rates for rates in accepted
+               if all(abs(valid_tap_fraction(ASPP_EXERCISE_SIDE, r) - t) <= ASPP_SHARE_TOLERANCE
+                      for r, t in zip(rates, paper))}
+    assert accepted == by_hand == {(3, 6, 8), (3, 6, 9)}
+    for wrong_rates, named in (((2, 3, 4), "Rate 2 keeps 0.84"), ((6, 12, 18), "Rate 6 keeps 0.56"),
+                               ((12, 24, 36), "Rate 12 keeps 0.25"), ((3, 6, 10), "Rate 10 keeps 0.34")):
         assert not check_aspp_rates_prediction(wrong_rates)
         out = capsys.readouterr().out
         assert out.startswith("Not yet:") and named in out and "Correct" not in out, out

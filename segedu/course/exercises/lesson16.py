@@ -21,6 +21,7 @@ from segedu.course.exercises._verdict import (
 __all__ = [
     "ATROUS_BORROWED",
     "DEEPLAB_BLOCKS",
+    "ASPP_EXERCISE_SIDE",
     "ASPP_SHARE_TOLERANCE",
     "PAPER_ASPP_RATES",
     "RATE6_SHARE_CHOICES",
@@ -302,11 +303,12 @@ def check_rate6_share_prediction(prediction: Any) -> bool:
     return wrong(why + " Count for one axis: from which rows 0 to 7 do the offsets -6, 0, +6 stay inside?")
 
 
-# Exercise 5: predict ASPP rates that keep, on segedu's 8 x 8 map, the tap shares the paper's rates keep on 33 x 33.
+# Exercise 5: predict ASPP rates that keep, on a 16 x 16 map, the tap shares the paper's rates keep on 33 x 33.
 
 PAPER_ASPP_RATES = (6, 12, 18)  # the paper's rates at output stride 16, made for its 33 x 33 map
 PAPER_MAP_SIDE = 33
-ASPP_SHARE_TOLERANCE = 0.08  # largest distance allowed between a predicted rate's share and the paper's
+ASPP_EXERCISE_SIDE = 16  # exercise 5's map: a 128 x 128 scene at output stride 8 (segedu's own map is 8 x 8)
+ASPP_SHARE_TOLERANCE = 0.05  # largest distance allowed between a predicted rate's share and the paper's
 
 
 def _paper_shares() -> list[float]:
@@ -330,11 +332,12 @@ def _read_rates(prediction: Any) -> tuple[tuple[int, ...] | None, str | None]:
 
 
 def check_aspp_rates_prediction(prediction: Any) -> bool:
-    """Exercise 5: three ASPP rates whose tap shares on an 8 x 8 map are within 0.08 of the paper's on 33 x 33.
+    """Exercise 5: three ASPP rates whose tap shares on a 16 x 16 map are within 0.05 of the paper's on 33 x 33.
 
     The paper's rates 6, 12, 18 keep about 0.77, 0.57, 0.40 of a 3x3 kernel's taps inside its 33 x 33 map
     (``valid_tap_fraction``); a right prediction keeps each of those shares, in order, within
-    :data:`ASPP_SHARE_TOLERANCE` on segedu's 8 x 8 map. segedu's own (2, 3, 4) is one such answer.
+    :data:`ASPP_SHARE_TOLERANCE` on a :data:`ASPP_EXERCISE_SIDE` x 16 map: (3, 6, 9), the paper's rates scaled with
+    the map, or (3, 6, 8). segedu's own (2, 3, 4), chosen for its 8 x 8 map, is not one.
 
     Args:
         prediction: Three distinct whole rates in increasing order, e.g. ``(1, 5, 7)``.
@@ -342,20 +345,32 @@ def check_aspp_rates_prediction(prediction: Any) -> bool:
     rates, hint = _read_rates(prediction)
     if hint is not None:
         return wrong(hint)
+    side = ASPP_EXERCISE_SIDE
     targets = _paper_shares()
-    shares = [valid_tap_fraction(8, rate) for rate in rates]
+    shares = [valid_tap_fraction(side, rate) for rate in rates]
     listed = ", ".join(f"rate {rate} keeps {share:.2f}" for rate, share in zip(rates, shares))
     goal = ", ".join(f"{target:.2f}" for target in targets)
     misses = [(rate, share, target) for rate, share, target in zip(rates, shares, targets)
               if abs(share - target) > ASPP_SHARE_TOLERANCE]
     if not misses:
-        paper_here = valid_tap_fraction(8, 12)
+        scaled = ", ".join(f"{rate * side / PAPER_MAP_SIDE:.1f}" for rate in PAPER_ASPP_RATES)
+        paper_here = ", ".join(f"{valid_tap_fraction(side, 2 * rate):.2f}" for rate in PAPER_ASPP_RATES)
         return right(
-            f"on an 8 x 8 map {listed} of its taps, each within {ASPP_SHARE_TOLERANCE} of the {goal} that the "
-            f"paper's 6, 12, 18 keep on its 33 x 33 map: the rates scale with the map. segedu chose 2, 3, 4. "
-            f"The paper's own 12, 24, 36 at output stride 8 would keep {paper_here:.2f} each here, the centre tap "
-            "alone: 1x1 convolutions in effect, and the pyramid would see no context."
+            f"on a {side} x {side} map {listed} of its taps, each within {ASPP_SHARE_TOLERANCE} of the {goal} that "
+            f"the paper's 6, 12, 18 keep on its 33 x 33 map. The share depends on the rate over the map's side, so "
+            f"the rates scale with the map: {side}/33 of 6, 12, 18 is {scaled}. segedu's 8 x 8 map halves them "
+            f"again; it uses 2, 3, 4. The paper's own 12, 24, 36 at output stride 8 would keep {paper_here} here: "
+            "two of the three branches reduced to their centre tap, 1x1 convolutions in effect."
         )
+    rate, share, target = misses[0]
+    direction = "too large: fewer of its taps land inside" if share < target else "too small: more of its taps land inside"
+    return wrong(
+        f"{listed} on a {side} x {side} map; the paper's shares are {goal}. Rate {rate} keeps {share:.2f}, more than "
+        f"{ASPP_SHARE_TOLERANCE} from {target:.2f}: {direction}. Count along one axis as in exercise 4: of a row of "
+        f"three taps the centre one is always inside and each side one from {side} - r of the {side} rows; the "
+        "kernel's share is that axis's share, squared. Or ask what the share depends on: the rate alone, or the rate "
+        "over the map's side?"
+    )
     rate, share, target = misses[0]
     direction = "too large: fewer of its taps land inside" if share < target else "too small: more of its taps land inside"
     return wrong(
