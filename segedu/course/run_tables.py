@@ -49,7 +49,7 @@ def widest_seed_range(scores: Mapping[tuple[str, str], Sequence[float]],
 
 
 def per_seed_table(scores: Mapping[tuple[str, str], Sequence[float]], seeds: Sequence[str], *, title: str,
-                   difference: tuple[str, str] | None = None,
+                   difference: tuple[str, str] | None = None, differences: Sequence[tuple[str, str]] = (),
                    region_labels: Mapping[str, str] = REGION_LABELS) -> str:
     """Lay out per-seed scores: one block of rows per region, one row per model, one column per seed.
 
@@ -60,6 +60,7 @@ def per_seed_table(scores: Mapping[tuple[str, str], Sequence[float]], seeds: Seq
         title: The heading of the first column.
         difference: ``(minuend, subtrahend)``: two models whose difference is added, seed by seed, under each
             region's rows; ``None`` for no difference row.
+        differences: More such pairs, each a row after ``difference``'s.
         region_labels: A label per region key; an unlisted region is labelled by its key.
 
     Returns:
@@ -67,7 +68,11 @@ def per_seed_table(scores: Mapping[tuple[str, str], Sequence[float]], seeds: Seq
     """
     models = list(dict.fromkeys(model for model, _ in scores))
     regions = list(dict.fromkeys(region for _, region in scores))
-    rows = models + ([f"{difference[0]} - {difference[1]}"] if difference else [])
+    pairs = ([difference] if difference else []) + list(differences)
+    unknown = sorted({model for pair in pairs for model in pair} - set(models))
+    if unknown:
+        raise ValueError(f"the differences name {unknown}, which the scores do not hold; they hold {models}")
+    rows = models + [f"{first} - {second}" for first, second in pairs]
     name_width = max(len(row) for row in rows) + 2
     label_width = max(len(region_labels.get(region, region)) for region in regions) + 2
     lines = [f"{title:{label_width + name_width}}" + "".join(f"{'seed ' + seed:>9}" for seed in seeds).rstrip()]
@@ -77,9 +82,9 @@ def per_seed_table(scores: Mapping[tuple[str, str], Sequence[float]], seeds: Seq
             values = scores[model, region]
             lines.append(f"{label if number == 0 else '':{label_width}}{model:{name_width}}"
                          + "".join(f"{value:>9.4f}" for value in values))
-        if difference:
-            first, second = (scores[model, region] for model in difference)
-            lines.append(f"{'':{label_width}}{rows[-1]:{name_width}}"
+        for pair, row in zip(pairs, rows[len(models):]):
+            first, second = (scores[model, region] for model in pair)
+            lines.append(f"{'':{label_width}}{row:{name_width}}"
                          + "".join(f"{high - low:>+9.3f}" for high, low in zip(first, second)))
     return "\n".join(line.rstrip() for line in lines)
 

@@ -48,7 +48,8 @@ def _switch_picture(indices: Tensor, height: int, width: int) -> np.ndarray:
     return picture.reshape(height, width, 3)
 
 
-def switches_figure(trace: SegNetTrace, image: Tensor, stages: Sequence[str], *, scene: int) -> Figure:
+def switches_figure(trace: SegNetTrace, image: Tensor, stages: Sequence[str], *, scene: int,
+                    zoom: Mapping[str, tuple[int, int, int]] | None = None) -> Figure:
     """One row per decoder stage: scene, switches of one channel, that channel unpooled, stage output.
 
     The channel drawn is the one with the largest sum after unpooling. Its switches come from the
@@ -59,12 +60,19 @@ def switches_figure(trace: SegNetTrace, image: Tensor, stages: Sequence[str], *,
         image: That image, ``(3, H, W)``, values in [0, 1].
         stages: Decoder stages to draw, one row each, e.g. ``("stage3", "stage1")``.
         scene: The scene's number, for the titles.
+        zoom: Stage -> ``(top row, left column, side)`` of a square that the stage's switches and unpooled
+            panels zoom into, framed red in its other two panels (e.g. ``{"stage1": (4, 32, 16)}``).
 
     Returns:
         The figure, ``len(stages)`` rows of 4 panels and a legend of the switch colours.
     """
     import matplotlib.pyplot as plt
-    from matplotlib.patches import Patch
+    from matplotlib.patches import Patch, Rectangle
+
+    zoom = dict(zoom or {})
+    unknown = sorted(set(zoom) - set(stages))
+    if unknown:
+        raise ValueError(f"zoom names stages {unknown} that are not drawn; the figure draws {list(stages)}")
 
     figure, axes = plt.subplots(len(stages), 4, figsize=(15, 4.3 * len(stages)), squeeze=False)
     for row, name in enumerate(stages):
@@ -79,7 +87,8 @@ def switches_figure(trace: SegNetTrace, image: Tensor, stages: Sequence[str], *,
         axes[row, 1].imshow(_switch_picture(trace.indices[name][0, channel], height, width), interpolation="nearest")
         axes[row, 1].set_title(f"switches of encoder channel {channel}", fontsize=12)
         shown = axes[row, 2].imshow(sparse[channel], cmap="magma", interpolation="nearest")
-        axes[row, 2].set_title(f"channel {channel} unpooled: {zero_fraction(sparse[channel]):.0%} zeros", fontsize=12)
+        axes[row, 2].set_title(f"channel {channel} unpooled: {zero_fraction(sparse[channel]):.0%} zeros in this "
+                               "channel", fontsize=12)
         figure.colorbar(shown, ax=axes[row, 2], fraction=0.046, label="activation (after ReLU)")
         shown = axes[row, 3].imshow(dense.sum(dim=0), cmap="magma", interpolation="nearest")
         axes[row, 3].set_title(f"sum of its {dense.shape[0]} output channels\n(output {zero_fraction(dense):.0%} "
@@ -90,6 +99,20 @@ def switches_figure(trace: SegNetTrace, image: Tensor, stages: Sequence[str], *,
             axis.set_yticks([0, height - 1])
             axis.tick_params(labelsize=10)
             axis.set_xlabel("column (pixel)", fontsize=11)
+        if name in zoom:
+            top, left, side = zoom[name]
+            if min(top, left) < 0 or side < 1 or top + side > height or left + side > width:
+                raise ValueError(f"zoom {zoom[name]} (top, left, side) of {name} leaves its {height}x{width} map")
+            for axis in axes[row, 1:3]:  # switches and unpooled channel: one window per 2x2 block
+                axis.set_xlim(left - 0.5, left + side - 0.5)
+                axis.set_ylim(top + side - 0.5, top - 0.5)
+                axis.set_xticks([left, left + side - 1])
+                axis.set_yticks([top, top + side - 1])
+                rows, columns = f"{top}-{top + side - 1}", f"{left}-{left + side - 1}"
+                axis.set_title(f"{axis.get_title()}\n(zoom: rows {rows}, columns {columns})", fontsize=11)
+            for axis in axes[row, ::3]:  # the scene and the output sum: the zoomed square framed red
+                axis.add_patch(Rectangle((left - 0.5, top - 0.5), side, side, fill=False, edgecolor="red",
+                                         linewidth=2))
     patches = [Patch(facecolor=color, label=f"switch: {corner}") for color, corner in zip(CORNER_COLORS, CORNER_NAMES)]
     patches.append(Patch(facecolor="black", label="no maximum (3 of 4 positions)"))
     figure.legend(handles=patches, loc="lower center", ncol=5, frameon=False, fontsize=12,

@@ -51,6 +51,19 @@ def test_the_table_prints_every_value_and_the_difference_seed_by_seed() -> None:
     assert "B - A" not in per_seed_table(scores, ["0", "1", "2"], title="t")
 
 
+def test_several_differences_each_get_a_row_under_every_region() -> None:
+    runs = {**RUNS, "C": {seed: {"test": {"all": {"mean_iou": 0.1}, "band": {"mean_iou": 0.2}}} for seed in "012"}}
+    scores = mean_iou_by_seed(runs, ["0", "1", "2"])
+    lines = per_seed_table(scores, ["0", "1", "2"], title="t", difference=("B", "A"),
+                           differences=[("A", "C")]).splitlines()
+    by_hand = [a - c for a, c in zip(scores["A", "all"], scores["C", "all"])]
+    assert lines[4].split() == ["B", "-", "A", *(f"{b - a:+.3f}" for a, b in zip(scores["A", "all"], scores["B", "all"]))]
+    assert lines[5].split() == ["A", "-", "C", *(f"{value:+.3f}" for value in by_hand)]
+    assert len(lines) == 1 + 2 * (3 + 2)  # a header, then per region three models and two differences
+    with pytest.raises(ValueError, match=r"the differences name \['D'\]"):
+        per_seed_table(scores, ["0", "1", "2"], title="t", differences=[("A", "D")])
+
+
 def test_the_recipe_table_shows_every_setting() -> None:
     lines = recipe_table({"run one": {"steps": 4000, "lr": 0.003}, "b": {"steps": 8000}}, ["steps", "lr"]).splitlines()
     assert [line.split() for line in lines] == [["recipe", "steps", "lr"], ["run", "one", "4000", "0.003"],

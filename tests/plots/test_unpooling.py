@@ -8,6 +8,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from segedu.analysis.pooling_indices import trace_segnet, window_position  # noqa: E402
@@ -36,6 +37,31 @@ def test_switches_figure_colours_each_maximum_by_its_corner_and_leaves_the_rest_
     finally:
         plt.close(figure)
     np.testing.assert_array_equal(CORNER_COLORS, WIDGET_COLORS)
+
+
+def test_switches_figure_zooms_the_middle_panels_and_frames_the_square_in_the_others() -> None:
+    torch.manual_seed(0)
+    model = SegNet(in_channels=3, num_classes=4, base_channels=4, depth=2).eval()
+    image = torch.rand(3, 16, 16)
+    trace = trace_segnet(model, image)
+    figure = switches_figure(trace, image, ("stage2", "stage1"), scene=7, zoom={"stage1": (2, 4, 8)})
+    try:
+        scene_panel, switches, unpooled, output = figure.axes[4:8]  # stage 1's row (after stage 2's and its bars)
+        for axis in (switches, unpooled):
+            assert axis.get_xlim() == (3.5, 11.5) and axis.get_ylim() == (9.5, 1.5)
+            assert "(zoom: rows 2-9, columns 4-11)" in axis.get_title()
+        for axis in (scene_panel, output):
+            frames = [patch for patch in axis.patches if patch.get_width() == 8]
+            assert len(frames) == 1 and frames[0].get_xy() == (3.5, 1.5)
+        assert "zeros in this channel" in unpooled.get_title()
+        assert figure.axes[1].get_xlim() == (-0.5, 7.5)  # stage 2 is not zoomed
+    finally:
+        plt.close(figure)
+    with pytest.raises(ValueError, match="leaves its 16x16 map"):
+        switches_figure(trace, image, ("stage1",), scene=7, zoom={"stage1": (10, 4, 8)})
+    with pytest.raises(ValueError, match=r"zoom names stages \['stage3'\]"):
+        switches_figure(trace, image, ("stage1",), scene=7, zoom={"stage3": (0, 0, 4)})
+    plt.close("all")
 
 
 def test_unpooling_rules_figure_titles_give_each_prediction_its_accuracy_and_background_share() -> None:

@@ -138,7 +138,7 @@ def check_density_prediction(prediction: Any, model: nn.Module, image: torch.Ten
                      "each convolution is followed by a ReLU, which zeros every negative value.")
     return right(f"the stages' outputs have {low:.0%} to {high:.0%} zeros, where the unpooled maps have 75 % or more: "
                  "the convolutions fill the empty positions in, and the ReLU zeros about half of what they produce. "
-                 "The next question asks why no position stays empty.")
+                 "The next question asks why every output position reads some unpooled value.")
 
 
 def check_neighbourhood_prediction(prediction: Any, model: nn.Module, image: torch.Tensor) -> bool:
@@ -163,9 +163,10 @@ def check_neighbourhood_prediction(prediction: Any, model: nn.Module, image: tor
         return wrong(f"some neighbourhoods hold only {fewest}: a 3x3 neighbourhood covers one whole 2x2 window for "
                      "sure, but it covers only parts of the windows around it, and their values may sit outside.")
     return right(f"every 3x3 neighbourhood covers one whole 2x2 window, so it holds at least {fewest} unpooled "
-                 "value: every output of the stage's first convolution sums something, and no position stays "
-                 f"empty. After batch norm the ReLU zeros the negative sums: {min(decoded):.0%} to "
-                 f"{max(decoded):.0%} of each stage's output.")
+                 "value: every output of the stage's first convolution reads something the unpooling wrote, so "
+                 "every position carries information from the map below. (An empty neighbourhood would not give "
+                 "0 either: batch norm would turn its zero sum into the same constant offset everywhere.) The ReLU "
+                 f"then zeros the negative results: {min(decoded):.0%} to {max(decoded):.0%} of each stage's output.")
 
 
 _PAPER_WIDTHS = (64, 128, 256, 512, 512)  # SegNet.paper()'s encoder stages (VGG16)
