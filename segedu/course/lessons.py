@@ -139,7 +139,7 @@ LESSONS: tuple[Lesson, ...] = (
         "paper, predict and measure what the indices cost next to U-Net's skips, measure how sparse a trained "
         "decoder's unpooled maps are, and test how much the frozen decoder relies on its own positions.",
         topic="SegNet: unpooling with max-pooling indices",
-        study_time="about 120 min (optional appendix about 15 more)",
+        study_time="about 120 min (optional appendix about 10 more)",
         run_seconds=28,
     ),
     Lesson(
