@@ -203,7 +203,7 @@ LESSONS: tuple[Lesson, ...] = (
         "over six paired seeds: what each does to missed, misnamed and fat strokes, and why mean accuracy rose "
         "where mean IoU fell.",
         topic="Class imbalance: per-class IoU, class weights, soft Dice",
-        study_time="about 105 min (optional part about 20 more)",
+        study_time="about 105 min (optional part about 25 more)",
         run_seconds=6,
     ),
     Lesson(
