@@ -70,7 +70,8 @@ AUGMENTATIONS = {
 _SAFE = {"b", "c", "e", "f", "g"}
 _SAFE_PRINCIPLE = ("Take each item in turn and ask two things: could a person have written every digit, and is it still "
                    "the same digit? Does any pixel the loss counts change class, other than where a class boundary moves "
-                   "by at most one pixel?")
+                   "by at most one pixel? A pixel changes class when it shows another class than its label says, "
+                   "whether the label moved or the digit became another digit.")
 _WHY = {
     "a": "the mask is mirrored with the image, so no label becomes wrong, but a mirrored 2, 3, 4, 5, 6, 7 "
          "or 9 is not a digit anyone writes: the scene is no longer plausible, and the network would spend its "
@@ -85,8 +86,8 @@ _WHY = {
     "c": "the generator already adds pixel noise (standard deviation up to 0.05) to every scene, and draws "
          "stroke cores at a grey level of 0.7 to 1.0 on backgrounds of 0 to 0.3; a little more noise changes no "
          "pixel's class and leaves every stroke far brighter than its background, and the mask is untouched",
-    "d": "rotating by 180 degrees turns a 6 into a 9 (and a 9 into a 6) while its mask still says 6: "
-         "the transform changes the class, so the label becomes false",
+    "d": "the mask turns with the image, yet a 6 turned by 180 degrees reads as a 9 (and a 9 as a 6) while its "
+         "mask still says 6: those pixels now show another class than their label, so the label becomes false",
     "e": "a brightness change is what another pen or scanner produces: no pixel changes its class and the mask "
          "is not touched. The generator draws backgrounds at a grey level from 0 to 0.3 and stroke cores at a "
          "level from 0.7 to 1.0, then adds pixel noise (standard deviation up to 0.05); a factor of 0.9 to 1.1 puts "
@@ -233,12 +234,12 @@ EXPLANATIONS = {
          "U-Net), so it scores lower on every kind of scene, seen or new",
     "c": "the chain smooths away the scenes' pixel noise, so the augmented network, trained on smooth images, fits the "
          "noisy training scenes it is scored on less well",
-    "d": "the network never trains on the exact 32 scenes it is scored on and sees a new variant of each at every "
-         "pass, so it cannot learn their exact pixels by heart (augmentation as a regulariser)",
+    "d": "the network sees a new variant of each scene at every pass (fresh variety), so it cannot learn any one "
+         "image by heart and fits all of them more loosely (augmentation as a regulariser)",
     "e": "the augmented network learns its scenes more slowly and has not caught up by step 1,500",
-    "f": "the chain changes how the images look in other ways too (softer stroke edges, black padding after a zoom "
-         "out, digits resized or cut at the border), so the augmented network, trained only on processed images, fits "
-         "the untransformed scenes it is scored on less well",
+    "f": "the processed images differ from the originals (softer stroke edges, black padding after a zoom out, digits "
+         "resized or cut at the border), so the augmented network, trained only on processed images, fits the "
+         "untransformed scenes it is scored on less well",
 }
 _RULED_OUT = {"a", "b"}
 _RULED_OUT_PRINCIPLE = ("An explanation is ruled out only if something printed in sections 1 or 2 contradicts it; one "
@@ -264,9 +265,8 @@ _EVIDENCE = {
     "f": "section 1's figure shows these changes (a padded zoom out, bent strokes), but nothing printed before this "
          "exercise measures what training only on processed images costs on untransformed scenes. The validation rise "
          "does not rule it out either: such a cost could fall on every untransformed scene while the variety gains "
-         "more than that on new ones. The optional appendix reads two stored controls that bear on it: a network "
-         "trained on one fixed processed copy of each scene, and a chain that zooms in only, so that the crop never "
-         "pads",
+         "more than that on new ones. The optional appendix reads a stored control that separates it from d: a "
+         "network trained on one fixed processed copy of each scene (processed images without fresh variety)",
 }
 
 
