@@ -199,11 +199,11 @@ LESSONS: tuple[Lesson, ...] = (
         "Losses for imbalanced classes",
         "Read pixel accuracy and mean IoU against the all-background floor, read class-weighted cross-entropy and"
         " soft Dice written out and write soft Dice yourself, derive why a class weight tilts unsure pixels "
-        "toward its class and predict the tilt on one pixel, and compare five losses trained on equal budgets "
-        "over six paired seeds: what each does to missed, misnamed and fat strokes, and why mean accuracy rose "
+        "toward its class and predict the tilt on one pixel, and compare five losses trained on one shared "
+        "budget (one learning rate, 1,600 steps) over six paired seeds: what each does to missed, misnamed and fat strokes, and why mean accuracy rose "
         "where mean IoU fell.",
         topic="Class imbalance: per-class IoU, class weights, soft Dice",
-        study_time="about 105 min (optional part about 25 more)",
+        study_time="about 105 min (optional part about 20 more)",
         run_seconds=6,
     ),
     Lesson(

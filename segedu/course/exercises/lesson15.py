@@ -173,7 +173,7 @@ def paired_mean_iou_rows(
     return gaps, rows
 
 
-# --- exercise 3 · predict, then read: do class weights raise mean IoU once the U-Net is trained with them? ------
+# --- exercise 4 · predict, then read: do class weights raise mean IoU once the U-Net is trained with them? ------
 
 TRAINED_WEIGHTS_OUTCOMES = ("higher in most seeds", "level", "lower in most seeds")
 
@@ -191,7 +191,7 @@ _TRAINED_WEIGHTS_MEANINGS = {
         "mostly the background just around each stroke: the weights bought a few found strokes with a halo "
         "of false alarms. IoU counts false alarms, so mean IoU fell; mean accuracy, which barely counts them "
         "(only through background's recall, spread over about 94% of the pixels), rose. Section 2 derives "
-        "this tilt (just below) and section 3 measures the halo"
+        "this tilt (exercise 3) and section 3 measures the halo"
     ),
 }
 
@@ -657,7 +657,7 @@ def check_soft_dice(function: Any, predicted: Any) -> bool:
                  f"{_why_the_predicted_value()}.")
 
 
-# --- exercise 4 · predict: the weighted loss's minimiser on one pixel, and the class it names ------------------------
+# --- exercise 3 · predict: the weighted loss's minimiser on one pixel, and the class it names ------------------------
 
 TILT_BELIEF = (0.7, 0.2, 0.1)  # q_c = p(c | x) at one pixel, three classes
 TILT_WEIGHTS = (1.0, 4.0, 10.0)  # w_c: the rarer, the heavier
