@@ -7,11 +7,13 @@ what segedu's rule costs in features and taps, and finds DeepLabv3 behind FCN-8s
 whether the rule is why. It trains DeepLabv3's recipe (``segedu.training.recipes.RECIPES[("deeplabv3", DATASET)]``:
 4,000 steps of batch 16, Adam 3e-3 with cosine decay, one thread) with the rule changed on the freshly built model:
 
-* ``previous_rate``: block3's first conv at rate 1 and block4's at rate 2 (output stride 8), the others at 2 and 4.
+* ``previous_rate``: block3's first conv at rate 1 and block4's at rate 2 (output stride 8), the others at 2 and 4;
+* ``block_rate``: segedu's own rule, unchanged: every 3x3 conv of a block at the block's rate.
 
-DeepLabv3 itself needs no new run: its seeds 0 to 2 are ``recipe_seeds``'s DeepLabv3 runs, the same recipe on the
-same kind of CPU (AMD EPYC) with the same one thread. Only the rule changes: the same initial weights (the rule has
-no weights), the same scenes in the same order. Every run is scored on the 200 test scenes, over all pixels and in
+``block_rate`` is the recipe itself, trained again here: ``recipe_seeds``'s DeepLabv3 runs ran on another kind of CPU
+(Intel Xeon), and a run's floating-point path, and so its trajectory, depends on the CPU. So both rules of a seed run
+on one machine with the same one thread. Only the rule changes: the same initial weights (the rule has no weights),
+the same scenes in the same order. Every run is scored on the 200 test scenes, over all pixels and in
 the boundary band, with its weights rounded to float16 as shipped, exactly like ``experiments.recipe_seeds``.
 
 A finished run is kept in ``--parts``, so an interrupted study resumes where it stopped; the record is written when
@@ -36,10 +38,17 @@ from experiments._recipe_variant_study import (
     variant_study_parser,
 )
 from segedu.analysis.atrous import with_previous_rate
+from segedu.models import DeepLabV3
 from segedu.training.recipes import RECIPES, shipped_threads
 
 NAME = "deeplab_rate_study"
-RULES = {"previous_rate": with_previous_rate}  # rule -> the change made to a fresh (and the reloaded) DeepLabv3
+def one_rate_per_block(model: DeepLabV3) -> DeepLabV3:
+    """segedu's own rule: the model as built (every 3x3 conv of an atrous block at the block's rate)."""
+    return model
+
+
+RULES = {"block_rate": one_rate_per_block,  # rule -> the change made to a fresh (and the reloaded) DeepLabv3
+         "previous_rate": with_previous_rate}
 SETTINGS = {
     "recipe": "segedu.training.recipes.RECIPES[('deeplabv3', dataset)] with only the seed replaced",
     "atrous_rule": "segedu.analysis.atrous.with_previous_rate(model) on the freshly built model",
@@ -48,6 +57,7 @@ SETTINGS = {
     "scored_on": "whole test split (200 scenes), weights rounded to float16 as shipped",
     "varies_with_seed": "initial weights and the order of the freshly drawn training scenes",
     "varies_with_rule": "only the dilation and padding of block3's and block4's first 3x3 conv (no weights)",
+    "machine": "both rules of a seed on one machine (recipe_seeds's DeepLabv3 runs ran on another kind of CPU)",
 }
 
 

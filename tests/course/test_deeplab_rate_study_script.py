@@ -53,6 +53,12 @@ def test_the_trained_model_keeps_the_previous_rate() -> None:
     assert _first_conv_rates(model) == (1, 2)
 
 
+def test_segedus_own_rule_is_the_model_as_built_and_both_rules_run_by_default() -> None:
+    model = get_model("deeplabv3", in_channels=3, num_classes=4)
+    assert study.RULES["block_rate"](model) is model and _first_conv_rates(model) == (2, 4)
+    assert study.build_parser().parse_args([]).rules == ["block_rate", "previous_rate"]
+
+
 def test_the_shipped_record_is_protected(tmp_path: Path, monkeypatch, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / f"{study.NAME}.json").write_text("{}")
     monkeypatch.setattr(experiments, "RESULTS_DIR", tmp_path)
