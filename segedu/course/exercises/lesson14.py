@@ -265,8 +265,8 @@ _EVIDENCE = {
     "f": "section 1's figure shows these changes (a padded zoom out, bent strokes), but nothing printed before this "
          "exercise measures what training only on processed images costs on untransformed scenes. The validation rise "
          "does not rule it out either: such a cost could fall on every untransformed scene while the variety gains "
-         "more than that on new ones. The optional appendix reads a stored control that separates it from d: a "
-         "network trained on one fixed processed copy of each scene (processed images without fresh variety)",
+         "more than that on new ones. The optional appendix reads a stored control with processed images but "
+         "without fresh variety: a network trained on one fixed processed copy of each scene",
 }
 
 
