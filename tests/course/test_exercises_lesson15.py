@@ -146,28 +146,31 @@ def test_digit_scores_by_seed_against_sums_by_hand() -> None:
 
 
 def test_trained_weights_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_trained_weights_prediction("lower in most seeds", 1, 5, 6)
+    assert check_trained_weights_prediction("higher in most seeds", "lower in most seeds", (6, 0), (1, 5), 6)
     out = capsys.readouterr().out
-    assert out.startswith("Correct!") and "halo" in out and "won 1 and lost 5 of 6" in out
-    assert "IoU counts false alarms" in out  # it says why, not only what
-    assert "barely counts them" in out and "only through background's recall" in out and "does not, rose" not in out
-    assert check_trained_weights_prediction("higher in most seeds", 1, 5, 6)  # recorded first: it passes
+    assert out.startswith("Correct!") and "halo" in out and "won 1 and lost 5 of 6" in out and "won 6 and lost 0" in out
+    assert "IoU puts the same false alarms" in out and "only through background's recall" in out  # it says why
+    assert check_trained_weights_prediction("lower in most seeds", "lower in most seeds", (6, 0), (1, 5), 6)  # passes
     out = capsys.readouterr().out
-    assert out.startswith("Recorded; the result differs:") and "lower in most seeds" in out
-    assert "IoU counts false alarms" in out and "you predicted 'higher in most seeds'" in out
+    assert out.startswith("Recorded; the result differs:") and "mean accuracy: you predicted 'lower in most seeds'" in out
+    assert "mean IoU: you predicted" not in out and "mean accuracy came out higher in most seeds" in out
+    assert "IoU puts the same false alarms" in out
 
 
 def test_trained_weights_prediction_follows_the_counts(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_trained_weights_prediction("higher in most seeds", 4, 1, 6)
-    assert check_trained_weights_prediction("level", 3, 3, 6)  # half is not most
-    assert check_trained_weights_prediction("level", 2, 2, 6)  # two ties
+    assert check_trained_weights_prediction("level", "higher in most seeds", (3, 3), (4, 1), 6)  # half is not most
+    assert capsys.readouterr().out.startswith("Correct!")
+    assert check_trained_weights_prediction("level", "level", (2, 2), (3, 3), 6)  # two ties
+    assert capsys.readouterr().out.startswith("Correct!")
     with pytest.raises(ValueError, match="at most 6 seeds"):
-        check_trained_weights_prediction("level", 4, 3, 6)
+        check_trained_weights_prediction("level", "level", (4, 3), (1, 5), 6)
 
 
 @pytest.mark.parametrize("prediction", [..., None, "lower", 3])
 def test_trained_weights_prediction_must_be_recorded_first(prediction, capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check_trained_weights_prediction(prediction, 1, 5, 6)
+    assert not check_trained_weights_prediction(prediction, "lower in most seeds", (6, 0), (1, 5), 6)
+    assert capsys.readouterr().out.startswith("Not yet:")
+    assert not check_trained_weights_prediction("higher in most seeds", prediction, (6, 0), (1, 5), 6)
     assert capsys.readouterr().out.startswith("Not yet:")
 
 

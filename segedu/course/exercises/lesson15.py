@@ -14,7 +14,7 @@ import torch
 from segedu.course.exercises._verdict import (
     borrowed_names,
     call_answer,
-    check_outcome_prediction,
+    recorded_miss,
     returns_nothing,
     right,
     wrong,
@@ -173,51 +173,66 @@ def paired_mean_iou_rows(
     return gaps, rows
 
 
-# --- exercise 4 · predict, then read: do class weights raise mean IoU once the U-Net is trained with them? ------
+# --- exercise 4 · predict, then read: what class weights do to mean accuracy and to mean IoU once trained -------
 
 TRAINED_WEIGHTS_OUTCOMES = ("higher in most seeds", "level", "lower in most seeds")
 
-_TRAINED_WEIGHTS_MEANINGS = {
-    "higher in most seeds": (
-        "the strokes the weights help find would have outweighed the false alarms they add; a digit pixel that "
-        "plain cross-entropy leaves as background is rare, though, while every background pixel next to a "
-        "stroke is a candidate false alarm"
-    ),
-    "level": "the strokes found and the false alarms added would have balanced out in IoU",
-    "lower in most seeds": (
-        "a heavy digit weight makes a missed stroke pixel expensive and a false alarm on background cheap "
-        "(median weights make the average digit weigh dozens of times background's weight), so the U-Nets "
-        "learned to call unsure pixels digit. Few stroke pixels were left to find, and the unsure pixels are "
-        "mostly the background just around each stroke: the weights bought a few found strokes with a halo "
-        "of false alarms. IoU counts false alarms, so mean IoU fell; mean accuracy, which barely counts them "
-        "(only through background's recall, spread over about 94% of the pixels), rose. Section 2 derives "
-        "this tilt (exercise 3) and section 3 measures the halo"
-    ),
-}
+_TRAINED_WEIGHTS_WHY = (
+    "a heavy digit weight makes a missed stroke pixel expensive and a false alarm on background cheap (median "
+    "weights make the average digit weigh 37 times background), so the U-Nets learned to call unsure pixels "
+    "digit. Few stroke pixels were left to find, and the unsure pixels are mostly the background just around "
+    "each stroke: the weights bought a few found strokes with a halo of false alarms. Mean accuracy averages "
+    "recall, which counts only a class's true pixels: the halo costs it only through background's recall, spread "
+    "over about 94% of the pixels, while the digits' mean recall rises. IoU puts the same false alarms in each "
+    "digit's union, where they are a large share of the digit's size, so mean IoU can fall while mean accuracy "
+    "rises. Section 3 measures the halo; exercise 5 works out the scale"
+)
 
 
-def check_trained_weights_prediction(prediction: Any, wins: int, losses: int, seeds: int) -> bool:
-    """Compare a recorded prediction with how median-frequency weights did against plain cross-entropy.
+def _trained_outcome(wins: int, losses: int, seeds: int) -> str:
+    """Name the outcome: "higher in most seeds" or "lower in most seeds" when more than half of the seeds say so."""
+    if min(wins, losses) < 0 or wins + losses > seeds:
+        raise ValueError(f"wins ({wins}) and losses ({losses}) must be counts of at most {seeds} seeds together")
+    return "higher in most seeds" if wins > seeds / 2 else "lower in most seeds" if losses > seeds / 2 else "level"
 
-    The outcome is "higher in most seeds" or "lower in most seeds" when more than half of the paired seeds
-    say so, "level" otherwise. The measured counts appear in the feedback only once a prediction is recorded.
+
+def check_trained_weights_prediction(accuracy_prediction: Any, iou_prediction: Any, accuracy_counts: tuple[int, int],
+                                     iou_counts: tuple[int, int], seeds: int) -> bool:
+    """Compare two recorded predictions with how median-frequency weights did against plain cross-entropy.
+
+    Each outcome is "higher in most seeds" or "lower in most seeds" when more than half of the paired seeds
+    say so, "level" otherwise. The measured counts appear in the feedback only once both predictions are
+    recorded.
 
     Args:
-        prediction: The learner's guess, one of :data:`TRAINED_WEIGHTS_OUTCOMES`, recorded before any result shows.
-        wins: Seeds where median weights' mean IoU beat plain cross-entropy's of the same seed.
-        losses: Seeds where it fell behind.
+        accuracy_prediction: The learner's guess for mean accuracy, one of :data:`TRAINED_WEIGHTS_OUTCOMES`.
+        iou_prediction: The learner's guess for mean IoU, one of :data:`TRAINED_WEIGHTS_OUTCOMES`.
+        accuracy_counts: ``(wins, losses)``: seeds where median weights' mean accuracy beat plain
+            cross-entropy's of the same seed, and seeds where it fell behind.
+        iou_counts: The same for mean IoU.
         seeds: The paired seeds.
 
     Returns:
-        ``True`` once a prediction is recorded, whether it names the outcome or not.
+        ``True`` once both predictions are recorded, whether they name the outcomes or not.
     """
-    if min(wins, losses) < 0 or wins + losses > seeds:
-        raise ValueError(f"wins ({wins}) and losses ({losses}) must be counts of at most {seeds} seeds together")
-    outcome = ("higher in most seeds" if wins > seeds / 2 else "lower in most seeds" if losses > seeds / 2
-               else "level")
-    measured = f" (measured: median weights won {wins} and lost {losses} of {seeds} paired seeds)"
-    meanings = {name: meaning + measured for name, meaning in _TRAINED_WEIGHTS_MEANINGS.items()}
-    return check_outcome_prediction(prediction, outcome, meanings, happened="median weights' mean IoU came out")
+    outcomes = {"mean accuracy": _trained_outcome(*accuracy_counts, seeds),
+                "mean IoU": _trained_outcome(*iou_counts, seeds)}
+    predictions = {"mean accuracy": accuracy_prediction, "mean IoU": iou_prediction}
+    for score, prediction in predictions.items():
+        if prediction is ... or prediction is None:
+            return wrong(f"record both predictions first: replace each `...` with one of "
+                         f"{', '.join(map(repr, TRAINED_WEIGHTS_OUTCOMES))} (the {score} one is still missing).")
+        if prediction not in TRAINED_WEIGHTS_OUTCOMES:
+            return wrong(f"your {score} prediction must be one of {', '.join(map(repr, TRAINED_WEIGHTS_OUTCOMES))}; "
+                         f"got {prediction!r}.")
+    counts = {"mean accuracy": accuracy_counts, "mean IoU": iou_counts}
+    measured = "; ".join(f"{score} came out {outcome} (median weights won {counts[score][0]} and lost "
+                         f"{counts[score][1]} of {seeds} paired seeds)" for score, outcome in outcomes.items())
+    if all(predictions[score] == outcome for score, outcome in outcomes.items()):
+        return right(f"{measured}. Why: {_TRAINED_WEIGHTS_WHY}.")
+    missed = ", ".join(f"{score}: you predicted {predictions[score]!r}" for score, outcome in outcomes.items()
+                       if predictions[score] != outcome)
+    return recorded_miss(f"{missed}; but {measured}. Why: {_TRAINED_WEIGHTS_WHY}.")
 
 
 # --- exercise 1 · a number: the mean IoU of a model that finds every stroke but names every digit 8 ---------
