@@ -55,6 +55,7 @@ def test_safe_augmentations_first_wrong_try_names_no_letter(capsys: pytest.Captu
     assert out.startswith("Not yet: 2 of the 7 letters are judged wrongly") and "could a person have written" in out
     assert "change class, other than where a class boundary moves by at most one pixel" in out
     assert "became another digit" in out  # the labelling test covers a digit turned into another
+    assert "cut at the picture's edge keeps its label" in out  # ... and not a digit cut at the border (item f)
     assert "Once only one letter is off" in out
     assert not any(re.search(rf"\b{letter} is\b", out) for letter in AUGMENTATIONS) and "6 into a 9" not in out
     assert not check_safe_augmentations({"a"})  # a chosen, b, c, e, f and g left out

@@ -71,7 +71,8 @@ _SAFE = {"b", "c", "e", "f", "g"}
 _SAFE_PRINCIPLE = ("Take each item in turn and ask two things: could a person have written every digit, and is it still "
                    "the same digit? Does any pixel the loss counts change class, other than where a class boundary moves "
                    "by at most one pixel? A pixel changes class when it shows another class than its label says, "
-                   "whether the label moved or the digit became another digit.")
+                   "whether the label moved or a whole digit became another digit; a digit cut at the picture's edge "
+                   "keeps its label, since its visible pixels are still part of that digit.")
 _WHY = {
     "a": "the mask is mirrored with the image, so no label becomes wrong, but a mirrored 2, 3, 4, 5, 6, 7 "
          "or 9 is not a digit anyone writes: the scene is no longer plausible, and the network would spend its "
