@@ -200,10 +200,10 @@ LESSONS: tuple[Lesson, ...] = (
         "Read pixel accuracy and mean IoU against the all-background floor, read class-weighted cross-entropy and"
         " soft Dice written out and write soft Dice yourself, derive why a class weight tilts unsure pixels "
         "toward its class and predict the tilt on one pixel, and compare five losses trained on one shared "
-        "budget (one learning rate, 1,600 steps) over six paired seeds: what each does to missed, misnamed and fat strokes, and why mean accuracy rose "
-        "where mean IoU fell.",
+        "budget (one learning rate, 1,600 steps) over six paired seeds: what each does to missed, misnamed and fat strokes, and how class weights move "
+        "two averaged scores (mean accuracy and mean IoU).",
         topic="Class imbalance: per-class IoU, class weights, soft Dice",
-        study_time="about 105 min (optional part about 20 more)",
+        study_time="about 105 min (optional part about 15 more)",
         run_seconds=6,
     ),
     Lesson(
