@@ -214,8 +214,7 @@ LESSONS: tuple[Lesson, ...] = (
         "output stride costs, check that a dropped stride and doubled later rates let the same weights compute "
         "the strided features densely (and where segedu departs), write out the ASPP head, count the taps a small"
         " map keeps and predict ASPP rates that suit it, and compare DeepLabv3 with FCN-32s, FCN-8s, SegNet and "
-        "U-Net trained on the same budget and name the missing decoder as the leading, untested suspect for its "
-        "lower score.",
+        "U-Net trained on the same budget and test one suspect for its lower score (one rate per block).",
         topic="Atrous convolution, output stride, ASPP and DeepLabv3",
         study_time="about 125 min (optional appendix about 30 more)",
         run_seconds=22,

@@ -371,10 +371,3 @@ def check_aspp_rates_prediction(prediction: Any) -> bool:
         "kernel's share is that axis's share, squared. Or ask what the share depends on: the rate alone, or the rate "
         "over the map's side?"
     )
-    rate, share, target = misses[0]
-    direction = "too large: fewer of its taps land inside" if share < target else "too small: more of its taps land inside"
-    return wrong(
-        f"{listed} on an 8 x 8 map; the paper's shares are {goal}. Rate {rate} keeps {share:.2f}, more than "
-        f"{ASPP_SHARE_TOLERANCE} from {target:.2f}: {direction}. Count along one axis as in exercise 4: from how many "
-        "of the rows 0 to 7 does a tap r rows up or down stay inside? The share is that fraction, squared."
-    )
