@@ -137,7 +137,8 @@ LESSONS: tuple[Lesson, ...] = (
         "SegNet",
         "Keep max-pooling indices and unpool with them, follow SegNet's shapes and where segedu departs from the "
         "paper, predict and measure what the indices cost next to U-Net's skips, measure how sparse a trained "
-        "decoder's unpooled maps are, and test how much the frozen decoder relies on its own positions.",
+        "decoder's unpooled maps are, test how much the frozen decoder relies on its own positions, and read "
+        "SegNet trained from scratch without them (three seeds).",
         topic="SegNet: unpooling with max-pooling indices",
         study_time="about 120 min (optional appendix about 10 more)",
         run_seconds=28,
