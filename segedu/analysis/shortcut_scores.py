@@ -136,7 +136,7 @@ class SeedScores:
         """For each region and pair ``(a, b)``: ``a`` minus ``b`` by seed, its mean and range, seeds ``a`` leads."""
         rows = [f"{'paired difference in test mean IoU':39s}"
                 + " ".join(f"{('seed ' if i == 0 else '') + seed:>6s}" for i, seed in enumerate(self.seeds))
-                + "   mean (range)              a ahead in"]
+                + "   mean (range)              first ahead in"]
         for region in REGIONS:
             for a, b in pairs:
                 difference = self.paired(region, a, b)
