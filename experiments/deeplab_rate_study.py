@@ -17,11 +17,12 @@ the same scenes in the same order. Every run is scored on the 200 test scenes, o
 the boundary band, with its weights rounded to float16 as shipped, exactly like ``experiments.recipe_seeds``.
 
 A finished run is kept in ``--parts``, so an interrupted study resumes where it stopped; the record is written when
-every run is there, or with ``--partial`` from those finished so far. One run takes about 15 to 35 minutes on one
+every run is there, or with ``--partial`` from those finished so far. One run takes about 10 to 35 minutes on one
 idle core:
 
     python -m experiments.deeplab_rate_study --partial         # what is there
-    python -m experiments.deeplab_rate_study --output segedu/course/experiment_results --overwrite
+    python -m experiments.deeplab_rate_study --datasets shapes digits \
+        --output segedu/course/experiment_results --overwrite
 """
 
 from __future__ import annotations
