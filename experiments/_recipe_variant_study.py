@@ -87,7 +87,8 @@ def parse_study_arguments(parser: argparse.ArgumentParser, name: str) -> argpars
 
 def run_variant_study(name: str, settings: dict[str, Any], jobs: Sequence[Job], arguments: argparse.Namespace, *,
                       one_run: Callable[[str, str, int, Path], dict[str, Any]], part_stem: Callable[..., str],
-                      variant_key: str, module: str) -> Path:
+                      variant_key: str, module: str,
+                      extra_results: Callable[[list[dict[str, Any]]], dict[str, Any]] | None = None) -> Path:
     """Run (or, with ``arguments.partial``, only read) every job and save the record ``name``.
 
     Args:
@@ -100,6 +101,7 @@ def run_variant_study(name: str, settings: dict[str, Any], jobs: Sequence[Job], 
         part_stem: A job's part file name without suffix, called as ``part_stem(*job)``.
         variant_key: The result's key of the variant (e.g. ``"rule"``).
         module: The study's module, for the command stored in the record.
+        extra_results: Computes further entries of the record's results from the finished runs' results.
 
     Returns:
         The record's path.
@@ -114,7 +116,8 @@ def run_variant_study(name: str, settings: dict[str, Any], jobs: Sequence[Job], 
     for outcome in sorted(outcomes, key=lambda run: (run["dataset"], run[variant_key], run["seed"])):
         runs.setdefault(outcome["dataset"], {}).setdefault(outcome[variant_key], {})[str(outcome["seed"])] = outcome
     results = {"runs": runs, "wall_seconds": round(time.perf_counter() - started, 1),
-               "train_cpu_seconds": round(sum(run["train_seconds"] for run in outcomes), 1)}
+               "train_cpu_seconds": round(sum(run["train_seconds"] for run in outcomes), 1),
+               **(extra_results(outcomes) if extra_results is not None else {})}
     arguments.output.mkdir(parents=True, exist_ok=True)
     command = " ".join([f"python -m {module}", *sys.argv[1:]])
     path = save_experiment(name, command=command, settings=settings, seeds=sorted({run["seed"] for run in outcomes}),

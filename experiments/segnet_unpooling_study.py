@@ -10,12 +10,12 @@ the last bias started at the class frequencies, two threads) with every decoder 
   elsewhere);
 * ``nearest``: every value copied into its whole window (dense, no position).
 
-SegNet itself (``indices``, max-unpooling) needs no new run: its seeds 0 to 2 are ``recipe_seeds``'s SegNet runs, the
-same recipe on the same kind of CPU (AMD EPYC) with the same two threads. ``--rules indices`` trains them again
-(on that CPU it should reproduce their sha256 bit for bit).
+SegNet itself (``indices``, max-unpooling) at seeds 0 to 2 is ``recipe_seeds``'s SegNet runs, the same recipe on the
+same kind of CPU (AMD EPYC) with the same two threads; ``--rules indices`` trains it here (seeds 3 to 5 were).
 
 Only the rule changes between the runs of one seed: the same initial weights (seeded before the model is built;
-the rules have no weights), the same scenes in the same order. Every run is scored on the 200 test scenes, over all
+the rules have no weights; the record's ``initial_sha256`` holds each run's starting digest, computed by
+``segedu.training.recipes.initial_model``), the same scenes in the same order. Every run is scored on the 200 test scenes, over all
 pixels and in the boundary band (pixels within 2 pixels of a class boundary), with its weights rounded to float16
 as shipped, exactly like ``experiments.recipe_seeds``.
 
@@ -41,7 +41,8 @@ from experiments._recipe_variant_study import (
     variant_study_parser,
 )
 from segedu.analysis.pooling_indices import UNPOOLING_RULES, with_unpooling
-from segedu.training.recipes import RECIPES, shipped_threads
+from segedu.training.checkpoints import state_sha256
+from segedu.training.recipes import RECIPES, initial_model, shipped_threads
 
 NAME = "segnet_unpooling_study"
 RULES = ("top_left", "nearest")  # SegNet itself: the recipe_seeds record
@@ -68,6 +69,19 @@ def one_run(dataset: str, rule: str, seed: int, parts: Path) -> dict[str, Any]:
                               lambda model: with_unpooling(model, rule))
 
 
+def initial_hashes(outcomes: list[dict[str, Any]]) -> dict[str, Any]:
+    """``initial_sha256[dataset][rule][seed]``: the weights each run starts from, for the finished runs' rules and
+    SegNet itself (``indices``) at their seeds; the rules of one seed should share one digest."""
+    digests: dict[str, Any] = {}
+    for dataset, seed in sorted({(run["dataset"], run["seed"]) for run in outcomes}):
+        rules = sorted({"indices", *(run["rule"] for run in outcomes if run["dataset"] == dataset)})
+        recipe = replace(RECIPES[("segnet", dataset)], seed=seed)
+        for rule in rules:
+            start = initial_model(recipe, prepare=lambda model, rule=rule: with_unpooling(model, rule))
+            digests.setdefault(dataset, {}).setdefault(rule, {})[str(seed)] = state_sha256(start)
+    return {"initial_sha256": digests}
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line of this study."""
     return variant_study_parser(__doc__.splitlines()[0], variant_option="--rules", variants=UNPOOLING_RULES,
@@ -79,7 +93,7 @@ def main() -> None:
     jobs = [(dataset, rule, seed) for dataset in arguments.datasets for seed in arguments.seeds
             for rule in arguments.rules]  # seed by seed, so a stopped study has whole seeds
     run_variant_study(NAME, SETTINGS, jobs, arguments, one_run=one_run, part_stem=part_stem, variant_key="rule",
-                      module="experiments.segnet_unpooling_study")
+                      module="experiments.segnet_unpooling_study", extra_results=initial_hashes)
 
 
 if __name__ == "__main__":

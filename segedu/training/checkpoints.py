@@ -23,7 +23,9 @@ from typing import IO, Any
 import torch
 from torch import nn
 
-__all__ = ["check_output_path", "file_sha256", "load_checkpoint", "save_checkpoint", "write_file_atomically"]
+__all__ = [
+    "check_output_path", "file_sha256", "load_checkpoint", "save_checkpoint", "state_sha256", "write_file_atomically",
+]
 
 
 def file_sha256(path: str | os.PathLike) -> str:
@@ -32,6 +34,20 @@ def file_sha256(path: str | os.PathLike) -> str:
     with open(path, "rb") as file:
         for chunk in iter(lambda: file.read(1 << 20), b""):
             digest.update(chunk)
+    return digest.hexdigest()
+
+
+def state_sha256(model: nn.Module) -> str:
+    """SHA-256 of a model's weights and buffers as 64 hex digits: every tensor's name, dtype, shape and bytes.
+
+    Two models have the same digest exactly when their state dicts hold the same names and bit-identical
+    tensors; unlike a checkpoint file's hash it does not depend on how the file was written.
+    """
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        plain = tensor.detach().cpu().contiguous()
+        digest.update(f"{name}|{plain.dtype}|{tuple(plain.shape)}|".encode())
+        digest.update(plain.reshape(-1).view(torch.uint8).numpy().tobytes())  # raw bytes, also for bfloat16
     return digest.hexdigest()
 
 

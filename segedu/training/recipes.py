@@ -37,6 +37,7 @@ __all__ = [
     "RECIPES",
     "VALIDATE_EVERY",
     "checkpoint_table_markdown",
+    "initial_model",
     "offline_dataset",
     "shipped_threads",
     "start_bias_at_class_frequencies",
@@ -254,6 +255,40 @@ def _seeded(seed: int, device: torch.device) -> Iterator[None]:
         torch.backends.cudnn.benchmark = before[2]
 
 
+def initial_model(recipe: Recipe, prepare: Callable[[torch.nn.Module], torch.nn.Module] | None = None) -> torch.nn.Module:
+    """The model a run of ``recipe`` starts from: seeded, built, changed by ``prepare``, its last bias started.
+
+    The same steps as :func:`train_recipe` before its first step, so two runs that start from the same weights
+    have the same :func:`segedu.training.checkpoints.state_sha256` here (e.g. SegNet with and without its
+    pooling indices, whose unpooling has no weights).
+
+    Args:
+        recipe: The run's recipe (its seed included).
+        prepare: The change :func:`train_recipe` would make to the freshly built model, or ``None``.
+
+    Returns:
+        The untrained model on the CPU.
+    """
+    with _seeded(recipe.seed, torch.device("cpu")):
+        train_data = training_scenes(recipe.dataset, recipe.steps * recipe.batch_size)
+        model, _ = _fresh_model(recipe, train_data, offline_dataset(recipe.dataset, "val"), prepare)
+    return model
+
+
+def _fresh_model(recipe: Recipe, train_data: Dataset, val_data: Dataset,
+                 prepare: Callable[[torch.nn.Module], torch.nn.Module] | None) -> tuple[torch.nn.Module, dict[str, Any]]:
+    """Build the recipe's model (generators already seeded), apply ``prepare``, start the bias; it and its kwargs."""
+    from segedu.models import get_model
+
+    model_kwargs = {"in_channels": val_data.channels, "num_classes": val_data.num_classes, **recipe.model_kwargs}
+    model = get_model(recipe.model, **model_kwargs)
+    if prepare is not None:
+        model = prepare(model)
+    if recipe.prior_bias:
+        start_bias_at_class_frequencies(model, train_data)
+    return model, model_kwargs
+
+
 def _device_name(device: torch.device) -> str:
     """``"cpu"``, or the GPU's name for a record: ``"cuda (NVIDIA H200)"``."""
     return f"cuda ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else device.type
@@ -264,18 +299,10 @@ def _train_recipe(
     progress: bool, machine: str, prepare: Callable[[torch.nn.Module], torch.nn.Module] | None = None,
 ) -> dict[str, Any]:
     """:func:`train_recipe`'s run, once the output and the device are checked and the generators seeded."""
-    from segedu.models import get_model
-
     train_data = training_scenes(recipe.dataset, recipe.steps * recipe.batch_size)
     val_data = offline_dataset(recipe.dataset, "val")
     test_data = offline_dataset(recipe.dataset, "test")
-    channels = val_data.channels
-    model_kwargs = {"in_channels": channels, "num_classes": val_data.num_classes, **recipe.model_kwargs}
-    model = get_model(recipe.model, **model_kwargs)
-    if prepare is not None:
-        model = prepare(model)
-    if recipe.prior_bias:
-        start_bias_at_class_frequencies(model, train_data)
+    model, model_kwargs = _fresh_model(recipe, train_data, val_data, prepare)
     metadata = {
         "model": recipe.model, "dataset": recipe.dataset, "model_kwargs": model_kwargs, "recipe": asdict(recipe)
     }

@@ -15,6 +15,7 @@ from segedu.analysis.pooling_indices import IndexFreeUnpool
 from segedu.course import experiments
 from segedu.models import get_model
 from segedu.training import recipes
+from segedu.training.checkpoints import state_sha256
 
 
 @pytest.fixture
@@ -68,6 +69,13 @@ def test_a_partial_record_groups_runs_by_dataset_rule_and_seed(tmp_path: Path, m
     assert record["seeds"] == [0, 1]
     assert sorted(record["results"]["runs"]["shapes"]["nearest"]) == ["0", "1"]
     assert record["results"]["train_cpu_seconds"] == 15.0
+    starts = record["results"]["initial_sha256"]["shapes"]  # rule -> seed -> digest, SegNet itself included
+    assert sorted(starts) == ["indices", "nearest", "top_left"]
+    for seed in ("0", "1"):
+        assert len({starts[rule][seed] for rule in starts}) == 1  # one start per seed: the rules have no weights
+    assert starts["indices"]["0"] != starts["indices"]["1"]
+    fresh = recipes.initial_model(replace(recipes.RECIPES[("segnet", "shapes")], seed=1))
+    assert starts["indices"]["1"] == state_sha256(fresh)
 
 
 def test_the_shipped_record_is_protected(tmp_path: Path, monkeypatch, capsys: pytest.CaptureFixture[str]) -> None:

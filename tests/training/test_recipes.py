@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,8 @@ import torch
 import segedu.training.recipes as recipes
 import segedu.training.shipped as shipped
 from segedu.course.cli import main
-from segedu.training.checkpoints import file_sha256
-from segedu.training.recipes import RECIPES, VALIDATE_EVERY, Recipe, shipped_threads, train_recipe
+from segedu.training.checkpoints import file_sha256, state_sha256
+from segedu.training.recipes import RECIPES, VALIDATE_EVERY, Recipe, initial_model, shipped_threads, train_recipe
 from segedu.training.shipped import available_pretrained, pretrained, pretrained_info, read_manifest
 
 
@@ -180,3 +181,20 @@ def test_prepare_changes_the_freshly_built_model_and_is_refused_for_a_shipped_ru
     assert torch.count_nonzero(plain_weights[first_name]) > 0
     with pytest.raises(ValueError, match="prepare"):
         train_recipe(RECIPES[("unet", "shapes")], ship=True, force=True, prepare=freeze_first_convolution)
+
+
+def test_initial_model_is_the_model_a_run_starts_from(tmp_path: Path) -> None:
+    recipe = Recipe("segnet", "shapes", steps=1, batch_size=2, seed=3, model_kwargs={"base_channels": 4, "depth": 2},
+                    prior_bias=True)
+    seen: list[str] = []  # the weights each build hands to prepare, i.e. after seeding and building
+
+    def note(model: torch.nn.Module) -> torch.nn.Module:
+        seen.append(state_sha256(model))
+        return model
+
+    train_recipe(recipe, output=tmp_path / "run.pt", threads=1, progress=False, prepare=note)
+    started = initial_model(recipe, prepare=note)
+    assert seen[0] == seen[1]  # the same build, from the same generator state
+    assert state_sha256(started) != seen[1]  # the prior bias was started after prepare, as in the run
+    assert state_sha256(initial_model(recipe)) == state_sha256(started)  # a prepare that changes nothing
+    assert state_sha256(initial_model(replace(recipe, seed=4))) != state_sha256(started)

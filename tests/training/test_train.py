@@ -17,7 +17,7 @@ from segedu.core.device import select_device
 from segedu.core.seeding import seed_everything
 from segedu.datasets import ShapesScenes
 from segedu.training.metrics import ConfusionMeter, boundary_band
-from segedu.training.checkpoints import file_sha256, load_checkpoint, save_checkpoint
+from segedu.training.checkpoints import file_sha256, load_checkpoint, save_checkpoint, state_sha256
 from segedu.training.evaluation import evaluate, predict
 from segedu.training.loop import History, fit, train_one_epoch
 
@@ -312,6 +312,25 @@ def test_checkpoint_round_trip_preserves_outputs(tmp_path):
     assert not torch.equal(restored.eval()(images), model.eval()(images))
     restored.load_state_dict(checkpoint["state_dict"])
     assert torch.equal(restored.eval()(images), model.eval()(images))
+
+
+def test_state_sha256_sees_every_bit_of_every_tensor_and_nothing_else():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2))
+    same = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2))
+    same.load_state_dict(model.state_dict())
+    assert state_sha256(model) == state_sha256(same)  # another object, the same tensors
+    expected = hashlib.sha256()  # brute force: the digest written out for these four kinds of tensor
+    for name, tensor in sorted(model.state_dict().items()):
+        expected.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
+        expected.update(tensor.numpy().tobytes())
+    assert state_sha256(model) == expected.hexdigest()
+    with torch.no_grad():
+        same[0].weight.view(-1)[5] = torch.nextafter(same[0].weight.view(-1)[5], torch.tensor(1.0))  # one bit
+    assert state_sha256(same) != state_sha256(model)
+    same.load_state_dict(model.state_dict())
+    same[1].num_batches_tracked += 1  # a buffer counts too
+    assert state_sha256(same) != state_sha256(model)
 
 
 def test_half_precision_checkpoint_is_smaller_and_rounds_weights(tmp_path):
