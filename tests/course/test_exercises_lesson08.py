@@ -208,7 +208,7 @@ def test_the_right_design_is_among_the_offered_values() -> None:
 
 def test_control_design_matches_the_stored_controls() -> None:
     """The right design is what joined_pool3 ran: pool3 joining where the staged arm's last stage began, one Adam
-    optimizer and one cosine schedule; the staged arm's restart at lr / 10 is late_pool3, which the lesson only points to."""
+    optimizer and one cosine schedule; the staged arm's restart at lr / 10 is late_pool3, which the lesson does not read."""
     record = _shipped_record()
     staged = record["results"]["runs"]["staged"]
     for seed, run in record["results"]["runs"]["joined_pool3"].items():
@@ -318,8 +318,10 @@ def test_mirror_evidence_reads_the_record() -> None:
     assert f"{seen['summed']['restarted']:,.0f}" == "501"  # a restart at lr: 1,000 cosine steps from lr (500.5)
 
 
-_CAUSE_RIGHT = {"if_early_but_slow_is_cheap": "the smaller summed learning rate",
-                "if_late_but_fast_is_cheap": "the late join"}
+_CAUSE_RIGHT = {"if_run_A_is_cheap": "the smaller summed learning rate",
+                "if_run_B_is_cheap": "the late join"}
+_ACCEPTED = {"if_run_A_is_cheap": ("the smaller summed learning rate",),
+             "if_run_B_is_cheap": ("the late join", "neither alone")}  # run B: a second change, so either reading
 
 
 def test_cause_reading_right(capsys: pytest.CaptureFixture[str]) -> None:
@@ -328,23 +330,36 @@ def test_cause_reading_right(capsys: pytest.CaptureFixture[str]) -> None:
     assert "Correct!" in out and "(0.100-0.200)" in out  # the control's pool3 costs, from the record
     assert "pool3 from step 0 at lr / 40) sums 50 x lr" in out and "at 40 times the rate) sums 2,000 x lr" in out
     assert "the study ran neither" in out
-    assert "may diverge" in out and "would not cleanly separate the two" in out  # the late-but-fast run's second change
+    assert "may diverge" in out and "would not cleanly separate the two" in out  # run B's second change
+    assert "early but slow" not in out and "late but fast" not in out  # neutral names: the names give nothing away
+
+
+def test_cause_reading_accepts_neither_alone_for_run_b(capsys: pytest.CaptureFixture[str]) -> None:
+    """Run B changes two things (the late join kept, a 40-fold rate), so "neither alone" is an honest reading."""
+    answer = dict(_CAUSE_RIGHT, if_run_B_is_cheap="neither alone")
+    assert lesson08.check_cause_reading(answer, _mirror_record([0.01, 0.02], [0.5, 0.4])) is True
+    assert '"neither alone" is an honest reading too' in capsys.readouterr().out
+    wrong_answer = dict(_CAUSE_RIGHT, if_run_B_is_cheap="the smaller summed learning rate")
+    assert lesson08.check_cause_reading(wrong_answer, _mirror_record([0.01, 0.02], [0.5, 0.4])) is False
+    out = capsys.readouterr().out
+    assert out.startswith('Not yet: "if_run_B_is_cheap"') and "does not follow" in out
 
 
 @pytest.mark.parametrize("early, late", [(early, late) for early in lesson08.CAUSE_CHOICES for late in lesson08.CAUSE_CHOICES
-                                         if (early, late) != tuple(_CAUSE_RIGHT.values())])
+                                         if early not in _ACCEPTED["if_run_A_is_cheap"]
+                                         or late not in _ACCEPTED["if_run_B_is_cheap"]])
 def test_cause_reading_wrong_says_why(early, late, capsys: pytest.CaptureFixture[str]) -> None:
-    answer = {"if_early_but_slow_is_cheap": early, "if_late_but_fast_is_cheap": late}
+    answer = {"if_run_A_is_cheap": early, "if_run_B_is_cheap": late}
     assert lesson08.check_cause_reading(answer, _mirror_record([0.01, 0.02], [0.5, 0.4])) is False
     out = capsys.readouterr().out
     assert "Correct!" not in out and "does not follow" in out and "which cause each run keeps" in out
-    assert ('"if_early_but_slow_is_cheap"' in out) is (early != _CAUSE_RIGHT["if_early_but_slow_is_cheap"])
-    assert ('"if_late_but_fast_is_cheap"' in out) is (late != _CAUSE_RIGHT["if_late_but_fast_is_cheap"])
+    assert ('"if_run_A_is_cheap"' in out) is (early not in _ACCEPTED["if_run_A_is_cheap"])
+    assert ('"if_run_B_is_cheap"' in out) is (late not in _ACCEPTED["if_run_B_is_cheap"])
 
 
-@pytest.mark.parametrize("answer", [..., None, "the late join", {}, {"if_early_but_slow_is_cheap": "the late join"},
-                                    {**_CAUSE_RIGHT, "if_late_but_fast_is_cheap": ...},
-                                    {**_CAUSE_RIGHT, "if_late_but_fast_is_cheap": "pool3"}])
+@pytest.mark.parametrize("answer", [..., None, "the late join", {}, {"if_run_A_is_cheap": "the late join"},
+                                    {**_CAUSE_RIGHT, "if_run_B_is_cheap": ...},
+                                    {**_CAUSE_RIGHT, "if_run_B_is_cheap": "pool3"}])
 def test_cause_reading_must_be_recorded_first(answer, capsys: pytest.CaptureFixture[str]) -> None:
     assert lesson08.check_cause_reading(answer, _mirror_record([0.01, 0.02], [0.5, 0.4])) is False
     out = capsys.readouterr().out
@@ -365,9 +380,12 @@ def test_wrong_design_feedback_states_only_the_principle(capsys: pytest.CaptureF
         assert giveaway not in lesson08._CONTROL_PRINCIPLE
 
 
-def test_staged_why_quotes_the_papers_zero_initialisation() -> None:
+def test_staged_why_names_the_upsampler_swap_and_leaks_nothing() -> None:
+    """Exercise 2's feedback says the score layers start at zero but that each stage swaps the learned final
+    upsampler (so a stage does not start from unmodified predictions), and does not give away exercise 4's answer."""
     why = lesson08._staged_why(_shipped_record())
-    assert '"so that the net starts with unmodified predictions"' in why and "at its join a branch adds nothing" in why
+    assert "at its join a branch adds nothing" in why and "learned final upsampler for a bilinear one" in why
+    assert "unmodified predictions" not in why and "removes only what it learned" not in why
 
 
 def test_right_design_says_why_pool3s_rate_matches() -> None:
