@@ -118,7 +118,7 @@ LESSONS: tuple[Lesson, ...] = (
         "boundaries and object by object, and predict what a zero-start skip layer learns at its first step.",
         topic="FCN-32s, 16s and 8s and their skip fusion",
         study_time="about 130 min (optional part about 20 more)",
-        run_seconds=34,
+        run_seconds=45,
     ),
     Lesson(
         "08_fcn_skips.ipynb",
@@ -138,9 +138,9 @@ LESSONS: tuple[Lesson, ...] = (
         "Keep max-pooling indices and unpool with them, follow SegNet's shapes and where segedu departs from the "
         "paper, predict and measure what the indices cost next to U-Net's skips, measure how sparse a trained "
         "decoder's unpooled maps are, test how much the frozen decoder relies on its own positions, and read "
-        "SegNet trained from scratch without them (three seeds).",
+        "SegNet trained from scratch without them (six paired seeds).",
         topic="SegNet: unpooling with max-pooling indices",
-        study_time="about 120 min (optional appendix about 10 more)",
+        study_time="about 100 min (optional appendix about 5 more)",
         run_seconds=28,
     ),
     Lesson(

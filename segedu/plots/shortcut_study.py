@@ -67,7 +67,7 @@ VARIANT_STYLES: dict[str, tuple[str, str | tuple[int, tuple[int, int]]]] = {
 }
 """Colour (Okabe-Ito) and line style of each variant's loss curve; the control is solid grey."""
 
-_FONT = 10.0
+_FONT = 11.0
 
 
 def _draw_level(axis: Axes, shortcut: str) -> None:
@@ -93,9 +93,9 @@ def _draw_level(axis: Axes, shortcut: str) -> None:
     else:
         if shortcut == "indices":
             arrow(axis, skip.right, (below.x - 0.02, 1.35), color=SHORTCUT_COLOR, width=1.8, line_style="--")
-            axis.text(0.0, 0.9, "indices", rotation=40, ha="center", va="bottom", color=SHORTCUT_COLOR, fontsize=_FONT - 1)
+            axis.text(0.2, 1.06, "indices", rotation=40, ha="center", va="bottom", color=SHORTCUT_COLOR, fontsize=_FONT - 1)
         merged_bottom = up.bottom
-    convs = box(axis, (0.5, -2.3), 2.6, 0.6, DECODER_COLOR, inside="2 x (conv3x3, BN, ReLU)",
+    convs = box(axis, (0.5, -2.3), 2.6, 0.8, DECODER_COLOR, inside="2 x (conv3x3,\nBN, ReLU)",
                 below=f"{channels} channels reach the first conv", font_size=_FONT - 1)
     arrow(axis, merged_bottom, (merged_bottom[0], convs.top[1]))
     axis.set_title(f'"{shortcut}"\n{crossing}', fontsize=_FONT, color=SHORTCUT_COLOR if shortcut in (
@@ -103,7 +103,7 @@ def _draw_level(axis: Axes, shortcut: str) -> None:
 
 
 def decoder_level_diagram() -> Figure:
-    """Draw one ShortcutNet decoder level for each shortcut, side by side (encoder blue, decoder orange, red crosses).
+    """Draw one ShortcutNet decoder level for each shortcut, three to a row (encoder blue, decoder orange, red crosses).
 
     Every level upsamples the decoder's map ``x`` (C channels, h x w) to 2h x 2w, merges, then applies two
     conv-BN-ReLU blocks. ``"add"`` merges a 1x1 convolution of the encoder map with ``up`` (C channels);
@@ -112,13 +112,17 @@ def decoder_level_diagram() -> Figure:
     window's top-left pixel, so nothing crosses; ``"none"`` passes nothing.
 
     Returns:
-        The figure, five panels (close it with ``matplotlib.pyplot.close(figure)``).
+        The figure, five panels in two rows (close it with ``matplotlib.pyplot.close(figure)``).
     """
-    figure, axes = diagram_figure(1, len(LEVEL_SHORTCUTS), (17.0, 5.6))
+    columns = 3  # two rows, so the text stays readable at notebook width
+    rows = -(-len(LEVEL_SHORTCUTS) // columns)
+    figure, axes = diagram_figure(rows, columns, (12.0, 5.4 * rows))
+    for axis in axes[len(LEVEL_SHORTCUTS):]:
+        figure.delaxes(axis)  # the grid's spare panel
     for axis, shortcut in zip(axes, LEVEL_SHORTCUTS):
         _draw_level(axis, shortcut)
         finish_axis(axis, (-1.5, 1.9), (-3.25, 3.3))
-    figure.suptitle("One ShortcutNet decoder level per shortcut (blue: encoder map, orange: decoder maps, "
+    figure.suptitle("One ShortcutNet decoder level per shortcut\n(blue: encoder map, orange: decoder maps, "
                     "red: what crosses from the encoder)", fontsize=_FONT + 1)
     figure.tight_layout()
     return figure
