@@ -123,13 +123,13 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(
         "08_fcn_skips.ipynb",
         "Does training order change which skip costs FCN-8s more to zero?",
-        "Predict and measure what zeroing FCN-8s's pool4 and pool3 skips costs and read it as one ablation among "
-        "several; read a stored three-seed study of FCN-8s trained in stages against all at once; design the "
+        "Write the forward hook that zeroes a skip and check it against skip_branches_off, predict and measure what "
+        "zeroing FCN-8s's pool4 and pool3 skips costs; read a stored three-seed study of FCN-8s trained in stages against all at once; design the "
         "control that tests whether pool3's late join alone flips which skip costs more to zero, predict its "
         "result, read which cause each of two runs separating a late branch's two explanations would implicate, "
         "and tell what a branch costs to zero from what a model trained without it scores.",
         topic="Ablating FCN-8s's skips; staged training",
-        study_time="about 105 min (60 to read, 45 for the exercises)",
+        study_time="about 125 min (70 to read, 55 for the exercises; optional appendix about 10 more)",
         run_seconds=20,
     ),
     Lesson(
@@ -192,7 +192,7 @@ LESSONS: tuple[Lesson, ...] = (
         "plausible and correctly labelled, read learning curves of ten seeds on 32 scenes and say which final "
         "score augmentation moves, and reason about why the scores move as they do.",
         topic="Paired augmentation, learning curves, overfitting",
-        study_time="about 130 min (optional appendix about 45 more)",
+        study_time="about 125 min (optional appendix about 40 more)",
         run_seconds=13,
     ),
     Lesson(
@@ -201,10 +201,10 @@ LESSONS: tuple[Lesson, ...] = (
         "Read pixel accuracy and mean IoU against the all-background floor, read class-weighted cross-entropy and"
         " soft Dice written out and write soft Dice yourself, derive why a class weight tilts unsure pixels "
         "toward its class and predict the tilt on one pixel, and compare five losses trained on one shared "
-        "budget (one learning rate, 1,600 steps) over six paired seeds: what each does to missed, misnamed and fat strokes, and how class weights move "
+        "budget (one learning rate, 1,600 steps, every verdict provisional) over six paired seeds: what each does to missed, misnamed and fat strokes, and how far class weights move "
         "two averaged scores (mean accuracy and mean IoU).",
         topic="Class imbalance: per-class IoU, class weights, soft Dice",
-        study_time="about 105 min (optional part about 15 more)",
+        study_time="about 120 min (optional part about 20 more)",
         run_seconds=6,
     ),
     Lesson(
@@ -213,11 +213,12 @@ LESSONS: tuple[Lesson, ...] = (
         "Write a 3x3 atrous convolution and check it against PyTorch, see which pixels a stack of them never "
         "reads (gridding) and why rates with no common factor can still leave holes, measure what DeepLabv3's "
         "output stride costs, check that a dropped stride and doubled later rates let the same weights compute "
-        "the strided features densely (and where segedu departs), write out the ASPP head, count the taps a small"
-        " map keeps and predict ASPP rates that suit it, and compare DeepLabv3 with FCN-32s, FCN-8s, SegNet and "
-        "U-Net trained on the same budget and test one suspect for its lower score (one rate per block).",
+        "the strided features densely (and where segedu departs, so that block4 grids while the ASPP reads the "
+        "whole map), write out the ASPP head, count the taps a small map keeps and predict ASPP rates that suit "
+        "it, and compare DeepLabv3 with FCN-32s, FCN-8s, SegNet and U-Net trained on the same budget and list the "
+        "suspects for its lower score (one, one rate per block, is trained in the appendix).",
         topic="Atrous convolution, output stride, ASPP and DeepLabv3",
-        study_time="about 125 min (optional appendix about 30 more)",
+        study_time="about 150 min (optional appendix about 45 more)",
         run_seconds=22,
     ),
     Lesson(

@@ -435,3 +435,42 @@ def test_the_cause_factor_is_the_schedules() -> None:
     as much as one trained from the start."""
     factor = summed_learning_rate([(4000, 1.0)]) / summed_learning_rate([(4000, 1.0)], first_step=3000)
     assert f"{factor:.0f}" == "40"
+
+
+def test_zeroing_hook_right_and_wrong(small_fcn, capsys: pytest.CaptureFixture[str]) -> None:
+    """Exercise 1's hook is checked against skip_branches_off; a miss says why, and no weight changes either way."""
+    image, _ = _scene()
+    model = small_fcn("8s")
+    with torch.no_grad():  # a trained score layer has a bias; the tiny model's starts at zero
+        for layer in (model.score_pool4, model.score_pool3):
+            layer.bias.fill_(0.5)
+    before = copy.deepcopy(model.state_dict())
+    assert lesson08.check_zeroing_hook(lambda module, inputs, output: torch.zeros_like(output), model, image) is True
+    assert "Correct!" in capsys.readouterr().out
+    keeps_bias = lambda module, inputs, output: output * 0 + module.bias.view(1, -1, 1, 1)  # noqa: E731
+    assert lesson08.check_zeroing_hook(keeps_bias, model, image) is False
+    assert "bias" in capsys.readouterr().out
+    assert lesson08.check_zeroing_hook(lambda module, inputs, output: None, model, image) is False
+    assert "leaves the layer's output as it was" in capsys.readouterr().out
+    assert lesson08.check_zeroing_hook(lambda module, inputs, output: torch.zeros(1), model, image) is False
+    assert "keep the output's shape" in capsys.readouterr().out
+    assert all(torch.equal(value, before[name]) for name, value in model.state_dict().items())
+
+
+@pytest.mark.parametrize("hook", [..., None, lambda module, inputs, output: ...])
+def test_zeroing_hook_must_be_written_first(small_fcn, hook, capsys: pytest.CaptureFixture[str]) -> None:
+    image, _ = _scene()
+    assert lesson08.check_zeroing_hook(hook, small_fcn("8s"), image) is False
+    assert capsys.readouterr().out.startswith("Not yet:")
+
+
+def test_cause_reading_miss_gives_the_principle_not_the_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    """A wrong reading gets the principle (which cause the run keeps and which it removes), not the reasoning that
+    names the right cause; that shows once both readings are right."""
+    for answer in ({"if_run_A_is_cheap": "the late join", "if_run_B_is_cheap": "the late join"},
+                   {"if_run_A_is_cheap": "neither alone", "if_run_B_is_cheap": "neither alone"},
+                   dict(_CAUSE_RIGHT, if_run_B_is_cheap="the smaller summed learning rate")):
+        assert lesson08.check_cause_reading(answer, _mirror_record([0.01, 0.02], [0.5, 0.4])) is False
+        out = capsys.readouterr().out
+        assert "is implicated" not in out and "sums 50 x lr" not in out and "sums 2,000 x lr" not in out
+        assert "only a cause it keeps can be implicated" in out

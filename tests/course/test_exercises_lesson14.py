@@ -99,6 +99,7 @@ def test_safe_augmentations_later_try_one_letter_off_says_why(capsys: pytest.Cap
     out = capsys.readouterr().out
     assert out.startswith("Not yet: g is safe") and "1.1 pixels" in out and "same digit" in out
     assert "alpha 40 and sigma 4" in AUGMENTATIONS["g"] and "explorer" in out
+    assert "1.1" not in AUGMENTATIONS["g"] and "section 1.2 measures it" in out  # the item does not give its size away
 
 
 @pytest.mark.parametrize("answer", [..., None, {"z"}, 3])
@@ -194,8 +195,8 @@ def test_gap_prediction_without_an_outcome_only_records(capsys: pytest.CaptureFi
 def test_ruled_out_explanations_right(answer, capsys: pytest.CaptureFixture[str]) -> None:
     assert check_ruled_out_explanations(answer)
     out = capsys.readouterr().out
-    assert out.startswith("Correct!") and "without augmentation" in out  # a: how the records score training
-    assert "section 2 printed that both versions are scored on" in out and "scored_on" not in out  # a: a printed line
+    assert out.startswith("Correct!") and "invented no label" in out  # a: section 1.2's count on the training scenes
+    assert "section 1.2 ran the study's own chain" in out and "only copies labels" in out  # a: why it rules a out
     assert "validation score is higher than plain's" in out and "t-interval above 0" in out  # b: exercise 2's outcome
     assert "not a general loss of skill" in out  # b: what the validation rise rules out
     assert "c, d, e and f are not" in out and "hypothesis" not in out
@@ -216,7 +217,7 @@ def test_ruled_out_explanations_first_wrong_try_names_no_letter(capsys: pytest.C
     out = capsys.readouterr().out
     assert out.startswith("Not yet: 5 of the 6 letters are judged wrongly") and "contradicts it" in out
     assert "stays open" in out and "Once only one letter is off" in out
-    assert not any(re.search(rf"\b{letter} is\b", out) for letter in EXPLANATIONS) and "without augmentation" not in out
+    assert not any(re.search(rf"\b{letter} is\b", out) for letter in EXPLANATIONS) and "invented no label" not in out
     assert not check_ruled_out_explanations(set())  # "none is ruled out": a and b misjudged
     out = capsys.readouterr().out
     assert "2 of the 6 letters are judged wrongly" in out and "ruled out:" not in out and "validation score" not in out
@@ -238,7 +239,7 @@ def test_ruled_out_explanations_later_try_one_letter_off_says_why(capsys: pytest
     assert "b is ruled out" in out and "validation score is higher" in out and "a is" not in out
     assert not check_ruled_out_explanations({"b"})
     out = capsys.readouterr().out
-    assert "a is ruled out" in out and "32 training scenes without augmentation" in out
+    assert "a is ruled out" in out and "invented no label" in out and "160 times" in out
     assert not check_ruled_out_explanations({"a", "b", "e"})
     out = capsys.readouterr().out
     assert "e is not ruled out" in out and "slower climb from a lower ceiling" in out and "4,000 steps" in out
@@ -259,6 +260,7 @@ def test_ruled_out_explanations_unreadable_answers(answer, capsys: pytest.Captur
     assert "whole fall" not in EXPLANATIONS["c"]  # c is a fair hypothesis, not a strawman: the control tests it
     assert "less well" in EXPLANATIONS["c"] and "smooths away" in EXPLANATIONS["c"]
     assert "weaker segmenter overall" in EXPLANATIONS["b"] and "seen or new" in EXPLANATIONS["b"]
+    assert "invents classes" in EXPLANATIONS["a"] and "false labels" in EXPLANATIONS["a"]
 
 
 # --- exercise 4: predict, then run: does augmented training catch up by step 4,000 ---------------

@@ -31,6 +31,8 @@ from segedu.course.exercises.lesson15 import (
     check_soft_dice,
     check_soft_dice_prediction,
     check_trained_weights_prediction,
+    check_score_gap_reason,
+    SCORE_GAP_REASONS,
     digit_pixel_fates,
     digit_scores_by_seed,
     prediction_case,
@@ -149,12 +151,13 @@ def test_trained_weights_prediction_right_and_wrong(capsys: pytest.CaptureFixtur
     assert check_trained_weights_prediction("higher in most seeds", "lower in most seeds", (6, 0), (1, 5), 6)
     out = capsys.readouterr().out
     assert out.startswith("Correct!") and "halo" in out and "won 1 and lost 5 of 6" in out and "won 6 and lost 0" in out
-    assert "IoU puts the same false alarms" in out and "only through background's recall" in out  # it says why
+    assert "call unsure pixels digit" in out and "halo of false alarms" in out  # it says why
+    assert "union" not in out  # exercise 5 asks why the two scores differ: not given away here
     assert check_trained_weights_prediction("lower in most seeds", "lower in most seeds", (6, 0), (1, 5), 6)  # passes
     out = capsys.readouterr().out
     assert out.startswith("Recorded; the result differs:") and "mean accuracy: you predicted 'lower in most seeds'" in out
     assert "mean IoU: you predicted" not in out and "mean accuracy came out higher in most seeds" in out
-    assert "IoU puts the same false alarms" in out
+    assert "call unsure pixels digit" in out and "union" not in out
 
 
 def test_trained_weights_prediction_follows_the_counts(capsys: pytest.CaptureFixture[str]) -> None:
@@ -393,7 +396,8 @@ def test_background_recall_cost_against_a_confusion_matrix() -> None:
 def test_background_recall_cost_right_says_why(answer, capsys: pytest.CaptureFixture[str]) -> None:
     assert check_background_recall_cost(answer)
     out = capsys.readouterr().out
-    assert out.startswith("Correct!") and "17 times" in out and "union" in out
+    assert out.startswith("Correct!") and "17 times" in out
+    assert "union" not in out and "mean accuracy" not in out  # exercise 5's last part asks why: not given away
 
 
 @pytest.mark.parametrize(("answer", "hint"), [(0.49, "divides by background's pixels"), (0.045, "11 classes"),
@@ -418,6 +422,7 @@ def test_halo_scores_right(answers, capsys: pytest.CaptureFixture[str]) -> None:
     assert check_halo_scores(*answers)
     out = capsys.readouterr().out
     assert out.startswith("Correct!") and "99 / 150 = 0.66" in out and "union" in out
+    assert "mean accuracy" not in out  # exercise 5's last part asks about the averaged scores
 
 
 @pytest.mark.parametrize(("answers", "hints"), [
@@ -488,3 +493,24 @@ def test_paired_mean_iou_rows_three_seeds_give_no_verdict_and_a_missing_referenc
     with pytest.raises(ValueError, match="lacks seeds"):
         paired_mean_iou_rows({"partial": [partial]}, ["dice"], {"dice": "Dice"},
                              reference_runs=three["results"]["runs"]["cross_entropy"])
+
+
+@pytest.mark.parametrize("choice", ["a", "A", " (a) "])
+def test_score_gap_reason_right_says_why(choice, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_score_gap_reason(choice)
+    out = capsys.readouterr().out
+    assert out.startswith("Correct!") and "union" in out and "0.03 / 11" in out
+
+
+@pytest.mark.parametrize(("choice", "hint"), [("b", "background's included"), ("c", "true positive"),
+                                              ("d", "lowers that digit's recall too"), ("e", "one letter"),
+                                              (..., "record your answer")])
+def test_score_gap_reason_wrong_says_why(choice, hint, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_score_gap_reason(choice)
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and hint in out
+
+
+def test_score_gap_reasons_one_right() -> None:
+    assert sorted(SCORE_GAP_REASONS) == ["a", "b", "c", "d"]
+    assert sum(check_score_gap_reason(letter) for letter in SCORE_GAP_REASONS) == 1

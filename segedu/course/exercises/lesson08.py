@@ -2,8 +2,9 @@
 
 Every check prints ``Correct! ...``, ``Recorded; the result differs: ...`` (a recorded prediction
 that missed) or ``Not yet: <hint>``, and returns ``True`` or ``False``. The outcomes are measured
-from the model or the stored study the lesson passes in, never typed in here. Exercises 3 and 5
-are graded on being right; exercises 1, 2 and 4 are predictions that pass once recorded.
+from the model or the stored study the lesson passes in, never typed in here. Exercise 1's
+zeroing hook and exercises 3 and 5 are graded on being right; exercise 1's prediction and exercises 2 and 4 are
+predictions that pass once recorded.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from torch import Tensor
 from segedu.analysis.fcn_stages import skip_branches_off
 from segedu.analysis.summed_rate import summed_learning_rate
 from segedu.course.exercises._verdict import (
+    NOT_WRITTEN,
+    RETURNS_NOTHING,
     check_outcome_prediction,
     choice_hint,
     recorded_miss,
@@ -40,6 +43,7 @@ __all__ = [
     "check_control_prediction",
     "check_staged_prediction",
     "check_switch_prediction",
+    "check_zeroing_hook",
     "mirror_evidence",
     "switch_outcome",
 ]
@@ -127,6 +131,94 @@ def check_switch_prediction(prediction: Any, model: FCN, image: Tensor, mask: Te
     if prediction["costlier"] == costlier and prediction["both_off_band"] == both_off:
         return right(explanation)
     return recorded_miss(explanation)
+
+
+def _hook_hint(hook: Callable[..., Any], layer: torch.nn.Module, features: Tensor) -> str:
+    """Why a zeroing hook does not switch its branch off, read from what it returns for one real output."""
+    with torch.no_grad():
+        output = layer(features)
+        returned = hook(layer, (features,), output.clone())
+    if returned is None:
+        return ("your hook returns None, and a forward hook that returns None leaves the layer's output as it was, "
+                "so the branch stays on. Return the tensor that should replace the output.")
+    if not isinstance(returned, Tensor):
+        return f"your hook must return a tensor to replace the output; it returns {type(returned).__name__}."
+    if returned.shape != output.shape:
+        return (f"your hook returns shape {tuple(returned.shape)}, the layer's output is {tuple(output.shape)}: the "
+                "replacement is added to the coarser scores, so it must keep the output's shape.")
+    bias = layer.bias.detach().view(1, -1, 1, 1).expand_as(output) if layer.bias is not None else None
+    if bias is not None and bool(bias.abs().max() > 0) and torch.allclose(returned, bias, atol=1e-6):
+        return ("your hook keeps the score layer's bias: switching a branch off means it adds nothing at all, so its "
+                "whole output, bias included, must become zeros.")
+    return (f"your hook's output is not all zeros (largest |value| {float(returned.abs().max()):.3g}): a branch "
+            "switched off adds zeros to the coarser scores, whatever its input.")
+
+
+def check_zeroing_hook(hook: Any, model: FCN, image: Tensor) -> bool:
+    """Check a forward hook that switches one skip branch off, against segedu's ``skip_branches_off``.
+
+    PyTorch calls a forward hook as ``hook(module, inputs, output)`` after the layer's forward pass; a return value
+    other than None replaces the output. The check registers the learner's hook on ``score_pool4``, then on
+    ``score_pool3``, runs the model on one scene and compares its logits with those under ``skip_branches_off``; it
+    also checks that the hook leaves the weights untouched. A miss says what the hook returns and why that does not
+    switch the branch off.
+
+    Args:
+        hook: The learner's ``zero_scores(module, inputs, output)``.
+        model: A trained FCN-8s.
+        image: ``(C, H, W)`` scene.
+
+    Returns:
+        Whether the hook switches each branch off exactly as ``skip_branches_off`` does.
+    """
+    if not callable(hook):
+        return wrong("define `zero_scores(module, inputs, output)` as a function that returns what the score "
+                     "layer should output instead.")
+    was_training = model.training
+    model.eval()
+    weights = {name: value.clone() for name, value in model.state_dict().items()}
+    try:
+        for branch in COSTLIER_CHOICES:
+            layer = getattr(model, f"score_{branch}")
+            with torch.no_grad(), skip_branches_off(model, [branch]):
+                expected = model(image[None])  # (1, K, H, W)
+            features = []  # what the score layer reads on this scene
+            grab = layer.register_forward_pre_hook(lambda module, inputs: features.append(inputs[0]))
+            try:
+                with torch.no_grad():
+                    model(image[None])
+            finally:
+                grab.remove()
+            try:
+                with torch.no_grad():
+                    returned = hook(layer, (features[0],), layer(features[0]))
+                if returned is ...:
+                    return wrong(RETURNS_NOTHING)
+                if isinstance(returned, Tensor) and returned.shape != layer(features[0]).shape:
+                    return wrong(_hook_hint(hook, layer, features[0]))
+                handle = layer.register_forward_hook(hook)
+                try:
+                    with torch.no_grad():
+                        found = model(image[None])
+                finally:
+                    handle.remove()
+            except NotImplementedError:
+                return wrong(NOT_WRITTEN)
+            except Exception as error:  # the learner's code: report any error as a hint
+                return wrong(f"with your hook on score_{branch}, running the model raised {type(error).__name__}: "
+                             f"{error}. The hook gets (module, inputs, output) and returns the replacement output.")
+            if not torch.allclose(found, expected, atol=1e-5):
+                return wrong(f"on score_{branch}, the model's logits differ from skip_branches_off's: "
+                             + _hook_hint(hook, layer, features[0]))
+        if any(not torch.equal(value, weights[name]) for name, value in model.state_dict().items()):
+            return wrong("the logits match, but your hook changed the model's weights or statistics: switching a "
+                         "branch off must leave every weight as it was, so that switching it back on restores the model.")
+    finally:
+        model.load_state_dict(weights)
+        model.train(was_training)
+    return right("on both branches the model's logits match skip_branches_off's: the score layer still runs, but "
+                 "its whole output, bias included, is replaced by zeros, so the branch adds nothing to the coarser "
+                 "scores and no weight changes.")
 
 
 STAGED_CHOICES = ("pool4", "pool3", "it differs between seeds")
@@ -354,8 +446,8 @@ _CAUSE_RIGHT = {"if_run_A_is_cheap": ("the smaller summed learning rate",),
 a 40-fold rate that may diverge), so "neither alone" is accepted beside "the late join"."""
 _LATE_ARMS = {"staged": "pool3", "joined_pool3": "pool3", "joined_pool4": "pool4"}
 """The arms of the study that the lesson reads in which one branch joins late, and which branch it is. The record's
-late_pool3 (pool3 late, then every layer restarting at lr / 10) is neither read nor printed by the lesson and is not
-counted here."""
+late_pool3 (pool3 late, then every layer restarting at lr / 10) is one row of the lesson's table, mentioned in one
+sentence, and is not counted here."""
 
 
 def _switch_costs(record: Mapping[str, Any], arm: str) -> list[dict[str, float]]:
@@ -441,8 +533,12 @@ def check_cause_reading(answer: Any, record: Mapping[str, Any]) -> bool:
                "diverge, a second change, so \"neither alone\" is an honest reading too: this run would not cleanly "
                "separate the two")}
     mistakes = [key for key in CAUSE_RUNS if answer[key] not in _CAUSE_RIGHT[key]]
-    if mistakes:
-        return wrong(" ".join(f'"{key}": {answer[key]!r} does not follow: {why[key]}.' for key in mistakes)
-                     + " Ask which cause each run keeps and which it removes.")
+    if mistakes:  # the principle only: the reasoning for the missed run is shown once both are right
+        return wrong(" ".join(f'"{key}": {answer[key]!r} does not follow.' for key in mistakes)
+                     + " Ask which cause each run keeps and which it removes: set the run beside the control and "
+                     "ask whether it still joins late, and whether it still sums little learning rate. A run that is "
+                     "still cheap to zero without a cause shows that cause is not needed; only a cause it keeps can "
+                     "be implicated. Count, too, everything else the run changes: a reading that names one cause "
+                     "needs a run that changes one thing.")
     return right(f"{why['if_run_A_is_cheap']}; {why['if_run_B_is_cheap']}. Each run removes one "
                  "cause and keeps the other: the study ran neither, so which cause it is stays open.")

@@ -51,6 +51,8 @@ __all__ = [
     "check_background_recall_cost",
     "check_tilt_prediction",
     "check_trained_weights_prediction",
+    "check_score_gap_reason",
+    "SCORE_GAP_REASONS",
     "digit_pixel_fates",
     "digit_scores_by_seed",
     "paired_mean_iou_rows",
@@ -181,11 +183,8 @@ _TRAINED_WEIGHTS_WHY = (
     "a heavy digit weight makes a missed stroke pixel expensive and a false alarm on background cheap (median "
     "weights make the average digit weigh 37 times background), so the U-Nets learned to call unsure pixels "
     "digit. Few stroke pixels were left to find, and the unsure pixels are mostly the background just around "
-    "each stroke: the weights bought a few found strokes with a halo of false alarms. Mean accuracy averages "
-    "recall, which counts only a class's true pixels: the halo costs it only through background's recall, spread "
-    "over about 94% of the pixels, while the digits' mean recall rises. IoU puts the same false alarms in each "
-    "digit's union, where they are a large share of the digit's size, so mean IoU can fall while mean accuracy "
-    "rises. Section 3 measures the halo; exercise 5 works out the scale"
+    "each stroke: the weights bought a few found strokes with a halo of false alarms. Section 3 measures the halo; "
+    "exercise 5 asks why the two scores react to it so differently"
 )
 
 
@@ -838,8 +837,7 @@ def check_halo_scores(recall_no_halo: Any, iou_no_halo: Any, recall_halo: Any, i
     if hints:
         return wrong("; ".join(hints) + ".")
     return right("recall 0.90 and 0.99: the halo cannot lower it, because recall counts only the digit's true pixels. "
-                 "IoU 0.90 and 99 / 150 = 0.66: the halo's 50 false alarms sit in the union. Mean accuracy averages "
-                 "recall and mean IoU averages IoU: the second part asks how big each effect is.")
+                 "IoU 0.90 and 99 / 150 = 0.66: the halo's 50 false alarms sit in the union.")
 
 
 # --- exercise 5 · read the scale: what a halo costs background's recall ---------------------------------------------
@@ -880,10 +878,7 @@ def check_background_recall_cost(answer: Any) -> bool:
     if abs(value - target) <= RECALL_COST_TOLERANCE:
         return right(f"{HALO_SIZE} x {1 - BACKGROUND_SHARE:.4f} / {BACKGROUND_SHARE:.4f} = {target:.3f}: background "
                      "has about 17 times the digits' pixels, so a halo half the strokes' area is only about 3% of "
-                     "background. Mean accuracy averages recall over 11 classes, so this costs it only about "
-                     f"{target / 11:.3f}, while the digits' recalls rise as their misses fall: mean accuracy can go up. "
-                     "IoU puts the same false alarms in each digit's union, where they are half the digit's size: "
-                     "mean IoU goes down.")
+                     "background's pixels.")
     slips = [(HALO_SIZE, "0.49 is the halo as a share of the digit pixels; background's recall divides by "
                          "background's pixels, about 17 times as many"),
              (HALO_SIZE / 11, "that divides by the 11 classes of mean accuracy; first find background's recall "
@@ -893,3 +888,47 @@ def check_background_recall_cost(answer: Any) -> bool:
     slip = next((reason for guess, reason in slips if abs(value - guess) <= 3 * RECALL_COST_TOLERANCE), None)
     return wrong((slip or "count pixels: the halo is 0.49 x the digit pixels (5.54% of all), and background's "
                   "recall loses that count over background's pixels (94.46% of all)") + ".")
+
+
+# --- exercise 5c · explain: why class weights move mean IoU far more than mean accuracy ------------------------------
+
+SCORE_GAP_REASONS = {
+    "a": "the halo's false alarms enter each digit's IoU union, but recall only through background's, spread over "
+         "17 times as many pixels",
+    "b": "mean accuracy leaves background out, so the halo cannot touch it",
+    "c": "the weights found many more digit pixels, which raises recall but not IoU",
+    "d": "mean IoU counts misnamed digit pixels, mean accuracy does not",
+}
+SCORE_GAP_ANSWER = "a"
+_SCORE_GAP_WHY = {
+    "b": "mean accuracy averages all 11 recalls, background's included; the halo does lower background's recall, "
+         "by about 0.03 (the part before)",
+    "c": "a found pixel is a true positive: it raises a digit's IoU as well as its recall, and the weights cut the "
+         "missed pixels by only about 0.03 of the digit pixels",
+    "d": "a misnamed digit pixel is missing from its true digit's found pixels, so it lowers that digit's recall too; "
+         "and no loss changed misnaming distinguishably",
+}
+
+
+def check_score_gap_reason(choice: Any) -> bool:
+    """Check the learner's reason why class weights lowered mean IoU far more than they raised mean accuracy.
+
+    Args:
+        choice: One letter of :data:`SCORE_GAP_REASONS`.
+
+    Returns:
+        ``True`` for ``"a"``: a halo pixel is a false alarm in a digit's IoU union, where it is large against the
+        digit's few pixels, but touches recall only as a lost background pixel, small against background's many.
+    """
+    if choice is ... or choice is None:
+        return wrong("record your answer first: replace the `...` with one letter, "
+                     + ", ".join(map(repr, SCORE_GAP_REASONS)) + ".")
+    letter = str(choice).strip().strip("\"'()").lower()
+    if letter not in SCORE_GAP_REASONS:
+        return wrong(f"the answer is one letter of {', '.join(map(repr, SCORE_GAP_REASONS))}; got {choice!r}.")
+    if letter != SCORE_GAP_ANSWER:
+        return wrong(f"not ({letter}): {_SCORE_GAP_WHY[letter]}.")
+    return right("recall counts only a class's true pixels, so a halo pixel costs recall only as one lost background "
+                 "pixel: about 0.03 of background's recall, 0.03 / 11 of mean accuracy, while the digits' recalls "
+                 "rise as their misses fall. IoU puts the same pixel in a digit's union as a false alarm, where the "
+                 "halo is about half the digit's size: mean IoU falls about 0.2.")
