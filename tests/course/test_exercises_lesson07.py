@@ -34,7 +34,7 @@ def test_the_right_miss_rate_band_is_explained(capsys: pytest.CaptureFixture[str
     assert lesson07.check_missed_sizes("over 60%", SIZES, VERDICTS) is True
     out = _verdict(capsys)
     assert out.startswith("Correct! FCN-32s misses 67% of the objects under 100 pixels (over 60%), 25% of the larger")
-    assert "fills 10% of one 32 x 32 quarter" in out and "one cell per quarter" in out
+    assert "fills 10% of the 32 x 32 pixels per cell" in out and "only 2 x 2 cells, 32 px apart" in out
     assert "it misses 33% of the small objects, 0% of the larger ones" in out and out.count("\n") == 1
 
 
@@ -42,7 +42,7 @@ def test_a_wrong_miss_rate_band_is_not_yet_and_says_why(capsys: pytest.CaptureFi
     assert lesson07.check_missed_sizes("40-60%", SIZES, VERDICTS) is False
     out = _verdict(capsys)
     assert out.startswith("Not yet: you predicted '40-60%', but FCN-32s misses 67% of the objects under 100 pixels")
-    assert "one cell per quarter" in out and "Correct!" not in out
+    assert "only 2 x 2 cells, 32 px apart" in out and "Correct!" not in out
 
 
 def test_the_miss_rate_is_read_from_the_counts(capsys: pytest.CaptureFixture[str]) -> None:

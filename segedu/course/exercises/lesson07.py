@@ -100,7 +100,7 @@ def _miss_rates(answers: Sequence[str], small: torch.Tensor) -> dict[str, float]
 
 MISS_REASONS = {  # exercise 2's second part: what best explains FCN-32s's gap to FCN-8s on small objects (4 options)
     "a": "FCN-32s has fewer parameters than FCN-8s, too few to learn what a small shape looks like",
-    "b": "FCN-32s has one score cell per 32 x 32 quarter, and a small shape fills only a small part of it",
+    "b": "FCN-32s scores only 2 x 2 cells, 32 px apart, and a small shape fills little of a cell's 32 x 32 pixels",
     "c": "the loss is dominated by the pixels of large shapes and background, so small shapes barely count",
     "d": "FCN-32s's learned 32x kernel is too smooth to draw the outline of a shape as small as these",
 }
@@ -109,7 +109,7 @@ _MISS_REASON_WHY = {
     "a": "FCN-32s has more parameters than FCN-8s, not fewer (section 4 printed the counts: its learned 32x "
          "upsampler alone holds more than the difference), and the same encoder layout up to fc7. What FCN-32s "
          "lacks is a finer place to put a shape",
-    "b": "its output is one learned kernel stamped at four cells: it can give a class to much of a quarter, not to a "
+    "b": "its output is one learned kernel stamped at four cells: it can give a class to a broad region, not to a "
          "small patch wherever a small shape lies",
     "c": "FCN-8s is trained with the same loss on the same scenes, where small shapes weigh just as little, yet it "
          "misses far fewer of them: the loss cannot explain the gap between the two models",
@@ -167,10 +167,11 @@ def check_missed_sizes(prediction: Any, object_size: Sequence[int], verdicts: Ma
     bands = [band for band, (low, high) in MISS_RATE_BANDS.items() if low <= percent <= high]
     measured = (f"FCN-32s misses {rate['32s']['small']:.0%} of the objects under {median:.0f} pixels "
                 f"({' or '.join(bands)}), {rate['32s']['large']:.0%} of the larger ones")
-    why = (f"a median object, {median:.0f} pixels, fills {median / _QUARTER:.0%} of one 32 x 32 quarter of a 64-pixel "
-           "scene, and FCN-32s has one cell per quarter. Its output is the same learned 32x kernel stamped at its four "
-           "cells, weighted by their scores: such a mix can give a class to much of a quarter, not to a small patch "
-           "wherever a small shape lies, so background is often the plurality label of a small shape")
+    why = (f"a median object, {median:.0f} pixels, fills {median / _QUARTER:.0%} of the 32 x 32 pixels per cell, and "
+           "FCN-32s scores only 2 x 2 cells, 32 px apart, on a 64-pixel scene. Its output is the same learned 32x kernel "
+           "(64 x 64 pixels, so neighbouring stamps overlap) stamped at its four cells, weighted by their scores: such a "
+           "mix can give a class to a broad region, not to a small patch wherever a small shape lies, so background is "
+           "often the plurality label of a small shape")
     if "8s" in rate:
         why += (f". FCN-8s adds scores from an 8 x 8 map, one cell per 8 x 8 pixels: fine enough to place a small "
                 f"shape (it misses {rate['8s']['small']:.0%} of the small objects, {rate['8s']['large']:.0%} of the "
