@@ -127,7 +127,8 @@ LESSONS: tuple[Lesson, ...] = (
         "zeroing FCN-8s's pool4 and pool3 skips costs; read a stored three-seed study of FCN-8s trained in stages against all at once; design the "
         "control that tests whether pool3's late join alone flips which skip costs more to zero, predict its "
         "result, read which cause each of two runs separating a late branch's two explanations would implicate, "
-        "and tell what a branch costs to zero from what a model trained without it scores.",
+        "and set what each skip is needed for (the gain trained from scratch, in the paper's order) against what it "
+        "costs to zero (the reverse order).",
         topic="Ablating FCN-8s's skips; staged training",
         study_time="about 125 min (70 to read, 55 for the exercises; optional appendix about 10 more)",
         run_seconds=20,

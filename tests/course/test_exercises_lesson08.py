@@ -446,7 +446,8 @@ def test_zeroing_hook_right_and_wrong(small_fcn, capsys: pytest.CaptureFixture[s
             layer.bias.fill_(0.5)
     before = copy.deepcopy(model.state_dict())
     assert lesson08.check_zeroing_hook(lambda module, inputs, output: torch.zeros_like(output), model, image) is True
-    assert "Correct!" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Correct!" in out and "returned None would leave the layer's output as it was" in out and "bias" in out
     keeps_bias = lambda module, inputs, output: output * 0 + module.bias.view(1, -1, 1, 1)  # noqa: E731
     assert lesson08.check_zeroing_hook(keeps_bias, model, image) is False
     assert "bias" in capsys.readouterr().out

@@ -218,7 +218,9 @@ def check_zeroing_hook(hook: Any, model: FCN, image: Tensor) -> bool:
         model.train(was_training)
     return right("on both branches the model's logits match skip_branches_off's: the score layer still runs, but "
                  "its whole output, bias included, is replaced by zeros, so the branch adds nothing to the coarser "
-                 "scores and no weight changes.")
+                 "scores and no weight changes. A hook that returned None would leave the layer's output as it was "
+                 "(PyTorch keeps the output when a forward hook returns None), so the branch would stay on; one that "
+                 "zeroed the layer's input would still add the score layer's bias at every position.")
 
 
 STAGED_CHOICES = ("pool4", "pool3", "it differs between seeds")

@@ -19,6 +19,7 @@ from segedu.course.exercises._verdict import (
 )
 
 __all__ = [
+    "ASPP_BRANCHES",
     "ATROUS_BORROWED",
     "DEEPLAB_BLOCKS",
     "ASPP_EXERCISE_SIDE",
@@ -28,6 +29,7 @@ __all__ = [
     "STACKS",
     "check_aspp_rates_prediction",
     "check_atrous_conv2d",
+    "check_block2_reads_prediction",
     "check_coverage_prediction",
     "check_output_stride_macs",
     "check_rate6_share_prediction",
@@ -268,7 +270,110 @@ def check_output_stride_macs(ratio: Any, unchanged_blocks: Any, measured: float 
     )
 
 
-# Exercise 4: what share of a rate-6 3x3 kernel's taps lands inside an 8 x 8 map, averaged over positions.
+# --- 4 · predict what one block4 output reads of block2's map --------------------------------------------------
+
+# The ASPP's five branches at output stride 8, as DeepLabV3 names them.
+ASPP_BRANCHES = ("conv1x1", "atrous2", "atrous3", "atrous4", "image_pooling")
+
+
+def _block2_positions_read() -> tuple[int, set[str]]:
+    """Autograd on an untrained DeepLabV3 at output stride 8 and a random 64 x 64 scene.
+
+    Returns how many of block2's 8 x 8 positions one block4 output (row 4, column 4) depends on, and the ASPP
+    branches that, kept alone (the others multiplied by zero before the projection), read all 64.
+    """
+    import torch
+
+    from segedu.models import DeepLabV3
+
+    torch.manual_seed(0)
+    model = DeepLabV3(3, 4, output_stride=8).eval()
+    scene = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        entering = model.block2(model.block1(model.stem(scene)))  # (1, 32, 8, 8): what block3 reads
+
+    def positions(kept: tuple[str, ...] | None) -> int:
+        start = entering.clone().requires_grad_(True)
+        last = model.block4(model.block3(start))  # (1, 128, 8, 8)
+        if kept is None:
+            out = last
+        else:
+            joined = torch.cat([branch(last) * (name in kept) for name, branch in model.aspp.branches.items()], dim=1)
+            out = model.aspp.project(joined)  # (1, 64, 8, 8)
+        out[0, :, 4, 4].sum().backward()
+        return int((start.grad.abs().sum(dim=(0, 1)) > 0).sum())
+
+    return positions(None), {name for name in ASPP_BRANCHES if positions((name,)) == 64}
+
+
+def _read_branches(prediction: Any) -> tuple[set[str] | None, str | None]:
+    """Read a set of ASPP branch names, or say why not."""
+    if prediction is ... or prediction is None:
+        return None, "record the branches that read all 64 positions on their own as a set of names, e.g. {'conv1x1'}."
+    if isinstance(prediction, str):
+        prediction = prediction.replace(",", " ").split()
+    if not isinstance(prediction, (set, frozenset, list, tuple)) or not all(isinstance(n, str) for n in prediction):
+        return None, f"record the branches as a set of names such as {{'conv1x1'}}; got {prediction!r}."
+    names = {name.strip().lower() for name in prediction}
+    unknown = sorted(names - set(ASPP_BRANCHES))
+    if unknown:
+        return None, f"{unknown} are not branches of the ASPP; choose among {list(ASPP_BRANCHES)}."
+    return names, None
+
+
+def check_block2_reads_prediction(positions: Any, branches: Any) -> bool:
+    """Exercise 4: how many of block2's 64 positions one block4 output reads, and which ASPP branches read all 64.
+
+    The truth is measured by autograd on an untrained DeepLabV3 at output stride 8 (16, and the rate-3 and
+    image-level branches). A wrong count gets a hint about parity; a wrong branch gets why it keeps or mixes the
+    parity classes.
+
+    Args:
+        positions: The learner's count, a whole number from 1 to 64.
+        branches: The learner's set of names from :data:`ASPP_BRANCHES` that, each alone, read all 64 positions.
+    """
+    if positions is ... or positions is None:
+        return wrong("record your prediction first: replace the `...` in my_block4_reads with a number from 1 to 64.")
+    if isinstance(positions, bool) or not isinstance(positions, int) or not 1 <= positions <= 64:
+        return wrong(f"record a whole number of positions from 1 to 64 for my_block4_reads; got {positions!r}.")
+    names, hint = _read_branches(branches)
+    if hint is not None:
+        return wrong(hint)
+    reads, full = _block2_positions_read()
+    problems = []
+    if positions != reads:
+        if positions == 64:
+            problems.append("one block4 output does not read all 64: every 3x3 convolution of block3 and block4 has "
+                            "an even rate (2 or 4) and the shortcuts are 1x1, so every path moves an even number of "
+                            "rows and columns; which positions can it reach?")
+        elif positions == 32:
+            problems.append("the even steps hold along both axes at once: only every second row and every second "
+                            "column can be reached")
+        else:
+            problems.append(f"{positions} is off: every step through block3 and block4 is an even number of rows "
+                            "and columns (rates 2 and 4, 1x1 shortcuts); count the positions of an 8 x 8 map with "
+                            "the centre's parity along both axes")
+    keeps_parity = {"conv1x1": "a 1x1 conv adds offset 0, so it reads what block4 reads",
+                    "atrous2": "rate 2 is even, so its taps stay on block4's parity class",
+                    "atrous4": "rate 4 is even, so its taps stay on block4's parity class"}
+    for name in sorted(names - full):
+        problems.append(f"{name} alone does not read all 64: {keeps_parity.get(name, 'it keeps the parity')}")
+    mixes = {"atrous3": "rate 3 is odd, so its side taps land on the other parity classes",
+             "image_pooling": "it averages every position of block4's map"}
+    for name in sorted(full - names):
+        problems.append(f"{name} alone does read all 64: {mixes.get(name, 'it mixes the parity classes')}")
+    if problems:
+        return wrong("; ".join(problems) + ".")
+    return right(
+        f"one block4 output reads {reads} of block2's 64 positions, a quarter. Every 3x3 convolution of block3 and "
+        "block4 has an even rate (2, 4) and the shortcuts are 1x1, so every path moves an even number of rows and "
+        "columns: one parity class along each axis, section 3's gridding with k = 2. The rate-3 branch is odd, so "
+        "its side taps reach the other parities; the image-level branch averages every position. The 1x1, rate-2 "
+        "and rate-4 branches keep the parity and read 16, like block4."
+    )
+
+
+# Exercise 5: what share of a rate-6 3x3 kernel's taps lands inside an 8 x 8 map, averaged over positions.
 RATE6_SHARE_CHOICES = {  # bare shares: the reasons are the checker's feedback, not the options
     "a": "9 of 9",
     "b": "about 4.5 of 9",
@@ -278,7 +383,7 @@ RATE6_SHARE_CHOICES = {  # bare shares: the reasons are the checker's feedback, 
 
 
 def check_rate6_share_prediction(prediction: Any) -> bool:
-    """Exercise 4: the share of a rate-6 3x3 kernel's taps inside an 8 x 8 map (``valid_tap_fraction(8, 6)``)."""
+    """Exercise 5: the share of a rate-6 3x3 kernel's taps inside an 8 x 8 map (``valid_tap_fraction(8, 6)``)."""
     hint = choice_hint(prediction, RATE6_SHARE_CHOICES)
     if hint is not None:
         return wrong(hint)
@@ -303,11 +408,11 @@ def check_rate6_share_prediction(prediction: Any) -> bool:
     return wrong(why + " Count for one axis: from which rows 0 to 7 do the offsets -6, 0, +6 stay inside?")
 
 
-# Exercise 5: predict ASPP rates that keep, on a 16 x 16 map, the tap shares the paper's rates keep on 33 x 33.
+# Exercise 6: predict ASPP rates that keep, on a 16 x 16 map, the tap shares the paper's rates keep on 33 x 33.
 
 PAPER_ASPP_RATES = (6, 12, 18)  # the paper's rates at output stride 16, made for its 33 x 33 map
 PAPER_MAP_SIDE = 33
-ASPP_EXERCISE_SIDE = 16  # exercise 5's map: a 128 x 128 scene at output stride 8 (segedu's own map is 8 x 8)
+ASPP_EXERCISE_SIDE = 16  # exercise 6's map: a 128 x 128 scene at output stride 8 (segedu's own map is 8 x 8)
 ASPP_SHARE_TOLERANCE = 0.05  # largest distance allowed between a predicted rate's share and the paper's
 
 
@@ -332,7 +437,7 @@ def _read_rates(prediction: Any) -> tuple[tuple[int, ...] | None, str | None]:
 
 
 def check_aspp_rates_prediction(prediction: Any) -> bool:
-    """Exercise 5: three ASPP rates whose tap shares on a 16 x 16 map are within 0.05 of the paper's on 33 x 33.
+    """Exercise 6: three ASPP rates whose tap shares on a 16 x 16 map are within 0.05 of the paper's on 33 x 33.
 
     The paper's rates 6, 12, 18 keep about 0.77, 0.57, 0.40 of a 3x3 kernel's taps inside its 33 x 33 map
     (``valid_tap_fraction``); a right prediction keeps each of those shares, in order, within
@@ -366,7 +471,7 @@ def check_aspp_rates_prediction(prediction: Any) -> bool:
     direction = "too large: fewer of its taps land inside" if share < target else "too small: more of its taps land inside"
     return wrong(
         f"{listed} on a {side} x {side} map; the paper's shares are {goal}. Rate {rate} keeps {share:.2f}, more than "
-        f"{ASPP_SHARE_TOLERANCE} from {target:.2f}: {direction}. Count along one axis as in exercise 4: of a row of "
+        f"{ASPP_SHARE_TOLERANCE} from {target:.2f}: {direction}. Count along one axis as in exercise 5: of a row of "
         f"three taps the centre one is always inside and each side one from {side} - r of the {side} rows; the "
         "kernel's share is that axis's share, squared. Or ask what the share depends on: the rate alone, or the rate "
         "over the map's side?"
