@@ -502,7 +502,7 @@ def test_score_gap_reason_right_says_why(choice, capsys: pytest.CaptureFixture[s
     assert out.startswith("Correct!") and "union" in out and "0.03 / 11" in out
 
 
-@pytest.mark.parametrize(("choice", "hint"), [("b", "background's included"), ("c", "true positive"),
+@pytest.mark.parametrize(("choice", "hint"), [("b", "the same 11 classes"), ("c", "true positive"),
                                               ("d", "lowers that digit's recall too"), ("e", "one letter"),
                                               (..., "record your answer")])
 def test_score_gap_reason_wrong_says_why(choice, hint, capsys: pytest.CaptureFixture[str]) -> None:
@@ -513,4 +513,5 @@ def test_score_gap_reason_wrong_says_why(choice, hint, capsys: pytest.CaptureFix
 
 def test_score_gap_reasons_one_right() -> None:
     assert sorted(SCORE_GAP_REASONS) == ["a", "b", "c", "d"]
+    assert not any("17 times" in reason for reason in SCORE_GAP_REASONS.values())  # the part before's feedback: no echo
     assert sum(check_score_gap_reason(letter) for letter in SCORE_GAP_REASONS) == 1

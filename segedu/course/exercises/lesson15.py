@@ -893,16 +893,17 @@ def check_background_recall_cost(answer: Any) -> bool:
 # --- exercise 5c · explain: why class weights move mean IoU far more than mean accuracy ------------------------------
 
 SCORE_GAP_REASONS = {
-    "a": "the halo's false alarms enter each digit's IoU union, but recall only through background's, spread over "
-         "17 times as many pixels",
-    "b": "mean accuracy leaves background out, so the halo cannot touch it",
+    "a": "the halo's false alarms enter each digit's IoU union, but recall only through background's, whose pixels "
+         "are many",
+    "b": "mean accuracy divides each class's change by the 11 classes, mean IoU does not",
     "c": "the weights found many more digit pixels, which raises recall but not IoU",
     "d": "mean IoU counts misnamed digit pixels, mean accuracy does not",
 }
 SCORE_GAP_ANSWER = "a"
 _SCORE_GAP_WHY = {
-    "b": "mean accuracy averages all 11 recalls, background's included; the halo does lower background's recall, "
-         "by about 0.03 (the part before)",
+    "b": "mean IoU is an average over the same 11 classes, so the 1/11 cannot explain the gap; what differs is what "
+         "each class's number counts: a halo pixel lowers background's recall a little (about 0.03 in all, the part "
+         "before) but sits in a digit's IoU union",
     "c": "a found pixel is a true positive: it raises a digit's IoU as well as its recall, and the weights cut the "
          "missed pixels by only about 0.03 of the digit pixels",
     "d": "a misnamed digit pixel is missing from its true digit's found pixels, so it lowers that digit's recall too; "
