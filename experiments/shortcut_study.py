@@ -39,6 +39,12 @@ control (lesson 11's eight-seed answer) are ``shortcut_study_moreseeds``:
     python -m experiments.shortcut_study --seeds 5 6 7 --steps 1000 --shortcuts none indices fixed_unpool \
         --suffix moreseeds --workers 1 --output segedu/course/experiment_results --overwrite
 
+and the same three seeds of ``add`` and ``concat``, so that section 2 of lesson 11 has eight paired seeds, are
+``shortcut_study_moreseedsfeature``:
+
+    python -m experiments.shortcut_study --seeds 5 6 7 --steps 1000 --shortcuts add concat \
+        --suffix moreseedsfeature --workers 1 --output segedu/course/experiment_results
+
 ``--keep-models`` also saves each run's final weights (float16, with their sha256 in the record) next to the record,
 as ``RECORD_SHORTCUT_seedSEED.pt``, so a lesson can show what the trained networks predict. Lesson 11's pictures come
 from seed 0 of all five variants, trained again on this recipe (about 15 CPU-minutes):
