@@ -261,6 +261,7 @@ def test_flat_window_accepts_top_right_for_indices_and_top_left_for_the_control(
     printed = capsys.readouterr().out
     assert printed.startswith("Correct!") and "difference of 0.01" in printed and "regular grid" in printed
     assert "not the shape" in printed
+    assert "hypothesis" in printed and "Going further" not in printed  # the lesson does not measure the winners
     # measured on segedu's DecoderLevel: indices put 0.4 at the 0.51 (top-right), the control at the top-left
     assert "[[0.0, 0.4], [0.0, 0.0]] with 'indices' (top-right)" in printed
     assert "[[0.4, 0.0], [0.0, 0.0]] with the control (top-left)" in printed

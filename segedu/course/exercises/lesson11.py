@@ -402,8 +402,8 @@ def check_flat_window(answer: Any) -> bool:
     return right(
         f"{measured} Here a difference of 0.01 decides which pixel wins, so the decoder's value lands where the "
         "encoder's texture, not the shape, put the maximum: window by window an irregular sparse pattern that the "
-        "next 3x3 convolutions must fill in. The control always leaves the same regular grid. The optional box "
-        "after section 3 ('Going further') measures how the encoder's interior windows choose their winners.")
+        "next 3x3 convolutions must fill in. The control always leaves the same regular grid. Whether this costs the "
+        "indices in the interior is a hypothesis: section 3 measures the interior, not where the winners sit.")
 
 
 # --- the controlled study: which shortcut gains least in the boundary band over "none"? ------
