@@ -127,8 +127,7 @@ LESSONS: tuple[Lesson, ...] = (
         "zeroing FCN-8s's pool4 and pool3 skips costs; read a stored three-seed study of FCN-8s trained in stages against all at once; design the "
         "control that tests whether pool3's late join alone flips which skip costs more to zero, predict its "
         "result, read which cause each of two runs separating a late branch's two explanations would implicate, "
-        "and set what each skip is needed for (the gain trained from scratch, in the paper's order) against what it "
-        "costs to zero (the reverse order).",
+        "and set what each skip adds, with and without the other skip present, against what it costs to zero.",
         topic="Ablating FCN-8s's skips; staged training",
         study_time="about 125 min (70 to read, 55 for the exercises; optional appendix about 10 more)",
         run_seconds=20,
@@ -193,7 +192,7 @@ LESSONS: tuple[Lesson, ...] = (
         "plausible and correctly labelled, read learning curves of ten seeds on 32 scenes and say which final "
         "score augmentation moves, and reason about why the scores move as they do.",
         topic="Paired augmentation, learning curves, overfitting",
-        study_time="about 125 min (optional appendix about 40 more)",
+        study_time="about 125 min (optional appendix about 60 more)",
         run_seconds=13,
     ),
     Lesson(
@@ -217,7 +216,7 @@ LESSONS: tuple[Lesson, ...] = (
         "the strided features densely (and where segedu departs, so that block4 grids while the ASPP reads the "
         "whole map), write out the ASPP head, count the taps a small map keeps and predict ASPP rates that suit "
         "it, and compare DeepLabv3 with FCN-32s, FCN-8s, SegNet and U-Net trained on the same budget and list the "
-        "suspects for its lower score (one, one rate per block, is trained in the appendix).",
+        "suspects for its lower score (one, one rate per block, is tried in a three-seed pilot in the appendix).",
         topic="Atrous convolution, output stride, ASPP and DeepLabv3",
         study_time="about 150 min (optional appendix about 45 more)",
         run_seconds=22,

@@ -13,15 +13,15 @@ import torch
 
 from segedu.course.exercises.lesson14 import (
     AUGMENTATIONS,
-    CATCH_UP_OUTCOMES,
+    CLIMB_OUTCOMES,
     EXPLANATIONS,
     GAP_OUTCOMES,
     arm_settings,
-    check_catch_up_prediction,
+    check_climb_prediction,
     check_gap_prediction,
     check_ruled_out_explanations,
     check_safe_augmentations,
-    classify_catch_up,
+    classify_late_climb,
     classify_gap_narrowing,
     final_scores,
     learning_curves,
@@ -136,15 +136,19 @@ def test_paired_t_interval_uses_the_t_distributions_95_percent_points() -> None:
     assert (low, high) == pytest.approx(((differences.mean() - half_width).item(), (differences.mean() + half_width).item()))
 
 
-def test_classify_gap_narrowing_names_each_outcome() -> None:
-    """Seeds 0-2 of the stored study (final scores): with three seeds the training fall is not detected."""
-    plain_train, augmented_train = [0.934, 0.934, 0.950], [0.905, 0.847, 0.850]
-    plain_val, augmented_val = [0.257, 0.240, 0.298], [0.314, 0.281, 0.332]
-    assert classify_gap_narrowing(plain_train, augmented_train, plain_val, augmented_val) == "by raising validation"
-    augmented_train = [0.875, 0.867, 0.880]  # invented: an even fall, detected by three seeds
+def test_classify_gap_narrowing_reads_the_two_test_rule() -> None:
+    """Section 2's ten seeds (final scores, rounded); the two-test rule needs the sign-flip p as well as the interval."""
+    plain_train = [0.963, 0.944, 0.955, 0.950, 0.941, 0.889, 0.950, 0.960, 0.940, 0.950]
+    augmented_train = [0.934, 0.857, 0.855, 0.884, 0.881, 0.852, 0.876, 0.905, 0.899, 0.875]
+    plain_val = [0.257, 0.240, 0.298, 0.300, 0.280, 0.290, 0.340, 0.221, 0.270, 0.320]
+    augmented_val = [0.314, 0.281, 0.332, 0.335, 0.317, 0.316, 0.320, 0.291, 0.330, 0.372]
     assert classify_gap_narrowing(plain_train, augmented_train, plain_val, augmented_val) == "both"
-    assert classify_gap_narrowing(plain_train, augmented_train, plain_val, [0.25, 0.26, 0.29]) == "by lowering training"
-    assert classify_gap_narrowing(plain_train, [0.95, 0.90, 0.99], plain_val, [0.25, 0.26, 0.29]) == "neither"
+    assert classify_gap_narrowing(plain_train, augmented_train, plain_val, plain_val) == "by lowering training"
+    assert classify_gap_narrowing(plain_train, plain_train, plain_val, augmented_val) == "by raising validation"
+    assert classify_gap_narrowing(plain_train, plain_train, plain_val, plain_val) == "neither"
+    # three seeds, every one lower and higher: the intervals leave out 0, but the sign-flip p is 0.25 at best
+    three = ([0.95, 0.94, 0.96], [0.88, 0.87, 0.89], [0.25, 0.26, 0.27], [0.30, 0.31, 0.32])
+    assert classify_gap_narrowing(*three) == "neither"
     with pytest.raises(ValueError, match="one score per seed"):
         classify_gap_narrowing(plain_train, augmented_train, plain_val, [0.3, 0.3])
 
@@ -157,6 +161,7 @@ def test_gap_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> N
     out = capsys.readouterr().out
     assert out.startswith("Correct! at the one learning rate tested (0.003, tuned for plain), the measured outcome is both")
     assert "from both sides" in out and "by heart" in out and "not measured here" in out
+    assert "two-test rule" in out and "sign-flip p is at most 0.05" in out
     assert "never gives a scene back" not in out  # no cause is asserted: exercise 3 asks why
     assert "training -0.062 (95% t-interval -0.079 to -0.046)" in out and "validation +0.039 (+0.022 to +0.057)" in out
     assert "exercise 3's question" in out  # the cause of the fall is left to exercise 3
@@ -264,55 +269,53 @@ def test_ruled_out_explanations_unreadable_answers(answer, capsys: pytest.Captur
 
 # --- exercise 4: predict, then run: does augmented training catch up by step 4,000 ---------------
 
-LONG_MEASURED = (-0.088, -0.121, -0.054)  # section 3's printed difference at step 4,000
+AUGMENTED_CHANGE = (0.004, -0.008, -0.008)  # the appendix's printed changes, step 2,000 to 4,000, seeds 0-2
+PLAIN_CHANGE = (0.030, 0.012, 0.028)
 
 
-def test_classify_catch_up_reads_the_two_test_rule() -> None:
-    assert CATCH_UP_OUTCOMES == ("stays below", "catches up", "cannot tell")
-    assert classify_catch_up([0.99, 0.98, 0.99], [0.91, 0.90, 0.89]) == "cannot tell"  # 3 seeds: p 0.25 at best
-    assert classify_catch_up([0.99] * 6, [0.91, 0.90, 0.89, 0.92, 0.90, 0.91]) == "stays below"  # 6 seeds, all below
-    assert classify_catch_up([0.99] * 6, [0.91, 0.90, 0.89, 0.92, 0.90, 0.995]) == "cannot tell"  # one seed above
-    assert classify_catch_up([0.99, 0.98, 0.99], [0.99, 0.985, 0.995]) == "catches up"  # no seed below plain
-    assert classify_catch_up([0.90, 0.90, 0.90], [0.80, 0.95, 0.60]) == "cannot tell"
-    assert classify_catch_up([0.987, 0.985, 0.994], [0.912, 0.899, 0.893]) == "cannot tell"  # the lesson's record
+def test_classify_late_climb_names_each_outcome() -> None:
+    assert CLIMB_OUTCOMES == ("still rising", "flat", "mixed")
+    assert classify_late_climb([0.905, 0.899, 0.901], [0.909, 0.891, 0.893]) == "flat"  # the lesson's augmented runs
+    assert classify_late_climb([0.957, 0.973, 0.966], [0.987, 0.985, 0.994]) == "still rising"  # plain's
+    assert classify_late_climb([0.90, 0.90, 0.90], [0.92, 0.905, 0.90]) == "mixed"  # one rises, two do not
+    assert classify_late_climb([0.90, 0.90], [0.85, 0.89]) == "mixed"  # a fall beyond the margin is not flat
+    assert classify_late_climb([0.90], [0.905], margin=0.001) == "still rising"
     with pytest.raises(ValueError, match="one score per seed"):
-        classify_catch_up([0.9, 0.9], [0.8])
+        classify_late_climb([0.9, 0.9], [0.8])
 
 
-def test_catch_up_prediction_right_and_wrong_say_why(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_catch_up_prediction("cannot tell", "cannot tell", train=LONG_MEASURED)  # the right answer
+def test_climb_prediction_right_and_wrong_say_why(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_climb_prediction("flat", "flat", augmented=AUGMENTED_CHANGE, plain=PLAIN_CHANGE)  # the right answer
     out = capsys.readouterr().out
-    assert out.startswith("Correct! the verdict at step 4,000 is cannot tell")
-    assert "cannot fall below 2 / 2**3 = 0.25" in out and "neither rules out a slower climb" in out  # why
-    assert "Read the curves" in out and "-0.088 (95% t-interval -0.121 to -0.054)" in out
-    assert check_catch_up_prediction("stays below", "cannot tell", train=LONG_MEASURED)  # a wrong answer: recorded
+    assert out.startswith("Correct! from step 2,000 to 4,000 the augmented training score came out flat")
+    assert "stopped climbing" in out and "slower climb (explanation e) would still be climbing" in out  # why
+    assert "lower ceiling" in out and "description, not a test" in out
+    assert "augmented +0.004 -0.008 -0.008, plain +0.030 +0.012 +0.028" in out
+    assert check_climb_prediction("still rising", "flat", augmented=AUGMENTED_CHANGE)  # a wrong answer: recorded
     out = capsys.readouterr().out
-    assert out.startswith("Recorded; the result differs:") and "you predicted 'stays below'" in out
-    assert "cannot call the shortfall a cost" in out and "0.25" in out and "-0.088" in out
-    assert check_catch_up_prediction("catches up", "cannot tell")  # another wrong answer
+    assert out.startswith("Recorded; the result differs:") and "you predicted 'still rising'" in out
+    assert "came out flat" in out and "+0.004" in out and "plain" not in out.split("Measured")[1]
+    assert check_climb_prediction("mixed", "flat")  # another wrong answer
     out = capsys.readouterr().out
-    assert out.startswith("Recorded; the result differs:") and "you predicted 'catches up'" in out
-    assert check_catch_up_prediction("cannot tell", "stays below")  # with more seeds both tests could decide
+    assert "you predicted 'mixed'" in out and "Measured" not in out
+    assert check_climb_prediction("flat", "still rising")  # the other way round
     out = capsys.readouterr().out
-    assert "you predicted 'cannot tell'" in out and "both tests place" in out and "Measured" not in out
-    assert check_catch_up_prediction("stays below", "catches up")  # the other way round
-    out = capsys.readouterr().out
-    assert "fits a slower climb" in out and "every seed" in out
+    assert "you predicted 'flat'" in out and "fits a slower climb" in out
 
 
 @pytest.mark.parametrize("prediction", [..., None, "caught up", 1])
-def test_catch_up_prediction_must_be_recorded_first(prediction, capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check_catch_up_prediction(prediction, "stays below")
+def test_climb_prediction_must_be_recorded_first(prediction, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_climb_prediction(prediction, "flat")
     out = capsys.readouterr().out
-    assert out.startswith("Not yet:") and all(repr(choice) in out for choice in CATCH_UP_OUTCOMES)
+    assert out.startswith("Not yet:") and all(repr(choice) in out for choice in CLIMB_OUTCOMES)
 
 
-def test_catch_up_prediction_without_an_outcome_only_records(capsys: pytest.CaptureFixture[str]) -> None:
-    """Recorded before the long record is read: no verdict, and the other outcome is not named."""
-    assert check_catch_up_prediction("catches up")
+def test_climb_prediction_without_an_outcome_only_records(capsys: pytest.CaptureFixture[str]) -> None:
+    """Recorded before the long record is read: no verdict, and no other outcome is named."""
+    assert check_climb_prediction("still rising")
     out = capsys.readouterr().out
-    assert out.startswith("Recorded: 'catches up'.") and "Correct!" not in out and "stays below" not in out
-    assert "-0.088" not in out and "4,000 steps did" in out
+    assert out.startswith("Recorded: 'still rising'.") and "Correct!" not in out and "flat" not in out
+    assert "-0.008" not in out and "steps 2,000 to 4,000 did" in out
 
 
 # --- section 1.1: the aligned zoom step the lesson writes out ------------------------------------

@@ -401,12 +401,13 @@ def test_background_recall_cost_right_says_why(answer, capsys: pytest.CaptureFix
 
 
 @pytest.mark.parametrize(("answer", "hint"), [(0.49, "divides by background's pixels"), (0.045, "11 classes"),
-                                              (0.3, "count pixels"), (..., "record your answer"),
+                                              (0.3, "count pixels"), (0.49 * 0.9446 / 0.0554, "upside down"), (..., "record your answer"),
                                               ("lots", "a number")])
 def test_background_recall_cost_wrong_says_why(answer, hint, capsys: pytest.CaptureFixture[str]) -> None:
     assert not check_background_recall_cost(answer)
     out = capsys.readouterr().out
     assert out.startswith("Not yet:") and hint in out and "0.029" not in out
+    assert "0.49 x" not in out and "94.46" not in out  # the hint points the way without doing the sum
 
 
 def test_halo_case_scores_against_a_confusion_matrix() -> None:
@@ -502,7 +503,7 @@ def test_score_gap_reason_right_says_why(choice, capsys: pytest.CaptureFixture[s
     assert out.startswith("Correct!") and "union" in out and "0.03 / 11" in out
 
 
-@pytest.mark.parametrize(("choice", "hint"), [("b", "the same 11 classes"), ("c", "true positive"),
+@pytest.mark.parametrize(("choice", "hint"), [("b", "no digit's recall sees it"), ("c", "true positive"),
                                               ("d", "lowers that digit's recall too"), ("e", "one letter"),
                                               (..., "record your answer")])
 def test_score_gap_reason_wrong_says_why(choice, hint, capsys: pytest.CaptureFixture[str]) -> None:

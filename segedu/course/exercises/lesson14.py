@@ -24,15 +24,15 @@ from segedu.course.verdict_tables import two_test_verdict
 
 __all__ = [
     "AUGMENTATIONS",
-    "CATCH_UP_OUTCOMES",
+    "CLIMB_OUTCOMES",
     "EXPLANATIONS",
     "GAP_OUTCOMES",
     "arm_settings",
-    "check_catch_up_prediction",
+    "check_climb_prediction",
     "check_gap_prediction",
     "check_ruled_out_explanations",
     "check_safe_augmentations",
-    "classify_catch_up",
+    "classify_late_climb",
     "classify_gap_narrowing",
     "final_scores",
     "learning_curves",
@@ -156,15 +156,18 @@ def classify_gap_narrowing(
         plain_val, augmented_val: The same seeds' final validation scores, in the same order.
 
     Returns:
-        ``"by lowering training"`` if the 95% t-interval of the paired training differences (augmented minus
-        plain) lies below 0, ``"by raising validation"`` if that of the validation differences lies above 0,
-        ``"both"`` if both hold, ``"neither"`` if neither does.
+        By the course's two-test rule (:func:`~segedu.course.verdict_tables.two_test_verdict`: the 95%
+        t-interval leaves out 0 and the exact sign-flip p is at most 0.05) on the paired differences (augmented
+        minus plain): ``"by lowering training"`` if it places the training differences below 0,
+        ``"by raising validation"`` if it places the validation differences above 0, ``"both"`` if both hold,
+        ``"neither"`` if neither does.
     """
     if not len(plain_train) == len(augmented_train) == len(plain_val) == len(augmented_val):
         raise ValueError("pass one score per seed for every arm and split")
-    _, train_high = paired_t_interval([after - before for before, after in zip(plain_train, augmented_train)])
-    val_low, _ = paired_t_interval([after - before for before, after in zip(plain_val, augmented_val)])
-    lowered, raised = train_high < 0, val_low > 0
+    train_change = [after - before for before, after in zip(plain_train, augmented_train)]
+    val_change = [after - before for before, after in zip(plain_val, augmented_val)]
+    lowered = two_test_verdict(train_change, ("higher", "lower")) == "lower"
+    raised = two_test_verdict(val_change, ("higher", "lower")) == "higher"
     if lowered and raised:
         return "both"
     if lowered:
@@ -176,23 +179,24 @@ def classify_gap_narrowing(
 
 _GAP_MEANINGS = {
     "by lowering training": (
-        "the augmented version's final training score is lower than plain's (the 95% t-interval of the paired "
-        "differences lies below 0), while the validation change is not detectable (its interval holds 0): the gap "
+        "by the two-test rule the augmented version's final training score is lower than plain's, while the "
+        "validation change is not distinguishable: the gap "
         "narrowed from the training side only, and a smaller gap is not by itself a better model"
     ),
     "by raising validation": (
-        "the validation score rose (the 95% t-interval of the paired differences lies above 0) while the training "
-        "score did not fall detectably: the augmented scenes taught the network something about unseen scenes "
+        "by the two-test rule the validation score rose while the fall of the training score is not "
+        "distinguishable: the augmented scenes taught the network something about unseen scenes "
         "without costing it its own"
     ),
     "both": (
-        "the training score fell and the validation score rose, both detectably (both 95% t-intervals exclude 0): "
+        "the training score fell and the validation score rose, both by the two-test rule (each 95% t-interval "
+        "leaves out 0 and each sign-flip p is at most 0.05): "
         "the gap narrowed from both sides, and on validation augmentation paid. Without augmentation the network "
         "learns its 32 scenes almost by heart; with it, it scores lower on them and carries more over to new scenes. "
         "Why the training score falls is not measured here: that is exercise 3's question"
     ),
-    "neither": "neither the fall of the training score nor a rise of the validation score is detectable: both "
-               "95% t-intervals hold 0",
+    "neither": "by the two-test rule neither the training change nor the validation change is distinguishable "
+               "from 0",
 }
 
 _Interval = tuple[float, float, float]  # mean of the paired differences, and its 95% t-interval
@@ -265,8 +269,8 @@ _EVIDENCE = {
          "trained on, so nothing rules it out, and nothing here confirms it either: it stays open",
     "e": "section 2 stops at 1,500 steps, and a learning curve that ends there cannot tell a slower climb from a "
          "lower ceiling, so nothing printed before this exercise rules it out. A longer run tests e: in the optional "
-         "appendix, exercise 4 asks you to predict what 4,000 steps do, then reads a record that follows both versions "
-         "that far",
+         "appendix, exercise 4 asks you to predict whether, run on to 4,000 steps, the augmented training score still "
+         "climbs, then reads a record that follows both versions that far",
     "f": "section 1's figure shows these changes (a padded zoom out, bent strokes), but nothing printed before this "
          "exercise measures what training only on processed images costs on untransformed scenes. The validation rise "
          "does not rule it out either: such a cost could fall on every untransformed scene while the variety gains "
@@ -297,75 +301,76 @@ def check_ruled_out_explanations(answer: Any) -> bool:
                             ("ruled out", "not ruled out"))
 
 
-# --- 4 · predict, then run: does the augmented version's training score catch up by step 4,000? ---
+# --- 4 · predict, then run: is the augmented training score still climbing from step 2,000 to 4,000? ---
 
-CATCH_UP_OUTCOMES = ("stays below", "catches up", "cannot tell")
+CLIMB_OUTCOMES = ("still rising", "flat", "mixed")
 
 
-def classify_catch_up(plain_train: Sequence[float], augmented_train: Sequence[float]) -> str:
-    """Name, by the course's two-test rule, whether augmented training caught up with plain's (:data:`CATCH_UP_OUTCOMES`).
+def classify_late_climb(at_start: Sequence[float], at_end: Sequence[float], *, margin: float = 0.01) -> str:
+    """Name how each seed's final training score moved between two steps: one of :data:`CLIMB_OUTCOMES`.
 
     Args:
-        plain_train, augmented_train: Each seed's final training score, without and with augmentation, in the
-            same seed order (at least two seeds).
+        at_start, at_end: Each seed's final training score at the earlier and the later step (e.g. 2,000 and
+            4,000), in the same seed order.
+        margin: How far a score must rise to count as still climbing, and the most it may move either way to
+            count as flat.
 
     Returns:
-        With the paired differences (augmented minus plain): ``"stays below"`` if the two-test rule places them
-        below 0 (the 95% t-interval lies below 0 and the exact sign-flip p is at most 0.05), ``"catches up"`` if
-        no seed is below plain, ``"cannot tell"`` otherwise.
+        ``"still rising"`` if every seed's score rose by more than ``margin``, ``"flat"`` if
+        every seed's moved by at most ``margin`` either way, ``"mixed"`` otherwise.
     """
-    if len(plain_train) != len(augmented_train):
-        raise ValueError(f"pass one score per seed for both versions; got {len(plain_train)} and "
-                         f"{len(augmented_train)}")
-    differences = [after - before for before, after in zip(plain_train, augmented_train)]
-    if two_test_verdict(differences, ("above", "below")) == "below":
-        return "stays below"
-    if min(differences) >= 0:
-        return "catches up"
-    return "cannot tell"
+    if len(at_start) != len(at_end) or len(at_start) == 0:
+        raise ValueError(f"pass one score per seed at both steps; got {len(at_start)} and {len(at_end)}")
+    changes = np.asarray(at_end, dtype=float) - np.asarray(at_start, dtype=float)  # (seeds,)
+    if np.all(changes > margin):
+        return "still rising"
+    if np.all(np.abs(changes) <= margin):
+        return "flat"
+    return "mixed"
 
 
-_CATCH_UP_MEANINGS = {
-    "stays below": (
-        "with 2.7 times the steps both tests place the augmented version's final training score below plain's "
-        "(the paired 95% t-interval lies below 0 and the sign-flip p is at most 0.05): the fall outlasts this "
-        "budget. Whether it would close after still more steps, the record cannot say"
+_CLIMB_MEANINGS = {
+    "still rising": (
+        "it is still climbing in every seed, by more than 0.01 over the last 2,000 steps: "
+        "what section 2 saw at 1,500 steps fits a slower climb (explanation e), and more steps might close the gap"
     ),
-    "catches up": (
-        "with 2.7 times the steps the augmented version's final training score is at or above plain's in every "
-        "seed: what section 2 saw at 1,500 steps fits a slower climb (explanation e)"
+    "flat": (
+        "it moved by 0.01 or less in every seed over the last 2,000 steps: it has stopped climbing. A slower "
+        "climb (explanation e) would still be climbing, so at this constant learning rate the curves look like a "
+        "lower ceiling instead. Three seeds make this a description, not a test"
     ),
-    "cannot tell": (
-        "the augmented version is not at or above plain in every seed, yet the two-test rule cannot call the "
-        "shortfall a cost: with three seeds the sign-flip p cannot fall below 2 / 2**3 = 0.25, however large and "
-        "consistent the shortfall, so the difference alone neither rules out a slower climb (explanation e) nor "
-        "supports it. Read the curves below instead, to see whether the augmented training score still climbs at "
-        "step 4,000"
+    "mixed": (
+        "some seeds still climb by more than 0.01 and others do not: the record does not settle whether the "
+        "augmented version climbs more slowly (explanation e) or has reached a lower ceiling"
     ),
 }
 
 
-def check_catch_up_prediction(prediction: Any, outcome: str | None = None, *,
-                              train: _Interval | None = None) -> bool:
-    """Record a prediction: does augmented training catch up with plain's by step 4,000? With ``outcome``, compare.
+def check_climb_prediction(prediction: Any, outcome: str | None = None, *,
+                           augmented: Sequence[float] | None = None, plain: Sequence[float] | None = None) -> bool:
+    """Record a prediction: is augmented training still climbing from step 2,000 to 4,000? With ``outcome``, compare.
 
     As with :func:`check_gap_prediction`, the lesson calls it first without ``outcome`` (before the long
     record is read), then with the outcome it measured.
 
     Args:
-        prediction: The learner's guess, one of :data:`CATCH_UP_OUTCOMES`.
-        outcome: What happened, from :func:`classify_catch_up`, or ``None`` to only record the prediction.
-        train: The measured paired difference of the final training scores at step 4,000 (augmented minus
-            plain), as (mean, low, high) of its 95% t-interval, quoted in the feedback.
+        prediction: The learner's guess, one of :data:`CLIMB_OUTCOMES`.
+        outcome: What happened, from :func:`classify_late_climb`, or ``None`` to only record the prediction.
+        augmented, plain: Each seed's change of the final training score from step 2,000 to 4,000, quoted in
+            the feedback (plain's as the contrast).
 
     Returns:
         ``True`` once a prediction is recorded, whether it names the outcome or not.
     """
-    measured = ("" if train is None else f". Measured at step 4,000, augmented minus plain per seed: final training "
-                f"{train[0]:+.3f} (95% t-interval {train[1]:+.3f} to {train[2]:+.3f})")
-    meanings = {name: meaning + measured for name, meaning in _CATCH_UP_MEANINGS.items()}
-    return _record_then_compare(prediction, outcome, meanings, measuring="what 4,000 steps did",
-                                happened="the verdict at step 4,000 is")
+    measured = ""
+    if augmented is not None:
+        measured = (". Measured, change of the final training score from step 2,000 to 4,000 per seed: augmented "
+                    + " ".join(f"{value:+.3f}" for value in augmented))
+        if plain is not None:
+            measured += ", plain " + " ".join(f"{value:+.3f}" for value in plain)
+    meanings = {name: meaning + measured for name, meaning in _CLIMB_MEANINGS.items()}
+    return _record_then_compare(prediction, outcome, meanings, measuring="what steps 2,000 to 4,000 did",
+                                happened="from step 2,000 to 4,000 the augmented training score came out")
 
 
 def _record_then_compare(

@@ -883,11 +883,11 @@ def check_background_recall_cost(answer: Any) -> bool:
                          "background's pixels, about 17 times as many"),
              (HALO_SIZE / 11, "that divides by the 11 classes of mean accuracy; first find background's recall "
                               "drop: the halo's pixels over background's pixels"),
-             (HALO_SIZE * BACKGROUND_SHARE / (1 - BACKGROUND_SHARE), "that is upside down: the halo's pixels are "
-                                                                    "0.49 x the digit pixels, over background's")]
+             (HALO_SIZE * BACKGROUND_SHARE / (1 - BACKGROUND_SHARE), "that is upside down: background's recall "
+                                                                    "divides by background's pixels, the many ones")]
     slip = next((reason for guess, reason in slips if abs(value - guess) <= 3 * RECALL_COST_TOLERANCE), None)
-    return wrong((slip or "count pixels: the halo is 0.49 x the digit pixels (5.54% of all), and background's "
-                  "recall loses that count over background's pixels (94.46% of all)") + ".")
+    return wrong((slip or "count pixels: the halo is given per digit pixel, but background's recall is counted per "
+                  "background pixel; turn one count into the other with section 1's class shares") + ".")
 
 
 # --- exercise 5c · explain: why class weights move mean IoU far more than mean accuracy ------------------------------
@@ -895,15 +895,14 @@ def check_background_recall_cost(answer: Any) -> bool:
 SCORE_GAP_REASONS = {
     "a": "the halo's false alarms enter each digit's IoU union, but recall only through background's, whose pixels "
          "are many",
-    "b": "mean accuracy divides each class's change by the 11 classes, mean IoU does not",
+    "b": "the halo lowers each digit's recall as much as its IoU, but background's recall rises and makes up for it",
     "c": "the weights found many more digit pixels, which raises recall but not IoU",
     "d": "mean IoU counts misnamed digit pixels, mean accuracy does not",
 }
 SCORE_GAP_ANSWER = "a"
 _SCORE_GAP_WHY = {
-    "b": "mean IoU is an average over the same 11 classes, so the 1/11 cannot explain the gap; what differs is what "
-         "each class's number counts: a halo pixel lowers background's recall a little (about 0.03 in all, the part "
-         "before) but sits in a digit's IoU union",
+    "b": "a halo pixel is truly background, so it is among no digit's true pixels and no digit's recall sees it; "
+         "and background's recall falls, not rises, as the part before measured (about 0.03)",
     "c": "a found pixel is a true positive: it raises a digit's IoU as well as its recall, and the weights cut the "
          "missed pixels by only about 0.03 of the digit pixels",
     "d": "a misnamed digit pixel is missing from its true digit's found pixels, so it lowers that digit's recall too; "
