@@ -448,8 +448,8 @@ _CAUSE_RIGHT = {"if_run_A_is_cheap": ("the smaller summed learning rate",),
 a 40-fold rate that may diverge), so "neither alone" is accepted beside "the late join"."""
 _LATE_ARMS = {"staged": "pool3", "joined_pool3": "pool3", "joined_pool4": "pool4"}
 """The arms of the study that the lesson reads in which one branch joins late, and which branch it is. The record's
-late_pool3 (pool3 late, then every layer restarting at lr / 10) is one row of the lesson's table, mentioned in one
-sentence, and is not counted here."""
+late_pool3 (pool3 late, then every layer restarting at lr / 10) is not shown in the lesson (its four-arm table
+leaves it out) and is not counted here."""
 
 
 def _switch_costs(record: Mapping[str, Any], arm: str) -> list[dict[str, float]]:
