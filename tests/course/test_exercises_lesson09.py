@@ -206,17 +206,33 @@ def _scatter_unpool(x: torch.Tensor, indices: torch.Tensor, output_size: tuple[i
     return out.view(batch, channels, *output_size)
 
 
-@pytest.mark.parametrize(
-    "answer",
-    [
-        _scatter_unpool,
-        lambda x, indices, size: max_unpool(x, indices, size),
-        lambda x, indices, size: F.max_unpool2d(x, indices, 2, output_size=size),
-    ],
-)
+def _indexed_unpool(x: torch.Tensor, indices: torch.Tensor, output_size: tuple[int, int]) -> torch.Tensor:
+    out = x.new_zeros(*x.shape[:2], output_size[0] * output_size[1])
+    for batch in range(x.shape[0]):
+        for channel in range(x.shape[1]):
+            out[batch, channel, indices[batch, channel].flatten()] = x[batch, channel].flatten()
+    return out.view(*x.shape[:2], *output_size)
+
+
+@pytest.mark.parametrize("answer", [_scatter_unpool, _indexed_unpool])
 def test_max_unpool_accepts_right_answers(answer: Callable, capsys: pytest.CaptureFixture[str]) -> None:
     correct, printed = _run(check_max_unpool, answer, capsys)
     assert correct and printed.startswith("Correct!")
+
+
+@pytest.mark.parametrize(
+    ("answer", "name"),
+    [
+        (lambda x, indices, size: max_unpool(x, indices, size), "max_unpool"),
+        (lambda x, indices, size: F.max_unpool2d(x, indices, 2, output_size=size), "max_unpool2d"),
+        (lambda x, indices, size: torch.nn.MaxUnpool2d(2)(x, indices, output_size=size), "MaxUnpool2d"),
+    ],
+)
+def test_max_unpool_refuses_a_library_call_that_would_copy_the_answer(
+    answer: Callable, name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    correct, printed = _run(check_max_unpool, answer, capsys)
+    assert not correct and "Not yet:" in printed and f"calls {name}" in printed
 
 
 def _transposed_positions(x: torch.Tensor, indices: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -231,7 +247,7 @@ def _transposed_positions(x: torch.Tensor, indices: torch.Tensor, size: tuple[in
 
 def _one_value_dropped(x: torch.Tensor, indices: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     # Right except that the first value of x is never written: no recipe may be printed for it.
-    out = max_unpool(x, indices, size)
+    out = _scatter_unpool(x, indices, size)
     out.view(-1)[indices.view(-1)[0]] = 0.0
     return out
 
@@ -255,8 +271,8 @@ def test_max_unpool_hints_never_print_the_recipe(capsys: pytest.CaptureFixture[s
         (lambda x, indices, size: nearest_upsample(x, 2), "nearest upsampling"),
         (_transposed_positions, "in the wrong places"),
         (lambda x, indices, size: torch.zeros(*x.shape[:2], *size), "all zeros"),
-        (lambda x, indices, size: max_unpool(x, indices, size) + bed_of_nails(x, 2), "more positions hold a value"),
-        (lambda x, indices, size: 2 * max_unpool(x, indices, size), "the right positions, but not the right values"),
+        (lambda x, indices, size: _scatter_unpool(x, indices, size) + bed_of_nails(x, 2), "more positions hold a value"),
+        (lambda x, indices, size: 2 * _scatter_unpool(x, indices, size), "the right positions, but not the right values"),
         (_one_value_dropped, "Which value of x has its index at"),
     ],
 )

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from segedu.analysis.upsampling import bed_of_nails, nearest_upsample
-from segedu.course.exercises._verdict import check_cases, choice_hint, right, wrong
+from segedu.course.exercises._verdict import borrowed_names, check_cases, choice_hint, right, wrong
 
 __all__ = [
     "CORNER_LOSS_CHOICES",
@@ -275,7 +275,11 @@ def _unpool_cases() -> list[tuple[torch.Tensor, torch.Tensor, tuple[int, int]]]:
 
 
 def check_max_unpool(function: Callable[[torch.Tensor, torch.Tensor, tuple[int, int]], Any]) -> bool:
-    """Check ``function(x, indices, output_size)`` against ``F.max_unpool2d``."""
+    """Check ``function(x, indices, output_size)`` against ``F.max_unpool2d``; calling a library unpooling fails."""
+    borrowed = borrowed_names(function, ("max_unpool2d", "MaxUnpool2d", "max_unpool"))
+    if borrowed:
+        return wrong(f"your function calls {borrowed[0]}, which does the unpooling for you: write each value into a "
+                     "map of zeros yourself, at the position its index names.")
     return check_cases(function, _unpool_cases(), _max_unpool_mistake, success="your unpooling equals F.max_unpool2d.")
 
 
