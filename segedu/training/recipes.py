@@ -255,7 +255,9 @@ def _seeded(seed: int, device: torch.device) -> Iterator[None]:
         torch.backends.cudnn.benchmark = before[2]
 
 
-def initial_model(recipe: Recipe, prepare: Callable[[torch.nn.Module], torch.nn.Module] | None = None) -> torch.nn.Module:
+def initial_model(
+    recipe: Recipe, prepare: Callable[[torch.nn.Module], torch.nn.Module] | None = None
+) -> torch.nn.Module:
     """The model a run of ``recipe`` starts from: seeded, built, changed by ``prepare``, its last bias started.
 
     The same steps as :func:`train_recipe` before its first step, so two runs that start from the same weights
@@ -275,8 +277,10 @@ def initial_model(recipe: Recipe, prepare: Callable[[torch.nn.Module], torch.nn.
     return model
 
 
-def _fresh_model(recipe: Recipe, train_data: Dataset, val_data: Dataset,
-                 prepare: Callable[[torch.nn.Module], torch.nn.Module] | None) -> tuple[torch.nn.Module, dict[str, Any]]:
+def _fresh_model(
+    recipe: Recipe, train_data: Dataset, val_data: Dataset,
+    prepare: Callable[[torch.nn.Module], torch.nn.Module] | None,
+) -> tuple[torch.nn.Module, dict[str, Any]]:
     """Build the recipe's model (generators already seeded), apply ``prepare``, start the bias; it and its kwargs."""
     from segedu.models import get_model
 
