@@ -192,19 +192,26 @@ def _macs_per_block(output_stride: int) -> dict[str, int]:
     return {block: sum(macs for name, _, macs in per_layer if name.split(".")[0] == block) for block in DEEPLAB_BLOCKS}
 
 
-def _read_blocks(prediction: Any) -> tuple[set[str] | None, str | None]:
-    """Read a set of block names, or say why not."""
+def _read_names(prediction: Any, allowed: tuple[str, ...], *, what: str, of: str, example: str,
+                missing: str) -> tuple[set[str] | None, str | None]:
+    """Read a set of names among ``allowed`` (``what``: "blocks" or "branches"), or say why not."""
     if prediction is ... or prediction is None:
-        return None, "record the blocks whose MACs do not change as a set of names, e.g. {'stem'}."
+        return None, missing
     if isinstance(prediction, str):
         prediction = prediction.replace(",", " ").split()
     if not isinstance(prediction, (set, frozenset, list, tuple)) or not all(isinstance(n, str) for n in prediction):
-        return None, f"record the blocks as a set of names such as {{'stem'}}; got {prediction!r}."
+        return None, f"record the {what} as a set of names such as {{{example!r}}}; got {prediction!r}."
     names = {name.strip().lower() for name in prediction}
-    unknown = sorted(names - set(DEEPLAB_BLOCKS))
+    unknown = sorted(names - set(allowed))
     if unknown:
-        return None, f"{unknown} are not blocks of DeepLabV3; choose among {list(DEEPLAB_BLOCKS)}."
+        return None, f"{unknown} are not {what} of {of}; choose among {list(allowed)}."
     return names, None
+
+
+def _read_blocks(prediction: Any) -> tuple[set[str] | None, str | None]:
+    """Read a set of block names, or say why not."""
+    return _read_names(prediction, DEEPLAB_BLOCKS, what="blocks", of="DeepLabV3", example="stem",
+                       missing="record the blocks whose MACs do not change as a set of names, e.g. {'stem'}.")
 
 
 def check_output_stride_macs(ratio: Any, unchanged_blocks: Any, measured: float | None = None) -> bool:
@@ -308,17 +315,9 @@ def _block2_positions_read() -> tuple[int, set[str]]:
 
 def _read_branches(prediction: Any) -> tuple[set[str] | None, str | None]:
     """Read a set of ASPP branch names, or say why not."""
-    if prediction is ... or prediction is None:
-        return None, "record the branches that read all 64 positions on their own as a set of names, e.g. {'conv1x1'}."
-    if isinstance(prediction, str):
-        prediction = prediction.replace(",", " ").split()
-    if not isinstance(prediction, (set, frozenset, list, tuple)) or not all(isinstance(n, str) for n in prediction):
-        return None, f"record the branches as a set of names such as {{'conv1x1'}}; got {prediction!r}."
-    names = {name.strip().lower() for name in prediction}
-    unknown = sorted(names - set(ASPP_BRANCHES))
-    if unknown:
-        return None, f"{unknown} are not branches of the ASPP; choose among {list(ASPP_BRANCHES)}."
-    return names, None
+    return _read_names(prediction, ASPP_BRANCHES, what="branches", of="the ASPP", example="conv1x1",
+                       missing="record the branches that read all 64 positions on their own as a set of names, "
+                               "e.g. {'conv1x1'}.")
 
 
 def check_block2_reads_prediction(positions: Any, branches: Any) -> bool:
