@@ -14,9 +14,9 @@ SegNet itself (``indices``, max-unpooling) at seeds 0 to 2 is ``recipe_seeds``'s
 same kind of CPU (AMD EPYC) with the same two threads; ``--rules indices`` trains it here (seeds 3 to 5 were).
 
 Only the rule changes between the runs of one seed: the same initial weights (seeded before the model is built;
-the rules have no weights; the record's ``initial_sha256`` holds each run's starting digest, computed by
-``segedu.training.recipes.initial_model``), the same scenes in the same order. Every run is scored on the 200 test scenes, over all
-pixels and in the boundary band (pixels within 2 pixels of a class boundary), with its weights rounded to float16
+the rules have no weights; the record's ``initial_sha256`` holds each run's starting digest, recomputed when the
+record is written by ``segedu.training.recipes.initial_model``, which takes the same steps as the training), the same
+scenes in the same order. Every run is scored on the 200 test scenes, over all pixels and in the boundary band (pixels within 2 pixels of a class boundary), with its weights rounded to float16
 as shipped, exactly like ``experiments.recipe_seeds``.
 
 A finished run is kept in ``--parts`` (its checkpoint and a JSON file), so an interrupted study resumes where it
