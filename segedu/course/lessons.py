@@ -215,10 +215,10 @@ LESSONS: tuple[Lesson, ...] = (
         "output stride costs, check that a dropped stride and doubled later rates let the same weights compute "
         "the strided features densely (and where segedu departs, so that block4 grids while the ASPP reads the "
         "whole map), write out the ASPP head, count the taps a small map keeps and predict ASPP rates that suit "
-        "it, and compare DeepLabv3 with FCN-32s, FCN-8s, SegNet and U-Net trained on the same budget and list the "
-        "suspects for its lower score (one, one rate per block, is tried in a three-seed pilot in the appendix).",
+        "it, and compare DeepLabv3 with FCN-32s, FCN-8s, SegNet and U-Net trained on the same budget (it trails; "
+        "why is left open).",
         topic="Atrous convolution, output stride, ASPP and DeepLabv3",
-        study_time="about 150 min (optional appendix about 45 more)",
+        study_time="about 140 min (optional appendix about 25 more)",
         run_seconds=22,
     ),
     Lesson(
