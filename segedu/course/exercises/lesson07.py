@@ -98,11 +98,10 @@ def _miss_rates(answers: Sequence[str], small: torch.Tensor) -> dict[str, float]
             for half, chosen in (("small", small), ("large", ~small))}
 
 
-MISS_REASONS = {  # exercise 2's second part: what best explains FCN-32s's gap to FCN-8s on small objects (4 options)
+MISS_REASONS = {  # exercise 2's second part: what best explains FCN-32s's gap to FCN-8s on small objects (3 options)
     "a": "FCN-32s has fewer parameters than FCN-8s, too few to learn what a small shape looks like",
     "b": "FCN-32s scores only 2 x 2 cells, 32 px apart, and a small shape fills little of a cell's 32 x 32 pixels",
     "c": "the loss is dominated by the pixels of large shapes and background, so small shapes barely count",
-    "d": "FCN-32s's learned 32x kernel is too smooth to draw the outline of a shape as small as these",
 }
 _MISS_REASON_KEY = "b"
 _MISS_REASON_WHY = {
@@ -113,9 +112,6 @@ _MISS_REASON_WHY = {
          "small patch wherever a small shape lies",
     "c": "FCN-8s is trained with the same loss on the same scenes, where small shapes weigh just as little, yet it "
          "misses far fewer of them: the loss cannot explain the gap between the two models",
-    "d": "the kernel is learned, not held smooth (section 2's table: all upsamplers learn). But however sharp, one kernel "
-         "per pair of classes is stamped at the same four cells in every "
-         "scene, so it cannot draw a small shape wherever that shape happens to lie",
 }
 
 
