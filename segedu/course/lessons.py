@@ -160,7 +160,7 @@ LESSONS: tuple[Lesson, ...] = (
         "concatenation) on equal budgets and paired seeds, scored over all pixels, in the boundary band and in "
         "the interior, with a control that separates the indices from the unpooling.",
         topic="Four shortcut connections: one training budget, sizes differ",
-        study_time="about 100 min",
+        study_time="about 90 min",
         run_seconds=30,
     ),
     Lesson(
@@ -212,13 +212,13 @@ LESSONS: tuple[Lesson, ...] = (
         "Atrous convolution and DeepLab",
         "Write a 3x3 atrous convolution and check it against PyTorch, see which pixels a stack of them never "
         "reads (gridding) and why rates with no common factor can still leave holes, measure what DeepLabv3's "
-        "output stride costs, check that a dropped stride and doubled later rates let the same weights compute "
-        "the strided features densely (and where segedu departs, so that block4 grids while the ASPP reads the "
-        "whole map), write out the ASPP head, count the taps a small map keeps and predict ASPP rates that suit "
-        "it, and compare DeepLabv3 with FCN-32s, FCN-8s, SegNet and U-Net trained on the same budget (it trails; "
-        "why is left open).",
+        "output stride costs and read what it buys in a stored three-seed study, check that a dropped stride and "
+        "doubled later rates let the same weights compute the strided features densely (and where segedu departs, "
+        "so that block4 grids while the ASPP reads the whole map), write out the ASPP head, count the taps a small "
+        "map keeps and predict ASPP rates that suit it, and compare DeepLabv3 with FCN-32s, FCN-8s, SegNet and "
+        "U-Net trained on the same budget (it trails; two stored records touch two suspects, and why stays open).",
         topic="Atrous convolution, output stride, ASPP and DeepLabv3",
-        study_time="about 140 min (optional appendix about 25 more)",
+        study_time="about 140 min (optional appendix about 15 more)",
         run_seconds=22,
     ),
     Lesson(

@@ -15,6 +15,7 @@ from segedu.course.exercises.lesson16 import (
     check_atrous_conv2d,
     check_block2_reads_prediction,
     check_coverage_prediction,
+    check_full_branches_prediction,
     check_output_stride_macs,
     check_rate6_share_prediction,
 )
@@ -79,25 +80,37 @@ def test_block_mac_ratios_are_what_the_models_measure() -> None:
 
 
 def test_block2_reads_prediction(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_block2_reads_prediction(16, {"atrous3", "image_pooling"})
+    assert check_block2_reads_prediction(16)
     out = capsys.readouterr().out
     assert out.startswith("Correct!") and "16 of block2's 64 positions" in out and "parity" in out
-    assert check_block2_reads_prediction(16, "atrous3, image_pooling")
-    capsys.readouterr()
-    for positions, branches, hint in (
-        (64, {"atrous3", "image_pooling"}, "does not read all 64"),
-        (32, {"atrous3", "image_pooling"}, "both axes at once"),
-        (8, {"atrous3", "image_pooling"}, "8 is off"),
-        (16, {"atrous3", "image_pooling", "atrous2"}, "atrous2 alone does not read all 64: rate 2 is even"),
-        (16, {"atrous3", "image_pooling", "conv1x1"}, "conv1x1 alone does not read all 64"),
-        (16, {"image_pooling"}, "atrous3 alone does read all 64: rate 3 is odd"),
-        (16, {"atrous3"}, "image_pooling alone does read all 64"),
-        (16, {"head"}, "are not branches of the ASPP"),
-        (..., {"atrous3"}, "record your prediction"),
-        (16.5, {"atrous3"}, "whole number"),
-        (16, ..., "record the branches"),
+    for positions, hint in (
+        (64, "does not read all 64"),
+        (32, "both axes at once"),
+        (8, "8 is off"),
+        (..., "record your prediction"),
+        (16.5, "whole number"),
+        (True, "whole number"),
     ):
-        assert not check_block2_reads_prediction(positions, branches)
+        assert not check_block2_reads_prediction(positions)
+        out = capsys.readouterr().out
+        assert out.startswith("Not yet:") and hint in out, out
+
+
+def test_full_branches_prediction(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_full_branches_prediction({"atrous3", "image_pooling"})
+    out = capsys.readouterr().out
+    assert out.startswith("Correct!") and "rate-3 branch is odd" in out and "16 of 64" in out
+    assert check_full_branches_prediction("atrous3, image_pooling")
+    capsys.readouterr()
+    for branches, hint in (
+        ({"atrous3", "image_pooling", "atrous2"}, "atrous2 alone does not read all 64: rate 2 is even"),
+        ({"atrous3", "image_pooling", "conv1x1"}, "conv1x1 alone does not read all 64"),
+        ({"image_pooling"}, "atrous3 alone does read all 64: rate 3 is odd"),
+        ({"atrous3"}, "image_pooling alone does read all 64"),
+        ({"head"}, "are not branches of the ASPP"),
+        (..., "record the branches"),
+    ):
+        assert not check_full_branches_prediction(branches)
         out = capsys.readouterr().out
         assert out.startswith("Not yet:") and hint in out, out
 

@@ -31,6 +31,7 @@ __all__ = [
     "check_atrous_conv2d",
     "check_block2_reads_prediction",
     "check_coverage_prediction",
+    "check_full_branches_prediction",
     "check_output_stride_macs",
     "check_rate6_share_prediction",
 ]
@@ -277,7 +278,7 @@ def check_output_stride_macs(ratio: Any, unchanged_blocks: Any, measured: float 
     )
 
 
-# --- 4 · predict what one block4 output reads of block2's map --------------------------------------------------
+# --- 4 · predict what one block4 output (part 1) and each ASPP branch (part 2) reads of block2's map --------------------------------------------------
 
 # The ASPP's five branches at output stride 8, as DeepLabV3 names them.
 ASPP_BRANCHES = ("conv1x1", "atrous2", "atrous3", "atrous4", "image_pooling")
@@ -320,38 +321,52 @@ def _read_branches(prediction: Any) -> tuple[set[str] | None, str | None]:
                                "e.g. {'conv1x1'}.")
 
 
-def check_block2_reads_prediction(positions: Any, branches: Any) -> bool:
-    """Exercise 4: how many of block2's 64 positions one block4 output reads, and which ASPP branches read all 64.
+def check_block2_reads_prediction(positions: Any) -> bool:
+    """Exercise 4, part 1 (section 5): how many of block2's 64 positions one block4 output reads.
 
-    The truth is measured by autograd on an untrained DeepLabV3 at output stride 8 (16, and the rate-3 and
-    image-level branches). A wrong count gets a hint about parity; a wrong branch gets why it keeps or mixes the
-    parity classes.
+    The truth is measured by autograd on an untrained DeepLabV3 at output stride 8 (16). A wrong count gets a hint
+    about parity.
 
     Args:
         positions: The learner's count, a whole number from 1 to 64.
-        branches: The learner's set of names from :data:`ASPP_BRANCHES` that, each alone, read all 64 positions.
     """
     if positions is ... or positions is None:
         return wrong("record your prediction first: replace the `...` in my_block4_reads with a number from 1 to 64.")
     if isinstance(positions, bool) or not isinstance(positions, int) or not 1 <= positions <= 64:
         return wrong(f"record a whole number of positions from 1 to 64 for my_block4_reads; got {positions!r}.")
+    reads, _ = _block2_positions_read()
+    if positions != reads:
+        if positions == 64:
+            return wrong("one block4 output does not read all 64: every 3x3 convolution of block3 and block4 has an "
+                         "even rate (2 or 4) and the shortcuts are 1x1, so every path moves an even number of rows "
+                         "and columns; which positions can it reach?")
+        if positions == 32:
+            return wrong("the even steps hold along both axes at once: only every second row and every second "
+                         "column can be reached.")
+        return wrong(f"{positions} is off: every step through block3 and block4 is an even number of rows and "
+                     "columns (rates 2 and 4, 1x1 shortcuts); count the positions of an 8 x 8 map with the centre's "
+                     "parity along both axes.")
+    return right(
+        f"one block4 output reads {reads} of block2's 64 positions, a quarter. Every 3x3 convolution of block3 and "
+        "block4 has an even rate (2, 4) and the shortcuts are 1x1, so every path moves an even number of rows and "
+        "columns: one parity class along each axis, section 3's gridding with k = 2."
+    )
+
+
+def check_full_branches_prediction(branches: Any) -> bool:
+    """Exercise 4, part 2 (section 6): which ASPP branches, each kept alone, let one output read all 64 positions.
+
+    The truth is measured by autograd on an untrained DeepLabV3 at output stride 8 (the rate-3 and image-level
+    branches). A wrong branch gets why it keeps or mixes the parity classes.
+
+    Args:
+        branches: The learner's set of names from :data:`ASPP_BRANCHES`.
+    """
     names, hint = _read_branches(branches)
     if hint is not None:
         return wrong(hint)
-    reads, full = _block2_positions_read()
+    _, full = _block2_positions_read()
     problems = []
-    if positions != reads:
-        if positions == 64:
-            problems.append("one block4 output does not read all 64: every 3x3 convolution of block3 and block4 has "
-                            "an even rate (2 or 4) and the shortcuts are 1x1, so every path moves an even number of "
-                            "rows and columns; which positions can it reach?")
-        elif positions == 32:
-            problems.append("the even steps hold along both axes at once: only every second row and every second "
-                            "column can be reached")
-        else:
-            problems.append(f"{positions} is off: every step through block3 and block4 is an even number of rows "
-                            "and columns (rates 2 and 4, 1x1 shortcuts); count the positions of an 8 x 8 map with "
-                            "the centre's parity along both axes")
     keeps_parity = {"conv1x1": "a 1x1 conv adds offset 0, so it reads what block4 reads",
                     "atrous2": "rate 2 is even, so its taps stay on block4's parity class",
                     "atrous4": "rate 4 is even, so its taps stay on block4's parity class"}
@@ -364,11 +379,9 @@ def check_block2_reads_prediction(positions: Any, branches: Any) -> bool:
     if problems:
         return wrong("; ".join(problems) + ".")
     return right(
-        f"one block4 output reads {reads} of block2's 64 positions, a quarter. Every 3x3 convolution of block3 and "
-        "block4 has an even rate (2, 4) and the shortcuts are 1x1, so every path moves an even number of rows and "
-        "columns: one parity class along each axis, section 3's gridding with k = 2. The rate-3 branch is odd, so "
-        "its side taps reach the other parities; the image-level branch averages every position. The 1x1, rate-2 "
-        "and rate-4 branches keep the parity and read 16, like block4."
+        "block4 reads one parity class of block2's map (16 of 64). The rate-3 branch is odd, so its side taps reach "
+        "the other parities; the image-level branch averages every position. The 1x1, rate-2 and rate-4 branches "
+        "keep the parity and read 16, like block4."
     )
 
 
