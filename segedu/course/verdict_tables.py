@@ -32,6 +32,7 @@ from segedu.course.experiments import (
 __all__ = ["length_table", "two_test_verdict", "verdict_table"]
 
 _UNDECIDED = "not distinguishable"
+_LEVEL = 0.05  # the sign-flip test's level in the course's rule
 
 
 def two_test_verdict(differences: Sequence[float], words: tuple[str, str] = ("ahead", "behind"), *,
@@ -84,8 +85,9 @@ def verdict_table(
         width: The label column's width (longer labels widen it).
 
     Returns:
-        The table as lines of text, without a trailing newline. Its last line names the rows whose t-interval
-        leaves out 0 but whose verdict is ``"not distinguishable"`` (the two tests disagree), or ``none``.
+        The table as lines of text, without a trailing newline. A line names the rows whose t-interval leaves
+        out 0 but whose verdict is ``"not distinguishable"`` (the two tests disagree), or ``none``; where some row's
+        sign-flip p is at most 0.05 while its t-interval holds 0, one more line names those rows.
     """
     width = max(width, *(len(label) for label in rows))
     lines = [title]
@@ -96,6 +98,7 @@ def verdict_table(
         lines.append("")
     lines.append(f"{'':<{width}} {'+/=/-':>6}  {'mean [95% t-interval]':<24} {'sign-flip p':<12} verdict")
     split = []  # rows where the t-interval leaves out 0 yet the rule says not distinguishable
+    split_other_way = []  # rows where the sign-flip p is at most the level yet the t-interval holds 0
     for label, gap in rows.items():
         values = np.asarray(gap, dtype=float)  # (seeds,)
         low, high = paired_t_interval(values)
@@ -105,9 +108,14 @@ def verdict_table(
         lines.append(f"{label:<{width}} {counts:>6}  {interval:<24} {sign_flip_p(values):<12g} {said}")
         if (low > 0 or high < 0) and said == _UNDECIDED:
             split.append(label)
+        if low <= 0 <= high and sign_flip_p(values) <= _LEVEL:
+            split_other_way.append(label)
     lines.append(f"(+/=/-: how many of the {len(seeds)} seeds are above / exactly at / below {reference})")
     lines.append("the two tests disagree (the t-interval leaves out 0, the verdict is not distinguishable): "
                  + (", ".join(split) or "none"))
+    if split_other_way:  # printed only where it happens, so tables without such rows keep their last line
+        lines.append(f"the two tests disagree the other way (sign-flip p at most {_LEVEL:g}, the t-interval holds 0): "
+                     + ", ".join(split_other_way))
     return "\n".join(lines)
 
 

@@ -78,3 +78,17 @@ def test_length_table_prints_mean_lowest_highest_and_verdicts_in_their_columns()
     assert lines[1].split() == ["400", "0-2", "0.20", "[0.10,", "0.30]", "0.50", "[0.40,", "0.60]"]
     assert lines[2].strip() == "ahead" and lines[2].index("ahead") == lines[0].index("other")
     assert lines[3].split()[:2] == ["1,600", "3-4"] and lines[4].strip() == "untestable (2 seeds)"
+
+
+def test_a_further_line_names_the_rows_whose_tests_disagree_the_other_way() -> None:
+    # seven seeds all below 0, one far below: every sign the same (p 2/2^7) but the t-interval reaches past 0
+    skewed = np.array([-0.001, -0.002, -0.001, -0.003, -0.002, -0.001, -0.5])
+    low, high = paired_t_interval(skewed)
+    assert sign_flip_p(skewed) <= 0.05 and low < 0 < high
+    rows = {"all above": np.append(ROWS["all above"], 0.13), "skewed": skewed}
+    lines = verdict_table("title", rows, [str(seed) for seed in range(7)], _rule).splitlines()
+    assert lines[-2].endswith(": none")
+    assert lines[-1] == ("the two tests disagree the other way (sign-flip p at most 0.05, the t-interval holds 0): "
+                         "skewed")
+    assert not verdict_table("title", ROWS, SEEDS, _rule).splitlines()[-1].startswith("the two tests disagree the other")
+
