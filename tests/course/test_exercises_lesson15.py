@@ -503,8 +503,8 @@ def test_score_gap_reason_right_says_why(choice, capsys: pytest.CaptureFixture[s
     assert out.startswith("Correct!") and "union" in out and "0.03 / 11" in out
 
 
-@pytest.mark.parametrize(("choice", "hint"), [("b", "no digit's recall sees it"), ("c", "true positive"),
-                                              ("d", "lowers that digit's recall too"), ("e", "one letter"),
+@pytest.mark.parametrize(("choice", "hint"), [("b", "weight 1/K"), ("c", "true positive"),
+                                              ("d", "misnaming barely moved"), ("e", "one letter"),
                                               (..., "record your answer")])
 def test_score_gap_reason_wrong_says_why(choice, hint, capsys: pytest.CaptureFixture[str]) -> None:
     assert not check_score_gap_reason(choice)

@@ -895,18 +895,18 @@ def check_background_recall_cost(answer: Any) -> bool:
 SCORE_GAP_REASONS = {
     "a": "the halo's false alarms enter each digit's IoU union, but recall only through background's, whose pixels "
          "are many",
-    "b": "the halo lowers each digit's recall as much as its IoU, but background's recall rises and makes up for it",
+    "b": "mean accuracy averages eleven classes, mean IoU only the ten digits",
     "c": "the weights found many more digit pixels, which raises recall but not IoU",
-    "d": "mean IoU counts misnamed digit pixels, mean accuracy does not",
+    "d": "a misnamed pixel costs mean IoU twice (a miss and a false alarm), mean accuracy once",
 }
 SCORE_GAP_ANSWER = "a"
 _SCORE_GAP_WHY = {
-    "b": "a halo pixel is truly background, so it is among no digit's true pixels and no digit's recall sees it; "
-         "and background's recall falls, not rises, as the part before measured (about 0.03)",
+    "b": "both scores average all eleven classes with weight 1/K, background included (section 1's table), so the "
+         "averaging is the same; the gap comes from what each per-class score counts",
     "c": "a found pixel is a true positive: it raises a digit's IoU as well as its recall, and the weights cut the "
          "missed pixels by only about 0.03 of the digit pixels",
-    "d": "a misnamed digit pixel is missing from its true digit's found pixels, so it lowers that digit's recall too; "
-         "and no loss changed misnaming distinguishably",
+    "d": "true, but misnaming barely moved (0.089 and 0.087 of the digit pixels against 0.100, no loss changed it "
+         "distinguishably), so it cannot explain a mean IoU drop that came with the halo",
 }
 
 
