@@ -256,9 +256,9 @@ _EVIDENCE = {
     "a": "section 1.2 ran the study's own chain 160 times on its 32 training scenes and it invented no label (nearest "
          "neighbour only copies labels that are there): the augmented network never trains on a class its scene does "
          "not hold, so false labels of this kind cannot cause the fall",
-    "b": "section 2 printed that the augmented version's final validation score is higher than plain's, its paired "
-         "95% t-interval above 0 (exercise 2's outcome): a network weaker on every kind of scene would also score "
-         "lower on the new scenes, so the fall on the training scenes is not a general loss of skill",
+    "b": "section 2 printed that the augmented version's final validation score is higher than plain's, its "
+         "seed-by-seed 95% t-interval above 0 (exercise 2's outcome): a network weaker on every kind of scene would "
+         "also score lower on the new scenes, so the fall on the training scenes is not a general loss of skill",
     "c": "the chain resamples every scene (section 1: zoom and warp), but nothing printed before this exercise "
          "measures the noise or what losing it does to the training score, so nothing rules it out. The optional "
          "appendix, after exercise 4, measures it (does the chain smooth the noise away?) and reads a stored control "
