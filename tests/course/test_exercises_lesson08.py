@@ -475,3 +475,27 @@ def test_cause_reading_miss_gives_the_principle_not_the_answer(capsys: pytest.Ca
         out = capsys.readouterr().out
         assert "is implicated" not in out and "sums 50 x lr" not in out and "sums 2,000 x lr" not in out
         assert "only a cause it keeps can be implicated" in out
+
+
+def test_staged_reading_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
+    """Exercise 2 is a reasoning question: only "several things at once" passes, and every answer says why."""
+    record = _shipped_record()
+    right_reading = lesson08.STAGED_READINGS[2]
+    assert lesson08.check_staged_reading(right_reading, record) is True
+    out = capsys.readouterr().out
+    assert "Correct!" in out and "1,101 x lr against 2,000 x lr" in out and "final upsampler" in out
+    assert "zeroing pool4 costs the staged FCN-8s more" in out and "all at once, zeroing pool3 costs more" in out
+    for wrong_reading in lesson08.STAGED_READINGS[:2]:
+        assert lesson08.check_staged_reading(wrong_reading, record) is False
+        out = capsys.readouterr().out
+        assert "Not yet" in out and "goes further than the evidence" in out and "rank the branches oppositely" in out
+    assert "fixed bilinear" in lesson08._STAGED_READING_WHY[lesson08.STAGED_READINGS[1]]
+    assert lesson08.check_staged_reading(..., record) is False
+    assert lesson08.check_staged_reading("pool4", record) is False
+
+
+def test_staged_reading_reads_the_outcome_from_the_record(capsys: pytest.CaptureFixture[str]) -> None:
+    record = _record([0.1, 0.05], [0.6, 0.7])  # no flip: the staged arm leans on pool3 like all at once
+    assert lesson08.check_staged_reading(lesson08.STAGED_READINGS[0], record) is False
+    out = capsys.readouterr().out
+    assert "zeroing pool3 costs the staged FCN-8s more" in out and "oppositely" not in out

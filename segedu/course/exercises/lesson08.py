@@ -3,8 +3,9 @@
 Every check prints ``Correct! ...``, ``Recorded; the result differs: ...`` (a recorded prediction
 that missed) or ``Not yet: <hint>``, and returns ``True`` or ``False``. The outcomes are measured
 from the model or the stored study the lesson passes in, never typed in here. Exercise 1's
-zeroing hook and exercises 3 and 5 are graded on being right; exercise 1's prediction and exercises 2 and 4 are
-predictions that pass once recorded.
+zeroing hook and exercises 2, 3 and 5 are graded on being right (exercise 2 is a reasoning question:
+:func:`check_staged_reading`); exercise 1's prediction and exercise 4 are predictions that pass once recorded.
+:func:`check_staged_prediction`, the earlier form of exercise 2, is kept for older copies of the notebook.
 """
 
 from __future__ import annotations
@@ -38,10 +39,12 @@ __all__ = [
     "CAUSE_CHOICES",
     "CAUSE_RUNS",
     "STAGED_CHOICES",
+    "STAGED_READINGS",
     "check_control_design",
     "check_cause_reading",
     "check_control_prediction",
     "check_staged_prediction",
+    "check_staged_reading",
     "check_switch_prediction",
     "check_zeroing_hook",
     "mirror_evidence",
@@ -285,6 +288,57 @@ def _staged_why(record: Mapping[str, Any]) -> str:
             "join a branch adds nothing; but each stage also swaps the last stage's learned final upsampler for a "
             "bilinear one, which the paper, whose final upsampler was fixed bilinear, did not need to do. Sections 3 "
             "and 4 say which of these differences the study can and cannot separate.")
+
+
+STAGED_READINGS = (
+    "pool4 carries more than pool3",
+    "the paper's recipe would lean on pool4 too",
+    "the order may matter, but the staged arm changes several things at once",
+)
+"""Exercise 2's readings of the staged arm's result; the last is right."""
+_STAGED_READING_WHY = {
+    STAGED_READINGS[0]: "zeroing a branch measures how much one trained model relies on it, not what the branch "
+                        "carries.",
+    STAGED_READINGS[1]: "segedu's staged arm is not the paper's recipe: at each join it discards its learned final "
+                        "upsampler for a fresh bilinear one, which the paper, whose final upsampler was fixed "
+                        "bilinear, never had to do; it also starts from scratch, not from a pretrained VGG-16.",
+}
+
+
+def check_staged_reading(reading: Any, record: Mapping[str, Any]) -> bool:
+    """Check a reasoning answer: what the staged arm's zeroing result can and cannot say, with the record's reasons.
+
+    Args:
+        reading: One of :data:`STAGED_READINGS`.
+        record: The ``fcn_staged_study`` record (``load_experiment("fcn_staged_study")``).
+
+    Returns:
+        ``True`` only for the reading that the staged arm changes several things at once.
+    """
+    if reading is ...:
+        return wrong("record your reading first: replace the `...` with one of "
+                     + ", ".join(repr(choice) for choice in STAGED_READINGS) + ".")
+    if reading not in STAGED_READINGS:
+        return wrong(f"{reading!r} is not one of the readings: " + ", ".join(repr(choice) for choice in STAGED_READINGS) + ".")
+    staged, once = _leans_on(record, "staged"), _leans_on(record, "all_at_once")
+    observed = (f"In the stored study, zeroing {staged} costs the staged FCN-8s more"
+                if staged in COSTLIER_CHOICES else "The seeds disagree on which branch costs the staged FCN-8s more")
+    observed += (f"; trained all at once, zeroing {once} costs more" if once in COSTLIER_CHOICES
+                 else "; trained all at once, the seeds disagree") + ". "
+    if reading != STAGED_READINGS[2]:
+        opposite = (" The two arms rank the branches oppositely, so neither ranking is a property of the branches "
+                    "alone." if {staged, once} == set(COSTLIER_CHOICES) else "")
+        return wrong(observed + "That reading goes further than the evidence: " + _STAGED_READING_WHY[reading] + opposite
+                     + " Ask what else differs between the two arms besides the order in which the skips join.")
+    stages = record["results"]["runs"]["staged"][str(record["seeds"][0])]["stages"]
+    calls = [(stage["steps"], stage["lr"] / record["settings"]["lr"]) for stage in stages.values()]
+    staged_sum = summed_learning_rate(calls)
+    once_sum = summed_learning_rate([(record["settings"]["steps"], 1.0)])
+    return right(observed + "The staged arm differs from all at once in more than the order: each join restarts "
+                 "the optimizer and schedule at a lower rate, so its layers sum less learning rate "
+                 f"({staged_sum:,.0f} x lr against {once_sum:,.0f} x lr), and each join discards the learned final "
+                 "upsampler. Any of these could move which branch the model relies on, so the flip motivates a "
+                 "control that changes one thing (section 4) and ranks nothing by itself.")
 
 
 CONTROL_SETTINGS: dict[str, tuple[Any, ...]] = {
