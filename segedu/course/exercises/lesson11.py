@@ -275,20 +275,20 @@ INDICES_DECODER_VALUE = 0.4
 
 INDICES_WHY_CHOICES = {
     "a": "case A: 0.6; case B: 0.6",
-    "b": "case A: 0; case B: 0.4",
-    "c": "case A: 0.4; case B: 0.4",
-    "d": "case A: 0.9; case B: 0.6",
+    "b": "case A: 0.4; case B: 0.4",
+    "c": "case A: 0.9; case B: 0.6",
+    "d": "case A: 0; case B: 0.4",
     "e": "case A: 0; case B: 0.6",
 }
 """The conceptual question's choices: what the unpooled map of an ``"indices"`` level holds at the edge's pixel
-in case A, where the edge loses its window, and in case B, where it wins it (right: ``"b"``)."""
+in case A, where the edge loses its window, and in case B, where it wins it (right: ``"d"``)."""
 
 _INDICES_WRONG = {
     "a": "unpooling never sees the encoder's values: DecoderLevel.forward calls `self.up(x, indices)`, the "
          "decoder's map and the positions, and for 'indices' the encoder map `skip` is not used at all",
-    "c": "that would be nearest-neighbour upsampling, which needs no indices; max-unpooling writes each value at "
+    "b": "that would be nearest-neighbour upsampling, which needs no indices; max-unpooling writes each value at "
          "one pixel of its window, the one its index names, and leaves the other three at 0",
-    "d": "an index says only *which* pixel won, not what is written there: compare the encoder's map with the map "
+    "c": "an index says only *which* pixel won, not what is written there: compare the encoder's map with the map "
          "`self.up` receives",
     "e": "look again at case B: the edge's pixel wins its window, so its position crosses; is its value part of what "
          "`self.up(x, indices)` receives?",
@@ -307,13 +307,13 @@ def _unpooled_window(window: tuple[tuple[float, float], tuple[float, float]]) ->
 
 
 def check_indices_why(answer: Any) -> bool:
-    """Check the values chosen for the edge's pixel (a letter of :data:`INDICES_WHY_CHOICES`; right: ``"b"``).
+    """Check the values chosen for the edge's pixel (a letter of :data:`INDICES_WHY_CHOICES`; right: ``"d"``).
 
     A wrong letter gets its reason only; the right one also shows both windows as segedu's ``DecoderLevel``
     unpools them.
 
     Args:
-        answer: One letter, such as ``"b"``.
+        answer: One letter, such as ``"c"``.
 
     Returns:
         Whether the letter says 0 where the edge loses its window and the decoder's 0.4 where it wins it.
@@ -321,7 +321,7 @@ def check_indices_why(answer: Any) -> bool:
     hint = choice_hint(answer, INDICES_WHY_CHOICES)
     if hint is not None:
         return wrong(hint)
-    if answer != "b":  # the reason only: the unpooled windows are shown once the answer is right
+    if answer != "d":  # the reason only: the unpooled windows are shown once the answer is right
         reason = _INDICES_WRONG[answer]
         return wrong(f"{reason[0].upper()}{reason[1:]}{'' if reason.endswith('?') else '.'} Ask where each value in "
                      "the unpooled window comes from.")
@@ -346,16 +346,16 @@ FLAT_WINDOW = ((0.50, 0.51), (0.49, 0.50))
 """Exercise 3's second window: one channel of level 1 inside a shape, nearly flat (its maximum wins by 0.01)."""
 
 FLAT_WINDOW_CHOICES = {
-    "a": "indices: all four; control: all four",
-    "b": "indices: top-right; control: top-left",
+    "a": "indices: top-right; control: top-left",
+    "b": "indices: all four; control: all four",
     "c": "indices: top-left; control: top-left",
     "d": "indices: top-right; control: all four",
 }
 """Where the decoder's 0.4 lands in the flat window, for ``"indices"`` and the ``"fixed_unpool"`` control
-(right: ``"b"``)."""
+(right: ``"a"``)."""
 
 _FLAT_WRONG = {
-    "a": "max-unpooling writes each value at one pixel of its window and leaves the other three at 0, in both "
+    "b": "max-unpooling writes each value at one pixel of its window and leaves the other three at 0, in both "
          "variants; only the convolutions after it spread values into the zeros",
     "c": "with the indices the value goes where the encoder's maximum was: which of the four is largest here, and "
          "where does it sit? Only the control ignores the encoder's values",
@@ -382,7 +382,7 @@ def check_flat_window(answer: Any) -> bool:
     it with ``"indices"`` and with the control ``"fixed_unpool"`` (what each hands its convolutions).
 
     Args:
-        answer: One letter, such as ``"b"``.
+        answer: One letter, such as ``"c"``.
 
     Returns:
         Whether the letter says top-right (the 0.51's position) for the indices and top-left for the control.
@@ -390,7 +390,7 @@ def check_flat_window(answer: Any) -> bool:
     hint = choice_hint(answer, FLAT_WINDOW_CHOICES)
     if hint is not None:
         return wrong(hint)
-    if answer != "b":  # the reason only: the unpooled windows are shown once the answer is right
+    if answer != "a":  # the reason only: the unpooled windows are shown once the answer is right
         reason = _FLAT_WRONG[answer]
         return wrong(f"{reason[0].upper()}{reason[1:]}. Ask which pixel of the window each variant writes to.")
     unpooled = {shortcut: _flat_window_unpooled(shortcut) for shortcut in ("indices", "fixed_unpool")}
