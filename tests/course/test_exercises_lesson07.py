@@ -68,10 +68,10 @@ def test_the_right_reason_is_explained(capsys: pytest.CaptureFixture[str]) -> No
     assert lesson07.check_missed_sizes("over 60%", SIZES, VERDICTS, reason="b") is True
     out = _verdict(capsys)
     assert out.startswith("Correct! FCN-32s misses 67%") and "your reason 'b' is right" in out
-    assert "one learned kernel stamped at four cells" in out
+    assert "the learned 32x upsampling (K x K kernels, one per class pair) stamped at four cells" in out
 
 
-@pytest.mark.parametrize(("reason", "why"), [("a", "more parameters than FCN-8s, not fewer"),
+@pytest.mark.parametrize(("reason", "why"), [("a", "more than the whole 64 x 64 scene"),
                                              ("c", "FCN-8s is trained with the same loss")])
 def test_a_wrong_reason_is_not_yet_and_says_why(reason: str, why: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert lesson07.check_missed_sizes("over 60%", SIZES, VERDICTS, reason=reason) is False

@@ -99,17 +99,17 @@ def _miss_rates(answers: Sequence[str], small: torch.Tensor) -> dict[str, float]
 
 
 MISS_REASONS = {  # exercise 2's second part: what best explains FCN-32s's gap to FCN-8s on small objects (3 options)
-    "a": "FCN-32s has fewer parameters than FCN-8s, too few to learn what a small shape looks like",
+    "a": "FCN-32s's conv7 cells see too little of the scene around a small shape to tell it from background",
     "b": "FCN-32s scores only 2 x 2 cells, 32 px apart, and a small shape fills little of a cell's 32 x 32 pixels",
     "c": "the loss is dominated by the pixels of large shapes and background, so small shapes barely count",
 }
 _MISS_REASON_KEY = "b"
 _MISS_REASON_WHY = {
-    "a": "FCN-32s has more parameters than FCN-8s, not fewer (section 4 printed the counts: its learned 32x "
-         "upsampler alone holds more than the difference), and the same encoder layout up to fc7. What FCN-32s "
-         "lacks is a finer place to put a shape",
-    "b": "its output is one learned kernel stamped at four cells: it can give a class to a broad region, not to a "
-         "small patch wherever a small shape lies",
+    "a": "one conv7 cell sees 276 x 276 pixels (section 2 printed the receptive fields), more than the whole "
+         "64 x 64 scene, and FCN-8s's finest skip, pool3, sees only 44 x 44 pixels yet misses far fewer small "
+         "shapes: a cell's view is not what FCN-32s lacks, a finer place to put a shape is",
+    "b": "its output is the learned 32x upsampling (K x K kernels, one per class pair) stamped at four cells: it "
+         "can give a class to a broad region, not to a small patch wherever a small shape lies",
     "c": "FCN-8s is trained with the same loss on the same scenes, where small shapes weigh just as little, yet it "
          "misses far fewer of them: the loss cannot explain the gap between the two models",
 }
@@ -164,8 +164,8 @@ def check_missed_sizes(prediction: Any, object_size: Sequence[int], verdicts: Ma
     measured = (f"FCN-32s misses {rate['32s']['small']:.0%} of the objects under {median:.0f} pixels "
                 f"({' or '.join(bands)}), {rate['32s']['large']:.0%} of the larger ones")
     why = (f"a median object, {median:.0f} pixels, fills {median / _QUARTER:.0%} of the 32 x 32 pixels per cell, and "
-           "FCN-32s scores only 2 x 2 cells, 32 px apart, on a 64-pixel scene. Its output is the same learned 32x kernel "
-           "(64 x 64 pixels, so neighbouring stamps overlap) stamped at its four cells, weighted by their scores: such a "
+           "FCN-32s scores only 2 x 2 cells, 32 px apart, on a 64-pixel scene. Its output is the learned 32x upsampling "
+           "(K x K kernels of 64 x 64 pixels, one per class pair, so neighbouring stamps overlap) stamped at its four cells, weighted by their scores: such a "
            "mix can give a class to a broad region, not to a small patch wherever a small shape lies, so background is "
            "often the plurality label of a small shape")
     if "8s" in rate:
