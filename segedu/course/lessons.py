@@ -127,9 +127,9 @@ LESSONS: tuple[Lesson, ...] = (
         "zeroing FCN-8s's pool4 and pool3 skips costs; read a stored three-seed study of FCN-8s trained in stages against all at once; design the "
         "control that tests whether pool3's late join alone flips which skip costs more to zero, predict its "
         "result, read which cause each of two runs separating a late branch's two explanations would implicate, "
-        "and set what each skip adds, with and without the other skip present, against what it costs to zero.",
+        "and set what zeroing pool3 costs against what training without it costs.",
         topic="Ablating FCN-8s's skips; staged training",
-        study_time="about 125 min (70 to read, 55 for the exercises; optional appendix about 10 more)",
+        study_time="about 90 min (60 to read, 30 for the exercises; optional appendix about 10 more)",
         run_seconds=20,
     ),
     Lesson(
@@ -192,7 +192,7 @@ LESSONS: tuple[Lesson, ...] = (
         "plausible and correctly labelled, read learning curves of ten seeds on 32 scenes and say which final "
         "score augmentation moves, and reason about why the scores move as they do.",
         topic="Paired augmentation, learning curves, overfitting",
-        study_time="about 125 min (optional appendix about 60 more)",
+        study_time="about 115 min (optional appendix about 40 more)",
         run_seconds=13,
     ),
     Lesson(
@@ -200,9 +200,9 @@ LESSONS: tuple[Lesson, ...] = (
         "Losses for imbalanced classes",
         "Read pixel accuracy and mean IoU against the all-background floor, read class-weighted cross-entropy and"
         " soft Dice written out and write soft Dice yourself, derive why a class weight tilts unsure pixels "
-        "toward its class and predict the tilt on one pixel, and compare five losses trained on one shared "
-        "budget (one learning rate, 1,600 steps, every verdict provisional) over six paired seeds: what each does to missed, misnamed and fat strokes, and how far class weights move "
-        "two averaged scores (mean accuracy and mean IoU).",
+        "toward its class and predict the tilt on one pixel, and see what five losses did on one shared, short "
+        "budget (one learning rate, 1,600 steps, six paired seeds, every verdict provisional, no ranking of the losses), and why class weights "
+        "trade missed pixels for a halo of false alarms that moves mean IoU far more than mean accuracy.",
         topic="Class imbalance: per-class IoU, class weights, soft Dice",
         study_time="about 120 min (optional part about 20 more)",
         run_seconds=6,
