@@ -25,8 +25,8 @@ shipped record unless ``--output segedu/course/experiment_results --overwrite`` 
 ``--arm zoom_in --suffix zoomin`` runs only a third arm of part 1 (no part 2): zoom in only (scale 1.0 to
 1.2, so the crop never needs the padded band), then the same elastic warp. Its record is named
 ``augmentation_study_zoomin``; each seed starts from the same initial weights and batch order as the plain
-and augmented arms of the main record, to be set beside their plain arm (lesson 14's appendix reads it, and names
-its confound: zooming in only also drops every shrunken digit and cuts more digits at the border).
+and augmented arms of the main record, to be set beside their plain arm (no lesson reads it now; its confound:
+zooming in only also drops every shrunken digit and cuts more digits at the border).
 
     python -m experiments.augmentation_study     # seeds 0-2: about 20 CPU-minutes in all (one thread per run)
     python -m experiments.augmentation_study --output segedu/course/experiment_results --overwrite
