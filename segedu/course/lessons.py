@@ -125,7 +125,7 @@ LESSONS: tuple[Lesson, ...] = (
         "Does training order change which skip costs FCN-8s more to zero?",
         "Write the forward hook that zeroes a skip and check it against skip_branches_off, predict and measure what "
         "zeroing FCN-8s's pool4 and pool3 skips costs; read a stored three-seed study of FCN-8s trained in stages against all at once; design the "
-        "control that tests whether pool3's late join alone flips which skip costs more to zero, predict its "
+        "control that tests whether holding only pool3 back flips which skip costs more to zero, predict its "
         "result, read which cause each of two runs separating a late branch's two explanations would implicate, "
         "and set what zeroing pool3 costs against what training without it costs.",
         topic="Ablating FCN-8s's skips; staged training",

@@ -154,7 +154,8 @@ def test_control_design_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> N
                     "pool3's rate once joined": "as the other layers"}
     assert lesson08.check_control_design(right_design) is True
     out = capsys.readouterr().out
-    assert out.startswith('your design: "all at once except pool3\'s join"\nCorrect!') and "in one setting only" in out and "so it sums less learning rate" in out and "no earlier stage is needed" in out
+    assert out.startswith('your design: "all at once except pool3\'s join"\nCorrect!') and "only in when pool3's branch joins" in out and "so it sums less learning rate" in out
+    assert "two things that come together, not one" in out and "in one setting only" not in out and "no earlier stage is needed" in out
     assert "separate question" in out and "late_pool3" not in out  # the restart: named, the record's arm not read
     assert lesson08.check_control_design(dict(right_design, **{"pool3 joins at step": "3,000"})) is True
     capsys.readouterr()
@@ -164,7 +165,7 @@ def test_control_design_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> N
     assert out.startswith('your design: "all at once except pool3\'s join"\nNot yet: the design changes more than '
                           "pool3's late join.")
     assert "all-at-once" not in out and "staged" not in out  # the principle only: no arm named
-    assert "Change one thing" in out and "Correct" not in out
+    assert "Change only the suspect" in out and "Correct" not in out
 
 
 @pytest.mark.parametrize("design", [..., None, "d", {}, {setting: ... for setting in lesson08.CONTROL_SETTINGS}])
@@ -253,7 +254,7 @@ def test_control_prediction_on_the_shipped_record(capsys: pytest.CaptureFixture[
     assert "learned to make the map without it" not in out  # exercise 5's question, not told here
     assert "section 4 reads what FCN-8s scores when trained without" not in out
     assert ". That does not show" in out and "0.77. A branch that joins" in out  # sentences start with a capital
-    assert "only in pool3's late join" in out and "held at zero until step 3,000" in out
+    assert "in when pool3 joins and, with it, in how much learning rate pool3 sums" in out and "held at zero until step 3,000" in out
     assert "(0.00044, against 0.003 at the start)" in out
     assert lesson08.check_control_prediction("over 0.4", record) is True
     out = capsys.readouterr().out
@@ -296,8 +297,8 @@ def test_no_feedback_holds_a_placeholder(capsys: pytest.CaptureFixture[str]) -> 
 
 
 def _mirror_record(mirror_pool4: list[float], mirror_pool3: list[float]) -> dict:
-    """A small study record with the late-branch arms: pool3 late in three (cheaper), pool4 late in the mirror; the
-    lesson counts only staged, joined_pool3 and the mirror (joined_pool4), so late_pool3 is left out of the count."""
+    """A small study record with the late-branch arms: pool3 late in three (cheaper), pool4 late in the mirror; all
+    four late-branch arms (staged, joined_pool3, late_pool3 and the mirror, joined_pool4) are counted."""
     runs = {arm: _readouts([0.7, 0.6], [0.1, 0.2]) for arm in ("staged", "joined_pool3", "late_pool3")}
     runs["all_at_once"] = _readouts([0.05, 0.03], [0.6, 0.7])  # both branches from the start: pool3 the costlier
     runs["joined_pool4"] = {seed: dict(run, pool4_joined_at={"step": 3000, "lr": 0.00044})
@@ -307,7 +308,7 @@ def _mirror_record(mirror_pool4: list[float], mirror_pool3: list[float]) -> dict
 
 def test_mirror_evidence_reads_the_record() -> None:
     seen = lesson08.mirror_evidence(_mirror_record([0.01, 0.02], [0.5, 0.4]))
-    assert (seen["late_cheaper"], seen["models"]) == (6, 6)
+    assert (seen["late_cheaper"], seen["models"]) == (8, 8)
     assert seen["smallest_gap"] == pytest.approx(0.38)  # the mirror's second seed: 0.4 - 0.02
     assert seen["mirror"]["pool4"] == pytest.approx((0.01, 0.02))
     assert seen["mirror"]["pool3"] == pytest.approx((0.4, 0.5))
@@ -372,10 +373,10 @@ def test_cause_reading_on_the_shipped_record(capsys: pytest.CaptureFixture[str])
 
 
 def test_wrong_design_feedback_states_only_the_principle(capsys: pytest.CaptureFixture[str]) -> None:
-    """A wrong design is told the principle (change one thing) and why, without naming which arm to copy."""
+    """A wrong design is told the principle (change only the suspect) and why, without naming which arm to copy."""
     assert lesson08.check_control_design(_design(every_layer_at_pool3s_join="restarts at lr / 10")) is False
     out = capsys.readouterr().out
-    assert "Change one thing" in out and "Why:" in out and "late join alone" in out
+    assert "Change only the suspect" in out and "Why:" in out and "whether the late join is enough" in out
     for giveaway in ("all-at-once", "all at once", "staged", "in stages", "keep every other setting"):
         assert giveaway not in lesson08._CONTROL_PRINCIPLE
 
@@ -478,18 +479,23 @@ def test_cause_reading_miss_gives_the_principle_not_the_answer(capsys: pytest.Ca
 
 
 def test_staged_reading_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
-    """Exercise 2 is a reasoning question: only "several things at once" passes, and every answer says why."""
+    """Exercise 2 is a reasoning question: only the reading that the staged arm cannot single the order out passes,
+    and every answer says why."""
     record = _shipped_record()
-    right_reading = lesson08.STAGED_READINGS[2]
+    right_reading = lesson08.STAGED_RIGHT
+    assert right_reading == lesson08.STAGED_READINGS[1] and "cannot single the order out" in right_reading
     assert lesson08.check_staged_reading(right_reading, record) is True
     out = capsys.readouterr().out
     assert "Correct!" in out and "1,101 x lr against 2,000 x lr" in out and "final upsampler" in out
     assert "zeroing pool4 costs the staged FCN-8s more" in out and "all at once, zeroing pool3 costs more" in out
-    for wrong_reading in lesson08.STAGED_READINGS[:2]:
+    assert "motivates a control (section 4)" in out and "changes one thing" not in out
+    for wrong_reading in (lesson08.STAGED_READINGS[0], lesson08.STAGED_READINGS[2]):
+        assert wrong_reading.startswith("it suggests")  # hedged like the right one: no reading gives itself away
         assert lesson08.check_staged_reading(wrong_reading, record) is False
         out = capsys.readouterr().out
         assert "Not yet" in out and "goes further than the evidence" in out and "rank the branches oppositely" in out
-    assert "fixed bilinear" in lesson08._STAGED_READING_WHY[lesson08.STAGED_READINGS[1]]
+    assert "fixed bilinear" in lesson08._STAGED_READING_WHY[lesson08.STAGED_READINGS[2]]
+    assert "relies on it, not what the branch carries" in lesson08._STAGED_READING_WHY[lesson08.STAGED_READINGS[0]]
     assert lesson08.check_staged_reading(..., record) is False
     assert lesson08.check_staged_reading("pool4", record) is False
 

@@ -40,6 +40,7 @@ __all__ = [
     "CAUSE_RUNS",
     "STAGED_CHOICES",
     "STAGED_READINGS",
+    "STAGED_RIGHT",
     "check_control_design",
     "check_cause_reading",
     "check_control_prediction",
@@ -291,15 +292,17 @@ def _staged_why(record: Mapping[str, Any]) -> str:
 
 
 STAGED_READINGS = (
-    "pool4 carries more than pool3",
-    "the paper's recipe would lean on pool4 too",
-    "the order may matter, but the staged arm changes several things at once",
+    "it suggests that pool4 carries more of what this task needs, since the staged model loses most without it",
+    "it fits a role for the join order, but the staged arm also changes other things at each join, so it cannot "
+    "single the order out",
+    "it suggests that the paper's staged FCN-8s also leaned on pool4, since it too added pool4 before pool3",
 )
-"""Exercise 2's readings of the staged arm's result; the last is right."""
+"""Exercise 2's readings of the staged arm's result, each hedged; the middle one is right."""
+STAGED_RIGHT = STAGED_READINGS[1]
 _STAGED_READING_WHY = {
     STAGED_READINGS[0]: "zeroing a branch measures how much one trained model relies on it, not what the branch "
-                        "carries.",
-    STAGED_READINGS[1]: "segedu's staged arm is not the paper's recipe: at each join it discards its learned final "
+                        "carries or what the task needs.",
+    STAGED_READINGS[2]: "segedu's staged arm is not the paper's recipe: at each join it discards its learned final "
                         "upsampler for a fresh bilinear one, which the paper, whose final upsampler was fixed "
                         "bilinear, never had to do; it also starts from scratch, not from a pretrained VGG-16.",
 }
@@ -313,7 +316,7 @@ def check_staged_reading(reading: Any, record: Mapping[str, Any]) -> bool:
         record: The ``fcn_staged_study`` record (``load_experiment("fcn_staged_study")``).
 
     Returns:
-        ``True`` only for the reading that the staged arm changes several things at once.
+        ``True`` only for :data:`STAGED_RIGHT`: the staged arm changes more than the join order.
     """
     if reading is ...:
         return wrong("record your reading first: replace the `...` with one of "
@@ -325,7 +328,7 @@ def check_staged_reading(reading: Any, record: Mapping[str, Any]) -> bool:
                 if staged in COSTLIER_CHOICES else "The seeds disagree on which branch costs the staged FCN-8s more")
     observed += (f"; trained all at once, zeroing {once} costs more" if once in COSTLIER_CHOICES
                  else "; trained all at once, the seeds disagree") + ". "
-    if reading != STAGED_READINGS[2]:
+    if reading != STAGED_RIGHT:
         opposite = (" The two arms rank the branches oppositely, so neither ranking is a property of the branches "
                     "alone." if {staged, once} == set(COSTLIER_CHOICES) else "")
         return wrong(observed + "That reading goes further than the evidence: " + _STAGED_READING_WHY[reading] + opposite
@@ -338,7 +341,7 @@ def check_staged_reading(reading: Any, record: Mapping[str, Any]) -> bool:
                  "the optimizer and schedule at a lower rate, so its layers sum less learning rate "
                  f"({staged_sum:,.0f} x lr against {once_sum:,.0f} x lr), and each join discards the learned final "
                  "upsampler. Any of these could move which branch the model relies on, so the flip motivates a "
-                 "control that changes one thing (section 4) and ranks nothing by itself.")
+                 "control (section 4) and ranks nothing by itself.")
 
 
 CONTROL_SETTINGS: dict[str, tuple[Any, ...]] = {
@@ -356,20 +359,21 @@ _CONTROL_RIGHT = {"pool3 joins at step": 3000, "pool4 joins at step": 0,
                   "every layer at pool3's join": "keeps its schedule",
                   "pool3's rate once joined": "as the other layers"}
 _CONTROL_RIGHT_WHY = (
-    "it differs from the all-at-once arm in one setting only: pool3's branch joins where the staged arm's did, "
-    "after 2,000 + 1,000 steps (the table's first row taken from the staged arm, every other setting from all at "
+    "it differs from the all-at-once arm only in when pool3's branch joins, and so, unavoidably, in how much pool3 "
+    "trains: pool3's branch joins where the staged arm's did, after 2,000 + 1,000 steps (the table's first row taken from the staged arm, every other setting from all at "
     "once, where every layer trains at the one rate of one schedule: so pool3, once joined, trains at the other "
     "layers' rate, not a tenth of it nor ten times it, either of which would be a second difference), while every other layer keeps the same optimizer, schedule, steps and "
     "rates. If "
-    "zeroing pool4 costs it more, like the staged FCN-8s, a late pool3 join is enough for the flip and no earlier "
-    "stage is needed; if zeroing pool3 costs more, something else in the staged recipe (its earlier stages, its "
-    "restarts or its lower rates) is needed. The staged arm's restart at lr / 10 is a separate question, which "
-    "this control leaves out. One thing comes with the late join and cannot be removed from it: a branch that joins "
-    "late trains fewer steps, so it sums less learning rate")
-_CONTROL_PRINCIPLE = ("Change one thing: a control differs from the run it is compared with only in the suspect, "
-                      "and in nothing else. Why: if the run differs in anything more (a restart, a rate, another "
-                      "branch held back, another join step), a flip could come from that difference, and the run "
-                      "could not say whether the late join alone is enough.")
+    "zeroing pool4 costs it more, like the staged FCN-8s, a late pool3 join (with the shorter training it brings) "
+    "is enough for the flip and no earlier stage is needed; if zeroing pool3 costs more, something else in the "
+    "staged recipe (its earlier stages, its restarts or its lower rates) is needed. The staged arm's restart at "
+    "lr / 10 is a separate question, which this control leaves out. So this control changes two things that come "
+    "together, not one: a branch that joins late trains fewer steps, so it sums less learning rate, and this run "
+    "cannot say which of the two matters")
+_CONTROL_PRINCIPLE = ("Change only the suspect: a control differs from the run it is compared with in the suspect "
+                      "and in what cannot be separated from it, and in nothing else. Why: if the run differs in "
+                      "anything more (a restart, a rate, another branch held back, another join step), a flip could "
+                      "come from that difference, and the run could not say whether the late join is enough.")
 
 
 def _read_step(value: Any) -> Any:
@@ -477,12 +481,12 @@ def _checked_then_why(prediction: Any, outcome: str, meanings: Mapping[str, str]
 
 
 def _control_why(record: Mapping[str, Any], outcome: str) -> str:
-    """Why the control's loss came out as it did: the one thing it changes against the all-at-once arm (the record)."""
+    """Why the control's loss came out as it did: what it changes against the all-at-once arm (the record)."""
     joined = record["results"]["runs"]["joined_pool3"][str(record["seeds"][0])]["pool3_joined_at"]
     total, lr = record["settings"]["steps"], record["settings"]["lr"]
     once = _pool3_losses(record, "all_at_once")
-    return ("Why: the control differs from the all-at-once arm only in pool3's late join (which brings less summed "
-            "learning rate with it): one optimizer and one "
+    return ("Why: the control differs from the all-at-once arm in when pool3 joins and, with it, in how much "
+            "learning rate pool3 sums: one optimizer and one "
             f"schedule over all {total:,} steps, every other layer trained from the first step, and pool3's score "
             f"layer held at zero until step {joined['step']:,}, then joining at the rate the schedule had reached "
             f"there ({joined['lr']:.2g}, against {lr:g} at the start). All at once, where pool3's branch trained from "
@@ -500,10 +504,9 @@ _CAUSE_RIGHT = {"if_run_A_is_cheap": ("the smaller summed learning rate",),
                 "if_run_B_is_cheap": ("the late join", "neither alone")}
 """The readings accepted for each run. Run B changes two things (the late join kept, the summed learning rate raised by
 a 40-fold rate that may diverge), so "neither alone" is accepted beside "the late join"."""
-_LATE_ARMS = {"staged": "pool3", "joined_pool3": "pool3", "joined_pool4": "pool4"}
-"""The arms of the study that the lesson reads in which one branch joins late, and which branch it is. The record's
-late_pool3 (pool3 late, then every layer restarting at lr / 10) is not shown in the lesson (its four-arm table
-leaves it out) and is not counted here."""
+_LATE_ARMS = {"staged": "pool3", "joined_pool3": "pool3", "late_pool3": "pool3", "joined_pool4": "pool4"}
+"""The arms of the study in which one branch joins late, and which branch it is (late_pool3: pool3 held back like
+joined_pool3, then every layer restarting at lr / 10); the lesson prints all four."""
 
 
 def _switch_costs(record: Mapping[str, Any], arm: str) -> list[dict[str, float]]:
