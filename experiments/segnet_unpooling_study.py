@@ -26,11 +26,12 @@ One run takes about 10 to 20 minutes on two idle cores:
     python -m experiments.segnet_unpooling_study --partial         # what is there
     python -m experiments.segnet_unpooling_study --output segedu/course/experiment_results --overwrite
 
-Lesson 09's record was trained in two invocations and then assembled from the parts:
+Lesson 09's record was trained in three invocations and then assembled from the parts:
 
     python -m experiments.segnet_unpooling_study --rules top_left --seeds 0 1 2
     python -m experiments.segnet_unpooling_study --rules indices top_left --seeds 3 4 5
-    python -m experiments.segnet_unpooling_study --rules indices top_left --seeds 0 1 2 3 4 5 --partial \
+    python -m experiments.segnet_unpooling_study --rules nearest --seeds 0 1 2 3 4 5
+    python -m experiments.segnet_unpooling_study --rules indices top_left nearest --seeds 0 1 2 3 4 5 --partial \
         --output segedu/course/experiment_results --overwrite
 """
 

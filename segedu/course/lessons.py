@@ -138,9 +138,9 @@ LESSONS: tuple[Lesson, ...] = (
         "Keep max-pooling indices and unpool with them, follow SegNet's shapes and where segedu departs from the "
         "paper, predict and measure what the indices cost next to U-Net's skips, measure how sparse a trained "
         "decoder's unpooled maps are, test how much the frozen decoder relies on its own positions, and read "
-        "SegNet trained from scratch without them (six paired seeds).",
+        "SegNet trained from scratch without them, two ways (six paired seeds).",
         topic="SegNet: unpooling with max-pooling indices",
-        study_time="about 100 min (optional appendix about 5 more)",
+        study_time="about 110 min (optional appendix about 5 more)",
         run_seconds=28,
     ),
     Lesson(
