@@ -441,7 +441,7 @@ def record_corner_loss_prediction(
     print(f"Recorded: {prediction!r} (not graded). With the indices the mean IoU is {float(reference):.3f}, "
           f"predicting background everywhere (no model) {floor:.3f}: a gap of {gap:.3f}. With top-left corners "
           f"at every stage it is {float(top_left):.3f}: {loss:.0%} of the gap lost. {outcome}. Random corners at "
-          f"every stage, with no shift of the map, lose {min(random_losses):.0%} to {max(random_losses):.0%} "
+          f"every stage, with no systematic shift of the map, lose {min(random_losses):.0%} to {max(random_losses):.0%} "
           f"({len(draws)} draws; {' and '.join(map(repr, random_choices))}). Whether that is the positions or "
           "the statistics of what the decoder unpools, the controls below ask.")
     return True
