@@ -5,7 +5,6 @@ that missed) or ``Not yet: <hint>``, and returns ``True`` or ``False``. The outc
 from the model or the stored study the lesson passes in, never typed in here. Exercise 1's
 zeroing hook and exercises 2, 3 and 5 are graded on being right (exercise 2 is a reasoning question:
 :func:`check_staged_reading`); exercise 1's prediction and exercise 4 are predictions that pass once recorded.
-:func:`check_staged_prediction`, the earlier form of exercise 2, is kept for older copies of the notebook.
 """
 
 from __future__ import annotations
@@ -38,13 +37,11 @@ __all__ = [
     "DESIGN_IN_ONE_LINE",
     "CAUSE_CHOICES",
     "CAUSE_RUNS",
-    "STAGED_CHOICES",
     "STAGED_READINGS",
     "STAGED_RIGHT",
     "check_control_design",
     "check_cause_reading",
     "check_control_prediction",
-    "check_staged_prediction",
     "check_staged_reading",
     "check_switch_prediction",
     "check_zeroing_hook",
@@ -227,15 +224,6 @@ def check_zeroing_hook(hook: Any, model: FCN, image: Tensor) -> bool:
                  "zeroed the layer's input would still add the score layer's bias at every position.")
 
 
-STAGED_CHOICES = ("pool4", "pool3", "it differs between seeds")
-_STAGED_MEANINGS = {
-    "pool4": "in every seed zeroing pool4 costs the staged FCN-8s more mean IoU than zeroing pool3, the reverse of "
-             "the FCN-8s trained all at once",
-    "pool3": "in every seed zeroing pool3 costs the staged FCN-8s more mean IoU, like the FCN-8s trained all at once",
-    "it differs between seeds": "the seeds do not agree on which branch costs the staged FCN-8s more to zero",
-}
-
-
 def _leans_on(record: Mapping[str, Any], arm: str) -> str:
     """Which branch costs the final FCN-8s of one arm of the study more mean IoU to zero, in every seed."""
     runs = record["results"]["runs"][arm]
@@ -249,46 +237,6 @@ def _leans_on(record: Mapping[str, Any], arm: str) -> str:
     if not any(more_on_pool4):
         return "pool3"
     return "it differs between seeds"
-
-
-def _staged_outcome(record: Mapping[str, Any]) -> str:
-    return _leans_on(record, "staged")
-
-
-def check_staged_prediction(prediction: Any, record: Mapping[str, Any]) -> bool:
-    """Check a prediction of which branch costs the FCN-8s trained in stages more to zero, read from the stored study.
-
-    Args:
-        prediction: One of :data:`STAGED_CHOICES`.
-        record: The ``fcn_staged_study`` record (``load_experiment("fcn_staged_study")``).
-
-    Returns:
-        ``True`` once a prediction among the choices is recorded.
-    """
-    outcome = _staged_outcome(record)
-    passed = check_outcome_prediction(prediction, outcome, _STAGED_MEANINGS, happened="in the stored study, the answer is")
-    if passed:
-        print(_staged_why(record))
-    return passed
-
-
-def _staged_why(record: Mapping[str, Any]) -> str:
-    """Why zeroing can cost the two arms differently: what each branch's score layer trained on, from the record."""
-    stages = record["results"]["runs"]["staged"][str(record["seeds"][0])]["stages"]
-    steps = {name: stage["steps"] for name, stage in stages.items()}
-    rates = {name: stage["lr"] for name, stage in stages.items()}
-    lr, total = record["settings"]["lr"], record["settings"]["steps"]
-    later_peaks = (f"{rates['fcn16s']:g}" if rates["fcn16s"] == rates["fcn8s"]
-                   else f"{rates['fcn16s']:g}, then {rates['fcn8s']:g}")
-    return ("Why the arms can differ: they train each branch for different lengths and at different rates. In "
-            f"stages, conv7's path trained alone for {steps['fcn32s']:,} steps under a cosine schedule from a peak "
-            f"rate of {lr:g}; pool4's score layer then trained {steps['fcn16s'] + steps['fcn8s']:,} steps and "
-            f"pool3's only the last {steps['fcn8s']:,}, each later stage under its own cosine schedule from a peak "
-            f"of {later_peaks}. All at once, every branch trained all {total:,} steps under one cosine schedule from "
-            f"a peak of {lr:g}, from the first step. Each new score layer starts at zero, as in the paper, so at its "
-            "join a branch adds nothing; but each stage also swaps the last stage's learned final upsampler for a "
-            "bilinear one, which the paper, whose final upsampler was fixed bilinear, did not need to do. Sections 3 "
-            "and 4 say which of these differences the study can and cannot separate.")
 
 
 STAGED_READINGS = (

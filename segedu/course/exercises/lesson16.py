@@ -278,7 +278,7 @@ def check_output_stride_macs(ratio: Any, unchanged_blocks: Any, measured: float 
     )
 
 
-# --- 4 · predict what one block4 output (part 1) and each ASPP branch (part 2) reads of block2's map --------------------------------------------------
+# --- 4 · predict what one block4 output (part 1) and each ASPP branch (part 2) reads of block2's map -----------
 
 # The ASPP's five branches at output stride 8, as DeepLabV3 names them.
 ASPP_BRANCHES = ("conv1x1", "atrous2", "atrous3", "atrous4", "image_pooling")
