@@ -36,7 +36,7 @@ _LEVEL = 0.05  # the sign-flip test's level in the course's rule
 
 
 def two_test_verdict(differences: Sequence[float], words: tuple[str, str] = ("ahead", "behind"), *,
-                     level: float = 0.05) -> str:
+                     level: float = _LEVEL) -> str:
     """Read paired differences by two tests: a side only where both leave out "no difference".
 
     Args:
