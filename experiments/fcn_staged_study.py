@@ -34,6 +34,12 @@ on a GPU instead):
 
     python -m experiments.fcn_staged_study                 # about 35 minutes on two cores
     python -m experiments.fcn_staged_study --output segedu/course/experiment_results --overwrite
+
+Seeds 3 to 5 of the all-at-once arm and the two joined controls are stored apart, as
+``fcn_staged_study_moreseeds`` (same script, recipe, CPU type and threads; about 11 minutes per run):
+
+    python -m experiments.fcn_staged_study --arms all_at_once joined_pool3 joined_pool4 --seeds 3 4 5 \
+        --suffix moreseeds --output segedu/course/experiment_results
 """
 
 from __future__ import annotations
@@ -212,6 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--output", type=Path, default=Path("runs"), help="folder for the record (default runs/)")
     parser.add_argument("--overwrite", action="store_true", help="allow replacing a record the course ships")
     parser.add_argument("--keep-models", action="store_true", help="save seed 0's staged FCN-8s next to the record")
+    parser.add_argument("--suffix", default="",
+                        help="name the record fcn_staged_study_SUFFIX (lower-case letters), e.g. for more seeds")
     return parser
 
 
@@ -221,8 +229,11 @@ def main() -> None:
     if any(seed < 0 for seed in arguments.seeds) or arguments.workers < 1 or arguments.steps < 8:
         parser.error(f"--seeds must be >= 0, --workers >= 1 and --steps >= 8; "
                      f"got {arguments.seeds}, {arguments.workers}, {arguments.steps}")
+    if arguments.suffix and not (arguments.suffix.isalpha() and arguments.suffix.islower()):
+        parser.error(f"--suffix must be lower-case letters, e.g. moreseeds; got {arguments.suffix!r}")
+    record_name = f"{NAME}_{arguments.suffix}" if arguments.suffix else NAME
     try:
-        check_record_target(arguments.output, NAME, overwrite=arguments.overwrite)
+        check_record_target(arguments.output, record_name, overwrite=arguments.overwrite)
     except ValueError as error:
         parser.error(str(error))
     arguments.parts.mkdir(parents=True, exist_ok=True)
@@ -245,7 +256,7 @@ def main() -> None:
         results["checkpoint"] = {"file": target.name, "sha256": hashlib.sha256(target.read_bytes()).hexdigest()}
     command = " ".join([f"python -m experiments.{NAME}", *sys.argv[1:]])
     settings = {**SETTINGS, "steps": arguments.steps}
-    path = save_experiment(NAME, command=command, settings=settings, seeds=sorted(arguments.seeds), results=results,
+    path = save_experiment(record_name, command=command, settings=settings, seeds=sorted(arguments.seeds), results=results,
                            directory=arguments.output)
     print(f"record written to {path} ({len(outcomes)} runs)")
 

@@ -83,6 +83,14 @@ def test_too_few_steps_are_refused(tmp_path: Path, monkeypatch, capsys: pytest.C
     assert "--steps >= 8" in capsys.readouterr().err
 
 
+def test_a_bad_suffix_is_refused_by_name(tmp_path: Path, monkeypatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "argv", ["fcn_staged_study", "--suffix", "More-Seeds", "--output", str(tmp_path)])
+    with pytest.raises(SystemExit):
+        fcn_staged_study.main()
+    assert "'More-Seeds'" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+
+
 def test_the_shipped_record_is_protected(monkeypatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(sys, "argv", ["fcn_staged_study", "--output", str(RESULTS_DIR)])
     with pytest.raises(SystemExit):
