@@ -41,7 +41,8 @@ def test_the_right_miss_rate_band_is_explained(capsys: pytest.CaptureFixture[str
 def test_a_wrong_miss_rate_band_is_not_yet_and_says_why(capsys: pytest.CaptureFixture[str]) -> None:
     assert lesson07.check_missed_sizes("40-60%", SIZES, VERDICTS) is False
     out = _verdict(capsys)
-    assert out.startswith("Not yet: you predicted '40-60%', but FCN-32s misses 67% of the objects under 100 pixels")
+    assert out.startswith("Not yet: you predicted '40-60%' for the small objects, but FCN-32s misses 67% of the "
+                          "objects under 100 pixels")
     assert "only 2 x 2 cells, 32 px apart" in out and "Correct!" not in out
 
 
@@ -64,32 +65,29 @@ def test_a_share_on_a_band_boundary_accepts_both_bands(capsys: pytest.CaptureFix
     assert lesson07.check_missed_sizes("under 20%", sizes, answers) is False
 
 
-def test_the_right_reason_is_explained(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_missed_sizes("over 60%", SIZES, VERDICTS, reason="b") is True
+def test_the_right_large_band_is_explained(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_missed_sizes("over 60%", SIZES, VERDICTS, large="20-40%") is True
     out = _verdict(capsys)
-    assert out.startswith("Correct! FCN-32s misses 67%") and "your reason 'b' is right" in out
-    assert "the learned 32x upsampling (K x K kernels, one per class pair) stamped at four cells" in out
+    assert out.startswith("Correct! FCN-32s misses 67% of the objects under 100 pixels (over 60%), 25% of the larger "
+                          "ones (20-40%)")
+    assert "A shape above the median fills more of a cell" in out and out.count("\n") == 1
 
 
-@pytest.mark.parametrize(("reason", "why"), [("a", "more than the whole 64 x 64 scene"),
-                                             ("c", "FCN-8s is trained with the same loss")])
-def test_a_wrong_reason_is_not_yet_and_says_why(reason: str, why: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_missed_sizes("over 60%", SIZES, VERDICTS, reason=reason) is False
+@pytest.mark.parametrize("large", ["under 20%", "40-60%", "over 60%"])
+def test_a_wrong_large_band_is_not_yet_and_says_why(large: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_missed_sizes("over 60%", SIZES, VERDICTS, large=large) is False
     out = _verdict(capsys)
-    assert out.startswith("Not yet: your band is right") and f"your reason {reason!r} does not hold" in out and why in out
+    assert out.startswith("Not yet: your band for the small objects is right, but you predicted "
+                          f"{large!r} for the larger ones")
+    assert "25% of the larger ones (20-40%)" in out and "fills more of a cell" in out and "Correct!" not in out
 
 
-def test_a_missing_reason_is_not_yet(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_missed_sizes("over 60%", SIZES, VERDICTS, reason=...) is False
-    out = _verdict(capsys)
-    assert "record your reason first" in out and "Correct!" not in out
-    assert set(lesson07.MISS_REASONS) == {"a", "b", "c"}
-
-
-def test_the_miss_reasons_give_nothing_away_by_their_form() -> None:
-    """The three reasons have similar lengths, so the right one does not stand out."""
-    lengths = [len(text) for text in lesson07.MISS_REASONS.values()]
-    assert max(lengths) < 1.2 * min(lengths)
+def test_a_missing_large_band_is_not_yet_and_shows_no_share(capsys: pytest.CaptureFixture[str]) -> None:
+    for large in (..., "large", 0.2):
+        assert lesson07.check_missed_sizes("over 60%", SIZES, VERDICTS, large=large) is False
+        out = _verdict(capsys)
+        assert out.startswith("Not yet: the large objects:") and "misses" not in out and "Correct!" not in out
+    assert not hasattr(lesson07, "MISS_REASONS")
 
 
 @pytest.mark.parametrize(("prediction", "verdicts", "hint"), [

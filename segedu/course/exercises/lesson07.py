@@ -30,7 +30,6 @@ __all__ = [
     "FCN16S_QUESTION",
     "FCN16S_STEPS",
     "MISS_RATE_BANDS",
-    "MISS_REASONS",
     "SKIP_START_STATEMENTS",
     "WEIGHT_GRADIENT_CHOICES",
     "check_fcn16s_forward",
@@ -98,88 +97,68 @@ def _miss_rates(answers: Sequence[str], small: torch.Tensor) -> dict[str, float]
             for half, chosen in (("small", small), ("large", ~small))}
 
 
-MISS_REASONS = {  # exercise 2's second part: what best explains FCN-32s's gap to FCN-8s on small objects (3 options)
-    "a": "FCN-32s's conv7 cells see too little of the scene around a small shape to tell it from background",
-    "b": "FCN-32s scores only 2 x 2 cells, 32 px apart, and a small shape fills little of a cell's 32 x 32 pixels",
-    "c": "the loss is dominated by the pixels of large shapes and background, so small shapes barely count",
-}
-_MISS_REASON_KEY = "b"
-_MISS_REASON_WHY = {
-    "a": "one conv7 cell sees 276 x 276 pixels (section 2 printed the receptive fields), more than the whole "
-         "64 x 64 scene, and FCN-8s's finest skip, pool3, sees only 44 x 44 pixels yet misses far fewer small "
-         "shapes: a cell's view is not what FCN-32s lacks, a finer place to put a shape is",
-    "b": "its output is the learned 32x upsampling (K x K kernels, one per class pair) stamped at four cells: it "
-         "can give a class to a broad region, not to a small patch wherever a small shape lies",
-    "c": "FCN-8s is trained with the same loss on the same scenes, where small shapes weigh just as little, yet it "
-         "misses far fewer of them: the loss cannot explain the gap between the two models",
-}
-
-
-def _reason_verdict(reason: Any) -> tuple[bool, str]:
-    """Whether ``reason`` is the right letter of :data:`MISS_REASONS`, and a sentence that says why."""
-    hint = choice_hint(reason, tuple(MISS_REASONS))
-    if hint is not None:
-        return False, f"the reason: {hint.replace('prediction', 'reason')}"
-    if reason == _MISS_REASON_KEY:
-        return True, f"your reason {reason!r} is right: {_MISS_REASON_WHY[reason]}"
-    return False, (f"your reason {reason!r} does not hold: {_MISS_REASON_WHY[reason]}. Which difference between the "
-                   "two models is left?")
+def _bands_of(share: float) -> list[str]:
+    """The bands of :data:`MISS_RATE_BANDS` that hold ``share``, read in whole percent, ends included."""
+    percent = round(100 * share)
+    return [band for band, (low, high) in MISS_RATE_BANDS.items() if low <= percent <= high]
 
 
 def check_missed_sizes(prediction: Any, object_size: Sequence[int], verdicts: Mapping[str, Sequence[str]],
-                       reason: Any = None) -> bool:
-    """Check a prediction of the share of the small objects that FCN-32s misses, as one of four bands.
+                       large: Any = None) -> bool:
+    """Check predictions of the share of the small (and of the large) objects that FCN-32s misses, as bands.
 
     The objects are split at their median size (``small``: fewer pixels than the median, ``large``: the rest);
     an object is *missed* when background is its plurality label (the label given to the most of its pixels), as
-    in section 4's object-by-object table. The share is read off the lesson's own counts, rounded to a whole
+    in section 4's object-by-object table. Each share is read off the lesson's own counts, rounded to a whole
     percent; a band counts its ends, so a share on a boundary accepts both bands that meet there. Either way the
     feedback gives the shares (FCN-32s's for both halves, FCN-8s's when ``verdicts`` has them) and says why.
 
     Args:
-        prediction: One of :data:`MISS_RATE_BANDS`: ``"under 20%"``, ``"20-40%"``, ``"40-60%"``, ``"over 60%"``;
-            ``...`` means not recorded yet.
+        prediction: The band for the small objects, one of :data:`MISS_RATE_BANDS`: ``"under 20%"``,
+            ``"20-40%"``, ``"40-60%"``, ``"over 60%"``; ``...`` means not recorded yet.
         object_size: Each test object's size in pixels.
         verdicts: ``{"32s": [...], "8s": [...]}``, one answer per object, in the order of ``object_size``:
             ``"named"``, ``"another shape"`` or ``"missed"``.
-
-        reason: One letter of :data:`MISS_REASONS`, the learner's reason; ``None`` checks the band alone,
-            ``...`` means not recorded yet.
+        large: The band for the large objects, one of :data:`MISS_RATE_BANDS`; ``None`` checks the small band
+            alone, ``...`` means not recorded yet.
 
     Returns:
-        Whether the predicted band holds the share of the small objects that FCN-32s misses (and, when a
-        reason is passed, whether it is the right one).
+        Whether the predicted band holds the share of the small objects that FCN-32s misses (and, when
+        ``large`` is passed, whether its band holds the share of the large ones).
     """
     hint = choice_hint(prediction, tuple(MISS_RATE_BANDS))
     if hint is not None:
         return wrong(hint)
+    if large is not None:
+        hint = choice_hint(large, tuple(MISS_RATE_BANDS))
+        if hint is not None:
+            return wrong(f"the large objects: {hint}")
     if "32s" not in verdicts or any(len(answers) != len(object_size) for answers in verdicts.values()):
         return wrong("pass section 4's `object_size` and `verdicts`: one answer per object for '32s' (and '8s').")
     sizes = torch.tensor(list(object_size), dtype=torch.float)
     median = float(sizes.median())
     small = sizes < median  # (objects,) bool
     rate = {variant: _miss_rates(verdicts[variant], small) for variant in ("32s", "8s") if variant in verdicts}
-    percent = round(100 * rate["32s"]["small"])
-    bands = [band for band, (low, high) in MISS_RATE_BANDS.items() if low <= percent <= high]
+    bands = {half: _bands_of(rate["32s"][half]) for half in ("small", "large")}
     measured = (f"FCN-32s misses {rate['32s']['small']:.0%} of the objects under {median:.0f} pixels "
-                f"({' or '.join(bands)}), {rate['32s']['large']:.0%} of the larger ones")
+                f"({' or '.join(bands['small'])}), {rate['32s']['large']:.0%} of the larger ones "
+                f"({' or '.join(bands['large'])})")
     why = (f"a median object, {median:.0f} pixels, fills {median / _QUARTER:.0%} of the 32 x 32 pixels per cell, and "
            "FCN-32s scores only 2 x 2 cells, 32 px apart, on a 64-pixel scene. Its output is the learned 32x upsampling "
            "(K x K kernels of 64 x 64 pixels, one per class pair, so neighbouring stamps overlap) stamped at its four cells, weighted by their scores: such a "
            "mix can give a class to a broad region, not to a small patch wherever a small shape lies, so background is "
-           "often the plurality label of a small shape")
+           "often the plurality label of a small shape. A shape above the median fills more of a cell, and FCN-32s "
+           "misses a smaller share of those")
     if "8s" in rate:
         why += (f". FCN-8s adds scores from an 8 x 8 map, one cell per 8 x 8 pixels: fine enough to place a small "
                 f"shape (it misses {rate['8s']['small']:.0%} of the small objects, {rate['8s']['large']:.0%} of the "
                 "larger ones)")
-    if prediction not in bands:
-        return wrong(f"you predicted {prediction!r}, but {measured}: {why}.")
-    if reason is None:
-        return right(f"{measured}: {why}.")
-    reason_right, reason_text = _reason_verdict(reason)
-    if not reason_right:
-        return wrong(f"your band is right ({measured}), but {reason_text}")
-    return right(f"{measured}: {why}. And {reason_text}.")
+    if prediction not in bands["small"]:
+        return wrong(f"you predicted {prediction!r} for the small objects, but {measured}: {why}.")
+    if large is not None and large not in bands["large"]:
+        return wrong(f"your band for the small objects is right, but you predicted {large!r} for the larger ones, "
+                     f"and {measured}: {why}.")
+    return right(f"{measured}: {why}.")
 
 
 @torch.no_grad()
