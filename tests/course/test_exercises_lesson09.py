@@ -375,3 +375,34 @@ def test_corner_loss_prediction_hints(prediction, reference, draws, hint, capsys
     assert not record_corner_loss_prediction(prediction, reference, _TOP_LEFT, draws, background_only=_FLOOR)
     printed = capsys.readouterr().out
     assert printed.startswith("Not yet") and hint in printed
+
+
+_VERDICTS = {("top-left", "band"): "indices ahead", ("nearest", "band"): "indices ahead",
+             ("top-left", "all"): "not distinguishable", ("nearest", "all"): "not distinguishable"}
+
+
+def test_scratch_prediction_is_recorded_beside_the_verdicts(capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.course.exercises.lesson09 import record_scratch_prediction
+
+    # the study's answer
+    assert record_scratch_prediction({"band": "beats both", "all pixels": "beats neither"}, _VERDICTS)
+    printed = capsys.readouterr().out
+    assert printed.startswith("Recorded (not graded)")
+    assert "band: SegNet with its indices 'beats both' (against top-left: indices ahead, against nearest: indices ahead; as you predicted)" in printed
+    assert "all pixels: SegNet with its indices 'beats neither'" in printed
+    # another honest guess is recorded too, and the feedback names the measured verdict
+    assert record_scratch_prediction({"band": "beats only top-left", "all pixels": "beats neither"}, _VERDICTS)
+    assert "you predicted 'beats only top-left'" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("prediction", "hint"), [
+    ({"band": ..., "all pixels": ...}, "record your prediction first"),
+    ({"band": "both"}, "record a dict with the keys"),
+    ({"band": "both", "all pixels": "beats neither"}, "must be one of"),
+])
+def test_scratch_prediction_hints(prediction, hint, capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.course.exercises.lesson09 import record_scratch_prediction
+
+    assert not record_scratch_prediction(prediction, _VERDICTS)
+    printed = capsys.readouterr().out
+    assert printed.startswith("Not yet") and hint in printed

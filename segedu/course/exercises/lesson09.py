@@ -1,7 +1,8 @@
 """Checks for the exercises of lesson 09 (SegNet: max-pooling indices and unpooling).
 
 Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``. Section 5's
-prediction is recorded, not graded: :func:`record_corner_loss_prediction` prints it beside the measurement.
+predictions are recorded, not graded: :func:`record_corner_loss_prediction` and :func:`record_scratch_prediction`
+print them beside the measurement.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ __all__ = [
     "MEMORY_SHARES",
     "NEIGHBOURHOOD_CHOICES",
     "QUADRUPLED_WIDTHS",
+    "SCRATCH_CHOICES",
     "check_collision_prediction",
     "check_density_prediction",
     "check_max_unpool",
@@ -31,6 +33,7 @@ __all__ = [
     "check_quadrupled_share",
     "check_unpooled_zero_fraction",
     "record_corner_loss_prediction",
+    "record_scratch_prediction",
 ]
 
 
@@ -444,4 +447,51 @@ def record_corner_loss_prediction(
           f"every stage, with no systematic shift of the map, lose {min(random_losses):.0%} to {max(random_losses):.0%} "
           f"({len(draws)} draws; {' and '.join(map(repr, random_choices))}). Whether that is the positions or "
           "the statistics of what the decoder unpools, the controls below ask.")
+    return True
+
+
+# --- section 5: the from-scratch study, predicted before its table is shown ----------------------
+
+SCRATCH_CHOICES = ("beats both", "beats only top-left", "beats only nearest", "beats neither")
+SCRATCH_REGIONS = {"band": "band", "all pixels": "all"}  # the learner's key -> the lesson's region name
+_SCRATCH_RULES = ("top-left", "nearest")
+
+
+def record_scratch_prediction(prediction: Any, verdicts: Any) -> bool:
+    """Print a recorded prediction of the from-scratch study's verdicts beside the measured ones.
+
+    Nothing is judged: the prediction is recorded before the study's table is shown, and the feedback
+    names, region by region, which index-free decoder the indices beat by the course's two-test rule.
+
+    Args:
+        prediction: ``{"band": choice, "all pixels": choice}``, each one of :data:`SCRATCH_CHOICES`: whether
+            SegNet with its indices beats both index-free decoders, only one of them, or neither.
+        verdicts: ``(rule, region) -> verdict`` for rule ``"top-left"`` and ``"nearest"`` and region ``"band"``
+            and ``"all"``; a verdict is ``"indices ahead"``, ``"<rule> ahead"`` or ``"not distinguishable"``.
+
+    Returns:
+        Whether a valid prediction was recorded (printed ``Recorded: ...``), else ``False`` with a hint.
+    """
+    if not isinstance(prediction, dict) or set(prediction) != set(SCRATCH_REGIONS):
+        return wrong(f"record a dict with the keys {', '.join(map(repr, SCRATCH_REGIONS))}, each one of "
+                     f"{', '.join(map(repr, SCRATCH_CHOICES))}.")
+    for key in SCRATCH_REGIONS:
+        hint = choice_hint(prediction[key], SCRATCH_CHOICES)
+        if hint is not None:
+            return wrong(f"{key!r}: {hint}")
+    try:
+        beaten = {key: [rule for rule in _SCRATCH_RULES if verdicts[rule, region] == "indices ahead"]
+                  for key, region in SCRATCH_REGIONS.items()}
+    except (KeyError, TypeError):
+        return wrong("pass the study's verdicts: (rule, region) -> verdict for rules 'top-left' and 'nearest' and "
+                     "regions 'band' and 'all'.")
+    parts = []
+    for key, region in SCRATCH_REGIONS.items():
+        measured = ("beats both" if len(beaten[key]) == 2 else "beats neither" if not beaten[key]
+                    else f"beats only {beaten[key][0]}")
+        reasons = ", ".join(f"against {rule}: {verdicts[rule, region]}" for rule in _SCRATCH_RULES)
+        outcome = "as you predicted" if prediction[key] == measured else f"you predicted {prediction[key]!r}"
+        parts.append(f"{key}: SegNet with its indices {measured!r} ({reasons}; {outcome})")
+    print(f"Recorded (not graded). By the two-test rule, {'; '.join(parts)}. A difference counts only when the "
+          "95 % t-interval leaves out 0 and the sign-flip p is at most 0.05.")
     return True
