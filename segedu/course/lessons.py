@@ -214,11 +214,11 @@ LESSONS: tuple[Lesson, ...] = (
         "reads (gridding) and why rates with no common factor can still leave holes, measure what DeepLabv3's "
         "output stride costs and read what it buys in a stored three-seed study, check that a dropped stride and "
         "doubled later rates let the same weights compute the strided features densely (and where segedu departs, "
-        "so that block4 grids while the ASPP reads the whole map), write out the ASPP head, count the taps a small "
+        "so that block4 grids while the ASPP reads the whole map), write out the ASPP head's forward pass, count the taps a small "
         "map keeps and predict ASPP rates that suit it, and compare DeepLabv3 with FCN-32s, FCN-8s, SegNet and "
-        "U-Net trained on the same budget (it trails; two stored records touch two suspects, and why stays open).",
+        "U-Net trained on the same budget (it trails, and why stays open; an optional appendix reads two stored records that test two suspects).",
         topic="Atrous convolution, output stride, ASPP and DeepLabv3",
-        study_time="about 140 min (optional appendix about 15 more)",
+        study_time="about 140 min (optional appendices about 25 more)",
         run_seconds=22,
     ),
     Lesson(

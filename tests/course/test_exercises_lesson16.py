@@ -11,6 +11,7 @@ from segedu.course.exercises.lesson16 import (
     ASPP_SHARE_TOLERANCE,
     RATE6_SHARE_CHOICES,
     STACKS,
+    check_aspp_forward,
     check_aspp_rates_prediction,
     check_atrous_conv2d,
     check_block2_reads_prediction,
@@ -246,3 +247,68 @@ def test_atrous_conv2d_names_the_slip(function, hint: str, capsys) -> None:
     out = capsys.readouterr().out
     assert out.startswith("Not yet:") and hint in out, out
     assert "(u r, v r)" not in out and "starts u r rows" not in out  # no hint gives the slices away
+
+
+# --- exercise 7: write the ASPP's forward pass ---------------------------------------------------------------
+
+
+def _aspp_forward(aspp, x, *, relu=True, pool="mean", bias=True, project=True, image_first=False, call_whole=False,
+                  call_pooling=False):
+    """A learner's ASPP forward, with the slips the checker names switched on."""
+    import torch.nn.functional as F
+
+    if call_whole:
+        return aspp(x)
+    features = []
+    for name, branch in aspp.branches.items():
+        if name != "image_pooling":
+            features.append(branch(x))
+            continue
+        if call_pooling:
+            features.append(branch(x))
+            continue
+        pooled = x.mean(dim=(2, 3), keepdim=True) if pool == "mean" else x.amax(dim=(2, 3), keepdim=True)
+        summary = branch.conv(pooled) if bias else F.conv2d(pooled, branch.conv.weight)
+        summary = F.relu(summary) if relu else summary
+        features.insert(0 if image_first else len(features), summary.expand(-1, -1, *x.shape[-2:]))
+    joined = torch.cat(features, dim=1)
+    return aspp.project(joined) if project else joined
+
+
+def test_aspp_forward_right(capsys) -> None:
+    assert check_aspp_forward(_aspp_forward) is True
+    out = capsys.readouterr().out
+    assert out.startswith("Correct! your forward gives the package's ASPP output")
+
+
+def test_aspp_forward_matches_the_package_on_the_shipped_model() -> None:
+    from segedu.training.shipped import pretrained
+
+    aspp = pretrained("deeplabv3", "shapes").aspp
+    x = torch.randn(2, 128, 8, 8, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        torch.testing.assert_close(_aspp_forward(aspp, x), aspp(x))
+
+
+@pytest.mark.parametrize(("slip", "hint"), [
+    ({"relu": False}, "has no ReLU after its 1x1 convolution"),
+    ({"pool": "max"}, "takes the largest value of the map"),
+    ({"bias": False}, "leaves out its 1x1 convolution's bias"),
+    ({"project": False}, "ends with `aspp.project`"),
+    ({"image_first": True}, "in the order of `aspp.branches`"),
+    ({"call_whole": True}, "the ASPP's own forward is switched off"),
+    ({"call_pooling": True}, "the image-level branch's own forward is switched off"),
+])
+def test_aspp_forward_names_the_slip(slip, hint: str, capsys) -> None:
+    assert check_aspp_forward(lambda aspp, x: _aspp_forward(aspp, x, **slip)) is False
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and hint in out, out
+
+
+def test_aspp_forward_unwritten_and_wrong_shapes(capsys) -> None:
+    assert not check_aspp_forward(lambda aspp, x: ...)
+    assert "returns nothing" in capsys.readouterr().out
+    assert not check_aspp_forward(lambda aspp, x: aspp.branches["conv1x1"](x)[..., :4, :4])
+    assert "the output should be (2, 6, 6, 10)" in capsys.readouterr().out
+    assert not check_aspp_forward(lambda aspp, x: aspp.branches["conv1x1"](x))  # one branch alone: right shape
+    assert "differs from the package's by up to" in capsys.readouterr().out

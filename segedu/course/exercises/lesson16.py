@@ -20,13 +20,16 @@ from segedu.course.exercises._verdict import (
 
 __all__ = [
     "ASPP_BRANCHES",
+    "ASPP_SWITCHED_OFF",
     "ATROUS_BORROWED",
     "DEEPLAB_BLOCKS",
     "ASPP_EXERCISE_SIDE",
     "ASPP_SHARE_TOLERANCE",
     "PAPER_ASPP_RATES",
+    "POOLING_SWITCHED_OFF",
     "RATE6_SHARE_CHOICES",
     "STACKS",
+    "check_aspp_forward",
     "check_aspp_rates_prediction",
     "check_atrous_conv2d",
     "check_block2_reads_prediction",
@@ -488,3 +491,123 @@ def check_aspp_rates_prediction(prediction: Any) -> bool:
         "kernel's share is that axis's share, squared. Or ask what the share depends on: the rate alone, or the rate "
         "over the map's side?"
     )
+
+
+# --- 7 · write the ASPP's forward pass ------------------------------------------------------------------------
+
+ASPP_SWITCHED_OFF = ("the ASPP's own forward is switched off in this check: call its branches one by one, write the "
+                     "image-level branch out from its 1x1 convolution, concatenate and project.")
+POOLING_SWITCHED_OFF = ("the image-level branch's own forward is switched off in this check: write it out (global "
+                        "average pool, its 1x1 convolution `.conv`, ReLU, copy to every position).")
+
+
+def _switched_off(message: str) -> Any:
+    def forward(*_: Any, **__: Any) -> Any:
+        raise RuntimeError(message)
+    return forward
+
+
+def _aspp_case() -> tuple[Any, Any, Any]:
+    """``(reference ASPP, the learner's copy, x)``: a small ASPP (8 -> 6 channels, rates 2, 3, 4) in evaluation mode.
+
+    Its weights and BatchNorm statistics are random (seeded), so a skipped step changes the output. The copy has its
+    own ``forward`` and its image-level branch's ``forward`` switched off. ``x`` is ``(2, 8, 6, 10)``: a map that is
+    not square, so a branch resized to the wrong side shows.
+    """
+    import copy
+
+    import torch
+
+    from segedu.models.deeplab import ASPP
+
+    generator = torch.Generator().manual_seed(16)
+    reference = ASPP(8, 6, (2, 3, 4))
+    with torch.no_grad():
+        for parameter in reference.parameters():
+            parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.5)
+        for module in reference.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.running_mean.copy_(torch.randn(module.num_features, generator=generator) * 0.3)
+                module.running_var.copy_(torch.rand(module.num_features, generator=generator) + 0.5)
+    reference.eval()
+    learner = copy.deepcopy(reference)
+    learner.forward = _switched_off(ASPP_SWITCHED_OFF)
+    learner.branches["image_pooling"].forward = _switched_off(POOLING_SWITCHED_OFF)
+    x = torch.randn(2, 8, 6, 10, generator=generator)  # (B, C, h, w)
+    return reference, learner, x
+
+
+def _aspp_slips(aspp: Any, x: Any) -> dict[str, Any]:
+    """The ASPP's output with one common slip each, for the hints: slip -> (B, A, h, w)."""
+    import torch
+    import torch.nn.functional as F
+
+    pooling = aspp.branches["image_pooling"]
+    height, width = x.shape[-2:]
+
+    def joined(image_level: Any, order: tuple[str, ...] | None = None) -> Any:
+        names = list(aspp.branches) if order is None else list(order)
+        parts = {name: branch(x) for name, branch in aspp.branches.items() if name != "image_pooling"}
+        parts["image_pooling"] = image_level.expand(-1, -1, height, width)
+        return aspp.project(torch.cat([parts[name] for name in names], dim=1))
+
+    mean = x.mean(dim=(2, 3), keepdim=True)  # (B, C, 1, 1)
+    names = list(aspp.branches)
+    return {
+        "no_relu": joined(pooling.conv(mean)),
+        "max_pool": joined(F.relu(pooling.conv(x.amax(dim=(2, 3), keepdim=True)))),
+        "no_bias": joined(F.relu(F.conv2d(mean, pooling.conv.weight))),
+        "order": joined(F.relu(pooling.conv(mean)), ("image_pooling", *names[:-1])),
+    }
+
+
+def check_aspp_forward(function: Any) -> bool:
+    """Exercise 7: ``function(aspp, x)`` computes what segedu's ``aspp(x)`` computes, image-level branch written out.
+
+    It runs on a small random ASPP (rates 2, 3, 4) in evaluation mode with the ASPP's own ``forward`` and the
+    image-level branch's ``forward`` switched off, on a ``(2, 8, 6, 10)`` input, and is compared with the untouched
+    ASPP's output. A wrong output gets the hint of the slip it matches: the branches not projected, no ReLU in the
+    image-level branch, max instead of average pooling, the 1x1 convolution's bias left out, the image-level
+    branch concatenated first; otherwise the largest difference and where to look.
+
+    Args:
+        function: The learner's ``aspp_forward(aspp, x)``: an :class:`~segedu.models.deeplab.ASPP` and
+            ``(B, C, h, w)`` to ``(B, A, h, w)``.
+    """
+    import torch
+
+    reference, learner, x = _aspp_case()
+    with torch.no_grad():
+        found, hint = call_answer(function, learner, x.clone())
+        if hint is not None:
+            return wrong(hint)
+        if found is ... or found is None:
+            return wrong(returns_nothing("the ASPP's output, a tensor (B, A, h, w)"))
+        expected = reference(x)  # (2, 6, 6, 10)
+        if not isinstance(found, torch.Tensor) or tuple(found.shape) != tuple(expected.shape):
+            shape = tuple(found.shape) if isinstance(found, torch.Tensor) else type(found).__name__
+            if isinstance(found, torch.Tensor) and tuple(found.shape) == (2, 5 * 6, 6, 10):
+                return wrong(f"your output {shape} has the five branches' channels side by side: the ASPP ends with "
+                             "`aspp.project`, a 1x1 convolution (with BatchNorm and ReLU) back to one branch's width.")
+            return wrong(f"the output should be {tuple(expected.shape)}, the input's map with the ASPP's width; got "
+                         f"{shape}. Does every branch return the input's h x w before you concatenate?")
+        if torch.allclose(found, expected, atol=1e-5, rtol=1e-4):
+            return right("your forward gives the package's ASPP output: four convolution branches and the image-level "
+                         "branch (average pool, 1x1 conv, ReLU, one vector copied to every position), concatenated "
+                         "along the channels and projected by one 1x1 conv to the head's width.")
+        slips = _aspp_slips(reference, x)
+        hints = {
+            "no_relu": "your image-level branch has no ReLU after its 1x1 convolution; the package's has one.",
+            "max_pool": "your image-level branch takes the largest value of the map; it averages the map.",
+            "no_bias": "your image-level branch leaves out its 1x1 convolution's bias: call `.conv` itself (it has "
+                       "no BatchNorm, so it keeps its bias).",
+            "order": "the branches go into the concatenation in the order of `aspp.branches`, the image-level "
+                     "branch last: the projection's weights expect that order.",
+        }
+        for slip, output in slips.items():
+            if torch.allclose(found, output, atol=1e-5, rtol=1e-4):
+                return wrong(hints[slip])
+        gap = float((found - expected).abs().max())
+        return wrong(f"your output differs from the package's by up to {gap:.3g}. Compare each of your five branch "
+                     "outputs with the package's: `aspp.branches[name]` for the four convolution branches, and for "
+                     "the image-level branch the average over h and w, its `.conv`, a ReLU, copied to every position.")
