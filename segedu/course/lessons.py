@@ -188,11 +188,12 @@ LESSONS: tuple[Lesson, ...] = (
         "14_augmentation_and_overfitting.ipynb",
         "Augmentation and overfitting",
         "Augment image and mask with one random draw, write a paired crop and flip and the warp's displacement "
-        "field from scratch, checking them against torchvision, judge which augmentations keep a digit scene "
+        "field from scratch, checking them against torchvision, apply the field to image and mask with "
+        "grid_sample (checked against segedu's warp), judge which augmentations keep a digit scene "
         "plausible and correctly labelled, read learning curves of ten seeds on 32 scenes and say which final "
         "score augmentation moves, and reason about why the scores move as they do.",
         topic="Paired augmentation, learning curves, overfitting",
-        study_time="about 115 min (optional appendix about 40 more)",
+        study_time="about 120 min (optional appendix about 20 more)",
         run_seconds=13,
     ),
     Lesson(

@@ -17,12 +17,14 @@ from segedu.course.exercises.lesson14 import (
     EXPLANATIONS,
     GAP_OUTCOMES,
     arm_settings,
+    check_apply_field,
     check_climb_prediction,
     check_gap_prediction,
     check_ruled_out_explanations,
     check_safe_augmentations,
     classify_late_climb,
     classify_gap_narrowing,
+    field_test_case,
     final_scores,
     learning_curves,
     paired_t_interval,
@@ -107,6 +109,71 @@ def test_safe_augmentations_unreadable_answers(answer, capsys: pytest.CaptureFix
     assert capsys.readouterr().out.startswith("Not yet:")
     assert set(AUGMENTATIONS) == {"a", "b", "c", "d", "e", "f", "g"}
     assert "10 degrees" in AUGMENTATIONS["b"] and "nearest neighbour" in AUGMENTATIONS["b"]
+
+
+# --- exercise 1b: apply the warp's field with grid_sample, checked against segedu's warp ---------------
+
+_IDENTITY = torch.nn.functional.affine_grid(torch.eye(2, 3)[None], (1, 1, 64, 64), align_corners=False)
+
+
+def _apply(image, mask, field, *, image_mode="bilinear", mask_mode="nearest", swap=False, corners=False):
+    """The lesson's answer, or one of its known mistakes."""
+    where = (_IDENTITY if not corners else torch.nn.functional.affine_grid(
+        torch.eye(2, 3)[None], (1, 1, 64, 64), align_corners=True)) + (field.flip(-1) if swap else field)
+    sample = torch.nn.functional.grid_sample
+    new_image = sample(image[None], where, mode=image_mode, align_corners=corners)[0]
+    new_mask = sample(mask[None, None].float(), where, mode=mask_mode, align_corners=corners)[0, 0]
+    return new_image, new_mask.round().long()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 5])
+def test_apply_field_right(seed, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_apply_field(_apply, seed)
+    out = capsys.readouterr().out
+    assert out.startswith("Correct!") and "equals segedu's" in out and "nearest neighbour" in out and "255" in out
+
+
+def test_apply_field_reference_is_segedus_warp_and_leaves_the_random_state() -> None:
+    state = torch.get_rng_state()
+    case = field_test_case(0)
+    assert torch.equal(torch.get_rng_state(), state)  # the lesson's own draws are not disturbed
+    assert case["field"].shape == (1, 64, 64, 2) and case["warped_mask"].shape == (64, 64)
+    assert set(case["warped_mask"].unique().tolist()) <= set(case["mask"].unique().tolist()) | {255}
+
+
+def test_apply_field_bilinear_mask_says_why(capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_apply_field(lambda image, mask, field: _apply(image, mask, field, mask_mode="bilinear"))
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet: the image is right, but the mask was read bilinearly")
+    assert "labels the scene does not hold" in out and "class indices, not grey levels" in out and "nearest" in out
+    fractions = lambda image, mask, field: (_apply(image, mask, field)[0],  # noqa: E731
+                                            torch.nn.functional.grid_sample(mask[None, None].float(), _IDENTITY + field,
+                                                                            align_corners=False)[0, 0])
+    assert not check_apply_field(fractions)
+    assert "fractions between class indices" in capsys.readouterr().out
+
+
+def test_apply_field_swapped_x_and_y_says_why(capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_apply_field(lambda image, mask, field: _apply(image, mask, field, swap=True))
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet: the image moved along the wrong axes") and "(x, y)" in out and "column" in out
+
+
+def test_apply_field_other_mistakes_say_why(capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_apply_field(lambda image, mask, field: _apply(image, mask, field, image_mode="nearest"))
+    assert "the image was read by nearest neighbour" in capsys.readouterr().out
+    assert not check_apply_field(lambda image, mask, field: (_apply(image, mask, field)[0], mask))
+    assert "the mask was left where it was" in capsys.readouterr().out
+    assert not check_apply_field(lambda image, mask, field: _apply(image, mask, field, corners=True))
+    assert "align_corners=False" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("answer", [..., None, 3, lambda image, mask, field: None,
+                                    lambda image, mask, field: 1 / 0, lambda image, mask, field: (image,),
+                                    lambda image, mask, field: (image[0], mask)])
+def test_apply_field_unreadable_answers(answer, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_apply_field(answer)
+    assert capsys.readouterr().out.startswith("Not yet:")
 
 
 # --- exercise 2: predict, then run: which final score augmentation moves --------------------------
@@ -230,8 +297,8 @@ def test_ruled_out_explanations_first_wrong_try_names_no_letter(capsys: pytest.C
 def test_ruled_out_explanations_later_try_one_letter_off_says_why(capsys: pytest.CaptureFixture[str]) -> None:
     assert not check_ruled_out_explanations({"a", "b", "c"})  # c is tested only after the exercise
     out = capsys.readouterr().out
-    assert out.startswith("Not yet:") and "c is not ruled out" in out and "smooth the noise away?" in out
-    assert "measures the noise or what losing it does" in out  # the smoothing is measured only in the appendix
+    assert out.startswith("Not yet:") and "c is not ruled out" in out and "does losing the noise cause the fall?" in out
+    assert "measures the noise or what losing it does" in out  # nothing before the exercise measures it
     assert "nothing printed before this exercise measures" in out and "nothing rules it out" in out
     assert "a is" not in out and "b is" not in out  # right choices are not among the misses
     assert not check_ruled_out_explanations({"a", "b", "d"})

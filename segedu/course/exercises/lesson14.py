@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import torch
+import torch.nn.functional as F
 
 from segedu.course.exercises._verdict import (
     check_outcome_prediction,
@@ -28,12 +30,14 @@ __all__ = [
     "EXPLANATIONS",
     "GAP_OUTCOMES",
     "arm_settings",
+    "check_apply_field",
     "check_climb_prediction",
     "check_gap_prediction",
     "check_ruled_out_explanations",
     "check_safe_augmentations",
     "classify_late_climb",
     "classify_gap_narrowing",
+    "field_test_case",
     "final_scores",
     "learning_curves",
     "paired_t_interval",
@@ -139,6 +143,121 @@ def check_safe_augmentations(answer: Any) -> bool:
                      "in any crop of a page. Safe is not free: such a chain still changes how the images look (softer "
                      "edges, black padding, cut digits); what it does to the scores, section 2 and the appendix measure.")
     return _letter_feedback(letters, _SAFE, len(AUGMENTATIONS), _SAFE_PRINCIPLE, _WHY, ("safe", "not safe"))
+
+
+# --- 1b · apply the warp's displacement field with grid_sample --------------------------------------
+
+_BORDER = 8  # pixels left out at each side: there segedu's warp fills what it pulls in from outside (0 / 255)
+
+
+def field_test_case(seed: int = 0) -> dict[str, torch.Tensor]:
+    """A fixed scene, a field of the study's warp, and segedu's warp of both (the reference), by seed.
+
+    The scene is validation scene 30 (section 1's figures); the field is one draw of the warp that ends
+    section 2's chain, ``training_transforms(..., elastic=(40.0, 4.0))``; the global random state is left as it was.
+
+    Returns:
+        ``image`` (1, 64, 64), ``mask`` (64, 64), ``field`` (1, 64, 64, 2) in grid units (x, then y), and
+        segedu's warp of them: ``warped_image`` (1, 64, 64) and ``warped_mask`` (64, 64).
+    """
+    from torchvision import tv_tensors
+
+    from segedu.datasets import DigitScenes
+    from segedu.datasets.transforms import training_transforms
+
+    image, mask = DigitScenes("val", length=100)[30]
+    warp = training_transforms(64, scale=(0.8, 1.2), flip=False, elastic=(40.0, 4.0)).transform.transforms[-1]
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        field = warp.make_params([tv_tensors.Image(image)])["displacement"]  # (1, 64, 64, 2)
+    params = {"displacement": field}
+    warped_image = warp.transform(tv_tensors.Image(image), params).as_subclass(torch.Tensor)
+    warped_mask = warp.transform(tv_tensors.Mask(mask), params).as_subclass(torch.Tensor)
+    return {"image": image, "mask": mask, "field": field, "warped_image": warped_image, "warped_mask": warped_mask}
+
+
+def _sample(picture: torch.Tensor, field: torch.Tensor, mode: str) -> torch.Tensor:
+    """``picture`` (C, H, W) read at each pixel's centre plus ``field`` (1, H, W, 2), by ``grid_sample``."""
+    height, width = picture.shape[-2:]
+    identity = F.affine_grid(torch.eye(2, 3)[None], (1, 1, height, width), align_corners=False)  # (1, H, W, 2)
+    return F.grid_sample(picture[None].float(), identity + field, mode=mode, align_corners=False)[0]
+
+
+def _inside(tensor: torch.Tensor) -> torch.Tensor:
+    """``tensor`` without its outer :data:`_BORDER` pixels."""
+    return tensor[..., _BORDER:-_BORDER, _BORDER:-_BORDER]
+
+
+def check_apply_field(my_apply_field: Any, seed: int = 0) -> bool:
+    """Check a function that warps an image and its mask by one displacement field, against segedu's warp.
+
+    Args:
+        my_apply_field: ``(image (1, H, W), mask (H, W), field (1, H, W, 2)) -> (image, mask)``; the field
+            in ``grid_sample``'s units (x, then y; -1 to 1 across the image).
+        seed: Which field of the study's warp to test on (:func:`field_test_case`).
+
+    Returns:
+        ``True`` if, away from the border (8 pixels, where segedu fills what the warp pulls in), the image
+        equals segedu's warp within 1e-5 and the mask exactly. Known mistakes (a bilinear mask, a nearest
+        image, x and y swapped, a mask left unwarped) get their own feedback.
+    """
+    if not callable(my_apply_field):
+        return wrong("pass your function itself, my_apply_field, not its result.")
+    case = field_test_case(seed)
+    image, mask, field = case["image"], case["mask"], case["field"]
+    try:
+        result = my_apply_field(image.clone(), mask.clone(), field.clone())
+    except Exception as error:  # noqa: BLE001 - the learner's code may raise anything; say what
+        return wrong(f"my_apply_field raised {type(error).__name__}: {error}")
+    if result is None:
+        return wrong("my_apply_field returns nothing yet: write its body, returning (new_image, new_mask).")
+    if not isinstance(result, (tuple, list)) or len(result) != 2 or not all(isinstance(part, torch.Tensor)
+                                                                           for part in result):
+        return wrong("return two tensors, (new_image, new_mask).")
+    new_image, new_mask = result
+    if tuple(new_image.shape) != tuple(image.shape) or tuple(new_mask.shape) != tuple(mask.shape):
+        return wrong(f"return the image as (1, 64, 64) and the mask as (64, 64), as they came in; got "
+                     f"{tuple(new_image.shape)} and {tuple(new_mask.shape)}.")
+    new_image, new_mask = new_image.detach().float(), new_mask.detach()
+    reference_image, reference_mask = _inside(case["warped_image"]), _inside(case["warped_mask"])
+    image_right = torch.allclose(_inside(new_image), reference_image, atol=1e-5, rtol=0)
+    fractional = bool((new_mask.float() != new_mask.float().round()).any())
+    mask_right = not fractional and torch.equal(_inside(new_mask.long()), reference_mask)
+    if image_right and mask_right:
+        return right("away from the border your warp equals segedu's, the image within 1e-5 and the mask exactly. "
+                     "One field moves both, so every label stays on its pixel; the image is read bilinearly "
+                     "(grey levels may blend) and the mask by nearest neighbour (each pixel copies one existing "
+                     "label). At the border segedu also fills what the warp pulls in from outside: 0 in the image, "
+                     "255 (ignored) in the mask.")
+    swapped = field.flip(-1)  # the field read as (y, x)
+    if torch.allclose(_inside(new_image), _inside(_sample(image, swapped, "bilinear")), atol=1e-5, rtol=0):
+        return wrong("the image moved along the wrong axes: grid_sample reads the last dimension of the grid as (x, "
+                     "y), x the column and y the row, and the field is stored in that order, like the identity grid. "
+                     "Add the field as it is, without swapping or transposing it.")
+    if not image_right and torch.allclose(_inside(new_image), _inside(_sample(image, field, "nearest")),
+                                          atol=1e-5, rtol=0):
+        return wrong("the image was read by nearest neighbour: for the image use mode='bilinear', which blends the "
+                     "four neighbouring grey levels as torchvision's warp does; nearest is for the mask only.")
+    if not image_right:
+        largest = float((_inside(new_image) - reference_image).abs().max())
+        return wrong(f"the image differs from segedu's warp by up to {largest:.3f} away from the border. Read it at "
+                     "each pixel's own position plus the field (identity + field), with mode='bilinear' and "
+                     "align_corners=False.")
+    blended = _sample(mask[None], field, "bilinear")[0]  # (64, 64): the mask warped as a picture
+    if fractional or any(torch.equal(_inside(new_mask.long()), _inside(rounded(blended).long()))
+                         for rounded in (torch.round, torch.trunc)):
+        invented = set(_inside(new_mask).round().long().unique().tolist()) - set(mask.unique().tolist())
+        blend = "fractions between class indices" if fractional else f"{len(invented)} labels the scene does not hold"
+        return wrong(f"the image is right, but the mask was read bilinearly: where a stroke meets the background it "
+                     f"blends class indices into values no pixel had ({blend}). A mask holds class indices, not grey "
+                     "levels: read it with mode='nearest', so each pixel copies one existing label.")
+    if torch.equal(_inside(new_mask.long()), _inside(mask.long())):
+        return wrong("the image is right, but the mask was left where it was: the labels no longer lie on the strokes "
+                     "they name. Warp the mask by the same field as the image.")
+    wrong_pixels = int((_inside(new_mask.long()) != reference_mask).sum())
+    return wrong(f"the image is right, but {wrong_pixels} mask pixels away from the border differ from segedu's warp. "
+                 "Read the mask at the same positions as the image (identity + field), with mode='nearest' and "
+                 "align_corners=False, and return it as whole-number labels.")
 
 
 # --- 2 · predict, then run: which final score augmentation moves detectably ---------------------
@@ -261,9 +380,8 @@ _EVIDENCE = {
          "also score lower on the new scenes, so the fall on the training scenes is not a general loss of skill",
     "c": "the chain resamples every scene (section 1: zoom and warp), but nothing printed before this exercise "
          "measures the noise or what losing it does to the training score, so nothing rules it out. The optional "
-         "appendix, after exercise 4, measures it (does the chain smooth the noise away?) and reads a stored control "
-         "that puts pixel noise back after the chain: if the smoothing caused the fall, its training score would "
-         "come back to plain's",
+         "appendix, after exercise 4, reads a stored control that puts pixel noise back after the chain (does losing "
+         "the noise cause the fall?): if it did, that control's training score would come back to plain's",
     "d": "it is the usual account (augmentation regularises), and section 1 printed its premise: the chain never "
          "gives a scene back unchanged. But nothing printed measures how closely either network fits what it "
          "trained on, so nothing rules it out, and nothing here confirms it either: it stays open",
