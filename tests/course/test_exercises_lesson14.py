@@ -116,21 +116,43 @@ def test_safe_augmentations_unreadable_answers(answer, capsys: pytest.CaptureFix
 _IDENTITY = torch.nn.functional.affine_grid(torch.eye(2, 3)[None], (1, 1, 64, 64), align_corners=False)
 
 
-def _apply(image, mask, field, *, image_mode="bilinear", mask_mode="nearest", swap=False, corners=False):
+def _apply(image, mask, field, *, image_mode="bilinear", mask_mode="nearest", swap=False, corners=False,
+           mask_fill=255, blend=True):
     """The lesson's answer, or one of its known mistakes."""
     where = (_IDENTITY if not corners else torch.nn.functional.affine_grid(
         torch.eye(2, 3)[None], (1, 1, 64, 64), align_corners=True)) + (field.flip(-1) if swap else field)
     sample = torch.nn.functional.grid_sample
+    ones = torch.ones(1, 1, 64, 64)
     new_image = sample(image[None], where, mode=image_mode, align_corners=corners)[0]
+    if blend:  # segedu's blend toward the image's fill, 0, by the share read from outside
+        new_image = new_image * sample(ones, where, mode="bilinear", align_corners=corners)[0]
     new_mask = sample(mask[None, None].float(), where, mode=mask_mode, align_corners=corners)[0, 0]
-    return new_image, new_mask.round().long()
+    outside = sample(ones, where, mode="nearest", align_corners=corners)[0, 0] < 0.5
+    return new_image, new_mask.round().long().masked_fill(outside, mask_fill)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 5])
 def test_apply_field_right(seed, capsys: pytest.CaptureFixture[str]) -> None:
     assert check_apply_field(_apply, seed)
     out = capsys.readouterr().out
-    assert out.startswith("Correct!") and "equals segedu's" in out and "nearest neighbour" in out and "255" in out
+    assert out.startswith("Correct! on all 4,096 pixels") and "equals segedu's" in out and "nearest neighbour" in out
+    assert "carry 255 (ignored)" in out
+
+
+def test_apply_field_pulled_in_pixels_labelled_0_say_why(capsys: pytest.CaptureFixture[str]) -> None:
+    """The wrong answer that fills what the warp pulls in with 0 (background) in the mask."""
+    assert not check_apply_field(lambda image, mask, field: _apply(image, mask, field, mask_fill=0))
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet: the image and the labels inside are right") and "carry [0], not 255" in out
+    assert "false label" in out and "mode='nearest'" in out
+    case = field_test_case(0)
+    assert int((case["warped_mask"] == 255).sum()) > 0  # the field does pull pixels in: the test can fail
+
+
+def test_apply_field_image_not_blended_toward_its_fill_says_why(capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_apply_field(lambda image, mask, field: _apply(image, mask, field, blend=False))
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet: the image is right away from the border") and "picture of ones" in out
 
 
 def test_apply_field_reference_is_segedus_warp_and_leaves_the_random_state() -> None:
@@ -273,6 +295,7 @@ def test_ruled_out_explanations_right(answer, capsys: pytest.CaptureFixture[str]
     assert "c, d, e and f are not" in out and "hypothesis" not in out
     assert "usual account" in out and "never gives a scene back unchanged" in out and "stays open" in out  # d: open
     assert "one fixed processed copy of each scene" in out and "without fresh variety" in out  # f: the control
+    assert "never on the copies it trained on" in out and "cannot separate d from f" in out  # as the appendix says
     assert "validation rise does not rule it out" in out  # f: why the rise that rules out b leaves f open
     assert "0.595" not in out and "-0.349" not in out and "-0.047" not in out  # ... whose results are not given away
     assert "puts pixel noise back" in out and "after exercise 4" in out  # c: a stored control, read later

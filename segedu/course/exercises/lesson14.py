@@ -147,9 +147,6 @@ def check_safe_augmentations(answer: Any) -> bool:
 
 # --- 1b · apply the warp's displacement field with grid_sample --------------------------------------
 
-_BORDER = 8  # pixels left out at each side: there segedu's warp fills what it pulls in from outside (0 / 255)
-
-
 def field_test_case(seed: int = 0) -> dict[str, torch.Tensor]:
     """A fixed scene, a field of the study's warp, and segedu's warp of both (the reference), by seed.
 
@@ -177,15 +174,15 @@ def field_test_case(seed: int = 0) -> dict[str, torch.Tensor]:
 
 
 def _sample(picture: torch.Tensor, field: torch.Tensor, mode: str) -> torch.Tensor:
-    """``picture`` (C, H, W) read at each pixel's centre plus ``field`` (1, H, W, 2), by ``grid_sample``."""
+    """``picture`` (C, H, W) read at each pixel's centre plus ``field`` (1, H, W, 2), by ``grid_sample`` (0 outside)."""
     height, width = picture.shape[-2:]
     identity = F.affine_grid(torch.eye(2, 3)[None], (1, 1, height, width), align_corners=False)  # (1, H, W, 2)
     return F.grid_sample(picture[None].float(), identity + field, mode=mode, align_corners=False)[0]
 
 
-def _inside(tensor: torch.Tensor) -> torch.Tensor:
-    """``tensor`` without its outer :data:`_BORDER` pixels."""
-    return tensor[..., _BORDER:-_BORDER, _BORDER:-_BORDER]
+def _pulled_in(field: torch.Tensor, height: int = 64, width: int = 64) -> torch.Tensor:
+    """(H, W) bool: the pixels whose nearest read lies outside the image (segedu marks them 255 in the mask)."""
+    return _sample(torch.ones(1, height, width), field, "nearest")[0] < 0.5
 
 
 def check_apply_field(my_apply_field: Any, seed: int = 0) -> bool:
@@ -197,9 +194,10 @@ def check_apply_field(my_apply_field: Any, seed: int = 0) -> bool:
         seed: Which field of the study's warp to test on (:func:`field_test_case`).
 
     Returns:
-        ``True`` if, away from the border (8 pixels, where segedu fills what the warp pulls in), the image
-        equals segedu's warp within 1e-5 and the mask exactly. Known mistakes (a bilinear mask, a nearest
-        image, x and y swapped, a mask left unwarped) get their own feedback.
+        ``True`` if, on all 64 x 64 pixels, the image equals segedu's warp within 1e-5 and the mask exactly,
+        the pixels pulled in from outside marked 255 in the mask. Known mistakes (pulled-in pixels labelled 0,
+        the image not blended toward its fill, a bilinear mask, a nearest image, x and y swapped, a mask left
+        unwarped) get their own feedback.
     """
     if not callable(my_apply_field):
         return wrong("pass your function itself, my_apply_field, not its result.")
@@ -219,44 +217,63 @@ def check_apply_field(my_apply_field: Any, seed: int = 0) -> bool:
         return wrong(f"return the image as (1, 64, 64) and the mask as (64, 64), as they came in; got "
                      f"{tuple(new_image.shape)} and {tuple(new_mask.shape)}.")
     new_image, new_mask = new_image.detach().float(), new_mask.detach()
-    reference_image, reference_mask = _inside(case["warped_image"]), _inside(case["warped_mask"])
-    image_right = torch.allclose(_inside(new_image), reference_image, atol=1e-5, rtol=0)
+    reference_image, reference_mask = case["warped_image"], case["warped_mask"]
+    outside = _pulled_in(field)  # (64, 64)
+    inside = ~outside
+    image_right = torch.allclose(new_image, reference_image, atol=1e-5, rtol=0)
     fractional = bool((new_mask.float() != new_mask.float().round()).any())
-    mask_right = not fractional and torch.equal(_inside(new_mask.long()), reference_mask)
+    labels_right = not fractional and torch.equal(new_mask.long()[inside], reference_mask[inside])
+    mask_right = labels_right and torch.equal(new_mask.long(), reference_mask)
     if image_right and mask_right:
-        return right("away from the border your warp equals segedu's, the image within 1e-5 and the mask exactly. "
-                     "One field moves both, so every label stays on its pixel; the image is read bilinearly "
+        return right(f"on all {mask.numel():,} pixels your warp equals segedu's, the image within 1e-5 and the mask "
+                     "exactly. One field moves both, so every label stays on its pixel; the image is read bilinearly "
                      "(grey levels may blend) and the mask by nearest neighbour (each pixel copies one existing "
-                     "label). At the border segedu also fills what the warp pulls in from outside: 0 in the image, "
-                     "255 (ignored) in the mask.")
+                     f"label). The {int(outside.sum())} pixels pulled in from outside carry 255 (ignored) in the "
+                     "mask: a 0 there would call them background, a label no scene gave them.")
     swapped = field.flip(-1)  # the field read as (y, x)
-    if torch.allclose(_inside(new_image), _inside(_sample(image, swapped, "bilinear")), atol=1e-5, rtol=0):
+    covered = _sample(torch.ones(1, 64, 64), field, "bilinear")  # (1, 64, 64): the share read from inside
+    if torch.allclose(new_image, _sample(image, swapped, "bilinear") * _sample(torch.ones(1, 64, 64), swapped,
+                                                                                 "bilinear"), atol=1e-5, rtol=0) \
+            or torch.allclose(new_image, _sample(image, swapped, "bilinear"), atol=1e-5, rtol=0):
         return wrong("the image moved along the wrong axes: grid_sample reads the last dimension of the grid as (x, "
                      "y), x the column and y the row, and the field is stored in that order, like the identity grid. "
                      "Add the field as it is, without swapping or transposing it.")
-    if not image_right and torch.allclose(_inside(new_image), _inside(_sample(image, field, "nearest")),
-                                          atol=1e-5, rtol=0):
+    nearest = _sample(image, field, "nearest")
+    if not image_right and any(torch.allclose(new_image, candidate, atol=1e-5, rtol=0)
+                               for candidate in (nearest, nearest * covered)):
         return wrong("the image was read by nearest neighbour: for the image use mode='bilinear', which blends the "
                      "four neighbouring grey levels as torchvision's warp does; nearest is for the mask only.")
+    if not image_right and torch.allclose(new_image, _sample(image, field, "bilinear"), atol=1e-5, rtol=0):
+        largest = float((new_image - reference_image).abs().max())
+        return wrong(f"the image is right away from the border but differs from segedu's by up to {largest:.3f} "
+                     "where the warp reads partly from outside. segedu blends each pixel toward its fill, 0, by the "
+                     "share read from outside: multiply your image by a picture of ones read bilinearly at the same "
+                     "positions.")
     if not image_right:
-        largest = float((_inside(new_image) - reference_image).abs().max())
-        return wrong(f"the image differs from segedu's warp by up to {largest:.3f} away from the border. Read it at "
-                     "each pixel's own position plus the field (identity + field), with mode='bilinear' and "
-                     "align_corners=False.")
+        largest = float((new_image - reference_image).abs().max())
+        return wrong(f"the image differs from segedu's warp by up to {largest:.3f}. Read it at each pixel's own "
+                     "position plus the field (identity + field), with mode='bilinear' and align_corners=False, then "
+                     "multiply it by a picture of ones read bilinearly at the same positions.")
     blended = _sample(mask[None], field, "bilinear")[0]  # (64, 64): the mask warped as a picture
-    if fractional or any(torch.equal(_inside(new_mask.long()), _inside(rounded(blended).long()))
+    if fractional or any(torch.equal(new_mask.long()[inside], rounded(blended).long()[inside])
                          for rounded in (torch.round, torch.trunc)):
-        invented = set(_inside(new_mask).round().long().unique().tolist()) - set(mask.unique().tolist())
+        invented = set(new_mask[inside].round().long().unique().tolist()) - set(mask.unique().tolist())
         blend = "fractions between class indices" if fractional else f"{len(invented)} labels the scene does not hold"
         return wrong(f"the image is right, but the mask was read bilinearly: where a stroke meets the background it "
                      f"blends class indices into values no pixel had ({blend}). A mask holds class indices, not grey "
                      "levels: read it with mode='nearest', so each pixel copies one existing label.")
-    if torch.equal(_inside(new_mask.long()), _inside(mask.long())):
+    if labels_right:
+        given = sorted(set(new_mask.long()[outside].unique().tolist()))
+        return wrong(f"the image and the labels inside are right, but the {int(outside.sum())} mask pixels pulled in "
+                     f"from outside carry {given}, not 255. grid_sample reads 0 there, which calls them background: a "
+                     "false label on pixels no scene labelled. Read a picture of ones with mode='nearest' at the same "
+                     "positions, and set the mask to 255 where it reads 0.")
+    if torch.equal(new_mask.long()[inside], mask.long()[inside]):
         return wrong("the image is right, but the mask was left where it was: the labels no longer lie on the strokes "
                      "they name. Warp the mask by the same field as the image.")
-    wrong_pixels = int((_inside(new_mask.long()) != reference_mask).sum())
-    return wrong(f"the image is right, but {wrong_pixels} mask pixels away from the border differ from segedu's warp. "
-                 "Read the mask at the same positions as the image (identity + field), with mode='nearest' and "
+    wrong_pixels = int((new_mask.long()[inside] != reference_mask[inside]).sum())
+    return wrong(f"the image is right, but {wrong_pixels} mask pixels read from inside the image differ from segedu's "
+                 "warp. Read the mask at the same positions as the image (identity + field), with mode='nearest' and "
                  "align_corners=False, and return it as whole-number labels.")
 
 
@@ -393,7 +410,9 @@ _EVIDENCE = {
          "exercise measures what training only on processed images costs on untransformed scenes. The validation rise "
          "does not rule it out either: such a cost could fall on every untransformed scene while the variety gains "
          "more than that on new ones. The optional appendix reads a stored control with processed images but "
-         "without fresh variety: a network trained on one fixed processed copy of each scene",
+         "without fresh variety: a network trained on one fixed processed copy of each scene. It is scored only on "
+         "the original scenes and on validation, never on the copies it trained on, so it cannot separate d from f "
+         "either",
 }
 
 
