@@ -155,7 +155,7 @@ def test_density_prediction_accepts_the_right_answer(
 @pytest.mark.parametrize(
     ("prediction", "hint"),
     [
-        ("at least 75 %, like the unpooled map", "only 45% to 58% zeros ('between 25 and 75 %')"),
+        ("at least 75 %", "only 45% to 58% zeros ('between 25 and 75 %')"),
         ("under 25 %", "followed by a ReLU"),
         (..., "record your prediction first"),
         ({"zeros": "between 25 and 75 %", "why": "a"}, "your prediction must be one of"),  # the old dict form

@@ -93,7 +93,7 @@ def _sentences(mistakes: Sequence[str]) -> str:
     return " ".join(mistake[0].upper() + mistake[1:] if at else mistake for at, mistake in enumerate(mistakes))
 
 
-DENSITY_CHOICES = ("at least 75 %, like the unpooled map", "between 25 and 75 %", "under 25 %")
+DENSITY_CHOICES = ("at least 75 %", "between 25 and 75 %", "under 25 %")
 NEIGHBOURHOOD_CHOICES = (0, 1, 2, 4)  # the smallest number of written positions in any 3x3 neighbourhood
 
 
