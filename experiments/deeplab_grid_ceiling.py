@@ -1,4 +1,4 @@
-"""Lesson 16's grid reference: how well can an 8 x 8 score map, through DeepLabv3's one bilinear x8 step, draw the
+"""Lesson 17's grid reference: how well can an 8 x 8 score map, through DeepLabv3's one bilinear x8 step, draw the
 test masks?
 
 The shipped DeepLabv3 makes its scores on an 8 x 8 map (output stride 8 on a 64 x 64 scene) and brings them to

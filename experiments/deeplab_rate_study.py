@@ -1,8 +1,8 @@
-"""Lesson 16's stored study: DeepLabv3 trained with the previous atrous rate kept where a stride was.
+"""Lesson 17's stored study: DeepLabv3 trained with the previous atrous rate kept where a stride was.
 
 segedu's DeepLabv3 gives every 3x3 conv of an atrous block the block's rate; torchvision's
 ``replace_stride_with_dilation`` (and the paper's code) keeps the previous rate in the conv that used to stride, so
-the dense backbone reproduces the strided one (:func:`segedu.analysis.atrous.with_previous_rate`). Lesson 16 measures
+the dense backbone reproduces the strided one (:func:`segedu.analysis.atrous.with_previous_rate`). Lesson 17 measures
 what segedu's rule costs in features and taps, and finds DeepLabv3 behind FCN-8s, SegNet and U-Net; this study asks
 whether the rule is why. It trains DeepLabv3's recipe (``segedu.training.recipes.RECIPES[("deeplabv3", DATASET)]``:
 4,000 steps of batch 16, Adam 3e-3 with cosine decay, one thread) with the rule changed on the freshly built model:

@@ -1,4 +1,4 @@
-"""Lesson 16's stored study: one DeepLabv3 trained at output stride 8, 16 and 32, on equal budgets, over seeds.
+"""Lesson 17's stored study: one DeepLabv3 trained at output stride 8, 16 and 32, on equal budgets, over seeds.
 
 :class:`segedu.models.deeplab.DeepLabV3` (base width 16, the shipped size) is trained from scratch on the
 shape scenes at each output stride. The parameters are the same at every stride (only strides and atrous

@@ -24,7 +24,7 @@ thread of a busy 2-core machine).
 
     python -m experiments.recipe_seeds                     # 16 training runs (deeplabv3 is opt-in)
     python -m experiments.recipe_seeds --datasets shapes   # half of it
-    python -m experiments.recipe_seeds --models deeplabv3  # lesson 16's model
+    python -m experiments.recipe_seeds --models deeplabv3  # lesson 17's model
 
 ``--steps N`` trains every seed (seed 0 too, not the shipped checkpoint) for ``N`` steps instead of the recipe's,
 with the recipe's cosine schedule stretched over them, into a record of its own (``recipe_seeds_{N}steps``).

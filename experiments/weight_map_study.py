@@ -1,4 +1,4 @@
-"""Lesson 17's stored study: does U-Net's weight map keep the gap between nearly touching objects of one class?
+"""Lesson 18's stored study: does U-Net's weight map keep the gap between nearly touching objects of one class?
 
 A per-pixel loss counts the few background pixels between two nearby objects like any other pixels, so a
 network can paint over that thin gap at little cost, and the semantic mask then shows one object where

@@ -209,21 +209,32 @@ LESSONS: tuple[Lesson, ...] = (
         run_seconds=6,
     ),
     Lesson(
-        "16_atrous_and_deeplab.ipynb",
-        "Atrous convolution and DeepLab",
-        "Write a 3x3 atrous convolution and check it against PyTorch, see which pixels a stack of them never "
-        "reads (gridding) and why rates with no common factor can still leave holes, measure what DeepLabv3's "
-        "output stride costs and read what it buys in a stored three-seed study, check that a dropped stride and "
-        "doubled later rates let the same weights compute the strided features densely (and where segedu departs, "
-        "so that block4 grids while the ASPP reads the whole map), write out the ASPP head's forward pass, count the taps a small "
-        "map keeps and predict ASPP rates that suit it, and compare DeepLabv3 with FCN-32s, FCN-8s, SegNet and "
-        "U-Net trained on the same budget (it trails, and why stays open; an optional appendix reads two stored records that test two suspects).",
-        topic="Atrous convolution, output stride, ASPP and DeepLabv3",
-        study_time="about 140 min (optional appendices about 25 more)",
-        run_seconds=22,
+        "16_atrous_convolution.ipynb",
+        "Atrous convolution",
+        "Write a 3x3 atrous convolution and check it against PyTorch, measure how far a stack of them reaches and "
+        "what it costs, see which pixels a stack of them never reads (gridding) and why rates with no common factor "
+        "can still leave holes, and apply the exact rule for a stack that reads its whole window (an optional "
+        "appendix compares it with Wang et al.'s HDC rule).",
+        topic="Atrous convolution, reach and gridding",
+        study_time="about 60 min (optional appendix about 10 more)",
+        run_seconds=9,
     ),
     Lesson(
-        "17_touching_objects.ipynb",
+        "17_deeplab.ipynb",
+        "DeepLab: output stride, ASPP and a comparison",
+        "Measure what DeepLabv3's output stride costs and read what it buys in a stored three-seed study, check that "
+        "a dropped stride and doubled later rates let the same weights compute the strided features densely (and "
+        "where segedu departs from the paper, which three seeds cannot decide), count the taps a small map keeps and "
+        "predict ASPP rates that suit it, write out the ASPP head's forward pass, and compare DeepLabv3 with "
+        "FCN-32s, FCN-8s, SegNet and U-Net trained with the same steps and learning rate (it trails, and why stays "
+        "open; optional appendices read two stored records that test two suspects and count where segedu's block4 "
+        "grids).",
+        topic="Output stride, ASPP and DeepLabv3 beside four models",
+        study_time="about 80 min (optional appendices about 30 more)",
+        run_seconds=21,
+    ),
+    Lesson(
+        "18_touching_objects.ipynb",
         "Touching objects: U-Net's weight map",
         "Count the same-class objects that touch and those a thin gap apart and the gap pixels' share of a scene, "
         "write U-Net's weight map out from an instance map (distances checked by a brute-force loop) and use it as "

@@ -22,7 +22,7 @@ Import each widget from its module (importing one does not load the others):
 - ``feature_maps.feature_map_explorer``: any layer of any model, pixel probe (lesson 12)
 - ``augmentation_explorer.augmentation_explorer``: paired augmentation of image and mask (lesson 14)
 - ``reweight_explorer.reweight_explorer``: tilt a trained model's answer by class weights (lesson 15)
-- ``weight_map_explorer.weight_map_explorer``: U-Net's weight map with w0 and sigma (lesson 17)
+- ``weight_map_explorer.weight_map_explorer``: U-Net's weight map with w0 and sigma (lesson 18)
 - ``atrous_explorer.atrous_explorer``: which input pixels a stack of atrous convolutions reads (lesson 16)
 """
 

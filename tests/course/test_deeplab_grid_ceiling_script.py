@@ -1,4 +1,4 @@
-"""Lesson 16's grid reference: the script's upsampling is DeepLabv3's, its offsets help, its record is the shipped one."""
+"""Lesson 17's grid reference: the script's upsampling is DeepLabv3's, its offsets help, its record is the shipped one."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Each lesson-15 check accepts the right answer and says why a wrong one is wrong."""
+"""Each lesson-18 check accepts the right answer and says why a wrong one is wrong."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from segedu.course.exercises.lesson17 import (
+from segedu.course.exercises.lesson18 import (
     CONTACT_SCENE,
     COST_OUTCOMES,
     COST_TOLERANCE,

@@ -1,4 +1,4 @@
-"""Checks for the exercises of lesson 17 (touching objects: U-Net's weight map).
+"""Checks for the exercises of lesson 18 (touching objects: U-Net's weight map).
 
 Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``.
 """
