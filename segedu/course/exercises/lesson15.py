@@ -840,7 +840,7 @@ def check_halo_scores(recall_no_halo: Any, iou_no_halo: Any, recall_halo: Any, i
                  "IoU 0.90 and 99 / 150 = 0.66: the halo's 50 false alarms sit in the union.")
 
 
-# --- exercise 5 · read the scale: what a halo costs background's recall ---------------------------------------------
+# --- exercise 5c · read the scale: what a halo costs background's recall ------------------------------------------
 
 HALO_SIZE = 0.49  # inverse weights' halo, seed mean: false digit pixels per true digit pixel
 BACKGROUND_SHARE = 0.9446  # background's share of the test pixels (section 1's table, 94.46%)
@@ -890,7 +890,7 @@ def check_background_recall_cost(answer: Any) -> bool:
                   "background pixel; turn one count into the other with section 1's class shares") + ".")
 
 
-# --- exercise 5c · explain: why class weights move mean IoU far more than mean accuracy ------------------------------
+# --- exercise 5b · explain: why class weights move mean IoU far more than mean accuracy ------------------------------
 
 SCORE_GAP_REASONS = {
     "a": "the halo's false alarms enter each digit's IoU union, but recall only through background's, whose pixels "
@@ -929,6 +929,6 @@ def check_score_gap_reason(choice: Any) -> bool:
     if letter != SCORE_GAP_ANSWER:
         return wrong(f"not ({letter}): {_SCORE_GAP_WHY[letter]}.")
     return right("recall counts only a class's true pixels, so a halo pixel costs recall only as one lost background "
-                 "pixel: about 0.03 of background's recall, 0.03 / 11 of mean accuracy, while the digits' recalls "
-                 "rise as their misses fall. IoU puts the same pixel in a digit's union as a false alarm, where the "
-                 "halo is about half the digit's size: mean IoU falls about 0.2.")
+                 "pixel, small against background's many pixels (the next part measures how small), while the "
+                 "digits' recalls rise as their misses fall. IoU puts the same pixel in a digit's union as a false "
+                 "alarm, where the halo is about half the digit's size: mean IoU falls about 0.2.")
