@@ -211,10 +211,9 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(
         "16_atrous_convolution.ipynb",
         "Atrous convolution",
-        "Write a 3x3 atrous convolution and check it against PyTorch, measure how far a stack of them reaches and "
-        "what it costs, see which pixels a stack of them never reads (gridding) and why rates with no common factor "
-        "can still leave holes, and apply the exact rule for a stack that reads its whole window (an optional "
-        "appendix compares it with Wang et al.'s HDC rule).",
+        "Write a 3x3 atrous convolution and check it against PyTorch, see which pixels a stack of them never reads "
+        "(gridding) and why rates with no common factor can still leave holes, and write and apply the exact rule "
+        "for a stack that reads its whole window (an optional appendix compares it with Wang et al.'s HDC rule).",
         topic="Atrous convolution, reach and gridding",
         study_time="about 60 min (optional appendix about 10 more)",
         run_seconds=9,
@@ -230,7 +229,7 @@ LESSONS: tuple[Lesson, ...] = (
         "open; optional appendices read two stored records that test two suspects and count where segedu's block4 "
         "grids).",
         topic="Output stride, ASPP and DeepLabv3 beside four models",
-        study_time="about 80 min (optional appendices about 30 more)",
+        study_time="about 100 min (optional appendices about 40 more)",
         run_seconds=21,
     ),
     Lesson(

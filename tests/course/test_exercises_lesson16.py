@@ -7,13 +7,14 @@ import re
 import pytest
 import torch
 
-from segedu.analysis.atrous import footprint_coverage, reads_whole_window
+from segedu.analysis.atrous import dilated_stack_footprint, footprint_coverage, reads_whole_window
 from segedu.course.exercises.lesson16 import (
     NEXT_RATE_STACK,
     STACKS,
     check_atrous_conv2d,
     check_coverage_prediction,
     check_next_rate,
+    check_reads_whole_window,
 )
 
 
@@ -23,7 +24,8 @@ def test_coverage_prediction(capsys: pytest.CaptureFixture[str]) -> None:
     assert check_coverage_prediction({"a", "c", "e"})
     assert check_coverage_prediction("a, c, e")
     out = capsys.readouterr().out
-    assert "gridding" in out and "1 + 2 x their sum" not in out
+    assert "gridding" in out and "1 + 2 x their sum" not in out and "(2, 2, 4; 2, 4, 8; 3, 6, 9)" in out
+    assert STACKS["b"] != (2, 2, 2) and STACKS["e"] != (1, 2, 3)  # lesson 04 shows those two
     assert not check_coverage_prediction({"a", "c"})
     assert "['e'] do read every pixel" in capsys.readouterr().out
     assert not check_coverage_prediction({"a", "b", "c", "e"})
@@ -34,21 +36,22 @@ def test_coverage_prediction(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_next_rate_right(capsys: pytest.CaptureFixture[str]) -> None:
-    full = [rate for rate in range(1, 33) if footprint_coverage((*NEXT_RATE_STACK, rate)) == 1.0]
-    assert NEXT_RATE_STACK == (1, 2) and max(full) == 7 == 1 + 2 * sum(NEXT_RATE_STACK)  # the lesson's exact rule
-    assert reads_whole_window((1, 2, 7)) and not reads_whole_window((1, 2, 8))
-    assert check_next_rate(7)
+    full = [rate for rate in range(1, 65) if footprint_coverage((*NEXT_RATE_STACK, rate)) == 1.0]
+    assert NEXT_RATE_STACK == (1, 2, 5) and max(full) == 17 == 1 + 2 * sum(NEXT_RATE_STACK)  # the exact rule
+    assert reads_whole_window((1, 2, 5, 17)) and not reads_whole_window((1, 2, 5, 18))
+    assert dilated_stack_footprint((1, 2, 5, 18))[26, 26 + 9] == 0  # the offset the hint names is unread
+    assert check_next_rate(17)
     out = capsys.readouterr().out
-    assert out.startswith("Correct!") and "offset 4 is never read" in out and "1 + 2 x 3 = 7" in out
+    assert out.startswith("Correct!") and "offset 9 is never read" in out and "1 + 2 x 8 = 17" in out
 
 
 @pytest.mark.parametrize(("answer", "hint"), [
-    (8, "offset 4 is read by no copy"),
-    (12, "offset 8 is read by no copy"),
-    (4, "(1, 2, 4) does read every pixel, but a larger third rate does too"),
-    (3, "(1, 2, 3) does read every pixel"),
+    (18, "offset 9 is read by no copy"),
+    (24, "offset 15 is read by no copy"),
+    (9, "(1, 2, 5, 9) does read every pixel, but a larger fourth rate does too"),
+    (5, "(1, 2, 5, 5) does read every pixel"),
     (..., "record your answer first"),
-    (7.5, "whole-number rate"),
+    (17.5, "whole-number rate"),
     (True, "whole-number rate"),
     (0, "whole-number rate"),
 ])
@@ -57,7 +60,55 @@ def test_next_rate_wrong(answer, hint: str, capsys: pytest.CaptureFixture[str]) 
     out = capsys.readouterr().out
     assert out.startswith("Not yet:") and hint in out and "Correct" not in out, out
     if isinstance(answer, int):
-        assert not re.search(r"(?<![\d.])7(?![\d.])", out), out  # no hint names the answer
+        assert not re.search(r"(?<![\d.])17(?![\d.])", out), out  # no hint names the answer
+
+
+# --- exercise 3: write the exact rule ----------------------------------------------------------------------
+
+
+def _rule(rates, *, sort=True, first_one=True, strict=False, bound=lambda smaller: 1 + 2 * smaller):
+    """A learner's reads_whole_window, with the slips the checker names switched on."""
+    rates = sorted(rates) if sort else list(rates)
+    if first_one and rates[0] != 1:
+        return False
+    for index in range(1, len(rates)):
+        limit = bound(sum(rates[:index]))
+        if rates[index] >= limit if strict else rates[index] > limit:
+            return False
+    return True
+
+
+def test_reads_whole_window_right(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_reads_whole_window(_rule) is True
+    out = capsys.readouterr().out
+    assert out.startswith("Correct!") and "7,371 stacks" in out
+
+
+@pytest.mark.parametrize(("function", "hint"), [
+    (lambda rates: _rule(rates, sort=False), "the same layers in another order"),
+    (lambda rates: _rule(rates, first_one=False), "for rates (2, 2) you return True, but the stack reads 31%"),
+    (lambda rates: _rule(rates, first_one=False), "the first rate must be 1"),
+    (lambda rates: _rule(rates, strict=True), "for rates (1, 3) you return False"),
+    (lambda rates: _rule(rates, strict=True), "3 <= 1 + 2 x 1 = 3; equal is allowed"),
+    (lambda rates: _rule(rates, bound=lambda smaller: smaller), "for rates (1, 2) you return False"),
+    (lambda rates: _rule(rates, bound=lambda smaller: 2 * smaller + 2), "for rates (1, 4) you return True"),
+    (lambda rates: _rule(rates, bound=lambda smaller: 2 * smaller + 2), "offset 2 along a row is never read"),
+    (lambda rates: footprint_coverage(rates) == 1.0, "calls footprint_coverage"),
+    (reads_whole_window, "the package's own"),
+    (lambda rates: ..., "returns nothing"),
+    (lambda rates: int(_rule(rates)), "return True or False"),
+    (lambda rates: rates[5], "raised IndexError"),
+])
+def test_reads_whole_window_names_the_slip(function, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_reads_whole_window(function) is False
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and hint in out and "Correct" not in out, out
+
+
+def test_reads_whole_window_unread_offsets_are_unread() -> None:
+    for rates, offset in (((1, 4), 2), ((2, 2), 3), ((1, 4, 4), 6), ((1, 1, 6), 3)):
+        side = 1 + 2 * sum(rates)
+        assert dilated_stack_footprint(rates)[side // 2, side // 2 + offset] == 0, rates
 
 
 # --- exercise 1: write the atrous convolution ----------------------------------------------------------------

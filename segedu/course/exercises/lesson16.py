@@ -5,9 +5,11 @@ Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` 
 
 from __future__ import annotations
 
+import functools
+import itertools
 from typing import Any
 
-from segedu.analysis.atrous import footprint_coverage
+from segedu.analysis.atrous import footprint_coverage, reads_whole_window
 from segedu.course.exercises._verdict import (
     borrowed_names,
     call_answer,
@@ -20,10 +22,12 @@ from segedu.course.exercises._verdict import (
 __all__ = [
     "ATROUS_BORROWED",
     "NEXT_RATE_STACK",
+    "RULE_BORROWED",
     "STACKS",
     "check_atrous_conv2d",
     "check_coverage_prediction",
     "check_next_rate",
+    "check_reads_whole_window",
 ]
 
 # --- 1 · write the atrous convolution ------------------------------------------------------------------------
@@ -137,10 +141,10 @@ def _first_wrong_tap(function: Any, x: Any, weight: Any, rate: int) -> str:
 # The stacks of exercise 2: letter -> rates of three 3x3 convs.
 STACKS: dict[str, tuple[int, ...]] = {
     "a": (1, 1, 1),
-    "b": (2, 2, 2),
+    "b": (2, 2, 4),
     "c": (1, 2, 4),
     "d": (2, 4, 8),
-    "e": (1, 2, 3),
+    "e": (1, 3, 3),
     "f": (3, 6, 9),
 }
 
@@ -156,9 +160,10 @@ def check_coverage_prediction(prediction: Any) -> bool:
         return wrong(hint)
     truth = {letter for letter, rates in STACKS.items() if _reads_everything(rates)}
     if letters == truth:
+        shared = "; ".join(", ".join(map(str, STACKS[letter])) for letter in sorted(set(STACKS) - truth))
         return right(
             f"{sorted(truth)} read every pixel of their window. A stack whose rates share a factor k > 1 "
-            "(2, 2, 2; 2, 4, 8; 3, 6, 9) only ever moves in steps of k, so it reads one pixel in k along each "
+            f"({shared}) only ever moves in steps of k, so it reads one pixel in k along each "
             "axis: gridding."
         )
     missing, extra = sorted(truth - letters), sorted(letters - truth)
@@ -170,23 +175,105 @@ def check_coverage_prediction(prediction: Any) -> bool:
     return wrong("; ".join(parts) + ". Compare with the footprint pictures of section 3.")
 
 
-# --- 3 · the largest rate a third layer can have ---------------------------------------------------------------
+# --- 3 · write the exact rule -----------------------------------------------------------------------------------
 
-NEXT_RATE_STACK = (1, 2)  # exercise 3: the first two layers; the learner names the largest third rate
-_RATES_TRIED = range(1, 33)  # third rates tried by the pixel count (the answer is far below 32)
+RULE_BORROWED = ("footprint_coverage", "dilated_stack_footprint", "conv2d")  # a pixel count, not the rule
+_RULE_RATES = range(1, 10)  # every stack of 2 to 4 rates from 1 to 9, in every order
+_RULE_LAYERS = (2, 3, 4)
+
+
+@functools.lru_cache(maxsize=1)
+def _shares_read() -> dict[tuple[int, ...], float]:
+    """Pixel count: the share of its window each sorted stack of 2 to 4 rates from 1 to 9 reads (705 stacks).
+
+    The footprint does not depend on the order of the layers (the offsets add up), so one count per sorted stack
+    gives the truth for every order of it.
+    """
+    return {rates: footprint_coverage(rates) for layers in _RULE_LAYERS
+            for rates in itertools.combinations_with_replacement(_RULE_RATES, layers)}
+
+
+def _why_rule(rates: tuple[int, ...]) -> str:
+    """Why a sorted stack does or does not read its whole window, by the rule, with an unread offset if any."""
+    for index, rate in enumerate(rates):
+        smaller = sum(rates[:index])
+        if rate > 1 + 2 * smaller:
+            unread = sum(rates[index:]) - smaller - 1  # offset L - S - 1 of the lesson's proof
+            if index == 0:
+                return (f"its smallest rate, {rate}, is above 1, and offset {unread} along a row is never read: "
+                        "the first rate must be 1.")
+            return (f"sorted, its rate {rate} is above 1 + 2 x {smaller} = {1 + 2 * smaller}, the side of the "
+                    f"gap-free window the smaller rates build, and offset {unread} along a row is never read.")
+    bounds = ", ".join(f"{rate} <= 1 + 2 x {sum(rates[:index])} = {1 + 2 * sum(rates[:index])}"
+                       for index, rate in enumerate(rates) if index > 0)
+    return f"sorted, its first rate is 1 and each next one is at most its bound ({bounds}; equal is allowed)."
+
+
+def check_reads_whole_window(function: Any) -> bool:
+    """Exercise 3: the learner's ``reads_whole_window(rates)``, the lesson's exact rule written out.
+
+    It is called on every stack of 2 to 4 rates from 1 to 9, in every order (7,371 stacks), and compared with a
+    pixel count (:func:`~segedu.analysis.atrous.footprint_coverage` equal to 1) and with the package's own
+    :func:`~segedu.analysis.atrous.reads_whole_window`. A wrong answer gets the first stack it gets wrong and why:
+    an answer that changes with the order of the layers, a smallest rate above 1, a rate above its bound (with the
+    offset it leaves unread) or a stack that does read everything. A function that counts pixels
+    (:data:`RULE_BORROWED`) or is the package's own is sent back.
+
+    Args:
+        function: The learner's ``reads_whole_window(rates)``: a tuple of ints to ``True`` or ``False``.
+    """
+    if function is reads_whole_window:
+        return wrong("that is the package's own reads_whole_window: run your cell that defines the function.")
+    borrowed = borrowed_names(function, RULE_BORROWED)
+    if borrowed:
+        return wrong(f"your function calls {' and '.join(borrowed)}, which counts pixels: write the rule instead, "
+                     "from the rates alone.")
+    shares = _shares_read()
+    if any(reads_whole_window(rates) != (share == 1.0) for rates, share in shares.items()):
+        raise AssertionError("the package's reads_whole_window disagrees with the pixel count")  # never, tests check
+    answers: dict[tuple[int, ...], bool] = {}
+    for sorted_rates in shares:
+        for rates in sorted(set(itertools.permutations(sorted_rates))):
+            found, hint = call_answer(function, rates)
+            if hint is not None:
+                return wrong(f"{hint} (for rates {rates})")
+            if found is ... or found is None:
+                return wrong(returns_nothing("True or False"))
+            if not isinstance(found, bool):
+                return wrong(f"for rates {rates} your function returns {found!r}; return True or False.")
+            answers[rates] = found
+    for rates, found in answers.items():  # an answer that depends on the order of the layers
+        in_order = tuple(sorted(rates))
+        if found != answers[in_order]:
+            return wrong(f"you return {found} for rates {rates} but {answers[in_order]} for {in_order}, the same "
+                         "layers in another order. The stack reads the same pixels in any order, because the offsets "
+                         "add up: sort the rates first.")
+    for rates, share in shares.items():
+        if answers[rates] != (share == 1.0):
+            return wrong(f"for rates {rates} you return {answers[rates]}, but the stack reads {share:.0%} of its "
+                         f"window (pixel count): {_why_rule(rates)}")
+    return right("your rule agrees with the pixel count and with the package's reads_whole_window on all "
+                 f"{len(answers):,} stacks of 2 to 4 rates from 1 to 9, in every order. The pixel count builds "
+                 "each footprint; the rule needs only the rates.")
+
+
+# --- 4 · the largest rate a fourth layer can have --------------------------------------------------------------
+
+NEXT_RATE_STACK = (1, 2, 5)  # exercise 4: the first three layers; the learner names the largest fourth rate
+_RATES_TRIED = range(1, 65)  # fourth rates tried by the pixel count (the answer is far below 64)
 
 
 def _largest_full_rate(first_rates: tuple[int, ...] = NEXT_RATE_STACK) -> int:
-    """The largest third rate for which ``first_rates`` plus it still reads every pixel of the window (pixel count)."""
+    """The largest next rate for which ``first_rates`` plus it still reads every pixel of the window (pixel count)."""
     return max(rate for rate in _RATES_TRIED if footprint_coverage((*first_rates, rate)) == 1.0)
 
 
 def check_next_rate(rate: Any) -> bool:
-    """Exercise 3: the largest rate a third 3x3 layer can have after rates 1 and 2 with no hole in the window.
+    """Exercise 4: the largest rate a fourth 3x3 layer can have after rates 1, 2 and 5 with no hole in the window.
 
-    The truth is counted with :func:`~segedu.analysis.atrous.footprint_coverage` over third rates 1 to 32 (7: the
-    first two layers read offsets -3 to 3 without a gap). A wrong answer gets why: a rate that still reads everything
-    but is not the largest, the first rate that leaves a hole (8), or a larger one.
+    The truth is counted with :func:`~segedu.analysis.atrous.footprint_coverage` over fourth rates 1 to 64 (17: the
+    first three layers read offsets -8 to 8 without a gap). A wrong answer gets why: a rate that still reads
+    everything but is not the largest, the first rate that leaves a hole (18), or a larger one.
 
     Args:
         rate: The learner's answer, a whole number.
@@ -196,11 +283,13 @@ def check_next_rate(rate: Any) -> bool:
     if isinstance(rate, bool) or not isinstance(rate, int) or rate < 1:
         return wrong(f"record a whole-number rate of at least 1 for my_largest_rate; got {rate!r}.")
     largest = _largest_full_rate()
-    reach = sum(NEXT_RATE_STACK)  # the first two layers read offsets -reach .. reach, every one of them
+    reach = sum(NEXT_RATE_STACK)  # the first layers read offsets -reach .. reach, every one of them
+    first = ", ".join(map(str, NEXT_RATE_STACK))
+    stack = f"({first}, {rate})"
     if rate == largest:
         return right(
-            f"rates 1 and 2 read every offset from -{reach} to {reach}, a gap-free window of side 1 + 2 x {reach} = "
-            f"{2 * reach + 1}. A third layer of rate r reads that window three times, shifted by -r, 0 and +r; the "
+            f"rates {first} read every offset from -{reach} to {reach}, a gap-free window of side 1 + 2 x {reach} = "
+            f"{2 * reach + 1}. A fourth layer of rate r reads that window three times, shifted by -r, 0 and +r; the "
             f"copies still touch while r <= {2 * reach + 1}. At r = {largest + 1} the copy shifted by +r starts at "
             f"{largest + 1 - reach} and the middle one ends at {reach}, so offset {largest - reach} is never read: "
             "the rule's 1 + 2 x (the sum of the smaller rates)."
@@ -208,12 +297,12 @@ def check_next_rate(rate: Any) -> bool:
     if rate > largest:
         first_hole = rate - reach - 1  # offset L - S - 1 of the rule, with L = rate and S = reach
         return wrong(
-            f"(1, 2, {rate}) leaves holes: the first two layers read offsets -{reach} to {reach}, and the copy of that "
+            f"{stack} leaves holes: the first three layers read offsets -{reach} to {reach}, and the copy of that "
             f"window shifted by +{rate} starts at {rate - reach}, so offset {first_hole} is read by no copy. How far "
             "can the shifted copies move before a gap opens between them and the middle one?"
         )
     return wrong(
-        f"(1, 2, {rate}) does read every pixel, but a larger third rate does too. The first two layers read every "
-        f"offset from -{reach} to {reach}; the third reads that window shifted by -r, 0 and +r. How far can the "
+        f"{stack} does read every pixel, but a larger fourth rate does too. The first three layers read every "
+        f"offset from -{reach} to {reach}; the fourth reads that window shifted by -r, 0 and +r. How far can the "
         "shifted copies move and still touch the middle one?"
     )
