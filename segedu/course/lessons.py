@@ -205,7 +205,7 @@ LESSONS: tuple[Lesson, ...] = (
         "budget (one learning rate, 1,600 steps, six paired seeds, every verdict provisional, no ranking of the losses), and why class weights "
         "trade missed pixels for a halo of false alarms that moves mean IoU far more than mean accuracy.",
         topic="Class imbalance: per-class IoU, class weights, soft Dice",
-        study_time="about 120 min (optional part about 20 more)",
+        study_time="about 120 min (optional part about 40 more)",
         run_seconds=6,
     ),
     Lesson(
