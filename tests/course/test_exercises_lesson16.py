@@ -10,9 +10,11 @@ import torch
 from segedu.analysis.atrous import dilated_stack_footprint, footprint_coverage, reads_whole_window
 from segedu.course.exercises.lesson16 import (
     NEXT_RATE_STACK,
+    LARGEST_RATE_STACKS,
     STACKS,
     check_atrous_conv2d,
     check_coverage_prediction,
+    check_largest_rates,
     check_next_rate,
     check_reads_whole_window,
 )
@@ -20,19 +22,53 @@ from segedu.course.exercises.lesson16 import (
 
 def test_coverage_prediction(capsys: pytest.CaptureFixture[str]) -> None:
     truth = {letter for letter, rates in STACKS.items() if footprint_coverage(rates) == 1.0}
-    assert truth == {"a", "c", "e"}  # the answer the lesson's pictures support
-    assert check_coverage_prediction({"a", "c", "e"})
-    assert check_coverage_prediction("a, c, e")
+    assert truth == {"a", "e", "f"}  # the answer the lesson's pictures support
+    assert check_coverage_prediction({"a", "e", "f"})
+    assert check_coverage_prediction("a, e, f")
     out = capsys.readouterr().out
-    assert "gridding" in out and "1 + 2 x their sum" not in out and "(2, 2, 4; 2, 4, 8; 3, 6, 9)" in out
-    assert STACKS["b"] != (2, 2, 2) and STACKS["e"] != (1, 2, 3)  # lesson 04 shows those two
-    assert not check_coverage_prediction({"a", "c"})
-    assert "['e'] do read every pixel" in capsys.readouterr().out
-    assert not check_coverage_prediction({"a", "b", "c", "e"})
-    assert "['b'] leave holes" in capsys.readouterr().out
+    assert "gridding" in out and "1 + 2 x" not in out and "b (2, 2, 4) shares the factor 2" in out
+    assert "c (1, 1, 6) and d (2, 3, 4) share no factor > 1, yet leave holes" in out
+    lesson_04 = {(2, 2, 2), (1, 2, 3), (1, 4, 8), (1, 2, 4)}  # the stacks lesson 04 shows
+    assert not {tuple(sorted(rates)) for rates in STACKS.values()} & lesson_04
+    assert not check_coverage_prediction({"a", "e"})
+    assert "['f'] do read every pixel" in capsys.readouterr().out
+    assert not check_coverage_prediction({"a", "b", "e", "f"})
+    assert "['b'] leave holes: b's rates share the factor 2" in capsys.readouterr().out
+    assert not check_coverage_prediction({"a", "c", "e", "f"})
+    assert "['c'] leave holes: c's rates share no factor > 1" in capsys.readouterr().out
     assert not check_coverage_prediction({"z"})
     assert "are not stacks" in capsys.readouterr().out
     assert not check_coverage_prediction(...)
+
+
+def test_largest_rates_right(capsys: pytest.CaptureFixture[str]) -> None:
+    largest = [max(rate for rate in range(1, 65) if footprint_coverage((*first, rate)) == 1.0)
+               for first in LARGEST_RATE_STACKS]
+    assert LARGEST_RATE_STACKS == ((1,), (1, 2)) and largest == [3, 7] == [1 + 2 * 1, 1 + 2 * (1 + 2)]
+    assert dilated_stack_footprint((1, 4))[5, 5 + 2] == 0 and dilated_stack_footprint((1, 2, 8))[11, 11 + 4] == 0
+    assert check_largest_rates((3, 7)) and check_largest_rates([3, 7])
+    out = capsys.readouterr().out
+    assert out.startswith("Correct!") and "(1, 4) never reads offset 2" in out and "(1, 2, 8) never reads offset 4" in out
+    assert "1 + 2" not in out  # the learner writes the pattern down; the check does not state it
+
+
+@pytest.mark.parametrize(("answer", "hint"), [
+    ((4, 7), "(1, 4) leaves holes: offset 2 along a row is never read"),
+    ((3, 8), "(1, 2, 8) leaves holes: offset 4 along a row is never read"),
+    ((3, 9), "(1, 2, 9) leaves holes: offset 4"),
+    ((2, 7), "(1, 2) does read every pixel, but a larger second rate does too"),
+    ((3, 5), "(1, 2, 5) does read every pixel, but a larger third rate does too"),
+    ((1, 1), "(1, 1) does read every pixel"),
+    (..., "record your prediction first"),
+    ((3,), "two whole-number rates"),
+    ((3.0, 7), "two whole-number rates"),
+    ((True, 7), "two whole-number rates"),
+    ("3, 7", "two whole-number rates"),
+])
+def test_largest_rates_wrong(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_largest_rates(answer)
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and hint in out and "Correct" not in out and "1 + 2" not in out, out
 
 
 def test_next_rate_right(capsys: pytest.CaptureFixture[str]) -> None:
@@ -63,7 +99,7 @@ def test_next_rate_wrong(answer, hint: str, capsys: pytest.CaptureFixture[str]) 
         assert not re.search(r"(?<![\d.])17(?![\d.])", out), out  # no hint names the answer
 
 
-# --- exercise 3: write the exact rule ----------------------------------------------------------------------
+# --- exercise 4: write the exact rule ----------------------------------------------------------------------
 
 
 def _rule(rates, *, sort=True, first_one=True, strict=False, bound=lambda smaller: 1 + 2 * smaller):

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 from typing import Any
 
-from segedu.analysis.atrous import footprint_coverage, reads_whole_window
+from segedu.analysis.atrous import dilated_stack_footprint, footprint_coverage, reads_whole_window
 from segedu.course.exercises._verdict import (
     borrowed_names,
     call_answer,
@@ -21,11 +22,13 @@ from segedu.course.exercises._verdict import (
 
 __all__ = [
     "ATROUS_BORROWED",
+    "LARGEST_RATE_STACKS",
     "NEXT_RATE_STACK",
     "RULE_BORROWED",
     "STACKS",
     "check_atrous_conv2d",
     "check_coverage_prediction",
+    "check_largest_rates",
     "check_next_rate",
     "check_reads_whole_window",
 ]
@@ -139,13 +142,15 @@ def _first_wrong_tap(function: Any, x: Any, weight: Any, rate: int) -> str:
 # --- 2 · predict which stacks read every pixel ---------------------------------------------------------------
 
 # The stacks of exercise 2: letter -> rates of three 3x3 convs.
+# Lesson 04 shows (2, 2, 2), (1, 2, 3) and (1, 4, 8); these are new: one gridding stack (b), two with no common
+# factor > 1 that still leave holes (c, d), and three that read every pixel, one of them in shuffled order (f).
 STACKS: dict[str, tuple[int, ...]] = {
-    "a": (1, 1, 1),
+    "a": (1, 1, 5),
     "b": (2, 2, 4),
-    "c": (1, 2, 4),
-    "d": (2, 4, 8),
+    "c": (1, 1, 6),
+    "d": (2, 3, 4),
     "e": (1, 3, 3),
-    "f": (3, 6, 9),
+    "f": (5, 1, 2),
 }
 
 
@@ -160,22 +165,81 @@ def check_coverage_prediction(prediction: Any) -> bool:
         return wrong(hint)
     truth = {letter for letter, rates in STACKS.items() if _reads_everything(rates)}
     if letters == truth:
-        shared = "; ".join(", ".join(map(str, STACKS[letter])) for letter in sorted(set(STACKS) - truth))
+        holes = sorted(set(STACKS) - truth)
+        shared = [letter for letter in holes if math.gcd(*STACKS[letter]) > 1]
+        coprime = [letter for letter in holes if math.gcd(*STACKS[letter]) == 1]
         return right(
-            f"{sorted(truth)} read every pixel of their window. A stack whose rates share a factor k > 1 "
-            f"({shared}) only ever moves in steps of k, so it reads one pixel in k along each "
-            "axis: gridding."
+            f"{sorted(truth)} read every pixel of their window (f is 1, 2, 5 in another order). "
+            + "".join(f"{letter} ({_rates(letter)}) shares the factor {math.gcd(*STACKS[letter])}, so it only ever "
+                      f"moves in steps of {math.gcd(*STACKS[letter])} and reads one pixel in "
+                      f"{math.gcd(*STACKS[letter])} along each axis: gridding. " for letter in shared)
+            + f"{' and '.join(f'{letter} ({_rates(letter)})' for letter in coprime)} share no factor > 1, yet leave "
+            "holes: exercise 3 looks for the bound that tells them apart."
         )
     missing, extra = sorted(truth - letters), sorted(letters - truth)
     parts = []
     if extra:
-        parts.append(f"{extra} leave holes: look at the rates' common factor")
+        parts.append(f"{extra} leave holes: " + "; ".join(
+            f"{letter}'s rates share the factor {math.gcd(*STACKS[letter])}" if math.gcd(*STACKS[letter]) > 1
+            else f"{letter}'s rates share no factor > 1, yet along one row some offset is reached by no sum of its "
+                 "tap offsets" for letter in extra))
     if missing:
-        parts.append(f"{missing} do read every pixel: look at where their taps land layer by layer")
+        parts.append(f"{missing} do read every pixel: look at where their taps land layer by layer (the order of "
+                     "the layers does not change the sums)")
     return wrong("; ".join(parts) + ". Compare with the footprint pictures of section 3.")
 
 
-# --- 3 · write the exact rule -----------------------------------------------------------------------------------
+def _rates(letter: str) -> str:
+    return ", ".join(map(str, STACKS[letter]))
+
+
+# --- 3 · find the bound (before the rule is stated) -------------------------------------------------------------
+
+LARGEST_RATE_STACKS = ((1,), (1, 2))  # exercise 3 (a): the largest second rate after 1, third after 1, 2
+
+
+def _first_unread_offset(rates: tuple[int, ...]) -> int:
+    """The smallest positive offset along the centre row that the stack never reads (pixel count)."""
+    paths = dilated_stack_footprint(rates)  # (S, S)
+    centre = paths.shape[0] // 2
+    return next(offset for offset in range(1, centre + 1) if paths[centre, centre + offset] == 0)
+
+
+def check_largest_rates(answer: Any) -> bool:
+    """Exercise 3 (a): the largest second rate after rate 1, and the largest third rate after rates 1 and 2.
+
+    The truth is counted with :func:`~segedu.analysis.atrous.footprint_coverage` over next rates 1 to 64 (3 and 7).
+    A wrong number gets why, from the pixel count: a rate that leaves a hole gets the first offset along a row it
+    never reads, a smaller one that it still reads everything but is not the largest. No hint states the rule.
+
+    Args:
+        answer: The learner's prediction, two whole numbers ``(second, third)``.
+    """
+    if answer is ... or answer is None:
+        return wrong("record your prediction first: replace the `...` in my_largest_rates with two whole numbers, "
+                     "(second, third).")
+    if (not isinstance(answer, (tuple, list)) or len(answer) != 2
+            or any(isinstance(rate, bool) or not isinstance(rate, int) or rate < 1 for rate in answer)):
+        return wrong(f"record two whole-number rates of at least 1, (second, third); got {answer!r}.")
+    notes, facts = [], []
+    for first, rate, which in zip(LARGEST_RATE_STACKS, answer, ("second", "third")):
+        largest = _largest_full_rate(first)
+        stack = (*first, rate)
+        if rate > largest:
+            notes.append(f"{stack} leaves holes: offset {_first_unread_offset(stack)} along a row is never read "
+                         f"(pixel count). How far can the {which} layer jump before it skips past what the layers "
+                         "before it read?")
+        elif rate < largest:
+            notes.append(f"{stack} does read every pixel, but a larger {which} rate does too.")
+        facts.append(f"{(*first, largest)} reads every pixel, while {(*first, largest + 1)} never reads offset "
+                     f"{_first_unread_offset((*first, largest + 1))} along a row")
+    if notes:
+        return wrong(" ".join(notes))
+    return right("; ".join(facts) + " (pixel count). Write down how each largest rate follows from the rates "
+                 "before it.")
+
+
+# --- 4 · write the exact rule -----------------------------------------------------------------------------------
 
 RULE_BORROWED = ("footprint_coverage", "dilated_stack_footprint", "conv2d")  # a pixel count, not the rule
 _RULE_RATES = range(1, 10)  # every stack of 2 to 4 rates from 1 to 9, in every order
@@ -210,7 +274,7 @@ def _why_rule(rates: tuple[int, ...]) -> str:
 
 
 def check_reads_whole_window(function: Any) -> bool:
-    """Exercise 3: the learner's ``reads_whole_window(rates)``, the lesson's exact rule written out.
+    """Exercise 4: the learner's ``reads_whole_window(rates)``, the lesson's exact rule written out.
 
     It is called on every stack of 2 to 4 rates from 1 to 9, in every order (7,371 stacks), and compared with a
     pixel count (:func:`~segedu.analysis.atrous.footprint_coverage` equal to 1) and with the package's own
@@ -257,9 +321,9 @@ def check_reads_whole_window(function: Any) -> bool:
                  "each footprint; the rule needs only the rates.")
 
 
-# --- 4 · the largest rate a fourth layer can have --------------------------------------------------------------
+# --- 3 (b) · the largest rate a fourth layer can have --------------------------------------------------------------
 
-NEXT_RATE_STACK = (1, 2, 5)  # exercise 4: the first three layers; the learner names the largest fourth rate
+NEXT_RATE_STACK = (1, 2, 5)  # exercise 3 (b): the first three layers; the learner names the largest fourth rate
 _RATES_TRIED = range(1, 65)  # fourth rates tried by the pixel count (the answer is far below 64)
 
 
@@ -269,7 +333,7 @@ def _largest_full_rate(first_rates: tuple[int, ...] = NEXT_RATE_STACK) -> int:
 
 
 def check_next_rate(rate: Any) -> bool:
-    """Exercise 4: the largest rate a fourth 3x3 layer can have after rates 1, 2 and 5 with no hole in the window.
+    """Exercise 3 (b): the largest rate a fourth 3x3 layer can have after rates 1, 2 and 5 with no hole in the window.
 
     The truth is counted with :func:`~segedu.analysis.atrous.footprint_coverage` over fourth rates 1 to 64 (17: the
     first three layers read offsets -8 to 8 without a gap). A wrong answer gets why: a rate that still reads
@@ -292,7 +356,7 @@ def check_next_rate(rate: Any) -> bool:
             f"{2 * reach + 1}. A fourth layer of rate r reads that window three times, shifted by -r, 0 and +r; the "
             f"copies still touch while r <= {2 * reach + 1}. At r = {largest + 1} the copy shifted by +r starts at "
             f"{largest + 1 - reach} and the middle one ends at {reach}, so offset {largest - reach} is never read: "
-            "the rule's 1 + 2 x (the sum of the smaller rates)."
+            "the bound is 1 + 2 x (the sum of the rates before it)."
         )
     if rate > largest:
         first_hole = rate - reach - 1  # offset L - S - 1 of the rule, with L = rate and S = reach
