@@ -120,3 +120,19 @@ def test_the_shipped_record_holds_every_arm_on_the_same_budget() -> None:
         assert [step for step, _ in mirror["val_curve"]] == list(range(250, 4001, 250))
         for arm in runs.values():  # conv7's class shares are shares of every test pixel
             assert sum(arm[seed]["fcn8s_readout"]["conv7_direct"]["class_shares"]) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_the_added_seeds_extend_three_arms_on_the_same_budget_and_machine() -> None:
+    main, added = load_experiment("fcn_staged_study"), load_experiment("fcn_staged_study_moreseeds")
+    assert added["settings"] == main["settings"] and added["seeds"] == [3, 4, 5]
+    assert added["ran_on"].split(",")[0] == main["ran_on"].split(",")[0]  # the same kind of CPU
+    runs = added["results"]["runs"]
+    assert set(runs) == {"all_at_once", "joined_pool3", "joined_pool4"}
+    assert all(list(arm) == ["3", "4", "5"] for arm in runs.values())
+    assert "--suffix moreseeds" in added["command"] and "--seeds 3 4 5" in added["command"]
+    for seed in ("3", "4", "5"):
+        assert runs["joined_pool3"][seed]["pool3_joined_at"] == main["results"]["runs"]["joined_pool3"]["0"]["pool3_joined_at"]
+        assert runs["joined_pool4"][seed]["pool4_joined_at"] == main["results"]["runs"]["joined_pool4"]["0"]["pool4_joined_at"]
+        for arm in runs.values():
+            assert arm[seed]["fcn8s_readout"]["all on"] == arm[seed]["test"]
+            assert [step for step, _ in arm[seed]["val_curve"]][-1] == 4000
