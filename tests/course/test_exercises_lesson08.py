@@ -90,10 +90,19 @@ def _record(pool4_costs: list[float], pool3_costs: list[float], *,
             "results": {"runs": {"staged": runs, "joined_pool3": control_runs, "all_at_once": once_runs}}}
 
 
-def _shipped_record() -> dict:
+def _three_seed_record() -> dict:
     from segedu.course.experiments import load_experiment
 
     return copy.deepcopy(load_experiment("fcn_staged_study"))
+
+
+def _shipped_record() -> dict:
+    """The study as the lesson reads it: fcn_staged_study (seeds 0-2, five arms) joined with
+    fcn_staged_study_moreseeds (seeds 3-5 of all_at_once, joined_pool3 and joined_pool4) by merge_runs."""
+    from segedu.course.experiments import load_experiment, merge_runs
+
+    first, more = _three_seed_record(), copy.deepcopy(load_experiment("fcn_staged_study_moreseeds"))
+    return dict(first, seeds=sorted({*first["seeds"], *more["seeds"]}), results={"runs": merge_runs([first, more])})
 
 
 def _design(**changes) -> dict:
@@ -169,7 +178,7 @@ def test_control_design_matches_the_stored_controls() -> None:
     record = _shipped_record()
     staged = record["results"]["runs"]["staged"]
     for seed, run in record["results"]["runs"]["joined_pool3"].items():
-        stages = staged[seed]["stages"]
+        stages = staged[seed if seed in staged else "0"]["stages"]  # the staged arm ran seeds 0-2 only
         assert run["pool3_joined_at"]["step"] == stages["fcn32s"]["steps"] + stages["fcn16s"]["steps"]
         assert run["pool3_joined_at"]["step"] == lesson08._CONTROL_RIGHT["pool3 joins at step"]
     assert "one Adam optimizer and one cosine schedule over all the steps" in record["settings"]["joined_pool3"]
@@ -204,7 +213,7 @@ def test_control_prediction_on_the_shipped_record(capsys: pytest.CaptureFixture[
     record = _shipped_record()
     assert lesson08.check_control_prediction("under 0.15", record) is True
     out = capsys.readouterr().out
-    assert "Correct! the control loses 0.071 to 0.105 with pool3 zeroed (mean 0.089 over 3 seeds)" in out
+    assert "Correct! the control loses 0.071 to 0.118 with pool3 zeroed (mean 0.097 over 6 seeds)" in out
     assert "zeroing it costs 0.61 to 0.77" in out and "does not show that pool3 carries little" in out
     assert "the end of section 4 sets the control with pool3 zeroed beside FCN-8s trained all at once" in out
     assert "learned to make the map without it" not in out  # exercise 5's question, not told here
@@ -323,7 +332,25 @@ def test_cause_reading_must_be_recorded_first(answer, capsys: pytest.CaptureFixt
 
 def test_cause_reading_on_the_shipped_record(capsys: pytest.CaptureFixture[str]) -> None:
     assert lesson08.check_cause_reading(_CAUSE_RIGHT, _shipped_record()) is True
-    assert "(0.071-0.105)" in capsys.readouterr().out
+    assert "(0.071-0.118)" in capsys.readouterr().out  # the control's six seeds
+    wrong_answer = dict(_CAUSE_RIGHT, if_run_A_is_cheap="the late join")
+    assert lesson08.check_cause_reading(wrong_answer, _shipped_record()) is False
+    assert capsys.readouterr().out.startswith('Not yet: "if_run_A_is_cheap"')
+
+
+def test_checks_read_each_arm_over_its_own_seeds(capsys: pytest.CaptureFixture[str]) -> None:
+    """Joined records hold six seeds of three arms and three of the others: each arm is read over the seeds it ran."""
+    joined, three = _shipped_record(), _three_seed_record()
+    assert [len(joined["results"]["runs"][arm]) for arm in ("all_at_once", "joined_pool3", "joined_pool4",
+                                                            "staged", "late_pool3")] == [6, 6, 6, 3, 3]
+    seen = lesson08.mirror_evidence(joined)
+    assert (seen["late_cheaper"], seen["models"]) == (18, 18)  # 3 staged + 6 control + 3 restart + 6 mirror
+    assert lesson08.check_control_prediction("under 0.15", three) is True  # seeds 0-2 alone: the old numbers
+    assert "0.071 to 0.105 with pool3 zeroed (mean 0.089 over 3 seeds)" in capsys.readouterr().out
+    assert lesson08.check_staged_reading(lesson08.STAGED_RIGHT, joined) is True
+    assert "zeroing pool4 costs the staged FCN-8s more" in capsys.readouterr().out
+    assert lesson08.check_staged_reading(lesson08.STAGED_READINGS[0], joined) is False
+    assert "goes further than the evidence" in capsys.readouterr().out
 
 
 def test_wrong_design_feedback_states_only_the_principle(capsys: pytest.CaptureFixture[str]) -> None:

@@ -224,12 +224,18 @@ def check_zeroing_hook(hook: Any, model: FCN, image: Tensor) -> bool:
                  "zeroed the layer's input would still add the score layer's bias at every position.")
 
 
+def _arm_seeds(record: Mapping[str, Any], arm: str) -> list[str]:
+    """The seeds one arm of the study ran, in order: an arm of records joined by ``merge_runs`` may hold more seeds
+    than another (fcn_staged_study has seeds 0-2 of every arm, fcn_staged_study_moreseeds seeds 3-5 of three)."""
+    return sorted(record["results"]["runs"][arm], key=int)
+
+
 def _leans_on(record: Mapping[str, Any], arm: str) -> str:
     """Which branch costs the final FCN-8s of one arm of the study more mean IoU to zero, in every seed."""
     runs = record["results"]["runs"][arm]
     more_on_pool4 = []
-    for seed in record["seeds"]:
-        readout = runs[str(seed)]["fcn8s_readout"]
+    for seed in _arm_seeds(record, arm):
+        readout = runs[seed]["fcn8s_readout"]
         full = readout["all on"]["mean_iou"]
         more_on_pool4.append(full - readout["pool4 off"]["mean_iou"] > full - readout["pool3 off"]["mean_iou"])
     if all(more_on_pool4):
@@ -261,7 +267,8 @@ def check_staged_reading(reading: Any, record: Mapping[str, Any]) -> bool:
 
     Args:
         reading: One of :data:`STAGED_READINGS`.
-        record: The ``fcn_staged_study`` record (``load_experiment("fcn_staged_study")``).
+        record: The ``fcn_staged_study`` record, or it with ``fcn_staged_study_moreseeds`` joined (its
+            ``results["runs"]`` from ``merge_runs``); each arm is read over the seeds it ran.
 
     Returns:
         ``True`` only for :data:`STAGED_RIGHT`: the staged arm changes more than the join order.
@@ -281,7 +288,7 @@ def check_staged_reading(reading: Any, record: Mapping[str, Any]) -> bool:
                     "alone." if {staged, once} == set(COSTLIER_CHOICES) else "")
         return wrong(observed + "That reading goes further than the evidence: " + _STAGED_READING_WHY[reading] + opposite
                      + " Ask what else differs between the two arms besides the order in which the skips join.")
-    stages = record["results"]["runs"]["staged"][str(record["seeds"][0])]["stages"]
+    stages = record["results"]["runs"]["staged"][_arm_seeds(record, "staged")[0]]["stages"]
     calls = [(stage["steps"], stage["lr"] / record["settings"]["lr"]) for stage in stages.values()]
     staged_sum = summed_learning_rate(calls)
     once_sum = summed_learning_rate([(record["settings"]["steps"], 1.0)])
@@ -389,7 +396,7 @@ _CONTROL_LOSS_MATTERS = {
 def _pool3_losses(record: Mapping[str, Any], arm: str) -> list[float]:
     """What zeroing pool3 costs the final FCN-8s of one arm of the study, in mean IoU, per seed."""
     runs = record["results"]["runs"][arm]
-    readouts = [runs[str(seed)]["fcn8s_readout"] for seed in record["seeds"]]
+    readouts = [runs[seed]["fcn8s_readout"] for seed in _arm_seeds(record, arm)]
     return [readout["all on"]["mean_iou"] - readout["pool3 off"]["mean_iou"] for readout in readouts]
 
 
@@ -406,7 +413,8 @@ def check_control_prediction(prediction: Any, record: Mapping[str, Any]) -> bool
 
     Args:
         prediction: One of :data:`CONTROL_LOSS_CHOICES`.
-        record: The ``fcn_staged_study`` record (``load_experiment("fcn_staged_study")``).
+        record: The ``fcn_staged_study`` record, or it with ``fcn_staged_study_moreseeds`` joined (its
+            ``results["runs"]`` from ``merge_runs``); each arm is read over the seeds it ran.
 
     Returns:
         ``True`` once a prediction among the choices is recorded.
@@ -430,7 +438,7 @@ def _checked_then_why(prediction: Any, outcome: str, meanings: Mapping[str, str]
 
 def _control_why(record: Mapping[str, Any], outcome: str) -> str:
     """Why the control's loss came out as it did: what it changes against the all-at-once arm (the record)."""
-    joined = record["results"]["runs"]["joined_pool3"][str(record["seeds"][0])]["pool3_joined_at"]
+    joined = record["results"]["runs"]["joined_pool3"][_arm_seeds(record, "joined_pool3")[0]]["pool3_joined_at"]
     total, lr = record["settings"]["steps"], record["settings"]["lr"]
     once = _pool3_losses(record, "all_at_once")
     return ("Why: the control differs from the all-at-once arm in when pool3 joins and, with it, in how much "
@@ -461,8 +469,8 @@ def _switch_costs(record: Mapping[str, Any], arm: str) -> list[dict[str, float]]
     """What zeroing each branch costs the final FCN-8s of one arm, in mean IoU, per seed (from the record)."""
     runs = record["results"]["runs"][arm]
     costs = []
-    for seed in record["seeds"]:
-        readout = runs[str(seed)]["fcn8s_readout"]
+    for seed in _arm_seeds(record, arm):
+        readout = runs[seed]["fcn8s_readout"]
         full = readout["all on"]["mean_iou"]
         costs.append({branch: full - readout[f"{branch} off"]["mean_iou"] for branch in COSTLIER_CHOICES})
     return costs
@@ -472,7 +480,8 @@ def mirror_evidence(record: Mapping[str, Any]) -> dict[str, Any]:
     """What exercise 5 reads from the stored study: the late branch's cost to zero against the other branch's.
 
     Args:
-        record: The ``fcn_staged_study`` record (``load_experiment("fcn_staged_study")``).
+        record: The ``fcn_staged_study`` record, or it with ``fcn_staged_study_moreseeds`` joined (its
+            ``results["runs"]`` from ``merge_runs``); each arm is read over the seeds it ran.
 
     Returns:
         ``late_cheaper`` and ``models`` (in how many of the late-branch models the late branch costs less to zero),
@@ -517,7 +526,8 @@ def check_cause_reading(answer: Any, record: Mapping[str, Any]) -> bool:
 
     Args:
         answer: ``{"if_run_A_is_cheap": one of CAUSE_CHOICES, "if_run_B_is_cheap": one of CAUSE_CHOICES}``.
-        record: The ``fcn_staged_study`` record (``load_experiment("fcn_staged_study")``).
+        record: The ``fcn_staged_study`` record, or it with ``fcn_staged_study_moreseeds`` joined (its
+            ``results["runs"]`` from ``merge_runs``); each arm is read over the seeds it ran.
 
     Returns:
         Whether both readings are right.
