@@ -229,7 +229,7 @@ LESSONS: tuple[Lesson, ...] = (
         "open; optional appendices read two stored records that test two suspects and count where segedu's block4 "
         "grids).",
         topic="Output stride, ASPP and DeepLabv3 beside four models",
-        study_time="about 100 min (optional appendices about 40 more)",
+        study_time="about 90 min (optional appendices about 50 more)",
         run_seconds=21,
     ),
     Lesson(
