@@ -40,6 +40,12 @@ Seeds 3 to 5 of the all-at-once arm and the two joined controls are stored apart
 
     python -m experiments.fcn_staged_study --arms all_at_once joined_pool3 joined_pool4 --seeds 3 4 5 \
         --suffix moreseeds --output segedu/course/experiment_results
+
+Run A, seeds 0 to 5 of ``slow_pool3``, is stored as ``fcn_staged_study_runa`` (same script, recipe, CPU type and
+threads):
+
+    python -m experiments.fcn_staged_study --arms slow_pool3 --seeds 0 1 2 3 4 5 --suffix runa \
+        --output segedu/course/experiment_results
 """
 
 from __future__ import annotations
@@ -72,7 +78,8 @@ from segedu.training.recipes import RECIPES, offline_dataset, training_scenes
 
 NAME = "fcn_staged_study"
 ARMS = ("all_at_once", "staged")
-CONTROLS = ("late_pool3", "joined_pool3", "joined_pool4")  # run only when named
+CONTROLS = ("late_pool3", "joined_pool3", "joined_pool4", "slow_pool3")  # run only when named
+SLOW_FACTOR = 1 / 40  # slow_pool3's rate factor: 2,000 x lr summed from step 0, divided by 40, is joined_pool3's 50
 RECIPE = RECIPES[("fcn8s", "shapes")]
 STAGES = (("fcn32s", 0.5, 1.0), ("fcn16s", 0.25, 0.1), ("fcn8s", 0.25, 0.1))  # model, share of steps, rate factor
 SWITCHES = {"all on": (), "pool4 off": ("pool4",), "pool3 off": ("pool3",), "both off": ("pool4", "pool3")}
@@ -89,6 +96,8 @@ SETTINGS = {
                     "score_pool3's output detached (no gradient, no Adam state) for 75% of the steps, then trained",
     "joined_pool4": "as joined_pool3 with the branches swapped: score_pool4's output detached for 75% of the steps, "
                     "score_pool3 trained from the start",
+    "slow_pool3": "FCN-8s all at once with one Adam optimizer and one cosine schedule over all the steps; "
+                  "score_pool3 trained from the start at 1/40 of the other layers' rate (fit's lr_factors)",
     "band_width": BAND_WIDTH,
     "varies_with_seed": "initial weights and the order of the scenes",
 }
@@ -118,10 +127,12 @@ def _fcn8s_readout(model: torch.nn.Module) -> dict[str, Any]:
     return readout
 
 
-def _train(model: torch.nn.Module, data: Subset, steps: int, lr: float, seed: int, device: str) -> list[list[float]]:
+def _train(model: torch.nn.Module, data: Subset, steps: int, lr: float, seed: int, device: str,
+           lr_factors: dict[str, float] | None = None) -> list[list[float]]:
     """Train ``model`` in place with the recipe's loop (cosine decay from ``lr``); its validation curve."""
     history = fit(model, data, offline_dataset("shapes", "val"), max_steps=steps, lr=lr, lr_schedule="cosine",
-                  batch_size=RECIPE.batch_size, seed=seed, device=device, progress=False, val_every=min(250, steps))
+                  batch_size=RECIPE.batch_size, seed=seed, device=device, progress=False, val_every=min(250, steps),
+                  lr_factors=lr_factors)
     model.cpu().eval()
     return [[step, round(float(metrics["mean_iou"]), 4)] for step, metrics in history.val_curve]
 
@@ -189,6 +200,12 @@ def one_run(job: tuple[str, int, int, str, str, bool]) -> dict[str, Any]:
         handle.remove()
         rate_at_join = RECIPE.lr * 0.5 * (1 + math.cos(math.pi * held / steps))  # the cosine schedule at the join
         result[f"{late}_joined_at"] = {"step": held, "lr": round(rate_at_join, 8)}
+        result["test"] = _scores(model)
+    elif arm == "slow_pool3":
+        model = get_model("fcn8s", **kwargs)
+        result["val_curve"] = _train(model, Subset(scenes, range(len(scenes))), steps, RECIPE.lr, seed, device,
+                                     lr_factors={"score_pool3": SLOW_FACTOR})
+        result["pool3_lr"] = round(RECIPE.lr * SLOW_FACTOR, 10)
         result["test"] = _scores(model)
     else:
         model = get_model("fcn8s", **kwargs)

@@ -17,7 +17,7 @@ import dataclasses
 import math
 import time
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -134,6 +134,7 @@ def fit(
     weight_decay: float = 0.0,
     lr_schedule: str = "constant",
     val_every: int | None = None,
+    lr_factors: Mapping[str, float] | None = None,
 ) -> History:
     """Train ``model`` on ``(image, mask)`` pairs with :func:`train_one_epoch`, validating after every epoch.
 
@@ -176,6 +177,8 @@ def fit(
         val_every: Also score ``val_data`` after every this many optimizer steps, inside epochs too, into
             ``History.val_curve`` (a validation curve for runs of one long epoch). Validating does not
             change the training: the same seed gives the same weights with or without it.
+        lr_factors: Optional ``{submodule name: factor}``: that submodule's parameters train at ``factor`` times
+            the learning rate, all along the schedule (e.g. ``{"score_pool3": 1 / 40}``); the rest at ``lr``.
 
     Returns:
         The :class:`History` of the run.
@@ -199,7 +202,7 @@ def fit(
     if len(train_data) == 0:
         raise ValueError("train_data is empty; fit needs at least one (image, mask) pair")
     model.to(select_device(device))
-    gradient_descent = _make_optimizer(optimizer, model, lr, weight_decay)
+    gradient_descent = _make_optimizer(optimizer, model, lr, weight_decay, lr_factors)
     torch.manual_seed(seed)
     loader = _make_loader(train_data, batch_size, seed, model)
     schedule = _make_scheduler(lr_schedule, gradient_descent, epochs, len(loader), max_steps)
@@ -359,17 +362,47 @@ def _resolve_loss(loss: str | LossFunction, ignore_index: int | None) -> LossFun
     )
 
 
-def _make_optimizer(name: str, model: nn.Module, lr: float, weight_decay: float) -> torch.optim.Optimizer:
+def _make_optimizer(
+    name: str, model: nn.Module, lr: float, weight_decay: float, lr_factors: Mapping[str, float] | None = None
+) -> torch.optim.Optimizer:
     parameters = [parameter for parameter in model.parameters() if parameter.requires_grad]
     if not parameters:
         raise ValueError("the model has no trainable parameters (all have requires_grad=False)")
+    groups: list[dict[str, Any]] = [{"params": parameters}]
+    if lr_factors:
+        groups = _factor_groups(model, parameters, lr, lr_factors)
     if name == "adam":
-        return torch.optim.Adam(parameters, lr=lr, weight_decay=weight_decay)
+        return torch.optim.Adam(groups, lr=lr, weight_decay=weight_decay)
     if name == "adamw":
-        return torch.optim.AdamW(parameters, lr=lr, weight_decay=weight_decay)
+        return torch.optim.AdamW(groups, lr=lr, weight_decay=weight_decay)
     if name == "sgd":
-        return torch.optim.SGD(parameters, lr=lr, momentum=0.9, weight_decay=weight_decay)
+        return torch.optim.SGD(groups, lr=lr, momentum=0.9, weight_decay=weight_decay)
     raise ValueError(f"optimizer must be 'adam', 'adamw' or 'sgd'; got {name!r}")
+
+
+def _factor_groups(
+    model: nn.Module, parameters: list[nn.Parameter], lr: float, lr_factors: Mapping[str, float]
+) -> list[dict[str, Any]]:
+    """Parameter groups for ``lr_factors``: each named submodule's trainable parameters at its factor times ``lr``."""
+    names = dict(model.named_modules())
+    scaled: dict[int, float] = {}
+    for module_name, factor in lr_factors.items():
+        if not module_name or module_name not in names:
+            raise ValueError(f"lr_factors names {module_name!r}, which is not a submodule of the model; "
+                             f"use a name from model.named_modules(), e.g. {next(iter(names.keys() - {''}), 'conv1')!r}")
+        if not (isinstance(factor, (int, float)) and math.isfinite(factor) and factor > 0):
+            raise ValueError(f"lr_factors[{module_name!r}] must be a positive number; got {factor!r}")
+        for parameter in names[module_name].parameters():
+            if id(parameter) in scaled:
+                raise ValueError(f"lr_factors gives {module_name!r} a factor while a submodule or parent named there "
+                                 "already has one; name each parameter's module once")
+            scaled[id(parameter)] = float(factor)
+    plain = [parameter for parameter in parameters if id(parameter) not in scaled]
+    groups = [{"params": plain}] if plain else []
+    for factor in dict.fromkeys(scaled.values()):
+        groups.append({"params": [parameter for parameter in parameters if scaled.get(id(parameter)) == factor],
+                       "lr": lr * factor})
+    return [group for group in groups if group["params"]]
 
 
 def _make_scheduler(

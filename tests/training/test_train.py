@@ -167,6 +167,40 @@ def test_cosine_schedule_decays_to_zero(monkeypatch):
     assert seen == [0.1, 0.1, 0.1]
 
 
+def test_lr_factors_scale_one_submodule_along_the_schedule(monkeypatch):
+    seen: list[list[float]] = []
+    grouped: list[list[int]] = []
+    original_step = torch.optim.Adam.step
+
+    def recording_step(self, *args, **kwargs):
+        seen.append([group["lr"] for group in self.param_groups])
+        grouped[:] = [[id(parameter) for parameter in group["params"]] for group in self.param_groups]
+        return original_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", recording_step)
+    model = _tiny_net()
+    last_start = model[12].weight.detach().clone()
+    fit(model, _scenes(8), max_steps=4, lr=0.1, batch_size=2, lr_schedule="cosine", device="cpu", progress=False,
+        lr_factors={"12": 1 / 40})
+    cosine = [0.1 * (1 + np.cos(np.pi * step / 4)) / 2 for step in range(4)]
+    assert np.allclose(seen, [[rate, rate / 40] for rate in cosine])  # the rest, then the last 1x1 conv at lr / 40
+    last = [id(parameter) for parameter in model[12].parameters()]
+    assert grouped[1] == last and set(grouped[0]) == {id(parameter) for parameter in model.parameters()} - set(last)
+    moved = (model[12].weight - last_start).abs().max().item()
+    assert 0 < moved <= 4 * 0.1 / 40 * 1.01  # Adam moves a weight about lr per step at most: 4 steps at lr / 40
+
+
+def test_lr_factors_refuse_unknown_names_and_bad_factors():
+    data = _scenes(4)
+    with pytest.raises(ValueError, match="'score_pool3', which is not a submodule"):
+        fit(_tiny_net(), data, max_steps=1, progress=False, lr_factors={"score_pool3": 0.1})
+    with pytest.raises(ValueError, match=r"lr_factors\['0'\] must be a positive number; got -1"):
+        fit(_tiny_net(), data, max_steps=1, progress=False, lr_factors={"0": -1})
+    nested = nn.Sequential(nn.Sequential(nn.Conv2d(3, NUM_CLASSES, 1)))
+    with pytest.raises(ValueError, match="already has one"):
+        fit(nested, data, max_steps=1, progress=False, lr_factors={"0": 0.5, "0.0": 0.1})
+
+
 def test_cosine_schedule_needs_a_known_length():
     with pytest.raises(ValueError, match="cosine"):
         fit(_tiny_net(), _scenes(2), time_budget_s=1.0, lr_schedule="cosine", progress=False)
