@@ -29,10 +29,12 @@ from nbformat import NotebookNode
 from segedu.course.grading import SOLUTION_TAG, is_graded, is_locked, replace_solution_regions
 
 __all__ = [
-    "SOLUTION_TAG", "STUB_TAG", "build_student_edition", "hide_solution_outputs", "main", "make_student_notebook",
+    "REVEAL_TAG", "SOLUTION_TAG", "STUB_TAG", "build_student_edition", "hide_solution_outputs", "main",
+    "make_student_notebook",
 ]
 
 STUB_TAG = "solution-removed"
+REVEAL_TAG = "reveal"  # a cell whose output answers a prediction exercise: stored, but collapsed until run
 
 
 def make_student_notebook(notebook: NotebookNode) -> NotebookNode:
@@ -73,13 +75,16 @@ def hide_solution_outputs(path: Path | str) -> int:
 
     The committed lessons keep every other output (nbval compares them), but a solution's printout,
     or the ``Correct! <why>`` of the graded check after it, would show the answer to anyone reading
-    the notebook on GitHub. A cell without an execution count is still run by nbval.
+    the notebook on GitHub. A cell without an execution count is still run by nbval. A cell tagged
+    ``reveal`` (the experiment that answers a prediction) keeps its output, which nbval compares, but
+    is marked ``outputs_hidden``: JupyterLab shows it collapsed until the learner runs the cell or
+    clicks it open.
 
     Args:
         path: A lesson notebook.
 
     Returns:
-        How many cells were cleared.
+        How many cells were cleared or collapsed.
     """
     path = Path(path)
     notebook = nbformat.read(path, as_version=4)
@@ -89,6 +94,9 @@ def hide_solution_outputs(path: Path | str) -> int:
             cleared += bool(cell.outputs) or cell.execution_count is not None
             cell.outputs = []
             cell.execution_count = None
+        elif cell.cell_type == "code" and REVEAL_TAG in cell.metadata.get("tags", []):
+            cleared += not cell.metadata.get("jupyter", {}).get("outputs_hidden", False)
+            cell.metadata.setdefault("jupyter", {})["outputs_hidden"] = True
     if cleared:
         nbformat.write(notebook, path)
     return cleared
@@ -134,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if arguments.source_dir is not None:
             parser.error("--hide-solution-outputs takes notebooks, not SRC_DIR OUT_DIR")
         cleared = sum(hide_solution_outputs(path) for path in arguments.hide_solution_outputs)
-        print(f"cleared the outputs of {cleared} solution and graded cells")
+        print(f"cleared the outputs of solution and graded cells, or collapsed reveal cells: {cleared}")
         return 0
     if arguments.output_dir is None:
         parser.error("give SRC_DIR and OUT_DIR, e.g. `notebooks build/student`")

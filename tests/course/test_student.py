@@ -181,6 +181,34 @@ def test_hide_solution_outputs_clears_only_solutions(tmp_path):
     assert hide_solution_outputs(path) == 0
 
 
+def test_hide_solution_outputs_collapses_reveal_cells_and_keeps_their_output(tmp_path):
+    notebook = nbformat.v4.new_notebook()
+    reveal = nbformat.v4.new_code_cell("print(3)", execution_count=1,
+                                       outputs=[nbformat.v4.new_output("stream", text="3\n")])
+    reveal.metadata["tags"] = ["reveal"]
+    notebook.cells = [reveal]
+    path = tmp_path / "lesson.ipynb"
+    nbformat.write(notebook, path)
+    assert hide_solution_outputs(path) == 1
+    cell = nbformat.read(path, as_version=4).cells[0]
+    assert cell.metadata.jupyter.outputs_hidden is True  # collapsed in JupyterLab until run or clicked
+    assert cell.outputs[0].text == "3\n" and cell.execution_count == 1  # stored, so nbval still compares it
+    assert hide_solution_outputs(path) == 0
+
+
+def test_committed_reveal_cells_store_their_output_collapsed() -> None:
+    """The experiment that answers a prediction is compared by nbval but not on display before it is run."""
+    notebooks = sorted(Path(__file__).resolve().parents[2].joinpath("notebooks").glob("*.ipynb"))
+    reveals = 0
+    for path in notebooks:
+        for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+            if "reveal" in cell.metadata.get("tags", []):
+                reveals += 1
+                assert cell.cell_type == "code" and cell.outputs and cell.execution_count, f"{path.name} cell {index}"
+                assert cell.metadata.get("jupyter", {}).get("outputs_hidden") is True, f"{path.name} cell {index}"
+    assert reveals >= 2
+
+
 def test_every_solution_cell_is_collapsed() -> None:
     """A learner opening a lesson sees the exercise, not its solution, until they expand it."""
     notebooks = sorted(Path(__file__).resolve().parents[2].joinpath("notebooks").glob("*.ipynb"))
