@@ -69,16 +69,22 @@ def variant_study_parser(description: str, *, variant_option: str, variants: Seq
                         help="folder for the record (default runs/; the lesson's record is in experiment_results)")
     parser.add_argument("--overwrite", action="store_true", help="allow replacing a record the course ships")
     parser.add_argument("--partial", action="store_true", help="write the record from the runs finished so far")
+    parser.add_argument("--suffix", default="",
+                        help="name the record NAME_SUFFIX (lower-case letters), e.g. moreseeds for seeds stored apart")
     return parser
 
 
 def parse_study_arguments(parser: argparse.ArgumentParser, name: str) -> argparse.Namespace:
-    """Parse the command line, refuse bad seeds or a shipped record without ``--overwrite``, make the parts folder."""
+    """Parse the command line, refuse bad seeds, a bad suffix or a shipped record without ``--overwrite``, make the
+    parts folder. The record's name, ``name`` or ``name_SUFFIX``, is ``arguments.record_name``."""
     arguments = parser.parse_args()
     if any(seed < 0 for seed in arguments.seeds):
         parser.error(f"--seeds must be non-negative integers; got {arguments.seeds}")
+    if arguments.suffix and not (arguments.suffix.isalpha() and arguments.suffix.islower()):
+        parser.error(f"--suffix must be lower-case letters, e.g. moreseeds; got {arguments.suffix!r}")
+    arguments.record_name = f"{name}_{arguments.suffix}" if arguments.suffix else name
     try:
-        check_record_target(arguments.output, name, overwrite=arguments.overwrite)
+        check_record_target(arguments.output, arguments.record_name, overwrite=arguments.overwrite)
     except ValueError as error:
         parser.error(str(error))
     arguments.parts.mkdir(parents=True, exist_ok=True)

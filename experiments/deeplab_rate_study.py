@@ -23,6 +23,14 @@ idle core:
     python -m experiments.deeplab_rate_study --partial         # what is there
     python -m experiments.deeplab_rate_study --datasets shapes digits \
         --output segedu/course/experiment_results --overwrite
+
+Seeds 3 to 5 on the shapes are stored apart, as ``deeplab_rate_study_moreseeds`` (same script, recipe, CPU type and
+one thread per run; each rule in its own process, then the record from the finished parts):
+
+    python -m experiments.deeplab_rate_study --rules block_rate --seeds 3 4 5 --suffix moreseeds &
+    python -m experiments.deeplab_rate_study --rules previous_rate --seeds 3 4 5 --suffix moreseeds
+    python -m experiments.deeplab_rate_study --seeds 3 4 5 --suffix moreseeds --partial \
+        --output segedu/course/experiment_results
 """
 
 from __future__ import annotations
@@ -83,7 +91,7 @@ def main() -> None:
     arguments = parse_study_arguments(build_parser(), NAME)
     jobs = [(dataset, rule, seed) for dataset in arguments.datasets for seed in arguments.seeds
             for rule in arguments.rules]  # seed by seed, so a stopped study has whole seeds
-    run_variant_study(NAME, SETTINGS, jobs, arguments, one_run=one_run, part_stem=part_stem, variant_key="rule",
+    run_variant_study(arguments.record_name, SETTINGS, jobs, arguments, one_run=one_run, part_stem=part_stem, variant_key="rule",
                       module="experiments.deeplab_rate_study")
 
 

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from experiments import deeplab_rate_study as study
+from experiments._recipe_variant_study import parse_study_arguments
 from segedu.course import experiments
 from segedu.models import get_model
 from segedu.training import recipes
@@ -67,3 +68,15 @@ def test_the_shipped_record_is_protected(tmp_path: Path, monkeypatch, capsys: py
         study.main()  # refuses before any training
     assert "--overwrite" in capsys.readouterr().err
     assert (tmp_path / f"{study.NAME}.json").read_text() == "{}"
+
+
+def test_a_suffix_names_the_record_and_a_bad_one_is_refused(tmp_path: Path, monkeypatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "argv", ["deeplab_rate_study", "--suffix", "moreseeds", "--parts", str(tmp_path / "parts"),
+                                      "--output", str(tmp_path)])
+    assert parse_study_arguments(study.build_parser(), study.NAME).record_name == f"{study.NAME}_moreseeds"
+    monkeypatch.setattr(sys, "argv", ["deeplab_rate_study", "--suffix", "../x", "--output", str(tmp_path)])
+    with pytest.raises(SystemExit):
+        parse_study_arguments(study.build_parser(), study.NAME)
+    error = capsys.readouterr().err
+    assert "--suffix must be lower-case letters" in error and "'../x'" in error

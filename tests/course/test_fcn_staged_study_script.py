@@ -100,9 +100,11 @@ def test_the_shipped_record_is_protected(monkeypatch, capsys: pytest.CaptureFixt
 
 def test_the_shipped_record_holds_every_arm_on_the_same_budget() -> None:
     record = load_experiment("fcn_staged_study")
-    assert record["settings"] == {**fcn_staged_study.SETTINGS, "steps": 4000} and record["seeds"] == [0, 1, 2]
+    later = {"slow_pool3"}  # run A: added after this record, stored as fcn_staged_study_runa
+    settings = {key: value for key, value in fcn_staged_study.SETTINGS.items() if key not in later}
+    assert record["settings"] == {**settings, "steps": 4000} and record["seeds"] == [0, 1, 2]
     runs = record["results"]["runs"]
-    assert set(runs) == set(fcn_staged_study.ARMS + fcn_staged_study.CONTROLS)
+    assert set(runs) == set(fcn_staged_study.ARMS + fcn_staged_study.CONTROLS) - later
     assert all(list(arm) == ["0", "1", "2"] for arm in runs.values())
     for seed in ("0", "1", "2"):
         stages = runs["staged"][seed]["stages"]
