@@ -140,7 +140,7 @@ LESSONS: tuple[Lesson, ...] = (
         "decoder's unpooled maps are, test how much the frozen decoder relies on its own positions, and read "
         "SegNet trained from scratch without them, two ways (six paired seeds).",
         topic="SegNet: unpooling with max-pooling indices",
-        study_time="about 80 min (optional appendix about 10 more)",
+        study_time="about 80 min (optional appendix about 15 more)",
         run_seconds=28,
     ),
     Lesson(
