@@ -138,3 +138,16 @@ def test_the_added_seeds_extend_three_arms_on_the_same_budget_and_machine() -> N
         for arm in runs.values():
             assert arm[seed]["fcn8s_readout"]["all on"] == arm[seed]["test"]
             assert [step for step, _ in arm[seed]["val_curve"]][-1] == 4000
+
+
+def test_run_a_trains_pool3_from_the_start_at_a_fortieth_of_the_rate_on_the_same_budget_and_machine() -> None:
+    main, run_a = load_experiment("fcn_staged_study"), load_experiment("fcn_staged_study_runa")
+    assert run_a["settings"] == {**fcn_staged_study.SETTINGS, "steps": 4000} and run_a["seeds"] == [0, 1, 2, 3, 4, 5]
+    assert run_a["ran_on"].split(",")[0] == main["ran_on"].split(",")[0]  # the same kind of CPU
+    assert "--arms slow_pool3" in run_a["command"] and "--suffix runa" in run_a["command"]
+    runs = run_a["results"]["runs"]
+    assert list(runs) == ["slow_pool3"] and sorted(runs["slow_pool3"], key=int) == ["0", "1", "2", "3", "4", "5"]
+    for run in runs["slow_pool3"].values():
+        assert run["pool3_lr"] == pytest.approx(main["settings"]["lr"] / 40)
+        assert [step for step, _ in run["val_curve"]] == list(range(250, 4001, 250))  # one fit call, one curve
+        assert run["fcn8s_readout"]["all on"] == run["test"]

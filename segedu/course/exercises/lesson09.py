@@ -164,7 +164,8 @@ def check_neighbourhood_prediction(prediction: Any, model: nn.Module, image: tor
                      "one whole 2x2 window, and that window's value sits somewhere in it.")
     if prediction > fewest:
         return wrong(f"some neighbourhoods hold only {fewest}: a 3x3 neighbourhood covers one whole 2x2 window for "
-                     "sure, but it covers only parts of the windows around it, and their values may sit outside.")
+                     "sure, but it covers only parts of the windows around it, and their values may sit outside. At a corner "
+                     "of the map the neighbourhood reaches into the zero padding and covers exactly one window.")
     return right(f"every 3x3 neighbourhood covers one whole 2x2 window, so it holds at least {fewest} unpooled "
                  "value: every output of the stage's first convolution reads something the unpooling wrote, so "
                  "every position carries information from the map below. (An empty neighbourhood would not give "
