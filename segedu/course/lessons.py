@@ -215,7 +215,7 @@ LESSONS: tuple[Lesson, ...] = (
         "(gridding) and why rates with no common factor can still leave holes, and write and apply the exact rule "
         "for a stack that reads its whole window (an optional appendix compares it with Wang et al.'s HDC rule).",
         topic="Atrous convolution, reach and gridding",
-        study_time="about 75 min (optional appendix about 10 more)",
+        study_time="about 85 min (optional appendix about 10 more)",
         run_seconds=9,
     ),
     Lesson(

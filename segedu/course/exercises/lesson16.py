@@ -355,8 +355,8 @@ def check_next_rate(rate: Any) -> bool:
             f"rates {first} read every offset from -{reach} to {reach}, a gap-free window of side 1 + 2 x {reach} = "
             f"{2 * reach + 1}. A fourth layer of rate r reads that window three times, shifted by -r, 0 and +r; the "
             f"copies still touch while r <= {2 * reach + 1}. At r = {largest + 1} the copy shifted by +r starts at "
-            f"{largest + 1 - reach} and the middle one ends at {reach}, so offset {largest - reach} is never read: "
-            "the bound is 1 + 2 x (the sum of the rates before it)."
+            f"{largest + 1 - reach} and the middle one ends at {reach}, so offset {largest - reach} is never read. "
+            "Exercise 4 asks for the rule behind 3, 7 and 17."
         )
     if rate > largest:
         first_hole = rate - reach - 1  # offset L - S - 1 of the rule, with L = rate and S = reach
