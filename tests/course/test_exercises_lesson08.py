@@ -215,7 +215,7 @@ def test_control_prediction_on_the_shipped_record(capsys: pytest.CaptureFixture[
     out = capsys.readouterr().out
     assert "Correct! the control loses 0.071 to 0.118 with pool3 zeroed (mean 0.097 over 6 seeds)" in out
     assert "zeroing it costs 0.61 to 0.77" in out and "does not show that pool3 carries little" in out
-    assert "the end of section 4 sets the control with pool3 zeroed beside FCN-8s trained all at once" in out
+    assert "the end of section 4 sets zeroing's cost beside how far FCN-16s, trained without pool3, falls behind" in out
     assert "learned to make the map without it" not in out  # exercise 5's question, not told here
     assert "section 4 reads what FCN-8s scores when trained without" not in out
     assert ". That does not show" in out and "0.77. A branch that joins" in out  # sentences start with a capital

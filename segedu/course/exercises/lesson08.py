@@ -386,7 +386,7 @@ _CONTROL_LOSS_MEANINGS = {
 _CONTROL_LOSS_MATTERS = {
     "under 0.15": "A branch that joins late, from zero, with little training left, costs little to zero: zeroing "
                   "removes only what the last steps added. That does not show that pool3 carries little: the end of "
-                  "section 4 sets the control with pool3 zeroed beside FCN-8s trained all at once",
+                  "section 4 sets zeroing's cost beside how far FCN-16s, trained without pool3, falls behind FCN-8s",
     "0.15-0.4": "Even a branch that joins late, from zero, becomes part of the map the network makes, though "
                 "zeroing it costs less than zeroing a branch trained from the first step",
     "over 0.4": "Even a branch that joins late, from zero, becomes a large part of the map the network makes",
