@@ -216,3 +216,12 @@ def test_every_solution_cell_is_collapsed() -> None:
         for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
             if "solution" in cell.metadata.get("tags", []):
                 assert cell.metadata.get("jupyter", {}).get("source_hidden") is True, f"{path.name} cell {index}"
+
+
+def test_the_welcome_names_the_lessons_that_mark_reveal_cells() -> None:
+    notebooks = Path(__file__).resolve().parents[2].joinpath("notebooks")
+    marked = sorted(path.name[:2] for path in notebooks.glob("*.ipynb")
+                    if any("reveal" in cell.metadata.get("tags", []) for cell in nbformat.read(path, as_version=4).cells))
+    welcome = "".join(cell.source for cell in nbformat.read(notebooks / "00_welcome.ipynb", as_version=4).cells)
+    named = ", ".join(marked[:-1]) + " and " + marked[-1]
+    assert f"Where a lesson marks it (lessons {named} so far)" in welcome.replace("\n", " ")
