@@ -80,3 +80,18 @@ def test_a_suffix_names_the_record_and_a_bad_one_is_refused(tmp_path: Path, monk
         parse_study_arguments(study.build_parser(), study.NAME)
     error = capsys.readouterr().err
     assert "--suffix must be lower-case letters" in error and "'../x'" in error
+
+
+def test_the_added_seeds_extend_the_pilot_on_the_shapes_with_the_same_script_recipe_and_machine() -> None:
+    pilot, added = experiments.load_experiment(study.NAME), experiments.load_experiment(f"{study.NAME}_moreseeds")
+    assert added["settings"] == pilot["settings"] and added["seeds"] == [3, 4, 5]
+    assert added["ran_on"].split(",")[0] == pilot["ran_on"].split(",")[0]  # the same kind of CPU
+    assert "--suffix moreseeds" in added["command"] and "--seeds 3 4 5" in added["command"]
+    runs = added["results"]["runs"]
+    assert list(runs) == ["shapes"] and sorted(runs["shapes"]) == ["block_rate", "previous_rate"]
+    for rule, seeds in runs["shapes"].items():
+        assert sorted(seeds) == ["3", "4", "5"]
+        for seed, run in seeds.items():
+            assert run["rule"] == rule and run["seed"] == int(seed) and run["dataset"] == "shapes"
+            assert f"--steps 4000 --seed {seed} --threads 1" in run["command"]
+            assert set(run["test"]) == {"all", "band"}

@@ -127,8 +127,8 @@ def test_control_design_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> N
     wrong_design = dict(right_design, **{"every layer at pool3's join": "restarts at lr / 10"})
     assert lesson08.check_control_design(wrong_design) is False
     out = capsys.readouterr().out
-    assert out.startswith('your design: "all at once except pool3\'s join"\nNot yet: the design changes more than '
-                          "pool3's late join.")
+    assert out.startswith('your design: "all at once except pool3\'s join"\nNot yet: the design is not yet the '
+                          "control this question needs.")
     assert "all-at-once" not in out and "staged" not in out  # the principle only: no arm named
     assert "Change only the suspect" in out and "Correct" not in out
 
@@ -161,7 +161,7 @@ def test_any_wrong_design_gets_the_principle_only(changes, capsys: pytest.Captur
     assert lesson08.check_control_design(_design(**changes)) is False
     out = capsys.readouterr().out
     assert out == ('your design: "all at once, but pool3 joins at 3,000"\n'
-                   f"Not yet: the design changes more than pool3's late join. {lesson08._CONTROL_PRINCIPLE}\n")
+                   f"Not yet: the design is not yet the control this question needs. {lesson08._CONTROL_PRINCIPLE}\n")
     for giveaway in ("of the 4 settings", *(f'"{setting}"' for setting in lesson08.CONTROL_SETTINGS),
                      "one thing only", "does not isolate"):
         assert giveaway not in out

@@ -373,7 +373,7 @@ def check_control_design(design: Any) -> bool:
             first = "choose" if unset else f"{read[setting]!r} is not allowed: choose"
             return wrong(f'"{setting}": {first} one of {listed}.')
     if any(read[setting] != _CONTROL_RIGHT[setting] for setting in CONTROL_SETTINGS):
-        return wrong(f"the design changes more than pool3's late join. {_CONTROL_PRINCIPLE}")
+        return wrong(f"the design is not yet the control this question needs. {_CONTROL_PRINCIPLE}")
     return right(_CONTROL_RIGHT_WHY + ".")
 
 
