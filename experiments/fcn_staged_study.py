@@ -41,10 +41,12 @@ Seeds 3 to 5 of the all-at-once arm and the two joined controls are stored apart
     python -m experiments.fcn_staged_study --arms all_at_once joined_pool3 joined_pool4 --seeds 3 4 5 \
         --suffix moreseeds --output segedu/course/experiment_results
 
-Run A, seeds 0 to 5 of ``slow_pool3``, is stored as ``fcn_staged_study_runa`` (same script, recipe, CPU type and
-threads):
+Run A, seeds 0 to 5 of ``slow_pool3``, is stored as ``fcn_staged_study_runa``, run B (``fast_pool3``) as
+``fcn_staged_study_runb`` (same script, recipe, CPU type and threads):
 
     python -m experiments.fcn_staged_study --arms slow_pool3 --seeds 0 1 2 3 4 5 --suffix runa \
+        --output segedu/course/experiment_results
+    python -m experiments.fcn_staged_study --arms fast_pool3 --seeds 0 1 2 3 4 5 --suffix runb \
         --output segedu/course/experiment_results
 """
 
@@ -78,8 +80,9 @@ from segedu.training.recipes import RECIPES, offline_dataset, training_scenes
 
 NAME = "fcn_staged_study"
 ARMS = ("all_at_once", "staged")
-CONTROLS = ("late_pool3", "joined_pool3", "joined_pool4", "slow_pool3")  # run only when named
+CONTROLS = ("late_pool3", "joined_pool3", "joined_pool4", "slow_pool3", "fast_pool3")  # run only when named
 SLOW_FACTOR = 1 / 40  # slow_pool3's rate factor: 2,000 x lr summed from step 0, divided by 40, is joined_pool3's 50
+FAST_FACTOR = 40.0  # fast_pool3's: joined_pool3's 50 x lr, times 40, is the 2,000 x lr of a branch trained from step 0
 RECIPE = RECIPES[("fcn8s", "shapes")]
 STAGES = (("fcn32s", 0.5, 1.0), ("fcn16s", 0.25, 0.1), ("fcn8s", 0.25, 0.1))  # model, share of steps, rate factor
 SWITCHES = {"all on": (), "pool4 off": ("pool4",), "pool3 off": ("pool3",), "both off": ("pool4", "pool3")}
@@ -98,6 +101,8 @@ SETTINGS = {
                     "score_pool3 trained from the start",
     "slow_pool3": "FCN-8s all at once with one Adam optimizer and one cosine schedule over all the steps; "
                   "score_pool3 trained from the start at 1/40 of the other layers' rate (fit's lr_factors)",
+    "fast_pool3": "as joined_pool3, with score_pool3 at 40 times the other layers' rate once it joins at 75% of the "
+                  "steps (fit's lr_factors)",
     "band_width": BAND_WIDTH,
     "varies_with_seed": "initial weights and the order of the scenes",
 }
@@ -193,10 +198,20 @@ def one_run(job: tuple[str, int, int, str, str, bool]) -> dict[str, Any]:
         second_curve = _train(model, rest, steps - held, RECIPE.lr / 10, seed, device)
         result["val_curve"] = first_curve + [[held + step, value] for step, value in second_curve]
         result["test"] = _scores(model)
-    elif arm in ("joined_pool3", "joined_pool4"):
-        model, held, late = get_model("fcn8s", **kwargs), int(steps * 0.75), arm.removeprefix("joined_")
+    elif arm in ("joined_pool3", "joined_pool4", "fast_pool3"):
+        late = "pool3" if arm == "fast_pool3" else arm.removeprefix("joined_")
+        model, held = get_model("fcn8s", **kwargs), int(steps * 0.75)
         handle = _detached_until(getattr(model, f"score_{late}"), held)  # evaluation calls do not count
-        result["val_curve"] = _train(model, Subset(scenes, range(len(scenes))), steps, RECIPE.lr, seed, device)
+        factors = {"score_pool3": FAST_FACTOR} if arm == "fast_pool3" else None
+        try:
+            result["val_curve"] = _train(model, Subset(scenes, range(len(scenes))), steps, RECIPE.lr, seed, device,
+                                         lr_factors=factors)
+        except FloatingPointError as error:  # run B's 40-fold rate may diverge: keep that as the run's result
+            result.update(diverged=str(error), train_seconds=round(time.perf_counter() - started, 1))
+            part.write_text(json.dumps(result))
+            return result
+        if factors:
+            result["pool3_lr_factor"] = FAST_FACTOR
         handle.remove()
         rate_at_join = RECIPE.lr * 0.5 * (1 + math.cos(math.pi * held / steps))  # the cosine schedule at the join
         result[f"{late}_joined_at"] = {"step": held, "lr": round(rate_at_join, 8)}

@@ -100,7 +100,7 @@ def test_the_shipped_record_is_protected(monkeypatch, capsys: pytest.CaptureFixt
 
 def test_the_shipped_record_holds_every_arm_on_the_same_budget() -> None:
     record = load_experiment("fcn_staged_study")
-    later = {"slow_pool3"}  # run A: added after this record, stored as fcn_staged_study_runa
+    later = {"slow_pool3", "fast_pool3"}  # runs A and B: added after this record, stored apart
     settings = {key: value for key, value in fcn_staged_study.SETTINGS.items() if key not in later}
     assert record["settings"] == {**settings, "steps": 4000} and record["seeds"] == [0, 1, 2]
     runs = record["results"]["runs"]
@@ -142,7 +142,8 @@ def test_the_added_seeds_extend_three_arms_on_the_same_budget_and_machine() -> N
 
 def test_run_a_trains_pool3_from_the_start_at_a_fortieth_of_the_rate_on_the_same_budget_and_machine() -> None:
     main, run_a = load_experiment("fcn_staged_study"), load_experiment("fcn_staged_study_runa")
-    assert run_a["settings"] == {**fcn_staged_study.SETTINGS, "steps": 4000} and run_a["seeds"] == [0, 1, 2, 3, 4, 5]
+    settings = {key: value for key, value in fcn_staged_study.SETTINGS.items() if key != "fast_pool3"}  # run B: later
+    assert run_a["settings"] == {**settings, "steps": 4000} and run_a["seeds"] == [0, 1, 2, 3, 4, 5]
     assert run_a["ran_on"].split(",")[0] == main["ran_on"].split(",")[0]  # the same kind of CPU
     assert "--arms slow_pool3" in run_a["command"] and "--suffix runa" in run_a["command"]
     runs = run_a["results"]["runs"]
