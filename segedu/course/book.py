@@ -30,7 +30,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from segedu.course.lessons import LESSONS, lesson_table_markdown
-from segedu.course.student import REVEAL_TAG, SOLUTION_TAG
+from segedu.course.student import SOLUTION_TAG
 from segedu.course.web_assets import PACKAGES, install_web_assets
 
 __all__ = ["GUIDES", "WIDGET_NOTE", "build_book", "landing_page", "main", "prepare_lesson", "write_book_sources"]
@@ -58,16 +58,13 @@ def prepare_lesson(notebook: NotebookNode) -> NotebookNode:
     Returns:
         A new notebook without the cells tagged ``solution`` (the site, and the notebook its download
         button offers, are for learners; the check cells and their verdicts stay), in which a markdown
-        note (:data:`WIDGET_NOTE`) precedes every code cell that displays a widget, and the output of a
-        cell tagged ``reveal`` (the answer to a prediction) sits in a closed toggle (MyST-NB's ``hide-output``).
+        note (:data:`WIDGET_NOTE`) precedes every code cell that displays a widget.
     """
     page = copy.deepcopy(notebook)
     cells = []
     for cell in page.cells:
         if SOLUTION_TAG in cell.metadata.get("tags", []):
             continue
-        if REVEAL_TAG in cell.metadata.get("tags", []):  # the answer to a prediction: a toggle, closed
-            cell.metadata["tags"] = [*cell.metadata["tags"], "hide-output"]
         if cell.cell_type == "code" and any(WIDGET_VIEW in output.get("data", {}) for output in cell.outputs):
             cells.append(nbformat.v4.new_markdown_cell(WIDGET_NOTE))
         cells.append(cell)

@@ -38,15 +38,6 @@ def test_prepare_lesson_drops_solutions_and_notes_widgets() -> None:
     nbformat.validate(page)
 
 
-def test_prepare_lesson_puts_a_reveal_cells_output_in_a_closed_toggle() -> None:
-    original = _lesson()
-    original.cells[3].metadata["tags"] = ["reveal"]
-    page = prepare_lesson(original)
-    tags = {cell.source: cell.metadata.get("tags", []) for cell in page.cells}
-    assert tags["check(answer)"] == ["reveal", "hide-output"] and tags["explorer()"] == []
-    assert original.cells[3].metadata["tags"] == ["reveal"]  # the original is untouched
-
-
 def test_the_landing_page_lists_every_lesson_and_guide_in_order() -> None:
     page = landing_page()
     toctree_entries = [line for line in page.splitlines() if line.startswith(("0", "1")) and "|" not in line]
