@@ -91,8 +91,8 @@ def main() -> None:
     arguments = parse_study_arguments(build_parser(), NAME)
     jobs = [(dataset, rule, seed) for dataset in arguments.datasets for seed in arguments.seeds
             for rule in arguments.rules]  # seed by seed, so a stopped study has whole seeds
-    run_variant_study(arguments.record_name, SETTINGS, jobs, arguments, one_run=one_run, part_stem=part_stem, variant_key="rule",
-                      module="experiments.deeplab_rate_study")
+    run_variant_study(arguments.record_name, SETTINGS, jobs, arguments, one_run=one_run, part_stem=part_stem,
+                      variant_key="rule", module="experiments.deeplab_rate_study")
 
 
 if __name__ == "__main__":

@@ -389,8 +389,8 @@ def _factor_groups(
     for module_name, factor in lr_factors.items():
         if not module_name or module_name not in names:
             raise ValueError(f"lr_factors names {module_name!r}, which is not a submodule of the model; "
-                             f"use a name from model.named_modules(), e.g. {next(iter(names.keys() - {''}), 'conv1')!r}")
-        if not (isinstance(factor, (int, float)) and math.isfinite(factor) and factor > 0):
+                             f"use a name from model.named_modules(), e.g. {next((name for name in names if name), 'conv1')!r}")
+        if isinstance(factor, bool) or not (isinstance(factor, (int, float)) and math.isfinite(factor) and factor > 0):
             raise ValueError(f"lr_factors[{module_name!r}] must be a positive number; got {factor!r}")
         for parameter in names[module_name].parameters():
             if id(parameter) in scaled:
