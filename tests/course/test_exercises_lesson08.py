@@ -293,7 +293,7 @@ def test_cause_reading_right(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "Correct!" in out and "(0.100-0.200)" in out  # the control's pool3 costs, from the record
     assert "pool3 from step 0 at lr / 40) sums 50 x lr" in out and "at 40 times the rate) sums 2,000 x lr" in out
-    assert "The study ran run A after this exercise (below); run B was not run." in out
+    assert "The study ran both after this exercise (below)." in out
     assert "may diverge" in out and "would not cleanly separate the two" in out  # run B's second change
     assert "early but slow" not in out and "late but fast" not in out  # neutral names: the names give nothing away
 

@@ -152,3 +152,17 @@ def test_run_a_trains_pool3_from_the_start_at_a_fortieth_of_the_rate_on_the_same
         assert run["pool3_lr"] == pytest.approx(main["settings"]["lr"] / 40)
         assert [step for step, _ in run["val_curve"]] == list(range(250, 4001, 250))  # one fit call, one curve
         assert run["fcn8s_readout"]["all on"] == run["test"]
+
+
+def test_run_b_joins_pool3_late_at_forty_times_the_rate_on_the_same_budget_and_machine() -> None:
+    main, run_b = load_experiment("fcn_staged_study"), load_experiment("fcn_staged_study_runb")
+    assert run_b["settings"] == {**fcn_staged_study.SETTINGS, "steps": 4000} and run_b["seeds"] == [0, 1, 2, 3, 4, 5]
+    assert run_b["ran_on"].split(",")[0] == main["ran_on"].split(",")[0]  # the same kind of CPU
+    assert "--arms fast_pool3" in run_b["command"] and "--suffix runb" in run_b["command"]
+    runs = run_b["results"]["runs"]
+    assert list(runs) == ["fast_pool3"] and sorted(runs["fast_pool3"], key=int) == ["0", "1", "2", "3", "4", "5"]
+    joined = main["results"]["runs"]["joined_pool3"]["0"]["pool3_joined_at"]
+    for run in runs["fast_pool3"].values():
+        assert "diverged" not in run and run["pool3_lr_factor"] == 40.0 and run["pool3_joined_at"] == joined
+        assert [step for step, _ in run["val_curve"]] == list(range(250, 4001, 250))  # one fit call, one curve
+        assert run["fcn8s_readout"]["all on"] == run["test"]

@@ -452,8 +452,8 @@ def _control_why(record: Mapping[str, Any], outcome: str) -> str:
 CAUSE_CHOICES = ("the late join", "the smaller summed learning rate", "neither alone")
 """Exercise 5's answers: which of the two causes a late branch carries a result would implicate."""
 CAUSE_RUNS = ("if_run_A_is_cheap", "if_run_B_is_cheap")
-"""Exercise 5's two keys, two runs each supposed cheap to zero like the control's pool3 (about 0.1); the study ran run A
-after the exercise (record ``fcn_staged_study_runa``), not run B. Run A:
+"""Exercise 5's two keys, two runs each supposed cheap to zero like the control's pool3 (about 0.1); the study ran both
+after the exercise (records ``fcn_staged_study_runa`` and ``fcn_staged_study_runb``). Run A:
 pool3 from step 0 at lr / 40 (the late branch's summed learning rate, no late join). Run B: pool3 joining at step
 3,000 at 40 times the schedule's rate (the late join, a full branch's summed learning rate, and a rate 40 times the
 schedule's, a second change). The lesson names them neutrally so that the names do not give the answer away."""
@@ -559,4 +559,4 @@ def check_cause_reading(answer: Any, record: Mapping[str, Any]) -> bool:
                      "be implicated. Count, too, everything else the run changes: a reading that names one cause "
                      "needs a run that changes one thing.")
     return right(f"{why['if_run_A_is_cheap']}; {why['if_run_B_is_cheap']}. Each run removes one "
-                 "cause and keeps the other. The study ran run A after this exercise (below); run B was not run.")
+                 "cause and keeps the other. The study ran both after this exercise (below).")
