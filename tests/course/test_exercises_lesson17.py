@@ -120,6 +120,7 @@ def test_aspp_rates_prediction(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert out.startswith("Correct!") and "rate 3 keeps 0.77, rate 6 keeps 0.56, rate 9 keeps 0.39" in out
     assert "0.77, 0.57, 0.40" in out and "2.9, 5.8, 8.7" in out and "keep 0.25, 0.11, 0.11 here" in out
+    assert "8 x 8 map the same scaling gives 1.5, 2.9, 4.4; segedu uses 2, 3, 4, which keep 0.69, 0.56, 0.44" in out
     accepted = set()  # every increasing triple of rates 1 to 16, by brute force against the checker
     for first in range(1, 17):
         for second in range(first + 1, 17):

@@ -211,14 +211,21 @@ def check_aspp_rates_prediction(prediction: Any) -> bool:
     misses = [(rate, share, target) for rate, share, target in zip(rates, shares, targets)
               if abs(share - target) > ASPP_SHARE_TOLERANCE]
     if not misses:
-        scaled = ", ".join(f"{rate * side / PAPER_MAP_SIDE:.1f}" for rate in PAPER_ASPP_RATES)
+        from segedu.models.deeplab import DEFAULT_ATROUS_RATES
+
+        def scaled(map_side: int) -> str:  # the paper's rates scaled from its 33 x 33 map to a map_side one
+            return ", ".join(f"{rate * map_side / PAPER_MAP_SIDE:.1f}" for rate in PAPER_ASPP_RATES)
+
+        ours = DEFAULT_ATROUS_RATES[8]  # segedu's rates for its own 8 x 8 map
+        ours_keep = ", ".join(f"{valid_tap_fraction(8, rate):.2f}" for rate in ours)
         paper_here = ", ".join(f"{valid_tap_fraction(side, 2 * rate):.2f}" for rate in PAPER_ASPP_RATES)
         return right(
             f"on a {side} x {side} map {listed} of its taps, each within {ASPP_SHARE_TOLERANCE} of the {goal} that "
             f"the paper's 6, 12, 18 keep on its 33 x 33 map. The share depends on the rate over the map's side, so "
-            f"the rates scale with the map: {side}/33 of 6, 12, 18 is {scaled}. segedu's 8 x 8 map halves them "
-            f"again; it uses 2, 3, 4. The paper's own 12, 24, 36 at output stride 8 would keep {paper_here} here: "
-            "two of the three branches reduced to their centre tap, 1x1 convolutions in effect."
+            f"the rates scale with the map: {side}/33 of 6, 12, 18 is {scaled(side)}. For segedu's 8 x 8 map the "
+            f"same scaling gives {scaled(8)}; segedu uses {', '.join(map(str, ours))}, which keep {ours_keep} there. "
+            f"The paper's own 12, 24, 36 at output stride 8 would keep {paper_here} here: two of the three branches "
+            "reduced to their centre tap, 1x1 convolutions in effect."
         )
     rate, share, target = misses[0]
     direction = "too large: fewer of its taps land inside" if share < target else "too small: more of its taps land inside"
