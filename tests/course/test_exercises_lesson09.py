@@ -156,6 +156,7 @@ def test_density_prediction_accepts_the_right_answer(
     ("prediction", "hint"),
     [
         ("at least 75 %", "only 45% to 58% zeros ('between 25 and 75 %')"),
+        ("at least 75 %", "computes a value at every position, written or empty"),
         ("under 25 %", "followed by a ReLU"),
         (..., "record your prediction first"),
         ({"zeros": "between 25 and 75 %", "why": "a"}, "your prediction must be one of"),  # the old dict form
@@ -175,6 +176,8 @@ def test_neighbourhood_prediction_accepts_the_right_answer(
     printed = capsys.readouterr().out
     assert "the smallest number of written positions in any 3x3 neighbourhood is 1." in printed
     assert "Correct!" in printed and "covers one whole 2x2 window" in printed
+    assert "reads at least one value that the unpooling wrote" in printed
+    assert "batch norm" not in printed and "ReLU" not in printed  # the count says nothing about the zeros
 
 
 @pytest.mark.parametrize(

@@ -121,8 +121,7 @@ def check_density_prediction(prediction: Any, model: nn.Module, image: torch.Ten
 
     ``prediction`` is one of :data:`DENSITY_CHOICES` (for the map after a decoder stage's convolutions,
     every stage). The reference is measured on ``model`` (a SegNet) and ``image`` (C, H, W) with
-    :func:`~segedu.analysis.pooling_indices.trace_segnet`. Why the convolutions fill the map in is the
-    next question (:func:`check_neighbourhood_prediction`), so the feedback does not say it.
+    :func:`~segedu.analysis.pooling_indices.trace_segnet`.
     """
     hint = choice_hint(prediction, DENSITY_CHOICES)
     if hint is not None:
@@ -136,12 +135,12 @@ def check_density_prediction(prediction: Any, model: nn.Module, image: torch.Ten
     if prediction != measured:
         if prediction == DENSITY_CHOICES[0]:
             return wrong(f"after the convolutions the stages have only {low:.0%} to {high:.0%} zeros ({measured!r}): "
-                         "the convolutions leave none of the empty positions empty. The next question asks why.")
+                         "a convolution computes a value at every position, written or empty, and the ReLU zeros "
+                         "only the negative results.")
         return wrong(f"after the convolutions the stages still have {low:.0%} to {high:.0%} zeros ({measured!r}): "
                      "each convolution is followed by a ReLU, which zeros every negative value.")
     return right(f"the stages' outputs have {low:.0%} to {high:.0%} zeros, where the unpooled maps have 75 % or more: "
-                 "the convolutions fill the empty positions in, and the ReLU zeros about half of what they produce. "
-                 "The next question asks why every output position reads some unpooled value.")
+                 "the convolutions fill the empty positions in, and the ReLU zeros about half of what they produce.")
 
 
 def check_neighbourhood_prediction(prediction: Any, model: nn.Module, image: torch.Tensor) -> bool:
@@ -155,7 +154,7 @@ def check_neighbourhood_prediction(prediction: Any, model: nn.Module, image: tor
     if isinstance(prediction, bool) or prediction not in NEIGHBOURHOOD_CHOICES:
         return wrong(choice_hint(... if prediction is None else prediction, NEIGHBOURHOOD_CHOICES)
                      or f"record one of {list(NEIGHBOURHOOD_CHOICES)}; got {prediction!r}.")
-    _, decoded, fewest = _decoder_zero_fractions(model, image)
+    _, _, fewest = _decoder_zero_fractions(model, image)
     print(f"measured on every unpooled map of the trained decoder: the smallest number of written positions in any "
           f"3x3 neighbourhood is {fewest}.")
     if prediction < fewest:
@@ -166,11 +165,9 @@ def check_neighbourhood_prediction(prediction: Any, model: nn.Module, image: tor
         return wrong(f"some neighbourhoods hold only {fewest}: a 3x3 neighbourhood covers one whole 2x2 window for "
                      "sure, but it covers only parts of the windows around it, and their values may sit outside. At a corner "
                      "of the map the neighbourhood reaches into the zero padding and covers exactly one window.")
-    return right(f"every 3x3 neighbourhood covers one whole 2x2 window, so it holds at least {fewest} unpooled "
-                 "value: every output of the stage's first convolution reads something the unpooling wrote, so "
-                 "every position carries information from the map below. (An empty neighbourhood would not give "
-                 "0 either: batch norm would turn its zero sum into the same constant offset everywhere.) The ReLU "
-                 f"then zeros the negative results: {min(decoded):.0%} to {max(decoded):.0%} of each stage's output.")
+    return right(f"every 3x3 neighbourhood covers one whole 2x2 window, so it holds at least {fewest} written "
+                 "position, and at a corner of the map exactly one: every output of the stage's first convolution "
+                 "reads at least one value that the unpooling wrote from the map below.")
 
 
 _PAPER_WIDTHS = (64, 128, 256, 512, 512)  # SegNet.paper()'s encoder stages (VGG16)
