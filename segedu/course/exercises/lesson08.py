@@ -246,19 +246,22 @@ def _leans_on(record: Mapping[str, Any], arm: str) -> str:
 
 
 STAGED_READINGS = (
-    "it suggests that pool4 carries more of what this task needs, since the staged model loses most without it",
+    "it suggests that, on these scenes, pool4 carries more of what the task needs, since the staged model loses "
+    "most without it in every seed",
     "it fits a role for the join order, but the staged arm also changes other things at each join, so it cannot "
     "single the order out",
-    "it suggests that the paper's staged FCN-8s also leaned on pool4, since it too added pool4 before pool3",
+    "it suggests a role for the join order, but three seeds are too few for the rule to call it, so more seeds of "
+    "these two arms would settle it",
 )
-"""Exercise 2's readings of the staged arm's result, each hedged; the middle one is right."""
+"""Exercise 2's readings of the staged arm's result, each hedged; the middle one is right. The last one sounds as
+careful as the right one (a role for the order, a stated limit) but names the wrong limit."""
 STAGED_RIGHT = STAGED_READINGS[1]
 _STAGED_READING_WHY = {
     STAGED_READINGS[0]: "zeroing a branch measures how much one trained model relies on it, not what the branch "
                         "carries or what the task needs.",
-    STAGED_READINGS[2]: "segedu's staged arm is not the paper's recipe: at each join it discards its learned final "
-                        "upsampler for a fresh bilinear one, which the paper, whose final upsampler was fixed "
-                        "bilinear, never had to do; it also starts from scratch, not from a pretrained VGG-16.",
+    STAGED_READINGS[2]: "more seeds would tell whether the flip is more than chance, not what causes it: if the two "
+                        "arms differ in more than the order, any number of seeds of these two arms could not single "
+                        "the order out.",
 }
 
 
@@ -454,13 +457,15 @@ CAUSE_CHOICES = ("the late join", "the smaller summed learning rate", "neither a
 CAUSE_RUNS = ("if_run_A_is_cheap", "if_run_B_is_cheap")
 """Exercise 5's two keys, two runs each supposed cheap to zero like the control's pool3 (about 0.1); the study ran both
 after the exercise (records ``fcn_staged_study_runa`` and ``fcn_staged_study_runb``). Run A:
-pool3 from step 0 at lr / 40 (the late branch's summed learning rate, no late join). Run B: pool3 joining at step
+pool3 from step 0 at lr / 40 (the late branch's summed learning rate, no late join, and a rate 40 times lower, a
+second change). Run B: pool3 joining at step
 3,000 at 40 times the schedule's rate (the late join, a full branch's summed learning rate, and a rate 40 times the
 schedule's, a second change). The lesson names them neutrally so that the names do not give the answer away."""
-_CAUSE_RIGHT = {"if_run_A_is_cheap": ("the smaller summed learning rate",),
+_CAUSE_RIGHT = {"if_run_A_is_cheap": ("the smaller summed learning rate", "neither alone"),
                 "if_run_B_is_cheap": ("the late join", "neither alone")}
-"""The readings accepted for each run. Run B changes two things (the late join kept, the summed learning rate raised by
-a 40-fold rate that may diverge), so "neither alone" is accepted beside "the late join"."""
+"""The readings accepted for each run. Each run reaches its summed learning rate through a 40-fold change of pool3's
+rate (run A 40 times lower from step 0, run B 40 times higher from its late join, which may diverge), a change the
+control does not have; so for either run "neither alone" is accepted beside the cause it keeps."""
 _LATE_ARMS = {"staged": "pool3", "joined_pool3": "pool3", "late_pool3": "pool3", "joined_pool4": "pool4"}
 """The arms of the study in which one branch joins late, and which branch it is (late_pool3: pool3 held back like
 joined_pool3, then every layer restarting at lr / 10); the lesson prints all four."""
@@ -521,9 +526,10 @@ def check_cause_reading(answer: Any, record: Mapping[str, Any]) -> bool:
     A late branch both joins late and sums little learning rate (50 x lr against 2,000 x lr from the start). Run A
     (early, slow) keeps the small sum without the late join; run B (late, fast) keeps the late join with a full
     sum. If a run is as cheap to zero as the control's pool3, the cause it keeps is implicated and the one it
-    removes is not. Run B also runs pool3 at 40 times the schedule's rate, which may diverge: a second change, so
-    for run B "neither alone" is accepted beside "the late join", and the feedback says why. Both keys are graded;
-    the feedback says why, with the sums read from the record's schedule.
+    removes is not. Each run also changes pool3's rate 40-fold (run A down from step 0, run B up from its late
+    join, which may diverge), a second change the control does not have, so for either run "neither alone" is
+    accepted beside the cause it keeps, and the feedback says why. Both keys are graded; the feedback says why, with
+    the sums read from the record's schedule.
 
     Args:
         answer: ``{"if_run_A_is_cheap": one of CAUSE_CHOICES, "if_run_B_is_cheap": one of CAUSE_CHOICES}``.
@@ -543,7 +549,9 @@ def check_cause_reading(answer: Any, record: Mapping[str, Any]) -> bool:
     why = {"if_run_A_is_cheap": (
                f"run A (pool3 from step 0 at lr / {factor:.0f}) sums {late:,.0f} x lr like a late branch but "
                "does not join late; if it is as cheap to zero as the control's pool3 "
-               f"({control}), the late join is not needed, so the smaller summed learning rate is implicated"),
+               f"({control}), the late join is not needed, so the smaller summed learning rate is implicated; but "
+               f"it trains pool3 at 1/{factor:.0f} of the others' rate, a second change that no late branch has, "
+               "so \"neither alone\" is an honest reading too"),
            "if_run_B_is_cheap": (
                f"run B (pool3 from step {seen['join']:,} at {factor:.0f} times the rate) sums {full:,.0f} x lr "
                "like a branch trained from the start but joins late; if it is still as cheap to zero as the control's "
@@ -559,4 +567,5 @@ def check_cause_reading(answer: Any, record: Mapping[str, Any]) -> bool:
                      "be implicated. Count, too, everything else the run changes: a reading that names one cause "
                      "needs a run that changes one thing.")
     return right(f"{why['if_run_A_is_cheap']}; {why['if_run_B_is_cheap']}. Each run removes one "
-                 "cause and keeps the other. The study ran both after this exercise (below).")
+                 "cause and keeps the other, and each changes pool3's rate. The study ran both after this exercise "
+                 "(below).")
