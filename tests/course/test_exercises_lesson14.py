@@ -13,16 +13,16 @@ import torch
 
 from segedu.course.exercises.lesson14 import (
     AUGMENTATIONS,
-    CLIMB_OUTCOMES,
+    CATCH_UP_OUTCOMES,
     EXPLANATIONS,
     GAP_OUTCOMES,
     arm_settings,
     check_apply_field,
-    check_climb_prediction,
+    check_catch_up_prediction,
     check_gap_prediction,
     check_ruled_out_explanations,
     check_safe_augmentations,
-    classify_late_climb,
+    classify_catch_up,
     classify_gap_narrowing,
     field_test_case,
     final_scores,
@@ -100,7 +100,8 @@ def test_safe_augmentations_later_try_one_letter_off_says_why(capsys: pytest.Cap
     out = capsys.readouterr().out
     assert out.startswith("Not yet: g is safe") and "1.1 pixels" in out and "same digit" in out
     assert "alpha 40 and sigma 4" in AUGMENTATIONS["g"] and "explorer" in out
-    assert "1.1" not in AUGMENTATIONS["g"] and "section 1.2 measures it" in out  # the item does not give its size away
+    assert "1.1" not in AUGMENTATIONS["g"] and "200 draws" in out  # the item does not give its size away
+    assert "section 1.2" not in out  # no pointer to a section that comes after the exercise
 
 
 @pytest.mark.parametrize("answer", [..., None, {"z"}, 3])
@@ -359,53 +360,54 @@ def test_ruled_out_explanations_unreadable_answers(answer, capsys: pytest.Captur
 
 # --- exercise 4: predict, then run: does augmented training catch up by step 4,000 ---------------
 
-AUGMENTED_CHANGE = (0.004, -0.008, -0.008)  # the appendix's printed changes, step 2,000 to 4,000, seeds 0-2
-PLAIN_CHANGE = (0.030, 0.012, 0.028)
+GAP_THEN = (-0.029, -0.087, -0.100)  # the appendix's printed training gaps, augmented minus plain, at step 1,500
+GAP_LATER = (-0.075, -0.087, -0.102)  # ... and at step 4,000, seeds 0-2
 
 
-def test_classify_late_climb_names_each_outcome() -> None:
-    assert CLIMB_OUTCOMES == ("still rising", "flat", "mixed")
-    assert classify_late_climb([0.905, 0.899, 0.901], [0.909, 0.891, 0.893]) == "flat"  # the lesson's augmented runs
-    assert classify_late_climb([0.957, 0.973, 0.966], [0.987, 0.985, 0.994]) == "still rising"  # plain's
-    assert classify_late_climb([0.90, 0.90, 0.90], [0.92, 0.905, 0.90]) == "mixed"  # one rises, two do not
-    assert classify_late_climb([0.90, 0.90], [0.85, 0.89]) == "mixed"  # a fall beyond the margin is not flat
-    assert classify_late_climb([0.90], [0.905], margin=0.001) == "still rising"
-    with pytest.raises(ValueError, match="one score per seed"):
-        classify_late_climb([0.9, 0.9], [0.8])
+def test_classify_catch_up_names_each_outcome() -> None:
+    assert CATCH_UP_OUTCOMES == ("caught up", "closing", "not closing")
+    assert classify_catch_up(GAP_THEN, GAP_LATER) == "not closing"  # the lesson's record: the mean gap widened
+    assert classify_catch_up(GAP_THEN, (-0.01, -0.02, -0.03)) == "closing"  # still below, but narrower
+    assert classify_catch_up(GAP_THEN, (0.0, 0.01, 0.002)) == "caught up"  # no seed below plain
+    assert classify_catch_up(GAP_THEN, (0.05, 0.05, -0.001)) == "closing"  # one seed still below
+    assert classify_catch_up((-0.05, -0.05), (-0.05, -0.05)) == "not closing"  # as wide as before
+    with pytest.raises(ValueError, match="one difference per seed"):
+        classify_catch_up([-0.1, -0.1], [-0.1])
 
 
-def test_climb_prediction_right_and_wrong_say_why(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_climb_prediction("flat", "flat", augmented=AUGMENTED_CHANGE, plain=PLAIN_CHANGE)  # the right answer
+def test_catch_up_prediction_right_and_wrong_say_why(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_catch_up_prediction("not closing", "not closing", gap_then=GAP_THEN, gap_later=GAP_LATER)  # right
     out = capsys.readouterr().out
-    assert out.startswith("Correct! from step 2,000 to 4,000 the augmented training score came out flat")
-    assert "stopped climbing" in out and "slower climb (explanation e) would still be climbing" in out  # why
-    assert "lower ceiling" in out and "description, not a test" in out
-    assert "augmented +0.004 -0.008 -0.008, plain +0.030 +0.012 +0.028" in out
-    assert check_climb_prediction("still rising", "flat", augmented=AUGMENTED_CHANGE)  # a wrong answer: recorded
+    assert out.startswith("Correct! from step 1,500 to 4,000 the measured outcome is not closing")
+    assert "no narrower than at step 1,500" in out and "more steps would narrow the gap; they did not" in out  # why
+    assert "gives e no support" in out and "description, not a test" in out
+    assert "at step 1,500 -0.029 -0.087 -0.100 (mean -0.072); at step 4,000 -0.075 -0.087 -0.102 (mean -0.088)" in out
+    assert "0.01" not in out and "flat" not in out  # no post-hoc window, no margin
+    assert check_catch_up_prediction("caught up", "not closing", gap_then=GAP_THEN, gap_later=GAP_LATER)  # wrong
     out = capsys.readouterr().out
-    assert out.startswith("Recorded; the result differs:") and "you predicted 'still rising'" in out
-    assert "came out flat" in out and "+0.004" in out and "plain" not in out.split("Measured")[1]
-    assert check_climb_prediction("mixed", "flat")  # another wrong answer
+    assert out.startswith("Recorded; the result differs:") and "you predicted 'caught up'" in out
+    assert "is not closing" in out and "-0.088" in out
+    assert check_catch_up_prediction("closing", "not closing")  # another wrong answer
     out = capsys.readouterr().out
-    assert "you predicted 'mixed'" in out and "Measured" not in out
-    assert check_climb_prediction("flat", "still rising")  # the other way round
+    assert "you predicted 'closing'" in out and "Measured" not in out
+    assert check_catch_up_prediction("not closing", "closing")  # the other way round
     out = capsys.readouterr().out
-    assert "you predicted 'flat'" in out and "fits a slower climb" in out
+    assert "you predicted 'not closing'" in out and "fits a slower climb" in out
 
 
-@pytest.mark.parametrize("prediction", [..., None, "caught up", 1])
-def test_climb_prediction_must_be_recorded_first(prediction, capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check_climb_prediction(prediction, "flat")
+@pytest.mark.parametrize("prediction", [..., None, "flat", 1])
+def test_catch_up_prediction_must_be_recorded_first(prediction, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_catch_up_prediction(prediction, "not closing")
     out = capsys.readouterr().out
-    assert out.startswith("Not yet:") and all(repr(choice) in out for choice in CLIMB_OUTCOMES)
+    assert out.startswith("Not yet:") and all(repr(choice) in out for choice in CATCH_UP_OUTCOMES)
 
 
-def test_climb_prediction_without_an_outcome_only_records(capsys: pytest.CaptureFixture[str]) -> None:
+def test_catch_up_prediction_without_an_outcome_only_records(capsys: pytest.CaptureFixture[str]) -> None:
     """Recorded before the long record is read: no verdict, and no other outcome is named."""
-    assert check_climb_prediction("still rising")
+    assert check_catch_up_prediction("closing")
     out = capsys.readouterr().out
-    assert out.startswith("Recorded: 'still rising'.") and "Correct!" not in out and "flat" not in out
-    assert "-0.008" not in out and "steps 2,000 to 4,000 did" in out
+    assert out.startswith("Recorded: 'closing'.") and "Correct!" not in out and "not closing" not in out
+    assert "-0.088" not in out and "what 2,500 more steps did to the gap" in out
 
 
 # --- section 1.1: the aligned zoom step the lesson writes out ------------------------------------
