@@ -129,7 +129,7 @@ LESSONS: tuple[Lesson, ...] = (
         "result, read which cause each of two runs separating a late branch's two explanations would implicate, "
         "and set what zeroing pool3 costs against what training without it costs.",
         topic="Ablating FCN-8s's skips; staged training",
-        study_time="about 90 min (60 to read, 30 for the exercises; optional appendix about 10 more)",
+        study_time="about 130 min (90 to read, 40 for the exercises; optional appendix about 15 more)",
         run_seconds=20,
     ),
     Lesson(
