@@ -505,7 +505,7 @@ def test_score_gap_reason_right_says_why(choice, capsys: pytest.CaptureFixture[s
 
 
 @pytest.mark.parametrize(("choice", "hint"), [("b", "weight 1/K"), ("c", "true positive"),
-                                              ("d", "misnaming barely moved"), ("e", "one letter"),
+                                              ("d", "misnamed slightly fewer"), ("e", "one letter"),
                                               (..., "record your answer")])
 def test_score_gap_reason_wrong_says_why(choice, hint, capsys: pytest.CaptureFixture[str]) -> None:
     assert not check_score_gap_reason(choice)

@@ -897,7 +897,8 @@ SCORE_GAP_REASONS = {
          "are many",
     "b": "mean accuracy averages eleven classes, mean IoU only the ten digits",
     "c": "the weights found many more digit pixels, which raises recall but not IoU",
-    "d": "a misnamed pixel costs mean IoU twice (a miss and a false alarm), mean accuracy once",
+    "d": "the class weights misnamed more digit pixels, and a misnamed pixel costs mean IoU twice (a miss and a false "
+         "alarm), mean accuracy once",
 }
 SCORE_GAP_ANSWER = "a"
 _SCORE_GAP_WHY = {
@@ -905,7 +906,7 @@ _SCORE_GAP_WHY = {
          "averaging is the same; the gap comes from what each per-class score counts",
     "c": "a found pixel is a true positive: it raises a digit's IoU as well as its recall, and the weights cut the "
          "missed pixels by only about 0.03 of the digit pixels",
-    "d": "true, but misnaming barely moved (0.089 and 0.087 of the digit pixels against 0.100, no loss changed it "
+    "d": "a misnamed pixel does cost mean IoU twice, but the class weights misnamed slightly fewer, not more (0.089 and 0.087 of the digit pixels against 0.100, no loss changed it "
          "distinguishably), so it cannot explain a mean IoU drop that came with the halo",
 }
 
