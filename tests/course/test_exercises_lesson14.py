@@ -256,7 +256,7 @@ MEASURED = {"train": (-0.062, -0.079, -0.046), "val": (0.039, 0.022, 0.057)}  # 
 def test_gap_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
     assert check_gap_prediction("both", "both", **MEASURED)
     out = capsys.readouterr().out
-    assert out.startswith("Correct! at the one learning rate tested (0.003, tuned for plain), the measured outcome is both")
+    assert out.startswith("Correct! at the one learning rate tested (0.003, chosen without augmentation), the measured outcome is both")
     assert "from both sides" in out and "by heart" in out and "not measured here" in out
     assert "two-test rule" in out and "sign-flip p is at most 0.05" in out
     assert "never gives a scene back" not in out  # no cause is asserted: exercise 3 asks why
@@ -387,7 +387,7 @@ def test_catch_up_prediction_right_and_wrong_say_why(capsys: pytest.CaptureFixtu
     out = capsys.readouterr().out
     assert out.startswith("Correct! from step 1,500 to 4,000 the measured outcome is not closing")
     assert "no narrower than at step 1,500" in out and "more steps would narrow the gap; they did not" in out  # why
-    assert "gives e no support" in out and "description, not a test" in out
+    assert "levelled off below plain's" in out and "description, not a test" in out
     assert "at step 1,500 -0.029 -0.087 -0.100 (mean -0.072); at step 4,000 -0.075 -0.087 -0.102 (mean -0.088)" in out
     assert "0.01" not in out and "flat" not in out  # no post-hoc window, no margin
     assert check_catch_up_prediction("caught up", "not closing", gap_then=GAP_THEN, gap_later=GAP_LATER)  # wrong

@@ -366,7 +366,7 @@ def check_gap_prediction(prediction: Any, outcome: str | None = None, *, train: 
     """
     meanings = {name: meaning + _measured(train, val) for name, meaning in _GAP_MEANINGS.items()}
     return _record_then_compare(prediction, outcome, meanings, measuring="what happened",
-                                happened="at the one learning rate tested (0.003, tuned for plain), the measured "
+                                happened="at the one learning rate tested (0.003, chosen without augmentation), the measured "
                                          "outcome is")
 
 
@@ -477,8 +477,8 @@ _CATCH_UP_MEANINGS = {
     ),
     "not closing": (
         "2,500 more steps left the mean gap to plain no narrower than at step 1,500. If the augmented network only "
-        "climbed more slowly (explanation e), more steps would narrow the gap; they did not, so at this constant "
-        "learning rate the record gives e no support. Three seeds make this a description, not a test"
+        "climbed more slowly (explanation e), more steps would narrow the gap; they did not: at this constant "
+        "learning rate augmented training levelled off below plain's. Three seeds make this a description, not a test"
     ),
 }
 
