@@ -299,15 +299,18 @@ def test_cause_reading_right(capsys: pytest.CaptureFixture[str]) -> None:
     assert "early but slow" not in out and "late but fast" not in out  # neutral names: the names give nothing away
 
 
-def test_cause_reading_accepts_neither_alone_for_run_b(capsys: pytest.CaptureFixture[str]) -> None:
-    """Run B changes two things (the late join kept, a 40-fold rate), so "neither alone" is an honest reading."""
-    answer = dict(_CAUSE_RIGHT, if_run_B_is_cheap="neither alone")
-    assert lesson08.check_cause_reading(answer, _mirror_record([0.01, 0.02], [0.5, 0.4])) is True
-    assert '"neither alone" is an honest reading too' in capsys.readouterr().out
-    wrong_answer = dict(_CAUSE_RIGHT, if_run_B_is_cheap="the smaller summed learning rate")
-    assert lesson08.check_cause_reading(wrong_answer, _mirror_record([0.01, 0.02], [0.5, 0.4])) is False
+@pytest.mark.parametrize("run, wrong, said", [("A", "the late join", "Correct!"),
+                                              ("B", "the smaller summed learning rate", '"neither alone" is an honest reading too')])
+def test_cause_reading_accepts_neither_alone_for_either_run(run, wrong, said, capsys: pytest.CaptureFixture[str]) -> None:
+    """Each run changes two things (run A: the small sum, reached at lr / 40 from step 0; run B: the late join kept and a
+    40-fold rate), so "neither alone" is an honest reading of either."""
+    key = f"if_run_{run}_is_cheap"
+    assert lesson08.check_cause_reading(dict(_CAUSE_RIGHT, **{key: "neither alone"}),
+                                        _mirror_record([0.01, 0.02], [0.5, 0.4])) is True
+    assert said in capsys.readouterr().out
+    assert lesson08.check_cause_reading(dict(_CAUSE_RIGHT, **{key: wrong}), _mirror_record([0.01, 0.02], [0.5, 0.4])) is False
     out = capsys.readouterr().out
-    assert out.startswith('Not yet: "if_run_B_is_cheap"') and "does not follow" in out
+    assert out.startswith(f'Not yet: "{key}"') and "does not follow" in out
 
 
 @pytest.mark.parametrize("early, late", [(early, late) for early in lesson08.CAUSE_CHOICES for late in lesson08.CAUSE_CHOICES
@@ -329,17 +332,6 @@ def test_cause_reading_must_be_recorded_first(answer, capsys: pytest.CaptureFixt
     assert lesson08.check_cause_reading(answer, _mirror_record([0.01, 0.02], [0.5, 0.4])) is False
     out = capsys.readouterr().out
     assert out.startswith("Not yet:") and "does not follow" not in out and "Correct!" not in out
-
-
-def test_cause_reading_accepts_neither_alone_for_run_a(capsys: pytest.CaptureFixture[str]) -> None:
-    """Run A also changes two things (the small sum, reached by training pool3 at lr / 40 from step 0), like run B."""
-    answer = dict(_CAUSE_RIGHT, if_run_A_is_cheap="neither alone")
-    assert lesson08.check_cause_reading(answer, _mirror_record([0.01, 0.02], [0.5, 0.4])) is True
-    assert "Correct!" in capsys.readouterr().out
-    wrong_answer = dict(_CAUSE_RIGHT, if_run_A_is_cheap="the late join")
-    assert lesson08.check_cause_reading(wrong_answer, _mirror_record([0.01, 0.02], [0.5, 0.4])) is False
-    out = capsys.readouterr().out
-    assert out.startswith('Not yet: "if_run_A_is_cheap"') and "does not follow" in out
 
 
 def test_cause_reading_on_the_shipped_record(capsys: pytest.CaptureFixture[str]) -> None:
