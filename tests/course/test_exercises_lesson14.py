@@ -296,8 +296,8 @@ def test_gap_prediction_without_an_outcome_only_records(capsys: pytest.CaptureFi
 def test_ruled_out_explanations_right(answer, capsys: pytest.CaptureFixture[str]) -> None:
     assert check_ruled_out_explanations(answer)
     out = capsys.readouterr().out
-    assert out.startswith("Correct!") and "invented no label" in out  # a: section 1.2's count on the training scenes
-    assert "section 1.2 ran the study's own chain" in out and "only copies labels" in out  # a: why it rules a out
+    assert out.startswith("Correct!") and "invented no label" in out  # a: the count on the training scenes
+    assert "the cell just after exercise 1b ran the study's own chain" in out and "only copies labels" in out  # a: why it rules a out
     assert "validation score is higher than plain's" in out and "t-interval above 0" in out  # b: exercise 2's outcome
     assert "not a general loss of skill" in out  # b: what the validation rise rules out
     assert "c, d, e and f are not" in out and "hypothesis" not in out

@@ -390,7 +390,7 @@ _RULED_OUT = {"a", "b"}
 _RULED_OUT_PRINCIPLE = ("An explanation is ruled out only if something printed in sections 1 or 2 contradicts it; one "
                         "that nothing printed so far measures stays open, however likely it sounds.")
 _EVIDENCE = {
-    "a": "section 1.2 ran the study's own chain 160 times on its 32 training scenes and it invented no label (nearest "
+    "a": "the cell just after exercise 1b ran the study's own chain 160 times on its 32 training scenes and it invented no label (nearest "
          "neighbour only copies labels that are there): the augmented network never trains on a class its scene does "
          "not hold, so false labels of this kind cannot cause the fall",
     "b": "section 2 printed that the augmented version's final validation score is higher than plain's, its "
@@ -398,8 +398,9 @@ _EVIDENCE = {
          "also score lower on the new scenes, so the fall on the training scenes is not a general loss of skill",
     "c": "the chain resamples every scene (section 1: zoom and warp), but nothing printed before this exercise "
          "measures the noise or what losing it does to the training score, so nothing rules it out. The optional "
-         "appendix, after exercise 4, reads a stored control that puts pixel noise back after the chain (does losing "
-         "the noise cause the fall?): if it did, that control's training score would come back to plain's",
+         "appendix, after exercise 4, measures the noise and reads a stored control that puts pixel noise back after the "
+         "chain (does losing the noise cause the fall?): if it did, putting the noise back should bring the training "
+         "score back to plain's",
     "d": "it is the usual account (augmentation regularises), and section 1 printed its premise: the chain never "
          "gives a scene back unchanged. But nothing printed measures how closely either network fits what it "
          "trained on, so nothing rules it out, and nothing here confirms it either: it stays open",
