@@ -240,10 +240,10 @@ def check_aspp_rates_prediction(prediction: Any) -> bool:
 
 # --- 4 · write the ASPP's forward pass ------------------------------------------------------------------------
 
-ASPP_SWITCHED_OFF = ("the ASPP's own forward is switched off in this check: call its branches one by one, write the "
-                     "image-level branch out from its 1x1 convolution, concatenate and project.")
-POOLING_SWITCHED_OFF = ("the image-level branch's own forward is switched off in this check: write it out (global "
-                        "average pool, its 1x1 convolution `.conv`, ReLU, copy to every position).")
+ASPP_SWITCHED_OFF = ("the ASPP's own forward is switched off in this check: build its output from its parts, "
+                     "`aspp.branches` and `aspp.project`.")
+POOLING_SWITCHED_OFF = ("the image-level branch's own forward is switched off in this check: write it out from its "
+                        "parts, `.pool` and `.conv`, and bring its output back to the input's h x w.")
 
 
 def _switched_off(message: str) -> Any:
