@@ -45,6 +45,14 @@ and the same three seeds of ``add`` and ``concat``, so that section 2 of lesson 
     python -m experiments.shortcut_study --seeds 5 6 7 --steps 1000 --shortcuts add concat \
         --suffix moreseedsfeature --workers 1 --output segedu/course/experiment_results
 
+Those records span two versions of the training code (lesson 11 says which runs). All five variants over seeds 0 to 7
+in one invocation of one code version are ``shortcut_study_oneversion`` (54 CPU-minutes on two workers; not yet read
+by lesson 11):
+
+    python -m experiments.shortcut_study --seeds 0 1 2 3 4 5 6 7 --steps 1000 \
+        --shortcuts none add indices concat fixed_unpool --suffix oneversion --workers 2 \
+        --output segedu/course/experiment_results
+
 ``--keep-models`` also saves each run's final weights (float16, with their sha256 in the record) next to the record,
 as ``RECORD_SHORTCUT_seedSEED.pt``, so a lesson can show what the trained networks predict. Lesson 11's pictures come
 from seed 0 of all five variants, trained again on this recipe (about 15 CPU-minutes):

@@ -107,3 +107,19 @@ def test_keeping_models_needs_a_record_name_of_its_own(tmp_path: Path, monkeypat
     with pytest.raises(SystemExit):
         shortcut_study.main()
     assert "--suffix" in capsys.readouterr().err
+
+
+def test_the_one_version_record_holds_every_variant_over_eight_seeds_on_one_machine_and_setting() -> None:
+    """`shortcut_study_oneversion` retrains all five variants, seeds 0 to 7, in one invocation of today's code, so lesson
+    11 can read its comparisons without the records that span two code versions; its settings are the study's."""
+    record = experiments.load_experiment("shortcut_study_oneversion")
+    runs = record["results"]["runs"]
+    assert sorted(runs) == sorted([*SHORTCUTS, "fixed_unpool"])
+    assert all(sorted(runs[name], key=int) == [str(seed) for seed in range(8)] for name in runs)
+    assert record["settings"] == {**shortcut_study.SETTINGS, "steps": 1000}
+    assert record["settings"] == experiments.load_experiment("shortcut_study_moreseeds")["settings"]
+    assert "--seeds 0 1 2 3 4 5 6 7 --steps 1000" in record["command"] and "--suffix oneversion" in record["command"]
+    assert record["ran_on"].endswith("1 threads") and record["settings"]["threads"] == 1
+    within_seed = {name: {runs[name][seed]["parameters"] for seed in runs[name]} for name in runs}
+    assert all(len(counts) == 1 for counts in within_seed.values())  # one architecture per variant
+    assert all(sum(map(sum, run["confusion"])) == 200 * 64 * 64 for name in runs for run in runs[name].values())
