@@ -152,7 +152,8 @@ def paired_differences_figure(
         loss_curves: Variant -> ``(seeds, points, 2)`` loss curves (step, loss) of ``loss_seeds``, in that order;
             their mean over the seeds is drawn.
         first_seeds: Seeds drawn as filled dots; the others (added later) are drawn as open dots.
-        highlight: ``(variant, seed)`` drawn as an orange diamond in every column and, alone, in the loss panel.
+        highlight: ``(variant, seed)`` drawn as a labelled orange diamond in the columns that hold the variant and,
+            alone, in the loss panel; elsewhere the seed is an ordinary dot.
         shaded: Column index -> (face colour, what the column isolates): a hatched band behind the column,
             explained in a legend of its own.
         loss_seeds: The seeds of ``loss_curves``, in order (default ``first_seeds``).
@@ -181,13 +182,11 @@ def paired_differences_figure(
             difference = scores.paired(region, a, b)  # (seeds,)
             offsets = 0.3 * (np.arange(len(difference)) / max(len(difference) - 1, 1) - 0.5)
             for offset, seed, value in zip(offsets, scores.seeds, difference):
-                if highlight is not None and seed == highlight[1]:
+                if highlight is not None and seed == highlight[1] and highlight[0] in (a, b):
                     axis.plot(position + offset, value, "D", color=highlight_colour, markersize=8)
-                    if highlight[0] in (a, b):
-                        axis.annotate(f"seed {seed}", (position + offset, value), textcoords="offset points",
-                                      xytext=(6, -3) if position < positions[-1] else (-40, -3), fontsize=8,
-                                      color=highlight_colour, bbox={"facecolor": "white", "edgecolor": "none",
-                                                                    "pad": 0.5})
+                    axis.annotate(f"seed {seed}", (position + offset, value), textcoords="offset points",
+                                  xytext=(6, -3) if position < positions[-1] else (-40, -3), fontsize=8,
+                                  color=highlight_colour, bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5})
                 else:
                     axis.plot(position + offset, value, "o", markersize=6, color="#000000",
                               markerfacecolor="#000000" if seed in first_seeds else "white")
@@ -197,14 +196,14 @@ def paired_differences_figure(
         axis.margins(y=0.12)  # room for the seed labels at the extremes
         axis.set_ylabel("difference in test mean IoU, same seed")
         axis.set_title(f"{panel}: a minus b, paired by seed", fontsize=10)
-    filled = [seed for seed in first_seeds if highlight is None or seed != highlight[1]]  # seeds drawn as filled dots
-    key = [Line2D([], [], linestyle="none", marker="o", color="#000000", label=f"seeds {', '.join(filled)}")]
+    key = [Line2D([], [], linestyle="none", marker="o", color="#000000", label=f"seeds {', '.join(first_seeds)}")]
     later = sorted({seed for _, _, scores in columns for seed in scores.seeds} - set(first_seeds), key=int)
     if later:
         key.append(Line2D([], [], linestyle="none", marker="o", color="#000000", markerfacecolor="white",
                           label=f"seeds {later[0]}-{later[-1]} (more seeds)"))
     if highlight is not None:
-        key.append(Line2D([], [], linestyle="none", marker="D", color=highlight_colour, label=f"seed {highlight[1]}"))
+        key.append(Line2D([], [], linestyle="none", marker="D", color=highlight_colour,
+                          label=f"seed {highlight[1]} in {highlight[0]}'s columns"))
     key.append(Line2D([], [], color="#0072B2", linewidth=2, label="mean of the column's n seeds"))
     figure.legend(handles=key, loc="lower left", bbox_to_anchor=(0.02, 0), ncol=len(key), fontsize=9,
                   title="markers (both left panels)", title_fontsize=9)
