@@ -45,9 +45,9 @@ and the same three seeds of ``add`` and ``concat``, so that section 2 of lesson 
     python -m experiments.shortcut_study --seeds 5 6 7 --steps 1000 --shortcuts add concat \
         --suffix moreseedsfeature --workers 1 --output segedu/course/experiment_results
 
-Those records span two versions of the training code (lesson 11 says which runs). All five variants over seeds 0 to 7
-in one invocation of one code version are ``shortcut_study_oneversion`` (54 CPU-minutes on two workers; not yet read
-by lesson 11):
+Those records span two versions of the training code. All five variants over seeds 0 to 7
+in one invocation of one code version are ``shortcut_study_oneversion`` (54 CPU-minutes on two workers), the record
+lesson 11's sections 2 and 3 read:
 
     python -m experiments.shortcut_study --seeds 0 1 2 3 4 5 6 7 --steps 1000 \
         --shortcuts none add indices concat fixed_unpool --suffix oneversion --workers 2 \

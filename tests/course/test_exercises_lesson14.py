@@ -387,7 +387,7 @@ def test_catch_up_prediction_right_and_wrong_say_why(capsys: pytest.CaptureFixtu
     out = capsys.readouterr().out
     assert out.startswith("Correct! from step 1,500 to 4,000 the measured outcome is not closing")
     assert "no narrower than at step 1,500" in out and "more steps would narrow the gap; they did not" in out  # why
-    assert "levelled off below plain's" in out and "description, not a test" in out
+    assert "stayed below plain's" in out and "description, not a test" in out
     assert "at step 1,500 -0.029 -0.087 -0.100 (mean -0.072); at step 4,000 -0.075 -0.087 -0.102 (mean -0.088)" in out
     assert "0.01" not in out and "flat" not in out  # no post-hoc window, no margin
     assert check_catch_up_prediction("caught up", "not closing", gap_then=GAP_THEN, gap_later=GAP_LATER)  # wrong

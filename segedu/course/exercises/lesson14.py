@@ -366,8 +366,8 @@ def check_gap_prediction(prediction: Any, outcome: str | None = None, *, train: 
     """
     meanings = {name: meaning + _measured(train, val) for name, meaning in _GAP_MEANINGS.items()}
     return _record_then_compare(prediction, outcome, meanings, measuring="what happened",
-                                happened="at the one learning rate tested (0.003, chosen without augmentation), the measured "
-                                         "outcome is")
+                                happened="at the one learning rate tested (0.003, chosen without augmentation), "
+                                         "the measured outcome is")
 
 
 # --- 3 · which explanations of the fall the outputs printed before the controls rule out -------
@@ -390,7 +390,8 @@ _RULED_OUT = {"a", "b"}
 _RULED_OUT_PRINCIPLE = ("An explanation is ruled out only if something printed in sections 1 or 2 contradicts it; one "
                         "that nothing printed so far measures stays open, however likely it sounds.")
 _EVIDENCE = {
-    "a": "the cell just after exercise 1b ran the study's own chain 160 times on its 32 training scenes and it invented no label (nearest "
+    "a": "the cell just after exercise 1b ran the study's own chain 160 times on its 32 training scenes and it "
+         "invented no label (nearest "
          "neighbour only copies labels that are there): the augmented network never trains on a class its scene does "
          "not hold, so false labels of this kind cannot cause the fall",
     "b": "section 2 printed that the augmented version's final validation score is higher than plain's, its "
@@ -398,8 +399,8 @@ _EVIDENCE = {
          "also score lower on the new scenes, so the fall on the training scenes is not a general loss of skill",
     "c": "the chain resamples every scene (section 1: zoom and warp), but nothing printed before this exercise "
          "measures the noise or what losing it does to the training score, so nothing rules it out. The optional "
-         "appendix, after exercise 4, measures the noise and reads a stored control that puts pixel noise back after the "
-         "chain (does losing the noise cause the fall?): if it did, putting the noise back should bring the training "
+         "appendix, after exercise 4, measures the noise and reads a stored control that puts pixel noise back "
+         "after the chain (does losing the noise cause the fall?): if it did, putting the noise back should bring the training "
          "score back to plain's",
     "d": "it is the usual account (augmentation regularises), and section 1 printed its premise: the chain never "
          "gives a scene back unchanged. But nothing printed measures how closely either network fits what it "
@@ -479,7 +480,7 @@ _CATCH_UP_MEANINGS = {
     "not closing": (
         "2,500 more steps left the mean gap to plain no narrower than at step 1,500. If the augmented network only "
         "climbed more slowly (explanation e), more steps would narrow the gap; they did not: at this constant "
-        "learning rate augmented training levelled off below plain's. Three seeds make this a description, not a test"
+        "learning rate augmented training stayed below plain's. Three seeds make this a description, not a test"
     ),
 }
 

@@ -906,7 +906,8 @@ _SCORE_GAP_WHY = {
          "averaging is the same; the gap comes from what each per-class score counts",
     "c": "a found pixel is a true positive: it raises a digit's IoU as well as its recall, and the weights cut the "
          "missed pixels by only about 0.03 of the digit pixels",
-    "d": "a misnamed pixel does cost mean IoU twice, but the class weights misnamed slightly fewer, not more (0.089 and 0.087 of the digit pixels against 0.100, no loss changed it "
+    "d": "a misnamed pixel does cost mean IoU twice, but the class weights misnamed slightly fewer, not more (0.089 "
+         "and 0.087 of the digit pixels against 0.100, no loss changed it "
          "distinguishably), so it cannot explain a mean IoU drop that came with the halo",
 }
 
