@@ -2,7 +2,7 @@
 
 - :func:`switches_figure` draws, for a few decoder stages of one traced scene, the scene at the
   stage's size, the switches of one channel (one colour per corner of its 2x2 window), that
-  channel unpooled, and the sum of the stage's output channels.
+  channel unpooled, and one of the stage's output channels on the same colour scale.
 - :func:`unpooling_rules_figure` draws one scene, its true mask and the masks that several
   variants of a model predict (e.g. the same weights with different unpooling rules).
 
@@ -50,10 +50,11 @@ def _switch_picture(indices: Tensor, height: int, width: int) -> np.ndarray:
 
 def switches_figure(trace: SegNetTrace, image: Tensor, stages: Sequence[str], *, scene: int,
                     zoom: Mapping[str, tuple[int, int, int]] | None = None) -> Figure:
-    """One row per decoder stage: scene, switches of one channel, that channel unpooled, stage output.
+    """One row per decoder stage: scene, switches of one channel, that channel unpooled, one output channel.
 
-    The channel drawn is the one with the largest sum after unpooling. Its switches come from the
-    encoder's channel of the same number (the indices), its values from the decoder.
+    In each of the last two panels the channel drawn is the one with the largest sum, and the two share
+    one colour scale (0 is black), so their zeros can be compared by eye. The switches come from the
+    encoder's channel of the unpooled channel's number (the indices), the values from the decoder.
 
     Args:
         trace: :func:`~segedu.analysis.pooling_indices.trace_segnet` of one image (batch of 1).
@@ -61,7 +62,7 @@ def switches_figure(trace: SegNetTrace, image: Tensor, stages: Sequence[str], *,
         stages: Decoder stages to draw, one row each, e.g. ``("stage3", "stage1")``.
         scene: The scene's number, for the titles.
         zoom: Stage -> ``(top row, left column, side)`` of a square that the stage's switches and unpooled
-            panels zoom into, framed red in its other two panels (e.g. ``{"stage1": (4, 32, 16)}``).
+            panels zoom into, framed cyan in its other two panels (e.g. ``{"stage1": (4, 32, 16)}``).
 
     Returns:
         The figure, ``len(stages)`` rows of 4 panels and a legend of the switch colours.
@@ -74,26 +75,28 @@ def switches_figure(trace: SegNetTrace, image: Tensor, stages: Sequence[str], *,
     if unknown:
         raise ValueError(f"zoom names stages {unknown} that are not drawn; the figure draws {list(stages)}")
 
-    figure, axes = plt.subplots(len(stages), 4, figsize=(15, 4.3 * len(stages)), squeeze=False)
+    figure, axes = plt.subplots(len(stages), 4, figsize=(15, 3.6 * len(stages) + 1.2), squeeze=False)
     for row, name in enumerate(stages):
         sparse, dense = trace.unpooled[name][0], trace.decoded[name][0]  # (C, H, W), (C', H, W)
         channel = int(sparse.flatten(1).sum(dim=1).argmax())
+        out_channel = int(dense.flatten(1).sum(dim=1).argmax())
+        top_value = float(max(sparse[channel].max(), dense[out_channel].max()))  # one colour scale for both
         height, width = sparse.shape[-2:]
         shrunk = F.interpolate(image[None], size=(height, width), mode="area")[0]  # (3, h, w)
         axes[row, 0].imshow(shrunk.permute(1, 2, 0), interpolation="nearest")
         size = f"shrunk to {height}x{width}" if height < image.shape[-2] else f"full size {height}x{width}"
-        axes[row, 0].set_title(f"scene {scene}, {size}", fontsize=12)
-        axes[row, 0].set_ylabel(f"decoder {name}\nrow (pixel at {height}x{width})", fontsize=12)
+        axes[row, 0].set_title(f"decoder {name}: scene {scene}, {size}", fontsize=12)
+        axes[row, 0].set_ylabel("row (pixel)", fontsize=11)
         axes[row, 1].imshow(_switch_picture(trace.indices[name][0, channel], height, width), interpolation="nearest")
         axes[row, 1].set_title(f"switches of encoder channel {channel}", fontsize=12)
-        shown = axes[row, 2].imshow(sparse[channel], cmap="magma", interpolation="nearest")
+        shown = axes[row, 2].imshow(sparse[channel], cmap="magma", vmin=0, vmax=top_value, interpolation="nearest")
         axes[row, 2].set_title(f"channel {channel} unpooled: {zero_fraction(sparse[channel]):.0%} zeros in this "
                                "channel", fontsize=12)
         figure.colorbar(shown, ax=axes[row, 2], fraction=0.046, label="activation (after ReLU)")
-        shown = axes[row, 3].imshow(dense.sum(dim=0), cmap="magma", interpolation="nearest")
-        axes[row, 3].set_title(f"sum of its {dense.shape[0]} output channels\n(output {zero_fraction(dense):.0%} "
-                               "zeros)", fontsize=12)
-        figure.colorbar(shown, ax=axes[row, 3], fraction=0.046, label="summed activation")
+        shown = axes[row, 3].imshow(dense[out_channel], cmap="magma", vmin=0, vmax=top_value, interpolation="nearest")
+        axes[row, 3].set_title(f"output channel {out_channel}: {zero_fraction(dense[out_channel]):.0%} zeros\n"
+                               f"(all {dense.shape[0]} output channels: {zero_fraction(dense):.0%})", fontsize=12)
+        figure.colorbar(shown, ax=axes[row, 3], fraction=0.046, label="activation (after ReLU)")
         for axis in axes[row]:
             axis.set_xticks([0, width - 1])
             axis.set_yticks([0, height - 1])
@@ -110,16 +113,16 @@ def switches_figure(trace: SegNetTrace, image: Tensor, stages: Sequence[str], *,
                 axis.set_yticks([top, top + side - 1])
                 rows, columns = f"{top}-{top + side - 1}", f"{left}-{left + side - 1}"
                 axis.set_title(f"{axis.get_title()}\n(zoom: rows {rows}, columns {columns})", fontsize=11)
-            for axis in axes[row, ::3]:  # the scene and the output sum: the zoomed square framed red
-                axis.add_patch(Rectangle((left - 0.5, top - 0.5), side, side, fill=False, edgecolor="red",
-                                         linewidth=2))
+            for axis in axes[row, ::3]:  # the scene and the output channel: the zoomed square framed cyan
+                axis.add_patch(Rectangle((left - 0.5, top - 0.5), side, side, fill=False, edgecolor="cyan",
+                                         linewidth=2))  # not red: red is the top-left switch's colour
     patches = [Patch(facecolor=color, label=f"switch: {corner}") for color, corner in zip(CORNER_COLORS, CORNER_NAMES)]
     patches.append(Patch(facecolor="black", label="no maximum (3 of 4 positions)"))
     figure.legend(handles=patches, loc="lower center", ncol=5, frameon=False, fontsize=12,
                   title="switches (column 2): where each window's maximum was", title_fontsize=12)
-    figure.suptitle(f"trained SegNet decoder on test scene {scene}, stages {' and '.join(s[5:] for s in stages)}: "
-                    "switches, unpooled channel, stage output", fontsize=14)
-    figure.tight_layout(rect=(0, 0.09, 1, 0.97))
+    figure.suptitle(f"trained SegNet on test scene {scene}, decoder {' and '.join(stages)}: switches, unpooled "
+                    "channel, output channel", fontsize=14)
+    figure.tight_layout(rect=(0, 0.9 / figure.get_figheight(), 1, 1))  # the bottom 0.9 inch: the legend
     return figure
 
 

@@ -1,8 +1,12 @@
-"""Each lesson-09 check accepts right answers and prints a specific hint for wrong ones."""
+"""Each lesson-09 check accepts right answers and prints a specific hint for wrong ones.
+
+A graded question's wrong answer gets a hint that does not show the measurement (it is printed once the
+answer is right); a prediction of a measured outcome (exercise 3's density) passes once recorded.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 import torch
@@ -13,7 +17,6 @@ from segedu.course.exercises.lesson09 import (
     check_density_prediction,
     check_memory_prediction,
     check_max_unpool,
-    check_neighbourhood_prediction,
     check_quadrupled_share,
     check_unpooled_zero_fraction,
 )
@@ -89,8 +92,8 @@ def test_memory_prediction_accepts_the_right_answer(capsys: pytest.CaptureFixtur
 @pytest.mark.parametrize(
     ("change", "hint"),
     [
-        ({"largest stage": "stage5"}, "stage 5 has 512 channels but only a 4x4 map"),
-        ({"stage 1's share": "25 to 50 %"}, "stage 1 holds 52% ('over 50 %')"),
+        ({"largest stage": "stage5"}, "count channels x windows for each stage"),
+        ({"stage 1's share": "25 to 50 %"}, "at most how much do the other four count together?"),
         ({"stage 1's share": ...}, "record your prediction first"),
         ({"largest stage": "first"}, "must be one of"),
         ({"stage 1's share": "half"}, "'stage 1's share': your prediction must be one of"),
@@ -100,6 +103,15 @@ def test_memory_prediction_hints(change: dict, hint: str, capsys: pytest.Capture
     assert not check_memory_prediction({**_RIGHT_MEMORY, **change})
     printed = capsys.readouterr().out
     assert "Not yet:" in printed and hint in printed
+
+
+@pytest.mark.parametrize("change", [{"largest stage": "stage5"}, {"stage 1's share": "25 to 50 %"},
+                                    {"largest stage": "stage2", "stage 1's share": "under 25 %"}])
+def test_a_wrong_memory_answer_does_not_show_the_measurement(change: dict, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_memory_prediction({**_RIGHT_MEMORY, **change})
+    printed = capsys.readouterr().out
+    assert printed.startswith("Not yet:")
+    assert "measured" not in printed and "KiB" not in printed and "52" not in printed and "over 50 %" not in printed
 
 
 def test_memory_prediction_needs_its_keys(capsys: pytest.CaptureFixture[str]) -> None:
@@ -119,8 +131,8 @@ def test_quadrupled_share_accepts_the_right_answer(capsys: pytest.CaptureFixture
 @pytest.mark.parametrize(
     ("prediction", "hint"),
     [
-        ("over 50 %", "stage 1 would hold 20% ('under 25 %')"),
-        ("25 to 50 %", "every stage holds the same bytes"),
+        ("over 50 %", "What happens to channels x pixels from one stage to the next"),
+        ("25 to 50 %", "What happens to channels x pixels from one stage to the next"),
         (..., "record your prediction first"),
         ("a fifth", "your prediction must be one of"),
     ],
@@ -129,6 +141,16 @@ def test_quadrupled_share_hints(prediction: object, hint: str, capsys: pytest.Ca
     assert not check_quadrupled_share(prediction)
     printed = capsys.readouterr().out
     assert "Not yet:" in printed and hint in printed
+
+
+@pytest.mark.parametrize("prediction", ["over 50 %", "25 to 50 %"])
+def test_a_wrong_quadrupled_share_does_not_show_the_measurement(prediction: str,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_quadrupled_share(prediction)
+    printed = capsys.readouterr().out
+    assert printed.startswith("Not yet:")
+    assert "measured" not in printed and "KiB" not in printed and "20" not in printed and "fifth" not in printed
+    assert "under 25 %" not in printed and "same bytes" not in printed
 
 
 # --- density after the decoder's convolutions --------------------------------------------------
@@ -149,15 +171,29 @@ def test_density_prediction_accepts_the_right_answer(
     printed = capsys.readouterr().out
     assert "unpooled 80%, 87%, 87%, 89%; after the convolutions 48%, 50%, 58%, 45%" in printed
     assert "Correct!" in printed
-    assert "neighbourhood" not in printed  # the next question's answer is not printed here
+
+
+@pytest.mark.parametrize(
+    ("prediction", "explanation"),
+    [
+        ("at least 75 %", "only 45% to 58% zeros ('between 25 and 75 %')"),
+        ("at least 75 %", "computes a value at every position, written or empty"),
+        ("under 25 %", "followed by a ReLU"),
+    ],
+)
+def test_a_wrong_density_prediction_is_recorded_and_explained(prediction: str, explanation: str,
+                                                              trained_segnet_and_scene,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    # a prediction of a measurement passes once recorded, right or not: changing it afterwards gains nothing
+    assert check_density_prediction(prediction, *trained_segnet_and_scene) is True
+    printed = capsys.readouterr().out
+    assert "Recorded; the result differs:" in printed and explanation in printed
+    assert "Not yet" not in printed and "Correct!" not in printed
 
 
 @pytest.mark.parametrize(
     ("prediction", "hint"),
     [
-        ("at least 75 %", "only 45% to 58% zeros ('between 25 and 75 %')"),
-        ("at least 75 %", "computes a value at every position, written or empty"),
-        ("under 25 %", "followed by a ReLU"),
         (..., "record your prediction first"),
         ({"zeros": "between 25 and 75 %", "why": "a"}, "your prediction must be one of"),  # the old dict form
     ],
@@ -166,37 +202,7 @@ def test_density_prediction_hints(prediction: object, hint: str, trained_segnet_
                                   capsys: pytest.CaptureFixture[str]) -> None:
     assert not check_density_prediction(prediction, *trained_segnet_and_scene)
     printed = capsys.readouterr().out
-    assert "Not yet:" in printed and hint in printed
-
-
-def test_neighbourhood_prediction_accepts_the_right_answer(
-    trained_segnet_and_scene, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert check_neighbourhood_prediction(1, *trained_segnet_and_scene)
-    printed = capsys.readouterr().out
-    assert "the smallest number of written positions in any 3x3 neighbourhood is 1." in printed
-    assert "Correct!" in printed and "covers one whole 2x2 window" in printed
-    assert "reads at least one value that the unpooling wrote" in printed
-    assert "batch norm" not in printed and "ReLU" not in printed  # the count says nothing about the zeros
-
-
-@pytest.mark.parametrize(
-    ("prediction", "hint"),
-    [
-        (0, "no neighbourhood is empty"),
-        (2, "some neighbourhoods hold only 1"),
-        (4, "some neighbourhoods hold only 1"),
-        (..., "record your prediction first"),
-        (None, "record your prediction first"),
-        (True, "record one of [0, 1, 2, 4]"),
-        ("1", "your prediction must be one of"),
-    ],
-)
-def test_neighbourhood_prediction_hints(prediction: object, hint: str, trained_segnet_and_scene,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check_neighbourhood_prediction(prediction, *trained_segnet_and_scene)
-    printed = capsys.readouterr().out
-    assert "Not yet:" in printed and hint in printed
+    assert "Not yet:" in printed and hint in printed and "measured" not in printed
 
 
 # --- max unpool -------------------------------------------------------------------------------
@@ -311,9 +317,9 @@ def test_collision_prediction_measures_both_poolings(capsys: pytest.CaptureFixtu
      (True, "record a dict"), ({"3x3 stride 2": True}, "record a dict"),
      ({"2x2 stride 2": "no", "3x3 stride 2": True}, "True or False"),
      ({"2x2 stride 2": 0, "3x3 stride 2": 1}, "True or False"),
-     ({"2x2 stride 2": False, "3x3 stride 2": False}, "share a row or a column"),
-     ({"2x2 stride 2": True, "3x3 stride 2": True}, "exactly one window"),
-     ({"2x2 stride 2": True, "3x3 stride 2": False}, "other way round")],
+     ({"2x2 stride 2": False, "3x3 stride 2": False}, "Draw each pooling's windows on a 6x6 grid"),
+     ({"2x2 stride 2": True, "3x3 stride 2": True}, "Draw each pooling's windows on a 6x6 grid"),
+     ({"2x2 stride 2": True, "3x3 stride 2": False}, "Draw each pooling's windows on a 6x6 grid")],
 )
 def test_collision_prediction_hints(answer: object, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert check_collision_prediction(answer) is False
@@ -321,80 +327,60 @@ def test_collision_prediction_hints(answer: object, hint: str, capsys: pytest.Ca
     assert "Not yet:" in printed and hint in printed
 
 
-# --- section 5: the recorded prediction of the corner loss -------------------------------------
-
-_REFERENCE, _TOP_LEFT, _RANDOM = 0.883, 0.210, [0.259, 0.262, 0.263]  # the lesson's measurement
-_FLOOR = 0.207  # predicting background everywhere: the gap above it is 0.676
-
-
-def test_corner_loss_prediction_is_recorded_not_graded(capsys: pytest.CaptureFixture[str]) -> None:
-    from segedu.course.exercises.lesson09 import CORNER_LOSS_CHOICES, record_corner_loss_prediction
-
-    for choice in CORNER_LOSS_CHOICES:  # every honest prediction passes: it is printed beside the measurement
-        assert record_corner_loss_prediction(choice, _REFERENCE, _TOP_LEFT, _RANDOM, background_only=_FLOOR)
-        printed = capsys.readouterr().out
-        assert printed.startswith(f"Recorded: {choice!r} (not graded)")
-        assert "background everywhere (no model) 0.207: a gap of 0.676" in printed
-        assert "0.210: 100% of the gap lost" in printed
-        assert "lose 92% to 92% (3 draws; 'over 90 %')" in printed
-        assert ("The measurement agrees" in printed) == (choice == "over 90 %")
-    record_corner_loss_prediction("under 25 %", _REFERENCE, _TOP_LEFT, _RANDOM, background_only=_FLOOR)
-    assert "The measurement falls in 'over 90 %'" in capsys.readouterr().out
-
-
-def test_corner_loss_prediction_scores_the_gap_above_the_floor(capsys: pytest.CaptureFixture[str]) -> None:
-    from segedu.course.exercises.lesson09 import record_corner_loss_prediction
-
-    # 0.50 loses 43 % of the mean IoU but 57 % of the gap above a floor of 0.207: the gap decides
-    assert record_corner_loss_prediction("50 to 90 %", _REFERENCE, 0.50, _RANDOM, background_only=_FLOOR)
-    assert "The measurement agrees" in capsys.readouterr().out
-    assert record_corner_loss_prediction("25 to 50 %", _REFERENCE, 0.50, _RANDOM, background_only=_FLOOR)
-    assert "The measurement falls in '50 to 90 %'" in capsys.readouterr().out
-    assert not record_corner_loss_prediction("over 90 %", _REFERENCE, _TOP_LEFT, _RANDOM, background_only=0.9)
-    assert capsys.readouterr().out.startswith("Not yet")
-
-
-@pytest.mark.parametrize(("top_left", "measured"), [
-    (0.80, "under 25 %"), (0.60, "25 to 50 %"), (0.40, "50 to 90 %"), (0.27, "over 90 %"), (0.90, "under 25 %"),
-])
-def test_corner_loss_prediction_names_the_measured_range(
-    top_left: float, measured: str, capsys: pytest.CaptureFixture[str]
+def test_a_wrong_collision_answer_shows_neither_the_counts_nor_which_one_is_wrong(
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from segedu.course.exercises.lesson09 import record_corner_loss_prediction
-
-    assert record_corner_loss_prediction(measured, _REFERENCE, top_left, _RANDOM, background_only=_FLOOR)
-    assert "The measurement agrees" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize(("prediction", "reference", "draws", "hint"), [
-    (..., _REFERENCE, _RANDOM, "record your prediction first"),
-    ("half", _REFERENCE, _RANDOM, "must be one of"),
-    ("over 90 %", 0.0, _RANDOM, "pass the mean IoU"),
-    ("over 90 %", _REFERENCE, [], "one per draw"),
-])
-def test_corner_loss_prediction_hints(prediction, reference, draws, hint, capsys: pytest.CaptureFixture[str]) -> None:
-    from segedu.course.exercises.lesson09 import record_corner_loss_prediction
-
-    assert not record_corner_loss_prediction(prediction, reference, _TOP_LEFT, draws, background_only=_FLOOR)
-    printed = capsys.readouterr().out
-    assert printed.startswith("Not yet") and hint in printed
+    hints = set()
+    for answer in ({"2x2 stride 2": False, "3x3 stride 2": False}, {"2x2 stride 2": True, "3x3 stride 2": True},
+                   {"2x2 stride 2": True, "3x3 stride 2": False}):
+        assert check_collision_prediction(answer) is False
+        printed = capsys.readouterr().out
+        assert printed.startswith("Not yet:") and "measured" not in printed and "repeat" not in printed
+        assert " of 512 " not in printed and "stride 2:" not in printed
+        hints.add(printed)
+    assert len(hints) == 1  # the same hint whichever pooling is wrong
 
 
 _VERDICTS = {("top-left", "band"): "indices ahead", ("nearest", "band"): "indices ahead",
              ("top-left", "all"): "not distinguishable", ("nearest", "all"): "not distinguishable"}
 
 
-def test_scratch_prediction_is_recorded_beside_the_verdicts(capsys: pytest.CaptureFixture[str]) -> None:
-    from segedu.course.exercises.lesson09 import record_scratch_prediction
+@pytest.fixture
+def no_scratch_prediction() -> Iterator[None]:
+    """Every scratch-prediction test starts, and leaves, with nothing recorded (the recorder keeps the first)."""
+    from segedu.course.exercises import lesson09
 
-    # the study's answer
-    assert record_scratch_prediction({"band": "beats both", "all pixels": "beats neither"}, _VERDICTS)
+    lesson09._RECORDED_SCRATCH.clear()
+    yield
+    lesson09._RECORDED_SCRATCH.clear()
+
+
+def test_scratch_prediction_is_kept_and_compared_with_the_verdicts(no_scratch_prediction: None,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.course.exercises.lesson09 import compare_scratch_prediction, record_scratch_prediction
+
+    assert not compare_scratch_prediction(_VERDICTS)  # nothing recorded yet
+    assert "no prediction recorded yet" in capsys.readouterr().out
+    # the study's answer, recorded before the table
+    assert record_scratch_prediction({"band": "beats both", "all pixels": "beats neither"})
+    assert capsys.readouterr().out.startswith("Recorded (not graded)")
+    # a second prediction, made after seeing the table, does not replace the first
+    assert record_scratch_prediction({"band": "beats only top-left", "all pixels": "beats neither"})
+    assert "The first prediction is kept" in capsys.readouterr().out
+    assert compare_scratch_prediction(_VERDICTS)
     printed = capsys.readouterr().out
-    assert printed.startswith("Recorded (not graded)")
     assert "band: SegNet with its indices 'beats both' (against top-left: indices ahead, against nearest: indices ahead; as you predicted)" in printed
     assert "all pixels: SegNet with its indices 'beats neither'" in printed
-    # another honest guess is recorded too, and the feedback names the measured verdict
-    assert record_scratch_prediction({"band": "beats only top-left", "all pixels": "beats neither"}, _VERDICTS)
+    assert not compare_scratch_prediction({("top-left", "band"): "indices ahead"})  # verdicts incomplete
+    assert "pass the study's verdicts" in capsys.readouterr().out
+
+
+def test_a_wrong_scratch_prediction_is_compared_not_failed(no_scratch_prediction: None,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.course.exercises.lesson09 import compare_scratch_prediction, record_scratch_prediction
+
+    assert record_scratch_prediction({"band": "beats only top-left", "all pixels": "beats neither"})
+    assert compare_scratch_prediction(_VERDICTS)
     assert "you predicted 'beats only top-left'" in capsys.readouterr().out
 
 
@@ -403,9 +389,11 @@ def test_scratch_prediction_is_recorded_beside_the_verdicts(capsys: pytest.Captu
     ({"band": "both"}, "record a dict with the keys"),
     ({"band": "both", "all pixels": "beats neither"}, "must be one of"),
 ])
-def test_scratch_prediction_hints(prediction, hint, capsys: pytest.CaptureFixture[str]) -> None:
-    from segedu.course.exercises.lesson09 import record_scratch_prediction
+def test_scratch_prediction_hints(prediction, hint, no_scratch_prediction: None,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.course.exercises.lesson09 import compare_scratch_prediction, record_scratch_prediction
 
-    assert not record_scratch_prediction(prediction, _VERDICTS)
+    assert not record_scratch_prediction(prediction)
     printed = capsys.readouterr().out
     assert printed.startswith("Not yet") and hint in printed
+    assert not compare_scratch_prediction(_VERDICTS)  # nothing was recorded

@@ -1,4 +1,4 @@
-"""The unpooling pictures: switch colours at the maxima's positions, and titles that match the masks."""
+"""The unpooling pictures: switch colours at the maxima's positions, one colour scale, titles that match the masks."""
 
 from __future__ import annotations
 
@@ -54,6 +54,12 @@ def test_switches_figure_zooms_the_middle_panels_and_frames_the_square_in_the_ot
             frames = [patch for patch in axis.patches if patch.get_width() == 8]
             assert len(frames) == 1 and frames[0].get_xy() == (3.5, 1.5)
         assert "zeros in this channel" in unpooled.get_title()
+        # one output channel, not a sum, on the unpooled channel's colour scale (0 black in both)
+        unpooled_image, output_image = unpooled.get_images()[0], output.get_images()[0]
+        assert unpooled_image.get_clim() == output_image.get_clim() and unpooled_image.get_clim()[0] == 0
+        out_channel = int(output.get_title().split()[2].rstrip(":"))
+        np.testing.assert_allclose(np.asarray(output_image.get_array()),
+                                   trace.decoded["stage1"][0, out_channel].numpy())
         assert figure.axes[1].get_xlim() == (-0.5, 7.5)  # stage 2 is not zoomed
     finally:
         plt.close(figure)

@@ -1,8 +1,12 @@
 """Checks for the exercises of lesson 09 (SegNet: max-pooling indices and unpooling).
 
-Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``. Section 5's
-predictions are recorded, not graded: :func:`record_corner_loss_prediction` and :func:`record_scratch_prediction`
-print them beside the measurement.
+Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``. The questions
+that reasoning answers (exercise 1's collisions, exercise 2's memory) are graded: a wrong answer gets a hint
+that names neither the answer nor the measurement, which is printed once the answer is right. Predictions of
+a measured outcome pass once recorded: exercise 3's density (:func:`check_density_prediction`) says
+``Correct! ...`` or ``Recorded; the result differs: ...``, and section 5's prediction is kept by
+:func:`record_scratch_prediction` before the table and printed beside the verdicts by
+:func:`compare_scratch_prediction`.
 """
 
 from __future__ import annotations
@@ -15,24 +19,21 @@ import torch.nn.functional as F
 from torch import nn
 
 from segedu.analysis.upsampling import bed_of_nails, nearest_upsample
-from segedu.course.exercises._verdict import borrowed_names, check_cases, choice_hint, right, wrong
+from segedu.course.exercises._verdict import borrowed_names, check_cases, choice_hint, recorded_miss, right, wrong
 
 __all__ = [
-    "CORNER_LOSS_CHOICES",
     "DENSITY_CHOICES",
     "MEMORY_KEYS",
     "MEMORY_SHARES",
-    "NEIGHBOURHOOD_CHOICES",
     "QUADRUPLED_WIDTHS",
     "SCRATCH_CHOICES",
     "check_collision_prediction",
     "check_density_prediction",
     "check_max_unpool",
     "check_memory_prediction",
-    "check_neighbourhood_prediction",
     "check_quadrupled_share",
     "check_unpooled_zero_fraction",
-    "record_corner_loss_prediction",
+    "compare_scratch_prediction",
     "record_scratch_prediction",
 ]
 
@@ -94,39 +95,32 @@ def _sentences(mistakes: Sequence[str]) -> str:
 
 
 DENSITY_CHOICES = ("at least 75 %", "between 25 and 75 %", "under 25 %")
-NEIGHBOURHOOD_CHOICES = (0, 1, 2, 4)  # the smallest number of written positions in any 3x3 neighbourhood
 
 
-def _decoder_zero_fractions(model: nn.Module, image: torch.Tensor) -> tuple[list[float], list[float], int]:
-    """Zero fractions after unpooling and after the convolutions, per decoder stage of ``model`` on ``image``.
-
-    Also returns the fewest value positions that any 3x3 neighbourhood of any unpooled map holds (counted
-    on the maps of ones unpooled with the model's own indices, zero-padded at the border).
-    """
+def _decoder_zero_fractions(model: nn.Module, image: torch.Tensor) -> tuple[list[float], list[float]]:
+    """Zero fractions after unpooling and after the convolutions, per decoder stage of ``model`` on ``image``."""
     from segedu.analysis.pooling_indices import trace_segnet, zero_fraction
 
     trace = trace_segnet(model, image)
     stages = list(model.decoder)
     unpooled = [zero_fraction(trace.unpooled[name]) for name in stages]
     decoded = [zero_fraction(trace.decoded[name]) for name in stages]
-    fewest = min(
-        int(F.avg_pool2d(F.max_unpool2d(torch.ones(trace.indices[name].shape), trace.indices[name], 2),
-                         3, stride=1, padding=1, count_include_pad=True).mul(9).round().min())
-        for name in stages)
-    return unpooled, decoded, fewest
+    return unpooled, decoded
 
 
 def check_density_prediction(prediction: Any, model: nn.Module, image: torch.Tensor) -> bool:
-    """Check a prediction of how many zeros a SegNet decoder stage's output has.
+    """Compare a recorded prediction of how many zeros a SegNet decoder stage's output has with the measurement.
 
     ``prediction`` is one of :data:`DENSITY_CHOICES` (for the map after a decoder stage's convolutions,
-    every stage). The reference is measured on ``model`` (a SegNet) and ``image`` (C, H, W) with
-    :func:`~segedu.analysis.pooling_indices.trace_segnet`.
+    every stage). The measurement is made on ``model`` (a SegNet) and ``image`` (C, H, W) with
+    :func:`~segedu.analysis.pooling_indices.trace_segnet`. The prediction passes once recorded (a guess
+    about a measurement is not graded on being right): a match says ``Correct!``, a miss says
+    ``Recorded; the result differs:`` and why.
     """
     hint = choice_hint(prediction, DENSITY_CHOICES)
     if hint is not None:
         return wrong(hint)
-    unpooled, decoded, _ = _decoder_zero_fractions(model, image)
+    unpooled, decoded = _decoder_zero_fractions(model, image)
     low, high = min(decoded), max(decoded)
     mean = sum(decoded) / len(decoded)
     measured = DENSITY_CHOICES[0 if mean >= 0.75 else 1 if mean >= 0.25 else 2]  # by the stages' mean
@@ -134,40 +128,14 @@ def check_density_prediction(prediction: Any, model: nn.Module, image: torch.Ten
           f"after the convolutions {', '.join(f'{z:.0%}' for z in decoded)}.")
     if prediction != measured:
         if prediction == DENSITY_CHOICES[0]:
-            return wrong(f"after the convolutions the stages have only {low:.0%} to {high:.0%} zeros ({measured!r}): "
-                         "a convolution computes a value at every position, written or empty, and the ReLU zeros "
-                         "only the negative results.")
-        return wrong(f"after the convolutions the stages still have {low:.0%} to {high:.0%} zeros ({measured!r}): "
-                     "each convolution is followed by a ReLU, which zeros every negative value.")
+            return recorded_miss(f"after the convolutions the stages have only {low:.0%} to {high:.0%} zeros "
+                                 f"({measured!r}): a convolution computes a value at every position, written or "
+                                 "empty, and the ReLU zeros only the negative results.")
+        return recorded_miss(f"after the convolutions the stages still have {low:.0%} to {high:.0%} zeros "
+                             f"({measured!r}): each convolution is followed by a ReLU, which zeros every negative "
+                             "value.")
     return right(f"the stages' outputs have {low:.0%} to {high:.0%} zeros, where the unpooled maps have 75 % or more: "
                  "the convolutions fill the empty positions in, and the ReLU zeros about half of what they produce.")
-
-
-def check_neighbourhood_prediction(prediction: Any, model: nn.Module, image: torch.Tensor) -> bool:
-    """Check a prediction of the fewest unpooled values any 3x3 neighbourhood of an unpooled map holds.
-
-    ``prediction`` is one of :data:`NEIGHBOURHOOD_CHOICES`: the fewest value positions (one per 2x2
-    window, where the unpooling writes) that any 3x3 neighbourhood of any unpooled map of ``model`` on
-    ``image`` (C, H, W) holds, zero-padded at the border as the decoder's convolutions are. The
-    reference is counted on maps of ones unpooled with the model's own indices.
-    """
-    if isinstance(prediction, bool) or prediction not in NEIGHBOURHOOD_CHOICES:
-        return wrong(choice_hint(... if prediction is None else prediction, NEIGHBOURHOOD_CHOICES)
-                     or f"record one of {list(NEIGHBOURHOOD_CHOICES)}; got {prediction!r}.")
-    _, _, fewest = _decoder_zero_fractions(model, image)
-    print(f"measured on every unpooled map of the trained decoder: the smallest number of written positions in any "
-          f"3x3 neighbourhood is {fewest}.")
-    if prediction < fewest:
-        return wrong("no neighbourhood is empty: any three consecutive rows include both rows of one window "
-                     "(2k and 2k + 1), and so do any three consecutive columns, so every 3x3 neighbourhood covers "
-                     "one whole 2x2 window, and that window's value sits somewhere in it.")
-    if prediction > fewest:
-        return wrong(f"some neighbourhoods hold only {fewest}: a 3x3 neighbourhood covers one whole 2x2 window for "
-                     "sure, but it covers only parts of the windows around it, and their values may sit outside. At a corner "
-                     "of the map the neighbourhood reaches into the zero padding and covers exactly one window.")
-    return right(f"every 3x3 neighbourhood covers one whole 2x2 window, so it holds at least {fewest} written "
-                 "position, and at a corner of the map exactly one: every output of the stage's first convolution "
-                 "reads at least one value that the unpooling wrote from the map below.")
 
 
 _PAPER_WIDTHS = (64, 128, 256, 512, 512)  # SegNet.paper()'s encoder stages (VGG16)
@@ -199,12 +167,13 @@ def _share_choice(share: float) -> str:
 
 
 def check_memory_prediction(prediction: Any) -> bool:
-    """Check a prediction of where SegNet.paper()'s index memory goes, before the lesson measures it.
+    """Check where SegNet.paper()'s index memory goes, worked out before the lesson measures it.
 
     ``prediction`` maps ``"largest stage"`` to one of ``"stage1"`` ... ``"stage5"`` and ``"stage 1's share"``
     to one of :data:`MEMORY_SHARES` (stage 1's share of the indices' bytes over all five stages). The
     reference is measured: maps of each stage's shape are pooled with ``F.max_pool2d(..., return_indices=True)``
-    and the indices' bytes counted. Why it comes out so is asked next (:func:`check_quadrupled_share`).
+    and the indices' bytes counted. A wrong answer gets a hint without the measurement, which is printed
+    once the answer is right. Why it comes out so is asked next (:func:`check_quadrupled_share`).
     """
     stages = [f"stage{number}" for number in range(1, len(_PAPER_WIDTHS) + 1)]
     if not isinstance(prediction, dict) or set(prediction) != set(MEMORY_KEYS):
@@ -220,19 +189,19 @@ def check_memory_prediction(prediction: Any) -> bool:
     share = counted[0] / sum(counted)
     largest = stages[max(range(len(counted)), key=counted.__getitem__)]
     measured_share = _share_choice(share)
+    mistakes = []
+    if prediction["largest stage"] != largest:
+        mistakes.append("'largest stage': one index per channel per 2x2 window, so count channels x windows for "
+                        "each stage (stage 1: 64 channels on a 64x64 map; stage 5: 512 channels on a 4x4 map).")
+    if prediction["stage 1's share"] != measured_share:
+        mistakes.append("'stage 1's share': from one stage to the next a pool quarters the pixels and VGG at most "
+                        "doubles the channels. If stage 1's bytes count 1, at most how much do the other four count "
+                        "together?")
+    if mistakes:
+        return wrong(_sentences(mistakes))
     print("measured, int64 indices of SegNet.paper() on one 3x64x64 image: "
           + ", ".join(f"{stage} {count / 1024:g} KiB" for stage, count in zip(stages, counted))
           + f"; stage 1 holds {share:.0%}")
-    mistakes = []
-    if prediction["largest stage"] != largest:
-        mistakes.append(f"the largest is {largest}, not {prediction['largest stage']}: stage 5 has 512 channels but "
-                        "only a 4x4 map, stage 1 64 channels on a 64x64 map. Count channels x pixels per stage.")
-    if prediction["stage 1's share"] != measured_share:
-        mistakes.append(f"stage 1 holds {share:.0%} ({measured_share!r}): each stage holds at most half the bytes "
-                        "of the one before (measured above), so if stage 1 counts 1, the others count at most "
-                        "1/2 + 1/4 + 1/8 + 1/16, less than 1 together.")
-    if mistakes:
-        return wrong(_sentences(mistakes))
     return right(f"stage 1 is the largest and holds {share:.0%} of the index bytes; each stage holds at most half "
                  "of the one before. The next question asks why.")
 
@@ -242,7 +211,7 @@ def check_quadrupled_share(prediction: Any) -> bool:
 
     ``prediction`` is one of :data:`MEMORY_SHARES`: stage 1's share of all five stages' int64 index bytes
     for a made-up VGG with :data:`QUADRUPLED_WIDTHS` channels on a 3x64x64 image. The reference is
-    measured as in :func:`check_memory_prediction`, with these widths.
+    measured as in :func:`check_memory_prediction`, with these widths, and printed once the answer is right.
     """
     hint = choice_hint(prediction, MEMORY_SHARES)
     if hint is not None:
@@ -250,13 +219,12 @@ def check_quadrupled_share(prediction: Any) -> bool:
     counted, _ = _measured_index_bytes(widths=QUADRUPLED_WIDTHS)
     share = counted[0] / sum(counted)
     measured = _share_choice(share)
+    if prediction != measured:
+        return wrong("a 2x2 pool quarters the pixels, and here the channels quadruple at every stage. What happens "
+                     "to channels x pixels from one stage to the next, and so to each stage's share of five?")
     print("measured, int64 indices with channels " + ", ".join(map(str, QUADRUPLED_WIDTHS)) + ": "
           + ", ".join(f"stage{at} {count / 1024:g} KiB" for at, count in enumerate(counted, start=1))
           + f"; stage 1 holds {share:.0%}")
-    if prediction != measured:
-        return wrong(f"stage 1 would hold {share:.0%} ({measured!r}): a 2x2 pool quarters the pixels and these "
-                     "channels quadruple, so channels x pixels stays the same and every stage holds the same bytes, "
-                     "one fifth each.")
     return right("quadrupled channels cancel the pool's quartering of the pixels: every stage holds the same "
                  "bytes. VGG only doubles its channels (and not at all at stage 5), so in SegNet.paper() each "
                  "stage holds at most half of the one before, and stage 1 over half of them all. A U-Net's skips "
@@ -352,9 +320,10 @@ def check_collision_prediction(prediction: Any) -> bool:
 
     ``prediction`` maps each of :data:`POOLINGS` (``"2x2 stride 2"``, ``"3x3 stride 2"``) to True or
     False. The reference is measured: random maps are pooled with ``F.max_pool2d(..., return_indices=True)``
-    and the repeated indices of each (batch item, channel) plane are counted. SegNet's 2x2 windows of
-    stride 2 tile the map (no index can repeat); 3x3 windows of stride 2 share a row or a column with
-    their neighbours, so one pixel can be the maximum of two windows.
+    and the repeated indices of each (batch item, channel) plane are counted. A wrong answer gets one hint,
+    the same whichever pooling is wrong, so that it gives away neither answer; the counts are printed once
+    both are right. SegNet's 2x2 windows of stride 2 tile the map (no index can repeat); 3x3 windows of
+    stride 2 share a row or a column with their neighbours, so one pixel can be the maximum of two windows.
     """
     if not isinstance(prediction, dict) or set(prediction) != set(POOLINGS):
         return wrong(f"record a dict with the keys {list(POOLINGS)}, each True or False; got {prediction!r}.")
@@ -363,89 +332,17 @@ def check_collision_prediction(prediction: Any) -> bool:
                      "same position) or False.")
     if not all(isinstance(value, bool) for value in prediction.values()):
         return wrong(f"record True or False for each pooling; got {prediction!r}.")
-    measured = {}
-    for pooling in POOLINGS:
-        repeated, total = _repeated_indices(*_POOLING_SIZES[pooling])
-        measured[pooling] = repeated > 0
+    counts = {pooling: _repeated_indices(*_POOLING_SIZES[pooling]) for pooling in POOLINGS}
+    if any(prediction[pooling] != (counts[pooling][0] > 0) for pooling in POOLINGS):
+        return wrong("at least one answer is not right yet. Draw each pooling's windows on a 6x6 grid: a window is "
+                     "k pixels wide and the next one starts 2 pixels further. A pixel that lies in two windows can "
+                     "be the maximum of both; a pixel that lies in one window only cannot.")
+    for pooling, (repeated, total) in counts.items():
         print(f"measured on random maps, {pooling}: {repeated} of {total} indices repeat one of their plane")
-    mistakes = [pooling for pooling in POOLINGS if prediction[pooling] != measured[pooling]]
-    if not mistakes:
-        return right("SegNet's 2x2 windows of stride 2 tile the map: every pixel belongs to exactly one window, so "
-                     "no two indices can point to it. 3x3 windows with stride 2 share their border row or column "
-                     "with the next window, so a large value on that shared line is the maximum of both windows and "
-                     "both indices point to it: unpooling writes two values to one position and only one survives.")
-    if mistakes == ["2x2 stride 2"]:
-        return wrong("2x2 windows of stride 2 do not overlap: each pixel lies in exactly one window, so it can be "
-                     "the maximum of one window at most (0 repeats, counted above).")
-    if mistakes == ["3x3 stride 2"]:
-        return wrong("a 3x3 window is 3 pixels wide but the next one starts only 2 pixels further, so neighbouring "
-                     "windows share a row or a column. A large value on that shared line is the maximum of both "
-                     "windows, and both indices point to the same position (counted above).")
-    return wrong("both are the other way round: which windows overlap? A pixel that lies in two windows can be the "
-                 "maximum of both; a pixel in one window only cannot (counted above).")
-
-
-# --- section 5: what share of the gap above the floor do top-left corners cost? ----------------
-
-CORNER_LOSS_CHOICES = ("under 25 %", "25 to 50 %", "50 to 90 %", "over 90 %")
-_CORNER_LOSS_UPPER = (0.25, 0.5, 0.9)  # upper bounds of the first three choices; the last has none
-
-
-def _loss_choice(loss: float) -> str:
-    """The choice of :data:`CORNER_LOSS_CHOICES` that a lost share of the gap falls in."""
-    return next((choice for choice, upper in zip(CORNER_LOSS_CHOICES, _CORNER_LOSS_UPPER) if loss < upper),
-                CORNER_LOSS_CHOICES[-1])
-
-
-def record_corner_loss_prediction(
-    prediction: Any,
-    reference: float,
-    top_left: float,
-    random_corners: Sequence[float],
-    *,
-    background_only: float,
-) -> bool:
-    """Print a recorded prediction of the share of the gap above the floor lost with top-left corners.
-
-    The gap is the mean IoU with the indices minus the mean IoU of predicting background everywhere
-    (no model, the floor): a decoder that breaks completely loses all of it, one that is unharmed
-    none. Nothing is judged: the prediction is recorded before the table of section 5 shows the scores.
-
-    Args:
-        prediction: The learner's guess, one of :data:`CORNER_LOSS_CHOICES`: the share of the gap the
-            trained SegNet loses when every decoder stage unpools to the top-left corners.
-        reference: The mean IoU with the pooling indices.
-        top_left: The mean IoU with top-left corners at every stage.
-        random_corners: The mean IoU with random corners at every stage, one value per corner draw.
-        background_only: The mean IoU of predicting background everywhere on the same scenes (no model).
-
-    Returns:
-        Whether a valid prediction was recorded (printed ``Recorded: ...``), else ``False`` with a hint.
-    """
-    hint = choice_hint(prediction, CORNER_LOSS_CHOICES)
-    if hint is not None:
-        return wrong(hint)
-    draws = [float(value) for value in random_corners]
-    if not float(reference) > 0 or not draws:
-        return wrong("pass the mean IoU with the indices (a positive number), the top-left score and a list of "
-                     "random-corner scores, one per draw.")
-    floor = float(background_only)
-    if not 0 <= floor < float(reference):
-        return wrong("background_only is the mean IoU of predicting background everywhere: a number from 0 up to "
-                     "the mean IoU with the indices.")
-    gap = float(reference) - floor
-    loss = (float(reference) - float(top_left)) / gap
-    random_losses = [(float(reference) - value) / gap for value in draws]
-    measured = _loss_choice(loss)
-    outcome = "The measurement agrees" if prediction == measured else f"The measurement falls in {measured!r}"
-    random_choices = sorted({_loss_choice(value) for value in random_losses}, key=CORNER_LOSS_CHOICES.index)
-    print(f"Recorded: {prediction!r} (not graded). With the indices the mean IoU is {float(reference):.3f}, "
-          f"predicting background everywhere (no model) {floor:.3f}: a gap of {gap:.3f}. With top-left corners "
-          f"at every stage it is {float(top_left):.3f}: {loss:.0%} of the gap lost. {outcome}. Random corners at "
-          f"every stage, with no systematic shift of the map, lose {min(random_losses):.0%} to {max(random_losses):.0%} "
-          f"({len(draws)} draws; {' and '.join(map(repr, random_choices))}). Whether that is the positions or "
-          "the statistics of what the decoder unpools, the controls below ask.")
-    return True
+    return right("SegNet's 2x2 windows of stride 2 tile the map: every pixel belongs to exactly one window, so "
+                 "no two indices can point to it. 3x3 windows with stride 2 share their border row or column with "
+                 "the next window, so a large value on that shared line is the maximum of both windows and both "
+                 "indices point to it: unpooling writes two values to one position and only one survives.")
 
 
 # --- section 5: the from-scratch study, predicted before its table is shown ----------------------
@@ -455,20 +352,22 @@ SCRATCH_REGIONS = {"band": "band", "all pixels": "all"}  # the learner's key -> 
 _SCRATCH_RULES = ("top-left", "nearest")
 
 
-def record_scratch_prediction(prediction: Any, verdicts: Any) -> bool:
-    """Print a recorded prediction of the from-scratch study's verdicts beside the measured ones.
+_RECORDED_SCRATCH: dict[str, str] = {}
+"""The first prediction that :func:`record_scratch_prediction` accepted (keys of :data:`SCRATCH_REGIONS`)."""
 
-    Nothing is judged: the prediction is recorded before the study's table is shown, and the feedback
-    names, region by region, which index-free decoder the indices beat by the course's two-test rule.
+
+def record_scratch_prediction(prediction: Any) -> bool:
+    """Record a prediction of the from-scratch study's verdicts, before the study's table is shown.
+
+    Nothing is judged. The first valid prediction is kept (a later call does not replace it), so it
+    cannot be changed after the table; :func:`compare_scratch_prediction` compares it with the verdicts.
 
     Args:
         prediction: ``{"band": choice, "all pixels": choice}``, each one of :data:`SCRATCH_CHOICES`: whether
             SegNet with its indices beats both index-free decoders, only one of them, or neither.
-        verdicts: ``(rule, region) -> verdict`` for rule ``"top-left"`` and ``"nearest"`` and region ``"band"``
-            and ``"all"``; a verdict is ``"indices ahead"``, ``"<rule> ahead"`` or ``"not distinguishable"``.
 
     Returns:
-        Whether a valid prediction was recorded (printed ``Recorded: ...``), else ``False`` with a hint.
+        Whether a valid prediction is recorded (printed ``Recorded: ...``), else ``False`` with a hint.
     """
     if not isinstance(prediction, dict) or set(prediction) != set(SCRATCH_REGIONS):
         return wrong(f"record a dict with the keys {', '.join(map(repr, SCRATCH_REGIONS))}, each one of "
@@ -477,6 +376,31 @@ def record_scratch_prediction(prediction: Any, verdicts: Any) -> bool:
         hint = choice_hint(prediction[key], SCRATCH_CHOICES)
         if hint is not None:
             return wrong(f"{key!r}: {hint}")
+    if _RECORDED_SCRATCH:
+        print(f"Recorded: {_RECORDED_SCRATCH} earlier. The first prediction is kept (restart the kernel to record "
+              "a new one); the cell under the study's table compares it.")
+        return True
+    _RECORDED_SCRATCH.update(prediction)
+    print(f"Recorded (not graded): {dict(prediction)}. Run the study's table; the cell under it compares.")
+    return True
+
+
+def compare_scratch_prediction(verdicts: Any) -> bool:
+    """Print the prediction recorded by :func:`record_scratch_prediction` beside the measured verdicts.
+
+    The feedback names, region by region, which index-free decoder the indices beat by the course's
+    two-test rule, whether the prediction was right or not.
+
+    Args:
+        verdicts: ``(rule, region) -> verdict`` for rule ``"top-left"`` and ``"nearest"`` and region ``"band"``
+            and ``"all"``; a verdict is ``"indices ahead"``, ``"<rule> ahead"`` or ``"not distinguishable"``.
+
+    Returns:
+        Whether a prediction had been recorded and the verdicts could be read.
+    """
+    if not _RECORDED_SCRATCH:
+        return wrong("no prediction recorded yet: fill in `scratch_prediction` and run the cell that records it, "
+                     "above the study's table.")
     try:
         beaten = {key: [rule for rule in _SCRATCH_RULES if verdicts[rule, region] == "indices ahead"]
                   for key, region in SCRATCH_REGIONS.items()}
@@ -488,8 +412,9 @@ def record_scratch_prediction(prediction: Any, verdicts: Any) -> bool:
         measured = ("beats both" if len(beaten[key]) == 2 else "beats neither" if not beaten[key]
                     else f"beats only {beaten[key][0]}")
         reasons = ", ".join(f"against {rule}: {verdicts[rule, region]}" for rule in _SCRATCH_RULES)
-        outcome = "as you predicted" if prediction[key] == measured else f"you predicted {prediction[key]!r}"
+        predicted = _RECORDED_SCRATCH[key]
+        outcome = "as you predicted" if predicted == measured else f"you predicted {predicted!r}"
         parts.append(f"{key}: SegNet with its indices {measured!r} ({reasons}; {outcome})")
-    print(f"Recorded (not graded). By the two-test rule, {'; '.join(parts)}. A difference counts only when the "
-          "95 % t-interval leaves out 0 and the sign-flip p is at most 0.05.")
+    print(f"By the two-test rule, {'; '.join(parts)}. A difference counts only when the 95 % t-interval leaves "
+          "out 0 and the sign-flip p is at most 0.05.")
     return True
