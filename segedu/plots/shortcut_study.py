@@ -6,12 +6,9 @@
   level's convolutions.
 - :func:`paired_differences_figure` draws a seed study scored by
   :func:`segedu.analysis.shortcut_scores.score_runs`: for each column ``a - b`` the per-seed difference in
-  test mean IoU in the boundary band and in the interior (one dot per seed, a bar at the mean), and the
+  test mean IoU in the boundary band and in the interior (one dot per seed, a bar at the mean, optionally a
+  second bar at the mean without one highlighted seed), and the
   variants' mean training loss.
-- :func:`scene_predictions_figure` shows one test scene, its true mask with the boundary band lightened, and
-  each variant's prediction with its wrong pixels painted yellow.
-- :func:`seed_gap_scatter` puts each seed of a paired comparison at (its training-loss gap, its score gap),
-  labelled by seed, to show whether a score difference goes with a difference in how far training got.
 
 Example:
     >>> figure = decoder_level_diagram()
@@ -40,7 +37,6 @@ from segedu.plots.primitives import (
 
 if TYPE_CHECKING:  # matplotlib is imported only when a figure is drawn
     from matplotlib.axes import Axes
-    from torch import Tensor
     from matplotlib.figure import Figure
 
 __all__ = [
@@ -48,8 +44,6 @@ __all__ = [
     "VARIANT_STYLES",
     "decoder_level_diagram",
     "paired_differences_figure",
-    "scene_predictions_figure",
-    "seed_gap_scatter",
 ]
 
 LEVEL_SHORTCUTS: dict[str, tuple[str, str]] = {
@@ -143,6 +137,9 @@ def paired_differences_figure(
     highlight: tuple[str, str] | None = None,
     shaded: Mapping[int, tuple[str, str]] | None = None,
     loss_seeds: Sequence[str] | None = None,
+    y_limits: tuple[float, float] | None = None,
+    loss_without_highlight: bool = False,
+    mean_without_highlight: bool = False,
     title: str = "",
 ) -> Figure:
     """Draw per-seed differences ``a - b`` in the band and the interior, and mean training loss curves.
@@ -157,6 +154,12 @@ def paired_differences_figure(
         shaded: Column index -> (face colour, what the column isolates): a hatched band behind the column,
             explained in a legend of its own.
         loss_seeds: The seeds of ``loss_curves``, in order (default ``first_seeds``).
+        y_limits: ``(low, high)`` of the two left panels. A seed beyond them is drawn at the panel's edge, its
+            marker unclipped, and labelled with its value, so every marker of the legend stays in view.
+        loss_without_highlight: Draw the highlighted variant's mean loss over its other seeds (labelled so),
+            beside the highlighted seed alone, so that one outlying run does not move its mean curve.
+        mean_without_highlight: In the columns that hold the highlighted variant, also draw the mean without the
+            highlighted seed (a dashed bar in its colour, labelled in the legend) beside the mean of all seeds.
         title: The figure's title.
 
     Returns:
@@ -182,21 +185,41 @@ def paired_differences_figure(
             difference = scores.paired(region, a, b)  # (seeds,)
             offsets = 0.3 * (np.arange(len(difference)) / max(len(difference) - 1, 1) - 0.5)
             for offset, seed, value in zip(offsets, scores.seeds, difference):
+                shown, off_scale = value, False
+                if y_limits is not None and not y_limits[0] <= value <= y_limits[1]:
+                    inset = 0.03 * (y_limits[1] - y_limits[0])  # just inside the edge, so the marker is whole
+                    shown = y_limits[0] + inset if value < y_limits[0] else y_limits[1] - inset
+                    off_scale = True
                 if highlight is not None and seed == highlight[1] and highlight[0] in (a, b):
-                    axis.plot(position + offset, value, "D", color=highlight_colour, markersize=8)
-                    axis.annotate(f"seed {seed}", (position + offset, value), textcoords="offset points",
+                    axis.plot(position + offset, shown, "D", color=highlight_colour, markersize=8, clip_on=False)
+                    label = f"seed {seed}: {value:+.2f},\noff the scale" if off_scale else f"seed {seed}"
+                    axis.annotate(label, (position + offset, shown), textcoords="offset points",
                                   xytext=(6, -3) if position < positions[-1] else (-40, -3), fontsize=8,
-                                  color=highlight_colour, bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5})
+                                  color=highlight_colour, bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5},
+                                  ha="left" if position < positions[-1] or not off_scale else "right",
+                                  va="bottom" if off_scale and value < 0 else "baseline")
                 else:
-                    axis.plot(position + offset, value, "o", markersize=6, color="#000000",
+                    axis.plot(position + offset, shown, "o", markersize=6, color="#000000", clip_on=False,
                               markerfacecolor="#000000" if seed in first_seeds else "white")
+                    if off_scale:
+                        axis.annotate(f"seed {seed}: {value:+.2f}, off the scale", (position + offset, shown),
+                                      textcoords="offset points", xytext=(6, -3), fontsize=8)
             axis.hlines(difference.mean(), position - 0.25, position + 0.25, color="#0072B2", linewidth=2)
+            if mean_without_highlight and highlight is not None and highlight[0] in (a, b):
+                others = np.delete(difference, list(scores.seeds).index(highlight[1]))  # (seeds - 1,)
+                axis.hlines(others.mean(), position - 0.25, position + 0.25, color=highlight_colour, linewidth=2,
+                            linestyle="--")
         axis.set_xticks(positions, [_tick(a, b, scores) for a, b, scores in columns], fontsize=9)
         axis.set_xlim(-0.5, len(columns) - 0.5)
         axis.margins(y=0.12)  # room for the seed labels at the extremes
+        if y_limits is not None:
+            axis.set_ylim(*y_limits)
         axis.set_ylabel("difference in test mean IoU, same seed")
         axis.set_title(f"{panel}: a minus b, paired by seed", fontsize=10)
-    key = [Line2D([], [], linestyle="none", marker="o", color="#000000", label=f"seeds {', '.join(first_seeds)}")]
+    dots = f"seeds {', '.join(first_seeds)}"
+    if highlight is not None:  # in the highlighted variant's columns its seed is the diamond, not a dot
+        dots += f" (in {highlight[0]}'s columns, seed {highlight[1]} is the diamond)"
+    key = [Line2D([], [], linestyle="none", marker="o", color="#000000", label=dots)]
     later = sorted({seed for _, _, scores in columns for seed in scores.seeds} - set(first_seeds), key=int)
     if later:
         key.append(Line2D([], [], linestyle="none", marker="o", color="#000000", markerfacecolor="white",
@@ -205,7 +228,10 @@ def paired_differences_figure(
         key.append(Line2D([], [], linestyle="none", marker="D", color=highlight_colour,
                           label=f"seed {highlight[1]} in {highlight[0]}'s columns"))
     key.append(Line2D([], [], color="#0072B2", linewidth=2, label="mean of the column's n seeds"))
-    figure.legend(handles=key, loc="lower left", bbox_to_anchor=(0.02, 0), ncol=len(key), fontsize=9,
+    if mean_without_highlight and highlight is not None:
+        key.append(Line2D([], [], color=highlight_colour, linewidth=2, linestyle="--",
+                          label=f"mean without seed {highlight[1]} ({highlight[0]}'s columns)"))
+    figure.legend(handles=key, loc="lower left", bbox_to_anchor=(0.02, 0), ncol=min(len(key), 3), fontsize=9,
                   title="markers (both left panels)", title_fontsize=9)
     if shaded:
         figure.legend(handles=[Patch(facecolor=colour, edgecolor="#AAAAAA", hatch="//", label=label)
@@ -215,8 +241,12 @@ def paired_differences_figure(
     for name, curves in loss_curves.items():
         curves = np.asarray(curves, dtype=float)  # (seeds, points, 2)
         colour, style = VARIANT_STYLES.get(name, ("#000000", "-"))
+        label = "fixed_unpool (control)" if name == "fixed_unpool" else name
+        if loss_without_highlight and highlight is not None and highlight[0] == name:
+            curves = np.delete(curves, loss_seeds.index(highlight[1]), axis=0)  # (seeds - 1, points, 2)
+            label = f"{name}, seeds other than {highlight[1]}"
         axes[2].plot(curves[0, :, 0], curves[:, :, 1].mean(axis=0), color=colour, linestyle=style,
-                     linewidth=1.6, label="fixed_unpool (control)" if name == "fixed_unpool" else name)
+                     linewidth=1.6, label=label)
     if highlight is not None and highlight[0] in loss_curves:
         variant, seed = highlight
         alone = np.asarray(loss_curves[variant], dtype=float)[loss_seeds.index(seed)]  # (points, 2)
@@ -228,130 +258,11 @@ def paired_differences_figure(
     axes[2].yaxis.set_minor_formatter(NullFormatter())
     axes[2].set_xlabel("optimiser step")
     axes[2].set_ylabel("training loss (CE + Dice), log scale")
-    axes[2].set_title(f"training loss: mean of seeds {loss_seeds[0]}-{loss_seeds[-1]}\n"
+    apart = (f", {highlight[0]} without seed {highlight[1]}"
+             if loss_without_highlight and highlight is not None and highlight[0] in loss_curves else "")
+    axes[2].set_title(f"training loss: mean of seeds {loss_seeds[0]}-{loss_seeds[-1]}{apart}\n"
                       "(each point a mean over 25 steps)", fontsize=10)
     axes[2].legend(fontsize=8, title="variant", title_fontsize=8)
     figure.suptitle(title, fontsize=11)
-    figure.tight_layout(rect=(0, 0.14 if shaded else 0.1, 1, 1))  # room below for the legends
-    return figure
-
-
-def scene_predictions_figure(
-    image: Tensor,
-    truth: Tensor,
-    in_band: Tensor,
-    predicted: Mapping[str, Tensor],
-    *,
-    class_names: Sequence[str],
-    title: str,
-) -> Figure:
-    """Draw a test scene, its true mask (band lightened) and each variant's prediction, wrong pixels in yellow.
-
-    Args:
-        image: ``(3, H, W)`` float test image.
-        truth: ``(H, W)`` int64 true class mask.
-        in_band: ``(H, W)`` bool, the boundary band.
-        predicted: Variant -> ``(H, W)`` int64 predicted class mask; ``"fixed_unpool"`` is titled "control".
-        class_names: One name per class, for the colour legend.
-        title: The figure's title.
-
-    Returns:
-        The figure, one panel per picture (close it with ``matplotlib.pyplot.close(figure)``); each prediction
-        panel's title counts its wrong pixels in the band and in the interior.
-    """
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Patch
-
-    from segedu.plots.masks import PALETTE, colorize
-    from segedu.plots.pictures import to_picture
-
-    wrong_colour = np.array([1.0, 0.9, 0.1])  # yellow: a wrong pixel, whatever was predicted there
-    band = np.asarray(in_band, dtype=bool)  # (H, W)
-    figure, axes = plt.subplots(1, 2 + len(predicted), figsize=(2.4 * (2 + len(predicted)), 4.0))
-    figure.subplots_adjust(left=0.005, right=0.995, top=0.78, bottom=0.17, wspace=0.04)  # legend just below
-    axes[0].imshow(to_picture(image))
-    axes[0].set_title(f"test scene, {image.shape[-2]} x {image.shape[-1]} px\n(paint colours random)", fontsize=10)
-    truth_picture = colorize(truth) / 255.0  # (H, W, 3)
-    truth_picture[band] = 0.5 * truth_picture[band] + 0.5  # the band, lightened
-    axes[1].imshow(truth_picture)
-    axes[1].set_title("true mask\n(band lightened)", fontsize=10)
-    for axis, (name, prediction) in zip(axes[2:], predicted.items()):
-        wrong = np.asarray(prediction != truth)  # (H, W) bool
-        picture = colorize(prediction) / 255.0  # (H, W, 3)
-        picture[wrong] = wrong_colour
-        axis.imshow(picture)
-        axis.set_title(f"{name.replace('fixed_unpool', 'control')}\nwrong px:\n{int((wrong & band).sum())} band, "
-                       f"{int((wrong & ~band).sum())} interior", fontsize=10)
-    for axis in axes:
-        axis.set_xticks([])
-        axis.set_yticks([])
-    figure.legend(handles=[Patch(facecolor=PALETTE[index] / 255.0, edgecolor="grey", label=label)
-                           for index, label in enumerate(class_names)]
-                  + [Patch(facecolor=wrong_colour, edgecolor="grey", label="wrong pixel (prediction panels)")],
-                  loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=len(class_names) + 1, frameon=False, fontsize=10,
-                  title="colour = class (true or predicted)", title_fontsize=10)
-    figure.suptitle(title, fontsize=12, y=0.98)
-    return figure
-
-
-def seed_gap_scatter(
-    loss_gap: Sequence[float],
-    score_gap: Sequence[float],
-    seeds: Sequence[str],
-    *,
-    x_label: str,
-    y_label: str,
-    title: str,
-    names: tuple[str, str] = ("a", "b"),
-) -> Figure:
-    """Draw one labelled dot per seed at (training-loss gap, score gap) of a paired comparison ``a - b``.
-
-    Dashed lines mark 0 on both axes: left of the vertical one ``a`` ended with the lower training loss,
-    below the horizontal one ``a`` scores lower. The dots left of 0 and below 0 are shaded apart: there a
-    score deficit goes with no training-loss deficit.
-
-    Args:
-        loss_gap: ``(seeds,)`` training loss of ``a`` minus that of ``b``, seed by seed.
-        score_gap: ``(seeds,)`` score of ``a`` minus that of ``b``, the same seeds in the same order.
-        seeds: The seeds' names, used as the dots' labels.
-        x_label: Label of the x axis (with its units).
-        y_label: Label of the y axis (with its units).
-        title: The figure's title.
-        names: What ``a`` and ``b`` are called in the legend.
-
-    Returns:
-        The figure, one axis (close it with ``matplotlib.pyplot.close(figure)``).
-
-    Raises:
-        ValueError: If the three sequences differ in length or are empty.
-    """
-    import matplotlib.pyplot as plt
-
-    loss = np.asarray(loss_gap, dtype=float)  # (seeds,)
-    score = np.asarray(score_gap, dtype=float)  # (seeds,)
-    if not len(seeds) or loss.shape != score.shape or loss.shape != (len(seeds),):
-        raise ValueError(f"loss_gap, score_gap and seeds must have one entry per seed; got lengths {loss.size}, "
-                         f"{score.size} and {len(seeds)}")
-    figure, axis = plt.subplots(figsize=(7.5, 5.0))
-    axis.axhline(0, color="#999999", linewidth=0.8, linestyle="--")  # both runs of the seed score the same
-    axis.axvline(0, color="#999999", linewidth=0.8, linestyle="--")  # both runs end at the same training loss
-    lower_loss = loss <= 0  # a ended with the lower (or equal) training loss
-    axis.scatter(loss[~lower_loss], score[~lower_loss], s=45, color="#000000", zorder=3,
-                 label=f"{names[0]} ended with a higher training loss than {names[1]}")
-    axis.scatter(loss[lower_loss], score[lower_loss], s=60, color="#D55E00", marker="D", zorder=3,
-                 label=f"{names[0]} ended with the lower training loss")
-    span = max(float(np.ptp(loss)), 1e-3)
-    height = max(float(np.ptp(score)), 1e-3)
-    placed: list[tuple[float, float]] = []  # labels already drawn, in axis fractions
-    for x, y, seed in sorted(zip(loss, score, seeds), key=lambda point: -point[1]):
-        near = sum(abs((x - px) / span) < 0.08 and abs((y - py) / height) < 0.05 for px, py in placed)
-        axis.annotate(f"seed {seed}", (x, y), textcoords="offset points", xytext=(7, 3 - 12 * near), fontsize=9)
-        placed.append((x, y))
-    axis.set_xlim(min(loss.min(), 0.0) - 0.12 * span, max(loss.max(), 0.0) + 0.2 * span)
-    axis.set_xlabel(x_label)
-    axis.set_ylabel(y_label)
-    axis.set_title(title, fontsize=10)
-    axis.legend(fontsize=9, loc="lower left")
-    axis.grid(alpha=0.3)
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, 0.14 if shaded or len(key) > 3 else 0.1, 1, 1))  # room below for the legends
     return figure

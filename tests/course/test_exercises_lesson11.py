@@ -66,9 +66,6 @@ def test_shortcut_band_prediction_hints(prediction, gains, reason, hint, capsys:
 # --- the merge of a decoder level ---------------------------------------------------------------
 
 from segedu.course.exercises.lesson11 import (  # noqa: E402
-    INDICES_WHY_CHOICES,
-    INDICES_WINDOWS,
-    check_indices_why,
     check_merge,
     check_unpool,
 )
@@ -154,60 +151,6 @@ def test_merge_hints(answer: Callable, hint: str, capsys: pytest.CaptureFixture[
     assert printed.startswith("Not yet:") and hint in printed
 
 
-# --- why indices cannot carry what a sum or a concatenation carries -----------------------------
-
-
-def test_indices_why_accepts_nothing_when_the_edge_loses_and_the_decoder_value_when_it_wins(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    assert check_indices_why("d")
-    printed = capsys.readouterr().out
-    assert printed.startswith("Correct!") and "says only *where*" in printed and "mixes two changes" in printed
-    assert "SegNet's argument" in printed and "nothing of it reaches the decoder" in printed
-    # measured on segedu's DecoderLevel, not stated: the loser's window, then the winner's
-    assert "[[0.0, 0.0], [0.0, 0.4]]" in printed and "[[0.4, 0.0], [0.0, 0.0]]" in printed
-
-
-@pytest.mark.parametrize(
-    ("answer", "hint"),
-    [
-        (..., "record your prediction first"),
-        ("f", "must be one of"),
-        ("a", "`skip` is not used"),
-        ("b", "nearest-neighbour"),
-        ("c", "says only *which* pixel won"),
-        ("e", "again at case B"),
-    ],
-)
-def test_indices_why_rejects_the_others_and_says_why(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check_indices_why(answer)
-    printed = capsys.readouterr().out
-    assert printed.startswith("Not yet:") and hint in printed
-    if answer in INDICES_WHY_CHOICES:
-        assert "where each value in the unpooled window comes from" in printed
-    assert "[[0." not in printed and "0.4" not in printed  # the reason only: the measurement waits for the right answer
-
-
-def test_indices_why_choices_carry_no_explanation() -> None:
-    assert all("because" not in text and ":" in text and len(text) < 30 for text in INDICES_WHY_CHOICES.values())
-
-
-@pytest.mark.parametrize(("check_name", "right_letter"), [("check_indices_why", "d"), ("check_flat_window", "a")])
-def test_window_checks_leave_the_random_stream_alone(check_name: str, right_letter: str) -> None:
-    import segedu.course.exercises.lesson11 as lesson11
-
-    torch.manual_seed(3)
-    expected = torch.rand(2)
-    torch.manual_seed(3)
-    assert getattr(lesson11, check_name)(right_letter)  # the right letter runs the measurement on DecoderLevel
-    assert torch.equal(torch.rand(2), expected)
-
-
-def test_indices_why_choices_do_not_give_the_answer_away_by_length() -> None:
-    lengths = [len(text) for text in INDICES_WHY_CHOICES.values()]
-    assert max(lengths) - min(lengths) < 15
-
-
 # --- Exercise 1's prediction: what each merge costs ---------------------------------------------
 
 
@@ -247,49 +190,6 @@ def test_parameter_prediction_leaves_the_random_stream_alone() -> None:
     torch.manual_seed(3)
     check_parameter_prediction("b", "c")
     assert torch.equal(torch.rand(2), expected)
-
-
-# --- the flat interior window: indices against the fixed-unpooling control -----------------------
-
-
-def test_flat_window_accepts_top_right_for_indices_and_top_left_for_the_control(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    from segedu.course.exercises.lesson11 import check_flat_window
-
-    assert check_flat_window("a")
-    printed = capsys.readouterr().out
-    assert printed.startswith("Correct!") and "difference of 0.01" in printed and "regular grid" in printed
-    assert "not the shape" in printed
-    assert "hypothesis" in printed and "Going further" not in printed  # the lesson does not measure the winners
-    # measured on segedu's DecoderLevel: indices put 0.4 at the 0.51 (top-right), the control at the top-left
-    assert "[[0.0, 0.4], [0.0, 0.0]] with 'indices' (top-right)" in printed
-    assert "[[0.4, 0.0], [0.0, 0.0]] with the control (top-left)" in printed
-
-
-@pytest.mark.parametrize(
-    ("answer", "hint"),
-    [
-        ("b", "leaves the other three at 0"),
-        ("c", "which of the four is largest here"),
-        ("d", "it does not spread the value"),
-        (..., "record your prediction first"),
-        ("top-right", "must be one of"),
-    ],
-)
-def test_flat_window_rejects_the_others_and_says_why(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    from segedu.course.exercises.lesson11 import check_flat_window
-
-    assert not check_flat_window(answer)
-    printed = capsys.readouterr().out
-    assert printed.startswith("Not yet:") and hint in printed
-    if answer in ("b", "c", "d"):  # the reason only: the windows wait for the right answer
-        assert "[[0." not in printed and "top-right" not in printed
-
-
-def test_indices_why_case_names_do_not_hint_at_the_answer() -> None:
-    names = " ".join(INDICES_WINDOWS) + " " + " ".join(INDICES_WHY_CHOICES.values())
-    assert "win" not in names and "lose" not in names and set(INDICES_WINDOWS) == {"case A", "case B"}
 
 
 # --- the unpooling of "indices" and its control ---------------------------------------------------
@@ -345,3 +245,41 @@ def test_the_checks_leave_the_random_stream_alone(check: Callable, answer: Calla
     torch.manual_seed(3)
     check(answer)
     assert torch.equal(torch.rand(2), expected)
+
+
+# --- Exercise 3: what the two-test rule makes of seven seeds above and one far below -------------
+
+_CONCAT_BAND = [0.147, 0.120, 0.147, 0.116, 0.133, 0.141, 0.143, -0.231]  # the study's concat - none, band
+
+
+def test_concat_verdict_accepts_not_distinguishable_and_shows_both_tests(capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.course.exercises.lesson11 import check_concat_verdict
+
+    assert check_concat_verdict("b", _CONCAT_BAND)
+    printed = capsys.readouterr().out
+    assert printed.startswith("Correct!") and "[-0.019, +0.198]" in printed and "p is 0.070" in printed
+    assert "would say ahead" in printed  # a small loss in the eighth seed would let the rule call it
+
+
+def test_concat_verdict_follows_the_measured_verdict(capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.course.exercises.lesson11 import check_concat_verdict
+
+    all_above = [0.10, 0.12, 0.11, 0.13, 0.09, 0.10, 0.12, 0.11]
+    assert check_concat_verdict("a", all_above) and not check_concat_verdict("b", all_above)
+    capsys.readouterr()
+    assert check_concat_verdict("c", [-value for value in all_above])
+
+
+@pytest.mark.parametrize(("answer", "hint"), [
+    (..., "record your prediction first"),
+    ("e", "must be one of"),
+    ("a", "t interval must leave out 0"),
+    ("c", "is it below 0?"),
+    ("d", "weighs the sizes"),
+])
+def test_concat_verdict_rejects_the_others_and_says_why(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.course.exercises.lesson11 import check_concat_verdict
+
+    assert not check_concat_verdict(answer, _CONCAT_BAND)
+    printed = capsys.readouterr().out
+    assert printed.startswith("Not yet") and hint in printed and "[-0.019" not in printed

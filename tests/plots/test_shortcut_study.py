@@ -18,7 +18,6 @@ from segedu.plots.shortcut_study import (  # noqa: E402
     LEVEL_SHORTCUTS,
     decoder_level_diagram,
     paired_differences_figure,
-    seed_gap_scatter,
 )
 
 
@@ -61,40 +60,6 @@ def test_paired_differences_draw_one_dot_per_seed_at_the_paired_difference() -> 
         plt.close(figure)
 
 
-def test_seed_gap_scatter_puts_each_seed_at_its_two_gaps_and_marks_the_lower_loss_seeds() -> None:
-    import pytest
-
-    loss, score, seeds = [-0.01, 0.05, 0.2], [-0.02, -0.04, -0.14], ["0", "1", "3"]
-    figure = seed_gap_scatter(loss, score, seeds, x_label="loss gap", y_label="score gap", title="t",
-                              names=("indices", "control"))
-    try:
-        (axis,) = figure.axes
-        higher, lower = axis.collections  # black dots, then orange diamonds
-        assert np.allclose(higher.get_offsets(), [[0.05, -0.04], [0.2, -0.14]])
-        assert np.allclose(lower.get_offsets(), [[-0.01, -0.02]])
-        labels = {text.get_text(): text.xy for text in axis.texts}
-        assert labels == {"seed 0": (-0.01, -0.02), "seed 1": (0.05, -0.04), "seed 3": (0.2, -0.14)}
-        assert axis.get_xlabel() == "loss gap" and axis.get_ylabel() == "score gap" and axis.get_title() == "t"
-        assert [text.get_text() for text in axis.get_legend().get_texts()] == [
-            "indices ended with a higher training loss than control", "indices ended with the lower training loss"]
-        left, right = axis.get_xlim()
-        assert left < -0.01 and right > 0.2  # every dot and both zero lines inside
-    finally:
-        plt.close(figure)
-    with pytest.raises(ValueError, match="one entry per seed"):
-        seed_gap_scatter([0.1], [0.1, 0.2], ["0"], x_label="", y_label="", title="")
-
-
-def test_seed_gap_scatter_moves_the_label_of_a_seed_that_sits_on_another() -> None:
-    figure = seed_gap_scatter([-0.002, -0.004, 0.2], [-0.018, -0.019, -0.14], ["0", "2", "3"], x_label="", y_label="",
-                              title="")
-    try:
-        offsets = {text.get_text(): text.xyann for text in figure.axes[0].texts}
-        assert offsets["seed 0"] != offsets["seed 2"]  # the two nearly equal seeds get labels apart
-    finally:
-        plt.close(figure)
-
-
 def test_paired_differences_explain_shaded_columns_and_average_the_loss_over_loss_seeds() -> None:
     runs = {"a": {str(seed): _run(seed, 30 + seed, 100) for seed in range(4)},
             "b": {str(seed): _run(seed, 40 - seed, 100) for seed in range(4)}}
@@ -116,28 +81,47 @@ def test_paired_differences_explain_shaded_columns_and_average_the_loss_over_los
         plt.close(figure)
 
 
-def test_scene_predictions_count_wrong_pixels_in_the_band_and_the_interior() -> None:
-    import torch
-
-    from segedu.plots.shortcut_study import scene_predictions_figure
-
-    truth = torch.zeros(8, 8, dtype=torch.int64)
-    truth[2:6, 2:6] = 1
-    in_band = torch.zeros(8, 8, dtype=torch.bool)
-    in_band[1:7, 1:7] = True
-    in_band[3:5, 3:5] = False
-    perfect, off = truth.clone(), truth.clone()
-    off[0, 0] = 2  # one wrong interior pixel
-    off[2, 2] = 0  # one wrong band pixel
-    off[1, 1] = 3  # another wrong band pixel
-    figure = scene_predictions_figure(torch.rand(3, 8, 8), truth, in_band, {"none": perfect, "fixed_unpool": off},
-                                      class_names=("background", "circle", "square", "triangle"), title="t")
+def test_paired_differences_keep_an_off_scale_seed_in_view_and_can_average_the_loss_without_it() -> None:
+    runs = {"a": {str(seed): _run(seed, 30 + seed, 100) for seed in range(3)},
+            "b": {str(seed): _run(seed, 40 - seed, 100) for seed in range(3)}}
+    runs["a"]["2"] = _run(2, 0, 100)  # seed 2 of "a" far below the others
+    scores = score_runs(runs)
+    curves = {name: np.array([by_seed[seed]["loss_curve"] for seed in scores.seeds]) for name, by_seed in runs.items()}
+    low = float(scores.paired("band", "a", "b")[2])
+    figure = paired_differences_figure([("a", "b", scores)], curves, first_seeds=scores.seeds, highlight=("a", "2"),
+                                       y_limits=(low / 2, 0.5), loss_without_highlight=True)
     try:
-        titles = [axis.get_title() for axis in figure.axes]
-        assert titles[0] == "test scene, 8 x 8 px\n(paint colours random)"
-        assert titles[2] == "none\nwrong px:\n0 band, 0 interior"
-        assert titles[3] == "control\nwrong px:\n2 band, 1 interior"
-        assert np.allclose(figure.axes[3].get_images()[0].get_array()[0, 0], [1.0, 0.9, 0.1])
-        assert len(figure.legends[0].get_texts()) == 5 and figure.get_suptitle() == "t"
+        band, loss = figure.axes[0], figure.axes[2]
+        (diamond,) = [line for line in band.lines if line.get_marker() == "D"]
+        bottom, top = band.get_ylim()
+        assert (bottom, top) == (low / 2, 0.5) and bottom <= diamond.get_ydata()[0] <= top  # drawn, inside the panel
+        assert any(text.get_text().startswith(f"seed 2: {low:+.2f}") for text in band.texts)
+        assert [line.get_label() for line in loss.lines] == ["a, seeds other than 2", "b", "a, seed 2 alone"]
+        assert np.allclose(loss.lines[0].get_ydata(), curves["a"][:2, :, 1].mean(axis=0))
+    finally:
+        plt.close(figure)
+
+
+def test_paired_differences_can_draw_the_mean_without_the_highlighted_seed_beside_the_mean() -> None:
+    runs = {"a": {str(seed): _run(seed, 30 + seed, 100) for seed in range(3)},
+            "b": {str(seed): _run(seed, 40 - seed, 100) for seed in range(3)},
+            "c": {str(seed): _run(seed, 35, 100) for seed in range(3)}}
+    runs["a"]["2"] = _run(2, 0, 100)  # seed 2 of "a" far below the others
+    scores = score_runs(runs)
+    curves = {name: np.array([by_seed[seed]["loss_curve"] for seed in scores.seeds]) for name, by_seed in runs.items()}
+    figure = paired_differences_figure([("a", "b", scores), ("c", "b", scores)], curves, first_seeds=scores.seeds,
+                                       highlight=("a", "2"), mean_without_highlight=True)
+    try:
+        for axis, region in zip(figure.axes[:2], ("band", "interior")):
+            bars = [(collection.get_segments()[0][0], collection.get_linestyle()) for collection in axis.collections]
+            levels = [float(segment[1]) for segment, _ in bars]
+            difference = scores.paired(region, "a", "b")
+            assert np.isclose(levels[0], difference.mean())  # a's column: the mean of all three seeds
+            assert np.isclose(levels[1], difference[:2].mean())  # and, dashed, the mean without seed 2
+            assert np.isclose(levels[2], scores.paired(region, "c", "b").mean())  # c's column: one bar only
+            assert len(levels) == 3
+        legend_texts = [text.get_text() for text in figure.legends[0].get_texts()]
+        assert "mean without seed 2 (a's columns)" in legend_texts
+        assert "seeds 0, 1, 2 (in a's columns, seed 2 is the diamond)" in legend_texts  # no dot claims seed 2 there
     finally:
         plt.close(figure)

@@ -2,7 +2,9 @@
 
 Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``. Exercise 1's
 parameter prediction is graded against the package's ``ShortcutNet``; Exercise 2's prediction and its reason are
-recorded, not graded: :func:`record_shortcut_band_prediction` prints both beside the study's record.
+recorded, not graded: :func:`record_shortcut_band_prediction` prints both beside the study's record. Exercise 3
+(:func:`check_concat_verdict`) asks what the course's two-test rule makes of eight paired differences, seven above
+0 and one far below.
 """
 
 from __future__ import annotations
@@ -14,19 +16,16 @@ import torch
 import torch.nn.functional as F
 
 from segedu.course.exercises._verdict import call_answer, choice_hint, returns_nothing, right, wrong
+from segedu.course.experiments import paired_t_interval, sign_flip_p
+from segedu.course.verdict_tables import two_test_verdict
 from segedu.models.shortcut_variants import DecoderLevel, ShortcutNet
 
 __all__ = [
-    "FLAT_WINDOW",
-    "FLAT_WINDOW_CHOICES",
-    "INDICES_DECODER_VALUE",
-    "INDICES_WHY_CHOICES",
-    "INDICES_WINDOWS",
+    "CONCAT_VERDICT_CHOICES",
     "MIN_REASON_WORDS",
     "PARAMETER_CHOICES",
     "SHORTCUT_CHOICES",
-    "check_flat_window",
-    "check_indices_why",
+    "check_concat_verdict",
     "check_merge",
     "check_parameter_prediction",
     "check_unpool",
@@ -264,148 +263,6 @@ def check_parameter_prediction(add: Any, concat: Any) -> bool:
         "fifth. Neither merge changes the encoder.")
 
 
-# --- the controlled study: why indices cannot carry what a sum or a concatenation carries -----
-
-INDICES_WINDOWS = {"case A": ((0.6, 0.1), (0.2, 0.9)), "case B": ((0.6, 0.1), (0.2, 0.3))}
-"""The conceptual question's two encoder windows (one channel of level 1, 2x2): an edge response at the top-left pixel
-(0.6). In ``"case A"`` a shape's interior holds the maximum (0.9, bottom-right), so the edge loses its window; in
-``"case B"`` the edge is the maximum and wins it. The names are neutral so that they do not hint at the answer."""
-INDICES_DECODER_VALUE = 0.4
-"""The decoder's own value for the window, from the level below (the same in both cases)."""
-
-INDICES_WHY_CHOICES = {
-    "a": "case A: 0.6; case B: 0.6",
-    "b": "case A: 0.4; case B: 0.4",
-    "c": "case A: 0.9; case B: 0.6",
-    "d": "case A: 0; case B: 0.4",
-    "e": "case A: 0; case B: 0.6",
-}
-"""The conceptual question's choices: what the unpooled map of an ``"indices"`` level holds at the edge's pixel
-in case A, where the edge loses its window, and in case B, where it wins it (right: ``"d"``)."""
-
-_INDICES_WRONG = {
-    "a": "unpooling never sees the encoder's values: DecoderLevel.forward calls `self.up(x, indices)`, the "
-         "decoder's map and the positions, and for 'indices' the encoder map `skip` is not used at all",
-    "b": "that would be nearest-neighbour upsampling, which needs no indices; max-unpooling writes each value at "
-         "one pixel of its window, the one its index names, and leaves the other three at 0",
-    "c": "an index says only *which* pixel won, not what is written there: compare the encoder's map with the map "
-         "`self.up` receives",
-    "e": "look again at case B: the edge's pixel wins its window, so its position crosses; is its value part of what "
-         "`self.up(x, indices)` receives?",
-}
-
-
-def _unpooled_window(window: tuple[tuple[float, float], tuple[float, float]]) -> list[list[float]]:
-    """One window through segedu's ``DecoderLevel(1, 1, "indices").up``: what the merge receives as ``up``."""
-    skip = torch.tensor(window)[None, None]  # (1, 1, 2, 2): one channel of the encoder map
-    _, indices = F.max_pool2d(skip, 2, return_indices=True)  # (1, 1, 1, 1): which of the four pixels won
-    with torch.random.fork_rng():  # building the level draws its convs' weights: leave the lesson's stream alone
-        level = DecoderLevel(1, 1, "indices")
-    with torch.no_grad():
-        up = level.up(torch.full((1, 1, 1, 1), INDICES_DECODER_VALUE), indices)  # (1, 1, 2, 2)
-    return [[round(float(value), 3) for value in row] for row in up[0, 0]]
-
-
-def check_indices_why(answer: Any) -> bool:
-    """Check the values chosen for the edge's pixel (a letter of :data:`INDICES_WHY_CHOICES`; right: ``"d"``).
-
-    A wrong letter gets its reason only; the right one also shows both windows as segedu's ``DecoderLevel``
-    unpools them.
-
-    Args:
-        answer: One letter, such as ``"c"``.
-
-    Returns:
-        Whether the letter says 0 where the edge loses its window and the decoder's 0.4 where it wins it.
-    """
-    hint = choice_hint(answer, INDICES_WHY_CHOICES)
-    if hint is not None:
-        return wrong(hint)
-    if answer != "d":  # the reason only: the unpooled windows are shown once the answer is right
-        reason = _INDICES_WRONG[answer]
-        return wrong(f"{reason[0].upper()}{reason[1:]}{'' if reason.endswith('?') else '.'} Ask where each value in "
-                     "the unpooled window comes from.")
-    measured = f"segedu's DecoderLevel('indices').up, with the decoder's {INDICES_DECODER_VALUE}, turns " + "; ".join(
-        f"the {case} window {[list(row) for row in window]} into {_unpooled_window(window)}"
-        for case, window in INDICES_WINDOWS.items()) + "."
-    return right(
-        f"{measured} An index is one of four positions in its window (2 bits) and says only *where* the maximum "
-        "was; the value placed there is the decoder's own, computed from the coarse map below, and the other "
-        "three pixels stay 0 until the convolutions spread values into them. In case A the edge loses its window "
-        "and nothing of it reaches the decoder. In case B it wins, and its position does cross: the decoder's "
-        "value lands exactly "
-        "on the edge's pixel, not spread over the window, which is SegNet's argument for indices (boundaries "
-        "placed to the pixel, for 2 bits per window). In neither case does the encoder's value cross; 'add' and "
-        "'concat' hand over the values themselves, every pixel's, the losers' included. (In the study 'indices' "
-        "also trades the learned up-convolution for unpooling, so its record mixes two changes.)")
-
-
-# --- the same trace in a flat interior window: indices against the fixed-unpooling control ----
-
-FLAT_WINDOW = ((0.50, 0.51), (0.49, 0.50))
-"""Exercise 3's second window: one channel of level 1 inside a shape, nearly flat (its maximum wins by 0.01)."""
-
-FLAT_WINDOW_CHOICES = {
-    "a": "indices: top-right; control: top-left",
-    "b": "indices: all four; control: all four",
-    "c": "indices: top-left; control: top-left",
-    "d": "indices: top-right; control: all four",
-}
-"""Where the decoder's 0.4 lands in the flat window, for ``"indices"`` and the ``"fixed_unpool"`` control
-(right: ``"a"``)."""
-
-_FLAT_WRONG = {
-    "b": "max-unpooling writes each value at one pixel of its window and leaves the other three at 0, in both "
-         "variants; only the convolutions after it spread values into the zeros",
-    "c": "with the indices the value goes where the encoder's maximum was: which of the four is largest here, and "
-         "where does it sit? Only the control ignores the encoder's values",
-    "d": "the control unpools too, to one fixed pixel (row 2i, column 2j), the top-left; it does not spread the value",
-}
-
-_POSITIONS = {(0, 0): "top-left", (0, 1): "top-right", (1, 0): "bottom-left", (1, 1): "bottom-right"}
-
-
-def _flat_window_unpooled(shortcut: str) -> list[list[float]]:
-    """The flat window through segedu's ``DecoderLevel(1, 1, shortcut)``: what reaches its convs (a forward hook)."""
-    skip = torch.tensor(FLAT_WINDOW)[None, None]  # (1, 1, 2, 2): one channel of the encoder map
-    _, indices = F.max_pool2d(skip, 2, return_indices=True)  # (1, 1, 1, 1): which of the four pixels won
-    with torch.random.fork_rng():  # building the level draws its convs' weights: leave the lesson's stream alone
-        level = DecoderLevel(1, 1, shortcut).eval()
-    up = _convs_input(level, torch.full((1, 1, 1, 1), INDICES_DECODER_VALUE), skip, indices)  # (1, 1, 2, 2)
-    return [[round(float(value), 3) for value in row] for row in up[0, 0]]
-
-
-def check_flat_window(answer: Any) -> bool:
-    """Check where the decoder's value lands in a flat interior window (a letter of :data:`FLAT_WINDOW_CHOICES`).
-
-    A wrong letter gets its reason only; the right one also shows the window as segedu's ``DecoderLevel`` unpools
-    it with ``"indices"`` and with the control ``"fixed_unpool"`` (what each hands its convolutions).
-
-    Args:
-        answer: One letter, such as ``"c"``.
-
-    Returns:
-        Whether the letter says top-right (the 0.51's position) for the indices and top-left for the control.
-    """
-    hint = choice_hint(answer, FLAT_WINDOW_CHOICES)
-    if hint is not None:
-        return wrong(hint)
-    if answer != "a":  # the reason only: the unpooled windows are shown once the answer is right
-        reason = _FLAT_WRONG[answer]
-        return wrong(f"{reason[0].upper()}{reason[1:]}. Ask which pixel of the window each variant writes to.")
-    unpooled = {shortcut: _flat_window_unpooled(shortcut) for shortcut in ("indices", "fixed_unpool")}
-    where = {shortcut: next(name for (row, column), name in _POSITIONS.items() if window[row][column] != 0)
-             for shortcut, window in unpooled.items()}
-    measured = (f"segedu's DecoderLevel, with the decoder's {INDICES_DECODER_VALUE}, turns the window "
-                f"{[list(row) for row in FLAT_WINDOW]} into {unpooled['indices']} with 'indices' ({where['indices']}) "
-                f"and {unpooled['fixed_unpool']} with the control ({where['fixed_unpool']}).")
-    return right(
-        f"{measured} Here a difference of 0.01 decides which pixel wins, so the decoder's value lands where the "
-        "encoder's texture, not the shape, put the maximum: window by window an irregular sparse pattern that the "
-        "next 3x3 convolutions must fill in. The control always leaves the same regular grid. Whether this costs the "
-        "indices in the interior is a hypothesis: section 3 measures the interior, not where the winners sit.")
-
-
 # --- the controlled study: which shortcut gains least in the boundary band over "none"? ------
 
 SHORTCUT_CHOICES = ("add", "indices", "concat")
@@ -420,7 +277,7 @@ def record_shortcut_band_prediction(prediction: Any, band_gains: Mapping[str, An
 
     Nothing is judged but that a prediction and a reason were written: a prediction can be well reasoned and
     still differ from one short study. The reason is echoed beside the result so the learner can test it
-    against the numbers. Exercise 3 traces one possible cause (:func:`check_indices_why`).
+    against the numbers. Exercise 3 (:func:`check_concat_verdict`) then asks what the two-test rule makes of them.
 
     Args:
         prediction: The learner's guess, one of :data:`SHORTCUT_CHOICES`, recorded before the gains were shown.
@@ -452,6 +309,73 @@ def record_shortcut_band_prediction(prediction: Any, band_gains: Mapping[str, An
              "mind the seeds: it is not behind both others in every seed, so the order is not separated")
     outcome = "The record agrees" if prediction == least else f"The record differs: {least!r} gains least"
     print(f"Recorded: {prediction!r} (not graded), because {reason.strip()!r}. Band mean IoU minus that of 'none', "
-          f"mean over seeds: {table}. {outcome}; {seeds}. Does your reason explain the order? Exercise 3 traces one "
-          "possible cause.")
+          f"mean over seeds: {table}. {outcome}; {seeds}. Does your reason explain the order? Exercise 3 asks what "
+          "the two-test rule makes of concat's gains.")
     return True
+
+
+# --- Exercise 3: what the two-test rule makes of seven seeds above and one far below ------------
+
+CONCAT_VERDICT_CHOICES = {
+    "a": "ahead: seven of the eight seeds are above none, and the mean difference is positive",
+    "b": "not distinguishable: the seed far below widens the t interval past 0 and lifts the sign-flip p above 0.05",
+    "c": "behind: the one seed far below weighs more than the seven seeds above it",
+    "d": "not distinguishable: with eight seeds the sign-flip test calls a side only when all eight share a sign",
+}
+"""Exercise 3's verdicts, each with a reason, for concat minus none in the band (right for the study: ``"b"``)."""
+
+_CONCAT_WRONG = {
+    "a": "the rule asks more than a count of seeds above 0: the 95 % t interval must leave out 0 and the sign-flip p "
+         "must be at most 0.05. How far below 0 is the seed under it, and what does that do to the spread?",
+    "c": "look at the mean of the eight differences: is it below 0? A side is only called where both tests agree, "
+         "and 'behind' needs a mean below 0",
+    "d": "the sign-flip test weighs the sizes of the differences, not only their signs: one small difference below 0 "
+         "does not block a call",
+}
+
+
+def _fmt(value: float) -> str:
+    return f"{value:+.3f}"
+
+
+def check_concat_verdict(answer: Any, differences: Any) -> bool:
+    """Check the verdict chosen for eight paired differences (a letter of :data:`CONCAT_VERDICT_CHOICES`).
+
+    The right letter is measured, not stored: the course's two-test rule
+    (:func:`segedu.course.verdict_tables.two_test_verdict`) reads ``differences``; ``"a"`` where it calls
+    "ahead", ``"c"`` where "behind", ``"b"`` otherwise. ``"d"`` states a rule the sign-flip test does not have, so
+    it is never right. The feedback on the right answer prints both tests, and what they give when the
+    differences below 0 are made small (-0.01): the size of a loss, not the count of seeds, decides.
+
+    Args:
+        answer: One letter, such as ``"a"``.
+        differences: One paired difference per seed, e.g. concat minus none in the band, ``(seeds,)``.
+
+    Returns:
+        Whether the letter names the rule's verdict with its reason.
+    """
+    hint = choice_hint(answer, CONCAT_VERDICT_CHOICES)
+    if hint is not None:
+        return wrong(hint)
+    values = [float(value) for value in differences]
+    if len(values) < 2:
+        return wrong("pass the per-seed differences, one per seed (at least two).")
+    measured = two_test_verdict(values)
+    letter = {"ahead": "a", "behind": "c"}.get(measured, "b")
+    if answer != letter:  # the reason only: the two tests are printed once the answer is right
+        reason = _CONCAT_WRONG.get(answer, f"by the rule these differences read {measured!r}")
+        return wrong(f"{reason[0].upper()}{reason[1:]}{'' if reason.endswith('?') else '.'}")
+    low, high = paired_t_interval(values)
+    mean = sum(values) / len(values)
+    small = [value if value >= 0 else -0.01 for value in values]  # the same seeds, each loss made small
+    small_low, small_high = paired_t_interval(small)
+    above = sum(value > 0 for value in values)
+    tests = (f"{above} of {len(values)} seeds are above 0 and the mean is {_fmt(mean)}; the 95 % t interval is "
+             f"[{_fmt(low)}, {_fmt(high)}] and the sign-flip p is {sign_flip_p(values):.3f}: by the rule, {measured}.")
+    if measured != "not distinguishable" or small == values:
+        return right(tests)
+    return right(
+        f"{tests} Had each difference below 0 been -0.01 instead, the interval would be [{_fmt(small_low)}, "
+        f"{_fmt(small_high)}], the p {sign_flip_p(small):.3f}, and the rule would say {two_test_verdict(small)}: "
+        "how far the run below 0 fell decides, not the count of seeds. Dropping that run after seeing it would be "
+        "a choice made post hoc; the lesson keeps it.")
