@@ -214,10 +214,11 @@ def training_transforms(
         flip: Mirror left-right with probability 1/2.
         elastic: ``(alpha, sigma)`` to add torchvision's ``v2.ElasticTransform`` last: every pixel is
             moved by a random field (uniform in [-1, 1] per pixel, smoothed by a Gaussian of standard
-            deviation ``sigma`` pixels, scaled by ``alpha``); the mask follows by nearest neighbour and
-            pixels pulled in from outside the image become 255. ``None`` (default): no warp. This is
-            Simard et al.'s (2003) recipe; the U-Net paper instead draws displacements on a coarse 3x3
-            grid (10 pixels standard deviation) and interpolates them bicubically.
+            deviation ``sigma`` pixels, scaled by ``alpha / 2`` pixels: torchvision's convention, where
+            Simard et al. (2003) scale by ``alpha``); the mask follows by nearest neighbour and pixels
+            pulled in from outside the image become 255. ``None`` (default): no warp. The U-Net paper
+            instead draws displacements on a coarse 3x3 grid (10 pixels standard deviation) and
+            interpolates them bicubically.
 
     Returns:
         A paired transform ``(image, mask) -> (image, mask)``.

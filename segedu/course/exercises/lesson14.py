@@ -26,16 +26,13 @@ from segedu.course.verdict_tables import two_test_verdict
 
 __all__ = [
     "AUGMENTATIONS",
-    "CATCH_UP_OUTCOMES",
     "EXPLANATIONS",
     "GAP_OUTCOMES",
     "arm_settings",
     "check_apply_field",
-    "check_catch_up_prediction",
     "check_gap_prediction",
     "check_ruled_out_explanations",
     "check_safe_augmentations",
-    "classify_catch_up",
     "classify_gap_narrowing",
     "field_test_case",
     "final_scores",
@@ -132,7 +129,7 @@ def check_safe_augmentations(answer: Any) -> bool:
                      "from the rotation (a background grey would match the scenes better): the question asks only "
                      "about labels and plausible digits; a digit the zoom's crop cuts at the border still counts, as "
                      "in any crop of a page. Safe is not free: such a chain still changes how the images look (softer "
-                     "edges, black padding, cut digits); what it does to the scores, section 2 and the appendix measure.")
+                     "edges, black padding, cut digits); what it does to the scores, sections 2 and 3 measure.")
     return _letter_feedback(letters, _SAFE, len(AUGMENTATIONS), _SAFE_PRINCIPLE, _WHY, ("safe", "not safe"))
 
 
@@ -377,8 +374,8 @@ EXPLANATIONS = {
          "network learns from false labels and fits its scenes less well",
     "b": "augmentation makes a weaker segmenter overall (the zoomed and warped scenes are a harder task for a width-8 "
          "U-Net), so it scores lower on every kind of scene, seen or new",
-    "c": "the chain smooths away the scenes' pixel noise, so the augmented network, trained on smooth images, fits the "
-         "noisy training scenes it is scored on less well",
+    "c": "the chain smooths the scenes' pixel noise, so the augmented network, trained on smoother images, fits the "
+         "noisier training scenes it is scored on less well",
     "d": "the network sees a new variant of each scene at every pass (fresh variety), so it cannot learn any one "
          "image by heart and fits all of them more loosely (augmentation as a regulariser)",
     "e": "the augmented network learns its scenes more slowly and has not caught up by step 1,500",
@@ -398,21 +395,20 @@ _EVIDENCE = {
          "seed-by-seed 95% t-interval above 0 (exercise 2's outcome): a network weaker on every kind of scene would "
          "also score lower on the new scenes, so the fall on the training scenes is not a general loss of skill",
     "c": "the chain resamples every scene (section 1: zoom and warp), but nothing printed before this exercise "
-         "measures the noise or what losing it does to the training score, so nothing rules it out. The optional "
-         "appendix, after exercise 4, measures the noise and reads a stored control that puts pixel noise back "
-         "after the chain (does losing the noise cause the fall?): if it did, putting the noise back should bring the training "
-         "score back to plain's",
+         "measures the noise or what losing it does to the training score, so nothing rules it out. After this "
+         "exercise, section 3 reads a stored control that puts pixel noise back after the chain: if losing the "
+         "noise caused the fall, putting the noise back should bring the training score back to plain's",
     "d": "it is the usual account (augmentation regularises), and section 1 printed its premise: the chain never "
          "gives a scene back unchanged. But nothing printed measures how closely either network fits what it "
          "trained on, so nothing rules it out, and nothing here confirms it either: it stays open",
     "e": "section 2 stops at 1,500 steps, and a learning curve that ends there cannot tell a slower climb from a "
-         "lower ceiling, so nothing printed before this exercise rules it out. A longer run tests e: in the optional "
-         "appendix, exercise 4 asks you to predict whether, run on to 4,000 steps, the augmented training score "
-         "catches up with plain's, then reads a record that follows both versions that far",
+         "lower ceiling, so nothing printed before this exercise rules it out. After this exercise, section 3 reads "
+         "stored runs of both versions on to 4,000 steps (three seeds): they show whether the training gap closes "
+         "and whether the augmented network is still climbing, a description rather than a test",
     "f": "section 1's figure shows these changes (a padded zoom out, bent strokes), but nothing printed before this "
          "exercise measures what training only on processed images costs on untransformed scenes. The validation rise "
          "does not rule it out either: such a cost could fall on every untransformed scene while the variety gains "
-         "more than that on new ones. The optional appendix reads a stored control with processed images but "
+         "more than that on new ones. After this exercise, section 3 reads a stored control with processed images but "
          "without fresh variety: a network trained on one fixed processed copy of each scene. It is scored only on "
          "the original scenes and on validation, never on the copies it trained on, so it cannot separate d from f "
          "either",
@@ -439,77 +435,6 @@ def check_ruled_out_explanations(answer: Any) -> bool:
                      f"c, {_EVIDENCE['c']}; d, {_EVIDENCE['d']}; e, {_EVIDENCE['e']}; f, {_EVIDENCE['f']}.")
     return _letter_feedback(letters, _RULED_OUT, len(EXPLANATIONS), _RULED_OUT_PRINCIPLE, _EVIDENCE,
                             ("ruled out", "not ruled out"))
-
-
-# --- 4 · predict, then run: does the augmented training score catch up with plain's by step 4,000? ---
-
-CATCH_UP_OUTCOMES = ("caught up", "closing", "not closing")
-
-
-def classify_catch_up(gap_then: Sequence[float], gap_later: Sequence[float]) -> str:
-    """Name how the training gap to plain moved between two steps: one of :data:`CATCH_UP_OUTCOMES`.
-
-    Args:
-        gap_then, gap_later: Each seed's final training score, augmented minus plain, at the earlier and the
-            later step (e.g. 1,500 and 4,000), in the same seed order.
-
-    Returns:
-        ``"caught up"`` if at the later step no seed's augmented score is below plain's, ``"closing"`` if some
-        still is but the mean gap is narrower than at the earlier step, ``"not closing"`` if the mean gap is as
-        wide as before or wider.
-    """
-    if len(gap_then) != len(gap_later) or len(gap_then) == 0:
-        raise ValueError(f"pass one difference per seed at both steps; got {len(gap_then)} and {len(gap_later)}")
-    then, later = np.asarray(gap_then, dtype=float), np.asarray(gap_later, dtype=float)  # (seeds,) each
-    if np.all(later >= 0):
-        return "caught up"
-    if later.mean() > then.mean():
-        return "closing"
-    return "not closing"
-
-
-_CATCH_UP_MEANINGS = {
-    "caught up": (
-        "by step 4,000 the augmented training score reached plain's in every seed: what section 2 saw at 1,500 "
-        "steps was a slower climb (explanation e)"
-    ),
-    "closing": (
-        "the augmented training score is still below plain's, but the mean gap is narrower than at step 1,500: "
-        "that fits a slower climb (explanation e), and more steps might close it"
-    ),
-    "not closing": (
-        "2,500 more steps left the mean gap to plain no narrower than at step 1,500. If the augmented network only "
-        "climbed more slowly (explanation e), more steps would narrow the gap; they did not: at this constant "
-        "learning rate augmented training stayed below plain's. Three seeds make this a description, not a test"
-    ),
-}
-
-
-def check_catch_up_prediction(prediction: Any, outcome: str | None = None, *,
-                              gap_then: Sequence[float] | None = None,
-                              gap_later: Sequence[float] | None = None) -> bool:
-    """Record a prediction: does augmented training catch up with plain's by step 4,000? With ``outcome``, compare.
-
-    As with :func:`check_gap_prediction`, the lesson calls it first without ``outcome`` (before the long
-    record is read), then with the outcome it measured.
-
-    Args:
-        prediction: The learner's guess, one of :data:`CATCH_UP_OUTCOMES`.
-        outcome: What happened, from :func:`classify_catch_up`, or ``None`` to only record the prediction.
-        gap_then, gap_later: Each seed's final training score, augmented minus plain, at steps 1,500 and
-            4,000, quoted in the feedback.
-
-    Returns:
-        ``True`` once a prediction is recorded, whether it names the outcome or not.
-    """
-    measured = ""
-    if gap_then is not None and gap_later is not None:
-        measured = ". Measured, final training score, augmented minus plain per seed: " + "; ".join(
-            f"at step {step} " + " ".join(f"{value:+.3f}" for value in gap) + f" (mean {np.mean(gap):+.3f})"
-            for step, gap in (("1,500", gap_then), ("4,000", gap_later)))
-    meanings = {name: meaning + measured for name, meaning in _CATCH_UP_MEANINGS.items()}
-    return _record_then_compare(prediction, outcome, meanings, measuring="what 2,500 more steps did to the gap",
-                                happened="from step 1,500 to 4,000 the measured outcome is")
 
 
 def _record_then_compare(
