@@ -69,6 +69,7 @@ def verdict_table(
     tie: float = 0.0,
     reference: str = "the reference",
     width: int = 31,
+    say_agreement: bool = False,
 ) -> str:
     """A text table of paired differences read by the caller's verdict rule.
 
@@ -83,11 +84,17 @@ def verdict_table(
         tie: The tie band's half-width for the seed counts and the per-seed cells.
         reference: What the differences are taken against, for the note under the table.
         width: The label column's width (longer labels widen it).
+        say_agreement: Where no row's two tests disagree either way, end with "the two tests agree on every row"
+            instead of the disagreement line ending in ``none``.
 
     Returns:
         The table as lines of text, without a trailing newline. A line names the rows whose t-interval leaves
         out 0 but whose verdict is ``"not distinguishable"`` (the two tests disagree), or ``none``; where some row's
         sign-flip p is at most 0.05 while its t-interval holds 0, one more line names those rows.
+
+    Example:
+        >>> print(verdict_table("toy", {"a": [0.1, 0.2, 0.3]}, ["0", "1", "2"], say_agreement=True).splitlines()[-1])
+        the two tests agree on every row
     """
     width = max(width, *(len(label) for label in rows))
     lines = [title]
@@ -111,6 +118,9 @@ def verdict_table(
         if low <= 0 <= high and sign_flip_p(values) <= _LEVEL:
             split_other_way.append(label)
     lines.append(f"(+/=/-: how many of the {len(seeds)} seeds are above / exactly at / below {reference})")
+    if say_agreement and not split and not split_other_way:
+        lines.append("the two tests agree on every row")
+        return "\n".join(lines)
     lines.append("the two tests disagree (the t-interval leaves out 0, the verdict is not distinguishable): "
                  + (", ".join(split) or "none"))
     if split_other_way:  # printed only where it happens, so tables without such rows keep their last line

@@ -11,8 +11,6 @@ from segedu.course.exercises.lesson17 import (
     RATE6_SHARE_CHOICES,
     check_aspp_forward,
     check_aspp_rates_prediction,
-    check_block2_reads_prediction,
-    check_full_branches_prediction,
     check_output_stride_macs,
     check_rate6_share_prediction,
 )
@@ -58,42 +56,6 @@ def test_block_mac_ratios_are_what_the_models_measure() -> None:
 
     assert block_macs("block3", 8) / block_macs("block3", 32) == 4
     assert block_macs("block4", 8) / block_macs("block4", 32) == 16
-
-
-def test_block2_reads_prediction(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_block2_reads_prediction(16)
-    out = capsys.readouterr().out
-    assert out.startswith("Correct!") and "16 of block2's 64 positions" in out and "parity" in out
-    for positions, hint in (
-        (64, "does not read all 64"),
-        (32, "both axes at once"),
-        (8, "8 is off"),
-        (..., "record your prediction"),
-        (16.5, "whole number"),
-        (True, "whole number"),
-    ):
-        assert not check_block2_reads_prediction(positions)
-        out = capsys.readouterr().out
-        assert out.startswith("Not yet:") and hint in out, out
-
-
-def test_full_branches_prediction(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_full_branches_prediction({"atrous3", "image_pooling"})
-    out = capsys.readouterr().out
-    assert out.startswith("Correct!") and "rate-3 branch is odd" in out and "16 of 64" in out
-    assert check_full_branches_prediction("atrous3, image_pooling")
-    capsys.readouterr()
-    for branches, hint in (
-        ({"atrous3", "image_pooling", "atrous2"}, "atrous2 alone does not read all 64: rate 2 is even"),
-        ({"atrous3", "image_pooling", "conv1x1"}, "conv1x1 alone does not read all 64"),
-        ({"image_pooling"}, "atrous3 alone does read all 64: rate 3 is odd"),
-        ({"atrous3"}, "image_pooling alone does read all 64"),
-        ({"head"}, "are not branches of the ASPP"),
-        (..., "record the branches"),
-    ):
-        assert not check_full_branches_prediction(branches)
-        out = capsys.readouterr().out
-        assert out.startswith("Not yet:") and hint in out, out
 
 
 def test_rate6_share_prediction(capsys: pytest.CaptureFixture[str]) -> None:

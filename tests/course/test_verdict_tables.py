@@ -92,3 +92,12 @@ def test_a_further_line_names_the_rows_whose_tests_disagree_the_other_way() -> N
                          "skewed")
     assert not verdict_table("title", ROWS, SEEDS, _rule).splitlines()[-1].startswith("the two tests disagree the other")
 
+
+
+def test_say_agreement_words_the_last_line_only_where_no_row_disagrees() -> None:
+    agreeing = {label: gap for label, gap in ROWS.items() if label != "one below"}
+    plain = verdict_table("title", agreeing, SEEDS, _rule).splitlines()
+    worded = verdict_table("title", agreeing, SEEDS, _rule, say_agreement=True).splitlines()
+    assert worded[:-1] == plain[:-1] and worded[-1] == "the two tests agree on every row"
+    # where a row disagrees, the table is the same with or without the option
+    assert verdict_table("title", ROWS, SEEDS, _rule, say_agreement=True) == verdict_table("title", ROWS, SEEDS, _rule)

@@ -11,7 +11,6 @@ from segedu.analysis.atrous import valid_tap_fraction
 from segedu.course.exercises._verdict import call_answer, choice_hint, returns_nothing, right, wrong
 
 __all__ = [
-    "ASPP_BRANCHES",
     "ASPP_EXERCISE_SIDE",
     "ASPP_SHARE_TOLERANCE",
     "ASPP_SWITCHED_OFF",
@@ -22,8 +21,6 @@ __all__ = [
     "RATE6_SHARE_CHOICES",
     "check_aspp_forward",
     "check_aspp_rates_prediction",
-    "check_block2_reads_prediction",
-    "check_full_branches_prediction",
     "check_output_stride_macs",
     "check_rate6_share_prediction",
 ]
@@ -342,7 +339,7 @@ def check_aspp_forward(function: Any) -> bool:
                          "along the channels and projected by one 1x1 conv to the head's width.")
         slips = _aspp_slips(reference, x)
         hints = {
-            "no_relu": "your image-level branch has no ReLU after its 1x1 convolution; the package's has one.",
+            "no_relu": "your image-level branch has no ReLU after its 1x1 convolution; every branch ends in one, this one too.",
             "max_pool": "your image-level branch takes the largest value of the map; it averages the map.",
             "no_bias": "your image-level branch leaves out its 1x1 convolution's bias: call `.conv` itself (it has "
                        "no BatchNorm, so it keeps its bias).",
@@ -356,110 +353,3 @@ def check_aspp_forward(function: Any) -> bool:
         return wrong(f"your output differs from the package's by up to {gap:.3g}. Compare each of your five branch "
                      "outputs with the package's: `aspp.branches[name]` for the four convolution branches, and for "
                      "the image-level branch the average over h and w, its `.conv`, a ReLU, copied to every position.")
-
-
-# --- 5 (appendix C) · predict what one block4 output (part 1) and each ASPP branch (part 2) reads of block2's map
-
-# The ASPP's five branches at output stride 8, as DeepLabV3 names them.
-ASPP_BRANCHES = ("conv1x1", "atrous2", "atrous3", "atrous4", "image_pooling")
-
-
-def _block2_positions_read() -> tuple[int, set[str]]:
-    """Autograd on an untrained DeepLabV3 at output stride 8 and a random 64 x 64 scene.
-
-    Returns how many of block2's 8 x 8 positions one block4 output (row 4, column 4) depends on, and the ASPP
-    branches that, kept alone (the others multiplied by zero before the projection), read all 64.
-    """
-    import torch
-
-    from segedu.models import DeepLabV3
-
-    torch.manual_seed(0)
-    model = DeepLabV3(3, 4, output_stride=8).eval()
-    scene = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(1))
-    with torch.no_grad():
-        entering = model.block2(model.block1(model.stem(scene)))  # (1, 32, 8, 8): what block3 reads
-
-    def positions(kept: tuple[str, ...] | None) -> int:
-        start = entering.clone().requires_grad_(True)
-        last = model.block4(model.block3(start))  # (1, 128, 8, 8)
-        if kept is None:
-            out = last
-        else:
-            joined = torch.cat([branch(last) * (name in kept) for name, branch in model.aspp.branches.items()], dim=1)
-            out = model.aspp.project(joined)  # (1, 64, 8, 8)
-        out[0, :, 4, 4].sum().backward()
-        return int((start.grad.abs().sum(dim=(0, 1)) > 0).sum())
-
-    return positions(None), {name for name in ASPP_BRANCHES if positions((name,)) == 64}
-
-
-def _read_branches(prediction: Any) -> tuple[set[str] | None, str | None]:
-    """Read a set of ASPP branch names, or say why not."""
-    return _read_names(prediction, ASPP_BRANCHES, what="branches", of="the ASPP", example="conv1x1",
-                       missing="record the branches that read all 64 positions on their own as a set of names, "
-                               "e.g. {'conv1x1'}.")
-
-
-def check_block2_reads_prediction(positions: Any) -> bool:
-    """Exercise 5, part 1 (appendix C): how many of block2's 64 positions one block4 output reads.
-
-    The truth is measured by autograd on an untrained DeepLabV3 at output stride 8 (16). A wrong count gets a hint
-    about parity.
-
-    Args:
-        positions: The learner's count, a whole number from 1 to 64.
-    """
-    if positions is ... or positions is None:
-        return wrong("record your prediction first: replace the `...` in my_block4_reads with a number from 1 to 64.")
-    if isinstance(positions, bool) or not isinstance(positions, int) or not 1 <= positions <= 64:
-        return wrong(f"record a whole number of positions from 1 to 64 for my_block4_reads; got {positions!r}.")
-    reads, _ = _block2_positions_read()
-    if positions != reads:
-        if positions == 64:
-            return wrong("one block4 output does not read all 64: every 3x3 convolution of block3 and block4 has an "
-                         "even rate (2 or 4) and the shortcuts are 1x1, so every path moves an even number of rows "
-                         "and columns; which positions can it reach?")
-        if positions == 32:
-            return wrong("the even steps hold along both axes at once: only every second row and every second "
-                         "column can be reached.")
-        return wrong(f"{positions} is off: every step through block3 and block4 is an even number of rows and "
-                     "columns (rates 2 and 4, 1x1 shortcuts); count the positions of an 8 x 8 map with the centre's "
-                     "parity along both axes.")
-    return right(
-        f"one block4 output reads {reads} of block2's 64 positions, a quarter. Every 3x3 convolution of block3 and "
-        "block4 has an even rate (2, 4) and the shortcuts are 1x1, so every path moves an even number of rows and "
-        "columns: one parity class along each axis, lesson 16's gridding with k = 2."
-    )
-
-
-def check_full_branches_prediction(branches: Any) -> bool:
-    """Exercise 5, part 2 (appendix C): which ASPP branches, each kept alone, let one output read all 64 positions.
-
-    The truth is measured by autograd on an untrained DeepLabV3 at output stride 8 (the rate-3 and image-level
-    branches). A wrong branch gets why it keeps or mixes the parity classes.
-
-    Args:
-        branches: The learner's set of names from :data:`ASPP_BRANCHES`.
-    """
-    names, hint = _read_branches(branches)
-    if hint is not None:
-        return wrong(hint)
-    _, full = _block2_positions_read()
-    problems = []
-    keeps_parity = {"conv1x1": "a 1x1 conv adds offset 0, so it reads what block4 reads",
-                    "atrous2": "rate 2 is even, so its taps stay on block4's parity class",
-                    "atrous4": "rate 4 is even, so its taps stay on block4's parity class"}
-    for name in sorted(names - full):
-        problems.append(f"{name} alone does not read all 64: {keeps_parity.get(name, 'it keeps the parity')}")
-    mixes = {"atrous3": "rate 3 is odd, so its side taps land on the other parity classes",
-             "image_pooling": "it averages every position of block4's map"}
-    for name in sorted(full - names):
-        problems.append(f"{name} alone does read all 64: {mixes.get(name, 'it mixes the parity classes')}")
-    if problems:
-        return wrong("; ".join(problems) + ".")
-    return right(
-        "block4 reads one parity class of block2's map (16 of 64). The rate-3 branch is odd, so its side taps reach "
-        "the other parities; the image-level branch averages every position. The 1x1, rate-2 and rate-4 branches "
-        "keep the parity and read 16, like block4."
-    )
