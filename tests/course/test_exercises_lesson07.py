@@ -104,8 +104,8 @@ def test_a_missing_large_band_is_not_yet_and_shows_no_share(capsys: pytest.Captu
 @pytest.mark.parametrize(("prediction", "verdicts", "hint"), [
     (..., VERDICTS, "record your prediction first"), ("small", VERDICTS, "must be one of 'under 20%', '20-40%'"),
     (0.53, VERDICTS, "must be one of"), (["40-60%"], VERDICTS, "must be one of"),
-    ("over 60%", {"8s": VERDICTS["8s"]}, "pass section 4's `object_size` and `verdicts`"),
-    ("over 60%", {"32s": VERDICTS["32s"][:3]}, "pass section 4's `object_size` and `verdicts`"),
+    ("over 60%", {"8s": VERDICTS["8s"]}, "pass section 3's `object_size` and `verdicts`"),
+    ("over 60%", {"32s": VERDICTS["32s"][:3]}, "pass section 3's `object_size` and `verdicts`"),
 ])
 def test_missed_sizes_without_a_usable_answer_is_not_yet(prediction, verdicts, hint: str,
                                                          capsys: pytest.CaptureFixture[str]) -> None:
@@ -227,7 +227,7 @@ def test_wrong_skip_start_gets_a_hint(gradient, answer, hint: str, capsys: pytes
 
 
 # Exercise 1: FCN-16s's forward pass from its parts, after two predicted shapes
-RIGHT_SHAPES = ((1, 128, 4, 4), (1, 4, 4, 4))
+RIGHT_SHAPES = ((2, 128, 6, 10), (2, 4, 6, 10))  # two 96 x 160 scenes
 
 
 def _fcn16s_forward(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -274,6 +274,7 @@ def test_fcn16s_forward_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
     assert "Correct!" in out and "upscore16 gets (1, 4, 4, 4) 1/16" in out and "score_pool4 gets (1, 128, 4, 4)" in out
     assert "a forward pass that leaves the skip out would match model(x) too" in out  # the exercise's question answered
     assert "model(x) returns (1, 4, 64, 64)" in out and "Not yet" not in out
+    assert "96 / 16 = 6 and 160 / 16 = 10" in out and "score_fr's 3 x 5 class scores" in out  # the predicted batch
 
 
 def test_a_predicted_torch_size_is_read_as_a_tuple() -> None:
@@ -282,25 +283,26 @@ def test_a_predicted_torch_size_is_read_as_a_tuple() -> None:
 
 @pytest.mark.parametrize(("pool4_shape", "sum_shape", "expected"), [
     (..., RIGHT_SHAPES[1], "record your prediction first"),
-    ("(1, 128, 4, 4)", RIGHT_SHAPES[1], "must be a tuple of four whole numbers"),
-    ((1, 4, 4, 4), RIGHT_SHAPES[1], "pool4 holds encoder features, not class scores"),
-    ((1, 64, 4, 4), RIGHT_SHAPES[1], "read stage 4's width"),
-    ((1, 128, 2, 2), RIGHT_SHAPES[1], "1/32 of pool5 and score_fr"),
-    ((1, 128, 8, 8), RIGHT_SHAPES[1], "pool3's 1/8"),
-    ((2, 128, 4, 4), RIGHT_SHAPES[1], "no layer changes the batch size"),
+    ("(2, 128, 6, 10)", RIGHT_SHAPES[1], "must be a tuple of four whole numbers"),
+    ((2, 4, 6, 10), RIGHT_SHAPES[1], "pool4 holds encoder features, not class scores"),
+    ((2, 64, 6, 10), RIGHT_SHAPES[1], "read stage 4's width"),
+    ((2, 128, 3, 5), RIGHT_SHAPES[1], "1/32 of pool5 and score_fr"),
+    ((2, 128, 12, 20), RIGHT_SHAPES[1], "pool3's 1/8"),
+    ((2, 128, 10, 6), RIGHT_SHAPES[1], "halves both sides of the 96 x 160 scene (height first)"),
+    ((1, 128, 6, 10), RIGHT_SHAPES[1], "No layer changes the batch size"),
     (RIGHT_SHAPES[0], ..., "`sum_shape` with a tuple"),
-    (RIGHT_SHAPES[0], (1, 128, 4, 4), "what does score_pool4 turn pool4's channels into"),
-    (RIGHT_SHAPES[0], (1, 4, 2, 2), "upscore2 doubles score_fr's map"),
-    (RIGHT_SHAPES[0], (1, 4, 64, 64), "the scene's full size"),
-    (RIGHT_SHAPES[0], (1, 21, 4, 4), "how many classes"),
+    (RIGHT_SHAPES[0], (2, 128, 6, 10), "what does score_pool4 turn pool4's channels into"),
+    (RIGHT_SHAPES[0], (2, 4, 3, 5), "upscore2 doubles score_fr's map"),
+    (RIGHT_SHAPES[0], (2, 4, 96, 160), "the scene's full size"),
+    (RIGHT_SHAPES[0], (2, 21, 6, 10), "how many classes"),
 ])
 def test_a_wrong_shape_gets_a_question_not_the_shape(capsys: pytest.CaptureFixture[str], pool4_shape: object,
                                                      sum_shape: object, expected: str) -> None:
     assert lesson07.check_fcn16s_forward(pool4_shape, sum_shape, _fcn16s_forward) is False
     out = _verdict(capsys)
     assert out.startswith("Not yet") and expected in out
-    assert "(1, 128, 4, 4)" not in out.replace(str(pool4_shape), "").replace(str(sum_shape), "")
-    assert "(1, 4, 4, 4)" not in out.replace(str(pool4_shape), "").replace(str(sum_shape), "")
+    for right in RIGHT_SHAPES:  # the feedback never gives a right shape away
+        assert str(right) not in out.replace(str(pool4_shape), "").replace(str(sum_shape), "")
 
 
 @pytest.mark.parametrize(("function", "expected"), [

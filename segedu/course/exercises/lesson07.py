@@ -113,7 +113,7 @@ def check_missed_sizes(prediction: Any, object_size: Sequence[int], verdicts: Ma
 
     The objects are split at their median size (``small``: fewer pixels than the median, ``large``: the rest);
     an object is *missed* when background is its plurality label (the label given to the most of its pixels), as
-    in section 4's object-by-object table. Each share is read off the lesson's own counts, rounded to a whole
+    in section 3's object-by-object table. Each share is read off the lesson's own counts, rounded to a whole
     percent; a band counts its ends, so a share on a boundary accepts both bands that meet there, and a band within
     :data:`MISS_RATE_MARGIN` points of the share is accepted too (the feedback says so). Either way the feedback
     gives the shares (FCN-32s's for both halves, FCN-8s's when ``verdicts`` has them) and says why.
@@ -139,7 +139,7 @@ def check_missed_sizes(prediction: Any, object_size: Sequence[int], verdicts: Ma
         if hint is not None:
             return wrong(f"the large objects: {hint}")
     if "32s" not in verdicts or any(len(answers) != len(object_size) for answers in verdicts.values()):
-        return wrong("pass section 4's `object_size` and `verdicts`: one answer per object for '32s' (and '8s').")
+        return wrong("pass section 3's `object_size` and `verdicts`: one answer per object for '32s' (and '8s').")
     sizes = torch.tensor(list(object_size), dtype=torch.float)
     median = float(sizes.median())
     small = sizes < median  # (objects,) bool
@@ -305,9 +305,10 @@ def check_skip_start(weight_gradient: Any, prediction: Any) -> bool:
 
 
 # Exercise 1: FCN-16s's forward pass written from the model's parts, and two shapes predicted before it.
-FCN16S_QUESTION = {"scene": (1, 3, 64, 64), "num_classes": 4, "pool4_channels": 128}
+FCN16S_QUESTION = {"scene": (2, 3, 96, 160), "num_classes": 4, "pool4_channels": 128}
 # The prediction, for the shipped sizes (base_channels 16: stage 4 is 8 x 16 = 128 wide; 4 classes): the shape of
-# pool4, and of the 1/16 sum that upscore16 receives, for one 64 x 64 scene.
+# pool4, and of the 1/16 sum that upscore16 receives, for a batch of two 96 x 160 scenes (not square, and not the
+# 64-pixel scenes of the printed examples, so the sizes are worked out, not read off).
 FCN16S_STEPS = ("stage1", "stage2", "stage3", "stage4", "stage5", "fc6", "fc7", "score_fr", "upscore2", "score_pool4",
                 "upscore16")  # FCN-16s's parts, in the order model(x) calls them
 FCN16S_BORROWED = ("forward", "fcn_score_maps")  # each runs the model's forward pass for the learner
@@ -358,16 +359,18 @@ def _shape_hint(name: str, found: Any, expected: tuple[int, ...]) -> str | None:
     batch, channels, height, width = found
     if tuple(found) == expected:
         return None
-    side = FCN16S_QUESTION["scene"][-1]
+    scene_height, scene_width = FCN16S_QUESTION["scene"][2:]
     if batch != expected[0]:
-        return f"`{name}`: the scene is one image, and no layer changes the batch size."
+        return f"`{name}`: how many scenes does the batch hold? No layer changes the batch size."
     if (height, width) != expected[2:]:
-        stride = side // height if height and side % height == 0 else None
+        stride = (scene_height // height if height and width and scene_height % height == 0
+                  and scene_width % width == 0 and scene_height // height == scene_width // width else None)
         if stride in (8, 32, 1):
             place = {8: "pool3's 1/8", 32: "the 1/32 of pool5 and score_fr", 1: "the scene's full size"}[stride]
             return (f"`{name}`: {height} x {width} is {place}. Count the 2 x 2 poolings up to pool4; for the sum, "
                     "remember that upscore2 doubles score_fr's map before it is added.")
-        return f"`{name}`: each of the encoder's 2 x 2 poolings halves the {side}-pixel side; count them up to pool4."
+        return (f"`{name}`: each of the encoder's 2 x 2 poolings halves both sides of the {scene_height} x "
+                f"{scene_width} scene (height first); count them up to pool4.")
     if name == "pool4_shape":
         if channels == FCN16S_QUESTION["num_classes"]:
             return ("`pool4_shape`: pool4 holds encoder features, not class scores: how wide is stage 4 in the printed "
@@ -428,17 +431,17 @@ def check_fcn16s_forward(pool4_shape: Any, sum_shape: Any, function: Callable[[n
     ``model.forward`` (:data:`FCN16S_BORROWED`). Only a right answer prints what each part receives.
 
     Args:
-        pool4_shape: The predicted shape of pool4 for one 64 x 64 scene at the shipped sizes; ``...`` means not
-            recorded yet.
-        sum_shape: The predicted shape of the sum that ``upscore16`` receives, same scene.
+        pool4_shape: The predicted shape of pool4 for the input of :data:`FCN16S_QUESTION` (two 96 x 160
+            scenes) at the shipped sizes; ``...`` means not recorded yet.
+        sum_shape: The predicted shape of the sum that ``upscore16`` receives, same input.
         function: ``function(model, x)`` -> scores ``(B, K, H, W)``, for ``H`` and ``W`` multiples of 32.
 
     Returns:
         Whether both shapes are right and the function computes ``model(x)`` for both inputs.
     """
-    batch, _, side, _ = FCN16S_QUESTION["scene"]
-    expected_shapes = {"pool4_shape": (batch, FCN16S_QUESTION["pool4_channels"], side // 16, side // 16),
-                       "sum_shape": (batch, FCN16S_QUESTION["num_classes"], side // 16, side // 16)}
+    batch, _, height, width = FCN16S_QUESTION["scene"]
+    expected_shapes = {"pool4_shape": (batch, FCN16S_QUESTION["pool4_channels"], height // 16, width // 16),
+                       "sum_shape": (batch, FCN16S_QUESTION["num_classes"], height // 16, width // 16)}
     for name, found in (("pool4_shape", pool4_shape), ("sum_shape", sum_shape)):
         hint = _shape_hint(name, found, expected_shapes[name])
         if hint is not None:
@@ -487,13 +490,15 @@ def check_fcn16s_forward(pool4_shape: Any, sum_shape: Any, function: Callable[[n
     print(f"What each part of FCN-16s receives in model(x), for x of shape {_FCN16S_INPUTS[0][:4]} (the shipped sizes):")
     for step, shape in shapes[0].items():
         print(f"  {step:18} {str(shape):18} 1/{scene_side // shape[-1]} of the input")
+    cells = (height // 16, width // 16)  # the prediction's 1/16 grid
     return right(
-        f"pool4 is {expected_shapes['pool4_shape']} (four 2 x 2 poolings: 64 / 16 = 4; stage 4 is 128 channels "
-        f"wide at the shipped sizes), and the sum upscore16 receives is {expected_shapes['sum_shape']}: score_fr's "
-        "2 x 2 class scores doubled by upscore2, plus score_pool4's 4 x 4 class scores of pool4. Your function "
-        "equals model(x) for both inputs (torch.testing.assert_close), the 96 x 64 one included. That sum is the "
-        "skip: the 16x kernel is stamped at 4 x 4 cells, each given its own pool4 score, where FCN-32s's 32x "
-        "kernel has 2 x 2. FCN-8s repeats the step once more with pool3 at 1/8. Why the check's score_pool4 is "
+        f"pool4 is {expected_shapes['pool4_shape']} (four 2 x 2 poolings: {height} / 16 = {cells[0]} and "
+        f"{width} / 16 = {cells[1]}; stage 4 is 128 channels wide at the shipped sizes), and the sum upscore16 "
+        f"receives is {expected_shapes['sum_shape']}: score_fr's {height // 32} x {width // 32} class scores doubled "
+        f"by upscore2, plus score_pool4's {cells[0]} x {cells[1]} class scores of pool4. Your function equals "
+        "model(x) for both inputs (torch.testing.assert_close), the 96 x 64 one included. That sum is the skip: on "
+        "the 64 x 64 scene above, the 16x kernel is stamped at 4 x 4 cells, each given its own pool4 score, where "
+        "FCN-32s's 32x kernel has 2 x 2. FCN-8s repeats the step once more with pool3 at 1/8. Why the check's score_pool4 is "
         "random: at its zero start the skip adds nothing, so a forward pass that leaves the skip out would match "
         "model(x) too; with random weights only a pass that adds it does."
     )
