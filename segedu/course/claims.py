@@ -102,7 +102,7 @@ class SectionClaims:
             for statement, holds in kept:
                 if not holds:
                     claim(statement, holds)  # raises, naming the sentence
-            print(f"{where}: {'all ' if count != 1 else ''}{count} sentence{plural} of the text checked in code "
+            print(f"{where}: {'all ' if count != 1 else ''}{count} claim{plural} checked in code "
                   "(each is written out in a claims.claim(...) call in this cell)")
             return
         print(f"{where}: {count} sentence{plural} of the text, "

@@ -73,7 +73,7 @@ def test_section_claims_can_print_one_line_and_still_raise_at_the_false_sentence
     claims.claim("second holds", 2 > 1)
     claims.check("Section 3", list_sentences=False)
     assert capsys.readouterr().out.splitlines() == [
-        "Section 3: all 2 sentences of the text checked in code "
+        "Section 3: all 2 claims checked in code "
         "(each is written out in a claims.claim(...) call in this cell)"]
     claims.claim("first holds", True)
     claims.claim("third holds", 1 > 2)
