@@ -8,7 +8,6 @@ import pytest
 import torch
 
 from segedu.analysis.fcn_stages import skip_branches_off
-from segedu.analysis.summed_rate import summed_learning_rate
 from segedu.course.exercises import lesson08
 from segedu.training.metrics import boundary_band
 
@@ -119,7 +118,8 @@ def test_control_design_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> N
                     "pool3's rate once joined": "as the other layers"}
     assert lesson08.check_control_design(right_design) is True
     out = capsys.readouterr().out
-    assert out.startswith('your design: "all at once except pool3\'s join"\nCorrect!') and "only in when pool3's branch joins" in out and "so it sums less learning rate" in out
+    assert out.startswith('your design: "all at once except pool3\'s join"\nCorrect!') and "only in when pool3's branch joins" in out and "so it trains far less: it sums less learning rate" in out
+    assert "starts from zero with only the last 1,000 steps left, at a rate the cosine schedule has already lowered" in out
     assert "two things that come together, not one" in out and "in one setting only" not in out and "no earlier stage is needed" in out
     assert "separate question" in out and "late_pool3" not in out  # the restart: named, the record's arm not read
     assert lesson08.check_control_design(dict(right_design, **{"pool3 joins at step": "3,000"})) is True
@@ -153,7 +153,6 @@ def test_control_design_refuses_values_and_settings_not_offered(capsys: pytest.C
     {"pool3_joins_at_step": 0}, {"pool3_joins_at_step": 2000}, {"pool4_joins_at_step": 3000},
     {"every_layer_at_pool3s_join": "restarts at lr"}, {"pool3s_rate_once_joined": "a tenth of theirs"},
     {"pool4_joins_at_step": 2000, "every_layer_at_pool3s_join": "restarts at lr / 10"},
-    {"pool3s_rate_once_joined": "ten times theirs"},
 ])
 def test_any_wrong_design_gets_the_principle_only(changes, capsys: pytest.CaptureFixture[str]) -> None:
     """However many settings are off, the feedback is the same principle: no count and no setting named, so a
@@ -164,6 +163,18 @@ def test_any_wrong_design_gets_the_principle_only(changes, capsys: pytest.Captur
                    f"Not yet: the design is not yet the control this question needs. {lesson08._CONTROL_PRINCIPLE}\n")
     for giveaway in ("of the 4 settings", *(f'"{setting}"' for setting in lesson08.CONTROL_SETTINGS),
                      "one thing only", "does not isolate"):
+        assert giveaway not in out
+
+
+@pytest.mark.parametrize("changes", [{}, {"pool4_joins_at_step": 3000}])
+def test_ten_times_the_rate_is_told_why_it_is_a_second_change(changes, capsys: pytest.CaptureFixture[str]) -> None:
+    """Pool3 at ten times the others' rate tries to make up for the training a late join takes away: it gets its own
+    feedback (a second change), whatever the other settings, and still does not pass."""
+    assert lesson08.check_control_design(_design(pool3s_rate_once_joined="ten times theirs", **changes)) is False
+    out = capsys.readouterr().out
+    assert "Not yet: pool3 at ten times the other layers' rate would make up for part of the training" in out
+    assert "it is a second change" in out and "Change only the suspect" in out and "Correct" not in out
+    for giveaway in ('"pool4 joins at step"', "all-at-once", "staged"):
         assert giveaway not in out
 
 
@@ -228,8 +239,8 @@ def test_control_prediction_on_the_shipped_record(capsys: pytest.CaptureFixture[
 
 
 def test_control_prediction_says_nothing_of_the_mirror(capsys: pytest.CaptureFixture[str]) -> None:
-    """The mirror (joined_pool4) shows only after exercise 4, in section 4's table: exercise 4's feedback must not
-    report it, nor what zeroing pool4 costs the control (the table's first news)."""
+    """The mirror (joined_pool4) is exercise 4's own prediction and shows in section 4's table: exercise 3's feedback
+    must not report it, nor what zeroing pool4 costs the control (the table's first news)."""
     record = _shipped_record()
     assert "joined_pool4" in record["results"]["runs"]
     for prediction in lesson08.CONTROL_LOSS_CHOICES:
@@ -251,8 +262,6 @@ def test_no_feedback_holds_a_placeholder(capsys: pytest.CaptureFixture[str]) -> 
              *lesson08._CONTROL_LOSS_MEANINGS.values(), *lesson08._CONTROL_LOSS_MATTERS.values()]
     for design in (_design(), _design(pool3_joins_at_step=0), ...):
         lesson08.check_control_design(design)
-    for reading in lesson08.STAGED_READINGS:
-        lesson08.check_staged_reading(reading, record)
     for prediction in lesson08.CONTROL_LOSS_CHOICES:
         lesson08.check_control_prediction(prediction, record)
     texts.append(capsys.readouterr().out)
@@ -260,8 +269,7 @@ def test_no_feedback_holds_a_placeholder(capsys: pytest.CaptureFixture[str]) -> 
 
 
 def _mirror_record(mirror_pool4: list[float], mirror_pool3: list[float]) -> dict:
-    """A small study record with the late-branch arms: pool3 late in three (cheaper), pool4 late in the mirror; all
-    four late-branch arms (staged, joined_pool3, late_pool3 and the mirror, joined_pool4) are counted."""
+    """A small study record: pool3 late in three arms (cheaper to zero), pool4 late in the mirror (joined_pool4)."""
     runs = {arm: _readouts([0.7, 0.6], [0.1, 0.2]) for arm in ("staged", "joined_pool3", "late_pool3")}
     runs["all_at_once"] = _readouts([0.05, 0.03], [0.6, 0.7])  # both branches from the start: pool3 the costlier
     runs["joined_pool4"] = {seed: dict(run, pool4_joined_at={"step": 3000, "lr": 0.00044})
@@ -269,92 +277,13 @@ def _mirror_record(mirror_pool4: list[float], mirror_pool3: list[float]) -> dict
     return {"seeds": [0, 1], "settings": {"lr": 0.003, "steps": 4000}, "results": {"runs": runs}}
 
 
-def test_mirror_evidence_reads_the_record() -> None:
-    seen = lesson08.mirror_evidence(_mirror_record([0.01, 0.02], [0.5, 0.4]))
-    assert (seen["late_cheaper"], seen["models"]) == (8, 8)
-    assert seen["smallest_gap"] == pytest.approx(0.38)  # the mirror's second seed: 0.4 - 0.02
-    assert seen["mirror"]["pool4"] == pytest.approx((0.01, 0.02))
-    assert seen["mirror"]["pool3"] == pytest.approx((0.4, 0.5))
-    assert seen["control"]["pool3"] == pytest.approx((0.1, 0.2)) and seen["control"]["pool4"] == pytest.approx((0.6, 0.7))
-    assert seen["once"]["pool4"] == pytest.approx((0.03, 0.05)) and seen["once"]["pool3"] == pytest.approx((0.6, 0.7))
-    assert seen["join"] == 3000
-    assert f"{seen['summed']['late']:,.0f} / {seen['summed']['other']:,.0f}" == "50 / 2,000"
-    assert f"{seen['summed']['restarted']:,.0f}" == "501"  # a restart at lr: 1,000 cosine steps from lr (500.5)
-
-
-_CAUSE_RIGHT = {"if_run_A_is_cheap": "the smaller summed learning rate",
-                "if_run_B_is_cheap": "the late join"}
-_ACCEPTED = {"if_run_A_is_cheap": ("the smaller summed learning rate", "neither alone"),
-             "if_run_B_is_cheap": ("the late join", "neither alone")}  # each run changes pool3's rate: a second change
-
-
-def test_cause_reading_right(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson08.check_cause_reading(_CAUSE_RIGHT, _mirror_record([0.01, 0.02], [0.5, 0.4])) is True
-    out = capsys.readouterr().out
-    assert "Correct!" in out and "(0.100-0.200)" in out  # the control's pool3 costs, from the record
-    assert "pool3 from step 0 at lr / 40) sums 50 x lr" in out and "at 40 times the rate) sums 2,000 x lr" in out
-    assert "The study ran both after this exercise (below)." in out
-    assert "may diverge" in out and "would not cleanly separate the two" in out  # run B's second change
-    assert "at 1/40 of the others' rate, a second change that no late branch has" in out  # run A's second change
-    assert "early but slow" not in out and "late but fast" not in out  # neutral names: the names give nothing away
-
-
-@pytest.mark.parametrize("run, wrong, said", [("A", "the late join", "Correct!"),
-                                              ("B", "the smaller summed learning rate", '"neither alone" is an honest reading too')])
-def test_cause_reading_accepts_neither_alone_for_either_run(run, wrong, said, capsys: pytest.CaptureFixture[str]) -> None:
-    """Each run changes two things (run A: the small sum, reached at lr / 40 from step 0; run B: the late join kept and a
-    40-fold rate), so "neither alone" is an honest reading of either."""
-    key = f"if_run_{run}_is_cheap"
-    assert lesson08.check_cause_reading(dict(_CAUSE_RIGHT, **{key: "neither alone"}),
-                                        _mirror_record([0.01, 0.02], [0.5, 0.4])) is True
-    assert said in capsys.readouterr().out
-    assert lesson08.check_cause_reading(dict(_CAUSE_RIGHT, **{key: wrong}), _mirror_record([0.01, 0.02], [0.5, 0.4])) is False
-    out = capsys.readouterr().out
-    assert out.startswith(f'Not yet: "{key}"') and "does not follow" in out
-
-
-@pytest.mark.parametrize("early, late", [(early, late) for early in lesson08.CAUSE_CHOICES for late in lesson08.CAUSE_CHOICES
-                                         if early not in _ACCEPTED["if_run_A_is_cheap"]
-                                         or late not in _ACCEPTED["if_run_B_is_cheap"]])
-def test_cause_reading_wrong_says_why(early, late, capsys: pytest.CaptureFixture[str]) -> None:
-    answer = {"if_run_A_is_cheap": early, "if_run_B_is_cheap": late}
-    assert lesson08.check_cause_reading(answer, _mirror_record([0.01, 0.02], [0.5, 0.4])) is False
-    out = capsys.readouterr().out
-    assert "Correct!" not in out and "does not follow" in out and "which cause each run keeps" in out
-    assert ('"if_run_A_is_cheap"' in out) is (early not in _ACCEPTED["if_run_A_is_cheap"])
-    assert ('"if_run_B_is_cheap"' in out) is (late not in _ACCEPTED["if_run_B_is_cheap"])
-
-
-@pytest.mark.parametrize("answer", [..., None, "the late join", {}, {"if_run_A_is_cheap": "the late join"},
-                                    {**_CAUSE_RIGHT, "if_run_B_is_cheap": ...},
-                                    {**_CAUSE_RIGHT, "if_run_B_is_cheap": "pool3"}])
-def test_cause_reading_must_be_recorded_first(answer, capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson08.check_cause_reading(answer, _mirror_record([0.01, 0.02], [0.5, 0.4])) is False
-    out = capsys.readouterr().out
-    assert out.startswith("Not yet:") and "does not follow" not in out and "Correct!" not in out
-
-
-def test_cause_reading_on_the_shipped_record(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson08.check_cause_reading(_CAUSE_RIGHT, _shipped_record()) is True
-    assert "(0.071-0.118)" in capsys.readouterr().out  # the control's six seeds
-    wrong_answer = dict(_CAUSE_RIGHT, if_run_A_is_cheap="the late join")
-    assert lesson08.check_cause_reading(wrong_answer, _shipped_record()) is False
-    assert capsys.readouterr().out.startswith('Not yet: "if_run_A_is_cheap"')
-
-
 def test_checks_read_each_arm_over_its_own_seeds(capsys: pytest.CaptureFixture[str]) -> None:
     """Joined records hold six seeds of three arms and three of the others: each arm is read over the seeds it ran."""
     joined, three = _shipped_record(), _three_seed_record()
     assert [len(joined["results"]["runs"][arm]) for arm in ("all_at_once", "joined_pool3", "joined_pool4",
                                                             "staged", "late_pool3")] == [6, 6, 6, 3, 3]
-    seen = lesson08.mirror_evidence(joined)
-    assert (seen["late_cheaper"], seen["models"]) == (18, 18)  # 3 staged + 6 control + 3 restart + 6 mirror
     assert lesson08.check_control_prediction("under 0.15", three) is True  # seeds 0-2 alone: the old numbers
     assert "0.071 to 0.105 with pool3 zeroed (mean 0.089 over 3 seeds)" in capsys.readouterr().out
-    assert lesson08.check_staged_reading(lesson08.STAGED_RIGHT, joined) is True
-    assert "zeroing pool4 costs the staged FCN-8s more" in capsys.readouterr().out
-    assert lesson08.check_staged_reading(lesson08.STAGED_READINGS[0], joined) is False
-    assert "goes further than the evidence" in capsys.readouterr().out
 
 
 def test_wrong_design_feedback_states_only_the_principle(capsys: pytest.CaptureFixture[str]) -> None:
@@ -402,17 +331,11 @@ def test_control_design_echoes_the_line(capsys: pytest.CaptureFixture[str]) -> N
 
 
 def test_no_control_setting_names_the_summed_rate() -> None:
-    """Exercise 3 comes before the summed learning rate is defined, and no offered value points at exercise 5's run."""
+    """No offered value of exercise 2 (the design) names the summed learning rate, and none points at a run that
+    evens it (run A or run B, which the lesson no longer reads)."""
     assert not any("summed" in str(value) for values in lesson08.CONTROL_SETTINGS.values() for value in values)
     assert "ten times theirs" in lesson08.CONTROL_SETTINGS["pool3's rate once joined"]
     assert "not a tenth of it nor ten times it, either of which would be a second difference" in lesson08._CONTROL_RIGHT_WHY
-
-
-def test_the_cause_factor_is_the_schedules() -> None:
-    """Exercise 5's "about 40 times" is what makes a branch joining at step 3,000 of a 4,000-step cosine schedule sum
-    as much as one trained from the start."""
-    factor = summed_learning_rate([(4000, 1.0)]) / summed_learning_rate([(4000, 1.0)], first_step=3000)
-    assert f"{factor:.0f}" == "40"
 
 
 def test_zeroing_hook_right_and_wrong(small_fcn, capsys: pytest.CaptureFixture[str]) -> None:
@@ -443,43 +366,33 @@ def test_zeroing_hook_must_be_written_first(small_fcn, hook, capsys: pytest.Capt
     assert capsys.readouterr().out.startswith("Not yet:")
 
 
-def test_cause_reading_miss_gives_the_principle_not_the_answer(capsys: pytest.CaptureFixture[str]) -> None:
-    """A wrong reading gets the principle (which cause the run keeps and which it removes), not the reasoning that
-    names the right cause; that shows once both readings are right."""
-    for answer in ({"if_run_A_is_cheap": "the late join", "if_run_B_is_cheap": "the late join"},
-                   {"if_run_A_is_cheap": "the late join", "if_run_B_is_cheap": "neither alone"},
-                   dict(_CAUSE_RIGHT, if_run_B_is_cheap="the smaller summed learning rate")):
-        assert lesson08.check_cause_reading(answer, _mirror_record([0.01, 0.02], [0.5, 0.4])) is False
-        out = capsys.readouterr().out
-        assert "is implicated" not in out and "sums 50 x lr" not in out and "sums 2,000 x lr" not in out
-        assert "only a cause it keeps can be implicated" in out
-
-
-def test_staged_reading_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
-    """Exercise 2 is a reasoning question: only the reading that the staged arm cannot single the order out passes,
-    and every answer says why."""
+def test_mirror_prediction_right_and_wrong_on_the_shipped_record(capsys: pytest.CaptureFixture[str]) -> None:
+    """Exercise 4 passes once recorded; the feedback reads the mirror and the all-at-once arm from the record."""
     record = _shipped_record()
-    right_reading = lesson08.STAGED_RIGHT
-    assert right_reading == lesson08.STAGED_READINGS[1] and "cannot single the order out" in right_reading
-    assert lesson08.check_staged_reading(right_reading, record) is True
+    right = {"costlier": "pool3", "against all at once": "larger in every seed"}
+    assert lesson08.check_mirror_prediction(right, record) is True
     out = capsys.readouterr().out
-    assert "Correct!" in out and "1,101 x lr against 2,000 x lr" in out and "final upsampler" in out
-    assert "zeroing pool4 costs the staged FCN-8s more" in out and "all at once, zeroing pool3 costs more" in out
-    assert "motivates a control (section 4)" in out and "changes one thing" not in out
-    for wrong_reading in (lesson08.STAGED_READINGS[0], lesson08.STAGED_READINGS[2]):
-        assert wrong_reading.startswith("it suggests")  # hedged like the right one: no reading gives itself away
-        assert lesson08.check_staged_reading(wrong_reading, record) is False
+    assert out.startswith("Correct! zeroing pool3 costs the mirror 0.835-0.854, zeroing pool4 0.002-0.019")
+    assert "is larger in every seed (6 seeds)" in out and "cheaper still to zero, in every seed" in out
+    assert "the branch held back, not pool3 or pool4 as such" in out
+    for wrong in ({"costlier": "pool4", "against all at once": "larger in every seed"},
+                  {"costlier": "pool3", "against all at once": "mixed"}):
+        assert lesson08.check_mirror_prediction(wrong, record) is True  # recorded, so it passes
         out = capsys.readouterr().out
-        assert "Not yet" in out and "goes further than the evidence" in out and "rank the branches oppositely" in out
-    assert "any number of seeds of these two arms" in lesson08._STAGED_READING_WHY[lesson08.STAGED_READINGS[2]]
-    assert "a role for the join order, but" in lesson08.STAGED_READINGS[2]  # as careful-sounding as the right one
-    assert "relies on it, not what the branch carries" in lesson08._STAGED_READING_WHY[lesson08.STAGED_READINGS[0]]
-    assert lesson08.check_staged_reading(..., record) is False
-    assert lesson08.check_staged_reading("pool4", record) is False
+        assert out.startswith("Recorded; the result differs: you predicted") and "larger in every seed (6 seeds)" in out
 
 
-def test_staged_reading_reads_the_outcome_from_the_record(capsys: pytest.CaptureFixture[str]) -> None:
-    record = _record([0.1, 0.05], [0.6, 0.7])  # no flip: the staged arm leans on pool3 like all at once
-    assert lesson08.check_staged_reading(lesson08.STAGED_READINGS[0], record) is False
+def test_mirror_prediction_reads_a_mixed_margin(capsys: pytest.CaptureFixture[str]) -> None:
+    """Seed 0's mirror margin is above the all-at-once arm's, seed 1's below: "mixed", and no 'cheaper still'."""
+    record = _mirror_record([0.01, 0.3], [0.7, 0.5])  # margins 0.69 and 0.2; all at once 0.55 and 0.67
+    assert lesson08.check_mirror_prediction({"costlier": "pool3", "against all at once": "mixed"}, record) is True
     out = capsys.readouterr().out
-    assert "zeroing pool3 costs the staged FCN-8s more" in out and "oppositely" not in out
+    assert out.startswith("Correct!") and "is mixed (2 seeds)" in out and "cheaper still" not in out
+
+
+@pytest.mark.parametrize("prediction", [..., None, {"costlier": "pool3"}, {"costlier": "pool5", "against all at once": "mixed"},
+                                        {"costlier": "pool3", "against all at once": "larger"}])
+def test_mirror_prediction_must_be_recorded_first(prediction, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson08.check_mirror_prediction(prediction, _shipped_record()) is False
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and "costs the mirror" not in out

@@ -1,10 +1,11 @@
-"""Checks for the exercises of lesson 08 (does training order change which skip costs FCN-8s more to zero?).
+"""Checks for the exercises of lesson 08 (does a skip held back in training end up cheaper to zero?).
 
 Every check prints ``Correct! ...``, ``Recorded; the result differs: ...`` (a recorded prediction
 that missed) or ``Not yet: <hint>``, and returns ``True`` or ``False``. The outcomes are measured
-from the model or the stored study the lesson passes in, never typed in here. Exercise 1's
-zeroing hook and exercises 2, 3 and 5 are graded on being right (exercise 2 is a reasoning question:
-:func:`check_staged_reading`); exercise 1's prediction and exercise 4 are predictions that pass once recorded.
+from the model or the stored study the lesson passes in, never typed in here. The lesson's exercises:
+1a, the zeroing hook (:func:`check_zeroing_hook`), and 2, the control's design (:func:`check_control_design`),
+are graded on being right; 1b (:func:`check_switch_prediction`), 3 (:func:`check_control_prediction`) and 4
+(:func:`check_mirror_prediction`) are predictions that pass once recorded.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import torch
 from torch import Tensor
 
 from segedu.analysis.fcn_stages import skip_branches_off
-from segedu.analysis.summed_rate import summed_learning_rate
 from segedu.course.exercises._verdict import (
     NOT_WRITTEN,
     RETURNS_NOTHING,
@@ -34,18 +34,13 @@ __all__ = [
     "CONTROL_LOSS_CHOICES",
     "CONTROL_SETTINGS",
     "COSTLIER_CHOICES",
+    "MIRROR_MARGIN_CHOICES",
     "DESIGN_IN_ONE_LINE",
-    "CAUSE_CHOICES",
-    "CAUSE_RUNS",
-    "STAGED_READINGS",
-    "STAGED_RIGHT",
     "check_control_design",
-    "check_cause_reading",
     "check_control_prediction",
-    "check_staged_reading",
+    "check_mirror_prediction",
     "check_switch_prediction",
     "check_zeroing_hook",
-    "mirror_evidence",
     "switch_outcome",
 ]
 
@@ -245,89 +240,37 @@ def _leans_on(record: Mapping[str, Any], arm: str) -> str:
     return "it differs between seeds"
 
 
-STAGED_READINGS = (
-    "it suggests that, on these scenes, pool4 carries more of what the task needs, since the staged model loses "
-    "most without it in every seed",
-    "it fits a role for the join order, but the staged arm also changes other things at each join, so it cannot "
-    "single the order out",
-    "it suggests a role for the join order, but three seeds are too few for the rule to call it, so more seeds of "
-    "these two arms would settle it",
-)
-"""Exercise 2's readings of the staged arm's result, each hedged; the middle one is right. The last one sounds as
-careful as the right one (a role for the order, a stated limit) but names the wrong limit."""
-STAGED_RIGHT = STAGED_READINGS[1]
-_STAGED_READING_WHY = {
-    STAGED_READINGS[0]: "zeroing a branch measures how much one trained model relies on it, not what the branch "
-                        "carries or what the task needs.",
-    STAGED_READINGS[2]: "more seeds would tell whether the flip is more than chance, not what causes it: if the two "
-                        "arms differ in more than the order, any number of seeds of these two arms could not single "
-                        "the order out.",
-}
-
-
-def check_staged_reading(reading: Any, record: Mapping[str, Any]) -> bool:
-    """Check a reasoning answer: what the staged arm's zeroing result can and cannot say, with the record's reasons.
-
-    Args:
-        reading: One of :data:`STAGED_READINGS`.
-        record: The ``fcn_staged_study`` record, or it with ``fcn_staged_study_moreseeds`` joined (its
-            ``results["runs"]`` from ``merge_runs``); each arm is read over the seeds it ran.
-
-    Returns:
-        ``True`` only for :data:`STAGED_RIGHT`: the staged arm changes more than the join order.
-    """
-    if reading is ...:
-        return wrong("record your reading first: replace the `...` with one of "
-                     + ", ".join(repr(choice) for choice in STAGED_READINGS) + ".")
-    if reading not in STAGED_READINGS:
-        return wrong(f"{reading!r} is not one of the readings: " + ", ".join(repr(choice) for choice in STAGED_READINGS) + ".")
-    staged, once = _leans_on(record, "staged"), _leans_on(record, "all_at_once")
-    observed = (f"In the stored study, zeroing {staged} costs the staged FCN-8s more"
-                if staged in COSTLIER_CHOICES else "The seeds disagree on which branch costs the staged FCN-8s more")
-    observed += (f"; trained all at once, zeroing {once} costs more" if once in COSTLIER_CHOICES
-                 else "; trained all at once, the seeds disagree") + ". "
-    if reading != STAGED_RIGHT:
-        opposite = (" The two arms rank the branches oppositely, so neither ranking is a property of the branches "
-                    "alone." if {staged, once} == set(COSTLIER_CHOICES) else "")
-        return wrong(observed + "That reading goes further than the evidence: " + _STAGED_READING_WHY[reading] + opposite
-                     + " Ask what else differs between the two arms besides the order in which the skips join.")
-    stages = record["results"]["runs"]["staged"][_arm_seeds(record, "staged")[0]]["stages"]
-    calls = [(stage["steps"], stage["lr"] / record["settings"]["lr"]) for stage in stages.values()]
-    staged_sum = summed_learning_rate(calls)
-    once_sum = summed_learning_rate([(record["settings"]["steps"], 1.0)])
-    return right(observed + "The staged arm differs from all at once in more than the order: each join restarts "
-                 "the optimizer and schedule at a lower rate, so its layers sum less learning rate "
-                 f"({staged_sum:,.0f} x lr against {once_sum:,.0f} x lr), and each join discards the learned final "
-                 "upsampler. Any of these could move which branch the model relies on, so the flip motivates a "
-                 "control (section 4) and ranks nothing by itself.")
-
-
 CONTROL_SETTINGS: dict[str, tuple[Any, ...]] = {
     "pool3 joins at step": (0, 1000, 2000, 3000),
     "pool4 joins at step": (0, 1000, 2000, 3000),
     "every layer at pool3's join": ("keeps its schedule", "restarts at lr", "restarts at lr / 10", "drops to lr / 10"),
     "pool3's rate once joined": ("as the other layers", "a tenth of theirs", "ten times theirs"),
 }
-"""Exercise 3's settings and their allowed values. Every design trains FCN-8s on the same 4,000 steps, starting with
-Adam and one cosine schedule from lr; a branch's score layer is held at zero until it joins (the prompt does not
-say so: the table shows what the two arms did)."""
+"""Exercise 2's settings and their allowed values. Every design trains FCN-8s on the same 4,000 steps, starting with
+Adam and one cosine schedule from lr; a branch's score layer is held at zero until it joins. The prompt names
+neither arm's settings: section 3 of the lesson says what each arm did."""
 DESIGN_IN_ONE_LINE = "in one line"
-"""Exercise 3's first key: the learner's design in their own words, written before the settings; echoed, not graded."""
+"""Exercise 2's first key: the learner's design in their own words, written before the settings; echoed, not graded."""
 _CONTROL_RIGHT = {"pool3 joins at step": 3000, "pool4 joins at step": 0,
                   "every layer at pool3's join": "keeps its schedule",
                   "pool3's rate once joined": "as the other layers"}
 _CONTROL_RIGHT_WHY = (
-    "it differs from the all-at-once arm only in when pool3's branch joins, and so, unavoidably, in how much pool3 "
-    "trains: pool3's branch joins where the staged arm's did, after 2,000 + 1,000 steps (the table's first row taken from the staged arm, every other setting from all at "
-    "once, where every layer trains at the one rate of one schedule: so pool3, once joined, trains at the other "
-    "layers' rate, not a tenth of it nor ten times it, either of which would be a second difference), while every other layer keeps the same optimizer, schedule, steps and "
-    "rates. If "
-    "zeroing pool4 costs it more, like the staged FCN-8s, a late pool3 join (with the shorter training it brings) "
-    "is enough for the flip and no earlier stage is needed; if zeroing pool3 costs more, something else in the "
-    "staged recipe (its earlier stages, its restarts or its lower rates) is needed. The staged arm's restart at "
-    "lr / 10 is a separate question, which this control leaves out. So this control changes two things that come "
-    "together, not one: a branch that joins late trains fewer steps, so it sums less learning rate, and this run "
-    "cannot say which of the two matters")
+    "it differs from the all-at-once arm only in when pool3's branch joins: at step 3,000, where the staged arm's did "
+    "(after 2,000 + 1,000 steps). Every other setting is the all-at-once arm's: pool4 trains from step 0 and every "
+    "layer keeps one optimizer and one cosine schedule, so pool3, once joined, trains at the other layers' rate, not "
+    "a tenth of it nor ten times it, either of which would be a second difference. What comes with a late join "
+    "cannot be left out: pool3's score layer starts from zero with only the last 1,000 steps left, at a rate the "
+    "cosine schedule has already lowered, so it trains far less: it sums less learning rate. This control "
+    "therefore changes two things that come together, not one, and cannot say which of the two matters. If zeroing "
+    "pool4 costs it more, like the staged FCN-8s, a late, briefly trained pool3 branch is enough for the flip and no "
+    "earlier stage is needed; if zeroing pool3 costs more, something else in the staged recipe (its earlier stages, "
+    "its restarts or its lower rates) is needed. The staged arm's restart at lr / 10 is a separate question, which "
+    "this control leaves out")
+_TEN_TIMES_WHY = (
+    "pool3 at ten times the other layers' rate would make up for part of the training a late join takes away, but "
+    "it is a second change: the run would differ from the one it is compared with in pool3's rate as well as in when "
+    "pool3 joins, and a flip, or none, could come from either. The shorter training comes with a late join; a control "
+    "keeps it and says so.")
 _CONTROL_PRINCIPLE = ("Change only the suspect: a control differs from the run it is compared with in the suspect "
                       "and in what cannot be separated from it, and in nothing else. Why: if the run differs in "
                       "anything more (a restart, a rate, another branch held back, another join step), a flip could "
@@ -342,25 +285,27 @@ def _read_step(value: Any) -> Any:
 
 
 def check_control_design(design: Any) -> bool:
-    """Check a design, setting by setting, of the control that isolates pool3's late join from the earlier stages.
+    """Check a design, setting by setting, of the control that changes only when pool3's branch joins.
 
     The learner's own one-line design (key :data:`DESIGN_IN_ONE_LINE`) comes first and is echoed back, not
     graded. A design with any setting off gets only the principle (not which setting, nor how many), so the
-    feedback cannot be searched setting by setting; a right design says why it isolates the late join.
+    feedback cannot be searched setting by setting; the one exception is pool3 at "ten times theirs", a thoughtful
+    try at making up for the training a late join takes away, which is told why it is a second change. A right
+    design is told what it changes and what comes with a late join.
 
     Args:
         design: ``{"in one line": a non-empty string, setting: value, ...}`` with one value per setting of
             :data:`CONTROL_SETTINGS`.
 
     Returns:
-        Whether every setting isolates the late join.
+        Whether every setting is the control's.
     """
     if not isinstance(design, Mapping):
         return wrong("fill in the dict of settings: replace each `...` with one of the values beside it.")
     line = design.get(DESIGN_IN_ONE_LINE, ...)
     if line is ... or line is None:
         return wrong(f'"{DESIGN_IN_ONE_LINE}": fill in your design in your own words first, as a string: which run, '
-                     "differing from which arm in what, would tell whether pool3's late join alone flips the costs?")
+                     "differing from which arm in what, would tell whether a late pool3 join flips the costs?")
     if not isinstance(line, str) or not line.strip():
         return wrong(f'"{DESIGN_IN_ONE_LINE}": fill it in as one line of text, in quotes; got {line!r}.')
     print(f'your design: "{" ".join(line.split())}"')
@@ -375,6 +320,8 @@ def check_control_design(design: Any) -> bool:
             unset = read[setting] is ... or read[setting] is None
             first = "choose" if unset else f"{read[setting]!r} is not allowed: choose"
             return wrong(f'"{setting}": {first} one of {listed}.')
+    if read["pool3's rate once joined"] == "ten times theirs":
+        return wrong(f"{_TEN_TIMES_WHY} {_CONTROL_PRINCIPLE}")
     if any(read[setting] != _CONTROL_RIGHT[setting] for setting in CONTROL_SETTINGS):
         return wrong(f"the design is not yet the control this question needs. {_CONTROL_PRINCIPLE}")
     return right(_CONTROL_RIGHT_WHY + ".")
@@ -452,25 +399,6 @@ def _control_why(record: Mapping[str, Any], outcome: str) -> str:
             f"the first step, zeroing it costs {min(once):.2f} to {max(once):.2f}. {_CONTROL_LOSS_MATTERS[outcome]}.")
 
 
-CAUSE_CHOICES = ("the late join", "the smaller summed learning rate", "neither alone")
-"""Exercise 5's answers: which of the two causes a late branch carries a result would implicate."""
-CAUSE_RUNS = ("if_run_A_is_cheap", "if_run_B_is_cheap")
-"""Exercise 5's two keys, two runs each supposed cheap to zero like the control's pool3 (about 0.1); the study ran both
-after the exercise (records ``fcn_staged_study_runa`` and ``fcn_staged_study_runb``). Run A:
-pool3 from step 0 at lr / 40 (the late branch's summed learning rate, no late join, and a rate 40 times lower, a
-second change). Run B: pool3 joining at step
-3,000 at 40 times the schedule's rate (the late join, a full branch's summed learning rate, and a rate 40 times the
-schedule's, a second change). The lesson names them neutrally so that the names do not give the answer away."""
-_CAUSE_RIGHT = {"if_run_A_is_cheap": ("the smaller summed learning rate", "neither alone"),
-                "if_run_B_is_cheap": ("the late join", "neither alone")}
-"""The readings accepted for each run. Each run reaches its summed learning rate through a 40-fold change of pool3's
-rate (run A 40 times lower from step 0, run B 40 times higher from its late join, which may diverge), a change the
-control does not have; so for either run "neither alone" is accepted beside the cause it keeps."""
-_LATE_ARMS = {"staged": "pool3", "joined_pool3": "pool3", "late_pool3": "pool3", "joined_pool4": "pool4"}
-"""The arms of the study in which one branch joins late, and which branch it is (late_pool3: pool3 held back like
-joined_pool3, then every layer restarting at lr / 10); the lesson prints all four."""
-
-
 def _switch_costs(record: Mapping[str, Any], arm: str) -> list[dict[str, float]]:
     """What zeroing each branch costs the final FCN-8s of one arm, in mean IoU, per seed (from the record)."""
     runs = record["results"]["runs"][arm]
@@ -482,90 +410,59 @@ def _switch_costs(record: Mapping[str, Any], arm: str) -> list[dict[str, float]]
     return costs
 
 
-def mirror_evidence(record: Mapping[str, Any]) -> dict[str, Any]:
-    """What exercise 5 reads from the stored study: the late branch's cost to zero against the other branch's.
-
-    Args:
-        record: The ``fcn_staged_study`` record, or it with ``fcn_staged_study_moreseeds`` joined (its
-            ``results["runs"]`` from ``merge_runs``); each arm is read over the seeds it ran.
-
-    Returns:
-        ``late_cheaper`` and ``models`` (in how many of the late-branch models the late branch costs less to zero),
-        ``smallest_gap`` (the smallest margin by which it does), ``mirror``, ``control`` and ``once`` (the cost
-        range per branch in the mirror, in the control and in the all-at-once arm), ``join`` (the mirror's join step)
-        and ``summed`` (the summed learning rate, in units of lr, of the mirror's late and other branch, and of a
-        late branch joining where every layer restarts at lr).
-    """
-    gaps = []
-    for arm, late in _LATE_ARMS.items():
-        other = COSTLIER_CHOICES[late == "pool4"]
-        gaps += [costs[other] - costs[late] for costs in _switch_costs(record, arm)]
-    ranges = {arm: {branch: (min(costs[branch] for costs in per_seed), max(costs[branch] for costs in per_seed))
-                    for branch in COSTLIER_CHOICES}
-              for arm, per_seed in (("mirror", _switch_costs(record, "joined_pool4")),
-                                    ("control", _switch_costs(record, "joined_pool3")),
-                                    ("once", _switch_costs(record, "all_at_once")))}
-    total = record["settings"]["steps"]
-    joins = {run["pool4_joined_at"]["step"] for run in record["results"]["runs"]["joined_pool4"].values()}
-    return {"late_cheaper": sum(gap > 0 for gap in gaps), "models": len(gaps), "smallest_gap": min(gaps),
-            **ranges,
-            "join": max(joins), "summed": {"late": summed_learning_rate([(total, 1.0)], first_step=max(joins)),
-                                    "other": summed_learning_rate([(total, 1.0)]),
-                                    "restarted": summed_learning_rate([(max(joins), 1.0), (total - max(joins), 1.0)],
-                                                                      first_step=max(joins))}}
-
-
 def _span(low_high: tuple[float, float]) -> str:
     """A (low, high) range as "0.612-0.766"."""
     return f"{low_high[0]:.3f}-{low_high[1]:.3f}"
 
 
-def check_cause_reading(answer: Any, record: Mapping[str, Any]) -> bool:
-    """Check which cause the learner reads from each of two runs that pull the late branch's two causes apart.
+MIRROR_MARGIN_CHOICES = ("larger in every seed", "smaller in every seed", "mixed")
+"""Exercise 4's second part: the mirror's cost(pool3) - cost(pool4) against the all-at-once arm's, seed by seed."""
 
-    A late branch both joins late and sums little learning rate (50 x lr against 2,000 x lr from the start). Run A
-    (early, slow) keeps the small sum without the late join; run B (late, fast) keeps the late join with a full
-    sum. If a run is as cheap to zero as the control's pool3, the cause it keeps is implicated and the one it
-    removes is not. Each run also changes pool3's rate 40-fold (run A down from step 0, run B up from its late
-    join, which may diverge), a second change the control does not have, so for either run "neither alone" is
-    accepted beside the cause it keeps, and the feedback says why. Both keys are graded; the feedback says why, with
-    the sums read from the record's schedule.
+
+def check_mirror_prediction(prediction: Any, record: Mapping[str, Any]) -> bool:
+    """Check a prediction of what zeroing each branch costs the mirror (``joined_pool4``: pool4 held back).
+
+    The prediction passes once recorded; the check then reads the record and says which parts it bears out, and
+    why, against the all-at-once arm and the control.
 
     Args:
-        answer: ``{"if_run_A_is_cheap": one of CAUSE_CHOICES, "if_run_B_is_cheap": one of CAUSE_CHOICES}``.
-        record: The ``fcn_staged_study`` record, or it with ``fcn_staged_study_moreseeds`` joined (its
-            ``results["runs"]`` from ``merge_runs``); each arm is read over the seeds it ran.
+        prediction: ``{"costlier": "pool4" or "pool3", "against all at once": one of MIRROR_MARGIN_CHOICES}``:
+            which branch costs the mirror more to zero (in every seed), and how its cost(pool3) - cost(pool4)
+            compares with the all-at-once arm's, seed by seed.
+        record: The ``fcn_staged_study`` record joined with ``fcn_staged_study_moreseeds`` (``merge_runs``); the
+            mirror and the all-at-once arm are paired by seed.
 
     Returns:
-        Whether both readings are right.
+        ``True`` once both parts are recorded with allowed values.
     """
-    problem = _two_choice_problem(answer, {key: CAUSE_CHOICES for key in CAUSE_RUNS}, "reading")
+    problem = _two_choice_problem(prediction, {"costlier": COSTLIER_CHOICES,
+                                               "against all at once": MIRROR_MARGIN_CHOICES}, "prediction")
     if problem is not None:
         return wrong(problem)
-    seen = mirror_evidence(record)
-    late, full = seen["summed"]["late"], seen["summed"]["other"]
-    factor = full / late  # the rate factor that makes the two sums equal
-    control = _span(seen["control"]["pool3"])
-    why = {"if_run_A_is_cheap": (
-               f"run A (pool3 from step 0 at lr / {factor:.0f}) sums {late:,.0f} x lr like a late branch but "
-               "does not join late; if it is as cheap to zero as the control's pool3 "
-               f"({control}), the late join is not needed, so the smaller summed learning rate is implicated; but "
-               f"it trains pool3 at 1/{factor:.0f} of the others' rate, a second change that no late branch has, "
-               "so \"neither alone\" is an honest reading too"),
-           "if_run_B_is_cheap": (
-               f"run B (pool3 from step {seen['join']:,} at {factor:.0f} times the rate) sums {full:,.0f} x lr "
-               "like a branch trained from the start but joins late; if it is still as cheap to zero as the control's "
-               "pool3, the smaller sum is not needed, so the late join is implicated; but a rate that high may "
-               "diverge, a second change, so \"neither alone\" is an honest reading too: this run would not cleanly "
-               "separate the two")}
-    mistakes = [key for key in CAUSE_RUNS if answer[key] not in _CAUSE_RIGHT[key]]
-    if mistakes:  # the principle only: the reasoning for the missed run is shown once both are right
-        return wrong(" ".join(f'"{key}": {answer[key]!r} does not follow.' for key in mistakes)
-                     + " Ask which cause each run keeps and which it removes: set the run beside the control and "
-                     "ask whether it still joins late, and whether it still sums little learning rate. A run that is "
-                     "still cheap to zero without a cause shows that cause is not needed; only a cause it keeps can "
-                     "be implicated. Count, too, everything else the run changes: a reading that names one cause "
-                     "needs a run that changes one thing.")
-    return right(f"{why['if_run_A_is_cheap']}; {why['if_run_B_is_cheap']}. Each run removes one "
-                 "cause and keeps the other, and each changes pool3's rate. The study ran both after this exercise "
-                 "(below).")
+    seeds = _arm_seeds(record, "joined_pool4")
+    if seeds != _arm_seeds(record, "all_at_once"):
+        raise ValueError(f"the mirror and the all-at-once arm must hold the same seeds to be paired; got {seeds} and "
+                         f"{_arm_seeds(record, 'all_at_once')}")
+    mirror, once = _switch_costs(record, "joined_pool4"), _switch_costs(record, "all_at_once")
+    leans = _leans_on(record, "joined_pool4")
+    costlier = leans if leans in COSTLIER_CHOICES else "neither in every seed"
+    margins = [(m["pool3"] - m["pool4"]) - (o["pool3"] - o["pool4"]) for m, o in zip(mirror, once)]
+    margin = ("larger in every seed" if all(value > 0 for value in margins)
+              else "smaller in every seed" if all(value < 0 for value in margins) else "mixed")
+    span = {(arm, branch): _span((min(c[branch] for c in costs), max(c[branch] for c in costs)))
+            for arm, costs in (("mirror", mirror), ("once", once)) for branch in COSTLIER_CHOICES}
+    explanation = (f"zeroing pool3 costs the mirror {span['mirror', 'pool3']}, zeroing pool4 {span['mirror', 'pool4']} "
+                   f"(all at once: pool3 {span['once', 'pool3']}, pool4 {span['once', 'pool4']}), so the costlier skip is "
+                   f"{costlier}, and against all at once its cost(pool3) - cost(pool4) is {margin} ({len(seeds)} seeds).")
+    cheaper_still = all(m["pool4"] < o["pool4"] for m, o in zip(mirror, once))
+    control_leans = _leans_on(record, "joined_pool3") if "joined_pool3" in record["results"]["runs"] else None
+    if costlier == "pool3" and cheaper_still:
+        explanation += " Holding pool4 back made it cheaper still to zero, in every seed."
+        if control_leans == "pool4" and _leans_on(record, "all_at_once") == "pool3":
+            explanation += (" As in the control, the branch held back is the cheaper one to zero. All at once, "
+                            "pool4 already was, so the mirror alone could not show a flip; set beside the control, it "
+                            "shows that the branch held back, not pool3 or pool4 as such, ends up the cheaper one.")
+    if prediction["costlier"] == costlier and prediction["against all at once"] == margin:
+        return right(explanation)
+    return recorded_miss(f"you predicted {prediction['costlier']!r} and {prediction['against all at once']!r}; "
+                         + explanation)
