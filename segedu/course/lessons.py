@@ -113,35 +113,35 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(
         "07_fcn.ipynb",
         "FCN: fully convolutional networks",
-        "Convolutionalize a small classifier and read its coarse score map, build FCN-32s, 16s and 8s and write "
-        "FCN-16s's forward pass from its parts, compare the shipped FCN-32s and FCN-8s over all pixels, near "
-        "boundaries and object by object, and predict what a zero-start skip layer learns at its first step.",
+        "Convolutionalize a small classifier and count what scoring every window in one pass saves, build FCN-32s, "
+        "16s and 8s and write FCN-16s's forward pass from its parts, compare the shipped FCN-32s and FCN-8s over "
+        "all pixels, near boundaries and object by object, and predict what a zero-start skip layer learns at its "
+        "first step.",
         topic="FCN-32s, 16s and 8s and their skip fusion",
-        study_time="about 130 min (optional part about 20 more)",
+        study_time="about 110 min",
         run_seconds=45,
     ),
     Lesson(
         "08_fcn_skips.ipynb",
-        "Does training order change which skip costs FCN-8s more to zero?",
+        "Does a skip held back in training end up cheaper to zero?",
         "Write the forward hook that zeroes a skip and check it against skip_branches_off, predict and measure what "
-        "zeroing FCN-8s's pool4 and pool3 skips costs; read a stored three-seed study of FCN-8s trained in stages against all at once; design the "
-        "control that tests whether holding only pool3 back flips which skip costs more to zero, predict its "
-        "result, read which cause each of two runs separating a late branch's two explanations would implicate, "
-        "and set what zeroing pool3 costs against what training without it costs.",
+        "zeroing FCN-8s's pool4 and pool3 skips costs; read a stored three-seed study of FCN-8s trained in stages "
+        "against all at once; design the control that holds only pool3 back, predict it and its mirror (pool4 held "
+        "back), judge control against mirror with the two-test rule, read two runs that try to separate a late start "
+        "from less training, and set what zeroing pool3 costs against what training without it costs.",
         topic="Ablating FCN-8s's skips; staged training",
-        study_time="about 130 min (90 to read, 40 for the exercises; optional appendix about 15 more)",
+        study_time="about 90 min (60 to read, 30 for the exercises)",
         run_seconds=20,
     ),
     Lesson(
         "09_segnet.ipynb",
         "SegNet",
         "Keep max-pooling indices and unpool with them, follow SegNet's shapes and where segedu departs from the "
-        "paper, predict and measure what the indices cost next to U-Net's skips, measure how sparse a trained "
-        "decoder's unpooled maps are, test how much the frozen decoder relies on its own positions, and read "
-        "SegNet trained from scratch without them, two ways (six paired seeds).",
+        "paper, work out and measure what the indices cost in memory, measure how sparse a trained decoder's "
+        "unpooled maps are, and read SegNet trained from scratch with and without them (six paired seeds).",
         topic="SegNet: unpooling with max-pooling indices",
-        study_time="about 80 min (optional appendix about 15 more)",
-        run_seconds=28,
+        study_time="about 110 min (75 to read, 35 for the exercises)",
+        run_seconds=11,
     ),
     Lesson(
         "10_unet.ipynb",
@@ -160,7 +160,7 @@ LESSONS: tuple[Lesson, ...] = (
         "concatenation) on equal budgets and paired seeds, scored over all pixels, in the boundary band and in "
         "the interior, with a control that separates the indices from the unpooling.",
         topic="Four shortcut connections: one training budget, sizes differ",
-        study_time="about 90 min",
+        study_time="about 80 min",
         run_seconds=30,
     ),
     Lesson(
@@ -187,26 +187,27 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(
         "14_augmentation_and_overfitting.ipynb",
         "Augmentation and overfitting",
-        "Augment image and mask with one random draw, write a paired crop and flip and the warp's displacement "
-        "field from scratch, checking them against torchvision, apply the field to image and mask with "
-        "grid_sample (checked against segedu's warp), judge which augmentations keep a digit scene "
-        "plausible and correctly labelled, read learning curves of ten seeds on 32 scenes and say which final "
-        "score augmentation moves, and reason about why the scores move as they do.",
+        "Augment image and mask with one random draw: write a paired crop and flip from scratch (checked against "
+        "torchvision) and apply a warp's field with grid_sample (checked against segedu's warp); judge which "
+        "augmentations keep a digit scene plausible and correctly labelled; read learning curves of ten seeds on "
+        "32 scenes and say which final score augmentation moves; and test explanations of why the training score "
+        "falls against three stored control runs.",
         topic="Paired augmentation, learning curves, overfitting",
-        study_time="about 120 min (optional appendix about 20 more)",
+        study_time="about 100 min",
         run_seconds=13,
     ),
     Lesson(
         "15_losses_for_imbalance.ipynb",
         "Losses for imbalanced classes",
-        "Read pixel accuracy and mean IoU against the all-background floor, read class-weighted cross-entropy and"
-        " soft Dice written out and write soft Dice yourself, derive why a class weight tilts unsure pixels "
-        "toward its class and predict the tilt on one pixel, and see what five losses did on one shared, short "
-        "budget (one learning rate, 1,600 steps, six paired seeds, every verdict provisional, no ranking of the losses), and why class weights "
-        "trade missed pixels for a halo of false alarms that moves mean IoU far more than mean accuracy.",
-        topic="Class imbalance: per-class IoU, class weights, soft Dice",
-        study_time="about 120 min (optional part about 40 more)",
-        run_seconds=6,
+        "Derive why a class weight tilts unsure pixels toward its class, predict what class weights do to mean "
+        "IoU, then measure on U-Nets trained with plain cross-entropy, two class weightings, soft Dice and "
+        "cross-entropy + Dice (1,600 steps, six paired seeds, every verdict provisional) what they do to misses, "
+        "the halo, mean accuracy and mean IoU; "
+        "divide the weights out of the trained networks and shift a shipped U-Net's logits by log w to test how "
+        "much of the trade the tilt explains.",
+        topic="Class weights: the tilt and the trade it makes",
+        study_time="about 90 min",
+        run_seconds=10,
     ),
     Lesson(
         "16_atrous_convolution.ipynb",
@@ -221,15 +222,14 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(
         "17_deeplab.ipynb",
         "DeepLab: output stride, ASPP and a comparison",
-        "Measure what DeepLabv3's output stride costs and read what it buys in a stored three-seed study, check that "
-        "a dropped stride and doubled later rates let the same weights compute the strided features densely (and "
-        "where segedu departs from the paper, which three seeds cannot decide), count the taps a small map keeps and "
-        "predict ASPP rates that suit it, write out the ASPP head's forward pass, and compare DeepLabv3 with "
-        "FCN-32s, FCN-8s, SegNet and U-Net trained with the same steps and learning rate (it trails, and why stays "
-        "open; optional appendices read two stored records that test two suspects and count where segedu's block4 "
-        "grids).",
+        "Measure what DeepLabv3's output stride costs, check that a dropped stride and doubled later rates let the "
+        "same weights compute the strided features densely (and where segedu departs from DeepLab), count the "
+        "taps a small map keeps and predict ASPP rates that suit it, write out the ASPP head's forward pass, and "
+        "compare DeepLabv3 with FCN-32s, FCN-8s, SegNet and U-Net trained with the same budget (steps, batch, "
+        "learning rate, schedule; it trails, and the two models with no path from early features to the scores, "
+        "FCN-32s and DeepLabv3, come last).",
         topic="Output stride, ASPP and DeepLabv3 beside four models",
-        study_time="about 90 min (optional appendices about 50 more)",
+        study_time="about 90 min",
         run_seconds=21,
     ),
     Lesson(
