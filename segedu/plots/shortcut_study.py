@@ -27,7 +27,6 @@ from segedu.analysis.shortcut_scores import SeedScores
 from segedu.plots.primitives import (
     DECODER_COLOR,
     ENCODER_COLOR,
-    NOTE_COLOR,
     SHORTCUT_COLOR,
     arrow,
     box,
