@@ -53,6 +53,15 @@ lesson 11's sections 2 and 3 read:
         --shortcuts none add indices concat fixed_unpool --suffix oneversion --workers 2 \
         --output segedu/course/experiment_results
 
+``--peak-lr`` replaces the study's one peak learning rate (0.003), for a check that the comparison does not rest on
+that one rate. Lesson 11's check trains ``none``, ``indices`` and the control at a third and at three times the rate
+(36 runs, about 50 CPU-minutes on two workers):
+
+    python -m experiments.shortcut_study --seeds 0 1 2 3 4 5 --steps 1000 --shortcuts none indices fixed_unpool \
+        --peak-lr 0.001 --suffix lrlow --workers 2 --output segedu/course/experiment_results
+    python -m experiments.shortcut_study --seeds 0 1 2 3 4 5 --steps 1000 --shortcuts none indices fixed_unpool \
+        --peak-lr 0.01 --suffix lrhigh --workers 2 --output segedu/course/experiment_results
+
 ``--keep-models`` also saves each run's final weights (float16, with their sha256 in the record) next to the record,
 as ``RECORD_SHORTCUT_seedSEED.pt``, so a lesson can show what the trained networks predict. Lesson 11's pictures come
 from seed 0 of all five variants, trained again on this recipe (about 15 CPU-minutes):
@@ -104,6 +113,7 @@ SETTINGS = {
 PARTS_DIR = Path("runs/shortcut_study_parts")
 MODELS_DIR: Path | None = None  # --keep-models: where each run's weights go (set before the workers fork)
 RECORD_NAME = NAME
+DEFAULT_PEAK_LR = SETTINGS["peak_lr"]  # the study's one rate; --peak-lr runs a check at another
 
 
 def _pools() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -151,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the shortcuts to train (default: the four of the lesson)")
     parser.add_argument("--suffix", default="",
                         help="name the record shortcut_study_SUFFIX (lower-case letters); needed for other shortcuts")
+    parser.add_argument("--peak-lr", type=float, default=DEFAULT_PEAK_LR,
+                        help=f"AdamW's peak learning rate (default {DEFAULT_PEAK_LR}, the study's one rate; "
+                             "another needs --suffix)")
     parser.add_argument("--keep-models", action="store_true",
                         help="also save each run's final weights next to the record (needs --suffix)")
     return parser
@@ -166,6 +179,10 @@ def main() -> None:
         record_name = f"{NAME}_{arguments.suffix}"
     elif list(arguments.shortcuts) != list(SHORTCUTS):
         parser.error("other --shortcuts need --suffix, so that their record does not take the main record's name")
+    if not 0 < arguments.peak_lr < 1:
+        parser.error(f"--peak-lr must be between 0 and 1, e.g. 0.001; got {arguments.peak_lr}")
+    if arguments.peak_lr != DEFAULT_PEAK_LR and not arguments.suffix:
+        parser.error("another --peak-lr needs --suffix, so that its record does not take the main record's name")
     if arguments.keep_models and not arguments.suffix:
         parser.error("--keep-models needs --suffix (its checkpoints take the record's name)")
     try:
@@ -178,6 +195,7 @@ def main() -> None:
         arguments.output.mkdir(parents=True, exist_ok=True)
         MODELS_DIR = arguments.output  # read by the worker processes, which fork after this line
     SETTINGS["steps"] = arguments.steps
+    SETTINGS["peak_lr"] = arguments.peak_lr  # part of the settings' fingerprint, so each rate keeps its own parts
     torch.set_num_threads(SETTINGS["threads"])
     started_wall = time.perf_counter()
     _pools()  # renders the scene caches once

@@ -123,3 +123,33 @@ def test_the_one_version_record_holds_every_variant_over_eight_seeds_on_one_mach
     within_seed = {name: {runs[name][seed]["parameters"] for seed in runs[name]} for name in runs}
     assert all(len(counts) == 1 for counts in within_seed.values())  # one architecture per variant
     assert all(sum(map(sum, run["confusion"])) == 200 * 64 * 64 for name in runs for run in runs[name].values())
+
+
+@pytest.mark.parametrize("rate", ["0", "1.5"])
+def test_a_learning_rate_outside_zero_to_one_is_refused_by_value(tmp_path: Path, monkeypatch, rate: str,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "argv", ["shortcut_study", "--peak-lr", rate, "--suffix", "lrcheck",
+                                      "--output", str(tmp_path)])
+    with pytest.raises(SystemExit):
+        shortcut_study.main()
+    assert f"got {float(rate)}" in capsys.readouterr().err
+
+
+def test_another_learning_rate_needs_its_own_record_name(tmp_path: Path, monkeypatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "argv", ["shortcut_study", "--peak-lr", "0.01", "--output", str(tmp_path)])
+    with pytest.raises(SystemExit):
+        shortcut_study.main()
+    assert "--suffix" in capsys.readouterr().err
+
+
+def test_a_tiny_run_at_another_rate_records_it_and_keeps_its_own_parts(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setitem(shortcut_study.SETTINGS, "peak_lr", shortcut_study.DEFAULT_PEAK_LR)
+    _tiny_run(monkeypatch, tmp_path, "--seeds", "0", "--shortcuts", "none", "--suffix", "lrhigh", "--peak-lr", "0.01")
+    high = json.loads((tmp_path / "shortcut_study_lrhigh.json").read_text())
+    assert high["settings"]["peak_lr"] == 0.01
+    _tiny_run(monkeypatch, tmp_path, "--seeds", "0", "--shortcuts", "none", "--suffix", "lrdefault")
+    default = json.loads((tmp_path / "shortcut_study_lrdefault.json").read_text())
+    assert default["settings"]["peak_lr"] == shortcut_study.DEFAULT_PEAK_LR
+    assert len(list((tmp_path / "parts").glob("none_0_2_*.json"))) == 2  # one part per rate, none reused
+    assert high["results"]["runs"]["none"]["0"]["loss_curve"] != default["results"]["runs"]["none"]["0"]["loss_curve"]
