@@ -55,12 +55,12 @@ lesson 11's sections 2 and 3 read:
 
 ``--peak-lr`` replaces the study's one peak learning rate (0.003), for a check that the comparison does not rest on
 that one rate. Lesson 11's check trains ``none``, ``indices`` and the control at a third and at three times the rate
-(36 runs, about 50 CPU-minutes on two workers):
+(36 runs, about 50 CPU-minutes; here one worker each, one after the other):
 
     python -m experiments.shortcut_study --seeds 0 1 2 3 4 5 --steps 1000 --shortcuts none indices fixed_unpool \
-        --peak-lr 0.001 --suffix lrlow --workers 2 --output segedu/course/experiment_results
+        --peak-lr 0.001 --suffix lrlow --workers 1 --output segedu/course/experiment_results
     python -m experiments.shortcut_study --seeds 0 1 2 3 4 5 --steps 1000 --shortcuts none indices fixed_unpool \
-        --peak-lr 0.01 --suffix lrhigh --workers 2 --output segedu/course/experiment_results
+        --peak-lr 0.01 --suffix lrhigh --workers 1 --output segedu/course/experiment_results
 
 ``--keep-models`` also saves each run's final weights (float16, with their sha256 in the record) next to the record,
 as ``RECORD_SHORTCUT_seedSEED.pt``, so a lesson can show what the trained networks predict. Lesson 11's pictures come
