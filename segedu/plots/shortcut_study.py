@@ -158,7 +158,8 @@ def paired_differences_figure(
         loss_without_highlight: Draw the highlighted variant's mean loss over its other seeds (labelled so),
             beside the highlighted seed alone, so that one outlying run does not move its mean curve.
         mean_without_highlight: In the columns that hold the highlighted variant, also draw the mean without the
-            highlighted seed (a dashed bar in its colour, labelled in the legend) beside the mean of all seeds.
+            highlighted seed (a dashed bar in its colour, labelled in the legend) beside the mean of all seeds,
+            whose bar is then labelled "mean incl. seed ..." beside it.
         title: The figure's title.
 
     Returns:
@@ -205,6 +206,9 @@ def paired_differences_figure(
                                       textcoords="offset points", xytext=(6, -3), fontsize=8)
             axis.hlines(difference.mean(), position - 0.25, position + 0.25, color="#0072B2", linewidth=2)
             if mean_without_highlight and highlight is not None and highlight[0] in (a, b):
+                side = -1 if position > 0 else 1  # beside the solid bar, on the side that stays in the panel
+                axis.annotate(f"mean incl.\nseed {highlight[1]}", (position + 0.27 * side, difference.mean()),
+                              fontsize=8, color="#0072B2", ha="right" if side < 0 else "left", va="center")
                 others = np.delete(difference, list(scores.seeds).index(highlight[1]))  # (seeds - 1,)
                 axis.hlines(others.mean(), position - 0.25, position + 0.25, color=highlight_colour, linewidth=2,
                             linestyle="--")

@@ -120,6 +120,7 @@ def test_paired_differences_can_draw_the_mean_without_the_highlighted_seed_besid
             assert np.isclose(levels[1], difference[:2].mean())  # and, dashed, the mean without seed 2
             assert np.isclose(levels[2], scores.paired(region, "c", "b").mean())  # c's column: one bar only
             assert len(levels) == 3
+            assert [text.get_text() for text in axis.texts].count("mean incl.\nseed 2") == 1  # a's solid bar, named
         legend_texts = [text.get_text() for text in figure.legends[0].get_texts()]
         assert "mean without seed 2 (a's columns)" in legend_texts
         assert "seeds 0, 1, 2 (in a's columns, seed 2 is the diamond)" in legend_texts  # no dot claims seed 2 there
