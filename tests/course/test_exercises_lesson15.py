@@ -175,8 +175,9 @@ def test_halo_case_scores_against_a_confusion_matrix() -> None:
 def test_halo_scores_right(answers, capsys: pytest.CaptureFixture[str]) -> None:
     assert check_halo_scores(*answers)
     out = capsys.readouterr().out
-    assert out.startswith("Correct!") and "99 / 150 = 0.66" in out and "union" in out
-    assert "mean accuracy" not in out  # exercise 4's last part asks about the averaged scores
+    assert out.startswith("Correct!") and "recall 0.90 and 0.99" in out and "99 / 150 = 0.66" in out
+    assert "mean accuracy" not in out  # exercise 3's later parts ask about the averaged scores
+    assert "union" not in out and "true pixels" not in out  # exercise 3b asks why: the numbers only, no reason
 
 
 @pytest.mark.parametrize(("answers", "hints"), [

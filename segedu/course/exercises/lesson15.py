@@ -285,7 +285,7 @@ def check_halo_scores(recall_no_halo: Any, iou_no_halo: Any, recall_halo: Any, i
 
     Recall ``TP / (TP + FN)`` counts only the digit's true pixels, so the halo cannot lower it: 0.90 and 0.99. IoU
     ``TP / (TP + FP + FN)`` puts the halo in its union: 0.90 and 99 / 150 = 0.66. The feedback names the slip of a
-    wrong answer without giving the right value.
+    wrong answer without giving the right value; a right answer gets the numbers only, since exercise 3b asks why.
 
     Args:
         recall_no_halo: The learner's recall with no halo.
@@ -314,8 +314,8 @@ def check_halo_scores(recall_no_halo: Any, iou_no_halo: Any, recall_halo: Any, i
                 else "IoU = TP / (TP + FP + FN): found, plus the halo's false alarms, plus the missed pixels")))
     if hints:
         return wrong("; ".join(hints) + ".")
-    return right("recall 0.90 and 0.99: the halo cannot lower it, because recall counts only the digit's true pixels. "
-                 "IoU 0.90 and 99 / 150 = 0.66: the halo's 50 false alarms sit in the union.")
+    return right("recall 0.90 and 0.99; IoU 0.90 and 99 / 150 = 0.66. The next part asks why the halo moves the two "
+                 "scores so differently.")
 
 
 # --- exercise 3c · read the scale: what a halo costs background's recall ------------------------------------------
