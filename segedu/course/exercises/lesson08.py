@@ -454,10 +454,20 @@ def check_mirror_prediction(prediction: Any, record: Mapping[str, Any]) -> bool:
     explanation = (f"zeroing pool3 costs the mirror {span['mirror', 'pool3']}, zeroing pool4 {span['mirror', 'pool4']} "
                    f"(all at once: pool3 {span['once', 'pool3']}, pool4 {span['once', 'pool4']}), so the costlier skip is "
                    f"{costlier}, and against all at once its cost(pool3) - cost(pool4) is {margin} ({len(seeds)} seeds).")
-    cheaper_still = all(m["pool4"] < o["pool4"] for m, o in zip(mirror, once))
+    rises = [m["pool3"] - o["pool3"] for m, o in zip(mirror, once)]  # pool3's cost, mirror minus all at once
+    falls = [o["pool4"] - m["pool4"] for m, o in zip(mirror, once)]  # pool4's cost, all at once minus mirror
+    held = record["results"]["runs"]["joined_pool4"][seeds[0]].get("pool4_joined_at", {}).get("step")
     control_leans = _leans_on(record, "joined_pool3") if "joined_pool3" in record["results"]["runs"] else None
-    if costlier == "pool3" and cheaper_still:
-        explanation += " Holding pool4 back made it cheaper still to zero, in every seed."
+    if costlier == "pool3" and margin == "larger in every seed":
+        if all(rise > fall for rise, fall in zip(rises, falls)):
+            alone = f" (pool3 was the mirror's only skip until step {held:,})" if held else ""
+            moved = "fell" if min(falls) >= 0 else "changed (all at once minus mirror)"
+            explanation += (f" Most of that widening is pool3's cost rising, by {_span((min(rises), max(rises)))} per "
+                            f"seed{alone}; pool4's cost {moved} by only {_span((min(falls), max(falls)))}, less than "
+                            "pool3's rise in every seed.")
+        elif all(fall > rise for rise, fall in zip(rises, falls)):
+            explanation += (f" Most of that widening is pool4's cost falling, by {_span((min(falls), max(falls)))} per "
+                            f"seed; pool3's changed by only {_span((min(rises), max(rises)))}.")
         if control_leans == "pool4" and _leans_on(record, "all_at_once") == "pool3":
             explanation += (" As in the control, the branch held back is the cheaper one to zero. All at once, "
                             "pool4 already was, so the mirror alone could not show a flip; set beside the control, it "
