@@ -85,7 +85,7 @@ def switches_figure(trace: SegNetTrace, image: Tensor, stages: Sequence[str], *,
         shrunk = F.interpolate(image[None], size=(height, width), mode="area")[0]  # (3, h, w)
         axes[row, 0].imshow(shrunk.permute(1, 2, 0), interpolation="nearest")
         size = f"shrunk to {height}x{width}" if height < image.shape[-2] else f"full size {height}x{width}"
-        axes[row, 0].set_title(f"decoder {name}: scene {scene}, {size}", fontsize=12)
+        axes[row, 0].set_title(f"input: scene {scene}, {size}\n(the size of decoder {name})", fontsize=12)
         axes[row, 0].set_ylabel("row (pixel)", fontsize=11)
         axes[row, 1].imshow(_switch_picture(trace.indices[name][0, channel], height, width), interpolation="nearest")
         axes[row, 1].set_title(f"switches of encoder channel {channel}", fontsize=12)

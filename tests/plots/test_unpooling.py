@@ -34,6 +34,7 @@ def test_switches_figure_colours_each_maximum_by_its_corner_and_leaves_the_rest_
         np.testing.assert_allclose(np.asarray(switches).reshape(64, 3), expected)
         assert (np.asarray(switches).reshape(64, 3).sum(axis=1) == 0).sum() == 64 - 16  # 3 of 4 positions black
         assert "test scene 7" in figure._suptitle.get_text()
+        assert figure.axes[0].get_title() == "input: scene 7, shrunk to 8x8\n(the size of decoder stage2)"
     finally:
         plt.close(figure)
     np.testing.assert_array_equal(CORNER_COLORS, WIDGET_COLORS)
