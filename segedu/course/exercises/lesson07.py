@@ -30,7 +30,6 @@ __all__ = [
     "FCN16S_QUESTION",
     "FCN16S_STEPS",
     "MISS_RATE_BANDS",
-    "MISS_RATE_MARGIN",
     "SKIP_START_STATEMENTS",
     "WEIGHT_GRADIENT_CHOICES",
     "check_fcn16s_forward",
@@ -87,10 +86,8 @@ _SKIP_START_ATTEMPTS = {"misses": 0}  # misses in a row of check_skip_start; a r
 
 MISS_RATE_BANDS = {"under 20%": (0, 20), "20-40%": (20, 40), "40-60%": (40, 60), "over 60%": (60, 100)}
 # exercise 2: what share of the small objects (below the median size) does FCN-32s miss? Each band is read on the
-# share in whole percent, ends included, so a share on a boundary (40 %, say) accepts both bands that meet there; a
-# band within MISS_RATE_MARGIN points of the share is accepted too (18 % accepts "20-40%"), so sound reasoning that
-# lands next to an edge is not marked wrong.
-MISS_RATE_MARGIN = 5
+# share in whole percent, ends included, so a share on a boundary (40 %, say) accepts both bands that meet there, and
+# only then: a neighbouring band is not accepted (18 % accepts "under 20%" only).
 _QUARTER = 32 * 32  # pixels per cell of FCN-32s's 2 x 2 map on a 64 x 64 scene
 
 
@@ -101,10 +98,10 @@ def _miss_rates(answers: Sequence[str], small: torch.Tensor) -> dict[str, float]
             for half, chosen in (("small", small), ("large", ~small))}
 
 
-def _bands_of(share: float, margin: int = 0) -> list[str]:
-    """The bands of :data:`MISS_RATE_BANDS` within ``margin`` points of ``share`` (whole percent, ends included)."""
+def _bands_of(share: float) -> list[str]:
+    """The bands of :data:`MISS_RATE_BANDS` that hold ``share`` (whole percent, ends included)."""
     percent = round(100 * share)
-    return [band for band, (low, high) in MISS_RATE_BANDS.items() if low - margin <= percent <= high + margin]
+    return [band for band, (low, high) in MISS_RATE_BANDS.items() if low <= percent <= high]
 
 
 def check_missed_sizes(prediction: Any, object_size: Sequence[int], verdicts: Mapping[str, Sequence[str]],
@@ -114,9 +111,8 @@ def check_missed_sizes(prediction: Any, object_size: Sequence[int], verdicts: Ma
     The objects are split at their median size (``small``: fewer pixels than the median, ``large``: the rest);
     an object is *missed* when background is its plurality label (the label given to the most of its pixels), as
     in section 3's object-by-object table. Each share is read off the lesson's own counts, rounded to a whole
-    percent; a band counts its ends, so a share on a boundary accepts both bands that meet there, and a band within
-    :data:`MISS_RATE_MARGIN` points of the share is accepted too (the feedback says so). Either way the feedback
-    gives the shares (FCN-32s's for both halves, FCN-8s's when ``verdicts`` has them) and says why.
+    percent; a band counts its ends, so a share on a boundary accepts both bands that meet there; a neighbouring
+    band is not accepted. Either way the feedback gives the shares (FCN-32s's for both halves, FCN-8s's when ``verdicts`` has them) and says why.
 
     Args:
         prediction: The band for the small objects, one of :data:`MISS_RATE_BANDS`: ``"under 20%"``,
@@ -128,8 +124,8 @@ def check_missed_sizes(prediction: Any, object_size: Sequence[int], verdicts: Ma
             alone, ``...`` means not recorded yet.
 
     Returns:
-        Whether the predicted band holds the share of the small objects that FCN-32s misses, or lies within
-        :data:`MISS_RATE_MARGIN` points of it (and, when ``large`` is passed, the same for the large ones).
+        Whether the predicted band holds the share of the small objects that FCN-32s misses (and, when ``large`` is
+        passed, the same for the large ones).
     """
     hint = choice_hint(prediction, tuple(MISS_RATE_BANDS))
     if hint is not None:
@@ -158,17 +154,11 @@ def check_missed_sizes(prediction: Any, object_size: Sequence[int], verdicts: Ma
         why += (f". FCN-8s adds scores from an 8 x 8 map, one cell per 8 x 8 pixels: fine enough to place a small "
                 f"shape (it misses {rate['8s']['small']:.0%} of the small objects, {rate['8s']['large']:.0%} of the "
                 "larger ones)")
-    near = {half: _bands_of(rate["32s"][half], MISS_RATE_MARGIN) for half in ("small", "large")}
-    if prediction not in near["small"]:
+    if prediction not in bands["small"]:
         return wrong(f"you predicted {prediction!r} for the small objects, but {measured}: {why}.")
-    if large is not None and large not in near["large"]:
+    if large is not None and large not in bands["large"]:
         return wrong(f"your band for the small objects is right, but you predicted {large!r} for the larger ones, "
                      f"and {measured}: {why}.")
-    answered = {"small": prediction} if large is None else {"small": prediction, "large": large}
-    close = [band for half, band in answered.items() if band not in bands[half]]  # accepted within the margin only
-    if close:
-        measured += (f"; your {' and '.join(repr(band) for band in close)} is at most {MISS_RATE_MARGIN} points off, "
-                     "close enough")
     return right(f"{measured}: {why}.")
 
 
