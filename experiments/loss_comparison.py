@@ -65,7 +65,12 @@ steps, the shipped checkpoints' length, as a check of whether the 1,600-step ran
 ``--peak-lr`` replaces the one peak learning rate (0.003): ``longlrhigh`` checks the class weights against plain
 cross-entropy at 0.01, both retrained, and ``longownstart`` starts the class weights at their own best constant answer;
 both are checks of section 3's verdict at 1,600 steps. ``freshrest`` holds the class-weighted losses on the held-out
-seeds 6 to 11.
+seeds 6 to 11. ``--tilt`` also scores each plain cross-entropy model with the class weights multiplied in at
+prediction (argmax of w_c p_c, logits plus log w, for the inverse and the median weights): the tilt section 2 of
+lesson 15 derives, added to the very networks the weighted losses are compared against. ``tilt`` retrains plain
+cross-entropy's six 1,600-step seeds for it:
+
+    python -m experiments.loss_comparison --losses cross_entropy --steps 1600 --seeds 0 1 2 3 4 5 --tilt --suffix tilt
 """
 
 from __future__ import annotations
@@ -156,6 +161,16 @@ class Untilted(nn.Module):
         return self.model(images) - self.log_weights  # (B, K, H, W)
 
 
+class Tilted(Untilted):
+    """A plain cross-entropy model read with class weights multiplied in: logits plus log w, argmax of w_c p_c.
+
+    The tilt that weighted cross-entropy's best answer carries (lesson 15, section 2), added after training instead.
+    """
+
+    def __init__(self, model: nn.Module, class_weights: torch.Tensor) -> None:
+        super().__init__(model, class_weights.reciprocal())  # logits - log(1 / w) = logits + log w
+
+
 def _pools() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     scenes = SCENES[SETTINGS.get("scenes", "digits")][0]
     train_images, train_masks = render_pool(scenes("train", length=SETTINGS["train_scenes"]),
@@ -176,6 +191,8 @@ def one_run(job: tuple[str, int]) -> dict:
     prefix += f"lr{SETTINGS['peak_lr']:g}_" if SETTINGS["peak_lr"] != DEFAULT_PEAK_LR else ""
     untilt = SETTINGS.get("untilt") is not None and name in WEIGHTED
     prefix += "untilt_" if untilt else ""
+    tilt = SETTINGS.get("tilt") is not None and name == "cross_entropy"
+    prefix += "tilt_" if tilt else ""
 
     def compute() -> dict:
         torch.set_num_threads(SETTINGS["threads"])
@@ -192,6 +209,12 @@ def one_run(job: tuple[str, int]) -> dict:
                                      band_width=SETTINGS["band_width"])
             result["untilted_confusion"] = untilted["confusion"]
             result["untilted_band_confusion"] = untilted["band_confusion"]
+        if tilt:
+            for recipe in ("inverse", "median"):
+                tilted = score_on_pool(Tilted(model, weights[recipe]), test_images, pools[3], classes,
+                                       band_width=SETTINGS["band_width"])
+                result[f"tilted_{recipe}_confusion"] = tilted["confusion"]
+                result[f"tilted_{recipe}_band_confusion"] = tilted["band_confusion"]
         if seed == 0:
             pictures = predict(model, test_images[SETTINGS["picture_scenes"]])  # (P, H, W)
             result["pictures"] = [mask_to_text(picture) for picture in pictures]
@@ -214,6 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--untilt", action="store_true",
                         help="for the weighted losses, also score each model with its class weights divided out at "
                              "prediction (argmax of p_c / w_c)")
+    parser.add_argument("--tilt", action="store_true",
+                        help="for plain cross-entropy, also score each model with the inverse and the median class "
+                             "weights multiplied in at prediction (argmax of w_c p_c)")
     parser.add_argument("--suffix", default="",
                         help="name the record NAME_SUFFIX, e.g. 'fresh' for a test on new seeds (lower-case letters)")
     return parser
@@ -242,6 +268,10 @@ def main() -> None:
     if arguments.untilt:
         SETTINGS["untilt"] = ("for the weighted losses, also untilted_confusion and untilted_band_confusion: the test "
                               "scores of argmax(logits - log w), the class weights divided out at prediction")
+    if arguments.tilt:
+        SETTINGS["tilt"] = ("for plain cross-entropy, also tilted_inverse_confusion, tilted_median_confusion and their "
+                            "band_confusion: the test scores of argmax(logits + log w), the class weights multiplied "
+                            "in at prediction")
     if arguments.scenes != "digits":
         SETTINGS["scenes"] = arguments.scenes
         SETTINGS["model"] = (f"get_model('unet', in_channels={channels}, num_classes={classes}, base_channels=8): "

@@ -169,6 +169,38 @@ def test_untilt_divides_the_class_weights_out_of_the_weighted_models_only(monkey
         f"cross_entropy_0_400_{fingerprint}.json", f"ownstart_untilt_weighted_ce_median_0_400_{fingerprint}.json"]
 
 
+def test_tilt_multiplies_the_class_weights_into_plain_cross_entropy_only(monkeypatch, tmp_path: Path,
+                                                                        pool_in_this_process) -> None:
+    masks = torch.randint(0, 11, (4, 16, 16), generator=torch.Generator().manual_seed(1))  # (N, H, W)
+    masks[:, :8] = 0  # background is the common class
+    images = torch.rand(4, 1, 16, 16, generator=torch.Generator().manual_seed(2))  # (N, C, H, W)
+    models = []
+
+    def no_training(model, *arguments, **options) -> list:
+        models.append(model)
+        return []
+
+    monkeypatch.setattr(loss_comparison, "SETTINGS", dict(loss_comparison.SETTINGS, picture_scenes=[0]))
+    monkeypatch.setattr(loss_comparison, "_pools", lambda: (images, masks, images, masks))
+    monkeypatch.setattr(_pool_study, "train_on_pool", no_training)
+    monkeypatch.setattr(loss_comparison, "PARTS_DIR", tmp_path / "parts")
+    monkeypatch.setattr(sys, "argv", ["loss_comparison", "--losses", "cross_entropy", "weighted_ce_median",
+                                      "--seeds", "0", "--tilt", "--suffix", "tilt", "--output", str(tmp_path)])
+    loss_comparison.main()
+    runs = json.loads((tmp_path / "loss_comparison_tilt.json").read_text())["results"]["runs"]
+    assert not any(key.startswith("tilted") for key in runs["weighted_ce_median"]["0"])
+    with torch.no_grad():
+        probabilities = models[0].eval()(images).softmax(dim=1)  # (N, 11, H, W), plain cross-entropy's model
+    for recipe, weigh in (("inverse", loss_comparison.inverse_frequency_weights),
+                          ("median", loss_comparison.median_frequency_weights)):
+        tilted = (probabilities * weigh(masks, 11).view(1, -1, 1, 1)).argmax(dim=1)  # argmax of w_c p_c, (N, H, W)
+        by_hand = [[0] * 11 for _ in range(11)]
+        for truth, guess in zip(masks.flatten().tolist(), tilted.flatten().tolist()):
+            by_hand[truth][guess] += 1
+        assert runs["cross_entropy"]["0"][f"tilted_{recipe}_confusion"] == by_hand
+    assert runs["cross_entropy"]["0"]["tilted_inverse_confusion"] != runs["cross_entropy"]["0"]["confusion"]
+
+
 def test_the_mild_weights_are_the_square_root_of_the_inverse_weights() -> None:
     inverse, sqrt = torch.tensor([0.5, 2.0, 8.0]), torch.tensor([0.5, 2.0, 8.0]).sqrt()
     logits = torch.randn(2, 3, 4, 4, generator=torch.Generator().manual_seed(0))
