@@ -127,10 +127,10 @@ LESSONS: tuple[Lesson, ...] = (
         "Write the forward hook that zeroes a skip and check it against skip_branches_off, predict and measure what "
         "zeroing FCN-8s's pool4 and pool3 skips costs; read a stored three-seed study of FCN-8s trained in stages "
         "against all at once; design the control that holds only pool3 back, predict it and its mirror (pool4 held "
-        "back), judge control against mirror with the two-test rule, read two runs that try to separate a late start "
-        "from less training, and set what zeroing pool3 costs against what training without it costs.",
+        "back), judge control against mirror with the two-test rule, and set what zeroing pool3 costs against what "
+        "training without it costs; optionally, read two runs that try to separate a late start from less training.",
         topic="Ablating FCN-8s's skips; staged training",
-        study_time="about 90 min (60 to read, 30 for the exercises)",
+        study_time="about 80 min (50 to read, 30 for the exercises; optional part about 5 more)",
         run_seconds=20,
     ),
     Lesson(

@@ -178,6 +178,19 @@ def test_ten_times_the_rate_is_told_why_it_is_a_second_change(changes, capsys: p
         assert giveaway not in out
 
 
+@pytest.mark.parametrize("pool4_join", [2000, "2,000"])
+def test_the_staged_join_steps_are_told_why_they_ask_another_question(pool4_join, capsys: pytest.CaptureFixture[str]) -> None:
+    """pool4 at 2,000 and pool3 at 3,000 (the staged arm's joins, without its restarts) is a fair run of another
+    question: it holds pool4 back too, so it cannot say whether pool3's late join is enough; it does not pass."""
+    assert lesson08.check_control_design(_design(pool4_joins_at_step=pool4_join)) is False
+    out = capsys.readouterr().out
+    assert "Not yet: pool4 at step 2,000 and pool3 at step 3,000 are the staged arm's join steps" in out
+    assert "a different question" in out and "holds pool4 back too" in out
+    assert "Change only the suspect" in out and "Correct" not in out
+    assert lesson08.check_control_design(_design(pool4_joins_at_step=2000, pool3_joins_at_step=2000)) is False
+    assert "a different question" not in capsys.readouterr().out  # other join steps: the principle only
+
+
 def test_the_right_design_is_among_the_offered_values() -> None:
     for setting, values in lesson08.CONTROL_SETTINGS.items():
         assert lesson08._CONTROL_RIGHT[setting] in values

@@ -271,6 +271,12 @@ _TEN_TIMES_WHY = (
     "it is a second change: the run would differ from the one it is compared with in pool3's rate as well as in when "
     "pool3 joins, and a flip, or none, could come from either. The shorter training comes with a late join; a control "
     "keeps it and says so.")
+_STAGED_JOINS = {"pool3 joins at step": 3000, "pool4 joins at step": 2000}
+_STAGED_JOINS_WHY = (
+    "pool4 at step 2,000 and pool3 at step 3,000 are the staged arm's join steps without its restarts: a fair run, "
+    "but of a different question, whether the staged order of joins alone flips the costs. This question is whether "
+    "pool3's late join is enough, and this run holds pool4 back too, so a flip could come from pool4's late join as "
+    "well as from pool3's, and the run could not tell the two apart.")
 _CONTROL_PRINCIPLE = ("Change only the suspect: a control differs from the run it is compared with in the suspect "
                       "and in what cannot be separated from it, and in nothing else. Why: if the run differs in "
                       "anything more (a restart, a rate, another branch held back, another join step), a flip could "
@@ -289,9 +295,10 @@ def check_control_design(design: Any) -> bool:
 
     The learner's own one-line design (key :data:`DESIGN_IN_ONE_LINE`) comes first and is echoed back, not
     graded. A design with any setting off gets only the principle (not which setting, nor how many), so the
-    feedback cannot be searched setting by setting; the one exception is pool3 at "ten times theirs", a thoughtful
-    try at making up for the training a late join takes away, which is told why it is a second change. A right
-    design is told what it changes and what comes with a late join.
+    feedback cannot be searched setting by setting. Two thoughtful tries are told why they miss: pool3 at "ten times
+    theirs" (making up for the training a late join takes away) is a second change, and the staged arm's join steps
+    without its restarts (pool4 at 2,000, pool3 at 3,000, every other setting the control's) ask a different
+    question. A right design is told what it changes and what comes with a late join.
 
     Args:
         design: ``{"in one line": a non-empty string, setting: value, ...}`` with one value per setting of
@@ -322,6 +329,8 @@ def check_control_design(design: Any) -> bool:
             return wrong(f'"{setting}": {first} one of {listed}.')
     if read["pool3's rate once joined"] == "ten times theirs":
         return wrong(f"{_TEN_TIMES_WHY} {_CONTROL_PRINCIPLE}")
+    if all(read[setting] == _STAGED_JOINS.get(setting, _CONTROL_RIGHT[setting]) for setting in CONTROL_SETTINGS):
+        return wrong(f"{_STAGED_JOINS_WHY} {_CONTROL_PRINCIPLE}")
     if any(read[setting] != _CONTROL_RIGHT[setting] for setting in CONTROL_SETTINGS):
         return wrong(f"the design is not yet the control this question needs. {_CONTROL_PRINCIPLE}")
     return right(_CONTROL_RIGHT_WHY + ".")
