@@ -113,7 +113,8 @@ def check_missed_sizes(prediction: Any, object_size: Sequence[int], verdicts: Ma
     an object is *missed* when background is its plurality label (the label given to the most of its pixels), as
     in section 3's object-by-object table. Each share is read off the lesson's own counts, rounded to a whole
     percent; a band counts its ends, so a share on a boundary accepts both bands that meet there; a neighbouring
-    band is not accepted. Either way the feedback gives the shares (FCN-32s's for both halves, FCN-8s's when ``verdicts`` has them) and says why.
+    band is not accepted. Either way the feedback gives the shares (FCN-32s's for both halves, FCN-8s's when
+    ``verdicts`` has them) and says why.
 
     Args:
         prediction: The band for the small objects, one of :data:`MISS_RATE_BANDS`: ``"under 5%"``,
