@@ -233,3 +233,21 @@ def test_the_focal_record_pairs_focal_loss_with_cross_entropy_rerun_on_the_same_
     for arm in runs.values():
         for run in arm.values():
             assert sum(map(sum, run["confusion"])) == pixels  # every test pixel scored once
+
+
+def test_the_tilt_record_rescores_the_very_networks_lesson_15_compares() -> None:
+    """`loss_comparison_tilt` retrains plain cross-entropy's six 1,600-step seeds: the same runs, bit for bit, as the
+    records lesson 15 reads (seeds 0-2 in `long`, 3-5 in `longmore`), each also scored with the class weights
+    multiplied in, over every test pixel."""
+    record = load_experiment("loss_comparison_tilt")
+    runs = record["results"]["runs"]["cross_entropy"]
+    stored = {**load_experiment("loss_comparison_long")["results"]["runs"]["cross_entropy"],
+              **load_experiment("loss_comparison_longmore")["results"]["runs"]["cross_entropy"]}
+    assert sorted(runs, key=int) == [str(seed) for seed in range(6)]
+    assert all(runs[seed]["confusion"] == stored[seed]["confusion"] for seed in runs)
+    settings = {key: value for key, value in record["settings"].items() if key != "tilt"}
+    assert settings == load_experiment("loss_comparison_longmore")["settings"]
+    for run in runs.values():
+        for recipe in ("inverse", "median"):
+            assert sum(map(sum, run[f"tilted_{recipe}_confusion"])) == 200 * 64 * 64
+            assert run[f"tilted_{recipe}_confusion"] != run["confusion"]  # the tilt moves some pixels
