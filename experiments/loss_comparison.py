@@ -46,6 +46,8 @@ The lesson's records come from
         --steps 4000 --seeds 0 1 2 --untilt --suffix fourk
     python -m experiments.loss_comparison --losses cross_entropy weighted_ce_inverse weighted_ce_median --steps 1600 \
         --peak-lr 0.01 --seeds 0 1 2 3 4 5 --untilt --suffix longlrhigh
+    python -m experiments.loss_comparison --losses cross_entropy weighted_ce_inverse weighted_ce_median --steps 1600 \
+        --peak-lr 0.001 --seeds 0 1 2 3 --untilt --suffix longlrlow
     python -m experiments.loss_comparison --losses weighted_ce_inverse weighted_ce_median --steps 1600 \
         --seeds 0 1 2 3 4 5 --weighted-start --untilt --suffix longownstart
     python -m experiments.loss_comparison --losses weighted_ce_inverse weighted_ce_median --seeds 6 7 8 9 10 11 \
@@ -63,7 +65,7 @@ each weighted model with its class weights divided out at prediction (``untilt``
 ``longrest`` and ``longmore``, retrained, with those extra matrices). ``fourk`` runs four of the losses for 4,000
 steps, the shipped checkpoints' length, as a check of whether the 1,600-step ranking still moves.
 ``--peak-lr`` replaces the one peak learning rate (0.003): ``longlrhigh`` checks the class weights against plain
-cross-entropy at 0.01, both retrained, and ``longownstart`` starts the class weights at their own best constant answer;
+cross-entropy at 0.01, both retrained (``longlrlow`` the same at 0.001, four seeds), and ``longownstart`` starts the class weights at their own best constant answer;
 both are checks of section 3's verdict at 1,600 steps. ``freshrest`` holds the class-weighted losses on the held-out
 seeds 6 to 11. ``--tilt`` also scores each plain cross-entropy model with the class weights multiplied in at
 prediction (argmax of w_c p_c, logits plus log w, for the inverse and the median weights): the tilt section 2 of
