@@ -113,10 +113,10 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(
         "07_fcn.ipynb",
         "FCN: fully convolutional networks",
-        "Convolutionalize a small classifier and count what scoring every window in one pass saves, build FCN-32s, "
-        "16s and 8s and write FCN-16s's forward pass from its parts, compare the shipped FCN-32s and FCN-8s over "
-        "all pixels, near boundaries and object by object, and predict what a zero-start skip layer learns at its "
-        "first step.",
+        "Train a small classifier on crops, convolutionalize it and count what scoring every window in one pass "
+        "saves, build FCN-32s, 16s and 8s and write FCN-16s's forward pass from its parts, compare the shipped "
+        "FCN-32s and FCN-8s over all pixels, near boundaries and object by object, and predict what a zero-start "
+        "skip layer learns at its first step.",
         topic="FCN-32s, 16s and 8s and their skip fusion",
         study_time="about 110 min",
         run_seconds=45,
