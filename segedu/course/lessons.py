@@ -203,7 +203,7 @@ LESSONS: tuple[Lesson, ...] = (
         "IoU, then measure on U-Nets trained with plain cross-entropy, two class weightings, soft Dice and "
         "cross-entropy + Dice (1,600 steps, six paired seeds, every verdict provisional) what they do to misses, "
         "the halo, mean accuracy and mean IoU; "
-        "divide the weights out of the trained networks and shift a shipped U-Net's logits by log w to test how "
+        "divide the weights out of the trained networks and add log w to the same-seed plain networks' logits to test how "
         "much of the trade the tilt explains.",
         topic="Class weights: the tilt and the trade it makes",
         study_time="about 90 min",
