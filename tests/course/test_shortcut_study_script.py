@@ -153,3 +153,17 @@ def test_a_tiny_run_at_another_rate_records_it_and_keeps_its_own_parts(tmp_path:
     assert default["settings"]["peak_lr"] == shortcut_study.DEFAULT_PEAK_LR
     assert len(list((tmp_path / "parts").glob("none_0_2_*.json"))) == 2  # one part per rate, none reused
     assert high["results"]["runs"]["none"]["0"]["loss_curve"] != default["results"]["runs"]["none"]["0"]["loss_curve"]
+
+
+@pytest.mark.parametrize(("suffix", "rate"), [("lrlow", 0.001), ("lrhigh", 0.01)])
+def test_the_learning_rate_checks_change_only_the_rate(suffix: str, rate: float) -> None:
+    """Lesson 11's learning-rate check: none, indices and the control, seeds 0 to 5, with the one-version record's
+    settings but the peak rate; every test pixel counted once."""
+    record = experiments.load_experiment(f"shortcut_study_{suffix}")
+    runs = record["results"]["runs"]
+    assert sorted(runs) == sorted(["none", "indices", "fixed_unpool"])
+    assert all(sorted(runs[name], key=int) == [str(seed) for seed in range(6)] for name in runs)
+    oneversion = experiments.load_experiment("shortcut_study_oneversion")["settings"]
+    assert record["settings"] == {**oneversion, "peak_lr": rate}
+    assert f"--peak-lr {rate:g}" in record["command"] and f"--suffix {suffix}" in record["command"]
+    assert all(sum(map(sum, run["confusion"])) == 200 * 64 * 64 for name in runs for run in runs[name].values())
