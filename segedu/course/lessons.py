@@ -160,7 +160,7 @@ LESSONS: tuple[Lesson, ...] = (
         "concatenation) on equal budgets and paired seeds, scored over all pixels, in the boundary band and in "
         "the interior, with a control that separates the indices from the unpooling.",
         topic="Four shortcut connections: one training budget, sizes differ",
-        study_time="about 80 min",
+        study_time="about 100 min",
         run_seconds=30,
     ),
     Lesson(
