@@ -119,7 +119,7 @@ LESSONS: tuple[Lesson, ...] = (
         "skip layer learns at its first step.",
         topic="FCN-32s, 16s and 8s and their skip fusion",
         study_time="about 110 min",
-        run_seconds=45,
+        run_seconds=18,
     ),
     Lesson(
         "08_fcn_skips.ipynb",
