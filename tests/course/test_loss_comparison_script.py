@@ -132,8 +132,9 @@ def test_weighted_start_moves_only_the_weighted_losses_start(monkeypatch, tmp_pa
         f"cross_entropy_0_400_{fingerprint}.json", f"ownstart_weighted_ce_inverse_0_400_{fingerprint}.json"]
 
 
-def test_untilt_divides_the_class_weights_out_of_the_weighted_models_only(monkeypatch, tmp_path: Path,
-                                                                          pool_in_this_process) -> None:
+def _untrained_study(monkeypatch, tmp_path: Path, *arguments: str) -> tuple[list, torch.Tensor, torch.Tensor]:
+    """Run the study's main() on four random 16 x 16 scenes (background the common class) with training replaced by
+    nothing; return the models it built, in order, and the images and masks it scored."""
     masks = torch.randint(0, 11, (4, 16, 16), generator=torch.Generator().manual_seed(1))  # (N, H, W)
     masks[:, :8] = 0  # background is the common class
     images = torch.rand(4, 1, 16, 16, generator=torch.Generator().manual_seed(2))  # (N, C, H, W)
@@ -147,10 +148,16 @@ def test_untilt_divides_the_class_weights_out_of_the_weighted_models_only(monkey
     monkeypatch.setattr(loss_comparison, "_pools", lambda: (images, masks, images, masks))
     monkeypatch.setattr(_pool_study, "train_on_pool", no_training)
     monkeypatch.setattr(loss_comparison, "PARTS_DIR", tmp_path / "parts")
-    monkeypatch.setattr(sys, "argv", ["loss_comparison", "--losses", "cross_entropy", "weighted_ce_median",
-                                      "--seeds", "0", "--untilt", "--weighted-start", "--suffix", "untilt",
-                                      "--output", str(tmp_path)])  # own start: the tilt shows before training
+    monkeypatch.setattr(sys, "argv", ["loss_comparison", *arguments, "--output", str(tmp_path)])
     loss_comparison.main()
+    return models, images, masks
+
+
+def test_untilt_divides_the_class_weights_out_of_the_weighted_models_only(monkeypatch, tmp_path: Path,
+                                                                          pool_in_this_process) -> None:
+    models, images, masks = _untrained_study(  # own start: the tilt shows before training
+        monkeypatch, tmp_path, "--losses", "cross_entropy", "weighted_ce_median", "--seeds", "0", "--untilt",
+        "--weighted-start", "--suffix", "untilt")
     record = json.loads((tmp_path / "loss_comparison_untilt.json").read_text())
     runs = record["results"]["runs"]
     assert "untilted_confusion" not in runs["cross_entropy"]["0"]
@@ -171,22 +178,8 @@ def test_untilt_divides_the_class_weights_out_of_the_weighted_models_only(monkey
 
 def test_tilt_multiplies_the_class_weights_into_plain_cross_entropy_only(monkeypatch, tmp_path: Path,
                                                                         pool_in_this_process) -> None:
-    masks = torch.randint(0, 11, (4, 16, 16), generator=torch.Generator().manual_seed(1))  # (N, H, W)
-    masks[:, :8] = 0  # background is the common class
-    images = torch.rand(4, 1, 16, 16, generator=torch.Generator().manual_seed(2))  # (N, C, H, W)
-    models = []
-
-    def no_training(model, *arguments, **options) -> list:
-        models.append(model)
-        return []
-
-    monkeypatch.setattr(loss_comparison, "SETTINGS", dict(loss_comparison.SETTINGS, picture_scenes=[0]))
-    monkeypatch.setattr(loss_comparison, "_pools", lambda: (images, masks, images, masks))
-    monkeypatch.setattr(_pool_study, "train_on_pool", no_training)
-    monkeypatch.setattr(loss_comparison, "PARTS_DIR", tmp_path / "parts")
-    monkeypatch.setattr(sys, "argv", ["loss_comparison", "--losses", "cross_entropy", "weighted_ce_median",
-                                      "--seeds", "0", "--tilt", "--suffix", "tilt", "--output", str(tmp_path)])
-    loss_comparison.main()
+    models, images, masks = _untrained_study(monkeypatch, tmp_path, "--losses", "cross_entropy", "weighted_ce_median",
+                                             "--seeds", "0", "--tilt", "--suffix", "tilt")
     runs = json.loads((tmp_path / "loss_comparison_tilt.json").read_text())["results"]["runs"]
     assert not any(key.startswith("tilted") for key in runs["weighted_ce_median"]["0"])
     with torch.no_grad():
