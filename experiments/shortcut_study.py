@@ -62,6 +62,9 @@ that one rate. Lesson 11's check trains ``none``, ``indices`` and the control at
     python -m experiments.shortcut_study --seeds 0 1 2 3 4 5 --steps 1000 --shortcuts none indices fixed_unpool \
         --peak-lr 0.01 --suffix lrhigh --workers 1 --output segedu/course/experiment_results
 
+and ``add`` and ``concat`` the same way (``--shortcuts add concat``, suffixes ``lrlowfeature`` and ``lrhighfeature``),
+so that all five variants have the three rates on seeds 0 to 5.
+
 ``--keep-models`` also saves each run's final weights (float16, with their sha256 in the record) next to the record,
 as ``RECORD_SHORTCUT_seedSEED.pt``, so a lesson can show what the trained networks predict. Lesson 11's pictures come
 from seed 0 of all five variants, trained again on this recipe (about 15 CPU-minutes):

@@ -155,13 +155,15 @@ def test_a_tiny_run_at_another_rate_records_it_and_keeps_its_own_parts(tmp_path:
     assert high["results"]["runs"]["none"]["0"]["loss_curve"] != default["results"]["runs"]["none"]["0"]["loss_curve"]
 
 
-@pytest.mark.parametrize(("suffix", "rate"), [("lrlow", 0.001), ("lrhigh", 0.01)])
-def test_the_learning_rate_checks_change_only_the_rate(suffix: str, rate: float) -> None:
-    """Lesson 11's learning-rate check: none, indices and the control, seeds 0 to 5, with the one-version record's
-    settings but the peak rate; every test pixel counted once."""
+@pytest.mark.parametrize(("suffix", "rate", "variants"), [
+    ("lrlow", 0.001, ["none", "indices", "fixed_unpool"]), ("lrhigh", 0.01, ["none", "indices", "fixed_unpool"]),
+    ("lrlowfeature", 0.001, ["add", "concat"]), ("lrhighfeature", 0.01, ["add", "concat"])])
+def test_the_learning_rate_checks_change_only_the_rate(suffix: str, rate: float, variants: list[str]) -> None:
+    """Lesson 11's learning-rate check: all five variants (two records per rate), seeds 0 to 5, with the one-version
+    record's settings but the peak rate; every test pixel counted once."""
     record = experiments.load_experiment(f"shortcut_study_{suffix}")
     runs = record["results"]["runs"]
-    assert sorted(runs) == sorted(["none", "indices", "fixed_unpool"])
+    assert sorted(runs) == sorted(variants)
     assert all(sorted(runs[name], key=int) == [str(seed) for seed in range(6)] for name in runs)
     oneversion = experiments.load_experiment("shortcut_study_oneversion")["settings"]
     assert record["settings"] == {**oneversion, "peak_lr": rate}
