@@ -122,9 +122,9 @@ def decoder_level_diagram() -> Figure:
 
 
 def _tick(a: str, b: str, scores: SeedScores) -> str:
-    """Column label: the pair, its seed count and its size difference in parameters."""
-    size = scores.parameters[a] / scores.parameters[b] - 1
-    label = f"{a}\n- {b}\n(n = {len(scores.seeds)};\nsize {size:+.0%})"
+    """Column label: the pair, its seed count and its difference in parameter count."""
+    change = scores.parameters[a] / scores.parameters[b] - 1
+    label = f"{a}\n- {b}\n(n = {len(scores.seeds)};\nparameters {change:+.0%})"
     return label.replace("fixed_unpool", "control")
 
 

@@ -53,7 +53,7 @@ def test_paired_differences_draw_one_dot_per_seed_at_the_paired_difference() -> 
         for axis, region in ((band, "band"), (interior, "interior")):
             dots = [line.get_ydata()[0] for line in axis.lines if line.get_marker() in ("o", "D")]
             assert np.allclose(sorted(dots), sorted(scores.paired(region, "a", "b")))
-        assert "size -17%" in band.get_xticklabels()[0].get_text()
+        assert "parameters -17%" in band.get_xticklabels()[0].get_text()
         assert [line.get_label() for line in loss.lines] == ["a", "b", "a, seed 2 alone"]
         assert loss.get_yscale() == "log" and loss.get_xlabel() == "optimiser step"
     finally:
