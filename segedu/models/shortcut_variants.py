@@ -24,7 +24,7 @@ from torch import Tensor, nn
 from segedu.models.blocks import ConvBNReLU, crop_to, pad_to_multiple
 from segedu.models.contract import check_input, check_model_arguments, parameter_dtype
 
-__all__ = ["CONTROLS", "SHORTCUTS", "DecoderLevel", "EncoderLevel", "ShortcutNet", "top_left_indices"]
+__all__ = ["CONTROLS", "SHORTCUTS", "DecoderLevel", "EncoderLevel", "ShortcutNet"]
 
 SHORTCUTS = ("none", "add", "indices", "concat")
 CONTROLS = ("fixed_unpool",)  # "indices"'s upsampler without the indices: see the module docstring
@@ -54,21 +54,6 @@ class EncoderLevel(nn.Module):
         return skip, pooled, indices
 
 
-def top_left_indices(x: Tensor) -> Tensor:
-    """Max-unpooling indices that send each value of ``x`` to the top-left pixel of its 2x2 window.
-
-    Args:
-        x: A map ``(B, C, h, w)`` about to be unpooled to ``(B, C, 2h, 2w)``.
-
-    Returns:
-        int64 ``(B, C, h, w)``: the flat position ``2i * 2w + 2j`` of pixel (row 2i, column 2j) for cell (i, j).
-    """
-    height, width = x.shape[-2:]
-    rows = torch.arange(height, device=x.device)[:, None]  # (h, 1)
-    columns = torch.arange(width, device=x.device)  # (w,)
-    return (2 * rows * 2 * width + 2 * columns).expand_as(x).contiguous()  # (B, C, h, w)
-
-
 class DecoderLevel(nn.Module):
     """Upsample x2, then the shortcut, then (conv3x3 -> BN -> ReLU) x 2.
 
@@ -94,8 +79,9 @@ class DecoderLevel(nn.Module):
     def forward(self, x: Tensor, skip: Tensor, indices: Tensor) -> Tensor:
         if self.shortcut == "indices":
             x = self.up(x, indices)  # (B, C, 2h, 2w), sparse: each value back at its encoder maximum
-        elif self.shortcut == "fixed_unpool":
-            x = self.up(x, top_left_indices(x))  # (B, C, 2h, 2w), sparse: each value at its window's top-left pixel
+        elif self.shortcut == "fixed_unpool":  # unpooling to the top-left pixel (row 2i, column 2j) of each window
+            x = self.up(x, (4 * x.shape[-1] * torch.arange(x.shape[-2])[:, None] + 2 * torch.arange(x.shape[-1])).to(
+                x.device).expand_as(x).contiguous())  # (B, C, 2h, 2w), sparse
         else:
             x = self.up(x)  # (B, C, 2h, 2w), learned 2x2 up-convolution
         if self.shortcut == "add":

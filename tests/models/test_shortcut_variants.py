@@ -153,15 +153,3 @@ def test_fixed_unpool_ignores_the_encoder_and_shares_the_indices_decoder() -> No
     assert not torch.allclose(plain, with_indices)  # the encoder's indices do change "indices"'s output
     top_left_instead = _logits_with_replaced_skips(indices, x, skip=False, indices=True)
     assert torch.allclose(plain, top_left_instead)  # "indices" fed top-left positions is the control
-
-
-def test_top_left_indices_send_each_value_to_its_windows_top_left_pixel() -> None:
-    from segedu.models.shortcut_variants import top_left_indices
-
-    x = torch.randn(2, 3, 4, 5)  # (B, C, h, w)
-    unpooled = torch.nn.functional.max_unpool2d(x, top_left_indices(x), 2)  # (B, C, 8, 10)
-    by_hand = torch.zeros(2, 3, 8, 10)
-    for row in range(4):
-        for column in range(5):
-            by_hand[:, :, 2 * row, 2 * column] = x[:, :, row, column]  # the window's top-left pixel
-    assert torch.equal(unpooled, by_hand)
