@@ -176,8 +176,8 @@ def test_halo_scores_right(answers, capsys: pytest.CaptureFixture[str]) -> None:
     assert check_halo_scores(*answers)
     out = capsys.readouterr().out
     assert out.startswith("Correct!") and "recall 0.90 and 0.99" in out and "99 / 150 = 0.66" in out
-    assert "mean accuracy" not in out  # exercise 3's later parts ask about the averaged scores
-    assert "union" not in out and "true pixels" not in out  # exercise 3b asks why: the numbers only, no reason
+    assert "reason (a)" in out and "true pixels only" in out  # exercise 3a asked why; this part ties the numbers to it
+    assert "0.03" not in out  # the last part asks for background's recall cost: no spoiler
 
 
 @pytest.mark.parametrize(("answers", "hints"), [
@@ -212,7 +212,7 @@ def test_score_gap_reason_right_says_why(choice, capsys: pytest.CaptureFixture[s
     assert "0.03" not in out  # the next part asks for background's recall cost: no spoiler
 
 
-@pytest.mark.parametrize(("choice", "hint"), [("b", "weight 1/K"), ("c", "true positive"),
+@pytest.mark.parametrize(("choice", "hint"), [("b", "weight 1/K"), ("c", "true pixels only"),
                                               ("d", "lowers that digit's recall"), ("e", "one letter"),
                                               (..., "record your answer")])
 def test_score_gap_reason_wrong_says_why(choice, hint, capsys: pytest.CaptureFixture[str]) -> None:

@@ -241,7 +241,7 @@ def check_tilt_prediction(minimiser: Any, argmax_class: Any) -> bool:
                  "the weights tilt an unsure pixel toward the rare class. The next cell finds the same answer with Adam.")
 
 
-# --- exercise 3a · predict: one digit's recall and IoU without and with a halo ---------------------------------------
+# --- exercise 3b · check on one digit: its recall and IoU without and with a halo -----------------------------------
 
 HALO_DIGIT_PIXELS = 100  # the toy digit's true pixels
 HALO_CASES = {"no halo": (90, 0), "halo": (99, 50)}  # case -> (true pixels found, background pixels painted as the digit)
@@ -285,7 +285,7 @@ def check_halo_scores(recall_no_halo: Any, iou_no_halo: Any, recall_halo: Any, i
 
     Recall ``TP / (TP + FN)`` counts only the digit's true pixels, so the halo cannot lower it: 0.90 and 0.99. IoU
     ``TP / (TP + FP + FN)`` puts the halo in its union: 0.90 and 99 / 150 = 0.66. The feedback names the slip of a
-    wrong answer without giving the right value; a right answer gets the numbers only, since exercise 3b asks why.
+    wrong answer without giving the right value; a right answer ties the numbers to exercise 3a's reason.
 
     Args:
         recall_no_halo: The learner's recall with no halo.
@@ -314,8 +314,8 @@ def check_halo_scores(recall_no_halo: Any, iou_no_halo: Any, recall_halo: Any, i
                 else "IoU = TP / (TP + FP + FN): found, plus the halo's false alarms, plus the missed pixels")))
     if hints:
         return wrong("; ".join(hints) + ".")
-    return right("recall 0.90 and 0.99; IoU 0.90 and 99 / 150 = 0.66. The next part asks why the halo moves the two "
-                 "scores so differently.")
+    return right("recall 0.90 and 0.99; IoU 0.90 and 99 / 150 = 0.66. The halo's 50 false alarms left recall alone, "
+                 "since recall divides by the digit's true pixels only, but entered IoU's union: reason (a) on one digit.")
 
 
 # --- exercise 3c · read the scale: what a halo costs background's recall ------------------------------------------
@@ -368,15 +368,15 @@ def check_background_recall_cost(answer: Any) -> bool:
                   "background pixel; turn one count into the other with section 1's class shares") + ".")
 
 
-# --- exercise 3b · explain: why class weights raised mean accuracy but lowered mean IoU --------------------------------
+# --- exercise 3a · explain: why class weights raised mean accuracy but lowered mean IoU --------------------------------
 
 SCORE_GAP_REASONS = {
     "a": "a halo pixel enters a digit's IoU as a false alarm, against the digit's few pixels, but costs recall only as "
          "one of background's many pixels",
     "b": "mean accuracy averages all eleven classes, background included, while mean IoU averages only the ten digits, "
          "so background's high score lifts mean accuracy alone",
-    "c": "the weights found many more digit pixels, and a found pixel raises its digit's recall, while IoU, which also "
-         "counts false alarms, gives it no credit",
+    "c": "a halo pixel painted as a digit raises that digit's recall, since recall counts every pixel given the "
+         "digit's name, while IoU also counts it as a false alarm",
     "d": "mean accuracy ignores a digit pixel given the wrong digit's name, while mean IoU counts it twice: as a miss "
          "for one digit and a false alarm for another",
 }
@@ -384,8 +384,8 @@ SCORE_GAP_ANSWER = "a"
 _SCORE_GAP_WHY = {
     "b": "both scores average all eleven classes with weight 1/K, background included (section 1), so the "
          "averaging is the same; the gap comes from what each per-class score counts",
-    "c": "a found pixel is a true positive: it raises a digit's IoU as well as its recall, and the weights cut the "
-         "missed pixels by only about 0.03 of the digit pixels",
+    "c": "recall divides by the digit's true pixels only: a background pixel painted as the digit is not one of them, "
+         "so it cannot raise that digit's recall (precision counts it, recall does not)",
     "d": "a misnamed pixel is one its true digit did not get, so it lowers that digit's recall as well as its IoU: "
          "both scores count misnaming, so (d)'s premise is false",
 }
@@ -410,6 +410,7 @@ def check_score_gap_reason(choice: Any) -> bool:
     if letter != SCORE_GAP_ANSWER:
         return wrong(f"not ({letter}): {_SCORE_GAP_WHY[letter]}.")
     return right("recall counts only a class's true pixels, so a halo pixel costs recall only as one lost background "
-                 "pixel, small against background's many pixels (the next part measures how small), while the "
+                 "pixel, small against background's many pixels (the last part measures how small), while the "
                  "digits' recalls rise as their misses fall. IoU puts the same pixel in a digit's union as a false "
-                 "alarm, where the halo is about half the digit's size: mean IoU falls.")
+                 "alarm, where the halo is about half the digit's size: mean IoU falls. The next part checks it on one "
+                 "digit.")
