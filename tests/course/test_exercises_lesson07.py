@@ -19,7 +19,7 @@ def _verdict(capsys: pytest.CaptureFixture[str]) -> str:
 
 @pytest.fixture(autouse=True)
 def _fresh_skip_start_attempts(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test starts as a learner's first try at exercise 3."""
+    """Each test starts as a learner's first try at exercise 4."""
     monkeypatch.setitem(lesson07._SKIP_START_ATTEMPTS, "misses", 0)
 
 
@@ -230,7 +230,7 @@ def test_wrong_skip_start_gets_a_hint(gradient, answer, hint: str, capsys: pytes
     assert "Not yet:" in out and hint in out and "Correct!" not in out
 
 
-# Exercise 1: FCN-16s's forward pass from its parts, after two predicted shapes
+# Exercise 2: FCN-16s's forward pass from its parts, after two predicted shapes
 RIGHT_SHAPES = ((2, 128, 6, 10), (2, 4, 6, 10))  # two 96 x 160 scenes
 
 
@@ -353,3 +353,94 @@ def test_the_fcn16s_check_leaves_the_random_state_alone() -> None:
     torch.manual_seed(5)
     lesson07.check_fcn16s_forward(*RIGHT_SHAPES, _fcn16s_forward)
     assert torch.equal(torch.rand(3), expected)
+
+
+# Exercise 1: the classifier's fully connected layers as convolutions
+def _small_classifier() -> nn.Module:
+    from segedu.models import TinyClassifier
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        return TinyClassifier(3, 3, base_channels=8, image_size=24).eval()
+
+
+SCENE = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(1))  # (1, 3, 64, 64)
+
+
+def _fc_as_convolutions(classifier: nn.Module, *, order: str = "view", bias: bool = True, relu: bool = True,
+                        padding: int = 0) -> nn.Module:
+    """The answer, or one of its usual mistakes (fc1's rows read channel last, no bias, no ReLU, a padded fc1)."""
+    fc1 = nn.Conv2d(32, 128, 3, padding=padding, bias=bias)
+    fc2, scores = nn.Conv2d(128, 128, 1, bias=bias), nn.Conv2d(128, 3, 1, bias=bias)
+    with torch.no_grad():
+        if order == "view":
+            fc1.weight.copy_(classifier.fc1.weight.view(128, 32, 3, 3))
+        else:  # each row read as (row, column, channel)
+            fc1.weight.copy_(classifier.fc1.weight.view(128, 3, 3, 32).permute(0, 3, 1, 2))
+        fc2.weight.copy_(classifier.fc2.weight.view(128, 128, 1, 1))
+        scores.weight.copy_(classifier.classifier.weight.view(3, 128, 1, 1))
+        if bias:
+            for conv, linear in ((fc1, classifier.fc1), (fc2, classifier.fc2), (scores, classifier.classifier)):
+                conv.bias.copy_(linear.bias)
+    activation = nn.ReLU if relu else nn.Identity
+    return nn.Sequential(classifier.stage1, classifier.stage2, classifier.stage3, fc1, activation(), fc2,
+                         activation(), scores)
+
+
+def test_the_fc_layers_as_convolutions_are_accepted_and_explained(capsys: pytest.CaptureFixture[str]) -> None:
+    classifier = _small_classifier()
+    before = {key: value.clone() for key, value in classifier.state_dict().items()}
+    assert lesson07.check_fc_as_convolutions((1, 3, 6, 6), _fc_as_convolutions, classifier, SCENE) is True
+    out = _verdict(capsys)
+    assert out.startswith("Correct! your module's scores equal convolutionalize(classifier)'s (exactly, torch.equal)")
+    assert "8 - 3 + 1 = 6 positions" in out and "channel first" in out and out.count("\n") == 1
+    assert all(torch.equal(before[key], value) for key, value in classifier.state_dict().items())
+
+
+@pytest.mark.parametrize(("map_shape", "hint"), [
+    (..., "record your prediction first"),
+    ((1, 3, 8, 8), "8 x 8 is pool3's size"),
+    ((1, 3, 1, 1), "a 1 x 1 map would be one window"),
+    ((1, 4, 6, 6), "how many scores does it give for each window"),
+    ((1, 3, 7, 7), "three 2 x 2 poolings shrink each side"),
+])
+def test_a_wrong_map_shape_gets_a_question_not_the_shape(map_shape: object, hint: str,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson07.check_fc_as_convolutions(map_shape, _fc_as_convolutions, _small_classifier(), SCENE) is False
+    out = _verdict(capsys)
+    assert out.startswith("Not yet:") and hint in out and "(1, 3, 6, 6)" not in out and "6 x 6" not in out
+
+
+@pytest.mark.parametrize(("mistake", "hint"), [
+    ({"order": "channel last"}, "right numbers in the wrong order"),
+    ({"bias": False}, "has no bias"),
+    ({"relu": False}, "a ReLU after fc1 and after fc2"),
+    ({"padding": 1}, "needs no padding"),
+])
+def test_a_wrong_module_says_why(mistake: dict, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    def answer(classifier: nn.Module) -> nn.Module:
+        return _fc_as_convolutions(classifier, **mistake)
+
+    assert lesson07.check_fc_as_convolutions((1, 3, 6, 6), answer, _small_classifier(), SCENE) is False
+    out = _verdict(capsys)
+    assert out.startswith("Not yet:") and hint in out and "Correct!" not in out
+
+
+def test_bias_not_copied_and_segedu_s_own_answer_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    def fresh_bias(classifier: nn.Module) -> nn.Module:
+        module = _fc_as_convolutions(classifier)
+        with torch.no_grad():
+            module[5].bias.add_(0.5)  # fc2's bias, not the trained one
+        return module
+
+    def borrowed(classifier: nn.Module) -> nn.Module:
+        from segedu.models import convolutionalize
+
+        return convolutionalize(classifier)
+
+    assert lesson07.check_fc_as_convolutions((1, 3, 6, 6), fresh_bias, _small_classifier(), SCENE) is False
+    assert "fc2's Conv2d has the trained weights but not the trained bias" in _verdict(capsys)
+    assert lesson07.check_fc_as_convolutions((1, 3, 6, 6), borrowed, _small_classifier(), SCENE) is False
+    assert "uses `convolutionalize`" in _verdict(capsys)
+    assert lesson07.check_fc_as_convolutions((1, 3, 6, 6), _not_written, _small_classifier(), SCENE) is False
+    assert "NotImplementedError" in _verdict(capsys)

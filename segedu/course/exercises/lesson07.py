@@ -23,15 +23,17 @@ from segedu.course.exercises._verdict import (
     right,
     wrong,
 )
-from segedu.models import get_model
+from segedu.models import convolutionalize, get_model
 
 __all__ = [
+    "FC_AS_CONV_BORROWED",
     "FCN16S_BORROWED",
     "FCN16S_QUESTION",
     "FCN16S_STEPS",
     "MISS_RATE_BANDS",
     "SKIP_START_STATEMENTS",
     "WEIGHT_GRADIENT_CHOICES",
+    "check_fc_as_convolutions",
     "check_fcn16s_forward",
     "check_missed_sizes",
     "check_skip_start",
@@ -84,8 +86,169 @@ _SKIP_START_QUESTIONS = tuple(_SKIP_START_HINTS.items())  # (answer, question), 
 _SKIP_START_ATTEMPTS = {"misses": 0}  # misses in a row of check_skip_start; a right answer resets it
 
 
+# Exercise 1: the trained classifier's fully connected layers rewritten as convolutions (section 1), with the shape
+# of the map on one 64 x 64 scene predicted first. The learner's module is compared with segedu's
+# convolutionalize(classifier) on the lesson's scene and on a 40 x 72 input (not square, not a multiple of 24).
+FC_AS_CONV_BORROWED = ("convolutionalize", "ConvolutionalizedClassifier", "_linear_to_conv")  # segedu's answer
+_FC_AS_CONV_SECOND_INPUT = (1, 3, 40, 72)
+
+
+def _map_shape_hint(found: Any, expected: tuple[int, ...], scene_side: int) -> str | None:
+    """The hint for a predicted map shape that is missing or wrong, ``None`` for the right one; never the answer."""
+    if found is ... or found is None:
+        return ("record your prediction first: replace the `...` of `map_shape` with a tuple of four whole numbers, "
+                "(batch, classes, height, width).")
+    if isinstance(found, torch.Size):
+        found = tuple(found)
+    if not isinstance(found, (tuple, list)) or len(found) != 4 or not all(
+            isinstance(value, int) and not isinstance(value, bool) for value in found):
+        return f"`map_shape` must be a tuple of four whole numbers, (batch, classes, height, width); got {found!r}."
+    if tuple(found) == expected:
+        return None
+    batch, classes, height, width = found
+    if batch != expected[0]:
+        return "`map_shape`: how many scenes does the batch hold? No layer changes the batch size."
+    if classes != expected[1]:
+        return "`map_shape`: the last layer is the classifier's own: how many scores does it give for each window?"
+    if (height, width) == (1, 1):
+        return (f"`map_shape`: a 1 x 1 map would be one window, but a {scene_side} x {scene_side} scene holds many "
+                "24 x 24 windows: count the positions fc1's kernel fits on the scene's pool3.")
+    if (height, width) == (scene_side // 8, scene_side // 8):
+        return (f"`map_shape`: {height} x {width} is pool3's size. fc1, as a convolution, is not padded: how many "
+                "positions does its kernel fit along each side of pool3?")
+    return ("`map_shape`: three 2 x 2 poolings shrink each side of the scene; then count the positions fc1's "
+            "unpadded kernel fits along each side of pool3.")
+
+
+def _layer_hint(module: nn.Module, classifier: nn.Module) -> str | None:
+    """A hint naming the first of fc1, fc2, classifier whose Conv2d in ``module`` is wrong (``None`` if all hold).
+
+    Each layer's Conv2d is found by its weight's shape; a layer with no such Conv2d is skipped here (the
+    output comparison then speaks for it).
+    """
+    convs = [layer for layer in module.modules() if isinstance(layer, nn.Conv2d)]
+    channels, side = classifier.feature_channels, classifier.feature_size
+    for name, kernel in (("fc1", side), ("fc2", 1), ("classifier", 1)):
+        linear = getattr(classifier, name)
+        inputs = linear.in_features // (kernel * kernel)
+        target = (linear.out_features, inputs, kernel, kernel)
+        found = [conv for conv in convs if tuple(conv.weight.shape) == target]
+        if not found:
+            continue
+        conv = found[0]
+        expected = linear.weight.reshape(target)
+        if not torch.allclose(conv.weight, expected):
+            if name == "fc1" and torch.allclose(
+                    conv.weight, linear.weight.reshape(target[0], kernel, kernel, inputs).permute(0, 3, 1, 2)):
+                return ("fc1's filters hold the right numbers in the wrong order: you read each row of the matrix as "
+                        "(row, column, channel), but nn.Flatten laid pool3's features out channel first, "
+                        f"({inputs}, {kernel}, {kernel}), so row k becomes filter k by a plain view or reshape to "
+                        "that shape, with no permute.")
+            if torch.equal(conv.weight.flatten().sort().values, linear.weight.flatten().sort().values):
+                return (f"{name}'s Conv2d holds the trained numbers, but in another order: filter k must be row k "
+                        "of the matrix, reshaped in the order nn.Flatten read the features (channel, then row, then "
+                        "column). A transpose, or a reshape of the whole matrix to another shape first, mixes rows.")
+            return (f"{name}'s Conv2d does not hold {name}'s trained weights: a new nn.Conv2d starts random; copy "
+                    f"the Linear's weight into it (inside torch.no_grad(), e.g. with copy_).")
+        if conv.bias is None:
+            return (f"{name}'s Conv2d has no bias, but the fully connected layer adds one per output: build the "
+                    "Conv2d with its bias (the default) and copy the Linear's bias into it.")
+        if not torch.allclose(conv.bias, linear.bias):
+            return (f"{name}'s Conv2d has the trained weights but not the trained bias: a new Conv2d's bias starts "
+                    "random; copy the Linear's bias into it too.")
+        if tuple(conv.padding) != (0, 0) or tuple(conv.stride) != (1, 1) or tuple(conv.dilation) != (1, 1):
+            return (f"{name}'s Conv2d has padding {tuple(conv.padding)}, stride {tuple(conv.stride)}: the fully "
+                    "connected layer read exactly one block of features, with nothing added around it, so its "
+                    "convolution needs no padding, and stride 1 moves it one pool3 cell (8 px) at a time.")
+    return None
+
+
+def check_fc_as_convolutions(map_shape: Any, function: Callable[[nn.Module], Any], classifier: nn.Module,
+                             scene: torch.Tensor) -> bool:
+    """Check a predicted map shape, then ``function(classifier)``: the classifier with its fc layers as Conv2d.
+
+    The shape is judged first, a miss with a question, never the shape. ``function`` gets a copy of the
+    classifier (it may not call segedu's version, :data:`FC_AS_CONV_BORROWED`) and must return a module; the
+    module runs in eval mode on ``scene`` and on a 1 x 3 x 40 x 72 input, and its scores are compared with
+    ``convolutionalize(classifier)``'s (``torch.allclose``). A miss says why: the first of fc1, fc2 and classifier
+    whose Conv2d (found by its weight's shape) has its weights in the wrong order, not copied, no bias or the
+    wrong one, or padding; else what the scores show (their shape, or values with a missing ReLU or stage).
+
+    Args:
+        map_shape: The predicted shape of the module's scores on ``scene``; ``...`` means not recorded yet.
+        function: ``function(classifier)`` -> a module mapping (B, 3, H, W) to (B, K, h, w) scores.
+        classifier: The trained :class:`~segedu.models.TinyClassifier` (not changed).
+        scene: One scene, (1, 3, H, W), H and W at least the classifier's image size.
+
+    Returns:
+        Whether the shape is right and the module's scores equal segedu's on both inputs.
+    """
+    with torch.no_grad():
+        reference_model = convolutionalize(classifier).eval()
+        reference = reference_model(scene)  # (1, K, h, w)
+    hint = _map_shape_hint(map_shape, tuple(reference.shape), scene.shape[-1])
+    if hint is not None:
+        return wrong(hint)
+    borrowed = borrowed_names(function, FC_AS_CONV_BORROWED)
+    if borrowed:
+        return wrong(f"your function uses `{borrowed[0]}`, segedu's answer: build the three Conv2d layers and copy "
+                     "the weights yourself.")
+    learner_classifier = copy.deepcopy(classifier)
+    module, error = call_answer(function, learner_classifier)
+    if error is not None:
+        return wrong(error)
+    if module is ... or module is None:
+        return wrong(returns_nothing("a module (such as an nn.Sequential) that runs the stages and the three "
+                                     "convolutions"))
+    if not isinstance(module, nn.Module):
+        return wrong(f"your function returns {type(module).__name__}, not a module: return, for example, an "
+                     "nn.Sequential of the stages, the three Conv2d layers and the ReLUs between them.")
+    module.eval()  # BatchNorm with its running statistics, as in segedu's version
+    second = torch.rand(*_FC_AS_CONV_SECOND_INPUT, generator=torch.Generator().manual_seed(0))
+    exact = True
+    for x in (scene, second):
+        with torch.no_grad():
+            expected = reference_model(x)
+            yours, error = call_answer(module, x.clone())
+        where = f"for an input of shape {tuple(x.shape)}: "
+        if error is not None:
+            layer_hint = _layer_hint(module, classifier)
+            return wrong(where + (layer_hint or error.replace("your function", "your module")
+                                  + ". Print the shape after each layer."))
+        if not isinstance(yours, torch.Tensor) or tuple(yours.shape) != tuple(expected.shape):
+            layer_hint = _layer_hint(module, classifier)
+            if layer_hint is not None:
+                return wrong(where + layer_hint)
+            found = tuple(yours.shape) if isinstance(yours, torch.Tensor) else type(yours).__name__
+            flat = " (flattened: the point is to keep the map, so no Flatten and no Linear)" if (
+                isinstance(yours, torch.Tensor) and yours.dim() == 2) else ""
+            return wrong(where + f"your module returns {found}{flat}, segedu's version {tuple(expected.shape)}: one "
+                         "score per class at each window position.")
+        if not torch.allclose(yours, expected, rtol=1e-4, atol=1e-5):
+            layer_hint = _layer_hint(module, classifier)
+            if layer_hint is not None:
+                return wrong(where + layer_hint)
+            gap = float((yours - expected).abs().max())
+            return wrong(where + f"the three convolutions hold the trained weights, but the scores differ by up to "
+                         f"{gap:.3g}: does the module run stage1, stage2 and stage3 first, and a ReLU after fc1 and "
+                         "after fc2 (as TinyClassifier.forward does), none after the last layer?")
+        exact &= torch.equal(yours, expected)
+    height, width = reference.shape[-2:]
+    pooled = scene.shape[-1] // 8
+    return right(
+        f"your module's scores equal convolutionalize(classifier)'s "
+        f"({'exactly, torch.equal' if exact else 'within float32 rounding'}), on the scene ({tuple(reference.shape)}) "
+        f"and on a 40 x 72 input. map_shape: pool3 has {pooled} cells a side, and fc1's unpadded 3 x 3 kernel fits "
+        f"{pooled} - 3 + 1 = {height} positions, so {height} x {width} scores, one per 24 x 24 window, 8 px apart. "
+        "Why a reshape is enough: nn.Flatten laid pool3's features out channel first, then row, then column, so row "
+        "k of fc1's matrix viewed as (32, 3, 3) is a filter that takes the same dot product with the same features; "
+        "fc2 and classifier read one vector per position, so they are 1 x 1 convolutions. Nothing is retrained, and "
+        "segedu's convolutionalize does the same."
+    )
+
+
 MISS_RATE_BANDS = {"under 5%": (0, 5), "5-35%": (5, 35), "35-75%": (35, 75), "over 75%": (75, 100)}
-# exercise 2: what share of the small objects (below the median size) does FCN-32s miss? Each band is read on the
+# exercise 3: what share of the small objects (below the median size) does FCN-32s miss? Each band is read on the
 # share in whole percent, ends included, so a share on a boundary (35 %, say) accepts both bands that meet there, and
 # only then: a neighbouring band is not accepted. The bands are wide, so that the lesson's shares (53 % and 18 %) lie
 # far from their ends: a reasoned prediction does not fail on a few points from one seed.
@@ -296,7 +459,7 @@ def check_skip_start(weight_gradient: Any, prediction: Any) -> bool:
     )
 
 
-# Exercise 1: FCN-16s's forward pass written from the model's parts, and two shapes predicted before it.
+# Exercise 2: FCN-16s's forward pass written from the model's parts, and two shapes predicted before it.
 FCN16S_QUESTION = {"scene": (2, 3, 96, 160), "num_classes": 4, "pool4_channels": 128}
 # The prediction, for the shipped sizes (base_channels 16: stage 4 is 8 x 16 = 128 wide; 4 classes): the shape of
 # pool4, and of the 1/16 sum that upscore16 receives, for a batch of two 96 x 160 scenes (not square, and not the
