@@ -12,6 +12,8 @@ from segedu.course.experiments import (
     describe_record,
     load_experiment,
     merge_runs,
+    paired_t_interval,
+    paired_t_p,
     save_experiment,
 )
 
@@ -258,3 +260,47 @@ def test_sign_flip_p_counts_the_sign_patterns_and_the_table_prints_it() -> None:
                              flip=True).splitlines()
     assert "sign-flip p" in lines[1] and lines[2].split()[-2:] == ["0.03125", "ahead"]
     assert "sign-flip p" not in paired_gap_table("t", {"a": [0.1, 0.2, 0.3]}, list("012"), tie=0.005)
+
+
+def _t_tail_by_integration(t: float, freedom: int) -> float:
+    """Two-sided tail of Student's t, brute force: the density summed on a fine grid (Simpson's rule)."""
+    import math
+
+    import numpy as np
+
+    grid = np.linspace(0.0, abs(t), 200_001)  # (200001,)
+    density = np.exp(math.lgamma((freedom + 1) / 2) - math.lgamma(freedom / 2)) / math.sqrt(freedom * math.pi) \
+        * (1 + grid**2 / freedom) ** (-(freedom + 1) / 2)  # (200001,)
+    step = grid[1] - grid[0]
+    inside = step / 3 * (density[0] + density[-1] + 4 * density[1:-1:2].sum() + 2 * density[2:-1:2].sum())
+    return 1 - 2 * float(inside)
+
+
+@pytest.mark.parametrize("count", [2, 3, 4, 5, 6, 8, 9, 12, 31])
+def test_paired_t_p_matches_the_integrated_t_density(count: int) -> None:
+    import numpy as np
+
+    differences = np.random.default_rng(count).normal(0.3, 1.0, size=count)  # (count,)
+    t = differences.mean() / (differences.std(ddof=1) / count**0.5)
+    assert paired_t_p(differences) == pytest.approx(_t_tail_by_integration(t, count - 1), abs=1e-9)
+
+
+@pytest.mark.parametrize("freedom", range(1, 12))
+def test_paired_t_p_is_five_percent_at_the_printed_t_points(freedom: int) -> None:
+    """At the 97.5 % points paired_t_interval uses (three decimals), the two-sided p is 0.05 to that rounding."""
+    from segedu.course.experiments import _T_975
+
+    base = [((-1) ** index) * (index + 1) for index in range(freedom + 1)]
+    mean = sum(base) / len(base)
+    spread = (sum((value - mean) ** 2 for value in base) / freedom) ** 0.5
+    shifted = [value - mean + _T_975[freedom] * spread / len(base) ** 0.5 for value in base]  # t = the table's point
+    assert paired_t_p(shifted) == pytest.approx(0.05, abs=2e-4)
+    low, _ = paired_t_interval(shifted)
+    assert low == pytest.approx(0.0, abs=1e-12)  # the interval's end touches 0 exactly where p is 0.05
+
+
+def test_paired_t_p_refuses_what_has_no_t() -> None:
+    with pytest.raises(ValueError, match="got 1"):
+        paired_t_p([0.2])
+    with pytest.raises(ValueError, match="all equal"):
+        paired_t_p([0.1, 0.1, 0.1])
