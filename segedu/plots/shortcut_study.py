@@ -9,6 +9,8 @@
   test mean IoU in the boundary band and in the interior (one dot per seed, a bar at the mean, optionally a
   second bar at the mean without one highlighted seed), and the
   variants' mean training loss.
+- :func:`scene_errors_figure` draws one scene's truth with its boundary band whitened, then each variant's
+  prediction with its wrong pixels marked, band and interior apart.
 
 Example:
     >>> figure = decoder_level_diagram()
@@ -37,12 +39,14 @@ from segedu.plots.primitives import (
 if TYPE_CHECKING:  # matplotlib is imported only when a figure is drawn
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from torch import Tensor
 
 __all__ = [
     "LEVEL_SHORTCUTS",
     "VARIANT_STYLES",
     "decoder_level_diagram",
     "paired_differences_figure",
+    "scene_errors_figure",
 ]
 
 LEVEL_SHORTCUTS: dict[str, tuple[str, str]] = {
@@ -124,7 +128,7 @@ def decoder_level_diagram() -> Figure:
 def _tick(a: str, b: str, scores: SeedScores) -> str:
     """Column label: the pair, its seed count and its difference in parameter count."""
     change = scores.parameters[a] / scores.parameters[b] - 1
-    label = f"{a}\n- {b}\n(n = {len(scores.seeds)};\nparameters {change:+.0%})"
+    label = f"{a}\n- {b}\n(n = {len(scores.seeds)};\nparameters\n{change:+.0%})"
     return label.replace("fixed_unpool", "control")
 
 
@@ -173,7 +177,7 @@ def paired_differences_figure(
 
     highlight_colour = "#D55E00"
     loss_seeds = list(first_seeds if loss_seeds is None else loss_seeds)
-    figure, axes = plt.subplots(1, 3, figsize=(15, 5.4), gridspec_kw={"width_ratios": [1.15, 1.15, 1]})
+    figure, axes = plt.subplots(1, 3, figsize=(13.5, 6.0), gridspec_kw={"width_ratios": [1.15, 1.15, 1]})
     axes[1].sharey(axes[0])  # one y-scale for the band and the interior
     positions = np.arange(len(columns))
     for axis, (panel, region) in zip(axes[:2], (("2-px boundary band", "band"),
@@ -194,7 +198,7 @@ def paired_differences_figure(
                     axis.plot(position + offset, shown, "D", color=highlight_colour, markersize=8, clip_on=False)
                     label = f"seed {seed}: {value:+.2f},\noff the scale" if off_scale else f"seed {seed}"
                     axis.annotate(label, (position + offset, shown), textcoords="offset points",
-                                  xytext=(6, -3) if position < positions[-1] else (-40, -3), fontsize=8,
+                                  xytext=(6, -3) if position < positions[-1] else (-40, -3), fontsize=10,
                                   color=highlight_colour, bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5},
                                   ha="left" if position < positions[-1] or not off_scale else "right",
                                   va="bottom" if off_scale and value < 0 else "baseline")
@@ -203,22 +207,22 @@ def paired_differences_figure(
                               markerfacecolor="#000000" if seed in first_seeds else "white")
                     if off_scale:
                         axis.annotate(f"seed {seed}: {value:+.2f}, off the scale", (position + offset, shown),
-                                      textcoords="offset points", xytext=(6, -3), fontsize=8)
+                                      textcoords="offset points", xytext=(6, -3), fontsize=10)
             axis.hlines(difference.mean(), position - 0.25, position + 0.25, color="#0072B2", linewidth=2)
             if mean_without_highlight and highlight is not None and highlight[0] in (a, b):
-                side = -1 if position > 0 else 1  # beside the solid bar, on the side that stays in the panel
-                axis.annotate(f"mean incl.\nseed {highlight[1]}", (position + 0.27 * side, difference.mean()),
-                              fontsize=8, color="#0072B2", ha="right" if side < 0 else "left", va="center")
+                axis.annotate(f"mean incl. seed {highlight[1]}", (position, difference.mean()),  # under its bar
+                              textcoords="offset points", xytext=(0, -5), fontsize=9.5, color="#0072B2",
+                              ha="center", va="top")
                 others = np.delete(difference, list(scores.seeds).index(highlight[1]))  # (seeds - 1,)
                 axis.hlines(others.mean(), position - 0.25, position + 0.25, color=highlight_colour, linewidth=2,
                             linestyle="--")
-        axis.set_xticks(positions, [_tick(a, b, scores) for a, b, scores in columns], fontsize=9)
+        axis.set_xticks(positions, [_tick(a, b, scores) for a, b, scores in columns], fontsize=9.5)
         axis.set_xlim(-0.5, len(columns) - 0.5)
         axis.margins(y=0.12)  # room for the seed labels at the extremes
         if y_limits is not None:
             axis.set_ylim(*y_limits)
         axis.set_ylabel("difference in test mean IoU, same seed")
-        axis.set_title(f"{panel}: a minus b, paired by seed", fontsize=10)
+        axis.set_title(f"{panel}:\na minus b, paired by seed", fontsize=11)
     dots = f"seeds {', '.join(first_seeds)}"
     if highlight is not None:  # in the highlighted variant's columns its seed is the diamond, not a dot
         dots += f" (in {highlight[0]}'s columns, seed {highlight[1]} is the diamond)"
@@ -234,8 +238,8 @@ def paired_differences_figure(
     if mean_without_highlight and highlight is not None:
         key.append(Line2D([], [], color=highlight_colour, linewidth=2, linestyle="--",
                           label=f"mean without seed {highlight[1]} ({highlight[0]}'s columns)"))
-    figure.legend(handles=key, loc="lower left", bbox_to_anchor=(0.02, 0), ncol=min(len(key), 3), fontsize=9,
-                  title="markers (both left panels)", title_fontsize=9)
+    figure.legend(handles=key, loc="lower left", bbox_to_anchor=(0.01, 0), ncol=2, fontsize=10,
+                  title="markers (both left panels)", title_fontsize=10, borderaxespad=0.2)
     if shaded:
         figure.legend(handles=[Patch(facecolor=colour, edgecolor="#AAAAAA", hatch="//", label=label)
                                for colour, label in shaded.values()],
@@ -264,8 +268,56 @@ def paired_differences_figure(
     apart = (f", {highlight[0]} without seed {highlight[1]}"
              if loss_without_highlight and highlight is not None and highlight[0] in loss_curves else "")
     axes[2].set_title(f"training loss: mean of seeds {loss_seeds[0]}-{loss_seeds[-1]}{apart}\n"
-                      "(each point a mean over 25 steps)", fontsize=10)
-    axes[2].legend(fontsize=8, title="variant", title_fontsize=8)
-    figure.suptitle(title, fontsize=11)
+                      "(each point a mean over 25 steps)", fontsize=11)
+    axes[2].legend(fontsize=9, title="variant", title_fontsize=9)
+    figure.suptitle(title, fontsize=12)
     figure.tight_layout(rect=(0, 0.14 if shaded or len(key) > 3 else 0.1, 1, 1))  # room below for the legends
     return figure
+
+
+WRONG_COLORS = {"band": (1.0, 1.0, 1.0, 1.0), "interior": (1.0, 0.88, 0.1, 1.0)}  # white and yellow, RGBA
+
+
+def scene_errors_figure(truth: Tensor, band: Tensor, predictions: Mapping[str, Tensor]
+                        ) -> tuple[Figure, dict[str, tuple[int, int]]]:
+    """Draw one scene's truth with its boundary band whitened, then each prediction with its wrong pixels marked.
+
+    Args:
+        truth: ``(H, W)`` class indices of the scene.
+        band: ``(H, W)`` bool, ``True`` in the boundary band (:func:`segedu.training.metrics.boundary_band`).
+        predictions: Variant -> ``(H, W)`` predicted classes, one panel each in this order.
+
+    Returns:
+        The figure, and per variant its wrong pixels ``(in the band, in the interior)``.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    from segedu.datasets import SHAPE_CLASS_NAMES
+    from segedu.plots.masks import PALETTE, colorize
+
+    if truth.shape != band.shape or any(predicted.shape != truth.shape for predicted in predictions.values()):
+        raise ValueError(f"truth, band and every prediction must share one (H, W) shape; got {tuple(truth.shape)}, "
+                         f"{tuple(band.shape)} and {[tuple(p.shape) for p in predictions.values()]}")
+    in_band = band.numpy().astype(bool)  # (H, W)
+    figure, axes = plt.subplots(1, 1 + len(predictions), figsize=(2.6 * (1 + len(predictions)), 3.25))
+    axes[0].imshow(colorize(truth))
+    axes[0].imshow(np.where(in_band[..., None], (1.0, 1.0, 1.0, 0.5), (0.0, 0.0, 0.0, 0.0)))  # (H, W, RGBA)
+    axes[0].set_title(f"truth, band whitened\n({in_band.mean():.0%} of this scene)", fontsize=11)
+    counts = {}
+    for axis, (name, predicted) in zip(axes[1:], predictions.items()):
+        wrong = (predicted != truth).numpy()  # (H, W)
+        marks = np.zeros((*wrong.shape, 4))  # (H, W, RGBA): transparent where right
+        marks[wrong & in_band], marks[wrong & ~in_band] = WRONG_COLORS["band"], WRONG_COLORS["interior"]
+        counts[name] = int((wrong & in_band).sum()), int((wrong & ~in_band).sum())
+        axis.imshow(colorize(predicted))
+        axis.imshow(marks)
+        axis.set_title(f'"{name}": wrong pixels\n{counts[name][0]} band, {counts[name][1]} interior', fontsize=11)
+    for axis in axes:
+        axis.set_axis_off()
+    key = [Patch(color=PALETTE[index] / 255, label=name) for index, name in enumerate(SHAPE_CLASS_NAMES)]
+    key += [Patch(facecolor=WRONG_COLORS["band"], edgecolor="black", label="wrong, band"),
+            Patch(color=WRONG_COLORS["interior"], label="wrong, interior")]
+    figure.legend(handles=key, loc="lower center", ncol=len(key), fontsize=10, borderaxespad=0.2)
+    figure.tight_layout(rect=(0, 0.08, 1, 1))
+    return figure, counts

@@ -18,6 +18,7 @@ from segedu.plots.shortcut_study import (  # noqa: E402
     LEVEL_SHORTCUTS,
     decoder_level_diagram,
     paired_differences_figure,
+    scene_errors_figure,
 )
 
 
@@ -53,7 +54,7 @@ def test_paired_differences_draw_one_dot_per_seed_at_the_paired_difference() -> 
         for axis, region in ((band, "band"), (interior, "interior")):
             dots = [line.get_ydata()[0] for line in axis.lines if line.get_marker() in ("o", "D")]
             assert np.allclose(sorted(dots), sorted(scores.paired(region, "a", "b")))
-        assert "parameters -17%" in band.get_xticklabels()[0].get_text()
+        assert "parameters\n-17%" in band.get_xticklabels()[0].get_text()
         assert [line.get_label() for line in loss.lines] == ["a", "b", "a, seed 2 alone"]
         assert loss.get_yscale() == "log" and loss.get_xlabel() == "optimiser step"
     finally:
@@ -120,9 +121,27 @@ def test_paired_differences_can_draw_the_mean_without_the_highlighted_seed_besid
             assert np.isclose(levels[1], difference[:2].mean())  # and, dashed, the mean without seed 2
             assert np.isclose(levels[2], scores.paired(region, "c", "b").mean())  # c's column: one bar only
             assert len(levels) == 3
-            assert [text.get_text() for text in axis.texts].count("mean incl.\nseed 2") == 1  # a's solid bar, named
+            assert [text.get_text() for text in axis.texts].count("mean incl. seed 2") == 1  # a's solid bar, named
         legend_texts = [text.get_text() for text in figure.legends[0].get_texts()]
         assert "mean without seed 2 (a's columns)" in legend_texts
         assert "seeds 0, 1, 2 (in a's columns, seed 2 is the diamond)" in legend_texts  # no dot claims seed 2 there
     finally:
         plt.close(figure)
+
+
+def test_scene_errors_figure_counts_wrong_pixels_in_the_band_and_the_interior() -> None:
+    import torch
+
+    truth = torch.zeros(6, 6, dtype=torch.int64)
+    truth[:, 3:] = 1  # a vertical boundary between columns 2 and 3
+    band = torch.zeros(6, 6, dtype=torch.bool)
+    band[:, 2:4] = True
+    predicted = truth.clone()
+    predicted[0, 2] = 1  # wrong in the band
+    predicted[5, 0] = 2  # wrong in the interior
+    predicted[4, 0] = 2  # wrong in the interior
+    figure, counts = scene_errors_figure(truth, band, {"a": predicted, "b": truth})
+    assert counts == {"a": (1, 2), "b": (0, 0)}
+    assert [axis.get_title().split("\n")[0] for axis in figure.axes] == ["truth, band whitened", '"a": wrong pixels',
+                                                                           '"b": wrong pixels']
+    plt.close(figure)
