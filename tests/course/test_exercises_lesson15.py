@@ -212,7 +212,7 @@ def test_score_gap_reason_right_says_why(choice, capsys: pytest.CaptureFixture[s
     assert "0.03" not in out  # the next part asks for background's recall cost: no spoiler
 
 
-@pytest.mark.parametrize(("choice", "hint"), [("b", "weight 1/K"), ("c", "true pixels only"),
+@pytest.mark.parametrize(("choice", "hint"), [("b", "one confusion matrix"), ("c", "true pixels only"),
                                               ("d", "lowers that digit's recall"), ("e", "one letter"),
                                               (..., "record your answer")])
 def test_score_gap_reason_wrong_says_why(choice, hint, capsys: pytest.CaptureFixture[str]) -> None:

@@ -373,8 +373,8 @@ def check_background_recall_cost(answer: Any) -> bool:
 SCORE_GAP_REASONS = {
     "a": "a halo pixel enters a digit's IoU as a false alarm, against the digit's few pixels, but costs recall only as "
          "one of background's many pixels",
-    "b": "mean accuracy averages all eleven classes, background included, while mean IoU averages only the ten digits, "
-         "so background's high score lifts mean accuracy alone",
+    "b": "mean IoU is averaged image by image, where a digit's few pixels make each image's IoU swing, while mean "
+         "accuracy pools each class's recall over the whole test set",
     "c": "a halo pixel painted as a digit raises that digit's recall, since recall counts every pixel given the "
          "digit's name, while IoU also counts it as a false alarm",
     "d": "mean accuracy ignores a digit pixel given the wrong digit's name, while mean IoU counts it twice: as a miss "
@@ -382,8 +382,8 @@ SCORE_GAP_REASONS = {
 }
 SCORE_GAP_ANSWER = "a"
 _SCORE_GAP_WHY = {
-    "b": "both scores average all eleven classes with weight 1/K, background included (section 1), so the "
-         "averaging is the same; the gap comes from what each per-class score counts",
+    "b": "both scores are read from one confusion matrix summed over all 200 test scenes, so neither is averaged "
+         "image by image; the gap comes from what each per-class score counts",
     "c": "recall divides by the digit's true pixels only: a background pixel painted as the digit is not one of them, "
          "so it cannot raise that digit's recall (precision counts it, recall does not)",
     "d": "a misnamed pixel is one its true digit did not get, so it lowers that digit's recall as well as its IoU: "
