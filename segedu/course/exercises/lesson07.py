@@ -31,6 +31,7 @@ __all__ = [
     "FCN16S_QUESTION",
     "FCN16S_STEPS",
     "MISS_RATE_BANDS",
+    "MISS_WHY_OPTIONS",
     "SKIP_START_STATEMENTS",
     "WEIGHT_GRADIENT_CHOICES",
     "check_fc_as_convolutions",
@@ -41,8 +42,8 @@ __all__ = [
 ]
 
 SKIP_START_STATEMENTS = {  # four options of similar length and tone
-    "a": "in the paper's staged training, a zero-start score_pool4 lets the new FCN-16s begin from the trained "
-         "FCN-32s's 1/32 scores unchanged, the branch adding nothing to them until its weights and bias move",
+    "a": "in the paper's staged training, from a trained FCN-32s, a zero-start score_pool4 adds exactly zero, so "
+         "the new 1/16 sum is FCN-32s's 1/32 scores doubled by upscore2 until its weights or bias move",
     "b": "at the first step the pool4 branch passes no gradient down to pool4, so whatever gradient reaches "
          "encoder stage 4 at that step comes down the main path, through stage 5 and pool5",
     "c": "score_pool4's bias starts at zero as well, and at the first step its gradient is zero too, so until "
@@ -53,11 +54,11 @@ SKIP_START_STATEMENTS = {  # four options of similar length and tone
 _SKIP_START_KEY = frozenset({"a", "b"})
 _SKIP_START_REASONS = {
     "a": "a 1 x 1 convolution with zero weights and bias outputs zeros whatever pool4 holds (switching the "
-         "zero-start branch off changes the output by 0, printed above), so in staged training the 1/32 scores "
-         "the new FCN-16s upsamples are exactly what FCN-32s learned, and the skip adds something only once a "
-         "training step has moved its weights or bias. Only those scores carry over: the output passes them through a new 2x and a 16x upsampler, "
-         "which at their bilinear start do not reproduce FCN-32s's 32x kernel (that is why the statement names "
-         "the 1/32 scores, not the output)",
+         "zero-start branch off changes the output by 0, printed above), so in staged training the 1/16 sum is "
+         "upscore2 of the 1/32 scores FCN-32s learned, and the skip adds something only once a training step has "
+         "moved its weights or bias. Only those scores carry over: the output passes them through a new 2x and a "
+         "16x upsampler, which at their bilinear start do not reproduce FCN-32s's 32x kernel (so the statement is "
+         "about the sum, not the output)",
     "b": "the gradient a convolution passes down is its weights times the upstream gradient, and the weights "
          "are zero: the gradient through the skip is 0 (printed above); stage 4 still gets one through pool5",
     "c": "a bias's gradient is the upstream gradient summed over every position of its class's map; it is not "
@@ -247,11 +248,24 @@ def check_fc_as_convolutions(map_shape: Any, function: Callable[[nn.Module], Any
     )
 
 
-MISS_RATE_BANDS = {"under 5%": (0, 5), "5-35%": (5, 35), "35-75%": (35, 75), "over 75%": (75, 100)}
+MISS_RATE_BANDS = {"under 10%": (0, 10), "10-25%": (10, 25), "25-45%": (25, 45), "45-65%": (45, 65),
+                   "over 65%": (65, 100)}
 # exercise 3: what share of the small objects (below the median size) does FCN-32s miss? Each band is read on the
-# share in whole percent, ends included, so a share on a boundary (35 %, say) accepts both bands that meet there, and
-# only then: a neighbouring band is not accepted. The bands are wide, so that the lesson's shares (53 % and 18 %) lie
-# far from their ends: a reasoned prediction does not fail on a few points from one seed.
+# share in whole percent, ends included, so a share on a boundary (45 %, say) accepts both bands that meet there, and
+# only then: a neighbouring band is not accepted. Five bands, so "small ones are missed more" alone does not pass;
+# the lesson's shares (53 % and 18 %) lie 7 or more points inside their bands.
+MISS_WHY_OPTIONS = {  # exercise 3: why the two shares differ, recorded before the feedback
+    "a": "FCN-32s trained for fewer steps than FCN-8s, so it has not yet learned to find the small shapes in a scene",
+    "b": "FCN-32s's output mixes 64 x 64 stamps at 2 x 2 cells, 32 px apart: fine for a broad region, too coarse "
+         "for a small patch",
+    "c": "FCN-32s has fewer parameters than FCN-8s, too few to hold filters for the small shapes as well as the large",
+}
+_MISS_WHY_KEY = "b"
+_MISS_WHY_WRONG = {
+    "a": "the two share one recipe: the printed commands train both for 4,000 steps with the same seed",
+    "c": "FCN-32s has more parameters than FCN-8s (the score table's params column): its 32x upsampler alone holds "
+         "more than the difference",
+}
 _QUARTER = 32 * 32  # pixels per cell of FCN-32s's 2 x 2 map on a 64 x 64 scene
 
 
@@ -269,7 +283,7 @@ def _bands_of(share: float) -> list[str]:
 
 
 def check_missed_sizes(prediction: Any, object_size: Sequence[int], verdicts: Mapping[str, Sequence[str]],
-                       large: Any = None) -> bool:
+                       large: Any = None, why: Any = None) -> bool:
     """Check predictions of the share of the small (and of the large) objects that FCN-32s misses, as bands.
 
     The objects are split at their median size (``small``: fewer pixels than the median, ``large``: the rest);
@@ -277,7 +291,8 @@ def check_missed_sizes(prediction: Any, object_size: Sequence[int], verdicts: Ma
     in section 3's object-by-object table. Each share is read off the lesson's own counts, rounded to a whole
     percent; a band counts its ends, so a share on a boundary accepts both bands that meet there; a neighbouring
     band is not accepted. Either way the feedback gives the shares (FCN-32s's for both halves, FCN-8s's when
-    ``verdicts`` has them) and says why.
+    ``verdicts`` has them) and says why. When ``why`` is passed, it must be recorded before any share is shown,
+    and a right pair of bands with a wrong reason is not yet, with the evidence against that reason.
 
     Args:
         prediction: The band for the small objects, one of :data:`MISS_RATE_BANDS`: ``"under 5%"``,
@@ -287,6 +302,8 @@ def check_missed_sizes(prediction: Any, object_size: Sequence[int], verdicts: Ma
             ``"named"``, ``"another shape"`` or ``"missed"``.
         large: The band for the large objects, one of :data:`MISS_RATE_BANDS`; ``None`` checks the small band
             alone, ``...`` means not recorded yet.
+        why: The letter of :data:`MISS_WHY_OPTIONS` that says why the two shares differ; ``None`` skips it,
+            ``...`` means not recorded yet.
 
     Returns:
         Whether the predicted band holds the share of the small objects that FCN-32s misses (and, when ``large`` is
@@ -299,6 +316,10 @@ def check_missed_sizes(prediction: Any, object_size: Sequence[int], verdicts: Ma
         hint = choice_hint(large, tuple(MISS_RATE_BANDS))
         if hint is not None:
             return wrong(f"the large objects: {hint}")
+    if why is not None:
+        hint = choice_hint(why, tuple(MISS_WHY_OPTIONS))
+        if hint is not None:
+            return wrong(f"why the two differ: {hint}")
     if "32s" not in verdicts or any(len(answers) != len(object_size) for answers in verdicts.values()):
         return wrong("pass section 3's `object_size` and `verdicts`: one answer per object for '32s' (and '8s').")
     sizes = torch.tensor(list(object_size), dtype=torch.float)
@@ -309,22 +330,25 @@ def check_missed_sizes(prediction: Any, object_size: Sequence[int], verdicts: Ma
     measured = (f"FCN-32s misses {rate['32s']['small']:.0%} of the objects under {median:.0f} pixels "
                 f"({' or '.join(bands['small'])}), {rate['32s']['large']:.0%} of the larger ones "
                 f"({' or '.join(bands['large'])})")
-    why = (f"a median object, {median:.0f} pixels, fills {median / _QUARTER:.0%} of the 32 x 32 pixels per cell, and "
-           "FCN-32s scores only 2 x 2 cells, 32 px apart, on a 64-pixel scene. Its output is the learned 32x upsampling "
-           "(K x K kernels of 64 x 64 pixels, one per class pair, so neighbouring stamps overlap) stamped at its four cells, weighted by their scores: such a "
-           "mix can give a class to a broad region, not to a small patch wherever a small shape lies, so background is "
-           "often the plurality label of a small shape. A shape above the median fills more of a cell, and FCN-32s "
-           "misses a smaller share of those")
+    reason = (f"a median object, {median:.0f} pixels, fills {median / _QUARTER:.0%} of the 32 x 32 pixels per cell, and "
+              "FCN-32s scores only 2 x 2 cells, 32 px apart, on a 64-pixel scene. Its output is the learned 32x upsampling "
+              "(K x K kernels of 64 x 64 pixels, one per class pair, so neighbouring stamps overlap) stamped at its four cells, weighted by their scores: such a "
+              "mix can give a class to a broad region, not to a small patch wherever a small shape lies, so background is "
+              "often the plurality label of a small shape. A shape above the median fills more of a cell, and FCN-32s "
+              "misses a smaller share of those")
     if "8s" in rate:
-        why += (f". FCN-8s adds scores from an 8 x 8 map, one cell per 8 x 8 pixels: fine enough to place a small "
-                f"shape (it misses {rate['8s']['small']:.0%} of the small objects, {rate['8s']['large']:.0%} of the "
-                "larger ones)")
+        reason += (f". FCN-8s adds scores from an 8 x 8 map, one cell per 8 x 8 pixels: fine enough to place a small "
+                   f"shape (it misses {rate['8s']['small']:.0%} of the small objects, {rate['8s']['large']:.0%} of the "
+                   "larger ones)")
     if prediction not in bands["small"]:
-        return wrong(f"you predicted {prediction!r} for the small objects, but {measured}: {why}.")
+        return wrong(f"you predicted {prediction!r} for the small objects, but {measured}: {reason}.")
     if large is not None and large not in bands["large"]:
         return wrong(f"your band for the small objects is right, but you predicted {large!r} for the larger ones, "
-                     f"and {measured}: {why}.")
-    return right(f"{measured}: {why}.")
+                     f"and {measured}: {reason}.")
+    if why is not None and why != _MISS_WHY_KEY:
+        return wrong(f"your bands are right ({measured}), but not your reason {why!r}: {_MISS_WHY_WRONG[why]}. "
+                     "Which option does the 2 x 2 map explain?")
+    return right(f"{measured}: {reason}.")
 
 
 @torch.no_grad()
