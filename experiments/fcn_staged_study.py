@@ -68,7 +68,7 @@ import torch
 from torch.utils.data import Subset
 from tqdm.auto import tqdm
 
-from segedu.analysis.fcn_stages import fcn_score_maps, skip_branches_off
+from segedu.analysis.fcn_stages import detached_until, fcn_score_maps, skip_branches_off
 from segedu.core.seeding import seed_everything
 from segedu.course.experiments import check_record_target, save_experiment
 from segedu.models import get_model
@@ -142,23 +142,6 @@ def _train(model: torch.nn.Module, data: Subset, steps: int, lr: float, seed: in
     return [[step, round(float(metrics["mean_iou"]), 4)] for step, metrics in history.val_curve]
 
 
-def _detached_until(branch: torch.nn.Module, training_calls: int) -> torch.utils.hooks.RemovableHandle:
-    """Detach ``branch``'s output for its first ``training_calls`` calls in training mode, then let it learn.
-
-    A detached output sends no gradient to the branch's weights, so an optimizer skips them (their ``grad`` stays
-    ``None``: no update and, for Adam, no state) until the first training call after that.
-    """
-    calls = 0
-
-    def hook(module: torch.nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> torch.Tensor:
-        nonlocal calls
-        if module.training:
-            calls += 1
-        return output.detach() if calls <= training_calls else output
-
-    return branch.register_forward_hook(hook)
-
-
 def one_run(job: tuple[str, int, int, str, str, bool]) -> dict[str, Any]:
     """One arm for one seed: train, score, keep the result in ``parts``."""
     arm, seed, steps, device, parts, keep = job
@@ -201,7 +184,7 @@ def one_run(job: tuple[str, int, int, str, str, bool]) -> dict[str, Any]:
     elif arm in ("joined_pool3", "joined_pool4", "fast_pool3"):
         late = "pool3" if arm == "fast_pool3" else arm.removeprefix("joined_")
         model, held = get_model("fcn8s", **kwargs), int(steps * 0.75)
-        handle = _detached_until(getattr(model, f"score_{late}"), held)  # evaluation calls do not count
+        handle = detached_until(getattr(model, f"score_{late}"), held)  # evaluation calls do not count
         factors = {"score_pool3": FAST_FACTOR} if arm == "fast_pool3" else None
         try:
             result["val_curve"] = _train(model, Subset(scenes, range(len(scenes))), steps, RECIPE.lr, seed, device,

@@ -20,7 +20,14 @@ from segedu.analysis.hooks import recording
 from segedu.models.fcn import FCN
 from segedu.training.losses import pixel_cross_entropy
 
-__all__ = ["FUSED_INPUT_OF", "SKIP_BRANCHES", "fcn_score_maps", "retune_without_branch", "skip_branches_off"]
+__all__ = [
+    "FUSED_INPUT_OF",
+    "SKIP_BRANCHES",
+    "detached_until",
+    "fcn_score_maps",
+    "retune_without_branch",
+    "skip_branches_off",
+]
 
 
 # Skip branches by the pooling layer they read, with the score layer whose output is added.
@@ -55,6 +62,33 @@ def skip_branches_off(model: FCN, branches: Iterable[str]) -> Iterator[FCN]:
     finally:
         for handle in handles:
             handle.remove()
+
+
+def detached_until(branch: torch.nn.Module, training_calls: int) -> torch.utils.hooks.RemovableHandle:
+    """Detach ``branch``'s output for its first ``training_calls`` calls in training mode, then let it learn.
+
+    A detached output sends no gradient to the branch's weights, so an optimizer skips them (their ``grad`` stays
+    ``None``: no update and, for Adam, no state) until the first training call after that. Calls in ``eval()``
+    mode (validation) do not count. Lesson 08's study holds a skip branch back this way.
+
+    Args:
+        branch: The module whose output is held back, e.g. an FCN's ``score_pool3``.
+        training_calls: How many training-mode forward calls stay detached (0 or more).
+
+    Returns:
+        The hook's handle; ``handle.remove()`` ends it.
+    """
+    if training_calls < 0:
+        raise ValueError(f"training_calls must be 0 or more; got {training_calls}")
+    calls = 0
+
+    def hook(module: torch.nn.Module, inputs: tuple[Tensor, ...], output: Tensor) -> Tensor:
+        nonlocal calls
+        if module.training:
+            calls += 1
+        return output.detach() if calls <= training_calls else output
+
+    return branch.register_forward_hook(hook)
 
 
 def retune_without_branch(

@@ -7,7 +7,13 @@ from collections.abc import Callable
 import pytest
 import torch
 
-from segedu.analysis.fcn_stages import SKIP_BRANCHES, fcn_score_maps, retune_without_branch, skip_branches_off
+from segedu.analysis.fcn_stages import (
+    SKIP_BRANCHES,
+    detached_until,
+    fcn_score_maps,
+    retune_without_branch,
+    skip_branches_off,
+)
 from segedu.datasets import ShapesScenes
 from segedu.models import FCN
 
@@ -139,3 +145,27 @@ def test_retune_without_branch_leaves_the_model_alone_and_refuses_bad_input(smal
         retune_without_branch(small_fcn("16s"), "pool3", scenes, steps=1, batch_size=4, lr=1e-2, seed=0)
     with pytest.raises(TypeError, match="expects a segedu.models.FCN"):
         retune_without_branch(torch.nn.Identity(), None, scenes, steps=1, batch_size=4, lr=1e-2, seed=0)
+
+
+def test_a_detached_branch_gets_no_update_and_no_adam_state_until_it_joins() -> None:
+    torch.manual_seed(0)
+    trunk, branch = torch.nn.Linear(3, 2), torch.nn.Linear(3, 2)
+    torch.nn.init.zeros_(branch.weight), torch.nn.init.zeros_(branch.bias)
+    optimizer = torch.optim.Adam([*trunk.parameters(), *branch.parameters()], lr=0.1)
+    handle = detached_until(branch, training_calls=2)
+    inputs, targets = torch.randn(8, 3), torch.randn(8, 2)
+    for step in range(1, 4):
+        branch.eval()
+        branch(inputs)  # an evaluation call in between: it does not count
+        branch.train()
+        optimizer.zero_grad(set_to_none=True)
+        torch.nn.functional.mse_loss(trunk(inputs) + branch(inputs), targets).backward()
+        optimizer.step()
+        joined = step > 2
+        assert (branch.weight.abs().sum() > 0) == joined  # zero, untouched, until the third training call
+        assert (branch.weight in optimizer.state) == joined  # Adam's state for it starts at the join
+        assert trunk.weight in optimizer.state  # the trunk's carries on from the first step
+    assert optimizer.state[branch.weight]["step"] == 1 and optimizer.state[trunk.weight]["step"] == 3
+    handle.remove()
+    with pytest.raises(ValueError, match="got -1"):
+        detached_until(branch, training_calls=-1)

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
 
 from experiments import fcn_staged_study
 from segedu.course.experiments import RESULTS_DIR, load_experiment
@@ -35,28 +34,6 @@ def test_a_tiny_late_pool3_run_holds_the_branch_at_zero_then_trains_it(tmp_path:
     assert held["steps"] == 6 and held["lr"] == 3e-3 and held["score_pool3_abs_max"] == 0.0  # frozen at its zero start
     assert [step for step, _ in result["val_curve"]][-1] == 8  # the second phase continues the step count
     assert result["fcn8s_readout"]["all on"] == result["test"]
-
-
-def test_a_detached_branch_gets_no_update_and_no_adam_state_until_it_joins() -> None:
-    torch.manual_seed(0)
-    trunk, branch = torch.nn.Linear(3, 2), torch.nn.Linear(3, 2)
-    torch.nn.init.zeros_(branch.weight), torch.nn.init.zeros_(branch.bias)
-    optimizer = torch.optim.Adam([*trunk.parameters(), *branch.parameters()], lr=0.1)
-    handle = fcn_staged_study._detached_until(branch, training_calls=2)
-    inputs, targets = torch.randn(8, 3), torch.randn(8, 2)
-    for step in range(1, 4):
-        branch.eval()
-        branch(inputs)  # an evaluation call in between: it does not count
-        branch.train()
-        optimizer.zero_grad(set_to_none=True)
-        torch.nn.functional.mse_loss(trunk(inputs) + branch(inputs), targets).backward()
-        optimizer.step()
-        joined = step > 2
-        assert (branch.weight.abs().sum() > 0) == joined  # zero, untouched, until the third training call
-        assert (branch.weight in optimizer.state) == joined  # Adam's state for it starts at the join
-        assert trunk.weight in optimizer.state  # the trunk's carries on from the first step
-    assert optimizer.state[branch.weight]["step"] == 1 and optimizer.state[trunk.weight]["step"] == 3
-    handle.remove()
 
 
 @pytest.mark.system  # trains a tiny FCN-8s with one optimizer and scores the test split seven times: about 30 s
