@@ -113,12 +113,12 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(
         "07_fcn.ipynb",
         "FCN: fully convolutional networks",
-        "Train a small classifier on crops, convolutionalize it and count what scoring every window in one pass "
-        "saves, build FCN-32s, 16s and 8s and write FCN-16s's forward pass from its parts, compare the shipped "
-        "FCN-32s and FCN-8s over all pixels, near boundaries and object by object, and predict what a zero-start "
-        "skip layer learns at its first step.",
+        "Train a small classifier on crops and write its fully connected layers as convolutions, build FCN-32s, "
+        "16s and 8s and write FCN-16s's forward pass from its parts, compare the shipped FCN-32s and FCN-8s over "
+        "all pixels, near boundaries and object by object, and predict what a zero-start skip layer learns at its "
+        "first step.",
         topic="FCN-32s, 16s and 8s and their skip fusion",
-        study_time="about 110 min",
+        study_time="about 135 min",
         run_seconds=18,
     ),
     Lesson(
@@ -130,8 +130,8 @@ LESSONS: tuple[Lesson, ...] = (
         "back), judge control against mirror with the two-test rule, and set what zeroing pool3 costs against what "
         "training without it costs; optionally, read two runs that try to separate a late start from less training.",
         topic="Ablating FCN-8s's skips; staged training",
-        study_time="about 80 min (50 to read, 30 for the exercises; optional part about 5 more)",
-        run_seconds=20,
+        study_time="about 90 min (60 to read, 30 for the exercises; optional part about 5 more)",
+        run_seconds=19,
     ),
     Lesson(
         "09_segnet.ipynb",
@@ -160,7 +160,7 @@ LESSONS: tuple[Lesson, ...] = (
         "concatenation) on equal budgets and paired seeds, scored over all pixels, in the boundary band and in "
         "the interior, with a control that separates the indices from the unpooling.",
         topic="Four shortcut connections: one training budget, sizes differ",
-        study_time="about 100 min",
+        study_time="about 120 min",
         run_seconds=30,
     ),
     Lesson(
@@ -200,13 +200,13 @@ LESSONS: tuple[Lesson, ...] = (
         "15_losses_for_imbalance.ipynb",
         "Losses for imbalanced classes",
         "Derive why a class weight tilts unsure pixels toward its class, predict what class weights do to mean "
-        "IoU, then measure on U-Nets trained with plain cross-entropy, two class weightings, soft Dice and "
-        "cross-entropy + Dice (1,600 steps, six paired seeds, every verdict provisional) what they do to misses, "
-        "the halo, mean accuracy and mean IoU; "
-        "divide the weights out of the trained networks and add log w to the same-seed plain networks' logits to test how "
-        "much of the trade the tilt explains.",
+        "IoU, then measure on U-Nets trained with plain cross-entropy and two class weightings (1,600 steps, six "
+        "paired seeds, every verdict provisional) what they do to misses, the halo, mean accuracy and mean IoU; "
+        "divide the weights out of the trained networks and add log w to the same-seed plain networks' logits to test "
+        "whether the tilt predicts the size of the misses' cut and of the halo; optionally, read three controls and set "
+        "soft Dice and cross-entropy + Dice beside them.",
         topic="Class weights: the tilt and the trade it makes",
-        study_time="about 90 min",
+        study_time="about 100 min (optional part about 15 more)",
         run_seconds=10,
     ),
     Lesson(
