@@ -243,7 +243,7 @@ def paired_differences_figure(
     if shaded:
         figure.legend(handles=[Patch(facecolor=colour, edgecolor="#AAAAAA", hatch="//", label=label)
                                for colour, label in shaded.values()],
-                      loc="lower right", bbox_to_anchor=(0.99, 0), fontsize=9, title="shaded columns",
+                      loc="lower center", bbox_to_anchor=(0.55, 0), fontsize=9, title="shaded columns",
                       title_fontsize=9)
     for name, curves in loss_curves.items():
         curves = np.asarray(curves, dtype=float)  # (seeds, points, 2)
@@ -269,9 +269,11 @@ def paired_differences_figure(
              if loss_without_highlight and highlight is not None and highlight[0] in loss_curves else "")
     axes[2].set_title(f"training loss: mean of seeds {loss_seeds[0]}-{loss_seeds[-1]}{apart}\n"
                       "(each point a mean over 25 steps)", fontsize=11)
-    axes[2].legend(fontsize=9, title="variant", title_fontsize=9)
+    handles, labels = axes[2].get_legend_handles_labels()  # the loss panel's key goes under it, off the curves
+    figure.legend(handles, labels, loc="lower right", bbox_to_anchor=(0.99, 0), ncol=2, fontsize=9,
+                  title="variant (loss panel)", title_fontsize=9, borderaxespad=0.2)
     figure.suptitle(title, fontsize=12)
-    figure.tight_layout(rect=(0, 0.14 if shaded or len(key) > 3 else 0.1, 1, 1))  # room below for the legends
+    figure.tight_layout(rect=(0, 0.14, 1, 1))  # room below for the legends
     return figure
 
 

@@ -272,10 +272,11 @@ def test_concat_verdict_follows_the_measured_verdict(capsys: pytest.CaptureFixtu
 
 @pytest.mark.parametrize(("answer", "hint"), [
     (..., "record your prediction first"),
-    ("e", "must be one of"),
+    ("f", "must be one of"),
     ("a", "t interval must leave out 0"),
     ("c", "is it below 0?"),
     ("d", "weighs the sizes"),
+    ("e", "reaches across 0"),  # both tests named, but the t interval misread
 ])
 def test_concat_verdict_rejects_the_others_and_says_why(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
     from segedu.course.exercises.lesson11 import check_concat_verdict
@@ -283,3 +284,14 @@ def test_concat_verdict_rejects_the_others_and_says_why(answer, hint: str, capsy
     assert not check_concat_verdict(answer, _CONCAT_BAND)
     printed = capsys.readouterr().out
     assert printed.startswith("Not yet") and hint in printed and "[-0.019" not in printed
+
+
+def test_concat_verdict_takes_e_where_only_the_sign_flip_p_fails(capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.course.exercises.lesson11 import check_concat_verdict
+
+    lead = [0.011, 0.020, 0.015, 0.008, -0.005, 0.021]  # t interval [+0.002, +0.022], sign-flip p 0.0625
+    assert check_concat_verdict("e", lead)
+    assert capsys.readouterr().out.startswith("Correct!")
+    assert not check_concat_verdict("b", lead)
+    printed = capsys.readouterr().out
+    assert printed.startswith("Not yet") and "leaves out 0" in printed and "[+0.002" not in printed

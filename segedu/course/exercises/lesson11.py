@@ -321,6 +321,7 @@ CONCAT_VERDICT_CHOICES = {
     "b": "not distinguishable: the seed far below widens the t interval past 0 and lifts the sign-flip p above 0.05",
     "c": "behind: the one seed far below weighs more than the seven seeds above it",
     "d": "not distinguishable: with eight seeds the sign-flip test calls a side only when all eight share a sign",
+    "e": "not distinguishable: the t interval leaves out 0, but the seed far below lifts the sign-flip p above 0.05",
 }
 """Exercise 3's verdicts, each with a reason, for concat minus none in the band (right for the study: ``"b"``)."""
 
@@ -334,6 +335,18 @@ _CONCAT_WRONG = {
 }
 
 
+def _t_interval_hint(values: list[float]) -> str:
+    """Feedback for a reason that misreads the t interval: how to work it out, without its bounds."""
+    low, high = paired_t_interval(values)
+    mean = sum(values) / len(values)
+    spread = (sum((value - mean) ** 2 for value in values) / (len(values) - 1)) ** 0.5
+    t_point = (high - low) / 2 / (spread / len(values) ** 0.5)
+    side = "leaves out 0" if low > 0 or high < 0 else "reaches across 0"
+    return (f"work the t interval out before naming it: mean ± t · s / √n, with the mean {_fmt(mean)}, t = "
+            f"{t_point:.2f} for {len(values) - 1} degrees of freedom and s the differences' standard deviation. "
+            f"Here it {side}; how large is s when one seed sits far from the others?")
+
+
 def _fmt(value: float) -> str:
     return f"{value:+.3f}"
 
@@ -343,8 +356,9 @@ def check_concat_verdict(answer: Any, differences: Any) -> bool:
 
     The right letter is measured, not stored: the course's two-test rule
     (:func:`segedu.course.verdict_tables.two_test_verdict`) reads ``differences``; ``"a"`` where it calls
-    "ahead", ``"c"`` where "behind", ``"b"`` otherwise. ``"d"`` states a rule the sign-flip test does not have, so
-    it is never right. The feedback on the right answer prints both tests, and what they give when the
+    "ahead", ``"c"`` where "behind"; where it calls no side, ``"e"`` if the 95 % t interval leaves out 0 (only the
+    sign-flip p failed), ``"b"`` otherwise. ``"d"`` states a rule the sign-flip test does not have, so it is never
+    right. Choosing ``"b"`` for ``"e"``, or the reverse, gets a hint on working out the t interval. The feedback on the right answer prints both tests, and what they give when the
     differences below 0 are made small (-0.01): the size of a loss, not the count of seeds, decides.
 
     Args:
@@ -361,11 +375,15 @@ def check_concat_verdict(answer: Any, differences: Any) -> bool:
     if len(values) < 2:
         return wrong("pass the per-seed differences, one per seed (at least two).")
     measured = two_test_verdict(values)
-    letter = {"ahead": "a", "behind": "c"}.get(measured, "b")
-    if answer != letter:  # the reason only: the two tests are printed once the answer is right
-        reason = _CONCAT_WRONG.get(answer, f"by the rule these differences read {measured!r}")
-        return wrong(f"{reason[0].upper()}{reason[1:]}{'' if reason.endswith('?') else '.'}")
     low, high = paired_t_interval(values)
+    only_sign_flip = low > 0 or high < 0  # not distinguishable with the t interval clear of 0: the sign-flip p failed
+    letter = {"ahead": "a", "behind": "c"}.get(measured, "e" if only_sign_flip else "b")
+    if answer != letter:  # the reason only: the two tests are printed once the answer is right
+        if {answer, letter} == {"b", "e"}:  # the verdict is right, the reading of the t interval is not
+            reason = _t_interval_hint(values)
+        else:
+            reason = _CONCAT_WRONG.get(answer, f"by the rule these differences read {measured!r}")
+        return wrong(f"{reason[0].upper()}{reason[1:]}{'' if reason.endswith('?') else '.'}")
     mean = sum(values) / len(values)
     small = [value if value >= 0 else -0.01 for value in values]  # the same seeds, each loss made small
     small_low, small_high = paired_t_interval(small)
