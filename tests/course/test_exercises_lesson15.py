@@ -23,6 +23,7 @@ from segedu.course.exercises.lesson15 import (
     SCORE_GAP_REASONS,
     digit_pixel_fates,
     digit_scores_by_seed,
+    halo_area,
     tilted_minimiser,
 )
 from segedu.training.metrics import iou_per_class
@@ -227,3 +228,22 @@ def test_score_gap_reasons_one_right() -> None:
     assert sum(check_score_gap_reason(letter) for letter in SCORE_GAP_REASONS) == 1
     answer_length = len(SCORE_GAP_REASONS["a"])  # the right option may not stand out by its length or detail
     assert all(len(reason) >= 0.8 * answer_length for reason in SCORE_GAP_REASONS.values())
+
+
+def test_score_gap_reason_asks_for_the_sentence_first(capsys: pytest.CaptureFixture[str]) -> None:
+    for missing in (..., "", "   ", 3):
+        assert not check_score_gap_reason("a", missing)
+        out = capsys.readouterr().out
+        assert out.startswith("Not yet:") and "your own sentence first" in out
+    assert check_score_gap_reason("a", "IoU counts the halo against a digit's few pixels.")  # right letter, echoed
+    out = capsys.readouterr().out
+    assert out.startswith("Your sentence: IoU counts the halo") and "Correct!" in out
+    assert not check_score_gap_reason("b", "Mean IoU is averaged per image.")  # the sentence is not graded, the letter is
+    out = capsys.readouterr().out
+    assert "Your sentence: Mean IoU is averaged per image." in out and "Not yet:" in out and "one confusion matrix" in out
+
+
+def test_halo_area_on_a_hand_made_matrix() -> None:
+    matrix = [[50, 3, 2], [2, 6, 2], [1, 4, 3]]  # rows true, columns predicted; background first
+    assert halo_area(matrix) == pytest.approx(5 / 18)  # 3 + 2 background pixels called a digit, 18 true digit pixels
+    assert halo_area(torch.tensor(matrix)) == pytest.approx(5 / 18)

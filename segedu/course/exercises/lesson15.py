@@ -36,6 +36,7 @@ __all__ = [
     "SCORE_GAP_REASONS",
     "digit_pixel_fates",
     "digit_scores_by_seed",
+    "halo_area",
     "halo_case_scores",
     "tilted_minimiser",
 ]
@@ -391,16 +392,26 @@ _SCORE_GAP_WHY = {
 }
 
 
-def check_score_gap_reason(choice: Any) -> bool:
+def check_score_gap_reason(choice: Any, sentence: Any = None) -> bool:
     """Check the learner's reason why class weights raised mean accuracy but lowered mean IoU.
+
+    The learner first writes one sentence of their own (not graded: it is printed back beside the feedback, so
+    they can compare it with the reason), then picks a letter.
 
     Args:
         choice: One letter of :data:`SCORE_GAP_REASONS`.
+        sentence: The learner's own one-sentence explanation, a string; ``...`` or an empty string asks for it
+            first. ``None`` (the default) skips it, for callers that ask only for the letter.
 
     Returns:
         ``True`` for ``"a"``: a halo pixel is a false alarm in a digit's IoU union, where it is large against the
         digit's few pixels, but touches recall only as a lost background pixel, small against background's many.
     """
+    if sentence is not None:
+        if sentence is ... or not isinstance(sentence, str) or not sentence.strip():
+            return wrong("write your own sentence first: replace the `...` of `my_sentence` with one sentence, as a "
+                         "string, saying why the two scores move so differently (it is not graded).")
+        print(f"Your sentence: {sentence.strip()}")
     if choice is ... or choice is None:
         return wrong("record your answer first: replace the `...` with one letter, "
                      + ", ".join(map(repr, SCORE_GAP_REASONS)) + ".")
@@ -414,3 +425,19 @@ def check_score_gap_reason(choice: Any) -> bool:
                  "digits' recalls rise as their misses fall. IoU puts the same pixel in a digit's union as a false "
                  "alarm, where the halo is about half the digit's size: mean IoU falls. The next part checks it on one "
                  "digit.")
+
+
+# --- section 3's halo (the lesson's own bookkeeping) ----------------------------------------
+
+
+def halo_area(confusion: Any) -> float:
+    """The halo: background pixels called some digit, per true digit pixel (a ratio: it can exceed 1).
+
+    Args:
+        confusion: One confusion matrix, ``(K, K)`` with rows true and columns predicted, class 0 background.
+
+    Returns:
+        ``sum_d m[0, d] / sum_{c >= 1} sum_j m[c, j]`` over the digits ``d, c >= 1``.
+    """
+    matrix = np.asarray(confusion, dtype=float)  # (K, K)
+    return float(matrix[0, 1:].sum() / matrix[1:].sum())
