@@ -43,7 +43,7 @@ __all__ = [
 
 SKIP_START_STATEMENTS = {  # four options of similar length and tone
     "a": "in the paper's staged training, from a trained FCN-32s, a zero-start score_pool4 adds exactly zero, so "
-         "the new 1/16 sum is FCN-32s's 1/32 scores doubled by upscore2 until its weights or bias move",
+         "the 1/16 sum is FCN-32s's 1/32 scores upsampled 2x by upscore2 until its weights or bias move",
     "b": "at the first step the pool4 branch passes no gradient down to pool4, so whatever gradient reaches "
          "encoder stage 4 at that step comes down the main path, through stage 5 and pool5",
     "c": "score_pool4's bias starts at zero as well, and at the first step its gradient is zero too, so until "
@@ -255,16 +255,19 @@ MISS_RATE_BANDS = {"under 10%": (0, 10), "10-25%": (10, 25), "25-45%": (25, 45),
 # only then: a neighbouring band is not accepted. Five bands, so "small ones are missed more" alone does not pass;
 # the lesson's shares (53 % and 18 %) lie 7 or more points inside their bands.
 MISS_WHY_OPTIONS = {  # exercise 3: why the two shares differ, recorded before the feedback
-    "a": "FCN-32s trained for fewer steps than FCN-8s, so it has not yet learned to find the small shapes in a scene",
+    "a": "a small shape covers few pixels, so the per-pixel loss gives it little weight, and training teaches "
+         "FCN-32s to call it background",
     "b": "FCN-32s's output mixes 64 x 64 stamps at 2 x 2 cells, 32 px apart: fine for a broad region, too coarse "
          "for a small patch",
-    "c": "FCN-32s has fewer parameters than FCN-8s, too few to hold filters for the small shapes as well as the large",
+    "c": "a small shape often lies across a border of FCN-32s's 2 x 2 cells, so its score is split between two "
+         "cells and averaged away",
 }
 _MISS_WHY_KEY = "b"
-_MISS_WHY_WRONG = {
-    "a": "the two share one recipe: the printed commands train both for 4,000 steps with the same seed",
-    "c": "FCN-32s has more parameters than FCN-8s (the score table's params column): its 32x upsampler alone holds "
-         "more than the difference",
+_MISS_WHY_WRONG = {  # why each wrong reason fails, with the evidence the check measures ({...} filled in)
+    "a": "FCN-8s learns from the same per-pixel loss on the same scenes, yet misses only {small8} of the small "
+         "objects: the loss weighs a small shape as little for FCN-8s, so it is not what makes FCN-32s miss them",
+    "c": "FCN-32s misses {inside} of the small objects that lie inside one of its four 32 x 32 cells and {across} of "
+         "those across a cell border{verdict}",
 }
 _QUARTER = 32 * 32  # pixels per cell of FCN-32s's 2 x 2 map on a 64 x 64 scene
 
@@ -283,7 +286,7 @@ def _bands_of(share: float) -> list[str]:
 
 
 def check_missed_sizes(prediction: Any, object_size: Sequence[int], verdicts: Mapping[str, Sequence[str]],
-                       large: Any = None, why: Any = None) -> bool:
+                       large: Any = None, why: Any = None, across: Sequence[bool] | None = None) -> bool:
     """Check predictions of the share of the small (and of the large) objects that FCN-32s misses, as bands.
 
     The objects are split at their median size (``small``: fewer pixels than the median, ``large``: the rest);
@@ -292,11 +295,12 @@ def check_missed_sizes(prediction: Any, object_size: Sequence[int], verdicts: Ma
     percent; a band counts its ends, so a share on a boundary accepts both bands that meet there; a neighbouring
     band is not accepted. Either way the feedback gives the shares (FCN-32s's for both halves, FCN-8s's when
     ``verdicts`` has them) and says why. When ``why`` is passed, it must be recorded before any share is shown,
-    and a right pair of bands with a wrong reason is not yet, with the evidence against that reason.
+    and a right pair of bands with a wrong reason is not yet, with the evidence against that reason (for reason
+    c, the share of the small objects missed inside one cell and across a cell border, read from ``across``).
 
     Args:
-        prediction: The band for the small objects, one of :data:`MISS_RATE_BANDS`: ``"under 5%"``,
-            ``"5-35%"``, ``"35-75%"``, ``"over 75%"``; ``...`` means not recorded yet.
+        prediction: The band for the small objects, one of :data:`MISS_RATE_BANDS`: ``"under 10%"``,
+            ``"10-25%"``, ``"25-45%"``, ``"45-65%"``, ``"over 65%"``; ``...`` means not recorded yet.
         object_size: Each test object's size in pixels.
         verdicts: ``{"32s": [...], "8s": [...]}``, one answer per object, in the order of ``object_size``:
             ``"named"``, ``"another shape"`` or ``"missed"``.
@@ -304,6 +308,8 @@ def check_missed_sizes(prediction: Any, object_size: Sequence[int], verdicts: Ma
             alone, ``...`` means not recorded yet.
         why: The letter of :data:`MISS_WHY_OPTIONS` that says why the two shares differ; ``None`` skips it,
             ``...`` means not recorded yet.
+        across: For each object, whether it lies across a border of FCN-32s's 2 x 2 cells (row or column 31 |
+            32 on a 64-pixel scene); needed to explain why reason c is wrong.
 
     Returns:
         Whether the predicted band holds the share of the small objects that FCN-32s misses (and, when ``large`` is
@@ -334,8 +340,14 @@ def check_missed_sizes(prediction: Any, object_size: Sequence[int], verdicts: Ma
               "FCN-32s scores only 2 x 2 cells, 32 px apart, on a 64-pixel scene. Its output is the learned 32x upsampling "
               "(K x K kernels of 64 x 64 pixels, one per class pair, so neighbouring stamps overlap) stamped at its four cells, weighted by their scores: such a "
               "mix can give a class to a broad region, not to a small patch wherever a small shape lies, so background is "
-              "often the plurality label of a small shape. A shape above the median fills more of a cell, and FCN-32s "
-              "misses a smaller share of those")
+              "often the plurality label of a small shape")
+    if across is not None and len(across) == len(object_size):
+        border = torch.tensor(list(across), dtype=torch.bool)
+        split = {name: _miss_rates(verdicts["32s"], chosen)["small"]
+                 for name, chosen in (("inside", small & ~border), ("across", small & border))}
+        reason += (f", inside one cell ({split['inside']:.0%} of those missed) or across a cell border "
+                   f"({split['across']:.0%})")
+    reason += ". A shape above the median fills more of a cell, and FCN-32s misses a smaller share of those"
     if "8s" in rate:
         reason += (f". FCN-8s adds scores from an 8 x 8 map, one cell per 8 x 8 pixels: fine enough to place a small "
                    f"shape (it misses {rate['8s']['small']:.0%} of the small objects, {rate['8s']['large']:.0%} of the "
@@ -346,8 +358,17 @@ def check_missed_sizes(prediction: Any, object_size: Sequence[int], verdicts: Ma
         return wrong(f"your band for the small objects is right, but you predicted {large!r} for the larger ones, "
                      f"and {measured}: {reason}.")
     if why is not None and why != _MISS_WHY_KEY:
-        return wrong(f"your bands are right ({measured}), but not your reason {why!r}: {_MISS_WHY_WRONG[why]}. "
-                     "Which option does the 2 x 2 map explain?")
+        evidence = {"small8": f"{rate['8s']['small']:.0%}" if "8s" in rate else "a smaller share"}
+        if across is not None and len(across) == len(object_size):
+            evidence.update({name: f"{share:.0%}" for name, share in split.items()})
+            evidence["verdict"] = (": a small shape is missed wherever it lies, not because a border splits it"
+                                   if split["across"] <= split["inside"] else
+                                   ": a border cannot explain the misses inside one cell")
+        template = _MISS_WHY_WRONG[why] if why != "c" or "inside" in evidence else (
+            "a cell border splits only some of the small shapes (pass `across` to compare the shares missed inside "
+            "one cell and across a border)")
+        return wrong(f"your bands are right ({measured}), but not your reason {why!r}: "
+                     f"{template.format(**evidence)}. Which option does the 2 x 2 map explain?")
     return right(f"{measured}: {reason}.")
 
 
@@ -502,7 +523,7 @@ _STEP_QUESTIONS = {
     "fc6": "fc6 takes the last encoder stage's output, pool5.",
     "fc7": "fc7 takes fc6's output.",
     "score_fr": "score_fr turns conv7, fc7's output, into class scores.",
-    "upscore2": "upscore2 doubles the 1/32 class scores: which layer returns those?",
+    "upscore2": "upscore2 upsamples the 1/32 class scores 2x: which layer returns those?",
     "score_pool4": "score_pool4 scores the encoder's 1/16 features: which stage returns them?",
     "upscore16": "upscore16 receives the 1/16 sum of two class-score maps: which two, and is each at 1/16?",
 }
@@ -547,7 +568,7 @@ def _shape_hint(name: str, found: Any, expected: tuple[int, ...]) -> str | None:
         if stride in (8, 32, 1):
             place = {8: "pool3's 1/8", 32: "the 1/32 of pool5 and score_fr", 1: "the scene's full size"}[stride]
             return (f"`{name}`: {height} x {width} is {place}. Count the 2 x 2 poolings up to pool4; for the sum, "
-                    "remember that upscore2 doubles score_fr's map before it is added.")
+                    "remember that upscore2 upsamples score_fr's map 2x before it is added.")
         return (f"`{name}`: each of the encoder's 2 x 2 poolings halves both sides of the {scene_height} x "
                 f"{scene_width} scene (height first); count them up to pool4.")
     if name == "pool4_shape":
@@ -673,8 +694,8 @@ def check_fcn16s_forward(pool4_shape: Any, sum_shape: Any, function: Callable[[n
     return right(
         f"pool4 is {expected_shapes['pool4_shape']} (four 2 x 2 poolings: {height} / 16 = {cells[0]} and "
         f"{width} / 16 = {cells[1]}; stage 4 is 128 channels wide at the shipped sizes), and the sum upscore16 "
-        f"receives is {expected_shapes['sum_shape']}: score_fr's {height // 32} x {width // 32} class scores doubled "
-        f"by upscore2, plus score_pool4's {cells[0]} x {cells[1]} class scores of pool4. Your function equals "
+        f"receives is {expected_shapes['sum_shape']}: score_fr's {height // 32} x {width // 32} class scores upsampled "
+        f"2x by upscore2, plus score_pool4's {cells[0]} x {cells[1]} class scores of pool4. Your function equals "
         "model(x) for both inputs (torch.testing.assert_close), the 96 x 64 one included. That sum is the skip: on "
         "the 64 x 64 scene above, the 16x kernel is stamped at 4 x 4 cells, each given its own pool4 score, where "
         "FCN-32s's 32x kernel has 2 x 2. FCN-8s repeats the step once more with pool3 at 1/8. Why the check's score_pool4 is "
