@@ -17,12 +17,6 @@ def _verdict(capsys: pytest.CaptureFixture[str]) -> str:
     return capsys.readouterr().out
 
 
-@pytest.fixture(autouse=True)
-def _fresh_skip_start_attempts(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test starts as a learner's first try at exercise 4."""
-    monkeypatch.setitem(lesson07._SKIP_START_ATTEMPTS, "misses", 0)
-
-
 # Seven objects, median size 100 pixels: FCN-32s misses two of the three small ones (67 %) and one of the four large
 # ones (25 %); FCN-8s one small one (33 %) and no large one
 SIZES = [20, 40, 60, 100, 300, 500, 700]
@@ -150,118 +144,6 @@ def test_missed_sizes_without_a_usable_answer_is_not_yet(prediction, verdicts, h
     out = _verdict(capsys)
     assert out.startswith("Not yet:") and out.count("\n") == 1 and hint in out
     assert "%) of" not in out and "misses" not in out  # no share before a usable answer
-
-
-def test_skip_start_prediction_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_skip_start("not zero", {"a", "b"}) is True
-    out = _verdict(capsys)
-    assert "zero start 0.0000" in out and "to pool4 0.0000" in out and "Correct!" in out
-    # only a right answer explains every statement
-    assert all(f"{letter} is {verdict}:" in out
-               for letter, verdict in (("a", "true"), ("b", "true"), ("c", "false"), ("d", "false")))
-    # statement a is about the 1/16 sum, not the output: the output passes through new 2x and 16x upsamplers
-    assert "1/16 sum is FCN-32s's 1/32 scores upsampled 2x by upscore2" in lesson07.SKIP_START_STATEMENTS["a"]
-    assert "doubled" not in lesson07.SKIP_START_STATEMENTS["a"]  # "doubled" reads as x 2 in value
-    # and it says when the branch starts to add something (a step that moves its parameters), not that every step
-    # lowers the loss, which a gradient step need not do
-    assert "until its weights or bias move" in lesson07.SKIP_START_STATEMENTS["a"]
-    assert "lowers the loss" not in lesson07.SKIP_START_STATEMENTS["a"] and "lowers the loss" not in out
-    assert "do not reproduce FCN-32s's 32x kernel" in out
-
-
-def test_the_skip_start_statements_give_nothing_away_by_their_form() -> None:
-    """True and false statements alike: similar length, no absolutes that only the false ones carry."""
-    lengths = {letter: len(text) for letter, text in lesson07.SKIP_START_STATEMENTS.items()}
-    assert sorted(lengths) == ["a", "b", "c", "d"] and max(lengths.values()) < 1.2 * min(lengths.values())
-    assert max(lengths[letter] for letter in lesson07._SKIP_START_KEY) < max(lengths.values())
-    for text in lesson07.SKIP_START_STATEMENTS.values():
-        assert "never" not in text and "only ever" not in text and "(its output" not in text
-
-
-def test_skip_start_gradients_are_measured(capsys: pytest.CaptureFixture[str]) -> None:
-    lesson07.check_skip_start("not zero", "ab")
-    out = _verdict(capsys)
-    assert "weights 0.0000" not in out and "convolutions 0.0000" not in out
-    gradients = lesson07._first_step_gradients()
-    assert gradients["score_pool4"] > 0 and gradients["stage4"] > 0
-    assert gradients["score_pool4_bias"] > 0  # statement c: the zero bias still gets a gradient
-    assert gradients["through_skip"] == 0  # the zero weights pass nothing down
-    assert gradients["filters_apart"] > 0  # each class's filter gets its own gradient: no symmetry to break
-    assert "the two closest differ by 0.0000" not in out
-
-
-QUESTIONS = ("weight_gradient: write the gradient of a 1 x 1 convolution's weight", "a: write the new FCN-16s's 1/16 sum",
-             "b: write the gradient a convolution passes down", "c: write the gradient of a convolution's bias",
-             "d: write the gradient of the filter that scores class k")
-
-
-def test_skip_start_hints_ask_for_reasoning_not_verdicts() -> None:
-    """Each hint asks the learner to write a gradient or an output out, never a yes/no question with its answer."""
-    for question in lesson07._SKIP_START_HINTS.values():
-        assert question.startswith("write ")
-        assert "which of the two is zero" not in question and "is any weight a factor" not in question
-        assert "does the loss send every class the same" not in question
-
-
-MISSED_SKIP_STARTS = [("zero", {"a", "c", "d"}), ("not zero", {"a", "b", "d"}), ("zero", {"a", "b"}),
-                      ("not zero", {"b"}), ("not zero", set()), ("zero", {"c", "d"})]  # 4, 1, 1, 1, 2 and 5 misses
-
-
-@pytest.mark.parametrize(("gradient", "answer"), MISSED_SKIP_STARTS)
-def test_a_missed_skip_start_names_neither_which_nor_how_many(
-        gradient, answer, capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_skip_start(gradient, answer) is False
-    out = _verdict(capsys)
-    assert out.startswith("Not yet: not every answer holds yet") and out.count("\n") == 1  # no numbers printed first
-    assert all(question in out for question in QUESTIONS)  # every answer is asked about, the right ones too
-    assert "gradient norm" not in out and "0.0000" not in out  # no measurements
-    assert " is true" not in out and " is false" not in out and "is not zero" not in out  # no verdicts
-    assert "of your 5" not in out and not any(f"{count} of" in out for count in range(1, 6))  # no count of misses
-
-
-def test_every_first_miss_reads_the_same(capsys: pytest.CaptureFixture[str]) -> None:
-    """One miss or five: the same first text, so a first try tells nothing about which answer is wrong."""
-    texts = set()
-    for gradient, answer in MISSED_SKIP_STARTS:
-        lesson07._SKIP_START_ATTEMPTS["misses"] = 0
-        lesson07.check_skip_start(gradient, answer)
-        texts.add(_verdict(capsys))
-    assert len(texts) == 1
-
-
-def test_a_second_miss_names_the_wrong_answers_but_not_why(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_skip_start("zero", {"a", "c"}) is False
-    assert "here is where" not in _verdict(capsys)
-    assert lesson07.check_skip_start("zero", {"a", "c"}) is False
-    out = _verdict(capsys)
-    assert ("here is where: wrong are your prediction 'zero'; statement b (you left it out); "
-            "statement c (you marked it)") in out
-    assert "statement a" not in out and "statement d" not in out  # right answers are not named
-    assert " is true" not in out and " is false" not in out and "gradient norm" not in out  # no reasons, no numbers
-    assert "c: write the gradient of a convolution's bias" in out and "d: write" not in out
-    assert lesson07.check_skip_start("not zero", {"a", "b"}) is True  # a right answer resets the count
-    _verdict(capsys)
-    assert lesson07.check_skip_start("not zero", {"a"}) is False
-    assert "here is where" not in _verdict(capsys)
-
-
-@pytest.mark.parametrize(
-    ("gradient", "answer", "hint"),
-    [
-        (..., {"a", "b"}, "record your prediction first"),
-        ("small", {"a", "b"}, "must be one of"),
-        ("zero", {"a", "b"}, "not every answer holds yet"),
-        ("not zero", ..., "record your answer"),
-        ("not zero", {"a", "b", "c"}, "not every answer holds yet"),
-        ("not zero", "a", "not every answer holds yet"),
-        ("not zero", {"identical"}, "are not among the statements"),
-        ("not zero", 3, "record a set of letters"),
-    ],
-)
-def test_wrong_skip_start_gets_a_hint(gradient, answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson07.check_skip_start(gradient, answer) is False
-    out = _verdict(capsys)
-    assert "Not yet:" in out and hint in out and "Correct!" not in out
 
 
 # Exercise 2: FCN-16s's forward pass from its parts, after two predicted shapes
@@ -398,7 +280,8 @@ def _small_classifier() -> nn.Module:
         return TinyClassifier(3, 3, base_channels=8, image_size=24).eval()
 
 
-SCENE = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(1))  # (1, 3, 64, 64)
+SCENE = torch.rand(1, 3, 100, 72, generator=torch.Generator().manual_seed(1))  # (1, 3, 100, 72), as in the lesson
+RIGHT_MAP = (1, 3, 10, 7)  # pool3 is 12 x 9 (100 / 8 rounded down), and 12 - 3 + 1 = 10, 9 - 3 + 1 = 7
 
 
 def _fc_as_convolutions(classifier: nn.Module, *, order: str = "view", bias: bool = True, relu: bool = True,
@@ -424,25 +307,30 @@ def _fc_as_convolutions(classifier: nn.Module, *, order: str = "view", bias: boo
 def test_the_fc_layers_as_convolutions_are_accepted_and_explained(capsys: pytest.CaptureFixture[str]) -> None:
     classifier = _small_classifier()
     before = {key: value.clone() for key, value in classifier.state_dict().items()}
-    assert lesson07.check_fc_as_convolutions((1, 3, 6, 6), _fc_as_convolutions, classifier, SCENE) is True
+    assert lesson07.check_fc_as_convolutions(RIGHT_MAP, _fc_as_convolutions, classifier, SCENE) is True
     out = _verdict(capsys)
     assert out.startswith("Correct! your module's scores equal convolutionalize(classifier)'s (exactly, torch.equal)")
-    assert "8 - 3 + 1 = 6 positions" in out and "channel first" in out and out.count("\n") == 1
+    assert "12 - 3 + 1 = 10 by 9 - 3 + 1 = 7 positions" in out and "rounding down" in out
+    assert "channel first" in out and out.count("\n") == 1
     assert all(torch.equal(before[key], value) for key, value in classifier.state_dict().items())
 
 
 @pytest.mark.parametrize(("map_shape", "hint"), [
     (..., "record your prediction first"),
-    ((1, 3, 8, 8), "8 x 8 is pool3's size"),
-    ((1, 3, 1, 1), "a 1 x 1 map would be one window"),
-    ((1, 4, 6, 6), "how many scores does it give for each window"),
-    ((1, 3, 7, 7), "three 2 x 2 poolings shrink each side"),
+    ((1, 3, 12, 9), "12 x 9 is pool3's size"),
+    ((1, 3, 1, 1), "a 1 x 1 map would be one window, but a 100 x 72 input"),
+    ((1, 4, 10, 7), "how many scores does it give for each window"),
+    ((2, 3, 10, 7), "No layer changes the batch size"),
+    ((1, 3, 7, 10), "height (rows) before the width"),
+    ((1, 3, 11, 7), "what does a pooling do with an odd number of rows"),
+    ((1, 3, 6, 6), "three 2 x 2 poolings shrink each side"),
+    ((1, 3, 10.5, 7), "a tuple of four whole numbers"),
 ])
 def test_a_wrong_map_shape_gets_a_question_not_the_shape(map_shape: object, hint: str,
                                                          capsys: pytest.CaptureFixture[str]) -> None:
     assert lesson07.check_fc_as_convolutions(map_shape, _fc_as_convolutions, _small_classifier(), SCENE) is False
     out = _verdict(capsys)
-    assert out.startswith("Not yet:") and hint in out and "(1, 3, 6, 6)" not in out and "6 x 6" not in out
+    assert out.startswith("Not yet:") and hint in out and "(1, 3, 10, 7)" not in out and "10 x 7" not in out
 
 
 @pytest.mark.parametrize(("mistake", "hint"), [
@@ -455,7 +343,7 @@ def test_a_wrong_module_says_why(mistake: dict, hint: str, capsys: pytest.Captur
     def answer(classifier: nn.Module) -> nn.Module:
         return _fc_as_convolutions(classifier, **mistake)
 
-    assert lesson07.check_fc_as_convolutions((1, 3, 6, 6), answer, _small_classifier(), SCENE) is False
+    assert lesson07.check_fc_as_convolutions(RIGHT_MAP, answer, _small_classifier(), SCENE) is False
     out = _verdict(capsys)
     assert out.startswith("Not yet:") and hint in out and "Correct!" not in out
 
@@ -472,9 +360,9 @@ def test_bias_not_copied_and_segedu_s_own_answer_are_refused(capsys: pytest.Capt
 
         return convolutionalize(classifier)
 
-    assert lesson07.check_fc_as_convolutions((1, 3, 6, 6), fresh_bias, _small_classifier(), SCENE) is False
+    assert lesson07.check_fc_as_convolutions(RIGHT_MAP, fresh_bias, _small_classifier(), SCENE) is False
     assert "fc2's Conv2d has the trained weights but not the trained bias" in _verdict(capsys)
-    assert lesson07.check_fc_as_convolutions((1, 3, 6, 6), borrowed, _small_classifier(), SCENE) is False
+    assert lesson07.check_fc_as_convolutions(RIGHT_MAP, borrowed, _small_classifier(), SCENE) is False
     assert "uses `convolutionalize`" in _verdict(capsys)
-    assert lesson07.check_fc_as_convolutions((1, 3, 6, 6), _not_written, _small_classifier(), SCENE) is False
+    assert lesson07.check_fc_as_convolutions(RIGHT_MAP, _not_written, _small_classifier(), SCENE) is False
     assert "NotImplementedError" in _verdict(capsys)

@@ -18,7 +18,6 @@ from segedu.course.exercises._verdict import (
     borrowed_names,
     call_answer,
     choice_hint,
-    read_letters,
     returns_nothing,
     right,
     wrong,
@@ -32,69 +31,23 @@ __all__ = [
     "FCN16S_STEPS",
     "MISS_RATE_BANDS",
     "MISS_WHY_OPTIONS",
-    "SKIP_START_STATEMENTS",
-    "WEIGHT_GRADIENT_CHOICES",
     "check_fc_as_convolutions",
     "check_fcn16s_forward",
     "check_missed_sizes",
-    "check_skip_start",
     "fcn16s_random_skip",
 ]
 
-SKIP_START_STATEMENTS = {  # four options of similar length and tone
-    "a": "in the paper's staged training, from a trained FCN-32s, a zero-start score_pool4 adds exactly zero, so "
-         "the 1/16 sum is FCN-32s's 1/32 scores upsampled 2x by upscore2 until its weights or bias move",
-    "b": "at the first step the pool4 branch passes no gradient down to pool4, so whatever gradient reaches "
-         "encoder stage 4 at that step comes down the main path, through stage 5 and pool5",
-    "c": "score_pool4's bias starts at zero as well, and at the first step its gradient is zero too, so until "
-         "the weights have moved the branch cannot add even a constant score to each class",
-    "d": "score_pool4's filters all start equal (all zero), and like hidden units started at one constant they "
-         "get equal gradients at each step and move together: the branch adds one shared score to every class",
-}
-_SKIP_START_KEY = frozenset({"a", "b"})
-_SKIP_START_REASONS = {
-    "a": "a 1 x 1 convolution with zero weights and bias outputs zeros whatever pool4 holds (switching the "
-         "zero-start branch off changes the output by 0, printed above), so in staged training the 1/16 sum is "
-         "upscore2 of the 1/32 scores FCN-32s learned, and the skip adds something only once a training step has "
-         "moved its weights or bias. Only those scores carry over: the output passes them through a new 2x and a "
-         "16x upsampler, which at their bilinear start do not reproduce FCN-32s's 32x kernel (so the statement is "
-         "about the sum, not the output)",
-    "b": "the gradient a convolution passes down is its weights times the upstream gradient, and the weights "
-         "are zero: the gradient through the skip is 0 (printed above); stage 4 still gets one through pool5",
-    "c": "a bias's gradient is the upstream gradient summed over every position of its class's map; it is not "
-         "multiplied by any weight, so the zero start does not stop it: it is not zero at the first step "
-         "(printed above), and the branch can learn a per-class constant from the first step on",
-    "d": "each filter of score_pool4 scores one class, and its gradient is pool4's features times that class's "
-         "own upstream gradient (softmax probability minus target, upsampled), which differs from class to class: "
-         "the filters' gradients already differ at the first step (smallest difference printed above), so the "
-         "filters part at once. Equal starts trap only interchangeable units, such as hidden units that feed the "
-         "next layer through equal weights; the loss treats every class differently, so the class filters are not",
-}
-WEIGHT_GRADIENT_CHOICES = ("zero", "not zero")
-_SKIP_START_HINTS = {  # one question per answer, all asked after any miss: they ask for the reasoning, never a verdict
-    "weight_gradient": "write the gradient of a 1 x 1 convolution's weight as a product of two factors; what is "
-                       "each factor made of, and what value does each have at the first step?",
-    "a": "write the new FCN-16s's 1/16 sum at its first step as what its two paths contribute; work out each "
-         "contribution from the layers' starting values. Which part of FCN-32s does that sum keep?",
-    "b": "write the gradient a convolution passes down to its input as a product of two factors; where does each "
-         "come from? Then trace every path from the loss down to encoder stage 4.",
-    "c": "write the gradient of a convolution's bias: which quantities appear in it, and what is each of them at "
-         "the first step?",
-    "d": "write the gradient of the filter that scores class k: which quantities does it depend on, and which of "
-         "them change with k? When do units that start equal stay equal?",
-}
-_SKIP_START_QUESTIONS = tuple(_SKIP_START_HINTS.items())  # (answer, question), the prediction first
-_SKIP_START_ATTEMPTS = {"misses": 0}  # misses in a row of check_skip_start; a right answer resets it
 
 
 # Exercise 1: the trained classifier's fully connected layers rewritten as convolutions (section 1), with the shape
-# of the map on one 64 x 64 scene predicted first. The learner's module is compared with segedu's
-# convolutionalize(classifier) on the lesson's scene and on a 40 x 72 input (not square, not a multiple of 24).
+# of the map on one 100 x 72 input predicted first (a size the lesson has not printed, with an odd side after two
+# poolings). The learner's module is compared with segedu's convolutionalize(classifier) on that input and on a
+# 40 x 72 input (not square, not a multiple of 24).
 FC_AS_CONV_BORROWED = ("convolutionalize", "ConvolutionalizedClassifier", "_linear_to_conv")  # segedu's answer
 _FC_AS_CONV_SECOND_INPUT = (1, 3, 40, 72)
 
 
-def _map_shape_hint(found: Any, expected: tuple[int, ...], scene_side: int) -> str | None:
+def _map_shape_hint(found: Any, expected: tuple[int, ...], scene_size: tuple[int, int]) -> str | None:
     """The hint for a predicted map shape that is missing or wrong, ``None`` for the right one; never the answer."""
     if found is ... or found is None:
         return ("record your prediction first: replace the `...` of `map_shape` with a tuple of four whole numbers, "
@@ -111,12 +64,19 @@ def _map_shape_hint(found: Any, expected: tuple[int, ...], scene_side: int) -> s
         return "`map_shape`: how many scenes does the batch hold? No layer changes the batch size."
     if classes != expected[1]:
         return "`map_shape`: the last layer is the classifier's own: how many scores does it give for each window?"
+    scene_height, scene_width = scene_size
     if (height, width) == (1, 1):
-        return (f"`map_shape`: a 1 x 1 map would be one window, but a {scene_side} x {scene_side} scene holds many "
-                "24 x 24 windows: count the positions fc1's kernel fits on the scene's pool3.")
-    if (height, width) == (scene_side // 8, scene_side // 8):
+        return (f"`map_shape`: a 1 x 1 map would be one window, but a {scene_height} x {scene_width} input holds many "
+                "24 x 24 windows: count the positions fc1's kernel fits on the input's pool3.")
+    if (height, width) == (scene_height // 8, scene_width // 8):
         return (f"`map_shape`: {height} x {width} is pool3's size. fc1, as a convolution, is not padded: how many "
                 "positions does its kernel fit along each side of pool3?")
+    if (height, width) == expected[:-3:-1]:
+        return "`map_shape`: right numbers, wrong order: PyTorch gives the height (rows) before the width (columns)."
+    rounded_up = tuple(-(-side // 8) - 2 for side in scene_size)  # each pooling rounding an odd side up
+    if (height, width) == rounded_up and rounded_up != tuple(expected[-2:]):
+        return ("`map_shape`: follow each side through the three 2 x 2 poolings one at a time: what does a pooling "
+                "do with an odd number of rows (nn.MaxPool2d's default, ceil_mode=False)?")
     return ("`map_shape`: three 2 x 2 poolings shrink each side of the scene; then count the positions fc1's "
             "unpadded kernel fits along each side of pool3.")
 
@@ -179,7 +139,7 @@ def check_fc_as_convolutions(map_shape: Any, function: Callable[[nn.Module], Any
         map_shape: The predicted shape of the module's scores on ``scene``; ``...`` means not recorded yet.
         function: ``function(classifier)`` -> a module mapping (B, 3, H, W) to (B, K, h, w) scores.
         classifier: The trained :class:`~segedu.models.TinyClassifier` (not changed).
-        scene: One scene, (1, 3, H, W), H and W at least the classifier's image size.
+        scene: One input, (1, 3, H, W), H and W at least the classifier's image size (the lesson's is 100 x 72).
 
     Returns:
         Whether the shape is right and the module's scores equal segedu's on both inputs.
@@ -187,7 +147,7 @@ def check_fc_as_convolutions(map_shape: Any, function: Callable[[nn.Module], Any
     with torch.no_grad():
         reference_model = convolutionalize(classifier).eval()
         reference = reference_model(scene)  # (1, K, h, w)
-    hint = _map_shape_hint(map_shape, tuple(reference.shape), scene.shape[-1])
+    hint = _map_shape_hint(map_shape, tuple(reference.shape), (scene.shape[-2], scene.shape[-1]))
     if hint is not None:
         return wrong(hint)
     borrowed = borrowed_names(function, FC_AS_CONV_BORROWED)
@@ -235,12 +195,14 @@ def check_fc_as_convolutions(map_shape: Any, function: Callable[[nn.Module], Any
                          "after fc2 (as TinyClassifier.forward does), none after the last layer?")
         exact &= torch.equal(yours, expected)
     height, width = reference.shape[-2:]
-    pooled = scene.shape[-1] // 8
+    pooled_height, pooled_width = scene.shape[-2] // 8, scene.shape[-1] // 8
     return right(
         f"your module's scores equal convolutionalize(classifier)'s "
-        f"({'exactly, torch.equal' if exact else 'within float32 rounding'}), on the scene ({tuple(reference.shape)}) "
-        f"and on a 40 x 72 input. map_shape: pool3 has {pooled} cells a side, and fc1's unpadded 3 x 3 kernel fits "
-        f"{pooled} - 3 + 1 = {height} positions, so {height} x {width} scores, one per 24 x 24 window, 8 px apart. "
+        f"({'exactly, torch.equal' if exact else 'within float32 rounding'}), on the input ({tuple(reference.shape)}) "
+        f"and on a 40 x 72 input. map_shape: each 2 x 2 pooling halves a side, rounding down, so pool3 has "
+        f"{pooled_height} x {pooled_width} cells, and fc1's unpadded 3 x 3 kernel fits {pooled_height} - 3 + 1 = "
+        f"{height} by {pooled_width} - 3 + 1 = {width} positions: {height} x {width} scores, one per 24 x 24 window, "
+        "8 px apart. "
         "Why a reshape is enough: nn.Flatten laid pool3's features out channel first, then row, then column, so row "
         "k of fc1's matrix viewed as (32, 3, 3) is a filter that takes the same dot product with the same features; "
         "fc2 and classifier read one vector per position, so they are 1 x 1 convolutions. Nothing is retrained, and "
@@ -257,8 +219,8 @@ MISS_RATE_BANDS = {"under 10%": (0, 10), "10-25%": (10, 25), "25-45%": (25, 45),
 MISS_WHY_OPTIONS = {  # exercise 3: why the two shares differ, recorded before the feedback
     "a": "a small shape covers few pixels, so the per-pixel loss gives it little weight, and training teaches "
          "FCN-32s to call it background",
-    "b": "FCN-32s's output mixes 64 x 64 stamps at 2 x 2 cells, 32 px apart: fine for a broad region, too coarse "
-         "for a small patch",
+    "b": "FCN-32s's output blends only four score vectors, one per quarter of the scene: it can paint a broad "
+         "region, not place a small patch",
     "c": "a small shape often lies across a border of FCN-32s's 2 x 2 cells, so its score is split between two "
          "cells and averaged away",
 }
@@ -370,138 +332,6 @@ def check_missed_sizes(prediction: Any, object_size: Sequence[int], verdicts: Ma
         return wrong(f"your bands are right ({measured}), but not your reason {why!r}: "
                      f"{template.format(**evidence)}. Which option does the 2 x 2 map explain?")
     return right(f"{measured}: {reason}.")
-
-
-@torch.no_grad()
-def _skip_effects(seed: int = 0) -> dict[str, float]:
-    """How much an untrained FCN-16s's output moves when its pool4 branch is switched off.
-
-    Returns the largest absolute difference of the output logits, with ``score_pool4`` as built
-    (started at zero) and after PyTorch's default random initialisation of that layer.
-    """
-    torch.manual_seed(seed)
-    model = get_model("fcn16s", in_channels=3, num_classes=4, base_channels=4, fc_channels=16).eval()
-    image = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(seed))  # (1, 3, 64, 64)
-
-    def silenced(_module: torch.nn.Module, _inputs: Any, output: torch.Tensor) -> torch.Tensor:
-        return torch.zeros_like(output)
-
-    effects = {}
-    for start in ("zero_start", "random_start"):
-        if start == "random_start":
-            model.score_pool4.reset_parameters()  # PyTorch's default random start
-        with_pool4 = model(image)  # (1, 4, 64, 64)
-        handle = model.score_pool4.register_forward_hook(silenced)
-        without_pool4 = model(image)
-        handle.remove()
-        effects[start] = float((with_pool4 - without_pool4).abs().max())
-    return effects
-
-
-def _first_step_gradients(seed: int = 0) -> dict[str, float]:
-    """Gradient norms at an untrained FCN-16s's first step (zero-start ``score_pool4``).
-
-    Returns the norm of the gradient reaching ``score_pool4``'s weights and its bias, the norm of the gradient
-    that ``score_pool4`` passes down to pool4, the norm reaching the convolution weights of
-    encoder stage 4 (whose output is pool4), the smallest distance between the gradients of two
-    of ``score_pool4``'s filters (one filter per class) and the range of those filters' gradient norms.
-    """
-    torch.manual_seed(seed)
-    model = get_model("fcn16s", in_channels=3, num_classes=4, base_channels=4, fc_channels=16).train()
-    generator = torch.Generator().manual_seed(seed)
-    image = torch.rand(2, 3, 64, 64, generator=generator)  # (2, 3, 64, 64)
-    mask = torch.randint(0, 4, (2, 64, 64), generator=generator)  # (2, 64, 64)
-    passed_down = []
-
-    def record(_module: torch.nn.Module, gradient_in: tuple[torch.Tensor, ...], _gradient_out: Any) -> None:
-        passed_down.append(gradient_in[0])  # (2, C, 4, 4): the gradient this layer alone sends to pool4
-
-    handle = model.score_pool4.register_full_backward_hook(record)
-    torch.nn.functional.cross_entropy(model(image), mask).backward()
-    handle.remove()
-    stage4 = [parameter.grad for name, parameter in model.stage4.named_parameters() if name.endswith("conv.weight")]
-    per_filter = model.score_pool4.weight.grad.flatten(1)  # (K, C): one row per class's filter
-    distances = torch.cdist(per_filter, per_filter)  # (K, K)
-    apart = distances[~torch.eye(len(per_filter), dtype=torch.bool)]  # the K * (K - 1) pairs of different filters
-    norms = per_filter.norm(dim=1)  # (K,)
-    return {"score_pool4": float(model.score_pool4.weight.grad.norm()),
-            "score_pool4_bias": float(model.score_pool4.bias.grad.norm()),
-            "through_skip": float(passed_down[0].norm()),
-            "stage4": float(torch.cat([gradient.flatten() for gradient in stage4]).norm()),
-            "filters_apart": float(apart.min()),
-            "filter_norm_low": float(norms.min()),
-            "filter_norm_high": float(norms.max())}
-
-
-def check_skip_start(weight_gradient: Any, prediction: Any) -> bool:
-    """Check a prediction about the zero-start ``score_pool4`` and which statements of :data:`SKIP_START_STATEMENTS` hold.
-
-    The check measures, on an untrained FCN-16s, the gradients at the first training step (reaching
-    ``score_pool4``'s weights and how far its per-class filters' gradients differ, passed down by it to
-    pool4, reaching encoder stage 4) and how much the
-    output moves when the pool4 branch is switched off (zero start, then PyTorch's random start). A first
-    miss says neither which of the five answers (the prediction and each letter) are wrong nor how many: it
-    asks one question about each of them, with no measured numbers. From the second miss in a row on, it
-    names the wrong answers, still without saying why, so a learner need not loop over combinations. Only a
-    right answer prints the measurements and explains every statement (and resets the count of misses).
-
-    Args:
-        weight_gradient: The predicted gradient of ``score_pool4``'s weights at the first step,
-            ``"zero"`` or ``"not zero"``; ``...`` means not recorded yet.
-        prediction: The letters of the true statements, as a set, list or string; ``...`` means not
-            recorded yet.
-
-    Returns:
-        Whether the prediction is right and the letters are exactly the true statements.
-    """
-    hint = choice_hint(weight_gradient, WEIGHT_GRADIENT_CHOICES)
-    if hint is not None:
-        return wrong(hint)
-    if prediction is ... or prediction is None:
-        return wrong("record your answer first: replace the `...` with the set of letters of the true "
-                     "statements, any number of a-d (or set() for none).")
-    letters, hint = read_letters(prediction, SKIP_START_STATEMENTS, "are not among the statements")
-    if hint is not None:
-        return wrong(hint)
-    gradients = _first_step_gradients()
-    misses = int(weight_gradient != ("zero" if gradients["score_pool4"] == 0 else "not zero"))
-    misses += len(letters ^ _SKIP_START_KEY)  # a true statement left out, or a false one marked
-    if misses:  # a first miss: neither which answers are wrong nor how many; from the second on, which
-        _SKIP_START_ATTEMPTS["misses"] += 1
-        questions = " ".join(f"{label}: {question}" for label, question in _SKIP_START_QUESTIONS)
-        if _SKIP_START_ATTEMPTS["misses"] == 1:
-            return wrong("not every answer holds yet (the prediction, and for each of a-d whether you marked it). "
-                         f"Settle each from the mechanism, not the wording. {questions}")
-        wrong_labels = [] if weight_gradient == ("zero" if gradients["score_pool4"] == 0 else "not zero") else [
-            "weight_gradient"]
-        wrong_labels += sorted(letters ^ _SKIP_START_KEY)  # a true statement left out, or a false one marked
-        named = [f"your prediction {weight_gradient!r}" if label == "weight_gradient" else
-                 f"statement {label} ({'you marked it' if label in letters else 'you left it out'})"
-                 for label in wrong_labels]
-        asked = " ".join(f"{label}: {_SKIP_START_HINTS[label]}" for label in wrong_labels)
-        return wrong(f"another miss, so here is where: wrong {'is' if len(named) == 1 else 'are'} {'; '.join(named)}; "
-                     f"the rest is right. Why is explained once every answer holds. {asked}")
-    _SKIP_START_ATTEMPTS["misses"] = 0
-    effects = _skip_effects()
-    print(f"untrained FCN-16s, first step: gradient norm of score_pool4's weights {gradients['score_pool4']:.4f} "
-          f"(you predicted {weight_gradient!r}), of its bias {gradients['score_pool4_bias']:.4f}; passed down by score_pool4 to pool4 {gradients['through_skip']:.4f}; "
-          f"reaching encoder stage 4's convolutions {gradients['stage4']:.4f}")
-    print(f"score_pool4 has one filter per class; their gradients have norms {gradients['filter_norm_low']:.4f} to "
-          f"{gradients['filter_norm_high']:.4f}, and the two closest differ by {gradients['filters_apart']:.4f}")
-    print(f"largest change of the output when the pool4 branch is switched off: zero start "
-          f"{effects['zero_start']:.4f}, random start {effects['random_start']:.4f}")
-    explained = " ".join(f"{letter} is {'true' if letter in _SKIP_START_KEY else 'false'}: "
-                         f"{_SKIP_START_REASONS[letter]}." for letter in sorted(SKIP_START_STATEMENTS))
-    return right(
-        "the weights' gradient is not zero: it is the upstream gradient times the layer's input, pool4's "
-        "features, which are not zero; only the gradient the layer passes *down* is zero, because that one is "
-        f"multiplied by the zero weights. {explained} So a zero-start branch changes nothing at first, yet its "
-        "weights learn from the first step, each class's filter in its own direction, and the encoder below it "
-        "learns through pool5. That matters in the paper's staged training, where each new "
-        "variant starts from a trained coarser one and must not spoil it. In segedu's all-at-once training "
-        "from scratch there is nothing to preserve: the zero start only keeps the pool4 branch silent at "
-        "the first step (whether it changes the trained result here is not measured in this course)."
-    )
 
 
 # Exercise 2: FCN-16s's forward pass written from the model's parts, and two shapes predicted before it.
