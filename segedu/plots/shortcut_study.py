@@ -9,7 +9,7 @@
   test mean IoU in the boundary band and in the interior (one dot per seed, a bar at the mean, optionally a
   second bar at the mean without one highlighted seed), and the
   variants' mean training loss.
-- :func:`scene_errors_figure` draws one scene's truth with its boundary band whitened, then each variant's
+- :func:`scene_errors_figure` draws one scene's truth with its boundary band lightened, then each variant's
   prediction with its wrong pixels marked, band and interior apart.
 
 Example:
@@ -282,7 +282,9 @@ WRONG_COLORS = {"band": (1.0, 1.0, 1.0, 1.0), "interior": (1.0, 0.88, 0.1, 1.0)}
 
 def scene_errors_figure(truth: Tensor, band: Tensor, predictions: Mapping[str, Tensor]
                         ) -> tuple[Figure, dict[str, tuple[int, int]]]:
-    """Draw one scene's truth with its boundary band whitened, then each prediction with its wrong pixels marked.
+    """Draw one scene's truth with its boundary band lightened, then each prediction with its wrong pixels marked.
+
+    A prediction panel shows the predicted classes; wrong pixels are white in the band, yellow in the interior.
 
     Args:
         truth: ``(H, W)`` class indices of the scene.
@@ -305,7 +307,7 @@ def scene_errors_figure(truth: Tensor, band: Tensor, predictions: Mapping[str, T
     figure, axes = plt.subplots(1, 1 + len(predictions), figsize=(2.6 * (1 + len(predictions)), 3.25))
     axes[0].imshow(colorize(truth))
     axes[0].imshow(np.where(in_band[..., None], (1.0, 1.0, 1.0, 0.5), (0.0, 0.0, 0.0, 0.0)))  # (H, W, RGBA)
-    axes[0].set_title(f"truth, band whitened\n({in_band.mean():.0%} of this scene)", fontsize=11)
+    axes[0].set_title(f"truth, band lightened\n({in_band.mean():.0%} of this scene)", fontsize=11)
     counts = {}
     for axis, (name, predicted) in zip(axes[1:], predictions.items()):
         wrong = (predicted != truth).numpy()  # (H, W)
@@ -314,7 +316,7 @@ def scene_errors_figure(truth: Tensor, band: Tensor, predictions: Mapping[str, T
         counts[name] = int((wrong & in_band).sum()), int((wrong & ~in_band).sum())
         axis.imshow(colorize(predicted))
         axis.imshow(marks)
-        axis.set_title(f'"{name}": wrong pixels\n{counts[name][0]} band, {counts[name][1]} interior', fontsize=11)
+        axis.set_title(f'"{name}" predicts\nwrong: {counts[name][0]} band, {counts[name][1]} interior', fontsize=11)
     for axis in axes:
         axis.set_axis_off()
     key = [Patch(color=PALETTE[index] / 255, label=name) for index, name in enumerate(SHAPE_CLASS_NAMES)]

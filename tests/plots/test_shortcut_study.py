@@ -142,6 +142,6 @@ def test_scene_errors_figure_counts_wrong_pixels_in_the_band_and_the_interior() 
     predicted[4, 0] = 2  # wrong in the interior
     figure, counts = scene_errors_figure(truth, band, {"a": predicted, "b": truth})
     assert counts == {"a": (1, 2), "b": (0, 0)}
-    assert [axis.get_title().split("\n")[0] for axis in figure.axes] == ["truth, band whitened", '"a": wrong pixels',
-                                                                           '"b": wrong pixels']
+    assert [axis.get_title().split("\n")[0] for axis in figure.axes] == ["truth, band lightened", '"a" predicts',
+                                                                           '"b" predicts']
     plt.close(figure)
