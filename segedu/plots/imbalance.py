@@ -78,7 +78,7 @@ def zoomed_predictions_figure(image: torch.Tensor, truth: torch.Tensor, predicti
     Returns:
         The halo pixels inside the crop per prediction, and the sorted classes that appear in some panel's crop.
         Missed stroke pixels are magenta; the cyan line is the true stroke's outline; the image's colour bar sits
-        under the legend, so the image panel keeps its size.
+        just under the image panel (an inset, so the panel keeps its size).
     """
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
@@ -87,7 +87,7 @@ def zoomed_predictions_figure(image: torch.Tensor, truth: torch.Tensor, predicti
 
     rows, columns = crop
     extent = (columns.start - 0.5, columns.stop - 0.5, rows.stop - 0.5, rows.start - 0.5)
-    figure, grid = plt.subplots(2, 3, figsize=(12, 10), sharey=True, constrained_layout=True)
+    figure, grid = plt.subplots(2, 3, figsize=(12, 11), sharey=True, constrained_layout=True)
     crop_halo: dict[str, int] = {}
     panels = [("image", image.numpy(), "gray", None), ("truth", colorize(truth), None, None)]
     for name, prediction in predictions.items():
@@ -96,7 +96,7 @@ def zoomed_predictions_figure(image: torch.Tensor, truth: torch.Tensor, predicti
         painted[halo_here] = HALO_COLOUR
         painted[((truth > 0) & (prediction == 0)).numpy()] = MISSED_COLOUR
         crop_halo[name] = int(halo_here[rows, columns].sum())
-        panels.append((f"{name}\nhalo: {crop_halo[name]} pixels", painted, None, halo_here))
+        panels.append((f"{name}: halo {crop_halo[name]} pixels", painted, None, halo_here))
     for axis, (panel_title, picture, colour_map, halo_here) in zip(grid.flat, panels):
         shown = axis.imshow(picture[rows, columns], cmap=colour_map, interpolation="nearest", extent=extent)
         axis.contour(np.arange(columns.start, columns.stop), np.arange(rows.start, rows.stop),
@@ -126,7 +126,9 @@ def zoomed_predictions_figure(image: torch.Tensor, truth: torch.Tensor, predicti
                                 Patch(facecolor="none", edgecolor="cyan", linewidth=1.5,
                                       label="cyan line: the true\nstroke's outline")],
                        loc="upper center", fontsize=11)
-    figure.colorbar(image_shown, cax=legend_axis.inset_axes([0.1, 0.08, 0.8, 0.05]), orientation="horizontal",
-                    label="image panel: intensity (pixel value)")
+    image_axis = grid.flat[0]  # the colour bar hangs just under the image panel's x ticks, the panel keeps its size
+    figure.colorbar(image_shown, cax=image_axis.inset_axes([0.0, -0.19, 1.0, 0.04]), orientation="horizontal",
+                    label="intensity (pixel value)")
+    figure.get_layout_engine().set(hspace=0.1)  # the layout ignores the inset: room for it above the lower titles
     figure.suptitle(title, fontsize=13)
     return crop_halo, crop_classes

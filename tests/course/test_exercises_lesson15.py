@@ -59,35 +59,41 @@ def test_digit_scores_by_seed_against_sums_by_hand() -> None:
     assert all(values.shape == (2,) for values in scores.values())
 
 
+MEASURED = {"inverse weights": "behind", "median weights": "not distinguishable"}
+
+
 def test_trained_weights_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_trained_weights_prediction("higher in most seeds", (6, 0), 6)
+    assert check_trained_weights_prediction({"inverse weights": "behind", "median weights": "not distinguishable"}, MEASURED)
     out = capsys.readouterr().out
-    assert out.startswith("Correct!") and "won 6 and lost 0 of 6" in out and "higher in most seeds" in out
-    assert "mean IoU came out higher in most seeds" in out
+    assert out.startswith("Correct!") and "median weights: you predicted 'not distinguishable', the rule says 'not distinguishable'" in out
     assert "false alarm" in out and "can raise" in out  # it says why either outcome is possible
-    assert "not yet a verdict" in out and "two-test rule" in out  # a count of seeds is not the verdict table's reading
+    assert "two tests" in out and "verdict table" in out  # it points to the table that shows both tests
     assert "recall" not in out  # exercise 3 asks why recall and IoU disagree: no spoiler
-    assert check_trained_weights_prediction("lower in most seeds", (6, 0), 6)  # a recorded miss passes
+    assert check_trained_weights_prediction({"inverse weights": "behind", "median weights": "behind"}, MEASURED)  # a recorded miss passes
     out = capsys.readouterr().out
-    assert out.startswith("Recorded; the result differs:") and "you predicted 'lower in most seeds'" in out
-    assert "mean IoU came out higher in most seeds" in out and "false alarm" in out
+    assert out.startswith("Recorded; the result differs:") and "you predicted 'behind', the rule says 'not distinguishable'" in out
+    assert "false alarm" in out
+    assert check_trained_weights_prediction({"inverse weights": "ahead", "median weights": "ahead"}, MEASURED)
+    assert capsys.readouterr().out.startswith("Recorded; the result differs:")
 
 
-def test_trained_weights_prediction_follows_the_counts(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_trained_weights_prediction("level", (3, 3), 6)  # half is not most
-    assert capsys.readouterr().out.startswith("Correct!")
-    assert check_trained_weights_prediction("lower in most seeds", (1, 5), 6)
-    assert capsys.readouterr().out.startswith("Correct!")
-    assert check_trained_weights_prediction("level", (2, 2), 6)  # two ties
-    assert capsys.readouterr().out.startswith("Correct!")
-    with pytest.raises(ValueError, match="at most 6 seeds"):
-        check_trained_weights_prediction("level", (4, 3), 6)
+def test_trained_weights_prediction_needs_both_measured_verdicts() -> None:
+    with pytest.raises(ValueError, match="measured must give"):
+        check_trained_weights_prediction({"inverse weights": "behind", "median weights": "behind"}, {"inverse weights": "behind"})
+    with pytest.raises(ValueError, match="measured must give"):
+        check_trained_weights_prediction({"inverse weights": "behind", "median weights": "behind"},
+                                         {"inverse weights": "lower", "median weights": "behind"})
 
 
-@pytest.mark.parametrize("prediction", [..., None, "lower", 3])
-def test_trained_weights_prediction_must_be_recorded_first(prediction, capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check_trained_weights_prediction(prediction, (6, 0), 6)
-    assert capsys.readouterr().out.startswith("Not yet:")
+@pytest.mark.parametrize("predictions", [{"inverse weights": ..., "median weights": "behind"},
+                                         {"inverse weights": "behind", "median weights": None},
+                                         {"inverse weights": "lower", "median weights": "behind"},
+                                         {"inverse weights": "behind", "median weights": 3},
+                                         {"inverse weights": "behind"}, ...])
+def test_trained_weights_prediction_must_be_recorded_first(predictions, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check_trained_weights_prediction(predictions, MEASURED)
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and "the rule says" not in out  # no verdict before both are recorded
 
 
 def test_tilted_minimiser_is_where_adam_lands() -> None:

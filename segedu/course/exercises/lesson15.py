@@ -26,6 +26,7 @@ __all__ = [
     "TILT_BELIEF",
     "TILT_TOLERANCE",
     "TILT_WEIGHTS",
+    "TRAINED_WEIGHTINGS",
     "TRAINED_WEIGHTS_OUTCOMES",
     "check_halo_scores",
     "background_recall_cost",
@@ -93,52 +94,48 @@ def digit_scores_by_seed(loss_runs: dict[str, Any], run_seeds: list[str]) -> dic
     return scores
 
 
-# --- exercise 2 · predict, then read: what class weights do to mean IoU once trained ---------------------
+# --- exercise 2 · predict, then read: lesson 14's verdict on class weights' mean IoU once trained ---------------
 
-TRAINED_WEIGHTS_OUTCOMES = ("higher in most seeds", "level", "lower in most seeds")
+TRAINED_WEIGHTS_OUTCOMES = ("ahead", "not distinguishable", "behind")
+TRAINED_WEIGHTINGS = ("inverse weights", "median weights")  # the two rows the learner predicts, in this order
 
 _TRAINED_WEIGHTS_WHY = (
     "the weights make the U-Nets call more pixels digit. An extra digit pixel that is a stroke plain cross-entropy "
     "missed can raise that digit's IoU; one that is background is a false alarm in a digit's IoU and lowers it. The "
-    "tilt does not say which kind the trained networks add more of; the next figure counts both. A count of seeds is "
-    "not yet a verdict: the verdict table below reads the same differences with lesson 14's two-test rule"
+    "tilt does not say which kind the trained networks add more of; the next figure counts both, and the verdict "
+    "table below shows each row's two tests, seed by seed"
 )
 
 
-def _trained_outcome(wins: int, losses: int, seeds: int) -> str:
-    """Name the outcome: "higher in most seeds" or "lower in most seeds" when more than half of the seeds say so."""
-    if min(wins, losses) < 0 or wins + losses > seeds:
-        raise ValueError(f"wins ({wins}) and losses ({losses}) must be counts of at most {seeds} seeds together")
-    return "higher in most seeds" if wins > seeds / 2 else "lower in most seeds" if losses > seeds / 2 else "level"
+def check_trained_weights_prediction(predictions: Any, measured: dict[str, str]) -> bool:
+    """Compare recorded verdicts with lesson 14's two-test verdict on each weighting's mean IoU.
 
-
-def check_trained_weights_prediction(prediction: Any, counts: tuple[int, int], seeds: int) -> bool:
-    """Compare a recorded prediction with how median-frequency weights' mean IoU did against plain cross-entropy.
-
-    The outcome is "higher in most seeds" or "lower in most seeds" when more than half of the paired seeds say
-    so, "level" otherwise. The measured counts appear in the feedback only once the prediction is recorded.
+    Each weighting's mean IoU minus plain cross-entropy's of the same seed is read by the two-test rule: "ahead"
+    or "behind" where the 95% t-interval and the exact sign-flip test both leave out 0, "not distinguishable"
+    otherwise. The measured verdicts appear in the feedback only once both predictions are recorded.
 
     Args:
-        prediction: The learner's guess, one of :data:`TRAINED_WEIGHTS_OUTCOMES`.
-        counts: ``(wins, losses)``: seeds where median weights' mean IoU beat plain cross-entropy's of
-            the same seed, and seeds where it fell behind.
-        seeds: The paired seeds.
+        predictions: Weighting (each of :data:`TRAINED_WEIGHTINGS`) to the learner's verdict, one of
+            :data:`TRAINED_WEIGHTS_OUTCOMES`.
+        measured: Weighting to the verdict the lesson measured (``two_test_verdict`` of the six paired gaps).
 
     Returns:
-        ``True`` once the prediction is recorded, whether it names the outcome or not.
+        ``True`` once both predictions are recorded, whether they name the measured verdicts or not.
     """
-    outcome = _trained_outcome(*counts, seeds)
-    if prediction is ... or prediction is None:
-        return wrong(f"record your prediction first: replace the `...` with one of "
-                     f"{', '.join(map(repr, TRAINED_WEIGHTS_OUTCOMES))}.")
-    if prediction not in TRAINED_WEIGHTS_OUTCOMES:
-        return wrong(f"your prediction must be one of {', '.join(map(repr, TRAINED_WEIGHTS_OUTCOMES))}; "
-                     f"got {prediction!r}.")
-    measured = (f"mean IoU came out {outcome} (median weights won {counts[0]} and lost "
-                f"{counts[1]} of {seeds} paired seeds)")
-    if prediction == outcome:
-        return right(f"{measured}. Why: {_TRAINED_WEIGHTS_WHY}.")
-    return recorded_miss(f"you predicted {prediction!r}; but {measured}. Why: {_TRAINED_WEIGHTS_WHY}.")
+    options = ", ".join(map(repr, TRAINED_WEIGHTS_OUTCOMES))
+    if set(measured) != set(TRAINED_WEIGHTINGS) or not set(measured.values()) <= set(TRAINED_WEIGHTS_OUTCOMES):
+        raise ValueError(f"measured must give each of {TRAINED_WEIGHTINGS} one of {options}; got {measured!r}")
+    for weighting in TRAINED_WEIGHTINGS:
+        prediction = predictions.get(weighting, ...) if isinstance(predictions, dict) else ...
+        if prediction is ... or prediction is None:
+            return wrong(f"record both predictions first: replace each `...` with one of {options}.")
+        if prediction not in TRAINED_WEIGHTS_OUTCOMES:
+            return wrong(f"each prediction must be one of {options}; got {prediction!r} for {weighting}.")
+    said = "; ".join(f"{weighting}: you predicted {predictions[weighting]!r}, the rule says {measured[weighting]!r}"
+                     for weighting in TRAINED_WEIGHTINGS)
+    if all(predictions[weighting] == measured[weighting] for weighting in TRAINED_WEIGHTINGS):
+        return right(f"{said}. Why: {_TRAINED_WEIGHTS_WHY}.")
+    return recorded_miss(f"{said}. Why: {_TRAINED_WEIGHTS_WHY}.")
 
 
 def _as_number(answer: Any) -> float | None:
