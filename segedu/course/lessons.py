@@ -115,10 +115,9 @@ LESSONS: tuple[Lesson, ...] = (
         "FCN: fully convolutional networks",
         "Train a small classifier on crops and write its fully connected layers as convolutions, build FCN-32s, "
         "16s and 8s and write FCN-16s's forward pass from its parts, compare the shipped FCN-32s and FCN-8s over "
-        "all pixels, near boundaries and object by object, and predict what a zero-start skip layer learns at its "
-        "first step.",
+        "all pixels, near boundaries and object by object.",
         topic="FCN-32s, 16s and 8s and their skip fusion",
-        study_time="about 135 min",
+        study_time="about 115 min",
         run_seconds=18,
     ),
     Lesson(
@@ -131,7 +130,7 @@ LESSONS: tuple[Lesson, ...] = (
         "training without it costs; optionally, read two runs that try to separate a late start from less training.",
         topic="Ablating FCN-8s's skips; staged training",
         study_time="about 90 min (60 to read, 30 for the exercises; optional part about 5 more)",
-        run_seconds=17,
+        run_seconds=15,
     ),
     Lesson(
         "09_segnet.ipynb",
