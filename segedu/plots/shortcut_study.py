@@ -9,8 +9,8 @@
   test mean IoU in the boundary band and in the interior (one dot per seed, a bar at the mean, optionally a
   second bar at the mean without one highlighted seed), and the
   variants' mean training loss.
-- :func:`scene_errors_figure` draws one scene's truth with its boundary band lightened, then each variant's
-  prediction with its wrong pixels marked, band and interior apart.
+- :func:`scene_errors_figure` draws one scene's truth and each variant's prediction, and under each its wrong
+  pixels, band and interior apart.
 
 Example:
     >>> figure = decoder_level_diagram()
@@ -128,7 +128,7 @@ def decoder_level_diagram() -> Figure:
 def _tick(a: str, b: str, scores: SeedScores) -> str:
     """Column label: the pair, its seed count and its difference in parameter count."""
     change = scores.parameters[a] / scores.parameters[b] - 1
-    label = f"{a}\n- {b}\n(n = {len(scores.seeds)};\nparameters\n{change:+.0%})"
+    label = f"{a} - {b}\nn = {len(scores.seeds)}\nparameters\n{change:+.0%}"
     return label.replace("fixed_unpool", "control")
 
 
@@ -158,12 +158,14 @@ def paired_differences_figure(
             explained in a legend of its own.
         loss_seeds: The seeds of ``loss_curves``, in order (default ``first_seeds``).
         y_limits: ``(low, high)`` of the two left panels. A seed beyond them is drawn at the panel's edge, its
-            marker unclipped, and labelled with its value, so every marker of the legend stays in view.
-        loss_without_highlight: Draw the highlighted variant's mean loss over its other seeds (labelled so),
-            beside the highlighted seed alone, so that one outlying run does not move its mean curve.
+            marker unclipped, and labelled with its value just inside the edge, centred on its own column, so every
+            marker of the legend stays in view and no label sits under a neighbouring column.
+        loss_without_highlight: Draw the highlighted variant's mean loss over its other seeds (labelled as a
+            sensitivity check), beside the highlighted seed alone, so that one outlying run does not move its mean
+            curve.
         mean_without_highlight: In the columns that hold the highlighted variant, also draw the mean without the
-            highlighted seed (a dashed bar in its colour, labelled in the legend) beside the mean of all seeds,
-            whose bar is then labelled "mean incl. seed ..." beside it.
+            highlighted seed (a dashed bar in its colour, labelled in the legend as a sensitivity check) beside the
+            mean of all seeds, whose bar is then labelled "mean incl. seed ..." beside it.
         title: The figure's title.
 
     Returns:
@@ -194,20 +196,22 @@ def paired_differences_figure(
                     inset = 0.03 * (y_limits[1] - y_limits[0])  # just inside the edge, so the marker is whole
                     shown = y_limits[0] + inset if value < y_limits[0] else y_limits[1] - inset
                     off_scale = True
-                if highlight is not None and seed == highlight[1] and highlight[0] in (a, b):
+                highlighted = highlight is not None and seed == highlight[1] and highlight[0] in (a, b)
+                if highlighted:
                     axis.plot(position + offset, shown, "D", color=highlight_colour, markersize=8, clip_on=False)
-                    label = f"seed {seed}: {value:+.2f},\noff the scale" if off_scale else f"seed {seed}"
-                    axis.annotate(label, (position + offset, shown), textcoords="offset points",
-                                  xytext=(6, -3) if position < positions[-1] else (-40, -3), fontsize=10,
-                                  color=highlight_colour, bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5},
-                                  ha="left" if position < positions[-1] or not off_scale else "right",
-                                  va="bottom" if off_scale and value < 0 else "baseline")
                 else:
                     axis.plot(position + offset, shown, "o", markersize=6, color="#000000", clip_on=False,
                               markerfacecolor="#000000" if seed in first_seeds else "white")
-                    if off_scale:
-                        axis.annotate(f"seed {seed}: {value:+.2f}, off the scale", (position + offset, shown),
-                                      textcoords="offset points", xytext=(6, -3), fontsize=10)
+                if off_scale:  # the value, centred on this column just inside the edge the marker sits on
+                    axis.annotate(f"seed {seed}: {value:+.2f},\noff the scale", (position, shown),
+                                  textcoords="offset points", xytext=(0, 9 if value < y_limits[0] else -9),
+                                  fontsize=10, color=highlight_colour if highlighted else "#000000", ha="center",
+                                  va="bottom" if value < y_limits[0] else "top",
+                                  bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5})
+                elif highlighted:
+                    axis.annotate(f"seed {seed}", (position + offset, shown), textcoords="offset points",
+                                  xytext=(6, -3), fontsize=10, color=highlight_colour,
+                                  bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5})
             axis.hlines(difference.mean(), position - 0.25, position + 0.25, color="#0072B2", linewidth=2)
             if mean_without_highlight and highlight is not None and highlight[0] in (a, b):
                 axis.annotate(f"mean incl. seed {highlight[1]}", (position, difference.mean()),  # under its bar
@@ -237,7 +241,7 @@ def paired_differences_figure(
     key.append(Line2D([], [], color="#0072B2", linewidth=2, label="mean of the column's n seeds"))
     if mean_without_highlight and highlight is not None:
         key.append(Line2D([], [], color=highlight_colour, linewidth=2, linestyle="--",
-                          label=f"mean without seed {highlight[1]} ({highlight[0]}'s columns)"))
+                          label=f"mean without seed {highlight[1]} (sensitivity check)"))
     figure.legend(handles=key, loc="lower left", bbox_to_anchor=(0.01, 0), ncol=2, fontsize=10,
                   title="markers (both left panels)", title_fontsize=10, borderaxespad=0.2)
     if shaded:
@@ -251,7 +255,7 @@ def paired_differences_figure(
         label = "fixed_unpool (control)" if name == "fixed_unpool" else name
         if loss_without_highlight and highlight is not None and highlight[0] == name:
             curves = np.delete(curves, loss_seeds.index(highlight[1]), axis=0)  # (seeds - 1, points, 2)
-            label = f"{name}, seeds other than {highlight[1]}"
+            label = f"{name}, seeds other than {highlight[1]} (check)"
         axes[2].plot(curves[0, :, 0], curves[:, :, 1].mean(axis=0), color=colour, linestyle=style,
                      linewidth=1.6, label=label)
     if highlight is not None and highlight[0] in loss_curves:
@@ -277,19 +281,22 @@ def paired_differences_figure(
     return figure
 
 
-WRONG_COLORS = {"band": (1.0, 1.0, 1.0, 1.0), "interior": (1.0, 0.88, 0.1, 1.0)}  # white and yellow, RGBA
+WRONG_COLORS = {"band": (1.0, 1.0, 1.0), "interior": (1.0, 0.88, 0.1)}  # white and yellow, RGB
+BAND_GREY, OUTSIDE = (0.5, 0.5, 0.5), (0.15, 0.15, 0.15)  # the error row: band and interior, right pixels
 
 
 def scene_errors_figure(truth: Tensor, band: Tensor, predictions: Mapping[str, Tensor]
                         ) -> tuple[Figure, dict[str, tuple[int, int]]]:
-    """Draw one scene's truth with its boundary band lightened, then each prediction with its wrong pixels marked.
+    """Draw one scene's truth and each prediction, and under each its wrong pixels, band and interior apart.
 
-    A prediction panel shows the predicted classes; wrong pixels are white in the band, yellow in the interior.
+    The top row shows the classes, untouched: the truth, then each prediction. The row below shows the boundary
+    band (grey) under the truth and, under each prediction, its wrong pixels: white in the band, yellow in the
+    interior. The legend lists only the classes drawn in the top row.
 
     Args:
         truth: ``(H, W)`` class indices of the scene.
         band: ``(H, W)`` bool, ``True`` in the boundary band (:func:`segedu.training.metrics.boundary_band`).
-        predictions: Variant -> ``(H, W)`` predicted classes, one panel each in this order.
+        predictions: Variant -> ``(H, W)`` predicted classes, one column each in this order.
 
     Returns:
         The figure, and per variant its wrong pixels ``(in the band, in the interior)``.
@@ -304,24 +311,35 @@ def scene_errors_figure(truth: Tensor, band: Tensor, predictions: Mapping[str, T
         raise ValueError(f"truth, band and every prediction must share one (H, W) shape; got {tuple(truth.shape)}, "
                          f"{tuple(band.shape)} and {[tuple(p.shape) for p in predictions.values()]}")
     in_band = band.numpy().astype(bool)  # (H, W)
-    figure, axes = plt.subplots(1, 1 + len(predictions), figsize=(2.6 * (1 + len(predictions)), 3.25))
-    axes[0].imshow(colorize(truth))
-    axes[0].imshow(np.where(in_band[..., None], (1.0, 1.0, 1.0, 0.5), (0.0, 0.0, 0.0, 0.0)))  # (H, W, RGBA)
-    axes[0].set_title(f"truth, band lightened\n({in_band.mean():.0%} of this scene)", fontsize=11)
-    counts = {}
-    for axis, (name, predicted) in zip(axes[1:], predictions.items()):
+
+    def error_map(wrong: np.ndarray) -> np.ndarray:  # (H, W) bool -> (H, W, 3)
+        image = np.where(in_band[..., None], BAND_GREY, OUTSIDE)
+        image[wrong & in_band], image[wrong & ~in_band] = WRONG_COLORS["band"], WRONG_COLORS["interior"]
+        return image
+
+    columns = 1 + len(predictions)
+    figure, axes = plt.subplots(2, columns, figsize=(3.0 * columns, 7.0), squeeze=False)
+    axes[0, 0].imshow(colorize(truth))
+    axes[0, 0].set_title("truth", fontsize=11)
+    axes[1, 0].imshow(error_map(np.zeros_like(in_band)))
+    axes[1, 0].set_title(f"boundary band (grey)\n{in_band.mean():.0%} of this scene", fontsize=11)
+    counts, drawn = {}, set(truth.unique().tolist())
+    for column, (name, predicted) in enumerate(predictions.items(), start=1):
         wrong = (predicted != truth).numpy()  # (H, W)
-        marks = np.zeros((*wrong.shape, 4))  # (H, W, RGBA): transparent where right
-        marks[wrong & in_band], marks[wrong & ~in_band] = WRONG_COLORS["band"], WRONG_COLORS["interior"]
         counts[name] = int((wrong & in_band).sum()), int((wrong & ~in_band).sum())
-        axis.imshow(colorize(predicted))
-        axis.imshow(marks)
-        axis.set_title(f'"{name}" predicts\nwrong: {counts[name][0]} band, {counts[name][1]} interior', fontsize=11)
-    for axis in axes:
+        drawn |= set(predicted.unique().tolist())
+        axes[0, column].imshow(colorize(predicted))
+        axes[0, column].set_title(f'"{name}" predicts', fontsize=11)
+        axes[1, column].imshow(error_map(wrong))
+        axes[1, column].set_title(f"wrong: {counts[name][0]} band (white),\n{counts[name][1]} interior (yellow)",
+                                  fontsize=11)
+    for axis in axes.flat:
         axis.set_axis_off()
-    key = [Patch(color=PALETTE[index] / 255, label=name) for index, name in enumerate(SHAPE_CLASS_NAMES)]
-    key += [Patch(facecolor=WRONG_COLORS["band"], edgecolor="black", label="wrong, band"),
-            Patch(color=WRONG_COLORS["interior"], label="wrong, interior")]
+    key = [Patch(color=PALETTE[index] / 255, label=name) for index, name in enumerate(SHAPE_CLASS_NAMES)
+           if index in drawn]
+    key += [Patch(facecolor=BAND_GREY, label="band, right (lower row)"),
+            Patch(facecolor=WRONG_COLORS["band"], edgecolor="black", label="wrong, band"),
+            Patch(facecolor=WRONG_COLORS["interior"], label="wrong, interior")]
     figure.legend(handles=key, loc="lower center", ncol=len(key), fontsize=10, borderaxespad=0.2)
-    figure.tight_layout(rect=(0, 0.08, 1, 1))
+    figure.subplots_adjust(left=0.01, right=0.99, top=0.93, bottom=0.08, wspace=0.06, hspace=0.3)
     return figure, counts

@@ -54,7 +54,7 @@ def test_paired_differences_draw_one_dot_per_seed_at_the_paired_difference() -> 
         for axis, region in ((band, "band"), (interior, "interior")):
             dots = [line.get_ydata()[0] for line in axis.lines if line.get_marker() in ("o", "D")]
             assert np.allclose(sorted(dots), sorted(scores.paired(region, "a", "b")))
-        assert "parameters\n-17%" in band.get_xticklabels()[0].get_text()
+        assert band.get_xticklabels()[0].get_text() == "a - b\nn = 3\nparameters\n-17%"
         assert [line.get_label() for line in loss.lines] == ["a", "b", "a, seed 2 alone"]
         assert loss.get_yscale() == "log" and loss.get_xlabel() == "optimiser step"
     finally:
@@ -96,8 +96,9 @@ def test_paired_differences_keep_an_off_scale_seed_in_view_and_can_average_the_l
         (diamond,) = [line for line in band.lines if line.get_marker() == "D"]
         bottom, top = band.get_ylim()
         assert (bottom, top) == (low / 2, 0.5) and bottom <= diamond.get_ydata()[0] <= top  # drawn, inside the panel
-        assert any(text.get_text().startswith(f"seed 2: {low:+.2f}") for text in band.texts)
-        assert [line.get_label() for line in loss.lines] == ["a, seeds other than 2", "b", "a, seed 2 alone"]
+        (label,) = [text for text in band.texts if text.get_text().startswith(f"seed 2: {low:+.2f}")]
+        assert label.xy[0] == 0 and label.get_horizontalalignment() == "center"  # centred on its own column
+        assert [line.get_label() for line in loss.lines] == ["a, seeds other than 2 (check)", "b", "a, seed 2 alone"]
         assert np.allclose(loss.lines[0].get_ydata(), curves["a"][:2, :, 1].mean(axis=0))
     finally:
         plt.close(figure)
@@ -123,7 +124,7 @@ def test_paired_differences_can_draw_the_mean_without_the_highlighted_seed_besid
             assert len(levels) == 3
             assert [text.get_text() for text in axis.texts].count("mean incl. seed 2") == 1  # a's solid bar, named
         legend_texts = [text.get_text() for text in figure.legends[0].get_texts()]
-        assert "mean without seed 2 (a's columns)" in legend_texts
+        assert "mean without seed 2 (sensitivity check)" in legend_texts
         assert "seeds 0, 1, 2 (in a's columns, seed 2 is the diamond)" in legend_texts  # no dot claims seed 2 there
     finally:
         plt.close(figure)
@@ -131,6 +132,8 @@ def test_paired_differences_can_draw_the_mean_without_the_highlighted_seed_besid
 
 def test_scene_errors_figure_counts_wrong_pixels_in_the_band_and_the_interior() -> None:
     import torch
+
+    from segedu.plots.masks import colorize
 
     truth = torch.zeros(6, 6, dtype=torch.int64)
     truth[:, 3:] = 1  # a vertical boundary between columns 2 and 3
@@ -141,7 +144,18 @@ def test_scene_errors_figure_counts_wrong_pixels_in_the_band_and_the_interior() 
     predicted[5, 0] = 2  # wrong in the interior
     predicted[4, 0] = 2  # wrong in the interior
     figure, counts = scene_errors_figure(truth, band, {"a": predicted, "b": truth})
-    assert counts == {"a": (1, 2), "b": (0, 0)}
-    assert [axis.get_title().split("\n")[0] for axis in figure.axes] == ["truth, band lightened", '"a" predicts',
-                                                                           '"b" predicts']
-    plt.close(figure)
+    try:
+        assert counts == {"a": (1, 2), "b": (0, 0)}
+        assert [axis.get_title().split("\n")[0] for axis in figure.axes] == [
+            "truth", '"a" predicts', '"b" predicts', "boundary band (grey)", "wrong: 1 band (white),",
+            "wrong: 0 band (white),"]
+        top_a, errors_a = figure.axes[1], figure.axes[4]
+        assert np.array_equal(top_a.images[0].get_array(), colorize(predicted))  # the prediction, not painted over
+        assert len(top_a.images) == 1
+        marks = np.asarray(errors_a.images[0].get_array())  # (H, W, 3)
+        assert np.allclose(marks[0, 2], (1.0, 1.0, 1.0)) and np.allclose(marks[5, 0], (1.0, 0.88, 0.1))
+        legend_texts = [text.get_text() for text in figure.legends[0].get_texts()]
+        assert legend_texts[:3] == ["background", "circle", "square"]  # triangle is drawn nowhere
+        assert "triangle" not in legend_texts
+    finally:
+        plt.close(figure)
