@@ -56,6 +56,7 @@ def test_digit_scores_by_seed_against_sums_by_hand() -> None:
     assert scores["stroke precision"] == pytest.approx([15 / 20, 1.0])  # digit-called pixels that are digit
     assert scores["stroke recall"] == pytest.approx([15 / 18, 1.0])
     assert scores["to background"] == pytest.approx([3 / 18, 0.0]) and scores["to a wrong digit"] == pytest.approx([6 / 18, 0.0])
+    assert scores["halo"] == pytest.approx([5 / 18, 0.0])  # 3 + 2 background pixels called a digit
     assert all(values.shape == (2,) for values in scores.values())
 
 

@@ -80,8 +80,8 @@ def digit_scores_by_seed(loss_runs: dict[str, Any], run_seeds: list[str]) -> dic
     Returns:
         Score name to an array ``(len(run_seeds),)``: the scores of
         :func:`segedu.course.experiments.scores_by_seed` (with ``"stroke recall"`` and ``"stroke precision"``),
-        the four shares of :func:`digit_pixel_fates`, and ``"worst digit IoU"``: the run's lowest IoU among the
-        digits (classes 1 to K - 1).
+        the four shares of :func:`digit_pixel_fates`, ``"worst digit IoU"``: the run's lowest IoU among the
+        digits (classes 1 to K - 1), and ``"halo"``: :func:`halo_area`.
     """
     from segedu.course.experiments import scores_by_seed
     from segedu.training.metrics import iou_per_class
@@ -91,6 +91,7 @@ def digit_scores_by_seed(loss_runs: dict[str, Any], run_seeds: list[str]) -> dic
     scores["worst digit IoU"] = np.array([float(iou_per_class(torch.as_tensor(loss_runs[seed]["confusion"],
                                                                                dtype=torch.float64))[1:].min())
                                           for seed in run_seeds])
+    scores["halo"] = np.array([halo_area(loss_runs[seed]["confusion"]) for seed in run_seeds])
     return scores
 
 
