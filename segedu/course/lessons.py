@@ -117,7 +117,7 @@ LESSONS: tuple[Lesson, ...] = (
         "16s and 8s and write FCN-16s's forward pass from its parts, compare the shipped FCN-32s and FCN-8s over "
         "all pixels, near boundaries and object by object.",
         topic="FCN-32s, 16s and 8s and their skip fusion",
-        study_time="about 115 min",
+        study_time="about 105 min",
         run_seconds=18,
     ),
     Lesson(
@@ -130,7 +130,7 @@ LESSONS: tuple[Lesson, ...] = (
         "training without it costs; optionally, read two runs that try to separate a late start from less training.",
         topic="Ablating FCN-8s's skips; staged training",
         study_time="about 90 min (60 to read, 30 for the exercises; optional part about 5 more)",
-        run_seconds=15,
+        run_seconds=17,
     ),
     Lesson(
         "09_segnet.ipynb",
@@ -159,7 +159,7 @@ LESSONS: tuple[Lesson, ...] = (
         "concatenation) on equal budgets and paired seeds, scored over all pixels, in the boundary band and in "
         "the interior, with a control that separates the indices from the unpooling.",
         topic="Four shortcut connections: one training budget, sizes differ",
-        study_time="about 110 min (optional part about 15 more)",
+        study_time="about 110 min (optional part about 30 more)",
         run_seconds=30,
     ),
     Lesson(
@@ -201,11 +201,11 @@ LESSONS: tuple[Lesson, ...] = (
         "Derive why a class weight tilts unsure pixels toward its class, predict what class weights do to mean "
         "IoU, then measure on U-Nets trained with plain cross-entropy and two class weightings (1,600 steps, six "
         "paired seeds, every verdict provisional) what they do to misses, the halo, mean accuracy and mean IoU; "
-        "add log w to the same-seed plain networks' logits at prediction and set it beside training with the "
-        "weights; optionally, read three controls and set soft Dice, cross-entropy + Dice and focal loss beside "
-        "plain cross-entropy.",
+        "optionally, add log w to the same-seed plain networks' logits at prediction and set it beside training with "
+        "the weights, read three controls and set soft Dice, cross-entropy + Dice and focal loss beside plain "
+        "cross-entropy.",
         topic="Class weights: the tilt and the trade it makes",
-        study_time="about 120 min (optional part about 20 more)",
+        study_time="about 120 min (optional part about 30 more)",
         run_seconds=10,
     ),
     Lesson(
