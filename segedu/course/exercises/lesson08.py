@@ -478,9 +478,8 @@ def check_mirror_prediction(prediction: Any, record: Mapping[str, Any]) -> bool:
             explanation += (f" Most of that widening is pool4's cost falling, by {_span((min(falls), max(falls)))} per "
                             f"seed; pool3's changed by only {_span((min(rises), max(rises)))}.")
         if control_leans == "pool4" and _leans_on(record, "all_at_once") == "pool3":
-            explanation += (" As in the control, the branch held back is the cheaper one to zero. All at once, "
-                            "pool4 already was, so the mirror alone could not show a flip; set beside the control, it "
-                            "shows that the branch held back, not pool3 or pool4 as such, ends up the cheaper one.")
+            explanation += (" As in the control, the branch held back is the cheaper one to zero, but all at once "
+                            "pool4 already was, so the mirror cannot show a flip: only the control can.")
     if prediction["costlier"] == costlier and prediction["against all at once"] == margin:
         return right(explanation)
     return recorded_miss(f"you predicted {prediction['costlier']!r} and {prediction['against all at once']!r}; "
