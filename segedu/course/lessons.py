@@ -205,7 +205,7 @@ LESSONS: tuple[Lesson, ...] = (
         "the weights, read three controls and set soft Dice, cross-entropy + Dice and focal loss beside plain "
         "cross-entropy.",
         topic="Class weights: the tilt and the trade it makes",
-        study_time="about 120 min (optional part about 30 more)",
+        study_time="about 120 min (optional part about 50 more)",
         run_seconds=10,
     ),
     Lesson(

@@ -19,6 +19,7 @@ from segedu.course.exercises.lesson15 import (
     HALO_DIGIT_PIXELS,
     check_tilt_prediction,
     check_trained_weights_prediction,
+    lower_seed_band,
     check_score_gap_reason,
     SCORE_GAP_REASONS,
     digit_pixel_fates,
@@ -60,41 +61,47 @@ def test_digit_scores_by_seed_against_sums_by_hand() -> None:
     assert all(values.shape == (2,) for values in scores.values())
 
 
-MEASURED = {"inverse weights": "behind", "median weights": "not distinguishable"}
+MEASURED = {"inverse weights": 6, "median weights": 5}  # seeds of 6 with mean IoU below plain cross-entropy's
+
+
+def test_lower_seed_band_covers_every_count() -> None:
+    assert [lower_seed_band(count) for count in range(7)] == ["0 or 1"] * 2 + ["2 to 4"] * 3 + ["5 or 6"] * 2
+    with pytest.raises(ValueError):
+        lower_seed_band(7)
 
 
 def test_trained_weights_prediction_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_trained_weights_prediction({"inverse weights": "behind", "median weights": "not distinguishable"}, MEASURED)
+    assert check_trained_weights_prediction({"inverse weights": "5 or 6", "median weights": "5 or 6"}, MEASURED)
     out = capsys.readouterr().out
-    assert out.startswith("Correct!") and "median weights: you predicted 'not distinguishable', the rule says 'not distinguishable'" in out
+    assert out.startswith("Correct!") and "median weights: you predicted '5 or 6', measured lower in 5 of 6 seeds" in out
     assert "false alarm" in out and "can raise" in out  # it says why either outcome is possible
-    assert "two tests" in out and "verdict table" in out  # it points to the table that shows both tests
+    assert "two tests" in out and "verdict table" in out and "all six share a sign" in out  # and how the rule reads it
     assert "recall" not in out  # exercise 3 asks why recall and IoU disagree: no spoiler
-    assert check_trained_weights_prediction({"inverse weights": "behind", "median weights": "behind"}, MEASURED)  # a recorded miss passes
+    assert check_trained_weights_prediction({"inverse weights": "5 or 6", "median weights": "2 to 4"}, MEASURED)  # a recorded miss passes
     out = capsys.readouterr().out
-    assert out.startswith("Recorded; the result differs:") and "you predicted 'behind', the rule says 'not distinguishable'" in out
+    assert out.startswith("Recorded; the result differs:") and "you predicted '2 to 4', measured lower in 5 of 6 seeds" in out
     assert "false alarm" in out
-    assert check_trained_weights_prediction({"inverse weights": "ahead", "median weights": "ahead"}, MEASURED)
+    assert check_trained_weights_prediction({"inverse weights": "0 or 1", "median weights": "0 or 1"}, MEASURED)
     assert capsys.readouterr().out.startswith("Recorded; the result differs:")
 
 
-def test_trained_weights_prediction_needs_both_measured_verdicts() -> None:
-    with pytest.raises(ValueError, match="measured must give"):
-        check_trained_weights_prediction({"inverse weights": "behind", "median weights": "behind"}, {"inverse weights": "behind"})
-    with pytest.raises(ValueError, match="measured must give"):
-        check_trained_weights_prediction({"inverse weights": "behind", "median weights": "behind"},
-                                         {"inverse weights": "lower", "median weights": "behind"})
+def test_trained_weights_prediction_needs_both_measured_counts() -> None:
+    with pytest.raises(ValueError, match="lower_counts must give"):
+        check_trained_weights_prediction({"inverse weights": "5 or 6", "median weights": "5 or 6"}, {"inverse weights": 6})
+    with pytest.raises(ValueError, match="lower_counts must give"):
+        check_trained_weights_prediction({"inverse weights": "5 or 6", "median weights": "5 or 6"},
+                                         {"inverse weights": 7, "median weights": 5})
 
 
-@pytest.mark.parametrize("predictions", [{"inverse weights": ..., "median weights": "behind"},
-                                         {"inverse weights": "behind", "median weights": None},
-                                         {"inverse weights": "lower", "median weights": "behind"},
-                                         {"inverse weights": "behind", "median weights": 3},
-                                         {"inverse weights": "behind"}, ...])
+@pytest.mark.parametrize("predictions", [{"inverse weights": ..., "median weights": "5 or 6"},
+                                         {"inverse weights": "5 or 6", "median weights": None},
+                                         {"inverse weights": "behind", "median weights": "5 or 6"},
+                                         {"inverse weights": "5 or 6", "median weights": 5},
+                                         {"inverse weights": "5 or 6"}, ...])
 def test_trained_weights_prediction_must_be_recorded_first(predictions, capsys: pytest.CaptureFixture[str]) -> None:
     assert not check_trained_weights_prediction(predictions, MEASURED)
     out = capsys.readouterr().out
-    assert out.startswith("Not yet:") and "the rule says" not in out  # no verdict before both are recorded
+    assert out.startswith("Not yet:") and "measured lower" not in out  # no count before both are recorded
 
 
 def test_tilted_minimiser_is_where_adam_lands() -> None:

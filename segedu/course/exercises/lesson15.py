@@ -28,6 +28,8 @@ __all__ = [
     "TILT_WEIGHTS",
     "TRAINED_WEIGHTINGS",
     "TRAINED_WEIGHTS_OUTCOMES",
+    "TRAINED_SEEDS",
+    "lower_seed_band",
     "check_halo_scores",
     "background_recall_cost",
     "check_background_recall_cost",
@@ -95,46 +97,55 @@ def digit_scores_by_seed(loss_runs: dict[str, Any], run_seeds: list[str]) -> dic
     return scores
 
 
-# --- exercise 2 · predict, then read: lesson 14's verdict on class weights' mean IoU once trained ---------------
+# --- exercise 2 · predict, then read: in how many seeds class weights lower mean IoU once trained -------------
 
-TRAINED_WEIGHTS_OUTCOMES = ("ahead", "not distinguishable", "behind")
+TRAINED_WEIGHTS_OUTCOMES = ("0 or 1", "2 to 4", "5 or 6")  # of the 6 seeds, how many have mean IoU below plain's
 TRAINED_WEIGHTINGS = ("inverse weights", "median weights")  # the two rows the learner predicts, in this order
+TRAINED_SEEDS = 6
 
 _TRAINED_WEIGHTS_WHY = (
     "the weights make the U-Nets call more pixels digit. An extra digit pixel that is a stroke plain cross-entropy "
     "missed can raise that digit's IoU; one that is background is a false alarm in a digit's IoU and lowers it. The "
-    "tilt does not say which kind the trained networks add more of; the next figure counts both, and the verdict "
-    "table below shows each row's two tests, seed by seed"
+    "next figure counts both kinds; the verdict table below reads the six gaps by lesson 14's two tests, which with "
+    "six seeds call a verdict only when all six share a sign"
 )
 
 
-def check_trained_weights_prediction(predictions: Any, measured: dict[str, str]) -> bool:
-    """Compare recorded verdicts with lesson 14's two-test verdict on each weighting's mean IoU.
+def lower_seed_band(count: int) -> str:
+    """The band of :data:`TRAINED_WEIGHTS_OUTCOMES` that holds ``count`` seeds (0 to 6)."""
+    if not 0 <= count <= TRAINED_SEEDS:
+        raise ValueError(f"a count of seeds must be 0 to {TRAINED_SEEDS}; got {count!r}")
+    return TRAINED_WEIGHTS_OUTCOMES[0] if count <= 1 else TRAINED_WEIGHTS_OUTCOMES[1] if count <= 4 else TRAINED_WEIGHTS_OUTCOMES[2]
 
-    Each weighting's mean IoU minus plain cross-entropy's of the same seed is read by the two-test rule: "ahead"
-    or "behind" where the 95% t-interval and the exact sign-flip test both leave out 0, "not distinguishable"
-    otherwise. The measured verdicts appear in the feedback only once both predictions are recorded.
+
+def check_trained_weights_prediction(predictions: Any, lower_counts: dict[str, int]) -> bool:
+    """Compare recorded predictions with the number of seeds where each weighting's mean IoU fell below plain's.
+
+    The prediction is a band (:data:`TRAINED_WEIGHTS_OUTCOMES`) for each weighting: in how many of the six seeds its
+    mean IoU is lower than plain cross-entropy's of the same seed. The measured counts appear in the feedback only
+    once both predictions are recorded.
 
     Args:
-        predictions: Weighting (each of :data:`TRAINED_WEIGHTINGS`) to the learner's verdict, one of
-            :data:`TRAINED_WEIGHTS_OUTCOMES`.
-        measured: Weighting to the verdict the lesson measured (``two_test_verdict`` of the six paired gaps).
+        predictions: Weighting (each of :data:`TRAINED_WEIGHTINGS`) to the learner's band.
+        lower_counts: Weighting to the measured number of seeds (0 to 6) where its mean IoU is lower than plain's.
 
     Returns:
-        ``True`` once both predictions are recorded, whether they name the measured verdicts or not.
+        ``True`` once both predictions are recorded, whether they name the measured bands or not.
     """
     options = ", ".join(map(repr, TRAINED_WEIGHTS_OUTCOMES))
-    if set(measured) != set(TRAINED_WEIGHTINGS) or not set(measured.values()) <= set(TRAINED_WEIGHTS_OUTCOMES):
-        raise ValueError(f"measured must give each of {TRAINED_WEIGHTINGS} one of {options}; got {measured!r}")
+    if set(lower_counts) != set(TRAINED_WEIGHTINGS) or not all(
+            isinstance(count, int) and 0 <= count <= TRAINED_SEEDS for count in lower_counts.values()):
+        raise ValueError(f"lower_counts must give each of {TRAINED_WEIGHTINGS} a count from 0 to {TRAINED_SEEDS}; "
+                         f"got {lower_counts!r}")
     for weighting in TRAINED_WEIGHTINGS:
         prediction = predictions.get(weighting, ...) if isinstance(predictions, dict) else ...
         if prediction is ... or prediction is None:
             return wrong(f"record both predictions first: replace each `...` with one of {options}.")
         if prediction not in TRAINED_WEIGHTS_OUTCOMES:
             return wrong(f"each prediction must be one of {options}; got {prediction!r} for {weighting}.")
-    said = "; ".join(f"{weighting}: you predicted {predictions[weighting]!r}, the rule says {measured[weighting]!r}"
-                     for weighting in TRAINED_WEIGHTINGS)
-    if all(predictions[weighting] == measured[weighting] for weighting in TRAINED_WEIGHTINGS):
+    said = "; ".join(f"{weighting}: you predicted {predictions[weighting]!r}, measured lower in "
+                     f"{lower_counts[weighting]} of {TRAINED_SEEDS} seeds" for weighting in TRAINED_WEIGHTINGS)
+    if all(predictions[weighting] == lower_seed_band(lower_counts[weighting]) for weighting in TRAINED_WEIGHTINGS):
         return right(f"{said}. Why: {_TRAINED_WEIGHTS_WHY}.")
     return recorded_miss(f"{said}. Why: {_TRAINED_WEIGHTS_WHY}.")
 
