@@ -74,13 +74,14 @@ def test_trained_weights_prediction_right_and_wrong(capsys: pytest.CaptureFixtur
     assert check_trained_weights_prediction({"inverse weights": "5 or 6", "median weights": "5 or 6"}, MEASURED)
     out = capsys.readouterr().out
     assert out.startswith("Correct!") and "median weights: you predicted '5 or 6', measured lower in 5 of 6 seeds" in out
-    assert "false alarm" in out and "can raise" in out  # it says why either outcome is possible
+    assert "can raise" in out and "halo" in out  # it names both kinds of extra digit pixel
+    assert "false alarm" not in out  # exercise 3a asks what a halo pixel does to IoU: no spoiler
     assert "two tests" in out and "verdict table" in out and "all six share a sign" in out  # and how the rule reads it
     assert "recall" not in out  # exercise 3 asks why recall and IoU disagree: no spoiler
     assert check_trained_weights_prediction({"inverse weights": "5 or 6", "median weights": "2 to 4"}, MEASURED)  # a recorded miss passes
     out = capsys.readouterr().out
     assert out.startswith("Recorded; the result differs:") and "you predicted '2 to 4', measured lower in 5 of 6 seeds" in out
-    assert "false alarm" in out
+    assert "halo" in out and "false alarm" not in out
     assert check_trained_weights_prediction({"inverse weights": "0 or 1", "median weights": "0 or 1"}, MEASURED)
     assert capsys.readouterr().out.startswith("Recorded; the result differs:")
 

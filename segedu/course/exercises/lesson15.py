@@ -105,9 +105,9 @@ TRAINED_SEEDS = 6
 
 _TRAINED_WEIGHTS_WHY = (
     "the weights make the U-Nets call more pixels digit. An extra digit pixel that is a stroke plain cross-entropy "
-    "missed can raise that digit's IoU; one that is background is a false alarm in a digit's IoU and lowers it. The "
-    "next figure counts both kinds; the verdict table below reads the six gaps by lesson 14's two tests, which with "
-    "six seeds call a verdict only when all six share a sign"
+    "missed can raise that digit's IoU; others are background, the halo. The next figure counts both kinds; the "
+    "verdict table below reads the six gaps by lesson 14's two tests, which with six seeds call a verdict only when "
+    "all six share a sign"
 )
 
 
