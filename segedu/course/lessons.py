@@ -160,7 +160,7 @@ LESSONS: tuple[Lesson, ...] = (
         "the interior, with a control that separates the indices from the unpooling.",
         topic="Four shortcut connections: one training budget, sizes differ",
         study_time="about 110 min (optional part about 30 more)",
-        run_seconds=30,
+        run_seconds=7,
     ),
     Lesson(
         "12_feature_map_explorer.ipynb",
@@ -206,7 +206,7 @@ LESSONS: tuple[Lesson, ...] = (
         "cross-entropy.",
         topic="Class weights: the tilt and the trade it makes",
         study_time="about 120 min (optional part about 50 more)",
-        run_seconds=10,
+        run_seconds=8,
     ),
     Lesson(
         "16_atrous_convolution.ipynb",
