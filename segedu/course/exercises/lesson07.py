@@ -47,16 +47,25 @@ FC_AS_CONV_BORROWED = ("convolutionalize", "ConvolutionalizedClassifier", "_line
 _FC_AS_CONV_SECOND_INPUT = (1, 3, 40, 72)
 
 
-def _map_shape_hint(found: Any, expected: tuple[int, ...], scene_size: tuple[int, int]) -> str | None:
-    """The hint for a predicted map shape that is missing or wrong, ``None`` for the right one; never the answer."""
+def _recorded_shape(name: str, found: Any, second: str) -> tuple[Any, str | None]:
+    """A recorded shape prediction as a tuple, or the message for one that is missing or not four whole numbers."""
+    layout = f"(batch, {second}, height, width)"
     if found is ... or found is None:
-        return ("record your prediction first: replace the `...` of `map_shape` with a tuple of four whole numbers, "
-                "(batch, classes, height, width).")
+        return found, (f"record your prediction first: replace the `...` of `{name}` with a tuple of four whole "
+                       f"numbers, {layout}.")
     if isinstance(found, torch.Size):
         found = tuple(found)
     if not isinstance(found, (tuple, list)) or len(found) != 4 or not all(
             isinstance(value, int) and not isinstance(value, bool) for value in found):
-        return f"`map_shape` must be a tuple of four whole numbers, (batch, classes, height, width); got {found!r}."
+        return found, f"`{name}` must be a tuple of four whole numbers, {layout}; got {found!r}."
+    return tuple(found), None
+
+
+def _map_shape_hint(found: Any, expected: tuple[int, ...], scene_size: tuple[int, int]) -> str | None:
+    """The hint for a predicted map shape that is missing or wrong, ``None`` for the right one; never the answer."""
+    found, problem = _recorded_shape("map_shape", found, "classes")
+    if problem:
+        return problem
     if tuple(found) == expected:
         return None
     batch, classes, height, width = found
@@ -88,7 +97,7 @@ def _layer_hint(module: nn.Module, classifier: nn.Module) -> str | None:
     output comparison then speaks for it).
     """
     convs = [layer for layer in module.modules() if isinstance(layer, nn.Conv2d)]
-    channels, side = classifier.feature_channels, classifier.feature_size
+    side = classifier.feature_size
     for name, kernel in (("fc1", side), ("fc2", 1), ("classifier", 1)):
         linear = getattr(classifier, name)
         inputs = linear.in_features // (kernel * kernel)
@@ -378,14 +387,9 @@ def fcn16s_random_skip(model_kwargs: Mapping[str, Any], seed: int = 0) -> nn.Mod
 
 def _shape_hint(name: str, found: Any, expected: tuple[int, ...]) -> str | None:
     """The hint for a predicted shape that is missing or wrong, ``None`` for the right one; never the answer."""
-    if found is ... or found is None:
-        return (f"record your prediction first: replace the `...` of `{name}` with a tuple of four whole numbers, "
-                "(batch, channels, height, width).")
-    if isinstance(found, torch.Size):
-        found = tuple(found)
-    if not isinstance(found, (tuple, list)) or len(found) != 4 or not all(
-            isinstance(value, int) and not isinstance(value, bool) for value in found):
-        return f"`{name}` must be a tuple of four whole numbers, (batch, channels, height, width); got {found!r}."
+    found, problem = _recorded_shape(name, found, "channels")
+    if problem:
+        return problem
     batch, channels, height, width = found
     if tuple(found) == expected:
         return None
