@@ -104,9 +104,10 @@ def decoder_level_diagram() -> Figure:
 
     Every level upsamples the decoder's map ``x`` (C channels, h x w) to 2h x 2w, merges, then applies two
     conv-BN-ReLU blocks. ``"add"`` merges a 1x1 convolution of the encoder map with ``up`` (C channels);
-    ``"concat"`` merges the encoder map with ``up`` (2C channels); the merges are left unnamed (lesson 11's exercise 1); ``"indices"`` passes only the encoder's pooling indices, which
-    max-unpooling uses to place ``x``'s values; ``"fixed_unpool"`` unpools the same way but always to each
-    window's top-left pixel, so nothing crosses; ``"none"`` passes nothing.
+    ``"concat"`` merges the encoder map with ``up`` (2C channels); the merges are left unnamed (lesson 11's
+    exercise 1); ``"indices"`` passes only the encoder's pooling indices, which max-unpooling uses to place
+    ``x``'s values; ``"fixed_unpool"`` unpools the same way but always to each window's top-left pixel, so nothing
+    crosses; ``"none"`` passes nothing.
 
     Returns:
         The figure, five panels in two rows (close it with ``matplotlib.pyplot.close(figure)``).

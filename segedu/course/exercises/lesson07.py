@@ -307,11 +307,12 @@ def check_missed_sizes(prediction: Any, object_size: Sequence[int], verdicts: Ma
     measured = (f"FCN-32s misses {rate['32s']['small']:.0%} of the objects under {median:.0f} pixels "
                 f"({' or '.join(bands['small'])}), {rate['32s']['large']:.0%} of the larger ones "
                 f"({' or '.join(bands['large'])})")
-    reason = (f"a median object, {median:.0f} pixels, fills {median / _QUARTER:.0%} of the 32 x 32 pixels per cell, and "
-              "FCN-32s scores only 2 x 2 cells, 32 px apart, on a 64-pixel scene. Its output is the learned 32x upsampling "
-              "(K x K kernels of 64 x 64 pixels, one per class pair, so neighbouring stamps overlap) stamped at its four cells, weighted by their scores: such a "
-              "mix can give a class to a broad region, not to a small patch wherever a small shape lies, so background is "
-              "often the plurality label of a small shape")
+    reason = (f"a median object, {median:.0f} pixels, fills {median / _QUARTER:.0%} of the 32 x 32 pixels per cell, "
+              "and FCN-32s scores only 2 x 2 cells, 32 px apart, on a 64-pixel scene. Its output is the learned 32x "
+              "upsampling (K x K kernels of 64 x 64 pixels, one per class pair, so neighbouring stamps overlap) "
+              "stamped at its four cells, weighted by their scores: such a mix can give a class to a broad region, not "
+              "to a small patch wherever a small shape lies, so background is often the plurality label of a small "
+              "shape")
     if across is not None and len(across) == len(object_size):
         border = torch.tensor(list(across), dtype=torch.bool)
         split = {name: _miss_rates(verdicts["32s"], chosen)["small"]

@@ -358,8 +358,9 @@ def check_concat_verdict(answer: Any, differences: Any) -> bool:
     (:func:`segedu.course.verdict_tables.two_test_verdict`) reads ``differences``; ``"a"`` where it calls
     "ahead", ``"c"`` where "behind"; where it calls no side, ``"e"`` if the 95 % t interval leaves out 0 (only the
     sign-flip p failed), ``"b"`` otherwise. ``"d"`` states a rule the sign-flip test does not have, so it is never
-    right. Choosing ``"b"`` for ``"e"``, or the reverse, gets a hint on working out the t interval. The feedback on the right answer prints both tests, and what they give when the
-    differences below 0 are made small (-0.01): the size of a loss, not the count of seeds, decides.
+    right. Choosing ``"b"`` for ``"e"``, or the reverse, gets a hint on working out the t interval. The feedback on
+    the right answer prints both tests, and what they give when the differences below 0 are made small (-0.01): the
+    size of a loss, not the count of seeds, decides.
 
     Args:
         answer: One letter, such as ``"a"``.
