@@ -286,7 +286,7 @@ WRONG_COLORS = {"band": (1.0, 1.0, 1.0), "interior": (1.0, 0.88, 0.1)}  # white 
 BAND_GREY, OUTSIDE = (0.5, 0.5, 0.5), (0.15, 0.15, 0.15)  # the error row: band and interior, right pixels
 
 
-def scene_errors_figure(truth: Tensor, band: Tensor, predictions: Mapping[str, Tensor]
+def scene_errors_figure(truth: Tensor, band: Tensor, predictions: Mapping[str, Tensor], title: str | None = None
                         ) -> tuple[Figure, dict[str, tuple[int, int]]]:
     """Draw one scene's truth and each prediction, and under each its wrong pixels, band and interior apart.
 
@@ -298,6 +298,7 @@ def scene_errors_figure(truth: Tensor, band: Tensor, predictions: Mapping[str, T
         truth: ``(H, W)`` class indices of the scene.
         band: ``(H, W)`` bool, ``True`` in the boundary band (:func:`segedu.training.metrics.boundary_band`).
         predictions: Variant -> ``(H, W)`` predicted classes, one column each in this order.
+        title: The figure's title (which scene, which seed), if any.
 
     Returns:
         The figure, and per variant its wrong pixels ``(in the band, in the interior)``.
@@ -342,5 +343,7 @@ def scene_errors_figure(truth: Tensor, band: Tensor, predictions: Mapping[str, T
             Patch(facecolor=WRONG_COLORS["band"], edgecolor="black", label="wrong, band"),
             Patch(facecolor=WRONG_COLORS["interior"], label="wrong, interior")]
     figure.legend(handles=key, loc="lower center", ncol=len(key), fontsize=10, borderaxespad=0.2)
-    figure.subplots_adjust(left=0.01, right=0.99, top=0.93, bottom=0.08, wspace=0.06, hspace=0.3)
+    if title is not None:
+        figure.suptitle(title, fontsize=13)
+    figure.subplots_adjust(left=0.01, right=0.99, top=0.88 if title else 0.93, bottom=0.08, wspace=0.06, hspace=0.3)
     return figure, counts

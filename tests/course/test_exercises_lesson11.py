@@ -247,51 +247,45 @@ def test_the_checks_leave_the_random_stream_alone(check: Callable, answer: Calla
     assert torch.equal(torch.rand(2), expected)
 
 
-# --- Exercise 3: what the two-test rule makes of seven seeds above and one far below -------------
+# --- Exercise 3: what the two-test rule makes of seven seeds above and one just below ------------
 
-_CONCAT_BAND = [0.147, 0.120, 0.147, 0.116, 0.133, 0.141, 0.143, -0.231]  # the study's concat - none, band
+_INDICES_BAND = [-0.003, 0.010, 0.056, 0.015, 0.060, 0.012, 0.039, 0.027]  # the study's indices - none, band, 0.01
+_ONE_FAR_BELOW = [0.147, 0.120, 0.147, 0.116, 0.133, 0.141, 0.143, -0.231]  # t interval across 0
+_ONLY_SIGN_FLIP = [0.011, 0.020, 0.015, 0.008, -0.005, 0.021]  # t interval [+0.002, +0.022], sign-flip p 0.0625
 
 
-def test_concat_verdict_accepts_not_distinguishable_and_shows_both_tests(capsys: pytest.CaptureFixture[str]) -> None:
-    from segedu.course.exercises.lesson11 import check_concat_verdict
+def test_indices_verdict_accepts_ahead_and_prints_the_exact_sign_flip_p(capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.course.exercises.lesson11 import check_indices_verdict
 
-    assert check_concat_verdict("b", _CONCAT_BAND)
+    assert check_indices_verdict("c", _INDICES_BAND)
     printed = capsys.readouterr().out
-    assert printed.startswith("Correct!") and "[-0.019, +0.198]" in printed and "p is 0.070" in printed
-    assert "would say ahead" in printed  # a small loss in the eighth seed would let the rule call it
-
-
-def test_concat_verdict_follows_the_measured_verdict(capsys: pytest.CaptureFixture[str]) -> None:
-    from segedu.course.exercises.lesson11 import check_concat_verdict
-
-    all_above = [0.10, 0.12, 0.11, 0.13, 0.09, 0.10, 0.12, 0.11]
-    assert check_concat_verdict("a", all_above) and not check_concat_verdict("b", all_above)
-    capsys.readouterr()
-    assert check_concat_verdict("c", [-value for value in all_above])
+    assert printed.startswith("Correct!") and "[+0.008, +0.046]" in printed and "2 x 2/2^8 = 0.0156" in printed
 
 
 @pytest.mark.parametrize(("answer", "hint"), [
     (..., "record your prediction first"),
-    ("f", "must be one of"),
-    ("a", "t interval must leave out 0"),
-    ("c", "is it below 0?"),
-    ("d", "weighs the sizes"),
-    ("e", "reaches across 0"),  # both tests named, but the t interval misread
+    ("g", "must be one of"),
+    ("a", "no clause about single seeds"),
+    ("b", "how small can p be?"),
+    ("d", "Here it leaves out 0"),
+    ("e", "Work out the sign-flip p"),
+    ("f", "is it below 0?"),
 ])
-def test_concat_verdict_rejects_the_others_and_says_why(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    from segedu.course.exercises.lesson11 import check_concat_verdict
+def test_indices_verdict_rejects_the_others_and_says_why(answer, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from segedu.course.exercises.lesson11 import check_indices_verdict
 
-    assert not check_concat_verdict(answer, _CONCAT_BAND)
+    assert not check_indices_verdict(answer, _INDICES_BAND)
     printed = capsys.readouterr().out
-    assert printed.startswith("Not yet") and hint in printed and "[-0.019" not in printed
+    assert printed.startswith("Not yet") and hint in printed and "[+0.008" not in printed and "0.0156" not in printed
 
 
-def test_concat_verdict_takes_e_where_only_the_sign_flip_p_fails(capsys: pytest.CaptureFixture[str]) -> None:
-    from segedu.course.exercises.lesson11 import check_concat_verdict
+@pytest.mark.parametrize(("values", "right"), [
+    (_ONE_FAR_BELOW, "d"), (_ONLY_SIGN_FLIP, "e"), ([-value for value in _INDICES_BAND], "f")])
+def test_indices_verdict_follows_the_measured_verdict(values, right: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """The right letter is computed from the values: other differences make another option right."""
+    from segedu.course.exercises.lesson11 import check_indices_verdict
 
-    lead = [0.011, 0.020, 0.015, 0.008, -0.005, 0.021]  # t interval [+0.002, +0.022], sign-flip p 0.0625
-    assert check_concat_verdict("e", lead)
+    assert check_indices_verdict(right, values)
     assert capsys.readouterr().out.startswith("Correct!")
-    assert not check_concat_verdict("b", lead)
-    printed = capsys.readouterr().out
-    assert printed.startswith("Not yet") and "leaves out 0" in printed and "[+0.002" not in printed
+    assert not check_indices_verdict("c", values)
+    assert capsys.readouterr().out.startswith("Not yet")

@@ -169,3 +169,31 @@ def test_the_learning_rate_checks_change_only_the_rate(suffix: str, rate: float,
     assert record["settings"] == {**oneversion, "peak_lr": rate}
     assert f"--peak-lr {rate:g}" in record["command"] and f"--suffix {suffix}" in record["command"]
     assert all(sum(map(sum, run["confusion"])) == 200 * 64 * 64 for name in runs for run in runs[name].values())
+
+
+@pytest.mark.parametrize(("suffix", "rate", "seeds"), [
+    ("lrhighall", 0.01, list(range(8))), ("lrhighmodels", 0.01, [0]), ("lrtop", 0.03, list(range(6)))])
+def test_the_records_of_lesson_11_at_0_01_and_0_03_change_only_the_rate(suffix: str, rate: float,
+                                                                         seeds: list[int]) -> None:
+    """Lesson 11's main study (`lrhighall`), its kept networks (`lrhighmodels`) and the check at 0.03 (`lrtop`): all five
+    variants from one command each, with the one-version record's settings but the peak rate."""
+    record = experiments.load_experiment(f"shortcut_study_{suffix}")
+    runs = record["results"]["runs"]
+    assert sorted(runs) == sorted([*SHORTCUTS, "fixed_unpool"])
+    assert record["seeds"] == seeds
+    assert all(sorted(runs[name], key=int) == [str(seed) for seed in seeds] for name in runs)
+    oneversion = experiments.load_experiment("shortcut_study_oneversion")["settings"]
+    assert record["settings"] == {**oneversion, "peak_lr": rate}
+    assert record["command"].startswith("python -m experiments.shortcut_study --steps 1000 --shortcuts none add "
+                                        "indices concat fixed_unpool --output segedu/course/experiment_results")
+    assert f"--seeds {' '.join(map(str, seeds))} --peak-lr {rate:g} --suffix {suffix}" in record["command"]
+    assert ("--keep-models" in record["command"]) == (suffix == "lrhighmodels")
+    assert all(sum(map(sum, run["confusion"])) == 200 * 64 * 64 for name in runs for run in runs[name].values())
+
+
+def test_the_main_study_at_0_01_reuses_the_learning_rate_check_runs() -> None:
+    """`lrhighall`'s seeds 0 to 5 are the runs of `lrhigh` and `lrhighfeature` (the script's parts folder)."""
+    runs = experiments.load_experiment("shortcut_study_lrhighall")["results"]["runs"]
+    earlier = {**experiments.load_experiment("shortcut_study_lrhigh")["results"]["runs"],
+               **experiments.load_experiment("shortcut_study_lrhighfeature")["results"]["runs"]}
+    assert all(runs[name][seed]["confusion"] == earlier[name][seed]["confusion"] for name in earlier for seed in earlier[name])

@@ -143,9 +143,10 @@ def test_scene_errors_figure_counts_wrong_pixels_in_the_band_and_the_interior() 
     predicted[0, 2] = 1  # wrong in the band
     predicted[5, 0] = 2  # wrong in the interior
     predicted[4, 0] = 2  # wrong in the interior
-    figure, counts = scene_errors_figure(truth, band, {"a": predicted, "b": truth})
+    figure, counts = scene_errors_figure(truth, band, {"a": predicted, "b": truth}, title="seed 0, test scene 0")
     try:
         assert counts == {"a": (1, 2), "b": (0, 0)}
+        assert figure.get_suptitle() == "seed 0, test scene 0"
         assert [axis.get_title().split("\n")[0] for axis in figure.axes] == [
             "truth", '"a" predicts', '"b" predicts', "boundary band (grey)", "wrong: 1 band (white),",
             "wrong: 0 band (white),"]

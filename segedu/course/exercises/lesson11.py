@@ -3,8 +3,8 @@
 Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``. Exercise 1's
 parameter prediction is graded against the package's ``ShortcutNet``; Exercise 2's prediction and its reason are
 recorded, not graded: :func:`record_shortcut_band_prediction` prints both beside the study's record. Exercise 3
-(:func:`check_concat_verdict`) asks what the course's two-test rule makes of eight paired differences, seven above
-0 and one far below.
+(:func:`check_indices_verdict`) asks what the course's two-test rule makes of eight paired differences, seven above
+0 and one just below.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from segedu.course.verdict_tables import two_test_verdict
 from segedu.models.shortcut_variants import DecoderLevel, ShortcutNet
 
 __all__ = [
-    "CONCAT_VERDICT_CHOICES",
+    "INDICES_VERDICT_CHOICES",
     "MIN_REASON_WORDS",
     "PARAMETER_CHOICES",
     "SHORTCUT_CHOICES",
-    "check_concat_verdict",
+    "check_indices_verdict",
     "check_merge",
     "check_parameter_prediction",
     "check_unpool",
@@ -277,7 +277,7 @@ def record_shortcut_band_prediction(prediction: Any, band_gains: Mapping[str, An
 
     Nothing is judged but that a prediction and a reason were written: a prediction can be well reasoned and
     still differ from one short study. The reason is echoed beside the result so the learner can test it
-    against the numbers. Exercise 3 (:func:`check_concat_verdict`) then asks what the two-test rule makes of them.
+    against the numbers. Exercise 3 (:func:`check_indices_verdict`) then asks what the two-test rule makes of them.
 
     Args:
         prediction: The learner's guess, one of :data:`SHORTCUT_CHOICES`, recorded before the gains were shown.
@@ -310,28 +310,29 @@ def record_shortcut_band_prediction(prediction: Any, band_gains: Mapping[str, An
     outcome = "The record agrees" if prediction == least else f"The record differs: {least!r} gains least"
     print(f"Recorded: {prediction!r} (not graded), because {reason.strip()!r}. Band mean IoU minus that of 'none', "
           f"mean over seeds: {table}. {outcome}; {seeds}. Does your reason explain the order? Exercise 3 asks what "
-          "the two-test rule makes of concat's gains.")
+          "the two-test rule makes of the indices' gains.")
     return True
 
 
-# --- Exercise 3: what the two-test rule makes of seven seeds above and one far below ------------
+# --- Exercise 3: what the two-test rule makes of seven seeds above and one below ------------------
 
-CONCAT_VERDICT_CHOICES = {
-    "a": "ahead: seven of the eight seeds are above none, and the mean difference is positive",
-    "b": "not distinguishable: the seed far below widens the t interval past 0 and lifts the sign-flip p above 0.05",
-    "c": "behind: the one seed far below weighs more than the seven seeds above it",
-    "d": "not distinguishable: with eight seeds the sign-flip test calls a side only when all eight share a sign",
-    "e": "not distinguishable: the t interval leaves out 0, but the seed far below lifts the sign-flip p above 0.05",
+INDICES_VERDICT_CHOICES = {
+    "a": "not distinguishable: one seed below 0 forbids a call, whatever the others show",
+    "b": "not distinguishable: with eight seeds the sign-flip test calls a side only when all eight share a sign",
+    "c": "ahead: the 95 % t interval leaves out 0 and the sign-flip p is at most 0.05",
+    "d": "not distinguishable: the 95 % t interval includes 0",
+    "e": "not distinguishable: the t interval leaves out 0, but the sign-flip p is above 0.05",
+    "f": "behind: the seed below 0 outweighs the seeds above it",
 }
-"""Exercise 3's verdicts, each with a reason, for concat minus none in the band (right for the study: ``"b"``)."""
+"""Exercise 3's verdicts, each with a reason, for eight paired differences (for the study's indices: ``"c"``)."""
 
-_CONCAT_WRONG = {
-    "a": "the rule asks more than a count of seeds above 0: the 95 % t interval must leave out 0 and the sign-flip p "
-         "must be at most 0.05. How far below 0 is the seed under it, and what does that do to the spread?",
-    "c": "look at the mean of the eight differences: is it below 0? A side is only called where both tests agree, "
-         "and 'behind' needs a mean below 0",
-    "d": "the sign-flip test weighs the sizes of the differences, not only their signs: one small difference below 0 "
-         "does not block a call",
+_INDICES_WRONG = {
+    "a": "the rule has no clause about single seeds: it asks whether the 95 % t interval leaves out 0 and whether the "
+         "sign-flip p is at most 0.05. Work out both; how much does one small difference below 0 move them?",
+    "b": "the sign-flip p is the share of the 2^n sign patterns whose sum is at least as far from 0 as the observed "
+         "one, counted on both sides. Flipping the smallest difference to the other sign is only one more pattern: "
+         "with one seed below 0, how small can p be?",
+    "f": "look at the mean of the differences: is it below 0? 'behind' needs a mean below 0 and both tests agreeing",
 }
 
 
@@ -344,32 +345,31 @@ def _t_interval_hint(values: list[float]) -> str:
     side = "leaves out 0" if low > 0 or high < 0 else "reaches across 0"
     return (f"work the t interval out before naming it: mean ± t · s / √n, with the mean {_fmt(mean)}, t = "
             f"{t_point:.2f} for {len(values) - 1} degrees of freedom and s the differences' standard deviation. "
-            f"Here it {side}; how large is s when one seed sits far from the others?")
+            f"Here it {side}")
 
 
 def _fmt(value: float) -> str:
     return f"{value:+.3f}"
 
 
-def check_concat_verdict(answer: Any, differences: Any) -> bool:
-    """Check the verdict chosen for eight paired differences (a letter of :data:`CONCAT_VERDICT_CHOICES`).
+def check_indices_verdict(answer: Any, differences: Any) -> bool:
+    """Check the verdict chosen for paired per-seed differences (a letter of :data:`INDICES_VERDICT_CHOICES`).
 
     The right letter is measured, not stored: the course's two-test rule
-    (:func:`segedu.course.verdict_tables.two_test_verdict`) reads ``differences``; ``"a"`` where it calls
-    "ahead", ``"c"`` where "behind"; where it calls no side, ``"e"`` if the 95 % t interval leaves out 0 (only the
-    sign-flip p failed), ``"b"`` otherwise. ``"d"`` states a rule the sign-flip test does not have, so it is never
-    right. Choosing ``"b"`` for ``"e"``, or the reverse, gets a hint on working out the t interval. The feedback on
-    the right answer prints both tests, and what they give when the differences below 0 are made small (-0.01): the
-    size of a loss, not the count of seeds, decides.
+    (:func:`segedu.course.verdict_tables.two_test_verdict`) reads ``differences``; ``"c"`` where it calls
+    "ahead", ``"f"`` where "behind"; where it calls no side, ``"e"`` if the 95 % t interval leaves out 0 (only the
+    sign-flip p failed), ``"d"`` otherwise. ``"a"`` and ``"b"`` state rules the two tests do not have, so they are
+    never right. Choosing ``"d"`` for ``"e"``, or the reverse, gets a hint on working out the t interval. The feedback
+    on the right answer prints both tests and the sign-flip p as a count of sign patterns.
 
     Args:
         answer: One letter, such as ``"a"``.
-        differences: One paired difference per seed, e.g. concat minus none in the band, ``(seeds,)``.
+        differences: One paired difference per seed, e.g. indices minus none in the band, ``(seeds,)``.
 
     Returns:
         Whether the letter names the rule's verdict with its reason.
     """
-    hint = choice_hint(answer, CONCAT_VERDICT_CHOICES)
+    hint = choice_hint(answer, INDICES_VERDICT_CHOICES)
     if hint is not None:
         return wrong(hint)
     values = [float(value) for value in differences]
@@ -377,24 +377,30 @@ def check_concat_verdict(answer: Any, differences: Any) -> bool:
         return wrong("pass the per-seed differences, one per seed (at least two).")
     measured = two_test_verdict(values)
     low, high = paired_t_interval(values)
-    only_sign_flip = low > 0 or high < 0  # not distinguishable with the t interval clear of 0: the sign-flip p failed
-    letter = {"ahead": "a", "behind": "c"}.get(measured, "e" if only_sign_flip else "b")
+    interval_clear = low > 0 or high < 0
+    letter = {"ahead": "c", "behind": "f"}.get(measured, "e" if interval_clear else "d")
     if answer != letter:  # the reason only: the two tests are printed once the answer is right
-        if {answer, letter} == {"b", "e"}:  # the verdict is right, the reading of the t interval is not
+        if answer in ("d", "e") and (answer == "d") == interval_clear:  # the t interval misread
             reason = _t_interval_hint(values)
+        elif answer == "e":  # the t interval read right; the sign-flip p not
+            reason = ("work out the sign-flip p before naming it: 2 x (the sign patterns whose sum is at least the "
+                      f"observed one) / 2^{len(values)}. Which patterns beat the observed sum, if you flip only the "
+                      "smallest differences?")
+        elif answer in _INDICES_WRONG:
+            reason = _INDICES_WRONG[answer]
+        elif answer == "c":
+            reason = ("the rule calls a side only where both tests agree: work out the t interval and the sign-flip p "
+                      "for these differences")
         else:
-            reason = _CONCAT_WRONG.get(answer, f"by the rule these differences read {measured!r}")
+            reason = f"by the rule these differences read {measured!r}; which of the two tests decides?"
         return wrong(f"{reason[0].upper()}{reason[1:]}{'' if reason.endswith('?') else '.'}")
-    mean = sum(values) / len(values)
-    small = [value if value >= 0 else -0.01 for value in values]  # the same seeds, each loss made small
-    small_low, small_high = paired_t_interval(small)
+    p = sign_flip_p(values)
+    patterns = 2 ** len(values)
+    extreme = round(p * patterns / 2)  # sign patterns on one side at least as far from 0 as the observed sum
     above = sum(value > 0 for value in values)
-    tests = (f"{above} of {len(values)} seeds are above 0 and the mean is {_fmt(mean)}; the 95 % t interval is "
-             f"[{_fmt(low)}, {_fmt(high)}] and the sign-flip p is {sign_flip_p(values):.3f}: by the rule, {measured}.")
-    if measured != "not distinguishable" or small == values:
-        return right(tests)
     return right(
-        f"{tests} Had each difference below 0 been -0.01 instead, the interval would be [{_fmt(small_low)}, "
-        f"{_fmt(small_high)}], the p {sign_flip_p(small):.3f}, and the rule would say {two_test_verdict(small)}: "
-        "how far the run below 0 fell decides, not the count of seeds. Dropping that run after seeing it would be "
-        "a choice made post hoc; the lesson keeps it.")
+        f"{above} of {len(values)} seeds are above 0 and the mean is {_fmt(sum(values) / len(values))}; the 95 % t "
+        f"interval is [{_fmt(low)}, {_fmt(high)}] and the sign-flip p is 2 x {extreme}/2^{len(values)} = {p:.4f}: by "
+        f"the rule, {measured}."
+        + (" A seed on the other side costs little when its difference is small: the sign-flip test weighs sizes, "
+           "not only signs." if measured != "not distinguishable" and 0 < above < len(values) else ""))
