@@ -106,22 +106,24 @@ def _shipped_record() -> dict:
 
 def _design(**changes) -> dict:
     """Exercise 3's right design, with some settings changed (keyword: the setting with spaces as underscores)."""
-    design = {lesson08.DESIGN_IN_ONE_LINE: "all at once, but pool3 joins at 3,000", **lesson08._CONTROL_RIGHT}
+    design = {lesson08.DESIGN_IN_ONE_LINE: "all at once, but pool3 joins at 3,000", lesson08.FLIP_PREDICTION: "yes",
+              **lesson08._CONTROL_RIGHT}
     names = {setting.replace(" ", "_").replace("'", ""): setting for setting in design}
     design.update({names[key]: value for key, value in changes.items()})
     return design
 
 
 def test_control_design_right_and_wrong(capsys: pytest.CaptureFixture[str]) -> None:
-    right_design = {"in one line": "all at once except pool3's join", "pool3 joins at step": 3000, "pool4 joins at step": 0,
+    right_design = {"in one line": "all at once except pool3's join", "flips": "no", "pool3 joins at step": 3000, "pool4 joins at step": 0,
                     "every layer at pool3's join": "keeps its schedule",
                     "pool3's rate once joined": "as the other layers"}
     assert lesson08.check_control_design(right_design) is True
     out = capsys.readouterr().out
     assert out.startswith('your design: "all at once except pool3\'s join"\nCorrect!') and "only in when pool3's branch joins" in out and "trains far less" not in out
     assert "last 1,000 steps" not in out and "already lowered" not in out  # exercise 3 predicts what this would give away
-    assert "two things that come together, when pool3 starts and how long it trains, not one" in out and "in one setting only" not in out and "no earlier stage is needed" in out
+    assert "two things that come together, when pool3 starts and how long it trains: it tells" in out and "in one setting only" not in out and "no earlier stage is needed" in out
     assert "separate question" in out and "late_pool3" not in out  # the restart: named, the record's arm not read
+    assert 'Your prediction ("flips": "no") is recorded, not graded: exercise 3 and the table after it answer it.' in out
     assert lesson08.check_control_design(dict(right_design, **{"pool3 joins at step": "3,000"})) is True
     capsys.readouterr()
     wrong_design = dict(right_design, **{"every layer at pool3's join": "restarts at lr / 10"})
@@ -239,7 +241,8 @@ def test_control_prediction_on_the_shipped_record(capsys: pytest.CaptureFixture[
     out = capsys.readouterr().out
     assert "Correct! the control loses 0.071 to 0.118 with pool3 zeroed (mean 0.097 over 6 seeds)" in out
     assert "zeroing it costs 0.61 to 0.77" in out and "does not show that pool3 carries little" in out
-    assert "the end of section 4 sets zeroing's cost beside how far FCN-16s, trained without pool3, falls behind" in out
+    assert "the optional part at the end sets zeroing's cost beside how far FCN-16s, trained without pool3, falls behind" in out
+    assert "runs A and B (below) tell apart" in out
     assert "learned to make the map without it" not in out  # exercise 5's question, not told here
     assert "section 4 reads what FCN-8s scores when trained without" not in out
     assert ". That does not show" in out and "0.77. A branch that joins" in out  # sentences start with a capital
@@ -252,8 +255,8 @@ def test_control_prediction_on_the_shipped_record(capsys: pytest.CaptureFixture[
 
 
 def test_control_prediction_says_nothing_of_the_mirror(capsys: pytest.CaptureFixture[str]) -> None:
-    """The mirror (joined_pool4) is exercise 4's own prediction and shows in section 4's table: exercise 3's feedback
-    must not report it, nor what zeroing pool4 costs the control (the table's first news)."""
+    """Exercise 3's feedback reports neither the mirror (joined_pool4, in the record but not in the lesson) nor what
+    zeroing pool4 costs the control (the table's first news)."""
     record = _shipped_record()
     assert "joined_pool4" in record["results"]["runs"]
     for prediction in lesson08.CONTROL_LOSS_CHOICES:
@@ -281,15 +284,6 @@ def test_no_feedback_holds_a_placeholder(capsys: pytest.CaptureFixture[str]) -> 
     assert not any("XX" in text for text in texts)
 
 
-def _mirror_record(mirror_pool4: list[float], mirror_pool3: list[float]) -> dict:
-    """A small study record: pool3 late in three arms (cheaper to zero), pool4 late in the mirror (joined_pool4)."""
-    runs = {arm: _readouts([0.7, 0.6], [0.1, 0.2]) for arm in ("staged", "joined_pool3", "late_pool3")}
-    runs["all_at_once"] = _readouts([0.05, 0.03], [0.6, 0.7])  # both branches from the start: pool3 the costlier
-    runs["joined_pool4"] = {seed: dict(run, pool4_joined_at={"step": 3000, "lr": 0.00044})
-                            for seed, run in _readouts(mirror_pool4, mirror_pool3).items()}
-    return {"seeds": [0, 1], "settings": {"lr": 0.003, "steps": 4000}, "results": {"runs": runs}}
-
-
 def test_checks_read_each_arm_over_its_own_seeds(capsys: pytest.CaptureFixture[str]) -> None:
     """Joined records hold six seeds of three arms and three of the others: each arm is read over the seeds it ran."""
     joined, three = _shipped_record(), _three_seed_record()
@@ -311,6 +305,7 @@ def test_wrong_design_feedback_states_only_the_principle(capsys: pytest.CaptureF
 def test_right_design_says_why_pool3s_rate_matches() -> None:
     """Exercise 3's table no longer lists pool3's rate: the right design's feedback says why it is the others' rate."""
     assert "so pool3, once joined, trains at the other layers' rate, not a tenth of it" in lesson08._CONTROL_RIGHT_WHY
+    assert "it tells whether a held-back pool3 flips the costs, not which of the two does it" in lesson08._CONTROL_RIGHT_WHY
 
 
 def test_control_design_names_the_restart_as_left_out(capsys: pytest.CaptureFixture[str]) -> None:
@@ -334,6 +329,23 @@ def test_control_design_asks_for_a_line_first(line, capsys: pytest.CaptureFixtur
     assert capsys.readouterr().out.startswith('Not yet: "in one line": fill in your design in your own words first')
 
 
+@pytest.mark.parametrize("flips", [..., None, "", "maybe", True])
+def test_control_design_asks_for_the_prediction_before_the_settings(flips, capsys: pytest.CaptureFixture[str]) -> None:
+    """Exercise 2 records a prediction ("flips": "yes" or "no") before the settings are read: without it even the
+    right settings do not pass; with either value they do, and the feedback says where the answer comes."""
+    design = {**_design(), lesson08.FLIP_PREDICTION: flips}
+    assert lesson08.check_control_design(design) is False
+    out = capsys.readouterr().out
+    assert 'Not yet: "flips": record your prediction first, "yes" or "no"' in out and "Correct!" not in out
+    assert lesson08.check_control_design({key: value for key, value in design.items() if key != "flips"}) is False
+    assert "record your prediction first" in capsys.readouterr().out
+    for value in lesson08.FLIP_CHOICES:  # recorded, not graded
+        assert lesson08.check_control_design(_design(flips=value)) is True
+        assert f'("flips": "{value}") is recorded, not graded' in capsys.readouterr().out
+        assert lesson08.check_control_design(_design(flips=value, pool4_joins_at_step=3000)) is False
+        assert "Change only the suspect" in capsys.readouterr().out
+
+
 def test_control_design_echoes_the_line(capsys: pytest.CaptureFixture[str]) -> None:
     """The line is echoed back (spaces tidied), right settings or wrong; it is required, never graded."""
     for design, passes in ((_design(), True), (_design(pool3s_rate_once_joined="a tenth of theirs"), False)):
@@ -345,7 +357,7 @@ def test_control_design_echoes_the_line(capsys: pytest.CaptureFixture[str]) -> N
 
 def test_no_control_setting_names_the_summed_rate() -> None:
     """No offered value of exercise 2 (the design) names the summed learning rate, and none points at a run that
-    evens it (run A or run B, which the lesson no longer reads)."""
+    evens it (run A or run B, which section 4 reads after the control)."""
     assert not any("summed" in str(value) for values in lesson08.CONTROL_SETTINGS.values() for value in values)
     assert "ten times theirs" in lesson08.CONTROL_SETTINGS["pool3's rate once joined"]
     assert "not a tenth of it nor ten times it, either of which would be a second difference" in lesson08._CONTROL_RIGHT_WHY
@@ -379,45 +391,62 @@ def test_zeroing_hook_must_be_written_first(small_fcn, hook, capsys: pytest.Capt
     assert capsys.readouterr().out.startswith("Not yet:")
 
 
-def test_mirror_prediction_right_and_wrong_on_the_shipped_record(capsys: pytest.CaptureFixture[str]) -> None:
-    """Exercise 4 passes once recorded; the feedback reads the mirror and the all-at-once arm from the record."""
+def _with_runs_a_and_b() -> dict:
+    """The study as exercise 4 reads it: the shipped record with runs A (slow_pool3) and B (fast_pool3) merged in."""
+    from segedu.course.experiments import load_experiment, merge_runs
+
     record = _shipped_record()
-    right = {"costlier": "pool3", "against all at once": "larger in every seed"}
-    assert lesson08.check_mirror_prediction(right, record) is True
+    runs = merge_runs([load_experiment("fcn_staged_study_runa"), load_experiment("fcn_staged_study_runb")])
+    return dict(record, results={"runs": {**record["results"]["runs"], **runs}})
+
+
+def _late(costlier: str, seeds: str, why: str = "pool3 trains as much, only later") -> dict:
+    return {"costlier": costlier, "seeds": seeds, "why": why}
+
+
+def test_late_join_prediction_right_and_wrong_on_the_shipped_record(capsys: pytest.CaptureFixture[str]) -> None:
+    """Exercise 4 passes once recorded; the feedback reads run B and the control from the record."""
+    record = _with_runs_a_and_b()
+    assert lesson08.check_late_join_prediction(_late("pool4", "6 of 6"), record) is True
     out = capsys.readouterr().out
-    assert out.startswith("Correct! zeroing pool3 costs the mirror 0.835-0.854, zeroing pool4 0.002-0.019")
-    assert "is larger in every seed (6 seeds)" in out
-    assert ("Most of that widening is pool3's cost rising, by 0.068-0.242 per seed (pool3 was the mirror's only skip "
-            "until step 3,000); pool4's cost fell by only 0.003-0.047, less than pool3's rise in every seed") in out
-    assert "so the mirror cannot show a flip: only the control can" in out and "as such" not in out
-    for wrong in ({"costlier": "pool4", "against all at once": "larger in every seed"},
-                  {"costlier": "pool3", "against all at once": "mixed"}):
-        assert lesson08.check_mirror_prediction(wrong, record) is True  # recorded, so it passes
+    assert out.startswith('your reason: "pool3 trains as much, only later"\nCorrect! zeroing pool4 costs run B '
+                          "0.465-0.521, zeroing pool3 0.203-0.265: the costlier branch is pool4, in 6 of 6 seeds.")
+    assert "at 40 times the other layers' rate (about 6 × lr at its join)" in out
+    assert "its summed learning rate is 1,997 × lr, against 2,000 × lr for pool4" in out
+    assert "still left pool3 the cheaper to zero; zeroing pool3 costs the control, whose pool3 also trains less, 0.071-0.118" in out
+    assert "a late start at 40 times the rate, with the summed rate made up, still left" in out  # not the late start alone
+    for wrong in (_late("pool3", "6 of 6"), _late("pool4", "4-5 of 6"), _late("pool4", "3 or fewer")):
+        assert lesson08.check_late_join_prediction(wrong, record) is True  # recorded, so it passes
         out = capsys.readouterr().out
-        assert out.startswith("Recorded; the result differs: you predicted") and "larger in every seed (6 seeds)" in out
+        assert "Recorded; the result differs: you predicted" in out and "the costlier branch is pool4, in 6 of 6" in out
 
 
-def test_mirror_prediction_reads_a_mixed_margin(capsys: pytest.CaptureFixture[str]) -> None:
-    """Seed 0's mirror margin is above the all-at-once arm's, seed 1's below: "mixed", and no widening is read."""
-    record = _mirror_record([0.01, 0.3], [0.7, 0.5])  # margins 0.69 and 0.2; all at once 0.55 and 0.67
-    assert lesson08.check_mirror_prediction({"costlier": "pool3", "against all at once": "mixed"}, record) is True
+def test_late_join_prediction_reads_the_record(capsys: pytest.CaptureFixture[str]) -> None:
+    """With run B's costs swapped in the record, the same answers flip: the checker computes, it types nothing in."""
+    record = copy.deepcopy(_with_runs_a_and_b())
+    for index, run in enumerate(record["results"]["runs"]["fast_pool3"].values()):
+        readout = run["fcn8s_readout"]
+        readout["pool4 off"], readout["pool3 off"] = readout["pool3 off"], readout["pool4 off"]
+        if index == 0:  # one seed back as it was: pool3 the costlier in 5 of 6
+            readout["pool4 off"], readout["pool3 off"] = readout["pool3 off"], readout["pool4 off"]
+    assert lesson08.check_late_join_prediction(_late("pool3", "4-5 of 6"), record) is True
     out = capsys.readouterr().out
-    assert out.startswith("Correct!") and "is mixed (2 seeds)" in out and "widening" not in out
+    assert "Correct!" in out and "the costlier branch is pool3, in 5 of 6 seeds" in out and "did not leave pool3 the cheaper" in out
+    assert lesson08.check_late_join_prediction(_late("pool4", "6 of 6"), record) is True
+    assert "Recorded; the result differs" in capsys.readouterr().out
 
 
-def test_mirror_feedback_names_the_larger_part_of_the_widening(capsys: pytest.CaptureFixture[str]) -> None:
-    """Where pool4's cost falls more than pool3's rises, the feedback says so, not that pool3's rise dominates."""
-    record = _mirror_record([0.0, 0.0], [0.62, 0.71])  # pool4 falls 0.05 and 0.03, pool3 rises 0.02 and 0.01
-    assert lesson08.check_mirror_prediction({"costlier": "pool3", "against all at once": "larger in every seed"},
-                                            record) is True
+def test_late_join_prompt_and_feedback_hold_no_placeholder(capsys: pytest.CaptureFixture[str]) -> None:
+    record = _with_runs_a_and_b()
+    for costlier in lesson08.COSTLIER_CHOICES:
+        for seeds in lesson08.SEED_COUNT_CHOICES:
+            lesson08.check_late_join_prediction(_late(costlier, seeds), record)
+    assert "XX" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("prediction", [..., None, {"costlier": "pool3"}, _late("pool5", "6 of 6"), _late("pool4", "6"),
+                                        _late("pool4", "6 of 6", why=...), _late("pool4", "6 of 6", why="  ")])
+def test_late_join_prediction_must_be_recorded_first(prediction, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson08.check_late_join_prediction(prediction, _with_runs_a_and_b()) is False
     out = capsys.readouterr().out
-    assert "Most of that widening is pool4's cost falling, by 0.030-0.050 per seed" in out
-    assert "pool3's cost rising" not in out
-
-
-@pytest.mark.parametrize("prediction", [..., None, {"costlier": "pool3"}, {"costlier": "pool5", "against all at once": "mixed"},
-                                        {"costlier": "pool3", "against all at once": "larger"}])
-def test_mirror_prediction_must_be_recorded_first(prediction, capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson08.check_mirror_prediction(prediction, _shipped_record()) is False
-    out = capsys.readouterr().out
-    assert out.startswith("Not yet:") and "costs the mirror" not in out
+    assert "Not yet:" in out and "costs run B" not in out

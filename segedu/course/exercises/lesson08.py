@@ -5,7 +5,7 @@ that missed) or ``Not yet: <hint>``, and returns ``True`` or ``False``. The outc
 from the model or the stored study the lesson passes in, never typed in here. The lesson's exercises:
 1a, the zeroing hook (:func:`check_zeroing_hook`), and 2, the control's design (:func:`check_control_design`),
 are graded on being right; 1b (:func:`check_switch_prediction`), 3 (:func:`check_control_prediction`) and 4
-(:func:`check_mirror_prediction`) are predictions that pass once recorded.
+(:func:`check_late_join_prediction`) are predictions that pass once recorded.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import torch
 from torch import Tensor
 
 from segedu.analysis.fcn_stages import skip_branches_off
+from segedu.analysis.summed_rate import summed_learning_rate
 from segedu.course.exercises._verdict import (
     NOT_WRITTEN,
     RETURNS_NOTHING,
@@ -34,11 +35,13 @@ __all__ = [
     "CONTROL_LOSS_CHOICES",
     "CONTROL_SETTINGS",
     "COSTLIER_CHOICES",
-    "MIRROR_MARGIN_CHOICES",
     "DESIGN_IN_ONE_LINE",
+    "FLIP_CHOICES",
+    "FLIP_PREDICTION",
+    "SEED_COUNT_CHOICES",
     "check_control_design",
     "check_control_prediction",
-    "check_mirror_prediction",
+    "check_late_join_prediction",
     "check_switch_prediction",
     "check_zeroing_hook",
     "switch_outcome",
@@ -122,8 +125,8 @@ def check_switch_prediction(prediction: Any, model: FCN, image: Tensor, mask: Te
                    f"percentage points, the other branch by {100 * lost[COSTLIER_CHOICES[costlier == 'pool4']]:.1f}; "
                    f"with both off {accuracy['both off']:.1%} of the band pixels are still right. This model was "
                    "trained with every branch in place: switching one off measures how much this model, as trained, "
-                   "leans on it. Section 2 first asks whether the same holds on all 200 test scenes; section 4 ends by "
-                   "setting this cost beside how far a model trained without the branch falls behind.")
+                   "leans on it. Section 2 first asks whether the same holds on all 200 test scenes; the optional part at the "
+                   "end sets this cost beside how far a model trained without the branch falls behind.")
     if prediction["costlier"] == costlier and prediction["both_off_band"] == both_off:
         return right(explanation)
     return recorded_miss(explanation)
@@ -225,21 +228,6 @@ def _arm_seeds(record: Mapping[str, Any], arm: str) -> list[str]:
     return sorted(record["results"]["runs"][arm], key=int)
 
 
-def _leans_on(record: Mapping[str, Any], arm: str) -> str:
-    """Which branch costs the final FCN-8s of one arm of the study more mean IoU to zero, in every seed."""
-    runs = record["results"]["runs"][arm]
-    more_on_pool4 = []
-    for seed in _arm_seeds(record, arm):
-        readout = runs[seed]["fcn8s_readout"]
-        full = readout["all on"]["mean_iou"]
-        more_on_pool4.append(full - readout["pool4 off"]["mean_iou"] > full - readout["pool3 off"]["mean_iou"])
-    if all(more_on_pool4):
-        return "pool4"
-    if not any(more_on_pool4):
-        return "pool3"
-    return "it differs between seeds"
-
-
 CONTROL_SETTINGS: dict[str, tuple[Any, ...]] = {
     "pool3 joins at step": (0, 1000, 2000, 3000),
     "pool4 joins at step": (0, 1000, 2000, 3000),
@@ -251,6 +239,10 @@ Adam and one cosine schedule from lr; a branch's score layer is held at zero unt
 neither arm's settings: section 3 of the lesson says what each arm did."""
 DESIGN_IN_ONE_LINE = "in one line"
 """Exercise 2's first key: the learner's design in their own words, written before the settings; echoed, not graded."""
+FLIP_PREDICTION = "flips"
+"""Exercise 2's prediction key: will zeroing pool4 cost more than zeroing pool3 in the designed run? Recorded, not
+graded; exercise 3 and the table after it answer it."""
+FLIP_CHOICES = ("yes", "no")
 _CONTROL_RIGHT = {"pool3 joins at step": 3000, "pool4 joins at step": 0,
                   "every layer at pool3's join": "keeps its schedule",
                   "pool3's rate once joined": "as the other layers"}
@@ -260,7 +252,8 @@ _CONTROL_RIGHT_WHY = (
     "layer keeps one optimizer and one cosine schedule, so pool3, once joined, trains at the other layers' rate, not "
     "a tenth of it nor ten times it, either of which would be a second difference. What comes with a late join "
     "cannot be left out, so this control changes two things that come together, when pool3 starts and how long it "
-    "trains, not one, and cannot say which of the two matters. If zeroing "
+    "trains: it tells whether a held-back pool3 flips the costs, not which of the two does it (runs A and B, below, "
+    "separate them). If zeroing "
     "pool4 costs it more, like the staged FCN-8s, a late, briefly trained pool3 branch is enough for the flip and no "
     "earlier stage is needed; if zeroing pool3 costs more, something else in the staged recipe (its earlier stages, "
     "its restarts or its lower rates) is needed. The staged arm's restart at lr / 10 is a separate question, which "
@@ -293,15 +286,16 @@ def check_control_design(design: Any) -> bool:
     """Check a design, setting by setting, of the control that changes only when pool3's branch joins.
 
     The learner's own one-line design (key :data:`DESIGN_IN_ONE_LINE`) comes first and is echoed back, not
-    graded. A design with any setting off gets only the principle (not which setting, nor how many), so the
+    graded; the prediction (key :data:`FLIP_PREDICTION`, "yes" or "no") must be recorded before the settings are
+    read, and is echoed, not graded. A design with any setting off gets only the principle (not which setting, nor how many), so the
     feedback cannot be searched setting by setting. Two thoughtful tries are told why they miss: pool3 at "ten times
     theirs" (making up for the training a late join takes away) is a second change, and the staged arm's join steps
     without its restarts (pool4 at 2,000, pool3 at 3,000, every other setting the control's) ask a different
     question. A right design is told what it changes and what comes with a late join.
 
     Args:
-        design: ``{"in one line": a non-empty string, setting: value, ...}`` with one value per setting of
-            :data:`CONTROL_SETTINGS`.
+        design: ``{"in one line": a non-empty string, "flips": "yes" or "no", setting: value, ...}`` with one
+            value per setting of :data:`CONTROL_SETTINGS`.
 
     Returns:
         Whether every setting is the control's.
@@ -311,11 +305,15 @@ def check_control_design(design: Any) -> bool:
     line = design.get(DESIGN_IN_ONE_LINE, ...)
     if line is ... or line is None:
         return wrong(f'"{DESIGN_IN_ONE_LINE}": fill in your design in your own words first, as a string: which run, '
-                     "differing from which arm in what, would tell whether a late pool3 join flips the costs?")
+                     "differing from which arm in what, would tell whether holding pool3 back flips the costs?")
     if not isinstance(line, str) or not line.strip():
         return wrong(f'"{DESIGN_IN_ONE_LINE}": fill it in as one line of text, in quotes; got {line!r}.')
     print(f'your design: "{" ".join(line.split())}"')
-    unknown = sorted(set(design) - set(CONTROL_SETTINGS) - {DESIGN_IN_ONE_LINE}, key=str)
+    flips = design.get(FLIP_PREDICTION, ...)
+    if flips not in FLIP_CHOICES:
+        return wrong(f'"{FLIP_PREDICTION}": record your prediction first, "yes" or "no": in your run, will zeroing '
+                     "pool4 cost more than zeroing pool3?")
+    unknown = sorted(set(design) - set(CONTROL_SETTINGS) - {DESIGN_IN_ONE_LINE, FLIP_PREDICTION}, key=str)
     if unknown:
         return wrong(f"{', '.join(repr(key) for key in unknown)} is not a setting; the settings are "
                      f"{', '.join(repr(key) for key in CONTROL_SETTINGS)}.")
@@ -332,7 +330,8 @@ def check_control_design(design: Any) -> bool:
         return wrong(f"{_STAGED_JOINS_WHY} {_CONTROL_PRINCIPLE}")
     if any(read[setting] != _CONTROL_RIGHT[setting] for setting in CONTROL_SETTINGS):
         return wrong(f"the design is not yet the control this question needs. {_CONTROL_PRINCIPLE}")
-    return right(_CONTROL_RIGHT_WHY + ".")
+    return right(f'{_CONTROL_RIGHT_WHY}. Your prediction ("{FLIP_PREDICTION}": "{flips}") is recorded, not graded: '
+                 "exercise 3 and the table after it answer it.")
 
 
 CONTROL_LOSS_CHOICES = ("under 0.15", "0.15-0.4", "over 0.4")
@@ -342,9 +341,10 @@ _CONTROL_LOSS_MEANINGS = {
     "over 0.4": "zeroing pool3 costs the control most of its score",
 }
 _CONTROL_LOSS_MATTERS = {
-    "under 0.15": "A branch that joins late, from zero, with little training left, costs little to zero: zeroing "
-                  "removes only what the last steps added. That does not show that pool3 carries little: the end of "
-                  "section 4 sets zeroing's cost beside how far FCN-16s, trained without pool3, falls behind FCN-8s",
+    "under 0.15": "A branch that joins late, from zero, with little training left, costs little to zero here; "
+                  "whether the late start or the little training is why, runs A and B (below) tell apart. That does "
+                  "not show that pool3 carries little: the optional part at the end sets zeroing's cost beside how "
+                  "far FCN-16s, trained without pool3, falls behind FCN-8s",
     "0.15-0.4": "Even a branch that joins late, from zero, becomes part of the map the network makes, though "
                 "zeroing it costs less than zeroing a branch trained from the first step",
     "over 0.4": "Even a branch that joins late, from zero, becomes a large part of the map the network makes",
@@ -423,63 +423,70 @@ def _span(low_high: tuple[float, float]) -> str:
     return f"{low_high[0]:.3f}-{low_high[1]:.3f}"
 
 
-MIRROR_MARGIN_CHOICES = ("larger in every seed", "smaller in every seed", "mixed")
-"""Exercise 4's second part: the mirror's cost(pool3) - cost(pool4) against the all-at-once arm's, seed by seed."""
+SEED_COUNT_CHOICES = ("6 of 6", "4-5 of 6", "3 or fewer")
+"""Exercise 4's second part: in how many of run B's six seeds the branch named as costlier costs more to zero."""
+_LATE_JOIN_PARTS = {"costlier": COSTLIER_CHOICES, "seeds": SEED_COUNT_CHOICES}
 
 
-def check_mirror_prediction(prediction: Any, record: Mapping[str, Any]) -> bool:
-    """Check a prediction of what zeroing each branch costs the mirror (``joined_pool4``: pool4 held back).
+def _seed_count_bin(count: int, seeds: int) -> str:
+    """The choice of :data:`SEED_COUNT_CHOICES` that ``count`` of ``seeds`` (six) falls in."""
+    return "6 of 6" if count == seeds else "4-5 of 6" if 2 * count > seeds else "3 or fewer"
 
-    The prediction passes once recorded; the check then reads the record and says which parts it bears out, and
-    why, against the all-at-once arm and the control.
+
+def check_late_join_prediction(prediction: Any, record: Mapping[str, Any]) -> bool:
+    """Check a prediction of which branch costs run B (``fast_pool3``) more to zero, and in how many of its seeds.
+
+    Run B holds pool3 back until step 3,000, as the control does, then trains it at 40 times the other layers'
+    rate, which makes up its summed learning rate. The learner's one-line reason (key ``"why"``) is echoed, not
+    graded. The prediction passes once recorded; the check then reads run B from the record (never typed in here),
+    says which parts it bears out, and sets run B beside the control, whose pool3 starts as late but trains less.
 
     Args:
-        prediction: ``{"costlier": "pool4" or "pool3", "against all at once": one of MIRROR_MARGIN_CHOICES}``:
-            which branch costs the mirror more to zero (in every seed), and how its cost(pool3) - cost(pool4)
-            compares with the all-at-once arm's, seed by seed.
-        record: The ``fcn_staged_study`` record joined with ``fcn_staged_study_moreseeds`` (``merge_runs``); the
-            mirror and the all-at-once arm are paired by seed.
+        prediction: ``{"costlier": "pool4" or "pool3", "seeds": one of SEED_COUNT_CHOICES, "why": a string}``.
+        record: The study record whose ``results["runs"]`` holds ``fast_pool3`` (six seeds; ``merge_runs`` of
+            ``fcn_staged_study_runb``) and, for the comparison, ``joined_pool3``.
 
     Returns:
-        ``True`` once both parts are recorded with allowed values.
+        ``True`` once both parts and a reason are recorded with allowed values.
     """
-    problem = _two_choice_problem(prediction, {"costlier": COSTLIER_CHOICES,
-                                               "against all at once": MIRROR_MARGIN_CHOICES}, "prediction")
+    problem = _two_choice_problem(prediction, _LATE_JOIN_PARTS, "prediction")
     if problem is not None:
         return wrong(problem)
-    seeds = _arm_seeds(record, "joined_pool4")
-    if seeds != _arm_seeds(record, "all_at_once"):
-        raise ValueError(f"the mirror and the all-at-once arm must hold the same seeds to be paired; got {seeds} and "
-                         f"{_arm_seeds(record, 'all_at_once')}")
-    mirror, once = _switch_costs(record, "joined_pool4"), _switch_costs(record, "all_at_once")
-    leans = _leans_on(record, "joined_pool4")
-    costlier = leans if leans in COSTLIER_CHOICES else "neither in every seed"
-    margins = [(m["pool3"] - m["pool4"]) - (o["pool3"] - o["pool4"]) for m, o in zip(mirror, once)]
-    margin = ("larger in every seed" if all(value > 0 for value in margins)
-              else "smaller in every seed" if all(value < 0 for value in margins) else "mixed")
-    span = {(arm, branch): _span((min(c[branch] for c in costs), max(c[branch] for c in costs)))
-            for arm, costs in (("mirror", mirror), ("once", once)) for branch in COSTLIER_CHOICES}
-    explanation = (f"zeroing pool3 costs the mirror {span['mirror', 'pool3']}, zeroing pool4 {span['mirror', 'pool4']} "
-                   f"(all at once: pool3 {span['once', 'pool3']}, pool4 {span['once', 'pool4']}), so the costlier skip is "
-                   f"{costlier}, and against all at once its cost(pool3) - cost(pool4) is {margin} ({len(seeds)} seeds).")
-    rises = [m["pool3"] - o["pool3"] for m, o in zip(mirror, once)]  # pool3's cost, mirror minus all at once
-    falls = [o["pool4"] - m["pool4"] for m, o in zip(mirror, once)]  # pool4's cost, all at once minus mirror
-    held = record["results"]["runs"]["joined_pool4"][seeds[0]].get("pool4_joined_at", {}).get("step")
-    control_leans = _leans_on(record, "joined_pool3") if "joined_pool3" in record["results"]["runs"] else None
-    if costlier == "pool3" and margin == "larger in every seed":
-        if all(rise > fall for rise, fall in zip(rises, falls)):
-            alone = f" (pool3 was the mirror's only skip until step {held:,})" if held else ""
-            moved = "fell" if min(falls) >= 0 else "changed (all at once minus mirror)"
-            explanation += (f" Most of that widening is pool3's cost rising, by {_span((min(rises), max(rises)))} per "
-                            f"seed{alone}; pool4's cost {moved} by only {_span((min(falls), max(falls)))}, less than "
-                            "pool3's rise in every seed.")
-        elif all(fall > rise for rise, fall in zip(rises, falls)):
-            explanation += (f" Most of that widening is pool4's cost falling, by {_span((min(falls), max(falls)))} per "
-                            f"seed; pool3's changed by only {_span((min(rises), max(rises)))}.")
-        if control_leans == "pool4" and _leans_on(record, "all_at_once") == "pool3":
-            explanation += (" As in the control, the branch held back is the cheaper one to zero, but all at once "
-                            "pool4 already was, so the mirror cannot show a flip: only the control can.")
-    if prediction["costlier"] == costlier and prediction["against all at once"] == margin:
+    why = prediction.get("why", ...)
+    if not isinstance(why, str) or not why.strip():
+        return wrong('"why": add your reason in one line, as a string (it is echoed, not graded).')
+    print(f'your reason: "{" ".join(why.split())}"')
+    seeds = _arm_seeds(record, "fast_pool3")
+    if len(seeds) != 6:
+        raise ValueError(f"exercise 4 reads run B over six seeds; the record holds {len(seeds)}")
+    costs = _switch_costs(record, "fast_pool3")
+    pool4_more = sum(cost["pool4"] > cost["pool3"] for cost in costs)
+    pool3_more = sum(cost["pool3"] > cost["pool4"] for cost in costs)
+    costlier = "pool4" if pool4_more > pool3_more else "pool3" if pool3_more > pool4_more else "neither"
+    count = max(pool4_more, pool3_more)
+    outcome = _seed_count_bin(count, len(seeds))
+    span = {branch: _span((min(c[branch] for c in costs), max(c[branch] for c in costs))) for branch in COSTLIER_CHOICES}
+    run = record["results"]["runs"]["fast_pool3"][seeds[0]]
+    joined, factor, lr = run["pool3_joined_at"], run["pool3_lr_factor"], record["settings"]["lr"]
+    schedule = [(record["settings"]["steps"], 1.0)]  # one cosine schedule over every step, in units of lr
+    summed = {"pool3": factor * summed_learning_rate(schedule, first_step=joined["step"]),
+              "pool4": summed_learning_rate(schedule)}  # the rate summed over the steps each branch trains
+    explanation = (f"zeroing pool4 costs run B {span['pool4']}, zeroing pool3 {span['pool3']}: the costlier branch "
+                   f"is {costlier}, in {count} of {len(seeds)} seeds. Why: run B's pool3 starts at step "
+                   f"{joined['step']:,}, as the control's does, but at {factor:g} times the other layers' rate (about "
+                   f"{factor * joined['lr'] / lr:.0f} × lr at its join), so its summed learning rate is "
+                   f"{summed['pool3']:,.0f} × lr, against {summed['pool4']:,.0f} × lr for pool4. ")
+    if costlier == "pool4":
+        explanation += (f"In these runs, a late start at {factor:g} times the rate, with the summed rate made up, "
+                        "still left pool3 the cheaper to zero")
+    else:
+        explanation += "In these runs, with the summed rate made up, a late start did not leave pool3 the cheaper to zero"
+    if "joined_pool3" in record["results"]["runs"]:
+        control = [cost["pool3"] for cost in _switch_costs(record, "joined_pool3")]
+        explanation += (f"; zeroing pool3 costs the control, whose pool3 also trains less, "
+                        f"{_span((min(control), max(control)))}")
+    explanation += (". Run B also differs in one more way: its pool3 trains at a far higher rate after the join, "
+                    "so it separates the late start from less training, not from everything else.")
+    if prediction["costlier"] == costlier and prediction["seeds"] == outcome:
         return right(explanation)
-    return recorded_miss(f"you predicted {prediction['costlier']!r} and {prediction['against all at once']!r}; "
-                         + explanation)
+    return recorded_miss(f"you predicted {prediction['costlier']!r} in {prediction['seeds']!r}; " + explanation)
