@@ -122,12 +122,12 @@ LESSONS: tuple[Lesson, ...] = (
     ),
     Lesson(
         "08_fcn_skips.ipynb",
-        "Does a skip held back in training end up cheaper to zero?",
+        "Held back in training, does pool3 end up cheaper to zero?",
         "Write the forward hook that zeroes a skip and check it against skip_branches_off, predict and measure what "
         "zeroing FCN-8s's pool4 and pool3 skips costs; read a stored three-seed study of FCN-8s trained in stages "
-        "against all at once; design the control that holds only pool3 back, predict it and its mirror (pool4 held "
-        "back), judge control against mirror with the two-test rule, and set what zeroing pool3 costs against what "
-        "training without it costs; optionally, read two runs that try to separate a late start from less training.",
+        "against all at once; design the control that holds only pool3 back and predict what it loses, then predict "
+        "and read, with the two-test rule, a 2 × 2 of runs that varies when pool3 starts and its summed learning "
+        "rate; optionally, set what zeroing pool3 costs against what training without it costs.",
         topic="Ablating FCN-8s's skips; staged training",
         study_time="about 90 min (60 to read, 30 for the exercises; optional part about 5 more)",
         run_seconds=17,
@@ -157,9 +157,9 @@ LESSONS: tuple[Lesson, ...] = (
         "Comparing shortcut connections",
         "One small encoder-decoder trained with four shortcuts (none, FCN-style sum, SegNet indices, U-Net "
         "concatenation) on equal budgets and paired seeds, scored over all pixels, in the boundary band and in "
-        "the interior, with a control that separates the indices from the unpooling.",
+        "the interior, with a control that unpools to a fixed pixel instead of using the indices.",
         topic="Four shortcut connections: one training budget, sizes differ",
-        study_time="about 110 min (optional part about 30 more)",
+        study_time="about 120 min (optional part about 30 more)",
         run_seconds=7,
     ),
     Lesson(

@@ -183,7 +183,7 @@ def test_ten_times_the_rate_is_told_why_it_is_a_second_change(changes, capsys: p
 @pytest.mark.parametrize("pool4_join", [2000, "2,000"])
 def test_the_staged_join_steps_are_told_why_they_ask_another_question(pool4_join, capsys: pytest.CaptureFixture[str]) -> None:
     """pool4 at 2,000 and pool3 at 3,000 (the staged arm's joins, without its restarts) is a fair run of another
-    question: it holds pool4 back too, so it cannot say whether pool3's late join is enough; it does not pass."""
+    question: it holds pool4 back too, so it cannot say whether holding pool3 back is enough; it does not pass."""
     assert lesson08.check_control_design(_design(pool4_joins_at_step=pool4_join)) is False
     out = capsys.readouterr().out
     assert "Not yet: pool4 at step 2,000 and pool3 at step 3,000 are the staged arm's join steps" in out
@@ -242,7 +242,7 @@ def test_control_prediction_on_the_shipped_record(capsys: pytest.CaptureFixture[
     assert "Correct! the control loses 0.071 to 0.118 with pool3 zeroed (mean 0.097 over 6 seeds)" in out
     assert "zeroing it costs 0.61 to 0.77" in out and "does not show that pool3 carries little" in out
     assert "the optional part at the end sets zeroing's cost beside how far FCN-16s, trained without pool3, falls behind" in out
-    assert "runs A and B (below) tell apart" in out
+    assert "runs A and B (below) each keep one of the two" in out
     assert "learned to make the map without it" not in out  # exercise 5's question, not told here
     assert "section 4 reads what FCN-8s scores when trained without" not in out
     assert ". That does not show" in out and "0.77. A branch that joins" in out  # sentences start with a capital
@@ -297,7 +297,7 @@ def test_wrong_design_feedback_states_only_the_principle(capsys: pytest.CaptureF
     """A wrong design is told the principle (change only the suspect) and why, without naming which arm to copy."""
     assert lesson08.check_control_design(_design(every_layer_at_pool3s_join="restarts at lr / 10")) is False
     out = capsys.readouterr().out
-    assert "Change only the suspect" in out and "Why:" in out and "whether the late join is enough" in out
+    assert "Change only the suspect" in out and "Why:" in out and "whether holding pool3 back is enough" in out
     for giveaway in ("all-at-once", "all at once", "staged", "in stages", "keep every other setting"):
         assert giveaway not in lesson08._CONTROL_PRINCIPLE
 

@@ -1,4 +1,4 @@
-"""Checks for the exercises of lesson 08 (does a skip held back in training end up cheaper to zero?).
+"""Checks for the exercises of lesson 08 (held back in training, does pool3 end up cheaper to zero?).
 
 Every check prints ``Correct! ...``, ``Recorded; the result differs: ...`` (a recorded prediction
 that missed) or ``Not yet: <hint>``, and returns ``True`` or ``False``. The outcomes are measured
@@ -253,8 +253,9 @@ _CONTROL_RIGHT_WHY = (
     "a tenth of it nor ten times it, either of which would be a second difference. What comes with a late join "
     "cannot be left out, so this control changes two things that come together, when pool3 starts and how long it "
     "trains: it tells whether a held-back pool3 flips the costs, not which of the two does it (runs A and B, below, "
-    "separate them). If zeroing "
-    "pool4 costs it more, like the staged FCN-8s, a late, briefly trained pool3 branch is enough for the flip and no "
+    "each keep one of them). If zeroing "
+    "pool4 costs it more, like the staged FCN-8s, holding pool3 back (a late join with less training) is enough for the "
+    "flip and no "
     "earlier stage is needed; if zeroing pool3 costs more, something else in the staged recipe (its earlier stages, "
     "its restarts or its lower rates) is needed. The staged arm's restart at lr / 10 is a separate question, which "
     "this control leaves out")
@@ -267,12 +268,12 @@ _STAGED_JOINS = {"pool3 joins at step": 3000, "pool4 joins at step": 2000}
 _STAGED_JOINS_WHY = (
     "pool4 at step 2,000 and pool3 at step 3,000 are the staged arm's join steps without its restarts: a fair run, "
     "but of a different question, whether the staged order of joins alone flips the costs. This question is whether "
-    "pool3's late join is enough, and this run holds pool4 back too, so a flip could come from pool4's late join as "
+    "holding pool3 back is enough, and this run holds pool4 back too, so a flip could come from pool4's late join as "
     "well as from pool3's, and the run could not tell the two apart.")
 _CONTROL_PRINCIPLE = ("Change only the suspect: a control differs from the run it is compared with in the suspect "
                       "and in what cannot be separated from it, and in nothing else. Why: if the run differs in "
                       "anything more (a restart, a rate, another branch held back, another join step), a flip could "
-                      "come from that difference, and the run could not say whether the late join is enough.")
+                      "come from that difference, and the run could not say whether holding pool3 back is enough.")
 
 
 def _read_step(value: Any) -> Any:
@@ -342,7 +343,7 @@ _CONTROL_LOSS_MEANINGS = {
 }
 _CONTROL_LOSS_MATTERS = {
     "under 0.15": "A branch that joins late, from zero, with little training left, costs little to zero here; "
-                  "whether the late start or the little training is why, runs A and B (below) tell apart. That does "
+                  "whether the late start or the little training is why, runs A and B (below) each keep one of the two. That does "
                   "not show that pool3 carries little: the optional part at the end sets zeroing's cost beside how "
                   "far FCN-16s, trained without pool3, falls behind FCN-8s",
     "0.15-0.4": "Even a branch that joins late, from zero, becomes part of the map the network makes, though "
