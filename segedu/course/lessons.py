@@ -129,7 +129,7 @@ LESSONS: tuple[Lesson, ...] = (
         "and read, with the two-test rule, a 2 × 2 of runs that varies when pool3 starts and its summed learning "
         "rate; optionally, set what zeroing pool3 costs against what training without it costs.",
         topic="Ablating FCN-8s's skips; staged training",
-        study_time="about 90 min (60 to read, 30 for the exercises; optional part about 5 more)",
+        study_time="about 105 min (75 to read, 30 for the exercises; optional part about 5 more)",
         run_seconds=17,
     ),
     Lesson(

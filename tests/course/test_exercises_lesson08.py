@@ -152,7 +152,7 @@ def test_control_design_refuses_values_and_settings_not_offered(capsys: pytest.C
 
 
 @pytest.mark.parametrize("changes", [
-    {"pool3_joins_at_step": 0}, {"pool3_joins_at_step": 2000}, {"pool4_joins_at_step": 3000},
+    {"pool3_joins_at_step": 0}, {"pool3_joins_at_step": 2000, "pool4_joins_at_step": 1000}, {"pool4_joins_at_step": 3000},
     {"every_layer_at_pool3s_join": "restarts at lr"}, {"pool3s_rate_once_joined": "a tenth of theirs"},
     {"pool4_joins_at_step": 2000, "every_layer_at_pool3s_join": "restarts at lr / 10"},
 ])
@@ -191,6 +191,20 @@ def test_the_staged_join_steps_are_told_why_they_ask_another_question(pool4_join
     assert "Change only the suspect" in out and "Correct" not in out
     assert lesson08.check_control_design(_design(pool4_joins_at_step=2000, pool3_joins_at_step=2000)) is False
     assert "a different question" not in capsys.readouterr().out  # other join steps: the principle only
+
+
+@pytest.mark.parametrize("pool3_join", [1000, 2000, "2,000"])
+def test_an_earlier_hold_back_of_pool3_is_right_too(pool3_join, capsys: pytest.CaptureFixture[str]) -> None:
+    """pool3 held back until step 1,000 or 2,000, every other setting the control's, tests the same thing: it passes,
+    and the feedback says that the stored control uses 3,000, the staged arm's join."""
+    assert lesson08.check_control_design(_design(pool3_joins_at_step=pool3_join)) is True
+    out = capsys.readouterr().out
+    step = f"{int(str(pool3_join).replace(',', '')):,}"
+    assert f"Correct! pool3 held back until step {step} tests the same thing" in out
+    assert "The stored control, below, uses step 3,000, the staged arm's join" in out
+    assert 'Your prediction ("flips": "yes") is recorded, not graded' in out
+    assert lesson08.check_control_design(_design(pool3_joins_at_step=pool3_join, pool4_joins_at_step=2000)) is False
+    assert "Change only the suspect" in capsys.readouterr().out
 
 
 def test_the_right_design_is_among_the_offered_values() -> None:

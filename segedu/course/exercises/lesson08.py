@@ -270,6 +270,10 @@ _STAGED_JOINS_WHY = (
     "but of a different question, whether the staged order of joins alone flips the costs. This question is whether "
     "holding pool3 back is enough, and this run holds pool4 back too, so a flip could come from pool4's late join as "
     "well as from pool3's, and the run could not tell the two apart.")
+_EARLIER_JOIN_WHY = (
+    "pool3 held back until step {step:,} tests the same thing: the run differs from the all-at-once arm only in when "
+    "pool3's branch joins. The stored control, below, uses step 3,000, the staged arm's join (after 2,000 + 1,000 "
+    "steps)")
 _CONTROL_PRINCIPLE = ("Change only the suspect: a control differs from the run it is compared with in the suspect "
                       "and in what cannot be separated from it, and in nothing else. Why: if the run differs in "
                       "anything more (a restart, a rate, another branch held back, another join step), a flip could "
@@ -292,14 +296,16 @@ def check_control_design(design: Any) -> bool:
     feedback cannot be searched setting by setting. Two thoughtful tries are told why they miss: pool3 at "ten times
     theirs" (making up for the training a late join takes away) is a second change, and the staged arm's join steps
     without its restarts (pool4 at 2,000, pool3 at 3,000, every other setting the control's) ask a different
-    question. A right design is told what it changes and what comes with a late join.
+    question. A right design is told what it changes and what comes with a late join; pool3 held back until step
+    1,000 or 2,000 (every other setting the control's) is right too, and is told that it tests the same thing and
+    that the stored control uses 3,000, the staged arm's join.
 
     Args:
         design: ``{"in one line": a non-empty string, "flips": "yes" or "no", setting: value, ...}`` with one
             value per setting of :data:`CONTROL_SETTINGS`.
 
     Returns:
-        Whether every setting is the control's.
+        Whether every setting is the control's, pool3's join step being 1,000, 2,000 or 3,000.
     """
     if not isinstance(design, Mapping):
         return wrong("fill in the dict of settings: replace each `...` with one of the values beside it.")
@@ -329,9 +335,13 @@ def check_control_design(design: Any) -> bool:
         return wrong(f"{_TEN_TIMES_WHY} {_CONTROL_PRINCIPLE}")
     if all(read[setting] == _STAGED_JOINS.get(setting, _CONTROL_RIGHT[setting]) for setting in CONTROL_SETTINGS):
         return wrong(f"{_STAGED_JOINS_WHY} {_CONTROL_PRINCIPLE}")
-    if any(read[setting] != _CONTROL_RIGHT[setting] for setting in CONTROL_SETTINGS):
+    held_back = read["pool3 joins at step"] != 0  # 1,000 and 2,000 hold pool3 back as well as 3,000 does
+    if not held_back or any(read[setting] != _CONTROL_RIGHT[setting] for setting in CONTROL_SETTINGS
+                            if setting != "pool3 joins at step"):
         return wrong(f"the design is not yet the control this question needs. {_CONTROL_PRINCIPLE}")
-    return right(f'{_CONTROL_RIGHT_WHY}. Your prediction ("{FLIP_PREDICTION}": "{flips}") is recorded, not graded: '
+    why = (_CONTROL_RIGHT_WHY if read["pool3 joins at step"] == _CONTROL_RIGHT["pool3 joins at step"]
+           else _EARLIER_JOIN_WHY.format(step=read["pool3 joins at step"]))
+    return right(f'{why}. Your prediction ("{FLIP_PREDICTION}": "{flips}") is recorded, not graded: '
                  "exercise 3 and the table after it answer it.")
 
 
