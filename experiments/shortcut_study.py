@@ -85,6 +85,11 @@ from seed 0 of all five variants at 0.01, trained again fresh (about 4 minutes o
 
     python -m experiments.shortcut_study --steps 1000 --shortcuts none add indices concat fixed_unpool \
         --output segedu/course/experiment_results --seeds 0 --peak-lr 0.01 --suffix lrhighmodels --keep-models --workers 2
+
+``--validation-scenes N`` also scores each run on the first N scenes of ShapesScenes' validation split (drawn apart
+from the training and test scenes) and keeps those confusion matrices under ``validation``, so that a learning rate
+can be chosen without looking at the test scenes. The number joins the settings (and so the parts' fingerprint);
+without the option the settings, parts and records are those of the studies above.
 """
 
 from __future__ import annotations
@@ -104,7 +109,7 @@ from segedu.models import get_model
 from segedu.models.shortcut_variants import CONTROLS, SHORTCUTS
 from segedu.training.checkpoints import save_checkpoint
 from segedu.training.losses import cross_entropy_and_dice
-from segedu.training.quick import render_pool
+from segedu.training.quick import render_pool, score_on_pool
 
 NAME = "shortcut_study"
 SETTINGS = {
@@ -156,6 +161,11 @@ def one_run(job: tuple[str, int]) -> dict:
         pools = _pools()
         model = build(shortcut, seed)
         result = train_and_score(model, pools, cross_entropy_and_dice, SETTINGS, seed=seed, num_classes=4)
+        if SETTINGS.get("validation_scenes"):  # scored after training: the test scores stay as they were
+            size = SETTINGS["validation_scenes"]
+            validation_images, validation_masks = render_pool(ShapesScenes("val", length=size), size)
+            result["validation"] = score_on_pool(model, validation_images, validation_masks, 4,
+                                                 band_width=SETTINGS["band_width"])
         if MODELS_DIR is not None:
             metadata = {"model": SETTINGS["model"], "shortcut": shortcut, "seed": seed, "steps": SETTINGS["steps"]}
             path = MODELS_DIR / model_file(RECORD_NAME, shortcut, seed)
@@ -181,6 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--peak-lr", type=float, default=DEFAULT_PEAK_LR,
                         help=f"AdamW's peak learning rate (default {DEFAULT_PEAK_LR}, the study's one rate; "
                              "another needs --suffix)")
+    parser.add_argument("--validation-scenes", type=int, default=0,
+                        help="also score every run on this many validation scenes (needs --suffix)")
     parser.add_argument("--keep-models", action="store_true",
                         help="also save each run's final weights next to the record (needs --suffix)")
     return parser
@@ -200,6 +212,10 @@ def main() -> None:
         parser.error(f"--peak-lr must be between 0 and 1, e.g. 0.001; got {arguments.peak_lr}")
     if arguments.peak_lr != DEFAULT_PEAK_LR and not arguments.suffix:
         parser.error("another --peak-lr needs --suffix, so that its record does not take the main record's name")
+    if arguments.validation_scenes < 0:
+        parser.error(f"--validation-scenes must be 0 or more, e.g. 200; got {arguments.validation_scenes}")
+    if arguments.validation_scenes and not arguments.suffix:
+        parser.error("--validation-scenes needs --suffix, so that its record does not take the main record's name")
     if arguments.keep_models and not arguments.suffix:
         parser.error("--keep-models needs --suffix (its checkpoints take the record's name)")
     try:
@@ -213,6 +229,9 @@ def main() -> None:
         MODELS_DIR = arguments.output  # read by the worker processes, which fork after this line
     SETTINGS["steps"] = arguments.steps
     SETTINGS["peak_lr"] = arguments.peak_lr  # part of the settings' fingerprint, so each rate keeps its own parts
+    SETTINGS.pop("validation_scenes", None)  # absent without the option: the old fingerprints hold
+    if arguments.validation_scenes:
+        SETTINGS["validation_scenes"] = arguments.validation_scenes
     torch.set_num_threads(SETTINGS["threads"])
     started_wall = time.perf_counter()
     _pools()  # renders the scene caches once

@@ -197,3 +197,25 @@ def test_the_main_study_at_0_01_reuses_the_learning_rate_check_runs() -> None:
     earlier = {**experiments.load_experiment("shortcut_study_lrhigh")["results"]["runs"],
                **experiments.load_experiment("shortcut_study_lrhighfeature")["results"]["runs"]}
     assert all(runs[name][seed]["confusion"] == earlier[name][seed]["confusion"] for name in earlier for seed in earlier[name])
+
+
+def test_validation_scenes_are_scored_apart_and_leave_the_test_scores_alone(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setitem(shortcut_study.SETTINGS, "validation_scenes", 0)  # removed again after the test
+    _tiny_run(monkeypatch, tmp_path / "plain", "--seeds", "0", "--shortcuts", "add", "--suffix", "plain")
+    _tiny_run(monkeypatch, tmp_path / "scored", "--seeds", "0", "--shortcuts", "add", "--suffix", "scored",
+              "--validation-scenes", "3")
+    plain = json.loads((tmp_path / "plain" / "shortcut_study_plain.json").read_text())
+    scored = json.loads((tmp_path / "scored" / "shortcut_study_scored.json").read_text())
+    assert "validation_scenes" not in plain["settings"] and scored["settings"]["validation_scenes"] == 3
+    run, plain_run = scored["results"]["runs"]["add"]["0"], plain["results"]["runs"]["add"]["0"]
+    assert sum(map(sum, run["validation"]["confusion"])) == 3 * 64 * 64  # every validation pixel counted once
+    assert run["confusion"] == plain_run["confusion"] and run["loss_curve"] == plain_run["loss_curve"]
+    assert run["validation"]["confusion"] != run["confusion"]  # other scenes (3 against 4), not the test pool again
+
+
+@pytest.mark.parametrize("arguments", [["--validation-scenes", "5"], ["--validation-scenes", "-1", "--suffix", "x"]])
+def test_bad_validation_options_are_refused(monkeypatch, capsys: pytest.CaptureFixture[str], arguments) -> None:
+    monkeypatch.setattr(sys, "argv", ["shortcut_study", *arguments])
+    with pytest.raises(SystemExit):
+        shortcut_study.main()
+    assert "--validation-scenes" in capsys.readouterr().err
