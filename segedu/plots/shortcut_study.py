@@ -292,7 +292,7 @@ def scene_errors_figure(truth: Tensor, band: Tensor, predictions: Mapping[str, T
 
     The top row shows the classes, untouched: the truth, then each prediction. The row below shows the boundary
     band (grey) under the truth and, under each prediction, its wrong pixels: white in the band, yellow in the
-    interior. The legend lists only the classes drawn in the top row.
+    interior. The legend lists all four classes and the three colours of the lower row.
 
     Args:
         truth: ``(H, W)`` class indices of the scene.
@@ -325,11 +325,10 @@ def scene_errors_figure(truth: Tensor, band: Tensor, predictions: Mapping[str, T
     axes[0, 0].set_title("truth", fontsize=11)
     axes[1, 0].imshow(error_map(np.zeros_like(in_band)))
     axes[1, 0].set_title(f"boundary band (grey)\n{in_band.mean():.0%} of this scene", fontsize=11)
-    counts, drawn = {}, set(truth.unique().tolist())
+    counts = {}
     for column, (name, predicted) in enumerate(predictions.items(), start=1):
         wrong = (predicted != truth).numpy()  # (H, W)
         counts[name] = int((wrong & in_band).sum()), int((wrong & ~in_band).sum())
-        drawn |= set(predicted.unique().tolist())
         axes[0, column].imshow(colorize(predicted))
         axes[0, column].set_title(f'"{name}" predicts', fontsize=11)
         axes[1, column].imshow(error_map(wrong))
@@ -337,13 +336,12 @@ def scene_errors_figure(truth: Tensor, band: Tensor, predictions: Mapping[str, T
                                   fontsize=11)
     for axis in axes.flat:
         axis.set_axis_off()
-    key = [Patch(color=PALETTE[index] / 255, label=name) for index, name in enumerate(SHAPE_CLASS_NAMES)
-           if index in drawn]
-    key += [Patch(facecolor=BAND_GREY, label="band, right (lower row)"),
-            Patch(facecolor=WRONG_COLORS["band"], edgecolor="black", label="wrong, band"),
-            Patch(facecolor=WRONG_COLORS["interior"], label="wrong, interior")]
-    figure.legend(handles=key, loc="lower center", ncol=len(key), fontsize=10, borderaxespad=0.2)
+    key = [Patch(color=PALETTE[index] / 255, label=name) for index, name in enumerate(SHAPE_CLASS_NAMES)]
+    key += [Patch(facecolor=BAND_GREY, label="grey: band"),
+            Patch(facecolor=WRONG_COLORS["band"], edgecolor="black", label="white: wrong pixel in the band"),
+            Patch(facecolor=WRONG_COLORS["interior"], label="yellow: wrong pixel in the interior")]
+    figure.legend(handles=key, loc="lower center", ncol=4, fontsize=10, borderaxespad=0.2)
     if title is not None:
         figure.suptitle(title, fontsize=13)
-    figure.subplots_adjust(left=0.01, right=0.99, top=0.88 if title else 0.93, bottom=0.08, wspace=0.06, hspace=0.3)
+    figure.subplots_adjust(left=0.01, right=0.99, top=0.88 if title else 0.93, bottom=0.11, wspace=0.06, hspace=0.3)
     return figure, counts

@@ -156,7 +156,7 @@ def test_scene_errors_figure_counts_wrong_pixels_in_the_band_and_the_interior() 
         marks = np.asarray(errors_a.images[0].get_array())  # (H, W, 3)
         assert np.allclose(marks[0, 2], (1.0, 1.0, 1.0)) and np.allclose(marks[5, 0], (1.0, 0.88, 0.1))
         legend_texts = [text.get_text() for text in figure.legends[0].get_texts()]
-        assert legend_texts[:3] == ["background", "circle", "square"]  # triangle is drawn nowhere
-        assert "triangle" not in legend_texts
+        assert legend_texts == ["background", "circle", "square", "triangle", "grey: band",  # triangle drawn nowhere
+                                "white: wrong pixel in the band", "yellow: wrong pixel in the interior"]
     finally:
         plt.close(figure)
