@@ -267,7 +267,7 @@ def test_indices_verdict_accepts_ahead_and_prints_the_exact_sign_flip_p(capsys: 
     ("g", "must be one of"),
     ("a", "no clause about single seeds"),
     ("b", "how small can p be?"),
-    ("d", "Here it leaves out 0"),
+    ("d", "misreads the 95 % t interval"),
     ("e", "Work out the sign-flip p"),
     ("f", "is it below 0?"),
 ])
@@ -277,6 +277,8 @@ def test_indices_verdict_rejects_the_others_and_says_why(answer, hint: str, caps
     assert not check_indices_verdict(answer, _INDICES_BAND)
     printed = capsys.readouterr().out
     assert printed.startswith("Not yet") and hint in printed and "[+0.008" not in printed and "0.0156" not in printed
+    if answer == "d":  # the t interval hint names no side of 0
+        assert "leaves out 0" not in printed and "reaches across 0" not in printed
 
 
 @pytest.mark.parametrize(("values", "right"), [

@@ -337,15 +337,14 @@ _INDICES_WRONG = {
 
 
 def _t_interval_hint(values: list[float]) -> str:
-    """Feedback for a reason that misreads the t interval: how to work it out, without its bounds."""
+    """Feedback for a reason that misreads the t interval: how to work it out, without its bounds or its side of 0."""
     low, high = paired_t_interval(values)
     mean = sum(values) / len(values)
     spread = (sum((value - mean) ** 2 for value in values) / (len(values) - 1)) ** 0.5
     t_point = (high - low) / 2 / (spread / len(values) ** 0.5)
-    side = "leaves out 0" if low > 0 or high < 0 else "reaches across 0"
-    return (f"work the t interval out before naming it: mean ± t · s / √n, with the mean {_fmt(mean)}, t = "
-            f"{t_point:.2f} for {len(values) - 1} degrees of freedom and s the differences' standard deviation. "
-            f"Here it {side}")
+    return (f"this reason misreads the 95 % t interval. Work it out before naming it: mean ± t · s / √n, with the "
+            f"mean {_fmt(mean)}, t = {t_point:.2f} for {len(values) - 1} degrees of freedom and s the differences' "
+            "standard deviation. Where do its ends lie?")
 
 
 def _fmt(value: float) -> str:
