@@ -343,6 +343,20 @@ def test_control_design_asks_for_a_line_first(line, capsys: pytest.CaptureFixtur
     assert capsys.readouterr().out.startswith('Not yet: "in one line": fill in your design in your own words first')
 
 
+def test_the_graded_cell_reads_the_design_without_the_prediction(capsys: pytest.CaptureFixture[str]) -> None:
+    """The solution leaves "flips" out (the learner's own call, not the key): the graded cell passes
+    ask_prediction=False, so the right settings pass and the feedback echoes no prediction; wrong settings still fail,
+    and by default the prediction is still asked for."""
+    design = {key: value for key, value in _design().items() if key != lesson08.FLIP_PREDICTION}
+    assert lesson08.check_control_design(design, ask_prediction=False) is True
+    out = capsys.readouterr().out
+    assert "Correct!" in out and "Your prediction" not in out
+    assert lesson08.check_control_design(dict(design, **{"pool4 joins at step": 3000}), ask_prediction=False) is False
+    assert "Change only the suspect" in capsys.readouterr().out
+    assert lesson08.check_control_design(design) is False
+    assert "record your prediction first" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("flips", [..., None, "", "maybe", True])
 def test_control_design_asks_for_the_prediction_before_the_settings(flips, capsys: pytest.CaptureFixture[str]) -> None:
     """Exercise 2 records a prediction ("flips": "yes" or "no") before the settings are read: without it even the

@@ -287,7 +287,7 @@ def _read_step(value: Any) -> Any:
     return value
 
 
-def check_control_design(design: Any) -> bool:
+def check_control_design(design: Any, ask_prediction: bool = True) -> bool:
     """Check a design, setting by setting, of the control that changes only when pool3's branch joins.
 
     The learner's own one-line design (key :data:`DESIGN_IN_ONE_LINE`) comes first and is echoed back, not
@@ -303,6 +303,8 @@ def check_control_design(design: Any) -> bool:
     Args:
         design: ``{"in one line": a non-empty string, "flips": "yes" or "no", setting: value, ...}`` with one
             value per setting of :data:`CONTROL_SETTINGS`.
+        ask_prediction: Whether the prediction must be recorded first. The lesson's graded cell passes False: the
+            solution leaves the prediction out, as it is the learner's own call, not part of the key.
 
     Returns:
         Whether every setting is the control's, pool3's join step being 1,000, 2,000 or 3,000.
@@ -317,7 +319,7 @@ def check_control_design(design: Any) -> bool:
         return wrong(f'"{DESIGN_IN_ONE_LINE}": fill it in as one line of text, in quotes; got {line!r}.')
     print(f'your design: "{" ".join(line.split())}"')
     flips = design.get(FLIP_PREDICTION, ...)
-    if flips not in FLIP_CHOICES:
+    if ask_prediction and flips not in FLIP_CHOICES:
         return wrong(f'"{FLIP_PREDICTION}": record your prediction first, "yes" or "no": in your run, will zeroing '
                      "pool4 cost more than zeroing pool3?")
     unknown = sorted(set(design) - set(CONTROL_SETTINGS) - {DESIGN_IN_ONE_LINE, FLIP_PREDICTION}, key=str)
@@ -341,8 +343,9 @@ def check_control_design(design: Any) -> bool:
         return wrong(f"the design is not yet the control this question needs. {_CONTROL_PRINCIPLE}")
     why = (_CONTROL_RIGHT_WHY if read["pool3 joins at step"] == _CONTROL_RIGHT["pool3 joins at step"]
            else _EARLIER_JOIN_WHY.format(step=read["pool3 joins at step"]))
-    return right(f'{why}. Your prediction ("{FLIP_PREDICTION}": "{flips}") is recorded, not graded: '
-                 "exercise 3 and the table after it answer it.")
+    said = (f' Your prediction ("{FLIP_PREDICTION}": "{flips}") is recorded, not graded: exercise 3 and the table '
+            "after it answer it." if flips in FLIP_CHOICES else "")
+    return right(f"{why}.{said}")
 
 
 CONTROL_LOSS_CHOICES = ("under 0.15", "0.15-0.4", "over 0.4")
