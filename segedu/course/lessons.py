@@ -127,9 +127,9 @@ LESSONS: tuple[Lesson, ...] = (
         "zeroing FCN-8s's pool4 and pool3 skips costs; read a stored three-seed study of FCN-8s trained in stages "
         "against all at once; design the control that holds only pool3 back and predict what it loses, then predict "
         "and read, with the two-test rule, a 2 × 2 of runs that varies when pool3 starts and its summed learning "
-        "rate; optionally, set what zeroing pool3 costs against what training without it costs.",
+        "rate.",
         topic="Ablating FCN-8s's skips; staged training",
-        study_time="about 105 min (75 to read, 30 for the exercises; optional part about 5 more)",
+        study_time="about 105 min (75 to read, 30 for the exercises)",
         run_seconds=17,
     ),
     Lesson(

@@ -125,8 +125,7 @@ def check_switch_prediction(prediction: Any, model: FCN, image: Tensor, mask: Te
                    f"percentage points, the other branch by {100 * lost[COSTLIER_CHOICES[costlier == 'pool4']]:.1f}; "
                    f"with both off {accuracy['both off']:.1%} of the band pixels are still right. This model was "
                    "trained with every branch in place: switching one off measures how much this model, as trained, "
-                   "leans on it. Section 2 first asks whether the same holds on all 200 test scenes; the optional part at the "
-                   "end sets this cost beside how far a model trained without the branch falls behind.")
+                   "leans on it. Section 2 asks whether the same holds on all 200 test scenes.")
     if prediction["costlier"] == costlier and prediction["both_off_band"] == both_off:
         return right(explanation)
     return recorded_miss(explanation)
@@ -356,9 +355,7 @@ _CONTROL_LOSS_MEANINGS = {
 }
 _CONTROL_LOSS_MATTERS = {
     "under 0.15": "A branch that joins late, from zero, with little training left, costs little to zero here; "
-                  "whether the late start or the little training is why, runs A and B (below) each keep one of the two. That does "
-                  "not show that pool3 carries little: the optional part at the end sets zeroing's cost beside how "
-                  "far FCN-16s, trained without pool3, falls behind FCN-8s",
+                  "whether the late start or the little training is why, runs A and B (below) each keep one of the two",
     "0.15-0.4": "Even a branch that joins late, from zero, becomes part of the map the network makes, though "
                 "zeroing it costs less than zeroing a branch trained from the first step",
     "over 0.4": "Even a branch that joins late, from zero, becomes a large part of the map the network makes",
