@@ -3,8 +3,8 @@
 Every check prints ``Correct! ...`` or ``Not yet: <hint>`` and returns ``True`` or ``False``. Exercise 1's
 parameter prediction is graded against the package's ``ShortcutNet``; Exercise 2's prediction and its reason are
 recorded, not graded: :func:`record_shortcut_band_prediction` prints both beside the study's record. Exercise 3
-(:func:`check_indices_verdict`) asks what the course's two-test rule makes of eight paired differences, seven above
-0 and one just below.
+(:func:`check_one_below_verdict`) asks what the course's two-test rule makes of ten paired differences, nine above
+0 and one far below.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from segedu.course.verdict_tables import two_test_verdict
 from segedu.models.shortcut_variants import DecoderLevel, ShortcutNet
 
 __all__ = [
-    "INDICES_VERDICT_CHOICES",
+    "ONE_BELOW_VERDICT_CHOICES",
     "MIN_REASON_WORDS",
     "PARAMETER_CHOICES",
     "SHORTCUT_CHOICES",
-    "check_indices_verdict",
+    "check_one_below_verdict",
     "check_merge",
     "check_parameter_prediction",
     "check_unpool",
@@ -277,7 +277,7 @@ def record_shortcut_band_prediction(prediction: Any, band_gains: Mapping[str, An
 
     Nothing is judged but that a prediction and a reason were written: a prediction can be well reasoned and
     still differ from one short study. The reason is echoed beside the result so the learner can test it
-    against the numbers. Exercise 3 (:func:`check_indices_verdict`) then asks what the two-test rule makes of them.
+    against the numbers; the table after Exercise 3 gives the two-test rule's verdicts.
 
     Args:
         prediction: The learner's guess, one of :data:`SHORTCUT_CHOICES`, recorded before the gains were shown.
@@ -309,24 +309,24 @@ def record_shortcut_band_prediction(prediction: Any, band_gains: Mapping[str, An
              "mind the seeds: it is not behind both others in every seed, so the order is not separated")
     outcome = "The record agrees" if prediction == least else f"The record differs: {least!r} gains least"
     print(f"Recorded: {prediction!r} (not graded), because {reason.strip()!r}. Band mean IoU minus that of 'none', "
-          f"mean over seeds: {table}. {outcome}; {seeds}. Does your reason explain the order? Exercise 3 asks what "
-          "the two-test rule makes of the indices' gains.")
+          f"mean over seeds: {table}. {outcome}; {seeds}. Does your reason explain the order? The table after "
+          "Exercise 3 gives the two-test rule's verdicts.")
     return True
 
 
-# --- Exercise 3: what the two-test rule makes of seven seeds above and one below ------------------
+# --- Exercise 3: what the two-test rule makes of nine seeds above and one far below -------------
 
-INDICES_VERDICT_CHOICES = {
+ONE_BELOW_VERDICT_CHOICES = {
     "a": "not distinguishable: one seed below 0 forbids a call, whatever the others show",
-    "b": "not distinguishable: with eight seeds the sign-flip test calls a side only when all eight share a sign",
+    "b": "not distinguishable: the sign-flip test calls a side only when every seed shares a sign",
     "c": "ahead: the 95 % t interval leaves out 0 and the sign-flip p is at most 0.05",
     "d": "not distinguishable: the 95 % t interval includes 0",
     "e": "not distinguishable: the t interval leaves out 0, but the sign-flip p is above 0.05",
     "f": "behind: the seed below 0 outweighs the seeds above it",
 }
-"""Exercise 3's verdicts, each with a reason, for eight paired differences (for the study's indices: ``"c"``)."""
+"""Exercise 3's verdicts, each with a reason, for paired per-seed differences (for the study's concat - none: ``"c"``)."""
 
-_INDICES_WRONG = {
+_ONE_BELOW_WRONG = {
     "a": "the rule has no clause about single seeds: it asks whether the 95 % t interval leaves out 0 and whether the "
          "sign-flip p is at most 0.05. Work out both; how much does one small difference below 0 move them?",
     "b": "the sign-flip p is the share of the 2^n sign patterns whose sum is at least as far from 0 as the observed "
@@ -351,8 +351,8 @@ def _fmt(value: float) -> str:
     return f"{value:+.3f}"
 
 
-def check_indices_verdict(answer: Any, differences: Any) -> bool:
-    """Check the verdict chosen for paired per-seed differences (a letter of :data:`INDICES_VERDICT_CHOICES`).
+def check_one_below_verdict(answer: Any, differences: Any) -> bool:
+    """Check the verdict chosen for paired per-seed differences (a letter of :data:`ONE_BELOW_VERDICT_CHOICES`).
 
     The right letter is measured, not stored: the course's two-test rule
     (:func:`segedu.course.verdict_tables.two_test_verdict`) reads ``differences``; ``"c"`` where it calls
@@ -363,12 +363,12 @@ def check_indices_verdict(answer: Any, differences: Any) -> bool:
 
     Args:
         answer: One letter, such as ``"a"``.
-        differences: One paired difference per seed, e.g. indices minus none in the band, ``(seeds,)``.
+        differences: One paired difference per seed, e.g. concat minus none over all pixels, ``(seeds,)``.
 
     Returns:
         Whether the letter names the rule's verdict with its reason.
     """
-    hint = choice_hint(answer, INDICES_VERDICT_CHOICES)
+    hint = choice_hint(answer, ONE_BELOW_VERDICT_CHOICES)
     if hint is not None:
         return wrong(hint)
     values = [float(value) for value in differences]
@@ -385,8 +385,8 @@ def check_indices_verdict(answer: Any, differences: Any) -> bool:
             reason = ("work out the sign-flip p before naming it: 2 x (the sign patterns whose sum is at least the "
                       f"observed one) / 2^{len(values)}. Which patterns beat the observed sum, if you flip only the "
                       "smallest differences?")
-        elif answer in _INDICES_WRONG:
-            reason = _INDICES_WRONG[answer]
+        elif answer in _ONE_BELOW_WRONG:
+            reason = _ONE_BELOW_WRONG[answer]
         elif answer == "c":
             reason = ("the rule calls a side only where both tests agree: work out the t interval and the sign-flip p "
                       "for these differences")
