@@ -22,7 +22,7 @@ changing the code.
 
 The record goes to ``--output`` (default ``runs/`` in the current folder), never over the lesson's
 shipped record unless ``--output segedu/course/experiment_results --overwrite`` asks for it. The lesson's
-record comes from
+first record came from
 
     python -m experiments.shortcut_study --seeds 0 1 2 3 4 --steps 1000 --output segedu/course/experiment_results --overwrite
 
@@ -65,9 +65,10 @@ that one rate. Lesson 11's check trains ``none``, ``indices`` and the control at
 and ``add`` and ``concat`` the same way (``--shortcuts add concat``, suffixes ``lrlowfeature`` and ``lrhighfeature``),
 so that all five variants have the three rates on seeds 0 to 5.
 
-0.01 gave the best seed means of the three for every variant, so lesson 11's sections 2 and 3 now read all five
+0.01 gave the best test seed means of the three for every variant, so lesson 11's sections 2 and 3 then read all five
 variants at 0.01 over seeds 0 to 7, ``shortcut_study_lrhighall`` (its seeds 0 to 5 are the runs of ``lrhigh`` and
-``lrhighfeature``, found in the parts folder; seeds 6 and 7 trained later):
+``lrhighfeature``, found in the parts folder; seeds 6 and 7 trained later; lesson 11's optional part still reads it
+as the runs the course first chose the rate from):
 
     python -m experiments.shortcut_study --steps 1000 --shortcuts none add indices concat fixed_unpool \
         --output segedu/course/experiment_results --seeds 0 1 2 3 4 5 6 7 --peak-lr 0.01 --suffix lrhighall --workers 2
@@ -79,8 +80,8 @@ and, to check that 0.01 is not at the edge of the rates tried, seeds 0 to 5 of a
         --output segedu/course/experiment_results --seeds 0 1 2 3 4 5 --peak-lr 0.03 --suffix lrtop --workers 2
 
 ``--keep-models`` also saves each run's final weights (float16, with their sha256 in the record) next to the record,
-as ``RECORD_SHORTCUT_seedSEED.pt``, so a lesson can show what the trained networks predict. Lesson 11's pictures come
-from seed 0 of all five variants at 0.01, trained again fresh (about 4 minutes on two workers),
+as ``RECORD_SHORTCUT_seedSEED.pt``, so a lesson can show what the trained networks predict. Lesson 11's pictures then
+came from seed 0 of all five variants at 0.01, trained again fresh (about 4 minutes on two workers),
 ``shortcut_study_lrhighmodels``:
 
     python -m experiments.shortcut_study --steps 1000 --shortcuts none add indices concat fixed_unpool \
@@ -90,6 +91,29 @@ from seed 0 of all five variants at 0.01, trained again fresh (about 4 minutes o
 from the training and test scenes) and keeps those confusion matrices under ``validation``, so that a learning rate
 can be chosen without looking at the test scenes. The number joins the settings (and so the parts' fingerprint);
 without the option the settings, parts and records are those of the studies above.
+
+Lesson 11 now chooses the rate that way. All five variants over seeds 0 to 5 at 0.003, 0.01 and 0.03, each run also
+scored on 200 validation scenes, are ``shortcut_study_valthree``, ``shortcut_study_valone`` and
+``shortcut_study_valtop`` (``valone``'s test scores are ``lrhighall``'s seeds 0 to 5; 0.01 gave every variant its
+highest validation mean IoU):
+
+    python -m experiments.shortcut_study --steps 1000 --shortcuts none add indices concat fixed_unpool \
+        --validation-scenes 200 --workers 1 --output segedu/course/experiment_results --seeds 0 1 2 3 4 5 \
+        --peak-lr 0.003 --suffix valthree
+
+and the same with ``--peak-lr 0.01 --suffix valone`` and ``--peak-lr 0.03 --suffix valtop``. Lesson 11's main study
+is then all five variants at 0.01 on ten seeds that played no part in that choice, ``shortcut_study_freshseeds``:
+
+    python -m experiments.shortcut_study --steps 1000 --shortcuts none add indices concat fixed_unpool \
+        --peak-lr 0.01 --seeds 6 7 8 9 10 11 12 13 14 15 --suffix freshseeds --workers 2 \
+        --output segedu/course/experiment_results
+
+and its scene figure reads seed 6 of all five retrained with the weights kept (test confusion matrices equal
+``freshseeds``' seed 6), ``shortcut_study_freshmodels``:
+
+    python -m experiments.shortcut_study --steps 1000 --shortcuts none add indices concat fixed_unpool \
+        --output segedu/course/experiment_results --seeds 6 --peak-lr 0.01 --suffix freshmodels --keep-models \
+        --workers 2
 """
 
 from __future__ import annotations

@@ -25,7 +25,10 @@ HEADER = "### Discuss\n\nFor class or a study partner; nothing here is checked.\
 
 
 def discuss_questions(paragraph: str) -> list[str]:
-    """The questions of a Discuss paragraph, without their parenthetical notes (which may hold answers)."""
+    """The questions of a Discuss paragraph, without their parenthetical notes (which may hold answers).
+
+    A statement right before a question stays with it as its lead-in; other statements are dropped.
+    """
     text = " ".join(paragraph.split())
     spans = re.findall(r"`[^`]*`", text)
     for index, span in enumerate(spans):  # code spans may hold parentheses and dots
@@ -35,7 +38,7 @@ def discuss_questions(paragraph: str) -> list[str]:
         previous, text = text, re.sub(r"\s*\([^()]*\)", "", text)
     text = re.sub(r"(\d)\.(\d)", "\\1\x01\\2", text)  # a decimal point ends no sentence
     questions = []
-    for sentence in re.findall(r"[^.?!]*\?", text):
+    for sentence in re.findall(r"(?:[^.?!]*\.)?[^.?!]*\?", text):  # a statement just before a question leads into it
         sentence = " ".join(sentence.split()).replace("\x01", ".")
         questions.append(re.sub("\x00(\\d+)\x00", lambda match: spans[int(match.group(1))], sentence))
     return questions

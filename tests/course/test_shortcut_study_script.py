@@ -175,8 +175,9 @@ def test_the_learning_rate_checks_change_only_the_rate(suffix: str, rate: float,
     ("lrhighall", 0.01, list(range(8))), ("lrhighmodels", 0.01, [0]), ("lrtop", 0.03, list(range(6)))])
 def test_the_records_of_lesson_11_at_0_01_and_0_03_change_only_the_rate(suffix: str, rate: float,
                                                                          seeds: list[int]) -> None:
-    """Lesson 11's main study (`lrhighall`), its kept networks (`lrhighmodels`) and the check at 0.03 (`lrtop`): all five
-    variants from one command each, with the one-version record's settings but the peak rate."""
+    """Lesson 11's earlier main study (`lrhighall`, still read by its optional checks as the runs the course first chose
+    the rate from), its kept networks (`lrhighmodels`) and the check at 0.03 (`lrtop`): all five variants from one
+    command each, with the one-version record's settings but the peak rate."""
     record = experiments.load_experiment(f"shortcut_study_{suffix}")
     runs = record["results"]["runs"]
     assert sorted(runs) == sorted([*SHORTCUTS, "fixed_unpool"])
@@ -189,6 +190,73 @@ def test_the_records_of_lesson_11_at_0_01_and_0_03_change_only_the_rate(suffix: 
     assert f"--seeds {' '.join(map(str, seeds))} --peak-lr {rate:g} --suffix {suffix}" in record["command"]
     assert ("--keep-models" in record["command"]) == (suffix == "lrhighmodels")
     assert all(sum(map(sum, run["confusion"])) == 200 * 64 * 64 for name in runs for run in runs[name].values())
+
+
+FRESH_SEEDS = list(range(6, 16))  # lesson 11's main study: seeds that played no part in choosing the rate
+VALIDATION_RECORDS = {"valthree": 0.003, "valone": 0.01, "valtop": 0.03}  # the rate chosen on their validation scores
+
+
+def test_lesson_11s_main_study_holds_every_variant_over_ten_fresh_seeds_at_0_01() -> None:
+    """`freshseeds`: all five variants over seeds 6 to 15, from one command, with the one-version record's settings at
+    peak rate 0.01 and no validation scenes; every test pixel counted once."""
+    record = experiments.load_experiment("shortcut_study_freshseeds")
+    runs = record["results"]["runs"]
+    assert list(runs) == [*SHORTCUTS, "fixed_unpool"] and record["seeds"] == FRESH_SEEDS
+    assert all(sorted(runs[name], key=int) == [str(seed) for seed in FRESH_SEEDS] for name in runs)
+    oneversion = experiments.load_experiment("shortcut_study_oneversion")["settings"]
+    assert record["settings"] == {**oneversion, "peak_lr": 0.01} and "validation_scenes" not in record["settings"]
+    assert "--shortcuts none add indices concat fixed_unpool --peak-lr 0.01 --seeds 6 7 8 9 10 11 12 13 14 15 " \
+           "--suffix freshseeds" in record["command"] and "--validation-scenes" not in record["command"]
+    assert all("validation" not in run for name in runs for run in runs[name].values())
+    assert all(sum(map(sum, run["confusion"])) == 200 * 64 * 64 for name in runs for run in runs[name].values())
+
+
+@pytest.mark.parametrize(("suffix", "rate"), VALIDATION_RECORDS.items())
+def test_the_validation_records_that_chose_the_rate_change_only_the_rate_and_score_validation(suffix: str,
+                                                                                              rate: float) -> None:
+    """`valthree`, `valone`, `valtop`: all five variants over seeds 0 to 5 (none of the main study's) at one rate each,
+    every run also scored on 200 validation scenes; settings otherwise the main study's."""
+    record = experiments.load_experiment(f"shortcut_study_{suffix}")
+    runs = record["results"]["runs"]
+    assert list(runs) == [*SHORTCUTS, "fixed_unpool"] and record["seeds"] == list(range(6))
+    assert all(sorted(runs[name], key=int) == [str(seed) for seed in range(6)] for name in runs)
+    assert not set(record["seeds"]) & set(FRESH_SEEDS)
+    fresh = experiments.load_experiment("shortcut_study_freshseeds")["settings"]
+    assert record["settings"] == {**fresh, "peak_lr": rate, "validation_scenes": 200}
+    assert "--validation-scenes 200" in record["command"]
+    assert f"--seeds 0 1 2 3 4 5 --peak-lr {rate:g} --suffix {suffix}" in record["command"]
+    for run in (run for name in runs for run in runs[name].values()):
+        assert sum(map(sum, run["confusion"])) == 200 * 64 * 64
+        assert sum(map(sum, run["validation"]["confusion"])) == 200 * 64 * 64  # every validation pixel once
+        assert 0 < sum(map(sum, run["validation"]["band_confusion"])) < 200 * 64 * 64
+        assert run["validation"]["confusion"] != run["confusion"]  # other scenes, not the test pool again
+
+
+def test_scoring_validation_changes_none_of_the_runs_at_0_01() -> None:
+    """`valone`'s runs are `lrhighall`'s seeds 0 to 5 (same seeds and rate), with the validation scores added."""
+    valone = experiments.load_experiment("shortcut_study_valone")["results"]["runs"]
+    lrhighall = experiments.load_experiment("shortcut_study_lrhighall")["results"]["runs"]
+    for key in ("confusion", "band_confusion", "loss_curve"):
+        assert all(valone[name][seed][key] == lrhighall[name][seed][key] for name in valone for seed in valone[name])
+
+
+def test_lesson_11s_kept_networks_are_the_main_studys_seed_6() -> None:
+    """`freshmodels`: seed 6 of all five variants retrained with weights kept (sha256 in the record, files shipped);
+    its test confusion matrices equal `freshseeds`' seed 6."""
+    from segedu.training.checkpoints import file_sha256
+
+    record = experiments.load_experiment("shortcut_study_freshmodels")
+    runs = record["results"]["runs"]
+    fresh = experiments.load_experiment("shortcut_study_freshseeds")
+    assert list(runs) == [*SHORTCUTS, "fixed_unpool"] and record["seeds"] == [6]
+    assert all(list(runs[name]) == ["6"] for name in runs)
+    assert record["settings"] == fresh["settings"] and "--keep-models" in record["command"]
+    assert "--seeds 6 --peak-lr 0.01 --suffix freshmodels" in record["command"]
+    for name, by_seed in runs.items():
+        run = by_seed["6"]
+        assert file_sha256(RESULTS_DIR / shortcut_study.model_file(record["name"], name, 6)) == run["checkpoint_sha256"]
+        for key in ("confusion", "band_confusion"):
+            assert run[key] == fresh["results"]["runs"][name]["6"][key]
 
 
 def test_the_main_study_at_0_01_reuses_the_learning_rate_check_runs() -> None:

@@ -44,6 +44,8 @@ def test_every_lesson_ends_with_the_guides_discuss_questions_without_their_notes
     assert stale_lessons(LESSON_NUMBERS) == [], "run `python -m tools.discuss_cells --write`"
     questions = discuss_questions("Why? (a note with an answer (nested). 0.3 stays.) Is `f(x)` kept? Not a question.")
     assert questions == ["Why?", "Is `f(x)` kept?"]
+    assert discuss_questions("Seeds 0-5 led at 0.01. Why? Dropped. Kept. How?") == ["Seeds 0-5 led at 0.01. Why?",
+                                                                                    "Kept. How?"]  # lead-ins stay
     for number in LESSON_NUMBERS:  # one Discuss cell each: a renumbered lesson keeps no stale one
         notebook = json.loads(next((ROOT / "notebooks").glob(f"{number}_*.ipynb")).read_text(encoding="utf-8"))
         discuss = [cell for cell in notebook["cells"] if "".join(cell["source"]).startswith("### Discuss")]

@@ -328,10 +328,9 @@ ONE_BELOW_VERDICT_CHOICES = {
 
 _ONE_BELOW_WRONG = {
     "a": "the rule has no clause about single seeds: it asks whether the 95 % t interval leaves out 0 and whether the "
-         "sign-flip p is at most 0.05. Work out both; how much does one small difference below 0 move them?",
+         "sign-flip p is at most 0.05. Work out both: how far does the one difference below 0 move them?",
     "b": "the sign-flip p is the share of the 2^n sign patterns whose sum is at least as far from 0 as the observed "
-         "one, counted on both sides. Flipping the smallest difference to the other sign is only one more pattern: "
-         "with one seed below 0, how small can p be?",
+         "one, counted on both sides. It weighs sizes, not only signs: with one seed below 0, how small can p be?",
     "f": "look at the mean of the differences: is it below 0? 'behind' needs a mean below 0 and both tests agreeing",
 }
 
@@ -401,5 +400,6 @@ def check_one_below_verdict(answer: Any, differences: Any) -> bool:
         f"{above} of {len(values)} seeds are above 0 and the mean is {_fmt(sum(values) / len(values))}; the 95 % t "
         f"interval is [{_fmt(low)}, {_fmt(high)}] and the sign-flip p is 2 x {extreme}/2^{len(values)} = {p:.4f}: by "
         f"the rule, {measured}."
-        + (" A seed on the other side costs little when its difference is small: the sign-flip test weighs sizes, "
-           "not only signs." if measured != "not distinguishable" and 0 < above < len(values) else ""))
+        + (" The sign-flip test weighs sizes, not only signs: the further the seed on the other side, the more sign "
+           "patterns beat the observed sum and the higher p." if measured != "not distinguishable" and 0 < above < len(values)
+           else ""))
