@@ -129,7 +129,7 @@ LESSONS: tuple[Lesson, ...] = (
         "and read, with the two-test rule, a 2 × 2 of runs that varies when pool3 starts and its summed learning "
         "rate.",
         topic="Ablating FCN-8s's skips; staged training",
-        study_time="about 105 min (75 to read, 30 for the exercises)",
+        study_time="about 120 min (85 to read, 35 for the exercises)",
         run_seconds=17,
     ),
     Lesson(

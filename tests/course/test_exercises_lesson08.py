@@ -171,11 +171,13 @@ def test_any_wrong_design_gets_the_principle_only(changes, capsys: pytest.Captur
 @pytest.mark.parametrize("changes", [{}, {"pool4_joins_at_step": 3000}])
 def test_ten_times_the_rate_is_told_why_it_is_a_second_change(changes, capsys: pytest.CaptureFixture[str]) -> None:
     """Pool3 at ten times the others' rate tries to make up for the training a late join takes away: it gets its own
-    feedback (a second change), whatever the other settings, and still does not pass."""
+    feedback (it changes a second thing, pool3's rate, as run B does), whatever the other settings, and
+    still does not pass."""
     assert lesson08.check_control_design(_design(pool3s_rate_once_joined="ten times theirs", **changes)) is False
     out = capsys.readouterr().out
-    assert "Not yet: pool3 at ten times the other layers' rate would make up for part of the training" in out
-    assert "it is a second change" in out and "Change only the suspect" in out and "Correct" not in out
+    assert "Not yet: pool3 at ten times the other layers' rate would make up part of the training" in out
+    assert "and it changes a second thing, pool3's rate" in out and "run B, later in section 4" in out
+    assert "Change only the suspect" in out and "Correct" not in out
     for giveaway in ('"pool4 joins at step"', "all-at-once", "staged"):
         assert giveaway not in out
 

@@ -259,10 +259,10 @@ _CONTROL_RIGHT_WHY = (
     "its restarts or its lower rates) is needed. The staged arm's restart at lr / 10 is a separate question, which "
     "this control leaves out")
 _TEN_TIMES_WHY = (
-    "pool3 at ten times the other layers' rate would make up for part of the training a late join takes away, but "
-    "it is a second change: the run would differ from the one it is compared with in pool3's rate as well as in when "
-    "pool3 joins, and a flip, or none, could come from either. The shorter training comes with a late join; a control "
-    "keeps it and says so.")
+    "pool3 at ten times the other layers' rate would make up part of the training a late join takes away, and it "
+    "changes a second thing, pool3's rate; run B, later in section 4, does this at 40 times to make up the summed "
+    "rate. The control this question needs keeps pool3 at the other layers' rate, so that it changes only when pool3 "
+    "joins and what comes with a late join.")
 _STAGED_JOINS = {"pool3 joins at step": 3000, "pool4 joins at step": 2000}
 _STAGED_JOINS_WHY = (
     "pool4 at step 2,000 and pool3 at step 3,000 are the staged arm's join steps without its restarts: a fair run, "
@@ -293,7 +293,8 @@ def check_control_design(design: Any, ask_prediction: bool = True) -> bool:
     graded; the prediction (key :data:`FLIP_PREDICTION`, "yes" or "no") must be recorded before the settings are
     read, and is echoed, not graded. A design with any setting off gets only the principle (not which setting, nor how many), so the
     feedback cannot be searched setting by setting. Two thoughtful tries are told why they miss: pool3 at "ten times
-    theirs" (making up for the training a late join takes away) is a second change, and the staged arm's join steps
+    theirs" (making up part of the training a late join takes away) changes a second thing, pool3's rate, as run B
+    does at 40 times, and the staged arm's join steps
     without its restarts (pool4 at 2,000, pool3 at 3,000, every other setting the control's) ask a different
     question. A right design is told what it changes and what comes with a late join; pool3 held back until step
     1,000 or 2,000 (every other setting the control's) is right too, and is told that it tests the same thing and
