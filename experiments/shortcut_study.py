@@ -114,6 +114,12 @@ and its scene figure reads seed 6 of all five retrained with the weights kept (t
     python -m experiments.shortcut_study --steps 1000 --shortcuts none add indices concat fixed_unpool \
         --output segedu/course/experiment_results --seeds 6 --peak-lr 0.01 --suffix freshmodels --keep-models \
         --workers 2
+
+Whether the leads of ``add`` and ``concat`` are only faster training is checked on seeds 6 to 8 trained twice as long
+(2,000 steps, all else equal; 12 runs, about 26 minutes on two workers), ``shortcut_study_longer``:
+
+    python -m experiments.shortcut_study --steps 2000 --shortcuts none add indices concat --peak-lr 0.01 \
+        --seeds 6 7 8 --suffix longer --workers 2 --output segedu/course/experiment_results
 """
 
 from __future__ import annotations

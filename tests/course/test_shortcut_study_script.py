@@ -211,6 +211,18 @@ def test_lesson_11s_main_study_holds_every_variant_over_ten_fresh_seeds_at_0_01(
     assert all(sum(map(sum, run["confusion"])) == 200 * 64 * 64 for name in runs for run in runs[name].values())
 
 
+def test_the_longer_check_doubles_only_the_steps() -> None:
+    """`longer`: none, add, indices and concat over seeds 6 to 8 at 2,000 steps, settings otherwise the main study's;
+    its loss curves reach step 2,000."""
+    record = experiments.load_experiment("shortcut_study_longer")
+    runs = record["results"]["runs"]
+    assert list(runs) == list(SHORTCUTS) and record["seeds"] == [6, 7, 8]
+    fresh = experiments.load_experiment("shortcut_study_freshseeds")["settings"]
+    assert record["settings"] == {**fresh, "steps": 2000}
+    assert "--steps 2000 " in record["command"] and "--suffix longer" in record["command"]
+    assert all(run["loss_curve"][-1][0] == 2000 for name in runs for run in runs[name].values())
+
+
 @pytest.mark.parametrize(("suffix", "rate"), VALIDATION_RECORDS.items())
 def test_the_validation_records_that_chose_the_rate_change_only_the_rate_and_score_validation(suffix: str,
                                                                                               rate: float) -> None:
