@@ -130,7 +130,7 @@ LESSONS: tuple[Lesson, ...] = (
         "rate.",
         topic="Ablating FCN-8s's skips; staged training",
         study_time="about 120 min (85 to read, 35 for the exercises)",
-        run_seconds=17,
+        run_seconds=20,
     ),
     Lesson(
         "09_segnet.ipynb",
@@ -160,7 +160,7 @@ LESSONS: tuple[Lesson, ...] = (
         "the interior, with a control that unpools to a fixed pixel instead of using the indices.",
         topic="Four shortcut connections: one training budget, sizes differ",
         study_time="about 120 min (optional part about 30 more)",
-        run_seconds=7,
+        run_seconds=11,
     ),
     Lesson(
         "12_feature_map_explorer.ipynb",
