@@ -122,14 +122,14 @@ LESSONS: tuple[Lesson, ...] = (
     ),
     Lesson(
         "08_fcn_skips.ipynb",
-        "Held back in training, does pool3 end up cheaper to zero?",
+        "Switching FCN's skips off: what the cost measures",
         "Write the forward hook that zeroes a skip and check it against skip_branches_off, predict and measure what "
         "zeroing FCN-8s's pool4 and pool3 skips costs; read a stored three-seed study of FCN-8s trained in stages "
         "against all at once; design the control that holds only pool3 back and predict what it loses, then predict "
         "and read, with the two-test rule, a 2 × 2 of runs that varies when pool3 starts and its summed learning "
-        "rate.",
-        topic="Ablating FCN-8s's skips; staged training",
-        study_time="about 120 min (85 to read, 35 for the exercises)",
+        "rate; say what the cost of switching a skip off measures.",
+        topic="Ablating FCN-8s's skips: what the cost measures",
+        study_time="about 100 min (65 to read, 35 for the exercises)",
         run_seconds=20,
     ),
     Lesson(
@@ -159,7 +159,7 @@ LESSONS: tuple[Lesson, ...] = (
         "concatenation) on equal budgets and paired seeds, scored over all pixels, in the boundary band and in "
         "the interior, with a control that unpools to a fixed pixel instead of using the indices.",
         topic="Four shortcut connections: one training budget, sizes differ",
-        study_time="about 120 min (optional part about 30 more)",
+        study_time="about 105 min (65 to read and run, 40 for the exercises)",
         run_seconds=11,
     ),
     Lesson(

@@ -7,8 +7,8 @@
 - :func:`paired_differences_figure` draws a seed study scored by
   :func:`segedu.analysis.shortcut_scores.score_runs`: for each column ``a - b`` the per-seed difference in
   test mean IoU in the boundary band and in the interior (one dot per seed, a bar at the mean, optionally a
-  second bar at the mean without one highlighted seed), and the
-  variants' mean training loss.
+  second bar at the mean without one highlighted seed, and the dots of seeds the caller names labelled with
+  their seed number), and the variants' mean training loss.
 - :func:`scene_errors_figure` draws one scene's truth and each variant's prediction, and under each its wrong
   pixels, band and interior apart.
 
@@ -139,6 +139,7 @@ def paired_differences_figure(
     *,
     first_seeds: Sequence[str],
     highlight: tuple[str, str] | None = None,
+    labelled_seeds: Sequence[str] = (),
     shaded: Mapping[int, tuple[str, str]] | None = None,
     loss_seeds: Sequence[str] | None = None,
     y_limits: tuple[float, float] | None = None,
@@ -155,6 +156,9 @@ def paired_differences_figure(
         first_seeds: Seeds drawn as filled dots; the others (added later) are drawn as open dots.
         highlight: ``(variant, seed)`` drawn as a labelled orange diamond in the columns that hold the variant and,
             alone, in the loss panel; elsewhere the seed is an ordinary dot.
+        labelled_seeds: Seeds whose dot is labelled "seed N" beside it in every column of both left panels, so that
+            a seed the text names (one far from the others, say) can be found; an off-scale seed's label already
+            names it.
         shaded: Column index -> (face colour, what the column isolates): a hatched band behind the column,
             explained in a legend of its own.
         loss_seeds: The seeds of ``loss_curves``, in order (default ``first_seeds``).
@@ -213,6 +217,10 @@ def paired_differences_figure(
                     axis.annotate(f"seed {seed}", (position + offset, shown), textcoords="offset points",
                                   xytext=(6, -3), fontsize=10, color=highlight_colour,
                                   bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5})
+                elif seed in labelled_seeds:  # its number beside its dot, drawn under the dots so it hides none
+                    axis.annotate(f"seed {seed}", (position + offset, shown), textcoords="offset points",
+                                  xytext=(6, -3), fontsize=10, zorder=1,
+                                  bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.7, "pad": 0.5})
             axis.hlines(difference.mean(), position - 0.25, position + 0.25, color="#0072B2", linewidth=2)
             if mean_without_highlight and highlight is not None and highlight[0] in (a, b):
                 axis.annotate(f"mean incl. seed {highlight[1]}", (position, difference.mean()),  # under its bar

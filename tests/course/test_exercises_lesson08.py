@@ -184,11 +184,11 @@ def test_ten_times_the_rate_is_told_why_it_is_a_second_change(changes, capsys: p
 
 @pytest.mark.parametrize("pool4_join", [2000, "2,000"])
 def test_the_staged_join_steps_are_told_why_they_ask_another_question(pool4_join, capsys: pytest.CaptureFixture[str]) -> None:
-    """pool4 at 2,000 and pool3 at 3,000 (the staged arm's joins, without its restarts) is a fair run of another
+    """pool4 at 2,000 and pool3 at 3,000 (the staged recipe's joins, without its restarts) is a fair run of another
     question: it holds pool4 back too, so it cannot say whether holding pool3 back is enough; it does not pass."""
     assert lesson08.check_control_design(_design(pool4_joins_at_step=pool4_join)) is False
     out = capsys.readouterr().out
-    assert "Not yet: pool4 at step 2,000 and pool3 at step 3,000 are the staged arm's join steps" in out
+    assert "Not yet: pool4 at step 2,000 and pool3 at step 3,000 are the staged recipe's join steps" in out
     assert "a different question" in out and "holds pool4 back too" in out
     assert "Change only the suspect" in out and "Correct" not in out
     assert lesson08.check_control_design(_design(pool4_joins_at_step=2000, pool3_joins_at_step=2000)) is False
@@ -198,12 +198,12 @@ def test_the_staged_join_steps_are_told_why_they_ask_another_question(pool4_join
 @pytest.mark.parametrize("pool3_join", [1000, 2000, "2,000"])
 def test_an_earlier_hold_back_of_pool3_is_right_too(pool3_join, capsys: pytest.CaptureFixture[str]) -> None:
     """pool3 held back until step 1,000 or 2,000, every other setting the control's, tests the same thing: it passes,
-    and the feedback says that the stored control uses 3,000, the staged arm's join."""
+    and the feedback says that the stored control uses 3,000, the staged recipe's join."""
     assert lesson08.check_control_design(_design(pool3_joins_at_step=pool3_join)) is True
     out = capsys.readouterr().out
     step = f"{int(str(pool3_join).replace(',', '')):,}"
     assert f"Correct! pool3 held back until step {step} tests the same thing" in out
-    assert "The stored control, below, uses step 3,000, the staged arm's join" in out
+    assert "The stored control, below, uses step 3,000, the staged recipe's join" in out
     assert 'Your prediction ("flips": "yes") is recorded, not graded' in out
     assert lesson08.check_control_design(_design(pool3_joins_at_step=pool3_join, pool4_joins_at_step=2000)) is False
     assert "Change only the suspect" in capsys.readouterr().out
@@ -339,7 +339,7 @@ def test_control_design_asks_for_a_line_first(line, capsys: pytest.CaptureFixtur
     design = {**_design(), lesson08.DESIGN_IN_ONE_LINE: line}
     assert lesson08.check_control_design(design) is False
     out = capsys.readouterr().out
-    assert out.startswith('Not yet: "in one line":') and "Correct!" not in out and "all-at-once arm" not in out
+    assert out.startswith('Not yet: "in one line":') and "Correct!" not in out and "all-at-once recipe" not in out
     assert lesson08.check_control_design(dict(lesson08._CONTROL_RIGHT)) is False
     assert capsys.readouterr().out.startswith('Not yet: "in one line": fill in your design in your own words first')
 

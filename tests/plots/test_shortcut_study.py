@@ -130,6 +130,32 @@ def test_paired_differences_can_draw_the_mean_without_the_highlighted_seed_besid
         plt.close(figure)
 
 
+def test_paired_differences_label_the_named_seeds_at_their_own_dots_in_every_column() -> None:
+    runs = {"a": {str(seed): _run(seed, 30 + seed, 100) for seed in range(4)},
+            "b": {str(seed): _run(seed, 40 - seed, 100) for seed in range(4)},
+            "c": {str(seed): _run(seed, 35, 100) for seed in range(4)}}
+    scores = score_runs(runs)
+    curves = {name: np.array([by_seed[seed]["loss_curve"] for seed in scores.seeds]) for name, by_seed in runs.items()}
+    figure = paired_differences_figure([("a", "b", scores), ("c", "b", scores)], curves, first_seeds=scores.seeds,
+                                       labelled_seeds=["1"])
+    try:
+        for axis, region in zip(figure.axes[:2], ("band", "interior")):
+            labels = [text for text in axis.texts if text.get_text().startswith("seed")]
+            assert [text.get_text() for text in labels] == ["seed 1", "seed 1"]  # one per column, no other seed
+            dots = [line for line in axis.lines if line.get_marker() == "o"]  # four per column, in seed order
+            for column, (a, label) in enumerate(zip(("a", "c"), labels)):
+                dot = dots[4 * column + 1]  # seed 1's dot in this column
+                assert np.allclose(label.xy, (dot.get_xdata()[0], dot.get_ydata()[0]))  # the label sits at its dot
+                assert np.isclose(label.xy[1], scores.paired(region, a, "b")[1])
+    finally:
+        plt.close(figure)
+    unlabelled = paired_differences_figure([("a", "b", scores)], curves, first_seeds=scores.seeds)
+    try:
+        assert not [text for text in unlabelled.axes[0].texts if text.get_text().startswith("seed")]
+    finally:
+        plt.close(unlabelled)
+
+
 def test_scene_errors_figure_counts_wrong_pixels_in_the_band_and_the_interior() -> None:
     import torch
 

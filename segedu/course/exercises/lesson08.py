@@ -1,4 +1,4 @@
-"""Checks for the exercises of lesson 08 (held back in training, does pool3 end up cheaper to zero?).
+"""Checks for the exercises of lesson 08 (switching FCN's skips off: what the cost measures).
 
 Every check prints ``Correct! ...``, ``Recorded; the result differs: ...`` (a recorded prediction
 that missed) or ``Not yet: <hint>``, and returns ``True`` or ``False``. The outcomes are measured
@@ -235,7 +235,7 @@ CONTROL_SETTINGS: dict[str, tuple[Any, ...]] = {
 }
 """Exercise 2's settings and their allowed values. Every design trains FCN-8s on the same 4,000 steps, starting with
 Adam and one cosine schedule from lr; a branch's score layer is held at zero until it joins. The prompt names
-neither arm's settings: section 3 of the lesson says what each arm did."""
+neither recipe's settings: section 3 of the lesson says what each recipe did."""
 DESIGN_IN_ONE_LINE = "in one line"
 """Exercise 2's first key: the learner's design in their own words, written before the settings; echoed, not graded."""
 FLIP_PREDICTION = "flips"
@@ -246,8 +246,8 @@ _CONTROL_RIGHT = {"pool3 joins at step": 3000, "pool4 joins at step": 0,
                   "every layer at pool3's join": "keeps its schedule",
                   "pool3's rate once joined": "as the other layers"}
 _CONTROL_RIGHT_WHY = (
-    "it differs from the all-at-once arm only in when pool3's branch joins: at step 3,000, where the staged arm's did "
-    "(after 2,000 + 1,000 steps). Every other setting is the all-at-once arm's: pool4 trains from step 0 and every "
+    "it differs from the all-at-once recipe only in when pool3's branch joins: at step 3,000, where the staged recipe's did "
+    "(after 2,000 + 1,000 steps). Every other setting is the all-at-once recipe's: pool4 trains from step 0 and every "
     "layer keeps one optimizer and one cosine schedule, so pool3, once joined, trains at the other layers' rate, not "
     "a tenth of it nor ten times it, either of which would be a second difference. What comes with a late join "
     "cannot be left out, so this control changes two things that come together, when pool3 starts and how long it "
@@ -256,7 +256,7 @@ _CONTROL_RIGHT_WHY = (
     "pool4 costs it more, like the staged FCN-8s, holding pool3 back (a late join with less training) is enough for the "
     "flip and no "
     "earlier stage is needed; if zeroing pool3 costs more, something else in the staged recipe (its earlier stages, "
-    "its restarts or its lower rates) is needed. The staged arm's restart at lr / 10 is a separate question, which "
+    "its restarts or its lower rates) is needed. The staged recipe's restart at lr / 10 is a separate question, which "
     "this control leaves out")
 _TEN_TIMES_WHY = (
     "pool3 at ten times the other layers' rate would make up part of the training a late join takes away, and it "
@@ -265,13 +265,13 @@ _TEN_TIMES_WHY = (
     "joins and what comes with a late join.")
 _STAGED_JOINS = {"pool3 joins at step": 3000, "pool4 joins at step": 2000}
 _STAGED_JOINS_WHY = (
-    "pool4 at step 2,000 and pool3 at step 3,000 are the staged arm's join steps without its restarts: a fair run, "
+    "pool4 at step 2,000 and pool3 at step 3,000 are the staged recipe's join steps without its restarts: a fair run, "
     "but of a different question, whether the staged order of joins alone flips the costs. This question is whether "
     "holding pool3 back is enough, and this run holds pool4 back too, so a flip could come from pool4's late join as "
     "well as from pool3's, and the run could not tell the two apart.")
 _EARLIER_JOIN_WHY = (
-    "pool3 held back until step {step:,} tests the same thing: the run differs from the all-at-once arm only in when "
-    "pool3's branch joins. The stored control, below, uses step 3,000, the staged arm's join (after 2,000 + 1,000 "
+    "pool3 held back until step {step:,} tests the same thing: the run differs from the all-at-once recipe only in when "
+    "pool3's branch joins. The stored control, below, uses step 3,000, the staged recipe's join (after 2,000 + 1,000 "
     "steps)")
 _CONTROL_PRINCIPLE = ("Change only the suspect: a control differs from the run it is compared with in the suspect "
                       "and in what cannot be separated from it, and in nothing else. Why: if the run differs in "
@@ -294,11 +294,11 @@ def check_control_design(design: Any, ask_prediction: bool = True) -> bool:
     read, and is echoed, not graded. A design with any setting off gets only the principle (not which setting, nor how many), so the
     feedback cannot be searched setting by setting. Two thoughtful tries are told why they miss: pool3 at "ten times
     theirs" (making up part of the training a late join takes away) changes a second thing, pool3's rate, as run B
-    does at 40 times, and the staged arm's join steps
+    does at 40 times, and the staged recipe's join steps
     without its restarts (pool4 at 2,000, pool3 at 3,000, every other setting the control's) ask a different
     question. A right design is told what it changes and what comes with a late join; pool3 held back until step
     1,000 or 2,000 (every other setting the control's) is right too, and is told that it tests the same thing and
-    that the stored control uses 3,000, the staged arm's join.
+    that the stored control uses 3,000, the staged recipe's join.
 
     Args:
         design: ``{"in one line": a non-empty string, "flips": "yes" or "no", setting: value, ...}`` with one
@@ -314,7 +314,7 @@ def check_control_design(design: Any, ask_prediction: bool = True) -> bool:
     line = design.get(DESIGN_IN_ONE_LINE, ...)
     if line is ... or line is None:
         return wrong(f'"{DESIGN_IN_ONE_LINE}": fill in your design in your own words first, as a string: which run, '
-                     "differing from which arm in what, would tell whether holding pool3 back flips the costs?")
+                     "differing from which recipe in what, would tell whether holding pool3 back flips the costs?")
     if not isinstance(line, str) or not line.strip():
         return wrong(f'"{DESIGN_IN_ONE_LINE}": fill it in as one line of text, in quotes; got {line!r}.')
     print(f'your design: "{" ".join(line.split())}"')
@@ -379,7 +379,7 @@ def check_control_prediction(prediction: Any, record: Mapping[str, Any]) -> bool
     """Check a prediction of how much mean IoU the control (``joined_pool3``) loses with pool3 zeroed (seed mean).
 
     The prediction passes once recorded; a match says ``Correct!``, a miss says what the record shows. Either way
-    the check then says why, against the all-at-once arm, whose pool3 branch trained from the first step.
+    the check then says why, against the all-at-once recipe, whose pool3 branch trained from the first step.
 
     Args:
         prediction: One of :data:`CONTROL_LOSS_CHOICES`.
@@ -407,11 +407,11 @@ def _checked_then_why(prediction: Any, outcome: str, meanings: Mapping[str, str]
 
 
 def _control_why(record: Mapping[str, Any], outcome: str) -> str:
-    """Why the control's loss came out as it did: what it changes against the all-at-once arm (the record)."""
+    """Why the control's loss came out as it did: what it changes against the all-at-once recipe (the record)."""
     joined = record["results"]["runs"]["joined_pool3"][_arm_seeds(record, "joined_pool3")[0]]["pool3_joined_at"]
     total, lr = record["settings"]["steps"], record["settings"]["lr"]
     once = _pool3_losses(record, "all_at_once")
-    return ("Why: the control differs from the all-at-once arm in when pool3 joins and, with it, in how much "
+    return ("Why: the control differs from the all-at-once recipe in when pool3 joins and, with it, in how much "
             "learning rate pool3 sums: one optimizer and one "
             f"schedule over all {total:,} steps, every other layer trained from the first step, and pool3's score "
             f"layer held at zero until step {joined['step']:,}, then joining at the rate the schedule had reached "
