@@ -129,7 +129,7 @@ LESSONS: tuple[Lesson, ...] = (
         "and read, with the two-test rule, a 2 × 2 of runs that varies when pool3 starts and its summed learning "
         "rate; say what the cost of switching a skip off measures.",
         topic="Ablating FCN-8s's skips: what the cost measures",
-        study_time="about 100 min (65 to read, 35 for the exercises)",
+        study_time="about 120 min (85 to read, 35 for the exercises)",
         run_seconds=20,
     ),
     Lesson(
