@@ -88,9 +88,14 @@ def _draw_level(axis: Axes, shortcut: str) -> None:
         arrow(axis, up.bottom, (up.x, merged.top[1]))
         merged_bottom, channels = (up.x, merged.bottom[1]), "2C"
     else:
-        if shortcut == "indices":
-            arrow(axis, skip.right, (below.x - 0.02, 1.35), color=SHORTCUT_COLOR, width=1.8, line_style="--")
-            axis.text(0.2, 1.06, "indices", rotation=40, ha="center", va="bottom", color=SHORTCUT_COLOR, fontsize=_FONT - 1)
+        if shortcut == "indices":  # into the max-unpool step: the middle of the upsampling arrow, beside its label
+            unpool_step = (below.x, (below.bottom[1] + up.top[1]) / 2)
+            start = (skip.right[0], skip.y + 0.25)
+            arrow(axis, start, unpool_step, color=SHORTCUT_COLOR, width=1.8, line_style="--")
+            axis.text((start[0] + unpool_step[0]) / 2, (start[1] + unpool_step[1]) / 2, "indices", color=SHORTCUT_COLOR,
+                      rotation=np.degrees(np.arctan2(unpool_step[1] - start[1], unpool_step[0] - start[0])),
+                      rotation_mode="anchor", ha="center", va="center", fontsize=_FONT - 1, zorder=4,
+                      bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5})  # on the arrow, along it
         merged_bottom = up.bottom
     convs = box(axis, (0.5, -2.3), 2.6, 0.8, DECODER_COLOR, inside="2 x (conv3x3,\nBN, ReLU)",
                 below=f"{channels} channels reach the first conv", font_size=_FONT - 1)
@@ -152,7 +157,7 @@ def paired_differences_figure(
     Args:
         columns: ``(a, b, scores)`` per column: the two variants and the :class:`SeedScores` holding both.
         loss_curves: Variant -> ``(seeds, points, 2)`` loss curves (step, loss) of ``loss_seeds``, in that order;
-            their mean over the seeds is drawn.
+            their mean over the seeds is drawn, ``"fixed_unpool"``'s labelled "control".
         first_seeds: Seeds drawn as filled dots; the others (added later) are drawn as open dots.
         highlight: ``(variant, seed)`` drawn as a labelled orange diamond in the columns that hold the variant and,
             alone, in the loss panel; elsewhere the seed is an ordinary dot.
@@ -261,7 +266,7 @@ def paired_differences_figure(
     for name, curves in loss_curves.items():
         curves = np.asarray(curves, dtype=float)  # (seeds, points, 2)
         colour, style = VARIANT_STYLES.get(name, ("#000000", "-"))
-        label = "fixed_unpool (control)" if name == "fixed_unpool" else name
+        label = "control" if name == "fixed_unpool" else name  # the lessons' word for it
         if loss_without_highlight and highlight is not None and highlight[0] == name:
             curves = np.delete(curves, loss_seeds.index(highlight[1]), axis=0)  # (seeds - 1, points, 2)
             label = f"{name}, seeds other than {highlight[1]} (check)"
@@ -292,6 +297,7 @@ def paired_differences_figure(
 
 WRONG_COLORS = {"band": (1.0, 1.0, 1.0), "interior": (1.0, 0.88, 0.1)}  # white and yellow, RGB
 BAND_GREY, OUTSIDE = (0.5, 0.5, 0.5), (0.15, 0.15, 0.15)  # the error row: band and interior, right pixels
+LEGEND_FACE = "#E6E6E6"  # the scene legend's background: pale grey, so its white swatch does not read as empty
 
 
 def scene_errors_figure(truth: Tensor, band: Tensor, predictions: Mapping[str, Tensor], title: str | None = None
@@ -300,7 +306,8 @@ def scene_errors_figure(truth: Tensor, band: Tensor, predictions: Mapping[str, T
 
     The top row shows the classes, untouched: the truth, then each prediction. The row below shows the boundary
     band (grey) under the truth and, under each prediction, its wrong pixels: white in the band, yellow in the
-    interior. The legend lists all four classes and the three colours of the lower row.
+    interior. The legend lists all four classes and the three colours of the lower row, on a pale grey background
+    so that the white swatch (thin dark edge) reads as white, not as an empty box.
 
     Args:
         truth: ``(H, W)`` class indices of the scene.
@@ -346,9 +353,11 @@ def scene_errors_figure(truth: Tensor, band: Tensor, predictions: Mapping[str, T
         axis.set_axis_off()
     key = [Patch(color=PALETTE[index] / 255, label=name) for index, name in enumerate(SHAPE_CLASS_NAMES)]
     key += [Patch(facecolor=BAND_GREY, label="grey: band"),
-            Patch(facecolor=WRONG_COLORS["band"], edgecolor="black", label="white: wrong pixel in the band"),
+            Patch(facecolor=WRONG_COLORS["band"], edgecolor=OUTSIDE, linewidth=0.8,
+                  label="white: wrong pixel in the band"),
             Patch(facecolor=WRONG_COLORS["interior"], label="yellow: wrong pixel in the interior")]
-    figure.legend(handles=key, loc="lower center", ncol=4, fontsize=10, borderaxespad=0.2)
+    figure.legend(handles=key, loc="lower center", ncol=4, fontsize=10, borderaxespad=0.2,
+                  facecolor=LEGEND_FACE, framealpha=1.0)  # a pale grey, so the white swatch reads as filled
     if title is not None:
         figure.suptitle(title, fontsize=13)
     figure.subplots_adjust(left=0.01, right=0.99, top=0.88 if title else 0.93, bottom=0.11, wspace=0.06, hspace=0.3)

@@ -33,6 +33,17 @@ def test_decoder_level_diagram_has_one_panel_per_shortcut_and_red_only_where_som
         assert crossing == [0, 2, 1, 1, 0]  # add: encoder -> 1x1 -> sum; indices; concat; none and the control: none
         notes = [{text.get_text() for text in axis.texts} for axis in figure.axes]
         assert "2C channels reach the first conv" in notes[3]
+        indices = figure.axes[list(LEVEL_SHORTCUTS).index("indices")]
+        (into_unpool,) = [patch for patch in indices.patches
+                          if isinstance(patch, FancyArrowPatch) and patch.get_edgecolor() == red]
+        (step,) = [patch for patch in indices.patches
+                   if isinstance(patch, FancyArrowPatch) and patch.get_edgecolor() != red
+                   and patch._posA_posB[0][1] > patch._posA_posB[1][1] > 0]  # x from below -> up: the max-unpool step
+        (label,) = [text for text in indices.texts if text.get_text() == "max-unpool"]
+        (top_x, top_y), (bottom_x, bottom_y) = step._posA_posB
+        end_x, end_y = into_unpool._posA_posB[1]
+        assert end_x == top_x == bottom_x and bottom_y < end_y < top_y  # on the step, not on the box above it
+        assert end_y == label.get_position()[1]  # beside its "max-unpool" label
         assert all("C channels reach the first conv" in note for i, note in enumerate(notes) if i != 3)
     finally:
         plt.close(figure)
@@ -57,6 +68,12 @@ def test_paired_differences_draw_one_dot_per_seed_at_the_paired_difference() -> 
         assert band.get_xticklabels()[0].get_text() == "a - b\nn = 3\nparameters\n-17%"
         assert [line.get_label() for line in loss.lines] == ["a", "b", "a, seed 2 alone"]
         assert loss.get_yscale() == "log" and loss.get_xlabel() == "optimiser step"
+    finally:
+        plt.close(figure)
+    control = {"fixed_unpool": curves["a"]}  # the control's curve is labelled as the lesson names it
+    figure = paired_differences_figure([("a", "b", scores)], control, first_seeds=scores.seeds)
+    try:
+        assert [line.get_label() for line in figure.axes[2].lines] == ["control"]
     finally:
         plt.close(figure)
 
@@ -181,8 +198,12 @@ def test_scene_errors_figure_counts_wrong_pixels_in_the_band_and_the_interior() 
         assert len(top_a.images) == 1
         marks = np.asarray(errors_a.images[0].get_array())  # (H, W, 3)
         assert np.allclose(marks[0, 2], (1.0, 1.0, 1.0)) and np.allclose(marks[5, 0], (1.0, 0.88, 0.1))
-        legend_texts = [text.get_text() for text in figure.legends[0].get_texts()]
+        legend = figure.legends[0]
+        legend_texts = [text.get_text() for text in legend.get_texts()]
         assert legend_texts == ["background", "circle", "square", "triangle", "grey: band",  # triangle drawn nowhere
                                 "white: wrong pixel in the band", "yellow: wrong pixel in the interior"]
+        white = legend.legend_handles[5]  # filled white, edged dark, on a background that is not white
+        assert white.get_facecolor()[:3] == (1.0, 1.0, 1.0) and max(white.get_edgecolor()[:3]) < 0.5
+        assert legend.get_frame().get_facecolor()[:3] != (1.0, 1.0, 1.0)
     finally:
         plt.close(figure)
