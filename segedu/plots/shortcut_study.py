@@ -92,10 +92,13 @@ def _draw_level(axis: Axes, shortcut: str) -> None:
             unpool_step = (below.x, (below.bottom[1] + up.top[1]) / 2)
             start = (skip.right[0], skip.y + 0.25)
             arrow(axis, start, unpool_step, color=SHORTCUT_COLOR, width=1.8, line_style="--")
-            axis.text((start[0] + unpool_step[0]) / 2, (start[1] + unpool_step[1]) / 2, "indices", color=SHORTCUT_COLOR,
-                      rotation=np.degrees(np.arctan2(unpool_step[1] - start[1], unpool_step[0] - start[0])),
-                      rotation_mode="anchor", ha="center", va="center", fontsize=_FONT - 1, zorder=4,
-                      bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5})  # on the arrow, along it
+            angle = np.arctan2(unpool_step[1] - start[1], unpool_step[0] - start[0])  # equal aspect: as drawn
+            along = 0.72  # past the encoder map's label, short of the max-unpool step
+            anchor = (start[0] + along * (unpool_step[0] - start[0]), start[1] + along * (unpool_step[1] - start[1]))
+            axis.annotate("indices", anchor,
+                          xytext=(-4 * np.sin(angle), 4 * np.cos(angle)), textcoords="offset points",
+                          color=SHORTCUT_COLOR, rotation=np.degrees(angle), rotation_mode="anchor", ha="center",
+                          va="bottom", fontsize=_FONT - 1)  # along the arrow, just above it: the arrow stays whole
         merged_bottom = up.bottom
     convs = box(axis, (0.5, -2.3), 2.6, 0.8, DECODER_COLOR, inside="2 x (conv3x3,\nBN, ReLU)",
                 below=f"{channels} channels reach the first conv", font_size=_FONT - 1)

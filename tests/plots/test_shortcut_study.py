@@ -44,6 +44,16 @@ def test_decoder_level_diagram_has_one_panel_per_shortcut_and_red_only_where_som
         end_x, end_y = into_unpool._posA_posB[1]
         assert end_x == top_x == bottom_x and bottom_y < end_y < top_y  # on the step, not on the box above it
         assert end_y == label.get_position()[1]  # beside its "max-unpool" label
+        (name,) = [text for text in indices.texts if text.get_text() == "indices"]  # the red arrow's own label
+        (start_x, start_y), _ = into_unpool._posA_posB
+        along = (name.xy[0] - start_x) / (end_x - start_x)
+        assert 0 < along < 1 and np.isclose(name.xy[1], start_y + along * (end_y - start_y))  # anchored on the arrow
+        offset, direction = np.asarray(name.xyann), np.array([end_x - start_x, end_y - start_y])
+        assert name.get_va() == "bottom" and np.isclose(offset @ direction, 0) and offset[1] > 0  # above it, not on it
+        assert np.isclose(name.get_rotation(), np.degrees(np.arctan2(direction[1], direction[0])))  # along it
+        figure.canvas.draw()
+        extent = name.get_window_extent()
+        assert not any(extent.overlaps(text.get_window_extent()) for text in indices.texts if text is not name)
         assert all("C channels reach the first conv" in note for i, note in enumerate(notes) if i != 3)
     finally:
         plt.close(figure)
