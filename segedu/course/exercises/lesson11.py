@@ -283,8 +283,8 @@ def record_shortcut_band_prediction(prediction: Any, band_gains: Mapping[str, An
         prediction: The learner's guess, one of :data:`SHORTCUT_CHOICES`, recorded before the gains were shown.
         band_gains: Each shortcut of :data:`SHORTCUT_CHOICES` -> its band mean IoU minus ``"none"``'s, one value
             per seed (paired: the same seed for both).
-        reason: One sentence (a string of at least :data:`MIN_REASON_WORDS` words): what each shortcut can carry
-            across at a boundary.
+        reason: One sentence (a string of at least :data:`MIN_REASON_WORDS` words): why the learner expects that
+            shortcut to gain least.
 
     Returns:
         Whether a valid prediction and reason were recorded (printed ``Recorded: ...``), else ``False`` with a hint.
@@ -294,7 +294,7 @@ def record_shortcut_band_prediction(prediction: Any, band_gains: Mapping[str, An
         return wrong(hint)
     if not isinstance(reason, str) or len(reason.split()) < MIN_REASON_WORDS:
         return wrong(f"add your reason: replace the `...` of `my_reason` with a sentence of at least "
-                     f"{MIN_REASON_WORDS} words (a string): what can each shortcut carry across at a boundary?")
+                     f"{MIN_REASON_WORDS} words (a string): why you expect that shortcut to gain least.")
     gains = {name: [float(value) for value in band_gains.get(name, [])] for name in SHORTCUT_CHOICES}
     if any(not values for values in gains.values()) or len({len(values) for values in gains.values()}) != 1:
         return wrong(f"pass one list of per-seed gains, of equal length, for each of {', '.join(SHORTCUT_CHOICES)}.")
