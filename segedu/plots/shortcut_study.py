@@ -77,7 +77,8 @@ def _draw_level(axis: Axes, shortcut: str) -> None:
     channels = "C"
     if shortcut == "add":
         merged = box(axis, (0.6, -0.9), 0.9, 0.5, "white", inside="merge", font_size=_FONT - 1)
-        project = box(axis, (-0.9, -0.9), 0.55, 0.45, ENCODER_COLOR, inside="1x1", font_size=_FONT - 1)
+        project = box(axis, (-0.9, -0.9), 0.55, 0.45, DECODER_COLOR, inside="1x1",  # a decoder-side layer
+                      font_size=_FONT - 1)
         arrow(axis, skip.bottom, project.top, color=SHORTCUT_COLOR, width=1.8)
         arrow(axis, project.right, merged.left, color=SHORTCUT_COLOR, width=1.8)
         arrow(axis, up.bottom, merged.top)
@@ -111,7 +112,8 @@ def decoder_level_diagram() -> Figure:
     """Draw one ShortcutNet decoder level for each shortcut, three to a row (encoder blue, decoder orange, red crosses).
 
     Every level upsamples the decoder's map ``x`` (C channels, h x w) to 2h x 2w, merges, then applies two
-    conv-BN-ReLU blocks. ``"add"`` merges a 1x1 convolution of the encoder map with ``up`` (C channels);
+    conv-BN-ReLU blocks. ``"add"`` merges a 1x1 convolution of the encoder map (a decoder layer, drawn orange) with
+    ``up`` (C channels);
     ``"concat"`` merges the encoder map with ``up`` (2C channels); the merges are left unnamed (lesson 11's
     exercise 1); ``"indices"`` passes only the encoder's pooling indices, which max-unpooling uses to place
     ``x``'s values; ``"fixed_unpool"`` unpools the same way but always to each window's top-left pixel, so nothing
@@ -164,9 +166,10 @@ def paired_differences_figure(
         first_seeds: Seeds drawn as filled dots; the others (added later) are drawn as open dots.
         highlight: ``(variant, seed)`` drawn as a labelled orange diamond in the columns that hold the variant and,
             alone, in the loss panel; elsewhere the seed is an ordinary dot.
-        labelled_seeds: Seeds whose dot is labelled "seed N" beside it in every column of both left panels, so that
-            a seed the text names (one far from the others, say) can be found; an off-scale seed's label already
-            names it.
+        labelled_seeds: Seeds whose dot is drawn in the highlight colour and labelled "seed N" in every column of
+            both left panels, the label right of the column's dots and joined to its own dot by a short leader line,
+            so that a seed the text names (one far from the others, say) can be found and no other dot can be read
+            as it; an off-scale seed's label already names it. The legend gives the labelled seeds their own entry.
         shaded: Column index -> (face colour, what the column isolates): a hatched band behind the column,
             explained in a legend of its own.
         loss_seeds: The seeds of ``loss_curves``, in order (default ``first_seeds``).
@@ -213,8 +216,9 @@ def paired_differences_figure(
                 if highlighted:
                     axis.plot(position + offset, shown, "D", color=highlight_colour, markersize=8, clip_on=False)
                 else:
-                    axis.plot(position + offset, shown, "o", markersize=6, color="#000000", clip_on=False,
-                              markerfacecolor="#000000" if seed in first_seeds else "white")
+                    colour = highlight_colour if seed in labelled_seeds else "#000000"
+                    axis.plot(position + offset, shown, "o", markersize=6, color=colour, clip_on=False,
+                              markerfacecolor=colour if seed in first_seeds else "white")
                 if off_scale:  # the value, centred on this column just inside the edge the marker sits on
                     axis.annotate(f"seed {seed}: {value:+.2f},\noff the scale", (position, shown),
                                   textcoords="offset points", xytext=(0, 9 if value < y_limits[0] else -9),
@@ -225,9 +229,11 @@ def paired_differences_figure(
                     axis.annotate(f"seed {seed}", (position + offset, shown), textcoords="offset points",
                                   xytext=(6, -3), fontsize=10, color=highlight_colour,
                                   bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5})
-                elif seed in labelled_seeds:  # its number beside its dot, drawn under the dots so it hides none
-                    axis.annotate(f"seed {seed}", (position + offset, shown), textcoords="offset points",
-                                  xytext=(6, -3), fontsize=10, zorder=1,
+                elif seed in labelled_seeds:  # right of the column's dots and mean bar, a leader line to its own dot
+                    axis.annotate(f"seed {seed}", (position + offset, shown), xytext=(position + 0.28, shown),
+                                  textcoords="data", ha="left", va="center", fontsize=10, color=highlight_colour,
+                                  arrowprops={"arrowstyle": "-", "color": highlight_colour, "linewidth": 0.9,
+                                              "shrinkA": 1, "shrinkB": 3.5},
                                   bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.7, "pad": 0.5})
             axis.hlines(difference.mean(), position - 0.25, position + 0.25, color="#0072B2", linewidth=2)
             if mean_without_highlight and highlight is not None and highlight[0] in (a, b):
@@ -238,16 +244,18 @@ def paired_differences_figure(
                 axis.hlines(others.mean(), position - 0.25, position + 0.25, color=highlight_colour, linewidth=2,
                             linestyle="--")
         axis.set_xticks(positions, [_tick(a, b, scores) for a, b, scores in columns], fontsize=9.5)
-        axis.set_xlim(-0.5, len(columns) - 0.5)
+        axis.set_xlim(-0.5, len(columns) - (0.3 if labelled_seeds else 0.5))  # room for the last column's labels
         axis.margins(y=0.12)  # room for the seed labels at the extremes
         if y_limits is not None:
             axis.set_ylim(*y_limits)
         axis.set_ylabel("difference in test mean IoU, same seed")
         axis.set_title(f"{panel}:\na minus b, paired by seed", fontsize=11)
-    dots = f"seeds {', '.join(first_seeds)}"
+    dots = f"seeds {', '.join(seed for seed in first_seeds if seed not in labelled_seeds)}"
     if highlight is not None:  # in the highlighted variant's columns its seed is the diamond, not a dot
         dots += f" (in {highlight[0]}'s columns, seed {highlight[1]} is the diamond)"
     key = [Line2D([], [], linestyle="none", marker="o", color="#000000", label=dots)]
+    key += [Line2D([], [], linestyle="none", marker="o", color=highlight_colour, label=f"seed {seed} (labelled)")
+            for seed in labelled_seeds]
     later = sorted({seed for _, _, scores in columns for seed in scores.seeds} - set(first_seeds), key=int)
     if later:
         key.append(Line2D([], [], linestyle="none", marker="o", color="#000000", markerfacecolor="white",

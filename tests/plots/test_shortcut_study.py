@@ -13,7 +13,7 @@ from matplotlib.patches import FancyArrowPatch  # noqa: E402
 
 from segedu.analysis.shortcut_scores import score_runs  # noqa: E402
 from segedu.models.shortcut_variants import CONTROLS, SHORTCUTS  # noqa: E402
-from segedu.plots.primitives import SHORTCUT_COLOR  # noqa: E402
+from segedu.plots.primitives import DECODER_COLOR, ENCODER_COLOR, SHORTCUT_COLOR  # noqa: E402
 from segedu.plots.shortcut_study import (  # noqa: E402
     LEVEL_SHORTCUTS,
     decoder_level_diagram,
@@ -33,6 +33,10 @@ def test_decoder_level_diagram_has_one_panel_per_shortcut_and_red_only_where_som
         assert crossing == [0, 2, 1, 1, 0]  # add: encoder -> 1x1 -> sum; indices; concat; none and the control: none
         notes = [{text.get_text() for text in axis.texts} for axis in figure.axes]
         assert "2C channels reach the first conv" in notes[3]
+        add = figure.axes[list(LEVEL_SHORTCUTS).index("add")]
+        boxes = [patch for patch in add.patches if not isinstance(patch, FancyArrowPatch)]
+        assert [patch.get_facecolor() for patch in boxes].count(to_rgba(ENCODER_COLOR)) == 1  # the encoder map only
+        assert [patch.get_facecolor() for patch in boxes].count(to_rgba(DECODER_COLOR)) == 4  # x, up, 1x1, convs
         indices = figure.axes[list(LEVEL_SHORTCUTS).index("indices")]
         (into_unpool,) = [patch for patch in indices.patches
                           if isinstance(patch, FancyArrowPatch) and patch.get_edgecolor() == red]
@@ -172,8 +176,16 @@ def test_paired_differences_label_the_named_seeds_at_their_own_dots_in_every_col
             dots = [line for line in axis.lines if line.get_marker() == "o"]  # four per column, in seed order
             for column, (a, label) in enumerate(zip(("a", "c"), labels)):
                 dot = dots[4 * column + 1]  # seed 1's dot in this column
-                assert np.allclose(label.xy, (dot.get_xdata()[0], dot.get_ydata()[0]))  # the label sits at its dot
+                assert np.allclose(label.xy, (dot.get_xdata()[0], dot.get_ydata()[0]))  # the leader ends at its dot
                 assert np.isclose(label.xy[1], scores.paired(region, a, "b")[1])
+                column_dots = [line.get_xdata()[0] for line in dots[4 * column:4 * column + 4]]
+                assert label.xyann[0] > max(column_dots) and label.arrow_patch is not None  # right of them, a leader
+                assert dot.get_color() == label.get_color() != "#000000"  # its dot alone shares the label's colour
+                others = [other for other in dots[4 * column:4 * column + 4] if other is not dot]
+                assert all(other.get_color() == "#000000" for other in others)
+            assert axis.get_xlim()[1] > len(("a", "c")) - 0.5  # room for the last column's label
+        legend_texts = [text.get_text() for text in figure.legends[0].get_texts()]
+        assert legend_texts[:2] == ["seeds 0, 2, 3", "seed 1 (labelled)"]
     finally:
         plt.close(figure)
     unlabelled = paired_differences_figure([("a", "b", scores)], curves, first_seeds=scores.seeds)
