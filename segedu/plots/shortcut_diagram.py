@@ -1,4 +1,4 @@
-"""The three shortcut styles of FCN, SegNet and U-Net, drawn side by side.
+"""The three shortcut styles of segedu's FCN-8s, SegNet and U-Net, drawn side by side.
 
 Each panel is an encoder row (top) and a decoder row (bottom); the red arrows between them are
 what the encoder hands to the decoder: class scores added into a ``+`` (FCN), max-pooling indices
@@ -9,6 +9,8 @@ Example:
     >>> figure = shortcut_styles_diagram()
     >>> [axis.get_title().split(":")[0] for axis in figure.axes]
     ['FCN-8s', 'SegNet', 'U-Net']
+    >>> figure.get_suptitle().split(" (")[0]
+    "segedu's FCN-8s, SegNet and U-Net"
 """
 
 from __future__ import annotations
@@ -147,7 +149,8 @@ def shortcut_styles_diagram() -> Figure:
     dashed arrows for SegNet's pooling indices, thick arrows for U-Net's copied feature maps
     (the thickness hints at how much each one carries). Depths are those of segedu's models:
     FCN goes down to 1/32, SegNet and U-Net to 1/16 (four poolings; the SegNet paper's VGG16 encoder has
-    five). U-Net's full-resolution copy lands on the decoder's last convolutions, before the prediction.
+    five). U-Net's full-resolution copy lands on the decoder's last convolutions, before the prediction. The
+    figure's title says that these are segedu's versions, not the papers'.
 
     Returns:
         The figure with three panels (close it with ``matplotlib.pyplot.close(figure)``).
@@ -163,5 +166,6 @@ def shortcut_styles_diagram() -> Figure:
         (ENCODER_COLOR, "encoder map"), (DECODER_COLOR, "decoder map / scores"), (PREDICTION_COLOR, "prediction"))]
     key.append(Line2D([], [], color=SHORTCUT_COLOR, linewidth=2, label="shortcut"))
     figure.legend(handles=key, loc="lower center", ncol=4, fontsize=_FONT, frameon=False)
-    figure.tight_layout(rect=(0, 0.03, 1, 1))
+    figure.suptitle("segedu's FCN-8s, SegNet and U-Net (not the papers' exact versions)", fontsize=_FONT + 2.5)
+    figure.tight_layout(rect=(0, 0.03, 1, 0.985))  # room on top for the figure's title
     return figure

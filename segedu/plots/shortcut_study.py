@@ -77,8 +77,8 @@ def _draw_level(axis: Axes, shortcut: str) -> None:
     channels = "C"
     if shortcut == "add":
         merged = box(axis, (0.6, -0.9), 0.9, 0.5, "white", inside="merge", font_size=_FONT - 1)
-        project = box(axis, (-0.9, -0.9), 0.55, 0.45, DECODER_COLOR, inside="1x1",  # a decoder-side layer
-                      font_size=_FONT - 1)
+        project = box(axis, (-0.9, -0.9), 0.75, 0.5, "white", inside="1x1\nconv", font_size=_FONT - 1)
+        axis.patches[-1].set(edgecolor=DECODER_COLOR, linewidth=2.0)  # a layer, like "merge": white, decoder's edge
         arrow(axis, skip.bottom, project.top, color=SHORTCUT_COLOR, width=1.8)
         arrow(axis, project.right, merged.left, color=SHORTCUT_COLOR, width=1.8)
         arrow(axis, up.bottom, merged.top)
@@ -112,8 +112,8 @@ def decoder_level_diagram() -> Figure:
     """Draw one ShortcutNet decoder level for each shortcut, three to a row (encoder blue, decoder orange, red crosses).
 
     Every level upsamples the decoder's map ``x`` (C channels, h x w) to 2h x 2w, merges, then applies two
-    conv-BN-ReLU blocks. ``"add"`` merges a 1x1 convolution of the encoder map (a decoder layer, drawn orange) with
-    ``up`` (C channels);
+    conv-BN-ReLU blocks. ``"add"`` merges a 1x1 convolution of the encoder map (a learned decoder layer, drawn as a
+    white box edged in the decoder's orange, like the merge step, not as a map) with ``up`` (C channels);
     ``"concat"`` merges the encoder map with ``up`` (2C channels); the merges are left unnamed (lesson 11's
     exercise 1); ``"indices"`` passes only the encoder's pooling indices, which max-unpooling uses to place
     ``x``'s values; ``"fixed_unpool"`` unpools the same way but always to each window's top-left pixel, so nothing
@@ -130,8 +130,8 @@ def decoder_level_diagram() -> Figure:
     for axis, shortcut in zip(axes, LEVEL_SHORTCUTS):
         _draw_level(axis, shortcut)
         finish_axis(axis, (-1.5, 1.9), (-3.25, 3.3))
-    figure.suptitle("One ShortcutNet decoder level per shortcut\n(blue: encoder map, orange: decoder maps, "
-                    "red: what crosses from the encoder)", fontsize=_FONT + 1)
+    figure.suptitle("One ShortcutNet decoder level per shortcut\n(blue: encoder map, orange: decoder maps, white: "
+                    "merge and 1x1 conv steps, red: what crosses from the encoder)", fontsize=_FONT + 1)
     figure.tight_layout()
     return figure
 

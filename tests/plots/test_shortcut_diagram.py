@@ -19,6 +19,7 @@ def test_diagram_has_one_panel_per_family() -> None:
     assert len(figure.axes) == 3 == len(SHORTCUT_STYLES)
     titles = [axis.get_title() for axis in figure.axes]
     assert [title.split(":")[0] for title in titles] == ["FCN-8s", "SegNet", "U-Net"]
+    assert figure.get_suptitle().startswith("segedu's FCN-8s, SegNet and U-Net")  # segedu's versions, not the papers'
     texts = [{text.get_text() for text in axis.texts} for axis in figure.axes]
     assert "+" in texts[0] and "indices" in texts[1] and "copy,\nconcat" in texts[2]
     # SegNet's and U-Net's decoders convolve after every upsampling: the step note says so

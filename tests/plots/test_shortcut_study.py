@@ -36,7 +36,15 @@ def test_decoder_level_diagram_has_one_panel_per_shortcut_and_red_only_where_som
         add = figure.axes[list(LEVEL_SHORTCUTS).index("add")]
         boxes = [patch for patch in add.patches if not isinstance(patch, FancyArrowPatch)]
         assert [patch.get_facecolor() for patch in boxes].count(to_rgba(ENCODER_COLOR)) == 1  # the encoder map only
-        assert [patch.get_facecolor() for patch in boxes].count(to_rgba(DECODER_COLOR)) == 4  # x, up, 1x1, convs
+        assert [patch.get_facecolor() for patch in boxes].count(to_rgba(DECODER_COLOR)) == 3  # x, up, convs: maps
+        (project,) = [patch for patch in boxes if patch.get_edgecolor() == to_rgba(DECODER_COLOR)]
+        assert project.get_facecolor() == to_rgba("white")  # the 1x1 conv is a layer, like the merge, not a map
+        (label,) = [text for text in add.texts if text.get_text() == "1x1\nconv"]
+        assert project.contains_point(add.transData.transform(label.get_position()))  # named inside its box
+        into, out = [patch._posA_posB for patch in add.patches
+                     if isinstance(patch, FancyArrowPatch) and patch.get_edgecolor() == red]
+        x, y = project.get_xy()
+        assert np.isclose(into[1][1], y + project.get_height()) and np.isclose(out[0][0], x + project.get_width())
         indices = figure.axes[list(LEVEL_SHORTCUTS).index("indices")]
         (into_unpool,) = [patch for patch in indices.patches
                           if isinstance(patch, FancyArrowPatch) and patch.get_edgecolor() == red]
