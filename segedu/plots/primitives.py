@@ -104,8 +104,11 @@ def box(
     below: str = "",
     font_size: float = 8.0,
     gap: float = 0.12,
+    edge_color: str = "black",
+    edge_width: float = 1.0,
 ) -> Box:
-    """Draw one feature map as a black-edged rectangle, with optional words in, above and below it.
+    """Draw one feature map (or, white with a coloured edge, one layer) as a rectangle, with optional words in, above
+    and below it.
 
     Args:
         axis: Where to draw.
@@ -118,6 +121,8 @@ def box(
         below: A note centred below the box, ``gap`` away, one point smaller and grey.
         font_size: Size of the texts, in points.
         gap: Distance between the box and the texts above and below it.
+        edge_color: Colour of the rectangle's edge (black for a map).
+        edge_width: Width of that edge, in points.
 
     Returns:
         The :class:`Box`, whose sides tell arrows where to start and end.
@@ -127,7 +132,8 @@ def box(
     if width <= 0 or height <= 0:
         raise ValueError(f"a box needs a positive width and height; got width={width}, height={height}")
     x, y = center
-    axis.add_patch(Rectangle((x - width / 2, y - height / 2), width, height, facecolor=color, edgecolor="black"))
+    axis.add_patch(Rectangle((x - width / 2, y - height / 2), width, height, facecolor=color, edgecolor=edge_color,
+                             linewidth=edge_width))
     if inside:
         axis.text(x, y, inside, ha="center", va="center", fontsize=font_size)
     if above:

@@ -77,8 +77,8 @@ def _draw_level(axis: Axes, shortcut: str) -> None:
     channels = "C"
     if shortcut == "add":
         merged = box(axis, (0.6, -0.9), 0.9, 0.5, "white", inside="merge", font_size=_FONT - 1)
-        project = box(axis, (-0.9, -0.9), 0.75, 0.5, "white", inside="1x1\nconv", font_size=_FONT - 1)
-        axis.patches[-1].set(edgecolor=DECODER_COLOR, linewidth=2.0)  # a layer, like "merge": white, decoder's edge
+        project = box(axis, (-0.9, -0.9), 0.75, 0.5, "white", inside="1x1\nconv", font_size=_FONT - 1,
+                      edge_color=DECODER_COLOR, edge_width=2.0)  # a layer, like "merge": white, the decoder's edge
         arrow(axis, skip.bottom, project.top, color=SHORTCUT_COLOR, width=1.8)
         arrow(axis, project.right, merged.left, color=SHORTCUT_COLOR, width=1.8)
         arrow(axis, up.bottom, merged.top)

@@ -48,6 +48,14 @@ def test_box_is_centred_and_its_sides_are_where_arrows_attach(axis) -> None:
     assert texts["1/2"].get_color() == NOTE_COLOR and texts["1/2"].get_fontsize() == 7.0
 
 
+def test_box_edge_is_black_for_a_map_and_as_asked_for_a_layer(axis) -> None:
+    box(axis, (0.0, 0.0), 1.0, 1.0, ENCODER_COLOR)
+    box(axis, (2.0, 0.0), 1.0, 1.0, "white", edge_color=SHORTCUT_COLOR, edge_width=2.0)
+    map_box, layer = axis.patches
+    assert map_box.get_edgecolor() == to_rgba("black") and map_box.get_linewidth() == 1.0
+    assert layer.get_edgecolor() == to_rgba(SHORTCUT_COLOR) and layer.get_linewidth() == 2.0
+
+
 def test_box_without_words_adds_no_texts_and_refuses_empty_sizes(axis) -> None:
     box(axis, (0.0, 0.0), 1.0, 1.0, ENCODER_COLOR)
     assert len(axis.texts) == 0
